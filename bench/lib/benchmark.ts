@@ -1,0 +1,91 @@
+import { clockTicksPerSecond, processTreeTicks } from './cpu.js';
+import { parseBenchmarkCsv } from './csv.js';
+import { runManaged } from './proc.js';
+
+export interface LoadShape {
+  clients: number;
+  dataSize: number;
+  keyspace: number;
+}
+
+export interface BenchmarkRun {
+  benchmarkBinary: string;
+  host: string;
+  port: number;
+  /** One test per run so each CPU delta is attributable to a single command. */
+  test: 'set' | 'get';
+  requests: number;
+  pipeline: number;
+  shape: LoadShape;
+  serverPid: number;
+  timeoutMs: number;
+}
+
+export interface Measurement {
+  test: string;
+  pipeline: number;
+  requests: number;
+  rps: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  avgMs: number | null;
+  cpuTicks: number;
+  cpuUsPerRequest: number;
+  wallSeconds: number;
+}
+
+export function benchmarkArgs(run: BenchmarkRun, tests: string = run.test): string[] {
+  const args = [
+    '-h', run.host,
+    '-p', String(run.port),
+    '-c', String(run.shape.clients),
+    '-d', String(run.shape.dataSize),
+    '-r', String(run.shape.keyspace),
+    '-n', String(run.requests),
+    '-t', tests,
+    '--csv',
+  ];
+  if (run.pipeline > 1) args.push('-P', String(run.pipeline));
+  return args;
+}
+
+/** Unmeasured SET+GET pass: fills the keyspace and lets a JIT-compiled server reach steady state. */
+export async function warmUp(run: BenchmarkRun): Promise<void> {
+  const args = benchmarkArgs(run, 'set,get');
+  const result = await runManaged('redis-benchmark', run.benchmarkBinary, args, run.timeoutMs);
+  if (!result.ok) throw new Error(`warm-up redis-benchmark ${args.join(' ')} failed (${result.status}):\n${result.output}`);
+}
+
+/**
+ * Runs redis-benchmark once and samples the server's CPU time around it. The load
+ * generator shares the machine's cores, so throughput alone understates a server
+ * that is starved by the client; CPU per request is the fairer efficiency figure.
+ */
+export async function measure(run: BenchmarkRun): Promise<Measurement> {
+  const before = processTreeTicks(run.serverPid);
+  const started = process.hrtime.bigint();
+  const result = await runManaged('redis-benchmark', run.benchmarkBinary, benchmarkArgs(run), run.timeoutMs);
+  const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const after = processTreeTicks(run.serverPid);
+  if (!result.ok) {
+    throw new Error(`redis-benchmark ${benchmarkArgs(run).join(' ')} failed (${result.status}):\n${result.output}`);
+  }
+  const rows = parseBenchmarkCsv(result.stdout);
+  const row = rows.find((r) => r.test.toLowerCase() === run.test);
+  if (row === undefined) {
+    throw new Error(`redis-benchmark printed no ${run.test.toUpperCase()} row:\n${result.output}`);
+  }
+  const cpuTicks = after - before;
+  return {
+    test: row.test,
+    pipeline: run.pipeline,
+    requests: run.requests,
+    rps: row.rps,
+    p50Ms: row.p50Ms,
+    p99Ms: row.p99Ms,
+    avgMs: row.avgMs,
+    cpuTicks,
+    cpuUsPerRequest: (cpuTicks * 1e6) / clockTicksPerSecond() / run.requests,
+    wallSeconds,
+  };
+}

@@ -1,0 +1,235 @@
+import type { Logger } from '../core/logger.js';
+import type { ReplyWriter } from '../protocol/reply-writer.js';
+import { ReplyWriter as Writer } from '../protocol/reply-writer.js';
+import type { Store } from '../storage/store.js';
+import { encodeRecord, decodeRecord } from '../storage/record-codec.js';
+import type { StoredRecord } from '../storage/types.js';
+import type { Versioner } from '../server/versioner.js';
+import type { ServerStats } from '../server/stats.js';
+import { KeyLocks } from './key-locks.js';
+import { OverlayKeyspace } from './overlay-keyspace.js';
+import { ReadQuorum, WriteQuorum } from './quorum.js';
+import type { Protocol } from '../protocol/types.js';
+import { compareClocks } from '../core/vclock.js';
+
+/** How the coordinator reaches other replicas; the cluster node implements it over the bus. */
+export interface ReplicaClient {
+  readonly myId: string;
+  /** False when the failure detector has declared the node dead: skip it rather than wait. */
+  reachable(nodeId: string): boolean;
+  read(nodeId: string, slot: number, keys: readonly Buffer[]): Promise<Array<Buffer | null>>;
+  write(nodeId: string, slot: number, items: ReadonlyArray<[Buffer, Buffer]>): Promise<void>;
+}
+
+/** One keyed command (or transaction) to coordinate over its slot's preference list. */
+export interface CoordinatedJob {
+  slot: number;
+  /** Every key the job reads or writes (command keys, queued keys, watched keys). */
+  keys: readonly Buffer[];
+  replicas: readonly string[];
+  isWrite: boolean;
+  /** Writes that never look at the old value (plain SET, MSET): skip the remote read. */
+  blind: boolean;
+  r: number;
+  w: number;
+  proto: Protocol;
+  /** Runs the command against the fetched keyspace, writing its reply to `out`. */
+  execute(out: ReplyWriter, ks: OverlayKeyspace): void;
+}
+
+export interface CoordinatorStats {
+  reads: number;
+  writes: number;
+  readRepairs: number;
+  quorumFailures: number;
+}
+
+export interface JobResult {
+  /** Replicas that durably hold the job's writes when it answered (0 for reads). */
+  acked: number;
+  /** Resolves with the final count once every replica answered or failed (WAIT). */
+  allAcked: Promise<number>;
+}
+
+const EMPTY_RESULT: JobResult = { acked: 0, allAcked: Promise.resolve(0) };
+
+/**
+ * Runs keyed commands in cluster mode: quorum read of the command's keys, the command itself on an
+ * overlay of what was read, then the write replicated to every replica with an answer after W durable
+ * acknowledgements. A write never answers OK with fewer; read-modify-write commands hold per-key
+ * locks for the whole round so they stay atomic.
+ */
+export class Coordinator {
+  readonly locks = new KeyLocks();
+  readonly stats: CoordinatorStats = { reads: 0, writes: 0, readRepairs: 0, quorumFailures: 0 };
+
+  constructor(
+    private readonly store: Store,
+    private readonly versioner: Versioner,
+    private readonly replicas: ReplicaClient,
+    private readonly serverStats: ServerStats,
+    private readonly logger: Logger,
+  ) {}
+
+  async run(job: CoordinatedJob, out: ReplyWriter): Promise<JobResult> {
+    const release = job.isWrite ? await this.locks.acquire(job.keys.map((k) => k.toString('latin1'))) : undefined;
+    try {
+      const read = await this.readKeys(job);
+      if (read === undefined) {
+        this.stats.quorumFailures++;
+        out.error(`NOREPLICAS Not enough replicas answered the read (need ${job.r})`);
+        return EMPTY_RESULT;
+      }
+      const ks = new OverlayKeyspace(read.records, Date.now());
+      const reply = new Writer(job.proto, 256);
+      job.execute(reply, ks);
+      if (read.quorum) this.repair(job, read.quorum);
+      if (ks.writes.size === 0) {
+        this.stats.reads++;
+        out.raw(reply.take());
+        return EMPTY_RESULT;
+      }
+      this.stats.writes++;
+      const result = await this.replicate(job, ks, read.records);
+      if (result.acked >= Math.min(job.w, job.replicas.length)) out.raw(reply.take());
+      else {
+        this.stats.quorumFailures++;
+        out.error(`NOREPLICAS Not enough good replicas to write (acknowledged by ${result.acked} of ${job.w} required)`);
+      }
+      return result;
+    } finally {
+      release?.();
+    }
+  }
+
+  private localRecords(slot: number, keys: readonly Buffer[]): Array<StoredRecord | undefined> {
+    return keys.map((k) => this.store.get(slot, k));
+  }
+
+  /** Reads the keys from R replicas (local first), newest version per key; undefined when R cannot be met. */
+  private async readKeys(job: CoordinatedJob): Promise<{ records: Map<string, StoredRecord | undefined>; quorum?: ReadQuorum } | undefined> {
+    const me = this.replicas.myId;
+    const local = job.replicas.includes(me);
+    const records = new Map<string, StoredRecord | undefined>();
+    const r = Math.min(job.r, job.replicas.length);
+    if (local && (r <= 1 || job.blind)) {
+      const recs = this.localRecords(job.slot, job.keys);
+      job.keys.forEach((k, i) => records.set(k.toString('latin1'), recs[i]));
+      return { records };
+    }
+    const quorum = new ReadQuorum(r, job.replicas, job.keys.length);
+    if (local) quorum.receive(me, this.localRecords(job.slot, job.keys));
+    const candidates = job.replicas.filter((id) => id !== me);
+    for (const id of candidates) if (!this.replicas.reachable(id)) quorum.fail(id);
+    const queue = candidates.filter((id) => this.replicas.reachable(id));
+    await new Promise<void>((resolve) => {
+      let inFlight = 0;
+      const launch = (): void => {
+        while (quorum.state === 'pending' && queue.length > 0 && quorum.answered + inFlight < r) {
+          const id = queue.shift()!;
+          inFlight++;
+          this.replicas.read(id, job.slot, job.keys).then(
+            (bufs) => quorum.receive(id, bufs.map((b) => (b ? this.observe(decodeRecord(b)) : undefined))),
+            () => quorum.fail(id),
+          ).finally(() => {
+            inFlight--;
+            if (quorum.state !== 'pending' || (queue.length === 0 && inFlight === 0)) resolve();
+            else launch();
+          });
+        }
+        if (quorum.state !== 'pending' || (queue.length === 0 && inFlight === 0)) resolve();
+      };
+      launch();
+    });
+    if (quorum.state !== 'met') return undefined;
+    job.keys.forEach((k, i) => records.set(k.toString('latin1'), quorum.newest(i)));
+    return { records, quorum };
+  }
+
+  private observe(rec: StoredRecord): StoredRecord {
+    this.versioner.hlc.observe(rec.version, Date.now());
+    return rec;
+  }
+
+  /** Sends the newest record to replicas that answered with an older one; never delays the reply. */
+  private repair(job: CoordinatedJob, quorum: ReadQuorum): void {
+    const byNode = new Map<string, Array<[Buffer, Buffer]>>();
+    job.keys.forEach((key, i) => {
+      const newest = quorum.newest(i);
+      if (!newest) return;
+      for (const node of quorum.stale(i)) {
+        let items = byNode.get(node);
+        if (!items) byNode.set(node, (items = []));
+        items.push([key, encodeRecord(newest)]);
+      }
+    });
+    for (const [node, items] of byNode) {
+      this.stats.readRepairs += items.length;
+      if (node === this.replicas.myId) {
+        for (const [key, rec] of items) this.store.put(job.slot, key, decodeRecord(rec));
+        continue;
+      }
+      this.replicas.write(node, job.slot, items).catch((err: unknown) => this.logger.debug({ err, node }, 'read repair failed'));
+    }
+  }
+
+  /** Stamps the overlay's writes and sends them to every replica; resolves once W acked or W became impossible. */
+  private replicate(job: CoordinatedJob, ks: OverlayKeyspace, before: Map<string, StoredRecord | undefined>): Promise<JobResult> {
+    const now = ks.now;
+    const items: Array<[Buffer, Buffer]> = [];
+    const records: Array<[Buffer, StoredRecord]> = [];
+    for (const [id, w] of ks.writes) {
+      const prev = before.get(id) ?? this.store.get(job.slot, w.key);
+      const { version, clock } = this.versioner.stamp(now, prev?.clock);
+      const rec: StoredRecord = { version, clock, type: w.type, expiresAt: w.expiresAt, value: w.value };
+      records.push([w.key, rec]);
+      items.push([w.key, encodeRecord(rec)]);
+    }
+    const quorum = new WriteQuorum(Math.min(job.w, job.replicas.length), job.replicas);
+    const me = this.replicas.myId;
+    return new Promise<JobResult>((resolve) => {
+      let answered = 0;
+      let settled = false;
+      let finishAll!: (n: number) => void;
+      const allAcked = new Promise<number>((r) => (finishAll = r));
+      const check = (): void => {
+        if (answered === job.replicas.length) finishAll(quorum.acked);
+        if (settled || quorum.state === 'pending') return;
+        settled = true;
+        resolve({ acked: quorum.acked, allAcked });
+      };
+      const ack = (id: string): void => {
+        answered++;
+        quorum.ack(id);
+        check();
+      };
+      const nack = (id: string): void => {
+        answered++;
+        quorum.nack(id);
+        check();
+      };
+      for (const id of job.replicas) {
+        if (id === me) {
+          for (const [key, rec] of records) this.applyLocal(job.slot, key, rec);
+          if (this.store.hasPendingDurability()) this.store.afterDurable((err) => (err ? nack(me) : ack(me)));
+          else ack(me);
+        } else if (!this.replicas.reachable(id)) nack(id);
+        else this.replicas.write(id, job.slot, items).then(() => ack(id), () => nack(id));
+      }
+    });
+  }
+
+  /** Applies a replicated record (last writer wins), counting concurrent writes the clocks reveal. */
+  applyLocal(slot: number, key: Buffer, rec: StoredRecord): void {
+    const outcome = this.store.put(slot, key, rec);
+    const prev = outcome.previous;
+    if (prev && isConcurrent(prev, rec)) {
+      this.serverStats.concurrentWrites++;
+      this.logger.debug({ slot, key: key.toString('latin1').slice(0, 64) }, 'concurrent write resolved by last-writer-wins');
+    }
+  }
+}
+
+function isConcurrent(a: StoredRecord, b: StoredRecord): boolean {
+  return a.clock.length > 0 && b.clock.length > 0 && compareClocks(a.clock, b.clock) === 'concurrent';
+}

@@ -1,0 +1,192 @@
+// xxhash-addon is CommonJS behind node-gyp-build, so Node's ESM loader cannot see named exports.
+import xxhash from 'xxhash-addon';
+import { assertVersion } from '../core/version.js';
+import { SLOT_COUNT } from './slot.js';
+
+const { XXHash64 } = xxhash;
+
+/**
+ * Per-slot Merkle digests for anti-entropy, in two levels: slot → B buckets → entries. An entry
+ * contributes a 64-bit hash of (key, version); a bucket is the XOR of its entries' hashes, so it
+ * is independent of insertion order and updated in O(1) per write (XOR the old version's hash
+ * out, the new one's in) instead of rescanning storage. Replicas compare slot digests first and
+ * exchange only the keys of buckets whose digests differ.
+ *
+ * XOR alone would let two different sets collide when entries pair up, but entries are hashed
+ * over key and version together, so that needs a 64-bit hash collision.
+ */
+
+export const DEFAULT_BUCKETS = 64;
+/** Bounds one slot's bucket array (8 bytes per bucket) at 32 KB. */
+export const BUCKETS_MAX = 4096;
+
+/** Keys up to this size are hashed from a reused buffer in one native call; longer ones stream. */
+const ENTRY_SCRATCH_BYTES = 4096;
+
+/**
+ * Which bucket of its slot a key falls in; stable across nodes and releases. FNV-1a with a murmur3
+ * finaliser in plain JS: a native hash call costs more than hashing a short key here, and only
+ * spread matters for bucketing (the entry hash carries the collision resistance).
+ */
+export function bucketOf(key: Uint8Array, buckets: number = DEFAULT_BUCKETS): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key[i]!, 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) % buckets;
+}
+
+interface SlotState {
+  /**
+   * Bucket digests as 64-bit big-endian words, updated in 32-bit halves so a write creates no
+   * bigints; kept in wire order so the slot digest hashes this buffer as it is.
+   */
+  bytes: Buffer;
+  entries: number;
+  /** Cached slot digest; undefined after a change. */
+  digest: bigint | undefined;
+}
+
+export interface MerkleOptions {
+  buckets?: number;
+}
+
+export class MerkleIndex {
+  readonly buckets: number;
+  /** Indexed by slot; only slots holding entries have state, so an empty node costs ~128 KB. */
+  private readonly slots: (SlotState | undefined)[] = new Array<SlotState | undefined>(SLOT_COUNT);
+  /** Seed 0, so streaming a long key gives the same hash as the one-shot path. */
+  private readonly entryHasher = new XXHash64(Buffer.alloc(8));
+  private readonly entryScratch = Buffer.alloc(ENTRY_SCRATCH_BYTES);
+
+  constructor(options: MerkleOptions = {}) {
+    this.buckets = options.buckets ?? DEFAULT_BUCKETS;
+    if (!Number.isInteger(this.buckets) || this.buckets < 1 || this.buckets > BUCKETS_MAX) {
+      throw new RangeError(`merkle buckets must be an integer in [1, ${BUCKETS_MAX}]: ${this.buckets}`);
+    }
+  }
+
+  /**
+   * Records that `key` in `slot` went from `oldVersion` to `newVersion` (undefined = absent).
+   * Tombstones are entries like any other; only purging one passes `newVersion` undefined.
+   */
+  update(slot: number, key: Uint8Array, oldVersion: Buffer | undefined, newVersion: Buffer | undefined): void {
+    assertSlot(slot);
+    if (oldVersion !== undefined) assertVersion(oldVersion);
+    if (newVersion !== undefined) assertVersion(newVersion);
+    if (oldVersion === undefined && newVersion === undefined) return;
+
+    const existing = this.slots[slot];
+    if (oldVersion !== undefined && existing === undefined) {
+      throw new Error(`merkle slot ${slot}: replacing an entry in a slot that has none`);
+    }
+    const state = existing ?? this.allocate(slot);
+    const bucket = bucketOf(key, this.buckets);
+    if (oldVersion !== undefined) this.toggle(state, bucket, key, oldVersion);
+    if (newVersion !== undefined) this.toggle(state, bucket, key, newVersion);
+    state.entries += (newVersion === undefined ? 0 : 1) - (oldVersion === undefined ? 0 : 1);
+    state.digest = undefined;
+    // A slot's last entry gone: drop its arrays rather than keep 64 zero buckets per emptied slot.
+    if (state.entries === 0) this.slots[slot] = undefined;
+  }
+
+  /** Number of keys recorded in the slot. */
+  entryCount(slot: number): number {
+    assertSlot(slot);
+    return this.slots[slot]?.entries ?? 0;
+  }
+
+  /** Hash over the slot's bucket digests; 0n for a slot without entries. */
+  slotDigest(slot: number): bigint {
+    assertSlot(slot);
+    const state = this.slots[slot];
+    if (state === undefined) return 0n;
+    state.digest ??= XXHash64.hash(state.bytes).readBigUInt64BE(0);
+    return state.digest;
+  }
+
+  bucketDigests(slot: number): bigint[] {
+    assertSlot(slot);
+    const bytes = this.slots[slot]?.bytes;
+    const result = new Array<bigint>(this.buckets);
+    for (let b = 0; b < this.buckets; b++) result[b] = bytes === undefined ? 0n : bytes.readBigUInt64BE(b * 8);
+    return result;
+  }
+
+  /**
+   * One digest over the given slots (default: all), in ascending slot order whatever order they
+   * come in; empty slots do not contribute, and no entries at all gives 0n.
+   */
+  rootDigest(slots?: Iterable<number>): bigint {
+    const wanted = slots === undefined ? undefined : [...new Set(slots)].sort((a, b) => a - b);
+    const present: number[] = [];
+    for (const slot of wanted ?? this.occupiedSlots()) {
+      assertSlot(slot);
+      if (this.slots[slot] !== undefined) present.push(slot);
+    }
+    if (present.length === 0) return 0n;
+    const buf = Buffer.allocUnsafe(present.length * 10);
+    present.forEach((slot, i) => {
+      buf.writeUInt16BE(slot, i * 10);
+      buf.writeBigUInt64BE(this.slotDigest(slot), i * 10 + 2);
+    });
+    return XXHash64.hash(buf).readBigUInt64BE(0);
+  }
+
+  /** Indices of buckets whose digest differs from the peer's, ascending. */
+  diffBuckets(slot: number, otherBuckets: readonly bigint[]): number[] {
+    if (otherBuckets.length !== this.buckets) {
+      throw new RangeError(`bucket count mismatch: ours ${this.buckets}, theirs ${otherBuckets.length}`);
+    }
+    const ours = this.bucketDigests(slot);
+    const differing: number[] = [];
+    for (let b = 0; b < ours.length; b++) if (ours[b] !== otherBuckets[b]) differing.push(b);
+    return differing;
+  }
+
+  /** XORs the entry (key, version) into or out of its bucket: the same call does both. */
+  private toggle(state: SlotState, bucket: number, key: Uint8Array, version: Buffer): void {
+    const h = this.entryHash(key, version);
+    const at = bucket * 8;
+    state.bytes.writeUInt32BE((state.bytes.readUInt32BE(at) ^ h.readUInt32BE(0)) >>> 0, at);
+    state.bytes.writeUInt32BE((state.bytes.readUInt32BE(at + 4) ^ h.readUInt32BE(4)) >>> 0, at + 4);
+  }
+
+  /** xxh64 of key ‖ version; unambiguous because the version has a fixed length. */
+  private entryHash(key: Uint8Array, version: Buffer): Buffer {
+    const length = key.length + version.length;
+    if (length <= ENTRY_SCRATCH_BYTES) {
+      this.entryScratch.set(key, 0);
+      this.entryScratch.set(version, key.length);
+      return XXHash64.hash(this.entryScratch.subarray(0, length));
+    }
+    this.entryHasher.reset();
+    this.entryHasher.update(toBuffer(key));
+    this.entryHasher.update(version);
+    return this.entryHasher.digest();
+  }
+
+  private allocate(slot: number): SlotState {
+    const state: SlotState = { bytes: Buffer.alloc(this.buckets * 8), entries: 0, digest: undefined };
+    this.slots[slot] = state;
+    return state;
+  }
+
+  private *occupiedSlots(): Generator<number> {
+    for (let slot = 0; slot < SLOT_COUNT; slot++) if (this.slots[slot] !== undefined) yield slot;
+  }
+}
+
+/** The native hasher takes Buffers; a view over the same memory avoids copying the key. */
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function assertSlot(slot: number): void {
+  if (!Number.isInteger(slot) || slot < 0 || slot >= SLOT_COUNT) {
+    throw new RangeError(`slot out of range: ${slot}`);
+  }
+}

@@ -1,0 +1,48 @@
+import type { Entry, Keyspace } from '../commands/keyspace.js';
+import { ValueType, type HashValue, type StoredRecord } from '../storage/types.js';
+import { liveEntry } from '../server/local-keyspace.js';
+
+export interface PendingWrite {
+  key: Buffer;
+  type: ValueType;
+  value: Buffer | HashValue;
+  expiresAt: number;
+}
+
+const NO_VERSION = Buffer.alloc(16);
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * The keyspace a coordinated command runs against: records fetched from a read quorum, with the
+ * command's own writes layered on top and collected for replication. A key that was not fetched is
+ * a bug in key extraction, and fails loudly rather than reading as missing.
+ */
+export class OverlayKeyspace implements Keyspace {
+  readonly writes = new Map<string, PendingWrite>();
+
+  constructor(
+    private readonly fetched: ReadonlyMap<string, StoredRecord | undefined>,
+    readonly now: number,
+  ) {}
+
+  get(key: Buffer): Entry | undefined {
+    const id = key.toString('latin1');
+    const w = this.writes.get(id);
+    if (w) {
+      if (w.type === ValueType.Tombstone) return undefined;
+      return { type: w.type as ValueType.String | ValueType.Hash, value: w.value, expiresAt: w.expiresAt, version: NO_VERSION };
+    }
+    if (!this.fetched.has(id)) throw new Error(`key was not fetched before the command ran: ${id.slice(0, 64)}`);
+    return liveEntry(this.fetched.get(id), this.now);
+  }
+
+  set(key: Buffer, type: ValueType.String | ValueType.Hash, value: Buffer | HashValue, expiresAt: number): void {
+    this.writes.set(key.toString('latin1'), { key, type, value, expiresAt });
+  }
+
+  del(key: Buffer): boolean {
+    if (this.get(key) === undefined) return false;
+    this.writes.set(key.toString('latin1'), { key, type: ValueType.Tombstone, value: EMPTY, expiresAt: 0 });
+    return true;
+  }
+}

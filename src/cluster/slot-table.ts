@@ -1,0 +1,64 @@
+import { SLOT_COUNT } from './slot.js';
+import { slotRanges, type SlotRange, type Topology } from './ring.js';
+
+/**
+ * The one slot → primary table a node serves from at a moment: the ring's preference lists with
+ * dead nodes skipped. CLUSTER SLOTS / SHARDS / NODES, MOVED targets and cluster_state all read this
+ * object, so they can never disagree with each other. Pure: built from a topology and liveness.
+ */
+export class SlotTable {
+  /** Primary node id per slot; undefined when no replica of the slot is alive. */
+  readonly primaries: ReadonlyArray<string | undefined>;
+  readonly ranges: readonly SlotRange[];
+  /** True when every slot has at least `quorumNeeded` alive replicas. */
+  readonly ok: boolean;
+  readonly slotsOk: number;
+  /** A string that changes whenever any slot's primary changes (cheap change detection). */
+  readonly signature: string;
+
+  constructor(
+    readonly topology: Topology,
+    readonly alive: ReadonlySet<string>,
+    quorumNeeded: number,
+  ) {
+    const primaries: Array<string | undefined> = new Array(SLOT_COUNT);
+    let slotsOk = 0;
+    for (let slot = 0; slot < SLOT_COUNT; slot++) {
+      const list = topology.preferenceList(slot);
+      let primary: string | undefined;
+      let up = 0;
+      for (const id of list) {
+        if (!alive.has(id)) continue;
+        primary ??= id;
+        up++;
+      }
+      primaries[slot] = primary;
+      if (up >= Math.min(quorumNeeded, list.length)) slotsOk++;
+    }
+    this.primaries = primaries;
+    this.ranges = slotRanges((s) => primaries[s]);
+    this.slotsOk = slotsOk;
+    this.ok = slotsOk === SLOT_COUNT;
+    this.signature = this.ranges.map((r) => `${r.start}-${r.end}:${r.node}`).join(',');
+  }
+
+  primary(slot: number): string | undefined {
+    return this.primaries[slot];
+  }
+
+  /** The slot's preference list (alive or not), primary first among the alive ones. */
+  replicas(slot: number): readonly string[] {
+    return this.topology.preferenceList(slot);
+  }
+
+  /** Slot ranges a node coordinates, as `start-end` / `n` tokens for CLUSTER NODES. */
+  rangeTokens(nodeId: string): string[] {
+    return this.ranges.filter((r) => r.node === nodeId).map((r) => (r.start === r.end ? `${r.start}` : `${r.start}-${r.end}`));
+  }
+
+  slotsOf(nodeId: string): number {
+    let n = 0;
+    for (const r of this.ranges) if (r.node === nodeId) n += r.end - r.start + 1;
+    return n;
+  }
+}

@@ -1,0 +1,110 @@
+import { ERR, ReplyError } from '../core/errors.js';
+import { ValueType, type Entry, type Keyspace } from './keyspace.js';
+import type { HashValue } from '../storage/types.js';
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** Redis's string2ll: optional '-', digits, no leading zeros, no spaces, within int64. */
+export function parseInt64(buf: Buffer): bigint | undefined {
+  const len = buf.length;
+  if (len === 0 || len > 20) return undefined;
+  let i = 0;
+  const negative = buf[0] === 0x2d;
+  if (negative) {
+    i = 1;
+    if (len === 1) return undefined;
+  }
+  if (buf[i] === 0x30 && len - i > 1) return undefined;
+  for (let j = i; j < len; j++) {
+    const c = buf[j]!;
+    if (c < 0x30 || c > 0x39) return undefined;
+  }
+  // Small values parse exactly as numbers; only long ones need bigint.
+  const v = len - i <= 15 ? BigInt(Number(buf.toString('latin1'))) : BigInt(buf.toString('latin1'));
+  if (v < INT64_MIN || v > INT64_MAX) return undefined;
+  return v;
+}
+
+export function inInt64(v: bigint): boolean {
+  return v >= INT64_MIN && v <= INT64_MAX;
+}
+
+/** An integer argument within JS's safe range, else `ERR value is not an integer or out of range`. */
+export function intArg(buf: Buffer, error: string = ERR.notInteger): number {
+  const v = parseInt64(buf);
+  if (v === undefined) throw new ReplyError(error);
+  const n = Number(v);
+  if (!Number.isSafeInteger(n)) throw new ReplyError(error);
+  return n;
+}
+
+export function int64Arg(buf: Buffer, error: string = ERR.notInteger): bigint {
+  const v = parseInt64(buf);
+  if (v === undefined) throw new ReplyError(error);
+  return v;
+}
+
+/** Redis's strtold-based float parsing: accepts inf/-inf and exponents, rejects nan, spaces and empty. */
+export function parseFloatArg(buf: Buffer): number | undefined {
+  const s = buf.toString('latin1');
+  if (s.length === 0 || s.length > 5000 || /\s/.test(s)) return undefined;
+  const lower = s.toLowerCase();
+  if (lower === 'inf' || lower === '+inf' || lower === 'infinity' || lower === '+infinity') return Infinity;
+  if (lower === '-inf' || lower === '-infinity') return -Infinity;
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(s)) return undefined;
+  const v = Number(s);
+  return Number.isNaN(v) ? undefined : v;
+}
+
+export function floatArg(buf: Buffer, error: string = ERR.notFloat): number {
+  const v = parseFloatArg(buf);
+  if (v === undefined) throw new ReplyError(error);
+  return v;
+}
+
+/** Float text the way Redis prints INCRBYFLOAT results: plain digits, no exponent, no trailing zeros. */
+export function humanFloat(v: number): string {
+  if (Number.isInteger(v)) return Math.abs(v) < 1e21 ? v.toFixed(0) : BigInt(v).toString();
+  let s = v.toPrecision(17);
+  if (s.includes('e')) s = v.toFixed(Math.min(100, 20 + Math.max(0, -Math.floor(Math.log10(Math.abs(v))))));
+  // Shortest text that reads back as the same double, like Redis's %.17Lg followed by trimming.
+  const shortest = String(v);
+  if (!shortest.includes('e')) s = shortest;
+  if (s.includes('.')) s = s.replace(/0+$/, '').replace(/\.$/, '');
+  return s;
+}
+
+export function lower(buf: Buffer): string {
+  return buf.toString('latin1').toLowerCase();
+}
+
+/** The key's entry when it is a string; undefined when missing; WRONGTYPE otherwise. */
+export type StringEntry = Omit<Entry, 'value'> & { value: Buffer };
+export type HashEntry = Omit<Entry, 'value'> & { value: HashValue };
+
+export function getString(ks: Keyspace, key: Buffer): StringEntry | undefined {
+  const e = ks.get(key);
+  if (e === undefined) return undefined;
+  if (e.type !== ValueType.String) throw new ReplyError(ERR.wrongType);
+  return e as StringEntry;
+}
+
+/** The key's hash; undefined when missing; WRONGTYPE otherwise. */
+export function getHash(ks: Keyspace, key: Buffer): HashEntry | undefined {
+  const e = ks.get(key);
+  if (e === undefined) return undefined;
+  if (e.type !== ValueType.Hash) throw new ReplyError(ERR.wrongType);
+  return e as HashEntry;
+}
+
+/** Relative or absolute expiry argument → absolute ms, or ReplyError `invalid expire time in '<cmd>'`. */
+export function expiryFrom(unit: 'ex' | 'px' | 'exat' | 'pxat', arg: Buffer, now: number, cmd: string): number {
+  const v = int64Arg(arg);
+  const ms = unit === 'ex' || unit === 'exat' ? v * 1000n : v;
+  const abs = unit === 'ex' || unit === 'px' ? ms + BigInt(now) : ms;
+  if (v <= 0n || !inInt64(ms) || !inInt64(abs) || abs > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new ReplyError(ERR.invalidExpire(cmd));
+  }
+  return Number(abs);
+}

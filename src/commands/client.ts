@@ -1,0 +1,119 @@
+import { ERR, ReplyError } from '../core/errors.js';
+import type { SessionState } from '../server/session-state.js';
+import { container, type CommandContext } from './spec.js';
+import { intArg, lower } from './args.js';
+
+function describe(s: SessionState, now: number): string {
+  const flags = (s.multi !== undefined ? 'x' : '') + (s.readonlyMode ? 'r' : '') || 'N';
+  return [
+    `id=${s.id}`, `addr=${s.addr}`, `laddr=${s.laddr}`, `fd=${s.fd}`, `name=${s.name}`,
+    `age=${Math.floor((now - s.createdAt) / 1000)}`, `idle=${Math.floor((now - s.lastInteraction) / 1000)}`,
+    `flags=${flags}`, 'db=0', 'sub=0', 'psub=0', 'ssub=0', `multi=${s.multi ? s.multi.length : -1}`,
+    `watch=${s.watched.size}`, `qbuf=${s.queryBufferBytes}`, 'qbuf-free=0', 'argv-mem=0', 'multi-mem=0',
+    'rbs=16384', 'rbp=0', 'obl=0', 'oll=0', `omem=${s.outputBufferBytes}`, `tot-mem=${s.queryBufferBytes + s.outputBufferBytes}`,
+    'events=r', `cmd=${s.lastCommand}`, 'user=default', 'redir=-1', `resp=${s.proto}`,
+    `lib-name=${s.libName}`, `lib-ver=${s.libVer}`,
+  ].join(' ');
+}
+
+function checkName(name: string): void {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 33 || c > 126) throw new ReplyError('ERR Client names cannot contain spaces, newlines or special characters.');
+  }
+}
+
+function list(ctx: CommandContext, argv: Buffer[]): void {
+  let ids: Set<number> | undefined;
+  for (let i = 2; i < argv.length; i++) {
+    const o = lower(argv[i]!);
+    if (o === 'type' && i + 1 < argv.length) {
+      const t = lower(argv[++i]!);
+      if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(t)) throw new ReplyError(`ERR Unknown client type '${argv[i]!.toString()}'`);
+      if (t !== 'normal') ids = new Set();
+    } else if (o === 'id') {
+      ids = new Set();
+      for (i++; i < argv.length; i++) ids.add(intArg(argv[i]!));
+    } else throw new ReplyError(ERR.syntax);
+  }
+  const now = Date.now();
+  let text = '';
+  for (const s of ctx.node.clients()) if (!ids || ids.has(s.id)) text += describe(s, now) + '\n';
+  ctx.out.verbatim(text);
+}
+
+/** CLIENT KILL addr | CLIENT KILL [ID id] [ADDR a] [LADDR a] [SKIPME yes|no] … */
+function kill(ctx: CommandContext, argv: Buffer[]): void {
+  const me = ctx.session;
+  const targets: SessionState[] = [];
+  if (argv.length === 3) {
+    const addr = argv[2]!.toString();
+    for (const s of ctx.node.clients()) if (s.addr === addr) targets.push(s);
+    if (targets.length === 0) throw new ReplyError('ERR No such client');
+    for (const s of targets) (s === me ? () => { me.closeAfterReply = true; } : () => s.kill())();
+    return ctx.out.ok();
+  }
+  if ((argv.length - 2) % 2 !== 0) throw new ReplyError(ERR.syntax);
+  const filters: Array<(s: SessionState) => boolean> = [];
+  let skipMe = true;
+  for (let i = 2; i < argv.length; i += 2) {
+    const o = lower(argv[i]!);
+    const v = argv[i + 1]!.toString();
+    if (o === 'id') { const id = intArg(argv[i + 1]!); filters.push((s) => s.id === id); }
+    else if (o === 'addr') filters.push((s) => s.addr === v);
+    else if (o === 'laddr') filters.push((s) => s.laddr === v);
+    else if (o === 'type') filters.push(() => v.toLowerCase() === 'normal');
+    else if (o === 'user') filters.push(() => v === 'default');
+    else if (o === 'skipme') skipMe = v.toLowerCase() !== 'no';
+    else if (o === 'maxage') { const age = intArg(argv[i + 1]!); filters.push((s) => Date.now() - s.createdAt >= age * 1000); }
+    else throw new ReplyError(ERR.syntax);
+  }
+  let n = 0;
+  for (const s of [...ctx.node.clients()]) {
+    if (skipMe && s === me) continue;
+    if (!filters.every((f) => f(s))) continue;
+    n++;
+    if (s === me) me.closeAfterReply = true;
+    else s.kill();
+  }
+  ctx.out.int(n);
+}
+
+export const clientCommand = container('client', ['noscript', 'loading', 'stale'], ['slow', 'connection'], [
+  { name: 'id', arity: 2, flags: ['noscript', 'loading', 'stale'], run: (c) => c.out.int(c.session.id) },
+  {
+    name: 'setname', arity: 3, flags: ['noscript', 'loading', 'stale'],
+    run: (c, a) => {
+      const n = a[2]!.toString();
+      checkName(n);
+      c.session.name = n;
+      c.out.ok();
+    },
+  },
+  { name: 'getname', arity: 2, flags: ['noscript', 'loading', 'stale'], run: (c) => (c.session.name ? c.out.bulk(c.session.name) : c.out.nullBulk()) },
+  {
+    name: 'setinfo', arity: 4, flags: ['noscript', 'loading', 'stale'],
+    run: (c, a) => {
+      const attr = lower(a[2]!);
+      const v = a[3]!.toString();
+      if (attr === 'lib-name') c.session.libName = v;
+      else if (attr === 'lib-ver') c.session.libVer = v;
+      c.out.ok();
+    },
+  },
+  { name: 'list', arity: -2, flags: ['admin', 'noscript', 'loading', 'stale'], run: list },
+  { name: 'info', arity: 2, flags: ['noscript', 'loading', 'stale'], run: (c) => c.out.verbatim(describe(c.session, Date.now()) + '\n') },
+  { name: 'kill', arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], run: kill },
+  { name: 'no-evict', arity: 3, flags: ['admin', 'noscript', 'loading', 'stale'], run: (c) => c.out.ok() },
+  { name: 'no-touch', arity: 3, flags: ['noscript', 'loading', 'stale'], run: (c) => c.out.ok() },
+  { name: 'pause', arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], run: (c) => c.out.ok() },
+  { name: 'unpause', arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], run: (c) => c.out.ok() },
+  {
+    name: 'reply', arity: 3, flags: ['noscript', 'loading', 'stale'],
+    run: (c, a) => {
+      if (lower(a[2]!) !== 'on') throw new ReplyError('ERR CLIENT REPLY OFF|SKIP is not supported');
+      c.out.ok();
+    },
+  },
+  { name: 'help', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['CLIENT <subcommand> [<arg> ...]. Subcommands are:', 'ID', 'SETNAME <name>', 'GETNAME', 'SETINFO <attr> <value>', 'LIST', 'INFO', 'KILL', 'HELP']) },
+]);

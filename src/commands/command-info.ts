@@ -1,0 +1,130 @@
+import { ReplyError } from '../core/errors.js';
+import type { ReplyWriter } from '../protocol/reply-writer.js';
+import { container, keyPositions, type CommandContext, type CommandSpec } from './spec.js';
+import { lower } from './args.js';
+import { globMatch } from './glob.js';
+
+/** Redis 7 key spec derived from first/last/step, so clients that read key specs route correctly. */
+function writeKeySpecs(out: ReplyWriter, spec: CommandSpec): void {
+  if (spec.firstKey === 0) {
+    out.arrayHeader(0);
+    return;
+  }
+  const access = spec.flags.includes('write') ? ['RW', 'UPDATE'] : ['RO', 'ACCESS'];
+  out.arrayHeader(1);
+  out.mapHeader(3);
+  out.bulk('flags');
+  out.setHeader(access.length);
+  for (const f of access) out.simple(f);
+  out.bulk('begin_search');
+  out.mapHeader(2);
+  out.bulk('type'); out.bulk('index');
+  out.bulk('spec'); out.mapHeader(1); out.bulk('index'); out.int(spec.firstKey);
+  out.bulk('find_keys');
+  out.mapHeader(2);
+  out.bulk('type'); out.bulk('range');
+  out.bulk('spec');
+  out.mapHeader(3);
+  out.bulk('lastkey'); out.int(spec.lastKey < 0 ? spec.lastKey : spec.lastKey - spec.firstKey);
+  out.bulk('keystep'); out.int(spec.step);
+  out.bulk('limit'); out.int(0);
+}
+
+/** One COMMAND entry: name, arity, flags, first, last, step, ACL categories, tips, key specs, subcommands. */
+export function writeCommandEntry(out: ReplyWriter, spec: CommandSpec): void {
+  const flags = spec.keyIndexes && !spec.subcommands ? [...spec.flags, 'movablekeys'] : spec.flags;
+  out.arrayHeader(10);
+  out.bulk(spec.name);
+  out.int(spec.arity);
+  out.setHeader(flags.length);
+  for (const f of flags) out.simple(f);
+  out.int(spec.firstKey);
+  out.int(spec.lastKey);
+  out.int(spec.step);
+  out.setHeader(spec.categories.length);
+  for (const c of spec.categories) out.simple('@' + c);
+  out.arrayHeader(0);
+  writeKeySpecs(out, spec);
+  const subs = spec.subcommands ?? [];
+  out.arrayHeader(subs.length);
+  for (const s of subs) writeCommandEntry(out, s);
+}
+
+function all(ctx: CommandContext): void {
+  const specs = [...ctx.node.commands.values()];
+  ctx.out.arrayHeader(specs.length);
+  for (const s of specs) writeCommandEntry(ctx.out, s);
+}
+
+function info(ctx: CommandContext, argv: Buffer[]): void {
+  const names = argv.length > 2 ? argv.slice(2) : [...ctx.node.commands.keys()].map((k) => Buffer.from(k));
+  ctx.out.arrayHeader(names.length);
+  for (const n of names) {
+    const [parent, sub] = lower(n).split('|');
+    let spec = ctx.node.commands.get(parent!);
+    if (spec && sub !== undefined) spec = spec.subcommands?.find((s) => s.name === `${parent}|${sub}`);
+    if (spec) writeCommandEntry(ctx.out, spec);
+    else ctx.out.nullArray();
+  }
+}
+
+function getkeys(ctx: CommandContext, argv: Buffer[], withFlags: boolean): void {
+  const target = argv.slice(2);
+  const spec = ctx.node.commands.get(lower(target[0]!));
+  if (!spec) throw new ReplyError('ERR Invalid command specified');
+  if (spec.arity > 0 ? target.length !== spec.arity : target.length < -spec.arity) {
+    throw new ReplyError('ERR Invalid arguments specified for command');
+  }
+  const positions = keyPositions(spec, target);
+  if (positions.length === 0) throw new ReplyError('ERR The command has no key arguments');
+  ctx.out.arrayHeader(positions.length);
+  for (const p of positions) {
+    if (!withFlags) {
+      ctx.out.bulk(target[p]!);
+      continue;
+    }
+    ctx.out.arrayHeader(2);
+    ctx.out.bulk(target[p]!);
+    const access = spec.flags.includes('write') ? ['RW', 'UPDATE'] : ['RO', 'ACCESS'];
+    ctx.out.arrayHeader(access.length);
+    for (const a of access) ctx.out.simple(a);
+  }
+}
+
+/** COMMAND LIST [FILTERBY MODULE m | ACLCAT c | PATTERN p] */
+function list(ctx: CommandContext, argv: Buffer[]): void {
+  let filter: (s: CommandSpec) => boolean = () => true;
+  if (argv.length === 5 && lower(argv[2]!) === 'filterby') {
+    const kind = lower(argv[3]!);
+    const arg = argv[4]!;
+    if (kind === 'pattern') filter = (s) => globMatch(arg, Buffer.from(s.name), true);
+    else if (kind === 'aclcat') filter = (s) => s.categories.includes(lower(arg));
+    else if (kind === 'module') filter = () => false;
+    else throw new ReplyError('ERR syntax error');
+  } else if (argv.length !== 2) throw new ReplyError('ERR syntax error');
+  const names = [...ctx.node.commands.values()].filter(filter).map((s) => s.name);
+  ctx.out.bulkArray(names);
+}
+
+const base = container('command', ['loading', 'stale'], ['slow', 'connection'], [
+  { name: 'count', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.int(c.node.commands.size) },
+  { name: 'info', arity: -2, flags: ['loading', 'stale'], run: info },
+  { name: 'getkeys', arity: -3, flags: ['loading', 'stale'], run: (c, a) => getkeys(c, a, false) },
+  { name: 'getkeysandflags', arity: -3, flags: ['loading', 'stale'], run: (c, a) => getkeys(c, a, true) },
+  { name: 'list', arity: -2, flags: ['loading', 'stale'], run: list },
+  {
+    name: 'docs', arity: -2, flags: ['loading', 'stale'],
+    // Tools fall back to their built-in help when DOCS errors; no docs are shipped.
+    run: () => {
+      throw new ReplyError("ERR unknown subcommand 'DOCS'. Try COMMAND HELP.");
+    },
+  },
+  { name: 'help', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['COMMAND <subcommand> [<arg> ...]. Subcommands are:', '(no subcommand)', 'COUNT', 'INFO [<command-name> ...]', 'GETKEYS <full-command>', 'LIST', 'HELP']) },
+]);
+
+/** COMMAND with no arguments returns the whole table; with one, a subcommand. */
+export const commandCommand: CommandSpec = {
+  ...base,
+  arity: -1,
+  run: (ctx, argv) => (argv.length === 1 ? all(ctx) : base.run(ctx, argv)),
+};

@@ -1,0 +1,148 @@
+import os from 'node:os';
+import { REDIS_VERSION, RINGKV_VERSION } from './version.js';
+import type { NodeServices } from '../server/node-services.js';
+
+const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace'];
+const ALL_SECTIONS = [...DEFAULT_SECTIONS, 'commandstats', 'ringkv'];
+
+type Lines = Array<[string, string | number]>;
+
+function server(node: NodeServices): Lines {
+  const uptime = Math.floor((Date.now() - node.startedAt) / 1000);
+  return [
+    ['redis_version', REDIS_VERSION], ['ringkv_version', RINGKV_VERSION], ['redis_git_sha1', '00000000'],
+    ['redis_git_dirty', 0], ['redis_build_id', '0'], ['redis_mode', node.cluster ? 'cluster' : 'standalone'],
+    ['os', `${os.type()} ${os.release()} ${os.arch()}`], ['arch_bits', 64], ['multiplexing_api', 'epoll'],
+    ['gcc_version', '0.0.0'], ['process_id', process.pid], ['process_supervised', 'no'], ['run_id', node.nodeId],
+    ['tcp_port', node.port], ['server_time_usec', Date.now() * 1000], ['uptime_in_seconds', uptime],
+    ['uptime_in_days', Math.floor(uptime / 86400)], ['hz', node.config.int('hz')], ['configured_hz', node.config.int('hz')],
+    ['lru_clock', Math.floor(Date.now() / 1000) & 0xffffff], ['executable', process.argv[1] ?? ''], ['config_file', ''],
+    ['io_threads_active', 0], ['listener0', `name=tcp,bind=${node.config.str('bind')},port=${node.port}`],
+  ];
+}
+
+function clients(node: NodeServices): Lines {
+  let n = 0;
+  let maxQ = 0, maxO = 0;
+  for (const c of node.clients()) {
+    n++;
+    maxQ = Math.max(maxQ, c.queryBufferBytes);
+    maxO = Math.max(maxO, c.outputBufferBytes);
+  }
+  return [
+    ['connected_clients', n], ['cluster_connections', 0], ['maxclients', node.config.int('maxclients')],
+    ['client_recent_max_input_buffer', maxQ], ['client_recent_max_output_buffer', maxO], ['blocked_clients', 0],
+    ['tracking_clients', 0], ['pubsub_clients', 0], ['watching_clients', 0], ['clients_in_timeout_table', 0],
+    ['total_watched_keys', 0], ['total_blocking_keys', 0], ['total_blocking_keys_on_nokey', 0],
+  ];
+}
+
+function human(bytes: number): string {
+  if (bytes < 1024) return `${bytes}B`;
+  const units = ['K', 'M', 'G', 'T'];
+  let v = bytes;
+  let i = -1;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(2)}${units[i]}`;
+}
+
+function memory(): Lines {
+  const m = process.memoryUsage();
+  return [
+    ['used_memory', m.heapUsed + m.external], ['used_memory_human', human(m.heapUsed + m.external)],
+    ['used_memory_rss', m.rss], ['used_memory_rss_human', human(m.rss)], ['used_memory_peak', m.rss],
+    ['used_memory_peak_human', human(m.rss)], ['used_memory_lua', 0], ['used_memory_scripts', 0],
+    ['total_system_memory', os.totalmem()], ['total_system_memory_human', human(os.totalmem())],
+    ['maxmemory', 0], ['maxmemory_human', '0B'], ['maxmemory_policy', 'noeviction'],
+    ['mem_fragmentation_ratio', '1.00'], ['mem_allocator', 'libc'], ['lazyfree_pending_objects', 0],
+  ];
+}
+
+function persistence(node: NodeServices): Lines {
+  const st = node.store.stats();
+  const lines: Lines = [
+    ['loading', 0], ['async_loading', 0], ['current_cow_peak', 0], ['current_cow_size', 0],
+    ['rdb_changes_since_last_save', 0], ['rdb_bgsave_in_progress', 0], ['rdb_last_save_time', Math.floor(node.startedAt / 1000)],
+    ['rdb_last_bgsave_status', 'ok'], ['aof_enabled', 1], ['aof_rewrite_in_progress', 0], ['aof_rewrite_scheduled', 0],
+    ['aof_last_write_status', 'ok'], ['aof_last_bgrewrite_status', 'ok'], ['appendfsync', node.config.str('appendfsync')],
+  ];
+  for (const [k, v] of Object.entries(st) as Array<[string, number]>) lines.push([`store_${k.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase())}`, v]);
+  return lines;
+}
+
+function stats(node: NodeServices): Lines {
+  const s = node.stats;
+  return [
+    ['total_connections_received', s.totalConnectionsReceived], ['total_commands_processed', s.totalCommandsProcessed],
+    ['instantaneous_ops_per_sec', 0], ['total_net_input_bytes', s.totalNetInputBytes], ['total_net_output_bytes', s.totalNetOutputBytes],
+    ['rejected_connections', s.rejectedConnections], ['expired_keys', s.expiredKeys], ['evicted_keys', 0],
+    ['keyspace_hits', s.keyspaceHits], ['keyspace_misses', s.keyspaceMisses], ['pubsub_channels', 0], ['pubsub_patterns', 0],
+    ['total_error_replies', s.errorReplies], ['concurrent_writes_detected', s.concurrentWrites],
+  ];
+}
+
+function cpu(): Lines {
+  const u = process.cpuUsage();
+  return [
+    ['used_cpu_sys', (u.system / 1e6).toFixed(6)], ['used_cpu_user', (u.user / 1e6).toFixed(6)],
+    ['used_cpu_sys_children', '0.000000'], ['used_cpu_user_children', '0.000000'],
+  ];
+}
+
+function commandstats(node: NodeServices): Lines {
+  const lines: Lines = [];
+  for (const [name, c] of node.stats.commands) {
+    const usecPerCall = c.calls ? (c.usec / c.calls).toFixed(2) : '0.00';
+    lines.push([`cmdstat_${name}`, `calls=${c.calls},usec=${c.usec},usec_per_call=${usecPerCall},rejected_calls=0,failed_calls=${c.failed}`]);
+  }
+  return lines;
+}
+
+function keyspace(node: NodeServices): Lines {
+  const keys = node.store.keyCount();
+  if (keys === 0) return [];
+  return [['db0', `keys=${keys},expires=${node.store.expiresCount()},avg_ttl=0,subexpiry=0`]];
+}
+
+function section(node: NodeServices, name: string): string | undefined {
+  let lines: Lines;
+  switch (name) {
+    case 'server': lines = server(node); break;
+    case 'clients': lines = clients(node); break;
+    case 'memory': lines = memory(); break;
+    case 'persistence': lines = persistence(node); break;
+    case 'stats': lines = stats(node); break;
+    case 'replication': lines = [['role', 'master'], ['connected_slaves', 0], ['master_failover_state', 'no-failover'], ['master_replid', node.nodeId], ['master_repl_offset', 0]]; break;
+    case 'cpu': lines = cpu(); break;
+    case 'modules': lines = []; break;
+    case 'errorstats': lines = []; break;
+    case 'commandstats': lines = commandstats(node); break;
+    case 'keyspace': lines = keyspace(node); break;
+    case 'cluster': {
+      const extra = node.cluster?.infoSection() ?? '';
+      return `# Cluster\r\ncluster_enabled:${node.cluster ? 1 : 0}\r\n${extra}`;
+    }
+    case 'ringkv': return node.cluster?.infoSection() ?? undefined;
+    default: return undefined;
+  }
+  const title = name === 'cpu' ? 'CPU' : name.charAt(0).toUpperCase() + name.slice(1);
+  return `# ${title === 'Errorstats' ? 'Errorstats' : title}\r\n` + lines.map(([k, v]) => `${k}:${v}\r\n`).join('');
+}
+
+/** INFO text in Redis's format: `# Section` headers, `key:value` lines, CRLF line ends, a blank line between sections. */
+export function infoText(node: NodeServices, requested: string[]): string {
+  let names: string[];
+  const lowered = requested.map((s) => s.toLowerCase());
+  if (lowered.length === 0 || lowered.includes('default')) names = DEFAULT_SECTIONS;
+  else if (lowered.includes('all') || lowered.includes('everything')) names = ALL_SECTIONS;
+  else names = lowered;
+  const parts: string[] = [];
+  for (const n of names) {
+    const text = section(node, n);
+    if (text !== undefined) parts.push(text);
+  }
+  return parts.join('\r\n');
+}

@@ -1,0 +1,198 @@
+import { ERR, ReplyError } from '../core/errors.js';
+import type { ScanPosition } from '../storage/types.js';
+import { ValueType, type Entry } from './keyspace.js';
+import { command, type CommandContext, type CommandSpec } from './spec.js';
+import { int64Arg, intArg, inInt64, lower } from './args.js';
+import { globMatch } from './glob.js';
+import { ScanCursors } from './scan-cursors.js';
+
+function typeName(e: Entry | undefined): string {
+  if (!e) return 'none';
+  return e.type === ValueType.Hash ? 'hash' : 'string';
+}
+
+function del(ctx: CommandContext, argv: Buffer[]): void {
+  let n = 0;
+  for (let i = 1; i < argv.length; i++) if (ctx.ks.del(argv[i]!)) n++;
+  ctx.out.int(n);
+}
+
+function exists(ctx: CommandContext, argv: Buffer[]): void {
+  let n = 0;
+  for (let i = 1; i < argv.length; i++) if (ctx.ks.get(argv[i]!)) n++;
+  ctx.out.int(n);
+}
+
+type ExpireUnit = 'ex' | 'px' | 'exat' | 'pxat';
+
+/** EXPIRE family with NX | XX | GT | LT; a time in the past deletes the key. */
+function expireGeneric(unit: ExpireUnit, name: string) {
+  return (ctx: CommandContext, argv: Buffer[]): void => {
+    const { ks } = ctx;
+    const v = int64Arg(argv[2]!);
+    let nx = false, xx = false, gt = false, lt = false;
+    for (let i = 3; i < argv.length; i++) {
+      const o = lower(argv[i]!);
+      if (o === 'nx') nx = true;
+      else if (o === 'xx') xx = true;
+      else if (o === 'gt') gt = true;
+      else if (o === 'lt') lt = true;
+      else throw new ReplyError(`ERR Unsupported option ${argv[i]!.toString('latin1')}`);
+    }
+    if (nx && (xx || gt || lt)) throw new ReplyError('ERR NX and XX, GT or LT options at the same time are not compatible');
+    if (gt && lt) throw new ReplyError('ERR GT and LT options at the same time are not compatible');
+    const ms = unit === 'ex' || unit === 'exat' ? v * 1000n : v;
+    const abs = unit === 'ex' || unit === 'px' ? ms + BigInt(ks.now) : ms;
+    if (!inInt64(ms) || !inInt64(abs)) throw new ReplyError(ERR.invalidExpire(name));
+    const e = ks.get(argv[1]!);
+    if (!e) return ctx.out.int(0);
+    const at = Number(abs);
+    const current = e.expiresAt === 0 ? Infinity : e.expiresAt;
+    if ((nx && e.expiresAt !== 0) || (xx && e.expiresAt === 0) || (gt && !(at > current)) || (lt && !(at < current))) {
+      return ctx.out.int(0);
+    }
+    if (at <= ks.now) ks.del(argv[1]!);
+    else ks.set(argv[1]!, e.type, e.value, at);
+    ctx.out.int(1);
+  };
+}
+
+function ttlGeneric(kind: 'ttl' | 'pttl' | 'expiretime' | 'pexpiretime') {
+  return (ctx: CommandContext, argv: Buffer[]): void => {
+    const e = ctx.ks.get(argv[1]!);
+    if (!e) return ctx.out.int(-2);
+    if (e.expiresAt === 0) return ctx.out.int(-1);
+    const left = e.expiresAt - ctx.ks.now;
+    if (kind === 'ttl') ctx.out.int(Math.max(0, Math.round(left / 1000)));
+    else if (kind === 'pttl') ctx.out.int(Math.max(0, left));
+    else if (kind === 'expiretime') ctx.out.int(Math.floor(e.expiresAt / 1000));
+    else ctx.out.int(e.expiresAt);
+  };
+}
+
+function persist(ctx: CommandContext, argv: Buffer[]): void {
+  const e = ctx.ks.get(argv[1]!);
+  if (!e || e.expiresAt === 0) return ctx.out.int(0);
+  ctx.ks.set(argv[1]!, e.type, e.value, 0);
+  ctx.out.int(1);
+}
+
+function rename(nx: boolean) {
+  return (ctx: CommandContext, argv: Buffer[]): void => {
+    const { ks } = ctx;
+    const src = ks.get(argv[1]!);
+    if (!src) throw new ReplyError(ERR.noSuchKey);
+    const same = argv[1]!.equals(argv[2]!);
+    if (nx && (same || ks.get(argv[2]!))) return ctx.out.int(0);
+    if (!same) {
+      ks.set(argv[2]!, src.type, src.value, src.expiresAt);
+      ks.del(argv[1]!);
+    }
+    if (nx) ctx.out.int(1);
+    else ctx.out.ok();
+  };
+}
+
+/** COPY source destination [DB n] [REPLACE] — only db 0 exists. */
+function copy(ctx: CommandContext, argv: Buffer[]): void {
+  let replace = false;
+  for (let i = 3; i < argv.length; i++) {
+    const o = lower(argv[i]!);
+    if (o === 'replace') replace = true;
+    else if (o === 'db' && i + 1 < argv.length) {
+      if (intArg(argv[++i]!) !== 0) throw new ReplyError('ERR DB index is out of range');
+    } else throw new ReplyError(ERR.syntax);
+  }
+  const { ks } = ctx;
+  const src = ks.get(argv[1]!);
+  if (!src || argv[1]!.equals(argv[2]!)) return ctx.out.int(0);
+  if (!replace && ks.get(argv[2]!)) return ctx.out.int(0);
+  const value = src.type === ValueType.Hash ? new Map(src.value as Map<string, Buffer>) : src.value;
+  ks.set(argv[2]!, src.type, value, src.expiresAt);
+  ctx.out.int(1);
+}
+
+function keys(ctx: CommandContext, argv: Buffer[]): void {
+  const pattern = argv[1]!;
+  const all = pattern.length === 1 && pattern[0] === 0x2a;
+  const found: Buffer[] = [];
+  let pos: ScanPosition | null = { slot: 0 };
+  while (pos) {
+    const r = ctx.node.store.scan(pos, 1024, ctx.ks.now);
+    for (const e of r.entries) if (all || globMatch(pattern, e.key)) found.push(e.key);
+    pos = r.next;
+  }
+  ctx.out.bulkArray(found);
+}
+
+const cursors = new ScanCursors();
+
+/** SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]; cursors are opaque ids of server-side positions. */
+function scan(ctx: CommandContext, argv: Buffer[]): void {
+  let pattern: Buffer | undefined;
+  let count = 10;
+  let type: string | undefined;
+  for (let i = 2; i < argv.length; i++) {
+    const o = lower(argv[i]!);
+    if (i + 1 >= argv.length) throw new ReplyError(ERR.syntax);
+    if (o === 'match') pattern = argv[++i]!;
+    else if (o === 'count') {
+      count = intArg(argv[++i]!);
+      if (count < 1) throw new ReplyError(ERR.syntax);
+    } else if (o === 'type') type = lower(argv[++i]!);
+    else throw new ReplyError(ERR.syntax);
+  }
+  const start = cursors.resolve(argv[1]!);
+  if (start === undefined) throw new ReplyError('ERR invalid cursor');
+  const r = start === null ? { entries: [], next: null } : ctx.node.store.scan(start, Math.min(count, 100_000), ctx.ks.now);
+  const keysOut: Buffer[] = [];
+  for (const e of r.entries) {
+    if (pattern && !globMatch(pattern, e.key)) continue;
+    if (type && (e.record.type === ValueType.Hash ? 'hash' : 'string') !== type) continue;
+    keysOut.push(e.key);
+  }
+  ctx.out.arrayHeader(2);
+  ctx.out.bulk(r.next ? cursors.issue(r.next) : '0');
+  ctx.out.bulkArray(keysOut);
+}
+
+function randomkey(ctx: CommandContext): void {
+  const store = ctx.node.store;
+  const startSlot = Math.floor(Math.random() * 16384);
+  for (const from of [startSlot, 0]) {
+    const r: { entries: Array<{ key: Buffer }> } = store.scan({ slot: from }, 1, ctx.ks.now);
+    if (r.entries.length > 0) return ctx.out.bulk(r.entries[0]!.key);
+  }
+  ctx.out.nullBulk();
+}
+
+function touch(ctx: CommandContext, argv: Buffer[]): void {
+  exists(ctx, argv);
+}
+
+const many = { firstKey: 1, lastKey: -1, step: 1 };
+const one = { firstKey: 1, lastKey: 1, step: 1 };
+const two = { firstKey: 1, lastKey: 2, step: 1 };
+
+export const keyCommands: CommandSpec[] = [
+  command({ name: 'del', arity: -2, flags: ['write'], ...many, categories: ['keyspace', 'write', 'slow'], run: del }),
+  command({ name: 'unlink', arity: -2, flags: ['write', 'fast'], ...many, categories: ['keyspace', 'write', 'fast'], run: del }),
+  command({ name: 'exists', arity: -2, flags: ['readonly', 'fast'], ...many, categories: ['keyspace', 'read', 'fast'], run: exists }),
+  command({ name: 'touch', arity: -2, flags: ['readonly', 'fast'], ...many, categories: ['keyspace', 'read', 'fast'], run: touch }),
+  command({ name: 'type', arity: 2, flags: ['readonly', 'fast'], ...one, categories: ['keyspace', 'read', 'fast'], run: (c, a) => c.out.simple(typeName(c.ks.get(a[1]!))) }),
+  command({ name: 'expire', arity: -3, flags: ['write', 'fast'], ...one, categories: ['keyspace', 'write', 'fast'], run: expireGeneric('ex', 'expire') }),
+  command({ name: 'pexpire', arity: -3, flags: ['write', 'fast'], ...one, categories: ['keyspace', 'write', 'fast'], run: expireGeneric('px', 'pexpire') }),
+  command({ name: 'expireat', arity: -3, flags: ['write', 'fast'], ...one, categories: ['keyspace', 'write', 'fast'], run: expireGeneric('exat', 'expireat') }),
+  command({ name: 'pexpireat', arity: -3, flags: ['write', 'fast'], ...one, categories: ['keyspace', 'write', 'fast'], run: expireGeneric('pxat', 'pexpireat') }),
+  command({ name: 'ttl', arity: 2, flags: ['readonly', 'fast'], ...one, categories: ['keyspace', 'read', 'fast'], run: ttlGeneric('ttl') }),
+  command({ name: 'pttl', arity: 2, flags: ['readonly', 'fast'], ...one, categories: ['keyspace', 'read', 'fast'], run: ttlGeneric('pttl') }),
+  command({ name: 'expiretime', arity: 2, flags: ['readonly', 'fast'], ...one, categories: ['keyspace', 'read', 'fast'], run: ttlGeneric('expiretime') }),
+  command({ name: 'pexpiretime', arity: 2, flags: ['readonly', 'fast'], ...one, categories: ['keyspace', 'read', 'fast'], run: ttlGeneric('pexpiretime') }),
+  command({ name: 'persist', arity: 2, flags: ['write', 'fast'], ...one, categories: ['keyspace', 'write', 'fast'], run: persist }),
+  command({ name: 'rename', arity: 3, flags: ['write'], ...two, categories: ['keyspace', 'write', 'slow'], run: rename(false) }),
+  command({ name: 'renamenx', arity: 3, flags: ['write', 'fast'], ...two, categories: ['keyspace', 'write', 'fast'], run: rename(true) }),
+  command({ name: 'copy', arity: -3, flags: ['write', 'denyoom'], ...two, categories: ['keyspace', 'write', 'slow'], run: copy }),
+  command({ name: 'keys', arity: 2, flags: ['readonly'], categories: ['keyspace', 'read', 'slow', 'dangerous'], run: keys }),
+  command({ name: 'scan', arity: -2, flags: ['readonly'], categories: ['keyspace', 'read', 'slow'], run: scan }),
+  command({ name: 'randomkey', arity: 1, flags: ['readonly'], categories: ['keyspace', 'read', 'slow'], run: randomkey }),
+];

@@ -1,0 +1,179 @@
+import { ERR, ReplyError } from '../core/errors.js';
+import { ConfigError } from '../core/config.js';
+import { SETTINGS } from '../core/config-schema.js';
+import { ValueType } from './keyspace.js';
+import { command, container, type CommandContext, type CommandSpec } from './spec.js';
+import { floatArg, intArg, lower, parseInt64 } from './args.js';
+import { globMatch } from './glob.js';
+import { infoText } from './info.js';
+
+function info(ctx: CommandContext, argv: Buffer[]): void {
+  ctx.out.verbatim(infoText(ctx.node, argv.slice(1).map((a) => a.toString())));
+}
+
+function configGet(ctx: CommandContext, argv: Buffer[]): void {
+  const found = new Map<string, string>();
+  for (const pattern of argv.slice(2)) {
+    for (const [name, value] of ctx.node.config.entries()) {
+      if (globMatch(pattern, Buffer.from(name), true)) found.set(name, value);
+    }
+  }
+  ctx.out.mapHeader(found.size);
+  for (const [k, v] of found) {
+    ctx.out.bulk(k);
+    ctx.out.bulk(v);
+  }
+}
+
+function configSet(ctx: CommandContext, argv: Buffer[]): void {
+  if (argv.length % 2 !== 0) throw new ReplyError(ERR.wrongArity('config|set'));
+  const pairs: Array<[string, string]> = [];
+  for (let i = 2; i < argv.length; i += 2) pairs.push([lower(argv[i]!), argv[i + 1]!.toString()]);
+  for (const [name] of pairs) {
+    const spec = SETTINGS.find((s) => s.name === name);
+    if (!spec) throw new ReplyError(`ERR Unknown option or number of arguments for CONFIG SET - '${name}'`);
+    if (!spec.mutable) throw new ReplyError(`ERR CONFIG SET failed (possibly related to argument '${name}') - can't set immutable config`);
+  }
+  for (const [name, value] of pairs) {
+    try {
+      ctx.node.config.set(name, value);
+    } catch (err) {
+      const why = err instanceof ConfigError ? err.message : String(err);
+      throw new ReplyError(`ERR CONFIG SET failed (possibly related to argument '${name}') - ${why}`);
+    }
+  }
+  ctx.out.ok();
+}
+
+function flushall(ctx: CommandContext, argv: Buffer[]): void {
+  if (argv.length > 2 || (argv.length === 2 && !['async', 'sync'].includes(lower(argv[1]!)))) throw new ReplyError(ERR.syntax);
+  void ctx.node.flushAll();
+  ctx.out.ok();
+}
+
+function time(ctx: CommandContext): void {
+  const [sec, nsec] = process.hrtime();
+  const nowUs = BigInt(Date.now()) * 1000n + BigInt(Math.floor(nsec / 1000) % 1000);
+  void sec;
+  ctx.out.arrayHeader(2);
+  ctx.out.bulk((nowUs / 1_000_000n).toString());
+  ctx.out.bulk((nowUs % 1_000_000n).toString());
+}
+
+function objectEncoding(ctx: CommandContext, argv: Buffer[]): void {
+  const e = ctx.ks.get(argv[2]!);
+  if (!e) return ctx.out.nullBulk();
+  if (e.type === ValueType.String) {
+    const v = e.value as Buffer;
+    if (v.length <= 20 && parseInt64(v) !== undefined) return ctx.out.bulk('int');
+    return ctx.out.bulk(v.length <= 44 ? 'embstr' : 'raw');
+  }
+  const map = e.value as Map<string, Buffer>;
+  const maxEntries = Number(ctx.node.config.str('hash-max-listpack-entries'));
+  const maxValue = Number(ctx.node.config.str('hash-max-listpack-value'));
+  let small = map.size <= maxEntries;
+  if (small) for (const [k, v] of map) if (k.length > maxValue || v.length > maxValue) small = false;
+  ctx.out.bulk(small ? 'listpack' : 'hashtable');
+}
+
+function objectNumber(n: number) {
+  return (ctx: CommandContext, argv: Buffer[]): void => {
+    if (!ctx.ks.get(argv[2]!)) return ctx.out.nullBulk();
+    ctx.out.int(n);
+  };
+}
+
+function memoryUsage(ctx: CommandContext, argv: Buffer[]): void {
+  for (let i = 3; i < argv.length; i += 2) {
+    if (lower(argv[i]!) !== 'samples' || i + 1 >= argv.length) throw new ReplyError(ERR.syntax);
+    intArg(argv[i + 1]!);
+  }
+  const e = ctx.ks.get(argv[2]!);
+  if (!e) return ctx.out.nullBulk();
+  let bytes = 56 + argv[2]!.length;
+  if (e.type === ValueType.String) bytes += (e.value as Buffer).length;
+  else for (const [k, v] of e.value as Map<string, Buffer>) bytes += 24 + k.length + v.length;
+  ctx.out.int(bytes);
+}
+
+/** Blocks the event loop like Redis's DEBUG SLEEP blocks the server (tests rely on that). */
+function blockFor(ms: number): void {
+  if (ms <= 0) return;
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+let activeExpireEnabled = true;
+export function isActiveExpireEnabled(): boolean {
+  return activeExpireEnabled;
+}
+
+const debug = container('debug', ['admin', 'noscript', 'loading', 'stale'], ['admin', 'slow', 'dangerous'], [
+  { name: 'sleep', arity: 3, flags: ['admin'], run: (c, a) => { blockFor(floatArg(a[2]!) * 1000); c.out.ok(); } },
+  { name: 'log', arity: 3, flags: ['admin'], run: (c, a) => { c.node.logger.warn({ message: a[2]!.toString() }, 'DEBUG LOG'); c.out.ok(); } },
+  { name: 'set-active-expire', arity: 3, flags: ['admin'], run: (c, a) => { activeExpireEnabled = intArg(a[2]!) !== 0; c.out.ok(); } },
+  { name: 'reload', arity: -2, flags: ['admin'], run: (c) => c.out.ok() },
+  { name: 'change-repl-id', arity: 2, flags: ['admin'], run: (c) => c.out.ok() },
+  { name: 'quicklist-packed-threshold', arity: 3, flags: ['admin'], run: (c) => c.out.ok() },
+  { name: 'listpack', arity: 3, flags: ['admin'], run: (c) => c.out.ok() },
+  { name: 'stringmatch-len', arity: -2, flags: ['admin'], run: (c) => c.out.ok() },
+  {
+    name: 'object', arity: 3, flags: ['admin'],
+    run: (c, a) => {
+      const e = c.ks.get(a[2]!);
+      if (!e) throw new ReplyError(ERR.noSuchKey);
+      const len = e.type === ValueType.String ? (e.value as Buffer).length : (e.value as Map<string, Buffer>).size;
+      c.out.simple(`Value at:0x0 refcount:1 encoding:${e.type === ValueType.String ? 'raw' : 'hashtable'} serializedlength:${len} lru:0 lru_seconds_idle:0`);
+    },
+  },
+]);
+
+const object = container('object', ['readonly'], ['keyspace', 'read', 'slow'], [
+  { name: 'encoding', arity: 3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, run: objectEncoding },
+  { name: 'refcount', arity: 3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, run: objectNumber(1) },
+  { name: 'idletime', arity: 3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, run: objectNumber(0) },
+  { name: 'freq', arity: 3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, run: objectNumber(0) },
+  { name: 'help', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['OBJECT <subcommand> [<arg> ...]. Subcommands are:', 'ENCODING <key>', 'FREQ <key>', 'IDLETIME <key>', 'REFCOUNT <key>', 'HELP']) },
+]);
+
+const memory = container('memory', ['readonly'], ['slow'], [
+  { name: 'usage', arity: -3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, run: memoryUsage },
+  { name: 'doctor', arity: 2, flags: [], run: (c) => c.out.verbatim('Sam, I detected no issues in this instance.') },
+  { name: 'purge', arity: 2, flags: [], run: (c) => c.out.ok() },
+  { name: 'stats', arity: 2, flags: [], run: (c) => { const m = process.memoryUsage(); c.out.mapHeader(2); c.out.bulk('peak.allocated'); c.out.int(m.rss); c.out.bulk('total.allocated'); c.out.int(m.heapUsed + m.external); } },
+  { name: 'malloc-stats', arity: 2, flags: [], run: (c) => c.out.verbatim('Stats not supported for the current allocator') },
+]);
+
+const config = container('config', ['admin', 'noscript', 'loading', 'stale'], ['admin', 'slow', 'dangerous'], [
+  { name: 'get', arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], run: configGet },
+  { name: 'set', arity: -4, flags: ['admin', 'noscript', 'loading', 'stale'], run: configSet },
+  { name: 'resetstat', arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], run: (c) => { c.node.stats.commands.clear(); c.out.ok(); } },
+  { name: 'rewrite', arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], run: () => { throw new ReplyError('ERR The server is running without a config file'); } },
+  { name: 'help', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['CONFIG <subcommand> [<arg> ...]. Subcommands are:', 'GET <pattern>', 'SET <directive> <value>', 'RESETSTAT', 'HELP']) },
+]);
+
+const okSub = (name: string, arity: number) => ({ name, arity, flags: ['noscript'] as const, run: (c: CommandContext) => c.out.ok() });
+const emptySub = (name: string, arity: number) => ({ name, arity, flags: ['noscript'] as const, run: (c: CommandContext) => c.out.arrayHeader(0) });
+
+export const serverCommands: CommandSpec[] = [
+  command({ name: 'info', arity: -1, flags: ['loading', 'stale'], categories: ['slow', 'dangerous'], run: info }),
+  config,
+  command({ name: 'dbsize', arity: 1, flags: ['readonly', 'fast'], categories: ['keyspace', 'read', 'fast'], run: (c) => c.out.int(c.node.store.keyCount()) }),
+  command({ name: 'flushall', arity: -1, flags: ['write'], categories: ['keyspace', 'write', 'slow', 'dangerous'], run: flushall }),
+  command({ name: 'flushdb', arity: -1, flags: ['write'], categories: ['keyspace', 'write', 'slow', 'dangerous'], run: flushall }),
+  command({ name: 'time', arity: 1, flags: ['loading', 'stale', 'fast'], categories: ['fast'], run: time }),
+  command({ name: 'lastsave', arity: 1, flags: ['loading', 'stale', 'fast'], categories: ['admin', 'fast', 'dangerous'], run: (c) => c.out.int(Math.floor(c.node.startedAt / 1000)) }),
+  command({ name: 'save', arity: 1, flags: ['admin', 'noscript', 'no_multi'], categories: ['admin', 'slow', 'dangerous'], run: (c) => c.out.ok() }),
+  command({ name: 'bgsave', arity: -1, flags: ['admin', 'noscript', 'no_multi'], categories: ['admin', 'slow', 'dangerous'], run: (c) => c.out.simple('Background saving started') }),
+  command({ name: 'bgrewriteaof', arity: 1, flags: ['admin', 'noscript', 'no_multi'], categories: ['admin', 'slow', 'dangerous'], run: (c) => c.out.simple('Background append only file rewriting started') }),
+  command({ name: 'shutdown', arity: -1, flags: ['admin', 'noscript', 'loading', 'stale', 'no_multi', 'allow_busy'], categories: ['admin', 'slow', 'dangerous'], run: (c) => c.node.shutdown() }),
+  command({ name: 'role', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast'], categories: ['admin', 'fast', 'dangerous'], run: (c) => { c.out.arrayHeader(3); c.out.bulk('master'); c.out.int(0); c.out.arrayHeader(0); } }),
+  command({ name: 'wait', arity: 3, flags: [], categories: ['slow', 'connection'], run: (c, a) => { intArg(a[1]!); intArg(a[2]!); c.out.int(0); } }),
+  command({ name: 'swapdb', arity: 3, flags: ['write', 'fast'], categories: ['keyspace', 'write', 'fast', 'dangerous'], run: () => { throw new ReplyError('ERR DB index is out of range'); } }),
+  object,
+  memory,
+  debug,
+  container('function', ['noscript'], ['slow', 'scripting'], [okSub('flush', -2), emptySub('list', -2), { name: 'stats', arity: 2, flags: ['noscript'], run: (c) => { c.out.mapHeader(2); c.out.bulk('running_script'); c.out.nullBulk(); c.out.bulk('engines'); c.out.mapHeader(0); } }]),
+  container('script', ['noscript'], ['slow', 'scripting'], [okSub('flush', -2), { name: 'exists', arity: -3, flags: ['noscript'], run: (c, a) => { c.out.arrayHeader(a.length - 2); for (let i = 2; i < a.length; i++) c.out.int(0); } }]),
+  container('slowlog', ['admin', 'loading', 'stale'], ['admin', 'slow', 'dangerous'], [emptySub('get', -2), { name: 'len', arity: 2, flags: [], run: (c) => c.out.int(0) }, okSub('reset', 2)]),
+  container('latency', ['admin', 'noscript', 'loading', 'stale'], ['admin', 'slow', 'dangerous'], [emptySub('latest', 2), emptySub('history', 3), { name: 'reset', arity: -2, flags: [], run: (c) => c.out.int(0) }]),
+];

@@ -1,0 +1,87 @@
+import { ERR, ReplyError } from '../core/errors.js';
+import type { ReplyWriter } from '../protocol/reply-writer.js';
+import type { Keyspace } from './keyspace.js';
+import type { SessionState } from '../server/session-state.js';
+import type { NodeServices } from '../server/node-services.js';
+
+/** Redis command flags, as COMMAND reports them. */
+export type CommandFlag =
+  | 'write' | 'readonly' | 'denyoom' | 'admin' | 'pubsub' | 'noscript' | 'blocking' | 'loading'
+  | 'stale' | 'skip_monitor' | 'skip_slowlog' | 'asking' | 'fast' | 'no_auth' | 'may_replicate'
+  | 'no_multi' | 'movablekeys' | 'allow_busy' | 'no_mandatory_keys';
+
+/** What one command invocation gets to work with. */
+export interface CommandContext {
+  out: ReplyWriter;
+  ks: Keyspace;
+  session: SessionState;
+  node: NodeServices;
+}
+
+/**
+ * One row of the command table: the single source for arity checks, key extraction (cluster
+ * routing, COMMAND GETKEYS), COMMAND output and flags.
+ */
+export interface CommandSpec {
+  /** Lowercase name; for subcommands `parent|sub`. */
+  name: string;
+  /** Redis convention: n > 0 exactly n arguments including the name; n < 0 at least -n. */
+  arity: number;
+  flags: readonly CommandFlag[];
+  firstKey: number;
+  /** Negative counts from the end (-1 = last argument). */
+  lastKey: number;
+  step: number;
+  /** ACL categories without the '@' (COMMAND output). */
+  categories: readonly string[];
+  /** Key positions for commands whose keys move (flag movablekeys). */
+  keyIndexes?: (argv: readonly Buffer[]) => number[];
+  subcommands?: readonly CommandSpec[];
+  run: (ctx: CommandContext, argv: Buffer[]) => void;
+}
+
+export type SpecInput = Omit<CommandSpec, 'categories' | 'firstKey' | 'lastKey' | 'step'> &
+  Partial<Pick<CommandSpec, 'categories' | 'firstKey' | 'lastKey' | 'step'>>;
+
+/** Fills the defaults (no keys, no categories) so family files stay terse. */
+export function command(input: SpecInput): CommandSpec {
+  return { categories: [], firstKey: 0, lastKey: 0, step: 0, ...input };
+}
+
+/** Positions of key arguments in argv, from first/last/step or keyIndexes. */
+export function keyPositions(spec: CommandSpec, argv: readonly Buffer[]): number[] {
+  if (spec.keyIndexes) return spec.keyIndexes(argv);
+  if (spec.firstKey === 0) return [];
+  const last = spec.lastKey < 0 ? argv.length + spec.lastKey : spec.lastKey;
+  const out: number[] = [];
+  for (let i = spec.firstKey; i <= last && i < argv.length; i += spec.step) out.push(i);
+  return out;
+}
+
+/**
+ * A command with subcommands (CLIENT, CONFIG …): checks each subcommand's arity under its
+ * `parent|sub` name and answers Redis's unknown-subcommand error.
+ */
+export function container(
+  name: string,
+  flags: readonly CommandFlag[],
+  categories: readonly string[],
+  subs: ReadonlyArray<Omit<SpecInput, 'name'> & { name: string }>,
+): CommandSpec {
+  const subcommands = subs.map((s) => command({ ...s, name: `${name}|${s.name}` }));
+  const byName = new Map(subcommands.map((s) => [s.name.slice(name.length + 1), s]));
+  return {
+    name, arity: -2, flags, categories, firstKey: 0, lastKey: 0, step: 0, subcommands,
+    keyIndexes: (argv) => {
+      const sub = byName.get(argv[1]?.toString('latin1').toLowerCase() ?? '');
+      return sub ? keyPositions(sub, argv) : [];
+    },
+    run: (ctx, argv) => {
+      const subName = argv[1]!.toString('latin1').toLowerCase();
+      const sub = byName.get(subName);
+      if (!sub) throw new ReplyError(ERR.unknownSubcommand(argv[1]!.toString('latin1'), name));
+      if (sub.arity > 0 ? argv.length !== sub.arity : argv.length < -sub.arity) throw new ReplyError(ERR.wrongArity(sub.name));
+      sub.run(ctx, argv);
+    },
+  };
+}

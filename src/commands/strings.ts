@@ -1,0 +1,235 @@
+import { ERR, ReplyError } from '../core/errors.js';
+import { ValueType } from './keyspace.js';
+import { command, type CommandContext, type CommandSpec } from './spec.js';
+import { expiryFrom, floatArg, getString, humanFloat, int64Arg, intArg, inInt64, lower, parseFloatArg, parseInt64 } from './args.js';
+
+const EMPTY = Buffer.alloc(0);
+
+function maxStringLen(ctx: CommandContext): number {
+  return ctx.node.config.int('proto-max-bulk-len');
+}
+
+function checkSize(ctx: CommandContext, len: number): void {
+  if (len > maxStringLen(ctx)) throw new ReplyError('ERR string exceeds maximum allowed size (proto-max-bulk-len)');
+}
+
+/** SET key value [NX|XX] [GET] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL] */
+function set(ctx: CommandContext, argv: Buffer[]): void {
+  const { ks, out } = ctx;
+  const key = argv[1]!;
+  let nx = false, xx = false, get = false, keepTtl = false;
+  let expiresAt = 0, expirySeen = false;
+  for (let i = 3; i < argv.length; i++) {
+    const opt = lower(argv[i]!);
+    if (opt === 'nx' && !xx) nx = true;
+    else if (opt === 'xx' && !nx) xx = true;
+    else if (opt === 'get') get = true;
+    else if (opt === 'keepttl' && !expirySeen) keepTtl = true;
+    else if ((opt === 'ex' || opt === 'px' || opt === 'exat' || opt === 'pxat') && !expirySeen && !keepTtl && i + 1 < argv.length) {
+      expiresAt = expiryFrom(opt, argv[++i]!, ks.now, 'set');
+      expirySeen = true;
+    } else throw new ReplyError(ERR.syntax);
+  }
+  const current = get ? getString(ks, key) : ks.get(key);
+  const exists = current !== undefined;
+  const write = !(nx && exists) && !(xx && !exists);
+  if (write) {
+    if (keepTtl && current) expiresAt = current.expiresAt;
+    ks.set(key, ValueType.String, argv[2]!, expiresAt);
+  }
+  if (get) {
+    if (current) out.bulk(current.value as Buffer);
+    else out.nullBulk();
+  } else if (write) out.ok();
+  else out.nullBulk();
+}
+
+function get(ctx: CommandContext, argv: Buffer[]): void {
+  const e = getString(ctx.ks, argv[1]!);
+  if (e) {
+    ctx.node.stats.keyspaceHits++;
+    ctx.out.bulk(e.value);
+  } else {
+    ctx.node.stats.keyspaceMisses++;
+    ctx.out.nullBulk();
+  }
+}
+
+function setex(unit: 'ex' | 'px', name: string) {
+  return (ctx: CommandContext, argv: Buffer[]): void => {
+    const expiresAt = expiryFrom(unit, argv[2]!, ctx.ks.now, name);
+    ctx.ks.set(argv[1]!, ValueType.String, argv[3]!, expiresAt);
+    ctx.out.ok();
+  };
+}
+
+function setnx(ctx: CommandContext, argv: Buffer[]): void {
+  if (ctx.ks.get(argv[1]!)) return ctx.out.int(0);
+  ctx.ks.set(argv[1]!, ValueType.String, argv[2]!, 0);
+  ctx.out.int(1);
+}
+
+function mget(ctx: CommandContext, argv: Buffer[]): void {
+  ctx.out.arrayHeader(argv.length - 1);
+  for (let i = 1; i < argv.length; i++) {
+    const e = ctx.ks.get(argv[i]!);
+    if (e && e.type === ValueType.String) ctx.out.bulk(e.value as Buffer);
+    else ctx.out.nullBulk();
+  }
+}
+
+function checkPairs(argv: Buffer[], name: string): void {
+  if ((argv.length - 1) % 2 !== 0) throw new ReplyError(ERR.wrongArity(name));
+}
+
+function mset(ctx: CommandContext, argv: Buffer[]): void {
+  checkPairs(argv, 'mset');
+  for (let i = 1; i < argv.length; i += 2) ctx.ks.set(argv[i]!, ValueType.String, argv[i + 1]!, 0);
+  ctx.out.ok();
+}
+
+function msetnx(ctx: CommandContext, argv: Buffer[]): void {
+  checkPairs(argv, 'msetnx');
+  for (let i = 1; i < argv.length; i += 2) if (ctx.ks.get(argv[i]!)) return ctx.out.int(0);
+  for (let i = 1; i < argv.length; i += 2) ctx.ks.set(argv[i]!, ValueType.String, argv[i + 1]!, 0);
+  ctx.out.int(1);
+}
+
+function getset(ctx: CommandContext, argv: Buffer[]): void {
+  const e = getString(ctx.ks, argv[1]!);
+  ctx.ks.set(argv[1]!, ValueType.String, argv[2]!, 0);
+  if (e) ctx.out.bulk(e.value);
+  else ctx.out.nullBulk();
+}
+
+function getdel(ctx: CommandContext, argv: Buffer[]): void {
+  const e = getString(ctx.ks, argv[1]!);
+  if (!e) return ctx.out.nullBulk();
+  ctx.ks.del(argv[1]!);
+  ctx.out.bulk(e.value);
+}
+
+/** GETEX key [EX s|PX ms|EXAT t|PXAT t|PERSIST] */
+function getex(ctx: CommandContext, argv: Buffer[]): void {
+  const { ks } = ctx;
+  let expiresAt: number | undefined;
+  for (let i = 2; i < argv.length; i++) {
+    const opt = lower(argv[i]!);
+    if (expiresAt !== undefined) throw new ReplyError(ERR.syntax);
+    if (opt === 'persist') expiresAt = 0;
+    else if ((opt === 'ex' || opt === 'px' || opt === 'exat' || opt === 'pxat') && i + 1 < argv.length) {
+      expiresAt = expiryFrom(opt, argv[++i]!, ks.now, 'getex');
+    } else throw new ReplyError(ERR.syntax);
+  }
+  const e = getString(ks, argv[1]!);
+  if (!e) return ctx.out.nullBulk();
+  if (expiresAt !== undefined && expiresAt !== e.expiresAt) ks.set(argv[1]!, ValueType.String, e.value, expiresAt);
+  ctx.out.bulk(e.value);
+}
+
+function append(ctx: CommandContext, argv: Buffer[]): void {
+  const e = getString(ctx.ks, argv[1]!);
+  const prev = e ? e.value : EMPTY;
+  checkSize(ctx, prev.length + argv[2]!.length);
+  const next = Buffer.concat([prev, argv[2]!]);
+  ctx.ks.set(argv[1]!, ValueType.String, next, e ? e.expiresAt : 0);
+  ctx.out.int(next.length);
+}
+
+function strlen(ctx: CommandContext, argv: Buffer[]): void {
+  ctx.out.int(getString(ctx.ks, argv[1]!)?.value.length ?? 0);
+}
+
+function getrange(ctx: CommandContext, argv: Buffer[]): void {
+  let start = intArg(argv[2]!);
+  let end = intArg(argv[3]!);
+  const e = getString(ctx.ks, argv[1]!);
+  const v = e ? e.value : EMPTY;
+  const len = v.length;
+  if (start < 0 && end < 0 && start > end) return ctx.out.bulk(EMPTY);
+  if (start < 0) start = Math.max(0, len + start);
+  if (end < 0) end = Math.max(0, len + end);
+  if (end >= len) end = len - 1;
+  if (len === 0 || start > end) return ctx.out.bulk(EMPTY);
+  ctx.out.bulk(v.subarray(start, end + 1));
+}
+
+function setrange(ctx: CommandContext, argv: Buffer[]): void {
+  const offset = intArg(argv[2]!);
+  if (offset < 0) throw new ReplyError('ERR offset is out of range');
+  const value = argv[3]!;
+  const e = getString(ctx.ks, argv[1]!);
+  const prev = e ? e.value : EMPTY;
+  if (value.length === 0) return ctx.out.int(prev.length);
+  checkSize(ctx, offset + value.length);
+  const next = Buffer.alloc(Math.max(prev.length, offset + value.length));
+  prev.copy(next);
+  value.copy(next, offset);
+  ctx.ks.set(argv[1]!, ValueType.String, next, e ? e.expiresAt : 0);
+  ctx.out.int(next.length);
+}
+
+function incrBy(ctx: CommandContext, key: Buffer, delta: bigint): void {
+  const e = getString(ctx.ks, key);
+  let current = 0n;
+  if (e) {
+    const parsed = parseInt64(e.value);
+    if (parsed === undefined) throw new ReplyError(ERR.notInteger);
+    current = parsed;
+  }
+  const next = current + delta;
+  if (!inInt64(next)) throw new ReplyError(ERR.overflow);
+  ctx.ks.set(key, ValueType.String, Buffer.from(next.toString(), 'latin1'), e ? e.expiresAt : 0);
+  ctx.out.int(next);
+}
+
+function incrbyfloat(ctx: CommandContext, argv: Buffer[]): void {
+  const delta = floatArg(argv[2]!);
+  const e = getString(ctx.ks, argv[1]!);
+  let current = 0;
+  if (e) {
+    const parsed = parseFloatArg(e.value);
+    if (parsed === undefined) throw new ReplyError(ERR.notFloat);
+    current = parsed;
+  }
+  const next = current + delta;
+  if (!Number.isFinite(next)) throw new ReplyError('ERR increment would produce NaN or Infinity');
+  const text = Buffer.from(humanFloat(next), 'latin1');
+  ctx.ks.set(argv[1]!, ValueType.String, text, e ? e.expiresAt : 0);
+  ctx.out.bulk(text);
+}
+
+const W = ['write', 'denyoom'] as const;
+const R = ['readonly', 'fast'] as const;
+const one = { firstKey: 1, lastKey: 1, step: 1 };
+
+export const stringCommands: CommandSpec[] = [
+  command({ name: 'get', arity: 2, flags: R, ...one, categories: ['read', 'string', 'fast'], run: get }),
+  command({ name: 'set', arity: -3, flags: W, ...one, categories: ['write', 'string', 'slow'], run: set }),
+  command({ name: 'setnx', arity: 3, flags: [...W, 'fast'], ...one, categories: ['write', 'string', 'fast'], run: setnx }),
+  command({ name: 'setex', arity: 4, flags: W, ...one, categories: ['write', 'string', 'slow'], run: setex('ex', 'setex') }),
+  command({ name: 'psetex', arity: 4, flags: W, ...one, categories: ['write', 'string', 'slow'], run: setex('px', 'psetex') }),
+  command({ name: 'mget', arity: -2, flags: R, firstKey: 1, lastKey: -1, step: 1, categories: ['read', 'string', 'fast'], run: mget }),
+  command({ name: 'mset', arity: -3, flags: W, firstKey: 1, lastKey: -1, step: 2, categories: ['write', 'string', 'slow'], run: mset }),
+  command({ name: 'msetnx', arity: -3, flags: W, firstKey: 1, lastKey: -1, step: 2, categories: ['write', 'string', 'slow'], run: msetnx }),
+  command({ name: 'getset', arity: 3, flags: [...W, 'fast'], ...one, categories: ['write', 'string', 'fast'], run: getset }),
+  command({ name: 'getdel', arity: 2, flags: ['write', 'fast'], ...one, categories: ['write', 'string', 'fast'], run: getdel }),
+  command({ name: 'getex', arity: -2, flags: ['write', 'fast'], ...one, categories: ['write', 'string', 'fast'], run: getex }),
+  command({ name: 'append', arity: 3, flags: [...W, 'fast'], ...one, categories: ['write', 'string', 'fast'], run: append }),
+  command({ name: 'strlen', arity: 2, flags: R, ...one, categories: ['read', 'string', 'fast'], run: strlen }),
+  command({ name: 'getrange', arity: 4, flags: ['readonly'], ...one, categories: ['read', 'string', 'slow'], run: getrange }),
+  command({ name: 'substr', arity: 4, flags: ['readonly'], ...one, categories: ['read', 'string', 'slow'], run: getrange }),
+  command({ name: 'setrange', arity: 4, flags: W, ...one, categories: ['write', 'string', 'slow'], run: setrange }),
+  command({ name: 'incr', arity: 2, flags: [...W, 'fast'], ...one, categories: ['write', 'string', 'fast'], run: (c, a) => incrBy(c, a[1]!, 1n) }),
+  command({ name: 'decr', arity: 2, flags: [...W, 'fast'], ...one, categories: ['write', 'string', 'fast'], run: (c, a) => incrBy(c, a[1]!, -1n) }),
+  command({ name: 'incrby', arity: 3, flags: [...W, 'fast'], ...one, categories: ['write', 'string', 'fast'], run: (c, a) => incrBy(c, a[1]!, int64Arg(a[2]!)) }),
+  command({
+    name: 'decrby', arity: 3, flags: [...W, 'fast'], ...one, categories: ['write', 'string', 'fast'],
+    run: (c, a) => {
+      const d = int64Arg(a[2]!);
+      if (d === -(2n ** 63n)) throw new ReplyError('ERR decrement would overflow');
+      incrBy(c, a[1]!, -d);
+    },
+  }),
+  command({ name: 'incrbyfloat', arity: 3, flags: [...W, 'fast'], ...one, categories: ['write', 'string', 'fast'], run: incrbyfloat }),
+];

@@ -1,0 +1,21 @@
+import type { CommandSpec } from './spec.js';
+import { stringCommands } from './strings.js';
+import { keyCommands } from './keys.js';
+import { hashCommands } from './hashes.js';
+import { connectionCommands } from './connection.js';
+import { serverCommands } from './server.js';
+import { transactionCommands } from './transactions.js';
+import { commandCommand } from './command-info.js';
+
+/** The command table: every command ringkv knows, by lowercase name. */
+export function buildCommandTable(extra: readonly CommandSpec[] = []): Map<string, CommandSpec> {
+  const table = new Map<string, CommandSpec>();
+  for (const spec of [
+    ...connectionCommands, ...stringCommands, ...keyCommands, ...hashCommands,
+    ...serverCommands, ...transactionCommands, commandCommand, ...extra,
+  ]) {
+    if (table.has(spec.name)) throw new Error(`command ${spec.name} registered twice`);
+    table.set(spec.name, spec);
+  }
+  return table;
+}

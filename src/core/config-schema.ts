@@ -1,0 +1,79 @@
+/**
+ * Every setting ringkv has. Where Redis has the same setting it carries redis.conf's name, units and
+ * default, so `ringkv server --port 7000 --dir ./d` reads like `redis-server --port 7000 --dir ./d`.
+ */
+
+export type SettingKind = 'int' | 'memory' | 'bool' | 'string' | 'enum';
+
+export interface SettingSpec {
+  name: string;
+  kind: SettingKind;
+  default: string;
+  /** Allowed values for 'enum'. */
+  values?: readonly string[];
+  min?: number;
+  max?: number;
+  /** CONFIG SET may change it at run time. */
+  mutable: boolean;
+  /** Accepted and reported for tools written for Redis, but has no effect here. */
+  inert?: boolean;
+  help: string;
+}
+
+const s = (spec: SettingSpec): SettingSpec => spec;
+
+export const SETTINGS: readonly SettingSpec[] = [
+  s({ name: 'port', kind: 'int', default: '6379', min: 0, max: 65535, mutable: false, help: 'TCP port for clients.' }),
+  s({ name: 'bind', kind: 'string', default: '127.0.0.1', mutable: false, help: 'Addresses to listen on, space separated.' }),
+  s({ name: 'dir', kind: 'string', default: './data', mutable: false, help: 'Directory for the LMDB store and commit log.' }),
+  s({ name: 'requirepass', kind: 'string', default: '', mutable: true, help: 'Password clients must AUTH with; empty = none.' }),
+  s({ name: 'maxclients', kind: 'int', default: '10000', min: 1, max: 1_000_000, mutable: true, help: 'Most client connections at once.' }),
+  s({ name: 'timeout', kind: 'int', default: '0', min: 0, max: 2_147_483_647, mutable: true, help: 'Close idle clients after this many seconds; 0 = never.' }),
+  s({ name: 'tcp-keepalive', kind: 'int', default: '300', min: 0, max: 2_147_483_647, mutable: true, help: 'TCP keepalive interval in seconds.' }),
+  s({ name: 'appendfsync', kind: 'enum', default: 'always', values: ['always', 'everysec', 'no'], mutable: true, help: 'When an acknowledged write is on disk: always (before the reply), everysec, no.' }),
+  s({ name: 'appendonly', kind: 'bool', default: 'yes', mutable: false, inert: true, help: 'Reported for tools; the commit log is always on.' }),
+  s({ name: 'save', kind: 'string', default: '', mutable: true, inert: true, help: 'Reported for tools; snapshots are not used.' }),
+  s({ name: 'proto-max-bulk-len', kind: 'memory', default: '512mb', min: 1024 * 1024, mutable: true, help: 'Largest bulk argument and string value.' }),
+  s({ name: 'client-query-buffer-limit', kind: 'memory', default: '1gb', min: 1024 * 1024, mutable: true, help: 'Unparsed bytes a client may send ahead before it is closed.' }),
+  s({ name: 'client-output-buffer-limit', kind: 'string', default: 'normal 256mb 0 0', mutable: true, help: 'Hard limit on replies queued for a slow reader (normal class: "normal <hard> <soft> <seconds>").' }),
+  s({ name: 'hz', kind: 'int', default: '10', min: 1, max: 500, mutable: true, help: 'Background task frequency (active expiry) per second.' }),
+  s({ name: 'active-expire-effort', kind: 'int', default: '1', min: 1, max: 10, mutable: true, help: 'Keys expired per tick scale with this (1–10).' }),
+  s({ name: 'databases', kind: 'int', default: '1', min: 1, max: 1, mutable: false, help: 'Only database 0 exists.' }),
+  s({ name: 'loglevel', kind: 'enum', default: 'notice', values: ['debug', 'verbose', 'notice', 'warning', 'nothing'], mutable: true, help: 'Log verbosity.' }),
+  s({ name: 'logfile', kind: 'string', default: '', mutable: false, help: 'Log file; empty = standard output.' }),
+  s({ name: 'metrics-port', kind: 'int', default: '0', min: 0, max: 65535, mutable: false, help: 'HTTP port for Prometheus metrics; 0 = off.' }),
+  s({ name: 'cluster-enabled', kind: 'bool', default: 'no', mutable: false, help: 'Join a ringkv cluster (slots on a ring, quorum replication).' }),
+  s({ name: 'cluster-port', kind: 'int', default: '0', min: 0, max: 65535, mutable: false, help: 'Cluster bus port; 0 = port + 10000.' }),
+  s({ name: 'cluster-node-timeout', kind: 'int', default: '15000', min: 100, max: 3_600_000, mutable: true, help: 'ms without heartbeats before a peer is suspected.' }),
+  s({ name: 'cluster-announce-ip', kind: 'string', default: '', mutable: true, help: 'Address advertised to clients and peers (NAT, containers).' }),
+  s({ name: 'cluster-announce-port', kind: 'int', default: '0', min: 0, max: 65535, mutable: true, help: 'Client port advertised; 0 = port.' }),
+  s({ name: 'cluster-announce-bus-port', kind: 'int', default: '0', min: 0, max: 65535, mutable: true, help: 'Bus port advertised; 0 = cluster-port.' }),
+  s({ name: 'cluster-allow-reads-when-down', kind: 'bool', default: 'no', mutable: true, help: 'Serve reads while the cluster state is fail.' }),
+  s({ name: 'cluster-require-full-coverage', kind: 'bool', default: 'yes', mutable: true, inert: true, help: 'Reported for tools.' }),
+  s({ name: 'cluster-secret', kind: 'string', default: '', mutable: false, help: 'Shared secret peers must prove on the cluster bus; empty = requirepass.' }),
+  s({ name: 'cluster-seeds', kind: 'string', default: '', mutable: false, help: 'Peers to meet at start: "host:port[@busport] …".' }),
+  s({ name: 'cluster-proxy', kind: 'bool', default: 'no', mutable: true, help: 'Forward commands for other primaries instead of answering MOVED.' }),
+  s({ name: 'cluster-zone', kind: 'string', default: '', mutable: false, help: 'Zone label; replicas are spread across zones.' }),
+  s({ name: 'cluster-vnodes', kind: 'int', default: '128', min: 1, max: 4096, mutable: false, help: 'Virtual nodes (ring tokens) per node.' }),
+  s({ name: 'replication-factor', kind: 'int', default: '3', min: 1, max: 16, mutable: true, help: 'N: replicas per key.' }),
+  s({ name: 'write-quorum', kind: 'int', default: '2', min: 1, max: 16, mutable: true, help: 'W: durable acks before a write is acknowledged.' }),
+  s({ name: 'read-quorum', kind: 'int', default: '2', min: 1, max: 16, mutable: true, help: 'R: replicas consulted before a read answers.' }),
+  s({ name: 'tombstone-grace-ms', kind: 'int', default: '86400000', min: 0, max: 2_147_483_647 * 100, mutable: true, help: 'How long deletes are remembered (longer than any hint or repair window).' }),
+  // Encoding-tuning settings that test suites and tools set; ringkv has one encoding per type.
+  ...[
+    ['hash-max-listpack-entries', '128'], ['hash-max-listpack-value', '64'],
+    ['hash-max-ziplist-entries', '128'], ['hash-max-ziplist-value', '64'],
+    ['list-max-listpack-size', '-2'], ['list-max-ziplist-size', '-2'], ['list-compress-depth', '0'],
+    ['set-max-intset-entries', '512'], ['set-max-listpack-entries', '128'], ['set-max-listpack-value', '64'],
+    ['zset-max-listpack-entries', '128'], ['zset-max-listpack-value', '64'],
+    ['zset-max-ziplist-entries', '128'], ['zset-max-ziplist-value', '64'],
+    ['stream-node-max-bytes', '4096'], ['stream-node-max-entries', '100'], ['hll-sparse-max-bytes', '3000'],
+    ['activerehashing', 'yes'], ['lazyfree-lazy-user-del', 'no'], ['lazyfree-lazy-user-flush', 'no'],
+    ['maxmemory', '0'], ['maxmemory-policy', 'noeviction'], ['slowlog-log-slower-than', '10000'],
+    ['slowlog-max-len', '128'], ['latency-monitor-threshold', '0'], ['notify-keyspace-events', ''],
+    ['lua-time-limit', '5000'], ['busy-reply-threshold', '5000'], ['appendfilename', 'appendonly.aof'],
+    ['dbfilename', 'dump.rdb'], ['enable-debug-command', 'local'], ['io-threads', '1'],
+  ].map(([name, def]) => s({ name: name!, kind: 'string', default: def!, mutable: true, inert: true, help: 'Accepted for compatibility; no effect.' })),
+];
+
+export const SETTINGS_BY_NAME: ReadonlyMap<string, SettingSpec> = new Map(SETTINGS.map((x) => [x.name, x]));

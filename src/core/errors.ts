@@ -1,0 +1,56 @@
+/**
+ * Error texts clients pattern-match on. Each string is the reply text without the leading '-'.
+ * Keep them byte-for-byte equal to Redis's (see shared REDIS-COMPAT.md §2, §5.4).
+ */
+export const ERR = {
+  syntax: 'ERR syntax error',
+  notInteger: 'ERR value is not an integer or out of range',
+  notFloat: 'ERR value is not a valid float',
+  wrongType: 'WRONGTYPE Operation against a key holding the wrong kind of value',
+  noAuth: 'NOAUTH Authentication required.',
+  wrongPass: 'WRONGPASS invalid username-password pair or user is disabled.',
+  noSuchKey: 'ERR no such key',
+  overflow: 'ERR increment or decrement would overflow',
+  execAbort: 'EXECABORT Transaction discarded because of previous errors.',
+  crossSlot: "CROSSSLOT Keys in request don't hash to the same slot",
+  clusterDown: 'CLUSTERDOWN The cluster is down',
+  slotNotServed: 'CLUSTERDOWN Hash slot not served',
+  clusterDisabled: 'ERR This instance has cluster support disabled',
+  selectInCluster: 'ERR SELECT is not allowed in cluster mode',
+  invalidExpire: (cmd: string): string => `ERR invalid expire time in '${cmd}' command`,
+  wrongArity: (fullName: string): string => `ERR wrong number of arguments for '${fullName}' command`,
+  unknownSubcommand: (sub: string, cmd: string): string =>
+    `ERR unknown subcommand '${truncateForError(sub)}'. Try ${cmd.toUpperCase()} HELP.`,
+  maxClients: 'ERR max number of clients reached',
+  valueTooLarge: 'ERR string exceeds maximum allowed size',
+} as const;
+
+/** Redis cuts argument echoes in errors at 128 bytes. */
+export function truncateForError(s: string): string {
+  return s.length > 128 ? s.slice(0, 128) : s;
+}
+
+/**
+ * `ERR unknown command '<name>', with args beginning with: '<a1>' '<a2>' ` — ioredis keys its RESP2
+ * fallback on this exact text, so the trailing space after each quoted argument matters.
+ */
+export function unknownCommandError(name: string, args: Buffer[]): string {
+  let text = `ERR unknown command '${truncateForError(name)}', with args beginning with: `;
+  let budget = 128;
+  for (const a of args) {
+    if (budget <= 0) break;
+    const s = a.toString('latin1');
+    const shown = s.length > budget ? s.slice(0, budget) : s;
+    text += `'${shown}' `;
+    budget -= shown.length;
+  }
+  return text;
+}
+
+/** A command failure whose message is sent to the client verbatim as an error reply. */
+export class ReplyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ReplyError';
+  }
+}

@@ -1,0 +1,214 @@
+import type { Socket } from 'node:net';
+import { RequestParser } from '../protocol/request-parser.js';
+import { ReplyWriter } from '../protocol/reply-writer.js';
+import type { ParserLimits, Protocol } from '../protocol/types.js';
+import type { QueuedCommand, SessionState } from './session-state.js';
+
+/** A reply, or a run of replies, waiting for its turn on the wire. */
+interface OutputSlot {
+  bytes: Buffer | null;
+  ready: boolean;
+}
+
+/** Where the dispatcher writes replies: the running batch, or a deferred slot for async work. */
+export interface ReplySink {
+  readonly out: ReplyWriter;
+  /** Reserves a place in reply order for a command that finishes later. */
+  defer(): DeferredReply;
+}
+
+export interface DeferredReply {
+  readonly out: ReplyWriter;
+  /** The reply is complete; it is sent as soon as everything before it has been. */
+  done(): void;
+}
+
+export interface ConnectionHooks {
+  dispatch(session: SessionState, argv: Buffer[], sink: ReplySink): void;
+  /** True when this connection's writes since `writesBefore` need to reach disk before replying. */
+  awaitDurable(cb: (err?: Error) => void): boolean;
+  onProtocolError(session: SessionState, reason: string): void;
+  onClose(conn: Connection): void;
+  outputLimitBytes(): number;
+}
+
+/** Deferred replies one connection may have outstanding before it stops reading (backpressure). */
+const DEFERRED_MAX = 4096;
+
+let nextClientId = 1;
+
+/**
+ * One client connection: parses requests, hands them to the dispatcher, and writes replies strictly
+ * in request order, also when some finish later (durable writes, quorum work).
+ */
+export class Connection implements SessionState {
+  readonly id = nextClientId++;
+  readonly addr: string;
+  readonly laddr: string;
+  readonly fd: number;
+  readonly createdAt = Date.now();
+  name = '';
+  libName = '';
+  libVer = '';
+  proto: Protocol = 2;
+  authenticated: boolean;
+  readonlyMode = false;
+  asking = false;
+  multi: QueuedCommand[] | undefined = undefined;
+  multiDirty = false;
+  watched = new Map<string, { key: Buffer; version: Buffer | undefined }>();
+  consistency: { r?: number; w?: number } | undefined = undefined;
+  lastCommand = 'NULL';
+  lastInteraction = Date.now();
+  closeAfterReply = false;
+  writes = 0;
+
+  private readonly parser: RequestParser;
+  private readonly writer = new ReplyWriter(2);
+  private readonly queue: OutputSlot[] = [];
+  private deferredOutstanding = 0;
+  private paused = false;
+  private closed = false;
+  bytesIn = 0;
+  bytesOut = 0;
+
+  constructor(
+    private readonly socket: Socket,
+    limits: ParserLimits,
+    needsAuth: boolean,
+    private readonly hooks: ConnectionHooks,
+  ) {
+    this.addr = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.laddr = `${socket.localAddress}:${socket.localPort}`;
+    this.fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
+    this.authenticated = !needsAuth;
+    this.parser = new RequestParser(limits);
+    this.parser.authenticated = !needsAuth;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => this.close());
+    socket.on('close', () => this.close());
+  }
+
+  get queryBufferBytes(): number {
+    return this.parser.bufferedBytes();
+  }
+
+  get outputBufferBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  kill(): void {
+    this.close();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    this.bytesIn += chunk.length;
+    this.lastInteraction = Date.now();
+    this.parser.feed(chunk);
+    const writesBefore = this.writes;
+    const sink: ReplySink = { out: this.writer, defer: () => this.defer() };
+    for (;;) {
+      this.parser.authenticated = this.authenticated;
+      const r = this.parser.next();
+      if (r.kind === 'incomplete') break;
+      if (r.kind === 'command') {
+        this.writer.proto = this.proto;
+        this.hooks.dispatch(this, r.argv, sink);
+        if (this.closeAfterReply || this.closed) break;
+        continue;
+      }
+      if (r.kind === 'protocol-error') {
+        this.writer.error(`ERR Protocol error: ${r.message}`);
+        this.hooks.onProtocolError(this, r.message);
+      } else {
+        this.hooks.onProtocolError(this, r.reason);
+        this.flushBatch(false);
+        this.close();
+        return;
+      }
+      this.closeAfterReply = true;
+      break;
+    }
+    this.flushBatch(this.writes !== writesBefore);
+  }
+
+  /** Moves what the batch wrote into the output queue, held back until durable when it wrote data. */
+  private flushBatch(wroteData: boolean): void {
+    if (this.writer.length === 0 && !this.closeAfterReply) return;
+    const bytes = this.writer.take();
+    if (!wroteData) {
+      this.enqueue({ bytes, ready: true });
+      return;
+    }
+    const slot: OutputSlot = { bytes, ready: false };
+    this.enqueue(slot);
+    const waiting = this.hooks.awaitDurable((err) => {
+      if (err) slot.bytes = Buffer.from('-ERR write could not be made durable\r\n');
+      slot.ready = true;
+      this.drain();
+    });
+    if (!waiting) {
+      slot.ready = true;
+      this.drain();
+    }
+  }
+
+  private defer(): DeferredReply {
+    // Replies produced so far in this batch go first.
+    if (this.writer.length > 0) this.enqueue({ bytes: this.writer.take(), ready: true });
+    const slot: OutputSlot = { bytes: null, ready: false };
+    this.queue.push(slot);
+    this.deferredOutstanding++;
+    if (this.deferredOutstanding >= DEFERRED_MAX && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+    const out = new ReplyWriter(this.proto, 256);
+    return {
+      out,
+      done: () => {
+        slot.bytes = out.take();
+        slot.ready = true;
+        this.deferredOutstanding--;
+        if (this.paused && this.deferredOutstanding < DEFERRED_MAX / 2) {
+          this.paused = false;
+          this.socket.resume();
+        }
+        this.drain();
+      },
+    };
+  }
+
+  private enqueue(slot: OutputSlot): void {
+    this.queue.push(slot);
+    this.drain();
+  }
+
+  private drain(): void {
+    while (this.queue.length > 0 && this.queue[0]!.ready) {
+      const slot = this.queue.shift()!;
+      if (slot.bytes && slot.bytes.length > 0 && !this.closed) {
+        this.bytesOut += slot.bytes.length;
+        this.socket.write(slot.bytes);
+      }
+    }
+    if (this.closed) return;
+    if (this.queue.length === 0 && this.closeAfterReply) {
+      this.socket.end();
+      this.closed = true;
+      this.hooks.onClose(this);
+      return;
+    }
+    const limit = this.hooks.outputLimitBytes();
+    if (limit > 0 && this.socket.writableLength > limit) this.close();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.destroy();
+    this.hooks.onClose(this);
+  }
+}

@@ -1,0 +1,55 @@
+import { keySlot } from '../cluster/slot.js';
+import type { Entry, Keyspace } from '../commands/keyspace.js';
+import type { Store } from '../storage/store.js';
+import { ValueType, type HashValue, type StoredRecord } from '../storage/types.js';
+import type { ServerStats } from './stats.js';
+import type { Versioner } from './versioner.js';
+
+const EMPTY = Buffer.alloc(0);
+
+/** A live view of a stored record: missing when absent, a tombstone, or past its expiry. */
+export function liveEntry(rec: StoredRecord | undefined, now: number): Entry | undefined {
+  if (rec === undefined || rec.type === ValueType.Tombstone) return undefined;
+  if (rec.expiresAt !== 0 && rec.expiresAt <= now) return undefined;
+  return rec as Entry;
+}
+
+/** The keyspace backed by this node's own store: standalone mode, and the replica side in a cluster. */
+export class LocalKeyspace implements Keyspace {
+  now = Date.now();
+
+  constructor(
+    private readonly store: Store,
+    private readonly versioner: Versioner,
+    private readonly stats: ServerStats,
+  ) {}
+
+  get(key: Buffer): Entry | undefined {
+    const slot = keySlot(key);
+    const rec = this.store.get(slot, key);
+    if (rec === undefined || rec.type === ValueType.Tombstone) return undefined;
+    if (rec.expiresAt !== 0 && rec.expiresAt <= this.now) {
+      // Lazy expiry: every replica holds the same absolute expiry, so dropping locally is safe.
+      this.store.drop(slot, key);
+      this.stats.expiredKeys++;
+      return undefined;
+    }
+    return rec as Entry;
+  }
+
+  set(key: Buffer, type: ValueType.String | ValueType.Hash, value: Buffer | HashValue, expiresAt: number): void {
+    const slot = keySlot(key);
+    const prev = this.store.get(slot, key);
+    const { version, clock } = this.versioner.stamp(this.now, prev?.clock);
+    this.store.put(slot, key, { version, clock, type, expiresAt, value });
+  }
+
+  del(key: Buffer): boolean {
+    if (this.get(key) === undefined) return false;
+    const slot = keySlot(key);
+    const prev = this.store.get(slot, key);
+    const { version, clock } = this.versioner.stamp(this.now, prev?.clock);
+    this.store.put(slot, key, { version, clock, type: ValueType.Tombstone, expiresAt: 0, value: EMPTY });
+    return true;
+  }
+}

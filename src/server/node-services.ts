@@ -1,0 +1,36 @@
+import type { Config } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
+import type { Store } from '../storage/store.js';
+import type { SessionState } from './session-state.js';
+import type { CommandSpec } from '../commands/spec.js';
+import type { ServerStats } from './stats.js';
+
+/** Node-wide services command handlers may use. Implemented by the server; faked nowhere. */
+export interface NodeServices {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly store: Store;
+  readonly stats: ServerStats;
+  /** 40-hex node id, persisted. */
+  readonly nodeId: string;
+  readonly startedAt: number;
+  readonly commands: ReadonlyMap<string, CommandSpec>;
+  /** Port clients connect to (after binding port 0, the real one). */
+  readonly port: number;
+  clients(): Iterable<SessionState>;
+  /** Cluster mode facts INFO and CLUSTER need; undefined when cluster-enabled is no. */
+  readonly cluster: ClusterFacade | undefined;
+  /** Wipes the keyspace (FLUSHALL/FLUSHDB); resolves when durable. */
+  flushAll(): Promise<void>;
+  /** EXEC: runs the session's queued commands against `ks`, replying with one array. */
+  execTransaction(session: SessionState, out: import('../protocol/reply-writer.js').ReplyWriter, ks: import('../commands/keyspace.js').Keyspace): void;
+  /** Asks the process to stop (SHUTDOWN). */
+  shutdown(): void;
+}
+
+/** The part of the cluster layer that commands see; filled in by the cluster module. */
+export interface ClusterFacade {
+  /** CLUSTER subcommand implementation. */
+  command(ctx: import('../commands/spec.js').CommandContext, argv: Buffer[]): void;
+  infoSection(): string;
+}

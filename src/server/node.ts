@@ -1,0 +1,203 @@
+import net from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import type { Config } from '../core/config.js';
+import { ERR } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { CommandSpec } from '../commands/spec.js';
+import { buildCommandTable } from '../commands/table.js';
+import { isActiveExpireEnabled } from '../commands/server.js';
+import type { Keyspace } from '../commands/keyspace.js';
+import type { ReplyWriter } from '../protocol/reply-writer.js';
+import type { ParserLimits } from '../protocol/types.js';
+import { Store } from '../storage/store.js';
+import { Connection } from './connection.js';
+import { Dispatcher } from './dispatcher.js';
+import { LocalKeyspace } from './local-keyspace.js';
+import type { ClusterFacade, NodeServices } from './node-services.js';
+import type { SessionState } from './session-state.js';
+import { ServerStats } from './stats.js';
+import { Versioner } from './versioner.js';
+
+const INLINE_MAX = 64 * 1024;
+const MULTIBULK_COUNT_MAX = 2_147_483_647;
+/** Keys active expiry may remove per tick at effort 1 (Redis: 20 per loop, several loops). */
+const EXPIRE_WORK_PER_TICK = 200;
+const HLC_PERSIST_INTERVAL_MS = 500;
+
+/** Parses `client-output-buffer-limit` ("normal <hard> <soft> <secs> …") to the normal class's hard limit in bytes. */
+function outputHardLimit(config: Config): number {
+  const words = config.str('client-output-buffer-limit').split(/\s+/);
+  const i = words.indexOf('normal');
+  if (i < 0 || i + 1 >= words.length) return 0;
+  const m = /^(\d+)([kmg]b?)?$/i.exec(words[i + 1]!);
+  if (!m) return 0;
+  const unit = { k: 1000, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: 1024 ** 3 }[(m[2] ?? '').toLowerCase()] ?? 1;
+  return Number(m[1]) * unit;
+}
+
+/** One ringkv node: the store, the command table and the client listener. */
+export class RingkvNode implements NodeServices {
+  readonly stats = new ServerStats();
+  readonly startedAt = Date.now();
+  readonly commands: ReadonlyMap<string, CommandSpec>;
+  readonly dispatcher: Dispatcher;
+  readonly keyspace: LocalKeyspace;
+  readonly versioner: Versioner;
+  cluster: ClusterFacade | undefined = undefined;
+  port: number;
+
+  private readonly listeners: net.Server[] = [];
+  private readonly sessions = new Set<Connection>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private stopping: Promise<void> | undefined;
+  private outputLimit: number;
+
+  private constructor(
+    readonly config: Config,
+    readonly logger: Logger,
+    readonly store: Store,
+    readonly nodeId: string,
+    extraCommands: readonly CommandSpec[],
+  ) {
+    this.port = config.int('port');
+    this.commands = buildCommandTable(extraCommands);
+    this.versioner = new Versioner(nodeId, Versioner.decodeHighWater(store.getMeta('hlc-high-water')));
+    this.keyspace = new LocalKeyspace(store, this.versioner, this.stats);
+    this.dispatcher = new Dispatcher(this, this.commands, this.keyspace);
+    this.outputLimit = outputHardLimit(config);
+    config.onChange((name, value) => {
+      if (name === 'client-output-buffer-limit') this.outputLimit = outputHardLimit(config);
+      if (name === 'requirepass' && value !== '') this.logger.info('requirepass changed');
+    });
+  }
+
+  /** Opens the store (replaying its commit log) and builds the node; does not listen yet. */
+  static async open(config: Config, logger: Logger, extraCommands: readonly CommandSpec[] = []): Promise<RingkvNode> {
+    const dir = config.str('dir');
+    mkdirSync(dir, { recursive: true });
+    const store = await Store.open({
+      dir,
+      appendfsync: config.str('appendfsync') as 'always' | 'everysec' | 'no',
+      tombstoneGraceMs: config.bool('cluster-enabled') ? config.int('tombstone-grace-ms') : 0,
+      logger,
+    });
+    let idBuf = store.getMeta('node-id');
+    if (!idBuf) {
+      idBuf = Buffer.from(randomBytes(20).toString('hex'));
+      await store.setMeta('node-id', idBuf);
+    }
+    const node = new RingkvNode(config, logger, store, idBuf.toString(), extraCommands);
+    await store.setMeta('hlc-high-water', node.versioner.highWaterToPersist(Date.now()));
+    return node;
+  }
+
+  async listen(): Promise<void> {
+    const addresses = this.config.str('bind').split(/\s+/).filter(Boolean);
+    for (const host of addresses) {
+      const server = net.createServer((socket) => this.accept(socket));
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ port: this.port, host, backlog: 511 }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      const addr = server.address();
+      if (addr && typeof addr === 'object') this.port = addr.port;
+      server.on('error', (err) => this.logger.error({ err }, 'listener error'));
+      this.listeners.push(server);
+    }
+    this.startBackgroundTasks();
+    this.logger.info({ port: this.port, bind: addresses, nodeId: this.nodeId }, 'Ready to accept connections');
+  }
+
+  private parserLimits(): ParserLimits {
+    return {
+      maxBulkLen: this.config.int('proto-max-bulk-len'),
+      maxInlineLen: INLINE_MAX,
+      maxMultibulkCount: MULTIBULK_COUNT_MAX,
+      maxQueryBuffer: this.config.int('client-query-buffer-limit'),
+    };
+  }
+
+  private accept(socket: net.Socket): void {
+    this.stats.totalConnectionsReceived++;
+    if (this.stopping || this.sessions.size >= this.config.int('maxclients')) {
+      this.stats.rejectedConnections++;
+      socket.end(`-${ERR.maxClients}\r\n`);
+      return;
+    }
+    const keepalive = this.config.int('tcp-keepalive');
+    if (keepalive > 0) socket.setKeepAlive(true, keepalive * 1000);
+    const conn = new Connection(socket, this.parserLimits(), this.config.str('requirepass') !== '', {
+      dispatch: (session, argv, sink) => this.dispatcher.dispatch(session, argv, sink),
+      awaitDurable: (cb) => {
+        if (!this.store.hasPendingDurability()) return false;
+        this.store.afterDurable(cb);
+        return true;
+      },
+      onProtocolError: (session, reason) => this.logger.debug({ client: session.addr, reason }, 'protocol error, closing client'),
+      onClose: (c) => {
+        this.stats.totalNetInputBytes += c.bytesIn;
+        this.stats.totalNetOutputBytes += c.bytesOut;
+        this.sessions.delete(c);
+      },
+      outputLimitBytes: () => this.outputLimit,
+    });
+    this.sessions.add(conn);
+  }
+
+  private startBackgroundTasks(): void {
+    const hz = this.config.int('hz');
+    this.timers.push(setInterval(() => this.expireTick(), Math.max(2, Math.floor(1000 / hz))));
+    this.timers.push(setInterval(() => {
+      void this.store.setMeta('hlc-high-water', this.versioner.highWaterToPersist(Date.now()));
+    }, HLC_PERSIST_INTERVAL_MS));
+    this.timers.push(setInterval(() => this.closeIdleClients(), 1000));
+    for (const t of this.timers) t.unref();
+  }
+
+  private expireTick(): void {
+    if (!isActiveExpireEnabled()) return;
+    const work = EXPIRE_WORK_PER_TICK * this.config.int('active-expire-effort');
+    this.stats.expiredKeys += this.store.expireCycle(Date.now(), work);
+  }
+
+  private closeIdleClients(): void {
+    const timeout = this.config.int('timeout');
+    if (timeout === 0) return;
+    const limit = Date.now() - timeout * 1000;
+    for (const c of this.sessions) if (c.lastInteraction < limit && c.multi === undefined) c.kill();
+  }
+
+  clients(): Iterable<SessionState> {
+    return this.sessions;
+  }
+
+  execTransaction(session: SessionState, out: ReplyWriter, ks: Keyspace): void {
+    this.dispatcher.execTransaction(session, out, ks);
+  }
+
+  flushAll(): Promise<void> {
+    return this.store.flushAll();
+  }
+
+  shutdown(): void {
+    void this.stop().then(() => process.exit(0));
+  }
+
+  /** Stops listening, closes clients and the store (flushing it). */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      for (const t of this.timers) clearInterval(t);
+      const closed = Promise.all(this.listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
+      for (const c of [...this.sessions]) c.kill();
+      await closed;
+      await this.store.setMeta('hlc-high-water', this.versioner.highWaterToPersist(Date.now()));
+      await this.store.close();
+      this.logger.info('ringkv is now ready to exit, bye bye...');
+    })();
+    return this.stopping;
+  }
+}

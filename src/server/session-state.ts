@@ -1,0 +1,45 @@
+import type { Protocol } from '../protocol/types.js';
+
+/** A command queued between MULTI and EXEC. */
+export interface QueuedCommand {
+  name: string;
+  argv: Buffer[];
+}
+
+/** Per-connection state commands may read or change (CLIENT, HELLO, MULTI, READONLY …). */
+export interface SessionState {
+  readonly id: number;
+  readonly addr: string;
+  readonly laddr: string;
+  readonly fd: number;
+  readonly createdAt: number;
+  name: string;
+  libName: string;
+  libVer: string;
+  proto: Protocol;
+  authenticated: boolean;
+  /** READONLY was sent: reads may be served by any replica of the slot. */
+  readonlyMode: boolean;
+  /** ASKING was sent: the next command may touch an importing slot. */
+  asking: boolean;
+  /** Inside MULTI: queued commands; undefined when not in a transaction. */
+  multi: QueuedCommand[] | undefined;
+  /** A queued command was rejected: EXEC must answer EXECABORT. */
+  multiDirty: boolean;
+  /** WATCHed keys and the version each had (undefined = absent) when watched. */
+  watched: Map<string, { key: Buffer; version: Buffer | undefined }>;
+  /** Per-connection quorum override set with RINGKV.CONSISTENCY; undefined = cluster defaults. */
+  consistency: { r?: number; w?: number } | undefined;
+  lastCommand: string;
+  lastInteraction: number;
+  /** Ask the connection to close once pending replies are written. */
+  closeAfterReply: boolean;
+  /** Number of keyspace writes this connection made (replies wait for their durability). */
+  writes: number;
+  /** Unparsed request bytes held (CLIENT LIST qbuf). */
+  readonly queryBufferBytes: number;
+  /** Reply bytes not yet taken by the socket (CLIENT LIST omem). */
+  readonly outputBufferBytes: number;
+  /** Closes the connection at once (CLIENT KILL). */
+  kill(): void;
+}

@@ -1,0 +1,122 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { encodeRecord, versionMs } from './record-codec.js';
+import { indexKey, isLongKey, storageKey, wrapLongKeyValue } from './key-layout.js';
+import type { LmdbTables } from './lmdb-tables.js';
+import type { MemEntry, Memtable } from './memtable.js';
+import { ValueType, type StoredRecord } from './types.js';
+
+/**
+ * Writing a frozen memtable into LMDB. Entries go out in chunks, one lmdb-js batch (one
+ * transaction) per event-loop turn, so the main thread never stalls for long: it only encodes
+ * and queues; LMDB's own thread applies and commits. A record's data and index changes share a
+ * chunk, so every committed transaction leaves data and indexes consistent with each other.
+ */
+
+/** Entries per chunk and encoded bytes per chunk: each chunk is a few ms of main-thread work at most. */
+export const CHECKPOINT_CHUNK_ENTRIES = 4000;
+const CHECKPOINT_CHUNK_BYTES = 8 << 20;
+const EMPTY = Buffer.alloc(0);
+
+/** Index entries LMDB ends up holding for a record: expiry time (0 = none), tombstone ms (-1 = none). */
+export interface IndexImage {
+  expiresAt: number;
+  tombstoneMs: number;
+}
+
+/** What a checkpoint will store for `rec`: tombstones only when they must be kept (grace > 0). */
+export function checkpointImage(rec: StoredRecord | undefined, graceMs: number, out: IndexImage): void {
+  out.expiresAt = 0;
+  out.tombstoneMs = -1;
+  if (rec === undefined) return;
+  if (rec.type === ValueType.Tombstone) {
+    if (graceMs > 0) out.tombstoneMs = versionMs(rec.version);
+  } else {
+    out.expiresAt = rec.expiresAt;
+  }
+}
+
+/** The index entries that exist for a record already stored in LMDB. */
+export function storedImage(rec: StoredRecord | undefined, out: IndexImage): void {
+  out.expiresAt = 0;
+  out.tombstoneMs = -1;
+  if (rec === undefined) return;
+  if (rec.type === ValueType.Tombstone) out.tombstoneMs = versionMs(rec.version);
+  else out.expiresAt = rec.expiresAt;
+}
+
+export interface CheckpointWriteStats {
+  entries: number;
+  puts: number;
+  removes: number;
+  chunks: number;
+  /** Longest single stretch of main-thread work, in ms. */
+  maxChunkMs: number;
+}
+
+/** Writes every entry of `table`; resolves once all of it is committed and synced. */
+export async function writeMemtable(tables: LmdbTables, table: Memtable, graceMs: number): Promise<CheckpointWriteStats> {
+  const stats: CheckpointWriteStats = { entries: 0, puts: 0, removes: 0, chunks: 0, maxChunkMs: 0 };
+  const commits: Promise<unknown>[] = [];
+  let failure: unknown;
+  const image: IndexImage = { expiresAt: 0, tombstoneMs: -1 };
+  const it = table.entries.values();
+  let next = it.next();
+  while (!next.done) {
+    const started = performance.now();
+    let bytes = 0;
+    let n = 0;
+    const batch = tables.data.batch(() => {
+      while (!next.done && n < CHECKPOINT_CHUNK_ENTRIES && bytes < CHECKPOINT_CHUNK_BYTES) {
+        bytes += writeEntry(tables, next.value, graceMs, image, stats);
+        n++;
+        next = it.next();
+      }
+    });
+    // Handled at once: a rejection left pending while later chunks are queued would be reported
+    // as unhandled and take the process down.
+    commits.push(batch.then(undefined, (err: unknown) => (failure ??= err)));
+    stats.entries += n;
+    stats.chunks++;
+    stats.maxChunkMs = Math.max(stats.maxChunkMs, performance.now() - started);
+    if (!next.done) await nextTurn();
+  }
+  await Promise.all(commits);
+  if (failure !== undefined) throw failure instanceof Error ? failure : new Error(String(failure));
+  return stats;
+}
+
+/** Queues the LMDB changes for one entry; returns the bytes of the value written. */
+function writeEntry(tables: LmdbTables, entry: MemEntry, graceMs: number, image: IndexImage, stats: CheckpointWriteStats): number {
+  const sk = storageKey(entry.slot, entry.key);
+  const rec = entry.record;
+  checkpointImage(rec, graceMs, image);
+  let bytes = 0;
+  if (rec === undefined || (rec.type === ValueType.Tombstone && graceMs === 0)) {
+    void tables.data.remove(sk);
+    stats.removes++;
+  } else {
+    const encoded = encodeRecord(rec);
+    const value = isLongKey(entry.key) ? wrapLongKeyValue(entry.key, encoded) : encoded;
+    void tables.data.put(sk, value);
+    stats.puts++;
+    bytes = value.length;
+  }
+  if (entry.baseExpiresAt !== image.expiresAt) {
+    if (entry.baseExpiresAt > 0) void tables.expiry.remove(indexKey(entry.baseExpiresAt, sk));
+    if (image.expiresAt > 0) void tables.expiry.put(indexKey(image.expiresAt, sk), EMPTY);
+  }
+  if (entry.baseTombstoneMs !== image.tombstoneMs) {
+    if (entry.baseTombstoneMs >= 0) void tables.tombstones.remove(indexKey(entry.baseTombstoneMs, sk));
+    if (image.tombstoneMs >= 0) void tables.tombstones.put(indexKey(image.tombstoneMs, sk), EMPTY);
+  }
+  return bytes;
+}
+
+/** Empties data and both indexes in one transaction; resolves when it is on disk. */
+export async function clearTables(tables: LmdbTables): Promise<void> {
+  await tables.data.batch(() => {
+    void tables.data.clearAsync();
+    void tables.expiry.clearAsync();
+    void tables.tombstones.clearAsync();
+  });
+}

@@ -1,0 +1,62 @@
+import { SLOT_COUNT } from './key-layout.js';
+import type { LmdbTables } from './lmdb-tables.js';
+import { ValueType, type StoredRecord } from './types.js';
+
+/**
+ * Exact live-key and TTL-key counts, total and per slot, for DBSIZE, INFO keyspace and
+ * CLUSTER COUNTKEYSINSLOT. Maintained on every change from the record being replaced, so they
+ * never need a scan after start-up. "Live" means present and not a tombstone; records past
+ * their expiry still count until reaped, as in Redis.
+ */
+export class KeyCounts {
+  keys = 0;
+  expires = 0;
+  readonly slotKeys = new Int32Array(SLOT_COUNT);
+  readonly slotExpires = new Int32Array(SLOT_COUNT);
+
+  /** Accounts for `previous` (what was visible) being replaced by `next` in `slot`. */
+  change(slot: number, previous: StoredRecord | undefined, next: StoredRecord | undefined): void {
+    const wasLive = previous !== undefined && previous.type !== ValueType.Tombstone;
+    const isLive = next !== undefined && next.type !== ValueType.Tombstone;
+    if (wasLive !== isLive) {
+      const d = isLive ? 1 : -1;
+      this.keys += d;
+      this.slotKeys[slot]! += d;
+    }
+    const hadTtl = wasLive && previous.expiresAt > 0;
+    const hasTtl = isLive && next.expiresAt > 0;
+    if (hadTtl !== hasTtl) {
+      const d = hasTtl ? 1 : -1;
+      this.expires += d;
+      this.slotExpires[slot]! += d;
+    }
+  }
+
+  reset(): void {
+    this.keys = 0;
+    this.expires = 0;
+    this.slotKeys.fill(0);
+    this.slotExpires.fill(0);
+  }
+
+  /**
+   * Counts what LMDB holds from keys alone (no value decoding): every data key minus the
+   * tombstones (each stored tombstone has exactly one tombstone-index entry, written in the same
+   * transaction), and one expiry-index entry per live record with a TTL.
+   */
+  loadFrom(tables: LmdbTables): void {
+    this.reset();
+    for (const sk of tables.data.getKeys({ snapshot: false })) {
+      this.slotKeys[sk.readUInt16BE(0)]!++;
+      this.keys++;
+    }
+    for (const ik of tables.tombstones.getKeys({ snapshot: false })) {
+      this.slotKeys[ik.readUInt16BE(8)]!--;
+      this.keys--;
+    }
+    for (const ik of tables.expiry.getKeys({ snapshot: false })) {
+      this.slotExpires[ik.readUInt16BE(8)]!++;
+      this.expires++;
+    }
+  }
+}

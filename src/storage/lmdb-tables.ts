@@ -1,0 +1,91 @@
+import path from 'node:path';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import { decodeRecord } from './record-codec.js';
+import { isLongStorageKey, shortUserKey, unwrapLongKeyValue } from './key-layout.js';
+import type { StoredRecord } from './types.js';
+
+/**
+ * The LMDB environment at `${dir}/store` and its named databases:
+ * - `data`: storage key (slot ‖ key, see key-layout.ts) → encoded record (long keys: wrapped with the full key)
+ * - `expiry`: 8-byte expiresAt ‖ storage key → empty, for live records with a TTL
+ * - `tombstones`: 8-byte deletion ms ‖ storage key → empty, so purging old tombstones is a range scan
+ * - `meta`: string name → bytes (node id, HLC high-water mark, …)
+ *
+ * Writes are asynchronous and batched by lmdb-js; with overlappingSync off, a resolved write
+ * promise means the transaction is on disk, which is what lets the store delete log segments.
+ */
+export class LmdbTables {
+  private constructor(
+    readonly root: RootDatabase,
+    readonly data: Database<Buffer, Buffer>,
+    readonly expiry: Database<Buffer, Buffer>,
+    readonly tombstones: Database<Buffer, Buffer>,
+    readonly meta: Database<Buffer, string>,
+  ) {}
+
+  static open(dir: string): LmdbTables {
+    const root = open({
+      path: path.join(dir, 'store'),
+      maxDbs: 8,
+      // Durable on resolve: the commit log is truncated on that promise.
+      overlappingSync: false,
+      noSync: false,
+      noMemInit: true,
+    });
+    const binary = { keyEncoding: 'binary', encoding: 'binary' } as const;
+    return new LmdbTables(
+      root,
+      root.openDB<Buffer, Buffer>('data', binary),
+      root.openDB<Buffer, Buffer>('expiry', binary),
+      root.openDB<Buffer, Buffer>('tombstones', binary),
+      root.openDB<Buffer, string>('meta', { encoding: 'binary' }),
+    );
+  }
+
+  /**
+   * The record stored under `sk`. For a long key, `key` (the full user key) is compared with the
+   * one kept in the value, so a digest collision or a misplaced value can never be returned.
+   */
+  readRecord(sk: Buffer, key: Buffer): StoredRecord | undefined {
+    const value = asBuffer(this.data.getBinary(sk));
+    if (!value) return undefined;
+    if (!isLongStorageKey(sk)) return decodeRecord(value);
+    const stored = unwrapLongKeyValue(value);
+    if (!stored.key.equals(key)) throw new Error('long key digest collision or corrupt long-key value');
+    return decodeRecord(stored.record);
+  }
+
+  /** The record and full user key stored under `sk`, when only the storage key is known. */
+  readEntry(sk: Buffer): { key: Buffer; record: StoredRecord } | undefined {
+    const value = asBuffer(this.data.getBinary(sk));
+    return value ? decodeStoredValue(sk, value) : undefined;
+  }
+
+  /** Bytes of the environment's used pages, for INFO. */
+  usedBytes(): number {
+    const s = this.root.getStats() as { pageSize?: number; lastPageNumber?: number };
+    return (s.pageSize ?? 0) * ((s.lastPageNumber ?? 0) + 1);
+  }
+
+  /** Forgets the read snapshot so the next read sees every committed write. */
+  refreshReads(): void {
+    this.data.resetReadTxn();
+  }
+
+  async close(): Promise<void> {
+    await this.root.close();
+  }
+}
+
+/** Decodes a `data` value read by range or by key: user key (from sk or the value) and record. */
+export function decodeStoredValue(sk: Buffer, value: Buffer): { key: Buffer; record: StoredRecord } {
+  if (!isLongStorageKey(sk)) return { key: shortUserKey(sk), record: decodeRecord(value) };
+  const stored = unwrapLongKeyValue(value);
+  return { key: stored.key, record: decodeRecord(stored.record) };
+}
+
+/** lmdb-js hands back Buffers in Node; the check guards the codec against a plain Uint8Array. */
+export function asBuffer(v: Uint8Array | undefined): Buffer | undefined {
+  if (v === undefined || Buffer.isBuffer(v)) return v;
+  return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+}

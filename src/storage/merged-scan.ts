@@ -1,0 +1,98 @@
+import type { Database } from 'lmdb';
+import { decodeStoredValue } from './lmdb-tables.js';
+import { lowerBound, type Memtable } from './memtable.js';
+import type { StoredRecord } from './types.js';
+
+/**
+ * Ordered iteration over active memtable → frozen memtable → LMDB, as one keyspace. For each
+ * storage id the highest source wins (active over frozen over LMDB); an entry removed locally
+ * (record undefined) hides older sources and is not visited. Ids are storage keys as latin1
+ * strings, so string order is LMDB's byte order.
+ */
+
+export interface ScanSources {
+  active: Memtable;
+  frozen: Memtable | undefined;
+  /** Undefined while LMDB's content is stale (a FLUSHALL is clearing it). */
+  data: Database<Buffer, Buffer> | undefined;
+}
+
+export interface ScanStop {
+  /** Last id examined (visited or hidden), to resume after; undefined if nothing was examined. */
+  lastSlot: number;
+  lastKey: Buffer | undefined;
+  /** True when every source ran out before `endId`. */
+  exhausted: boolean;
+}
+
+/**
+ * Visits records with startId <= id < endId in order until `visit` returns false or
+ * `examineMax` ids were looked at (tombstone-heavy ranges then return early instead of stalling
+ * the event loop). Read-only and synchronous.
+ */
+export function mergedScan(
+  src: ScanSources,
+  startId: string,
+  endId: string | undefined,
+  examineMax: number,
+  visit: (slot: number, key: Buffer, record: StoredRecord) => boolean,
+): ScanStop {
+  const aIds = src.active.sortedIds();
+  let ai = lowerBound(aIds, startId);
+  const fIds = src.frozen ? src.frozen.sortedIds() : [];
+  let fi = lowerBound(fIds, startId);
+  const lmdb = src.data
+    ? src.data
+        .getRange({
+          start: Buffer.from(startId, 'latin1'),
+          end: endId === undefined ? undefined : Buffer.from(endId, 'latin1'),
+        })
+        [Symbol.iterator]()
+    : undefined;
+  const stop: ScanStop = { lastSlot: 0, lastKey: undefined, exhausted: false };
+  try {
+    let lEntry = lmdb?.next();
+    let lId = lEntry && !lEntry.done ? lEntry.value.key.toString('latin1') : undefined;
+    let examined = 0;
+    for (;;) {
+      let aId = ai < aIds.length ? aIds[ai] : undefined;
+      if (aId !== undefined && endId !== undefined && aId >= endId) aId = undefined;
+      let fId = fi < fIds.length ? fIds[fi] : undefined;
+      if (fId !== undefined && endId !== undefined && fId >= endId) fId = undefined;
+      let min = aId;
+      if (fId !== undefined && (min === undefined || fId < min)) min = fId;
+      if (lId !== undefined && (min === undefined || lId < min)) min = lId;
+      if (min === undefined) {
+        stop.exhausted = true;
+        return stop;
+      }
+      let slot: number;
+      let key: Buffer;
+      let record: StoredRecord | undefined;
+      if (aId === min) {
+        const e = src.active.get(min)!;
+        ({ slot, key, record } = e);
+      } else if (fId === min) {
+        const e = src.frozen!.get(min)!;
+        ({ slot, key, record } = e);
+      } else {
+        const { key: sk, value } = (lEntry as IteratorYieldResult<{ key: Buffer; value: Buffer }>).value;
+        slot = sk.readUInt16BE(0);
+        ({ key, record } = decodeStoredValue(sk, value));
+      }
+      if (aId === min) ai++;
+      if (fId === min) fi++;
+      if (lId === min) {
+        lEntry = lmdb!.next();
+        lId = lEntry.done ? undefined : lEntry.value.key.toString('latin1');
+      }
+      examined++;
+      stop.lastSlot = slot;
+      stop.lastKey = key;
+      if (record !== undefined && !visit(slot, key, record)) return stop;
+      if (examined >= examineMax) return stop;
+    }
+  } finally {
+    lmdb?.return?.();
+  }
+}

@@ -1,0 +1,201 @@
+import { ValueType, type ClockEntry, type HashValue, type StoredRecord } from './types.js';
+
+/**
+ * Binary form of a StoredRecord, shared by the commit log and LMDB. Layout (big-endian):
+ *
+ *   u8  format (RECORD_FORMAT_V1)
+ *   u8  type (ValueType)
+ *   16  version
+ *   u32 expiresAt high word, u32 expiresAt low word (Unix ms; 0 = no expiry)
+ *   u16 clock entry count, then per entry: 8-byte node tag, u32 counter
+ *   value: String → u32 length, bytes; Hash → u32 field count, then (u32 len, field, u32 len, value)*;
+ *          Tombstone → nothing
+ *
+ * Every length is explicit so a decoder can prove the buffer is exactly one record: a torn or
+ * misdirected read fails loudly instead of yielding a plausible wrong value.
+ */
+
+export const RECORD_FORMAT_V1 = 0x01;
+
+const VERSION_BYTES = 16;
+const TAG_BYTES = 8;
+const CLOCK_ENTRY_BYTES = TAG_BYTES + 4;
+const HEADER_BYTES = 1 + 1 + VERSION_BYTES + 8 + 2;
+const CLOCK_ENTRIES_MAX = 0xffff;
+const U32_MAX = 0xffffffff;
+const TWO_POW_32 = 2 ** 32;
+const NODE_TAG_RE = /^[0-9a-f]{16}$/;
+
+/** A stored record failed validation on read: the bytes are not a record this code wrote. */
+export class RecordCorruptError extends Error {
+  constructor(message: string) {
+    super(`corrupt record: ${message}`);
+    this.name = 'RecordCorruptError';
+  }
+}
+
+/** Bytes encodeRecord/writeRecord will produce; throws on a record that cannot be encoded. */
+export function encodedRecordSize(rec: StoredRecord): number {
+  checkRecordShape(rec);
+  let size = HEADER_BYTES + rec.clock.length * CLOCK_ENTRY_BYTES;
+  switch (rec.type) {
+    case ValueType.Tombstone:
+      return size;
+    case ValueType.String:
+      return size + 4 + (rec.value as Buffer).length;
+    case ValueType.Hash:
+      size += 4;
+      for (const [field, value] of rec.value as HashValue) size += 8 + field.length + value.length;
+      return size;
+  }
+}
+
+export function encodeRecord(rec: StoredRecord): Buffer {
+  const buf = Buffer.allocUnsafe(encodedRecordSize(rec));
+  writeRecordUnchecked(rec, buf, 0);
+  return buf;
+}
+
+/**
+ * Writes `rec` into `buf` at `offset` (the caller sized it with encodedRecordSize) and returns the
+ * offset after it. Lets the commit log encode straight into its payload without a temporary.
+ */
+export function writeRecord(rec: StoredRecord, buf: Buffer, offset: number): number {
+  checkRecordShape(rec);
+  return writeRecordUnchecked(rec, buf, offset);
+}
+
+function writeRecordUnchecked(rec: StoredRecord, buf: Buffer, offset: number): number {
+  let o = offset;
+  buf[o++] = RECORD_FORMAT_V1;
+  buf[o++] = rec.type;
+  o += rec.version.copy(buf, o);
+  o = buf.writeUInt32BE(Math.floor(rec.expiresAt / TWO_POW_32), o);
+  o = buf.writeUInt32BE(rec.expiresAt >>> 0, o);
+  o = buf.writeUInt16BE(rec.clock.length, o);
+  for (const entry of rec.clock) {
+    o += buf.write(entry.node, o, TAG_BYTES, 'hex');
+    o = buf.writeUInt32BE(entry.counter, o);
+  }
+  if (rec.type === ValueType.String) {
+    const value = rec.value as Buffer;
+    o = buf.writeUInt32BE(value.length, o);
+    o += value.copy(buf, o);
+  } else if (rec.type === ValueType.Hash) {
+    const hash = rec.value as HashValue;
+    o = buf.writeUInt32BE(hash.size, o);
+    for (const [field, value] of hash) {
+      o = buf.writeUInt32BE(field.length, o);
+      // Fields are byte strings carried as latin1 (one char per byte), so this is a 1:1 copy.
+      o += buf.write(field, o, field.length, 'latin1');
+      o = buf.writeUInt32BE(value.length, o);
+      o += value.copy(buf, o);
+    }
+  }
+  return o;
+}
+
+/** Checked before any byte is written, so a bad record never reaches the log or LMDB. */
+function checkRecordShape(rec: StoredRecord): void {
+  if (!Buffer.isBuffer(rec.version) || rec.version.length !== VERSION_BYTES) {
+    throw new TypeError(`record version must be a ${VERSION_BYTES}-byte Buffer`);
+  }
+  const e = rec.expiresAt;
+  if (!Number.isSafeInteger(e) || e < 0) throw new RangeError(`record expiresAt must be a non-negative integer, got ${e}`);
+  if (rec.clock.length > CLOCK_ENTRIES_MAX) throw new RangeError(`vector clock has ${rec.clock.length} entries`);
+  for (const entry of rec.clock) checkClockEntry(entry);
+  switch (rec.type) {
+    case ValueType.Tombstone:
+      if (!Buffer.isBuffer(rec.value) || rec.value.length !== 0) throw new TypeError('tombstone value must be an empty Buffer');
+      return;
+    case ValueType.String:
+      if (!Buffer.isBuffer(rec.value)) throw new TypeError('string record value must be a Buffer');
+      if (rec.value.length > U32_MAX) throw new RangeError('string value too large to encode');
+      return;
+    case ValueType.Hash:
+      if (!(rec.value instanceof Map)) throw new TypeError('hash record value must be a Map');
+      return;
+    default:
+      throw new TypeError(`unknown record type ${String(rec.type)}`);
+  }
+}
+
+function checkClockEntry(entry: ClockEntry): void {
+  if (!NODE_TAG_RE.test(entry.node)) throw new TypeError(`vector clock node must be 16 lowercase hex digits, got ${entry.node}`);
+  const c = entry.counter;
+  if (!Number.isInteger(c) || c < 0 || c > U32_MAX) throw new RangeError(`vector clock counter out of range: ${c}`);
+}
+
+/**
+ * Parses one record occupying all of `buf`. The result's version and values are views into
+ * `buf` (no copies), so pass a buffer nobody will overwrite.
+ */
+export function decodeRecord(buf: Buffer): StoredRecord {
+  const end = buf.length;
+  if (end < HEADER_BYTES) throw new RecordCorruptError(`${end} bytes is shorter than a record header`);
+  if (buf[0] !== RECORD_FORMAT_V1) throw new RecordCorruptError(`unknown format byte 0x${buf[0]!.toString(16)}`);
+  const type = buf[1]!;
+  if (type !== ValueType.Tombstone && type !== ValueType.String && type !== ValueType.Hash) {
+    throw new RecordCorruptError(`unknown value type ${type}`);
+  }
+  let o = 2;
+  const version = buf.subarray(o, o + VERSION_BYTES);
+  o += VERSION_BYTES;
+  const hi = buf.readUInt32BE(o);
+  const expiresAt = hi * TWO_POW_32 + buf.readUInt32BE(o + 4);
+  if (!Number.isSafeInteger(expiresAt)) throw new RecordCorruptError(`expiresAt beyond 2^53`);
+  o += 8;
+  const clockCount = buf.readUInt16BE(o);
+  o += 2;
+  need(buf, o, clockCount * CLOCK_ENTRY_BYTES, 'vector clock');
+  const clock: ClockEntry[] = new Array<ClockEntry>(clockCount);
+  for (let i = 0; i < clockCount; i++) {
+    clock[i] = { node: buf.toString('hex', o, o + TAG_BYTES), counter: buf.readUInt32BE(o + TAG_BYTES) };
+    o += CLOCK_ENTRY_BYTES;
+  }
+  let value: Buffer | HashValue;
+  if (type === ValueType.Tombstone) {
+    value = EMPTY;
+  } else if (type === ValueType.String) {
+    need(buf, o, 4, 'string length');
+    const len = buf.readUInt32BE(o);
+    o += 4;
+    need(buf, o, len, 'string value');
+    value = buf.subarray(o, o + len);
+    o += len;
+  } else {
+    need(buf, o, 4, 'hash field count');
+    const count = buf.readUInt32BE(o);
+    o += 4;
+    const hash: HashValue = new Map();
+    for (let i = 0; i < count; i++) {
+      need(buf, o, 4, 'hash field length');
+      const flen = buf.readUInt32BE(o);
+      o += 4;
+      need(buf, o, flen + 4, 'hash field');
+      const field = buf.toString('latin1', o, o + flen);
+      o += flen;
+      const vlen = buf.readUInt32BE(o);
+      o += 4;
+      need(buf, o, vlen, 'hash value');
+      hash.set(field, buf.subarray(o, o + vlen));
+      o += vlen;
+    }
+    if (hash.size !== count) throw new RecordCorruptError('duplicate hash field');
+    value = hash;
+  }
+  if (o !== end) throw new RecordCorruptError(`${end - o} trailing bytes`);
+  return { version, clock, type, expiresAt, value };
+}
+
+function need(buf: Buffer, offset: number, bytes: number, what: string): void {
+  if (offset + bytes > buf.length) throw new RecordCorruptError(`${what} runs past the end (${offset}+${bytes} > ${buf.length})`);
+}
+
+/** Shared empty value for decoded tombstones; records are treated as immutable. */
+const EMPTY: Buffer = Buffer.alloc(0);
+
+/** Milliseconds part of a version (its first 48 bits); the time a tombstone was written. */
+export function versionMs(version: Buffer): number {
+  return version.readUIntBE(0, 6);
+}

@@ -1,0 +1,523 @@
+import fs from 'node:fs';
+import { CommitLog } from './commit-log.js';
+import { checkpointImage, clearTables, storedImage, writeMemtable, type IndexImage } from './checkpoint.js';
+import { KeyCounts } from './key-counts.js';
+import { checkSlot, indexKeyStorageKey, indexTimeBound, slotStartId, storageId, storageKey } from './key-layout.js';
+import { LmdbTables } from './lmdb-tables.js';
+import { decodeLogEntry, LogEntryWriter, LogOp } from './log-entry.js';
+import { MEM_ENTRY_OVERHEAD_BYTES, Memtable, type MemEntry } from './memtable.js';
+import { mergedScan, type ScanSources } from './merged-scan.js';
+import { versionMs } from './record-codec.js';
+import { silentStoreLogger, type StoreLogger } from './store-logger.js';
+import {
+  ValueType,
+  type FsyncPolicy,
+  type PutOutcome,
+  type ScanEntry,
+  type ScanPosition,
+  type StoredRecord,
+} from './types.js';
+
+export interface StoreOptions {
+  dir: string;
+  appendfsync: FsyncPolicy;
+  /** ms a tombstone is kept before it may be purged; 0 = drop deletes at checkpoint (standalone). */
+  tombstoneGraceMs: number;
+  checkpointIntervalMs?: number;
+  checkpointEntries?: number;
+  logger?: StoreLogger;
+  /**
+   * Clock for expiry decisions; default Date.now. Every method that decides expiry takes `now`
+   * explicitly, so the store itself only uses this to timestamp checkpoints in stats().
+   */
+  now?: () => number;
+}
+
+const DEFAULT_CHECKPOINT_INTERVAL_MS = 1000;
+const DEFAULT_CHECKPOINT_ENTRIES = 50_000;
+/** Memtable bytes that trigger a checkpoint whatever the entry count. */
+const CHECKPOINT_BYTES_MAX = 32 << 20;
+/** Scans look at no more than this many ids per requested entry before returning early. */
+const SCAN_EXAMINE_PER_ENTRY = 8;
+const SCAN_EXAMINE_MIN = 256;
+const VERSION_BYTES = 16;
+
+/**
+ * The node's durable keyspace.
+ *
+ * Write path: a put is checked against the visible record (last writer wins), appended to the
+ * commit log and applied to the active memtable, all synchronously, so it is visible at once;
+ * afterDurable() tells when it is on disk (group commit, see commit-log.ts). Reads consult the
+ * active memtable, then the frozen one being checkpointed, then LMDB.
+ *
+ * Checkpoints move the memtable into LMDB: freeze it, rotate the log, write the entries in
+ * chunks, and delete the log segments once LMDB has them durably. On open, LMDB is the base and
+ * the remaining log segments are replayed on top (with last-writer-wins, so replaying entries LMDB
+ * already holds changes nothing).
+ *
+ * Records handed to put() and returned by get()/scan are shared, not copied: treat them and their
+ * buffers and maps as immutable.
+ */
+export class Store {
+  private active = new Memtable();
+  /** The memtable a checkpoint is writing; reads look here after `active`. */
+  private frozen: Memtable | undefined;
+  /** Log segment that holds the last of the frozen memtable's writes, and when it is closed. */
+  private frozenSealed = 0;
+  private frozenSealDone: Promise<void> = Promise.resolve();
+  /** FLUSHALLs whose LMDB clear has not finished; while > 0, LMDB's content is stale. */
+  private pendingFlushes = 0;
+  private readonly counts = new KeyCounts();
+  private readonly entryWriter = new LogEntryWriter();
+  /** Serialises everything that writes LMDB (checkpoints, FLUSHALL). */
+  private lmdbQueue: Promise<unknown> = Promise.resolve();
+  private checkpointQueued = false;
+  private readonly checkpointTimer: NodeJS.Timeout;
+  private expiryCursor: Buffer | undefined;
+  private tombstoneCursor: Buffer | undefined;
+  private readonly metaCache = new Map<string, Buffer>();
+  /** Scratch outputs of lookupBelowActive, so the hot path allocates nothing for them. */
+  private readonly base: IndexImage = { expiresAt: 0, tombstoneMs: -1 };
+  private closed = false;
+  private readonly checkpointEntries: number;
+  private readonly graceMs: number;
+  private readonly logger: StoreLogger;
+  private readonly now: () => number;
+  private readonly counters = {
+    checkpoints: 0,
+    checkpointFailures: 0,
+    lastCheckpointMs: 0,
+    lastCheckpointAt: 0,
+    lastCheckpointEntries: 0,
+    lastCheckpointMaxStallMs: 0,
+    replayedEntries: 0,
+    expiredRemoved: 0,
+    tombstonesPurged: 0,
+  };
+
+  private constructor(
+    opts: StoreOptions,
+    private readonly tables: LmdbTables,
+    private readonly log: CommitLog,
+  ) {
+    this.graceMs = opts.tombstoneGraceMs;
+    this.checkpointEntries = opts.checkpointEntries ?? DEFAULT_CHECKPOINT_ENTRIES;
+    this.logger = opts.logger ?? silentStoreLogger;
+    this.now = opts.now ?? Date.now;
+    const interval = opts.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
+    this.checkpointTimer = setInterval(() => {
+      if (this.active.size > 0 || this.frozen) this.requestCheckpoint();
+    }, interval);
+    this.checkpointTimer.unref();
+  }
+
+  static async open(opts: StoreOptions): Promise<Store> {
+    if (!(opts.tombstoneGraceMs >= 0)) throw new RangeError(`tombstoneGraceMs must be >= 0, got ${opts.tombstoneGraceMs}`);
+    if (opts.checkpointEntries !== undefined && !(opts.checkpointEntries >= 1)) throw new RangeError('checkpointEntries must be >= 1');
+    if (opts.checkpointIntervalMs !== undefined && !(opts.checkpointIntervalMs >= 1)) throw new RangeError('checkpointIntervalMs must be >= 1');
+    await fs.promises.mkdir(opts.dir, { recursive: true });
+    const logger = opts.logger ?? silentStoreLogger;
+    const tables = LmdbTables.open(opts.dir);
+    let log: CommitLog | undefined;
+    try {
+      log = await CommitLog.open({ dir: opts.dir, appendfsync: opts.appendfsync, logger });
+      const store = new Store(opts, tables, log);
+      try {
+        const started = Date.now();
+        store.counts.loadFrom(tables);
+        const summary = await log.replay((payload) => store.replayEntry(payload));
+        store.counters.replayedEntries = summary.entries;
+        logger.info({ ...summary, keys: store.counts.keys, ms: Date.now() - started }, 'store opened');
+        return store;
+      } catch (err) {
+        clearInterval(store.checkpointTimer);
+        throw err;
+      }
+    } catch (err) {
+      await log?.close().catch(() => undefined);
+      await tables.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Raw record, including tombstones and records already past their expiry. */
+  get(slot: number, key: Buffer): StoredRecord | undefined {
+    checkSlot(slot);
+    const id = storageId(slot, key);
+    const e = this.active.get(id);
+    if (e !== undefined) return e.record;
+    const f = this.frozen?.get(id);
+    if (f !== undefined) return f.record;
+    if (this.pendingFlushes > 0) return undefined;
+    return this.tables.readRecord(storageKey(slot, key), key);
+  }
+
+  /** Last-writer-wins apply: writes only if rec.version > present version (or nothing present). */
+  put(slot: number, key: Buffer, rec: StoredRecord): PutOutcome {
+    this.checkOpen();
+    checkSlot(slot);
+    if (!Buffer.isBuffer(rec.version) || rec.version.length !== VERSION_BYTES) throw new TypeError('record version must be a 16-byte Buffer');
+    const id = storageId(slot, key);
+    const entry = this.active.get(id);
+    const previous = entry !== undefined ? entry.record : this.lookupBelowActive(id, slot, key);
+    if (previous !== undefined && Buffer.compare(rec.version, previous.version) <= 0) return { applied: false, previous };
+    // Encoding validates the record, so a bad one throws here, before any state changes.
+    const payload = this.entryWriter.put(slot, key, rec);
+    this.log.append(payload);
+    this.install(id, slot, key, entry, rec, payload.length);
+    this.counts.change(slot, previous, rec);
+    this.afterChange(payload.length);
+    return { applied: true, previous };
+  }
+
+  afterDurable(cb: (err?: Error) => void): void {
+    this.log.afterDurable(cb);
+  }
+
+  hasPendingDurability(): boolean {
+    return this.log.hasPendingDurability();
+  }
+
+  /** Ordered scan (slot, then key bytes) of live, unexpired records from `from`. */
+  scan(from: ScanPosition, limit: number, now: number): { entries: ScanEntry[]; next: ScanPosition | null } {
+    checkSlot(from.slot);
+    const max = Math.max(1, Math.floor(limit));
+    const entries: ScanEntry[] = [];
+    const stop = mergedScan(this.sources(), startIdAfter(from.slot, from.after), undefined, max * SCAN_EXAMINE_PER_ENTRY + SCAN_EXAMINE_MIN, (slot, key, record) => {
+      if (isLive(record, now)) entries.push({ slot, key, record });
+      return entries.length < max;
+    });
+    const next = stop.exhausted || stop.lastKey === undefined ? null : { slot: stop.lastSlot, after: stop.lastKey };
+    return { entries, next };
+  }
+
+  /** Raw scan of one slot (tombstones and expired records included), for anti-entropy and streaming. */
+  scanSlotRaw(slot: number, after: Buffer | undefined, limit: number): { entries: ScanEntry[]; next: Buffer | null } {
+    checkSlot(slot);
+    const max = Math.max(1, Math.floor(limit));
+    const entries: ScanEntry[] = [];
+    const stop = mergedScan(this.sources(), startIdAfter(slot, after), slotStartId(slot + 1), max * SCAN_EXAMINE_PER_ENTRY + SCAN_EXAMINE_MIN, (s, key, record) => {
+      entries.push({ slot: s, key, record });
+      return entries.length < max;
+    });
+    return { entries, next: stop.exhausted || stop.lastKey === undefined ? null : stop.lastKey };
+  }
+
+  keyCount(): number {
+    return this.counts.keys;
+  }
+
+  expiresCount(): number {
+    return this.counts.expires;
+  }
+
+  /** Live, unexpired keys in `slot`: O(1) unless the slot holds keys with a TTL. */
+  countKeysInSlot(slot: number, now: number): number {
+    checkSlot(slot);
+    if (this.counts.slotExpires[slot] === 0) return this.counts.slotKeys[slot]!;
+    let n = 0;
+    mergedScan(this.sources(), slotStartId(slot), slotStartId(slot + 1), Infinity, (_s, _k, record) => {
+      if (isLive(record, now)) n++;
+      return true;
+    });
+    return n;
+  }
+
+  /**
+   * Active expiry: removes up to `maxWork` index hits whose record expired at or before `now`,
+   * then tombstones older than the grace period. Only LMDB's indexes are consulted, so records
+   * still in a memtable are reaped after their checkpoint (reads treat them as expired anyway).
+   */
+  expireCycle(now: number, maxWork: number): number {
+    if (this.closed || this.pendingFlushes > 0 || maxWork <= 0) return 0;
+    let work = 0;
+    let removed = 0;
+    for (const ik of this.tables.expiry.getKeys({ start: after(this.expiryCursor), end: indexTimeBound(now + 1) })) {
+      if (work >= maxWork) break;
+      work++;
+      this.expiryCursor = ik;
+      if (this.dropIndexed(indexKeyStorageKey(ik), (r) => r.type !== ValueType.Tombstone && r.expiresAt > 0 && r.expiresAt <= now)) {
+        removed++;
+        this.counters.expiredRemoved++;
+      }
+    }
+    const purgeBefore = now - this.graceMs;
+    if (work < maxWork && purgeBefore >= 0) {
+      for (const ik of this.tables.tombstones.getKeys({ start: after(this.tombstoneCursor), end: indexTimeBound(purgeBefore + 1) })) {
+        if (work >= maxWork) break;
+        work++;
+        this.tombstoneCursor = ik;
+        if (this.dropIndexed(indexKeyStorageKey(ik), (r) => r.type === ValueType.Tombstone && versionMs(r.version) <= purgeBefore)) {
+          removed++;
+          this.counters.tombstonesPurged++;
+        }
+      }
+    }
+    return removed;
+  }
+
+  /** Removes a record locally without LWW (active expiry, tombstone purge). */
+  drop(slot: number, key: Buffer): void {
+    this.checkOpen();
+    checkSlot(slot);
+    const id = storageId(slot, key);
+    const entry = this.active.get(id);
+    const previous = entry !== undefined ? entry.record : this.lookupBelowActive(id, slot, key);
+    if (previous === undefined) return;
+    const payload = this.entryWriter.drop(slot, key, previous.version);
+    this.log.append(payload);
+    this.install(id, slot, key, entry, undefined, payload.length);
+    this.counts.change(slot, previous, undefined);
+    this.afterChange(payload.length);
+  }
+
+  /**
+   * Deletes everything (FLUSHALL). Takes effect at once for reads and writes; resolves once the
+   * deletion is durable. A marker in the log makes a crash before LMDB is cleared replay it.
+   */
+  flushAll(): Promise<void> {
+    this.checkOpen();
+    this.active = new Memtable();
+    this.frozen = undefined;
+    this.counts.reset();
+    this.expiryCursor = undefined;
+    this.tombstoneCursor = undefined;
+    this.pendingFlushes++;
+    this.log.append(this.entryWriter.flushAll());
+    const synced = this.log.syncNow();
+    const { sealed, done } = this.log.rotate();
+    const work = this.lmdbQueue.then(async () => {
+      try {
+        await synced;
+        await done;
+        await clearTables(this.tables);
+      } finally {
+        this.pendingFlushes--;
+        this.tables.refreshReads();
+      }
+      await this.log.deleteThrough(sealed);
+      if (this.active.size > 0) this.requestCheckpoint();
+    });
+    this.lmdbQueue = work.catch((err: unknown) => {
+      this.logger.error({ err: String(err) }, 'store: FLUSHALL failed');
+    });
+    return work;
+  }
+
+  getMeta(name: string): Buffer | undefined {
+    const cached = this.metaCache.get(name);
+    if (cached !== undefined) return cached;
+    const v = this.tables.meta.getBinary(name);
+    if (v === undefined) return undefined;
+    const copy = Buffer.from(v);
+    this.metaCache.set(name, copy);
+    return copy;
+  }
+
+  /** Stores `value` under `name`; resolves once it is on disk. Readable at once through getMeta. */
+  async setMeta(name: string, value: Buffer): Promise<void> {
+    this.checkOpen();
+    const copy = Buffer.from(value);
+    this.metaCache.set(name, copy);
+    await this.tables.meta.put(name, copy);
+  }
+
+  stats(): Record<string, number> {
+    return {
+      keys: this.counts.keys,
+      expires: this.counts.expires,
+      memtableEntries: this.active.size,
+      memtableBytes: this.active.bytes,
+      frozenEntries: this.frozen?.size ?? 0,
+      ...this.counters,
+      ...this.log.stats(),
+      lmdbBytes: this.tables.usedBytes(),
+    };
+  }
+
+  /**
+   * Checkpoints at once (tests, SAVE): resolves when everything written before the call is in
+   * LMDB and its log segments are gone; rejects if a checkpoint fails.
+   */
+  async checkpointNow(): Promise<void> {
+    this.checkOpen();
+    for (let i = 0; i < 2 && (this.frozen || this.active.size > 0); i++) {
+      const run = this.lmdbQueue.then(() => this.checkpoint());
+      this.lmdbQueue = run;
+      if ((await run) === 'failed') throw new Error('checkpoint failed');
+    }
+  }
+
+  /** Writes the memtable to LMDB, syncs, deletes the log, closes files. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.checkpointTimer);
+    await this.lmdbQueue;
+    // Twice: a retried frozen memtable first, then whatever is active.
+    for (let i = 0; i < 2 && (this.frozen || this.active.size > 0); i++) await this.checkpoint();
+    await this.log.close();
+    await this.tables.close();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error('store is closed');
+  }
+
+  private sources(): ScanSources {
+    return { active: this.active, frozen: this.frozen, data: this.pendingFlushes > 0 ? undefined : this.tables.data };
+  }
+
+  /**
+   * The record visible below the active memtable, and in `this.base` the index entries LMDB
+   * will hold for the key right before the active memtable is checkpointed.
+   */
+  private lookupBelowActive(id: string, slot: number, key: Buffer): StoredRecord | undefined {
+    const f = this.frozen?.get(id);
+    if (f !== undefined) {
+      checkpointImage(f.record, this.graceMs, this.base);
+      return f.record;
+    }
+    if (this.pendingFlushes > 0) {
+      storedImage(undefined, this.base);
+      return undefined;
+    }
+    const rec = this.tables.readRecord(storageKey(slot, key), key);
+    storedImage(rec, this.base);
+    return rec;
+  }
+
+  /** Sets the active entry for `id` (creating it with the base found by lookupBelowActive). */
+  private install(id: string, slot: number, key: Buffer, entry: MemEntry | undefined, rec: StoredRecord | undefined, logBytes: number): void {
+    const bytes = logBytes + MEM_ENTRY_OVERHEAD_BYTES;
+    if (entry !== undefined) {
+      this.active.update(entry, rec, bytes);
+      return;
+    }
+    this.active.insert(id, {
+      slot,
+      key,
+      record: rec,
+      baseExpiresAt: this.base.expiresAt,
+      baseTombstoneMs: this.base.tombstoneMs,
+      bytes,
+    });
+  }
+
+  private afterChange(payloadBytes: number): void {
+    if (payloadBytes > 1 << 20) this.entryWriter.shrink();
+    if (this.active.size >= this.checkpointEntries || this.active.bytes >= CHECKPOINT_BYTES_MAX) this.requestCheckpoint();
+  }
+
+  /** Removes the record at storage key `sk` if `condition` holds for the visible record. */
+  private dropIndexed(sk: Buffer, condition: (r: StoredRecord) => boolean): boolean {
+    const id = sk.toString('latin1');
+    const e = this.active.get(id) ?? this.frozen?.get(id);
+    let key: Buffer;
+    let rec: StoredRecord | undefined;
+    if (e !== undefined) {
+      key = e.key;
+      rec = e.record;
+    } else {
+      const stored = this.tables.readEntry(sk);
+      if (stored === undefined) return false;
+      ({ key, record: rec } = stored);
+    }
+    if (rec === undefined || !condition(rec)) return false;
+    this.drop(sk.readUInt16BE(0), key);
+    return true;
+  }
+
+  private requestCheckpoint(): void {
+    if (this.checkpointQueued || this.closed) return;
+    this.checkpointQueued = true;
+    this.lmdbQueue = this.lmdbQueue.then(() => this.checkpoint());
+  }
+
+  /**
+   * Never rejects: a failed checkpoint keeps its frozen memtable (and the log) and is retried.
+   * A pending FLUSHALL defers it: that FLUSHALL requests a new one when it is done.
+   */
+  private async checkpoint(): Promise<'done' | 'failed' | 'deferred'> {
+    this.checkpointQueued = false;
+    // Entries written after a pending FLUSHALL must not reach LMDB before it is cleared.
+    if (this.pendingFlushes > 0) return 'deferred';
+    let table = this.frozen;
+    if (table === undefined) {
+      if (this.active.size === 0) return 'done';
+      table = this.active;
+      this.frozen = table;
+      this.active = new Memtable();
+      const { sealed, done } = this.log.rotate();
+      this.frozenSealed = sealed;
+      this.frozenSealDone = done;
+    }
+    const sealed = this.frozenSealed;
+    const started = performance.now();
+    try {
+      const written = await writeMemtable(this.tables, table, this.graceMs);
+      await this.frozenSealDone;
+      this.counters.lastCheckpointEntries = written.entries;
+      this.counters.lastCheckpointMaxStallMs = Math.round(written.maxChunkMs * 1000) / 1000;
+    } catch (err) {
+      this.counters.checkpointFailures++;
+      this.logger.error({ err: String(err), entries: table.size }, 'store: checkpoint failed; will retry');
+      return 'failed';
+    }
+    if (this.frozen === table) this.frozen = undefined;
+    this.tables.refreshReads();
+    // The indexes changed: expiry scans start over so nothing before the cursor is missed.
+    this.expiryCursor = undefined;
+    this.tombstoneCursor = undefined;
+    this.counters.checkpoints++;
+    this.counters.lastCheckpointMs = Math.round(performance.now() - started);
+    this.counters.lastCheckpointAt = this.now();
+    try {
+      await this.log.deleteThrough(sealed);
+    } catch (err) {
+      this.logger.warn({ err: String(err), segment: sealed }, 'store: could not delete checkpointed log segments');
+    }
+    return 'done';
+  }
+
+  /** Applies one logged entry on open, with the same LWW rules as live writes. */
+  private replayEntry(payload: Buffer): void | Promise<void> {
+    const entry = decodeLogEntry(Buffer.from(payload));
+    if (entry.op === LogOp.FlushAll) {
+      this.active = new Memtable();
+      this.counts.reset();
+      return clearTables(this.tables).then(() => this.tables.refreshReads());
+    }
+    const { slot, key } = entry;
+    checkSlot(slot);
+    const id = storageId(slot, key);
+    const existing = this.active.get(id);
+    const previous = existing !== undefined ? existing.record : this.lookupBelowActive(id, slot, key);
+    if (entry.op === LogOp.Put) {
+      if (previous !== undefined && Buffer.compare(entry.record.version, previous.version) <= 0) return;
+      this.install(id, slot, key, existing, entry.record, payload.length);
+      this.counts.change(slot, previous, entry.record);
+    } else {
+      // A drop removes only the record it was logged for (or an older one), never a newer write.
+      if (previous === undefined || Buffer.compare(previous.version, entry.version) > 0) return;
+      this.install(id, slot, key, existing, undefined, payload.length);
+      this.counts.change(slot, previous, undefined);
+    }
+  }
+}
+
+function isLive(record: StoredRecord, now: number): boolean {
+  return record.type !== ValueType.Tombstone && (record.expiresAt === 0 || record.expiresAt > now);
+}
+
+/** Storage id where a scan of `slot` starts: strictly after `key`, or at the slot's beginning. */
+function startIdAfter(slot: number, key: Buffer | undefined): string {
+  return key === undefined ? slotStartId(slot) : storageId(slot, key) + '\0';
+}
+
+/** Range start strictly after `key` (the smallest longer key), or the beginning. */
+function after(key: Buffer | undefined): Buffer | undefined {
+  return key === undefined ? undefined : Buffer.concat([key, ZERO_BYTE]);
+}
+
+const ZERO_BYTE = Buffer.from([0]);

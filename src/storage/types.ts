@@ -1,0 +1,53 @@
+/** What a key holds. A tombstone records a delete so replicas can tell "deleted" from "never seen". */
+export const enum ValueType {
+  Tombstone = 0,
+  String = 1,
+  Hash = 2,
+}
+
+/** Hash fields keyed by the field's bytes as a latin1 string (a 1:1 byte mapping), values raw. */
+export type HashValue = Map<string, Buffer>;
+
+/** One entry of a vector clock: a node's 16-hex-digit tag and how many writes it coordinated. */
+export interface ClockEntry {
+  node: string;
+  counter: number;
+}
+
+/**
+ * A stored value with everything replication needs. `version` is the 16-byte big-endian
+ * HLC timestamp (48-bit ms, 16-bit logical) followed by the 64-bit node tag, so a plain byte
+ * comparison orders versions; higher wins.
+ */
+export interface StoredRecord {
+  version: Buffer;
+  clock: ClockEntry[];
+  type: ValueType;
+  /** Absolute expiry in Unix ms; 0 = no expiry. */
+  expiresAt: number;
+  /** String bytes, the hash, or an empty buffer for a tombstone. */
+  value: Buffer | HashValue;
+}
+
+/** appendfsync, with Redis's meaning: when an acknowledged write is on disk. */
+export type FsyncPolicy = 'always' | 'everysec' | 'no';
+
+export interface PutOutcome {
+  /** False when the present record has an equal or higher version (last writer wins). */
+  applied: boolean;
+  /** The record that was there before (possibly a tombstone or expired), if any. */
+  previous: StoredRecord | undefined;
+}
+
+/** Position for ordered scans across the keyspace: slot, then key bytes. */
+export interface ScanPosition {
+  slot: number;
+  /** Continue strictly after this key within `slot`; undefined = from the start of the slot. */
+  after?: Buffer;
+}
+
+export interface ScanEntry {
+  slot: number;
+  key: Buffer;
+  record: StoredRecord;
+}
