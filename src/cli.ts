@@ -3,6 +3,8 @@ import { ConfigError, loadConfig } from './core/config.js';
 import { createLogger } from './core/logger.js';
 import { RingkvNode } from './server/node.js';
 import { RINGKV_VERSION } from './commands/version.js';
+import { runLocalCluster } from './tools/local-cluster.js';
+import { runStatus } from './tools/status.js';
 
 const USAGE = `ringkv ${RINGKV_VERSION} — a Redis-compatible distributed key-value store
 
@@ -38,6 +40,11 @@ async function main(argv: string[]): Promise<void> {
   switch (cmd) {
     case 'server':
       return runServer(rest);
+    case 'cluster':
+      if (rest[0] !== 'start') throw new ConfigError(`unknown cluster subcommand '${rest[0] ?? ''}' (try: ringkv cluster start)`);
+      return runLocalCluster(rest.slice(1));
+    case 'status':
+      return runStatus(rest);
     case '--version':
     case '-v':
       console.log(`ringkv ${RINGKV_VERSION}`);

@@ -72,7 +72,7 @@ export class Coordinator {
   ) {}
 
   async run(job: CoordinatedJob, out: ReplyWriter): Promise<JobResult> {
-    const release = job.isWrite ? await this.locks.acquire(job.keys.map((k) => k.toString('latin1'))) : undefined;
+    let release = job.isWrite ? await this.locks.acquire(job.keys.map((k) => k.toString('latin1'))) : undefined;
     try {
       const read = await this.readKeys(job);
       if (read === undefined) {
@@ -90,7 +90,14 @@ export class Coordinator {
         return EMPTY_RESULT;
       }
       this.stats.writes++;
-      const result = await this.replicate(job, ks, read.records);
+      const replicated = this.replicate(job, ks, read.records);
+      // Once this node holds the write, the next command on these keys reads it here (newest wins),
+      // so the keys can be released before the remote acknowledgements arrive: hot keys pipeline.
+      if (job.replicas.includes(this.replicas.myId)) {
+        release?.();
+        release = undefined;
+      }
+      const result = await replicated;
       if (result.acked >= Math.min(job.w, job.replicas.length)) out.raw(reply.take());
       else {
         this.stats.quorumFailures++;

@@ -6,13 +6,14 @@ import { connectionCommands } from './connection.js';
 import { serverCommands } from './server.js';
 import { transactionCommands } from './transactions.js';
 import { commandCommand } from './command-info.js';
+import { clusterCommands } from './cluster.js';
 
 /** The command table: every command ringkv knows, by lowercase name. */
 export function buildCommandTable(extra: readonly CommandSpec[] = []): Map<string, CommandSpec> {
   const table = new Map<string, CommandSpec>();
   for (const spec of [
     ...connectionCommands, ...stringCommands, ...keyCommands, ...hashCommands,
-    ...serverCommands, ...transactionCommands, commandCommand, ...extra,
+    ...serverCommands, ...transactionCommands, commandCommand, ...clusterCommands, ...extra,
   ]) {
     if (table.has(spec.name)) throw new Error(`command ${spec.name} registered twice`);
     table.set(spec.name, spec);

@@ -62,6 +62,7 @@ export class Connection implements SessionState {
   lastInteraction = Date.now();
   closeAfterReply = false;
   writes = 0;
+  lastWrite: { acked: number; allAcked: Promise<number> } | undefined = undefined;
 
   private readonly parser: RequestParser;
   private readonly writer = new ReplyWriter(2);

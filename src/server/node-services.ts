@@ -4,6 +4,7 @@ import type { Store } from '../storage/store.js';
 import type { SessionState } from './session-state.js';
 import type { CommandSpec } from '../commands/spec.js';
 import type { ServerStats } from './stats.js';
+import type { ClusterView } from '../cluster/cluster-replies.js';
 
 /** Node-wide services command handlers may use. Implemented by the server; faked nowhere. */
 export interface NodeServices {
@@ -28,9 +29,8 @@ export interface NodeServices {
   shutdown(): void;
 }
 
-/** The part of the cluster layer that commands see; filled in by the cluster module. */
-export interface ClusterFacade {
-  /** CLUSTER subcommand implementation. */
-  command(ctx: import('../commands/spec.js').CommandContext, argv: Buffer[]): void;
+/** The part of the cluster layer that commands see (CLUSTER, INFO, WAIT). */
+export interface ClusterFacade extends ClusterView {
   infoSection(): string;
+  meet(host: string, port: number, busPort: number): void;
 }

@@ -18,6 +18,8 @@ import type { ClusterFacade, NodeServices } from './node-services.js';
 import type { SessionState } from './session-state.js';
 import { ServerStats } from './stats.js';
 import { Versioner } from './versioner.js';
+import { ClusterNode } from '../cluster/cluster-node.js';
+import type { MemberRecord } from '../cluster/membership.js';
 
 const INLINE_MAX = 64 * 1024;
 const MULTIBULK_COUNT_MAX = 2_147_483_647;
@@ -45,6 +47,7 @@ export class RingkvNode implements NodeServices {
   readonly keyspace: LocalKeyspace;
   readonly versioner: Versioner;
   cluster: ClusterFacade | undefined = undefined;
+  private clusterNode: ClusterNode | undefined;
   port: number;
 
   private readonly listeners: net.Server[] = [];
@@ -89,7 +92,22 @@ export class RingkvNode implements NodeServices {
     }
     const node = new RingkvNode(config, logger, store, idBuf.toString(), extraCommands);
     await store.setMeta('hlc-high-water', node.versioner.highWaterToPersist(Date.now()));
+    if (config.bool('cluster-enabled')) await node.enableCluster();
     return node;
+  }
+
+  /** Cluster mode: a generation bumped on every start, the persisted membership, bus and router. */
+  private async enableCluster(): Promise<void> {
+    const generation = (this.store.getMeta('cluster-generation')?.readUInt32BE(0) ?? 0) + 1;
+    const g = Buffer.alloc(4);
+    g.writeUInt32BE(generation);
+    await this.store.setMeta('cluster-generation', g);
+    const saved = this.store.getMeta('cluster-members');
+    const restored = saved ? (JSON.parse(saved.toString()) as MemberRecord[]) : undefined;
+    const cluster = new ClusterNode(this, generation, restored);
+    this.clusterNode = cluster;
+    this.cluster = cluster;
+    this.dispatcher.router = cluster.router;
   }
 
   async listen(): Promise<void> {
@@ -108,6 +126,7 @@ export class RingkvNode implements NodeServices {
       server.on('error', (err) => this.logger.error({ err }, 'listener error'));
       this.listeners.push(server);
     }
+    await this.clusterNode?.start(this.config.str('cluster-seeds'));
     this.startBackgroundTasks();
     this.logger.info({ port: this.port, bind: addresses, nodeId: this.nodeId }, 'Ready to accept connections');
   }
@@ -191,6 +210,7 @@ export class RingkvNode implements NodeServices {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       for (const t of this.timers) clearInterval(t);
+      await this.clusterNode?.stop();
       const closed = Promise.all(this.listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
       for (const c of [...this.sessions]) c.kill();
       await closed;

@@ -34,6 +34,8 @@ export interface SessionState {
   lastInteraction: number;
   /** Ask the connection to close once pending replies are written. */
   closeAfterReply: boolean;
+  /** The last replicated write's acknowledgements (WAIT reads it). */
+  lastWrite: { acked: number; allAcked: Promise<number> } | undefined;
   /** Number of keyspace writes this connection made (replies wait for their durability). */
   writes: number;
   /** Unparsed request bytes held (CLIENT LIST qbuf). */

@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { encodeRecord, versionMs } from './record-codec.js';
-import { indexKey, isLongKey, storageKey, wrapLongKeyValue } from './key-layout.js';
+import { versionMs } from './record-codec.js';
+import { indexKey, isLongKey, storageKeyTransient, wrapLongKeyValue } from './key-layout.js';
 import type { LmdbTables } from './lmdb-tables.js';
 import type { MemEntry, Memtable } from './memtable.js';
 import { ValueType, type StoredRecord } from './types.js';
@@ -59,26 +59,25 @@ export async function writeMemtable(tables: LmdbTables, table: Memtable, graceMs
   const commits: Promise<unknown>[] = [];
   let failure: unknown;
   const image: IndexImage = { expiresAt: 0, tombstoneMs: -1 };
-  const it = table.entries.values();
-  let next = it.next();
-  while (!next.done) {
+  const entries = table.entries;
+  let i = 0;
+  while (i < entries.length) {
     const started = performance.now();
     let bytes = 0;
-    let n = 0;
+    const first = i;
     const batch = tables.data.batch(() => {
-      while (!next.done && n < CHECKPOINT_CHUNK_ENTRIES && bytes < CHECKPOINT_CHUNK_BYTES) {
-        bytes += writeEntry(tables, next.value, graceMs, image, stats);
-        n++;
-        next = it.next();
+      while (i < entries.length && i - first < CHECKPOINT_CHUNK_ENTRIES && bytes < CHECKPOINT_CHUNK_BYTES) {
+        bytes += writeEntry(tables, entries[i]!, graceMs, image, stats);
+        i++;
       }
     });
     // Handled at once: a rejection left pending while later chunks are queued would be reported
     // as unhandled and take the process down.
     commits.push(batch.then(undefined, (err: unknown) => (failure ??= err)));
-    stats.entries += n;
+    stats.entries += i - first;
     stats.chunks++;
     stats.maxChunkMs = Math.max(stats.maxChunkMs, performance.now() - started);
-    if (!next.done) await nextTurn();
+    if (i < entries.length) await nextTurn();
   }
   await Promise.all(commits);
   if (failure !== undefined) throw failure instanceof Error ? failure : new Error(String(failure));
@@ -87,7 +86,8 @@ export async function writeMemtable(tables: LmdbTables, table: Memtable, graceMs
 
 /** Queues the LMDB changes for one entry; returns the bytes of the value written. */
 function writeEntry(tables: LmdbTables, entry: MemEntry, graceMs: number, image: IndexImage, stats: CheckpointWriteStats): number {
-  const sk = storageKey(entry.slot, entry.key);
+  // lmdb-js copies keys when a write is queued, so a shared scratch key is safe here.
+  const sk = storageKeyTransient(entry.slot, entry.key);
   const rec = entry.record;
   checkpointImage(rec, graceMs, image);
   let bytes = 0;
@@ -95,8 +95,8 @@ function writeEntry(tables: LmdbTables, entry: MemEntry, graceMs: number, image:
     void tables.data.remove(sk);
     stats.removes++;
   } else {
-    const encoded = encodeRecord(rec);
-    const value = isLongKey(entry.key) ? wrapLongKeyValue(entry.key, encoded) : encoded;
+    // Values, unlike keys, are referenced until written: entry.encoded is never modified.
+    const value = isLongKey(entry.key) ? wrapLongKeyValue(entry.key, entry.encoded!) : entry.encoded!;
     void tables.data.put(sk, value);
     stats.puts++;
     bytes = value.length;

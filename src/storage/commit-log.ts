@@ -86,6 +86,10 @@ export class CommitLog {
   private fdPos = 0;
   private fdDirty = false;
   private failed: Error | null = null;
+  /** Frame being built between reserveFrame and commitFrame (null: discarded after a failure). */
+  private frameGroup: Group | null = null;
+  private frameLength = 0;
+  private discard: Buffer = Buffer.alloc(0);
   private closed = false;
   private readonly spare: Buffer[] = [];
   private readonly everysecTimer: NodeJS.Timeout | null;
@@ -140,22 +144,52 @@ export class CommitLog {
     return summary;
   }
 
-  /** Queues one entry; it goes to disk with everything else appended in this event-loop turn. */
-  append(payload: Buffer): void {
+  /**
+   * Starts an entry of `length` payload bytes: the caller writes the payload into `frameBuffer`
+   * at the returned offset, then calls commitFrame(). Encoding in place saves a copy per write.
+   * The entry goes to disk with everything else committed in this event-loop turn.
+   */
+  reserveFrame(length: number): number {
     if (this.closed) throw new Error('commit log is closed');
-    if (payload.length === 0 || payload.length > LOG_PAYLOAD_MAX) throw new RangeError(`log payload of ${payload.length} bytes`);
-    if (this.failed) return; // Nothing can be made durable any more; afterDurable reports the failure.
-    const frameBytes = FRAME_HEAD_BYTES + payload.length;
-    const group = this.groupWithRoom(frameBytes);
+    if (!(length > 0 && length <= LOG_PAYLOAD_MAX)) throw new RangeError(`log payload of ${length} bytes`);
+    this.frameLength = length;
+    if (this.failed) {
+      // Nothing can be made durable any more (afterDurable reports why); encode into a throwaway.
+      if (this.discard.length < length) this.discard = Buffer.allocUnsafe(length);
+      this.frameGroup = null;
+      return 0;
+    }
+    const group = this.groupWithRoom(FRAME_HEAD_BYTES + length);
+    this.frameGroup = group;
+    return group.used + FRAME_HEAD_BYTES;
+  }
+
+  /** Where the payload of the frame being built goes (valid until commitFrame). */
+  get frameBuffer(): Buffer {
+    return this.frameGroup ? this.frameGroup.buf : this.discard;
+  }
+
+  /** Seals the frame started by reserveFrame with its length and checksum. */
+  commitFrame(): void {
+    const group = this.frameGroup;
+    if (group === null) return;
+    this.frameGroup = null;
     const o = group.used;
-    group.buf.writeUInt32BE(payload.length, o);
-    group.buf.writeUInt32BE(crc32(payload), o + 4);
-    payload.copy(group.buf, o + FRAME_HEAD_BYTES);
-    group.used += frameBytes;
+    const len = this.frameLength;
+    group.buf.writeUInt32BE(len, o);
+    group.buf.writeUInt32BE(crc32(group.buf.subarray(o + FRAME_HEAD_BYTES, o + FRAME_HEAD_BYTES + len)), o + 4);
+    group.used += FRAME_HEAD_BYTES + len;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.onTurnEnd);
     }
+  }
+
+  /** Appends a ready-made payload (a copy; prefer reserveFrame on hot paths). */
+  append(payload: Buffer): void {
+    const at = this.reserveFrame(payload.length);
+    payload.copy(this.frameBuffer, at);
+    this.commitFrame();
   }
 
   /** Calls `cb` once everything appended so far is as durable as the policy promises. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 
 /**
  * How user keys become LMDB keys. A storage key is `2-byte big-endian slot ‖ user key`, so one
@@ -54,6 +54,19 @@ export function storageKey(slot: number, key: Buffer): Buffer {
   sk.writeUInt16BE(slot, 0);
   key.copy(sk, SLOT_BYTES);
   return sk;
+}
+
+const keyScratch = Buffer.allocUnsafe(SLOT_BYTES + INLINE_KEY_MAX);
+
+/**
+ * The storage key in a shared scratch buffer, valid until the next call: for synchronous LMDB
+ * calls, which copy the key before returning (never for asynchronous writes).
+ */
+export function storageKeyTransient(slot: number, key: Buffer): Buffer {
+  if (key.length > INLINE_KEY_MAX) return longStorageKey(slot, key);
+  keyScratch.writeUInt16BE(slot, 0);
+  key.copy(keyScratch, SLOT_BYTES);
+  return keyScratch.subarray(0, SLOT_BYTES + key.length);
 }
 
 function longStorageKey(slot: number, key: Buffer): Buffer {
@@ -117,4 +130,39 @@ export function indexKeyStorageKey(ik: Buffer): Buffer {
 function writeTime(buf: Buffer, time: number): void {
   buf.writeUInt32BE(Math.floor(time / TWO_POW_32), 0);
   buf.writeUInt32BE(time >>> 0, 4);
+}
+
+/** Per-process seed: clients cannot pick keys that all land in one memtable hash chain. */
+const HASH_SEED = randomInt(0x7fffffff);
+/** Keys longer than this are hashed on a sample (head, tail, length); equality is still checked in full. */
+const HASH_BYTES_MAX = 4096;
+
+/**
+ * 30-bit hash of (slot, key) for the memtable index (FNV-1a with a final mix). Computed in JS on
+ * the key bytes because building a string per lookup costs more than the whole hash.
+ */
+export function keyHash(slot: number, key: Buffer): number {
+  let h = HASH_SEED ^ slot;
+  const n = key.length;
+  if (n <= HASH_BYTES_MAX) {
+    for (let i = 0; i < n; i++) h = Math.imul(h ^ key[i]!, 0x01000193);
+  } else {
+    const half = HASH_BYTES_MAX >> 1;
+    for (let i = 0; i < half; i++) h = Math.imul(h ^ key[i]!, 0x01000193);
+    for (let i = n - half; i < n; i++) h = Math.imul(h ^ key[i]!, 0x01000193);
+    h = Math.imul(h ^ n, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return h & 0x3fffffff;
+}
+
+/** Byte equality; a JS loop beats the native call for the short keys that dominate. */
+export function bytesEqual(a: Buffer, b: Buffer): boolean {
+  const n = a.length;
+  if (n !== b.length) return false;
+  if (n > 64) return a.equals(b);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -47,8 +47,8 @@ export class LmdbTables {
    * one kept in the value, so a digest collision or a misplaced value can never be returned.
    */
   readRecord(sk: Buffer, key: Buffer): StoredRecord | undefined {
-    const value = asBuffer(this.data.getBinary(sk));
-    if (!value) return undefined;
+    const value = this.readValue(sk);
+    if (value === undefined) return undefined;
     if (!isLongStorageKey(sk)) return decodeRecord(value);
     const stored = unwrapLongKeyValue(value);
     if (!stored.key.equals(key)) throw new Error('long key digest collision or corrupt long-key value');
@@ -57,8 +57,22 @@ export class LmdbTables {
 
   /** The record and full user key stored under `sk`, when only the storage key is known. */
   readEntry(sk: Buffer): { key: Buffer; record: StoredRecord } | undefined {
-    const value = asBuffer(this.data.getBinary(sk));
-    return value ? decodeStoredValue(sk, value) : undefined;
+    const value = this.readValue(sk);
+    return value === undefined ? undefined : decodeStoredValue(sk, value);
+  }
+
+  /**
+   * A private copy of the value under `sk`. getBinaryFast plus one copy is about twice as fast
+   * as getBinary, whose copy goes through a generic TypedArray slice.
+   */
+  private readValue(sk: Buffer): Buffer | undefined {
+    const fast = this.data.getBinaryFast(sk);
+    if (fast === undefined) return undefined;
+    // The fast buffer's `length` is the value's; its backing memory is larger and reused.
+    const n = fast.length;
+    const out = Buffer.allocUnsafe(n);
+    out.set(new Uint8Array(fast.buffer, fast.byteOffset, n));
+    return out;
   }
 
   /** Bytes of the environment's used pages, for INFO. */
@@ -82,10 +96,4 @@ export function decodeStoredValue(sk: Buffer, value: Buffer): { key: Buffer; rec
   if (!isLongStorageKey(sk)) return { key: shortUserKey(sk), record: decodeRecord(value) };
   const stored = unwrapLongKeyValue(value);
   return { key: stored.key, record: decodeRecord(stored.record) };
-}
-
-/** lmdb-js hands back Buffers in Node; the check guards the codec against a plain Uint8Array. */
-export function asBuffer(v: Uint8Array | undefined): Buffer | undefined {
-  if (v === undefined || Buffer.isBuffer(v)) return v;
-  return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 }

@@ -1,4 +1,4 @@
-import { decodeRecord, encodedRecordSize, writeRecord } from './record-codec.js';
+import { decodeRecord } from './record-codec.js';
 import type { StoredRecord } from './types.js';
 
 /**
@@ -18,49 +18,52 @@ const HEAD_BYTES = 1 + 2 + 4;
 const VERSION_BYTES = 16;
 
 export type LogEntry =
-  | { op: LogOp.Put; slot: number; key: Buffer; record: StoredRecord }
+  | { op: LogOp.Put; slot: number; key: Buffer; record: StoredRecord; encoded: Buffer }
   | { op: LogOp.Drop; slot: number; key: Buffer; version: Buffer }
   | { op: LogOp.FlushAll };
 
-/** Encodes entries into one reusable scratch buffer; each payload is valid until the next call. */
-export class LogEntryWriter {
-  private scratch: Buffer = Buffer.allocUnsafe(4096);
-
-  put(slot: number, key: Buffer, record: StoredRecord): Buffer {
-    const size = HEAD_BYTES + key.length + encodedRecordSize(record);
-    const buf = this.head(LogOp.Put, slot, key, size);
-    writeRecord(record, buf, HEAD_BYTES + key.length);
-    return buf.subarray(0, size);
-  }
-
-  drop(slot: number, key: Buffer, version: Buffer): Buffer {
-    const size = HEAD_BYTES + key.length + VERSION_BYTES;
-    const buf = this.head(LogOp.Drop, slot, key, size);
-    version.copy(buf, HEAD_BYTES + key.length);
-    return buf.subarray(0, size);
-  }
-
-  flushAll(): Buffer {
-    return this.head(LogOp.FlushAll, 0, EMPTY, HEAD_BYTES).subarray(0, HEAD_BYTES);
-  }
-
-  /** Drops an oversized scratch after a huge entry so one big write does not pin memory. */
-  shrink(): void {
-    if (this.scratch.length > SCRATCH_KEEP_MAX) this.scratch = Buffer.allocUnsafe(4096);
-  }
-
-  private head(op: LogOp, slot: number, key: Buffer, size: number): Buffer {
-    if (this.scratch.length < size) this.scratch = Buffer.allocUnsafe(Math.max(size, this.scratch.length * 2));
-    const buf = this.scratch;
-    buf[0] = op;
-    buf.writeUInt16BE(slot, 1);
-    buf.writeUInt32BE(key.length, 3);
-    key.copy(buf, HEAD_BYTES);
-    return buf;
-  }
+/** Where entries are encoded: the commit log's in-place frame API. */
+export interface FrameSink {
+  reserveFrame(length: number): number;
+  readonly frameBuffer: Buffer;
+  commitFrame(): void;
 }
 
-const SCRATCH_KEEP_MAX = 1 << 20;
+/** Logs a put of an already encoded record; returns the payload size. */
+export function appendPut(log: FrameSink, slot: number, key: Buffer, encodedRecord: Buffer): number {
+  const size = HEAD_BYTES + key.length + encodedRecord.length;
+  const at = log.reserveFrame(size);
+  const buf = log.frameBuffer;
+  writeHead(buf, at, LogOp.Put, slot, key);
+  encodedRecord.copy(buf, at + HEAD_BYTES + key.length);
+  log.commitFrame();
+  return size;
+}
+
+/** Logs the local removal of the record with `version`; returns the payload size. */
+export function appendDrop(log: FrameSink, slot: number, key: Buffer, version: Buffer): number {
+  const size = HEAD_BYTES + key.length + VERSION_BYTES;
+  const at = log.reserveFrame(size);
+  const buf = log.frameBuffer;
+  writeHead(buf, at, LogOp.Drop, slot, key);
+  version.copy(buf, at + HEAD_BYTES + key.length);
+  log.commitFrame();
+  return size;
+}
+
+export function appendFlushAll(log: FrameSink): void {
+  const at = log.reserveFrame(HEAD_BYTES);
+  writeHead(log.frameBuffer, at, LogOp.FlushAll, 0, EMPTY);
+  log.commitFrame();
+}
+
+function writeHead(buf: Buffer, at: number, op: LogOp, slot: number, key: Buffer): void {
+  buf[at] = op;
+  buf.writeUInt16BE(slot, at + 1);
+  buf.writeUInt32BE(key.length, at + 3);
+  key.copy(buf, at + HEAD_BYTES);
+}
+
 const EMPTY = Buffer.alloc(0);
 
 /** Parses a payload; the result holds views into `payload`, so pass a buffer nobody reuses. */
@@ -73,8 +76,10 @@ export function decodeLogEntry(payload: Buffer): LogEntry {
   if (bodyStart > payload.length) throw new Error(`log entry key length ${keyLen} runs past the entry`);
   const key = payload.subarray(HEAD_BYTES, bodyStart);
   switch (op) {
-    case LogOp.Put:
-      return { op, slot, key, record: decodeRecord(payload.subarray(bodyStart)) };
+    case LogOp.Put: {
+      const encoded = payload.subarray(bodyStart);
+      return { op, slot, key, record: decodeRecord(encoded), encoded };
+    }
     case LogOp.Drop:
       if (payload.length - bodyStart !== VERSION_BYTES) throw new Error('log drop entry without a 16-byte version');
       return { op, slot, key, version: payload.subarray(bodyStart) };

@@ -1,94 +1,114 @@
+import { bytesEqual, storageId } from './key-layout.js';
 import type { StoredRecord } from './types.js';
 
 /**
- * Recent writes not yet in LMDB, keyed by storage id (the LMDB key as a latin1 string, see
- * key-layout.ts). Entries are only ever added or updated, never removed: a local removal is an
- * entry whose record is undefined, which must hide whatever LMDB still holds for the key.
+ * Recent writes not yet in LMDB. Entries are only ever added or updated, never removed: a local
+ * removal is an entry whose record is undefined, which must hide whatever LMDB still holds.
  *
- * Point reads are one Map lookup. Scans need key order; rather than paying for a sorted structure
- * on every write, the ids added since the last scan are sorted and merged into a cached order on
- * demand, so a scan costs O(new log new + n) and writes stay O(1).
+ * Point lookups go through a Map keyed by a 30-bit hash of (slot, key) with same-hash chains,
+ * checked by byte equality: no string is built per request, which costs more than the lookup.
+ * Scans need byte order; instead of keeping a sorted structure on every write, entries added
+ * since the last scan are sorted and merged into a cached order on demand (O(new·log new + n)).
  */
 
 export interface MemEntry {
   readonly slot: number;
   /** The user key (a long key in full, not its digest). */
   readonly key: Buffer;
+  readonly hash: number;
   record: StoredRecord | undefined;
+  /** The record encoded (record-codec), i.e. the LMDB value; undefined iff record is. */
+  encoded: Buffer | undefined;
   /**
    * Index entries LMDB holds for this key just before this memtable is written, so a checkpoint
    * can remove stale ones without reading LMDB: expiry time (0 = none) and tombstone ms (-1 = none).
    */
   readonly baseExpiresAt: number;
   readonly baseTombstoneMs: number;
-  /** Approximate bytes this entry holds, for the checkpoint size trigger. */
+  /** Approximate bytes held, for the checkpoint size trigger. */
   bytes: number;
+  /** Next entry in the same hash chain. */
+  next: MemEntry | undefined;
+  /** Storage id (see key-layout.ts), computed when a scan first needs this entry's order. */
+  id: string | undefined;
 }
 
-/** Fixed per-entry overhead estimate (Map slot, entry object, record object). */
-export const MEM_ENTRY_OVERHEAD_BYTES = 160;
+/** Per-entry overhead estimate (index slot, entry and record objects). */
+export const MEM_ENTRY_OVERHEAD_BYTES = 200;
 
 export class Memtable {
-  readonly entries = new Map<string, MemEntry>();
+  private readonly index = new Map<number, MemEntry>();
+  /** Every entry, in insertion order (the order checkpoints write them). */
+  readonly entries: MemEntry[] = [];
   bytes = 0;
-  private sorted: string[] = [];
-  private added: string[] = [];
+  private sortedEntries: MemEntry[] = [];
+  /** entries[0, sortedCount) are in sortedEntries. */
+  private sortedCount = 0;
 
   get size(): number {
-    return this.entries.size;
+    return this.entries.length;
   }
 
-  get(id: string): MemEntry | undefined {
-    return this.entries.get(id);
+  find(slot: number, key: Buffer, hash: number): MemEntry | undefined {
+    let e = this.index.get(hash);
+    while (e !== undefined) {
+      if (e.slot === slot && bytesEqual(e.key, key)) return e;
+      e = e.next;
+    }
+    return undefined;
   }
 
-  /** Adds an entry for an id not yet present. */
-  insert(id: string, entry: MemEntry): void {
-    this.entries.set(id, entry);
-    this.added.push(id);
+  /** Adds an entry for a (slot, key) not yet present. */
+  insert(entry: MemEntry): void {
+    entry.next = this.index.get(entry.hash);
+    this.index.set(entry.hash, entry);
+    this.entries.push(entry);
     this.bytes += entry.bytes;
   }
 
   /** Replaces the record of an existing entry. */
-  update(entry: MemEntry, record: StoredRecord | undefined, bytes: number): void {
+  update(entry: MemEntry, record: StoredRecord | undefined, encoded: Buffer | undefined, bytes: number): void {
     entry.record = record;
+    entry.encoded = encoded;
     this.bytes += bytes - entry.bytes;
     entry.bytes = bytes;
   }
 
-  /** All ids in byte order. The array is shared: do not modify it. */
-  sortedIds(): readonly string[] {
-    if (this.added.length > 0) {
-      const fresh = this.added.sort(compareIds);
-      this.added = [];
-      this.sorted = this.sorted.length === 0 ? fresh : mergeSorted(this.sorted, fresh);
+  /** All entries in storage-id (byte) order, each with `id` set. Shared array: do not modify. */
+  sorted(): readonly MemEntry[] {
+    if (this.sortedCount < this.entries.length) {
+      const fresh = this.entries.slice(this.sortedCount);
+      for (const e of fresh) e.id ??= storageId(e.slot, e.key);
+      fresh.sort(compareEntries);
+      this.sortedCount = this.entries.length;
+      this.sortedEntries = this.sortedEntries.length === 0 ? fresh : mergeSorted(this.sortedEntries, fresh);
     }
-    return this.sorted;
+    return this.sortedEntries;
   }
 }
 
-function compareIds(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+function compareEntries(a: MemEntry, b: MemEntry): number {
+  return a.id! < b.id! ? -1 : a.id! > b.id! ? 1 : 0;
 }
 
-function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
-  const out = new Array<string>(a.length + b.length);
+function mergeSorted(a: readonly MemEntry[], b: readonly MemEntry[]): MemEntry[] {
+  const out = new Array<MemEntry>(a.length + b.length);
   let i = 0;
   let j = 0;
   let k = 0;
-  while (i < a.length && j < b.length) out[k++] = a[i]! <= b[j]! ? a[i++]! : b[j++]!;
+  while (i < a.length && j < b.length) out[k++] = a[i]!.id! <= b[j]!.id! ? a[i++]! : b[j++]!;
   while (i < a.length) out[k++] = a[i++]!;
   while (j < b.length) out[k++] = b[j++]!;
   return out;
 }
 
-/** Index of the first id >= `id` in a sorted array. */
-export function lowerBound(ids: readonly string[], id: string): number {
+/** Index of the first entry whose id is >= `id` in a sorted() array. */
+export function lowerBound(entries: readonly MemEntry[], id: string): number {
   let lo = 0;
-  let hi = ids.length;
+  let hi = entries.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (ids[mid]! < id) lo = mid + 1;
+    if (entries[mid]!.id! < id) lo = mid + 1;
     else hi = mid;
   }
   return lo;

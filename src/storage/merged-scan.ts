@@ -37,10 +37,10 @@ export function mergedScan(
   examineMax: number,
   visit: (slot: number, key: Buffer, record: StoredRecord) => boolean,
 ): ScanStop {
-  const aIds = src.active.sortedIds();
-  let ai = lowerBound(aIds, startId);
-  const fIds = src.frozen ? src.frozen.sortedIds() : [];
-  let fi = lowerBound(fIds, startId);
+  const aList = src.active.sorted();
+  let ai = lowerBound(aList, startId);
+  const fList = src.frozen ? src.frozen.sorted() : [];
+  let fi = lowerBound(fList, startId);
   const lmdb = src.data
     ? src.data
         .getRange({
@@ -55,9 +55,9 @@ export function mergedScan(
     let lId = lEntry && !lEntry.done ? lEntry.value.key.toString('latin1') : undefined;
     let examined = 0;
     for (;;) {
-      let aId = ai < aIds.length ? aIds[ai] : undefined;
+      let aId = ai < aList.length ? aList[ai]!.id : undefined;
       if (aId !== undefined && endId !== undefined && aId >= endId) aId = undefined;
-      let fId = fi < fIds.length ? fIds[fi] : undefined;
+      let fId = fi < fList.length ? fList[fi]!.id : undefined;
       if (fId !== undefined && endId !== undefined && fId >= endId) fId = undefined;
       let min = aId;
       if (fId !== undefined && (min === undefined || fId < min)) min = fId;
@@ -70,11 +70,9 @@ export function mergedScan(
       let key: Buffer;
       let record: StoredRecord | undefined;
       if (aId === min) {
-        const e = src.active.get(min)!;
-        ({ slot, key, record } = e);
+        ({ slot, key, record } = aList[ai]!);
       } else if (fId === min) {
-        const e = src.frozen!.get(min)!;
-        ({ slot, key, record } = e);
+        ({ slot, key, record } = fList[fi]!);
       } else {
         const { key: sk, value } = (lEntry as IteratorYieldResult<{ key: Buffer; value: Buffer }>).value;
         slot = sk.readUInt16BE(0);

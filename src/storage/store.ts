@@ -2,12 +2,22 @@ import fs from 'node:fs';
 import { CommitLog } from './commit-log.js';
 import { checkpointImage, clearTables, storedImage, writeMemtable, type IndexImage } from './checkpoint.js';
 import { KeyCounts } from './key-counts.js';
-import { checkSlot, indexKeyStorageKey, indexTimeBound, slotStartId, storageId, storageKey } from './key-layout.js';
+import {
+  checkSlot,
+  indexKeyStorageKey,
+  indexTimeBound,
+  isLongStorageKey,
+  keyHash,
+  shortUserKey,
+  slotStartId,
+  storageId,
+  storageKeyTransient,
+} from './key-layout.js';
 import { LmdbTables } from './lmdb-tables.js';
-import { decodeLogEntry, LogEntryWriter, LogOp } from './log-entry.js';
+import { appendDrop, appendFlushAll, appendPut, decodeLogEntry, LogOp } from './log-entry.js';
 import { MEM_ENTRY_OVERHEAD_BYTES, Memtable, type MemEntry } from './memtable.js';
 import { mergedScan, type ScanSources } from './merged-scan.js';
-import { versionMs } from './record-codec.js';
+import { encodeRecord, versionMs } from './record-codec.js';
 import { silentStoreLogger, type StoreLogger } from './store-logger.js';
 import {
   ValueType,
@@ -68,7 +78,6 @@ export class Store {
   /** FLUSHALLs whose LMDB clear has not finished; while > 0, LMDB's content is stale. */
   private pendingFlushes = 0;
   private readonly counts = new KeyCounts();
-  private readonly entryWriter = new LogEntryWriter();
   /** Serialises everything that writes LMDB (checkpoints, FLUSHALL). */
   private lmdbQueue: Promise<unknown> = Promise.resolve();
   private checkpointQueued = false;
@@ -143,13 +152,13 @@ export class Store {
   /** Raw record, including tombstones and records already past their expiry. */
   get(slot: number, key: Buffer): StoredRecord | undefined {
     checkSlot(slot);
-    const id = storageId(slot, key);
-    const e = this.active.get(id);
+    const hash = keyHash(slot, key);
+    const e = this.active.find(slot, key, hash);
     if (e !== undefined) return e.record;
-    const f = this.frozen?.get(id);
+    const f = this.frozen?.find(slot, key, hash);
     if (f !== undefined) return f.record;
     if (this.pendingFlushes > 0) return undefined;
-    return this.tables.readRecord(storageKey(slot, key), key);
+    return this.tables.readRecord(storageKeyTransient(slot, key), key);
   }
 
   /** Last-writer-wins apply: writes only if rec.version > present version (or nothing present). */
@@ -157,16 +166,16 @@ export class Store {
     this.checkOpen();
     checkSlot(slot);
     if (!Buffer.isBuffer(rec.version) || rec.version.length !== VERSION_BYTES) throw new TypeError('record version must be a 16-byte Buffer');
-    const id = storageId(slot, key);
-    const entry = this.active.get(id);
-    const previous = entry !== undefined ? entry.record : this.lookupBelowActive(id, slot, key);
-    if (previous !== undefined && Buffer.compare(rec.version, previous.version) <= 0) return { applied: false, previous };
-    // Encoding validates the record, so a bad one throws here, before any state changes.
-    const payload = this.entryWriter.put(slot, key, rec);
-    this.log.append(payload);
-    this.install(id, slot, key, entry, rec, payload.length);
+    const hash = keyHash(slot, key);
+    const entry = this.active.find(slot, key, hash);
+    const previous = entry !== undefined ? entry.record : this.lookupBelowActive(slot, key, hash);
+    if (previous !== undefined && !newerVersion(rec.version, previous.version)) return { applied: false, previous };
+    // Encoding validates the rest of the record, so a bad one throws before any state changes.
+    const encoded = encodeRecord(rec);
+    appendPut(this.log, slot, key, encoded);
+    this.install(slot, key, hash, entry, rec, encoded);
     this.counts.change(slot, previous, rec);
-    this.afterChange(payload.length);
+    this.afterChange();
     return { applied: true, previous };
   }
 
@@ -260,15 +269,14 @@ export class Store {
   drop(slot: number, key: Buffer): void {
     this.checkOpen();
     checkSlot(slot);
-    const id = storageId(slot, key);
-    const entry = this.active.get(id);
-    const previous = entry !== undefined ? entry.record : this.lookupBelowActive(id, slot, key);
+    const hash = keyHash(slot, key);
+    const entry = this.active.find(slot, key, hash);
+    const previous = entry !== undefined ? entry.record : this.lookupBelowActive(slot, key, hash);
     if (previous === undefined) return;
-    const payload = this.entryWriter.drop(slot, key, previous.version);
-    this.log.append(payload);
-    this.install(id, slot, key, entry, undefined, payload.length);
+    appendDrop(this.log, slot, key, previous.version);
+    this.install(slot, key, hash, entry, undefined, undefined);
     this.counts.change(slot, previous, undefined);
-    this.afterChange(payload.length);
+    this.afterChange();
   }
 
   /**
@@ -283,7 +291,7 @@ export class Store {
     this.expiryCursor = undefined;
     this.tombstoneCursor = undefined;
     this.pendingFlushes++;
-    this.log.append(this.entryWriter.flushAll());
+    appendFlushAll(this.log);
     const synced = this.log.syncNow();
     const { sealed, done } = this.log.rotate();
     const work = this.lmdbQueue.then(async () => {
@@ -372,8 +380,8 @@ export class Store {
    * The record visible below the active memtable, and in `this.base` the index entries LMDB
    * will hold for the key right before the active memtable is checkpointed.
    */
-  private lookupBelowActive(id: string, slot: number, key: Buffer): StoredRecord | undefined {
-    const f = this.frozen?.get(id);
+  private lookupBelowActive(slot: number, key: Buffer, hash: number): StoredRecord | undefined {
+    const f = this.frozen?.find(slot, key, hash);
     if (f !== undefined) {
       checkpointImage(f.record, this.graceMs, this.base);
       return f.record;
@@ -382,49 +390,59 @@ export class Store {
       storedImage(undefined, this.base);
       return undefined;
     }
-    const rec = this.tables.readRecord(storageKey(slot, key), key);
+    const rec = this.tables.readRecord(storageKeyTransient(slot, key), key);
     storedImage(rec, this.base);
     return rec;
   }
 
-  /** Sets the active entry for `id` (creating it with the base found by lookupBelowActive). */
-  private install(id: string, slot: number, key: Buffer, entry: MemEntry | undefined, rec: StoredRecord | undefined, logBytes: number): void {
-    const bytes = logBytes + MEM_ENTRY_OVERHEAD_BYTES;
+  /** Sets the active entry (creating it with the base found by lookupBelowActive). */
+  private install(
+    slot: number,
+    key: Buffer,
+    hash: number,
+    entry: MemEntry | undefined,
+    rec: StoredRecord | undefined,
+    encoded: Buffer | undefined,
+  ): void {
+    const bytes = key.length + (encoded?.length ?? 16) + MEM_ENTRY_OVERHEAD_BYTES;
     if (entry !== undefined) {
-      this.active.update(entry, rec, bytes);
+      this.active.update(entry, rec, encoded, bytes);
       return;
     }
-    this.active.insert(id, {
+    this.active.insert({
       slot,
       key,
+      hash,
       record: rec,
+      encoded,
       baseExpiresAt: this.base.expiresAt,
       baseTombstoneMs: this.base.tombstoneMs,
       bytes,
+      next: undefined,
+      id: undefined,
     });
   }
 
-  private afterChange(payloadBytes: number): void {
-    if (payloadBytes > 1 << 20) this.entryWriter.shrink();
+  private afterChange(): void {
     if (this.active.size >= this.checkpointEntries || this.active.bytes >= CHECKPOINT_BYTES_MAX) this.requestCheckpoint();
   }
 
-  /** Removes the record at storage key `sk` if `condition` holds for the visible record. */
+  /** Removes the record at storage key `sk` (from an index) if `condition` holds for the visible record. */
   private dropIndexed(sk: Buffer, condition: (r: StoredRecord) => boolean): boolean {
-    const id = sk.toString('latin1');
-    const e = this.active.get(id) ?? this.frozen?.get(id);
+    const slot = sk.readUInt16BE(0);
     let key: Buffer;
-    let rec: StoredRecord | undefined;
-    if (e !== undefined) {
-      key = e.key;
-      rec = e.record;
-    } else {
+    if (isLongStorageKey(sk)) {
+      // Only the digest is in the index; the full key is in the LMDB value (still there: removals
+      // reach LMDB at the checkpoint that also removes the index entry).
       const stored = this.tables.readEntry(sk);
       if (stored === undefined) return false;
-      ({ key, record: rec } = stored);
+      key = Buffer.from(stored.key);
+    } else {
+      key = shortUserKey(sk);
     }
+    const rec = this.get(slot, key);
     if (rec === undefined || !condition(rec)) return false;
-    this.drop(sk.readUInt16BE(0), key);
+    this.drop(slot, key);
     return true;
   }
 
@@ -490,20 +508,29 @@ export class Store {
     }
     const { slot, key } = entry;
     checkSlot(slot);
-    const id = storageId(slot, key);
-    const existing = this.active.get(id);
-    const previous = existing !== undefined ? existing.record : this.lookupBelowActive(id, slot, key);
+    const hash = keyHash(slot, key);
+    const existing = this.active.find(slot, key, hash);
+    const previous = existing !== undefined ? existing.record : this.lookupBelowActive(slot, key, hash);
     if (entry.op === LogOp.Put) {
-      if (previous !== undefined && Buffer.compare(entry.record.version, previous.version) <= 0) return;
-      this.install(id, slot, key, existing, entry.record, payload.length);
+      if (previous !== undefined && !newerVersion(entry.record.version, previous.version)) return;
+      this.install(slot, key, hash, existing, entry.record, entry.encoded);
       this.counts.change(slot, previous, entry.record);
     } else {
       // A drop removes only the record it was logged for (or an older one), never a newer write.
-      if (previous === undefined || Buffer.compare(previous.version, entry.version) > 0) return;
-      this.install(id, slot, key, existing, undefined, payload.length);
+      if (previous === undefined || newerVersion(previous.version, entry.version)) return;
+      this.install(slot, key, hash, existing, undefined, undefined);
       this.counts.change(slot, previous, undefined);
     }
   }
+}
+
+/** a > b for 16-byte versions; a plain loop is cheaper than the native Buffer.compare call. */
+function newerVersion(a: Buffer, b: Buffer): boolean {
+  for (let i = 0; i < VERSION_BYTES; i++) {
+    const d = a[i]! - b[i]!;
+    if (d !== 0) return d > 0;
+  }
+  return false;
 }
 
 function isLive(record: StoredRecord, now: number): boolean {

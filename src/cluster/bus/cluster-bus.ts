@@ -1,0 +1,349 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { Logger } from '../../core/logger.js';
+import { BusCounters, UNKNOWN_TYPE } from './bus-stats.js';
+import { DEFAULT_MAX_FRAME_BYTES, FrameKind, type Frame } from './frame.js';
+import { HANDSHAKE_TIMEOUT_MS, type HandshakeLocal, type HandshakeRole } from './handshake.js';
+import { LogLimiter } from './log-limiter.js';
+import { PeerLink, type PeerLinkHooks } from './peer-link.js';
+import { addressKey, BusError, type BusAddress, type PeerIdentity } from './types.js';
+
+export { BusError, type BusAddress, type BusErrorCode, type PeerIdentity } from './types.js';
+
+export interface ClusterBusOptions {
+  /** 40 hex characters. */
+  nodeId: string;
+  /** The bus address peers should use for us; port 0 means "the port listen() got". */
+  advertise: BusAddress;
+  /** Port 0 picks a free port; read it from `port` after listen(). */
+  listen: { host: string; port: number };
+  /** Cluster secret; may be empty, in which case the handshake still runs with an empty key. */
+  secret: string;
+  logger: Logger;
+  requestTimeoutMs?: number;
+  /** Beyond this many bytes waiting for one peer, new sends to it fail fast instead of growing memory. */
+  maxQueuedBytesPerPeer?: number;
+  /** A bigger incoming frame closes the link; values up to 512 MiB must fit. */
+  maxFrameBytes?: number;
+  /** Bounds connecting plus the handshake; requests made meanwhile fail when it runs out. */
+  connectTimeoutMs?: number;
+}
+
+export type RequestHandler = (from: PeerIdentity, payload: unknown) => unknown;
+export type MessageHandler = (from: PeerIdentity, payload: unknown) => void;
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 2_000;
+const DEFAULT_MAX_QUEUED_BYTES_PER_PEER = 64 * 1024 * 1024;
+const DEFAULT_CONNECT_TIMEOUT_MS = 1_000;
+/** Unauthenticated or idle inbound connections beyond this are refused at accept. */
+const INCOMING_LINKS_MAX = 4_096;
+/** After a failed connect, requests to that peer fail at once until the delay has passed. */
+const RECONNECT_DELAY_MIN_MS = 100;
+const RECONNECT_DELAY_MAX_MS = 2_000;
+
+/** Outgoing side of one peer address: the current link, and the backoff after failures. */
+interface OutgoingPeer {
+  address: BusAddress;
+  key: string;
+  link: PeerLink | undefined;
+  consecutiveFailures: number;
+  retryAtMs: number;
+  lastError: string;
+}
+
+/**
+ * Node-to-node transport: one lazily opened, authenticated connection per peer address for our
+ * requests and one-way messages; connections peers open to us are served, with responses going back
+ * on the connection each request came in on.
+ */
+export class ClusterBus {
+  private readonly requestTimeoutMs: number;
+  private readonly maxQueuedBytes: number;
+  private readonly maxFrameBytes: number;
+  private readonly connectTimeoutMs: number;
+  private readonly logger: Logger;
+  private advertise: BusAddress;
+  private server: Server | undefined;
+  private listeningPort = 0;
+  private closed = false;
+  private readonly requestHandlers = new Map<string, RequestHandler>();
+  private readonly messageHandlers = new Map<string, MessageHandler>();
+  private readonly peers = new Map<string, OutgoingPeer>();
+  private readonly incoming = new Set<PeerLink>();
+  private readonly counters = new BusCounters();
+  private readonly warnings = new LogLimiter();
+
+  constructor(private readonly opts: ClusterBusOptions) {
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.maxQueuedBytes = opts.maxQueuedBytesPerPeer ?? DEFAULT_MAX_QUEUED_BYTES_PER_PEER;
+    this.maxFrameBytes = opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    this.logger = opts.logger;
+    this.advertise = { ...opts.advertise };
+  }
+
+  /** The port actually listened on (useful with `listen.port: 0`); 0 before listen(). */
+  get port(): number {
+    return this.listeningPort;
+  }
+
+  listen(): Promise<void> {
+    if (this.server) return Promise.reject(new Error('cluster bus already listening'));
+    const server = createServer((socket) => this.accept(socket));
+    this.server = server;
+    return new Promise<void>((resolve, reject) => {
+      server.once('error', (err) => {
+        this.server = undefined;
+        reject(err);
+      });
+      server.listen(this.opts.listen.port, this.opts.listen.host, () => {
+        server.removeAllListeners('error');
+        server.on('error', (err) => this.logger.warn({ err }, 'cluster bus listener error'));
+        const address = server.address();
+        this.listeningPort = typeof address === 'object' && address !== null ? address.port : this.opts.listen.port;
+        if (this.advertise.port === 0) this.advertise = { host: this.advertise.host, port: this.listeningPort };
+        this.logger.info({ port: this.listeningPort }, 'cluster bus listening');
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * Serves requests of `type`: the handler's return value (or resolved promise) is the response; a
+   * throw or rejection becomes an error response that rejects the caller with the same message.
+   */
+  handle(type: string, handler: RequestHandler): void {
+    this.requestHandlers.set(type, handler);
+  }
+
+  /** Receives one-way messages of `type`; a throwing handler is logged and counted, nothing more. */
+  on(type: string, handler: MessageHandler): void {
+    this.messageHandlers.set(type, handler);
+  }
+
+  /**
+   * Rejects with a BusError: `timeout`, `unreachable` (cannot connect, connection lost, or still
+   * backing off after a failed connect), `auth`, `overloaded` (queue or pending limit), `encode`,
+   * `closed`, or `remote` carrying the handler's error message.
+   */
+  request(to: BusAddress, type: string, payload: unknown, timeoutMs: number = this.requestTimeoutMs): Promise<unknown> {
+    const link = this.linkTo(to);
+    if (link instanceof BusError) {
+      this.counters.requestsRefused++;
+      return Promise.reject(link);
+    }
+    return link.request(type, payload, timeoutMs);
+  }
+
+  /** Best effort: dropped (and counted) when the peer is unreachable or its queue is full. */
+  send(to: BusAddress, type: string, payload: unknown): void {
+    const link = this.linkTo(to);
+    if (link instanceof BusError || !link.sendOneway(type, payload)) this.counters.messagesDropped++;
+  }
+
+  /** Whether our outgoing link to `to` is up and authenticated (links are opened by the first send). */
+  linkState(to: BusAddress): 'connected' | 'disconnected' {
+    return this.peers.get(addressKey(to))?.link?.isReady ? 'connected' : 'disconnected';
+  }
+
+  stats(): Record<string, number> {
+    const out = this.counters.snapshot();
+    let outgoing = 0;
+    let connecting = 0;
+    let pending = 0;
+    for (const peer of this.peers.values()) {
+      if (peer.link === undefined) continue;
+      if (peer.link.isReady) outgoing++;
+      else connecting++;
+      pending += peer.link.pendingRequests;
+    }
+    let incoming = 0;
+    for (const link of this.incoming) if (link.isReady) incoming++;
+    out.links_outgoing = outgoing;
+    out.links_connecting = connecting;
+    out.links_incoming = incoming;
+    out.requests_pending = pending;
+    return out;
+  }
+
+  /** Closes the listener and every link; pending requests reject with a `closed` BusError. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const error = new BusError('closed', 'cluster bus closed');
+    for (const peer of this.peers.values()) peer.link?.close(error);
+    for (const link of [...this.incoming]) link.close(error);
+    this.peers.clear();
+    const server = this.server;
+    if (server === undefined) return;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private linkTo(to: BusAddress): PeerLink | BusError {
+    if (this.closed) return new BusError('closed', 'cluster bus closed');
+    const key = addressKey(to);
+    let peer = this.peers.get(key);
+    if (peer === undefined) {
+      peer = { address: { host: to.host, port: to.port }, key, link: undefined, consecutiveFailures: 0, retryAtMs: 0, lastError: '' };
+      this.peers.set(key, peer);
+    }
+    if (peer.link !== undefined) return peer.link;
+    const waitMs = peer.retryAtMs - Date.now();
+    if (waitMs > 0) return new BusError('unreachable', `${peer.lastError} (retrying in ${waitMs} ms)`);
+    try {
+      peer.link = this.dial(peer);
+    } catch (err) {
+      return new BusError('unreachable', `cannot connect to bus peer ${key}: ${(err as Error).message}`);
+    }
+    return peer.link;
+  }
+
+  private dial(peer: OutgoingPeer): PeerLink {
+    const local = this.local('connect');
+    const socket = connect({ host: peer.address.host, port: peer.address.port });
+    const hooks = this.hooks({
+      ready: () => {
+        peer.consecutiveFailures = 0;
+        peer.retryAtMs = 0;
+      },
+      closed: (link, error) => {
+        if (peer.link !== link) return;
+        peer.link = undefined;
+        // A link that worked may be retried at once; one that never came up backs off.
+        if (link.identity !== undefined) return;
+        peer.consecutiveFailures++;
+        peer.retryAtMs = Date.now() + reconnectDelayMs(peer.consecutiveFailures);
+        peer.lastError = error.message;
+      },
+    });
+    return new PeerLink({
+      socket,
+      local,
+      label: peer.key,
+      handshakeTimeoutMs: this.connectTimeoutMs,
+      maxFrameBytes: this.maxFrameBytes,
+      maxQueuedBytes: this.maxQueuedBytes,
+      counters: this.counters,
+      hooks,
+    });
+  }
+
+  private accept(socket: Socket): void {
+    if (this.closed || this.incoming.size >= INCOMING_LINKS_MAX) {
+      socket.destroy();
+      return;
+    }
+    const label = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    let link: PeerLink;
+    try {
+      link = new PeerLink({
+        socket,
+        local: this.local('accept'),
+        label,
+        handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
+        maxFrameBytes: this.maxFrameBytes,
+        maxQueuedBytes: this.maxQueuedBytes,
+        counters: this.counters,
+        hooks: this.hooks({ closed: (l) => this.incoming.delete(l) }),
+      });
+    } catch (err) {
+      this.logger.warn({ err }, 'cluster bus cannot serve incoming connection');
+      socket.destroy();
+      return;
+    }
+    this.incoming.add(link);
+  }
+
+  private local(role: HandshakeRole): HandshakeLocal {
+    return { role, secret: this.opts.secret, nodeId: this.opts.nodeId, advertise: this.advertise };
+  }
+
+  private hooks(extra: { ready?: (link: PeerLink) => void; closed: (link: PeerLink, error: BusError) => void }): PeerLinkHooks {
+    return {
+      ready: (link) => {
+        extra.ready?.(link);
+        this.logger.debug({ peer: link.label, nodeId: link.identity?.nodeId }, 'cluster bus link up');
+      },
+      inbound: (link, frame) => this.dispatch(link, frame),
+      handshakeFailed: (link, reason, message) => {
+        if (reason === 'auth') this.counters.authFailures++;
+        else this.counters.protocolErrors++;
+        this.warnOnce(link, reason === 'auth' ? 'cluster bus peer failed authentication (cluster secret mismatch?)' : 'cluster bus handshake failed', message);
+      },
+      streamError: (link, message) => {
+        this.counters.protocolErrors++;
+        this.warnOnce(link, 'cluster bus closed a link after a malformed frame', message);
+      },
+      closed: extra.closed,
+    };
+  }
+
+  /** At most one warning per remote host and kind per minute: a peer retrying in a loop must not flood the log. */
+  private warnOnce(link: PeerLink, msg: string, reason: string): void {
+    const host = link.label.slice(0, link.label.lastIndexOf(':'));
+    if (this.warnings.allow(`${msg}\0${host}`, Date.now())) this.logger.warn({ peer: link.label, reason }, msg);
+    else this.logger.debug({ peer: link.label, reason }, msg);
+  }
+
+  private dispatch(link: PeerLink, frame: Frame): void {
+    const from = link.identity!;
+    if (frame.kind === FrameKind.request) {
+      this.serveRequest(link, from, frame);
+      return;
+    }
+    const handler = this.messageHandlers.get(frame.type);
+    if (handler === undefined) {
+      // Ignored rather than fatal, so a node can run next to peers of a newer release.
+      this.counters.unknownMessages++;
+      return;
+    }
+    this.counters.received(frame.type, frame.wireBytes);
+    try {
+      handler(from, frame.payload);
+    } catch (err) {
+      this.counters.handlerErrors++;
+      this.logger.warn({ err, type: frame.type, peer: from.nodeId }, 'cluster bus message handler failed');
+    }
+  }
+
+  private serveRequest(link: PeerLink, from: PeerIdentity, frame: Frame): void {
+    const { id, type } = frame;
+    const handler = this.requestHandlers.get(type);
+    if (handler === undefined) {
+      this.counters.unknownMessages++;
+      link.respondError(id, UNKNOWN_TYPE, `unknown bus request '${type}'`);
+      return;
+    }
+    this.counters.received(type, frame.wireBytes);
+    let result: unknown;
+    try {
+      result = handler(from, frame.payload);
+    } catch (err) {
+      this.counters.handlerErrors++;
+      link.respondError(id, type, errorMessage(err));
+      return;
+    }
+    if (!isPromiseLike(result)) {
+      link.respond(id, type, result);
+      return;
+    }
+    result.then(
+      (value) => link.respond(id, type, value),
+      (err: unknown) => {
+        this.counters.handlerErrors++;
+        link.respondError(id, type, errorMessage(err));
+      },
+    );
+  }
+}
+
+function reconnectDelayMs(consecutiveFailures: number): number {
+  return Math.min(RECONNECT_DELAY_MAX_MS, RECONNECT_DELAY_MIN_MS * 2 ** Math.min(consecutiveFailures - 1, 16));
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,247 @@
+import type { Config } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
+import type { RingkvNode } from '../server/node.js';
+import type { SessionState } from '../server/session-state.js';
+import type { ReplyWriter } from '../protocol/reply-writer.js';
+import { ClusterBus } from './bus/cluster-bus.js';
+import type { BusAddress } from './bus/types.js';
+import { Membership, type MemberRecord } from './membership.js';
+import { buildTopology, type Topology } from './ring.js';
+import { SlotTable } from './slot-table.js';
+import { Coordinator, type ReplicaClient } from './coordinator.js';
+import { ClusterRouter } from './cluster-router.js';
+import type { OverlayKeyspace } from './overlay-keyspace.js';
+import { clusterInfoText, type NodeInfo } from './cluster-replies.js';
+import type { ClusterFacade } from '../server/node-services.js';
+import { ReplicaService } from './replica-service.js';
+import { Forwarder } from './forwarder.js';
+
+/** Where this node is reachable, as advertised to clients and peers. */
+export interface SelfAddress {
+  host: string;
+  port: number;
+  busPort: number;
+}
+
+function advertisedHost(config: Config): string {
+  const announced = config.str('cluster-announce-ip');
+  if (announced) return announced;
+  const first = config.str('bind').split(/\s+/).find(Boolean) ?? '127.0.0.1';
+  // A wildcard bind is no address a client can dial.
+  return first === '0.0.0.0' || first === '::' || first === '*' ? '127.0.0.1' : first.replace(/^-/, '');
+}
+
+/** Gossip interval: a tenth of the node timeout, between 100 ms and 1 s. */
+function gossipIntervalMs(config: Config): number {
+  return Math.min(1000, Math.max(100, Math.floor(config.int('cluster-node-timeout') / 10)));
+}
+
+/**
+ * The cluster shell around a node: bus, gossip timer, topology, coordinator and router. Decisions
+ * live in pure modules (membership, ring, slot table, route, quorum); this class only moves their
+ * inputs and outputs between sockets, timers and the store.
+ */
+export class ClusterNode implements ClusterFacade, ReplicaClient {
+  readonly myId: string;
+  readonly self: SelfAddress;
+  readonly bus: ClusterBus;
+  readonly membership: Membership;
+  readonly coordinator: Coordinator;
+  readonly router: ClusterRouter;
+  private readonly forwarder: Forwarder;
+  private topology!: Topology;
+  private slotTable!: SlotTable;
+  private topologyKey = '';
+  private timer: NodeJS.Timeout | undefined;
+  private readonly logger: Logger;
+  private readonly sent: Record<string, number> = { ping: 0, meet: 0 };
+  private readonly received: Record<string, number> = { ping: 0, meet: 0 };
+
+  constructor(readonly node: RingkvNode, generation: number, restored: MemberRecord[] | undefined) {
+    const config = node.config;
+    this.logger = node.logger;
+    this.myId = node.nodeId;
+    const port = config.int('cluster-announce-port') || node.port;
+    const busListenPort = config.int('cluster-port') || node.port + 10000;
+    this.self = { host: advertisedHost(config), port, busPort: config.int('cluster-announce-bus-port') || busListenPort };
+    const me: MemberRecord = {
+      id: this.myId, host: this.self.host, port: this.self.port, busPort: this.self.busPort,
+      zone: config.str('cluster-zone'), generation, heartbeat: 0, status: 'active', epoch: 0,
+    };
+    this.membership = new Membership(me, { nodeTimeoutMs: config.int('cluster-node-timeout') }, restored);
+    const secret = config.str('cluster-secret') || config.str('requirepass');
+    const bindHost = config.str('bind').split(/\s+/).find(Boolean) ?? '127.0.0.1';
+    this.bus = new ClusterBus({
+      nodeId: this.myId,
+      advertise: { host: this.self.host, port: this.self.busPort },
+      listen: { host: bindHost, port: busListenPort },
+      secret,
+      logger: this.logger,
+    });
+    this.coordinator = new Coordinator(node.store, node.versioner, this, node.stats, this.logger);
+    this.forwarder = new Forwarder(this);
+    this.router = new ClusterRouter({
+      myId: this.myId,
+      table: () => this.slotTable,
+      clientAddress: (id) => {
+        const m = this.member(id);
+        return m ? `${m.host}:${m.port}` : undefined;
+      },
+      proxy: () => config.bool('cluster-proxy'),
+      quorum: (s) => this.quorum(s),
+      coordinate: (session, job, execute, out) => this.coordinate(session, job, execute, out),
+      forward: (session, nodeId, commands, out) => this.forwarder.forward(session, nodeId, commands, out),
+      runCommand: (session, spec, argv, out, ks) => node.dispatcher.run(session, spec, argv, out, ks),
+      execTransaction: (session, out, ks) => node.dispatcher.execTransaction(session, out, ks),
+      lookup: (name) => node.commands.get(name),
+    });
+    new ReplicaService(this).register();
+    this.forwarder.register();
+    this.bus.on('gossip', (_from, payload) => this.onGossip(payload));
+    this.rebuild(true);
+  }
+
+  async start(seeds: string): Promise<void> {
+    await this.bus.listen();
+    for (const seed of seeds.split(/[\s,]+/).filter(Boolean)) {
+      const m = /^(.+):(\d+)(?:@(\d+))?$/.exec(seed);
+      if (!m) throw new Error(`cluster-seeds: cannot parse '${seed}' (host:port[@busport])`);
+      this.meet(m[1]!, Number(m[2]), m[3] ? Number(m[3]) : Number(m[2]) + 10000);
+    }
+    const interval = gossipIntervalMs(this.node.config);
+    this.timer = setInterval(() => this.tick(), interval);
+    this.timer.unref();
+    this.tick();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.bus.close();
+  }
+
+  meet(host: string, port: number, busPort: number): void {
+    this.sent.meet!++;
+    this.membership.meet(host, busPort);
+    void port;
+    this.tick();
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    const { targets, digest } = this.membership.tick(now, Math.random);
+    for (const t of targets) {
+      this.sent.ping!++;
+      this.bus.send({ host: t.host, port: t.busPort }, 'gossip', digest);
+    }
+    this.rebuild(false);
+  }
+
+  private onGossip(payload: unknown): void {
+    this.received.ping!++;
+    try {
+      const { topologyChanged } = this.membership.receive(Date.now(), payload as Parameters<Membership['receive']>[1]);
+      if (topologyChanged) this.rebuild(true);
+    } catch (err) {
+      this.logger.warn({ err }, 'ignored a malformed gossip message');
+    }
+  }
+
+  /** Recomputes the ring when membership changed and the slot table when liveness changed. */
+  private rebuild(membershipChanged: boolean): void {
+    const config = this.node.config;
+    const now = Date.now();
+    const members = this.membership.ringMembers();
+    const key = members.map((m) => `${m.id}/${m.zone ?? ''}`).join(',');
+    if (membershipChanged || key !== this.topologyKey || !this.topology) {
+      this.topology = buildTopology(members, { n: config.int('replication-factor'), vnodes: config.int('cluster-vnodes') });
+      this.topologyKey = key;
+      void this.node.store.setMeta('cluster-members', Buffer.from(JSON.stringify(this.membership.members())));
+    }
+    const alive = new Set(members.map((m) => m.id).filter((id) => this.membership.isAlive(id, now)));
+    const needed = Math.max(config.int('read-quorum'), config.int('write-quorum'));
+    const next = new SlotTable(this.topology, alive, needed);
+    if (!this.slotTable || next.signature !== this.slotTable.signature || next.ok !== this.slotTable.ok) {
+      if (this.slotTable) this.logger.info({ ranges: next.ranges.length, ok: next.ok, alive: alive.size }, 'slot table changed');
+      this.slotTable = next;
+    }
+  }
+
+  get table(): SlotTable {
+    return this.slotTable;
+  }
+
+  get currentEpoch(): number {
+    return this.membership.epoch();
+  }
+
+  member(id: string): MemberRecord | undefined {
+    return this.membership.members().find((m) => m.id === id);
+  }
+
+  busAddress(id: string): BusAddress | undefined {
+    const m = this.member(id);
+    return m ? { host: m.host, port: m.busPort } : undefined;
+  }
+
+  nodes(): NodeInfo[] {
+    const now = Date.now();
+    return this.membership.members().map((m) => {
+      const state = this.membership.state(m.id, now);
+      const addr = { host: m.host, port: m.busPort };
+      return {
+        id: m.id, host: m.host, port: m.port, busPort: m.busPort, self: m.id === this.myId, state,
+        left: m.status === 'left', pingSent: 0, pongRecv: this.membership.lastHeard(m.id) ?? 0, epoch: m.epoch,
+        connected: m.id === this.myId || this.bus.linkState(addr) === 'connected',
+      };
+    });
+  }
+
+  messageStats(): { sent: Record<string, number>; received: Record<string, number> } {
+    return { sent: this.sent, received: this.received };
+  }
+
+  infoSection(): string {
+    const c = this.coordinator.stats;
+    return clusterInfoText(this).replace(/\r\n$/, '\r\n') +
+      `ringkv_reads:${c.reads}\r\nringkv_writes:${c.writes}\r\nringkv_read_repairs:${c.readRepairs}\r\nringkv_quorum_failures:${c.quorumFailures}\r\n`;
+  }
+
+  quorum(session: SessionState): { r: number; w: number } {
+    const config = this.node.config;
+    return {
+      r: session.consistency?.r ?? config.int('read-quorum'),
+      w: session.consistency?.w ?? config.int('write-quorum'),
+    };
+  }
+
+  private async coordinate(
+    session: SessionState,
+    job: { slot: number; keys: Buffer[]; isWrite: boolean; blind: boolean },
+    execute: (out: ReplyWriter, ks: OverlayKeyspace) => void,
+    out: ReplyWriter,
+  ): Promise<void> {
+    const { r, w } = this.quorum(session);
+    const result = await this.coordinator.run({
+      slot: job.slot, keys: job.keys, replicas: this.slotTable.replicas(job.slot), isWrite: job.isWrite, blind: job.blind,
+      r, w, proto: session.proto, execute,
+    }, out);
+    if (job.isWrite) session.lastWrite = result;
+  }
+
+  // ReplicaClient, over the bus.
+  reachable(nodeId: string): boolean {
+    return this.membership.isAlive(nodeId, Date.now());
+  }
+
+  async read(nodeId: string, slot: number, keys: readonly Buffer[]): Promise<Array<Buffer | null>> {
+    const addr = this.busAddress(nodeId);
+    if (!addr) throw new Error(`unknown node ${nodeId}`);
+    return (await this.bus.request(addr, 'rr', { s: slot, k: keys })) as Array<Buffer | null>;
+  }
+
+  async write(nodeId: string, slot: number, items: ReadonlyArray<[Buffer, Buffer]>): Promise<void> {
+    const addr = this.busAddress(nodeId);
+    if (!addr) throw new Error(`unknown node ${nodeId}`);
+    await this.bus.request(addr, 'rw', { s: slot, i: items });
+  }
+}

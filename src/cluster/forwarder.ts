@@ -1,0 +1,53 @@
+import type { ReplyWriter } from '../protocol/reply-writer.js';
+import type { Protocol } from '../protocol/types.js';
+import type { SessionState } from '../server/session-state.js';
+import { CaptureSink, TransientSession } from '../server/transient-session.js';
+import type { ClusterNode } from './cluster-node.js';
+
+interface ForwardRequest {
+  /** Commands to run in order; only the last one's reply goes back. */
+  c: Buffer[][];
+  p: Protocol;
+  ro: boolean;
+}
+
+function isForwardRequest(p: unknown): p is ForwardRequest {
+  const r = p as ForwardRequest;
+  return typeof r === 'object' && r !== null && Array.isArray(r.c) && r.c.every((a) => Array.isArray(a) && a.length > 0 && a.every((x) => x instanceof Uint8Array)) && (r.p === 2 || r.p === 3);
+}
+
+/**
+ * cluster-proxy: relays a client's command to the slot's primary over the bus and hands back the
+ * reply bytes, so plain (not cluster-aware) clients can use any node. The receiving side marks its
+ * session as forwarded, and the router then coordinates locally: a relayed command never bounces.
+ */
+export class Forwarder {
+  constructor(private readonly cluster: ClusterNode) {}
+
+  async forward(session: SessionState, nodeId: string, commands: Buffer[][], out: ReplyWriter): Promise<void> {
+    const addr = this.cluster.busAddress(nodeId);
+    if (!addr) throw new Error(`unknown node ${nodeId}`);
+    const request: ForwardRequest = { c: commands, p: session.proto, ro: session.readonlyMode };
+    try {
+      const reply = (await this.cluster.bus.request(addr, 'fwd', request)) as Uint8Array;
+      out.raw(Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength));
+    } catch (err) {
+      out.error(`TRYAGAIN could not reach the slot's primary: ${(err as Error).message}`);
+    }
+  }
+
+  register(): void {
+    this.cluster.bus.handle('fwd', async (from, payload) => {
+      if (!isForwardRequest(payload)) throw new Error('malformed forward request');
+      const session = new TransientSession(payload.p, payload.ro, `bus:${from.nodeId.slice(0, 8)}`);
+      this.cluster.router.forwardedSessions.add(session);
+      const sink = new CaptureSink(payload.p);
+      let last: Buffer = Buffer.alloc(0);
+      for (const argv of payload.c) {
+        this.cluster.node.dispatcher.dispatch(session, argv.map((a) => Buffer.from(a)), sink);
+        last = await sink.collect();
+      }
+      return last;
+    });
+  }
+}

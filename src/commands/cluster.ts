@@ -1,0 +1,132 @@
+import { ERR, ReplyError } from '../core/errors.js';
+import { keySlot } from '../cluster/slot.js';
+import { clusterInfoText, clusterNodeLine, clusterNodesText, writeClusterShards, writeClusterSlots } from '../cluster/cluster-replies.js';
+import type { ClusterFacade } from '../server/node-services.js';
+import { command, container, type CommandContext, type CommandSpec } from './spec.js';
+import { intArg, lower } from './args.js';
+
+function cluster(ctx: CommandContext): ClusterFacade {
+  const c = ctx.node.cluster;
+  if (!c) throw new ReplyError(ERR.clusterDisabled);
+  return c;
+}
+
+function slotArg(arg: Buffer, error = 'ERR Invalid slot'): number {
+  const slot = intArg(arg);
+  if (slot < 0 || slot >= 16384) throw new ReplyError(error);
+  return slot;
+}
+
+function getKeysInSlot(ctx: CommandContext, argv: Buffer[]): void {
+  cluster(ctx);
+  const slot = intArg(argv[2]!);
+  const count = intArg(argv[3]!);
+  if (slot < 0 || slot >= 16384 || count < 0) throw new ReplyError('ERR Invalid slot or number of keys');
+  const keys: Buffer[] = [];
+  let after: Buffer | undefined;
+  const now = Date.now();
+  while (keys.length < count) {
+    const r = ctx.node.store.scanSlotRaw(slot, after, Math.min(1000, count - keys.length + 100));
+    for (const e of r.entries) {
+      const rec = e.record;
+      if (rec.type === 0 || (rec.expiresAt !== 0 && rec.expiresAt <= now)) continue;
+      if (keys.length < count) keys.push(e.key);
+    }
+    if (r.next === null) break;
+    after = r.next;
+  }
+  ctx.out.bulkArray(keys);
+}
+
+function meet(ctx: CommandContext, argv: Buffer[]): void {
+  const c = cluster(ctx);
+  const host = argv[2]!.toString();
+  const port = Number(argv[3]!.toString());
+  const busPort = argv.length > 4 ? Number(argv[4]!.toString()) : port + 10000;
+  const valid = (p: number): boolean => Number.isInteger(p) && p > 0 && p < 65536;
+  if (!valid(port) || !valid(busPort) || host === '') throw new ReplyError(`ERR Invalid node address specified: ${host}:${argv[3]!.toString()}`);
+  c.meet(host, port, busPort);
+  ctx.out.ok();
+}
+
+function replicas(ctx: CommandContext, argv: Buffer[]): void {
+  const c = cluster(ctx);
+  const id = argv[2]!.toString();
+  if (!c.nodes().some((n) => n.id === id)) throw new ReplyError(`ERR Unknown node ${id}`);
+  // Every ring member is a master; preference-list replicas are not Redis replicas.
+  ctx.out.arrayHeader(0);
+}
+
+const unsupported = (name: string) => ({
+  name, arity: -2, flags: ['admin'] as const,
+  run: (): void => {
+    throw new ReplyError(`ERR CLUSTER ${name.toUpperCase()} is not supported: ringkv places slots on its consistent-hash ring`);
+  },
+});
+
+const clusterSpec = container('cluster', [], ['slow'], [
+  { name: 'info', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.verbatim(clusterInfoText(cluster(c))) },
+  { name: 'nodes', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.verbatim(clusterNodesText(cluster(c))) },
+  { name: 'slots', arity: 2, flags: ['loading', 'stale'], run: (c) => writeClusterSlots(c.out, cluster(c)) },
+  { name: 'shards', arity: 2, flags: ['loading', 'stale'], run: (c) => writeClusterShards(c.out, cluster(c)) },
+  { name: 'keyslot', arity: 3, flags: ['loading', 'stale'], run: (c, a) => { cluster(c); c.out.int(keySlot(a[2]!)); } },
+  { name: 'myid', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulk(cluster(c).myId) },
+  { name: 'myshardid', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulk(cluster(c).myId) },
+  { name: 'countkeysinslot', arity: 3, flags: ['loading', 'stale'], run: (c, a) => { cluster(c); c.out.int(c.node.store.countKeysInSlot(slotArg(a[2]!), Date.now())); } },
+  { name: 'getkeysinslot', arity: 4, flags: ['loading', 'stale'], run: getKeysInSlot },
+  { name: 'meet', arity: -4, flags: ['admin'], run: meet },
+  { name: 'replicas', arity: 3, flags: ['admin', 'loading', 'stale'], run: replicas },
+  { name: 'slaves', arity: 3, flags: ['admin', 'loading', 'stale'], run: replicas },
+  { name: 'count-failure-reports', arity: 3, flags: ['admin', 'loading', 'stale'], run: (c) => { cluster(c); c.out.int(0); } },
+  { name: 'saveconfig', arity: 2, flags: ['admin', 'loading', 'stale'], run: (c) => { cluster(c); c.out.ok(); } },
+  {
+    name: 'myself', arity: 2, flags: ['loading', 'stale'],
+    run: (c) => {
+      const view = cluster(c);
+      const me = view.nodes().find((n) => n.self)!;
+      c.out.verbatim(clusterNodeLine(me, view.table));
+    },
+  },
+  unsupported('addslots'), unsupported('addslotsrange'), unsupported('delslots'), unsupported('delslotsrange'),
+  unsupported('setslot'), unsupported('replicate'), unsupported('failover'), unsupported('forget'), unsupported('reset'), unsupported('flushslots'),
+  { name: 'help', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['CLUSTER <subcommand> [<arg> ...]. Subcommands are:', 'INFO', 'NODES', 'SLOTS', 'SHARDS', 'KEYSLOT <key>', 'MYID', 'MYSHARDID', 'COUNTKEYSINSLOT <slot>', 'GETKEYSINSLOT <slot> <count>', 'MEET <ip> <port> [<bus-port>]', 'REPLICAS <node-id>', 'HELP']) },
+]);
+
+function setFlag(flag: 'readonlyMode', value: boolean) {
+  return (ctx: CommandContext): void => {
+    cluster(ctx);
+    ctx.session[flag] = value;
+    ctx.out.ok();
+  };
+}
+
+/** RINGKV.CONSISTENCY [R <r>] [W <w>] | RESET — per-connection quorum override; replies [r, w]. */
+function consistency(ctx: CommandContext, argv: Buffer[]): void {
+  const n = ctx.node.config.int('replication-factor');
+  const session = ctx.session;
+  if (argv.length === 2 && lower(argv[1]!) === 'reset') session.consistency = undefined;
+  else {
+    if ((argv.length - 1) % 2 !== 0) throw new ReplyError(ERR.syntax);
+    const next = { ...(session.consistency ?? {}) };
+    for (let i = 1; i < argv.length; i += 2) {
+      const which = lower(argv[i]!);
+      const v = intArg(argv[i + 1]!);
+      if (v < 1 || v > n) throw new ReplyError(`ERR quorum must be between 1 and the replication factor (${n})`);
+      if (which === 'r') next.r = v;
+      else if (which === 'w') next.w = v;
+      else throw new ReplyError(ERR.syntax);
+    }
+    session.consistency = next;
+  }
+  ctx.out.arrayHeader(2);
+  ctx.out.int(session.consistency?.r ?? ctx.node.config.int('read-quorum'));
+  ctx.out.int(session.consistency?.w ?? ctx.node.config.int('write-quorum'));
+}
+
+export const clusterCommands: CommandSpec[] = [
+  clusterSpec,
+  command({ name: 'readonly', arity: 1, flags: ['loading', 'stale', 'fast'], categories: ['fast', 'connection'], run: setFlag('readonlyMode', true) }),
+  command({ name: 'readwrite', arity: 1, flags: ['loading', 'stale', 'fast'], categories: ['fast', 'connection'], run: setFlag('readonlyMode', false) }),
+  command({ name: 'asking', arity: 1, flags: ['fast'], categories: ['fast', 'connection'], run: (c) => { cluster(c); c.session.asking = true; c.out.ok(); } }),
+  command({ name: 'ringkv.consistency', arity: -1, flags: ['fast', 'loading', 'stale'], categories: ['fast', 'connection'], run: consistency }),
+];

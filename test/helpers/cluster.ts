@@ -1,0 +1,81 @@
+/**
+ * Starts a real ringkv cluster for tests: N node processes on free ports, seeded with each other,
+ * ready once every node reports cluster_state:ok and sees all N members.
+ */
+import { Redis } from 'ioredis';
+import { freePort, startNode, type NodeProcess } from './server.js';
+
+export interface TestCluster {
+  nodes: NodeProcess[];
+  ports: number[];
+  stop(): Promise<void>;
+}
+
+/** CLUSTER INFO of one node, or undefined when it does not answer. */
+export async function clusterInfo(port: number): Promise<string | undefined> {
+  const r = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    return (await r.call('cluster', 'info')) as string;
+  } catch {
+    return undefined;
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** Waits until every listed node says cluster_state:ok and knows `known` members. */
+export async function waitForCluster(ports: number[], known: number, timeoutMs = 30000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: Array<string | undefined> = [];
+  while (Date.now() < deadline) {
+    last = await Promise.all(ports.map(clusterInfo));
+    if (last.every((i) => i?.includes('cluster_state:ok') && i.includes(`cluster_known_nodes:${known}\r\n`))) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`cluster did not converge: ${JSON.stringify(last.map((i) => i?.split('\r\n').slice(0, 7).join(' ')))}`);
+}
+
+/** Waits until `port` considers the node at `deadPort` failed (or, with alive=true, healthy again). */
+export async function waitForNodeState(port: number, targetPort: number, state: 'fail' | 'ok', timeoutMs = 30000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const r = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    r.on('error', () => undefined);
+    try {
+      await r.connect();
+      const nodes = (await r.call('cluster', 'nodes')) as string;
+      const line = nodes.split('\n').find((l) => l.includes(`:${targetPort}@`));
+      const failed = line !== undefined && / (\S*,)?fail(,\S*)? /.test(line);
+      if ((state === 'fail') === failed) return;
+    } catch {
+      /* try again */
+    } finally {
+      r.disconnect();
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`node on ${targetPort} did not become ${state} as seen from ${port}`);
+}
+
+export async function startCluster(size: number, args: string[] = []): Promise<TestCluster> {
+  const ports: number[] = [];
+  while (ports.length < size) {
+    const p = await freePort();
+    if (!ports.includes(p)) ports.push(p);
+  }
+  const seeds = ports.map((p) => `127.0.0.1:${p}`).join(' ');
+  const nodes = await Promise.all(ports.map((port) => startNode({
+    port,
+    args: ['--cluster-enabled', 'yes', '--cluster-node-timeout', '2000', '--cluster-seeds', seeds, '--appendfsync', 'everysec', ...args],
+  })));
+  await waitForCluster(ports, size);
+  return {
+    nodes,
+    ports,
+    async stop() {
+      await Promise.all(nodes.map((n) => (n.proc.exitCode === null && n.proc.signalCode === null ? n.stop() : Promise.resolve(null))));
+    },
+  };
+}
