@@ -98,6 +98,10 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     new ReplicaService(this).register();
     this.forwarder.register();
     this.bus.on('gossip', (_from, payload) => this.onGossip(payload));
+    this.bus.on('flushall', (from) => {
+      this.logger.warn({ from: from.nodeId }, 'FLUSHALL from a peer');
+      void node.store.flushAll();
+    });
     this.rebuild(true);
   }
 
@@ -117,6 +121,24 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.bus.close();
+  }
+
+  /**
+   * Takes this node off the ring: the status change propagates by gossip and every node rebuilds
+   * its topology without it. Remaining replicas (N-1 of every list) still hold the data, and quorum
+   * reads repair the nodes that took over.
+   */
+  leave(): void {
+    this.membership.setStatus('left', Date.now());
+    this.rebuild(true);
+    this.tick();
+  }
+
+  /** FLUSHALL is cluster-wide: every node empties its store. */
+  broadcastFlush(): void {
+    for (const m of this.membership.members()) {
+      if (m.id !== this.myId && m.status !== 'left') this.bus.send({ host: m.host, port: m.busPort }, 'flushall', {});
+    }
   }
 
   meet(host: string, port: number, busPort: number): void {

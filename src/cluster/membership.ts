@@ -29,10 +29,14 @@ export type { GossipDigest, GossipTarget, MemberRecord, MemberStatus, PeerState 
  *   this holds only once no reachable node has seen progress either, so every node of a connected
  *   group reaches it within about one gossip propagation delay of the others: the nearest thing
  *   to Redis's FAIL consensus without a vote.
+ * - A peer learned through gossip or restored from disk gets `nodeTimeoutMs` of grace before its
+ *   first heartbeat progress; a peer back from `fail` starts a fresh detector, so the long gap does
+ *   not blunt suspicion of it later.
  * - `isAlive` is true for `self`, `ok` and `pfail`. Moving a slot's primary on a suspicion that
  *   differs between nodes would make their slot tables disagree, and clients loop on MOVED when
- *   that happens; a primary that really is down costs a client one timeout before `fail` moves the
- *   slot, and writes still need their quorum, so nothing is acknowledged falsely in the meantime.
+ *   that happens. A primary that really is down costs its clients timeouts for at most
+ *   `nodeTimeoutMs` before `fail` moves the slot, and writes still need their quorum, so nothing is
+ *   acknowledged falsely in the meantime.
  *
  * Epochs: a record's epoch is the topology epoch under which the member joined or last changed
  * status; `epoch()` (cluster_current_epoch) is the largest known.
@@ -205,7 +209,11 @@ export class Membership {
     return peer === undefined ? 'fail' : this.peerState(peer, nowMs);
   }
 
-  /** Routing liveness: self, ok and pfail are alive; fail and unknown ids are not (see class doc). */
+  /**
+   * Routing liveness: self, ok and pfail are alive; fail and unknown ids are not (see class doc).
+   * Alive in the cluster, not reachable from here: a peer cut off from us alone stays alive while
+   * others relay its heartbeat; our bus link state is the shell's to report.
+   */
   isAlive(id: string, nowMs: number): boolean {
     return this.state(id, nowMs) !== 'fail';
   }
@@ -326,8 +334,10 @@ export class Membership {
 
   /** Stamps joiners this digest admitted, in id order so one digest yields the same epochs anywhere. */
   private admit(entering: Peer[]): void {
+    if (entering.length === 0) return;
     entering.sort((a, b) => byId(a.record.id, b.record.id));
-    for (const p of entering) p.record.epoch = Math.max(p.record.epoch, this.epoch() + 1);
+    let next = this.epoch() + 1;
+    for (const p of entering) p.record.epoch = next++;
   }
 
   /** Frees a slot for a new member by forgetting the longest-silent `left` one; false if none. */

@@ -128,5 +128,12 @@ export const clusterCommands: CommandSpec[] = [
   command({ name: 'readonly', arity: 1, flags: ['loading', 'stale', 'fast'], categories: ['fast', 'connection'], run: setFlag('readonlyMode', true) }),
   command({ name: 'readwrite', arity: 1, flags: ['loading', 'stale', 'fast'], categories: ['fast', 'connection'], run: setFlag('readonlyMode', false) }),
   command({ name: 'asking', arity: 1, flags: ['fast'], categories: ['fast', 'connection'], run: (c) => { cluster(c); c.session.asking = true; c.out.ok(); } }),
+  command({
+    name: 'ringkv.leave', arity: 1, flags: ['admin', 'noscript'], categories: ['admin', 'slow', 'dangerous'],
+    run: (c) => {
+      cluster(c).leave();
+      c.out.ok();
+    },
+  }),
   command({ name: 'ringkv.consistency', arity: -1, flags: ['fast', 'loading', 'stale'], categories: ['fast', 'connection'], run: consistency }),
 ];

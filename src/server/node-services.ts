@@ -33,4 +33,7 @@ export interface NodeServices {
 export interface ClusterFacade extends ClusterView {
   infoSection(): string;
   meet(host: string, port: number, busPort: number): void;
+  /** Takes this node off the ring (RINGKV.LEAVE). */
+  leave(): void;
+  broadcastFlush(): void;
 }

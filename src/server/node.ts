@@ -199,6 +199,7 @@ export class RingkvNode implements NodeServices {
   }
 
   flushAll(): Promise<void> {
+    this.cluster?.broadcastFlush();
     return this.store.flushAll();
   }
 
