@@ -412,6 +412,7 @@ describe('Membership bounds', () => {
   it('rejects invalid options, self records and restored state', () => {
     expect(() => member(0, {}, { nodeTimeoutMs: 0 })).toThrow(RangeError);
     expect(() => member(0, {}, { fanout: 0 })).toThrow(RangeError);
+    expect(() => member(0, {}, { fanout: 33 })).toThrow(RangeError);
     expect(() => member(0, {}, { membersMax: 1001 })).toThrow(RangeError);
     expect(() => member(0, {}, { phiThreshold: -1 })).toThrow(RangeError);
     expect(() => new Membership({ ...record(0), id: 'x' }, OPTIONS)).toThrow(RangeError);
