@@ -77,6 +77,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       listen: { host: bindHost, port: busListenPort },
       secret,
       logger: this.logger,
+      // A specific bind address is also the source of our outgoing bus links.
+      ...(bindHost !== '0.0.0.0' && bindHost !== '::' && bindHost !== '127.0.0.1' ? { localAddress: bindHost } : {}),
     });
     this.coordinator = new Coordinator(node.store, node.versioner, this, node.stats, this.logger);
     this.forwarder = new Forwarder(this);

@@ -26,6 +26,11 @@ export interface ClusterBusOptions {
   maxFrameBytes?: number;
   /** Bounds connecting plus the handshake; requests made meanwhile fail when it runs out. */
   connectTimeoutMs?: number;
+  /**
+   * Source address for outgoing links. Nodes bound to distinct loopback addresses dial from their
+   * own, so a packet filter can tell them apart (network partition tests).
+   */
+  localAddress?: string;
 }
 
 export type RequestHandler = (from: PeerIdentity, payload: unknown) => unknown;
@@ -199,7 +204,7 @@ export class ClusterBus {
 
   private dial(peer: OutgoingPeer): PeerLink {
     const local = this.local('connect');
-    const socket = connect({ host: peer.address.host, port: peer.address.port });
+    const socket = connect({ host: peer.address.host, port: peer.address.port, ...(this.opts.localAddress ? { localAddress: this.opts.localAddress } : {}) });
     const hooks = this.hooks({
       ready: () => {
         peer.consecutiveFailures = 0;
