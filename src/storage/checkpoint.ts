@@ -6,14 +6,15 @@ import type { MemEntry, Memtable } from './memtable.js';
 import { ValueType, type StoredRecord } from './types.js';
 
 /**
- * Writing a frozen memtable into LMDB. Entries go out in chunks, one lmdb-js batch (one
- * transaction) per event-loop turn, so the main thread never stalls for long: it only encodes
- * and queues; LMDB's own thread applies and commits. A record's data and index changes share a
- * chunk, so every committed transaction leaves data and indexes consistent with each other.
+ * Writing a frozen memtable into LMDB. Entries go out in chunks, one lmdb-js batch per event-loop
+ * turn, so the main thread never stalls for long: it only queues; LMDB's own thread applies and
+ * commits (merging batches queued while it is busy, so a checkpoint is a few transactions). A
+ * batch never spans transactions and a record's data and index changes share one, so every
+ * committed transaction leaves data and indexes consistent with each other.
  */
 
 /** Entries per chunk and encoded bytes per chunk: each chunk is a few ms of main-thread work at most. */
-export const CHECKPOINT_CHUNK_ENTRIES = 4000;
+export const CHECKPOINT_CHUNK_ENTRIES = 2000;
 const CHECKPOINT_CHUNK_BYTES = 8 << 20;
 const EMPTY = Buffer.alloc(0);
 

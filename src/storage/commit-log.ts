@@ -1,48 +1,63 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { crc32 } from 'node:zlib';
-import type { FsyncPolicy } from './types.js';
+import {
+  FRAME_HEAD_BYTES,
+  LOG_PAYLOAD_MAX,
+  fsClose,
+  fsDatasync,
+  fsOpen,
+  fsWrite,
+  listSegments,
+  replaySegment,
+  segmentMask,
+  segmentPath,
+  sparePath,
+  syncDir,
+  writeZeroFile,
+} from './log-segments.js';
 import type { StoreLogger } from './store-logger.js';
+import type { FsyncPolicy } from './types.js';
+
+export { LOG_PAYLOAD_MAX } from './log-segments.js';
 
 /**
- * Sequential, append-only commit log in numbered segment files. Each entry is framed
- * `u32 payload length ‖ u32 crc32(payload) ‖ payload` (big-endian).
+ * Sequential, append-only commit log in numbered segment files (frame format: log-segments.ts).
  *
- * Group commit: everything appended during one event-loop turn is written with one fs.write. At
- * most one write (+ fdatasync under `always`) is in flight; appends arriving meanwhile accumulate
- * into the next group, so the sync rate adapts to the disk instead of to the request rate. All
- * file I/O is asynchronous so the event loop keeps serving while the disk works.
+ * Group commit: every entry committed during one event-loop turn goes out in one fs.write. At
+ * most one write (+ fdatasync under `always`) is in flight; entries arriving meanwhile accumulate
+ * into the next group, so the sync rate follows the disk, not the request rate. All file I/O is
+ * asynchronous so the event loop keeps serving while the disk works.
  *
- * Segments exist so the log can be truncated: the store rotates to a new segment when it freezes
- * a memtable, and deletes every segment up to that point once LMDB holds the frozen entries.
+ * Segments let the log be truncated: the store seals the current segment when it freezes a
+ * memtable and retires every sealed segment once LMDB holds those entries. Retired files are kept
+ * (up to SPARE_SEGMENTS_MAX) and written over by later segments, and under `always` a zero-filled
+ * spare is prepared when none is left, so appends land in allocated blocks and fdatasync does not
+ * wait for a filesystem journal commit.
  */
 
-const SEGMENT_RE = /^commit-(\d{16})\.log$/;
-const FRAME_HEAD_BYTES = 8;
-/** Entries above this are treated as corruption on replay (Redis caps values at 512 MB). */
-export const LOG_PAYLOAD_MAX = 1 << 30;
+/** Default size at which a segment is closed and the next one started (and of prepared spares). */
+export const DEFAULT_SEGMENT_BYTES = 32 << 20;
+const SPARE_SEGMENTS_MAX = 2;
 const GROUP_INITIAL_BYTES = 64 * 1024;
 /** Group buffers up to this size are reused; bigger ones are left to the GC. */
 const GROUP_REUSE_MAX_BYTES = 8 << 20;
-const SPARE_GROUPS_MAX = 2;
-const REPLAY_CHUNK_BYTES = 1 << 20;
+const SPARE_BUFFERS_MAX = 2;
 const EVERYSEC_MS = 1000;
+const END_MARK_BYTES = FRAME_HEAD_BYTES;
 
 type DurableCallback = (err?: Error) => void;
 
 interface Group {
   kind: 'group';
-  segment: number;
   buf: Buffer;
   used: number;
   callbacks: DurableCallback[];
 }
 
-/** Closes the file of `segment` (synced unless appendfsync is `no`) once all its groups are out. */
+/** Closes the current segment (synced unless `no`); resolves with the last segment id used. */
 interface SealStep {
   kind: 'seal';
-  segment: number;
-  done: () => void;
+  done: (sealed: number) => void;
 }
 
 /** Forces an fdatasync of everything written so far, whatever the policy. */
@@ -53,10 +68,16 @@ interface SyncStep {
 
 type Step = Group | SealStep | SyncStep;
 
+interface SpareFile {
+  file: string;
+  bytes: number;
+}
+
 export interface CommitLogOptions {
   dir: string;
   appendfsync: FsyncPolicy;
   logger: StoreLogger;
+  segmentBytes?: number;
 }
 
 export interface ReplaySummary {
@@ -70,10 +91,14 @@ export class CommitLog {
   private readonly dir: string;
   private readonly policy: FsyncPolicy;
   private readonly logger: StoreLogger;
-  /** Segment ids present on disk (or about to be) with their sizes in bytes. */
+  private readonly segmentBytes: number;
+  /** Segment ids on disk with the bytes of log they hold. */
   private readonly segments = new Map<number, number>();
-  /** Segment that new appends go to. */
-  private segment: number;
+  private readonly spares: SpareFile[] = [];
+  private spareSeq: number;
+  private preparingSpare = false;
+  /** Id the next segment file will get. */
+  private nextSegment: number;
   private open: Group | null = null;
   private readonly queue: Step[] = [];
   /** The group being written/synced, until its callbacks have fired. */
@@ -83,24 +108,29 @@ export class CommitLog {
   private syncDue = false;
   private fd: number | null = null;
   private fdSegment = -1;
+  private fdMask = 0;
   private fdPos = 0;
   private fdDirty = false;
   private failed: Error | null = null;
+  private closed = false;
   /** Frame being built between reserveFrame and commitFrame (null: discarded after a failure). */
   private frameGroup: Group | null = null;
   private frameLength = 0;
   private discard: Buffer = Buffer.alloc(0);
-  private closed = false;
-  private readonly spare: Buffer[] = [];
+  private readonly spareBuffers: Buffer[] = [];
   private readonly everysecTimer: NodeJS.Timeout | null;
   private readonly counters = { groupWrites: 0, fsyncs: 0, bytesWritten: 0 };
 
-  private constructor(opts: CommitLogOptions, existing: number[], sizes: number[]) {
+  private constructor(opts: CommitLogOptions, listing: Awaited<ReturnType<typeof listSegments>>) {
     this.dir = opts.dir;
     this.policy = opts.appendfsync;
     this.logger = opts.logger;
-    existing.forEach((id, i) => this.segments.set(id, sizes[i]!));
-    this.segment = existing.length > 0 ? existing[existing.length - 1]! + 1 : 1;
+    this.segmentBytes = opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+    for (const s of listing.segments) this.segments.set(s.id, s.bytes);
+    for (const s of listing.spares) this.spares.push({ file: s.file, bytes: s.bytes });
+    this.spareSeq = listing.spares.length > 0 ? listing.spares[listing.spares.length - 1]!.seq + 1 : 1;
+    const last = listing.segments[listing.segments.length - 1];
+    this.nextSegment = last ? last.id + 1 : 1;
     this.everysecTimer = this.policy === 'everysec' ? setInterval(() => this.requestSync(), EVERYSEC_MS) : null;
     this.everysecTimer?.unref();
   }
@@ -108,20 +138,15 @@ export class CommitLog {
   /** Lists the segments in `dir` (created if missing). Call replay() before appending. */
   static async open(opts: CommitLogOptions): Promise<CommitLog> {
     await fs.promises.mkdir(opts.dir, { recursive: true });
-    const ids: number[] = [];
-    for (const name of await fs.promises.readdir(opts.dir)) {
-      const m = SEGMENT_RE.exec(name);
-      if (m) ids.push(Number(m[1]));
-    }
-    ids.sort((a, b) => a - b);
-    const sizes = await Promise.all(ids.map(async (id) => (await fs.promises.stat(segmentPath(opts.dir, id))).size));
-    return new CommitLog(opts, ids, sizes);
+    const log = new CommitLog(opts, await listSegments(opts.dir));
+    log.prepareSpare();
+    return log;
   }
 
   /**
    * Feeds every intact payload of every segment, oldest first, to `onEntry` (a view into a reused
-   * read buffer: copy what you keep). A torn or corrupt entry ends its segment: the file is cut
-   * there, since under `always` such a tail was never acknowledged. Later segments are still
+   * read buffer: copy what you keep). A torn or corrupt frame ends its segment and the rest of the
+   * file is cut off: under `always` such a tail was never acknowledged. Later segments are still
    * replayed; a cut before the last segment means the disk lost synced data and is logged as an error.
    */
   async replay(onEntry: (payload: Buffer) => void | Promise<void>): Promise<ReplaySummary> {
@@ -129,7 +154,7 @@ export class CommitLog {
     const ids = [...this.segments.keys()].sort((a, b) => a - b);
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
-      const result = await replaySegment(segmentPath(this.dir, id), onEntry);
+      const result = await replaySegment(segmentPath(this.dir, id), id, onEntry);
       summary.segments++;
       summary.entries += result.entries;
       summary.bytes += result.validBytes;
@@ -137,8 +162,8 @@ export class CommitLog {
       if (result.cutBytes > 0) {
         summary.truncatedBytes += result.cutBytes;
         const info = { segment: id, offset: result.validBytes, droppedBytes: result.cutBytes, reason: result.reason };
-        if (i === ids.length - 1) this.logger.warn(info, 'commit log: torn tail truncated (unacknowledged writes)');
-        else this.logger.error(info, 'commit log: corrupt entry in a sealed segment; the rest of that segment is lost');
+        if (i === ids.length - 1) this.logger.warn(info, 'commit log: torn tail truncated (unacknowledged writes or reused file space)');
+        else this.logger.error(info, 'commit log: bad entry inside a sealed segment; the rest of that segment is lost');
       }
     }
     return summary;
@@ -159,7 +184,7 @@ export class CommitLog {
       this.frameGroup = null;
       return 0;
     }
-    const group = this.groupWithRoom(FRAME_HEAD_BYTES + length);
+    const group = this.groupWithRoom(FRAME_HEAD_BYTES + length + END_MARK_BYTES);
     this.frameGroup = group;
     return group.used + FRAME_HEAD_BYTES;
   }
@@ -169,7 +194,10 @@ export class CommitLog {
     return this.frameGroup ? this.frameGroup.buf : this.discard;
   }
 
-  /** Seals the frame started by reserveFrame with its length and checksum. */
+  /**
+   * Seals the frame started by reserveFrame with its length and crc32. The segment mask is
+   * applied when the group is written, once it is known which segment the group lands in.
+   */
   commitFrame(): void {
     const group = this.frameGroup;
     if (group === null) return;
@@ -185,14 +213,14 @@ export class CommitLog {
     }
   }
 
-  /** Appends a ready-made payload (a copy; prefer reserveFrame on hot paths). */
+  /** Appends a ready-made payload (a copy; hot paths use reserveFrame). */
   append(payload: Buffer): void {
     const at = this.reserveFrame(payload.length);
     payload.copy(this.frameBuffer, at);
     this.commitFrame();
   }
 
-  /** Calls `cb` once everything appended so far is as durable as the policy promises. */
+  /** Calls `cb` once everything committed so far is as durable as the policy promises. */
   afterDurable(cb: DurableCallback): void {
     if (this.failed) {
       const err = this.failed;
@@ -209,19 +237,18 @@ export class CommitLog {
   }
 
   /**
-   * Ends the current segment: later appends go to a new one. `done` resolves once the sealed
-   * segment's file is completely written and closed, after which it may be deleted.
+   * Ends the current segment: later entries go to a new one. `done` resolves, once every earlier
+   * entry is written and the file closed, with the id of the last segment holding them; segments
+   * up to it may then be retired.
    */
-  rotate(): { sealed: number; done: Promise<void> } {
+  rotate(): { done: Promise<number> } {
     this.enqueueOpenGroup();
-    const sealed = this.segment;
-    this.segment++;
-    const done = new Promise<void>((resolve) => this.queue.push({ kind: 'seal', segment: sealed, done: resolve }));
+    const done = new Promise<number>((resolve) => this.queue.push({ kind: 'seal', done: resolve }));
     this.kick();
-    return { sealed, done };
+    return { done };
   }
 
-  /** fdatasyncs everything appended so far, even under `everysec`/`no` (used by FLUSHALL). */
+  /** fdatasyncs everything committed so far, even under `everysec`/`no` (used by FLUSHALL). */
   syncNow(): Promise<void> {
     this.enqueueOpenGroup();
     const done = new Promise<void>((resolve, reject) =>
@@ -232,41 +259,52 @@ export class CommitLog {
   }
 
   /**
-   * Deletes every segment up to and including `segment`, oldest first, making each deletion
-   * durable before the next: whatever a crash leaves is a suffix of the log, which replays
-   * correctly on top of LMDB. Only call for segments that rotate() has sealed and closed.
+   * Retires every segment up to and including `segment`, oldest first, each retirement durable
+   * before the next: whatever a crash leaves is a suffix of the log, which replays correctly on
+   * top of LMDB. Only for ids a rotate() resolved with.
    */
-  async deleteThrough(segment: number): Promise<void> {
-    if (segment >= this.segment) throw new Error(`segment ${segment} is still being written`);
+  async retireThrough(segment: number): Promise<void> {
+    if (segment >= this.fdSegment && this.fd !== null) throw new Error(`segment ${segment} is still being written`);
     const ids = [...this.segments.keys()].filter((id) => id <= segment).sort((a, b) => a - b);
     for (const id of ids) {
-      await fs.promises.rm(segmentPath(this.dir, id), { force: true });
+      const file = segmentPath(this.dir, id);
       this.segments.delete(id);
+      if (this.spares.length < SPARE_SEGMENTS_MAX) {
+        const spare = sparePath(this.dir, this.spareSeq++);
+        await fs.promises.rename(file, spare);
+        this.spares.push({ file: spare, bytes: (await fs.promises.stat(spare)).size });
+      } else {
+        await fs.promises.rm(file, { force: true });
+      }
       await syncDir(this.dir);
     }
   }
 
-  /** Writes and syncs what is pending, then closes the file. */
+  /** Writes and syncs what is pending, then closes the file. Spare files stay for the next open. */
   async close(): Promise<void> {
     if (this.closed) return;
     await this.syncNow().catch(() => undefined);
     this.closed = true;
     if (this.everysecTimer) clearInterval(this.everysecTimer);
-    await this.idle();
+    await this.whenIdle();
     if (this.fd !== null) {
       await fsClose(this.fd);
       this.fd = null;
     }
+    while (this.preparingSpare) await new Promise((r) => setTimeout(r, 5));
   }
 
   stats(): Record<string, number> {
     let bytes = 0;
     for (const size of this.segments.values()) bytes += size;
+    let spareBytes = 0;
+    for (const s of this.spares) spareBytes += s.bytes;
     let pending = this.open?.used ?? 0;
     for (const step of this.queue) if (step.kind === 'group') pending += step.used;
     return {
       logBytes: bytes,
       logSegments: this.segments.size,
+      logSpareBytes: spareBytes,
       logPendingBytes: pending,
       logGroupWrites: this.counters.groupWrites,
       logFsyncs: this.counters.fsyncs,
@@ -302,7 +340,7 @@ export class CommitLog {
   private groupWithRoom(bytes: number): Group {
     let group = this.open;
     if (!group) {
-      group = { kind: 'group', segment: this.segment, buf: this.takeBuffer(bytes), used: 0, callbacks: [] };
+      group = { kind: 'group', buf: this.takeBuffer(bytes), used: 0, callbacks: [] };
       this.open = group;
     } else if (group.buf.length - group.used < bytes) {
       const grown = Buffer.allocUnsafe(Math.max(group.buf.length * 2, group.used + bytes));
@@ -314,13 +352,13 @@ export class CommitLog {
   }
 
   private takeBuffer(min: number): Buffer {
-    const buf = this.spare.pop();
+    const buf = this.spareBuffers.pop();
     if (buf && buf.length >= min) return buf;
     return Buffer.allocUnsafe(Math.max(min, GROUP_INITIAL_BYTES));
   }
 
   private releaseBuffer(buf: Buffer): void {
-    if (buf.length <= GROUP_REUSE_MAX_BYTES && this.spare.length < SPARE_GROUPS_MAX) this.spare.push(buf);
+    if (buf.length <= GROUP_REUSE_MAX_BYTES && this.spareBuffers.length < SPARE_BUFFERS_MAX) this.spareBuffers.push(buf);
   }
 
   private enqueueOpenGroup(): void {
@@ -334,7 +372,7 @@ export class CommitLog {
     if (!this.draining) void this.drain();
   }
 
-  private idle(): Promise<void> {
+  private whenIdle(): Promise<void> {
     return new Promise((resolve) => {
       const check = (): void => {
         if (!this.draining && this.queue.length === 0) resolve();
@@ -378,11 +416,11 @@ export class CommitLog {
       for (const cb of step.callbacks) cb(err);
     } else if (step.kind === 'seal') {
       try {
-        if (this.fd !== null && this.fdSegment <= step.segment) await this.closeFile();
+        if (this.fd !== null) await this.closeFile();
       } catch (e) {
         this.fail(e);
       }
-      step.done();
+      step.done(this.nextSegment - 1);
     } else {
       try {
         if (this.failed) throw this.failed;
@@ -396,20 +434,20 @@ export class CommitLog {
 
   private async writeGroup(group: Group): Promise<void> {
     if (this.failed) throw this.failed;
-    if (this.fdSegment !== group.segment || this.fd === null) {
-      if (this.fd !== null) await this.closeFile();
-      await this.openFile(group.segment);
-    }
+    if (this.fd !== null && this.fdPos > 0 && this.fdPos + group.used > this.segmentBytes) await this.closeFile();
+    if (this.fd === null) await this.openFile(this.nextSegment++);
+    applyMask(group, this.fdMask);
+    // A zero frame header after the group marks where this segment's data ends, so replay can
+    // tell the end of the log from what an earlier life of a reused file left behind. The next
+    // group is written over it.
+    group.buf.fill(0, group.used, group.used + END_MARK_BYTES);
     const fd = this.fd!;
-    let off = 0;
-    while (off < group.used) {
-      const n = await fsWrite(fd, group.buf, off, group.used - off, this.fdPos);
-      off += n;
-      this.fdPos += n;
-    }
+    const total = group.used + END_MARK_BYTES;
+    for (let off = 0; off < total; ) off += await fsWrite(fd, group.buf, off, total - off, this.fdPos + off);
+    this.fdPos += group.used;
     this.counters.groupWrites++;
     this.counters.bytesWritten += group.used;
-    this.segments.set(group.segment, this.fdPos);
+    this.segments.set(this.fdSegment, this.fdPos);
     this.fdDirty = true;
     if (this.policy === 'always') await this.runSync(true);
   }
@@ -423,22 +461,46 @@ export class CommitLog {
     this.counters.fsyncs++;
   }
 
-  private async openFile(segment: number): Promise<void> {
-    this.fd = await fsOpen(segmentPath(this.dir, segment), 'wx');
-    this.fdSegment = segment;
+  /** Opens segment `id`, over a spare file when there is one. */
+  private async openFile(id: number): Promise<void> {
+    const file = segmentPath(this.dir, id);
+    const spare = this.spares.shift();
+    const reused = spare !== undefined && (await fs.promises.rename(spare.file, file).then(() => true, () => false));
+    this.fd = await fsOpen(file, reused ? 'r+' : 'wx');
+    this.fdSegment = id;
+    this.fdMask = segmentMask(id);
     this.fdPos = 0;
     this.fdDirty = false;
-    this.segments.set(segment, 0);
-    // The new file's directory entry must be durable before anything in it is acknowledged.
+    this.segments.set(id, 0);
+    // The file's new name must be durable before anything in it is acknowledged.
     if (this.policy !== 'no') await syncDir(this.dir);
+    // Retired segments normally refill the spares; running dry means writes outpace checkpoints.
+    if (!reused) this.prepareSpare();
   }
 
   private async closeFile(): Promise<void> {
     const fd = this.fd!;
     if (this.policy !== 'no' && this.fdDirty) await this.runSync(true);
     this.fd = null;
-    this.fdSegment = -1;
     await fsClose(fd);
+  }
+
+  /**
+   * Under `always`, makes one zero-filled spare in the background when there is none, so the
+   * next segment is written over allocated blocks (retired segments keep the spares coming after).
+   */
+  private prepareSpare(): void {
+    if (this.policy !== 'always' || this.spares.length > 0 || this.preparingSpare || this.closed) return;
+    this.preparingSpare = true;
+    const file = sparePath(this.dir, this.spareSeq++);
+    const bytes = this.segmentBytes;
+    writeZeroFile(file, bytes)
+      .then(() => syncDir(this.dir))
+      .then(
+        () => this.spares.push({ file, bytes }),
+        (err: unknown) => this.logger.warn({ err: String(err) }, 'commit log: could not prepare a spare segment'),
+      )
+      .finally(() => (this.preparingSpare = false));
   }
 
   private fail(e: unknown): Error {
@@ -462,112 +524,12 @@ export class CommitLog {
   }
 }
 
-function segmentPath(dir: string, id: number): string {
-  return path.join(dir, `commit-${String(id).padStart(16, '0')}.log`);
-}
-
-interface SegmentReplay {
-  entries: number;
-  validBytes: number;
-  cutBytes: number;
-  reason: string;
-}
-
-async function replaySegment(file: string, onEntry: (payload: Buffer) => void | Promise<void>): Promise<SegmentReplay> {
-  const fh = await fs.promises.open(file, 'r+');
-  try {
-    const size = (await fh.stat()).size;
-    let buf = Buffer.allocUnsafe(Math.min(REPLAY_CHUNK_BYTES, Math.max(size, FRAME_HEAD_BYTES)));
-    let bufFileOffset = 0; // file offset of buf[0]
-    let bufEnd = 0; // valid bytes in buf
-    let pos = 0; // file offset of the next entry
-    let entries = 0;
-    let reason = '';
-
-    // Makes bytes [pos, pos + n) available in buf; false at end of file.
-    const ensure = async (n: number): Promise<boolean> => {
-      if (pos + n > size) return false;
-      if (pos - bufFileOffset + n <= bufEnd) return true;
-      const keepFrom = pos - bufFileOffset;
-      const keep = bufEnd - keepFrom;
-      if (n > buf.length) {
-        const bigger = Buffer.allocUnsafe(n);
-        buf.copy(bigger, 0, keepFrom, bufEnd);
-        buf = bigger;
-      } else {
-        buf.copy(buf, 0, keepFrom, bufEnd);
-      }
-      bufFileOffset = pos;
-      bufEnd = keep;
-      while (bufEnd < n) {
-        const { bytesRead } = await fh.read(buf, bufEnd, buf.length - bufEnd, bufFileOffset + bufEnd);
-        if (bytesRead === 0) return false;
-        bufEnd += bytesRead;
-      }
-      return true;
-    };
-
-    for (;;) {
-      if (pos === size) break;
-      if (!(await ensure(FRAME_HEAD_BYTES))) {
-        reason = 'partial frame header';
-        break;
-      }
-      const at = pos - bufFileOffset;
-      const len = buf.readUInt32BE(at);
-      const crc = buf.readUInt32BE(at + 4);
-      if (len === 0 || len > LOG_PAYLOAD_MAX) {
-        reason = `bad length ${len}`;
-        break;
-      }
-      if (!(await ensure(FRAME_HEAD_BYTES + len))) {
-        reason = 'partial payload';
-        break;
-      }
-      const start = pos - bufFileOffset + FRAME_HEAD_BYTES;
-      const payload = buf.subarray(start, start + len);
-      if (crc32(payload) !== crc) {
-        reason = 'crc mismatch';
-        break;
-      }
-      const r = onEntry(payload);
-      if (r) await r;
-      entries++;
-      pos += FRAME_HEAD_BYTES + len;
-    }
-    const cutBytes = size - pos;
-    if (cutBytes > 0) {
-      await fh.truncate(pos);
-      await fh.datasync();
-    }
-    return { entries, validBytes: pos, cutBytes, reason };
-  } finally {
-    await fh.close();
-  }
-}
-
-function fsOpen(file: string, flags: string): Promise<number> {
-  return new Promise((resolve, reject) => fs.open(file, flags, (err, fd) => (err ? reject(err) : resolve(fd))));
-}
-
-function fsWrite(fd: number, buf: Buffer, off: number, len: number, pos: number): Promise<number> {
-  return new Promise((resolve, reject) => fs.write(fd, buf, off, len, pos, (err, n) => (err ? reject(err) : resolve(n))));
-}
-
-function fsDatasync(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
-}
-
-function fsClose(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fs.close(fd, (err) => (err ? reject(err) : resolve())));
-}
-
-/** Makes creations and deletions in `dir` durable. */
-async function syncDir(dir: string): Promise<void> {
-  const fd = await fsOpen(dir, 'r');
-  try {
-    await fsDatasync(fd);
-  } finally {
-    await fsClose(fd);
+/** XORs the segment mask into each frame's checksum (see log-segments.ts). */
+function applyMask(group: Group, mask: number): void {
+  const buf = group.buf;
+  for (let o = 0; o < group.used; ) {
+    const len = buf.readUInt32BE(o);
+    buf.writeUInt32BE((buf.readUInt32BE(o + 4) ^ mask) >>> 0, o + 4);
+    o += FRAME_HEAD_BYTES + len;
   }
 }

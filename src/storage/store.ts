@@ -36,6 +36,8 @@ export interface StoreOptions {
   checkpointIntervalMs?: number;
   checkpointEntries?: number;
   logger?: StoreLogger;
+  /** Commit-log segment size (and of the preallocated spare segment); default 32 MiB. */
+  logSegmentBytes?: number;
   /**
    * Clock for expiry decisions; default Date.now. Every method that decides expiry takes `now`
    * explicitly, so the store itself only uses this to timestamp checkpoints in stats().
@@ -47,10 +49,23 @@ const DEFAULT_CHECKPOINT_INTERVAL_MS = 1000;
 const DEFAULT_CHECKPOINT_ENTRIES = 50_000;
 /** Memtable bytes that trigger a checkpoint whatever the entry count. */
 const CHECKPOINT_BYTES_MAX = 32 << 20;
+/**
+ * Memtable bytes beyond which puts are refused: only reached when checkpoints keep failing or
+ * LMDB falls far behind, and better than growing until the process runs out of memory.
+ */
+const MEMTABLE_BYTES_MAX = 16 * CHECKPOINT_BYTES_MAX;
 /** Scans look at no more than this many ids per requested entry before returning early. */
 const SCAN_EXAMINE_PER_ENTRY = 8;
 const SCAN_EXAMINE_MIN = 256;
 const VERSION_BYTES = 16;
+
+/** A put refused because unwritten data piled up (checkpoints failing or far behind). */
+export class StoreOverloadedError extends Error {
+  constructor(bytes: number) {
+    super(`store overloaded: ${Math.round(bytes / 1048576)} MiB of writes not yet checkpointed; writes refused until LMDB catches up`);
+    this.name = 'StoreOverloadedError';
+  }
+}
 
 /**
  * The node's durable keyspace.
@@ -61,7 +76,7 @@ const VERSION_BYTES = 16;
  * active memtable, then the frozen one being checkpointed, then LMDB.
  *
  * Checkpoints move the memtable into LMDB: freeze it, rotate the log, write the entries in
- * chunks, and delete the log segments once LMDB has them durably. On open, LMDB is the base and
+ * chunks, and retire the log segments once LMDB has them durably. On open, LMDB is the base and
  * the remaining log segments are replayed on top (with last-writer-wins, so replaying entries LMDB
  * already holds changes nothing).
  *
@@ -72,9 +87,8 @@ export class Store {
   private active = new Memtable();
   /** The memtable a checkpoint is writing; reads look here after `active`. */
   private frozen: Memtable | undefined;
-  /** Log segment that holds the last of the frozen memtable's writes, and when it is closed. */
-  private frozenSealed = 0;
-  private frozenSealDone: Promise<void> = Promise.resolve();
+  /** Resolves, once the log segment holding the last of the frozen memtable's writes is closed, with its id. */
+  private frozenSealed: Promise<number> = Promise.resolve(0);
   /** FLUSHALLs whose LMDB clear has not finished; while > 0, LMDB's content is stale. */
   private pendingFlushes = 0;
   private readonly counts = new KeyCounts();
@@ -129,7 +143,7 @@ export class Store {
     const tables = LmdbTables.open(opts.dir);
     let log: CommitLog | undefined;
     try {
-      log = await CommitLog.open({ dir: opts.dir, appendfsync: opts.appendfsync, logger });
+      log = await CommitLog.open({ dir: opts.dir, appendfsync: opts.appendfsync, logger, segmentBytes: opts.logSegmentBytes });
       const store = new Store(opts, tables, log);
       try {
         const started = Date.now();
@@ -151,6 +165,7 @@ export class Store {
 
   /** Raw record, including tombstones and records already past their expiry. */
   get(slot: number, key: Buffer): StoredRecord | undefined {
+    this.checkOpen();
     checkSlot(slot);
     const hash = keyHash(slot, key);
     const e = this.active.find(slot, key, hash);
@@ -170,6 +185,7 @@ export class Store {
     const entry = this.active.find(slot, key, hash);
     const previous = entry !== undefined ? entry.record : this.lookupBelowActive(slot, key, hash);
     if (previous !== undefined && !newerVersion(rec.version, previous.version)) return { applied: false, previous };
+    if (this.active.bytes > MEMTABLE_BYTES_MAX) throw new StoreOverloadedError(this.active.bytes);
     // Encoding validates the rest of the record, so a bad one throws before any state changes.
     const encoded = encodeRecord(rec);
     appendPut(this.log, slot, key, encoded);
@@ -293,18 +309,21 @@ export class Store {
     this.pendingFlushes++;
     appendFlushAll(this.log);
     const synced = this.log.syncNow();
-    const { sealed, done } = this.log.rotate();
+    const { done } = this.log.rotate();
     const work = this.lmdbQueue.then(async () => {
-      try {
-        await synced;
-        await done;
-        await clearTables(this.tables);
-      } finally {
-        this.pendingFlushes--;
-        this.tables.refreshReads();
-      }
-      await this.log.deleteThrough(sealed);
+      // Clear LMDB even if the marker could not be synced: retiring the old segments afterwards
+      // still makes the flush stick, and the caller hears about the failed sync.
+      const syncError: unknown = await synced.then(() => undefined, (e: unknown) => e);
+      const sealed = await done;
+      // If this throws, LMDB stays hidden (pendingFlushes is not lowered): showing it again would
+      // bring flushed keys back. Checkpoints stay deferred and puts are refused once the memtable
+      // fills, which is the state to be in when LMDB cannot be written.
+      await clearTables(this.tables);
+      this.pendingFlushes--;
+      this.tables.refreshReads();
+      await this.log.retireThrough(sealed);
       if (this.active.size > 0) this.requestCheckpoint();
+      if (syncError !== undefined) throw syncError;
     });
     this.lmdbQueue = work.catch((err: unknown) => {
       this.logger.error({ err: String(err) }, 'store: FLUSHALL failed');
@@ -466,15 +485,13 @@ export class Store {
       table = this.active;
       this.frozen = table;
       this.active = new Memtable();
-      const { sealed, done } = this.log.rotate();
-      this.frozenSealed = sealed;
-      this.frozenSealDone = done;
+      this.frozenSealed = this.log.rotate().done;
     }
-    const sealed = this.frozenSealed;
     const started = performance.now();
+    let sealed: number;
     try {
       const written = await writeMemtable(this.tables, table, this.graceMs);
-      await this.frozenSealDone;
+      sealed = await this.frozenSealed;
       this.counters.lastCheckpointEntries = written.entries;
       this.counters.lastCheckpointMaxStallMs = Math.round(written.maxChunkMs * 1000) / 1000;
     } catch (err) {
@@ -491,9 +508,9 @@ export class Store {
     this.counters.lastCheckpointMs = Math.round(performance.now() - started);
     this.counters.lastCheckpointAt = this.now();
     try {
-      await this.log.deleteThrough(sealed);
+      await this.log.retireThrough(sealed);
     } catch (err) {
-      this.logger.warn({ err: String(err), segment: sealed }, 'store: could not delete checkpointed log segments');
+      this.logger.warn({ err: String(err), segment: sealed }, 'store: could not retire checkpointed log segments');
     }
     return 'done';
   }

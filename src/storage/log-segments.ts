@@ -1,0 +1,203 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { crc32 } from 'node:zlib';
+
+/**
+ * Commit-log segment files: names, frame format, replay, and the small async fs helpers the
+ * writer uses.
+ *
+ * Frame: `u32 payload length ‖ u32 checksum ‖ payload`, big-endian. The checksum is crc32(payload)
+ * XOR a mask derived from the segment id (LevelDB masks its CRCs the same way). Segment files
+ * are reused after checkpoints, so old frames linger past the end of new data; every write ends
+ * with an all-zero frame header (the next write goes over it), and the mask makes any frame from
+ * an earlier life of the file fail its check even where that end mark was lost.
+ */
+
+export const FRAME_HEAD_BYTES = 8;
+/** Entries above this are treated as corruption on replay (Redis caps values at 512 MB). */
+export const LOG_PAYLOAD_MAX = 1 << 30;
+const SEGMENT_RE = /^commit-(\d{16})\.log$/;
+const SPARE_RE = /^spare-(\d{16})\.log$/;
+const REPLAY_CHUNK_BYTES = 1 << 20;
+
+export function segmentPath(dir: string, id: number): string {
+  return path.join(dir, `commit-${String(id).padStart(16, '0')}.log`);
+}
+
+/** A retired segment kept for reuse (its blocks are allocated, so syncing writes into it is cheap). */
+export function sparePath(dir: string, seq: number): string {
+  return path.join(dir, `spare-${String(seq).padStart(16, '0')}.log`);
+}
+
+export interface SegmentListing {
+  segments: Array<{ id: number; bytes: number }>;
+  spares: Array<{ file: string; seq: number; bytes: number }>;
+}
+
+/** Segment and spare files in `dir`, oldest first; half-made spares from a crash are removed. */
+export async function listSegments(dir: string): Promise<SegmentListing> {
+  const out: SegmentListing = { segments: [], spares: [] };
+  for (const name of await fs.promises.readdir(dir)) {
+    const file = path.join(dir, name);
+    const seg = SEGMENT_RE.exec(name);
+    const spare = SPARE_RE.exec(name);
+    if (seg) out.segments.push({ id: Number(seg[1]), bytes: (await fs.promises.stat(file)).size });
+    else if (spare) out.spares.push({ file, seq: Number(spare[1]), bytes: (await fs.promises.stat(file)).size });
+    else if (name.startsWith('spare-') && name.endsWith('.tmp')) await fs.promises.rm(file, { force: true });
+  }
+  out.segments.sort((a, b) => a.id - b.id);
+  out.spares.sort((a, b) => a.seq - b.seq);
+  return out;
+}
+
+export function segmentMask(id: number): number {
+  const b = Buffer.allocUnsafe(8);
+  b.writeUInt32BE(Math.floor(id / 2 ** 32), 0);
+  b.writeUInt32BE(id >>> 0, 4);
+  return (crc32(b) ^ 0xa282ead8) >>> 0;
+}
+
+export interface SegmentReplay {
+  entries: number;
+  /** Offset just after the last intact entry. */
+  validBytes: number;
+  /** Bytes removed after it (0 when the rest was absent or unwritten zeros). */
+  cutBytes: number;
+  reason: string;
+}
+
+/**
+ * Feeds each intact payload of segment `id` to `onEntry` (a view into a reused buffer), up to the
+ * end mark (an all-zero header). A torn or corrupt frame before it also ends the segment, and
+ * everything from there is cut off: the file is truncated.
+ */
+export async function replaySegment(
+  file: string,
+  id: number,
+  onEntry: (payload: Buffer) => void | Promise<void>,
+): Promise<SegmentReplay> {
+  const mask = segmentMask(id);
+  const fh = await fs.promises.open(file, 'r+');
+  try {
+    const size = (await fh.stat()).size;
+    let buf = Buffer.allocUnsafe(Math.min(REPLAY_CHUNK_BYTES, Math.max(size, FRAME_HEAD_BYTES)));
+    let bufFileOffset = 0; // file offset of buf[0]
+    let bufEnd = 0; // valid bytes in buf
+    let pos = 0; // file offset of the next frame
+    let entries = 0;
+    let reason = '';
+
+    // Makes bytes [pos, pos + n) available in buf; false if the file ends first.
+    const ensure = async (n: number): Promise<boolean> => {
+      if (pos + n > size) return false;
+      if (pos - bufFileOffset + n <= bufEnd) return true;
+      const keepFrom = pos - bufFileOffset;
+      if (n > buf.length) {
+        const bigger = Buffer.allocUnsafe(n);
+        buf.copy(bigger, 0, keepFrom, bufEnd);
+        buf = bigger;
+      } else {
+        buf.copy(buf, 0, keepFrom, bufEnd);
+      }
+      bufEnd -= keepFrom;
+      bufFileOffset = pos;
+      while (bufEnd < n) {
+        const { bytesRead } = await fh.read(buf, bufEnd, buf.length - bufEnd, bufFileOffset + bufEnd);
+        if (bytesRead === 0) return false;
+        bufEnd += bytesRead;
+      }
+      return true;
+    };
+
+    let unwrittenTail = false;
+    for (;;) {
+      if (pos === size) break;
+      if (!(await ensure(FRAME_HEAD_BYTES))) {
+        reason = 'partial frame header';
+        break;
+      }
+      const at = pos - bufFileOffset;
+      const len = buf.readUInt32BE(at);
+      const sum = buf.readUInt32BE(at + 4);
+      if (len === 0) {
+        unwrittenTail = sum === 0;
+        reason = 'zero length';
+        break;
+      }
+      if (len > LOG_PAYLOAD_MAX) {
+        reason = `bad length ${len}`;
+        break;
+      }
+      if (!(await ensure(FRAME_HEAD_BYTES + len))) {
+        reason = 'partial payload';
+        break;
+      }
+      const start = pos - bufFileOffset + FRAME_HEAD_BYTES;
+      const payload = buf.subarray(start, start + len);
+      if (((crc32(payload) ^ mask) >>> 0) !== sum) {
+        reason = 'checksum mismatch';
+        break;
+      }
+      const r = onEntry(payload);
+      if (r) await r;
+      entries++;
+      pos += FRAME_HEAD_BYTES + len;
+    }
+    let cutBytes = 0;
+    if (pos < size && !unwrittenTail) {
+      cutBytes = size - pos;
+      await fh.truncate(pos);
+      await fh.datasync();
+    }
+    return { entries, validBytes: pos, cutBytes, reason };
+  } finally {
+    await fh.close();
+  }
+}
+
+const ZEROS = Buffer.alloc(1 << 20);
+
+/**
+ * Writes a zero-filled file of `bytes` and syncs it, then renames it into place: a segment
+ * written over such a file syncs without file-size or block-allocation updates, which on ext4
+ * would tie each fdatasync to a journal commit (and to LMDB's writes in flight).
+ */
+export async function writeZeroFile(target: string, bytes: number): Promise<void> {
+  const tmp = `${target}.tmp`;
+  const fd = await fsOpen(tmp, 'w');
+  try {
+    for (let off = 0; off < bytes; ) {
+      off += await fsWrite(fd, ZEROS, 0, Math.min(ZEROS.length, bytes - off), off);
+    }
+    await fsDatasync(fd);
+  } finally {
+    await fsClose(fd);
+  }
+  await fs.promises.rename(tmp, target);
+}
+
+export function fsOpen(file: string, flags: string): Promise<number> {
+  return new Promise((resolve, reject) => fs.open(file, flags, (err, fd) => (err ? reject(err) : resolve(fd))));
+}
+
+export function fsWrite(fd: number, buf: Buffer, off: number, len: number, pos: number): Promise<number> {
+  return new Promise((resolve, reject) => fs.write(fd, buf, off, len, pos, (err, n) => (err ? reject(err) : resolve(n))));
+}
+
+export function fsDatasync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+}
+
+export function fsClose(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.close(fd, (err) => (err ? reject(err) : resolve())));
+}
+
+/** Makes creations, renames and deletions in `dir` durable. */
+export async function syncDir(dir: string): Promise<void> {
+  const fd = await fsOpen(dir, 'r');
+  try {
+    await fsDatasync(fd);
+  } finally {
+    await fsClose(fd);
+  }
+}
