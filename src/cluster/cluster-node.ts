@@ -15,6 +15,8 @@ import { clusterInfoText, type NodeInfo } from './cluster-replies.js';
 import type { ClusterFacade } from '../server/node-services.js';
 import { ReplicaService } from './replica-service.js';
 import { Forwarder } from './forwarder.js';
+import { HintReplayer } from './hint-replayer.js';
+import type { HintStore } from '../storage/hint-store.js';
 
 /** Where this node is reachable, as advertised to clients and peers. */
 export interface SelfAddress {
@@ -50,6 +52,9 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
   readonly router: ClusterRouter;
   private readonly forwarder: Forwarder;
   private topology!: Topology;
+  /** The ring walked further than N: the nodes that stand in for unreachable owners. */
+  private extended: Topology | undefined;
+  private readonly hintReplayer: HintReplayer;
   private slotTable!: SlotTable;
   private topologyKey = '';
   private timer: NodeJS.Timeout | undefined;
@@ -57,7 +62,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
   private readonly sent: Record<string, number> = { ping: 0, meet: 0 };
   private readonly received: Record<string, number> = { ping: 0, meet: 0 };
 
-  constructor(readonly node: RingkvNode, generation: number, restored: MemberRecord[] | undefined) {
+  constructor(readonly node: RingkvNode, readonly hints: HintStore, generation: number, restored: MemberRecord[] | undefined) {
     const config = node.config;
     this.logger = node.logger;
     this.myId = node.nodeId;
@@ -82,6 +87,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     });
     this.coordinator = new Coordinator(node.store, node.versioner, this, node.stats, this.logger);
     this.forwarder = new Forwarder(this);
+    this.hintReplayer = new HintReplayer(this, hints);
     this.router = new ClusterRouter({
       myId: this.myId,
       table: () => this.slotTable,
@@ -115,7 +121,10 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       this.meet(m[1]!, Number(m[2]), m[3] ? Number(m[3]) : Number(m[2]) + 10000);
     }
     const interval = gossipIntervalMs(this.node.config);
-    this.timer = setInterval(() => this.tick(), interval);
+    this.timer = setInterval(() => {
+      this.tick();
+      this.hintReplayer.tick(Date.now());
+    }, interval);
     this.timer.unref();
     this.tick();
   }
@@ -123,6 +132,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.bus.close();
+    await this.hints.close();
   }
 
   /**
@@ -177,12 +187,17 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     const members = this.membership.ringMembers();
     const key = members.map((m) => `${m.id}/${m.zone ?? ''}`).join(',');
     if (membershipChanged || key !== this.topologyKey || !this.topology) {
-      this.topology = buildTopology(members, { n: config.int('replication-factor'), vnodes: config.int('cluster-vnodes') });
+      const n = config.int('replication-factor');
+      const vnodes = config.int('cluster-vnodes');
+      this.topology = buildTopology(members, { n, vnodes });
+      this.extended = members.length > n ? buildTopology(members, { n: Math.min(members.length, n + 2), vnodes }) : undefined;
       this.topologyKey = key;
       void this.node.store.setMeta('cluster-members', Buffer.from(JSON.stringify(this.membership.members())));
     }
     const alive = new Set(members.map((m) => m.id).filter((id) => this.membership.isAlive(id, now)));
-    const needed = Math.max(config.int('read-quorum'), config.int('write-quorum'));
+    // The cluster is up while every slot can answer reads; a write that cannot reach W replicas fails
+    // on its own with NOREPLICAS instead of taking the whole cluster down (clients stop at 'fail').
+    const needed = config.int('read-quorum');
     const next = new SlotTable(this.topology, alive, needed);
     if (!this.slotTable || next.signature !== this.slotTable.signature || next.ok !== this.slotTable.ok) {
       if (this.slotTable) this.logger.info({ ranges: next.ranges.length, ok: next.ok, alive: alive.size }, 'slot table changed');
@@ -227,7 +242,9 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
   infoSection(): string {
     const c = this.coordinator.stats;
     return clusterInfoText(this).replace(/\r\n$/, '\r\n') +
-      `ringkv_reads:${c.reads}\r\nringkv_writes:${c.writes}\r\nringkv_read_repairs:${c.readRepairs}\r\nringkv_quorum_failures:${c.quorumFailures}\r\n`;
+      `ringkv_reads:${c.reads}\r\nringkv_writes:${c.writes}\r\nringkv_read_repairs:${c.readRepairs}\r\nringkv_quorum_failures:${c.quorumFailures}\r\n` +
+      `ringkv_hinted_writes:${this.coordinator.hintedHandoffs}\r\nringkv_hints_stored:${this.hints.added}\r\nringkv_hints_delivered:${this.hints.delivered}\r\n` +
+      `ringkv_hints_dropped:${this.hints.dropped}\r\nringkv_hints_pending_bytes:${this.hints.pendingBytes()}\r\nringkv_hints_targets:${this.hints.targets().length}\r\n`;
   }
 
   quorum(session: SessionState): { r: number; w: number } {
@@ -245,8 +262,10 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     out: ReplyWriter,
   ): Promise<void> {
     const { r, w } = this.quorum(session);
+    const sloppy = this.node.config.bool('cluster-sloppy-quorum') && this.extended !== undefined;
     const result = await this.coordinator.run({
       slot: job.slot, keys: job.keys, replicas: this.slotTable.replicas(job.slot), isWrite: job.isWrite, blind: job.blind,
+      fallbacks: sloppy ? this.extended!.preferenceList(job.slot) : [],
       r, w, proto: session.proto, execute,
     }, out);
     if (job.isWrite) session.lastWrite = result;
@@ -261,6 +280,12 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     const addr = this.busAddress(nodeId);
     if (!addr) throw new Error(`unknown node ${nodeId}`);
     return (await this.bus.request(addr, 'rr', { s: slot, k: keys })) as Array<Buffer | null>;
+  }
+
+  async writeHint(nodeId: string, owner: string, slot: number, items: ReadonlyArray<[Buffer, Buffer]>): Promise<void> {
+    const addr = this.busAddress(nodeId);
+    if (!addr) throw new Error(`unknown node ${nodeId}`);
+    await this.bus.request(addr, 'rw', { s: slot, i: items, h: owner });
   }
 
   async write(nodeId: string, slot: number, items: ReadonlyArray<[Buffer, Buffer]>): Promise<void> {

@@ -19,6 +19,8 @@ export interface ReplicaClient {
   reachable(nodeId: string): boolean;
   read(nodeId: string, slot: number, keys: readonly Buffer[]): Promise<Array<Buffer | null>>;
   write(nodeId: string, slot: number, items: ReadonlyArray<[Buffer, Buffer]>): Promise<void>;
+  /** Stores the records at `nodeId` as hints for `owner`, durably, for later handoff. */
+  writeHint(nodeId: string, owner: string, slot: number, items: ReadonlyArray<[Buffer, Buffer]>): Promise<void>;
 }
 
 /** One keyed command (or transaction) to coordinate over its slot's preference list. */
@@ -33,6 +35,8 @@ export interface CoordinatedJob {
   r: number;
   w: number;
   proto: Protocol;
+  /** Nodes after the preference list on the ring: where writes for unreachable owners go, as hints. Empty = strict quorum. */
+  fallbacks: readonly string[];
   /** Runs the command against the fetched keyspace, writing its reply to `out`. */
   execute(out: ReplyWriter, ks: OverlayKeyspace): void;
 }
@@ -62,6 +66,7 @@ const EMPTY_RESULT: JobResult = { acked: 0, allAcked: Promise.resolve(0) };
 export class Coordinator {
   readonly locks = new KeyLocks();
   readonly stats: CoordinatorStats = { reads: 0, writes: 0, readRepairs: 0, quorumFailures: 0 };
+  hintedHandoffs = 0;
 
   constructor(
     private readonly store: Store,
@@ -192,16 +197,24 @@ export class Coordinator {
       records.push([w.key, rec]);
       items.push([w.key, encodeRecord(rec)]);
     }
-    const quorum = new WriteQuorum(Math.min(job.w, job.replicas.length), job.replicas);
+    const required = Math.min(job.w, job.replicas.length);
+    // Fallbacks take the place of unreachable owners (sloppy quorum); their hints count as acks.
+    const quorum = new WriteQuorum(required, [...job.replicas, ...job.fallbacks]);
     const me = this.replicas.myId;
+    const fallbacks = job.fallbacks.filter((id) => !job.replicas.includes(id));
+    let nextFallback = 0;
     return new Promise<JobResult>((resolve) => {
+      // Every owner counts as launched up front: an answer that arrives synchronously must not make
+      // the round look finished before the other owners were even asked.
+      let launched = job.replicas.length;
       let answered = 0;
       let settled = false;
       let finishAll!: (n: number) => void;
       const allAcked = new Promise<number>((r) => (finishAll = r));
       const check = (): void => {
-        if (answered === job.replicas.length) finishAll(quorum.acked);
-        if (settled || quorum.state === 'pending') return;
+        const exhausted = answered === launched;
+        if (exhausted) finishAll(quorum.acked);
+        if (settled || (quorum.state !== 'met' && !exhausted)) return;
         settled = true;
         resolve({ acked: quorum.acked, allAcked });
       };
@@ -210,18 +223,30 @@ export class Coordinator {
         quorum.ack(id);
         check();
       };
-      const nack = (id: string): void => {
-        answered++;
+      const nack = (id: string, retryFor?: string): void => {
         quorum.nack(id);
+        // Launch a fallback before counting this answer, so the quorum is not judged in between.
+        if (retryFor !== undefined) handOff(retryFor);
+        answered++;
         check();
+      };
+      const handOff = (owner: string): void => {
+        while (nextFallback < fallbacks.length) {
+          const f = fallbacks[nextFallback++]!;
+          if (f === me || !this.replicas.reachable(f)) continue;
+          launched++;
+          this.hintedHandoffs++;
+          this.replicas.writeHint(f, owner, job.slot, items).then(() => ack(f), () => nack(f, owner));
+          return;
+        }
       };
       for (const id of job.replicas) {
         if (id === me) {
           for (const [key, rec] of records) this.applyLocal(job.slot, key, rec);
           if (this.store.hasPendingDurability()) this.store.afterDurable((err) => (err ? nack(me) : ack(me)));
           else ack(me);
-        } else if (!this.replicas.reachable(id)) nack(id);
-        else this.replicas.write(id, job.slot, items).then(() => ack(id), () => nack(id));
+        } else if (!this.replicas.reachable(id)) nack(id, id);
+        else this.replicas.write(id, job.slot, items).then(() => ack(id), () => nack(id, id));
       }
     });
   }

@@ -8,6 +8,8 @@ interface ReadRequest {
 interface WriteRequest {
   s: number;
   i: Array<[Uint8Array, Uint8Array]>;
+  /** Present on a hinted write: the owner this node holds the records for. */
+  h?: string;
 }
 
 const isSlot = (s: unknown): s is number => typeof s === 'number' && Number.isInteger(s) && s >= 0 && s < 16384;
@@ -21,7 +23,8 @@ function isRead(p: unknown): p is ReadRequest {
 function isWrite(p: unknown): p is WriteRequest {
   const r = p as WriteRequest;
   return typeof r === 'object' && r !== null && isSlot(r.s) && Array.isArray(r.i) &&
-    r.i.every((x) => Array.isArray(x) && x.length === 2 && x[0] instanceof Uint8Array && x[1] instanceof Uint8Array);
+    r.i.every((x) => Array.isArray(x) && x.length === 2 && x[0] instanceof Uint8Array && x[1] instanceof Uint8Array) &&
+    (r.h === undefined || (typeof r.h === 'string' && /^[0-9a-f]{40}$/.test(r.h)));
 }
 
 /**
@@ -43,6 +46,10 @@ export class ReplicaService {
     bus.handle('rw', (_from, payload) => {
       if (!isWrite(payload)) throw new Error('malformed replica write');
       const now = Date.now();
+      if (payload.h !== undefined) {
+        const owner = payload.h;
+        return Promise.all(payload.i.map(([k, r]) => this.cluster.hints.add(owner, payload.s, Buffer.from(k), Buffer.from(r), now))).then(() => true);
+      }
       for (const [k, r] of payload.i) {
         const rec = decodeRecord(asBuffer(r));
         node.versioner.hlc.observe(rec.version, now);

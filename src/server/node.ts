@@ -11,6 +11,7 @@ import type { Keyspace } from '../commands/keyspace.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import type { ParserLimits } from '../protocol/types.js';
 import { Store } from '../storage/store.js';
+import { HintStore } from '../storage/hint-store.js';
 import { Connection } from './connection.js';
 import { Dispatcher } from './dispatcher.js';
 import { LocalKeyspace } from './local-keyspace.js';
@@ -104,7 +105,12 @@ export class RingkvNode implements NodeServices {
     await this.store.setMeta('cluster-generation', g);
     const saved = this.store.getMeta('cluster-members');
     const restored = saved ? (JSON.parse(saved.toString()) as MemberRecord[]) : undefined;
-    const cluster = new ClusterNode(this, generation, restored);
+    const hints = await HintStore.open({
+      dir: this.config.str('dir'),
+      maxBytesPerTarget: this.config.int('hinted-handoff-max-bytes'),
+      maxAgeMs: this.config.int('hinted-handoff-window-ms'),
+    });
+    const cluster = new ClusterNode(this, hints, generation, restored);
     this.clusterNode = cluster;
     this.cluster = cluster;
     this.dispatcher.router = cluster.router;

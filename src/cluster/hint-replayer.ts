@@ -1,0 +1,53 @@
+import type { HintStore } from '../storage/hint-store.js';
+import type { ClusterNode } from './cluster-node.js';
+
+/** Hints sent per request to a recovered owner; one batch in flight per owner bounds the rate. */
+const HINT_BATCH_MAX = 256;
+const TRIM_INTERVAL_MS = 10_000;
+
+/**
+ * Hands hinted writes back to their owners once the failure detector sees them alive again, oldest
+ * first, one batch per owner at a time; a hint is deleted only after the owner acknowledged it durably.
+ * Owners that left the ring lose their hints (the remaining replicas hold the data).
+ */
+export class HintReplayer {
+  private readonly inFlight = new Set<string>();
+  private lastTrim = 0;
+
+  constructor(private readonly cluster: ClusterNode, private readonly hints: HintStore) {}
+
+  tick(now: number): void {
+    const trim = now - this.lastTrim > TRIM_INTERVAL_MS;
+    if (trim) this.lastTrim = now;
+    for (const target of this.hints.targets()) {
+      if (this.inFlight.has(target)) continue;
+      const member = this.cluster.member(target);
+      if (!member || member.status === 'left') {
+        this.run(target, () => this.hints.dropTarget(target));
+        continue;
+      }
+      if (trim) this.run(target, () => this.hints.trim(target, now));
+      else if (this.cluster.reachable(target)) this.run(target, () => this.deliver(target));
+    }
+  }
+
+  private run(target: string, work: () => Promise<void>): void {
+    this.inFlight.add(target);
+    work().catch((err: unknown) => this.cluster.node.logger.debug({ err, target }, 'hint handoff postponed')).finally(() => this.inFlight.delete(target));
+  }
+
+  private async deliver(target: string): Promise<void> {
+    const batch = this.hints.take(target, HINT_BATCH_MAX);
+    if (batch.length === 0) return;
+    const bySlot = new Map<number, typeof batch>();
+    for (const h of batch) {
+      let list = bySlot.get(h.slot);
+      if (!list) bySlot.set(h.slot, (list = []));
+      list.push(h);
+    }
+    for (const [slot, hints] of bySlot) {
+      await this.cluster.write(target, slot, hints.map((h) => [h.key, h.record] as [Buffer, Buffer]));
+      await this.hints.remove(target, hints, true);
+    }
+  }
+}
