@@ -55,10 +55,13 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
   /** The ring walked further than N: the nodes that stand in for unreachable owners. */
   private extended: Topology | undefined;
   private readonly hintReplayer: HintReplayer;
+  /** The placement before the last membership change, kept until `until` (ms). */
+  private transition: { from: Topology; until: number } | undefined;
   private slotTable!: SlotTable;
   private topologyKey = '';
   private timer: NodeJS.Timeout | undefined;
   private readonly logger: Logger;
+  private readonly startedAt = Date.now();
   private readonly sent: Record<string, number> = { ping: 0, meet: 0 };
   private readonly received: Record<string, number> = { ping: 0, meet: 0 };
 
@@ -184,12 +187,16 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
   private rebuild(membershipChanged: boolean): void {
     const config = this.node.config;
     const now = Date.now();
-    const members = this.membership.ringMembers();
+    const members = this.ringMembers(now);
     const key = members.map((m) => `${m.id}/${m.zone ?? ''}`).join(',');
     if (membershipChanged || key !== this.topologyKey || !this.topology) {
       const n = config.int('replication-factor');
       const vnodes = config.int('cluster-vnodes');
+      const before = this.topology;
       this.topology = buildTopology(members, { n, vnodes });
+      // Keep the old placement for a while: reads also ask the old replicas, writes reach them too,
+      // and primaries stay on nodes that have the data, while anti-entropy moves slots to new owners.
+      if (before && key !== this.topologyKey) this.transition = { from: this.transition?.from ?? before, until: now + config.int('cluster-rebalance-window-ms') };
       this.extended = members.length > n ? buildTopology(members, { n: Math.min(members.length, n + 2), vnodes }) : undefined;
       this.topologyKey = key;
       void this.node.store.setMeta('cluster-members', Buffer.from(JSON.stringify(this.membership.members())));
@@ -198,11 +205,27 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     // The cluster is up while every slot can answer reads; a write that cannot reach W replicas fails
     // on its own with NOREPLICAS instead of taking the whole cluster down (clients stop at 'fail').
     const needed = config.int('read-quorum');
-    const next = new SlotTable(this.topology, alive, needed);
-    if (!this.slotTable || next.signature !== this.slotTable.signature || next.ok !== this.slotTable.ok) {
+    if (this.transition && now > this.transition.until) this.transition = undefined;
+    const next = new SlotTable(this.topology, alive, needed, this.transition?.from);
+    if (!this.slotTable || next.signature !== this.slotTable.signature || next.ok !== this.slotTable.ok || next.moving !== this.slotTable.moving) {
       if (this.slotTable) this.logger.info({ ranges: next.ranges.length, ok: next.ok, alive: alive.size }, 'slot table changed');
       this.slotTable = next;
     }
+  }
+
+  /**
+   * Ring members, less those dead for longer than cluster-dead-node-removal-ms: their slots then
+   * move to the remaining nodes (anti-entropy streams them). A node that comes back rejoins the ring.
+   */
+  private ringMembers(now: number): ReturnType<Membership['ringMembers']> {
+    const removeAfter = this.node.config.int('cluster-dead-node-removal-ms');
+    const all = this.membership.ringMembers();
+    if (removeAfter === 0) return all;
+    return all.filter((m) => {
+      if (m.id === this.myId || this.membership.state(m.id, now) !== 'fail') return true;
+      const heard = this.membership.lastHeard(m.id) ?? this.startedAt;
+      return now - heard < removeAfter;
+    });
   }
 
   get table(): SlotTable {
@@ -243,6 +266,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     const c = this.coordinator.stats;
     return clusterInfoText(this).replace(/\r\n$/, '\r\n') +
       `ringkv_reads:${c.reads}\r\nringkv_writes:${c.writes}\r\nringkv_read_repairs:${c.readRepairs}\r\nringkv_quorum_failures:${c.quorumFailures}\r\n` +
+      `ringkv_rebalance_slots_moving:${this.slotTable.moving}\r\nringkv_rebalance_window_left_ms:${this.transition ? Math.max(0, this.transition.until - Date.now()) : 0}\r\n` +
       `ringkv_hinted_writes:${this.coordinator.hintedHandoffs}\r\nringkv_hints_stored:${this.hints.added}\r\nringkv_hints_delivered:${this.hints.delivered}\r\n` +
       `ringkv_hints_dropped:${this.hints.dropped}\r\nringkv_hints_pending_bytes:${this.hints.pendingBytes()}\r\nringkv_hints_targets:${this.hints.targets().length}\r\n`;
   }
@@ -266,6 +290,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     const result = await this.coordinator.run({
       slot: job.slot, keys: job.keys, replicas: this.slotTable.replicas(job.slot), isWrite: job.isWrite, blind: job.blind,
       fallbacks: sloppy ? this.extended!.preferenceList(job.slot) : [],
+      previousReplicas: this.slotTable.leavingReplicas(job.slot),
       r, w, proto: session.proto, execute,
     }, out);
     if (job.isWrite) session.lastWrite = result;

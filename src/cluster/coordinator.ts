@@ -35,6 +35,8 @@ export interface CoordinatedJob {
   r: number;
   w: number;
   proto: Protocol;
+  /** Replicas from before a membership change (slot moving): asked first on reads, sent writes too. */
+  previousReplicas: readonly string[];
   /** Nodes after the preference list on the ring: where writes for unreachable owners go, as hints. Empty = strict quorum. */
   fallbacks: readonly string[];
   /** Runs the command against the fetched keyspace, writing its reply to `out`. */
@@ -124,14 +126,17 @@ export class Coordinator {
     const local = job.replicas.includes(me);
     const records = new Map<string, StoredRecord | undefined>();
     const r = Math.min(job.r, job.replicas.length);
-    if (local && (r <= 1 || job.blind)) {
+    const moving = job.previousReplicas.length > 0;
+    if (local && (job.blind || (r <= 1 && !moving))) {
       const recs = this.localRecords(job.slot, job.keys);
       job.keys.forEach((k, i) => records.set(k.toString('latin1'), recs[i]));
       return { records };
     }
-    const quorum = new ReadQuorum(r, job.replicas, job.keys.length);
+    // While a slot moves, the replicas that held it before are asked first: new owners may still be empty.
+    const all = moving ? [...job.previousReplicas, ...job.replicas] : job.replicas;
+    const quorum = new ReadQuorum(moving ? Math.max(r, 2) : r, all, job.keys.length);
     if (local) quorum.receive(me, this.localRecords(job.slot, job.keys));
-    const candidates = job.replicas.filter((id) => id !== me);
+    const candidates = all.filter((id) => id !== me);
     for (const id of candidates) if (!this.replicas.reachable(id)) quorum.fail(id);
     const queue = candidates.filter((id) => this.replicas.reachable(id));
     await new Promise<void>((resolve) => {
@@ -247,6 +252,10 @@ export class Coordinator {
           else ack(me);
         } else if (!this.replicas.reachable(id)) nack(id, id);
         else this.replicas.write(id, job.slot, items).then(() => ack(id), () => nack(id, id));
+      }
+      // Old replicas of a moving slot keep receiving writes, so reads that still ask them stay current.
+      for (const id of job.previousReplicas) {
+        if (id !== me && this.replicas.reachable(id)) this.replicas.write(id, job.slot, items).catch(() => undefined);
       }
     });
   }

@@ -16,15 +16,27 @@ export class SlotTable {
   /** A string that changes whenever any slot's primary changes (cheap change detection). */
   readonly signature: string;
 
+  /** Slots whose preference list differs from the previous topology's (a rebalance in progress). */
+  readonly moving: number;
+
+  /**
+   * `previous` is this node's topology before the latest membership change, while slots move. It
+   * never changes primaries (every node must compute the same table, and histories differ); it only
+   * tells the coordinator which old replicas to read from and write to as well.
+   */
   constructor(
     readonly topology: Topology,
     readonly alive: ReadonlySet<string>,
     quorumNeeded: number,
+    readonly previous?: Topology,
   ) {
     const primaries: Array<string | undefined> = new Array(SLOT_COUNT);
     let slotsOk = 0;
+    let moving = 0;
     for (let slot = 0; slot < SLOT_COUNT; slot++) {
       const list = topology.preferenceList(slot);
+      const before = previous?.preferenceList(slot);
+      if (before && before !== list && !sameMembers(before, list)) moving++;
       let primary: string | undefined;
       let up = 0;
       for (const id of list) {
@@ -36,6 +48,7 @@ export class SlotTable {
       if (up >= Math.min(quorumNeeded, list.length)) slotsOk++;
     }
     this.primaries = primaries;
+    this.moving = moving;
     this.ranges = slotRanges((s) => primaries[s]);
     this.slotsOk = slotsOk;
     this.ok = slotsOk === SLOT_COUNT;
@@ -51,6 +64,13 @@ export class SlotTable {
     return this.topology.preferenceList(slot);
   }
 
+  /** Alive nodes that replicated the slot before the membership change but no longer do. */
+  leavingReplicas(slot: number): string[] {
+    if (!this.previous) return [];
+    const now = this.topology.preferenceList(slot);
+    return this.previous.preferenceList(slot).filter((id) => !now.includes(id) && this.alive.has(id));
+  }
+
   /** Slot ranges a node coordinates, as `start-end` / `n` tokens for CLUSTER NODES. */
   rangeTokens(nodeId: string): string[] {
     return this.ranges.filter((r) => r.node === nodeId).map((r) => (r.start === r.end ? `${r.start}` : `${r.start}-${r.end}`));
@@ -61,4 +81,8 @@ export class SlotTable {
     for (const r of this.ranges) if (r.node === nodeId) n += r.end - r.start + 1;
     return n;
   }
+}
+
+function sameMembers(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((id) => b.includes(id));
 }

@@ -63,7 +63,8 @@ export async function startCluster(size: number, args: string[] = []): Promise<T
   const ports: number[] = [];
   while (ports.length < size) {
     const p = await freePort();
-    if (!ports.includes(p)) ports.push(p);
+    // A node's bus port (port + 10000) must not be another node's client port.
+    if (!ports.some((q) => q === p || q === p + 10000 || q + 10000 === p)) ports.push(p);
   }
   const seeds = ports.map((p) => `127.0.0.1:${p}`).join(' ');
   const nodes = await Promise.all(ports.map((port) => startNode({

@@ -76,3 +76,37 @@ describe('node failure with N=3, W=2', () => {
     console.log(`acked=${acked.size} failed=${failed} ackedBeforeKill=${ackedAtKill}`);
   });
 });
+
+describe('a node dead longer than cluster-dead-node-removal-ms leaves the ring', () => {
+  let c: TestCluster;
+  beforeAll(async () => {
+    c = await startCluster(4, ['--cluster-dead-node-removal-ms', '3000']);
+  }, 60000);
+  afterAll(async () => {
+    await c?.stop();
+  });
+
+  it('its slots move to the others and every key stays readable', async () => {
+    const client = new Cluster([{ host: '127.0.0.1', port: c.ports[0]! }]);
+    const keys = Array.from({ length: 1000 }, (_, i) => `rb:${i}`);
+    await Promise.all(keys.map((k) => client.set(k, `v-${k}`)));
+    await client.quit();
+    await c.nodes[3]!.kill9();
+    const survivors = c.ports.slice(0, 3);
+    const deadline = Date.now() + 30000;
+    let info = '';
+    while (Date.now() < deadline) {
+      const r = new Redis({ port: survivors[0] });
+      info = (await r.call('cluster', 'info')) as string;
+      r.disconnect();
+      if (info.includes('cluster_size:3\r\n')) break;
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    expect(info).toContain('cluster_size:3\r\n');
+    expect(info).toContain('cluster_state:ok');
+    const reader = new Cluster(survivors.map((port) => ({ host: '127.0.0.1', port })));
+    const values = await Promise.all(keys.map((k) => reader.get(k)));
+    values.forEach((v, i) => expect(v).toBe(`v-${keys[i]}`));
+    await reader.quit();
+  });
+});
