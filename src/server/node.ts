@@ -72,6 +72,7 @@ export class RingkvNode implements NodeServices {
     this.outputLimit = outputHardLimit(config);
     config.onChange((name, value) => {
       if (name === 'client-output-buffer-limit') this.outputLimit = outputHardLimit(config);
+      if (name === 'appendfsync') this.store.setFsyncPolicy(value as 'always' | 'everysec' | 'no');
       if (name === 'requirepass' && value !== '') this.logger.info('requirepass changed');
     });
   }

@@ -89,7 +89,7 @@ export interface ReplaySummary {
 
 export class CommitLog {
   private readonly dir: string;
-  private readonly policy: FsyncPolicy;
+  private policy: FsyncPolicy;
   private readonly logger: StoreLogger;
   private readonly segmentBytes: number;
   /** Segment ids on disk with the bytes of log they hold. */
@@ -118,7 +118,7 @@ export class CommitLog {
   private frameLength = 0;
   private discard: Buffer = Buffer.alloc(0);
   private readonly spareBuffers: Buffer[] = [];
-  private readonly everysecTimer: NodeJS.Timeout | null;
+  private everysecTimer: NodeJS.Timeout | null;
   private readonly counters = { groupWrites: 0, fsyncs: 0, bytesWritten: 0 };
 
   private constructor(opts: CommitLogOptions, listing: Awaited<ReturnType<typeof listSegments>>) {
@@ -218,6 +218,19 @@ export class CommitLog {
     const at = this.reserveFrame(payload.length);
     payload.copy(this.frameBuffer, at);
     this.commitFrame();
+  }
+
+  /**
+   * CONFIG SET appendfsync: applies to groups written from now on. Switching to `always` also syncs
+   * what is already written, so nothing acknowledged later depends on an older, unsynced group.
+   */
+  setPolicy(policy: FsyncPolicy): void {
+    if (policy === this.policy) return;
+    this.policy = policy;
+    if (this.everysecTimer) clearInterval(this.everysecTimer);
+    this.everysecTimer = policy === 'everysec' ? setInterval(() => this.requestSync(), EVERYSEC_MS) : null;
+    this.everysecTimer?.unref();
+    if (policy !== 'no') this.requestSync();
   }
 
   /** Calls `cb` once everything committed so far is as durable as the policy promises. */

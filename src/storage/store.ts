@@ -59,6 +59,15 @@ const SCAN_EXAMINE_PER_ENTRY = 8;
 const SCAN_EXAMINE_MIN = 256;
 const VERSION_BYTES = 16;
 
+/**
+ * Told every change of the version visible for (slot, key): applied puts (old undefined when the key
+ * was absent) and local removals (new undefined: active or lazy expiry, tombstone purge). Called
+ * synchronously after the change, so a listener that reads the store sees the new state. Replay at
+ * open and the removal of tombstones at checkpoint under tombstoneGraceMs = 0 (standalone only) are
+ * not reported: listeners exist only after open, and cluster mode always keeps tombstones.
+ */
+export type VersionChangeListener = (slot: number, key: Buffer, oldVersion: Buffer | undefined, newVersion: Buffer | undefined) => void;
+
 /** A put refused because unwritten data piled up (checkpoints failing or far behind). */
 export class StoreOverloadedError extends Error {
   constructor(bytes: number) {
@@ -106,6 +115,8 @@ export class Store {
   private readonly graceMs: number;
   private readonly logger: StoreLogger;
   private readonly now: () => number;
+  private readonly versionListeners: VersionChangeListener[] = [];
+  private readonly flushListeners: Array<() => void> = [];
   private readonly counters = {
     checkpoints: 0,
     checkpointFailures: 0,
@@ -192,7 +203,13 @@ export class Store {
     this.install(slot, key, hash, entry, rec, encoded);
     this.counts.change(slot, previous, rec);
     this.afterChange();
+    if (this.versionListeners.length > 0) this.emitVersionChange(slot, key, previous?.version, rec.version);
     return { applied: true, previous };
+  }
+
+  /** Changes appendfsync at run time (CONFIG SET). */
+  setFsyncPolicy(policy: FsyncPolicy): void {
+    this.log.setPolicy(policy);
   }
 
   afterDurable(cb: (err?: Error) => void): void {
@@ -293,6 +310,22 @@ export class Store {
     this.install(slot, key, hash, entry, undefined, undefined);
     this.counts.change(slot, previous, undefined);
     this.afterChange();
+    if (this.versionListeners.length > 0) this.emitVersionChange(slot, key, previous.version, undefined);
+  }
+
+  /** Observes every change of a key's visible version (see VersionChangeListener); returns an unsubscribe. */
+  onVersionChange(listener: VersionChangeListener): () => void {
+    this.versionListeners.push(listener);
+    return () => removeListener(this.versionListeners, listener);
+  }
+
+  /**
+   * Observes FLUSHALL, which empties the keyspace at once without a change per key: whatever a
+   * listener derived from the keyspace is to be reset. Called synchronously inside flushAll().
+   */
+  onFlushAll(listener: () => void): () => void {
+    this.flushListeners.push(listener);
+    return () => removeListener(this.flushListeners, listener);
   }
 
   /**
@@ -308,6 +341,13 @@ export class Store {
     this.tombstoneCursor = undefined;
     this.pendingFlushes++;
     appendFlushAll(this.log);
+    for (const l of [...this.flushListeners]) {
+      try {
+        l();
+      } catch (err) {
+        this.logger.error({ err: String(err) }, 'store: FLUSHALL listener failed');
+      }
+    }
     const synced = this.log.syncNow();
     const { done } = this.log.rotate();
     const work = this.lmdbQueue.then(async () => {
@@ -385,6 +425,17 @@ export class Store {
     for (let i = 0; i < 2 && (this.frozen || this.active.size > 0); i++) await this.checkpoint();
     await this.log.close();
     await this.tables.close();
+  }
+
+  /** The change is already applied and logged: a failing listener must not look like a failed write. */
+  private emitVersionChange(slot: number, key: Buffer, oldVersion: Buffer | undefined, newVersion: Buffer | undefined): void {
+    for (const l of this.versionListeners) {
+      try {
+        l(slot, key, oldVersion, newVersion);
+      } catch (err) {
+        this.logger.error({ err: String(err), slot }, 'store: version listener failed');
+      }
+    }
   }
 
   private checkOpen(): void {
@@ -565,3 +616,8 @@ function after(key: Buffer | undefined): Buffer | undefined {
 }
 
 const ZERO_BYTE = Buffer.from([0]);
+
+function removeListener<T>(list: T[], listener: T): void {
+  const i = list.indexOf(listener);
+  if (i >= 0) list.splice(i, 1);
+}
