@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Redis, { Cluster } from 'ioredis';
 import { startCluster, waitForCluster, waitForNodeState, type TestCluster } from '../helpers/cluster.js';
+import { CLI, run } from '../helpers/server.js';
 
 describe('node failure with N=3, W=2', () => {
   let c: TestCluster;
@@ -108,5 +109,45 @@ describe('a node dead longer than cluster-dead-node-removal-ms leaves the ring',
     const values = await Promise.all(keys.map((k) => reader.get(k)));
     values.forEach((v, i) => expect(v).toBe(`v-${keys[i]}`));
     await reader.quit();
+  });
+});
+
+describe('RINGKV.LEAVE and ringkv status', () => {
+  let c: TestCluster;
+  beforeAll(async () => {
+    c = await startCluster(4);
+  }, 60000);
+  afterAll(async () => {
+    await c?.stop();
+  });
+
+  it('a node that leaves stops owning slots everywhere; data stays readable; status shows it', async () => {
+    const client = new Cluster([{ host: '127.0.0.1', port: c.ports[0]! }]);
+    const keys = Array.from({ length: 500 }, (_, i) => `lv:${i}`);
+    await Promise.all(keys.map((k) => client.set(k, k)));
+    const leaver = new Redis({ port: c.ports[3] });
+    expect(await leaver.call('ringkv.leave')).toBe('OK');
+    leaver.disconnect();
+    const deadline = Date.now() + 15000;
+    let converged = false;
+    while (Date.now() < deadline && !converged) {
+      const infos = await Promise.all(c.ports.slice(0, 3).map(async (port) => {
+        const r = new Redis({ port });
+        const info = (await r.call('cluster', 'info')) as string;
+        r.disconnect();
+        return info;
+      }));
+      converged = infos.every((i) => i.includes('cluster_size:3\r\n') && i.includes('cluster_known_nodes:3\r\n'));
+      if (!converged) await new Promise((res) => setTimeout(res, 200));
+    }
+    expect(converged).toBe(true);
+    const values = await Promise.all(keys.map((k) => client.get(k)));
+    values.forEach((v, i) => expect(v).toBe(keys[i]));
+    await client.quit();
+    const status = await run(process.execPath, [CLI, 'status', '--port', String(c.ports[0])]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/cluster_state: ok/);
+    expect(status.stdout).toMatch(/NODE\s+ADDRESS\s+STATE\s+LINK\s+SLOTS\s+SHARE\s+EPOCH/);
+    expect(status.stdout.split('\n').filter((l) => l.includes('alive')).length).toBeGreaterThanOrEqual(3);
   });
 });
