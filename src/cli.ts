@@ -33,6 +33,12 @@ async function runServer(args: string[]): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // Nodes of a local cluster stop with their launcher, however it ends (its end of our stdin closes).
+  if (process.env.RINGKV_EXIT_WITH_STDIN === '1') {
+    process.stdin.on('end', () => stop('launcher exited'));
+    process.stdin.on('error', () => stop('launcher exited'));
+    process.stdin.resume();
+  }
 }
 
 async function main(argv: string[]): Promise<void> {

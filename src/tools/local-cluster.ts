@@ -74,7 +74,7 @@ export async function runLocalCluster(args: string[]): Promise<void> {
     const child = spawn(process.execPath, [
       CLI, 'server', '--port', String(port), '--dir', dir, '--cluster-enabled', 'yes',
       '--cluster-node-timeout', '5000', '--cluster-seeds', seeds, '--logfile', path.join(dir, 'ringkv.log'), ...opts.extra,
-    ], { stdio: ['ignore', 'inherit', 'inherit'] });
+    ], { stdio: ['pipe', 'inherit', 'inherit'], env: { ...process.env, RINGKV_EXIT_WITH_STDIN: '1' } });
     child.once('exit', (code, signal) => {
       if (!stopping) {
         console.error(`node on port ${port} exited (${signal ?? code}); see ${path.join(dir, 'ringkv.log')}`);
