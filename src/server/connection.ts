@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { RequestParser } from '../protocol/request-parser.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import type { ParserLimits, Protocol } from '../protocol/types.js';
-import type { QueuedCommand, SessionState } from './session-state.js';
+import { SessionBase, type SessionState } from './session-state.js';
 
 /** A reply, or a run of replies, waiting for its turn on the wire. */
 interface OutputSlot {
@@ -41,28 +41,14 @@ let nextClientId = 1;
  * One client connection: parses requests, hands them to the dispatcher, and writes replies strictly
  * in request order, also when some finish later (durable writes, quorum work).
  */
-export class Connection implements SessionState {
+export class Connection extends SessionBase implements SessionState {
   readonly id = nextClientId++;
   readonly addr: string;
   readonly laddr: string;
   readonly fd: number;
-  readonly createdAt = Date.now();
-  name = '';
-  libName = '';
-  libVer = '';
   proto: Protocol = 2;
   authenticated: boolean;
   readonlyMode = false;
-  asking = false;
-  multi: QueuedCommand[] | undefined = undefined;
-  multiDirty = false;
-  watched = new Map<string, { key: Buffer; version: Buffer | undefined }>();
-  consistency: { r?: number; w?: number } | undefined = undefined;
-  lastCommand = 'NULL';
-  lastInteraction = Date.now();
-  closeAfterReply = false;
-  writes = 0;
-  lastWrite: { acked: number; allAcked: Promise<number> } | undefined = undefined;
 
   private readonly parser: RequestParser;
   private readonly writer = new ReplyWriter(2);
@@ -79,6 +65,7 @@ export class Connection implements SessionState {
     needsAuth: boolean,
     private readonly hooks: ConnectionHooks,
   ) {
+    super();
     this.addr = `${socket.remoteAddress}:${socket.remotePort}`;
     this.laddr = `${socket.localAddress}:${socket.localPort}`;
     this.fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;

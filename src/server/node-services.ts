@@ -36,4 +36,9 @@ export interface ClusterFacade extends ClusterView {
   /** Takes this node off the ring (RINGKV.LEAVE). */
   leave(): void;
   broadcastFlush(): void;
+  /**
+   * Anti-entropy digest (RINGKV.DIGEST): of one slot, or over the slots this node replicates;
+   * undefined while the index is still being built.
+   */
+  antiEntropyDigest(slot?: number): bigint | undefined;
 }

@@ -45,3 +45,21 @@ export interface SessionState {
   /** Closes the connection at once (CLIENT KILL). */
   kill(): void;
 }
+
+/** The per-connection state every session starts with; sockets and relayed sessions add their own parts. */
+export abstract class SessionBase {
+  readonly createdAt = Date.now();
+  name = '';
+  libName = '';
+  libVer = '';
+  asking = false;
+  multi: QueuedCommand[] | undefined = undefined;
+  multiDirty = false;
+  watched = new Map<string, { key: Buffer; version: Buffer | undefined }>();
+  consistency: { r?: number; w?: number } | undefined = undefined;
+  lastCommand = 'NULL';
+  lastInteraction = Date.now();
+  closeAfterReply = false;
+  writes = 0;
+  lastWrite: { acked: number; allAcked: Promise<number> } | undefined = undefined;
+}

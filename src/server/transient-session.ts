@@ -1,35 +1,22 @@
 import type { Protocol } from '../protocol/types.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import type { DeferredReply, ReplySink } from './connection.js';
-import type { QueuedCommand, SessionState } from './session-state.js';
+import { SessionBase, type SessionState } from './session-state.js';
 
 let nextTransientId = 1_000_000_000;
 
 /** A session with no socket: runs commands a peer relayed to this node (cluster-proxy). */
-export class TransientSession implements SessionState {
+export class TransientSession extends SessionBase implements SessionState {
   readonly id = nextTransientId++;
   readonly addr: string;
   readonly laddr = '';
   readonly fd = -1;
-  readonly createdAt = Date.now();
-  name = '';
-  libName = '';
-  libVer = '';
   authenticated = true;
-  asking = false;
-  multi: QueuedCommand[] | undefined = undefined;
-  multiDirty = false;
-  watched = new Map<string, { key: Buffer; version: Buffer | undefined }>();
-  consistency: { r?: number; w?: number } | undefined = undefined;
-  lastCommand = 'NULL';
-  lastInteraction = Date.now();
-  closeAfterReply = false;
-  writes = 0;
-  lastWrite: { acked: number; allAcked: Promise<number> } | undefined = undefined;
   readonly queryBufferBytes = 0;
   readonly outputBufferBytes = 0;
 
   constructor(public proto: Protocol, public readonlyMode: boolean, origin: string) {
+    super();
     this.addr = origin;
   }
 
