@@ -17,6 +17,7 @@ import { ReplicaService } from './replica-service.js';
 import { Forwarder } from './forwarder.js';
 import { HintReplayer } from './hint-replayer.js';
 import type { HintStore } from '../storage/hint-store.js';
+import { AntiEntropy } from './anti-entropy.js';
 
 /** Where this node is reachable, as advertised to clients and peers. */
 export interface SelfAddress {
@@ -55,6 +56,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
   /** The ring walked further than N: the nodes that stand in for unreachable owners. */
   private extended: Topology | undefined;
   private readonly hintReplayer: HintReplayer;
+  readonly antiEntropy: AntiEntropy;
   /** The placement before the last membership change, kept until `until` (ms). */
   private transition: { from: Topology; until: number } | undefined;
   private slotTable!: SlotTable;
@@ -107,6 +109,19 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       lookup: (name) => node.commands.get(name),
     });
     new ReplicaService(this).register();
+    this.antiEntropy = new AntiEntropy({
+      myId: this.myId, store: node.store, config, logger: this.logger, bus: this.bus,
+      table: () => this.slotTable,
+      reachable: (id) => this.reachable(id),
+      busAddress: (id) => this.busAddress(id),
+      read: (id, slot, keys) => this.read(id, slot, keys),
+      write: (id, slot, items) => this.write(id, slot, items),
+      apply: (slot, key, rec) => {
+        node.versioner.hlc.observe(rec.version, Date.now());
+        this.coordinator.applyLocal(slot, key, rec);
+      },
+    });
+    this.antiEntropy.register();
     this.forwarder.register();
     this.bus.on('gossip', (_from, payload) => this.onGossip(payload));
     this.bus.on('flushall', (from) => {
@@ -130,9 +145,11 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     }, interval);
     this.timer.unref();
     this.tick();
+    this.antiEntropy.start();
   }
 
   async stop(): Promise<void> {
+    this.antiEntropy.stop();
     if (this.timer) clearInterval(this.timer);
     await this.bus.close();
     await this.hints.close();
@@ -268,7 +285,13 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       `ringkv_reads:${c.reads}\r\nringkv_writes:${c.writes}\r\nringkv_read_repairs:${c.readRepairs}\r\nringkv_quorum_failures:${c.quorumFailures}\r\n` +
       `ringkv_rebalance_slots_moving:${this.slotTable.moving}\r\nringkv_rebalance_window_left_ms:${this.transition ? Math.max(0, this.transition.until - Date.now()) : 0}\r\n` +
       `ringkv_hinted_writes:${this.coordinator.hintedHandoffs}\r\nringkv_hints_stored:${this.hints.added}\r\nringkv_hints_delivered:${this.hints.delivered}\r\n` +
-      `ringkv_hints_dropped:${this.hints.dropped}\r\nringkv_hints_pending_bytes:${this.hints.pendingBytes()}\r\nringkv_hints_targets:${this.hints.targets().length}\r\n`;
+      `ringkv_hints_dropped:${this.hints.dropped}\r\nringkv_hints_pending_bytes:${this.hints.pendingBytes()}\r\nringkv_hints_targets:${this.hints.targets().length}\r\n` +
+      this.antiEntropy.infoText();
+  }
+
+  /** RINGKV.DIGEST: see AntiEntropy.digest. */
+  antiEntropyDigest(slot?: number): bigint | undefined {
+    return this.antiEntropy.digest(slot);
   }
 
   quorum(session: SessionState): { r: number; w: number } {

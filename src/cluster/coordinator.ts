@@ -87,7 +87,7 @@ export class Coordinator {
         out.error(`NOREPLICAS Not enough replicas answered the read (need ${job.r})`);
         return EMPTY_RESULT;
       }
-      const ks = new OverlayKeyspace(read.records, Date.now());
+      const ks = new OverlayKeyspace(read.records, this.versioner.now());
       const reply = new Writer(job.proto, 256);
       job.execute(reply, ks);
       if (read.quorum) this.repair(job, read.quorum);
@@ -164,7 +164,7 @@ export class Coordinator {
   }
 
   private observe(rec: StoredRecord): StoredRecord {
-    this.versioner.hlc.observe(rec.version, Date.now());
+    this.versioner.hlc.observe(rec.version, this.versioner.now());
     return rec;
   }
 

@@ -45,7 +45,7 @@ export class ReplicaService {
     });
     bus.handle('rw', (_from, payload) => {
       if (!isWrite(payload)) throw new Error('malformed replica write');
-      const now = Date.now();
+      const now = node.versioner.now();
       if (payload.h !== undefined) {
         const owner = payload.h;
         return Promise.all(payload.i.map(([k, r]) => this.cluster.hints.add(owner, payload.s, Buffer.from(k), Buffer.from(r), now))).then(() => true);

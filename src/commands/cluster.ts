@@ -123,6 +123,18 @@ function consistency(ctx: CommandContext, argv: Buffer[]): void {
   ctx.out.int(session.consistency?.w ?? ctx.node.config.int('write-quorum'));
 }
 
+/**
+ * RINGKV.DIGEST [slot] — the anti-entropy digest as 16 hex digits: over the slots this node
+ * replicates (replicas of the same slots agree once converged), or of one slot.
+ */
+function digest(ctx: CommandContext, argv: Buffer[]): void {
+  const c = cluster(ctx);
+  if (argv.length > 2) throw new ReplyError(ERR.syntax);
+  const value = c.antiEntropyDigest(argv.length === 2 ? slotArg(argv[1]!) : undefined);
+  if (value === undefined) throw new ReplyError('LOADING ringkv is building its anti-entropy index');
+  ctx.out.bulk(value.toString(16).padStart(16, '0'));
+}
+
 export const clusterCommands: CommandSpec[] = [
   clusterSpec,
   command({ name: 'readonly', arity: 1, flags: ['loading', 'stale', 'fast'], categories: ['fast', 'connection'], run: setFlag('readonlyMode', true) }),
@@ -136,4 +148,5 @@ export const clusterCommands: CommandSpec[] = [
     },
   }),
   command({ name: 'ringkv.consistency', arity: -1, flags: ['fast', 'loading', 'stale'], categories: ['fast', 'connection'], run: consistency }),
+  command({ name: 'ringkv.digest', arity: -1, flags: ['readonly', 'loading', 'stale'], categories: ['slow'], run: digest }),
 ];

@@ -41,6 +41,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   s({ name: 'databases', kind: 'int', default: '1', min: 1, max: 1, mutable: false, help: 'Only database 0 exists.' }),
   s({ name: 'loglevel', kind: 'enum', default: 'notice', values: ['debug', 'verbose', 'notice', 'warning', 'nothing'], mutable: true, help: 'Log verbosity.' }),
   s({ name: 'logfile', kind: 'string', default: '', mutable: false, help: 'Log file; empty = standard output.' }),
+  s({ name: 'debug-clock-offset-ms', kind: 'int', default: '0', min: -86_400_000, max: 86_400_000, mutable: true, help: 'Fault injection: skews this node\'s data-path clock (versions, expiry) by this many ms.' }),
   s({ name: 'metrics-port', kind: 'int', default: '0', min: 0, max: 65535, mutable: false, help: 'HTTP port for Prometheus metrics; 0 = off.' }),
   s({ name: 'cluster-enabled', kind: 'bool', default: 'no', mutable: false, help: 'Join a ringkv cluster (slots on a ring, quorum replication).' }),
   s({ name: 'cluster-port', kind: 'int', default: '0', min: 0, max: 65535, mutable: false, help: 'Cluster bus port; 0 = port + 10000.' }),
@@ -63,7 +64,9 @@ export const SETTINGS: readonly SettingSpec[] = [
   s({ name: 'cluster-sloppy-quorum', kind: 'bool', default: 'yes', mutable: true, help: 'Writes for unreachable replicas go to the next nodes on the ring as hints (no = strict quorums).' }),
   s({ name: 'hinted-handoff-max-bytes', kind: 'memory', default: '256mb', min: 1024 * 1024, mutable: true, help: 'Hint bytes kept per unreachable node; older hints beyond it are dropped (anti-entropy repairs them).' }),
   s({ name: 'hinted-handoff-window-ms', kind: 'int', default: '10800000', min: 1000, max: 2_147_483_647 * 100, mutable: true, help: 'Hints older than this are dropped; must stay below tombstone-grace-ms.' }),
-  s({ name: 'tombstone-grace-ms', kind: 'int', default: '86400000', min: 0, max: 2_147_483_647 * 100, mutable: true, help: 'How long deletes are remembered (longer than any hint or repair window).' }),
+  s({ name: 'tombstone-grace-ms', kind: 'int', default: '86400000', min: 0, max: 2_147_483_647 * 100, mutable: true, help: 'How long deletes are remembered; must be greater than hinted-handoff-window-ms.' }),
+  s({ name: 'anti-entropy-interval-ms', kind: 'int', default: '1000', min: 0, max: 3_600_000, mutable: true, help: 'ms between anti-entropy rounds (Merkle digests compared with peer replicas); 0 = off.' }),
+  s({ name: 'anti-entropy-keys-per-second', kind: 'int', default: '10000', min: 1, max: 100_000_000, mutable: true, help: 'Keys anti-entropy may list or move per second, to bound its share of CPU and network.' }),
   // Encoding-tuning settings that test suites and tools set; ringkv has one encoding per type.
   ...[
     ['hash-max-listpack-entries', '128'], ['hash-max-listpack-value', '64'],

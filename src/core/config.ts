@@ -59,6 +59,21 @@ export function normalizeSetting(spec: SettingSpec, raw: string): string {
 
 type Listener = (name: string, value: string) => void;
 
+/**
+ * Constraints between settings. A tombstone must outlive every hint: a hint replayed after the
+ * tombstone that superseded it was purged would bring the deleted key back (docs/decisions.md).
+ */
+function checkRelations(get: (name: string) => string): void {
+  const grace = Number(get('tombstone-grace-ms'));
+  const window = Number(get('hinted-handoff-window-ms'));
+  if (!(grace > window)) {
+    throw new ConfigError(
+      `Invalid value '${grace}' for setting 'tombstone-grace-ms': must be greater than hinted-handoff-window-ms (${window}), ` +
+      'or a hint replayed after a tombstone is purged could resurrect a deleted key',
+    );
+  }
+}
+
 /** The node's settings: defaults < config file < environment < command line; some changeable at run time. */
 export class Config {
   private readonly values = new Map<string, string>();
@@ -67,6 +82,8 @@ export class Config {
   constructor(overrides: Iterable<[string, string]> = []) {
     for (const spec of SETTINGS) this.values.set(spec.name, normalizeSetting(spec, spec.default));
     for (const [name, raw] of overrides) this.set(name, raw, true);
+    // Checked once every source is applied: a file may set either side of a relation first.
+    checkRelations((n) => this.str(n));
   }
 
   /** Sets a value; `atStart` allows immutable settings. Throws ConfigError when unknown or invalid. */
@@ -75,6 +92,7 @@ export class Config {
     if (!spec) throw new ConfigError(`Unknown setting '${name}'`);
     if (!atStart && !spec.mutable) throw new ConfigError(`Setting '${spec.name}' can only be set at start-up`);
     const value = normalizeSetting(spec, raw);
+    if (!atStart) checkRelations((n) => (n === spec.name ? value : this.str(n)));
     this.values.set(spec.name, value);
     if (!atStart) for (const l of this.listeners) l(spec.name, value);
   }

@@ -61,7 +61,7 @@ export class Dispatcher {
 
   /** Runs a command against the local keyspace, writing its reply (or error) to `out`. */
   run(session: SessionState, spec: CommandSpec, argv: Buffer[], out: ReplyWriter, ks: Keyspace = this.keyspace): void {
-    if (ks === this.keyspace) this.keyspace.now = Date.now();
+    if (ks === this.keyspace) this.keyspace.now = this.node.now();
     if (spec.flags.includes('write')) session.writes++;
     const ctx: CommandContext = { out, ks, session, node: this.node };
     try {

@@ -16,6 +16,8 @@ export interface NodeServices {
   readonly nodeId: string;
   readonly startedAt: number;
   readonly commands: ReadonlyMap<string, CommandSpec>;
+  /** The data-path clock in Unix ms (versions, expiry). */
+  now(): number;
   /** Port clients connect to (after binding port 0, the real one). */
   readonly port: number;
   clients(): Iterable<SessionState>;

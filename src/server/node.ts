@@ -1,4 +1,6 @@
 import net from 'node:net';
+import type http from 'node:http';
+import { startMetricsServer } from './metrics.js';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type { Config } from '../core/config.js';
@@ -49,6 +51,7 @@ export class RingkvNode implements NodeServices {
   readonly versioner: Versioner;
   cluster: ClusterFacade | undefined = undefined;
   private clusterNode: ClusterNode | undefined;
+  private metrics: http.Server | undefined;
   port: number;
 
   private readonly listeners: net.Server[] = [];
@@ -70,8 +73,10 @@ export class RingkvNode implements NodeServices {
     this.keyspace = new LocalKeyspace(store, this.versioner, this.stats);
     this.dispatcher = new Dispatcher(this, this.commands, this.keyspace);
     this.outputLimit = outputHardLimit(config);
+    this.versioner.offsetMs = config.int('debug-clock-offset-ms');
     config.onChange((name, value) => {
       if (name === 'client-output-buffer-limit') this.outputLimit = outputHardLimit(config);
+      if (name === 'debug-clock-offset-ms') this.versioner.offsetMs = Number(value);
       if (name === 'appendfsync') this.store.setFsyncPolicy(value as 'always' | 'everysec' | 'no');
       if (name === 'requirepass' && value !== '') this.logger.info('requirepass changed');
     });
@@ -134,6 +139,8 @@ export class RingkvNode implements NodeServices {
       this.listeners.push(server);
     }
     await this.clusterNode?.start(this.config.str('cluster-seeds'));
+    const metricsPort = this.config.int('metrics-port');
+    if (metricsPort > 0) this.metrics = await startMetricsServer(this, addresses[0] ?? '127.0.0.1', metricsPort);
     this.startBackgroundTasks();
     this.logger.info({ port: this.port, bind: addresses, nodeId: this.nodeId }, 'Ready to accept connections');
   }
@@ -187,7 +194,7 @@ export class RingkvNode implements NodeServices {
   private expireTick(): void {
     if (!isActiveExpireEnabled()) return;
     const work = EXPIRE_WORK_PER_TICK * this.config.int('active-expire-effort');
-    this.stats.expiredKeys += this.store.expireCycle(Date.now(), work);
+    this.stats.expiredKeys += this.store.expireCycle(this.now(), work);
   }
 
   private closeIdleClients(): void {
@@ -195,6 +202,10 @@ export class RingkvNode implements NodeServices {
     if (timeout === 0) return;
     const limit = Date.now() - timeout * 1000;
     for (const c of this.sessions) if (c.lastInteraction < limit && c.multi === undefined) c.kill();
+  }
+
+  now(): number {
+    return this.versioner.now();
   }
 
   clients(): Iterable<SessionState> {
@@ -219,6 +230,7 @@ export class RingkvNode implements NodeServices {
     this.stopping ??= (async () => {
       for (const t of this.timers) clearInterval(t);
       await this.clusterNode?.stop();
+      this.metrics?.close();
       const closed = Promise.all(this.listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
       for (const c of [...this.sessions]) c.kill();
       await closed;

@@ -13,9 +13,20 @@ export class Versioner {
   readonly tag: string;
   readonly hlc: HybridClock;
 
+  /**
+   * Added to the wall clock for everything on the data path (versions, expiry). Zero in production;
+   * fault tests set `debug-clock-offset-ms` to give one node a skewed clock.
+   */
+  offsetMs = 0;
+
   constructor(nodeId: string, highWater: HlcTimestamp | undefined) {
     this.tag = nodeId.slice(0, 16);
     this.hlc = new HybridClock(Buffer.from(this.tag, 'hex'), highWater);
+  }
+
+  /** The node's data-path clock: wall time plus any injected skew. */
+  now(): number {
+    return Date.now() + this.offsetMs;
   }
 
   stamp(now: number, previous: readonly ClockEntry[] | undefined): { version: Buffer; clock: ClockEntry[] } {

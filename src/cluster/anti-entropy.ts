@@ -1,0 +1,390 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { Config } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
+import { decodeRecord, encodeRecord } from '../storage/record-codec.js';
+import type { Store } from '../storage/store.js';
+import type { StoredRecord } from '../storage/types.js';
+import {
+  choosePeer,
+  descentFor,
+  differingSlots,
+  expectedKeys,
+  isDeadRecord,
+  KeyBudget,
+  packQueries,
+  planExchange,
+  replicatedSlots,
+  SlotScheduler,
+  topologyChanges,
+  type ExchangePlan,
+  type KeyQuery,
+  type KeyVersion,
+} from './anti-entropy-plan.js';
+import {
+  decodeBucketsResponse,
+  decodeKeysResponse,
+  decodeSlotsResponse,
+  encodeCounts,
+  encodeDigests,
+  encodeKeyList,
+  isKeysRequest,
+  isSlotsRequest,
+  type KeysItem,
+} from './anti-entropy-wire.js';
+import type { ClusterBus } from './bus/cluster-bus.js';
+import type { BusAddress } from './bus/types.js';
+import { bucketOf } from './merkle.js';
+import { MerkleTracker } from './merkle-tracker.js';
+import type { Topology } from './ring.js';
+import { SLOT_COUNT } from './slot.js';
+import type { SlotTable } from './slot-table.js';
+
+/** What anti-entropy needs from the cluster node; ClusterNode provides it. */
+export interface AntiEntropyHost {
+  readonly myId: string;
+  readonly store: Store;
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly bus: Pick<ClusterBus, 'handle' | 'request'>;
+  table(): SlotTable;
+  reachable(nodeId: string): boolean;
+  busAddress(nodeId: string): BusAddress | undefined;
+  /** The replica read ('rr'): raw encoded records, null where the peer has none. */
+  read(nodeId: string, slot: number, keys: readonly Buffer[]): Promise<Array<Buffer | null>>;
+  /** The replica write ('rw'): last-writer-wins apply on the peer, acknowledged once durable. */
+  write(nodeId: string, slot: number, items: ReadonlyArray<[Buffer, Buffer]>): Promise<void>;
+  /** Applies a record fetched from a peer here (clock observed, last writer wins). */
+  apply(slot: number, key: Buffer, rec: StoredRecord): void;
+}
+
+export interface AntiEntropyStats {
+  rounds: number;
+  slotsCompared: number;
+  slotsDiffering: number;
+  keysPulled: number;
+  keysPushed: number;
+  keysReaped: number;
+  errors: number;
+}
+
+/** Slots whose digests one round compares: a full pass over 16384 slots takes 4 rounds. */
+const SLOTS_PER_ROUND = 4096;
+/** Slots per 'ae-buckets' request: 512 × 64 buckets × 8 bytes = 256 KB. */
+const BUCKET_SLOTS_PER_REQUEST = 512;
+/** Expected (key, version) pairs per 'ae-keys' request. */
+const KEYS_PER_REQUEST = 4096;
+/** Most pairs one 'ae-keys' answer lists; the rest of a slot waits for the next pass. */
+const MAX_LISTED_PER_RESPONSE = 50_000;
+/** Keys per 'rr' / 'rw' request when moving records. */
+const MOVE_BATCH = 128;
+/** Slots whose records move at once. */
+const MOVE_CONCURRENCY = 8;
+const SCAN_PAGE = 1024;
+/** Entries listed between yields to the event loop, for slots packed by a hash tag. */
+const LIST_YIELD_EVERY = 8192;
+const REQUEST_TIMEOUT_MS = 10_000;
+/** While anti-entropy is switched off, how often to look whether it was switched on. */
+const DISABLED_RECHECK_MS = 1000;
+
+/**
+ * Background repair between replicas (the shell; decisions in anti-entropy-plan.ts). Each round:
+ * take the next slots this node replicates (slots whose replica set changed first), pick an alive
+ * peer replica for each, compare slot digests in one request per peer, descend only into slots
+ * that differ (small slots straight to their key lists, large ones through bucket digests), and
+ * move the newer records both ways over the ordinary replica read and write. Work is bounded by
+ * `anti-entropy-keys-per-second`; rounds start `anti-entropy-interval-ms` after the previous ended.
+ */
+export class AntiEntropy {
+  readonly tracker: MerkleTracker;
+  readonly stats: AntiEntropyStats = { rounds: 0, slotsCompared: 0, slotsDiffering: 0, keysPulled: 0, keysPushed: 0, keysReaped: 0, errors: 0 };
+  private readonly scheduler: SlotScheduler;
+  private readonly budget: KeyBudget;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private seenTopology: Topology | undefined;
+  private owned: { topology: Topology; flags: Uint8Array; slots: number[] } | undefined;
+
+  constructor(private readonly host: AntiEntropyHost) {
+    this.tracker = new MerkleTracker(host.store, { logger: host.logger });
+    const now = Date.now();
+    this.scheduler = new SlotScheduler(now);
+    this.budget = new KeyBudget(host.config.int('anti-entropy-keys-per-second'), now);
+  }
+
+  /** Serves peers' comparisons; answers only once the index is complete. */
+  register(): void {
+    const { bus } = this.host;
+    bus.handle('ae-slots', (_from, payload) => {
+      this.requireReady();
+      if (!isSlotsRequest(payload)) throw new Error('malformed ae-slots request');
+      const index = this.tracker.index;
+      return {
+        d: encodeDigests(payload.s.map((s) => index.slotDigest(s))),
+        c: encodeCounts(payload.s.map((s) => index.entryCount(s))),
+      };
+    });
+    bus.handle('ae-buckets', (_from, payload) => {
+      this.requireReady();
+      if (!isSlotsRequest(payload) || payload.s.length > BUCKET_SLOTS_PER_REQUEST) throw new Error('malformed ae-buckets request');
+      const index = this.tracker.index;
+      return { b: index.buckets, d: Buffer.concat(payload.s.map((s) => encodeDigests(index.bucketDigests(s)))) };
+    });
+    bus.handle('ae-keys', async (_from, payload) => {
+      this.requireReady();
+      if (!isKeysRequest(payload, this.tracker.index.buckets)) throw new Error('malformed ae-keys request');
+      const items: KeysItem[] = [];
+      let room = MAX_LISTED_PER_RESPONSE;
+      for (const [slot, buckets] of payload.q) {
+        const { list, truncated } = await this.listKeys(slot, buckets, room);
+        room -= list.length;
+        items.push(encodeKeyList(list, truncated));
+      }
+      return { r: items };
+    });
+  }
+
+  /** Builds the index (in the background, yielding) and starts the rounds, which wait for it. */
+  start(): void {
+    this.seenTopology = this.host.table().topology;
+    this.tracker.build().catch((err: unknown) => this.host.logger.error({ err: String(err) }, 'anti-entropy index build failed'));
+    this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.tracker.close();
+  }
+
+  /**
+   * With a slot, its digest; without, one digest over the slots this node replicates in the current
+   * topology, so replicas of the same slots agree once converged. Undefined until the index is built.
+   */
+  digest(slot?: number): bigint | undefined {
+    if (!this.tracker.ready) return undefined;
+    if (slot !== undefined) return this.tracker.index.slotDigest(slot);
+    return this.tracker.index.rootDigest(this.ownership(this.host.table().topology).slots);
+  }
+
+  infoText(): string {
+    const s = this.stats;
+    const lines: Array<[string, number]> = [
+      ['ringkv_ae_index_ready', this.tracker.ready ? 1 : 0],
+      ['ringkv_ae_index_build_ms', this.tracker.buildMs],
+      ['ringkv_ae_rounds', s.rounds],
+      ['ringkv_ae_slots_compared', s.slotsCompared],
+      ['ringkv_ae_slots_differing', s.slotsDiffering],
+      ['ringkv_ae_slots_queued', this.scheduler.pending],
+      ['ringkv_ae_keys_pulled', s.keysPulled],
+      ['ringkv_ae_keys_pushed', s.keysPushed],
+      ['ringkv_ae_keys_reaped', s.keysReaped],
+      ['ringkv_ae_errors', s.errors],
+      ['ringkv_ae_full_passes', this.scheduler.passes],
+      ['ringkv_ae_last_full_pass_ms', this.scheduler.lastPassMs],
+    ];
+    return lines.map(([k, v]) => `${k}:${v}\r\n`).join('');
+  }
+
+  private requireReady(): void {
+    if (!this.tracker.ready) throw new Error('anti-entropy index not built yet');
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    const interval = this.host.config.int('anti-entropy-interval-ms');
+    this.timer = setTimeout(() => this.tick(), interval > 0 ? interval : DISABLED_RECHECK_MS);
+    this.timer.unref();
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    if (this.host.config.int('anti-entropy-interval-ms') === 0 || !this.tracker.ready) {
+      this.schedule();
+      return;
+    }
+    this.round()
+      .catch((err: unknown) => {
+        this.stats.errors++;
+        this.host.logger.warn({ err: String(err) }, 'anti-entropy round failed');
+      })
+      .finally(() => this.schedule());
+  }
+
+  private ownership(topology: Topology): { flags: Uint8Array; slots: number[] } {
+    if (this.owned?.topology !== topology) {
+      const slots = replicatedSlots(topology, this.host.myId);
+      const flags = new Uint8Array(SLOT_COUNT);
+      for (const s of slots) flags[s] = 1;
+      this.owned = { topology, flags, slots };
+    }
+    return this.owned;
+  }
+
+  /** Queues the slots whose replica set changed since the last look, with the peers to ask first. */
+  private noteTopology(topology: Topology): void {
+    if (topology === this.seenTopology) return;
+    const changes = topologyChanges(this.seenTopology, topology, this.host.myId);
+    this.seenTopology = topology;
+    for (const c of changes) this.scheduler.prioritize(c.slot, c.peers, c.handoff);
+    if (changes.length > 0) this.host.logger.info({ slots: changes.length }, 'anti-entropy: replica sets changed, those slots go first');
+  }
+
+  private async round(): Promise<void> {
+    const now = Date.now();
+    this.budget.refill(now, this.host.config.int('anti-entropy-keys-per-second'));
+    // Still paying off a large slot from an earlier round.
+    if (this.budget.available <= 0) return;
+    const topology = this.host.table().topology;
+    this.noteTopology(topology);
+    const { flags } = this.ownership(topology);
+    const slots = this.scheduler.next(SLOTS_PER_ROUND, (s) => flags[s] === 1);
+    const byPeer = new Map<string, number[]>();
+    const handoff = new Set<number>();
+    const turn = this.scheduler.passes;
+    const alive = (id: string): boolean => this.host.reachable(id);
+    for (const slot of slots) {
+      const preference = this.scheduler.preference(slot);
+      this.scheduler.done(slot);
+      const peer = choosePeer(topology.preferenceList(slot), this.host.myId, alive, turn + slot, preference?.peers);
+      if (peer === undefined) continue;
+      if (preference?.handoff) handoff.add(slot);
+      let list = byPeer.get(peer);
+      if (!list) byPeer.set(peer, (list = []));
+      list.push(slot);
+    }
+    await Promise.all([...byPeer].map(([peer, peerSlots]) => this.syncWith(peer, peerSlots, handoff).catch((err: unknown) => {
+      this.stats.errors++;
+      this.host.logger.debug({ err: String(err), peer }, 'anti-entropy: comparison with a peer failed');
+    })));
+    this.scheduler.roundFinished(Date.now());
+    this.stats.rounds++;
+  }
+
+  private async request(peer: string, type: string, payload: unknown): Promise<unknown> {
+    const addr = this.host.busAddress(peer);
+    if (!addr) throw new Error(`unknown node ${peer}`);
+    return this.host.bus.request(addr, type, payload, REQUEST_TIMEOUT_MS);
+  }
+
+  /** Compares `slots` with one peer and repairs what differs, within the key budget. */
+  private async syncWith(peer: string, slots: number[], handoff: ReadonlySet<number>): Promise<void> {
+    const theirs = decodeSlotsResponse(await this.request(peer, 'ae-slots', { s: slots }), slots.length);
+    const index = this.tracker.index;
+    const differ = differingSlots(slots, slots.map((s) => index.slotDigest(s)), theirs.digests);
+    this.stats.slotsCompared += slots.length;
+    this.stats.slotsDiffering += differ.length;
+    if (differ.length === 0) return;
+    const theirCount = new Map<number, number>();
+    slots.forEach((s, i) => theirCount.set(s, theirs.counts[i]!));
+
+    const queries: KeyQuery[] = [];
+    const deep: number[] = [];
+    for (const slot of differ) {
+      if (this.budget.available <= 0) {
+        // Out of budget: compare it again first thing in a later round.
+        this.scheduler.prioritize(slot, [peer], handoff.has(slot));
+        continue;
+      }
+      const ours = index.entryCount(slot);
+      const their = theirCount.get(slot)!;
+      if (descentFor(ours, their) === 'keys') {
+        const q: KeyQuery = { slot, buckets: null, expected: expectedKeys(ours, their, null, index.buckets) };
+        this.budget.charge(q.expected);
+        queries.push(q);
+      } else {
+        deep.push(slot);
+      }
+    }
+    for (let i = 0; i < deep.length; i += BUCKET_SLOTS_PER_REQUEST) {
+      const chunk = deep.slice(i, i + BUCKET_SLOTS_PER_REQUEST);
+      const buckets = decodeBucketsResponse(await this.request(peer, 'ae-buckets', { s: chunk }), chunk.length, index.buckets);
+      chunk.forEach((slot, j) => {
+        const differing = this.tracker.index.diffBuckets(slot, buckets[j]!);
+        if (differing.length === 0) return;
+        const q: KeyQuery = { slot, buckets: differing, expected: expectedKeys(index.entryCount(slot), theirCount.get(slot)!, differing.length, index.buckets) };
+        this.budget.charge(q.expected);
+        queries.push(q);
+      });
+    }
+    for (const batch of packQueries(queries, KEYS_PER_REQUEST)) {
+      const answer = decodeKeysResponse(await this.request(peer, 'ae-keys', { q: batch.map((q) => [q.slot, q.buckets]) }), batch.length);
+      const plans: Array<{ slot: number; plan: ExchangePlan }> = [];
+      for (let j = 0; j < batch.length; j++) {
+        const q = batch[j]!;
+        const { list: ours } = await this.listKeys(q.slot, q.buckets, Infinity);
+        const plan = planExchange(ours, answer[j]!.list, answer[j]!.complete);
+        // A slot we no longer replicate is only handed over, never taken in.
+        if (handoff.has(q.slot)) plan.pull = [];
+        this.budget.charge(plan.pull.length + plan.push.length);
+        plans.push({ slot: q.slot, plan });
+      }
+      await runLimited(plans, MOVE_CONCURRENCY, ({ slot, plan }) => this.carryOut(peer, slot, plan));
+    }
+  }
+
+  /** Our (key, version) pairs of a slot, all buckets or the listed ones. */
+  private async listKeys(slot: number, buckets: readonly number[] | null, max: number): Promise<{ list: KeyVersion[]; truncated: boolean }> {
+    const wanted = buckets === null ? undefined : new Set(buckets);
+    const total = this.tracker.index.buckets;
+    const now = Date.now();
+    const grace = this.host.config.int('tombstone-grace-ms');
+    const list: KeyVersion[] = [];
+    let after: Buffer | undefined;
+    let sinceYield = 0;
+    for (;;) {
+      const page = this.host.store.scanSlotRaw(slot, after, SCAN_PAGE);
+      for (const e of page.entries) {
+        if (wanted !== undefined && !wanted.has(bucketOf(e.key, total))) continue;
+        if (list.length >= max) return { list, truncated: true };
+        list.push({ key: e.key, version: e.record.version, dead: isDeadRecord(e.record, now, grace) });
+      }
+      if (page.next === null) return { list, truncated: false };
+      after = page.next;
+      sinceYield += page.entries.length;
+      if (sinceYield >= LIST_YIELD_EVERY) {
+        sinceYield = 0;
+        await nextTurn();
+      }
+    }
+  }
+
+  private async carryOut(peer: string, slot: number, plan: ExchangePlan): Promise<void> {
+    const store = this.host.store;
+    for (const key of plan.reap) {
+      // Only if still dead: a write may have landed since the listing.
+      const rec = store.get(slot, key);
+      if (rec !== undefined && isDeadRecord(rec, Date.now(), this.host.config.int('tombstone-grace-ms'))) {
+        store.drop(slot, key);
+        this.stats.keysReaped++;
+      }
+    }
+    for (let i = 0; i < plan.pull.length; i += MOVE_BATCH) {
+      const keys = plan.pull.slice(i, i + MOVE_BATCH);
+      const records = await this.host.read(peer, slot, keys);
+      records.forEach((bytes, j) => {
+        if (bytes === null) return;
+        this.host.apply(slot, keys[j]!, decodeRecord(Buffer.from(bytes)));
+        this.stats.keysPulled++;
+      });
+    }
+    for (let i = 0; i < plan.push.length; i += MOVE_BATCH) {
+      const items: Array<[Buffer, Buffer]> = [];
+      for (const key of plan.push.slice(i, i + MOVE_BATCH)) {
+        const rec = store.get(slot, key);
+        if (rec !== undefined) items.push([key, encodeRecord(rec)]);
+      }
+      if (items.length === 0) continue;
+      await this.host.write(peer, slot, items);
+      this.stats.keysPushed += items.length;
+    }
+  }
+}
+
+/** Runs `work` over `items` with at most `limit` at a time; rejects with the first failure. */
+async function runLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  });
+  await Promise.all(workers);
+}
