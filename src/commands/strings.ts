@@ -30,7 +30,9 @@ function set(ctx: CommandContext, argv: Buffer[]): void {
       expirySeen = true;
     } else throw new ReplyError(ERR.syntax);
   }
-  const current = get ? getString(ks, key) : ks.get(key);
+  // A plain SET never looks at the old value: skipping the lookup keeps it a pure write.
+  const needsCurrent = get || nx || xx || keepTtl;
+  const current = get ? getString(ks, key) : needsCurrent ? ks.get(key) : undefined;
   const exists = current !== undefined;
   const write = !(nx && exists) && !(xx && !exists);
   if (write) {

@@ -1,11 +1,16 @@
 import { keySlot } from '../cluster/slot.js';
 import type { Entry, Keyspace } from '../commands/keyspace.js';
 import type { Store } from '../storage/store.js';
-import { ValueType, type HashValue, type StoredRecord } from '../storage/types.js';
+import { ValueType, type ClockEntry, type HashValue, type StoredRecord } from '../storage/types.js';
 import type { ServerStats } from './stats.js';
 import type { Versioner } from './versioner.js';
 
 const EMPTY = Buffer.alloc(0);
+/**
+ * Writes made here never race another coordinator (standalone mode; cluster writes are stamped by
+ * the coordinator), so they carry no vector clock and skip the lookup that advancing one needs.
+ */
+const NO_CLOCK: ClockEntry[] = [];
 
 /** A live view of a stored record: missing when absent, a tombstone, or past its expiry. */
 export function liveEntry(rec: StoredRecord | undefined, now: number): Entry | undefined {
@@ -38,18 +43,12 @@ export class LocalKeyspace implements Keyspace {
   }
 
   set(key: Buffer, type: ValueType.String | ValueType.Hash, value: Buffer | HashValue, expiresAt: number): void {
-    const slot = keySlot(key);
-    const prev = this.store.get(slot, key);
-    const { version, clock } = this.versioner.stamp(this.now, prev?.clock);
-    this.store.put(slot, key, { version, clock, type, expiresAt, value });
+    this.store.put(keySlot(key), key, { version: this.versioner.hlc.now(this.now), clock: NO_CLOCK, type, expiresAt, value });
   }
 
   del(key: Buffer): boolean {
     if (this.get(key) === undefined) return false;
-    const slot = keySlot(key);
-    const prev = this.store.get(slot, key);
-    const { version, clock } = this.versioner.stamp(this.now, prev?.clock);
-    this.store.put(slot, key, { version, clock, type: ValueType.Tombstone, expiresAt: 0, value: EMPTY });
+    this.store.put(keySlot(key), key, { version: this.versioner.hlc.now(this.now), clock: NO_CLOCK, type: ValueType.Tombstone, expiresAt: 0, value: EMPTY });
     return true;
   }
 }
