@@ -102,7 +102,7 @@ function commandstats(node: NodeServices): Lines {
 }
 
 function keyspace(node: NodeServices): Lines {
-  const keys = node.store.keyCount();
+  const keys = node.listedKeyCount();
   if (keys === 0) return [];
   return [['db0', `keys=${keys},expires=${node.store.expiresCount()},avg_ttl=0,subexpiry=0`]];
 }

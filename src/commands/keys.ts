@@ -112,15 +112,27 @@ function copy(ctx: CommandContext, argv: Buffer[]): void {
   ctx.out.int(1);
 }
 
+/** The next position at or after `pos` in a slot this node lists (cluster: its primary slots). */
+function listedFrom(ctx: CommandContext, pos: ScanPosition | null): ScanPosition | null {
+  const serves = ctx.node.servesSlot;
+  if (!pos || !serves || serves(pos.slot)) return pos;
+  for (let slot = pos.slot + 1; slot < 16384; slot++) if (serves(slot)) return { slot };
+  return null;
+}
+
+function listed(ctx: CommandContext, slot: number): boolean {
+  return ctx.node.servesSlot?.(slot) ?? true;
+}
+
 function keys(ctx: CommandContext, argv: Buffer[]): void {
   const pattern = argv[1]!;
   const all = pattern.length === 1 && pattern[0] === 0x2a;
   const found: Buffer[] = [];
-  let pos: ScanPosition | null = { slot: 0 };
+  let pos = listedFrom(ctx, { slot: 0 });
   while (pos) {
     const r = ctx.node.store.scan(pos, 1024, ctx.ks.now);
-    for (const e of r.entries) if (all || globMatch(pattern, e.key)) found.push(e.key);
-    pos = r.next;
+    for (const e of r.entries) if (listed(ctx, e.slot) && (all || globMatch(pattern, e.key))) found.push(e.key);
+    pos = listedFrom(ctx, r.next);
   }
   ctx.out.bulkArray(found);
 }
@@ -142,17 +154,20 @@ function scan(ctx: CommandContext, argv: Buffer[]): void {
     } else if (o === 'type') type = lower(argv[++i]!);
     else throw new ReplyError(ERR.syntax);
   }
-  const start = cursors.resolve(argv[1]!);
-  if (start === undefined) throw new ReplyError('ERR invalid cursor');
+  const resolved = cursors.resolve(argv[1]!);
+  if (resolved === undefined) throw new ReplyError('ERR invalid cursor');
+  const start = listedFrom(ctx, resolved);
   const r = start === null ? { entries: [], next: null } : ctx.node.store.scan(start, Math.min(count, 100_000), ctx.ks.now);
   const keysOut: Buffer[] = [];
   for (const e of r.entries) {
+    if (!listed(ctx, e.slot)) continue;
     if (pattern && !globMatch(pattern, e.key)) continue;
     if (type && (e.record.type === ValueType.Hash ? 'hash' : 'string') !== type) continue;
     keysOut.push(e.key);
   }
   ctx.out.arrayHeader(2);
-  ctx.out.bulk(r.next ? cursors.issue(r.next) : '0');
+  const next = listedFrom(ctx, r.next);
+  ctx.out.bulk(next ? cursors.issue(next) : '0');
   ctx.out.bulkArray(keysOut);
 }
 
@@ -160,8 +175,13 @@ function randomkey(ctx: CommandContext): void {
   const store = ctx.node.store;
   const startSlot = Math.floor(Math.random() * 16384);
   for (const from of [startSlot, 0]) {
-    const r: { entries: Array<{ key: Buffer }> } = store.scan({ slot: from }, 1, ctx.ks.now);
-    if (r.entries.length > 0) return ctx.out.bulk(r.entries[0]!.key);
+    let pos = listedFrom(ctx, { slot: from });
+    while (pos) {
+      const r = store.scan(pos, 16, ctx.ks.now);
+      const hit = r.entries.find((e) => listed(ctx, e.slot));
+      if (hit) return ctx.out.bulk(hit.key);
+      pos = listedFrom(ctx, r.next);
+    }
   }
   ctx.out.nullBulk();
 }

@@ -157,7 +157,7 @@ const emptySub = (name: string, arity: number) => ({ name, arity, flags: ['noscr
 export const serverCommands: CommandSpec[] = [
   command({ name: 'info', arity: -1, flags: ['loading', 'stale'], categories: ['slow', 'dangerous'], run: info }),
   config,
-  command({ name: 'dbsize', arity: 1, flags: ['readonly', 'fast'], categories: ['keyspace', 'read', 'fast'], run: (c) => c.out.int(c.node.store.keyCount()) }),
+  command({ name: 'dbsize', arity: 1, flags: ['readonly', 'fast'], categories: ['keyspace', 'read', 'fast'], run: (c) => c.out.int(c.node.listedKeyCount()) }),
   command({ name: 'flushall', arity: -1, flags: ['write'], categories: ['keyspace', 'write', 'slow', 'dangerous'], run: flushall }),
   command({ name: 'flushdb', arity: -1, flags: ['write'], categories: ['keyspace', 'write', 'slow', 'dangerous'], run: flushall }),
   command({ name: 'time', arity: 1, flags: ['loading', 'stale', 'fast'], categories: ['fast'], run: time }),

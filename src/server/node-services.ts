@@ -16,6 +16,14 @@ export interface NodeServices {
   readonly nodeId: string;
   readonly startedAt: number;
   readonly commands: ReadonlyMap<string, CommandSpec>;
+  /**
+   * Cluster mode: whether this node is the primary of a slot. Node-local key listings (KEYS, SCAN,
+   * DBSIZE, RANDOMKEY, INFO keyspace) cover only those slots, so the union over all primaries lists
+   * every key exactly once, as with Redis Cluster masters. Undefined in standalone mode.
+   */
+  servesSlot: ((slot: number) => boolean) | undefined;
+  /** Keys this node answers for in listings: all of them standalone, its primary slots in a cluster. */
+  listedKeyCount(): number;
   /** The data-path clock in Unix ms (versions, expiry). */
   now(): number;
   /** Port clients connect to (after binding port 0, the real one). */

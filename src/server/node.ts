@@ -120,6 +120,7 @@ export class RingkvNode implements NodeServices {
     this.clusterNode = cluster;
     this.cluster = cluster;
     this.dispatcher.router = cluster.router;
+    this.servesSlot = (slot) => cluster.table.primary(slot) === this.nodeId;
   }
 
   async listen(): Promise<void> {
@@ -202,6 +203,16 @@ export class RingkvNode implements NodeServices {
     if (timeout === 0) return;
     const limit = Date.now() - timeout * 1000;
     for (const c of this.sessions) if (c.lastInteraction < limit && c.multi === undefined) c.kill();
+  }
+
+  servesSlot: ((slot: number) => boolean) | undefined = undefined;
+
+  listedKeyCount(): number {
+    const serves = this.servesSlot;
+    if (!serves) return this.store.keyCount();
+    let n = 0;
+    for (let slot = 0; slot < 16384; slot++) if (serves(slot)) n += this.store.slotKeyCount(slot);
+    return n;
   }
 
   now(): number {

@@ -161,6 +161,23 @@ describe('5-node cluster', () => {
     values.forEach((v, i) => expect(v).toBe(String(i)));
     const info = (await cl.call('cluster', 'info')) as string;
     expect(info).toContain('cluster_size:5');
+    // Like Redis Cluster masters, each node lists only the slots it is primary for.
+    let total = 0;
+    const scanned: string[] = [];
+    for (const port of c.ports) {
+      const r = new Redis({ port });
+      total += await r.dbsize();
+      let cursor = '0';
+      do {
+        const [next, batch] = await r.scan(cursor, 'COUNT', 500);
+        scanned.push(...batch);
+        cursor = next;
+      } while (cursor !== '0');
+      r.disconnect();
+    }
+    expect(total).toBe(2000);
+    expect(scanned.length).toBe(2000);
+    expect(new Set(scanned).size).toBe(2000);
     await cl.quit();
   });
 
