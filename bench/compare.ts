@@ -3,25 +3,38 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { measure, warmUp, type LoadShape, type Measurement } from './lib/benchmark.js';
+import { measure, warmUp, type BenchmarkRun, type LoadShape, type Measurement } from './lib/benchmark.js';
+import { clusterPids, startCluster, stopCluster } from './lib/cluster.js';
 import { clockTicksPerSecond } from './lib/cpu.js';
+import { runFailure, type FailureReport } from './lib/failure.js';
 import { freePort } from './lib/ports.js';
-import { exitedWithin, killAllSync, runManaged, spawnManaged, stopManaged, waitForPing } from './lib/proc.js';
+import { exitedWithin, killAllSync, runManaged, spawnManaged, stopManaged, waitForPing, type ManagedProcess } from './lib/proc.js';
 import { computeRatios, renderText, testLabel, writeSummary, type ResultRow, type Summary } from './lib/report.js';
 import {
   launchCommand,
   SCENARIOS,
+  scenarioTargets,
   SERVER_NAMES,
   type Scenario,
-  type ScenarioName,
   type ServerName,
   type ServerPaths,
+  type Target,
 } from './lib/servers.js';
 
 const HOST = '127.0.0.1';
 const SHAPE: LoadShape = { clients: 50, dataSize: 100, keyspace: 100_000 };
 const DEFAULT_REQUESTS = 200_000;
 const QUICK_REQUESTS = 30_000;
+/**
+ * A ringkv cluster's writes run at a few thousand per second here, so its runs are shorter.
+ * Redis Cluster runs keep the single-node counts: at its speed fewer requests would last too
+ * few 10 ms CPU ticks to give a CPU figure. Throughput and latency are rates, so the ratios hold.
+ */
+const DEFAULT_CLUSTER_REQUESTS = 30_000;
+const QUICK_CLUSTER_REQUESTS = 10_000;
+/** Failure run phases in seconds: warm-up, steady state, down after detection, after rejoin. */
+const FAILURE_SECONDS = { warmup: 3, steady: 10, down: 8, after: 10 };
+const QUICK_FAILURE_SECONDS = { warmup: 2, steady: 5, down: 4, after: 5 };
 /**
  * Pipelined runs go an order of magnitude faster, and /proc CPU times tick at 10 ms;
  * with the same request count a run would last a few ticks and the CPU figure would be noise.
@@ -30,19 +43,28 @@ const PIPELINED_FACTOR = 5;
 
 const USAGE = `Usage: node dist/bench/compare.js [options]
 
-Benchmarks ringkv against redis-server with redis-benchmark, one server at a time.
+Benchmarks ringkv against redis-server with redis-benchmark, one server (or cluster) at a time.
 
-  --requests N           requests per unpipelined redis-benchmark run (default ${DEFAULT_REQUESTS})
-  --pipelined-requests N requests per pipelined run (default ${PIPELINED_FACTOR} x --requests)
-  --quick                short run (${QUICK_REQUESTS} requests per unpipelined run), about 30 s
+  --requests N           requests per unpipelined single-node run (default ${DEFAULT_REQUESTS})
+  --pipelined-requests N requests per pipelined single-node run (default ${PIPELINED_FACTOR} x --requests)
+  --cluster-requests N   requests per unpipelined ringkv cluster run (default ${DEFAULT_CLUSTER_REQUESTS});
+                         Redis Cluster runs use --requests and --pipelined-requests
+  --cluster-pipelined-requests N
+                         requests per pipelined ringkv cluster run (default ${PIPELINED_FACTOR} x --cluster-requests)
+  --quick                short runs (${QUICK_REQUESTS} single-node, ${QUICK_CLUSTER_REQUESTS} cluster requests; shorter failure phases)
   --only redis|ringkv    benchmark one server only (no ratios)
-  --scenario NAME        no-persistence or durable; repeat to pick several (default: both)
+  --scenario NAME        ${SCENARIOS.map((s) => s.name).join(', ')};
+                         repeat to pick several (default: all of them)
+  --failure-steady S     failure run: seconds of steady state before the kill (default ${FAILURE_SECONDS.steady})
+  --failure-down S       failure run: seconds the node stays down once detected (default ${FAILURE_SECONDS.down})
+  --failure-after S      failure run: seconds measured after it rejoined (default ${FAILURE_SECONDS.after})
   --repeat K             run each test K times and keep the median-throughput run (default 1)
   --pipeline P           pipeline depth of the pipelined runs (default 16)
   --out PATH             markdown summary; JSON goes beside it (default bench/results/latest.md)
   --timeout SECONDS      limit for one redis-benchmark run (default 600)
   --redis-server BIN     redis-server binary (default redis-server)
   --redis-benchmark BIN  redis-benchmark binary (default redis-benchmark)
+  --redis-cli BIN        redis-cli binary, forms the Redis Cluster (default redis-cli)
   --ringkv-entry PATH    ringkv CLI script (default dist/src/cli.js)
   --ringkv-arg ARG       extra argument for the ringkv server; repeatable
   -h, --help             show this help
@@ -52,6 +74,10 @@ interface Options {
   requests: number;
   pipelinedRequests: number;
   warmupRequests: number;
+  clusterRequests: number;
+  clusterPipelinedRequests: number;
+  clusterWarmupRequests: number;
+  failureSeconds: typeof FAILURE_SECONDS;
   repeat: number;
   pipeline: number;
   servers: ServerName[];
@@ -60,6 +86,7 @@ interface Options {
   timeoutMs: number;
   redisBenchmark: string;
   paths: ServerPaths;
+  loadgenEntry: string;
   quick: boolean;
 }
 
@@ -86,6 +113,11 @@ function parseOptions(root: string): Options | null {
     options: {
       requests: { type: 'string' },
       'pipelined-requests': { type: 'string' },
+      'cluster-requests': { type: 'string' },
+      'cluster-pipelined-requests': { type: 'string' },
+      'failure-steady': { type: 'string' },
+      'failure-down': { type: 'string' },
+      'failure-after': { type: 'string' },
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
       scenario: { type: 'string', multiple: true },
@@ -95,6 +127,7 @@ function parseOptions(root: string): Options | null {
       timeout: { type: 'string' },
       'redis-server': { type: 'string', default: 'redis-server' },
       'redis-benchmark': { type: 'string', default: 'redis-benchmark' },
+      'redis-cli': { type: 'string', default: 'redis-cli' },
       'ringkv-entry': { type: 'string' },
       'ringkv-arg': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h', default: false },
@@ -114,11 +147,30 @@ function parseOptions(root: string): Options | null {
       throw new Error(`--scenario must be one of ${SCENARIOS.map((s) => s.name).join(', ')}, got ${name}`);
     }
   }
+  const clusterRequests = positiveInt(
+    'cluster-requests',
+    values['cluster-requests'],
+    values.quick ? QUICK_CLUSTER_REQUESTS : DEFAULT_CLUSTER_REQUESTS,
+  );
+  const failureDefaults = values.quick ? QUICK_FAILURE_SECONDS : FAILURE_SECONDS;
   return {
     requests,
     pipelinedRequests: positiveInt('pipelined-requests', values['pipelined-requests'], requests * PIPELINED_FACTOR),
     // Enough to get V8 past its JIT tiers and the keyspace populated before anything is measured.
     warmupRequests: Math.max(1000, Math.round(requests / 10)),
+    clusterRequests,
+    clusterPipelinedRequests: positiveInt(
+      'cluster-pipelined-requests',
+      values['cluster-pipelined-requests'],
+      clusterRequests * PIPELINED_FACTOR,
+    ),
+    clusterWarmupRequests: Math.max(1000, Math.round(clusterRequests / 10)),
+    failureSeconds: {
+      warmup: failureDefaults.warmup,
+      steady: positiveInt('failure-steady', values['failure-steady'], failureDefaults.steady),
+      down: positiveInt('failure-down', values['failure-down'], failureDefaults.down),
+      after: positiveInt('failure-after', values['failure-after'], failureDefaults.after),
+    },
     repeat: positiveInt('repeat', values.repeat, 1),
     pipeline: positiveInt('pipeline', values.pipeline, 16),
     servers: only === undefined ? [...SERVER_NAMES] : [only as ServerName],
@@ -128,10 +180,12 @@ function parseOptions(root: string): Options | null {
     redisBenchmark: values['redis-benchmark'],
     paths: {
       redisServer: values['redis-server'],
+      redisCli: values['redis-cli'],
       nodeBinary: process.execPath,
       ringkvEntry: path.resolve(values['ringkv-entry'] ?? path.join(root, 'dist', 'src', 'cli.js')),
       ringkvExtraArgs: values['ringkv-arg'] ?? [],
     },
+    loadgenEntry: path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib', 'loadgen.js'),
     quick: values.quick,
   };
 }
@@ -148,12 +202,64 @@ function medianRun(runs: readonly Measurement[]): Measurement {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-async function benchServer(server: ServerName, scenario: ScenarioName, opts: Options, scratch: string): Promise<ResultRow[]> {
+interface TestPlan {
+  requests: number;
+  pipelinedRequests: number;
+  warmupRequests: number;
+}
+
+/**
+ * Warm-up, then SET, GET, SET -P, GET -P, each `--repeat` times, keeping the median-throughput
+ * run. `procs` are the server processes: their CPU is summed, and if one dies the error says so.
+ */
+async function runTests(
+  scenario: Scenario,
+  target: Target,
+  base: Omit<BenchmarkRun, 'test' | 'requests' | 'pipeline'>,
+  procs: readonly ManagedProcess[],
+  plan: TestPlan,
+  opts: Options,
+): Promise<ResultRow[]> {
+  const rows: ResultRow[] = [];
+  const label = target.variant === '' ? target.server : `${target.server} ${target.variant}`;
+  await warmUp({ ...base, test: 'set', requests: plan.warmupRequests, pipeline: 1 });
+  for (const pipeline of [1, opts.pipeline]) {
+    for (const test of ['set', 'get'] as const) {
+      const requests = pipeline > 1 ? plan.pipelinedRequests : plan.requests;
+      const runs: Measurement[] = [];
+      for (let i = 0; i < opts.repeat; i++) {
+        try {
+          runs.push(await measure({ ...base, test, requests, pipeline }));
+        } catch (err) {
+          // A server crash surfaces as a client error first; its own output says why.
+          for (const proc of procs) {
+            const status = await exitedWithin(proc, 1000);
+            if (status !== null) {
+              throw new Error(`${proc.name} exited (${status}) during ${testLabel(test.toUpperCase(), pipeline)}:\n${proc.outputTail()}`);
+            }
+          }
+          throw err;
+        }
+      }
+      const m = medianRun(runs);
+      rows.push({ ...m, scenario: scenario.name, server: target.server, variant: target.variant, nodes: target.nodes, repeatRps: runs.map((r) => r.rps) });
+      console.log(
+        `[${scenario.name}] ${label.padEnd(15)} ${testLabel(m.test, m.pipeline).padEnd(8)} ` +
+          `${Math.round(m.rps).toLocaleString('en-US').padStart(10)} ops/s  ` +
+          `p50 ${m.p50Ms ?? 'n/a'} ms  p99 ${m.p99Ms ?? 'n/a'} ms  CPU ${m.cpuUsPerRequest.toFixed(2)} µs/req` +
+          (runs.length > 1 ? `  (runs: ${runs.map((r) => Math.round(r.rps).toLocaleString('en-US')).join(' / ')})` : ''),
+      );
+    }
+  }
+  return rows;
+}
+
+async function benchServer(scenario: Scenario, target: Target, opts: Options, scratch: string): Promise<ResultRow[]> {
+  const server = target.server;
   const port = await freePort(HOST);
-  const dir = mkdtempSync(path.join(scratch, `${server}-${scenario}-`));
+  const dir = mkdtempSync(path.join(scratch, `${server}-${scenario.name}-`));
   const launch = launchCommand(server, scenario, port, dir, opts.paths);
   const proc = spawnManaged(server, launch.command, launch.args, { cwd: dir });
-  const rows: ResultRow[] = [];
   try {
     await waitForPing(proc, HOST, port);
     const base = {
@@ -161,37 +267,59 @@ async function benchServer(server: ServerName, scenario: ScenarioName, opts: Opt
       host: HOST,
       port,
       shape: SHAPE,
-      serverPid: proc.pid,
+      serverPids: [proc.pid],
+      cluster: false,
       timeoutMs: opts.timeoutMs,
     };
-    await warmUp({ ...base, test: 'set', requests: opts.warmupRequests, pipeline: 1 });
-    for (const pipeline of [1, opts.pipeline]) {
-      for (const test of ['set', 'get'] as const) {
-        const requests = pipeline > 1 ? opts.pipelinedRequests : opts.requests;
-        const runs: Measurement[] = [];
-        for (let i = 0; i < opts.repeat; i++) {
-          try {
-            runs.push(await measure({ ...base, test, requests, pipeline }));
-          } catch (err) {
-            // A server crash surfaces as a client error first; its own output says why.
-            const status = await exitedWithin(proc, 1000);
-            if (status === null) throw err;
-            throw new Error(`${server} exited (${status}) during ${testLabel(test.toUpperCase(), pipeline)}:\n${proc.outputTail()}`);
-          }
-        }
-        const m = medianRun(runs);
-        rows.push({ ...m, scenario, server });
-        console.log(
-          `[${scenario}] ${server.padEnd(6)} ${testLabel(m.test, m.pipeline).padEnd(8)} ` +
-            `${Math.round(m.rps).toLocaleString('en-US').padStart(10)} ops/s  ` +
-            `p50 ${m.p50Ms ?? 'n/a'} ms  p99 ${m.p99Ms ?? 'n/a'} ms  CPU ${m.cpuUsPerRequest.toFixed(2)} µs/req`,
-        );
-      }
-    }
+    return await runTests(scenario, target, base, [proc], opts, opts);
   } finally {
     await stopManaged(proc);
   }
-  return rows;
+}
+
+/** One cluster (all nodes on this machine) under `redis-benchmark --cluster` aimed at its first node. */
+async function benchCluster(scenario: Scenario, target: Target, opts: Options, scratch: string): Promise<ResultRow[]> {
+  const cluster = await startCluster({ target, durable: scenario.durable, host: HOST, scratch, paths: opts.paths });
+  try {
+    console.log(`[${scenario.name}] ${target.server} ${target.variant}: cluster ready on ports ${cluster.members.map((m) => m.port).join(', ')}`);
+    const base = {
+      benchmarkBinary: opts.redisBenchmark,
+      host: HOST,
+      port: cluster.members[0].port,
+      shape: SHAPE,
+      serverPids: clusterPids(cluster),
+      cluster: true,
+      timeoutMs: opts.timeoutMs,
+    };
+    const plan: TestPlan =
+      target.server === 'redis'
+        ? opts
+        : { requests: opts.clusterRequests, pipelinedRequests: opts.clusterPipelinedRequests, warmupRequests: opts.clusterWarmupRequests };
+    return await runTests(scenario, target, base, cluster.members.map((m) => m.proc), plan, opts);
+  } finally {
+    await stopCluster(cluster);
+  }
+}
+
+async function benchFailure(target: Target, opts: Options, scratch: string): Promise<FailureReport> {
+  return runFailure(
+    {
+      target,
+      host: HOST,
+      scratch,
+      paths: opts.paths,
+      loadgenEntry: opts.loadgenEntry,
+      clients: SHAPE.clients,
+      keyspace: SHAPE.keyspace,
+      dataSize: SHAPE.dataSize,
+      mix: 'set,get',
+      warmupSeconds: opts.failureSeconds.warmup,
+      steadySeconds: opts.failureSeconds.steady,
+      downSeconds: opts.failureSeconds.down,
+      afterSeconds: opts.failureSeconds.after,
+    },
+    (line) => console.log(line),
+  );
 }
 
 async function main(): Promise<void> {
@@ -206,17 +334,24 @@ async function main(): Promise<void> {
   }
   const benchmarkVersion = await versionOf(opts.redisBenchmark);
   const redisVersion = opts.servers.includes('redis') ? await versionOf(opts.paths.redisServer) : 'not run';
+  if (opts.servers.includes('redis') && opts.scenarios.some((s) => s.kind === 'cluster')) await versionOf(opts.paths.redisCli);
   const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version?: string };
 
-  // Other work on the box skews results; recording the load at the start makes noisy runs recognisable.
-  const loadAtStart = os.loadavg()[0].toFixed(2);
+  // Other work on the box skews results; recording the load at the start and end makes noisy runs recognisable.
+  const loadAtStart = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  const started = Date.now();
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'ringkv-bench-'));
   scratchDirs.add(scratch);
   const results: ResultRow[] = [];
+  const failures: FailureReport[] = [];
   try {
     for (const scenario of opts.scenarios) {
-      for (const server of opts.servers) {
-        results.push(...(await benchServer(server, scenario.name, opts, scratch)));
+      const targets = scenarioTargets(scenario).filter((t) => opts.servers.includes(t.server));
+      if (targets.length === 0) console.log(`[${scenario.name}] skipped: it has no ${opts.servers.join('/')} run`);
+      for (const target of targets) {
+        if (scenario.kind === 'single') results.push(...(await benchServer(scenario, target, opts, scratch)));
+        else if (scenario.kind === 'cluster') results.push(...(await benchCluster(scenario, target, opts, scratch)));
+        else failures.push(await benchFailure(target, opts, scratch));
       }
     }
   } finally {
@@ -236,11 +371,18 @@ async function main(): Promise<void> {
       redisBenchmark: benchmarkVersion,
       clockTicksPerSecond: clockTicksPerSecond(),
       loadAverageAtStart: loadAtStart,
+      loadAverageAtEnd: os.loadavg().map((l) => l.toFixed(2)).join(' '),
+      wallSeconds: Math.round((Date.now() - started) / 1000),
+      commandLine: process.argv.slice(2).join(' ') || '(no options)',
     },
     config: {
       requests: opts.requests,
       pipelinedRequests: opts.pipelinedRequests,
       warmupRequests: opts.warmupRequests,
+      clusterRequests: opts.clusterRequests,
+      clusterPipelinedRequests: opts.clusterPipelinedRequests,
+      clusterWarmupRequests: opts.clusterWarmupRequests,
+      failureSeconds: `steady ${opts.failureSeconds.steady}, down after detection ${opts.failureSeconds.down}, after rejoin ${opts.failureSeconds.after} (warm-up ${opts.failureSeconds.warmup})`,
       clients: SHAPE.clients,
       dataSize: SHAPE.dataSize,
       keyspace: SHAPE.keyspace,
@@ -252,6 +394,7 @@ async function main(): Promise<void> {
     },
     results,
     ratios: computeRatios(results),
+    failures,
   };
   console.log(`\n${renderText(summary)}\n`);
   const written = writeSummary(summary, opts.outPath);

@@ -17,7 +17,10 @@ export interface BenchmarkRun {
   requests: number;
   pipeline: number;
   shape: LoadShape;
-  serverPid: number;
+  /** Every server process whose CPU time is charged to the run (all nodes of a cluster). */
+  serverPids: readonly number[];
+  /** `redis-benchmark --cluster`: reads the slot map from `host:port` and spreads clients over the masters. */
+  cluster: boolean;
   timeoutMs: number;
 }
 
@@ -36,6 +39,7 @@ export interface Measurement {
 
 export function benchmarkArgs(run: BenchmarkRun, tests: string = run.test): string[] {
   const args = [
+    ...(run.cluster ? ['--cluster'] : []),
     '-h', run.host,
     '-p', String(run.port),
     '-c', String(run.shape.clients),
@@ -49,6 +53,11 @@ export function benchmarkArgs(run: BenchmarkRun, tests: string = run.test): stri
   return args;
 }
 
+/** CPU of all server processes together: a cluster's cost per request is that of all its nodes. */
+function serverTicks(pids: readonly number[]): number {
+  return pids.reduce((sum, pid) => sum + processTreeTicks(pid), 0);
+}
+
 /** Unmeasured SET+GET pass: fills the keyspace and lets a JIT-compiled server reach steady state. */
 export async function warmUp(run: BenchmarkRun): Promise<void> {
   const args = benchmarkArgs(run, 'set,get');
@@ -57,16 +66,16 @@ export async function warmUp(run: BenchmarkRun): Promise<void> {
 }
 
 /**
- * Runs redis-benchmark once and samples the server's CPU time around it. The load
+ * Runs redis-benchmark once and samples the servers' CPU time around it. The load
  * generator shares the machine's cores, so throughput alone understates a server
  * that is starved by the client; CPU per request is the fairer efficiency figure.
  */
 export async function measure(run: BenchmarkRun): Promise<Measurement> {
-  const before = processTreeTicks(run.serverPid);
+  const before = serverTicks(run.serverPids);
   const started = process.hrtime.bigint();
   const result = await runManaged('redis-benchmark', run.benchmarkBinary, benchmarkArgs(run), run.timeoutMs);
   const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const after = processTreeTicks(run.serverPid);
+  const after = serverTicks(run.serverPids);
   if (!result.ok) {
     throw new Error(`redis-benchmark ${benchmarkArgs(run).join(' ')} failed (${result.status}):\n${result.output}`);
   }

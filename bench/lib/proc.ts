@@ -22,6 +22,8 @@ export interface ManagedProcess {
 export interface SpawnOptions {
   cwd?: string;
   keepStdout?: boolean;
+  /** Called with each complete stdout line as it arrives (e.g. a load generator's reports). */
+  onStdoutLine?: (line: string) => void;
 }
 
 export function spawnManaged(name: string, command: string, args: readonly string[], options: SpawnOptions = {}): ManagedProcess {
@@ -31,12 +33,18 @@ export function spawnManaged(name: string, command: string, args: readonly strin
   let fullStdout = '';
   let spawnError: Error | null = null;
   let exitedFlag = false;
+  let partialLine = '';
   const append = (chunk: Buffer): void => {
     tail = (tail + chunk.toString('utf8')).slice(-OUTPUT_TAIL_BYTES);
   };
   child.stdout?.on('data', (chunk: Buffer) => {
     append(chunk);
     if (options.keepStdout) fullStdout += chunk.toString('utf8');
+    if (options.onStdoutLine !== undefined) {
+      const lines = (partialLine + chunk.toString('utf8')).split('\n');
+      partialLine = lines.pop() ?? '';
+      for (const line of lines) options.onStdoutLine(line);
+    }
   });
   child.stderr?.on('data', append);
   live.add(child);
@@ -102,6 +110,13 @@ export async function stopManaged(proc: ManagedProcess, graceMs = 10_000): Promi
     signalGroup(proc.pid, 'SIGKILL');
     await proc.exited;
   }
+}
+
+/** Abrupt stop (SIGKILL to the group), as a crash or power loss would end a node. */
+export async function killManaged(proc: ManagedProcess): Promise<void> {
+  if (proc.pid < 0 || proc.hasExited()) return;
+  signalGroup(proc.pid, 'SIGKILL');
+  await proc.exited;
 }
 
 /** Synchronous last resort for signal and exit handlers, where awaiting is not possible. */

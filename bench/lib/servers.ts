@@ -1,17 +1,79 @@
 export type ServerName = 'redis' | 'ringkv';
-export type ScenarioName = 'no-persistence' | 'durable';
+export type ScenarioName = 'no-persistence' | 'durable' | 'cluster' | 'cluster-durable' | 'failure';
+/**
+ * - `single`: one server process, redis-benchmark against it.
+ * - `cluster`: three nodes of each kind, `redis-benchmark --cluster` against them.
+ * - `failure`: a ringkv cluster under a Node load generator while one node is killed and restarted.
+ */
+export type ScenarioKind = 'single' | 'cluster' | 'failure';
 
 export const SERVER_NAMES: readonly ServerName[] = ['redis', 'ringkv'];
 
 export interface Scenario {
   name: ScenarioName;
   title: string;
+  kind: ScenarioKind;
+  /** fsync every write (redis: appendonly yes + appendfsync always; ringkv: appendfsync always). */
+  durable: boolean;
 }
 
 export const SCENARIOS: readonly Scenario[] = [
-  { name: 'no-persistence', title: 'no persistence' },
-  { name: 'durable', title: 'durable (fsync every write)' },
+  { name: 'no-persistence', title: 'no persistence', kind: 'single', durable: false },
+  { name: 'durable', title: 'durable (fsync every write)', kind: 'single', durable: true },
+  { name: 'cluster', title: '3-node cluster, no persistence', kind: 'cluster', durable: false },
+  { name: 'cluster-durable', title: '3-node cluster, durable (fsync every write)', kind: 'cluster', durable: true },
+  { name: 'failure', title: 'ringkv 3-node cluster, one node killed', kind: 'failure', durable: false },
 ];
+
+/** ringkv replication settings: N replicas per key, W acks per write, R replicas per read. */
+export interface Quorum {
+  n: number;
+  w: number;
+  r: number;
+}
+
+export function quorumLabel(q: Quorum): string {
+  return `N${q.n} W${q.w} R${q.r}`;
+}
+
+/** One system under test in a scenario: a server kind plus its topology and settings. */
+export interface Target {
+  server: ServerName;
+  /** Empty for a single node; e.g. "N3 W2 R2" or "3 masters" for clusters. */
+  variant: string;
+  nodes: number;
+  quorum?: Quorum;
+}
+
+export const CLUSTER_SIZE = 3;
+/** Failure detection in the failure scenario; the ringkv default (15 s) would make the run long. */
+export const CLUSTER_NODE_TIMEOUT_MS = 2000;
+export const STRICT_QUORUM: Quorum = { n: 3, w: 2, r: 2 };
+export const FAST_QUORUM: Quorum = { n: 3, w: 1, r: 1 };
+
+function ringkvClusterTarget(quorum: Quorum): Target {
+  return { server: 'ringkv', variant: quorumLabel(quorum), nodes: CLUSTER_SIZE, quorum };
+}
+
+const REDIS_CLUSTER: Target = { server: 'redis', variant: `${CLUSTER_SIZE} masters`, nodes: CLUSTER_SIZE };
+
+/** What each scenario runs, in order. Redis first so ringkv rows can be read against it. */
+export function scenarioTargets(scenario: Scenario): Target[] {
+  switch (scenario.name) {
+    case 'no-persistence':
+    case 'durable':
+      return [
+        { server: 'redis', variant: '', nodes: 1 },
+        { server: 'ringkv', variant: '', nodes: 1 },
+      ];
+    case 'cluster':
+      return [REDIS_CLUSTER, ringkvClusterTarget(STRICT_QUORUM), ringkvClusterTarget(FAST_QUORUM)];
+    case 'cluster-durable':
+      return [REDIS_CLUSTER, ringkvClusterTarget(STRICT_QUORUM)];
+    case 'failure':
+      return [ringkvClusterTarget(STRICT_QUORUM)];
+  }
+}
 
 export interface ServerLaunch {
   command: string;
@@ -20,34 +82,35 @@ export interface ServerLaunch {
 
 export interface ServerPaths {
   redisServer: string;
+  redisCli: string;
   nodeBinary: string;
   ringkvEntry: string;
   ringkvExtraArgs: readonly string[];
 }
 
+function redisPersistence(durable: boolean): string[] {
+  return durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+}
+
+function redisBaseArgs(port: number, dir: string): string[] {
+  return [
+    '--port', String(port),
+    '--bind', '127.0.0.1',
+    '--dir', dir,
+    '--daemonize', 'no',
+    '--logfile', '',
+    // An empty save schedule disables RDB snapshots; otherwise they would fork mid-run.
+    '--save', '',
+  ];
+}
+
 /**
- * How each server is started for each scenario. Both bind to loopback only and
+ * How each server is started for each single-node scenario. Both bind to loopback only and
  * get a fresh data directory, so no state leaks between runs.
  */
-export function launchCommand(server: ServerName, scenario: ScenarioName, port: number, dir: string, paths: ServerPaths): ServerLaunch {
+export function launchCommand(server: ServerName, scenario: Scenario, port: number, dir: string, paths: ServerPaths): ServerLaunch {
   if (server === 'redis') {
-    const persistence =
-      scenario === 'durable'
-        ? ['--appendonly', 'yes', '--appendfsync', 'always']
-        : ['--appendonly', 'no'];
-    return {
-      command: paths.redisServer,
-      args: [
-        '--port', String(port),
-        '--bind', '127.0.0.1',
-        '--dir', dir,
-        '--daemonize', 'no',
-        '--logfile', '',
-        // An empty save schedule disables RDB snapshots; otherwise they would fork mid-run.
-        '--save', '',
-        ...persistence,
-      ],
-    };
+    return { command: paths.redisServer, args: [...redisBaseArgs(port, dir), ...redisPersistence(scenario.durable)] };
   }
   return {
     command: paths.nodeBinary,
@@ -56,7 +119,54 @@ export function launchCommand(server: ServerName, scenario: ScenarioName, port: 
       'server',
       '--port', String(port),
       '--dir', dir,
-      '--appendfsync', scenario === 'durable' ? 'always' : 'no',
+      '--appendfsync', scenario.durable ? 'always' : 'no',
+      ...paths.ringkvExtraArgs,
+    ],
+  };
+}
+
+/**
+ * One node of a cluster. Each node gets a data directory of its own: Redis's append-only
+ * directory and ringkv's LMDB files would collide in a shared one. The cluster bus is on
+ * port + 10000 for both servers.
+ *
+ * Redis nodes start empty and are joined afterwards by `redis-cli --cluster create`; ringkv
+ * nodes find each other through `--cluster-seeds` (every other node).
+ */
+export function clusterLaunchCommand(
+  target: Target,
+  durable: boolean,
+  port: number,
+  peers: readonly number[],
+  dir: string,
+  paths: ServerPaths,
+): ServerLaunch {
+  if (target.server === 'redis') {
+    return {
+      command: paths.redisServer,
+      args: [
+        ...redisBaseArgs(port, dir),
+        '--cluster-enabled', 'yes',
+        '--cluster-config-file', `${dir}/nodes-${port}.conf`,
+        ...redisPersistence(durable),
+      ],
+    };
+  }
+  const quorum = target.quorum ?? STRICT_QUORUM;
+  return {
+    command: paths.nodeBinary,
+    args: [
+      paths.ringkvEntry,
+      'server',
+      '--port', String(port),
+      '--dir', dir,
+      '--appendfsync', durable ? 'always' : 'no',
+      '--cluster-enabled', 'yes',
+      '--cluster-seeds', peers.map((p) => `127.0.0.1:${p}`).join(' '),
+      '--cluster-node-timeout', String(CLUSTER_NODE_TIMEOUT_MS),
+      '--replication-factor', String(quorum.n),
+      '--write-quorum', String(quorum.w),
+      '--read-quorum', String(quorum.r),
       ...paths.ringkvExtraArgs,
     ],
   };

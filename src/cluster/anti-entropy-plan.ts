@@ -161,14 +161,19 @@ export interface SlotChange {
 }
 
 /**
- * Slots whose replica set changed from `prev` to `next`, as seen by `myId`. A new owner compares
- * first with an owner that stays (it has the data); an owner that stays compares with the
- * newcomers; an owner that left hands its data to the newcomers (the only holder when the whole
- * list changed, e.g. N = 1).
+ * Slots whose replica set changed from `prev` to `next`, as seen by `myId`, with the peers to
+ * compare them with first. One node on each side of the move takes a slot on, so the new owner is
+ * not sent every record once per old owner:
+ * - a new owner compares with the owners that stay (they have the data) and pulls;
+ * - of the owners that stay, the first alive one in the new list compares with the newcomers and
+ *   pushes (this is also how a node that started alone, owning everything, meets its peers);
+ * - an owner that left hands its data to the newcomers only when no owner stays alive (e.g. N = 1),
+ *   and then only the first alive of the leavers.
  */
-export function topologyChanges(prev: Topology | undefined, next: Topology, myId: string): SlotChange[] {
+export function topologyChanges(prev: Topology | undefined, next: Topology, myId: string, alive: (id: string) => boolean): SlotChange[] {
   if (prev === undefined || prev === next) return [];
   const out: SlotChange[] = [];
+  const up = (id: string): boolean => id === myId || alive(id);
   for (let slot = 0; slot < SLOT_COUNT; slot++) {
     const before = prev.preferenceList(slot);
     const after = next.preferenceList(slot);
@@ -176,10 +181,37 @@ export function topologyChanges(prev: Topology | undefined, next: Topology, myId
     const wasOwner = before.includes(myId);
     const isOwner = after.includes(myId);
     if (!wasOwner && !isOwner) continue;
+    const stayers = after.filter((id) => before.includes(id));
     const newcomers = after.filter((id) => !before.includes(id) && id !== myId);
-    if (isOwner && !wasOwner) out.push({ slot, peers: after.filter((id) => before.includes(id) && id !== myId), handoff: false });
-    else if (isOwner) out.push({ slot, peers: newcomers, handoff: false });
-    else if (newcomers.length > 0) out.push({ slot, peers: newcomers, handoff: true });
+    if (isOwner && !wasOwner) {
+      out.push({ slot, peers: stayers, handoff: false });
+    } else if (isOwner) {
+      if (newcomers.length > 0 && stayers.find(up) === myId) out.push({ slot, peers: newcomers, handoff: false });
+    } else if (newcomers.length > 0 && !stayers.some(up) && before.filter((id) => !after.includes(id)).find(up) === myId) {
+      out.push({ slot, peers: newcomers, handoff: true });
+    }
+  }
+  return out;
+}
+
+/**
+ * Slots to compare first because peers came back (failure detector: dead → alive, or first heard
+ * of), with the returning peer preferred. A replica that was away missed writes and deletes;
+ * comparing with it right away beats waiting for the cursor. Of the replicas that stayed, only the
+ * first alive one in the slot's list takes this on, so the returning node is not fed every record
+ * once per surviving replica.
+ */
+export function returnedPeerSlots(topology: Topology, myId: string, returned: readonly string[], alive: (id: string) => boolean): SlotChange[] {
+  const back = returned.filter((id) => id !== myId);
+  if (back.length === 0) return [];
+  const out: SlotChange[] = [];
+  for (let slot = 0; slot < SLOT_COUNT; slot++) {
+    const list = topology.preferenceList(slot);
+    if (!list.includes(myId)) continue;
+    const peers = back.filter((id) => list.includes(id));
+    if (peers.length === 0) continue;
+    const first = list.find((id) => id === myId || (!back.includes(id) && alive(id)));
+    if (first === myId) out.push({ slot, peers, handoff: false });
   }
   return out;
 }
@@ -195,6 +227,16 @@ export function replicatedSlots(topology: Topology, myId: string): number[] {
   return out;
 }
 
+/** Why a slot was queued: the peers to compare it with first, and how often that was tried. */
+export interface SlotPreference {
+  readonly peers: readonly string[];
+  /** We are no longer an owner: only push. */
+  readonly handoff: boolean;
+  readonly attempts: number;
+}
+
+export const MAX_PRIORITY_ATTEMPTS = 5;
+
 /**
  * Which slots anti-entropy looks at next: first the priority queue (slots whose replica set changed,
  * differing slots the last round had no budget for), then a cursor walking every slot in order. A
@@ -206,7 +248,7 @@ export class SlotScheduler {
   private wrapped = false;
   private queue: number[] = [];
   private readonly queued = new Uint8Array(SLOT_COUNT);
-  private readonly preferred = new Map<number, { peers: string[]; handoff: boolean }>();
+  private readonly preferred = new Map<number, SlotPreference>();
   passes = 0;
   lastPassMs = 0;
 
@@ -216,7 +258,22 @@ export class SlotScheduler {
 
   /** Puts `slot` at the back of the priority queue (once); `peers` to compare with first, if any. */
   prioritize(slot: number, peers?: readonly string[], handoff = false): void {
-    if (peers && peers.length > 0) this.preferred.set(slot, { peers: [...peers], handoff });
+    if (peers && peers.length > 0) this.preferred.set(slot, { peers: [...peers], handoff, attempts: 0 });
+    this.enqueue(slot);
+  }
+
+  /**
+   * A prioritised comparison failed (peer not ready yet, timed out): queue it again with the same
+   * preference, at most MAX_PRIORITY_ATTEMPTS times, so a peer that keeps failing cannot hold the
+   * front of the queue and starve the regular pass.
+   */
+  retry(slot: number, preference: SlotPreference): void {
+    if (preference.attempts + 1 >= MAX_PRIORITY_ATTEMPTS) return;
+    this.preferred.set(slot, { ...preference, attempts: preference.attempts + 1 });
+    this.enqueue(slot);
+  }
+
+  private enqueue(slot: number): void {
     if (this.queued[slot]) return;
     this.queued[slot] = 1;
     this.queue.push(slot);
@@ -227,7 +284,7 @@ export class SlotScheduler {
   }
 
   /** Preferred peers for a prioritised slot, and whether it is a hand-off (we are no longer an owner). */
-  preference(slot: number): { peers: readonly string[]; handoff: boolean } | undefined {
+  preference(slot: number): SlotPreference | undefined {
     return this.preferred.get(slot);
   }
 

@@ -14,11 +14,13 @@ import {
   packQueries,
   planExchange,
   replicatedSlots,
+  returnedPeerSlots,
   SlotScheduler,
   topologyChanges,
   type ExchangePlan,
   type KeyQuery,
   type KeyVersion,
+  type SlotPreference,
 } from './anti-entropy-plan.js';
 import {
   decodeBucketsResponse,
@@ -75,24 +77,31 @@ const BUCKET_SLOTS_PER_REQUEST = 512;
 const KEYS_PER_REQUEST = 4096;
 /** Most pairs one 'ae-keys' answer lists; the rest of a slot waits for the next pass. */
 const MAX_LISTED_PER_RESPONSE = 50_000;
-/** Keys per 'rr' / 'rw' request when moving records. */
+/** Keys per 'rr' / 'rw' request when moving records, and encoded bytes per 'rw'. */
 const MOVE_BATCH = 128;
+const MOVE_BATCH_BYTES = 4 << 20;
 /** Slots whose records move at once. */
 const MOVE_CONCURRENCY = 8;
-const SCAN_PAGE = 1024;
-/** Entries listed between yields to the event loop, for slots packed by a hash tag. */
-const LIST_YIELD_EVERY = 8192;
+const SCAN_PAGE = 512;
+/** Main-thread time listing keys may take before it yields to client traffic. */
+const SLICE_MS = 8;
 const REQUEST_TIMEOUT_MS = 10_000;
 /** While anti-entropy is switched off, how often to look whether it was switched on. */
 const DISABLED_RECHECK_MS = 1000;
+/**
+ * Gap before the next round while prioritised slots wait (a join or leave just moved thousands):
+ * new owners should not wait a full interval per 4096 slots. The key budget still bounds the work.
+ */
+const PRIORITY_FOLLOW_UP_MS = 50;
 
 /**
  * Background repair between replicas (the shell; decisions in anti-entropy-plan.ts). Each round:
- * take the next slots this node replicates (slots whose replica set changed first), pick an alive
- * peer replica for each, compare slot digests in one request per peer, descend only into slots
- * that differ (small slots straight to their key lists, large ones through bucket digests), and
- * move the newer records both ways over the ordinary replica read and write. Work is bounded by
- * `anti-entropy-keys-per-second`; rounds start `anti-entropy-interval-ms` after the previous ended.
+ * take the next slots this node replicates (first those whose replica set changed or whose peer
+ * just came back), pick an alive peer replica for each, compare slot digests in one request per
+ * peer, descend only into slots that differ (small slots straight to their key lists, large ones
+ * through bucket digests), and move the newer records both ways over the ordinary replica read and
+ * write. Work is bounded by `anti-entropy-keys-per-second`; a round starts
+ * `anti-entropy-interval-ms` after the previous one ended, sooner while prioritised slots wait.
  */
 export class AntiEntropy {
   readonly tracker: MerkleTracker;
@@ -102,6 +111,9 @@ export class AntiEntropy {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private seenTopology: Topology | undefined;
+  private seenAlive: ReadonlySet<string> | undefined;
+  /** A comparison failed last round: wait a full interval before retrying queued slots. */
+  private backOff = false;
   private owned: { topology: Topology; flags: Uint8Array; slots: number[] } | undefined;
 
   constructor(private readonly host: AntiEntropyHost) {
@@ -134,8 +146,9 @@ export class AntiEntropy {
       if (!isKeysRequest(payload, this.tracker.index.buckets)) throw new Error('malformed ae-keys request');
       const items: KeysItem[] = [];
       let room = MAX_LISTED_PER_RESPONSE;
+      const pace = pacer(SLICE_MS);
       for (const [slot, buckets] of payload.q) {
-        const { list, truncated } = await this.listKeys(slot, buckets, room);
+        const { list, truncated } = await this.listKeys(slot, buckets, room, pace);
         room -= list.length;
         items.push(encodeKeyList(list, truncated));
       }
@@ -146,6 +159,7 @@ export class AntiEntropy {
   /** Builds the index (in the background, yielding) and starts the rounds, which wait for it. */
   start(): void {
     this.seenTopology = this.host.table().topology;
+    this.seenAlive = this.host.table().alive;
     this.tracker.build().catch((err: unknown) => this.host.logger.error({ err: String(err) }, 'anti-entropy index build failed'));
     this.schedule();
   }
@@ -192,7 +206,10 @@ export class AntiEntropy {
   private schedule(): void {
     if (this.stopped) return;
     const interval = this.host.config.int('anti-entropy-interval-ms');
-    this.timer = setTimeout(() => this.tick(), interval > 0 ? interval : DISABLED_RECHECK_MS);
+    let delay = interval > 0 ? interval : DISABLED_RECHECK_MS;
+    if (interval > 0 && this.tracker.ready && this.scheduler.pending > 0 && this.budget.available > 0 && !this.backOff) delay = Math.min(delay, PRIORITY_FOLLOW_UP_MS);
+    this.backOff = false;
+    this.timer = setTimeout(() => this.tick(), delay);
     this.timer.unref();
   }
 
@@ -223,10 +240,22 @@ export class AntiEntropy {
   /** Queues the slots whose replica set changed since the last look, with the peers to ask first. */
   private noteTopology(topology: Topology): void {
     if (topology === this.seenTopology) return;
-    const changes = topologyChanges(this.seenTopology, topology, this.host.myId);
+    const changes = topologyChanges(this.seenTopology, topology, this.host.myId, (id) => this.host.reachable(id));
     this.seenTopology = topology;
     for (const c of changes) this.scheduler.prioritize(c.slot, c.peers, c.handoff);
     if (changes.length > 0) this.host.logger.info({ slots: changes.length }, 'anti-entropy: replica sets changed, those slots go first');
+  }
+
+  /** Queues the slots shared with peers that came back since the last look. */
+  private noteLiveness(table: SlotTable): void {
+    const alive = table.alive;
+    if (alive === this.seenAlive) return;
+    const before = this.seenAlive;
+    this.seenAlive = alive;
+    const returned = [...alive].filter((id) => before !== undefined && !before.has(id));
+    const slots = returnedPeerSlots(table.topology, this.host.myId, returned, (id) => alive.has(id));
+    for (const c of slots) this.scheduler.prioritize(c.slot, c.peers);
+    if (slots.length > 0) this.host.logger.info({ peers: returned, slots: slots.length }, 'anti-entropy: peers are back, their slots go first');
   }
 
   private async round(): Promise<void> {
@@ -234,19 +263,25 @@ export class AntiEntropy {
     this.budget.refill(now, this.host.config.int('anti-entropy-keys-per-second'));
     // Still paying off a large slot from an earlier round.
     if (this.budget.available <= 0) return;
-    const topology = this.host.table().topology;
+    const table = this.host.table();
+    const topology = table.topology;
     this.noteTopology(topology);
+    this.noteLiveness(table);
     const { flags } = this.ownership(topology);
     const slots = this.scheduler.next(SLOTS_PER_ROUND, (s) => flags[s] === 1);
     const byPeer = new Map<string, number[]>();
     const handoff = new Set<number>();
+    const preferences = new Map<number, SlotPreference>();
     const turn = this.scheduler.passes;
     const alive = (id: string): boolean => this.host.reachable(id);
     for (const slot of slots) {
       const preference = this.scheduler.preference(slot);
       this.scheduler.done(slot);
+      // Handing over an empty slot moves nothing.
+      if (preference?.handoff && this.tracker.index.entryCount(slot) === 0) continue;
       const peer = choosePeer(topology.preferenceList(slot), this.host.myId, alive, turn + slot, preference?.peers);
       if (peer === undefined) continue;
+      if (preference) preferences.set(slot, preference);
       if (preference?.handoff) handoff.add(slot);
       let list = byPeer.get(peer);
       if (!list) byPeer.set(peer, (list = []));
@@ -254,6 +289,12 @@ export class AntiEntropy {
     }
     await Promise.all([...byPeer].map(([peer, peerSlots]) => this.syncWith(peer, peerSlots, handoff).catch((err: unknown) => {
       this.stats.errors++;
+      this.backOff = true;
+      // A peer that just came back may still be building its index: its slots stay first in line.
+      for (const slot of peerSlots) {
+        const preference = preferences.get(slot);
+        if (preference) this.scheduler.retry(slot, preference);
+      }
       this.host.logger.debug({ err: String(err), peer }, 'anti-entropy: comparison with a peer failed');
     })));
     this.scheduler.roundFinished(Date.now());
@@ -309,9 +350,10 @@ export class AntiEntropy {
     for (const batch of packQueries(queries, KEYS_PER_REQUEST)) {
       const answer = decodeKeysResponse(await this.request(peer, 'ae-keys', { q: batch.map((q) => [q.slot, q.buckets]) }), batch.length);
       const plans: Array<{ slot: number; plan: ExchangePlan }> = [];
+      const pace = pacer(SLICE_MS);
       for (let j = 0; j < batch.length; j++) {
         const q = batch[j]!;
-        const { list: ours } = await this.listKeys(q.slot, q.buckets, Infinity);
+        const { list: ours } = await this.listKeys(q.slot, q.buckets, Infinity, pace);
         const plan = planExchange(ours, answer[j]!.list, answer[j]!.complete);
         // A slot we no longer replicate is only handed over, never taken in.
         if (handoff.has(q.slot)) plan.pull = [];
@@ -323,15 +365,20 @@ export class AntiEntropy {
   }
 
   /** Our (key, version) pairs of a slot, all buckets or the listed ones. */
-  private async listKeys(slot: number, buckets: readonly number[] | null, max: number): Promise<{ list: KeyVersion[]; truncated: boolean }> {
+  private async listKeys(
+    slot: number,
+    buckets: readonly number[] | null,
+    max: number,
+    pace: () => Promise<void>,
+  ): Promise<{ list: KeyVersion[]; truncated: boolean }> {
     const wanted = buckets === null ? undefined : new Set(buckets);
     const total = this.tracker.index.buckets;
     const now = Date.now();
     const grace = this.host.config.int('tombstone-grace-ms');
     const list: KeyVersion[] = [];
     let after: Buffer | undefined;
-    let sinceYield = 0;
     for (;;) {
+      await pace();
       const page = this.host.store.scanSlotRaw(slot, after, SCAN_PAGE);
       for (const e of page.entries) {
         if (wanted !== undefined && !wanted.has(bucketOf(e.key, total))) continue;
@@ -340,11 +387,6 @@ export class AntiEntropy {
       }
       if (page.next === null) return { list, truncated: false };
       after = page.next;
-      sinceYield += page.entries.length;
-      if (sinceYield >= LIST_YIELD_EVERY) {
-        sinceYield = 0;
-        await nextTurn();
-      }
     }
   }
 
@@ -367,17 +409,36 @@ export class AntiEntropy {
         this.stats.keysPulled++;
       });
     }
-    for (let i = 0; i < plan.push.length; i += MOVE_BATCH) {
-      const items: Array<[Buffer, Buffer]> = [];
-      for (const key of plan.push.slice(i, i + MOVE_BATCH)) {
-        const rec = store.get(slot, key);
-        if (rec !== undefined) items.push([key, encodeRecord(rec)]);
-      }
-      if (items.length === 0) continue;
-      await this.host.write(peer, slot, items);
-      this.stats.keysPushed += items.length;
+    let items: Array<[Buffer, Buffer]> = [];
+    let bytes = 0;
+    const send = async (): Promise<void> => {
+      if (items.length === 0) return;
+      const batch = items;
+      items = [];
+      bytes = 0;
+      await this.host.write(peer, slot, batch);
+      this.stats.keysPushed += batch.length;
+    };
+    for (const key of plan.push) {
+      const rec = store.get(slot, key);
+      if (rec === undefined) continue;
+      const encoded = encodeRecord(rec);
+      if (items.length >= MOVE_BATCH || (items.length > 0 && bytes + encoded.length > MOVE_BATCH_BYTES)) await send();
+      items.push([key, encoded]);
+      bytes += key.length + encoded.length;
     }
+    await send();
   }
+}
+
+/** Returns a function that yields to the event loop once `sliceMs` of work passed since the last yield. */
+function pacer(sliceMs: number): () => Promise<void> {
+  let since = performance.now();
+  return async () => {
+    if (performance.now() - since < sliceMs) return;
+    await nextTurn();
+    since = performance.now();
+  };
 }
 
 /** Runs `work` over `items` with at most `limit` at a time; rejects with the first failure. */

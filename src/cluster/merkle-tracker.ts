@@ -24,8 +24,14 @@ export interface MerkleTrackerOptions {
   logger?: TrackerLogger;
 }
 
-/** ~1 µs per entry (scan + hash), so a chunk is a few ms of main-thread work. */
 const DEFAULT_CHUNK_ENTRIES = 4096;
+/**
+ * A chunk also ends after this much main-thread time: an entry costs 2–15 µs (scan, record decode,
+ * hash) depending on load, and every slot costs a range lookup even when empty.
+ */
+const CHUNK_MS = 8;
+/** Entries per scan call, so one call never runs far past the chunk's time limit. */
+const SCAN_PAGE = 512;
 
 /**
  * Keeps a MerkleIndex equal to the store's (key, version) set: built once by a raw scan of every
@@ -84,9 +90,10 @@ export class MerkleTracker {
     let entries = 0;
     while (this.scanSlot < SLOT_COUNT) {
       let budget = this.chunkEntries;
-      while (budget > 0 && this.scanSlot < SLOT_COUNT) {
+      const until = performance.now() + CHUNK_MS;
+      while (budget > 0 && this.scanSlot < SLOT_COUNT && performance.now() < until) {
         const slot = this.scanSlot;
-        const page = this.store.scanSlotRaw(slot, after, budget);
+        const page = this.store.scanSlotRaw(slot, after, Math.min(budget, SCAN_PAGE));
         for (const e of page.entries) this.current.update(slot, e.key, undefined, e.record.version);
         entries += page.entries.length;
         // A call costs something even when it finds nothing: 16384 empty slots are not free.

@@ -253,13 +253,13 @@ export class Store {
     return this.counts.expires;
   }
 
-  /** Live, unexpired keys in `slot`: O(1) unless the slot holds keys with a TTL. */
   /** Live keys in a slot, counting expired ones not yet reaped (as DBSIZE does); O(1). */
   slotKeyCount(slot: number): number {
     checkSlot(slot);
     return this.counts.slotKeys[slot]!;
   }
 
+  /** Live, unexpired keys in `slot`: O(1) unless the slot holds keys with a TTL. */
   countKeysInSlot(slot: number, now: number): number {
     checkSlot(slot);
     if (this.counts.slotExpires[slot] === 0) return this.counts.slotKeys[slot]!;

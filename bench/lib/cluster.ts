@@ -1,0 +1,198 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from './ports.js';
+import { killManaged, runManaged, spawnManaged, stopManaged, waitForPing, type ManagedProcess } from './proc.js';
+import { respString } from './resp.js';
+import { clusterLaunchCommand, type ServerLaunch, type ServerPaths, type Target } from './servers.js';
+
+/** Both Redis and ringkv put a node's cluster bus at its client port + 10000. */
+export const BUS_PORT_OFFSET = 10_000;
+
+export interface ClusterMember {
+  port: number;
+  dir: string;
+  launch: ServerLaunch;
+  proc: ManagedProcess;
+}
+
+export interface RunningCluster {
+  target: Target;
+  host: string;
+  members: ClusterMember[];
+}
+
+export function clusterPids(cluster: RunningCluster): number[] {
+  return cluster.members.map((m) => m.proc.pid);
+}
+
+/** Client ports for `count` nodes, each with its bus port free too, all distinct. */
+async function clusterPorts(host: string, count: number): Promise<number[]> {
+  const ports: number[] = [];
+  const taken = new Set<number>();
+  for (let attempt = 0; ports.length < count; attempt++) {
+    if (attempt > 100) throw new Error(`no ${count} free port pairs (port, port+${BUS_PORT_OFFSET}) on ${host}`);
+    const port = await freePort(host, [BUS_PORT_OFFSET]);
+    if (taken.has(port) || taken.has(port + BUS_PORT_OFFSET)) continue;
+    ports.push(port);
+    taken.add(port);
+    taken.add(port + BUS_PORT_OFFSET);
+  }
+  return ports;
+}
+
+function memberName(target: Target, port: number): string {
+  return `${target.server}:${port}`;
+}
+
+function spawnMember(target: Target, member: Omit<ClusterMember, 'proc'>): ManagedProcess {
+  return spawnManaged(memberName(target, member.port), member.launch.command, member.launch.args, { cwd: member.dir });
+}
+
+export interface ClusterStartOptions {
+  target: Target;
+  durable: boolean;
+  host: string;
+  scratch: string;
+  paths: ServerPaths;
+  /** Limit for the whole start, cluster formation included. */
+  timeoutMs?: number;
+}
+
+/**
+ * Starts every node of the target's cluster, forms the cluster and waits until every node
+ * reports `cluster_state:ok` and knows all the others. The caller must `stopCluster` it; on a
+ * failure here the nodes started so far are stopped before the error propagates.
+ */
+export async function startCluster(opts: ClusterStartOptions): Promise<RunningCluster> {
+  const { target, host } = opts;
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const ports = await clusterPorts(host, target.nodes);
+  const slug = `${target.server}-${target.variant.replace(/[^A-Za-z0-9]+/g, '')}-${opts.durable ? 'durable' : 'mem'}`;
+  const cluster: RunningCluster = { target, host, members: [] };
+  try {
+    for (const port of ports) {
+      const dir = path.join(opts.scratch, `${slug}-${port}`);
+      mkdirSync(dir, { recursive: true });
+      const peers = ports.filter((p) => p !== port);
+      const launch = clusterLaunchCommand(target, opts.durable, port, peers, dir, opts.paths);
+      const member = { port, dir, launch };
+      cluster.members.push({ ...member, proc: spawnMember(target, member) });
+    }
+    for (const m of cluster.members) await waitForPing(m.proc, host, m.port);
+    if (target.server === 'redis') await createRedisCluster(cluster, opts.paths.redisCli, timeoutMs);
+    await waitClusterReady(cluster, timeoutMs);
+    return cluster;
+  } catch (err) {
+    await stopCluster(cluster);
+    throw err;
+  }
+}
+
+/** `redis-cli --cluster create` with no replicas: the three nodes become masters splitting the slots. */
+async function createRedisCluster(cluster: RunningCluster, redisCli: string, timeoutMs: number): Promise<void> {
+  const args = [
+    '--cluster', 'create',
+    ...cluster.members.map((m) => `${cluster.host}:${m.port}`),
+    '--cluster-replicas', '0',
+    '--cluster-yes',
+  ];
+  const result = await runManaged('redis-cli', redisCli, args, timeoutMs);
+  if (!result.ok) throw new Error(`redis-cli ${args.join(' ')} failed (${result.status}):\n${result.output}`);
+}
+
+export async function stopCluster(cluster: RunningCluster): Promise<void> {
+  await Promise.all(cluster.members.map((m) => stopManaged(m.proc)));
+}
+
+/** SIGKILL one node: no shutdown handshake, its peers learn of it only by missing heartbeats. */
+export async function killMember(cluster: RunningCluster, index: number): Promise<void> {
+  await killManaged(cluster.members[index].proc);
+}
+
+/** Starts a killed node again with the same port, data directory and settings. */
+export async function restartMember(cluster: RunningCluster, index: number): Promise<void> {
+  const old = cluster.members[index];
+  if (!old.proc.hasExited()) throw new Error(`${old.proc.name} is still running`);
+  const proc = spawnMember(cluster.target, old);
+  cluster.members[index] = { ...old, proc };
+  await waitForPing(proc, cluster.host, old.port);
+}
+
+function infoField(info: string, field: string): string | undefined {
+  const match = new RegExp(`^${field}:(.*)$`, 'm').exec(info);
+  return match?.[1]?.trim();
+}
+
+interface NodeLine {
+  address: string;
+  flags: string[];
+}
+
+/** CLUSTER NODES lines as address ("host:port", bus port dropped) and flags. */
+export function parseClusterNodes(text: string): NodeLine[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0)
+    .map((l) => {
+      const fields = l.split(' ');
+      return { address: (fields[1] ?? '').split('@')[0], flags: (fields[2] ?? '').split(',') };
+    });
+}
+
+/** Flags (e.g. `master`, `fail?`, `fail`) that the node on `observerPort` shows for the node on `port`. */
+export async function flagsSeenBy(host: string, observerPort: number, port: number): Promise<string[] | null> {
+  const nodes = parseClusterNodes(await respString(host, observerPort, ['CLUSTER', 'NODES']));
+  return nodes.find((n) => n.address === `${host}:${port}`)?.flags ?? null;
+}
+
+/** True when the node is up, reports `cluster_state:ok`, knows `expected` nodes and sees none failing. */
+async function nodeReady(host: string, port: number, expected: number): Promise<boolean> {
+  try {
+    const info = await respString(host, port, ['CLUSTER', 'INFO']);
+    if (infoField(info, 'cluster_state') !== 'ok') return false;
+    if (infoField(info, 'cluster_known_nodes') !== String(expected)) return false;
+    const nodes = parseClusterNodes(await respString(host, port, ['CLUSTER', 'NODES']));
+    return nodes.every((n) => !n.flags.includes('fail') && !n.flags.includes('fail?'));
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until every member is ready in the sense of `nodeReady`. */
+export async function waitClusterReady(cluster: RunningCluster, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const m of cluster.members) {
+      if (m.proc.hasExited()) {
+        throw new Error(`${m.proc.name} exited while the cluster formed (${await m.proc.exited}):\n${m.proc.outputTail()}`);
+      }
+    }
+    const states = await Promise.all(cluster.members.map((m) => nodeReady(cluster.host, m.port, cluster.members.length)));
+    if (states.every(Boolean)) return;
+    if (Date.now() > deadline) {
+      const notReady = cluster.members.filter((_, i) => !states[i]).map((m) => m.port);
+      throw new Error(`${cluster.target.server} cluster not ready within ${timeoutMs} ms (nodes not ready: ${notReady.join(', ')})`);
+    }
+    await sleep(100);
+  }
+}
+
+/**
+ * Waits until every other live member flags the member at `index` as `fail` (not just the
+ * local suspicion `fail?`): the point from which its slots have moved to the survivors.
+ */
+export async function waitMemberFailed(cluster: RunningCluster, index: number, timeoutMs = 60_000): Promise<void> {
+  const victim = cluster.members[index];
+  const observers = cluster.members.filter((_, i) => i !== index);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const seen = await Promise.all(
+      observers.map((o) => flagsSeenBy(cluster.host, o.port, victim.port).catch(() => null)),
+    );
+    if (seen.every((flags) => flags !== null && flags.includes('fail'))) return;
+    if (Date.now() > deadline) throw new Error(`node ${victim.port} not flagged fail by every survivor within ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}

@@ -1,0 +1,301 @@
+/**
+ * One fault scenario from start to verdict: start a real cluster, run the workload, inject faults
+ * on a seeded schedule (calm, fault, hold, heal, … then a calm tail), stop the workload, heal
+ * everything, wait for the cluster to be healthy, read every key with a full quorum (R=3, which
+ * read-repairs), check that the replicas agree, and run the history checkers. Everything it started
+ * (processes, packet-filter rules) is undone in `finally`, also when a step throws.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Prng } from '../sim/prng.js';
+import { checkHistory, historyStats, violationCount, type CheckReport, type HistoryStats, type Op } from './fault-checker.js';
+import { FaultCluster, checkMerkleRootsAgree, type FaultNode, type MerkleAgreement } from './fault-cluster.js';
+import { RunClock, Workload, finalReadPass, replicaDisagreements, replicaReads } from './fault-history.js';
+import type { Partitioner } from './fault-net.js';
+
+export type FaultKind = 'kill9' | 'pause' | 'partition-one' | 'partition-split';
+
+export interface ScenarioSpec {
+  name: string;
+  fault: FaultKind;
+  hosts: readonly string[];
+  seed: number;
+  /** Workload duration; faults are scheduled inside it. */
+  durationMs: number;
+  clients: number;
+  keys: number;
+  r: number;
+  w: number;
+  /** Replication factor the cluster runs with (the default, 3). */
+  n: number;
+  opTimeoutMs: number;
+  /** A fault lasts a random time in [min, max] ms; a calm period before each fault likewise. */
+  holdMs: readonly [number, number];
+  calmMs: readonly [number, number];
+  /** Calm time kept at the end of the run, after the last heal. */
+  tailMs: number;
+  partitioner?: Partitioner;
+  /** Extra server settings for every node (e.g. `--cluster-sloppy-quorum no`). */
+  extraArgs?: readonly string[];
+  /**
+   * Whether this configuration promises read-your-writes. Stale reads are always counted and
+   * printed; they fail the run only when promised (W + R > N over strict quorums).
+   */
+  readYourWritesPromised: boolean;
+  /** Where a failing run's history and logs go (default: the OS temp directory). */
+  artifactsRoot?: string;
+  keepArtifacts?: boolean;
+}
+
+export interface FaultEvent {
+  kind: FaultKind;
+  target: string;
+  /** ms on the run's clock. */
+  injectedAt: number;
+  healedAt?: number;
+  /** Writes acknowledged while the fault was active. */
+  ackedDuring?: number;
+  /** From the heal until every node reported every member healthy (absent if the next fault came first). */
+  healthyAfterMs?: number;
+}
+
+export interface ScenarioFigures {
+  scenario: string;
+  seed: number;
+  readYourWritesPromised: boolean;
+  nodes: number;
+  durationS: number;
+  operations: number;
+  opsPerSec: number;
+  faults: number;
+  ackedWrites: number;
+  ackedDuringFaults: number;
+  failed: number;
+  unknown: number;
+  openUnknown: number;
+  lostWrites: number;
+  resurrected: number;
+  staleReads: number;
+  phantoms: number;
+  unreadKeys: number;
+  replicasDisagreeing: number;
+  /** Keys whose replicas held different values after healing, before the R=3 pass repaired them (not a failure). */
+  divergentBeforeRepair: number;
+  /** Whether Merkle digests were compared (the anti-entropy placeholder). */
+  merkleChecked: boolean;
+  /** From the last heal until every node reports every member healthy. */
+  convergeClusterMs: number;
+  /** The longest such time over all heals of the run. */
+  convergeClusterMaxMs: number;
+  /** From the start of the full-quorum pass until it is done and every replica holds the same value. */
+  convergeReplicasMs: number;
+}
+
+export interface ScenarioResult {
+  figures: ScenarioFigures;
+  report: CheckReport;
+  stats: HistoryStats;
+  faults: FaultEvent[];
+  disagreements: Array<{ key: string; copies: Record<string, string | null> }>;
+  merkle: MerkleAgreement;
+  finalReadErrors: string[];
+  /** Directory holding history, final state, report and node logs (kept when something failed). */
+  artifacts: string | undefined;
+  violations: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function between(rng: Prng, [lo, hi]: readonly [number, number]): number {
+  return rng.int(lo, hi);
+}
+
+/** Injects one fault; returns what heals it. */
+async function inject(spec: ScenarioSpec, cluster: FaultCluster, rng: Prng): Promise<{ target: string; heal: () => Promise<void> }> {
+  const nodes = cluster.nodes;
+  switch (spec.fault) {
+    case 'kill9': {
+      const victim: FaultNode = rng.pick(nodes);
+      await victim.kill9();
+      return { target: victim.name, heal: () => victim.restart() };
+    }
+    case 'pause': {
+      const victim = rng.pick(nodes);
+      victim.pause();
+      return { target: victim.name, heal: async () => victim.resume() };
+    }
+    case 'partition-one': {
+      const p = spec.partitioner;
+      if (!p) throw new Error('partition scenario without a partitioner');
+      const victim = rng.pick(nodes);
+      p.isolate(victim.host, cluster.hosts);
+      return { target: `${victim.name} | rest`, heal: async () => p.heal() };
+    }
+    case 'partition-split': {
+      const p = spec.partitioner;
+      if (!p) throw new Error('partition scenario without a partitioner');
+      const shuffled = rng.shuffle(nodes);
+      const minority = shuffled.slice(0, Math.floor(nodes.length / 2));
+      const majority = shuffled.slice(minority.length);
+      p.partition([minority.map((n) => n.host), majority.map((n) => n.host)]);
+      return { target: `${minority.map((n) => n.name).join('+')} | ${majority.map((n) => n.name).join('+')}`, heal: async () => p.heal() };
+    }
+  }
+}
+
+/** Undoes whatever a failed step may have left: partition rules, paused or killed nodes. */
+async function healEverything(spec: ScenarioSpec, cluster: FaultCluster): Promise<void> {
+  spec.partitioner?.heal();
+  for (const n of cluster.nodes) {
+    if (n.state === 'paused') n.resume();
+    if (n.state === 'killed') await n.restart();
+  }
+}
+
+export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
+  const rng = new Prng(spec.seed);
+  const keys = Array.from({ length: spec.keys }, (_, i) => `fault:${spec.name}:${i}`);
+  const cluster = await FaultCluster.start({ hosts: spec.hosts, extraArgs: spec.extraArgs });
+  const clock = new RunClock();
+  const workload = new Workload({
+    seeds: cluster.addresses, keys, clients: spec.clients, seed: spec.seed, r: spec.r, w: spec.w,
+    opTimeoutMs: spec.opTimeoutMs, valuePrefix: `${spec.name}.${spec.seed}`,
+  }, clock);
+  const faults: FaultEvent[] = [];
+  let faultActive = false;
+  const watchers: Array<Promise<void>> = [];
+  let watcherError: Error | undefined;
+  let pendingHeal: (() => Promise<void>) | undefined;
+  let artifacts: string | undefined;
+  try {
+    workload.start();
+    // Nemesis: calm, fault, hold, heal; as long as a full cycle and the tail still fit.
+    for (;;) {
+      const calm = between(rng, spec.calmMs);
+      const hold = between(rng, spec.holdMs);
+      if (clock.now() + calm + hold + spec.tailMs > spec.durationMs) break;
+      await sleep(calm);
+      cluster.assertNoUnexpectedExit();
+      const ackedBefore = workload.ackedWrites();
+      const event: FaultEvent = { kind: spec.fault, target: '', injectedAt: clock.now() };
+      faultActive = true;
+      const { target, heal } = await inject(spec, cluster, rng);
+      pendingHeal = heal;
+      event.target = target;
+      faults.push(event);
+      for (const n of cluster.nodes) n.note(`--- fault ${spec.fault} ${target} at run time ${event.injectedAt} ms`);
+      await sleep(hold);
+      event.ackedDuring = workload.ackedWrites() - ackedBefore;
+      await heal();
+      pendingHeal = undefined;
+      faultActive = false;
+      event.healedAt = clock.now();
+      for (const n of cluster.nodes) n.note(`--- healed ${target} at run time ${event.healedAt} ms`);
+      // Time to a healthy view, measured while the workload goes on; given up if the next fault comes first.
+      watchers.push(cluster.waitHealthy(60000, () => faultActive).then((ms) => {
+        if (!Number.isNaN(ms)) event.healthyAfterMs = Math.round(clock.now() - event.healedAt!);
+      }, (e: unknown) => {
+        watcherError ??= e instanceof Error ? e : new Error(String(e));
+      }));
+    }
+    const rest = spec.durationMs - clock.now();
+    if (rest > 0) await sleep(rest);
+    await workload.stop();
+    const history = workload.history;
+
+    // Converge: healthy membership everywhere, then a full-quorum pass, then replica agreement.
+    await Promise.all(watchers);
+    if (watcherError) throw watcherError;
+    await cluster.waitHealthy(60000);
+    cluster.assertNoUnexpectedExit();
+    // Before any repair read: what hinted handoff (and, once there, anti-entropy) left unrepaired.
+    await sleep(1000);
+    const divergentBeforeRepair = replicaDisagreements(await replicaReads(cluster.addresses, keys), spec.n).length;
+    const repairStart = clock.now();
+    const final = await finalReadPass(cluster.addresses, keys, { r: spec.n, deadlineMs: 30000 });
+    let disagreements = replicaDisagreements(await replicaReads(cluster.addresses, keys), spec.n);
+    for (let i = 0; i < 50 && disagreements.length > 0; i++) {
+      await sleep(200);
+      disagreements = replicaDisagreements(await replicaReads(cluster.addresses, keys), spec.n);
+    }
+    const convergeReplicasMs = clock.now() - repairStart;
+    const healTimes = faults.map((f) => f.healthyAfterMs).filter((x): x is number => x !== undefined);
+    const merkle = await checkMerkleRootsAgree(cluster);
+
+    const report = checkHistory(history, final.values, { readYourWrites: spec.w + spec.r > spec.n });
+    const stats = historyStats(history);
+    const unpromised = spec.readYourWritesPromised ? 0 : report.staleReads.length;
+    const violations = violationCount(report) - unpromised + disagreements.length + (merkle.checked && !merkle.agree ? 1 : 0);
+    const durationS = clock.now() / 1000;
+    const figures: ScenarioFigures = {
+      scenario: spec.name, seed: spec.seed, readYourWritesPromised: spec.readYourWritesPromised, nodes: spec.hosts.length, durationS: Math.round(durationS * 10) / 10,
+      operations: stats.operations, opsPerSec: Math.round(stats.operations / (spec.durationMs / 1000)), faults: faults.length,
+      ackedWrites: stats.ackedWrites, ackedDuringFaults: faults.reduce((s, f) => s + (f.ackedDuring ?? 0), 0),
+      failed: stats.failed, unknown: stats.unknown, openUnknown: stats.openUnknown,
+      lostWrites: report.lostWrites.length, resurrected: report.resurrections.length, staleReads: report.staleReads.length,
+      phantoms: report.phantoms.length, unreadKeys: report.unreadKeys.length, replicasDisagreeing: disagreements.length,
+      divergentBeforeRepair, merkleChecked: merkle.checked,
+      convergeClusterMs: faults.at(-1)?.healthyAfterMs ?? 0, convergeClusterMaxMs: Math.max(0, ...healTimes),
+      convergeReplicasMs: Math.round(convergeReplicasMs),
+    };
+    if (violations > 0 || spec.keepArtifacts) {
+      artifacts = saveArtifacts(spec, cluster, history, { figures, faults, report, disagreements, merkle, finalReadErrors: final.errors, final: Object.fromEntries(final.values) });
+    }
+    return { figures, report, stats, faults, disagreements, merkle, finalReadErrors: final.errors, artifacts, violations };
+  } catch (e) {
+    // A step itself failed (no convergence, a node that would not restart): keep what is known.
+    await workload.stop().catch(() => undefined);
+    const dir = saveArtifacts(spec, cluster, workload.history, { error: (e as Error).stack ?? String(e), faults });
+    throw new Error(`${spec.name} (seed ${spec.seed}): ${(e as Error).message}\nhistory and node logs: ${dir}`, { cause: e });
+  } finally {
+    await workload.stop().catch(() => undefined);
+    try {
+      if (pendingHeal) await pendingHeal().catch(() => undefined);
+      await healEverything(spec, cluster).catch(() => undefined);
+    } finally {
+      await cluster.destroy();
+    }
+  }
+}
+
+function saveArtifacts(spec: ScenarioSpec, cluster: FaultCluster, history: readonly Op[], report: Record<string, unknown>): string {
+  const dir = path.join(spec.artifactsRoot ?? os.tmpdir(), `ringkv-fault-${spec.name}-seed${spec.seed}-${Date.now()}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'history.jsonl'), history.map((o) => JSON.stringify(o)).join('\n') + '\n');
+  writeFileSync(path.join(dir, 'report.json'), JSON.stringify({ ...report, spec: { ...spec, partitioner: spec.partitioner ? spec.partitioner.chain : undefined } }, null, 1));
+  cluster.saveLogs(dir);
+  return dir;
+}
+
+export function formatFigures(f: ScenarioFigures): string {
+  return [
+    `[fault] ${f.scenario} seed=${f.seed} nodes=${f.nodes} ${f.durationS}s`,
+    `ops=${f.operations} (${f.opsPerSec}/s) faults=${f.faults} acked-writes=${f.ackedWrites} acked-during-faults=${f.ackedDuringFaults}`,
+    `failed=${f.failed} unknown=${f.unknown} (open ${f.openUnknown})`,
+    `lost=${f.lostWrites} resurrected=${f.resurrected} stale-reads=${f.staleReads}${f.readYourWritesPromised ? '' : ' (not promised here)'} phantoms=${f.phantoms} unread=${f.unreadKeys} replicas-disagreeing=${f.replicasDisagreeing}`,
+    `healthy ${f.convergeClusterMs} ms after the last heal (max ${f.convergeClusterMaxMs} ms); R=N pass to replica agreement ${f.convergeReplicasMs} ms`,
+    `keys divergent before the full-quorum pass ${f.divergentBeforeRepair}; merkle ${f.merkleChecked ? 'compared' : 'not compared yet'}`,
+  ].join(' | ');
+}
+
+/** The first few violations, readable, for an assertion message. */
+export function describeViolations(r: ScenarioResult): string {
+  const lines: string[] = [];
+  const take = <T>(label: string, items: readonly T[]): void => {
+    if (items.length === 0) return;
+    lines.push(`${label} (${items.length}):`);
+    for (const i of items.slice(0, 5)) lines.push(`  ${JSON.stringify(i)}`);
+  };
+  take('lost writes', r.report.lostWrites);
+  take('resurrected deletes', r.report.resurrections);
+  take(r.figures.readYourWritesPromised ? 'stale reads' : 'stale reads (not promised in this configuration)', r.report.staleReads);
+  take('phantoms', r.report.phantoms);
+  take('unread keys', r.report.unreadKeys);
+  take('replicas disagreeing', r.disagreements);
+  if (r.merkle.checked && !r.merkle.agree) lines.push(`merkle: ${r.merkle.detail}`);
+  take('final read errors', r.finalReadErrors);
+  take('faults', r.faults);
+  if (r.artifacts) lines.push(`history, final state, report and node logs: ${r.artifacts}`);
+  return lines.join('\n');
+}
