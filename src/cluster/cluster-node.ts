@@ -34,6 +34,9 @@ function advertisedHost(config: Config): string {
   return first === '0.0.0.0' || first === '::' || first === '*' ? '127.0.0.1' : first.replace(/^-/, '');
 }
 
+/** How stale the slot table may be before a lookup refreshes it. */
+const TABLE_FRESH_MS = 20;
+
 /** Gossip interval: a tenth of the node timeout, between 100 ms and 1 s. */
 function gossipIntervalMs(config: Config): number {
   return Math.min(1000, Math.max(100, Math.floor(config.int('cluster-node-timeout') / 10)));
@@ -61,6 +64,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
   private transition: { from: Topology; until: number } | undefined;
   private slotTable!: SlotTable;
   private topologyKey = '';
+  private tableInputs = '';
+  private tableCheckedAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly logger: Logger;
   private readonly startedAt = Date.now();
@@ -95,7 +100,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     this.hintReplayer = new HintReplayer(this, hints);
     this.router = new ClusterRouter({
       myId: this.myId,
-      table: () => this.slotTable,
+      table: () => this.table,
       clientAddress: (id) => {
         const m = this.member(id);
         return m ? `${m.host}:${m.port}` : undefined;
@@ -111,7 +116,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     new ReplicaService(this).register();
     this.antiEntropy = new AntiEntropy({
       myId: this.myId, store: node.store, config, logger: this.logger, bus: this.bus,
-      table: () => this.slotTable,
+      table: () => this.table,
       reachable: (id) => this.reachable(id),
       busAddress: (id) => this.busAddress(id),
       read: (id, slot, keys) => this.read(id, slot, keys),
@@ -204,6 +209,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
   private rebuild(membershipChanged: boolean): void {
     const config = this.node.config;
     const now = Date.now();
+    this.tableCheckedAt = now;
     const members = this.ringMembers(now);
     const key = members.map((m) => `${m.id}/${m.zone ?? ''}`).join(',');
     if (membershipChanged || key !== this.topologyKey || !this.topology) {
@@ -223,6 +229,10 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     // on its own with NOREPLICAS instead of taking the whole cluster down (clients stop at 'fail').
     const needed = config.int('read-quorum');
     if (this.transition && now > this.transition.until) this.transition = undefined;
+    // Building a table walks all 16384 slots: only do it when one of its inputs changed.
+    const inputs = `${[...alive].sort().join(',')}|${needed}`;
+    if (this.slotTable && this.slotTable.topology === this.topology && this.slotTable.previous === this.transition?.from && inputs === this.tableInputs) return;
+    this.tableInputs = inputs;
     const next = new SlotTable(this.topology, alive, needed, this.transition?.from);
     if (!this.slotTable || next.signature !== this.slotTable.signature || next.ok !== this.slotTable.ok || next.moving !== this.slotTable.moving) {
       if (this.slotTable) this.logger.info({ ranges: next.ranges.length, ok: next.ok, alive: alive.size }, 'slot table changed');
@@ -245,7 +255,12 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     });
   }
 
+  /**
+   * The current slot table, refreshed when older than a few ms: liveness changes with time, and
+   * routing must agree with what CLUSTER NODES reports the moment it reports it.
+   */
   get table(): SlotTable {
+    if (Date.now() - this.tableCheckedAt > TABLE_FRESH_MS) this.rebuild(false);
     return this.slotTable;
   }
 

@@ -40,9 +40,14 @@ export class OverlayKeyspace implements Keyspace {
     this.writes.set(key.toString('latin1'), { key, type, value, expiresAt });
   }
 
+  /**
+   * Writes a tombstone even when the quorum read found nothing: a write that failed its quorum may
+   * still sit on a replica outside that read, and only a newer tombstone keeps it from coming back.
+   * The reply still says whether a live key was seen.
+   */
   del(key: Buffer): boolean {
-    if (this.get(key) === undefined) return false;
+    const existed = this.get(key) !== undefined;
     this.writes.set(key.toString('latin1'), { key, type: ValueType.Tombstone, value: EMPTY, expiresAt: 0 });
-    return true;
+    return existed;
   }
 }

@@ -9,10 +9,9 @@
  * history checkers on what the clients saw. Pausing nodes instead does not reproduce it: a paused
  * node still receives the replica write from its socket buffer when it resumes.
  *
- * Known product defect (see docs/reliability.md, "Findings"): DEL of a key that its read quorum
- * sees as missing replies 0 and writes no tombstone, so nothing supersedes the failed write's
- * version and read repair brings it back. `it.fails` keeps the suite green while the defect is
- * there and turns red once it is fixed: then change `it.fails` to `it`.
+ * The defect this guards against: DEL of a key its read quorum sees as missing used to reply 0
+ * and write no tombstone, so nothing superseded the failed write's version and read repair brought
+ * it back. DEL now always writes a tombstone (see docs/reliability.md, "Findings").
  */
 import { describe, expect, it } from 'vitest';
 import { checkHistory, type Op } from '../helpers/fault-checker.js';
@@ -44,7 +43,7 @@ async function waitFailed(cluster: FaultCluster, observers: readonly number[], t
 }
 
 describe('targeted fault histories', () => {
-  it.skipIf(!net.ok).fails(`an acknowledged DEL is not undone by a failed write left on one replica${net.ok ? '' : ` (skipped: ${net.reason})`}`, async () => {
+  it.skipIf(!net.ok)(`an acknowledged DEL is not undone by a failed write left on one replica${net.ok ? '' : ` (skipped: ${net.reason})`}`, async () => {
     const partitioner = new Partitioner();
     partitioner.setup();
     // Addresses of its own: the nemesis (127.0.0.11-15) may run in another worker at the same time,
