@@ -20,14 +20,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Partitioner, probePartitions } from '../helpers/fault-net.js';
 import { describeViolations, formatFigures, runScenario, type FaultKind, type ScenarioSpec } from '../helpers/fault-scenario.js';
+import { envInt } from '../helpers/env.js';
 
-function envInt(name: string): number | undefined {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return undefined;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`${name} must be a non-negative integer: ${raw}`);
-  return n;
-}
 
 const soakSeconds = envInt('FAULT_SOAK_SECONDS');
 const durationMs = soakSeconds !== undefined ? soakSeconds * 1000 : 25_000;

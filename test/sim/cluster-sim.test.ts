@@ -11,14 +11,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CONVERGE_LIMIT_MS, type ModelBug, type SimReport, runSimulation } from './cluster-sim.js';
+import { envInt } from '../helpers/env.js';
 
-function envInt(name: string): number | undefined {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return undefined;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`${name} must be a non-negative integer: ${raw}`);
-  return n;
-}
 
 const replaySeed = envInt('SIM_SEED');
 const seeds: number[] = replaySeed !== undefined
