@@ -112,17 +112,12 @@ export function launchCommand(server: ServerName, scenario: Scenario, port: numb
   if (server === 'redis') {
     return { command: paths.redisServer, args: [...redisBaseArgs(port, dir), ...redisPersistence(scenario.durable)] };
   }
-  return {
-    command: paths.nodeBinary,
-    args: [
-      paths.ringkvEntry,
-      'server',
-      '--port', String(port),
-      '--dir', dir,
-      '--appendfsync', scenario.durable ? 'always' : 'no',
-      ...paths.ringkvExtraArgs,
-    ],
-  };
+  return { command: paths.nodeBinary, args: [...ringkvBaseArgs(port, dir, scenario.durable, paths), ...paths.ringkvExtraArgs] };
+}
+
+/** `ringkv server` on a port and data directory, durable or not: what every ringkv launch shares. */
+function ringkvBaseArgs(port: number, dir: string, durable: boolean, paths: ServerPaths): string[] {
+  return [paths.ringkvEntry, 'server', '--port', String(port), '--dir', dir, '--appendfsync', durable ? 'always' : 'no'];
 }
 
 /**
@@ -156,11 +151,7 @@ export function clusterLaunchCommand(
   return {
     command: paths.nodeBinary,
     args: [
-      paths.ringkvEntry,
-      'server',
-      '--port', String(port),
-      '--dir', dir,
-      '--appendfsync', durable ? 'always' : 'no',
+      ...ringkvBaseArgs(port, dir, durable, paths),
       '--cluster-enabled', 'yes',
       '--cluster-seeds', peers.map((p) => `127.0.0.1:${p}`).join(' '),
       '--cluster-node-timeout', String(CLUSTER_NODE_TIMEOUT_MS),

@@ -180,8 +180,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
 
   meet(host: string, port: number, busPort: number): void {
     this.sent.meet!++;
+    // Gossip reaches a node through its bus port; the client port comes back in its member record.
     this.membership.meet(host, busPort);
-    void port;
     this.tick();
   }
 

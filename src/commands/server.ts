@@ -52,9 +52,8 @@ function flushall(ctx: CommandContext, argv: Buffer[]): void {
 }
 
 function time(ctx: CommandContext): void {
-  const [sec, nsec] = process.hrtime();
-  const nowUs = BigInt(Date.now()) * 1000n + BigInt(Math.floor(nsec / 1000) % 1000);
-  void sec;
+  // Wall-clock microseconds: milliseconds from Date.now, sub-millisecond part from the hrtime clock.
+  const nowUs = BigInt(Date.now()) * 1000n + BigInt(Math.floor(process.hrtime()[1] / 1000) % 1000);
   ctx.out.arrayHeader(2);
   ctx.out.bulk((nowUs / 1_000_000n).toString());
   ctx.out.bulk((nowUs % 1_000_000n).toString());

@@ -29,26 +29,26 @@ export interface FrameSink {
   commitFrame(): void;
 }
 
-/** Logs a put of an already encoded record; returns the payload size. */
-export function appendPut(log: FrameSink, slot: number, key: Buffer, encodedRecord: Buffer): number {
-  const size = HEAD_BYTES + key.length + encodedRecord.length;
+/** Writes one keyed entry (head, key, then `tail`) straight into the log's frame buffer. */
+function appendKeyed(log: FrameSink, op: LogOp, slot: number, key: Buffer, tail: Buffer): number {
+  const size = HEAD_BYTES + key.length + tail.length;
   const at = log.reserveFrame(size);
   const buf = log.frameBuffer;
-  writeHead(buf, at, LogOp.Put, slot, key);
-  encodedRecord.copy(buf, at + HEAD_BYTES + key.length);
+  writeHead(buf, at, op, slot, key);
+  tail.copy(buf, at + HEAD_BYTES + key.length);
   log.commitFrame();
   return size;
 }
 
+/** Logs a put of an already encoded record; returns the payload size. */
+export function appendPut(log: FrameSink, slot: number, key: Buffer, encodedRecord: Buffer): number {
+  return appendKeyed(log, LogOp.Put, slot, key, encodedRecord);
+}
+
 /** Logs the local removal of the record with `version`; returns the payload size. */
 export function appendDrop(log: FrameSink, slot: number, key: Buffer, version: Buffer): number {
-  const size = HEAD_BYTES + key.length + VERSION_BYTES;
-  const at = log.reserveFrame(size);
-  const buf = log.frameBuffer;
-  writeHead(buf, at, LogOp.Drop, slot, key);
-  version.copy(buf, at + HEAD_BYTES + key.length);
-  log.commitFrame();
-  return size;
+  if (version.length !== VERSION_BYTES) throw new Error(`drop needs a ${VERSION_BYTES}-byte version`);
+  return appendKeyed(log, LogOp.Drop, slot, key, version);
 }
 
 export function appendFlushAll(log: FrameSink): void {
