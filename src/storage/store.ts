@@ -82,7 +82,8 @@ export class StoreOverloadedError extends Error {
  * Write path: a put is checked against the visible record (last writer wins), appended to the
  * commit log and applied to the active memtable, all synchronously, so it is visible at once;
  * afterDurable() tells when it is on disk (group commit, see commit-log.ts). Reads consult the
- * active memtable, then the frozen one being checkpointed, then LMDB.
+ * active memtable, then the frozen one being checkpointed, then the one checkpointed last, then
+ * LMDB.
  *
  * Checkpoints move the memtable into LMDB: freeze it, rotate the log, write the entries in
  * chunks, and retire the log segments once LMDB has them durably. On open, LMDB is the base and
@@ -98,6 +99,13 @@ export class Store {
   private frozen: Memtable | undefined;
   /** Resolves, once the log segment holding the last of the frozen memtable's writes is closed, with its id. */
   private frozenSealed: Promise<number> = Promise.resolve(0);
+  /**
+   * The memtable the last checkpoint wrote, kept as a cache of what LMDB now holds for its keys:
+   * recently written keys are the likeliest to be read or overwritten next, and a lookup here
+   * costs a fraction of an LMDB read. Anything newer is in `frozen` or `active`, which are asked
+   * first, so it can never hide a later change.
+   */
+  private clean: Memtable | undefined;
   /** FLUSHALLs whose LMDB clear has not finished; while > 0, LMDB's content is stale. */
   private pendingFlushes = 0;
   private readonly counts = new KeyCounts();
@@ -184,6 +192,8 @@ export class Store {
     const f = this.frozen?.find(slot, key, hash);
     if (f !== undefined) return f.record;
     if (this.pendingFlushes > 0) return undefined;
+    const c = this.clean?.find(slot, key, hash);
+    if (c !== undefined) return this.cleanRecord(c);
     return this.tables.readRecord(storageKeyTransient(slot, key), key);
   }
 
@@ -342,6 +352,7 @@ export class Store {
     this.checkOpen();
     this.active = new Memtable();
     this.frozen = undefined;
+    this.clean = undefined;
     this.counts.reset();
     this.expiryCursor = undefined;
     this.tombstoneCursor = undefined;
@@ -466,6 +477,12 @@ export class Store {
       storedImage(undefined, this.base);
       return undefined;
     }
+    const c = this.clean?.find(slot, key, hash);
+    if (c !== undefined) {
+      const held = this.cleanRecord(c);
+      storedImage(held, this.base);
+      return held;
+    }
     const rec = this.tables.readRecord(storageKeyTransient(slot, key), key);
     storedImage(rec, this.base);
     return rec;
@@ -497,6 +514,12 @@ export class Store {
       next: undefined,
       id: undefined,
     });
+  }
+
+  /** What LMDB holds for a checkpointed entry: tombstones are only stored while graced. */
+  private cleanRecord(e: MemEntry): StoredRecord | undefined {
+    const rec = e.record;
+    return rec !== undefined && rec.type === ValueType.Tombstone && this.graceMs === 0 ? undefined : rec;
   }
 
   private afterChange(): void {
@@ -556,7 +579,10 @@ export class Store {
       this.logger.error({ err: String(err), entries: table.size }, 'store: checkpoint failed; will retry');
       return 'failed';
     }
-    if (this.frozen === table) this.frozen = undefined;
+    if (this.frozen === table) {
+      this.frozen = undefined;
+      this.clean = table;
+    }
     this.tables.refreshReads();
     // The indexes changed: expiry scans start over so nothing before the cursor is missed.
     this.expiryCursor = undefined;

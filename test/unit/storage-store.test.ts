@@ -1,6 +1,6 @@
 // Goal: Store keeps Redis semantics and its own promises (LWW, tombstones, exact counts, ordered
-// scans, expiry, FLUSHALL, restart) whether a record sits in the active memtable, the frozen one
-// or LMDB. Method: real LMDB in a fresh temp dir per test; checkpoints forced with checkpointNow()
+// scans, expiry, FLUSHALL, restart) whether a record sits in the active memtable, the frozen one,
+// the last checkpointed one (kept as a cache) or LMDB. Method: real LMDB in a fresh temp dir per test; checkpoints forced with checkpointNow()
 // or close/open so each behaviour is checked on both sides of the memtable/LMDB boundary; a seeded
 // random workload compared against a plain Map model.
 import fs from 'node:fs';
