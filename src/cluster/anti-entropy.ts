@@ -51,9 +51,9 @@ export interface AntiEntropyHost {
   table(): SlotTable;
   reachable(nodeId: string): boolean;
   busAddress(nodeId: string): BusAddress | undefined;
-  /** The replica read ('rr'): raw encoded records, null where the peer has none. */
+  /** The replica read (batched 'rb'): raw encoded records, null where the peer has none. */
   read(nodeId: string, slot: number, keys: readonly Buffer[]): Promise<Array<Buffer | null>>;
-  /** The replica write ('rw'): last-writer-wins apply on the peer, acknowledged once durable. */
+  /** The replica write (batched 'rb'): last-writer-wins apply on the peer, acknowledged once durable. */
   write(nodeId: string, slot: number, items: ReadonlyArray<[Buffer, Buffer]>): Promise<void>;
   /** Applies a record fetched from a peer here (clock observed, last writer wins). */
   apply(slot: number, key: Buffer, rec: StoredRecord): void;
@@ -77,7 +77,7 @@ const BUCKET_SLOTS_PER_REQUEST = 512;
 const KEYS_PER_REQUEST = 4096;
 /** Most pairs one 'ae-keys' answer lists; the rest of a slot waits for the next pass. */
 const MAX_LISTED_PER_RESPONSE = 50_000;
-/** Keys per 'rr' / 'rw' request when moving records, and encoded bytes per 'rw'. */
+/** Keys per replica read / write when moving records, and encoded bytes per write. */
 const MOVE_BATCH = 128;
 const MOVE_BATCH_BYTES = 4 << 20;
 /** Slots whose records move at once. */

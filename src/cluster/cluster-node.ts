@@ -18,6 +18,7 @@ import { Forwarder } from './forwarder.js';
 import { HintReplayer } from './hint-replayer.js';
 import type { HintStore } from '../storage/hint-store.js';
 import { AntiEntropy } from './anti-entropy.js';
+import { ReplicaBatcher, type ReplicaBatch } from './replica-batcher.js';
 
 /** Where this node is reachable, as advertised to clients and peers. */
 export interface SelfAddress {
@@ -55,6 +56,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
   readonly coordinator: Coordinator;
   readonly router: ClusterRouter;
   private readonly forwarder: Forwarder;
+  private readonly batcher = new ReplicaBatcher((nodeId, batch) => this.sendBatch(nodeId, batch));
   private topology!: Topology;
   /** The ring walked further than N: the nodes that stand in for unreachable owners. */
   private extended: Topology | undefined;
@@ -339,10 +341,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     return this.membership.isAlive(nodeId, Date.now());
   }
 
-  async read(nodeId: string, slot: number, keys: readonly Buffer[]): Promise<Array<Buffer | null>> {
-    const addr = this.busAddress(nodeId);
-    if (!addr) throw new Error(`unknown node ${nodeId}`);
-    return (await this.bus.request(addr, 'rr', { s: slot, k: keys })) as Array<Buffer | null>;
+  read(nodeId: string, slot: number, keys: readonly Buffer[]): Promise<Array<Buffer | null>> {
+    return this.batcher.read(nodeId, slot, keys);
   }
 
   async writeHint(nodeId: string, owner: string, slot: number, items: ReadonlyArray<[Buffer, Buffer]>): Promise<void> {
@@ -351,9 +351,17 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     await this.bus.request(addr, 'rw', { s: slot, i: items, h: owner });
   }
 
-  async write(nodeId: string, slot: number, items: ReadonlyArray<[Buffer, Buffer]>): Promise<void> {
+  write(nodeId: string, slot: number, items: ReadonlyArray<[Buffer, Buffer]>): Promise<void> {
+    return this.batcher.write(nodeId, slot, items);
+  }
+
+  private async sendBatch(nodeId: string, batch: ReplicaBatch): Promise<unknown> {
     const addr = this.busAddress(nodeId);
     if (!addr) throw new Error(`unknown node ${nodeId}`);
-    await this.bus.request(addr, 'rw', { s: slot, i: items });
+    const response = this.bus.request(addr, 'rb', batch);
+    // The batch is assembled at the end of a turn: send it now rather than one turn later.
+    this.bus.flushNow(addr);
+    return response;
   }
+
 }

@@ -1,10 +1,6 @@
 import { decodeRecord, encodeRecord } from '../storage/record-codec.js';
 import type { ClusterNode } from './cluster-node.js';
 
-interface ReadRequest {
-  s: number;
-  k: Uint8Array[];
-}
 interface WriteRequest {
   s: number;
   i: Array<[Uint8Array, Uint8Array]>;
@@ -15,16 +11,31 @@ interface WriteRequest {
 const isSlot = (s: unknown): s is number => typeof s === 'number' && Number.isInteger(s) && s >= 0 && s < 16384;
 const asBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
 
-function isRead(p: unknown): p is ReadRequest {
-  const r = p as ReadRequest;
-  return typeof r === 'object' && r !== null && isSlot(r.s) && Array.isArray(r.k) && r.k.every((k) => k instanceof Uint8Array);
-}
-
 function isWrite(p: unknown): p is WriteRequest {
   const r = p as WriteRequest;
   return typeof r === 'object' && r !== null && isSlot(r.s) && Array.isArray(r.i) &&
     r.i.every((x) => Array.isArray(x) && x.length === 2 && x[0] instanceof Uint8Array && x[1] instanceof Uint8Array) &&
     (r.h === undefined || (typeof r.h === 'string' && /^[0-9a-f]{40}$/.test(r.h)));
+}
+
+interface BatchRequest {
+  w: unknown[];
+  r: unknown[];
+}
+
+function isBatch(p: unknown): p is BatchRequest {
+  const b = p as BatchRequest;
+  if (typeof b !== 'object' || b === null || !Array.isArray(b.w) || !Array.isArray(b.r) || b.w.length % 3 !== 0) return false;
+  for (let i = 0; i < b.w.length; i += 3) {
+    if (!isSlot(b.w[i]) || !(b.w[i + 1] instanceof Uint8Array) || !(b.w[i + 2] instanceof Uint8Array)) return false;
+  }
+  for (let i = 0; i < b.r.length; ) {
+    const n = b.r[i + 1];
+    if (!isSlot(b.r[i]) || typeof n !== 'number' || !Number.isInteger(n) || n < 0 || i + 2 + n > b.r.length) return false;
+    for (let j = i + 2; j < i + 2 + n; j++) if (!(b.r[j] instanceof Uint8Array)) return false;
+    i += 2 + n;
+  }
+  return true;
 }
 
 /**
@@ -36,12 +47,30 @@ export class ReplicaService {
 
   register(): void {
     const { bus, node } = this.cluster;
-    bus.handle('rr', (_from, payload) => {
-      if (!isRead(payload)) throw new Error('malformed replica read');
-      return payload.k.map((k) => {
-        const rec = node.store.get(payload.s, asBuffer(k));
-        return rec ? encodeRecord(rec) : null;
-      });
+    // A coordinator's reads and writes for this node from one event-loop turn (replica-batcher.ts).
+    bus.handle('rb', (_from, payload) => {
+      if (!isBatch(payload)) throw new Error('malformed replica batch');
+      const { w, r } = payload;
+      if (w.length > 0) {
+        const now = node.versioner.now();
+        for (let i = 0; i < w.length; i += 3) {
+          const rec = decodeRecord(asBuffer(w[i + 2] as Uint8Array));
+          node.versioner.hlc.observe(rec.version, now);
+          this.cluster.coordinator.applyLocal(w[i] as number, Buffer.from(w[i + 1] as Uint8Array), rec);
+        }
+      }
+      const reads: Array<Buffer | null> = [];
+      for (let i = 0; i < r.length; ) {
+        const slot = r[i] as number;
+        const n = r[i + 1] as number;
+        for (let j = i + 2; j < i + 2 + n; j++) {
+          const rec = node.store.get(slot, asBuffer(r[j] as Uint8Array));
+          reads.push(rec ? encodeRecord(rec) : null);
+        }
+        i += 2 + n;
+      }
+      if (w.length === 0 || !node.store.hasPendingDurability()) return reads;
+      return new Promise<Array<Buffer | null>>((resolve, reject) => node.store.afterDurable((err) => (err ? reject(err) : resolve(reads))));
     });
     bus.handle('rw', (_from, payload) => {
       if (!isWrite(payload)) throw new Error('malformed replica write');

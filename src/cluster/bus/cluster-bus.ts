@@ -139,6 +139,11 @@ export class ClusterBus {
     return link.request(type, payload, timeoutMs);
   }
 
+  /** Writes what is queued for `to` now instead of at the end of this event-loop turn. */
+  flushNow(to: BusAddress): void {
+    this.peers.get(addressKey(to))?.link?.flushNow();
+  }
+
   /** Best effort: dropped (and counted) when the peer is unreachable or its queue is full. */
   send(to: BusAddress, type: string, payload: unknown): void {
     const link = this.linkTo(to);

@@ -281,6 +281,11 @@ export class PeerLink {
     setImmediate(this.flushBound);
   }
 
+  /** Writes what is queued now; a flush already scheduled finds nothing left and does nothing. */
+  flushNow(): void {
+    this.flush();
+  }
+
   /** Writes everything queued this turn in one write (or one corked writev when large frames are mixed in). */
   private flush(): void {
     this.flushScheduled = false;
