@@ -3,6 +3,7 @@ import type { Logger } from '../core/logger.js';
 import type { RingkvNode } from '../server/node.js';
 import type { SessionState } from '../server/session-state.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
+import type { ReplySink } from '../server/connection.js';
 import { ClusterBus } from './bus/cluster-bus.js';
 import type { BusAddress } from './bus/types.js';
 import { Membership, type MemberRecord } from './membership.js';
@@ -109,7 +110,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       },
       proxy: () => config.bool('cluster-proxy'),
       quorum: (s) => this.quorum(s),
-      coordinate: (session, job, execute, out) => this.coordinate(session, job, execute, out),
+      coordinate: (session, job, execute, sink) => this.coordinate(session, job, execute, sink),
       forward: (session, nodeId, commands, out) => this.forwarder.forward(session, nodeId, commands, out),
       runCommand: (session, spec, argv, out, ks) => node.dispatcher.run(session, spec, argv, out, ks),
       execTransaction: (session, out, ks) => node.dispatcher.execTransaction(session, out, ks),
@@ -319,21 +320,23 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     };
   }
 
-  private async coordinate(
+  private coordinate(
     session: SessionState,
     job: { slot: number; keys: Buffer[]; isWrite: boolean; blind: boolean },
     execute: (out: ReplyWriter, ks: OverlayKeyspace) => void,
-    out: ReplyWriter,
-  ): Promise<void> {
+    sink: ReplySink,
+  ): void {
     const { r, w } = this.quorum(session);
     const sloppy = this.node.config.bool('cluster-sloppy-quorum') && this.extended !== undefined;
-    const result = await this.coordinator.run({
+    const result = this.coordinator.run({
       slot: job.slot, keys: job.keys, replicas: this.slotTable.replicas(job.slot), isWrite: job.isWrite, blind: job.blind,
       fallbacks: sloppy ? this.extended!.preferenceList(job.slot) : [],
       previousReplicas: this.slotTable.leavingReplicas(job.slot),
       r, w, proto: session.proto, execute,
-    }, out);
-    if (job.isWrite) session.lastWrite = result;
+    }, sink);
+    if (!job.isWrite) return;
+    if (result instanceof Promise) void result.then((done) => (session.lastWrite = done));
+    else session.lastWrite = result;
   }
 
   // ReplicaClient, over the bus.

@@ -17,8 +17,8 @@ export interface RoutingContext {
   clientAddress(nodeId: string): string | undefined;
   proxy(): boolean;
   quorum(session: SessionState): { r: number; w: number };
-  /** Runs `execute` over a quorum read of `keys`, replicating its writes; replies through `out`. */
-  coordinate(session: SessionState, job: { slot: number; keys: Buffer[]; isWrite: boolean; blind: boolean }, execute: (out: ReplyWriter, ks: OverlayKeyspace) => void, out: ReplyWriter): Promise<void>;
+  /** Runs `execute` over a quorum read of `keys`, replicating its writes; replies through `sink` (in line or deferred). */
+  coordinate(session: SessionState, job: { slot: number; keys: Buffer[]; isWrite: boolean; blind: boolean }, execute: (out: ReplyWriter, ks: OverlayKeyspace) => void, sink: ReplySink): void;
   /** Relays commands to `nodeId` and writes the reply of the last one to `out`. */
   forward(session: SessionState, nodeId: string, commands: Buffer[][], out: ReplyWriter): Promise<void>;
   runCommand(session: SessionState, spec: CommandSpec, argv: Buffer[], out: ReplyWriter, ks: OverlayKeyspace): void;
@@ -90,7 +90,7 @@ export class ClusterRouter implements CommandRouter {
         return true;
       case 'coordinate': {
         const job = { slot: route.slot, keys, isWrite, blind: isBlind(spec, argv) };
-        this.deferred(sink, (out) => this.ctx.coordinate(session, job, (o, ks) => this.ctx.runCommand(session, spec, argv, o, ks), out));
+        this.ctx.coordinate(session, job, (o, ks) => this.ctx.runCommand(session, spec, argv, o, ks), sink);
         return true;
       }
     }
@@ -147,7 +147,7 @@ export class ClusterRouter implements CommandRouter {
         return false;
       case 'coordinate': {
         const job = { slot: route.slot, keys: [...keys, ...watched], isWrite, blind: false };
-        this.deferred(sink, (out) => this.ctx.coordinate(session, job, (o, ks) => this.ctx.execTransaction(session, o, ks), out));
+        this.ctx.coordinate(session, job, (o, ks) => this.ctx.execTransaction(session, o, ks), sink);
         return true;
       }
       case 'forward': {

@@ -11,6 +11,7 @@ import { OverlayKeyspace } from './overlay-keyspace.js';
 import { ReadQuorum, WriteQuorum } from './quorum.js';
 import type { Protocol } from '../protocol/types.js';
 import { compareClocks } from '../core/vclock.js';
+import type { DeferredReply, ReplySink } from '../server/connection.js';
 
 /** How the coordinator reaches other replicas; the cluster node implements it over the bus. */
 export interface ReplicaClient {
@@ -58,6 +59,31 @@ export interface JobResult {
 }
 
 const EMPTY_RESULT: JobResult = { acked: 0, allAcked: Promise.resolve(0) };
+const NO_LOCK = (): void => undefined;
+
+/** Where a job's reply goes: in line with the connection's batch until it has to wait, then a deferred slot. */
+interface ReplyTarget {
+  out(): ReplyWriter;
+  /** The job is about to wait: later replies of the connection must queue behind this one. */
+  suspend(): void;
+  /** The reply is complete. */
+  done(): void;
+}
+
+function inlineTarget(sink: ReplySink): ReplyTarget {
+  let deferred: DeferredReply | undefined;
+  return {
+    out: () => (deferred ? deferred.out : sink.out),
+    suspend: () => {
+      deferred ??= sink.defer();
+    },
+    done: () => deferred?.done(),
+  };
+}
+
+function deferredTarget(reply: DeferredReply): ReplyTarget {
+  return { out: () => reply.out, suspend: () => undefined, done: () => reply.done() };
+}
 
 /**
  * Runs keyed commands in cluster mode: quorum read of the command's keys, the command itself on an
@@ -69,6 +95,8 @@ export class Coordinator {
   readonly locks = new KeyLocks();
   readonly stats: CoordinatorStats = { reads: 0, writes: 0, readRepairs: 0, quorumFailures: 0 };
   hintedHandoffs = 0;
+  /** Where commands write their reply before it is known whether it may be sent; taken right after. */
+  private readonly scratch = new Writer(2, 4096);
 
   constructor(
     private readonly store: Store,
@@ -78,42 +106,102 @@ export class Coordinator {
     private readonly logger: Logger,
   ) {}
 
-  async run(job: CoordinatedJob, out: ReplyWriter): Promise<JobResult> {
-    let release = job.isWrite ? await this.locks.acquire(job.keys.map((k) => k.toString('latin1'))) : undefined;
-    try {
-      const read = await this.readKeys(job);
-      if (read === undefined) {
-        this.stats.quorumFailures++;
-        out.error(`NOREPLICAS Not enough replicas answered the read (need ${job.r})`);
-        return EMPTY_RESULT;
+  /**
+   * Runs the job and answers through `sink`. While nothing has to wait (keys free, a local read,
+   * a write that needs no remote acknowledgement) it answers in this turn, in line with the
+   * connection's other replies; otherwise it takes a deferred reply slot before the first wait.
+   * Returns the write's result, or a promise of it (for WAIT).
+   */
+  run(job: CoordinatedJob, sink: ReplySink): JobResult | Promise<JobResult> {
+    const ids = job.keys.map((k) => k.toString('latin1'));
+    const local = job.replicas.includes(this.replicas.myId);
+    const localRead = local && (job.blind || (Math.min(job.r, job.replicas.length) <= 1 && job.previousReplicas.length === 0));
+    if (localRead) {
+      const release = job.isWrite ? this.locks.tryAcquire(ids) : NO_LOCK;
+      if (release !== undefined) {
+        const records = new Map<string, StoredRecord | undefined>();
+        for (let i = 0; i < ids.length; i++) records.set(ids[i]!, this.store.get(job.slot, job.keys[i]!));
+        return this.apply(job, records, undefined, release, inlineTarget(sink));
       }
-      const ks = new OverlayKeyspace(read.records, this.versioner.now());
-      const reply = new Writer(job.proto, 256);
-      job.execute(reply, ks);
-      if (read.quorum) this.repair(job, read.quorum);
-      if (ks.writes.size === 0) {
-        this.stats.reads++;
-        out.raw(reply.take());
-        return EMPTY_RESULT;
-      }
-      this.stats.writes++;
-      const replicated = this.replicate(job, ks, read.records);
-      // Once this node holds the write, the next command on these keys reads it here (newest wins),
-      // so the keys can be released before the remote acknowledgements arrive: hot keys pipeline.
-      if (job.replicas.includes(this.replicas.myId)) {
-        release?.();
-        release = undefined;
-      }
-      const result = await replicated;
-      if (result.acked >= Math.min(job.w, job.replicas.length)) out.raw(reply.take());
-      else {
-        this.stats.quorumFailures++;
-        out.error(`NOREPLICAS Not enough good replicas to write (acknowledged by ${result.acked} of ${job.w} required)`);
-      }
-      return result;
-    } finally {
-      release?.();
     }
+    return this.runDeferred(job, ids, sink.defer());
+  }
+
+  private async runDeferred(job: CoordinatedJob, ids: string[], reply: DeferredReply): Promise<JobResult> {
+    const release = job.isWrite ? await this.locks.acquire(ids) : NO_LOCK;
+    const read = await this.readKeys(job, ids);
+    if (read === undefined) {
+      release();
+      this.stats.quorumFailures++;
+      reply.out.error(`NOREPLICAS Not enough replicas answered the read (need ${job.r})`);
+      reply.done();
+      return EMPTY_RESULT;
+    }
+    return this.apply(job, read.records, read.quorum, release, deferredTarget(reply));
+  }
+
+  /**
+   * Runs the command on what was read, answers a read at once and replicates a write, answering
+   * once W replicas hold it. Owns `release`: the keys are freed as soon as this node holds the
+   * write (the next command on them reads it here, newest wins, so hot keys pipeline).
+   */
+  private apply(
+    job: CoordinatedJob,
+    records: Map<string, StoredRecord | undefined>,
+    quorum: ReadQuorum | undefined,
+    release: () => void,
+    target: ReplyTarget,
+  ): JobResult | Promise<JobResult> {
+    let answer: Buffer;
+    let ks: OverlayKeyspace;
+    try {
+      ks = new OverlayKeyspace(records, this.versioner.now());
+      this.scratch.proto = job.proto;
+      job.execute(this.scratch, ks);
+      answer = this.scratch.take();
+      if (quorum) this.repair(job, quorum);
+    } catch (err) {
+      release();
+      this.scratch.take();
+      target.out().error(`ERR ${(err as Error).message}`);
+      target.done();
+      return EMPTY_RESULT;
+    }
+    if (ks.writes.size === 0) {
+      release();
+      this.stats.reads++;
+      target.out().raw(answer);
+      target.done();
+      return EMPTY_RESULT;
+    }
+    this.stats.writes++;
+    let settled: JobResult | undefined;
+    let finish: ((result: JobResult) => void) | undefined;
+    this.replicate(job, ks, records, (result) => (finish ? finish(result) : (settled = result)));
+    if (job.replicas.includes(this.replicas.myId) || settled) release();
+    if (settled) {
+      this.answerWrite(job, settled, answer, target.out());
+      target.done();
+      return settled;
+    }
+    target.suspend();
+    return new Promise<JobResult>((resolve) => {
+      finish = (result) => {
+        release();
+        this.answerWrite(job, result, answer, target.out());
+        target.done();
+        resolve(result);
+      };
+    });
+  }
+
+  private answerWrite(job: CoordinatedJob, result: JobResult, answer: Buffer, out: ReplyWriter): void {
+    if (result.acked >= Math.min(job.w, job.replicas.length)) {
+      out.raw(answer);
+      return;
+    }
+    this.stats.quorumFailures++;
+    out.error(`NOREPLICAS Not enough good replicas to write (acknowledged by ${result.acked} of ${job.w} required)`);
   }
 
   private localRecords(slot: number, keys: readonly Buffer[]): Array<StoredRecord | undefined> {
@@ -121,7 +209,7 @@ export class Coordinator {
   }
 
   /** Reads the keys from R replicas (local first), newest version per key; undefined when R cannot be met. */
-  private async readKeys(job: CoordinatedJob): Promise<{ records: Map<string, StoredRecord | undefined>; quorum?: ReadQuorum } | undefined> {
+  private async readKeys(job: CoordinatedJob, ids: readonly string[]): Promise<{ records: Map<string, StoredRecord | undefined>; quorum?: ReadQuorum } | undefined> {
     const me = this.replicas.myId;
     const local = job.replicas.includes(me);
     const records = new Map<string, StoredRecord | undefined>();
@@ -129,7 +217,7 @@ export class Coordinator {
     const moving = job.previousReplicas.length > 0;
     if (local && (job.blind || (r <= 1 && !moving))) {
       const recs = this.localRecords(job.slot, job.keys);
-      job.keys.forEach((k, i) => records.set(k.toString('latin1'), recs[i]));
+      ids.forEach((id, i) => records.set(id, recs[i]));
       return { records };
     }
     // While a slot moves, the replicas that held it before are asked first: new owners may still be empty.
@@ -159,7 +247,7 @@ export class Coordinator {
       launch();
     });
     if (quorum.state !== 'met') return undefined;
-    job.keys.forEach((k, i) => records.set(k.toString('latin1'), quorum.newest(i)));
+    ids.forEach((id, i) => records.set(id, quorum.newest(i)));
     return { records, quorum };
   }
 
@@ -190,8 +278,11 @@ export class Coordinator {
     }
   }
 
-  /** Stamps the overlay's writes and sends them to every replica; resolves once W acked or W became impossible. */
-  private replicate(job: CoordinatedJob, ks: OverlayKeyspace, before: Map<string, StoredRecord | undefined>): Promise<JobResult> {
+  /**
+   * Stamps the overlay's writes and sends them to every replica; calls `settle` once W acked or W
+   * became impossible, synchronously when no remote answer is needed.
+   */
+  private replicate(job: CoordinatedJob, ks: OverlayKeyspace, before: Map<string, StoredRecord | undefined>, settle: (result: JobResult) => void): void {
     const now = ks.now;
     const items: Array<[Buffer, Buffer]> = [];
     const records: Array<[Buffer, StoredRecord]> = [];
@@ -208,7 +299,7 @@ export class Coordinator {
     const me = this.replicas.myId;
     const fallbacks = job.fallbacks.filter((id) => !job.replicas.includes(id));
     let nextFallback = 0;
-    return new Promise<JobResult>((resolve) => {
+    {
       // Every owner counts as launched up front: an answer that arrives synchronously must not make
       // the round look finished before the other owners were even asked.
       let launched = job.replicas.length;
@@ -221,7 +312,7 @@ export class Coordinator {
         if (exhausted) finishAll(quorum.acked);
         if (settled || (quorum.state !== 'met' && !exhausted)) return;
         settled = true;
-        resolve({ acked: quorum.acked, allAcked });
+        settle({ acked: quorum.acked, allAcked });
       };
       const ack = (id: string): void => {
         answered++;
@@ -247,7 +338,7 @@ export class Coordinator {
       };
       for (const id of job.replicas) {
         if (id === me) {
-          for (const [key, rec] of records) this.applyLocal(job.slot, key, rec);
+          for (let i = 0; i < records.length; i++) this.applyLocal(job.slot, records[i]![0], records[i]![1], items[i]![1]);
           if (this.store.hasPendingDurability()) this.store.afterDurable((err) => (err ? nack(me) : ack(me)));
           else ack(me);
         } else if (!this.replicas.reachable(id)) nack(id, id);
@@ -257,12 +348,12 @@ export class Coordinator {
       for (const id of job.previousReplicas) {
         if (id !== me && this.replicas.reachable(id)) this.replicas.write(id, job.slot, items).catch(() => undefined);
       }
-    });
+    }
   }
 
   /** Applies a replicated record (last writer wins), counting concurrent writes the clocks reveal. */
-  applyLocal(slot: number, key: Buffer, rec: StoredRecord): void {
-    const outcome = this.store.put(slot, key, rec);
+  applyLocal(slot: number, key: Buffer, rec: StoredRecord, encoded?: Buffer): void {
+    const outcome = this.store.put(slot, key, rec, encoded);
     const prev = outcome.previous;
     if (prev && isConcurrent(prev, rec)) {
       this.serverStats.concurrentWrites++;
