@@ -11,6 +11,15 @@ interface WriteRequest {
 const isSlot = (s: unknown): s is number => typeof s === 'number' && Number.isInteger(s) && s >= 0 && s < 16384;
 const asBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
 
+/**
+ * The record bytes as a buffer the store may keep: a view into a large frame is copied, so a
+ * small record never pins a whole batch in memory until the next checkpoint.
+ */
+function owned(u: Uint8Array): Buffer {
+  const b = asBuffer(u);
+  return b.byteLength * 2 >= b.buffer.byteLength ? b : Buffer.from(b);
+}
+
 function isWrite(p: unknown): p is WriteRequest {
   const r = p as WriteRequest;
   return typeof r === 'object' && r !== null && isSlot(r.s) && Array.isArray(r.i) &&
@@ -54,9 +63,10 @@ export class ReplicaService {
       if (w.length > 0) {
         const now = node.versioner.now();
         for (let i = 0; i < w.length; i += 3) {
-          const rec = decodeRecord(asBuffer(w[i + 2] as Uint8Array));
+          const encoded = owned(w[i + 2] as Uint8Array);
+          const rec = decodeRecord(encoded);
           node.versioner.hlc.observe(rec.version, now);
-          this.cluster.coordinator.applyLocal(w[i] as number, Buffer.from(w[i + 1] as Uint8Array), rec);
+          this.cluster.coordinator.applyLocal(w[i] as number, Buffer.from(w[i + 1] as Uint8Array), rec, encoded);
         }
       }
       const reads: Array<Buffer | null> = [];

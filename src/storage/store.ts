@@ -197,8 +197,12 @@ export class Store {
     return this.tables.readRecord(storageKeyTransient(slot, key), key);
   }
 
-  /** Last-writer-wins apply: writes only if rec.version > present version (or nothing present). */
-  put(slot: number, key: Buffer, rec: StoredRecord): PutOutcome {
+  /**
+   * Last-writer-wins apply: writes only if rec.version > present version (or nothing present).
+   * `encoded`, when the caller already has it (a replicated record as it came off the wire), must
+   * be encodeRecord(rec) and saves encoding it again; it is kept, so it must not be overwritten.
+   */
+  put(slot: number, key: Buffer, rec: StoredRecord, encoded?: Buffer): PutOutcome {
     this.checkOpen();
     checkSlot(slot);
     if (!Buffer.isBuffer(rec.version) || rec.version.length !== VERSION_BYTES) throw new TypeError('record version must be a 16-byte Buffer');
@@ -208,9 +212,9 @@ export class Store {
     if (previous !== undefined && !newerVersion(rec.version, previous.version)) return { applied: false, previous };
     if (this.active.bytes > MEMTABLE_BYTES_MAX) throw new StoreOverloadedError(this.active.bytes);
     // Encoding validates the rest of the record, so a bad one throws before any state changes.
-    const encoded = encodeRecord(rec);
-    appendPut(this.log, slot, key, encoded);
-    this.install(slot, key, hash, entry, rec, encoded);
+    const bytes = encoded ?? encodeRecord(rec);
+    appendPut(this.log, slot, key, bytes);
+    this.install(slot, key, hash, entry, rec, bytes);
     this.counts.change(slot, previous, rec);
     this.afterChange();
     if (this.versionListeners.length > 0) this.emitVersionChange(slot, key, previous?.version, rec.version);
