@@ -41,6 +41,8 @@ export class Memtable {
   /** Every entry, in insertion order (the order checkpoints write them). */
   readonly entries: MemEntry[] = [];
   bytes = 0;
+  /** Entries per slot, sorted on demand: slot-bounded scans (anti-entropy) then skip the global order. */
+  private readonly slots = new Map<number, { entries: MemEntry[]; sorted: boolean }>();
   private sortedEntries: MemEntry[] = [];
   /** entries[0, sortedCount) are in sortedEntries. */
   private sortedCount = 0;
@@ -64,6 +66,12 @@ export class Memtable {
     this.index.set(entry.hash, entry);
     this.entries.push(entry);
     this.bytes += entry.bytes;
+    const inSlot = this.slots.get(entry.slot);
+    if (inSlot === undefined) this.slots.set(entry.slot, { entries: [entry], sorted: false });
+    else {
+      inSlot.entries.push(entry);
+      inSlot.sorted = false;
+    }
   }
 
   /** Replaces the record of an existing entry. */
@@ -85,7 +93,21 @@ export class Memtable {
     }
     return this.sortedEntries;
   }
+
+  /** The entries of one slot in storage-id order, each with `id` set. Shared array: do not modify. */
+  sortedSlot(slot: number): readonly MemEntry[] {
+    const inSlot = this.slots.get(slot);
+    if (inSlot === undefined) return EMPTY_ENTRIES;
+    if (!inSlot.sorted) {
+      for (const e of inSlot.entries) e.id ??= storageId(e.slot, e.key);
+      inSlot.entries.sort(compareEntries);
+      inSlot.sorted = true;
+    }
+    return inSlot.entries;
+  }
 }
+
+const EMPTY_ENTRIES: readonly MemEntry[] = [];
 
 function compareEntries(a: MemEntry, b: MemEntry): number {
   return a.id! < b.id! ? -1 : a.id! > b.id! ? 1 : 0;

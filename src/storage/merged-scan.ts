@@ -1,6 +1,6 @@
 import type { Database } from 'lmdb';
 import { decodeStoredValue } from './lmdb-tables.js';
-import { lowerBound, type Memtable } from './memtable.js';
+import { lowerBound, type MemEntry, type Memtable } from './memtable.js';
 import type { StoredRecord } from './types.js';
 
 /**
@@ -36,10 +36,13 @@ export function mergedScan(
   endId: string | undefined,
   examineMax: number,
   visit: (slot: number, key: Buffer, record: StoredRecord) => boolean,
+  /** Set when the range lies within this one slot: only its memtable entries are ordered. */
+  withinSlot?: number,
 ): ScanStop {
-  const aList = src.active.sorted();
+  const order = (m: Memtable): readonly MemEntry[] => (withinSlot === undefined ? m.sorted() : m.sortedSlot(withinSlot));
+  const aList = order(src.active);
   let ai = lowerBound(aList, startId);
-  const fList = src.frozen ? src.frozen.sorted() : [];
+  const fList = src.frozen ? order(src.frozen) : [];
   let fi = lowerBound(fList, startId);
   const lmdb = src.data
     ? src.data

@@ -255,7 +255,7 @@ export class Store {
     const stop = mergedScan(this.sources(), startIdAfter(slot, after), slotStartId(slot + 1), max * SCAN_EXAMINE_PER_ENTRY + SCAN_EXAMINE_MIN, (s, key, record) => {
       entries.push({ slot: s, key, record });
       return entries.length < max;
-    });
+    }, slot);
     return { entries, next: stop.exhausted || stop.lastKey === undefined ? null : stop.lastKey };
   }
 
@@ -281,7 +281,7 @@ export class Store {
     mergedScan(this.sources(), slotStartId(slot), slotStartId(slot + 1), Infinity, (_s, _k, record) => {
       if (isLive(record, now)) n++;
       return true;
-    });
+    }, slot);
     return n;
   }
 
