@@ -67,16 +67,22 @@ export async function startCluster(size: number, args: string[] = []): Promise<T
     if (!ports.some((q) => q === p || q === p + 10000 || q + 10000 === p)) ports.push(p);
   }
   const seeds = ports.map((p) => `127.0.0.1:${p}`).join(' ');
-  const nodes = await Promise.all(ports.map((port) => startNode({
+  const started = await Promise.allSettled(ports.map((port) => startNode({
     port,
     args: ['--cluster-enabled', 'yes', '--cluster-node-timeout', '2000', '--cluster-seeds', seeds, '--appendfsync', 'everysec', ...args],
   })));
-  await waitForCluster(ports, size);
-  return {
-    nodes,
-    ports,
-    async stop() {
-      await Promise.all(nodes.map((n) => (n.proc.exitCode === null && n.proc.signalCode === null ? n.stop() : Promise.resolve(null))));
-    },
+  const nodes = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const stop = async (): Promise<void> => {
+    await Promise.all(nodes.map((n) => (n.proc.exitCode === null && n.proc.signalCode === null ? n.stop() : Promise.resolve(null))));
   };
+  // A cluster that does not come up is stopped here: the caller never gets a handle to stop it.
+  try {
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    await waitForCluster(ports, size);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { nodes, ports, stop };
 }

@@ -112,7 +112,8 @@ export async function startNode(opts: { args?: string[]; port?: number; dir?: st
   const args = ['server', '--port', String(port), '--dir', dir, '--loglevel', 'warning', ...(opts.args ?? [])];
   let log = '';
   const spawnIt = (): ChildProcess => {
-    const proc = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The node stops when our end of its stdin closes: a test worker that dies cannot leak it.
+    const proc = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, RINGKV_EXIT_WITH_STDIN: '1', ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     running.add(proc);
     proc.stdout!.on('data', (d: Buffer) => (log += d.toString()));
     proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));
