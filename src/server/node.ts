@@ -42,6 +42,9 @@ function outputHardLimit(config: Config): number {
 }
 
 /** One ringkv node: the store, the command table and the client listener. */
+/** How long shutdown waits for sockets to close before flushing the store anyway. */
+const SHUTDOWN_SOCKET_GRACE_MS = 3000;
+
 export class RingkvNode implements NodeServices {
   readonly stats = new ServerStats();
   readonly startedAt = Date.now();
@@ -159,7 +162,10 @@ export class RingkvNode implements NodeServices {
     this.stats.totalConnectionsReceived++;
     if (this.stopping || this.sessions.size >= this.config.int('maxclients')) {
       this.stats.rejectedConnections++;
-      socket.end(`-${ERR.maxClients}\r\n`);
+      // A refused socket is never read, so its peer's FIN would go unseen and the half-closed
+      // socket would hold the listener open forever: close it outright once the error is sent.
+      socket.on('error', () => socket.destroy());
+      socket.end(`-${ERR.maxClients}\r\n`, () => socket.destroy());
       return;
     }
     const keepalive = this.config.int('tcp-keepalive');
@@ -244,7 +250,9 @@ export class RingkvNode implements NodeServices {
       this.metrics?.close();
       const closed = Promise.all(this.listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
       for (const c of [...this.sessions]) c.kill();
-      await closed;
+      // Shutdown must not hang on a socket nobody tracks; the store still gets flushed.
+      const grace = new Promise<void>((r) => setTimeout(r, SHUTDOWN_SOCKET_GRACE_MS).unref());
+      await Promise.race([closed, grace]);
       await this.store.setMeta('hlc-high-water', this.versioner.highWaterToPersist(Date.now()));
       await this.store.close();
       this.logger.info('ringkv is now ready to exit, bye bye...');

@@ -100,6 +100,8 @@ export interface NodeProcess {
   restart(): Promise<void>;
 }
 
+const STOP_TIMEOUT_MS = 20000;
+
 function exited(proc: ChildProcess): Promise<number | null> {
   if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve(proc.exitCode);
   return new Promise((resolve) => proc.once('exit', (code) => resolve(code)));
@@ -129,7 +131,17 @@ export async function startNode(opts: { args?: string[]; port?: number; dir?: st
     },
     async stop() {
       handle.proc.kill('SIGTERM');
-      return exited(handle.proc);
+      // A node that ignores SIGTERM is a bug worth a clear failure, not a hung hook or a leaked process.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), STOP_TIMEOUT_MS)));
+      const code = await Promise.race([exited(handle.proc), late]);
+      clearTimeout(timer);
+      if (code === 'late') {
+        handle.proc.kill('SIGKILL');
+        await exited(handle.proc);
+        throw new Error(`ringkv on ${port} did not exit within ${STOP_TIMEOUT_MS} ms of SIGTERM: ${log.slice(-2000)}`);
+      }
+      return code;
     },
     async restart() {
       handle.proc = spawnIt();

@@ -47,6 +47,9 @@ describe('limits', () => {
     }
     const refused = await rawExchange(node.port, 'PING\r\n', (d) => d.includes('\r\n'));
     expect(refused.data.toString()).toBe('-ERR max number of clients reached\r\n');
+    // As Redis does, the server closes a refused connection itself, whether or not the client reads.
+    const closedByServer = await rawExchange(node.port, '', () => false);
+    expect(closedByServer).toEqual({ data: Buffer.from('-ERR max number of clients reached\r\n'), closed: true });
     socks.forEach((s) => s.destroy());
     await new Promise((res) => setTimeout(res, 200));
     expect((await rawExchange(node.port, 'PING\r\n', (d) => d.includes('\r\n'))).data.toString()).toBe('+PONG\r\n');
