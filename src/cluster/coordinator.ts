@@ -222,7 +222,9 @@ export class Coordinator {
     }
     // While a slot moves, the replicas that held it before are asked first: new owners may still be empty.
     const all = moving ? [...job.previousReplicas, ...job.replicas] : job.replicas;
-    const quorum = new ReadQuorum(moving ? Math.max(r, 2) : r, all, job.keys.length);
+    // Two answers while moving, so an empty new owner alone can never make a key look absent.
+    const needed = moving ? Math.max(r, 2) : r;
+    const quorum = new ReadQuorum(needed, all, job.keys.length);
     if (local) quorum.receive(me, this.localRecords(job.slot, job.keys));
     const candidates = all.filter((id) => id !== me);
     for (const id of candidates) if (!this.replicas.reachable(id)) quorum.fail(id);
@@ -230,7 +232,7 @@ export class Coordinator {
     await new Promise<void>((resolve) => {
       let inFlight = 0;
       const launch = (): void => {
-        while (quorum.state === 'pending' && queue.length > 0 && quorum.answered + inFlight < r) {
+        while (quorum.state === 'pending' && queue.length > 0 && quorum.answered + inFlight < needed) {
           const id = queue.shift()!;
           inFlight++;
           this.replicas.read(id, job.slot, job.keys).then(
@@ -288,6 +290,9 @@ export class Coordinator {
     const records: Array<[Buffer, StoredRecord]> = [];
     for (const [id, w] of ks.writes) {
       const prev = before.get(id) ?? this.store.get(job.slot, w.key);
+      // A version read from a replica whose clock ran ahead (or from before our own restart) must be
+      // exceeded, or last-writer-wins would keep the older value over the one acknowledged now.
+      if (prev) this.versioner.hlc.observe(prev.version, now);
       const { version, clock } = this.versioner.stamp(now, prev?.clock);
       const rec: StoredRecord = { version, clock, type: w.type, expiresAt: w.expiresAt, value: w.value };
       records.push([w.key, rec]);
