@@ -103,9 +103,11 @@ function copy(ctx: CommandContext, argv: Buffer[]): void {
       if (intArg(argv[++i]!) !== 0) throw new ReplyError('ERR DB index is out of range');
     } else throw new ReplyError(ERR.syntax);
   }
+  // Redis refuses a copy onto itself before looking the key up, whether or not it exists.
+  if (argv[1]!.equals(argv[2]!)) throw new ReplyError('ERR source and destination objects are the same');
   const { ks } = ctx;
   const src = ks.get(argv[1]!);
-  if (!src || argv[1]!.equals(argv[2]!)) return ctx.out.int(0);
+  if (!src) return ctx.out.int(0);
   if (!replace && ks.get(argv[2]!)) return ctx.out.int(0);
   const value = src.type === ValueType.Hash ? new Map(src.value as Map<string, Buffer>) : src.value;
   ks.set(argv[2]!, src.type, value, src.expiresAt);

@@ -114,17 +114,18 @@ function getdel(ctx: CommandContext, argv: Buffer[]): void {
 /** GETEX key [EX s|PX ms|EXAT t|PXAT t|PERSIST] */
 function getex(ctx: CommandContext, argv: Buffer[]): void {
   const { ks } = ctx;
-  let expiresAt: number | undefined;
+  let expiry: { opt: 'persist' } | { opt: 'ex' | 'px' | 'exat' | 'pxat'; arg: Buffer } | undefined;
   for (let i = 2; i < argv.length; i++) {
     const opt = lower(argv[i]!);
-    if (expiresAt !== undefined) throw new ReplyError(ERR.syntax);
-    if (opt === 'persist') expiresAt = 0;
-    else if ((opt === 'ex' || opt === 'px' || opt === 'exat' || opt === 'pxat') && i + 1 < argv.length) {
-      expiresAt = expiryFrom(opt, argv[++i]!, ks.now, 'getex');
-    } else throw new ReplyError(ERR.syntax);
+    if (expiry !== undefined) throw new ReplyError(ERR.syntax);
+    if (opt === 'persist') expiry = { opt };
+    else if ((opt === 'ex' || opt === 'px' || opt === 'exat' || opt === 'pxat') && i + 1 < argv.length) expiry = { opt, arg: argv[++i]! };
+    else throw new ReplyError(ERR.syntax);
   }
   const e = getString(ks, argv[1]!);
+  // As in Redis, a missing key answers nil before the expire time is validated.
   if (!e) return ctx.out.nullBulk();
+  const expiresAt = expiry === undefined ? undefined : expiry.opt === 'persist' ? 0 : expiryFrom(expiry.opt, expiry.arg, ks.now, 'getex');
   if (expiresAt !== undefined && expiresAt !== e.expiresAt) ks.set(argv[1]!, ValueType.String, e.value, expiresAt);
   ctx.out.bulk(e.value);
 }

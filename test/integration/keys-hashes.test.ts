@@ -67,6 +67,8 @@ describe.each([2, 3] as const)('keys and hashes over RESP%i', (protocol) => {
     expect(await r.call('copy', k('r2'), k('r3'))).toBe(0);
     expect(await r.call('copy', k('r2'), k('r3'), 'REPLACE')).toBe(1);
     expect(await r.get(k('r3'))).toBe('v');
+    await expect(r.call('copy', k('r3'), k('r3'))).rejects.toThrow('ERR source and destination objects are the same');
+    await expect(r.call('copy', k('missing'), k('missing'))).rejects.toThrow('ERR source and destination objects are the same');
   });
 
   it('HSET / HGET / HMGET / HGETALL / HDEL / HLEN / HEXISTS / HSTRLEN', async () => {

@@ -105,6 +105,8 @@ describe.each([2, 3] as const)('strings over RESP%i', (protocol) => {
     expect(await r.ttl(k('ge'))).toBeGreaterThan(90);
     expect(await r.getex(k('ge'), 'PERSIST')).toBe('v');
     expect(await r.ttl(k('ge'))).toBe(-1);
+    await expect(r.call('getex', k('ge'), 'EX', '0')).rejects.toThrow("ERR invalid expire time in 'getex' command");
+    expect(await r.call('getex', k('missing'), 'EX', '0')).toBeNull();
     expect(await r.setnx(k('snx'), '1')).toBe(1);
     expect(await r.setnx(k('snx'), '2')).toBe(0);
     expect(await r.setex(k('sex'), 100, 'v')).toBe('OK');
