@@ -15,6 +15,7 @@ import {
 } from './key-layout.js';
 import { LmdbTables } from './lmdb-tables.js';
 import { appendDrop, appendFlushAll, appendPut, decodeLogEntry, LogOp } from './log-entry.js';
+import { ExpiryHeap } from './expiry-heap.js';
 import { MEM_ENTRY_OVERHEAD_BYTES, Memtable, type MemEntry } from './memtable.js';
 import { mergedScan, type ScanSources } from './merged-scan.js';
 import { encodeRecord, versionMs } from './record-codec.js';
@@ -124,6 +125,8 @@ export class Store {
   private readonly base: IndexImage = { expiresAt: 0, tombstoneMs: -1 };
   private closed = false;
   private readonly checkpointEntries: number;
+  private readonly checkpointIntervalMs: number;
+  private readonly soonExpiring = new ExpiryHeap();
   private readonly graceMs: number;
   private readonly logger: StoreLogger;
   private readonly now: () => number;
@@ -151,6 +154,7 @@ export class Store {
     this.logger = opts.logger ?? silentStoreLogger;
     this.now = opts.now ?? Date.now;
     const interval = opts.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
+    this.checkpointIntervalMs = interval;
     this.checkpointTimer = setInterval(() => {
       if (this.active.size > 0 || this.frozen) this.requestCheckpoint();
     }, interval);
@@ -220,6 +224,10 @@ export class Store {
     appendPut(this.log, slot, key, bytes);
     this.install(slot, key, hash, entry, rec, bytes);
     this.counts.change(slot, previous, rec);
+    // TTLs ending before LMDB's expiry index could know of them (next checkpoint or two).
+    if (rec.expiresAt > 0 && rec.type !== ValueType.Tombstone && rec.expiresAt <= this.now() + 2 * this.checkpointIntervalMs) {
+      this.soonExpiring.push(rec.expiresAt, slot, Buffer.from(key));
+    }
     this.afterChange();
     if (this.versionListeners.length > 0) this.emitVersionChange(slot, key, previous?.version, rec.version);
     return { applied: true, previous };
@@ -298,6 +306,15 @@ export class Store {
     if (this.closed || this.pendingFlushes > 0 || maxWork <= 0) return 0;
     let work = 0;
     let removed = 0;
+    for (let due = this.soonExpiring.popDue(now); due !== undefined; due = work < maxWork ? this.soonExpiring.popDue(now) : undefined) {
+      work++;
+      const rec = this.get(due.slot, due.key);
+      if (rec !== undefined && rec.type !== ValueType.Tombstone && rec.expiresAt > 0 && rec.expiresAt <= now) {
+        this.drop(due.slot, due.key);
+        removed++;
+        this.counters.expiredRemoved++;
+      }
+    }
     for (const ik of this.tables.expiry.getKeys({ start: after(this.expiryCursor), end: indexTimeBound(now + 1) })) {
       if (work >= maxWork) break;
       work++;
@@ -362,6 +379,7 @@ export class Store {
     this.frozen = undefined;
     this.clean = undefined;
     this.counts.reset();
+    this.soonExpiring.clear();
     this.expiryCursor = undefined;
     this.tombstoneCursor = undefined;
     this.pendingFlushes++;

@@ -58,6 +58,15 @@ describe.each([2, 3] as const)('strings over RESP%i', (protocol) => {
     expect(await r.ttl(k('exat'))).toBeGreaterThan(95);
   });
 
+  it('active expiry removes short-lived keys nobody reads again', async () => {
+    const expired = async (): Promise<number> => Number(/expired_keys:(\d+)/.exec(await r.info('stats'))![1]);
+    const before = await expired();
+    for (let i = 0; i < 5; i++) await r.set(k(`active${i}`), 'v', 'PX', 30);
+    const deadline = Date.now() + 3000;
+    while ((await expired()) < before + 5 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+    expect(await expired()).toBeGreaterThanOrEqual(before + 5);
+  });
+
   it('INCR family, overflow and type errors', async () => {
     expect(await r.incr(k('n'))).toBe(1);
     expect(await r.incrby(k('n'), 10)).toBe(11);
