@@ -115,5 +115,16 @@ export const clientCommand = container('client', ['noscript', 'loading', 'stale'
       c.out.ok();
     },
   },
-  { name: 'help', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['CLIENT <subcommand> [<arg> ...]. Subcommands are:', 'ID', 'SETNAME <name>', 'GETNAME', 'SETINFO <attr> <value>', 'LIST', 'INFO', 'KILL', 'HELP']) },
+  {
+    // Clients send TRACKING OFF when they reset a connection; server-assisted caching itself is absent.
+    name: 'tracking', arity: -3, flags: ['noscript', 'loading', 'stale'],
+    run: (c, a) => {
+      const mode = lower(a[2]!);
+      if (mode === 'off') return c.out.ok();
+      if (mode === 'on') throw new ReplyError('ERR client-side caching (CLIENT TRACKING ON) is not supported');
+      throw new ReplyError(ERR.syntax);
+    },
+  },
+  { name: 'getredir', arity: 2, flags: ['noscript', 'loading', 'stale'], run: (c) => c.out.int(-1) },
+  { name: 'help', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['CLIENT <subcommand> [<arg> ...]. Subcommands are:', 'ID', 'SETNAME <name>', 'GETNAME', 'SETINFO <attr> <value>', 'LIST', 'INFO', 'KILL', 'TRACKING OFF', 'GETREDIR', 'HELP']) },
 ]);

@@ -4,13 +4,18 @@ import { container, keyPositions, type CommandContext, type CommandSpec } from '
 import { lower } from './args.js';
 import { globMatch } from './glob.js';
 
-/** Redis 7 key spec derived from first/last/step, so clients that read key specs route correctly. */
+/** Key spec flags as Redis spells them: RO/RW upper case, the rest lower. */
+function keyAccessFlags(spec: CommandSpec): readonly string[] {
+  return spec.flags.includes('write') ? ['RW', 'update'] : ['RO', 'access'];
+}
+
+/** Redis 7 key spec derived from first/last/step, so clients that read key specs route correctly */
 function writeKeySpecs(out: ReplyWriter, spec: CommandSpec): void {
   if (spec.firstKey === 0) {
     out.arrayHeader(0);
     return;
   }
-  const access = spec.flags.includes('write') ? ['RW', 'UPDATE'] : ['RO', 'ACCESS'];
+  const access = keyAccessFlags(spec);
   out.arrayHeader(1);
   out.mapHeader(3);
   out.bulk('flags');
@@ -85,7 +90,7 @@ function getkeys(ctx: CommandContext, argv: Buffer[], withFlags: boolean): void 
     }
     ctx.out.arrayHeader(2);
     ctx.out.bulk(target[p]!);
-    const access = spec.flags.includes('write') ? ['RW', 'UPDATE'] : ['RO', 'ACCESS'];
+    const access = keyAccessFlags(spec);
     ctx.out.arrayHeader(access.length);
     for (const a of access) ctx.out.simple(a);
   }

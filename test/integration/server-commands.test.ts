@@ -47,6 +47,16 @@ describe('server commands', () => {
     const info = (await r.call('command', 'info', 'set', 'nosuch')) as unknown[];
     expect((info[0] as unknown[])[0]).toBe('set');
     expect(info[1]).toBeNull();
+    // Key spec flags as Redis spells them (clients match them literally).
+    const keySpecs = (info[0] as unknown[])[8] as unknown[][];
+    expect(keySpecs[0]!.slice(0, 2)).toEqual(['flags', ['RW', 'update']]);
+    expect(await r.call('command', 'getkeysandflags', 'get', 'k')).toEqual([['k', ['RO', 'access']]]);
+  });
+
+  it('CLIENT TRACKING OFF is accepted, ON refused with a reason', async () => {
+    expect(await r.call('client', 'tracking', 'off')).toBe('OK');
+    await expect(r.call('client', 'tracking', 'on')).rejects.toThrow('not supported');
+    expect(await r.call('client', 'getredir')).toBe(-1);
   });
 
   it('CONFIG GET / SET including encoding settings tools tune', async () => {
