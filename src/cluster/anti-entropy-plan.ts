@@ -283,6 +283,10 @@ export class SlotScheduler {
     return this.queue.length;
   }
 
+  isQueued(slot: number): boolean {
+    return this.queued[slot] === 1;
+  }
+
   /** Preferred peers for a prioritised slot, and whether it is a hand-off (we are no longer an owner). */
   preference(slot: number): SlotPreference | undefined {
     return this.preferred.get(slot);

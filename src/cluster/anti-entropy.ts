@@ -57,6 +57,8 @@ export interface AntiEntropyHost {
   write(nodeId: string, slot: number, items: ReadonlyArray<[Buffer, Buffer]>): Promise<void>;
   /** Applies a record fetched from a peer here (clock observed, last writer wins). */
   apply(slot: number, key: Buffer, rec: StoredRecord): void;
+  /** Every slot whose replica set changed for `topology` has been compared since it changed. */
+  rebalanced?(topology: Topology): void;
 }
 
 export interface AntiEntropyStats {
@@ -115,6 +117,8 @@ export class AntiEntropy {
   /** A comparison failed last round: wait a full interval before retrying queued slots. */
   private backOff = false;
   private owned: { topology: Topology; flags: Uint8Array; slots: number[] } | undefined;
+  /** Slots queued by the last topology change (and any earlier one not finished) and not compared yet. */
+  private rebalancing: { topology: Topology; slots: Set<number> } | undefined;
 
   constructor(private readonly host: AntiEntropyHost) {
     this.tracker = new MerkleTracker(host.store, { logger: host.logger });
@@ -189,6 +193,7 @@ export class AntiEntropy {
       ['ringkv_ae_slots_compared', s.slotsCompared],
       ['ringkv_ae_slots_differing', s.slotsDiffering],
       ['ringkv_ae_slots_queued', this.scheduler.pending],
+      ['ringkv_rebalance_slots_to_sync', this.rebalancePending],
       ['ringkv_ae_keys_pulled', s.keysPulled],
       ['ringkv_ae_keys_pushed', s.keysPushed],
       ['ringkv_ae_keys_reaped', s.keysReaped],
@@ -243,6 +248,8 @@ export class AntiEntropy {
     const changes = topologyChanges(this.seenTopology, topology, this.host.myId, (id) => this.host.reachable(id));
     this.seenTopology = topology;
     for (const c of changes) this.scheduler.prioritize(c.slot, c.peers, c.handoff);
+    const unfinished = [...(this.rebalancing?.slots ?? [])].filter((s) => this.scheduler.isQueued(s));
+    this.rebalancing = { topology, slots: new Set([...unfinished, ...changes.map((c) => c.slot)]) };
     if (changes.length > 0) this.host.logger.info({ slots: changes.length }, 'anti-entropy: replica sets changed, those slots go first');
   }
 
@@ -256,6 +263,22 @@ export class AntiEntropy {
     const slots = returnedPeerSlots(table.topology, this.host.myId, returned, (id) => alive.has(id));
     for (const c of slots) this.scheduler.prioritize(c.slot, c.peers);
     if (slots.length > 0) this.host.logger.info({ peers: returned, slots: slots.length }, 'anti-entropy: peers are back, their slots go first');
+  }
+
+  /**
+   * A failed comparison puts its slot back in the queue, so a slot of the last topology change that
+   * is no longer queued has been compared (or had nobody to compare with).
+   */
+  private noteRebalanceProgress(): void {
+    const r = this.rebalancing;
+    if (!r) return;
+    for (const slot of r.slots) if (!this.scheduler.isQueued(slot)) r.slots.delete(slot);
+    if (r.slots.size === 0) this.host.rebalanced?.(r.topology);
+  }
+
+  /** Slots of the last topology change still to compare (INFO, ringkv status). */
+  get rebalancePending(): number {
+    return this.rebalancing?.slots.size ?? 0;
   }
 
   private async round(): Promise<void> {
@@ -298,6 +321,7 @@ export class AntiEntropy {
       this.host.logger.debug({ err: String(err), peer }, 'anti-entropy: comparison with a peer failed');
     })));
     this.scheduler.roundFinished(Date.now());
+    this.noteRebalanceProgress();
     this.stats.rounds++;
   }
 

@@ -20,6 +20,7 @@ import { HintReplayer } from './hint-replayer.js';
 import type { HintStore } from '../storage/hint-store.js';
 import { AntiEntropy } from './anti-entropy.js';
 import { ReplicaBatcher, type ReplicaBatch } from './replica-batcher.js';
+import { createHash } from 'node:crypto';
 
 /** Where this node is reachable, as advertised to clients and peers. */
 export interface SelfAddress {
@@ -67,6 +68,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
   private transition: { from: Topology; until: number } | undefined;
   private slotTable!: SlotTable;
   private topologyKey = '';
+  /** Short, stable name of `topologyKey` that members gossip once they have synced to it. */
+  private topologyFingerprint = '';
   private tableInputs = '';
   private tableCheckedAt = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -127,6 +130,9 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       apply: (slot, key, rec) => {
         node.versioner.hlc.observe(rec.version, Date.now());
         this.coordinator.applyLocal(slot, key, rec);
+      },
+      rebalanced: (topology) => {
+        if (topology === this.topology) this.membership.setSynced(this.topologyFingerprint);
       },
     });
     this.antiEntropy.register();
@@ -225,13 +231,17 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       if (before && key !== this.topologyKey) this.transition = { from: this.transition?.from ?? before, until: now + config.int('cluster-rebalance-window-ms') };
       this.extended = members.length > n ? buildTopology(members, { n: Math.min(members.length, n + 2), vnodes }) : undefined;
       this.topologyKey = key;
+      this.topologyFingerprint = createHash('sha1').update(key).digest('hex').slice(0, 16);
       void this.node.store.setMeta('cluster-members', Buffer.from(JSON.stringify(this.membership.members())));
     }
     const alive = new Set(members.map((m) => m.id).filter((id) => this.membership.isAlive(id, now)));
     // The cluster is up while every slot can answer reads; a write that cannot reach W replicas fails
     // on its own with NOREPLICAS instead of taking the whole cluster down (clients stop at 'fail').
     const needed = config.int('read-quorum');
-    if (this.transition && now > this.transition.until) this.transition = undefined;
+    if (this.transition && (now > this.transition.until || this.everyoneSynced(members, alive))) {
+      this.logger.info({ timedOut: now > this.transition.until }, 'rebalance finished: new owners serve their slots alone');
+      this.transition = undefined;
+    }
     // Building a table walks all 16384 slots: only do it when one of its inputs changed.
     const inputs = `${[...alive].sort().join(',')}|${needed}`;
     if (this.slotTable && this.slotTable.topology === this.topology && this.slotTable.previous === this.transition?.from && inputs === this.tableInputs) return;
@@ -241,6 +251,15 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       if (this.slotTable) this.logger.info({ ranges: next.ranges.length, ok: next.ok, alive: alive.size }, 'slot table changed');
       this.slotTable = next;
     }
+  }
+
+  /**
+   * The old placement can go once every alive member of the ring reports it has compared every slot
+   * it gained with a replica that had the data; members gossip that as their `synced` fingerprint.
+   */
+  private everyoneSynced(members: ReadonlyArray<{ id: string }>, alive: ReadonlySet<string>): boolean {
+    const records = new Map(this.membership.members().map((m) => [m.id, m]));
+    return members.every((m) => !alive.has(m.id) || records.get(m.id)?.synced === this.topologyFingerprint);
   }
 
   /**

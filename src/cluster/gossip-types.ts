@@ -27,6 +27,11 @@ export interface MemberRecord {
   status: MemberStatus;
   /** Topology epoch under which the member joined or last changed status; 0 = not admitted yet. */
   epoch: number;
+  /**
+   * Fingerprint of the ring membership this node has finished rebalancing to (every slot it gained
+   * compared with a replica that had it); '' or absent = none yet. Ends rebalance windows early.
+   */
+  synced?: string;
 }
 
 export interface GossipDigest {
@@ -47,6 +52,7 @@ export type PeerState = 'self' | 'ok' | 'pfail' | 'fail';
 export const NODE_ID_RE = /^[0-9a-f]{40}$/;
 export const HOST_LENGTH_MAX = 255;
 export const ZONE_LENGTH_MAX = 64;
+const SYNCED_LENGTH_MAX = 64;
 const PORT_MAX = 65535;
 
 const STATUSES: ReadonlySet<string> = new Set<MemberStatus>(['active', 'leaving', 'left']);
@@ -69,7 +75,8 @@ export function isMemberRecord(value: unknown): value is MemberRecord {
     isPort(r.port) && isPort(r.busPort) &&
     typeof r.zone === 'string' && r.zone.length <= ZONE_LENGTH_MAX &&
     isCount(r.generation) && isCount(r.heartbeat) && isCount(r.epoch) &&
-    typeof r.status === 'string' && STATUSES.has(r.status)
+    typeof r.status === 'string' && STATUSES.has(r.status) &&
+    (r.synced === undefined || (typeof r.synced === 'string' && r.synced.length <= SYNCED_LENGTH_MAX))
   );
 }
 
@@ -77,6 +84,6 @@ export function isMemberRecord(value: unknown): value is MemberRecord {
 export function copyMember(r: MemberRecord): MemberRecord {
   return {
     id: r.id, host: r.host, port: r.port, busPort: r.busPort, zone: r.zone,
-    generation: r.generation, heartbeat: r.heartbeat, status: r.status, epoch: r.epoch,
+    generation: r.generation, heartbeat: r.heartbeat, status: r.status, epoch: r.epoch, synced: r.synced ?? '',
   };
 }

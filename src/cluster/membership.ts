@@ -255,6 +255,13 @@ export class Membership {
     this.me.heartbeat++;
   }
 
+  /** Our own rebalance progress (see MemberRecord.synced); gossip carries it with the next heartbeat. */
+  setSynced(fingerprint: string): void {
+    if (this.me.synced === fingerprint) return;
+    this.me.synced = fingerprint;
+    this.me.heartbeat++;
+  }
+
   /** When this peer's heartbeat last progressed (CLUSTER NODES pong-recv); undefined if never, or self. */
   lastHeard(id: string): number | undefined {
     return this.peers.get(id)?.heardMs;

@@ -60,7 +60,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   s({ name: 'write-quorum', kind: 'int', default: '2', min: 1, max: 16, mutable: true, help: 'W: durable acks before a write is acknowledged.' }),
   s({ name: 'read-quorum', kind: 'int', default: '2', min: 1, max: 16, mutable: true, help: 'R: replicas consulted before a read answers.' }),
   s({ name: 'cluster-dead-node-removal-ms', kind: 'int', default: '3600000', min: 0, max: 2_147_483_647 * 100, mutable: true, help: 'A node dead this long leaves the ring and its slots move to the others; 0 = never.' }),
-  s({ name: 'cluster-rebalance-window-ms', kind: 'int', default: '30000', min: 0, max: 86_400_000, mutable: true, help: 'After a membership change, how long old replicas keep serving reads and receiving writes while slots move.' }),
+  s({ name: 'cluster-rebalance-window-ms', kind: 'int', default: '600000', min: 0, max: 86_400_000, mutable: true, help: 'After a membership change, old replicas keep serving reads and receiving writes until every node reports the slots it gained synced, but no longer than this.' }),
   s({ name: 'cluster-sloppy-quorum', kind: 'bool', default: 'yes', mutable: true, help: 'Writes for unreachable replicas go to the next nodes on the ring as hints (no = strict quorums).' }),
   s({ name: 'hinted-handoff-max-bytes', kind: 'memory', default: '256mb', min: 1024 * 1024, mutable: true, help: 'Hint bytes kept per unreachable node; older hints beyond it are dropped (anti-entropy repairs them).' }),
   s({ name: 'hinted-handoff-window-ms', kind: 'int', default: '10800000', min: 1000, max: 2_147_483_647 * 100, mutable: true, help: 'Hints older than this are dropped; must stay below tombstone-grace-ms.' }),

@@ -6,7 +6,8 @@
  * give some a long TTL and some a TTL that runs out while the node is down, restart it; poll
  * RINGKV.DIGEST on all nodes (no reads of user keys) until they agree; then read every key on the
  * restarted node alone (READONLY, R=1). (2) 3 nodes with data, a 4th started with the others as
- * seeds; poll its local reads (R=1) until it serves every key of the slots it replicates.
+ * seeds; wait until every node has ended its rebalance window (capped far above the time the move
+ * needs), then check at once that the 4th node serves every key of its slots from its own copy.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Redis, { Cluster } from 'ioredis';
@@ -118,17 +119,19 @@ describe('anti-entropy after a replica missed writes, deletes and TTLs', () => {
 });
 
 describe('anti-entropy moves data to a node that joins', () => {
+  // A cap far above what the move takes: the window must end because the move is done.
+  const WINDOW_CAP = ['--cluster-rebalance-window-ms', '120000'];
   let c: TestCluster;
   let joiner: NodeProcess | undefined;
   beforeAll(async () => {
-    c = await startCluster(3);
+    c = await startCluster(3, WINDOW_CAP);
   }, 60000);
   afterAll(async () => {
     await joiner?.stop();
     await c?.stop();
   });
 
-  it('within 30 s the 4th node holds the keys of the slots it now replicates', async () => {
+  it('the rebalance window ends once the 4th node holds every key of the slots it now replicates', async () => {
     const client = new Cluster([{ host: '127.0.0.1', port: c.ports[0]! }]);
     const keys = Array.from({ length: 1000 }, (_, i) => `join:${i}`);
     await Promise.all(keys.map((k) => client.set(k, `v-${k}`)));
@@ -136,34 +139,40 @@ describe('anti-entropy moves data to a node that joins', () => {
 
     const seeds = c.ports.map((p) => `127.0.0.1:${p}`).join(' ');
     joiner = await startNode({
-      args: ['--cluster-enabled', 'yes', '--cluster-node-timeout', '2000', '--cluster-seeds', seeds, '--appendfsync', 'everysec'],
+      args: ['--cluster-enabled', 'yes', '--cluster-node-timeout', '2000', '--cluster-seeds', seeds, '--appendfsync', 'everysec', ...WINDOW_CAP],
     });
     const all = [...c.ports, joiner.port];
     await waitForCluster(all, 4);
     const joinedAt = Date.now();
 
+    // Every node ends its window on its own, once all members gossip that they have synced.
+    const windowLeft = async (): Promise<number[]> => Promise.all(all.map((p) => infoField(p, 'ringkv_rebalance_window_left_ms')));
+    let left = await windowLeft();
+    while (left.some((ms) => ms > 0) && Date.now() - joinedAt < CONVERGE_MS) {
+      await new Promise((r) => setTimeout(r, 250));
+      left = await windowLeft();
+    }
+    const endedAfter = Date.now() - joinedAt;
+    console.log(`rebalance: every node ended its window ${endedAfter} ms after the 4th node joined (cap 120 s)`);
+    expect(left, 'window still open on some node').toEqual([0, 0, 0, 0]);
+    expect(await Promise.all(all.map((p) => infoField(p, 'ringkv_rebalance_slots_to_sync')))).toEqual([0, 0, 0, 0]);
+
+    // No waiting now: once the old placement is gone the new node must already hold its keys.
     const local = await localReader(joiner.port);
     let served = 0;
-    let missing: string[] = [];
-    while (Date.now() - joinedAt < CONVERGE_MS) {
-      served = 0;
-      missing = [];
-      for (const k of keys) {
-        try {
-          const v = await local.get(k);
-          if (v === `v-${k}`) served++;
-          else missing.push(k);
-        } catch (err) {
-          // Slots the new node does not replicate answer MOVED.
-          expect(String(err)).toContain('MOVED');
-        }
+    const missing: string[] = [];
+    for (const k of keys) {
+      try {
+        const v = await local.get(k);
+        if (v === `v-${k}`) served++;
+        else missing.push(k);
+      } catch (err) {
+        // Slots the new node does not replicate answer MOVED.
+        expect(String(err)).toContain('MOVED');
       }
-      if (missing.length === 0 && served > 0) break;
-      await new Promise((r) => setTimeout(r, 500));
     }
-    console.log(`anti-entropy: the 4th node served its ${served} keys ${Date.now() - joinedAt} ms after joining`);
     local.disconnect();
-    expect(missing.slice(0, 10), `${missing.length} keys of its slots not yet on the new node`).toEqual([]);
+    expect(missing.slice(0, 10), `${missing.length} keys of its slots not on the new node when the window ended`).toEqual([]);
     // With N=3 of 4 nodes it replicates about three quarters of the slots.
     expect(served).toBeGreaterThan(keys.length / 2);
   });

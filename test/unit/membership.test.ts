@@ -287,6 +287,20 @@ describe('Membership epochs, joins and leaves', () => {
     expect(a.receive(30, digestOf(1, record(1, { heartbeat: 3, zone: 'z1' }))).topologyChanged).toBe(true);
     expect(a.receive(40, digestOf(5, record(5, { status: 'left' }))).topologyChanged).toBe(false);
   });
+
+  it('carries a member\'s rebalance fingerprint to its peers without calling it a topology change', () => {
+    const a = member(0);
+    const b = member(1);
+    push(a, b, 0);
+    a.setSynced('0123abcd0123abcd');
+    expect(push(a, b, 10).topologyChanged).toBe(false);
+    expect(find(b, 0)?.synced).toBe('0123abcd0123abcd');
+    // Records from before the field existed still count; a malformed one does not.
+    const { synced: _omitted, ...old } = record(2);
+    expect(b.receive(20, digestOf(2, old as MemberRecord)).rejected).toBe(0);
+    expect(find(b, 2)?.synced).toBe('');
+    expect(b.receive(30, digestOf(3, record(3, { synced: 'x'.repeat(65) }))).rejected).toBe(1);
+  });
 });
 
 describe('Membership views', () => {
