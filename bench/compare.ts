@@ -6,7 +6,9 @@ import { parseArgs } from 'node:util';
 import { measure, warmUp, type BenchmarkRun, type LoadShape, type Measurement } from './lib/benchmark.js';
 import { clusterPids, startCluster, stopCluster } from './lib/cluster.js';
 import { clockTicksPerSecond } from './lib/cpu.js';
-import { runFailure, type FailureReport } from './lib/failure.js';
+import { runFailure } from './lib/failure.js';
+import { runRebalance } from './lib/rebalance.js';
+import type { DisruptionReport } from './lib/disruption.js';
 import { freePort } from './lib/ports.js';
 import { exitedWithin, killAllSync, runManaged, spawnManaged, stopManaged, waitForPing, type ManagedProcess } from './lib/proc.js';
 import { computeRatios, renderText, testLabel, writeSummary, type ResultRow, type Summary } from './lib/report.js';
@@ -304,7 +306,7 @@ async function benchCluster(scenario: Scenario, target: Target, opts: Options, s
   }
 }
 
-async function benchFailure(target: Target, opts: Options, scratch: string): Promise<FailureReport> {
+async function benchFailure(target: Target, opts: Options, scratch: string): Promise<DisruptionReport> {
   return runFailure(
     {
       target,
@@ -320,6 +322,25 @@ async function benchFailure(target: Target, opts: Options, scratch: string): Pro
       steadySeconds: opts.failureSeconds.steady,
       downSeconds: opts.failureSeconds.down,
       afterSeconds: opts.failureSeconds.after,
+    },
+    (line) => console.log(line),
+  );
+}
+
+async function benchRebalance(target: Target, opts: Options, scratch: string): Promise<DisruptionReport> {
+  return runRebalance(
+    {
+      target,
+      host: HOST,
+      scratch,
+      paths: opts.paths,
+      loadgenEntry: opts.loadgenEntry,
+      clients: SHAPE.clients,
+      keyspace: SHAPE.keyspace,
+      dataSize: SHAPE.dataSize,
+      mix: 'set,get',
+      warmupSeconds: opts.failureSeconds.warmup,
+      steadySeconds: opts.failureSeconds.steady,
     },
     (line) => console.log(line),
   );
@@ -346,7 +367,7 @@ async function main(): Promise<void> {
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'ringkv-bench-'));
   scratchDirs.add(scratch);
   const results: ResultRow[] = [];
-  const failures: FailureReport[] = [];
+  const disruptions: DisruptionReport[] = [];
   try {
     for (const scenario of opts.scenarios) {
       const targets = scenarioTargets(scenario).filter((t) => opts.servers.includes(t.server));
@@ -354,7 +375,8 @@ async function main(): Promise<void> {
       for (const target of targets) {
         if (scenario.kind === 'single') results.push(...(await benchServer(scenario, target, opts, scratch)));
         else if (scenario.kind === 'cluster') results.push(...(await benchCluster(scenario, target, opts, scratch)));
-        else failures.push(await benchFailure(target, opts, scratch));
+        else if (scenario.kind === 'failure') disruptions.push(await benchFailure(target, opts, scratch));
+        else disruptions.push(await benchRebalance(target, opts, scratch));
       }
     }
   } finally {
@@ -397,7 +419,7 @@ async function main(): Promise<void> {
     },
     results,
     ratios: computeRatios(results),
-    failures,
+    disruptions,
   };
   console.log(`\n${renderText(summary)}\n`);
   const written = writeSummary(summary, opts.outPath);

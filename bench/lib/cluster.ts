@@ -105,6 +105,46 @@ export async function stopCluster(cluster: RunningCluster): Promise<void> {
   await Promise.all(cluster.members.map((m) => stopManaged(m.proc)));
 }
 
+/**
+ * Starts one more ringkv node seeded with the current members, so it joins the cluster, and
+ * returns its index in `cluster.members`. The caller waits for the join (waitClusterReady).
+ */
+export async function addMember(cluster: RunningCluster, opts: Pick<ClusterStartOptions, 'durable' | 'scratch' | 'paths'>): Promise<number> {
+  const taken = new Set(cluster.members.map((m) => m.port));
+  let port = 0;
+  for (let attempt = 0; port === 0; attempt++) {
+    if (attempt > 100) throw new Error(`no free port pair (port, port+${BUS_PORT_OFFSET}) on ${cluster.host}`);
+    const candidate = await freePort(cluster.host, [BUS_PORT_OFFSET]);
+    if (!taken.has(candidate) && !taken.has(candidate - BUS_PORT_OFFSET)) port = candidate;
+  }
+  const dir = path.join(opts.scratch, `${cluster.target.server}-joiner-${port}`);
+  mkdirSync(dir, { recursive: true });
+  const launch = clusterLaunchCommand(cluster.target, opts.durable, port, [...taken], dir, opts.paths);
+  const member = { port, dir, launch };
+  const proc = spawnMember(cluster.target, member);
+  cluster.members.push({ ...member, proc });
+  await waitForPing(proc, cluster.host, port);
+  return cluster.members.length - 1;
+}
+
+/**
+ * Waits until no member reports a rebalance in progress (`ringkv_rebalance_slots_moving` and
+ * `ringkv_rebalance_window_left_ms` both 0 in INFO ringkv). A membership change starts one on
+ * every node as it learns of the change, so call this once every node knows of it.
+ */
+export async function waitRebalanced(cluster: RunningCluster, timeoutMs = 600_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const done = await Promise.all(cluster.members.map(async (m) => {
+      const info = await respString(cluster.host, m.port, ['INFO', 'ringkv']).catch(() => '');
+      return infoField(info, 'ringkv_rebalance_slots_moving') === '0' && infoField(info, 'ringkv_rebalance_window_left_ms') === '0';
+    }));
+    if (done.every(Boolean)) return;
+    if (Date.now() > deadline) throw new Error(`rebalance not finished within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
 /** SIGKILL one node: no shutdown handshake, its peers learn of it only by missing heartbeats. */
 export async function killMember(cluster: RunningCluster, index: number): Promise<void> {
   await killManaged(cluster.members[index].proc);

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Measurement } from './benchmark.js';
-import type { FailureReport, LoadStats } from './failure.js';
+import type { DisruptionReport, LoadStats } from './disruption.js';
 import { quorumLabel, SCENARIOS, STRICT_QUORUM, type ScenarioName, type ServerName } from './servers.js';
 
 export interface ResultRow extends Measurement {
@@ -32,7 +32,8 @@ export interface Summary {
   config: Record<string, string | number | boolean>;
   results: ResultRow[];
   ratios: Ratio[];
-  failures: FailureReport[];
+  /** Failure and rebalance runs. */
+  disruptions: DisruptionReport[];
 }
 
 /** The product plan's throughput goal: a 3-node ringkv at N=3 W=2 reaches 0.6x a 3-master Redis Cluster. */
@@ -135,15 +136,7 @@ function loadCells(s: LoadStats): string[] {
   ];
 }
 
-function failureTitle(f: FailureReport): string {
-  return (
-    `Failure run: ringkv ${f.variant}, ${f.clients} workers (${f.mix}, ${f.keyspace.toLocaleString('en-US')} keys) ` +
-    `through one ioredis Cluster client seeded with :${f.clientSeedPort}; node :${f.killedPort} killed at t=0. ` +
-    'Latencies in ms (histogram buckets, within 2.2%); t in s relative to the kill.'
-  );
-}
-
-function failureTables(f: FailureReport, table: (header: readonly string[], rows: readonly string[][], left: number) => string): string[] {
+function disruptionTables(f: DisruptionReport, table: (header: readonly string[], rows: readonly string[][], left: number) => string): string[] {
   const events = table(['event', 't s'], f.events.map((e) => [e.name, e.atS.toFixed(2)]), 1);
   const phases = table(
     PHASE_HEADER,
@@ -178,7 +171,7 @@ export function renderText(summary: Summary): string {
   if (summary.ratios.length > 0) parts.push(textTable(RATIO_HEADER, summary.ratios.map(ratioCells), 3));
   const targets = targetRows(summary.ratios);
   if (targets.length > 0) parts.push(`${TARGET_TITLE}\n${textTable(TARGET_HEADER, targets, 2)}`);
-  for (const f of summary.failures) parts.push(failureTitle(f), ...failureTables(f, textTable));
+  for (const f of summary.disruptions) parts.push(f.title, ...disruptionTables(f, textTable));
   return parts.join('\n\n');
 }
 
@@ -205,8 +198,8 @@ export function renderMarkdown(summary: Summary): string {
   }
   const targets = targetRows(summary.ratios);
   if (targets.length > 0) parts.push('## Plan target', `${TARGET_TITLE}.`, markdownTable(TARGET_HEADER, targets, 2));
-  for (const f of summary.failures) {
-    parts.push('## Failure', `${failureTitle(f)}`, ...failureTables(f, markdownTable));
+  for (const f of summary.disruptions) {
+    parts.push(`## ${f.heading}`, f.title, ...disruptionTables(f, markdownTable));
   }
   return `${parts.join('\n\n')}\n`;
 }

@@ -1,11 +1,12 @@
 export type ServerName = 'redis' | 'ringkv';
-export type ScenarioName = 'no-persistence' | 'durable' | 'cluster' | 'cluster-durable' | 'failure';
+export type ScenarioName = 'no-persistence' | 'durable' | 'cluster' | 'cluster-durable' | 'failure' | 'rebalance';
 /**
  * - `single`: one server process, redis-benchmark against it.
  * - `cluster`: three nodes of each kind, `redis-benchmark --cluster` against them.
  * - `failure`: a ringkv cluster under a Node load generator while one node is killed and restarted.
+ * - `rebalance`: the same load while a fourth node joins and then an original node leaves.
  */
-export type ScenarioKind = 'single' | 'cluster' | 'failure';
+export type ScenarioKind = 'single' | 'cluster' | 'failure' | 'rebalance';
 
 export const SERVER_NAMES: readonly ServerName[] = ['redis', 'ringkv'];
 
@@ -23,6 +24,7 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'cluster', title: '3-node cluster, no persistence', kind: 'cluster', durable: false },
   { name: 'cluster-durable', title: '3-node cluster, durable (fsync every write)', kind: 'cluster', durable: true },
   { name: 'failure', title: 'ringkv 3-node cluster, one node killed', kind: 'failure', durable: false },
+  { name: 'rebalance', title: 'ringkv cluster, a node joins and another leaves', kind: 'rebalance', durable: false },
 ];
 
 /** ringkv replication settings: N replicas per key, W acks per write, R replicas per read. */
@@ -71,6 +73,7 @@ export function scenarioTargets(scenario: Scenario): Target[] {
     case 'cluster-durable':
       return [REDIS_CLUSTER, ringkvClusterTarget(STRICT_QUORUM)];
     case 'failure':
+    case 'rebalance':
       return [ringkvClusterTarget(STRICT_QUORUM)];
   }
 }
