@@ -8,7 +8,7 @@ import { clusterPids, startCluster, stopCluster } from './lib/cluster.js';
 import { clockTicksPerSecond } from './lib/cpu.js';
 import { runFailure } from './lib/failure.js';
 import { runRebalance } from './lib/rebalance.js';
-import type { DisruptionReport } from './lib/disruption.js';
+import type { DisruptionOptions, DisruptionReport } from './lib/disruption.js';
 import { freePort } from './lib/ports.js';
 import { exitedWithin, killAllSync, runManaged, spawnManaged, stopManaged, waitForPing, type ManagedProcess } from './lib/proc.js';
 import { computeRatios, renderText, testLabel, writeSummary, type ResultRow, type Summary } from './lib/report.js';
@@ -306,44 +306,29 @@ async function benchCluster(scenario: Scenario, target: Target, opts: Options, s
   }
 }
 
+function disruptionOptions(target: Target, opts: Options, scratch: string): DisruptionOptions {
+  return {
+    target,
+    host: HOST,
+    scratch,
+    paths: opts.paths,
+    loadgenEntry: opts.loadgenEntry,
+    clients: SHAPE.clients,
+    keyspace: SHAPE.keyspace,
+    dataSize: SHAPE.dataSize,
+    mix: 'set,get',
+    warmupSeconds: opts.failureSeconds.warmup,
+    steadySeconds: opts.failureSeconds.steady,
+  };
+}
+
 async function benchFailure(target: Target, opts: Options, scratch: string): Promise<DisruptionReport> {
-  return runFailure(
-    {
-      target,
-      host: HOST,
-      scratch,
-      paths: opts.paths,
-      loadgenEntry: opts.loadgenEntry,
-      clients: SHAPE.clients,
-      keyspace: SHAPE.keyspace,
-      dataSize: SHAPE.dataSize,
-      mix: 'set,get',
-      warmupSeconds: opts.failureSeconds.warmup,
-      steadySeconds: opts.failureSeconds.steady,
-      downSeconds: opts.failureSeconds.down,
-      afterSeconds: opts.failureSeconds.after,
-    },
-    (line) => console.log(line),
-  );
+  const failure = { ...disruptionOptions(target, opts, scratch), downSeconds: opts.failureSeconds.down, afterSeconds: opts.failureSeconds.after };
+  return runFailure(failure, (line) => console.log(line));
 }
 
 async function benchRebalance(target: Target, opts: Options, scratch: string): Promise<DisruptionReport> {
-  return runRebalance(
-    {
-      target,
-      host: HOST,
-      scratch,
-      paths: opts.paths,
-      loadgenEntry: opts.loadgenEntry,
-      clients: SHAPE.clients,
-      keyspace: SHAPE.keyspace,
-      dataSize: SHAPE.dataSize,
-      mix: 'set,get',
-      warmupSeconds: opts.failureSeconds.warmup,
-      steadySeconds: opts.failureSeconds.steady,
-    },
-    (line) => console.log(line),
-  );
+  return runRebalance(disruptionOptions(target, opts, scratch), (line) => console.log(line));
 }
 
 async function main(): Promise<void> {

@@ -2,11 +2,31 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LatencyHistogram } from './histogram.js';
 import { parseLoadMessage, type LoadMix, type LoadSlice } from './load-messages.js';
 import { spawnManaged, stopManaged, type ManagedProcess } from './proc.js';
+import { startCluster, stopCluster, type RunningCluster } from './cluster.js';
+import type { ServerPaths, Target } from './servers.js';
 
 /**
  * What the failure and rebalance runs share: a closed-loop load generator against a ringkv
  * cluster, its 100 ms slices, and their summary per phase and per second around one origin.
  */
+
+/** What every disruption run is given. */
+export interface DisruptionOptions {
+  target: Target;
+  host: string;
+  scratch: string;
+  paths: ServerPaths;
+  /** dist/bench/lib/loadgen.js */
+  loadgenEntry: string;
+  clients: number;
+  keyspace: number;
+  dataSize: number;
+  mix: LoadMix;
+  /** Unmeasured load before the first measured phase (JIT warm-up, keyspace fill). */
+  warmupSeconds: number;
+  /** Steady state measured before the disruption. */
+  steadySeconds: number;
+}
 
 /** Throughput and latency of one stretch of the run. */
 export interface LoadStats {
@@ -132,18 +152,6 @@ export function summarise(slices: readonly LoadSlice[], bounds: PhaseBounds, ori
   return { phases, windows };
 }
 
-export interface LoadOptions {
-  nodeBinary: string;
-  /** dist/bench/lib/loadgen.js */
-  loadgenEntry: string;
-  host: string;
-  seedPort: number;
-  clients: number;
-  keyspace: number;
-  dataSize: number;
-  mix: LoadMix;
-  maxSeconds: number;
-}
 
 /** A running load generator and what it has reported so far. */
 export interface RunningLoad {
@@ -154,8 +162,11 @@ export interface RunningLoad {
   errorMessages(): Array<{ message: string; slices: number }>;
 }
 
-/** Starts `loadgen.js` and resolves once its client is connected and running. */
-export async function startLoad(opts: LoadOptions): Promise<RunningLoad> {
+/**
+ * Starts `loadgen.js` against `seedPort` and resolves once its client is connected and running;
+ * it ends itself after `maxSeconds` should the run never stop it.
+ */
+export async function startLoad(opts: DisruptionOptions, seedPort: number, maxSeconds: number): Promise<RunningLoad> {
   const slices: LoadSlice[] = [];
   const errorCounts = new Map<string, number>();
   let ready: () => void = () => undefined;
@@ -164,16 +175,16 @@ export async function startLoad(opts: LoadOptions): Promise<RunningLoad> {
   });
   const proc: ManagedProcess = spawnManaged(
     'loadgen',
-    opts.nodeBinary,
+    opts.paths.nodeBinary,
     [
       opts.loadgenEntry,
       '--host', opts.host,
-      '--port', String(opts.seedPort),
+      '--port', String(seedPort),
       '--clients', String(opts.clients),
       '--keyspace', String(opts.keyspace),
       '--data-size', String(opts.dataSize),
       '--mix', opts.mix,
-      '--max-seconds', String(opts.maxSeconds),
+      '--max-seconds', String(maxSeconds),
     ],
     {
       onStdoutLine: (line) => {
@@ -210,4 +221,60 @@ export async function startLoad(opts: LoadOptions): Promise<RunningLoad> {
     stop: () => stopManaged(proc),
     errorMessages: () => [...errorCounts.entries()].map(([message, n]) => ({ message, slices: n })).sort((a, b) => b.slices - a.slices),
   };
+}
+
+/** The report fields every disruption run fills the same way. */
+export function reportBase(opts: DisruptionOptions, cluster: RunningCluster, seedPort: number): Pick<DisruptionReport, 'server' | 'variant' | 'clusterPorts' | 'clientSeedPort' | 'clients' | 'keyspace' | 'mix'> {
+  return {
+    server: 'ringkv',
+    variant: opts.target.variant,
+    clusterPorts: cluster.members.map((m) => m.port),
+    clientSeedPort: seedPort,
+    clients: opts.clients,
+    keyspace: opts.keyspace,
+    mix: opts.mix,
+  };
+}
+
+/** "ringkv N3 W2 R2, 50 workers (set,get, 100,000 keys) through one ioredis Cluster client seeded with :P" */
+export function loadDescription(opts: DisruptionOptions, seedPort: number): string {
+  return `ringkv ${opts.target.variant}, ${opts.clients} workers (${opts.mix}, ${opts.keyspace.toLocaleString('en-US')} keys) through one ioredis Cluster client seeded with :${seedPort}`;
+}
+
+/** What a disruption run's body gets: the loaded cluster, warmed up, its steady phase measured. */
+export interface LoadedCluster {
+  cluster: RunningCluster;
+  load: RunningLoad;
+  seedPort: number;
+  /** When the measured steady phase began (epoch ms); it has lasted `steadySeconds` by now. */
+  steady: number;
+}
+
+/**
+ * Starts a ringkv cluster and the load generator seeded with its first node, warms up, measures
+ * the steady phase, then runs `body`; stops the load and every node however it ends.
+ */
+export async function withLoadedCluster<T>(
+  opts: DisruptionOptions,
+  name: string,
+  extraSeconds: number,
+  log: (line: string) => void,
+  body: (ctx: LoadedCluster) => Promise<T>,
+): Promise<T> {
+  const cluster = await startCluster({ target: opts.target, durable: false, host: opts.host, scratch: opts.scratch, paths: opts.paths });
+  let load: RunningLoad | null = null;
+  try {
+    const seedPort = cluster.members[0]!.port;
+    load = await startLoad(opts, seedPort, opts.warmupSeconds + opts.steadySeconds + extraSeconds);
+    log(`[${name}] cluster on ports ${cluster.members.map((m) => m.port).join(', ')}; client seeded with ${seedPort}; warming up ${opts.warmupSeconds} s`);
+    await sleep(opts.warmupSeconds * 1000);
+    load.guard();
+    const steady = Date.now();
+    await sleep(opts.steadySeconds * 1000);
+    load.guard();
+    return await body({ cluster, load, seedPort, steady });
+  } finally {
+    await load?.stop();
+    await stopCluster(cluster);
+  }
 }

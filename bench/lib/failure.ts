@@ -1,40 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  killMember,
-  restartMember,
-  startCluster,
-  stopCluster,
-  waitClusterReady,
-  waitMemberFailed,
-  type RunningCluster,
-} from './cluster.js';
-import { relative, startLoad, summarise, type DisruptionReport, type RunningLoad } from './disruption.js';
-import type { LoadMix } from './load-messages.js';
-import type { ServerPaths, Target } from './servers.js';
+import { killMember, restartMember, waitClusterReady, waitMemberFailed } from './cluster.js';
+import { loadDescription, relative, reportBase, summarise, withLoadedCluster, type DisruptionOptions, type DisruptionReport } from './disruption.js';
 
-export interface FailureOptions {
-  target: Target;
-  host: string;
-  scratch: string;
-  paths: ServerPaths;
-  /** dist/bench/lib/loadgen.js */
-  loadgenEntry: string;
-  clients: number;
-  keyspace: number;
-  dataSize: number;
-  mix: LoadMix;
-  /** Unmeasured load before the steady-state phase (JIT warm-up, keyspace fill). */
-  warmupSeconds: number;
-  /** Steady state measured before the kill. */
-  steadySeconds: number;
+export interface FailureOptions extends DisruptionOptions {
   /** How long the node stays down after every survivor has flagged it `fail`. */
   downSeconds: number;
   /** Measured after the restarted node has rejoined. */
   afterSeconds: number;
 }
 
+/** The client's seed is the first node; the victim is another. */
 const VICTIM = 2;
-const SEED = 0;
 
 /**
  * The failure run: a ringkv cluster under steady load from `loadgen.js` (its only seed is a
@@ -42,36 +18,9 @@ const SEED = 0;
  * boundary is observed from outside (CLUSTER NODES / CLUSTER INFO polling), never assumed
  * from a fixed delay, so the phases show what a client lives through.
  */
-export async function runFailure(opts: FailureOptions, log: (line: string) => void): Promise<DisruptionReport> {
-  const cluster: RunningCluster = await startCluster({
-    target: opts.target,
-    durable: false,
-    host: opts.host,
-    scratch: opts.scratch,
-    paths: opts.paths,
-  });
-  let load: RunningLoad | null = null;
-  try {
-    const seedPort = cluster.members[SEED].port;
-    const victim = cluster.members[VICTIM];
-    load = await startLoad({
-      nodeBinary: opts.paths.nodeBinary,
-      loadgenEntry: opts.loadgenEntry,
-      host: opts.host,
-      seedPort,
-      clients: opts.clients,
-      keyspace: opts.keyspace,
-      dataSize: opts.dataSize,
-      mix: opts.mix,
-      maxSeconds: opts.warmupSeconds + opts.steadySeconds + opts.downSeconds + opts.afterSeconds + 240,
-    });
-
-    log(`[failure] cluster on ports ${cluster.members.map((m) => m.port).join(', ')}; client seeded with ${seedPort}; warming up ${opts.warmupSeconds} s`);
-    await sleep(opts.warmupSeconds * 1000);
-    load.guard();
-    const steady = Date.now();
-    await sleep(opts.steadySeconds * 1000);
-    load.guard();
+export function runFailure(opts: FailureOptions, log: (line: string) => void): Promise<DisruptionReport> {
+  return withLoadedCluster(opts, 'failure', opts.downSeconds + opts.afterSeconds + 240, log, async ({ cluster, load, seedPort, steady }) => {
+    const victim = cluster.members[VICTIM]!;
     const kill = Date.now();
     await killMember(cluster, VICTIM);
     log(`[failure] SIGKILL node ${victim.port}`);
@@ -100,16 +49,9 @@ export async function runFailure(opts: FailureOptions, log: (line: string) => vo
     return {
       heading: 'Failure',
       title:
-        `Failure run: ringkv ${opts.target.variant}, ${opts.clients} workers (${opts.mix}, ${opts.keyspace.toLocaleString('en-US')} keys) ` +
-        `through one ioredis Cluster client seeded with :${seedPort}; node :${victim.port} killed at t=0. ` +
+        `Failure run: ${loadDescription(opts, seedPort)}; node :${victim.port} killed at t=0. ` +
         'Latencies in ms (histogram buckets, within 2.2%); t in s relative to the kill.',
-      server: 'ringkv',
-      variant: opts.target.variant,
-      clusterPorts: cluster.members.map((m) => m.port),
-      clientSeedPort: seedPort,
-      clients: opts.clients,
-      keyspace: opts.keyspace,
-      mix: opts.mix,
+      ...reportBase(opts, cluster, seedPort),
       events: [
         { name: 'steady-state measurement starts', atS: relative(steady, kill) },
         { name: `SIGKILL node ${victim.port}`, atS: 0 },
@@ -122,8 +64,5 @@ export async function runFailure(opts: FailureOptions, log: (line: string) => vo
       windows,
       errorMessages: load.errorMessages(),
     };
-  } finally {
-    await load?.stop();
-    await stopCluster(cluster);
-  }
+  });
 }
