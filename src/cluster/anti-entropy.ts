@@ -1,4 +1,4 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { decodeRecord, encodeRecord } from '../storage/record-codec.js';
@@ -88,6 +88,11 @@ const SCAN_PAGE = 512;
 /** Main-thread time listing keys may take before it yields to client traffic. */
 const SLICE_MS = 8;
 const REQUEST_TIMEOUT_MS = 10_000;
+/**
+ * Under write load a bucket often differs only because a write is still on its way to one of the
+ * replicas. A bucket is listed (a scan of its whole slot) only if it still differs this long after.
+ */
+const BUCKET_CONFIRM_MS = 100;
 /** While anti-entropy is switched off, how often to look whether it was switched on. */
 const DISABLED_RECHECK_MS = 1000;
 /**
@@ -360,16 +365,16 @@ export class AntiEntropy {
         deep.push(slot);
       }
     }
-    for (let i = 0; i < deep.length; i += BUCKET_SLOTS_PER_REQUEST) {
-      const chunk = deep.slice(i, i + BUCKET_SLOTS_PER_REQUEST);
-      const buckets = decodeBucketsResponse(await this.request(peer, 'ae-buckets', { s: chunk }), chunk.length, index.buckets);
-      chunk.forEach((slot, j) => {
-        const differing = this.tracker.index.diffBuckets(slot, buckets[j]!);
-        if (differing.length === 0) return;
-        const q: KeyQuery = { slot, buckets: differing, expected: expectedKeys(index.entryCount(slot), theirCount.get(slot)!, differing.length, index.buckets) };
-        this.budget.charge(q.expected);
-        queries.push(q);
-      });
+    const firstLook = await this.differingBuckets(peer, deep);
+    if (firstLook.size > 0) await sleep(BUCKET_CONFIRM_MS);
+    const secondLook = await this.differingBuckets(peer, [...firstLook.keys()]);
+    for (const [slot, first] of firstLook) {
+      const again = new Set(secondLook.get(slot));
+      const differing = first.filter((b) => again.has(b));
+      if (differing.length === 0) continue;
+      const q: KeyQuery = { slot, buckets: differing, expected: expectedKeys(index.entryCount(slot), theirCount.get(slot)!, differing.length, index.buckets) };
+      this.budget.charge(q.expected);
+      queries.push(q);
     }
     for (const batch of packQueries(queries, KEYS_PER_REQUEST)) {
       const answer = decodeKeysResponse(await this.request(peer, 'ae-keys', { q: batch.map((q) => [q.slot, q.buckets]) }), batch.length);
@@ -386,6 +391,21 @@ export class AntiEntropy {
       }
       await runLimited(plans, MOVE_CONCURRENCY, ({ slot, plan }) => this.carryOut(peer, slot, plan));
     }
+  }
+
+  /** Per slot, the buckets whose digests differ from the peer's now (slots with none left out). */
+  private async differingBuckets(peer: string, slots: readonly number[]): Promise<Map<number, number[]>> {
+    const out = new Map<number, number[]>();
+    const index = this.tracker.index;
+    for (let i = 0; i < slots.length; i += BUCKET_SLOTS_PER_REQUEST) {
+      const chunk = slots.slice(i, i + BUCKET_SLOTS_PER_REQUEST);
+      const buckets = decodeBucketsResponse(await this.request(peer, 'ae-buckets', { s: chunk }), chunk.length, index.buckets);
+      chunk.forEach((slot, j) => {
+        const differing = index.diffBuckets(slot, buckets[j]!);
+        if (differing.length > 0) out.set(slot, differing);
+      });
+    }
+    return out;
   }
 
   /** Our (key, version) pairs of a slot, all buckets or the listed ones. */
