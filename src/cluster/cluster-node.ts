@@ -258,8 +258,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
    * it gained with a replica that had the data; members gossip that as their `synced` fingerprint.
    */
   private everyoneSynced(members: ReadonlyArray<{ id: string }>, alive: ReadonlySet<string>): boolean {
-    const records = new Map(this.membership.members().map((m) => [m.id, m]));
-    return members.every((m) => !alive.has(m.id) || records.get(m.id)?.synced === this.topologyFingerprint);
+    return members.every((m) => !alive.has(m.id) || this.membership.record(m.id)?.synced === this.topologyFingerprint);
   }
 
   /**
@@ -290,8 +289,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     return this.membership.epoch();
   }
 
-  member(id: string): MemberRecord | undefined {
-    return this.membership.members().find((m) => m.id === id);
+  member(id: string): Readonly<MemberRecord> | undefined {
+    return this.membership.record(id);
   }
 
   busAddress(id: string): BusAddress | undefined {

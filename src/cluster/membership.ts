@@ -230,6 +230,11 @@ export class Membership {
     return this.records().map(copyMember);
   }
 
+  /** One member's record, not copied: for the hot path (addresses per replica request). */
+  record(id: string): Readonly<MemberRecord> | undefined {
+    return id === this.me.id ? this.me : this.peers.get(id)?.record;
+  }
+
   /** Our own record as gossiped now; persist its generation (refuting a stale incarnation may raise it). */
   self(): MemberRecord {
     return copyMember(this.me);
