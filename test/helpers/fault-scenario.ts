@@ -94,6 +94,9 @@ export interface ScenarioFigures {
   phantoms: number;
   unreadKeys: number;
   replicasDisagreeing: number;
+  keys: number;
+  /** Keys whose replica set at the end differs from the one at the start (what a topology change moved). */
+  keysMoved: number;
   /** Keys whose replicas held different values after healing, before the R=3 pass repaired them (not a failure). */
   divergentBeforeRepair: number;
   /** Whether Merkle digests were compared, over how many slots, and how long until they agreed. */
@@ -232,6 +235,10 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
   let pendingHeal: (() => Promise<void>) | undefined;
   let artifacts: string | undefined;
   try {
+    // Who replicates each key before anything happens: nodes that are no replica answer MOVED.
+    const owners = (reads: Map<string, Map<string, string | null>>): Map<string, string> =>
+      new Map([...reads].map(([k, byNode]) => [k, [...byNode.keys()].sort().join(',')]));
+    const ownersBefore = owners(await replicaReads(cluster.addresses, keys));
     workload.start();
     // Nemesis: calm, fault, hold, heal; as long as a full cycle and the tail still fit.
     for (;;) {
@@ -277,7 +284,10 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
     const divergentBeforeRepair = replicaDisagreements(await replicaReads(cluster.addresses, keys), spec.n).length;
     const repairStart = clock.now();
     const final = await finalReadPass(cluster.addresses, keys, { r: spec.n, deadlineMs: 30000 });
-    let disagreements = replicaDisagreements(await replicaReads(cluster.addresses, keys), spec.n);
+    const afterRepair = await replicaReads(cluster.addresses, keys);
+    const ownersAfter = owners(afterRepair);
+    const keysMoved = keys.filter((k) => ownersBefore.get(k) !== ownersAfter.get(k)).length;
+    let disagreements = replicaDisagreements(afterRepair, spec.n);
     for (let i = 0; i < 50 && disagreements.length > 0; i++) {
       await sleep(200);
       disagreements = replicaDisagreements(await replicaReads(cluster.addresses, keys), spec.n);
@@ -297,7 +307,7 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
       ackedWrites: stats.ackedWrites, ackedDuringFaults: faults.reduce((s, f) => s + (f.ackedDuring ?? 0), 0),
       failed: stats.failed, unknown: stats.unknown, openUnknown: stats.openUnknown,
       lostWrites: report.lostWrites.length, resurrected: report.resurrections.length, staleReads: report.staleReads.length,
-      phantoms: report.phantoms.length, unreadKeys: report.unreadKeys.length, replicasDisagreeing: disagreements.length,
+      phantoms: report.phantoms.length, unreadKeys: report.unreadKeys.length, replicasDisagreeing: disagreements.length, keysMoved, keys: keys.length,
       divergentBeforeRepair, merkleChecked: merkle.checked, merkleSlots: merkle.slots, merkleMs: merkle.ms,
       rebalanceMs: Math.max(0, ...faults.map((f) => f.rebalanceMs ?? 0)),
       convergeClusterMs: faults.at(-1)?.healthyAfterMs ?? 0, convergeClusterMaxMs: Math.max(0, ...healTimes),
@@ -337,7 +347,7 @@ export function formatFigures(f: ScenarioFigures): string {
     `[fault] ${f.scenario} seed=${f.seed} nodes=${f.nodes} ${f.durationS}s`,
     `ops=${f.operations} (${f.opsPerSec}/s) faults=${f.faults} acked-writes=${f.ackedWrites} acked-during-faults=${f.ackedDuringFaults}`,
     `failed=${f.failed} unknown=${f.unknown} (open ${f.openUnknown})`,
-    `lost=${f.lostWrites} resurrected=${f.resurrected} stale-reads=${f.staleReads}${f.readYourWritesPromised ? '' : ' (not promised here)'} phantoms=${f.phantoms} unread=${f.unreadKeys} replicas-disagreeing=${f.replicasDisagreeing}`,
+    `lost=${f.lostWrites} resurrected=${f.resurrected} stale-reads=${f.staleReads}${f.readYourWritesPromised ? '' : ' (not promised here)'} phantoms=${f.phantoms} unread=${f.unreadKeys} replicas-disagreeing=${f.replicasDisagreeing}${f.keysMoved > 0 ? ` keys-moved=${f.keysMoved}/${f.keys}` : ''}`,
     `healthy ${f.convergeClusterMs} ms after the last heal (max ${f.convergeClusterMaxMs} ms); R=N pass to replica agreement ${f.convergeReplicasMs} ms`,
     `keys divergent before the full-quorum pass ${f.divergentBeforeRepair}; merkle ${f.merkleChecked ? `${f.merkleSlots} slots agree after ${f.merkleMs} ms` : 'not compared'}` +
       (f.rebalanceMs > 0 ? `; rebalance over ${f.rebalanceMs} ms after the membership change` : ''),
