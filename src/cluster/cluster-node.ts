@@ -7,7 +7,7 @@ import type { ReplySink } from '../server/connection.js';
 import { ClusterBus } from './bus/cluster-bus.js';
 import type { BusAddress } from './bus/types.js';
 import { Membership, type MemberRecord } from './membership.js';
-import { buildTopology, type Topology } from './ring.js';
+import { buildTopology, type RingMember, type Topology } from './ring.js';
 import { SlotTable } from './slot-table.js';
 import { Coordinator, type ReplicaClient } from './coordinator.js';
 import { ClusterRouter } from './cluster-router.js';
@@ -44,6 +44,30 @@ function gossipIntervalMs(config: Config): number {
   return Math.min(1000, Math.max(100, Math.floor(config.int('cluster-node-timeout') / 10)));
 }
 
+const NO_PLACEMENTS: readonly Topology[] = [];
+/** Earlier placements kept per window: the oldest and the most recent ones. */
+const PLACEMENTS_MAX = 4;
+
+/**
+ * The placements a rebalance window keeps after a membership change that replaced `before`. Every
+ * placement of the window is kept, not only the first: a slot may have gained a replica in an
+ * intermediate placement, and that replica took writes the first placement's never saw. A
+ * placement where this node was alone (a fresh node before it met anyone) holds nothing the
+ * others need: for a node that has just joined, the placement the others had is the ring without
+ * it. Pure.
+ */
+export function earlierPlacements(
+  kept: readonly Topology[], before: Topology, members: readonly RingMember[], myId: string, options: { n: number; vnodes: number },
+): readonly Topology[] {
+  const alone = before.nodeIds.length === 1 && before.nodeIds[0] === myId;
+  const others = members.filter((m) => m.id !== myId);
+  const add = alone ? (kept.length === 0 && others.length > 0 ? [buildTopology(others, options)] : []) : [before];
+  const from = [...kept, ...add];
+  // Drop the second oldest: the oldest names the owners the rebalance started from.
+  while (from.length > PLACEMENTS_MAX) from.splice(1, 1);
+  return from;
+}
+
 /**
  * The cluster shell around a node: bus, gossip timer, topology, coordinator and router. Decisions
  * live in pure modules (membership, ring, slot table, route, quorum); this class only moves their
@@ -63,8 +87,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
   private extended: Topology | undefined;
   private readonly hintReplayer: HintReplayer;
   readonly antiEntropy: AntiEntropy;
-  /** The placement before the last membership change, kept until `until` (ms). */
-  private transition: { from: Topology; until: number } | undefined;
+  /** The placements before the membership changes of the current window, oldest first, kept until `until` (ms). */
+  private transition: { from: readonly Topology[]; until: number } | undefined;
   private slotTable!: SlotTable;
   private topologyKey = '';
   private tableInputs = '';
@@ -222,7 +246,10 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       this.topology = buildTopology(members, { n, vnodes });
       // Keep the old placement for a while: reads also ask the old replicas, writes reach them too,
       // and primaries stay on nodes that have the data, while anti-entropy moves slots to new owners.
-      if (before && key !== this.topologyKey) this.transition = { from: this.transition?.from ?? before, until: now + config.int('cluster-rebalance-window-ms') };
+      if (before && key !== this.topologyKey) {
+        const from = earlierPlacements(this.transition?.from ?? NO_PLACEMENTS, before, members, this.myId, { n, vnodes });
+        this.transition = from.length > 0 ? { from, until: now + config.int('cluster-rebalance-window-ms') } : undefined;
+      }
       this.extended = members.length > n ? buildTopology(members, { n: Math.min(members.length, n + 2), vnodes }) : undefined;
       this.topologyKey = key;
       void this.node.store.setMeta('cluster-members', Buffer.from(JSON.stringify(this.membership.members())));
@@ -234,9 +261,10 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     if (this.transition && now > this.transition.until) this.transition = undefined;
     // Building a table walks all 16384 slots: only do it when one of its inputs changed.
     const inputs = `${[...alive].sort().join(',')}|${needed}`;
-    if (this.slotTable && this.slotTable.topology === this.topology && this.slotTable.previous === this.transition?.from && inputs === this.tableInputs) return;
+    const from = this.transition?.from ?? NO_PLACEMENTS;
+    if (this.slotTable && this.slotTable.topology === this.topology && this.slotTable.previous === from && inputs === this.tableInputs) return;
     this.tableInputs = inputs;
-    const next = new SlotTable(this.topology, alive, needed, this.transition?.from);
+    const next = new SlotTable(this.topology, alive, needed, from);
     if (!this.slotTable || next.signature !== this.slotTable.signature || next.ok !== this.slotTable.ok || next.moving !== this.slotTable.moving) {
       if (this.slotTable) this.logger.info({ ranges: next.ranges.length, ok: next.ok, alive: alive.size }, 'slot table changed');
       this.slotTable = next;
@@ -299,9 +327,12 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
 
   infoSection(): string {
     const c = this.coordinator.stats;
+    const moving = this.table.movingFor(this.myId);
     return clusterInfoText(this).replace(/\r\n$/, '\r\n') +
       `ringkv_reads:${c.reads}\r\nringkv_writes:${c.writes}\r\nringkv_read_repairs:${c.readRepairs}\r\nringkv_quorum_failures:${c.quorumFailures}\r\n` +
-      `ringkv_rebalance_slots_moving:${this.slotTable.moving}\r\nringkv_rebalance_window_left_ms:${this.transition ? Math.max(0, this.transition.until - Date.now()) : 0}\r\n` +
+      `ringkv_rebalance_slots_moving:${this.slotTable.moving}\r\nringkv_rebalance_slots_in:${moving.in}\r\nringkv_rebalance_slots_out:${moving.out}\r\n` +
+      `ringkv_rebalance_window_left_ms:${this.transition ? Math.max(0, this.transition.until - Date.now()) : 0}\r\n` +
+      `ringkv_member_status:${this.member(this.myId)?.status ?? 'active'}\r\n` +
       `ringkv_hinted_writes:${this.coordinator.hintedHandoffs}\r\nringkv_hints_stored:${this.hints.added}\r\nringkv_hints_delivered:${this.hints.delivered}\r\n` +
       `ringkv_hints_dropped:${this.hints.dropped}\r\nringkv_hints_pending_bytes:${this.hints.pendingBytes()}\r\nringkv_hints_targets:${this.hints.targets().length}\r\n` +
       this.antiEntropy.infoText();

@@ -16,27 +16,27 @@ export class SlotTable {
   /** A string that changes whenever any slot's primary changes (cheap change detection). */
   readonly signature: string;
 
-  /** Slots whose preference list differs from the previous topology's (a rebalance in progress). */
+  /** Slots whose preference list differs from an earlier placement's (a rebalance in progress). */
   readonly moving: number;
 
   /**
-   * `previous` is this node's topology before the latest membership change, while slots move. It
-   * never changes primaries (every node must compute the same table, and histories differ); it only
-   * tells the coordinator which old replicas to read from and write to as well.
+   * `previous` are this node's placements before the membership changes of the current rebalance
+   * window, oldest first, while slots move. They never change primaries (every node must compute
+   * the same table, and histories differ); they only tell the coordinator which old replicas to
+   * read from and write to as well.
    */
   constructor(
     readonly topology: Topology,
     readonly alive: ReadonlySet<string>,
     quorumNeeded: number,
-    readonly previous?: Topology,
+    readonly previous: readonly Topology[] = [],
   ) {
     const primaries: Array<string | undefined> = new Array(SLOT_COUNT);
     let slotsOk = 0;
     let moving = 0;
     for (let slot = 0; slot < SLOT_COUNT; slot++) {
       const list = topology.preferenceList(slot);
-      const before = previous?.preferenceList(slot);
-      if (before && before !== list && !sameMembers(before, list)) moving++;
+      if (previous.some((p) => !sameMembers(p.preferenceList(slot), list))) moving++;
       let primary: string | undefined;
       let up = 0;
       for (const id of list) {
@@ -64,11 +64,33 @@ export class SlotTable {
     return this.topology.preferenceList(slot);
   }
 
-  /** Alive nodes that replicated the slot before the membership change but no longer do. */
+  /** Alive nodes that replicated the slot in an earlier placement of the window but no longer do. */
   leavingReplicas(slot: number): string[] {
-    if (!this.previous) return [];
+    if (this.previous.length === 0) return [];
     const now = this.topology.preferenceList(slot);
-    return this.previous.preferenceList(slot).filter((id) => !now.includes(id) && this.alive.has(id));
+    const out: string[] = [];
+    for (const p of this.previous) {
+      for (const id of p.preferenceList(slot)) if (!now.includes(id) && !out.includes(id) && this.alive.has(id)) out.push(id);
+    }
+    return out;
+  }
+
+  /**
+   * For one node, slots moving in (it replicates them now, in no earlier placement of the window)
+   * and out (it replicated them in an earlier placement, not now); zero outside a rebalance. Walks
+   * every slot: for INFO, not for the request path.
+   */
+  movingFor(nodeId: string): { in: number; out: number } {
+    if (this.previous.length === 0) return { in: 0, out: 0 };
+    let into = 0;
+    let out = 0;
+    for (let slot = 0; slot < SLOT_COUNT; slot++) {
+      const now = this.topology.preferenceList(slot).includes(nodeId);
+      const before = this.previous.some((p) => p.preferenceList(slot).includes(nodeId));
+      if (now && !before) into++;
+      else if (before && !now) out++;
+    }
+    return { in: into, out };
   }
 
   /** Slot ranges a node coordinates, as `start-end` / `n` tokens for CLUSTER NODES. */
