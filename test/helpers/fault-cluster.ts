@@ -220,6 +220,13 @@ export class FaultCluster {
    * sent to `via`: a join as an operator does it. Returns once the new node answers PING.
    */
   async join(host: string, via: FaultNode): Promise<FaultNode> {
+    const node = await this.startAlone(host);
+    await this.meet(node, via);
+    return node;
+  }
+
+  /** Starts one more node on `host` that knows no peer yet; it counts as a member from now on. */
+  async startAlone(host: string): Promise<FaultNode> {
     const port = await freePortOn(host, new Set(this.nodes.map((n) => n.port)));
     const dir = tempDir('ringkv-fault-');
     this.dirs.push(dir);
@@ -227,9 +234,13 @@ export class FaultCluster {
     const node = new FaultNode(index, host, port, dir, serverArgs(this.opts, index, host, port, dir, ''));
     this.nodes.push(node);
     await node.waitReady();
-    const [reply] = await nodeCall(via.address, [['CLUSTER', 'MEET', host, String(port)]], 2000);
-    if (reply !== 'OK') throw new Error(`CLUSTER MEET ${host} ${port} via ${via.name}: ${JSON.stringify(reply instanceof ReplyError ? reply.message : reply)}`);
     return node;
+  }
+
+  /** CLUSTER MEET `node` sent to `via`. */
+  async meet(node: FaultNode, via: FaultNode): Promise<void> {
+    const [reply] = await nodeCall(via.address, [['CLUSTER', 'MEET', node.host, String(node.port)]], 2000);
+    if (reply !== 'OK') throw new Error(`CLUSTER MEET ${node.host} ${node.port} via ${via.name}: ${JSON.stringify(reply instanceof ReplyError ? reply.message : reply)}`);
   }
 
   /** Decommissions `node` (RINGKV.LEAVE): it stays up, serving as an old replica, until `retire`. */
