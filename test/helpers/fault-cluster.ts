@@ -2,8 +2,9 @@
  * A real ringkv cluster for the fault suite: one process per node, each bound to its own loopback
  * address when partitions are possible (127.0.0.11, .12, …) so packet-filter rules can tell nodes
  * apart, or all on 127.0.0.1 otherwise. Faults: SIGKILL and restart on the same data directory,
- * SIGSTOP / SIGCONT. Every process started is killed when the test process exits, pass or fail
- * (a stopped one too: SIGKILL needs no SIGCONT).
+ * SIGSTOP / SIGCONT; topology changes: a node joining with CLUSTER MEET, a node decommissioned with
+ * RINGKV.LEAVE. Every process started is killed when the test process exits, pass or fail (a
+ * stopped one too: SIGKILL needs no SIGCONT).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
