@@ -45,6 +45,8 @@ function gossipIntervalMs(config: Config): number {
 }
 
 const NO_PLACEMENTS: readonly Topology[] = [];
+/** A placement held for fewer gossip rounds than this was a cluster forming, not a rebalance. */
+const PLACEMENT_SETTLE_ROUNDS = 3;
 /** Earlier placements kept per window: the oldest and the most recent ones. */
 const PLACEMENTS_MAX = 4;
 
@@ -54,11 +56,14 @@ const PLACEMENTS_MAX = 4;
  * intermediate placement, and that replica took writes the first placement's never saw. A
  * placement where this node was alone (a fresh node before it met anyone) holds nothing the
  * others need: for a node that has just joined, the placement the others had is the ring without
- * it. Pure.
+ * it. A placement held only briefly (`settled` false) is not kept: that is a cluster forming, its
+ * nodes learning each other within a few gossip rounds of start, with nothing written yet; old
+ * owners asked then would only make reads wait on peers not yet connected. Pure.
  */
 export function earlierPlacements(
-  kept: readonly Topology[], before: Topology, members: readonly RingMember[], myId: string, options: { n: number; vnodes: number },
+  kept: readonly Topology[], before: Topology, settled: boolean, members: readonly RingMember[], myId: string, options: { n: number; vnodes: number },
 ): readonly Topology[] {
+  if (!settled) return kept;
   const alone = before.nodeIds.length === 1 && before.nodeIds[0] === myId;
   const others = members.filter((m) => m.id !== myId);
   const add = alone ? (kept.length === 0 && others.length > 0 ? [buildTopology(others, options)] : []) : [before];
@@ -91,6 +96,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
   private transition: { from: readonly Topology[]; until: number } | undefined;
   private slotTable!: SlotTable;
   private topologyKey = '';
+  /** When the current placement was built (ms). */
+  private placementSince = Date.now();
   private tableInputs = '';
   private tableCheckedAt = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -247,10 +254,12 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       // Keep the old placement for a while: reads also ask the old replicas, writes reach them too,
       // and primaries stay on nodes that have the data, while anti-entropy moves slots to new owners.
       if (before && key !== this.topologyKey) {
-        const from = earlierPlacements(this.transition?.from ?? NO_PLACEMENTS, before, members, this.myId, { n, vnodes });
+        const settled = now - this.placementSince >= PLACEMENT_SETTLE_ROUNDS * gossipIntervalMs(config);
+        const from = earlierPlacements(this.transition?.from ?? NO_PLACEMENTS, before, settled, members, this.myId, { n, vnodes });
         this.transition = from.length > 0 ? { from, until: now + config.int('cluster-rebalance-window-ms') } : undefined;
       }
       this.extended = members.length > n ? buildTopology(members, { n: Math.min(members.length, n + 2), vnodes }) : undefined;
+      if (key !== this.topologyKey) this.placementSince = now;
       this.topologyKey = key;
       void this.node.store.setMeta('cluster-members', Buffer.from(JSON.stringify(this.membership.members())));
     }

@@ -165,8 +165,12 @@ async function inject(spec: ScenarioSpec, cluster: FaultCluster, rng: Prng, even
     case 'join': {
       const host = spec.spareHosts?.[cluster.nodes.length - spec.hosts.length];
       if (!host) throw new Error('join scenario without a spare host');
+      const node = await cluster.startAlone(host);
+      // As an operator would: the node runs a moment before it is introduced. A placement held for
+      // under three gossip rounds counts as a cluster forming, and a joiner then keeps no old owners.
+      await sleep(1000);
       const changed = Date.now();
-      const node = await cluster.join(host, rng.pick(nodes));
+      await cluster.meet(node, rng.pick(nodes));
       return { target: node.name, heal: async () => { event.rebalanceMs = await waitRebalanced(cluster, changed, 60_000); } };
     }
     case 'leave': {

@@ -115,8 +115,7 @@ describe('a node dead longer than cluster-dead-node-removal-ms leaves the ring',
 describe('RINGKV.LEAVE and ringkv status', () => {
   let c: TestCluster;
   beforeAll(async () => {
-    // A short rebalance window, so that the one of forming the cluster is over before the leave.
-    c = await startCluster(4, ['--cluster-rebalance-window-ms', '8000']);
+    c = await startCluster(4);
   }, 60000);
   afterAll(async () => {
     await c?.stop();
@@ -126,14 +125,9 @@ describe('RINGKV.LEAVE and ringkv status', () => {
     const client = new Cluster([{ host: '127.0.0.1', port: c.ports[0]! }]);
     const keys = Array.from({ length: 500 }, (_, i) => `lv:${i}`);
     await Promise.all(keys.map((k) => client.set(k, k)));
-    const rebalancing = async (): Promise<boolean> => (await Promise.all(c.ports.map(async (port) => {
-      const r = new Redis({ port });
-      const info = (await r.call('info', 'ringkv')) as string;
-      r.disconnect();
-      return !info.includes('ringkv_rebalance_slots_moving:0\r\n');
-    }))).some(Boolean);
-    for (let i = 0; i < 100 && (await rebalancing()); i++) await new Promise((res) => setTimeout(res, 200));
-    expect(await rebalancing()).toBe(false);
+    // A placement held for under three gossip rounds (600 ms here) counts as the cluster forming,
+    // not as one to rebalance from.
+    await new Promise((res) => setTimeout(res, 1000));
     const leaver = new Redis({ port: c.ports[3] });
     expect(await leaver.call('ringkv.leave')).toBe('OK');
     leaver.disconnect();
