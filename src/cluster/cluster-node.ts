@@ -7,8 +7,8 @@ import type { ReplySink } from '../server/connection.js';
 import { ClusterBus } from './bus/cluster-bus.js';
 import type { BusAddress } from './bus/types.js';
 import { Membership, type MemberRecord } from './membership.js';
-import { buildTopology, type RingMember, type Topology } from './ring.js';
-import { SlotTable } from './slot-table.js';
+import { buildTopology, type Topology } from './ring.js';
+import { SlotTable, earlierPlacements } from './slot-table.js';
 import { Coordinator, type ReplicaClient } from './coordinator.js';
 import { ClusterRouter } from './cluster-router.js';
 import type { OverlayKeyspace } from './overlay-keyspace.js';
@@ -47,32 +47,6 @@ function gossipIntervalMs(config: Config): number {
 const NO_PLACEMENTS: readonly Topology[] = [];
 /** A placement held for fewer gossip rounds than this was a cluster forming, not a rebalance. */
 const PLACEMENT_SETTLE_ROUNDS = 3;
-/** Earlier placements kept per window: the oldest and the most recent ones. */
-const PLACEMENTS_MAX = 4;
-
-/**
- * The placements a rebalance window keeps after a membership change that replaced `before`. Every
- * placement of the window is kept, not only the first: a slot may have gained a replica in an
- * intermediate placement, and that replica took writes the first placement's never saw. A
- * placement where this node was alone (a fresh node before it met anyone) holds nothing the
- * others need: for a node that has just joined, the placement the others had is the ring without
- * it. A placement held only briefly (`settled` false) is not kept: that is a cluster forming, its
- * nodes learning each other within a few gossip rounds of start, with nothing written yet; old
- * owners asked then would only make reads wait on peers not yet connected. Pure.
- */
-export function earlierPlacements(
-  kept: readonly Topology[], before: Topology, settled: boolean, members: readonly RingMember[], myId: string, options: { n: number; vnodes: number },
-): readonly Topology[] {
-  if (!settled) return kept;
-  const alone = before.nodeIds.length === 1 && before.nodeIds[0] === myId;
-  const others = members.filter((m) => m.id !== myId);
-  const add = alone ? (kept.length === 0 && others.length > 0 ? [buildTopology(others, options)] : []) : [before];
-  const from = [...kept, ...add];
-  // Drop the second oldest: the oldest names the owners the rebalance started from.
-  while (from.length > PLACEMENTS_MAX) from.splice(1, 1);
-  return from;
-}
-
 /**
  * The cluster shell around a node: bus, gossip timer, topology, coordinator and router. Decisions
  * live in pure modules (membership, ring, slot table, route, quorum); this class only moves their

@@ -1,5 +1,5 @@
 import { SLOT_COUNT } from './slot.js';
-import { slotRanges, type SlotRange, type Topology } from './ring.js';
+import { buildTopology, slotRanges, type RingMember, type SlotRange, type Topology } from './ring.js';
 
 /**
  * The one slot → primary table a node serves from at a moment: the ring's preference lists with
@@ -107,4 +107,30 @@ export class SlotTable {
 
 function sameMembers(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((id) => b.includes(id));
+}
+
+/** Earlier placements kept per window: the oldest and the most recent ones. */
+const PLACEMENTS_MAX = 4;
+
+/**
+ * The placements a rebalance window keeps after a membership change that replaced `before`. Every
+ * placement of the window is kept, not only the first: a slot may have gained a replica in an
+ * intermediate placement, and that replica took writes the first placement's never saw. A
+ * placement where this node was alone (a fresh node before it met anyone) holds nothing the
+ * others need: for a node that has just joined, the placement the others had is the ring without
+ * it. A placement held only briefly (`settled` false) is not kept: that is a cluster forming, its
+ * nodes learning each other within a few gossip rounds of start, with nothing written yet; old
+ * owners asked then would only make reads wait on peers not yet connected. Pure.
+ */
+export function earlierPlacements(
+  kept: readonly Topology[], before: Topology, settled: boolean, members: readonly RingMember[], myId: string, options: { n: number; vnodes: number },
+): readonly Topology[] {
+  if (!settled) return kept;
+  const alone = before.nodeIds.length === 1 && before.nodeIds[0] === myId;
+  const others = members.filter((m) => m.id !== myId);
+  const add = alone ? (kept.length === 0 && others.length > 0 ? [buildTopology(others, options)] : []) : [before];
+  const from = [...kept, ...add];
+  // Drop the second oldest: the oldest names the owners the rebalance started from.
+  while (from.length > PLACEMENTS_MAX) from.splice(1, 1);
+  return from;
 }
