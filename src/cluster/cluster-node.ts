@@ -229,7 +229,9 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       // and primaries stay on nodes that have the data, while anti-entropy moves slots to new owners.
       if (before && key !== this.topologyKey) {
         const settled = now - this.placementSince >= PLACEMENT_SETTLE_ROUNDS * gossipIntervalMs(config);
-        const from = earlierPlacements(this.transition?.from ?? NO_PLACEMENTS, before, settled, members, this.myId, { n, vnodes });
+        // A window that has run out keeps nothing, even if the table has not been rebuilt since.
+        const kept = this.transition && now <= this.transition.until ? this.transition.from : NO_PLACEMENTS;
+        const from = earlierPlacements(kept, before, settled, members, this.myId, { n, vnodes });
         this.transition = from.length > 0 ? { from, until: now + config.int('cluster-rebalance-window-ms') } : undefined;
       }
       this.extended = members.length > n ? buildTopology(members, { n: Math.min(members.length, n + 2), vnodes }) : undefined;
