@@ -8,7 +8,7 @@ import { ClusterBus } from './bus/cluster-bus.js';
 import type { BusAddress } from './bus/types.js';
 import { Membership, type MemberRecord } from './membership.js';
 import { buildTopology, type Topology } from './ring.js';
-import { SlotTable } from './slot-table.js';
+import { SlotTable, earlierPlacements } from './slot-table.js';
 import { Coordinator, type ReplicaClient } from './coordinator.js';
 import { ClusterRouter } from './cluster-router.js';
 import type { OverlayKeyspace } from './overlay-keyspace.js';
@@ -45,6 +45,9 @@ function gossipIntervalMs(config: Config): number {
   return Math.min(1000, Math.max(100, Math.floor(config.int('cluster-node-timeout') / 10)));
 }
 
+const NO_PLACEMENTS: readonly Topology[] = [];
+/** A placement held for fewer gossip rounds than this was a cluster forming, not a rebalance. */
+const PLACEMENT_SETTLE_ROUNDS = 3;
 /**
  * The cluster shell around a node: bus, gossip timer, topology, coordinator and router. Decisions
  * live in pure modules (membership, ring, slot table, route, quorum); this class only moves their
@@ -64,12 +67,14 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
   private extended: Topology | undefined;
   private readonly hintReplayer: HintReplayer;
   readonly antiEntropy: AntiEntropy;
-  /** The placement before the last membership change, kept until `until` (ms). */
-  private transition: { from: Topology; until: number } | undefined;
+  /** The placements before the membership changes of the current window, oldest first, kept until `until` (ms). */
+  private transition: { from: readonly Topology[]; until: number } | undefined;
   private slotTable!: SlotTable;
   private topologyKey = '';
   /** Short, stable name of `topologyKey` that members gossip once they have synced to it. */
   private topologyFingerprint = '';
+  /** When the current placement was built (ms). */
+  private placementSince = Date.now();
   private tableInputs = '';
   private tableCheckedAt = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -228,8 +233,15 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       this.topology = buildTopology(members, { n, vnodes });
       // Keep the old placement for a while: reads also ask the old replicas, writes reach them too,
       // and primaries stay on nodes that have the data, while anti-entropy moves slots to new owners.
-      if (before && key !== this.topologyKey) this.transition = { from: this.transition?.from ?? before, until: now + config.int('cluster-rebalance-window-ms') };
+      if (before && key !== this.topologyKey) {
+        const settled = now - this.placementSince >= PLACEMENT_SETTLE_ROUNDS * gossipIntervalMs(config);
+        // A window that has run out keeps nothing, even if the table has not been rebuilt since.
+        const kept = this.transition && now <= this.transition.until ? this.transition.from : NO_PLACEMENTS;
+        const from = earlierPlacements(kept, before, settled, members, this.myId, { n, vnodes });
+        this.transition = from.length > 0 ? { from, until: now + config.int('cluster-rebalance-window-ms') } : undefined;
+      }
       this.extended = members.length > n ? buildTopology(members, { n: Math.min(members.length, n + 2), vnodes }) : undefined;
+      if (key !== this.topologyKey) this.placementSince = now;
       this.topologyKey = key;
       this.topologyFingerprint = createHash('sha1').update(key).digest('hex').slice(0, 16);
       void this.node.store.setMeta('cluster-members', Buffer.from(JSON.stringify(this.membership.members())));
@@ -244,9 +256,10 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     }
     // Building a table walks all 16384 slots: only do it when one of its inputs changed.
     const inputs = `${[...alive].sort().join(',')}|${needed}`;
-    if (this.slotTable && this.slotTable.topology === this.topology && this.slotTable.previous === this.transition?.from && inputs === this.tableInputs) return;
+    const from = this.transition?.from ?? NO_PLACEMENTS;
+    if (this.slotTable && this.slotTable.topology === this.topology && this.slotTable.previous === from && inputs === this.tableInputs) return;
     this.tableInputs = inputs;
-    const next = new SlotTable(this.topology, alive, needed, this.transition?.from);
+    const next = new SlotTable(this.topology, alive, needed, from);
     if (!this.slotTable || next.signature !== this.slotTable.signature || next.ok !== this.slotTable.ok || next.moving !== this.slotTable.moving) {
       if (this.slotTable) this.logger.info({ ranges: next.ranges.length, ok: next.ok, alive: alive.size }, 'slot table changed');
       this.slotTable = next;
@@ -317,9 +330,12 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
 
   infoSection(): string {
     const c = this.coordinator.stats;
+    const moving = this.table.movingFor(this.myId);
     return clusterInfoText(this).replace(/\r\n$/, '\r\n') +
       `ringkv_reads:${c.reads}\r\nringkv_writes:${c.writes}\r\nringkv_read_repairs:${c.readRepairs}\r\nringkv_quorum_failures:${c.quorumFailures}\r\n` +
-      `ringkv_rebalance_slots_moving:${this.slotTable.moving}\r\nringkv_rebalance_window_left_ms:${this.transition ? Math.max(0, this.transition.until - Date.now()) : 0}\r\n` +
+      `ringkv_rebalance_slots_moving:${this.slotTable.moving}\r\nringkv_rebalance_slots_in:${moving.in}\r\nringkv_rebalance_slots_out:${moving.out}\r\n` +
+      `ringkv_rebalance_window_left_ms:${this.transition ? Math.max(0, this.transition.until - Date.now()) : 0}\r\n` +
+      `ringkv_member_status:${this.member(this.myId)?.status ?? 'active'}\r\n` +
       `ringkv_hinted_writes:${this.coordinator.hintedHandoffs}\r\nringkv_hints_stored:${this.hints.added}\r\nringkv_hints_delivered:${this.hints.delivered}\r\n` +
       `ringkv_hints_dropped:${this.hints.dropped}\r\nringkv_hints_pending_bytes:${this.hints.pendingBytes()}\r\nringkv_hints_targets:${this.hints.targets().length}\r\n` +
       this.antiEntropy.infoText();

@@ -222,8 +222,10 @@ export class Coordinator {
     }
     // While a slot moves, the replicas that held it before are asked first: new owners may still be empty.
     const all = moving ? [...job.previousReplicas, ...job.replicas] : job.replicas;
-    // Two answers while moving, so an empty new owner alone can never make a key look absent.
-    const needed = moving ? Math.max(r, 2) : r;
+    // While moving, one answer per old owner on top of R: any that many answers hold at least R from
+    // current owners, so the read still meets every write quorum of the current owners, and (old
+    // owners being asked first) an empty new owner alone can never make a key look absent.
+    const needed = moving ? r + job.previousReplicas.length : r;
     const quorum = new ReadQuorum(needed, all, job.keys.length);
     if (local) quorum.receive(me, this.localRecords(job.slot, job.keys));
     const candidates = all.filter((id) => id !== me);

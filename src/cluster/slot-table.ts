@@ -1,5 +1,5 @@
 import { SLOT_COUNT } from './slot.js';
-import { slotRanges, type SlotRange, type Topology } from './ring.js';
+import { buildTopology, slotRanges, type RingMember, type SlotRange, type Topology } from './ring.js';
 
 /**
  * The one slot → primary table a node serves from at a moment: the ring's preference lists with
@@ -16,27 +16,27 @@ export class SlotTable {
   /** A string that changes whenever any slot's primary changes (cheap change detection). */
   readonly signature: string;
 
-  /** Slots whose preference list differs from the previous topology's (a rebalance in progress). */
+  /** Slots whose preference list differs from an earlier placement's (a rebalance in progress). */
   readonly moving: number;
 
   /**
-   * `previous` is this node's topology before the latest membership change, while slots move. It
-   * never changes primaries (every node must compute the same table, and histories differ); it only
-   * tells the coordinator which old replicas to read from and write to as well.
+   * `previous` are this node's placements before the membership changes of the current rebalance
+   * window, oldest first, while slots move. They never change primaries (every node must compute
+   * the same table, and histories differ); they only tell the coordinator which old replicas to
+   * read from and write to as well.
    */
   constructor(
     readonly topology: Topology,
     readonly alive: ReadonlySet<string>,
     quorumNeeded: number,
-    readonly previous?: Topology,
+    readonly previous: readonly Topology[] = [],
   ) {
     const primaries: Array<string | undefined> = new Array(SLOT_COUNT);
     let slotsOk = 0;
     let moving = 0;
     for (let slot = 0; slot < SLOT_COUNT; slot++) {
       const list = topology.preferenceList(slot);
-      const before = previous?.preferenceList(slot);
-      if (before && before !== list && !sameMembers(before, list)) moving++;
+      if (previous.some((p) => !sameMembers(p.preferenceList(slot), list))) moving++;
       let primary: string | undefined;
       let up = 0;
       for (const id of list) {
@@ -64,11 +64,33 @@ export class SlotTable {
     return this.topology.preferenceList(slot);
   }
 
-  /** Alive nodes that replicated the slot before the membership change but no longer do. */
+  /** Alive nodes that replicated the slot in an earlier placement of the window but no longer do. */
   leavingReplicas(slot: number): string[] {
-    if (!this.previous) return [];
+    if (this.previous.length === 0) return [];
     const now = this.topology.preferenceList(slot);
-    return this.previous.preferenceList(slot).filter((id) => !now.includes(id) && this.alive.has(id));
+    const out: string[] = [];
+    for (const p of this.previous) {
+      for (const id of p.preferenceList(slot)) if (!now.includes(id) && !out.includes(id) && this.alive.has(id)) out.push(id);
+    }
+    return out;
+  }
+
+  /**
+   * For one node, slots moving in (it replicates them now, in no earlier placement of the window)
+   * and out (it replicated them in an earlier placement, not now); zero outside a rebalance. Walks
+   * every slot: for INFO, not for the request path.
+   */
+  movingFor(nodeId: string): { in: number; out: number } {
+    if (this.previous.length === 0) return { in: 0, out: 0 };
+    let into = 0;
+    let out = 0;
+    for (let slot = 0; slot < SLOT_COUNT; slot++) {
+      const now = this.topology.preferenceList(slot).includes(nodeId);
+      const before = this.previous.some((p) => p.preferenceList(slot).includes(nodeId));
+      if (now && !before) into++;
+      else if (before && !now) out++;
+    }
+    return { in: into, out };
   }
 
   /** Slot ranges a node coordinates, as `start-end` / `n` tokens for CLUSTER NODES. */
@@ -85,4 +107,30 @@ export class SlotTable {
 
 function sameMembers(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((id) => b.includes(id));
+}
+
+/** Earlier placements kept per window: the oldest and the most recent ones. */
+const PLACEMENTS_MAX = 4;
+
+/**
+ * The placements a rebalance window keeps after a membership change that replaced `before`. Every
+ * placement of the window is kept, not only the first: a slot may have gained a replica in an
+ * intermediate placement, and that replica took writes the first placement's never saw. A
+ * placement where this node was alone (a fresh node before it met anyone) holds nothing the
+ * others need: for a node that has just joined, the placement the others had is the ring without
+ * it. A placement held only briefly (`settled` false) is not kept: that is a cluster forming, its
+ * nodes learning each other within a few gossip rounds of start, with nothing written yet; old
+ * owners asked then would only make reads wait on peers not yet connected. Pure.
+ */
+export function earlierPlacements(
+  kept: readonly Topology[], before: Topology, settled: boolean, members: readonly RingMember[], myId: string, options: { n: number; vnodes: number },
+): readonly Topology[] {
+  if (!settled) return kept;
+  const alone = before.nodeIds.length === 1 && before.nodeIds[0] === myId;
+  const others = members.filter((m) => m.id !== myId);
+  const add = alone ? (kept.length === 0 && others.length > 0 ? [buildTopology(others, options)] : []) : [before];
+  const from = [...kept, ...add];
+  // Drop the second oldest: the oldest names the owners the rebalance started from.
+  while (from.length > PLACEMENTS_MAX) from.splice(1, 1);
+  return from;
 }

@@ -123,12 +123,31 @@ function consistency(ctx: CommandContext, argv: Buffer[]): void {
   ctx.out.int(session.consistency?.w ?? ctx.node.config.int('write-quorum'));
 }
 
+/** Slots one RINGKV.DIGEST RANGE call may cover: a quarter of the slot space, about 80 KB of reply. */
+const DIGEST_RANGE_MAX = 4096;
+
 /**
  * RINGKV.DIGEST [slot] — the anti-entropy digest as 16 hex digits: over the slots this node
  * replicates (replicas of the same slots agree once converged), or of one slot.
+ * RINGKV.DIGEST RANGE <start> <end> — per slot of the range, its digest if this node replicates the
+ * slot in its current topology, else nil: lets a checker compare every slot among exactly its
+ * replicas in a few requests, at any cluster size.
  */
 function digest(ctx: CommandContext, argv: Buffer[]): void {
   const c = cluster(ctx);
+  if (argv.length === 4 && lower(argv[1]!) === 'range') {
+    const start = slotArg(argv[2]!);
+    const end = slotArg(argv[3]!);
+    if (end < start || end - start + 1 > DIGEST_RANGE_MAX) throw new ReplyError(`ERR RANGE covers 1 to ${DIGEST_RANGE_MAX} slots, start <= end`);
+    if (c.antiEntropyDigest(start) === undefined) throw new ReplyError('LOADING ringkv is building its anti-entropy index');
+    const table = c.table;
+    ctx.out.arrayHeader(end - start + 1);
+    for (let slot = start; slot <= end; slot++) {
+      if (table.replicas(slot).includes(c.myId)) ctx.out.bulk(c.antiEntropyDigest(slot)!.toString(16).padStart(16, '0'));
+      else ctx.out.nullBulk();
+    }
+    return;
+  }
   if (argv.length > 2) throw new ReplyError(ERR.syntax);
   const value = c.antiEntropyDigest(argv.length === 2 ? slotArg(argv[1]!) : undefined);
   if (value === undefined) throw new ReplyError('LOADING ringkv is building its anti-entropy index');

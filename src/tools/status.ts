@@ -9,6 +9,16 @@ interface Row {
   epoch: string;
 }
 
+/** What one node says about its own part in a rebalance (INFO ringkv); undefined when unreachable. */
+interface Progress {
+  moving: string;
+  slotsIn: string;
+  slotsOut: string;
+  windowMs: string;
+  aeQueued: string;
+  status: string;
+}
+
 function countSlots(tokens: string[]): number {
   let n = 0;
   for (const t of tokens) {
@@ -18,7 +28,43 @@ function countSlots(tokens: string[]): number {
   return n;
 }
 
-/** `ringkv status`: the cluster's nodes, their state, slot share and topology epoch, as a table. */
+const infoField = (text: string, name: string): string => new RegExp(`(?:^|\\n)${name}:(\\S+)`).exec(text)?.[1] ?? '?';
+
+/** Each node is asked itself: slots moving in and out and the window are per node, not gossiped. */
+async function progressOf(address: string, password: string | undefined): Promise<Progress | undefined> {
+  const i = address.lastIndexOf(':');
+  const r = new Redis({
+    host: address.slice(0, i), port: Number(address.slice(i + 1)), password, lazyConnect: true,
+    connectTimeout: 1000, commandTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null,
+  });
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    const info = (await r.call('info', 'ringkv')) as string;
+    return {
+      moving: infoField(info, 'ringkv_rebalance_slots_moving'), slotsIn: infoField(info, 'ringkv_rebalance_slots_in'),
+      slotsOut: infoField(info, 'ringkv_rebalance_slots_out'), windowMs: infoField(info, 'ringkv_rebalance_window_left_ms'),
+      aeQueued: infoField(info, 'ringkv_ae_slots_queued'), status: infoField(info, 'ringkv_member_status'),
+    };
+  } catch {
+    return undefined;
+  } finally {
+    r.disconnect();
+  }
+}
+
+function stateOf(row: Row, progress: Progress | undefined): string {
+  // A decommissioned node is listed (flag nofailover, no slots) until forgotten; it may still be up.
+  if (row.flags.includes('nofailover') || progress?.status === 'left') return 'left';
+  if (progress?.status === 'leaving') return 'leaving';
+  return row.flags.includes('fail?') ? 'suspect' : row.flags.includes('fail') ? 'dead' : 'alive';
+}
+
+/**
+ * `ringkv status`: the cluster's nodes, their state, slot share and topology epoch, and per node its
+ * part in a rebalance (slots moving in and out, the time left in the rebalance window, slots queued
+ * for anti-entropy), as a table.
+ */
 export async function runStatus(args: string[]): Promise<void> {
   let host = '127.0.0.1';
   let port = 7000;
@@ -38,15 +84,25 @@ export async function runStatus(args: string[]): Promise<void> {
       const f = line.split(' ');
       return { id: f[0]!, address: f[1]!.split('@')[0]!, flags: f[2]!, link: f[7]!, slots: countSlots(f.slice(8)), epoch: f[6]! };
     });
-    const field = (name: string): string => new RegExp(`${name}:(\\S+)`).exec(info)?.[1] ?? '?';
+    const progress = await Promise.all(rows.map((row) => progressOf(row.address, password)));
+    const field = (name: string): string => infoField(info, name);
     console.log(`cluster_state: ${field('cluster_state')}   known nodes: ${field('cluster_known_nodes')}   topology epoch: ${field('cluster_current_epoch')}`);
-    const header = ['NODE', 'ADDRESS', 'STATE', 'LINK', 'SLOTS', 'SHARE', 'EPOCH'];
-    const table = rows.map((row) => [
-      row.id.slice(0, 12), row.address, row.flags.includes('fail?') ? 'suspect' : row.flags.includes('fail') ? 'dead' : 'alive',
-      row.link, String(row.slots), `${((row.slots / 16384) * 100).toFixed(1)}%`, row.epoch,
-    ]);
+    const moving = Math.max(0, ...progress.map((p) => Number(p?.moving ?? 0) || 0));
+    const window = Math.max(0, ...progress.map((p) => Number(p?.windowMs ?? 0) || 0));
+    const queued = progress.reduce((s, p) => s + (Number(p?.aeQueued ?? 0) || 0), 0);
+    console.log(moving > 0 || queued > 0
+      ? `rebalance: ${moving} slots moving, window ${(window / 1000).toFixed(1)} s left, ${queued} slots queued for anti-entropy`
+      : 'rebalance: none in progress');
+    const header = ['NODE', 'ADDRESS', 'STATE', 'LINK', 'SLOTS', 'SHARE', 'EPOCH', 'IN', 'OUT', 'WINDOW', 'AE-QUEUE'];
+    const table = rows.map((row, i) => {
+      const p = progress[i];
+      return [
+        row.id.slice(0, 12), row.address, stateOf(row, p), row.link, String(row.slots), `${((row.slots / 16384) * 100).toFixed(1)}%`, row.epoch,
+        p?.slotsIn ?? '-', p?.slotsOut ?? '-', p && p.windowMs !== '?' ? `${(Number(p.windowMs) / 1000).toFixed(1)}s` : (p?.windowMs ?? '-'), p?.aeQueued ?? '-',
+      ];
+    });
     const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)));
-    const fmt = (cols: string[]): string => cols.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+    const fmt = (cols: string[]): string => cols.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
     console.log(fmt(header));
     for (const t of table) console.log(fmt(t));
   } catch (err) {

@@ -9,7 +9,8 @@
  * timeout, a partition isolating one node (iptables on per-node loopback addresses), a 2+3 split
  * with strict quorums and the same with sloppy quorums (the default, hinted handoff) — and heals
  * it. After healing: wait for a healthy cluster, read every key with R=3, compare the replicas' own
- * copies, run the checkers of fault-checker.ts, print the figures. Stale reads under sloppy quorums
+ * copies, require every slot's replicas to agree on its Merkle digest within 30 s, run the checkers
+ * of fault-checker.ts, print the figures. Stale reads under sloppy quorums
  * are counted and printed but not failed: hints on fallback nodes count toward W, so a read quorum
  * of owners need not meet the write quorum (docs/reliability.md, "Promises per mode").
  * Knobs: FAULT_SEED=<n> replays a schedule, FAULT_SOAK_SECONDS=<s> runs each scenario that long,

@@ -2,8 +2,9 @@
  * A real ringkv cluster for the fault suite: one process per node, each bound to its own loopback
  * address when partitions are possible (127.0.0.11, .12, …) so packet-filter rules can tell nodes
  * apart, or all on 127.0.0.1 otherwise. Faults: SIGKILL and restart on the same data directory,
- * SIGSTOP / SIGCONT. Every process started is killed when the test process exits, pass or fail
- * (a stopped one too: SIGKILL needs no SIGCONT).
+ * SIGSTOP / SIGCONT; topology changes: a node joining with CLUSTER MEET, a node decommissioned with
+ * RINGKV.LEAVE. Every process started is killed when the test process exits, pass or fail (a
+ * stopped one too: SIGKILL needs no SIGCONT).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -171,10 +172,23 @@ export interface FaultClusterOptions {
   hosts: readonly string[];
   nodeTimeoutMs?: number;
   extraArgs?: readonly string[];
+  /** Settings for one node only, by 1-based index (e.g. a skewed clock); kept across restarts. */
+  nodeArgs?: (index: number) => readonly string[];
+}
+
+function serverArgs(opts: FaultClusterOptions, index: number, host: string, port: number, dir: string, seeds: string): string[] {
+  return [
+    'server', '--port', String(port), '--bind', host, '--dir', dir, '--loglevel', 'notice',
+    '--cluster-enabled', 'yes', ...(seeds ? ['--cluster-seeds', seeds] : []), '--cluster-node-timeout', String(opts.nodeTimeoutMs ?? 2000),
+    '--appendfsync', 'always', ...(opts.extraArgs ?? []), ...(opts.nodeArgs?.(index) ?? []),
+  ];
 }
 
 export class FaultCluster {
-  private constructor(readonly nodes: FaultNode[], readonly dirs: string[]) {}
+  /** Nodes decommissioned (RINGKV.LEAVE): no longer ring members, stopped once their slots moved. */
+  private readonly departed = new Set<FaultNode>();
+
+  private constructor(readonly nodes: FaultNode[], readonly dirs: string[], private readonly opts: FaultClusterOptions) {}
 
   static async start(opts: FaultClusterOptions): Promise<FaultCluster> {
     const taken = new Set<number>();
@@ -189,14 +203,9 @@ export class FaultCluster {
     const nodes = opts.hosts.map((host, i) => {
       const dir = tempDir('ringkv-fault-');
       dirs.push(dir);
-      const args = [
-        'server', '--port', String(ports[i]), '--bind', host, '--dir', dir, '--loglevel', 'notice',
-        '--cluster-enabled', 'yes', '--cluster-seeds', seeds, '--cluster-node-timeout', String(opts.nodeTimeoutMs ?? 2000),
-        '--appendfsync', 'always', ...(opts.extraArgs ?? []),
-      ];
-      return new FaultNode(i + 1, host, ports[i]!, dir, args);
+      return new FaultNode(i + 1, host, ports[i]!, dir, serverArgs(opts, i + 1, host, ports[i]!, dir, seeds));
     });
-    const cluster = new FaultCluster(nodes, dirs);
+    const cluster = new FaultCluster(nodes, dirs, opts);
     try {
       await Promise.all(nodes.map((n) => n.waitReady()));
       await cluster.waitHealthy(30000);
@@ -207,12 +216,52 @@ export class FaultCluster {
     return cluster;
   }
 
+  /**
+   * Starts one more node on `host`, knowing no peer (no seeds), and introduces it with CLUSTER MEET
+   * sent to `via`: a join as an operator does it. Returns once the new node answers PING.
+   */
+  async join(host: string, via: FaultNode): Promise<FaultNode> {
+    const node = await this.startAlone(host);
+    await this.meet(node, via);
+    return node;
+  }
+
+  /** Starts one more node on `host` that knows no peer yet; it counts as a member from now on. */
+  async startAlone(host: string): Promise<FaultNode> {
+    const port = await freePortOn(host, new Set(this.nodes.map((n) => n.port)));
+    const dir = tempDir('ringkv-fault-');
+    this.dirs.push(dir);
+    const index = this.nodes.length + 1;
+    const node = new FaultNode(index, host, port, dir, serverArgs(this.opts, index, host, port, dir, ''));
+    this.nodes.push(node);
+    await node.waitReady();
+    return node;
+  }
+
+  /** CLUSTER MEET `node` sent to `via`. */
+  async meet(node: FaultNode, via: FaultNode): Promise<void> {
+    const [reply] = await nodeCall(via.address, [['CLUSTER', 'MEET', node.host, String(node.port)]], 2000);
+    if (reply !== 'OK') throw new Error(`CLUSTER MEET ${node.host} ${node.port} via ${via.name}: ${JSON.stringify(reply instanceof ReplyError ? reply.message : reply)}`);
+  }
+
+  /** Decommissions `node` (RINGKV.LEAVE): it stays up, serving as an old replica, until `retire`. */
+  async leave(node: FaultNode): Promise<void> {
+    const [reply] = await nodeCall(node.address, [['RINGKV.LEAVE']], 2000);
+    if (reply !== 'OK') throw new Error(`RINGKV.LEAVE on ${node.name}: ${JSON.stringify(reply instanceof ReplyError ? reply.message : reply)}`);
+    this.departed.add(node);
+  }
+
+  /** The nodes on the ring: every node started, less the decommissioned ones. */
+  get members(): FaultNode[] {
+    return this.nodes.filter((n) => !this.departed.has(n));
+  }
+
   get addresses(): Address[] {
-    return this.nodes.map((n) => n.address);
+    return this.members.map((n) => n.address);
   }
 
   get hosts(): string[] {
-    return this.nodes.map((n) => n.host);
+    return this.members.map((n) => n.host);
   }
 
   /**
@@ -225,12 +274,12 @@ export class FaultCluster {
     let last: string[] = [];
     while (Date.now() < deadline && !abort?.()) {
       this.assertNoUnexpectedExit();
-      last = await Promise.all(this.nodes.map((n) => this.nodeHealth(n)));
+      last = await Promise.all(this.members.map((n) => this.nodeHealth(n)));
       if (last.every((s) => s === 'ok')) return Date.now() - t0;
       await sleep(100);
     }
     if (abort?.()) return Number.NaN;
-    throw new Error(`cluster not healthy after ${timeoutMs} ms: ${last.map((s, i) => `${this.nodes[i]!.name}: ${s}`).join('; ')}`);
+    throw new Error(`cluster not healthy after ${timeoutMs} ms: ${last.map((s, i) => `${this.members[i]!.name}: ${s}`).join('; ')}`);
   }
 
   /** Throws when a node ended without the suite asking (a crash, or a signal from outside the suite). */
@@ -244,8 +293,10 @@ export class FaultCluster {
       const [info, nodes] = await nodeCall(n.address, [['CLUSTER', 'INFO'], ['CLUSTER', 'NODES']], 1000);
       if (typeof info !== 'string' || typeof nodes !== 'string') return `bad reply ${JSON.stringify(info instanceof ReplyError ? info.message : info)}`;
       if (!info.includes('cluster_state:ok')) return 'cluster_state not ok';
-      if (!info.includes(`cluster_known_nodes:${this.nodes.length}\r\n`)) return /cluster_known_nodes:\d+/.exec(info)?.[0] ?? 'known nodes?';
-      const flagged = nodes.split('\n').filter((l) => / (\S*,)?fail\??(,\S*)? /.test(l));
+      if (!info.includes(`cluster_known_nodes:${this.members.length}\r\n`)) return /cluster_known_nodes:\d+/.exec(info)?.[0] ?? 'known nodes?';
+      // A decommissioned node is listed until forgotten, and flagged failing once it is stopped.
+      const gone = [...this.departed].map((d) => ` ${d.host}:${d.port}@`);
+      const flagged = nodes.split('\n').filter((l) => / (\S*,)?fail\??(,\S*)? /.test(l) && !gone.some((g) => l.includes(g)));
       if (flagged.length > 0) return `flags ${flagged.map((l) => l.split(' ')[1]).join(',')} failing`;
       return 'ok';
     } catch (e) {
@@ -265,34 +316,77 @@ export class FaultCluster {
 }
 
 export interface MerkleAgreement {
-  /** False while the product exposes no Merkle digests: nothing was compared. */
+  /** False when nothing was compared. */
   checked: boolean;
   agree: boolean;
   detail: string;
+  /** Slots compared among their replicas in the last look (all 16384 once every node answered). */
+  slots: number;
+  /** From the call until the digests agreed (or the timeout). */
+  ms: number;
+}
+
+const SLOTS = 16384;
+/** Slots per RINGKV.DIGEST RANGE request (the server's maximum). */
+const DIGEST_RANGE = 4096;
+
+/** One node's per-slot digests: hex where it replicates the slot, null where it does not. */
+async function slotDigests(n: FaultNode): Promise<Array<string | null> | string> {
+  try {
+    const commands: string[][] = [];
+    for (let s = 0; s < SLOTS; s += DIGEST_RANGE) commands.push(['RINGKV.DIGEST', 'RANGE', String(s), String(Math.min(SLOTS, s + DIGEST_RANGE) - 1)]);
+    const replies = await nodeCall(n.address, commands, 5000);
+    const out: Array<string | null> = [];
+    for (const r of replies) {
+      if (r instanceof ReplyError) return `error: ${r.message}`;
+      if (!Array.isArray(r)) return `bad reply ${JSON.stringify(r)}`;
+      for (const d of r) out.push(typeof d === 'string' ? d : null);
+    }
+    return out.length === SLOTS ? out : `${out.length} slots answered`;
+  } catch (err) {
+    return `unreachable: ${(err as Error).message}`;
+  }
 }
 
 /**
- * Whether every replica's Merkle digest agrees, within 30 s of the call (anti-entropy runs in the
- * background). With N=3 and three nodes every node replicates every slot, so the whole-node
- * digests from `RINGKV.DIGEST` must be equal. Larger clusters would need per-slot comparison among
- * each slot's replicas; they are reported as not compared.
+ * Whether, for every slot, the Merkle digests of that slot's replicas agree, within `timeoutMs` of
+ * the call (anti-entropy runs in the background). Each ring member reports, per slot, its digest
+ * where it replicates the slot in its current topology: every slot must be reported by exactly
+ * min(N, members) nodes with one digest among them. That also catches nodes whose views of the
+ * ring still differ (a slot claimed by too many or too few nodes). `members` are the nodes on the
+ * ring (by default all; a decommissioned node is left out).
  */
-export async function checkMerkleRootsAgree(cluster: FaultCluster, timeoutMs = 30_000): Promise<MerkleAgreement> {
-  if (cluster.nodes.length !== 3) return { checked: false, agree: true, detail: `not compared for ${cluster.nodes.length} nodes (per-slot comparison not implemented)` };
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
+export async function checkMerkleRootsAgree(cluster: FaultCluster, opts: { timeoutMs?: number; n?: number; members?: readonly FaultNode[] } = {}): Promise<MerkleAgreement> {
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const members = opts.members ?? cluster.nodes;
+  const copies = Math.min(opts.n ?? 3, members.length);
+  const t0 = Date.now();
+  const deadline = t0 + timeoutMs;
   for (;;) {
-    const digests = await Promise.all(cluster.nodes.map(async (n) => {
-      try {
-        const [d] = await nodeCall(n.address, [['RINGKV.DIGEST']], 2000);
-        return d instanceof ReplyError ? `error:${d.message}` : String(d);
-      } catch (err) {
-        return `unreachable:${(err as Error).message}`;
+    const all = await Promise.all(members.map((n) => slotDigests(n)));
+    const problems: string[] = [];
+    let compared = 0;
+    all.forEach((d, i) => {
+      if (typeof d === 'string') problems.push(`${members[i]!.name}: ${d}`);
+    });
+    if (problems.length === 0) {
+      const lists = all as Array<Array<string | null>>;
+      for (let slot = 0; slot < SLOTS; slot++) {
+        const held: string[] = [];
+        for (let i = 0; i < members.length; i++) {
+          const d = lists[i]![slot];
+          if (d !== null && d !== undefined) held.push(`${members[i]!.name}=${d}`);
+        }
+        const distinct = new Set(held.map((h) => h.slice(h.indexOf('=') + 1)));
+        if (held.length !== copies) problems.push(`slot ${slot}: ${held.length} replicas report (expected ${copies}) ${held.join(' ')}`);
+        else if (distinct.size > 1) problems.push(`slot ${slot}: ${held.join(' ')}`);
+        else compared++;
       }
-    }));
-    last = digests.join(' ');
-    if (digests.every((d) => d === digests[0] && !d.includes(':'))) return { checked: true, agree: true, detail: `roots agree: ${digests[0]}` };
-    if (Date.now() > deadline) return { checked: true, agree: false, detail: `roots still differ after ${timeoutMs} ms: ${last}` };
+    }
+    if (problems.length === 0) return { checked: true, agree: true, detail: `all ${SLOTS} slots agree among their ${copies} replicas`, slots: compared, ms: Date.now() - t0 };
+    if (Date.now() > deadline) {
+      return { checked: true, agree: false, detail: `${problems.length} problems after ${timeoutMs} ms: ${problems.slice(0, 6).join('; ')}`, slots: compared, ms: Date.now() - t0 };
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
 }

@@ -11,10 +11,16 @@ import path from 'node:path';
 import { Prng } from '../sim/prng.js';
 import { checkHistory, historyStats, violationCount, type CheckReport, type HistoryStats, type Op } from './fault-checker.js';
 import { FaultCluster, checkMerkleRootsAgree, type FaultNode, type MerkleAgreement } from './fault-cluster.js';
+import { nodeCall } from './fault-client.js';
 import { RunClock, Workload, finalReadPass, replicaDisagreements, replicaReads } from './fault-history.js';
 import type { Partitioner } from './fault-net.js';
 
-export type FaultKind = 'kill9' | 'pause' | 'partition-one' | 'partition-split';
+/**
+ * `join`: one more node (from `spareHosts`) is started and introduced with CLUSTER MEET; healed when
+ * the rebalance is over. `leave`: a member is decommissioned with RINGKV.LEAVE and keeps running as
+ * an old replica until the rebalance is over, then it is stopped (the operator's procedure).
+ */
+export type FaultKind = 'kill9' | 'pause' | 'partition-one' | 'partition-split' | 'join' | 'leave';
 
 export interface ScenarioSpec {
   name: string;
@@ -38,6 +44,12 @@ export interface ScenarioSpec {
   partitioner?: Partitioner;
   /** Extra server settings for every node (e.g. `--cluster-sloppy-quorum no`). */
   extraArgs?: readonly string[];
+  /** Settings for one node only, by 1-based index (e.g. a skewed clock), kept across restarts. */
+  nodeArgs?: (index: number) => readonly string[];
+  /** Addresses for nodes that join during the run (`join`). */
+  spareHosts?: readonly string[];
+  /** At most this many faults per run (a join or a decommission happens once). */
+  maxFaults?: number;
   /**
    * Whether this configuration promises read-your-writes. Stale reads are always counted and
    * printed; they fail the run only when promised (W + R > N over strict quorums).
@@ -58,6 +70,8 @@ export interface FaultEvent {
   ackedDuring?: number;
   /** From the heal until every node reported every member healthy (absent if the next fault came first). */
   healthyAfterMs?: number;
+  /** `join`/`leave`: from the membership change until no member had slots moving or queued. */
+  rebalanceMs?: number;
 }
 
 export interface ScenarioFigures {
@@ -80,10 +94,17 @@ export interface ScenarioFigures {
   phantoms: number;
   unreadKeys: number;
   replicasDisagreeing: number;
+  keys: number;
+  /** Keys whose replica set at the end differs from the one at the start (what a topology change moved). */
+  keysMoved: number;
   /** Keys whose replicas held different values after healing, before the R=3 pass repaired them (not a failure). */
   divergentBeforeRepair: number;
-  /** Whether Merkle digests were compared (the anti-entropy placeholder). */
+  /** Whether Merkle digests were compared, over how many slots, and how long until they agreed. */
   merkleChecked: boolean;
+  merkleSlots: number;
+  merkleMs: number;
+  /** `join`/`leave`: the longest time from the membership change until the rebalance was over. */
+  rebalanceMs: number;
   /** From the last heal until every node reports every member healthy. */
   convergeClusterMs: number;
   /** The longest such time over all heals of the run. */
@@ -112,9 +133,58 @@ function between(rng: Prng, [lo, hi]: readonly [number, number]): number {
 }
 
 /** Injects one fault; returns what heals it. */
-async function inject(spec: ScenarioSpec, cluster: FaultCluster, rng: Prng): Promise<{ target: string; heal: () => Promise<void> }> {
-  const nodes = cluster.nodes;
+/** Counts, over every member, slots still moving (rebalance window open) and slots queued for anti-entropy. */
+async function rebalanceLeft(cluster: FaultCluster): Promise<{ moving: number; queued: number }> {
+  let moving = 0;
+  let queued = 0;
+  for (const n of cluster.members) {
+    const [info] = await nodeCall(n.address, [['INFO', 'ringkv']], 2000);
+    if (typeof info !== 'string') throw new Error(`INFO ringkv on ${n.name}: ${JSON.stringify(info)}`);
+    moving += Number(/ringkv_rebalance_slots_moving:(\d+)/.exec(info)?.[1] ?? NaN);
+    queued += Number(/ringkv_ae_slots_queued:(\d+)/.exec(info)?.[1] ?? NaN);
+  }
+  if (Number.isNaN(moving) || Number.isNaN(queued)) throw new Error('INFO ringkv lacks the rebalance fields');
+  return { moving, queued };
+}
+
+/** Waits until no member has slots moving or queued; returns the ms since `since` (Date.now() ms). */
+async function waitRebalanced(cluster: FaultCluster, since: number, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let last = { moving: -1, queued: -1 };
+  while (Date.now() < deadline) {
+    last = await rebalanceLeft(cluster).catch(() => ({ moving: -1, queued: -1 }));
+    if (last.moving === 0 && last.queued === 0) return Date.now() - since;
+    await sleep(100);
+  }
+  throw new Error(`rebalance not over after ${timeoutMs} ms: ${last.moving} slots moving, ${last.queued} queued`);
+}
+
+async function inject(spec: ScenarioSpec, cluster: FaultCluster, rng: Prng, event: FaultEvent): Promise<{ target: string; heal: () => Promise<void> }> {
+  const nodes = cluster.members;
   switch (spec.fault) {
+    case 'join': {
+      const host = spec.spareHosts?.[cluster.nodes.length - spec.hosts.length];
+      if (!host) throw new Error('join scenario without a spare host');
+      const node = await cluster.startAlone(host);
+      // As an operator would: the node runs a moment before it is introduced. A placement held for
+      // under three gossip rounds counts as a cluster forming, and a joiner then keeps no old owners.
+      await sleep(1000);
+      const changed = Date.now();
+      await cluster.meet(node, rng.pick(nodes));
+      return { target: node.name, heal: async () => { event.rebalanceMs = await waitRebalanced(cluster, changed, 60_000); } };
+    }
+    case 'leave': {
+      const victim = rng.pick(nodes);
+      const changed = Date.now();
+      await cluster.leave(victim);
+      return {
+        target: victim.name,
+        heal: async () => {
+          event.rebalanceMs = await waitRebalanced(cluster, changed, 60_000);
+          await victim.stop();
+        },
+      };
+    }
     case 'kill9': {
       const victim: FaultNode = rng.pick(nodes);
       await victim.kill9();
@@ -147,7 +217,7 @@ async function inject(spec: ScenarioSpec, cluster: FaultCluster, rng: Prng): Pro
 /** Undoes whatever a failed step may have left: partition rules, paused or killed nodes. */
 async function healEverything(spec: ScenarioSpec, cluster: FaultCluster): Promise<void> {
   spec.partitioner?.heal();
-  for (const n of cluster.nodes) {
+  for (const n of cluster.members) {
     if (n.state === 'paused') n.resume();
     if (n.state === 'killed') await n.restart();
   }
@@ -156,7 +226,7 @@ async function healEverything(spec: ScenarioSpec, cluster: FaultCluster): Promis
 export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
   const rng = new Prng(spec.seed);
   const keys = Array.from({ length: spec.keys }, (_, i) => `fault:${spec.name}:${i}`);
-  const cluster = await FaultCluster.start({ hosts: spec.hosts, extraArgs: spec.extraArgs });
+  const cluster = await FaultCluster.start({ hosts: spec.hosts, extraArgs: spec.extraArgs, nodeArgs: spec.nodeArgs });
   const clock = new RunClock();
   const workload = new Workload({
     seeds: cluster.addresses, keys, clients: spec.clients, seed: spec.seed, r: spec.r, w: spec.w,
@@ -169,18 +239,22 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
   let pendingHeal: (() => Promise<void>) | undefined;
   let artifacts: string | undefined;
   try {
+    // Who replicates each key before anything happens: nodes that are no replica answer MOVED.
+    const owners = (reads: Map<string, Map<string, string | null>>): Map<string, string> =>
+      new Map([...reads].map(([k, byNode]) => [k, [...byNode.keys()].sort().join(',')]));
+    const ownersBefore = owners(await replicaReads(cluster.addresses, keys));
     workload.start();
     // Nemesis: calm, fault, hold, heal; as long as a full cycle and the tail still fit.
     for (;;) {
       const calm = between(rng, spec.calmMs);
       const hold = between(rng, spec.holdMs);
-      if (clock.now() + calm + hold + spec.tailMs > spec.durationMs) break;
+      if (clock.now() + calm + hold + spec.tailMs > spec.durationMs || faults.length >= (spec.maxFaults ?? Infinity)) break;
       await sleep(calm);
       cluster.assertNoUnexpectedExit();
       const ackedBefore = workload.ackedWrites();
       const event: FaultEvent = { kind: spec.fault, target: '', injectedAt: clock.now() };
       faultActive = true;
-      const { target, heal } = await inject(spec, cluster, rng);
+      const { target, heal } = await inject(spec, cluster, rng, event);
       pendingHeal = heal;
       event.target = target;
       faults.push(event);
@@ -214,14 +288,17 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
     const divergentBeforeRepair = replicaDisagreements(await replicaReads(cluster.addresses, keys), spec.n).length;
     const repairStart = clock.now();
     const final = await finalReadPass(cluster.addresses, keys, { r: spec.n, deadlineMs: 30000 });
-    let disagreements = replicaDisagreements(await replicaReads(cluster.addresses, keys), spec.n);
+    const afterRepair = await replicaReads(cluster.addresses, keys);
+    const ownersAfter = owners(afterRepair);
+    const keysMoved = keys.filter((k) => ownersBefore.get(k) !== ownersAfter.get(k)).length;
+    let disagreements = replicaDisagreements(afterRepair, spec.n);
     for (let i = 0; i < 50 && disagreements.length > 0; i++) {
       await sleep(200);
       disagreements = replicaDisagreements(await replicaReads(cluster.addresses, keys), spec.n);
     }
     const convergeReplicasMs = clock.now() - repairStart;
     const healTimes = faults.map((f) => f.healthyAfterMs).filter((x): x is number => x !== undefined);
-    const merkle = await checkMerkleRootsAgree(cluster);
+    const merkle = await checkMerkleRootsAgree(cluster, { n: spec.n, members: cluster.members });
 
     const report = checkHistory(history, final.values, { readYourWrites: spec.w + spec.r > spec.n });
     const stats = historyStats(history);
@@ -229,13 +306,14 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
     const violations = violationCount(report) - unpromised + disagreements.length + (merkle.checked && !merkle.agree ? 1 : 0);
     const durationS = clock.now() / 1000;
     const figures: ScenarioFigures = {
-      scenario: spec.name, seed: spec.seed, readYourWritesPromised: spec.readYourWritesPromised, nodes: spec.hosts.length, durationS: Math.round(durationS * 10) / 10,
+      scenario: spec.name, seed: spec.seed, readYourWritesPromised: spec.readYourWritesPromised, nodes: cluster.nodes.length, durationS: Math.round(durationS * 10) / 10,
       operations: stats.operations, opsPerSec: Math.round(stats.operations / (spec.durationMs / 1000)), faults: faults.length,
       ackedWrites: stats.ackedWrites, ackedDuringFaults: faults.reduce((s, f) => s + (f.ackedDuring ?? 0), 0),
       failed: stats.failed, unknown: stats.unknown, openUnknown: stats.openUnknown,
       lostWrites: report.lostWrites.length, resurrected: report.resurrections.length, staleReads: report.staleReads.length,
-      phantoms: report.phantoms.length, unreadKeys: report.unreadKeys.length, replicasDisagreeing: disagreements.length,
-      divergentBeforeRepair, merkleChecked: merkle.checked,
+      phantoms: report.phantoms.length, unreadKeys: report.unreadKeys.length, replicasDisagreeing: disagreements.length, keysMoved, keys: keys.length,
+      divergentBeforeRepair, merkleChecked: merkle.checked, merkleSlots: merkle.slots, merkleMs: merkle.ms,
+      rebalanceMs: Math.max(0, ...faults.map((f) => f.rebalanceMs ?? 0)),
       convergeClusterMs: faults.at(-1)?.healthyAfterMs ?? 0, convergeClusterMaxMs: Math.max(0, ...healTimes),
       convergeReplicasMs: Math.round(convergeReplicasMs),
     };
@@ -273,9 +351,10 @@ export function formatFigures(f: ScenarioFigures): string {
     `[fault] ${f.scenario} seed=${f.seed} nodes=${f.nodes} ${f.durationS}s`,
     `ops=${f.operations} (${f.opsPerSec}/s) faults=${f.faults} acked-writes=${f.ackedWrites} acked-during-faults=${f.ackedDuringFaults}`,
     `failed=${f.failed} unknown=${f.unknown} (open ${f.openUnknown})`,
-    `lost=${f.lostWrites} resurrected=${f.resurrected} stale-reads=${f.staleReads}${f.readYourWritesPromised ? '' : ' (not promised here)'} phantoms=${f.phantoms} unread=${f.unreadKeys} replicas-disagreeing=${f.replicasDisagreeing}`,
+    `lost=${f.lostWrites} resurrected=${f.resurrected} stale-reads=${f.staleReads}${f.readYourWritesPromised ? '' : ' (not promised here)'} phantoms=${f.phantoms} unread=${f.unreadKeys} replicas-disagreeing=${f.replicasDisagreeing}${f.keysMoved > 0 ? ` keys-moved=${f.keysMoved}/${f.keys}` : ''}`,
     `healthy ${f.convergeClusterMs} ms after the last heal (max ${f.convergeClusterMaxMs} ms); R=N pass to replica agreement ${f.convergeReplicasMs} ms`,
-    `keys divergent before the full-quorum pass ${f.divergentBeforeRepair}; merkle ${f.merkleChecked ? 'compared' : 'not compared yet'}`,
+    `keys divergent before the full-quorum pass ${f.divergentBeforeRepair}; merkle ${f.merkleChecked ? `${f.merkleSlots} slots agree after ${f.merkleMs} ms` : 'not compared'}` +
+      (f.rebalanceMs > 0 ? `; rebalance over ${f.rebalanceMs} ms after the membership change` : ''),
   ].join(' | ');
 }
 
