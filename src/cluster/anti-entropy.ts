@@ -54,7 +54,7 @@ export interface AntiEntropyHost {
   /** The replica read (batched 'rb'): raw encoded records, null where the peer has none. */
   read(nodeId: string, slot: number, keys: readonly Buffer[]): Promise<Array<Buffer | null>>;
   /** The replica write (batched 'rb'): last-writer-wins apply on the peer, acknowledged once durable. */
-  write(nodeId: string, slot: number, items: ReadonlyArray<[Buffer, Buffer]>): Promise<void>;
+  write(nodeId: string, slot: number, items: ReadonlyArray<[Buffer, Buffer]>): Promise<unknown>;
   /** Applies a record fetched from a peer here (clock observed, last writer wins). */
   apply(slot: number, key: Buffer, rec: StoredRecord): void;
   /** Every slot whose replica set changed for `topology` has been compared since it changed. */

@@ -11,15 +11,20 @@ import { OverlayKeyspace } from './overlay-keyspace.js';
 import { ReadQuorum, WriteQuorum } from './quorum.js';
 import type { Protocol } from '../protocol/types.js';
 import { compareClocks } from '../core/vclock.js';
+import { compareVersions } from '../core/version.js';
 import type { DeferredReply, ReplySink } from '../server/connection.js';
 
 /** How the coordinator reaches other replicas; the cluster node implements it over the bus. */
+/** Times a write is stamped again because a replica held a newer version, before it counts as concurrent. */
+const RESTAMP_ATTEMPTS = 3;
+
 export interface ReplicaClient {
   readonly myId: string;
   /** False when the failure detector has declared the node dead: skip it rather than wait. */
   reachable(nodeId: string): boolean;
   read(nodeId: string, slot: number, keys: readonly Buffer[]): Promise<Array<Buffer | null>>;
-  write(nodeId: string, slot: number, items: ReadonlyArray<[Buffer, Buffer]>): Promise<void>;
+  /** Resolves with the newer version the replica already held for one of the items, if any. */
+  write(nodeId: string, slot: number, items: ReadonlyArray<[Buffer, Buffer]>): Promise<Buffer | undefined>;
   /** Stores the records at `nodeId` as hints for `owner`, durably, for later handoff. */
   writeHint(nodeId: string, owner: string, slot: number, items: ReadonlyArray<[Buffer, Buffer]>): Promise<void>;
 }
@@ -48,6 +53,8 @@ export interface CoordinatorStats {
   reads: number;
   writes: number;
   readRepairs: number;
+  /** Writes stamped again because a replica already held a newer version (a clock behind). */
+  restamps: number;
   quorumFailures: number;
 }
 
@@ -93,7 +100,7 @@ function deferredTarget(reply: DeferredReply): ReplyTarget {
  */
 export class Coordinator {
   readonly locks = new KeyLocks();
-  readonly stats: CoordinatorStats = { reads: 0, writes: 0, readRepairs: 0, quorumFailures: 0 };
+  readonly stats: CoordinatorStats = { reads: 0, writes: 0, readRepairs: 0, quorumFailures: 0, restamps: 0 };
   hintedHandoffs = 0;
   /** Where commands write their reply before it is known whether it may be sent; taken right after. */
   private readonly scratch = new Writer(2, 4096);
@@ -286,7 +293,7 @@ export class Coordinator {
    * Stamps the overlay's writes and sends them to every replica; calls `settle` once W acked or W
    * became impossible, synchronously when no remote answer is needed.
    */
-  private replicate(job: CoordinatedJob, ks: OverlayKeyspace, before: Map<string, StoredRecord | undefined>, settle: (result: JobResult) => void): void {
+  private replicate(job: CoordinatedJob, ks: OverlayKeyspace, before: Map<string, StoredRecord | undefined>, settle: (result: JobResult) => void, attempt = 0): void {
     const now = ks.now;
     const items: Array<[Buffer, Buffer]> = [];
     const records: Array<[Buffer, StoredRecord]> = [];
@@ -312,6 +319,7 @@ export class Coordinator {
       let launched = job.replicas.length;
       let answered = 0;
       let settled = false;
+      let restamped = false;
       let finishAll!: (n: number) => void;
       const allAcked = new Promise<number>((r) => (finishAll = r));
       const check = (): void => {
@@ -324,6 +332,26 @@ export class Coordinator {
       const ack = (id: string): void => {
         answered++;
         quorum.ack(id);
+        check();
+      };
+      /**
+       * A replica already held a newer version: this node's clock was behind one that stamped that
+       * version (a restart, a partition, skew). Acknowledging would let the older write win, so the
+       * writes go out again stamped above it; the client is answered by that round. Past the
+       * attempts (writers racing each other) the writes are concurrent and either may win.
+       */
+      const superseded = (id: string, newer: Buffer): void => {
+        this.versioner.hlc.observe(newer, this.versioner.now());
+        if (attempt >= RESTAMP_ATTEMPTS) return ack(id);
+        answered++;
+        if (!restamped) {
+          restamped = true;
+          this.stats.restamps++;
+          const later = settled;
+          settled = true;
+          // Acknowledged already (the newer copy came from a replica beyond W): correct it anyway.
+          this.replicate(job, ks, before, later ? () => undefined : settle, attempt + 1);
+        }
         check();
       };
       const nack = (id: string, retryFor?: string): void => {
@@ -349,7 +377,7 @@ export class Coordinator {
           if (this.store.hasPendingDurability()) this.store.afterDurable((err) => (err ? nack(me) : ack(me)));
           else ack(me);
         } else if (!this.replicas.reachable(id)) nack(id, id);
-        else this.replicas.write(id, job.slot, items).then(() => ack(id), () => nack(id, id));
+        else this.replicas.write(id, job.slot, items).then((newer) => (newer ? superseded(id, newer) : ack(id)), () => nack(id, id));
       }
       // Old replicas of a moving slot keep receiving writes, so reads that still ask them stay current.
       for (const id of job.previousReplicas) {
@@ -358,14 +386,18 @@ export class Coordinator {
     }
   }
 
-  /** Applies a replicated record (last writer wins), counting concurrent writes the clocks reveal. */
-  applyLocal(slot: number, key: Buffer, rec: StoredRecord, encoded?: Buffer): void {
+  /**
+   * Applies a replicated record (last writer wins), counting concurrent writes the clocks reveal.
+   * Returns the version kept instead when a strictly newer one was already here.
+   */
+  applyLocal(slot: number, key: Buffer, rec: StoredRecord, encoded?: Buffer): Buffer | undefined {
     const outcome = this.store.put(slot, key, rec, encoded);
     const prev = outcome.previous;
     if (prev && isConcurrent(prev, rec)) {
       this.serverStats.concurrentWrites++;
       this.logger.debug({ slot, key: key.toString('latin1').slice(0, 64) }, 'concurrent write resolved by last-writer-wins');
     }
+    return !outcome.applied && prev !== undefined && compareVersions(prev.version, rec.version) > 0 ? prev.version : undefined;
   }
 }
 

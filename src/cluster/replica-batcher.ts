@@ -5,7 +5,8 @@
  *
  * Wire shape, flat so it encodes and validates cheaply:
  *   request  { w: [slot, key, record, slot, key, record, ...], r: [slot, n, key1..keyn, slot, n, ...] }
- *   response [record | null, ...], one per read key in request order
+ *   response [record | null, ...], one per read key in request order; or, when the peer already
+ *            held a newer version for some written keys, { r: [the same], s: [writeIndex, version, ...] }
  * The peer applies every write before answering any read, so a read queued after a write to the
  * same key in the same turn sees it; the response leaves once the writes are durable.
  */
@@ -23,6 +24,12 @@ interface Waiter {
   reject(err: unknown): void;
 }
 
+interface PendingWrite extends Waiter {
+  /** Index of its first record among the batch's writes, and how many it sent. */
+  first: number;
+  count: number;
+}
+
 interface PendingReads extends Waiter {
   count: number;
 }
@@ -30,7 +37,7 @@ interface PendingReads extends Waiter {
 interface PeerQueue {
   batch: ReplicaBatch;
   bytes: number;
-  writers: Waiter[];
+  writers: PendingWrite[];
   readers: PendingReads[];
 }
 
@@ -47,12 +54,19 @@ export class ReplicaBatcher {
     private readonly schedule: (fn: () => void) => void = setImmediate,
   ) {}
 
-  write(nodeId: string, slot: number, items: ReadonlyArray<[Buffer, Buffer]>): Promise<void> {
+  /**
+   * Resolves once the peer has the records durably; with the newest version the peer already held
+   * above one of them (the write lost last-writer-wins there), else undefined.
+   */
+  write(nodeId: string, slot: number, items: ReadonlyArray<[Buffer, Buffer]>): Promise<Buffer | undefined> {
     let bytes = 0;
     for (const [key, rec] of items) bytes += key.length + rec.length;
     const q = this.queue(nodeId, bytes);
+    const first = q.batch.w.length / 3;
     for (const [key, rec] of items) q.batch.w.push(slot, key, rec);
-    return new Promise<void>((resolve, reject) => q.writers.push({ resolve: () => resolve(), reject }));
+    return new Promise<Buffer | undefined>((resolve, reject) =>
+      q.writers.push({ first, count: items.length, resolve: resolve as (v: unknown) => void, reject }),
+    );
   }
 
   read(nodeId: string, slot: number, keys: readonly Buffer[]): Promise<Array<Buffer | null>> {
@@ -100,16 +114,40 @@ export class ReplicaBatcher {
   }
 }
 
+/** Newer versions the peer reported, by write index; undefined when the response is malformed. */
+function supersededOf(response: unknown, writes: number): { reads: unknown; newer: Map<number, Buffer> } | undefined {
+  const newer = new Map<number, Buffer>();
+  if (Array.isArray(response)) return { reads: response, newer };
+  const r = response as { r?: unknown; s?: unknown };
+  if (typeof r !== 'object' || r === null || !Array.isArray(r.s) || r.s.length % 2 !== 0) return undefined;
+  for (let i = 0; i < r.s.length; i += 2) {
+    const index = r.s[i] as unknown;
+    const version = r.s[i + 1] as unknown;
+    if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= writes || !(version instanceof Uint8Array)) return undefined;
+    newer.set(index, Buffer.isBuffer(version) ? version : Buffer.from(version.buffer, version.byteOffset, version.byteLength));
+  }
+  return { reads: r.r, newer };
+}
+
 function settle(q: PeerQueue, response: unknown): void {
   const expected = q.readers.reduce((n, r) => n + r.count, 0);
-  if (!Array.isArray(response) || response.length !== expected) {
-    fail(q, new Error(`malformed replica batch response (${Array.isArray(response) ? response.length : typeof response} for ${expected} keys)`));
+  const parsed = supersededOf(response, q.batch.w.length / 3);
+  const reads = parsed?.reads;
+  if (parsed === undefined || !Array.isArray(reads) || reads.length !== expected) {
+    fail(q, new Error(`malformed replica batch response (${Array.isArray(reads) ? reads.length : typeof reads} for ${expected} keys)`));
     return;
   }
-  for (const w of q.writers) w.resolve(undefined);
+  for (const w of q.writers) {
+    let newest: Buffer | undefined;
+    for (let i = w.first; i < w.first + w.count; i++) {
+      const v = parsed.newer.get(i);
+      if (v !== undefined && (newest === undefined || Buffer.compare(v, newest) > 0)) newest = v;
+    }
+    w.resolve(newest);
+  }
   let at = 0;
   for (const r of q.readers) {
-    r.resolve(response.slice(at, at + r.count));
+    r.resolve(reads.slice(at, at + r.count));
     at += r.count;
   }
 }

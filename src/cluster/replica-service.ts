@@ -60,13 +60,16 @@ export class ReplicaService {
     bus.handle('rb', (_from, payload) => {
       if (!isBatch(payload)) throw new Error('malformed replica batch');
       const { w, r } = payload;
+      // Writes that lost last-writer-wins here: the coordinator stamps them again above our version.
+      const superseded: Array<number | Buffer> = [];
       if (w.length > 0) {
         const now = node.versioner.now();
         for (let i = 0; i < w.length; i += 3) {
           const encoded = owned(w[i + 2] as Uint8Array);
           const rec = decodeRecord(encoded);
           node.versioner.hlc.observe(rec.version, now);
-          this.cluster.coordinator.applyLocal(w[i] as number, Buffer.from(w[i + 1] as Uint8Array), rec, encoded);
+          const newer = this.cluster.coordinator.applyLocal(w[i] as number, Buffer.from(w[i + 1] as Uint8Array), rec, encoded);
+          if (newer !== undefined) superseded.push(i / 3, newer);
         }
       }
       const reads: Array<Buffer | null> = [];
@@ -79,8 +82,9 @@ export class ReplicaService {
         }
         i += 2 + n;
       }
-      if (w.length === 0 || !node.store.hasPendingDurability()) return reads;
-      return new Promise<Array<Buffer | null>>((resolve, reject) => node.store.afterDurable((err) => (err ? reject(err) : resolve(reads))));
+      const response = superseded.length === 0 ? reads : { r: reads, s: superseded };
+      if (w.length === 0 || !node.store.hasPendingDurability()) return response;
+      return new Promise<unknown>((resolve, reject) => node.store.afterDurable((err) => (err ? reject(err) : resolve(response))));
     });
     bus.handle('rw', (_from, payload) => {
       if (!isWrite(payload)) throw new Error('malformed replica write');

@@ -39,6 +39,29 @@ describe('ReplicaBatcher', () => {
     await expect(r2).resolves.toEqual([b('vz')]);
   });
 
+  it('tells each writer the newest version the peer held above one of its records', async () => {
+    const { batcher, sent, endTurn } = harness();
+    const w1 = batcher.write('A', 1, [[b('k1'), b('r1')]]);
+    const w2 = batcher.write('A', 1, [[b('k2'), b('r2')], [b('k3'), b('r3')]]);
+    const w3 = batcher.write('A', 1, [[b('k4'), b('r4')]]);
+    const r = batcher.read('A', 1, [b('k1')]);
+    endTurn();
+    // Records 1 and 2 (w2's) lost last-writer-wins on the peer.
+    sent[0]!.answer({ r: [null], s: [1, b('v5'), 2, b('v7')] });
+    await expect(w1).resolves.toBeUndefined();
+    await expect(w2).resolves.toEqual(b('v7'));
+    await expect(w3).resolves.toBeUndefined();
+    await expect(r).resolves.toEqual([null]);
+  });
+
+  it('fails the batch on a superseded index that names no write', async () => {
+    const { batcher, sent, endTurn } = harness();
+    const w = batcher.write('A', 1, [[b('k1'), b('r1')]]);
+    endTurn();
+    sent[0]!.answer({ r: [], s: [3, b('v')] });
+    await expect(w).rejects.toThrow('malformed replica batch response');
+  });
+
   it('starts a new batch after the turn ends', () => {
     const { batcher, sent, endTurn, flushPending } = harness();
     void batcher.write('A', 1, [[b('k'), b('r')]]);
