@@ -339,18 +339,18 @@ export class Coordinator {
        * version (a restart, a partition, skew). Acknowledging would let the older write win, so the
        * writes go out again stamped above it; the client is answered by that round. Past the
        * attempts (writers racing each other) the writes are concurrent and either may win.
+       * Once the client has its answer the write is never stamped again: a later stamp could
+       * overtake writes that started after that answer.
        */
       const superseded = (id: string, newer: Buffer): void => {
         this.versioner.hlc.observe(newer, this.versioner.now());
-        if (attempt >= RESTAMP_ATTEMPTS) return ack(id);
+        if (settled || attempt >= RESTAMP_ATTEMPTS) return ack(id);
         answered++;
         if (!restamped) {
           restamped = true;
           this.stats.restamps++;
-          const later = settled;
           settled = true;
-          // Acknowledged already (the newer copy came from a replica beyond W): correct it anyway.
-          this.replicate(job, ks, before, later ? () => undefined : settle, attempt + 1);
+          this.replicate(job, ks, before, settle, attempt + 1);
         }
         check();
       };
