@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { CLI, tempDir } from './server.js';
+import { CLI, candidatePort, tempDir } from './server.js';
 import { ReplyError, nodeCall, addrKey, type Address } from './fault-client.js';
 
 const running = new Set<ChildProcess>();
@@ -35,7 +35,7 @@ function portFreeOn(host: string, port: number): Promise<boolean> {
 /** A port free on `host` (and on 127.0.0.1, and its +10000 bus companion too). */
 async function freePortOn(host: string, taken: ReadonlySet<number>): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
-    const port = 20000 + Math.floor(Math.random() * 30000);
+    const port = candidatePort();
     if (taken.has(port)) continue;
     if ((await portFreeOn(host, port)) && (await portFreeOn(host, port + 10000)) &&
       (host === '127.0.0.1' || ((await portFreeOn('127.0.0.1', port)) && (await portFreeOn('127.0.0.1', port + 10000))))) return port;

@@ -3,7 +3,7 @@
  * and a guarantee that every process started is killed when the test file ends, pass or fail.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,9 +39,30 @@ function portFree(port: number): Promise<boolean> {
 }
 
 /** A free port whose +10000 companion (the cluster bus) is free too. */
+/**
+ * The kernel hands out ephemeral ports (outgoing connections: clients, bus links) from its local
+ * port range; a test port drawn from that range can be taken between the check and the node's
+ * listen. Client ports and their +10000 bus ports are drawn below it.
+ */
+const EPHEMERAL_LOW = ((): number => {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 21000 ? low : 32768;
+  } catch {
+    return 32768;
+  }
+})();
+
+/** A random client port whose bus port (+10000) also lies below the ephemeral range. */
+export function candidatePort(): number {
+  const low = 10000;
+  const high = EPHEMERAL_LOW - 10000;
+  return low + Math.floor(Math.random() * (high - low));
+}
+
 export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
-    const port = 20000 + Math.floor(Math.random() * 30000);
+    const port = candidatePort();
     if ((await portFree(port)) && (await portFree(port + 10000))) return port;
   }
   throw new Error('no free port found');
