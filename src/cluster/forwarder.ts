@@ -3,6 +3,12 @@ import type { Protocol } from '../protocol/types.js';
 import type { SessionState } from '../server/session-state.js';
 import { CaptureSink, TransientSession } from '../server/transient-session.js';
 import type { ClusterNode } from './cluster-node.js';
+import { BusError } from './bus/types.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** A relay to an alive primary whose link is still connecting waits this long, this often, before TRYAGAIN. */
+const FORWARD_RETRIES = 5;
+const FORWARD_RETRY_MS = 100;
 
 interface ForwardRequest {
   /** Commands to run in order; only the last one's reply goes back. */
@@ -28,11 +34,22 @@ export class Forwarder {
     const addr = this.cluster.busAddress(nodeId);
     if (!addr) throw new Error(`unknown node ${nodeId}`);
     const request: ForwardRequest = { c: commands, p: session.proto, ro: session.readonlyMode };
-    try {
-      const reply = (await this.cluster.bus.request(addr, 'fwd', request)) as Uint8Array;
-      out.raw(Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength));
-    } catch (err) {
-      out.error(`TRYAGAIN could not reach the slot's primary: ${(err as Error).message}`);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const reply = (await this.cluster.bus.request(addr, 'fwd', request)) as Uint8Array;
+        out.raw(Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength));
+        return;
+      } catch (err) {
+        // 'unreachable' means nothing was sent (the link to an alive primary is still connecting,
+        // e.g. just after the cluster formed), so trying again cannot run the commands twice.
+        const unsent = err instanceof BusError && err.code === 'unreachable';
+        if (unsent && attempt < FORWARD_RETRIES && this.cluster.reachable(nodeId)) {
+          await sleep(FORWARD_RETRY_MS);
+          continue;
+        }
+        out.error(`TRYAGAIN could not reach the slot's primary: ${(err as Error).message}`);
+        return;
+      }
     }
   }
 
