@@ -14,10 +14,10 @@ import { compareClocks } from '../core/vclock.js';
 import { compareVersions } from '../core/version.js';
 import type { DeferredReply, ReplySink } from '../server/connection.js';
 
-/** How the coordinator reaches other replicas; the cluster node implements it over the bus. */
 /** Times a write is stamped again because a replica held a newer version, before it counts as concurrent. */
 const RESTAMP_ATTEMPTS = 3;
 
+/** How the coordinator reaches other replicas; the cluster node implements it over the bus. */
 export interface ReplicaClient {
   readonly myId: string;
   /** False when the failure detector has declared the node dead: skip it rather than wait. */
