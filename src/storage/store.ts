@@ -306,11 +306,10 @@ export class Store {
     if (this.closed || this.pendingFlushes > 0 || maxWork <= 0) return 0;
     let work = 0;
     let removed = 0;
+    const expired = (r: StoredRecord): boolean => r.type !== ValueType.Tombstone && r.expiresAt > 0 && r.expiresAt <= now;
     for (let due = this.soonExpiring.popDue(now); due !== undefined; due = work < maxWork ? this.soonExpiring.popDue(now) : undefined) {
       work++;
-      const rec = this.get(due.slot, due.key);
-      if (rec !== undefined && rec.type !== ValueType.Tombstone && rec.expiresAt > 0 && rec.expiresAt <= now) {
-        this.drop(due.slot, due.key);
+      if (this.dropIf(due.slot, due.key, expired)) {
         removed++;
         this.counters.expiredRemoved++;
       }
@@ -319,7 +318,7 @@ export class Store {
       if (work >= maxWork) break;
       work++;
       this.expiryCursor = ik;
-      if (this.dropIndexed(indexKeyStorageKey(ik), (r) => r.type !== ValueType.Tombstone && r.expiresAt > 0 && r.expiresAt <= now)) {
+      if (this.dropIndexed(indexKeyStorageKey(ik), expired)) {
         removed++;
         this.counters.expiredRemoved++;
       }
@@ -565,6 +564,11 @@ export class Store {
     } else {
       key = shortUserKey(sk);
     }
+    return this.dropIf(slot, key, condition);
+  }
+
+  /** Removes the visible record of `key` if `condition` holds for it. */
+  private dropIf(slot: number, key: Buffer, condition: (r: StoredRecord) => boolean): boolean {
     const rec = this.get(slot, key);
     if (rec === undefined || !condition(rec)) return false;
     this.drop(slot, key);
