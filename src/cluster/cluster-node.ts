@@ -241,9 +241,11 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
         this.transition = from.length > 0 ? { from, until: now + config.int('cluster-rebalance-window-ms') } : undefined;
       }
       this.extended = members.length > n ? buildTopology(members, { n: Math.min(members.length, n + 2), vnodes }) : undefined;
-      if (key !== this.topologyKey) this.placementSince = now;
+      if (key !== this.topologyKey) {
+        this.placementSince = now;
+        this.topologyFingerprint = createHash('sha1').update(key).digest('hex').slice(0, 16);
+      }
       this.topologyKey = key;
-      this.topologyFingerprint = createHash('sha1').update(key).digest('hex').slice(0, 16);
       void this.node.store.setMeta('cluster-members', Buffer.from(JSON.stringify(this.membership.members())));
     }
     const alive = new Set(members.map((m) => m.id).filter((id) => this.membership.isAlive(id, now)));

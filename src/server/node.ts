@@ -41,10 +41,10 @@ function outputHardLimit(config: Config): number {
   return Number(m[1]) * unit;
 }
 
-/** One ringkv node: the store, the command table and the client listener. */
 /** How long shutdown waits for sockets to close before flushing the store anyway. */
 const SHUTDOWN_SOCKET_GRACE_MS = 3000;
 
+/** One ringkv node: the store, the command table and the client listener. */
 export class RingkvNode implements NodeServices {
   readonly stats = new ServerStats();
   readonly startedAt = Date.now();
