@@ -286,6 +286,7 @@ async function runTests(
       `[${scenario.name}] ${label.padEnd(15)} ${testLabel(m.test, m.pipeline, m.generator).padEnd(8)} ` +
         `${Math.round(m.rps).toLocaleString('en-US').padStart(10)} ops/s  ` +
         `p50 ${m.p50Ms?.toFixed(3) ?? 'n/a'} ms  p99 ${m.p99Ms?.toFixed(3) ?? 'n/a'} ms  CPU ${m.cpuUsPerRequest.toFixed(2)} µs/req` +
+        (m.misses !== undefined && m.misses > 0 ? `  misses ${m.misses}` : '') +
         (m.errors !== undefined && m.errors > 0 ? `  errors ${m.errors}: ${(m.errorSamples ?? []).map(([e, n]) => `${e} (${n})`).join('; ')}` : '') +
         (runs.length > 1 ? `  (runs: ${runs.map((r) => Math.round(r.rps).toLocaleString('en-US')).join(' / ')})` : ''),
     );

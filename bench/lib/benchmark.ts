@@ -46,6 +46,8 @@ export interface Measurement {
   wallSeconds: number;
   /** Error replies (mixed-slot only: redis-benchmark does not count them). */
   errors?: number;
+  /** Nil replies to GET (mixed-slot only). */
+  misses?: number;
   /** Distinct error replies and their counts (mixed-slot only). */
   errorSamples?: Array<[string, number]>;
 }

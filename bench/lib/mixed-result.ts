@@ -10,6 +10,8 @@ export interface MixedLoadResult {
   requests: number;
   ok: number;
   errors: number;
+  /** Nil replies (GET of a key that does not exist): 0 after a fill, else the GETs were cheaper than meant. */
+  misses: number;
   /** Distinct error replies (redirects with the slot masked) and how often each came. */
   errorSamples: Array<[string, number]>;
   /** From the first command sent to the last reply. */

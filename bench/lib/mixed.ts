@@ -75,6 +75,7 @@ export async function measureMixed(run: MixedRun & { test: 'set' | 'get' }): Pro
     cpuUsPerRequest: (ticks * 1e6) / clockTicksPerSecond() / Math.max(1, result.requests),
     wallSeconds,
     errors: result.errors,
+    misses: result.misses,
     errorSamples: result.errorSamples,
   };
 }

@@ -172,6 +172,7 @@ async function main(): Promise<void> {
   let issued = 0;
   let completed = 0;
   let errors = 0;
+  let misses = 0;
   const errorSamples = new Map<string, number>();
   let started = 0;
   let finish: () => void = () => undefined;
@@ -230,6 +231,8 @@ async function main(): Promise<void> {
           const message = buf.toString('utf8', pos + 1, end - 2).replace(/^(MOVED|ASK) \d+ /, '$1 <slot> ');
           if (errorSamples.has(message) || errorSamples.size < ERROR_SAMPLES_MAX) errorSamples.set(message, (errorSamples.get(message) ?? 0) + 1);
         } else {
+          // `$-1`: GET of a missing key.
+          if (buf[pos] === DOLLAR && buf[pos + 1] === MINUS) misses++;
           histogram.recordMicros(us);
           latencySumUs += us;
         }
@@ -272,6 +275,7 @@ async function main(): Promise<void> {
     requests: completed,
     ok,
     errors,
+    misses,
     errorSamples: [...errorSamples.entries()],
     seconds,
     rps: ok / seconds,

@@ -148,7 +148,7 @@ function ratioCells(r: Ratio): string[] {
   ];
 }
 
-const TARGET_HEADER = ['scenario', 'ringkv', 'redis', 'test', 'verdict', 'throughput ringkv/redis', 'target', 'from'];
+const TARGET_HEADER = ['scenario', 'ringkv', 'redis', 'test', 'from', 'verdict', 'throughput ringkv/redis', 'target'];
 
 function targetFor(r: Ratio): PlanTarget | undefined {
   return PLAN_TARGETS.find((t) => t.scenario === r.scenario && t.variant === r.variant && (t.test === undefined || t.test === r.test.toUpperCase()));
@@ -164,10 +164,10 @@ function targetRows(ratios: readonly Ratio[]): string[][] {
       r.variant,
       r.anchor,
       testLabel(r.test, r.pipeline, r.generator),
+      target.source,
       r.throughput >= target.minThroughputRatio ? 'met' : 'missed',
       fmt.ratio(r.throughput),
       `>= ${target.minThroughputRatio.toFixed(2)}x`,
-      target.source,
     ]);
   }
   return rows;
@@ -232,7 +232,7 @@ export function renderText(summary: Summary): string {
   if (errors.length > 0) parts.push(`Error replies (not counted in ops/s):\n${errors.join('\n')}`);
   if (summary.ratios.length > 0) parts.push(textTable(RATIO_HEADER, summary.ratios.map(ratioCells), 4));
   const targets = targetRows(summary.ratios);
-  if (targets.length > 0) parts.push(`${TARGET_TITLE}\n${textTable(TARGET_HEADER, targets, 5)}`);
+  if (targets.length > 0) parts.push(`${TARGET_TITLE}\n${textTable(TARGET_HEADER, targets, 6)}`);
   for (const f of summary.disruptions) parts.push(f.title, ...disruptionTables(f, textTable));
   return parts.join('\n\n');
 }
@@ -261,7 +261,7 @@ export function renderMarkdown(summary: Summary): string {
     );
   }
   const targets = targetRows(summary.ratios);
-  if (targets.length > 0) parts.push('## Targets', `${TARGET_TITLE}.`, markdownTable(TARGET_HEADER, targets, 5));
+  if (targets.length > 0) parts.push('## Targets', `${TARGET_TITLE}.`, markdownTable(TARGET_HEADER, targets, 6));
   for (const f of summary.disruptions) {
     parts.push(`## ${f.heading}`, f.title, ...disruptionTables(f, markdownTable));
   }
