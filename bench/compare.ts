@@ -14,6 +14,7 @@ import { freePort } from './lib/ports.js';
 import { exitedWithin, killAllSync, runManaged, spawnManaged, stopManaged, waitForPing, type ManagedProcess } from './lib/proc.js';
 import { computeRatios, renderText, testLabel, writeSummary, type ResultRow, type Summary } from './lib/report.js';
 import {
+  isClusterKind,
   launchCommand,
   SCENARIOS,
   scenarioTargets,
@@ -414,7 +415,7 @@ async function main(): Promise<void> {
   }
   const benchmarkVersion = await versionOf(opts.redisBenchmark);
   const redisVersion = opts.servers.includes('redis') ? await versionOf(opts.paths.redisServer) : 'not run';
-  if (opts.servers.includes('redis') && opts.scenarios.some((s) => s.kind.startsWith('cluster'))) await versionOf(opts.paths.redisCli);
+  if (opts.servers.includes('redis') && opts.scenarios.some((s) => isClusterKind(s.kind))) await versionOf(opts.paths.redisCli);
   const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version?: string };
 
   // Other work on the box skews results; recording the load at the start and end makes noisy runs recognisable.
@@ -430,7 +431,7 @@ async function main(): Promise<void> {
       if (targets.length === 0) console.log(`[${scenario.name}] skipped: it has no ${opts.servers.join('/')} run`);
       for (const target of targets) {
         if (scenario.kind === 'single') results.push(...(await benchServer(scenario, target, opts, scratch)));
-        else if (scenario.kind.startsWith('cluster')) results.push(...(await benchCluster(scenario, target, opts, scratch)));
+        else if (isClusterKind(scenario.kind)) results.push(...(await benchCluster(scenario, target, opts, scratch)));
         else if (scenario.kind === 'failure') disruptions.push(await benchFailure(target, opts, scratch));
         else disruptions.push(await benchRebalance(target, opts, scratch));
       }

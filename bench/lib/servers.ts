@@ -19,6 +19,11 @@ export type ScenarioName =
  */
 export type ScenarioKind = 'single' | 'cluster' | 'cluster-unpipelined' | 'cluster-pipelined' | 'failure' | 'rebalance';
 
+/** Kinds that start a cluster of each server and measure it with redis-benchmark --cluster (and more). */
+export function isClusterKind(kind: ScenarioKind): boolean {
+  return kind === 'cluster' || kind === 'cluster-unpipelined' || kind === 'cluster-pipelined';
+}
+
 export const SERVER_NAMES: readonly ServerName[] = ['redis', 'ringkv'];
 
 export interface Scenario {
