@@ -95,7 +95,7 @@ async function main(argv: string[]): Promise<void> {
         console.log(LOCAL_CLUSTER_USAGE);
         return;
       }
-      if (rest[0] !== 'start') throw new UsageError(`unknown cluster subcommand '${rest[0]}' (try: ringkv cluster start)`);
+      if (rest[0] !== 'start') throw new UsageError(`unknown subcommand '${rest[0]}' (try: ringkv cluster start)`, 'cluster');
       if (answeredInfo(rest.slice(1), LOCAL_CLUSTER_USAGE)) return;
       return runLocalCluster(rest.slice(1));
     case 'status':
@@ -124,7 +124,7 @@ async function main(argv: string[]): Promise<void> {
  * bad config), never a stack trace: the cause and what to change is what an operator needs.
  */
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof UsageError) console.error(`ringkv: ${err.message} (see ringkv --help)`);
+  if (err instanceof UsageError) console.error(err.command ? `ringkv ${err.command}: ${err.message} (see ringkv ${err.command} --help)` : `ringkv: ${err.message} (see ringkv --help)`);
   else if (err instanceof ConfigError || err instanceof StartupError) console.error(`ringkv: ${err.message}`);
   else console.error(`ringkv: cannot start: ${startupMessage(err)}`);
   process.exit(1);

@@ -19,12 +19,26 @@ const LEVELS: Record<string, pino.LevelWithSilent> = {
 function terminalStream(): NodeJS.WritableStream {
   return pretty({
     colorize: true,
-    singleLine: true,
     translateTime: 'SYS:HH:MM:ss.l',
     ignore: 'pid,hostname',
+    hideObject: true,
+    messageFormat: (log, messageKey) => [String(log[messageKey] ?? ''), ...fieldsOf(log, messageKey)].join('  '),
     sync: true,
     destination: 1,
   });
+}
+
+const NOT_FIELDS = new Set(['level', 'time', 'pid', 'hostname']);
+
+/** `key=value` for every field of a record; an error shows its message (its stack is in JSON logs). */
+function fieldsOf(log: Record<string, unknown>, messageKey: string): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(log)) {
+    if (k === messageKey || NOT_FIELDS.has(k)) continue;
+    const value = v instanceof Object && 'message' in v && typeof v.message === 'string' ? v.message : v;
+    out.push(`${k}=${typeof value === 'string' && /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value)}`);
+  }
+  return out;
 }
 
 export function createLogger(opts: { loglevel: string; logfile?: string; name?: string }): Logger {

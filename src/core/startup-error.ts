@@ -74,7 +74,8 @@ function oneLine(text: string): string {
 
 /** A command line the CLI cannot run (an unknown option, a missing value): printed with a hint at --help. */
 export class UsageError extends Error {
-  constructor(message: string) {
+  /** `command`: the command whose --help to point at, e.g. 'status' or 'cluster start'. */
+  constructor(message: string, readonly command?: string) {
     super(message);
     this.name = 'UsageError';
   }

@@ -44,7 +44,7 @@ function parseOptions(args: string[]): LocalClusterOptions {
     const a = args[i]!;
     const next = (): string => {
       const v = args[++i];
-      if (v === undefined || v.startsWith('--')) throw new UsageError(`${a} needs a value`);
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`${a} needs a value`, 'cluster start');
       return v;
     };
     if (a === '--nodes') opts.nodes = Number(next());
@@ -52,10 +52,10 @@ function parseOptions(args: string[]): LocalClusterOptions {
     else if (a === '--dir') opts.dir = next();
     else if (a.startsWith('--')) opts.extra.push(a);
     else if (opts.extra.length > 0) opts.extra.push(a); // a value of the setting before it
-    else throw new UsageError(`ringkv cluster start: unexpected argument '${a}'`);
+    else throw new UsageError(`unexpected argument '${a}'`, 'cluster start');
   }
-  if (!Number.isInteger(opts.nodes) || opts.nodes < 1 || opts.nodes > 64) throw new UsageError('--nodes must be 1..64');
-  if (!Number.isInteger(opts.basePort) || opts.basePort < 1 || opts.basePort + opts.nodes > 55535) throw new UsageError('--base-port out of range (1..55535 - nodes, the bus needs port + 10000)');
+  if (!Number.isInteger(opts.nodes) || opts.nodes < 1 || opts.nodes > 64) throw new UsageError('--nodes must be 1..64', 'cluster start');
+  if (!Number.isInteger(opts.basePort) || opts.basePort < 1 || opts.basePort + opts.nodes > 55535) throw new UsageError('--base-port out of range (1..55535 - nodes, the bus needs port + 10000)', 'cluster start');
   // Every node would die on a bad setting: check them here, once, before anything starts.
   const { settings } = settingsFromArgs(['--cluster-enabled', 'yes', '--port', String(opts.basePort), ...opts.extra]);
   new Config(settings);

@@ -74,15 +74,15 @@ export async function runStatus(args: string[]): Promise<void> {
     const a = args[i]!;
     const value = (): string => {
       const v = args[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value`);
+      if (v === undefined) throw new UsageError(`${a} needs a value`, 'status');
       return v;
     };
     if (a === '--host') host = value();
     else if (a === '--port') port = Number(value());
     else if (a === '-a' || a === '--password') password = value();
-    else throw new UsageError(`ringkv status: unknown option '${a}'`);
+    else throw new UsageError(`unknown option '${a}'`, 'status');
   }
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError('ringkv status: --port must be 1..65535');
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError('--port must be 1..65535', 'status');
   const r = new Redis({ host, port, password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   r.on('error', () => undefined);
   try {
