@@ -7,6 +7,7 @@ import type { ReplySink } from '../server/connection.js';
 import { ClusterBus } from './bus/cluster-bus.js';
 import type { BusAddress } from './bus/types.js';
 import { Membership, type MemberRecord } from './membership.js';
+import { MembershipLog } from './membership-log.js';
 import { buildTopology, type Topology } from './ring.js';
 import { SlotTable, earlierPlacements } from './slot-table.js';
 import { Coordinator, type ReplicaClient } from './coordinator.js';
@@ -58,6 +59,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
   readonly self: SelfAddress;
   readonly bus: ClusterBus;
   readonly membership: Membership;
+  /** Logs joins, suspicions, failures, recoveries and departures, naming the node. */
+  private readonly membershipLog: MembershipLog;
   readonly coordinator: Coordinator;
   readonly router: ClusterRouter;
   private readonly forwarder: Forwarder;
@@ -95,6 +98,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       zone: config.str('cluster-zone'), generation, heartbeat: 0, status: 'active', epoch: 0,
     };
     this.membership = new Membership(me, { nodeTimeoutMs: config.int('cluster-node-timeout') }, restored);
+    this.membershipLog = new MembershipLog(this.logger, this.myId);
     const secret = config.str('cluster-secret') || config.str('requirepass');
     const bindHost = config.str('bind').split(/\s+/).find(Boolean) ?? '127.0.0.1';
     this.bus = new ClusterBus({
@@ -225,6 +229,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     const now = Date.now();
     this.tableCheckedAt = now;
     const members = this.ringMembers(now);
+    this.membershipLog.observe(this.membership, new Set(members.map((m) => m.id)), now);
     const key = members.map((m) => `${m.id}/${m.zone ?? ''}`).join(',');
     if (membershipChanged || key !== this.topologyKey || !this.topology) {
       const n = config.int('replication-factor');
