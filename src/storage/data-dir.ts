@@ -103,22 +103,29 @@ function readText(file: string): string {
 
 const BOOT_ID = readText('/proc/sys/kernel/random/boot_id').trim();
 
-/** A process's start time in ticks since boot, or '' where /proc is not available. */
-function startTicksOf(pid: number): string {
+/** Fields 3 on of /proc/<pid>/stat (state first), or [] where /proc is not available. */
+function procStat(pid: number): string[] {
   const stat = readText(`/proc/${pid}/stat`);
+  if (stat === '') return [];
   // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return rest[19] ?? '';
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** A process's start time in ticks since boot (field 22), or '' where /proc is not available. */
+function startTicksOf(pid: number): string {
+  return procStat(pid)[19] ?? '';
 }
 
 function processRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     // EPERM: it exists but belongs to another user.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  // A killed process its parent has not reaped yet still answers signal 0, as a zombie.
+  const state = procStat(pid)[0];
+  return state !== 'Z' && state !== 'X';
 }
 
 function me(): LockOwner {
