@@ -335,6 +335,27 @@ describe('protected mode', () => {
   });
 });
 
+describe('the container HEALTHCHECK', () => {
+  const healthcheck = (port: number, env: NodeJS.ProcessEnv): Promise<number | null> => new Promise((resolve) => {
+    const p = spawn(process.execPath, [path.join(path.dirname(CLI), 'tools', 'healthcheck.js')], { env: { ...process.env, RINGKV_PORT: String(port), ...env }, stdio: 'ignore' });
+    live.add(p);
+    p.on('exit', (code) => (live.delete(p), resolve(code)));
+  });
+
+  it('passes on PONG (after AUTH with the password), fails on a wrong password or no server', async () => {
+    const node = await startNode({ args: ['--appendfsync', 'no'], env: { RINGKV_REQUIREPASS: 'pw' } });
+    try {
+      expect(await healthcheck(node.port, { RINGKV_REQUIREPASS: 'pw' })).toBe(0);
+      expect(await healthcheck(node.port, { RINGKV_REQUIREPASS: 'wrong' })).toBe(1);
+      // A password from a config file the check does not know: -NOAUTH still shows a serving node.
+      expect(await healthcheck(node.port, { RINGKV_REQUIREPASS: '' })).toBe(0);
+    } finally {
+      await node.stop();
+    }
+    expect(await healthcheck(node.port, {})).toBe(1);
+  });
+});
+
 /** A base port whose next `count` ports and their bus ports (+10000) are all free. */
 async function freeRun(count: number): Promise<number> {
   const free = (port: number): Promise<boolean> => new Promise((resolve) => {
