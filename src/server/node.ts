@@ -14,7 +14,7 @@ import type { ReplyWriter } from '../protocol/reply-writer.js';
 import type { ParserLimits } from '../protocol/types.js';
 import { Store } from '../storage/store.js';
 import { HintStore } from '../storage/hint-store.js';
-import { openDataDir, type DataDirLock } from '../storage/data-dir.js';
+import { checkLmdbHeaders, openDataDir, type DataDirLock } from '../storage/data-dir.js';
 import { PROTECTED_MODE_DENIED, protectedModeRefuses } from './protected-mode.js';
 import { Connection } from './connection.js';
 import { Dispatcher } from './dispatcher.js';
@@ -119,6 +119,7 @@ export class RingkvNode implements NodeServices {
     const lock = openDataDir(dir);
     let store: Store;
     try {
+      checkLmdbHeaders(dir);
       store = await Store.open({
         dir,
         appendfsync: config.str('appendfsync') as 'always' | 'everysec' | 'no',

@@ -237,3 +237,39 @@ function holdLock(dir: string, file: string, content: string): DataDirLock {
   process.on('exit', release);
   return { dir, release };
 }
+
+/** LMDB's meta page magic (MDB_MAGIC), little-endian right after the 16-byte page header of page 0. */
+const LMDB_MAGIC = 0xbeefc0de;
+const LMDB_MAGIC_OFFSET = 24;
+
+/**
+ * Checks the header of each LMDB environment under `dir` before it is opened: lmdb-js crashes the
+ * process (SIGSEGV) on a data.mdb whose first meta page is damaged, where a one-line refusal is what
+ * the operator needs. Damage deeper in the file is reported by LMDB itself (MDB_CORRUPTED).
+ */
+export function checkLmdbHeaders(dir: string, envs: readonly string[] = ['store', 'hints']): void {
+  for (const env of envs) {
+    const file = path.join(dir, env, 'data.mdb');
+    let fd: number;
+    try {
+      fd = fs.openSync(file, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw dirError(dir, file, err, 'cannot read');
+    }
+    try {
+      const head = Buffer.alloc(LMDB_MAGIC_OFFSET + 4);
+      const n = fs.readSync(fd, head, 0, head.length, 0);
+      // An empty or short file is one LMDB was creating when the process died; LMDB starts it over.
+      if (n < head.length) continue;
+      if (head.readUInt32LE(LMDB_MAGIC_OFFSET) !== LMDB_MAGIC) {
+        throw new StartupError(
+          `${file} is corrupt (its LMDB header is damaged); move ${dir} aside and start this node on an empty --dir ` +
+          '(in a cluster, anti-entropy copies its data back from the replicas)',
+        );
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+}

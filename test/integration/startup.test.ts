@@ -117,6 +117,15 @@ describe('start-up failures are one line and exit code 1', () => {
     expectOneLineFailure(proc, /--dir \/proc\/ringkv: cannot create \/proc\/ringkv: no such file or directory \(ENOENT\)/);
   });
 
+  it('a store whose LMDB header is damaged (lmdb-js crashed on it with SIGSEGV)', async () => {
+    const dir = tempDir();
+    mkdirSync(path.join(dir, 'store'));
+    writeFileSync(path.join(dir, 'store', 'data.mdb'), Buffer.alloc(8192, 0x5a));
+    const r = await ringkv(['server', '--port', String(await freePort()), '--dir', dir]);
+    expectOneLineFailure(r, /store\/data\.mdb is corrupt \(its LMDB header is damaged\); move .* aside/);
+    expect(existsSync(path.join(dir, 'ringkv.lock'))).toBe(false);
+  });
+
   it('a --dir the user may not write', async () => {
     const parent = tempDir();
     chmodSync(parent, 0o755);
