@@ -94,7 +94,7 @@ const RELATIONS: readonly Relation[] = [
   // Removing a node from the ring before it is even declared failed would move its slots on a hiccup.
   { settings: ['cluster-dead-node-removal-ms', 'cluster-node-timeout'], check: (g) => (g('cluster-dead-node-removal-ms') !== 0 && g('cluster-dead-node-removal-ms') <= g('cluster-node-timeout') ? `cluster-dead-node-removal-ms (${g('cluster-dead-node-removal-ms')}) must be 0 or greater than cluster-node-timeout (${g('cluster-node-timeout')})` : undefined) },
   // The bus port is derived (port + 10000) unless given; it must exist and differ from the others.
-  { settings: ['cluster-port', 'port'], check: (g) => {
+  { settings: ['port', 'cluster-port'], check: (g) => {
     if (g('cluster-enabled') !== 1 || g('port') === 0) return undefined;
     const bus = busPortOf(g);
     if (bus > 65535) return `the cluster bus port (port + 10000 = ${bus}) is above 65535: set cluster-port or a lower port`;

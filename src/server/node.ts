@@ -57,7 +57,8 @@ function listenOn(server: net.Server, port: number, host: string, role: string):
 
 /** A listen failure as one line naming the address and which setting chose the port. */
 function listenError(err: unknown, role: string): Error {
-  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number; hostname?: string };
+  if (e?.syscall === 'getaddrinfo') return new StartupError(`cannot listen on ${e.hostname ?? '?'} for ${role}: no such host (${e.code ?? 'ENOTFOUND'}); check bind`);
   if (e?.syscall !== 'listen' && e?.syscall !== 'bind') return err instanceof Error ? err : new Error(String(err));
   const hint = e.code === 'EADDRINUSE' ? '; is another server using it?' : e.code === 'EADDRNOTAVAIL' ? '; check bind' : '';
   return new StartupError(`cannot listen on ${e.address ?? '?'}:${e.port ?? '?'} for ${role}: ${errnoText(err)}${hint}`);
