@@ -1,11 +1,7 @@
 #!/usr/bin/env node
 import { ConfigError, loadConfig } from './core/config.js';
-import { createLogger } from './core/logger.js';
 import { StartupError, UsageError, startupMessage } from './core/startup-error.js';
-import { RingkvNode } from './server/node.js';
 import { RINGKV_VERSION } from './commands/version.js';
-import { LOCAL_CLUSTER_USAGE, runLocalCluster } from './tools/local-cluster.js';
-import { runStatus } from './tools/status.js';
 
 const USAGE = `ringkv ${RINGKV_VERSION} — a Redis-compatible distributed key-value store
 
@@ -43,12 +39,30 @@ Options:
   -h, --help               this text
   -v, --version            the version`;
 
+const LOCAL_CLUSTER_USAGE = `Usage: ringkv cluster start [--nodes 3] [--base-port 7000] [--dir ./data] [--<setting> <value> ...]
+
+Runs a cluster of N nodes on this machine, on ports base-port … base-port+N-1 (cluster bus +10000),
+each with its data and log under <dir>/node-<port>. A node that dies is reported and restarted
+(after 1 s, doubling up to 30 s while it keeps dying); the others keep serving. Ctrl-C stops them all.
+
+Options:
+  --nodes <n>          how many nodes (1-64, default 3)
+  --base-port <port>   the first node's client port (default 7000)
+  --dir <path>         where the nodes' data directories go (default ./data)
+  --<setting> <value>  any server setting, passed to every node (e.g. --appendfsync everysec)
+  -h, --help           this text
+  -v, --version        the version`;
+
+
 const wantsHelp = (args: readonly string[]): boolean => args.includes('--help') || args.includes('-h');
 const wantsVersion = (args: readonly string[]): boolean => args.includes('--version') || args.includes('-v');
 
 async function runServer(args: string[]): Promise<void> {
   const config = loadConfig(args);
+  const { createLogger } = await import('./core/logger.js');
   const logger = createLogger({ loglevel: config.str('loglevel'), logfile: config.str('logfile') });
+  // Loaded only to run: --help, --version and a bad setting answer without loading LMDB and the rest.
+  const { RingkvNode } = await import('./server/node.js');
   const node = await RingkvNode.open(config, logger);
   await node.listen();
   let stopping = false;
@@ -97,10 +111,10 @@ async function main(argv: string[]): Promise<void> {
       }
       if (rest[0] !== 'start') throw new UsageError(`unknown subcommand '${rest[0]}' (try: ringkv cluster start)`, 'cluster');
       if (answeredInfo(rest.slice(1), LOCAL_CLUSTER_USAGE)) return;
-      return runLocalCluster(rest.slice(1));
+      return (await import('./tools/local-cluster.js')).runLocalCluster(rest.slice(1));
     case 'status':
       if (answeredInfo(rest, STATUS_USAGE)) return;
-      return runStatus(rest);
+      return (await import('./tools/status.js')).runStatus(rest);
     case '--version':
     case '-v':
     case 'version':

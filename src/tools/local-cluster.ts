@@ -6,20 +6,6 @@ import { Redis } from 'ioredis';
 import { Config, settingsFromArgs } from '../core/config.js';
 import { UsageError } from '../core/startup-error.js';
 
-export const LOCAL_CLUSTER_USAGE = `Usage: ringkv cluster start [--nodes 3] [--base-port 7000] [--dir ./data] [--<setting> <value> ...]
-
-Runs a cluster of N nodes on this machine, on ports base-port … base-port+N-1 (cluster bus +10000),
-each with its data and log under <dir>/node-<port>. A node that dies is reported and restarted
-(after 1 s, doubling up to 30 s while it keeps dying); the others keep serving. Ctrl-C stops them all.
-
-Options:
-  --nodes <n>          how many nodes (1-64, default 3)
-  --base-port <port>   the first node's client port (default 7000)
-  --dir <path>         where the nodes' data directories go (default ./data)
-  --<setting> <value>  any server setting, passed to every node (e.g. --appendfsync everysec)
-  -h, --help           this text
-  -v, --version        the version`;
-
 export interface LocalClusterOptions {
   nodes: number;
   basePort: number;
