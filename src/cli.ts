@@ -53,16 +53,15 @@ Options:
   -h, --help           this text
   -v, --version        the version`;
 
-
 const wantsHelp = (args: readonly string[]): boolean => args.includes('--help') || args.includes('-h');
 const wantsVersion = (args: readonly string[]): boolean => args.includes('--version') || args.includes('-v');
 
 async function runServer(args: string[]): Promise<void> {
   const config = loadConfig(args);
-  const { createLogger } = await import('./core/logger.js');
-  const logger = createLogger({ loglevel: config.str('loglevel'), logfile: config.str('logfile') });
   // Loaded only to run: --help, --version and a bad setting answer without loading LMDB and the rest.
+  const { createLogger } = await import('./core/logger.js');
   const { RingkvNode } = await import('./server/node.js');
+  const logger = createLogger({ loglevel: config.str('loglevel'), logfile: config.str('logfile') });
   const node = await RingkvNode.open(config, logger);
   await node.listen();
   let stopping = false;

@@ -131,14 +131,13 @@ export class RingkvNode implements NodeServices {
       lock.release();
       throw storageOpenError(dir, err);
     }
-    let node: RingkvNode | undefined;
     try {
       let idBuf = store.getMeta('node-id');
       if (!idBuf) {
         idBuf = Buffer.from(randomBytes(20).toString('hex'));
         await store.setMeta('node-id', idBuf);
       }
-      node = new RingkvNode(config, logger, store, idBuf.toString(), extraCommands);
+      const node = new RingkvNode(config, logger, store, idBuf.toString(), extraCommands);
       node.dirLock = lock;
       await store.setMeta('hlc-high-water', node.versioner.highWaterToPersist(Date.now()));
       if (config.bool('cluster-enabled')) await node.enableCluster();
