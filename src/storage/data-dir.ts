@@ -11,8 +11,8 @@ import { StartupError, errnoText } from '../core/startup-error.js';
  * The lock is a file, `ringkv.lock`, created atomically (link of a private temporary file, which
  * fails if the name exists) and holding the owner's pid, host, boot id and process start time.
  * A lock whose owner is gone is taken over at once:
- * - same host: the pid is not running, or runs a different process (its start time differs, or it
- *   is our own pid — a container restarted as PID 1 again);
+ * - same host: the pid is not running (or is a zombie), or runs a different process: its start time
+ *   differs, which also covers our own pid left behind by a container restarted as PID 1 again;
  * - another boot of this host (boot id differs);
  * - another host (a volume shared between containers): the owner refreshes the file's mtime every
  *   LOCK_REFRESH_MS, and a lock not refreshed for LOCK_STALE_MS is stale.
@@ -157,7 +157,9 @@ function ownerAlive(owner: LockOwner | undefined, mtimeMs: number): boolean {
   if (owner === undefined) return false;
   if (owner.host !== os.hostname()) return Date.now() - mtimeMs < LOCK_STALE_MS;
   if (owner.bootId !== '' && BOOT_ID !== '' && owner.bootId !== BOOT_ID) return false;
-  if (owner.pid === process.pid) return false;
+  // Our own pid: this process (the same start time) holds it already, or a container restarted as
+  // PID 1 again left it behind.
+  if (owner.pid === process.pid) return owner.startTicks !== '' && owner.startTicks === startTicksOf(process.pid);
   if (!processRunning(owner.pid)) return false;
   const ticks = startTicksOf(owner.pid);
   return owner.startTicks === '' || ticks === '' || ticks === owner.startTicks;
