@@ -211,6 +211,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       this.bus.send({ host: t.host, port: t.busPort }, 'gossip', digest);
     }
     this.rebuild(false);
+    // Once per gossip round, not per table refresh: changes show within one interval (at most 1 s).
+    this.membershipLog.observe(this.membership, new Set(this.ringMembers(now).map((m) => m.id)), now);
   }
 
   private onGossip(payload: unknown): void {
@@ -229,7 +231,6 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     const now = Date.now();
     this.tableCheckedAt = now;
     const members = this.ringMembers(now);
-    this.membershipLog.observe(this.membership, new Set(members.map((m) => m.id)), now);
     const key = members.map((m) => `${m.id}/${m.zone ?? ''}`).join(',');
     if (membershipChanged || key !== this.topologyKey || !this.topology) {
       const n = config.int('replication-factor');

@@ -27,7 +27,7 @@ const secs = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
  * Turns successive views of the membership into log lines a person can follow: each names the
  * node (id prefix and client address), says what changed, and carries the same as fields (`node`,
  * `addr`, `change`) for machines. Membership itself is a pure state machine without a logger; the
- * shell calls `observe` after every gossip tick and every received digest.
+ * shell calls `observe` once per gossip round.
  *
  * Events: joined (a member not seen before), suspected (ok → pfail), failed (→ fail), recovered
  * (pfail or fail → ok), restarted (a higher generation), address changed, leaving, left, removed
