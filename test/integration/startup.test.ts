@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import Redis from 'ioredis';
-import { CLI, candidatePort, freePort, startNode, tempDir, type NodeProcess } from '../helpers/server.js';
+import { CLI, candidatePort, freePort, hasBinary, startNode, tempDir, type NodeProcess } from '../helpers/server.js';
 import { PROTECTED_MODE_DENIED, isLoopbackAddress, protectedModeRefuses } from '../../src/server/protected-mode.js';
 
 interface CliResult {
@@ -362,6 +362,39 @@ describe('the container HEALTHCHECK', () => {
       await node.stop();
     }
     expect(await healthcheck(node.port, {})).toBe(1);
+  });
+});
+
+describe('logs', () => {
+  it('are JSON lines when stdout is not a terminal', async () => {
+    const node = await startNode({ args: ['--loglevel', 'notice'] });
+    try {
+      await waitFor('the ready line', () => node.output().includes('Ready to accept connections'), 10000);
+      const ready = node.output().split('\n').find((l) => l.includes('Ready to accept connections'))!;
+      expect(JSON.parse(ready)).toMatchObject({ level: 30, msg: 'Ready to accept connections', port: node.port });
+    } finally {
+      await node.stop();
+    }
+  });
+
+  // `script` gives the server a pseudo-terminal as stdout, as a person running it has.
+  it.skipIf(!hasBinary('script'))('are one readable line each on a terminal', async () => {
+    const dir = tempDir();
+    const port = await freePort();
+    const p = spawn('script', ['-qc', `${process.execPath} ${CLI} server --port ${port} --dir ${dir}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    live.add(p);
+    let out = '';
+    p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      await waitFor('the ready line', () => out.includes('Ready to accept connections'), 20000);
+      const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
+      expect(plain).toMatch(new RegExp(`^\\[\\d\\d:\\d\\d:\\d\\d\\.\\d{3}\\] INFO: Ready to accept connections  port=${port}  bind=\\["127\\.0\\.0\\.1"\\]  nodeId=[0-9a-f]{40}\\r?$`, 'm'));
+      expect(plain).not.toContain('{"level"');
+    } finally {
+      const pid = (JSON.parse(readFileSync(path.join(dir, 'ringkv.lock'), 'utf8')) as { pid: number }).pid;
+      process.kill(pid, 'SIGTERM');
+      await new Promise((r) => (p.exitCode !== null ? r(undefined) : p.once('exit', r)));
+    }
   });
 });
 
