@@ -33,7 +33,8 @@ EXPOSE 6379 16379
 # the container are served and everyone else gets -DENIED. Set a password (docker run -e
 # RINGKV_REQUIREPASS=…); RINGKV_PROTECTED_MODE=no lifts the protection on a trusted network only.
 ENV RINGKV_PORT=6379 RINGKV_BIND=0.0.0.0 RINGKV_DIR=/data
-# PING over loopback (always allowed), AUTH first when RINGKV_REQUIREPASS is set.
+# PING over loopback (always allowed), AUTH first when RINGKV_REQUIREPASS is set. It reads the port
+# from RINGKV_PORT: change the port with -e RINGKV_PORT=…, not --port, so the check follows.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 CMD ["node", "dist/src/tools/healthcheck.js"]
 # Node runs as PID 1 and so gets no default SIGTERM handling; the server's own signal
 # handler is what makes `docker stop` a clean shutdown (or run with `docker run --init`).
