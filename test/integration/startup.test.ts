@@ -11,7 +11,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import Redis from 'ioredis';
+import { Redis } from 'ioredis';
 import { CLI, candidatePort, freePort, hasBinary, startNode, tempDir, type NodeProcess } from '../helpers/server.js';
 import { PROTECTED_MODE_DENIED, isLoopbackAddress, protectedModeRefuses } from '../../src/server/protected-mode.js';
 
