@@ -127,7 +127,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     default:
       // Like redis-server, accept settings directly: `ringkv --port 7000`.
-      if (cmd.startsWith('--') || cmd.endsWith('.conf')) return runServer(argv);
+      if (cmd.startsWith('--') || cmd.endsWith('.conf')) return answeredInfo(argv, SERVER_USAGE) ? undefined : runServer(argv);
       throw new UsageError(`unknown command '${cmd}'`);
   }
 }
