@@ -21,6 +21,12 @@ export interface ProductSimOptions {
   workloadMs?: number;
   clientsPerNode?: number;
   bug?: Breakage;
+  /**
+   * Sloppy quorums (the product's default): writes for unreachable owners go to fallbacks as hints.
+   * Off by default here: hints are stored but not replayed in the simulation, so reads would miss
+   * writes the product's hint replay delivers, and read-your-writes is not promised in that mode.
+   */
+  sloppy?: boolean;
   /** Traces stores, replies and faults touching keys that contain this text (to study one seed). */
   traceKey?: string;
   trace?: (line: string) => void;
@@ -95,7 +101,7 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
   const topology = cachedTopology(ids, n, VNODES);
   const env: ClusterEnv = {
     sched, net, ids, topology, n, r: 2, w: 2,
-    extended: count > n ? cachedTopology(ids, Math.min(count, n + 2), VNODES) : undefined,
+    extended: opts.sloppy && count > n ? cachedTopology(ids, Math.min(count, n + 2), VNODES) : undefined,
     believesAlive: (from, to) => sched.now - lastHeard[from]![to]! <= DETECT_MS,
     fsyncDelay: () => prng.int(0, 3),
     storeFaults: (i) => {
