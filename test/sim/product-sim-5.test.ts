@@ -6,14 +6,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runProductSim } from './product/run.js';
-import { failures, figures, seedList } from './product/seeds.js';
+import { failures, figures, seedList, traceOptions } from './product/seeds.js';
 
 const FILE = 'test/sim/product-sim-5.test.ts';
 
 describe('product simulation, 5 nodes', () => {
   for (const seed of seedList(60, 100_001)) {
     it(`seed ${seed}`, async () => {
-      const report = await runProductSim({ seed, nodes: 5 });
+      const report = await runProductSim({ seed, nodes: 5, ...traceOptions() });
       console.log(figures(report));
       expect(failures(report), `replay: SIM_SEED=${seed} npx vitest run ${FILE}`).toEqual([]);
       expect(report.stats.checkedReplies, `seed ${seed}`).toBeGreaterThan(50);

@@ -11,14 +11,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runProductSim } from './product/run.js';
-import { failures, figures, seedList } from './product/seeds.js';
+import { failures, figures, seedList, traceOptions } from './product/seeds.js';
 
 const FILE = 'test/sim/product-sim.test.ts';
 
 describe('product simulation, 3 nodes', () => {
   for (const seed of seedList(150, 1)) {
     it(`seed ${seed}`, async () => {
-      const report = await runProductSim({ seed, nodes: 3 });
+      const report = await runProductSim({ seed, nodes: 3, ...traceOptions() });
       console.log(figures(report));
       expect(failures(report), `replay: SIM_SEED=${seed} npx vitest run ${FILE}`).toEqual([]);
       // The run must have exercised what it checks.

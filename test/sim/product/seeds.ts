@@ -21,6 +21,16 @@ export function failures(report: ProductSimReport): string[] {
   return report.violations.filter((v) => strict || v.kind !== 'resurfaced').map((v) => `${v.kind}: ${v.text}`);
 }
 
+/**
+ * SIM_TRACE=<text> prints, for keys containing the text, every store write on every node and every
+ * reply, with the faults around them: how a replayed seed's violation came about.
+ */
+export function traceOptions(): { traceKey?: string; trace?: (line: string) => void } {
+  const key = process.env.SIM_TRACE;
+  if (key === undefined || key === '') return {};
+  return { traceKey: key, trace: (line) => console.log(line) };
+}
+
 export function figures(r: ProductSimReport): string {
   const s = r.stats;
   const resurfaced = r.violations.filter((v) => v.kind === 'resurfaced').length;
