@@ -41,5 +41,5 @@ export function figures(r: ProductSimReport): string {
     `faults: crashes=${s.crashes} partitions=${s.partitions} one-way=${s.oneWay} clock-jumps=${s.clockJumps} loss-bursts=${s.lossBursts}`,
     `net: messages=${s.messages} dropped=${s.dropped} dup=${s.duplicated} blocked=${s.blocked} timeouts=${s.timeouts}`,
     ...(resurfaced > 0 ? [`resurfaced=${resurfaced} (known finding)`] : []),
-  ].join(' | ');
+  ].join(' | ') + r.violations.filter((v) => v.kind === 'resurfaced').map((v) => `\n  resurfaced: ${v.text}`).join('');
 }
