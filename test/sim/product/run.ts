@@ -32,7 +32,12 @@ export interface ProductSimOptions {
   trace?: (line: string) => void;
 }
 
-export type ViolationKind = 'order' | 'reply' | 'lost-write' | 'increment' | 'diverged' | 'stuck' | 'final-read' | 'resurfaced';
+export type ViolationKind =
+  | 'order' | 'reply' | 'lost-write' | 'increment' | 'diverged' | 'stuck' | 'final-read'
+  /** A key's reply or final value contradicts acknowledged writes after one of unknown outcome (finding 1). */
+  | 'resurfaced'
+  /** A counter lost increments while two nodes coordinated its slot at once (finding 2). */
+  | 'contested';
 
 export interface ProductSimReport {
   seed: number;
@@ -121,6 +126,17 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
       return {};
     },
   };
+  // Write jobs in flight per slot and node; a slot two nodes coordinated at the same time is contested.
+  const writing = new Map<number, Map<number, number>>();
+  const contested = new Set<number>();
+  env.coordinating = (index, slot, active) => {
+    let bySlot = writing.get(slot);
+    if (bySlot === undefined) writing.set(slot, (bySlot = new Map()));
+    const n = (bySlot.get(index) ?? 0) + (active ? 1 : -1);
+    if (n > 0) bySlot.set(index, n);
+    else bySlot.delete(index);
+    if (bySlot.size > 1) contested.add(slot);
+  };
   const disks: DiskImage[] = ids.map(() => emptyDisk());
   const clocks = ids.map(() => new SimClock(sched, prng.int(-100, 100), prng.int(-2000, 2000)));
   const boot = (i: number, epoch: number): SimNode => {
@@ -187,6 +203,7 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
     opts.trace?.(`t=${sched.now} crash node ${i}`);
     const node = nodes[i]!;
     node.crash();
+    for (const bySlot of writing.values()) bySlot.delete(i);
     for (const c of clients) c.nodeCrashed(node);
   };
   const restart = (i: number): void => {
@@ -298,7 +315,7 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
     if (got === undefined) continue;
     const v = got === '(nil)' ? 0 : Number(got);
     if (!(v >= c.acked && v <= c.acked + c.uncertain)) {
-      violation('increment', `${c.key} = ${got}: ${c.acked} increments acknowledged, ${c.uncertain} with unknown outcome`);
+      violation(contested.has(keySlot(Buffer.from(c.key, 'latin1'))) ? 'contested' : 'increment', `${c.key} = ${got}: ${c.acked} increments acknowledged, ${c.uncertain} with unknown outcome`);
     }
   }
   // Replicas converge after healing: every replica of every key holds the same version.
@@ -340,6 +357,7 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
       incrUncertain: allCounters.reduce((a, c) => a + c.uncertain, 0),
       quorumFailures: nodes.reduce((a, x) => a + x.coordinator.stats.quorumFailures, 0),
       restamps: nodes.reduce((a, x) => a + x.coordinator.stats.restamps, 0),
+      contestedSlots: contested.size,
     },
   };
 }

@@ -63,6 +63,12 @@ export class ScriptedCluster {
     this.refresh();
   }
 
+  /** Node `by`'s failure detector declares `whom` down, the network being fine (a detector lagging behind a restart). */
+  suspect(by: number, whom: number): void {
+    this.suspected[by]!.add(whom);
+    this.refresh();
+  }
+
   heal(): void {
     this.net.blocks.clear();
     for (const s of this.suspected) s.clear();
@@ -82,15 +88,24 @@ export class ScriptedCluster {
 
   /** Sends one pipelined batch to node i and runs the simulation until every reply is in. */
   async call(i: number, session: SessionState, ...commands: string[][]): Promise<Reply[]> {
-    const node = this.nodes[i]!;
-    let done = false;
-    const sink = new SimSink(() => (done = true));
-    for (const argv of commands) node.dispatcher.dispatch(session, argv.map((a) => Buffer.from(a)), sink);
-    node.dispatcher.endBatch(session);
-    sink.seal();
-    for (let t = 0; !done && t < 10_000; t += 10) await this.sched.runUntil(this.sched.now + 10);
-    if (!done) throw new Error(`no complete reply from node ${i} within 10 s`);
-    return parseReplies(sink.received());
+    const [replies] = await this.together([i, session, commands]);
+    return replies!;
+  }
+
+  /** Sends batches to several nodes in the same instant, then runs until every reply is in. */
+  async together(...batches: Array<[number, SessionState, string[][]]>): Promise<Reply[][]> {
+    let pending = batches.length;
+    const sinks = batches.map(([i, session, commands]) => {
+      const node = this.nodes[i]!;
+      const sink = new SimSink(() => pending--);
+      for (const argv of commands) node.dispatcher.dispatch(session, argv.map((a) => Buffer.from(a)), sink);
+      node.dispatcher.endBatch(session);
+      sink.seal();
+      return sink;
+    });
+    for (let t = 0; pending > 0 && t < 10_000; t += 10) await this.sched.runUntil(this.sched.now + 10);
+    if (pending > 0) throw new Error('no complete reply within 10 s');
+    return sinks.map((sink) => parseReplies(sink.received()));
   }
 
   /** Lets time pass (syncs, in-flight messages, read repair). */

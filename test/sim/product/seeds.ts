@@ -12,13 +12,13 @@ export function seedList(ciCount: number, base: number): number[] {
   return Array.from({ length: envInt('SIM_SEEDS') ?? ciCount }, (_, i) => from + i);
 }
 
-/**
- * Violations that fail a run. A mismatch on a key after one of its writes had an unknown outcome
- * ('resurfaced') is a known finding (docs/reliability.md), reported but only failing with SIM_STRICT=1.
- */
+/** Violations of known findings (docs/reliability.md): reported, failing a run only with SIM_STRICT=1. */
+const KNOWN = new Set(['resurfaced', 'contested']);
+
+/** Violations that fail a run. */
 export function failures(report: ProductSimReport): string[] {
   const strict = process.env.SIM_STRICT === '1';
-  return report.violations.filter((v) => strict || v.kind !== 'resurfaced').map((v) => `${v.kind}: ${v.text}`);
+  return report.violations.filter((v) => strict || !KNOWN.has(v.kind)).map((v) => `${v.kind}: ${v.text}`);
 }
 
 /**
@@ -33,13 +33,13 @@ export function traceOptions(): { traceKey?: string; trace?: (line: string) => v
 
 export function figures(r: ProductSimReport): string {
   const s = r.stats;
-  const resurfaced = r.violations.filter((v) => v.kind === 'resurfaced').length;
+  const known = r.violations.filter((v) => KNOWN.has(v.kind));
   return [
     `seed=${r.seed} nodes=${r.nodes} events=${s.events}`,
     `batches=${s.batches} commands=${s.commands} checked=${s.checkedReplies} lost-replies=${s.lostReplies}`,
-    `incr acked/unknown=${s.incrAcked}/${s.incrUncertain} quorum-failures=${s.quorumFailures} restamps=${s.restamps}`,
+    `incr acked/unknown=${s.incrAcked}/${s.incrUncertain} quorum-failures=${s.quorumFailures} restamps=${s.restamps} contested-slots=${s.contestedSlots}`,
     `faults: crashes=${s.crashes} partitions=${s.partitions} one-way=${s.oneWay} clock-jumps=${s.clockJumps} loss-bursts=${s.lossBursts}`,
     `net: messages=${s.messages} dropped=${s.dropped} dup=${s.duplicated} blocked=${s.blocked} timeouts=${s.timeouts}`,
-    ...(resurfaced > 0 ? [`resurfaced=${resurfaced} (known finding)`] : []),
-  ].join(' | ') + r.violations.filter((v) => v.kind === 'resurfaced').map((v) => `\n  resurfaced: ${v.text}`).join('');
+    ...(known.length > 0 ? [`known findings=${known.length}`] : []),
+  ].join(' | ') + known.map((v) => `\n  ${v.kind}: ${v.text}`).join('');
 }

@@ -41,6 +41,11 @@ export interface ClusterEnv {
   /** A few ms for a group commit's fsync. */
   fsyncDelay(): number;
   storeFaults(index: number): StoreFaults;
+  /**
+   * A node starts (true) or ends (false) a write job on a slot: the run notes slots that two nodes
+   * coordinated at once (their failure detectors disagreed on who leads the slot).
+   */
+  coordinating?(index: number, slot: number, active: boolean): void;
 }
 
 const commands = buildCommandTable();
@@ -156,14 +161,25 @@ export class SimNode implements Endpoint {
       coordinate: (session, job, steps, sink) => {
         // As ClusterNode.coordinate: the job over the slot's preference list, sloppy when enabled.
         const { r, w } = this.quorum(session);
+        if (job.isWrite) env.coordinating?.(index, job.slot, true);
         const result = this.coordinator.run({
           slot: job.slot, keys: job.keys, replicas: this.slotTable.replicas(job.slot), isWrite: job.isWrite, blind: job.blind,
           fallbacks: env.extended ? env.extended.preferenceList(job.slot) : [],
           previousReplicas: this.slotTable.leavingReplicas(job.slot),
           r, w, proto: session.proto, steps,
         }, sink);
-        if (result instanceof Promise) return job.isWrite ? result.then((done) => (session.lastWrite = done)) : result;
-        if (job.isWrite) session.lastWrite = result;
+        if (result instanceof Promise) {
+          return job.isWrite
+            ? result.then((done) => {
+              session.lastWrite = done;
+              if (this.alive) env.coordinating?.(index, job.slot, false);
+            })
+            : result;
+        }
+        if (job.isWrite) {
+          session.lastWrite = result;
+          env.coordinating?.(index, job.slot, false);
+        }
         return undefined;
       },
       forward: () => Promise.reject(new Error('cluster-proxy is not simulated')),
