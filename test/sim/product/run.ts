@@ -13,6 +13,7 @@ import { SimNode, type ClusterEnv } from './sim-node.js';
 import { SimSink } from './sim-sink.js';
 import { emptyDisk, type DiskImage } from './sim-store.js';
 import { Scheduler } from './scheduler.js';
+import { BASE_DELAY_MAX_MS, BASE_DROP_RATE, BASE_DUP_RATE, scheduleFaults } from './nemesis.js';
 
 export interface ProductSimOptions {
   seed: number;
@@ -96,12 +97,11 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
   const violation = (kind: ViolationKind, text: string): void => {
     violations.push({ kind, text });
   };
-  const stats = { crashes: 0, partitions: 0, oneWay: 0, clockJumps: 0, lossBursts: 0, hints: 0 };
 
   const nodes: SimNode[] = [];
   const net = new SimNet(sched, prng, (i) => nodes[i]!);
-  net.dropRate = 0.005;
-  net.dupRate = 0.01;
+  net.dropRate = BASE_DROP_RATE;
+  net.dupRate = BASE_DUP_RATE;
   const lastHeard: number[][] = ids.map(() => ids.map(() => 0));
   const topology = cachedTopology(ids, n, VNODES);
   const env: ClusterEnv = {
@@ -199,7 +199,7 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
   const crash = (i: number): void => {
     if (down.has(i)) return;
     down.add(i);
-    stats.crashes++;
+    faults.crashes++;
     opts.trace?.(`t=${sched.now} crash node ${i}`);
     const node = nodes[i]!;
     node.crash();
@@ -212,52 +212,11 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
     opts.trace?.(`t=${sched.now} restart node ${i}`);
     boot(i, nodes[i]!.epoch + 1);
   };
-  const block = (from: number, to: number, ms: number): void => {
-    const k = `${from}>${to}`;
-    net.blocks.add(k);
-    sched.after(ms, () => net.blocks.delete(k));
-  };
-  for (let t = prng.int(50, 200); t < workloadMs - 100; t += prng.int(100, 400)) {
-    sched.after(t, () => {
-      const p = prng.next();
-      const i = prng.int(0, count - 1);
-      if (p < 0.25) {
-        // A node (sometimes two at once) loses power; it comes back with what it had synced.
-        const victims = prng.chance(0.3) ? [i, (i + 1) % count] : [i];
-        for (const v of victims) {
-          crash(v);
-          sched.after(prng.int(100, 800), () => restart(v));
-        }
-      } else if (p < 0.45) {
-        stats.partitions++;
-        const ms = prng.int(100, 900);
-        opts.trace?.(`t=${sched.now} isolate node ${i} for ${ms} ms`);
-        for (let j = 0; j < count; j++) if (j !== i) { block(i, j, ms); block(j, i, ms); }
-      } else if (p < 0.6) {
-        stats.oneWay++;
-        const j = (i + prng.int(1, count - 1)) % count;
-        const ms = prng.int(100, 900);
-        opts.trace?.(`t=${sched.now} block ${i} -> ${j} for ${ms} ms`);
-        block(i, j, ms);
-      } else if (p < 0.75) {
-        stats.clockJumps++;
-        const delta = prng.chance(0.5) ? prng.int(1, 2000) : -prng.int(1, 2000);
-        opts.trace?.(`t=${sched.now} clock of node ${i} jumps ${delta} ms`);
-        clocks[i]!.jump(delta);
-      } else {
-        stats.lossBursts++;
-        net.dropRate = prng.next() * 0.2;
-        net.dupRate = prng.next() * 0.2;
-        net.delayMax = prng.int(4, 60);
-        sched.after(prng.int(100, 500), () => {
-          if (healed) return;
-          net.dropRate = 0.005;
-          net.dupRate = 0.01;
-          net.delayMax = 4;
-        });
-      }
-    });
-  }
+  const faults = scheduleFaults(sched, prng, net, count, workloadMs, {
+    crash,
+    restart,
+    jumpClock: (i, delta) => clocks[i]!.jump(delta),
+  }, () => healed, opts.trace);
 
   await sched.runUntil(workloadMs);
   // Heal: every block lifted, the network clean, every node back.
@@ -265,7 +224,7 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
   net.blocks.clear();
   net.dropRate = 0;
   net.dupRate = 0;
-  net.delayMax = 4;
+  net.delayMax = BASE_DELAY_MAX_MS;
   for (const i of [...down]) restart(i);
   await sched.runUntil(workloadMs + 2 * REQUEST_TIMEOUT_MS + 1000);
   // Failures are only ever healed into place: checking below must not race the detector.
@@ -333,7 +292,6 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
   for (const [k, v] of [...finals].sort()) digest.update(`${k}:${v}\n`);
 
   const sum = (f: (c: SimClient) => number): number => clients.reduce((a, c) => a + f(c), 0);
-  stats.hints = nodes.reduce((a, x) => a + x.hintsStored, 0);
   return {
     seed: opts.seed,
     nodes: count,
@@ -342,7 +300,8 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
     digest: digest.digest('hex'),
     errors: Object.fromEntries(clients.flatMap((c) => [...c.stats.errors]).reduce((m, [k, v]) => m.set(k, (m.get(k) ?? 0) + v), new Map<string, number>())),
     stats: {
-      ...stats,
+      ...faults,
+      hints: nodes.reduce((a, x) => a + x.hintsStored, 0),
       events: sched.processed,
       messages: net.stats.messages,
       dropped: net.stats.dropped,
