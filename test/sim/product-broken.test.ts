@@ -3,6 +3,8 @@
  * broken on purpose in the one way each check exists to catch — and a seed replays exactly.
  * Method: runProductSim with a Breakage (test/sim/product/broken.ts) over fixed seeds; each check
  * must report its violation kind on some seed (the ones with a visible effect on every run: on all).
+ * And a run is a function of its seed alone: the same seed gives the same run, whatever the real
+ * clock and Math.random say.
  */
 import { describe, expect, it } from 'vitest';
 import { runProductSim, type ViolationKind } from './product/run.js';
@@ -53,5 +55,22 @@ describe('determinism', () => {
     expect(b.stats).toEqual(a.stats);
     expect(b.violations).toEqual(a.violations);
     expect(c.digest).not.toBe(a.digest);
+  });
+
+  it('depends on neither the real clock nor Math.random', async () => {
+    const a = await runProductSim({ seed: 11, nodes: 5 });
+    const realNow = Date.now;
+    const realRandom = Math.random;
+    let x = 0;
+    Date.now = () => realNow() + 10 * 86_400_000;
+    Math.random = () => (x = (x + 0.618_033_988_7) % 1);
+    try {
+      const b = await runProductSim({ seed: 11, nodes: 5 });
+      expect(b.digest).toBe(a.digest);
+      expect(b.stats).toEqual(a.stats);
+    } finally {
+      Date.now = realNow;
+      Math.random = realRandom;
+    }
   });
 });
