@@ -1,18 +1,15 @@
-import { createHash } from 'node:crypto';
 import type { Topology } from '../../../src/cluster/ring.js';
 import { cachedTopology } from './placement-cache.js';
 import { keySlot } from '../../../src/cluster/slot.js';
-import { TransientSession } from '../../../src/server/transient-session.js';
 import { Prng } from '../prng.js';
 import { forgottenKey, installConcurrentSequencer, removeKeyLocks, type Breakage } from './broken.js';
 import { SimClient, type Counter, type OwnKey } from './client.js';
-import { parseReplies, show } from './resp.js';
 import { SimClock } from './sim-clock.js';
 import { SimNet, REQUEST_TIMEOUT_MS } from './sim-network.js';
 import { SimNode, type ClusterEnv } from './sim-node.js';
-import { SimSink } from './sim-sink.js';
 import { emptyDisk, type DiskImage } from './sim-store.js';
 import { Scheduler } from './scheduler.js';
+import { checkFinalState, readEverything } from './final-checks.js';
 import { BASE_DELAY_MAX_MS, BASE_DROP_RATE, BASE_DUP_RATE, scheduleFaults } from './nemesis.js';
 
 export interface ProductSimOptions {
@@ -234,62 +231,9 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
   // Final read of every key at R=N, pipelined per node, then time for read repair to land.
   const own = clients.flatMap((c) => c.groups.flat());
   const allCounters = counters.flat();
-  const keys = [...own.map((k) => k.key), ...allCounters.map((c) => c.key)];
-  const finals = new Map<string, string>();
-  const byNode = new Map<SimNode, string[]>();
-  for (const key of keys) {
-    const primary = nodes[0]!.table.primary(keySlot(Buffer.from(key, 'latin1')));
-    const node = nodes[ids.indexOf(primary!)]!;
-    byNode.set(node, [...(byNode.get(node) ?? []), key]);
-  }
-  for (const [node, list] of byNode) {
-    const session = new TransientSession(2, false, 'checker');
-    const sink = new SimSink(() => {
-      const replies = parseReplies(sink.received());
-      list.forEach((key, i) => {
-        const r = replies[i + 1];
-        if (r?.t === 'bulk') finals.set(key, r.s ?? '(nil)');
-        else violation('final-read', `GET ${key} at R=${n} on node ${node.index}: ${show(r)}`);
-      });
-    });
-    const send = (argv: string[]): void => node.dispatcher.dispatch(session, argv.map((a) => Buffer.from(a)), sink);
-    send(['RINGKV.CONSISTENCY', 'R', String(n)]);
-    for (const key of list) send(['GET', key]);
-    node.dispatcher.endBatch(session);
-    sink.seal();
-  }
-  const end = workloadMs + 2 * REQUEST_TIMEOUT_MS + 1000 + REQUEST_TIMEOUT_MS + 500;
-  await sched.runUntil(end);
-
-  // No acknowledged write lost: a key whose value the model knows reads exactly that.
-  for (const k of own) {
-    const got = finals.get(k.key);
-    if (got === undefined || !k.certain) continue;
-    const want = k.value ?? '(nil)';
-    if (got !== want) violation(k.hadUncertain ? 'resurfaced' : 'lost-write', `${k.key}: reads ${JSON.stringify(got)} at R=${n} after healing, acknowledged state is ${JSON.stringify(want)} (${k.acked} acknowledged writes)`);
-  }
-  // No increment lost or applied twice.
-  for (const c of allCounters) {
-    const got = finals.get(c.key);
-    if (got === undefined) continue;
-    const v = got === '(nil)' ? 0 : Number(got);
-    if (!(v >= c.acked && v <= c.acked + c.uncertain)) {
-      violation(contested.has(keySlot(Buffer.from(c.key, 'latin1'))) ? 'contested' : 'increment', `${c.key} = ${got}: ${c.acked} increments acknowledged, ${c.uncertain} with unknown outcome`);
-    }
-  }
-  // Replicas converge after healing: every replica of every key holds the same version.
-  const digest = createHash('sha1');
-  for (const key of keys) {
-    const kb = Buffer.from(key, 'latin1');
-    const slot = keySlot(kb);
-    const versions = topology.preferenceList(slot).map((id) => {
-      const rec = nodes[ids.indexOf(id)]!.store.get(slot, kb);
-      return rec ? rec.version.toString('hex') : '-';
-    });
-    digest.update(`${key}=${versions.join(',')};`);
-    if (new Set(versions).size > 1) violation('diverged', `${key}: replicas hold versions ${versions.join(' / ')} after healing and a read at R=${n}`);
-  }
-  for (const [k, v] of [...finals].sort()) digest.update(`${k}:${v}\n`);
+  const finals = readEverything(nodes, [...own.map((k) => k.key), ...allCounters.map((c) => c.key)], n, violation);
+  await sched.runUntil(workloadMs + 2 * REQUEST_TIMEOUT_MS + 1000 + REQUEST_TIMEOUT_MS + 500);
+  const digest = checkFinalState({ own, counters: allCounters, finals, contested, topology, nodes, n }, violation);
 
   const sum = (f: (c: SimClient) => number): number => clients.reduce((a, c) => a + f(c), 0);
   return {
@@ -297,7 +241,7 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
     nodes: count,
     bug,
     violations,
-    digest: digest.digest('hex'),
+    digest,
     errors: Object.fromEntries(clients.flatMap((c) => [...c.stats.errors]).reduce((m, [k, v]) => m.set(k, (m.get(k) ?? 0) + v), new Map<string, number>())),
     stats: {
       ...faults,
