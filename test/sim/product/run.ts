@@ -45,6 +45,7 @@ export interface ProductSimReport {
   stats: Record<string, number>;
   /** Digest of every reply and every replica's final records: equal digests, identical runs. */
   digest: string;
+  /** Error replies the clients got, by their first words. */
   errors: Record<string, number>;
 }
 
