@@ -232,7 +232,8 @@ export class SimClient {
 
   private step(c: Cmd, r: Reply | undefined, where: string): void {
     if (r?.t === 'err') {
-      const kind = r.s.split(' ').slice(0, 4).join(' ');
+      const words = r.s.split(' ');
+      const kind = words[0] === 'MOVED' || words[0] === 'ASK' ? words[0] : words.slice(0, 4).join(' ');
       this.stats.errors.set(kind, (this.stats.errors.get(kind) ?? 0) + 1);
     }
     const outcome = classify(r, c.write);
