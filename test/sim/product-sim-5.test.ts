@@ -1,7 +1,7 @@
 /**
  * Goal: as product-sim.test.ts, on 5 nodes (N=3, so every key has two nodes outside its preference
- * list, and two nodes may be down at once while a quorum stays reachable). Strict quorums: the
- * simulation stores hints but does not replay them (docs/reliability.md).
+ * list, and two nodes may be down at once while a quorum stays reachable), with strict quorums
+ * (product-sim-5-sloppy.test.ts runs the sloppy default).
  * Method: test/sim/product, one run per seed; SIM_SEED=<n> replays one, SIM_SEEDS=<count> runs more.
  */
 import { describe, expect, it } from 'vitest';

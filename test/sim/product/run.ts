@@ -7,6 +7,7 @@ import { SimClient, type Counter, type OwnKey } from './client.js';
 import { SimClock } from './sim-clock.js';
 import { SimNet, REQUEST_TIMEOUT_MS } from './sim-network.js';
 import { SimNode, type ClusterEnv } from './sim-node.js';
+import type { HintDisk } from './sim-hints.js';
 import { emptyDisk, type DiskImage } from './sim-store.js';
 import { Scheduler } from './scheduler.js';
 import { checkFinalState, readEverything } from './final-checks.js';
@@ -20,9 +21,8 @@ export interface ProductSimOptions {
   clientsPerNode?: number;
   bug?: Breakage;
   /**
-   * Sloppy quorums (the product's default): writes for unreachable owners go to fallbacks as hints.
-   * Off by default here: hints are stored but not replayed in the simulation, so reads would miss
-   * writes the product's hint replay delivers, and read-your-writes is not promised in that mode.
+   * Sloppy quorums (the product's default): writes for unreachable owners go to fallbacks as hints,
+   * which the real HintReplayer hands back. Only with more nodes than N.
    */
   sloppy?: boolean;
   /** Traces stores, replies and faults touching keys that contain this text (to study one seed). */
@@ -136,9 +136,10 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
     if (bySlot.size > 1) contested.add(slot);
   };
   const disks: DiskImage[] = ids.map(() => emptyDisk());
+  const hintDisks: HintDisk[] = ids.map(() => new Map());
   const clocks = ids.map(() => new SimClock(sched, prng.int(-100, 100), prng.int(-2000, 2000)));
   const boot = (i: number, epoch: number): SimNode => {
-    const node = new SimNode(env, i, epoch, disks[i]!, clocks[i]!);
+    const node = new SimNode(env, i, epoch, disks[i]!, hintDisks[i]!, clocks[i]!);
     if (bug === 'no-key-locks') removeKeyLocks(node);
     nodes[i] = node;
     return node;
@@ -246,7 +247,8 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
     errors: Object.fromEntries(clients.flatMap((c) => [...c.stats.errors]).reduce((m, [k, v]) => m.set(k, (m.get(k) ?? 0) + v), new Map<string, number>())),
     stats: {
       ...faults,
-      hints: nodes.reduce((a, x) => a + x.hintsStored, 0),
+      hints: nodes.reduce((a, x) => a + x.hints.added, 0),
+      hintsDelivered: nodes.reduce((a, x) => a + x.hints.delivered, 0),
       events: sched.processed,
       messages: net.stats.messages,
       dropped: net.stats.dropped,

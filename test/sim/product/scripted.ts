@@ -8,6 +8,7 @@ import { SimClock } from './sim-clock.js';
 import { SimNet } from './sim-network.js';
 import { SimNode, type ClusterEnv } from './sim-node.js';
 import { SimSink } from './sim-sink.js';
+import type { HintDisk } from './sim-hints.js';
 import { emptyDisk, type DiskImage } from './sim-store.js';
 import { Scheduler } from './scheduler.js';
 
@@ -24,6 +25,7 @@ export class ScriptedCluster {
   readonly nodes: SimNode[] = [];
   readonly clocks: SimClock[];
   private readonly disks: DiskImage[] = IDS.map(() => emptyDisk());
+  private readonly hintDisks: HintDisk[] = IDS.map(() => new Map());
   /** suspected[i] holds the nodes node i's failure detector has declared down. */
   private readonly suspected = IDS.map(() => new Set<number>());
   private readonly env: ClusterEnv;
@@ -40,7 +42,7 @@ export class ScriptedCluster {
       fsyncDelay: () => 1,
       storeFaults: () => ({}),
     };
-    for (let i = 0; i < IDS.length; i++) this.nodes.push(new SimNode(this.env, i, 0, this.disks[i]!, this.clocks[i]!));
+    for (let i = 0; i < IDS.length; i++) this.nodes.push(new SimNode(this.env, i, 0, this.disks[i]!, this.hintDisks[i]!, this.clocks[i]!));
   }
 
   /** A key whose preference list is `order` (node indexes), found by trying names in a fixed order. */
@@ -78,7 +80,7 @@ export class ScriptedCluster {
   /** Power loss and restart: the node comes back with what it had synced. */
   restart(i: number): void {
     this.nodes[i]!.crash();
-    this.nodes[i] = new SimNode(this.env, i, this.nodes[i]!.epoch + 1, this.disks[i]!, this.clocks[i]!);
+    this.nodes[i] = new SimNode(this.env, i, this.nodes[i]!.epoch + 1, this.disks[i]!, this.hintDisks[i]!, this.clocks[i]!);
     this.refresh();
   }
 

@@ -2,6 +2,7 @@ import type { RequestHandler } from '../../../src/cluster/bus/cluster-bus.js';
 import { ClusterRouter } from '../../../src/cluster/cluster-router.js';
 import { Coordinator, type ReplicaClient } from '../../../src/cluster/coordinator.js';
 import { ReplicaBatcher } from '../../../src/cluster/replica-batcher.js';
+import { HintReplayer } from '../../../src/cluster/hint-replayer.js';
 import { ReplicaService } from '../../../src/cluster/replica-service.js';
 import type { Topology } from '../../../src/cluster/ring.js';
 import type { SlotTable } from '../../../src/cluster/slot-table.js';
@@ -19,11 +20,14 @@ import { Versioner } from '../../../src/server/versioner.js';
 import type { Store } from '../../../src/storage/store.js';
 import type { SimClock } from './sim-clock.js';
 import type { Endpoint, SimNet } from './sim-network.js';
+import { SimHints, type HintDisk } from './sim-hints.js';
 import { SimStore, type DiskImage, type StoreFaults } from './sim-store.js';
 import type { Scheduler } from './scheduler.js';
 
 /** The product's interval for persisting the HLC high-water mark (src/server/node.ts). */
 const HLC_PERSIST_INTERVAL_MS = 500;
+/** The product ticks hint handoff with gossip: a tenth of the node timeout, at least 100 ms. */
+const HINT_TICK_MS = 200;
 
 /** What every node of one run shares. */
 export interface ClusterEnv {
@@ -91,7 +95,7 @@ export class SimNode implements Endpoint {
   readonly dispatcher: Dispatcher;
   readonly router: ClusterRouter;
   readonly config: Config;
-  hintsStored = 0;
+  readonly hints: SimHints;
   private slotTable: SlotTable;
   private tableKey = '';
   private readonly batcher: ReplicaBatcher;
@@ -101,6 +105,7 @@ export class SimNode implements Endpoint {
     readonly index: number,
     readonly epoch: number,
     disk: DiskImage,
+    hintDisk: HintDisk,
     readonly clock: SimClock,
   ) {
     const myId = env.ids[index]!;
@@ -111,6 +116,7 @@ export class SimNode implements Endpoint {
       ['write-quorum', String(env.w)],
     ]);
     this.store = new SimStore(disk, (fn) => this.later(env.fsyncDelay(), fn), env.storeFaults(index));
+    this.hints = new SimHints(hintDisk, (fn) => this.later(env.fsyncDelay(), fn));
     this.versioner = new Versioner(myId, Versioner.decodeHighWater(this.store.getMeta('hlc-high-water')), clock);
     this.persistHighWater();
     this.slotTable = this.buildTable();
@@ -192,14 +198,19 @@ export class SimNode implements Endpoint {
       bus: { handle: (type, handler) => this.handlers.set(type, handler) },
       node: { versioner: this.versioner, store: this.store },
       coordinator: this.coordinator,
-      hints: {
-        // Hints are kept durably by the real HintStore; here they are only counted (not replayed).
-        add: () => {
-          this.hintsStored++;
-          return new Promise<void>((resolve) => this.later(env.fsyncDelay(), resolve));
-        },
-      },
+      hints: this.hints,
     }).register();
+    const replayer = new HintReplayer({
+      member: (id) => (env.ids.includes(id) ? { status: 'active' } : undefined),
+      reachable: client.reachable,
+      write: client.write,
+      node: { logger: silentLogger },
+    }, this.hints);
+    const tick = (): void => {
+      replayer.tick(this.clock.now());
+      this.later(HINT_TICK_MS, tick);
+    };
+    this.later(HINT_TICK_MS, tick);
   }
 
   get id(): string {
