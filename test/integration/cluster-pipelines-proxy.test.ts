@@ -114,11 +114,12 @@ describe('plain ioredis on one node', () => {
 
   it('multi(): transactions on slots of other nodes, issued together with plain commands, run in order', async () => {
     // Goal: a relayed transaction runs whole, and the commands issued after it see it.
-    // Method: 8 INCR+GET transactions on a counter another node owns, each followed by a GET in
-    // the same tick (autopipelining client), then a dependent SET/INCR/GET transaction.
-    const [other] = spreadKeys('px-tx-', 2).filter((k) => slots.ownerOf(k) !== c.ports[2]);
+    // Method: 8 INCR+GET transactions on a counter another node owns, each followed by a GET, all
+    // issued before any is awaited, then a dependent SET/INCR/GET transaction. The client without
+    // autopipelining is used: an autopipelining client would delay the GETs behind every EXEC.
+    const [other] = spreadKeys('px-tx-', 3).filter((k) => slots.ownerOf(k) !== c.ports[1]);
     const n = `{${other}}n`;
-    const issued = Array.from({ length: 8 }, () => ({ tx: auto.multi().incr(n).get(n).exec(), get: auto.get(n) }));
+    const issued = Array.from({ length: 8 }, () => ({ tx: r.multi().incr(n).get(n).exec(), get: r.get(n) }));
     for (let i = 0; i < issued.length; i++) {
       expect(fromIoredis(await issued[i]!.tx)).toEqual([i + 1, String(i + 1)]);
       expect(await issued[i]!.get).toBe(String(i + 1));
