@@ -10,6 +10,10 @@ import { asRespText, generateSteps } from './string-model.js';
 import { Prng } from '../sim/prng.js';
 
 export interface RawTarget {
+  /** owner: a cluster node that serves the keys; proxy: a cluster-proxy node that relays them; standalone: one server. */
+  kind: 'owner' | 'proxy' | 'standalone';
+  /** Owner targets: a key the node at `port` does not serve, and the MOVED error a command on it gets there. */
+  foreign?(port: number, prefix: string): { key: string; moved: string };
   /** A port whose connection may take commands on all of `keys` (the slot owner, or any node under cluster-proxy). */
   portFor(keys: string[]): number;
   /** `count` keys in different slots that one connection to the returned port may mix. */
@@ -20,6 +24,8 @@ export interface RawTarget {
 
 export interface RawCase {
   name: string;
+  /** Target kinds the case applies to; all when absent. */
+  kinds?: Array<RawTarget['kind']>;
   run(target: RawTarget, seed: number): Promise<void>;
 }
 
@@ -29,7 +35,7 @@ export function expectReplies(got: string[], want: Array<string | RegExp>, conte
   expect(got, context).toEqual(comparable);
 }
 
-async function withConn<T>(port: number, fn: (conn: RespConn) => Promise<T>): Promise<T> {
+export async function withConn<T>(port: number, fn: (conn: RespConn) => Promise<T>): Promise<T> {
   const conn = await RespConn.connect(port);
   try {
     const result = await fn(conn);
@@ -41,7 +47,7 @@ async function withConn<T>(port: number, fn: (conn: RespConn) => Promise<T>): Pr
   }
 }
 
-const tx = (...cmds: string[][]): string[][] => [['MULTI'], ...cmds, ['EXEC']];
+export const tx = (...cmds: string[][]): string[][] => [['MULTI'], ...cmds, ['EXEC']];
 
 export const rawPipelineCases: RawCase[] = [
   {

@@ -4,11 +4,17 @@
  * commands are relayed.
  */
 import type { RawTarget } from './raw-pipeline-cases.js';
-import type { SlotMap } from './slot-map.js';
+import { keySlot, type SlotMap } from './slot-map.js';
 
 /** Pipelines go to the owner of their keys; mixed-slot pipelines use slots of one node. */
 export function ownerTarget(slots: SlotMap, ports: number[]): RawTarget {
   return {
+    kind: 'owner',
+    foreign(port, prefix) {
+      const owner = ports.find((p) => p !== port)!;
+      const [key] = slots.keysOn(owner, prefix, 1);
+      return { key: key!, moved: `-MOVED ${keySlot(key!)} 127.0.0.1:${owner}` };
+    },
     portFor(keys) {
       const owners = new Set(keys.map((k) => slots.ownerOf(k)));
       if (owners.size !== 1) throw new Error(`keys ${keys.join(' ')} live on ${owners.size} nodes`);
@@ -25,6 +31,7 @@ export function ownerTarget(slots: SlotMap, ports: number[]): RawTarget {
 /** Pipelines go to a node that owns none of their keys; mixed-slot pipelines span every node. */
 export function proxyTarget(slots: SlotMap, ports: number[]): RawTarget {
   return {
+    kind: 'proxy',
     portFor(keys) {
       const other = ports.find((p) => keys.every((k) => slots.ownerOf(k) !== p));
       if (other === undefined) throw new Error(`every node owns one of ${keys.join(' ')}`);

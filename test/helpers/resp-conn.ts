@@ -141,9 +141,14 @@ export class RespConn {
     });
   }
 
+  /** Writes all commands as one buffer (one write call). */
+  send(commands: Array<Array<string | number | Buffer>>): void {
+    this.sock.write(Buffer.concat(commands.map(encodeCommand)));
+  }
+
   /** Writes all commands as one buffer (one write call) and returns their replies in order. */
   async pipeline(commands: Array<Array<string | number | Buffer>>, timeoutMs = 15000): Promise<Reply[]> {
-    this.sock.write(Buffer.concat(commands.map(encodeCommand)));
+    this.send(commands);
     return this.read(commands.length, timeoutMs);
   }
 
@@ -198,6 +203,22 @@ export class RespConn {
         return stray;
       }
     }
+  }
+
+  /** True once the server closed the connection within `timeoutMs`. */
+  async closedWithin(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, deadline - Date.now());
+        this.wake = () => {
+          clearTimeout(timer);
+          this.wake = undefined;
+          resolve();
+        };
+      });
+    }
+    return this.closed;
   }
 
   close(): void {

@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { fromIoredis, settle } from '../helpers/client-replies.js';
+import { rawEdgeCases } from '../helpers/raw-edge-cases.js';
 import { rawPipelineCases } from '../helpers/raw-pipeline-cases.js';
 import { RespConn, show } from '../helpers/resp-conn.js';
 import { proxyTarget } from '../helpers/raw-targets.js';
@@ -41,8 +42,9 @@ const diffSteps = (steps: Array<{ argv: string[] }>, got: unknown[], want: unkno
   steps.flatMap((s, i) => (JSON.stringify(got[i]) === JSON.stringify(want[i]) ? [] : [`#${i} ${s.argv.join(' ')} gave ${JSON.stringify(got[i])}, want ${JSON.stringify(want[i])}`]));
 
 describe('raw RESP pipelines through a node that owns none of the keys', () => {
-  for (const rawCase of rawPipelineCases) {
-    it(rawCase.name, async () => {
+  for (const rawCase of [...rawPipelineCases, ...rawEdgeCases]) {
+    const kind = 'proxy';
+    it.skipIf(rawCase.kinds !== undefined && !rawCase.kinds.includes(kind))(rawCase.name, async () => {
       await rawCase.run(proxyTarget(slots, c.ports), seed);
     });
   }

@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
+import { rawEdgeCases } from '../helpers/raw-edge-cases.js';
 import { rawPipelineCases } from '../helpers/raw-pipeline-cases.js';
 import { ownerTarget } from '../helpers/raw-targets.js';
 import { slotMap, type SlotMap } from '../helpers/slot-map.js';
@@ -25,8 +26,9 @@ describe('raw RESP pipelines to the slot owner, cluster at default settings', ()
     await c?.stop();
   });
 
-  for (const rawCase of rawPipelineCases) {
-    it(rawCase.name, async () => {
+  for (const rawCase of [...rawPipelineCases, ...rawEdgeCases]) {
+    const kind = 'owner';
+    it.skipIf(rawCase.kinds !== undefined && !rawCase.kinds.includes(kind))(rawCase.name, async () => {
       await rawCase.run(ownerTarget(slots, c.ports), seed);
     });
   }

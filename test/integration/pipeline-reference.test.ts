@@ -6,6 +6,7 @@
  * with a message when redis-server is not installed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawEdgeCases } from '../helpers/raw-edge-cases.js';
 import { rawPipelineCases, type RawTarget } from '../helpers/raw-pipeline-cases.js';
 import { ownerTarget } from '../helpers/raw-targets.js';
 import { haveRedisServer, startRedisCluster, startRedisServer, type RedisReference } from '../helpers/redis-reference.js';
@@ -29,8 +30,8 @@ describe.skipIf(!haveRedisServer)('pipeline expectations hold on a Redis 7 clust
     await ref?.stop();
   });
 
-  for (const c of rawPipelineCases) {
-    it(`raw case: ${c.name}`, async () => {
+  for (const c of [...rawPipelineCases, ...rawEdgeCases]) {
+    it.skipIf(c.kinds !== undefined && !c.kinds.includes('owner'))(`raw case: ${c.name}`, async () => {
       await c.run(target, seed);
     });
   }
@@ -47,9 +48,10 @@ describe.skipIf(!haveRedisServer)('pipeline expectations hold on a standalone re
     await ref?.stop();
   });
 
-  for (const c of rawPipelineCases) {
-    it(`raw case: ${c.name}`, async () => {
+  for (const c of [...rawPipelineCases, ...rawEdgeCases]) {
+    it.skipIf(c.kinds !== undefined && !c.kinds.includes('standalone'))(`raw case: ${c.name}`, async () => {
       const target: RawTarget = {
+        kind: 'standalone',
         portFor: () => port,
         keysTogether: (prefix, count) => ({ port, keys: Array.from({ length: count }, (_, i) => `${prefix}${i}`) }),
         ports: [port],
