@@ -162,6 +162,85 @@ export const rawEdgeCases: RawCase[] = [
     },
   },
   {
+    // Goal: a CROSSSLOT error in a pipeline answers only that command. Method: MGET and DEL over
+    // two slots between dependent commands on one of them, one write.
+    name: 'a CROSSSLOT reply in the middle of a pipeline',
+    kinds: ['owner', 'proxy'],
+    async run(t) {
+      const [a, b] = ['{raw-cross-a}k', '{raw-cross-b}k'];
+      await withConn(t.portFor([a]), async (conn) => {
+        const got = await conn.pipelineText([['SET', a, '1'], ['MGET', a, b], ['INCR', a], ['DEL', a, b], ['GET', a]]);
+        const cross = "-CROSSSLOT Keys in request don't hash to the same slot";
+        expectReplies(got, ['+OK', cross, ':2', cross, '"2"']);
+      });
+    },
+  },
+  {
+    // Goal: a transaction that queued a command for another node's slot is aborted at EXEC, and
+    // the commands after it run. Method: MULTI, SET on an own key, SET on a foreign key (MOVED),
+    // EXEC (EXECABORT), GET, one write.
+    name: 'a MOVED command queued in a transaction makes EXEC abort',
+    kinds: ['owner'],
+    async run(t) {
+      const k = '{raw-txmoved}k';
+      const port = t.portFor([k]);
+      const foreign = t.foreign!(port, 'raw-txmoved-');
+      await withConn(port, async (conn) => {
+        const got = await conn.pipelineText([['SET', k, 'before'], ...tx(['SET', k, 'in-tx'], ['SET', foreign.key, 'x']), ['GET', k]]);
+        expectReplies(got, ['+OK', '+OK', '+QUEUED', foreign.moved, '-EXECABORT Transaction discarded because of previous errors.', '"before"']);
+      });
+    },
+  },
+  {
+    // Goal: a client that closes its connection with thousands of commands still queued leaves the
+    // node serving, and the key with the count of a prefix of those commands. Method: 20,000 INCRs
+    // in one write, the socket destroyed right after; then, on a new connection, the value must
+    // settle and the next INCR must add exactly one.
+    name: 'a connection closed with 20,000 commands in flight',
+    async run(t) {
+      const k = '{raw-abandon}k';
+      const port = t.portFor([k]);
+      await withConn(port, async (conn) => {
+        expectReplies(await conn.pipelineText([['DEL', k]]), [/^:[01]$/]);
+      });
+      const doomed = await RespConn.connect(port);
+      doomed.send(Array.from({ length: 20000 }, () => ['INCR', k]));
+      await new Promise((r) => setTimeout(r, 20));
+      doomed.close();
+      await withConn(port, async (conn) => {
+        let last = '';
+        for (let i = 0; i < 100; i++) {
+          await new Promise((r) => setTimeout(r, 200));
+          const [now] = await conn.pipelineText([['GET', k]]);
+          if (now === last) break;
+          last = now!;
+        }
+        const n = last === 'nil' ? 0 : Number(JSON.parse(last));
+        expect(n).toBeGreaterThanOrEqual(0);
+        expect(n).toBeLessThanOrEqual(20000);
+        expectReplies(await conn.pipelineText([['INCR', k], ['PING']]), [`:${n + 1}`, '+PONG']);
+      });
+    },
+  },
+  {
+    // Goal: WATCH of a key in one slot guards a transaction on another slot of the same node, as
+    // Redis Cluster allows (only the queued commands must share a slot). Method: WATCH a, MULTI,
+    // SET b, EXEC, untouched then touched by a second client.
+    name: 'WATCH on one slot guarding a transaction on another slot of the same node',
+    kinds: ['owner', 'standalone'],
+    async run(t) {
+      const { port, keys: [a, b] } = t.keysTogether('raw-watchx-', 2);
+      await withConn(port, async (conn) => {
+        expectReplies(await conn.pipelineText([['SET', a!, '0'], ['WATCH', a!], ...tx(['SET', b!, '1']), ['GET', b!]]), ['+OK', '+OK', '+OK', '+QUEUED', '[+OK]', '"1"']);
+        expectReplies(await conn.pipelineText([['WATCH', a!]]), ['+OK']);
+        await withConn(port, async (other) => {
+          expectReplies(await other.pipelineText([['SET', a!, 'changed']]), ['+OK']);
+        });
+        expectReplies(await conn.pipelineText([...tx(['SET', b!, '2']), ['GET', b!]]), ['+OK', '+QUEUED', 'nil[]', '"1"']);
+      });
+    },
+  },
+  {
     // Goal: order holds for a pipeline far longer than the server keeps in flight per connection.
     // Method: 3,000 INCRs on each of two keys of different slots, alternating (6,000 commands in
     // one write); each key's replies must count 1..3000.
