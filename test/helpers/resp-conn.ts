@@ -147,13 +147,13 @@ export class RespConn {
   }
 
   /** Writes all commands as one buffer (one write call) and returns their replies in order. */
-  async pipeline(commands: Array<Array<string | number | Buffer>>, timeoutMs = 15000): Promise<Reply[]> {
+  async pipeline(commands: Array<Array<string | number | Buffer>>, timeoutMs = 30000): Promise<Reply[]> {
     this.send(commands);
     return this.read(commands.length, timeoutMs);
   }
 
   /** The same, rendered with `show`. */
-  async pipelineText(commands: Array<Array<string | number | Buffer>>, timeoutMs = 15000): Promise<string[]> {
+  async pipelineText(commands: Array<Array<string | number | Buffer>>, timeoutMs = 30000): Promise<string[]> {
     return (await this.pipeline(commands, timeoutMs)).map(show);
   }
 
@@ -162,7 +162,7 @@ export class RespConn {
   }
 
   /** Reads exactly `count` replies; a timeout reports what did arrive. */
-  async read(count: number, timeoutMs = 15000): Promise<Reply[]> {
+  async read(count: number, timeoutMs = 30000): Promise<Reply[]> {
     const replies: Reply[] = [];
     const deadline = Date.now() + timeoutMs;
     while (replies.length < count) {

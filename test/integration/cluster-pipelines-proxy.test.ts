@@ -46,7 +46,7 @@ describe('raw RESP pipelines through a node that owns none of the keys', () => {
     const kind = 'proxy';
     it.skipIf(rawCase.kinds !== undefined && !rawCase.kinds.includes(kind))(rawCase.name, async () => {
       await rawCase.run(proxyTarget(slots, c.ports), seed);
-    });
+    }, 180000);
   }
 });
 
@@ -87,8 +87,8 @@ describe('plain ioredis on one node', () => {
   let r: Redis;
   let auto: Redis;
   beforeAll(() => {
-    r = new Redis({ port: c.ports[1] });
-    auto = new Redis({ port: c.ports[2], enableAutoPipelining: true });
+    r = new Redis({ port: c.ports[1], connectTimeout: 20000 });
+    auto = new Redis({ port: c.ports[2], connectTimeout: 20000, enableAutoPipelining: true });
   });
   afterAll(async () => {
     await Promise.allSettled([r?.quit(), auto?.quit()]);
@@ -133,7 +133,7 @@ describe('plain ioredis on one node', () => {
 describe('plain node-redis on one node', () => {
   let r: ReturnType<typeof createClient>;
   beforeAll(async () => {
-    r = createClient({ url: `redis://127.0.0.1:${c.ports[0]}` });
+    r = createClient({ url: `redis://127.0.0.1:${c.ports[0]}`, socket: { connectTimeout: 20000 } });
     r.on('error', () => undefined);
     await r.connect();
   });

@@ -30,6 +30,6 @@ describe('raw RESP pipelines to the slot owner, cluster at default settings', ()
     const kind = 'owner';
     it.skipIf(rawCase.kinds !== undefined && !rawCase.kinds.includes(kind))(rawCase.name, async () => {
       await rawCase.run(ownerTarget(slots, c.ports), seed);
-    });
+    }, 180000);
   }
 });

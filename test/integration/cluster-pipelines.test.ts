@@ -33,13 +33,15 @@ afterAll(async () => {
 const ioredisArgv = (s: { argv: string[] }): string[] => [s.argv[0]!.toLowerCase(), ...s.argv.slice(1)];
 
 const root = (): Array<{ host: string; port: number }> => [{ host: '127.0.0.1', port: c.ports[0]! }];
+/** Generous timeouts: the machine that runs the suite may be busy, and a slow CLUSTER SLOTS is not what is under test. */
+const ioredisOptions = { slotsRefreshTimeout: 20000, redisOptions: { connectTimeout: 20000 } };
 
 describe('ioredis Cluster', () => {
   let cl: Cluster;
   let auto: Cluster;
   beforeAll(() => {
-    cl = new Cluster(root());
-    auto = new Cluster(root(), { enableAutoPipelining: true });
+    cl = new Cluster(root(), ioredisOptions);
+    auto = new Cluster(root(), { ...ioredisOptions, enableAutoPipelining: true });
   });
   afterAll(async () => {
     await Promise.allSettled([cl?.quit(), auto?.quit()]);
@@ -168,7 +170,7 @@ describe.each([2, 3] as const)('node-redis createCluster, RESP%i', (RESP) => {
   let cl: NodeRedisCluster;
   const p = `nr${RESP}`;
   beforeAll(async () => {
-    cl = createCluster({ rootNodes: [{ url: `redis://127.0.0.1:${c.ports[1]}` }], RESP });
+    cl = createCluster({ rootNodes: [{ url: `redis://127.0.0.1:${c.ports[1]}`, socket: { connectTimeout: 20000 } }], RESP });
     cl.on('error', () => undefined);
     await cl.connect();
   });
