@@ -26,6 +26,38 @@ export const rawEdgeCases: RawCase[] = [
     },
   },
   {
+    // Goal: hash commands see the ones before them on the same hash. Method: HSET, HINCRBY, HDEL,
+    // HEXISTS, HSETNX, HGET, HLEN, HMGET, HSTRLEN, DEL, HLEN in one write.
+    name: 'dependent hash commands in one write',
+    async run(t) {
+      const h = '{raw-hash}h';
+      await withConn(t.portFor([h]), async (conn) => {
+        const got = await conn.pipelineText([
+          ['DEL', h], ['HSET', h, 'a', '1', 'b', 'xy'], ['HINCRBY', h, 'a', '2'], ['HDEL', h, 'a'], ['HEXISTS', h, 'a'], ['HSETNX', h, 'a', 'new'],
+          ['HSETNX', h, 'a', 'newer'], ['HGET', h, 'a'], ['HLEN', h], ['HMGET', h, 'a', 'b', 'c'], ['HSTRLEN', h, 'b'], ['HINCRBY', h, 'b', '1'], ['DEL', h], ['HLEN', h],
+        ]);
+        expectReplies(got, [/^:[01]$/, ':2', ':3', ':1', ':0', ':1', ':0', '"new"', ':2', '["new" "xy" nil]', ':2', '-ERR hash value is not an integer', ':1', ':0']);
+      });
+    },
+  },
+  {
+    // Goal: expiry options that depend on the key's current TTL see the commands before them.
+    // Method: SET … EX then a plain SET (drops the TTL), EXPIRE NX twice, EXPIRE GT/LT, GETEX
+    // PERSIST, SET … KEEPTTL, each followed by TTL, one write.
+    name: 'TTL-dependent expiry options in one write',
+    async run(t) {
+      const k = '{raw-expopt}k';
+      await withConn(t.portFor([k]), async (conn) => {
+        const got = await conn.pipelineText([
+          ['SET', k, 'v', 'EX', '100'], ['SET', k, 'w'], ['TTL', k], ['EXPIRE', k, '100', 'NX'], ['EXPIRE', k, '200', 'NX'], ['TTL', k],
+          ['EXPIRE', k, '50', 'GT'], ['EXPIRE', k, '300', 'GT'], ['TTL', k], ['EXPIRE', k, '400', 'LT'], ['EXPIRE', k, '150', 'LT'], ['TTL', k],
+          ['GETEX', k, 'PERSIST'], ['TTL', k], ['SET', k, 'x', 'EX', '70'], ['SET', k, 'y', 'KEEPTTL'], ['TTL', k], ['GET', k],
+        ]);
+        expectReplies(got, ['+OK', '+OK', ':-1', ':1', ':0', /^:(99|100)$/, ':0', ':1', /^:(299|300)$/, ':0', ':1', /^:(149|150)$/, '"w"', ':-1', '+OK', '+OK', /^:(69|70)$/, '"y"']);
+      });
+    },
+  },
+  {
     // Goal: multi-key commands of one slot see the writes before them. Method: MSET, MGET, DEL,
     // EXISTS, RENAME, COPY, MSETNX over keys of one hash tag, one write.
     name: 'multi-key commands of one slot in one write',
