@@ -157,6 +157,26 @@ export const rawEdgeCases: RawCase[] = [
     },
   },
   {
+    // Goal: a protocol error after pipelined commands answers them all first, then the error,
+    // then closes; and the commands before it took effect. Method: SET/INCR/GET followed by a
+    // malformed bulk length in the same write; a second connection reads the key.
+    name: 'a protocol error after pipelined commands in the same write',
+    async run(t) {
+      const k = '{raw-proto}k';
+      const conn = await RespConn.connect(t.portFor([k]));
+      try {
+        conn.send([['SET', k, '1'], ['INCR', k], ['GET', k]], Buffer.from('*1\r\n$x\r\n'));
+        expectReplies((await conn.read(4)).map(show), ['+OK', ':2', '"2"', '-ERR Protocol error: invalid bulk length']);
+        expect(await conn.closedWithin(5000)).toBe(true);
+      } finally {
+        conn.close();
+      }
+      await withConn(t.portFor([k]), async (check) => {
+        expectReplies(await check.pipelineText([['GET', k]]), ['"2"']);
+      });
+    },
+  },
+  {
     // Goal: RESET inside a transaction drops it and the commands after RESET run plainly.
     // Method: MULTI/SET/RESET/GET/INCR in one write.
     name: 'RESET in the middle of a transaction',

@@ -141,9 +141,9 @@ export class RespConn {
     });
   }
 
-  /** Writes all commands as one buffer (one write call). */
-  send(commands: Array<Array<string | number | Buffer>>): void {
-    this.sock.write(Buffer.concat(commands.map(encodeCommand)));
+  /** Writes all commands as one buffer (one write call), followed by `trailer` bytes if given. */
+  send(commands: Array<Array<string | number | Buffer>>, trailer?: Buffer): void {
+    this.sock.write(Buffer.concat([...commands.map(encodeCommand), trailer ?? Buffer.alloc(0)]));
   }
 
   /** Writes all commands as one buffer (one write call) and returns their replies in order. */
