@@ -43,8 +43,7 @@ const diffSteps = (steps: Array<{ argv: string[] }>, got: unknown[], want: unkno
 
 describe('raw RESP pipelines through a node that owns none of the keys', () => {
   for (const rawCase of [...rawPipelineCases, ...rawEdgeCases]) {
-    const kind = 'proxy';
-    it.skipIf(rawCase.kinds !== undefined && !rawCase.kinds.includes(kind))(rawCase.name, async () => {
+    it.skipIf(rawCase.kinds !== undefined && !rawCase.kinds.includes('proxy'))(rawCase.name, async () => {
       await rawCase.run(proxyTarget(slots, c.ports), seed);
     }, 180000);
   }

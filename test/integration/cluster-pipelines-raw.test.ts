@@ -2,8 +2,9 @@
  * Goal: raw RESP pipelines, written in one write to a slot's owner, get Redis 7.0's replies on a
  * cluster at DEFAULT settings (cluster-node-timeout 15000, appendfsync always, so every write waits
  * for its group commit while later commands of the same write are already parsed). Method: a real
- * 3-node cluster; the cases of test/helpers/raw-pipeline-cases.ts (each states its goal), whose
- * expectations pipeline-reference.test.ts checks against redis-server.
+ * 3-node cluster; the cases of test/helpers/raw-pipeline-cases.ts and raw-edge-cases.ts (each
+ * states its goal and method), whose expectations pipeline-reference.test.ts checks against a
+ * Redis 7 cluster and a standalone redis-server.
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
@@ -27,8 +28,7 @@ describe('raw RESP pipelines to the slot owner, cluster at default settings', ()
   });
 
   for (const rawCase of [...rawPipelineCases, ...rawEdgeCases]) {
-    const kind = 'owner';
-    it.skipIf(rawCase.kinds !== undefined && !rawCase.kinds.includes(kind))(rawCase.name, async () => {
+    it.skipIf(rawCase.kinds !== undefined && !rawCase.kinds.includes('owner'))(rawCase.name, async () => {
       await rawCase.run(ownerTarget(slots, c.ports), seed);
     }, 180000);
   }
