@@ -7,6 +7,7 @@ import type { ReplySink } from '../server/connection.js';
 import { ClusterBus } from './bus/cluster-bus.js';
 import type { BusAddress } from './bus/types.js';
 import { Membership, type MemberRecord } from './membership.js';
+import { MembershipLog } from './membership-log.js';
 import { buildTopology, type Topology } from './ring.js';
 import { SlotTable, earlierPlacements } from './slot-table.js';
 import { Coordinator, type ReplicaClient } from './coordinator.js';
@@ -62,6 +63,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
   readonly self: SelfAddress;
   readonly bus: ClusterBus;
   readonly membership: Membership;
+  /** Logs joins, suspicions, failures, recoveries and departures, naming the node. */
+  private readonly membershipLog: MembershipLog;
   readonly coordinator: Coordinator;
   readonly router: ClusterRouter;
   readonly leases: LeaseService;
@@ -100,6 +103,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       zone: config.str('cluster-zone'), generation, heartbeat: 0, status: 'active', epoch: 0,
     };
     this.membership = new Membership(me, { nodeTimeoutMs: config.int('cluster-node-timeout') }, restored);
+    this.membershipLog = new MembershipLog(this.logger, this.myId);
     const secret = config.str('cluster-secret') || config.str('requirepass');
     const bindHost = config.str('bind').split(/\s+/).find(Boolean) ?? '127.0.0.1';
     this.bus = new ClusterBus({
@@ -228,7 +232,16 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       this.sent.ping!++;
       this.bus.send({ host: t.host, port: t.busPort }, 'gossip', digest);
     }
+    // A member whose link dropped is dialled every round, so a refused dial (its process is gone)
+    // is known within one round even when gossip picked other targets.
+    for (const m of this.membership.members()) {
+      if (m.id === this.myId || targets.some((t) => t.id === m.id) || !this.membership.isAlive(m.id, now)) continue;
+      const addr = { host: m.host, port: m.busPort };
+      if (this.bus.linkState(addr) === 'disconnected') this.bus.send(addr, 'gossip', digest);
+    }
     this.rebuild(false);
+    // Once per gossip round, not per table refresh: changes show within one interval (at most 1 s).
+    this.membershipLog.observe(this.membership, new Set(this.ringMembers(now).map((m) => m.id)), now);
   }
 
   private onGossip(payload: unknown): void {
@@ -270,7 +283,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       this.topologyKey = key;
       void this.node.store.setMeta('cluster-members', Buffer.from(JSON.stringify(this.membership.members())));
     }
-    const alive = new Set(members.map((m) => m.id).filter((id) => this.membership.isAlive(id, now)));
+    const alive = new Set(members.map((m) => m.id).filter((id) => this.serving(id, now)));
     // The cluster is up while every slot can answer reads; a write that cannot reach W replicas fails
     // on its own with NOREPLICAS instead of taking the whole cluster down (clients stop at 'fail').
     const needed = config.int('read-quorum');
@@ -400,9 +413,24 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     return undefined;
   }
 
+  /**
+   * Whether a member serves its slots: alive to the failure detector, and its bus port not
+   * refusing us. A refused connection means its process is gone, so its slots move to the next
+   * replica at once instead of after cluster-node-timeout: reads and blind writes go on right
+   * away, and read-modify-write follows once the dead node's lease ran out (slot-leases.ts). Nodes
+   * may briefly disagree; a redirect only ever points earlier in the slot's preference list, so
+   * clients cannot loop (docs/decisions.md).
+   */
+  private serving(id: string, now: number): boolean {
+    if (!this.membership.isAlive(id, now)) return false;
+    if (id === this.myId) return true;
+    const addr = this.busAddress(id);
+    return addr === undefined || !this.bus.refused(addr);
+  }
+
   // ReplicaClient, over the bus.
   reachable(nodeId: string): boolean {
-    return this.membership.isAlive(nodeId, Date.now());
+    return this.serving(nodeId, Date.now());
   }
 
   read(nodeId: string, slot: number, keys: readonly Buffer[]): Promise<Array<Buffer | null>> {
