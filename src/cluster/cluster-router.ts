@@ -26,6 +26,11 @@ export interface RoutingContext {
   lookup(name: string): CommandSpec | undefined;
 }
 
+/** Writes, and scripts that may write (EVAL, FCALL: flag may_replicate): coordinated under the key locks. */
+function mayWrite(spec: CommandSpec): boolean {
+  return spec.flags.includes('write') || spec.flags.includes('may_replicate');
+}
+
 /** SET with only expiry options overwrites without looking at the old value. */
 function isBlind(spec: CommandSpec, argv: Buffer[]): boolean {
   if (spec.name === 'mset' || spec.name === 'setex' || spec.name === 'psetex') return true;
@@ -74,7 +79,7 @@ export class ClusterRouter implements CommandRouter {
     if (spec.name === 'wait') return this.routeWait(session, argv, sink);
     const keys = keyPositions(spec, argv).map((i) => argv[i]!);
     if (keys.length === 0) return false;
-    const isWrite = spec.flags.includes('write');
+    const isWrite = mayWrite(spec);
     const route = this.decide(session, keys.map(keySlot), isWrite);
     switch (route.kind) {
       case 'local':
@@ -133,7 +138,7 @@ export class ClusterRouter implements CommandRouter {
       const spec = this.ctx.lookup(q.name);
       if (!spec) continue;
       for (const i of keyPositions(spec, q.argv)) keys.push(q.argv[i]!);
-      if (spec.flags.includes('write')) isWrite = true;
+      if (mayWrite(spec)) isWrite = true;
     }
     const watched = [...session.watched.values()].map((w) => w.key);
     if (keys.length === 0 && watched.length === 0) return false;
@@ -172,7 +177,7 @@ export class ClusterRouter implements CommandRouter {
     const slots = keys.map(keySlot);
     const txSlot = this.txSlots.get(session);
     if (txSlot !== undefined && slots.some((s) => s !== txSlot)) return ERR.crossSlot;
-    const route = this.decide(session, slots, spec.flags.includes('write'));
+    const route = this.decide(session, slots, mayWrite(spec));
     if (route.kind === 'error') return route.message;
     if (route.kind === 'moved') return this.moved(route.slot, route.node);
     if (route.kind !== 'local') this.txSlots.set(session, route.slot);

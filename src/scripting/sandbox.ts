@@ -1,0 +1,236 @@
+import { lauxlib, lua, lualib, luaString, type LuaState } from './fengari-api.js';
+import { pushBytes, raise } from './lua-bytes.js';
+import { openBit } from './lib-bit.js';
+import { openCjson } from './lib-cjson.js';
+import { openCmsgpack } from './lib-cmsgpack.js';
+import { openStruct } from './lib-struct.js';
+
+/** Registry field holding the table where the visible globals really live. */
+export const HIDDEN_GLOBALS = 'ringkv.globals';
+const READONLY = 'ringkv.readonly';
+
+/**
+ * Lua 5.1 names Redis scripts use that 5.3 dropped, the globals Redis removes, the message handler
+ * that gives errors their "script: …, on @user_script:N." tail (Redis's __redis__err__handler), and
+ * Redis 7's pcall, which hands an error table's `err` text to the script as a string.
+ */
+const PRELUDE = `
+local getinfo = debug.getinfo
+-- Numbers print as Lua 5.1 prints them also through tostring and string.format('%s').
+debug.setmetatable(0, {__tostring = function(n) return n .. '' end})
+local rawpcall, pack, unpack = pcall, table.pack, table.unpack
+unpack = table.unpack
+loadstring = function(s, name) return load(s, name, 't') end
+table.getn = function(t) return #t end
+table.setn = function() end
+table.maxn = function(t) local m = 0 for k in pairs(t) do if type(k) == 'number' and k > m then m = k end end return m end
+table.foreach = function(t, f) for k, v in pairs(t) do local r = f(k, v) if r ~= nil then return r end end end
+table.foreachi = function(t, f) for i = 1, #t do local r = f(i, t[i]) if r ~= nil then return r end end end
+table.pack, table.unpack, table.move = nil, nil, nil
+math.mod = math.fmod
+math.pow = function(a, b) return a ^ b end
+math.log10 = function(x) return math.log(x, 10) end
+math.ldexp = function(m, e) return m * 2.0 ^ e end
+math.frexp = function(x)
+  if x == 0 or x ~= x or x == math.huge or x == -math.huge then return x, 0 end
+  local e = math.floor(math.log(math.abs(x), 2)) + 1
+  local m = x / 2.0 ^ e
+  if math.abs(m) >= 1 then m, e = m / 2, e + 1 elseif math.abs(m) < 0.5 then m, e = m * 2, e - 1 end
+  return m, e
+end
+math.cosh = function(x) return (math.exp(x) + math.exp(-x)) / 2 end
+math.sinh = function(x) return (math.exp(x) - math.exp(-x)) / 2 end
+math.tanh = function(x) local a, b = math.exp(x), math.exp(-x) return (a - b) / (a + b) end
+math.atan2 = function(y, x) return math.atan(y, x) end
+math.maxinteger, math.mininteger, math.tointeger, math.type, math.ult = nil, nil, nil, nil, nil
+string.gfind = string.gmatch
+string.pack, string.unpack, string.packsize = nil, nil, nil
+gcinfo = function() return math.floor(collectgarbage('count')) end
+_VERSION = 'Lua 5.1'
+print, dofile, loadfile, require, rawlen, utf8, package, debug = nil, nil, nil, nil, nil, nil, nil, nil
+pcall = function(f, ...)
+  local r = pack(rawpcall(f, ...))
+  if not r[1] and type(r[2]) == 'table' and type(r[2].err) == 'string' then return false, r[2].err end
+  return unpack(r, 1, r.n)
+end
+__redis__err__handler = function(err)
+  local i = getinfo(2, 'nSl')
+  if i and (i.what == 'C' or i.what == 'J') then i = getinfo(3, 'nSl') end
+  if type(err) ~= 'table' then err = {err = 'ERR ' .. tostring(err)} end
+  if i then
+    err['source'] = i.source
+    err['line'] = i.currentline
+  end
+  return err
+end
+`;
+
+function isReadonly(L: LuaState, idx: number): boolean {
+  const abs = lua.lua_absindex(L, idx);
+  lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, READONLY);
+  lua.lua_pushvalue(L, abs);
+  lua.lua_rawget(L, -2);
+  const yes = lua.lua_toboolean(L, -1);
+  lua.lua_pop(L, 2);
+  return yes;
+}
+
+/** Raised with the position of the script line that did it, as Redis's patched VM does. */
+function readonlyError(L: LuaState): never {
+  return lauxlib.luaL_error(L, luaString('Attempt to modify a readonly table'));
+}
+
+/** Replaces the table on top of the stack with an empty proxy whose reads go to it and whose writes fail. */
+function pushReadonlyProxy(L: LuaState): void {
+  const real = lua.lua_gettop(L);
+  lua.lua_createtable(L, 0, 0);
+  const proxy = lua.lua_gettop(L);
+  lua.lua_createtable(L, 0, 4);
+  lua.lua_pushvalue(L, real);
+  lua.lua_setfield(L, -2, '__index');
+  lua.lua_pushjsfunction(L, readonlyError);
+  lua.lua_setfield(L, -2, '__newindex');
+  lua.lua_pushvalue(L, real);
+  lua.lua_pushjsfunction(L, (L2) => {
+    lua.lua_getfield(L2, lua.LUA_REGISTRYINDEX, READONLY);
+    lua.lua_pushvalue(L2, 1);
+    lua.lua_rawget(L2, -2);
+    lua.lua_getglobal(L2, 'next');
+    lua.lua_insert(L2, -2);
+    lua.lua_pushnil(L2);
+    return 3;
+  });
+  lua.lua_setfield(L, -3, '__pairs');
+  lua.lua_pop(L, 1);
+  lua.lua_setmetatable(L, proxy);
+  // Remember proxy -> real (for pairs) and mark the proxy read-only (rawset/setmetatable refuse it).
+  lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, READONLY);
+  lua.lua_pushvalue(L, proxy);
+  lua.lua_pushvalue(L, real);
+  lua.lua_rawset(L, -3);
+  lua.lua_pop(L, 1);
+  lua.lua_remove(L, real);
+}
+
+/** Library tables scripts see read-only (Redis 7 makes them so). */
+const LIBRARIES = ['string', 'math', 'table', 'coroutine', 'cjson', 'cmsgpack', 'bit', 'struct', 'redis'];
+
+/**
+ * A Lua state laid out as Redis 7.0's script environment: base, table, string, math, coroutine,
+ * cjson, cmsgpack, bit and struct; `redis` as `openRedis` builds it; no os/io/loadfile/dofile/print;
+ * globals and library tables read-only, reading an unknown global an error.
+ */
+export function createSandbox(openRedis: (L: LuaState) => void): LuaState {
+  const L = lauxlib.luaL_newstate();
+  for (const [name, open] of [
+    ['_G', lualib.luaopen_base], ['table', lualib.luaopen_table], ['string', lualib.luaopen_string],
+    ['math', lualib.luaopen_math], ['debug', lualib.luaopen_debug], ['coroutine', lualib.luaopen_coroutine],
+  ] as const) {
+    lauxlib.luaL_requiref(L, luaString(name), open, true);
+    lua.lua_pop(L, 1);
+  }
+  lua.lua_pushnil(L);
+  lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, '_LOADED');
+  for (const [name, open] of [['cjson', openCjson], ['cmsgpack', openCmsgpack], ['bit', openBit], ['struct', openStruct], ['redis', openRedis]] as const) {
+    open(L);
+    lua.lua_setglobal(L, name);
+  }
+  if (lauxlib.luaL_loadbuffer(L, luaString(PRELUDE), null, luaString('=prelude')) !== lua.LUA_OK) {
+    throw new Error(`script prelude failed: ${Buffer.from(lua.lua_tostring(L, -1) ?? new Uint8Array()).toString()}`);
+  }
+  lua.lua_call(L, 0, 0);
+  lua.lua_createtable(L, 0, 0);
+  lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, READONLY);
+  guardRawAccess(L);
+  protectGlobals(L);
+  return L;
+}
+
+/** rawset and setmetatable refuse read-only tables (they would bypass the proxies). */
+function guardRawAccess(L: LuaState): void {
+  for (const name of ['rawset', 'setmetatable']) {
+    lua.lua_getglobal(L, name);
+    const ref = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    lua.lua_pushjsfunction(L, (L2) => {
+      if (lua.lua_type(L2, 1) === lua.LUA_TTABLE && isReadonly(L2, 1)) raise(L2, 'Attempt to modify a readonly table');
+      lua.lua_rawgeti(L2, lua.LUA_REGISTRYINDEX, ref);
+      lua.lua_insert(L2, 1);
+      lua.lua_call(L2, lua.lua_gettop(L2) - 1, lua.LUA_MULTRET);
+      return lua.lua_gettop(L2);
+    });
+    lua.lua_setglobal(L, name);
+  }
+}
+
+/**
+ * Moves every global into a hidden table and leaves the globals table empty behind a read-only
+ * proxy metatable: chunks compiled later (scripts, loadstring) see the globals but cannot add or
+ * replace one. KEYS and ARGV are set in the hidden table before each run.
+ */
+function protectGlobals(L: LuaState): void {
+  lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, lua.LUA_RIDX_GLOBALS);
+  const g = lua.lua_gettop(L);
+  lua.lua_createtable(L, 0, 64);
+  const hidden = lua.lua_gettop(L);
+  lua.lua_pushnil(L);
+  while (lua.lua_next(L, g)) {
+    lua.lua_pushvalue(L, -2);
+    lua.lua_insert(L, -2);
+    lua.lua_rawset(L, hidden);
+  }
+  for (const name of LIBRARIES) {
+    lua.lua_getfield(L, hidden, name);
+    pushReadonlyProxy(L);
+    lua.lua_setfield(L, hidden, name);
+  }
+  // Empty the real globals table; every read now goes through the hidden table.
+  for (;;) {
+    lua.lua_pushnil(L);
+    if (!lua.lua_next(L, g)) break;
+    lua.lua_pop(L, 1);
+    lua.lua_pushnil(L);
+    lua.lua_rawset(L, g);
+  }
+  lua.lua_pushvalue(L, g);
+  lua.lua_setfield(L, hidden, '_G');
+  lua.lua_pushvalue(L, hidden);
+  lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, HIDDEN_GLOBALS);
+  // Metatable of the real globals table: reads from the hidden table, unknown names and writes fail.
+  lua.lua_createtable(L, 0, 3);
+  lua.lua_pushjsfunction(L, (L2) => {
+    lua.lua_getfield(L2, lua.LUA_REGISTRYINDEX, HIDDEN_GLOBALS);
+    lua.lua_pushvalue(L2, 2);
+    lua.lua_rawget(L2, -2);
+    if (lua.lua_type(L2, -1) === lua.LUA_TNIL) {
+      const name = lua.lua_type(L2, 2) === lua.LUA_TSTRING ? Buffer.from(lua.lua_tostring(L2, 2)!).toString('latin1') : '?';
+      lauxlib.luaL_error(L2, luaString(`Script attempted to access nonexistent global variable '${name.replace(/%/g, '%%')}'`));
+    }
+    return 1;
+  });
+  lua.lua_setfield(L, -2, '__index');
+  lua.lua_pushjsfunction(L, readonlyError);
+  lua.lua_setfield(L, -2, '__newindex');
+  lua.lua_pushjsfunction(L, (L2) => {
+    lua.lua_getglobal(L2, 'next');
+    lua.lua_getfield(L2, lua.LUA_REGISTRYINDEX, HIDDEN_GLOBALS);
+    lua.lua_pushnil(L2);
+    return 3;
+  });
+  lua.lua_setfield(L, -2, '__pairs');
+  lua.lua_setmetatable(L, g);
+  lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, READONLY);
+  lua.lua_pushvalue(L, g);
+  lua.lua_pushvalue(L, hidden);
+  lua.lua_rawset(L, -3);
+  lua.lua_pop(L, 3);
+}
+
+/** Sets a global the script cannot set itself (KEYS, ARGV). Pops the value. */
+export function setHiddenGlobal(L: LuaState, name: string): void {
+  lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, HIDDEN_GLOBALS);
+  lua.lua_insert(L, -2);
+  lua.lua_setfield(L, -2, name);
+  lua.lua_pop(L, 1);
+}
+
+export { pushBytes };
