@@ -142,7 +142,9 @@ export class ScriptingEngine {
       throw new ReplyError(`ERR Library '${meta.name}' already exists`);
     }
     const rt = this.functionRuntime;
-    const compiled = rt.compile(code);
+    // The shebang line is not Lua; its newline stays so error lines match the library's lines.
+    const firstNewline = code.indexOf(0x0a);
+    const compiled = rt.compile(firstNewline < 0 ? Buffer.alloc(0) : code.subarray(firstNewline));
     if ('error' in compiled) throw new ReplyError(`ERR Error compiling function: ${compiled.error}`);
     const functions: LibraryFunction[] = [];
     const release = (): void => {

@@ -72,7 +72,7 @@ export class LuaRuntime {
     if (status !== lua.LUA_OK) {
       const msg = toBytes(L, -1)?.toString('utf8') ?? 'unknown error';
       lua.lua_settop(L, 0);
-      return { error: msg };
+      return { error: lua51Message(msg) };
     }
     return { ref: lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX) };
   }
@@ -134,7 +134,7 @@ export class LuaRuntime {
       return `ERR Error running script ${funcName}, ${(toBytes(L, -1)?.toString('utf8') ?? 'execution failure').slice(0, 100)}`;
     }
     lua.lua_getfield(L, -1, 'err');
-    const msg = toBytes(L, -1)?.toString('utf8') ?? 'ERR unknown error';
+    const msg = lua51Message(toBytes(L, -1)?.toString('utf8') ?? 'ERR unknown error');
     lua.lua_getfield(L, -2, 'source');
     const source = toBytes(L, -1)?.toString('utf8');
     lua.lua_getfield(L, -3, 'line');
@@ -335,6 +335,17 @@ export class LuaRuntime {
     lua.lua_pop(L, 1);
     return out;
   }
+}
+
+/**
+ * Lua 5.3 words some messages differently from the 5.1 scripts were written against; the two
+ * scripts most often meet are rewritten to 5.1's text ("near '<eof>'", "attempt to index local 't'
+ * (a nil value)").
+ */
+export function lua51Message(msg: string): string {
+  return msg
+    .replace(/near <eof>/g, "near '<eof>'")
+    .replace(/attempt to (\w+) a (\w+) value \((\w+) '([^']*)'\)/g, "attempt to $1 $3 '$4' (a $2 value)");
 }
 
 /** Flags a script shebang or a registered function may carry (Redis 7.0). */

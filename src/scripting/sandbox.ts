@@ -18,8 +18,9 @@ const PRELUDE = `
 local getinfo = debug.getinfo
 -- Numbers print as Lua 5.1 prints them also through tostring and string.format('%s').
 debug.setmetatable(0, {__tostring = function(n) return n .. '' end})
-local rawpcall, pack, unpack = pcall, table.pack, table.unpack
+local rawpcall, tpack, tunpack, rep = pcall, table.pack, table.unpack, string.rep
 unpack = table.unpack
+string.rep = function(s, n) return rep(s, n) end
 loadstring = function(s, name) return load(s, name, 't') end
 table.getn = function(t) return #t end
 table.setn = function() end
@@ -49,9 +50,9 @@ gcinfo = function() return math.floor(collectgarbage('count')) end
 _VERSION = 'Lua 5.1'
 print, dofile, loadfile, require, rawlen, utf8, package, debug = nil, nil, nil, nil, nil, nil, nil, nil
 pcall = function(f, ...)
-  local r = pack(rawpcall(f, ...))
+  local r = tpack(rawpcall(f, ...))
   if not r[1] and type(r[2]) == 'table' and type(r[2].err) == 'string' then return false, r[2].err end
-  return unpack(r, 1, r.n)
+  return tunpack(r, 1, r.n)
 end
 __redis__err__handler = function(err)
   local i = getinfo(2, 'nSl')
