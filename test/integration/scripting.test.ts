@@ -87,9 +87,22 @@ describe('scripting on one node', () => {
   it('EVAL_RO and no-writes scripts refuse writes with Redis texts; tostring and numbers read as Lua 5.1', async () => {
     await expect(r.call('eval_ro', "return redis.call('set', 'x', 1)", '0')).rejects.toThrow(/^ERR Write commands are not allowed from read-only scripts\. script: [0-9a-f]{40}, on @user_script:1\.$/);
     await expect(r.eval("#!lua flags=no-writes\nreturn redis.call('set', 'x', 1)", 0)).rejects.toThrow(/Write commands are not allowed from read-only scripts/);
-    expect(await r.eval("return tostring(3.0) .. ' ' .. (10 / 2) .. ' ' .. tostring(1700000000 * 1000)", 0)).toBe('3 5 1.7e+12');
+    expect(await r.eval("return tostring(3.0) .. ' ' .. (10 / 2) .. ' ' .. tostring(1700000000 * 1000)", 0)).toBe('3 5 1700000000000');
     expect(await r.eval("return redis.call('set', KEYS[1], 1700000000 * 1000)", 1, 'ms')).toBe('OK');
     expect(await r.get('ms')).toBe('1700000000000');
+  });
+
+  it('a script that has not written is stopped past busy-reply-threshold; the node keeps serving', async () => {
+    await r.config('SET', 'busy-reply-threshold', '300');
+    try {
+      const started = Date.now();
+      await expect(r.eval('while true do end', 0)).rejects.toThrow(/^ERR Script exceeded busy-reply-threshold \(300 ms\) and was stopped before it wrote anything script: /);
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(await r.ping()).toBe('PONG');
+      await expect(r.script('KILL')).rejects.toThrow('NOTBUSY No scripts in execution right now.');
+    } finally {
+      await r.config('SET', 'busy-reply-threshold', '5000');
+    }
   });
 
   it('node-redis scripts and functions (RESP3 client)', async () => {
