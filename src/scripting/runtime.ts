@@ -5,7 +5,7 @@ import { keySlot } from '../cluster/slot.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import { formatG, lauxlib, lua, luaString, type LuaState } from './fengari-api.js';
 import { pushBytes, raise, setFunction, toBytes } from './lua-bytes.js';
-import { createSandbox, setHiddenGlobal } from './sandbox.js';
+import { createSandbox, setHiddenGlobal, withLoadGlobals } from './sandbox.js';
 import { pushReply, writeLuaValue } from './convert.js';
 import { readReplies } from './resp-reply.js';
 import { CALL_ERR, errorText } from './errors.js';
@@ -117,7 +117,7 @@ export class LuaRuntime {
     lua.lua_settop(L, 0);
     lua.lua_getglobal(L, '__redis__err__handler');
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, ref);
-    const status = lua.lua_pcall(L, 0, 0, 1);
+    const status = withLoadGlobals(L, () => lua.lua_pcall(L, 0, 0, 1));
     let error: string | undefined;
     if (status !== lua.LUA_OK) {
       if (lua.lua_type(L, -1) === lua.LUA_TTABLE) lua.lua_getfield(L, -1, 'err');
@@ -196,7 +196,17 @@ export class LuaRuntime {
       if (!(v >= 0 && v <= 3)) raise(L2, 'Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.');
       return 0;
     });
-    setFunction(L, 'register_function', (L2) => this.registerFunction(L2));
+    if (this.chunkSource === 'user_function') setFunction(L, 'register_function', (L2) => this.registerFunction(L2));
+    // The debugger (redis-cli --ldb) is not offered: breakpoint() says so by returning false, as outside a debugging session.
+    setFunction(L, 'breakpoint', (L2) => { lua.lua_pushboolean(L2, false); return 1; });
+    setFunction(L, 'debug', () => 0);
+    setFunction(L, 'acl_check_cmd', (L2) => {
+      if (lua.lua_gettop(L2) === 0) raise(L2, 'ERR Please specify at least one argument for this redis lib call');
+      const name = toBytes(L2, 1);
+      if (name === undefined || !this.current?.ctx.node.commands.has(name.toString('latin1').toLowerCase())) raise(L2, 'ERR Invalid command passed to redis.acl_check_cmd()');
+      lua.lua_pushboolean(L2, true);
+      return 1;
+    });
     for (const [name, value] of [
       ['LOG_DEBUG', 0], ['LOG_VERBOSE', 1], ['LOG_NOTICE', 2], ['LOG_WARNING', 3],
       ['REPL_NONE', 0], ['REPL_AOF', 1], ['REPL_SLAVE', 2], ['REPL_REPLICA', 2], ['REPL_ALL', 3],

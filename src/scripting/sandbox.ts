@@ -15,7 +15,7 @@ const READONLY = 'ringkv.readonly';
  * Redis 7's pcall, which hands an error table's `err` text to the script as a string.
  */
 const PRELUDE = `
-local getinfo = debug.getinfo
+local getinfo, type, tostring = debug.getinfo, type, tostring
 -- Numbers print as Lua 5.1 prints them also through tostring and string.format('%s').
 debug.setmetatable(0, {__tostring = function(n) return n .. '' end})
 local rawpcall, tpack, tunpack, rep = pcall, table.pack, table.unpack, string.rep
@@ -81,36 +81,94 @@ function readonlyError(L: LuaState): never {
   return lauxlib.luaL_error(L, luaString('Attempt to modify a readonly table'));
 }
 
-/** Replaces the table on top of the stack with an empty proxy whose reads go to it and whose writes fail. */
-function pushReadonlyProxy(L: LuaState): void {
+/** Pushes READONLY[proxy] (the table a read-only proxy stands for) for the proxy at `idx`. */
+function pushProxied(L: LuaState, idx: number): void {
+  const abs = lua.lua_absindex(L, idx);
+  lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, READONLY);
+  lua.lua_pushvalue(L, abs);
+  lua.lua_rawget(L, -2);
+  lua.lua_remove(L, -2);
+}
+
+/** __index of a proxy whose unknown fields are errors (Redis's text for globals, also used for the load-time `redis`). */
+function strictIndex(L: LuaState): number {
+  pushProxied(L, 1);
+  lua.lua_pushvalue(L, 2);
+  lua.lua_rawget(L, -2);
+  if (lua.lua_type(L, -1) === lua.LUA_TNIL) {
+    const name = lua.lua_type(L, 2) === lua.LUA_TSTRING ? Buffer.from(lua.lua_tostring(L, 2)!).toString('latin1') : '?';
+    lauxlib.luaL_error(L, luaString(`Script attempted to access nonexistent global variable '${name.replace(/%/g, '%%')}'`));
+  }
+  return 1;
+}
+
+/**
+ * Replaces the table on top of the stack with an empty proxy whose reads go to it and whose writes
+ * fail; with `strict`, reading a field it lacks is an error too.
+ */
+function pushReadonlyProxy(L: LuaState, strict = false): void {
   const real = lua.lua_gettop(L);
   lua.lua_createtable(L, 0, 0);
   const proxy = lua.lua_gettop(L);
   lua.lua_createtable(L, 0, 4);
-  lua.lua_pushvalue(L, real);
+  if (strict) lua.lua_pushjsfunction(L, strictIndex);
+  else lua.lua_pushvalue(L, real);
   lua.lua_setfield(L, -2, '__index');
   lua.lua_pushjsfunction(L, readonlyError);
   lua.lua_setfield(L, -2, '__newindex');
-  lua.lua_pushvalue(L, real);
   lua.lua_pushjsfunction(L, (L2) => {
-    lua.lua_getfield(L2, lua.LUA_REGISTRYINDEX, READONLY);
-    lua.lua_pushvalue(L2, 1);
-    lua.lua_rawget(L2, -2);
     lua.lua_getglobal(L2, 'next');
-    lua.lua_insert(L2, -2);
+    pushProxied(L2, 1);
     lua.lua_pushnil(L2);
     return 3;
   });
-  lua.lua_setfield(L, -3, '__pairs');
-  lua.lua_pop(L, 1);
+  lua.lua_setfield(L, -2, '__pairs');
   lua.lua_setmetatable(L, proxy);
-  // Remember proxy -> real (for pairs) and mark the proxy read-only (rawset/setmetatable refuse it).
+  // Remember proxy -> real (for reads and pairs) and mark the proxy read-only (rawset/setmetatable refuse it).
   lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, READONLY);
   lua.lua_pushvalue(L, proxy);
   lua.lua_pushvalue(L, real);
   lua.lua_rawset(L, -3);
   lua.lua_pop(L, 1);
   lua.lua_remove(L, real);
+}
+
+/** What FUNCTION LOAD's code sees, as Redis 7.0: only `redis`, with only these fields. */
+const LOAD_API = ['register_function', 'log', 'LOG_DEBUG', 'LOG_VERBOSE', 'LOG_NOTICE', 'LOG_WARNING', 'REDIS_VERSION', 'REDIS_VERSION_NUM'];
+const LOAD_GLOBALS = 'ringkv.loadglobals';
+
+/** Builds the load-time globals from the full `redis` table (call after protectGlobals). */
+function createLoadGlobals(L: LuaState): void {
+  lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, HIDDEN_GLOBALS);
+  lua.lua_getfield(L, -1, 'redis');
+  pushProxied(L, -1);
+  const redis = lua.lua_gettop(L);
+  lua.lua_createtable(L, 0, LOAD_API.length);
+  for (const name of LOAD_API) {
+    lua.lua_getfield(L, redis, name);
+    lua.lua_setfield(L, -2, name);
+  }
+  pushReadonlyProxy(L, true);
+  lua.lua_createtable(L, 0, 1);
+  lua.lua_insert(L, -2);
+  lua.lua_setfield(L, -2, 'redis');
+  lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, LOAD_GLOBALS);
+  lua.lua_pop(L, 3);
+}
+
+/** Runs `body` with only the load-time globals visible (FUNCTION LOAD), restoring the full set after. */
+export function withLoadGlobals<T>(L: LuaState, body: () => T): T {
+  lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, HIDDEN_GLOBALS);
+  const full = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+  lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, LOAD_GLOBALS);
+  lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, HIDDEN_GLOBALS);
+  try {
+    return body();
+  } finally {
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, full);
+    lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, HIDDEN_GLOBALS);
+    lauxlib.luaL_unref(L, lua.LUA_REGISTRYINDEX, full);
+  }
 }
 
 /** Library tables scripts see read-only (Redis 7 makes them so). */
@@ -144,6 +202,7 @@ export function createSandbox(openRedis: (L: LuaState) => void): LuaState {
   lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, READONLY);
   guardRawAccess(L);
   protectGlobals(L);
+  createLoadGlobals(L);
   return L;
 }
 
