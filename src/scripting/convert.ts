@@ -45,7 +45,11 @@ export function writeLuaValue(L: LuaState, idx: number, out: ReplyWriter, script
   }
   if (t !== lua.LUA_TTABLE) return out.nullBulk();
   if (field(L, abs, 'err') === lua.LUA_TSTRING) {
-    const msg = oneLine(toBytes(L, -1)!);
+    // addReplyErrorFormat trims trailing newlines before it replaces the rest with spaces.
+    const raw = toBytes(L, -1)!;
+    let end = raw.length;
+    while (end > 0 && (raw[end - 1] === 0x0a || raw[end - 1] === 0x0d)) end--;
+    const msg = oneLine(raw.subarray(0, end));
     lua.lua_pop(L, 1);
     return out.error(msg);
   }
