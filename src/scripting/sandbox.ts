@@ -18,31 +18,12 @@ const PRELUDE = `
 local getinfo, type, tostring = debug.getinfo, type, tostring
 -- Numbers print as Lua 5.1 prints them also through tostring and string.format('%s').
 debug.setmetatable(0, {__tostring = function(n) return n .. '' end})
-local rawpcall, tpack, tunpack, rep = pcall, table.pack, table.unpack, string.rep
+local rawpcall, tpack, tunpack = pcall, table.pack, table.unpack
 unpack = table.unpack
-string.rep = function(s, n) return rep(s, n) end
 loadstring = function(s, name) return load(s, name, 't') end
-table.getn = function(t) return #t end
 table.setn = function() end
-table.maxn = function(t) local m = 0 for k in pairs(t) do if type(k) == 'number' and k > m then m = k end end return m end
-table.foreach = function(t, f) for k, v in pairs(t) do local r = f(k, v) if r ~= nil then return r end end end
-table.foreachi = function(t, f) for i = 1, #t do local r = f(i, t[i]) if r ~= nil then return r end end end
 table.pack, table.unpack, table.move = nil, nil, nil
 math.mod = math.fmod
-math.pow = function(a, b) return a ^ b end
-math.log10 = function(x) return math.log(x, 10) end
-math.ldexp = function(m, e) return m * 2.0 ^ e end
-math.frexp = function(x)
-  if x == 0 or x ~= x or x == math.huge or x == -math.huge then return x, 0 end
-  local e = math.floor(math.log(math.abs(x), 2)) + 1
-  local m = x / 2.0 ^ e
-  if math.abs(m) >= 1 then m, e = m / 2, e + 1 elseif math.abs(m) < 0.5 then m, e = m * 2, e - 1 end
-  return m, e
-end
-math.cosh = function(x) return (math.exp(x) + math.exp(-x)) / 2 end
-math.sinh = function(x) return (math.exp(x) - math.exp(-x)) / 2 end
-math.tanh = function(x) local a, b = math.exp(x), math.exp(-x) return (a - b) / (a + b) end
-math.atan2 = function(y, x) return math.atan(y, x) end
 math.maxinteger, math.mininteger, math.tointeger, math.type, math.ult = nil, nil, nil, nil, nil
 string.gfind = string.gmatch
 string.pack, string.unpack, string.packsize = nil, nil, nil
@@ -55,8 +36,13 @@ pcall = function(f, ...)
   return tunpack(r, 1, r.n)
 end
 __redis__err__handler = function(err)
-  local i = getinfo(2, 'nSl')
-  if i and (i.what == 'C' or i.what == 'J') then i = getinfo(3, 'nSl') end
+  -- The erring line is the first one not in a C/JS function or in this prelude's compatibility wrappers.
+  local level = 2
+  local i = getinfo(level, 'nSl')
+  while i and (i.what == 'C' or i.what == 'J' or i.source == '=prelude') do
+    level = level + 1
+    i = getinfo(level, 'nSl')
+  end
   if type(err) ~= 'table' then err = {err = 'ERR ' .. tostring(err)} end
   if i then
     err['source'] = i.source
@@ -198,12 +184,127 @@ export function createSandbox(openRedis: (L: LuaState) => void): LuaState {
     throw new Error(`script prelude failed: ${Buffer.from(lua.lua_tostring(L, -1) ?? new Uint8Array()).toString()}`);
   }
   lua.lua_call(L, 0, 0);
+  openCompat(L);
   lua.lua_createtable(L, 0, 0);
   lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, READONLY);
   guardRawAccess(L);
   protectGlobals(L);
   createLoadGlobals(L);
   return L;
+}
+
+/** Largest string string.rep builds (proto-max-bulk-len's default): beyond it a script could exhaust the heap. */
+const REP_BYTES_MAX = 512 * 1024 * 1024;
+
+/** Lua 5.1 functions 5.3 lacks or changed, written as C functions so their errors name the script's line. */
+function openCompat(L: LuaState): void {
+  lua.lua_getglobal(L, 'string');
+  lua.lua_pushjsfunction(L, (L2) => {
+    const s = lauxlib.luaL_checkstring(L2, 1);
+    const n = lauxlib.luaL_checknumber(L2, 2);
+    // Lua 5.1 takes the count as a C int: 2^31 wraps negative and gives "".
+    const count = Number.isFinite(n) ? Number(BigInt.asIntN(32, BigInt(Math.trunc(n)))) : 0;
+    if (count <= 0 || s.length === 0) {
+      pushBytes(L2, Buffer.alloc(0));
+      return 1;
+    }
+    if (s.length * count > REP_BYTES_MAX) raise(L2, 'string.rep: resulting string too large');
+    const out = new Uint8Array(s.length * count);
+    for (let k = 0; k < count; k++) out.set(s, k * s.length);
+    lua.lua_pushstring(L2, out);
+    return 1;
+  });
+  lua.lua_setfield(L, -2, 'rep');
+  lua.lua_pop(L, 1);
+  lua.lua_getglobal(L, 'table');
+  lua.lua_pushjsfunction(L, (L2) => {
+    lauxlib.luaL_checktype(L2, 1, lua.LUA_TTABLE);
+    lua.lua_pushnumber(L2, lua.lua_rawlen(L2, 1));
+    return 1;
+  });
+  lua.lua_setfield(L, -2, 'getn');
+  lua.lua_pushjsfunction(L, (L2) => {
+    lauxlib.luaL_checktype(L2, 1, lua.LUA_TTABLE);
+    let max = 0;
+    lua.lua_pushnil(L2);
+    while (lua.lua_next(L2, 1)) {
+      lua.lua_pop(L2, 1);
+      if (lua.lua_type(L2, -1) === lua.LUA_TNUMBER) max = Math.max(max, lua.lua_tonumber(L2, -1));
+    }
+    lua.lua_pushnumber(L2, max);
+    return 1;
+  });
+  lua.lua_setfield(L, -2, 'maxn');
+  // table.foreach / foreachi: call f(k, v) per entry and stop at the first non-nil result, which is returned.
+  lua.lua_pushjsfunction(L, (L2) => {
+    lauxlib.luaL_checktype(L2, 1, lua.LUA_TTABLE);
+    lauxlib.luaL_checktype(L2, 2, lua.LUA_TFUNCTION);
+    lua.lua_pushnil(L2);
+    while (lua.lua_next(L2, 1)) {
+      lua.lua_pushvalue(L2, 2);
+      lua.lua_pushvalue(L2, -3);
+      lua.lua_pushvalue(L2, -3);
+      lua.lua_call(L2, 2, 1);
+      if (lua.lua_type(L2, -1) !== lua.LUA_TNIL) return 1;
+      lua.lua_pop(L2, 2);
+    }
+    return 0;
+  });
+  lua.lua_setfield(L, -2, 'foreach');
+  lua.lua_pushjsfunction(L, (L2) => {
+    lauxlib.luaL_checktype(L2, 1, lua.LUA_TTABLE);
+    lauxlib.luaL_checktype(L2, 2, lua.LUA_TFUNCTION);
+    const n = lua.lua_rawlen(L2, 1);
+    for (let i = 1; i <= n; i++) {
+      lua.lua_pushvalue(L2, 2);
+      lua.lua_pushnumber(L2, i);
+      lua.lua_rawgeti(L2, 1, i);
+      lua.lua_call(L2, 2, 1);
+      if (lua.lua_type(L2, -1) !== lua.LUA_TNIL) return 1;
+      lua.lua_pop(L2, 1);
+    }
+    return 0;
+  });
+  lua.lua_setfield(L, -2, 'foreachi');
+  lua.lua_pop(L, 1);
+  lua.lua_getglobal(L, 'math');
+  const math1 = (name: string, f: (x: number) => number): void => {
+    lua.lua_pushjsfunction(L, (L2) => {
+      lua.lua_pushnumber(L2, f(lauxlib.luaL_checknumber(L2, 1)));
+      return 1;
+    });
+    lua.lua_setfield(L, -2, name);
+  };
+  const math2 = (name: string, f: (x: number, y: number) => number): void => {
+    lua.lua_pushjsfunction(L, (L2) => {
+      lua.lua_pushnumber(L2, f(lauxlib.luaL_checknumber(L2, 1), lauxlib.luaL_checknumber(L2, 2)));
+      return 1;
+    });
+    lua.lua_setfield(L, -2, name);
+  };
+  math2('pow', (a, b) => a ** b);
+  math2('atan2', Math.atan2);
+  math2('ldexp', (m, e) => m * 2 ** Math.trunc(e));
+  math1('log10', Math.log10);
+  math1('cosh', Math.cosh);
+  math1('sinh', Math.sinh);
+  math1('tanh', Math.tanh);
+  lua.lua_pushjsfunction(L, (L2) => {
+    const x = lauxlib.luaL_checknumber(L2, 1);
+    if (x === 0 || !Number.isFinite(x)) {
+      lua.lua_pushnumber(L2, x);
+      lua.lua_pushnumber(L2, 0);
+      return 2;
+    }
+    let e = Math.floor(Math.log2(Math.abs(x))) + 1;
+    let m = x / 2 ** e;
+    if (Math.abs(m) >= 1) { m /= 2; e += 1; } else if (Math.abs(m) < 0.5) { m *= 2; e -= 1; }
+    lua.lua_pushnumber(L2, m);
+    lua.lua_pushnumber(L2, e);
+    return 2;
+  });
+  lua.lua_setfield(L, -2, 'frexp');
+  lua.lua_pop(L, 1);
 }
 
 /** rawset and setmetatable refuse read-only tables (they would bypass the proxies). */
