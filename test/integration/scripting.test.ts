@@ -172,6 +172,16 @@ print('ok')
     expect(res.stdout.trim()).toBe('ok');
   });
 
+  it('a script\'s writes are acknowledged only once durable: they survive kill -9 right after the reply', async () => {
+    expect(await r.eval("redis.call('set', KEYS[1], ARGV[1]) redis.call('hset', KEYS[2], 'f', ARGV[1]) return 1", 2, 'durable:s', 'durable:h', 'kept')).toBe(1);
+    r.disconnect();
+    await node.kill9();
+    await node.restart();
+    r = new Redis({ port: node.port });
+    expect(await r.get('durable:s')).toBe('kept');
+    expect(await r.hget('durable:h', 'f')).toBe('kept');
+  }, 30000);
+
   it('function libraries survive a restart', async () => {
     await r.call('function', 'load', 'replace', "#!lua name=keep\nredis.register_function('keep_echo', function(keys, args) return args[1] end)");
     await r.quit();
