@@ -23,6 +23,7 @@ export interface LuaApi {
   LUA_TFUNCTION: number;
   LUA_MASKCOUNT: number;
   lua_absindex(L: LuaState, i: Idx): number;
+  lua_atnativeerror(L: LuaState, f: LuaJsFunction): void;
   lua_call(L: LuaState, nargs: number, nresults: number): void;
   lua_checkstack(L: LuaState, n: number): boolean;
   lua_createtable(L: LuaState, narr: number, nrec: number): void;

@@ -1,14 +1,12 @@
 import { createHash } from 'node:crypto';
-import { ReplyError } from '../core/errors.js';
-import { keyPositions, type CommandContext, type CommandSpec } from '../commands/spec.js';
-import { keySlot } from '../cluster/slot.js';
-import { ReplyWriter } from '../protocol/reply-writer.js';
+import type { CommandContext } from '../commands/spec.js';
 import { formatG, lauxlib, lua, luaString, type LuaState } from './fengari-api.js';
 import { pushBytes, raise, setFunction, toBytes } from './lua-bytes.js';
 import { createSandbox, setHiddenGlobal, withLoadGlobals } from './sandbox.js';
-import { pushReply, writeLuaValue } from './convert.js';
-import { readReplies } from './resp-reply.js';
-import { CALL_ERR, errorText } from './errors.js';
+import { writeLuaValue } from './convert.js';
+import { errorText } from './errors.js';
+import { redisCall } from './redis-call.js';
+import { registerFunction, type Registrar } from './register-function.js';
 import { REDIS_VERSION } from '../commands/version.js';
 
 /** One script or function invocation: what redis.call needs to know while it runs. */
@@ -29,24 +27,9 @@ export interface ScriptRun {
 /** Instructions between two checks of the running time. */
 const HOOK_INSTRUCTIONS = 100_000;
 const LOG_LEVELS = ['debug', 'verbose', 'notice', 'warning'] as const;
-const WRITE_FLAGS = ['write', 'may_replicate'] as const;
 
 export function sha1hex(body: Buffer | string): string {
   return createHash('sha1').update(body).digest('hex');
-}
-
-/** Redis's `%.17g` for number arguments of redis.call. */
-function numberArg(n: number): string {
-  return formatG(n, 17);
-}
-
-/** The spec a command line resolves to, down to its subcommand (arity and flags live there). */
-function resolve(table: ReadonlyMap<string, CommandSpec>, argv: Buffer[]): { top: CommandSpec; spec: CommandSpec } | undefined {
-  const top = table.get(argv[0]!.toString('latin1').toLowerCase());
-  if (top === undefined) return undefined;
-  if (!top.subcommands || argv.length < 2) return { top, spec: top };
-  const subName = `${top.name}|${argv[1]!.toString('latin1').toLowerCase()}`;
-  return { top, spec: top.subcommands.find((s) => s.name === subName) ?? top };
 }
 
 /**
@@ -59,7 +42,7 @@ export class LuaRuntime {
   readonly L: LuaState;
   current: ScriptRun | undefined;
   /** Set while FUNCTION LOAD runs a library's code: where register_function puts functions. */
-  registering: ((name: string, fnRef: number, flags: string[], description: string | undefined) => void) | undefined;
+  registering: Registrar | undefined;
 
   constructor(private readonly chunkSource: 'user_script' | 'user_function', private readonly log: (level: string, msg: string) => void) {
     this.L = createSandbox((L) => this.openRedis(L));
@@ -162,8 +145,8 @@ export class LuaRuntime {
 
   private openRedis(L: LuaState): void {
     lua.lua_createtable(L, 0, 24);
-    setFunction(L, 'call', (L2) => this.call(L2, true));
-    setFunction(L, 'pcall', (L2) => this.call(L2, false));
+    setFunction(L, 'call', (L2) => redisCall(L2, this.current, true));
+    setFunction(L, 'pcall', (L2) => redisCall(L2, this.current, false));
     setFunction(L, 'sha1hex', (L2) => {
       if (lua.lua_gettop(L2) !== 1) raise(L2, 'wrong number of arguments');
       pushBytes(L2, sha1hex(toBytes(L2, 1) ?? Buffer.alloc(0)));
@@ -196,7 +179,7 @@ export class LuaRuntime {
       if (!(v >= 0 && v <= 3)) raise(L2, 'Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.');
       return 0;
     });
-    if (this.chunkSource === 'user_function') setFunction(L, 'register_function', (L2) => this.registerFunction(L2));
+    if (this.chunkSource === 'user_function') setFunction(L, 'register_function', (L2) => registerFunction(L2, this.registering));
     // The debugger (redis-cli --ldb) is not offered: breakpoint() says so by returning false, as outside a debugging session.
     setFunction(L, 'breakpoint', (L2) => { lua.lua_pushboolean(L2, false); return 1; });
     setFunction(L, 'debug', () => 0);
@@ -233,118 +216,6 @@ export class LuaRuntime {
     return 1;
   }
 
-  /** Pushes {err=text} and raises it (redis.call) or returns it (redis.pcall). */
-  private fail(L: LuaState, raw: string, raiseIt: boolean): number {
-    lua.lua_settop(L, 0);
-    lua.lua_createtable(L, 0, 1);
-    pushBytes(L, errorText(raw));
-    lua.lua_setfield(L, -2, 'err');
-    if (raiseIt) lua.lua_error(L);
-    return 1;
-  }
-
-  private call(L: LuaState, raiseIt: boolean): number {
-    const run = this.current;
-    const argc = lua.lua_gettop(L);
-    if (run === undefined) return this.fail(L, 'redis.call is not available while a library is being loaded', raiseIt);
-    if (argc === 0) return this.fail(L, CALL_ERR.noArgs, raiseIt);
-    const argv: Buffer[] = [];
-    for (let i = 1; i <= argc; i++) {
-      const t = lua.lua_type(L, i);
-      if (t === lua.LUA_TSTRING) argv.push(toBytes(L, i)!);
-      else if (t === lua.LUA_TNUMBER) argv.push(Buffer.from(numberArg(lua.lua_tonumber(L, i)), 'latin1'));
-      else return this.fail(L, CALL_ERR.badArg, raiseIt);
-    }
-    const found = resolve(run.ctx.node.commands, argv);
-    if (found === undefined) return this.fail(L, CALL_ERR.unknown, raiseIt);
-    const { top, spec } = found;
-    const arityOk = (s: CommandSpec): boolean => (s.arity > 0 ? argv.length === s.arity : argv.length >= -s.arity);
-    if (!arityOk(top) || !arityOk(spec)) return this.fail(L, CALL_ERR.arity, raiseIt);
-    if (spec.flags.includes('noscript') || top.flags.includes('noscript')) return this.fail(L, CALL_ERR.noscript, raiseIt);
-    const writes = WRITE_FLAGS.some((f) => spec.flags.includes(f));
-    if (writes && run.readOnly) return this.fail(L, CALL_ERR.readOnly, raiseIt);
-    const clusterError = this.checkCluster(run, top, argv);
-    if (clusterError !== undefined) return this.fail(L, clusterError, raiseIt);
-    const out = new ReplyWriter(run.resp, 256);
-    if (writes) {
-      run.wrote = true;
-      run.ctx.session.writes++;
-    }
-    try {
-      top.run({ out, ks: run.ctx.ks, session: run.ctx.session, node: run.ctx.node }, argv);
-    } catch (err) {
-      if (err instanceof ReplyError) out.error(err.message);
-      else if (err instanceof Error && err.message.startsWith('key was not fetched')) out.error(`ERR ${CALL_ERR.undeclared}`);
-      else throw err;
-    }
-    const reply = readReplies(out.take())[0] ?? { kind: 'null' as const };
-    lua.lua_settop(L, 0);
-    if (reply.kind === 'error') return this.fail(L, `-${reply.text.toString('utf8')}`, raiseIt);
-    pushReply(L, reply, run.resp);
-    return 1;
-  }
-
-  /** Cluster mode: every key a script touches is one of its declared keys, all in one slot. */
-  private checkCluster(run: ScriptRun, spec: CommandSpec, argv: Buffer[]): string | undefined {
-    if (run.ctx.node.cluster === undefined) return undefined;
-    for (const i of keyPositions(spec, argv)) {
-      const key = argv[i]!;
-      if (run.slot === undefined) return CALL_ERR.nonLocal;
-      if (keySlot(key) !== run.slot) return CALL_ERR.crossSlot;
-      if (!run.declaredKeys.has(key.toString('latin1'))) return CALL_ERR.undeclared;
-    }
-    return undefined;
-  }
-
-  private registerFunction(L: LuaState): number {
-    const register = this.registering;
-    if (register === undefined) raise(L, 'redis.register_function can only be called on FUNCTION LOAD command');
-    let name: Buffer | undefined;
-    let flags: string[] = [];
-    let description: string | undefined;
-    if (lua.lua_gettop(L) === 2) {
-      name = toBytes(L, 1);
-      if (lua.lua_type(L, 1) !== lua.LUA_TSTRING || name === undefined) raise(L, 'first argument to redis.register_function must be a string');
-      if (lua.lua_type(L, 2) !== lua.LUA_TFUNCTION) raise(L, 'second argument to redis.register_function must be a function');
-      lua.lua_pushvalue(L, 2);
-    } else if (lua.lua_gettop(L) === 1 && lua.lua_type(L, 1) === lua.LUA_TTABLE) {
-      let fnAt = 0;
-      lua.lua_pushnil(L);
-      while (lua.lua_next(L, 1)) {
-        const key = lua.lua_type(L, -2) === lua.LUA_TSTRING ? toBytes(L, -2)!.toString('latin1') : '';
-        if (key === 'function_name') name = toBytes(L, -1);
-        else if (key === 'callback' && lua.lua_type(L, -1) === lua.LUA_TFUNCTION) {
-          lua.lua_pushvalue(L, -1);
-          lua.lua_insert(L, 2);
-          fnAt = 2;
-          lua.lua_pop(L, 1);
-          continue;
-        } else if (key === 'description') description = toBytes(L, -1)?.toString('utf8');
-        else if (key === 'flags') flags = this.readFlags(L, lua.lua_gettop(L));
-        else raise(L, 'unknown argument given to redis.register_function');
-        lua.lua_pop(L, 1);
-      }
-      if (name === undefined) raise(L, 'redis.register_function must get a function name argument');
-      if (fnAt === 0) raise(L, 'redis.register_function must get a callback argument');
-      lua.lua_pushvalue(L, fnAt);
-    } else raise(L, 'wrong number of arguments to redis.register_function');
-    const ref = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
-    register(name!.toString('latin1'), ref, flags, description);
-    return 0;
-  }
-
-  private readFlags(L: LuaState, idx: number): string[] {
-    if (lua.lua_type(L, idx) !== lua.LUA_TTABLE) raise(L, 'flags argument to redis.register_function must be a table representing function flags');
-    const out: string[] = [];
-    for (let j = 1; lua.lua_rawgeti(L, idx, j) !== lua.LUA_TNIL; j++) {
-      const f = toBytes(L, -1)?.toString('latin1');
-      lua.lua_pop(L, 1);
-      if (f === undefined || !FUNCTION_FLAGS.includes(f)) raise(L, 'unknown flag given');
-      out.push(f);
-    }
-    lua.lua_pop(L, 1);
-    return out;
-  }
 }
 
 /**
@@ -358,5 +229,3 @@ export function lua51Message(msg: string): string {
     .replace(/attempt to (\w+) a (\w+) value \((\w+) '([^']*)'\)/g, "attempt to $1 $3 '$4' (a $2 value)");
 }
 
-/** Flags a script shebang or a registered function may carry (Redis 7.0). */
-export const FUNCTION_FLAGS = ['no-writes', 'allow-oom', 'allow-stale', 'no-cluster', 'allow-cross-slot-keys'];

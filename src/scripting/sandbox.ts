@@ -167,6 +167,13 @@ const LIBRARIES = ['string', 'math', 'table', 'coroutine', 'cjson', 'cmsgpack', 
  */
 export function createSandbox(openRedis: (L: LuaState) => void): LuaState {
   const L = lauxlib.luaL_newstate();
+  // A JS exception inside a library function (a bug, or an allocation the heap refuses) becomes a
+  // script error instead of unwinding through the VM.
+  lua.lua_atnativeerror(L, (L2) => {
+    const err = lua.lua_touserdata(L2, 1);
+    pushBytes(L2, `Internal error in the script engine: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  });
   for (const [name, open] of [
     ['_G', lualib.luaopen_base], ['table', lualib.luaopen_table], ['string', lualib.luaopen_string],
     ['math', lualib.luaopen_math], ['debug', lualib.luaopen_debug], ['coroutine', lualib.luaopen_coroutine],

@@ -1,4 +1,5 @@
-import { FUNCTION_FLAGS } from './runtime.js';
+/** Flags a script shebang or a registered function may carry (Redis 7.0). */
+export const FUNCTION_FLAGS = ['no-writes', 'allow-oom', 'allow-stale', 'no-cluster', 'allow-cross-slot-keys'];
 
 /** The `#!lua flags=…` line of an EVAL body: its flags and where the code starts (the newline stays, so lines keep their numbers). */
 export function parseScriptShebang(body: Buffer): { flags: string[] | undefined; codeStart: number } | { error: string } {
