@@ -56,6 +56,25 @@ describe('scripting in a 3-node cluster', () => {
     }
   });
 
+  it('EVAL inside MULTI runs with the transaction at the slot coordinator; EVAL_RO is served by a READONLY replica', async () => {
+    const results = await cluster.multi().set('{tx}a', '5').eval("return redis.call('incrby', KEYS[1], ARGV[1])", 1, '{tx}a', 10).get('{tx}a').exec();
+    expect(results).toEqual([[null, 'OK'], [null, 15], [null, '15']]);
+    // Find a node that replicates the slot but is not its primary, and read there with EVAL_RO.
+    const slot = Number(await cluster.call('cluster', 'keyslot', '{tx}a'));
+    const shards = (await cluster.call('cluster', 'slots')) as Array<[number, number, ...Array<[string, number]>]>;
+    const range = shards.find(([start, end]) => start <= slot && slot <= end)!;
+    const replicaPort = range.slice(3).map((n) => (n as [string, number])[1])[0];
+    expect(replicaPort).toBeDefined();
+    const replica = new Redis({ port: replicaPort! });
+    try {
+      await replica.call('readonly');
+      expect(await replica.call('eval_ro', "return redis.call('get', KEYS[1])", '1', '{tx}a')).toBe('15');
+      await expect(replica.eval("return redis.call('get', KEYS[1])", 1, '{tx}a')).rejects.toThrow(/^MOVED /);
+    } finally {
+      replica.disconnect();
+    }
+  });
+
   it('FCALL works on every node once the library is loaded everywhere; loading it again is not an error', async () => {
     const code = "#!lua name=clib\nredis.register_function('cincr', function(keys, args) return redis.call('incrby', keys[1], args[1]) end)";
     for (const port of c.ports) {
