@@ -13,7 +13,16 @@ interface CachedScript {
   ref: number;
   body: Buffer;
   flags: string[] | undefined;
+  /** Cached by EVAL rather than SCRIPT LOAD: may be evicted (see EVAL_SCRIPTS_MAX). */
+  fromEval: boolean;
 }
+
+/**
+ * Most scripts EVAL keeps cached. Applications that build script text per call (values pasted into
+ * the body) would otherwise grow the cache without bound; as Redis 7.4 does, the least recently used
+ * EVAL-cached script goes first. Scripts from SCRIPT LOAD stay until SCRIPT FLUSH.
+ */
+const EVAL_SCRIPTS_MAX = 500;
 
 export interface LibraryFunction {
   name: string;
@@ -37,6 +46,8 @@ const DUMP_MAGIC = Buffer.from('RKVFN1');
  */
 export class ScriptingEngine {
   private readonly scripts = new Map<string, CachedScript>();
+  /** EVAL-cached scripts by sha, least recently used first. */
+  private readonly evalLru = new Map<string, CachedScript>();
   private evalRuntime: LuaRuntime;
   private functionRuntime: LuaRuntime;
   readonly libraries = new Map<string, Library>();
@@ -65,17 +76,37 @@ export class ScriptingEngine {
   // ---- EVAL ----
 
   /** SCRIPT LOAD / EVAL: compiles and caches a body, returning its sha (or throws its compile error). */
-  load(body: Buffer): { sha: string; script: CachedScript } {
+  load(body: Buffer, fromEval = false): { sha: string; script: CachedScript } {
     const sha = sha1hex(body);
     const cached = this.scripts.get(sha);
-    if (cached) return { sha, script: cached };
+    if (cached) {
+      if (!fromEval && cached.fromEval) {
+        cached.fromEval = false;
+        this.evalLru.delete(sha);
+      } else if (cached.fromEval) this.touch(sha, cached);
+      return { sha, script: cached };
+    }
     const shebang = parseScriptShebang(body);
     if ('error' in shebang) throw new ReplyError(shebang.error);
     const compiled = this.evalRuntime.compile(body.subarray(shebang.codeStart));
     if ('error' in compiled) throw new ReplyError(`ERR Error compiling script (new function): ${compiled.error}`);
-    const script = { ref: compiled.ref, body, flags: shebang.flags };
+    const script = { ref: compiled.ref, body, flags: shebang.flags, fromEval };
     this.scripts.set(sha, script);
+    if (fromEval) {
+      this.evalLru.set(sha, script);
+      if (this.evalLru.size > EVAL_SCRIPTS_MAX) {
+        const [oldest, victim] = this.evalLru.entries().next().value as [string, CachedScript];
+        this.evalLru.delete(oldest);
+        this.scripts.delete(oldest);
+        this.evalRuntime.release(victim.ref);
+      }
+    }
     return { sha, script };
+  }
+
+  private touch(sha: string, script: CachedScript): void {
+    this.evalLru.delete(sha);
+    this.evalLru.set(sha, script);
   }
 
   exists(sha: string): boolean {
@@ -84,6 +115,7 @@ export class ScriptingEngine {
 
   flushScripts(): void {
     this.scripts.clear();
+    this.evalLru.clear();
     this.evalRuntime = this.newRuntime('user_script');
   }
 
@@ -95,7 +127,8 @@ export class ScriptingEngine {
       sha = bodyOrSha.toString('latin1').toLowerCase();
       script = this.scripts.get(sha);
       if (script === undefined) throw new ReplyError(NOSCRIPT);
-    } else ({ sha, script } = this.load(bodyOrSha));
+      if (script.fromEval) this.touch(sha, script);
+    } else ({ sha, script } = this.load(bodyOrSha, true));
     const flags = script.flags;
     if (roCommand && flags !== undefined && !flags.includes('no-writes')) {
       throw new ReplyError('ERR Can not execute a script with write flag using *_ro command.');

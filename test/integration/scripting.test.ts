@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createClient, defineScript, type CommandParser } from 'redis';
 import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { run, startNode, type NodeProcess } from '../helpers/server.js';
 
 const RATE_LIMIT = `
@@ -51,6 +52,16 @@ describe('scripting on one node', () => {
     const sha = (await r.script('LOAD', RATE_LIMIT)) as string;
     expect(await r.script('EXISTS', sha, 'ffffffffffffffffffffffffffffffffffffffff')).toEqual([1, 0]);
     await expect(r.evalsha('ffffffffffffffffffffffffffffffffffffffff', 0)).rejects.toThrow('NOSCRIPT No matching script. Please use EVAL.');
+  });
+
+  it('the EVAL cache is bounded: the least recently used of 500 EVAL scripts goes, SCRIPT LOAD ones stay', async () => {
+    await r.script('FLUSH');
+    const loaded = (await r.script('LOAD', 'return 0')) as string;
+    const pipeline = r.pipeline();
+    for (let i = 1; i <= 501; i++) pipeline.eval(`return ${i}`, 0);
+    await pipeline.exec();
+    const sha = (n: number): string => createHash('sha1').update(`return ${n}`).digest('hex');
+    expect(await r.script('EXISTS', loaded, sha(1), sha(2), sha(501))).toEqual([1, 0, 1, 1]);
   });
 
   it('a fixed-window rate limiter admits exactly the limit under concurrent clients', async () => {
