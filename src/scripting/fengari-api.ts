@@ -75,6 +75,7 @@ export interface LauxApi {
   luaL_checknumber(L: LuaState, arg: number): number;
   luaL_checkinteger(L: LuaState, arg: number): number;
   luaL_checktype(L: LuaState, arg: number, t: number): void;
+  luaL_checkany(L: LuaState, arg: number): void;
   luaL_optinteger(L: LuaState, arg: number, def: number): number;
   luaL_error(L: LuaState, fmt: string | Uint8Array, ...args: unknown[]): never;
   luaL_argerror(L: LuaState, arg: number, msg: string | Uint8Array): never;

@@ -328,6 +328,30 @@ function guardRawAccess(L: LuaState): void {
     });
     lua.lua_setglobal(L, name);
   }
+  // Numbers (whose metatable prints them as Lua 5.1) and the library proxies show no metatable, as in Redis.
+  lua.lua_getglobal(L, 'getmetatable');
+  const ref = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+  lua.lua_pushjsfunction(L, (L2) => {
+    lauxlib.luaL_checkany(L2, 1);
+    const t = lua.lua_type(L2, 1);
+    if (t === lua.LUA_TNUMBER || (t === lua.LUA_TTABLE && isReadonly(L2, 1) && !isGlobals(L2, 1))) {
+      lua.lua_pushnil(L2);
+      return 1;
+    }
+    lua.lua_rawgeti(L2, lua.LUA_REGISTRYINDEX, ref);
+    lua.lua_pushvalue(L2, 1);
+    lua.lua_call(L2, 1, 1);
+    return 1;
+  });
+  lua.lua_setglobal(L, 'getmetatable');
+}
+
+function isGlobals(L: LuaState, idx: number): boolean {
+  const abs = lua.lua_absindex(L, idx);
+  lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, lua.LUA_RIDX_GLOBALS);
+  const same = lua.lua_rawequal(L, abs, -1);
+  lua.lua_pop(L, 1);
+  return same;
 }
 
 /**
@@ -385,12 +409,32 @@ function protectGlobals(L: LuaState): void {
     return 3;
   });
   lua.lua_setfield(L, -2, '__pairs');
+  guardMetatable(L);
   lua.lua_setmetatable(L, g);
   lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, READONLY);
   lua.lua_pushvalue(L, g);
   lua.lua_pushvalue(L, hidden);
   lua.lua_rawset(L, -3);
-  lua.lua_pop(L, 3);
+  lua.lua_pop(L, 1);
+  // Strings index the read-only string library, and their metatable is read-only too.
+  pushBytes(L, '');
+  lua.lua_getmetatable(L, -1);
+  lua.lua_getfield(L, hidden, 'string');
+  lua.lua_setfield(L, -2, '__index');
+  guardMetatable(L);
+  lua.lua_pop(L, 4);
+}
+
+/**
+ * Makes getmetatable return a read-only view of the metatable on top of the stack (left there):
+ * a script could otherwise reach the real library tables or switch the globals' protection off
+ * through it, and change what later scripts run.
+ */
+function guardMetatable(L: LuaState): void {
+  const mt = lua.lua_gettop(L);
+  lua.lua_pushvalue(L, mt);
+  pushReadonlyProxy(L);
+  lua.lua_setfield(L, mt, '__metatable');
 }
 
 /** Sets a global the script cannot set itself (KEYS, ARGV). Pops the value. */
