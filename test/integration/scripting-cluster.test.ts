@@ -87,3 +87,25 @@ describe('scripting in a 3-node cluster', () => {
     expect(await cluster.fcall('cincr', 1, 'fn:0', 4)).toBe(7);
   });
 });
+
+describe('scripting through cluster-proxy relays', () => {
+  let c: TestCluster;
+  beforeAll(async () => {
+    c = await startCluster(3, ['--cluster-proxy', 'yes']);
+  }, 60000);
+  afterAll(async () => {
+    await c?.stop();
+  });
+
+  it('a plain client on one node runs scripts for keys of every slot: EVALSHA relayed, NOSCRIPT answered, EVAL fallback relayed', async () => {
+    const r = new Redis({ port: c.ports[0]! });
+    try {
+      r.defineCommand('bump', { numberOfKeys: 1, lua: "return redis.call('incrby', KEYS[1], ARGV[1])" });
+      const bump = r as Redis & { bump(key: string, by: number): Promise<number> };
+      for (let i = 0; i < 30; i++) expect(await bump.bump(`proxy:${i}`, 2)).toBe(2);
+      for (let i = 0; i < 30; i++) expect(await bump.bump(`proxy:${i}`, 3)).toBe(5);
+    } finally {
+      r.disconnect();
+    }
+  });
+});
