@@ -1,9 +1,15 @@
 import { lua, luaString, type LuaState } from './fengari-api.js';
 import { formatLuaNumber } from './fengari-api.js';
-import { pushBytes, raise, setFunction, toBytes } from './lua-bytes.js';
+import { pushBytes, raiseAt, setFunction, toBytes } from './lua-bytes.js';
+import { decodeJson, JSON_NULL_REF } from './json-decode.js';
 
 /** cjson.null: a light userdata, as lua-cjson's (compares equal only to itself). */
 export const JSON_NULL = Object.freeze({ cjsonNull: true });
+JSON_NULL_REF.value = JSON_NULL;
+
+function lua51TypeName(t: number): string {
+  return t === lua.LUA_TNIL ? 'nil' : t === lua.LUA_TBOOLEAN ? 'boolean' : t === lua.LUA_TTABLE ? 'table' : t === lua.LUA_TFUNCTION ? 'function' : 'userdata';
+}
 const DEPTH_MAX = 1000;
 
 const ESCAPES: Record<number, string> = { 0x22: '\\"', 0x5c: '\\\\', 0x2f: '\\/', 0x08: '\\b', 0x0c: '\\f', 0x0a: '\\n', 0x0d: '\\r', 0x09: '\\t' };
@@ -46,7 +52,7 @@ function arrayLength(L: LuaState, idx: number): number {
     if (k > max) max = k;
     count++;
   }
-  if (max > 10 && max > count * 2) raise(L, 'Cannot serialise table: excessively sparse array');
+  if (max > 10 && max > count * 2) raiseAt(L, 'Cannot serialise table: excessively sparse array');
   return max;
 }
 
@@ -55,14 +61,14 @@ function encodeValue(L: LuaState, idx: number, depth: number, out: Buffer[]): vo
   if (t === lua.LUA_TSTRING) return encodeString(toBytes(L, idx)!, out);
   if (t === lua.LUA_TNUMBER) {
     const n = lua.lua_tonumber(L, idx);
-    if (!Number.isFinite(n)) raise(L, 'Cannot serialise number: must not be NaN or Inf');
+    if (!Number.isFinite(n)) raiseAt(L, 'Cannot serialise number: must not be NaN or Inf');
     out.push(Buffer.from(formatLuaNumber(n), 'latin1'));
     return;
   }
   if (t === lua.LUA_TBOOLEAN) return void out.push(Buffer.from(lua.lua_toboolean(L, idx) ? 'true' : 'false'));
   if (t === lua.LUA_TNIL || (t === lua.LUA_TLIGHTUSERDATA && lua.lua_touserdata(L, idx) === JSON_NULL)) return void out.push(Buffer.from('null'));
-  if (t !== lua.LUA_TTABLE) raise(L, `Cannot serialise ${typeName(t)}: type not supported`);
-  if (depth > DEPTH_MAX) raise(L, `Cannot serialise, excessive nesting (${depth})`);
+  if (t !== lua.LUA_TTABLE) raiseAt(L, `Cannot serialise ${typeName(t)}: type not supported`);
+  if (depth > DEPTH_MAX) raiseAt(L, `Cannot serialise, excessive nesting (${depth})`);
   lua.lua_checkstack(L, 4);
   const abs = lua.lua_absindex(L, idx);
   const len = arrayLength(L, abs);
@@ -82,7 +88,7 @@ function encodeValue(L: LuaState, idx: number, depth: number, out: Buffer[]): vo
   lua.lua_pushnil(L);
   while (lua.lua_next(L, abs)) {
     const kt = lua.lua_type(L, -2);
-    if (kt !== lua.LUA_TSTRING && kt !== lua.LUA_TNUMBER) raise(L, 'Cannot serialise table: table key must be a number or string');
+    if (kt !== lua.LUA_TSTRING && kt !== lua.LUA_TNUMBER) raiseAt(L, `Cannot serialise ${typeName(kt)}: table key must be a number or string`);
     if (!first) out.push(Buffer.from(','));
     first = false;
     lua.lua_pushvalue(L, -2);
@@ -96,53 +102,27 @@ function encodeValue(L: LuaState, idx: number, depth: number, out: Buffer[]): vo
 }
 
 function typeName(t: number): string {
-  return t === lua.LUA_TFUNCTION ? 'function' : t === lua.LUA_TLIGHTUSERDATA ? 'lightuserdata' : 'userdata';
-}
-
-function pushJson(L: LuaState, v: unknown, depth: number): void {
-  lua.lua_checkstack(L, 3);
-  if (v === null) return lua.lua_pushlightuserdata(L, JSON_NULL);
-  if (typeof v === 'string') return pushBytes(L, v);
-  if (typeof v === 'number') return lua.lua_pushnumber(L, v);
-  if (typeof v === 'boolean') return lua.lua_pushboolean(L, v);
-  if (depth > DEPTH_MAX) raise(L, 'Found too many nested data structures');
-  if (Array.isArray(v)) {
-    lua.lua_createtable(L, v.length, 0);
-    v.forEach((item, i) => {
-      pushJson(L, item, depth + 1);
-      lua.lua_rawseti(L, -2, i + 1);
-    });
-    return;
-  }
-  const entries = Object.entries(v as Record<string, unknown>);
-  lua.lua_createtable(L, 0, entries.length);
-  for (const [k, item] of entries) {
-    pushBytes(L, k);
-    pushJson(L, item, depth + 1);
-    lua.lua_rawset(L, -3);
-  }
+  if (t === lua.LUA_TBOOLEAN) return 'boolean';
+  if (t === lua.LUA_TTABLE) return 'table';
+  if (t === lua.LUA_TFUNCTION) return 'function';
+  return t === lua.LUA_TLIGHTUSERDATA ? 'lightuserdata' : 'userdata';
 }
 
 /** The `cjson` module: encode/decode as Redis's bundled lua-cjson (numbers as "%.14g", "/" escaped). */
 export function openCjson(L: LuaState): void {
   lua.lua_createtable(L, 0, 4);
   setFunction(L, 'encode', (L2) => {
-    if (lua.lua_gettop(L2) !== 1) raise(L2, 'bad argument #1 to \'encode\' (expected 1 argument)');
+    if (lua.lua_gettop(L2) !== 1) raiseAt(L2, 'bad argument #1 to \'encode\' (expected 1 argument)');
     const out: Buffer[] = [];
     encodeValue(L2, 1, 0, out);
     pushBytes(L2, Buffer.concat(out));
     return 1;
   });
   setFunction(L, 'decode', (L2) => {
+    if (lua.lua_gettop(L2) !== 1) raiseAt(L2, "bad argument #1 to 'decode' (expected 1 argument)");
     const text = toBytes(L2, 1);
-    if (text === undefined) raise(L2, 'bad argument #1 to \'decode\' (string expected)');
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text.toString('utf8'));
-    } catch {
-      raise(L2, 'Expected value but found invalid token at character 1');
-    }
-    pushJson(L2, parsed, 0);
+    if (text === undefined) raiseAt(L2, "bad argument #1 to 'decode' (string expected, got " + lua51TypeName(lua.lua_type(L2, 1)) + ')');
+    decodeJson(L2, text);
     return 1;
   });
   lua.lua_pushlightuserdata(L, JSON_NULL);

@@ -1,5 +1,5 @@
 import { lua, type LuaState } from './fengari-api.js';
-import { pushBytes, raise, setFunction, toBytes } from './lua-bytes.js';
+import { pushBytes, raiseAt, setFunction, toBytes } from './lua-bytes.js';
 
 const NESTING_MAX = 16;
 
@@ -89,7 +89,7 @@ function packValue(L: LuaState, idx: number, level: number, out: number[]): void
 function unpackValue(L: LuaState, b: Buffer, pos: { i: number }): void {
   lua.lua_checkstack(L, 3);
   const need = (n: number): number => {
-    if (pos.i + n > b.length) raise(L, 'Missing bytes in input.');
+    if (pos.i + n > b.length) raiseAt(L, 'Missing bytes in input.');
     const at = pos.i;
     pos.i += n;
     return at;
@@ -130,7 +130,7 @@ function unpackValue(L: LuaState, b: Buffer, pos: { i: number }): void {
     case 0xdd: return arr(b.readUInt32BE(need(4)));
     case 0xde: return map(b.readUInt16BE(need(2)));
     case 0xdf: return map(b.readUInt32BE(need(4)));
-    default: return raise(L, 'Bad data format in input.');
+    default: return raiseAt(L, 'Bad data format in input.');
   }
 }
 
@@ -139,7 +139,7 @@ export function openCmsgpack(L: LuaState): void {
   lua.lua_createtable(L, 0, 4);
   setFunction(L, 'pack', (L2) => {
     const n = lua.lua_gettop(L2);
-    if (n === 0) raise(L2, 'MessagePack pack needs input.');
+    if (n === 0) raiseAt(L2, "bad argument #0 to 'pack' (MessagePack pack needs input.)");
     const out: number[] = [];
     for (let i = 1; i <= n; i++) packValue(L2, i, 0, out);
     pushBytes(L2, Buffer.from(out));
@@ -147,7 +147,7 @@ export function openCmsgpack(L: LuaState): void {
   });
   const unpack = (limit: number) => (L2: LuaState): number => {
     const s = toBytes(L2, 1);
-    if (s === undefined) raise(L2, 'bad argument #1 to \'unpack\' (string expected)');
+    if (s === undefined) raiseAt(L2, 'bad argument #1 to \'unpack\' (string expected)');
     const pos = { i: 0 };
     let count = 0;
     while (pos.i < s.length && (limit <= 0 || count < limit)) {

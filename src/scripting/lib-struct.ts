@@ -1,10 +1,10 @@
 import { lauxlib, lua, type LuaState } from './fengari-api.js';
-import { pushBytes, raise, setFunction, toBytes } from './lua-bytes.js';
+import { pushBytes, raiseAt, setFunction, toBytes } from './lua-bytes.js';
 
 interface Item { code: string; size: number }
 
 /** Parses a struct format: endianness marks (< > ! =) and items b B h H i I l L T f d s x c with sizes. */
-function parse(L: LuaState, fmt: string): { little: boolean; items: Item[] } {
+function parse(L: LuaState, fmt: string, fn: string): { little: boolean; items: Item[] } {
   let little = true;
   const items: Item[] = [];
   for (let i = 0; i < fmt.length; i++) {
@@ -25,7 +25,7 @@ function parse(L: LuaState, fmt: string): { little: boolean; items: Item[] } {
       case 'x': items.push({ code, size: 1 }); break;
       case 's': items.push({ code, size: 0 }); break;
       case 'c': items.push({ code, size: n ?? 1 }); break;
-      default: raise(L, `invalid format option '${code}'`);
+      default: raiseAt(L, `bad argument #1 to '${fn}' (invalid format option '${code}')`);
     }
   }
   return { little, items };
@@ -51,13 +51,13 @@ function readInt(b: Buffer, at: number, size: number, little: boolean, signed: b
 export function openStruct(L: LuaState): void {
   lua.lua_createtable(L, 0, 3);
   setFunction(L, 'pack', (L2) => {
-    const { little, items } = parse(L2, toBytes(L2, 1)?.toString('latin1') ?? raise(L2, 'bad argument #1 to \'pack\' (string expected)'));
+    const { little, items } = parse(L2, toBytes(L2, 1)?.toString('latin1') ?? raiseAt(L2, 'bad argument #1 to \'pack\' (string expected)'), 'pack');
     const parts: Buffer[] = [];
     let arg = 2;
     for (const it of items) {
       if (it.code === 'x') { parts.push(Buffer.alloc(1)); continue; }
       if (it.code === 's' || it.code === 'c') {
-        const s = toBytes(L2, arg++) ?? raise(L2, `bad argument #${arg - 1} to 'pack' (string expected)`);
+        const s = toBytes(L2, arg++) ?? raiseAt(L2, `bad argument #${arg - 1} to 'pack' (string expected)`);
         if (it.code === 's') parts.push(s, Buffer.alloc(1));
         else { const fixed = Buffer.alloc(it.size); s.copy(fixed, 0, 0, it.size); parts.push(fixed); }
         continue;
@@ -73,21 +73,21 @@ export function openStruct(L: LuaState): void {
     return 1;
   });
   setFunction(L, 'unpack', (L2) => {
-    const { little, items } = parse(L2, toBytes(L2, 1)?.toString('latin1') ?? raise(L2, 'bad argument #1 to \'unpack\' (string expected)'));
-    const data = toBytes(L2, 2) ?? raise(L2, 'bad argument #2 to \'unpack\' (string expected)');
+    const { little, items } = parse(L2, toBytes(L2, 1)?.toString('latin1') ?? raiseAt(L2, 'bad argument #1 to \'unpack\' (string expected)'), 'unpack');
+    const data = toBytes(L2, 2) ?? raiseAt(L2, 'bad argument #2 to \'unpack\' (string expected)');
     let pos = lauxlib.luaL_optinteger(L2, 3, 1) - 1;
     let pushed = 0;
     for (const it of items) {
       lua.lua_checkstack(L2, 2);
       if (it.code === 's') {
         const end = data.indexOf(0, pos);
-        if (end < 0) raise(L2, 'unfinished string in data');
+        if (end < 0) raiseAt(L2, 'unfinished string in data');
         pushBytes(L2, data.subarray(pos, end));
         pos = end + 1;
         pushed++;
         continue;
       }
-      if (pos + it.size > data.length) raise(L2, 'data string too short');
+      if (pos + it.size > data.length) raiseAt(L2, 'data string too short');
       if (it.code === 'x') { pos += 1; continue; }
       if (it.code === 'c') pushBytes(L2, data.subarray(pos, pos + it.size));
       else if (it.code === 'f') lua.lua_pushnumber(L2, little ? data.readFloatLE(pos) : data.readFloatBE(pos));
@@ -100,7 +100,7 @@ export function openStruct(L: LuaState): void {
     return pushed + 1;
   });
   setFunction(L, 'size', (L2) => {
-    const { items } = parse(L2, toBytes(L2, 1)?.toString('latin1') ?? raise(L2, 'bad argument #1 to \'size\' (string expected)'));
+    const { items } = parse(L2, toBytes(L2, 1)?.toString('latin1') ?? raiseAt(L2, 'bad argument #1 to \'size\' (string expected)'), 'size');
     lua.lua_pushnumber(L2, items.reduce((n, it) => n + it.size, 0));
     return 1;
   });

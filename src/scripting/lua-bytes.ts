@@ -1,4 +1,4 @@
-import { lua, type LuaState } from './fengari-api.js';
+import { lauxlib, lua, type LuaState } from './fengari-api.js';
 
 /** Pushes bytes as a Lua string (a copy: fengari keeps the array it is given). */
 export function pushBytes(L: LuaState, bytes: Buffer | Uint8Array | string): void {
@@ -24,4 +24,12 @@ export function setFunction(L: LuaState, name: string, f: (L: LuaState) => numbe
 export function raise(L: LuaState, message: string): never {
   pushBytes(L, message);
   return lua.lua_error(L);
+}
+
+/** Raises `message` prefixed with the calling script's position ("user_script:3: "), as luaL_error does in a C library. */
+export function raiseAt(L: LuaState, message: string): never {
+  lauxlib.luaL_where(L, 1);
+  const where = toBytes(L, -1)?.toString('latin1') ?? '';
+  lua.lua_pop(L, 1);
+  return raise(L, where + message);
 }

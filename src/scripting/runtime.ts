@@ -174,7 +174,8 @@ export class LuaRuntime {
     });
     setFunction(L, 'replicate_commands', (L2) => { lua.lua_pushboolean(L2, true); return 1; });
     setFunction(L, 'set_repl', (L2) => {
-      if (lua.lua_gettop(L2) !== 1) raise(L2, 'redis.set_repl() requires one argument.');
+      // Redis 7.0's text says "two" although set_repl takes one argument.
+      if (lua.lua_gettop(L2) !== 1) raise(L2, 'redis.set_repl() requires two arguments.');
       const v = lua.lua_tonumber(L2, 1);
       if (!(v >= 0 && v <= 3)) raise(L2, 'Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.');
       return 0;
@@ -184,9 +185,9 @@ export class LuaRuntime {
     setFunction(L, 'breakpoint', (L2) => { lua.lua_pushboolean(L2, false); return 1; });
     setFunction(L, 'debug', () => 0);
     setFunction(L, 'acl_check_cmd', (L2) => {
-      if (lua.lua_gettop(L2) === 0) raise(L2, 'ERR Please specify at least one argument for this redis lib call');
+      if (lua.lua_gettop(L2) === 0) raise(L2, 'Please specify at least one argument for this redis lib call');
       const name = toBytes(L2, 1);
-      if (name === undefined || !this.current?.ctx.node.commands.has(name.toString('latin1').toLowerCase())) raise(L2, 'ERR Invalid command passed to redis.acl_check_cmd()');
+      if (name === undefined || !this.current?.ctx.node.commands.has(name.toString('latin1').toLowerCase())) raise(L2, 'Invalid command passed to redis.acl_check_cmd()');
       lua.lua_pushboolean(L2, true);
       return 1;
     });
@@ -207,7 +208,11 @@ export class LuaRuntime {
   /** redis.error_reply / redis.status_reply: {err=…} (code normalised as Redis does) or {ok=…}. */
   private replyTable(L: LuaState, field: 'err' | 'ok'): number {
     if (lua.lua_gettop(L) !== 1 || lua.lua_type(L, 1) !== lua.LUA_TSTRING) {
-      raise(L, field === 'err' ? 'wrong number or type of arguments' : 'wrong number or type of arguments');
+      // Redis returns (does not raise) this error, so the script's reply is the error itself.
+      lua.lua_createtable(L, 0, 1);
+      pushBytes(L, 'ERR wrong number or type of arguments');
+      lua.lua_setfield(L, -2, 'err');
+      return 1;
     }
     const text = toBytes(L, 1)!.toString('utf8');
     lua.lua_createtable(L, 0, 1);
