@@ -38,6 +38,7 @@ export interface Library {
 }
 
 const FUNCTIONS_FILE = 'functions.json';
+const NO_CLUSTER = "ERR Can not run script on cluster, 'no-cluster' flag is set.";
 const DUMP_MAGIC = Buffer.from('RKVFN1');
 
 /**
@@ -130,6 +131,7 @@ export class ScriptingEngine {
       if (script.fromEval) this.touch(sha, script);
     } else ({ sha, script } = this.load(bodyOrSha, true));
     const flags = script.flags;
+    if (flags?.includes('no-cluster') && ctx.node.cluster !== undefined) throw new ReplyError(NO_CLUSTER);
     if (roCommand && flags !== undefined && !flags.includes('no-writes')) {
       throw new ReplyError('ERR Can not execute a script with write flag using *_ro command.');
     }
@@ -156,6 +158,7 @@ export class ScriptingEngine {
   fcall(ctx: CommandContext, name: string, keys: Buffer[], args: Buffer[], roCommand: boolean): void {
     const found = this.functionsByName.get(name);
     if (found === undefined) throw new ReplyError('ERR Function not found');
+    if (found.fn.flags.includes('no-cluster') && ctx.node.cluster !== undefined) throw new ReplyError(NO_CLUSTER);
     const noWrites = found.fn.flags.includes('no-writes');
     if (roCommand && !noWrites) throw new ReplyError('ERR Can not execute a script with write flag using *_ro command.');
     this.functionRuntime.invoke(found.fn.ref, this.newRun(ctx, keys, roCommand || noWrites), name, keys, args, true);

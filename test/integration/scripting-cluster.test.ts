@@ -51,6 +51,7 @@ describe('scripting in a 3-node cluster', () => {
       await expect(direct.eval("return redis.call('set', 'k', 1)", 0)).rejects.toThrow(/^ERR Script attempted to access a non local key in a cluster node script: /);
       expect(await direct.eval('return 1 + 1', 0)).toBe(2);
       await expect(direct.eval('return 1', 2, 'a', 'b')).rejects.toThrow("CROSSSLOT Keys in request don't hash to the same slot");
+      await expect(direct.eval('#!lua flags=no-cluster\nreturn 1', 0)).rejects.toThrow("ERR Can not run script on cluster, 'no-cluster' flag is set.");
     } finally {
       direct.disconnect();
     }
