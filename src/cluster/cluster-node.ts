@@ -149,6 +149,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       lookup: (name) => node.commands.get(name),
       lease: (slot) => this.leases.current(slot),
       acquireLease: (slot) => this.leases.acquire(slot),
+      unwatchRelayed: (session) => this.forwarder.unwatchRelayed(session),
+      runLocal: (session, spec, argv, out) => node.dispatcher.run(session, spec, argv, out),
     });
     new ReplicaService(this).register();
     this.antiEntropy = new AntiEntropy({

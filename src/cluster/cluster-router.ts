@@ -1,11 +1,11 @@
-import { ERR } from '../core/errors.js';
 import { keyPositions, type CommandSpec } from '../commands/spec.js';
 import type { CommandRouter, RouteVerdict } from '../server/dispatcher.js';
 import { ReservedSink, type RunCommand, type SlotRun } from '../server/command-sequencer.js';
 import type { LeaseOutcome } from './lease-service.js';
 import { takeTransaction, type TransactionSnapshot } from '../server/session-state.js';
+import { CaptureSink } from '../server/transient-session.js';
 import type { ReplySink } from '../server/connection.js';
-import type { SessionState } from '../server/session-state.js';
+import { watchHolds, type SessionState } from '../server/session-state.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import type { OverlayKeyspace } from './overlay-keyspace.js';
 import { decideRoute, type Route } from './route.js';
@@ -33,6 +33,10 @@ export interface RoutingContext {
   /** The epoch of this node's valid lease on the slot, if it holds one. */
   lease(slot: number): number | undefined;
   acquireLease(slot: number): Promise<LeaseOutcome>;
+  /** Ends watches the connection holds through relayed WATCHes (cluster-proxy); false when it relayed nothing. */
+  unwatchRelayed(session: SessionState): boolean;
+  /** Runs a keyless command here, as standalone would. */
+  runLocal(session: SessionState, spec: CommandSpec, argv: Buffer[], out: ReplyWriter): void;
 }
 
 export interface CoordinateJob {
@@ -69,8 +73,6 @@ function isBlind(spec: CommandSpec, argv: Buffer[]): boolean {
  * routed as a whole at EXEC.
  */
 export class ClusterRouter implements CommandRouter {
-  /** The slot a transaction committed to with its first keyed command. */
-  private readonly txSlots = new WeakMap<SessionState, number>();
   /** Sessions that exist only to run commands a peer relayed: never relayed again. */
   readonly forwardedSessions = new WeakSet<SessionState>();
 
@@ -97,6 +99,17 @@ export class ClusterRouter implements CommandRouter {
   route(session: SessionState, spec: CommandSpec, argv: Buffer[]): RouteVerdict {
     if (spec.name === 'exec') return this.routeExec(session);
     if (spec.name === 'wait') return this.routeWait(session, argv);
+    // These end the connection's watches, also those relayed to other nodes: once everything
+    // before them ran, so the UNWATCH reaches each node after the connection's earlier relays.
+    if (spec.name === 'unwatch' || spec.name === 'discard' || spec.name === 'reset') {
+      return {
+        kind: 'async',
+        start: (sink) => {
+          this.ctx.unwatchRelayed(session);
+          this.ctx.runLocal(session, spec, argv, sink.out);
+        },
+      };
+    }
     const keys = keyPositions(spec, argv).map((i) => argv[i]!);
     if (keys.length === 0) return LOCAL;
     const route = this.decide(session, keys.map(keySlot), mayWrite(spec));
@@ -125,6 +138,7 @@ export class ClusterRouter implements CommandRouter {
       const node = run.forwardTo;
       return this.deferred(sink, (out) => this.forwardRun(session, node, run.commands, out));
     }
+    if (run.commands.some((c) => c.tx?.watched.some((w) => keySlot(w.key) !== run.slot))) return this.checkForeignWatches(session, run, sink);
     const keys: Buffer[] = [];
     let isWrite = false;
     let blind = true;
@@ -155,6 +169,43 @@ export class ClusterRouter implements CommandRouter {
     const epoch = this.ctx.lease(run.slot);
     if (epoch !== undefined) return this.ctx.coordinate(session, { ...job, epoch }, steps, sink);
     return this.coordinateLeased(session, run, job, steps, sink);
+  }
+
+  /**
+   * WATCH may guard a transaction on another slot of the same node, as in Redis. The keys watched
+   * outside the run's slot are read (a quorum read where their slot lives) once EXEC's turn came,
+   * then the transaction runs with only its own slot's watches, aborting if a foreign one changed.
+   */
+  private async checkForeignWatches(session: SessionState, run: SlotRun, sink: ReplySink): Promise<void> {
+    const reply = sink.defer();
+    const commands: RunCommand[] = [];
+    for (const c of run.commands) {
+      const tx = c.tx;
+      if (tx === undefined) {
+        commands.push(c);
+        continue;
+      }
+      const own = tx.watched.filter((w) => keySlot(w.key) === run.slot);
+      const bySlot = new Map<number, typeof tx.watched>();
+      for (const w of tx.watched) {
+        const slot = keySlot(w.key);
+        if (slot !== run.slot) bySlot.set(slot, [...(bySlot.get(slot) ?? []), w]);
+      }
+      let stale = false;
+      for (const [slot, watches] of bySlot) {
+        const probe = new CaptureSink(2);
+        const check = (_out: ReplyWriter, ks: OverlayKeyspace): void => {
+          if (watches.some((w) => !watchHolds(w, ks.get(w.key)?.version))) stale = true;
+        };
+        await this.ctx.coordinate(session, { slot, keys: watches.map((w) => w.key), isWrite: false, blind: false }, [check], probe);
+        // A read that could not meet its quorum leaves the watch unverified: abort rather than guess.
+        if ((await probe.collect()).length > 0) stale = true;
+      }
+      commands.push({ ...c, tx: { ...tx, watched: own, staleWatch: stale } });
+    }
+    const reserved = new ReservedSink(reply);
+    await this.startRun(session, { ...run, commands }, reserved);
+    if (!reserved.taken) reply.done();
   }
 
   /** Acquires the slot's lease, then coordinates; or relays to the node that holds it; or TRYAGAIN. */
@@ -260,11 +311,11 @@ export class ClusterRouter implements CommandRouter {
     }
     const watched = [...session.watched.values()].map((w) => w.key);
     if (keys.length === 0 && watched.length === 0) return LOCAL;
-    const slots = [...keys, ...watched].map(keySlot);
+    // The queued commands pick the slot; watched keys elsewhere are checked when EXEC runs.
+    const slots = (keys.length > 0 ? keys : watched.slice(0, 1)).map(keySlot);
     let route = this.decide(session, slots, isWrite);
     // WATCH versions were read here; comparing them needs the transaction to run here as well.
     if (route.kind === 'forward' && watched.length > 0) route = { kind: 'coordinate', slot: route.slot };
-    this.txSlots.delete(session);
     if (route.kind === 'local') return LOCAL;
     const tx = takeTransaction(session);
     switch (route.kind) {
@@ -279,17 +330,16 @@ export class ClusterRouter implements CommandRouter {
     }
   }
 
+  /**
+   * As Redis Cluster: a queued command is checked on its own keys only (MOVED, CROSSSLOT within the
+   * command); keys of different queued commands that hash to different slots fail EXEC itself.
+   */
   checkQueued(session: SessionState, spec: CommandSpec, argv: Buffer[]): string | undefined {
     const keys = keyPositions(spec, argv).map((i) => argv[i]!);
     if (keys.length === 0) return undefined;
-    if (session.multi!.length === 0) this.txSlots.delete(session);
-    const slots = keys.map(keySlot);
-    const txSlot = this.txSlots.get(session);
-    if (txSlot !== undefined && slots.some((s) => s !== txSlot)) return ERR.crossSlot;
-    const route = this.decide(session, slots, mayWrite(spec));
+    const route = this.decide(session, keys.map(keySlot), mayWrite(spec));
     if (route.kind === 'error') return route.message;
     if (route.kind === 'moved') return this.moved(route.slot, route.node);
-    if (route.kind !== 'local') this.txSlots.set(session, route.slot);
     return undefined;
   }
 }

@@ -1,4 +1,4 @@
-import type { ReplyWriter } from '../protocol/reply-writer.js';
+import { ReplyWriter as Writer, type ReplyWriter } from '../protocol/reply-writer.js';
 import type { Protocol } from '../protocol/types.js';
 import type { SessionState } from '../server/session-state.js';
 import { CaptureSink, TransientSession } from '../server/transient-session.js';
@@ -17,11 +17,18 @@ interface ForwardRequest {
   a?: boolean;
   p: Protocol;
   ro: boolean;
+  /** The relaying connection's id: its relayed commands share one session here (WATCH, order). */
+  s?: number;
 }
+
+/** Relayed sessions kept per relaying connection; the least recently used go first past this. */
+const RELAYED_SESSIONS_MAX = 10_000;
+/** A relayed session unused this long is dropped (its connection is gone, or it relays elsewhere). */
+const RELAYED_SESSION_IDLE_MS = 10 * 60_000;
 
 function isForwardRequest(p: unknown): p is ForwardRequest {
   const r = p as ForwardRequest;
-  return typeof r === 'object' && r !== null && (r.a === undefined || typeof r.a === 'boolean') && Array.isArray(r.c) && r.c.every((a) => Array.isArray(a) && a.length > 0 && a.every((x) => x instanceof Uint8Array)) && (r.p === 2 || r.p === 3);
+  return typeof r === 'object' && r !== null && (r.a === undefined || typeof r.a === 'boolean') && Array.isArray(r.c) && r.c.every((a) => Array.isArray(a) && a.length > 0 && a.every((x) => x instanceof Uint8Array)) && (r.p === 2 || r.p === 3) && (r.s === undefined || Number.isSafeInteger(r.s));
 }
 
 /**
@@ -30,13 +37,30 @@ function isForwardRequest(p: unknown): p is ForwardRequest {
  * session as forwarded, and the router then coordinates locally: a relayed command never bounces.
  */
 export class Forwarder {
+  /** Sessions of relaying connections, by relaying node and connection id, in least-recently-used order. */
+  private readonly relayed = new Map<string, { session: TransientSession; usedMs: number }>();
+  /** Nodes each local connection relayed to: UNWATCH, DISCARD and RESET reach their sessions there. */
+  private readonly targets = new WeakMap<SessionState, Set<string>>();
+
   constructor(private readonly cluster: ClusterNode) {}
+
+  /** Ends the watches a connection holds through relays (UNWATCH, DISCARD and RESET do so locally). */
+  unwatchRelayed(session: SessionState): boolean {
+    const nodes = this.targets.get(session);
+    if (!nodes) return false;
+    // Sent before anything the connection relays later, on the same links: they arrive first.
+    for (const node of nodes) void this.forward(session, node, [[Buffer.from('UNWATCH')]], new Writer(2, 64), 'all');
+    return true;
+  }
 
   /** Relays `commands` to `nodeId`, which runs them in order; writes every reply, or only the last one's. */
   async forward(session: SessionState, nodeId: string, commands: Buffer[][], out: ReplyWriter, replies: 'all' | 'last'): Promise<void> {
     const addr = this.cluster.busAddress(nodeId);
     if (!addr) throw new Error(`unknown node ${nodeId}`);
-    const request: ForwardRequest = { c: commands, a: replies === 'all', p: session.proto, ro: session.readonlyMode };
+    const request: ForwardRequest = { c: commands, a: replies === 'all', p: session.proto, ro: session.readonlyMode, s: session.id };
+    let nodes = this.targets.get(session);
+    if (!nodes) this.targets.set(session, (nodes = new Set()));
+    nodes.add(nodeId);
     for (let attempt = 0; ; attempt++) {
       try {
         const reply = (await this.cluster.bus.request(addr, 'fwd', request)) as Uint8Array;
@@ -61,23 +85,54 @@ export class Forwarder {
   register(): void {
     this.cluster.bus.handle('fwd', async (from, payload) => {
       if (!isForwardRequest(payload)) throw new Error('malformed forward request');
-      const session = new TransientSession(payload.p, payload.ro, `bus:${from.nodeId.slice(0, 8)}`);
-      this.cluster.router.forwardedSessions.add(session);
-      const sink = new CaptureSink(payload.p);
+      const session = this.sessionFor(from.nodeId, payload);
       const dispatcher = this.cluster.node.dispatcher;
+      const argvs = payload.c.map((argv) => argv.map((a) => Buffer.from(a)));
+      // Every command is dispatched now, in order, so nothing relayed later for the same connection
+      // lands between them (inside the MULTI of a relayed transaction, say); the session's sequencer
+      // keeps their effects in that order.
       if (payload.a === true) {
-        // The session keeps the commands in order, as a client connection's would.
-        for (const argv of payload.c) dispatcher.dispatch(session, argv.map((a) => Buffer.from(a)), sink);
+        const sink = new CaptureSink(payload.p);
+        for (const argv of argvs) dispatcher.dispatch(session, argv, sink);
         dispatcher.endBatch(session);
         return sink.collect();
       }
-      let last: Buffer = Buffer.alloc(0);
-      for (const argv of payload.c) {
-        dispatcher.dispatch(session, argv.map((a) => Buffer.from(a)), sink);
+      const sinks = argvs.map(() => new CaptureSink(payload.p));
+      argvs.forEach((argv, i) => {
+        dispatcher.dispatch(session, argv, sinks[i]!);
         dispatcher.endBatch(session);
-        last = await sink.collect();
-      }
-      return last;
+      });
+      for (let i = 0; i < sinks.length - 1; i++) await sinks[i]!.collect();
+      return sinks[sinks.length - 1]!.collect();
     });
+  }
+
+  /** The session a relaying connection's commands run in here: one per connection, so WATCH holds across relays. */
+  private sessionFor(fromNode: string, payload: ForwardRequest): TransientSession {
+    const now = Date.now();
+    const key = payload.s === undefined ? undefined : `${fromNode}/${payload.s}`;
+    let entry = key === undefined ? undefined : this.relayed.get(key);
+    if (entry === undefined) {
+      const session = new TransientSession(payload.p, payload.ro, `bus:${fromNode.slice(0, 8)}`);
+      this.cluster.router.forwardedSessions.add(session);
+      entry = { session, usedMs: now };
+      if (key !== undefined) this.remember(key, entry, now);
+    } else {
+      this.relayed.delete(key!);
+      this.relayed.set(key!, entry);
+    }
+    entry.usedMs = now;
+    entry.session.proto = payload.p;
+    entry.session.readonlyMode = payload.ro;
+    return entry.session;
+  }
+
+  private remember(key: string, entry: { session: TransientSession; usedMs: number }, now: number): void {
+    this.relayed.set(key, entry);
+    // Oldest first: drop the idle ones and anything past the cap.
+    for (const [k, e] of this.relayed) {
+      if (this.relayed.size <= RELAYED_SESSIONS_MAX && now - e.usedMs < RELAYED_SESSION_IDLE_MS) break;
+      this.relayed.delete(k);
+    }
   }
 }

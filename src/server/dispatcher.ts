@@ -4,7 +4,7 @@ import type { Keyspace } from '../commands/keyspace.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import type { NodeServices } from './node-services.js';
 import type { ReplySink } from './connection.js';
-import { takeTransaction, type SessionState, type TransactionSnapshot } from './session-state.js';
+import { takeTransaction, watchHolds, type SessionState, type TransactionSnapshot } from './session-state.js';
 import { CommandSequencer, type SlotRun } from './command-sequencer.js';
 
 /** Commands that run immediately inside MULTI instead of being queued. */
@@ -175,13 +175,9 @@ export class Dispatcher {
       out.error(ERR.execAbort);
       return;
     }
-    for (const w of watched) {
-      const now = ks.get(w.key)?.version;
-      const same = now === undefined ? w.version === undefined : w.version !== undefined && now.equals(w.version);
-      if (!same) {
-        out.nullArray();
-        return;
-      }
+    if (tx.staleWatch === true || watched.some((w) => !watchHolds(w, ks.get(w.key)?.version))) {
+      out.nullArray();
+      return;
     }
     out.arrayHeader(queued.length);
     for (const q of queued) this.run(session, this.table.get(q.name)!, q.argv, out, ks);

@@ -13,6 +13,13 @@ export interface TransactionSnapshot {
   /** A queued command was rejected: answer EXECABORT. */
   dirty: boolean;
   watched: Array<{ key: Buffer; version: Buffer | undefined }>;
+  /** A watched key outside the transaction's slot changed (cluster mode checks those first). */
+  staleWatch?: boolean;
+}
+
+/** Whether a watched key still has the version it had when watched. */
+export function watchHolds(w: { version: Buffer | undefined }, now: Buffer | undefined): boolean {
+  return now === undefined ? w.version === undefined : w.version !== undefined && now.equals(w.version);
 }
 
 /** Per-connection state commands may read or change (CLIENT, HELLO, MULTI, READONLY …). */

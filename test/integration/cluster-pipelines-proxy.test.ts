@@ -42,8 +42,9 @@ const diffSteps = (steps: Array<{ argv: string[] }>, got: unknown[], want: unkno
   steps.flatMap((s, i) => (JSON.stringify(got[i]) === JSON.stringify(want[i]) ? [] : [`#${i} ${s.argv.join(' ')} gave ${JSON.stringify(got[i])}, want ${JSON.stringify(want[i])}`]));
 
 describe('raw RESP pipelines through a node that owns none of the keys', () => {
-  for (const rawCase of [...rawPipelineCases, ...rawEdgeCases]) {
-    it.skipIf(rawCase.kinds !== undefined && !rawCase.kinds.includes('proxy'))(rawCase.name, async () => {
+  // Cases written for another way of reaching the cluster are not tests here.
+  for (const rawCase of [...rawPipelineCases, ...rawEdgeCases].filter((c) => c.kinds === undefined || c.kinds.includes('proxy'))) {
+    it(rawCase.name, async () => {
       await rawCase.run(proxyTarget(slots, c.ports), seed);
     }, 180000);
   }

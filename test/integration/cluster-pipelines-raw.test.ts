@@ -27,8 +27,9 @@ describe('raw RESP pipelines to the slot owner, cluster at default settings', ()
     await c?.stop();
   });
 
-  for (const rawCase of [...rawPipelineCases, ...rawEdgeCases]) {
-    it.skipIf(rawCase.kinds !== undefined && !rawCase.kinds.includes('owner'))(rawCase.name, async () => {
+  // Cases written for another way of reaching the cluster are not tests here.
+  for (const rawCase of [...rawPipelineCases, ...rawEdgeCases].filter((c) => c.kinds === undefined || c.kinds.includes('owner'))) {
+    it(rawCase.name, async () => {
       await rawCase.run(ownerTarget(slots, c.ports), seed);
     }, 180000);
   }

@@ -211,6 +211,8 @@ export class SimNode implements Endpoint {
       lookup: (name): CommandSpec | undefined => commands.get(name),
       lease: (slot) => this.leases.current(slot),
       acquireLease: (slot) => this.leases.acquire(slot),
+      unwatchRelayed: () => false,
+      runLocal: (session, spec, argv, out) => this.dispatcher.run(session, spec, argv, out),
     });
     this.dispatcher.router = this.router;
     new ReplicaService({
