@@ -210,8 +210,9 @@ export class Coordinator {
     this.stats.writes++;
     let settled: JobResult | undefined;
     let finish: ((result: JobResult) => void) | undefined;
-    this.replicate(job, ks, records, (result) => (finish ? finish(result) : (settled = result)));
-    if (job.replicas.includes(this.replicas.myId) || settled) release();
+    // The keys are freed once this node holds the write (or the round ended without it).
+    this.replicate(job, ks, records, (result) => (finish ? finish(result) : (settled = result)), release);
+    if (settled) release();
     if (settled) {
       this.answerWrite(job, settled, answer, run, target.out());
       target.done();
@@ -329,7 +330,14 @@ export class Coordinator {
    * Stamps the overlay's writes and sends them to every replica; calls `settle` once W acked or W
    * became impossible, synchronously when no remote answer is needed.
    */
-  private replicate(job: CoordinatedJob, ks: OverlayKeyspace, before: Map<string, StoredRecord | undefined>, settle: (result: JobResult) => void, attempt = 0): void {
+  private replicate(
+    job: CoordinatedJob,
+    ks: OverlayKeyspace,
+    before: Map<string, StoredRecord | undefined>,
+    settle: (result: JobResult) => void,
+    appliedHere: () => void,
+    attempt = 0,
+  ): void {
     const now = ks.now;
     const items: Array<[Buffer, Buffer]> = [];
     const records: Array<[Buffer, StoredRecord]> = [];
@@ -387,7 +395,8 @@ export class Coordinator {
           restamped = true;
           this.stats.restamps++;
           settled = true;
-          this.replicate(job, ks, before, settle, attempt + 1);
+          localPending = false;
+          this.replicate(job, ks, before, settle, appliedHere, attempt + 1);
         }
         check();
       };
@@ -413,17 +422,55 @@ export class Coordinator {
         this.onFenced(job.slot, job.epoch!);
         nack(id);
       };
+      const applyHere = (): void => {
+        if (leased && this.fence(job.slot, job.epoch!)) {
+          refused(me, new FencedError());
+          return;
+        }
+        for (let i = 0; i < records.length; i++) this.applyLocal(job.slot, records[i]![0], records[i]![1], items[i]![1]);
+        appliedHere();
+        if (this.store.hasPendingDurability()) this.store.afterDurable((err) => (err ? nack(me) : ack(me)));
+        else ack(me);
+      };
+      /**
+       * A leased write reaches this node's own replica only after another replica accepted it. A
+       * coordinator stopped mid-run (SIGSTOP, a long pause) resumes with a read taken before its
+       * lease ran out; the replicas that granted its successor refuse the write, and without this
+       * rule it would still land here, stamped after the successor's writes, and win over them.
+       */
+      const remotes = job.replicas.filter((id) => id !== me);
+      let localPending = leased && remotes.length < job.replicas.length && remotes.length > 0;
+      let remoteLeft = remotes.length;
+      const remoteDone = (accepted: boolean): void => {
+        remoteLeft--;
+        if (!localPending) return;
+        if (accepted) {
+          localPending = false;
+          applyHere();
+        } else if (remoteLeft === 0) {
+          localPending = false;
+          nack(me);
+        }
+      };
       for (const id of job.replicas) {
         if (id === me) {
-          if (leased && this.fence(job.slot, job.epoch!)) {
-            refused(me, new FencedError());
-            continue;
-          }
-          for (let i = 0; i < records.length; i++) this.applyLocal(job.slot, records[i]![0], records[i]![1], items[i]![1]);
-          if (this.store.hasPendingDurability()) this.store.afterDurable((err) => (err ? nack(me) : ack(me)));
-          else ack(me);
-        } else if (!this.replicas.reachable(id)) nack(id, id);
-        else this.replicas.write(id, job.slot, items, job.epoch).then((newer) => (newer ? superseded(id, newer) : ack(id)), (err: unknown) => refused(id, err));
+          if (!localPending) applyHere();
+        } else if (!this.replicas.reachable(id)) {
+          remoteDone(false);
+          nack(id, id);
+        } else {
+          this.replicas.write(id, job.slot, items, job.epoch).then(
+            (newer) => {
+              if (newer) return superseded(id, newer);
+              remoteDone(true);
+              ack(id);
+            },
+            (err: unknown) => {
+              remoteDone(false);
+              refused(id, err);
+            },
+          );
+        }
       }
       // Old replicas of a moving slot keep receiving writes, so reads that still ask them stay current.
       for (const id of job.previousReplicas) {
