@@ -24,8 +24,8 @@ const selected = new Set((process.env.FAULT_SCENARIOS ?? 'pipelined-kill9,pipeli
 const keepArtifacts = process.env.FAULT_KEEP_ARTIFACTS === '1';
 
 const net = probePartitions();
-// 127.0.0.41-43 belong to this file (nemesis 11-15, targeted 21-23, topology 31-35, defaults 51-53
-// and 61-63): packet-filter rules match addresses, and test files run in parallel workers.
+// 127.0.0.41-43 belong to this file (nemesis 11-15, targeted 21-23, topology 31-35, defaults 51-54
+// and 61-64): packet-filter rules match addresses, and test files run in parallel workers.
 const hosts = Array.from({ length: 3 }, (_, i) => (net.ok ? `127.0.0.${41 + i}` : '127.0.0.1'));
 const partitionSkip = net.ok ? '' : ` (skipped: ${net.reason})`;
 

@@ -247,6 +247,22 @@ async function healEverything(spec: ScenarioSpec, cluster: FaultCluster): Promis
   }
 }
 
+/**
+ * Per-replica local reads, tried up to three times: on a loaded machine a node can be starved
+ * for seconds (seen right after start with the default node timeout, load average 18), and a
+ * read that timed out says nothing about what the replicas hold.
+ */
+async function replicaReadsRetried(cluster: FaultCluster, keys: readonly string[]): Promise<Map<string, Map<string, string | null>>> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await replicaReads(cluster.addresses, keys);
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      await sleep(1000);
+    }
+  }
+}
+
 export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
   const rng = new Prng(spec.seed);
   const keys = Array.from({ length: spec.keys }, (_, i) => `fault:${spec.name}:${i}`);
@@ -272,7 +288,7 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
     // Who replicates each key before anything happens: nodes that are no replica answer MOVED.
     const owners = (reads: Map<string, Map<string, string | null>>): Map<string, string> =>
       new Map([...reads].map(([k, byNode]) => [k, [...byNode.keys()].sort().join(',')]));
-    const ownersBefore = owners(await replicaReads(cluster.addresses, keys));
+    const ownersBefore = owners(await replicaReadsRetried(cluster, keys));
     workload.start();
     pipeline?.start();
     // Nemesis: calm, fault, hold, heal; as long as a full cycle and the tail still fit.
@@ -317,18 +333,18 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
     cluster.assertNoUnexpectedExit();
     // Before any repair read: what hinted handoff (and, once there, anti-entropy) left unrepaired.
     await sleep(1000);
-    const divergentBeforeRepair = replicaDisagreements(await replicaReads(cluster.addresses, keys), spec.n).length;
+    const divergentBeforeRepair = replicaDisagreements(await replicaReadsRetried(cluster, keys), spec.n).length;
     // Replicas must converge by themselves (hints, anti-entropy) within the grace period.
     const grace = await checkMerkleRootsAgree(cluster, { n: spec.n, members: cluster.members, timeoutMs: spec.graceMs ?? 20_000 });
     const repairStart = clock.now();
     const final = await finalReadPass(cluster.addresses, keys, { r: spec.n, deadlineMs: 30000 });
-    const afterRepair = await replicaReads(cluster.addresses, keys);
+    const afterRepair = await replicaReadsRetried(cluster, keys);
     const ownersAfter = owners(afterRepair);
     const keysMoved = keys.filter((k) => ownersBefore.get(k) !== ownersAfter.get(k)).length;
     let disagreements = replicaDisagreements(afterRepair, spec.n);
     for (let i = 0; i < 50 && disagreements.length > 0; i++) {
       await sleep(200);
-      disagreements = replicaDisagreements(await replicaReads(cluster.addresses, keys), spec.n);
+      disagreements = replicaDisagreements(await replicaReadsRetried(cluster, keys), spec.n);
     }
     const convergeReplicasMs = clock.now() - repairStart;
     const healTimes = faults.map((f) => f.healthyAfterMs).filter((x): x is number => x !== undefined);
