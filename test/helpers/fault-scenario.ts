@@ -291,11 +291,15 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
     const ownersBefore = owners(await replicaReadsRetried(cluster, keys));
     workload.start();
     pipeline?.start();
+    // The schedule counts from here: start-up and the first reads may take seconds on a loaded
+    // machine, and must not squeeze the faults out of the run.
+    const loadStart = clock.now();
+    const elapsed = (): number => clock.now() - loadStart;
     // Nemesis: calm, fault, hold, heal; as long as a full cycle and the tail still fit.
     for (;;) {
       const calm = between(rng, spec.calmMs);
       const hold = between(rng, spec.holdMs);
-      if (clock.now() + calm + hold + spec.tailMs > spec.durationMs || faults.length >= (spec.maxFaults ?? Infinity)) break;
+      if (elapsed() + calm + hold + spec.tailMs > spec.durationMs || faults.length >= (spec.maxFaults ?? Infinity)) break;
       await sleep(calm);
       cluster.assertNoUnexpectedExit();
       const ackedBefore = workload.ackedWrites();
@@ -320,7 +324,7 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
         watcherError ??= e instanceof Error ? e : new Error(String(e));
       }));
     }
-    const rest = spec.durationMs - clock.now();
+    const rest = spec.durationMs - elapsed();
     if (rest > 0) await sleep(rest);
     await workload.stop();
     await pipeline?.stop();
