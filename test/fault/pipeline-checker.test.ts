@@ -13,6 +13,7 @@ import {
   checkCounters,
   checkLastWrites,
   checkPipelines,
+  checkSharedReads,
   pipelineViolationCount,
   type PCommand,
   type PipelineRecord,
@@ -176,5 +177,42 @@ describe('checkPipelines on a clean history', () => {
     const unread = new Map(finals);
     unread.delete(`${H}#f`);
     expect(checkPipelines(h, unread, { readYourWrites: true }).history.unreadKeys).toEqual([`${H}#f`]);
+  });
+});
+
+describe('read-your-writes on counters and logs (W + R > N)', () => {
+  // Batches from different connections; times: a batch starts at `start`, its commands end 1 ms later.
+  const at = (start: number, client: number, commands: Array<Partial<PCommand> & Pick<PCommand, 'kind' | 'key'>>): PipelineRecord => batch(commands, client, start);
+
+  it('accepts reads that reflect every increment and append acknowledged before they started', () => {
+    const h = [
+      at(0, 1, [{ kind: 'incr', key: C, amount: 2, n: 2 }, { kind: 'append', key: L, value: 'a;', n: 2 }]),
+      at(10, 2, [{ kind: 'get', key: C, read: '2' }, { kind: 'incr', key: C, amount: 1, n: 3 }, { kind: 'get', key: L, read: 'a;' }, { kind: 'append', key: L, value: 'b;', n: 4 }]),
+      // Concurrent with the first batch: may miss it.
+      at(0.5, 3, [{ kind: 'get', key: C, read: null }, { kind: 'get', key: L, read: null }]),
+    ];
+    expect(checkSharedReads(h)).toEqual([]);
+  });
+
+  it('flags a later read below an acknowledged increment, or an increment that did not build on it', () => {
+    const inc = at(0, 1, [{ kind: 'incr', key: C, amount: 2, n: 7 }]);
+    expect(checkSharedReads([inc, at(10, 2, [{ kind: 'get', key: C, read: '5' }])])).toHaveLength(1);
+    const v = checkSharedReads([inc, at(10, 2, [{ kind: 'incr', key: C, amount: 1, n: 7 }])]);
+    expect(v).toHaveLength(1);
+    expect(v[0]!.missed).toMatchObject({ client: 1, command: expect.stringContaining('-> 7') });
+  });
+
+  it('flags a later log read lacking an acknowledged token, or too short', () => {
+    const app = [at(0, 1, [{ kind: 'append', key: L, value: 'a;', n: 2 }]), at(1, 2, [{ kind: 'append', key: L, value: 'bb;', n: 5 }])];
+    expect(checkSharedReads([...app, at(10, 3, [{ kind: 'get', key: L, read: 'bb;a;' }])])).toEqual([]);
+    expect(checkSharedReads([...app, at(10, 3, [{ kind: 'get', key: L, read: 'bb;zz;' }])])).toHaveLength(1);
+    expect(checkSharedReads([...app, at(10, 3, [{ kind: 'get', key: L, read: 'bb;' }])])).toHaveLength(1);
+    expect(checkSharedReads([...app, at(10, 3, [{ kind: 'append', key: L, value: 'c;', n: 6 }])])).toHaveLength(1);
+  });
+
+  it('is only run by checkPipelines where read-your-writes is promised', () => {
+    const h = [at(0, 1, [{ kind: 'incr', key: C, amount: 1, n: 1 }]), at(10, 2, [{ kind: 'get', key: C, read: null }])];
+    expect(checkPipelines(h, fin([[C, '1']]), { readYourWrites: true }).sharedStaleReads).toHaveLength(1);
+    expect(checkPipelines(h, fin([[C, '1']]), { readYourWrites: false }).sharedStaleReads).toEqual([]);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Goal: the cluster keeps its promises for clients that behave like applications: several
  * commands in flight per connection, counters, appends, hashes and transactions.
- * Method: the nemesis scenarios' cluster, faults and single-command workload, plus pipelined
+ * Method: the nemesis scenarios' cluster, faults (kill -9, SIGSTOP past the node timeout — whose
+ * timed-out batches leave open unknowns — and a partition) and single-command workload, plus pipelined
  * clients (fault-pipeline.ts): 3 send RESP pipelines of 2–20 commands in one write, 2 issue the
  * same batches as concurrent calls on one ioredis connection per node. Batches mix SET/GET/DEL,
  * HSET/HGET, MULTI/SET/SET/EXEC on two keys of one slot, INCR/INCRBY on shared counters and APPEND
@@ -10,7 +11,7 @@
  * acknowledged + unknown, every acknowledged token appears exactly once and none twice, each
  * transaction's pair ends whole, and each private key ends at its last acknowledged write
  * (fault-pipeline-checker.ts).
- * Knobs: FAULT_SEED=<n> replays a schedule, FAULT_SCENARIOS=pipelined-kill9,pipelined-partition-one
+ * Knobs: FAULT_SEED=<n> replays a schedule, FAULT_SCENARIOS=pipelined-kill9,pipelined-pause,pipelined-partition-one
  * picks some, FAULT_KEEP_ARTIFACTS=1 keeps histories (batches.jsonl) and node logs of passing runs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +21,7 @@ import { describeViolations, formatFigures, runScenario, type FaultKind, type Sc
 
 const durationMs = 20_000;
 const baseSeed = envInt('FAULT_SEED') ?? Date.now() % 1_000_000;
-const selected = new Set((process.env.FAULT_SCENARIOS ?? 'pipelined-kill9,pipelined-partition-one').split(',').map((s) => s.trim()));
+const selected = new Set((process.env.FAULT_SCENARIOS ?? 'pipelined-kill9,pipelined-pause,pipelined-partition-one').split(',').map((s) => s.trim()));
 const keepArtifacts = process.env.FAULT_KEEP_ARTIFACTS === '1';
 
 const net = probePartitions();
@@ -71,6 +72,9 @@ describe(`pipelined clients under faults (N=3, W=2, R=2; base seed ${baseSeed})`
 
   it.skipIf(!selected.has('pipelined-kill9'))('pipelines, concurrent ioredis calls, INCR/APPEND/HSET/MULTI while one node at a time is killed -9 and restarted', () =>
     check('pipelined-kill9', 'kill9', 10), testTimeout);
+
+  it.skipIf(!selected.has('pipelined-pause'))('the same while one node at a time is stopped with SIGSTOP past the node timeout, then resumed', () =>
+    check('pipelined-pause', 'pause', 12), testTimeout);
 
   it.skipIf(!net.ok || !selected.has('pipelined-partition-one'))(`the same while one node of three is cut off, healed${partitionSkip}`, () =>
     check('pipelined-partition-one', 'partition-one', 11), testTimeout);

@@ -29,6 +29,10 @@
  *   acknowledged write of the key in the order it sent them, or from a later write that did not
  *   fail, or from an open unknown one (it may land any time). Two writes in one batch look
  *   concurrent to the time-based checks below; this one knows which was sent first.
+ * - read-your-writes on counters and logs, where W + R > N (any connection): a command that starts
+ *   after an acknowledged INCR answered n has ended reads at least n (INCR: answers at least
+ *   n + its amount); one that starts after an acknowledged APPEND of token t (new length L) has
+ *   ended reads a string holding t, of length at least L (APPEND: answers at least L + its length).
  * - registers, hash fields and pair keys also go through fault-checker.ts (lost writes, deleted
  *   keys returning, read-your-writes across batches where promised, phantoms, unread keys).
  */
@@ -118,7 +122,19 @@ export interface LastWriteViolation {
   problem: string;
 }
 
+export interface SharedStaleRead {
+  key: string;
+  client: number;
+  seq: number;
+  start: number;
+  command: string;
+  /** The acknowledged command, finished before this one started, that it does not reflect. */
+  missed: { client: number; seq: number; end: number; command: string };
+}
+
 export interface PipelineReport {
+  /** Counter and log reads missing an acknowledged command that ended before they started (W + R > N only). */
+  sharedStaleReads: SharedStaleRead[];
   order: OrderViolation[];
   /** Private keys whose final value is not the connection's last acknowledged write or a later one. */
   lastWrites: LastWriteViolation[];
@@ -405,9 +421,60 @@ export function checkLastWrites(records: readonly PipelineRecord[], finals: Fina
   return out;
 }
 
+/** Read-your-writes on counters and logs across connections and batches (only promised when W + R > N). */
+export function checkSharedReads(records: readonly PipelineRecord[]): SharedStaleRead[] {
+  interface Ev { key: string; client: number; seq: number; start: number; end: number; c: PCommand }
+  const byKey = new Map<string, Ev[]>();
+  for (const r of records) {
+    for (const c of r.commands) {
+      if (c.result !== 'ok' || c.malformed) continue;
+      if (!(isCounterKey(c.key) || isLogKey(c.key)) || !(c.kind === 'get' || c.kind === 'incr' || c.kind === 'append')) continue;
+      const l = byKey.get(c.key) ?? [];
+      l.push({ key: c.key, client: r.client, seq: r.seq, start: r.start, end: c.end, c });
+      byKey.set(c.key, l);
+    }
+  }
+  const out: SharedStaleRead[] = [];
+  for (const [key, evs] of byKey) {
+    const writes = evs.filter((e) => e.c.kind !== 'get').sort((x, y) => x.end - y.end);
+    const reads = [...evs].sort((x, y) => x.start - y.start);
+    let i = 0;
+    let best: Ev | undefined; // the acknowledged write with the highest reply among those ended so far
+    const tokens: Ev[] = []; // acknowledged APPENDs ended so far
+    for (const r of reads) {
+      while (i < writes.length && writes[i]!.end < r.start) {
+        const w = writes[i++]!;
+        if (best === undefined || w.c.n! > best.c.n!) best = w;
+        if (w.c.kind === 'append') tokens.push(w);
+      }
+      if (best === undefined) continue;
+      const flag = (missed: Ev): void => {
+        out.push({ key, client: r.client, seq: r.seq, start: r.start, command: describeCommand(r.c), missed: { client: missed.client, seq: missed.seq, end: missed.end, command: describeCommand(missed.c) } });
+      };
+      if (isCounterKey(key)) {
+        const need = best.c.n! + (r.c.kind === 'incr' ? r.c.amount! : 0);
+        const got = r.c.kind === 'incr' ? r.c.n! : counterValue(r.c.read ?? null);
+        if (got !== undefined && got < need) flag(best);
+      } else if (r.c.kind === 'append') {
+        if (r.c.n! < best.c.n! + r.c.value!.length) flag(best);
+      } else {
+        const s = r.c.read ?? '';
+        if (s.length < best.c.n!) flag(best);
+        else {
+          const held = new Set(s.match(TOKEN) ?? []);
+          const lacking = tokens.find((t) => !held.has(t.c.value!));
+          if (lacking) flag(lacking);
+        }
+      }
+    }
+  }
+  return out;
+}
+
 export function checkPipelines(records: readonly PipelineRecord[], finals: FinalState, options: CheckOptions): PipelineReport {
   return {
     order: checkBatchOrder(records),
+    sharedStaleReads: options.readYourWrites ? checkSharedReads(records) : [],
     lastWrites: checkLastWrites(records, finals),
     counters: checkCounters(records, finals),
     appends: checkAppends(records, finals),
@@ -419,5 +486,5 @@ export function checkPipelines(records: readonly PipelineRecord[], finals: Final
 export function pipelineViolationCount(r: PipelineReport, staleReadsCount: boolean): number {
   const h = r.history;
   return r.order.length + r.lastWrites.length + r.counters.length + r.appends.length + r.atomicity.length +
-    h.lostWrites.length + h.resurrections.length + h.phantoms.length + h.unreadKeys.length + (staleReadsCount ? h.staleReads.length : 0);
+    h.lostWrites.length + h.resurrections.length + h.phantoms.length + h.unreadKeys.length + (staleReadsCount ? h.staleReads.length + r.sharedStaleReads.length : 0);
 }

@@ -131,7 +131,7 @@ export interface ScenarioFigures {
   graceAgree: boolean;
   graceMs: number;
   /** The pipelined workload, when it ran. */
-  pipeline?: PipelineStats & { violations: number; orderViolations: number; counterViolations: number; appendViolations: number; atomicityViolations: number; lastWriteViolations: number };
+  pipeline?: PipelineStats & { violations: number; orderViolations: number; counterViolations: number; appendViolations: number; atomicityViolations: number; lastWriteViolations: number; staleReads: number };
 }
 
 export interface ScenarioResult {
@@ -368,6 +368,7 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
       pipelineFigures = {
         ...pipeline.stats(), violations: pipelineViolations, orderViolations: pr.order.length, counterViolations: pr.counters.length,
         appendViolations: pr.appends.length, atomicityViolations: pr.atomicity.length, lastWriteViolations: pr.lastWrites.length,
+        staleReads: pr.history.staleReads.length + pr.sharedStaleReads.length,
       };
     }
     const violations = violationCount(report) - unpromised + disagreements.length + (merkle.checked && !merkle.agree ? 1 : 0) +
@@ -429,7 +430,7 @@ export function formatFigures(f: ScenarioFigures): string {
       (f.rebalanceMs > 0 ? `; rebalance over ${f.rebalanceMs} ms after the membership change` : ''),
     ...(f.pipeline ? [`pipelined: batches=${f.pipeline.batches} commands=${f.pipeline.commands} ok=${f.pipeline.ok} failed=${f.pipeline.failed} unknown=${f.pipeline.unknown} ` +
       `acked incr=${f.pipeline.increments} append=${f.pipeline.appends} multi=${f.pipeline.transactions} | order=${f.pipeline.orderViolations} (malformed ${f.pipeline.malformed}) ` +
-      `counters=${f.pipeline.counterViolations} appends=${f.pipeline.appendViolations} multi-atomicity=${f.pipeline.atomicityViolations} last-write=${f.pipeline.lastWriteViolations} total=${f.pipeline.violations}`] : []),
+      `counters=${f.pipeline.counterViolations} appends=${f.pipeline.appendViolations} multi-atomicity=${f.pipeline.atomicityViolations} last-write=${f.pipeline.lastWriteViolations} stale-reads=${f.pipeline.staleReads}${f.readYourWritesPromised ? '' : ' (not promised here)'} total=${f.pipeline.violations}`] : []),
   ].join(' | ');
 }
 
@@ -459,6 +460,7 @@ export function describeViolations(r: ScenarioResult): string {
     take('pipelined: lost writes', p.history.lostWrites);
     take('pipelined: resurrected deletes', p.history.resurrections);
     take(r.figures.readYourWritesPromised ? 'pipelined: stale reads' : 'pipelined: stale reads (not promised here)', p.history.staleReads);
+    take(r.figures.readYourWritesPromised ? 'pipelined: stale counter and log reads' : 'pipelined: stale counter and log reads (not promised here)', p.sharedStaleReads);
     take('pipelined: phantoms', p.history.phantoms);
     take('pipelined: unread keys', p.history.unreadKeys);
     take('pipelined: final read errors', r.pipeline.finalReadErrors);
