@@ -3,16 +3,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { measure, warmUp, type BenchmarkRun, type LoadShape, type Measurement } from './lib/benchmark.js';
+import { measure, warmUp, type Generator, type LoadShape, type Measurement } from './lib/benchmark.js';
 import { clusterPids, startCluster, stopCluster } from './lib/cluster.js';
 import { clockTicksPerSecond } from './lib/cpu.js';
 import { runFailure } from './lib/failure.js';
 import { runRebalance } from './lib/rebalance.js';
 import type { DisruptionOptions, DisruptionReport } from './lib/disruption.js';
+import { fillKeyspace, measureMixed } from './lib/mixed.js';
 import { freePort } from './lib/ports.js';
 import { exitedWithin, killAllSync, runManaged, spawnManaged, stopManaged, waitForPing, type ManagedProcess } from './lib/proc.js';
 import { computeRatios, renderText, testLabel, writeSummary, type ResultRow, type Summary } from './lib/report.js';
 import {
+  isClusterKind,
   launchCommand,
   SCENARIOS,
   scenarioTargets,
@@ -43,6 +45,8 @@ const QUICK_FAILURE_SECONDS = { warmup: 2, steady: 5, down: 4, after: 5 };
  * with the same request count a run would last a few ticks and the CPU figure would be noise.
  */
 const PIPELINED_FACTOR = 5;
+/** Mixed-slot load: connections spread over the cluster's masters. */
+const MIXED_CONNECTIONS = 50;
 
 const USAGE = `Usage: node dist/bench/compare.js [options]
 
@@ -63,6 +67,8 @@ Benchmarks ringkv against redis-server with redis-benchmark, one server (or clus
   --failure-after S      failure run: seconds measured after it rejoined (default ${FAILURE_SECONDS.after})
   --repeat K             run each test K times and keep the median-throughput run (default 1)
   --pipeline P           pipeline depth of the pipelined runs (default 16)
+  --mixed-connections C  cluster-pipelined: connections of the mixed-slot generator (default ${MIXED_CONNECTIONS})
+  --mixed-depth D        cluster-pipelined: commands in flight per connection, on random keys (default --pipeline)
   --out PATH             markdown summary; JSON goes beside it (default bench/results/latest.md)
   --timeout SECONDS      limit for one redis-benchmark run (default 600)
   --redis-server BIN     redis-server binary (default redis-server)
@@ -90,6 +96,10 @@ interface Options {
   redisBenchmark: string;
   paths: ServerPaths;
   loadgenEntry: string;
+  /** dist/bench/lib/mixedload.js */
+  mixedEntry: string;
+  mixedConnections: number;
+  mixedDepth: number;
   quick: boolean;
 }
 
@@ -125,6 +135,8 @@ function parseOptions(root: string): Options | null {
       only: { type: 'string' },
       scenario: { type: 'string', multiple: true },
       pipeline: { type: 'string' },
+      'mixed-connections': { type: 'string' },
+      'mixed-depth': { type: 'string' },
       repeat: { type: 'string' },
       out: { type: 'string' },
       timeout: { type: 'string' },
@@ -156,6 +168,8 @@ function parseOptions(root: string): Options | null {
     values.quick ? QUICK_CLUSTER_REQUESTS : DEFAULT_CLUSTER_REQUESTS,
   );
   const failureDefaults = values.quick ? QUICK_FAILURE_SECONDS : FAILURE_SECONDS;
+  const pipeline = positiveInt('pipeline', values.pipeline, 16);
+  const libDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib');
   return {
     requests,
     pipelinedRequests: positiveInt('pipelined-requests', values['pipelined-requests'], requests * PIPELINED_FACTOR),
@@ -177,7 +191,7 @@ function parseOptions(root: string): Options | null {
       after: positiveInt('failure-after', values['failure-after'], failureDefaults.after),
     },
     repeat: positiveInt('repeat', values.repeat, 1),
-    pipeline: positiveInt('pipeline', values.pipeline, 16),
+    pipeline,
     servers: only === undefined ? [...SERVER_NAMES] : [only as ServerName],
     scenarios: picked.length === 0 ? [...SCENARIOS] : SCENARIOS.filter((s) => picked.includes(s.name)),
     outPath: values.out !== undefined ? path.resolve(values.out) : path.join(root, 'bench', 'results', 'latest.md'),
@@ -190,7 +204,10 @@ function parseOptions(root: string): Options | null {
       ringkvEntry: path.resolve(values['ringkv-entry'] ?? path.join(root, 'dist', 'src', 'cli.js')),
       ringkvExtraArgs: values['ringkv-arg'] ?? [],
     },
-    loadgenEntry: path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib', 'loadgen.js'),
+    loadgenEntry: path.join(libDir, 'loadgen.js'),
+    mixedEntry: path.join(libDir, 'mixedload.js'),
+    mixedConnections: positiveInt('mixed-connections', values['mixed-connections'], MIXED_CONNECTIONS),
+    mixedDepth: positiveInt('mixed-depth', values['mixed-depth'], pipeline),
     quick: values.quick,
   };
 }
@@ -213,48 +230,67 @@ interface TestPlan {
   warmupRequests: number;
 }
 
+/** One measured test: which command, which load, how deep, how many requests. */
+interface TestSpec {
+  test: 'set' | 'get';
+  generator: Generator;
+  pipeline: number;
+  requests: number;
+}
+
+/** SET and GET at each pipeline depth, from redis-benchmark. */
+function benchmarkSpecs(pipelines: readonly number[], plan: TestPlan): TestSpec[] {
+  return pipelines.flatMap((pipeline) =>
+    (['set', 'get'] as const).map((test) => ({
+      test,
+      generator: 'redis-benchmark' as const,
+      pipeline,
+      requests: pipeline > 1 ? plan.pipelinedRequests : plan.requests,
+    })),
+  );
+}
+
 /**
- * Warm-up, then SET, GET, SET -P, GET -P, each `--repeat` times, keeping the median-throughput
- * run. `procs` are the server processes: their CPU is summed, and if one dies the error says so.
+ * Runs each test `--repeat` times, keeping the median-throughput run. `procs` are the server
+ * processes: their CPU is summed by `run`, and if one dies the error says so.
  */
 async function runTests(
   scenario: Scenario,
   target: Target,
-  base: Omit<BenchmarkRun, 'test' | 'requests' | 'pipeline'>,
   procs: readonly ManagedProcess[],
-  plan: TestPlan,
+  specs: readonly TestSpec[],
+  run: (spec: TestSpec) => Promise<Measurement>,
   opts: Options,
 ): Promise<ResultRow[]> {
   const rows: ResultRow[] = [];
   const label = target.variant === '' ? target.server : `${target.server} ${target.variant}`;
-  await warmUp({ ...base, test: 'set', requests: plan.warmupRequests, pipeline: 1 });
-  for (const pipeline of [1, opts.pipeline]) {
-    for (const test of ['set', 'get'] as const) {
-      const requests = pipeline > 1 ? plan.pipelinedRequests : plan.requests;
-      const runs: Measurement[] = [];
-      for (let i = 0; i < opts.repeat; i++) {
-        try {
-          runs.push(await measure({ ...base, test, requests, pipeline }));
-        } catch (err) {
-          // A server crash surfaces as a client error first; its own output says why.
-          for (const proc of procs) {
-            const status = await exitedWithin(proc, 1000);
-            if (status !== null) {
-              throw new Error(`${proc.name} exited (${status}) during ${testLabel(test.toUpperCase(), pipeline)}:\n${proc.outputTail()}`);
-            }
+  for (const spec of specs) {
+    const runs: Measurement[] = [];
+    for (let i = 0; i < opts.repeat; i++) {
+      try {
+        runs.push(await run(spec));
+      } catch (err) {
+        // A server crash surfaces as a client error first; its own output says why.
+        for (const proc of procs) {
+          const status = await exitedWithin(proc, 1000);
+          if (status !== null) {
+            const what = testLabel(spec.test.toUpperCase(), spec.pipeline, spec.generator);
+            throw new Error(`${proc.name} exited (${status}) during ${what}:\n${proc.outputTail()}`);
           }
-          throw err;
         }
+        throw err;
       }
-      const m = medianRun(runs);
-      rows.push({ ...m, scenario: scenario.name, server: target.server, variant: target.variant, nodes: target.nodes, repeatRps: runs.map((r) => r.rps) });
-      console.log(
-        `[${scenario.name}] ${label.padEnd(15)} ${testLabel(m.test, m.pipeline).padEnd(8)} ` +
-          `${Math.round(m.rps).toLocaleString('en-US').padStart(10)} ops/s  ` +
-          `p50 ${m.p50Ms ?? 'n/a'} ms  p99 ${m.p99Ms ?? 'n/a'} ms  CPU ${m.cpuUsPerRequest.toFixed(2)} µs/req` +
-          (runs.length > 1 ? `  (runs: ${runs.map((r) => Math.round(r.rps).toLocaleString('en-US')).join(' / ')})` : ''),
-      );
     }
+    const m = medianRun(runs);
+    rows.push({ ...m, scenario: scenario.name, server: target.server, variant: target.variant, nodes: target.nodes, repeatRps: runs.map((r) => r.rps) });
+    console.log(
+      `[${scenario.name}] ${label.padEnd(15)} ${testLabel(m.test, m.pipeline, m.generator).padEnd(8)} ` +
+        `${Math.round(m.rps).toLocaleString('en-US').padStart(10)} ops/s  ` +
+        `p50 ${m.p50Ms?.toFixed(3) ?? 'n/a'} ms  p99 ${m.p99Ms?.toFixed(3) ?? 'n/a'} ms  CPU ${m.cpuUsPerRequest.toFixed(2)} µs/req` +
+        (m.misses !== undefined && m.misses > 0 ? `  misses ${m.misses}` : '') +
+        (m.errors !== undefined && m.errors > 0 ? `  errors ${m.errors}: ${(m.errorSamples ?? []).map(([e, n]) => `${e} (${n})`).join('; ')}` : '') +
+        (runs.length > 1 ? `  (runs: ${runs.map((r) => Math.round(r.rps).toLocaleString('en-US')).join(' / ')})` : ''),
+    );
   }
   return rows;
 }
@@ -276,13 +312,22 @@ async function benchServer(scenario: Scenario, target: Target, opts: Options, sc
       cluster: false,
       timeoutMs: opts.timeoutMs,
     };
-    return await runTests(scenario, target, base, [proc], opts, opts);
+    await warmUp({ ...base, test: 'set', requests: opts.warmupRequests, pipeline: 1 });
+    const specs = benchmarkSpecs([1, opts.pipeline], opts);
+    return await runTests(scenario, target, [proc], specs, (spec) => measure({ ...base, ...spec }), opts);
   } finally {
     await stopManaged(proc);
   }
 }
 
-/** One cluster (all nodes on this machine) under `redis-benchmark --cluster` aimed at its first node. */
+/**
+ * One cluster (all nodes on this machine) under `redis-benchmark --cluster` aimed at its first
+ * node, and in the pipelined scenario under the mixed-slot generator too. Which tests run:
+ * - `cluster`: SET, GET, SET -P, GET -P;
+ * - `cluster-unpipelined`: SET, GET;
+ * - `cluster-pipelined`: SET -P, GET -P, then the keyspace filled once and SET, GET mixed-slot
+ *   with `--mixed-depth` commands in flight on each of `--mixed-connections` connections.
+ */
 async function benchCluster(scenario: Scenario, target: Target, opts: Options, scratch: string): Promise<ResultRow[]> {
   const cluster = await startCluster({ target, durable: scenario.durable, host: HOST, scratch, paths: opts.paths });
   try {
@@ -300,7 +345,34 @@ async function benchCluster(scenario: Scenario, target: Target, opts: Options, s
       target.server === 'redis'
         ? opts
         : { requests: opts.clusterRequests, pipelinedRequests: opts.clusterPipelinedRequests, warmupRequests: opts.clusterWarmupRequests };
-    return await runTests(scenario, target, base, cluster.members.map((m) => m.proc), plan, opts);
+    const procs = cluster.members.map((m) => m.proc);
+    await warmUp({ ...base, test: 'set', requests: plan.warmupRequests, pipeline: 1 });
+    const pipelines = scenario.kind === 'cluster' ? [1, opts.pipeline] : scenario.kind === 'cluster-unpipelined' ? [1] : [opts.pipeline];
+    const rows = await runTests(scenario, target, procs, benchmarkSpecs(pipelines, plan), (spec) => measure({ ...base, ...spec }), opts);
+    if (scenario.kind !== 'cluster-pipelined') return rows;
+
+    const mixed = {
+      nodeBinary: opts.paths.nodeBinary,
+      entry: opts.mixedEntry,
+      host: HOST,
+      port: base.port,
+      connections: opts.mixedConnections,
+      depth: opts.mixedDepth,
+      keyspace: SHAPE.keyspace,
+      dataSize: SHAPE.dataSize,
+      serverPids: base.serverPids,
+      timeoutMs: opts.timeoutMs,
+      requests: plan.pipelinedRequests,
+    };
+    // redis-benchmark --cluster wrote hash-tagged keys; the mixed-slot GETs read plain ones.
+    const filled = await fillKeyspace(mixed);
+    console.log(
+      `[${scenario.name}] ${target.server} ${target.variant}: keyspace filled (${filled.ok.toLocaleString('en-US')} SETs in ${filled.seconds.toFixed(1)} s` +
+        `${filled.errors > 0 ? `, ${filled.errors} errors` : ''}) over ${filled.nodes.length} nodes`,
+    );
+    const specs: TestSpec[] = (['set', 'get'] as const).map((test) => ({ test, generator: 'mixed-slot', pipeline: opts.mixedDepth, requests: plan.pipelinedRequests }));
+    rows.push(...(await runTests(scenario, target, procs, specs, (spec) => measureMixed({ ...mixed, test: spec.test, requests: spec.requests }), opts)));
+    return rows;
   } finally {
     await stopCluster(cluster);
   }
@@ -343,7 +415,7 @@ async function main(): Promise<void> {
   }
   const benchmarkVersion = await versionOf(opts.redisBenchmark);
   const redisVersion = opts.servers.includes('redis') ? await versionOf(opts.paths.redisServer) : 'not run';
-  if (opts.servers.includes('redis') && opts.scenarios.some((s) => s.kind === 'cluster')) await versionOf(opts.paths.redisCli);
+  if (opts.servers.includes('redis') && opts.scenarios.some((s) => isClusterKind(s.kind))) await versionOf(opts.paths.redisCli);
   const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version?: string };
 
   // Other work on the box skews results; recording the load at the start and end makes noisy runs recognisable.
@@ -359,7 +431,7 @@ async function main(): Promise<void> {
       if (targets.length === 0) console.log(`[${scenario.name}] skipped: it has no ${opts.servers.join('/')} run`);
       for (const target of targets) {
         if (scenario.kind === 'single') results.push(...(await benchServer(scenario, target, opts, scratch)));
-        else if (scenario.kind === 'cluster') results.push(...(await benchCluster(scenario, target, opts, scratch)));
+        else if (isClusterKind(scenario.kind)) results.push(...(await benchCluster(scenario, target, opts, scratch)));
         else if (scenario.kind === 'failure') disruptions.push(await benchFailure(target, opts, scratch));
         else disruptions.push(await benchRebalance(target, opts, scratch));
       }
@@ -397,6 +469,8 @@ async function main(): Promise<void> {
       dataSize: SHAPE.dataSize,
       keyspace: SHAPE.keyspace,
       pipeline: opts.pipeline,
+      mixedConnections: opts.mixedConnections,
+      mixedDepth: opts.mixedDepth,
       repeat: opts.repeat,
       quick: opts.quick,
       servers: opts.servers.join(', '),

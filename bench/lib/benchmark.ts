@@ -24,8 +24,17 @@ export interface BenchmarkRun {
   timeoutMs: number;
 }
 
+/**
+ * Which load produced a measurement: `redis-benchmark` (with `--cluster`, each connection's
+ * pipeline stays in one slot) or the mixed-slot generator (`mixedload.ts`: random keys,
+ * `pipeline` commands in flight per connection).
+ */
+export type Generator = 'redis-benchmark' | 'mixed-slot';
+
 export interface Measurement {
   test: string;
+  generator: Generator;
+  /** Pipeline depth (redis-benchmark `-P`), or commands in flight per connection (mixed-slot). */
   pipeline: number;
   requests: number;
   rps: number;
@@ -35,6 +44,12 @@ export interface Measurement {
   cpuTicks: number;
   cpuUsPerRequest: number;
   wallSeconds: number;
+  /** Error replies (mixed-slot only: redis-benchmark does not count them). */
+  errors?: number;
+  /** Nil replies to GET (mixed-slot only). */
+  misses?: number;
+  /** Distinct error replies and their counts (mixed-slot only). */
+  errorSamples?: Array<[string, number]>;
 }
 
 export function benchmarkArgs(run: BenchmarkRun, tests: string = run.test): string[] {
@@ -54,7 +69,7 @@ export function benchmarkArgs(run: BenchmarkRun, tests: string = run.test): stri
 }
 
 /** CPU of all server processes together: a cluster's cost per request is that of all its nodes. */
-function serverTicks(pids: readonly number[]): number {
+export function serverTicks(pids: readonly number[]): number {
   return pids.reduce((sum, pid) => sum + processTreeTicks(pid), 0);
 }
 
@@ -87,6 +102,7 @@ export async function measure(run: BenchmarkRun): Promise<Measurement> {
   const cpuTicks = after - before;
   return {
     test: row.test,
+    generator: 'redis-benchmark',
     pipeline: run.pipeline,
     requests: run.requests,
     rps: row.rps,

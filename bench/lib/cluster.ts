@@ -82,6 +82,7 @@ export async function startCluster(opts: ClusterStartOptions): Promise<RunningCl
     for (const m of cluster.members) await waitForPing(m.proc, host, m.port);
     if (target.server === 'redis') await createRedisCluster(cluster, opts.paths.redisCli, timeoutMs);
     await waitClusterReady(cluster, timeoutMs);
+    if ((target.replicasPerMaster ?? 0) > 0) await waitReplicasInSync(cluster, timeoutMs);
     return cluster;
   } catch (err) {
     await stopCluster(cluster);
@@ -89,12 +90,16 @@ export async function startCluster(opts: ClusterStartOptions): Promise<RunningCl
   }
 }
 
-/** `redis-cli --cluster create` with no replicas: the three nodes become masters splitting the slots. */
+/**
+ * `redis-cli --cluster create`: with no replicas the nodes become masters splitting the slots;
+ * with `--cluster-replicas R`, redis-cli makes nodes / (R + 1) of them masters and the rest their
+ * replicas (all on one host, it warns that replicas share their master's host; that is expected).
+ */
 async function createRedisCluster(cluster: RunningCluster, redisCli: string, timeoutMs: number): Promise<void> {
   const args = [
     '--cluster', 'create',
     ...cluster.members.map((m) => `${cluster.host}:${m.port}`),
-    '--cluster-replicas', '0',
+    '--cluster-replicas', String(cluster.target.replicasPerMaster ?? 0),
     '--cluster-yes',
   ];
   const result = await runManaged('redis-cli', redisCli, args, timeoutMs);
@@ -217,6 +222,48 @@ export async function waitClusterReady(cluster: RunningCluster, timeoutMs = 60_0
     }
     await sleep(100);
   }
+}
+
+/**
+ * Waits until every replica's link to its master is up and its initial sync is done
+ * (`master_link_status:up`, `master_sync_in_progress:0`), and every master that serves slots
+ * reports `target.replicasPerMaster` connected replicas: from then on every write is replicated,
+ * as it is in the measured runs.
+ */
+export async function waitReplicasInSync(cluster: RunningCluster, timeoutMs = 60_000): Promise<void> {
+  const want = String(cluster.target.replicasPerMaster ?? 0);
+  const deadline = Date.now() + timeoutMs;
+  let states: string[] = [];
+  for (;;) {
+    states = await Promise.all(cluster.members.map(async (m) => {
+      const info = await respString(cluster.host, m.port, ['INFO', 'replication']).catch(() => '');
+      const role = infoField(info, 'role');
+      if (role === 'slave') {
+        const synced = infoField(info, 'master_link_status') === 'up' && infoField(info, 'master_sync_in_progress') === '0';
+        return synced ? 'ok' : `${m.port}: replica not in sync`;
+      }
+      if (role === 'master') {
+        // Only masters that own slots get replicas (a node with no slots is a spare master).
+        const owns = await masterServesSlots(cluster.host, m.port);
+        const replicas = infoField(info, 'connected_slaves');
+        return !owns || replicas === want ? 'ok' : `${m.port}: master with ${replicas ?? '?'} replicas`;
+      }
+      return `${m.port}: role ${role ?? 'unknown'}`;
+    }));
+    if (states.every((s) => s === 'ok')) return;
+    if (Date.now() > deadline) {
+      throw new Error(`replicas not in sync within ${timeoutMs} ms: ${states.filter((s) => s !== 'ok').join('; ')}`);
+    }
+    await sleep(100);
+  }
+}
+
+/** True when CLUSTER NODES on the node shows it (`myself`) with at least one slot range. */
+async function masterServesSlots(host: string, port: number): Promise<boolean> {
+  const text = await respString(host, port, ['CLUSTER', 'NODES']).catch(() => '');
+  const mine = text.split('\n').find((l) => l.split(' ')[2]?.split(',').includes('myself'));
+  // Fields 9 and on are slot ranges.
+  return mine !== undefined && mine.trim().split(' ').length > 8;
 }
 
 /**

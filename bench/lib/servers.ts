@@ -1,12 +1,28 @@
 export type ServerName = 'redis' | 'ringkv';
-export type ScenarioName = 'no-persistence' | 'durable' | 'cluster' | 'cluster-durable' | 'failure' | 'rebalance';
+export type ScenarioName =
+  | 'no-persistence'
+  | 'durable'
+  | 'cluster'
+  | 'cluster-durable'
+  | 'cluster-replicas'
+  | 'cluster-pipelined'
+  | 'failure'
+  | 'rebalance';
 /**
  * - `single`: one server process, redis-benchmark against it.
- * - `cluster`: three nodes of each kind, `redis-benchmark --cluster` against them.
+ * - `cluster`: a cluster of each kind, `redis-benchmark --cluster` against it, unpipelined and pipelined.
+ * - `cluster-unpipelined`: the same, unpipelined runs only.
+ * - `cluster-pipelined`: pipelined cluster load in two shapes, `redis-benchmark --cluster -P`
+ *   (one slot per connection's pipeline) and the mixed-slot generator (random keys, many in flight).
  * - `failure`: a ringkv cluster under a Node load generator while one node is killed and restarted.
  * - `rebalance`: the same load while a fourth node joins and then an original node leaves.
  */
-export type ScenarioKind = 'single' | 'cluster' | 'failure' | 'rebalance';
+export type ScenarioKind = 'single' | 'cluster' | 'cluster-unpipelined' | 'cluster-pipelined' | 'failure' | 'rebalance';
+
+/** Kinds that start a cluster of each server and measure it with redis-benchmark --cluster (and more). */
+export function isClusterKind(kind: ScenarioKind): boolean {
+  return kind === 'cluster' || kind === 'cluster-unpipelined' || kind === 'cluster-pipelined';
+}
 
 export const SERVER_NAMES: readonly ServerName[] = ['redis', 'ringkv'];
 
@@ -23,6 +39,8 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'durable', title: 'durable (fsync every write)', kind: 'single', durable: true },
   { name: 'cluster', title: '3-node cluster, no persistence', kind: 'cluster', durable: false },
   { name: 'cluster-durable', title: '3-node cluster, durable (fsync every write)', kind: 'cluster', durable: true },
+  { name: 'cluster-replicas', title: '3-node cluster beside 3 masters + 3 replicas, unpipelined', kind: 'cluster-unpipelined', durable: false },
+  { name: 'cluster-pipelined', title: '3-node cluster beside 3 masters + 3 replicas, pipelined', kind: 'cluster-pipelined', durable: false },
   { name: 'failure', title: 'ringkv 3-node cluster, one node killed', kind: 'failure', durable: false },
   { name: 'rebalance', title: 'ringkv cluster, a node joins and another leaves', kind: 'rebalance', durable: false },
 ];
@@ -45,6 +63,11 @@ export interface Target {
   variant: string;
   nodes: number;
   quorum?: Quorum;
+  /**
+   * Redis Cluster only: replicas per master (`redis-cli --cluster create --cluster-replicas`).
+   * `nodes` counts them too: 3 masters with one replica each is 6 nodes.
+   */
+  replicasPerMaster?: number;
 }
 
 export const CLUSTER_SIZE = 3;
@@ -58,6 +81,17 @@ function ringkvClusterTarget(quorum: Quorum): Target {
 }
 
 const REDIS_CLUSTER: Target = { server: 'redis', variant: `${CLUSTER_SIZE} masters`, nodes: CLUSTER_SIZE };
+/**
+ * The anchor for a replicated ringkv cluster: every master ships its writes to a replica, as
+ * ringkv ships each write to its other replicas (asynchronously here; the client is answered
+ * by the master alone). Replicas' CPU counts in the per-request figure as ringkv's replicas do.
+ */
+export const REDIS_CLUSTER_WITH_REPLICAS: Target = {
+  server: 'redis',
+  variant: `${CLUSTER_SIZE} masters + ${CLUSTER_SIZE} replicas`,
+  nodes: CLUSTER_SIZE * 2,
+  replicasPerMaster: 1,
+};
 
 /** What each scenario runs, in order. Redis first so ringkv rows can be read against it. */
 export function scenarioTargets(scenario: Scenario): Target[] {
@@ -72,6 +106,9 @@ export function scenarioTargets(scenario: Scenario): Target[] {
       return [REDIS_CLUSTER, ringkvClusterTarget(STRICT_QUORUM), ringkvClusterTarget(FAST_QUORUM)];
     case 'cluster-durable':
       return [REDIS_CLUSTER, ringkvClusterTarget(STRICT_QUORUM)];
+    case 'cluster-replicas':
+    case 'cluster-pipelined':
+      return [REDIS_CLUSTER_WITH_REPLICAS, ringkvClusterTarget(STRICT_QUORUM)];
     case 'failure':
     case 'rebalance':
       return [ringkvClusterTarget(STRICT_QUORUM)];

@@ -20,6 +20,10 @@ import { HintReplayer } from './hint-replayer.js';
 import type { HintStore } from '../storage/hint-store.js';
 import { AntiEntropy } from './anti-entropy.js';
 import { ReplicaBatcher, type ReplicaBatch } from './replica-batcher.js';
+import { LeaseService } from './lease-service.js';
+
+/** A lease request to a paused or cut-off peer must not hold an acquisition for long. */
+const LEASE_REQUEST_TIMEOUT_MS = 500;
 import { createHash } from 'node:crypto';
 
 /** Where this node is reachable, as advertised to clients and peers. */
@@ -60,6 +64,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
   readonly membership: Membership;
   readonly coordinator: Coordinator;
   readonly router: ClusterRouter;
+  readonly leases: LeaseService;
   private readonly forwarder: Forwarder;
   private readonly batcher = new ReplicaBatcher((nodeId, batch) => this.sendBatch(nodeId, batch));
   private topology!: Topology;
@@ -107,6 +112,21 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       ...(bindHost !== '0.0.0.0' && bindHost !== '::' && bindHost !== '127.0.0.1' ? { localAddress: bindHost } : {}),
     });
     this.coordinator = new Coordinator(node.store, node.versioner, this, node.stats, this.logger);
+    this.leases = new LeaseService({
+      myId: this.myId,
+      replicas: (slot) => this.slotTable.replicas(slot),
+      reachable: (id) => this.reachable(id),
+      send: (id, request) => {
+        const addr = this.busAddress(id);
+        return addr ? this.bus.request(addr, 'lq', request, LEASE_REQUEST_TIMEOUT_MS) : Promise.reject(new Error(`unknown node ${id}`));
+      },
+      monotonicMs: () => performance.now(),
+      wallMs: () => Date.now(),
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms).unref()),
+    }, config.int('cluster-lease-ms'), restored !== undefined);
+    this.coordinator.fence = (slot, epoch) => this.leases.grants.fenced(slot, epoch);
+    this.coordinator.onFenced = (slot, epoch) => this.leases.lost(slot, epoch);
+    this.bus.handle('lq', (_from, payload) => this.leases.answer(payload));
     this.forwarder = new Forwarder(this);
     this.hintReplayer = new HintReplayer(this, hints);
     this.router = new ClusterRouter({
@@ -123,6 +143,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       runCommand: (session, spec, argv, out, ks) => node.dispatcher.run(session, spec, argv, out, ks),
       execTransaction: (session, out, ks, tx) => node.dispatcher.execTransaction(session, out, ks, tx),
       lookup: (name) => node.commands.get(name),
+      lease: (slot) => this.leases.current(slot),
+      acquireLease: (slot) => this.leases.acquire(slot),
     });
     new ReplicaService(this).register();
     this.antiEntropy = new AntiEntropy({
@@ -206,6 +228,13 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       this.sent.ping!++;
       this.bus.send({ host: t.host, port: t.busPort }, 'gossip', digest);
     }
+    // A member whose link dropped is dialled every round, so a refused dial (its process is gone)
+    // is known within one round even when gossip picked other targets.
+    for (const m of this.membership.members()) {
+      if (m.id === this.myId || targets.some((t) => t.id === m.id) || !this.membership.isAlive(m.id, now)) continue;
+      const addr = { host: m.host, port: m.busPort };
+      if (this.bus.linkState(addr) === 'disconnected') this.bus.send(addr, 'gossip', digest);
+    }
     this.rebuild(false);
   }
 
@@ -248,7 +277,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       this.topologyKey = key;
       void this.node.store.setMeta('cluster-members', Buffer.from(JSON.stringify(this.membership.members())));
     }
-    const alive = new Set(members.map((m) => m.id).filter((id) => this.membership.isAlive(id, now)));
+    const alive = new Set(members.map((m) => m.id).filter((id) => this.serving(id, now)));
     // The cluster is up while every slot can answer reads; a write that cannot reach W replicas fails
     // on its own with NOREPLICAS instead of taking the whole cluster down (clients stop at 'fail').
     const needed = config.int('read-quorum');
@@ -338,6 +367,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       `ringkv_rebalance_slots_moving:${this.slotTable.moving}\r\nringkv_rebalance_slots_in:${moving.in}\r\nringkv_rebalance_slots_out:${moving.out}\r\n` +
       `ringkv_rebalance_window_left_ms:${this.transition ? Math.max(0, this.transition.until - Date.now()) : 0}\r\n` +
       `ringkv_member_status:${this.member(this.myId)?.status ?? 'active'}\r\n` +
+      `ringkv_leases_held:${this.leases.heldCount()}\r\nringkv_lease_acquisitions:${this.leases.acquisitions}\r\nringkv_fenced_writes:${this.leases.fencedWrites}\r\n` +
       `ringkv_hinted_writes:${this.coordinator.hintedHandoffs}\r\nringkv_hints_stored:${this.hints.added}\r\nringkv_hints_delivered:${this.hints.delivered}\r\n` +
       `ringkv_hints_dropped:${this.hints.dropped}\r\nringkv_hints_pending_bytes:${this.hints.pendingBytes()}\r\nringkv_hints_targets:${this.hints.targets().length}\r\n` +
       this.antiEntropy.infoText();
@@ -358,7 +388,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
 
   private coordinate(
     session: SessionState,
-    job: { slot: number; keys: Buffer[]; isWrite: boolean; blind: boolean },
+    job: { slot: number; keys: Buffer[]; isWrite: boolean; blind: boolean; epoch?: number },
     steps: ReadonlyArray<(out: ReplyWriter, ks: OverlayKeyspace) => void>,
     sink: ReplySink,
   ): Promise<unknown> | void {
@@ -368,7 +398,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       slot: job.slot, keys: job.keys, replicas: this.slotTable.replicas(job.slot), isWrite: job.isWrite, blind: job.blind,
       fallbacks: sloppy ? this.extended!.preferenceList(job.slot) : [],
       previousReplicas: this.slotTable.leavingReplicas(job.slot),
-      r, w, proto: session.proto, steps,
+      r, w, proto: session.proto, steps, epoch: job.epoch,
     }, sink);
     if (result instanceof Promise) {
       return job.isWrite ? result.then((done) => (session.lastWrite = done)) : result;
@@ -377,9 +407,24 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     return undefined;
   }
 
+  /**
+   * Whether a member serves its slots: alive to the failure detector, and its bus port not
+   * refusing us. A refused connection means its process is gone, so its slots move to the next
+   * replica at once instead of after cluster-node-timeout: reads and blind writes go on right
+   * away, and read-modify-write follows once the dead node's lease ran out (slot-leases.ts). Nodes
+   * may briefly disagree; a redirect only ever points earlier in the slot's preference list, so
+   * clients cannot loop (docs/decisions.md).
+   */
+  private serving(id: string, now: number): boolean {
+    if (!this.membership.isAlive(id, now)) return false;
+    if (id === this.myId) return true;
+    const addr = this.busAddress(id);
+    return addr === undefined || !this.bus.refused(addr);
+  }
+
   // ReplicaClient, over the bus.
   reachable(nodeId: string): boolean {
-    return this.membership.isAlive(nodeId, Date.now());
+    return this.serving(nodeId, Date.now());
   }
 
   read(nodeId: string, slot: number, keys: readonly Buffer[]): Promise<Array<Buffer | null>> {
@@ -392,8 +437,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     await this.bus.request(addr, 'rw', { s: slot, i: items, h: owner });
   }
 
-  write(nodeId: string, slot: number, items: ReadonlyArray<[Buffer, Buffer]>): Promise<Buffer | undefined> {
-    return this.batcher.write(nodeId, slot, items);
+  write(nodeId: string, slot: number, items: ReadonlyArray<[Buffer, Buffer]>, epoch?: number): Promise<Buffer | undefined> {
+    return this.batcher.write(nodeId, slot, items, epoch);
   }
 
   private async sendBatch(nodeId: string, batch: ReplicaBatch): Promise<unknown> {

@@ -1,7 +1,8 @@
 import { ERR } from '../core/errors.js';
 import { keyPositions, type CommandSpec } from '../commands/spec.js';
 import type { CommandRouter, RouteVerdict } from '../server/dispatcher.js';
-import type { RunCommand, SlotRun } from '../server/command-sequencer.js';
+import { ReservedSink, type RunCommand, type SlotRun } from '../server/command-sequencer.js';
+import type { LeaseOutcome } from './lease-service.js';
 import { takeTransaction, type TransactionSnapshot } from '../server/session-state.js';
 import type { ReplySink } from '../server/connection.js';
 import type { SessionState } from '../server/session-state.js';
@@ -23,12 +24,24 @@ export interface RoutingContext {
    * Runs `steps` in order over one quorum read of `keys`, replicating their writes as one batch;
    * replies through `sink` (in line, or deferred with a promise that settles once written).
    */
-  coordinate(session: SessionState, job: { slot: number; keys: Buffer[]; isWrite: boolean; blind: boolean }, steps: ReadonlyArray<(out: ReplyWriter, ks: OverlayKeyspace) => void>, sink: ReplySink): Promise<unknown> | void;
+  coordinate(session: SessionState, job: CoordinateJob, steps: ReadonlyArray<(out: ReplyWriter, ks: OverlayKeyspace) => void>, sink: ReplySink): Promise<unknown> | void;
   /** Relays commands to `nodeId` and writes every reply, or only the last one's, to `out`. */
   forward(session: SessionState, nodeId: string, commands: Buffer[][], out: ReplyWriter, replies: 'all' | 'last'): Promise<void>;
   runCommand(session: SessionState, spec: CommandSpec, argv: Buffer[], out: ReplyWriter, ks: OverlayKeyspace): void;
   execTransaction(session: SessionState, out: ReplyWriter, ks: OverlayKeyspace, tx: TransactionSnapshot): void;
   lookup(name: string): CommandSpec | undefined;
+  /** The epoch of this node's valid lease on the slot, if it holds one. */
+  lease(slot: number): number | undefined;
+  acquireLease(slot: number): Promise<LeaseOutcome>;
+}
+
+export interface CoordinateJob {
+  slot: number;
+  keys: Buffer[];
+  isWrite: boolean;
+  blind: boolean;
+  /** Lease epoch for read-modify-write jobs. */
+  epoch?: number;
 }
 
 const LOCAL: RouteVerdict = { kind: 'local' };
@@ -130,7 +143,40 @@ export class ClusterRouter implements CommandRouter {
       if (!isBlind(c.spec, c.argv)) blind = false;
       steps.push((o, ks) => this.ctx.runCommand(session, c.spec, c.argv, o, ks));
     }
-    return this.ctx.coordinate(session, { slot: run.slot, keys, isWrite, blind }, steps, sink);
+    const job: CoordinateJob = { slot: run.slot, keys, isWrite, blind };
+    // Blind writes and reads may be coordinated by any replica; work that reads before it writes
+    // needs the slot's lease, so only one node at a time coordinates it.
+    if (!isWrite || blind) return this.ctx.coordinate(session, job, steps, sink);
+    const epoch = this.ctx.lease(run.slot);
+    if (epoch !== undefined) return this.ctx.coordinate(session, { ...job, epoch }, steps, sink);
+    return this.coordinateLeased(session, run, job, steps, sink);
+  }
+
+  /** Acquires the slot's lease, then coordinates; or relays to the node that holds it; or TRYAGAIN. */
+  private async coordinateLeased(session: SessionState, run: SlotRun, job: CoordinateJob, steps: ReadonlyArray<(out: ReplyWriter, ks: OverlayKeyspace) => void>, sink: ReplySink): Promise<void> {
+    const reply = sink.defer();
+    const outcome = await this.ctx.acquireLease(run.slot);
+    if (outcome.kind === 'held') {
+      const reserved = new ReservedSink(reply);
+      const result = this.ctx.coordinate(session, { ...job, epoch: outcome.epoch }, steps, reserved);
+      if (result instanceof Promise) await result;
+      if (!reserved.taken) reply.done();
+      return;
+    }
+    // WATCH versions were read here, so a watched transaction cannot be relayed; nor is a relayed run relayed again.
+    const watching = run.commands.some((c) => c.tx !== undefined && c.tx.watched.length > 0);
+    if (outcome.kind === 'elsewhere' && !watching && !this.forwardedSessions.has(session)) {
+      try {
+        await this.forwardRun(session, outcome.holder, run.commands, reply.out);
+      } catch (err) {
+        for (let i = 0; i < run.commands.length; i++) reply.out.error(`TRYAGAIN ${(err as Error).message}`);
+      }
+      reply.done();
+      return;
+    }
+    const why = outcome.kind === 'unavailable' ? outcome.reason : 'another node coordinates the slot now';
+    for (let i = 0; i < run.commands.length; i++) reply.out.error(`TRYAGAIN ${why}`);
+    reply.done();
   }
 
   /**

@@ -13,6 +13,7 @@ import type { Protocol } from '../protocol/types.js';
 import { compareClocks } from '../core/vclock.js';
 import { compareVersions } from '../core/version.js';
 import type { DeferredReply, ReplySink } from '../server/connection.js';
+import { FencedError } from './replica-batcher.js';
 
 /** Times a write is stamped again because a replica held a newer version, before it counts as concurrent. */
 const RESTAMP_ATTEMPTS = 3;
@@ -23,8 +24,12 @@ export interface ReplicaClient {
   /** False when the failure detector has declared the node dead: skip it rather than wait. */
   reachable(nodeId: string): boolean;
   read(nodeId: string, slot: number, keys: readonly Buffer[]): Promise<Array<Buffer | null>>;
-  /** Resolves with the newer version the replica already held for one of the items, if any. */
-  write(nodeId: string, slot: number, items: ReadonlyArray<[Buffer, Buffer]>): Promise<Buffer | undefined>;
+  /**
+   * Resolves with the newer version the replica already held for one of the items, if any. With
+   * an `epoch` (a leased read-modify-write) the replica refuses it with FencedError once it
+   * granted a newer lease on the slot.
+   */
+  write(nodeId: string, slot: number, items: ReadonlyArray<[Buffer, Buffer]>, epoch?: number): Promise<Buffer | undefined>;
   /** Stores the records at `nodeId` as hints for `owner`, durably, for later handoff. */
   writeHint(nodeId: string, owner: string, slot: number, items: ReadonlyArray<[Buffer, Buffer]>): Promise<void>;
 }
@@ -45,6 +50,12 @@ export interface CoordinatedJob {
   previousReplicas: readonly string[];
   /** Nodes after the preference list on the ring: where writes for unreachable owners go, as hints. Empty = strict quorum. */
   fallbacks: readonly string[];
+  /**
+   * The slot lease's epoch when the job reads before it writes (slot-leases.ts): its writes are
+   * fenced at the replicas and never go to fallbacks as hints (a hint is not read by the next
+   * holder's quorum read, so it could not count toward W).
+   */
+  epoch?: number;
   /** The commands, in order, each writing its reply to `out` (a connection's run on one slot). */
   steps: ReadonlyArray<(out: ReplyWriter, ks: OverlayKeyspace) => void>;
 }
@@ -108,6 +119,10 @@ export class Coordinator {
   readonly locks = new KeyLocks();
   readonly stats: CoordinatorStats = { reads: 0, writes: 0, readRepairs: 0, quorumFailures: 0, restamps: 0 };
   hintedHandoffs = 0;
+  /** True when this node granted a newer lease on the slot than `epoch` (its own replica refuses the write too). */
+  fence: (slot: number, epoch: number) => boolean = () => false;
+  /** A replica refused a write of the lease with `epoch`. */
+  onFenced: (slot: number, epoch: number) => void = () => undefined;
   /** Where commands write their reply before it is known whether it may be sent; taken right after. */
   private readonly scratch = new Writer(2, 4096);
 
@@ -331,9 +346,10 @@ export class Coordinator {
     }
     const required = Math.min(job.w, job.replicas.length);
     // Fallbacks take the place of unreachable owners (sloppy quorum); their hints count as acks.
-    const quorum = new WriteQuorum(required, [...job.replicas, ...job.fallbacks]);
+    const leased = job.epoch !== undefined;
+    const quorum = new WriteQuorum(required, leased ? job.replicas : [...job.replicas, ...job.fallbacks]);
     const me = this.replicas.myId;
-    const fallbacks = job.fallbacks.filter((id) => !job.replicas.includes(id));
+    const fallbacks = leased ? [] : job.fallbacks.filter((id) => !job.replicas.includes(id));
     let nextFallback = 0;
     {
       // Every owner counts as launched up front: an answer that arrives synchronously must not make
@@ -393,13 +409,22 @@ export class Coordinator {
           return;
         }
       };
+      const refused = (id: string, err: unknown): void => {
+        if (!(err instanceof FencedError)) return nack(id, id);
+        this.onFenced(job.slot, job.epoch!);
+        nack(id);
+      };
       for (const id of job.replicas) {
         if (id === me) {
+          if (leased && this.fence(job.slot, job.epoch!)) {
+            refused(me, new FencedError());
+            continue;
+          }
           for (let i = 0; i < records.length; i++) this.applyLocal(job.slot, records[i]![0], records[i]![1], items[i]![1]);
           if (this.store.hasPendingDurability()) this.store.afterDurable((err) => (err ? nack(me) : ack(me)));
           else ack(me);
         } else if (!this.replicas.reachable(id)) nack(id, id);
-        else this.replicas.write(id, job.slot, items).then((newer) => (newer ? superseded(id, newer) : ack(id)), () => nack(id, id));
+        else this.replicas.write(id, job.slot, items, job.epoch).then((newer) => (newer ? superseded(id, newer) : ack(id)), (err: unknown) => refused(id, err));
       }
       // Old replicas of a moving slot keep receiving writes, so reads that still ask them stay current.
       for (const id of job.previousReplicas) {

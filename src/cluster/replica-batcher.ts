@@ -14,6 +14,18 @@
 export interface ReplicaBatch {
   w: Array<number | Buffer>;
   r: Array<number | Buffer>;
+  /**
+   * Fenced writes, as [first write index, count, lease epoch] triples: the peer refuses them when
+   * it granted a newer lease on their slot, and lists each refused group's first index in `x`.
+   */
+  f?: number[];
+}
+
+/** The peer refused a write: a newer lease holder exists for its slot. */
+export class FencedError extends Error {
+  constructor() {
+    super('write refused: a newer coordinator holds the slot');
+  }
 }
 
 /** Sends one batch to a peer; resolves with the peer's response payload. */
@@ -58,12 +70,13 @@ export class ReplicaBatcher {
    * Resolves once the peer has the records durably; with the newest version the peer already held
    * above one of them (the write lost last-writer-wins there), else undefined.
    */
-  write(nodeId: string, slot: number, items: ReadonlyArray<[Buffer, Buffer]>): Promise<Buffer | undefined> {
+  write(nodeId: string, slot: number, items: ReadonlyArray<[Buffer, Buffer]>, epoch?: number): Promise<Buffer | undefined> {
     let bytes = 0;
     for (const [key, rec] of items) bytes += key.length + rec.length;
     const q = this.queue(nodeId, bytes);
     const first = q.batch.w.length / 3;
     for (const [key, rec] of items) q.batch.w.push(slot, key, rec);
+    if (epoch !== undefined) (q.batch.f ??= []).push(first, items.length, epoch);
     return new Promise<Buffer | undefined>((resolve, reject) =>
       q.writers.push({ first, count: items.length, resolve: resolve as (v: unknown) => void, reject }),
     );
@@ -114,19 +127,26 @@ export class ReplicaBatcher {
   }
 }
 
-/** Newer versions the peer reported, by write index; undefined when the response is malformed. */
-function supersededOf(response: unknown, writes: number): { reads: unknown; newer: Map<number, Buffer> } | undefined {
+/** Newer versions the peer reported, by write index, and refused groups; undefined when the response is malformed. */
+function supersededOf(response: unknown, writes: number): { reads: unknown; newer: Map<number, Buffer>; fenced: Set<number> } | undefined {
   const newer = new Map<number, Buffer>();
-  if (Array.isArray(response)) return { reads: response, newer };
-  const r = response as { r?: unknown; s?: unknown };
-  if (typeof r !== 'object' || r === null || !Array.isArray(r.s) || r.s.length % 2 !== 0) return undefined;
+  const fenced = new Set<number>();
+  if (Array.isArray(response)) return { reads: response, newer, fenced };
+  const r = response as { r?: unknown; s?: unknown; x?: unknown };
+  if (typeof r !== 'object' || r === null) return undefined;
+  if (r.x !== undefined) {
+    if (!Array.isArray(r.x)) return undefined;
+    for (const i of r.x) if (typeof i === 'number') fenced.add(i);
+  }
+  if (r.s === undefined) return { reads: r.r, newer, fenced };
+  if (!Array.isArray(r.s) || r.s.length % 2 !== 0) return undefined;
   for (let i = 0; i < r.s.length; i += 2) {
     const index = r.s[i] as unknown;
     const version = r.s[i + 1] as unknown;
     if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= writes || !(version instanceof Uint8Array)) return undefined;
     newer.set(index, Buffer.isBuffer(version) ? version : Buffer.from(version.buffer, version.byteOffset, version.byteLength));
   }
-  return { reads: r.r, newer };
+  return { reads: r.r, newer, fenced };
 }
 
 function settle(q: PeerQueue, response: unknown): void {
@@ -138,6 +158,10 @@ function settle(q: PeerQueue, response: unknown): void {
     return;
   }
   for (const w of q.writers) {
+    if (parsed.fenced.has(w.first)) {
+      w.reject(new FencedError());
+      continue;
+    }
     let newest: Buffer | undefined;
     for (let i = w.first; i < w.first + w.count; i++) {
       const v = parsed.newer.get(i);

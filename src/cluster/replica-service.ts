@@ -30,11 +30,13 @@ function isWrite(p: unknown): p is WriteRequest {
 interface BatchRequest {
   w: unknown[];
   r: unknown[];
+  f?: unknown[];
 }
 
 function isBatch(p: unknown): p is BatchRequest {
   const b = p as BatchRequest;
   if (typeof b !== 'object' || b === null || !Array.isArray(b.w) || !Array.isArray(b.r) || b.w.length % 3 !== 0) return false;
+  if (b.f !== undefined && (!Array.isArray(b.f) || b.f.length % 3 !== 0 || !b.f.every((x) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0))) return false;
   for (let i = 0; i < b.w.length; i += 3) {
     if (!isSlot(b.w[i]) || !(b.w[i + 1] instanceof Uint8Array) || !(b.w[i + 2] instanceof Uint8Array)) return false;
   }
@@ -54,6 +56,21 @@ function isBatch(p: unknown): p is BatchRequest {
 export class ReplicaService {
   constructor(private readonly cluster: ClusterNode) {}
 
+  /** Indexes of the batch's writes from a lease holder this node has seen superseded; undefined for none. */
+  private fencedWrites(b: BatchRequest): Set<number> | undefined {
+    if (b.f === undefined) return undefined;
+    let out: Set<number> | undefined;
+    const f = b.f as number[];
+    for (let i = 0; i < f.length; i += 3) {
+      const first = f[i]!;
+      const slot = b.w[first * 3] as number | undefined;
+      if (slot === undefined || !this.cluster.leases.grants.fenced(slot, f[i + 2]!)) continue;
+      out ??= new Set();
+      for (let j = first; j < first + f[i + 1]!; j++) out.add(j);
+    }
+    return out;
+  }
+
   register(): void {
     const { bus, node } = this.cluster;
     // A coordinator's reads and writes for this node from one event-loop turn (replica-batcher.ts).
@@ -62,9 +79,11 @@ export class ReplicaService {
       const { w, r } = payload;
       // Writes that lost last-writer-wins here: the coordinator stamps them again above our version.
       const superseded: Array<number | Buffer> = [];
+      const skip = this.fencedWrites(payload);
       if (w.length > 0) {
         const now = node.versioner.now();
         for (let i = 0; i < w.length; i += 3) {
+          if (skip?.has(i / 3)) continue;
           const encoded = owned(w[i + 2] as Uint8Array);
           const rec = decodeRecord(encoded);
           node.versioner.hlc.observe(rec.version, now);
@@ -82,7 +101,8 @@ export class ReplicaService {
         }
         i += 2 + n;
       }
-      const response = superseded.length === 0 ? reads : { r: reads, s: superseded };
+      const fenced = skip === undefined ? undefined : payload.f!.filter((_, i) => i % 3 === 0 && skip.has(payload.f![i] as number));
+      const response = superseded.length === 0 && fenced === undefined ? reads : { r: reads, s: superseded, ...(fenced ? { x: fenced } : {}) };
       if (w.length === 0 || !node.store.hasPendingDurability()) return response;
       return new Promise<unknown>((resolve, reject) => node.store.afterDurable((err) => (err ? reject(err) : resolve(response))));
     });

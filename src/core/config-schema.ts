@@ -45,6 +45,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   s({ name: 'metrics-port', kind: 'int', default: '0', min: 0, max: 65535, mutable: false, help: 'HTTP port for Prometheus metrics; 0 = off.' }),
   s({ name: 'cluster-enabled', kind: 'bool', default: 'no', mutable: false, help: 'Join a ringkv cluster (slots on a ring, quorum replication).' }),
   s({ name: 'cluster-port', kind: 'int', default: '0', min: 0, max: 65535, mutable: false, help: 'Cluster bus port; 0 = port + 10000.' }),
+  s({ name: 'cluster-lease-ms', kind: 'int', default: '3000', min: 200, max: 60_000, mutable: false, help: 'How long a slot lease lasts: a dead coordinator\'s read-modify-write slots move after at most this long.' }),
   s({ name: 'cluster-node-timeout', kind: 'int', default: '15000', min: 100, max: 3_600_000, mutable: true, help: 'ms without heartbeats before a peer is suspected.' }),
   s({ name: 'cluster-announce-ip', kind: 'string', default: '', mutable: true, help: 'Address advertised to clients and peers (NAT, containers).' }),
   s({ name: 'cluster-announce-port', kind: 'int', default: '0', min: 0, max: 65535, mutable: true, help: 'Client port advertised; 0 = port.' }),

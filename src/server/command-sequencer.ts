@@ -44,7 +44,7 @@ interface WaitingRun {
 }
 
 /** A sink bound to one reserved reply; remembers whether the work took the reply over. */
-class ReservedSink implements ReplySink {
+export class ReservedSink implements ReplySink {
   taken = false;
   constructor(private readonly reply: DeferredReply) {}
   get out(): DeferredReply['out'] {

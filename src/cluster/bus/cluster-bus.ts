@@ -53,6 +53,8 @@ interface OutgoingPeer {
   consecutiveFailures: number;
   retryAtMs: number;
   lastError: string;
+  /** The last connection attempt was refused, and none has succeeded since. */
+  refused: boolean;
 }
 
 /**
@@ -150,6 +152,15 @@ export class ClusterBus {
     if (link instanceof BusError || !link.sendOneway(type, payload)) this.counters.messagesDropped++;
   }
 
+  /**
+   * True when our last attempt to connect to `to` was refused and none succeeded since: the peer's
+   * host answered that nothing listens on its bus port, so its process is gone (not merely slow).
+   */
+  refused(to: BusAddress): boolean {
+    const peer = this.peers.get(addressKey(to));
+    return peer !== undefined && peer.link === undefined && peer.refused;
+  }
+
   /** Whether our outgoing link to `to` is up and authenticated (links are opened by the first send). */
   linkState(to: BusAddress): 'connected' | 'disconnected' {
     return this.peers.get(addressKey(to))?.link?.isReady ? 'connected' : 'disconnected';
@@ -193,7 +204,7 @@ export class ClusterBus {
     const key = addressKey(to);
     let peer = this.peers.get(key);
     if (peer === undefined) {
-      peer = { address: { host: to.host, port: to.port }, key, link: undefined, consecutiveFailures: 0, retryAtMs: 0, lastError: '' };
+      peer = { address: { host: to.host, port: to.port }, key, link: undefined, consecutiveFailures: 0, retryAtMs: 0, lastError: '', refused: false };
       this.peers.set(key, peer);
     }
     if (peer.link !== undefined) return peer.link;
@@ -214,6 +225,7 @@ export class ClusterBus {
       ready: () => {
         peer.consecutiveFailures = 0;
         peer.retryAtMs = 0;
+        peer.refused = false;
       },
       closed: (link, error) => {
         if (peer.link !== link) return;
@@ -223,6 +235,7 @@ export class ClusterBus {
         peer.consecutiveFailures++;
         peer.retryAtMs = Date.now() + reconnectDelayMs(peer.consecutiveFailures);
         peer.lastError = error.message;
+        peer.refused = link.refusedByPeer;
       },
     });
     return new PeerLink({

@@ -341,6 +341,11 @@ export class PeerLink {
     }
   }
 
+  /** The connection attempt was refused: nothing listens at the peer's address (its process is gone). */
+  get refusedByPeer(): boolean {
+    return this.identity === undefined && (this.socketError as NodeJS.ErrnoException | undefined)?.code === 'ECONNREFUSED';
+  }
+
   private lostError(): BusError {
     const cause = this.socketError ? `: ${this.socketError.message}` : '';
     if (this.identity === undefined && this.socketError === undefined && !this.opts.socket.connecting) {

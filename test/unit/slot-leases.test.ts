@@ -1,0 +1,125 @@
+/**
+ * Goal: at most one node holds a slot's lease at any time, epochs only grow, and a superseded
+ * holder's writes are fenced. Method: drive LeaseGrants of three replicas directly with chosen
+ * clocks, and LeaseService over an in-memory transport with a fake clock.
+ */
+import { describe, expect, it } from 'vitest';
+import { LeaseGrants, grantsSuffice, leaseValidUntil, nextEpoch } from '../../src/cluster/slot-leases.js';
+import { LeaseService, type LeaseTransport, type LeaseWireRequest } from '../../src/cluster/lease-service.js';
+
+describe('LeaseGrants', () => {
+  it('promises a slot to one holder until the promise runs out, then to another with a larger epoch', () => {
+    const g = new LeaseGrants(1000, 0);
+    expect(g.answer({ slot: 7, holder: 'a', epoch: 10 }, 0)).toEqual({ granted: true, epoch: 10 });
+    expect(g.answer({ slot: 7, holder: 'b', epoch: 11 }, 500)).toEqual({ granted: false, holder: 'a', epoch: 10, retryInMs: 500 });
+    // a renews with the same epoch.
+    expect(g.answer({ slot: 7, holder: 'a', epoch: 10 }, 900).granted).toBe(true);
+    expect(g.answer({ slot: 7, holder: 'b', epoch: 11 }, 1800).granted).toBe(false);
+    // Once a's promise ran out, b may take the slot, but only above every epoch granted.
+    expect(g.answer({ slot: 7, holder: 'b', epoch: 10 }, 1901)).toMatchObject({ granted: false, epoch: 10 });
+    expect(g.answer({ slot: 7, holder: 'b', epoch: 11 }, 1901).granted).toBe(true);
+    // Another slot is independent.
+    expect(g.answer({ slot: 8, holder: 'a', epoch: 1 }, 1901).granted).toBe(true);
+  });
+
+  it('fences writes stamped with an epoch below the largest one granted', () => {
+    const g = new LeaseGrants(1000, 0);
+    g.answer({ slot: 1, holder: 'a', epoch: 5 }, 0);
+    expect(g.fenced(1, 5)).toBe(false);
+    g.answer({ slot: 1, holder: 'b', epoch: 6 }, 2000);
+    expect(g.fenced(1, 5)).toBe(true);
+    expect(g.fenced(1, 6)).toBe(false);
+    expect(g.fenced(2, 5)).toBe(false);
+  });
+
+  it('a replica that may have made promises before a restart grants nothing for one lease duration', () => {
+    const g = new LeaseGrants(1000, 1000);
+    expect(g.answer({ slot: 1, holder: 'a', epoch: 1 }, 400)).toMatchObject({ granted: false, retryInMs: 600 });
+    expect(g.answer({ slot: 1, holder: 'a', epoch: 1 }, 1000).granted).toBe(true);
+  });
+
+  it('majorities, validity margin and epochs', () => {
+    expect(grantsSuffice(new Set(['a', 'b']), ['a', 'b', 'c'])).toBe(true);
+    expect(grantsSuffice(new Set(['a', 'x']), ['a', 'b', 'c'])).toBe(false);
+    expect(grantsSuffice(new Set(['a']), ['a', 'b'])).toBe(false);
+    expect(leaseValidUntil(100, 3000)).toBe(100 + 3000 - 150);
+    expect(nextEpoch(5, 3)).toBe(6);
+    expect(nextEpoch(5, 1000)).toBe(1000);
+  });
+});
+
+/** Three lease services on one fake clock; `down` nodes answer nothing. */
+function trio(durationMs = 1000) {
+  let now = 10_000;
+  const timers: Array<{ at: number; fire: () => void }> = [];
+  /** Settles `p`, moving the clock to the next timer whenever nothing else can happen. */
+  const run = async <T>(p: Promise<T>): Promise<T> => {
+    let done = false;
+    void p.finally(() => (done = true));
+    for (let i = 0; i < 10_000; i++) {
+      await new Promise((r) => setImmediate(r));
+      if (done) return p;
+      timers.sort((x, y) => x.at - y.at);
+      const next = timers.shift();
+      if (next === undefined) continue;
+      now = Math.max(now, next.at);
+      next.fire();
+    }
+    throw new Error('did not settle');
+  };
+  const ids = ['a', 'b', 'c'];
+  const down = new Set<string>();
+  const services = new Map<string, LeaseService>();
+  for (const id of ids) {
+    const t: LeaseTransport = {
+      myId: id,
+      replicas: () => ids,
+      reachable: (peer) => !down.has(peer),
+      send: async (peer, req: LeaseWireRequest) => {
+        if (down.has(peer) || down.has(id)) throw new Error('unreachable');
+        return services.get(peer)!.answer(req);
+      },
+      monotonicMs: () => now,
+      wallMs: () => now,
+      sleep: (ms) => new Promise<void>((resolve) => timers.push({ at: now + ms, fire: resolve })),
+    };
+    services.set(id, new LeaseService(t, durationMs, false));
+  }
+  return { services, down, run, advance: (ms: number) => (now += ms) };
+}
+
+describe('LeaseService', () => {
+  it('one holder at a time; a dead holder is replaced once its promises ran out, with a larger epoch that fences it', async () => {
+    const { services, down, run, advance } = trio();
+    const a = services.get('a')!;
+    const b = services.get('b')!;
+    const first = await run(a.acquire(3));
+    expect(first.kind).toBe('held');
+    expect(a.current(3)).toBe((first as { epoch: number }).epoch);
+    // While a holds it, b learns where the lease is instead of taking it.
+    expect(await run(b.acquire(3))).toEqual({ kind: 'elsewhere', holder: 'a' });
+    // a stops answering (paused): b waits for a's promises to run out, then holds a larger epoch.
+    down.add('a');
+    const second = await run(b.acquire(3));
+    expect(second.kind).toBe('held');
+    const e1 = (first as { epoch: number }).epoch;
+    const e2 = (second as { epoch: number }).epoch;
+    expect(e2).toBeGreaterThan(e1);
+    // The replicas that granted b's lease refuse a's old epoch.
+    expect(services.get('b')!.grants.fenced(3, e1)).toBe(true);
+    expect(services.get('c')!.grants.fenced(3, e1)).toBe(true);
+    // a, back, sees its lease ran out on its own clock and finds b.
+    down.delete('a');
+    advance(5);
+    expect(a.current(3)).toBeUndefined();
+    expect(await run(a.acquire(3))).toEqual({ kind: 'elsewhere', holder: 'b' });
+  });
+
+  it('no majority, no lease: an isolated node answers unavailable within its deadline', async () => {
+    const { services, down, run } = trio(500);
+    down.add('b');
+    down.add('c');
+    const outcome = await run(services.get('a')!.acquire(9));
+    expect(outcome.kind).toBe('unavailable');
+  });
+});
