@@ -148,7 +148,9 @@ export interface PipelineReport {
 export function describeCommand(c: PCommand): string {
   const what = c.kind === 'hset' || c.kind === 'hget' ? `${c.kind} ${c.key} ${c.field}` : `${c.kind} ${c.key}`;
   const arg = c.value !== undefined ? ` ${c.value}` : c.amount !== undefined ? ` +${c.amount}` : '';
-  const got = c.result !== 'ok' ? ` -> ${c.result}${c.error ? ` (${c.error})` : ''}` : c.read !== undefined ? ` -> ${JSON.stringify(c.read)}` : c.n !== undefined ? ` -> ${c.n}` : ' -> ok';
+  // Log reads grow to kilobytes: the length and the tail say enough in a report.
+  const read = c.read === undefined || c.read === null || c.read.length <= 60 ? JSON.stringify(c.read) : `(${c.read.length} bytes) …${JSON.stringify(c.read.slice(-40))}`;
+  const got = c.result !== 'ok' ? ` -> ${c.result}${c.error ? ` (${c.error})` : ''}` : c.read !== undefined ? ` -> ${read}` : c.n !== undefined ? ` -> ${c.n}` : ' -> ok';
   return `${what}${arg}${got}${c.malformed ? ` [${c.malformed}]` : ''}`;
 }
 
