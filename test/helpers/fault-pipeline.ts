@@ -49,7 +49,7 @@ interface Entity {
 }
 
 /** One wire command's outcome: its reply, or why there is none, and when that was known. */
-type WireOutcome = { reply: Reply; at: number } | { error: TransportError; at: number };
+export type WireOutcome = { reply: Reply; at: number } | { error: TransportError; at: number };
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -89,7 +89,7 @@ function sharedEntities(prefix: string): Entity[] {
 }
 
 /** A planned command: what it is (for the record) and the wire commands that carry it. */
-interface Planned {
+export interface Planned {
   cmd: Omit<PCommand, 'result' | 'end'>;
   wire: string[][];
 }
