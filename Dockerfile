@@ -20,11 +20,22 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
+# The server runs as the image's unprivileged `node` user (uid 1000), owning only /data. A volume
+# mounted from the host must be writable by uid 1000; otherwise start-up stops with one line
+# saying so. The data directory is locked: a second container on the same volume is refused.
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
 # 6379: RESP clients; 16379: cluster bus (client port + 10000).
 EXPOSE 6379 16379
+# Settings come from RINGKV_<NAME> variables. The node listens on every interface of the container,
+# and protected mode stays on (as in Redis): until RINGKV_REQUIREPASS is set, only clients inside
+# the container are served and everyone else gets -DENIED. Set a password (docker run -e
+# RINGKV_REQUIREPASS=…); RINGKV_PROTECTED_MODE=no lifts the protection on a trusted network only.
+ENV RINGKV_PORT=6379 RINGKV_BIND=0.0.0.0 RINGKV_DIR=/data
+# PING over loopback (always allowed), AUTH first when RINGKV_REQUIREPASS is set. It reads the port
+# from RINGKV_PORT: change the port with -e RINGKV_PORT=…, not --port, so the check follows.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 CMD ["node", "dist/src/tools/healthcheck.js"]
 # Node runs as PID 1 and so gets no default SIGTERM handling; the server's own signal
 # handler is what makes `docker stop` a clean shutdown (or run with `docker run --init`).
-CMD ["node", "dist/src/cli.js", "server", "--port", "6379", "--bind", "0.0.0.0", "--dir", "/data"]
+CMD ["node", "dist/src/cli.js", "server"]

@@ -1,10 +1,7 @@
 #!/usr/bin/env node
 import { ConfigError, loadConfig } from './core/config.js';
-import { createLogger } from './core/logger.js';
-import { RingkvNode } from './server/node.js';
+import { StartupError, UsageError, startupMessage } from './core/startup-error.js';
 import { RINGKV_VERSION } from './commands/version.js';
-import { runLocalCluster } from './tools/local-cluster.js';
-import { runStatus } from './tools/status.js';
 
 const USAGE = `ringkv ${RINGKV_VERSION} — a Redis-compatible distributed key-value store
 
@@ -12,12 +9,58 @@ Usage:
   ringkv server [config-file] [--<setting> <value> ...]   run one node (settings use redis.conf names)
   ringkv cluster start [--nodes 3] [--base-port 7000] [--dir ./data]   run a local cluster
   ringkv status [--host 127.0.0.1] [--port 7000]           show the cluster's nodes
+  ringkv <command> --help                                  options of one command
   ringkv --version
 
 Every setting may also come from the environment as RINGKV_<NAME> (e.g. RINGKV_APPENDFSYNC=no).`;
 
+const SERVER_USAGE = `Usage: ringkv server [config-file] [--<setting> <value> ...]
+
+Runs one node. Settings carry redis.conf's names and are read from, later winning:
+  defaults < config file (name value lines) < RINGKV_<NAME> environment variables < --name value
+Examples:
+  ringkv server --port 6379 --dir ./data
+  ringkv server config/ringkv.conf --appendfsync everysec
+  ringkv server --cluster-enabled yes --port 7000 --cluster-seeds "127.0.0.1:7001 127.0.0.1:7002"
+config/ringkv.conf lists every setting with its default and meaning.
+
+Options:
+  -h, --help      this text
+  -v, --version   the version`;
+
+const STATUS_USAGE = `Usage: ringkv status [--host 127.0.0.1] [--port 7000] [-a <password>]
+
+Shows the cluster's nodes as one node sees them: state, slot share, epoch and rebalance progress.
+
+Options:
+  --host <host>            a node's address (default 127.0.0.1)
+  --port <port>            its client port (default 7000)
+  -a, --password <pass>    AUTH password
+  -h, --help               this text
+  -v, --version            the version`;
+
+const LOCAL_CLUSTER_USAGE = `Usage: ringkv cluster start [--nodes 3] [--base-port 7000] [--dir ./data] [--<setting> <value> ...]
+
+Runs a cluster of N nodes on this machine, on ports base-port … base-port+N-1 (cluster bus +10000),
+each with its data and log under <dir>/node-<port>. A node that dies is reported and restarted
+(after 1 s, doubling up to 30 s while it keeps dying); the others keep serving. Ctrl-C stops them all.
+
+Options:
+  --nodes <n>          how many nodes (1-64, default 3)
+  --base-port <port>   the first node's client port (default 7000)
+  --dir <path>         where the nodes' data directories go (default ./data)
+  --<setting> <value>  any server setting, passed to every node (e.g. --appendfsync everysec)
+  -h, --help           this text
+  -v, --version        the version`;
+
+const wantsHelp = (args: readonly string[]): boolean => args.includes('--help') || args.includes('-h');
+const wantsVersion = (args: readonly string[]): boolean => args.includes('--version') || args.includes('-v');
+
 async function runServer(args: string[]): Promise<void> {
   const config = loadConfig(args);
+  // Loaded only to run: --help, --version and a bad setting answer without loading LMDB and the rest.
+  const { createLogger } = await import('./core/logger.js');
+  const { RingkvNode } = await import('./server/node.js');
   const logger = createLogger({ loglevel: config.str('loglevel'), logfile: config.str('logfile') });
   const node = await RingkvNode.open(config, logger);
   await node.listen();
@@ -41,18 +84,39 @@ async function runServer(args: string[]): Promise<void> {
   }
 }
 
+/** Prints `usage` or the version when asked; true when the command should not run. */
+function answeredInfo(args: readonly string[], usage: string): boolean {
+  if (wantsHelp(args)) {
+    console.log(usage);
+    return true;
+  }
+  if (wantsVersion(args)) {
+    console.log(`ringkv ${RINGKV_VERSION}`);
+    return true;
+  }
+  return false;
+}
+
 async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'server':
+      if (answeredInfo(rest, SERVER_USAGE)) return;
       return runServer(rest);
     case 'cluster':
-      if (rest[0] !== 'start') throw new ConfigError(`unknown cluster subcommand '${rest[0] ?? ''}' (try: ringkv cluster start)`);
-      return runLocalCluster(rest.slice(1));
+      if (rest[0] === undefined || rest[0] === '--help' || rest[0] === '-h') {
+        console.log(LOCAL_CLUSTER_USAGE);
+        return;
+      }
+      if (rest[0] !== 'start') throw new UsageError(`unknown subcommand '${rest[0]}' (try: ringkv cluster start)`, 'cluster');
+      if (answeredInfo(rest.slice(1), LOCAL_CLUSTER_USAGE)) return;
+      return (await import('./tools/local-cluster.js')).runLocalCluster(rest.slice(1));
     case 'status':
-      return runStatus(rest);
+      if (answeredInfo(rest, STATUS_USAGE)) return;
+      return (await import('./tools/status.js')).runStatus(rest);
     case '--version':
     case '-v':
+    case 'version':
       console.log(`ringkv ${RINGKV_VERSION}`);
       return;
     case undefined:
@@ -63,17 +127,18 @@ async function main(argv: string[]): Promise<void> {
       return;
     default:
       // Like redis-server, accept settings directly: `ringkv --port 7000`.
-      if (cmd.startsWith('--') || cmd.endsWith('.conf')) return runServer(argv);
-      console.error(`Unknown command '${cmd}'\n\n${USAGE}`);
-      process.exit(2);
+      if (cmd.startsWith('--') || cmd.endsWith('.conf')) return answeredInfo(argv, SERVER_USAGE) ? undefined : runServer(argv);
+      throw new UsageError(`unknown command '${cmd}'`);
   }
 }
 
+/**
+ * Anything that ends start-up is one line on stderr and exit code 1 (as redis-server exits on a
+ * bad config), never a stack trace: the cause and what to change is what an operator needs.
+ */
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    console.error(`ringkv: ${err.message}`);
-    process.exit(2);
-  }
-  console.error('ringkv: fatal error', err);
+  if (err instanceof UsageError) console.error(err.command ? `ringkv ${err.command}: ${err.message} (see ringkv ${err.command} --help)` : `ringkv: ${err.message} (see ringkv --help)`);
+  else if (err instanceof ConfigError || err instanceof StartupError) console.error(`ringkv: ${err.message}`);
+  else console.error(`ringkv: cannot start: ${startupMessage(err)}`);
   process.exit(1);
 });

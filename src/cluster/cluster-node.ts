@@ -7,6 +7,7 @@ import type { ReplySink } from '../server/connection.js';
 import { ClusterBus } from './bus/cluster-bus.js';
 import type { BusAddress } from './bus/types.js';
 import { Membership, type MemberRecord } from './membership.js';
+import { MembershipLog } from './membership-log.js';
 import { buildTopology, type Topology } from './ring.js';
 import { SlotTable, earlierPlacements } from './slot-table.js';
 import { Coordinator, type ReplicaClient } from './coordinator.js';
@@ -62,6 +63,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
   readonly self: SelfAddress;
   readonly bus: ClusterBus;
   readonly membership: Membership;
+  /** Logs joins, suspicions, failures, recoveries and departures, naming the node. */
+  private readonly membershipLog: MembershipLog;
   readonly coordinator: Coordinator;
   readonly router: ClusterRouter;
   readonly leases: LeaseService;
@@ -100,6 +103,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       zone: config.str('cluster-zone'), generation, heartbeat: 0, status: 'active', epoch: 0,
     };
     this.membership = new Membership(me, { nodeTimeoutMs: config.int('cluster-node-timeout') }, restored);
+    this.membershipLog = new MembershipLog(this.logger, this.myId);
     const secret = config.str('cluster-secret') || config.str('requirepass');
     const bindHost = config.str('bind').split(/\s+/).find(Boolean) ?? '127.0.0.1';
     this.bus = new ClusterBus({
@@ -236,6 +240,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       if (this.bus.linkState(addr) === 'disconnected') this.bus.send(addr, 'gossip', digest);
     }
     this.rebuild(false);
+    // Once per gossip round, not per table refresh: changes show within one interval (at most 1 s).
+    this.membershipLog.observe(this.membership, new Set(this.ringMembers(now).map((m) => m.id)), now);
   }
 
   private onGossip(payload: unknown): void {

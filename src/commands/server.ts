@@ -1,6 +1,5 @@
 import { ERR, ReplyError } from '../core/errors.js';
 import { ConfigError } from '../core/config.js';
-import { SETTINGS } from '../core/config-schema.js';
 import { ValueType } from './keyspace.js';
 import { command, container, type CommandContext, type CommandSpec } from './spec.js';
 import { floatArg, intArg, lower, parseInt64 } from './args.js';
@@ -26,21 +25,15 @@ function configGet(ctx: CommandContext, argv: Buffer[]): void {
 }
 
 function configSet(ctx: CommandContext, argv: Buffer[]): void {
-  if (argv.length % 2 !== 0) throw new ReplyError(ERR.wrongArity('config|set'));
+  if (argv.length < 4 || argv.length % 2 !== 0) throw new ReplyError(ERR.wrongArity('config|set'));
   const pairs: Array<[string, string]> = [];
   for (let i = 2; i < argv.length; i += 2) pairs.push([lower(argv[i]!), argv[i + 1]!.toString()]);
-  for (const [name] of pairs) {
-    const spec = SETTINGS.find((s) => s.name === name);
-    if (!spec) throw new ReplyError(`ERR Unknown option or number of arguments for CONFIG SET - '${name}'`);
-    if (!spec.mutable) throw new ReplyError(`ERR CONFIG SET failed (possibly related to argument '${name}') - can't set immutable config`);
-  }
-  for (const [name, value] of pairs) {
-    try {
-      ctx.node.config.set(name, value);
-    } catch (err) {
-      const why = err instanceof ConfigError ? err.message : String(err);
-      throw new ReplyError(`ERR CONFIG SET failed (possibly related to argument '${name}') - ${why}`);
-    }
+  try {
+    ctx.node.config.setMany(pairs);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    if (err.kind === 'unknown') throw new ReplyError(`ERR Unknown option or number of arguments for CONFIG SET - '${err.setting}'`);
+    throw new ReplyError(`ERR CONFIG SET failed (possibly related to argument '${err.setting}') - ${err.reason}`);
   }
   ctx.out.ok();
 }

@@ -27,6 +27,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   s({ name: 'bind', kind: 'string', default: '127.0.0.1', mutable: false, help: 'Addresses to listen on, space separated.' }),
   s({ name: 'dir', kind: 'string', default: './data', mutable: false, help: 'Directory for the LMDB store and commit log.' }),
   s({ name: 'requirepass', kind: 'string', default: '', mutable: true, help: 'Password clients must AUTH with; empty = none.' }),
+  s({ name: 'protected-mode', kind: 'bool', default: 'yes', mutable: true, help: 'Without requirepass, refuse clients that do not connect from the loopback interface.' }),
   s({ name: 'maxclients', kind: 'int', default: '10000', min: 1, max: 1_000_000, mutable: true, help: 'Most client connections at once.' }),
   s({ name: 'timeout', kind: 'int', default: '0', min: 0, max: 2_147_483_647, mutable: true, help: 'Close idle clients after this many seconds; 0 = never.' }),
   s({ name: 'tcp-keepalive', kind: 'int', default: '300', min: 0, max: 2_147_483_647, mutable: true, help: 'TCP keepalive interval in seconds.' }),

@@ -1,11 +1,24 @@
 import { readFileSync } from 'node:fs';
 import { SETTINGS, SETTINGS_BY_NAME, type SettingSpec } from './config-schema.js';
 
-/** A setting that failed validation; start-up stops with this message. */
+/**
+ * A setting that failed validation; start-up stops with this message. `setting` and `reason` are
+ * there for CONFIG SET, whose reply names the argument and gives Redis's reason text on its own.
+ */
 export class ConfigError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly setting?: string,
+    readonly reason: string = message,
+    /** What CONFIG SET answers: an unknown name, a start-up-only setting, or a bad value. */
+    readonly kind: 'unknown' | 'immutable' | 'invalid' = 'invalid',
+  ) {
     super(message);
     this.name = 'ConfigError';
+  }
+
+  static invalid(setting: string, raw: string, reason: string): ConfigError {
+    return new ConfigError(`Invalid value '${raw}' for setting '${setting}': ${reason}`, setting, reason);
   }
 }
 
@@ -24,32 +37,33 @@ export function parseMemory(text: string): number | undefined {
 
 /** Checks and normalises one value for a setting; throws ConfigError naming the setting. */
 export function normalizeSetting(spec: SettingSpec, raw: string): string {
+  // Reasons are Redis 7.0's CONFIG SET texts, so a script that matches them works on both.
   const fail = (why: string): never => {
-    throw new ConfigError(`Invalid value '${raw}' for setting '${spec.name}': ${why}`);
+    throw ConfigError.invalid(spec.name, raw, why);
   };
   const value = raw.trim();
+  const range = (): string => `argument must be between ${spec.min ?? Number.MIN_SAFE_INTEGER} and ${spec.max ?? Number.MAX_SAFE_INTEGER} inclusive`;
   switch (spec.kind) {
     case 'int': {
-      if (!/^-?\d+$/.test(value)) fail('expected an integer');
+      if (!/^-?\d+$/.test(value)) fail("argument couldn't be parsed into an integer");
       const n = Number(value);
-      if (spec.min !== undefined && n < spec.min) fail(`must be >= ${spec.min}`);
-      if (spec.max !== undefined && n > spec.max) fail(`must be <= ${spec.max}`);
+      if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) fail(range());
       return String(n);
     }
     case 'memory': {
       const n = parseMemory(value);
-      if (n === undefined) fail('expected a size such as 1048576, 512mb or 1gb');
-      if (spec.min !== undefined && n! < spec.min) fail(`must be at least ${spec.min} bytes`);
+      if (n === undefined) fail('argument must be a memory value');
+      if (spec.min !== undefined && n! < spec.min) fail(`argument must be a memory value of at least ${spec.min} bytes`);
       return String(n);
     }
     case 'bool': {
       const v = value.toLowerCase();
-      if (v !== 'yes' && v !== 'no') fail("expected 'yes' or 'no'");
+      if (v !== 'yes' && v !== 'no') fail("argument must be 'yes' or 'no'");
       return v;
     }
     case 'enum': {
       const v = value.toLowerCase();
-      if (!spec.values!.includes(v)) fail(`expected one of ${spec.values!.join(', ')}`);
+      if (!spec.values!.includes(v)) fail(`argument(s) must be one of the following: ${spec.values!.join(', ')}`);
       return v;
     }
     case 'string':
@@ -59,18 +73,55 @@ export function normalizeSetting(spec: SettingSpec, raw: string): string {
 
 type Listener = (name: string, value: string) => void;
 
+/** A constraint between settings: `check` returns why the values break it, or undefined. */
+interface Relation {
+  settings: readonly string[];
+  check: (get: (name: string) => number) => string | undefined;
+}
+
+/** The bus port a node listens on: `cluster-port`, or the client port + 10000 as in Redis. */
+export function busPortOf(get: (name: string) => number): number {
+  return get('cluster-port') || get('port') + 10000;
+}
+
+const RELATIONS: readonly Relation[] = [
+  // A quorum larger than the replica set can never be met: every write (or read) would fail.
+  { settings: ['write-quorum', 'replication-factor'], check: (g) => (g('write-quorum') > g('replication-factor') ? `write-quorum (${g('write-quorum')}) must not exceed replication-factor (${g('replication-factor')})` : undefined) },
+  { settings: ['read-quorum', 'replication-factor'], check: (g) => (g('read-quorum') > g('replication-factor') ? `read-quorum (${g('read-quorum')}) must not exceed replication-factor (${g('replication-factor')})` : undefined) },
+  // A tombstone must outlive every hint: a hint replayed after the tombstone that superseded it was
+  // purged would bring the deleted key back (docs/decisions.md).
+  { settings: ['tombstone-grace-ms', 'hinted-handoff-window-ms'], check: (g) => (g('tombstone-grace-ms') > g('hinted-handoff-window-ms') ? undefined : `tombstone-grace-ms (${g('tombstone-grace-ms')}) must be greater than hinted-handoff-window-ms (${g('hinted-handoff-window-ms')}), or a hint replayed after a tombstone is purged could resurrect a deleted key`) },
+  // Removing a node from the ring before it is even declared failed would move its slots on a hiccup.
+  { settings: ['cluster-dead-node-removal-ms', 'cluster-node-timeout'], check: (g) => (g('cluster-dead-node-removal-ms') !== 0 && g('cluster-dead-node-removal-ms') <= g('cluster-node-timeout') ? `cluster-dead-node-removal-ms (${g('cluster-dead-node-removal-ms')}) must be 0 or greater than cluster-node-timeout (${g('cluster-node-timeout')})` : undefined) },
+  // The bus port is derived (port + 10000) unless given; it must exist and differ from the others.
+  { settings: ['port', 'cluster-port'], check: (g) => {
+    if (g('cluster-enabled') !== 1 || g('port') === 0) return undefined;
+    const bus = busPortOf(g);
+    if (bus > 65535) return `the cluster bus port (port + 10000 = ${bus}) is above 65535: set cluster-port or a lower port`;
+    return bus === g('port') ? `cluster-port (${bus}) must differ from port` : undefined;
+  } },
+  { settings: ['metrics-port', 'port'], check: (g) => {
+    const m = g('metrics-port');
+    if (m === 0) return undefined;
+    if (m === g('port')) return `metrics-port (${m}) must differ from port`;
+    return g('cluster-enabled') === 1 && g('port') !== 0 && m === busPortOf(g) ? `metrics-port (${m}) must differ from the cluster bus port` : undefined;
+  } },
+];
+
 /**
- * Constraints between settings. A tombstone must outlive every hint: a hint replayed after the
- * tombstone that superseded it was purged would bring the deleted key back (docs/decisions.md).
+ * Checks every relation against `get`. The setting blamed is the one of the relation that is being
+ * changed (`changed`), else the relation's first: CONFIG SET names the argument the user gave.
  */
-function checkRelations(get: (name: string) => string): void {
-  const grace = Number(get('tombstone-grace-ms'));
-  const window = Number(get('hinted-handoff-window-ms'));
-  if (!(grace > window)) {
-    throw new ConfigError(
-      `Invalid value '${grace}' for setting 'tombstone-grace-ms': must be greater than hinted-handoff-window-ms (${window}), ` +
-      'or a hint replayed after a tombstone is purged could resurrect a deleted key',
-    );
+function checkRelations(get: (name: string) => string, changed: ReadonlySet<string> = new Set()): void {
+  const num = (name: string): number => {
+    const v = get(name);
+    return v === 'yes' ? 1 : v === 'no' ? 0 : Number(v);
+  };
+  for (const rel of RELATIONS) {
+    const why = rel.check(num);
+    if (why === undefined) continue;
+    const setting = rel.settings.find((n) => changed.has(n)) ?? rel.settings[0]!;
+    throw new ConfigError(`Invalid value '${get(setting)}' for setting '${setting}': ${why}`, setting, why);
   }
 }
 
@@ -88,15 +139,35 @@ export class Config {
 
   /** Sets a value; `atStart` allows immutable settings. Throws ConfigError when unknown or invalid. */
   set(name: string, raw: string, atStart = false): void {
-    const spec = SETTINGS_BY_NAME.get(name.toLowerCase());
-    if (!spec) throw new ConfigError(`Unknown setting '${name}'`);
-    if (!atStart && !spec.mutable) throw new ConfigError(`Setting '${spec.name}' can only be set at start-up`);
-    const value = normalizeSetting(spec, raw);
-    if (!atStart) checkRelations((n) => (n === spec.name ? value : this.str(n)));
-    this.values.set(spec.name, value);
-    if (!atStart) for (const l of this.listeners) l(spec.name, value);
+    if (atStart) {
+      const spec = specOf(name);
+      this.values.set(spec.name, normalizeSetting(spec, raw));
+      return;
+    }
+    this.setMany([[name, raw]]);
   }
 
+  /**
+   * CONFIG SET: every pair is checked (name, mutability, value, relations between the new values
+   * together) before any is applied, so `CONFIG SET replication-factor 5 write-quorum 4` works from
+   * N=3 and a failing pair changes nothing, as in Redis 7.0.
+   */
+  setMany(pairs: ReadonlyArray<readonly [string, string]>): void {
+    const next = new Map<string, string>();
+    for (const [name] of pairs) {
+      const spec = specOf(name);
+      if (!spec.mutable) throw new ConfigError(`Setting '${spec.name}' can only be set at start-up`, spec.name, "can't set immutable config", 'immutable');
+      if (next.has(spec.name)) throw new ConfigError(`Setting '${spec.name}' given twice`, spec.name, 'duplicate parameter');
+      next.set(spec.name, '');
+    }
+    for (const [name, raw] of pairs) {
+      const spec = specOf(name);
+      next.set(spec.name, normalizeSetting(spec, raw));
+    }
+    checkRelations((n) => next.get(n) ?? this.str(n), new Set(next.keys()));
+    for (const [name, value] of next) this.values.set(name, value);
+    for (const [name, value] of next) for (const l of this.listeners) l(name, value);
+  }
   onChange(listener: Listener): void {
     this.listeners.push(listener);
   }
@@ -118,6 +189,12 @@ export class Config {
   entries(): IterableIterator<[string, string]> {
     return this.values.entries();
   }
+}
+
+function specOf(name: string): SettingSpec {
+  const spec = SETTINGS_BY_NAME.get(name.toLowerCase());
+  if (!spec) throw new ConfigError(`Unknown setting '${name}'`, name, `Unknown setting '${name}'`, 'unknown');
+  return spec;
 }
 
 /** Reads redis.conf-style lines: `name value…`, `#` comments, quoted values. */

@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs';
-import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -9,34 +9,43 @@ const LEVELS: Record<string, pino.LevelWithSilent> = {
   debug: 'debug', verbose: 'debug', notice: 'info', warning: 'warn', nothing: 'silent',
 };
 
-const LEVEL_LABEL: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+/**
+ * A person at a terminal gets one readable line per record: local time, level name, message, then
+ * the fields as `key: value` on the same line (`node`, `addr`, `change` for membership events).
+ * Everything else (a pipe, a file, a container's log driver) gets pino's JSON, one object per line,
+ * for machines to parse. The prettifier runs in this thread as a stream, not as a worker transport,
+ * so a line logged just before process.exit is still written.
+ */
+function terminalStream(): NodeJS.WritableStream {
+  return pretty({
+    colorize: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname',
+    hideObject: true,
+    messageFormat: (log, messageKey) => [String(log[messageKey] ?? ''), ...fieldsOf(log, messageKey)].join('  '),
+    sync: true,
+    destination: 1,
+  });
+}
 
-/** One readable line per record for people at a terminal; JSON everywhere else. */
-class PrettyLines extends Writable {
-  constructor(private readonly out: NodeJS.WritableStream) {
-    super();
+const NOT_FIELDS = new Set(['level', 'time', 'pid', 'hostname']);
+
+/** `key=value` for every field of a record; an error shows its message (its stack is in JSON logs). */
+function fieldsOf(log: Record<string, unknown>, messageKey: string): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(log)) {
+    if (k === messageKey || NOT_FIELDS.has(k)) continue;
+    const value = v instanceof Object && 'message' in v && typeof v.message === 'string' ? v.message : v;
+    out.push(`${k}=${typeof value === 'string' && /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value)}`);
   }
-  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
-    for (const line of chunk.toString('utf8').split('\n')) {
-      if (line === '') continue;
-      try {
-        const { time, level, msg, pid: _pid, hostname: _h, ...rest } = JSON.parse(line) as Record<string, unknown>;
-        const extra = Object.keys(rest).length ? ' ' + JSON.stringify(rest) : '';
-        const ts = new Date(Number(time)).toISOString().slice(11, 23);
-        this.out.write(`${ts} ${LEVEL_LABEL[Number(level)] ?? level} ${String(msg ?? '')}${extra}\n`);
-      } catch {
-        this.out.write(line + '\n');
-      }
-    }
-    done();
-  }
+  return out;
 }
 
 export function createLogger(opts: { loglevel: string; logfile?: string; name?: string }): Logger {
   const level = LEVELS[opts.loglevel] ?? 'info';
   let dest: NodeJS.WritableStream;
   if (opts.logfile) dest = createWriteStream(opts.logfile, { flags: 'a' });
-  else if (process.stdout.isTTY) dest = new PrettyLines(process.stdout);
+  else if (process.stdout.isTTY) dest = terminalStream();
   else dest = process.stdout;
   return pino({ level, base: opts.name ? { node: opts.name } : { pid: process.pid } }, dest);
 }

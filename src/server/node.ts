@@ -2,9 +2,9 @@ import net from 'node:net';
 import type http from 'node:http';
 import { startMetricsServer } from './metrics.js';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import type { Config } from '../core/config.js';
 import { ERR } from '../core/errors.js';
+import { StartupError, errnoText, storageOpenError } from '../core/startup-error.js';
 import type { Logger } from '../core/logger.js';
 import type { CommandSpec } from '../commands/spec.js';
 import { buildCommandTable } from '../commands/table.js';
@@ -14,6 +14,8 @@ import type { ReplyWriter } from '../protocol/reply-writer.js';
 import type { ParserLimits } from '../protocol/types.js';
 import { Store } from '../storage/store.js';
 import { HintStore } from '../storage/hint-store.js';
+import { checkLmdbHeaders, openDataDir, type DataDirLock } from '../storage/data-dir.js';
+import { PROTECTED_MODE_DENIED, protectedModeRefuses } from './protected-mode.js';
 import { Connection } from './connection.js';
 import { Dispatcher } from './dispatcher.js';
 import { LocalKeyspace } from './local-keyspace.js';
@@ -41,6 +43,27 @@ function outputHardLimit(config: Config): number {
   return Number(m[1]) * unit;
 }
 
+/** Listens and resolves, or rejects with the listen error (EADDRINUSE…) instead of emitting it later. */
+function listenOn(server: net.Server, port: number, host: string, role: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const failed = (err: Error): void => reject(listenError(err, role));
+    server.once('error', failed);
+    server.listen({ port, host, backlog: 511 }, () => {
+      server.off('error', failed);
+      resolve();
+    });
+  });
+}
+
+/** A listen failure as one line naming the address and which setting chose the port. */
+function listenError(err: unknown, role: string): Error {
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number; hostname?: string };
+  if (e?.syscall === 'getaddrinfo') return new StartupError(`cannot listen on ${e.hostname ?? '?'} for ${role}: no such host (${e.code ?? 'ENOTFOUND'}); check bind`);
+  if (e?.syscall !== 'listen' && e?.syscall !== 'bind') return err instanceof Error ? err : new Error(String(err));
+  const hint = e.code === 'EADDRINUSE' ? '; is another server using it?' : e.code === 'EADDRNOTAVAIL' ? '; check bind' : '';
+  return new StartupError(`cannot listen on ${e.address ?? '?'}:${e.port ?? '?'} for ${role}: ${errnoText(err)}${hint}`);
+}
+
 /** How long shutdown waits for sockets to close before flushing the store anyway. */
 const SHUTDOWN_SOCKET_GRACE_MS = 3000;
 
@@ -62,6 +85,8 @@ export class RingkvNode implements NodeServices {
   private readonly timers: NodeJS.Timeout[] = [];
   private stopping: Promise<void> | undefined;
   private outputLimit: number;
+  /** The data directory's lock, released once the store is closed. */
+  private dirLock: DataDirLock | undefined;
 
   private constructor(
     readonly config: Config,
@@ -90,25 +115,43 @@ export class RingkvNode implements NodeServices {
     });
   }
 
-  /** Opens the store (replaying its commit log) and builds the node; does not listen yet. */
+  /**
+   * Locks the data directory, opens the store (replaying its commit log) and builds the node; does
+   * not listen yet. Failures are StartupErrors with one line for the operator; what was opened is
+   * closed again (the lock is released, so a corrected start can follow at once).
+   */
   static async open(config: Config, logger: Logger, extraCommands: readonly CommandSpec[] = []): Promise<RingkvNode> {
     const dir = config.str('dir');
-    mkdirSync(dir, { recursive: true });
-    const store = await Store.open({
-      dir,
-      appendfsync: config.str('appendfsync') as 'always' | 'everysec' | 'no',
-      tombstoneGraceMs: config.bool('cluster-enabled') ? config.int('tombstone-grace-ms') : 0,
-      logger,
-    });
-    let idBuf = store.getMeta('node-id');
-    if (!idBuf) {
-      idBuf = Buffer.from(randomBytes(20).toString('hex'));
-      await store.setMeta('node-id', idBuf);
+    const lock = openDataDir(dir);
+    let store: Store;
+    try {
+      checkLmdbHeaders(dir);
+      store = await Store.open({
+        dir,
+        appendfsync: config.str('appendfsync') as 'always' | 'everysec' | 'no',
+        tombstoneGraceMs: config.bool('cluster-enabled') ? config.int('tombstone-grace-ms') : 0,
+        logger,
+      });
+    } catch (err) {
+      lock.release();
+      throw storageOpenError(dir, err);
     }
-    const node = new RingkvNode(config, logger, store, idBuf.toString(), extraCommands);
-    await store.setMeta('hlc-high-water', node.versioner.highWaterToPersist(Date.now()));
-    if (config.bool('cluster-enabled')) await node.enableCluster();
-    return node;
+    try {
+      let idBuf = store.getMeta('node-id');
+      if (!idBuf) {
+        idBuf = Buffer.from(randomBytes(20).toString('hex'));
+        await store.setMeta('node-id', idBuf);
+      }
+      const node = new RingkvNode(config, logger, store, idBuf.toString(), extraCommands);
+      node.dirLock = lock;
+      await store.setMeta('hlc-high-water', node.versioner.highWaterToPersist(Date.now()));
+      if (config.bool('cluster-enabled')) await node.enableCluster();
+      return node;
+    } catch (err) {
+      await store.close().catch(() => undefined);
+      lock.release();
+      throw storageOpenError(dir, err);
+    }
   }
 
   /** Cluster mode: a generation bumped on every start, the persisted membership, bus and router. */
@@ -131,25 +174,39 @@ export class RingkvNode implements NodeServices {
     this.servesSlot = (slot) => cluster.table.primary(slot) === this.nodeId;
   }
 
+  /**
+   * Listens for clients (every `bind` address), starts the cluster bus and the metrics endpoint.
+   * A port in use or an address not on this host is a StartupError naming the port and its role;
+   * whatever was already started is stopped before it is thrown.
+   */
   async listen(): Promise<void> {
     const addresses = this.config.str('bind').split(/\s+/).filter(Boolean);
-    for (const host of addresses) {
-      const server = net.createServer((socket) => this.accept(socket));
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen({ port: this.port, host, backlog: 511 }, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-      const addr = server.address();
-      if (addr && typeof addr === 'object') this.port = addr.port;
-      server.on('error', (err) => this.logger.error({ err }, 'listener error'));
-      this.listeners.push(server);
+    try {
+      for (const host of addresses) {
+        const server = net.createServer((socket) => this.accept(socket));
+        await listenOn(server, this.port, host, 'clients (port)');
+        const addr = server.address();
+        if (addr && typeof addr === 'object') this.port = addr.port;
+        server.on('error', (err) => this.logger.error({ err }, 'listener error'));
+        this.listeners.push(server);
+      }
+      try {
+        await this.clusterNode?.start(this.config.str('cluster-seeds'));
+      } catch (err) {
+        throw listenError(err, 'the cluster bus (cluster-port, by default port + 10000)');
+      }
+      const metricsPort = this.config.int('metrics-port');
+      if (metricsPort > 0) {
+        try {
+          this.metrics = await startMetricsServer(this, addresses[0] ?? '127.0.0.1', metricsPort);
+        } catch (err) {
+          throw listenError(err, 'metrics (metrics-port)');
+        }
+      }
+    } catch (err) {
+      await this.stop().catch(() => undefined);
+      throw err;
     }
-    await this.clusterNode?.start(this.config.str('cluster-seeds'));
-    const metricsPort = this.config.int('metrics-port');
-    if (metricsPort > 0) this.metrics = await startMetricsServer(this, addresses[0] ?? '127.0.0.1', metricsPort);
     this.startBackgroundTasks();
     this.logger.info({ port: this.port, bind: addresses, nodeId: this.nodeId }, 'Ready to accept connections');
   }
@@ -165,12 +222,15 @@ export class RingkvNode implements NodeServices {
 
   private accept(socket: net.Socket): void {
     this.stats.totalConnectionsReceived++;
-    if (this.stopping || this.sessions.size >= this.config.int('maxclients')) {
+    const refusal = this.stopping || this.sessions.size >= this.config.int('maxclients')
+      ? ERR.maxClients
+      : protectedModeRefuses(this.config.bool('protected-mode'), this.config.str('requirepass'), socket.remoteAddress) ? PROTECTED_MODE_DENIED : undefined;
+    if (refusal !== undefined) {
       this.stats.rejectedConnections++;
       // A refused socket is never read, so its peer's FIN would go unseen and the half-closed
       // socket would hold the listener open forever: close it outright once the error is sent.
       socket.on('error', () => socket.destroy());
-      socket.end(`-${ERR.maxClients}\r\n`, () => socket.destroy());
+      socket.end(`-${refusal}\r\n`, () => socket.destroy());
       return;
     }
     const keepalive = this.config.int('tcp-keepalive');
@@ -261,6 +321,7 @@ export class RingkvNode implements NodeServices {
       await Promise.race([closed, grace]);
       await this.store.setMeta('hlc-high-water', this.versioner.highWaterToPersist(Date.now()));
       await this.store.close();
+      this.dirLock?.release();
       this.logger.info('ringkv is now ready to exit, bye bye...');
     })();
     return this.stopping;

@@ -3,6 +3,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { Config, settingsFromArgs } from '../core/config.js';
+import { UsageError } from '../core/startup-error.js';
 
 export interface LocalClusterOptions {
   nodes: number;
@@ -13,6 +15,14 @@ export interface LocalClusterOptions {
 }
 
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli.js');
+/** The local cluster notices a dead peer sooner than the 15 s default: it is there to be watched. */
+const LOCAL_NODE_TIMEOUT_MS = 5000;
+/** Restart delays: doubling from the first to the cap while a node keeps dying. */
+const RESTART_DELAY_MS_MIN = 1000;
+const RESTART_DELAY_MS_MAX = 30_000;
+/** A node that ran this long before dying starts again from the shortest delay. */
+const STABLE_RUN_MS = 60_000;
+const FORM_TIMEOUT_MS = 60_000;
 
 function parseOptions(args: string[]): LocalClusterOptions {
   const opts: LocalClusterOptions = { nodes: 3, basePort: 7000, dir: './data', extra: [] };
@@ -20,16 +30,21 @@ function parseOptions(args: string[]): LocalClusterOptions {
     const a = args[i]!;
     const next = (): string => {
       const v = args[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`${a} needs a value`, 'cluster start');
       return v;
     };
     if (a === '--nodes') opts.nodes = Number(next());
     else if (a === '--base-port') opts.basePort = Number(next());
     else if (a === '--dir') opts.dir = next();
-    else opts.extra.push(a);
+    else if (a.startsWith('--')) opts.extra.push(a);
+    else if (opts.extra.length > 0) opts.extra.push(a); // a value of the setting before it
+    else throw new UsageError(`unexpected argument '${a}'`, 'cluster start');
   }
-  if (!Number.isInteger(opts.nodes) || opts.nodes < 1 || opts.nodes > 64) throw new Error('--nodes must be 1..64');
-  if (!Number.isInteger(opts.basePort) || opts.basePort < 1 || opts.basePort + opts.nodes > 55535) throw new Error('--base-port out of range');
+  if (!Number.isInteger(opts.nodes) || opts.nodes < 1 || opts.nodes > 64) throw new UsageError('--nodes must be 1..64', 'cluster start');
+  if (!Number.isInteger(opts.basePort) || opts.basePort < 1 || opts.basePort + opts.nodes > 55535) throw new UsageError('--base-port out of range (1..55535 - nodes, the bus needs port + 10000)', 'cluster start');
+  // Every node would die on a bad setting: check them here, once, before anything starts.
+  const { settings } = settingsFromArgs(['--cluster-enabled', 'yes', '--port', String(opts.basePort), ...opts.extra]);
+  new Config(settings);
   return opts;
 }
 
@@ -47,55 +62,127 @@ async function clusterReady(port: number, nodes: number): Promise<boolean> {
   }
 }
 
+async function answersPing(port: number): Promise<boolean> {
+  const r = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false, connectTimeout: 1000 });
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    return (await r.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    r.disconnect();
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+/** One node of the local cluster and its restart state. */
+interface Member {
+  port: number;
+  dir: string;
+  args: string[];
+  child: ChildProcess | undefined;
+  startedAt: number;
+  restartDelayMs: number;
+  restartTimer: NodeJS.Timeout | undefined;
+  restarts: number;
+}
+
 /**
- * `ringkv cluster start`: runs N nodes on consecutive ports as child processes, seeds them with the
- * first node, waits until every node sees all of them, then prints how to connect. Ctrl-C stops all.
+ * `ringkv cluster start`: runs N nodes on consecutive ports as child processes, seeds them with each
+ * other, waits until every node sees all of them, then prints how to connect. It supervises them: a
+ * node that dies is reported and started again on the same port and data directory with backoff,
+ * so the cluster can be watched healing. Ctrl-C (or SIGTERM) stops every node.
  */
 export async function runLocalCluster(args: string[]): Promise<void> {
   const opts = parseOptions(args);
-  const children: ChildProcess[] = [];
   const ports = Array.from({ length: opts.nodes }, (_, i) => opts.basePort + i);
   let stopping = false;
+  const members: Member[] = ports.map((port) => {
+    const dir = path.join(opts.dir, `node-${port}`);
+    mkdirSync(dir, { recursive: true });
+    const seeds = ports.filter((p) => p !== port).map((p) => `127.0.0.1:${p}`).join(' ');
+    return {
+      port, dir, child: undefined, startedAt: 0, restartDelayMs: RESTART_DELAY_MS_MIN, restartTimer: undefined, restarts: 0,
+      args: [
+        CLI, 'server', '--port', String(port), '--dir', dir, '--cluster-enabled', 'yes',
+        '--cluster-node-timeout', String(LOCAL_NODE_TIMEOUT_MS), '--cluster-seeds', seeds, '--logfile', path.join(dir, 'ringkv.log'), ...opts.extra,
+      ],
+    };
+  });
+
+  const start = (m: Member): void => {
+    m.restartTimer = undefined;
+    m.startedAt = Date.now();
+    const child = spawn(process.execPath, m.args, { stdio: ['pipe', 'inherit', 'inherit'], env: { ...process.env, RINGKV_EXIT_WITH_STDIN: '1' } });
+    m.child = child;
+    child.once('exit', (code, signal) => onExit(m, child, code, signal));
+    if (m.restarts > 0) void announceBack(m, child);
+  };
+
+  const onExit = (m: Member, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void => {
+    if (m.child === child) m.child = undefined;
+    if (stopping) return;
+    const ranMs = Date.now() - m.startedAt;
+    if (ranMs >= STABLE_RUN_MS) m.restartDelayMs = RESTART_DELAY_MS_MIN;
+    const how = signal !== null ? `killed by ${signal}` : `exited with code ${code}`;
+    const alive = members.filter((x) => x.child !== undefined).map((x) => x.port);
+    console.error(
+      `node on port ${m.port} (pid ${child.pid}) ${how} after ${seconds(ranMs)}; ` +
+      `${alive.length ? `nodes ${alive.join(', ')} keep serving` : 'no node is running'}; ` +
+      `restarting it in ${seconds(m.restartDelayMs)} (log: ${path.join(m.dir, 'ringkv.log')})`,
+    );
+    m.restarts++;
+    m.restartTimer = setTimeout(() => start(m), m.restartDelayMs);
+    m.restartDelayMs = Math.min(RESTART_DELAY_MS_MAX, m.restartDelayMs * 2);
+  };
+
+  /** Tells the user when a restarted node answers again (it may also die again first). */
+  const announceBack = async (m: Member, child: ChildProcess): Promise<void> => {
+    while (!stopping && m.child === child) {
+      if (await answersPing(m.port)) {
+        if (!stopping && m.child === child) console.log(`node on port ${m.port} is back (pid ${child.pid}, restart ${m.restarts}); it rejoins the cluster and catches up by hints and anti-entropy`);
+        return;
+      }
+      await sleep(200);
+    }
+  };
+
   const stopAll = (code: number): void => {
     if (stopping) return;
     stopping = true;
     console.log('\nstopping the local cluster…');
-    for (const c of children) c.kill('SIGTERM');
-    const deadline = setTimeout(() => process.exit(code), 10_000);
+    for (const m of members) if (m.restartTimer) clearTimeout(m.restartTimer);
+    const running = members.map((m) => m.child).filter((c): c is ChildProcess => c !== undefined && c.exitCode === null && c.signalCode === null);
+    for (const c of running) c.kill('SIGTERM');
+    const deadline = setTimeout(() => {
+      for (const c of running) c.kill('SIGKILL');
+      process.exit(code);
+    }, 10_000);
     deadline.unref();
-    void Promise.all(children.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r))))).then(() => process.exit(code));
+    void Promise.all(running.map((c) => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r))))).then(() => process.exit(code));
   };
   process.on('SIGINT', () => stopAll(0));
   process.on('SIGTERM', () => stopAll(0));
-  for (const port of ports) {
-    const dir = path.join(opts.dir, `node-${port}`);
-    mkdirSync(dir, { recursive: true });
-    const seeds = ports.filter((p) => p !== port).map((p) => `127.0.0.1:${p}`).join(' ');
-    const child = spawn(process.execPath, [
-      CLI, 'server', '--port', String(port), '--dir', dir, '--cluster-enabled', 'yes',
-      '--cluster-node-timeout', '5000', '--cluster-seeds', seeds, '--logfile', path.join(dir, 'ringkv.log'), ...opts.extra,
-    ], { stdio: ['pipe', 'inherit', 'inherit'], env: { ...process.env, RINGKV_EXIT_WITH_STDIN: '1' } });
-    child.once('exit', (code, signal) => {
-      if (!stopping) {
-        console.error(`node on port ${port} exited (${signal ?? code}); see ${path.join(dir, 'ringkv.log')}`);
-        stopAll(1);
-      }
-    });
-    children.push(child);
-  }
-  const deadline = Date.now() + 60_000;
+  for (const m of members) start(m);
+
+  const deadline = Date.now() + FORM_TIMEOUT_MS;
   for (;;) {
     const states = await Promise.all(ports.map((p) => clusterReady(p, opts.nodes)));
+    if (stopping) return;
     if (states.every(Boolean)) break;
     if (Date.now() > deadline) {
       console.error('the cluster did not form within 60 s; logs are under ' + opts.dir);
       stopAll(1);
       return;
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
   console.log(`ringkv cluster of ${opts.nodes} nodes is up on ports ${ports[0]}-${ports[ports.length - 1]} (bus ${ports[0]! + 10000}-${ports[ports.length - 1]! + 10000}), data under ${opts.dir}`);
+  console.log(`  nodes:    ${members.map((m) => `${m.port} (pid ${m.child?.pid ?? '-'})`).join(', ')}`);
   console.log(`  connect:  redis-cli -c -p ${ports[0]}`);
   console.log(`  status:   npx ringkv status --port ${ports[0]}   (or node dist/src/cli.js status --port ${ports[0]})`);
-  console.log('  Ctrl-C stops the cluster.');
+  console.log('  A node that dies is restarted; Ctrl-C stops the cluster.');
 }

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { UsageError } from '../core/startup-error.js';
 
 interface Row {
   id: string;
@@ -70,10 +71,18 @@ export async function runStatus(args: string[]): Promise<void> {
   let port = 7000;
   let password: string | undefined;
   for (let i = 0; i < args.length; i++) {
-    if (args[i] === '--host') host = args[++i]!;
-    else if (args[i] === '--port') port = Number(args[++i]);
-    else if (args[i] === '-a' || args[i] === '--password') password = args[++i];
+    const a = args[i]!;
+    const value = (): string => {
+      const v = args[++i];
+      if (v === undefined) throw new UsageError(`${a} needs a value`, 'status');
+      return v;
+    };
+    if (a === '--host') host = value();
+    else if (a === '--port') port = Number(value());
+    else if (a === '-a' || a === '--password') password = value();
+    else throw new UsageError(`unknown option '${a}'`, 'status');
   }
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError('--port must be 1..65535', 'status');
   const r = new Redis({ host, port, password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   r.on('error', () => undefined);
   try {
