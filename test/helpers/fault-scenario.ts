@@ -1,9 +1,11 @@
 /**
- * One fault scenario from start to verdict: start a real cluster, run the workload, inject faults
- * on a seeded schedule (calm, fault, hold, heal, … then a calm tail), stop the workload, heal
- * everything, wait for the cluster to be healthy, read every key with a full quorum (R=3, which
- * read-repairs), check that the replicas agree, and run the history checkers. Everything it started
- * (processes, packet-filter rules) is undone in `finally`, also when a step throws.
+ * One fault scenario from start to verdict: start a real cluster, run the workload (and, when
+ * asked, the pipelined one), inject faults on a seeded schedule (calm, fault, hold, heal, … then a
+ * calm tail), stop the workloads, heal everything, wait for the cluster to be healthy, require the
+ * replicas' Merkle digests to agree within a grace period before any repairing read, read every
+ * key with a full quorum (R=3, which read-repairs), check that the replicas agree, and run the
+ * history checkers. Everything it started (processes, packet-filter rules) is undone in `finally`,
+ * also when a step throws.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
