@@ -1,9 +1,8 @@
 import type { Logger } from '../core/logger.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import { ReplyWriter as Writer } from '../protocol/reply-writer.js';
-import type { Store } from '../storage/store.js';
 import { encodeRecord, decodeRecord } from '../storage/record-codec.js';
-import type { StoredRecord } from '../storage/types.js';
+import type { RecordStore, StoredRecord } from '../storage/types.js';
 import type { Versioner } from '../server/versioner.js';
 import type { ServerStats } from '../server/stats.js';
 import { KeyLocks } from './key-locks.js';
@@ -127,7 +126,7 @@ export class Coordinator {
   private readonly scratch = new Writer(2, 4096);
 
   constructor(
-    private readonly store: Store,
+    private readonly store: RecordStore,
     private readonly versioner: Versioner,
     private readonly replicas: ReplicaClient,
     private readonly serverStats: ServerStats,

@@ -1,5 +1,17 @@
+import type { Logger } from '../core/logger.js';
 import type { HintStore } from '../storage/hint-store.js';
-import type { ClusterNode } from './cluster-node.js';
+import type { MemberRecord } from './membership.js';
+
+/** What hint handoff needs from its node; the cluster node provides it (and so can a simulation). */
+export interface HintHost {
+  member(id: string): Readonly<Pick<MemberRecord, 'status'>> | undefined;
+  reachable(id: string): boolean;
+  write(nodeId: string, slot: number, items: ReadonlyArray<[Buffer, Buffer]>): Promise<unknown>;
+  readonly node: { readonly logger: Logger };
+}
+
+/** The hint store operations handoff uses. */
+export type HintQueue = Pick<HintStore, 'targets' | 'take' | 'remove' | 'trim' | 'dropTarget'>;
 
 /** Hints sent per request to a recovered owner; one batch in flight per owner bounds the rate. */
 const HINT_BATCH_MAX = 256;
@@ -14,7 +26,7 @@ export class HintReplayer {
   private readonly inFlight = new Set<string>();
   private lastTrim = 0;
 
-  constructor(private readonly cluster: ClusterNode, private readonly hints: HintStore) {}
+  constructor(private readonly cluster: HintHost, private readonly hints: HintQueue) {}
 
   tick(now: number): void {
     const trim = now - this.lastTrim > TRIM_INTERVAL_MS;

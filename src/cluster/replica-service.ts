@@ -1,5 +1,17 @@
 import { decodeRecord, encodeRecord } from '../storage/record-codec.js';
-import type { ClusterNode } from './cluster-node.js';
+import type { ClusterBus } from './bus/cluster-bus.js';
+import type { Coordinator } from './coordinator.js';
+import type { HintStore } from '../storage/hint-store.js';
+import type { RecordStore } from '../storage/types.js';
+import type { Versioner } from '../server/versioner.js';
+
+/** What the replica side needs from its node; the cluster node provides it (and so can a simulation). */
+export interface ReplicaHost {
+  readonly bus: Pick<ClusterBus, 'handle'>;
+  readonly node: { readonly versioner: Versioner; readonly store: RecordStore };
+  readonly coordinator: Pick<Coordinator, 'applyLocal'>;
+  readonly hints: Pick<HintStore, 'add'>;
+}
 
 interface WriteRequest {
   s: number;
@@ -54,7 +66,7 @@ function isBatch(p: unknown): p is BatchRequest {
  * writer wins) and acknowledges them only once they are as durable as appendfsync promises.
  */
 export class ReplicaService {
-  constructor(private readonly cluster: ClusterNode) {}
+  constructor(private readonly cluster: ReplicaHost) {}
 
   /** Indexes of the batch's writes from a lease holder this node has seen superseded; undefined for none. */
   private fencedWrites(b: BatchRequest): Set<number> | undefined {

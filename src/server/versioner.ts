@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../core/clock.js';
 import { HybridClock, type HlcTimestamp } from '../core/hlc.js';
 import { increment } from '../core/vclock.js';
 import type { ClockEntry } from '../storage/types.js';
@@ -19,14 +20,15 @@ export class Versioner {
    */
   offsetMs = 0;
 
-  constructor(nodeId: string, highWater: HlcTimestamp | undefined) {
+  /** `clock` is the wall clock; the deterministic simulation passes its own. */
+  constructor(nodeId: string, highWater: HlcTimestamp | undefined, private readonly clock: Clock = systemClock) {
     this.tag = nodeId.slice(0, 16);
     this.hlc = new HybridClock(Buffer.from(this.tag, 'hex'), highWater);
   }
 
   /** The node's data-path clock: wall time plus any injected skew. */
   now(): number {
-    return Date.now() + this.offsetMs;
+    return this.clock.now() + this.offsetMs;
   }
 
   stamp(now: number, previous: readonly ClockEntry[] | undefined): { version: Buffer; clock: ClockEntry[] } {

@@ -145,6 +145,10 @@ export async function replaySegment(
     }
     let cutBytes = 0;
     if (pos < size && !unwrittenTail) {
+      // A torn tail is the end of what was ever written. An intact entry of this segment further
+      // on means the damage is in the middle: truncating would drop entries that were acknowledged.
+      const intact = await findIntactFrame(fh, pos + 1, size, mask);
+      if (intact !== undefined) throw new DamagedLogError(file, pos, reason, intact);
       cutBytes = size - pos;
       await fh.truncate(pos);
       await fh.datasync();
@@ -153,6 +157,34 @@ export async function replaySegment(
   } finally {
     await fh.close();
   }
+}
+
+/** A commit log segment damaged before intact entries: start-up must not cut them off. */
+export class DamagedLogError extends Error {
+  constructor(file: string, offset: number, reason: string, intactAt: number) {
+    super(`commit log segment ${file} is damaged at offset ${offset} (${reason}) and intact entries follow at offset ${intactAt}; ` +
+      'refusing to truncate acknowledged writes. Restore this node from its replicas (start it on an empty --dir; anti-entropy refills it) ' +
+      'or move the segment away to accept losing its entries');
+    this.name = 'DamagedLogError';
+  }
+}
+
+/**
+ * The offset of the first intact frame of this segment at or after `from`, if any: a plausible
+ * length whose payload matches the checksum under this segment's mask (frames of a recycled file's
+ * earlier segment carry another mask, so they never match). Only runs on a damaged segment.
+ */
+async function findIntactFrame(fh: fs.promises.FileHandle, from: number, size: number, mask: number): Promise<number | undefined> {
+  if (from + FRAME_HEAD_BYTES >= size) return undefined;
+  const rest = Buffer.allocUnsafe(size - from);
+  const { bytesRead } = await fh.read(rest, 0, rest.length, from);
+  for (let o = 0; o + FRAME_HEAD_BYTES < bytesRead; o++) {
+    const len = rest.readUInt32BE(o);
+    if (len === 0 || len > LOG_PAYLOAD_MAX || o + FRAME_HEAD_BYTES + len > bytesRead) continue;
+    const payload = rest.subarray(o + FRAME_HEAD_BYTES, o + FRAME_HEAD_BYTES + len);
+    if (((crc32(payload) ^ mask) >>> 0) === rest.readUInt32BE(o + 4)) return from + o;
+  }
+  return undefined;
 }
 
 const ZEROS = Buffer.alloc(1 << 20);

@@ -24,6 +24,7 @@ import {
   ValueType,
   type FsyncPolicy,
   type PutOutcome,
+  type RecordStore,
   type ScanEntry,
   type ScanPosition,
   type StoredRecord,
@@ -98,7 +99,7 @@ export class StoreOverloadedError extends Error {
  * Records handed to put() and returned by get()/scan are shared, not copied: treat them and their
  * buffers and maps as immutable.
  */
-export class Store {
+export class Store implements RecordStore {
   private active = new Memtable();
   /** The memtable a checkpoint is writing; reads look here after `active`. */
   private frozen: Memtable | undefined;

@@ -39,6 +39,22 @@ export interface PutOutcome {
   previous: StoredRecord | undefined;
 }
 
+/**
+ * The record-level part of the store that replication needs: last-writer-wins reads and writes, and
+ * a wait for durability. The coordinator and the replica side use only this, so they can run over
+ * another implementation of it (the deterministic simulation's store).
+ */
+export interface RecordStore {
+  /** Raw record, including tombstones and records already past their expiry. */
+  get(slot: number, key: Buffer): StoredRecord | undefined;
+  /** Writes only if rec.version is higher than the present one (or nothing is present). */
+  put(slot: number, key: Buffer, rec: StoredRecord, encoded?: Buffer): PutOutcome;
+  /** Writes are waiting to become durable under the current fsync policy. */
+  hasPendingDurability(): boolean;
+  /** Calls back once every write made so far is durable (or failed to become so). */
+  afterDurable(cb: (err?: Error) => void): void;
+}
+
 /** Position for ordered scans across the keyspace: slot, then key bytes. */
 export interface ScanPosition {
   slot: number;

@@ -129,4 +129,32 @@ describe('commit log', () => {
     const { log } = await openLog(tempDir());
     expect(() => log.append(Buffer.alloc(0))).toThrow(RangeError);
   });
+
+  it('cuts a torn tail, but refuses to cut off intact entries after damage in the middle', async () => {
+    const payloads = ['first-entry', 'second-entry', 'third-entry'];
+    const write = async (dir: string): Promise<string> => {
+      const { log } = await openLog(dir);
+      for (const p of payloads) log.append(Buffer.from(p));
+      await durable(log);
+      await closeLog(log);
+      return path.join(dir, fs.readdirSync(dir).find((f) => f.endsWith('.log'))!);
+    };
+    const flipByteOf = (file: string, text: string): void => {
+      const bytes = fs.readFileSync(file);
+      const at = bytes.indexOf(Buffer.from(text));
+      bytes[at + 2] ^= 0xff;
+      fs.writeFileSync(file, bytes);
+    };
+    // Damage in the last entry: a torn tail, cut off; the entries before it replay.
+    const tailDir = tempDir();
+    flipByteOf(await write(tailDir), 'third-entry');
+    expect((await openLog(tailDir)).replayed).toEqual(['first-entry', 'second-entry']);
+    // Damage in the second entry with the third intact after it: start-up is refused, nothing is cut.
+    const midDir = tempDir();
+    const file = await write(midDir);
+    flipByteOf(file, 'second-entry');
+    const sizeBefore = fs.statSync(file).size;
+    await expect(openLog(midDir)).rejects.toThrow(/damaged at offset \d+ \(checksum mismatch\) and intact entries follow/);
+    expect(fs.statSync(file).size).toBe(sizeBefore);
+  });
 });

@@ -1,0 +1,69 @@
+/**
+ * Goal: deterministic reproductions of what the product simulation found (docs/reliability.md,
+ * "Findings of the product simulation"), on the product's own coordinator and replica code.
+ * Method: ScriptedCluster (test/sim/product/scripted.ts) places each fault by hand. A reproduction
+ * of an open defect is `it.fails`: it passes while the defect is there, and fails — to be turned into
+ * a plain `it` — once it is fixed.
+ */
+import { describe, expect, it } from 'vitest';
+import { show } from './product/resp.js';
+import { ScriptedCluster } from './product/scripted.js';
+
+const A = 0;
+const B = 1;
+
+/**
+ * A SET on the isolated primary misses W and answers NOREPLICAS (it stays on that node); the next
+ * SET of the same client, through the node that took over, is acknowledged by the other two; once
+ * the partition heals, GET must return the acknowledged value.
+ */
+async function failedThenAcknowledged(c: ScriptedCluster): Promise<string[]> {
+  const key = c.keyLedBy([A, B, 2]);
+  const client = c.session();
+  c.isolate(A);
+  const failed = await c.call(A, client, ['SET', key, 'failed-first']);
+  expect(show(failed[0])).toMatch(/^-NOREPLICAS Not enough good replicas to write/);
+  const acked = await c.call(B, c.session(), ['SET', key, 'acknowledged-after']);
+  expect(show(acked[0])).toBe('+OK');
+  c.heal();
+  await c.idle(100);
+  const reads = await c.call(A, c.session(), ['GET', key]);
+  const all = await c.call(A, c.session(), ['RINGKV.CONSISTENCY', 'R', '3'], ['GET', key]);
+  return [show(reads[0]), show(all[1])];
+}
+
+describe('findings of the product simulation', () => {
+  it('control: with clocks in step, the acknowledged SET wins over the earlier failed one', async () => {
+    const c = new ScriptedCluster();
+    expect(await failedThenAcknowledged(c)).toEqual(['"acknowledged-after"', '"acknowledged-after"']);
+  });
+
+  it.fails('finding 1: a failed SET stamped by a clock 1.5 s ahead undoes a later acknowledged SET', async () => {
+    const c = new ScriptedCluster();
+    c.clocks[A]!.jump(1500);
+    expect(await failedThenAcknowledged(c)).toEqual(['"acknowledged-after"', '"acknowledged-after"']);
+  });
+
+  it.fails('finding 1: after a restart (HLC at its high-water mark, 1 s ahead), clocks in step', async () => {
+    const c = new ScriptedCluster();
+    await c.idle(50);
+    c.restart(A);
+    expect(await failedThenAcknowledged(c)).toEqual(['"acknowledged-after"', '"acknowledged-after"']);
+  });
+
+  it.fails('finding 2: two nodes coordinating one slot at once lose acknowledged increments', async () => {
+    const c = new ScriptedCluster();
+    const C = 2;
+    const key = c.keyLedBy([A, C, B]);
+    // C's failure detector holds A down (as right after A restarted, or while C does not hear A):
+    // C leads the slot in its table, and A still leads it in its own.
+    c.suspect(C, A);
+    const [atA, atC] = await c.together([A, c.session(), [['INCR', key]]], [C, c.session(), [['INCR', key]]]);
+    expect([show(atA![0]), show(atC![0])]).toEqual([':1', ':1']);
+    c.heal();
+    await c.idle(100);
+    const all = await c.call(A, c.session(), ['RINGKV.CONSISTENCY', 'R', '3'], ['GET', key]);
+    // Two increments acknowledged, each answered 1: the counter must be 2.
+    expect(show(all[1])).toBe('"2"');
+  });
+});

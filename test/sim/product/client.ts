@@ -1,0 +1,287 @@
+import { TransientSession } from '../../../src/server/transient-session.js';
+import type { SessionState } from '../../../src/server/session-state.js';
+import type { Prng } from '../prng.js';
+import { apply, classify, sameReply, type Value } from './model.js';
+import { parseReplies, show, type Reply } from './resp.js';
+import { SimSink } from './sim-sink.js';
+import type { SimNode } from './sim-node.js';
+
+/** A key only one client ever touches: its replies are checked against a sequential model. */
+export interface OwnKey {
+  key: string;
+  /** The model's value; meaningful while `certain`. */
+  value: Value;
+  /** False once a write's effect became unknown, until an acknowledged reply pins the value again. */
+  certain: boolean;
+  /** Acknowledged writes (SET/INCR/APPEND/DEL/EXPIRE) on the key. */
+  acked: number;
+  /** A write on the key once had an unknown outcome (it may resurface later). */
+  hadUncertain: boolean;
+}
+
+/** A counter several clients INCR: acknowledged and possibly-applied increments, for the final bound. */
+export interface Counter {
+  key: string;
+  acked: number;
+  uncertain: number;
+}
+
+interface Cmd {
+  argv: string[];
+  own?: OwnKey;
+  counter?: Counter;
+  write: boolean;
+}
+
+interface Batch {
+  cmds: Cmd[];
+  sink: SimSink;
+  node: SimNode;
+  index: number;
+}
+
+export interface ClientHooks {
+  now(): number;
+  after(ms: number, fn: () => void): void;
+  /** Where a smart client sends each key's slot, from the slot table of some live node it asked. */
+  view(): (key: string) => SimNode | undefined;
+  violation(kind: 'order' | 'reply' | 'resurfaced', text: string): void;
+  /** A broken-on-purpose variant may replace the session's sequencer. */
+  openSession(node: SimNode, session: SessionState): void;
+  stopAt: number;
+  /** Traces the replies of commands on keys that contain `key` (to study one seed). */
+  trace?: { key: string; log(line: string): void };
+}
+
+export interface ClientStats {
+  batches: number;
+  commands: number;
+  checkedReplies: number;
+  lostReplies: number;
+  /** Error replies by their first word and a little more, for the run's figures. */
+  errors: Map<string, number>;
+}
+
+/**
+ * One application client: pipelines batches of 1–50 commands to the node owning their slot (a
+ * cluster client keeps one connection per node), sometimes a second batch before the first is
+ * answered, and checks every reply on its own keys against a sequential model of what it sent.
+ */
+export class SimClient {
+  readonly stats: ClientStats = { batches: 0, commands: 0, checkedReplies: 0, lostReplies: 0, errors: new Map() };
+  private readonly sessions = new Map<SimNode, SessionState>();
+  private inflight: Batch[] = [];
+  private seq = 0;
+  private stopped = false;
+
+  constructor(
+    readonly name: string,
+    private readonly prng: Prng,
+    /** Own keys in groups that share a slot. */
+    readonly groups: OwnKey[][],
+    readonly counters: Counter[],
+    private readonly hooks: ClientHooks,
+  ) {}
+
+  start(): void {
+    this.hooks.after(this.prng.int(0, 20), () => this.next());
+  }
+
+  get idle(): boolean {
+    return this.inflight.length === 0;
+  }
+
+  /** The node of a batch in flight crashed: replies not yet written never come. */
+  nodeCrashed(node: SimNode): void {
+    if (!this.inflight.some((b) => b.node === node)) {
+      this.sessions.delete(node);
+      return;
+    }
+    this.sessions.delete(node);
+    // In order: a batch is received up to its first missing reply, and nothing after that gap.
+    let gap = false;
+    for (const b of this.inflight) {
+      b.sink.close();
+      const replies = gap ? [] : parseReplies(b.sink.received());
+      if (!b.sink.complete) gap = true;
+      this.check(b, replies);
+    }
+    this.inflight = [];
+    this.hooks.after(this.prng.int(5, 50), () => this.next());
+  }
+
+  private next(): void {
+    if (this.hooks.now() >= this.hooks.stopAt) {
+      this.stopped = true;
+      return;
+    }
+    if (this.stopped || this.inflight.length >= 2) return;
+    const groups = this.prng.shuffle(this.groups).slice(0, this.prng.int(1, Math.min(3, this.groups.length)));
+    const target = this.hooks.view();
+    const node = target(groups[0]![0]!.key);
+    if (node === undefined) {
+      if (this.inflight.length === 0) this.hooks.after(this.prng.int(10, 50), () => this.next());
+      return;
+    }
+    // Only one connection's batches are ordered: a second batch in flight goes where the first went.
+    if (this.inflight.length > 0 && this.inflight[0]!.node !== node) return;
+    // Keys on slots another node coordinates get MOVED: only this node's own slots are sent to it.
+    const mine = groups.filter((g) => target(g[0]!.key) === node);
+    const counters = this.counters.filter((c) => target(c.key) === node);
+    const cmds = this.generate(mine, counters, this.prng.int(1, 50));
+    let session = this.sessions.get(node);
+    if (session === undefined) {
+      session = new TransientSession(2, false, this.name);
+      this.hooks.openSession(node, session);
+      this.sessions.set(node, session);
+    }
+    const batch: Batch = { cmds, node, index: this.seq++, sink: new SimSink(() => this.completed()) };
+    this.inflight.push(batch);
+    this.stats.batches++;
+    this.stats.commands += cmds.length;
+    // One read of the socket: every command dispatched, then the batch ends.
+    for (const c of cmds) node.dispatcher.dispatch(session, c.argv.map((a) => Buffer.from(a, 'latin1')), batch.sink);
+    node.dispatcher.endBatch(session);
+    batch.sink.seal();
+    // Sometimes the next batch goes out before this one is answered.
+    if (this.inflight.length < 2 && this.prng.chance(0.3)) this.hooks.after(this.prng.int(0, 3), () => this.next());
+  }
+
+  private completed(): void {
+    while (this.inflight.length > 0 && this.inflight[0]!.sink.complete) {
+      const b = this.inflight.shift()!;
+      this.check(b, parseReplies(b.sink.received()));
+    }
+    if (this.inflight.length === 0) this.hooks.after(this.prng.int(0, 15), () => this.next());
+  }
+
+  private generate(groups: OwnKey[][], counters: Counter[], count: number): Cmd[] {
+    const out: Cmd[] = [];
+    const ownOp = (k: OwnKey): Cmd => {
+      const p = this.prng.next();
+      const v = `${this.name}.${this.seq}.${out.length}`;
+      if (p < 0.2) return { argv: ['SET', k.key, this.prng.chance(0.5) ? String(this.prng.int(0, 99)) : v], own: k, write: true };
+      if (p < 0.45) return { argv: ['GET', k.key], own: k, write: false };
+      if (p < 0.65) return { argv: ['INCR', k.key], own: k, write: true };
+      if (p < 0.78) return { argv: ['APPEND', k.key, String(this.prng.int(0, 9))], own: k, write: true };
+      if (p < 0.9) return { argv: ['DEL', k.key], own: k, write: true };
+      return { argv: ['EXPIRE', k.key, '100000'], own: k, write: true };
+    };
+    while (out.length < count) {
+      const p = this.prng.next();
+      if (counters.length > 0 && (p < 0.25 || groups.length === 0)) {
+        const c = this.prng.pick(counters);
+        out.push(this.prng.chance(0.85) ? { argv: ['INCR', c.key], counter: c, write: true } : { argv: ['GET', c.key], counter: c, write: false });
+      } else if (groups.length > 0 && p < 0.35) {
+        // A transaction on one slot; now and then one that spans two slots (CROSSSLOT, then EXECABORT).
+        const g = this.prng.pick(groups);
+        out.push({ argv: ['MULTI'], write: false });
+        const n = this.prng.int(1, 4);
+        for (let i = 0; i < n; i++) out.push(ownOp(this.prng.pick(g)));
+        if (groups.length > 1 && this.prng.chance(0.1)) out.push(ownOp(this.prng.pick(groups.find((x) => x !== g)!)));
+        out.push({ argv: ['EXEC'], write: false });
+      } else if (groups.length > 0) {
+        out.push(ownOp(this.prng.pick(this.prng.pick(groups))));
+      } else {
+        out.push({ argv: ['PING'], write: false });
+      }
+    }
+    return out;
+  }
+
+  /** Walks a batch's replies in order through the model; a missing reply means the connection died. */
+  private check(b: Batch, replies: Reply[]): void {
+    let tx: { queued: Cmd[]; dirty: boolean } | undefined;
+    for (let i = 0; i < b.cmds.length; i++) {
+      const c = b.cmds[i]!;
+      const r = replies[i];
+      if (r === undefined) this.stats.lostReplies++;
+      const where = `${this.name} batch ${b.index} on node ${b.node.index} command ${i} ${c.argv.join(' ')}`;
+      const name = c.argv[0]!;
+      if (name === 'MULTI') {
+        if (r !== undefined && !sameReply(r, { t: 'simple', s: 'OK' })) this.hooks.violation('reply', `${where}: ${show(r)}`);
+        tx = { queued: [], dirty: false };
+        continue;
+      }
+      if (tx !== undefined && name !== 'EXEC') {
+        if (r === undefined) tx.queued.push(c);
+        else if (r.t === 'err') tx.dirty = true;
+        else if (sameReply(r, { t: 'simple', s: 'QUEUED' })) tx.queued.push(c);
+        else this.hooks.violation('reply', `${where}: ${show(r)} inside MULTI`);
+        continue;
+      }
+      if (name === 'EXEC') {
+        const t = tx!;
+        tx = undefined;
+        if (t.dirty) {
+          if (r !== undefined && !(r.t === 'err' && r.s.startsWith('EXECABORT'))) this.hooks.violation('order', `${where}: ${show(r)}, expected EXECABORT`);
+          continue;
+        }
+        if (r !== undefined && r.t === 'arr' && r.items !== null) {
+          if (r.items.length !== t.queued.length) this.hooks.violation('order', `${where}: ${r.items.length} replies for ${t.queued.length} queued`);
+          t.queued.forEach((q, j) => this.step(q, r.items![j], `${where} [${j}] ${q.argv.join(' ')}`));
+        } else {
+          // The whole transaction failed or never answered: each queued command shares that fate.
+          for (const q of t.queued) this.step(q, r, `${where} (queued ${q.argv.join(' ')})`);
+        }
+        continue;
+      }
+      this.step(c, r, where);
+    }
+  }
+
+  private step(c: Cmd, r: Reply | undefined, where: string): void {
+    if (r?.t === 'err') {
+      const words = r.s.split(' ');
+      const kind = words[0] === 'MOVED' || words[0] === 'ASK' ? words[0] : words.slice(0, 4).join(' ');
+      this.stats.errors.set(kind, (this.stats.errors.get(kind) ?? 0) + 1);
+    }
+    const outcome = classify(r, c.write);
+    const tr = this.hooks.trace;
+    if (tr !== undefined && c.argv.some((a) => a.includes(tr.key))) tr.log(`t=${this.hooks.now()} ${where} -> ${show(r)} (${outcome})`);
+    if (c.counter !== undefined) {
+      if (!c.write) return;
+      if (outcome === 'acked') {
+        if (r!.t !== 'int') this.hooks.violation('reply', `${where}: ${show(r)}`);
+        c.counter.acked++;
+      } else if (outcome === 'uncertain') c.counter.uncertain++;
+      return;
+    }
+    const k = c.own;
+    if (k === undefined) {
+      if (r !== undefined && c.argv[0] === 'PING' && !sameReply(r, { t: 'simple', s: 'PONG' })) this.hooks.violation('reply', `${where}: ${show(r)}`);
+      return;
+    }
+    if (outcome === 'none') return;
+    if (outcome === 'uncertain') {
+      k.certain = false;
+      k.hadUncertain = true;
+      return;
+    }
+    if (c.write) k.acked++;
+    const name = c.argv[0]!.toUpperCase();
+    if (k.certain) {
+      const expected = apply(c.argv, k.value);
+      this.stats.checkedReplies++;
+      if (!sameReply(r, expected.reply)) {
+        // After a write of unknown outcome, a mismatch may be that write resurfacing over later ones.
+        this.hooks.violation(k.hadUncertain ? 'resurfaced' : 'order', `${where}: got ${show(r)}, a sequential run gives ${show(expected.reply)} (key held ${JSON.stringify(k.value)})`);
+        k.certain = false;
+        return;
+      }
+      k.value = expected.value;
+      return;
+    }
+    // The value was unknown: an acknowledged command whose reply pins it makes it known again.
+    if (name === 'SET') {
+      k.value = c.argv[2]!;
+      k.certain = true;
+    } else if (name === 'DEL') {
+      k.value = null;
+      k.certain = true;
+    } else if (name === 'INCR' && r!.t === 'int') {
+      k.value = r!.n.toString();
+      k.certain = true;
+    }
+  }
+}

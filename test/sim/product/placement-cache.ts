@@ -1,0 +1,32 @@
+import { buildTopology, type Topology } from '../../../src/cluster/ring.js';
+import { SlotTable } from '../../../src/cluster/slot-table.js';
+
+/**
+ * Building a ring and walking its 16384 slots takes tens of ms, more than the rest of a run's
+ * setup. Both are pure functions of their inputs, so runs in one process share them: the same
+ * inputs give the same (immutable) objects, and replaying a seed is unaffected.
+ */
+const topologies = new Map<string, Topology>();
+const tables = new WeakMap<Topology, Map<string, SlotTable>>();
+
+export function cachedTopology(ids: readonly string[], n: number, vnodes: number): Topology {
+  const key = `${ids.join(',')}|${n}|${vnodes}`;
+  let t = topologies.get(key);
+  if (t === undefined) {
+    t = buildTopology(ids.map((id) => ({ id })), { n, vnodes });
+    topologies.set(key, t);
+  }
+  return t;
+}
+
+export function cachedTable(topology: Topology, alive: ReadonlySet<string>, quorum: number): SlotTable {
+  let byAlive = tables.get(topology);
+  if (byAlive === undefined) tables.set(topology, (byAlive = new Map()));
+  const key = `${[...alive].sort().join(',')}|${quorum}`;
+  let t = byAlive.get(key);
+  if (t === undefined) {
+    t = new SlotTable(topology, alive, quorum);
+    byAlive.set(key, t);
+  }
+  return t;
+}

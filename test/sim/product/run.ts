@@ -1,0 +1,269 @@
+import type { Topology } from '../../../src/cluster/ring.js';
+import { cachedTopology } from './placement-cache.js';
+import { keySlot } from '../../../src/cluster/slot.js';
+import { Prng } from '../prng.js';
+import { forgottenKey, installConcurrentSequencer, removeKeyLocks, type Breakage } from './broken.js';
+import { SimClient, type Counter, type OwnKey } from './client.js';
+import { SimClock } from './sim-clock.js';
+import { SimNet, REQUEST_TIMEOUT_MS } from './sim-network.js';
+import { SimNode, type ClusterEnv } from './sim-node.js';
+import type { HintDisk } from './sim-hints.js';
+import { emptyDisk, type DiskImage } from './sim-store.js';
+import { Scheduler } from './scheduler.js';
+import { checkFinalState, readEverything } from './final-checks.js';
+import { BASE_DELAY_MAX_MS, BASE_DROP_RATE, BASE_DUP_RATE, scheduleFaults } from './nemesis.js';
+
+export interface ProductSimOptions {
+  seed: number;
+  nodes: 3 | 5;
+  /** Simulated ms of client load with faults; healing and the final checks come after. */
+  workloadMs?: number;
+  clientsPerNode?: number;
+  bug?: Breakage;
+  /**
+   * Sloppy quorums (the product's default): writes for unreachable owners go to fallbacks as hints,
+   * which the real HintReplayer hands back. Only with more nodes than N.
+   */
+  sloppy?: boolean;
+  /** Traces stores, replies and faults touching keys that contain this text (to study one seed). */
+  traceKey?: string;
+  trace?: (line: string) => void;
+}
+
+export type ViolationKind =
+  | 'order' | 'reply' | 'lost-write' | 'increment' | 'diverged' | 'stuck' | 'final-read'
+  /** A key's reply or final value contradicts acknowledged writes after one of unknown outcome (finding 1). */
+  | 'resurfaced'
+  /** A counter lost increments while two nodes coordinated its slot at once (finding 2). */
+  | 'contested';
+
+export interface ProductSimReport {
+  seed: number;
+  nodes: number;
+  bug: Breakage;
+  violations: Array<{ kind: ViolationKind; text: string }>;
+  stats: Record<string, number>;
+  /** Digest of every reply and every replica's final records: equal digests, identical runs. */
+  digest: string;
+  /** Error replies the clients got, by their first words. */
+  errors: Record<string, number>;
+}
+
+/** A failure detector declares a peer down after this long without hearing from it. */
+const DETECT_MS = 300;
+const DETECTOR_TICK_MS = 50;
+
+/** Ring tokens per node: fewer than the default 128, which only spreads load more evenly. */
+const VNODES = 16;
+/** Node id sets runs draw from: each gives another ring placement, and all are cached. */
+const ID_SETS = 16;
+
+/** The node ids of a run, from a small fixed pool so rings and slot tables are built once per process. */
+function nodeIds(seed: number, count: number): string[] {
+  const prng = new Prng(0x5eed_0000 + count * 1000 + (seed % ID_SETS));
+  const ids = new Set<string>();
+  while (ids.size < count) {
+    let id = '';
+    for (let i = 0; i < 5; i++) id += Math.floor(prng.next() * 0x1_0000_0000).toString(16).padStart(8, '0');
+    ids.add(id);
+  }
+  return [...ids];
+}
+
+/** A key in a slot whose preference list `node` heads, found by trying tags in a fixed order. */
+function keyOwnedBy(topology: Topology, nodeId: string, prefix: string): string {
+  for (let i = 0; ; i++) {
+    const tag = `${prefix}-${i}`;
+    if (topology.preferenceList(keySlot(Buffer.from(tag)))[0] === nodeId) return `{${tag}}`;
+  }
+}
+
+/**
+ * One run: N nodes of the real product in this process, clients pipelining against them while the
+ * network, clocks and disks misbehave, then healing, a final read of every key at R=N, and the
+ * property checks. Everything random comes from one seeded PRNG, so a seed replays exactly.
+ */
+export async function runProductSim(opts: ProductSimOptions): Promise<ProductSimReport> {
+  const bug = opts.bug ?? 'none';
+  const workloadMs = opts.workloadMs ?? 1500;
+  const prng = new Prng(opts.seed);
+  const sched = new Scheduler(2_000_000);
+  const count = opts.nodes;
+  const ids = nodeIds(opts.seed, count);
+  const n = 3;
+  const violations: ProductSimReport['violations'] = [];
+  const violation = (kind: ViolationKind, text: string): void => {
+    violations.push({ kind, text });
+  };
+
+  const nodes: SimNode[] = [];
+  const net = new SimNet(sched, prng, (i) => nodes[i]!);
+  net.dropRate = BASE_DROP_RATE;
+  net.dupRate = BASE_DUP_RATE;
+  const lastHeard: number[][] = ids.map(() => ids.map(() => 0));
+  const topology = cachedTopology(ids, n, VNODES);
+  const env: ClusterEnv = {
+    sched, net, ids, topology, n, r: 2, w: 2,
+    extended: opts.sloppy && count > n ? cachedTopology(ids, Math.min(count, n + 2), VNODES) : undefined,
+    believesAlive: (from, to) => sched.now - lastHeard[from]![to]! <= DETECT_MS,
+    fsyncDelay: () => prng.int(0, 3),
+    storeFaults: (i) => {
+      if (opts.traceKey !== undefined) {
+        const t = opts.traceKey;
+        return {
+          observe: (key, rec, applied) => {
+            if (key.toString('latin1').includes(t)) {
+              const v = rec.value instanceof Buffer ? rec.value.toString('latin1') : '(hash)';
+              opts.trace?.(`t=${sched.now} node ${i} put ${key.toString('latin1')}=${JSON.stringify(rec.type === 0 ? '(tombstone)' : v)} v=${rec.version.toString('hex').slice(0, 16)} ${applied ? 'applied' : 'older, kept'}`);
+            }
+          },
+        };
+      }
+      if (bug === 'lying-fsync') return { lyingFsync: true };
+      if (bug === 'replica-forgets' && i === 0) return { forget: forgottenKey };
+      return {};
+    },
+  };
+  // Write jobs in flight per slot and node; a slot two nodes coordinated at the same time is contested.
+  const writing = new Map<number, Map<number, number>>();
+  const contested = new Set<number>();
+  env.coordinating = (index, slot, active) => {
+    let bySlot = writing.get(slot);
+    if (bySlot === undefined) writing.set(slot, (bySlot = new Map()));
+    const n = (bySlot.get(index) ?? 0) + (active ? 1 : -1);
+    if (n > 0) bySlot.set(index, n);
+    else bySlot.delete(index);
+    if (bySlot.size > 1) contested.add(slot);
+  };
+  const disks: DiskImage[] = ids.map(() => emptyDisk());
+  const hintDisks: HintDisk[] = ids.map(() => new Map());
+  const clocks = ids.map(() => new SimClock(sched, prng.int(-100, 100), prng.int(-2000, 2000)));
+  const boot = (i: number, epoch: number): SimNode => {
+    const node = new SimNode(env, i, epoch, disks[i]!, hintDisks[i]!, clocks[i]!);
+    if (bug === 'no-key-locks') removeKeyLocks(node);
+    nodes[i] = node;
+    return node;
+  };
+  for (let i = 0; i < count; i++) boot(i, 0);
+
+  const detectorTick = (): void => {
+    for (let i = 0; i < count; i++) {
+      if (!nodes[i]!.alive) continue;
+      for (let j = 0; j < count; j++) if (nodes[j]!.alive && !net.blocked(j, i)) lastHeard[i]![j] = sched.now;
+    }
+    for (const node of nodes) if (node.alive) node.refreshTable();
+    sched.after(DETECTOR_TICK_MS, detectorTick);
+  };
+  detectorTick();
+
+  // Clients: each owns keys in slots its home node leads, and shares counters with its home's other clients.
+  const clients: SimClient[] = [];
+  const counters: Counter[][] = ids.map((id, h) => [0, 1].map((c) => ({ key: `${keyOwnedBy(topology, id, `ctr${h}.${c}`)}ctr`, acked: 0, uncertain: 0 })));
+  const perNode = opts.clientsPerNode ?? 2;
+  for (let h = 0; h < count; h++) {
+    for (let c = 0; c < perNode; c++) {
+      const name = `c${h}.${c}`;
+      const groups: OwnKey[][] = [0, 1, 2].map((g) => {
+        const tag = keyOwnedBy(topology, ids[h]!, `${name}.g${g}`);
+        return [0, 1, 2].map((k) => ({ key: `${tag}k${k}`, value: null, certain: true, acked: 0, hadUncertain: false }));
+      });
+      clients.push(new SimClient(name, prng, groups, counters[h]!, {
+        now: () => sched.now,
+        after: (ms, fn) => sched.after(ms, fn),
+        stopAt: workloadMs,
+        violation,
+        ...(opts.traceKey !== undefined && opts.trace ? { trace: { key: opts.traceKey, log: opts.trace } } : {}),
+        openSession: (node, session) => {
+          if (bug === 'concurrent-sequencer') installConcurrentSequencer(node, session);
+        },
+        view: () => {
+          // Asks one live node for its slot map, as a cluster client refreshes it.
+          const live = nodes.filter((x) => x.alive);
+          if (live.length === 0) return () => undefined;
+          const table = prng.pick(live).table;
+          return (key) => {
+            const primary = table.primary(keySlot(Buffer.from(key, 'latin1')));
+            const node = primary === undefined ? undefined : nodes[ids.indexOf(primary)];
+            return node?.alive ? node : undefined;
+          };
+        },
+      }));
+    }
+  }
+  for (const c of clients) c.start();
+
+  // Faults, all during the workload.
+  const down = new Set<number>();
+  let healed = false;
+  const crash = (i: number): void => {
+    if (down.has(i)) return;
+    down.add(i);
+    faults.crashes++;
+    opts.trace?.(`t=${sched.now} crash node ${i}`);
+    const node = nodes[i]!;
+    node.crash();
+    for (const bySlot of writing.values()) bySlot.delete(i);
+    for (const c of clients) c.nodeCrashed(node);
+  };
+  const restart = (i: number): void => {
+    if (!down.has(i)) return;
+    down.delete(i);
+    opts.trace?.(`t=${sched.now} restart node ${i}`);
+    boot(i, nodes[i]!.epoch + 1);
+  };
+  const faults = scheduleFaults(sched, prng, net, count, workloadMs, {
+    crash,
+    restart,
+    jumpClock: (i, delta) => clocks[i]!.jump(delta),
+  }, () => healed, opts.trace);
+
+  await sched.runUntil(workloadMs);
+  // Heal: every block lifted, the network clean, every node back.
+  healed = true;
+  net.blocks.clear();
+  net.dropRate = 0;
+  net.dupRate = 0;
+  net.delayMax = BASE_DELAY_MAX_MS;
+  for (const i of [...down]) restart(i);
+  await sched.runUntil(workloadMs + 2 * REQUEST_TIMEOUT_MS + 1000);
+  // Failures are only ever healed into place: checking below must not race the detector.
+  net.blocks.clear();
+  for (const c of clients) if (!c.idle) violation('stuck', `${c.name} still waits for replies ${2 * REQUEST_TIMEOUT_MS + 1000} ms after healing`);
+
+  // Final read of every key at R=N, pipelined per node, then time for read repair to land.
+  const own = clients.flatMap((c) => c.groups.flat());
+  const allCounters = counters.flat();
+  const finals = readEverything(nodes, [...own.map((k) => k.key), ...allCounters.map((c) => c.key)], n, violation);
+  await sched.runUntil(workloadMs + 2 * REQUEST_TIMEOUT_MS + 1000 + REQUEST_TIMEOUT_MS + 500);
+  const digest = checkFinalState({ own, counters: allCounters, finals, contested, topology, nodes, n }, violation);
+
+  const sum = (f: (c: SimClient) => number): number => clients.reduce((a, c) => a + f(c), 0);
+  return {
+    seed: opts.seed,
+    nodes: count,
+    bug,
+    violations,
+    digest,
+    errors: Object.fromEntries(clients.flatMap((c) => [...c.stats.errors]).reduce((m, [k, v]) => m.set(k, (m.get(k) ?? 0) + v), new Map<string, number>())),
+    stats: {
+      ...faults,
+      hints: nodes.reduce((a, x) => a + x.hints.added, 0),
+      hintsDelivered: nodes.reduce((a, x) => a + x.hints.delivered, 0),
+      events: sched.processed,
+      messages: net.stats.messages,
+      dropped: net.stats.dropped,
+      duplicated: net.stats.duplicated,
+      blocked: net.stats.blocked,
+      timeouts: net.stats.timeouts,
+      batches: sum((c) => c.stats.batches),
+      commands: sum((c) => c.stats.commands),
+      checkedReplies: sum((c) => c.stats.checkedReplies),
+      lostReplies: sum((c) => c.stats.lostReplies),
+      incrAcked: allCounters.reduce((a, c) => a + c.acked, 0),
+      incrUncertain: allCounters.reduce((a, c) => a + c.uncertain, 0),
+      quorumFailures: nodes.reduce((a, x) => a + x.coordinator.stats.quorumFailures, 0),
+      restamps: nodes.reduce((a, x) => a + x.coordinator.stats.restamps, 0),
+      contestedSlots: contested.size,
+    },
+  };
+}
