@@ -1,4 +1,5 @@
 import { decodeRecord, encodeRecord } from '../storage/record-codec.js';
+import type { LeaseGrants } from './slot-leases.js';
 import type { ClusterBus } from './bus/cluster-bus.js';
 import type { Coordinator } from './coordinator.js';
 import type { HintStore } from '../storage/hint-store.js';
@@ -11,6 +12,8 @@ export interface ReplicaHost {
   readonly node: { readonly versioner: Versioner; readonly store: RecordStore };
   readonly coordinator: Pick<Coordinator, 'applyLocal'>;
   readonly hints: Pick<HintStore, 'add'>;
+  /** Whether this node granted a newer lease than a fenced write's epoch (slot-leases.ts). */
+  readonly leases: { readonly grants: Pick<LeaseGrants, 'fenced'> };
 }
 
 interface WriteRequest {

@@ -25,6 +25,12 @@ export class SimClock implements Clock {
     return EPOCH_MS + t + this.offsetMs + Math.floor((t * this.driftPpm) / 1_000_000);
   }
 
+  /** The node's monotonic clock: simulated time at the node's rate; jumps do not move it. */
+  monotonic(): number {
+    const t = this.sched.now;
+    return t + Math.floor((t * this.driftPpm) / 1_000_000);
+  }
+
   jump(deltaMs: number): void {
     this.offsetMs += deltaMs;
   }

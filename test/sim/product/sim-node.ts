@@ -4,6 +4,7 @@ import { Coordinator, type ReplicaClient } from '../../../src/cluster/coordinato
 import { ReplicaBatcher } from '../../../src/cluster/replica-batcher.js';
 import { HintReplayer } from '../../../src/cluster/hint-replayer.js';
 import { ReplicaService } from '../../../src/cluster/replica-service.js';
+import { LeaseService } from '../../../src/cluster/lease-service.js';
 import type { Topology } from '../../../src/cluster/ring.js';
 import type { SlotTable } from '../../../src/cluster/slot-table.js';
 import { cachedTable } from './placement-cache.js';
@@ -28,6 +29,8 @@ import type { Scheduler } from './scheduler.js';
 const HLC_PERSIST_INTERVAL_MS = 500;
 /** The product ticks hint handoff with gossip: a tenth of the node timeout, at least 100 ms. */
 const HINT_TICK_MS = 200;
+/** The default lease length, as a node runs it. */
+const LEASE_MS = 3000;
 
 /** What every node of one run shares. */
 export interface ClusterEnv {
@@ -94,6 +97,7 @@ export class SimNode implements Endpoint {
   readonly coordinator: Coordinator;
   readonly dispatcher: Dispatcher;
   readonly router: ClusterRouter;
+  readonly leases: LeaseService;
   readonly config: Config;
   readonly hints: SimHints;
   private slotTable: SlotTable;
@@ -128,12 +132,25 @@ export class SimNode implements Endpoint {
       myId,
       reachable: (nodeId) => env.believesAlive(index, this.indexOf(nodeId)),
       read: (nodeId, slot, keys) => this.batcher.read(nodeId, slot, keys),
-      write: (nodeId, slot, items) => this.batcher.write(nodeId, slot, items),
+      write: (nodeId, slot, items, epoch) => this.batcher.write(nodeId, slot, items, epoch),
       writeHint: async (nodeId, owner, slot, items) => {
         await env.net.request(index, this.indexOf(nodeId), 'rw', { s: slot, i: items, h: owner });
       },
     };
     this.coordinator = new Coordinator(this.store, this.versioner, client, this.stats, silentLogger);
+    // As ClusterNode: slot leases over the simulated bus, on the node's own monotonic clock.
+    this.leases = new LeaseService({
+      myId,
+      replicas: (slot) => this.slotTable.replicas(slot),
+      reachable: client.reachable,
+      send: (id, request) => env.net.request(index, this.indexOf(id), 'lq', request),
+      monotonicMs: () => clock.monotonic(),
+      wallMs: () => clock.now(),
+      sleep: (ms) => new Promise<void>((resolve) => this.later(ms, resolve)),
+    }, LEASE_MS, epoch > 0);
+    this.coordinator.fence = (slot, e) => this.leases.grants.fenced(slot, e);
+    this.coordinator.onFenced = (slot, e) => this.leases.lost(slot, e);
+    this.handlers.set('lq', (_from, payload) => this.leases.answer(payload));
     const services: NodeServices = {
       config: this.config,
       logger: silentLogger,
@@ -172,7 +189,7 @@ export class SimNode implements Endpoint {
           slot: job.slot, keys: job.keys, replicas: this.slotTable.replicas(job.slot), isWrite: job.isWrite, blind: job.blind,
           fallbacks: env.extended ? env.extended.preferenceList(job.slot) : [],
           previousReplicas: this.slotTable.leavingReplicas(job.slot),
-          r, w, proto: session.proto, steps,
+          r, w, proto: session.proto, steps, epoch: job.epoch,
         }, sink);
         if (result instanceof Promise) {
           return job.isWrite
@@ -192,6 +209,8 @@ export class SimNode implements Endpoint {
       runCommand: (session, spec, argv, out, ks) => this.dispatcher.run(session, spec, argv, out, ks),
       execTransaction: (session, out, ks, tx) => this.dispatcher.execTransaction(session, out, ks, tx),
       lookup: (name): CommandSpec | undefined => commands.get(name),
+      lease: (slot) => this.leases.current(slot),
+      acquireLease: (slot) => this.leases.acquire(slot),
     });
     this.dispatcher.router = this.router;
     new ReplicaService({
@@ -199,6 +218,7 @@ export class SimNode implements Endpoint {
       node: { versioner: this.versioner, store: this.store },
       coordinator: this.coordinator,
       hints: this.hints,
+      leases: this.leases,
     }).register();
     const replayer = new HintReplayer({
       member: (id) => (env.ids.includes(id) ? { status: 'active' } : undefined),
