@@ -46,6 +46,11 @@ export interface CoordinateJob {
 
 const LOCAL: RouteVerdict = { kind: 'local' };
 
+/** Writes, and scripts that may write (EVAL, FCALL: flag may_replicate): coordinated under the key locks. */
+function mayWrite(spec: CommandSpec): boolean {
+  return spec.flags.includes('write') || spec.flags.includes('may_replicate');
+}
+
 /** SET with only expiry options overwrites without looking at the old value. */
 function isBlind(spec: CommandSpec, argv: Buffer[]): boolean {
   if (spec.name === 'mset' || spec.name === 'setex' || spec.name === 'psetex') return true;
@@ -94,7 +99,7 @@ export class ClusterRouter implements CommandRouter {
     if (spec.name === 'wait') return this.routeWait(session, argv);
     const keys = keyPositions(spec, argv).map((i) => argv[i]!);
     if (keys.length === 0) return LOCAL;
-    const route = this.decide(session, keys.map(keySlot), spec.flags.includes('write'));
+    const route = this.decide(session, keys.map(keySlot), mayWrite(spec));
     switch (route.kind) {
       case 'local':
         return LOCAL;
@@ -131,7 +136,7 @@ export class ClusterRouter implements CommandRouter {
           const spec = this.ctx.lookup(q.name);
           if (!spec) continue;
           for (const i of keyPositions(spec, q.argv)) keys.push(q.argv[i]!);
-          if (spec.flags.includes('write')) isWrite = true;
+          if (mayWrite(spec)) isWrite = true;
         }
         for (const w of tx.watched) keys.push(w.key);
         blind = false;
@@ -139,7 +144,7 @@ export class ClusterRouter implements CommandRouter {
         continue;
       }
       for (const i of keyPositions(c.spec, c.argv)) keys.push(c.argv[i]!);
-      if (c.spec.flags.includes('write')) isWrite = true;
+      if (mayWrite(c.spec)) isWrite = true;
       if (!isBlind(c.spec, c.argv)) blind = false;
       steps.push((o, ks) => this.ctx.runCommand(session, c.spec, c.argv, o, ks));
     }
@@ -251,7 +256,7 @@ export class ClusterRouter implements CommandRouter {
       const spec = this.ctx.lookup(q.name);
       if (!spec) continue;
       for (const i of keyPositions(spec, q.argv)) keys.push(q.argv[i]!);
-      if (spec.flags.includes('write')) isWrite = true;
+      if (mayWrite(spec)) isWrite = true;
     }
     const watched = [...session.watched.values()].map((w) => w.key);
     if (keys.length === 0 && watched.length === 0) return LOCAL;
@@ -281,7 +286,7 @@ export class ClusterRouter implements CommandRouter {
     const slots = keys.map(keySlot);
     const txSlot = this.txSlots.get(session);
     if (txSlot !== undefined && slots.some((s) => s !== txSlot)) return ERR.crossSlot;
-    const route = this.decide(session, slots, spec.flags.includes('write'));
+    const route = this.decide(session, slots, mayWrite(spec));
     if (route.kind === 'error') return route.message;
     if (route.kind === 'moved') return this.moved(route.slot, route.node);
     if (route.kind !== 'local') this.txSlots.set(session, route.slot);

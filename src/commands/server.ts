@@ -164,8 +164,6 @@ export const serverCommands: CommandSpec[] = [
   object,
   memory,
   debug,
-  container('function', ['noscript'], ['slow', 'scripting'], [okSub('flush', -2), emptySub('list', -2), { name: 'stats', arity: 2, flags: ['noscript'], run: (c) => { c.out.mapHeader(2); c.out.bulk('running_script'); c.out.nullBulk(); c.out.bulk('engines'); c.out.mapHeader(0); } }]),
-  container('script', ['noscript'], ['slow', 'scripting'], [okSub('flush', -2), { name: 'exists', arity: -3, flags: ['noscript'], run: (c, a) => { c.out.arrayHeader(a.length - 2); for (let i = 2; i < a.length; i++) c.out.int(0); } }]),
   container('slowlog', ['admin', 'loading', 'stale'], ['admin', 'slow', 'dangerous'], [emptySub('get', -2), { name: 'len', arity: 2, flags: [], run: (c) => c.out.int(0) }, okSub('reset', 2)]),
   container('latency', ['admin', 'noscript', 'loading', 'stale'], ['admin', 'slow', 'dangerous'], [emptySub('latest', 2), emptySub('history', 3), { name: 'reset', arity: -2, flags: [], run: (c) => c.out.int(0) }]),
 ];

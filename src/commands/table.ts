@@ -7,13 +7,16 @@ import { serverCommands } from './server.js';
 import { transactionCommands } from './transactions.js';
 import { commandCommand } from './command-info.js';
 import { clusterCommands } from './cluster.js';
+import { scriptingCommands } from './scripting.js';
+import { functionCommands } from './functions.js';
 
 /** The command table: every command ringkv knows, by lowercase name. */
 export function buildCommandTable(extra: readonly CommandSpec[] = []): Map<string, CommandSpec> {
   const table = new Map<string, CommandSpec>();
   for (const spec of [
     ...connectionCommands, ...stringCommands, ...keyCommands, ...hashCommands,
-    ...serverCommands, ...transactionCommands, commandCommand, ...clusterCommands, ...extra,
+    ...serverCommands, ...transactionCommands, commandCommand, ...clusterCommands,
+    ...scriptingCommands, ...functionCommands, ...extra,
   ]) {
     if (table.has(spec.name)) throw new Error(`command ${spec.name} registered twice`);
     table.set(spec.name, spec);

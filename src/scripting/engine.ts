@@ -1,0 +1,319 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ReplyError } from '../core/errors.js';
+import type { CommandContext } from '../commands/spec.js';
+import type { NodeServices } from '../server/node-services.js';
+import { keySlot } from '../cluster/slot.js';
+import { LuaRuntime, sha1hex, type ScriptRun } from './runtime.js';
+import { parseLibraryShebang, parseScriptShebang } from './shebang.js';
+import { NOSCRIPT } from './errors.js';
+
+interface CachedScript {
+  ref: number;
+  body: Buffer;
+  flags: string[] | undefined;
+  /** Cached by EVAL rather than SCRIPT LOAD: may be evicted (see EVAL_SCRIPTS_MAX). */
+  fromEval: boolean;
+}
+
+/**
+ * Most scripts EVAL keeps cached. Applications that build script text per call (values pasted into
+ * the body) would otherwise grow the cache without bound; as Redis 7.4 does, the least recently used
+ * EVAL-cached script goes first. Scripts from SCRIPT LOAD stay until SCRIPT FLUSH.
+ */
+const EVAL_SCRIPTS_MAX = 500;
+
+export interface LibraryFunction {
+  name: string;
+  ref: number;
+  flags: string[];
+  description: string | undefined;
+}
+
+export interface Library {
+  name: string;
+  code: Buffer;
+  functions: LibraryFunction[];
+}
+
+const FUNCTIONS_FILE = 'functions.json';
+const NO_CLUSTER = "ERR Can not run script on cluster, 'no-cluster' flag is set.";
+const DUMP_MAGIC = Buffer.from('RKVFN1');
+
+/**
+ * A node's scripting state: the EVAL script cache (per node, as in Redis Cluster), the function
+ * libraries (persisted in the data directory, reloaded at start), and one Lua state for each.
+ */
+export class ScriptingEngine {
+  private readonly scripts = new Map<string, CachedScript>();
+  /** EVAL-cached scripts by sha, least recently used first. */
+  private readonly evalLru = new Map<string, CachedScript>();
+  private evalRuntime: LuaRuntime;
+  private functionRuntime: LuaRuntime;
+  readonly libraries = new Map<string, Library>();
+  private readonly functionsByName = new Map<string, { lib: Library; fn: LibraryFunction }>();
+
+  constructor(private readonly node: NodeServices) {
+    this.evalRuntime = this.newRuntime('user_script');
+    this.functionRuntime = this.newRuntime('user_function');
+    this.restoreLibraries();
+  }
+
+  private newRuntime(source: 'user_script' | 'user_function'): LuaRuntime {
+    const logger = this.node.logger;
+    return new LuaRuntime(source, (level, msg) => {
+      if (level === 'warning') logger.warn({ script: true }, msg);
+      else if (level === 'notice') logger.info({ script: true }, msg);
+      else logger.debug({ script: true }, msg);
+    });
+  }
+
+  private timeLimitMs(): number {
+    const v = Number(this.node.config.str('busy-reply-threshold'));
+    return Number.isFinite(v) ? v : 5000;
+  }
+
+  // ---- EVAL ----
+
+  /** SCRIPT LOAD / EVAL: compiles and caches a body, returning its sha (or throws its compile error). */
+  load(body: Buffer, fromEval = false): { sha: string; script: CachedScript } {
+    const sha = sha1hex(body);
+    const cached = this.scripts.get(sha);
+    if (cached) {
+      if (!fromEval && cached.fromEval) {
+        cached.fromEval = false;
+        this.evalLru.delete(sha);
+      } else if (cached.fromEval) this.touch(sha, cached);
+      return { sha, script: cached };
+    }
+    const shebang = parseScriptShebang(body);
+    if ('error' in shebang) throw new ReplyError(shebang.error);
+    const compiled = this.evalRuntime.compile(body.subarray(shebang.codeStart));
+    if ('error' in compiled) throw new ReplyError(`ERR Error compiling script (new function): ${compiled.error}`);
+    const script = { ref: compiled.ref, body, flags: shebang.flags, fromEval };
+    this.scripts.set(sha, script);
+    if (fromEval) {
+      this.evalLru.set(sha, script);
+      if (this.evalLru.size > EVAL_SCRIPTS_MAX) {
+        const [oldest, victim] = this.evalLru.entries().next().value as [string, CachedScript];
+        this.evalLru.delete(oldest);
+        this.scripts.delete(oldest);
+        this.evalRuntime.release(victim.ref);
+      }
+    }
+    return { sha, script };
+  }
+
+  private touch(sha: string, script: CachedScript): void {
+    this.evalLru.delete(sha);
+    this.evalLru.set(sha, script);
+  }
+
+  exists(sha: string): boolean {
+    return this.scripts.has(sha.toLowerCase());
+  }
+
+  flushScripts(): void {
+    this.scripts.clear();
+    this.evalLru.clear();
+    this.evalRuntime = this.newRuntime('user_script');
+  }
+
+  /** EVAL / EVALSHA / *_RO after argument parsing. */
+  eval(ctx: CommandContext, bodyOrSha: Buffer, bySha: boolean, keys: Buffer[], args: Buffer[], roCommand: boolean): void {
+    let sha: string;
+    let script: CachedScript | undefined;
+    if (bySha) {
+      sha = bodyOrSha.toString('latin1').toLowerCase();
+      script = this.scripts.get(sha);
+      if (script === undefined) throw new ReplyError(NOSCRIPT);
+      if (script.fromEval) this.touch(sha, script);
+    } else ({ sha, script } = this.load(bodyOrSha, true));
+    const flags = script.flags;
+    if (flags?.includes('no-cluster') && ctx.node.cluster !== undefined) throw new ReplyError(NO_CLUSTER);
+    if (roCommand && flags !== undefined && !flags.includes('no-writes')) {
+      throw new ReplyError('ERR Can not execute a script with write flag using *_ro command.');
+    }
+    const readOnly = roCommand || (flags?.includes('no-writes') ?? false);
+    this.evalRuntime.invoke(script.ref, this.newRun(ctx, keys, readOnly), sha, keys, args, false);
+  }
+
+  private newRun(ctx: CommandContext, keys: Buffer[], readOnly: boolean): ScriptRun {
+    const clustered = ctx.node.cluster !== undefined;
+    return {
+      ctx,
+      readOnly,
+      slot: clustered && keys.length > 0 ? keySlot(keys[0]!) : undefined,
+      declaredKeys: new Set(keys.map((k) => k.toString('latin1'))),
+      resp: 2,
+      wrote: false,
+      startedAt: Date.now(),
+      timeLimitMs: this.timeLimitMs(),
+    };
+  }
+
+  // ---- FUNCTION / FCALL ----
+
+  fcall(ctx: CommandContext, name: string, keys: Buffer[], args: Buffer[], roCommand: boolean): void {
+    const found = this.functionsByName.get(name);
+    if (found === undefined) throw new ReplyError('ERR Function not found');
+    if (found.fn.flags.includes('no-cluster') && ctx.node.cluster !== undefined) throw new ReplyError(NO_CLUSTER);
+    const noWrites = found.fn.flags.includes('no-writes');
+    if (roCommand && !noWrites) throw new ReplyError('ERR Can not execute a script with write flag using *_ro command.');
+    this.functionRuntime.invoke(found.fn.ref, this.newRun(ctx, keys, roCommand || noWrites), name, keys, args, true);
+  }
+
+  /**
+   * FUNCTION LOAD: runs the library's code with redis.register_function available and installs
+   * what it registered, replacing a library of the same name when `replace`. `identicalOk` (cluster
+   * mode, where clients send FUNCTION LOAD to every node) accepts a library loaded again unchanged.
+   */
+  loadLibrary(code: Buffer, replace: boolean, identicalOk: boolean, persist = true): string {
+    const meta = parseLibraryShebang(code);
+    if ('error' in meta) throw new ReplyError(meta.error);
+    const existing = this.libraries.get(meta.name);
+    if (existing && !replace) {
+      if (identicalOk && existing.code.equals(code)) return meta.name;
+      throw new ReplyError(`ERR Library '${meta.name}' already exists`);
+    }
+    const rt = this.functionRuntime;
+    // The shebang line is not Lua; its newline stays so error lines match the library's lines.
+    const firstNewline = code.indexOf(0x0a);
+    const compiled = rt.compile(firstNewline < 0 ? Buffer.alloc(0) : code.subarray(firstNewline));
+    if ('error' in compiled) throw new ReplyError(`ERR Error compiling function: ${compiled.error}`);
+    const functions: LibraryFunction[] = [];
+    const release = (): void => {
+      for (const f of functions) rt.release(f.ref);
+    };
+    let registerError: string | undefined;
+    rt.registering = (name, ref, flags, description) => {
+      if (!/^[A-Za-z0-9_]+$/.test(name)) registerError ??= 'ERR Function names can only contain letters, numbers, or underscores(_) and must be at least one character long';
+      else if (functions.some((f) => f.name === name)) registerError ??= `ERR Function ${name} already exists in the library`;
+      functions.push({ name, ref, flags, description });
+    };
+    const error = rt.runLoader(compiled.ref);
+    rt.registering = undefined;
+    rt.release(compiled.ref);
+    if (error !== undefined || registerError !== undefined) {
+      release();
+      throw new ReplyError(registerError ?? `ERR Error registering functions: ${error}`);
+    }
+    if (functions.length === 0) throw new ReplyError('ERR No functions registered');
+    for (const f of functions) {
+      const owner = this.functionsByName.get(f.name);
+      if (owner && owner.lib.name !== meta.name) {
+        release();
+        throw new ReplyError(`ERR Function ${f.name} already exists`);
+      }
+    }
+    if (existing) this.dropLibrary(existing);
+    const lib: Library = { name: meta.name, code: Buffer.from(code), functions };
+    this.libraries.set(lib.name, lib);
+    for (const fn of functions) this.functionsByName.set(fn.name, { lib, fn });
+    if (persist) this.persist();
+    return lib.name;
+  }
+
+  private dropLibrary(lib: Library): void {
+    this.libraries.delete(lib.name);
+    for (const fn of lib.functions) {
+      this.functionsByName.delete(fn.name);
+      this.functionRuntime.release(fn.ref);
+    }
+  }
+
+  deleteLibrary(name: string): void {
+    const lib = this.libraries.get(name);
+    if (!lib) throw new ReplyError('ERR Library not found');
+    this.dropLibrary(lib);
+    this.persist();
+  }
+
+  flushLibraries(persist = true): void {
+    for (const lib of [...this.libraries.values()]) this.dropLibrary(lib);
+    if (persist) this.persist();
+  }
+
+  /** FUNCTION DUMP: the libraries' code with a checksum (ringkv's own payload, opaque to clients). */
+  dump(): Buffer {
+    const body = Buffer.from(JSON.stringify([...this.libraries.values()].map((l) => l.code.toString('base64'))));
+    const sum = createHash('sha1').update(body).digest().subarray(0, 8);
+    return Buffer.concat([DUMP_MAGIC, body, sum]);
+  }
+
+  /** FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE]. */
+  restore(payload: Buffer, policy: 'flush' | 'append' | 'replace'): void {
+    const codes = decodeDump(payload);
+    if (codes === undefined) throw new ReplyError('ERR payload version or checksum are wrong');
+    const metas = codes.map((c) => parseLibraryShebang(c));
+    for (const m of metas) if ('error' in m) throw new ReplyError(m.error);
+    if (policy === 'append') {
+      for (const m of metas) if (!('error' in m) && this.libraries.has(m.name)) throw new ReplyError(`ERR Library ${m.name} already exists`);
+    }
+    const before = [...this.libraries.values()].map((l) => l.code);
+    if (policy === 'flush') this.flushLibraries(false);
+    try {
+      for (const code of codes) this.loadLibrary(code, policy !== 'append', false, false);
+    } catch (err) {
+      this.flushLibraries(false);
+      for (const code of before) this.loadLibrary(code, true, false, false);
+      throw err;
+    }
+    this.persist();
+  }
+
+  private persist(): void {
+    const dir = this.node.config.str('dir');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, FUNCTIONS_FILE);
+    const text = JSON.stringify({ libraries: [...this.libraries.values()].map((l) => l.code.toString('base64')) });
+    writeFileSync(`${file}.tmp`, text);
+    renameSync(`${file}.tmp`, file);
+  }
+
+  private restoreLibraries(): void {
+    let text: string;
+    try {
+      text = readFileSync(join(this.node.config.str('dir'), FUNCTIONS_FILE), 'utf8');
+    } catch {
+      return;
+    }
+    const parsed = JSON.parse(text) as { libraries: string[] };
+    for (const code of parsed.libraries) {
+      try {
+        this.loadLibrary(Buffer.from(code, 'base64'), true, false, false);
+      } catch (err) {
+        this.node.logger.error({ err }, 'a stored function library failed to load');
+      }
+    }
+  }
+
+  functionCount(): number {
+    return this.functionsByName.size;
+  }
+}
+
+function decodeDump(payload: Buffer): Buffer[] | undefined {
+  if (payload.length < DUMP_MAGIC.length + 8 || !payload.subarray(0, DUMP_MAGIC.length).equals(DUMP_MAGIC)) return undefined;
+  const body = payload.subarray(DUMP_MAGIC.length, payload.length - 8);
+  const sum = createHash('sha1').update(body).digest().subarray(0, 8);
+  if (!sum.equals(payload.subarray(payload.length - 8))) return undefined;
+  try {
+    return (JSON.parse(body.toString('utf8')) as string[]).map((c) => Buffer.from(c, 'base64'));
+  } catch {
+    return undefined;
+  }
+}
+
+const engines = new WeakMap<NodeServices, ScriptingEngine>();
+
+/** The node's scripting engine, created on first use (function libraries are read from the data directory then). */
+export function scriptingFor(node: NodeServices): ScriptingEngine {
+  let engine = engines.get(node);
+  if (!engine) {
+    engine = new ScriptingEngine(node);
+    engines.set(node, engine);
+  }
+  return engine;
+}

@@ -1,0 +1,201 @@
+import { createRequire } from 'node:module';
+
+/**
+ * The subset of fengari's C-style API ringkv uses, typed. fengari ships no type declarations; its
+ * functions mirror Lua 5.3's C API, with Lua strings as Uint8Array (byte-exact, so binary values
+ * pass through scripts unchanged).
+ */
+export type LuaState = { readonly __luaState: unique symbol };
+export type LuaJsFunction = (L: LuaState) => number;
+type Idx = number;
+
+export interface LuaApi {
+  LUA_REGISTRYINDEX: number;
+  LUA_RIDX_GLOBALS: number;
+  LUA_MULTRET: number;
+  LUA_OK: number;
+  LUA_TNIL: number;
+  LUA_TBOOLEAN: number;
+  LUA_TLIGHTUSERDATA: number;
+  LUA_TNUMBER: number;
+  LUA_TSTRING: number;
+  LUA_TTABLE: number;
+  LUA_TFUNCTION: number;
+  LUA_MASKCOUNT: number;
+  lua_absindex(L: LuaState, i: Idx): number;
+  lua_atnativeerror(L: LuaState, f: LuaJsFunction): void;
+  lua_call(L: LuaState, nargs: number, nresults: number): void;
+  lua_checkstack(L: LuaState, n: number): boolean;
+  lua_createtable(L: LuaState, narr: number, nrec: number): void;
+  lua_error(L: LuaState): never;
+  lua_getfield(L: LuaState, i: Idx, k: string | Uint8Array): number;
+  lua_getglobal(L: LuaState, name: string | Uint8Array): number;
+  lua_getmetatable(L: LuaState, i: Idx): boolean;
+  lua_gettop(L: LuaState): number;
+  lua_insert(L: LuaState, i: Idx): void;
+  lua_isinteger(L: LuaState, i: Idx): boolean;
+  lua_next(L: LuaState, i: Idx): boolean;
+  lua_pcall(L: LuaState, nargs: number, nresults: number, msgh: Idx): number;
+  lua_pop(L: LuaState, n: number): void;
+  lua_pushboolean(L: LuaState, b: boolean): void;
+  lua_pushjsfunction(L: LuaState, f: LuaJsFunction): void;
+  lua_pushinteger(L: LuaState, n: number): void;
+  lua_pushlightuserdata(L: LuaState, p: object): void;
+  lua_pushnil(L: LuaState): void;
+  lua_pushnumber(L: LuaState, n: number): void;
+  lua_pushstring(L: LuaState, s: Uint8Array): Uint8Array;
+  lua_pushvalue(L: LuaState, i: Idx): void;
+  lua_rawequal(L: LuaState, a: Idx, b: Idx): boolean;
+  lua_rawget(L: LuaState, i: Idx): number;
+  lua_rawgeti(L: LuaState, i: Idx, n: number): number;
+  lua_rawlen(L: LuaState, i: Idx): number;
+  lua_rawset(L: LuaState, i: Idx): void;
+  lua_rawseti(L: LuaState, i: Idx, n: number): void;
+  lua_remove(L: LuaState, i: Idx): void;
+  lua_replace(L: LuaState, i: Idx): void;
+  lua_setfield(L: LuaState, i: Idx, k: string | Uint8Array): void;
+  lua_setglobal(L: LuaState, name: string | Uint8Array): void;
+  lua_sethook(L: LuaState, f: ((L: LuaState, ar: unknown) => void) | null, mask: number, count: number): void;
+  lua_setmetatable(L: LuaState, i: Idx): void;
+  lua_settop(L: LuaState, i: Idx): void;
+  lua_toboolean(L: LuaState, i: Idx): boolean;
+  lua_tointeger(L: LuaState, i: Idx): number;
+  lua_tonumber(L: LuaState, i: Idx): number;
+  lua_tostring(L: LuaState, i: Idx): Uint8Array | null;
+  lua_touserdata(L: LuaState, i: Idx): unknown;
+  lua_type(L: LuaState, i: Idx): number;
+  lua_upvalueindex(i: number): number;
+  lua_setupvalue(L: LuaState, funcindex: Idx, n: number): Uint8Array | null;
+}
+
+export interface LauxApi {
+  luaL_newstate(): LuaState;
+  luaL_loadbuffer(L: LuaState, buff: Uint8Array, size: number | null, name: Uint8Array): number;
+  luaL_checkstring(L: LuaState, arg: number): Uint8Array;
+  luaL_checknumber(L: LuaState, arg: number): number;
+  luaL_checkinteger(L: LuaState, arg: number): number;
+  luaL_checktype(L: LuaState, arg: number, t: number): void;
+  luaL_checkany(L: LuaState, arg: number): void;
+  luaL_optinteger(L: LuaState, arg: number, def: number): number;
+  luaL_error(L: LuaState, fmt: string | Uint8Array, ...args: unknown[]): never;
+  luaL_argerror(L: LuaState, arg: number, msg: string | Uint8Array): never;
+  luaL_where(L: LuaState, level: number): void;
+  luaL_ref(L: LuaState, t: Idx): number;
+  luaL_unref(L: LuaState, t: Idx, ref: number): void;
+  luaL_requiref(L: LuaState, name: Uint8Array, open: LuaJsFunction, glb: boolean): void;
+}
+
+export interface LualibApi {
+  luaopen_base: LuaJsFunction;
+  luaopen_table: LuaJsFunction;
+  luaopen_string: LuaJsFunction;
+  luaopen_math: LuaJsFunction;
+  luaopen_debug: LuaJsFunction;
+  luaopen_coroutine: LuaJsFunction;
+}
+
+interface LobjectInternals {
+  luaO_str2num(s: Uint8Array, o: { setfltvalue(n: number): void; setivalue(n: number): void }): number;
+  luaO_tostring(L: LuaState, obj: { ttisinteger(): boolean; value: number; setsvalue(s: unknown): void }): void;
+}
+
+const require = createRequire(import.meta.url);
+const fengari = require('fengari') as { lua: LuaApi; lauxlib: LauxApi; lualib: LualibApi; to_luastring(s: string): Uint8Array };
+const lobject = require('fengari/src/lobject.js') as LobjectInternals;
+const lstring = require('fengari/src/lstring.js') as { luaS_bless(L: LuaState, s: Uint8Array): unknown };
+
+export const lua = fengari.lua;
+export const lauxlib = fengari.lauxlib;
+export const lualib = fengari.lualib;
+export const luaString = fengari.to_luastring;
+
+/**
+ * Makes fengari's Lua 5.3 read and print numbers as Redis's Lua 5.1 does, for every path at once
+ * (lexer, tonumber, string coercion, tostring, concatenation, string.format %s):
+ * - numerals and numeric strings become floats: Lua 5.1 has only doubles, and fengari's integers are
+ *   32-bit, so `tonumber(ARGV[1]) * 1000` on a timestamp would wrap instead of staying exact;
+ * - whole floats print without ".0" (`tostring(3.0)` is "3", `"k:" .. 10/2` is "k:5") with "%.14g",
+ *   so key names a script builds are the ones it builds under Redis.
+ * Both hooks replace exports fengari's own modules call through (`lobject.luaO_…`); the version is
+ * pinned and `checkLua51Numbers` proves the patch took effect when the engine starts.
+ */
+function patchNumbers(): void {
+  const str2num = lobject.luaO_str2num;
+  lobject.luaO_str2num = (s, o) => {
+    let value = 0;
+    const probe = { setfltvalue: (n: number) => { value = n; }, setivalue: (n: number) => { value = n; } };
+    const used = str2num(s, probe);
+    if (used !== 0) o.setfltvalue(value);
+    return used;
+  };
+  lobject.luaO_tostring = (L, obj) => {
+    obj.setsvalue(lstring.luaS_bless(L, fengari.to_luastring(formatLuaNumber(obj.value))));
+  };
+}
+
+/** Lua 5.1's `%.14g` of a number, with nan/inf spelled as glibc prints them. */
+export function formatLuaNumber(n: number): string {
+  // x86 produces 0/0 with the sign bit set, and glibc prints it "-nan"; JS cannot see a NaN's sign.
+  if (Number.isNaN(n)) return '-nan';
+  return formatG(n, 14);
+}
+
+/** The exact decimal value of a positive finite double: `digits` × 10^`exp10`. */
+function exactDecimal(x: number): { digits: string; exp10: number } {
+  const buf = Buffer.allocUnsafe(8);
+  buf.writeDoubleBE(x);
+  const bits = buf.readBigUInt64BE();
+  const biased = Number((bits >> 52n) & 0x7ffn);
+  let mantissa = bits & ((1n << 52n) - 1n);
+  let exp2 = -1074;
+  if (biased !== 0) {
+    mantissa |= 1n << 52n;
+    exp2 = biased - 1075;
+  }
+  if (exp2 >= 0) return { digits: (mantissa << BigInt(exp2)).toString(), exp10: 0 };
+  // m / 2^k = m * 5^k / 10^k: exact, no rounding anywhere.
+  return { digits: (mantissa * 5n ** BigInt(-exp2)).toString(), exp10: exp2 };
+}
+
+/** `precision` significant digits of x > 0, rounded half-to-even on the exact value as glibc does; and the exponent of the first. */
+function significant(x: number, precision: number): { digits: string; exp: number } {
+  const { digits, exp10 } = exactDecimal(x);
+  let exp = digits.length - 1 + exp10;
+  if (digits.length <= precision) return { digits: digits.padEnd(precision, '0'), exp };
+  let head = digits.slice(0, precision);
+  const rest = digits.slice(precision);
+  const tieOrAbove = rest[0]! >= '5';
+  const above = rest[0]! > '5' || (rest[0] === '5' && /[1-9]/.test(rest.slice(1)));
+  const odd = (head.charCodeAt(precision - 1) - 48) % 2 === 1;
+  if (above || (tieOrAbove && odd)) {
+    const up = (BigInt(head) + 1n).toString();
+    if (up.length > precision) {
+      exp += 1;
+      head = up.slice(0, precision);
+    } else head = up;
+  }
+  return { digits: head, exp };
+}
+
+/** C's `%.<precision>g` (glibc: exact binary value, ties to even). */
+export function formatG(n: number, precision: number): string {
+  if (n === Infinity) return 'inf';
+  if (n === -Infinity) return '-inf';
+  if (Number.isNaN(n)) return 'nan';
+  if (n === 0) return Object.is(n, -0) ? '-0' : '0';
+  const sign = n < 0 ? '-' : '';
+  const abs = Math.abs(n);
+  // Whole numbers with fewer digits than the precision print as themselves.
+  if (Number.isInteger(abs) && abs < 10 ** Math.min(precision, 15)) return sign + String(abs);
+  const { digits, exp } = significant(abs, precision);
+  if (exp < -4 || exp >= precision) {
+    const mant = (digits[0]! + '.' + digits.slice(1)).replace(/\.?0+$/, '');
+    const e = Math.abs(exp);
+    return `${sign}${mant}e${exp < 0 ? '-' : '+'}${e < 10 ? '0' : ''}${e}`;
+  }
+  const intPart = exp >= 0 ? digits.slice(0, exp + 1) : '0';
+  const frac = (exp >= 0 ? digits.slice(exp + 1) : '0'.repeat(-exp - 1) + digits).replace(/0+$/, '');
+  return sign + intPart + (frac ? '.' + frac : '');
+}
+
+patchNumbers();

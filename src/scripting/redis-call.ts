@@ -1,0 +1,94 @@
+import { ReplyError } from '../core/errors.js';
+import { keyPositions, type CommandSpec } from '../commands/spec.js';
+import { keySlot } from '../cluster/slot.js';
+import { ReplyWriter } from '../protocol/reply-writer.js';
+import { formatG, lua, type LuaState } from './fengari-api.js';
+import { pushBytes, toBytes } from './lua-bytes.js';
+import { pushReply } from './convert.js';
+import { readReplies } from './resp-reply.js';
+import { CALL_ERR, errorText } from './errors.js';
+import type { ScriptRun } from './runtime.js';
+
+/** Command flags that make a command a write for read-only scripts and for the cluster's key locks. */
+const WRITE_FLAGS = ['write', 'may_replicate'] as const;
+
+/** Redis's `%.17g` for number arguments of redis.call. */
+function numberArg(n: number): string {
+  return formatG(n, 17);
+}
+
+/** The spec a command line resolves to, down to its subcommand (arity and flags live there). */
+function resolve(table: ReadonlyMap<string, CommandSpec>, argv: Buffer[]): { top: CommandSpec; spec: CommandSpec } | undefined {
+  const top = table.get(argv[0]!.toString('latin1').toLowerCase());
+  if (top === undefined) return undefined;
+  if (!top.subcommands || argv.length < 2) return { top, spec: top };
+  const subName = `${top.name}|${argv[1]!.toString('latin1').toLowerCase()}`;
+  return { top, spec: top.subcommands.find((s) => s.name === subName) ?? top };
+}
+
+/** Pushes {err=text} and raises it (redis.call) or returns it (redis.pcall). */
+function fail(L: LuaState, raw: string, raiseIt: boolean): number {
+  lua.lua_settop(L, 0);
+  lua.lua_createtable(L, 0, 1);
+  pushBytes(L, errorText(raw));
+  lua.lua_setfield(L, -2, 'err');
+  if (raiseIt) lua.lua_error(L);
+  return 1;
+}
+
+/**
+ * redis.call (raiseIt) and redis.pcall: runs one command through the command table against the
+ * keyspace the script command received, with Redis 7.0's checks and texts, and pushes the reply as
+ * Lua sees it (or raises / returns the error table).
+ */
+export function redisCall(L: LuaState, run: ScriptRun | undefined, raiseIt: boolean): number {
+  const argc = lua.lua_gettop(L);
+  if (run === undefined) return fail(L, 'redis.call is not available while a library is being loaded', raiseIt);
+  if (argc === 0) return fail(L, CALL_ERR.noArgs, raiseIt);
+  const argv: Buffer[] = [];
+  for (let i = 1; i <= argc; i++) {
+    const t = lua.lua_type(L, i);
+    if (t === lua.LUA_TSTRING) argv.push(toBytes(L, i)!);
+    else if (t === lua.LUA_TNUMBER) argv.push(Buffer.from(numberArg(lua.lua_tonumber(L, i)), 'latin1'));
+    else return fail(L, CALL_ERR.badArg, raiseIt);
+  }
+  const found = resolve(run.ctx.node.commands, argv);
+  if (found === undefined) return fail(L, CALL_ERR.unknown, raiseIt);
+  const { top, spec } = found;
+  const arityOk = (s: CommandSpec): boolean => (s.arity > 0 ? argv.length === s.arity : argv.length >= -s.arity);
+  if (!arityOk(top) || !arityOk(spec)) return fail(L, CALL_ERR.arity, raiseIt);
+  if (spec.flags.includes('noscript') || top.flags.includes('noscript')) return fail(L, CALL_ERR.noscript, raiseIt);
+  const writes = WRITE_FLAGS.some((f) => spec.flags.includes(f));
+  if (writes && run.readOnly) return fail(L, CALL_ERR.readOnly, raiseIt);
+  const clusterError = checkCluster(run, top, argv);
+  if (clusterError !== undefined) return fail(L, clusterError, raiseIt);
+  const out = new ReplyWriter(run.resp, 256);
+  if (writes) {
+    run.wrote = true;
+    run.ctx.session.writes++;
+  }
+  try {
+    top.run({ out, ks: run.ctx.ks, session: run.ctx.session, node: run.ctx.node }, argv);
+  } catch (err) {
+    if (err instanceof ReplyError) out.error(err.message);
+    else if (err instanceof Error && err.message.startsWith('key was not fetched')) out.error(`ERR ${CALL_ERR.undeclared}`);
+    else throw err;
+  }
+  const reply = readReplies(out.take())[0] ?? { kind: 'null' as const };
+  lua.lua_settop(L, 0);
+  if (reply.kind === 'error') return fail(L, `-${reply.text.toString('utf8')}`, raiseIt);
+  pushReply(L, reply, run.resp);
+  return 1;
+}
+
+/** Cluster mode: every key a script touches is one of its declared keys, all in one slot. */
+function checkCluster(run: ScriptRun, spec: CommandSpec, argv: Buffer[]): string | undefined {
+  if (run.ctx.node.cluster === undefined) return undefined;
+  for (const i of keyPositions(spec, argv)) {
+    const key = argv[i]!;
+    if (run.slot === undefined) return CALL_ERR.nonLocal;
+    if (keySlot(key) !== run.slot) return CALL_ERR.crossSlot;
+    if (!run.declaredKeys.has(key.toString('latin1'))) return CALL_ERR.undeclared;
+  }
+  return undefined;
+}

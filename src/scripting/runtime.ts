@@ -1,0 +1,236 @@
+import { createHash } from 'node:crypto';
+import type { CommandContext } from '../commands/spec.js';
+import { formatG, lauxlib, lua, luaString, type LuaState } from './fengari-api.js';
+import { pushBytes, raise, setFunction, toBytes } from './lua-bytes.js';
+import { createSandbox, setHiddenGlobal, withLoadGlobals } from './sandbox.js';
+import { writeLuaValue } from './convert.js';
+import { errorText } from './errors.js';
+import { redisCall } from './redis-call.js';
+import { registerFunction, type Registrar } from './register-function.js';
+import { REDIS_VERSION } from '../commands/version.js';
+
+/** One script or function invocation: what redis.call needs to know while it runs. */
+export interface ScriptRun {
+  ctx: CommandContext;
+  /** EVAL_RO / FCALL_RO / a no-writes script: write commands are refused. */
+  readOnly: boolean;
+  /** Cluster mode: the slot of the declared keys (undefined: no keys declared). */
+  slot: number | undefined;
+  declaredKeys: Set<string>;
+  /** RESP version redis.setresp chose for redis.call replies. */
+  resp: 2 | 3;
+  wrote: boolean;
+  startedAt: number;
+  timeLimitMs: number;
+}
+
+/** Instructions between two checks of the running time. */
+const HOOK_INSTRUCTIONS = 100_000;
+const LOG_LEVELS = ['debug', 'verbose', 'notice', 'warning'] as const;
+
+export function sha1hex(body: Buffer | string): string {
+  return createHash('sha1').update(body).digest('hex');
+}
+
+/**
+ * A sandboxed Lua state and the bridge from its `redis` table to the command table. Commands a
+ * script calls run synchronously against the keyspace of the command that started the script, so
+ * a script is one atomic step: on a single node nothing else runs meanwhile, and in a cluster the
+ * coordinator replicates all its writes as one batch.
+ */
+export class LuaRuntime {
+  readonly L: LuaState;
+  current: ScriptRun | undefined;
+  /** Set while FUNCTION LOAD runs a library's code: where register_function puts functions. */
+  registering: Registrar | undefined;
+
+  constructor(private readonly chunkSource: 'user_script' | 'user_function', private readonly log: (level: string, msg: string) => void) {
+    this.L = createSandbox((L) => this.openRedis(L));
+  }
+
+  /** Compiles `body` to a function kept in the registry; returns its reference or an error text. */
+  compile(body: Buffer): { ref: number } | { error: string } {
+    const L = this.L;
+    const status = lauxlib.luaL_loadbuffer(L, new Uint8Array(body), body.length, luaString(`@${this.chunkSource}`));
+    if (status !== lua.LUA_OK) {
+      const msg = toBytes(L, -1)?.toString('utf8') ?? 'unknown error';
+      lua.lua_settop(L, 0);
+      return { error: lua51Message(msg) };
+    }
+    return { ref: lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX) };
+  }
+
+  release(ref: number): void {
+    lauxlib.luaL_unref(this.L, lua.LUA_REGISTRYINDEX, ref);
+  }
+
+  /**
+   * Calls the function `ref` and writes its reply (or Redis's error text, naming `funcName`) to
+   * run.ctx.out. EVAL passes KEYS/ARGV as globals, FCALL as the two arguments.
+   */
+  invoke(ref: number, run: ScriptRun, funcName: string, keys: Buffer[], args: Buffer[], asArguments: boolean): void {
+    const L = this.L;
+    lua.lua_settop(L, 0);
+    lua.lua_getglobal(L, '__redis__err__handler');
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, ref);
+    this.pushList(keys);
+    this.pushList(args);
+    if (!asArguments) {
+      setHiddenGlobal(L, 'ARGV');
+      setHiddenGlobal(L, 'KEYS');
+    }
+    this.current = run;
+    lua.lua_sethook(L, (L2) => this.checkTime(L2), lua.LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
+    let status: number;
+    try {
+      status = lua.lua_pcall(L, asArguments ? 2 : 0, 1, 1);
+    } finally {
+      lua.lua_sethook(L, null, 0, 0);
+      this.current = undefined;
+    }
+    const out = run.ctx.out;
+    if (status === lua.LUA_OK) writeLuaValue(L, -1, out, run.resp);
+    else out.error(this.failureText(funcName));
+    lua.lua_settop(L, 0);
+  }
+
+  /** Runs a library's top-level code (FUNCTION LOAD); returns the error text when it fails. */
+  runLoader(ref: number): string | undefined {
+    const L = this.L;
+    lua.lua_settop(L, 0);
+    lua.lua_getglobal(L, '__redis__err__handler');
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, ref);
+    const status = withLoadGlobals(L, () => lua.lua_pcall(L, 0, 0, 1));
+    let error: string | undefined;
+    if (status !== lua.LUA_OK) {
+      if (lua.lua_type(L, -1) === lua.LUA_TTABLE) lua.lua_getfield(L, -1, 'err');
+      error = toBytes(L, -1)?.toString('utf8') ?? 'unknown error';
+    }
+    lua.lua_settop(L, 0);
+    return error;
+  }
+
+  /** Redis 7.0's "<err> script: <name>, on <source>:<line>." for an error the handler shaped. */
+  private failureText(funcName: string): string {
+    const L = this.L;
+    if (lua.lua_type(L, -1) !== lua.LUA_TTABLE) {
+      return `ERR Error running script ${funcName}, ${(toBytes(L, -1)?.toString('utf8') ?? 'execution failure').slice(0, 100)}`;
+    }
+    lua.lua_getfield(L, -1, 'err');
+    const msg = lua51Message(toBytes(L, -1)?.toString('utf8') ?? 'ERR unknown error');
+    lua.lua_getfield(L, -2, 'source');
+    const source = toBytes(L, -1)?.toString('utf8');
+    lua.lua_getfield(L, -3, 'line');
+    const line = lua.lua_type(L, -1) === lua.LUA_TNUMBER ? formatG(lua.lua_tonumber(L, -1), 14) : undefined;
+    lua.lua_pop(L, 3);
+    return source !== undefined && line !== undefined ? `${msg} script: ${funcName}, on ${source}:${line}.` : msg;
+  }
+
+  private pushList(items: Buffer[]): void {
+    lua.lua_createtable(this.L, items.length, 0);
+    items.forEach((item, i) => {
+      pushBytes(this.L, item);
+      lua.lua_rawseti(this.L, -2, i + 1);
+    });
+  }
+
+  /** Stops a script that has run past the time limit, unless it already wrote (Redis's rule for SCRIPT KILL). */
+  private checkTime(L: LuaState): void {
+    const run = this.current;
+    if (!run || run.wrote || run.timeLimitMs <= 0) return;
+    if (Date.now() - run.startedAt > run.timeLimitMs) {
+      lauxlib.luaL_error(L, luaString(`Script exceeded busy-reply-threshold (${run.timeLimitMs} ms) and was stopped before it wrote anything`));
+    }
+  }
+
+  private openRedis(L: LuaState): void {
+    lua.lua_createtable(L, 0, 24);
+    setFunction(L, 'call', (L2) => redisCall(L2, this.current, true));
+    setFunction(L, 'pcall', (L2) => redisCall(L2, this.current, false));
+    setFunction(L, 'sha1hex', (L2) => {
+      if (lua.lua_gettop(L2) !== 1) raise(L2, 'wrong number of arguments');
+      pushBytes(L2, sha1hex(toBytes(L2, 1) ?? Buffer.alloc(0)));
+      return 1;
+    });
+    setFunction(L, 'error_reply', (L2) => this.replyTable(L2, 'err'));
+    setFunction(L, 'status_reply', (L2) => this.replyTable(L2, 'ok'));
+    setFunction(L, 'log', (L2) => {
+      if (lua.lua_gettop(L2) < 2) raise(L2, 'redis.log() requires two arguments or more.');
+      if (lua.lua_type(L2, 1) !== lua.LUA_TNUMBER) raise(L2, 'First argument must be a number (log level).');
+      const level = lua.lua_tonumber(L2, 1);
+      if (level < 0 || level > 3 || !Number.isInteger(level)) raise(L2, 'Invalid debug level.');
+      const parts: string[] = [];
+      for (let i = 2; i <= lua.lua_gettop(L2); i++) parts.push(toBytes(L2, i)?.toString('utf8') ?? '');
+      this.log(LOG_LEVELS[level]!, parts.join(' '));
+      return 0;
+    });
+    setFunction(L, 'setresp', (L2) => {
+      const run = this.current;
+      if (lua.lua_gettop(L2) !== 1) raise(L2, 'redis.setresp() requires one argument.');
+      const v = lua.lua_tonumber(L2, 1);
+      if (v !== 2 && v !== 3) raise(L2, 'RESP version must be 2 or 3.');
+      if (run) run.resp = v;
+      return 0;
+    });
+    setFunction(L, 'replicate_commands', (L2) => { lua.lua_pushboolean(L2, true); return 1; });
+    setFunction(L, 'set_repl', (L2) => {
+      // Redis 7.0's text says "two" although set_repl takes one argument.
+      if (lua.lua_gettop(L2) !== 1) raise(L2, 'redis.set_repl() requires two arguments.');
+      const v = lua.lua_tonumber(L2, 1);
+      if (!(v >= 0 && v <= 3)) raise(L2, 'Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.');
+      return 0;
+    });
+    if (this.chunkSource === 'user_function') setFunction(L, 'register_function', (L2) => registerFunction(L2, this.registering));
+    // The debugger (redis-cli --ldb) is not offered: breakpoint() says so by returning false, as outside a debugging session.
+    setFunction(L, 'breakpoint', (L2) => { lua.lua_pushboolean(L2, false); return 1; });
+    setFunction(L, 'debug', () => 0);
+    setFunction(L, 'acl_check_cmd', (L2) => {
+      if (lua.lua_gettop(L2) === 0) raise(L2, 'Please specify at least one argument for this redis lib call');
+      const name = toBytes(L2, 1);
+      if (name === undefined || !this.current?.ctx.node.commands.has(name.toString('latin1').toLowerCase())) raise(L2, 'Invalid command passed to redis.acl_check_cmd()');
+      lua.lua_pushboolean(L2, true);
+      return 1;
+    });
+    for (const [name, value] of [
+      ['LOG_DEBUG', 0], ['LOG_VERBOSE', 1], ['LOG_NOTICE', 2], ['LOG_WARNING', 3],
+      ['REPL_NONE', 0], ['REPL_AOF', 1], ['REPL_SLAVE', 2], ['REPL_REPLICA', 2], ['REPL_ALL', 3],
+    ] as const) {
+      lua.lua_pushnumber(L, value);
+      lua.lua_setfield(L, -2, name);
+    }
+    pushBytes(L, REDIS_VERSION);
+    lua.lua_setfield(L, -2, 'REDIS_VERSION');
+    const [major, minor, patch] = REDIS_VERSION.split('.').map(Number) as [number, number, number];
+    lua.lua_pushnumber(L, (major << 16) | (minor << 8) | patch);
+    lua.lua_setfield(L, -2, 'REDIS_VERSION_NUM');
+  }
+
+  /** redis.error_reply / redis.status_reply: {err=…} (code normalised as Redis does) or {ok=…}. */
+  private replyTable(L: LuaState, field: 'err' | 'ok'): number {
+    if (lua.lua_gettop(L) !== 1 || lua.lua_type(L, 1) !== lua.LUA_TSTRING) {
+      // Redis returns (does not raise) this error, so the script's reply is the error itself.
+      lua.lua_createtable(L, 0, 1);
+      pushBytes(L, 'ERR wrong number or type of arguments');
+      lua.lua_setfield(L, -2, 'err');
+      return 1;
+    }
+    const text = toBytes(L, 1)!.toString('utf8');
+    lua.lua_createtable(L, 0, 1);
+    pushBytes(L, field === 'err' ? errorText(text.startsWith('-') ? text : `-${text}`) : text);
+    lua.lua_setfield(L, -2, field);
+    return 1;
+  }
+
+}
+
+/**
+ * Lua 5.3 words some messages differently from the 5.1 scripts were written against; the two
+ * scripts most often meet are rewritten to 5.1's text ("near '<eof>'", "attempt to index local 't'
+ * (a nil value)").
+ */
+export function lua51Message(msg: string): string {
+  return msg
+    .replace(/near <eof>/g, "near '<eof>'")
+    .replace(/attempt to (\w+) a (\w+) value \((\w+) '([^']*)'\)/g, "attempt to $1 $3 '$4' (a $2 value)");
+}
+

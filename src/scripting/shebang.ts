@@ -1,0 +1,38 @@
+/** Flags a script shebang or a registered function may carry (Redis 7.0). */
+export const FUNCTION_FLAGS = ['no-writes', 'allow-oom', 'allow-stale', 'no-cluster', 'allow-cross-slot-keys'];
+
+/** The `#!lua flags=…` line of an EVAL body: its flags and where the code starts (the newline stays, so lines keep their numbers). */
+export function parseScriptShebang(body: Buffer): { flags: string[] | undefined; codeStart: number } | { error: string } {
+  if (body.length < 2 || body[0] !== 0x23 || body[1] !== 0x21) return { flags: undefined, codeStart: 0 };
+  let end = body.findIndex((b) => b === 0x0a || b === 0x0d);
+  if (end < 0) end = body.length;
+  const parts = body.subarray(2, end).toString('latin1').split(' ').filter((p) => p !== '');
+  if (parts[0] !== 'lua') return { error: `ERR Unexpected engine in script shebang: ${parts[0] ?? ''}` };
+  const flags: string[] = [];
+  for (const part of parts.slice(1)) {
+    if (!part.startsWith('flags=')) return { error: `ERR Unknown lua shebang option: ${part}` };
+    for (const f of part.slice(6).split(',').filter((x) => x !== '')) {
+      if (!FUNCTION_FLAGS.includes(f)) return { error: `ERR Unexpected flag in script shebang: ${f}` };
+      flags.push(f);
+    }
+  }
+  return { flags, codeStart: end };
+}
+
+/** A library's `#!<engine> name=<name>` first line (FUNCTION LOAD), with Redis 7.0's error texts. */
+export function parseLibraryShebang(code: Buffer): { name: string; engine: string } | { error: string } {
+  if (code.length < 2 || code[0] !== 0x23 || code[1] !== 0x21) return { error: 'ERR Missing library metadata' };
+  let end = code.indexOf(0x0a);
+  if (end < 0) end = code.length;
+  const parts = code.subarray(2, end).toString('latin1').split(' ').filter((p) => p !== '');
+  const engine = parts[0] ?? '';
+  let name: string | undefined;
+  for (const part of parts.slice(1)) {
+    if (part.startsWith('name=')) name = part.slice(5);
+    else return { error: `ERR Invalid metadata value given: ${part}` };
+  }
+  if (name === undefined) return { error: 'ERR Library name was not given' };
+  if (engine.toLowerCase() !== 'lua') return { error: `ERR Engine '${engine}' not found` };
+  if (!/^[A-Za-z0-9_]+$/.test(name)) return { error: 'ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long' };
+  return { name, engine };
+}

@@ -1,0 +1,290 @@
+/**
+ * Goal: scripts get byte-for-byte the replies Redis 7.0 gives: the Lua→RESP conversion table in
+ * RESP2 and RESP3, redis.call errors, the sandbox, Lua 5.1 number printing, cjson/cmsgpack/bit/struct,
+ * FUNCTION LOAD errors. Method: the same raw RESP commands go to a redis-server 7 on a free port and
+ * to a ringkv node; the raw reply bytes are compared. Skipped without redis-server.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { freePort, hasBinary, startNode, type NodeProcess } from '../helpers/server.js';
+
+/** Index just past one complete RESP reply starting at `i`, or -1 when more bytes are needed. */
+function replyEnd(b: Buffer, i: number): number {
+  if (i >= b.length) return -1;
+  const eol = b.indexOf('\r\n', i);
+  if (eol < 0) return -1;
+  const type = String.fromCharCode(b[i]!);
+  const n = Number(b.subarray(i + 1, eol).toString());
+  let at = eol + 2;
+  if (type === '$' || type === '=') return n < 0 ? at : at + n + 2 <= b.length ? at + n + 2 : -1;
+  if (type === '*' || type === '~' || type === '%' || type === '>') {
+    const items = type === '%' ? 2 * n : n;
+    for (let k = 0; k < items; k++) {
+      at = replyEnd(b, at);
+      if (at < 0) return -1;
+    }
+    return at;
+  }
+  return at;
+}
+
+/** One connection that sends a command and resolves with its raw reply bytes. */
+class RawConn {
+  private buf = Buffer.alloc(0);
+  private waiting: ((b: Buffer) => void) | undefined;
+  private constructor(private readonly sock: net.Socket) {
+    sock.on('data', (d: Buffer) => {
+      this.buf = Buffer.concat([this.buf, d]);
+      const end = replyEnd(this.buf, 0);
+      if (end >= 0 && this.waiting) {
+        const reply = this.buf.subarray(0, end);
+        this.buf = this.buf.subarray(end);
+        const w = this.waiting;
+        this.waiting = undefined;
+        w(reply);
+      }
+    });
+  }
+  static open(port: number): Promise<RawConn> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect(port, '127.0.0.1', () => resolve(new RawConn(s)));
+      s.once('error', reject);
+    });
+  }
+  send(args: string[]): Promise<Buffer> {
+    const parts = [`*${args.length}\r\n`, ...args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`)];
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+      this.sock.write(parts.join(''));
+    });
+  }
+  close(): void {
+    this.sock.destroy();
+  }
+}
+
+const e = (script: string, ...rest: string[]): string[] => ['eval', script, ...(rest.length ? rest : ['0'])];
+
+/** Scripts whose replies must match exactly (RESP2 connection). */
+const RESP2_CASES: string[][] = [
+  e("return {err='x y'}"), e("return redis.error_reply('no code')"), e("return redis.error_reply('-FOO bar')"),
+  e("return redis.error_reply('X').err"), e("return {err='-X y'}"), e("return redis.status_reply('FINE')"),
+  e("return {ok='a\\r\\nb'}"), e('return 3.99'), e('return -3.99'), e('return true'), e('return false'), e('return nil'),
+  e('return {1,2,nil,4}'), e("return {1,'a',{2,3},false,true}"), e('return {a=1}'), e("return 'x' .. 10/2"),
+  e('return tostring(10/3)'), e('return 2^53'), e('return 1e20'), e('return 0/0'), e('return math.huge'),
+  e("return tostring(1e15) .. ' ' .. tostring(123456789012345678)"), e('return tostring(-0.0)'),
+  e("return string.format('%d %s %5.2f', 3, 4.0, 1/3)"), e('return 2147483647 + 1'), e("return tonumber('0x10') + tonumber('  5  ')"),
+  e('return 7 % -3'), e('return {double=0.1}'), e('return {map={a=1}}'), e('return {set={a=true}}'), e("return {big_number='123'}"),
+  e("return redis.pcall('nosuch')"), e("local ok, e = pcall(redis.call, 'nosuch') return e"), e("return redis.call('nosuch')"),
+  e("return redis.call('get')"), e("return redis.pcall('get','a','b')"), e("return redis.call('eval','return 1','0')"),
+  e("return redis.call()"), e("return redis.call('get', {})"), e("return redis.call('set', 'k', true)"),
+  e("redis.call('set','h','v') return redis.call('incr','h')"), e("local t = redis.pcall('incr', 'h') return t.err"),
+  e("return redis.call('set', 'k', 3.5)"), e("return redis.call('get', 'k')"), e("return redis.call('set', 'k', 1e20)"), e("return redis.call('get', 'k')"),
+  e("return redis.call('get', KEYS[1])", '1', 'nokey'), e("return type(redis.call('get', KEYS[1]))", '1', 'nokey'),
+  e('return #KEYS + #ARGV', '2', 'a', 'b', 'c'), e('return ARGV', '0', 'x', 'y'), e("return redis.call('ping')"),
+  e("return redis.call('hgetall','nohash')"), e('return redis.setresp(4)'),
+  e('x = 1'), e('return y'), e("print('x') return 1"), e('setmetatable(_G, nil)'), e("rawset(_G, 'x', 1) return x"),
+  e('string.foo = 1 return 1'),
+  e("getmetatable('').__index.upper = function() return 'changed' end return 1"), e("return ('a'):upper()"),
+  e("getmetatable(string).__index.lower = function() return 'changed' end return 1"), e("return ('A'):lower()"),
+  e('getmetatable(_G).__newindex = nil x = 1 return 1'), e("rawset(string, 'x', 1) return 1"), e('setmetatable(string, nil) return 1'),
+  e('return {type(getmetatable(_G)), type(getmetatable(string)), type(getmetatable(\'\')), type(getmetatable(1))}'), e('local f = function() x = 5 end f()'), e("error('boom')"), e("error({err='MYERR boom'})"),
+  e("error('a\\nb')"), e('return ('), e("local t = nil return t.x"), e('return _VERSION'),
+  e("return {type(os), type(io), type(loadfile), type(dofile), type(require), type(debug), type(print)}"),
+  e('return {type(unpack), type(loadstring), type(table.getn), type(math.mod), type(cjson), type(cmsgpack), type(bit), type(struct)}'),
+  e('return table.getn({1,2,3}) + math.mod(7,3)'), e('return {unpack({1,2,3})}'), e("return loadstring('return 1')()"),
+  e("return string.rep('x', 3, ',')"), e("return #string.rep('x', 2^31)"), e('return table.getn(nil)'), e("return math.pow('a', 2)"),
+  e('return table.foreach(nil, 1)'), e("local acc = {} table.foreach({10,20,x=5}, function(k, v) acc[#acc+1] = v end) table.foreachi({1,2,3}, function(i, v) acc[#acc+1] = v * 10 if i == 2 then return 'stop' end end) table.sort(acc) return {acc, table.maxn({1,2,[10]=3}), table.foreachi({4,5}, function(i, v) if v == 5 then return i end end)}"),
+  e('return {math.ldexp(0.5, 3), math.log10(1000), math.pow(2, 10), math.cosh(0), math.atan2(1, 1) * 4}'), e('return {math.frexp(10)}'), e("return select('#', 1, nil, 3)"), e('return math.floor(3.7) .. math.ceil(-0.5)'),
+  e('local t = {} t[1.0] = \'a\' return t[1]'), e('return redis.sha1hex(\'\')'),
+  e('return cjson.encode({1,2,{a=1}})'), e('return cjson.encode({})'), e("return cjson.encode({0.1, 1e20, 3, -0.5, 1/3})"),
+  e("return cjson.encode('a\\1/b')"),
+  ['eval', "return redis.error_reply(1)", '0'],
+  ['eval', "return redis.error_reply()", '0'],
+  ['eval', "return redis.status_reply()", '0'],
+  ['eval', "return redis.sha1hex()", '0'],
+  ['eval', "return redis.sha1hex(1)", '0'],
+  ['eval', "redis.log()", '0'],
+  ['eval', "redis.log('x', 'y')", '0'],
+  ['eval', "redis.log(9, 'x')", '0'],
+  ['eval', "redis.setresp()", '0'],
+  ['eval', "redis.set_repl(9)", '0'],
+  ['eval', "redis.set_repl()", '0'],
+  ['eval', "return cjson.encode()", '0'],
+  ['eval', "return cjson.decode('{')", '0'],
+  ['eval', "return cjson.decode('[1,2')", '0'],
+  ['eval', "return cjson.decode(1)", '0'],
+  ['eval', "return cjson.encode(function() end)", '0'],
+  ['eval', "return cjson.encode({[true]=1})", '0'],
+  ['eval', "return cjson.encode({1,2,[20]=3})", '0'],
+  ['eval', "return cmsgpack.pack()", '0'],
+  ['eval', "return cmsgpack.unpack('\\217')", '0'],
+  ['eval', "return struct.pack('z', 1)", '0'],
+  ['eval', "return bit.tohex()", '0'],
+  ['eval', "return redis.call('set', 'a', nil)", '0'],
+  ['eval', "return redis.acl_check_cmd('get', 'x')", '0'],
+  ['eval', "return redis.acl_check_cmd('nosuch')", '0'],
+  ['eval', "return redis.breakpoint()", '0'],
+  ['eval', "return tostring(nil) .. tostring(true)", '0'],
+  ['eval', "return type(cjson.null)", '0'],
+  ['eval', "return cjson.decode('null') == cjson.null", '0'],
+  ['eval', "return cjson.decode('{\"a\":[1,2,{\"b\":null}],\"c\":\"x\\\\u00e9\\\\n\"}').c", '0'],
+  ['eval', "return cjson.decode('[1,2] x')", '0'],
+  ['eval', "return cjson.decode('{\"a\" 1}')", '0'],
+  ['eval', "return cjson.decode('{\"a\":1,}')", '0'],
+  ['eval', "return cjson.decode('[tru]')", '0'],
+  ['eval', "return cjson.decode('\"\\\\q\"')", '0'],
+  ['eval', "return cjson.decode('\"abc')", '0'],
+  ['eval', "return cjson.decode('[-]')", '0'],
+  ['eval', "return cjson.decode('')", '0'],
+  ['eval', "return cjson.decode('  [1.5e3, -0, 1E-2]  ')[1]", '0'],
+  ['eval', "return cjson.decode(nil)", '0'],
+  ['eval', "return cjson.decode()", '0'], e('return cjson.decode(\'[1,2,null,{"a":true}]\')[4].a'),
+  e("return cmsgpack.pack({1,2,'a'})"), e("return {cmsgpack.unpack(cmsgpack.pack({1,2,'a'},{x=1}))}"),
+  e("return cmsgpack.pack(0.5, -1, 300, 70000, 5000000000, 'x', true, false, {a=1})"),
+  e('return bit.band(0xff, 0x0f) .. bit.tohex(255) .. bit.lshift(1,31)'), e("return {bit.bor(1,2,4), bit.bxor(5,3), bit.bnot(0), bit.rshift(-1, 28), bit.arshift(-16, 2)}"),
+  e("return struct.pack('>I2', 258)"), e("return {struct.unpack('>I2', 'ab')}"),
+  e("return {redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING}"),
+  e("#!lua flags=no-writes\nreturn redis.call('set','a','b')"), e('#!lua flags=bogus\nreturn 1'), ['eval_ro', '#!lua\nreturn 1', '0'],
+  ['eval_ro', "return redis.call('set','a','b')", '0'],
+  ['evalsha', 'ffffffffffffffffffffffffffffffffffffffff', '0'], ['eval', 'return 1', '-1'], ['eval', 'return 1', '2', 'a'], ['eval', 'return 1', 'x'],
+  ['script', 'load', 'return 1'], ['script', 'exists', 'e0e1f9fabfc9d4800c877a703b823ac0578ff8db', 'ffff'], ['evalsha', 'e0e1f9fabfc9d4800c877a703b823ac0578ff8db', '0'],
+  ['script', 'load', 'return ('], ['script', 'flush', 'bogus'], ['script', 'kill'], ['script', 'nosub'], ['function', 'kill'],
+  ['function', 'load', 'return 1'], ['function', 'load', '#!lua\nreturn 1'], ['function', 'load', '#!foo name=x\nreturn 1'],
+  ['function', 'load', '#!lua name=x foo=bar\nreturn 1'], ['function', 'load', '#!lua name=x\nreturn 1'],
+  ['function', 'load', "#!lua name=x\nredis.register_function('f', function(keys, args) return keys[1] end)"],
+  ['function', 'load', "#!lua name=x\nredis.register_function('f', function(keys, args) return keys[1] end)"],
+  ['function', 'load', "#!lua name=y\nredis.register_function('f', function(keys, args) return 1 end)"],
+  ['function', 'load', "#!lua name=y\nredis.register_function{function_name='g', callback=function(keys, args) return redis.call('set', keys[1], args[1]) end, flags={'no-writes'}, description='d'}"],
+  ['function', 'load', '#!lua name=z\nreturn (('], ['function', 'load', "#!lua name=z\nredis.call('ping')"],
+  ['function', 'load', "#!lua name=z\nerror('x')"], ['function', 'load', "#!lua name=z\nlocal s = string.format('%d', 1)"],
+  ['function', 'load', "#!lua name=z\nredis.log(redis.LOG_NOTICE, 'loading')\nlocal v = redis.REDIS_VERSION\nredis.register_function('zf', function(keys, args) return {type(cjson), type(redis.call), redis.sha1hex('x')} end)"],
+  ['fcall', 'zf', '0'], ['eval', "return redis.register_function", '0'],
+  e('local t = {} for k in pairs(redis) do t[#t+1] = k end table.sort(t) return t'),
+  e('local t = {} for k, v in pairs(_G) do t[#t+1] = k .. type(v) end table.sort(t) return t'),
+  e('local t = {} for k in pairs(string) do t[#t+1] = k end table.sort(t) return t'),
+  e('local t = {} for k in pairs(math) do t[#t+1] = k end table.sort(t) return t'),
+  e('local t = {} for k in pairs(table) do t[#t+1] = k end table.sort(t) return t'), ['fcall', 'f', '1', 'k'], ['fcall', 'g', '1', 'k', 'v'], ['fcall', 'nosuch', '0'],
+  ['fcall_ro', 'f', '1', 'k'], ['function', 'list', 'libraryname', 'x'], ['function', 'list', 'withcode', 'libraryname', 'y'], ['function', 'stats'],
+  ['function', 'delete', 'nosuch'], ['function', 'delete', 'y'], ['function', 'flush'],
+];
+
+/** Conversions after HELLO 3 (and with redis.setresp(3) inside the script). */
+const RESP3_CASES: string[][] = [
+  e('return {double=3.5}'), e('return {map={a=1}}'), e('return {set={a=true}}'), e('return true'), e('return false'), e('return nil'),
+  e("redis.setresp(3) return true"), e("redis.setresp(3) return false"), e("redis.setresp(3) return redis.call('ping')"),
+  e("redis.setresp(3) local r = redis.call('get','nokey') return type(r)"), e("redis.setresp(3) return redis.call('hgetall', 'nohash')"),
+  e("redis.call('hset','hh','f','v') redis.setresp(3) local r = redis.call('hgetall', 'hh') return r.map.f"),
+  e("redis.setresp(3) return redis.call('hgetall', 'hh')"), e("return redis.call('hgetall', 'hh')"),
+];
+
+/** mulberry32: a small seeded generator, so a failing case replays from its seed. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Random Lua source for values scripts return or pass on: numbers of every shape, strings, booleans, nested tables with holes. */
+function generator(seed: number) {
+  const rand = rng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  const int = (n: number): number => Math.floor(rand() * n);
+  const number = (): string => pick([
+    () => String(int(2000001) - 1000000), () => `${int(1000)}/${1 + int(999)}`, () => `2^${int(70)}`, () => `-2^${int(64)}`,
+    () => `1e${int(40) - 20}`, () => `${int(100)}.${int(1000)}`, () => `${int(10)}e${int(30)}`, () => '0.1', () => '1/3',
+    () => `${int(2 ** 31)} * ${int(5000)}`, () => `math.floor(${int(100000)}/7)`, () => `2147483647 + ${int(10)}`,
+  ])();
+  const str = (): string => JSON.stringify(Array.from({ length: int(6) }, () => pick(['a', 'b', ' ', '/', '"', '\\', 'z', '9', '-', '\n'])).join(''));
+  const value = (depth: number): string => {
+    const kind = depth > 2 ? int(4) : int(8);
+    switch (kind) {
+      case 0: case 1: return number();
+      case 2: return str();
+      case 3: return pick(['true', 'false']);
+      case 4: case 5: return `{${Array.from({ length: int(5) }, () => (rand() < 0.15 ? 'nil' : value(depth + 1))).join(', ')}}`;
+      case 6: return pick([`{ok=${str()}}`, `{err=${str()}}`, `{double=${number()}}`, `{map={k=${value(depth + 1)}}}`, `{set={[${str()}]=true}}`]);
+      default: return `{${str()}, x=${value(depth + 1)}}`;
+    }
+  };
+  /** A value cjson and cmsgpack encode the same way in both (no table with two string keys: their order is the VM's). */
+  const plain = (depth: number): string => {
+    if (depth > 2 || rand() < 0.5) return pick([number, str, () => pick(['true', 'false'])])();
+    return rand() < 0.8 ? `{${Array.from({ length: 1 + int(4) }, () => plain(depth + 1)).join(', ')}}` : `{k=${plain(depth + 1)}}`;
+  };
+  return (): string[] => pick([
+    () => e(`return ${value(0)}`),
+    () => e(`local n = ${number()} return {tostring(n), n .. '', string.format('%s', n)}`),
+    () => e(`return cjson.encode(${plain(0)})`),
+    () => e(`return cmsgpack.pack(${plain(0)})`),
+    () => e(`return {cmsgpack.unpack(cmsgpack.pack(${plain(0)}))}`),
+    () => e(`redis.call('set', KEYS[1], ${number()}) return redis.call('get', KEYS[1])`, '1', 'fuzz:key'),
+    () => e(`redis.setresp(3) return ${value(0)}`),
+    () => e(`return struct.unpack('>i4', struct.pack('>i4', ${int(2 ** 31)}))`),
+    () => e(`return bit.tohex(bit.bxor(${int(2 ** 31)}, ${int(2 ** 31)}), ${1 + int(8)})`),
+  ])();
+}
+
+const haveRedis = hasBinary('redis-server');
+
+describe.skipIf(!haveRedis)('scripts against redis-server 7, byte for byte', () => {
+  let redis: ChildProcess;
+  let redisPort: number;
+  let node: NodeProcess;
+  beforeAll(async () => {
+    redisPort = await freePort();
+    redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    node = await startNode();
+    for (let i = 0; i < 100; i++) {
+      const ok = await RawConn.open(redisPort).then((c) => (c.close(), true), () => false);
+      if (ok) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }, 30000);
+  afterAll(async () => {
+    redis?.kill('SIGKILL');
+    await node?.stop();
+  });
+
+  async function compare(cases: string[][], setup: string[][]): Promise<void> {
+    const [a, b] = await Promise.all([RawConn.open(redisPort), RawConn.open(node.port)]);
+    try {
+      for (const c of [['flushall'], ['function', 'flush'], ['script', 'flush'], ...setup]) await Promise.all([a.send(c), b.send(c)]);
+      const mismatches: string[] = [];
+      for (const c of cases) {
+        const [want, got] = [await a.send(c), await b.send(c)];
+        if (!want.equals(got)) mismatches.push(`${JSON.stringify(c)}\n  redis:  ${JSON.stringify(want.toString('latin1'))}\n  ringkv: ${JSON.stringify(got.toString('latin1'))}`);
+      }
+      if (mismatches.length > 0) throw new Error(`${mismatches.length} replies differ:\n${mismatches.join('\n')}`);
+    } finally {
+      a.close();
+      b.close();
+    }
+  }
+
+  it('RESP2: conversions, errors, sandbox, libraries, SCRIPT and FUNCTION', async () => {
+    await compare(RESP2_CASES, []);
+  }, 30000);
+
+  it('seeded random scripts: conversions, number printing, cjson, cmsgpack, struct, bit (RESP2 then RESP3)', async () => {
+    const seed = Number(process.env.SCRIPT_FUZZ_SEED ?? Date.now() % 100000);
+    const next = generator(seed);
+    const cases = Array.from({ length: 300 }, next);
+    try {
+      await compare(cases, []);
+      await compare(cases.slice(0, 100), [['hello', '3']]);
+    } catch (err) {
+      throw new Error(`SCRIPT_FUZZ_SEED=${seed}: ${(err as Error).message}`);
+    }
+  }, 60000);
+
+  it('RESP3: doubles, maps, sets, booleans and null, with and without redis.setresp(3)', async () => {
+    await compare(RESP3_CASES, [['hello', '3']].map((c) => c));
+  }, 30000);
+});
