@@ -135,6 +135,24 @@ export class RespConnection {
     });
   }
 
+  /**
+   * Sends several commands in one write (a pipeline): one promise per command, settled in order
+   * as the replies come. Each command has its own timeout; the first to expire abandons the
+   * connection and every command still waiting on it (each a `timeout`: it may yet run).
+   */
+  pipeline(commands: ReadonlyArray<readonly string[]>, timeoutMs: number): Array<Promise<Reply>> {
+    if (this.dead !== undefined) {
+      const err = new TransportError('refused', this.dead);
+      return commands.map(() => Promise.reject(err));
+    }
+    const out = commands.map(() => new Promise<Reply>((resolve, reject) => {
+      const timer = setTimeout(() => this.fail('timeout', `no reply within ${timeoutMs} ms`), timeoutMs);
+      this.pending.push({ resolve, reject, timer });
+    }));
+    this.socket.write(Buffer.concat(commands.map(encode)));
+    return out;
+  }
+
   close(): void {
     this.fail('closed', 'closed by the client');
   }
@@ -201,7 +219,7 @@ const MAX_CONNECT_ATTEMPTS = 3;
 const REFRESH_MIN_INTERVAL_MS = 300;
 
 /** Errors a coordinator returns before touching any replica's data. */
-function definitelyNoEffect(message: string): boolean {
+export function definitelyNoEffect(message: string): boolean {
   return message.startsWith('CLUSTERDOWN') || message.startsWith('TRYAGAIN') || message.startsWith('LOADING') ||
     message.startsWith('CROSSSLOT') || message.startsWith('NOAUTH') || message.startsWith('WRONGTYPE') ||
     (message.startsWith('NOREPLICAS') && message.includes('answered the read'));
@@ -306,6 +324,26 @@ export class FaultClusterClient {
         /* next node */
       }
     }
+  }
+
+  /** The node (host:port) the slot map names for `slot`, if any. */
+  ownerOf(slot: number): string | undefined {
+    return this.slots[slot];
+  }
+
+  addressOf(node: string): Address | undefined {
+    return this.addresses.get(node);
+  }
+
+  /** An open connection to `node` with this client's setup done (the one `call` uses). */
+  connectionTo(node: string): Promise<RespConnection> {
+    return this.connection(node);
+  }
+
+  /** Forgets the connection to `node` (after a failure), so the next use opens a new one. */
+  dropConnection(node: string): void {
+    this.conns.get(node)?.close();
+    this.conns.delete(node);
   }
 
   /** Runs one keyed command once (following MOVED) and classifies the outcome. */

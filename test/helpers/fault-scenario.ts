@@ -1,9 +1,11 @@
 /**
- * One fault scenario from start to verdict: start a real cluster, run the workload, inject faults
- * on a seeded schedule (calm, fault, hold, heal, … then a calm tail), stop the workload, heal
- * everything, wait for the cluster to be healthy, read every key with a full quorum (R=3, which
- * read-repairs), check that the replicas agree, and run the history checkers. Everything it started
- * (processes, packet-filter rules) is undone in `finally`, also when a step throws.
+ * One fault scenario from start to verdict: start a real cluster, run the workload (and, when
+ * asked, the pipelined one), inject faults on a seeded schedule (calm, fault, hold, heal, … then a
+ * calm tail), stop the workloads, heal everything, wait for the cluster to be healthy, require the
+ * replicas' Merkle digests to agree within a grace period before any repairing read, read every
+ * key with a full quorum (R=3, which read-repairs), check that the replicas agree, and run the
+ * history checkers. Everything it started (processes, packet-filter rules) is undone in `finally`,
+ * also when a step throws.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -13,6 +15,8 @@ import { checkHistory, historyStats, violationCount, type CheckReport, type Hist
 import { FaultCluster, checkMerkleRootsAgree, type FaultNode, type MerkleAgreement } from './fault-cluster.js';
 import { nodeCall } from './fault-client.js';
 import { RunClock, Workload, finalReadPass, replicaDisagreements, replicaReads } from './fault-history.js';
+import { PipelineWorkload, pipelineFinalState, workloadReads, type PipelineStats } from './fault-pipeline.js';
+import { checkPipelines, pipelineViolationCount, type PipelineRecord, type PipelineReport } from './fault-pipeline-checker.js';
 import type { Partitioner } from './fault-net.js';
 
 /**
@@ -55,6 +59,20 @@ export interface ScenarioSpec {
    * printed; they fail the run only when promised (W + R > N over strict quorums).
    */
   readYourWritesPromised: boolean;
+  /**
+   * Pipelined clients beside the single-command ones (fault-pipeline.ts): raw RESP pipelines and
+   * ioredis connections with many commands in flight.
+   */
+  pipelined?: { pipelineClients: number; ioredisClients: number };
+  /** `cluster-node-timeout` of every node (default 2000; the product's default is 15000). */
+  nodeTimeoutMs?: number;
+  /**
+   * After healing, before any repairing read: every slot's replicas must agree on their Merkle
+   * digest within this many ms (hinted handoff and anti-entropy alone), or the run fails.
+   */
+  graceMs?: number;
+  /** Waiting for a healthy cluster after healing (default 60 s). */
+  healthyTimeoutMs?: number;
   /** Where a failing run's history and logs go (default: the OS temp directory). */
   artifactsRoot?: string;
   keepArtifacts?: boolean;
@@ -111,6 +129,11 @@ export interface ScenarioFigures {
   convergeClusterMaxMs: number;
   /** From the start of the full-quorum pass until it is done and every replica holds the same value. */
   convergeReplicasMs: number;
+  /** Merkle agreement after healing, before any repairing read (hinted handoff and anti-entropy alone). */
+  graceAgree: boolean;
+  graceMs: number;
+  /** The pipelined workload, when it ran. */
+  pipeline?: PipelineStats & { violations: number; orderViolations: number; counterViolations: number; appendViolations: number; atomicityViolations: number; lastWriteViolations: number; staleReads: number };
 }
 
 export interface ScenarioResult {
@@ -120,6 +143,9 @@ export interface ScenarioResult {
   faults: FaultEvent[];
   disagreements: Array<{ key: string; copies: Record<string, string | null> }>;
   merkle: MerkleAgreement;
+  /** Merkle agreement before the repairing reads, within `graceMs`. */
+  grace: MerkleAgreement;
+  pipeline?: { report: PipelineReport; finalReadErrors: string[] };
   finalReadErrors: string[];
   /** Directory holding history, final state, report and node logs (kept when something failed). */
   artifacts: string | undefined;
@@ -223,15 +249,37 @@ async function healEverything(spec: ScenarioSpec, cluster: FaultCluster): Promis
   }
 }
 
+/**
+ * Per-replica local reads, tried up to three times: on a loaded machine a node can be starved
+ * for seconds (seen right after start with the default node timeout, load average 18), and a
+ * read that timed out says nothing about what the replicas hold.
+ */
+async function replicaReadsRetried(cluster: FaultCluster, keys: readonly string[]): Promise<Map<string, Map<string, string | null>>> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await replicaReads(cluster.addresses, keys);
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      await sleep(1000);
+    }
+  }
+}
+
 export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
   const rng = new Prng(spec.seed);
   const keys = Array.from({ length: spec.keys }, (_, i) => `fault:${spec.name}:${i}`);
-  const cluster = await FaultCluster.start({ hosts: spec.hosts, extraArgs: spec.extraArgs, nodeArgs: spec.nodeArgs });
+  const cluster = await FaultCluster.start({ hosts: spec.hosts, extraArgs: spec.extraArgs, nodeArgs: spec.nodeArgs, nodeTimeoutMs: spec.nodeTimeoutMs });
   const clock = new RunClock();
   const workload = new Workload({
     seeds: cluster.addresses, keys, clients: spec.clients, seed: spec.seed, r: spec.r, w: spec.w,
     opTimeoutMs: spec.opTimeoutMs, valuePrefix: `${spec.name}.${spec.seed}`,
   }, clock);
+  const pipelineOpts = spec.pipelined && {
+    seeds: cluster.addresses, ...spec.pipelined, seed: spec.seed, r: spec.r, w: spec.w, opTimeoutMs: spec.opTimeoutMs,
+    prefix: `pl:${spec.name}:${spec.seed}`, firstClient: 100,
+  };
+  const pipeline = pipelineOpts && new PipelineWorkload(pipelineOpts, clock);
+  const healthyTimeoutMs = spec.healthyTimeoutMs ?? 60000;
   const faults: FaultEvent[] = [];
   let faultActive = false;
   const watchers: Array<Promise<void>> = [];
@@ -242,13 +290,18 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
     // Who replicates each key before anything happens: nodes that are no replica answer MOVED.
     const owners = (reads: Map<string, Map<string, string | null>>): Map<string, string> =>
       new Map([...reads].map(([k, byNode]) => [k, [...byNode.keys()].sort().join(',')]));
-    const ownersBefore = owners(await replicaReads(cluster.addresses, keys));
+    const ownersBefore = owners(await replicaReadsRetried(cluster, keys));
     workload.start();
+    pipeline?.start();
+    // The schedule counts from here: start-up and the first reads may take seconds on a loaded
+    // machine, and must not squeeze the faults out of the run.
+    const loadStart = clock.now();
+    const elapsed = (): number => clock.now() - loadStart;
     // Nemesis: calm, fault, hold, heal; as long as a full cycle and the tail still fit.
     for (;;) {
       const calm = between(rng, spec.calmMs);
       const hold = between(rng, spec.holdMs);
-      if (clock.now() + calm + hold + spec.tailMs > spec.durationMs || faults.length >= (spec.maxFaults ?? Infinity)) break;
+      if (elapsed() + calm + hold + spec.tailMs > spec.durationMs || faults.length >= (spec.maxFaults ?? Infinity)) break;
       await sleep(calm);
       cluster.assertNoUnexpectedExit();
       const ackedBefore = workload.ackedWrites();
@@ -267,34 +320,37 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
       event.healedAt = clock.now();
       for (const n of cluster.nodes) n.note(`--- healed ${target} at run time ${event.healedAt} ms`);
       // Time to a healthy view, measured while the workload goes on; given up if the next fault comes first.
-      watchers.push(cluster.waitHealthy(60000, () => faultActive).then((ms) => {
+      watchers.push(cluster.waitHealthy(healthyTimeoutMs, () => faultActive).then((ms) => {
         if (!Number.isNaN(ms)) event.healthyAfterMs = Math.round(clock.now() - event.healedAt!);
       }, (e: unknown) => {
         watcherError ??= e instanceof Error ? e : new Error(String(e));
       }));
     }
-    const rest = spec.durationMs - clock.now();
+    const rest = spec.durationMs - elapsed();
     if (rest > 0) await sleep(rest);
     await workload.stop();
+    await pipeline?.stop();
     const history = workload.history;
 
     // Converge: healthy membership everywhere, then a full-quorum pass, then replica agreement.
     await Promise.all(watchers);
     if (watcherError) throw watcherError;
-    await cluster.waitHealthy(60000);
+    await cluster.waitHealthy(healthyTimeoutMs);
     cluster.assertNoUnexpectedExit();
     // Before any repair read: what hinted handoff (and, once there, anti-entropy) left unrepaired.
     await sleep(1000);
-    const divergentBeforeRepair = replicaDisagreements(await replicaReads(cluster.addresses, keys), spec.n).length;
+    const divergentBeforeRepair = replicaDisagreements(await replicaReadsRetried(cluster, keys), spec.n).length;
+    // Replicas must converge by themselves (hints, anti-entropy) within the grace period.
+    const grace = await checkMerkleRootsAgree(cluster, { n: spec.n, members: cluster.members, timeoutMs: spec.graceMs ?? 20_000 });
     const repairStart = clock.now();
     const final = await finalReadPass(cluster.addresses, keys, { r: spec.n, deadlineMs: 30000 });
-    const afterRepair = await replicaReads(cluster.addresses, keys);
+    const afterRepair = await replicaReadsRetried(cluster, keys);
     const ownersAfter = owners(afterRepair);
     const keysMoved = keys.filter((k) => ownersBefore.get(k) !== ownersAfter.get(k)).length;
     let disagreements = replicaDisagreements(afterRepair, spec.n);
     for (let i = 0; i < 50 && disagreements.length > 0; i++) {
       await sleep(200);
-      disagreements = replicaDisagreements(await replicaReads(cluster.addresses, keys), spec.n);
+      disagreements = replicaDisagreements(await replicaReadsRetried(cluster, keys), spec.n);
     }
     const convergeReplicasMs = clock.now() - repairStart;
     const healTimes = faults.map((f) => f.healthyAfterMs).filter((x): x is number => x !== undefined);
@@ -303,7 +359,22 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
     const report = checkHistory(history, final.values, { readYourWrites: spec.w + spec.r > spec.n });
     const stats = historyStats(history);
     const unpromised = spec.readYourWritesPromised ? 0 : report.staleReads.length;
-    const violations = violationCount(report) - unpromised + disagreements.length + (merkle.checked && !merkle.agree ? 1 : 0);
+    let pipelineResult: ScenarioResult['pipeline'];
+    let pipelineFigures: ScenarioFigures['pipeline'];
+    let pipelineViolations = 0;
+    if (pipeline && pipelineOpts) {
+      const pf = await pipelineFinalState(cluster.addresses, workloadReads(pipelineOpts), { r: spec.n, deadlineMs: 30000 });
+      const pr = checkPipelines(pipeline.records, pf.values, { readYourWrites: spec.w + spec.r > spec.n });
+      pipelineViolations = pipelineViolationCount(pr, spec.readYourWritesPromised);
+      pipelineResult = { report: pr, finalReadErrors: pf.errors };
+      pipelineFigures = {
+        ...pipeline.stats(), violations: pipelineViolations, orderViolations: pr.order.length, counterViolations: pr.counters.length,
+        appendViolations: pr.appends.length, atomicityViolations: pr.atomicity.length, lastWriteViolations: pr.lastWrites.length,
+        staleReads: pr.history.staleReads.length + pr.sharedStaleReads.length,
+      };
+    }
+    const violations = violationCount(report) - unpromised + disagreements.length + (merkle.checked && !merkle.agree ? 1 : 0) +
+      (grace.agree ? 0 : 1) + pipelineViolations;
     const durationS = clock.now() / 1000;
     const figures: ScenarioFigures = {
       scenario: spec.name, seed: spec.seed, readYourWritesPromised: spec.readYourWritesPromised, nodes: cluster.nodes.length, durationS: Math.round(durationS * 10) / 10,
@@ -316,18 +387,21 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
       rebalanceMs: Math.max(0, ...faults.map((f) => f.rebalanceMs ?? 0)),
       convergeClusterMs: faults.at(-1)?.healthyAfterMs ?? 0, convergeClusterMaxMs: Math.max(0, ...healTimes),
       convergeReplicasMs: Math.round(convergeReplicasMs),
+      graceAgree: grace.agree, graceMs: grace.ms, pipeline: pipelineFigures,
     };
     if (violations > 0 || spec.keepArtifacts) {
-      artifacts = saveArtifacts(spec, cluster, history, { figures, faults, report, disagreements, merkle, finalReadErrors: final.errors, final: Object.fromEntries(final.values) });
+      artifacts = saveArtifacts(spec, cluster, history, { figures, faults, report, disagreements, merkle, grace, pipeline: pipelineResult, finalReadErrors: final.errors, final: Object.fromEntries(final.values) }, pipeline?.records);
     }
-    return { figures, report, stats, faults, disagreements, merkle, finalReadErrors: final.errors, artifacts, violations };
+    return { figures, report, stats, faults, disagreements, merkle, grace, pipeline: pipelineResult, finalReadErrors: final.errors, artifacts, violations };
   } catch (e) {
     // A step itself failed (no convergence, a node that would not restart): keep what is known.
     await workload.stop().catch(() => undefined);
-    const dir = saveArtifacts(spec, cluster, workload.history, { error: (e as Error).stack ?? String(e), faults });
+    await pipeline?.stop().catch(() => undefined);
+    const dir = saveArtifacts(spec, cluster, workload.history, { error: (e as Error).stack ?? String(e), faults }, pipeline?.records);
     throw new Error(`${spec.name} (seed ${spec.seed}): ${(e as Error).message}\nhistory and node logs: ${dir}`, { cause: e });
   } finally {
     await workload.stop().catch(() => undefined);
+    await pipeline?.stop().catch(() => undefined);
     try {
       if (pendingHeal) await pendingHeal().catch(() => undefined);
       await healEverything(spec, cluster).catch(() => undefined);
@@ -337,10 +411,11 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
   }
 }
 
-function saveArtifacts(spec: ScenarioSpec, cluster: FaultCluster, history: readonly Op[], report: Record<string, unknown>): string {
+function saveArtifacts(spec: ScenarioSpec, cluster: FaultCluster, history: readonly Op[], report: Record<string, unknown>, batches?: readonly PipelineRecord[]): string {
   const dir = path.join(spec.artifactsRoot ?? os.tmpdir(), `ringkv-fault-${spec.name}-seed${spec.seed}-${Date.now()}`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'history.jsonl'), history.map((o) => JSON.stringify(o)).join('\n') + '\n');
+  if (batches) writeFileSync(path.join(dir, 'batches.jsonl'), batches.map((b) => JSON.stringify(b)).join('\n') + '\n');
   writeFileSync(path.join(dir, 'report.json'), JSON.stringify({ ...report, spec: { ...spec, partitioner: spec.partitioner ? spec.partitioner.chain : undefined } }, null, 1));
   cluster.saveLogs(dir);
   return dir;
@@ -353,8 +428,11 @@ export function formatFigures(f: ScenarioFigures): string {
     `failed=${f.failed} unknown=${f.unknown} (open ${f.openUnknown})`,
     `lost=${f.lostWrites} resurrected=${f.resurrected} stale-reads=${f.staleReads}${f.readYourWritesPromised ? '' : ' (not promised here)'} phantoms=${f.phantoms} unread=${f.unreadKeys} replicas-disagreeing=${f.replicasDisagreeing}${f.keysMoved > 0 ? ` keys-moved=${f.keysMoved}/${f.keys}` : ''}`,
     `healthy ${f.convergeClusterMs} ms after the last heal (max ${f.convergeClusterMaxMs} ms); R=N pass to replica agreement ${f.convergeReplicasMs} ms`,
-    `keys divergent before the full-quorum pass ${f.divergentBeforeRepair}; merkle ${f.merkleChecked ? `${f.merkleSlots} slots agree after ${f.merkleMs} ms` : 'not compared'}` +
+    `keys divergent before the full-quorum pass ${f.divergentBeforeRepair}; merkle before repair ${f.graceAgree ? `agrees after ${f.graceMs} ms` : `STILL DIVERGENT after ${f.graceMs} ms`}, after repair ${f.merkleChecked ? `${f.merkleSlots} slots agree after ${f.merkleMs} ms` : 'not compared'}` +
       (f.rebalanceMs > 0 ? `; rebalance over ${f.rebalanceMs} ms after the membership change` : ''),
+    ...(f.pipeline ? [`pipelined: batches=${f.pipeline.batches} commands=${f.pipeline.commands} ok=${f.pipeline.ok} failed=${f.pipeline.failed} unknown=${f.pipeline.unknown} ` +
+      `acked incr=${f.pipeline.increments} append=${f.pipeline.appends} multi=${f.pipeline.transactions} | order=${f.pipeline.orderViolations} (malformed ${f.pipeline.malformed}) ` +
+      `counters=${f.pipeline.counterViolations} appends=${f.pipeline.appendViolations} multi-atomicity=${f.pipeline.atomicityViolations} last-write=${f.pipeline.lastWriteViolations} stale-reads=${f.pipeline.staleReads}${f.readYourWritesPromised ? '' : ' (not promised here)'} total=${f.pipeline.violations}`] : []),
   ].join(' | ');
 }
 
@@ -373,6 +451,22 @@ export function describeViolations(r: ScenarioResult): string {
   take('unread keys', r.report.unreadKeys);
   take('replicas disagreeing', r.disagreements);
   if (r.merkle.checked && !r.merkle.agree) lines.push(`merkle: ${r.merkle.detail}`);
+  if (!r.grace.agree) lines.push(`replicas still divergent after the grace period, before any repairing read: ${r.grace.detail}`);
+  if (r.pipeline) {
+    const p = r.pipeline.report;
+    take('pipelined: order inside a batch', p.order);
+    take('pipelined: last write of a private key', p.lastWrites);
+    take('pipelined: counters', p.counters);
+    take('pipelined: APPEND tokens', p.appends);
+    take('pipelined: MULTI atomicity', p.atomicity);
+    take('pipelined: lost writes', p.history.lostWrites);
+    take('pipelined: resurrected deletes', p.history.resurrections);
+    take(r.figures.readYourWritesPromised ? 'pipelined: stale reads' : 'pipelined: stale reads (not promised here)', p.history.staleReads);
+    take(r.figures.readYourWritesPromised ? 'pipelined: stale counter and log reads' : 'pipelined: stale counter and log reads (not promised here)', p.sharedStaleReads);
+    take('pipelined: phantoms', p.history.phantoms);
+    take('pipelined: unread keys', p.history.unreadKeys);
+    take('pipelined: final read errors', r.pipeline.finalReadErrors);
+  }
   take('final read errors', r.finalReadErrors);
   take('faults', r.faults);
   if (r.artifacts) lines.push(`history, final state, report and node logs: ${r.artifacts}`);
