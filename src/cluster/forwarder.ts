@@ -69,14 +69,18 @@ export class Forwarder {
       } catch (err) {
         // 'unreachable' means nothing was sent (the link to an alive primary is still connecting,
         // e.g. just after the cluster formed), so trying again cannot run the commands twice.
-        const unsent = err instanceof BusError && err.code === 'unreachable';
+        const unsent = err instanceof BusError && (err.code === 'unreachable' || err.code === 'overloaded' || err.code === 'encode');
         if (unsent && attempt < FORWARD_RETRIES && this.cluster.reachable(nodeId)) {
           await sleep(FORWARD_RETRY_MS);
           continue;
         }
-        // Every relayed command gets its own answer, so the client's replies stay aligned.
+        // Every relayed command gets its own answer, so the client's replies stay aligned. TRYAGAIN
+        // tells clients to send again, which is only safe when nothing reached the primary.
         const n = replies === 'all' ? commands.length : 1;
-        for (let i = 0; i < n; i++) out.error(`TRYAGAIN could not reach the slot's primary: ${(err as Error).message}`);
+        const text = unsent
+          ? `TRYAGAIN could not reach the slot's primary: ${(err as Error).message}`
+          : `ERR the slot's primary did not answer; the command may or may not have been applied (${(err as Error).message})`;
+        for (let i = 0; i < n; i++) out.error(text);
         return;
       }
     }

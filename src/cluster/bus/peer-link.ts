@@ -179,9 +179,11 @@ export class PeerLink {
     this.outBytes = 0;
     const pending = [...this.pending.values()];
     this.pending.clear();
+    // Requests on a link that came up may have reached the peer: say so, callers must not resend blindly.
+    const outcome = this.identity !== undefined && error.code === 'unreachable' ? new BusError('lost', error.message) : error;
     for (const p of pending) {
       clearTimeout(p.timer);
-      p.reject(error);
+      p.reject(outcome);
     }
     this.opts.hooks.closed(this, error);
   }

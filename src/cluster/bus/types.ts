@@ -16,7 +16,11 @@ export function addressKey(address: BusAddress): string {
 }
 
 /** Why a bus call failed; the coordinator treats transport failures (not `remote`) as a replica being down. */
-export type BusErrorCode = 'timeout' | 'unreachable' | 'closed' | 'auth' | 'overloaded' | 'remote' | 'encode';
+/**
+ * `unreachable`: nothing was sent (no link yet, or it closed before it came up); `lost`: the link
+ * closed while the request was pending on it, so the peer may have run it; `timeout` likewise.
+ */
+export type BusErrorCode = 'timeout' | 'unreachable' | 'lost' | 'closed' | 'auth' | 'overloaded' | 'remote' | 'encode';
 
 export class BusError extends Error {
   constructor(
