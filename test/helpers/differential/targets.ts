@@ -1,0 +1,82 @@
+/**
+ * The ringkv set-ups compared with redis-server: one node; a 3-node cluster that proxies every
+ * command to its slot's primary; and a 3-node cluster where each connection only names keys whose
+ * slots its own node serves, so no command is ever redirected.
+ */
+import { Redis } from 'ioredis';
+import { keySlot } from '../../../src/cluster/slot.js';
+import { startCluster, type TestCluster } from '../cluster.js';
+import { startNode, type NodeProcess } from '../server.js';
+import type { Target } from './runner.js';
+import type { ScenarioOptions } from './generator.js';
+
+/** A started ringkv set-up: where connections go and what the generator must respect. */
+export interface Subject {
+  target: Target;
+  /** Generator settings this set-up needs (keys in one slot per command, tags per node …). */
+  generator: Pick<ScenarioOptions, 'crossSlot' | 'keyspaceCommands' | 'tagFor' | 'nodeOf' | 'connections'>;
+  stop(): Promise<void>;
+}
+
+export async function singleNode(): Promise<Subject> {
+  const node: NodeProcess = await startNode({ args: ['--appendfsync', 'no'] });
+  return {
+    target: { name: 'single node', port: () => node.port },
+    generator: { crossSlot: true, keyspaceCommands: true },
+    stop: async () => void (await node.stop()),
+  };
+}
+
+/** Cluster start with proxying on: every connection may name any key; connection i talks to node i mod 3. */
+export async function proxyCluster(): Promise<Subject> {
+  const cluster = await startCluster(3, ['--cluster-proxy', 'yes']);
+  return {
+    target: { name: '3-node cluster, cluster-proxy yes', port: (conn) => cluster.ports[conn % cluster.ports.length]! },
+    generator: { crossSlot: false, keyspaceCommands: false },
+    stop: () => cluster.stop(),
+  };
+}
+
+/** Primary's port for every slot, from one node's CLUSTER SLOTS. */
+async function slotOwners(port: number): Promise<Map<number, number>> {
+  const r = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    const ranges = (await r.call('cluster', 'slots')) as Array<[number, number, [string, number, string]]>;
+    const owners = new Map<number, number>();
+    for (const [start, end, [, ownerPort]] of ranges) for (let s = start; s <= end; s++) owners.set(s, ownerPort);
+    return owners;
+  } finally {
+    r.disconnect();
+  }
+}
+
+/**
+ * Cluster without proxying. Connection i talks to node i mod 3 and its hash tags are chosen among
+ * the slots that node serves (by CLUSTER SLOTS), as a cluster client would route them. With at least
+ * four connections, two share a node, so a WATCH can be broken from another connection.
+ */
+export async function directCluster(): Promise<Subject> {
+  const cluster: TestCluster = await startCluster(3);
+  try {
+    const owners = await slotOwners(cluster.ports[0]!);
+    if (owners.size !== 16384) throw new Error(`CLUSTER SLOTS covers ${owners.size} of 16384 slots`);
+    const nodeOf = (conn: number): number => conn % cluster.ports.length;
+    const tagFor = (conn: number, proposed: string): string => {
+      const want = cluster.ports[nodeOf(conn)]!;
+      for (let n = 0; ; n++) {
+        const tag = `${proposed}n${n}`;
+        if (owners.get(keySlot(Buffer.from(tag))) === want) return tag;
+      }
+    };
+    return {
+      target: { name: '3-node cluster, direct to each slot\'s primary', port: (conn) => cluster.ports[nodeOf(conn)]! },
+      generator: { crossSlot: false, keyspaceCommands: false, tagFor, nodeOf, connections: [4, 6] },
+      stop: () => cluster.stop(),
+    };
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
+}
