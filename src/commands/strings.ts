@@ -18,18 +18,20 @@ function set(ctx: CommandContext, argv: Buffer[]): void {
   const { ks, out } = ctx;
   const key = argv[1]!;
   let nx = false, xx = false, get = false, keepTtl = false;
-  let expiresAt = 0, expirySeen = false;
+  let expiry: { unit: 'ex' | 'px' | 'exat' | 'pxat'; arg: Buffer } | undefined;
   for (let i = 3; i < argv.length; i++) {
     const opt = lower(argv[i]!);
     if (opt === 'nx' && !xx) nx = true;
     else if (opt === 'xx' && !nx) xx = true;
     else if (opt === 'get') get = true;
-    else if (opt === 'keepttl' && !expirySeen) keepTtl = true;
-    else if ((opt === 'ex' || opt === 'px' || opt === 'exat' || opt === 'pxat') && !expirySeen && !keepTtl && i + 1 < argv.length) {
-      expiresAt = expiryFrom(opt, argv[++i]!, ks.now, 'set');
-      expirySeen = true;
+    else if (opt === 'keepttl' && expiry === undefined) keepTtl = true;
+    // Redis takes the same expiry option twice (the last one counts), but not two different ones.
+    else if ((opt === 'ex' || opt === 'px' || opt === 'exat' || opt === 'pxat') && (expiry === undefined || expiry.unit === opt) && !keepTtl && i + 1 < argv.length) {
+      expiry = { unit: opt, arg: argv[++i]! };
     } else throw new ReplyError(ERR.syntax);
   }
+  // Redis reads every option before it looks at the expire time, so a syntax error anywhere wins.
+  let expiresAt = expiry === undefined ? 0 : expiryFrom(expiry.unit, expiry.arg, ks.now, 'set');
   // A plain SET never looks at the old value: skipping the lookup keeps it a pure write.
   const needsCurrent = get || nx || xx || keepTtl;
   const current = get ? getString(ks, key) : needsCurrent ? ks.get(key) : undefined;
