@@ -52,9 +52,23 @@ export function parseFloatArg(buf: Buffer): number | undefined {
   const lower = s.toLowerCase();
   if (lower === 'inf' || lower === '+inf' || lower === 'infinity' || lower === '+infinity') return Infinity;
   if (lower === '-inf' || lower === '-infinity') return -Infinity;
+  const hex = parseHexFloat(lower);
+  if (hex !== undefined) return hex;
   if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(s)) return undefined;
   const v = Number(s);
   return Number.isNaN(v) ? undefined : v;
+}
+
+/** strtold also reads C99 hex floats (`0x1p3` is 8, `0x1.8` is 1.5); INCRBYFLOAT takes them in Redis. */
+function parseHexFloat(s: string): number | undefined {
+  const m = /^([+-]?)0x([0-9a-f]*)(?:\.([0-9a-f]*))?(?:p([+-]?\d+))?$/.exec(s);
+  if (m === null) return undefined;
+  const [, sign, whole = '', frac = '', exp = '0'] = m;
+  if (whole === '' && frac === '') return undefined;
+  let mantissa = 0;
+  for (const d of whole + frac) mantissa = mantissa * 16 + parseInt(d, 16);
+  const v = mantissa * 2 ** (Number(exp) - 4 * frac.length);
+  return sign === '-' ? -v : v;
 }
 
 export function floatArg(buf: Buffer, error: string = ERR.notFloat): number {
