@@ -77,18 +77,6 @@ export function floatArg(buf: Buffer, error: string = ERR.notFloat): number {
   return v;
 }
 
-/** Float text the way Redis prints INCRBYFLOAT results: plain digits, no exponent, no trailing zeros. */
-export function humanFloat(v: number): string {
-  if (Number.isInteger(v)) return Math.abs(v) < 1e21 ? v.toFixed(0) : BigInt(v).toString();
-  let s = v.toPrecision(17);
-  if (s.includes('e')) s = v.toFixed(Math.min(100, 20 + Math.max(0, -Math.floor(Math.log10(Math.abs(v))))));
-  // Shortest text that reads back as the same double, like Redis's %.17Lg followed by trimming.
-  const shortest = String(v);
-  if (!shortest.includes('e')) s = shortest;
-  if (s.includes('.')) s = s.replace(/0+$/, '').replace(/\.$/, '');
-  return s;
-}
-
 export function lower(buf: Buffer): string {
   return buf.toString('latin1').toLowerCase();
 }

@@ -2,7 +2,8 @@ import { ERR, ReplyError } from '../core/errors.js';
 import type { HashValue } from '../storage/types.js';
 import { ValueType } from './keyspace.js';
 import { command, type CommandContext, type CommandSpec } from './spec.js';
-import { floatArg, getHash, humanFloat, intArg, inInt64, int64Arg, lower, parseFloatArg, parseInt64 } from './args.js';
+import { getHash, intArg, inInt64, int64Arg, lower, parseInt64 } from './args.js';
+import { addLongDouble, formatLongDoubleHuman, LONG_DOUBLE_ZERO, parseLongDouble } from './long-double.js';
 import { globMatch } from './glob.js';
 
 const f = (b: Buffer): string => b.toString('latin1');
@@ -105,20 +106,19 @@ function hincrby(ctx: CommandContext, argv: Buffer[]): void {
   ctx.out.int(next);
 }
 
+/** HINCRBYFLOAT in Redis's long double arithmetic; an infinite increment is refused before the key is read. */
 function hincrbyfloat(ctx: CommandContext, argv: Buffer[]): void {
-  const delta = floatArg(argv[3]!);
+  const delta = parseLongDouble(argv[3]!);
+  if (delta === undefined) throw new ReplyError(ERR.notFloat);
+  if (!delta.finite) throw new ReplyError('ERR value is NaN or Infinity');
   const h = editable(ctx, argv[1]!);
   const k = f(argv[2]!);
   const cur = h.map.get(k);
-  let current = 0;
-  if (cur) {
-    const p = parseFloatArg(cur);
-    if (p === undefined) throw new ReplyError('ERR hash value is not a float');
-    current = p;
-  }
-  const next = current + delta;
-  if (!Number.isFinite(next)) throw new ReplyError('ERR increment would produce NaN or Infinity');
-  const text = unf(humanFloat(next));
+  const current = cur === undefined ? LONG_DOUBLE_ZERO : parseLongDouble(cur);
+  if (current === undefined) throw new ReplyError('ERR hash value is not a float');
+  const next = addLongDouble(current, delta);
+  if (next === undefined || !next.finite) throw new ReplyError('ERR increment would produce NaN or Infinity');
+  const text = unf(formatLongDoubleHuman(next));
   h.map.set(k, text);
   save(ctx, argv[1]!, h.map, h.expiresAt);
   ctx.out.bulk(text);

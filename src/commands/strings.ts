@@ -1,7 +1,8 @@
 import { ERR, ReplyError } from '../core/errors.js';
 import { ValueType } from './keyspace.js';
 import { command, type CommandContext, type CommandSpec } from './spec.js';
-import { expiryFrom, floatArg, getString, humanFloat, int64Arg, intArg, inInt64, lower, parseFloatArg, parseInt64 } from './args.js';
+import { expiryFrom, getString, int64Arg, intArg, inInt64, lower, parseInt64 } from './args.js';
+import { addLongDouble, formatLongDoubleHuman, LONG_DOUBLE_ZERO, parseLongDouble } from './long-double.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -188,18 +189,16 @@ function incrBy(ctx: CommandContext, key: Buffer, delta: bigint): void {
   ctx.out.int(next);
 }
 
+/** INCRBYFLOAT in Redis's long double arithmetic; WRONGTYPE before either number is parsed, as in Redis. */
 function incrbyfloat(ctx: CommandContext, argv: Buffer[]): void {
-  const delta = floatArg(argv[2]!);
   const e = getString(ctx.ks, argv[1]!);
-  let current = 0;
-  if (e) {
-    const parsed = parseFloatArg(e.value);
-    if (parsed === undefined) throw new ReplyError(ERR.notFloat);
-    current = parsed;
-  }
-  const next = current + delta;
-  if (!Number.isFinite(next)) throw new ReplyError('ERR increment would produce NaN or Infinity');
-  const text = Buffer.from(humanFloat(next), 'latin1');
+  const current = e ? parseLongDouble(e.value) : LONG_DOUBLE_ZERO;
+  if (current === undefined) throw new ReplyError(ERR.notFloat);
+  const delta = parseLongDouble(argv[2]!);
+  if (delta === undefined) throw new ReplyError(ERR.notFloat);
+  const next = addLongDouble(current, delta);
+  if (next === undefined || !next.finite) throw new ReplyError('ERR increment would produce NaN or Infinity');
+  const text = Buffer.from(formatLongDoubleHuman(next), 'latin1');
   ctx.ks.set(argv[1]!, ValueType.String, text, e ? e.expiresAt : 0);
   ctx.out.bulk(text);
 }
