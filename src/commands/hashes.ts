@@ -1,5 +1,7 @@
 import { ERR, ReplyError } from '../core/errors.js';
 import type { HashValue } from '../storage/types.js';
+
+const INT64_MAX = 2n ** 63n - 1n;
 import { ValueType } from './keyspace.js';
 import { command, type CommandContext, type CommandSpec } from './spec.js';
 import { getHash, intArg, inInt64, int64Arg, lower, parseInt64 } from './args.js';
@@ -127,16 +129,23 @@ function hincrbyfloat(ctx: CommandContext, argv: Buffer[]): void {
 /** HRANDFIELD key [count [WITHVALUES]]: positive count = distinct fields, negative = may repeat. */
 function hrandfield(ctx: CommandContext, argv: Buffer[]): void {
   const { out } = ctx;
-  if (argv.length > 4 || (argv.length === 4 && lower(argv[3]!) !== 'withvalues')) throw new ReplyError(ERR.syntax);
-  const map = getHash(ctx.ks, argv[1]!)?.value;
   if (argv.length === 2) {
+    const map = getHash(ctx.ks, argv[1]!)?.value;
     if (!map || map.size === 0) return out.nullBulk();
     const keys = [...map.keys()];
     return out.bulk(unf(keys[Math.floor(Math.random() * keys.length)]!));
   }
-  const count = intArg(argv[2]!);
+  // Redis checks the count, then the options, then the key: errors come in that order.
+  const wide = int64Arg(argv[2]!);
+  if (wide < -INT64_MAX) throw new ReplyError(`ERR value is out of range, value must between -${INT64_MAX} and ${INT64_MAX}`);
+  if (argv.length > 4 || (argv.length === 4 && lower(argv[3]!) !== 'withvalues')) throw new ReplyError(ERR.syntax);
   const withValues = argv.length === 4;
-  if (withValues && Math.abs(count) > Number.MAX_SAFE_INTEGER / 2) throw new ReplyError(ERR.notInteger);
+  if (withValues && (wide < -INT64_MAX / 2n || wide > INT64_MAX / 2n)) throw new ReplyError('ERR value is out of range');
+  const map = getHash(ctx.ks, argv[1]!)?.value;
+  // A positive count beyond the hash's size gives the whole hash; a negative one that large
+  // (that many repeated picks) is more than a reply can hold.
+  if (wide < -BigInt(Number.MAX_SAFE_INTEGER)) throw new ReplyError(ERR.notInteger);
+  const count = wide > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(wide);
   const entries = map ? [...map.entries()] : [];
   let picked: Array<[string, Buffer]>;
   if (entries.length === 0 || count === 0) picked = [];
