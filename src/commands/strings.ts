@@ -1,7 +1,7 @@
 import { ERR, ReplyError } from '../core/errors.js';
 import { ValueType } from './keyspace.js';
 import { command, type CommandContext, type CommandSpec } from './spec.js';
-import { expiryFrom, getString, int64Arg, intArg, inInt64, lower, parseInt64 } from './args.js';
+import { expiryFrom, getString, int64Arg, inInt64, lower, parseInt64 } from './args.js';
 import { addLongDouble, formatLongDoubleHuman, LONG_DOUBLE_ZERO, parseLongDouble } from './long-double.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -146,9 +146,16 @@ function strlen(ctx: CommandContext, argv: Buffer[]): void {
   ctx.out.int(getString(ctx.ks, argv[1]!)?.value.length ?? 0);
 }
 
+/** Redis reads GETRANGE / SETRANGE positions as 64-bit; beyond any string's length they all act alike. */
+function position(arg: Buffer): number {
+  const v = int64Arg(arg);
+  const limit = BigInt(Number.MAX_SAFE_INTEGER);
+  return Number(v > limit ? limit : v < -limit ? -limit : v);
+}
+
 function getrange(ctx: CommandContext, argv: Buffer[]): void {
-  let start = intArg(argv[2]!);
-  let end = intArg(argv[3]!);
+  let start = position(argv[2]!);
+  let end = position(argv[3]!);
   const e = getString(ctx.ks, argv[1]!);
   const v = e ? e.value : EMPTY;
   const len = v.length;
@@ -161,7 +168,7 @@ function getrange(ctx: CommandContext, argv: Buffer[]): void {
 }
 
 function setrange(ctx: CommandContext, argv: Buffer[]): void {
-  const offset = intArg(argv[2]!);
+  const offset = position(argv[2]!);
   if (offset < 0) throw new ReplyError('ERR offset is out of range');
   const value = argv[3]!;
   const e = getString(ctx.ks, argv[1]!);
