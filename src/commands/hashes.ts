@@ -4,7 +4,7 @@ import type { HashValue } from '../storage/types.js';
 const INT64_MAX = 2n ** 63n - 1n;
 import { ValueType } from './keyspace.js';
 import { command, type CommandContext, type CommandSpec } from './spec.js';
-import { getHash, intArg, inInt64, int64Arg, lower, parseInt64 } from './args.js';
+import { getHash, inInt64, int64Arg, lower, parseInt64 } from './args.js';
 import { addLongDouble, formatLongDoubleHuman, LONG_DOUBLE_ZERO, parseLongDouble } from './long-double.js';
 import { globMatch } from './glob.js';
 
@@ -178,6 +178,14 @@ function hrandfield(ctx: CommandContext, argv: Buffer[]): void {
 function hscan(ctx: CommandContext, argv: Buffer[]): void {
   const cursorText = argv[2]!.toString('latin1');
   if (!/^\d+$/.test(cursorText)) throw new ReplyError('ERR invalid cursor');
+  // As in Redis: the key is looked up before the options are read, so a missing key gives an
+  // empty scan and a wrong type WRONGTYPE even when an option is wrong.
+  const map = getHash(ctx.ks, argv[1]!)?.value;
+  if (map === undefined) {
+    ctx.out.arrayHeader(2);
+    ctx.out.bulk('0');
+    return ctx.out.bulkArray([]);
+  }
   let pattern: Buffer | undefined;
   let count = 10;
   let novalues = false;
@@ -186,12 +194,12 @@ function hscan(ctx: CommandContext, argv: Buffer[]): void {
     if (o === 'novalues') novalues = true;
     else if (o === 'match' && i + 1 < argv.length) pattern = argv[++i]!;
     else if (o === 'count' && i + 1 < argv.length) {
-      count = intArg(argv[++i]!);
-      if (count < 1) throw new ReplyError(ERR.syntax);
+      const wide = int64Arg(argv[++i]!);
+      if (wide < 1n) throw new ReplyError(ERR.syntax);
+      count = wide > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(wide);
     } else throw new ReplyError(ERR.syntax);
   }
-  const map = getHash(ctx.ks, argv[1]!)?.value;
-  const entries = map ? [...map.entries()] : [];
+  const entries = [...map.entries()];
   const start = Number(cursorText);
   // Small hashes come back whole, as Redis does for its compact encoding.
   const end = entries.length <= 128 ? entries.length : Math.min(entries.length, start + count);
