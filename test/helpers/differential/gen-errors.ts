@@ -45,7 +45,7 @@ export function wrongArity(g: GenContext): DiffCommand {
  */
 export function unknownCommand(g: GenContext): DiffCommand {
   const { rng, keys } = g;
-  const name = rng.pick(['FOO', 'hsetx', 'GETT', 'LPUSHX', 'x'.repeat(150)]);
+  const name = rng.pick(['FOO', 'hsetx', 'GETT', 'NOSUCHCMD', 'x'.repeat(150)]);
   const args = Array.from({ length: rng.int(0, 5) }, () => rng.pick([keys.key(rng), 'arg', 'y'.repeat(rng.int(20, 140))]));
   return cmd([name, ...args]);
 }

@@ -109,7 +109,9 @@ class TransactionTracker {
       if (name === 'multi' && plain && r.type === '+') this.queued = [];
       return canonical(r, c.check);
     }
-    if (name === 'exec' && plain) {
+    // EXEC ends the transaction; so does an EXEC refused while queueing (Redis then answers
+    // EXECABORT, e.g. for EXEC with arguments).
+    if (name === 'exec' && (plain || r.raw.toString('latin1').startsWith('-EXECABORT'))) {
       const queued = this.queued;
       this.queued = undefined;
       return canonicalExec(r, queued);
