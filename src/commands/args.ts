@@ -5,7 +5,7 @@ import type { HashValue } from '../storage/types.js';
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
-/** Redis's string2ll: optional '-', digits, no leading zeros, no spaces, within int64. */
+/** Redis's string2ll: optional '-', digits, no leading zeros (so no "-0"), no spaces, within int64. */
 export function parseInt64(buf: Buffer): bigint | undefined {
   const len = buf.length;
   if (len === 0 || len > 20) return undefined;
@@ -15,7 +15,7 @@ export function parseInt64(buf: Buffer): bigint | undefined {
     i = 1;
     if (len === 1) return undefined;
   }
-  if (buf[i] === 0x30 && len - i > 1) return undefined;
+  if (buf[i] === 0x30 && (len - i > 1 || negative)) return undefined;
   for (let j = i; j < len; j++) {
     const c = buf[j]!;
     if (c < 0x30 || c > 0x39) return undefined;
