@@ -65,13 +65,12 @@ function fromBinary(negative: boolean, mantissa: bigint, exp2: number): LongDoub
 }
 
 /**
- * Redis's string2ld: strtold must read the whole text (up to a NUL byte, where C strings end),
- * the text must not start with a space, and NaN, overflow and underflow to zero are refused.
+ * Redis's string2ld: strtold must read every byte (a NUL byte inside is refused), the text must
+ * not start with a space, and NaN, overflow and underflow to zero are refused.
  */
 export function parseLongDouble(buf: Buffer): LongDouble | undefined {
-  if (buf.length === 0 || buf.length >= TEXT_MAX) return undefined;
-  const nul = buf.indexOf(0);
-  const s = buf.subarray(0, nul < 0 ? buf.length : nul).toString('latin1').toLowerCase();
+  if (buf.length === 0 || buf.length >= TEXT_MAX || buf.includes(0)) return undefined;
+  const s = buf.toString('latin1').toLowerCase();
   const sign = /^[+-]/.test(s) ? s[0] : '';
   const negative = sign === '-';
   const body = s.slice(sign.length);
