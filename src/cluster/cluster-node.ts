@@ -118,10 +118,10 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       },
       proxy: () => config.bool('cluster-proxy'),
       quorum: (s) => this.quorum(s),
-      coordinate: (session, job, execute, sink) => this.coordinate(session, job, execute, sink),
-      forward: (session, nodeId, commands, out) => this.forwarder.forward(session, nodeId, commands, out),
+      coordinate: (session, job, steps, sink) => this.coordinate(session, job, steps, sink),
+      forward: (session, nodeId, commands, out, replies) => this.forwarder.forward(session, nodeId, commands, out, replies),
       runCommand: (session, spec, argv, out, ks) => node.dispatcher.run(session, spec, argv, out, ks),
-      execTransaction: (session, out, ks) => node.dispatcher.execTransaction(session, out, ks),
+      execTransaction: (session, out, ks, tx) => node.dispatcher.execTransaction(session, out, ks, tx),
       lookup: (name) => node.commands.get(name),
     });
     new ReplicaService(this).register();
@@ -359,20 +359,22 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
   private coordinate(
     session: SessionState,
     job: { slot: number; keys: Buffer[]; isWrite: boolean; blind: boolean },
-    execute: (out: ReplyWriter, ks: OverlayKeyspace) => void,
+    steps: ReadonlyArray<(out: ReplyWriter, ks: OverlayKeyspace) => void>,
     sink: ReplySink,
-  ): void {
+  ): Promise<unknown> | void {
     const { r, w } = this.quorum(session);
     const sloppy = this.node.config.bool('cluster-sloppy-quorum') && this.extended !== undefined;
     const result = this.coordinator.run({
       slot: job.slot, keys: job.keys, replicas: this.slotTable.replicas(job.slot), isWrite: job.isWrite, blind: job.blind,
       fallbacks: sloppy ? this.extended!.preferenceList(job.slot) : [],
       previousReplicas: this.slotTable.leavingReplicas(job.slot),
-      r, w, proto: session.proto, execute,
+      r, w, proto: session.proto, steps,
     }, sink);
-    if (!job.isWrite) return;
-    if (result instanceof Promise) void result.then((done) => (session.lastWrite = done));
-    else session.lastWrite = result;
+    if (result instanceof Promise) {
+      return job.isWrite ? result.then((done) => (session.lastWrite = done)) : result;
+    }
+    if (job.isWrite) session.lastWrite = result;
+    return undefined;
   }
 
   // ReplicaClient, over the bus.

@@ -1,6 +1,8 @@
 import { ERR } from '../core/errors.js';
 import { keyPositions, type CommandSpec } from '../commands/spec.js';
-import type { CommandRouter } from '../server/dispatcher.js';
+import type { CommandRouter, RouteVerdict } from '../server/dispatcher.js';
+import type { RunCommand, SlotRun } from '../server/command-sequencer.js';
+import { takeTransaction, type TransactionSnapshot } from '../server/session-state.js';
 import type { ReplySink } from '../server/connection.js';
 import type { SessionState } from '../server/session-state.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
@@ -17,14 +19,19 @@ export interface RoutingContext {
   clientAddress(nodeId: string): string | undefined;
   proxy(): boolean;
   quorum(session: SessionState): { r: number; w: number };
-  /** Runs `execute` over a quorum read of `keys`, replicating its writes; replies through `sink` (in line or deferred). */
-  coordinate(session: SessionState, job: { slot: number; keys: Buffer[]; isWrite: boolean; blind: boolean }, execute: (out: ReplyWriter, ks: OverlayKeyspace) => void, sink: ReplySink): void;
-  /** Relays commands to `nodeId` and writes the reply of the last one to `out`. */
-  forward(session: SessionState, nodeId: string, commands: Buffer[][], out: ReplyWriter): Promise<void>;
+  /**
+   * Runs `steps` in order over one quorum read of `keys`, replicating their writes as one batch;
+   * replies through `sink` (in line, or deferred with a promise that settles once written).
+   */
+  coordinate(session: SessionState, job: { slot: number; keys: Buffer[]; isWrite: boolean; blind: boolean }, steps: ReadonlyArray<(out: ReplyWriter, ks: OverlayKeyspace) => void>, sink: ReplySink): Promise<unknown> | void;
+  /** Relays commands to `nodeId` and writes every reply, or only the last one's, to `out`. */
+  forward(session: SessionState, nodeId: string, commands: Buffer[][], out: ReplyWriter, replies: 'all' | 'last'): Promise<void>;
   runCommand(session: SessionState, spec: CommandSpec, argv: Buffer[], out: ReplyWriter, ks: OverlayKeyspace): void;
-  execTransaction(session: SessionState, out: ReplyWriter, ks: OverlayKeyspace): void;
+  execTransaction(session: SessionState, out: ReplyWriter, ks: OverlayKeyspace, tx: TransactionSnapshot): void;
   lookup(name: string): CommandSpec | undefined;
 }
+
+const LOCAL: RouteVerdict = { kind: 'local' };
 
 /** SET with only expiry options overwrites without looking at the old value. */
 function isBlind(spec: CommandSpec, argv: Buffer[]): boolean {
@@ -69,36 +76,85 @@ export class ClusterRouter implements CommandRouter {
     return `MOVED ${slot} ${this.ctx.clientAddress(node) ?? '127.0.0.1:0'}`;
   }
 
-  route(session: SessionState, spec: CommandSpec, argv: Buffer[], sink: ReplySink): boolean {
-    if (spec.name === 'exec') return this.routeExec(session, sink);
-    if (spec.name === 'wait') return this.routeWait(session, argv, sink);
+  route(session: SessionState, spec: CommandSpec, argv: Buffer[]): RouteVerdict {
+    if (spec.name === 'exec') return this.routeExec(session);
+    if (spec.name === 'wait') return this.routeWait(session, argv);
     const keys = keyPositions(spec, argv).map((i) => argv[i]!);
-    if (keys.length === 0) return false;
-    const isWrite = spec.flags.includes('write');
-    const route = this.decide(session, keys.map(keySlot), isWrite);
+    if (keys.length === 0) return LOCAL;
+    const route = this.decide(session, keys.map(keySlot), spec.flags.includes('write'));
     switch (route.kind) {
       case 'local':
-        return false;
+        return LOCAL;
       case 'error':
-        sink.out.error(route.message);
-        return true;
+        return route;
       case 'moved':
-        sink.out.error(this.moved(route.slot, route.node));
-        return true;
+        return { kind: 'error', message: this.moved(route.slot, route.node) };
       case 'forward':
-        this.deferred(sink, (out) => this.ctx.forward(session, route.node, [argv], out));
-        return true;
       case 'coordinate': {
-        const job = { slot: route.slot, keys, isWrite, blind: isBlind(spec, argv) };
-        this.ctx.coordinate(session, job, (o, ks) => this.ctx.runCommand(session, spec, argv, o, ks), sink);
-        return true;
+        const forwardTo = route.kind === 'forward' ? route.node : undefined;
+        // WATCH records versions that EXEC compares: nothing of the connection may run beside it.
+        return { kind: 'run', slot: route.slot, forwardTo, exclusive: spec.name === 'watch' };
       }
     }
   }
 
-  private deferred(sink: ReplySink, work: (out: ReplyWriter) => Promise<void>): void {
+  /**
+   * Runs consecutive same-slot commands as one job: relayed together to the primary, or one quorum
+   * read of all their keys, the commands in order on one overlay, one replica batch of all writes.
+   */
+  startRun(session: SessionState, run: SlotRun, sink: ReplySink): Promise<unknown> | void {
+    if (run.forwardTo !== undefined) {
+      const node = run.forwardTo;
+      return this.deferred(sink, (out) => this.forwardRun(session, node, run.commands, out));
+    }
+    const keys: Buffer[] = [];
+    let isWrite = false;
+    let blind = true;
+    const steps: Array<(out: ReplyWriter, ks: OverlayKeyspace) => void> = [];
+    for (const c of run.commands) {
+      const tx = c.tx;
+      if (tx !== undefined) {
+        for (const q of tx.queued) {
+          const spec = this.ctx.lookup(q.name);
+          if (!spec) continue;
+          for (const i of keyPositions(spec, q.argv)) keys.push(q.argv[i]!);
+          if (spec.flags.includes('write')) isWrite = true;
+        }
+        for (const w of tx.watched) keys.push(w.key);
+        blind = false;
+        steps.push((o, ks) => this.ctx.execTransaction(session, o, ks, tx));
+        continue;
+      }
+      for (const i of keyPositions(c.spec, c.argv)) keys.push(c.argv[i]!);
+      if (c.spec.flags.includes('write')) isWrite = true;
+      if (!isBlind(c.spec, c.argv)) blind = false;
+      steps.push((o, ks) => this.ctx.runCommand(session, c.spec, c.argv, o, ks));
+    }
+    return this.ctx.coordinate(session, { slot: run.slot, keys, isWrite, blind }, steps, sink);
+  }
+
+  /**
+   * Relays a run in order: plain commands together (every reply comes back), a transaction as its
+   * whole MULTI … EXEC block (only EXEC's reply comes back).
+   */
+  private async forwardRun(session: SessionState, node: string, commands: readonly RunCommand[], out: ReplyWriter): Promise<void> {
+    let plain: Buffer[][] = [];
+    for (const c of commands) {
+      if (c.tx === undefined) {
+        plain.push(c.argv);
+        continue;
+      }
+      if (plain.length > 0) await this.ctx.forward(session, node, plain, out, 'all');
+      plain = [];
+      const block = [[Buffer.from('MULTI')], ...c.tx.queued.map((q) => q.argv), [Buffer.from('EXEC')]];
+      await this.ctx.forward(session, node, block, out, 'last');
+    }
+    if (plain.length > 0) await this.ctx.forward(session, node, plain, out, 'all');
+  }
+
+  private deferred(sink: ReplySink, work: (out: ReplyWriter) => Promise<void>): Promise<void> {
     const d = sink.defer();
-    work(d.out).then(
+    return work(d.out).then(
       () => d.done(),
       (err: unknown) => {
         d.out.error(`ERR ${(err as Error).message}`);
@@ -108,25 +164,41 @@ export class ClusterRouter implements CommandRouter {
   }
 
   /** WAIT numreplicas timeout: how many replicas besides the coordinator hold this connection's last write. */
-  private routeWait(session: SessionState, argv: Buffer[], sink: ReplySink): boolean {
-    const last = session.lastWrite;
+  private routeWait(session: SessionState, argv: Buffer[]): RouteVerdict {
     const want = Number(argv[1]!.toString());
     const timeoutMs = Number(argv[2]!.toString());
-    if (!last || !Number.isInteger(want) || !Number.isInteger(timeoutMs) || timeoutMs < 0) return false;
-    this.deferred(sink, async (out) => {
-      const others = (n: number): number => Math.max(0, n - 1);
-      if (others(last.acked) >= want) return out.int(others(last.acked));
-      const timer = timeoutMs > 0 ? new Promise<number>((r) => setTimeout(() => r(-1), timeoutMs).unref()) : undefined;
-      const all = await (timer ? Promise.race([last.allAcked, timer]) : last.allAcked);
-      out.int(all < 0 ? others(last.acked) : others(all));
-    });
-    return true;
+    if (!Number.isInteger(want) || !Number.isInteger(timeoutMs) || timeoutMs < 0) return LOCAL;
+    return {
+      kind: 'async',
+      start: (sink) => {
+        // Read when WAIT starts, after every earlier command of the connection finished.
+        const last = session.lastWrite;
+        if (!last) {
+          sink.out.int(0);
+          return;
+        }
+        const others = (n: number): number => Math.max(0, n - 1);
+        if (others(last.acked) >= want) {
+          sink.out.int(others(last.acked));
+          return;
+        }
+        void this.deferred(sink, async (out) => {
+          const timer = timeoutMs > 0 ? new Promise<number>((r) => setTimeout(() => r(-1), timeoutMs).unref()) : undefined;
+          const all = await (timer ? Promise.race([last.allAcked, timer]) : last.allAcked);
+          out.int(all < 0 ? others(last.acked) : others(all));
+        });
+      },
+    };
   }
 
-  /** EXEC runs where the transaction's slot is coordinated, with every queued and watched key fetched. */
-  private routeExec(session: SessionState, sink: ReplySink): boolean {
+  /**
+   * EXEC runs where the transaction's slot is coordinated, with every queued and watched key
+   * fetched. The transaction is taken out of the session now: commands after EXEC may start the
+   * next one while this one still waits for its run.
+   */
+  private routeExec(session: SessionState): RouteVerdict {
     const queued = session.multi;
-    if (queued === undefined || session.multiDirty) return false;
+    if (queued === undefined || session.multiDirty) return LOCAL;
     const keys: Buffer[] = [];
     let isWrite = false;
     for (const q of queued) {
@@ -136,32 +208,23 @@ export class ClusterRouter implements CommandRouter {
       if (spec.flags.includes('write')) isWrite = true;
     }
     const watched = [...session.watched.values()].map((w) => w.key);
-    if (keys.length === 0 && watched.length === 0) return false;
+    if (keys.length === 0 && watched.length === 0) return LOCAL;
     const slots = [...keys, ...watched].map(keySlot);
     let route = this.decide(session, slots, isWrite);
     // WATCH versions were read here; comparing them needs the transaction to run here as well.
     if (route.kind === 'forward' && watched.length > 0) route = { kind: 'coordinate', slot: route.slot };
     this.txSlots.delete(session);
+    if (route.kind === 'local') return LOCAL;
+    const tx = takeTransaction(session);
     switch (route.kind) {
-      case 'local':
-        return false;
-      case 'coordinate': {
-        const job = { slot: route.slot, keys: [...keys, ...watched], isWrite, blind: false };
-        this.ctx.coordinate(session, job, (o, ks) => this.ctx.execTransaction(session, o, ks), sink);
-        return true;
-      }
-      case 'forward': {
-        const block = [[Buffer.from('MULTI')], ...queued.map((q) => q.argv), [Buffer.from('EXEC')]];
-        session.multi = undefined;
-        session.watched.clear();
-        this.deferred(sink, (out) => this.ctx.forward(session, route.node, block, out));
-        return true;
-      }
-      default:
-        session.multi = undefined;
-        session.watched.clear();
-        sink.out.error(route.kind === 'moved' ? this.moved(route.slot, route.node) : route.message);
-        return true;
+      case 'coordinate':
+        return { kind: 'run', slot: route.slot, forwardTo: undefined, exclusive: false, tx };
+      case 'forward':
+        return { kind: 'run', slot: route.slot, forwardTo: route.node, exclusive: false, tx };
+      case 'moved':
+        return { kind: 'error', message: this.moved(route.slot, route.node) };
+      case 'error':
+        return route;
     }
   }
 

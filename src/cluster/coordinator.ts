@@ -45,8 +45,8 @@ export interface CoordinatedJob {
   previousReplicas: readonly string[];
   /** Nodes after the preference list on the ring: where writes for unreachable owners go, as hints. Empty = strict quorum. */
   fallbacks: readonly string[];
-  /** Runs the command against the fetched keyspace, writing its reply to `out`. */
-  execute(out: ReplyWriter, ks: OverlayKeyspace): void;
+  /** The commands, in order, each writing its reply to `out` (a connection's run on one slot). */
+  steps: ReadonlyArray<(out: ReplyWriter, ks: OverlayKeyspace) => void>;
 }
 
 export interface CoordinatorStats {
@@ -63,6 +63,12 @@ export interface JobResult {
   acked: number;
   /** Resolves with the final count once every replica answered or failed (WAIT). */
   allAcked: Promise<number>;
+}
+
+/** Where each command's reply ends in a run's answer, and the first command that wrote. */
+interface RunReplies {
+  ends: number[];
+  firstWrite: number;
 }
 
 const EMPTY_RESULT: JobResult = { acked: 0, allAcked: Promise.resolve(0) };
@@ -140,7 +146,7 @@ export class Coordinator {
     if (read === undefined) {
       release();
       this.stats.quorumFailures++;
-      reply.out.error(`NOREPLICAS Not enough replicas answered the read (need ${job.r})`);
+      for (let i = 0; i < job.steps.length; i++) reply.out.error(`NOREPLICAS Not enough replicas answered the read (need ${job.r})`);
       reply.done();
       return EMPTY_RESULT;
     }
@@ -161,16 +167,22 @@ export class Coordinator {
   ): JobResult | Promise<JobResult> {
     let answer: Buffer;
     let ks: OverlayKeyspace;
+    const run: RunReplies = { ends: [], firstWrite: -1 };
     try {
       ks = new OverlayKeyspace(records, this.versioner.now());
       this.scratch.proto = job.proto;
-      job.execute(this.scratch, ks);
+      for (let i = 0; i < job.steps.length; i++) {
+        const writesBefore = ks.writeCount;
+        job.steps[i]!(this.scratch, ks);
+        run.ends.push(this.scratch.length);
+        if (run.firstWrite < 0 && ks.writeCount > writesBefore) run.firstWrite = i;
+      }
       answer = this.scratch.take();
       if (quorum) this.repair(job, quorum);
     } catch (err) {
       release();
       this.scratch.take();
-      target.out().error(`ERR ${(err as Error).message}`);
+      for (let i = 0; i < job.steps.length; i++) target.out().error(`ERR ${(err as Error).message}`);
       target.done();
       return EMPTY_RESULT;
     }
@@ -187,7 +199,7 @@ export class Coordinator {
     this.replicate(job, ks, records, (result) => (finish ? finish(result) : (settled = result)));
     if (job.replicas.includes(this.replicas.myId) || settled) release();
     if (settled) {
-      this.answerWrite(job, settled, answer, target.out());
+      this.answerWrite(job, settled, answer, run, target.out());
       target.done();
       return settled;
     }
@@ -195,20 +207,30 @@ export class Coordinator {
     return new Promise<JobResult>((resolve) => {
       finish = (result) => {
         release();
-        this.answerWrite(job, result, answer, target.out());
+        this.answerWrite(job, result, answer, run, target.out());
         target.done();
         resolve(result);
       };
     });
   }
 
-  private answerWrite(job: CoordinatedJob, result: JobResult, answer: Buffer, out: ReplyWriter): void {
+  /**
+   * A run whose writes missed W answers the commands before its first write as they ran; that
+   * write and every later command get NOREPLICAS, since what they saw may never become visible to
+   * other readers (the write may or may not have been applied).
+   */
+  private answerWrite(job: CoordinatedJob, result: JobResult, answer: Buffer, run: RunReplies, out: ReplyWriter): void {
     if (result.acked >= Math.min(job.w, job.replicas.length)) {
       out.raw(answer);
       return;
     }
     this.stats.quorumFailures++;
+    const first = Math.max(0, run.firstWrite);
+    if (first > 0) out.raw(answer.subarray(0, run.ends[first - 1]));
     out.error(`NOREPLICAS Not enough good replicas to write (acknowledged by ${result.acked} of ${job.w} required)`);
+    for (let i = first + 1; i < job.steps.length; i++) {
+      out.error('NOREPLICAS An earlier write of this pipeline was not acknowledged by enough replicas');
+    }
   }
 
   private localRecords(slot: number, keys: readonly Buffer[]): Array<StoredRecord | undefined> {

@@ -11,15 +11,17 @@ const FORWARD_RETRIES = 5;
 const FORWARD_RETRY_MS = 100;
 
 interface ForwardRequest {
-  /** Commands to run in order; only the last one's reply goes back. */
+  /** Commands to run in order. */
   c: Buffer[][];
+  /** Every reply goes back (a relayed run), not only the last one's (a relayed MULTI … EXEC block). */
+  a?: boolean;
   p: Protocol;
   ro: boolean;
 }
 
 function isForwardRequest(p: unknown): p is ForwardRequest {
   const r = p as ForwardRequest;
-  return typeof r === 'object' && r !== null && Array.isArray(r.c) && r.c.every((a) => Array.isArray(a) && a.length > 0 && a.every((x) => x instanceof Uint8Array)) && (r.p === 2 || r.p === 3);
+  return typeof r === 'object' && r !== null && (r.a === undefined || typeof r.a === 'boolean') && Array.isArray(r.c) && r.c.every((a) => Array.isArray(a) && a.length > 0 && a.every((x) => x instanceof Uint8Array)) && (r.p === 2 || r.p === 3);
 }
 
 /**
@@ -30,10 +32,11 @@ function isForwardRequest(p: unknown): p is ForwardRequest {
 export class Forwarder {
   constructor(private readonly cluster: ClusterNode) {}
 
-  async forward(session: SessionState, nodeId: string, commands: Buffer[][], out: ReplyWriter): Promise<void> {
+  /** Relays `commands` to `nodeId`, which runs them in order; writes every reply, or only the last one's. */
+  async forward(session: SessionState, nodeId: string, commands: Buffer[][], out: ReplyWriter, replies: 'all' | 'last'): Promise<void> {
     const addr = this.cluster.busAddress(nodeId);
     if (!addr) throw new Error(`unknown node ${nodeId}`);
-    const request: ForwardRequest = { c: commands, p: session.proto, ro: session.readonlyMode };
+    const request: ForwardRequest = { c: commands, a: replies === 'all', p: session.proto, ro: session.readonlyMode };
     for (let attempt = 0; ; attempt++) {
       try {
         const reply = (await this.cluster.bus.request(addr, 'fwd', request)) as Uint8Array;
@@ -47,7 +50,9 @@ export class Forwarder {
           await sleep(FORWARD_RETRY_MS);
           continue;
         }
-        out.error(`TRYAGAIN could not reach the slot's primary: ${(err as Error).message}`);
+        // Every relayed command gets its own answer, so the client's replies stay aligned.
+        const n = replies === 'all' ? commands.length : 1;
+        for (let i = 0; i < n; i++) out.error(`TRYAGAIN could not reach the slot's primary: ${(err as Error).message}`);
         return;
       }
     }
@@ -59,9 +64,17 @@ export class Forwarder {
       const session = new TransientSession(payload.p, payload.ro, `bus:${from.nodeId.slice(0, 8)}`);
       this.cluster.router.forwardedSessions.add(session);
       const sink = new CaptureSink(payload.p);
+      const dispatcher = this.cluster.node.dispatcher;
+      if (payload.a === true) {
+        // The session keeps the commands in order, as a client connection's would.
+        for (const argv of payload.c) dispatcher.dispatch(session, argv.map((a) => Buffer.from(a)), sink);
+        dispatcher.endBatch(session);
+        return sink.collect();
+      }
       let last: Buffer = Buffer.alloc(0);
       for (const argv of payload.c) {
-        this.cluster.node.dispatcher.dispatch(session, argv.map((a) => Buffer.from(a)), sink);
+        dispatcher.dispatch(session, argv.map((a) => Buffer.from(a)), sink);
+        dispatcher.endBatch(session);
         last = await sink.collect();
       }
       return last;

@@ -19,6 +19,8 @@ const EMPTY = Buffer.alloc(0);
  */
 export class OverlayKeyspace implements Keyspace {
   readonly writes = new Map<string, PendingWrite>();
+  /** Writes made so far, counting each one (a run tells which of its commands wrote). */
+  writeCount = 0;
 
   constructor(
     private readonly fetched: ReadonlyMap<string, StoredRecord | undefined>,
@@ -38,6 +40,7 @@ export class OverlayKeyspace implements Keyspace {
 
   set(key: Buffer, type: ValueType.String | ValueType.Hash, value: Buffer | HashValue, expiresAt: number): void {
     this.writes.set(key.toString('latin1'), { key, type, value, expiresAt });
+    this.writeCount++;
   }
 
   /**
@@ -48,6 +51,7 @@ export class OverlayKeyspace implements Keyspace {
   del(key: Buffer): boolean {
     const existed = this.get(key) !== undefined;
     this.writes.set(key.toString('latin1'), { key, type: ValueType.Tombstone, value: EMPTY, expiresAt: 0 });
+    this.writeCount++;
     return existed;
   }
 }

@@ -25,6 +25,8 @@ export interface DeferredReply {
 
 export interface ConnectionHooks {
   dispatch(session: SessionState, argv: Buffer[], sink: ReplySink): void;
+  /** Every complete request of the read is dispatched (runs grouped from them may start). */
+  endBatch(session: SessionState): void;
   /** True when this connection's writes since `writesBefore` need to reach disk before replying. */
   awaitDurable(cb: (err?: Error) => void): boolean;
   onProtocolError(session: SessionState, reason: string): void;
@@ -107,6 +109,7 @@ export class Connection extends SessionBase implements SessionState {
         if (this.closeAfterReply || this.closed) break;
         continue;
       }
+      this.hooks.endBatch(this);
       if (r.kind === 'protocol-error') {
         this.writer.error(`ERR Protocol error: ${r.message}`);
         this.hooks.onProtocolError(this, r.message);
@@ -119,6 +122,7 @@ export class Connection extends SessionBase implements SessionState {
       this.closeAfterReply = true;
       break;
     }
+    this.hooks.endBatch(this);
     this.flushBatch(this.writes !== writesBefore);
   }
 

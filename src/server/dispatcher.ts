@@ -4,24 +4,42 @@ import type { Keyspace } from '../commands/keyspace.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import type { NodeServices } from './node-services.js';
 import type { ReplySink } from './connection.js';
-import type { SessionState } from './session-state.js';
+import { takeTransaction, type SessionState, type TransactionSnapshot } from './session-state.js';
+import { CommandSequencer, type SlotRun } from './command-sequencer.js';
 
 /** Commands that run immediately inside MULTI instead of being queued. */
 const MULTI_IMMEDIATE = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
 
 /**
- * Decides where a keyed command runs in cluster mode. Returns true when it took the command
- * (answered with a redirect, or started coordinating it and will reply through the sink).
+ * Keyless commands that may run while earlier commands of the connection are still running: they
+ * neither read the keyspace nor change state that those commands use. Every other keyless command
+ * waits for them (it could observe their effects, or change how they run).
  */
+const INLINE_WHILE_BUSY = new Set(['multi', 'quit']);
+
+/** Where cluster routing sends a command. */
+export type RouteVerdict =
+  | { kind: 'local' }
+  | { kind: 'error'; message: string }
+  /** Coordinated (or relayed) with the other commands of its run; see CommandSequencer. */
+  | { kind: 'run'; slot: number; forwardTo: string | undefined; exclusive: boolean; tx?: TransactionSnapshot }
+  /** Runs here but may answer later (WAIT): later commands wait for it. */
+  | { kind: 'async'; start: (sink: ReplySink) => void };
+
+/** Decides where a keyed command runs in cluster mode, and runs what it decided to coordinate. */
 export interface CommandRouter {
-  route(session: SessionState, spec: CommandSpec, argv: Buffer[], sink: ReplySink): boolean;
+  route(session: SessionState, spec: CommandSpec, argv: Buffer[]): RouteVerdict;
+  /** Starts a run of same-slot commands; a returned promise settles once all its replies are written. */
+  startRun(session: SessionState, run: SlotRun, sink: ReplySink): Promise<unknown> | void;
   /** Routing check for a command being queued in MULTI; an error text rejects it. */
   checkQueued(session: SessionState, spec: CommandSpec, argv: Buffer[]): string | undefined;
 }
 
-/** The one path every request takes: lookup, auth, arity, transactions, routing, execution. */
+/** The one path every request takes: order, lookup, auth, arity, transactions, routing, execution. */
 export class Dispatcher {
   router: CommandRouter | undefined;
+  /** Calls back once pending writes are durable; false when none are pending (set by the node). */
+  awaitDurable: (cb: () => void) => boolean = () => false;
 
   constructor(
     private readonly node: NodeServices,
@@ -30,29 +48,79 @@ export class Dispatcher {
   ) {}
 
   dispatch(session: SessionState, argv: Buffer[], sink: ReplySink): void {
+    const seq = session.sequencer ?? this.sequencerFor(session);
+    if (seq.holding) {
+      seq.hold(argv, sink);
+      return;
+    }
+    this.process(session, seq, argv, sink);
+  }
+
+  /** The connection's batch of complete requests is dispatched: start what was grouped into runs. */
+  endBatch(session: SessionState): void {
+    session.sequencer?.flush();
+  }
+
+  private sequencerFor(session: SessionState): CommandSequencer {
+    const seq: CommandSequencer = new CommandSequencer({
+      process: (argv, sink) => this.process(session, seq, argv, sink),
+      startRun: (run, sink) => this.router!.startRun(session, run, sink),
+      writes: () => session.writes,
+      awaitDurable: (cb) => this.awaitDurable(cb),
+    });
+    session.sequencer = seq;
+    return seq;
+  }
+
+  private process(session: SessionState, seq: CommandSequencer, argv: Buffer[], sink: ReplySink): void {
     const out = sink.out;
     const name = argv[0]!.toString('latin1').toLowerCase();
     const spec = this.table.get(name);
     this.node.stats.totalCommandsProcessed++;
     if (spec === undefined) {
+      seq.flush();
       this.reject(session, out, unknownCommandError(argv[0]!.toString('latin1'), argv.slice(1)));
       return;
     }
     if (!session.authenticated && !spec.flags.includes('no_auth')) {
+      seq.flush();
       this.reject(session, out, ERR.noAuth);
       return;
     }
     if (spec.arity > 0 ? argv.length !== spec.arity : argv.length < -spec.arity) {
+      seq.flush();
       this.reject(session, out, ERR.wrongArity(spec.name));
       return;
     }
     session.lastCommand = spec.name;
     if (session.multi !== undefined && !MULTI_IMMEDIATE.has(spec.name)) {
+      seq.flush();
       this.queue(session, spec, argv, out);
       return;
     }
-    if (this.router && this.router.route(session, spec, argv, sink)) {
-      if (name !== 'asking') session.asking = false;
+    if (this.router) {
+      const verdict = this.router.route(session, spec, argv);
+      if (verdict.kind !== 'local') {
+        if (name !== 'asking') session.asking = false;
+        switch (verdict.kind) {
+          case 'run':
+            seq.add(verdict.slot, verdict.forwardTo, verdict.exclusive, { spec, argv, tx: verdict.tx }, sink);
+            return;
+          case 'error':
+            seq.flush();
+            out.error(verdict.message);
+            return;
+          case 'async':
+            seq.flush();
+            if (seq.busy) seq.hold(argv, sink);
+            else verdict.start(seq.guard(sink));
+            return;
+        }
+      }
+    }
+    seq.flush();
+    if (seq.busy && !INLINE_WHILE_BUSY.has(spec.name)) {
+      seq.hold(argv, sink);
       return;
     }
     this.run(session, spec, argv, out);
@@ -97,14 +165,12 @@ export class Dispatcher {
     out.error(message);
   }
 
-  /** EXEC's body: the queued commands in order, each reply in one array, WATCH checked first. */
-  execTransaction(session: SessionState, out: ReplyWriter, ks: Keyspace): void {
-    const queued = session.multi ?? [];
-    session.multi = undefined;
-    const dirty = session.multiDirty;
-    session.multiDirty = false;
-    const watched = [...session.watched.values()];
-    session.watched.clear();
+  /**
+   * EXEC's body: the queued commands in order, each reply in one array, WATCH checked first. `tx`
+   * is the transaction as it stood when EXEC was sent; without it, the session's own.
+   */
+  execTransaction(session: SessionState, out: ReplyWriter, ks: Keyspace, tx: TransactionSnapshot = takeTransaction(session)): void {
+    const { queued, dirty, watched } = tx;
     if (dirty) {
       out.error(ERR.execAbort);
       return;

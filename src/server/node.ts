@@ -75,6 +75,11 @@ export class RingkvNode implements NodeServices {
     this.versioner = new Versioner(nodeId, Versioner.decodeHighWater(store.getMeta('hlc-high-water')));
     this.keyspace = new LocalKeyspace(store, this.versioner, this.stats);
     this.dispatcher = new Dispatcher(this, this.commands, this.keyspace);
+    this.dispatcher.awaitDurable = (cb) => {
+      if (!this.store.hasPendingDurability()) return false;
+      this.store.afterDurable(() => cb());
+      return true;
+    };
     this.outputLimit = outputHardLimit(config);
     this.versioner.offsetMs = config.int('debug-clock-offset-ms');
     config.onChange((name, value) => {
@@ -172,6 +177,7 @@ export class RingkvNode implements NodeServices {
     if (keepalive > 0) socket.setKeepAlive(true, keepalive * 1000);
     const conn = new Connection(socket, this.parserLimits(), this.config.str('requirepass') !== '', {
       dispatch: (session, argv, sink) => this.dispatcher.dispatch(session, argv, sink),
+      endBatch: (session) => this.dispatcher.endBatch(session),
       awaitDurable: (cb) => {
         if (!this.store.hasPendingDurability()) return false;
         this.store.afterDurable(cb);

@@ -1,9 +1,18 @@
+import type { CommandSequencer } from './command-sequencer.js';
 import type { Protocol } from '../protocol/types.js';
 
 /** A command queued between MULTI and EXEC. */
 export interface QueuedCommand {
   name: string;
   argv: Buffer[];
+}
+
+/** What EXEC runs, taken from the session when EXEC is sent (later commands may start a new MULTI). */
+export interface TransactionSnapshot {
+  queued: QueuedCommand[];
+  /** A queued command was rejected: answer EXECABORT. */
+  dirty: boolean;
+  watched: Array<{ key: Buffer; version: Buffer | undefined }>;
 }
 
 /** Per-connection state commands may read or change (CLIENT, HELLO, MULTI, READONLY …). */
@@ -38,6 +47,8 @@ export interface SessionState {
   lastWrite: { acked: number; allAcked: Promise<number> } | undefined;
   /** Number of keyspace writes this connection made (replies wait for their durability). */
   writes: number;
+  /** Keeps the connection's commands in order; created on its first command. */
+  sequencer: CommandSequencer | undefined;
   /** Unparsed request bytes held (CLIENT LIST qbuf). */
   readonly queryBufferBytes: number;
   /** Reply bytes not yet taken by the socket (CLIENT LIST omem). */
@@ -62,4 +73,14 @@ export abstract class SessionBase {
   closeAfterReply = false;
   writes = 0;
   lastWrite: { acked: number; allAcked: Promise<number> } | undefined = undefined;
+  sequencer: CommandSequencer | undefined = undefined;
+}
+
+/** Takes the transaction out of the session: EXEC and errors after MULTI end it. */
+export function takeTransaction(session: SessionState): TransactionSnapshot {
+  const tx = { queued: session.multi ?? [], dirty: session.multiDirty, watched: [...session.watched.values()] };
+  session.multi = undefined;
+  session.multiDirty = false;
+  session.watched.clear();
+  return tx;
 }
