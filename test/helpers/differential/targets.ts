@@ -27,9 +27,53 @@ export async function singleNode(): Promise<Subject> {
   };
 }
 
+/**
+ * One SET per node on a key that node is primary for, each on a fresh connection; the replies.
+ * A cluster that says cluster_state:ok should answer OK to all of them.
+ */
+async function writeOnEveryPrimary(ports: readonly number[], attempt: number): Promise<string[]> {
+  const owners = await slotOwners(ports[0]!);
+  return Promise.all(ports.map(async (port, i) => {
+    let tag = '';
+    for (let n = 0; tag === ''; n++) if (owners.get(keySlot(Buffer.from(`ready${i}n${n}`))) === port) tag = `ready${i}n${n}`;
+    const r = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    r.on('error', () => undefined);
+    try {
+      await r.connect();
+      return String(await r.set(`{${tag}}probe`, String(attempt)));
+    } catch (err) {
+      return (err as Error).message;
+    } finally {
+      r.disconnect();
+    }
+  }));
+}
+
+/**
+ * Waits until a write through every node is acknowledged. Right after cluster_state:ok the first
+ * writes have been seen to fail with NOREPLICAS on a loaded machine; the differential runs
+ * compare command semantics, so they start once writes go through.
+ */
+async function waitForWrites(ports: readonly number[], timeoutMs = 20000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: string[] = [];
+  for (let attempt = 0; Date.now() < deadline; attempt++) {
+    last = await writeOnEveryPrimary(ports, attempt);
+    if (last.every((r) => r === 'OK')) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`writes still fail ${timeoutMs} ms after cluster_state:ok: ${last.join(' | ')}`);
+}
+
 /** Cluster start with proxying on: every connection may name any key; connection i talks to node i mod 3. */
 export async function proxyCluster(): Promise<Subject> {
   const cluster = await startCluster(3, ['--cluster-proxy', 'yes']);
+  try {
+    await waitForWrites(cluster.ports);
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
   return {
     target: { name: '3-node cluster, cluster-proxy yes', port: (conn) => cluster.ports[conn % cluster.ports.length]! },
     generator: { crossSlot: false, keyspaceCommands: false },
@@ -60,6 +104,7 @@ async function slotOwners(port: number): Promise<Map<number, number>> {
 export async function directCluster(): Promise<Subject> {
   const cluster: TestCluster = await startCluster(3);
   try {
+    await waitForWrites(cluster.ports);
     const owners = await slotOwners(cluster.ports[0]!);
     if (owners.size !== 16384) throw new Error(`CLUSTER SLOTS covers ${owners.size} of 16384 slots`);
     const nodeOf = (conn: number): number => conn % cluster.ports.length;
