@@ -28,21 +28,23 @@ export async function singleNode(): Promise<Subject> {
 }
 
 /**
- * One SET per node on a key that node is primary for, each on a fresh connection; the replies.
- * A cluster that says cluster_state:ok should answer OK to all of them.
+ * One SET through each node on a key that node is primary for and, when `proxied`, also on a key
+ * each other node is primary for (relayed over the bus); each on a fresh connection. The replies.
  */
-async function writeOnEveryPrimary(ports: readonly number[], attempt: number): Promise<string[]> {
+async function writeThroughEveryNode(ports: readonly number[], proxied: boolean, attempt: number): Promise<string[]> {
   const owners = await slotOwners(ports[0]!);
-  return Promise.all(ports.map(async (port, i) => {
-    let tag = '';
-    for (let n = 0; tag === ''; n++) if (owners.get(keySlot(Buffer.from(`ready${i}n${n}`))) === port) tag = `ready${i}n${n}`;
-    const r = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const tagOwnedBy = (port: number): string => {
+    for (let n = 0; ; n++) if (owners.get(keySlot(Buffer.from(`ready${port}n${n}`))) === port) return `ready${port}n${n}`;
+  };
+  const pairs = ports.flatMap((via) => (proxied ? ports : [via]).map((owner) => ({ via, tag: tagOwnedBy(owner) })));
+  return Promise.all(pairs.map(async ({ via, tag }) => {
+    const r = new Redis({ port: via, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     r.on('error', () => undefined);
     try {
       await r.connect();
       return String(await r.set(`{${tag}}probe`, String(attempt)));
     } catch (err) {
-      return (err as Error).message;
+      return `via ${via}: ${(err as Error).message}`;
     } finally {
       r.disconnect();
     }
@@ -50,15 +52,16 @@ async function writeOnEveryPrimary(ports: readonly number[], attempt: number): P
 }
 
 /**
- * Waits until a write through every node is acknowledged. Right after cluster_state:ok the first
- * writes have been seen to fail with NOREPLICAS on a loaded machine; the differential runs
+ * Waits until writes through every node (relayed ones too, with proxying) are acknowledged.
+ * Right after cluster_state:ok the first writes have been seen to fail with NOREPLICAS, and
+ * relayed ones with TRYAGAIN while a bus handshake is still under way; the differential runs
  * compare command semantics, so they start once writes go through.
  */
-async function waitForWrites(ports: readonly number[], timeoutMs = 20000): Promise<void> {
+async function waitForWrites(ports: readonly number[], proxied: boolean, timeoutMs = 20000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: string[] = [];
   for (let attempt = 0; Date.now() < deadline; attempt++) {
-    last = await writeOnEveryPrimary(ports, attempt);
+    last = await writeThroughEveryNode(ports, proxied, attempt);
     if (last.every((r) => r === 'OK')) return;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -69,7 +72,7 @@ async function waitForWrites(ports: readonly number[], timeoutMs = 20000): Promi
 export async function proxyCluster(): Promise<Subject> {
   const cluster = await startCluster(3, ['--cluster-proxy', 'yes']);
   try {
-    await waitForWrites(cluster.ports);
+    await waitForWrites(cluster.ports, true);
   } catch (err) {
     await cluster.stop();
     throw err;
@@ -104,7 +107,7 @@ async function slotOwners(port: number): Promise<Map<number, number>> {
 export async function directCluster(): Promise<Subject> {
   const cluster: TestCluster = await startCluster(3);
   try {
-    await waitForWrites(cluster.ports);
+    await waitForWrites(cluster.ports, false);
     const owners = await slotOwners(cluster.ports[0]!);
     if (owners.size !== 16384) throw new Error(`CLUSTER SLOTS covers ${owners.size} of 16384 slots`);
     const nodeOf = (conn: number): number => conn % cluster.ports.length;
