@@ -11,8 +11,11 @@ export type Check =
   | { kind: 'exact' }
   /** Integers: negative values exactly, non-negative ones within `tolerance` (TTL, PTTL, EXPIRETIME). */
   | { kind: 'time'; tolerance: number }
-  /** An array whose order Redis leaves open (KEYS): compared as a sorted list. */
-  | { kind: 'sorted' }
+  /**
+   * An array or map whose order Redis leaves open (KEYS; a hash's fields once it outgrows the
+   * compact encoding): compared sorted, as field-value pairs when `pairs` is set.
+   */
+  | { kind: 'sorted'; pairs?: boolean }
   /** [cursor, elements]: the cursor only as zero / non-zero, the elements (or field-value pairs) sorted. */
   | { kind: 'scan'; pairs: boolean }
   /** A random pick (HRANDFIELD): reply types and element counts only. */

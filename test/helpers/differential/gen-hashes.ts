@@ -27,10 +27,12 @@ export function hashCommand(g: GenContext): DiffCommand {
     case 9: return cmd(['HEXISTS', k(), field(rng)]);
     case 10: return cmd(['HLEN', k()]);
     case 11: return cmd(['HSTRLEN', k(), field(rng)]);
-    case 12: return cmd(['HKEYS', k()]);
-    case 13: return cmd(['HVALS', k()]);
+    // Field order is insertion order only while Redis keeps the hash compact (a long value, such
+    // as a large HINCRBYFLOAT result, turns it into a hash table): compared sorted.
+    case 12: return cmd(['HKEYS', k()], { kind: 'sorted' });
+    case 13: return cmd(['HVALS', k()], { kind: 'sorted' });
     case 14:
-    case 15: return cmd(['HGETALL', k()]);
+    case 15: return cmd(['HGETALL', k()], { kind: 'sorted', pairs: true });
     case 16:
     case 17: return cmd(['HINCRBY', k(), field(rng), increment(rng)]);
     case 18:

@@ -53,7 +53,7 @@ export function canonical(r: RespReply, check: Check): Canonical {
       return { text: timeValue(r, check.tolerance, approx), approx };
     case 'sorted':
       if (r.kind !== 'aggregate' || r.items === null) return { text: raw(r), approx };
-      return { text: header(r) + sortedItems(r.items, 1), approx };
+      return { text: header(r) + sortedItems(r.items, check.pairs === true ? 2 : 1), approx };
     case 'scan': {
       if (r.kind !== 'aggregate' || r.items?.length !== 2) return { text: raw(r), approx };
       const [cursor, elements] = r.items as [RespReply, RespReply];
