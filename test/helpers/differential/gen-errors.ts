@@ -35,7 +35,13 @@ export function wrongArity(g: GenContext): DiffCommand {
   if (argc < 1) argc = arity > 0 ? arity + 1 : 1;
   if (name === 'ping' && argc <= 2) argc = 3;
   const args: Array<string | Buffer> = [rng.chance(0.7) ? name : name.toUpperCase()];
-  for (let i = 1; i < argc; i++) args.push(i === 1 && !KEYLESS.has(name) ? keys.key(rng) : rng.pick(['1', 'x', 'f1']));
+  if (name === 'mset' || name === 'msetnx') {
+    // Every other argument is a key, and a cluster routes by all of them before MSET counts its
+    // pairs: one slot's keys throughout, so the reply is the arity error on a cluster too.
+    args.push(...keys.keys(rng, argc - 1));
+  } else {
+    for (let i = 1; i < argc; i++) args.push(i === 1 && !KEYLESS.has(name) ? keys.key(rng) : rng.pick(['1', 'x', 'f1']));
+  }
   return cmd(args);
 }
 
