@@ -49,8 +49,8 @@ export interface ScenarioOptions extends GenOptions {
 }
 
 /** Pipelines per connection: a few long runs of phases per scenario. */
-const PHASES_MIN = 4;
-const PHASES_MAX = 9;
+const PHASES_MIN = 6;
+const PHASES_MAX = 12;
 const PIPELINE_MAX = 200;
 
 export function generateScenario(opts: ScenarioOptions): Scenario {
