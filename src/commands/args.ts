@@ -5,7 +5,7 @@ import type { HashValue } from '../storage/types.js';
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
-/** Redis's string2ll: optional '-', digits, no leading zeros, no spaces, within int64. */
+/** Redis's string2ll: optional '-', digits, no leading zeros (so no "-0"), no spaces, within int64. */
 export function parseInt64(buf: Buffer): bigint | undefined {
   const len = buf.length;
   if (len === 0 || len > 20) return undefined;
@@ -15,7 +15,7 @@ export function parseInt64(buf: Buffer): bigint | undefined {
     i = 1;
     if (len === 1) return undefined;
   }
-  if (buf[i] === 0x30 && len - i > 1) return undefined;
+  if (buf[i] === 0x30 && (len - i > 1 || negative)) return undefined;
   for (let j = i; j < len; j++) {
     const c = buf[j]!;
     if (c < 0x30 || c > 0x39) return undefined;
@@ -52,27 +52,29 @@ export function parseFloatArg(buf: Buffer): number | undefined {
   const lower = s.toLowerCase();
   if (lower === 'inf' || lower === '+inf' || lower === 'infinity' || lower === '+infinity') return Infinity;
   if (lower === '-inf' || lower === '-infinity') return -Infinity;
+  const hex = parseHexFloat(lower);
+  if (hex !== undefined) return hex;
   if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(s)) return undefined;
   const v = Number(s);
   return Number.isNaN(v) ? undefined : v;
+}
+
+/** strtold also reads C99 hex floats (`0x1p3` is 8, `0x1.8` is 1.5); INCRBYFLOAT takes them in Redis. */
+function parseHexFloat(s: string): number | undefined {
+  const m = /^([+-]?)0x([0-9a-f]*)(?:\.([0-9a-f]*))?(?:p([+-]?\d+))?$/.exec(s);
+  if (m === null) return undefined;
+  const [, sign, whole = '', frac = '', exp = '0'] = m;
+  if (whole === '' && frac === '') return undefined;
+  let mantissa = 0;
+  for (const d of whole + frac) mantissa = mantissa * 16 + parseInt(d, 16);
+  const v = mantissa * 2 ** (Number(exp) - 4 * frac.length);
+  return sign === '-' ? -v : v;
 }
 
 export function floatArg(buf: Buffer, error: string = ERR.notFloat): number {
   const v = parseFloatArg(buf);
   if (v === undefined) throw new ReplyError(error);
   return v;
-}
-
-/** Float text the way Redis prints INCRBYFLOAT results: plain digits, no exponent, no trailing zeros. */
-export function humanFloat(v: number): string {
-  if (Number.isInteger(v)) return Math.abs(v) < 1e21 ? v.toFixed(0) : BigInt(v).toString();
-  let s = v.toPrecision(17);
-  if (s.includes('e')) s = v.toFixed(Math.min(100, 20 + Math.max(0, -Math.floor(Math.log10(Math.abs(v))))));
-  // Shortest text that reads back as the same double, like Redis's %.17Lg followed by trimming.
-  const shortest = String(v);
-  if (!shortest.includes('e')) s = shortest;
-  if (s.includes('.')) s = s.replace(/0+$/, '').replace(/\.$/, '');
-  return s;
 }
 
 export function lower(buf: Buffer): string {

@@ -1,8 +1,11 @@
 import { ERR, ReplyError } from '../core/errors.js';
 import type { HashValue } from '../storage/types.js';
+
+const INT64_MAX = 2n ** 63n - 1n;
 import { ValueType } from './keyspace.js';
 import { command, type CommandContext, type CommandSpec } from './spec.js';
-import { floatArg, getHash, humanFloat, intArg, inInt64, int64Arg, lower, parseFloatArg, parseInt64 } from './args.js';
+import { getHash, inInt64, int64Arg, lower, parseInt64 } from './args.js';
+import { addLongDouble, formatLongDoubleHuman, LONG_DOUBLE_ZERO, parseLongDouble } from './long-double.js';
 import { globMatch } from './glob.js';
 
 const f = (b: Buffer): string => b.toString('latin1');
@@ -105,20 +108,19 @@ function hincrby(ctx: CommandContext, argv: Buffer[]): void {
   ctx.out.int(next);
 }
 
+/** HINCRBYFLOAT in Redis's long double arithmetic; an infinite increment is refused before the key is read. */
 function hincrbyfloat(ctx: CommandContext, argv: Buffer[]): void {
-  const delta = floatArg(argv[3]!);
+  const delta = parseLongDouble(argv[3]!);
+  if (delta === undefined) throw new ReplyError(ERR.notFloat);
+  if (!delta.finite) throw new ReplyError('ERR value is NaN or Infinity');
   const h = editable(ctx, argv[1]!);
   const k = f(argv[2]!);
   const cur = h.map.get(k);
-  let current = 0;
-  if (cur) {
-    const p = parseFloatArg(cur);
-    if (p === undefined) throw new ReplyError('ERR hash value is not a float');
-    current = p;
-  }
-  const next = current + delta;
-  if (!Number.isFinite(next)) throw new ReplyError('ERR increment would produce NaN or Infinity');
-  const text = unf(humanFloat(next));
+  const current = cur === undefined ? LONG_DOUBLE_ZERO : parseLongDouble(cur);
+  if (current === undefined) throw new ReplyError('ERR hash value is not a float');
+  const next = addLongDouble(current, delta);
+  if (next === undefined || !next.finite) throw new ReplyError('ERR increment would produce NaN or Infinity');
+  const text = unf(formatLongDoubleHuman(next));
   h.map.set(k, text);
   save(ctx, argv[1]!, h.map, h.expiresAt);
   ctx.out.bulk(text);
@@ -127,16 +129,23 @@ function hincrbyfloat(ctx: CommandContext, argv: Buffer[]): void {
 /** HRANDFIELD key [count [WITHVALUES]]: positive count = distinct fields, negative = may repeat. */
 function hrandfield(ctx: CommandContext, argv: Buffer[]): void {
   const { out } = ctx;
-  if (argv.length > 4 || (argv.length === 4 && lower(argv[3]!) !== 'withvalues')) throw new ReplyError(ERR.syntax);
-  const map = getHash(ctx.ks, argv[1]!)?.value;
   if (argv.length === 2) {
+    const map = getHash(ctx.ks, argv[1]!)?.value;
     if (!map || map.size === 0) return out.nullBulk();
     const keys = [...map.keys()];
     return out.bulk(unf(keys[Math.floor(Math.random() * keys.length)]!));
   }
-  const count = intArg(argv[2]!);
+  // Redis checks the count, then the options, then the key: errors come in that order.
+  const wide = int64Arg(argv[2]!);
+  if (wide < -INT64_MAX) throw new ReplyError(`ERR value is out of range, value must between -${INT64_MAX} and ${INT64_MAX}`);
+  if (argv.length > 4 || (argv.length === 4 && lower(argv[3]!) !== 'withvalues')) throw new ReplyError(ERR.syntax);
   const withValues = argv.length === 4;
-  if (withValues && Math.abs(count) > Number.MAX_SAFE_INTEGER / 2) throw new ReplyError(ERR.notInteger);
+  if (withValues && (wide < -INT64_MAX / 2n || wide > INT64_MAX / 2n)) throw new ReplyError('ERR value is out of range');
+  const map = getHash(ctx.ks, argv[1]!)?.value;
+  // A positive count beyond the hash's size gives the whole hash; a negative one that large
+  // (that many repeated picks) is more than a reply can hold.
+  if (wide < -BigInt(Number.MAX_SAFE_INTEGER)) throw new ReplyError(ERR.notInteger);
+  const count = wide > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(wide);
   const entries = map ? [...map.entries()] : [];
   let picked: Array<[string, Buffer]>;
   if (entries.length === 0 || count === 0) picked = [];
@@ -169,6 +178,14 @@ function hrandfield(ctx: CommandContext, argv: Buffer[]): void {
 function hscan(ctx: CommandContext, argv: Buffer[]): void {
   const cursorText = argv[2]!.toString('latin1');
   if (!/^\d+$/.test(cursorText)) throw new ReplyError('ERR invalid cursor');
+  // As in Redis: the key is looked up before the options are read, so a missing key gives an
+  // empty scan and a wrong type WRONGTYPE even when an option is wrong.
+  const map = getHash(ctx.ks, argv[1]!)?.value;
+  if (map === undefined) {
+    ctx.out.arrayHeader(2);
+    ctx.out.bulk('0');
+    return ctx.out.bulkArray([]);
+  }
   let pattern: Buffer | undefined;
   let count = 10;
   let novalues = false;
@@ -177,12 +194,12 @@ function hscan(ctx: CommandContext, argv: Buffer[]): void {
     if (o === 'novalues') novalues = true;
     else if (o === 'match' && i + 1 < argv.length) pattern = argv[++i]!;
     else if (o === 'count' && i + 1 < argv.length) {
-      count = intArg(argv[++i]!);
-      if (count < 1) throw new ReplyError(ERR.syntax);
+      const wide = int64Arg(argv[++i]!);
+      if (wide < 1n) throw new ReplyError(ERR.syntax);
+      count = wide > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(wide);
     } else throw new ReplyError(ERR.syntax);
   }
-  const map = getHash(ctx.ks, argv[1]!)?.value;
-  const entries = map ? [...map.entries()] : [];
+  const entries = [...map.entries()];
   const start = Number(cursorText);
   // Small hashes come back whole, as Redis does for its compact encoding.
   const end = entries.length <= 128 ? entries.length : Math.min(entries.length, start + count);

@@ -29,7 +29,6 @@ type ExpireUnit = 'ex' | 'px' | 'exat' | 'pxat';
 function expireGeneric(unit: ExpireUnit, name: string) {
   return (ctx: CommandContext, argv: Buffer[]): void => {
     const { ks } = ctx;
-    const v = int64Arg(argv[2]!);
     let nx = false, xx = false, gt = false, lt = false;
     for (let i = 3; i < argv.length; i++) {
       const o = lower(argv[i]!);
@@ -41,6 +40,8 @@ function expireGeneric(unit: ExpireUnit, name: string) {
     }
     if (nx && (xx || gt || lt)) throw new ReplyError('ERR NX and XX, GT or LT options at the same time are not compatible');
     if (gt && lt) throw new ReplyError('ERR GT and LT options at the same time are not compatible');
+    // Redis reads the time only after the options: an option error wins over a bad number.
+    const v = int64Arg(argv[2]!);
     const ms = unit === 'ex' || unit === 'exat' ? v * 1000n : v;
     const abs = unit === 'ex' || unit === 'px' ? ms + BigInt(ks.now) : ms;
     if (!inInt64(ms) || !inInt64(abs)) throw new ReplyError(ERR.invalidExpire(name));

@@ -1,7 +1,8 @@
 import { ERR, ReplyError } from '../core/errors.js';
 import { ValueType } from './keyspace.js';
 import { command, type CommandContext, type CommandSpec } from './spec.js';
-import { expiryFrom, floatArg, getString, humanFloat, int64Arg, intArg, inInt64, lower, parseFloatArg, parseInt64 } from './args.js';
+import { expiryFrom, getString, int64Arg, inInt64, lower, parseInt64 } from './args.js';
+import { addLongDouble, formatLongDoubleHuman, LONG_DOUBLE_ZERO, parseLongDouble } from './long-double.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -18,18 +19,20 @@ function set(ctx: CommandContext, argv: Buffer[]): void {
   const { ks, out } = ctx;
   const key = argv[1]!;
   let nx = false, xx = false, get = false, keepTtl = false;
-  let expiresAt = 0, expirySeen = false;
+  let expiry: { unit: 'ex' | 'px' | 'exat' | 'pxat'; arg: Buffer } | undefined;
   for (let i = 3; i < argv.length; i++) {
     const opt = lower(argv[i]!);
     if (opt === 'nx' && !xx) nx = true;
     else if (opt === 'xx' && !nx) xx = true;
     else if (opt === 'get') get = true;
-    else if (opt === 'keepttl' && !expirySeen) keepTtl = true;
-    else if ((opt === 'ex' || opt === 'px' || opt === 'exat' || opt === 'pxat') && !expirySeen && !keepTtl && i + 1 < argv.length) {
-      expiresAt = expiryFrom(opt, argv[++i]!, ks.now, 'set');
-      expirySeen = true;
+    else if (opt === 'keepttl' && expiry === undefined) keepTtl = true;
+    // Redis takes the same expiry option twice (the last one counts), but not two different ones.
+    else if ((opt === 'ex' || opt === 'px' || opt === 'exat' || opt === 'pxat') && (expiry === undefined || expiry.unit === opt) && !keepTtl && i + 1 < argv.length) {
+      expiry = { unit: opt, arg: argv[++i]! };
     } else throw new ReplyError(ERR.syntax);
   }
+  // Redis reads every option before it looks at the expire time, so a syntax error anywhere wins.
+  let expiresAt = expiry === undefined ? 0 : expiryFrom(expiry.unit, expiry.arg, ks.now, 'set');
   // A plain SET never looks at the old value: skipping the lookup keeps it a pure write.
   const needsCurrent = get || nx || xx || keepTtl;
   const current = get ? getString(ks, key) : needsCurrent ? ks.get(key) : undefined;
@@ -143,9 +146,16 @@ function strlen(ctx: CommandContext, argv: Buffer[]): void {
   ctx.out.int(getString(ctx.ks, argv[1]!)?.value.length ?? 0);
 }
 
+/** Redis reads GETRANGE / SETRANGE positions as 64-bit; beyond any string's length they all act alike. */
+function position(arg: Buffer): number {
+  const v = int64Arg(arg);
+  const limit = BigInt(Number.MAX_SAFE_INTEGER);
+  return Number(v > limit ? limit : v < -limit ? -limit : v);
+}
+
 function getrange(ctx: CommandContext, argv: Buffer[]): void {
-  let start = intArg(argv[2]!);
-  let end = intArg(argv[3]!);
+  let start = position(argv[2]!);
+  let end = position(argv[3]!);
   const e = getString(ctx.ks, argv[1]!);
   const v = e ? e.value : EMPTY;
   const len = v.length;
@@ -158,7 +168,7 @@ function getrange(ctx: CommandContext, argv: Buffer[]): void {
 }
 
 function setrange(ctx: CommandContext, argv: Buffer[]): void {
-  const offset = intArg(argv[2]!);
+  const offset = position(argv[2]!);
   if (offset < 0) throw new ReplyError('ERR offset is out of range');
   const value = argv[3]!;
   const e = getString(ctx.ks, argv[1]!);
@@ -186,18 +196,16 @@ function incrBy(ctx: CommandContext, key: Buffer, delta: bigint): void {
   ctx.out.int(next);
 }
 
+/** INCRBYFLOAT in Redis's long double arithmetic; WRONGTYPE before either number is parsed, as in Redis. */
 function incrbyfloat(ctx: CommandContext, argv: Buffer[]): void {
-  const delta = floatArg(argv[2]!);
   const e = getString(ctx.ks, argv[1]!);
-  let current = 0;
-  if (e) {
-    const parsed = parseFloatArg(e.value);
-    if (parsed === undefined) throw new ReplyError(ERR.notFloat);
-    current = parsed;
-  }
-  const next = current + delta;
-  if (!Number.isFinite(next)) throw new ReplyError('ERR increment would produce NaN or Infinity');
-  const text = Buffer.from(humanFloat(next), 'latin1');
+  const current = e ? parseLongDouble(e.value) : LONG_DOUBLE_ZERO;
+  if (current === undefined) throw new ReplyError(ERR.notFloat);
+  const delta = parseLongDouble(argv[2]!);
+  if (delta === undefined) throw new ReplyError(ERR.notFloat);
+  const next = addLongDouble(current, delta);
+  if (next === undefined || !next.finite) throw new ReplyError('ERR increment would produce NaN or Infinity');
+  const text = Buffer.from(formatLongDoubleHuman(next), 'latin1');
   ctx.ks.set(argv[1]!, ValueType.String, text, e ? e.expiresAt : 0);
   ctx.out.bulk(text);
 }

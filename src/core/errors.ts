@@ -32,19 +32,18 @@ export function truncateForError(s: string): string {
 
 /**
  * `ERR unknown command '<name>', with args beginning with: '<a1>' '<a2>' ` — ioredis keys its RESP2
- * fallback on this exact text, so the trailing space after each quoted argument matters.
+ * fallback on this exact text, so the trailing space after each quoted argument matters. As Redis
+ * builds it: arguments are added while the quoted list is under 128 bytes, each cut to what is left
+ * of those 128; C strings end at a NUL byte; every CR and LF becomes a space.
  */
 export function unknownCommandError(name: string, args: Buffer[]): string {
-  let text = `ERR unknown command '${truncateForError(name)}', with args beginning with: `;
-  let budget = 128;
-  for (const a of args) {
-    if (budget <= 0) break;
-    const s = a.toString('latin1');
-    const shown = s.length > budget ? s.slice(0, budget) : s;
-    text += `'${shown}' `;
-    budget -= shown.length;
+  const cString = (s: string): string => (s.includes('\0') ? s.slice(0, s.indexOf('\0')) : s);
+  let quoted = '';
+  for (let i = 0; i < args.length && quoted.length < 128; i++) {
+    quoted += `'${cString(args[i]!.toString('latin1')).slice(0, 128 - quoted.length)}' `;
   }
-  return text;
+  const text = `ERR unknown command '${truncateForError(cString(name))}', with args beginning with: ${quoted}`;
+  return text.replace(/[\r\n]/g, ' ');
 }
 
 /** A command failure whose message is sent to the client verbatim as an error reply. */

@@ -1,0 +1,63 @@
+/**
+ * What the differential tests send: commands with the rule their replies are compared by, grouped
+ * into per-connection pipelines (one socket write each) and phases (pipelines that run at once).
+ */
+
+/**
+ * How one command's replies are compared. Everything is byte for byte except what Redis itself does
+ * not fix: remaining time to live, unordered collections, random picks and scan cursors.
+ */
+export type Check =
+  | { kind: 'exact' }
+  /** Integers: negative values exactly, non-negative ones within `tolerance` (TTL, PTTL, EXPIRETIME). */
+  | { kind: 'time'; tolerance: number }
+  /**
+   * An array or map whose order Redis leaves open (KEYS; a hash's fields once it outgrows the
+   * compact encoding): compared sorted, as field-value pairs when `pairs` is set.
+   */
+  | { kind: 'sorted'; pairs?: boolean }
+  /** [cursor, elements]: the cursor only as zero / non-zero, the elements (or field-value pairs) sorted. */
+  | { kind: 'scan'; pairs: boolean }
+  /** A random pick (HRANDFIELD): reply types and element counts only. */
+  | { kind: 'shape' };
+
+export interface DiffCommand {
+  args: Buffer[];
+  check: Check;
+}
+
+/** One pipeline: every command of it leaves in a single socket write. */
+export interface Batch {
+  conn: number;
+  commands: DiffCommand[];
+  /** Set when the batch works on another connection's keys (a WATCH being broken from outside). */
+  touches?: number;
+}
+
+/** Batches of one phase run at the same time on different connections; they never share keys. */
+export interface Phase {
+  batches: Batch[];
+}
+
+export interface Scenario {
+  seed: number;
+  protocol: 2 | 3;
+  connections: number;
+  phases: Phase[];
+}
+
+export const EXACT: Check = { kind: 'exact' };
+
+export function cmd(parts: ReadonlyArray<string | Buffer | number>, check: Check = EXACT): DiffCommand {
+  return { args: parts.map((p) => (Buffer.isBuffer(p) ? p : Buffer.from(String(p), 'latin1'))), check };
+}
+
+/** A command as one readable line: arguments quoted when they hold anything but plain characters. */
+export function formatCommand(c: DiffCommand): string {
+  return c.args
+    .map((a) => {
+      const s = a.toString('latin1');
+      return /^[\w{}:.+\-*?]+$/.test(s) ? s : JSON.stringify(s);
+    })
+    .join(' ');
+}

@@ -1,0 +1,92 @@
+/**
+ * Turns a reply into the form it is compared in. Unless the command's Check says otherwise that form
+ * is the reply's exact bytes; the Check only rewrites what Redis does not determine, and every
+ * number compared within a tolerance is kept aside with its tolerance.
+ */
+import type { Check } from './command.js';
+import type { RespReply } from './resp.js';
+
+export interface Canonical {
+  /** The reply's bytes (latin1) with normalised parts replaced by markers such as `:~`. */
+  text: string;
+  /** Numbers compared within a tolerance, in the order their `:~` markers appear. */
+  approx: Array<{ value: number; tolerance: number }>;
+}
+
+function raw(r: RespReply): string {
+  return r.raw.toString('latin1');
+}
+
+/** Header line of an aggregate, e.g. `*3\r\n`. */
+function header(r: RespReply & { kind: 'aggregate' }): string {
+  const end = r.raw.indexOf('\r\n', 0, 'latin1');
+  return r.raw.subarray(0, end + 2).toString('latin1');
+}
+
+function timeValue(r: RespReply, tolerance: number, approx: Canonical['approx']): string {
+  if (r.kind !== 'line' || r.type !== ':') return raw(r);
+  const value = Number(r.text.toString('latin1'));
+  if (value < 0) return raw(r);
+  approx.push({ value, tolerance });
+  return ':~\r\n';
+}
+
+function sortedItems(items: RespReply[], groupSize: number): string {
+  const groups: string[] = [];
+  for (let i = 0; i < items.length; i += groupSize) groups.push(items.slice(i, i + groupSize).map(raw).join(''));
+  return groups.sort().join('');
+}
+
+function shape(r: RespReply): string {
+  if (r.kind === 'bulk') return r.data === null ? raw(r) : `${r.type}*\r\n`;
+  if (r.kind === 'line') return r.type === '-' ? raw(r) : `${r.type}*\r\n`;
+  if (r.items === null) return raw(r);
+  return header(r) + r.items.map(shape).join('');
+}
+
+export function canonical(r: RespReply, check: Check): Canonical {
+  const approx: Canonical['approx'] = [];
+  switch (check.kind) {
+    case 'exact':
+      return { text: raw(r), approx };
+    case 'time':
+      return { text: timeValue(r, check.tolerance, approx), approx };
+    case 'sorted':
+      if (r.kind !== 'aggregate' || r.items === null) return { text: raw(r), approx };
+      return { text: header(r) + sortedItems(r.items, check.pairs === true ? 2 : 1), approx };
+    case 'scan': {
+      if (r.kind !== 'aggregate' || r.items?.length !== 2) return { text: raw(r), approx };
+      const [cursor, elements] = r.items as [RespReply, RespReply];
+      const done = cursor.kind === 'bulk' && cursor.data?.toString('latin1') === '0';
+      const list = elements.kind === 'aggregate' && elements.items !== null
+        ? header(elements) + sortedItems(elements.items, check.pairs ? 2 : 1)
+        : raw(elements);
+      return { text: `${header(r)}<cursor ${done ? '0' : 'not 0'}>${list}`, approx };
+    }
+    case 'shape':
+      return { text: shape(r), approx };
+  }
+}
+
+/**
+ * EXEC's reply: each element is compared by the Check of the command it answers, in the order
+ * the commands were queued. Anything but an array (EXECABORT, a null for a broken WATCH) is exact.
+ */
+export function canonicalExec(r: RespReply, queued: readonly Check[]): Canonical {
+  if (r.kind !== 'aggregate' || r.items === null || r.items.length !== queued.length) return { text: raw(r), approx: [] };
+  const parts = r.items.map((item, i) => canonical(item, queued[i]!));
+  return { text: header(r) + parts.map((p) => p.text).join(''), approx: parts.flatMap((p) => p.approx) };
+}
+
+/** Equal when the texts match and every pair of approximate numbers is within its tolerance. */
+export function sameCanonical(a: Canonical, b: Canonical): boolean {
+  if (a.text !== b.text || a.approx.length !== b.approx.length) return false;
+  return a.approx.every((x, i) => Math.abs(x.value - b.approx[i]!.value) <= x.tolerance);
+}
+
+/** The canonical form for a failure message: markers filled in with their numbers. */
+export function describeCanonical(c: Canonical): string {
+  let i = 0;
+  const text = c.text.replace(/:~\r\n/g, () => `:~${c.approx[i++]?.value}\r\n`);
+  return JSON.stringify(text);
+}
