@@ -149,7 +149,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       lookup: (name) => node.commands.get(name),
       lease: (slot) => this.leases.current(slot),
       acquireLease: (slot) => this.leases.acquire(slot),
-      unwatchRelayed: (session) => this.forwarder.unwatchRelayed(session),
+      watchesRelayed: (session) => this.forwarder.watchesRelayed(session),
+      unwatchRelayed: (session, keep) => this.forwarder.unwatchRelayed(session, keep),
       runLocal: (session, spec, argv, out) => node.dispatcher.run(session, spec, argv, out),
     });
     new ReplicaService(this).register();

@@ -33,8 +33,10 @@ export interface RoutingContext {
   /** The epoch of this node's valid lease on the slot, if it holds one. */
   lease(slot: number): number | undefined;
   acquireLease(slot: number): Promise<LeaseOutcome>;
-  /** Ends watches the connection holds through relayed WATCHes (cluster-proxy); false when it relayed nothing. */
-  unwatchRelayed(session: SessionState): boolean;
+  /** Whether the connection holds watches through relayed WATCHes (cluster-proxy). */
+  watchesRelayed(session: SessionState): boolean;
+  /** Ends them, except on `keep`, whose relayed EXEC ends its own. */
+  unwatchRelayed(session: SessionState, keep?: string): void;
   /** Runs a keyless command here, as standalone would. */
   runLocal(session: SessionState, spec: CommandSpec, argv: Buffer[], out: ReplyWriter): void;
 }
@@ -101,7 +103,7 @@ export class ClusterRouter implements CommandRouter {
     if (spec.name === 'wait') return this.routeWait(session, argv);
     // These end the connection's watches, also those relayed to other nodes: once everything
     // before them ran, so the UNWATCH reaches each node after the connection's earlier relays.
-    if (spec.name === 'unwatch' || spec.name === 'discard' || spec.name === 'reset') {
+    if ((spec.name === 'unwatch' || spec.name === 'discard' || spec.name === 'reset') && this.ctx.watchesRelayed(session)) {
       return {
         kind: 'async',
         start: (sink) => {
@@ -110,6 +112,8 @@ export class ClusterRouter implements CommandRouter {
         },
       };
     }
+    // WATCH inside MULTI is refused where the connection is, as Redis does, never relayed.
+    if (spec.name === 'watch' && session.multi !== undefined) return LOCAL;
     const keys = keyPositions(spec, argv).map((i) => argv[i]!);
     if (keys.length === 0) return LOCAL;
     const route = this.decide(session, keys.map(keySlot), mayWrite(spec));
@@ -195,7 +199,7 @@ export class ClusterRouter implements CommandRouter {
       for (const [slot, watches] of bySlot) {
         const probe = new CaptureSink(2);
         const check = (_out: ReplyWriter, ks: OverlayKeyspace): void => {
-          if (watches.some((w) => !watchHolds(w, ks.get(w.key)?.version))) stale = true;
+          if (watches.some((w) => !watchHolds(w, ks.version(w.key)))) stale = true;
         };
         await this.ctx.coordinate(session, { slot, keys: watches.map((w) => w.key), isWrite: false, blind: false }, [check], probe);
         // A read that could not meet its quorum leaves the watch unverified: abort rather than guess.
@@ -300,7 +304,10 @@ export class ClusterRouter implements CommandRouter {
    */
   private routeExec(session: SessionState): RouteVerdict {
     const queued = session.multi;
-    if (queued === undefined || session.multiDirty) return LOCAL;
+    if (queued === undefined || session.multiDirty) {
+      if (queued !== undefined && this.ctx.watchesRelayed(session)) this.ctx.unwatchRelayed(session);
+      return LOCAL;
+    }
     const keys: Buffer[] = [];
     let isWrite = false;
     for (const q of queued) {
@@ -310,12 +317,18 @@ export class ClusterRouter implements CommandRouter {
       if (mayWrite(spec)) isWrite = true;
     }
     const watched = [...session.watched.values()].map((w) => w.key);
-    if (keys.length === 0 && watched.length === 0) return LOCAL;
+    if (keys.length === 0 && watched.length === 0) {
+      if (this.ctx.watchesRelayed(session)) this.ctx.unwatchRelayed(session);
+      return LOCAL;
+    }
     // The queued commands pick the slot; watched keys elsewhere are checked when EXEC runs.
     const slots = (keys.length > 0 ? keys : watched.slice(0, 1)).map(keySlot);
     let route = this.decide(session, slots, isWrite);
     // WATCH versions were read here; comparing them needs the transaction to run here as well.
     if (route.kind === 'forward' && watched.length > 0) route = { kind: 'coordinate', slot: route.slot };
+    // EXEC ends every watch of the connection: those relayed elsewhere too (a relayed EXEC ends its own node's).
+    const relayedTo = route.kind === 'forward' ? route.node : undefined;
+    if (this.ctx.watchesRelayed(session)) this.ctx.unwatchRelayed(session, relayedTo);
     if (route.kind === 'local') return LOCAL;
     const tx = takeTransaction(session);
     switch (route.kind) {

@@ -39,18 +39,27 @@ function isForwardRequest(p: unknown): p is ForwardRequest {
 export class Forwarder {
   /** Sessions of relaying connections, by relaying node and connection id, in least-recently-used order. */
   private readonly relayed = new Map<string, { session: TransientSession; usedMs: number }>();
-  /** Nodes each local connection relayed to: UNWATCH, DISCARD and RESET reach their sessions there. */
-  private readonly targets = new WeakMap<SessionState, Set<string>>();
+  /** Nodes each local connection relayed a WATCH to: its watches live in its session there. */
+  private readonly watching = new WeakMap<SessionState, Set<string>>();
 
   constructor(private readonly cluster: ClusterNode) {}
 
-  /** Ends the watches a connection holds through relays (UNWATCH, DISCARD and RESET do so locally). */
-  unwatchRelayed(session: SessionState): boolean {
-    const nodes = this.targets.get(session);
-    if (!nodes) return false;
-    // Sent before anything the connection relays later, on the same links: they arrive first.
-    for (const node of nodes) void this.forward(session, node, [[Buffer.from('UNWATCH')]], new Writer(2, 64), 'all');
-    return true;
+  /** Whether the connection holds watches on other nodes (WATCH relayed there, no EXEC since). */
+  watchesRelayed(session: SessionState): boolean {
+    return (this.watching.get(session)?.size ?? 0) > 0;
+  }
+
+  /**
+   * Ends the watches a connection holds through relays, except on `keep` (where a relayed EXEC
+   * ends them itself). Sent before anything the connection relays later, on the same links.
+   */
+  unwatchRelayed(session: SessionState, keep?: string): void {
+    const nodes = this.watching.get(session);
+    if (!nodes) return;
+    for (const node of nodes) {
+      if (node !== keep) void this.forward(session, node, [[Buffer.from('UNWATCH')]], new Writer(2, 64), 'all');
+    }
+    this.watching.delete(session);
   }
 
   /** Relays `commands` to `nodeId`, which runs them in order; writes every reply, or only the last one's. */
@@ -58,9 +67,11 @@ export class Forwarder {
     const addr = this.cluster.busAddress(nodeId);
     if (!addr) throw new Error(`unknown node ${nodeId}`);
     const request: ForwardRequest = { c: commands, a: replies === 'all', p: session.proto, ro: session.readonlyMode, s: session.id };
-    let nodes = this.targets.get(session);
-    if (!nodes) this.targets.set(session, (nodes = new Set()));
-    nodes.add(nodeId);
+    if (commands.some((c) => c[0]!.length === 5 && c[0]!.toString('latin1').toLowerCase() === 'watch')) {
+      let nodes = this.watching.get(session);
+      if (!nodes) this.watching.set(session, (nodes = new Set()));
+      nodes.add(nodeId);
+    }
     for (let attempt = 0; ; attempt++) {
       try {
         const reply = (await this.cluster.bus.request(addr, 'fwd', request)) as Uint8Array;

@@ -31,11 +31,19 @@ export class OverlayKeyspace implements Keyspace {
     const id = key.toString('latin1');
     const w = this.writes.get(id);
     if (w) {
-      if (w.type === ValueType.Tombstone) return undefined;
+      // A write in this run with an expiry already past (SET … EXAT in the past) is gone at once.
+      if (w.type === ValueType.Tombstone || (w.expiresAt > 0 && w.expiresAt <= this.now)) return undefined;
       return { type: w.type as ValueType.String | ValueType.Hash, value: w.value, expiresAt: w.expiresAt, version: NO_VERSION };
     }
     if (!this.fetched.has(id)) throw new Error(`key was not fetched before the command ran: ${id.slice(0, 64)}`);
     return liveEntry(this.fetched.get(id), this.now);
+  }
+
+  version(key: Buffer): Buffer | undefined {
+    const id = key.toString('latin1');
+    if (this.writes.has(id)) return NO_VERSION;
+    if (!this.fetched.has(id)) throw new Error(`key was not fetched before the command ran: ${id.slice(0, 64)}`);
+    return this.fetched.get(id)?.version;
   }
 
   set(key: Buffer, type: ValueType.String | ValueType.Hash, value: Buffer | HashValue, expiresAt: number): void {

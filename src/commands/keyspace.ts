@@ -26,6 +26,11 @@ export interface Keyspace {
   set(key: Buffer, type: ValueType.String | ValueType.Hash, value: Buffer | HashValue, expiresAt: number): void;
   /** Deletes a live key (a tombstone); false when there was nothing to delete. */
   del(key: Buffer): boolean;
+  /**
+   * The version of the key's latest write, a deletion included; undefined when it was never
+   * written (or its record is gone). WATCH compares it: a key set and deleted again has changed.
+   */
+  version(key: Buffer): Buffer | undefined;
 }
 
 /** The string a key holds, undefined when missing; throws WRONGTYPE for other types. */

@@ -26,7 +26,7 @@ function watch(ctx: CommandContext, argv: Buffer[]): void {
   for (let i = 1; i < argv.length; i++) {
     const key = argv[i]!;
     const id = key.toString('latin1');
-    if (!ctx.session.watched.has(id)) ctx.session.watched.set(id, { key, version: ctx.ks.get(key)?.version });
+    if (!ctx.session.watched.has(id)) ctx.session.watched.set(id, { key, version: ctx.ks.version(key) });
   }
   ctx.out.ok();
 }

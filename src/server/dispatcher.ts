@@ -84,12 +84,13 @@ export class Dispatcher {
     }
     if (!session.authenticated && !spec.flags.includes('no_auth')) {
       seq.flush();
-      this.reject(session, out, ERR.noAuth);
+      this.reject(session, out, ERR.noAuth, spec.name === 'exec');
       return;
     }
-    if (spec.arity > 0 ? argv.length !== spec.arity : argv.length < -spec.arity) {
+    const refusal = this.refusal(spec, argv);
+    if (refusal !== undefined) {
       seq.flush();
-      this.reject(session, out, ERR.wrongArity(spec.name));
+      this.reject(session, out, refusal, spec.name === 'exec');
       return;
     }
     session.lastCommand = spec.name;
@@ -159,9 +160,31 @@ export class Dispatcher {
     out.simple('QUEUED');
   }
 
-  private reject(session: SessionState, out: ReplyWriter, message: string): void {
-    if (session.multi !== undefined) session.multiDirty = true;
+  /**
+   * Arity of the command, and of its subcommand (CLIENT SETNAME, CONFIG GET …), checked before it
+   * runs or is queued, as Redis does: inside MULTI such an error aborts the transaction at EXEC.
+   */
+  private refusal(spec: CommandSpec, argv: Buffer[]): string | undefined {
+    if (spec.arity > 0 ? argv.length !== spec.arity : argv.length < -spec.arity) return ERR.wrongArity(spec.name);
+    if (spec.subcommands === undefined || argv.length < 2) return undefined;
+    const subName = `${spec.name}|${argv[1]!.toString('latin1').toLowerCase()}`;
+    const sub = spec.subcommands.find((c) => c.name === subName);
+    if (sub === undefined) return ERR.unknownSubcommand(argv[1]!.toString('latin1'), spec.name);
+    return (sub.arity > 0 ? argv.length !== sub.arity : argv.length < -sub.arity) ? ERR.wrongArity(sub.name) : undefined;
+  }
+
+  /**
+   * Answers an error; inside MULTI it marks the transaction. A refused EXEC answers EXECABORT, in
+   * or out of MULTI, and ends the transaction at once, as Redis does.
+   */
+  private reject(session: SessionState, out: ReplyWriter, message: string, isExec = false): void {
     this.node.stats.errorReplies++;
+    if (isExec) {
+      if (session.multi !== undefined) takeTransaction(session);
+      out.error(`EXECABORT Transaction discarded because of: ${message.replace(/^ERR /, '')}`);
+      return;
+    }
+    if (session.multi !== undefined) session.multiDirty = true;
     out.error(message);
   }
 
@@ -175,7 +198,7 @@ export class Dispatcher {
       out.error(ERR.execAbort);
       return;
     }
-    if (tx.staleWatch === true || watched.some((w) => !watchHolds(w, ks.get(w.key)?.version))) {
+    if (tx.staleWatch === true || watched.some((w) => !watchHolds(w, ks.version(w.key)))) {
       out.nullArray();
       return;
     }

@@ -46,6 +46,10 @@ export class LocalKeyspace implements Keyspace {
     this.store.put(keySlot(key), key, { version: this.versioner.hlc.now(this.now), clock: NO_CLOCK, type, expiresAt, value });
   }
 
+  version(key: Buffer): Buffer | undefined {
+    return this.store.get(keySlot(key), key)?.version;
+  }
+
   del(key: Buffer): boolean {
     if (this.get(key) === undefined) return false;
     this.store.put(keySlot(key), key, { version: this.versioner.hlc.now(this.now), clock: NO_CLOCK, type: ValueType.Tombstone, expiresAt: 0, value: EMPTY });

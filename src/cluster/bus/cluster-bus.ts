@@ -158,7 +158,8 @@ export class ClusterBus {
    */
   refused(to: BusAddress): boolean {
     const peer = this.peers.get(addressKey(to));
-    return peer !== undefined && peer.link === undefined && peer.refused;
+    // Still refused while a new attempt is under way: only a link that comes up clears it.
+    return peer !== undefined && peer.refused && !(peer.link?.isReady ?? false);
   }
 
   /** Whether our outgoing link to `to` is up and authenticated (links are opened by the first send). */

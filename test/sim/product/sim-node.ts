@@ -73,6 +73,10 @@ class NoLocalKeys implements Keyspace {
     this.get(key);
     return false;
   }
+  version(key: Buffer): Buffer | undefined {
+    this.get(key);
+    return undefined;
+  }
 }
 
 /** Stands in for node.store where commands would list or scan keys, which the workload never sends. */
@@ -211,7 +215,8 @@ export class SimNode implements Endpoint {
       lookup: (name): CommandSpec | undefined => commands.get(name),
       lease: (slot) => this.leases.current(slot),
       acquireLease: (slot) => this.leases.acquire(slot),
-      unwatchRelayed: () => false,
+      watchesRelayed: () => false,
+      unwatchRelayed: () => undefined,
       runLocal: (session, spec, argv, out) => this.dispatcher.run(session, spec, argv, out),
     });
     this.dispatcher.router = this.router;
