@@ -39,7 +39,7 @@ export function failoverSummaryLines(r: FailoverReport): string[] {
     lines.push(
       `Counters: ${c.counters}, ${int(c.acked)} INCRs acknowledged, ${int(c.failed)} failed, ${c.pending} in flight at the end; ` +
         `${c.lost} counters below their acknowledged INCRs (${c.lostIncrements} increments lost), ` +
-        `${c.excess} above acknowledged + failed + in flight, ${c.unread} unread.` +
+        `${c.excess} above acknowledged + failed + in flight (${c.excessIncrements} increments more than were issued), ${c.unread} unread.` +
         (r.counterErrors.length > 0 ? ` ${r.counterErrors.slice(0, 3).join('; ')}` : ''),
     );
   }

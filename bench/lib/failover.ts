@@ -72,6 +72,8 @@ export interface CounterSummary {
   unread: number;
   /** Sum over counters of acknowledged - value where positive. */
   lostIncrements: number;
+  /** Sum over counters of value - (acknowledged + failed + in flight) where positive. */
+  excessIncrements: number;
 }
 
 export interface FailoverReport {
@@ -266,7 +268,7 @@ function perSecond(rows: readonly FailoverSecond[], pick: (r: FailoverSecond) =>
 
 function summariseCounters(final: AckFinal): CounterSummary | null {
   if (final.counters.length === 0) return null;
-  const s: CounterSummary = { counters: final.counters.length, acked: 0, failed: 0, pending: 0, lost: 0, excess: 0, unread: 0, lostIncrements: 0 };
+  const s: CounterSummary = { counters: final.counters.length, acked: 0, failed: 0, pending: 0, lost: 0, excess: 0, unread: 0, lostIncrements: 0, excessIncrements: 0 };
   for (const c of final.counters) {
     s.acked += c.acked;
     s.failed += c.failed;
@@ -279,7 +281,10 @@ function summariseCounters(final: AckFinal): CounterSummary | null {
       s.lost++;
       s.lostIncrements += c.acked - c.value;
     }
-    if (c.value > c.acked + c.failed + c.pending) s.excess++;
+    if (c.value > c.acked + c.failed + c.pending) {
+      s.excess++;
+      s.excessIncrements += c.value - (c.acked + c.failed + c.pending);
+    }
   }
   return s;
 }
@@ -295,8 +300,8 @@ export async function runFailover(opts: FailoverOptions, log: (line: string) => 
     const settingNames = opts.target.server === 'ringkv' ? RINGKV_SETTINGS : REDIS_SETTINGS;
     const settings: Record<string, string> = {};
     for (const name of settingNames) settings[name] = await configValue(cluster.members[0]!, name);
-    const candidates = opts.target.server === 'redis' ? await slotMasters(cluster) : cluster.members;
-    // Not the first node: the one the client is seeded with first stays up.
+    const candidates = (opts.target.server === 'redis' ? await slotMasters(cluster) : cluster.members).filter((m) => m !== cluster.members[0]);
+    // Never the first node, the client's first seed and the one the settings were read from.
     const victim = candidates[candidates.length - 1]!;
     const victimIndex = cluster.members.indexOf(victim);
     log(`${tag} nodes ${cluster.members.map(address).join(', ')}; victim ${address(victim)}; ${Object.entries(settings).map(([k, v]) => `${k} ${v}`).join(', ')}`);
