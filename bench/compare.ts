@@ -95,6 +95,10 @@ Benchmarks ringkv against redis-server with redis-benchmark, one server (or clus
   --failover-before S    failover/partition runs: seconds measured before the fault (default ${FAILOVER_SECONDS.before})
   --failover-after S     failover/partition runs: seconds measured from the fault on (default ${FAILOVER_SECONDS.after})
   --partition-seconds S  partition run: seconds the node stays cut off (default ${FAILOVER_SECONDS.partition})
+  --retry-delay-on-failover MS
+                         failover/partition runs: the workload client's ioredis retryDelayOnFailover
+                         (default: ioredis's, 100); 0 reports a command whose connection closed instead
+                         of sending it again
   --readback-keys N|all  failover/partition runs: keys acknowledged before the fault read back 1 s after it (default ${READBACK_KEYS})
   --repeat K             run each test K times and keep the median-throughput run (default 1)
   --pipeline P           pipeline depth of the pipelined runs (default 16)
@@ -123,6 +127,8 @@ interface Options {
   failoverClients: number;
   /** Keys acknowledged before the fault read back 1 s after it; null: all. */
   readbackKeys: number | null;
+  /** ioredis retryDelayOnFailover for the failover workload; undefined keeps its default. */
+  retryDelayOnFailover: number | undefined;
   /** dist/bench/lib/ackload.js */
   ackloadEntry: string;
   repeat: number;
@@ -159,6 +165,12 @@ function positiveInt(name: string, value: string | undefined, fallback: number):
   return n;
 }
 
+function nonNegativeInt(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be an integer >= 0, got ${value}`);
+  return n;
+}
+
 function parseOptions(root: string): Options | null {
   const { values } = parseArgs({
     options: {
@@ -172,6 +184,7 @@ function parseOptions(root: string): Options | null {
       'failover-mix': { type: 'string', multiple: true },
       'failover-clients': { type: 'string' },
       'readback-keys': { type: 'string' },
+      'retry-delay-on-failover': { type: 'string' },
       'failover-before': { type: 'string' },
       'failover-after': { type: 'string' },
       'partition-seconds': { type: 'string' },
@@ -247,6 +260,7 @@ function parseOptions(root: string): Options | null {
     },
     failoverMixes: FAILOVER_MIXES.filter((m) => mixes.includes(m)),
     failoverClients: positiveInt('failover-clients', values['failover-clients'], FAILOVER_CLIENTS),
+    retryDelayOnFailover: values['retry-delay-on-failover'] === undefined ? undefined : nonNegativeInt('retry-delay-on-failover', values['retry-delay-on-failover']),
     readbackKeys: values['readback-keys'] === 'all' ? null : positiveInt('readback-keys', values['readback-keys'], READBACK_KEYS),
     ackloadEntry: path.join(libDir, 'ackload.js'),
     repeat: positiveInt('repeat', values.repeat, 1),
@@ -493,6 +507,7 @@ async function benchFailover(scenario: Scenario, target: Target, opts: Options, 
         counters: FAILOVER_COUNTERS,
         dataSize: SHAPE.dataSize,
         readbackKeys: opts.readbackKeys,
+        retryDelayOnFailover: opts.retryDelayOnFailover,
         warmupSeconds: opts.failoverSeconds.warmup,
         beforeSeconds: opts.failoverSeconds.before,
         afterSeconds: opts.failoverSeconds.after,
@@ -572,6 +587,7 @@ async function main(): Promise<void> {
       failoverMixes: opts.failoverMixes.join(' / '),
       failoverClients: opts.failoverClients,
       readbackKeys: opts.readbackKeys ?? 'all',
+      retryDelayOnFailover: opts.retryDelayOnFailover ?? 'ioredis default',
       failureSeconds: `steady ${opts.failureSeconds.steady}, down after detection ${opts.failureSeconds.down}, after rejoin ${opts.failureSeconds.after} (warm-up ${opts.failureSeconds.warmup})`,
       clients: SHAPE.clients,
       dataSize: SHAPE.dataSize,

@@ -3,10 +3,12 @@
  *
  *   node dist/bench/lib/ackload.js --node 127.0.0.51:7000 [--node ...] [--clients 20]
  *        [--mix set|set,incr] [--counters 50] [--data-size 100] [--readback-keys 5000|all]
- *        [--slice-ms 100] [--max-seconds 300]
+ *        [--retry-delay-on-failover MS] [--slice-ms 100] [--max-seconds 300]
  *
  * One ioredis `Cluster` client with its default settings (what an application gets), shared by
- * `--clients` workers. Each worker SETs fresh keys (`fo:<worker>:<n>`, never written before, the
+ * `--clients` workers. `--retry-delay-on-failover 0` changes one setting: ioredis then reports a
+ * command whose connection closed under it instead of sending it again to the slot's next node, so
+ * an INCR that may have been applied counts as failed rather than possibly twice. Each worker SETs fresh keys (`fo:<worker>:<n>`, never written before, the
  * value naming the key) and, with `--mix set,incr`, alternates them with INCR of one of
  * `--counters` shared counters. A worker issues its next command once the previous one answered;
  * a failed command counts as an error and costs the worker a 10 ms pause, so an unavailable slot
@@ -125,8 +127,8 @@ async function readBack(job: ReadBackJob): Promise<ReadbackResult> {
   return result;
 }
 
-async function connect(nodes: ReadonlyArray<{ host: string; port: number }>): Promise<Cluster> {
-  const client = new Cluster([...nodes]);
+async function connect(nodes: ReadonlyArray<{ host: string; port: number }>, retryDelayOnFailover?: number): Promise<Cluster> {
+  const client = new Cluster([...nodes], retryDelayOnFailover === undefined ? {} : { retryDelayOnFailover });
   // Failures surface on the commands themselves; these events would only repeat them.
   client.on('error', () => undefined);
   client.on('node error', () => undefined);
@@ -149,6 +151,7 @@ async function main(): Promise<void> {
       counters: { type: 'string', default: '50' },
       'data-size': { type: 'string', default: '100' },
       'readback-keys': { type: 'string', default: '5000' },
+      'retry-delay-on-failover': { type: 'string' },
       'slice-ms': { type: 'string', default: '100' },
       'max-seconds': { type: 'string', default: '300' },
     },
@@ -165,13 +168,18 @@ async function main(): Promise<void> {
   const clients = positive('clients', values.clients);
   const counterCount = positive('counters', values.counters);
   const dataSize = positive('data-size', values['data-size']);
+  const retryValue = values['retry-delay-on-failover'];
+  const retryDelayOnFailover = retryValue === undefined ? undefined : Number(retryValue);
+  if (retryDelayOnFailover !== undefined && !(Number.isInteger(retryDelayOnFailover) && retryDelayOnFailover >= 0)) {
+    throw new Error(`--retry-delay-on-failover must be an integer >= 0, got ${retryValue}`);
+  }
   const readbackKeys = values['readback-keys'] === 'all' ? null : positive('readback-keys', values['readback-keys']);
   const sliceMs = positive('slice-ms', values['slice-ms']);
   const maxMs = positive('max-seconds', values['max-seconds']) * 1000;
 
   // Both keep ioredis's defaults. Auto-pipelining would make the read-back faster, but ioredis
   // then fails whole batches with client-side errors when the slot map changes under them.
-  const cluster = await connect(nodes);
+  const cluster = await connect(nodes, retryDelayOnFailover);
   const reader = await connect(nodes);
   emit({ type: 'ready', t: Date.now() });
 

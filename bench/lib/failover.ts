@@ -34,6 +34,8 @@ export interface FailoverOptions {
   dataSize: number;
   /** Keys acknowledged before the fault to read back from t=1 s, drawn uniformly; null: all of them. */
   readbackKeys: number | null;
+  /** ioredis `retryDelayOnFailover` for the workload's client; its default (100 ms) when undefined. */
+  retryDelayOnFailover?: number;
   /** Unmeasured load before the measured seconds (JIT warm-up, connections). */
   warmupSeconds: number;
   /** Measured before the fault. */
@@ -204,6 +206,7 @@ function startAckLoad(opts: FailoverOptions, cluster: RunningCluster, maxSeconds
       '--counters', String(opts.counters),
       '--data-size', String(opts.dataSize),
       '--readback-keys', opts.readbackKeys === null ? 'all' : String(opts.readbackKeys),
+      ...(opts.retryDelayOnFailover === undefined ? [] : ['--retry-delay-on-failover', String(opts.retryDelayOnFailover)]),
       '--max-seconds', String(maxSeconds),
     ],
     {
