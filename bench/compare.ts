@@ -7,6 +7,9 @@ import { measure, warmUp, type Generator, type LoadShape, type Measurement } fro
 import { clusterPids, startCluster, stopCluster } from './lib/cluster.js';
 import { clockTicksPerSecond } from './lib/cpu.js';
 import { runFailure } from './lib/failure.js';
+import type { AckMix } from './lib/ack-messages.js';
+import { runFailover, type FailoverReport, type FaultKind } from './lib/failover.js';
+import { partitionUnavailable } from './lib/netcut.js';
 import { runRebalance } from './lib/rebalance.js';
 import type { DisruptionOptions, DisruptionReport } from './lib/disruption.js';
 import { fillKeyspace, measureMixed } from './lib/mixed.js';
@@ -14,6 +17,7 @@ import { freePort } from './lib/ports.js';
 import { exitedWithin, killAllSync, runManaged, spawnManaged, stopManaged, waitForPing, type ManagedProcess } from './lib/proc.js';
 import { computeRatios, renderText, testLabel, writeSummary, type ResultRow, type Summary } from './lib/report.js';
 import {
+  defaultsClusterLaunch,
   isClusterKind,
   launchCommand,
   SCENARIOS,
@@ -40,6 +44,27 @@ const CLUSTER_WARMUP_REQUESTS = 40_000;
 /** Failure run phases in seconds: warm-up, steady state, down after detection, after rejoin. */
 const FAILURE_SECONDS = { warmup: 3, steady: 10, down: 8, after: 10 };
 const QUICK_FAILURE_SECONDS = { warmup: 2, steady: 5, down: 4, after: 5 };
+/** Failover runs in seconds: warm-up, measured before the fault, measured after it, partition length. */
+const FAILOVER_SECONDS = { warmup: 3, before: 10, after: 20, partition: 10 };
+const QUICK_FAILOVER_SECONDS = { warmup: 2, before: 5, after: 12, partition: 5 };
+const FAILOVER_MIXES: readonly AckMix[] = ['set', 'set,incr'];
+const FAILOVER_CLIENTS = 20;
+const FAILOVER_COUNTERS = 50;
+/**
+ * Keys read back 1 s after the fault, drawn from those acknowledged before it. The read-back
+ * shares the client and the cores with the load; a fixed count costs both servers the same,
+ * where "all" would load Redis (more keys written) longer than ringkv.
+ */
+const READBACK_KEYS = 5000;
+/**
+ * Failover runs put every node on an address of its own, so a partition can single one out with
+ * packet-filter rules (Linux routes all of 127.0.0.0/8 to the loopback device). Addresses apart
+ * from the fault suite's (127.0.0.11 and up) so the two never cut each other's links.
+ */
+const FAILOVER_HOSTS = {
+  ringkv: ['127.0.0.151', '127.0.0.152', '127.0.0.153'],
+  redis: ['127.0.0.161', '127.0.0.162', '127.0.0.163', '127.0.0.164', '127.0.0.165', '127.0.0.166'],
+};
 /**
  * Pipelined runs go an order of magnitude faster, and /proc CPU times tick at 10 ms;
  * with the same request count a run would last a few ticks and the CPU figure would be noise.
@@ -65,6 +90,16 @@ Benchmarks ringkv against redis-server with redis-benchmark, one server (or clus
   --failure-steady S     failure run: seconds of steady state before the kill (default ${FAILURE_SECONDS.steady})
   --failure-down S       failure run: seconds the node stays down once detected (default ${FAILURE_SECONDS.down})
   --failure-after S      failure run: seconds measured after it rejoined (default ${FAILURE_SECONDS.after})
+  --failover-mix MIX     failover/partition runs: set or set,incr; repeatable (default both)
+  --failover-clients C   failover/partition runs: ioredis workers (default ${FAILOVER_CLIENTS})
+  --failover-before S    failover/partition runs: seconds measured before the fault (default ${FAILOVER_SECONDS.before})
+  --failover-after S     failover/partition runs: seconds measured from the fault on (default ${FAILOVER_SECONDS.after})
+  --partition-seconds S  partition run: seconds the node stays cut off (default ${FAILOVER_SECONDS.partition})
+  --retry-delay-on-failover MS
+                         failover/partition runs: the workload client's ioredis retryDelayOnFailover
+                         (default: ioredis's, 100); 0 reports a command whose connection closed instead
+                         of sending it again
+  --readback-keys N|all  failover/partition runs: keys acknowledged before the fault read back 1 s after it (default ${READBACK_KEYS})
   --repeat K             run each test K times and keep the median-throughput run (default 1)
   --pipeline P           pipeline depth of the pipelined runs (default 16)
   --mixed-connections C  cluster-pipelined: connections of the mixed-slot generator (default ${MIXED_CONNECTIONS})
@@ -87,6 +122,15 @@ interface Options {
   clusterPipelinedRequests: number;
   clusterWarmupRequests: number;
   failureSeconds: typeof FAILURE_SECONDS;
+  failoverSeconds: typeof FAILOVER_SECONDS;
+  failoverMixes: AckMix[];
+  failoverClients: number;
+  /** Keys acknowledged before the fault read back 1 s after it; null: all. */
+  readbackKeys: number | null;
+  /** ioredis retryDelayOnFailover for the failover workload; undefined keeps its default. */
+  retryDelayOnFailover: number | undefined;
+  /** dist/bench/lib/ackload.js */
+  ackloadEntry: string;
   repeat: number;
   pipeline: number;
   servers: ServerName[];
@@ -121,6 +165,12 @@ function positiveInt(name: string, value: string | undefined, fallback: number):
   return n;
 }
 
+function nonNegativeInt(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be an integer >= 0, got ${value}`);
+  return n;
+}
+
 function parseOptions(root: string): Options | null {
   const { values } = parseArgs({
     options: {
@@ -131,6 +181,13 @@ function parseOptions(root: string): Options | null {
       'failure-steady': { type: 'string' },
       'failure-down': { type: 'string' },
       'failure-after': { type: 'string' },
+      'failover-mix': { type: 'string', multiple: true },
+      'failover-clients': { type: 'string' },
+      'readback-keys': { type: 'string' },
+      'retry-delay-on-failover': { type: 'string' },
+      'failover-before': { type: 'string' },
+      'failover-after': { type: 'string' },
+      'partition-seconds': { type: 'string' },
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
       scenario: { type: 'string', multiple: true },
@@ -168,6 +225,11 @@ function parseOptions(root: string): Options | null {
     values.quick ? QUICK_CLUSTER_REQUESTS : DEFAULT_CLUSTER_REQUESTS,
   );
   const failureDefaults = values.quick ? QUICK_FAILURE_SECONDS : FAILURE_SECONDS;
+  const failoverDefaults = values.quick ? QUICK_FAILOVER_SECONDS : FAILOVER_SECONDS;
+  const mixes = values['failover-mix'] ?? [...FAILOVER_MIXES];
+  for (const mix of mixes) {
+    if (!FAILOVER_MIXES.includes(mix as AckMix)) throw new Error(`--failover-mix must be one of ${FAILOVER_MIXES.join(', ')}, got ${mix}`);
+  }
   const pipeline = positiveInt('pipeline', values.pipeline, 16);
   const libDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib');
   return {
@@ -190,6 +252,17 @@ function parseOptions(root: string): Options | null {
       down: positiveInt('failure-down', values['failure-down'], failureDefaults.down),
       after: positiveInt('failure-after', values['failure-after'], failureDefaults.after),
     },
+    failoverSeconds: {
+      warmup: failoverDefaults.warmup,
+      before: positiveInt('failover-before', values['failover-before'], failoverDefaults.before),
+      after: positiveInt('failover-after', values['failover-after'], failoverDefaults.after),
+      partition: positiveInt('partition-seconds', values['partition-seconds'], failoverDefaults.partition),
+    },
+    failoverMixes: FAILOVER_MIXES.filter((m) => mixes.includes(m)),
+    failoverClients: positiveInt('failover-clients', values['failover-clients'], FAILOVER_CLIENTS),
+    retryDelayOnFailover: values['retry-delay-on-failover'] === undefined ? undefined : nonNegativeInt('retry-delay-on-failover', values['retry-delay-on-failover']),
+    readbackKeys: values['readback-keys'] === 'all' ? null : positiveInt('readback-keys', values['readback-keys'], READBACK_KEYS),
+    ackloadEntry: path.join(libDir, 'ackload.js'),
     repeat: positiveInt('repeat', values.repeat, 1),
     pipeline,
     servers: only === undefined ? [...SERVER_NAMES] : [only as ServerName],
@@ -403,6 +476,50 @@ async function benchRebalance(target: Target, opts: Options, scratch: string): P
   return runRebalance(disruptionOptions(target, opts, scratch), (line) => console.log(line));
 }
 
+/**
+ * One failover or partition run per workload mix on `target`. A partition needs root and iptables
+ * (and distinct loopback addresses, Linux only); without them the run is skipped with the reason.
+ */
+async function benchFailover(scenario: Scenario, target: Target, opts: Options, scratch: string): Promise<FailoverReport[]> {
+  const fault: FaultKind = scenario.name === 'partition' ? 'partition' : 'kill';
+  const linux = process.platform === 'linux';
+  if (fault === 'partition') {
+    const why = partitionUnavailable();
+    if (why !== null) {
+      console.log(`[${scenario.name}] skipped: ${why}`);
+      return [];
+    }
+  }
+  const hosts = linux ? FAILOVER_HOSTS[target.server] : Array.from({ length: target.nodes }, () => HOST);
+  const reports: FailoverReport[] = [];
+  for (const mix of opts.failoverMixes) {
+    const report = await runFailover(
+      {
+        target,
+        fault,
+        mix,
+        hosts,
+        launch: (node, peers, dir) => defaultsClusterLaunch(target, node, peers, dir, opts.paths),
+        scratch,
+        paths: opts.paths,
+        ackloadEntry: opts.ackloadEntry,
+        clients: opts.failoverClients,
+        counters: FAILOVER_COUNTERS,
+        dataSize: SHAPE.dataSize,
+        readbackKeys: opts.readbackKeys,
+        retryDelayOnFailover: opts.retryDelayOnFailover,
+        warmupSeconds: opts.failoverSeconds.warmup,
+        beforeSeconds: opts.failoverSeconds.before,
+        afterSeconds: opts.failoverSeconds.after,
+        partitionSeconds: opts.failoverSeconds.partition,
+      },
+      (line) => console.log(line),
+    );
+    reports.push(report);
+  }
+  return reports;
+}
+
 async function main(): Promise<void> {
   const root = findRepoRoot();
   const opts = parseOptions(root);
@@ -425,6 +542,7 @@ async function main(): Promise<void> {
   scratchDirs.add(scratch);
   const results: ResultRow[] = [];
   const disruptions: DisruptionReport[] = [];
+  const failovers: FailoverReport[] = [];
   try {
     for (const scenario of opts.scenarios) {
       const targets = scenarioTargets(scenario).filter((t) => opts.servers.includes(t.server));
@@ -433,6 +551,7 @@ async function main(): Promise<void> {
         if (scenario.kind === 'single') results.push(...(await benchServer(scenario, target, opts, scratch)));
         else if (isClusterKind(scenario.kind)) results.push(...(await benchCluster(scenario, target, opts, scratch)));
         else if (scenario.kind === 'failure') disruptions.push(await benchFailure(target, opts, scratch));
+        else if (scenario.kind === 'failover') failovers.push(...(await benchFailover(scenario, target, opts, scratch)));
         else disruptions.push(await benchRebalance(target, opts, scratch));
       }
     }
@@ -464,6 +583,11 @@ async function main(): Promise<void> {
       clusterRequests: opts.clusterRequests,
       clusterPipelinedRequests: opts.clusterPipelinedRequests,
       clusterWarmupRequests: opts.clusterWarmupRequests,
+      failoverSeconds: `warm-up ${opts.failoverSeconds.warmup}, before ${opts.failoverSeconds.before}, after ${opts.failoverSeconds.after}, partition ${opts.failoverSeconds.partition}`,
+      failoverMixes: opts.failoverMixes.join(' / '),
+      failoverClients: opts.failoverClients,
+      readbackKeys: opts.readbackKeys ?? 'all',
+      retryDelayOnFailover: opts.retryDelayOnFailover ?? 'ioredis default',
       failureSeconds: `steady ${opts.failureSeconds.steady}, down after detection ${opts.failureSeconds.down}, after rejoin ${opts.failureSeconds.after} (warm-up ${opts.failureSeconds.warmup})`,
       clients: SHAPE.clients,
       dataSize: SHAPE.dataSize,
@@ -479,6 +603,7 @@ async function main(): Promise<void> {
     results,
     ratios: computeRatios(results),
     disruptions,
+    failovers,
   };
   console.log(`\n${renderText(summary)}\n`);
   const written = writeSummary(summary, opts.outPath);

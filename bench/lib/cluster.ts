@@ -10,6 +10,8 @@ import { clusterLaunchCommand, type ServerLaunch, type ServerPaths, type Target 
 export const BUS_PORT_OFFSET = 10_000;
 
 export interface ClusterMember {
+  /** The address the node binds and is reached at (the cluster's host unless given per node). */
+  host: string;
   port: number;
   dir: string;
   launch: ServerLaunch;
@@ -18,6 +20,7 @@ export interface ClusterMember {
 
 export interface RunningCluster {
   target: Target;
+  /** The address of every member unless the cluster was started with `hosts`. */
   host: string;
   members: ClusterMember[];
 }
@@ -26,12 +29,13 @@ export function clusterPids(cluster: RunningCluster): number[] {
   return cluster.members.map((m) => m.proc.pid);
 }
 
-/** Client ports for `count` nodes, each with its bus port free too, all distinct. */
-async function clusterPorts(host: string, count: number): Promise<number[]> {
+/** A client port for each host, its bus port free too, all distinct. */
+async function clusterPorts(hosts: readonly string[]): Promise<number[]> {
   const ports: number[] = [];
   const taken = new Set<number>();
-  for (let attempt = 0; ports.length < count; attempt++) {
-    if (attempt > 100) throw new Error(`no ${count} free port pairs (port, port+${BUS_PORT_OFFSET}) on ${host}`);
+  for (let attempt = 0; ports.length < hosts.length; attempt++) {
+    const host = hosts[ports.length]!;
+    if (attempt > 100) throw new Error(`no ${hosts.length} free port pairs (port, port+${BUS_PORT_OFFSET}) on ${hosts.join(', ')}`);
     const port = await freePort(host, [BUS_PORT_OFFSET]);
     if (taken.has(port) || taken.has(port + BUS_PORT_OFFSET)) continue;
     ports.push(port);
@@ -57,7 +61,17 @@ export interface ClusterStartOptions {
   paths: ServerPaths;
   /** Limit for the whole start, cluster formation included. */
   timeoutMs?: number;
+  /**
+   * One address per node (e.g. 127.0.0.51, .52, .53), so packet-filter rules can tell the nodes
+   * apart; every node is on `host` when absent.
+   */
+  hosts?: readonly string[];
+  /** How each node is started; `clusterLaunchCommand` (the benchmark settings) when absent. */
+  launch?: ClusterLaunch;
 }
+
+/** Builds one node's command line from its address, port, data directory and the other nodes. */
+export type ClusterLaunch = (node: { host: string; port: number }, peers: ReadonlyArray<{ host: string; port: number }>, dir: string) => ServerLaunch;
 
 /**
  * Starts every node of the target's cluster, forms the cluster and waits until every node
@@ -67,19 +81,23 @@ export interface ClusterStartOptions {
 export async function startCluster(opts: ClusterStartOptions): Promise<RunningCluster> {
   const { target, host } = opts;
   const timeoutMs = opts.timeoutMs ?? 60_000;
-  const ports = await clusterPorts(host, target.nodes);
+  const hosts = opts.hosts ?? Array.from({ length: target.nodes }, () => host);
+  if (hosts.length !== target.nodes) throw new Error(`${target.nodes} nodes need ${target.nodes} addresses, got ${hosts.length}`);
+  const ports = await clusterPorts(hosts);
+  const nodes = ports.map((port, i) => ({ host: hosts[i]!, port }));
+  const launchNode: ClusterLaunch =
+    opts.launch ?? ((node, peers, dir) => clusterLaunchCommand(target, opts.durable, node.port, peers.map((p) => p.port), dir, opts.paths));
   const slug = `${target.server}-${target.variant.replace(/[^A-Za-z0-9]+/g, '')}-${opts.durable ? 'durable' : 'mem'}`;
   const cluster: RunningCluster = { target, host, members: [] };
   try {
-    for (const port of ports) {
-      const dir = path.join(opts.scratch, `${slug}-${port}`);
+    for (const node of nodes) {
+      const dir = path.join(opts.scratch, `${slug}-${node.host}-${node.port}`);
       mkdirSync(dir, { recursive: true });
-      const peers = ports.filter((p) => p !== port);
-      const launch = clusterLaunchCommand(target, opts.durable, port, peers, dir, opts.paths);
-      const member = { port, dir, launch };
+      const launch = launchNode(node, nodes.filter((p) => p !== node), dir);
+      const member = { ...node, dir, launch };
       cluster.members.push({ ...member, proc: spawnMember(target, member) });
     }
-    for (const m of cluster.members) await waitForPing(m.proc, host, m.port);
+    for (const m of cluster.members) await waitForPing(m.proc, m.host, m.port);
     if (target.server === 'redis') await createRedisCluster(cluster, opts.paths.redisCli, timeoutMs);
     await waitClusterReady(cluster, timeoutMs);
     if ((target.replicasPerMaster ?? 0) > 0) await waitReplicasInSync(cluster, timeoutMs);
@@ -98,7 +116,7 @@ export async function startCluster(opts: ClusterStartOptions): Promise<RunningCl
 async function createRedisCluster(cluster: RunningCluster, redisCli: string, timeoutMs: number): Promise<void> {
   const args = [
     '--cluster', 'create',
-    ...cluster.members.map((m) => `${cluster.host}:${m.port}`),
+    ...cluster.members.map((m) => `${m.host}:${m.port}`),
     '--cluster-replicas', String(cluster.target.replicasPerMaster ?? 0),
     '--cluster-yes',
   ];
@@ -125,7 +143,7 @@ export async function addMember(cluster: RunningCluster, opts: Pick<ClusterStart
   const dir = path.join(opts.scratch, `${cluster.target.server}-joiner-${port}`);
   mkdirSync(dir, { recursive: true });
   const launch = clusterLaunchCommand(cluster.target, opts.durable, port, [...taken], dir, opts.paths);
-  const member = { port, dir, launch };
+  const member = { host: cluster.host, port, dir, launch };
   const proc = spawnMember(cluster.target, member);
   cluster.members.push({ ...member, proc });
   await waitForPing(proc, cluster.host, port);
@@ -141,7 +159,7 @@ export async function waitRebalanced(cluster: RunningCluster, timeoutMs = 600_00
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const done = await Promise.all(cluster.members.map(async (m) => {
-      const info = await respString(cluster.host, m.port, ['INFO', 'ringkv']).catch(() => '');
+      const info = await respString(m.host, m.port, ['INFO', 'ringkv']).catch(() => '');
       return infoField(info, 'ringkv_rebalance_slots_moving') === '0' && infoField(info, 'ringkv_rebalance_window_left_ms') === '0';
     }));
     if (done.every(Boolean)) return;
@@ -161,7 +179,7 @@ export async function restartMember(cluster: RunningCluster, index: number): Pro
   if (!old.proc.hasExited()) throw new Error(`${old.proc.name} is still running`);
   const proc = spawnMember(cluster.target, old);
   cluster.members[index] = { ...old, proc };
-  await waitForPing(proc, cluster.host, old.port);
+  await waitForPing(proc, old.host, old.port);
 }
 
 function infoField(info: string, field: string): string | undefined {
@@ -186,10 +204,10 @@ export function parseClusterNodes(text: string): NodeLine[] {
     });
 }
 
-/** Flags (e.g. `master`, `fail?`, `fail`) that the node on `observerPort` shows for the node on `port`. */
-export async function flagsSeenBy(host: string, observerPort: number, port: number): Promise<string[] | null> {
-  const nodes = parseClusterNodes(await respString(host, observerPort, ['CLUSTER', 'NODES']));
-  return nodes.find((n) => n.address === `${host}:${port}`)?.flags ?? null;
+/** Flags (e.g. `master`, `fail?`, `fail`) that the node `observer` shows for the node `subject`. */
+export async function flagsSeenBy(observer: { host: string; port: number }, subject: { host: string; port: number }): Promise<string[] | null> {
+  const nodes = parseClusterNodes(await respString(observer.host, observer.port, ['CLUSTER', 'NODES']));
+  return nodes.find((n) => n.address === `${subject.host}:${subject.port}`)?.flags ?? null;
 }
 
 /** True when the node is up, reports `cluster_state:ok`, knows `expected` nodes and sees none failing. */
@@ -214,7 +232,7 @@ export async function waitClusterReady(cluster: RunningCluster, timeoutMs = 60_0
         throw new Error(`${m.proc.name} exited while the cluster formed (${await m.proc.exited}):\n${m.proc.outputTail()}`);
       }
     }
-    const states = await Promise.all(cluster.members.map((m) => nodeReady(cluster.host, m.port, cluster.members.length)));
+    const states = await Promise.all(cluster.members.map((m) => nodeReady(m.host, m.port, cluster.members.length)));
     if (states.every(Boolean)) return;
     if (Date.now() > deadline) {
       const notReady = cluster.members.filter((_, i) => !states[i]).map((m) => m.port);
@@ -236,7 +254,7 @@ export async function waitReplicasInSync(cluster: RunningCluster, timeoutMs = 60
   let states: string[] = [];
   for (;;) {
     states = await Promise.all(cluster.members.map(async (m) => {
-      const info = await respString(cluster.host, m.port, ['INFO', 'replication']).catch(() => '');
+      const info = await respString(m.host, m.port, ['INFO', 'replication']).catch(() => '');
       const role = infoField(info, 'role');
       if (role === 'slave') {
         const synced = infoField(info, 'master_link_status') === 'up' && infoField(info, 'master_sync_in_progress') === '0';
@@ -244,7 +262,7 @@ export async function waitReplicasInSync(cluster: RunningCluster, timeoutMs = 60
       }
       if (role === 'master') {
         // Only masters that own slots get replicas (a node with no slots is a spare master).
-        const owns = await masterServesSlots(cluster.host, m.port);
+        const owns = await masterServesSlots(m.host, m.port);
         const replicas = infoField(info, 'connected_slaves');
         return !owns || replicas === want ? 'ok' : `${m.port}: master with ${replicas ?? '?'} replicas`;
       }
@@ -276,7 +294,7 @@ export async function waitMemberFailed(cluster: RunningCluster, index: number, t
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const seen = await Promise.all(
-      observers.map((o) => flagsSeenBy(cluster.host, o.port, victim.port).catch(() => null)),
+      observers.map((o) => flagsSeenBy(o, victim).catch(() => null)),
     );
     if (seen.every((flags) => flags !== null && flags.includes('fail'))) return;
     if (Date.now() > deadline) throw new Error(`node ${victim.port} not flagged fail by every survivor within ${timeoutMs} ms`);

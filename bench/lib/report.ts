@@ -2,6 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Generator, Measurement } from './benchmark.js';
 import type { DisruptionReport, LoadStats } from './disruption.js';
+import type { FailoverReport } from './failover.js';
+import { failoverSummaryLines, failoverTables, sideBySide } from './failover-report.js';
 import { quorumLabel, SCENARIOS, STRICT_QUORUM, type ScenarioName, type ServerName } from './servers.js';
 
 export interface ResultRow extends Measurement {
@@ -37,6 +39,8 @@ export interface Summary {
   ratios: Ratio[];
   /** Failure and rebalance runs. */
   disruptions: DisruptionReport[];
+  /** Failover and partition runs, at default settings, both servers. */
+  failovers: FailoverReport[];
 }
 
 /** A throughput goal for ringkv / redis in one scenario, for every test or one of them. */
@@ -234,6 +238,8 @@ export function renderText(summary: Summary): string {
   const targets = targetRows(summary.ratios);
   if (targets.length > 0) parts.push(`${TARGET_TITLE}\n${textTable(TARGET_HEADER, targets, 6)}`);
   for (const f of summary.disruptions) parts.push(f.title, ...disruptionTables(f, textTable));
+  for (const f of summary.failovers) parts.push(failoverSummaryLines(f).join('\n'), ...failoverTables(f, textTable));
+  for (const s of sideBySide(summary.failovers, textTable)) parts.push(s.title, s.table);
   return parts.join('\n\n');
 }
 
@@ -264,6 +270,12 @@ export function renderMarkdown(summary: Summary): string {
   if (targets.length > 0) parts.push('## Targets', `${TARGET_TITLE}.`, markdownTable(TARGET_HEADER, targets, 6));
   for (const f of summary.disruptions) {
     parts.push(`## ${f.heading}`, f.title, ...disruptionTables(f, markdownTable));
+  }
+  const sides = sideBySide(summary.failovers, markdownTable);
+  if (sides.length > 0) parts.push('## Failover side by side');
+  for (const s of sides) parts.push(`${s.title}:`, s.table);
+  for (const f of summary.failovers) {
+    parts.push(`## Failover: ${f.server} ${f.variant}, ${f.fault}, ${f.mix}`, failoverSummaryLines(f).map((l) => `- ${l}`).join('\n'), ...failoverTables(f, markdownTable));
   }
   return `${parts.join('\n\n')}\n`;
 }

@@ -7,7 +7,9 @@ export type ScenarioName =
   | 'cluster-replicas'
   | 'cluster-pipelined'
   | 'failure'
-  | 'rebalance';
+  | 'rebalance'
+  | 'failover'
+  | 'partition';
 /**
  * - `single`: one server process, redis-benchmark against it.
  * - `cluster`: a cluster of each kind, `redis-benchmark --cluster` against it, unpipelined and pipelined.
@@ -16,8 +18,10 @@ export type ScenarioName =
  *   (one slot per connection's pipeline) and the mixed-slot generator (random keys, many in flight).
  * - `failure`: a ringkv cluster under a Node load generator while one node is killed and restarted.
  * - `rebalance`: the same load while a fourth node joins and then an original node leaves.
+ * - `failover`: both clusters at their default settings under an ioredis workload that records
+ *   what was acknowledged, through one fault (a node killed, or cut off from the others).
  */
-export type ScenarioKind = 'single' | 'cluster' | 'cluster-unpipelined' | 'cluster-pipelined' | 'failure' | 'rebalance';
+export type ScenarioKind = 'single' | 'cluster' | 'cluster-unpipelined' | 'cluster-pipelined' | 'failure' | 'rebalance' | 'failover';
 
 /** Kinds that start a cluster of each server and measure it with redis-benchmark --cluster (and more). */
 export function isClusterKind(kind: ScenarioKind): boolean {
@@ -43,6 +47,8 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'cluster-pipelined', title: '3-node cluster beside 3 masters + 3 replicas, pipelined', kind: 'cluster-pipelined', durable: false },
   { name: 'failure', title: 'ringkv 3-node cluster, one node killed', kind: 'failure', durable: false },
   { name: 'rebalance', title: 'ringkv cluster, a node joins and another leaves', kind: 'rebalance', durable: false },
+  { name: 'failover', title: 'default settings, one node (Redis: a master) killed with SIGKILL', kind: 'failover', durable: false },
+  { name: 'partition', title: 'default settings, one node (Redis: a master) cut off from the others for a while', kind: 'failover', durable: false },
 ];
 
 /** ringkv replication settings: N replicas per key, W acks per write, R replicas per read. */
@@ -93,6 +99,9 @@ export const REDIS_CLUSTER_WITH_REPLICAS: Target = {
   replicasPerMaster: 1,
 };
 
+/** ringkv as a user starts it: N3 W2 R2, cluster-node-timeout 15000 and appendfsync always are its defaults. */
+export const RINGKV_DEFAULTS: Target = { server: 'ringkv', variant: 'N3 W2 R2, defaults', nodes: CLUSTER_SIZE, quorum: STRICT_QUORUM };
+
 /** What each scenario runs, in order. Redis first so ringkv rows can be read against it. */
 export function scenarioTargets(scenario: Scenario): Target[] {
   switch (scenario.name) {
@@ -112,7 +121,51 @@ export function scenarioTargets(scenario: Scenario): Target[] {
     case 'failure':
     case 'rebalance':
       return [ringkvClusterTarget(STRICT_QUORUM)];
+    case 'failover':
+    case 'partition':
+      return [REDIS_CLUSTER_WITH_REPLICAS, RINGKV_DEFAULTS];
   }
+}
+
+/**
+ * A node at the server's default settings on its own address, for the failover runs. Only what
+ * placement needs is given: address, port, data directory, cluster mode and how to find the
+ * others. Redis keeps its default cluster-node-timeout (15000) and appendonly (no); it dials its
+ * bus and replication links from its own address (bind-source-addr) so that packet filters can
+ * tell nodes apart,
+ * and snapshots stay off as in every other run (a fork mid-run would be noise, not failover).
+ * ringkv's defaults are N3 W2 R2, cluster-node-timeout 15000, appendfsync always.
+ */
+export function defaultsClusterLaunch(
+  target: Target,
+  node: { host: string; port: number },
+  peers: ReadonlyArray<{ host: string; port: number }>,
+  dir: string,
+  paths: ServerPaths,
+): ServerLaunch {
+  if (target.server === 'redis') {
+    return {
+      command: paths.redisServer,
+      args: [
+        ...redisBaseArgs(node.port, dir, node.host),
+        '--bind-source-addr', node.host,
+        // Protected mode treats only 127.0.0.1 and ::1 as local and would refuse the replicas'
+        // connections from the other loopback addresses; every node is bound to loopback anyway.
+        '--protected-mode', 'no',
+        '--cluster-enabled', 'yes',
+        '--cluster-config-file', `${dir}/nodes-${node.port}.conf`,
+      ],
+    };
+  }
+  return {
+    command: paths.nodeBinary,
+    args: [
+      paths.ringkvEntry, 'server', '--port', String(node.port), '--bind', node.host, '--dir', dir,
+      '--cluster-enabled', 'yes',
+      '--cluster-seeds', peers.map((p) => `${p.host}:${p.port}`).join(' '),
+      ...paths.ringkvExtraArgs,
+    ],
+  };
 }
 
 export interface ServerLaunch {
@@ -132,10 +185,10 @@ function redisPersistence(durable: boolean): string[] {
   return durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
 }
 
-function redisBaseArgs(port: number, dir: string): string[] {
+function redisBaseArgs(port: number, dir: string, host = '127.0.0.1'): string[] {
   return [
     '--port', String(port),
-    '--bind', '127.0.0.1',
+    '--bind', host,
     '--dir', dir,
     '--daemonize', 'no',
     '--logfile', '',
