@@ -33,8 +33,8 @@ export interface RoutingContext {
   /** The epoch of this node's valid lease on the slot, if it holds one. */
   lease(slot: number): number | undefined;
   acquireLease(slot: number): Promise<LeaseOutcome>;
-  /** Whether the connection holds watches through relayed WATCHes (cluster-proxy). */
-  watchesRelayed(session: SessionState): boolean;
+  /** A node where the connection holds watches through relayed WATCHes (cluster-proxy), if any. */
+  watchesRelayed(session: SessionState): string | undefined;
   /** Ends them, except on `keep`, whose relayed EXEC ends its own. */
   unwatchRelayed(session: SessionState, keep?: string): void;
   /** Runs a keyless command here, as standalone would. */
@@ -103,7 +103,7 @@ export class ClusterRouter implements CommandRouter {
     if (spec.name === 'wait') return this.routeWait(session, argv);
     // These end the connection's watches, also those relayed to other nodes: once everything
     // before them ran, so the UNWATCH reaches each node after the connection's earlier relays.
-    if ((spec.name === 'unwatch' || spec.name === 'discard' || spec.name === 'reset') && this.ctx.watchesRelayed(session)) {
+    if ((spec.name === 'unwatch' || spec.name === 'discard' || spec.name === 'reset') && this.ctx.watchesRelayed(session) !== undefined) {
       return {
         kind: 'async',
         start: (sink) => {
@@ -305,7 +305,7 @@ export class ClusterRouter implements CommandRouter {
   private routeExec(session: SessionState): RouteVerdict {
     const queued = session.multi;
     if (queued === undefined || session.multiDirty) {
-      if (queued !== undefined && this.ctx.watchesRelayed(session)) this.ctx.unwatchRelayed(session);
+      if (queued !== undefined && this.ctx.watchesRelayed(session) !== undefined) this.ctx.unwatchRelayed(session);
       return LOCAL;
     }
     const keys: Buffer[] = [];
@@ -318,8 +318,11 @@ export class ClusterRouter implements CommandRouter {
     }
     const watched = [...session.watched.values()].map((w) => w.key);
     if (keys.length === 0 && watched.length === 0) {
-      if (this.ctx.watchesRelayed(session)) this.ctx.unwatchRelayed(session);
-      return LOCAL;
+      // An empty transaction still checks its watches: where they were relayed, it goes there.
+      const watchedAt = this.ctx.watchesRelayed(session);
+      if (watchedAt === undefined) return LOCAL;
+      this.ctx.unwatchRelayed(session, watchedAt);
+      return { kind: 'run', slot: 0, forwardTo: watchedAt, exclusive: false, tx: takeTransaction(session) };
     }
     // The queued commands pick the slot; watched keys elsewhere are checked when EXEC runs.
     const slots = (keys.length > 0 ? keys : watched.slice(0, 1)).map(keySlot);
@@ -328,7 +331,7 @@ export class ClusterRouter implements CommandRouter {
     if (route.kind === 'forward' && watched.length > 0) route = { kind: 'coordinate', slot: route.slot };
     // EXEC ends every watch of the connection: those relayed elsewhere too (a relayed EXEC ends its own node's).
     const relayedTo = route.kind === 'forward' ? route.node : undefined;
-    if (this.ctx.watchesRelayed(session)) this.ctx.unwatchRelayed(session, relayedTo);
+    if (this.ctx.watchesRelayed(session) !== undefined) this.ctx.unwatchRelayed(session, relayedTo);
     if (route.kind === 'local') return LOCAL;
     const tx = takeTransaction(session);
     switch (route.kind) {

@@ -44,9 +44,10 @@ export class Forwarder {
 
   constructor(private readonly cluster: ClusterNode) {}
 
-  /** Whether the connection holds watches on other nodes (WATCH relayed there, no EXEC since). */
-  watchesRelayed(session: SessionState): boolean {
-    return (this.watching.get(session)?.size ?? 0) > 0;
+  /** A node where the connection holds watches (WATCH relayed there, no EXEC since), if any. */
+  watchesRelayed(session: SessionState): string | undefined {
+    const nodes = this.watching.get(session);
+    return nodes === undefined ? undefined : nodes.values().next().value;
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { Entry, Keyspace } from '../commands/keyspace.js';
 import { ValueType, type HashValue, type StoredRecord } from '../storage/types.js';
-import { liveEntry } from '../server/local-keyspace.js';
+import { liveEntry, watchVersion } from '../server/local-keyspace.js';
 
 export interface PendingWrite {
   key: Buffer;
@@ -43,7 +43,7 @@ export class OverlayKeyspace implements Keyspace {
     const id = key.toString('latin1');
     if (this.writes.has(id)) return NO_VERSION;
     if (!this.fetched.has(id)) throw new Error(`key was not fetched before the command ran: ${id.slice(0, 64)}`);
-    return this.fetched.get(id)?.version;
+    return watchVersion(this.fetched.get(id), this.now);
   }
 
   set(key: Buffer, type: ValueType.String | ValueType.Hash, value: Buffer | HashValue, expiresAt: number): void {

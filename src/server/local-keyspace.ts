@@ -19,6 +19,16 @@ export function liveEntry(rec: StoredRecord | undefined, now: number): Entry | u
   return rec as Entry;
 }
 
+/**
+ * What WATCH compares: the version of a live value or of a deletion; nothing for a key never
+ * written or past its expiry (Redis 7: a key already expired when watched may expire unnoticed).
+ */
+export function watchVersion(rec: StoredRecord | undefined, now: number): Buffer | undefined {
+  if (rec === undefined) return undefined;
+  if (rec.type !== ValueType.Tombstone && rec.expiresAt !== 0 && rec.expiresAt <= now) return undefined;
+  return rec.version;
+}
+
 /** The keyspace backed by this node's own store: standalone mode, and the replica side in a cluster. */
 export class LocalKeyspace implements Keyspace {
   now = Date.now();
@@ -47,7 +57,7 @@ export class LocalKeyspace implements Keyspace {
   }
 
   version(key: Buffer): Buffer | undefined {
-    return this.store.get(keySlot(key), key)?.version;
+    return watchVersion(this.store.get(keySlot(key), key), this.now);
   }
 
   del(key: Buffer): boolean {

@@ -215,7 +215,7 @@ export class SimNode implements Endpoint {
       lookup: (name): CommandSpec | undefined => commands.get(name),
       lease: (slot) => this.leases.current(slot),
       acquireLease: (slot) => this.leases.acquire(slot),
-      watchesRelayed: () => false,
+      watchesRelayed: () => undefined,
       unwatchRelayed: () => undefined,
       runLocal: (session, spec, argv, out) => this.dispatcher.run(session, spec, argv, out),
     });
