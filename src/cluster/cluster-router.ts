@@ -33,8 +33,8 @@ export interface RoutingContext {
   /** The epoch of this node's valid lease on the slot, if it holds one. */
   lease(slot: number): number | undefined;
   acquireLease(slot: number): Promise<LeaseOutcome>;
-  /** A node where the connection holds watches through relayed WATCHes (cluster-proxy), if any. */
-  watchesRelayed(session: SessionState): string | undefined;
+  /** A node where the connection holds watches through relayed WATCHes (cluster-proxy), and a watched slot. */
+  watchesRelayed(session: SessionState): { node: string; slot: number } | undefined;
   /** Ends them, except on `keep`, whose relayed EXEC ends its own. */
   unwatchRelayed(session: SessionState, keep?: string): void;
   /** Runs a keyless command here, as standalone would. */
@@ -321,8 +321,9 @@ export class ClusterRouter implements CommandRouter {
       // An empty transaction still checks its watches: where they were relayed, it goes there.
       const watchedAt = this.ctx.watchesRelayed(session);
       if (watchedAt === undefined) return LOCAL;
-      this.ctx.unwatchRelayed(session, watchedAt);
-      return { kind: 'run', slot: 0, forwardTo: watchedAt, exclusive: false, tx: takeTransaction(session) };
+      this.ctx.unwatchRelayed(session, watchedAt.node);
+      // On the watched slot's lane: after the connection's earlier commands on that slot.
+      return { kind: 'run', slot: watchedAt.slot, forwardTo: watchedAt.node, exclusive: false, tx: takeTransaction(session) };
     }
     // The queued commands pick the slot; watched keys elsewhere are checked when EXEC runs.
     const slots = (keys.length > 0 ? keys : watched.slice(0, 1)).map(keySlot);

@@ -4,6 +4,7 @@ import type { SessionState } from '../server/session-state.js';
 import { CaptureSink, TransientSession } from '../server/transient-session.js';
 import type { ClusterNode } from './cluster-node.js';
 import { BusError } from './bus/types.js';
+import { keySlot } from './slot.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A relay to an alive primary whose link is still connecting waits this long, this often, before TRYAGAIN. */
@@ -39,15 +40,16 @@ function isForwardRequest(p: unknown): p is ForwardRequest {
 export class Forwarder {
   /** Sessions of relaying connections, by relaying node and connection id, in least-recently-used order. */
   private readonly relayed = new Map<string, { session: TransientSession; usedMs: number }>();
-  /** Nodes each local connection relayed a WATCH to: its watches live in its session there. */
-  private readonly watching = new WeakMap<SessionState, Set<string>>();
+  /** Nodes each local connection relayed a WATCH to (its watches live in its session there), with a watched key's slot. */
+  private readonly watching = new WeakMap<SessionState, Map<string, number>>();
 
   constructor(private readonly cluster: ClusterNode) {}
 
-  /** A node where the connection holds watches (WATCH relayed there, no EXEC since), if any. */
-  watchesRelayed(session: SessionState): string | undefined {
+  /** A node where the connection holds watches (WATCH relayed there, no EXEC since), and a watched slot. */
+  watchesRelayed(session: SessionState): { node: string; slot: number } | undefined {
     const nodes = this.watching.get(session);
-    return nodes === undefined ? undefined : nodes.values().next().value;
+    const first = nodes?.entries().next().value;
+    return first === undefined ? undefined : { node: first[0], slot: first[1] };
   }
 
   /**
@@ -57,7 +59,7 @@ export class Forwarder {
   unwatchRelayed(session: SessionState, keep?: string): void {
     const nodes = this.watching.get(session);
     if (!nodes) return;
-    for (const node of nodes) {
+    for (const node of nodes.keys()) {
       if (node !== keep) void this.forward(session, node, [[Buffer.from('UNWATCH')]], new Writer(2, 64), 'all');
     }
     this.watching.delete(session);
@@ -68,10 +70,11 @@ export class Forwarder {
     const addr = this.cluster.busAddress(nodeId);
     if (!addr) throw new Error(`unknown node ${nodeId}`);
     const request: ForwardRequest = { c: commands, a: replies === 'all', p: session.proto, ro: session.readonlyMode, s: session.id };
-    if (commands.some((c) => c[0]!.length === 5 && c[0]!.toString('latin1').toLowerCase() === 'watch')) {
+    const watch = commands.find((c) => c.length > 1 && c[0]!.length === 5 && c[0]!.toString('latin1').toLowerCase() === 'watch');
+    if (watch !== undefined) {
       let nodes = this.watching.get(session);
-      if (!nodes) this.watching.set(session, (nodes = new Set()));
-      nodes.add(nodeId);
+      if (!nodes) this.watching.set(session, (nodes = new Map()));
+      nodes.set(nodeId, keySlot(watch[1]!));
     }
     for (let attempt = 0; ; attempt++) {
       try {
