@@ -211,7 +211,16 @@ export class Coordinator {
     let settled: JobResult | undefined;
     let finish: ((result: JobResult) => void) | undefined;
     // The keys are freed once this node holds the write (or the round ended without it).
-    this.replicate(job, ks, records, (result) => (finish ? finish(result) : (settled = result)), release);
+    try {
+      this.replicate(job, ks, records, (result) => (finish ? finish(result) : (settled = result)), release);
+    } catch (err) {
+      // A record that cannot be encoded is a bug: answer it, never take the process down.
+      release();
+      this.logger.error({ err }, 'a write could not be replicated');
+      for (let i = 0; i < job.steps.length; i++) target.out().error('ERR internal error: the write could not be stored');
+      target.done();
+      return EMPTY_RESULT;
+    }
     if (settled) release();
     if (settled) {
       this.answerWrite(job, settled, answer, run, target.out());

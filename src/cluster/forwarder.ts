@@ -20,6 +20,14 @@ interface ForwardRequest {
   ro: boolean;
   /** The relaying connection's id: its relayed commands share one session here (WATCH, order). */
   s?: number;
+  /** The connection's name (CLIENT SETNAME), which relayed CLIENT GETNAME must see. */
+  n?: string;
+}
+
+/** A relay's answer when the relayed commands renamed the connection (CLIENT SETNAME in a transaction). */
+interface RenamedReply {
+  r: Uint8Array;
+  n: string;
 }
 
 /** Relayed sessions kept per relaying connection; the least recently used go first past this. */
@@ -29,7 +37,7 @@ const RELAYED_SESSION_IDLE_MS = 10 * 60_000;
 
 function isForwardRequest(p: unknown): p is ForwardRequest {
   const r = p as ForwardRequest;
-  return typeof r === 'object' && r !== null && (r.a === undefined || typeof r.a === 'boolean') && Array.isArray(r.c) && r.c.every((a) => Array.isArray(a) && a.length > 0 && a.every((x) => x instanceof Uint8Array)) && (r.p === 2 || r.p === 3) && (r.s === undefined || Number.isSafeInteger(r.s));
+  return typeof r === 'object' && r !== null && (r.a === undefined || typeof r.a === 'boolean') && Array.isArray(r.c) && r.c.every((a) => Array.isArray(a) && a.length > 0 && a.every((x) => x instanceof Uint8Array)) && (r.p === 2 || r.p === 3) && (r.s === undefined || Number.isSafeInteger(r.s)) && (r.n === undefined || typeof r.n === 'string');
 }
 
 /**
@@ -69,7 +77,7 @@ export class Forwarder {
   async forward(session: SessionState, nodeId: string, commands: Buffer[][], out: ReplyWriter, replies: 'all' | 'last'): Promise<void> {
     const addr = this.cluster.busAddress(nodeId);
     if (!addr) throw new Error(`unknown node ${nodeId}`);
-    const request: ForwardRequest = { c: commands, a: replies === 'all', p: session.proto, ro: session.readonlyMode, s: session.id };
+    const request: ForwardRequest = { c: commands, a: replies === 'all', p: session.proto, ro: session.readonlyMode, s: session.id, n: session.name };
     const watch = commands.find((c) => c.length > 1 && c[0]!.length === 5 && c[0]!.toString('latin1').toLowerCase() === 'watch');
     if (watch !== undefined) {
       let nodes = this.watching.get(session);
@@ -78,7 +86,9 @@ export class Forwarder {
     }
     for (let attempt = 0; ; attempt++) {
       try {
-        const reply = (await this.cluster.bus.request(addr, 'fwd', request)) as Uint8Array;
+        const answer = (await this.cluster.bus.request(addr, 'fwd', request)) as Uint8Array | RenamedReply;
+        const reply = answer instanceof Uint8Array ? answer : answer.r;
+        if (!(answer instanceof Uint8Array)) session.name = answer.n;
         out.raw(Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength));
         return;
       } catch (err) {
@@ -105,8 +115,11 @@ export class Forwarder {
     this.cluster.bus.handle('fwd', async (from, payload) => {
       if (!isForwardRequest(payload)) throw new Error('malformed forward request');
       const session = this.sessionFor(from.nodeId, payload);
+      const name = payload.n ?? '';
+      session.name = name;
       const dispatcher = this.cluster.node.dispatcher;
       const argvs = payload.c.map((argv) => argv.map((a) => Buffer.from(a)));
+      const renamed = (r: Buffer): Buffer | RenamedReply => (session.name === name ? r : { r, n: session.name });
       // Every command is dispatched now, in order, so nothing relayed later for the same connection
       // lands between them (inside the MULTI of a relayed transaction, say); the session's sequencer
       // keeps their effects in that order.
@@ -114,7 +127,7 @@ export class Forwarder {
         const sink = new CaptureSink(payload.p);
         for (const argv of argvs) dispatcher.dispatch(session, argv, sink);
         dispatcher.endBatch(session);
-        return sink.collect();
+        return renamed(await sink.collect());
       }
       const sinks = argvs.map(() => new CaptureSink(payload.p));
       argvs.forEach((argv, i) => {
@@ -122,7 +135,7 @@ export class Forwarder {
         dispatcher.endBatch(session);
       });
       for (let i = 0; i < sinks.length - 1; i++) await sinks[i]!.collect();
-      return sinks[sinks.length - 1]!.collect();
+      return renamed(await sinks[sinks.length - 1]!.collect());
     });
   }
 

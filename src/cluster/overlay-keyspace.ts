@@ -1,4 +1,4 @@
-import type { Entry, Keyspace } from '../commands/keyspace.js';
+import { EXPIRES_AT_MAX, type Entry, type Keyspace } from '../commands/keyspace.js';
 import { ValueType, type HashValue, type StoredRecord } from '../storage/types.js';
 import { liveEntry, watchVersion } from '../server/local-keyspace.js';
 
@@ -47,7 +47,7 @@ export class OverlayKeyspace implements Keyspace {
   }
 
   set(key: Buffer, type: ValueType.String | ValueType.Hash, value: Buffer | HashValue, expiresAt: number): void {
-    this.writes.set(key.toString('latin1'), { key, type, value, expiresAt });
+    this.writes.set(key.toString('latin1'), { key, type, value, expiresAt: Math.min(expiresAt, EXPIRES_AT_MAX) });
     this.writeCount++;
   }
 

@@ -41,3 +41,10 @@ export function isString(e: Entry): e is Entry & { value: Buffer } {
 export function isHash(e: Entry): e is Entry & { value: HashValue } {
   return e.type === ValueType.Hash;
 }
+
+/**
+ * The latest expiry a record can hold: Unix ms fit in 2^53 (year 287396). Redis accepts expiry
+ * times up to 2^63 ms; a key set to expire later than this expires at this time instead, which no
+ * client can tell apart from never (PEXPIRETIME reports this value).
+ */
+export const EXPIRES_AT_MAX = Number.MAX_SAFE_INTEGER;

@@ -1,5 +1,5 @@
 import { keySlot } from '../cluster/slot.js';
-import type { Entry, Keyspace } from '../commands/keyspace.js';
+import { EXPIRES_AT_MAX, type Entry, type Keyspace } from '../commands/keyspace.js';
 import type { Store } from '../storage/store.js';
 import { ValueType, type ClockEntry, type HashValue, type StoredRecord } from '../storage/types.js';
 import type { ServerStats } from './stats.js';
@@ -53,6 +53,7 @@ export class LocalKeyspace implements Keyspace {
   }
 
   set(key: Buffer, type: ValueType.String | ValueType.Hash, value: Buffer | HashValue, expiresAt: number): void {
+    expiresAt = Math.min(expiresAt, EXPIRES_AT_MAX);
     this.store.put(keySlot(key), key, { version: this.versioner.hlc.now(this.now), clock: NO_CLOCK, type, expiresAt, value });
   }
 

@@ -44,6 +44,8 @@ export interface GenOptions {
   crossSlot: boolean;
   /** Commands over the whole keyspace (KEYS, SCAN), which on a cluster see only one node's keys. */
   keyspaceCommands: boolean;
+  /** Leave WATCH out (a mode with an open WATCH defect; the option's user says which). */
+  noWatch?: boolean;
 }
 
 export interface GenContext {

@@ -64,7 +64,7 @@ export function generateScenario(opts: ScenarioOptions): Scenario {
   const phases: Phase[] = [];
   const phaseCount = rng.int(PHASES_MIN, PHASES_MAX);
   for (let p = 0; p < phaseCount; p++) {
-    if (p > 0 && rng.chance(0.35)) {
+    if (p > 0 && rng.chance(0.35) && opts.noWatch !== true) {
       phases.push(...watchFromOutside(contexts, rng, opts.nodeOf));
       continue;
     }
@@ -138,6 +138,13 @@ function transaction(g0: GenContext, mix: Mix): DiffCommand[] {
   const g: GenContext = { ...g0, keys: g0.opts.crossSlot ? g0.keys : g0.keys.oneGroup(g0.rng) };
   const { rng } = g;
   const n = rng.int(0, 8);
+  // Without WATCH: the shapes below 4 and the plain block (the WATCH shapes are 2 with WATCH, 4-7).
+  if (g.opts.noWatch === true) {
+    const shape = rng.int(0, 4);
+    if (shape === 0) return [cmd(['MULTI']), ...body(g, mix, n), cmd(['DISCARD'])];
+    if (shape === 1) return [cmd([rng.pick(['EXEC', 'DISCARD'])])];
+    return [cmd(['MULTI']), ...body(g, mix, n), cmd(['EXEC'])];
+  }
   switch (rng.int(0, 11)) {
     case 0:
       return [cmd(['MULTI']), ...body(g, mix, n), cmd(['DISCARD'])];
