@@ -11,7 +11,8 @@ function header(out: number[], small: number, smallMax: number, codes: [number, 
 }
 
 function packNumber(n: number, out: number[]): void {
-  if (Number.isInteger(n) && Math.abs(n) < 2 ** 63) {
+  // As Redis: any whole number an int64 holds, -2^63 included, packs as an integer.
+  if (Number.isInteger(n) && n >= -(2 ** 63) && n < 2 ** 63) {
     const b = Buffer.alloc(9);
     if (n >= 0) {
       if (n < 128) return void out.push(n);

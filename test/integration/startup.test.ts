@@ -6,13 +6,13 @@
  * fresh directories, with their exit code, stderr and timing checked; real clients over TCP.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { CLI, candidatePort, freePort, hasBinary, startNode, tempDir, type NodeProcess } from '../helpers/server.js';
+import { CLI, ROOT, candidatePort, freePort, hasBinary, startNode, tempDir, type NodeProcess } from '../helpers/server.js';
 import { PROTECTED_MODE_DENIED, isLoopbackAddress, protectedModeRefuses } from '../../src/server/protected-mode.js';
 
 interface CliResult {
@@ -26,6 +26,19 @@ const live = new Set<ChildProcess>();
 afterAll(() => {
   for (const p of live) p.kill('SIGKILL');
 });
+
+/** Gives others execute permission on every ancestor of `dir` that lacks it; returns what to restore. */
+function openAncestorsForTraversal(dir: string): Array<[string, number]> {
+  const changed: Array<[string, number]> = [];
+  for (let p = path.resolve(dir); ; p = path.dirname(p)) {
+    const mode = statSync(p).mode & 0o7777;
+    if ((mode & 0o001) === 0) {
+      changed.push([p, mode]);
+      chmodSync(p, mode | 0o001);
+    }
+    if (p === path.dirname(p)) return changed;
+  }
+}
 
 /** Runs `ringkv <args>` to its end; a run longer than `timeoutMs` is killed and fails the test (a hang). */
 function ringkv(args: string[], opts: { timeoutMs?: number; uid?: number; gid?: number; cwd?: string } = {}): Promise<CliResult> {
@@ -135,8 +148,15 @@ describe('start-up failures are one line and exit code 1', () => {
     // As root, permissions do not stop us: run the server as nobody against a root-owned directory.
     const asRoot = process.getuid?.() === 0;
     if (!asRoot) chmodSync(dir, 0o555);
-    const r = await ringkv(['server', '--port', port, '--dir', dir], asRoot ? { uid: 65534, gid: 65534, cwd: '/' } : {});
-    expectOneLineFailure(r, /cannot write to .*\/ro: permission denied \(EACCES\)/);
+    // nobody must be able to reach the checkout: a clone under a private directory (mode 0700) is
+    // opened for traversal during this test only, and put back as it was.
+    const restore = asRoot ? openAncestorsForTraversal(ROOT) : [];
+    try {
+      const r = await ringkv(['server', '--port', port, '--dir', dir], asRoot ? { uid: 65534, gid: 65534, cwd: '/' } : {});
+      expectOneLineFailure(r, /cannot write to .*\/ro: permission denied \(EACCES\)/);
+    } finally {
+      for (const [p, mode] of restore) chmodSync(p, mode);
+    }
   });
 
   it('bad settings name the setting, cross-setting rules included', async () => {
