@@ -122,6 +122,8 @@ export class Coordinator {
   fence: (slot: number, epoch: number) => boolean = () => false;
   /** A replica refused a write of the lease with `epoch`. */
   onFenced: (slot: number, epoch: number) => void = () => undefined;
+  /** Whether this node still holds the slot's lease with `epoch` (checked again before a leased write). */
+  leaseHeld: (slot: number, epoch: number) => boolean = () => true;
   /** Where commands write their reply before it is known whether it may be sent; taken right after. */
   private readonly scratch = new Writer(2, 4096);
 
@@ -204,6 +206,15 @@ export class Coordinator {
       release();
       this.stats.reads++;
       target.out().raw(answer);
+      target.done();
+      return EMPTY_RESULT;
+    }
+    // A leased run's read may have outlasted its lease (a slow quorum, a pause): then another node
+    // may have written since, and what was computed here must not be written. Nothing was written
+    // yet, so the client may safely send the commands again.
+    if (job.epoch !== undefined && !this.leaseHeld(job.slot, job.epoch)) {
+      release();
+      for (let i = 0; i < job.steps.length; i++) target.out().error('TRYAGAIN the slot\'s lease ran out while the command ran; nothing was written');
       target.done();
       return EMPTY_RESULT;
     }

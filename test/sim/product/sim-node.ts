@@ -154,6 +154,7 @@ export class SimNode implements Endpoint {
     }, LEASE_MS, epoch > 0);
     this.coordinator.fence = (slot, e) => this.leases.grants.fenced(slot, e);
     this.coordinator.onFenced = (slot, e) => this.leases.lost(slot, e);
+    this.coordinator.leaseHeld = (slot, e) => this.leases.current(slot) === e;
     this.handlers.set('lq', (_from, payload) => this.leases.answer(payload));
     const services: NodeServices = {
       config: this.config,
