@@ -36,11 +36,14 @@ export async function singleNode(): Promise<Subject> {
  */
 async function writeThroughEveryNode(ports: readonly number[], proxied: boolean, attempt: number): Promise<string[]> {
   const owners = await slotOwners(ports[0]!);
-  const tagOwnedBy = (port: number): string => {
-    for (let n = 0; ; n++) if (owners.get(keySlot(Buffer.from(`ready${port}n${n}`))) === port) return `ready${port}n${n}`;
+  // A node that serves no slot in this view yet (it just joined the table) has no tag: not ready.
+  const tagOwnedBy = (port: number): string | undefined => {
+    for (let n = 0; n < 100_000; n++) if (owners.get(keySlot(Buffer.from(`ready${port}n${n}`))) === port) return `ready${port}n${n}`;
+    return undefined;
   };
-  const pairs = ports.flatMap((via) => (proxied ? ports : [via]).map((owner) => ({ via, tag: tagOwnedBy(owner) })));
-  return Promise.all(pairs.map(async ({ via, tag }) => {
+  const pairs = ports.flatMap((via) => (proxied ? ports : [via]).map((owner) => ({ via, owner, tag: tagOwnedBy(owner) })));
+  return Promise.all(pairs.map(async ({ via, owner, tag }) => {
+    if (tag === undefined) return `node ${owner} serves no slot yet`;
     const r = new Redis({ port: via, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     r.on('error', () => undefined);
     try {
@@ -120,10 +123,11 @@ export async function directCluster(): Promise<Subject> {
     const nodeOf = (conn: number): number => conn % cluster.ports.length;
     const tagFor = (conn: number, proposed: string): string => {
       const want = cluster.ports[nodeOf(conn)]!;
-      for (let n = 0; ; n++) {
+      for (let n = 0; n < 100_000; n++) {
         const tag = `${proposed}n${n}`;
         if (owners.get(keySlot(Buffer.from(tag))) === want) return tag;
       }
+      throw new Error(`node ${want} serves no slot in CLUSTER SLOTS`);
     };
     return {
       target: { name: '3-node cluster, direct to each slot\'s primary', port: (conn) => cluster.ports[nodeOf(conn)]! },
