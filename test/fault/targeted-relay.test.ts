@@ -16,7 +16,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { keySlot } from '../../src/cluster/slot.js';
-import { FaultCluster, type FaultNode } from '../helpers/fault-cluster.js';
+import { FaultCluster, waitDeclaredFailed, type FaultNode } from '../helpers/fault-cluster.js';
 import { FaultClusterClient, ReplyError, definitelyNoEffect, nodeCall, type CallOutcome } from '../helpers/fault-client.js';
 import { checkCounters, type PCommand, type PipelineRecord } from '../helpers/fault-pipeline-checker.js';
 import { RunClock } from '../helpers/fault-history.js';
@@ -25,22 +25,6 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 // 127.0.0.81-83 belong to this file; any 127.0.0.0/8 address is local on Linux.
 const hosts = Array.from({ length: 3 }, (_, i) => (process.platform === 'linux' ? `127.0.0.${81 + i}` : '127.0.0.1'));
 const KEY = 'targeted:relay';
-
-/** Waits until every observer flags `target` as failed in CLUSTER NODES. */
-async function waitFailed(observers: readonly FaultNode[], target: FaultNode): Promise<void> {
-  const deadline = Date.now() + 20000;
-  while (Date.now() < deadline) {
-    const views = await Promise.all(observers.map(async (o) => {
-      const [nodes] = await nodeCall(o.address, [['CLUSTER', 'NODES']], 1000).catch(() => [undefined]);
-      if (typeof nodes !== 'string') return false;
-      const line = nodes.split('\n').find((l) => l.includes(`:${target.port}@`));
-      return line !== undefined && / (\S*,)?fail(,\S*)? /.test(line);
-    }));
-    if (views.every(Boolean)) return;
-    await sleep(100);
-  }
-  throw new Error(`${target.name} was not declared failed`);
-}
 
 describe('targeted: a relayed INCR whose lease holder stops', () => {
   it('is not answered as without effect and then applied', async () => {
@@ -86,7 +70,7 @@ describe('targeted: a relayed INCR whose lease holder stops', () => {
 
       // 1. P stopped and declared failed: H coordinates the key and takes its lease.
       p.pause();
-      await waitFailed(cluster.nodes.filter((n) => n !== p), p);
+      await waitDeclaredFailed(cluster.nodes.filter((n) => n !== p), p);
       await incrs(5);
       const h = await owner();
       expect(h, 'another node took the slot').not.toBe(p);

@@ -14,29 +14,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { keySlot } from '../../src/cluster/slot.js';
-import { FaultCluster, type FaultNode } from '../helpers/fault-cluster.js';
-import { FaultClusterClient, ReplyError, RespConnection, definitelyNoEffect, nodeCall, type CallOutcome } from '../helpers/fault-client.js';
+import { FaultCluster, waitDeclaredFailed } from '../helpers/fault-cluster.js';
+import { FaultClusterClient, ReplyError, RespConnection, definitelyNoEffect, type CallOutcome } from '../helpers/fault-client.js';
 import { checkAppends, type AppendViolation, type PCommand } from '../helpers/fault-pipeline-checker.js';
 import { RunClock } from '../helpers/fault-history.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 // 127.0.0.91-93 belong to this file; any 127.0.0.0/8 address is local on Linux.
 const hosts = Array.from({ length: 3 }, (_, i) => (process.platform === 'linux' ? `127.0.0.${91 + i}` : '127.0.0.1'));
-
-async function waitFailed(observers: readonly FaultNode[], target: FaultNode): Promise<void> {
-  const deadline = Date.now() + 20000;
-  while (Date.now() < deadline) {
-    const views = await Promise.all(observers.map(async (o) => {
-      const [nodes] = await nodeCall(o.address, [['CLUSTER', 'NODES']], 1000).catch(() => [undefined]);
-      if (typeof nodes !== 'string') return false;
-      const line = nodes.split('\n').find((l) => l.includes(`:${target.port}@`));
-      return line !== undefined && / (\S*,)?fail(,\S*)? /.test(line);
-    }));
-    if (views.every(Boolean)) return;
-    await sleep(100);
-  }
-  throw new Error(`${target.name} was not declared failed`);
-}
 
 describe('targeted: APPENDs in flight on a coordinator that is stopped', () => {
   it('are not applied on a stale read over appends acknowledged meanwhile', async () => {
@@ -91,7 +76,7 @@ describe('targeted: APPENDs in flight on a coordinator that is stopped', () => {
         else await sleep(delayMs);
         p.pause();
 
-        await waitFailed(others, p);
+        await waitDeclaredFailed(others, p);
         await incrs(10, others.map((n) => n.address));
         p.resume();
         for (const [i, o] of (await Promise.all(replies)).entries()) {

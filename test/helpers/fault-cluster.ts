@@ -392,3 +392,19 @@ export async function checkMerkleRootsAgree(cluster: FaultCluster, opts: { timeo
 }
 
 export { addrKey };
+
+/** Waits until every observer flags `target` as failed in CLUSTER NODES (20 s at most). */
+export async function waitDeclaredFailed(observers: readonly FaultNode[], target: FaultNode): Promise<void> {
+  const deadline = Date.now() + 20000;
+  while (Date.now() < deadline) {
+    const views = await Promise.all(observers.map(async (o) => {
+      const [nodes] = await nodeCall(o.address, [['CLUSTER', 'NODES']], 1000).catch(() => [undefined]);
+      if (typeof nodes !== 'string') return false;
+      const line = nodes.split('\n').find((l) => l.includes(`:${target.port}@`));
+      return line !== undefined && / (\S*,)?fail(,\S*)? /.test(line);
+    }));
+    if (views.every(Boolean)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${target.name} was not declared failed`);
+}
