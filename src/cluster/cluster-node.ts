@@ -15,7 +15,7 @@ import { ClusterRouter } from './cluster-router.js';
 import type { OverlayKeyspace } from './overlay-keyspace.js';
 import { clusterInfoText, type NodeInfo } from './cluster-replies.js';
 import type { ClusterFacade } from '../server/node-services.js';
-import { ReplicaService } from './replica-service.js';
+import { decodeRangeAnswer, ReplicaService } from './replica-service.js';
 import { Forwarder } from './forwarder.js';
 import { HintReplayer } from './hint-replayer.js';
 import type { HintStore } from '../storage/hint-store.js';
@@ -116,6 +116,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       ...(bindHost !== '0.0.0.0' && bindHost !== '::' && bindHost !== '127.0.0.1' ? { localAddress: bindHost } : {}),
     });
     this.coordinator = new Coordinator(node.store, node.versioner, this, node.stats, this.logger);
+    // FLUSHALL empties this replica: no collection is complete here any more.
+    node.store.onFlushAll(() => this.coordinator.complete.clear());
     this.leases = new LeaseService({
       myId: this.myId,
       replicas: (slot) => this.slotTable.replicas(slot),
@@ -439,6 +441,13 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
 
   read(nodeId: string, slot: number, keys: readonly Buffer[]): Promise<Array<Buffer | null>> {
     return this.batcher.read(nodeId, slot, keys);
+  }
+
+  async readRange(nodeId: string, slot: number, start: Buffer, end: Buffer, limit: number): Promise<{ items: Array<[Buffer, Buffer]>; next: Buffer | undefined }> {
+    const addr = this.busAddress(nodeId);
+    if (!addr) throw new Error(`unknown node ${nodeId}`);
+    const answer = await this.bus.request(addr, 'el', { s: slot, a: start, b: end, n: limit });
+    return decodeRangeAnswer(answer);
   }
 
   async writeHint(nodeId: string, owner: string, slot: number, items: ReadonlyArray<[Buffer, Buffer]>): Promise<void> {

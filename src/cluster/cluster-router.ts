@@ -1,4 +1,5 @@
 import { keyPositions, type CommandSpec } from '../commands/spec.js';
+import { recordKey } from '../collections/record-keys.js';
 import type { CommandRouter, RouteVerdict } from '../server/dispatcher.js';
 import { ReservedSink, type RunCommand, type SlotRun } from '../server/command-sequencer.js';
 import type { LeaseOutcome } from './lease-service.js';
@@ -43,6 +44,7 @@ export interface RoutingContext {
 
 export interface CoordinateJob {
   slot: number;
+  /** Record keys (record-keys.ts) of every key the job reads or writes. */
   keys: Buffer[];
   isWrite: boolean;
   blind: boolean;
@@ -153,15 +155,15 @@ export class ClusterRouter implements CommandRouter {
         for (const q of tx.queued) {
           const spec = this.ctx.lookup(q.name);
           if (!spec) continue;
-          for (const i of keyPositions(spec, q.argv)) keys.push(q.argv[i]!);
+          for (const i of keyPositions(spec, q.argv)) keys.push(recordKey(q.argv[i]!));
           if (mayWrite(spec)) isWrite = true;
         }
-        for (const w of tx.watched) keys.push(w.key);
+        for (const w of tx.watched) keys.push(recordKey(w.key));
         blind = false;
         steps.push((o, ks) => this.ctx.execTransaction(session, o, ks, tx));
         continue;
       }
-      for (const i of keyPositions(c.spec, c.argv)) keys.push(c.argv[i]!);
+      for (const i of keyPositions(c.spec, c.argv)) keys.push(recordKey(c.argv[i]!));
       if (mayWrite(c.spec)) isWrite = true;
       if (!isBlind(c.spec, c.argv)) blind = false;
       steps.push((o, ks) => this.ctx.runCommand(session, c.spec, c.argv, o, ks));
@@ -201,7 +203,7 @@ export class ClusterRouter implements CommandRouter {
         const check = (_out: ReplyWriter, ks: OverlayKeyspace): void => {
           if (watches.some((w) => !watchHolds(w, ks.version(w.key)))) stale = true;
         };
-        await this.ctx.coordinate(session, { slot, keys: watches.map((w) => w.key), isWrite: false, blind: false }, [check], probe);
+        await this.ctx.coordinate(session, { slot, keys: watches.map((w) => recordKey(w.key)), isWrite: false, blind: false }, [check], probe);
         // A read that could not meet its quorum leaves the watch unverified: abort rather than guess.
         if ((await probe.collect()).length > 0) stale = true;
       }

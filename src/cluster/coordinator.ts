@@ -13,6 +13,11 @@ import { compareClocks } from '../core/vclock.js';
 import { compareVersions } from '../core/version.js';
 import type { DeferredReply, ReplySink } from '../server/connection.js';
 import { FencedError } from './replica-batcher.js';
+import { CompleteCollections } from './complete-collections.js';
+import { isCollectionType } from '../collections/collection.js';
+import { decodeMeta } from '../collections/meta-codec.js';
+import { ElementKind, elementPrefix, prefixEnd, userKeyOf } from '../collections/record-keys.js';
+import { ValueType } from '../storage/types.js';
 
 /** Times a write is stamped again because a replica held a newer version, before it counts as concurrent. */
 const RESTAMP_ATTEMPTS = 3;
@@ -29,6 +34,11 @@ export interface ReplicaClient {
    * granted a newer lease on the slot.
    */
   write(nodeId: string, slot: number, items: ReadonlyArray<[Buffer, Buffer]>, epoch?: number): Promise<Buffer | undefined>;
+  /**
+   * The records (tombstones included) with start <= key < end in `slot` at `nodeId`, up to about
+   * `limit` of them; `next` is where the following page starts, undefined once the range is done.
+   */
+  readRange(nodeId: string, slot: number, start: Buffer, end: Buffer, limit: number): Promise<{ items: Array<[Buffer, Buffer]>; next: Buffer | undefined }>;
   /** Stores the records at `nodeId` as hints for `owner`, durably, for later handoff. */
   writeHint(nodeId: string, owner: string, slot: number, items: ReadonlyArray<[Buffer, Buffer]>): Promise<void>;
 }
@@ -36,7 +46,7 @@ export interface ReplicaClient {
 /** One keyed command (or transaction) to coordinate over its slot's preference list. */
 export interface CoordinatedJob {
   slot: number;
-  /** Every key the job reads or writes (command keys, queued keys, watched keys). */
+  /** Record keys of everything the job reads or writes (command keys, queued keys, watched keys). */
   keys: readonly Buffer[];
   replicas: readonly string[];
   isWrite: boolean;
@@ -66,6 +76,9 @@ export interface CoordinatorStats {
   /** Writes stamped again because a replica already held a newer version (a clock behind). */
   restamps: number;
   quorumFailures: number;
+  /** Collections brought up to date here before a command used them, and the elements that took. */
+  collectionSyncs: number;
+  collectionSyncRecords: number;
 }
 
 export interface JobResult {
@@ -81,8 +94,12 @@ interface RunReplies {
   firstWrite: number;
 }
 
+/** Element records per page when a collection is synced from another replica. */
+const SYNC_PAGE_RECORDS = 2048;
+
 const EMPTY_RESULT: JobResult = { acked: 0, allAcked: Promise.resolve(0) };
 const NO_LOCK = (): void => undefined;
+const NO_CLOCK: never[] = [];
 
 /** Where a job's reply goes: in line with the connection's batch until it has to wait, then a deferred slot. */
 interface ReplyTarget {
@@ -116,7 +133,9 @@ function deferredTarget(reply: DeferredReply): ReplyTarget {
  */
 export class Coordinator {
   readonly locks = new KeyLocks();
-  readonly stats: CoordinatorStats = { reads: 0, writes: 0, readRepairs: 0, quorumFailures: 0, restamps: 0 };
+  readonly stats: CoordinatorStats = { reads: 0, writes: 0, readRepairs: 0, quorumFailures: 0, restamps: 0, collectionSyncs: 0, collectionSyncRecords: 0 };
+  /** Collections this replica is known to hold completely (complete-collections.ts). */
+  readonly complete = new CompleteCollections();
   hintedHandoffs = 0;
   /** True when this node granted a newer lease on the slot than `epoch` (its own replica refuses the write too). */
   fence: (slot: number, epoch: number) => boolean = () => false;
@@ -150,7 +169,7 @@ export class Coordinator {
       if (release !== undefined) {
         const records = new Map<string, StoredRecord | undefined>();
         for (let i = 0; i < ids.length; i++) records.set(ids[i]!, this.store.get(job.slot, job.keys[i]!));
-        return this.apply(job, records, undefined, release, inlineTarget(sink));
+        return this.apply(job, records, undefined, release, inlineTarget(sink), false);
       }
     }
     return this.runDeferred(job, ids, sink.defer());
@@ -166,7 +185,64 @@ export class Coordinator {
       reply.done();
       return EMPTY_RESULT;
     }
-    return this.apply(job, read.records, read.quorum, release, deferredTarget(reply));
+    if (!(await this.completeCollections(job, ids, read.records))) {
+      release();
+      this.stats.quorumFailures++;
+      for (let i = 0; i < job.steps.length; i++) reply.out.error(`NOREPLICAS Not enough replicas answered the read (need ${job.r})`);
+      reply.done();
+      return EMPTY_RESULT;
+    }
+    return this.apply(job, read.records, read.quorum, release, deferredTarget(reply), true);
+  }
+
+  /**
+   * Brings this replica up to date for every collection the job touches whose newest metadata it
+   * is not known to hold completely: the elements of that collection's generation are read from
+   * other replicas and merged here (last writer wins per element). With this replica, they make a
+   * read quorum, and every acknowledged write reached a write quorum, so the union holds every
+   * acknowledged element. False when too few replicas answered.
+   */
+  private async completeCollections(job: CoordinatedJob, ids: readonly string[], records: Map<string, StoredRecord | undefined>): Promise<boolean> {
+    const me = this.replicas.myId;
+    for (let i = 0; i < ids.length; i++) {
+      const rec = records.get(ids[i]!);
+      if (rec === undefined || !isCollectionType(rec.type as ValueType) || this.complete.isAt(ids[i]!, rec.version)) continue;
+      // An expired collection reads as missing; a write to the key starts a new generation.
+      if (rec.expiresAt !== 0 && rec.expiresAt <= this.versioner.now()) continue;
+      const userKey = userKeyOf(job.keys[i]!);
+      if (userKey === undefined) continue;
+      const local = this.store.get(job.slot, job.keys[i]!);
+      const sources = [...new Set([...job.previousReplicas, ...job.replicas])].filter((id) => id !== me && this.replicas.reachable(id));
+      const needed = Math.max(0, Math.min(job.r, job.replicas.length) - (job.replicas.includes(me) ? 1 : 0));
+      if (sources.length < needed) return false;
+      const generation = decodeMeta(rec.value as Buffer).generation;
+      const ranges = [ElementKind.Member, ElementKind.Score, ElementKind.Position].map((kind) => elementPrefix(kind, userKey, generation));
+      const pulled = await Promise.all(sources.map((id) => this.pullRanges(id, job.slot, ranges).then(() => true, () => false)));
+      if (pulled.filter(Boolean).length < needed) return false;
+      // The metadata itself: read repair would bring it too, but the elements just merged belong to it.
+      if (local === undefined || compareVersions(local.version, rec.version) < 0) this.store.put(job.slot, job.keys[i]!, rec);
+      this.complete.mark(ids[i]!, rec.version);
+      this.stats.collectionSyncs++;
+    }
+    return true;
+  }
+
+  private async pullRanges(nodeId: string, slot: number, prefixes: readonly Buffer[]): Promise<void> {
+    for (const prefix of prefixes) {
+      const end = prefixEnd(prefix);
+      let start: Buffer | undefined = prefix;
+      while (start !== undefined) {
+        const page: { items: Array<[Buffer, Buffer]>; next: Buffer | undefined } = await this.replicas.readRange(nodeId, slot, start, end, SYNC_PAGE_RECORDS);
+        const now = this.versioner.now();
+        for (const [key, encoded] of page.items) {
+          const rec = decodeRecord(encoded);
+          this.versioner.hlc.observe(rec.version, now);
+          this.applyLocal(slot, key, rec, encoded);
+        }
+        this.stats.collectionSyncRecords += page.items.length;
+        start = page.next;
+      }
+    }
   }
 
   /**
@@ -180,12 +256,14 @@ export class Coordinator {
     quorum: ReadQuorum | undefined,
     release: () => void,
     target: ReplyTarget,
+    /** The job's collections were made complete here (completeCollections): its writes keep them so. */
+    verified: boolean,
   ): JobResult | Promise<JobResult> {
     let answer: Buffer;
     let ks: OverlayKeyspace;
     const run: RunReplies = { ends: [], firstWrite: -1 };
     try {
-      ks = new OverlayKeyspace(records, this.versioner.now());
+      ks = new OverlayKeyspace(records, this.versioner.now(), this.store, () => this.newGeneration());
       this.scratch.proto = job.proto;
       for (let i = 0; i < job.steps.length; i++) {
         const writesBefore = ks.writeCount;
@@ -223,7 +301,7 @@ export class Coordinator {
     let finish: ((result: JobResult) => void) | undefined;
     // The keys are freed once this node holds the write (or the round ended without it).
     try {
-      this.replicate(job, ks, records, (result) => (finish ? finish(result) : (settled = result)), release);
+      this.replicate(job, ks, records, (result) => (finish ? finish(result) : (settled = result)), release, verified);
     } catch (err) {
       // A record that cannot be encoded is a bug: answer it, never take the process down.
       release();
@@ -356,12 +434,22 @@ export class Coordinator {
     before: Map<string, StoredRecord | undefined>,
     settle: (result: JobResult) => void,
     appliedHere: () => void,
+    verified: boolean,
     attempt = 0,
   ): void {
     const now = ks.now;
     const items: Array<[Buffer, Buffer]> = [];
     const records: Array<[Buffer, StoredRecord]> = [];
+    // Elements carry no vector clock: only their collection's metadata record counts writers.
+    let elementVersion: Buffer | undefined;
     for (const [id, w] of ks.writes) {
+      if (w.element) {
+        elementVersion ??= this.versioner.hlc.now(now);
+        const rec: StoredRecord = { version: elementVersion, clock: NO_CLOCK, type: w.type, expiresAt: 0, value: w.value };
+        records.push([w.key, rec]);
+        items.push([w.key, encodeRecord(rec)]);
+        continue;
+      }
       const prev = before.get(id) ?? this.store.get(job.slot, w.key);
       // A version read from a replica whose clock ran ahead (or from before our own restart) must be
       // exceeded, or last-writer-wins would keep the older value over the one acknowledged now.
@@ -416,7 +504,7 @@ export class Coordinator {
           this.stats.restamps++;
           settled = true;
           localPending = false;
-          this.replicate(job, ks, before, settle, appliedHere, attempt + 1);
+          this.replicate(job, ks, before, settle, appliedHere, verified, attempt + 1);
         }
         check();
       };
@@ -448,6 +536,7 @@ export class Coordinator {
           return;
         }
         for (let i = 0; i < records.length; i++) this.applyLocal(job.slot, records[i]![0], records[i]![1], items[i]![1]);
+        this.trackComplete(records, verified);
         appliedHere();
         if (this.store.hasPendingDurability()) this.store.afterDurable((err) => (err ? nack(me) : ack(me)));
         else ack(me);
@@ -497,6 +586,21 @@ export class Coordinator {
         if (id !== me && this.replicas.reachable(id)) this.replicas.write(id, job.slot, items).catch(() => undefined);
       }
     }
+  }
+
+  /** A write coordinated here from a complete view leaves this replica complete at its new version. */
+  private trackComplete(records: ReadonlyArray<[Buffer, StoredRecord]>, verified: boolean): void {
+    for (const [key, rec] of records) {
+      if (rec.type === ValueType.Element) continue;
+      const id = key.toString('latin1');
+      if (verified && isCollectionType(rec.type)) this.complete.mark(id, rec.version);
+      else this.complete.forget(id);
+    }
+  }
+
+  /** A fresh collection generation: the first 8 bytes (time and counter) of a new HLC version. */
+  private newGeneration(): Buffer {
+    return Buffer.from(this.versioner.hlc.now(this.versioner.now()).subarray(0, 8));
   }
 
   /**

@@ -1,53 +1,70 @@
-import { EXPIRES_AT_MAX, type Entry, type Keyspace } from '../commands/keyspace.js';
-import { ValueType, type HashValue, type StoredRecord } from '../storage/types.js';
-import { liveEntry, watchVersion } from '../server/local-keyspace.js';
+import { EXPIRES_AT_MAX, type Entry, type KeyType, type Keyspace } from '../commands/keyspace.js';
+import type { ElementStore } from '../collections/element-store.js';
+import { recordKey } from '../collections/record-keys.js';
+import { ValueType, type StoredRecord } from '../storage/types.js';
+import { liveElement, liveEntry, watchVersion } from '../server/local-keyspace.js';
 
 export interface PendingWrite {
+  /** The record key (an escaped user key, or an element's key). */
   key: Buffer;
   type: ValueType;
-  value: Buffer | HashValue;
+  value: Buffer;
   expiresAt: number;
+  /** An element record (or an element's deletion): stamped without a vector clock. */
+  element: boolean;
+}
+
+/** The coordinator's own replica, where a collection's elements are read (complete by then). */
+export interface LocalElements {
+  get(slot: number, rk: Buffer): StoredRecord | undefined;
+  scanRange(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (rk: Buffer, record: StoredRecord) => boolean): void;
 }
 
 const NO_VERSION = Buffer.alloc(16);
 const EMPTY = Buffer.alloc(0);
 
 /**
- * The keyspace a coordinated command runs against: records fetched from a read quorum, with the
- * command's own writes layered on top and collected for replication. A key that was not fetched is
- * a bug in key extraction, and fails loudly rather than reading as missing.
+ * The keyspace a coordinated command runs against: key records fetched from a read quorum,
+ * elements read from this node's replica (which the coordinator made complete for every
+ * collection the job touches), and the command's own writes layered on top and collected for
+ * replication. A key that was not fetched is a bug in key extraction, and fails loudly rather
+ * than reading as missing.
  */
-export class OverlayKeyspace implements Keyspace {
+export class OverlayKeyspace implements Keyspace, ElementStore {
   readonly writes = new Map<string, PendingWrite>();
   /** Writes made so far, counting each one (a run tells which of its commands wrote). */
   writeCount = 0;
+  readonly elements: ElementStore = this;
 
   constructor(
     private readonly fetched: ReadonlyMap<string, StoredRecord | undefined>,
     readonly now: number,
+    private readonly local: LocalElements,
+    private readonly generation: () => Buffer,
   ) {}
 
   get(key: Buffer): Entry | undefined {
-    const id = key.toString('latin1');
+    const id = recordKey(key).toString('latin1');
     const w = this.writes.get(id);
     if (w) {
       // A write in this run with an expiry already past (SET … EXAT in the past) is gone at once.
       if (w.type === ValueType.Tombstone || (w.expiresAt > 0 && w.expiresAt <= this.now)) return undefined;
-      return { type: w.type as ValueType.String | ValueType.Hash, value: w.value, expiresAt: w.expiresAt, version: NO_VERSION };
+      return { type: w.type as KeyType, value: w.value, expiresAt: w.expiresAt, version: NO_VERSION };
     }
     if (!this.fetched.has(id)) throw new Error(`key was not fetched before the command ran: ${id.slice(0, 64)}`);
     return liveEntry(this.fetched.get(id), this.now);
   }
 
   version(key: Buffer): Buffer | undefined {
-    const id = key.toString('latin1');
+    const id = recordKey(key).toString('latin1');
     if (this.writes.has(id)) return NO_VERSION;
     if (!this.fetched.has(id)) throw new Error(`key was not fetched before the command ran: ${id.slice(0, 64)}`);
     return watchVersion(this.fetched.get(id), this.now);
   }
 
-  set(key: Buffer, type: ValueType.String | ValueType.Hash, value: Buffer | HashValue, expiresAt: number): void {
-    this.writes.set(key.toString('latin1'), { key, type, value, expiresAt: Math.min(expiresAt, EXPIRES_AT_MAX) });
+  set(key: Buffer, type: KeyType, value: Buffer, expiresAt: number): void {
+    const rk = recordKey(key);
+    this.writes.set(rk.toString('latin1'), { key: rk, type, value, expiresAt: Math.min(expiresAt, EXPIRES_AT_MAX), element: false });
     this.writeCount++;
   }
 
@@ -58,8 +75,74 @@ export class OverlayKeyspace implements Keyspace {
    */
   del(key: Buffer): boolean {
     const existed = this.get(key) !== undefined;
-    this.writes.set(key.toString('latin1'), { key, type: ValueType.Tombstone, value: EMPTY, expiresAt: 0 });
+    const rk = recordKey(key);
+    this.writes.set(rk.toString('latin1'), { key: rk, type: ValueType.Tombstone, value: EMPTY, expiresAt: 0, element: false });
     this.writeCount++;
     return existed;
+  }
+
+  newGeneration(): Buffer {
+    return this.generation();
+  }
+
+  getElement(slot: number, rk: Buffer): Buffer | undefined {
+    const w = this.writes.get(rk.toString('latin1'));
+    if (w) return w.type === ValueType.Element ? w.value : undefined;
+    return liveElement(this.local.get(slot, rk));
+  }
+
+  putElement(_slot: number, rk: Buffer, value: Buffer): void {
+    this.writes.set(rk.toString('latin1'), { key: rk, type: ValueType.Element, value, expiresAt: 0, element: true });
+    this.writeCount++;
+  }
+
+  deleteElement(_slot: number, rk: Buffer): void {
+    this.writes.set(rk.toString('latin1'), { key: rk, type: ValueType.Tombstone, value: EMPTY, expiresAt: 0, element: true });
+    this.writeCount++;
+  }
+
+  /** The local replica's elements merged with this run's element writes, which win on the same key. */
+  scanElements(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (rk: Buffer, value: Buffer) => boolean): void {
+    const pending = this.pendingIn(start, end, reverse);
+    let i = 0;
+    let stopped = false;
+    // Emits pending writes that come before `id` in scan order; false once the visitor stopped.
+    const drainBefore = (id: string | undefined): boolean => {
+      while (i < pending.length) {
+        const [pid, w] = pending[i]!;
+        if (id !== undefined && (reverse ? pid <= id : pid >= id)) break;
+        i++;
+        if (w.type === ValueType.Element && !visit(w.key, w.value)) return false;
+      }
+      return true;
+    };
+    this.local.scanRange(slot, start, end, reverse, (rk, rec) => {
+      const id = rk.toString('latin1');
+      if (!drainBefore(id)) {
+        stopped = true;
+        return false;
+      }
+      // The run's own write of this element replaces what the replica holds.
+      if (i < pending.length && pending[i]![0] === id) return true;
+      if (rec.type !== ValueType.Element) return true;
+      if (!visit(rk, rec.value as Buffer)) {
+        stopped = true;
+        return false;
+      }
+      return true;
+    });
+    if (!stopped) drainBefore(undefined);
+  }
+
+  /** This run's element writes inside [start, end), in scan order. */
+  private pendingIn(start: Buffer, end: Buffer, reverse: boolean): Array<[string, PendingWrite]> {
+    const out: Array<[string, PendingWrite]> = [];
+    if (this.writes.size === 0) return out;
+    const lo = start.toString('latin1');
+    const hi = end.toString('latin1');
+    for (const [id, w] of this.writes) if (w.element && id >= lo && id < hi) out.push([id, w]);
+    out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    if (reverse) out.reverse();
+    return out;
   }
 }

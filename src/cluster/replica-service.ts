@@ -42,6 +42,36 @@ function isWrite(p: unknown): p is WriteRequest {
     (r.h === undefined || (typeof r.h === 'string' && /^[0-9a-f]{40}$/.test(r.h)));
 }
 
+interface RangeRead {
+  s: number;
+  /** Start (inclusive) and end (exclusive) record keys. */
+  a: Uint8Array;
+  b: Uint8Array;
+  n: number;
+}
+
+/** Bounds of one range-read answer, whatever the caller asked for. */
+const RANGE_RECORDS_MAX = 10_000;
+const RANGE_BYTES_MAX = 4 << 20;
+
+function isRangeRead(p: unknown): p is RangeRead {
+  const r = p as RangeRead;
+  return typeof r === 'object' && r !== null && isSlot(r.s) && r.a instanceof Uint8Array && r.b instanceof Uint8Array &&
+    typeof r.n === 'number' && Number.isInteger(r.n) && r.n > 0;
+}
+
+/** A range-read answer ('el') as the asking coordinator sees it. */
+export function decodeRangeAnswer(answer: unknown): { items: Array<[Buffer, Buffer]>; next: Buffer | undefined } {
+  const a = answer as { i?: unknown; x?: unknown };
+  if (typeof a !== 'object' || a === null || !Array.isArray(a.i)) throw new Error('malformed range answer');
+  const items = (a.i as unknown[]).map((pair) => {
+    if (!Array.isArray(pair) || !(pair[0] instanceof Uint8Array) || !(pair[1] instanceof Uint8Array)) throw new Error('malformed range answer');
+    return [Buffer.from(pair[0]), owned(pair[1])] as [Buffer, Buffer];
+  });
+  if (a.x !== undefined && !(a.x instanceof Uint8Array)) throw new Error('malformed range answer');
+  return { items, next: a.x === undefined ? undefined : Buffer.from(a.x) };
+}
+
 interface BatchRequest {
   w: unknown[];
   r: unknown[];
@@ -120,6 +150,25 @@ export class ReplicaService {
       const response = superseded.length === 0 && fenced === undefined ? reads : { r: reads, s: superseded, ...(fenced ? { x: fenced } : {}) };
       if (w.length === 0 || !node.store.hasPendingDurability()) return response;
       return new Promise<unknown>((resolve, reject) => node.store.afterDurable((err) => (err ? reject(err) : resolve(response))));
+    });
+    // A range of element records, for a coordinator completing its replica of a collection.
+    bus.handle('el', (_from, payload) => {
+      if (!isRangeRead(payload)) throw new Error('malformed range read');
+      const items: Array<[Buffer, Buffer]> = [];
+      let bytes = 0;
+      let next: Buffer | undefined;
+      const limit = Math.min(payload.n, RANGE_RECORDS_MAX);
+      node.store.scanRange(payload.s, asBuffer(payload.a), asBuffer(payload.b), false, (key, rec) => {
+        if (items.length >= limit || bytes >= RANGE_BYTES_MAX) {
+          next = Buffer.from(key);
+          return false;
+        }
+        const encoded = encodeRecord(rec);
+        items.push([Buffer.from(key), encoded]);
+        bytes += key.length + encoded.length;
+        return true;
+      });
+      return next === undefined ? { i: items } : { i: items, x: next };
     });
     bus.handle('rw', (_from, payload) => {
       if (!isWrite(payload)) throw new Error('malformed replica write');

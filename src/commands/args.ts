@@ -1,6 +1,5 @@
 import { ERR, ReplyError } from '../core/errors.js';
-import { ValueType, type Entry, type Keyspace } from './keyspace.js';
-import type { HashValue } from '../storage/types.js';
+import { EXPIRES_AT_MAX, ValueType, type Entry, type Keyspace } from './keyspace.js';
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -83,7 +82,6 @@ export function lower(buf: Buffer): string {
 
 /** The key's entry when it is a string; undefined when missing; WRONGTYPE otherwise. */
 export type StringEntry = Omit<Entry, 'value'> & { value: Buffer };
-export type HashEntry = Omit<Entry, 'value'> & { value: HashValue };
 
 export function getString(ks: Keyspace, key: Buffer): StringEntry | undefined {
   const e = ks.get(key);
@@ -92,21 +90,12 @@ export function getString(ks: Keyspace, key: Buffer): StringEntry | undefined {
   return e as StringEntry;
 }
 
-/** The key's hash; undefined when missing; WRONGTYPE otherwise. */
-export function getHash(ks: Keyspace, key: Buffer): HashEntry | undefined {
-  const e = ks.get(key);
-  if (e === undefined) return undefined;
-  if (e.type !== ValueType.Hash) throw new ReplyError(ERR.wrongType);
-  return e as HashEntry;
-}
-
 /** Relative or absolute expiry argument → absolute ms, or ReplyError `invalid expire time in '<cmd>'`. */
 export function expiryFrom(unit: 'ex' | 'px' | 'exat' | 'pxat', arg: Buffer, now: number, cmd: string): number {
   const v = int64Arg(arg);
   const ms = unit === 'ex' || unit === 'exat' ? v * 1000n : v;
   const abs = unit === 'ex' || unit === 'px' ? ms + BigInt(now) : ms;
-  if (v <= 0n || !inInt64(ms) || !inInt64(abs) || abs > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new ReplyError(ERR.invalidExpire(cmd));
-  }
-  return Number(abs);
+  if (v <= 0n || !inInt64(ms) || !inInt64(abs)) throw new ReplyError(ERR.invalidExpire(cmd));
+  // Redis takes any time up to 2^63 ms; a record holds up to 2^53 (keyspace.ts EXPIRES_AT_MAX).
+  return abs > BigInt(EXPIRES_AT_MAX) ? EXPIRES_AT_MAX : Number(abs);
 }

@@ -1,4 +1,5 @@
 import { ERR, ReplyError } from '../core/errors.js';
+import { userKeyOf } from '../collections/record-keys.js';
 import { keySlot } from '../cluster/slot.js';
 import { clusterInfoText, clusterNodeLine, clusterNodesText, writeClusterShards, writeClusterSlots } from '../cluster/cluster-replies.js';
 import type { ClusterFacade } from '../server/node-services.js';
@@ -17,6 +18,9 @@ function slotArg(arg: Buffer, error = 'ERR Invalid slot'): number {
   return slot;
 }
 
+/** Scanning strictly after this passes every element record (record-keys.ts) of a slot. */
+const INTERNAL_RANGE_LAST = Buffer.from([0xff, 0xfe]);
+
 function getKeysInSlot(ctx: CommandContext, argv: Buffer[]): void {
   cluster(ctx);
   const slot = intArg(argv[2]!);
@@ -29,11 +33,13 @@ function getKeysInSlot(ctx: CommandContext, argv: Buffer[]): void {
     const r = ctx.node.store.scanSlotRaw(slot, after, Math.min(1000, count - keys.length + 100));
     for (const e of r.entries) {
       const rec = e.record;
-      if (rec.type === 0 || (rec.expiresAt !== 0 && rec.expiresAt <= now)) continue;
-      if (keys.length < count) keys.push(e.key);
+      const key = userKeyOf(e.key);
+      if (key === undefined || rec.type === 0 || (rec.expiresAt !== 0 && rec.expiresAt <= now)) continue;
+      if (keys.length < count) keys.push(key);
     }
     if (r.next === null) break;
-    after = r.next;
+    // Past the user keys, a slot holds collection elements: skip them in one step.
+    after = userKeyOf(r.next) === undefined ? INTERNAL_RANGE_LAST : r.next;
   }
   ctx.out.bulkArray(keys);
 }

@@ -1,14 +1,21 @@
 import { ERR, ReplyError } from '../core/errors.js';
-import type { ScanPosition } from '../storage/types.js';
-import { ValueType, type Entry } from './keyspace.js';
+import type { ScanEntry, ScanPosition } from '../storage/types.js';
+import { typeName as keyTypeName, type Entry, type KeyType } from './keyspace.js';
+import { copyCollection, isCollectionType } from '../collections/collection.js';
+import { userKeyOf } from '../collections/record-keys.js';
 import { command, type CommandContext, type CommandSpec } from './spec.js';
 import { int64Arg, intArg, inInt64, lower } from './args.js';
 import { globMatch } from './glob.js';
 import { ScanCursors } from './scan-cursors.js';
 
 function typeName(e: Entry | undefined): string {
-  if (!e) return 'none';
-  return e.type === ValueType.Hash ? 'hash' : 'string';
+  return e ? keyTypeName(e.type) : 'none';
+}
+
+/** Writes `value` of `type` under `dst`: a string as it is, a collection with all its elements. */
+function writeCopy(ctx: CommandContext, src: Buffer, dst: Buffer, e: Entry): void {
+  if (isCollectionType(e.type)) copyCollection(ctx.ks, src, dst, e.type, e.expiresAt);
+  else ctx.ks.set(dst, e.type, e.value, e.expiresAt);
 }
 
 function del(ctx: CommandContext, argv: Buffer[]): void {
@@ -86,7 +93,7 @@ function rename(nx: boolean) {
     const same = argv[1]!.equals(argv[2]!);
     if (nx && (same || ks.get(argv[2]!))) return ctx.out.int(0);
     if (!same) {
-      ks.set(argv[2]!, src.type, src.value, src.expiresAt);
+      writeCopy(ctx, argv[1]!, argv[2]!, src);
       ks.del(argv[1]!);
     }
     if (nx) ctx.out.int(1);
@@ -110,8 +117,7 @@ function copy(ctx: CommandContext, argv: Buffer[]): void {
   const src = ks.get(argv[1]!);
   if (!src) return ctx.out.int(0);
   if (!replace && ks.get(argv[2]!)) return ctx.out.int(0);
-  const value = src.type === ValueType.Hash ? new Map(src.value as Map<string, Buffer>) : src.value;
-  ks.set(argv[2]!, src.type, value, src.expiresAt);
+  writeCopy(ctx, argv[1]!, argv[2]!, src);
   ctx.out.int(1);
 }
 
@@ -127,14 +133,32 @@ function listed(ctx: CommandContext, slot: number): boolean {
   return ctx.node.servesSlot?.(slot) ?? true;
 }
 
+/** Scanning strictly after this passes every element record (record-keys.ts) of a slot. */
+const INTERNAL_RANGE_LAST = Buffer.from([0xff, 0xfe]);
+
+/**
+ * A page of store.scan over user keys only: a slot's element records sort between its plain keys
+ * and its escaped 0xFF… keys, and a page that reaches them continues past all of them at once, so
+ * a slot holding big collections costs SCAN no more than one holding small ones.
+ */
+function scanKeys(ctx: CommandContext, from: ScanPosition, count: number): { entries: ScanEntry[]; next: ScanPosition | null } {
+  const r = ctx.node.store.scan(from, count, ctx.ks.now);
+  const entries = r.entries.filter((e) => userKeyOf(e.key) !== undefined);
+  const next = r.next !== null && r.next.after !== undefined && userKeyOf(r.next.after) === undefined ? { slot: r.next.slot, after: INTERNAL_RANGE_LAST } : r.next;
+  return { entries, next };
+}
+
 function keys(ctx: CommandContext, argv: Buffer[]): void {
   const pattern = argv[1]!;
   const all = pattern.length === 1 && pattern[0] === 0x2a;
   const found: Buffer[] = [];
   let pos = listedFrom(ctx, { slot: 0 });
   while (pos) {
-    const r = ctx.node.store.scan(pos, 1024, ctx.ks.now);
-    for (const e of r.entries) if (listed(ctx, e.slot) && (all || globMatch(pattern, e.key))) found.push(e.key);
+    const r = scanKeys(ctx, pos, 1024);
+    for (const e of r.entries) {
+      const key = userKeyOf(e.key);
+      if (key !== undefined && listed(ctx, e.slot) && (all || globMatch(pattern, key))) found.push(key);
+    }
     pos = listedFrom(ctx, r.next);
   }
   ctx.out.bulkArray(found);
@@ -160,13 +184,14 @@ function scan(ctx: CommandContext, argv: Buffer[]): void {
   const resolved = cursors.resolve(argv[1]!);
   if (resolved === undefined) throw new ReplyError('ERR invalid cursor');
   const start = listedFrom(ctx, resolved);
-  const r = start === null ? { entries: [], next: null } : ctx.node.store.scan(start, Math.min(count, 100_000), ctx.ks.now);
+  const r = start === null ? { entries: [], next: null } : scanKeys(ctx, start, Math.min(count, 100_000));
   const keysOut: Buffer[] = [];
   for (const e of r.entries) {
-    if (!listed(ctx, e.slot)) continue;
-    if (pattern && !globMatch(pattern, e.key)) continue;
-    if (type && (e.record.type === ValueType.Hash ? 'hash' : 'string') !== type) continue;
-    keysOut.push(e.key);
+    const key = userKeyOf(e.key);
+    if (key === undefined || !listed(ctx, e.slot)) continue;
+    if (pattern && !globMatch(pattern, key)) continue;
+    if (type && keyTypeName(e.record.type as KeyType) !== type) continue;
+    keysOut.push(key);
   }
   ctx.out.arrayHeader(2);
   const next = listedFrom(ctx, r.next);
@@ -175,14 +200,13 @@ function scan(ctx: CommandContext, argv: Buffer[]): void {
 }
 
 function randomkey(ctx: CommandContext): void {
-  const store = ctx.node.store;
   const startSlot = Math.floor(Math.random() * 16384);
   for (const from of [startSlot, 0]) {
     let pos = listedFrom(ctx, { slot: from });
     while (pos) {
-      const r = store.scan(pos, 16, ctx.ks.now);
-      const hit = r.entries.find((e) => listed(ctx, e.slot));
-      if (hit) return ctx.out.bulk(hit.key);
+      const r = scanKeys(ctx, pos, 16);
+      const hit = r.entries.find((e) => listed(ctx, e.slot) && userKeyOf(e.key) !== undefined);
+      if (hit) return ctx.out.bulk(userKeyOf(hit.key)!);
       pos = listedFrom(ctx, r.next);
     }
   }

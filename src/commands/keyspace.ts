@@ -1,12 +1,13 @@
-import type { HashValue } from '../storage/types.js';
 import { ValueType } from '../storage/types.js';
+import type { ElementStore } from '../collections/element-store.js';
 
 export { ValueType };
 
 /** A live value as commands see it: never a tombstone, never past its expiry. */
 export interface Entry {
-  type: ValueType.String | ValueType.Hash;
-  value: Buffer | HashValue;
+  /** String, or a collection type whose value is its metadata (src/collections/meta-codec.ts). */
+  type: KeyType;
+  value: Buffer;
   /** Absolute expiry in Unix ms; 0 = none. */
   expiresAt: number;
   /** Version of the stored record (WATCH compares it). */
@@ -22,8 +23,11 @@ export interface Keyspace {
   /** The time the command runs at (Unix ms); one value for the whole command. */
   readonly now: number;
   get(key: Buffer): Entry | undefined;
-  /** Stores a value (new version), replacing whatever the key held. expiresAt 0 = no TTL. */
-  set(key: Buffer, type: ValueType.String | ValueType.Hash, value: Buffer | HashValue, expiresAt: number): void;
+  /**
+   * Stores a value (new version), replacing whatever the key held. expiresAt 0 = no TTL. For a
+   * collection type the value is its metadata; its elements go through `elements`.
+   */
+  set(key: Buffer, type: KeyType, value: Buffer, expiresAt: number): void;
   /** Deletes a live key (a tombstone); false when there was nothing to delete. */
   del(key: Buffer): boolean;
   /**
@@ -31,15 +35,34 @@ export interface Keyspace {
    * written (or its record is gone). WATCH compares it: a key set and deleted again has changed.
    */
   version(key: Buffer): Buffer | undefined;
+  /** Element records of collections (src/collections/). */
+  readonly elements: ElementStore;
+  /** A fresh generation for a collection being created (8 bytes, unique to this write). */
+  newGeneration(): Buffer;
 }
+
+/** What a key can hold as commands see it. */
+export type KeyType = ValueType.String | ValueType.Hash | ValueType.List | ValueType.Set | ValueType.ZSet;
 
 /** The string a key holds, undefined when missing; throws WRONGTYPE for other types. */
 export function isString(e: Entry): e is Entry & { value: Buffer } {
   return e.type === ValueType.String;
 }
 
-export function isHash(e: Entry): e is Entry & { value: HashValue } {
-  return e.type === ValueType.Hash;
+/** TYPE's answer for a live entry. */
+export function typeName(type: KeyType): string {
+  switch (type) {
+    case ValueType.String:
+      return 'string';
+    case ValueType.Hash:
+      return 'hash';
+    case ValueType.List:
+      return 'list';
+    case ValueType.Set:
+      return 'set';
+    case ValueType.ZSet:
+      return 'zset';
+  }
 }
 
 /**

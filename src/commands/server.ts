@@ -1,8 +1,9 @@
 import { ERR, ReplyError } from '../core/errors.js';
+import { objectEncoding, valueLength } from '../collections/encoding.js';
 import { ConfigError } from '../core/config.js';
 import { ValueType } from './keyspace.js';
 import { command, container, type CommandContext, type CommandSpec } from './spec.js';
-import { floatArg, intArg, lower, parseInt64 } from './args.js';
+import { floatArg, intArg, lower } from './args.js';
 import { globMatch } from './glob.js';
 import { infoText } from './info.js';
 
@@ -52,20 +53,10 @@ function time(ctx: CommandContext): void {
   ctx.out.bulk((nowUs % 1_000_000n).toString());
 }
 
-function objectEncoding(ctx: CommandContext, argv: Buffer[]): void {
+function objectEncodingCommand(ctx: CommandContext, argv: Buffer[]): void {
   const e = ctx.ks.get(argv[2]!);
   if (!e) return ctx.out.nullBulk();
-  if (e.type === ValueType.String) {
-    const v = e.value as Buffer;
-    if (v.length <= 20 && parseInt64(v) !== undefined) return ctx.out.bulk('int');
-    return ctx.out.bulk(v.length <= 44 ? 'embstr' : 'raw');
-  }
-  const map = e.value as Map<string, Buffer>;
-  const maxEntries = Number(ctx.node.config.str('hash-max-listpack-entries'));
-  const maxValue = Number(ctx.node.config.str('hash-max-listpack-value'));
-  let small = map.size <= maxEntries;
-  if (small) for (const [k, v] of map) if (k.length > maxValue || v.length > maxValue) small = false;
-  ctx.out.bulk(small ? 'listpack' : 'hashtable');
+  ctx.out.bulk(objectEncoding(e));
 }
 
 function objectNumber(n: number) {
@@ -75,6 +66,8 @@ function objectNumber(n: number) {
   };
 }
 
+const ELEMENT_BYTES_ESTIMATE = 32;
+
 function memoryUsage(ctx: CommandContext, argv: Buffer[]): void {
   for (let i = 3; i < argv.length; i += 2) {
     if (lower(argv[i]!) !== 'samples' || i + 1 >= argv.length) throw new ReplyError(ERR.syntax);
@@ -82,9 +75,9 @@ function memoryUsage(ctx: CommandContext, argv: Buffer[]): void {
   }
   const e = ctx.ks.get(argv[2]!);
   if (!e) return ctx.out.nullBulk();
-  let bytes = 56 + argv[2]!.length;
-  if (e.type === ValueType.String) bytes += (e.value as Buffer).length;
-  else for (const [k, v] of e.value as Map<string, Buffer>) bytes += 24 + k.length + v.length;
+  // An estimate of what Redis would hold in memory; a collection counts a typical element size
+  // rather than reading every element.
+  const bytes = 56 + argv[2]!.length + (e.type === ValueType.String ? e.value.length : valueLength(e) * ELEMENT_BYTES_ESTIMATE);
   ctx.out.int(bytes);
 }
 
@@ -113,14 +106,13 @@ const debug = container('debug', ['admin', 'noscript', 'loading', 'stale'], ['ad
     run: (c, a) => {
       const e = c.ks.get(a[2]!);
       if (!e) throw new ReplyError(ERR.noSuchKey);
-      const len = e.type === ValueType.String ? (e.value as Buffer).length : (e.value as Map<string, Buffer>).size;
-      c.out.simple(`Value at:0x0 refcount:1 encoding:${e.type === ValueType.String ? 'raw' : 'hashtable'} serializedlength:${len} lru:0 lru_seconds_idle:0`);
+      c.out.simple(`Value at:0x0 refcount:1 encoding:${objectEncoding(e)} serializedlength:${valueLength(e)} lru:0 lru_seconds_idle:0`);
     },
   },
 ]);
 
 const object = container('object', ['readonly'], ['keyspace', 'read', 'slow'], [
-  { name: 'encoding', arity: 3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, run: objectEncoding },
+  { name: 'encoding', arity: 3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, run: objectEncodingCommand },
   { name: 'refcount', arity: 3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, run: objectNumber(1) },
   { name: 'idletime', arity: 3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, run: objectNumber(0) },
   { name: 'freq', arity: 3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, run: objectNumber(0) },

@@ -1,7 +1,9 @@
 import { keySlot } from '../cluster/slot.js';
-import { EXPIRES_AT_MAX, type Entry, type Keyspace } from '../commands/keyspace.js';
+import { EXPIRES_AT_MAX, type Entry, type KeyType, type Keyspace } from '../commands/keyspace.js';
+import type { ElementStore } from '../collections/element-store.js';
+import { recordKey } from '../collections/record-keys.js';
 import type { Store } from '../storage/store.js';
-import { ValueType, type ClockEntry, type HashValue, type StoredRecord } from '../storage/types.js';
+import { ValueType, type ClockEntry, type StoredRecord } from '../storage/types.js';
 import type { ServerStats } from './stats.js';
 import type { Versioner } from './versioner.js';
 
@@ -11,6 +13,7 @@ const EMPTY = Buffer.alloc(0);
  * the coordinator), so they carry no vector clock and skip the lookup that advancing one needs.
  */
 const NO_CLOCK: ClockEntry[] = [];
+const GENERATION_BYTES = 8;
 
 /** A live view of a stored record: missing when absent, a tombstone, or past its expiry. */
 export function liveEntry(rec: StoredRecord | undefined, now: number): Entry | undefined {
@@ -29,9 +32,15 @@ export function watchVersion(rec: StoredRecord | undefined, now: number): Buffer
   return rec.version;
 }
 
-/** The keyspace backed by this node's own store: standalone mode, and the replica side in a cluster. */
-export class LocalKeyspace implements Keyspace {
+/** The live value of an element record, if any. */
+export function liveElement(rec: StoredRecord | undefined): Buffer | undefined {
+  return rec !== undefined && rec.type === ValueType.Element ? (rec.value as Buffer) : undefined;
+}
+
+/** The keyspace backed by this node's own store: standalone mode. */
+export class LocalKeyspace implements Keyspace, ElementStore {
   now = Date.now();
+  readonly elements: ElementStore = this;
 
   constructor(
     private readonly store: Store,
@@ -41,29 +50,54 @@ export class LocalKeyspace implements Keyspace {
 
   get(key: Buffer): Entry | undefined {
     const slot = keySlot(key);
-    const rec = this.store.get(slot, key);
+    const rk = recordKey(key);
+    const rec = this.store.get(slot, rk);
     if (rec === undefined || rec.type === ValueType.Tombstone) return undefined;
     if (rec.expiresAt !== 0 && rec.expiresAt <= this.now) {
       // Lazy expiry: every replica holds the same absolute expiry, so dropping locally is safe.
-      this.store.drop(slot, key);
+      this.store.drop(slot, rk);
       this.stats.expiredKeys++;
       return undefined;
     }
     return rec as Entry;
   }
 
-  set(key: Buffer, type: ValueType.String | ValueType.Hash, value: Buffer | HashValue, expiresAt: number): void {
+  set(key: Buffer, type: KeyType, value: Buffer, expiresAt: number): void {
     expiresAt = Math.min(expiresAt, EXPIRES_AT_MAX);
-    this.store.put(keySlot(key), key, { version: this.versioner.hlc.now(this.now), clock: NO_CLOCK, type, expiresAt, value });
+    this.store.put(keySlot(key), recordKey(key), { version: this.stamp(), clock: NO_CLOCK, type, expiresAt, value });
   }
 
   version(key: Buffer): Buffer | undefined {
-    return watchVersion(this.store.get(keySlot(key), key), this.now);
+    return watchVersion(this.store.get(keySlot(key), recordKey(key)), this.now);
   }
 
   del(key: Buffer): boolean {
     if (this.get(key) === undefined) return false;
-    this.store.put(keySlot(key), key, { version: this.versioner.hlc.now(this.now), clock: NO_CLOCK, type: ValueType.Tombstone, expiresAt: 0, value: EMPTY });
+    this.store.put(keySlot(key), recordKey(key), { version: this.stamp(), clock: NO_CLOCK, type: ValueType.Tombstone, expiresAt: 0, value: EMPTY });
     return true;
+  }
+
+  newGeneration(): Buffer {
+    return Buffer.from(this.stamp().subarray(0, GENERATION_BYTES));
+  }
+
+  getElement(slot: number, rk: Buffer): Buffer | undefined {
+    return liveElement(this.store.get(slot, rk));
+  }
+
+  putElement(slot: number, rk: Buffer, value: Buffer): void {
+    this.store.put(slot, rk, { version: this.stamp(), clock: NO_CLOCK, type: ValueType.Element, expiresAt: 0, value });
+  }
+
+  deleteElement(slot: number, rk: Buffer): void {
+    this.store.put(slot, rk, { version: this.stamp(), clock: NO_CLOCK, type: ValueType.Tombstone, expiresAt: 0, value: EMPTY });
+  }
+
+  scanElements(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (rk: Buffer, value: Buffer) => boolean): void {
+    this.store.scanRange(slot, start, end, reverse, (rk, rec) => rec.type !== ValueType.Element || visit(rk, rec.value as Buffer));
+  }
+
+  private stamp(): Buffer {
+    return this.versioner.hlc.now(this.now);
   }
 }

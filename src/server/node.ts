@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { migrateLegacyHashes } from '../collections/migrate-legacy.js';
 import type http from 'node:http';
 import { startMetricsServer } from './metrics.js';
 import { randomBytes } from 'node:crypto';
@@ -142,6 +143,8 @@ export class RingkvNode implements NodeServices {
         idBuf = Buffer.from(randomBytes(20).toString('hex'));
         await store.setMeta('node-id', idBuf);
       }
+      const migrated = await migrateLegacyHashes(store);
+      if (migrated > 0) logger.info({ hashes: migrated }, 'hashes moved to the per-element layout');
       const node = new RingkvNode(config, logger, store, idBuf.toString(), extraCommands);
       node.dirLock = lock;
       await store.setMeta('hlc-high-water', node.versioner.highWaterToPersist(Date.now()));

@@ -1,6 +1,9 @@
-import { SLOT_COUNT } from './key-layout.js';
+import { isInternalStorageKey, SLOT_COUNT } from './key-layout.js';
 import type { LmdbTables } from './lmdb-tables.js';
 import { ValueType, type StoredRecord } from './types.js';
+
+/** Index keys start with an 8-byte time (key-layout.ts indexKey). */
+const TIME_BYTES = 8;
 
 /**
  * Exact live-key and TTL-key counts, total and per slot, for DBSIZE, INFO keyspace and
@@ -16,6 +19,8 @@ export class KeyCounts {
 
   /** Accounts for `previous` (what was visible) being replaced by `next` in `slot`. */
   change(slot: number, previous: StoredRecord | undefined, next: StoredRecord | undefined): void {
+    // Elements of a collection are not keys: their collection's metadata record is.
+    if (previous?.type === ValueType.Element || next?.type === ValueType.Element) return;
     const wasLive = previous !== undefined && previous.type !== ValueType.Tombstone;
     const isLive = next !== undefined && next.type !== ValueType.Tombstone;
     if (wasLive !== isLive) {
@@ -47,10 +52,12 @@ export class KeyCounts {
   loadFrom(tables: LmdbTables): void {
     this.reset();
     for (const sk of tables.data.getKeys({ snapshot: false })) {
+      if (isInternalStorageKey(sk)) continue;
       this.slotKeys[sk.readUInt16BE(0)]!++;
       this.keys++;
     }
     for (const ik of tables.tombstones.getKeys({ snapshot: false })) {
+      if (isInternalStorageKey(ik.subarray(TIME_BYTES))) continue;
       this.slotKeys[ik.readUInt16BE(8)]!--;
       this.keys--;
     }

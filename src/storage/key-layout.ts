@@ -78,6 +78,15 @@ function longStorageKey(slot: number, key: Buffer): Buffer {
   return sk;
 }
 
+/**
+ * Record keys in the internal namespace (collection elements) start with 0xFF and a byte that is
+ * not 0xFF; user keys that start with 0xFF are stored as 0xFF 0xFF … (src/collections/record-keys.ts),
+ * so the two never meet. True for the storage key of an internal record, long or short.
+ */
+export function isInternalStorageKey(sk: Buffer): boolean {
+  return sk.length > SLOT_BYTES + 1 && sk[SLOT_BYTES] === 0xff && sk[SLOT_BYTES + 1] !== 0xff;
+}
+
 export function isLongStorageKey(sk: Buffer): boolean {
   return sk.length === LONG_STORAGE_KEY_BYTES && sk[SLOT_BYTES + INLINE_KEY_MAX] === LONG_KEY_MARKER;
 }

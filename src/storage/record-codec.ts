@@ -1,4 +1,4 @@
-import { ValueType, type ClockEntry, type HashValue, type StoredRecord } from './types.js';
+import { isBytesType, ValueType, type ClockEntry, type HashValue, type StoredRecord } from './types.js';
 
 /**
  * Binary form of a StoredRecord, shared by the commit log and LMDB. Layout (big-endian):
@@ -8,7 +8,8 @@ import { ValueType, type ClockEntry, type HashValue, type StoredRecord } from '.
  *   16  version
  *   u32 expiresAt high word, u32 expiresAt low word (Unix ms; 0 = no expiry)
  *   u16 clock entry count, then per entry: 8-byte node tag, u32 counter
- *   value: String → u32 length, bytes; Hash → u32 field count, then (u32 len, field, u32 len, value)*;
+ *   value: String, Element and collection metadata → u32 length, bytes;
+ *          LegacyHash → u32 field count, then (u32 len, field, u32 len, value)*;
  *          Tombstone → nothing
  *
  * Every length is explicit so a decoder can prove the buffer is exactly one record: a torn or
@@ -41,12 +42,12 @@ export function encodedRecordSize(rec: StoredRecord): number {
   switch (rec.type) {
     case ValueType.Tombstone:
       return size;
-    case ValueType.String:
-      return size + 4 + (rec.value as Buffer).length;
-    case ValueType.Hash:
+    case ValueType.LegacyHash:
       size += 4;
       for (const [field, value] of rec.value as HashValue) size += 8 + field.length + value.length;
       return size;
+    default:
+      return size + 4 + (rec.value as Buffer).length;
   }
 }
 
@@ -77,11 +78,11 @@ function writeRecordUnchecked(rec: StoredRecord, buf: Buffer, offset: number): n
     o += buf.write(entry.node, o, TAG_BYTES, 'hex');
     o = buf.writeUInt32BE(entry.counter, o);
   }
-  if (rec.type === ValueType.String) {
+  if (isBytesType(rec.type)) {
     const value = rec.value as Buffer;
     o = buf.writeUInt32BE(value.length, o);
     o += value.copy(buf, o);
-  } else if (rec.type === ValueType.Hash) {
+  } else if (rec.type === ValueType.LegacyHash) {
     const hash = rec.value as HashValue;
     o = buf.writeUInt32BE(hash.size, o);
     for (const [field, value] of hash) {
@@ -108,15 +109,13 @@ function checkRecordShape(rec: StoredRecord): void {
     case ValueType.Tombstone:
       if (!Buffer.isBuffer(rec.value) || rec.value.length !== 0) throw new TypeError('tombstone value must be an empty Buffer');
       return;
-    case ValueType.String:
-      if (!Buffer.isBuffer(rec.value)) throw new TypeError('string record value must be a Buffer');
-      if (rec.value.length > U32_MAX) throw new RangeError('string value too large to encode');
-      return;
-    case ValueType.Hash:
+    case ValueType.LegacyHash:
       if (!(rec.value instanceof Map)) throw new TypeError('hash record value must be a Map');
       return;
     default:
-      throw new TypeError(`unknown record type ${String(rec.type)}`);
+      if (!isBytesType(rec.type)) throw new TypeError(`unknown record type ${String(rec.type)}`);
+      if (!Buffer.isBuffer(rec.value)) throw new TypeError('record value must be a Buffer');
+      if (rec.value.length > U32_MAX) throw new RangeError('value too large to encode');
   }
 }
 
@@ -135,7 +134,7 @@ export function decodeRecord(buf: Buffer): StoredRecord {
   if (end < HEADER_BYTES) throw new RecordCorruptError(`${end} bytes is shorter than a record header`);
   if (buf[0] !== RECORD_FORMAT_V1) throw new RecordCorruptError(`unknown format byte 0x${buf[0]!.toString(16)}`);
   const type = buf[1]!;
-  if (type !== ValueType.Tombstone && type !== ValueType.String && type !== ValueType.Hash) {
+  if (type !== ValueType.Tombstone && type !== ValueType.LegacyHash && !isBytesType(type)) {
     throw new RecordCorruptError(`unknown value type ${type}`);
   }
   let o = 2;
@@ -156,7 +155,7 @@ export function decodeRecord(buf: Buffer): StoredRecord {
   let value: Buffer | HashValue;
   if (type === ValueType.Tombstone) {
     value = EMPTY;
-  } else if (type === ValueType.String) {
+  } else if (isBytesType(type)) {
     need(buf, o, 4, 'string length');
     const len = buf.readUInt32BE(o);
     o += 4;

@@ -272,6 +272,36 @@ export class Store implements RecordStore {
     return { entries, next: stop.exhausted || stop.lastKey === undefined ? null : stop.lastKey };
   }
 
+  /**
+   * Records (tombstones included) with start <= key < end in `slot`, ascending or descending,
+   * until `visit` returns false.
+   */
+  scanRange(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (key: Buffer, record: StoredRecord) => boolean): void {
+    checkSlot(slot);
+    const endId = storageId(slot, end);
+    if (!reverse) {
+      mergedScan(this.sources(), storageId(slot, start), endId, Infinity, (_s, key, record) => visit(key, record), slot);
+      return;
+    }
+    const all: Array<[Buffer, StoredRecord]> = [];
+    mergedScan(this.sources(), storageId(slot, start), endId, Infinity, (_s, key, record) => {
+      all.push([key, record]);
+      return true;
+    }, slot);
+    for (let i = all.length - 1; i >= 0; i--) if (!visit(all[i]![0], all[i]![1])) return;
+  }
+
+  /**
+   * Counts a live key that the start-up count could not see: a data directory from before the
+   * internal namespace existed kept user keys starting with 0xFF as they are, where the count now
+   * expects collection elements (src/collections/migrate-legacy.ts moves them).
+   */
+  countMigratedKey(slot: number): void {
+    checkSlot(slot);
+    this.counts.keys++;
+    this.counts.slotKeys[slot]!++;
+  }
+
   keyCount(): number {
     return this.counts.keys;
   }
@@ -292,7 +322,7 @@ export class Store implements RecordStore {
     if (this.counts.slotExpires[slot] === 0) return this.counts.slotKeys[slot]!;
     let n = 0;
     mergedScan(this.sources(), slotStartId(slot), slotStartId(slot + 1), Infinity, (_s, _k, record) => {
-      if (isLive(record, now)) n++;
+      if (isLive(record, now) && record.type !== ValueType.Element) n++;
       return true;
     }, slot);
     return n;

@@ -1,8 +1,26 @@
-/** What a key holds. A tombstone records a delete so replicas can tell "deleted" from "never seen". */
+/**
+ * What a record holds. A tombstone records a delete so replicas can tell "deleted" from "never
+ * seen". These codes are written to disk and travel between nodes: they can never change.
+ *
+ * A collection is one metadata record under the user key (Hash, List, Set, ZSet; its value is the
+ * metadata, src/collections/meta-codec.ts) and one Element record per element under an internal
+ * record key (src/collections/record-keys.ts). LegacyHash is the former whole-value hash, only
+ * read to migrate a data directory written before the per-element layout.
+ */
 export const enum ValueType {
   Tombstone = 0,
   String = 1,
-  Hash = 2,
+  LegacyHash = 2,
+  Element = 3,
+  Hash = 4,
+  List = 5,
+  Set = 6,
+  ZSet = 7,
+}
+
+/** Value types whose record value is plain bytes (everything but LegacyHash and Tombstone). */
+export function isBytesType(type: number): boolean {
+  return type === ValueType.String || (type >= ValueType.Element && type <= ValueType.ZSet);
 }
 
 /** Hash fields keyed by the field's bytes as a latin1 string (a 1:1 byte mapping), values raw. */
@@ -25,7 +43,7 @@ export interface StoredRecord {
   type: ValueType;
   /** Absolute expiry in Unix ms; 0 = no expiry. */
   expiresAt: number;
-  /** String bytes, the hash, or an empty buffer for a tombstone. */
+  /** Bytes (string, element, collection metadata), a legacy hash's map, or an empty buffer for a tombstone. */
   value: Buffer | HashValue;
 }
 
@@ -49,6 +67,11 @@ export interface RecordStore {
   get(slot: number, key: Buffer): StoredRecord | undefined;
   /** Writes only if rec.version is higher than the present one (or nothing is present). */
   put(slot: number, key: Buffer, rec: StoredRecord, encoded?: Buffer): PutOutcome;
+  /**
+   * Records (tombstones included) with start <= key < end in byte order within `slot`, ascending
+   * or descending, until `visit` returns false: collection elements (src/collections/).
+   */
+  scanRange(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (key: Buffer, record: StoredRecord) => boolean): void;
   /** Writes are waiting to become durable under the current fsync policy. */
   hasPendingDurability(): boolean;
   /** Calls back once every write made so far is durable (or failed to become so). */

@@ -39,7 +39,7 @@ function randomRecord(r: () => number): StoredRecord {
   const hash = new Map<string, Buffer>();
   const n = Math.floor(r() * 6);
   for (let i = 0; i < n; i++) hash.set(bytes(Math.floor(r() * 12)).toString('latin1'), bytes(Math.floor(r() * 40)));
-  return { ...base, type: ValueType.Hash, value: hash };
+  return { ...base, type: ValueType.LegacyHash, value: hash };
 }
 
 function expectSame(a: StoredRecord, b: StoredRecord): void {
@@ -47,7 +47,7 @@ function expectSame(a: StoredRecord, b: StoredRecord): void {
   expect(b.version.equals(a.version)).toBe(true);
   expect(b.expiresAt).toBe(a.expiresAt);
   expect(b.clock).toEqual(a.clock);
-  if (a.type === ValueType.Hash) {
+  if (a.type === ValueType.LegacyHash) {
     const ah = a.value as Map<string, Buffer>;
     const bh = b.value as Map<string, Buffer>;
     expect([...bh.keys()]).toEqual([...ah.keys()]);
@@ -62,7 +62,7 @@ describe('record codec', () => {
     const recs: StoredRecord[] = [
       { version: version(1_700_000_000_000, 3), clock: [{ node: '00000000000000ff', counter: 7 }], type: ValueType.String, expiresAt: 0, value: Buffer.from('hello') },
       { version: version(5), clock: [], type: ValueType.String, expiresAt: 2 ** 53 - 1, value: Buffer.alloc(0) },
-      { version: version(6), clock: [], type: ValueType.Hash, expiresAt: 1234, value: new Map([['f', Buffer.from('v')], ['\u00ff\u0000', Buffer.alloc(0)]]) },
+      { version: version(6), clock: [], type: ValueType.LegacyHash, expiresAt: 1234, value: new Map([['f', Buffer.from('v')], ['\u00ff\u0000', Buffer.alloc(0)]]) },
       { version: version(7), clock: [{ node: 'abcdef0123456789', counter: 0xffffffff }], type: ValueType.Tombstone, expiresAt: 0, value: Buffer.alloc(0) },
     ];
     for (const rec of recs) {
@@ -112,7 +112,7 @@ describe('record codec', () => {
     expect(() => encodeRecord({ ...ok, expiresAt: 1.5 })).toThrow(/expiresAt/);
     expect(() => encodeRecord({ ...ok, clock: [{ node: 'XYZ', counter: 1 }] })).toThrow(/hex/);
     expect(() => encodeRecord({ ...ok, clock: [{ node: '0000000000000001', counter: -1 }] })).toThrow(/counter/);
-    expect(() => encodeRecord({ ...ok, type: ValueType.Hash })).toThrow(/Map/);
+    expect(() => encodeRecord({ ...ok, type: ValueType.LegacyHash })).toThrow(/Map/);
     expect(() => encodeRecord({ ...ok, type: ValueType.Tombstone })).toThrow(/empty/);
   });
 

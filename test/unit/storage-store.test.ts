@@ -76,14 +76,14 @@ describe('Store basics', () => {
     expect(out).toEqual({ applied: true, previous: undefined });
     expect(val(s.get(1, k('a')))).toBe('1');
     const hash = new Map([['f', Buffer.from('v')]]);
-    s.put(2, k('h'), { version: nextVersion(), clock: [{ node: '0000000000000001', counter: 1 }], type: ValueType.Hash, expiresAt: 0, value: hash });
+    s.put(2, k('h'), { version: nextVersion(), clock: [{ node: '0000000000000001', counter: 1 }], type: ValueType.LegacyHash, expiresAt: 0, value: hash });
     expect(s.hasPendingDurability()).toBe(true);
     await durable(s);
     expect(s.hasPendingDurability()).toBe(false);
     const s2 = await reopen(s, dir);
     expect(val(s2.get(1, k('a')))).toBe('1');
     const h = s2.get(2, k('h'))!;
-    expect(h.type).toBe(ValueType.Hash);
+    expect(h.type).toBe(ValueType.LegacyHash);
     expect((h.value as Map<string, Buffer>).get('f')!.toString()).toBe('v');
     expect(h.clock).toEqual([{ node: '0000000000000001', counter: 1 }]);
     expect(s2.keyCount()).toBe(2);

@@ -3,12 +3,13 @@ import { ClusterRouter } from '../../../src/cluster/cluster-router.js';
 import { Coordinator, type ReplicaClient } from '../../../src/cluster/coordinator.js';
 import { ReplicaBatcher } from '../../../src/cluster/replica-batcher.js';
 import { HintReplayer } from '../../../src/cluster/hint-replayer.js';
-import { ReplicaService } from '../../../src/cluster/replica-service.js';
+import { decodeRangeAnswer, ReplicaService } from '../../../src/cluster/replica-service.js';
 import { LeaseService } from '../../../src/cluster/lease-service.js';
 import type { Topology } from '../../../src/cluster/ring.js';
 import type { SlotTable } from '../../../src/cluster/slot-table.js';
 import { cachedTable } from './placement-cache.js';
 import type { Keyspace, Entry } from '../../../src/commands/keyspace.js';
+import type { ElementStore } from '../../../src/collections/element-store.js';
 import type { CommandSpec } from '../../../src/commands/spec.js';
 import { buildCommandTable } from '../../../src/commands/table.js';
 import { Config } from '../../../src/core/config.js';
@@ -77,6 +78,12 @@ class NoLocalKeys implements Keyspace {
     this.get(key);
     return undefined;
   }
+  get elements(): ElementStore {
+    throw new Error('collection elements reached the local keyspace in cluster mode');
+  }
+  newGeneration(): Buffer {
+    throw new Error('a collection was created on the local keyspace in cluster mode');
+  }
 }
 
 /** Stands in for node.store where commands would list or scan keys, which the workload never sends. */
@@ -137,6 +144,8 @@ export class SimNode implements Endpoint {
       reachable: (nodeId) => env.believesAlive(index, this.indexOf(nodeId)),
       read: (nodeId, slot, keys) => this.batcher.read(nodeId, slot, keys),
       write: (nodeId, slot, items, epoch) => this.batcher.write(nodeId, slot, items, epoch),
+      readRange: async (nodeId, slot, start, end, limit) =>
+        decodeRangeAnswer(await env.net.request(index, this.indexOf(nodeId), 'el', { s: slot, a: start, b: end, n: limit })),
       writeHint: async (nodeId, owner, slot, items) => {
         await env.net.request(index, this.indexOf(nodeId), 'rw', { s: slot, i: items, h: owner });
       },

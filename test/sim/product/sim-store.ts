@@ -71,6 +71,14 @@ export class SimStore implements RecordStore {
     return { applied: true, previous };
   }
 
+  /** A sorted walk of the slot's records: the simulation's collections are small. */
+  scanRange(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (key: Buffer, record: StoredRecord) => boolean): void {
+    const hits = [...this.memory.values()].filter((e) => e.slot === slot && Buffer.compare(e.key, start) >= 0 && Buffer.compare(e.key, end) < 0);
+    hits.sort((a, b) => Buffer.compare(a.key, b.key));
+    if (reverse) hits.reverse();
+    for (const e of hits) if (!visit(e.key, e.rec)) return;
+  }
+
   hasPendingDurability(): boolean {
     return !this.faults.lyingFsync && this.unsynced.length > 0;
   }

@@ -1,0 +1,148 @@
+import { ERR, ReplyError } from '../core/errors.js';
+import { keySlot } from '../cluster/slot.js';
+import { ValueType, type Keyspace } from '../commands/keyspace.js';
+import { decodeMeta, encodeMeta, LIST_ORIGIN, type CollectionMeta } from './meta-codec.js';
+import { elementKey, elementPrefix, ElementKind, prefixEnd, subKeyOf } from './record-keys.js';
+
+export type CollectionType = ValueType.Hash | ValueType.List | ValueType.Set | ValueType.ZSet;
+
+export function isCollectionType(type: ValueType): type is CollectionType {
+  return type === ValueType.Hash || type === ValueType.List || type === ValueType.Set || type === ValueType.ZSet;
+}
+
+/**
+ * One collection as a command works on it: its metadata (generation, size, list positions) and
+ * its element records. Commands change elements through it and call save() once at the end, which
+ * writes the metadata record (every write gives the key a new version, which is what replicas and
+ * WATCH compare) or deletes the key once it is empty, as Redis does.
+ */
+export class Collection {
+  readonly slot: number;
+  private readonly prefixes: Array<Buffer | undefined> = [];
+  private changed = false;
+
+  private constructor(
+    readonly ks: Keyspace,
+    readonly key: Buffer,
+    readonly type: CollectionType,
+    readonly meta: CollectionMeta,
+    public expiresAt: number,
+    /** False for a collection this command is creating. */
+    readonly existed: boolean,
+  ) {
+    this.slot = keySlot(key);
+  }
+
+  /** The key's collection; undefined when the key is missing; WRONGTYPE when it holds another type. */
+  static open(ks: Keyspace, key: Buffer, type: CollectionType): Collection | undefined {
+    const e = ks.get(key);
+    if (e === undefined) return undefined;
+    if (e.type !== type) throw new ReplyError(ERR.wrongType);
+    return new Collection(ks, key, type, decodeMeta(e.value), e.expiresAt, true);
+  }
+
+  /** The key's collection, or a new empty one (written only if the command adds to it). */
+  static openOrCreate(ks: Keyspace, key: Buffer, type: CollectionType): Collection {
+    return Collection.open(ks, key, type) ?? Collection.create(ks, key, type, 0);
+  }
+
+  /** A new empty collection under `key`, whatever the key held (its old elements become unreachable). */
+  static create(ks: Keyspace, key: Buffer, type: CollectionType, expiresAt: number): Collection {
+    const meta: CollectionMeta = { generation: ks.newGeneration(), size: 0, head: LIST_ORIGIN, tail: LIST_ORIGIN, large: false };
+    return new Collection(ks, key, type, meta, expiresAt, false);
+  }
+
+  get size(): number {
+    return this.meta.size;
+  }
+
+  prefix(kind: ElementKind): Buffer {
+    return (this.prefixes[kind] ??= elementPrefix(kind, this.key, this.meta.generation));
+  }
+
+  elementKey(kind: ElementKind, sub: Buffer): Buffer {
+    return elementKey(this.prefix(kind), sub);
+  }
+
+  get(kind: ElementKind, sub: Buffer): Buffer | undefined {
+    return this.ks.elements.getElement(this.slot, this.elementKey(kind, sub));
+  }
+
+  /** Stores an element; the caller adjusts the size (it knows whether the element is new). */
+  put(kind: ElementKind, sub: Buffer, value: Buffer): void {
+    this.ks.elements.putElement(this.slot, this.elementKey(kind, sub), value);
+    this.changed = true;
+  }
+
+  /** Deletes an element the caller knows exists. */
+  delete(kind: ElementKind, sub: Buffer): void {
+    this.ks.elements.deleteElement(this.slot, this.elementKey(kind, sub));
+    this.changed = true;
+  }
+
+  /**
+   * Visits elements of `kind` whose sub-key k satisfies lo <= k < hi (either bound may be left
+   * out), ascending, or descending when `reverse`, until `visit` returns false.
+   */
+  scan(kind: ElementKind, visit: (sub: Buffer, value: Buffer) => boolean, opts: { reverse?: boolean; lo?: Buffer; hi?: Buffer } = {}): void {
+    const prefix = this.prefix(kind);
+    const start = opts.lo === undefined ? prefix : elementKey(prefix, opts.lo);
+    const end = opts.hi === undefined ? prefixEnd(prefix) : elementKey(prefix, opts.hi);
+    this.ks.elements.scanElements(this.slot, start, end, opts.reverse === true, (rk, value) => visit(subKeyOf(prefix, rk), value));
+  }
+
+  /** Adds `delta` (may be negative) to the element count. */
+  resize(delta: number): void {
+    this.meta.size += delta;
+    this.changed = true;
+  }
+
+  /** The collection leaves its compact encoding for good (OBJECT ENCODING; meta-codec.ts). */
+  markLarge(): void {
+    if (this.meta.large) return;
+    this.meta.large = true;
+    this.changed = true;
+  }
+
+  /** Marks the metadata changed without an element change (list positions, expiry). */
+  touch(): void {
+    this.changed = true;
+  }
+
+  /** Writes what the command changed: the metadata, or the key's deletion once it is empty. */
+  save(): void {
+    if (!this.changed) return;
+    this.changed = false;
+    if (this.meta.size <= 0) {
+      if (this.existed) this.ks.del(this.key);
+      return;
+    }
+    this.ks.set(this.key, this.type, encodeMeta(this.meta, this.type === ValueType.List), this.expiresAt);
+  }
+}
+
+
+const ALL_KINDS = [ElementKind.Member, ElementKind.Score, ElementKind.Position] as const;
+
+/**
+ * Copies the collection under `src` to `dst` as a new life of `dst` (RENAME, COPY): every element
+ * record again under the destination's prefix. O(size), where Redis moves a pointer; what the
+ * per-element layout costs for these two commands.
+ */
+export function copyCollection(ks: Keyspace, src: Buffer, dst: Buffer, type: CollectionType, expiresAt: number): void {
+  const from = Collection.open(ks, src, type);
+  if (from === undefined) return;
+  const to = Collection.create(ks, dst, type, expiresAt);
+  for (const kind of ALL_KINDS) {
+    from.scan(kind, (sub, value) => {
+      to.put(kind, Buffer.from(sub), value);
+      return true;
+    });
+  }
+  to.meta.size = from.meta.size;
+  to.meta.head = from.meta.head;
+  to.meta.tail = from.meta.tail;
+  to.meta.large = from.meta.large;
+  to.touch();
+  to.save();
+}

@@ -1,0 +1,73 @@
+import { GENERATION_BYTES } from './record-keys.js';
+
+/**
+ * The value of a collection's metadata record (the record under the user key, of type Hash, List,
+ * Set or ZSet). Layout (big-endian):
+ *
+ *   u8  format (META_FORMAT_V1)
+ *   u8  flags: bit 0 = the collection has left its compact encoding (OBJECT ENCODING reports
+ *       hashtable/skiplist instead of listpack/intset; as in Redis, it never goes back)
+ *   8   generation: the life of the key its element records belong to
+ *   u64 size: live elements, exact (kept by the slot's single fenced coordinator)
+ *   lists only: u64 head, u64 tail: elements sit at positions head … tail-1
+ *
+ * The size lives here so HLEN/SCARD/ZCARD/LLEN cost O(1). It stays exact because every write of a
+ * collection is coordinated by the one node holding the slot's lease, from a view of the
+ * collection that is complete (docs/decisions.md, "Collections").
+ */
+
+export const META_FORMAT_V1 = 0x01;
+const TWO_POW_32 = 2 ** 32;
+const BASE_BYTES = 2 + GENERATION_BYTES + 8;
+const FLAG_LARGE = 0x01;
+const LIST_BYTES = BASE_BYTES + 16;
+/** Where a new list's first element goes: room for 2^52 pushes at either end. */
+export const LIST_ORIGIN = 2 ** 52;
+
+export interface CollectionMeta {
+  generation: Buffer;
+  size: number;
+  /** Lists: first position in use; other types 0. */
+  head: number;
+  /** Lists: one past the last position in use; other types 0. */
+  tail: number;
+  /** Left the compact encoding (see the layout above). */
+  large: boolean;
+}
+
+export function encodeMeta(meta: CollectionMeta, withPositions: boolean): Buffer {
+  const b = Buffer.allocUnsafe(withPositions ? LIST_BYTES : BASE_BYTES);
+  b[0] = META_FORMAT_V1;
+  b[1] = meta.large ? FLAG_LARGE : 0;
+  meta.generation.copy(b, 2);
+  writeU64(b, 2 + GENERATION_BYTES, meta.size);
+  if (withPositions) {
+    writeU64(b, BASE_BYTES, meta.head);
+    writeU64(b, BASE_BYTES + 8, meta.tail);
+  }
+  return b;
+}
+
+export function decodeMeta(b: Buffer): CollectionMeta {
+  if ((b.length !== BASE_BYTES && b.length !== LIST_BYTES) || b[0] !== META_FORMAT_V1) {
+    throw new Error(`corrupt collection metadata (${b.length} bytes, format ${b[0]})`);
+  }
+  const withPositions = b.length === LIST_BYTES;
+  return {
+    generation: Buffer.from(b.subarray(2, 2 + GENERATION_BYTES)),
+    size: readU64(b, 2 + GENERATION_BYTES),
+    head: withPositions ? readU64(b, BASE_BYTES) : 0,
+    tail: withPositions ? readU64(b, BASE_BYTES + 8) : 0,
+    large: (b[1]! & FLAG_LARGE) !== 0,
+  };
+}
+
+export function writeU64(b: Buffer, at: number, n: number): void {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`not a u64 in range: ${n}`);
+  b.writeUInt32BE(Math.floor(n / TWO_POW_32), at);
+  b.writeUInt32BE(n >>> 0, at + 4);
+}
+
+export function readU64(b: Buffer, at: number): number {
+  return b.readUInt32BE(at) * TWO_POW_32 + b.readUInt32BE(at + 4);
+}

@@ -1,0 +1,92 @@
+/**
+ * Record keys: what the store, replication and anti-entropy key records by, inside a slot.
+ *
+ * A user key is its own record key, except that one starting with 0xFF is stored as 0xFF ‖ key
+ * (so it starts 0xFF 0xFF). That leaves every record key starting with 0xFF and then a byte that
+ * is not 0xFF to the internal namespace, where collection elements live:
+ *
+ *   0xFF ‖ kind (1 byte) ‖ u32 BE user-key length ‖ user key ‖ generation (8 bytes) ‖ sub-key
+ *
+ * The length makes one collection's elements a contiguous range that no other key's elements
+ * share; the generation ties elements to one life of the key (DEL or an overwrite starts a new
+ * one, leaving the old elements unreachable until they are reclaimed); byte order inside a range
+ * is the order sorted sets and lists rely on. The kind codes are on disk: they can never change.
+ */
+
+export const enum ElementKind {
+  /** Hash field → value; set member → empty; sorted-set member → score (8 order-preserving bytes). */
+  Member = 0x01,
+  /** Sorted-set score index: score (8 order-preserving bytes) ‖ member → empty. */
+  Score = 0x02,
+  /** List element: position (8 bytes, big-endian) → value. */
+  Position = 0x03,
+}
+
+const INTERNAL = 0xff;
+export const GENERATION_BYTES = 8;
+
+/** The record key of a user key (escapes a leading 0xFF). */
+export function recordKey(userKey: Buffer): Buffer {
+  if (userKey.length === 0 || userKey[0] !== INTERNAL) return userKey;
+  const rk = Buffer.allocUnsafe(userKey.length + 1);
+  rk[0] = INTERNAL;
+  userKey.copy(rk, 1);
+  return rk;
+}
+
+/** True for a record key of the internal namespace (an element), never for a user key's. */
+export function isInternalRecordKey(rk: Buffer): boolean {
+  return rk.length > 1 && rk[0] === INTERNAL && rk[1] !== INTERNAL;
+}
+
+/** The user key a record key stands for; undefined for an internal record. */
+export function userKeyOf(rk: Buffer): Buffer | undefined {
+  if (rk.length === 0 || rk[0] !== INTERNAL) return rk;
+  if (isInternalRecordKey(rk)) return undefined;
+  return rk.subarray(1);
+}
+
+/** The common start of every element record key of one kind of one life of a key. */
+export function elementPrefix(kind: ElementKind, userKey: Buffer, generation: Buffer): Buffer {
+  if (generation.length !== GENERATION_BYTES) throw new RangeError(`generation must be ${GENERATION_BYTES} bytes`);
+  const p = Buffer.allocUnsafe(6 + userKey.length + GENERATION_BYTES);
+  p[0] = INTERNAL;
+  p[1] = kind;
+  p.writeUInt32BE(userKey.length, 2);
+  userKey.copy(p, 6);
+  generation.copy(p, 6 + userKey.length);
+  return p;
+}
+
+export function elementKey(prefix: Buffer, sub: Buffer): Buffer {
+  return Buffer.concat([prefix, sub], prefix.length + sub.length);
+}
+
+/** The sub-key of an element record key under `prefix`. */
+export function subKeyOf(prefix: Buffer, rk: Buffer): Buffer {
+  return rk.subarray(prefix.length);
+}
+
+/** The smallest key above every key that starts with `prefix`: the end of the prefix's range. */
+export function prefixEnd(prefix: Buffer): Buffer {
+  let n = prefix.length;
+  while (n > 0 && prefix[n - 1] === 0xff) n--;
+  if (n === 0) throw new RangeError('a prefix of only 0xFF bytes has no end');
+  const end = Buffer.from(prefix.subarray(0, n));
+  end[n - 1]!++;
+  return end;
+}
+
+/** The element kind and user key of an internal record key (for reclaiming and diagnostics). */
+export function parseElementKey(rk: Buffer): { kind: ElementKind; userKey: Buffer; generation: Buffer; sub: Buffer } | undefined {
+  if (!isInternalRecordKey(rk) || rk.length < 6) return undefined;
+  const len = rk.readUInt32BE(2);
+  const genAt = 6 + len;
+  if (genAt + GENERATION_BYTES > rk.length) return undefined;
+  return {
+    kind: rk[1] as ElementKind,
+    userKey: rk.subarray(6, genAt),
+    generation: rk.subarray(genAt, genAt + GENERATION_BYTES),
+    sub: rk.subarray(genAt + GENERATION_BYTES),
+  };
+}
