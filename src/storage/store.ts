@@ -18,6 +18,8 @@ import { appendDrop, appendFlushAll, appendPut, decodeLogEntry, LogOp } from './
 import { ExpiryHeap } from './expiry-heap.js';
 import { MEM_ENTRY_OVERHEAD_BYTES, Memtable, type MemEntry } from './memtable.js';
 import { mergedScan, type ScanSources } from './merged-scan.js';
+import { checkRange, rangeIds } from './range-bounds.js';
+import { rangeScan } from './range-scan.js';
 import { encodeRecord, versionMs } from './record-codec.js';
 import { silentStoreLogger, type StoreLogger } from './store-logger.js';
 import {
@@ -270,6 +272,27 @@ export class Store implements RecordStore {
       return entries.length < max;
     }, slot);
     return { entries, next: stop.exhausted || stop.lastKey === undefined ? null : stop.lastKey };
+  }
+
+  /**
+   * Visits the records whose record key k satisfies start <= k < end in `slot`, ascending, or
+   * descending when `reverse`, until `visit` returns false: tombstones and expired records
+   * included (the caller filters), records removed locally not. Same precedence as get(). Only
+   * for keys in the internal namespace (range-bounds.ts; anything else throws). Keys longer than
+   * INLINE_KEY_MAX that share their first INLINE_KEY_MAX bytes come in digest order, but all of
+   * them are visited, with their full key. O(log n + visited); `visit` must not write.
+   */
+  scanRange(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (key: Buffer, record: StoredRecord) => boolean): void {
+    this.checkOpen();
+    checkSlot(slot);
+    checkRange(start, end);
+    const { startId, endId, exact } = rangeIds(slot, start, end);
+    // A bound past INLINE_KEY_MAX bytes widens the id range: compare the real keys.
+    const filtered = exact
+      ? visit
+      : (key: Buffer, record: StoredRecord): boolean =>
+          Buffer.compare(key, start) < 0 || Buffer.compare(key, end) >= 0 ? true : visit(key, record);
+    rangeScan(this.sources(), startId, endId, reverse, filtered);
   }
 
   keyCount(): number {
