@@ -14,7 +14,7 @@ import {
   storageKeyTransient,
 } from './key-layout.js';
 import { LmdbTables } from './lmdb-tables.js';
-import { appendDrop, appendFlushAll, appendPut, decodeLogEntry, LogOp } from './log-entry.js';
+import { appendBatch, appendDrop, appendFlushAll, appendPut, decodeLogEntry, LogOp } from './log-entry.js';
 import { ExpiryHeap } from './expiry-heap.js';
 import { MEM_ENTRY_OVERHEAD_BYTES, Memtable, type MemEntry } from './memtable.js';
 import { mergedScan, type ScanSources } from './merged-scan.js';
@@ -75,6 +75,26 @@ const VERSION_BYTES = 16;
  * not reported: listeners exist only after open, and cluster mode always keeps tombstones.
  */
 export type VersionChangeListener = (slot: number, key: Buffer, oldVersion: Buffer | undefined, newVersion: Buffer | undefined) => void;
+
+/** One record of a putAll: as put()'s arguments. */
+export interface PutItem {
+  key: Buffer;
+  record: StoredRecord;
+  /** encodeRecord(record) when the caller already has it; kept, so it must not be overwritten. */
+  encoded?: Buffer;
+}
+
+/** A putAll item that won last-writer-wins, with what installing it needs. */
+interface PlannedPut {
+  key: Buffer;
+  hash: number;
+  record: StoredRecord;
+  encoded: Buffer;
+  previous: StoredRecord | undefined;
+  /** lookupBelowActive's index image for the key, for an entry created by this put. */
+  baseExpiresAt: number;
+  baseTombstoneMs: number;
+}
 
 /** A put refused because unwritten data piled up (checkpoints failing or far behind). */
 export class StoreOverloadedError extends Error {
@@ -234,6 +254,67 @@ export class Store implements RecordStore {
     this.afterChange();
     if (this.versionListeners.length > 0) this.emitVersionChange(slot, key, previous?.version, rec.version);
     return { applied: true, previous };
+  }
+
+  /**
+   * put() for several records of one slot, written to the commit log as one entry: after a crash
+   * either every applied item is back or none is (one command's metadata and element records
+   * never tear apart). Each item wins or loses last-writer-wins on its own, against the store and
+   * the batch's earlier items for the same key; the outcomes are in item order. Everything is
+   * checked (versions, encodings, overload) before anything changes; listeners hear the applied
+   * items in order once all of them are in.
+   */
+  putAll(slot: number, items: ReadonlyArray<PutItem>): PutOutcome[] {
+    this.checkOpen();
+    checkSlot(slot);
+    for (const { record } of items) {
+      if (!Buffer.isBuffer(record.version) || record.version.length !== VERSION_BYTES) throw new TypeError('record version must be a 16-byte Buffer');
+    }
+    const outcomes: PutOutcome[] = [];
+    const planned: PlannedPut[] = [];
+    // The record each key holds once the batch's earlier items are applied.
+    const inBatch = items.length > 1 ? new Map<string, StoredRecord>() : undefined;
+    for (const { key, record, encoded } of items) {
+      const hash = keyHash(slot, key);
+      const id = inBatch === undefined ? '' : key.toString('latin1');
+      const earlier = inBatch?.get(id);
+      let previous: StoredRecord | undefined;
+      if (earlier !== undefined) previous = earlier;
+      else {
+        const entry = this.active.find(slot, key, hash);
+        previous = entry !== undefined ? entry.record : this.lookupBelowActive(slot, key, hash);
+      }
+      if (previous !== undefined && !newerVersion(record.version, previous.version)) {
+        outcomes.push({ applied: false, previous });
+        continue;
+      }
+      // Encoding validates the rest of the record, so a bad one throws before any state changes.
+      const bytes = encoded ?? encodeRecord(record);
+      planned.push({ key, hash, record, encoded: bytes, previous, baseExpiresAt: this.base.expiresAt, baseTombstoneMs: this.base.tombstoneMs });
+      inBatch?.set(id, record);
+      outcomes.push({ applied: true, previous });
+    }
+    if (planned.length === 0) return outcomes;
+    if (this.active.bytes > MEMTABLE_BYTES_MAX) throw new StoreOverloadedError(this.active.bytes);
+    if (planned.length === 1) appendPut(this.log, slot, planned[0]!.key, planned[0]!.encoded);
+    else appendBatch(this.log, slot, planned);
+    const soon = this.now() + 2 * this.checkpointIntervalMs;
+    for (const p of planned) {
+      // Found again: an earlier item of the batch may have created the entry.
+      const entry = this.active.find(slot, p.key, p.hash);
+      this.base.expiresAt = p.baseExpiresAt;
+      this.base.tombstoneMs = p.baseTombstoneMs;
+      this.install(slot, p.key, p.hash, entry, p.record, p.encoded);
+      this.counts.change(slot, p.previous, p.record);
+      if (p.record.expiresAt > 0 && p.record.type !== ValueType.Tombstone && p.record.expiresAt <= soon) {
+        this.soonExpiring.push(p.record.expiresAt, slot, Buffer.from(p.key));
+      }
+    }
+    this.afterChange();
+    if (this.versionListeners.length > 0) {
+      for (const p of planned) this.emitVersionChange(slot, p.key, p.previous?.version, p.record.version);
+    }
+    return outcomes;
   }
 
   /** Changes appendfsync at run time (CONFIG SET). */
@@ -660,21 +741,32 @@ export class Store implements RecordStore {
       this.counts.reset();
       return clearTables(this.tables).then(() => this.tables.refreshReads());
     }
+    checkSlot(entry.slot);
+    if (entry.op === LogOp.Put) {
+      this.replayPut(entry.slot, entry.key, entry.record, entry.encoded);
+      return;
+    }
+    if (entry.op === LogOp.Batch) {
+      for (const item of entry.items) this.replayPut(entry.slot, item.key, item.record, item.encoded);
+      return;
+    }
     const { slot, key } = entry;
-    checkSlot(slot);
     const hash = keyHash(slot, key);
     const existing = this.active.find(slot, key, hash);
     const previous = existing !== undefined ? existing.record : this.lookupBelowActive(slot, key, hash);
-    if (entry.op === LogOp.Put) {
-      if (previous !== undefined && !newerVersion(entry.record.version, previous.version)) return;
-      this.install(slot, key, hash, existing, entry.record, entry.encoded);
-      this.counts.change(slot, previous, entry.record);
-    } else {
-      // A drop removes only the record it was logged for (or an older one), never a newer write.
-      if (previous === undefined || newerVersion(previous.version, entry.version)) return;
-      this.install(slot, key, hash, existing, undefined, undefined);
-      this.counts.change(slot, previous, undefined);
-    }
+    // A drop removes only the record it was logged for (or an older one), never a newer write.
+    if (previous === undefined || newerVersion(previous.version, entry.version)) return;
+    this.install(slot, key, hash, existing, undefined, undefined);
+    this.counts.change(slot, previous, undefined);
+  }
+
+  private replayPut(slot: number, key: Buffer, record: StoredRecord, encoded: Buffer): void {
+    const hash = keyHash(slot, key);
+    const existing = this.active.find(slot, key, hash);
+    const previous = existing !== undefined ? existing.record : this.lookupBelowActive(slot, key, hash);
+    if (previous !== undefined && !newerVersion(record.version, previous.version)) return;
+    this.install(slot, key, hash, existing, record, encoded);
+    this.counts.change(slot, previous, record);
   }
 }
 
