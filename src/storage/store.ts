@@ -20,13 +20,13 @@ import { MEM_ENTRY_OVERHEAD_BYTES, Memtable, type MemEntry } from './memtable.js
 import { mergedScan, type ScanSources } from './merged-scan.js';
 import { checkRange, rangeIds } from './range-bounds.js';
 import { rangeScan } from './range-scan.js';
+import type { BatchRecordStore, PutItem } from './record-batch.js';
 import { encodeRecord, versionMs } from './record-codec.js';
 import { silentStoreLogger, type StoreLogger } from './store-logger.js';
 import {
   ValueType,
   type FsyncPolicy,
   type PutOutcome,
-  type RecordStore,
   type ScanEntry,
   type ScanPosition,
   type StoredRecord,
@@ -76,14 +76,6 @@ const VERSION_BYTES = 16;
  */
 export type VersionChangeListener = (slot: number, key: Buffer, oldVersion: Buffer | undefined, newVersion: Buffer | undefined) => void;
 
-/** One record of a putAll: as put()'s arguments. */
-export interface PutItem {
-  key: Buffer;
-  record: StoredRecord;
-  /** encodeRecord(record) when the caller already has it; kept, so it must not be overwritten. */
-  encoded?: Buffer;
-}
-
 /** A putAll item that won last-writer-wins, with what installing it needs. */
 interface PlannedPut {
   key: Buffer;
@@ -121,7 +113,7 @@ export class StoreOverloadedError extends Error {
  * Records handed to put() and returned by get()/scan are shared, not copied: treat them and their
  * buffers and maps as immutable.
  */
-export class Store implements RecordStore {
+export class Store implements BatchRecordStore {
   private active = new Memtable();
   /** The memtable a checkpoint is writing; reads look here after `active`. */
   private frozen: Memtable | undefined;
