@@ -2,7 +2,8 @@ import type { Logger } from '../core/logger.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import { ReplyWriter as Writer } from '../protocol/reply-writer.js';
 import { encodeRecord, decodeRecord } from '../storage/record-codec.js';
-import type { RecordStore, StoredRecord } from '../storage/types.js';
+import { putRecords, type PutItem } from '../storage/record-batch.js';
+import type { PutOutcome, RecordStore, StoredRecord } from '../storage/types.js';
 import type { Versioner } from '../server/versioner.js';
 import type { ServerStats } from '../server/stats.js';
 import { KeyLocks } from './key-locks.js';
@@ -535,7 +536,7 @@ export class Coordinator {
           refused(me, new FencedError());
           return;
         }
-        for (let i = 0; i < records.length; i++) this.applyLocal(job.slot, records[i]![0], records[i]![1], items[i]![1]);
+        this.applyLocalAll(job.slot, records.map(([key, record], i) => ({ key, record, encoded: items[i]![1] })));
         this.trackComplete(records, verified);
         appliedHere();
         if (this.store.hasPendingDurability()) this.store.afterDurable((err) => (err ? nack(me) : ack(me)));
@@ -608,7 +609,20 @@ export class Coordinator {
    * Returns the version kept instead when a strictly newer one was already here.
    */
   applyLocal(slot: number, key: Buffer, rec: StoredRecord, encoded?: Buffer): Buffer | undefined {
-    const outcome = this.store.put(slot, key, rec, encoded);
+    return this.judgeApplied(slot, key, rec, this.store.put(slot, key, rec, encoded));
+  }
+
+  /**
+   * applyLocal for several records of one slot (one write's records), stored so that a crash
+   * keeps all of them or none; the result per item as applyLocal's.
+   */
+  applyLocalAll(slot: number, items: ReadonlyArray<PutItem>): Array<Buffer | undefined> {
+    const outcomes = putRecords(this.store, slot, items);
+    return outcomes.map((outcome, i) => this.judgeApplied(slot, items[i]!.key, items[i]!.record, outcome));
+  }
+
+  /** Counts a concurrent write the clocks reveal; the version kept instead when a strictly newer one was here. */
+  private judgeApplied(slot: number, key: Buffer, rec: StoredRecord, outcome: PutOutcome): Buffer | undefined {
     const prev = outcome.previous;
     if (prev && isConcurrent(prev, rec)) {
       this.serverStats.concurrentWrites++;

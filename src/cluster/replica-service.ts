@@ -3,6 +3,7 @@ import type { LeaseGrants } from './slot-leases.js';
 import type { ClusterBus } from './bus/cluster-bus.js';
 import type { Coordinator } from './coordinator.js';
 import type { HintStore } from '../storage/hint-store.js';
+import type { PutItem } from '../storage/record-batch.js';
 import type { RecordStore } from '../storage/types.js';
 import type { Versioner } from '../server/versioner.js';
 
@@ -10,7 +11,7 @@ import type { Versioner } from '../server/versioner.js';
 export interface ReplicaHost {
   readonly bus: Pick<ClusterBus, 'handle'>;
   readonly node: { readonly versioner: Versioner; readonly store: RecordStore };
-  readonly coordinator: Pick<Coordinator, 'applyLocal'>;
+  readonly coordinator: Pick<Coordinator, 'applyLocalAll'>;
   readonly hints: Pick<HintStore, 'add'>;
   /** Whether this node granted a newer lease than a fenced write's epoch (slot-leases.ts). */
   readonly leases: { readonly grants: Pick<LeaseGrants, 'fenced'> };
@@ -127,13 +128,25 @@ export class ReplicaService {
       const skip = this.fencedWrites(payload);
       if (w.length > 0) {
         const now = node.versioner.now();
-        for (let i = 0; i < w.length; i += 3) {
-          if (skip?.has(i / 3)) continue;
-          const encoded = owned(w[i + 2] as Uint8Array);
-          const rec = decodeRecord(encoded);
-          node.versioner.hlc.observe(rec.version, now);
-          const newer = this.cluster.coordinator.applyLocal(w[i] as number, Buffer.from(w[i + 1] as Uint8Array), rec, encoded);
-          if (newer !== undefined) superseded.push(i / 3, newer);
+        const count = w.length / 3;
+        // Consecutive writes to one slot (each write's records are consecutive) are stored together,
+        // so a crash keeps all of a write's records or none.
+        for (let i = 0; i < count; ) {
+          if (skip?.has(i)) {
+            i++;
+            continue;
+          }
+          const slot = w[i * 3] as number;
+          const first = i;
+          const run: PutItem[] = [];
+          for (; i < count && w[i * 3] === slot && !skip?.has(i); i++) {
+            const encoded = owned(w[i * 3 + 2] as Uint8Array);
+            const record = decodeRecord(encoded);
+            node.versioner.hlc.observe(record.version, now);
+            run.push({ key: Buffer.from(w[i * 3 + 1] as Uint8Array), record, encoded });
+          }
+          const newer = this.cluster.coordinator.applyLocalAll(slot, run);
+          for (let j = 0; j < newer.length; j++) if (newer[j] !== undefined) superseded.push(first + j, newer[j]!);
         }
       }
       const reads: Array<Buffer | null> = [];
@@ -177,11 +190,12 @@ export class ReplicaService {
         const owner = payload.h;
         return Promise.all(payload.i.map(([k, r]) => this.cluster.hints.add(owner, payload.s, Buffer.from(k), Buffer.from(r), now))).then(() => true);
       }
-      for (const [k, r] of payload.i) {
-        const rec = decodeRecord(asBuffer(r));
-        node.versioner.hlc.observe(rec.version, now);
-        this.cluster.coordinator.applyLocal(payload.s, Buffer.from(k), rec);
-      }
+      const items = payload.i.map(([k, r]): PutItem => {
+        const record = decodeRecord(asBuffer(r));
+        node.versioner.hlc.observe(record.version, now);
+        return { key: Buffer.from(k), record };
+      });
+      this.cluster.coordinator.applyLocalAll(payload.s, items);
       if (!node.store.hasPendingDurability()) return true;
       return new Promise<boolean>((resolve, reject) => node.store.afterDurable((err) => (err ? reject(err) : resolve(true))));
     });

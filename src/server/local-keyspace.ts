@@ -14,6 +14,11 @@ const EMPTY = Buffer.alloc(0);
  */
 const NO_CLOCK: ClockEntry[] = [];
 const GENERATION_BYTES = 8;
+/** Records read per step of an element scan. */
+const SCAN_CHUNK = 128;
+/** Stands for a deleted element inside a chunk (kept so the next chunk starts after it). */
+const TOMBSTONE_MARK = Buffer.alloc(0);
+const ZERO = Buffer.from([0]);
 
 /** A live view of a stored record: missing when absent, a tombstone, or past its expiry. */
 export function liveEntry(rec: StoredRecord | undefined, now: number): Entry | undefined {
@@ -93,8 +98,31 @@ export class LocalKeyspace implements Keyspace, ElementStore {
     this.store.put(slot, rk, { version: this.stamp(), clock: NO_CLOCK, type: ValueType.Tombstone, expiresAt: 0, value: EMPTY });
   }
 
+  /**
+   * In chunks: commands write while they scan (LREM, ZREMRANGEBYSCORE …), and the store's scans
+   * must not see writes while they run, so each chunk is read before any of its elements is visited.
+   */
   scanElements(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (rk: Buffer, value: Buffer) => boolean): void {
-    this.store.scanRange(slot, start, end, reverse, (rk, rec) => rec.type !== ValueType.Element || visit(rk, rec.value as Buffer));
+    let lo = start;
+    let hi = end;
+    for (;;) {
+      const chunk: Array<[Buffer, Buffer]> = [];
+      let full = false;
+      this.store.scanRange(slot, lo, hi, reverse, (rk, rec) => {
+        if (chunk.length >= SCAN_CHUNK) {
+          full = true;
+          return false;
+        }
+        if (rec.type === ValueType.Element) chunk.push([Buffer.from(rk), rec.value as Buffer]);
+        else chunk.push([Buffer.from(rk), TOMBSTONE_MARK]);
+        return true;
+      });
+      for (const [rk, value] of chunk) if (value !== TOMBSTONE_MARK && !visit(rk, value)) return;
+      if (!full || chunk.length === 0) return;
+      const last = chunk[chunk.length - 1]![0];
+      if (reverse) hi = last;
+      else lo = Buffer.concat([last, ZERO]);
+    }
   }
 
   private stamp(): Buffer {

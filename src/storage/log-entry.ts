@@ -6,12 +6,18 @@ import type { StoredRecord } from './types.js';
  * Put bodies are an encoded record; Drop bodies are the 16-byte version of the record removed,
  * so a replay only removes that record or an older one, never a newer write; FlushAll has no
  * key and no body. The log frames payloads with a length and CRC; this module never sees those.
+ *
+ * Batch (several puts to one slot that must survive a crash together, e.g. a collection's
+ * metadata and element records): `u8 op ‖ u16 slot ‖ u32 item count ‖ items`, each item
+ * `u32 key length ‖ key ‖ u32 record length ‖ encoded record`. One frame has one checksum, so
+ * replay sees all of its puts or none. The op codes are on disk: never renumber them.
  */
 
 export const enum LogOp {
   Put = 1,
   Drop = 2,
   FlushAll = 3,
+  Batch = 4,
 }
 
 const HEAD_BYTES = 1 + 2 + 4;
@@ -20,7 +26,15 @@ const VERSION_BYTES = 16;
 export type LogEntry =
   | { op: LogOp.Put; slot: number; key: Buffer; record: StoredRecord; encoded: Buffer }
   | { op: LogOp.Drop; slot: number; key: Buffer; version: Buffer }
-  | { op: LogOp.FlushAll };
+  | { op: LogOp.FlushAll }
+  | { op: LogOp.Batch; slot: number; items: BatchItem[] };
+
+/** One put of a Batch entry. */
+export interface BatchItem {
+  key: Buffer;
+  record: StoredRecord;
+  encoded: Buffer;
+}
 
 /** Where entries are encoded: the commit log's in-place frame API. */
 export interface FrameSink {
@@ -51,6 +65,29 @@ export function appendDrop(log: FrameSink, slot: number, key: Buffer, version: B
   return appendKeyed(log, LogOp.Drop, slot, key, version);
 }
 
+/** Logs puts to one slot as one entry (replayed all or none); returns the payload size. */
+export function appendBatch(log: FrameSink, slot: number, items: ReadonlyArray<{ key: Buffer; encoded: Buffer }>): number {
+  if (items.length === 0) throw new RangeError('a log batch needs at least one put');
+  let size = HEAD_BYTES;
+  for (const item of items) size += 4 + item.key.length + 4 + item.encoded.length;
+  const at = log.reserveFrame(size);
+  const buf = log.frameBuffer;
+  buf[at] = LogOp.Batch;
+  buf.writeUInt16BE(slot, at + 1);
+  buf.writeUInt32BE(items.length, at + 3);
+  let o = at + HEAD_BYTES;
+  for (const { key, encoded } of items) {
+    buf.writeUInt32BE(key.length, o);
+    key.copy(buf, o + 4);
+    o += 4 + key.length;
+    buf.writeUInt32BE(encoded.length, o);
+    encoded.copy(buf, o + 4);
+    o += 4 + encoded.length;
+  }
+  log.commitFrame();
+  return size;
+}
+
 export function appendFlushAll(log: FrameSink): void {
   const at = log.reserveFrame(HEAD_BYTES);
   writeHead(log.frameBuffer, at, LogOp.FlushAll, 0, EMPTY);
@@ -71,6 +108,7 @@ export function decodeLogEntry(payload: Buffer): LogEntry {
   if (payload.length < HEAD_BYTES) throw new Error(`log entry of ${payload.length} bytes is shorter than its header`);
   const op = payload[0]!;
   const slot = payload.readUInt16BE(1);
+  if (op === LogOp.Batch) return { op, slot, items: decodeBatchItems(payload, payload.readUInt32BE(3)) };
   const keyLen = payload.readUInt32BE(3);
   const bodyStart = HEAD_BYTES + keyLen;
   if (bodyStart > payload.length) throw new Error(`log entry key length ${keyLen} runs past the entry`);
@@ -89,4 +127,27 @@ export function decodeLogEntry(payload: Buffer): LogEntry {
     default:
       throw new Error(`unknown log op ${op}`);
   }
+}
+
+function decodeBatchItems(payload: Buffer, count: number): BatchItem[] {
+  if (count === 0) throw new Error('log batch entry without puts');
+  const items: BatchItem[] = [];
+  let o = HEAD_BYTES;
+  for (let i = 0; i < count; i++) {
+    const key = lengthPrefixed(payload, o, 'key');
+    o += 4 + key.length;
+    const encoded = lengthPrefixed(payload, o, 'record');
+    o += 4 + encoded.length;
+    items.push({ key, record: decodeRecord(encoded), encoded });
+  }
+  if (o !== payload.length) throw new Error(`log batch entry has ${payload.length - o} bytes after its ${count} puts`);
+  return items;
+}
+
+/** The `u32 length ‖ bytes` field at `at`, as a view. */
+function lengthPrefixed(payload: Buffer, at: number, what: string): Buffer {
+  if (at + 4 > payload.length) throw new Error(`log batch ${what} length runs past the entry`);
+  const len = payload.readUInt32BE(at);
+  if (at + 4 + len > payload.length) throw new Error(`log batch ${what} of ${len} bytes runs past the entry`);
+  return payload.subarray(at + 4, at + 4 + len);
 }

@@ -1,5 +1,13 @@
+import { createRequire } from 'node:module';
+import type SortedBtreeModule from 'sorted-btree';
 import { bytesEqual, storageId } from './key-layout.js';
+import { isRangeKey } from './range-bounds.js';
 import type { StoredRecord } from './types.js';
+
+// sorted-btree is CommonJS with the class as `exports.default`. What a default import yields differs
+// between Node (the exports object) and test runners' interop (the class); require is the same everywhere.
+const { default: BTree } = createRequire(import.meta.url)('sorted-btree') as { default: typeof SortedBtreeModule.default };
+type BTree<K, V> = InstanceType<typeof SortedBtreeModule.default<K, V>>;
 
 /**
  * Recent writes not yet in LMDB. Entries are only ever added or updated, never removed: a local
@@ -9,6 +17,11 @@ import type { StoredRecord } from './types.js';
  * checked by byte equality: no string is built per request, which costs more than the lookup.
  * Scans need byte order; instead of keeping a sorted structure on every write, entries added
  * since the last scan are sorted and merged into a cached order on demand (O(new·log new + n)).
+ *
+ * Range scans (Store.scanRange) cannot afford that: a collection command after every write would
+ * re-sort. Entries whose key is in the internal namespace (range-bounds.ts) are therefore also
+ * kept in a B+ tree by storage id, which seeks in O(log n) and iterates both ways. Only those keys
+ * pay for it; plain user keys never enter the tree.
  */
 
 export interface MemEntry {
@@ -29,7 +42,7 @@ export interface MemEntry {
   bytes: number;
   /** Next entry in the same hash chain. */
   next: MemEntry | undefined;
-  /** Storage id (see key-layout.ts), computed when a scan first needs this entry's order. */
+  /** Storage id (see key-layout.ts), computed when a scan first needs this entry's order (at insert for range keys). */
   id: string | undefined;
 }
 
@@ -46,6 +59,8 @@ export class Memtable {
   private sortedEntries: MemEntry[] = [];
   /** entries[0, sortedCount) are in sortedEntries. */
   private sortedCount = 0;
+  /** Entries with internal-namespace keys by storage id; created with the first such entry. */
+  private ordered: BTree<string, MemEntry> | undefined;
 
   get size(): number {
     return this.entries.length;
@@ -71,6 +86,31 @@ export class Memtable {
     else {
       inSlot.entries.push(entry);
       inSlot.sorted = false;
+    }
+    if (isRangeKey(entry.key)) {
+      entry.id ??= storageId(entry.slot, entry.key);
+      (this.ordered ??= new BTree<string, MemEntry>(undefined, compareIds)).set(entry.id, entry);
+    }
+  }
+
+  /**
+   * Internal-namespace entries with startId <= id < endId, ascending or (reverse) descending.
+   * O(log n) to start and O(1) per step. The tree must not change while the iterator is used.
+   */
+  *rangeEntries(startId: string, endId: string, reverse: boolean): Generator<MemEntry, void, undefined> {
+    const tree = this.ordered;
+    if (tree === undefined || startId >= endId) return;
+    const pair: Array<string | MemEntry> = [];
+    if (reverse) {
+      for (const [id, e] of tree.entriesReversed(endId, pair, true) as IterableIterator<[string, MemEntry]>) {
+        if (id < startId) return;
+        yield e;
+      }
+    } else {
+      for (const [id, e] of tree.entries(startId, pair) as IterableIterator<[string, MemEntry]>) {
+        if (id >= endId) return;
+        yield e;
+      }
     }
   }
 
@@ -108,6 +148,10 @@ export class Memtable {
 }
 
 const EMPTY_ENTRIES: readonly MemEntry[] = [];
+
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 function compareEntries(a: MemEntry, b: MemEntry): number {
   return a.id! < b.id! ? -1 : a.id! > b.id! ? 1 : 0;

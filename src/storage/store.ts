@@ -14,17 +14,19 @@ import {
   storageKeyTransient,
 } from './key-layout.js';
 import { LmdbTables } from './lmdb-tables.js';
-import { appendDrop, appendFlushAll, appendPut, decodeLogEntry, LogOp } from './log-entry.js';
+import { appendBatch, appendDrop, appendFlushAll, appendPut, decodeLogEntry, LogOp } from './log-entry.js';
 import { ExpiryHeap } from './expiry-heap.js';
 import { MEM_ENTRY_OVERHEAD_BYTES, Memtable, type MemEntry } from './memtable.js';
 import { mergedScan, type ScanSources } from './merged-scan.js';
+import { checkRange, rangeIds } from './range-bounds.js';
+import { rangeScan } from './range-scan.js';
+import type { BatchRecordStore, PutItem } from './record-batch.js';
 import { encodeRecord, versionMs } from './record-codec.js';
 import { silentStoreLogger, type StoreLogger } from './store-logger.js';
 import {
   ValueType,
   type FsyncPolicy,
   type PutOutcome,
-  type RecordStore,
   type ScanEntry,
   type ScanPosition,
   type StoredRecord,
@@ -74,6 +76,18 @@ const VERSION_BYTES = 16;
  */
 export type VersionChangeListener = (slot: number, key: Buffer, oldVersion: Buffer | undefined, newVersion: Buffer | undefined) => void;
 
+/** A putAll item that won last-writer-wins, with what installing it needs. */
+interface PlannedPut {
+  key: Buffer;
+  hash: number;
+  record: StoredRecord;
+  encoded: Buffer;
+  previous: StoredRecord | undefined;
+  /** lookupBelowActive's index image for the key, for an entry created by this put. */
+  baseExpiresAt: number;
+  baseTombstoneMs: number;
+}
+
 /** A put refused because unwritten data piled up (checkpoints failing or far behind). */
 export class StoreOverloadedError extends Error {
   constructor(bytes: number) {
@@ -99,7 +113,7 @@ export class StoreOverloadedError extends Error {
  * Records handed to put() and returned by get()/scan are shared, not copied: treat them and their
  * buffers and maps as immutable.
  */
-export class Store implements RecordStore {
+export class Store implements BatchRecordStore {
   private active = new Memtable();
   /** The memtable a checkpoint is writing; reads look here after `active`. */
   private frozen: Memtable | undefined;
@@ -234,6 +248,67 @@ export class Store implements RecordStore {
     return { applied: true, previous };
   }
 
+  /**
+   * put() for several records of one slot, written to the commit log as one entry: after a crash
+   * either every applied item is back or none is (one command's metadata and element records
+   * never tear apart). Each item wins or loses last-writer-wins on its own, against the store and
+   * the batch's earlier items for the same key; the outcomes are in item order. Everything is
+   * checked (versions, encodings, overload) before anything changes; listeners hear the applied
+   * items in order once all of them are in.
+   */
+  putAll(slot: number, items: ReadonlyArray<PutItem>): PutOutcome[] {
+    this.checkOpen();
+    checkSlot(slot);
+    for (const { record } of items) {
+      if (!Buffer.isBuffer(record.version) || record.version.length !== VERSION_BYTES) throw new TypeError('record version must be a 16-byte Buffer');
+    }
+    const outcomes: PutOutcome[] = [];
+    const planned: PlannedPut[] = [];
+    // The record each key holds once the batch's earlier items are applied.
+    const inBatch = items.length > 1 ? new Map<string, StoredRecord>() : undefined;
+    for (const { key, record, encoded } of items) {
+      const hash = keyHash(slot, key);
+      const id = inBatch === undefined ? '' : key.toString('latin1');
+      const earlier = inBatch?.get(id);
+      let previous: StoredRecord | undefined;
+      if (earlier !== undefined) previous = earlier;
+      else {
+        const entry = this.active.find(slot, key, hash);
+        previous = entry !== undefined ? entry.record : this.lookupBelowActive(slot, key, hash);
+      }
+      if (previous !== undefined && !newerVersion(record.version, previous.version)) {
+        outcomes.push({ applied: false, previous });
+        continue;
+      }
+      // Encoding validates the rest of the record, so a bad one throws before any state changes.
+      const bytes = encoded ?? encodeRecord(record);
+      planned.push({ key, hash, record, encoded: bytes, previous, baseExpiresAt: this.base.expiresAt, baseTombstoneMs: this.base.tombstoneMs });
+      inBatch?.set(id, record);
+      outcomes.push({ applied: true, previous });
+    }
+    if (planned.length === 0) return outcomes;
+    if (this.active.bytes > MEMTABLE_BYTES_MAX) throw new StoreOverloadedError(this.active.bytes);
+    if (planned.length === 1) appendPut(this.log, slot, planned[0]!.key, planned[0]!.encoded);
+    else appendBatch(this.log, slot, planned);
+    const soon = this.now() + 2 * this.checkpointIntervalMs;
+    for (const p of planned) {
+      // Found again: an earlier item of the batch may have created the entry.
+      const entry = this.active.find(slot, p.key, p.hash);
+      this.base.expiresAt = p.baseExpiresAt;
+      this.base.tombstoneMs = p.baseTombstoneMs;
+      this.install(slot, p.key, p.hash, entry, p.record, p.encoded);
+      this.counts.change(slot, p.previous, p.record);
+      if (p.record.expiresAt > 0 && p.record.type !== ValueType.Tombstone && p.record.expiresAt <= soon) {
+        this.soonExpiring.push(p.record.expiresAt, slot, Buffer.from(p.key));
+      }
+    }
+    this.afterChange();
+    if (this.versionListeners.length > 0) {
+      for (const p of planned) this.emitVersionChange(slot, p.key, p.previous?.version, p.record.version);
+    }
+    return outcomes;
+  }
+
   /** Changes appendfsync at run time (CONFIG SET). */
   setFsyncPolicy(policy: FsyncPolicy): void {
     this.log.setPolicy(policy);
@@ -273,22 +348,24 @@ export class Store implements RecordStore {
   }
 
   /**
-   * Records (tombstones included) with start <= key < end in `slot`, ascending or descending,
-   * until `visit` returns false.
+   * Visits the records whose record key k satisfies start <= k < end in `slot`, ascending, or
+   * descending when `reverse`, until `visit` returns false: tombstones and expired records
+   * included (the caller filters), records removed locally not. Same precedence as get(). Only
+   * for keys in the internal namespace (range-bounds.ts; anything else throws). Keys longer than
+   * INLINE_KEY_MAX that share their first INLINE_KEY_MAX bytes come in digest order, but all of
+   * them are visited, with their full key. O(log n + visited); `visit` must not write.
    */
   scanRange(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (key: Buffer, record: StoredRecord) => boolean): void {
+    this.checkOpen();
     checkSlot(slot);
-    const endId = storageId(slot, end);
-    if (!reverse) {
-      mergedScan(this.sources(), storageId(slot, start), endId, Infinity, (_s, key, record) => visit(key, record), slot);
-      return;
-    }
-    const all: Array<[Buffer, StoredRecord]> = [];
-    mergedScan(this.sources(), storageId(slot, start), endId, Infinity, (_s, key, record) => {
-      all.push([key, record]);
-      return true;
-    }, slot);
-    for (let i = all.length - 1; i >= 0; i--) if (!visit(all[i]![0], all[i]![1])) return;
+    checkRange(start, end);
+    const { startId, endId, exact } = rangeIds(slot, start, end);
+    // A bound past INLINE_KEY_MAX bytes widens the id range: compare the real keys.
+    const filtered = exact
+      ? visit
+      : (key: Buffer, record: StoredRecord): boolean =>
+          Buffer.compare(key, start) < 0 || Buffer.compare(key, end) >= 0 ? true : visit(key, record);
+    rangeScan(this.sources(), startId, endId, reverse, filtered);
   }
 
   /**
@@ -667,21 +744,32 @@ export class Store implements RecordStore {
       this.counts.reset();
       return clearTables(this.tables).then(() => this.tables.refreshReads());
     }
+    checkSlot(entry.slot);
+    if (entry.op === LogOp.Put) {
+      this.replayPut(entry.slot, entry.key, entry.record, entry.encoded);
+      return;
+    }
+    if (entry.op === LogOp.Batch) {
+      for (const item of entry.items) this.replayPut(entry.slot, item.key, item.record, item.encoded);
+      return;
+    }
     const { slot, key } = entry;
-    checkSlot(slot);
     const hash = keyHash(slot, key);
     const existing = this.active.find(slot, key, hash);
     const previous = existing !== undefined ? existing.record : this.lookupBelowActive(slot, key, hash);
-    if (entry.op === LogOp.Put) {
-      if (previous !== undefined && !newerVersion(entry.record.version, previous.version)) return;
-      this.install(slot, key, hash, existing, entry.record, entry.encoded);
-      this.counts.change(slot, previous, entry.record);
-    } else {
-      // A drop removes only the record it was logged for (or an older one), never a newer write.
-      if (previous === undefined || newerVersion(previous.version, entry.version)) return;
-      this.install(slot, key, hash, existing, undefined, undefined);
-      this.counts.change(slot, previous, undefined);
-    }
+    // A drop removes only the record it was logged for (or an older one), never a newer write.
+    if (previous === undefined || newerVersion(previous.version, entry.version)) return;
+    this.install(slot, key, hash, existing, undefined, undefined);
+    this.counts.change(slot, previous, undefined);
+  }
+
+  private replayPut(slot: number, key: Buffer, record: StoredRecord, encoded: Buffer): void {
+    const hash = keyHash(slot, key);
+    const existing = this.active.find(slot, key, hash);
+    const previous = existing !== undefined ? existing.record : this.lookupBelowActive(slot, key, hash);
+    if (previous !== undefined && !newerVersion(record.version, previous.version)) return;
+    this.install(slot, key, hash, existing, record, encoded);
+    this.counts.change(slot, previous, record);
   }
 }
 

@@ -3,7 +3,7 @@
 // and flip bytes of valid encodings and expect a RecordCorruptError (never a wrong value).
 import { describe, expect, it } from 'vitest';
 import { decodeRecord, encodeRecord, encodedRecordSize, RecordCorruptError, versionMs, writeRecord } from '../../src/storage/record-codec.js';
-import { appendDrop, appendFlushAll, appendPut, decodeLogEntry, LogOp, type FrameSink } from '../../src/storage/log-entry.js';
+import { appendBatch, appendDrop, appendFlushAll, appendPut, decodeLogEntry, LogOp, type FrameSink } from '../../src/storage/log-entry.js';
 import { ValueType, type StoredRecord } from '../../src/storage/types.js';
 
 function version(wall: number, logical = 0, node = 1): Buffer {
@@ -154,5 +154,33 @@ describe('log entries', () => {
     expect(p2!.op).toBe(LogOp.FlushAll);
     expect(() => decodeLogEntry(Buffer.from([9, 0, 0, 0, 0, 0, 0]))).toThrow(/unknown log op/);
     expect(() => decodeLogEntry(Buffer.from([1, 0, 0, 0, 0, 0, 9]))).toThrow(/runs past/);
+  });
+
+  it('round-trips a batch of puts to one slot, and rejects batches that are empty, torn or padded', () => {
+    const sink = new CaptureSink();
+    const recs: StoredRecord[] = [
+      { version: version(20), clock: [], type: ValueType.String, expiresAt: 0, value: Buffer.from('meta') },
+      { version: version(20, 1), clock: [{ node: '00000000000000aa', counter: 3 }], type: ValueType.String, expiresAt: 5, value: Buffer.alloc(300, 7) },
+      { version: version(20, 2), clock: [], type: ValueType.Tombstone, expiresAt: 0, value: Buffer.alloc(0) },
+    ];
+    const keys = [Buffer.from([0xff, 1, 0, 0, 0, 1, 0x61]), Buffer.alloc(0), Buffer.alloc(5000, 0x62)];
+    const size = appendBatch(sink, 12345, recs.map((r, i) => ({ key: keys[i]!, encoded: encodeRecord(r) })));
+    const payload = sink.payloads[0]!;
+    expect(payload.length).toBe(size);
+    const entry = decodeLogEntry(payload);
+    if (entry.op !== LogOp.Batch) throw new Error(`expected a batch, got op ${entry.op}`);
+    expect(entry.slot).toBe(12345);
+    expect(entry.items.map((it) => it.key.toString('hex'))).toEqual(keys.map((k) => k.toString('hex')));
+    entry.items.forEach((it, i) => {
+      expectSame(recs[i]!, it.record);
+      expect(it.encoded.equals(encodeRecord(recs[i]!))).toBe(true);
+    });
+    expect(() => appendBatch(sink, 1, [])).toThrow(RangeError);
+    // Any cut inside the batch, and any extra byte after it, is refused rather than half-applied.
+    for (const cut of [7, 8, 11, 12, payload.length - 1]) expect(() => decodeLogEntry(payload.subarray(0, cut))).toThrow();
+    expect(() => decodeLogEntry(Buffer.concat([payload, Buffer.from([0])]))).toThrow(/after its 3 puts/);
+    const empty = Buffer.from(payload.subarray(0, 7));
+    empty.writeUInt32BE(0, 3);
+    expect(() => decodeLogEntry(empty)).toThrow(/without puts/);
   });
 });

@@ -219,4 +219,41 @@ describe('crash durability', () => {
       await s.close();
     }
   });
+
+  it('replays a putAll batch whole or not at all when the log is cut inside its entry', async () => {
+    const dir = tempDir();
+    const count = 40;
+    await runChildUntil(
+      { STORE_DIR: dir, PREFIX: 'g', MODE: 'batch', COUNT: String(count), CHECKPOINT_ENTRIES: '1000000000', CHECKPOINT_INTERVAL_MS: '1000000000', LOG_SEGMENT_BYTES: String(1 << 20) },
+      (l) => l.includes('ready'),
+    );
+    const last = lastSegment(dir);
+    const bytes = fs.readFileSync(last);
+    const { end, lastStart } = endOfFrames(bytes);
+    // Each batch is one frame: 40 frames, the last holding batch 39's six puts.
+    let frames = 0;
+    for (let pos = 0; pos < end; pos += 8 + bytes.readUInt32BE(pos)) frames++;
+    expect(frames).toBe(count);
+    const batchKeys = (i: number): string[] => [`g${i}:m`, ...Array.from({ length: 5 }, (_, e) => `g${i}:e${e}`)];
+    const present = (s: Store, i: number): boolean[] => batchKeys(i).map((key) => s.get(slotOf(i), Buffer.from(key)) !== undefined);
+    // The crash wrote the last frame's header and only part of its puts (cut halfway through its payload).
+    const payloadLength = bytes.readUInt32BE(lastStart);
+    const cutAt = lastStart + 8 + Math.floor(payloadLength / 2);
+    fs.truncateSync(last, cutAt);
+    const warnings: string[] = [];
+    const logger = { info: () => undefined, warn: (_o: object, msg?: string) => warnings.push(msg ?? ''), error: () => undefined };
+    const s = await Store.open({ dir, appendfsync: 'always', tombstoneGraceMs: 0, logger, logSegmentBytes: 1 << 20 });
+    try {
+      expect(warnings.some((w) => w.includes('torn tail'))).toBe(true);
+      expect(present(s, count - 1)).toEqual([false, false, false, false, false, false]);
+      // Every complete batch frame came back with all of its puts.
+      const acked = Array.from({ length: count - 1 }, (_, i) => batchKeys(i)).flat();
+      const slotOfKey = (key: string): number => slotOf(Number(key.slice(1, key.indexOf(':'))));
+      const missing = acked.filter((key) => (s.get(slotOfKey(key), Buffer.from(key))?.value as Buffer | undefined)?.toString() !== `value-of-${key}`);
+      expect(missing).toEqual([]);
+      expect(s.keyCount()).toBe((count - 1) * 6);
+    } finally {
+      await s.close();
+    }
+  });
 });
