@@ -86,7 +86,7 @@ describe('putAll', () => {
     s.put(1, k('a'), str('kept'));
     // All synchronous: bytes appended to the log since `before` are still in its open group.
     const before = s.stats().logPendingBytes;
-    const bad: StoredRecord = { version: nextVersion(), clock: [], type: ValueType.Hash, expiresAt: 0, value: Buffer.from('not a map') };
+    const bad: StoredRecord = { version: nextVersion(), clock: [], type: ValueType.LegacyHash, expiresAt: 0, value: Buffer.from("not a map") };
     expect(() => s.putAll(1, [{ key: k('a'), record: str('new') }, { key: k('b'), record: bad }])).toThrow();
     expect(() => s.putAll(1, [{ key: k('a'), record: str('new') }, { key: k('b'), record: { ...str('x'), version: Buffer.alloc(3) } }])).toThrow(TypeError);
     expect(() => s.putAll(16384, [{ key: k('a'), record: str('new') }])).toThrow(RangeError);
