@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { ElementReclaimer } from '../collections/reclaimer.js';
 import { migrateLegacyHashes } from '../collections/migrate-legacy.js';
 import type http from 'node:http';
 import { startMetricsServer } from './metrics.js';
@@ -31,6 +32,8 @@ const INLINE_MAX = 64 * 1024;
 const MULTIBULK_COUNT_MAX = 2_147_483_647;
 /** Keys active expiry may remove per tick at effort 1 (Redis: 20 per loop, several loops). */
 const EXPIRE_WORK_PER_TICK = 200;
+/** Element records the reclaimer examines per unit of expiry work: a full sweep of 1M elements takes about 50 s at the defaults. */
+const RECLAIM_PER_EXPIRE_WORK = 1;
 const HLC_PERSIST_INTERVAL_MS = 500;
 
 /** Parses `client-output-buffer-limit` ("normal <hard> <soft> <secs> …") to the normal class's hard limit in bytes. */
@@ -75,6 +78,8 @@ export class RingkvNode implements NodeServices {
   readonly commands: ReadonlyMap<string, CommandSpec>;
   readonly dispatcher: Dispatcher;
   readonly keyspace: LocalKeyspace;
+  /** Drops the elements of deleted, overwritten and expired collections in the background. */
+  readonly reclaimer: ElementReclaimer;
   readonly versioner: Versioner;
   cluster: ClusterFacade | undefined = undefined;
   private clusterNode: ClusterNode | undefined;
@@ -100,6 +105,8 @@ export class RingkvNode implements NodeServices {
     this.commands = buildCommandTable(extraCommands);
     this.versioner = new Versioner(nodeId, Versioner.decodeHighWater(store.getMeta('hlc-high-water')));
     this.keyspace = new LocalKeyspace(store, this.versioner, this.stats);
+    // Metadata of a deleted collection may still be travelling for the tombstone grace period.
+    this.reclaimer = new ElementReclaimer(store, config.bool('cluster-enabled') ? config.int('tombstone-grace-ms') : 0);
     this.dispatcher = new Dispatcher(this, this.commands, this.keyspace);
     this.dispatcher.awaitDurable = (cb) => {
       if (!this.store.hasPendingDurability()) return false;
@@ -271,6 +278,7 @@ export class RingkvNode implements NodeServices {
     if (!isActiveExpireEnabled()) return;
     const work = EXPIRE_WORK_PER_TICK * this.config.int('active-expire-effort');
     this.stats.expiredKeys += this.store.expireCycle(this.now(), work);
+    this.reclaimer.step(this.now(), work * RECLAIM_PER_EXPIRE_WORK);
   }
 
   private closeIdleClients(): void {
