@@ -22,6 +22,8 @@ export interface OwnKey {
 /** A counter several clients INCR: acknowledged and possibly-applied increments, for the final bound. */
 export interface Counter {
   key: string;
+  /** A field of a hash (HINCRBY / HGET: a collection element, read from a completed replica), or a string (INCR / GET). */
+  field?: string;
   acked: number;
   uncertain: number;
 }
@@ -171,7 +173,9 @@ export class SimClient {
       const p = this.prng.next();
       if (counters.length > 0 && (p < 0.25 || groups.length === 0)) {
         const c = this.prng.pick(counters);
-        out.push(this.prng.chance(0.85) ? { argv: ['INCR', c.key], counter: c, write: true } : { argv: ['GET', c.key], counter: c, write: false });
+        const incr = this.prng.chance(0.85);
+        if (c.field === undefined) out.push(incr ? { argv: ['INCR', c.key], counter: c, write: true } : { argv: ['GET', c.key], counter: c, write: false });
+        else out.push(incr ? { argv: ['HINCRBY', c.key, c.field, '1'], counter: c, write: true } : { argv: ['HGET', c.key, c.field], counter: c, write: false });
       } else if (groups.length > 0 && p < 0.35) {
         // A transaction on one slot; now and then one that spans two slots (CROSSSLOT, then EXECABORT).
         const g = this.prng.pick(groups);

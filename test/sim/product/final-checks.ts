@@ -13,27 +13,28 @@ export type FinalViolation = 'lost-write' | 'resurfaced' | 'increment' | 'contes
  * Reads every key at R=`n` (RINGKV.CONSISTENCY R n), one pipeline per node, each key through the
  * primary of its slot. The map fills in as the replies arrive: run the simulation on afterwards.
  */
-export function readEverything(nodes: readonly SimNode[], keys: readonly string[], n: number, violation: (kind: FinalViolation, text: string) => void): Map<string, string> {
+export function readEverything(nodes: readonly SimNode[], keys: ReadonlyArray<{ key: string; field?: string }>, n: number, violation: (kind: FinalViolation, text: string) => void): Map<string, string> {
   const finals = new Map<string, string>();
-  const byNode = new Map<SimNode, string[]>();
-  for (const key of keys) {
+  const byNode = new Map<SimNode, Array<{ key: string; field?: string }>>();
+  for (const k of keys) {
+    const key = k.key;
     const primary = nodes[0]!.table.primary(keySlot(Buffer.from(key, 'latin1')));
     const node = nodes.find((x) => x.id === primary)!;
-    byNode.set(node, [...(byNode.get(node) ?? []), key]);
+    byNode.set(node, [...(byNode.get(node) ?? []), k]);
   }
   for (const [node, list] of byNode) {
     const session = new TransientSession(2, false, 'checker');
     const sink = new SimSink(() => {
       const replies = parseReplies(sink.received());
-      list.forEach((key, i) => {
+      list.forEach(({ key }, i) => {
         const r = replies[i + 1];
         if (r?.t === 'bulk') finals.set(key, r.s ?? '(nil)');
-        else violation('final-read', `GET ${key} at R=${n} on node ${node.index}: ${show(r)}`);
+        else violation('final-read', `read of ${key} at R=${n} on node ${node.index}: ${show(r)}`);
       });
     });
     const send = (argv: string[]): void => node.dispatcher.dispatch(session, argv.map((a) => Buffer.from(a)), sink);
     send(['RINGKV.CONSISTENCY', 'R', String(n)]);
-    for (const key of list) send(['GET', key]);
+    for (const { key, field } of list) send(field === undefined ? ['GET', key] : ['HGET', key, field]);
     node.dispatcher.endBatch(session);
     sink.seal();
   }

@@ -158,7 +158,12 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
 
   // Clients: each owns keys in slots its home node leads, and shares counters with its home's other clients.
   const clients: SimClient[] = [];
-  const counters: Counter[][] = ids.map((id, h) => [0, 1].map((c) => ({ key: `${keyOwnedBy(topology, id, `ctr${h}.${c}`)}ctr`, acked: 0, uncertain: 0 })));
+  // Two string counters and one hash field per home: the hash's field is an element record, read
+  // from the coordinator's own replica once completed (docs/decisions.md, "Collections").
+  const counters: Counter[][] = ids.map((id, h) => [
+    ...[0, 1].map((c) => ({ key: `${keyOwnedBy(topology, id, `ctr${h}.${c}`)}ctr`, acked: 0, uncertain: 0 })),
+    { key: `${keyOwnedBy(topology, id, `hctr${h}`)}hctr`, field: 'n', acked: 0, uncertain: 0 },
+  ]);
   const perNode = opts.clientsPerNode ?? 2;
   for (let h = 0; h < count; h++) {
     for (let c = 0; c < perNode; c++) {
@@ -233,7 +238,7 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
   // Final read of every key at R=N, pipelined per node, then time for read repair to land.
   const own = clients.flatMap((c) => c.groups.flat());
   const allCounters = counters.flat();
-  const finals = readEverything(nodes, [...own.map((k) => k.key), ...allCounters.map((c) => c.key)], n, violation);
+  const finals = readEverything(nodes, [...own.map((k) => ({ key: k.key })), ...allCounters], n, violation);
   await sched.runUntil(workloadMs + 2 * REQUEST_TIMEOUT_MS + 1000 + REQUEST_TIMEOUT_MS + 500);
   const digest = checkFinalState({ own, counters: allCounters, finals, contested, topology, nodes, n }, violation);
 
