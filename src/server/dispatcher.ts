@@ -44,7 +44,7 @@ export class Dispatcher {
   constructor(
     private readonly node: NodeServices,
     private readonly table: ReadonlyMap<string, CommandSpec>,
-    private readonly keyspace: Keyspace & { now: number },
+    private readonly keyspace: Keyspace & { now: number; atomically<T>(fn: () => T): T },
   ) {}
 
   dispatch(session: SessionState, argv: Buffer[], sink: ReplySink): void {
@@ -134,7 +134,9 @@ export class Dispatcher {
     if (spec.flags.includes('write')) session.writes++;
     const ctx: CommandContext = { out, ks, session, node: this.node };
     try {
-      spec.run(ctx, argv);
+      // On the node's own store, one command's records are logged as one entry (Store.atomically).
+      if (ks === this.keyspace) this.keyspace.atomically(() => spec.run(ctx, argv));
+      else spec.run(ctx, argv);
       this.node.stats.noteCommand(spec.name, 0, false);
     } catch (err) {
       if (!(err instanceof ReplyError)) {

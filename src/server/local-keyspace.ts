@@ -82,6 +82,11 @@ export class LocalKeyspace implements Keyspace, ElementStore {
     return true;
   }
 
+  /** Runs `fn` (one command) so that its writes are logged as one entry: Store.atomically. */
+  atomically<T>(fn: () => T): T {
+    return this.store.atomically(fn);
+  }
+
   newGeneration(): Buffer {
     return Buffer.from(this.stamp().subarray(0, GENERATION_BYTES));
   }

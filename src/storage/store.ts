@@ -139,6 +139,8 @@ export class Store implements BatchRecordStore {
   /** Scratch outputs of lookupBelowActive, so the hot path allocates nothing for them. */
   private readonly base: IndexImage = { expiresAt: 0, tombstoneMs: -1 };
   private closed = false;
+  /** Log entries of puts held back by atomically(), per slot; undefined outside it. */
+  private group: Map<number, Array<{ key: Buffer; encoded: Buffer }>> | undefined;
   private readonly checkpointEntries: number;
   private readonly checkpointIntervalMs: number;
   private readonly soonExpiring = new ExpiryHeap();
@@ -236,7 +238,7 @@ export class Store implements BatchRecordStore {
     if (this.active.bytes > MEMTABLE_BYTES_MAX) throw new StoreOverloadedError(this.active.bytes);
     // Encoding validates the rest of the record, so a bad one throws before any state changes.
     const bytes = encoded ?? encodeRecord(rec);
-    appendPut(this.log, slot, key, bytes);
+    this.logPut(slot, key, bytes);
     this.install(slot, key, hash, entry, rec, bytes);
     this.counts.change(slot, previous, rec);
     // TTLs ending before LMDB's expiry index could know of them (next checkpoint or two).
@@ -288,7 +290,8 @@ export class Store implements BatchRecordStore {
     }
     if (planned.length === 0) return outcomes;
     if (this.active.bytes > MEMTABLE_BYTES_MAX) throw new StoreOverloadedError(this.active.bytes);
-    if (planned.length === 1) appendPut(this.log, slot, planned[0]!.key, planned[0]!.encoded);
+    if (this.group !== undefined) for (const p of planned) this.logPut(slot, p.key, p.encoded);
+    else if (planned.length === 1) appendPut(this.log, slot, planned[0]!.key, planned[0]!.encoded);
     else appendBatch(this.log, slot, planned);
     const soon = this.now() + 2 * this.checkpointIntervalMs;
     for (const p of planned) {
@@ -307,6 +310,45 @@ export class Store implements BatchRecordStore {
       for (const p of planned) this.emitVersionChange(slot, p.key, p.previous?.version, p.record.version);
     }
     return outcomes;
+  }
+
+  /**
+   * Runs `fn` with the log entries of its puts held back and written, when it returns, as one
+   * entry per slot (replayed all or none): one command's records — a collection's metadata and
+   * its elements, a transaction, a script — never come back from a crash in part. The puts are
+   * applied and visible at once as always; only their log entries wait, and always within the
+   * same event-loop turn, so group commit and durability are unchanged.
+   */
+  atomically<T>(fn: () => T): T {
+    if (this.group !== undefined) return fn();
+    this.group = new Map();
+    try {
+      return fn();
+    } finally {
+      this.flushGroup();
+      this.group = undefined;
+    }
+  }
+
+  private logPut(slot: number, key: Buffer, encoded: Buffer): void {
+    if (this.group === undefined) {
+      appendPut(this.log, slot, key, encoded);
+      return;
+    }
+    let items = this.group.get(slot);
+    if (items === undefined) this.group.set(slot, (items = []));
+    items.push({ key: Buffer.from(key), encoded });
+  }
+
+  /** Writes the held-back puts (before a drop or FLUSHALL, whose order relative to them matters). */
+  private flushGroup(): void {
+    const group = this.group;
+    if (group === undefined || group.size === 0) return;
+    for (const [slot, items] of group) {
+      if (items.length === 1) appendPut(this.log, slot, items[0]!.key, items[0]!.encoded);
+      else appendBatch(this.log, slot, items);
+    }
+    group.clear();
   }
 
   /** Changes appendfsync at run time (CONFIG SET). */
@@ -454,6 +496,7 @@ export class Store implements BatchRecordStore {
     const entry = this.active.find(slot, key, hash);
     const previous = entry !== undefined ? entry.record : this.lookupBelowActive(slot, key, hash);
     if (previous === undefined) return;
+    this.flushGroup();
     appendDrop(this.log, slot, key, previous.version);
     this.install(slot, key, hash, entry, undefined, undefined);
     this.counts.change(slot, previous, undefined);
@@ -490,6 +533,7 @@ export class Store implements BatchRecordStore {
     this.expiryCursor = undefined;
     this.tombstoneCursor = undefined;
     this.pendingFlushes++;
+    this.flushGroup();
     appendFlushAll(this.log);
     for (const l of [...this.flushListeners]) {
       try {

@@ -220,11 +220,11 @@ describe('crash durability', () => {
     }
   });
 
-  it('replays a putAll batch whole or not at all when the log is cut inside its entry', async () => {
+  it.each(['batch', 'atomically'])('replays a %s group of puts whole or not at all when the log is cut inside its entry', async (mode) => {
     const dir = tempDir();
     const count = 40;
     await runChildUntil(
-      { STORE_DIR: dir, PREFIX: 'g', MODE: 'batch', COUNT: String(count), CHECKPOINT_ENTRIES: '1000000000', CHECKPOINT_INTERVAL_MS: '1000000000', LOG_SEGMENT_BYTES: String(1 << 20) },
+      { STORE_DIR: dir, PREFIX: 'g', MODE: mode, COUNT: String(count), CHECKPOINT_ENTRIES: '1000000000', CHECKPOINT_INTERVAL_MS: '1000000000', LOG_SEGMENT_BYTES: String(1 << 20) },
       (l) => l.includes('ready'),
     );
     const last = lastSegment(dir);

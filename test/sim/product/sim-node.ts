@@ -84,6 +84,9 @@ class NoLocalKeys implements Keyspace {
   newGeneration(): Buffer {
     throw new Error('a collection was created on the local keyspace in cluster mode');
   }
+  atomically<T>(fn: () => T): T {
+    return fn();
+  }
 }
 
 /** Stands in for node.store where commands would list or scan keys, which the workload never sends. */
