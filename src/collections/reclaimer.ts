@@ -2,7 +2,7 @@ import type { StoredRecord } from '../storage/types.js';
 import { ValueType } from '../storage/types.js';
 import { isCollectionType } from './collection.js';
 import { decodeMeta } from './meta-codec.js';
-import { GENERATION_BYTES, parseElementKey, recordKey } from './record-keys.js';
+import { ElementKind, elementPrefix, GENERATION_BYTES, parseElementKey, prefixEnd, recordKey, userKeyOf } from './record-keys.js';
 
 /** The part of the store the reclaimer uses. */
 export interface ReclaimStore {
@@ -47,7 +47,24 @@ function generationMs(generation: Buffer): number {
  * slot's element records a bounded number per step and drops (locally, like expiry) those whose
  * life ended (isOrphan). Each replica sweeps on its own; they reach the same result.
  */
+/** A collection life that ended on this replica: its elements are reclaimed without waiting for the sweep. */
+interface EndedLife {
+  slot: number;
+  userKey: Buffer;
+  generation: Buffer;
+  /** Its metadata was removed here by expiry (no tombstone says so later). */
+  expired: boolean;
+  /** Kinds still to scan, and where the current one continues. */
+  kinds: ElementKind[];
+  from: Buffer | undefined;
+}
+
+/** Ended lives remembered for prompt reclaim; beyond this the sweep finds them. */
+const ENDED_MAX = 10_000;
+const KINDS = [ElementKind.Member, ElementKind.Score, ElementKind.Position];
+
 export class ElementReclaimer {
+  private readonly ended: EndedLife[] = [];
   private slot = 0;
   /** Where the next step continues in `slot` (inclusive); undefined = the slot's first element. */
   private from: Buffer | undefined;
@@ -56,10 +73,70 @@ export class ElementReclaimer {
   constructor(private readonly store: ReclaimStore, private readonly graceMs: number) {}
 
   /**
-   * Examines up to `budget` element records (a slot without any counts as one) from where the
-   * last step stopped; returns how many it dropped.
+   * Told every change of a record here (Store.onVersionChange): a collection whose metadata was
+   * deleted, overwritten, expired or replaced by a new life has its old elements queued for
+   * reclaim. Costs nothing for records that were not collections.
+   */
+  noteChange(slot: number, key: Buffer, previous: StoredRecord | undefined, next: StoredRecord | undefined): void {
+    if (previous === undefined || !isCollectionType(previous.type as ValueType)) return;
+    const generation = decodeMeta(previous.value as Buffer).generation;
+    if (next !== undefined && next.type === previous.type && decodeMeta(next.value as Buffer).generation.equals(generation)) return;
+    const userKey = userKeyOf(key);
+    if (userKey === undefined || this.ended.length >= ENDED_MAX) return;
+    this.ended.push({ slot, userKey: Buffer.from(userKey), generation, expired: next === undefined, kinds: [...KINDS], from: undefined });
+  }
+
+  /**
+   * Reclaims queued ended lives first, then sweeps: examines up to `budget` element records in
+   * all (a slot without any counts as one) from where the last step stopped; returns how many it
+   * dropped.
    */
   step(now: number, budget: number): number {
+    const fromEnded = this.reclaimEnded(now, budget);
+    const dropped = fromEnded.dropped + this.sweep(now, budget - fromEnded.examined);
+    this.reclaimed += dropped;
+    return dropped;
+  }
+
+  private reclaimEnded(now: number, budget: number): { examined: number; dropped: number } {
+    let examined = 0;
+    let dropped = 0;
+    while (this.ended.length > 0 && examined < budget) {
+      const life = this.ended[0]!;
+      const kind = life.kinds[0];
+      if (kind === undefined) {
+        this.ended.shift();
+        continue;
+      }
+      const meta = this.store.get(life.slot, recordKey(life.userKey));
+      const dead = isOrphan(life.generation, meta, now, this.graceMs) || (meta === undefined && life.expired);
+      const prefix = elementPrefix(kind, life.userKey, life.generation);
+      const doomed: Buffer[] = [];
+      let stoppedAt: Buffer | undefined;
+      if (dead) {
+        this.store.scanRange(life.slot, life.from ?? prefix, prefixEnd(prefix), false, (rk) => {
+          if (examined >= budget) {
+            stoppedAt = Buffer.from(rk);
+            return false;
+          }
+          examined++;
+          doomed.push(Buffer.from(rk));
+          return true;
+        });
+      }
+      for (const rk of doomed) this.store.drop(life.slot, rk);
+      dropped += doomed.length;
+      examined++;
+      if (stoppedAt !== undefined) life.from = stoppedAt;
+      else {
+        life.kinds.shift();
+        life.from = undefined;
+      }
+    }
+    return { examined, dropped };
+  }
+
+  private sweep(now: number, budget: number): number {
     let examined = 0;
     let dropped = 0;
     let lastKey: string | undefined;
@@ -98,7 +175,6 @@ export class ElementReclaimer {
       lastKey = undefined;
       slots++;
     }
-    this.reclaimed += dropped;
     return dropped;
   }
 }

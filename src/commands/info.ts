@@ -125,7 +125,7 @@ function section(node: NodeServices, name: string): string | undefined {
       const extra = node.cluster?.infoSection() ?? '';
       return `# Cluster\r\ncluster_enabled:${node.cluster ? 1 : 0}\r\n${extra}`;
     }
-    case 'ringkv': return node.cluster?.infoSection() ?? undefined;
+    case 'ringkv': return `# Ringkv\r\nringkv_reclaimed_elements:${node.stats.reclaimedElements}\r\n` + (node.cluster?.infoSection() ?? '');
     default: return undefined;
   }
   const title = name === 'cpu' ? 'CPU' : name.charAt(0).toUpperCase() + name.slice(1);

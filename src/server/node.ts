@@ -107,6 +107,7 @@ export class RingkvNode implements NodeServices {
     this.keyspace = new LocalKeyspace(store, this.versioner, this.stats);
     // Metadata of a deleted collection may still be travelling for the tombstone grace period.
     this.reclaimer = new ElementReclaimer(store, config.bool('cluster-enabled') ? config.int('tombstone-grace-ms') : 0);
+    store.onVersionChange((slot, key, _old, _new, previous, next) => this.reclaimer.noteChange(slot, key, previous, next));
     this.dispatcher = new Dispatcher(this, this.commands, this.keyspace);
     this.dispatcher.awaitDurable = (cb) => {
       if (!this.store.hasPendingDurability()) return false;
@@ -278,7 +279,7 @@ export class RingkvNode implements NodeServices {
     if (!isActiveExpireEnabled()) return;
     const work = EXPIRE_WORK_PER_TICK * this.config.int('active-expire-effort');
     this.stats.expiredKeys += this.store.expireCycle(this.now(), work);
-    this.reclaimer.step(this.now(), work * RECLAIM_PER_EXPIRE_WORK);
+    this.stats.reclaimedElements += this.reclaimer.step(this.now(), work * RECLAIM_PER_EXPIRE_WORK);
   }
 
   private closeIdleClients(): void {

@@ -8,6 +8,8 @@ export class ServerStats {
   keyspaceHits = 0;
   keyspaceMisses = 0;
   expiredKeys = 0;
+  /** Element records of deleted, overwritten or expired collections dropped by the reclaimer. */
+  reclaimedElements = 0;
   errorReplies = 0;
   /** Writes a vector clock showed to be concurrent with the stored value (resolved LWW). */
   concurrentWrites = 0;

@@ -74,7 +74,15 @@ const VERSION_BYTES = 16;
  * open and the removal of tombstones at checkpoint under tombstoneGraceMs = 0 (standalone only) are
  * not reported: listeners exist only after open, and cluster mode always keeps tombstones.
  */
-export type VersionChangeListener = (slot: number, key: Buffer, oldVersion: Buffer | undefined, newVersion: Buffer | undefined) => void;
+export type VersionChangeListener = (
+  slot: number,
+  key: Buffer,
+  oldVersion: Buffer | undefined,
+  newVersion: Buffer | undefined,
+  /** The records themselves, for listeners that care what changed (collection reclaim, wake-ups). */
+  previous?: StoredRecord,
+  next?: StoredRecord,
+) => void;
 
 /** A putAll item that won last-writer-wins, with what installing it needs. */
 interface PlannedPut {
@@ -246,7 +254,7 @@ export class Store implements BatchRecordStore {
       this.soonExpiring.push(rec.expiresAt, slot, Buffer.from(key));
     }
     this.afterChange();
-    if (this.versionListeners.length > 0) this.emitVersionChange(slot, key, previous?.version, rec.version);
+    if (this.versionListeners.length > 0) this.emitVersionChange(slot, key, previous, rec);
     return { applied: true, previous };
   }
 
@@ -307,7 +315,7 @@ export class Store implements BatchRecordStore {
     }
     this.afterChange();
     if (this.versionListeners.length > 0) {
-      for (const p of planned) this.emitVersionChange(slot, p.key, p.previous?.version, p.record.version);
+      for (const p of planned) this.emitVersionChange(slot, p.key, p.previous, p.record);
     }
     return outcomes;
   }
@@ -501,7 +509,7 @@ export class Store implements BatchRecordStore {
     this.install(slot, key, hash, entry, undefined, undefined);
     this.counts.change(slot, previous, undefined);
     this.afterChange();
-    if (this.versionListeners.length > 0) this.emitVersionChange(slot, key, previous.version, undefined);
+    if (this.versionListeners.length > 0) this.emitVersionChange(slot, key, previous, undefined);
   }
 
   /** Observes every change of a key's visible version (see VersionChangeListener); returns an unsubscribe. */
@@ -622,10 +630,10 @@ export class Store implements BatchRecordStore {
   }
 
   /** The change is already applied and logged: a failing listener must not look like a failed write. */
-  private emitVersionChange(slot: number, key: Buffer, oldVersion: Buffer | undefined, newVersion: Buffer | undefined): void {
+  private emitVersionChange(slot: number, key: Buffer, previous: StoredRecord | undefined, next: StoredRecord | undefined): void {
     for (const l of this.versionListeners) {
       try {
-        l(slot, key, oldVersion, newVersion);
+        l(slot, key, previous?.version, next?.version, previous, next);
       } catch (err) {
         this.logger.error({ err: String(err), slot }, 'store: version listener failed');
       }

@@ -91,3 +91,37 @@ describe('ElementReclaimer', () => {
     expect(s.keyCount(), 'elements never count as keys').toBe(2);
   });
 });
+
+describe('ElementReclaimer, ended lives', () => {
+  it('reclaims a deleted, an overwritten and an expired collection at once, even in a cluster (long grace), and keeps a live one', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ringkv-reclaim-'));
+    dirs.push(dir);
+    const s = await Store.open({ dir, appendfsync: 'always', tombstoneGraceMs: 86_400_000, checkpointIntervalMs: 600_000 });
+    open.push(s);
+    const r = new ElementReclaimer(s, 86_400_000);
+    s.onVersionChange((slot, key, _o, _n, previous, next) => r.noteChange(slot, key, previous, next));
+    const g = gen(NOW - 20_000);
+    const make = (slot: number, key: string, n: number, expiresAt = 0): Buffer[] => {
+      s.put(slot, Buffer.from(key), meta(g, NOW - 20_000, expiresAt));
+      const p = elementPrefix(ElementKind.Member, Buffer.from(key), g);
+      return Array.from({ length: n }, (_, i) => {
+        const rk = elementKey(p, Buffer.from(`m${i}`));
+        s.put(slot, rk, elem(NOW - 20_000));
+        return rk;
+      });
+    };
+    const deleted = make(10, 'del', 40);
+    const overwritten = make(11, 'ovr', 30);
+    const expired = make(12, 'exp', 20, NOW - 1);
+    const live = make(13, 'live', 10);
+    s.put(10, Buffer.from('del'), tomb(NOW - 10_000));
+    s.put(11, Buffer.from('ovr'), str(NOW - 10_000));
+    s.drop(12, Buffer.from('exp'));
+    let dropped = 0;
+    // Far fewer steps than a sweep of 16,384 slots would need at this budget.
+    for (let i = 0; i < 20; i++) dropped += r.step(NOW, 16);
+    expect(dropped).toBe(90);
+    for (const [slot, keys] of [[10, deleted], [11, overwritten], [12, expired]] as const) for (const rk of keys) expect(s.get(slot, rk)).toBeUndefined();
+    for (const rk of live) expect(s.get(13, rk)?.type).toBe(ValueType.Element);
+  });
+});
