@@ -137,31 +137,38 @@ export class LeaseService {
   }
 
   /**
-   * One round of lease requests for one slot to all its replicas. `retryAtMs` (this node's
-   * monotonic clock) is when every refusing promise has run out: a refusal's `retryInMs` counts from
-   * when the grantor answered, so arrival here + retryInMs is late by at most the answer's transit
-   * and early by at most clock rate drift (a retry that comes early is only refused again).
+   * One round of lease requests for one slot to all its replicas. It ends once a majority granted
+   * (the lease holds from `sentAtMs` whatever the others answer: a replica that died unnoticed must
+   * not hold every acquisition for the bus timeout) or once every replica answered or failed.
+   * `retryAtMs` (this node's monotonic clock) is when every refusing promise has run out: a
+   * refusal's `retryInMs` counts from when the grantor answered, so arrival here + retryInMs is
+   * late by at most the answer's transit and early by at most clock rate drift (a retry that comes
+   * early is only refused again).
    */
   private async ask(slot: number, epoch: number): Promise<{ granted: boolean; sentAtMs: number; holder?: string; retryAtMs: number; reason: string }> {
     const replicas = this.t.replicas(slot);
     const sentAtMs = this.t.monotonicMs();
-    const answers = await Promise.all(replicas.map(async (id) => {
-      const a = await this.askOne(id, slot, epoch);
-      return a === undefined ? undefined : { a, arrivedAtMs: this.t.monotonicMs() };
-    }));
     const granted = new Set<string>();
     let holder: string | undefined;
     let retryAtMs = 0;
     let refusals = 0;
-    answers.forEach((answer, i) => {
-      if (answer === undefined) return;
-      const { a, arrivedAtMs } = answer;
-      this.seen.set(slot, Math.max(this.seen.get(slot) ?? 0, a.epoch));
-      if (a.granted) granted.add(replicas[i]!);
-      else {
-        refusals++;
-        holder ??= a.holder;
-        retryAtMs = Math.max(retryAtMs, arrivedAtMs + a.retryInMs);
+    await new Promise<void>((resolve) => {
+      let left = replicas.length;
+      if (left === 0) resolve();
+      for (const id of replicas) {
+        void this.askOne(id, slot, epoch).then((a) => {
+          // Answers after the round ended still raise the epochs seen, for the next attempt.
+          if (a !== undefined) {
+            this.seen.set(slot, Math.max(this.seen.get(slot) ?? 0, a.epoch));
+            if (a.granted) granted.add(id);
+            else {
+              refusals++;
+              holder ??= a.holder;
+              retryAtMs = Math.max(retryAtMs, this.t.monotonicMs() + a.retryInMs);
+            }
+          }
+          if (--left === 0 || grantsSuffice(granted, replicas)) resolve();
+        });
       }
     });
     const ok = grantsSuffice(granted, replicas);
