@@ -155,21 +155,21 @@ export class LeaseService {
     await new Promise<void>((resolve) => {
       let left = replicas.length;
       if (left === 0) resolve();
-      for (const id of replicas) {
-        void this.askOne(id, slot, epoch).then((a) => {
-          // Answers after the round ended still raise the epochs seen, for the next attempt.
-          if (a !== undefined) {
-            this.seen.set(slot, Math.max(this.seen.get(slot) ?? 0, a.epoch));
-            if (a.granted) granted.add(id);
-            else {
-              refusals++;
-              holder ??= a.holder;
-              retryAtMs = Math.max(retryAtMs, this.t.monotonicMs() + a.retryInMs);
-            }
+      const take = (id: string, a: LeaseAnswer | undefined): void => {
+        // Answers after the round ended still raise the epochs seen, for the next attempt.
+        if (a !== undefined) {
+          this.seen.set(slot, Math.max(this.seen.get(slot) ?? 0, a.epoch));
+          if (a.granted) granted.add(id);
+          else {
+            refusals++;
+            holder ??= a.holder;
+            retryAtMs = Math.max(retryAtMs, this.t.monotonicMs() + a.retryInMs);
           }
-          if (--left === 0 || grantsSuffice(granted, replicas)) resolve();
-        });
-      }
+        }
+        if (--left === 0 || grantsSuffice(granted, replicas)) resolve();
+      };
+      // A failure counts as no answer: the round must end whatever happens to one request.
+      for (const id of replicas) this.askOne(id, slot, epoch).then((a) => take(id, a), () => take(id, undefined));
     });
     const ok = grantsSuffice(granted, replicas);
     const reason = `lease for slot ${slot}: ${granted.size} of ${replicas.length} replicas granted, ${refusals} refused`;
