@@ -127,34 +127,53 @@ export class LeaseService {
       }
       const now = this.t.monotonicMs();
       if (now >= deadline) return { kind: 'unavailable', reason: round.reason };
-      // Spread competing candidates apart; wait for a dead holder's promises to run out.
+      // Spread competing candidates apart; wait for a dead holder's promises to run out. The wait
+      // ends at an instant fixed when the refusals arrived, not a duration counted from the end of
+      // the round: a round also waits for a peer that died unnoticed (the bus timeout, 2 s), and a
+      // refusal's "retry in 3 s" counted from then kept a restarted node's commands waiting ~5 s.
       const jitter = RETRY_MIN_MS + ((now * 7919 + slot) % (RETRY_MAX_MS - RETRY_MIN_MS));
-      await this.t.sleep(Math.min(Math.max(round.retryInMs, jitter), deadline - now));
+      await this.t.sleep(Math.min(Math.max(round.retryAtMs - now, jitter), deadline - now));
     }
   }
 
-  /** One round of lease requests for one slot to all its replicas. */
-  private async ask(slot: number, epoch: number): Promise<{ granted: boolean; sentAtMs: number; holder?: string; retryInMs: number; reason: string }> {
+  /**
+   * One round of lease requests for one slot to all its replicas. It ends once a majority granted
+   * (the lease holds from `sentAtMs` whatever the others answer: a replica that died unnoticed must
+   * not hold every acquisition for the bus timeout) or once every replica answered or failed.
+   * `retryAtMs` (this node's monotonic clock) is when every refusing promise has run out: a
+   * refusal's `retryInMs` counts from when the grantor answered, so arrival here + retryInMs is
+   * late by at most the answer's transit and early by at most clock rate drift (a retry that comes
+   * early is only refused again).
+   */
+  private async ask(slot: number, epoch: number): Promise<{ granted: boolean; sentAtMs: number; holder?: string; retryAtMs: number; reason: string }> {
     const replicas = this.t.replicas(slot);
     const sentAtMs = this.t.monotonicMs();
-    const answers = await Promise.all(replicas.map((id) => this.askOne(id, slot, epoch)));
     const granted = new Set<string>();
     let holder: string | undefined;
-    let retryInMs = 0;
+    let retryAtMs = 0;
     let refusals = 0;
-    answers.forEach((a, i) => {
-      if (a === undefined) return;
-      this.seen.set(slot, Math.max(this.seen.get(slot) ?? 0, a.epoch));
-      if (a.granted) granted.add(replicas[i]!);
-      else {
-        refusals++;
-        holder ??= a.holder;
-        retryInMs = Math.max(retryInMs, a.retryInMs);
-      }
+    await new Promise<void>((resolve) => {
+      let left = replicas.length;
+      if (left === 0) resolve();
+      const take = (id: string, a: LeaseAnswer | undefined): void => {
+        // Answers after the round ended still raise the epochs seen, for the next attempt.
+        if (a !== undefined) {
+          this.seen.set(slot, Math.max(this.seen.get(slot) ?? 0, a.epoch));
+          if (a.granted) granted.add(id);
+          else {
+            refusals++;
+            holder ??= a.holder;
+            retryAtMs = Math.max(retryAtMs, this.t.monotonicMs() + a.retryInMs);
+          }
+        }
+        if (--left === 0 || grantsSuffice(granted, replicas)) resolve();
+      };
+      // A failure counts as no answer: the round must end whatever happens to one request.
+      for (const id of replicas) this.askOne(id, slot, epoch).then((a) => take(id, a), () => take(id, undefined));
     });
     const ok = grantsSuffice(granted, replicas);
     const reason = `lease for slot ${slot}: ${granted.size} of ${replicas.length} replicas granted, ${refusals} refused`;
-    return { granted: ok, sentAtMs, holder, retryInMs, reason };
+    return { granted: ok, sentAtMs, holder, retryAtMs, reason };
   }
 
   private async askOne(id: string, slot: number, epoch: number): Promise<LeaseAnswer | undefined> {

@@ -70,4 +70,23 @@ describe('findings of the product simulation', () => {
     const all = await c.call(A, c.session(), ['RINGKV.CONSISTENCY', 'R', '3'], ['GET', key]);
     expect(show(all[1])).toBe(`"${acked.length}"`);
   });
+
+  it('finding 3, fixed: a restarted primary answers its first INCR once its lease quiet period ends, though a replica died unnoticed', async () => {
+    const c = new ScriptedCluster();
+    const C = 2;
+    const key = c.keyLedBy([A, B, C]);
+    await c.idle(50);
+    // A restarts: for one lease duration (3 s) it grants no lease, not even to itself. C loses power
+    // and no failure detector has noticed yet, so every lease request to C ends at the bus timeout
+    // (2 s). A and B are a majority from 3 s on. Before the fix A answered after 7 s: it slept A's
+    // "retry in 3 s" from the end of a round that had waited for C, and the next round waited for C
+    // again before counting the two grants it already had.
+    c.restart(A);
+    c.nodes[C]!.crash();
+    const start = c.sched.now;
+    const replies = await c.call(A, c.session(), ['INCR', key]);
+    expect(show(replies[0])).toBe(':1');
+    expect(c.sched.now - start).toBeGreaterThanOrEqual(3000);
+    expect(c.sched.now - start).toBeLessThanOrEqual(3100);
+  });
 });

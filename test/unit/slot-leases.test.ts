@@ -48,8 +48,12 @@ describe('LeaseGrants', () => {
   });
 });
 
-/** Three lease services on one fake clock; `down` nodes answer nothing. */
-function trio(durationMs = 1000) {
+/**
+ * Three lease services on one fake clock; `down` nodes answer nothing. `silent` nodes are down but
+ * still held alive by the others' detectors: a request to one fails only at the bus timeout.
+ * `restarted` nodes start in their quiet period.
+ */
+function trio(durationMs = 1000, opts: { restarted?: readonly string[]; busTimeoutMs?: number } = {}) {
   let now = 10_000;
   const timers: Array<{ at: number; fire: () => void }> = [];
   /** Settles `p`, moving the clock to the next timer whenever nothing else can happen. */
@@ -69,6 +73,7 @@ function trio(durationMs = 1000) {
   };
   const ids = ['a', 'b', 'c'];
   const down = new Set<string>();
+  const silent = new Set<string>();
   const services = new Map<string, LeaseService>();
   for (const id of ids) {
     const t: LeaseTransport = {
@@ -77,15 +82,19 @@ function trio(durationMs = 1000) {
       reachable: (peer) => !down.has(peer),
       send: async (peer, req: LeaseWireRequest) => {
         if (down.has(peer) || down.has(id)) throw new Error('unreachable');
+        if (silent.has(peer)) {
+          await new Promise<void>((resolve) => timers.push({ at: now + (opts.busTimeoutMs ?? 2000), fire: resolve }));
+          throw new Error('timeout');
+        }
         return services.get(peer)!.answer(req);
       },
       monotonicMs: () => now,
       wallMs: () => now,
       sleep: (ms) => new Promise<void>((resolve) => timers.push({ at: now + ms, fire: resolve })),
     };
-    services.set(id, new LeaseService(t, durationMs, false));
+    services.set(id, new LeaseService(t, durationMs, opts.restarted?.includes(id) ?? false));
   }
-  return { services, down, run, advance: (ms: number) => (now += ms) };
+  return { services, down, silent, run, advance: (ms: number) => (now += ms), now: () => now };
 }
 
 describe('LeaseService', () => {
@@ -113,6 +122,21 @@ describe('LeaseService', () => {
     advance(5);
     expect(a.current(3)).toBeUndefined();
     expect(await run(a.acquire(3))).toEqual({ kind: 'elsewhere', holder: 'b' });
+  });
+
+  it('a restarted node takes the lease once its quiet period ends, though a round waited for a peer that died unnoticed', async () => {
+    // a restarted (it grants nothing, itself included, for one duration), b grants, c is dead but
+    // still held alive: the first round ends at the bus timeout, 2 s in, with a's own refusal
+    // ("retry in 3 s") given at the start. a and b grant from 3 s on, and their two grants are a
+    // majority: the lease must be held then, not 3 s after the first round ended, nor after a
+    // second wait for c's timeout (product simulation seeds 61, 80, 100051: 7 s before the fix).
+    const { services, silent, run, now } = trio(3000, { restarted: ['a'] });
+    silent.add('c');
+    const start = now();
+    const outcome = await run(services.get('a')!.acquire(7));
+    expect(outcome.kind).toBe('held');
+    expect(now() - start).toBeGreaterThanOrEqual(3000);
+    expect(now() - start).toBeLessThanOrEqual(3000 + 10);
   });
 
   it('no majority, no lease: an isolated node answers unavailable within its deadline', async () => {
