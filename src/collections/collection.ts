@@ -2,7 +2,7 @@ import { ERR, ReplyError } from '../core/errors.js';
 import { keySlot } from '../cluster/slot.js';
 import { ValueType, type Keyspace } from '../commands/keyspace.js';
 import { decodeMeta, encodeMeta, LIST_ORIGIN, type CollectionMeta } from './meta-codec.js';
-import { elementKey, elementPrefix, ElementKind, prefixEnd, subKeyOf } from './record-keys.js';
+import { elementKey, elementPrefix, ElementKind, memberOf, memberPosition, prefixEnd, subKeyOf } from './record-keys.js';
 
 export type CollectionType = ValueType.Hash | ValueType.List | ValueType.Set | ValueType.ZSet;
 
@@ -64,31 +64,47 @@ export class Collection {
     return elementKey(this.prefix(kind), sub);
   }
 
+  /**
+   * The element's value. For Member elements `sub` is the member (field) itself; it is stored at
+   * its position (record-keys.ts memberPosition), which this class computes.
+   */
   get(kind: ElementKind, sub: Buffer): Buffer | undefined {
-    return this.ks.elements.getElement(this.slot, this.elementKey(kind, sub));
+    return this.ks.elements.getElement(this.slot, this.elementKey(kind, this.position(kind, sub)));
   }
 
   /** Stores an element; the caller adjusts the size (it knows whether the element is new). */
   put(kind: ElementKind, sub: Buffer, value: Buffer): void {
-    this.ks.elements.putElement(this.slot, this.elementKey(kind, sub), value);
+    this.ks.elements.putElement(this.slot, this.elementKey(kind, this.position(kind, sub)), value);
     this.changed = true;
   }
 
   /** Deletes an element the caller knows exists. */
   delete(kind: ElementKind, sub: Buffer): void {
-    this.ks.elements.deleteElement(this.slot, this.elementKey(kind, sub));
+    this.ks.elements.deleteElement(this.slot, this.elementKey(kind, this.position(kind, sub)));
     this.changed = true;
   }
 
   /**
-   * Visits elements of `kind` whose sub-key k satisfies lo <= k < hi (either bound may be left
-   * out), ascending, or descending when `reverse`, until `visit` returns false.
+   * Visits elements of `kind` whose stored sub-key k satisfies lo <= k < hi (either bound may be
+   * left out), ascending, or descending when `reverse`, until `visit` returns false. `visit` gets
+   * the element's sub-key as commands know it (for Member elements the member itself) and its
+   * stored position, which is what a scan cursor or a bound must be made of: Member elements are
+   * stored in the order of their positions (hash order), not of the members.
    */
-  scan(kind: ElementKind, visit: (sub: Buffer, value: Buffer) => boolean, opts: { reverse?: boolean; lo?: Buffer; hi?: Buffer } = {}): void {
+  scan(kind: ElementKind, visit: (sub: Buffer, value: Buffer, position: Buffer) => boolean, opts: { reverse?: boolean; lo?: Buffer; hi?: Buffer } = {}): void {
     const prefix = this.prefix(kind);
     const start = opts.lo === undefined ? prefix : elementKey(prefix, opts.lo);
     const end = opts.hi === undefined ? prefixEnd(prefix) : elementKey(prefix, opts.hi);
-    this.ks.elements.scanElements(this.slot, start, end, opts.reverse === true, (rk, value) => visit(subKeyOf(prefix, rk), value));
+    const members = kind === ElementKind.Member;
+    this.ks.elements.scanElements(this.slot, start, end, opts.reverse === true, (rk, value) => {
+      const position = subKeyOf(prefix, rk);
+      return visit(members ? memberOf(position) : position, value, position);
+    });
+  }
+
+  /** Where an element is stored under its kind's prefix. */
+  position(kind: ElementKind, sub: Buffer): Buffer {
+    return kind === ElementKind.Member ? memberPosition(sub) : sub;
   }
 
   /** Adds `delta` (may be negative) to the element count. */

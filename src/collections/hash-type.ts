@@ -51,8 +51,8 @@ export class HashType {
     return true;
   }
 
-  /** Fields in byte order from `lo` (inclusive) until `visit` returns false. */
-  scan(visit: (field: Buffer, value: Buffer) => boolean, lo?: Buffer): void {
+  /** Fields in stored order from position `lo` (inclusive; Collection.scan) until `visit` returns false. */
+  scan(visit: (field: Buffer, value: Buffer, position: Buffer) => boolean, lo?: Buffer): void {
     this.c.scan(ElementKind.Member, visit, lo === undefined ? {} : { lo });
   }
 

@@ -1,7 +1,7 @@
 import type { Store } from '../storage/store.js';
 import { ValueType, type HashValue, type StoredRecord } from '../storage/types.js';
 import { encodeMeta } from './meta-codec.js';
-import { elementKey, elementPrefix, ElementKind, GENERATION_BYTES, isInternalRecordKey, recordKey } from './record-keys.js';
+import { elementKey, elementPrefix, ElementKind, GENERATION_BYTES, isInternalRecordKey, memberPosition, recordKey } from './record-keys.js';
 
 /** Meta entry naming the data directory's record layout; absent = written before collections had elements. */
 const LAYOUT_META = 'record-layout';
@@ -53,7 +53,7 @@ function migrateHash(store: Store, slot: number, key: Buffer, rk: Buffer, rec: S
   const generation = Buffer.from(rec.version.subarray(0, GENERATION_BYTES));
   const prefix = elementPrefix(ElementKind.Member, key, generation);
   for (const [field, value] of hash) {
-    store.put(slot, elementKey(prefix, Buffer.from(field, 'latin1')), { version: rec.version, clock: [], type: ValueType.Element, expiresAt: 0, value });
+    store.put(slot, elementKey(prefix, memberPosition(Buffer.from(field, 'latin1'))), { version: rec.version, clock: [], type: ValueType.Element, expiresAt: 0, value });
   }
   const meta = encodeMeta({ generation, size: hash.size, head: 0, tail: 0, large: hash.size > 128 }, false);
   // The same version as the whole hash had: last-writer-wins lets a record only replace an older

@@ -10,8 +10,9 @@ export type Picked = [sub: Buffer, value: Buffer];
  * Random elements of a collection (HRANDFIELD, SRANDMEMBER, SPOP, ZRANDMEMBER). `distinct`: up to
  * `count` different elements (all of them when count >= size); otherwise exactly `count` picks
  * that may repeat. Small collections are sampled uniformly. A large one is probed at random
- * positions between its first and last sub-key, which costs O(count) reads but favours elements
- * that follow a wide gap in byte order (docs/decisions.md, "Collections").
+ * positions between its first and last stored position, O(count) reads: members are stored at
+ * hashed positions (record-keys.ts), so every member is about equally likely; list positions are
+ * dense, so a list's elements are too.
  */
 export function randomElements(c: Collection, kind: ElementKind, count: number, distinct: boolean): Picked[] {
   if (count <= 0 || c.size === 0) return [];
@@ -28,18 +29,38 @@ export function randomElements(c: Collection, kind: ElementKind, count: number, 
   if (first === undefined || last === undefined) return [];
   const out: Picked[] = [];
   const seen = new Set<string>();
-  // Distinct picks stop after a bounded number of probes even if they keep hitting the same elements.
-  for (let probes = 0; out.length < count && probes < count * 8 + 64; probes++) {
-    const p = probe(c, kind, between(first[0], last[0]));
-    if (p === undefined) continue;
+  const take = (p: Found): boolean => {
     if (distinct) {
-      const id = p[0].toString('latin1');
-      if (seen.has(id)) continue;
+      const id = p.position.toString('latin1');
+      if (seen.has(id)) return false;
       seen.add(id);
     }
-    out.push(p);
+    out.push([p.sub, p.value]);
+    return true;
+  };
+  // Distinct picks stop probing after a bounded number of repeats...
+  for (let probes = 0; out.length < count && probes < count * 4 + 64; probes++) {
+    const p = probe(c, kind, between(first.position, last.position));
+    if (p !== undefined) take(p);
+  }
+  // ...and take the rest walking on from a random position: positions are hashes, so a run of
+  // them is a random run of members.
+  if (distinct && out.length < count) {
+    const from = between(first.position, last.position);
+    const walk = (lo?: Buffer, hi?: Buffer): void => c.scan(kind, (sub, value, position) => {
+      take({ sub: Buffer.from(sub), value, position: Buffer.from(position) });
+      return out.length < count;
+    }, { lo, hi });
+    walk(from);
+    if (out.length < count) walk(undefined, from);
   }
   return out;
+}
+
+interface Found {
+  sub: Buffer;
+  value: Buffer;
+  position: Buffer;
 }
 
 function allElements(c: Collection, kind: ElementKind): Picked[] {
@@ -51,20 +72,20 @@ function allElements(c: Collection, kind: ElementKind): Picked[] {
   return all;
 }
 
-function edge(c: Collection, kind: ElementKind, reverse: boolean): Picked | undefined {
-  let hit: Picked | undefined;
-  c.scan(kind, (sub, value) => {
-    hit = [Buffer.from(sub), value];
+function edge(c: Collection, kind: ElementKind, reverse: boolean): Found | undefined {
+  let hit: Found | undefined;
+  c.scan(kind, (sub, value, position) => {
+    hit = { sub: Buffer.from(sub), value, position: Buffer.from(position) };
     return false;
   }, { reverse });
   return hit;
 }
 
-/** The first element at or after `at`, wrapping to the first element. */
-function probe(c: Collection, kind: ElementKind, at: Buffer): Picked | undefined {
-  let hit: Picked | undefined;
-  c.scan(kind, (sub, value) => {
-    hit = [Buffer.from(sub), value];
+/** The first element stored at or after `at`, wrapping to the first element. */
+function probe(c: Collection, kind: ElementKind, at: Buffer): Found | undefined {
+  let hit: Found | undefined;
+  c.scan(kind, (sub, value, position) => {
+    hit = { sub: Buffer.from(sub), value, position: Buffer.from(position) };
     return false;
   }, { lo: at });
   return hit ?? edge(c, kind, false);

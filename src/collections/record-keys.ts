@@ -1,3 +1,8 @@
+// xxhash-addon is CommonJS behind node-gyp-build, so Node's ESM loader cannot see named exports.
+import xxhash from 'xxhash-addon';
+
+const { XXHash64 } = xxhash;
+
 /**
  * Record keys: what the store, replication and anti-entropy key records by, inside a slot.
  *
@@ -14,7 +19,12 @@
  */
 
 export const enum ElementKind {
-  /** Hash field → value; set member → empty; sorted-set member → score (8 order-preserving bytes). */
+  /**
+   * Hash field → value; set member → empty; sorted-set member → score (8 order-preserving bytes).
+   * Stored at memberPosition(member) = 8-byte hash of the member ‖ member: positions spread
+   * uniformly, so a random position lands on a random member (SPOP, SRANDMEMBER, HRANDFIELD,
+   * ZRANDMEMBER) whatever prefixes members share, and the member is still there in full.
+   */
   Member = 0x01,
   /** Sorted-set score index: score (8 order-preserving bytes) ‖ member → empty. */
   Score = 0x02,
@@ -23,6 +33,7 @@ export const enum ElementKind {
 }
 
 const INTERNAL = 0xff;
+const POSITION_HASH_BYTES = 8;
 export const GENERATION_BYTES = 8;
 
 /** The record key of a user key (escapes a leading 0xFF). */
@@ -75,6 +86,22 @@ export function prefixEnd(prefix: Buffer): Buffer {
   const end = Buffer.from(prefix.subarray(0, n));
   end[n - 1]!++;
   return end;
+}
+
+/**
+ * Where a member is stored: a 64-bit hash of it (xxhash64, seed 0: the same on every node and
+ * release, since replicas address the same records) followed by the member.
+ */
+export function memberPosition(member: Buffer): Buffer {
+  const p = Buffer.allocUnsafe(POSITION_HASH_BYTES + member.length);
+  XXHash64.hash(member).copy(p, 0, 0, POSITION_HASH_BYTES);
+  member.copy(p, POSITION_HASH_BYTES);
+  return p;
+}
+
+/** The member stored at a position (memberPosition's inverse). */
+export function memberOf(position: Buffer): Buffer {
+  return position.subarray(POSITION_HASH_BYTES);
 }
 
 /** The element kind and user key of an internal record key (for reclaiming and diagnostics). */

@@ -187,13 +187,13 @@ function hscan(ctx: CommandContext, argv: Buffer[]): void {
   let seen = 0;
   let more = false;
   if (from !== null) {
-    h.scan((field, value) => {
+    h.scan((field, value, position) => {
       if (!whole && seen >= count) {
         more = true;
         return false;
       }
       seen++;
-      last = field;
+      last = position;
       if (pattern && !globMatch(pattern, field)) return true;
       items.push(field);
       if (!novalues) items.push(value);
