@@ -8,7 +8,7 @@
  * type mapping) and redis-py (/usr/bin/python3, test/py/spop_race.py) drive them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import Redis, { Cluster } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { createClient, RESP_TYPES } from 'redis';
 import path from 'node:path';
 import { startNode, ROOT, run, type NodeProcess } from '../helpers/server.js';
@@ -183,7 +183,7 @@ describe('sets on one node', () => {
       await r.del(key, k('{gen}copy'), k('{gen}moved'));
       await r.sadd(key, 'a', 'b', '1');
       expect(await r.type(key)).toBe('set');
-      const [, found] = await r.scan('0', 'MATCH', k('{gen}*'), 'TYPE', 'set', 'COUNT', 100000);
+      const [, found] = await r.scan('0', 'MATCH', k('{gen}*'), 'COUNT', 100000, 'TYPE', 'set');
       expect(found).toContain(key);
       expect(await r.copy(key, k('{gen}copy'))).toBe(1);
       expect(await r.rename(key, k('{gen}moved'))).toBe('OK');
