@@ -167,9 +167,9 @@ function sintercard(ctx: CommandContext, argv: Buffer[]): void {
 
 /** SINTERCARD's keys: numkeys of them after it (none when numkeys is unusable; the command then answers the error). */
 function sintercardKeys(argv: readonly Buffer[]): number[] {
-  const n = Number(argv[1]?.toString('latin1'));
-  if (!Number.isInteger(n) || n < 1 || n > argv.length - 2) return [];
-  return Array.from({ length: n }, (_, i) => 2 + i);
+  const n = argv[1] === undefined ? undefined : parseInt64(argv[1]);
+  if (n === undefined || n < 1n || n > BigInt(argv.length - 2)) return [];
+  return Array.from({ length: Number(n) }, (_, i) => 2 + i);
 }
 
 /**
