@@ -135,7 +135,9 @@ function setOpStore(op: Algebra) {
   return (ctx: CommandContext, argv: Buffer[]): void => {
     const result = op(openAll(ctx, argv.slice(2)), intsetMax(ctx));
     if (result.members.length === 0) {
-      ctx.ks.del(argv[1]!);
+      // Only a key that is there is deleted: in a cluster a delete writes a tombstone even for a
+      // missing key, which would break a WATCH on it where Redis leaves the key untouched.
+      if (ctx.ks.get(argv[1]!) !== undefined) ctx.ks.del(argv[1]!);
       return ctx.out.int(0);
     }
     const dst = SetType.create(ctx.ks, argv[1]!);

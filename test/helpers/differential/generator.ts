@@ -110,7 +110,7 @@ function pick<K extends string>(rng: Prng, weights: Record<K, number>): K {
 
 type Family = 'strings' | 'keys' | 'hashes' | 'connection' | 'errors' | 'sets';
 
-/** A command, or a few that belong together (a random SPOP and the DEL that makes the servers agree again). */
+/** A command, or a few that belong together (a random SPOP and the SPOP that makes the servers agree again). */
 function single(g: GenContext, mix: Mix): DiffCommand[] {
   const base: Partial<Record<Family, number>> = { strings: mix.strings, keys: mix.keys, hashes: mix.hashes, connection: mix.connection, errors: mix.errors };
   // Only mixes that name a family draw from it, so the draws of every other mix stay as they were.
