@@ -61,10 +61,10 @@ function spop(ctx: CommandContext, argv: Buffer[]): void {
   if (argv.length > 3) throw new ReplyError(ERR.syntax);
   if (argv.length === 2) {
     const s = SetType.open(ctx.ks, argv[1]!);
-    const [m] = s?.pop(1) ?? [];
-    if (m === undefined) return ctx.out.nullBulk();
-    s!.save();
-    return ctx.out.bulk(m);
+    if (s === undefined) return ctx.out.nullBulk();
+    const [m] = s.pop(1);
+    s.save();
+    return m === undefined ? ctx.out.nullBulk() : ctx.out.bulk(m);
   }
   // Redis reads the count first and answers the same error for any count that is not a non-negative integer.
   const wide = parseInt64(argv[2]!);
