@@ -11,6 +11,7 @@ import { KeySet, type GenContext, type GenOptions } from './gen-context.js';
 import { connectionCommand, unknownCommand, wrongArity } from './gen-errors.js';
 import { hashCommand } from './gen-hashes.js';
 import { keyCommand } from './gen-keys.js';
+import { setCommand } from './gen-sets.js';
 import { stringCommand } from './gen-strings.js';
 import { value, type Clock } from './gen-values.js';
 
@@ -23,10 +24,14 @@ export interface Mix {
   errors: number;
   /** MULTI … EXEC / DISCARD blocks, WATCH-guarded ones included. */
   transactions: number;
+  /** Set commands (gen-sets.ts); left out of the mixes that do not name it. */
+  sets?: number;
 }
 
 export const BALANCED_MIX: Mix = { strings: 30, keys: 20, hashes: 25, connection: 4, errors: 4, transactions: 6 };
 export const TRANSACTION_MIX: Mix = { strings: 20, keys: 10, hashes: 15, connection: 2, errors: 3, transactions: 30 };
+/** Mostly set commands, with enough of the others to meet sets as other types, DEL, EXPIRE and RENAME. */
+export const SETS_MIX: Mix = { strings: 8, keys: 14, hashes: 6, connection: 2, errors: 2, transactions: 8, sets: 60 };
 
 export interface ScenarioOptions extends GenOptions {
   seed: number;
@@ -103,13 +108,20 @@ function pick<K extends string>(rng: Prng, weights: Record<K, number>): K {
   return entries[entries.length - 1]![0];
 }
 
-function single(g: GenContext, mix: Mix): DiffCommand {
-  switch (pick(g.rng, { strings: mix.strings, keys: mix.keys, hashes: mix.hashes, connection: mix.connection, errors: mix.errors })) {
-    case 'strings': return stringCommand(g);
-    case 'keys': return keyCommand(g);
-    case 'hashes': return hashCommand(g);
-    case 'connection': return connectionCommand(g);
-    case 'errors': return g.rng.chance(0.7) ? wrongArity(g) : unknownCommand(g);
+type Family = 'strings' | 'keys' | 'hashes' | 'connection' | 'errors' | 'sets';
+
+/** A command, or a few that belong together (a random SPOP and the SPOP that makes the servers agree again). */
+function single(g: GenContext, mix: Mix): DiffCommand[] {
+  const base: Partial<Record<Family, number>> = { strings: mix.strings, keys: mix.keys, hashes: mix.hashes, connection: mix.connection, errors: mix.errors };
+  // Only mixes that name a family draw from it, so the draws of every other mix stay as they were.
+  if (mix.sets) base.sets = mix.sets;
+  switch (pick(g.rng, base as Record<Family, number>)) {
+    case 'strings': return [stringCommand(g)];
+    case 'keys': return [keyCommand(g)];
+    case 'hashes': return [hashCommand(g)];
+    case 'connection': return [connectionCommand(g)];
+    case 'errors': return [g.rng.chance(0.7) ? wrongArity(g) : unknownCommand(g)];
+    case 'sets': return setCommand(g);
   }
 }
 
@@ -119,10 +131,10 @@ function pipeline(g: GenContext, mix: Mix): DiffCommand[] {
   const length = rng.pick([1, 2, rng.int(3, 20), rng.int(20, 80), rng.int(80, PIPELINE_MAX)]);
   const out: DiffCommand[] = [];
   while (out.length < length) {
-    if (rng.next() * (mix.strings + mix.keys + mix.hashes + mix.connection + mix.errors + mix.transactions) < mix.transactions) {
+    if (rng.next() * (mix.strings + mix.keys + mix.hashes + mix.connection + mix.errors + (mix.sets ?? 0) + mix.transactions) < mix.transactions) {
       out.push(...transaction(g, mix));
     } else {
-      out.push(single(g, mix));
+      out.push(...single(g, mix));
     }
   }
   return out;
@@ -130,7 +142,7 @@ function pipeline(g: GenContext, mix: Mix): DiffCommand[] {
 
 /** Commands for inside a transaction: one slot's keys on a cluster, no nested transactions. */
 function body(g: GenContext, mix: Mix, n: number): DiffCommand[] {
-  return Array.from({ length: n }, () => single(g, { ...mix, errors: 0, connection: mix.connection / 2 }));
+  return Array.from({ length: n }, () => single(g, { ...mix, errors: 0, connection: mix.connection / 2 })).flat();
 }
 
 /** The shapes a MULTI block takes in a pipeline. */
