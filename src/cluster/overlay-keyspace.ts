@@ -69,14 +69,21 @@ export class OverlayKeyspace implements Keyspace, ElementStore {
   }
 
   /**
-   * Writes a tombstone even when the quorum read found nothing: a write that failed its quorum may
-   * still sit on a replica outside that read, and only a newer tombstone keeps it from coming back.
-   * The reply still says whether a live key was seen.
+   * Deletes a live key (a tombstone). A key the read found absent is left alone, as Redis leaves
+   * it: no write, so a WATCH on it stays intact. A key past its expiry still gets its tombstone,
+   * so every replica drops it now. (A write that failed its quorum and sits on a replica outside
+   * the read may then surface after this DEL: its outcome was unknown to its client, as with any
+   * write answered NOREPLICAS; docs/decisions.md.)
    */
   del(key: Buffer): boolean {
     const existed = this.get(key) !== undefined;
     const rk = recordKey(key);
-    this.writes.set(rk.toString('latin1'), { key: rk, type: ValueType.Tombstone, value: EMPTY, expiresAt: 0, element: false });
+    const id = rk.toString('latin1');
+    const w = this.writes.get(id);
+    const rec = w === undefined ? this.fetched.get(id) : undefined;
+    const absent = w === undefined ? rec === undefined || rec.type === ValueType.Tombstone : w.type === ValueType.Tombstone;
+    if (absent) return false;
+    this.writes.set(id, { key: rk, type: ValueType.Tombstone, value: EMPTY, expiresAt: 0, element: false });
     this.writeCount++;
     return existed;
   }

@@ -71,9 +71,12 @@ export class SetType {
     return true;
   }
 
-  /** Members in byte order from `lo` (inclusive) until `visit` returns false; `member` is only valid during the call. */
-  scan(visit: (member: Buffer) => boolean, lo?: Buffer): void {
-    this.c.scan(ElementKind.Member, (sub) => visit(sub), lo === undefined ? {} : { lo });
+  /**
+   * Members in stored order (hash order, Collection.scan) from position `lo` (inclusive) until
+   * `visit` returns false; `member` and `position` are only valid during the call.
+   */
+  scan(visit: (member: Buffer, position: Buffer) => boolean, lo?: Buffer): void {
+    this.c.scan(ElementKind.Member, (sub, _value, position) => visit(sub, position), lo === undefined ? {} : { lo });
   }
 
   /** Every member, in the order Redis replies with them (numeric for an intset). O(size). */
@@ -86,29 +89,9 @@ export class SetType {
     return this.intset ? sortNumerically(out) : out;
   }
 
-  /**
-   * Up to `count` different members chosen at random (all of them when count >= size). Large
-   * sets are probed (random-pick.ts), which may come back short: the rest is taken in byte order
-   * after a random member, so the count is exact as Redis's.
-   */
+  /** Up to `count` different members chosen at random (all of them when count >= size), as SRANDMEMBER / SPOP. */
   randomDistinct(count: number): Buffer[] {
-    const want = Math.min(count, this.size);
-    const picked = randomElements(this.c, ElementKind.Member, want, true).map(([m]) => m);
-    if (picked.length >= want) return picked;
-    const seen = new Set(picked.map((m) => m.toString('latin1')));
-    const from = picked[picked.length - 1];
-    const topUp = (lo?: Buffer): void => this.scan((m) => {
-      if (picked.length >= want) return false;
-      const id = m.toString('latin1');
-      if (!seen.has(id)) {
-        seen.add(id);
-        picked.push(Buffer.from(m));
-      }
-      return true;
-    }, lo);
-    if (from !== undefined) topUp(from);
-    topUp();
-    return picked;
+    return randomElements(this.c, ElementKind.Member, Math.min(count, this.size), true).map(([m]) => m);
   }
 
   /** Removes and returns up to `count` different members chosen at random (SPOP). */

@@ -177,7 +177,7 @@ function sintercardKeys(argv: readonly Buffer[]): number[] {
 /**
  * SSCAN key cursor [MATCH p] [COUNT n]. An intset comes back whole (numeric order), as Redis
  * answers for one; a hashtable-encoded set in pages of about COUNT members, the cursor naming the
- * last member returned (element-cursors.ts).
+ * position of the last member returned (element-cursors.ts).
  */
 function sscan(ctx: CommandContext, argv: Buffer[]): void {
   const cursorText = argv[2]!.toString('latin1');
@@ -212,14 +212,14 @@ function sscan(ctx: CommandContext, argv: Buffer[]): void {
   let seen = 0;
   let more = false;
   if (from !== null) {
-    s.scan((m) => {
+    s.scan((m, position) => {
       if (seen >= count) {
         more = true;
         return false;
       }
       seen++;
-      last = Buffer.from(m);
-      if (matches(m)) items.push(last);
+      last = Buffer.from(position);
+      if (matches(m)) items.push(Buffer.from(m));
       return true;
     }, from === undefined ? undefined : Buffer.concat([from, ZERO]));
   }
