@@ -87,6 +87,14 @@ const PIPELINED_FACTOR = 5;
 const MIXED_CONNECTIONS = 50;
 /** Collections scenario: the two sizes, the DEL collection, the memory run. */
 const COLLECTIONS_SMALL = 100;
+/**
+ * Requests per collections run. Fewer than the SET/GET runs: 20 runs per server, and a ringkv
+ * cluster writes one collection (one key, one coordinator) at a few hundred per second here.
+ */
+const COLLECTIONS_REQUESTS = 100_000;
+const QUICK_COLLECTIONS_REQUESTS = 10_000;
+const COLLECTIONS_CLUSTER_REQUESTS = 20_000;
+const QUICK_COLLECTIONS_CLUSTER_REQUESTS = 2_000;
 const COLLECTIONS_BIG = 100_000;
 const QUICK_COLLECTIONS_BIG = 10_000;
 const COLLECTIONS_DEL_SIZE = 1_000_000;
@@ -130,6 +138,10 @@ Benchmarks ringkv against redis-server with redis-benchmark, one server (or clus
   --pipeline P           pipeline depth of the pipelined runs (default 16)
   --mixed-connections C  cluster-pipelined: connections of the mixed-slot generator (default ${MIXED_CONNECTIONS})
   --mixed-depth D        cluster-pipelined: commands in flight per connection, on random keys (default --pipeline)
+  --collections-requests N
+                         collections: requests per single-node run (default ${COLLECTIONS_REQUESTS}; --quick ${QUICK_COLLECTIONS_REQUESTS})
+  --collections-cluster-requests N
+                         collections: requests per ringkv cluster run (default ${COLLECTIONS_CLUSTER_REQUESTS}; --quick ${QUICK_COLLECTIONS_CLUSTER_REQUESTS})
   --collections-small N  collections: elements of the small collections (default ${COLLECTIONS_SMALL})
   --collections-big N    collections: elements of the big collections (default ${COLLECTIONS_BIG}; --quick ${QUICK_COLLECTIONS_BIG})
   --collections-part P   collections: ${COLLECTIONS_PARTS.join(', ')}; repeatable (default ${DEFAULT_COLLECTIONS_PARTS.join(', ')})
@@ -183,6 +195,8 @@ interface Options {
   mixedConnections: number;
   mixedDepth: number;
   collections: {
+    requests: number;
+    clusterRequests: number;
     small: number;
     big: number;
     parts: CollectionsPart[];
@@ -249,6 +263,8 @@ function parseOptions(root: string): Options | null {
       'redis-cli': { type: 'string', default: 'redis-cli' },
       'ringkv-entry': { type: 'string' },
       'ringkv-arg': { type: 'string', multiple: true },
+      'collections-requests': { type: 'string' },
+      'collections-cluster-requests': { type: 'string' },
       'collections-small': { type: 'string' },
       'collections-big': { type: 'string' },
       'collections-part': { type: 'string', multiple: true },
@@ -342,6 +358,12 @@ function parseOptions(root: string): Options | null {
     mixedConnections: positiveInt('mixed-connections', values['mixed-connections'], MIXED_CONNECTIONS),
     mixedDepth: positiveInt('mixed-depth', values['mixed-depth'], pipeline),
     collections: {
+      requests: positiveInt('collections-requests', values['collections-requests'], values.quick ? QUICK_COLLECTIONS_REQUESTS : COLLECTIONS_REQUESTS),
+      clusterRequests: positiveInt(
+        'collections-cluster-requests',
+        values['collections-cluster-requests'],
+        values.quick ? QUICK_COLLECTIONS_CLUSTER_REQUESTS : COLLECTIONS_CLUSTER_REQUESTS,
+      ),
       small: positiveInt('collections-small', values['collections-small'], COLLECTIONS_SMALL),
       big: positiveInt('collections-big', values['collections-big'], values.quick ? QUICK_COLLECTIONS_BIG : COLLECTIONS_BIG),
       parts: COLLECTIONS_PARTS.filter((p) => parts.includes(p)),
@@ -614,7 +636,7 @@ async function withSingleNode<T>(scenario: Scenario, target: Target, opts: Optio
   const proc = spawnManaged(target.server, launch.command, launch.args, { cwd: dir });
   try {
     await waitForPing(proc, HOST, port);
-    return await body({ server: collectionsServerLabel(target), host: HOST, port, serverPids: [proc.pid], procs: [proc], requests: opts.requests });
+    return await body({ server: collectionsServerLabel(target), host: HOST, port, serverPids: [proc.pid], procs: [proc], requests: opts.collections.requests });
   } finally {
     await stopManaged(proc);
     // The memory run's collections fill gigabytes; the scratch directory is removed only at the end.
@@ -658,7 +680,7 @@ async function benchCollections(scenario: Scenario, targets: readonly Target[], 
         port: primary.port,
         serverPids: clusterPids(cluster),
         procs: cluster.members.map((m) => m.proc),
-        requests: opts.clusterRequests,
+        requests: opts.collections.clusterRequests,
       };
       report.ops.push(...(await runOps(endpoint, settings)));
     } finally {
@@ -766,6 +788,7 @@ async function main(): Promise<void> {
       ...(opts.scenarios.some((s) => s.kind === 'collections')
         ? {
             collectionsSizes: `${opts.collections.small} / ${opts.collections.big}`,
+            collectionsRequests: `${opts.collections.requests} per single-node run, ${opts.collections.clusterRequests} per cluster run`,
             collectionsParts: opts.collections.parts.join(', '),
             collectionsDel: `${opts.collections.delSize} elements x ${opts.collections.delRepeat}`,
             collectionsMemory: `${COLLECTIONS_MEMORY_COUNT} x ${opts.collections.memorySize} (and ${COLLECTIONS_MEMORY_COUNT} x ${opts.collections.small}), pause ${opts.collections.memoryPauseSeconds} s`,
