@@ -61,7 +61,7 @@ function builtinRows(builtins: readonly BuiltinResult[]): string[][] {
       b?.measurement === undefined ? '' : `${us(b.measurement.cpuUsPerRequest)}${b.cpuEstimated === true ? ' (est.)' : ''}`;
     const r = throughputRatio(test);
     const anchor = builtinAnchor(test);
-    const anchored = test === anchor ? '' : ratio(r / throughputRatio(anchor));
+    const anchored = test === anchor || !Number.isFinite(r) ? '' : ratio(r / throughputRatio(anchor));
     const cpuRatio =
       redis?.measurement !== undefined && ringkv?.measurement !== undefined && redis.measurement.cpuUsPerRequest > 0
         ? ratio(ringkv.measurement.cpuUsPerRequest / redis.measurement.cpuUsPerRequest)
@@ -70,10 +70,10 @@ function builtinRows(builtins: readonly BuiltinResult[]): string[][] {
   });
 }
 
-const DEL_HEADER = ['server', 'type', 'elements', 'DEL ms, each', 'DEL ms, median', 'target', 'lazyfree-lazy-user-del', 'prefill s, each'];
+const DEL_HEADER = ['server', 'type', 'elements', 'DEL ms, each', 'DEL ms, median', 'target', 'DEL of 1 element ms, median', 'lazyfree-lazy-user-del', 'prefill s, each'];
 
 function delCells(d: DelResult): string[] {
-  if (d.status !== 'ok') return [d.server, d.type, int(d.elements), d.status, '', '', d.lazyfreeUserDel ?? '', d.status === 'unsupported' ? '' : (d.message ?? '').slice(0, 80)];
+  if (d.status !== 'ok') return [d.server, d.type, int(d.elements), d.status, '', '', '', d.lazyfreeUserDel ?? '', d.status === 'unsupported' ? '' : (d.message ?? '').slice(0, 80)];
   const med = median(d.delMs);
   return [
     d.server,
@@ -82,6 +82,7 @@ function delCells(d: DelResult): string[] {
     d.delMs.map((ms) => ms.toFixed(2)).join(' / '),
     med.toFixed(2),
     d.server.startsWith('ringkv') ? `${med < DEL_TARGET_MS ? 'met' : 'missed'} (< ${DEL_TARGET_MS} ms)` : '',
+    d.oneElementMs.length > 0 ? median(d.oneElementMs).toFixed(2) : 'n/a',
     d.lazyfreeUserDel ?? 'n/a',
     d.fillSeconds.map((s) => s.toFixed(1)).join(' / '),
   ];

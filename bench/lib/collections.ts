@@ -153,6 +153,11 @@ export interface DelResult {
   fillSeconds: number[];
   /** Client round trip of each DEL, ms. */
   delMs: number[];
+  /**
+   * Round trip of each DEL of a one-element collection of the same type, ms, right after the big
+   * one: what a DEL costs that frees nothing (the fsync of a durable server, the network, the loop).
+   */
+  oneElementMs: number[];
   /** The server's `lazyfree-lazy-user-del` (Redis frees a big value in the background only when yes). */
   lazyfreeUserDel?: string;
 }
@@ -477,7 +482,7 @@ async function configValue(endpoint: { host: string; port: number }, name: strin
  */
 export async function runDel(endpoint: CollectionsEndpoint, settings: CollectionsSettings, type: CollectionType, elements: number, repetitions: number): Promise<DelResult> {
   const redis = client(endpoint);
-  const result: DelResult = { server: endpoint.server, type, elements, status: 'ok', fillSeconds: [], delMs: [] };
+  const result: DelResult = { server: endpoint.server, type, elements, status: 'ok', fillSeconds: [], delMs: [], oneElementMs: [] };
   try {
     result.lazyfreeUserDel = await configValue(endpoint, 'lazyfree-lazy-user-del');
     for (let rep = 0; rep < repetitions; rep++) {
@@ -491,6 +496,11 @@ export async function runDel(endpoint: CollectionsEndpoint, settings: Collection
       const deleted = await redis.del(key);
       result.delMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
       if (deleted !== 1) throw new Error(`DEL ${key} answered ${deleted}`);
+      const one = collectionKey(type, 1, `:del:${rep}`);
+      await fillCollection(redis, type, one, 1);
+      const t1 = process.hrtime.bigint();
+      await redis.del(one);
+      result.oneElementMs.push(Number(process.hrtime.bigint() - t1) / 1e6);
     }
   } catch (err) {
     const message = errorText(err);
@@ -503,7 +513,7 @@ export async function runDel(endpoint: CollectionsEndpoint, settings: Collection
   settings.log(
     `[collections] ${endpoint.server.padEnd(16)} DEL of a ${type} of ${elements.toLocaleString('en-US')}: ` +
       (result.status === 'ok'
-        ? `${result.delMs.map((ms) => ms.toFixed(2)).join(' / ')} ms (fills ${result.fillSeconds.map((s) => s.toFixed(1)).join(' / ')} s)`
+        ? `${result.delMs.map((ms) => ms.toFixed(2)).join(' / ')} ms; of one element ${result.oneElementMs.map((ms) => ms.toFixed(2)).join(' / ')} ms (fills ${result.fillSeconds.map((s) => s.toFixed(1)).join(' / ')} s)`
         : `${result.status}: ${result.message ?? ''}`),
   );
   return result;
