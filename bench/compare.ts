@@ -105,6 +105,8 @@ const QUICK_COLLECTIONS_MEMORY_SIZE = 100_000;
 const COLLECTIONS_MEMORY_COUNT = 10;
 const COLLECTIONS_MEMORY_PAUSE = 30;
 const QUICK_COLLECTIONS_MEMORY_PAUSE = 5;
+/** The memory run stops filling a node past this RSS: the machine is shared. */
+const COLLECTIONS_MEMORY_LIMIT_MIB = 8192;
 const DEFAULT_COLLECTIONS_PARTS: readonly CollectionsPart[] = ['ops', 'builtin', 'del'];
 
 const USAGE = `Usage: node dist/bench/compare.js [options]
@@ -154,6 +156,8 @@ Benchmarks ringkv against redis-server with redis-benchmark, one server (or clus
                          collections: elements of each memory-run collection (default ${COLLECTIONS_MEMORY_SIZE}; --quick ${QUICK_COLLECTIONS_MEMORY_SIZE})
   --collections-memory-pause S
                          collections: seconds between the two memory readings (default ${COLLECTIONS_MEMORY_PAUSE}; --quick ${QUICK_COLLECTIONS_MEMORY_PAUSE})
+  --collections-memory-limit MIB
+                         collections: stop the memory run's fill once the node's RSS passes this (default ${COLLECTIONS_MEMORY_LIMIT_MIB})
   --out PATH             markdown summary; JSON goes beside it (default bench/results/latest.md)
   --timeout SECONDS      limit for one redis-benchmark run (default 600)
   --redis-server BIN     redis-server binary (default redis-server)
@@ -204,6 +208,7 @@ interface Options {
     delRepeat: number;
     memorySize: number;
     memoryPauseSeconds: number;
+    memoryLimitMiB: number;
   };
   quick: boolean;
 }
@@ -273,6 +278,7 @@ function parseOptions(root: string): Options | null {
       'collections-memory': { type: 'boolean', default: false },
       'collections-memory-size': { type: 'string' },
       'collections-memory-pause': { type: 'string' },
+      'collections-memory-limit': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -371,6 +377,7 @@ function parseOptions(root: string): Options | null {
       delRepeat: positiveInt('collections-del-repeat', values['collections-del-repeat'], COLLECTIONS_DEL_REPEAT),
       memorySize: positiveInt('collections-memory-size', values['collections-memory-size'], values.quick ? QUICK_COLLECTIONS_MEMORY_SIZE : COLLECTIONS_MEMORY_SIZE),
       memoryPauseSeconds: positiveInt('collections-memory-pause', values['collections-memory-pause'], values.quick ? QUICK_COLLECTIONS_MEMORY_PAUSE : COLLECTIONS_MEMORY_PAUSE),
+      memoryLimitMiB: positiveInt('collections-memory-limit', values['collections-memory-limit'], COLLECTIONS_MEMORY_LIMIT_MIB),
     },
     quick: values.quick,
   };
@@ -692,7 +699,7 @@ async function benchCollections(scenario: Scenario, targets: readonly Target[], 
       for (const elementsEach of [opts.collections.memorySize, opts.collections.small]) {
         report.memory.push(
           await withSingleNode(scenario, target, opts, scratch, (endpoint) =>
-            runMemory(endpoint, settings, { collections: COLLECTIONS_MEMORY_COUNT, elementsEach, types: COLLECTION_TYPES, pauseSeconds: opts.collections.memoryPauseSeconds }),
+            runMemory(endpoint, settings, { collections: COLLECTIONS_MEMORY_COUNT, elementsEach, types: COLLECTION_TYPES, pauseSeconds: opts.collections.memoryPauseSeconds, rssLimitMiB: opts.collections.memoryLimitMiB }),
           ),
         );
       }

@@ -92,10 +92,30 @@ const MEMORY_HEADER = ['server', 'collections', 'types', 'when', 'RSS MiB', 'ano
 
 function memoryRows(memory: readonly MemoryResult[]): string[][] {
   return memory.flatMap((m) => {
-    const what = `${m.collections} x ${int(m.elementsEach)}`;
+    const what = `${m.stoppedAtLimitMiB === undefined ? m.collections : `${m.elementsFilled / m.elementsEach} (RSS limit)`} x ${int(m.elementsEach)}`;
     if (m.status !== 'ok') return [[m.server, what, m.types.join(', '), `${m.status}: ${(m.message ?? '').slice(0, 80)}`, '', '', '']];
     return m.samples.map((s) => [m.server, what, m.types.join(', '), s.label === 'after prefill' ? `${s.label} (${m.fillSeconds.toFixed(1)} s)` : s.label, mib(s.rssKb), mib(s.anonKb), mib(s.fileKb)]);
   });
+}
+
+/**
+ * Per server, how much the last anonymous-memory reading of the big run exceeds the small run's,
+ * per extra element: about 0 if memory does not grow with the data.
+ */
+export function anonymousPerElement(memory: readonly MemoryResult[]): Array<{ server: string; bytes: number }> {
+  const out: Array<{ server: string; bytes: number }> = [];
+  for (const server of [...new Set(memory.map((m) => m.server))]) {
+    const runs = memory.filter((m) => m.server === server && m.status === 'ok');
+    if (runs.length < 2) continue;
+    const big = runs.reduce((a, b) => (b.elementsFilled > a.elementsFilled ? b : a));
+    const small = runs.reduce((a, b) => (b.elementsFilled < a.elementsFilled ? b : a));
+    const anon = (m: MemoryResult): number | null => m.samples[m.samples.length - 1]?.anonKb ?? null;
+    const a = anon(big);
+    const b = anon(small);
+    if (a === null || b === null || big.elementsFilled === small.elementsFilled) continue;
+    out.push({ server, bytes: ((a - b) * 1024) / (big.elementsFilled - small.elementsFilled) });
+  }
+  return out;
 }
 
 /** Titled tables of one collections run, for the text and the markdown summary alike. */
@@ -118,7 +138,13 @@ export function collectionsSections(report: CollectionsReport, table: Table): Ar
     sections.push({ title: `Collections: DEL of one big collection, client round trip (ringkv target < ${DEL_TARGET_MS} ms)`, body: table(DEL_HEADER, report.dels.map(delCells), 2) });
   }
   if (report.memory.length > 0) {
-    sections.push({ title: 'Collections: a fresh node\'s memory (/proc/<pid>/status VmRSS, RssAnon, RssFile)', body: table(MEMORY_HEADER, memoryRows(report.memory), 4) });
+    const perElement = anonymousPerElement(report.memory)
+      .map((p) => `${p.server}: anonymous memory ${p.bytes.toFixed(0)} bytes per element more (last readings, big run against small run)`)
+      .join('\n');
+    sections.push({
+      title: 'Collections: a fresh node\'s memory (/proc/<pid>/status VmRSS, RssAnon, RssFile)',
+      body: `${table(MEMORY_HEADER, memoryRows(report.memory), 4)}${perElement === '' ? '' : `\n\n${perElement}`}`,
+    });
   }
   return sections;
 }

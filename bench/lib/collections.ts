@@ -176,7 +176,13 @@ export interface MemoryResult {
   /** Types of the collections, round-robin; types the server does not know are left out. */
   types: CollectionType[];
   fillSeconds: number;
+  /** Elements written: all of them unless the fill stopped at the RSS limit. */
+  elementsFilled: number;
   samples: MemorySample[];
+  /** The node's memory after each collection: how it grows with the data. */
+  growth: MemorySample[];
+  /** Set when the fill stopped early because the node's RSS passed the limit. */
+  stoppedAtLimitMiB?: number;
   status: RunStatus;
   message?: string;
 }
@@ -543,12 +549,12 @@ export function readMemory(pid: number, label: string): MemorySample {
 export async function runMemory(
   endpoint: CollectionsEndpoint,
   settings: CollectionsSettings,
-  opts: { collections: number; elementsEach: number; types: readonly CollectionType[]; pauseSeconds: number },
+  opts: { collections: number; elementsEach: number; types: readonly CollectionType[]; pauseSeconds: number; rssLimitMiB: number },
 ): Promise<MemoryResult> {
   const pid = endpoint.serverPids[0]!;
   const result: MemoryResult = {
     server: endpoint.server, collections: opts.collections, elementsEach: opts.elementsEach, types: [], fillSeconds: 0,
-    samples: [readMemory(pid, 'started')], status: 'ok',
+    elementsFilled: 0, samples: [readMemory(pid, 'started')], growth: [], status: 'ok',
   };
   const redis = client(endpoint);
   try {
@@ -570,6 +576,15 @@ export async function runMemory(
     for (let i = 0; i < opts.collections; i++) {
       const type = types[i % types.length]!;
       await fillCollection(redis, type, collectionKey(type, opts.elementsEach, `:mem:${i}`), opts.elementsEach);
+      result.elementsFilled += opts.elementsEach;
+      const sample = readMemory(pid, `after ${i + 1} collections`);
+      result.growth.push(sample);
+      // The machine is shared: a node whose memory grows with the data is stopped before it takes all of it.
+      if (sample.rssKb !== null && sample.rssKb > opts.rssLimitMiB * 1024 && i + 1 < opts.collections) {
+        result.stoppedAtLimitMiB = opts.rssLimitMiB;
+        settings.log(`[collections] ${endpoint.server}: RSS ${Math.round(sample.rssKb / 1024)} MiB after ${i + 1} collections, over ${opts.rssLimitMiB} MiB: fill stopped`);
+        break;
+      }
     }
     result.fillSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     result.samples.push(readMemory(pid, 'after prefill'));
