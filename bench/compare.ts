@@ -13,6 +13,19 @@ import { partitionUnavailable } from './lib/netcut.js';
 import { runRebalance } from './lib/rebalance.js';
 import type { DisruptionOptions, DisruptionReport } from './lib/disruption.js';
 import { fillKeyspace, measureMixed } from './lib/mixed.js';
+import {
+  COLLECTION_TYPES,
+  COLLECTIONS_PARTS,
+  runBuiltins,
+  runDel,
+  runMemory,
+  runOps,
+  slotPrimary,
+  type CollectionsEndpoint,
+  type CollectionsPart,
+  type CollectionsReport,
+  type CollectionsSettings,
+} from './lib/collections.js';
 import { freePort } from './lib/ports.js';
 import { exitedWithin, killAllSync, runManaged, spawnManaged, stopManaged, waitForPing, type ManagedProcess } from './lib/proc.js';
 import { computeRatios, renderText, testLabel, writeSummary, type ResultRow, type Summary } from './lib/report.js';
@@ -72,6 +85,29 @@ const FAILOVER_HOSTS = {
 const PIPELINED_FACTOR = 5;
 /** Mixed-slot load: connections spread over the cluster's masters. */
 const MIXED_CONNECTIONS = 50;
+/** Collections scenario: the two sizes, the DEL collection, the memory run. */
+const COLLECTIONS_SMALL = 100;
+/**
+ * Requests per collections run. Fewer than the SET/GET runs: 20 runs per server, and a ringkv
+ * cluster writes one collection (one key, one coordinator) at a few hundred per second here.
+ */
+const COLLECTIONS_REQUESTS = 100_000;
+const QUICK_COLLECTIONS_REQUESTS = 10_000;
+const COLLECTIONS_CLUSTER_REQUESTS = 20_000;
+const QUICK_COLLECTIONS_CLUSTER_REQUESTS = 2_000;
+const COLLECTIONS_BIG = 100_000;
+const QUICK_COLLECTIONS_BIG = 10_000;
+const COLLECTIONS_DEL_SIZE = 1_000_000;
+const QUICK_COLLECTIONS_DEL_SIZE = 100_000;
+const COLLECTIONS_DEL_REPEAT = 3;
+const COLLECTIONS_MEMORY_SIZE = 1_000_000;
+const QUICK_COLLECTIONS_MEMORY_SIZE = 100_000;
+const COLLECTIONS_MEMORY_COUNT = 10;
+const COLLECTIONS_MEMORY_PAUSE = 30;
+const QUICK_COLLECTIONS_MEMORY_PAUSE = 5;
+/** The memory run stops filling a node past this RSS: the machine is shared. */
+const COLLECTIONS_MEMORY_LIMIT_MIB = 8192;
+const DEFAULT_COLLECTIONS_PARTS: readonly CollectionsPart[] = ['ops', 'builtin', 'del'];
 
 const USAGE = `Usage: node dist/bench/compare.js [options]
 
@@ -86,7 +122,7 @@ Benchmarks ringkv against redis-server with redis-benchmark, one server (or clus
   --quick                short runs (${QUICK_REQUESTS} single-node, ${QUICK_CLUSTER_REQUESTS} cluster requests; shorter failure phases)
   --only redis|ringkv    benchmark one server only (no ratios)
   --scenario NAME        ${SCENARIOS.map((s) => s.name).join(', ')};
-                         repeat to pick several (default: all of them)
+                         repeat to pick several (default: all but ${SCENARIOS.filter((s) => s.optIn === true).map((s) => s.name).join(', ')})
   --failure-steady S     failure run: seconds of steady state before the kill (default ${FAILURE_SECONDS.steady})
   --failure-down S       failure run: seconds the node stays down once detected (default ${FAILURE_SECONDS.down})
   --failure-after S      failure run: seconds measured after it rejoined (default ${FAILURE_SECONDS.after})
@@ -104,6 +140,24 @@ Benchmarks ringkv against redis-server with redis-benchmark, one server (or clus
   --pipeline P           pipeline depth of the pipelined runs (default 16)
   --mixed-connections C  cluster-pipelined: connections of the mixed-slot generator (default ${MIXED_CONNECTIONS})
   --mixed-depth D        cluster-pipelined: commands in flight per connection, on random keys (default --pipeline)
+  --collections-requests N
+                         collections: requests per single-node run (default ${COLLECTIONS_REQUESTS}; --quick ${QUICK_COLLECTIONS_REQUESTS})
+  --collections-cluster-requests N
+                         collections: requests per ringkv cluster run (default ${COLLECTIONS_CLUSTER_REQUESTS}; --quick ${QUICK_COLLECTIONS_CLUSTER_REQUESTS})
+  --collections-small N  collections: elements of the small collections (default ${COLLECTIONS_SMALL})
+  --collections-big N    collections: elements of the big collections (default ${COLLECTIONS_BIG}; --quick ${QUICK_COLLECTIONS_BIG})
+  --collections-part P   collections: ${COLLECTIONS_PARTS.join(', ')}; repeatable (default ${DEFAULT_COLLECTIONS_PARTS.join(', ')})
+  --collections-del-size N
+                         collections: elements of the set (and hash) deleted (default ${COLLECTIONS_DEL_SIZE}; --quick ${QUICK_COLLECTIONS_DEL_SIZE})
+  --collections-del-repeat K
+                         collections: DELs timed, each of a fresh collection (default ${COLLECTIONS_DEL_REPEAT})
+  --collections-memory   collections: add the memory run (${COLLECTIONS_MEMORY_COUNT} big collections on a fresh node; long)
+  --collections-memory-size N
+                         collections: elements of each memory-run collection (default ${COLLECTIONS_MEMORY_SIZE}; --quick ${QUICK_COLLECTIONS_MEMORY_SIZE})
+  --collections-memory-pause S
+                         collections: seconds between the two memory readings (default ${COLLECTIONS_MEMORY_PAUSE}; --quick ${QUICK_COLLECTIONS_MEMORY_PAUSE})
+  --collections-memory-limit MIB
+                         collections: stop the memory run's fill once the node's RSS passes this (default ${COLLECTIONS_MEMORY_LIMIT_MIB})
   --out PATH             markdown summary; JSON goes beside it (default bench/results/latest.md)
   --timeout SECONDS      limit for one redis-benchmark run (default 600)
   --redis-server BIN     redis-server binary (default redis-server)
@@ -144,6 +198,18 @@ interface Options {
   mixedEntry: string;
   mixedConnections: number;
   mixedDepth: number;
+  collections: {
+    requests: number;
+    clusterRequests: number;
+    small: number;
+    big: number;
+    parts: CollectionsPart[];
+    delSize: number;
+    delRepeat: number;
+    memorySize: number;
+    memoryPauseSeconds: number;
+    memoryLimitMiB: number;
+  };
   quick: boolean;
 }
 
@@ -202,6 +268,17 @@ function parseOptions(root: string): Options | null {
       'redis-cli': { type: 'string', default: 'redis-cli' },
       'ringkv-entry': { type: 'string' },
       'ringkv-arg': { type: 'string', multiple: true },
+      'collections-requests': { type: 'string' },
+      'collections-cluster-requests': { type: 'string' },
+      'collections-small': { type: 'string' },
+      'collections-big': { type: 'string' },
+      'collections-part': { type: 'string', multiple: true },
+      'collections-del-size': { type: 'string' },
+      'collections-del-repeat': { type: 'string' },
+      'collections-memory': { type: 'boolean', default: false },
+      'collections-memory-size': { type: 'string' },
+      'collections-memory-pause': { type: 'string' },
+      'collections-memory-limit': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -231,6 +308,11 @@ function parseOptions(root: string): Options | null {
     if (!FAILOVER_MIXES.includes(mix as AckMix)) throw new Error(`--failover-mix must be one of ${FAILOVER_MIXES.join(', ')}, got ${mix}`);
   }
   const pipeline = positiveInt('pipeline', values.pipeline, 16);
+  const parts = values['collections-part'] ?? [...DEFAULT_COLLECTIONS_PARTS];
+  for (const part of parts) {
+    if (!COLLECTIONS_PARTS.includes(part as CollectionsPart)) throw new Error(`--collections-part must be one of ${COLLECTIONS_PARTS.join(', ')}, got ${part}`);
+  }
+  if (values['collections-memory'] && !parts.includes('memory')) parts.push('memory');
   const libDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib');
   return {
     requests,
@@ -266,7 +348,7 @@ function parseOptions(root: string): Options | null {
     repeat: positiveInt('repeat', values.repeat, 1),
     pipeline,
     servers: only === undefined ? [...SERVER_NAMES] : [only as ServerName],
-    scenarios: picked.length === 0 ? [...SCENARIOS] : SCENARIOS.filter((s) => picked.includes(s.name)),
+    scenarios: picked.length === 0 ? SCENARIOS.filter((s) => s.optIn !== true) : SCENARIOS.filter((s) => picked.includes(s.name)),
     outPath: values.out !== undefined ? path.resolve(values.out) : path.join(root, 'bench', 'results', 'latest.md'),
     timeoutMs: positiveInt('timeout', values.timeout, 600) * 1000,
     redisBenchmark: values['redis-benchmark'],
@@ -281,6 +363,22 @@ function parseOptions(root: string): Options | null {
     mixedEntry: path.join(libDir, 'mixedload.js'),
     mixedConnections: positiveInt('mixed-connections', values['mixed-connections'], MIXED_CONNECTIONS),
     mixedDepth: positiveInt('mixed-depth', values['mixed-depth'], pipeline),
+    collections: {
+      requests: positiveInt('collections-requests', values['collections-requests'], values.quick ? QUICK_COLLECTIONS_REQUESTS : COLLECTIONS_REQUESTS),
+      clusterRequests: positiveInt(
+        'collections-cluster-requests',
+        values['collections-cluster-requests'],
+        values.quick ? QUICK_COLLECTIONS_CLUSTER_REQUESTS : COLLECTIONS_CLUSTER_REQUESTS,
+      ),
+      small: positiveInt('collections-small', values['collections-small'], COLLECTIONS_SMALL),
+      big: positiveInt('collections-big', values['collections-big'], values.quick ? QUICK_COLLECTIONS_BIG : COLLECTIONS_BIG),
+      parts: COLLECTIONS_PARTS.filter((p) => parts.includes(p)),
+      delSize: positiveInt('collections-del-size', values['collections-del-size'], values.quick ? QUICK_COLLECTIONS_DEL_SIZE : COLLECTIONS_DEL_SIZE),
+      delRepeat: positiveInt('collections-del-repeat', values['collections-del-repeat'], COLLECTIONS_DEL_REPEAT),
+      memorySize: positiveInt('collections-memory-size', values['collections-memory-size'], values.quick ? QUICK_COLLECTIONS_MEMORY_SIZE : COLLECTIONS_MEMORY_SIZE),
+      memoryPauseSeconds: positiveInt('collections-memory-pause', values['collections-memory-pause'], values.quick ? QUICK_COLLECTIONS_MEMORY_PAUSE : COLLECTIONS_MEMORY_PAUSE),
+      memoryLimitMiB: positiveInt('collections-memory-limit', values['collections-memory-limit'], COLLECTIONS_MEMORY_LIMIT_MIB),
+    },
     quick: values.quick,
   };
 }
@@ -520,6 +618,96 @@ async function benchFailover(scenario: Scenario, target: Target, opts: Options, 
   return reports;
 }
 
+function collectionsSettings(opts: Options): CollectionsSettings {
+  return {
+    benchmarkBinary: opts.redisBenchmark,
+    clients: SHAPE.clients,
+    repeat: opts.repeat,
+    timeoutMs: opts.timeoutMs,
+    small: opts.collections.small,
+    big: opts.collections.big,
+    shape: SHAPE,
+    log: (line) => console.log(line),
+  };
+}
+
+function collectionsServerLabel(target: Target): string {
+  return target.variant === '' ? target.server : `${target.server} ${target.variant}`;
+}
+
+/** A fresh single node with the scenario's persistence, stopped when `body` is done. */
+async function withSingleNode<T>(scenario: Scenario, target: Target, opts: Options, scratch: string, body: (endpoint: CollectionsEndpoint) => Promise<T>): Promise<T> {
+  const port = await freePort(HOST);
+  const dir = mkdtempSync(path.join(scratch, `${target.server}-${scenario.name}-`));
+  const launch = launchCommand(target.server, scenario, port, dir, opts.paths);
+  const proc = spawnManaged(target.server, launch.command, launch.args, { cwd: dir });
+  try {
+    await waitForPing(proc, HOST, port);
+    return await body({ server: collectionsServerLabel(target), host: HOST, port, serverPids: [proc.pid], procs: [proc], requests: opts.collections.requests });
+  } finally {
+    await stopManaged(proc);
+    // The memory run's collections fill gigabytes; the scratch directory is removed only at the end.
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The collections scenario: per target, the size-independence runs (every target), the built-in
+ * tests and the DELs (single nodes), then the memory runs (single nodes, fresh ones).
+ */
+async function benchCollections(scenario: Scenario, targets: readonly Target[], opts: Options, scratch: string): Promise<CollectionsReport> {
+  const settings = collectionsSettings(opts);
+  const parts = opts.collections.parts;
+  const report: CollectionsReport = { sizes: { small: settings.small, big: settings.big }, parts: [...parts], ops: [], builtins: [], dels: [], memory: [] };
+  const singlePartsWanted = parts.includes('ops') || parts.includes('builtin') || parts.includes('del');
+  for (const target of targets) {
+    if (target.nodes === 1) {
+      if (!singlePartsWanted) continue;
+      await withSingleNode(scenario, target, opts, scratch, async (endpoint) => {
+        await warmUp({ benchmarkBinary: opts.redisBenchmark, host: HOST, port: endpoint.port, shape: SHAPE, serverPids: endpoint.serverPids, cluster: false, timeoutMs: opts.timeoutMs, test: 'set', requests: opts.warmupRequests, pipeline: 1 });
+        if (parts.includes('ops')) report.ops.push(...(await runOps(endpoint, settings)));
+        if (parts.includes('builtin')) report.builtins.push(...(await runBuiltins(endpoint, settings)));
+        if (parts.includes('del')) {
+          for (const type of ['set', 'hash'] as const) report.dels.push(await runDel(endpoint, settings, type, opts.collections.delSize, opts.collections.delRepeat));
+        }
+      });
+      continue;
+    }
+    if (!parts.includes('ops')) continue;
+    const cluster = await startCluster({ target, durable: scenario.durable, host: HOST, scratch, paths: opts.paths });
+    try {
+      const first = cluster.members[0]!;
+      await warmUp({ benchmarkBinary: opts.redisBenchmark, host: HOST, port: first.port, shape: SHAPE, serverPids: clusterPids(cluster), cluster: true, timeoutMs: opts.timeoutMs, test: 'set', requests: opts.clusterWarmupRequests, pipeline: 1 });
+      // Every key shares one hash tag: the runs go to that slot's primary, as redis-benchmark --cluster aims each connection at its slot's node.
+      const primary = await slotPrimary(first.host, first.port);
+      console.log(`[${scenario.name}] ${collectionsServerLabel(target)}: cluster ready, slot ${primary.slot} on ${primary.host}:${primary.port}`);
+      const endpoint: CollectionsEndpoint = {
+        server: collectionsServerLabel(target),
+        host: primary.host,
+        port: primary.port,
+        serverPids: clusterPids(cluster),
+        procs: cluster.members.map((m) => m.proc),
+        requests: opts.collections.clusterRequests,
+      };
+      report.ops.push(...(await runOps(endpoint, settings)));
+    } finally {
+      await stopCluster(cluster);
+    }
+  }
+  if (parts.includes('memory')) {
+    for (const target of targets.filter((t) => t.nodes === 1)) {
+      for (const elementsEach of [opts.collections.memorySize, opts.collections.small]) {
+        report.memory.push(
+          await withSingleNode(scenario, target, opts, scratch, (endpoint) =>
+            runMemory(endpoint, settings, { collections: COLLECTIONS_MEMORY_COUNT, elementsEach, types: COLLECTION_TYPES, pauseSeconds: opts.collections.memoryPauseSeconds, rssLimitMiB: opts.collections.memoryLimitMiB }),
+          ),
+        );
+      }
+    }
+  }
+  return report;
+}
+
 async function main(): Promise<void> {
   const root = findRepoRoot();
   const opts = parseOptions(root);
@@ -543,10 +731,15 @@ async function main(): Promise<void> {
   const results: ResultRow[] = [];
   const disruptions: DisruptionReport[] = [];
   const failovers: FailoverReport[] = [];
+  const collections: CollectionsReport[] = [];
   try {
     for (const scenario of opts.scenarios) {
       const targets = scenarioTargets(scenario).filter((t) => opts.servers.includes(t.server));
       if (targets.length === 0) console.log(`[${scenario.name}] skipped: it has no ${opts.servers.join('/')} run`);
+      if (scenario.kind === 'collections') {
+        if (targets.length > 0) collections.push(await benchCollections(scenario, targets, opts, scratch));
+        continue;
+      }
       for (const target of targets) {
         if (scenario.kind === 'single') results.push(...(await benchServer(scenario, target, opts, scratch)));
         else if (isClusterKind(scenario.kind)) results.push(...(await benchCluster(scenario, target, opts, scratch)));
@@ -599,11 +792,21 @@ async function main(): Promise<void> {
       quick: opts.quick,
       servers: opts.servers.join(', '),
       scenarios: opts.scenarios.map((s) => s.name).join(', '),
+      ...(opts.scenarios.some((s) => s.kind === 'collections')
+        ? {
+            collectionsSizes: `${opts.collections.small} / ${opts.collections.big}`,
+            collectionsRequests: `${opts.collections.requests} per single-node run, ${opts.collections.clusterRequests} per cluster run`,
+            collectionsParts: opts.collections.parts.join(', '),
+            collectionsDel: `${opts.collections.delSize} elements x ${opts.collections.delRepeat}`,
+            collectionsMemory: `${COLLECTIONS_MEMORY_COUNT} x ${opts.collections.memorySize} (and ${COLLECTIONS_MEMORY_COUNT} x ${opts.collections.small}), pause ${opts.collections.memoryPauseSeconds} s`,
+          }
+        : {}),
     },
     results,
     ratios: computeRatios(results),
     disruptions,
     failovers,
+    collections,
   };
   console.log(`\n${renderText(summary)}\n`);
   const written = writeSummary(summary, opts.outPath);

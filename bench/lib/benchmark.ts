@@ -1,6 +1,6 @@
 import { clockTicksPerSecond, processTreeTicks } from './cpu.js';
 import { parseBenchmarkCsv } from './csv.js';
-import { runManaged } from './proc.js';
+import { runManaged, type RunResult } from './proc.js';
 
 export interface LoadShape {
   clients: number;
@@ -80,17 +80,33 @@ export async function warmUp(run: BenchmarkRun): Promise<void> {
   if (!result.ok) throw new Error(`warm-up redis-benchmark ${args.join(' ')} failed (${result.status}):\n${result.output}`);
 }
 
+/** What one redis-benchmark invocation printed, and the servers' CPU ticks while it ran. */
+export interface SampledRun {
+  result: RunResult;
+  ticks: number;
+  wallSeconds: number;
+}
+
+/**
+ * Runs redis-benchmark invocations at the same time (usually one) and samples the servers' CPU
+ * time around all of them: each run's CPU is attributable to its command only when it runs alone.
+ */
+export async function runSampled(binary: string, argLists: readonly string[][], serverPids: readonly number[], timeoutMs: number): Promise<SampledRun[]> {
+  const before = serverTicks(serverPids);
+  const started = process.hrtime.bigint();
+  const results = await Promise.all(argLists.map((args) => runManaged('redis-benchmark', binary, args, timeoutMs)));
+  const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const ticks = serverTicks(serverPids) - before;
+  return results.map((result) => ({ result, ticks, wallSeconds }));
+}
+
 /**
  * Runs redis-benchmark once and samples the servers' CPU time around it. The load
  * generator shares the machine's cores, so throughput alone understates a server
  * that is starved by the client; CPU per request is the fairer efficiency figure.
  */
 export async function measure(run: BenchmarkRun): Promise<Measurement> {
-  const before = serverTicks(run.serverPids);
-  const started = process.hrtime.bigint();
-  const result = await runManaged('redis-benchmark', run.benchmarkBinary, benchmarkArgs(run), run.timeoutMs);
-  const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const after = serverTicks(run.serverPids);
+  const [{ result, ticks: cpuTicks, wallSeconds }] = await runSampled(run.benchmarkBinary, [benchmarkArgs(run)], run.serverPids, run.timeoutMs);
   if (!result.ok) {
     throw new Error(`redis-benchmark ${benchmarkArgs(run).join(' ')} failed (${result.status}):\n${result.output}`);
   }
@@ -99,7 +115,6 @@ export async function measure(run: BenchmarkRun): Promise<Measurement> {
   if (row === undefined) {
     throw new Error(`redis-benchmark printed no ${run.test.toUpperCase()} row:\n${result.output}`);
   }
-  const cpuTicks = after - before;
   return {
     test: row.test,
     generator: 'redis-benchmark',

@@ -4,6 +4,8 @@ import type { Generator, Measurement } from './benchmark.js';
 import type { DisruptionReport, LoadStats } from './disruption.js';
 import type { FailoverReport } from './failover.js';
 import { failoverSummaryLines, failoverTables, sideBySide } from './failover-report.js';
+import type { CollectionsReport } from './collections.js';
+import { collectionsSections } from './collections-report.js';
 import { quorumLabel, SCENARIOS, STRICT_QUORUM, type ScenarioName, type ServerName } from './servers.js';
 
 export interface ResultRow extends Measurement {
@@ -41,6 +43,8 @@ export interface Summary {
   disruptions: DisruptionReport[];
   /** Failover and partition runs, at default settings, both servers. */
   failovers: FailoverReport[];
+  /** The collections scenario's runs (one per run of the scenario). */
+  collections: CollectionsReport[];
 }
 
 /** A throughput goal for ringkv / redis in one scenario, for every test or one of them. */
@@ -213,7 +217,7 @@ export function textTable(header: readonly string[], rows: readonly string[][], 
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-function markdownTable(header: readonly string[], rows: readonly string[][], leftColumns: number): string {
+export function markdownTable(header: readonly string[], rows: readonly string[][], leftColumns: number): string {
   const align = header.map((_, i) => (i < leftColumns ? '---' : '---:'));
   const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
   return [line(header), line(align), ...rows.map(line)].join('\n');
@@ -240,6 +244,7 @@ export function renderText(summary: Summary): string {
   for (const f of summary.disruptions) parts.push(f.title, ...disruptionTables(f, textTable));
   for (const f of summary.failovers) parts.push(failoverSummaryLines(f).join('\n'), ...failoverTables(f, textTable));
   for (const s of sideBySide(summary.failovers, textTable)) parts.push(s.title, s.table);
+  for (const c of summary.collections) for (const s of collectionsSections(c, textTable)) parts.push(s.title, s.body);
   return parts.join('\n\n');
 }
 
@@ -277,6 +282,7 @@ export function renderMarkdown(summary: Summary): string {
   for (const f of summary.failovers) {
     parts.push(`## Failover: ${f.server} ${f.variant}, ${f.fault}, ${f.mix}`, failoverSummaryLines(f).map((l) => `- ${l}`).join('\n'), ...failoverTables(f, markdownTable));
   }
+  for (const c of summary.collections) for (const s of collectionsSections(c, markdownTable)) parts.push(`## ${s.title}`, s.body);
   return `${parts.join('\n\n')}\n`;
 }
 

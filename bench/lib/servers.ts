@@ -9,7 +9,8 @@ export type ScenarioName =
   | 'failure'
   | 'rebalance'
   | 'failover'
-  | 'partition';
+  | 'partition'
+  | 'collections';
 /**
  * - `single`: one server process, redis-benchmark against it.
  * - `cluster`: a cluster of each kind, `redis-benchmark --cluster` against it, unpipelined and pipelined.
@@ -20,8 +21,10 @@ export type ScenarioName =
  * - `rebalance`: the same load while a fourth node joins and then an original node leaves.
  * - `failover`: both clusters at their default settings under an ioredis workload that records
  *   what was acknowledged, through one fault (a node killed, or cut off from the others).
+ * - `collections`: hashes, sets, sorted sets and lists at two sizes, redis-benchmark's collection
+ *   tests, DEL of a big collection and (opt-in) memory, on Redis, a ringkv node and a ringkv cluster.
  */
-export type ScenarioKind = 'single' | 'cluster' | 'cluster-unpipelined' | 'cluster-pipelined' | 'failure' | 'rebalance' | 'failover';
+export type ScenarioKind = 'single' | 'cluster' | 'cluster-unpipelined' | 'cluster-pipelined' | 'failure' | 'rebalance' | 'failover' | 'collections';
 
 /** Kinds that start a cluster of each server and measure it with redis-benchmark --cluster (and more). */
 export function isClusterKind(kind: ScenarioKind): boolean {
@@ -36,6 +39,8 @@ export interface Scenario {
   kind: ScenarioKind;
   /** fsync every write (redis: appendonly yes + appendfsync always; ringkv: appendfsync always). */
   durable: boolean;
+  /** Run only when named with --scenario: its prefills make it long. */
+  optIn?: boolean;
 }
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -49,6 +54,7 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'rebalance', title: 'ringkv cluster, a node joins and another leaves', kind: 'rebalance', durable: false },
   { name: 'failover', title: 'default settings, one node (Redis: a master) killed with SIGKILL', kind: 'failover', durable: false },
   { name: 'partition', title: 'default settings, one node (Redis: a master) cut off from the others for a while', kind: 'failover', durable: false },
+  { name: 'collections', title: 'collections at two sizes, durable (fsync every write)', kind: 'collections', durable: true, optIn: true },
 ];
 
 /** ringkv replication settings: N replicas per key, W acks per write, R replicas per read. */
@@ -110,6 +116,12 @@ export function scenarioTargets(scenario: Scenario): Target[] {
       return [
         { server: 'redis', variant: '', nodes: 1 },
         { server: 'ringkv', variant: '', nodes: 1 },
+      ];
+    case 'collections':
+      return [
+        { server: 'redis', variant: '', nodes: 1 },
+        { server: 'ringkv', variant: '', nodes: 1 },
+        ringkvClusterTarget(STRICT_QUORUM),
       ];
     case 'cluster':
       return [REDIS_CLUSTER, ringkvClusterTarget(STRICT_QUORUM), ringkvClusterTarget(FAST_QUORUM)];
