@@ -10,6 +10,7 @@ import { cmd, type Batch, type DiffCommand, type Phase, type Scenario } from './
 import { KeySet, type GenContext, type GenOptions } from './gen-context.js';
 import { connectionCommand, unknownCommand, wrongArity } from './gen-errors.js';
 import { hashCommand } from './gen-hashes.js';
+import { listCommand } from './gen-lists.js';
 import { keyCommand } from './gen-keys.js';
 import { stringCommand } from './gen-strings.js';
 import { value, type Clock } from './gen-values.js';
@@ -23,9 +24,13 @@ export interface Mix {
   errors: number;
   /** MULTI … EXEC / DISCARD blocks, WATCH-guarded ones included. */
   transactions: number;
+  /** List commands, the blocking ones included (none unless set). */
+  lists?: number;
 }
 
 export const BALANCED_MIX: Mix = { strings: 30, keys: 20, hashes: 25, connection: 4, errors: 4, transactions: 6 };
+/** Lists with the families they interact with (WRONGTYPE, DEL, EXPIRE, RENAME). */
+export const LIST_MIX: Mix = { strings: 10, keys: 15, hashes: 5, connection: 2, errors: 3, transactions: 8, lists: 60 };
 export const TRANSACTION_MIX: Mix = { strings: 20, keys: 10, hashes: 15, connection: 2, errors: 3, transactions: 30 };
 
 export interface ScenarioOptions extends GenOptions {
@@ -104,7 +109,8 @@ function pick<K extends string>(rng: Prng, weights: Record<K, number>): K {
 }
 
 function single(g: GenContext, mix: Mix): DiffCommand {
-  switch (pick(g.rng, { strings: mix.strings, keys: mix.keys, hashes: mix.hashes, connection: mix.connection, errors: mix.errors })) {
+  switch (pick(g.rng, { strings: mix.strings, keys: mix.keys, hashes: mix.hashes, connection: mix.connection, errors: mix.errors, lists: mix.lists ?? 0 })) {
+    case 'lists': return listCommand(g);
     case 'strings': return stringCommand(g);
     case 'keys': return keyCommand(g);
     case 'hashes': return hashCommand(g);
@@ -119,7 +125,7 @@ function pipeline(g: GenContext, mix: Mix): DiffCommand[] {
   const length = rng.pick([1, 2, rng.int(3, 20), rng.int(20, 80), rng.int(80, PIPELINE_MAX)]);
   const out: DiffCommand[] = [];
   while (out.length < length) {
-    if (rng.next() * (mix.strings + mix.keys + mix.hashes + mix.connection + mix.errors + mix.transactions) < mix.transactions) {
+    if (rng.next() * (mix.strings + mix.keys + mix.hashes + mix.connection + mix.errors + (mix.lists ?? 0) + mix.transactions) < mix.transactions) {
       out.push(...transaction(g, mix));
     } else {
       out.push(single(g, mix));
