@@ -1,16 +1,14 @@
 import { ERR, ReplyError, unknownCommandError } from '../core/errors.js';
-import { keyPositions, type CommandContext, type CommandSpec } from '../commands/spec.js';
-import { parseBlockTimeout } from '../commands/blocking.js';
+import type { CommandContext, CommandSpec } from '../commands/spec.js';
 import type { Keyspace } from '../commands/keyspace.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import type { NodeServices } from './node-services.js';
 import type { ReplySink } from './connection.js';
 import { takeTransaction, watchHolds, type SessionState, type TransactionSnapshot } from './session-state.js';
 import { CommandSequencer, type SlotRun } from './command-sequencer.js';
-import { BlockedClients, type Attempt, type AttemptResult } from './blocked-clients.js';
-import { CaptureSink, TransientSession } from './transient-session.js';
-import { ReplyWriter as Writer } from '../protocol/reply-writer.js';
-import type { BlockAttempt } from './session-state.js';
+import { BlockedClients, type Attempt } from './blocked-clients.js';
+import { coordinatedAttempt, localAttempt } from './block-attempts.js';
+import { TransientSession } from './transient-session.js';
 
 /** Commands that run immediately inside MULTI instead of being queued. */
 const MULTI_IMMEDIATE = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
@@ -113,7 +111,9 @@ export class Dispatcher {
         switch (verdict.kind) {
           case 'run':
             if (verdict.forwardTo === undefined && verdict.tx === undefined && this.mayBlock(session, spec)) {
-              this.block(session, seq, argv, sink, this.coordinatedAttempt(session, spec, argv, verdict.slot), () => this.routeError(session, spec, argv));
+              const run: SlotRun = { slot: verdict.slot, forwardTo: undefined, exclusive: true, commands: [{ spec, argv }] };
+              const attempt = coordinatedAttempt(session, spec, argv, (capture) => this.router!.startRun(session, run, capture));
+              this.block(session, seq, argv, sink, attempt, () => this.routeError(session, spec, argv));
               return;
             }
             seq.add(verdict.slot, verdict.forwardTo, verdict.exclusive, { spec, argv, tx: verdict.tx }, sink);
@@ -136,7 +136,7 @@ export class Dispatcher {
       return;
     }
     if (this.mayBlock(session, spec)) {
-      this.block(session, seq, argv, sink, this.localAttempt(session, spec, argv));
+      this.block(session, seq, argv, sink, localAttempt(session, (o) => this.run(session, spec, argv, o)));
       return;
     }
     this.run(session, spec, argv, out);
@@ -159,48 +159,6 @@ export class Dispatcher {
       return;
     }
     this.blocked.run(session, seq.guard(sink), attempt, routeError === undefined ? {} : { routeError });
-  }
-
-  /** A try on the local keyspace (standalone): synchronous. */
-  private localAttempt(session: SessionState, spec: CommandSpec, argv: Buffer[]): Attempt {
-    return (retry) => {
-      const out = new Writer(session.proto, 256);
-      const attempt: BlockAttempt = { retry };
-      session.blockAttempt = attempt;
-      try {
-        this.run(session, spec, argv, out);
-      } finally {
-        session.blockAttempt = undefined;
-      }
-      return waitOrReply(attempt, out.take());
-    };
-  }
-
-  /**
-   * A try as a coordinated job on the key's slot (cluster): read from a quorum, through the
-   * slot's lease for the pop, replicated as any write. The connection runs nothing else meanwhile,
-   * so the session's try marker belongs to this command alone.
-   */
-  private coordinatedAttempt(session: SessionState, spec: CommandSpec, argv: Buffer[], slot: number): Attempt {
-    return async (retry) => {
-      const capture = new CaptureSink(session.proto);
-      const attempt: BlockAttempt = { retry };
-      session.blockAttempt = attempt;
-      try {
-        await this.router!.startRun(session, { slot, forwardTo: undefined, exclusive: true, commands: [{ spec, argv }] }, capture);
-      } finally {
-        session.blockAttempt = undefined;
-      }
-      const bytes = await capture.collect();
-      // The lease's holder may be another node for a moment, which ran the command as relayed (its
-      // non-blocking form): its null answer means nothing to serve, so this client waits here.
-      if (attempt.wait === undefined && isNullReply(bytes)) {
-        const keys = keyPositions(spec, argv).map((i) => argv[i]!);
-        const timeoutArg = spec.flags.includes('movablekeys') ? argv[1]! : argv[argv.length - 1]!;
-        return { kind: 'wait', keys, timeoutMs: parseBlockTimeout(timeoutArg, Date.now()) };
-      }
-      return waitOrReply(attempt, bytes);
-    };
   }
 
   /** Cluster: the redirect a waiting client gets once its slot is served elsewhere. */
@@ -288,14 +246,3 @@ export class Dispatcher {
   }
 }
 
-/** A try that recorded a wait and wrote nothing blocks; anything it wrote (a pop, an error) is its answer. */
-function waitOrReply(attempt: BlockAttempt, bytes: Buffer): AttemptResult {
-  if (attempt.wait !== undefined && bytes.length === 0) return { kind: 'wait', keys: attempt.wait.keys, timeoutMs: attempt.wait.timeoutMs };
-  return { kind: 'reply', bytes };
-}
-
-const NULL_REPLIES = ['*-1\r\n', '$-1\r\n', '_\r\n'].map((t) => Buffer.from(t));
-
-function isNullReply(bytes: Buffer): boolean {
-  return NULL_REPLIES.some((n) => n.equals(bytes));
-}

@@ -40,8 +40,13 @@ function count(rng: Prng): string {
   return rng.chance(0.85) ? String(rng.int(0, 6)) : rng.pick(['-1', 'x', INT64_MAX]);
 }
 
+/**
+ * A numkeys argument, sometimes wrong. One too large takes the arguments after the keys as keys:
+ * a syntax error on one node, CROSSSLOT in a cluster (as Redis Cluster), so only single nodes get it.
+ */
 function numkeys(g: GenContext, keys: string[]): string {
-  return g.rng.chance(0.92) ? String(keys.length) : g.rng.pick(['0', '-1', 'x', String(keys.length + 2)]);
+  if (g.rng.chance(0.92)) return String(keys.length);
+  return g.rng.pick(['0', '-1', 'x', ...(g.opts.crossSlot ? [String(keys.length + 2)] : [])]);
 }
 
 function lposOptions(rng: Prng): string[] {
