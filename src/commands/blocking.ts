@@ -2,22 +2,41 @@ import { ERR, ReplyError } from '../core/errors.js';
 import type { CommandContext } from './spec.js';
 import { parseLongDouble } from './long-double.js';
 
-const INT64_MAX = 2 ** 63 - 1;
+const INT64_MAX = 2n ** 63n - 1n;
 
 /**
- * A blocking command's timeout in seconds (a double) to milliseconds, 0 = wait forever, with
- * Redis 7.0's errors. As Redis computes it: (long long)(seconds * 1000), so values below 1 ms
- * are 0 (forever), and what overflows that cast (inf, 1e400) comes out negative.
+ * A blocking command's timeout in seconds (a long double) to milliseconds, 0 = wait forever, with
+ * Redis 7.0's errors. As Redis computes it: (long long)ceill(seconds * 1000.0L), so any positive
+ * value waits at least 1 ms, a negative one above -1 ms is 0 (forever), and what overflows the
+ * cast (inf, 1e400, 2^63 ms or more) comes out negative. A finite value of any size is taken: past
+ * Node's timer range the timer is re-armed (blocked-clients.ts).
  */
-export function parseBlockTimeout(arg: Buffer, nowMs: number): number {
+export function parseBlockTimeout(arg: Buffer): number {
   const v = parseLongDouble(arg);
   if (v === undefined) throw new ReplyError('ERR timeout is not a float or out of range');
   if (!v.finite) throw new ReplyError('ERR timeout is negative');
-  const seconds = Number(v.significand) * 2 ** v.exp * (v.negative ? -1 : 1);
-  const ms = Math.trunc(seconds * 1000);
-  if (ms < 0 || ms >= INT64_MAX) throw new ReplyError('ERR timeout is negative');
-  if (ms > INT64_MAX - nowMs) throw new ReplyError('ERR timeout is out of range');
-  return ms === 0 ? 0 : ms;
+  const [product, exp] = roundTo64Bits(v.significand * 1000n, v.exp);
+  let ms = exp >= 0 ? product << BigInt(exp) : product >> BigInt(-exp);
+  // ceil: up for a positive fraction, towards zero for a negative one.
+  if (!v.negative && exp < 0 && ms << BigInt(-exp) !== product) ms++;
+  if (v.negative) {
+    if (ms > 0n) throw new ReplyError('ERR timeout is negative');
+    return 0;
+  }
+  if (ms > INT64_MAX) throw new ReplyError('ERR timeout is negative');
+  return Number(ms);
+}
+
+/** x * 2^exp rounded to a 64-bit significand, ties to even: a long double multiplication's result. */
+function roundTo64Bits(x: bigint, exp: number): [bigint, number] {
+  const extra = x.toString(2).length - 64;
+  if (extra <= 0) return [x, exp];
+  const shift = BigInt(extra);
+  let q = x >> shift;
+  const rest = x - (q << shift);
+  const half = 1n << (shift - 1n);
+  if (rest > half || (rest === half && (q & 1n) === 1n)) q++;
+  return [q, exp + extra];
 }
 
 /**

@@ -257,7 +257,7 @@ function lmpop(ctx: CommandContext, argv: Buffer[]): void {
 /** BLPOP / BRPOP key [key …] timeout. */
 function bpop(where: End) {
   return (ctx: CommandContext, argv: Buffer[]): void => {
-    const timeoutMs = parseBlockTimeout(argv[argv.length - 1]!, ctx.ks.now);
+    const timeoutMs = parseBlockTimeout(argv[argv.length - 1]!);
     const keys = argv.slice(1, -1);
     for (const key of keys) {
       const l = openForBlockingPop(ctx, () => ListType.open(ctx.ks, key));
@@ -274,7 +274,7 @@ function bpop(where: End) {
 }
 
 function blmoveWith(ctx: CommandContext, src: Buffer, dst: Buffer, from: End, to: End, timeoutArg: Buffer): void {
-  const timeoutMs = parseBlockTimeout(timeoutArg, ctx.ks.now);
+  const timeoutMs = parseBlockTimeout(timeoutArg);
   const v = move(ctx, src, dst, from, to, true);
   if (v !== undefined) return ctx.out.bulk(v);
   if (!blockOn(ctx, [src], timeoutMs)) ctx.out.nullBulk();
@@ -292,7 +292,7 @@ function brpoplpush(ctx: CommandContext, argv: Buffer[]): void {
 
 function blmpop(ctx: CommandContext, argv: Buffer[]): void {
   const { keys, where, count } = mpopArgs(argv, 2);
-  const timeoutMs = parseBlockTimeout(argv[1]!, ctx.ks.now);
+  const timeoutMs = parseBlockTimeout(argv[1]!);
   if (mpop(ctx, keys, where, count, true)) return;
   if (!blockOn(ctx, keys, timeoutMs)) ctx.out.nullArray();
 }

@@ -48,7 +48,7 @@ export function coordinatedAttempt(session: SessionState, spec: CommandSpec, arg
     if (attempt.wait === undefined && isNullReply(bytes)) {
       const keys = keyPositions(spec, argv).map((i) => argv[i]!);
       const timeoutArg = spec.flags.includes('movablekeys') ? argv[1]! : argv[argv.length - 1]!;
-      return { kind: 'wait', keys, timeoutMs: parseBlockTimeout(timeoutArg, Date.now()) };
+      return { kind: 'wait', keys, timeoutMs: parseBlockTimeout(timeoutArg) };
     }
     return waitOrReply(attempt, bytes);
   };

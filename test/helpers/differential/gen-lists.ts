@@ -33,7 +33,8 @@ function end(rng: Prng): string {
 
 /** A timeout: short (an empty key times out within the test), sometimes invalid. */
 function timeout(rng: Prng): string {
-  return rng.chance(0.92) ? rng.pick(['0.01', '0.02', '.01']) : rng.pick(['-1', 'x', 'nan', 'inf', '-0.5']);
+  // 0.0004 s waits 1 ms (Redis rounds up); the errors include values past 2^63 ms.
+  return rng.chance(0.92) ? rng.pick(['0.01', '0.02', '.01', '0.0004']) : rng.pick(['-1', 'x', 'nan', 'inf', '-0.5', '9223372036854775.808', '1e16', '-0.002']);
 }
 
 function count(rng: Prng): string {
