@@ -3,8 +3,8 @@ import type { SessionState } from '../server/session-state.js';
 import { container, type CommandContext } from './spec.js';
 import { intArg, lower } from './args.js';
 
-function describe(s: SessionState, now: number): string {
-  const flags = (s.multi !== undefined ? 'x' : '') + (s.readonlyMode ? 'r' : '') || 'N';
+function describe(s: SessionState, now: number, blocked = false): string {
+  const flags = (s.multi !== undefined ? 'x' : '') + (blocked ? 'b' : '') + (s.readonlyMode ? 'r' : '') || 'N';
   return [
     `id=${s.id}`, `addr=${s.addr}`, `laddr=${s.laddr}`, `fd=${s.fd}`, `name=${s.name}`,
     `age=${Math.floor((now - s.createdAt) / 1000)}`, `idle=${Math.floor((now - s.lastInteraction) / 1000)}`,
@@ -38,7 +38,7 @@ function list(ctx: CommandContext, argv: Buffer[]): void {
   }
   const now = Date.now();
   let text = '';
-  for (const s of ctx.node.clients()) if (!ids || ids.has(s.id)) text += describe(s, now) + '\n';
+  for (const s of ctx.node.clients()) if (!ids || ids.has(s.id)) text += describe(s, now, ctx.node.blockedClients.isBlocked(s)) + '\n';
   ctx.out.verbatim(text);
 }
 

@@ -117,6 +117,7 @@ describe('blocking list pops on one node', () => {
     const waiting = a.blpop('unblock-me', 0);
     await untilBlocked(node.port, 1);
     const admin = client();
+    expect(await admin.client('LIST', 'ID', id)).toContain(' flags=b ');
     expect(await admin.client('UNBLOCK', id)).toBe(1);
     expect(await waiting).toBeNull();
     const again = a.blpop('unblock-me', 0).then(() => 'answered', (err: Error) => err.message);
