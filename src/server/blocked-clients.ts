@@ -54,6 +54,8 @@ export class BlockedClients {
   private readonly byKey = new Map<string, Waiter[]>();
   private readonly bySession = new Map<SessionState, Waiter>();
   private readonly ready = new Set<string>();
+  /** Sessions whose connection closed: one whose first try was still running must not wait afterwards. */
+  private readonly closed = new WeakSet<SessionState>();
   private scheduled = false;
   private routeTimer: NodeJS.Timeout | undefined;
 
@@ -109,6 +111,8 @@ export class BlockedClients {
   }
 
   private register(session: SessionState, reply: DeferredReply, attempt: Attempt, hooks: BlockHooks, wait: { keys: Buffer[]; timeoutMs: number }): void {
+    // Closed while its first try ran (a cluster try is asynchronous): it never waits.
+    if (this.closed.has(session)) return;
     const w: Waiter = {
       session, attempt, hooks, reply, timer: undefined, inFlight: false, again: false, endWith: undefined, finished: false,
       keys: [...new Set(wait.keys.map((k) => k.toString('latin1')))],
@@ -233,6 +237,7 @@ export class BlockedClients {
 
   /** The connection closed: it stops waiting (nothing is answered). */
   cancel(session: SessionState): void {
+    this.closed.add(session);
     const w = this.bySession.get(session);
     if (w !== undefined) this.remove(w);
   }

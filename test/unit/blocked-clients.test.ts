@@ -96,6 +96,17 @@ describe('BlockedClients', () => {
     expect(b.tries.length).toBe(0);
   });
 
+  it('a client that closes while its first try runs never starts waiting', async () => {
+    const reg = new BlockedClients(() => false);
+    const a = client('a');
+    let first: ((r: AttemptResult) => void) | undefined;
+    reg.run(a.session, a.sink, () => new Promise<AttemptResult>((resolve) => (first = resolve)));
+    reg.cancel(a.session);
+    first!(WAIT);
+    await tick();
+    expect(reg.count).toBe(0);
+  });
+
   it('a timeout answers a null array in the client\'s protocol', async () => {
     const reg = new BlockedClients(() => false);
     const a = client('a');
