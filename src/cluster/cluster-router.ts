@@ -82,7 +82,7 @@ export class ClusterRouter implements CommandRouter {
 
   constructor(private readonly ctx: RoutingContext) {}
 
-  private decide(session: SessionState, slots: number[], isWrite: boolean): Route {
+  private decide(session: SessionState, slots: number[], isWrite: boolean, blocking = false): Route {
     const table = this.ctx.table();
     return decideRoute({
       slots,
@@ -91,7 +91,8 @@ export class ClusterRouter implements CommandRouter {
       replicas: (s) => table.replicas(s),
       isWrite,
       readonlySession: session.readonlyMode,
-      proxy: this.ctx.proxy(),
+      // A blocking command waits where its slot is coordinated (a relay would time out): MOVED.
+      proxy: this.ctx.proxy() && !blocking,
       forwarded: this.forwardedSessions.has(session),
     });
   }
@@ -118,7 +119,7 @@ export class ClusterRouter implements CommandRouter {
     if (spec.name === 'watch' && session.multi !== undefined) return LOCAL;
     const keys = keyPositions(spec, argv).map((i) => argv[i]!);
     if (keys.length === 0) return LOCAL;
-    const route = this.decide(session, keys.map(keySlot), mayWrite(spec));
+    const route = this.decide(session, keys.map(keySlot), mayWrite(spec), spec.flags.includes('blocking') && session.multi === undefined);
     switch (route.kind) {
       case 'local':
         return LOCAL;

@@ -3,8 +3,8 @@ import type { SessionState } from '../server/session-state.js';
 import { container, type CommandContext } from './spec.js';
 import { intArg, lower } from './args.js';
 
-function describe(s: SessionState, now: number): string {
-  const flags = (s.multi !== undefined ? 'x' : '') + (s.readonlyMode ? 'r' : '') || 'N';
+function describe(s: SessionState, now: number, blocked = false): string {
+  const flags = (s.multi !== undefined ? 'x' : '') + (blocked ? 'b' : '') + (s.readonlyMode ? 'r' : '') || 'N';
   return [
     `id=${s.id}`, `addr=${s.addr}`, `laddr=${s.laddr}`, `fd=${s.fd}`, `name=${s.name}`,
     `age=${Math.floor((now - s.createdAt) / 1000)}`, `idle=${Math.floor((now - s.lastInteraction) / 1000)}`,
@@ -38,7 +38,7 @@ function list(ctx: CommandContext, argv: Buffer[]): void {
   }
   const now = Date.now();
   let text = '';
-  for (const s of ctx.node.clients()) if (!ids || ids.has(s.id)) text += describe(s, now) + '\n';
+  for (const s of ctx.node.clients()) if (!ids || ids.has(s.id)) text += describe(s, now, ctx.node.blockedClients.isBlocked(s)) + '\n';
   ctx.out.verbatim(text);
 }
 
@@ -77,6 +77,18 @@ function kill(ctx: CommandContext, argv: Buffer[]): void {
     else s.kill();
   }
   ctx.out.int(n);
+}
+
+/** CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends another client's blocking command; 1 when it was blocked. */
+function unblock(ctx: CommandContext, argv: Buffer[]): void {
+  if (argv.length > 4) throw new ReplyError(ERR.syntax);
+  const id = intArg(argv[2]!);
+  const reason = argv.length === 4 ? lower(argv[3]!) : 'timeout';
+  if (reason !== 'timeout' && reason !== 'error') throw new ReplyError('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
+  for (const s of ctx.node.clients()) {
+    if (s.id === id) return ctx.out.int(ctx.node.blockedClients.unblock(s, reason) ? 1 : 0);
+  }
+  ctx.out.int(0);
 }
 
 export const clientCommand = container('client', ['noscript', 'loading', 'stale'], ['slow', 'connection'], [
@@ -125,6 +137,7 @@ export const clientCommand = container('client', ['noscript', 'loading', 'stale'
       throw new ReplyError(ERR.syntax);
     },
   },
+  { name: 'unblock', arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], run: unblock },
   { name: 'getredir', arity: 2, flags: ['noscript', 'loading', 'stale'], run: (c) => c.out.int(-1) },
-  { name: 'help', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['CLIENT <subcommand> [<arg> ...]. Subcommands are:', 'ID', 'SETNAME <name>', 'GETNAME', 'SETINFO <attr> <value>', 'LIST', 'INFO', 'KILL', 'TRACKING OFF', 'GETREDIR', 'HELP']) },
+  { name: 'help', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['CLIENT <subcommand> [<arg> ...]. Subcommands are:', 'ID', 'SETNAME <name>', 'GETNAME', 'SETINFO <attr> <value>', 'LIST', 'INFO', 'KILL', 'UNBLOCK <clientid> [TIMEOUT|ERROR]', 'TRACKING OFF', 'GETREDIR', 'HELP']) },
 ]);

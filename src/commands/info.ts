@@ -31,7 +31,7 @@ function clients(node: NodeServices): Lines {
   }
   return [
     ['connected_clients', n], ['cluster_connections', 0], ['maxclients', node.config.int('maxclients')],
-    ['client_recent_max_input_buffer', maxQ], ['client_recent_max_output_buffer', maxO], ['blocked_clients', 0],
+    ['client_recent_max_input_buffer', maxQ], ['client_recent_max_output_buffer', maxO], ['blocked_clients', node.blockedClients.count],
     ['tracking_clients', 0], ['pubsub_clients', 0], ['watching_clients', 0], ['clients_in_timeout_table', 0],
     ['total_watched_keys', 0], ['total_blocking_keys', 0], ['total_blocking_keys_on_nokey', 0],
   ];

@@ -3,6 +3,7 @@ import { stringCommands } from './strings.js';
 import { keyCommands } from './keys.js';
 import { hashCommands } from './hashes.js';
 import { setCommands } from './sets.js';
+import { listCommands } from './lists.js';
 import { connectionCommands } from './connection.js';
 import { serverCommands } from './server.js';
 import { transactionCommands } from './transactions.js';
@@ -15,7 +16,7 @@ import { functionCommands } from './functions.js';
 export function buildCommandTable(extra: readonly CommandSpec[] = []): Map<string, CommandSpec> {
   const table = new Map<string, CommandSpec>();
   for (const spec of [
-    ...connectionCommands, ...stringCommands, ...keyCommands, ...hashCommands, ...setCommands,
+    ...connectionCommands, ...stringCommands, ...keyCommands, ...hashCommands, ...setCommands, ...listCommands,
     ...serverCommands, ...transactionCommands, commandCommand, ...clusterCommands,
     ...scriptingCommands, ...functionCommands, ...extra,
   ]) {

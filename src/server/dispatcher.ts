@@ -6,6 +6,9 @@ import type { NodeServices } from './node-services.js';
 import type { ReplySink } from './connection.js';
 import { takeTransaction, watchHolds, type SessionState, type TransactionSnapshot } from './session-state.js';
 import { CommandSequencer, type SlotRun } from './command-sequencer.js';
+import { BlockedClients, type Attempt } from './blocked-clients.js';
+import { coordinatedAttempt, localAttempt } from './block-attempts.js';
+import { TransientSession } from './transient-session.js';
 
 /** Commands that run immediately inside MULTI instead of being queued. */
 const MULTI_IMMEDIATE = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
@@ -40,6 +43,8 @@ export class Dispatcher {
   router: CommandRouter | undefined;
   /** Calls back once pending writes are durable; false when none are pending (set by the node). */
   awaitDurable: (cb: () => void) => boolean = () => false;
+  /** Clients blocked in BLPOP and the like (blocked-clients.ts). */
+  readonly blocked = new BlockedClients((cb) => this.awaitDurable(cb));
 
   constructor(
     private readonly node: NodeServices,
@@ -105,6 +110,12 @@ export class Dispatcher {
         if (name !== 'asking') session.asking = false;
         switch (verdict.kind) {
           case 'run':
+            if (verdict.forwardTo === undefined && verdict.tx === undefined && this.mayBlock(session, spec)) {
+              const run: SlotRun = { slot: verdict.slot, forwardTo: undefined, exclusive: true, commands: [{ spec, argv }] };
+              const attempt = coordinatedAttempt(session, spec, argv, (capture) => this.router!.startRun(session, run, capture));
+              this.block(session, seq, argv, sink, attempt, () => this.routeError(session, spec, argv));
+              return;
+            }
             seq.add(verdict.slot, verdict.forwardTo, verdict.exclusive, { spec, argv, tx: verdict.tx }, sink);
             return;
           case 'error':
@@ -124,8 +135,36 @@ export class Dispatcher {
       seq.hold(argv, sink);
       return;
     }
+    if (this.mayBlock(session, spec)) {
+      this.block(session, seq, argv, sink, localAttempt(session, (o) => this.run(session, spec, argv, o)));
+      return;
+    }
     this.run(session, spec, argv, out);
     if (name !== 'asking' && session.multi === undefined) session.asking = false;
+  }
+
+  /**
+   * A blocking command (BLPOP …) outside MULTI: it may wait, holding the connection's later
+   * commands (as in Redis) but nothing else. Relayed sessions (cluster-proxy) answer at once.
+   */
+  private mayBlock(session: SessionState, spec: CommandSpec): boolean {
+    return spec.flags.includes('blocking') && !(session instanceof TransientSession);
+  }
+
+  private block(session: SessionState, seq: CommandSequencer, argv: Buffer[], sink: ReplySink, attempt: Attempt, routeError?: () => string | undefined): void {
+    seq.flush();
+    // It starts once everything before it ran, like WAIT.
+    if (seq.busy) {
+      seq.hold(argv, sink);
+      return;
+    }
+    this.blocked.run(session, seq.guard(sink), attempt, routeError === undefined ? {} : { routeError });
+  }
+
+  /** Cluster: the redirect a waiting client gets once its slot is served elsewhere. */
+  private routeError(session: SessionState, spec: CommandSpec, argv: Buffer[]): string | undefined {
+    const v = this.router?.route(session, spec, argv);
+    return v?.kind === 'error' ? v.message : undefined;
   }
 
   /** Runs a command against the local keyspace, writing its reply (or error) to `out`. */
@@ -208,3 +247,4 @@ export class Dispatcher {
     for (const q of queued) this.run(session, this.table.get(q.name)!, q.argv, out, ks);
   }
 }
+

@@ -2,6 +2,7 @@ import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { Store } from '../storage/store.js';
 import type { SessionState } from './session-state.js';
+import type { BlockedClients } from './blocked-clients.js';
 import type { CommandSpec } from '../commands/spec.js';
 import type { ServerStats } from './stats.js';
 import type { ClusterView } from '../cluster/cluster-replies.js';
@@ -29,6 +30,8 @@ export interface NodeServices {
   /** Port clients connect to (after binding port 0, the real one). */
   readonly port: number;
   clients(): Iterable<SessionState>;
+  /** Clients waiting in blocking commands (INFO blocked_clients, CLIENT UNBLOCK). */
+  readonly blockedClients: BlockedClients;
   /** Cluster mode facts INFO and CLUSTER need; undefined when cluster-enabled is no. */
   readonly cluster: ClusterFacade | undefined;
   /** Wipes the keyspace (FLUSHALL/FLUSHDB); resolves when durable. */

@@ -1,6 +1,8 @@
 import net from 'node:net';
 import { ElementReclaimer } from '../collections/reclaimer.js';
 import { migrateLegacyHashes } from '../collections/migrate-legacy.js';
+import { userKeyOf } from '../collections/record-keys.js';
+import type { BlockedClients } from './blocked-clients.js';
 import type http from 'node:http';
 import { startMetricsServer } from './metrics.js';
 import { randomBytes } from 'node:crypto';
@@ -109,6 +111,12 @@ export class RingkvNode implements NodeServices {
     this.reclaimer = new ElementReclaimer(store, config.bool('cluster-enabled') ? config.int('tombstone-grace-ms') : 0);
     store.onVersionChange((slot, key, _old, _new, previous, next) => this.reclaimer.noteChange(slot, key, previous, next));
     this.dispatcher = new Dispatcher(this, this.commands, this.keyspace);
+    // Blocked clients wake on any change of their keys here: coordinated here or applied from peers.
+    store.onVersionChange((_slot, rk) => {
+      if (this.dispatcher.blocked.count === 0) return;
+      const key = userKeyOf(rk);
+      if (key !== undefined) this.dispatcher.blocked.keyChanged(key);
+    });
     this.dispatcher.awaitDurable = (cb) => {
       if (!this.store.hasPendingDurability()) return false;
       this.store.afterDurable(() => cb());
@@ -259,6 +267,7 @@ export class RingkvNode implements NodeServices {
         this.stats.totalNetInputBytes += c.bytesIn;
         this.stats.totalNetOutputBytes += c.bytesOut;
         this.sessions.delete(c);
+        this.dispatcher.blocked.cancel(c);
       },
       outputLimitBytes: () => this.outputLimit,
     });
@@ -301,6 +310,10 @@ export class RingkvNode implements NodeServices {
 
   now(): number {
     return this.versioner.now();
+  }
+
+  get blockedClients(): BlockedClients {
+    return this.dispatcher.blocked;
   }
 
   clients(): Iterable<SessionState> {

@@ -1,6 +1,16 @@
 import type { CommandSequencer } from './command-sequencer.js';
 import type { Protocol } from '../protocol/types.js';
 
+/**
+ * One try of a blocking command (BLPOP …) outside MULTI and scripts. A command that finds nothing
+ * to serve records what it waits for in `wait` and writes no reply; the connection then blocks.
+ */
+export interface BlockAttempt {
+  /** A try after a wake-up: a key of another type counts as empty (Redis 7.0 keeps such clients blocked). */
+  readonly retry: boolean;
+  wait?: { keys: Buffer[]; timeoutMs: number };
+}
+
 /** A command queued between MULTI and EXEC. */
 export interface QueuedCommand {
   name: string;
@@ -56,6 +66,8 @@ export interface SessionState {
   writes: number;
   /** Keeps the connection's commands in order; created on its first command. */
   sequencer: CommandSequencer | undefined;
+  /** Set while a blocking command runs as a try that may block (blocked-clients.ts). */
+  blockAttempt: BlockAttempt | undefined;
   /** Unparsed request bytes held (CLIENT LIST qbuf). */
   readonly queryBufferBytes: number;
   /** Reply bytes not yet taken by the socket (CLIENT LIST omem). */
@@ -81,6 +93,7 @@ export abstract class SessionBase {
   writes = 0;
   lastWrite: { acked: number; allAcked: Promise<number> } | undefined = undefined;
   sequencer: CommandSequencer | undefined = undefined;
+  blockAttempt: BlockAttempt | undefined = undefined;
 }
 
 /** Takes the transaction out of the session: EXEC and errors after MULTI end it. */

@@ -10,6 +10,7 @@ import { cmd, type Batch, type DiffCommand, type Phase, type Scenario } from './
 import { KeySet, type GenContext, type GenOptions } from './gen-context.js';
 import { connectionCommand, unknownCommand, wrongArity } from './gen-errors.js';
 import { hashCommand } from './gen-hashes.js';
+import { listCommand } from './gen-lists.js';
 import { keyCommand } from './gen-keys.js';
 import { setCommand } from './gen-sets.js';
 import { stringCommand } from './gen-strings.js';
@@ -26,9 +27,13 @@ export interface Mix {
   transactions: number;
   /** Set commands (gen-sets.ts); left out of the mixes that do not name it. */
   sets?: number;
+  /** List commands, the blocking ones included (none unless set). */
+  lists?: number;
 }
 
 export const BALANCED_MIX: Mix = { strings: 30, keys: 20, hashes: 25, connection: 4, errors: 4, transactions: 6 };
+/** Lists with the families they interact with (WRONGTYPE, DEL, EXPIRE, RENAME). */
+export const LIST_MIX: Mix = { strings: 10, keys: 15, hashes: 5, connection: 2, errors: 3, transactions: 8, lists: 60 };
 export const TRANSACTION_MIX: Mix = { strings: 20, keys: 10, hashes: 15, connection: 2, errors: 3, transactions: 30 };
 /** Mostly set commands, with enough of the others to meet sets as other types, DEL, EXPIRE and RENAME. */
 export const SETS_MIX: Mix = { strings: 8, keys: 14, hashes: 6, connection: 2, errors: 2, transactions: 8, sets: 60 };
@@ -108,13 +113,14 @@ function pick<K extends string>(rng: Prng, weights: Record<K, number>): K {
   return entries[entries.length - 1]![0];
 }
 
-type Family = 'strings' | 'keys' | 'hashes' | 'connection' | 'errors' | 'sets';
+type Family = 'strings' | 'keys' | 'hashes' | 'connection' | 'errors' | 'sets' | 'lists';
 
 /** A command, or a few that belong together (a random SPOP and the SPOP that makes the servers agree again). */
 function single(g: GenContext, mix: Mix): DiffCommand[] {
   const base: Partial<Record<Family, number>> = { strings: mix.strings, keys: mix.keys, hashes: mix.hashes, connection: mix.connection, errors: mix.errors };
   // Only mixes that name a family draw from it, so the draws of every other mix stay as they were.
   if (mix.sets) base.sets = mix.sets;
+  if (mix.lists) base.lists = mix.lists;
   switch (pick(g.rng, base as Record<Family, number>)) {
     case 'strings': return [stringCommand(g)];
     case 'keys': return [keyCommand(g)];
@@ -122,6 +128,7 @@ function single(g: GenContext, mix: Mix): DiffCommand[] {
     case 'connection': return [connectionCommand(g)];
     case 'errors': return [g.rng.chance(0.7) ? wrongArity(g) : unknownCommand(g)];
     case 'sets': return setCommand(g);
+    case 'lists': return [listCommand(g)];
   }
 }
 
@@ -131,7 +138,7 @@ function pipeline(g: GenContext, mix: Mix): DiffCommand[] {
   const length = rng.pick([1, 2, rng.int(3, 20), rng.int(20, 80), rng.int(80, PIPELINE_MAX)]);
   const out: DiffCommand[] = [];
   while (out.length < length) {
-    if (rng.next() * (mix.strings + mix.keys + mix.hashes + mix.connection + mix.errors + (mix.sets ?? 0) + mix.transactions) < mix.transactions) {
+    if (rng.next() * (mix.strings + mix.keys + mix.hashes + mix.connection + mix.errors + (mix.sets ?? 0) + (mix.lists ?? 0) + mix.transactions) < mix.transactions) {
       out.push(...transaction(g, mix));
     } else {
       out.push(...single(g, mix));

@@ -168,6 +168,7 @@ export class SimNode implements Endpoint {
     this.coordinator.onFenced = (slot, e) => this.leases.lost(slot, e);
     this.coordinator.leaseHeld = (slot, e) => this.leases.current(slot) === e;
     this.handlers.set('lq', (_from, payload) => this.leases.answer(payload));
+    const dispatcher = (): Dispatcher => this.dispatcher;
     const services: NodeServices = {
       config: this.config,
       logger: silentLogger,
@@ -181,6 +182,9 @@ export class SimNode implements Endpoint {
       now: () => this.versioner.now(),
       port: 0,
       clients: () => [],
+      get blockedClients() {
+        return dispatcher().blocked;
+      },
       cluster: undefined,
       flushAll: () => Promise.reject(new Error('FLUSHALL is not simulated')),
       execTransaction: (session, out, ks) => this.dispatcher.execTransaction(session, out, ks),
