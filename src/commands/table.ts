@@ -2,6 +2,7 @@ import type { CommandSpec } from './spec.js';
 import { stringCommands } from './strings.js';
 import { keyCommands } from './keys.js';
 import { hashCommands } from './hashes.js';
+import { sortedSetCommands } from './sorted-sets.js';
 import { connectionCommands } from './connection.js';
 import { serverCommands } from './server.js';
 import { transactionCommands } from './transactions.js';
@@ -14,7 +15,7 @@ import { functionCommands } from './functions.js';
 export function buildCommandTable(extra: readonly CommandSpec[] = []): Map<string, CommandSpec> {
   const table = new Map<string, CommandSpec>();
   for (const spec of [
-    ...connectionCommands, ...stringCommands, ...keyCommands, ...hashCommands,
+    ...connectionCommands, ...stringCommands, ...keyCommands, ...hashCommands, ...sortedSetCommands,
     ...serverCommands, ...transactionCommands, commandCommand, ...clusterCommands,
     ...scriptingCommands, ...functionCommands, ...extra,
   ]) {
