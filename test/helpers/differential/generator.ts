@@ -12,6 +12,7 @@ import { connectionCommand, unknownCommand, wrongArity } from './gen-errors.js';
 import { hashCommand } from './gen-hashes.js';
 import { keyCommand } from './gen-keys.js';
 import { stringCommand } from './gen-strings.js';
+import { zsetCommand } from './gen-zsets.js';
 import { value, type Clock } from './gen-values.js';
 
 /** Relative weights of the things a pipeline is made of. */
@@ -23,6 +24,8 @@ export interface Mix {
   errors: number;
   /** MULTI … EXEC / DISCARD blocks, WATCH-guarded ones included. */
   transactions: number;
+  /** Sorted-set commands (none unless set, so the mixes above keep their scenarios). */
+  zsets?: number;
 }
 
 export const BALANCED_MIX: Mix = { strings: 30, keys: 20, hashes: 25, connection: 4, errors: 4, transactions: 6 };
@@ -104,8 +107,9 @@ function pick<K extends string>(rng: Prng, weights: Record<K, number>): K {
 }
 
 function single(g: GenContext, mix: Mix): DiffCommand {
-  switch (pick(g.rng, { strings: mix.strings, keys: mix.keys, hashes: mix.hashes, connection: mix.connection, errors: mix.errors })) {
+  switch (pick(g.rng, { strings: mix.strings, keys: mix.keys, hashes: mix.hashes, connection: mix.connection, errors: mix.errors, zsets: mix.zsets ?? 0 })) {
     case 'strings': return stringCommand(g);
+    case 'zsets': return zsetCommand(g);
     case 'keys': return keyCommand(g);
     case 'hashes': return hashCommand(g);
     case 'connection': return connectionCommand(g);
@@ -119,7 +123,7 @@ function pipeline(g: GenContext, mix: Mix): DiffCommand[] {
   const length = rng.pick([1, 2, rng.int(3, 20), rng.int(20, 80), rng.int(80, PIPELINE_MAX)]);
   const out: DiffCommand[] = [];
   while (out.length < length) {
-    if (rng.next() * (mix.strings + mix.keys + mix.hashes + mix.connection + mix.errors + mix.transactions) < mix.transactions) {
+    if (rng.next() * (mix.strings + mix.keys + mix.hashes + mix.connection + mix.errors + (mix.zsets ?? 0) + mix.transactions) < mix.transactions) {
       out.push(...transaction(g, mix));
     } else {
       out.push(single(g, mix));
