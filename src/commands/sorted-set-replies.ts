@@ -46,10 +46,10 @@ export function longArg(buf: Buffer, error: string = ERR.notInteger): number {
   return Number(v > SAFE ? SAFE : v < -SAFE ? -SAFE : v);
 }
 
-/** getPositiveLongFromObjectOrReply: an integer >= 0, else `message` (Redis's default when none). */
-export function positiveLongArg(buf: Buffer, message?: string): number {
-  const v = longArg(buf, message === undefined ? ERR.notInteger : `ERR ${message}`);
-  if (v < 0) throw new ReplyError(message === undefined ? 'ERR value is out of range, must be positive' : `ERR ${message}`);
+/** getPositiveLongFromObjectOrReply: an integer >= 0; anything else answers `message`. */
+export function positiveLongArg(buf: Buffer, message = 'value is out of range, must be positive'): number {
+  const v = longArg(buf, `ERR ${message}`);
+  if (v < 0) throw new ReplyError(`ERR ${message}`);
   return v;
 }
 
