@@ -174,12 +174,16 @@ export const zinterstore = generic('inter', true, false, 'zinterstore');
 export const zdiffstore = generic('diff', true, false, 'zdiffstore');
 export const zintercard = generic('inter', false, true, 'zintercard');
 
-/** Key positions: [destination,] then numkeys keys after the numkeys argument. */
-export function numkeysKeys(numkeysAt: number, withDestination: boolean) {
+/**
+ * Key positions: [destination,] then numkeys keys after the numkeys argument; `after` arguments
+ * must follow them (ZMPOP's MIN|MAX). A numkeys that does not fit names no keys: the command then
+ * runs where it is and answers its own error.
+ */
+export function numkeysKeys(numkeysAt: number, withDestination: boolean, after = 0) {
   return (argv: readonly Buffer[]): number[] => {
     const n = Number(argv[numkeysAt]?.toString('latin1'));
     const keys = withDestination ? [1] : [];
-    if (!Number.isInteger(n) || n < 1 || n > argv.length - numkeysAt - 1) return keys;
+    if (!Number.isInteger(n) || n < 1 || n > argv.length - numkeysAt - 1 - after) return keys;
     for (let i = 0; i < n; i++) keys.push(numkeysAt + 1 + i);
     return keys;
   };

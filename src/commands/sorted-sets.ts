@@ -295,7 +295,7 @@ export const sortedSetCommands: CommandSpec[] = [
   command({ name: 'zremrangebylex', arity: 4, flags: ['write'], ...one, categories: ws, run: zremrange('lex') }),
   command({ name: 'zpopmin', arity: -2, flags: ['write', 'fast'], ...one, categories: wc, run: zpop(false) }),
   command({ name: 'zpopmax', arity: -2, flags: ['write', 'fast'], ...one, categories: wc, run: zpop(true) }),
-  command({ name: 'zmpop', arity: -4, flags: ['write'], categories: ws, keyIndexes: numkeys1, run: zmpop }),
+  command({ name: 'zmpop', arity: -4, flags: ['write'], categories: ws, keyIndexes: numkeysKeys(1, false, 1), run: zmpop }),
   command({ name: 'zrandmember', arity: -2, flags: ['readonly'], ...one, categories: rs, run: zrandmember }),
   command({ name: 'zunion', arity: -3, flags: ['readonly'], categories: rs, keyIndexes: numkeys1, run: zunion }),
   command({ name: 'zinter', arity: -3, flags: ['readonly'], categories: rs, keyIndexes: numkeys1, run: zinter }),
