@@ -282,18 +282,32 @@ export class ZSetType {
    */
   byLex(r: LexRange, reverse: boolean, w: Window = { offset: 0, count: -1 }): ZEntry[] {
     const out: ZEntry[] = [];
-    if (lexRangeEmpty(r) || w.offset < 0 || w.count === 0 || this.size === 0) return out;
+    this.eachInLex(r, reverse, w, (e) => out.push(e));
+    return out;
+  }
+
+  /** How many members lie in a lex range (ZLEXCOUNT): O(what it counts), nothing kept. */
+  countLex(r: LexRange): number {
+    let n = 0;
+    this.eachInLex(r, false, { offset: 0, count: -1 }, () => n++);
+    return n;
+  }
+
+  private eachInLex(r: LexRange, reverse: boolean, w: Window, emit: (e: ZEntry) => void): void {
+    let taken = 0;
+    if (lexRangeEmpty(r) || w.offset < 0 || w.count === 0 || this.size === 0) return;
     const first = this.edge(false, 1)[0]!;
     const last = this.edge(true, 1)[0]!;
-    if (!lexGteMin(last[0], r) || !lexLteMax(first[0], r)) return out;
+    if (!lexGteMin(last[0], r) || !lexLteMax(first[0], r)) return;
     let skipped = 0;
     const take = (e: ZEntry): boolean => {
       if (skipped < w.offset) {
         skipped++;
         return true;
       }
-      out.push(e);
-      return w.count < 0 || out.length < w.count;
+      emit(e);
+      taken++;
+      return w.count < 0 || taken < w.count;
     };
     if (first[1] === last[1]) {
       // One score: the index is in member order; seek to the bounds.
@@ -308,7 +322,7 @@ export class ZSetType {
       const lo = bound(r.min, false);
       const hi = bound(r.max, true);
       this.c.scan(ElementKind.Score, (sub, value) => take(entryOfIndex(sub, value)), { reverse, ...(lo && { lo }), ...(hi && { hi }) });
-      return out;
+      return;
     }
     // Several scores (undefined in Redis): the listpack's walk, from the head or from the tail.
     let started = false;
@@ -320,7 +334,6 @@ export class ZSetType {
       } else if (!(reverse ? lexGteMin(e[0], r) : lexLteMax(e[0], r))) return false;
       return take(e);
     });
-    return out;
   }
 
   /**

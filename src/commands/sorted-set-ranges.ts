@@ -122,7 +122,7 @@ export function zcount(ctx: CommandContext, argv: Buffer[]): void {
 
 export function zlexcount(ctx: CommandContext, argv: Buffer[]): void {
   const range = parseLexRange(argv[2]!, argv[3]!);
-  ctx.out.int(ZSetType.open(ctx.ks, argv[1]!)?.byLex(range, false).length ?? 0);
+  ctx.out.int(ZSetType.open(ctx.ks, argv[1]!)?.countLex(range) ?? 0);
 }
 
 /** ZREMRANGEBYRANK / BYSCORE / BYLEX: the range is parsed before the key is looked up. */
