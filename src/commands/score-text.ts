@@ -67,9 +67,9 @@ export function parseScoreBound(buf: Buffer): { value: number; exclusive: boolea
   const text = (nul >= 0 ? buf.subarray(0, nul) : buf).toString('latin1');
   const exclusive = text.startsWith('(');
   const s = exclusive ? text.slice(1) : text;
+  // Nothing converted leaves strtod at the start: only an empty text then ends there (and is 0).
   const r = strtod(s);
-  const end = r.end === 0 ? 0 : r.end;
-  if (end !== s.length || Number.isNaN(r.value)) return undefined;
+  if (r.end !== s.length || Number.isNaN(r.value)) return undefined;
   return { value: r.value, exclusive };
 }
 
