@@ -14,6 +14,7 @@ import { listCommand } from './gen-lists.js';
 import { keyCommand } from './gen-keys.js';
 import { setCommand } from './gen-sets.js';
 import { stringCommand } from './gen-strings.js';
+import { zsetCommand } from './gen-zsets.js';
 import { value, type Clock } from './gen-values.js';
 
 /** Relative weights of the things a pipeline is made of. */
@@ -29,6 +30,8 @@ export interface Mix {
   sets?: number;
   /** List commands, the blocking ones included (none unless set). */
   lists?: number;
+  /** Sorted-set commands (none unless set, so the mixes above keep their scenarios). */
+  zsets?: number;
 }
 
 export const BALANCED_MIX: Mix = { strings: 30, keys: 20, hashes: 25, connection: 4, errors: 4, transactions: 6 };
@@ -113,7 +116,7 @@ function pick<K extends string>(rng: Prng, weights: Record<K, number>): K {
   return entries[entries.length - 1]![0];
 }
 
-type Family = 'strings' | 'keys' | 'hashes' | 'connection' | 'errors' | 'sets' | 'lists';
+type Family = 'strings' | 'keys' | 'hashes' | 'connection' | 'errors' | 'sets' | 'lists' | 'zsets';
 
 /** A command, or a few that belong together (a random SPOP and the SPOP that makes the servers agree again). */
 function single(g: GenContext, mix: Mix): DiffCommand[] {
@@ -121,6 +124,7 @@ function single(g: GenContext, mix: Mix): DiffCommand[] {
   // Only mixes that name a family draw from it, so the draws of every other mix stay as they were.
   if (mix.sets) base.sets = mix.sets;
   if (mix.lists) base.lists = mix.lists;
+  if (mix.zsets) base.zsets = mix.zsets;
   switch (pick(g.rng, base as Record<Family, number>)) {
     case 'strings': return [stringCommand(g)];
     case 'keys': return [keyCommand(g)];
@@ -129,6 +133,7 @@ function single(g: GenContext, mix: Mix): DiffCommand[] {
     case 'errors': return [g.rng.chance(0.7) ? wrongArity(g) : unknownCommand(g)];
     case 'sets': return setCommand(g);
     case 'lists': return [listCommand(g)];
+    case 'zsets': return [zsetCommand(g)];
   }
 }
 
@@ -138,7 +143,7 @@ function pipeline(g: GenContext, mix: Mix): DiffCommand[] {
   const length = rng.pick([1, 2, rng.int(3, 20), rng.int(20, 80), rng.int(80, PIPELINE_MAX)]);
   const out: DiffCommand[] = [];
   while (out.length < length) {
-    if (rng.next() * (mix.strings + mix.keys + mix.hashes + mix.connection + mix.errors + (mix.sets ?? 0) + (mix.lists ?? 0) + mix.transactions) < mix.transactions) {
+    if (rng.next() * (mix.strings + mix.keys + mix.hashes + mix.connection + mix.errors + (mix.sets ?? 0) + (mix.lists ?? 0) + (mix.zsets ?? 0) + mix.transactions) < mix.transactions) {
       out.push(...transaction(g, mix));
     } else {
       out.push(...single(g, mix));
