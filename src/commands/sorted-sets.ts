@@ -1,4 +1,5 @@
 import { ERR, ReplyError } from '../core/errors.js';
+import { blockOn, openForBlockingPop, parseBlockTimeout } from './blocking.js';
 import { ZSetType, type AddFlags, type ZEntry } from '../collections/zset-type.js';
 import { randomElements } from '../collections/random-pick.js';
 import { ElementKind } from '../collections/record-keys.js';
@@ -138,11 +139,11 @@ function zpop(max: boolean) {
   };
 }
 
-/** ZMPOP numkeys key … MIN|MAX [COUNT count]: pops from the first key that holds a sorted set. */
-function zmpop(ctx: CommandContext, argv: Buffer[]): void {
-  const numkeys = longArg(argv[1]!, 'ERR numkeys should be greater than 0');
+/** ZMPOP / BZMPOP arguments from `numkeysAt`: the keys, MIN|MAX, COUNT (-1 when not given). */
+function zmpopArgs(argv: Buffer[], numkeysAt: number): { keys: Buffer[]; max: boolean; count: number } {
+  const numkeys = longArg(argv[numkeysAt]!, 'ERR numkeys should be greater than 0');
   if (numkeys < 1) throw new ReplyError('ERR numkeys should be greater than 0');
-  const whereAt = 2 + numkeys;
+  const whereAt = numkeysAt + 1 + numkeys;
   if (whereAt >= argv.length) throw new ReplyError(ERR.syntax);
   const where = lower(argv[whereAt]!);
   if (where !== 'min' && where !== 'max') throw new ReplyError(ERR.syntax);
@@ -153,12 +154,17 @@ function zmpop(ctx: CommandContext, argv: Buffer[]): void {
       if (count < 1) throw new ReplyError('ERR count should be greater than 0');
     } else throw new ReplyError(ERR.syntax);
   }
-  for (let i = 2; i < whereAt; i++) {
-    const z = ZSetType.open(ctx.ks, argv[i]!);
+  return { keys: argv.slice(numkeysAt + 1, whereAt), max: where === 'max', count };
+}
+
+/** Pops from the first key holding a sorted set and answers as ZMPOP does; false when every key is empty. */
+function zmpopFirst(ctx: CommandContext, keys: Buffer[], max: boolean, count: number): boolean {
+  for (const key of keys) {
+    const z = openForBlockingPop(ctx, () => ZSetType.open(ctx.ks, key));
     if (z === undefined) continue;
-    const popped = popFrom(z, where === 'max', count === -1 ? 1 : count);
+    const popped = popFrom(z, max, count === -1 ? 1 : count);
     ctx.out.arrayHeader(2);
-    ctx.out.bulk(argv[i]!);
+    ctx.out.bulk(key);
     // Nested [member, score] pairs in RESP2 too.
     ctx.out.arrayHeader(popped.length);
     for (const [m, s] of popped) {
@@ -166,9 +172,42 @@ function zmpop(ctx: CommandContext, argv: Buffer[]): void {
       ctx.out.bulk(m);
       writeScore(ctx.out, s);
     }
-    return;
+    return true;
   }
-  ctx.out.nullArray();
+  return false;
+}
+
+/** ZMPOP numkeys key … MIN|MAX [COUNT count]: pops from the first key that holds a sorted set. */
+function zmpop(ctx: CommandContext, argv: Buffer[]): void {
+  const { keys, max, count } = zmpopArgs(argv, 1);
+  if (!zmpopFirst(ctx, keys, max, count)) ctx.out.nullArray();
+}
+
+/** BZMPOP timeout numkeys key … MIN|MAX [COUNT count]: ZMPOP that waits (blocking.ts). */
+function bzmpop(ctx: CommandContext, argv: Buffer[]): void {
+  const timeoutMs = parseBlockTimeout(argv[1]!);
+  const { keys, max, count } = zmpopArgs(argv, 2);
+  if (zmpopFirst(ctx, keys, max, count)) return;
+  if (!blockOn(ctx, keys, timeoutMs)) ctx.out.nullArray();
+}
+
+/** BZPOPMIN / BZPOPMAX key [key …] timeout: [key, member, score] from the first non-empty key, or wait. */
+function bzpop(max: boolean) {
+  return (ctx: CommandContext, argv: Buffer[]): void => {
+    const timeoutMs = parseBlockTimeout(argv[argv.length - 1]!);
+    const keys = argv.slice(1, -1);
+    for (const key of keys) {
+      const z = openForBlockingPop(ctx, () => ZSetType.open(ctx.ks, key));
+      if (z === undefined) continue;
+      const [[m, s]] = popFrom(z, max, 1) as [ZEntry];
+      ctx.out.arrayHeader(3);
+      ctx.out.bulk(key);
+      ctx.out.bulk(m);
+      writeScore(ctx.out, s);
+      return;
+    }
+    if (!blockOn(ctx, keys, timeoutMs)) ctx.out.nullArray();
+  };
 }
 
 /** ZRANDMEMBER key [count [WITHSCORES]]: positive count = distinct members, negative = may repeat. */
@@ -296,6 +335,9 @@ export const sortedSetCommands: CommandSpec[] = [
   command({ name: 'zpopmin', arity: -2, flags: ['write', 'fast'], ...one, categories: wc, run: zpop(false) }),
   command({ name: 'zpopmax', arity: -2, flags: ['write', 'fast'], ...one, categories: wc, run: zpop(true) }),
   command({ name: 'zmpop', arity: -4, flags: ['write'], categories: ws, keyIndexes: numkeysKeys(1, false, 1), run: zmpop }),
+  command({ name: 'bzpopmin', arity: -3, flags: ['write', 'noscript', 'blocking', 'fast'], firstKey: 1, lastKey: -2, step: 1, categories: ['write', 'sortedset', 'fast', 'blocking'], run: bzpop(false) }),
+  command({ name: 'bzpopmax', arity: -3, flags: ['write', 'noscript', 'blocking', 'fast'], firstKey: 1, lastKey: -2, step: 1, categories: ['write', 'sortedset', 'fast', 'blocking'], run: bzpop(true) }),
+  command({ name: 'bzmpop', arity: -5, flags: ['write', 'blocking'], categories: ['write', 'sortedset', 'slow', 'blocking'], keyIndexes: numkeysKeys(2, false, 1), run: bzmpop }),
   command({ name: 'zrandmember', arity: -2, flags: ['readonly'], ...one, categories: rs, run: zrandmember }),
   command({ name: 'zunion', arity: -3, flags: ['readonly'], categories: rs, keyIndexes: numkeys1, run: zunion }),
   command({ name: 'zinter', arity: -3, flags: ['readonly'], categories: rs, keyIndexes: numkeys1, run: zinter }),

@@ -9,7 +9,7 @@
  */
 import type { Mix } from '../helpers/differential/generator.js';
 import { diffSeeds, differentialSuite } from '../helpers/differential/suite.js';
-import { directCluster, singleNode, type Subject } from '../helpers/differential/targets.js';
+import { directCluster, singleNode } from '../helpers/differential/targets.js';
 
 const ZSET_MIX: Mix = { strings: 8, keys: 10, hashes: 4, connection: 2, errors: 2, transactions: 8, zsets: 66 };
 
@@ -23,20 +23,10 @@ differentialSuite({
   label: 'zsingle',
 });
 
-/**
- * The cluster runs leave WATCH out: there a DEL of a key that does not exist breaks another
- * connection's WATCH of it, where Redis leaves the WATCH alone (a defect of the cluster's WATCH,
- * not of sorted sets; the single-node runs keep WATCH).
- */
-async function directClusterWithoutWatch(): Promise<Subject> {
-  const s = await directCluster();
-  return { ...s, generator: { ...s.generator, noWatch: true } as Subject['generator'] };
-}
-
 differentialSuite({
   title: 'differential sorted sets: 3-node cluster, direct to slot primaries, vs redis-server',
   file: import.meta.url,
-  start: directClusterWithoutWatch,
+  start: directCluster,
   seeds: diffSeeds([131]),
   protocols: [2, 3],
   mix: ZSET_MIX,
