@@ -381,11 +381,6 @@ export class ZSetType {
     });
   }
 
-  /** Members in stored order (hash order, Collection.scan) from position `lo` (ZSCAN), with their scores and positions. */
-  members(visit: (member: Buffer, score: number, position: Buffer) => boolean, lo?: Buffer): void {
-    this.c.scan(ElementKind.Member, (sub, value, position) => visit(sub, decodeScore(value), position), lo === undefined ? {} : { lo });
-  }
-
   /**
    * Pops up to `count` entries from the low end (or the high end when `max`): ZPOPMIN, ZPOPMAX,
    * ZMPOP, and the blocking forms once they exist. The caller saves.

@@ -2,11 +2,10 @@ import { ERR, ReplyError } from '../core/errors.js';
 import { HashType, type HashLimits } from '../collections/hash-type.js';
 import { randomElements } from '../collections/random-pick.js';
 import { ElementKind } from '../collections/record-keys.js';
-import { elementCursors } from '../collections/element-cursors.js';
+import { emptyScan, matches, scanCursor, scanOptions, scanPage } from './element-scan.js';
 import { command, type CommandContext, type CommandSpec } from './spec.js';
 import { inInt64, int64Arg, lower, parseInt64 } from './args.js';
 import { addLongDouble, formatLongDoubleHuman, LONG_DOUBLE_ZERO, parseLongDouble } from './long-double.js';
-import { globMatch } from './glob.js';
 
 const INT64_MAX = 2n ** 63n - 1n;
 
@@ -151,62 +150,23 @@ function hrandfield(ctx: CommandContext, argv: Buffer[]): void {
   }
 }
 
-/**
- * HSCAN key cursor [MATCH p] [COUNT n] [NOVALUES]. A hash still in its compact encoding comes back
- * whole, as Redis answers for a listpack; a larger one in pages of about COUNT fields, the cursor
- * naming the last field returned (element-cursors.ts).
- */
+/** HSCAN key cursor [MATCH p] [COUNT n] [NOVALUES] (element-scan.ts). */
 function hscan(ctx: CommandContext, argv: Buffer[]): void {
-  const cursorText = argv[2]!.toString('latin1');
-  if (!/^\d+$/.test(cursorText)) throw new ReplyError('ERR invalid cursor');
-  // As in Redis: the key is looked up before the options are read, so a missing key gives an
-  // empty scan and a wrong type WRONGTYPE even when an option is wrong.
+  const cursor = scanCursor(argv[2]!);
   const h = HashType.open(ctx.ks, argv[1]!);
-  if (h === undefined) {
-    ctx.out.arrayHeader(2);
-    ctx.out.bulk('0');
-    return ctx.out.bulkArray([]);
-  }
-  let pattern: Buffer | undefined;
-  let count = 10;
-  let novalues = false;
-  for (let i = 3; i < argv.length; i++) {
-    const o = lower(argv[i]!);
-    if (o === 'novalues') novalues = true;
-    else if (o === 'match' && i + 1 < argv.length) pattern = argv[++i]!;
-    else if (o === 'count' && i + 1 < argv.length) {
-      const wide = int64Arg(argv[++i]!);
-      if (wide < 1n) throw new ReplyError(ERR.syntax);
-      count = wide > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(wide);
-    } else throw new ReplyError(ERR.syntax);
-  }
-  const whole = !h.c.meta.large;
-  const from = whole ? undefined : elementCursors.resolve(cursorText, argv[1]!, h.c.meta.generation);
+  if (h === undefined) return emptyScan(ctx);
+  const opts = scanOptions(argv, true);
   const items: Buffer[] = [];
-  let last: Buffer | undefined;
-  let seen = 0;
-  let more = false;
-  if (from !== null) {
-    h.scan((field, value, position) => {
-      if (!whole && seen >= count) {
-        more = true;
-        return false;
-      }
-      seen++;
-      last = position;
-      if (pattern && !globMatch(pattern, field)) return true;
-      items.push(field);
-      if (!novalues) items.push(value);
-      return true;
-    }, from === undefined ? undefined : Buffer.concat([from, ZERO]));
-  }
+  const next = scanPage(h.c, argv[1]!, cursor, opts.count, !h.c.meta.large, (field, value) => {
+    if (!matches(opts, field)) return;
+    items.push(field);
+    if (!opts.novalues) items.push(value);
+  });
   ctx.out.arrayHeader(2);
-  const next = more && last ? elementCursors.issue({ key: argv[1]!.toString('latin1'), generation: h.c.meta.generation.toString('latin1'), after: Buffer.from(last) }) : '0';
   ctx.out.bulk(next);
   ctx.out.bulkArray(items);
 }
 
-const ZERO = Buffer.from([0]);
 
 function hexists(ctx: CommandContext, argv: Buffer[]): void {
   ctx.out.int(HashType.open(ctx.ks, argv[1]!)?.get(argv[2]!) !== undefined ? 1 : 0);

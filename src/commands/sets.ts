@@ -1,10 +1,9 @@
 import { ERR, ReplyError } from '../core/errors.js';
+import { emptyScan, matches, scanCursor, scanOptions, scanPage } from './element-scan.js';
 import { SetType } from '../collections/set-type.js';
 import { diff, forEachCommon, intersect, union, type SetResult } from '../collections/set-algebra.js';
-import { elementCursors } from '../collections/element-cursors.js';
 import { command, type CommandContext, type CommandSpec } from './spec.js';
 import { int64Arg, lower, parseInt64 } from './args.js';
-import { globMatch } from './glob.js';
 
 const INT64_MAX = 2n ** 63n - 1n;
 /** Redis caps set-max-intset-entries here (intset internals). */
@@ -174,61 +173,25 @@ function sintercardKeys(argv: readonly Buffer[]): number[] {
   return Array.from({ length: Number(n) }, (_, i) => 2 + i);
 }
 
-/**
- * SSCAN key cursor [MATCH p] [COUNT n]. An intset comes back whole (numeric order), as Redis
- * answers for one; a hashtable-encoded set in pages of about COUNT members, the cursor naming the
- * position of the last member returned (element-cursors.ts).
- */
+/** SSCAN key cursor [MATCH p] [COUNT n]: an intset comes back whole in numeric order (element-scan.ts). */
 function sscan(ctx: CommandContext, argv: Buffer[]): void {
-  const cursorText = argv[2]!.toString('latin1');
-  if (!/^\d+$/.test(cursorText)) throw new ReplyError('ERR invalid cursor');
-  // As in Redis: the key is looked up before the options are read.
+  const cursor = scanCursor(argv[2]!);
   const s = SetType.open(ctx.ks, argv[1]!);
-  if (s === undefined) {
-    ctx.out.arrayHeader(2);
-    ctx.out.bulk('0');
-    return ctx.out.bulkArray([]);
-  }
-  let pattern: Buffer | undefined;
-  let count = 10;
-  for (let i = 3; i < argv.length; i++) {
-    const o = lower(argv[i]!);
-    if (o === 'match' && i + 1 < argv.length) pattern = argv[++i]!;
-    else if (o === 'count' && i + 1 < argv.length) {
-      const wide = int64Arg(argv[++i]!);
-      if (wide < 1n) throw new ReplyError(ERR.syntax);
-      count = wide > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(wide);
-    } else throw new ReplyError(ERR.syntax);
-  }
-  const matches = (m: Buffer): boolean => pattern === undefined || globMatch(pattern, m);
+  if (s === undefined) return emptyScan(ctx);
+  const opts = scanOptions(argv, false);
   ctx.out.arrayHeader(2);
   if (s.intset) {
     ctx.out.bulk('0');
-    return ctx.out.bulkArray(s.members().filter(matches));
+    return ctx.out.bulkArray(s.members().filter((m) => matches(opts, m)));
   }
-  const from = elementCursors.resolve(cursorText, argv[1]!, s.c.meta.generation);
   const items: Buffer[] = [];
-  let last: Buffer | undefined;
-  let seen = 0;
-  let more = false;
-  if (from !== null) {
-    s.scan((m, position) => {
-      if (seen >= count) {
-        more = true;
-        return false;
-      }
-      seen++;
-      last = Buffer.from(position);
-      if (matches(m)) items.push(Buffer.from(m));
-      return true;
-    }, from === undefined ? undefined : Buffer.concat([from, ZERO]));
-  }
-  const next = more && last ? elementCursors.issue({ key: argv[1]!.toString('latin1'), generation: s.c.meta.generation.toString('latin1'), after: last }) : '0';
+  const next = scanPage(s.c, argv[1]!, cursor, opts.count, false, (m) => {
+    if (matches(opts, m)) items.push(m);
+  });
   ctx.out.bulk(next);
   ctx.out.bulkArray(items);
 }
 
-const ZERO = Buffer.from([0]);
 
 const one = { firstKey: 1, lastKey: 1, step: 1 };
 const all = { firstKey: 1, lastKey: -1, step: 1 };

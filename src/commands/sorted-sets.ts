@@ -1,13 +1,12 @@
 import { ERR, ReplyError } from '../core/errors.js';
+import { emptyScan, matches, scanCursor, scanOptions, scanPage } from './element-scan.js';
 import { blockOn, openForBlockingPop, parseBlockTimeout } from './blocking.js';
 import { ZSetType, type AddFlags, type ZEntry } from '../collections/zset-type.js';
 import { randomElements } from '../collections/random-pick.js';
 import { ElementKind } from '../collections/record-keys.js';
 import { decodeScore } from '../collections/score-codec.js';
-import { elementCursors } from '../collections/element-cursors.js';
 import { command, type CommandContext, type CommandSpec } from './spec.js';
 import { int64Arg, lower } from './args.js';
-import { globMatch } from './glob.js';
 import { formatScore, parseScore } from './score-text.js';
 import { longArg, positiveLongArg, writeEntries, writeScore, zsetLimits } from './sorted-set-replies.js';
 import { zcount, zlexcount, zrangeCommand, zrangestore, zremrange } from './sorted-set-ranges.js';
@@ -237,59 +236,25 @@ function zrandmember(ctx: CommandContext, argv: Buffer[]): void {
  * byte order, the cursor naming the last member returned (element-cursors.ts).
  */
 function zscan(ctx: CommandContext, argv: Buffer[]): void {
-  const cursorText = argv[2]!.toString('latin1');
-  if (!/^\d+$/.test(cursorText)) throw new ReplyError('ERR invalid cursor');
+  const cursor = scanCursor(argv[2]!);
   const z = ZSetType.open(ctx.ks, argv[1]!);
-  if (z === undefined) {
-    ctx.out.arrayHeader(2);
-    ctx.out.bulk('0');
-    return ctx.out.bulkArray([]);
-  }
-  let pattern: Buffer | undefined;
-  let count = 10;
-  for (let i = 3; i < argv.length; i++) {
-    const o = lower(argv[i]!);
-    if (o === 'match' && i + 1 < argv.length) pattern = argv[++i]!;
-    else if (o === 'count' && i + 1 < argv.length) {
-      const wide = int64Arg(argv[++i]!);
-      if (wide < 1n) throw new ReplyError(ERR.syntax);
-      count = wide > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(wide);
-    } else throw new ReplyError(ERR.syntax);
-  }
+  if (z === undefined) return emptyScan(ctx);
+  const opts = scanOptions(argv, false);
   const items: Buffer[] = [];
   const compact = !z.large;
   const keep = (m: Buffer, s: number): void => {
-    if (pattern && !globMatch(pattern, m)) return;
+    if (!matches(opts, m)) return;
     items.push(Buffer.from(m), Buffer.from(compact ? formatListpackScore(s) : formatScore(s), 'latin1'));
   };
   let next = '0';
-  if (!z.large) {
-    z.entries(keep);
-  } else {
-    const from = elementCursors.resolve(cursorText, argv[1]!, z.c.meta.generation);
-    let last: Buffer | undefined;
-    let seen = 0;
-    let more = false;
-    if (from !== null) {
-      z.members((m, s, position) => {
-        if (seen >= count) {
-          more = true;
-          return false;
-        }
-        seen++;
-        last = Buffer.from(position);
-        keep(m, s);
-        return true;
-      }, from === undefined ? undefined : Buffer.concat([from, ZERO]));
-    }
-    if (more && last) next = elementCursors.issue({ key: argv[1]!.toString('latin1'), generation: z.c.meta.generation.toString('latin1'), after: last });
-  }
+  // A compact set comes back whole, in score order as a listpack holds it.
+  if (compact) z.entries(keep);
+  else next = scanPage(z.c, argv[1]!, cursor, opts.count, false, (m, value) => keep(m, decodeScore(value)));
   ctx.out.arrayHeader(2);
   ctx.out.bulk(next);
   ctx.out.bulkArray(items);
 }
 
-const ZERO = Buffer.from([0]);
 const LISTPACK_INTEGER_MAX = 2 ** 62;
 
 /**

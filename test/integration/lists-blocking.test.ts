@@ -9,32 +9,12 @@
  * to know when a client is blocked.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { blockedClients, untilBlocked } from '../helpers/blocked.js';
 import Redis, { Cluster } from 'ioredis';
 import { startNode, run, type NodeProcess } from '../helpers/server.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { slotMap } from '../helpers/slot-map.js';
 import { PYTHON, redisPyMissing } from '../helpers/redis-py.js';
-
-async function blockedClients(port: number): Promise<number> {
-  const r = new Redis({ port, lazyConnect: true });
-  try {
-    const info = await r.info('clients');
-    return Number(/blocked_clients:(\d+)/.exec(info)![1]);
-  } finally {
-    r.disconnect();
-  }
-}
-
-/** Waits until the node at `port` has `n` blocked clients. */
-async function untilBlocked(port: number, n: number, timeoutMs = 10000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const got = await blockedClients(port);
-    if (got === n) return;
-    if (Date.now() > deadline) throw new Error(`expected ${n} blocked clients on ${port}, found ${got}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('blocking list pops on one node', () => {
   let node: NodeProcess;

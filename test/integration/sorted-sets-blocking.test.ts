@@ -8,28 +8,10 @@
  * a client is blocked.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { untilBlocked } from '../helpers/blocked.js';
 import Redis, { Cluster } from 'ioredis';
 import { startNode, type NodeProcess } from '../helpers/server.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
-
-async function blockedClients(port: number): Promise<number> {
-  const r = new Redis({ port });
-  try {
-    return Number(/blocked_clients:(\d+)/.exec(await r.info('clients'))![1]);
-  } finally {
-    r.disconnect();
-  }
-}
-
-async function untilBlocked(ports: readonly number[], n: number, timeoutMs = 10000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const got = (await Promise.all(ports.map(blockedClients))).reduce((a, b) => a + b, 0);
-    if (got === n) return;
-    if (Date.now() > deadline) throw new Error(`expected ${n} blocked clients, found ${got}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('blocking sorted-set pops on one node', () => {
   let node: NodeProcess;
