@@ -1,7 +1,7 @@
 import { EXPIRES_AT_MAX, type Entry, type KeyType, type Keyspace } from '../commands/keyspace.js';
 import type { ElementStore } from '../collections/element-store.js';
 import { recordKey } from '../collections/record-keys.js';
-import { ValueType, type StoredRecord } from '../storage/types.js';
+import { TOMBSTONE_OF_NOTHING, ValueType, type StoredRecord } from '../storage/types.js';
 import { liveElement, liveEntry, watchVersion } from '../server/local-keyspace.js';
 
 export interface PendingWrite {
@@ -69,11 +69,12 @@ export class OverlayKeyspace implements Keyspace, ElementStore {
   }
 
   /**
-   * Deletes a live key (a tombstone). A key the read found absent is left alone, as Redis leaves
-   * it: no write, so a WATCH on it stays intact. A key past its expiry still gets its tombstone,
-   * so every replica drops it now. (A write that failed its quorum and sits on a replica outside
-   * the read may then surface after this DEL: its outcome was unknown to its client, as with any
-   * write answered NOREPLICAS; docs/decisions.md.)
+   * Deletes a key (a tombstone); true when a live key was seen. A key the quorum read found
+   * nowhere still gets a tombstone: a write that failed its quorum may sit on a replica outside the
+   * read, and only a newer tombstone keeps it from coming back after this acknowledged DEL. That
+   * tombstone is marked as the deletion of nothing, so a WATCH on the key stays intact, as Redis
+   * leaves a key it did not delete untouched. A key already deleted (a tombstone was read) gets no
+   * second one.
    */
   del(key: Buffer): boolean {
     const existed = this.get(key) !== undefined;
@@ -81,9 +82,9 @@ export class OverlayKeyspace implements Keyspace, ElementStore {
     const id = rk.toString('latin1');
     const w = this.writes.get(id);
     const rec = w === undefined ? this.fetched.get(id) : undefined;
-    const absent = w === undefined ? rec === undefined || rec.type === ValueType.Tombstone : w.type === ValueType.Tombstone;
-    if (absent) return false;
-    this.writes.set(id, { key: rk, type: ValueType.Tombstone, value: EMPTY, expiresAt: 0, element: false });
+    if (w !== undefined ? w.type === ValueType.Tombstone : rec?.type === ValueType.Tombstone) return false;
+    const nothing = w === undefined && rec === undefined;
+    this.writes.set(id, { key: rk, type: ValueType.Tombstone, value: EMPTY, expiresAt: nothing ? TOMBSTONE_OF_NOTHING : 0, element: false });
     this.writeCount++;
     return existed;
   }

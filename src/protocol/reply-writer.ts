@@ -29,6 +29,11 @@ export class ReplyWriter {
     return this.len;
   }
 
+  /** Drops what was written after `length` (a command that failed half-way through its reply). */
+  truncate(length: number): void {
+    if (length >= 0 && length < this.len) this.len = length;
+  }
+
   /** Returns the encoded bytes (a copy-free view when possible) and starts over. */
   take(): Buffer {
     const out = Buffer.from(this.buf.subarray(0, this.len));

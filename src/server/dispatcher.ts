@@ -172,6 +172,9 @@ export class Dispatcher {
     if (ks === this.keyspace) this.keyspace.now = this.node.now();
     if (spec.flags.includes('write')) session.writes++;
     const ctx: CommandContext = { out, ks, session, node: this.node };
+    // A command that fails after writing part of its reply (an array header, some elements) must
+    // answer with the error alone, or every later reply of the connection is out of step.
+    const replyStart = out.length;
     try {
       // On the node's own store, one command's records are logged as one entry (Store.atomically).
       if (ks === this.keyspace) this.keyspace.atomically(() => spec.run(ctx, argv));
@@ -183,6 +186,7 @@ export class Dispatcher {
       }
       this.node.stats.noteCommand(spec.name, 0, true);
       this.node.stats.errorReplies++;
+      out.truncate(replyStart);
       out.error(err instanceof ReplyError ? err.message : `ERR ${(err as Error).message}`);
     }
   }

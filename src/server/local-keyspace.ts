@@ -3,7 +3,7 @@ import { EXPIRES_AT_MAX, type Entry, type KeyType, type Keyspace } from '../comm
 import type { ElementStore } from '../collections/element-store.js';
 import { recordKey } from '../collections/record-keys.js';
 import type { Store } from '../storage/store.js';
-import { ValueType, type ClockEntry, type StoredRecord } from '../storage/types.js';
+import { TOMBSTONE_OF_NOTHING, ValueType, type ClockEntry, type StoredRecord } from '../storage/types.js';
 import type { ServerStats } from './stats.js';
 import type { Versioner } from './versioner.js';
 
@@ -33,6 +33,7 @@ export function liveEntry(rec: StoredRecord | undefined, now: number): Entry | u
  */
 export function watchVersion(rec: StoredRecord | undefined, now: number): Buffer | undefined {
   if (rec === undefined) return undefined;
+  if (rec.type === ValueType.Tombstone && rec.expiresAt === TOMBSTONE_OF_NOTHING) return undefined;
   if (rec.type !== ValueType.Tombstone && rec.expiresAt !== 0 && rec.expiresAt <= now) return undefined;
   return rec.version;
 }

@@ -23,6 +23,14 @@ export function isBytesType(type: number): boolean {
   return type === ValueType.String || (type >= ValueType.Element && type <= ValueType.ZSet);
 }
 
+/**
+ * A tombstone's expiresAt has no other use: this value marks the deletion of a key that was
+ * absent (a DEL a coordinator made to bury a write of unknown outcome). WATCH treats such a
+ * tombstone as the absence it replaced (server/local-keyspace.ts watchVersion), as Redis leaves a
+ * key it did not delete untouched.
+ */
+export const TOMBSTONE_OF_NOTHING = 1;
+
 /** Hash fields keyed by the field's bytes as a latin1 string (a 1:1 byte mapping), values raw. */
 export type HashValue = Map<string, Buffer>;
 

@@ -206,10 +206,11 @@ export const rawEdgeCases: RawCase[] = [
     name: 'RESP3 transaction: HELLO 3 then MULTI/HSET/HGETALL/EXEC in one write',
     async run(t) {
       const h = '{raw-resp3tx}h';
+      const fg = [['f', 'v'], ['g', 'w']] as const;
       await withConn(t.portFor([h]), async (conn) => {
         const got = await conn.pipelineText([['DEL', h], ['HELLO', '3'], ...tx(['HSET', h, 'f', 'v']), ...tx(['HSET', h, 'g', 'w'], ['HGETALL', h], ['GET', `${h}-none`]), ['HGETALL', h]]);
         expect(got[1]).toMatch(/^\{"server": /);
-        expectReplies([got[0]!, ...got.slice(2)], [/^:[01]$/, '+OK', '+QUEUED', '[:1]', '+OK', '+QUEUED', '+QUEUED', '+QUEUED', '[:1 {"f": "v", "g": "w"} nil]', '{"f": "v", "g": "w"}']);
+        expectReplies([got[0]!, ...got.slice(2)], [/^:[01]$/, '+OK', '+QUEUED', '[:1]', '+OK', '+QUEUED', '+QUEUED', '+QUEUED', anyOrder(fg, (o) => `[:1 ${mapText(o)} nil]`), anyOrder(fg, mapText)]);
       });
     },
   },
