@@ -91,6 +91,7 @@ export class ClusterRouter implements CommandRouter {
       readonlySession: session.readonlyMode,
       proxy: this.ctx.proxy(),
       forwarded: this.forwardedSessions.has(session),
+      isolated: table.isolation,
     });
   }
 

@@ -77,6 +77,8 @@ export class ClusterBus {
   private readonly peers = new Map<string, OutgoingPeer>();
   private readonly incoming = new Set<PeerLink>();
   private readonly counters = new BusCounters();
+  /** Per peer node id: when the last frame of any kind arrived from it (performance.now()). */
+  private readonly heardAt = new Map<string, number>();
   private readonly warnings = new LogLimiter();
 
   constructor(private readonly opts: ClusterBusOptions) {
@@ -160,6 +162,25 @@ export class ClusterBus {
     const peer = this.peers.get(addressKey(to));
     // Still refused while a new attempt is under way: only a link that comes up clears it.
     return peer !== undefined && peer.refused && !(peer.link?.isReady ?? false);
+  }
+
+  /** When the last frame of any kind (on any link) arrived from the node, in performance.now() ms. */
+  lastHeard(nodeId: string): number | undefined {
+    return this.heardAt.get(nodeId);
+  }
+
+  /**
+   * Fails the requests awaiting `to`'s responses on our link to it, as 'lost' (they may have
+   * reached it); returns how many. For a peer that went silent: its callers learn now rather
+   * than at the request deadline. The link stays open, so the peer's answers flow again once it
+   * can be heard.
+   */
+  failPending(to: BusAddress, reason: string): number {
+    const link = this.peers.get(addressKey(to))?.link;
+    if (link === undefined) return 0;
+    const failed = link.failPending(new BusError('lost', `bus peer ${addressKey(to)}: ${reason}`));
+    this.counters.requestsTimedOut += failed;
+    return failed;
   }
 
   /** Whether our outgoing link to `to` is up and authenticated (links are opened by the first send). */
@@ -288,6 +309,9 @@ export class ClusterBus {
         this.logger.debug({ peer: link.label, nodeId: link.identity?.nodeId }, 'cluster bus link up');
       },
       inbound: (link, frame) => this.dispatch(link, frame),
+      heard: (link) => {
+        if (link.identity !== undefined) this.heardAt.set(link.identity.nodeId, performance.now());
+      },
       handshakeFailed: (link, reason, message) => {
         if (reason === 'auth') this.counters.authFailures++;
         else this.counters.protocolErrors++;
