@@ -282,7 +282,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       const name = `node ${e.peer.slice(0, 12)} (${m ? `${m.host}:${m.port}` : '?'})`;
       if (e.kind === 'suspected') {
         const addr = this.busAddress(e.peer);
-        const failed = addr ? this.bus.failPending(addr, `silent for ${e.silenceMs} ms`) : 0;
+        const failed = addr ? this.bus.dropLink(addr, `silent for ${e.silenceMs} ms`) : 0;
         this.logger.warn({ peer: e.peer, silenceMs: e.silenceMs, failedRequests: failed }, `link to ${name} suspected: silent for ${e.silenceMs} ms, routing around it`);
       } else {
         this.logger.info({ peer: e.peer }, `link to ${name} healthy again: routing to it`);

@@ -170,17 +170,18 @@ export class ClusterBus {
   }
 
   /**
-   * Fails the requests awaiting `to`'s responses on our link to it, as 'lost' (they may have
-   * reached it); returns how many. For a peer that went silent: its callers learn now rather
-   * than at the request deadline. The link stays open, so the peer's answers flow again once it
-   * can be heard.
+   * Closes our link to a peer that went silent; returns how many requests were waiting on it. They
+   * fail as 'lost' (they may have reached it), now rather than at the request deadline. The next
+   * send dials afresh: a connection whose packets were dropped for a while waits out TCP's
+   * doubling retransmission timer (12.8 s after 20 s of loss), a new one comes up within a connect
+   * attempt and its backoff (at most 3 s) once the path works again.
    */
-  failPending(to: BusAddress, reason: string): number {
+  dropLink(to: BusAddress, reason: string): number {
     const link = this.peers.get(addressKey(to))?.link;
     if (link === undefined) return 0;
-    const failed = link.failPending(new BusError('lost', `bus peer ${addressKey(to)}: ${reason}`));
-    this.counters.requestsTimedOut += failed;
-    return failed;
+    const waiting = link.pendingRequests;
+    link.close(new BusError('unreachable', `bus peer ${addressKey(to)}: ${reason}`));
+    return waiting;
   }
 
   /** Whether our outgoing link to `to` is up and authenticated (links are opened by the first send). */

@@ -190,20 +190,6 @@ export class PeerLink {
     this.opts.hooks.closed(this, error);
   }
 
-  /**
-   * Fails every request awaiting a response with `error`, leaving the link open: the peer went
-   * silent and its failure detector gave up on it, so callers should not wait for the deadline.
-   */
-  failPending(error: BusError): number {
-    const pending = [...this.pending.values()];
-    this.pending.clear();
-    for (const p of pending) {
-      clearTimeout(p.timer);
-      p.reject(error);
-    }
-    return pending.length;
-  }
-
   private onData(chunk: Buffer): void {
     if (this.state === 'closed') return;
     let data = chunk;
