@@ -340,6 +340,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       gone: (id) => !this.membership.isAlive(id, now) || this.refusedPeer(id),
       refused: (id) => this.refusedPeer(id),
       linked: (id) => this.links.routable(id),
+      stepsAside: (id) => this.links.claimsIsolation(id),
     });
     if (routing.isolation !== this.routing?.isolation) this.logIsolation(routing);
     this.routing = routing;
@@ -420,7 +421,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     return this.membership.members().map((m) => {
       let state = this.membership.state(m.id, now);
       // A peer this node cannot hear directly is out of its routing: flag it as Redis flags a suspect.
-      if (state === 'ok' && !this.links.routable(m.id)) state = 'pfail';
+      if (state === 'ok' && (!this.links.routable(m.id) || this.links.claimsIsolation(m.id))) state = 'pfail';
       const addr = { host: m.host, port: m.busPort };
       return {
         id: m.id, host: m.host, port: m.port, busPort: m.busPort, self: m.id === this.myId, state,

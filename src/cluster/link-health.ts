@@ -44,7 +44,7 @@ export interface LinkHealthOptions {
  * Settings for a node timeout. At the default 15 s: pings every 150 ms, a silent peer suspected
  * after about 1 s (phi 8 at the mean interval plus 5.6 deviations, floored at 150 ms) and at
  * the latest after 1.8 s, back in routing after 3 s of health. At the fault suite's 2 s: pings
- * every 50 ms, suspected after about 0.6 s (at most 1 s), back after 1 s. The floors keep a peer
+ * every 50 ms, suspected after about 0.9 s (at most 1 s), back after 1 s. The floors keep a peer
  * that stalls for a few hundred ms (a GC, a loaded machine) in routing.
  */
 export function linkHealthOptions(nodeTimeoutMs: number): LinkHealthOptions {
@@ -52,7 +52,7 @@ export function linkHealthOptions(nodeTimeoutMs: number): LinkHealthOptions {
   return {
     pingIntervalMs: ping,
     phiThreshold: 8,
-    minStdDevMs: Math.max(100, ping),
+    minStdDevMs: Math.max(150, ping),
     minSilenceMs: Math.max(300, 3 * ping),
     suspectAfterMs: Math.max(1000, 12 * ping),
     healthyForMs: Math.min(3000, Math.max(1000, Math.floor(nodeTimeoutMs / 5))),
@@ -158,10 +158,9 @@ export class LinkHealth {
     return events;
   }
 
-  /** Whether this node may route to the peer: heard well enough and not stepping aside. Unknown peers are not judged here. */
+  /** Whether the link is healthy enough to route to the peer (see claimsIsolation too). Unknown peers are not judged here. */
   routable(peer: string): boolean {
-    const p = this.peers.get(peer);
-    return p === undefined || (!p.suspected && !p.isolated);
+    return !this.suspected(peer);
   }
 
   suspected(peer: string): boolean {

@@ -30,8 +30,14 @@ export interface RoutingInput {
   gone(id: string): boolean;
   /** Its process is gone (connection refused): departed whatever our own state. */
   refused(id: string): boolean;
-  /** A healthy direct link that the peer has not declared isolated. */
+  /** A healthy direct link (link-health.ts). */
   linked(id: string): boolean;
+  /**
+   * The peer says it is cut off from the majority. It is not routed to, but it still counts as
+   * reached: a node that just came back says so until its own links have recovered, and counting
+   * that against the majority would make two such nodes keep each other isolated for good.
+   */
+  stepsAside(id: string): boolean;
 }
 
 export interface RoutingView {
@@ -64,7 +70,8 @@ export class RoutingViewTracker {
     if (majority) {
       this.isolatedSinceMs = undefined;
       for (const id of voters) if (id !== self && input.gone(id)) this.departed.add(id);
-      return { alive: new Set(reached.filter((id) => id === self || !input.gone(id))), isolation: undefined, voters: voters.length, reached: reached.length };
+      const alive = reached.filter((id) => id === self || (!input.gone(id) && !input.stepsAside(id)));
+      return { alive: new Set(alive), isolation: undefined, voters: voters.length, reached: reached.length };
     }
     this.isolatedSinceMs ??= input.nowMs;
     const isolation = input.nowMs - this.isolatedSinceMs >= this.redirectAfterMs ? 'redirect' : 'down';

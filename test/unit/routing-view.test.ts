@@ -21,12 +21,14 @@ interface World {
   links: Set<string>;
   gone: Set<string>;
   refused: Set<string>;
+  /** Nodes whose pings say they are cut off. */
+  claims: Set<string>;
 }
 
 function world(members: string[]): World {
   const links = new Set<string>();
   for (const a of members) for (const b of members) if (a !== b) links.add(`${a}>${b}`);
-  return { members, links, gone: new Set(), refused: new Set() };
+  return { members, links, gone: new Set(), refused: new Set(), claims: new Set() };
 }
 
 function cut(w: World, node: string, others: readonly string[]): void {
@@ -42,6 +44,7 @@ function view(tracker: RoutingViewTracker, w: World, self: string, nowMs: number
     gone: (id) => w.gone.has(id) || w.refused.has(id),
     refused: (id) => w.refused.has(id),
     linked: (id) => w.links.has(`${self}>${id}`),
+    stepsAside: (id) => w.claims.has(id),
   });
 }
 
@@ -200,6 +203,19 @@ describe('RoutingViewTracker', () => {
     expect(c.slotsOf(ringId('c'))).toBe(0);
     expect(c.signature).toBe(tables.get(ringId('a'))!.signature + '|down');
     expect(tables.get(ringId('a'))!.ok).toBe(true);
+  });
+
+  it('a node that still says it is cut off is not routed to, but does not make others isolated', () => {
+    const w = world(['a', 'b', 'c']);
+    const t = new RoutingViewTracker(REDIRECT_AFTER_MS);
+    // c came back from a partition and still says so; then a is cut off. b reaches c: majority.
+    w.claims.add('c');
+    cut(w, 'a', ['b', 'c']);
+    const b = view(t, w, 'b', 1000);
+    expect(b.isolation).toBeUndefined();
+    expect([...b.alive]).toEqual(['b']);
+    w.claims.delete('c');
+    expect([...view(t, w, 'b', 1100).alive].sort()).toEqual(['b', 'c']);
   });
 });
 
