@@ -16,6 +16,10 @@ import { PhiAccrual } from './phi.js';
  * A peer's pings also say whether it considers itself cut off from the majority; such a peer
  * steps aside on its own, and nobody routes to it while it says so.
  *
+ * A peer never heard from is not judged: while a cluster forms, one node learns of another a gossip
+ * round before the other learns of it and starts pinging; membership's grace and `fail` cover a
+ * peer that never shows up.
+ *
  * This node's own pauses (a long GC, a stopped process) must not look like everyone else's
  * silence: when evaluations are further apart than `stallGapMs`, silence is counted again from
  * the moment this node resumed. Pure: time is an argument; nothing here reads a clock.
@@ -69,6 +73,8 @@ interface PeerLinkState {
   detector: PhiAccrual;
   /** Last frame of any kind from the peer, or when we started watching it. */
   heardMs: number;
+  /** Anything arrived from it since we started watching it. */
+  everHeard: boolean;
   suspected: boolean;
   /** While suspected: since when the peer has been heard without a gap, if it has. */
   healthySinceMs: number | undefined;
@@ -92,7 +98,7 @@ export class LinkHealth {
   track(peer: string, nowMs: number): void {
     if (this.peers.has(peer)) return;
     this.peers.set(peer, {
-      detector: this.newDetector(), heardMs: nowMs, suspected: false, healthySinceMs: undefined, pingsSinceHealthy: 0, isolated: false,
+      detector: this.newDetector(), heardMs: nowMs, everHeard: false, suspected: false, healthySinceMs: undefined, pingsSinceHealthy: 0, isolated: false,
     });
   }
 
@@ -107,7 +113,9 @@ export class LinkHealth {
   /** Some frame arrived from the peer at `atMs`. */
   heard(peer: string, atMs: number): void {
     const p = this.peers.get(peer);
-    if (p !== undefined && atMs > p.heardMs) p.heardMs = atMs;
+    if (p === undefined) return;
+    p.everHeard = true;
+    if (atMs > p.heardMs) p.heardMs = atMs;
   }
 
   /** A ping arrived: a sign of life, a beat for phi, and the peer's word on its own isolation. */
@@ -132,6 +140,7 @@ export class LinkHealth {
     this.lastEvaluationMs = nowMs;
     const events: LinkEvent[] = [];
     for (const [peer, p] of this.peers) {
+      if (!p.everHeard) continue;
       const silence = nowMs - Math.max(p.heardMs, this.resumedMs);
       const silent = silence >= o.suspectAfterMs || (silence >= o.minSilenceMs && p.detector.phiAfter(silence) > o.phiThreshold);
       if (!p.suspected) {

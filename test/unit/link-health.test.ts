@@ -146,13 +146,15 @@ describe('LinkHealth', () => {
     expect(h.claimsIsolation('b')).toBe(false);
   });
 
-  it('suspects a tracked peer never heard from (phi on the expected interval), and leaves untracked ones to membership', () => {
+  it('leaves a peer never heard from, and untracked ones, to membership', () => {
     const h = new LinkHealth(DEFAULTS);
     h.track('b', 1000);
-    expect(h.evaluate(1000 + DEFAULTS.minSilenceMs - 1)).toEqual([]);
-    const at = firstSuspicion(h, 1000 + DEFAULTS.minSilenceMs, 'b');
-    expect(at - 1000).toBeGreaterThan(600);
-    expect(at - 1000).toBeLessThan(DEFAULTS.suspectAfterMs);
+    // While a cluster forms, a peer may learn of us a gossip round after we learnt of it.
+    expect(h.evaluate(1000 + 10 * DEFAULTS.suspectAfterMs)).toEqual([]);
+    expect(h.routable('b')).toBe(true);
+    // Once heard, its silence counts.
+    h.heard('b', 20_000);
+    expect(firstSuspicion(h, 20_000, 'b') - 20_000).toBeLessThan(DEFAULTS.suspectAfterMs + 10);
     expect(h.routable('unknown')).toBe(true);
     h.forget('b');
     expect(h.tracked()).toEqual([]);
