@@ -21,8 +21,10 @@ import { PhiAccrual } from './phi.js';
  * peer that never shows up.
  *
  * This node's own pauses (a long GC, a stopped process) must not look like everyone else's
- * silence: when evaluations are further apart than `stallGapMs`, silence is counted again from
- * the moment this node resumed. Pure: time is an argument; nothing here reads a clock.
+ * silence: when evaluations are further apart than `stallGapMs`, that gap is left out of every
+ * peer's silence (frames that arrived meanwhile are read only after this evaluation). Silence
+ * before the gap still counts, so a node that is merely slow still suspects a peer that is gone.
+ * Pure: time is an argument; nothing here reads a clock.
  */
 
 export interface LinkHealthOptions {
@@ -86,8 +88,8 @@ interface PeerLinkState {
 export class LinkHealth {
   private readonly peers = new Map<string, PeerLinkState>();
   private lastEvaluationMs: number | undefined;
-  /** When this node last resumed after a pause; silence before it does not count. */
-  private resumedMs = -Infinity;
+  /** The last gap between evaluations long enough to mean this node itself was paused. */
+  private pause: { fromMs: number; toMs: number } | undefined;
 
   constructor(readonly options: LinkHealthOptions) {
     if (!(options.pingIntervalMs > 0)) throw new RangeError(`pingIntervalMs must be > 0: ${options.pingIntervalMs}`);
@@ -136,12 +138,12 @@ export class LinkHealth {
   /** Updates every peer's state; returns the changes, for the shell to log and act on. */
   evaluate(nowMs: number): LinkEvent[] {
     const o = this.options;
-    if (this.lastEvaluationMs !== undefined && nowMs - this.lastEvaluationMs > o.stallGapMs) this.resumedMs = nowMs;
+    if (this.lastEvaluationMs !== undefined && nowMs - this.lastEvaluationMs > o.stallGapMs) this.pause = { fromMs: this.lastEvaluationMs, toMs: nowMs };
     this.lastEvaluationMs = nowMs;
     const events: LinkEvent[] = [];
     for (const [peer, p] of this.peers) {
       if (!p.everHeard) continue;
-      const silence = nowMs - Math.max(p.heardMs, this.resumedMs);
+      const silence = this.silence(p.heardMs, nowMs);
       const silent = silence >= o.suspectAfterMs || (silence >= o.minSilenceMs && p.detector.phiAfter(silence) > o.phiThreshold);
       if (!p.suspected) {
         if (!silent) continue;
@@ -179,6 +181,14 @@ export class LinkHealth {
   /** The peer said it is cut off from the majority. */
   claimsIsolation(peer: string): boolean {
     return this.peers.get(peer)?.isolated ?? false;
+  }
+
+  /** Time since `heardMs`, less the part of it this node spent paused. */
+  private silence(heardMs: number, nowMs: number): number {
+    const total = nowMs - heardMs;
+    if (this.pause === undefined) return total;
+    const overlap = Math.min(nowMs, this.pause.toMs) - Math.max(heardMs, this.pause.fromMs);
+    return overlap > 0 ? total - overlap : total;
   }
 
   private newDetector(): PhiAccrual {

@@ -135,6 +135,22 @@ describe('LinkHealth', () => {
     expect(firstSuspicion(h, 12_000, 'c')).toBeLessThan(12_000 + DEFAULTS.suspectAfterMs);
   });
 
+  it('still suspects a silent peer on a node whose evaluations keep coming late', () => {
+    const h = new LinkHealth(DEFAULTS);
+    h.track('b', 0);
+    run(h, 0, 3000, ['b']);
+    // Every evaluation 600 ms after the last (a loaded event loop): each gap counts as a pause,
+    // but the silence before each one still adds up.
+    let t = 3000;
+    let suspectedAt: number | undefined;
+    while (suspectedAt === undefined && t < 20_000) {
+      t += 600;
+      if (h.evaluate(t).some((e) => e.kind === 'suspected')) suspectedAt = t;
+    }
+    expect(suspectedAt).toBeDefined();
+    expect(suspectedAt! - 3000).toBeLessThan(4000);
+  });
+
   it('records at once that a peer says it is cut off, and when it says otherwise; the link stays healthy', () => {
     const h = new LinkHealth(DEFAULTS);
     h.track('b', 0);
