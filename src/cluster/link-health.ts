@@ -18,7 +18,9 @@ import { PhiAccrual } from './phi.js';
  *
  * A peer never heard from is not judged: while a cluster forms, one node learns of another a gossip
  * round before the other learns of it and starts pinging; membership's grace and `fail` cover a
- * peer that never shows up.
+ * peer that never shows up. For `healthyForMs` after it is first heard only the hard cap
+ * applies: a node that has just started stalls now and then (compiling, opening its store), and
+ * suspecting it then fails requests that would have been answered a moment later.
  *
  * This node's own pauses (a long GC, a stopped process) must not look like everyone else's
  * silence: when evaluations are further apart than `stallGapMs`, that gap is left out of every
@@ -75,8 +77,8 @@ interface PeerLinkState {
   detector: PhiAccrual;
   /** Last frame of any kind from the peer, or when we started watching it. */
   heardMs: number;
-  /** Anything arrived from it since we started watching it. */
-  everHeard: boolean;
+  /** When something first arrived from it since we started watching it. */
+  firstHeardMs: number | undefined;
   suspected: boolean;
   /** While suspected: since when the peer has been heard without a gap, if it has. */
   healthySinceMs: number | undefined;
@@ -100,7 +102,7 @@ export class LinkHealth {
   track(peer: string, nowMs: number): void {
     if (this.peers.has(peer)) return;
     this.peers.set(peer, {
-      detector: this.newDetector(), heardMs: nowMs, everHeard: false, suspected: false, healthySinceMs: undefined, pingsSinceHealthy: 0, isolated: false,
+      detector: this.newDetector(), heardMs: nowMs, firstHeardMs: undefined, suspected: false, healthySinceMs: undefined, pingsSinceHealthy: 0, isolated: false,
     });
   }
 
@@ -116,7 +118,7 @@ export class LinkHealth {
   heard(peer: string, atMs: number): void {
     const p = this.peers.get(peer);
     if (p === undefined) return;
-    p.everHeard = true;
+    p.firstHeardMs ??= atMs;
     if (atMs > p.heardMs) p.heardMs = atMs;
   }
 
@@ -142,9 +144,10 @@ export class LinkHealth {
     this.lastEvaluationMs = nowMs;
     const events: LinkEvent[] = [];
     for (const [peer, p] of this.peers) {
-      if (!p.everHeard) continue;
+      if (p.firstHeardMs === undefined) continue;
       const silence = this.silence(p.heardMs, nowMs);
-      const silent = silence >= o.suspectAfterMs || (silence >= o.minSilenceMs && p.detector.phiAfter(silence) > o.phiThreshold);
+      const warmingUp = nowMs - p.firstHeardMs < o.healthyForMs;
+      const silent = silence >= o.suspectAfterMs || (!warmingUp && silence >= o.minSilenceMs && p.detector.phiAfter(silence) > o.phiThreshold);
       if (!p.suspected) {
         if (!silent) continue;
         p.suspected = true;

@@ -168,9 +168,14 @@ describe('LinkHealth', () => {
     // While a cluster forms, a peer may learn of us a gossip round after we learnt of it.
     expect(h.evaluate(1000 + 10 * DEFAULTS.suspectAfterMs)).toEqual([]);
     expect(h.routable('b')).toBe(true);
-    // Once heard, its silence counts.
+    // Once heard, its silence counts: in its first healthyForMs only at the hard cap (a node that
+    // has just started stalls now and then), by phi after that.
     h.heard('b', 20_000);
-    expect(firstSuspicion(h, 20_000, 'b') - 20_000).toBeLessThan(DEFAULTS.suspectAfterMs + 10);
+    expect(firstSuspicion(h, 20_000, 'b') - 20_000).toBe(DEFAULTS.suspectAfterMs);
+    const w = new LinkHealth(DEFAULTS);
+    w.track('c', 0);
+    run(w, 0, DEFAULTS.healthyForMs, ['c']);
+    expect(firstSuspicion(w, DEFAULTS.healthyForMs, 'c') - DEFAULTS.healthyForMs).toBeLessThan(1300);
     expect(h.routable('unknown')).toBe(true);
     h.forget('b');
     expect(h.tracked()).toEqual([]);
