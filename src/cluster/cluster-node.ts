@@ -263,8 +263,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
   }
 
   /**
-   * Every ping interval: judge each peer's link from what arrived (link-health.ts), end the
-   * requests waiting on a peer that went silent, refresh routing, and ping every ring member,
+   * Every ping interval: judge each peer's link from what arrived (link-health.ts), replace the
+   * link of a peer silent past the request deadline, refresh routing, and ping every ring member,
    * saying whether this node is cut off from the majority.
    */
   private linkTick(): void {
@@ -281,9 +281,12 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       const m = this.member(e.peer);
       const name = `node ${e.peer.slice(0, 12)} (${m ? `${m.host}:${m.port}` : '?'})`;
       if (e.kind === 'suspected') {
+        this.logger.warn({ peer: e.peer, silenceMs: e.silenceMs }, `link to ${name} suspected: silent for ${e.silenceMs} ms, routing around it`);
+      } else if (e.kind === 'unreachable') {
+        // Requests already sent wait until here, the bus deadline: a peer that merely stalled answers them.
         const addr = this.busAddress(e.peer);
         const failed = addr ? this.bus.dropLink(addr, `silent for ${e.silenceMs} ms`) : 0;
-        this.logger.warn({ peer: e.peer, silenceMs: e.silenceMs, failedRequests: failed }, `link to ${name} suspected: silent for ${e.silenceMs} ms, routing around it`);
+        this.logger.warn({ peer: e.peer, silenceMs: e.silenceMs, failedRequests: failed }, `link to ${name} given up after ${e.silenceMs} ms of silence: dialling afresh`);
       } else {
         this.logger.info({ peer: e.peer }, `link to ${name} healthy again: routing to it`);
       }

@@ -46,6 +46,12 @@ export interface LinkHealthOptions {
   pingsToRecover: number;
   /** Evaluations further apart than this mean this node itself was paused. */
   stallGapMs: number;
+  /**
+   * Silence after which a suspected peer's link is given up (`unreachable`): the bus request
+   * deadline, so that requests still waiting on a peer that merely stalled for a second or two
+   * get their answers, while a connection whose packets are dropped is replaced.
+   */
+  unreachableAfterMs: number;
 }
 
 /**
@@ -55,6 +61,9 @@ export interface LinkHealthOptions {
  * every 50 ms, suspected after about 0.9 s (at most 1 s), back after 1 s. The floors keep a peer
  * that stalls for a few hundred ms (a GC, a loaded machine) in routing.
  */
+/** The bus's request deadline (DEFAULT_REQUEST_TIMEOUT_MS in bus/cluster-bus.ts). */
+const BUS_REQUEST_DEADLINE_MS = 2000;
+
 export function linkHealthOptions(nodeTimeoutMs: number): LinkHealthOptions {
   const ping = Math.min(200, Math.max(50, Math.floor(nodeTimeoutMs / 100)));
   return {
@@ -66,11 +75,14 @@ export function linkHealthOptions(nodeTimeoutMs: number): LinkHealthOptions {
     healthyForMs: Math.min(3000, Math.max(1000, Math.floor(nodeTimeoutMs / 5))),
     pingsToRecover: 3,
     stallGapMs: Math.max(300, 3 * ping),
+    unreachableAfterMs: Math.max(BUS_REQUEST_DEADLINE_MS, 12 * ping),
   };
 }
 
 export type LinkEvent =
   | { peer: string; kind: 'suspected'; silenceMs: number }
+  /** Still silent at `unreachableAfterMs`: its link should be replaced. */
+  | { peer: string; kind: 'unreachable'; silenceMs: number }
   | { peer: string; kind: 'recovered' };
 
 interface PeerLinkState {
@@ -85,6 +97,8 @@ interface PeerLinkState {
   pingsSinceHealthy: number;
   /** The peer's last ping said it is cut off from the majority. */
   isolated: boolean;
+  /** `unreachable` was reported for the current silence. */
+  givenUp: boolean;
 }
 
 export class LinkHealth {
@@ -102,7 +116,7 @@ export class LinkHealth {
   track(peer: string, nowMs: number): void {
     if (this.peers.has(peer)) return;
     this.peers.set(peer, {
-      detector: this.newDetector(), heardMs: nowMs, firstHeardMs: undefined, suspected: false, healthySinceMs: undefined, pingsSinceHealthy: 0, isolated: false,
+      detector: this.newDetector(), heardMs: nowMs, firstHeardMs: undefined, suspected: false, healthySinceMs: undefined, pingsSinceHealthy: 0, isolated: false, givenUp: false,
     });
   }
 
@@ -148,6 +162,11 @@ export class LinkHealth {
       const silence = this.silence(p.heardMs, nowMs);
       const warmingUp = nowMs - p.firstHeardMs < o.healthyForMs;
       const silent = silence >= o.suspectAfterMs || (!warmingUp && silence >= o.minSilenceMs && p.detector.phiAfter(silence) > o.phiThreshold);
+      if (silence < o.unreachableAfterMs) p.givenUp = false;
+      else if (!p.givenUp) {
+        p.givenUp = true;
+        events.push({ peer, kind: 'unreachable', silenceMs: Math.round(silence) });
+      }
       if (!p.suspected) {
         if (!silent) continue;
         p.suspected = true;

@@ -103,6 +103,23 @@ describe('LinkHealth', () => {
     expect(h.routable('b')).toBe(true);
   });
 
+  it('gives up the link of a suspected peer once, when its silence reaches the request deadline', () => {
+    const h = new LinkHealth(DEFAULTS);
+    h.track('b', 0);
+    run(h, 0, 3000, ['b']);
+    const events: LinkEvent[] = [];
+    for (let t = 3000; t < 8000; t += 10) events.push(...h.evaluate(t));
+    expect(events.map((e) => e.kind)).toEqual(['suspected', 'unreachable']);
+    const unreachable = events[1] as { silenceMs: number };
+    expect(unreachable.silenceMs).toBeGreaterThanOrEqual(DEFAULTS.unreachableAfterMs);
+    expect(unreachable.silenceMs).toBeLessThan(DEFAULTS.unreachableAfterMs + 20);
+    // Heard again, then silent again: given up once more.
+    h.ping('b', 8000, false);
+    const again: LinkEvent[] = [];
+    for (let t = 8000; t < 11_000; t += 10) again.push(...h.evaluate(t));
+    expect(again.map((e) => e.kind)).toEqual(['unreachable']);
+  });
+
   it('does not bring back a flickering link: every gap restarts the healthy period', () => {
     const h = new LinkHealth(DEFAULTS);
     h.track('b', 0);

@@ -170,11 +170,11 @@ export class ClusterBus {
   }
 
   /**
-   * Closes our link to a peer that went silent; returns how many requests were waiting on it. They
-   * fail as 'lost' (they may have reached it), now rather than at the request deadline. The next
-   * send dials afresh: a connection whose packets were dropped for a while waits out TCP's
-   * doubling retransmission timer (12.8 s after 20 s of loss), a new one comes up within a connect
-   * attempt and its backoff (at most 3 s) once the path works again.
+   * Closes our link to a peer that has been silent for a while; returns how many requests were
+   * still waiting on it (they fail as 'lost': they may have reached it). The next send dials
+   * afresh: a connection whose packets were dropped for a while waits out TCP's doubling
+   * retransmission timer (12.8 s after 20 s of loss), a new one comes up within a connect attempt
+   * and its backoff (at most 3 s) once the path works again.
    */
   dropLink(to: BusAddress, reason: string): number {
     const link = this.peers.get(addressKey(to))?.link;
