@@ -18,9 +18,9 @@ import { PhiAccrual } from './phi.js';
  *
  * A peer never heard from is not judged: while a cluster forms, one node learns of another a gossip
  * round before the other learns of it and starts pinging; membership's grace and `fail` cover a
- * peer that never shows up. For `healthyForMs` after it is first heard only the hard cap
- * applies: a node that has just started stalls now and then (compiling, opening its store), and
- * suspecting it then fails requests that would have been answered a moment later.
+ * peer that never shows up. Nor is a peer judged for `warmUpMs` after it is first heard: a node
+ * that has just started stalls for a second or more now and then (compiling, opening its store,
+ * building indexes), and routing around it then makes nodes' views differ for nothing.
  *
  * This node's own pauses (a long GC, a stopped process) must not look like everyone else's
  * silence: when evaluations are further apart than `stallGapMs`, that gap is left out of every
@@ -46,6 +46,8 @@ export interface LinkHealthOptions {
   pingsToRecover: number;
   /** Evaluations further apart than this mean this node itself was paused. */
   stallGapMs: number;
+  /** A peer is not judged until it has been heard for this long (membership's `fail` still applies). */
+  warmUpMs: number;
   /**
    * Silence after which a suspected peer's link is given up (`unreachable`): the bus request
    * deadline, so that requests still waiting on a peer that merely stalled for a second or two
@@ -75,6 +77,7 @@ export function linkHealthOptions(nodeTimeoutMs: number): LinkHealthOptions {
     healthyForMs: Math.min(3000, Math.max(1000, Math.floor(nodeTimeoutMs / 5))),
     pingsToRecover: 3,
     stallGapMs: Math.max(300, 3 * ping),
+    warmUpMs: 5000,
     unreachableAfterMs: Math.max(BUS_REQUEST_DEADLINE_MS, 12 * ping),
   };
 }
@@ -160,8 +163,8 @@ export class LinkHealth {
     for (const [peer, p] of this.peers) {
       if (p.firstHeardMs === undefined) continue;
       const silence = this.silence(p.heardMs, nowMs);
-      const warmingUp = nowMs - p.firstHeardMs < o.healthyForMs;
-      const silent = silence >= o.suspectAfterMs || (!warmingUp && silence >= o.minSilenceMs && p.detector.phiAfter(silence) > o.phiThreshold);
+      if (nowMs - p.firstHeardMs < o.warmUpMs) continue;
+      const silent = silence >= o.suspectAfterMs || (silence >= o.minSilenceMs && p.detector.phiAfter(silence) > o.phiThreshold);
       if (silence < o.unreachableAfterMs) p.givenUp = false;
       else if (!p.givenUp) {
         p.givenUp = true;

@@ -123,6 +123,7 @@ describe('default settings: a silently cut-off node leaves routing within second
       partitioner.teardown();
       throw e;
     });
+    const startedAt = Date.now();
     const client = new Cluster(cluster.nodes.map((n) => ({ host: n.host, port: n.port })), { enableReadyCheck: true });
     client.on('error', () => undefined);
     let sampler: RoutingSampler | undefined;
@@ -139,6 +140,8 @@ describe('default settings: a silently cut-off node leaves routing within second
       const probe = keys[0]!;
       for (const { key } of keys) expect(await client.set(key, 'before')).toBe('OK');
 
+      // Peers are judged only once they have been heard for the warm-up (5 s, link-health.ts).
+      await sleep(Math.max(0, startedAt + 6000 - Date.now()));
       const t0 = Date.now();
       partitioner.isolate(c.host, cluster.hosts);
       sampler = new RoutingSampler(cluster.nodes, probe.slot, t0);

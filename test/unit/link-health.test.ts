@@ -8,7 +8,9 @@
 import { describe, expect, it } from 'vitest';
 import { LinkHealth, linkHealthOptions, type LinkEvent } from '../../src/cluster/link-health.js';
 
-const DEFAULTS = linkHealthOptions(15_000);
+const OPTIONS = linkHealthOptions(15_000);
+/** The default settings without the warm-up, which one test covers on its own. */
+const DEFAULTS = { ...OPTIONS, warmUpMs: 0 };
 const P = DEFAULTS.pingIntervalMs;
 
 /** Pings from every peer in `from` and an evaluation every ping interval, from `t0` to `t1`; returns the events. */
@@ -179,20 +181,19 @@ describe('LinkHealth', () => {
     expect(h.claimsIsolation('b')).toBe(false);
   });
 
-  it('leaves a peer never heard from, and untracked ones, to membership', () => {
-    const h = new LinkHealth(DEFAULTS);
+  it('leaves a peer never heard from, one just heard, and untracked ones, to membership', () => {
+    const h = new LinkHealth(OPTIONS);
     h.track('b', 1000);
     // While a cluster forms, a peer may learn of us a gossip round after we learnt of it.
     expect(h.evaluate(1000 + 10 * DEFAULTS.suspectAfterMs)).toEqual([]);
     expect(h.routable('b')).toBe(true);
-    // Once heard, its silence counts: in its first healthyForMs only at the hard cap (a node that
-    // has just started stalls now and then), by phi after that.
+    // Once heard, it is judged after the warm-up (a node that has just started stalls now and then).
     h.heard('b', 20_000);
-    expect(firstSuspicion(h, 20_000, 'b') - 20_000).toBe(DEFAULTS.suspectAfterMs);
-    const w = new LinkHealth(DEFAULTS);
+    expect(firstSuspicion(h, 20_000, 'b') - 20_000).toBe(OPTIONS.warmUpMs);
+    const w = new LinkHealth(OPTIONS);
     w.track('c', 0);
-    run(w, 0, DEFAULTS.healthyForMs, ['c']);
-    expect(firstSuspicion(w, DEFAULTS.healthyForMs, 'c') - DEFAULTS.healthyForMs).toBeLessThan(1300);
+    run(w, 0, OPTIONS.warmUpMs, ['c']);
+    expect(firstSuspicion(w, OPTIONS.warmUpMs, 'c') - OPTIONS.warmUpMs).toBeLessThan(1300);
     expect(h.routable('unknown')).toBe(true);
     h.forget('b');
     expect(h.tracked()).toEqual([]);
