@@ -346,7 +346,9 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       stepsAside: (id) => this.links.claimsIsolation(id),
     });
     if (routing.isolation !== this.routing?.isolation) this.logIsolation(routing);
+    const steppingAside = routing.isolation !== undefined && this.routing?.isolation === undefined;
     this.routing = routing;
+    if (steppingAside) this.abandonPeers(members.map((m) => m.id));
     const alive = routing.alive;
     // The cluster is up while every slot can answer reads; a write that cannot reach W replicas fails
     // on its own with NOREPLICAS instead of taking the whole cluster down (clients stop at 'fail').
@@ -364,6 +366,20 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     if (!this.slotTable || next.signature !== this.slotTable.signature || next.ok !== this.slotTable.ok || next.moving !== this.slotTable.moving) {
       if (this.slotTable) this.logger.info({ ranges: next.ranges.length, ok: next.ok, alive: alive.size, isolation: next.isolation }, 'slot table changed');
       this.slotTable = next;
+    }
+  }
+
+  /**
+   * A node that steps aside answers every request still waiting on its peers now (as outcome
+   * unknown): it cannot reach them, and its clients are about to learn a slot map without it. A
+   * cluster client that drops its connection to a node no longer in the map resends the commands
+   * still in flight there (ioredis: "Connection is closed", retryDelayOnFailover) — an INCR that
+   * reached a replica before the cut would then count twice.
+   */
+  private abandonPeers(ids: readonly string[]): void {
+    for (const id of ids) {
+      const addr = id === this.myId ? undefined : this.busAddress(id);
+      if (addr !== undefined) this.bus.dropLink(addr, 'this node is cut off from the majority');
     }
   }
 
