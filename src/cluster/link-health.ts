@@ -10,7 +10,8 @@ import { PhiAccrual } from './phi.js';
  * A peer is suspected when its silence is long enough for phi-accrual (fed by the pings) to pass
  * the threshold, or when it reaches `suspectAfterMs` whatever phi says (a peer whose pings came
  * irregularly would otherwise be suspected late). A suspected peer is routed to again only after
- * it has been heard continuously for `healthyForMs` and sent `pingsToRecover` pings in that time:
+ * it has been heard continuously (no gap of `minSilenceMs`) for `healthyForMs` and sent
+ * `pingsToRecover` pings in that time:
  * one lucky heartbeat does not bring it back, and a link that flickers stays out.
  *
  * A peer's pings also say whether it considers itself cut off from the majority; such a peer
@@ -58,10 +59,12 @@ export interface LinkHealthOptions {
 
 /**
  * Settings for a node timeout. At the default 15 s: pings every 150 ms, a silent peer suspected
- * after about 1 s (phi 8 at the mean interval plus 5.6 deviations, floored at 150 ms) and at
- * the latest after 1.8 s, back in routing after 3 s of health. At the fault suite's 2 s: pings
- * every 50 ms, suspected after about 0.9 s (at most 1 s), back after 1 s. The floors keep a peer
- * that stalls for a few hundred ms (a GC, a loaded machine) in routing.
+ * after about 1.55 s (phi 8 at the mean interval plus 5.6 deviations, the deviation floored at
+ * 250 ms) and at the latest after 2 s, back in routing after 3 s of health. At the fault suite's
+ * 2 s: pings every 50 ms, suspected after about 1.45 s (at most 2 s), back after 1 s. The floors
+ * keep a peer that stalls for a second (a GC, a loaded machine) in routing: a suspected replica
+ * gets no requests, so with W = N a false suspicion fails writes that a short wait would have
+ * let through.
  */
 /** The bus's request deadline (DEFAULT_REQUEST_TIMEOUT_MS in bus/cluster-bus.ts). */
 const BUS_REQUEST_DEADLINE_MS = 2000;
@@ -71,9 +74,9 @@ export function linkHealthOptions(nodeTimeoutMs: number): LinkHealthOptions {
   return {
     pingIntervalMs: ping,
     phiThreshold: 8,
-    minStdDevMs: Math.max(150, ping),
+    minStdDevMs: Math.max(250, ping),
     minSilenceMs: Math.max(300, 3 * ping),
-    suspectAfterMs: Math.max(1000, 12 * ping),
+    suspectAfterMs: Math.max(2000, 12 * ping),
     healthyForMs: Math.min(3000, Math.max(1000, Math.floor(nodeTimeoutMs / 5))),
     pingsToRecover: 3,
     stallGapMs: Math.max(300, 3 * ping),
@@ -178,7 +181,8 @@ export class LinkHealth {
         events.push({ peer, kind: 'suspected', silenceMs: Math.round(silence) });
         continue;
       }
-      if (silent) {
+      // Coming back is held to more than not being suspicious: any gap of minSilenceMs restarts it.
+      if (silent || silence >= o.minSilenceMs) {
         p.healthySinceMs = undefined;
         p.pingsSinceHealthy = 0;
         continue;
