@@ -25,6 +25,13 @@ import { LeaseService } from './lease-service.js';
 import { LinkHealth, linkHealthOptions } from './link-health.js';
 import { RoutingViewTracker, type RoutingView } from './routing-view.js';
 
+/**
+ * Below this node timeout peers' links are not judged: `fail` itself moves slots within a couple
+ * of seconds, and suspicion a few hundred ms earlier would only add false alarms on a loaded
+ * machine (a suspected replica gets no requests, so with W = N a false alarm fails writes).
+ */
+const LINK_JUDGEMENT_MIN_NODE_TIMEOUT_MS = 5000;
+
 /** A lease request to a paused or cut-off peer must not hold an acquisition for long. */
 const LEASE_REQUEST_TIMEOUT_MS = 500;
 import { createHash } from 'node:crypto';
@@ -204,8 +211,10 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       this.hintReplayer.tick(Date.now());
     }, interval);
     this.timer.unref();
-    this.linkTimer = setInterval(() => this.linkTick(), this.links.options.pingIntervalMs);
-    this.linkTimer.unref();
+    if (this.node.config.int('cluster-node-timeout') >= LINK_JUDGEMENT_MIN_NODE_TIMEOUT_MS) {
+      this.linkTimer = setInterval(() => this.linkTick(), this.links.options.pingIntervalMs);
+      this.linkTimer.unref();
+    }
     this.tick();
     this.antiEntropy.start();
   }
