@@ -6,7 +6,7 @@
  * command (no redirect back). A cluster client keeps writing to its slots. Routing does not
  * flap while the partition lasts, and after the heal the slot goes back only once the node has
  * been heard for the hysteresis period, on every node.
- * Method: three real nodes with nothing tuned but addresses (127.0.0.71-73), iptables cuts the
+ * Method: three real nodes with nothing tuned but addresses (127.0.0.121-123), iptables cuts the
  * third off for 10 s; CLUSTER SLOTS / INFO / NODES of every node sampled every 200 ms; raw
  * commands to the cut-off node; an ioredis Cluster client writing to keys of its slots.
  * Knobs: none (the schedule is fixed).
@@ -21,7 +21,7 @@ import { ReplyError, nodeCall, type Reply } from '../helpers/fault-client.js';
 import { Partitioner, probePartitions } from '../helpers/fault-net.js';
 
 const net = probePartitions();
-const hosts = net.ok ? ['127.0.0.71', '127.0.0.72', '127.0.0.73'] : ['127.0.0.1', '127.0.0.1', '127.0.0.1'];
+const hosts = net.ok ? ['127.0.0.121', '127.0.0.122', '127.0.0.123'] : ['127.0.0.1', '127.0.0.1', '127.0.0.1'];
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 /** The product's default cluster-node-timeout. */
 const NODE_TIMEOUT_MS = 15_000;
