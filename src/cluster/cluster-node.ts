@@ -22,6 +22,15 @@ import type { HintStore } from '../storage/hint-store.js';
 import { AntiEntropy } from './anti-entropy.js';
 import { ReplicaBatcher, type ReplicaBatch } from './replica-batcher.js';
 import { LeaseService } from './lease-service.js';
+import { LinkHealth, linkHealthOptions } from './link-health.js';
+import { RoutingViewTracker, type RoutingView } from './routing-view.js';
+
+/**
+ * Below this node timeout peers' links are not judged: `fail` itself moves slots within a couple
+ * of seconds, and suspicion a few hundred ms earlier would only add false alarms on a loaded
+ * machine (a suspected replica gets no requests, so with W = N a false alarm fails writes).
+ */
+const LINK_JUDGEMENT_MIN_NODE_TIMEOUT_MS = 5000;
 
 /** A lease request to a paused or cut-off peer must not hold an acquisition for long. */
 const LEASE_REQUEST_TIMEOUT_MS = 500;
@@ -86,6 +95,11 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
   private tableInputs = '';
   private tableCheckedAt = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** Direct-link health of every peer (pings and any other frame), for routing. */
+  private readonly links: LinkHealth;
+  private readonly routingTracker: RoutingViewTracker;
+  private routing: RoutingView | undefined;
+  private linkTimer: NodeJS.Timeout | undefined;
   private readonly logger: Logger;
   private readonly startedAt = Date.now();
   private readonly sent: Record<string, number> = { ping: 0, meet: 0 };
@@ -115,6 +129,10 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       // A specific bind address is also the source of our outgoing bus links.
       ...(bindHost !== '0.0.0.0' && bindHost !== '::' && bindHost !== '127.0.0.1' ? { localAddress: bindHost } : {}),
     });
+    this.links = new LinkHealth(linkHealthOptions(config.int('cluster-node-timeout')));
+    // MOVED from a node cut off from the majority only once every peer has surely suspected it.
+    this.routingTracker = new RoutingViewTracker(this.links.options.suspectAfterMs + this.links.options.pingIntervalMs);
+    this.bus.on('lp', (from, payload) => this.links.ping(from.nodeId, performance.now(), claimsIsolation(payload)));
     this.coordinator = new Coordinator(node.store, node.versioner, this, node.stats, this.logger);
     // FLUSHALL empties this replica: no collection is complete here any more.
     node.store.onFlushAll(() => this.coordinator.complete.clear());
@@ -195,6 +213,10 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       this.hintReplayer.tick(Date.now());
     }, interval);
     this.timer.unref();
+    if (this.node.config.int('cluster-node-timeout') >= LINK_JUDGEMENT_MIN_NODE_TIMEOUT_MS) {
+      this.linkTimer = setInterval(() => this.linkTick(), this.links.options.pingIntervalMs);
+      this.linkTimer.unref();
+    }
     this.tick();
     this.antiEntropy.start();
   }
@@ -202,6 +224,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
   async stop(): Promise<void> {
     this.antiEntropy.stop();
     if (this.timer) clearInterval(this.timer);
+    if (this.linkTimer) clearInterval(this.linkTimer);
     await this.bus.close();
     await this.hints.close();
   }
@@ -250,6 +273,43 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     this.membershipLog.observe(this.membership, new Set(this.ringMembers(now).map((m) => m.id)), now);
   }
 
+  /**
+   * Every ping interval: judge each peer's link from what arrived (link-health.ts), replace the
+   * link of a peer silent past the request deadline, refresh routing, and ping every ring member,
+   * saying whether this node is cut off from the majority.
+   */
+  private linkTick(): void {
+    const now = performance.now();
+    const peers = this.membership.ringMembers().map((m) => m.id).filter((id) => id !== this.myId);
+    const known = new Set(peers);
+    for (const id of this.links.tracked()) if (!known.has(id)) this.links.forget(id);
+    for (const id of peers) {
+      this.links.track(id, now);
+      const heard = this.bus.lastHeard(id);
+      if (heard !== undefined) this.links.heard(id, heard);
+    }
+    for (const e of this.links.evaluate(now)) {
+      const m = this.member(e.peer);
+      const name = `node ${e.peer.slice(0, 12)} (${m ? `${m.host}:${m.port}` : '?'})`;
+      if (e.kind === 'suspected') {
+        this.logger.warn({ peer: e.peer, silenceMs: e.silenceMs }, `link to ${name} suspected: silent for ${e.silenceMs} ms, routing around it`);
+      } else if (e.kind === 'unreachable') {
+        // Requests already sent wait until here, the bus deadline: a peer that merely stalled answers them.
+        const addr = this.busAddress(e.peer);
+        const failed = addr ? this.bus.dropLink(addr, `silent for ${e.silenceMs} ms`) : 0;
+        this.logger.warn({ peer: e.peer, silenceMs: e.silenceMs, failedRequests: failed }, `link to ${name} given up after ${e.silenceMs} ms of silence: dialling afresh`);
+      } else {
+        this.logger.info({ peer: e.peer }, `link to ${name} healthy again: routing to it`);
+      }
+    }
+    this.rebuild(false);
+    const flag = { i: this.routing?.isolation !== undefined ? 1 : 0 };
+    for (const id of peers) {
+      const addr = this.busAddress(id);
+      if (addr !== undefined && addr.port !== 0) this.bus.send(addr, 'lp', flag);
+    }
+  }
+
   private onGossip(payload: unknown): void {
     this.received.ping!++;
     try {
@@ -289,7 +349,18 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       this.topologyKey = key;
       void this.node.store.setMeta('cluster-members', Buffer.from(JSON.stringify(this.membership.members())));
     }
-    const alive = new Set(members.map((m) => m.id).filter((id) => this.serving(id, now)));
+    const routing = this.routingTracker.update({
+      nowMs: performance.now(), self: this.myId, members: members.map((m) => m.id),
+      gone: (id) => !this.membership.isAlive(id, now) || this.refusedPeer(id),
+      refused: (id) => this.refusedPeer(id),
+      linked: (id) => this.links.routable(id),
+      stepsAside: (id) => this.links.claimsIsolation(id),
+    });
+    if (routing.isolation !== this.routing?.isolation) this.logIsolation(routing);
+    const steppingAside = routing.isolation !== undefined && this.routing?.isolation === undefined;
+    this.routing = routing;
+    if (steppingAside) this.abandonPeers(members.map((m) => m.id));
+    const alive = routing.alive;
     // The cluster is up while every slot can answer reads; a write that cannot reach W replicas fails
     // on its own with NOREPLICAS instead of taking the whole cluster down (clients stop at 'fail').
     const needed = config.int('read-quorum');
@@ -298,15 +369,36 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       this.transition = undefined;
     }
     // Building a table walks all 16384 slots: only do it when one of its inputs changed.
-    const inputs = `${[...alive].sort().join(',')}|${needed}`;
+    const inputs = `${[...alive].sort().join(',')}|${needed}|${routing.isolation ?? ''}`;
     const from = this.transition?.from ?? NO_PLACEMENTS;
     if (this.slotTable && this.slotTable.topology === this.topology && this.slotTable.previous === from && inputs === this.tableInputs) return;
     this.tableInputs = inputs;
-    const next = new SlotTable(this.topology, alive, needed, from);
+    const next = new SlotTable(this.topology, alive, needed, from, routing.isolation);
     if (!this.slotTable || next.signature !== this.slotTable.signature || next.ok !== this.slotTable.ok || next.moving !== this.slotTable.moving) {
-      if (this.slotTable) this.logger.info({ ranges: next.ranges.length, ok: next.ok, alive: alive.size }, 'slot table changed');
+      if (this.slotTable) this.logger.info({ ranges: next.ranges.length, ok: next.ok, alive: alive.size, isolation: next.isolation }, 'slot table changed');
       this.slotTable = next;
     }
+  }
+
+  /**
+   * A node that steps aside answers every request still waiting on its peers now (as outcome
+   * unknown): it cannot reach them, and its clients are about to learn a slot map without it. A
+   * cluster client that drops its connection to a node no longer in the map resends the commands
+   * still in flight there (ioredis: "Connection is closed", retryDelayOnFailover) — an INCR that
+   * reached a replica before the cut would then count twice.
+   */
+  private abandonPeers(ids: readonly string[]): void {
+    for (const id of ids) {
+      const addr = id === this.myId ? undefined : this.busAddress(id);
+      if (addr !== undefined) this.bus.dropLink(addr, 'this node is cut off from the majority');
+    }
+  }
+
+  private logIsolation(routing: RoutingView): void {
+    const reach = `reaches ${routing.reached} of ${routing.voters} voting members`;
+    if (routing.isolation === 'down') this.logger.warn(`cut off from the majority (${reach}): serving no slot, answering CLUSTERDOWN`);
+    else if (routing.isolation === 'redirect') this.logger.warn(`still cut off (${reach}): answering MOVED to the majority's nodes`);
+    else if (this.routing !== undefined) this.logger.info(`majority reachable again (${reach}): serving slots`);
   }
 
   /**
@@ -357,7 +449,9 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
   nodes(): NodeInfo[] {
     const now = Date.now();
     return this.membership.members().map((m) => {
-      const state = this.membership.state(m.id, now);
+      let state = this.membership.state(m.id, now);
+      // A peer this node cannot hear directly is out of its routing: flag it as Redis flags a suspect.
+      if (state === 'ok' && (!this.links.routable(m.id) || this.links.claimsIsolation(m.id))) state = 'pfail';
       const addr = { host: m.host, port: m.busPort };
       return {
         id: m.id, host: m.host, port: m.port, busPort: m.busPort, self: m.id === this.myId, state,
@@ -379,6 +473,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       `ringkv_rebalance_slots_moving:${this.slotTable.moving}\r\nringkv_rebalance_slots_in:${moving.in}\r\nringkv_rebalance_slots_out:${moving.out}\r\n` +
       `ringkv_rebalance_window_left_ms:${this.transition ? Math.max(0, this.transition.until - Date.now()) : 0}\r\n` +
       `ringkv_member_status:${this.member(this.myId)?.status ?? 'active'}\r\n` +
+      `ringkv_links_suspected:${this.links.tracked().filter((id) => this.links.suspected(id)).length}\r\n` +
+      `ringkv_isolated:${this.routing?.isolation ?? 'no'}\r\n` +
       `ringkv_leases_held:${this.leases.heldCount()}\r\nringkv_lease_acquisitions:${this.leases.acquisitions}\r\nringkv_fenced_writes:${this.leases.fencedWrites}\r\n` +
       `ringkv_collection_syncs:${this.coordinator.stats.collectionSyncs}\r\nringkv_collection_sync_records:${this.coordinator.stats.collectionSyncRecords}\r\n` +
       `ringkv_collections_complete:${this.coordinator.complete.size}\r\n` +
@@ -421,24 +517,24 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     return undefined;
   }
 
-  /**
-   * Whether a member serves its slots: alive to the failure detector, and its bus port not
-   * refusing us. A refused connection means its process is gone, so its slots move to the next
-   * replica at once instead of after cluster-node-timeout: reads and blind writes go on right
-   * away, and read-modify-write follows once the dead node's lease ran out (slot-leases.ts). Nodes
-   * may briefly disagree; a redirect only ever points earlier in the slot's preference list, so
-   * clients cannot loop (docs/decisions.md).
-   */
-  private serving(id: string, now: number): boolean {
-    if (!this.membership.isAlive(id, now)) return false;
-    if (id === this.myId) return true;
+  /** Our connection attempts to the peer's bus port are refused: its process is gone. */
+  private refusedPeer(id: string): boolean {
+    if (id === this.myId) return false;
     const addr = this.busAddress(id);
-    return addr === undefined || !this.bus.refused(addr);
+    return addr !== undefined && this.bus.refused(addr);
   }
 
-  // ReplicaClient, over the bus.
+  /**
+   * Whether requests may be sent to a member: alive to the failure detector, its bus port not
+   * refusing us, and its direct link not suspected (link-health.ts). A refused connection or a
+   * silent link takes it out at once instead of after cluster-node-timeout: quorum rounds skip
+   * it (and fail at once when too few are left), and routing moves its slots to the next replica
+   * (routing-view.ts); read-modify-write follows once its lease ran out (slot-leases.ts).
+   */
   reachable(nodeId: string): boolean {
-    return this.serving(nodeId, Date.now());
+    if (!this.membership.isAlive(nodeId, Date.now())) return false;
+    if (nodeId === this.myId) return true;
+    return !this.refusedPeer(nodeId) && !this.links.suspected(nodeId);
   }
 
   read(nodeId: string, slot: number, keys: readonly Buffer[]): Promise<Array<Buffer | null>> {
@@ -471,4 +567,9 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     return response;
   }
 
+}
+
+/** A link ping's word on the sender: 1 when it is cut off from the majority. */
+function claimsIsolation(payload: unknown): boolean {
+  return typeof payload === 'object' && payload !== null && (payload as { i?: unknown }).i === 1;
 }

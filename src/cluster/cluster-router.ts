@@ -94,6 +94,7 @@ export class ClusterRouter implements CommandRouter {
       // A blocking command waits where its slot is coordinated (a relay would time out): MOVED.
       proxy: this.ctx.proxy() && !blocking,
       forwarded: this.forwardedSessions.has(session),
+      isolated: table.isolation,
     });
   }
 

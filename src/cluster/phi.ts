@@ -71,7 +71,16 @@ export class PhiAccrual {
   /** Suspicion level now; 0 before the first heartbeat (nothing to be late against). */
   phi(nowMs: number): number {
     if (this.last === undefined) return 0;
-    const elapsed = Math.max(0, nowMs - this.last);
+    return this.phiAfter(Math.max(0, nowMs - this.last));
+  }
+
+  /**
+   * Suspicion level after `elapsedMs` of silence, measured by the caller from whatever it counts as
+   * the last sign of life (any frame, not only a heartbeat); the estimate before any heartbeat
+   * is used when none has arrived yet.
+   */
+  phiAfter(elapsedMs: number): number {
+    const elapsed = Math.max(0, elapsedMs);
     const y = (elapsed - this.mean()) / Math.max(this.stdDev(), this.minStdDevMs);
     // P(later) ≈ 1 / (1 + e^a) with Akka's logistic fit of the normal tail; phi = log10(1 + e^a).
     const a = y * (1.5976 + 0.070566 * y * y);

@@ -21,6 +21,13 @@ export interface RouteInput {
   proxy: boolean;
   /** The command was already forwarded by a peer: coordinate here, whatever this node thinks. */
   forwarded: boolean;
+  /**
+   * This node is cut off from the majority (routing-view.ts): `down` answers CLUSTERDOWN, as a
+   * Redis node on the minority side does, until the majority surely routes around it; then
+   * `redirect` answers MOVED to the majority's node. A proxy cannot relay to a node it cannot
+   * reach, so it answers CLUSTERDOWN throughout.
+   */
+  isolated?: 'down' | 'redirect' | undefined;
 }
 
 export function decideRoute(input: RouteInput): Route {
@@ -34,6 +41,7 @@ export function decideRoute(input: RouteInput): Route {
   if (primary === undefined) return { kind: 'error', message: ERR.slotNotServed };
   if (primary === input.myId) return { kind: 'coordinate', slot };
   if (!input.isWrite && input.readonlySession && input.replicas(slot).includes(input.myId)) return { kind: 'coordinate', slot };
+  if (input.isolated === 'down' || (input.isolated === 'redirect' && input.proxy)) return { kind: 'error', message: ERR.clusterDown };
   if (input.proxy) return { kind: 'forward', slot, node: primary };
   return { kind: 'moved', slot, node: primary };
 }

@@ -24,12 +24,17 @@ export class SlotTable {
    * window, oldest first, while slots move. They never change primaries (every node must compute
    * the same table, and histories differ); they only tell the coordinator which old replicas to
    * read from and write to as well.
+   *
+   * `isolation` is set while this node is cut off from the majority (routing-view.ts): `alive` is
+   * then the majority's nodes, which the table advertises; the node itself serves no slot, says
+   * `cluster_state:fail`, and answers CLUSTERDOWN (`down`) or MOVED (`redirect`).
    */
   constructor(
     readonly topology: Topology,
     readonly alive: ReadonlySet<string>,
     quorumNeeded: number,
     readonly previous: readonly Topology[] = [],
+    readonly isolation: 'down' | 'redirect' | undefined = undefined,
   ) {
     const primaries: Array<string | undefined> = new Array(SLOT_COUNT);
     let slotsOk = 0;
@@ -51,8 +56,8 @@ export class SlotTable {
     this.moving = moving;
     this.ranges = slotRanges((s) => primaries[s]);
     this.slotsOk = slotsOk;
-    this.ok = slotsOk === SLOT_COUNT;
-    this.signature = this.ranges.map((r) => `${r.start}-${r.end}:${r.node}`).join(',');
+    this.ok = slotsOk === SLOT_COUNT && isolation === undefined;
+    this.signature = this.ranges.map((r) => `${r.start}-${r.end}:${r.node}`).join(',') + (isolation === undefined ? '' : `|${isolation}`);
   }
 
   primary(slot: number): string | undefined {

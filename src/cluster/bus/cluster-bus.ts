@@ -77,6 +77,8 @@ export class ClusterBus {
   private readonly peers = new Map<string, OutgoingPeer>();
   private readonly incoming = new Set<PeerLink>();
   private readonly counters = new BusCounters();
+  /** Per peer node id: when the last frame of any kind arrived from it (performance.now()). */
+  private readonly heardAt = new Map<string, number>();
   private readonly warnings = new LogLimiter();
 
   constructor(private readonly opts: ClusterBusOptions) {
@@ -160,6 +162,26 @@ export class ClusterBus {
     const peer = this.peers.get(addressKey(to));
     // Still refused while a new attempt is under way: only a link that comes up clears it.
     return peer !== undefined && peer.refused && !(peer.link?.isReady ?? false);
+  }
+
+  /** When the last frame of any kind (on any link) arrived from the node, in performance.now() ms. */
+  lastHeard(nodeId: string): number | undefined {
+    return this.heardAt.get(nodeId);
+  }
+
+  /**
+   * Closes our link to a peer that has been silent for a while; returns how many requests were
+   * still waiting on it (they fail as 'lost': they may have reached it). The next send dials
+   * afresh: a connection whose packets were dropped for a while waits out TCP's doubling
+   * retransmission timer (12.8 s after 20 s of loss), a new one comes up within a connect attempt
+   * and its backoff (at most 3 s) once the path works again.
+   */
+  dropLink(to: BusAddress, reason: string): number {
+    const link = this.peers.get(addressKey(to))?.link;
+    if (link === undefined) return 0;
+    const waiting = link.pendingRequests;
+    link.close(new BusError('unreachable', `bus peer ${addressKey(to)}: ${reason}`));
+    return waiting;
   }
 
   /** Whether our outgoing link to `to` is up and authenticated (links are opened by the first send). */
@@ -288,6 +310,9 @@ export class ClusterBus {
         this.logger.debug({ peer: link.label, nodeId: link.identity?.nodeId }, 'cluster bus link up');
       },
       inbound: (link, frame) => this.dispatch(link, frame),
+      heard: (link) => {
+        if (link.identity !== undefined) this.heardAt.set(link.identity.nodeId, performance.now());
+      },
       handshakeFailed: (link, reason, message) => {
         if (reason === 'auth') this.counters.authFailures++;
         else this.counters.protocolErrors++;

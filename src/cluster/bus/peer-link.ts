@@ -17,6 +17,8 @@ export interface PeerLinkHooks {
   ready(link: PeerLink): void;
   /** A request or one-way frame from the authenticated peer. */
   inbound(link: PeerLink, frame: Frame): void;
+  /** Any frame from the authenticated peer, responses included: a sign that it is alive and reachable. */
+  heard?(link: PeerLink): void;
   handshakeFailed(link: PeerLink, reason: 'auth' | 'protocol', message: string): void;
   streamError(link: PeerLink, message: string): void;
   closed(link: PeerLink, error: BusError): void;
@@ -228,6 +230,7 @@ export class PeerLink {
   }
 
   private dispatch(frame: Frame): void {
+    this.opts.hooks.heard?.(this);
     if (frame.kind === FrameKind.response || frame.kind === FrameKind.errorResponse) {
       const p = this.pending.get(frame.id);
       // A response after its request timed out: the caller has already been told.
