@@ -167,6 +167,16 @@ describe('sorted-set scores and hash fields', () => {
     expect(checkCollections(incrs(), final({ zsets: { [Z]: { m0: 5 } }, hashes: { [H]: { f0: 2 } } }, { [H]: 0 })).sizes).toHaveLength(1);
   });
 
+  it('flags a sorted set whose range read and point read disagree', () => {
+    const f = final({ zsets: { [Z]: { m0: 5 } }, hashes: { [H]: { f0: 2 } } });
+    f.zsets.get(Z)!.points = new Map([['m0', 5], ['m1', null]]);
+    expect(collectionsViolationCount(checkCollections(incrs(), f))).toBe(0);
+    f.zsets.get(Z)!.points = new Map([['m0', 7], ['m1', null]]);
+    expect(checkCollections(incrs(), f).indexes).toHaveLength(1);
+    f.zsets.get(Z)!.points = new Map([['m0', 5], ['m1', 3]]);
+    expect(checkCollections(incrs(), f).indexes).toHaveLength(1);
+  });
+
   it('flags a reply of the wrong shape', () => {
     const bad = [cmd({ kind: 'hincrby', key: H, member: 'f0', amount: 1, result: 'unknown', malformed: 'HINCRBY answered "OK"' }, 0)];
     expect(checkCollections(bad, final({ hashes: { [H]: { f0: 1 } } })).replies).toHaveLength(1);

@@ -31,7 +31,8 @@
  * - sorted-set scores and hash fields: the final value lies in [acknowledged increments,
  *   acknowledged + unknown]; no two acknowledged increments of one member answered the same value
  *   (they would have read the same base) and none answered more than acknowledged + unknown.
- * - sizes: LLEN / SCARD / ZCARD / HLEN equal the number of elements read back.
+ * - sizes: LLEN / SCARD / ZCARD / HLEN equal the number of elements read back; a sorted set's range
+ *   read (ZRANGE WITHSCORES) and point read (ZMSCORE) agree on every member.
  * - every key the workload touched was read back; every reply had the shape of its command.
  */
 import type { OpResult } from './fault-checker.js';
@@ -68,7 +69,8 @@ export interface CCommand {
 export interface CollectionsFinal {
   lists: Map<string, { items: string[]; len: number }>;
   sets: Map<string, { members: string[]; card: number }>;
-  zsets: Map<string, { scores: Map<string, number>; card: number }>;
+  /** scores: what ZRANGE 0 -1 WITHSCORES listed; points: ZMSCORE of every member the workload used (absent: not read). */
+  zsets: Map<string, { scores: Map<string, number>; card: number; points?: Map<string, number | null> }>;
   hashes: Map<string, { fields: Map<string, number>; len: number }>;
 }
 
@@ -88,13 +90,15 @@ export interface CollectionsReport {
   sets: CViolation[];
   counters: CViolation[];
   sizes: CViolation[];
+  /** A sorted set whose range read (score index) and point read (member record) disagree. */
+  indexes: CViolation[];
   replies: CViolation[];
   unread: CViolation[];
 }
 
 export function collectionsViolationCount(r: CollectionsReport): number {
   return r.lostJobs.length + r.duplicateJobs.length + r.phantomJobs.length + r.queueOrder.length + r.sets.length +
-    r.counters.length + r.sizes.length + r.replies.length + r.unread.length;
+    r.counters.length + r.sizes.length + r.indexes.length + r.replies.length + r.unread.length;
 }
 
 const effectEnd = (c: CCommand): number => (c.result === 'unknown' && c.open ? Infinity : c.end);
@@ -323,7 +327,13 @@ function checkCounters(cmds: readonly CCommand[], final: CollectionsFinal, out: 
 }
 
 export function checkCollections(cmds: readonly CCommand[], final: CollectionsFinal): CollectionsReport {
-  const out: CollectionsReport = { lostJobs: [], duplicateJobs: [], phantomJobs: [], queueOrder: [], sets: [], counters: [], sizes: [], replies: [], unread: [] };
+  const out: CollectionsReport = { lostJobs: [], duplicateJobs: [], phantomJobs: [], queueOrder: [], sets: [], counters: [], sizes: [], indexes: [], replies: [], unread: [] };
+  for (const [key, z] of final.zsets) {
+    for (const [member, point] of z.points ?? []) {
+      const ranged = z.scores.get(member) ?? null;
+      if (ranged !== point) out.indexes.push({ key, problem: `ZRANGE WITHSCORES lists ${member} ${ranged === null ? 'not at all' : `at ${ranged}`} but ZMSCORE answers ${point === null ? 'nil' : point}` });
+    }
+  }
   for (const c of cmds) {
     if (c.malformed) out.replies.push({ key: c.key, problem: `${c.kind.toUpperCase()} by client ${c.client} at ${c.end.toFixed(0)} ms: ${c.malformed}` });
   }

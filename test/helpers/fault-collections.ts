@@ -45,6 +45,10 @@ const ZSETS = 2;
 const HASHES = 2;
 /** Members of each sorted set and fields of each hash, shared by every client. */
 const SHARED_MEMBERS = 4;
+const SHARED_NAMES = {
+  zset: Array.from({ length: SHARED_MEMBERS }, (_, i) => `m${i}`),
+  hash: Array.from({ length: SHARED_MEMBERS }, (_, i) => `f${i}`),
+};
 /** BLPOP's server-side timeout, seconds: far below the client's own. */
 const BLPOP_TIMEOUT = '0.2';
 
@@ -93,12 +97,12 @@ function plan(rng: Prng, e: Entity, c: number, nextJob: () => string): Planned {
       return { cmd: { kind, key: e.key, member }, wire: [kind.toUpperCase(), e.key, member] };
     }
     case 'zset': {
-      const member = `m${rng.int(0, SHARED_MEMBERS - 1)}`;
+      const member = rng.pick(SHARED_NAMES.zset);
       const amount = rng.int(1, 5);
       return { cmd: { kind: 'zincrby', key: e.key, member, amount }, wire: ['ZINCRBY', e.key, String(amount), member] };
     }
     case 'hash': {
-      const member = `f${rng.int(0, SHARED_MEMBERS - 1)}`;
+      const member = rng.pick(SHARED_NAMES.hash);
       const amount = rng.int(1, 5);
       return { cmd: { kind: 'hincrby', key: e.key, member, amount }, wire: ['HINCRBY', e.key, member, String(amount)] };
     }
@@ -351,8 +355,10 @@ export async function collectionsFinalState(seeds: readonly Address[], prefix: s
         } else if (e.kind === 'zset') {
           const scores = pairs((await read(e.key, ['ZRANGE', e.key, '0', '-1', 'WITHSCORES'])) ?? null);
           const card = await read(e.key, ['ZCARD', e.key]);
-          if (scores && typeof card === 'number') {
-            final.zsets.set(e.key, { scores, card });
+          const point = await read(e.key, ['ZMSCORE', e.key, ...SHARED_NAMES.zset]);
+          if (scores && typeof card === 'number' && Array.isArray(point) && point.length === SHARED_MEMBERS) {
+            const points = new Map(SHARED_NAMES.zset.map((m, i) => [m, typeof point[i] === 'string' ? Number(point[i]) : null]));
+            final.zsets.set(e.key, { scores, card, points });
             ok = true;
           }
         } else {
@@ -452,6 +458,7 @@ export class CollectionsScenario implements ScenarioExtension {
     if (w === undefined) throw new Error('collections workload never started');
     const { final, errors } = await collectionsFinalState(cluster.addresses, this.opts.prefix, { r: this.opts.n, deadlineMs: 30_000 });
     const report = checkCollections(w.commands, final);
+    const local = await localSortedSets(cluster.addresses, collectionEntities(this.opts.prefix).filter((e) => e.kind === 'zset').map((e) => e.key));
     const digests = await slotDigestsAgree(cluster.addresses, w.keys, Math.min(this.opts.n, cluster.members.length), this.opts.digestTimeoutMs ?? 30_000);
     const ackedDuringFaults = faults.reduce((s, f) => s + w.ackedWrites(f.injectedAt, f.healedAt ?? Infinity), 0);
     const s = w.stats();
@@ -460,7 +467,7 @@ export class CollectionsScenario implements ScenarioExtension {
       ...s, ackedDuringFaults, listedAtEnd: listed, violations: collectionsViolationCount(report) + (digests.agree ? 0 : 1),
       digestsAgree: digests.agree, digestMs: digests.ms, digestSlots: digests.slots,
       lost: report.lostJobs.length, duplicates: report.duplicateJobs.length, phantoms: report.phantomJobs.length, order: report.queueOrder.length,
-      sets: report.sets.length, counters: report.counters.length, sizes: report.sizes.length, replies: report.replies.length, unread: report.unread.length,
+      sets: report.sets.length, counters: report.counters.length, sizes: report.sizes.length, indexes: report.indexes.length, replies: report.replies.length, unread: report.unread.length,
     };
     const details: string[] = [];
     const take = (label: string, items: readonly CViolation[]): void => {
@@ -475,6 +482,7 @@ export class CollectionsScenario implements ScenarioExtension {
     take('set membership', report.sets);
     take('scores and hash fields', report.counters);
     take('sizes against contents', report.sizes);
+    take('sorted-set range read against point read', report.indexes);
     take('replies', report.replies);
     take('not read back', report.unread);
     if (!digests.agree) details.push(`collections: touched slots' digests disagree: ${digests.detail}`);
@@ -482,8 +490,8 @@ export class CollectionsScenario implements ScenarioExtension {
     const summary = `collections: batches=${s.batches} commands=${s.commands} ok=${s.ok} failed=${s.failed} unknown=${s.unknown} (open ${s.openUnknown}) ` +
       `acked-during-faults=${ackedDuringFaults} jobs pushed=${s.pushedJobs} popped=${s.poppedJobs} listed-at-end=${listed} set-ops=${s.setOps} increments=${s.increments} | ` +
       `lost=${figures.lost} duplicates=${figures.duplicates} phantoms=${figures.phantoms} order=${figures.order} sets=${figures.sets} counters=${figures.counters} ` +
-      `sizes=${figures.sizes} replies=${figures.replies} unread=${figures.unread} digests ${digests.agree ? `agree (${digests.slots} slots, ${digests.ms} ms)` : 'DISAGREE'} total=${figures.violations}`;
-    return { violations: figures.violations, summary, details, report: { figures, report, digests, finalReadErrors: errors, final: finalToJson(final) }, figures };
+      `sizes=${figures.sizes} index=${figures.indexes} replies=${figures.replies} unread=${figures.unread} digests ${digests.agree ? `agree (${digests.slots} slots, ${digests.ms} ms)` : 'DISAGREE'} total=${figures.violations}`;
+    return { violations: figures.violations, summary, details, report: { figures, report, digests, finalReadErrors: errors, final: finalToJson(final), localSortedSets: local }, figures };
   }
 }
 
@@ -501,6 +509,7 @@ export interface CollectionsFigures extends CollectionsStats {
   sets: number;
   counters: number;
   sizes: number;
+  indexes: number;
   replies: number;
   unread: number;
 }
@@ -512,4 +521,22 @@ function finalToJson(f: CollectionsFinal): Record<string, unknown> {
     zsets: Object.fromEntries([...f.zsets].map(([k, v]) => [k, { card: v.card, scores: Object.fromEntries(v.scores) }])),
     hashes: Object.fromEntries([...f.hashes].map(([k, v]) => [k, { len: v.len, fields: Object.fromEntries(v.fields) }])),
   };
+}
+
+/**
+ * Evidence for a report: each node's own copy of each sorted set (READONLY, R=1, so no quorum and
+ * no repair): range read, point reads and ZCARD.
+ */
+async function localSortedSets(nodes: readonly Address[], keys: readonly string[]): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  await Promise.all(nodes.map(async (n) => {
+    try {
+      const cmds = keys.flatMap((k) => [['ZRANGE', k, '0', '-1', 'WITHSCORES'], ['ZMSCORE', k, ...SHARED_NAMES.zset], ['ZCARD', k]]);
+      const replies = await nodeCall(n, [['READONLY'], ['RINGKV.CONSISTENCY', 'R', '1'], ...cmds], 5000);
+      out[addrKey(n)] = Object.fromEntries(keys.map((k, i) => [k, replies.slice(2 + i * 3, 5 + i * 3).map((r) => (r instanceof ReplyError ? `error ${r.message}` : r))]));
+    } catch (e) {
+      out[addrKey(n)] = `unreachable: ${(e as Error).message}`;
+    }
+  }));
+  return out;
 }
