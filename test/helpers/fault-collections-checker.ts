@@ -70,7 +70,7 @@ export interface CollectionsFinal {
   lists: Map<string, { items: string[]; len: number }>;
   sets: Map<string, { members: string[]; card: number }>;
   /** scores: what ZRANGE 0 -1 WITHSCORES listed; points: ZMSCORE of every member the workload used (absent: not read). */
-  zsets: Map<string, { scores: Map<string, number>; card: number; points?: Map<string, number | null> }>;
+  zsets: Map<string, { scores: Map<string, number>; card: number; points?: Map<string, number | null>; raw?: Array<[string, number]> }>;
   hashes: Map<string, { fields: Map<string, number>; len: number }>;
 }
 
@@ -162,6 +162,8 @@ function checkQueues(cmds: readonly CCommand[], final: CollectionsFinal, out: Co
   }
 
   for (const key of queueKeys) {
+    // A queue not read back is reported as such; its jobs cannot be judged lost.
+    if (!final.lists.has(key)) continue;
     // Lost: acknowledged, never seen. Pops of unknown outcome may each have taken up to `count`
     // jobs, each one pushed before that pop's effect could end.
     const missing = [...pushes.values()].filter((p) => p.cmd.key === key && p.cmd.result === 'ok' && !seen.has(p.cmd.jobs![p.index]!))
@@ -329,6 +331,9 @@ function checkCounters(cmds: readonly CCommand[], final: CollectionsFinal, out: 
 export function checkCollections(cmds: readonly CCommand[], final: CollectionsFinal): CollectionsReport {
   const out: CollectionsReport = { lostJobs: [], duplicateJobs: [], phantomJobs: [], queueOrder: [], sets: [], counters: [], sizes: [], indexes: [], replies: [], unread: [] };
   for (const [key, z] of final.zsets) {
+    if (z.raw !== undefined && z.raw.length !== z.scores.size) {
+      out.indexes.push({ key, problem: `ZRANGE 0 -1 WITHSCORES listed a member more than once: ${z.raw.map(([m, v]) => `${m}=${v}`).join(' ')}` });
+    }
     for (const [member, point] of z.points ?? []) {
       const ranged = z.scores.get(member) ?? null;
       if (ranged !== point) out.indexes.push({ key, problem: `ZRANGE WITHSCORES lists ${member} ${ranged === null ? 'not at all' : `at ${ranged}`} but ZMSCORE answers ${point === null ? 'nil' : point}` });

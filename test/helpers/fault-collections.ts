@@ -353,12 +353,15 @@ export async function collectionsFinalState(seeds: readonly Address[], prefix: s
             ok = true;
           }
         } else if (e.kind === 'zset') {
-          const scores = pairs((await read(e.key, ['ZRANGE', e.key, '0', '-1', 'WITHSCORES'])) ?? null);
+          const listed = (await read(e.key, ['ZRANGE', e.key, '0', '-1', 'WITHSCORES'])) ?? null;
+          const scores = pairs(listed);
           const card = await read(e.key, ['ZCARD', e.key]);
           const point = await read(e.key, ['ZMSCORE', e.key, ...SHARED_NAMES.zset]);
           if (scores && typeof card === 'number' && Array.isArray(point) && point.length === SHARED_MEMBERS) {
             const points = new Map(SHARED_NAMES.zset.map((m, i) => [m, typeof point[i] === 'string' ? Number(point[i]) : null]));
-            final.zsets.set(e.key, { scores, card, points });
+            const flat = listed as string[];
+            const raw = Array.from({ length: flat.length / 2 }, (_, i): [string, number] => [flat[2 * i]!, Number(flat[2 * i + 1])]);
+            final.zsets.set(e.key, { scores, card, points, raw });
             ok = true;
           }
         } else {
