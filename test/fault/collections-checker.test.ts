@@ -133,6 +133,17 @@ describe('sets', () => {
     expect(collectionsViolationCount(checkCollections(afterUnknown, final({ sets: { [S]: ['c1.m0'] } })))).toBe(0);
   });
 
+  it('lets a write of unknown outcome surface after an acknowledged operation that answered 0 (wrote nothing), not after one that answered 1', () => {
+    const base = [cmd({ kind: 'sadd', key: S, member: 'c1.m0', n: 1 }, 0), cmd({ kind: 'srem', key: S, member: 'c1.m0', n: 1 }, 1)];
+    const noop = [...base, cmd({ kind: 'sadd', key: S, member: 'c1.m0', result: 'unknown', error: 'NOREPLICAS' }, 2), cmd({ kind: 'srem', key: S, member: 'c1.m0', n: 0 }, 3)];
+    expect(collectionsViolationCount(checkCollections(noop, final({ sets: { [S]: ['c1.m0'] } })))).toBe(0);
+    expect(collectionsViolationCount(checkCollections([...noop, cmd({ kind: 'sadd', key: S, member: 'c1.m0', n: 0 }, 4)], final({ sets: { [S]: ['c1.m0'] } })))).toBe(0);
+    const buried = [...base, cmd({ kind: 'srem', key: S, member: 'c1.m0', result: 'unknown', error: 'NOREPLICAS' }, 2), cmd({ kind: 'sadd', key: S, member: 'c1.m0', n: 1 }, 3)];
+    expect(checkCollections(buried, final({ sets: { [S]: [] } })).sets).toHaveLength(1);
+    // With nothing unknown before it, an SREM answered 0 asserts the member absent.
+    expect(checkCollections([...base, cmd({ kind: 'srem', key: S, member: 'c1.m0', n: 0 }, 3)], final({ sets: { [S]: ['c1.m0'] } })).sets).toHaveLength(1);
+  });
+
   it('flags SCARD that disagrees with SMEMBERS', () => {
     expect(checkCollections(ops(), final({ sets: { [S]: ['c1.m0'] } }, { [S]: 2 })).sizes).toHaveLength(1);
   });

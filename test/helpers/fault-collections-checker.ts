@@ -23,9 +23,11 @@
  *   listed precedes every job whose push began after its own push ended, and no acknowledged pop
  *   returns a job while a job whose push ended before that job's push began is still listed at the
  *   end.
- * - sets: a member whose last acknowledged operation (in the client's sending order) was SADD is a
- *   member, one whose last acknowledged was SREM is not, unless an operation of unknown outcome
- *   follows it or an open one exists (that member only is then free); a member that no SADD without
+ * - sets: a member whose last acknowledged change (in the client's sending order: SADD answered 1 or
+ *   SREM answered 1) was SADD is a member, one whose last was SREM is not, unless an operation of
+ *   unknown outcome follows it or an open one exists (that member only is then free). An SADD or
+ *   SREM answered 0 writes nothing, so it does not bury an earlier write of unknown outcome (the
+ *   allowance docs/decisions.md makes for a DEL of a missing key). A member that no SADD without
  *   failure wrote is not there; each acknowledged SADD/SREM reply (1 or 0) matches the state the
  *   client's own earlier acknowledged operations left, where no unknown outcome intervenes.
  * - sorted-set scores and hash fields: the final value lies in [acknowledged increments,
@@ -246,6 +248,10 @@ function checkSets(cmds: readonly CCommand[], final: CollectionsFinal, out: Coll
     const ops = [...unsorted].sort((a, b) => a.client - b.client || a.order - b.order);
     const key = ops[0]!.key;
     const member = id.slice(key.length + 1);
+    // Only an acknowledged SADD that added (1) or SREM that removed (1) writes a record; one that
+    // answered 0 writes nothing, so a write of unknown outcome before it may still surface after it
+    // (the allowance docs/decisions.md "DEL of a missing key writes nothing" makes for DEL).
+    const wrote = (o: CCommand): boolean => o.result === 'ok' && o.n === 1;
     // Replies: the state the client's own operations left, while known.
     let state: boolean | undefined = false;
     let everOpen = false;
@@ -256,7 +262,8 @@ function checkSets(cmds: readonly CCommand[], final: CollectionsFinal, out: Coll
           out.replies.push({ key, problem: `${o.kind.toUpperCase()} ${member} by client ${o.client} at ${o.end.toFixed(0)} ms answered ${o.n}, expected ${expected}: its earlier acknowledged operations left it ${state ? 'a member' : 'absent'}` });
         }
       }
-      if (o.result === 'ok') state = everOpen ? undefined : o.kind === 'sadd';
+      if (wrote(o)) state = everOpen ? undefined : o.kind === 'sadd';
+      else if (o.result === 'ok' && state !== undefined) state = o.kind === 'sadd';
       else if (o.result === 'unknown') {
         state = undefined;
         if (o.open) everOpen = true;
@@ -266,18 +273,18 @@ function checkSets(cmds: readonly CCommand[], final: CollectionsFinal, out: Coll
     if (f === undefined || everOpen) continue;
     let last = -1;
     ops.forEach((o, i) => {
-      if (o.result === 'ok') last = i;
+      if (wrote(o)) last = i;
     });
     if (ops.slice(last + 1).some((o) => o.result === 'unknown')) continue;
     const present = f.members.includes(member);
     if (last < 0) {
-      if (present) out.sets.push({ key, problem: `member ${member} is present but every SADD of it failed` });
+      if (present) out.sets.push({ key, problem: `member ${member} is present but no SADD of it added it` });
       continue;
     }
     const l = ops[last]!;
     const want = l.kind === 'sadd';
     if (present !== want) {
-      out.sets.push({ key, problem: `member ${member} is ${present ? 'present' : 'absent'} but its last acknowledged operation was ${l.kind.toUpperCase()} (client ${l.client}, ${l.start.toFixed(0)}–${l.end.toFixed(0)} ms)` });
+      out.sets.push({ key, problem: `member ${member} is ${present ? 'present' : 'absent'} but its last acknowledged change was ${l.kind.toUpperCase()} (client ${l.client}, ${l.start.toFixed(0)}–${l.end.toFixed(0)} ms)` });
     }
   }
 }
