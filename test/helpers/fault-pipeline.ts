@@ -204,8 +204,8 @@ export function classify(p: Planned, outs: readonly WireOutcome[]): PCommand {
   }
 }
 
-/** Sends batches over one ioredis connection per node: concurrent calls, each sent once. */
-class IoredisTransport {
+/** Sends batches over one ioredis connection per node: concurrent calls, each sent once (also used by fault-collections.ts). */
+export class IoredisTransport {
   private readonly conns = new Map<string, Promise<Redis>>();
 
   constructor(private readonly opts: PipelineWorkloadOptions) {}

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { Prng } from '../sim/prng.js';
 import { checkHistory, historyStats, violationCount, type CheckReport, type HistoryStats, type Op } from './fault-checker.js';
 import { FaultCluster, checkMerkleRootsAgree, type FaultNode, type MerkleAgreement } from './fault-cluster.js';
-import { nodeCall } from './fault-client.js';
+import { nodeCall, type Address } from './fault-client.js';
 import { RunClock, Workload, finalReadPass, replicaDisagreements, replicaReads } from './fault-history.js';
 import { PipelineWorkload, pipelineFinalState, workloadReads, type PipelineStats } from './fault-pipeline.js';
 import { checkPipelines, pipelineViolationCount, type PipelineRecord, type PipelineReport } from './fault-pipeline-checker.js';
@@ -76,6 +76,30 @@ export interface ScenarioSpec {
   /** Where a failing run's history and logs go (default: the OS temp directory). */
   artifactsRoot?: string;
   keepArtifacts?: boolean;
+  /** A workload of its own beside the others, judged by its own checks after healing (fault-collections.ts). */
+  extension?: ScenarioExtension;
+}
+
+/** A further workload run through the same nemesis, with its own checks after healing. */
+export interface ScenarioExtension {
+  /** Starts with the other workloads, on the run's clock. */
+  start(seeds: readonly Address[], clock: RunClock): void;
+  /** Stops issuing commands and waits for those in flight. */
+  stop(): Promise<void>;
+  /** After healing, the classic full-quorum pass and the Merkle check: reads back and judges. */
+  verify(cluster: FaultCluster, faults: readonly FaultEvent[]): Promise<ExtensionVerdict>;
+  /** The history, one JSON line per record, for the artifacts. */
+  records(): readonly unknown[];
+}
+
+export interface ExtensionVerdict {
+  violations: number;
+  /** One line of figures for the console. */
+  summary: string;
+  /** Readable violations (the first few of each kind) for an assertion message. */
+  details: string[];
+  /** Everything, for report.json. */
+  report: unknown;
 }
 
 export interface FaultEvent {
@@ -132,6 +156,8 @@ export interface ScenarioFigures {
   /** Merkle agreement after healing, before any repairing read (hinted handoff and anti-entropy alone). */
   graceAgree: boolean;
   graceMs: number;
+  /** The extension's one-line figures, when one ran. */
+  extension?: string;
   /** The pipelined workload, when it ran. */
   pipeline?: PipelineStats & { violations: number; orderViolations: number; counterViolations: number; appendViolations: number; atomicityViolations: number; lastWriteViolations: number; staleReads: number };
 }
@@ -146,6 +172,7 @@ export interface ScenarioResult {
   /** Merkle agreement before the repairing reads, within `graceMs`. */
   grace: MerkleAgreement;
   pipeline?: { report: PipelineReport; finalReadErrors: string[] };
+  extension?: ExtensionVerdict;
   finalReadErrors: string[];
   /** Directory holding history, final state, report and node logs (kept when something failed). */
   artifacts: string | undefined;
@@ -293,6 +320,7 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
     const ownersBefore = owners(await replicaReadsRetried(cluster, keys));
     workload.start();
     pipeline?.start();
+    spec.extension?.start(cluster.addresses, clock);
     // The schedule counts from here: start-up and the first reads may take seconds on a loaded
     // machine, and must not squeeze the faults out of the run.
     const loadStart = clock.now();
@@ -330,6 +358,7 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
     if (rest > 0) await sleep(rest);
     await workload.stop();
     await pipeline?.stop();
+    await spec.extension?.stop();
     const history = workload.history;
 
     // Converge: healthy membership everywhere, then a full-quorum pass, then replica agreement.
@@ -373,8 +402,9 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
         staleReads: pr.history.staleReads.length + pr.sharedStaleReads.length,
       };
     }
+    const extension = await spec.extension?.verify(cluster, faults);
     const violations = violationCount(report) - unpromised + disagreements.length + (merkle.checked && !merkle.agree ? 1 : 0) +
-      (grace.agree ? 0 : 1) + pipelineViolations;
+      (grace.agree ? 0 : 1) + pipelineViolations + (extension?.violations ?? 0);
     const durationS = clock.now() / 1000;
     const figures: ScenarioFigures = {
       scenario: spec.name, seed: spec.seed, readYourWritesPromised: spec.readYourWritesPromised, nodes: cluster.nodes.length, durationS: Math.round(durationS * 10) / 10,
@@ -387,21 +417,23 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
       rebalanceMs: Math.max(0, ...faults.map((f) => f.rebalanceMs ?? 0)),
       convergeClusterMs: faults.at(-1)?.healthyAfterMs ?? 0, convergeClusterMaxMs: Math.max(0, ...healTimes),
       convergeReplicasMs: Math.round(convergeReplicasMs),
-      graceAgree: grace.agree, graceMs: grace.ms, pipeline: pipelineFigures,
+      graceAgree: grace.agree, graceMs: grace.ms, pipeline: pipelineFigures, extension: extension?.summary,
     };
     if (violations > 0 || spec.keepArtifacts) {
-      artifacts = saveArtifacts(spec, cluster, history, { figures, faults, report, disagreements, merkle, grace, pipeline: pipelineResult, finalReadErrors: final.errors, final: Object.fromEntries(final.values) }, pipeline?.records);
+      artifacts = saveArtifacts(spec, cluster, history, { figures, faults, report, disagreements, merkle, grace, pipeline: pipelineResult, extension: extension?.report, finalReadErrors: final.errors, final: Object.fromEntries(final.values) }, pipeline?.records, spec.extension?.records());
     }
-    return { figures, report, stats, faults, disagreements, merkle, grace, pipeline: pipelineResult, finalReadErrors: final.errors, artifacts, violations };
+    return { figures, report, stats, faults, disagreements, merkle, grace, pipeline: pipelineResult, extension, finalReadErrors: final.errors, artifacts, violations };
   } catch (e) {
     // A step itself failed (no convergence, a node that would not restart): keep what is known.
     await workload.stop().catch(() => undefined);
     await pipeline?.stop().catch(() => undefined);
-    const dir = saveArtifacts(spec, cluster, workload.history, { error: (e as Error).stack ?? String(e), faults }, pipeline?.records);
+    await spec.extension?.stop().catch(() => undefined);
+    const dir = saveArtifacts(spec, cluster, workload.history, { error: (e as Error).stack ?? String(e), faults }, pipeline?.records, spec.extension?.records());
     throw new Error(`${spec.name} (seed ${spec.seed}): ${(e as Error).message}\nhistory and node logs: ${dir}`, { cause: e });
   } finally {
     await workload.stop().catch(() => undefined);
     await pipeline?.stop().catch(() => undefined);
+    await spec.extension?.stop().catch(() => undefined);
     try {
       if (pendingHeal) await pendingHeal().catch(() => undefined);
       await healEverything(spec, cluster).catch(() => undefined);
@@ -411,12 +443,13 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
   }
 }
 
-function saveArtifacts(spec: ScenarioSpec, cluster: FaultCluster, history: readonly Op[], report: Record<string, unknown>, batches?: readonly PipelineRecord[]): string {
+function saveArtifacts(spec: ScenarioSpec, cluster: FaultCluster, history: readonly Op[], report: Record<string, unknown>, batches?: readonly PipelineRecord[], extensionRecords?: readonly unknown[]): string {
   const dir = path.join(spec.artifactsRoot ?? os.tmpdir(), `ringkv-fault-${spec.name}-seed${spec.seed}-${Date.now()}`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'history.jsonl'), history.map((o) => JSON.stringify(o)).join('\n') + '\n');
   if (batches) writeFileSync(path.join(dir, 'batches.jsonl'), batches.map((b) => JSON.stringify(b)).join('\n') + '\n');
-  writeFileSync(path.join(dir, 'report.json'), JSON.stringify({ ...report, spec: { ...spec, partitioner: spec.partitioner ? spec.partitioner.chain : undefined } }, null, 1));
+  if (extensionRecords) writeFileSync(path.join(dir, 'extension.jsonl'), extensionRecords.map((b) => JSON.stringify(b)).join('\n') + '\n');
+  writeFileSync(path.join(dir, 'report.json'), JSON.stringify({ ...report, spec: { ...spec, partitioner: spec.partitioner ? spec.partitioner.chain : undefined, extension: spec.extension ? true : undefined } }, null, 1));
   cluster.saveLogs(dir);
   return dir;
 }
@@ -430,6 +463,7 @@ export function formatFigures(f: ScenarioFigures): string {
     `healthy ${f.convergeClusterMs} ms after the last heal (max ${f.convergeClusterMaxMs} ms); R=N pass to replica agreement ${f.convergeReplicasMs} ms`,
     `keys divergent before the full-quorum pass ${f.divergentBeforeRepair}; merkle before repair ${f.graceAgree ? `agrees after ${f.graceMs} ms` : `STILL DIVERGENT after ${f.graceMs} ms`}, after repair ${f.merkleChecked ? `${f.merkleSlots} slots agree after ${f.merkleMs} ms` : 'not compared'}` +
       (f.rebalanceMs > 0 ? `; rebalance over ${f.rebalanceMs} ms after the membership change` : ''),
+    ...(f.extension ? [f.extension] : []),
     ...(f.pipeline ? [`pipelined: batches=${f.pipeline.batches} commands=${f.pipeline.commands} ok=${f.pipeline.ok} failed=${f.pipeline.failed} unknown=${f.pipeline.unknown} ` +
       `acked incr=${f.pipeline.increments} append=${f.pipeline.appends} multi=${f.pipeline.transactions} | order=${f.pipeline.orderViolations} (malformed ${f.pipeline.malformed}) ` +
       `counters=${f.pipeline.counterViolations} appends=${f.pipeline.appendViolations} multi-atomicity=${f.pipeline.atomicityViolations} last-write=${f.pipeline.lastWriteViolations} stale-reads=${f.pipeline.staleReads}${f.readYourWritesPromised ? '' : ' (not promised here)'} total=${f.pipeline.violations}`] : []),
@@ -467,6 +501,7 @@ export function describeViolations(r: ScenarioResult): string {
     take('pipelined: unread keys', p.history.unreadKeys);
     take('pipelined: final read errors', r.pipeline.finalReadErrors);
   }
+  if (r.extension) lines.push(...r.extension.details);
   take('final read errors', r.finalReadErrors);
   take('faults', r.faults);
   if (r.artifacts) lines.push(`history, final state, report and node logs: ${r.artifacts}`);

@@ -1,0 +1,545 @@
+/**
+ * The collections fault workload: clients that use lists, sets, sorted sets and hashes as
+ * applications do, several commands in flight per connection. Two kinds of client, as in
+ * fault-pipeline.ts: raw RESP pipelines on the fault client's own connection, and the same batches
+ * as concurrent calls on one ioredis connection per node (no resend, no offline queue, no retry);
+ * every command is sent at most once and its outcome classified (ok / fail / unknown, open when the
+ * client stopped waiting).
+ *
+ * A batch goes to one node and names only keys the client's slot map gives that node. It mixes:
+ * - queues (shared): RPUSH of 1–3 job ids never pushed before; LPOP, LPOP with a count, and BLPOP
+ *   with a short timeout;
+ * - sets (shared, each member private to one client): SADD / SREM;
+ * - sorted sets and hashes (shared, members and fields shared): ZINCRBY / HINCRBY of 1–5.
+ * After healing, `collectionsFinalState` reads every key with R=N (LRANGE+LLEN, SMEMBERS+SCARD,
+ * ZRANGE WITHSCORES+ZCARD, HGETALL+HLEN) and `slotDigestsAgree` compares each touched slot's
+ * digest among its replicas; fault-collections-checker.ts judges the history.
+ */
+import { keySlot } from '../../src/cluster/slot.js';
+import { Prng } from '../sim/prng.js';
+import { FaultClusterClient, ReplyError, TransportError, definitelyNoEffect, nodeCall, addrKey, type Address, type Reply } from './fault-client.js';
+import type { RunClock } from './fault-history.js';
+import { IoredisTransport, type WireOutcome } from './fault-pipeline.js';
+import { checkCollections, collectionsViolationCount, type CCommand, type CollectionsFinal, type CViolation } from './fault-collections-checker.js';
+import type { FaultCluster } from './fault-cluster.js';
+import type { ExtensionVerdict, FaultEvent, ScenarioExtension } from './fault-scenario.js';
+
+export interface CollectionsWorkloadOptions {
+  seeds: readonly Address[];
+  pipelineClients: number;
+  ioredisClients: number;
+  seed: number;
+  r: number;
+  w: number;
+  opTimeoutMs: number;
+  /** Unique per run: prefixes every key, job id and member. */
+  prefix: string;
+  firstClient?: number;
+}
+
+const QUEUES = 3;
+const SETS = 2;
+/** Members of each set private to each client. */
+const OWN_MEMBERS = 5;
+const ZSETS = 2;
+const HASHES = 2;
+/** Members of each sorted set and fields of each hash, shared by every client. */
+const SHARED_MEMBERS = 4;
+const SHARED_NAMES = {
+  zset: Array.from({ length: SHARED_MEMBERS }, (_, i) => `m${i}`),
+  hash: Array.from({ length: SHARED_MEMBERS }, (_, i) => `f${i}`),
+};
+/** BLPOP's server-side timeout, seconds: far below the client's own. */
+const BLPOP_TIMEOUT = '0.2';
+
+type EntityKind = 'queue' | 'set' | 'zset' | 'hash';
+interface Entity {
+  kind: EntityKind;
+  key: string;
+  slot: number;
+}
+
+const entity = (kind: EntityKind, key: string): Entity => ({ kind, key, slot: keySlot(Buffer.from(key)) });
+
+export function collectionEntities(prefix: string): Entity[] {
+  return [
+    ...Array.from({ length: QUEUES }, (_, i) => entity('queue', `${prefix}:q:${i}`)),
+    ...Array.from({ length: SETS }, (_, i) => entity('set', `${prefix}:s:${i}`)),
+    ...Array.from({ length: ZSETS }, (_, i) => entity('zset', `${prefix}:z:${i}`)),
+    ...Array.from({ length: HASHES }, (_, i) => entity('hash', `${prefix}:h:${i}`)),
+  ];
+}
+
+/** A planned command: what it is (for the record) and the one wire command that carries it. */
+interface Planned {
+  cmd: Pick<CCommand, 'kind' | 'key' | 'jobs' | 'count' | 'member' | 'amount'>;
+  wire: string[];
+}
+
+function plan(rng: Prng, e: Entity, c: number, nextJob: () => string): Planned {
+  const x = rng.next();
+  switch (e.kind) {
+    case 'queue': {
+      if (x < 0.5) {
+        const jobs = Array.from({ length: rng.int(1, 3) }, nextJob);
+        return { cmd: { kind: 'rpush', key: e.key, jobs }, wire: ['RPUSH', e.key, ...jobs] };
+      }
+      if (x < 0.72) return { cmd: { kind: 'lpop', key: e.key }, wire: ['LPOP', e.key] };
+      if (x < 0.85) {
+        const count = rng.int(2, 3);
+        return { cmd: { kind: 'lpop', key: e.key, count }, wire: ['LPOP', e.key, String(count)] };
+      }
+      return { cmd: { kind: 'blpop', key: e.key }, wire: ['BLPOP', e.key, BLPOP_TIMEOUT] };
+    }
+    case 'set': {
+      const member = `c${c}.m${rng.int(0, OWN_MEMBERS - 1)}`;
+      const kind = x < 0.55 ? 'sadd' : 'srem';
+      return { cmd: { kind, key: e.key, member }, wire: [kind.toUpperCase(), e.key, member] };
+    }
+    case 'zset': {
+      const member = rng.pick(SHARED_NAMES.zset);
+      const amount = rng.int(1, 5);
+      return { cmd: { kind: 'zincrby', key: e.key, member, amount }, wire: ['ZINCRBY', e.key, String(amount), member] };
+    }
+    case 'hash': {
+      const member = rng.pick(SHARED_NAMES.hash);
+      const amount = rng.int(1, 5);
+      return { cmd: { kind: 'hincrby', key: e.key, member, amount }, wire: ['HINCRBY', e.key, member, String(amount)] };
+    }
+  }
+}
+
+const isRedirect = (m: string): boolean => m.startsWith('MOVED ') || m.startsWith('ASK ');
+
+/** Classifies one command from its outcome. Every command of this workload may write. */
+export function classifyCollection(p: Planned, o: WireOutcome, base: { client: number; order: number; start: number }): CCommand {
+  const cmd: CCommand = { ...base, ...p.cmd, result: 'ok', end: o.at };
+  if ('error' in o) {
+    cmd.error = `${o.error.kind}: ${o.error.message}`;
+    if (o.error.kind === 'refused') cmd.result = 'fail';
+    else {
+      cmd.result = 'unknown';
+      if (o.error.kind === 'timeout') cmd.open = true;
+    }
+    return cmd;
+  }
+  const reply = o.reply;
+  if (reply instanceof ReplyError) {
+    cmd.error = reply.message;
+    cmd.result = isRedirect(reply.message) || definitelyNoEffect(reply.message) ? 'fail' : 'unknown';
+    return cmd;
+  }
+  const bad = (): CCommand => {
+    cmd.malformed = `${p.wire[0]} answered ${JSON.stringify(reply)}`;
+    cmd.result = 'unknown';
+    return cmd;
+  };
+  switch (cmd.kind) {
+    case 'rpush':
+    case 'sadd':
+    case 'srem':
+    case 'hincrby':
+      if (typeof reply !== 'number') return bad();
+      if ((cmd.kind === 'sadd' || cmd.kind === 'srem') && reply !== 0 && reply !== 1) return bad();
+      if (cmd.kind === 'rpush' && reply < cmd.jobs!.length) return bad();
+      cmd.n = reply;
+      return cmd;
+    case 'zincrby': {
+      const score = typeof reply === 'string' ? Number(reply) : NaN;
+      if (!Number.isFinite(score)) return bad();
+      cmd.n = score;
+      return cmd;
+    }
+    case 'lpop':
+      if (reply === null) cmd.popped = [];
+      else if (cmd.count === undefined && typeof reply === 'string') cmd.popped = [reply];
+      else if (cmd.count !== undefined && Array.isArray(reply) && reply.length >= 1 && reply.length <= cmd.count && reply.every((r) => typeof r === 'string')) cmd.popped = reply as string[];
+      else return bad();
+      return cmd;
+    case 'blpop':
+      if (reply === null) cmd.popped = [];
+      else if (Array.isArray(reply) && reply.length === 2 && reply[0] === cmd.key && typeof reply[1] === 'string') cmd.popped = [reply[1]];
+      else return bad();
+      return cmd;
+  }
+}
+
+export interface CollectionsStats {
+  batches: number;
+  commands: number;
+  ok: number;
+  failed: number;
+  unknown: number;
+  openUnknown: number;
+  pushedJobs: number;
+  poppedJobs: number;
+  setOps: number;
+  increments: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export class CollectionsWorkload {
+  readonly commands: CCommand[] = [];
+  private stopping = false;
+  private readonly loops: Array<Promise<void>> = [];
+  private readonly closers: Array<() => void> = [];
+
+  constructor(readonly opts: CollectionsWorkloadOptions, private readonly clock: RunClock) {}
+
+  get keys(): string[] {
+    return collectionEntities(this.opts.prefix).map((e) => e.key);
+  }
+
+  start(): void {
+    const first = this.opts.firstClient ?? 0;
+    const total = this.opts.pipelineClients + this.opts.ioredisClients;
+    for (let i = 0; i < total; i++) {
+      const c = first + i;
+      const transport = i < this.opts.pipelineClients ? 'pipeline' : 'ioredis';
+      this.loops.push(this.loop(c, transport).catch((e: unknown) => {
+        throw new Error(`collections client ${c} (${transport}) stopped: ${(e as Error).stack ?? String(e)}`);
+      }));
+    }
+  }
+
+  private async loop(c: number, transport: 'pipeline' | 'ioredis'): Promise<void> {
+    const rng = new Prng((this.opts.seed * 48271 + c * 7907) >>> 0);
+    const client = new FaultClusterClient({ seeds: this.opts.seeds, r: this.opts.r, w: this.opts.w, opTimeoutMs: this.opts.opTimeoutMs, random: () => rng.next() });
+    const io = transport === 'ioredis' ? new IoredisTransport({ ...this.opts }) : undefined;
+    this.closers.push(() => client.close(), () => io?.close());
+    const entities = collectionEntities(this.opts.prefix);
+    await client.refreshSlots(true);
+    let jobSeq = 0;
+    let order = 0;
+    const nextJob = (): string => `${this.opts.prefix}.c${c}.j${jobSeq++}`;
+    while (!this.stopping) {
+      const byNode = new Map<string, Entity[]>();
+      for (const e of entities) {
+        const owner = client.ownerOf(e.slot);
+        if (owner === undefined) continue;
+        byNode.set(owner, [...(byNode.get(owner) ?? []), e]);
+      }
+      const nodes = [...byNode.keys()];
+      if (nodes.length === 0) {
+        await client.refreshSlots(true);
+        await sleep(100);
+        continue;
+      }
+      const node = rng.pick(nodes);
+      const pool = byNode.get(node)!;
+      const chosen = Array.from({ length: Math.min(pool.length, rng.int(1, 3)) }, () => rng.pick(pool));
+      const planned = Array.from({ length: rng.int(2, 12) }, () => plan(rng, rng.pick(chosen), c, nextJob));
+      const wire = planned.map((p) => p.wire);
+      const start = this.clock.now();
+      const outs = io ? await io.send(node, client.addressOf(node)!, wire, this.clock) : await this.sendRaw(client, node, wire);
+      planned.forEach((p, i) => this.commands.push(classifyCollection(p, outs[i]!, { client: c, order: order++, start })));
+      const troubled = outs.some((o) => 'error' in o || o.reply instanceof ReplyError);
+      if (troubled) {
+        if (outs.some((o) => 'error' in o)) {
+          client.dropConnection(node);
+          io?.drop(node);
+        }
+        await client.refreshSlots();
+        await sleep(20 + rng.int(0, 30));
+      }
+    }
+  }
+
+  private async sendRaw(client: FaultClusterClient, node: string, wire: readonly string[][]): Promise<WireOutcome[]> {
+    try {
+      const conn = await client.connectionTo(node);
+      return await Promise.all(conn.pipeline(wire, this.opts.opTimeoutMs).map((p) => p.then(
+        (reply): WireOutcome => ({ reply, at: this.clock.now() }),
+        (e: unknown): WireOutcome => ({ error: e instanceof TransportError ? e : new TransportError('closed', String(e)), at: this.clock.now() }),
+      )));
+    } catch (e) {
+      const at = this.clock.now();
+      return wire.map(() => ({ error: new TransportError('refused', e instanceof Error ? e.message : String(e)), at }));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    try {
+      await Promise.all(this.loops);
+    } finally {
+      for (const close of this.closers) close();
+    }
+  }
+
+  /** Acknowledged writes (pushes, pops that took something, set operations, increments) in [from, to) on the run's clock. */
+  ackedWrites(from = 0, to = Infinity): number {
+    let n = 0;
+    for (const c of this.commands) {
+      if (c.result !== 'ok' || c.end < from || c.end >= to) continue;
+      if ((c.kind === 'lpop' || c.kind === 'blpop') && (c.popped ?? []).length === 0) continue;
+      n++;
+    }
+    return n;
+  }
+
+  stats(): CollectionsStats {
+    const s: CollectionsStats = { batches: 0, commands: 0, ok: 0, failed: 0, unknown: 0, openUnknown: 0, pushedJobs: 0, poppedJobs: 0, setOps: 0, increments: 0 };
+    const batches = new Set<string>();
+    for (const c of this.commands) {
+      batches.add(`${c.client}@${c.start}`);
+      s.commands++;
+      if (c.result === 'ok') s.ok++;
+      else if (c.result === 'fail') s.failed++;
+      else {
+        s.unknown++;
+        if (c.open) s.openUnknown++;
+      }
+      if (c.result !== 'ok') continue;
+      if (c.kind === 'rpush') s.pushedJobs += c.jobs!.length;
+      if (c.kind === 'lpop' || c.kind === 'blpop') s.poppedJobs += c.popped!.length;
+      if (c.kind === 'sadd' || c.kind === 'srem') s.setOps++;
+      if (c.kind === 'zincrby' || c.kind === 'hincrby') s.increments++;
+    }
+    s.batches = batches.size;
+    return s;
+  }
+}
+
+function pairs(reply: Reply): Map<string, number> | undefined {
+  if (!Array.isArray(reply) || reply.length % 2 !== 0) return undefined;
+  const out = new Map<string, number>();
+  for (let i = 0; i < reply.length; i += 2) {
+    const k = reply[i];
+    const v = reply[i + 1];
+    if (typeof k !== 'string' || typeof v !== 'string' || !Number.isFinite(Number(v))) return undefined;
+    out.set(k, Number(v));
+  }
+  return out;
+}
+
+const strings = (reply: Reply): string[] | undefined => (Array.isArray(reply) && reply.every((r) => typeof r === 'string') ? (reply as string[]) : undefined);
+
+/**
+ * Reads every collection of the workload with read quorum `r` (R=N: every replica answers and the
+ * coordinator read-repairs), contents and size, retrying what fails until `deadlineMs`.
+ */
+export async function collectionsFinalState(seeds: readonly Address[], prefix: string, opts: { r: number; deadlineMs: number }): Promise<{ final: CollectionsFinal; errors: string[] }> {
+  const client = new FaultClusterClient({ seeds, r: opts.r, opTimeoutMs: 5000 });
+  const final: CollectionsFinal = { lists: new Map(), sets: new Map(), zsets: new Map(), hashes: new Map() };
+  const errors: string[] = [];
+  const deadline = Date.now() + opts.deadlineMs;
+  const read = async (key: string, args: string[]): Promise<Reply | undefined> => {
+    const out = await client.call(key, args, false);
+    if (out.status === 'ok') return out.reply;
+    errors.push(`${args.join(' ')}@${out.node ?? '?'}: ${out.error ?? JSON.stringify(out.reply)}`);
+    return undefined;
+  };
+  try {
+    await client.refreshSlots(true);
+    let todo = collectionEntities(prefix);
+    while (todo.length > 0 && Date.now() < deadline) {
+      const failed: Entity[] = [];
+      for (const e of todo) {
+        let ok = false;
+        if (e.kind === 'queue') {
+          const items = strings((await read(e.key, ['LRANGE', e.key, '0', '-1'])) ?? null);
+          const len = await read(e.key, ['LLEN', e.key]);
+          if (items && typeof len === 'number') {
+            final.lists.set(e.key, { items, len });
+            ok = true;
+          }
+        } else if (e.kind === 'set') {
+          const members = strings((await read(e.key, ['SMEMBERS', e.key])) ?? null);
+          const card = await read(e.key, ['SCARD', e.key]);
+          if (members && typeof card === 'number') {
+            final.sets.set(e.key, { members, card });
+            ok = true;
+          }
+        } else if (e.kind === 'zset') {
+          const listed = (await read(e.key, ['ZRANGE', e.key, '0', '-1', 'WITHSCORES'])) ?? null;
+          const scores = pairs(listed);
+          const card = await read(e.key, ['ZCARD', e.key]);
+          const point = await read(e.key, ['ZMSCORE', e.key, ...SHARED_NAMES.zset]);
+          if (scores && typeof card === 'number' && Array.isArray(point) && point.length === SHARED_MEMBERS) {
+            const points = new Map(SHARED_NAMES.zset.map((m, i) => [m, typeof point[i] === 'string' ? Number(point[i]) : null]));
+            const flat = listed as string[];
+            const raw = Array.from({ length: flat.length / 2 }, (_, i): [string, number] => [flat[2 * i]!, Number(flat[2 * i + 1])]);
+            final.zsets.set(e.key, { scores, card, points, raw });
+            ok = true;
+          }
+        } else {
+          const fields = pairs((await read(e.key, ['HGETALL', e.key])) ?? null);
+          const len = await read(e.key, ['HLEN', e.key]);
+          if (fields && typeof len === 'number') {
+            final.hashes.set(e.key, { fields, len });
+            ok = true;
+          }
+        }
+        if (!ok) failed.push(e);
+      }
+      todo = failed;
+      if (todo.length > 0) {
+        await sleep(300);
+        await client.refreshSlots(true);
+      }
+    }
+    return { final, errors };
+  } finally {
+    client.close();
+  }
+}
+
+export interface SlotDigestAgreement {
+  agree: boolean;
+  slots: number;
+  ms: number;
+  detail: string;
+}
+
+/**
+ * For each slot the workload touched, asks every node for that slot's digest
+ * (`RINGKV.DIGEST RANGE s s`: the digest where the node replicates the slot, nil elsewhere) and
+ * requires `copies` replicas answering with one digest, within `timeoutMs`.
+ */
+export async function slotDigestsAgree(nodes: readonly Address[], keys: readonly string[], copies: number, timeoutMs: number): Promise<SlotDigestAgreement> {
+  const slots = [...new Set(keys.map((k) => keySlot(Buffer.from(k))))].sort((a, b) => a - b);
+  const t0 = Date.now();
+  for (;;) {
+    const problems: string[] = [];
+    const views = await Promise.all(nodes.map(async (n) => {
+      try {
+        return await nodeCall(n, slots.map((s) => ['RINGKV.DIGEST', 'RANGE', String(s), String(s)]), 5000);
+      } catch (e) {
+        problems.push(`${addrKey(n)} unreachable: ${(e as Error).message}`);
+        return undefined;
+      }
+    }));
+    if (problems.length === 0) {
+      slots.forEach((slot, i) => {
+        const held: string[] = [];
+        views.forEach((v, j) => {
+          const r = v![i];
+          const d = Array.isArray(r) ? r[0] : r;
+          if (r instanceof ReplyError) held.push(`${addrKey(nodes[j]!)}=error ${r.message}`);
+          else if (typeof d === 'string') held.push(`${addrKey(nodes[j]!)}=${d}`);
+        });
+        const distinct = new Set(held.map((h) => h.slice(h.indexOf('=') + 1)));
+        if (held.length !== copies || distinct.size !== 1) problems.push(`slot ${slot}: ${held.join(' ')}`);
+      });
+    }
+    if (problems.length === 0) return { agree: true, slots: slots.length, ms: Date.now() - t0, detail: `${slots.length} touched slots agree among their ${copies} replicas` };
+    if (Date.now() - t0 > timeoutMs) return { agree: false, slots: slots.length, ms: Date.now() - t0, detail: `after ${timeoutMs} ms: ${problems.slice(0, 6).join('; ')}` };
+    await sleep(250);
+  }
+}
+
+/**
+ * The collections workload as a fault scenario's extension (fault-scenario.ts): started with the
+ * other workloads, judged after healing with R=N reads and per-slot digests of the touched slots.
+ */
+export class CollectionsScenario implements ScenarioExtension {
+  private workload: CollectionsWorkload | undefined;
+
+  constructor(private readonly opts: Omit<CollectionsWorkloadOptions, 'seeds'> & { n: number; digestTimeoutMs?: number }) {}
+
+  start(seeds: readonly Address[], clock: RunClock): void {
+    this.workload = new CollectionsWorkload({ ...this.opts, seeds }, clock);
+    this.workload.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.workload?.stop();
+  }
+
+  records(): readonly unknown[] {
+    return this.workload?.commands ?? [];
+  }
+
+  get stats(): CollectionsStats | undefined {
+    return this.workload?.stats();
+  }
+
+  async verify(cluster: FaultCluster, faults: readonly FaultEvent[]): Promise<ExtensionVerdict & { figures: CollectionsFigures }> {
+    const w = this.workload;
+    if (w === undefined) throw new Error('collections workload never started');
+    const { final, errors } = await collectionsFinalState(cluster.addresses, this.opts.prefix, { r: this.opts.n, deadlineMs: 30_000 });
+    const report = checkCollections(w.commands, final);
+    const local = await localSortedSets(cluster.addresses, collectionEntities(this.opts.prefix).filter((e) => e.kind === 'zset').map((e) => e.key));
+    const digests = await slotDigestsAgree(cluster.addresses, w.keys, Math.min(this.opts.n, cluster.members.length), this.opts.digestTimeoutMs ?? 30_000);
+    const ackedDuringFaults = faults.reduce((s, f) => s + w.ackedWrites(f.injectedAt, f.healedAt ?? Infinity), 0);
+    const s = w.stats();
+    const listed = [...final.lists.values()].reduce((n, l) => n + l.items.length, 0);
+    const figures: CollectionsFigures = {
+      ...s, ackedDuringFaults, listedAtEnd: listed, violations: collectionsViolationCount(report) + (digests.agree ? 0 : 1),
+      digestsAgree: digests.agree, digestMs: digests.ms, digestSlots: digests.slots,
+      lost: report.lostJobs.length, duplicates: report.duplicateJobs.length, phantoms: report.phantomJobs.length, order: report.queueOrder.length,
+      sets: report.sets.length, counters: report.counters.length, sizes: report.sizes.length, indexes: report.indexes.length, replies: report.replies.length, unread: report.unread.length,
+    };
+    const details: string[] = [];
+    const take = (label: string, items: readonly CViolation[]): void => {
+      if (items.length === 0) return;
+      details.push(`collections: ${label} (${items.length}):`);
+      for (const v of items.slice(0, 5)) details.push(`  ${v.key}: ${v.problem}`);
+    };
+    take('acknowledged jobs lost', report.lostJobs);
+    take('jobs seen twice', report.duplicateJobs);
+    take('jobs nobody pushed', report.phantomJobs);
+    take('queue order', report.queueOrder);
+    take('set membership', report.sets);
+    take('scores and hash fields', report.counters);
+    take('sizes against contents', report.sizes);
+    take('sorted-set range read against point read', report.indexes);
+    take('replies', report.replies);
+    take('not read back', report.unread);
+    if (!digests.agree) details.push(`collections: touched slots' digests disagree: ${digests.detail}`);
+    if (report.unread.length > 0) details.push(`collections: final read errors: ${errors.slice(0, 5).join('; ')}`);
+    const summary = `collections: batches=${s.batches} commands=${s.commands} ok=${s.ok} failed=${s.failed} unknown=${s.unknown} (open ${s.openUnknown}) ` +
+      `acked-during-faults=${ackedDuringFaults} jobs pushed=${s.pushedJobs} popped=${s.poppedJobs} listed-at-end=${listed} set-ops=${s.setOps} increments=${s.increments} | ` +
+      `lost=${figures.lost} duplicates=${figures.duplicates} phantoms=${figures.phantoms} order=${figures.order} sets=${figures.sets} counters=${figures.counters} ` +
+      `sizes=${figures.sizes} index=${figures.indexes} replies=${figures.replies} unread=${figures.unread} digests ${digests.agree ? `agree (${digests.slots} slots, ${digests.ms} ms)` : 'DISAGREE'} total=${figures.violations}`;
+    return { violations: figures.violations, summary, details, report: { figures, report, digests, finalReadErrors: errors, final: finalToJson(final), localSortedSets: local }, figures };
+  }
+}
+
+export interface CollectionsFigures extends CollectionsStats {
+  ackedDuringFaults: number;
+  listedAtEnd: number;
+  violations: number;
+  digestsAgree: boolean;
+  digestMs: number;
+  digestSlots: number;
+  lost: number;
+  duplicates: number;
+  phantoms: number;
+  order: number;
+  sets: number;
+  counters: number;
+  sizes: number;
+  indexes: number;
+  replies: number;
+  unread: number;
+}
+
+function finalToJson(f: CollectionsFinal): Record<string, unknown> {
+  return {
+    lists: Object.fromEntries(f.lists),
+    sets: Object.fromEntries(f.sets),
+    zsets: Object.fromEntries([...f.zsets].map(([k, v]) => [k, { card: v.card, scores: Object.fromEntries(v.scores) }])),
+    hashes: Object.fromEntries([...f.hashes].map(([k, v]) => [k, { len: v.len, fields: Object.fromEntries(v.fields) }])),
+  };
+}
+
+/**
+ * Evidence for a report: each node's own copy of each sorted set (READONLY, R=1, so no quorum and
+ * no repair): range read, point reads and ZCARD.
+ */
+async function localSortedSets(nodes: readonly Address[], keys: readonly string[]): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  await Promise.all(nodes.map(async (n) => {
+    try {
+      const cmds = keys.flatMap((k) => [['ZRANGE', k, '0', '-1', 'WITHSCORES'], ['ZMSCORE', k, ...SHARED_NAMES.zset], ['ZCARD', k]]);
+      const replies = await nodeCall(n, [['READONLY'], ['RINGKV.CONSISTENCY', 'R', '1'], ...cmds], 5000);
+      out[addrKey(n)] = Object.fromEntries(keys.map((k, i) => [k, replies.slice(2 + i * 3, 5 + i * 3).map((r) => (r instanceof ReplyError ? `error ${r.message}` : r))]));
+    } catch (e) {
+      out[addrKey(n)] = `unreachable: ${(e as Error).message}`;
+    }
+  }));
+  return out;
+}
