@@ -6,7 +6,7 @@
  * Expected replies are Redis 7.0's (checked by pipeline-reference.test.ts).
  */
 import { expect } from 'vitest';
-import { expectReplies, tx, withConn, type RawCase } from './raw-pipeline-cases.js';
+import { anyOrder, expectReplies, mapText, tx, withConn, type RawCase } from './raw-pipeline-cases.js';
 import { RespConn, show } from './resp-conn.js';
 
 const NOT_INT = '-ERR value is not an integer or out of range';
