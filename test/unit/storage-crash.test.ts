@@ -220,7 +220,7 @@ describe('crash durability', () => {
     }
   });
 
-  it.each(['batch', 'atomically'])('replays a %s group of puts whole or not at all when the log is cut inside its entry', async (mode) => {
+  it.each([['putAll', 'batch'], ['Store.atomically', 'atomically']])('replays puts grouped by %s whole or not at all when the log is cut inside their entry', async (_grouping, mode) => {
     const dir = tempDir();
     const count = 40;
     await runChildUntil(
