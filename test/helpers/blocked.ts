@@ -1,5 +1,7 @@
 /** Waiting for clients to be blocked on a node (INFO clients blocked_clients), for blocking-command tests. */
 import { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
+import { startNode, type NodeProcess } from './server.js';
 
 export async function blockedClients(port: number): Promise<number> {
   const r = new Redis({ port, lazyConnect: true });
@@ -21,4 +23,28 @@ export async function untilBlocked(ports: number | readonly number[], n: number,
     if (Date.now() > deadline) throw new Error(`expected ${n} blocked clients on ${list.join(',')}, found ${got}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * Inside a describe: one node for the block and a factory of clients to it, all stopped after the
+ * block (each blocking test opens several connections that wait on each other).
+ */
+export function nodeWithClients(): { port(): number; client(): Redis } {
+  let node: NodeProcess | undefined;
+  const clients: Redis[] = [];
+  beforeAll(async () => {
+    node = await startNode();
+  }, 30000);
+  afterAll(async () => {
+    for (const c of clients) c.disconnect();
+    await node?.stop();
+  });
+  return {
+    port: () => node!.port,
+    client: () => {
+      const r = new Redis({ port: node!.port });
+      clients.push(r);
+      return r;
+    },
+  };
 }

@@ -9,28 +9,17 @@
  * to know when a client is blocked.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { blockedClients, untilBlocked } from '../helpers/blocked.js';
+import { blockedClients, nodeWithClients, untilBlocked } from '../helpers/blocked.js';
 import Redis, { Cluster } from 'ioredis';
-import { startNode, run, type NodeProcess } from '../helpers/server.js';
+import { run } from '../helpers/server.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { slotMap } from '../helpers/slot-map.js';
 import { PYTHON, redisPyMissing } from '../helpers/redis-py.js';
 
 describe('blocking list pops on one node', () => {
-  let node: NodeProcess;
-  const clients: Redis[] = [];
-  const client = (): Redis => {
-    const r = new Redis({ port: node.port });
-    clients.push(r);
-    return r;
-  };
-  beforeAll(async () => {
-    node = await startNode();
-  }, 30000);
-  afterAll(async () => {
-    for (const c of clients) c.disconnect();
-    await node?.stop();
-  });
+  const setup = nodeWithClients();
+  const client = setup.client;
+  const node = { get port(): number { return setup.port(); } };
 
   it('BLPOP waits until another client pushes, then gets the element', async () => {
     const a = client();

@@ -8,26 +8,14 @@
  * a client is blocked.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { untilBlocked } from '../helpers/blocked.js';
+import { nodeWithClients, untilBlocked } from '../helpers/blocked.js';
 import Redis, { Cluster } from 'ioredis';
-import { startNode, type NodeProcess } from '../helpers/server.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 
 describe('blocking sorted-set pops on one node', () => {
-  let node: NodeProcess;
-  const clients: Redis[] = [];
-  const client = (): Redis => {
-    const r = new Redis({ port: node.port });
-    clients.push(r);
-    return r;
-  };
-  beforeAll(async () => {
-    node = await startNode();
-  }, 30000);
-  afterAll(async () => {
-    for (const c of clients) c.disconnect();
-    await node?.stop();
-  });
+  const setup = nodeWithClients();
+  const client = setup.client;
+  const node = { get port(): number { return setup.port(); } };
 
   it('BZPOPMIN and BZPOPMAX wait for a ZADD and take its lowest / highest member, first come first served', async () => {
     const [a, b, c, w] = [client(), client(), client(), client()];
