@@ -171,7 +171,8 @@ export class ReplicaService {
       let bytes = 0;
       let next: Buffer | undefined;
       const limit = Math.min(payload.n, RANGE_RECORDS_MAX);
-      node.store.scanRange(payload.s, asBuffer(payload.a), asBuffer(payload.b), false, (key, rec) => {
+      // Tombstones included: the asking coordinator must learn of deletions.
+      node.store.scanRangeRaw(payload.s, asBuffer(payload.a), asBuffer(payload.b), (key, rec) => {
         if (items.length >= limit || bytes >= RANGE_BYTES_MAX) {
           next = Buffer.from(key);
           return false;

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import type SortedBtreeModule from 'sorted-btree';
 import { bytesEqual, storageId } from './key-layout.js';
 import { isRangeKey } from './range-bounds.js';
-import type { StoredRecord } from './types.js';
+import { ValueType, type StoredRecord } from './types.js';
 
 // sorted-btree is CommonJS with the class as `exports.default`. What a default import yields differs
 // between Node (the exports object) and test runners' interop (the class); require is the same everywhere.
@@ -21,7 +21,11 @@ type BTree<K, V> = InstanceType<typeof SortedBtreeModule.default<K, V>>;
  * Range scans (Store.scanRange) cannot afford that: a collection command after every write would
  * re-sort. Entries whose key is in the internal namespace (range-bounds.ts) are therefore also
  * kept in a B+ tree by storage id, which seeks in O(log n) and iterates both ways. Only those keys
- * pay for it; plain user keys never enter the tree.
+ * pay for it; plain user keys never enter the tree. A deleted element (a tombstone or a local
+ * removal) stays in the tree only while it hides something below this memtable: one that hides
+ * nothing would only be skipped by every scan, and a queue popped all day would make each pop walk
+ * past every element popped since the last checkpoint. Scans that must see tombstones (a replica
+ * completing a collection) use the slot's sorted entries instead (Store.scanRangeRaw).
  */
 
 export interface MemEntry {
@@ -38,6 +42,8 @@ export interface MemEntry {
    */
   readonly baseExpiresAt: number;
   readonly baseTombstoneMs: number;
+  /** A record for this key was visible below this memtable (frozen, LMDB) when the entry was made. */
+  readonly below: boolean;
   /** Approximate bytes held, for the checkpoint size trigger. */
   bytes: number;
   /** Next entry in the same hash chain. */
@@ -87,9 +93,17 @@ export class Memtable {
       inSlot.entries.push(entry);
       inSlot.sorted = false;
     }
-    if (isRangeKey(entry.key)) {
-      entry.id ??= storageId(entry.slot, entry.key);
+    if (isRangeKey(entry.key)) this.reorder(entry);
+  }
+
+  /** Keeps an internal-namespace entry in the ordered index exactly while it is live or hides something. */
+  private reorder(entry: MemEntry): void {
+    entry.id ??= storageId(entry.slot, entry.key);
+    const rec = entry.record;
+    if (entry.below || (rec !== undefined && rec.type !== ValueType.Tombstone)) {
       (this.ordered ??= new BTree<string, MemEntry>(undefined, compareIds)).set(entry.id, entry);
+    } else {
+      this.ordered?.delete(entry.id);
     }
   }
 
@@ -120,6 +134,7 @@ export class Memtable {
     entry.encoded = encoded;
     this.bytes += bytes - entry.bytes;
     entry.bytes = bytes;
+    if (isRangeKey(entry.key)) this.reorder(entry);
   }
 
   /** All entries in storage-id (byte) order, each with `id` set. Shared array: do not modify. */

@@ -247,7 +247,7 @@ export class Store implements BatchRecordStore {
     // Encoding validates the rest of the record, so a bad one throws before any state changes.
     const bytes = encoded ?? encodeRecord(rec);
     this.logPut(slot, key, bytes);
-    this.install(slot, key, hash, entry, rec, bytes);
+    this.install(slot, key, hash, entry, rec, bytes, previous !== undefined);
     this.counts.change(slot, previous, rec);
     // TTLs ending before LMDB's expiry index could know of them (next checkpoint or two).
     if (rec.expiresAt > 0 && rec.type !== ValueType.Tombstone && rec.expiresAt <= this.now() + 2 * this.checkpointIntervalMs) {
@@ -307,7 +307,7 @@ export class Store implements BatchRecordStore {
       const entry = this.active.find(slot, p.key, p.hash);
       this.base.expiresAt = p.baseExpiresAt;
       this.base.tombstoneMs = p.baseTombstoneMs;
-      this.install(slot, p.key, p.hash, entry, p.record, p.encoded);
+      this.install(slot, p.key, p.hash, entry, p.record, p.encoded, p.previous !== undefined);
       this.counts.change(slot, p.previous, p.record);
       if (p.record.expiresAt > 0 && p.record.type !== ValueType.Tombstone && p.record.expiresAt <= soon) {
         this.soonExpiring.push(p.record.expiresAt, slot, Buffer.from(p.key));
@@ -419,6 +419,22 @@ export class Store implements BatchRecordStore {
   }
 
   /**
+   * Like scanRange forward, but every tombstone is visited too, also those the ordered index
+   * dropped because they hide nothing here (memtable.ts): for a replica completing its copy of a
+   * collection, which must learn of deletions. Walks the slot's sorted memtable entries, so it
+   * costs more than scanRange: it serves that rare repair, not commands.
+   */
+  scanRangeRaw(slot: number, start: Buffer, end: Buffer, visit: (key: Buffer, record: StoredRecord) => boolean): void {
+    this.checkOpen();
+    checkSlot(slot);
+    checkRange(start, end);
+    mergedScan(this.sources(), storageId(slot, start), storageId(slot, end), Infinity, (_s, key, record) => {
+      if (Buffer.compare(key, start) < 0 || Buffer.compare(key, end) >= 0) return true;
+      return visit(key, record);
+    }, slot);
+  }
+
+  /**
    * Counts a live key that the start-up count could not see: a data directory from before the
    * internal namespace existed kept user keys starting with 0xFF as they are, where the count now
    * expects collection elements (src/collections/migrate-legacy.ts moves them).
@@ -506,7 +522,7 @@ export class Store implements BatchRecordStore {
     if (previous === undefined) return;
     this.flushGroup();
     appendDrop(this.log, slot, key, previous.version);
-    this.install(slot, key, hash, entry, undefined, undefined);
+    this.install(slot, key, hash, entry, undefined, undefined, true);
     this.counts.change(slot, previous, undefined);
     this.afterChange();
     if (this.versionListeners.length > 0) this.emitVersionChange(slot, key, previous, undefined);
@@ -681,6 +697,8 @@ export class Store implements BatchRecordStore {
     entry: MemEntry | undefined,
     rec: StoredRecord | undefined,
     encoded: Buffer | undefined,
+    /** For a new entry: a record was visible below the active memtable (the put's `previous`). */
+    below: boolean,
   ): void {
     const bytes = key.length + (encoded?.length ?? 16) + MEM_ENTRY_OVERHEAD_BYTES;
     if (entry !== undefined) {
@@ -695,6 +713,7 @@ export class Store implements BatchRecordStore {
       encoded,
       baseExpiresAt: this.base.expiresAt,
       baseTombstoneMs: this.base.tombstoneMs,
+      below,
       bytes,
       next: undefined,
       id: undefined,
@@ -811,7 +830,7 @@ export class Store implements BatchRecordStore {
     const previous = existing !== undefined ? existing.record : this.lookupBelowActive(slot, key, hash);
     // A drop removes only the record it was logged for (or an older one), never a newer write.
     if (previous === undefined || newerVersion(previous.version, entry.version)) return;
-    this.install(slot, key, hash, existing, undefined, undefined);
+    this.install(slot, key, hash, existing, undefined, undefined, true);
     this.counts.change(slot, previous, undefined);
   }
 
@@ -820,7 +839,7 @@ export class Store implements BatchRecordStore {
     const existing = this.active.find(slot, key, hash);
     const previous = existing !== undefined ? existing.record : this.lookupBelowActive(slot, key, hash);
     if (previous !== undefined && !newerVersion(record.version, previous.version)) return;
-    this.install(slot, key, hash, existing, record, encoded);
+    this.install(slot, key, hash, existing, record, encoded, previous !== undefined);
     this.counts.change(slot, previous, record);
   }
 }

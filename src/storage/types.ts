@@ -80,6 +80,8 @@ export interface RecordStore {
    * or descending, until `visit` returns false: collection elements (src/collections/).
    */
   scanRange(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (key: Buffer, record: StoredRecord) => boolean): void;
+  /** scanRange forward with every tombstone, also those that hide nothing here (a replica completing a collection). */
+  scanRangeRaw(slot: number, start: Buffer, end: Buffer, visit: (key: Buffer, record: StoredRecord) => boolean): void;
   /** Writes are waiting to become durable under the current fsync policy. */
   hasPendingDurability(): boolean;
   /** Calls back once every write made so far is durable (or failed to become so). */

@@ -79,6 +79,10 @@ export class SimStore implements RecordStore {
     for (const e of hits) if (!visit(e.key, e.rec)) return;
   }
 
+  scanRangeRaw(slot: number, start: Buffer, end: Buffer, visit: (key: Buffer, record: StoredRecord) => boolean): void {
+    this.scanRange(slot, start, end, false, visit);
+  }
+
   hasPendingDurability(): boolean {
     return !this.faults.lyingFsync && this.unsynced.length > 0;
   }
