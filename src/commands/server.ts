@@ -3,7 +3,7 @@ import { objectEncoding, valueLength } from '../collections/encoding.js';
 import { ConfigError } from '../core/config.js';
 import { ValueType } from './keyspace.js';
 import { command, container, type CommandContext, type CommandSpec } from './spec.js';
-import { floatArg, intArg, lower } from './args.js';
+import { floatArg, intArg, lower, parseInt64 } from './args.js';
 import { globMatch } from './glob.js';
 import { infoText } from './info.js';
 
@@ -67,6 +67,29 @@ function objectNumber(n: number) {
 }
 
 const ELEMENT_BYTES_ESTIMATE = 32;
+
+/** SLOWLOG GET [count]: newest first; -1 = all; Redis's range error otherwise. */
+function slowlogGet(ctx: CommandContext, argv: Buffer[]): void {
+  if (argv.length > 3) throw new ReplyError(ERR.wrongArity('slowlog|get'));
+  let count = 10;
+  if (argv.length === 3) {
+    const n = parseInt64(argv[2]!);
+    // Redis answers one text for a count that is not a number and for one below -1.
+    if (n === undefined || n < -1n) throw new ReplyError('ERR count should be greater than or equal to -1');
+    count = n > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(n);
+  }
+  const entries = ctx.node.stats.slowlog.get(count);
+  ctx.out.arrayHeader(entries.length);
+  for (const e of entries) {
+    ctx.out.arrayHeader(6);
+    ctx.out.int(e.id);
+    ctx.out.int(e.time);
+    ctx.out.int(e.usec);
+    ctx.out.bulkArray(e.args);
+    ctx.out.bulk(e.addr);
+    ctx.out.bulk(e.name);
+  }
+}
 
 function memoryUsage(ctx: CommandContext, argv: Buffer[]): void {
   for (let i = 3; i < argv.length; i += 2) {
@@ -135,7 +158,6 @@ const config = container('config', ['admin', 'noscript', 'loading', 'stale'], ['
   { name: 'help', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['CONFIG <subcommand> [<arg> ...]. Subcommands are:', 'GET <pattern>', 'SET <directive> <value>', 'RESETSTAT', 'HELP']) },
 ]);
 
-const okSub = (name: string, arity: number) => ({ name, arity, flags: ['noscript'] as const, run: (c: CommandContext) => c.out.ok() });
 const emptySub = (name: string, arity: number) => ({ name, arity, flags: ['noscript'] as const, run: (c: CommandContext) => c.out.arrayHeader(0) });
 
 export const serverCommands: CommandSpec[] = [
@@ -156,6 +178,11 @@ export const serverCommands: CommandSpec[] = [
   object,
   memory,
   debug,
-  container('slowlog', ['admin', 'loading', 'stale'], ['admin', 'slow', 'dangerous'], [emptySub('get', -2), { name: 'len', arity: 2, flags: [], run: (c) => c.out.int(0) }, okSub('reset', 2)]),
+  container('slowlog', ['admin', 'loading', 'stale'], ['admin', 'slow', 'dangerous'], [
+    { name: 'get', arity: -2, flags: [], run: slowlogGet },
+    { name: 'len', arity: 2, flags: [], run: (c) => c.out.int(c.node.stats.slowlog.length) },
+    { name: 'reset', arity: 2, flags: [], run: (c) => { c.node.stats.slowlog.reset(); c.out.ok(); } },
+    { name: 'help', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'GET [<count>]', '    Return top <count> entries from the slowlog (default: 10, -1 mean all).', '    Entries are made of:', '    id, timestamp, time in microseconds, arguments array, client IP and port,', '    client name', 'LEN', '    Return the length of the slowlog.', 'RESET', '    Reset the slowlog.', 'HELP', '    Prints this help.']) },
+  ]),
   container('latency', ['admin', 'noscript', 'loading', 'stale'], ['admin', 'slow', 'dangerous'], [emptySub('latest', 2), emptySub('history', 3), { name: 'reset', arity: -2, flags: [], run: (c) => c.out.int(0) }]),
 ];

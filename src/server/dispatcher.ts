@@ -175,20 +175,30 @@ export class Dispatcher {
     // A command that fails after writing part of its reply (an array header, some elements) must
     // answer with the error alone, or every later reply of the connection is out of step.
     const replyStart = out.length;
+    const started = process.hrtime.bigint();
     try {
       // On the node's own store, one command's records are logged as one entry (Store.atomically).
       if (ks === this.keyspace) this.keyspace.atomically(() => spec.run(ctx, argv));
       else spec.run(ctx, argv);
-      this.node.stats.noteCommand(spec.name, 0, false);
+      this.noteRun(session, spec, argv, started, false);
     } catch (err) {
       if (!(err instanceof ReplyError)) {
         this.node.logger.error({ err, command: spec.name }, 'command failed unexpectedly');
       }
-      this.node.stats.noteCommand(spec.name, 0, true);
+      this.noteRun(session, spec, argv, started, true);
       this.node.stats.errorReplies++;
       out.truncate(replyStart);
       out.error(err instanceof ReplyError ? err.message : `ERR ${(err as Error).message}`);
     }
+  }
+
+  /** INFO commandstats and SLOWLOG: how long the command itself ran. */
+  private noteRun(session: SessionState, spec: CommandSpec, argv: Buffer[], started: bigint, failed: boolean): void {
+    const usec = Number((process.hrtime.bigint() - started) / 1000n);
+    const stats = this.node.stats;
+    stats.noteCommand(spec.name, usec, failed);
+    const threshold = this.node.config.int('slowlog-log-slower-than');
+    if (threshold >= 0 && usec >= threshold) stats.slowlog.add(argv, usec, session.addr, session.name, this.node.config.int('slowlog-max-len'));
   }
 
   private queue(session: SessionState, spec: CommandSpec, argv: Buffer[], out: ReplyWriter): void {

@@ -1,3 +1,5 @@
+import { SlowLog } from './slow-log.js';
+
 /** Counters INFO reports (names follow Redis's INFO fields). */
 export class ServerStats {
   totalConnectionsReceived = 0;
@@ -15,6 +17,7 @@ export class ServerStats {
   concurrentWrites = 0;
   /** Per-command calls and microseconds, for INFO commandstats. */
   readonly commands = new Map<string, { calls: number; usec: number; failed: number }>();
+  readonly slowlog = new SlowLog();
 
   noteCommand(name: string, usec: number, failed: boolean): void {
     let c = this.commands.get(name);
