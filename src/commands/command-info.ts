@@ -77,11 +77,16 @@ function getkeys(ctx: CommandContext, argv: Buffer[], withFlags: boolean): void 
   const target = argv.slice(2);
   const spec = ctx.node.commands.get(lower(target[0]!));
   if (!spec) throw new ReplyError('ERR Invalid command specified');
+  // Redis 7.0's order: a command without key arguments, then the arity, then the keys found.
+  if (spec.firstKey === 0 && spec.keyIndexes === undefined) throw new ReplyError('ERR The command has no key arguments');
   if (spec.arity > 0 ? target.length !== spec.arity : target.length < -spec.arity) {
-    throw new ReplyError('ERR Invalid arguments specified for command');
+    throw new ReplyError('ERR Invalid number of arguments specified for command');
   }
   const positions = keyPositions(spec, target);
-  if (positions.length === 0) throw new ReplyError('ERR The command has no key arguments');
+  if (positions.length === 0) {
+    if (spec.flags.includes('no_mandatory_keys')) return ctx.out.arrayHeader(0);
+    throw new ReplyError('ERR Invalid arguments specified for command');
+  }
   ctx.out.arrayHeader(positions.length);
   for (const p of positions) {
     if (!withFlags) {
@@ -114,8 +119,8 @@ function list(ctx: CommandContext, argv: Buffer[]): void {
 const base = container('command', ['loading', 'stale'], ['slow', 'connection'], [
   { name: 'count', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.int(c.node.commands.size) },
   { name: 'info', arity: -2, flags: ['loading', 'stale'], run: info },
-  { name: 'getkeys', arity: -3, flags: ['loading', 'stale'], run: (c, a) => getkeys(c, a, false) },
-  { name: 'getkeysandflags', arity: -3, flags: ['loading', 'stale'], run: (c, a) => getkeys(c, a, true) },
+  { name: 'getkeys', arity: -4, flags: ['loading', 'stale'], run: (c, a) => getkeys(c, a, false) },
+  { name: 'getkeysandflags', arity: -4, flags: ['loading', 'stale'], run: (c, a) => getkeys(c, a, true) },
   { name: 'list', arity: -2, flags: ['loading', 'stale'], run: list },
   {
     name: 'docs', arity: -2, flags: ['loading', 'stale'],

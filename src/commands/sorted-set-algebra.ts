@@ -182,8 +182,9 @@ export const zintercard = generic('inter', false, true, 'zintercard');
 export function numkeysKeys(numkeysAt: number, withDestination: boolean, after = 0) {
   return (argv: readonly Buffer[]): number[] => {
     const n = Number(argv[numkeysAt]?.toString('latin1'));
+    // No valid count, no keys (as Redis's key extraction), the destination included.
+    if (!Number.isInteger(n) || n < 1 || n > argv.length - numkeysAt - 1 - after) return [];
     const keys = withDestination ? [1] : [];
-    if (!Number.isInteger(n) || n < 1 || n > argv.length - numkeysAt - 1 - after) return keys;
     for (let i = 0; i < n; i++) keys.push(numkeysAt + 1 + i);
     return keys;
   };

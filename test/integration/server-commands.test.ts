@@ -43,7 +43,9 @@ describe('server commands', () => {
     expect(get.length).toBe(10);
     expect(await r.call('command', 'count')).toBe(all.length);
     expect(await r.call('command', 'getkeys', 'mset', 'a', '1', 'b', '2')).toEqual(['a', 'b']);
-    await expect(r.call('command', 'getkeys', 'ping')).rejects.toThrow('The command has no key arguments');
+    // Redis 7.0: COMMAND GETKEYS needs the command and at least one argument (arity -4).
+    await expect(r.call('command', 'getkeys', 'ping')).rejects.toThrow("ERR wrong number of arguments for 'command|getkeys' command");
+    await expect(r.call('command', 'getkeys', 'ping', 'x')).rejects.toThrow('The command has no key arguments');
     const info = (await r.call('command', 'info', 'set', 'nosuch')) as unknown[];
     expect((info[0] as unknown[])[0]).toBe('set');
     expect(info[1]).toBeNull();

@@ -15,7 +15,8 @@ import type { Keyspace } from '../../src/commands/keyspace.js';
 
 describe('Dispatcher.run', () => {
   it('replaces a half-written reply by the error', () => {
-    const node = { stats: new ServerStats(), logger: silentLogger, now: () => 0 } as unknown as NodeServices;
+    const config = { int: (name: string): number => (name === 'slowlog-log-slower-than' ? -1 : 128) };
+    const node = { stats: new ServerStats(), logger: silentLogger, now: () => 0, config } as unknown as NodeServices;
     const keyspace = { now: 0, atomically: <T>(fn: () => T): T => fn() } as unknown as Keyspace & { now: number; atomically<T>(fn: () => T): T };
     const spec = command({
       name: 'halfway', arity: 1, flags: ['write'],
