@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { formatG } from '../core/format-g.js';
 
 /**
  * The subset of fengari's C-style API ringkv uses, typed. fengari ships no type declarations; its
@@ -140,62 +141,6 @@ export function formatLuaNumber(n: number): string {
   return formatG(n, 14);
 }
 
-/** The exact decimal value of a positive finite double: `digits` × 10^`exp10`. */
-function exactDecimal(x: number): { digits: string; exp10: number } {
-  const buf = Buffer.allocUnsafe(8);
-  buf.writeDoubleBE(x);
-  const bits = buf.readBigUInt64BE();
-  const biased = Number((bits >> 52n) & 0x7ffn);
-  let mantissa = bits & ((1n << 52n) - 1n);
-  let exp2 = -1074;
-  if (biased !== 0) {
-    mantissa |= 1n << 52n;
-    exp2 = biased - 1075;
-  }
-  if (exp2 >= 0) return { digits: (mantissa << BigInt(exp2)).toString(), exp10: 0 };
-  // m / 2^k = m * 5^k / 10^k: exact, no rounding anywhere.
-  return { digits: (mantissa * 5n ** BigInt(-exp2)).toString(), exp10: exp2 };
-}
-
-/** `precision` significant digits of x > 0, rounded half-to-even on the exact value as glibc does; and the exponent of the first. */
-function significant(x: number, precision: number): { digits: string; exp: number } {
-  const { digits, exp10 } = exactDecimal(x);
-  let exp = digits.length - 1 + exp10;
-  if (digits.length <= precision) return { digits: digits.padEnd(precision, '0'), exp };
-  let head = digits.slice(0, precision);
-  const rest = digits.slice(precision);
-  const tieOrAbove = rest[0]! >= '5';
-  const above = rest[0]! > '5' || (rest[0] === '5' && /[1-9]/.test(rest.slice(1)));
-  const odd = (head.charCodeAt(precision - 1) - 48) % 2 === 1;
-  if (above || (tieOrAbove && odd)) {
-    const up = (BigInt(head) + 1n).toString();
-    if (up.length > precision) {
-      exp += 1;
-      head = up.slice(0, precision);
-    } else head = up;
-  }
-  return { digits: head, exp };
-}
-
-/** C's `%.<precision>g` (glibc: exact binary value, ties to even). */
-export function formatG(n: number, precision: number): string {
-  if (n === Infinity) return 'inf';
-  if (n === -Infinity) return '-inf';
-  if (Number.isNaN(n)) return 'nan';
-  if (n === 0) return Object.is(n, -0) ? '-0' : '0';
-  const sign = n < 0 ? '-' : '';
-  const abs = Math.abs(n);
-  // Whole numbers with fewer digits than the precision print as themselves.
-  if (Number.isInteger(abs) && abs < 10 ** Math.min(precision, 15)) return sign + String(abs);
-  const { digits, exp } = significant(abs, precision);
-  if (exp < -4 || exp >= precision) {
-    const mant = (digits[0]! + '.' + digits.slice(1)).replace(/\.?0+$/, '');
-    const e = Math.abs(exp);
-    return `${sign}${mant}e${exp < 0 ? '-' : '+'}${e < 10 ? '0' : ''}${e}`;
-  }
-  const intPart = exp >= 0 ? digits.slice(0, exp + 1) : '0';
-  const frac = (exp >= 0 ? digits.slice(exp + 1) : '0'.repeat(-exp - 1) + digits).replace(/0+$/, '');
-  return sign + intPart + (frac ? '.' + frac : '');
-}
+export { formatG };
 
 patchNumbers();

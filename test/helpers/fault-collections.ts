@@ -19,23 +19,13 @@ import { keySlot } from '../../src/cluster/slot.js';
 import { Prng } from '../sim/prng.js';
 import { FaultClusterClient, ReplyError, TransportError, definitelyNoEffect, nodeCall, addrKey, type Address, type Reply } from './fault-client.js';
 import type { RunClock } from './fault-history.js';
-import { IoredisTransport, type WireOutcome } from './fault-pipeline.js';
+import { IoredisTransport, type PipelineWorkloadOptions, type WireOutcome } from './fault-pipeline.js';
 import { checkCollections, collectionsViolationCount, type CCommand, type CollectionsFinal, type CViolation } from './fault-collections-checker.js';
 import type { FaultCluster } from './fault-cluster.js';
 import type { ExtensionVerdict, FaultEvent, ScenarioExtension } from './fault-scenario.js';
 
-export interface CollectionsWorkloadOptions {
-  seeds: readonly Address[];
-  pipelineClients: number;
-  ioredisClients: number;
-  seed: number;
-  r: number;
-  w: number;
-  opTimeoutMs: number;
-  /** Unique per run: prefixes every key, job id and member. */
-  prefix: string;
-  firstClient?: number;
-}
+/** The same clients and settings as the pipelined workload's (prefix: every key, job id and member). */
+export type CollectionsWorkloadOptions = PipelineWorkloadOptions;
 
 const QUEUES = 3;
 const SETS = 2;
