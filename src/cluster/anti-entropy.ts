@@ -55,8 +55,8 @@ export interface AntiEntropyHost {
   read(nodeId: string, slot: number, keys: readonly Buffer[]): Promise<Array<Buffer | null>>;
   /** The replica write (batched 'rb'): last-writer-wins apply on the peer, acknowledged once durable. */
   write(nodeId: string, slot: number, items: ReadonlyArray<[Buffer, Buffer]>): Promise<unknown>;
-  /** Applies a record fetched from a peer here (clock observed, last writer wins). */
-  apply(slot: number, key: Buffer, rec: StoredRecord): void;
+  /** Stores a record pulled from `peer` (collection records are judged for their lineage first). */
+  apply(slot: number, key: Buffer, rec: StoredRecord, peer: string): void;
   /** Every slot whose replica set changed for `topology` has been compared since it changed. */
   rebalanced?(topology: Topology): void;
 }
@@ -449,7 +449,7 @@ export class AntiEntropy {
       const records = await this.host.read(peer, slot, keys);
       records.forEach((bytes, j) => {
         if (bytes === null) return;
-        this.host.apply(slot, keys[j]!, decodeRecord(Buffer.from(bytes)));
+        this.host.apply(slot, keys[j]!, decodeRecord(Buffer.from(bytes)), peer);
         this.stats.keysPulled++;
       });
     }

@@ -10,6 +10,7 @@ import { Membership, type MemberRecord } from './membership.js';
 import { MembershipLog } from './membership-log.js';
 import { buildTopology, type Topology } from './ring.js';
 import { SlotTable, earlierPlacements } from './slot-table.js';
+import { CollectionHealer } from './collection-healer.js';
 import { Coordinator, type ReplicaClient } from './coordinator.js';
 import { ClusterRouter } from './cluster-router.js';
 import type { OverlayKeyspace } from './overlay-keyspace.js';
@@ -75,6 +76,9 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
   /** Logs joins, suspicions, failures, recoveries and departures, naming the node. */
   private readonly membershipLog: MembershipLog;
   readonly coordinator: Coordinator;
+  /** Heals collections a replicated write found this replica out of line with (collection-lineage.ts). */
+  readonly healer: CollectionHealer;
+  private readonly replicaService: ReplicaService;
   readonly router: ClusterRouter;
   readonly leases: LeaseService;
   private readonly forwarder: Forwarder;
@@ -134,6 +138,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     this.routingTracker = new RoutingViewTracker(this.links.options.suspectAfterMs + this.links.options.pingIntervalMs);
     this.bus.on('lp', (from, payload) => this.links.ping(from.nodeId, performance.now(), claimsIsolation(payload)));
     this.coordinator = new Coordinator(node.store, node.versioner, this, node.stats, this.logger);
+    this.healer = new CollectionHealer({ store: node.store, replicas: this, logger: this.logger, replicasOf: (slot) => this.slotTable.replicas(slot) });
+    this.coordinator.healer = this.healer;
     // FLUSHALL empties this replica: no collection is complete here any more.
     node.store.onFlushAll(() => this.coordinator.complete.clear());
     this.leases = new LeaseService({
@@ -174,7 +180,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       unwatchRelayed: (session, keep) => this.forwarder.unwatchRelayed(session, keep),
       runLocal: (session, spec, argv, out) => node.dispatcher.run(session, spec, argv, out),
     });
-    new ReplicaService(this).register();
+    this.replicaService = new ReplicaService(this);
+    this.replicaService.register();
     this.antiEntropy = new AntiEntropy({
       myId: this.myId, store: node.store, config, logger: this.logger, bus: this.bus,
       table: () => this.table,
@@ -182,9 +189,11 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       busAddress: (id) => this.busAddress(id),
       read: (id, slot, keys) => this.read(id, slot, keys),
       write: (id, slot, items) => this.write(id, slot, items),
-      apply: (slot, key, rec) => {
+      apply: (slot, key, rec, peer) => {
         node.versioner.hlc.observe(rec.version, Date.now());
-        this.coordinator.applyLocal(slot, key, rec);
+        // Collection records go through the lineage judgement, as replicated writes do.
+        const [item] = this.replicaService.judge(slot, [{ key, record: rec }], peer);
+        if (item !== undefined) this.coordinator.applyLocal(slot, key, item.record);
       },
       rebalanced: (topology) => {
         if (topology === this.topology) this.membership.setSynced(this.topologyFingerprint);
@@ -223,6 +232,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
 
   async stop(): Promise<void> {
     this.antiEntropy.stop();
+    this.healer.stop();
     if (this.timer) clearInterval(this.timer);
     if (this.linkTimer) clearInterval(this.linkTimer);
     await this.bus.close();
@@ -478,6 +488,9 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       `ringkv_leases_held:${this.leases.heldCount()}\r\nringkv_lease_acquisitions:${this.leases.acquisitions}\r\nringkv_fenced_writes:${this.leases.fencedWrites}\r\n` +
       `ringkv_collection_syncs:${this.coordinator.stats.collectionSyncs}\r\nringkv_collection_sync_records:${this.coordinator.stats.collectionSyncRecords}\r\n` +
       `ringkv_collections_complete:${this.coordinator.complete.size}\r\n` +
+      `ringkv_collection_heals:${this.healer.stats.healed}\r\n` +
+      `ringkv_collection_heals_failed:${this.healer.stats.failed}\r\n` +
+      `ringkv_collection_heals_pending:${this.healer.pending}\r\n` +
       `ringkv_hinted_writes:${this.coordinator.hintedHandoffs}\r\nringkv_hints_stored:${this.hints.added}\r\nringkv_hints_delivered:${this.hints.delivered}\r\n` +
       `ringkv_hints_dropped:${this.hints.dropped}\r\nringkv_hints_pending_bytes:${this.hints.pendingBytes()}\r\nringkv_hints_targets:${this.hints.targets().length}\r\n` +
       this.antiEntropy.infoText();

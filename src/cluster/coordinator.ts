@@ -17,6 +17,8 @@ import { FencedError } from './replica-batcher.js';
 import { CompleteCollections } from './complete-collections.js';
 import { isCollectionType } from '../collections/collection.js';
 import { decodeMeta } from '../collections/meta-codec.js';
+import { isSuspect, stampBase } from './collection-lineage.js';
+import type { CollectionHealer } from './collection-healer.js';
 import { ElementKind, elementPrefix, prefixEnd, userKeyOf } from '../collections/record-keys.js';
 import { ValueType } from '../storage/types.js';
 
@@ -142,6 +144,8 @@ export class Coordinator {
   fence: (slot: number, epoch: number) => boolean = () => false;
   /** A replica refused a write of the lease with `epoch`. */
   onFenced: (slot: number, epoch: number) => void = () => undefined;
+  /** Copies a collection from a replica holding it completely (set by the cluster node; the simulation has none). */
+  healer: Pick<CollectionHealer, 'adopt'> | undefined = undefined;
   /** Whether this node still holds the slot's lease with `epoch` (checked again before a leased write). */
   leaseHeld: (slot: number, epoch: number) => boolean = () => true;
   /** Where commands write their reply before it is known whether it may be sent; taken right after. */
@@ -198,9 +202,11 @@ export class Coordinator {
 
   /**
    * Brings this replica up to date for every collection the job touches whose newest metadata it
-   * is not known to hold completely: the elements of that collection's generation are read from
-   * other replicas and merged here (last writer wins per element). With this replica, they make a
-   * read quorum, and every acknowledged write reached a write quorum, so the union holds every
+   * is not known to hold completely. A replica holding that metadata completely (not suspect,
+   * collection-lineage.ts) is copied exactly, so elements of another branch of the history never
+   * mix in. Without one (two faults at once), the elements of the generation are read from other
+   * replicas and merged here (last writer wins per element): with this replica they make a read
+   * quorum, and every acknowledged write reached a write quorum, so the union holds every
    * acknowledged element. False when too few replicas answered.
    */
   private async completeCollections(job: CoordinatedJob, ids: readonly string[], records: Map<string, StoredRecord | undefined>): Promise<boolean> {
@@ -213,7 +219,19 @@ export class Coordinator {
       const userKey = userKeyOf(job.keys[i]!);
       if (userKey === undefined) continue;
       const local = this.store.get(job.slot, job.keys[i]!);
+      // Holding the newest metadata, not marked suspect, this replica applied every write of the
+      // collection's history in order (collection-lineage.ts): nothing to fetch.
+      if (local !== undefined && local.version.equals(rec.version) && !isSuspect(local)) {
+        this.complete.mark(ids[i]!, rec.version);
+        continue;
+      }
       const sources = [...new Set([...job.previousReplicas, ...job.replicas])].filter((id) => id !== me && this.replicas.reachable(id));
+      // One history, whole: a replica holding the newest metadata completely is copied exactly.
+      if (await this.adoptFrom(job.slot, job.keys[i]!, sources, rec.version)) {
+        this.complete.mark(ids[i]!, rec.version);
+        this.stats.collectionSyncs++;
+        continue;
+      }
       const needed = Math.max(0, Math.min(job.r, job.replicas.length) - (job.replicas.includes(me) ? 1 : 0));
       if (sources.length < needed) return false;
       const generation = decodeMeta(rec.value as Buffer).generation;
@@ -226,6 +244,18 @@ export class Coordinator {
       this.stats.collectionSyncs++;
     }
     return true;
+  }
+
+  private async adoptFrom(slot: number, key: Buffer, sources: readonly string[], version: Buffer): Promise<boolean> {
+    if (this.healer === undefined) return false;
+    for (const id of sources) {
+      try {
+        if (await this.healer.adopt(slot, key, id, version)) return true;
+      } catch {
+        // Try the next replica; the merge below is the last resort.
+      }
+    }
+    return false;
   }
 
   private async pullRanges(nodeId: string, slot: number, prefixes: readonly Buffer[]): Promise<void> {
@@ -456,7 +486,9 @@ export class Coordinator {
       // exceeded, or last-writer-wins would keep the older value over the one acknowledged now.
       if (prev) this.versioner.hlc.observe(prev.version, now);
       const { version, clock } = this.versioner.stamp(now, prev?.clock);
-      const rec: StoredRecord = { version, clock, type: w.type, expiresAt: w.expiresAt, value: w.value };
+      // A collection's metadata names the version it was computed from (collection-lineage.ts).
+      const value = isCollectionType(w.type) ? stampBase(prev, w.type, w.value as Buffer) : w.value;
+      const rec: StoredRecord = { version, clock, type: w.type, expiresAt: w.expiresAt, value };
       records.push([w.key, rec]);
       items.push([w.key, encodeRecord(rec)]);
     }

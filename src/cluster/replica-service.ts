@@ -6,6 +6,8 @@ import type { HintStore } from '../storage/hint-store.js';
 import type { PutItem } from '../storage/record-batch.js';
 import type { RecordStore } from '../storage/types.js';
 import type { Versioner } from '../server/versioner.js';
+import { judgeLineage, markedSuspect } from './collection-lineage.js';
+import type { CollectionHealer, HealerStore } from './collection-healer.js';
 
 /** What the replica side needs from its node; the cluster node provides it (and so can a simulation). */
 export interface ReplicaHost {
@@ -15,6 +17,8 @@ export interface ReplicaHost {
   readonly hints: Pick<HintStore, 'add'>;
   /** Whether this node granted a newer lease than a fenced write's epoch (slot-leases.ts). */
   readonly leases: { readonly grants: Pick<LeaseGrants, 'fenced'> };
+  /** Heals collections a write marked suspect here (absent in the simulation). */
+  readonly healer?: Pick<CollectionHealer, 'enqueue'>;
 }
 
 interface WriteRequest {
@@ -96,6 +100,18 @@ function isBatch(p: unknown): p is BatchRequest {
 }
 
 /**
+ * Indexes of the batch's writes that a lease holder coordinated (each carries all of its records;
+ * collection-lineage.ts); anti-entropy and hint handoff send theirs without an epoch.
+ */
+function leasedWrites(b: BatchRequest): Set<number> | undefined {
+  if (b.f === undefined) return undefined;
+  const out = new Set<number>();
+  const f = b.f as number[];
+  for (let i = 0; i < f.length; i += 3) for (let j = f[i]!; j < f[i]! + f[i + 1]!; j++) out.add(j);
+  return out;
+}
+
+/**
  * The replica side of quorum operations: answers record reads, applies replicated writes (last
  * writer wins) and acknowledges them only once they are as durable as appendfsync promises.
  */
@@ -117,15 +133,29 @@ export class ReplicaService {
     return out;
   }
 
+  /** One write's records as collection lineage lets them be applied here; suspects go to the healer. */
+  judge(slot: number, run: PutItem[], from: string, whole: (i: number) => boolean = () => false): PutItem[] {
+    const store = this.cluster.node.store;
+    const { items, marks, suspects } = judgeLineage((key) => store.get(slot, key), run, whole);
+    const replace = (store as Partial<HealerStore>).replace?.bind(store);
+    for (const key of marks) {
+      const rec = store.get(slot, key);
+      if (rec !== undefined && replace !== undefined) replace(slot, key, markedSuspect(rec));
+    }
+    for (const key of suspects) this.cluster.healer?.enqueue(slot, key, from);
+    return items;
+  }
+
   register(): void {
     const { bus, node } = this.cluster;
     // A coordinator's reads and writes for this node from one event-loop turn (replica-batcher.ts).
-    bus.handle('rb', (_from, payload) => {
+    bus.handle('rb', (from, payload) => {
       if (!isBatch(payload)) throw new Error('malformed replica batch');
       const { w, r } = payload;
       // Writes that lost last-writer-wins here: the coordinator stamps them again above our version.
       const superseded: Array<number | Buffer> = [];
       const skip = this.fencedWrites(payload);
+      const leased = leasedWrites(payload);
       if (w.length > 0) {
         const now = node.versioner.now();
         const count = w.length / 3;
@@ -145,8 +175,19 @@ export class ReplicaService {
             node.versioner.hlc.observe(record.version, now);
             run.push({ key: Buffer.from(w[i * 3 + 1] as Uint8Array), record, encoded });
           }
-          const newer = this.cluster.coordinator.applyLocalAll(slot, run);
-          for (let j = 0; j < newer.length; j++) if (newer[j] !== undefined) superseded.push(first + j, newer[j]!);
+          const judged = this.judge(slot, run, from.nodeId, (j) => leased?.has(first + j) === true);
+          const newer = this.cluster.coordinator.applyLocalAll(slot, judged);
+          // Outcomes are per item sent; an item the judgement left out was superseded by nothing here.
+          if (judged === run) {
+            for (let j = 0; j < newer.length; j++) if (newer[j] !== undefined) superseded.push(first + j, newer[j]!);
+          } else {
+            for (let j = 0, k = 0; j < run.length; j++) {
+              if (k < judged.length && judged[k]!.key.equals(run[j]!.key)) {
+                if (newer[k] !== undefined) superseded.push(first + j, newer[k]!);
+                k++;
+              }
+            }
+          }
         }
       }
       const reads: Array<Buffer | null> = [];
@@ -184,7 +225,7 @@ export class ReplicaService {
       });
       return next === undefined ? { i: items } : { i: items, x: next };
     });
-    bus.handle('rw', (_from, payload) => {
+    bus.handle('rw', (from, payload) => {
       if (!isWrite(payload)) throw new Error('malformed replica write');
       const now = node.versioner.now();
       if (payload.h !== undefined) {
@@ -196,7 +237,7 @@ export class ReplicaService {
         node.versioner.hlc.observe(record.version, now);
         return { key: Buffer.from(k), record };
       });
-      this.cluster.coordinator.applyLocalAll(payload.s, items);
+      this.cluster.coordinator.applyLocalAll(payload.s, this.judge(payload.s, items, from.nodeId));
       if (!node.store.hasPendingDurability()) return true;
       return new Promise<boolean>((resolve, reject) => node.store.afterDurable((err) => (err ? reject(err) : resolve(true))));
     });

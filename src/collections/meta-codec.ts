@@ -10,6 +10,13 @@ import { GENERATION_BYTES } from './record-keys.js';
  *   8   generation: the life of the key its element records belong to
  *   u64 size: live elements, exact (kept by the slot's single fenced coordinator)
  *   lists only: u64 head, u64 tail: elements sit at positions head … tail-1
+ *   flag bit 1 only: 16-byte base, the version of the metadata record of the same generation this
+ *       one was computed from (set by a cluster coordinator: docs/decisions.md, "Collection lineage")
+ *
+ * Flag bit 2 ("suspect") is local to one replica and never set by a coordinator: this replica
+ * applied a write whose base was not the version it held, so its element records may belong to
+ * another branch of the collection's history or miss some; it is healed from a replica that
+ * holds the collection completely (cluster/collection-healer.ts).
  *
  * The size lives here so HLEN/SCARD/ZCARD/LLEN cost O(1). It stays exact because every write of a
  * collection is coordinated by the one node holding the slot's lease, from a view of the
@@ -20,7 +27,10 @@ export const META_FORMAT_V1 = 0x01;
 const TWO_POW_32 = 2 ** 32;
 const BASE_BYTES = 2 + GENERATION_BYTES + 8;
 const FLAG_LARGE = 0x01;
+const FLAG_BASE = 0x02;
+const FLAG_SUSPECT = 0x04;
 const LIST_BYTES = BASE_BYTES + 16;
+const LINEAGE_BYTES = 16;
 /** Where a new list's first element goes: room for 2^52 pushes at either end. */
 export const LIST_ORIGIN = 2 ** 52;
 
@@ -48,11 +58,17 @@ export function encodeMeta(meta: CollectionMeta, withPositions: boolean): Buffer
   return b;
 }
 
-export function decodeMeta(b: Buffer): CollectionMeta {
-  if ((b.length !== BASE_BYTES && b.length !== LIST_BYTES) || b[0] !== META_FORMAT_V1) {
+/** Length of the layout without the optional base; throws on a value no layout fits. */
+function layoutBytes(b: Buffer): number {
+  const n = b.length > 1 && (b[1]! & FLAG_BASE) !== 0 ? b.length - LINEAGE_BYTES : b.length;
+  if ((n !== BASE_BYTES && n !== LIST_BYTES) || b[0] !== META_FORMAT_V1) {
     throw new Error(`corrupt collection metadata (${b.length} bytes, format ${b[0]})`);
   }
-  const withPositions = b.length === LIST_BYTES;
+  return n;
+}
+
+export function decodeMeta(b: Buffer): CollectionMeta {
+  const withPositions = layoutBytes(b) === LIST_BYTES;
   return {
     generation: Buffer.from(b.subarray(2, 2 + GENERATION_BYTES)),
     size: readU64(b, 2 + GENERATION_BYTES),
@@ -70,4 +86,37 @@ export function writeU64(b: Buffer, at: number, n: number): void {
 
 export function readU64(b: Buffer, at: number): number {
   return b.readUInt32BE(at) * TWO_POW_32 + b.readUInt32BE(at + 4);
+}
+
+/** The version this metadata was computed from (same generation); undefined when it started the generation or predates lineage. */
+export function metaBase(b: Buffer): Buffer | undefined {
+  const n = layoutBytes(b);
+  return n === b.length ? undefined : b.subarray(n, n + LINEAGE_BYTES);
+}
+
+/** The value with its base set to `base` (or removed when undefined); other fields unchanged. */
+export function withMetaBase(b: Buffer, base: Buffer | undefined): Buffer {
+  const n = layoutBytes(b);
+  const out = Buffer.allocUnsafe(n + (base === undefined ? 0 : LINEAGE_BYTES));
+  b.copy(out, 0, 0, n);
+  if (base === undefined) out[1] = out[1]! & ~FLAG_BASE;
+  else {
+    out[1] = out[1]! | FLAG_BASE;
+    base.copy(out, n, 0, LINEAGE_BYTES);
+  }
+  return out;
+}
+
+/** True when this replica marked the collection's elements as possibly not matching this metadata. */
+export function isSuspectMeta(b: Buffer): boolean {
+  layoutBytes(b);
+  return (b[1]! & FLAG_SUSPECT) !== 0;
+}
+
+/** The value with the local suspect mark set or cleared. */
+export function withSuspect(b: Buffer, suspect: boolean): Buffer {
+  layoutBytes(b);
+  const out = Buffer.from(b);
+  out[1] = suspect ? out[1]! | FLAG_SUSPECT : out[1]! & ~FLAG_SUSPECT;
+  return out;
 }

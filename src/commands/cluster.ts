@@ -1,3 +1,4 @@
+import { isSuspect } from '../cluster/collection-lineage.js';
 import { ERR, ReplyError } from '../core/errors.js';
 import { userKeyOf } from '../collections/record-keys.js';
 import { keySlot } from '../cluster/slot.js';
@@ -141,6 +142,7 @@ const DIGEST_RANGE_MAX = 4096;
  */
 function digest(ctx: CommandContext, argv: Buffer[]): void {
   const c = cluster(ctx);
+  if (argv.length === 3 && lower(argv[1]!) === 'records') return digestRecords(ctx, slotArg(argv[2]!));
   if (argv.length === 4 && lower(argv[1]!) === 'range') {
     const start = slotArg(argv[2]!);
     const end = slotArg(argv[3]!);
@@ -158,6 +160,37 @@ function digest(ctx: CommandContext, argv: Buffer[]): void {
   const value = c.antiEntropyDigest(argv.length === 2 ? slotArg(argv[1]!) : undefined);
   if (value === undefined) throw new ReplyError('LOADING ringkv is building its anti-entropy index');
   ctx.out.bulk(value.toString(16).padStart(16, '0'));
+}
+
+/** Records one RINGKV.DIGEST RECORDS call lists, at most. */
+const RECORDS_MAX = 10_000;
+
+/**
+ * RINGKV.DIGEST RECORDS <slot> — what this node's digest of the slot is made of: per record (element
+ * records and tombstones included), its key, version (hex), value type and, for a collection's
+ * metadata, whether it is marked suspect here (collection-lineage). For finding where replicas
+ * that do not converge differ; at most 10,000 records.
+ */
+function digestRecords(ctx: CommandContext, slot: number): void {
+  const rows: Array<[Buffer, string, number, number]> = [];
+  let after: Buffer | undefined;
+  while (rows.length < RECORDS_MAX) {
+    const page = ctx.node.store.scanSlotRaw(slot, after, 1000);
+    for (const e of page.entries) {
+      if (rows.length >= RECORDS_MAX) break;
+      rows.push([e.key, e.record.version.toString('hex'), e.record.type, isSuspect(e.record) ? 1 : 0]);
+    }
+    if (page.next === null) break;
+    after = page.next;
+  }
+  ctx.out.arrayHeader(rows.length);
+  for (const [key, version, type, suspect] of rows) {
+    ctx.out.arrayHeader(4);
+    ctx.out.bulk(key);
+    ctx.out.bulk(version);
+    ctx.out.int(type);
+    ctx.out.int(suspect);
+  }
 }
 
 export const clusterCommands: CommandSpec[] = [

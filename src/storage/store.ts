@@ -236,13 +236,28 @@ export class Store implements BatchRecordStore {
    * be encodeRecord(rec) and saves encoding it again; it is kept, so it must not be overwritten.
    */
   put(slot: number, key: Buffer, rec: StoredRecord, encoded?: Buffer): PutOutcome {
+    return this.write(slot, key, rec, encoded, false);
+  }
+
+  /**
+   * Writes the record whatever version is present: a replica healing a collection replaces
+   * records of another branch of its history (cluster/collection-healer.ts). The log replays it
+   * under last-writer-wins like any put, so after a crash a replaced record whose version was not
+   * higher may come back; the healer writes the collection's metadata so that it then reads as
+   * still in need of healing.
+   */
+  replace(slot: number, key: Buffer, rec: StoredRecord, encoded?: Buffer): PutOutcome {
+    return this.write(slot, key, rec, encoded, true);
+  }
+
+  private write(slot: number, key: Buffer, rec: StoredRecord, encoded: Buffer | undefined, force: boolean): PutOutcome {
     this.checkOpen();
     checkSlot(slot);
     if (!Buffer.isBuffer(rec.version) || rec.version.length !== VERSION_BYTES) throw new TypeError('record version must be a 16-byte Buffer');
     const hash = keyHash(slot, key);
     const entry = this.active.find(slot, key, hash);
     const previous = entry !== undefined ? entry.record : this.lookupBelowActive(slot, key, hash);
-    if (previous !== undefined && !newerVersion(rec.version, previous.version)) return { applied: false, previous };
+    if (!force && previous !== undefined && !newerVersion(rec.version, previous.version)) return { applied: false, previous };
     if (this.active.bytes > MEMTABLE_BYTES_MAX) throw new StoreOverloadedError(this.active.bytes);
     // Encoding validates the rest of the record, so a bad one throws before any state changes.
     const bytes = encoded ?? encodeRecord(rec);

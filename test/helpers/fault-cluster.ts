@@ -385,10 +385,46 @@ export async function checkMerkleRootsAgree(cluster: FaultCluster, opts: { timeo
     }
     if (problems.length === 0) return { checked: true, agree: true, detail: `all ${SLOTS} slots agree among their ${copies} replicas`, slots: compared, ms: Date.now() - t0 };
     if (Date.now() > deadline) {
-      return { checked: true, agree: false, detail: `${problems.length} problems after ${timeoutMs} ms: ${problems.slice(0, 6).join('; ')}`, slots: compared, ms: Date.now() - t0 };
+      const differing = problems.map((p) => /^slot (\d+): n/.exec(p)?.[1]).filter((x): x is string => x !== undefined).slice(0, 3).map(Number);
+      const records = await Promise.all(differing.map((slot) => slotRecordDifferences(members, slot)));
+      return { checked: true, agree: false, detail: `${problems.length} problems after ${timeoutMs} ms: ${problems.slice(0, 6).join('; ')}${records.join('')}`, slots: compared, ms: Date.now() - t0 };
     }
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/**
+ * Where the replicas of a slot differ, record by record (RINGKV.DIGEST RECORDS): each record key
+ * not held alike by every node, with each node's version, type and suspect mark.
+ */
+async function slotRecordDifferences(members: readonly FaultNode[], slot: number): Promise<string> {
+  const views = await Promise.all(members.map(async (n) => {
+    try {
+      const [reply] = await nodeCall(n.address, [['RINGKV.DIGEST', 'RECORDS', String(slot)]], 5000);
+      if (!Array.isArray(reply)) return undefined;
+      const m = new Map<string, string>();
+      for (const row of reply as unknown[]) {
+        const [key, version, type, suspect] = row as [unknown, unknown, unknown, unknown];
+        m.set(Buffer.from(String(key), 'latin1').toString('hex'), `${String(version).slice(0, 28)}/t${String(type)}${suspect === 1 ? '/suspect' : ''}`);
+      }
+      return m;
+    } catch {
+      return undefined;
+    }
+  }));
+  const present = views.map((v, i) => (v === undefined ? undefined : { name: members[i]!.name, v })).filter((x) => x !== undefined);
+  const keys = new Set(present.flatMap((p) => [...p.v.keys()]));
+  const lines: string[] = [];
+  for (const k of keys) {
+    const held = present.map((p) => p.v.get(k));
+    if (held.every((h) => h !== undefined && h === held[0]) && !held[0]!.includes('suspect')) continue;
+    if (lines.length >= 12) {
+      lines.push('…');
+      break;
+    }
+    lines.push(`    ${k.slice(0, 80)}: ${present.map((p, i) => `${p.name}=${held[i] ?? '-'}`).join(' ')}`);
+  }
+  return `\n  slot ${slot} records that differ (key hex: node=version/type):\n${lines.join('\n')}`;
 }
 
 export { addrKey };
