@@ -235,6 +235,8 @@ export class Coordinator {
       const needed = Math.max(0, Math.min(job.r, job.replicas.length) - (job.replicas.includes(me) ? 1 : 0));
       if (sources.length < needed) return false;
       const generation = decodeMeta(rec.value as Buffer).generation;
+      this.logger.warn({ slot: job.slot, key: userKey.toString('latin1').slice(0, 200), localSuspect: isSuspect(local), localIsNewest: local?.version.equals(rec.version) === true },
+        'no replica holds the collection\'s newest metadata whole: merging what the replicas hold');
       const ranges = [ElementKind.Member, ElementKind.Score, ElementKind.Position].map((kind) => elementPrefix(kind, userKey, generation));
       const pulled = await Promise.all(sources.map((id) => this.pullRanges(id, job.slot, ranges).then(() => true, () => false)));
       if (pulled.filter(Boolean).length < needed) return false;
@@ -568,7 +570,12 @@ export class Coordinator {
           refused(me, new FencedError());
           return;
         }
-        this.applyLocalAll(job.slot, records.map(([key, record], i) => ({ key, record, encoded: items[i]![1] })));
+        const outcomes = this.applyLocalAll(job.slot, records.map(([key, record], i) => ({ key, record, encoded: items[i]![1] })));
+        outcomes.forEach((newer, i) => {
+          if (newer !== undefined && records[i]![1].type !== ValueType.Element && isCollectionType(records[i]![1].type as ValueType)) {
+            this.logger.warn({ slot: job.slot, key: records[i]![0].toString('latin1').slice(0, 200) }, 'a collection write lost to newer metadata on its own coordinator');
+          }
+        });
         this.trackComplete(records, verified);
         appliedHere();
         if (this.store.hasPendingDurability()) this.store.afterDurable((err) => (err ? nack(me) : ack(me)));

@@ -167,7 +167,7 @@ const RECORDS_MAX = 10_000;
 
 /**
  * RINGKV.DIGEST RECORDS <slot> — what this node's digest of the slot is made of: per record (element
- * records and tombstones included), its key, version (hex), value type and, for a collection's
+ * records and tombstones included), its key and version (hex), value type and, for a collection's
  * metadata, whether it is marked suspect here (collection-lineage). For finding where replicas
  * that do not converge differ; at most 10,000 records.
  */
@@ -186,7 +186,7 @@ function digestRecords(ctx: CommandContext, slot: number): void {
   ctx.out.arrayHeader(rows.length);
   for (const [key, version, type, suspect] of rows) {
     ctx.out.arrayHeader(4);
-    ctx.out.bulk(key);
+    ctx.out.bulk(key.toString('hex'));
     ctx.out.bulk(version);
     ctx.out.int(type);
     ctx.out.int(suspect);

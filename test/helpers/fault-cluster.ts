@@ -405,7 +405,7 @@ async function slotRecordDifferences(members: readonly FaultNode[], slot: number
       const m = new Map<string, string>();
       for (const row of reply as unknown[]) {
         const [key, version, type, suspect] = row as [unknown, unknown, unknown, unknown];
-        m.set(Buffer.from(String(key), 'latin1').toString('hex'), `${String(version).slice(0, 28)}/t${String(type)}${suspect === 1 ? '/suspect' : ''}`);
+        m.set(String(key), `${String(version).slice(0, 28)}/t${String(type)}${suspect === 1 ? '/suspect' : ''}`);
       }
       return m;
     } catch {
@@ -422,7 +422,7 @@ async function slotRecordDifferences(members: readonly FaultNode[], slot: number
       lines.push('…');
       break;
     }
-    lines.push(`    ${k.slice(0, 80)}: ${present.map((p, i) => `${p.name}=${held[i] ?? '-'}`).join(' ')}`);
+    lines.push(`    ${k.slice(0, 120)}: ${present.map((p, i) => `${p.name}=${held[i] ?? '-'}`).join(' ')}`);
   }
   return `\n  slot ${slot} records that differ (key hex: node=version/type):\n${lines.join('\n')}`;
 }
