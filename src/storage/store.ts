@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { RangeFloors } from './range-floors.js';
 import { CommitLog } from './commit-log.js';
 import { checkpointImage, clearTables, storedImage, writeMemtable, type IndexImage } from './checkpoint.js';
 import { KeyCounts } from './key-counts.js';
@@ -144,6 +145,8 @@ export class Store implements BatchRecordStore {
   private expiryCursor: Buffer | undefined;
   private tombstoneCursor: Buffer | undefined;
   private readonly metaCache = new Map<string, Buffer>();
+  /** Where each element range's live records begin, so scans skip the tombstones of pops. */
+  private readonly floors = new RangeFloors();
   /** Scratch outputs of lookupBelowActive, so the hot path allocates nothing for them. */
   private readonly base: IndexImage = { expiresAt: 0, tombstoneMs: -1 };
   private closed = false;
@@ -424,6 +427,21 @@ export class Store implements BatchRecordStore {
     this.checkOpen();
     checkSlot(slot);
     checkRange(start, end);
+    if (!reverse) {
+      // Skip the tombstones below the range's first live element (range-floors.ts).
+      const from = this.floors.from(slot, start);
+      if (Buffer.compare(from, end) >= 0) return;
+      const inner = visit;
+      let first = true;
+      visit = (key, record) => {
+        if (first && record.type !== ValueType.Tombstone) {
+          first = false;
+          this.floors.found(slot, from, key);
+        }
+        return inner(key, record);
+      };
+      start = from;
+    }
     const { startId, endId, exact } = rangeIds(slot, start, end);
     // A bound past INLINE_KEY_MAX bytes widens the id range: compare the real keys.
     const filtered = exact
@@ -564,6 +582,7 @@ export class Store implements BatchRecordStore {
    */
   flushAll(): Promise<void> {
     this.checkOpen();
+    this.floors.clear();
     this.active = new Memtable();
     this.frozen = undefined;
     this.clean = undefined;
@@ -715,6 +734,7 @@ export class Store implements BatchRecordStore {
     /** For a new entry: a record was visible below the active memtable (the put's `previous`). */
     below: boolean,
   ): void {
+    if (rec !== undefined && rec.type !== ValueType.Tombstone) this.floors.noteLive(slot, key);
     const bytes = key.length + (encoded?.length ?? 16) + MEM_ENTRY_OVERHEAD_BYTES;
     if (entry !== undefined) {
       this.active.update(entry, rec, encoded, bytes);
