@@ -1,6 +1,6 @@
 import { isCollectionType } from '../collections/collection.js';
 import { decodeMeta, isSuspectMeta, metaBase, withMetaBase, withSuspect } from '../collections/meta-codec.js';
-import { parseElementKey, recordKey, userKeyOf } from '../collections/record-keys.js';
+import { isInternalRecordKey, parseElementKey, recordKey, userKeyOf } from '../collections/record-keys.js';
 import { compareVersions } from '../core/version.js';
 import type { PutItem } from '../storage/record-batch.js';
 import { ValueType, type StoredRecord } from '../storage/types.js';
@@ -53,7 +53,8 @@ export interface LineageJudgement {
  *   already has them (it applied later writes built on it) or they belong to a branch; applied
  *   one by one they could outlive the records that replaced them.
  * - Element records without their metadata (anti-entropy, a handoff split in pages): nothing
- *   tells which history they belong to, so the collection they join here is marked suspect.
+ *   tells which history they belong to, so the collection they would join here is marked suspect
+ *   and they are left for the heal to bring.
  * - Newer metadata that is not part of a coordinator's whole write: marked suspect.
  */
 export function judgeLineage(
@@ -75,7 +76,8 @@ export function judgeLineage(
   for (let i = 0; i < items.length; i++) {
     const item = items[i]!;
     const rec = item.record;
-    if (rec.type === ValueType.Element) {
+    // Element records and their tombstones (a deleted element) alike: keys of the internal namespace.
+    if (isInternalRecordKey(item.key)) {
       loose = true;
       continue;
     }
@@ -99,24 +101,36 @@ export function judgeLineage(
     suspects.push(item.key);
   }
   if (loose) {
-    const seen = new Set<string>();
-    for (const it of items) {
-      if (it.record.type !== ValueType.Element) continue;
-      const el = parseElementKey(it.key);
-      if (el === undefined || metas.some((m) => m.userKey.equals(el.userKey) && m.generation.equals(el.generation))) continue;
+    // Per collection met: whether this replica holds it (same generation), so its loose records wait for the heal.
+    const held = new Map<string, boolean>();
+    const kept: PutItem[] = [];
+    for (const it of out ?? items) {
+      const el = isInternalRecordKey(it.key) ? parseElementKey(it.key) : undefined;
+      if (el === undefined || metas.some((m) => m.userKey.equals(el.userKey) && m.generation.equals(el.generation))) {
+        kept.push(it);
+        continue;
+      }
       const metaKey = recordKey(Buffer.from(el.userKey));
-      const id = metaKey.toString('latin1');
-      if (seen.has(id)) continue;
-      seen.add(id);
-      const here = get(metaKey);
-      if (here === undefined || !isCollectionType(here.type as ValueType) || !decodeMeta(here.value as Buffer).generation.equals(el.generation)) continue;
-      if (!isSuspectMeta(here.value as Buffer)) marks.push(metaKey);
-      suspects.push(metaKey);
+      const id = `${metaKey.toString('latin1')}|${el.generation.toString('latin1')}`;
+      let holds = held.get(id);
+      if (holds === undefined) {
+        const here = get(metaKey);
+        holds = here !== undefined && isCollectionType(here.type as ValueType) && decodeMeta(here.value as Buffer).generation.equals(el.generation);
+        held.set(id, holds);
+        if (holds) {
+          if (!isSuspectMeta(here!.value as Buffer)) marks.push(metaKey);
+          suspects.push(metaKey);
+        }
+      }
+      // Applied into a collection held here, they could mix another history into it: the heal
+      // brings them if they belong. Of a life not held here (a newer one whose metadata is on its
+      // way, an ended one the reclaimer takes), they are stored as they come.
+      if (!holds) kept.push(it);
     }
+    if (kept.length !== (out ?? items).length) out = kept;
   }
   if (stale !== undefined) {
     out = (out ?? items.slice()).filter((it) => {
-      if (it.record.type !== ValueType.Element) return true;
       const el = parseElementKey(it.key);
       return el === undefined || !stale!.some((s) => s.userKey.equals(el.userKey) && s.generation.equals(el.generation));
     });

@@ -213,7 +213,9 @@ export class Coordinator {
     const me = this.replicas.myId;
     for (let i = 0; i < ids.length; i++) {
       const rec = records.get(ids[i]!);
-      if (rec === undefined || !isCollectionType(rec.type as ValueType) || this.complete.isAt(ids[i]!, rec.version)) continue;
+      if (rec === undefined || !isCollectionType(rec.type as ValueType)) continue;
+      // Known complete, unless since marked suspect here (records of another history arrived).
+      if (this.complete.isAt(ids[i]!, rec.version) && !isSuspect(this.store.get(job.slot, job.keys[i]!))) continue;
       // An expired collection reads as missing; a write to the key starts a new generation.
       if (rec.expiresAt !== 0 && rec.expiresAt <= this.versioner.now()) continue;
       const userKey = userKeyOf(job.keys[i]!);

@@ -87,13 +87,18 @@ describe('judging a replicated collection write', () => {
     expect(j.suspects).toEqual([]);
   });
 
-  it('marks the collection suspect when element records of its generation come without metadata', () => {
+  it('marks the collection suspect, and holds the records back, when element records of its generation come without metadata', () => {
     const j = judgeLineage(held(meta(5, 3, 4)), [element(6, 'a'), element(6, 'b')]);
     expect(j.marks).toEqual([recordKey(KEY)]);
     expect(j.suspects).toEqual([recordKey(KEY)]);
-    expect(j.items).toHaveLength(2);
+    // Held back: the heal brings them if they belong to the history the source holds.
+    expect(j.items).toHaveLength(0);
     // Of another generation, or of a key held as nothing here: nothing to mark.
     expect(judgeLineage(held(meta(5, 3, 4)), [element(6, 'a', OTHER_GEN)]).marks).toEqual([]);
     expect(judgeLineage(held(undefined), [element(6, 'a')]).marks).toEqual([]);
+    // A deleted element's tombstone counts as an element record too.
+    const tombstone = element(6, 'c');
+    tombstone.record = { ...tombstone.record, type: ValueType.Tombstone };
+    expect(judgeLineage(held(meta(5, 3, 4)), [tombstone]).marks).toEqual([recordKey(KEY)]);
   });
 });
