@@ -2,6 +2,8 @@ import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promi
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { decodeRecord, encodeRecord } from '../storage/record-codec.js';
+import { isOrphan } from '../collections/reclaimer.js';
+import { parseElementKey, recordKey } from '../collections/record-keys.js';
 import type { Store } from '../storage/store.js';
 import type { StoredRecord } from '../storage/types.js';
 import {
@@ -427,11 +429,22 @@ export class AntiEntropy {
       for (const e of page.entries) {
         if (wanted !== undefined && !wanted.has(bucketOf(e.key, total))) continue;
         if (list.length >= max) return { list, truncated: true };
-        list.push({ key: e.key, version: e.record.version, dead: isDeadRecord(e.record, now, grace) });
+        list.push({ key: e.key, version: e.record.version, dead: isDeadRecord(e.record, now, grace) || this.orphanElement(slot, e.key, now, grace) });
       }
       if (page.next === null) return { list, truncated: false };
       after = page.next;
     }
+  }
+
+  /**
+   * An element record of a collection life that ended here (the reclaimer's isOrphan): dead to
+   * anti-entropy like a purgeable tombstone, so a replica that has not reclaimed it yet (its sweep
+   * restarted with the process) drops it instead of handing it to peers that already did.
+   */
+  private orphanElement(slot: number, key: Buffer, now: number, grace: number): boolean {
+    const el = parseElementKey(key);
+    if (el === undefined) return false;
+    return isOrphan(el.generation, this.host.store.get(slot, recordKey(Buffer.from(el.userKey))), now, grace);
   }
 
   private async carryOut(peer: string, slot: number, plan: ExchangePlan): Promise<void> {
@@ -439,7 +452,8 @@ export class AntiEntropy {
     for (const key of plan.reap) {
       // Only if still dead: a write may have landed since the listing.
       const rec = store.get(slot, key);
-      if (rec !== undefined && isDeadRecord(rec, Date.now(), this.host.config.int('tombstone-grace-ms'))) {
+      const grace = this.host.config.int('tombstone-grace-ms');
+      if (rec !== undefined && (isDeadRecord(rec, Date.now(), grace) || this.orphanElement(slot, key, Date.now(), grace))) {
         store.drop(slot, key);
         this.stats.keysReaped++;
       }

@@ -8,7 +8,7 @@ import { ElementKind, elementPrefix, GENERATION_BYTES, parseElementKey, prefixEn
 export interface ReclaimStore {
   get(slot: number, key: Buffer): StoredRecord | undefined;
   drop(slot: number, key: Buffer): void;
-  scanRange(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (key: Buffer, record: StoredRecord) => boolean): void;
+  scanRange(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (key: Buffer, record: StoredRecord) => boolean, fromFloor?: boolean): void;
 }
 
 const SLOTS = 16384;
@@ -114,6 +114,7 @@ export class ElementReclaimer {
       const doomed: Buffer[] = [];
       let stoppedAt: Buffer | undefined;
       if (dead) {
+        // Every record of the dead life, the tombstones below its first live element too.
         this.store.scanRange(life.slot, life.from ?? prefix, prefixEnd(prefix), false, (rk) => {
           if (examined >= budget) {
             stoppedAt = Buffer.from(rk);
@@ -122,7 +123,7 @@ export class ElementReclaimer {
           examined++;
           doomed.push(Buffer.from(rk));
           return true;
-        });
+        }, false);
       }
       for (const rk of doomed) this.store.drop(life.slot, rk);
       dropped += doomed.length;

@@ -423,11 +423,15 @@ export class Store implements BatchRecordStore {
    * INLINE_KEY_MAX that share their first INLINE_KEY_MAX bytes come in digest order, but all of
    * them are visited, with their full key. O(log n + visited); `visit` must not write.
    */
-  scanRange(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (key: Buffer, record: StoredRecord) => boolean): void {
+  scanRange(
+    slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (key: Buffer, record: StoredRecord) => boolean,
+    /** False to visit the tombstones below the range's floor too (reclaiming a dead collection's records). */
+    fromFloor = true,
+  ): void {
     this.checkOpen();
     checkSlot(slot);
     checkRange(start, end);
-    if (!reverse) {
+    if (!reverse && fromFloor) {
       // Skip the tombstones below the range's first live element (range-floors.ts).
       const from = this.floors.from(slot, start);
       if (Buffer.compare(from, end) >= 0) return;
