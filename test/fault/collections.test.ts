@@ -24,10 +24,7 @@ import { describeViolations, formatFigures, runScenario, type FaultKind } from '
 
 const durationMs = 20_000;
 const baseSeed = envInt('FAULT_SEED') ?? Date.now() % 1_000_000;
-// Opt-in until docs/reliability.md Findings 11–12 (element records of writes of unknown outcome)
-// are fixed: the runs fail most of the time, and CI must stay green for everything else.
-const enabled = process.env.FAULT_COLLECTIONS === '1';
-const selected = new Set(enabled ? (process.env.FAULT_SCENARIOS ?? 'collections-kill9,collections-pause,collections-partition-one').split(',').map((s) => s.trim()) : []);
+const selected = new Set((process.env.FAULT_SCENARIOS ?? 'collections-kill9,collections-pause,collections-partition-one').split(',').map((s) => s.trim()));
 const keepArtifacts = process.env.FAULT_KEEP_ARTIFACTS === '1';
 
 const net = probePartitions();
@@ -57,11 +54,12 @@ async function check(name: string, fault: FaultKind, offset: number): Promise<vo
   console.log(formatFigures(result.figures));
   expect(result.violations, `${name} seed ${seed}: rerun with FAULT_SEED=${baseSeed} FAULT_SCENARIOS=${name}\n${describeViolations(result)}`).toBe(0);
   expect(result.figures.faults, 'the nemesis injected faults').toBeGreaterThan(0);
+  // Progress, not speed: on a loaded 2-core machine a run may do a tenth of its unloaded work.
   const s = collections.stats!;
-  expect(s.pushedJobs, 'jobs were pushed').toBeGreaterThan(100);
-  expect(s.poppedJobs, 'jobs were popped').toBeGreaterThan(50);
-  expect(s.setOps, 'set operations were acknowledged').toBeGreaterThan(50);
-  expect(s.increments, 'increments were acknowledged').toBeGreaterThan(50);
+  expect(s.pushedJobs, 'jobs were pushed').toBeGreaterThan(30);
+  expect(s.poppedJobs, 'jobs were popped').toBeGreaterThan(10);
+  expect(s.setOps, 'set operations were acknowledged').toBeGreaterThan(10);
+  expect(s.increments, 'increments were acknowledged').toBeGreaterThan(30);
 }
 
 describe(`collections under faults (N=3, W=2, R=2; base seed ${baseSeed})`, () => {
