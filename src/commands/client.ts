@@ -4,11 +4,12 @@ import { container, type CommandContext } from './spec.js';
 import { intArg, lower } from './args.js';
 
 function describe(s: SessionState, now: number, blocked = false): string {
-  const flags = (s.multi !== undefined ? 'x' : '') + (blocked ? 'b' : '') + (s.readonlyMode ? 'r' : '') || 'N';
+  const sub = s.subscriptions;
+  const flags = (sub.active ? 'P' : '') + (s.multi !== undefined ? 'x' : '') + (blocked ? 'b' : '') + (s.readonlyMode ? 'r' : '') || 'N';
   return [
     `id=${s.id}`, `addr=${s.addr}`, `laddr=${s.laddr}`, `fd=${s.fd}`, `name=${s.name}`,
     `age=${Math.floor((now - s.createdAt) / 1000)}`, `idle=${Math.floor((now - s.lastInteraction) / 1000)}`,
-    `flags=${flags}`, 'db=0', 'sub=0', 'psub=0', 'ssub=0', `multi=${s.multi ? s.multi.length : -1}`,
+    `flags=${flags}`, 'db=0', `sub=${sub.channel.size}`, `psub=${sub.pattern.size}`, `ssub=${sub.shard.size}`, `multi=${s.multi ? s.multi.length : -1}`,
     `watch=${s.watched.size}`, `qbuf=${s.queryBufferBytes}`, 'qbuf-free=0', 'argv-mem=0', 'multi-mem=0',
     'rbs=16384', 'rbp=0', 'obl=0', 'oll=0', `omem=${s.outputBufferBytes}`, `tot-mem=${s.queryBufferBytes + s.outputBufferBytes}`,
     'events=r', `cmd=${s.lastCommand}`, 'user=default', 'redir=-1', `resp=${s.proto}`,
@@ -25,12 +26,13 @@ function checkName(name: string): void {
 
 function list(ctx: CommandContext, argv: Buffer[]): void {
   let ids: Set<number> | undefined;
+  let type: string | undefined;
   for (let i = 2; i < argv.length; i++) {
     const o = lower(argv[i]!);
     if (o === 'type' && i + 1 < argv.length) {
       const t = lower(argv[++i]!);
       if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(t)) throw new ReplyError(`ERR Unknown client type '${argv[i]!.toString()}'`);
-      if (t !== 'normal') ids = new Set();
+      type = t;
     } else if (o === 'id') {
       ids = new Set();
       for (i++; i < argv.length; i++) ids.add(intArg(argv[i]!));
@@ -38,7 +40,9 @@ function list(ctx: CommandContext, argv: Buffer[]): void {
   }
   const now = Date.now();
   let text = '';
-  for (const s of ctx.node.clients()) if (!ids || ids.has(s.id)) text += describe(s, now, ctx.node.blockedClients.isBlocked(s)) + '\n';
+  // Clients are of the pubsub class while subscribed, else normal; none is a replica or master.
+  const ofType = (s: SessionState): boolean => type === undefined || (s.subscriptions.active ? type === 'pubsub' : type === 'normal');
+  for (const s of ctx.node.clients()) if ((!ids || ids.has(s.id)) && ofType(s)) text += describe(s, now, ctx.node.blockedClients.isBlocked(s)) + '\n';
   ctx.out.verbatim(text);
 }
 

@@ -76,6 +76,13 @@ function hello(ctx: CommandContext, argv: Buffer[]): void {
 
 function ping(ctx: CommandContext, argv: Buffer[]): void {
   if (argv.length > 2) throw new ReplyError(ERR.wrongArity('ping'));
+  // A RESP2 subscriber can only read frames: Redis answers PING as one (`pong` and the argument).
+  if (ctx.session.proto === 2 && ctx.session.subscriptions.active) {
+    ctx.out.arrayHeader(2);
+    ctx.out.bulk('pong');
+    ctx.out.bulk(argv[1] ?? '');
+    return;
+  }
   if (argv.length === 2) ctx.out.bulk(argv[1]!);
   else ctx.out.simple('PONG');
 }
@@ -105,6 +112,7 @@ function reset(ctx: CommandContext): void {
   s.proto = 2;
   ctx.out.proto = 2;
   s.authenticated = ctx.node.config.str('requirepass') === '';
+  ctx.node.pubsub.dropAll(s);
   ctx.out.simple('RESET');
 }
 

@@ -13,6 +13,9 @@ import { TransientSession } from './transient-session.js';
 /** Commands that run immediately inside MULTI instead of being queued. */
 const MULTI_IMMEDIATE = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
 
+/** What a RESP2 connection may send while subscribed (Redis 7.0: it can only read frames otherwise). */
+const SUBSCRIBED_MODE_ALLOWED = new Set(['subscribe', 'ssubscribe', 'psubscribe', 'unsubscribe', 'sunsubscribe', 'punsubscribe', 'ping', 'quit', 'reset']);
+
 /**
  * Keyless commands that may run while earlier commands of the connection are still running: they
  * neither read the keyspace nor change state that those commands use. Every other keyless command
@@ -96,6 +99,12 @@ export class Dispatcher {
     if (refusal !== undefined) {
       seq.flush();
       this.reject(session, out, refusal, spec.name === 'exec');
+      return;
+    }
+    if (session.proto === 2 && session.subscriptions.active && !SUBSCRIBED_MODE_ALLOWED.has(spec.name)) {
+      seq.flush();
+      const sub = spec.subcommands !== undefined && argv.length > 1 ? `|${argv[1]!.toString('latin1').toLowerCase()}` : '';
+      this.reject(session, out, `ERR Can't execute '${spec.name}${sub}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
       return;
     }
     session.lastCommand = spec.name;

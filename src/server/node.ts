@@ -26,6 +26,8 @@ import { LocalKeyspace } from './local-keyspace.js';
 import type { ClusterFacade, NodeServices } from './node-services.js';
 import type { SessionState } from './session-state.js';
 import { ServerStats } from './stats.js';
+import { PubSubHub } from '../pubsub/pubsub-hub.js';
+import { parseOutputLimits, type OutputLimits } from '../core/output-limits.js';
 import { Versioner } from './versioner.js';
 import { ClusterNode } from '../cluster/cluster-node.js';
 import type { MemberRecord } from '../cluster/membership.js';
@@ -37,17 +39,6 @@ const EXPIRE_WORK_PER_TICK = 200;
 /** Element records the reclaimer examines per unit of expiry work: a full sweep of 1M elements takes about 50 s at the defaults. */
 const RECLAIM_PER_EXPIRE_WORK = 1;
 const HLC_PERSIST_INTERVAL_MS = 500;
-
-/** Parses `client-output-buffer-limit` ("normal <hard> <soft> <secs> …") to the normal class's hard limit in bytes. */
-function outputHardLimit(config: Config): number {
-  const words = config.str('client-output-buffer-limit').split(/\s+/);
-  const i = words.indexOf('normal');
-  if (i < 0 || i + 1 >= words.length) return 0;
-  const m = /^(\d+)([kmg]b?)?$/i.exec(words[i + 1]!);
-  if (!m) return 0;
-  const unit = { k: 1000, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: 1024 ** 3 }[(m[2] ?? '').toLowerCase()] ?? 1;
-  return Number(m[1]) * unit;
-}
 
 /** Listens and resolves, or rejects with the listen error (EADDRINUSE…) instead of emitting it later. */
 function listenOn(server: net.Server, port: number, host: string, role: string): Promise<void> {
@@ -83,6 +74,7 @@ export class RingkvNode implements NodeServices {
   /** Drops the elements of deleted, overwritten and expired collections in the background. */
   readonly reclaimer: ElementReclaimer;
   readonly versioner: Versioner;
+  readonly pubsub = new PubSubHub();
   cluster: ClusterFacade | undefined = undefined;
   private clusterNode: ClusterNode | undefined;
   private metrics: http.Server | undefined;
@@ -92,7 +84,7 @@ export class RingkvNode implements NodeServices {
   private readonly sessions = new Set<Connection>();
   private readonly timers: NodeJS.Timeout[] = [];
   private stopping: Promise<void> | undefined;
-  private outputLimit: number;
+  private outputLimits: OutputLimits;
   /** The data directory's lock, released once the store is closed. */
   private dirLock: DataDirLock | undefined;
 
@@ -122,10 +114,10 @@ export class RingkvNode implements NodeServices {
       this.store.afterDurable(() => cb());
       return true;
     };
-    this.outputLimit = outputHardLimit(config);
+    this.outputLimits = parseOutputLimits(config.str('client-output-buffer-limit'));
     this.versioner.offsetMs = config.int('debug-clock-offset-ms');
     config.onChange((name, value) => {
-      if (name === 'client-output-buffer-limit') this.outputLimit = outputHardLimit(config);
+      if (name === 'client-output-buffer-limit') this.outputLimits = parseOutputLimits(value);
       if (name === 'debug-clock-offset-ms') this.versioner.offsetMs = Number(value);
       if (name === 'appendfsync') this.store.setFsyncPolicy(value as 'always' | 'everysec' | 'no');
       if (name === 'requirepass' && value !== '') this.logger.info('requirepass changed');
@@ -268,8 +260,13 @@ export class RingkvNode implements NodeServices {
         this.stats.totalNetOutputBytes += c.bytesOut;
         this.sessions.delete(c);
         this.dispatcher.blocked.cancel(c);
+        this.pubsub.dropAll(c);
       },
-      outputLimitBytes: () => this.outputLimit,
+      outputLimits: () => this.outputLimits,
+      onOutputLimit: (c, pending) => {
+        this.stats.outputLimitDisconnections++;
+        this.logger.warn({ client: c.addr, id: c.id, pendingBytes: pending, pubsub: c.subscriptions.active }, 'client closed for overcoming of output buffer limits');
+      },
     });
     this.sessions.add(conn);
   }
