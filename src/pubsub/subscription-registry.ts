@@ -14,6 +14,15 @@ interface Entry<S> {
   subscribers: Set<S>;
 }
 
+/**
+ * Redis's stringmatchlen as pub/sub uses it: unlike KEYS and SCAN, which treat a lone `*` as
+ * "everything", it never matches an empty channel name with a non-empty pattern (not even `*`).
+ */
+function patternMatches(pattern: Buffer, channel: Buffer): boolean {
+  if (channel.length === 0) return pattern.length === 0;
+  return globMatch(pattern, channel);
+}
+
 /** Names are binary; latin1 maps every byte to one char, so it is a lossless map key. */
 function keyOf(name: Buffer): string {
   return name.toString('latin1');
@@ -67,7 +76,7 @@ export class SubscriptionRegistry<S> {
     const direct = this.byKind.channel.get(keyOf(channel));
     if (direct !== undefined) for (const subscriber of direct.subscribers) out.push({ subscriber });
     for (const entry of this.byKind.pattern.values()) {
-      if (!globMatch(entry.name, channel)) continue;
+      if (!patternMatches(entry.name, channel)) continue;
       for (const subscriber of entry.subscribers) out.push({ subscriber, pattern: entry.name });
     }
     return out;
@@ -87,7 +96,7 @@ export class SubscriptionRegistry<S> {
   /** Names with at least one subscriber, optionally only those matching a glob (PUBSUB CHANNELS). */
   names(kind: SubscriptionKind, pattern?: Buffer): Buffer[] {
     const out: Buffer[] = [];
-    for (const entry of this.byKind[kind].values()) if (pattern === undefined || globMatch(pattern, entry.name)) out.push(entry.name);
+    for (const entry of this.byKind[kind].values()) if (pattern === undefined || patternMatches(pattern, entry.name)) out.push(entry.name);
     return out;
   }
 

@@ -104,7 +104,7 @@ export class Dispatcher {
     if (session.proto === 2 && session.subscriptions.active && !SUBSCRIBED_MODE_ALLOWED.has(spec.name)) {
       seq.flush();
       const sub = spec.subcommands !== undefined && argv.length > 1 ? `|${argv[1]!.toString('latin1').toLowerCase()}` : '';
-      this.reject(session, out, `ERR Can't execute '${spec.name}${sub}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
+      this.reject(session, out, `ERR Can't execute '${spec.name}${sub}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`, spec.name === 'exec');
       return;
     }
     session.lastCommand = spec.name;

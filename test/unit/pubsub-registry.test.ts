@@ -59,6 +59,15 @@ describe('subscription registry', () => {
     expect(who('hallo')).toEqual(['class', 'neg']);
     expect(who('h*llo')).toEqual(['esc', 'neg']);
   });
+
+  it('an empty channel name matches no pattern but the empty one, as Redis\'s stringmatchlen', () => {
+    const r = new SubscriptionRegistry<string>();
+    r.add('pattern', b('*'), 'star');
+    r.add('pattern', b(''), 'empty');
+    r.add('channel', b(''), 'direct');
+    expect(r.recipients(b('')).map((x) => x.subscriber).sort()).toEqual(['direct', 'empty']);
+    expect(r.names('channel', b('*'))).toEqual([]);
+  });
 });
 
 describe('pub/sub hub', () => {
