@@ -4,7 +4,7 @@
  */
 
 import { DEFAULT_OUTPUT_LIMITS, formatOutputLimits, parseOutputLimits } from './output-limits.js';
-import { formatNotifyFlags, parseNotifyFlags } from './notify-flags.js';
+import { formatNotifyFlags, parseNotifyFlags, storedNotifyFlags } from './notify-flags.js';
 
 export type SettingKind = 'int' | 'memory' | 'bool' | 'string' | 'enum';
 
@@ -27,6 +27,8 @@ export interface SettingSpec {
    * only what they name (client-output-buffer-limit).
    */
   normalize?: (raw: string, current: string | undefined) => string;
+  /** How CONFIG GET shows the stored value, when Redis shows less than it keeps. */
+  display?: (value: string) => string;
 }
 
 const s = (spec: SettingSpec): SettingSpec => spec;
@@ -53,7 +55,8 @@ export const SETTINGS: readonly SettingSpec[] = [
   s({
     name: 'notify-keyspace-events', kind: 'string', default: '', mutable: true,
     help: 'Keyspace notifications to publish, as Redis\'s class letters (K E g $ l s h z x e t m d n A); empty = none.',
-    normalize: (raw) => formatNotifyFlags(parseNotifyFlags(raw)),
+    normalize: (raw) => storedNotifyFlags(parseNotifyFlags(raw)),
+    display: (value) => formatNotifyFlags(parseNotifyFlags(value)),
   }),
   s({ name: 'hz', kind: 'int', default: '10', min: 1, max: 500, mutable: true, help: 'Background task frequency (active expiry) per second.' }),
   s({ name: 'active-expire-effort', kind: 'int', default: '1', min: 1, max: 10, mutable: true, help: 'Keys expired per tick scale with this (1–10).' }),

@@ -58,3 +58,12 @@ export function formatNotifyFlags(flags: number): string {
   if (flags & NOTIFY.keyMiss) s += 'm';
   return s;
 }
+
+/**
+ * The setting as stored: Redis's text plus `n` where Redis's text hides it (after `A`), so that
+ * reading the setting back loses nothing; CONFIG GET shows formatNotifyFlags of it.
+ */
+export function storedNotifyFlags(flags: number): string {
+  const shown = formatNotifyFlags(flags);
+  return (flags & ALL) === ALL && (flags & NOTIFY.newKey) !== 0 ? `${shown}n` : shown;
+}

@@ -187,8 +187,11 @@ export class Dispatcher {
     const started = process.hrtime.bigint();
     try {
       // On the node's own store, one command's records are logged as one entry (Store.atomically).
-      if (ks === this.keyspace) this.keyspace.atomically(() => spec.run(ctx, argv));
-      else spec.run(ctx, argv);
+      // Keyspace notifications: recorded and published here, by the node running the command.
+      const body = (k: Keyspace): void => spec.run(k === ks ? ctx : { ...ctx, ks: k }, argv);
+      const notified = (): void => this.node.notifier.run(spec.name, spec.flags, argv, ks, body);
+      if (ks === this.keyspace) this.keyspace.atomically(notified);
+      else notified();
       this.noteRun(session, spec, argv, started, false);
     } catch (err) {
       if (!(err instanceof ReplyError)) {

@@ -7,6 +7,7 @@ import type { CommandSpec } from '../commands/spec.js';
 import type { ServerStats } from './stats.js';
 import type { ClusterView } from '../cluster/cluster-replies.js';
 import type { PubSubHub } from '../pubsub/pubsub-hub.js';
+import type { KeyspaceNotifier } from '../pubsub/keyspace-notifier.js';
 
 /** Node-wide services command handlers may use. Implemented by the server; faked nowhere. */
 export interface NodeServices {
@@ -35,6 +36,8 @@ export interface NodeServices {
   readonly blockedClients: BlockedClients;
   /** This node's pub/sub subscriptions and delivery. */
   readonly pubsub: PubSubHub;
+  /** Keyspace notifications of the commands this node runs (notify-keyspace-events). */
+  readonly notifier: KeyspaceNotifier;
   /** Cluster mode facts INFO and CLUSTER need; undefined when cluster-enabled is no. */
   readonly cluster: ClusterFacade | undefined;
   /** Wipes the keyspace (FLUSHALL/FLUSHDB); resolves when durable. */

@@ -27,6 +27,7 @@ import type { ClusterFacade, NodeServices } from './node-services.js';
 import type { SessionState } from './session-state.js';
 import { ServerStats } from './stats.js';
 import { PubSubHub } from '../pubsub/pubsub-hub.js';
+import { KeyspaceNotifier } from '../pubsub/keyspace-notifier.js';
 import { parseOutputLimits, type OutputLimits } from '../core/output-limits.js';
 import { Versioner } from './versioner.js';
 import { ClusterNode } from '../cluster/cluster-node.js';
@@ -75,6 +76,7 @@ export class RingkvNode implements NodeServices {
   readonly reclaimer: ElementReclaimer;
   readonly versioner: Versioner;
   readonly pubsub = new PubSubHub();
+  readonly notifier = new KeyspaceNotifier(this.pubsub);
   cluster: ClusterFacade | undefined = undefined;
   private clusterNode: ClusterNode | undefined;
   private metrics: http.Server | undefined;
@@ -115,9 +117,19 @@ export class RingkvNode implements NodeServices {
       return true;
     };
     this.outputLimits = parseOutputLimits(config.str('client-output-buffer-limit'));
+    this.notifier.configure(config.str('notify-keyspace-events'));
+    // `expired` comes from the node that expires the key: in a cluster, the slot's primary (every
+    // replica drops it at the same instant, but only the primary tells).
+    const expired = (slot: number, rk: Buffer): void => {
+      const key = userKeyOf(rk);
+      if (key !== undefined && (this.servesSlot === undefined || this.servesSlot(slot))) this.notifier.expired(key);
+    };
+    store.onExpired(expired);
+    this.keyspace.onLazyExpire = (key) => this.notifier.expired(key);
     this.versioner.offsetMs = config.int('debug-clock-offset-ms');
     config.onChange((name, value) => {
       if (name === 'client-output-buffer-limit') this.outputLimits = parseOutputLimits(value);
+      if (name === 'notify-keyspace-events') this.notifier.configure(value);
       if (name === 'debug-clock-offset-ms') this.versioner.offsetMs = Number(value);
       if (name === 'appendfsync') this.store.setFsyncPolicy(value as 'always' | 'everysec' | 'no');
       if (name === 'requirepass' && value !== '') this.logger.info('requirepass changed');
