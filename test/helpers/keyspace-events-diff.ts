@@ -76,6 +76,9 @@ export const EVENT_COMMANDS: string[][] = [
   ['ZUNIONSTORE', 'z4', '2', 'z1', 'z3'], ['ZINTERSTORE', 'z5', '2', 'z1', 'z3'], ['ZDIFFSTORE', 'z6', '1', 'z3'], ['ZRANGESTORE', 'z7', 'z3', '0', '-1'],
   ['ZRANGESTORE', 'z7', 'z9', '0', '-1'], ['ZMPOP', '2', 'z9', 'z3', 'MIN'], ['ZMPOP', '1', 'z3', 'MAX', 'COUNT', '5'], ['BZPOPMIN', 'z4', '1'], ['BZPOPMAX', 'z4', '1'],
   ['ZREMRANGEBYRANK', 'z6', '0', '-1'],
+  // scripts notify as their commands do
+  ['EVAL', "redis.call('set', KEYS[1], 'v'); redis.call('lpush', KEYS[2], 'a'); redis.call('del', KEYS[1]); return 1", '2', 'sc1', 'sc2'],
+  ['EVAL', "return redis.pcall('incr', KEYS[1])", '1', 'sc2'],
   // wrong type and errors: no events
   ['LPUSH', 'st2', 'x'], ['HSET', 'l1', 'a', 'b'], ['INCR', 'h2'], ['RENAME', 'nokey', 'x'],
 ];
