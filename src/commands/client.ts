@@ -3,9 +3,9 @@ import type { SessionState } from '../server/session-state.js';
 import { container, type CommandContext } from './spec.js';
 import { intArg, lower } from './args.js';
 
-function describe(s: SessionState, now: number, blocked = false): string {
+function describe(s: SessionState, now: number, blocked = false, monitoring = false): string {
   const sub = s.subscriptions;
-  const flags = (sub.active ? 'P' : '') + (s.multi !== undefined ? 'x' : '') + (blocked ? 'b' : '') + (s.readonlyMode ? 'r' : '') || 'N';
+  const flags = (monitoring ? 'O' : '') + (sub.active ? 'P' : '') + (s.multi !== undefined ? 'x' : '') + (blocked ? 'b' : '') + (s.readonlyMode ? 'r' : '') || 'N';
   return [
     `id=${s.id}`, `addr=${s.addr}`, `laddr=${s.laddr}`, `fd=${s.fd}`, `name=${s.name}`,
     `age=${Math.floor((now - s.createdAt) / 1000)}`, `idle=${Math.floor((now - s.lastInteraction) / 1000)}`,
@@ -42,8 +42,22 @@ function list(ctx: CommandContext, argv: Buffer[]): void {
   let text = '';
   // Clients are of the pubsub class while subscribed, else normal; none is a replica or master.
   const ofType = (s: SessionState): boolean => type === undefined || (s.subscriptions.active ? type === 'pubsub' : type === 'normal');
-  for (const s of ctx.node.clients()) if ((!ids || ids.has(s.id)) && ofType(s)) text += describe(s, now, ctx.node.blockedClients.isBlocked(s)) + '\n';
+  for (const s of ctx.node.clients()) if ((!ids || ids.has(s.id)) && ofType(s)) text += describe(s, now, ctx.node.blockedClients.isBlocked(s), ctx.node.monitor.has(s)) + '\n';
   ctx.out.verbatim(text);
+}
+
+/** CLIENT PAUSE timeout [WRITE|ALL] (ms; ALL by default), as Redis 7.0. */
+function pause(ctx: CommandContext, argv: Buffer[]): void {
+  const ms = intArg(argv[2]!, 'ERR timeout is not an integer or out of range');
+  if (ms < 0) throw new ReplyError('ERR timeout is negative');
+  let mode: 'write' | 'all' = 'all';
+  if (argv.length === 4) {
+    const m = lower(argv[3]!);
+    if (m !== 'write' && m !== 'all') throw new ReplyError('ERR CLIENT PAUSE mode must be WRITE or ALL');
+    mode = m;
+  } else if (argv.length > 4) throw new ReplyError(`ERR unknown subcommand or wrong number of arguments for '${argv[1]!.toString()}'. Try CLIENT HELP.`);
+  ctx.node.pause.pause(ms, mode, Date.now());
+  ctx.out.ok();
 }
 
 /** CLIENT KILL addr | CLIENT KILL [ID id] [ADDR a] [LADDR a] [SKIPME yes|no] … */
@@ -118,16 +132,20 @@ export const clientCommand = container('client', ['noscript', 'loading', 'stale'
     },
   },
   { name: 'list', arity: -2, flags: ['admin', 'noscript', 'loading', 'stale'], run: list },
-  { name: 'info', arity: 2, flags: ['noscript', 'loading', 'stale'], run: (c) => c.out.verbatim(describe(c.session, Date.now()) + '\n') },
+  { name: 'info', arity: 2, flags: ['noscript', 'loading', 'stale'], run: (c) => c.out.verbatim(describe(c.session, Date.now(), false, c.node.monitor.has(c.session)) + '\n') },
   { name: 'kill', arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], run: kill },
   { name: 'no-evict', arity: 3, flags: ['admin', 'noscript', 'loading', 'stale'], run: (c) => c.out.ok() },
   { name: 'no-touch', arity: 3, flags: ['noscript', 'loading', 'stale'], run: (c) => c.out.ok() },
-  { name: 'pause', arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], run: (c) => c.out.ok() },
-  { name: 'unpause', arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], run: (c) => c.out.ok() },
+  { name: 'pause', arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], run: pause },
+  { name: 'unpause', arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], run: (c) => {
+    c.node.pause.unpause();
+    c.out.ok();
+  } },
   {
     name: 'reply', arity: 3, flags: ['noscript', 'loading', 'stale'],
+    // The connection drops the replies (Connection.replyDropped); this only checks the mode.
     run: (c, a) => {
-      if (lower(a[2]!) !== 'on') throw new ReplyError('ERR CLIENT REPLY OFF|SKIP is not supported');
+      if (!['on', 'off', 'skip'].includes(lower(a[2]!))) throw new ReplyError(ERR.syntax);
       c.out.ok();
     },
   },

@@ -113,6 +113,7 @@ function reset(ctx: CommandContext): void {
   ctx.out.proto = 2;
   s.authenticated = ctx.node.config.str('requirepass') === '';
   ctx.node.pubsub.dropAll(s);
+  ctx.node.monitor.remove(s);
   ctx.out.simple('RESET');
 }
 
@@ -126,5 +127,10 @@ export const connectionCommands: CommandSpec[] = [
   command({ name: 'select', arity: 2, flags: ['loading', 'stale', 'fast'], categories: ['fast', 'connection'], run: select }),
   command({ name: 'quit', arity: -1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], categories: ['fast', 'connection'], run: quit }),
   command({ name: 'reset', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], categories: ['fast', 'connection'], run: reset }),
+  // Every command this node is asked to run is shown to the connection from now on (monitor-feed.ts).
+  command({ name: 'monitor', arity: 1, flags: ['admin', 'noscript', 'loading', 'stale'], categories: ['admin', 'slow', 'dangerous'], run: (c) => {
+    c.node.monitor.add(c.session);
+    c.out.ok();
+  } }),
   clientCommand,
 ];

@@ -63,6 +63,10 @@ export class Connection extends SessionBase implements SessionState {
   private deferredOutstanding = 0;
   private paused = false;
   private closed = false;
+  /** CLIENT REPLY OFF is in force; SKIP drops the next command's reply. */
+  private replyOff = false;
+  private skipNext = false;
+  private discarded: ReplyWriter | undefined;
   /** Parsing a read: replies of its commands are being written to `writer` (pub/sub frames join them there). */
   private inBatch = false;
   /** Bytes queued in output slots and not yet handed to the socket. */
@@ -136,7 +140,7 @@ export class Connection extends SessionBase implements SessionState {
       if (r.kind === 'incomplete') break;
       if (r.kind === 'command') {
         this.writer.proto = this.proto;
-        this.hooks.dispatch(this, r.argv, sink);
+        this.hooks.dispatch(this, r.argv, this.replyDropped(r.argv) ? this.mutedSink() : sink);
         if (this.closeAfterReply || this.closed) break;
         continue;
       }
@@ -178,6 +182,44 @@ export class Connection extends SessionBase implements SessionState {
       slot.ready = true;
       this.drain();
     }
+  }
+
+  /**
+   * CLIENT REPLY OFF / SKIP / ON, decided when a command is dispatched (not when it runs, which a
+   * pipeline in a cluster may delay): whether this command's reply is dropped. As Redis: OFF and
+   * SKIP themselves get no reply, ON gets its OK, SKIP drops the next command's reply only.
+   * Pub/sub frames are not replies and still arrive.
+   */
+  private replyDropped(argv: Buffer[]): boolean {
+    if (argv.length === 3 && argv[0]!.length === 6 && argv[0]!.toString('latin1').toLowerCase() === 'client' && argv[1]!.toString('latin1').toLowerCase() === 'reply') {
+      const mode = argv[2]!.toString('latin1').toLowerCase();
+      if (mode === 'on') {
+        this.replyOff = false;
+        this.skipNext = false;
+        return false;
+      }
+      if (mode === 'off') this.replyOff = true;
+      else if (mode === 'skip') this.skipNext = !this.replyOff;
+      else return this.replyOff;
+      return true;
+    }
+    if (this.replyOff) return true;
+    if (!this.skipNext) return false;
+    this.skipNext = false;
+    return true;
+  }
+
+  /** A sink whose replies go nowhere but which keeps the command's place in the output order. */
+  private mutedSink(): ReplySink {
+    const discard = (this.discarded ??= new ReplyWriter(2, 256));
+    discard.take();
+    return {
+      out: discard,
+      defer: () => {
+        const reply = this.defer();
+        return { out: new ReplyWriter(this.proto, 64), done: () => reply.done() };
+      },
+    };
   }
 
   private defer(): DeferredReply {

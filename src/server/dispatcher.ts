@@ -107,6 +107,14 @@ export class Dispatcher {
       this.reject(session, out, `ERR Can't execute '${spec.name}${sub}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`, spec.name === 'exec');
       return;
     }
+    // CLIENT PAUSE: the command waits (and the connection's later ones behind it) until it ends.
+    if (this.node.pause.active && !(session.multi !== undefined && !MULTI_IMMEDIATE.has(spec.name)) && this.node.pause.holds(spec, session)) {
+      seq.flush();
+      seq.hold(argv, sink);
+      this.node.pause.whenOver(() => seq.resume());
+      return;
+    }
+    if (!spec.flags.includes('admin') && !spec.flags.includes('skip_monitor')) this.node.monitor.feed(session, argv);
     session.lastCommand = spec.name;
     if (session.multi !== undefined && !MULTI_IMMEDIATE.has(spec.name)) {
       seq.flush();

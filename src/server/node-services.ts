@@ -8,6 +8,8 @@ import type { ServerStats } from './stats.js';
 import type { ClusterView } from '../cluster/cluster-replies.js';
 import type { PubSubHub } from '../pubsub/pubsub-hub.js';
 import type { KeyspaceNotifier } from '../pubsub/keyspace-notifier.js';
+import type { MonitorFeed } from './monitor-feed.js';
+import type { ClientPause } from './client-pause.js';
 
 /** Node-wide services command handlers may use. Implemented by the server; faked nowhere. */
 export interface NodeServices {
@@ -38,6 +40,10 @@ export interface NodeServices {
   readonly pubsub: PubSubHub;
   /** Keyspace notifications of the commands this node runs (notify-keyspace-events). */
   readonly notifier: KeyspaceNotifier;
+  /** MONITOR connections. */
+  readonly monitor: MonitorFeed;
+  /** CLIENT PAUSE / UNPAUSE. */
+  readonly pause: ClientPause;
   /** Cluster mode facts INFO and CLUSTER need; undefined when cluster-enabled is no. */
   readonly cluster: ClusterFacade | undefined;
   /** Wipes the keyspace (FLUSHALL/FLUSHDB); resolves when durable. */

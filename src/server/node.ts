@@ -28,6 +28,8 @@ import type { SessionState } from './session-state.js';
 import { ServerStats } from './stats.js';
 import { PubSubHub } from '../pubsub/pubsub-hub.js';
 import { KeyspaceNotifier } from '../pubsub/keyspace-notifier.js';
+import { MonitorFeed } from './monitor-feed.js';
+import { ClientPause } from './client-pause.js';
 import { parseOutputLimits, type OutputLimits } from '../core/output-limits.js';
 import { Versioner } from './versioner.js';
 import { ClusterNode } from '../cluster/cluster-node.js';
@@ -77,6 +79,8 @@ export class RingkvNode implements NodeServices {
   readonly versioner: Versioner;
   readonly pubsub = new PubSubHub();
   readonly notifier = new KeyspaceNotifier(this.pubsub);
+  readonly monitor = new MonitorFeed();
+  readonly pause: ClientPause;
   cluster: ClusterFacade | undefined = undefined;
   private clusterNode: ClusterNode | undefined;
   private metrics: http.Server | undefined;
@@ -99,6 +103,7 @@ export class RingkvNode implements NodeServices {
   ) {
     this.port = config.int('port');
     this.commands = buildCommandTable(extraCommands);
+    this.pause = new ClientPause((name) => this.commands.get(name));
     this.versioner = new Versioner(nodeId, Versioner.decodeHighWater(store.getMeta('hlc-high-water')));
     this.keyspace = new LocalKeyspace(store, this.versioner, this.stats);
     // Metadata of a deleted collection may still be travelling for the tombstone grace period.
@@ -273,6 +278,7 @@ export class RingkvNode implements NodeServices {
         this.sessions.delete(c);
         this.dispatcher.blocked.cancel(c);
         this.pubsub.dropAll(c);
+        this.monitor.remove(c);
       },
       outputLimits: () => this.outputLimits,
       onOutputLimit: (c, pending) => {

@@ -18,6 +18,8 @@ import { Dispatcher } from '../../../src/server/dispatcher.js';
 import type { NodeServices } from '../../../src/server/node-services.js';
 import { PubSubHub } from '../../../src/pubsub/pubsub-hub.js';
 import { KeyspaceNotifier } from '../../../src/pubsub/keyspace-notifier.js';
+import { MonitorFeed } from '../../../src/server/monitor-feed.js';
+import { ClientPause } from '../../../src/server/client-pause.js';
 import type { SessionState } from '../../../src/server/session-state.js';
 import { ServerStats } from '../../../src/server/stats.js';
 import { Versioner } from '../../../src/server/versioner.js';
@@ -194,6 +196,8 @@ export class SimNode implements Endpoint {
       shutdown: () => undefined,
       pubsub,
       notifier: new KeyspaceNotifier(pubsub),
+      monitor: new MonitorFeed(),
+      pause: new ClientPause((name) => commands.get(name)),
     };
     this.dispatcher = new Dispatcher(services, commands, new NoLocalKeys());
     this.dispatcher.awaitDurable = (cb) => {
