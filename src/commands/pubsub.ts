@@ -98,7 +98,7 @@ const HELP = [
 ];
 
 const SUB_FLAGS = ['pubsub', 'noscript', 'loading', 'stale'] as const;
-const PUB_FLAGS = ['pubsub', 'loading', 'stale', 'fast', 'may_replicate'] as const;
+const PUB_FLAGS = ['pubsub', 'loading', 'stale', 'fast'] as const;
 const INFO_FLAGS = ['pubsub', 'loading', 'stale'] as const;
 
 export const pubsubCommands: CommandSpec[] = [

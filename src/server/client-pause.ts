@@ -3,9 +3,12 @@ import type { SessionState } from './session-state.js';
 
 export type PauseMode = 'write' | 'all';
 
-/** Commands CLIENT PAUSE WRITE holds: writes and what may replicate (EVAL, PUBLISH …), EXEC of such. */
+/**
+ * Commands CLIENT PAUSE WRITE holds: writes, what may replicate (EVAL, FCALL), PUBLISH and SPUBLISH
+ * (Redis 7.0 holds them: they propagate to replicas), and EXEC of any of them.
+ */
 function mayWrite(spec: CommandSpec): boolean {
-  return spec.flags.includes('write') || spec.flags.includes('may_replicate');
+  return spec.flags.includes('write') || spec.flags.includes('may_replicate') || spec.name === 'publish' || spec.name === 'spublish';
 }
 
 /**
