@@ -67,6 +67,7 @@ export class Connection extends SessionBase implements SessionState {
   private replyOff = false;
   private skipNext = false;
   private discarded: ReplyWriter | undefined;
+  private corked = false;
   /** Parsing a read: replies of its commands are being written to `writer` (pub/sub frames join them there). */
   private inBatch = false;
   /** Bytes queued in output slots and not yet handed to the socket. */
@@ -128,8 +129,21 @@ export class Connection extends SessionBase implements SessionState {
    */
   override deliver(frame: Buffer): void {
     if (this.closed) return;
-    if (this.inBatch) this.writer.raw(frame);
-    else this.enqueue({ bytes: frame, ready: true });
+    if (this.inBatch) {
+      this.writer.raw(frame);
+      return;
+    }
+    // A burst of frames (a fast publisher) leaves in one writev at the end of this turn, not one
+    // system call each.
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
+    this.enqueue({ bytes: frame, ready: true });
   }
 
   private parseBatch(writesBefore: number): void {
