@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import path from 'node:path';
-import { startNode, ROOT, run, type NodeProcess } from '../helpers/server.js';
+import { spawn } from 'node:child_process';
+import { hasBinary, startNode, ROOT, run, type NodeProcess } from '../helpers/server.js';
 import { PYTHON, redisPyMissing } from '../helpers/redis-py.js';
 import { RespConn, show } from '../helpers/resp-conn.js';
 
@@ -154,6 +155,21 @@ describe('pub/sub with client libraries on one node', () => {
     expect(out.after).toEqual([['unsubscribe', 'py:a', 2], ['punsubscribe', 'py:*', 1]]);
     expect(out.counts_after).toEqual([0, 1]);
     expect(out.last).toEqual(['message', 'py:b', 'y']);
+  });
+
+  it.skipIf(!hasBinary('redis-cli'))('redis-cli: SUBSCRIBE prints the confirmation and each message', async () => {
+    const cli = spawn('redis-cli', ['-p', String(node.port), 'SUBSCRIBE', 'cli:ch']);
+    closers.push(() => cli.kill('SIGKILL'));
+    let out = '';
+    cli.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const pub = ioredis();
+    await waitFor('redis-cli subscribed', async () => (await pub.pubsub('NUMSUB', 'cli:ch'))[1] === 1);
+    expect(await pub.publish('cli:ch', 'one')).toBe(1);
+    expect(await pub.publish('cli:ch', 'two words')).toBe(1);
+    await waitFor('two messages printed', () => out.includes('two words'));
+    expect(out.trim().split('\n')).toEqual(['subscribe', 'cli:ch', '1', 'message', 'cli:ch', 'one', 'message', 'cli:ch', 'two words']);
+    cli.kill('SIGTERM');
+    await waitFor('redis-cli gone', async () => (await pub.pubsub('NUMSUB', 'cli:ch'))[1] === 0);
   });
 
   it('raw RESP3: pushes arrive whole between the replies of a pipelined subscriber', async () => {

@@ -150,6 +150,36 @@ describe('pub/sub in a 3-node cluster', () => {
     await nr.sUnsubscribe(ch);
   });
 
+  it('RESP3: pushes from other nodes never split the replies of a subscriber pipelining quorum writes', async () => {
+    const [p0, p1] = c.ports as [number, number, number];
+    const tag = await channelServedBy(c.ports, p0, 'pipe');
+    const sub = await RespConn.connect(p0);
+    const pub = await RespConn.connect(p1);
+    closers.push(() => sub.close(), () => pub.close());
+    await sub.call('HELLO', '3');
+    expect(show(await sub.call('SUBSCRIBE', 'pipe:ch'))).toBe('["subscribe" "pipe:ch" :1]');
+    const commands: string[][] = [];
+    for (let i = 0; i < 300; i++) commands.push(['SET', `{${tag}}k${i % 20}`, `v${i}`], ['INCR', `{${tag}}n`], ['GET', `{${tag}}k${i % 20}`]);
+    const publishing = (async () => {
+      for (let i = 0; i < 20; i++) await pub.pipeline(Array.from({ length: 10 }, (_, j) => ['PUBLISH', 'pipe:ch', `m${i * 10 + j}`]));
+    })();
+    sub.send(commands);
+    const replies: string[] = [];
+    const pushes: string[] = [];
+    while (replies.length < commands.length) {
+      const [r] = await sub.read(1, 30000);
+      if (r!.t === 'push') pushes.push(show(r!));
+      else replies.push(show(r!));
+    }
+    await publishing;
+    await waitFor('every push', async () => {
+      pushes.push(...(await sub.strayReplies(50)));
+      return pushes.length >= 200;
+    });
+    for (let i = 0; i < 300; i++) expect(replies.slice(3 * i, 3 * i + 3)).toEqual(['+OK', `:${i + 1}`, `"v${i}"`]);
+    expect(pushes).toEqual(Array.from({ length: 200 }, (_, i) => `["message" "pipe:ch" "m${i}"]`));
+  }, 60000);
+
   it('PUBLISH keeps reaching the live nodes while one is killed, and that node\'s new subscribers once it is back', async () => {
     const [p0, p1, p2] = c.ports as [number, number, number];
     const got0: string[] = [];
