@@ -80,7 +80,12 @@ function kill(ctx: CommandContext, argv: Buffer[]): void {
     if (o === 'id') { const id = intArg(argv[i + 1]!); filters.push((s) => s.id === id); }
     else if (o === 'addr') filters.push((s) => s.addr === v);
     else if (o === 'laddr') filters.push((s) => s.laddr === v);
-    else if (o === 'type') filters.push(() => v.toLowerCase() === 'normal');
+    else if (o === 'type') {
+      const t = v.toLowerCase();
+      if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(t)) throw new ReplyError(`ERR Unknown client type '${v}'`);
+      // Subscribed clients are of the pubsub class, the others normal (as CLIENT LIST TYPE).
+      filters.push((s) => (s.subscriptions.active ? t === 'pubsub' : t === 'normal'));
+    }
     else if (o === 'user') filters.push(() => v === 'default');
     else if (o === 'skipme') skipMe = v.toLowerCase() !== 'no';
     else if (o === 'maxage') { const age = intArg(argv[i + 1]!); filters.push((s) => Date.now() - s.createdAt >= age * 1000); }

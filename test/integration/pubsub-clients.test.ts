@@ -206,6 +206,20 @@ describe('pub/sub with client libraries on one node', () => {
     expect(pushes).toEqual(Array.from({ length: 500 }, (_, i) => `["message" "raw:ch" "m${i}"]`));
   });
 
+  it('CLIENT LIST / INFO show sub, psub, ssub and flag P; TYPE pubsub selects subscribers for LIST and KILL', async () => {
+    const sub = await RespConn.connect(node.port);
+    const ctl = await RespConn.connect(node.port);
+    closers.push(() => sub.close(), () => ctl.close());
+    await sub.pipeline([['CLIENT', 'SETNAME', 'typed-sub'], ['SUBSCRIBE', 'ty:a', 'ty:b'], ['PSUBSCRIBE', 'ty:*'], ['SSUBSCRIBE', 'ty:s']]);
+    const list = show(await ctl.call('CLIENT', 'LIST', 'TYPE', 'pubsub'));
+    const line = list.split('\\n').find((l) => l.includes('name=typed-sub'));
+    expect(line).toMatch(/ flags=P .* sub=2 psub=1 ssub=1 /);
+    expect(show(await ctl.call('CLIENT', 'LIST', 'TYPE', 'normal'))).not.toContain('name=typed-sub');
+    expect(show(await ctl.call('CLIENT', 'KILL', 'TYPE', 'pubsub'))).toMatch(/^:[1-9]/);
+    await waitFor('subscriber killed', async () => show(await ctl.call('PUBSUB', 'NUMSUB', 'ty:a')) === '["ty:a" :0]');
+    expect(show(await ctl.call('PING'))).toBe('+PONG');
+  });
+
   it('RESET and closing the connection end its subscriptions', async () => {
     const a = await RespConn.connect(node.port);
     const b = await RespConn.connect(node.port);
