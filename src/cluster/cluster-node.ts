@@ -410,12 +410,15 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     if (dropped > 0) this.logger.info({ subscriptions: dropped }, 'shard channel subscriptions ended: their slots moved to other nodes');
   }
 
-  /** PUBLISH reaches every node, as in Redis Cluster: one bus message to each other alive member. */
+  /**
+   * PUBLISH reaches every node, as in Redis Cluster: one bus message to each other alive member, at
+   * low priority (a flood of messages is dropped before it can delay replication on the same link).
+   */
   broadcastPublish(channel: Buffer, message: Buffer): void {
     const now = Date.now();
     for (const m of this.membership.members()) {
       if (m.id === this.myId || m.status === 'left' || !this.membership.isAlive(m.id, now)) continue;
-      this.bus.send({ host: m.host, port: m.busPort }, 'pub', { c: channel, m: message });
+      this.bus.sendLowPriority({ host: m.host, port: m.busPort }, 'pub', { c: channel, m: message });
     }
   }
 
@@ -424,7 +427,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     for (const id of this.table.replicas(slot)) {
       if (id === this.myId) continue;
       const addr = this.busAddress(id);
-      if (addr !== undefined) this.bus.send(addr, 'spub', { c: channel, m: message });
+      if (addr !== undefined) this.bus.sendLowPriority(addr, 'spub', { c: channel, m: message });
     }
   }
 
