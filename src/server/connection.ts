@@ -205,7 +205,7 @@ export class Connection extends SessionBase implements SessionState {
    * Pub/sub frames are not replies and still arrive.
    */
   private replyDropped(argv: Buffer[]): boolean {
-    if (argv.length === 3 && argv[0]!.length === 6 && argv[0]!.toString('latin1').toLowerCase() === 'client' && argv[1]!.toString('latin1').toLowerCase() === 'reply') {
+    if (this.isClientReply(argv)) {
       const mode = argv[2]!.toString('latin1').toLowerCase();
       if (mode === 'on') {
         this.replyOff = false;
@@ -221,6 +221,13 @@ export class Connection extends SessionBase implements SessionState {
     if (!this.skipNext) return false;
     this.skipNext = false;
     return true;
+  }
+
+  /** CLIENT REPLY that will run now: not queued in MULTI, nor refused (no AUTH, RESP2 subscribed mode). */
+  private isClientReply(argv: Buffer[]): boolean {
+    if (argv.length !== 3 || argv[0]!.length !== 6 || this.multi !== undefined || !this.authenticated) return false;
+    if (this.proto === 2 && this.subscriptions.active) return false;
+    return argv[0]!.toString('latin1').toLowerCase() === 'client' && argv[1]!.toString('latin1').toLowerCase() === 'reply';
   }
 
   /** A sink whose replies go nowhere but which keeps the command's place in the output order. */
