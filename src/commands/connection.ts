@@ -114,6 +114,7 @@ function reset(ctx: CommandContext): void {
   s.authenticated = ctx.node.config.str('requirepass') === '';
   ctx.node.pubsub.dropAll(s);
   ctx.node.monitor.remove(s);
+  ctx.node.tracking.disable(s);
   ctx.out.simple('RESET');
 }
 

@@ -1,5 +1,5 @@
 import { ERR, ReplyError, unknownCommandError } from '../core/errors.js';
-import type { CommandContext, CommandSpec } from '../commands/spec.js';
+import { keyPositions, type CommandContext, type CommandSpec } from '../commands/spec.js';
 import type { Keyspace } from '../commands/keyspace.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import type { NodeServices } from './node-services.js';
@@ -193,6 +193,8 @@ export class Dispatcher {
     // answer with the error alone, or every later reply of the connection is out of step.
     const replyStart = out.length;
     const started = process.hrtime.bigint();
+    const tracking = this.node.tracking;
+    tracking.enter(session);
     try {
       // On the node's own store, one command's records are logged as one entry (Store.atomically).
       // Keyspace notifications: recorded and published here, by the node running the command.
@@ -201,6 +203,10 @@ export class Dispatcher {
       if (ks === this.keyspace) this.keyspace.atomically(notified);
       else notified();
       this.noteRun(session, spec, argv, started, false);
+      if (session.tracking !== undefined) {
+        if (spec.flags.includes('readonly')) tracking.remember(session, keyPositions(spec, argv).map((i) => argv[i]!));
+        tracking.commandDone(session, spec.name);
+      }
     } catch (err) {
       if (!(err instanceof ReplyError)) {
         this.node.logger.error({ err, command: spec.name }, 'command failed unexpectedly');
@@ -209,6 +215,9 @@ export class Dispatcher {
       this.node.stats.errorReplies++;
       out.truncate(replyStart);
       out.error(err instanceof ReplyError ? err.message : `ERR ${(err as Error).message}`);
+      if (session.tracking !== undefined) tracking.commandDone(session, spec.name);
+    } finally {
+      tracking.leave();
     }
   }
 

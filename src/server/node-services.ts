@@ -10,6 +10,7 @@ import type { PubSubHub } from '../pubsub/pubsub-hub.js';
 import type { KeyspaceNotifier } from '../pubsub/keyspace-notifier.js';
 import type { MonitorFeed } from './monitor-feed.js';
 import type { ClientPause } from './client-pause.js';
+import type { ClientTracking } from './client-tracking.js';
 
 /** Node-wide services command handlers may use. Implemented by the server; faked nowhere. */
 export interface NodeServices {
@@ -44,6 +45,10 @@ export interface NodeServices {
   readonly monitor: MonitorFeed;
   /** CLIENT PAUSE / UNPAUSE. */
   readonly pause: ClientPause;
+  /** CLIENT TRACKING: remembered keys and invalidations. */
+  readonly tracking: ClientTracking;
+  /** A connected client by id (CLIENT TRACKING REDIRECT). */
+  client(id: number): SessionState | undefined;
   /** Cluster mode facts INFO and CLUSTER need; undefined when cluster-enabled is no. */
   readonly cluster: ClusterFacade | undefined;
   /** Wipes the keyspace (FLUSHALL/FLUSHDB); resolves when durable. */

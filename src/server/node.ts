@@ -30,6 +30,8 @@ import { PubSubHub } from '../pubsub/pubsub-hub.js';
 import { KeyspaceNotifier } from '../pubsub/keyspace-notifier.js';
 import { MonitorFeed } from './monitor-feed.js';
 import { ClientPause } from './client-pause.js';
+import { ClientTracking } from './client-tracking.js';
+import { parseElementKey } from '../collections/record-keys.js';
 import { parseOutputLimits, type OutputLimits } from '../core/output-limits.js';
 import { Versioner } from './versioner.js';
 import { ClusterNode } from '../cluster/cluster-node.js';
@@ -81,6 +83,8 @@ export class RingkvNode implements NodeServices {
   readonly notifier = new KeyspaceNotifier(this.pubsub);
   readonly monitor = new MonitorFeed();
   readonly pause: ClientPause;
+  readonly tracking = new ClientTracking((id) => this.sessionsById.get(id));
+  private readonly sessionsById = new Map<number, Connection>();
   cluster: ClusterFacade | undefined = undefined;
   private clusterNode: ClusterNode | undefined;
   private metrics: http.Server | undefined;
@@ -130,6 +134,13 @@ export class RingkvNode implements NodeServices {
       if (key !== undefined && (this.servesSlot === undefined || this.servesSlot(slot))) this.notifier.expired(key);
     };
     store.onExpired(expired);
+    // CLIENT TRACKING: every change this node applies invalidates, whoever coordinated it.
+    store.onVersionChange((_slot, rk) => {
+      if (this.tracking.idle) return;
+      const key = userKeyOf(rk) ?? parseElementKey(rk)?.userKey;
+      if (key !== undefined) this.tracking.invalidate(key);
+    });
+    store.onFlushAll(() => this.tracking.flushAll(this.sessions));
     this.keyspace.onLazyExpire = (key) => this.notifier.expired(key);
     this.versioner.offsetMs = config.int('debug-clock-offset-ms');
     config.onChange((name, value) => {
@@ -279,6 +290,8 @@ export class RingkvNode implements NodeServices {
         this.dispatcher.blocked.cancel(c);
         this.pubsub.dropAll(c);
         this.monitor.remove(c);
+        this.tracking.disable(c);
+        this.sessionsById.delete(c.id);
       },
       outputLimits: () => this.outputLimits,
       onOutputLimit: (c, pending) => {
@@ -287,6 +300,7 @@ export class RingkvNode implements NodeServices {
       },
     });
     this.sessions.add(conn);
+    this.sessionsById.set(conn.id, conn);
   }
 
   private startBackgroundTasks(): void {
@@ -333,6 +347,10 @@ export class RingkvNode implements NodeServices {
 
   clients(): Iterable<SessionState> {
     return this.sessions;
+  }
+
+  client(id: number): SessionState | undefined {
+    return this.sessionsById.get(id);
   }
 
   execTransaction(session: SessionState, out: ReplyWriter, ks: Keyspace): void {

@@ -20,6 +20,7 @@ import { PubSubHub } from '../../../src/pubsub/pubsub-hub.js';
 import { KeyspaceNotifier } from '../../../src/pubsub/keyspace-notifier.js';
 import { MonitorFeed } from '../../../src/server/monitor-feed.js';
 import { ClientPause } from '../../../src/server/client-pause.js';
+import { ClientTracking } from '../../../src/server/client-tracking.js';
 import type { SessionState } from '../../../src/server/session-state.js';
 import { ServerStats } from '../../../src/server/stats.js';
 import { Versioner } from '../../../src/server/versioner.js';
@@ -198,6 +199,8 @@ export class SimNode implements Endpoint {
       notifier: new KeyspaceNotifier(pubsub),
       monitor: new MonitorFeed(),
       pause: new ClientPause((name) => commands.get(name)),
+      tracking: new ClientTracking(() => undefined),
+      client: () => undefined,
     };
     this.dispatcher = new Dispatcher(services, commands, new NoLocalKeys());
     this.dispatcher.awaitDurable = (cb) => {
