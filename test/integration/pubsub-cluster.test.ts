@@ -8,7 +8,7 @@
  * Method: real ringkv processes (test/helpers/cluster.ts), ioredis, node-redis and raw RESP
  * connections; messages are matched exactly (no message may be missing, repeated or foreign).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, Redis } from 'ioredis';
 import { createCluster } from 'redis';
 import { startCluster, waitForNodeState, type TestCluster } from '../helpers/cluster.js';
@@ -49,8 +49,12 @@ describe('pub/sub in a 3-node cluster', () => {
   beforeAll(async () => {
     c = await startCluster(3);
   }, 60000);
+  // Each test's clients are closed when it ends: a client left connected to a node a later test
+  // kills would reconnect and fail in the background.
+  afterEach(async () => {
+    for (const close of closers.splice(0)) await Promise.resolve(close()).catch(() => undefined);
+  });
   afterAll(async () => {
-    for (const close of closers) await Promise.resolve(close()).catch(() => undefined);
     await c?.stop();
   });
   const plain = (port: number): Redis => {
