@@ -32,6 +32,7 @@ import { MonitorFeed } from './monitor-feed.js';
 import { ClientPause } from './client-pause.js';
 import { ClientTracking } from './client-tracking.js';
 import { parseElementKey } from '../collections/record-keys.js';
+import { keySlot } from '../cluster/slot.js';
 import { parseOutputLimits, type OutputLimits } from '../core/output-limits.js';
 import { Versioner } from './versioner.js';
 import { ClusterNode } from '../cluster/cluster-node.js';
@@ -141,7 +142,9 @@ export class RingkvNode implements NodeServices {
       if (key !== undefined) this.tracking.invalidate(key);
     });
     store.onFlushAll(() => this.tracking.flushAll(this.sessions));
-    this.keyspace.onLazyExpire = (key) => this.notifier.expired(key);
+    this.keyspace.onLazyExpire = (key) => {
+      if (this.servesSlot === undefined || this.servesSlot(keySlot(key))) this.notifier.expired(key);
+    };
     this.versioner.offsetMs = config.int('debug-clock-offset-ms');
     config.onChange((name, value) => {
       if (name === 'client-output-buffer-limit') this.outputLimits = parseOutputLimits(value);
