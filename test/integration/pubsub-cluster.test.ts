@@ -154,6 +154,22 @@ describe('pub/sub in a 3-node cluster', () => {
     await nr.sUnsubscribe(ch);
   });
 
+  it('with cluster-proxy, shard channels are still redirected (a subscription lives on the client\'s own connection)', async () => {
+    const [p0, p1] = c.ports as [number, number, number];
+    const ch = await channelServedBy(c.ports, p0, 'px:');
+    const conn = await RespConn.connect(p1);
+    closers.push(() => conn.close());
+    const slot = (await plain(p0).call('cluster', 'keyslot', ch)) as number;
+    expect(show(await conn.call('CONFIG', 'SET', 'cluster-proxy', 'yes'))).toBe('+OK');
+    try {
+      expect(await conn.pipelineText([['SSUBSCRIBE', ch], ['SPUBLISH', ch, 'm'], ['SET', `{${ch}}k`, 'v'], ['GET', `{${ch}}k`]])).toEqual([
+        `-MOVED ${slot} 127.0.0.1:${p0}`, `-MOVED ${slot} 127.0.0.1:${p0}`, '+OK', '"v"',
+      ]);
+    } finally {
+      await conn.call('CONFIG', 'SET', 'cluster-proxy', 'no');
+    }
+  });
+
   it('RESP3: pushes from other nodes never split the replies of a subscriber pipelining quorum writes', async () => {
     const [p0, p1] = c.ports as [number, number, number];
     const tag = await channelServedBy(c.ports, p0, 'pipe');
