@@ -36,6 +36,14 @@ const LINK_JUDGEMENT_MIN_NODE_TIMEOUT_MS = 5000;
 /** A lease request to a paused or cut-off peer must not hold an acquisition for long. */
 const LEASE_REQUEST_TIMEOUT_MS = 500;
 import { createHash } from 'node:crypto';
+import { keySlot } from './slot.js';
+
+/** A `pub` / `spub` bus message: channel and message bytes; undefined when malformed. */
+function publishedMessage(payload: unknown): { channel: Buffer; message: Buffer } | undefined {
+  const p = payload as { c?: unknown; m?: unknown } | null;
+  if (p === null || typeof p !== 'object' || !(p.c instanceof Uint8Array) || !(p.m instanceof Uint8Array)) return undefined;
+  return { channel: Buffer.from(p.c.buffer, p.c.byteOffset, p.c.byteLength), message: Buffer.from(p.m.buffer, p.m.byteOffset, p.m.byteLength) };
+}
 
 /** Where this node is reachable, as advertised to clients and peers. */
 export interface SelfAddress {
@@ -202,6 +210,14 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     this.antiEntropy.register();
     this.forwarder.register();
     this.bus.on('gossip', (_from, payload) => this.onGossip(payload));
+    this.bus.on('pub', (_from, payload) => {
+      const p = publishedMessage(payload);
+      if (p !== undefined) node.pubsub.publish(p.channel, p.message);
+    });
+    this.bus.on('spub', (_from, payload) => {
+      const p = publishedMessage(payload);
+      if (p !== undefined) node.pubsub.spublish(p.channel, p.message);
+    });
     this.bus.on('flushall', (from) => {
       this.logger.warn({ from: from.nodeId }, 'FLUSHALL from a peer');
       void node.store.flushAll();
@@ -387,6 +403,41 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     if (!this.slotTable || next.signature !== this.slotTable.signature || next.ok !== this.slotTable.ok || next.moving !== this.slotTable.moving) {
       if (this.slotTable) this.logger.info({ ranges: next.ranges.length, ok: next.ok, alive: alive.size, isolation: next.isolation }, 'slot table changed');
       this.slotTable = next;
+    }
+    this.endShardSubscriptionsElsewhere();
+  }
+
+  /**
+   * Shard channels live where their slot is: once this node no longer replicates a channel's slot,
+   * its subscribers here are unsubscribed with a `sunsubscribe` frame (Redis 7 does the same when
+   * a slot leaves a shard), and clients subscribe again where CLUSTER SLOTS now points.
+   */
+  private endShardSubscriptionsElsewhere(): void {
+    const pubsub = this.node.pubsub;
+    if (pubsub.registry.size('shard') === 0) return;
+    const table = this.slotTable;
+    const dropped = pubsub.dropShardChannels((channel) => table.replicas(keySlot(channel)).includes(this.myId));
+    if (dropped > 0) this.logger.info({ subscriptions: dropped }, 'shard channel subscriptions ended: their slots moved to other nodes');
+  }
+
+  /**
+   * PUBLISH reaches every node, as in Redis Cluster: one bus message to each other alive member, at
+   * low priority (a flood of messages is dropped before it can delay replication on the same link).
+   */
+  broadcastPublish(channel: Buffer, message: Buffer): void {
+    const now = Date.now();
+    for (const m of this.membership.members()) {
+      if (m.id === this.myId || m.status === 'left' || !this.membership.isAlive(m.id, now)) continue;
+      this.bus.sendLowPriority({ host: m.host, port: m.busPort }, 'pub', { c: channel, m: message });
+    }
+  }
+
+  /** SPUBLISH reaches the subscribers of the slot's other replicas. */
+  shardPublish(slot: number, channel: Buffer, message: Buffer): void {
+    for (const id of this.table.replicas(slot)) {
+      if (id === this.myId) continue;
+      const addr = this.busAddress(id);
+      if (addr !== undefined) this.bus.sendLowPriority(addr, 'spub', { c: channel, m: message });
     }
   }
 

@@ -102,6 +102,30 @@ export class ClusterRouter implements CommandRouter {
     return `MOVED ${slot} ${this.ctx.clientAddress(node) ?? '127.0.0.1:0'}`;
   }
 
+  /**
+   * SSUBSCRIBE / SUNSUBSCRIBE / SPUBLISH: a shard channel is served where its slot is, like a key,
+   * but nothing is read or replicated: the command runs here or is redirected (never relayed,
+   * since a subscription must live on the connection that made it). SPUBLISH needs the primary;
+   * a READONLY connection may subscribe on any replica of the slot, which SPUBLISH also reaches.
+   */
+  private routeShardChannel(session: SessionState, spec: CommandSpec, keys: Buffer[]): RouteVerdict {
+    const table = this.ctx.table();
+    const route = decideRoute({
+      slots: keys.map(keySlot),
+      myId: this.ctx.myId,
+      primary: (s) => table.primary(s),
+      replicas: (s) => table.replicas(s),
+      isWrite: spec.name === 'spublish',
+      readonlySession: session.readonlyMode,
+      proxy: false,
+      forwarded: this.forwardedSessions.has(session),
+      isolated: table.isolation,
+    });
+    if (route.kind === 'error') return route;
+    if (route.kind === 'moved' || route.kind === 'forward') return { kind: 'error', message: this.moved(route.slot, route.node) };
+    return LOCAL;
+  }
+
   route(session: SessionState, spec: CommandSpec, argv: Buffer[]): RouteVerdict {
     if (spec.name === 'exec') return this.routeExec(session);
     if (spec.name === 'wait') return this.routeWait(session, argv);
@@ -120,6 +144,7 @@ export class ClusterRouter implements CommandRouter {
     if (spec.name === 'watch' && session.multi !== undefined) return LOCAL;
     const keys = keyPositions(spec, argv).map((i) => argv[i]!);
     if (keys.length === 0) return LOCAL;
+    if (spec.flags.includes('pubsub')) return this.routeShardChannel(session, spec, keys);
     const route = this.decide(session, keys.map(keySlot), mayWrite(spec), spec.flags.includes('blocking') && session.multi === undefined);
     switch (route.kind) {
       case 'local':

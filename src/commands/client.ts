@@ -3,15 +3,18 @@ import type { SessionState } from '../server/session-state.js';
 import { container, type CommandContext } from './spec.js';
 import { intArg, lower } from './args.js';
 
-function describe(s: SessionState, now: number, blocked = false): string {
-  const flags = (s.multi !== undefined ? 'x' : '') + (blocked ? 'b' : '') + (s.readonlyMode ? 'r' : '') || 'N';
+function describe(s: SessionState, now: number, blocked = false, monitoring = false): string {
+  const sub = s.subscriptions;
+  const t = s.tracking;
+  const flags = (monitoring ? 'O' : '') + (sub.active ? 'P' : '') + (s.multi !== undefined ? 'x' : '') + (blocked ? 'b' : '') +
+    (t !== undefined ? 't' : '') + (t?.bcast === true ? 'B' : '') + (s.readonlyMode ? 'r' : '') || 'N';
   return [
     `id=${s.id}`, `addr=${s.addr}`, `laddr=${s.laddr}`, `fd=${s.fd}`, `name=${s.name}`,
     `age=${Math.floor((now - s.createdAt) / 1000)}`, `idle=${Math.floor((now - s.lastInteraction) / 1000)}`,
-    `flags=${flags}`, 'db=0', 'sub=0', 'psub=0', 'ssub=0', `multi=${s.multi ? s.multi.length : -1}`,
+    `flags=${flags}`, 'db=0', `sub=${sub.channel.size}`, `psub=${sub.pattern.size}`, `ssub=${sub.shard.size}`, `multi=${s.multi ? s.multi.length : -1}`,
     `watch=${s.watched.size}`, `qbuf=${s.queryBufferBytes}`, 'qbuf-free=0', 'argv-mem=0', 'multi-mem=0',
     'rbs=16384', 'rbp=0', 'obl=0', 'oll=0', `omem=${s.outputBufferBytes}`, `tot-mem=${s.queryBufferBytes + s.outputBufferBytes}`,
-    'events=r', `cmd=${s.lastCommand}`, 'user=default', 'redir=-1', `resp=${s.proto}`,
+    'events=r', `cmd=${s.lastCommand}`, 'user=default', `redir=${t?.redirect ?? -1}`, `resp=${s.proto}`,
     `lib-name=${s.libName}`, `lib-ver=${s.libVer}`,
   ].join(' ');
 }
@@ -25,12 +28,13 @@ function checkName(name: string): void {
 
 function list(ctx: CommandContext, argv: Buffer[]): void {
   let ids: Set<number> | undefined;
+  let type: string | undefined;
   for (let i = 2; i < argv.length; i++) {
     const o = lower(argv[i]!);
     if (o === 'type' && i + 1 < argv.length) {
       const t = lower(argv[++i]!);
       if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(t)) throw new ReplyError(`ERR Unknown client type '${argv[i]!.toString()}'`);
-      if (t !== 'normal') ids = new Set();
+      type = t;
     } else if (o === 'id') {
       ids = new Set();
       for (i++; i < argv.length; i++) ids.add(intArg(argv[i]!));
@@ -38,8 +42,108 @@ function list(ctx: CommandContext, argv: Buffer[]): void {
   }
   const now = Date.now();
   let text = '';
-  for (const s of ctx.node.clients()) if (!ids || ids.has(s.id)) text += describe(s, now, ctx.node.blockedClients.isBlocked(s)) + '\n';
+  // Clients are of the pubsub class while subscribed, else normal; none is a replica or master.
+  const ofType = (s: SessionState): boolean => type === undefined || (s.subscriptions.active ? type === 'pubsub' : type === 'normal');
+  for (const s of ctx.node.clients()) if ((!ids || ids.has(s.id)) && ofType(s)) text += describe(s, now, ctx.node.blockedClients.isBlocked(s), ctx.node.monitor.has(s)) + '\n';
   ctx.out.verbatim(text);
+}
+
+/** CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX p …] [BCAST] [OPTIN] [OPTOUT] [NOLOOP], with Redis 7.0's checks and texts. */
+function tracking(ctx: CommandContext, argv: Buffer[]): void {
+  const mode = lower(argv[2]!);
+  if (mode !== 'on' && mode !== 'off') throw new ReplyError(ERR.syntax);
+  const opts = { bcast: false, optin: false, optout: false, noloop: false, redirect: 0, prefixes: [] as Buffer[] };
+  for (let i = 3; i < argv.length; i++) {
+    const o = lower(argv[i]!);
+    const more = i + 1 < argv.length;
+    if (o === 'redirect' && more) {
+      opts.redirect = intArg(argv[++i]!);
+      if (opts.redirect !== ctx.session.id && ctx.node.client(opts.redirect) === undefined) throw new ReplyError('ERR The client ID you want redirect to does not exist');
+    } else if (o === 'bcast') opts.bcast = true;
+    else if (o === 'optin') opts.optin = true;
+    else if (o === 'optout') opts.optout = true;
+    else if (o === 'noloop') opts.noloop = true;
+    else if (o === 'prefix' && more) opts.prefixes.push(argv[++i]!);
+    else throw new ReplyError(ERR.syntax);
+  }
+  const node = ctx.node;
+  if (mode === 'off') {
+    node.tracking.disable(ctx.session);
+    return ctx.out.ok();
+  }
+  if (opts.prefixes.length > 0 && !opts.bcast) throw new ReplyError('ERR PREFIX option requires BCAST mode to be enabled');
+  const current = ctx.session.tracking;
+  if (current !== undefined && current.bcast !== opts.bcast) {
+    throw new ReplyError("ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.");
+  }
+  if (opts.optin && opts.optout) throw new ReplyError("ERR You can't specify both OPTIN mode and OPTOUT mode");
+  if ((opts.optin && current?.optout === true) || (opts.optout && current?.optin === true)) {
+    throw new ReplyError("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.");
+  }
+  if (opts.bcast && (opts.optin || opts.optout)) throw new ReplyError('ERR OPTIN and OPTOUT are not compatible with BCAST');
+  const prefixes = [...(current?.prefixes ?? [])];
+  for (const p of opts.prefixes) {
+    const clash = [...prefixes, ...opts.prefixes].find((q) => q !== p && (q.subarray(0, p.length).equals(p) || p.subarray(0, q.length).equals(q)));
+    if (clash !== undefined) {
+      const inThis = opts.prefixes.includes(clash);
+      throw new ReplyError(`ERR Prefix '${p.toString()}' overlaps with ${inThis ? 'another provided prefix' : 'an existing prefix'} '${clash.toString()}'. Prefixes for a single client must not overlap.`);
+    }
+    if (!prefixes.some((q) => q.equals(p))) prefixes.push(p);
+  }
+  node.tracking.disable(ctx.session);
+  node.tracking.enable(ctx.session, { ...opts, optin: opts.optin || current?.optin === true, optout: opts.optout || current?.optout === true, prefixes, caching: undefined });
+  ctx.out.ok();
+}
+
+/** CLIENT TRACKINGINFO: flags, redirect and prefixes, as Redis 7.0 answers. */
+function trackingInfo(ctx: CommandContext): void {
+  const t = ctx.session.tracking;
+  const flags: string[] = [];
+  if (t === undefined) flags.push('off');
+  else {
+    flags.push('on');
+    if (t.bcast) flags.push('bcast');
+    if (t.optin) flags.push('optin');
+    if (t.caching === true) flags.push('caching-yes');
+    if (t.optout) flags.push('optout');
+    if (t.caching === false) flags.push('caching-no');
+    if (t.noloop) flags.push('noloop');
+    if (t.redirect !== 0 && ctx.node.client(t.redirect) === undefined) flags.push('broken_redirect');
+  }
+  ctx.out.mapHeader(3);
+  ctx.out.bulk('flags');
+  ctx.out.setHeader(flags.length);
+  for (const f of flags) ctx.out.bulk(f);
+  ctx.out.bulk('redirect');
+  ctx.out.int(t === undefined ? -1 : t.redirect);
+  ctx.out.bulk('prefixes');
+  ctx.out.bulkArray(t?.prefixes ?? []);
+}
+
+/** CLIENT CACHING YES|NO: whether the next command's keys are tracked (OPTIN / OPTOUT). */
+function caching(ctx: CommandContext, argv: Buffer[]): void {
+  const t = ctx.session.tracking;
+  const v = lower(argv[2]!);
+  if (v !== 'yes' && v !== 'no') throw new ReplyError(ERR.syntax);
+  if (t === undefined) throw new ReplyError('ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled');
+  if (v === 'yes' && !t.optin) throw new ReplyError('ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.');
+  if (v === 'no' && !t.optout) throw new ReplyError('ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.');
+  t.caching = v === 'yes';
+  ctx.out.ok();
+}
+
+/** CLIENT PAUSE timeout [WRITE|ALL] (ms; ALL by default), as Redis 7.0. */
+function pause(ctx: CommandContext, argv: Buffer[]): void {
+  const ms = intArg(argv[2]!, 'ERR timeout is not an integer or out of range');
+  if (ms < 0) throw new ReplyError('ERR timeout is negative');
+  let mode: 'write' | 'all' = 'all';
+  if (argv.length === 4) {
+    const m = lower(argv[3]!);
+    if (m !== 'write' && m !== 'all') throw new ReplyError('ERR CLIENT PAUSE mode must be WRITE or ALL');
+    mode = m;
+  } else if (argv.length > 4) throw new ReplyError(`ERR unknown subcommand or wrong number of arguments for '${argv[1]!.toString()}'. Try CLIENT HELP.`);
+  ctx.node.pause.pause(ms, mode, Date.now());
+  ctx.out.ok();
 }
 
 /** CLIENT KILL addr | CLIENT KILL [ID id] [ADDR a] [LADDR a] [SKIPME yes|no] … */
@@ -62,7 +166,12 @@ function kill(ctx: CommandContext, argv: Buffer[]): void {
     if (o === 'id') { const id = intArg(argv[i + 1]!); filters.push((s) => s.id === id); }
     else if (o === 'addr') filters.push((s) => s.addr === v);
     else if (o === 'laddr') filters.push((s) => s.laddr === v);
-    else if (o === 'type') filters.push(() => v.toLowerCase() === 'normal');
+    else if (o === 'type') {
+      const t = v.toLowerCase();
+      if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(t)) throw new ReplyError(`ERR Unknown client type '${v}'`);
+      // Subscribed clients are of the pubsub class, the others normal (as CLIENT LIST TYPE).
+      filters.push((s) => (s.subscriptions.active ? t === 'pubsub' : t === 'normal'));
+    }
     else if (o === 'user') filters.push(() => v === 'default');
     else if (o === 'skipme') skipMe = v.toLowerCase() !== 'no';
     else if (o === 'maxage') { const age = intArg(argv[i + 1]!); filters.push((s) => Date.now() - s.createdAt >= age * 1000); }
@@ -114,30 +223,27 @@ export const clientCommand = container('client', ['noscript', 'loading', 'stale'
     },
   },
   { name: 'list', arity: -2, flags: ['admin', 'noscript', 'loading', 'stale'], run: list },
-  { name: 'info', arity: 2, flags: ['noscript', 'loading', 'stale'], run: (c) => c.out.verbatim(describe(c.session, Date.now()) + '\n') },
+  { name: 'info', arity: 2, flags: ['noscript', 'loading', 'stale'], run: (c) => c.out.verbatim(describe(c.session, Date.now(), false, c.node.monitor.has(c.session)) + '\n') },
   { name: 'kill', arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], run: kill },
   { name: 'no-evict', arity: 3, flags: ['admin', 'noscript', 'loading', 'stale'], run: (c) => c.out.ok() },
   { name: 'no-touch', arity: 3, flags: ['noscript', 'loading', 'stale'], run: (c) => c.out.ok() },
-  { name: 'pause', arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], run: (c) => c.out.ok() },
-  { name: 'unpause', arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], run: (c) => c.out.ok() },
+  { name: 'pause', arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], run: pause },
+  { name: 'unpause', arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], run: (c) => {
+    c.node.pause.unpause();
+    c.out.ok();
+  } },
   {
     name: 'reply', arity: 3, flags: ['noscript', 'loading', 'stale'],
+    // The connection drops the replies (Connection.replyDropped); this only checks the mode.
     run: (c, a) => {
-      if (lower(a[2]!) !== 'on') throw new ReplyError('ERR CLIENT REPLY OFF|SKIP is not supported');
+      if (!['on', 'off', 'skip'].includes(lower(a[2]!))) throw new ReplyError(ERR.syntax);
       c.out.ok();
     },
   },
-  {
-    // Clients send TRACKING OFF when they reset a connection; server-assisted caching itself is absent.
-    name: 'tracking', arity: -3, flags: ['noscript', 'loading', 'stale'],
-    run: (c, a) => {
-      const mode = lower(a[2]!);
-      if (mode === 'off') return c.out.ok();
-      if (mode === 'on') throw new ReplyError('ERR client-side caching (CLIENT TRACKING ON) is not supported');
-      throw new ReplyError(ERR.syntax);
-    },
-  },
+  { name: 'tracking', arity: -3, flags: ['noscript', 'loading', 'stale'], run: tracking },
+  { name: 'trackinginfo', arity: 2, flags: ['noscript', 'loading', 'stale'], run: trackingInfo },
+  { name: 'caching', arity: 3, flags: ['noscript', 'loading', 'stale'], run: caching },
   { name: 'unblock', arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], run: unblock },
-  { name: 'getredir', arity: 2, flags: ['noscript', 'loading', 'stale'], run: (c) => c.out.int(-1) },
-  { name: 'help', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['CLIENT <subcommand> [<arg> ...]. Subcommands are:', 'ID', 'SETNAME <name>', 'GETNAME', 'SETINFO <attr> <value>', 'LIST', 'INFO', 'KILL', 'UNBLOCK <clientid> [TIMEOUT|ERROR]', 'TRACKING OFF', 'GETREDIR', 'HELP']) },
+  { name: 'getredir', arity: 2, flags: ['noscript', 'loading', 'stale'], run: (c) => c.out.int(c.session.tracking?.redirect ?? -1) },
+  { name: 'help', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['CLIENT <subcommand> [<arg> ...]. Subcommands are:', 'ID', 'SETNAME <name>', 'GETNAME', 'SETINFO <attr> <value>', 'LIST', 'INFO', 'KILL', 'UNBLOCK <clientid> [TIMEOUT|ERROR]', 'TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]] [OPTIN] [OPTOUT] [NOLOOP]', 'TRACKINGINFO', 'CACHING (YES|NO)', 'GETREDIR', 'PAUSE <timeout> [WRITE|ALL]', 'UNPAUSE', 'REPLY (ON|OFF|SKIP)', 'HELP']) },
 ]);

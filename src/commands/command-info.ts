@@ -6,6 +6,8 @@ import { globMatch } from './glob.js';
 
 /** Key spec flags as Redis spells them: RO/RW upper case, the rest lower. */
 function keyAccessFlags(spec: CommandSpec): readonly string[] {
+  // Shard channels route like keys but are no keys (Redis 7.0 flags them not_key).
+  if (spec.flags.includes('pubsub')) return ['not_key'];
   return spec.flags.includes('write') ? ['RW', 'update'] : ['RO', 'access'];
 }
 
@@ -78,7 +80,7 @@ function getkeys(ctx: CommandContext, argv: Buffer[], withFlags: boolean): void 
   const spec = ctx.node.commands.get(lower(target[0]!));
   if (!spec) throw new ReplyError('ERR Invalid command specified');
   // Redis 7.0's order: a command without key arguments, then the arity, then the keys found.
-  if (spec.firstKey === 0 && spec.keyIndexes === undefined) throw new ReplyError('ERR The command has no key arguments');
+  if ((spec.firstKey === 0 && spec.keyIndexes === undefined) || spec.flags.includes('pubsub')) throw new ReplyError('ERR The command has no key arguments');
   if (spec.arity > 0 ? target.length !== spec.arity : target.length < -spec.arity) {
     throw new ReplyError('ERR Invalid number of arguments specified for command');
   }

@@ -76,6 +76,13 @@ function hello(ctx: CommandContext, argv: Buffer[]): void {
 
 function ping(ctx: CommandContext, argv: Buffer[]): void {
   if (argv.length > 2) throw new ReplyError(ERR.wrongArity('ping'));
+  // A RESP2 subscriber can only read frames: Redis answers PING as one (`pong` and the argument).
+  if (ctx.session.proto === 2 && ctx.session.subscriptions.active) {
+    ctx.out.arrayHeader(2);
+    ctx.out.bulk('pong');
+    ctx.out.bulk(argv[1] ?? '');
+    return;
+  }
   if (argv.length === 2) ctx.out.bulk(argv[1]!);
   else ctx.out.simple('PONG');
 }
@@ -105,6 +112,9 @@ function reset(ctx: CommandContext): void {
   s.proto = 2;
   ctx.out.proto = 2;
   s.authenticated = ctx.node.config.str('requirepass') === '';
+  ctx.node.pubsub.dropAll(s);
+  ctx.node.monitor.remove(s);
+  ctx.node.tracking.disable(s);
   ctx.out.simple('RESET');
 }
 
@@ -118,5 +128,10 @@ export const connectionCommands: CommandSpec[] = [
   command({ name: 'select', arity: 2, flags: ['loading', 'stale', 'fast'], categories: ['fast', 'connection'], run: select }),
   command({ name: 'quit', arity: -1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], categories: ['fast', 'connection'], run: quit }),
   command({ name: 'reset', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], categories: ['fast', 'connection'], run: reset }),
+  // Every command this node is asked to run is shown to the connection from now on (monitor-feed.ts).
+  command({ name: 'monitor', arity: 1, flags: ['admin', 'noscript', 'loading', 'stale'], categories: ['admin', 'slow', 'dangerous'], run: (c) => {
+    c.node.monitor.add(c.session);
+    c.out.ok();
+  } }),
   clientCommand,
 ];

@@ -23,16 +23,18 @@ function server(node: NodeServices): Lines {
 
 function clients(node: NodeServices): Lines {
   let n = 0;
-  let maxQ = 0, maxO = 0;
+  let maxQ = 0, maxO = 0, subscribers = 0, tracking = 0;
   for (const c of node.clients()) {
     n++;
+    if (c.subscriptions.active) subscribers++;
+    if (c.tracking !== undefined) tracking++;
     maxQ = Math.max(maxQ, c.queryBufferBytes);
     maxO = Math.max(maxO, c.outputBufferBytes);
   }
   return [
     ['connected_clients', n], ['cluster_connections', 0], ['maxclients', node.config.int('maxclients')],
     ['client_recent_max_input_buffer', maxQ], ['client_recent_max_output_buffer', maxO], ['blocked_clients', node.blockedClients.count],
-    ['tracking_clients', 0], ['pubsub_clients', 0], ['watching_clients', 0], ['clients_in_timeout_table', 0],
+    ['tracking_clients', tracking], ['pubsub_clients', subscribers], ['watching_clients', 0], ['clients_in_timeout_table', 0],
     ['total_watched_keys', 0], ['total_blocking_keys', 0], ['total_blocking_keys_on_nokey', 0],
   ];
 }
@@ -79,7 +81,8 @@ function stats(node: NodeServices): Lines {
     ['total_connections_received', s.totalConnectionsReceived], ['total_commands_processed', s.totalCommandsProcessed],
     ['instantaneous_ops_per_sec', 0], ['total_net_input_bytes', s.totalNetInputBytes], ['total_net_output_bytes', s.totalNetOutputBytes],
     ['rejected_connections', s.rejectedConnections], ['expired_keys', s.expiredKeys], ['evicted_keys', 0],
-    ['keyspace_hits', s.keyspaceHits], ['keyspace_misses', s.keyspaceMisses], ['pubsub_channels', 0], ['pubsub_patterns', 0],
+    ['keyspace_hits', s.keyspaceHits], ['keyspace_misses', s.keyspaceMisses], ['pubsub_channels', node.pubsub.registry.size('channel')], ['pubsub_patterns', node.pubsub.registry.size('pattern')],
+    ['pubsubshard_channels', node.pubsub.registry.size('shard')], ['client_output_buffer_limit_disconnections', s.outputLimitDisconnections],
     ['total_error_replies', s.errorReplies], ['concurrent_writes_detected', s.concurrentWrites],
   ];
 }

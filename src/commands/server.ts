@@ -1,6 +1,7 @@
 import { ERR, ReplyError } from '../core/errors.js';
 import { objectEncoding, valueLength } from '../collections/encoding.js';
 import { ConfigError } from '../core/config.js';
+import { SETTINGS_BY_NAME } from '../core/config-schema.js';
 import { ValueType } from './keyspace.js';
 import { command, container, type CommandContext, type CommandSpec } from './spec.js';
 import { floatArg, intArg, lower, parseInt64 } from './args.js';
@@ -15,7 +16,7 @@ function configGet(ctx: CommandContext, argv: Buffer[]): void {
   const found = new Map<string, string>();
   for (const pattern of argv.slice(2)) {
     for (const [name, value] of ctx.node.config.entries()) {
-      if (globMatch(pattern, Buffer.from(name), true)) found.set(name, value);
+      if (globMatch(pattern, Buffer.from(name), true)) found.set(name, SETTINGS_BY_NAME.get(name)?.display?.(value) ?? value);
     }
   }
   ctx.out.mapHeader(found.size);

@@ -3,6 +3,9 @@
  * default, so `ringkv server --port 7000 --dir ./d` reads like `redis-server --port 7000 --dir ./d`.
  */
 
+import { DEFAULT_OUTPUT_LIMITS, formatOutputLimits, parseOutputLimits } from './output-limits.js';
+import { formatNotifyFlags, parseNotifyFlags, storedNotifyFlags } from './notify-flags.js';
+
 export type SettingKind = 'int' | 'memory' | 'bool' | 'string' | 'enum';
 
 export interface SettingSpec {
@@ -18,6 +21,14 @@ export interface SettingSpec {
   /** Accepted and reported for tools written for Redis, but has no effect here. */
   inert?: boolean;
   help: string;
+  /**
+   * A setting with its own syntax: checks `raw` (throwing an Error whose message is the reason)
+   * and returns its canonical form; `current` is the value it replaces, for settings that change
+   * only what they name (client-output-buffer-limit).
+   */
+  normalize?: (raw: string, current: string | undefined) => string;
+  /** How CONFIG GET shows the stored value, when Redis shows less than it keeps. */
+  display?: (value: string) => string;
 }
 
 const s = (spec: SettingSpec): SettingSpec => spec;
@@ -36,7 +47,17 @@ export const SETTINGS: readonly SettingSpec[] = [
   s({ name: 'save', kind: 'string', default: '', mutable: true, inert: true, help: 'Reported for tools; snapshots are not used.' }),
   s({ name: 'proto-max-bulk-len', kind: 'memory', default: '512mb', min: 1024 * 1024, mutable: true, help: 'Largest bulk argument and string value.' }),
   s({ name: 'client-query-buffer-limit', kind: 'memory', default: '1gb', min: 1024 * 1024, mutable: true, help: 'Unparsed bytes a client may send ahead before it is closed.' }),
-  s({ name: 'client-output-buffer-limit', kind: 'string', default: 'normal 256mb 0 0', mutable: true, help: 'Hard limit on replies queued for a slow reader (normal class: "normal <hard> <soft> <seconds>").' }),
+  s({
+    name: 'client-output-buffer-limit', kind: 'string', default: DEFAULT_OUTPUT_LIMITS, mutable: true,
+    help: 'Output a slow reader may have queued before it is closed, per class: "<normal|replica|pubsub> <hard> <soft> <soft-seconds> …".',
+    normalize: (raw, current) => formatOutputLimits(parseOutputLimits(raw, current === undefined ? undefined : parseOutputLimits(current))),
+  }),
+  s({
+    name: 'notify-keyspace-events', kind: 'string', default: '', mutable: true,
+    help: 'Keyspace notifications to publish, as Redis\'s class letters (K E g $ l s h z x e t m d n A); empty = none.',
+    normalize: (raw) => storedNotifyFlags(parseNotifyFlags(raw)),
+    display: (value) => formatNotifyFlags(parseNotifyFlags(value)),
+  }),
   s({ name: 'hz', kind: 'int', default: '10', min: 1, max: 500, mutable: true, help: 'Background task frequency (active expiry) per second.' }),
   s({ name: 'active-expire-effort', kind: 'int', default: '1', min: 1, max: 10, mutable: true, help: 'Keys expired per tick scale with this (1–10).' }),
   s({ name: 'databases', kind: 'int', default: '1', min: 1, max: 1, mutable: false, help: 'Only database 0 exists.' }),
@@ -82,7 +103,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     ['zset-max-ziplist-entries', '128'], ['zset-max-ziplist-value', '64'],
     ['stream-node-max-bytes', '4096'], ['stream-node-max-entries', '100'], ['hll-sparse-max-bytes', '3000'],
     ['activerehashing', 'yes'], ['lazyfree-lazy-user-del', 'no'], ['lazyfree-lazy-user-flush', 'no'],
-    ['maxmemory', '0'], ['maxmemory-policy', 'noeviction'], ['latency-monitor-threshold', '0'], ['notify-keyspace-events', ''],
+    ['maxmemory', '0'], ['maxmemory-policy', 'noeviction'], ['latency-monitor-threshold', '0'],
     ['lua-time-limit', '5000'], ['busy-reply-threshold', '5000'], ['appendfilename', 'appendonly.aof'],
     ['dbfilename', 'dump.rdb'], ['enable-debug-command', 'local'], ['io-threads', '1'],
   ].map(([name, def]) => s({ name: name!, kind: 'string', default: def!, mutable: true, inert: true, help: 'Accepted for compatibility; no effect.' })),

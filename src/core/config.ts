@@ -36,7 +36,7 @@ export function parseMemory(text: string): number | undefined {
 }
 
 /** Checks and normalises one value for a setting; throws ConfigError naming the setting. */
-export function normalizeSetting(spec: SettingSpec, raw: string): string {
+export function normalizeSetting(spec: SettingSpec, raw: string, current?: string): string {
   // Reasons are Redis 7.0's CONFIG SET texts, so a script that matches them works on both.
   const fail = (why: string): never => {
     throw ConfigError.invalid(spec.name, raw, why);
@@ -67,7 +67,12 @@ export function normalizeSetting(spec: SettingSpec, raw: string): string {
       return v;
     }
     case 'string':
-      return value;
+      if (spec.normalize === undefined) return value;
+      try {
+        return spec.normalize(value, current);
+      } catch (err) {
+        return fail((err as Error).message);
+      }
   }
 }
 
@@ -141,7 +146,7 @@ export class Config {
   set(name: string, raw: string, atStart = false): void {
     if (atStart) {
       const spec = specOf(name);
-      this.values.set(spec.name, normalizeSetting(spec, raw));
+      this.values.set(spec.name, normalizeSetting(spec, raw, this.values.get(spec.name)));
       return;
     }
     this.setMany([[name, raw]]);
@@ -162,7 +167,7 @@ export class Config {
     }
     for (const [name, raw] of pairs) {
       const spec = specOf(name);
-      next.set(spec.name, normalizeSetting(spec, raw));
+      next.set(spec.name, normalizeSetting(spec, raw, this.values.get(spec.name)));
     }
     checkRelations((n) => next.get(n) ?? this.str(n), new Set(next.keys()));
     for (const [name, value] of next) this.values.set(name, value);

@@ -68,7 +68,9 @@ export function redisCall(L: LuaState, run: ScriptRun | undefined, raiseIt: bool
     run.ctx.session.writes++;
   }
   try {
-    top.run({ out, ks: run.ctx.ks, session: run.ctx.session, node: run.ctx.node }, argv);
+    // The script's writes notify as the same commands sent by a client would (Redis does too).
+    const base = { out, session: run.ctx.session, node: run.ctx.node };
+    run.ctx.node.notifier.run(spec.name, spec.flags, argv, run.ctx.ks, (ks) => top.run({ ...base, ks }, argv));
   } catch (err) {
     if (err instanceof ReplyError) out.error(err.message);
     else if (err instanceof Error && err.message.startsWith('key was not fetched')) out.error(`ERR ${CALL_ERR.undeclared}`);

@@ -196,6 +196,11 @@ export class CommandSequencer {
     this.drain();
   }
 
+  /** Tries the held commands again (they waited on something outside the connection: CLIENT PAUSE). */
+  resume(): void {
+    this.drain();
+  }
+
   /** Runs held commands in order while nothing they must wait for is running. */
   private drain(): void {
     if (this.draining !== undefined) return;

@@ -3,11 +3,14 @@ import { RequestParser } from '../protocol/request-parser.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import type { ParserLimits, Protocol } from '../protocol/types.js';
 import { SessionBase, type SessionState } from './session-state.js';
+import { outputLimitVerdict, type OutputLimits } from '../core/output-limits.js';
 
 /** A reply, or a run of replies, waiting for its turn on the wire. */
 interface OutputSlot {
   bytes: Buffer | null;
   ready: boolean;
+  /** Bytes this slot adds to `queuedBytes` (set when it was queued with its bytes). */
+  counted?: number;
 }
 
 /** Where the dispatcher writes replies: the running batch, or a deferred slot for async work. */
@@ -31,7 +34,9 @@ export interface ConnectionHooks {
   awaitDurable(cb: (err?: Error) => void): boolean;
   onProtocolError(session: SessionState, reason: string): void;
   onClose(conn: Connection): void;
-  outputLimitBytes(): number;
+  outputLimits(): OutputLimits;
+  /** The connection is being closed for going over its output limit (logged, counted). */
+  onOutputLimit(conn: Connection, pendingBytes: number): void;
 }
 
 /** Deferred replies one connection may have outstanding before it stops reading (backpressure). */
@@ -58,6 +63,17 @@ export class Connection extends SessionBase implements SessionState {
   private deferredOutstanding = 0;
   private paused = false;
   private closed = false;
+  /** CLIENT REPLY OFF is in force; SKIP drops the next command's reply. */
+  private replyOff = false;
+  private skipNext = false;
+  private discarded: ReplyWriter | undefined;
+  private corked = false;
+  /** Parsing a read: replies of its commands are being written to `writer` (pub/sub frames join them there). */
+  private inBatch = false;
+  /** Bytes queued in output slots and not yet handed to the socket. */
+  private queuedBytes = 0;
+  /** When unsent output first went over the soft limit of the client's class (undefined: it is not over). */
+  private overSoftSince: number | undefined;
   bytesIn = 0;
   bytesOut = 0;
 
@@ -98,6 +114,39 @@ export class Connection extends SessionBase implements SessionState {
     this.lastInteraction = Date.now();
     this.parser.feed(chunk);
     const writesBefore = this.writes;
+    this.inBatch = true;
+    try {
+      this.parseBatch(writesBefore);
+    } finally {
+      this.inBatch = false;
+    }
+  }
+
+  /**
+   * A pub/sub frame for this client. While a read is being processed it goes into the batch
+   * between two replies (a RESP3 client publishing to itself sees the message before PUBLISH's
+   * reply, as with Redis); otherwise behind everything already queued. Never inside a reply.
+   */
+  override deliver(frame: Buffer): void {
+    if (this.closed) return;
+    if (this.inBatch) {
+      this.writer.raw(frame);
+      return;
+    }
+    // A burst of frames (a fast publisher) leaves in one writev at the end of this turn, not one
+    // system call each.
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
+    this.enqueue({ bytes: frame, ready: true });
+  }
+
+  private parseBatch(writesBefore: number): void {
     const sink: ReplySink = { out: this.writer, defer: () => this.defer() };
     for (;;) {
       this.parser.authenticated = this.authenticated;
@@ -105,7 +154,7 @@ export class Connection extends SessionBase implements SessionState {
       if (r.kind === 'incomplete') break;
       if (r.kind === 'command') {
         this.writer.proto = this.proto;
-        this.hooks.dispatch(this, r.argv, sink);
+        this.hooks.dispatch(this, r.argv, this.replyDropped(r.argv) ? this.mutedSink() : sink);
         if (this.closeAfterReply || this.closed) break;
         continue;
       }
@@ -115,6 +164,7 @@ export class Connection extends SessionBase implements SessionState {
         this.hooks.onProtocolError(this, r.message);
       } else {
         this.hooks.onProtocolError(this, r.reason);
+        this.inBatch = false;
         this.flushBatch(false);
         this.close();
         return;
@@ -123,6 +173,7 @@ export class Connection extends SessionBase implements SessionState {
       break;
     }
     this.hooks.endBatch(this);
+    this.inBatch = false;
     this.flushBatch(this.writes !== writesBefore);
   }
 
@@ -145,6 +196,51 @@ export class Connection extends SessionBase implements SessionState {
       slot.ready = true;
       this.drain();
     }
+  }
+
+  /**
+   * CLIENT REPLY OFF / SKIP / ON, decided when a command is dispatched (not when it runs, which a
+   * pipeline in a cluster may delay): whether this command's reply is dropped. As Redis: OFF and
+   * SKIP themselves get no reply, ON gets its OK, SKIP drops the next command's reply only.
+   * Pub/sub frames are not replies and still arrive.
+   */
+  private replyDropped(argv: Buffer[]): boolean {
+    if (this.isClientReply(argv)) {
+      const mode = argv[2]!.toString('latin1').toLowerCase();
+      if (mode === 'on') {
+        this.replyOff = false;
+        this.skipNext = false;
+        return false;
+      }
+      if (mode === 'off') this.replyOff = true;
+      else if (mode === 'skip') this.skipNext = !this.replyOff;
+      else return this.replyOff;
+      return true;
+    }
+    if (this.replyOff) return true;
+    if (!this.skipNext) return false;
+    this.skipNext = false;
+    return true;
+  }
+
+  /** CLIENT REPLY that will run now: not queued in MULTI, nor refused (no AUTH, RESP2 subscribed mode). */
+  private isClientReply(argv: Buffer[]): boolean {
+    if (argv.length !== 3 || argv[0]!.length !== 6 || this.multi !== undefined || !this.authenticated) return false;
+    if (this.proto === 2 && this.subscriptions.active) return false;
+    return argv[0]!.toString('latin1').toLowerCase() === 'client' && argv[1]!.toString('latin1').toLowerCase() === 'reply';
+  }
+
+  /** A sink whose replies go nowhere but which keeps the command's place in the output order. */
+  private mutedSink(): ReplySink {
+    const discard = (this.discarded ??= new ReplyWriter(2, 256));
+    discard.take();
+    return {
+      out: discard,
+      defer: () => {
+        const reply = this.defer();
+        return { out: new ReplyWriter(this.proto, 64), done: () => reply.done() };
+      },
+    };
   }
 
   private defer(): DeferredReply {
@@ -175,12 +271,17 @@ export class Connection extends SessionBase implements SessionState {
 
   private enqueue(slot: OutputSlot): void {
     this.queue.push(slot);
+    if (slot.bytes) {
+      slot.counted = slot.bytes.length;
+      this.queuedBytes += slot.counted;
+    }
     this.drain();
   }
 
   private drain(): void {
     while (this.queue.length > 0 && this.queue[0]!.ready) {
       const slot = this.queue.shift()!;
+      if (slot.counted !== undefined) this.queuedBytes -= slot.counted;
       if (slot.bytes && slot.bytes.length > 0 && !this.closed) {
         this.bytesOut += slot.bytes.length;
         this.socket.write(slot.bytes);
@@ -193,8 +294,24 @@ export class Connection extends SessionBase implements SessionState {
       this.hooks.onClose(this);
       return;
     }
-    const limit = this.hooks.outputLimitBytes();
-    if (limit > 0 && this.socket.writableLength > limit) this.close();
+    this.checkOutputLimit();
+  }
+
+  /**
+   * Closes a client whose unsent output is over the hard limit of its class, or over the soft
+   * limit for longer than allowed (client-output-buffer-limit): a subscriber that stops reading
+   * costs the node at most that much memory.
+   */
+  private checkOutputLimit(): void {
+    const pending = this.socket.writableLength + this.queuedBytes;
+    if (pending === 0 && this.overSoftSince === undefined) return;
+    const limits = this.hooks.outputLimits();
+    const limit = this.subscriptions.active ? limits.pubsub : limits.normal;
+    const verdict = outputLimitVerdict(limit, pending, this.overSoftSince, Date.now());
+    this.overSoftSince = verdict.overSoftSince;
+    if (!verdict.close) return;
+    this.hooks.onOutputLimit(this, pending);
+    this.close();
   }
 
   close(): void {

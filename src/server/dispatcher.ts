@@ -1,5 +1,5 @@
 import { ERR, ReplyError, unknownCommandError } from '../core/errors.js';
-import type { CommandContext, CommandSpec } from '../commands/spec.js';
+import { keyPositions, type CommandContext, type CommandSpec } from '../commands/spec.js';
 import type { Keyspace } from '../commands/keyspace.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import type { NodeServices } from './node-services.js';
@@ -12,6 +12,9 @@ import { TransientSession } from './transient-session.js';
 
 /** Commands that run immediately inside MULTI instead of being queued. */
 const MULTI_IMMEDIATE = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
+
+/** What a RESP2 connection may send while subscribed (Redis 7.0: it can only read frames otherwise). */
+const SUBSCRIBED_MODE_ALLOWED = new Set(['subscribe', 'ssubscribe', 'psubscribe', 'unsubscribe', 'sunsubscribe', 'punsubscribe', 'ping', 'quit', 'reset']);
 
 /**
  * Keyless commands that may run while earlier commands of the connection are still running: they
@@ -98,6 +101,20 @@ export class Dispatcher {
       this.reject(session, out, refusal, spec.name === 'exec');
       return;
     }
+    if (session.proto === 2 && session.subscriptions.active && !SUBSCRIBED_MODE_ALLOWED.has(spec.name)) {
+      seq.flush();
+      const sub = spec.subcommands !== undefined && argv.length > 1 ? `|${argv[1]!.toString('latin1').toLowerCase()}` : '';
+      this.reject(session, out, `ERR Can't execute '${spec.name}${sub}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`, spec.name === 'exec');
+      return;
+    }
+    // CLIENT PAUSE: the command waits (and the connection's later ones behind it) until it ends.
+    if (this.node.pause.active && !(session.multi !== undefined && !MULTI_IMMEDIATE.has(spec.name)) && this.node.pause.holds(spec, session)) {
+      seq.flush();
+      seq.hold(argv, sink);
+      this.node.pause.whenOver(() => seq.resume());
+      return;
+    }
+    if (!spec.flags.includes('admin') && !spec.flags.includes('skip_monitor')) this.node.monitor.feed(session, argv);
     session.lastCommand = spec.name;
     if (session.multi !== undefined && !MULTI_IMMEDIATE.has(spec.name)) {
       seq.flush();
@@ -176,11 +193,20 @@ export class Dispatcher {
     // answer with the error alone, or every later reply of the connection is out of step.
     const replyStart = out.length;
     const started = process.hrtime.bigint();
+    const tracking = this.node.tracking;
+    tracking.enter(session);
     try {
       // On the node's own store, one command's records are logged as one entry (Store.atomically).
-      if (ks === this.keyspace) this.keyspace.atomically(() => spec.run(ctx, argv));
-      else spec.run(ctx, argv);
+      // Keyspace notifications: recorded and published here, by the node running the command.
+      const body = (k: Keyspace): void => spec.run(k === ks ? ctx : { ...ctx, ks: k }, argv);
+      const notified = (): void => this.node.notifier.run(spec.name, spec.flags, argv, ks, body);
+      if (ks === this.keyspace) this.keyspace.atomically(notified);
+      else notified();
       this.noteRun(session, spec, argv, started, false);
+      if (session.tracking !== undefined) {
+        if (spec.flags.includes('readonly')) tracking.remember(session, keyPositions(spec, argv).map((i) => argv[i]!));
+        tracking.commandDone(session, spec.name);
+      }
     } catch (err) {
       if (!(err instanceof ReplyError)) {
         this.node.logger.error({ err, command: spec.name }, 'command failed unexpectedly');
@@ -189,6 +215,9 @@ export class Dispatcher {
       this.node.stats.errorReplies++;
       out.truncate(replyStart);
       out.error(err instanceof ReplyError ? err.message : `ERR ${(err as Error).message}`);
+      if (session.tracking !== undefined) tracking.commandDone(session, spec.name);
+    } finally {
+      tracking.leave();
     }
   }
 

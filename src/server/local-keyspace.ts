@@ -47,6 +47,8 @@ export function liveElement(rec: StoredRecord | undefined): Buffer | undefined {
 export class LocalKeyspace implements Keyspace, ElementStore {
   now = Date.now();
   readonly elements: ElementStore = this;
+  /** Told each key a lookup found past its TTL and removed (keyspace `expired` events). */
+  onLazyExpire: ((key: Buffer) => void) | undefined = undefined;
 
   constructor(
     private readonly store: Store,
@@ -63,6 +65,7 @@ export class LocalKeyspace implements Keyspace, ElementStore {
       // Lazy expiry: every replica holds the same absolute expiry, so dropping locally is safe.
       this.store.drop(slot, rk);
       this.stats.expiredKeys++;
+      this.onLazyExpire?.(key);
       return undefined;
     }
     return rec as Entry;

@@ -6,6 +6,11 @@ import type { BlockedClients } from './blocked-clients.js';
 import type { CommandSpec } from '../commands/spec.js';
 import type { ServerStats } from './stats.js';
 import type { ClusterView } from '../cluster/cluster-replies.js';
+import type { PubSubHub } from '../pubsub/pubsub-hub.js';
+import type { KeyspaceNotifier } from '../pubsub/keyspace-notifier.js';
+import type { MonitorFeed } from './monitor-feed.js';
+import type { ClientPause } from './client-pause.js';
+import type { ClientTracking } from './client-tracking.js';
 
 /** Node-wide services command handlers may use. Implemented by the server; faked nowhere. */
 export interface NodeServices {
@@ -32,6 +37,18 @@ export interface NodeServices {
   clients(): Iterable<SessionState>;
   /** Clients waiting in blocking commands (INFO blocked_clients, CLIENT UNBLOCK). */
   readonly blockedClients: BlockedClients;
+  /** This node's pub/sub subscriptions and delivery. */
+  readonly pubsub: PubSubHub;
+  /** Keyspace notifications of the commands this node runs (notify-keyspace-events). */
+  readonly notifier: KeyspaceNotifier;
+  /** MONITOR connections. */
+  readonly monitor: MonitorFeed;
+  /** CLIENT PAUSE / UNPAUSE. */
+  readonly pause: ClientPause;
+  /** CLIENT TRACKING: remembered keys and invalidations. */
+  readonly tracking: ClientTracking;
+  /** A connected client by id (CLIENT TRACKING REDIRECT). */
+  client(id: number): SessionState | undefined;
   /** Cluster mode facts INFO and CLUSTER need; undefined when cluster-enabled is no. */
   readonly cluster: ClusterFacade | undefined;
   /** Wipes the keyspace (FLUSHALL/FLUSHDB); resolves when durable. */
@@ -49,6 +66,10 @@ export interface ClusterFacade extends ClusterView {
   /** Takes this node off the ring (RINGKV.LEAVE). */
   leave(): void;
   broadcastFlush(): void;
+  /** PUBLISH reaches every node: sent to each other member over the bus (at most once, not stored). */
+  broadcastPublish(channel: Buffer, message: Buffer): void;
+  /** SPUBLISH reaches the slot's replicas: sent to each other node of its preference list. */
+  shardPublish(slot: number, channel: Buffer, message: Buffer): void;
   /**
    * Anti-entropy digest (RINGKV.DIGEST): of one slot, or over the slots this node replicates;
    * undefined while the index is still being built.

@@ -26,6 +26,14 @@ import { LocalKeyspace } from './local-keyspace.js';
 import type { ClusterFacade, NodeServices } from './node-services.js';
 import type { SessionState } from './session-state.js';
 import { ServerStats } from './stats.js';
+import { PubSubHub } from '../pubsub/pubsub-hub.js';
+import { KeyspaceNotifier } from '../pubsub/keyspace-notifier.js';
+import { MonitorFeed } from './monitor-feed.js';
+import { ClientPause } from './client-pause.js';
+import { ClientTracking } from './client-tracking.js';
+import { parseElementKey } from '../collections/record-keys.js';
+import { keySlot } from '../cluster/slot.js';
+import { parseOutputLimits, type OutputLimits } from '../core/output-limits.js';
 import { Versioner } from './versioner.js';
 import { ClusterNode } from '../cluster/cluster-node.js';
 import type { MemberRecord } from '../cluster/membership.js';
@@ -37,17 +45,6 @@ const EXPIRE_WORK_PER_TICK = 200;
 /** Element records the reclaimer examines per unit of expiry work: a full sweep of 1M elements takes about 50 s at the defaults. */
 const RECLAIM_PER_EXPIRE_WORK = 1;
 const HLC_PERSIST_INTERVAL_MS = 500;
-
-/** Parses `client-output-buffer-limit` ("normal <hard> <soft> <secs> …") to the normal class's hard limit in bytes. */
-function outputHardLimit(config: Config): number {
-  const words = config.str('client-output-buffer-limit').split(/\s+/);
-  const i = words.indexOf('normal');
-  if (i < 0 || i + 1 >= words.length) return 0;
-  const m = /^(\d+)([kmg]b?)?$/i.exec(words[i + 1]!);
-  if (!m) return 0;
-  const unit = { k: 1000, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: 1024 ** 3 }[(m[2] ?? '').toLowerCase()] ?? 1;
-  return Number(m[1]) * unit;
-}
 
 /** Listens and resolves, or rejects with the listen error (EADDRINUSE…) instead of emitting it later. */
 function listenOn(server: net.Server, port: number, host: string, role: string): Promise<void> {
@@ -83,6 +80,12 @@ export class RingkvNode implements NodeServices {
   /** Drops the elements of deleted, overwritten and expired collections in the background. */
   readonly reclaimer: ElementReclaimer;
   readonly versioner: Versioner;
+  readonly pubsub = new PubSubHub();
+  readonly notifier = new KeyspaceNotifier(this.pubsub);
+  readonly monitor = new MonitorFeed();
+  readonly pause: ClientPause;
+  readonly tracking = new ClientTracking((id) => this.sessionsById.get(id));
+  private readonly sessionsById = new Map<number, Connection>();
   cluster: ClusterFacade | undefined = undefined;
   private clusterNode: ClusterNode | undefined;
   private metrics: http.Server | undefined;
@@ -92,7 +95,7 @@ export class RingkvNode implements NodeServices {
   private readonly sessions = new Set<Connection>();
   private readonly timers: NodeJS.Timeout[] = [];
   private stopping: Promise<void> | undefined;
-  private outputLimit: number;
+  private outputLimits: OutputLimits;
   /** The data directory's lock, released once the store is closed. */
   private dirLock: DataDirLock | undefined;
 
@@ -105,6 +108,7 @@ export class RingkvNode implements NodeServices {
   ) {
     this.port = config.int('port');
     this.commands = buildCommandTable(extraCommands);
+    this.pause = new ClientPause((name) => this.commands.get(name));
     this.versioner = new Versioner(nodeId, Versioner.decodeHighWater(store.getMeta('hlc-high-water')));
     this.keyspace = new LocalKeyspace(store, this.versioner, this.stats);
     // Metadata of a deleted collection may still be travelling for the tombstone grace period.
@@ -122,10 +126,29 @@ export class RingkvNode implements NodeServices {
       this.store.afterDurable(() => cb());
       return true;
     };
-    this.outputLimit = outputHardLimit(config);
+    this.outputLimits = parseOutputLimits(config.str('client-output-buffer-limit'));
+    this.notifier.configure(config.str('notify-keyspace-events'));
+    // `expired` comes from the node that expires the key: in a cluster, the slot's primary (every
+    // replica drops it at the same instant, but only the primary tells).
+    const expired = (slot: number, rk: Buffer): void => {
+      const key = userKeyOf(rk);
+      if (key !== undefined && (this.servesSlot === undefined || this.servesSlot(slot))) this.notifier.expired(key);
+    };
+    store.onExpired(expired);
+    // CLIENT TRACKING: every change this node applies invalidates, whoever coordinated it.
+    store.onVersionChange((_slot, rk) => {
+      if (this.tracking.idle) return;
+      const key = userKeyOf(rk) ?? parseElementKey(rk)?.userKey;
+      if (key !== undefined) this.tracking.invalidate(key);
+    });
+    store.onFlushAll(() => this.tracking.flushAll(this.sessions));
+    this.keyspace.onLazyExpire = (key) => {
+      if (this.servesSlot === undefined || this.servesSlot(keySlot(key))) this.notifier.expired(key);
+    };
     this.versioner.offsetMs = config.int('debug-clock-offset-ms');
     config.onChange((name, value) => {
-      if (name === 'client-output-buffer-limit') this.outputLimit = outputHardLimit(config);
+      if (name === 'client-output-buffer-limit') this.outputLimits = parseOutputLimits(value);
+      if (name === 'notify-keyspace-events') this.notifier.configure(value);
       if (name === 'debug-clock-offset-ms') this.versioner.offsetMs = Number(value);
       if (name === 'appendfsync') this.store.setFsyncPolicy(value as 'always' | 'everysec' | 'no');
       if (name === 'requirepass' && value !== '') this.logger.info('requirepass changed');
@@ -268,10 +291,19 @@ export class RingkvNode implements NodeServices {
         this.stats.totalNetOutputBytes += c.bytesOut;
         this.sessions.delete(c);
         this.dispatcher.blocked.cancel(c);
+        this.pubsub.dropAll(c);
+        this.monitor.remove(c);
+        this.tracking.disable(c);
+        this.sessionsById.delete(c.id);
       },
-      outputLimitBytes: () => this.outputLimit,
+      outputLimits: () => this.outputLimits,
+      onOutputLimit: (c, pending) => {
+        this.stats.outputLimitDisconnections++;
+        this.logger.warn({ client: c.addr, id: c.id, pendingBytes: pending, pubsub: c.subscriptions.active }, 'client closed for overcoming of output buffer limits');
+      },
     });
     this.sessions.add(conn);
+    this.sessionsById.set(conn.id, conn);
   }
 
   private startBackgroundTasks(): void {
@@ -318,6 +350,10 @@ export class RingkvNode implements NodeServices {
 
   clients(): Iterable<SessionState> {
     return this.sessions;
+  }
+
+  client(id: number): SessionState | undefined {
+    return this.sessionsById.get(id);
   }
 
   execTransaction(session: SessionState, out: ReplyWriter, ks: Keyspace): void {

@@ -1,5 +1,7 @@
 import type { CommandSequencer } from './command-sequencer.js';
 import type { Protocol } from '../protocol/types.js';
+import { ClientSubscriptions } from '../pubsub/client-subscriptions.js';
+import type { TrackingState } from './client-tracking.js';
 
 /**
  * One try of a blocking command (BLPOP …) outside MULTI and scripts. A command that finds nothing
@@ -74,6 +76,12 @@ export interface SessionState {
   readonly outputBufferBytes: number;
   /** Closes the connection at once (CLIENT KILL). */
   kill(): void;
+  /** Pub/sub channels, patterns and shard channels the connection listens to. */
+  readonly subscriptions: ClientSubscriptions;
+  /** Queues an out-of-band pub/sub frame, encoded for `proto`; never inside a reply being written. */
+  deliver(frame: Buffer): void;
+  /** CLIENT TRACKING settings; undefined while tracking is off. */
+  tracking: TrackingState | undefined;
 }
 
 /** The per-connection state every session starts with; sockets and relayed sessions add their own parts. */
@@ -94,6 +102,11 @@ export abstract class SessionBase {
   lastWrite: { acked: number; allAcked: Promise<number> } | undefined = undefined;
   sequencer: CommandSequencer | undefined = undefined;
   blockAttempt: BlockAttempt | undefined = undefined;
+  readonly subscriptions = new ClientSubscriptions();
+  tracking: TrackingState | undefined = undefined;
+
+  /** Sessions without a socket (cluster-proxy relays) have nowhere to deliver to. */
+  deliver(_frame: Buffer): void {}
 }
 
 /** Takes the transaction out of the session: EXEC and errors after MULTI end it. */

@@ -13,6 +13,8 @@ export class ServerStats {
   /** Element records of deleted, overwritten or expired collections dropped by the reclaimer. */
   reclaimedElements = 0;
   errorReplies = 0;
+  /** Clients closed because their unsent output went over client-output-buffer-limit. */
+  outputLimitDisconnections = 0;
   /** Writes a vector clock showed to be concurrent with the stored value (resolved LWW). */
   concurrentWrites = 0;
   /** Per-command calls and microseconds, for INFO commandstats. */

@@ -520,7 +520,7 @@ export class Store implements BatchRecordStore {
     const expired = (r: StoredRecord): boolean => r.type !== ValueType.Tombstone && r.expiresAt > 0 && r.expiresAt <= now;
     for (let due = this.soonExpiring.popDue(now); due !== undefined; due = work < maxWork ? this.soonExpiring.popDue(now) : undefined) {
       work++;
-      if (this.dropIf(due.slot, due.key, expired)) {
+      if (this.dropIf(due.slot, due.key, expired, this.reportExpired)) {
         removed++;
         this.counters.expiredRemoved++;
       }
@@ -529,7 +529,7 @@ export class Store implements BatchRecordStore {
       if (work >= maxWork) break;
       work++;
       this.expiryCursor = ik;
-      if (this.dropIndexed(indexKeyStorageKey(ik), expired)) {
+      if (this.dropIndexed(indexKeyStorageKey(ik), expired, this.reportExpired)) {
         removed++;
         this.counters.expiredRemoved++;
       }
@@ -770,7 +770,7 @@ export class Store implements BatchRecordStore {
   }
 
   /** Removes the record at storage key `sk` (from an index) if `condition` holds for the visible record. */
-  private dropIndexed(sk: Buffer, condition: (r: StoredRecord) => boolean): boolean {
+  private dropIndexed(sk: Buffer, condition: (r: StoredRecord) => boolean, dropped?: (slot: number, key: Buffer) => void): boolean {
     const slot = sk.readUInt16BE(0);
     let key: Buffer;
     if (isLongStorageKey(sk)) {
@@ -782,15 +782,26 @@ export class Store implements BatchRecordStore {
     } else {
       key = shortUserKey(sk);
     }
-    return this.dropIf(slot, key, condition);
+    return this.dropIf(slot, key, condition, dropped);
   }
 
   /** Removes the visible record of `key` if `condition` holds for it. */
-  private dropIf(slot: number, key: Buffer, condition: (r: StoredRecord) => boolean): boolean {
+  private dropIf(slot: number, key: Buffer, condition: (r: StoredRecord) => boolean, dropped?: (slot: number, key: Buffer) => void): boolean {
     const rec = this.get(slot, key);
     if (rec === undefined || !condition(rec)) return false;
     this.drop(slot, key);
+    dropped?.(slot, key);
     return true;
+  }
+
+  private readonly expiredListeners: Array<(slot: number, key: Buffer) => void> = [];
+  private readonly reportExpired = (slot: number, key: Buffer): void => {
+    for (const l of this.expiredListeners) l(slot, key);
+  };
+
+  /** Observes records active expiry removes because their TTL passed (keyspace `expired` events). */
+  onExpired(listener: (slot: number, key: Buffer) => void): void {
+    this.expiredListeners.push(listener);
   }
 
   private requestCheckpoint(): void {

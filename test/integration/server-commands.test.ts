@@ -55,9 +55,12 @@ describe('server commands', () => {
     expect(await r.call('command', 'getkeysandflags', 'get', 'k')).toEqual([['k', ['RO', 'access']]]);
   });
 
-  it('CLIENT TRACKING OFF is accepted, ON refused with a reason', async () => {
+  it('CLIENT TRACKING ON and OFF, GETREDIR as Redis (tracking itself: pubsub-tracking.test.ts)', async () => {
     expect(await r.call('client', 'tracking', 'off')).toBe('OK');
-    await expect(r.call('client', 'tracking', 'on')).rejects.toThrow('not supported');
+    expect(await r.call('client', 'getredir')).toBe(-1);
+    expect(await r.call('client', 'tracking', 'on')).toBe('OK');
+    expect(await r.call('client', 'getredir')).toBe(0);
+    expect(await r.call('client', 'tracking', 'off')).toBe('OK');
     expect(await r.call('client', 'getredir')).toBe(-1);
   });
 

@@ -307,6 +307,21 @@ describe('cluster bus', () => {
     expect((await rejection(first)).code).toBe('unreachable');
   });
 
+  it('drops low-priority messages once a quarter of the queue is taken, leaving room for requests', async () => {
+    const a = await startBus(1, { maxQueuedBytesPerPeer: 100_000, connectTimeoutMs: 500 });
+    const silent = await silentServer();
+    const to = { host: '127.0.0.1', port: silent.port };
+    // The handshake never completes, so everything stays queued.
+    expect(a.sendLowPriority(to, 'pub', Buffer.alloc(20_000))).toBe(true);
+    expect(a.sendLowPriority(to, 'pub', Buffer.alloc(20_000))).toBe(true);
+    expect(a.sendLowPriority(to, 'pub', Buffer.alloc(20_000))).toBe(false);
+    expect(a.stats().messages_dropped).toBe(1);
+    // A request still fits in what is left.
+    const req = a.request(to, 'put', Buffer.alloc(50_000));
+    expect(a.stats().requests_refused).toBe(0);
+    expect((await rejection(req)).code).toBe('unreachable');
+  });
+
   it('refuses requests beyond the pending limit of a link', async () => {
     const a = await startBus(1, { connectTimeoutMs: 300 });
     const silent = await silentServer();

@@ -12,11 +12,14 @@ import { TransientSession } from '../../src/server/transient-session.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { NodeServices } from '../../src/server/node-services.js';
 import type { Keyspace } from '../../src/commands/keyspace.js';
+import { KeyspaceNotifier } from '../../src/pubsub/keyspace-notifier.js';
+import { PubSubHub } from '../../src/pubsub/pubsub-hub.js';
+import { ClientTracking } from '../../src/server/client-tracking.js';
 
 describe('Dispatcher.run', () => {
   it('replaces a half-written reply by the error', () => {
     const config = { int: (name: string): number => (name === 'slowlog-log-slower-than' ? -1 : 128) };
-    const node = { stats: new ServerStats(), logger: silentLogger, now: () => 0, config } as unknown as NodeServices;
+    const node = { stats: new ServerStats(), logger: silentLogger, now: () => 0, config, notifier: new KeyspaceNotifier(new PubSubHub()), tracking: new ClientTracking(() => undefined) } as unknown as NodeServices;
     const keyspace = { now: 0, atomically: <T>(fn: () => T): T => fn() } as unknown as Keyspace & { now: number; atomically<T>(fn: () => T): T };
     const spec = command({
       name: 'halfway', arity: 1, flags: ['write'],

@@ -148,6 +148,20 @@ export class ClusterBus {
     this.peers.get(addressKey(to))?.link?.flushNow();
   }
 
+  /**
+   * Best effort at low priority: also dropped (and counted) once the link's queue holds more than
+   * `share` of its limit, so traffic that may be lost (pub/sub messages) never takes the room that
+   * replica batches need. Returns whether it was queued.
+   */
+  sendLowPriority(to: BusAddress, type: string, payload: unknown, share = 0.25): boolean {
+    const link = this.linkTo(to);
+    if (link instanceof BusError || link.queuedBytes > this.maxQueuedBytes * share || !link.sendOneway(type, payload)) {
+      this.counters.messagesDropped++;
+      return false;
+    }
+    return true;
+  }
+
   /** Best effort: dropped (and counted) when the peer is unreachable or its queue is full. */
   send(to: BusAddress, type: string, payload: unknown): void {
     const link = this.linkTo(to);

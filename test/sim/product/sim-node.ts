@@ -16,6 +16,11 @@ import { Config } from '../../../src/core/config.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { Dispatcher } from '../../../src/server/dispatcher.js';
 import type { NodeServices } from '../../../src/server/node-services.js';
+import { PubSubHub } from '../../../src/pubsub/pubsub-hub.js';
+import { KeyspaceNotifier } from '../../../src/pubsub/keyspace-notifier.js';
+import { MonitorFeed } from '../../../src/server/monitor-feed.js';
+import { ClientPause } from '../../../src/server/client-pause.js';
+import { ClientTracking } from '../../../src/server/client-tracking.js';
 import type { SessionState } from '../../../src/server/session-state.js';
 import { ServerStats } from '../../../src/server/stats.js';
 import { Versioner } from '../../../src/server/versioner.js';
@@ -169,6 +174,7 @@ export class SimNode implements Endpoint {
     this.coordinator.leaseHeld = (slot, e) => this.leases.current(slot) === e;
     this.handlers.set('lq', (_from, payload) => this.leases.answer(payload));
     const dispatcher = (): Dispatcher => this.dispatcher;
+    const pubsub = new PubSubHub();
     const services: NodeServices = {
       config: this.config,
       logger: silentLogger,
@@ -189,6 +195,12 @@ export class SimNode implements Endpoint {
       flushAll: () => Promise.reject(new Error('FLUSHALL is not simulated')),
       execTransaction: (session, out, ks) => this.dispatcher.execTransaction(session, out, ks),
       shutdown: () => undefined,
+      pubsub,
+      notifier: new KeyspaceNotifier(pubsub),
+      monitor: new MonitorFeed(),
+      pause: new ClientPause((name) => commands.get(name)),
+      tracking: new ClientTracking(() => undefined),
+      client: () => undefined,
     };
     this.dispatcher = new Dispatcher(services, commands, new NoLocalKeys());
     this.dispatcher.awaitDurable = (cb) => {

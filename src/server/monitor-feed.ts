@@ -1,0 +1,73 @@
+import type { SessionState } from './session-state.js';
+
+/**
+ * Redis's sdscatrepr: the argument quoted, with `\\`, `"`, `\n`, `\r`, `\t`, `\a`, `\b` escaped and
+ * other bytes outside printable ASCII as `\xHH`.
+ */
+export function quoteArg(arg: Buffer): string {
+  let s = '"';
+  for (const c of arg) {
+    if (c === 0x5c) s += '\\\\';
+    else if (c === 0x22) s += '\\"';
+    else if (c === 0x0a) s += '\\n';
+    else if (c === 0x0d) s += '\\r';
+    else if (c === 0x09) s += '\\t';
+    else if (c === 0x07) s += '\\a';
+    else if (c === 0x08) s += '\\b';
+    else if (c >= 0x20 && c <= 0x7e) s += String.fromCharCode(c);
+    else s += `\\x${c.toString(16).padStart(2, '0')}`;
+  }
+  return `${s}"`;
+}
+
+const REDACTED = Buffer.from('(redacted)');
+
+/** Passwords never reach a monitor: AUTH's arguments, HELLO's after AUTH (as Redis redacts them). */
+function redact(argv: readonly Buffer[]): readonly Buffer[] {
+  const name = argv[0]!.toString('latin1').toLowerCase();
+  if (name === 'auth') return [argv[0]!, ...argv.slice(1).map(() => REDACTED)];
+  if (name !== 'hello') return argv;
+  const out = [...argv];
+  for (let i = 2; i < out.length; i++) {
+    if (out[i]!.toString('latin1').toLowerCase() !== 'auth') continue;
+    for (let j = i + 1; j <= i + 2 && j < out.length; j++) out[j] = REDACTED;
+    break;
+  }
+  return out;
+}
+
+/** One MONITOR line as Redis writes it: `+<sec>.<usec> [0 <addr>] "cmd" "arg" …`. */
+export function monitorLine(nowUs: bigint, addr: string, argv: readonly Buffer[]): Buffer {
+  const sec = nowUs / 1_000_000n;
+  const usec = (nowUs % 1_000_000n).toString().padStart(6, '0');
+  return Buffer.from(`+${sec}.${usec} [0 ${addr}] ${redact(argv).map(quoteArg).join(' ')}\r\n`, 'latin1');
+}
+
+/** Connections in MONITOR mode, and the feed of every command the node is asked to run. */
+export class MonitorFeed {
+  private readonly monitors = new Set<SessionState>();
+
+  get size(): number {
+    return this.monitors.size;
+  }
+
+  add(session: SessionState): void {
+    this.monitors.add(session);
+  }
+
+  remove(session: SessionState): void {
+    this.monitors.delete(session);
+  }
+
+  has(session: SessionState): boolean {
+    return this.monitors.has(session);
+  }
+
+  /** Shows a command to every monitor (Redis leaves out admin commands and those flagged skip_monitor). */
+  feed(session: SessionState, argv: readonly Buffer[]): void {
+    if (this.monitors.size === 0) return;
+    const nowUs = BigInt(Date.now()) * 1000n + BigInt(Math.floor(process.hrtime()[1] / 1000) % 1000);
+    const line = monitorLine(nowUs, session.addr, argv);
+    for (const m of this.monitors) m.deliver(line);
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Goal: keyspace notifications match redis-server 7.0: for every command of the string, key,
+ * hash, list, set and sorted-set families (including the cases that create a key, empty a
+ * collection, or change nothing), the same set of `__keyspace@0__` and `__keyevent@0__` messages,
+ * under several notify-keyspace-events settings (all classes with new-key events, keyevent or
+ * keyspace alone, single classes, key misses); `expired` when a TTL passes; nothing by default.
+ * Method: the same command list run on redis-server and on ringkv (test/helpers/keyspace-events-diff.ts);
+ * each command's reply and its sorted events compared.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startNode, type NodeProcess } from '../helpers/server.js';
+import { haveRedisServer, startRedisServer, type RedisReference } from '../helpers/redis-reference.js';
+import { collectEvents, EVENT_COMMANDS, MISS_COMMANDS } from '../helpers/keyspace-events-diff.js';
+import { RespConn, show } from '../helpers/resp-conn.js';
+
+describe.skipIf(!haveRedisServer)('keyspace notifications vs redis-server', () => {
+  let redis: RedisReference;
+  let node: NodeProcess;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    node = await startNode({ args: ['--appendfsync', 'no'] });
+  });
+  afterAll(async () => {
+    await redis?.stop();
+    await node?.stop();
+  });
+
+  async function compare(flags: string, commands: string[][]): Promise<void> {
+    for (const port of [redis.ports[0]!, node.port]) {
+      const c = await RespConn.connect(port);
+      await c.call('FLUSHALL');
+      c.close();
+    }
+    const want = await collectEvents(redis.ports[0]!, flags, commands);
+    const got = await collectEvents(node.port, flags, commands);
+    for (let i = 0; i < commands.length; i++) expect(got[i], `${flags}: ${commands[i]!.join(' ')}`).toEqual(want[i]);
+  }
+
+  it.each(['KEAn', 'KA', 'EA', 'Kg$', 'Elshz', 'Eg', 'KEn', ''])('notify-keyspace-events %s: every command\'s events match', async (flags) => {
+    await compare(flags, EVENT_COMMANDS);
+  });
+
+  it('key-miss events (m) for reads of missing keys', async () => {
+    await compare('KEm', MISS_COMMANDS);
+  });
+
+  it('CONFIG GET shows the setting as Redis does', async () => {
+    const c = await RespConn.connect(node.port);
+    try {
+      expect(await c.pipelineText([['CONFIG', 'SET', 'notify-keyspace-events', 'KEAnm'], ['CONFIG', 'GET', 'notify-keyspace-events'], ['CONFIG', 'SET', 'notify-keyspace-events', 'Q']])).toEqual([
+        '+OK', '["notify-keyspace-events" "AKEm"]',
+        "-ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - Invalid event class character. Use 'Ag$lshzxeKEtmdn'.",
+      ]);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('expired: published once when a TTL passes (active expiry)', async () => {
+    const c = await RespConn.connect(node.port);
+    const listener = await RespConn.connect(node.port);
+    try {
+      await c.call('CONFIG', 'SET', 'notify-keyspace-events', 'Ex');
+      await listener.call('SUBSCRIBE', '__keyevent@0__:expired');
+      await c.pipeline([['SET', 'exp:a', '1', 'PX', '50'], ['HSET', 'exp:h', 'f', 'v'], ['PEXPIRE', 'exp:h', '60']]);
+      const got = (await listener.read(2, 5000)).map(show).sort();
+      expect(got).toEqual(['["message" "__keyevent@0__:expired" "exp:a"]', '["message" "__keyevent@0__:expired" "exp:h"]']);
+      expect(await listener.strayReplies(300)).toEqual([]);
+    } finally {
+      c.close();
+      listener.close();
+    }
+  });
+});

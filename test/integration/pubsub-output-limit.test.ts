@@ -1,0 +1,123 @@
+/**
+ * Goal: a subscriber that stops reading is disconnected by `client-output-buffer-limit pubsub`
+ * (hard limit at once, soft limit after its seconds) instead of growing the node's memory, while
+ * the node and its other subscribers carry on; the setting reads and writes in Redis's format.
+ * Method: one real node; a raw socket subscribes and then stops reading (paused, so the kernel
+ * buffers fill and the node's output queue grows); a publisher sends 64 KB messages; the stalled
+ * client must vanish from CLIENT LIST and PUBSUB NUMSUB, INFO must count the disconnection, a
+ * reading subscriber must get every message, and the node's RSS must stay bounded.
+ */
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { startNode, type NodeProcess } from '../helpers/server.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+function rssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+/** A subscriber that reads its confirmation and then never reads again. */
+async function stalledSubscriber(port: number, channel: string): Promise<net.Socket> {
+  const sock = net.connect(port, '127.0.0.1');
+  sock.on('error', () => undefined);
+  await new Promise<void>((resolve) => sock.once('connect', () => resolve()));
+  sock.write(`*2\r\n$9\r\nSUBSCRIBE\r\n$${channel.length}\r\n${channel}\r\n`);
+  await new Promise<void>((resolve) => sock.once('data', () => resolve()));
+  sock.pause();
+  return sock;
+}
+
+describe('slow subscribers and client-output-buffer-limit', () => {
+  let node: NodeProcess;
+  let ctl: Redis;
+  beforeAll(async () => {
+    node = await startNode({ args: ['--appendfsync', 'no'] });
+    ctl = new Redis({ port: node.port });
+  });
+  afterAll(async () => {
+    ctl?.disconnect();
+    await node?.stop();
+  });
+
+  it('CONFIG SET changes only the class given; CONFIG GET shows every class in bytes', async () => {
+    expect(await ctl.config('GET', 'client-output-buffer-limit')).toEqual(['client-output-buffer-limit', 'normal 268435456 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60']);
+    expect(await ctl.config('SET', 'client-output-buffer-limit', 'pubsub 1mb 0 0')).toBe('OK');
+    expect(await ctl.config('GET', 'client-output-buffer-limit')).toEqual(['client-output-buffer-limit', 'normal 268435456 0 0 slave 268435456 67108864 60 pubsub 1048576 0 0']);
+    await expect(ctl.config('SET', 'client-output-buffer-limit', 'pubsub 1mb 0')).rejects.toThrow("ERR CONFIG SET failed (possibly related to argument 'client-output-buffer-limit') - Wrong number of arguments in buffer limit configuration.");
+    await expect(ctl.config('SET', 'client-output-buffer-limit', 'foo 1 2 3')).rejects.toThrow('Invalid client class specified in buffer limit configuration.');
+  });
+
+  it('a stalled subscriber is closed at the hard limit; a reading one gets every message; memory stays bounded', async () => {
+    await ctl.config('SET', 'client-output-buffer-limit', 'pubsub 1mb 0 0');
+    const stalled = await stalledSubscriber(node.port, 'slow:ch');
+    const reader = new Redis({ port: node.port });
+    let received = 0;
+    reader.on('message', () => received++);
+    await reader.subscribe('slow:ch');
+    const pub = new Redis({ port: node.port });
+    const rssBefore = rssBytes(node.proc.pid!);
+    const payload = 'x'.repeat(64 * 1024);
+    let sent = 0;
+    try {
+      // 64 MB in all: far more than the kernel's socket buffers and the 1 MB limit together.
+      for (let batch = 0; batch < 32; batch++) {
+        const p = pub.pipeline();
+        for (let i = 0; i < 32; i++) p.publish('slow:ch', payload);
+        const replies = (await p.exec()) ?? [];
+        for (const [err] of replies) expect(err).toBeNull();
+        sent += 32;
+      }
+      await waitFor('the reader got everything', () => received >= sent);
+      expect(received).toBe(sent);
+      expect(await ctl.pubsub('NUMSUB', 'slow:ch')).toEqual(['slow:ch', 1]);
+      const info = await ctl.info('stats');
+      expect(info).toMatch(/client_output_buffer_limit_disconnections:1\r\n/);
+      expect(await pub.publish('slow:ch', 'small')).toBe(1);
+      // The stalled client's backlog was dropped with it: RSS grew far less than the 64 MB sent.
+      const grown = rssBytes(node.proc.pid!) - rssBefore;
+      expect(grown).toBeLessThan(48 * 1024 * 1024);
+      expect(await ctl.ping()).toBe('PONG');
+      expect(node.output()).toMatch(/output buffer limits/);
+    } finally {
+      stalled.destroy();
+      reader.disconnect();
+      pub.disconnect();
+    }
+  }, 60000);
+
+  it('the soft limit closes a subscriber only once it stayed over it longer than its seconds', async () => {
+    await ctl.config('SET', 'client-output-buffer-limit', 'pubsub 0 256kb 1');
+    const stalled = await stalledSubscriber(node.port, 'soft:ch');
+    const pub = new Redis({ port: node.port });
+    try {
+      const payload = 'y'.repeat(64 * 1024);
+      const p = pub.pipeline();
+      for (let i = 0; i < 256; i++) p.publish('soft:ch', payload);
+      await p.exec();
+      // Over the soft limit now, but not for a second yet: still subscribed.
+      expect(await ctl.pubsub('NUMSUB', 'soft:ch')).toEqual(['soft:ch', 1]);
+      // Each publish re-checks the limit; after the soft seconds the client goes.
+      await waitFor('soft-limit disconnection', async () => {
+        await pub.publish('soft:ch', 'tick');
+        return (await ctl.pubsub('NUMSUB', 'soft:ch'))[1] === 0;
+      }, 10000);
+      expect(await ctl.ping()).toBe('PONG');
+    } finally {
+      stalled.destroy();
+      pub.disconnect();
+      await ctl.config('SET', 'client-output-buffer-limit', 'pubsub 32mb 8mb 60');
+    }
+  }, 30000);
+});
