@@ -28,9 +28,13 @@ export function verifyDumpPayload(p: Buffer): boolean {
   return crc64(p.subarray(0, p.length - 8)) === p.readBigUInt64LE(footer + 2);
 }
 
-/** The value of a verified payload; RdbFormatError when it is not a value ringkv can hold. */
+/**
+ * The value of a verified payload; RdbFormatError when it is not a value ringkv can hold. As in
+ * Redis, the reader sees the whole payload, footer included (a value cut short may run into it),
+ * and bytes left after the value are not looked at.
+ */
 export function readDumpPayload(p: Buffer): DumpValue {
-  const r = new RdbReader(p, p.length - FOOTER_BYTES);
+  const r = new RdbReader(p);
   return readDumpValue(r.byte(), r);
 }
 

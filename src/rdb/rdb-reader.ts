@@ -71,6 +71,8 @@ export class RdbReader {
         const clen = this.length();
         const len = this.length();
         check(len > 0, 'empty LZF string');
+        // LZF expands at most 88 times (3 bytes for 264): a larger claim is corrupt, not allocated.
+        check(len <= clen * 90 + 16, 'LZF length beyond what the data can hold');
         const data = this.bytes(clen);
         try {
           return lzfDecompress(data, len);
