@@ -304,17 +304,31 @@ function pointsWithin(z: ZSetType, shape: GeoShape, limit: number): Point[] {
   return out;
 }
 
-/** GEORADIUS / GEORADIUSBYMEMBER: the source key, and the STORE / STOREDIST key when given (the last one wins). */
-function radiusKeys(argv: readonly Buffer[]): number[] {
-  let stored = -1;
-  for (let i = 5; i < argv.length; i++) {
-    const a = lower(argv[i]!);
-    if ((a === 'store' || a === 'storedist') && i + 1 < argv.length) {
-      stored = i + 1;
-      i++;
+/**
+ * GEORADIUS / GEORADIUSBYMEMBER keys: the source, then what Redis 7.0's key specs find (the key
+ * after the first STORE and after the first STOREDIST from the first option on), then the
+ * destination actually written (the last STORE / STOREDIST) when a repeated option made it another:
+ * routing must see every key the command may write.
+ */
+function radiusKeys(firstOption: number) {
+  return (argv: readonly Buffer[]): number[] => {
+    const keys = [1];
+    for (const word of ['store', 'storedist']) {
+      for (let i = firstOption; i < argv.length - 1; i++) {
+        if (lower(argv[i]!) === word) {
+          keys.push(i + 1);
+          break;
+        }
+      }
     }
-  }
-  return stored === -1 ? [1] : [1, stored];
+    let last = -1;
+    for (let i = firstOption; i < argv.length; i++) {
+      const a = lower(argv[i]!);
+      if ((a === 'store' || a === 'storedist') && i + 1 < argv.length) last = ++i;
+    }
+    if (last !== -1 && !keys.includes(last)) keys.push(last);
+    return keys;
+  };
 }
 
 const one = { firstKey: 1, lastKey: 1, step: 1 };
@@ -326,9 +340,9 @@ export const geoCommands: CommandSpec[] = [
   command({ name: 'geohash', arity: -2, flags: ['readonly'], ...one, categories: rs, run: geohash }),
   command({ name: 'geopos', arity: -2, flags: ['readonly'], ...one, categories: rs, run: geopos }),
   command({ name: 'geodist', arity: -4, flags: ['readonly'], ...one, categories: rs, run: geodist }),
-  command({ name: 'georadius', arity: -6, flags: ['write', 'denyoom'], ...one, categories: ws, keyIndexes: radiusKeys, run: geoSearch('radius') }),
+  command({ name: 'georadius', arity: -6, flags: ['write', 'denyoom'], ...one, categories: ws, keyIndexes: radiusKeys(6), run: geoSearch('radius') }),
   command({ name: 'georadius_ro', arity: -6, flags: ['readonly'], ...one, categories: rs, run: geoSearch('radius_ro') }),
-  command({ name: 'georadiusbymember', arity: -5, flags: ['write', 'denyoom'], ...one, categories: ws, keyIndexes: radiusKeys, run: geoSearch('bymember') }),
+  command({ name: 'georadiusbymember', arity: -5, flags: ['write', 'denyoom'], ...one, categories: ws, keyIndexes: radiusKeys(5), run: geoSearch('bymember') }),
   command({ name: 'georadiusbymember_ro', arity: -5, flags: ['readonly'], ...one, categories: rs, run: geoSearch('bymember_ro') }),
   command({ name: 'geosearch', arity: -7, flags: ['readonly'], ...one, categories: rs, run: geoSearch('search') }),
   command({ name: 'geosearchstore', arity: -8, flags: ['write', 'denyoom'], firstKey: 1, lastKey: 2, step: 1, categories: ws, run: geoSearch('searchstore') }),
