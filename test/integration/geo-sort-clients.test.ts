@@ -106,6 +106,10 @@ describe.skipIf(!haveRedisServer)('geo, SORT, DUMP/RESTORE through clients, agai
       const payload = await a.dumpBuffer('{g}pts');
       expect(await b.restore('{g}copy', 0, payload!)).toBe('OK');
       expect(await b.geosearch('{g}copy', 'FROMMEMBER', 'p7', 'BYRADIUS', 10, 'km', 'ASC')).toEqual(await a.geosearch('{g}pts', 'FROMMEMBER', 'p7', 'BYRADIUS', 10, 'km', 'ASC'));
+      // And back: the cluster's DUMP restores on redis-server to the same set.
+      const back = await b.dumpBuffer('{g}pts');
+      expect(await a.restore('{g}back', 0, back!)).toBe('OK');
+      expect(await a.zrange('{g}back', 0, -1, 'WITHSCORES')).toEqual(await a.zrange('{g}pts', 0, -1, 'WITHSCORES'));
     } finally {
       a.disconnect();
       b.disconnect();
