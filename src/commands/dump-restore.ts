@@ -12,7 +12,7 @@
 import { ERR, ReplyError } from '../core/errors.js';
 import { EXPIRES_AT_MAX, ValueType, type Entry, type Keyspace } from './keyspace.js';
 import { ListType } from '../collections/list-type.js';
-import { SetType } from '../collections/set-type.js';
+import { isIntsetMember, SetType } from '../collections/set-type.js';
 import { ZSetType } from '../collections/zset-type.js';
 import { HashType } from '../collections/hash-type.js';
 import { createDumpPayload, readDumpPayload, verifyDumpPayload, RdbFormatError } from '../rdb/dump-payload.js';
@@ -74,10 +74,11 @@ function writeValue(ctx: CommandContext, key: Buffer, v: DumpValue, expiresAt: n
       return;
     }
     case 'set': {
+      // The decoder refused repeated members: a fresh set takes them without probing.
       const set = SetType.create(ks, key);
       set.c.expiresAt = expiresAt;
       const intsetMax = Math.min(ctx.node.config.int('set-max-intset-entries'), INTSET_ENTRIES_CAP);
-      for (const m of v.members) set.add(m, intsetMax);
+      set.fill(v.members, v.members.length <= intsetMax && v.members.every(isIntsetMember));
       set.save();
       return;
     }
@@ -85,9 +86,7 @@ function writeValue(ctx: CommandContext, key: Buffer, v: DumpValue, expiresAt: n
       const z = ZSetType.create(ks, key);
       z.c.expiresAt = expiresAt;
       const limits = zsetLimits(ctx);
-      for (const [m, s] of v.entries) {
-        if (z.score(m) === undefined) z.insert(m, s, limits);
-      }
+      for (const [m, s] of v.entries) z.insert(m, s, limits);
       z.save();
       return;
     }
