@@ -191,8 +191,9 @@ function sortCommand(readonly: boolean) {
   return (ctx: CommandContext, argv: Buffer[]): void => {
     const o = parseOptions(ctx, argv, readonly);
     const src = openSource(ctx.ks, argv[1]!);
-    // A set has no order of its own: unsorted output would differ between replicas, so a stored one is sorted.
-    if (o.dontSort && src?.kind === 'set' && o.store !== undefined) {
+    // A set has no order of its own: output that is stored or seen by a script (both replicated)
+    // would differ between replicas, so Redis sorts it.
+    if (o.dontSort && src?.kind === 'set' && (o.store !== undefined || ctx.fromScript === true)) {
       o.dontSort = false;
       o.alpha = true;
       o.by = undefined;

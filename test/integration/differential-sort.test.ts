@@ -3,17 +3,19 @@
  * cluster, in RESP2 and RESP3, pipelined and inside MULTI: numeric and ALPHA order, LIMIT windows,
  * BY and GET patterns (strings, hash fields, missing keys), STORE into lists, and the errors
  * (syntax, integers, "can't be converted into double", WRONGTYPE). On a cluster, BY and GET
- * patterns are refused with Redis 7.0's texts, compared against a real Redis Cluster.
+ * patterns are refused with Redis 7.0's texts, compared against a real Redis Cluster; inside a
+ * script, a set sorted BY nosort comes back sorted, as Redis does for scripts.
  * Method: seeded scenarios weighted towards SORT (gen-sort.ts) run in lockstep on redis-server
  * and ringkv, every reply compared byte for byte (what Redis leaves unordered, as multisets); the
  * cluster refusals through ioredis Cluster clients on both clusters.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import type { Mix } from '../helpers/differential/generator.js';
 import { diffSeeds, differentialSuite } from '../helpers/differential/suite.js';
 import { directCluster, singleNode } from '../helpers/differential/targets.js';
-import { haveRedisServer, startRedisCluster, type RedisReference } from '../helpers/redis-reference.js';
+import { haveRedisServer, startRedisCluster, startRedisServer, type RedisReference } from '../helpers/redis-reference.js';
+import { startNode, type NodeProcess } from '../helpers/server.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 
 const SORT_MIX: Mix = { strings: 6, keys: 8, hashes: 4, connection: 2, errors: 2, transactions: 8, sort: 70 };
@@ -90,5 +92,39 @@ describe.skipIf(!haveRedisServer)('SORT patterns in cluster mode: ringkv vs Redi
     const got = await run(ours!.ports);
     expect(want.some((r) => r.includes('BY option of SORT denied in Cluster mode.'))).toBe(true);
     expect(got).toEqual(want);
+  });
+});
+
+describe.skipIf(!haveRedisServer)('SORT inside scripts: ringkv vs redis-server', () => {
+  let ref: RedisReference | undefined;
+  let node: NodeProcess | undefined;
+  beforeAll(async () => {
+    const [r, n] = await Promise.allSettled([startRedisServer(), startNode({ args: ['--appendfsync', 'no'] })]);
+    if (r.status === 'fulfilled') ref = r.value;
+    if (n.status === 'fulfilled') node = n.value;
+    if (r.status === 'rejected') throw r.reason;
+    if (n.status === 'rejected') throw n.reason;
+  }, 60000);
+  afterAll(async () => {
+    await Promise.all([ref?.stop(), node?.stop()]);
+  });
+
+  it('a set sorted BY nosort from a script comes back sorted ALPHA, as Redis replicates it', async () => {
+    const run = async (port: number): Promise<unknown[]> => {
+      const c = new Redis({ port });
+      try {
+        await c.sadd('s', 'c', 'a', 'b', '10', '2', '');
+        const out: unknown[] = [];
+        for (const extra of [[], ['DESC'], ['LIMIT', '1', '2'], ['GET', '#']]) {
+          out.push(await c.eval(`return redis.call('sort', KEYS[1], 'BY', 'nosort', ${extra.map((e) => `'${e}'`).join(', ')}${extra.length ? '' : "'ASC'"})`, 1, 's'));
+        }
+        return out;
+      } finally {
+        c.disconnect();
+      }
+    };
+    const want = await run(ref!.ports[0]!);
+    expect(want[0]).toEqual(['', '10', '2', 'a', 'b', 'c']);
+    expect(await run(node!.port)).toEqual(want);
   });
 });
