@@ -44,6 +44,11 @@ export class ListType {
     return new ListType(Collection.openOrCreate(ks, key, ValueType.List));
   }
 
+  /** A new empty list under `key`, replacing whatever it held (SORT … STORE). */
+  static create(ks: Keyspace, key: Buffer): ListType {
+    return new ListType(Collection.create(ks, key, ValueType.List, 0));
+  }
+
   get length(): number {
     return this.c.size;
   }

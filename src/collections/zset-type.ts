@@ -264,6 +264,12 @@ export class ZSetType {
     return out;
   }
 
+  /** Visits the entries with scores in range, ascending, until `visit` returns false (geo searches). */
+  eachInScoreRange(r: ScoreRange, visit: (e: ZEntry) => boolean): void {
+    if (scoreRangeEmpty(r)) return;
+    this.walk(false, 0, (e) => inScoreRange(e[1], r) && visit(e), this.scoreBounds(r));
+  }
+
   /** How many scores lie in the range: O(what it counts). */
   countScore(r: ScoreRange): number {
     let n = 0;

@@ -1,3 +1,4 @@
+import { objectFreq, objectIdletime, objectRefcount } from './object-info.js';
 import { ERR, ReplyError } from '../core/errors.js';
 import { objectEncoding, valueLength } from '../collections/encoding.js';
 import { ConfigError } from '../core/config.js';
@@ -58,13 +59,6 @@ function objectEncodingCommand(ctx: CommandContext, argv: Buffer[]): void {
   const e = ctx.ks.get(argv[2]!);
   if (!e) return ctx.out.nullBulk();
   ctx.out.bulk(objectEncoding(e));
-}
-
-function objectNumber(n: number) {
-  return (ctx: CommandContext, argv: Buffer[]): void => {
-    if (!ctx.ks.get(argv[2]!)) return ctx.out.nullBulk();
-    ctx.out.int(n);
-  };
 }
 
 const ELEMENT_BYTES_ESTIMATE = 32;
@@ -137,9 +131,9 @@ const debug = container('debug', ['admin', 'noscript', 'loading', 'stale'], ['ad
 
 const object = container('object', ['readonly'], ['keyspace', 'read', 'slow'], [
   { name: 'encoding', arity: 3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, run: objectEncodingCommand },
-  { name: 'refcount', arity: 3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, run: objectNumber(1) },
-  { name: 'idletime', arity: 3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, run: objectNumber(0) },
-  { name: 'freq', arity: 3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, run: objectNumber(0) },
+  { name: 'refcount', arity: 3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, run: objectRefcount },
+  { name: 'idletime', arity: 3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, run: objectIdletime },
+  { name: 'freq', arity: 3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, run: objectFreq },
   { name: 'help', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['OBJECT <subcommand> [<arg> ...]. Subcommands are:', 'ENCODING <key>', 'FREQ <key>', 'IDLETIME <key>', 'REFCOUNT <key>', 'HELP']) },
 ]);
 

@@ -76,6 +76,9 @@ function zadd(incrCommand: boolean) {
   };
 }
 
+/** ZADD as a function of argv: GEOADD rewrites its arguments into a ZADD, as Redis does. */
+export const zaddCommand = zadd(false);
+
 function zrem(ctx: CommandContext, argv: Buffer[]): void {
   const z = ZSetType.open(ctx.ks, argv[1]!);
   if (z === undefined) return ctx.out.int(0);

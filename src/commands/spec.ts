@@ -16,6 +16,8 @@ export interface CommandContext {
   ks: Keyspace;
   session: SessionState;
   node: NodeServices;
+  /** Set when a script runs the command (redis.call): Redis's CLIENT_SCRIPT, which SORT looks at. */
+  fromScript?: boolean;
 }
 
 /**

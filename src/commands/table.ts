@@ -13,6 +13,9 @@ import { clusterCommands } from './cluster.js';
 import { scriptingCommands } from './scripting.js';
 import { functionCommands } from './functions.js';
 import { pubsubCommands } from './pubsub.js';
+import { geoCommands } from './geo.js';
+import { sortCommands } from './sort.js';
+import { dumpRestoreCommands } from './dump-restore.js';
 
 /** The command table: every command ringkv knows, by lowercase name. */
 export function buildCommandTable(extra: readonly CommandSpec[] = []): Map<string, CommandSpec> {
@@ -20,7 +23,7 @@ export function buildCommandTable(extra: readonly CommandSpec[] = []): Map<strin
   for (const spec of [
     ...connectionCommands, ...stringCommands, ...keyCommands, ...hashCommands, ...setCommands, ...listCommands, ...sortedSetCommands,
     ...serverCommands, ...transactionCommands, commandCommand, ...clusterCommands,
-    ...scriptingCommands, ...functionCommands, ...pubsubCommands, ...extra,
+    ...scriptingCommands, ...functionCommands, ...pubsubCommands, ...geoCommands, ...sortCommands, ...dumpRestoreCommands, ...extra,
   ]) {
     if (table.has(spec.name)) throw new Error(`command ${spec.name} registered twice`);
     table.set(spec.name, spec);

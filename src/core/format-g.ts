@@ -5,7 +5,7 @@
  */
 
 /** The exact decimal value of a positive finite double: `digits` × 10^`exp10`. */
-function exactDecimal(x: number): { digits: string; exp10: number } {
+export function exactDecimal(x: number): { digits: string; exp10: number } {
   const buf = Buffer.allocUnsafe(8);
   buf.writeDoubleBE(x);
   const bits = buf.readBigUInt64BE();

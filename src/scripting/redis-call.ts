@@ -69,7 +69,7 @@ export function redisCall(L: LuaState, run: ScriptRun | undefined, raiseIt: bool
   }
   try {
     // The script's writes notify as the same commands sent by a client would (Redis does too).
-    const base = { out, session: run.ctx.session, node: run.ctx.node };
+    const base = { out, session: run.ctx.session, node: run.ctx.node, fromScript: true };
     run.ctx.node.notifier.run(spec.name, spec.flags, argv, run.ctx.ks, (ks) => top.run({ ...base, ks }, argv));
   } catch (err) {
     if (err instanceof ReplyError) out.error(err.message);
