@@ -15,9 +15,9 @@ import { compareVersions } from '../core/version.js';
 import type { DeferredReply, ReplySink } from '../server/connection.js';
 import { FencedError } from './replica-batcher.js';
 import { CompleteCollections } from './complete-collections.js';
-import { isCollectionType } from '../collections/collection.js';
+import { elementKindsOf, isCollectionType, type CollectionType } from '../collections/collection.js';
 import { decodeMeta } from '../collections/meta-codec.js';
-import { ElementKind, elementPrefix, prefixEnd, userKeyOf } from '../collections/record-keys.js';
+import { elementPrefix, prefixEnd, userKeyOf } from '../collections/record-keys.js';
 import { ValueType } from '../storage/types.js';
 
 /** Times a write is stamped again because a replica held a newer version, before it counts as concurrent. */
@@ -217,7 +217,7 @@ export class Coordinator {
       const needed = Math.max(0, Math.min(job.r, job.replicas.length) - (job.replicas.includes(me) ? 1 : 0));
       if (sources.length < needed) return false;
       const generation = decodeMeta(rec.value as Buffer).generation;
-      const ranges = [ElementKind.Member, ElementKind.Score, ElementKind.Position].map((kind) => elementPrefix(kind, userKey, generation));
+      const ranges = elementKindsOf(rec.type as CollectionType).map((kind) => elementPrefix(kind, userKey, generation));
       const pulled = await Promise.all(sources.map((id) => this.pullRanges(id, job.slot, ranges).then(() => true, () => false)));
       if (pulled.filter(Boolean).length < needed) return false;
       // The metadata itself: read repair would bring it too, but the elements just merged belong to it.

@@ -11,12 +11,16 @@ import { GENERATION_BYTES } from './record-keys.js';
  *   u64 size: live elements, exact (kept by the slot's single fenced coordinator)
  *   lists only: u64 head, u64 tail: elements sit at positions head … tail-1
  *
+ * Format META_FORMAT_EXTRA has the same first part and then bytes of the type's own (streams:
+ * stream-codec.ts), which this module carries without reading them.
+ *
  * The size lives here so HLEN/SCARD/ZCARD/LLEN cost O(1). It stays exact because every write of a
  * collection is coordinated by the one node holding the slot's lease, from a view of the
  * collection that is complete (docs/decisions.md, "Collections").
  */
 
 export const META_FORMAT_V1 = 0x01;
+export const META_FORMAT_EXTRA = 0x02;
 const TWO_POW_32 = 2 ** 32;
 const BASE_BYTES = 2 + GENERATION_BYTES + 8;
 const FLAG_LARGE = 0x01;
@@ -33,9 +37,20 @@ export interface CollectionMeta {
   tail: number;
   /** Left the compact encoding (see the layout above). */
   large: boolean;
+  /** The type's own metadata after the common part (format META_FORMAT_EXTRA), if it has any. */
+  extra?: Buffer | undefined;
 }
 
 export function encodeMeta(meta: CollectionMeta, withPositions: boolean): Buffer {
+  if (meta.extra !== undefined) {
+    const b = Buffer.allocUnsafe(BASE_BYTES + meta.extra.length);
+    b[0] = META_FORMAT_EXTRA;
+    b[1] = meta.large ? FLAG_LARGE : 0;
+    meta.generation.copy(b, 2);
+    writeU64(b, 2 + GENERATION_BYTES, meta.size);
+    meta.extra.copy(b, BASE_BYTES);
+    return b;
+  }
   const b = Buffer.allocUnsafe(withPositions ? LIST_BYTES : BASE_BYTES);
   b[0] = META_FORMAT_V1;
   b[1] = meta.large ? FLAG_LARGE : 0;
@@ -49,6 +64,16 @@ export function encodeMeta(meta: CollectionMeta, withPositions: boolean): Buffer
 }
 
 export function decodeMeta(b: Buffer): CollectionMeta {
+  if (b[0] === META_FORMAT_EXTRA && b.length >= BASE_BYTES) {
+    return {
+      generation: Buffer.from(b.subarray(2, 2 + GENERATION_BYTES)),
+      size: readU64(b, 2 + GENERATION_BYTES),
+      head: 0,
+      tail: 0,
+      large: (b[1]! & FLAG_LARGE) !== 0,
+      extra: Buffer.from(b.subarray(BASE_BYTES)),
+    };
+  }
   if ((b.length !== BASE_BYTES && b.length !== LIST_BYTES) || b[0] !== META_FORMAT_V1) {
     throw new Error(`corrupt collection metadata (${b.length} bytes, format ${b[0]})`);
   }
@@ -59,6 +84,7 @@ export function decodeMeta(b: Buffer): CollectionMeta {
     head: withPositions ? readU64(b, BASE_BYTES) : 0,
     tail: withPositions ? readU64(b, BASE_BYTES + 8) : 0,
     large: (b[1]! & FLAG_LARGE) !== 0,
+    extra: undefined,
   };
 }
 

@@ -37,6 +37,11 @@ export interface CommandSpec {
   /** Key positions for commands whose keys move (flag movablekeys). */
   keyIndexes?: (argv: readonly Buffer[]) => number[];
   subcommands?: readonly CommandSpec[];
+  /**
+   * A blocking command whose timeout is not its last argument (XREAD's BLOCK): the timeout in ms,
+   * 0 = forever, undefined when this invocation does not block.
+   */
+  blockTimeoutMs?: (argv: readonly Buffer[]) => number | undefined;
   run: (ctx: CommandContext, argv: Buffer[]) => void;
 }
 
