@@ -376,8 +376,7 @@ function xautoclaim(ctx: CommandContext, argv: Buffer[]): void {
     if (o === 'count' && more > 0) {
       const v = parseInt64(argv[++j]!);
       const max = (2n ** 63n - 1n) / 16n;
-      if (v === undefined) throw new ReplyError(ERR.notInteger);
-      if (v < 1n || v > max) throw new ReplyError('ERR COUNT must be > 0');
+      if (v === undefined || v < 1n || v > max) throw new ReplyError('ERR COUNT must be > 0');
       count = Number(v > SAFE_MAX ? SAFE_MAX : v);
     } else if (o === 'justid') {
       justId = true;

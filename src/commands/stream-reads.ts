@@ -50,7 +50,8 @@ function parseReadArgs(argv: Buffer[], group: boolean): ReadArgs {
       streamsAt = i + 1;
       const n = argv.length - streamsAt;
       if (n % 2 !== 0) {
-        throw new ReplyError(`ERR Unbalanced ${group ? 'XREADGROUP' : 'XREAD'} list of streams: for each stream key an ID or '${group ? '>' : '$'}' must be specified.`);
+        // Redis 7.0 words it so for XREADGROUP too.
+        throw new ReplyError("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.");
       }
       break;
     } else if (o === 'group' && more >= 2) {
