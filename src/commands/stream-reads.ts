@@ -5,7 +5,7 @@ import { compareIds, MAX_ID, nextId, type StreamId } from '../collections/stream
 import type { StreamType } from '../collections/stream-type.js';
 import { command, type CommandContext, type CommandSpec } from './spec.js';
 import { lower, parseInt64 } from './args.js';
-import { blockOn, isRetry, openForBlockingPop } from './blocking.js';
+import { blockOn, openForBlockingPop } from './blocking.js';
 import { entriesReadAt, hasTombstonesFrom } from '../collections/stream-lag.js';
 import { noGroup, openStream, strictIdArg, writeDeletedEntry, writeEntry } from './stream-args.js';
 
@@ -110,34 +110,41 @@ function readTimeout(argv: readonly Buffer[]): number | undefined {
   return undefined;
 }
 
-/** What each stream is read after (`>` is MAX_ID), resolved once per command (the memo on retries). */
-function resolveIds(ctx: CommandContext, a: ReadArgs, streams: Array<StreamType | undefined>): StreamId[] {
+/**
+ * Opens each stream and resolves what it is read after (`>` is MAX_ID), key by key as Redis does
+ * (a key's type is checked before its id is parsed). `$` is fixed at the first try: later tries of
+ * a blocked command reuse the ids (the memo).
+ */
+function openAndResolve<T extends StreamType | undefined>(ctx: CommandContext, a: ReadArgs, open: (key: Buffer) => T): { streams: T[]; ids: StreamId[] } {
   const memo = ctx.session.blockAttempt?.memo;
-  if (Array.isArray(memo) && memo.length === a.keys.length) return memo as StreamId[];
+  const remembered = Array.isArray(memo) && memo.length === a.keys.length ? (memo as StreamId[]) : undefined;
   const grouped = a.group !== undefined;
-  const ids = a.idArgs.map((arg, i): StreamId => {
-    const text = arg.toString('latin1');
+  const streams: T[] = [];
+  const ids: StreamId[] = [];
+  a.keys.forEach((key, i) => {
+    const s = open(key);
+    streams.push(s);
+    if (remembered !== undefined) return ids.push(remembered[i]!);
+    const text = a.idArgs[i]!.toString('latin1');
     if (text === '$') {
       if (grouped) {
         throw new ReplyError('ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.');
       }
-      return streams[i]?.meta.lastId ?? { ms: 0n, seq: 0n };
+      return ids.push(s?.meta.lastId ?? { ms: 0n, seq: 0n });
     }
     if (text === '>') {
       if (!grouped) throw new ReplyError('ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.');
-      return MAX_ID;
+      return ids.push(MAX_ID);
     }
-    return strictIdArg(arg);
+    return ids.push(strictIdArg(a.idArgs[i]!));
   });
   if (ctx.session.blockAttempt !== undefined) ctx.session.blockAttempt.memo = ids;
-  return ids;
+  return { streams, ids };
 }
 
 function xread(ctx: CommandContext, argv: Buffer[]): void {
   const a = parseReadArgs(argv, false);
-  const streams: Array<StreamType | undefined> = [];
-  for (const key of a.keys) streams.push(openForBlockingPop(ctx, () => openStream(ctx.ks, key)));
-  const ids = resolveIds(ctx, a, streams);
+  const { streams, ids } = openAndResolve(ctx, a, (key) => openForBlockingPop(ctx, () => openStream(ctx.ks, key)));
   const served: Array<{ key: Buffer; entries: Array<[StreamId, Buffer]> }> = [];
   streams.forEach((s, i) => {
     if (s === undefined || s.length === 0) return;
@@ -181,16 +188,14 @@ function xreadgroup(ctx: CommandContext, argv: Buffer[]): void {
   const a = parseReadArgs(argv, true);
   const group = a.group!;
   const consumer = a.consumer!;
-  const streams: StreamType[] = [];
   const groups: GroupState[] = [];
-  for (const key of a.keys) {
+  const { streams, ids } = openAndResolve(ctx, a, (key): StreamType => {
     const s = openForBlockingPop(ctx, () => openStream(ctx.ks, key));
     const g = s && new StreamGroups(s).get(group);
     if (s === undefined || g === undefined) throw new ReplyError(noGroup(key, group, ' in XREADGROUP with GROUP option'));
-    streams.push(s);
     groups.push(g);
-  }
-  const ids = resolveIds(ctx, a, streams);
+    return s;
+  });
   const now = ctx.ks.now;
   // Which streams answer now: history always; new entries when the stream has any past the group's cursor.
   const plans = streams.map((s, i) => {
@@ -199,36 +204,33 @@ function xreadgroup(ctx: CommandContext, argv: Buffer[]): void {
     const last = s.length > 0 ? s.edge(true) : undefined;
     return last !== undefined && compareIds(last, groups[i]!.lastId) > 0 ? { history, after: groups[i]!.lastId } : undefined;
   });
-  const serving = plans.some((p) => p !== undefined);
-  // A retry that finds nothing writes nothing: its write would wake this very waiter again.
-  if (!serving && isRetry(ctx) && a.timeoutMs !== undefined) {
-    blockOn(ctx, a.keys, a.timeoutMs);
-    return;
-  }
+  // As Redis, only streams answered now see their consumer created or refreshed; with nothing to
+  // answer nothing is written (a retry's write would also wake this very waiter again).
   const served: Array<{ key: Buffer; write: () => void }> = [];
+  const touched: number[] = [];
   streams.forEach((s, i) => {
+    const plan = plans[i];
+    if (plan === undefined) return;
     const gs = new StreamGroups(s);
     const state = groups[i]!;
     gs.ensureConsumer(group, state, consumer, now, true);
     s.touch();
-    const plan = plans[i];
-    if (plan !== undefined) {
-      served.push({
-        key: a.keys[i]!,
-        write: () => (plan.history ? readHistory(ctx, gs, group, consumer, plan.after, a.count, now)
-          : readNew(ctx, s, gs, group, state, consumer, plan.after, a.count, a.noAck, now)),
-      });
-    }
+    touched.push(i);
+    served.push({
+      key: a.keys[i]!,
+      write: () => (plan.history ? readHistory(ctx, gs, group, consumer, plan.after, a.count, now)
+        : readNew(ctx, s, gs, group, state, consumer, plan.after, a.count, a.noAck, now)),
+    });
   });
-  if (served.length > 0) {
-    writeServed(ctx, served);
-  } else if (!(a.timeoutMs !== undefined && blockOn(ctx, a.keys, a.timeoutMs))) {
-    ctx.out.nullArray();
+  if (served.length === 0) {
+    if (!(a.timeoutMs !== undefined && blockOn(ctx, a.keys, a.timeoutMs))) ctx.out.nullArray();
+    return;
   }
-  streams.forEach((s, i) => {
-    new StreamGroups(s).put(group, groups[i]!);
-    s.save();
-  });
+  writeServed(ctx, served);
+  for (const i of touched) {
+    new StreamGroups(streams[i]!).put(group, groups[i]!);
+    streams[i]!.save();
+  }
 }
 
 /** New entries for the group after `after`: each advances the group's cursor and, unless NOACK, becomes pending. */

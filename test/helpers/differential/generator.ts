@@ -15,6 +15,7 @@ import { keyCommand } from './gen-keys.js';
 import { setCommand } from './gen-sets.js';
 import { stringCommand } from './gen-strings.js';
 import { zsetCommand } from './gen-zsets.js';
+import { streamCommand } from './gen-streams.js';
 import { value, type Clock } from './gen-values.js';
 
 /** Relative weights of the things a pipeline is made of. */
@@ -32,6 +33,8 @@ export interface Mix {
   lists?: number;
   /** Sorted-set commands (none unless set, so the mixes above keep their scenarios). */
   zsets?: number;
+  /** Stream commands (none unless set). */
+  streams?: number;
 }
 
 export const BALANCED_MIX: Mix = { strings: 30, keys: 20, hashes: 25, connection: 4, errors: 4, transactions: 6 };
@@ -116,7 +119,7 @@ function pick<K extends string>(rng: Prng, weights: Record<K, number>): K {
   return entries[entries.length - 1]![0];
 }
 
-type Family = 'strings' | 'keys' | 'hashes' | 'connection' | 'errors' | 'sets' | 'lists' | 'zsets';
+type Family = 'strings' | 'keys' | 'hashes' | 'connection' | 'errors' | 'sets' | 'lists' | 'zsets' | 'streams';
 
 /** A command, or a few that belong together (a random SPOP and the SPOP that makes the servers agree again). */
 function single(g: GenContext, mix: Mix): DiffCommand[] {
@@ -125,6 +128,7 @@ function single(g: GenContext, mix: Mix): DiffCommand[] {
   if (mix.sets) base.sets = mix.sets;
   if (mix.lists) base.lists = mix.lists;
   if (mix.zsets) base.zsets = mix.zsets;
+  if (mix.streams) base.streams = mix.streams;
   switch (pick(g.rng, base as Record<Family, number>)) {
     case 'strings': return [stringCommand(g)];
     case 'keys': return [keyCommand(g)];
@@ -134,6 +138,7 @@ function single(g: GenContext, mix: Mix): DiffCommand[] {
     case 'sets': return setCommand(g);
     case 'lists': return [listCommand(g)];
     case 'zsets': return [zsetCommand(g)];
+    case 'streams': return [streamCommand(g)];
   }
 }
 
@@ -143,7 +148,7 @@ function pipeline(g: GenContext, mix: Mix): DiffCommand[] {
   const length = rng.pick([1, 2, rng.int(3, 20), rng.int(20, 80), rng.int(80, PIPELINE_MAX)]);
   const out: DiffCommand[] = [];
   while (out.length < length) {
-    if (rng.next() * (mix.strings + mix.keys + mix.hashes + mix.connection + mix.errors + (mix.sets ?? 0) + (mix.lists ?? 0) + (mix.zsets ?? 0) + mix.transactions) < mix.transactions) {
+    if (rng.next() * (mix.strings + mix.keys + mix.hashes + mix.connection + mix.errors + (mix.sets ?? 0) + (mix.lists ?? 0) + (mix.zsets ?? 0) + (mix.streams ?? 0) + mix.transactions) < mix.transactions) {
       out.push(...transaction(g, mix));
     } else {
       out.push(...single(g, mix));
