@@ -3,6 +3,7 @@ import { StreamGroups } from '../collections/stream-groups.js';
 import { ENTRIES_READ_UNKNOWN, type GroupState } from '../collections/stream-codec.js';
 import { compareIds, MAX_ID, nextId, type StreamId } from '../collections/stream-id.js';
 import type { StreamType } from '../collections/stream-type.js';
+import { ReplyWriter } from '../protocol/reply-writer.js';
 import { command, type CommandContext, type CommandSpec } from './spec.js';
 import { lower, parseInt64 } from './args.js';
 import { blockOn, openForBlockingPop } from './blocking.js';
@@ -189,84 +190,95 @@ function xreadgroup(ctx: CommandContext, argv: Buffer[]): void {
   const group = a.group!;
   const consumer = a.consumer!;
   const groups: GroupState[] = [];
+  // A key named twice is one stream and one group, changed by both reads (as in Redis).
+  const opened = new Map<string, { s: StreamType; g: GroupState }>();
   const { streams, ids } = openAndResolve(ctx, a, (key): StreamType => {
-    const s = openForBlockingPop(ctx, () => openStream(ctx.ks, key));
-    const g = s && new StreamGroups(s).get(group);
-    if (s === undefined || g === undefined) throw new ReplyError(noGroup(key, group, ' in XREADGROUP with GROUP option'));
-    groups.push(g);
-    return s;
+    const id = key.toString('latin1');
+    let o = opened.get(id);
+    if (o === undefined) {
+      const s = openForBlockingPop(ctx, () => openStream(ctx.ks, key));
+      const g = s && new StreamGroups(s).get(group);
+      if (s === undefined || g === undefined) throw new ReplyError(noGroup(key, group, ' in XREADGROUP with GROUP option'));
+      opened.set(id, (o = { s, g }));
+    }
+    groups.push(o.g);
+    return o.s;
   });
   const now = ctx.ks.now;
-  // Which streams answer now: history always; new entries when the stream has any past the group's cursor.
-  const plans = streams.map((s, i) => {
-    const history = compareIds(ids[i]!, MAX_ID) !== 0;
-    if (history) return { history, after: ids[i]! };
-    const last = s.length > 0 ? s.edge(true) : undefined;
-    return last !== undefined && compareIds(last, groups[i]!.lastId) > 0 ? { history, after: groups[i]!.lastId } : undefined;
-  });
-  // As Redis, only streams answered now see their consumer created or refreshed; with nothing to
-  // answer nothing is written (a retry's write would also wake this very waiter again).
-  const served: Array<{ key: Buffer; write: () => void }> = [];
-  const touched: number[] = [];
+  // Stream by stream, as Redis: history always answers; new entries when the stream has any past
+  // the group's cursor (which an earlier read of the same key may just have moved). Only streams
+  // answered see their consumer created or refreshed; with nothing to answer nothing is written
+  // (a retry's write would also wake this very waiter again).
+  const parts: Buffer[] = [];
+  const touched = new Set<StreamType>();
   streams.forEach((s, i) => {
-    const plan = plans[i];
-    if (plan === undefined) return;
-    const gs = new StreamGroups(s);
     const state = groups[i]!;
+    const history = compareIds(ids[i]!, MAX_ID) !== 0;
+    let after = ids[i]!;
+    if (!history) {
+      const last = s.length > 0 ? s.edge(true) : undefined;
+      if (last === undefined || compareIds(last, state.lastId) <= 0) return;
+      after = state.lastId;
+    }
+    const gs = new StreamGroups(s);
     gs.ensureConsumer(group, state, consumer, now, true);
-    s.touch();
-    touched.push(i);
-    served.push({
-      key: a.keys[i]!,
-      write: () => (plan.history ? readHistory(ctx, gs, group, consumer, plan.after, a.count, now)
-        : readNew(ctx, s, gs, group, state, consumer, plan.after, a.count, a.noAck, now)),
-    });
+    touched.add(s);
+    const out = new ReplyWriter(ctx.session.proto, 256);
+    if (ctx.session.proto !== 3) out.arrayHeader(2);
+    out.bulk(a.keys[i]!);
+    if (history) readHistory(out, gs, group, consumer, after, a.count, now);
+    else readNew(out, s, gs, group, state, consumer, after, a.count, a.noAck, now);
+    parts.push(out.take());
   });
-  if (served.length === 0) {
+  if (parts.length === 0) {
     if (!(a.timeoutMs !== undefined && blockOn(ctx, a.keys, a.timeoutMs))) ctx.out.nullArray();
     return;
   }
-  writeServed(ctx, served);
-  for (const i of touched) {
-    new StreamGroups(streams[i]!).put(group, groups[i]!);
-    streams[i]!.save();
-  }
+  if (ctx.session.proto === 3) ctx.out.mapHeader(parts.length);
+  else ctx.out.arrayHeader(parts.length);
+  for (const p of parts) ctx.out.raw(p);
+  streams.forEach((s, i) => {
+    if (!touched.delete(s)) return;
+    new StreamGroups(s).put(group, groups[i]!);
+    s.touch();
+    s.save();
+  });
 }
 
 /** New entries for the group after `after`: each advances the group's cursor and, unless NOACK, becomes pending. */
 function readNew(
-  ctx: CommandContext, s: StreamType, gs: StreamGroups, group: Buffer, state: GroupState, consumer: Buffer,
+  out: ReplyWriter, s: StreamType, gs: StreamGroups, group: Buffer, state: GroupState, consumer: Buffer,
   after: StreamId, count: number, noAck: boolean, now: number,
 ): void {
   const start = nextId(after);
   const entries = start === undefined ? [] : collect(s, start, count);
-  ctx.out.arrayHeader(entries.length);
+  out.arrayHeader(entries.length);
   for (const [id, value] of entries) {
     if (compareIds(id, state.lastId) > 0) {
       if (state.entriesRead !== ENTRIES_READ_UNKNOWN && !hasTombstonesFrom(s.meta, s.length, id)) state.entriesRead++;
       else if (s.meta.entriesAdded > 0n) state.entriesRead = entriesReadAt(s.meta, s.length, id);
       state.lastId = id;
     }
-    writeEntry(ctx.out, id, value);
+    writeEntry(out, id, value);
     if (!noAck) gs.setPending(group, state, id, consumer, now, 1n);
   }
 }
 
 /** The consumer's own pending entries after `after` (a deleted entry answers its id and a null), each delivered again. */
-function readHistory(ctx: CommandContext, gs: StreamGroups, group: Buffer, consumer: Buffer, after: StreamId, count: number, now: number): void {
+function readHistory(out: ReplyWriter, gs: StreamGroups, group: Buffer, consumer: Buffer, after: StreamId, count: number, now: number): void {
   const ids: StreamId[] = [];
   gs.scanConsumerPending(group, consumer, after, (id) => {
     ids.push(id);
     return count === 0 || ids.length < count;
   });
-  ctx.out.arrayHeader(ids.length);
+  out.arrayHeader(ids.length);
   for (const id of ids) {
     const value = gs.s.get(id);
     if (value === undefined) {
-      writeDeletedEntry(ctx.out, id);
+      writeDeletedEntry(out, id);
       continue;
     }
-    writeEntry(ctx.out, id, value);
+    writeEntry(out, id, value);
     const p = gs.pending(group, id);
     if (p !== undefined) gs.touchPending(group, id, { ...p, deliveryTime: now, deliveries: p.deliveries + 1n });
   }
