@@ -268,6 +268,38 @@ describe('streams on one node', () => {
   });
 });
 
+describe('a deleted stream gives its records back', () => {
+  let node: NodeProcess;
+  beforeAll(async () => {
+    node = await startNode({ args: ['--appendfsync', 'no'] });
+  }, 30000);
+  afterAll(async () => {
+    await node?.stop();
+  });
+
+  it('DEL is immediate and the reclaimer drops every entry, node, group, pending and consumer record', async () => {
+    const r = new Redis({ port: node.port });
+    const reclaimed = async (): Promise<number> => Number(/ringkv_reclaimed_elements:(\d+)/.exec(await r.info('ringkv'))?.[1] ?? NaN);
+    try {
+      const p = r.pipeline();
+      for (let i = 1; i <= 300; i++) p.xadd('gone', `${i}-0`, 'n', String(i));
+      await p.exec();
+      await r.xgroup('CREATE', 'gone', 'g', '0');
+      await r.xreadgroup('GROUP', 'g', 'c', 'COUNT', 10, 'STREAMS', 'gone', '>');
+      // 300 entries, 3 storage nodes of 100, 1 group, 10 pending entries in each PEL index, 1 consumer.
+      const records = 300 + 3 + 1 + 10 + 10 + 1;
+      const before = await reclaimed();
+      expect(await r.del('gone')).toBe(1);
+      const deadline = Date.now() + 20000;
+      while ((await reclaimed()) - before < records && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
+      await new Promise((res) => setTimeout(res, 300));
+      expect((await reclaimed()) - before).toBe(records);
+    } finally {
+      r.disconnect();
+    }
+  });
+});
+
 describe('streams in a 3-node cluster', () => {
   let c: TestCluster;
   beforeAll(async () => {
