@@ -16,6 +16,8 @@ export interface CommandContext {
   ks: Keyspace;
   session: SessionState;
   node: NodeServices;
+  /** Called by a script (redis.call / redis.pcall): XREAD's BLOCK is refused there, as in Redis. */
+  fromScript?: boolean;
 }
 
 /**

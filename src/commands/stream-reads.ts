@@ -35,13 +35,14 @@ function parseMsTimeout(arg: Buffer): number {
   return v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v);
 }
 
-function parseReadArgs(argv: Buffer[], group: boolean): ReadArgs {
+function parseReadArgs(ctx: CommandContext, argv: Buffer[], group: boolean): ReadArgs {
   const a: ReadArgs = { timeoutMs: undefined, count: 0, noAck: false, group: undefined, consumer: undefined, keys: [], idArgs: [] };
   let streamsAt = 0;
   for (let i = 1; i < argv.length; i++) {
     const more = argv.length - 1 - i;
     const o = lower(argv[i]!);
     if (o === 'block' && more > 0) {
+      if (ctx.fromScript === true) throw new ReplyError(`ERR ${argv[0]!.toString('latin1')} command is not allowed with BLOCK option from scripts`);
       a.timeoutMs = parseMsTimeout(argv[++i]!);
     } else if (o === 'count' && more > 0) {
       const v = parseInt64(argv[++i]!);
@@ -144,7 +145,7 @@ function openAndResolve<T extends StreamType | undefined>(ctx: CommandContext, a
 }
 
 function xread(ctx: CommandContext, argv: Buffer[]): void {
-  const a = parseReadArgs(argv, false);
+  const a = parseReadArgs(ctx, argv, false);
   const { streams, ids } = openAndResolve(ctx, a, (key) => openForBlockingPop(ctx, () => openStream(ctx.ks, key)));
   const served: Array<{ key: Buffer; entries: Array<[StreamId, Buffer]> }> = [];
   streams.forEach((s, i) => {
@@ -186,7 +187,7 @@ function writeServed(ctx: CommandContext, served: Array<{ key: Buffer; write: ()
 }
 
 function xreadgroup(ctx: CommandContext, argv: Buffer[]): void {
-  const a = parseReadArgs(argv, true);
+  const a = parseReadArgs(ctx, argv, true);
   const group = a.group!;
   const consumer = a.consumer!;
   const groups: GroupState[] = [];

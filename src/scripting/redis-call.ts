@@ -68,7 +68,7 @@ export function redisCall(L: LuaState, run: ScriptRun | undefined, raiseIt: bool
     run.ctx.session.writes++;
   }
   try {
-    top.run({ out, ks: run.ctx.ks, session: run.ctx.session, node: run.ctx.node }, argv);
+    top.run({ out, ks: run.ctx.ks, session: run.ctx.session, node: run.ctx.node, fromScript: true }, argv);
   } catch (err) {
     if (err instanceof ReplyError) out.error(err.message);
     else if (err instanceof Error && err.message.startsWith('key was not fetched')) out.error(`ERR ${CALL_ERR.undeclared}`);
