@@ -90,6 +90,9 @@ export class StreamType {
    * false. The value is only valid during the visit.
    */
   scan(lo: StreamId, hi: StreamId, reverse: boolean, visit: (id: StreamId, value: Buffer) => boolean): void {
+    if (this.length === 0) return;
+    // Nothing lives before the first id: start there rather than walk over deletions.
+    if (compareIds(lo, this.meta.firstId) < 0) lo = this.meta.firstId;
     if (compareIds(lo, hi) > 0) return;
     const after = nextId(hi);
     this.c.scan(ElementKind.StreamEntry, (sub, value) => visit(decodeId(sub), value), {
@@ -97,13 +100,29 @@ export class StreamType {
     });
   }
 
-  /** The first (or last) entry's id, undefined when empty. */
+  /**
+   * The first (or last) entry's id, undefined when empty. The first is the metadata's first id:
+   * scans start there, never walking over the deletions before it (which a cluster keeps as
+   * tombstones for the grace period).
+   */
   edge(last: boolean): StreamId | undefined {
+    if (this.length === 0) return undefined;
+    if (!last) return this.meta.firstId;
     let found: StreamId | undefined;
     this.c.scan(ElementKind.StreamEntry, (sub) => {
       found = decodeId(sub);
       return false;
-    }, { reverse: last });
+    }, { reverse: true });
+    return found;
+  }
+
+  /** The first entry at or after `from`, undefined when there is none. */
+  private firstFrom(from: StreamId): StreamId | undefined {
+    let found: StreamId | undefined;
+    this.c.scan(ElementKind.StreamEntry, (sub) => {
+      found = decodeId(sub);
+      return false;
+    }, { lo: encodeId(from) });
     return found;
   }
 
@@ -111,9 +130,10 @@ export class StreamType {
   delete(id: StreamId): boolean {
     const value = this.get(id);
     if (value === undefined) return false;
+    const wasFirst = compareIds(id, this.meta.firstId) === 0;
     this.removeEntry(id, entryNode(value));
     if (compareIds(id, this.meta.maxDeletedId) > 0) this.meta.maxDeletedId = id;
-    if (compareIds(id, this.meta.firstId) === 0) this.meta.firstId = this.edge(false) ?? MIN_ID;
+    if (wasFirst) this.meta.firstId = (this.length > 0 ? this.firstFrom(id) : undefined) ?? MIN_ID;
     return true;
   }
 
@@ -155,12 +175,14 @@ export class StreamType {
       if (limit > 0 && deleted + first.live > limit) break;
       const removeNode = byLen ? this.length - first.live >= rule.maxLen : compareIds(first.lastId, rule.minId) < 0;
       if (removeNode) {
-        for (const id of this.headIds(first.live)) {
+        const ids = this.headIds(first.live);
+        for (const id of ids) {
           this.c.delete(ElementKind.StreamEntry, encodeId(id));
           this.c.resize(-1);
         }
         this.dropNode(first.node);
         deleted += first.live;
+        this.meta.firstId = (this.length > 0 ? this.firstFrom(ids[ids.length - 1]!) : undefined) ?? MIN_ID;
         continue;
       }
       if (approx) break;
@@ -173,27 +195,28 @@ export class StreamType {
       }
       break;
     }
-    if (deleted > 0) this.meta.firstId = this.edge(false) ?? MIN_ID;
+    if (deleted > 0) this.meta.firstId = (this.length > 0 ? this.firstFrom(this.meta.firstId) : undefined) ?? MIN_ID;
     return deleted;
   }
 
+  /** The first node with live entries: the first entry's (a node left empty is deleted). */
   private firstNode(): { node: number; live: number; lastId: StreamId } | undefined {
-    let found: { node: number; live: number; lastId: StreamId } | undefined;
-    this.c.scan(ElementKind.StreamNode, (sub, value) => {
-      found = { node: Number(sub.readBigUInt64BE(0)), ...decodeNode(value) };
-      return false;
-    });
-    return found;
+    if (this.length === 0) return undefined;
+    const value = this.get(this.meta.firstId);
+    if (value === undefined) throw new Error(`stream's first entry ${this.meta.firstId.ms}-${this.meta.firstId.seq} missing`);
+    const node = entryNode(value);
+    const state = this.node(node);
+    return state && { node, ...state };
   }
 
   /** The ids of the first `n` entries (collected before they are deleted). */
   private headIds(n: number): StreamId[] {
     const ids: StreamId[] = [];
-    if (n <= 0) return ids;
+    if (n <= 0 || this.length === 0) return ids;
     this.c.scan(ElementKind.StreamEntry, (sub) => {
       ids.push(decodeId(sub));
       return ids.length < n;
-    });
+    }, { lo: encodeId(this.meta.firstId) });
     return ids;
   }
 }
