@@ -13,8 +13,9 @@ import { decodeId, encodeId, ID_BYTES, MIN_ID, type StreamId } from './stream-id
  *   u64 entries added      entries ever added (XSETID may set it)
  *   u64 next node          the number the next storage node gets
  *   u64 tail fill          entries added to the last node; NODE_ENTRIES_MAX once it is full or gone
- *   u64 nodes              storage nodes holding live entries
+ *   u64 nodes              storage nodes (one emptied by an exact trim stays, as Redis keeps its listpack)
  *   u64 groups             consumer groups
+ *   u64 head node          the first storage node's number (meaningless while there are none)
  *
  * Entry (StreamEntry, sub-key = 16-byte id):       u64 node ‖ u32 pairs ‖ (u32 length ‖ bytes) × 2·pairs
  * Node (StreamNode, sub-key = u64 node):           u64 live entries ‖ 16 last id added to it
@@ -37,12 +38,13 @@ export interface StreamMeta {
   tailFill: number;
   nodes: number;
   groups: number;
+  headNode: number;
 }
 
-const META_BYTES = 3 * ID_BYTES + 5 * 8;
+const META_BYTES = 3 * ID_BYTES + 6 * 8;
 
 export function emptyStreamMeta(): StreamMeta {
-  return { lastId: MIN_ID, firstId: MIN_ID, maxDeletedId: MIN_ID, entriesAdded: 0n, nextNode: 0, tailFill: NODE_ENTRIES_MAX, nodes: 0, groups: 0 };
+  return { lastId: MIN_ID, firstId: MIN_ID, maxDeletedId: MIN_ID, entriesAdded: 0n, nextNode: 0, tailFill: NODE_ENTRIES_MAX, nodes: 0, groups: 0, headNode: 0 };
 }
 
 export function encodeStreamMeta(m: StreamMeta): Buffer {
@@ -55,6 +57,7 @@ export function encodeStreamMeta(m: StreamMeta): Buffer {
   writeU64(b, 64, m.tailFill);
   writeU64(b, 72, m.nodes);
   writeU64(b, 80, m.groups);
+  writeU64(b, 88, m.headNode);
   return b;
 }
 
@@ -69,6 +72,7 @@ export function decodeStreamMeta(b: Buffer): StreamMeta {
     tailFill: readU64(b, 64),
     nodes: readU64(b, 72),
     groups: readU64(b, 80),
+    headNode: readU64(b, 88),
   };
 }
 

@@ -66,6 +66,7 @@ export class StreamType {
     const m = this.meta;
     if (m.tailFill >= NODE_ENTRIES_MAX) {
       m.nextNode++;
+      if (m.nodes === 0) m.headNode = m.nextNode - 1;
       m.nodes++;
       m.tailFill = 0;
     }
@@ -142,13 +143,17 @@ export class StreamType {
     return v && decodeNode(v);
   }
 
-  /** Removes an entry known to exist and counts it out of its node (a node left empty goes). */
-  private removeEntry(id: StreamId, node: number): void {
+  /**
+   * Removes an entry known to exist and counts it out of its node. A node XDEL leaves empty goes;
+   * one an exact trim leaves empty stays (`keepEmpty`), as Redis frees a listpack in the one case
+   * and only marks its entries deleted in the other.
+   */
+  private removeEntry(id: StreamId, node: number, keepEmpty = false): void {
     this.c.delete(ElementKind.StreamEntry, encodeId(id));
     this.c.resize(-1);
     const state = this.node(node);
     if (state === undefined) return;
-    if (state.live <= 1) this.dropNode(node);
+    if (state.live <= 1 && !keepEmpty) this.dropNode(node);
     else this.c.put(ElementKind.StreamNode, nodeKey(node), encodeNode({ live: state.live - 1, lastId: state.lastId }));
   }
 
@@ -157,6 +162,13 @@ export class StreamType {
     this.meta.nodes--;
     // The last node gone: the next entry starts a new one, as Redis appends to the last listpack.
     if (node === this.meta.nextNode - 1) this.meta.tailFill = NODE_ENTRIES_MAX;
+    if (node === this.meta.headNode && this.meta.nodes > 0) {
+      // The next node record; deletions are mostly at the head, so this skips few removed nodes.
+      this.c.scan(ElementKind.StreamNode, (sub) => {
+        this.meta.headNode = Number(sub.readBigUInt64BE(0));
+        return false;
+      }, { lo: nodeKey(node + 1) });
+    }
   }
 
   /**
@@ -182,15 +194,15 @@ export class StreamType {
         }
         this.dropNode(first.node);
         deleted += first.live;
-        this.meta.firstId = (this.length > 0 ? this.firstFrom(ids[ids.length - 1]!) : undefined) ?? MIN_ID;
+        if (ids.length > 0) this.meta.firstId = (this.length > 0 ? this.firstFrom(ids[ids.length - 1]!) : undefined) ?? MIN_ID;
         continue;
       }
       if (approx) break;
       // Within the node: entries one by one while the rule still wants them gone.
       const want = byLen ? this.length - rule.maxLen : first.live;
-      for (const id of this.headIds(want)) {
+      for (const id of this.headIds(Math.min(want, first.live))) {
         if (!byLen && compareIds(id, rule.minId) >= 0) break;
-        this.removeEntry(id, first.node);
+        this.removeEntry(id, first.node, true);
         deleted++;
       }
       break;
@@ -199,14 +211,12 @@ export class StreamType {
     return deleted;
   }
 
-  /** The first node with live entries: the first entry's (a node left empty is deleted). */
+  /** The first storage node (possibly one an exact trim left empty). */
   private firstNode(): { node: number; live: number; lastId: StreamId } | undefined {
-    if (this.length === 0) return undefined;
-    const value = this.get(this.meta.firstId);
-    if (value === undefined) throw new Error(`stream's first entry ${this.meta.firstId.ms}-${this.meta.firstId.seq} missing`);
-    const node = entryNode(value);
-    const state = this.node(node);
-    return state && { node, ...state };
+    if (this.meta.nodes === 0) return undefined;
+    const state = this.node(this.meta.headNode);
+    if (state === undefined) throw new Error(`stream's first node ${this.meta.headNode} missing`);
+    return { node: this.meta.headNode, ...state };
   }
 
   /** The ids of the first `n` entries (collected before they are deleted). */

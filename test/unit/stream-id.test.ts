@@ -87,7 +87,7 @@ describe('stream ids', () => {
 
 describe('stream record encodings', () => {
   it('round-trip metadata, entries, nodes, groups, pending entries and consumers', () => {
-    const meta = { ...emptyStreamMeta(), lastId: { ms: 9n, seq: 1n }, firstId: { ms: 2n, seq: 0n }, maxDeletedId: { ms: 4n, seq: 0n }, entriesAdded: 2n ** 60n, nextNode: 3, tailFill: 17, nodes: 2, groups: 5 };
+    const meta = { ...emptyStreamMeta(), lastId: { ms: 9n, seq: 1n }, firstId: { ms: 2n, seq: 0n }, maxDeletedId: { ms: 4n, seq: 0n }, entriesAdded: 2n ** 60n, nextNode: 3, tailFill: 17, nodes: 2, groups: 5, headNode: 1 };
     expect(decodeStreamMeta(encodeStreamMeta(meta))).toEqual(meta);
     const fields = [b('f'), b(''), b('name'), Buffer.from([0, 255, 10])];
     const entry = encodeEntry(42, fields);
