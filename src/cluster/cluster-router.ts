@@ -1,4 +1,4 @@
-import { keyPositions, type CommandSpec } from '../commands/spec.js';
+import { keyPositions, mayBlockNow, type CommandSpec } from '../commands/spec.js';
 import { recordKey } from '../collections/record-keys.js';
 import type { CommandRouter, RouteVerdict } from '../server/dispatcher.js';
 import { ReservedSink, type RunCommand, type SlotRun } from '../server/command-sequencer.js';
@@ -123,7 +123,7 @@ export class ClusterRouter implements CommandRouter {
     if (spec.name === 'watch' && session.multi !== undefined) return LOCAL;
     const keys = keyPositions(spec, argv).map((i) => argv[i]!);
     if (keys.length === 0) return LOCAL;
-    const route = this.decide(session, keys.map(keySlot), mayWrite(spec, argv), spec.flags.includes('blocking') && session.multi === undefined);
+    const route = this.decide(session, keys.map(keySlot), mayWrite(spec, argv), mayBlockNow(spec, argv) && session.multi === undefined);
     switch (route.kind) {
       case 'local':
         return LOCAL;

@@ -55,6 +55,15 @@ export function command(input: SpecInput): CommandSpec {
   return { categories: [], firstKey: 0, lastKey: 0, step: 0, ...input };
 }
 
+/**
+ * Whether this invocation may block: a blocking command, unless its timeout is an option it was
+ * not given (XREAD without BLOCK runs, routes and relays as an ordinary command).
+ */
+export function mayBlockNow(spec: CommandSpec, argv: readonly Buffer[]): boolean {
+  if (!spec.flags.includes('blocking')) return false;
+  return spec.blockTimeoutMs === undefined || spec.blockTimeoutMs(argv) !== undefined;
+}
+
 /** Positions of key arguments in argv, from first/last/step or keyIndexes. */
 export function keyPositions(spec: CommandSpec, argv: readonly Buffer[]): number[] {
   if (spec.keyIndexes) return spec.keyIndexes(argv);

@@ -341,8 +341,12 @@ describe('streams in a 3-node cluster', () => {
       const ids = (await reader.xrange(key, '-', '+')).map(([id]) => id);
       for (let i = 1; i < ids.length; i++) expect(idLess(ids[i - 1]!, ids[i]!)).toBe(true);
       expect((await reader.xpending(key, 'g'))[0]).toBe(0);
-      // The node the group lives on and the others agree on its state.
-      for (const w of writers) expect((await w.xinfo('GROUPS', key)) as unknown[]).toHaveLength(1);
+      // The node the group lives on and the others agree on its state; a read without BLOCK is
+      // relayed like any command (only BLOCK makes it a blocking command, which is redirected).
+      for (const w of writers) {
+        expect((await w.xinfo('GROUPS', key)) as unknown[]).toHaveLength(1);
+        expect(streamsOf(await w.xread('COUNT', 1, 'STREAMS', key, '0'))[0]![1]).toHaveLength(1);
+      }
     } finally {
       reader.disconnect();
       for (const w of writers) w.disconnect();
