@@ -277,7 +277,7 @@ function claimOne(gs: StreamGroups, group: Buffer, g: GroupState, id: StreamId, 
   gs.setPending(group, g, id, consumer, time, deliveries);
 }
 
-function optionalLong(arg: Buffer, error: string): bigint {
+function longArgOr(arg: Buffer, error: string): bigint {
   const v = parseInt64(arg);
   if (v === undefined) throw new ReplyError(`ERR ${error}`);
   return v;
@@ -290,7 +290,7 @@ function xclaim(ctx: CommandContext, argv: Buffer[]): void {
   const { s, gs, g } = found;
   const group = argv[2]!;
   const consumer = argv[3]!;
-  let minIdle = optionalLong(argv[4]!, 'Invalid min-idle-time argument for XCLAIM');
+  let minIdle = longArgOr(argv[4]!, 'Invalid min-idle-time argument for XCLAIM');
   if (minIdle < 0n) minIdle = 0n;
   const ids: StreamId[] = [];
   let j = 5;
@@ -310,9 +310,9 @@ function xclaim(ctx: CommandContext, argv: Buffer[]): void {
     const o = lower(argv[j]!);
     if (o === 'force') force = true;
     else if (o === 'justid') justId = true;
-    else if (o === 'idle' && more > 0) deliveryTime = BigInt(now) - optionalLong(argv[++j]!, 'Invalid IDLE option argument for XCLAIM');
-    else if (o === 'time' && more > 0) deliveryTime = optionalLong(argv[++j]!, 'Invalid TIME option argument for XCLAIM');
-    else if (o === 'retrycount' && more > 0) retryCount = optionalLong(argv[++j]!, 'Invalid RETRYCOUNT option argument for XCLAIM');
+    else if (o === 'idle' && more > 0) deliveryTime = BigInt(now) - longArgOr(argv[++j]!, 'Invalid IDLE option argument for XCLAIM');
+    else if (o === 'time' && more > 0) deliveryTime = longArgOr(argv[++j]!, 'Invalid TIME option argument for XCLAIM');
+    else if (o === 'retrycount' && more > 0) retryCount = longArgOr(argv[++j]!, 'Invalid RETRYCOUNT option argument for XCLAIM');
     else if (o === 'lastid' && more > 0) lastId = strictIdArg(argv[++j]!);
     else throw new ReplyError(`ERR Unrecognized XCLAIM option '${argv[j]!.toString('latin1')}'`);
   }
@@ -365,7 +365,7 @@ const AUTOCLAIM_ATTEMPTS_FACTOR = 10;
 
 /** XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID]. */
 function xautoclaim(ctx: CommandContext, argv: Buffer[]): void {
-  let minIdle = optionalLong(argv[4]!, 'Invalid min-idle-time argument for XAUTOCLAIM');
+  let minIdle = longArgOr(argv[4]!, 'Invalid min-idle-time argument for XAUTOCLAIM');
   if (minIdle < 0n) minIdle = 0n;
   const start = rangeStartArg(argv[5]!);
   let count = 100;
