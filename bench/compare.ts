@@ -27,6 +27,7 @@ import {
   type CollectionsSettings,
 } from './lib/collections.js';
 import { freePort } from './lib/ports.js';
+import { runStreams, STREAMS_DEFAULTS, type StreamsRow } from './lib/streams.js';
 import { exitedWithin, killAllSync, runManaged, spawnManaged, stopManaged, waitForPing, type ManagedProcess } from './lib/proc.js';
 import { computeRatios, renderText, testLabel, writeSummary, type ResultRow, type Summary } from './lib/report.js';
 import {
@@ -708,6 +709,22 @@ async function benchCollections(scenario: Scenario, targets: readonly Target[], 
   return report;
 }
 
+/** The streams scenario on one target: a single node, or a cluster aimed at the stream slot's primary. */
+async function benchStreams(scenario: Scenario, target: Target, opts: Options, scratch: string): Promise<StreamsRow[]> {
+  const settings = opts.quick ? { ...STREAMS_DEFAULTS, entries: 5_000 } : STREAMS_DEFAULTS;
+  const label = collectionsServerLabel(target);
+  const log = (line: string): void => console.log(line);
+  if (target.nodes === 1) return withSingleNode(scenario, target, opts, scratch, (endpoint) => runStreams(label, endpoint.host, endpoint.port, settings, log));
+  const cluster = await startCluster({ target, durable: scenario.durable, host: HOST, scratch, paths: opts.paths });
+  try {
+    const first = cluster.members[0]!;
+    const primary = await slotPrimary(first.host, first.port);
+    return await runStreams(label, primary.host, primary.port, settings, log);
+  } finally {
+    await stopCluster(cluster);
+  }
+}
+
 async function main(): Promise<void> {
   const root = findRepoRoot();
   const opts = parseOptions(root);
@@ -732,12 +749,17 @@ async function main(): Promise<void> {
   const disruptions: DisruptionReport[] = [];
   const failovers: FailoverReport[] = [];
   const collections: CollectionsReport[] = [];
+  const streams: StreamsRow[] = [];
   try {
     for (const scenario of opts.scenarios) {
       const targets = scenarioTargets(scenario).filter((t) => opts.servers.includes(t.server));
       if (targets.length === 0) console.log(`[${scenario.name}] skipped: it has no ${opts.servers.join('/')} run`);
       if (scenario.kind === 'collections') {
         if (targets.length > 0) collections.push(await benchCollections(scenario, targets, opts, scratch));
+        continue;
+      }
+      if (scenario.kind === 'streams') {
+        for (const target of targets) streams.push(...(await benchStreams(scenario, target, opts, scratch)));
         continue;
       }
       for (const target of targets) {
@@ -807,6 +829,7 @@ async function main(): Promise<void> {
     disruptions,
     failovers,
     collections,
+    streams,
   };
   console.log(`\n${renderText(summary)}\n`);
   const written = writeSummary(summary, opts.outPath);

@@ -6,6 +6,7 @@ import type { FailoverReport } from './failover.js';
 import { failoverSummaryLines, failoverTables, sideBySide } from './failover-report.js';
 import type { CollectionsReport } from './collections.js';
 import { collectionsSections } from './collections-report.js';
+import { streamsTable, type StreamsRow } from './streams.js';
 import { quorumLabel, SCENARIOS, STRICT_QUORUM, type ScenarioName, type ServerName } from './servers.js';
 
 export interface ResultRow extends Measurement {
@@ -45,6 +46,8 @@ export interface Summary {
   failovers: FailoverReport[];
   /** The collections scenario's runs (one per run of the scenario). */
   collections: CollectionsReport[];
+  /** The streams scenario's rows, when it ran. */
+  streams?: StreamsRow[];
 }
 
 /** A throughput goal for ringkv / redis in one scenario, for every test or one of them. */
@@ -245,6 +248,7 @@ export function renderText(summary: Summary): string {
   for (const f of summary.failovers) parts.push(failoverSummaryLines(f).join('\n'), ...failoverTables(f, textTable));
   for (const s of sideBySide(summary.failovers, textTable)) parts.push(s.title, s.table);
   for (const c of summary.collections) for (const s of collectionsSections(c, textTable)) parts.push(s.title, s.body);
+  if (summary.streams !== undefined && summary.streams.length > 0) parts.push('Streams', streamsTable(summary.streams, textTable));
   return parts.join('\n\n');
 }
 
@@ -283,6 +287,7 @@ export function renderMarkdown(summary: Summary): string {
     parts.push(`## Failover: ${f.server} ${f.variant}, ${f.fault}, ${f.mix}`, failoverSummaryLines(f).map((l) => `- ${l}`).join('\n'), ...failoverTables(f, markdownTable));
   }
   for (const c of summary.collections) for (const s of collectionsSections(c, markdownTable)) parts.push(`## ${s.title}`, s.body);
+  if (summary.streams !== undefined && summary.streams.length > 0) parts.push('## Streams', streamsTable(summary.streams, markdownTable));
   return `${parts.join('\n\n')}\n`;
 }
 

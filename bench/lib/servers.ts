@@ -10,7 +10,8 @@ export type ScenarioName =
   | 'rebalance'
   | 'failover'
   | 'partition'
-  | 'collections';
+  | 'collections'
+  | 'streams';
 /**
  * - `single`: one server process, redis-benchmark against it.
  * - `cluster`: a cluster of each kind, `redis-benchmark --cluster` against it, unpipelined and pipelined.
@@ -24,7 +25,7 @@ export type ScenarioName =
  * - `collections`: hashes, sets, sorted sets and lists at two sizes, redis-benchmark's collection
  *   tests, DEL of a big collection and (opt-in) memory, on Redis, a ringkv node and a ringkv cluster.
  */
-export type ScenarioKind = 'single' | 'cluster' | 'cluster-unpipelined' | 'cluster-pipelined' | 'failure' | 'rebalance' | 'failover' | 'collections';
+export type ScenarioKind = 'single' | 'cluster' | 'cluster-unpipelined' | 'cluster-pipelined' | 'failure' | 'rebalance' | 'failover' | 'collections' | 'streams';
 
 /** Kinds that start a cluster of each server and measure it with redis-benchmark --cluster (and more). */
 export function isClusterKind(kind: ScenarioKind): boolean {
@@ -55,6 +56,7 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'failover', title: 'default settings, one node (Redis: a master) killed with SIGKILL', kind: 'failover', durable: false },
   { name: 'partition', title: 'default settings, one node (Redis: a master) cut off from the others for a while', kind: 'failover', durable: false },
   { name: 'collections', title: 'collections at two sizes, durable (fsync every write)', kind: 'collections', durable: true, optIn: true },
+  { name: 'streams', title: 'streams: XADD and XREADGROUP+XACK, durable (fsync every write)', kind: 'streams', durable: true, optIn: true },
 ];
 
 /** ringkv replication settings: N replicas per key, W acks per write, R replicas per read. */
@@ -117,6 +119,7 @@ export function scenarioTargets(scenario: Scenario): Target[] {
         { server: 'redis', variant: '', nodes: 1 },
         { server: 'ringkv', variant: '', nodes: 1 },
       ];
+    case 'streams':
     case 'collections':
       return [
         { server: 'redis', variant: '', nodes: 1 },

@@ -1,4 +1,4 @@
-import { keyPositions, type CommandSpec } from '../commands/spec.js';
+import { keyPositions, mayBlockNow, type CommandSpec } from '../commands/spec.js';
 import { recordKey } from '../collections/record-keys.js';
 import type { CommandRouter, RouteVerdict } from '../server/dispatcher.js';
 import { ReservedSink, type RunCommand, type SlotRun } from '../server/command-sequencer.js';
@@ -55,8 +55,11 @@ export interface CoordinateJob {
 const LOCAL: RouteVerdict = { kind: 'local' };
 
 /** Writes, and scripts that may write (EVAL, FCALL: flag may_replicate): coordinated under the key locks. */
-function mayWrite(spec: CommandSpec): boolean {
-  return spec.flags.includes('write') || spec.flags.includes('may_replicate');
+function mayWrite(spec: CommandSpec, argv: readonly Buffer[]): boolean {
+  // A container (XGROUP …) writes when the subcommand named does.
+  const sub = spec.subcommands?.find((c) => c.name === `${spec.name}|${argv[1]?.toString('latin1').toLowerCase()}`);
+  const flags = (sub ?? spec).flags;
+  return flags.includes('write') || flags.includes('may_replicate');
 }
 
 /** SET with only expiry options overwrites without looking at the old value. */
@@ -145,7 +148,7 @@ export class ClusterRouter implements CommandRouter {
     const keys = keyPositions(spec, argv).map((i) => argv[i]!);
     if (keys.length === 0) return LOCAL;
     if (spec.flags.includes('pubsub')) return this.routeShardChannel(session, spec, keys);
-    const route = this.decide(session, keys.map(keySlot), mayWrite(spec), spec.flags.includes('blocking') && session.multi === undefined);
+    const route = this.decide(session, keys.map(keySlot), mayWrite(spec, argv), mayBlockNow(spec, argv) && session.multi === undefined);
     switch (route.kind) {
       case 'local':
         return LOCAL;
@@ -183,7 +186,7 @@ export class ClusterRouter implements CommandRouter {
           const spec = this.ctx.lookup(q.name);
           if (!spec) continue;
           for (const i of keyPositions(spec, q.argv)) keys.push(recordKey(q.argv[i]!));
-          if (mayWrite(spec)) isWrite = true;
+          if (mayWrite(spec, q.argv)) isWrite = true;
         }
         for (const w of tx.watched) keys.push(recordKey(w.key));
         blind = false;
@@ -191,7 +194,7 @@ export class ClusterRouter implements CommandRouter {
         continue;
       }
       for (const i of keyPositions(c.spec, c.argv)) keys.push(recordKey(c.argv[i]!));
-      if (mayWrite(c.spec)) isWrite = true;
+      if (mayWrite(c.spec, c.argv)) isWrite = true;
       if (!isBlind(c.spec, c.argv)) blind = false;
       steps.push((o, ks) => this.ctx.runCommand(session, c.spec, c.argv, o, ks));
     }
@@ -343,7 +346,7 @@ export class ClusterRouter implements CommandRouter {
       const spec = this.ctx.lookup(q.name);
       if (!spec) continue;
       for (const i of keyPositions(spec, q.argv)) keys.push(q.argv[i]!);
-      if (mayWrite(spec)) isWrite = true;
+      if (mayWrite(spec, q.argv)) isWrite = true;
     }
     const watched = [...session.watched.values()].map((w) => w.key);
     if (keys.length === 0 && watched.length === 0) {
@@ -383,7 +386,7 @@ export class ClusterRouter implements CommandRouter {
   checkQueued(session: SessionState, spec: CommandSpec, argv: Buffer[]): string | undefined {
     const keys = keyPositions(spec, argv).map((i) => argv[i]!);
     if (keys.length === 0) return undefined;
-    const route = this.decide(session, keys.map(keySlot), mayWrite(spec));
+    const route = this.decide(session, keys.map(keySlot), mayWrite(spec, argv));
     if (route.kind === 'error') return route.message;
     if (route.kind === 'moved') return this.moved(route.slot, route.node);
     return undefined;

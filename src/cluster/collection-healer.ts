@@ -1,6 +1,6 @@
-import { isCollectionType } from '../collections/collection.js';
+import { elementKindsOf, isCollectionType, type CollectionType } from '../collections/collection.js';
 import { decodeMeta, isSuspectMeta, withSuspect } from '../collections/meta-codec.js';
-import { ElementKind, elementPrefix, prefixEnd, userKeyOf } from '../collections/record-keys.js';
+import { elementPrefix, prefixEnd, userKeyOf } from '../collections/record-keys.js';
 import type { Logger } from '../core/logger.js';
 import { compareVersions } from '../core/version.js';
 import { decodeRecord } from '../storage/record-codec.js';
@@ -22,7 +22,6 @@ export interface HealerHost {
   readonly replicasOf: (slot: number) => readonly string[];
 }
 
-const KINDS = [ElementKind.Member, ElementKind.Score, ElementKind.Position] as const;
 const PAGE_RECORDS = 2000;
 /** Tries per key before it waits for the next write to ask again. */
 const ATTEMPTS = 3;
@@ -138,7 +137,7 @@ export class CollectionHealer {
     // Their metadata first, marked: a crash in the middle leaves the key suspect here.
     store.replace(slot, key, { ...theirs, value: withSuspect(theirs.value as Buffer, true) });
     const generation = decodeMeta(theirs.value as Buffer).generation;
-    for (const kind of KINDS) await this.replaceRange(slot, elementPrefix(kind, userKey, generation), source, theirs.version);
+    for (const kind of elementKindsOf(theirs.type as CollectionType)) await this.replaceRange(slot, elementPrefix(kind, userKey, generation), source, theirs.version);
     const now = store.get(slot, key);
     // A write applied meanwhile moved the metadata on; it was judged (and marked) on arrival.
     if (now === undefined || !now.version.equals(theirs.version)) return false;

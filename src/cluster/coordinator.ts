@@ -15,11 +15,11 @@ import { compareVersions } from '../core/version.js';
 import type { DeferredReply, ReplySink } from '../server/connection.js';
 import { FencedError } from './replica-batcher.js';
 import { CompleteCollections } from './complete-collections.js';
-import { isCollectionType } from '../collections/collection.js';
+import { elementKindsOf, isCollectionType, type CollectionType } from '../collections/collection.js';
 import { decodeMeta } from '../collections/meta-codec.js';
 import { isSuspect, stampBase } from './collection-lineage.js';
 import type { CollectionHealer } from './collection-healer.js';
-import { ElementKind, elementPrefix, prefixEnd, userKeyOf } from '../collections/record-keys.js';
+import { elementPrefix, prefixEnd, userKeyOf } from '../collections/record-keys.js';
 import { ValueType } from '../storage/types.js';
 
 /** Times a write is stamped again because a replica held a newer version, before it counts as concurrent. */
@@ -239,7 +239,7 @@ export class Coordinator {
       const generation = decodeMeta(rec.value as Buffer).generation;
       this.logger.warn({ slot: job.slot, key: userKey.toString('latin1').slice(0, 200), localSuspect: isSuspect(local), localIsNewest: local?.version.equals(rec.version) === true },
         'no replica holds the collection\'s newest metadata whole: merging what the replicas hold');
-      const ranges = [ElementKind.Member, ElementKind.Score, ElementKind.Position].map((kind) => elementPrefix(kind, userKey, generation));
+      const ranges = elementKindsOf(rec.type as CollectionType).map((kind) => elementPrefix(kind, userKey, generation));
       const pulled = await Promise.all(sources.map((id) => this.pullRanges(id, job.slot, ranges).then(() => true, () => false)));
       if (pulled.filter(Boolean).length < needed) return false;
       // The metadata itself: read repair would bring it too, but the elements just merged belong to it.

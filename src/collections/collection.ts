@@ -2,12 +2,20 @@ import { ERR, ReplyError } from '../core/errors.js';
 import { keySlot } from '../cluster/slot.js';
 import { ValueType, type Keyspace } from '../commands/keyspace.js';
 import { decodeMeta, encodeMeta, LIST_ORIGIN, type CollectionMeta } from './meta-codec.js';
-import { elementKey, elementPrefix, ElementKind, memberOf, memberPosition, prefixEnd, subKeyOf } from './record-keys.js';
+import { ELEMENT_KINDS, elementKey, elementPrefix, ElementKind, memberOf, memberPosition, prefixEnd, subKeyOf } from './record-keys.js';
 
-export type CollectionType = ValueType.Hash | ValueType.List | ValueType.Set | ValueType.ZSet;
+export type CollectionType = ValueType.Hash | ValueType.List | ValueType.Set | ValueType.ZSet | ValueType.Stream;
 
 export function isCollectionType(type: ValueType): type is CollectionType {
-  return type === ValueType.Hash || type === ValueType.List || type === ValueType.Set || type === ValueType.ZSet;
+  return type === ValueType.Hash || type === ValueType.List || type === ValueType.Set || type === ValueType.ZSet || type === ValueType.Stream;
+}
+
+const STREAM_KINDS: readonly ElementKind[] = ELEMENT_KINDS.filter((k) => k >= ElementKind.StreamEntry);
+const OTHER_KINDS: readonly ElementKind[] = ELEMENT_KINDS.filter((k) => k < ElementKind.StreamEntry);
+
+/** The element kinds a collection of `type` may hold (what a copy or a completion walks). */
+export function elementKindsOf(type: CollectionType): readonly ElementKind[] {
+  return type === ValueType.Stream ? STREAM_KINDS : OTHER_KINDS;
 }
 
 /**
@@ -48,7 +56,7 @@ export class Collection {
 
   /** A new empty collection under `key`, whatever the key held (its old elements become unreachable). */
   static create(ks: Keyspace, key: Buffer, type: CollectionType, expiresAt: number): Collection {
-    const meta: CollectionMeta = { generation: ks.newGeneration(), size: 0, head: LIST_ORIGIN, tail: LIST_ORIGIN, large: false };
+    const meta: CollectionMeta = { generation: ks.newGeneration(), size: 0, head: LIST_ORIGIN, tail: LIST_ORIGIN, large: false, extra: undefined };
     return new Collection(ks, key, type, meta, expiresAt, false);
   }
 
@@ -129,7 +137,8 @@ export class Collection {
   save(): void {
     if (!this.changed) return;
     this.changed = false;
-    if (this.meta.size <= 0) {
+    // An empty stream stays (its ids, groups and counters live on), as in Redis.
+    if (this.meta.size <= 0 && this.type !== ValueType.Stream) {
       if (this.existed) this.ks.del(this.key);
       return;
     }
@@ -137,8 +146,6 @@ export class Collection {
   }
 }
 
-
-const ALL_KINDS = [ElementKind.Member, ElementKind.Score, ElementKind.Position] as const;
 
 /**
  * Copies the collection under `src` to `dst` as a new life of `dst` (RENAME, COPY): every element
@@ -149,7 +156,7 @@ export function copyCollection(ks: Keyspace, src: Buffer, dst: Buffer, type: Col
   const from = Collection.open(ks, src, type);
   if (from === undefined) return;
   const to = Collection.create(ks, dst, type, expiresAt);
-  for (const kind of ALL_KINDS) {
+  for (const kind of elementKindsOf(type)) {
     from.scan(kind, (sub, value) => {
       to.put(kind, Buffer.from(sub), value);
       return true;
@@ -159,6 +166,7 @@ export function copyCollection(ks: Keyspace, src: Buffer, dst: Buffer, type: Col
   to.meta.head = from.meta.head;
   to.meta.tail = from.meta.tail;
   to.meta.large = from.meta.large;
+  to.meta.extra = from.meta.extra;
   to.touch();
   to.save();
 }

@@ -18,12 +18,17 @@ import { GENERATION_BYTES } from './record-keys.js';
  * another branch of the collection's history or miss some; it is healed from a replica that
  * holds the collection completely (cluster/collection-healer.ts).
  *
+ * Format META_FORMAT_EXTRA has the same first part and then bytes of the type's own (streams:
+ * stream-codec.ts), which this module carries without reading them; the base, when flagged, follows
+ * them as the last 16 bytes.
+ *
  * The size lives here so HLEN/SCARD/ZCARD/LLEN cost O(1). It stays exact because every write of a
  * collection is coordinated by the one node holding the slot's lease, from a view of the
  * collection that is complete (docs/decisions.md, "Collections").
  */
 
 export const META_FORMAT_V1 = 0x01;
+export const META_FORMAT_EXTRA = 0x02;
 const TWO_POW_32 = 2 ** 32;
 const BASE_BYTES = 2 + GENERATION_BYTES + 8;
 const FLAG_LARGE = 0x01;
@@ -43,9 +48,20 @@ export interface CollectionMeta {
   tail: number;
   /** Left the compact encoding (see the layout above). */
   large: boolean;
+  /** The type's own metadata after the common part (format META_FORMAT_EXTRA), if it has any. */
+  extra?: Buffer | undefined;
 }
 
 export function encodeMeta(meta: CollectionMeta, withPositions: boolean): Buffer {
+  if (meta.extra !== undefined) {
+    const b = Buffer.allocUnsafe(BASE_BYTES + meta.extra.length);
+    b[0] = META_FORMAT_EXTRA;
+    b[1] = meta.large ? FLAG_LARGE : 0;
+    meta.generation.copy(b, 2);
+    writeU64(b, 2 + GENERATION_BYTES, meta.size);
+    meta.extra.copy(b, BASE_BYTES);
+    return b;
+  }
   const b = Buffer.allocUnsafe(withPositions ? LIST_BYTES : BASE_BYTES);
   b[0] = META_FORMAT_V1;
   b[1] = meta.large ? FLAG_LARGE : 0;
@@ -61,6 +77,7 @@ export function encodeMeta(meta: CollectionMeta, withPositions: boolean): Buffer
 /** Length of the layout without the optional base; throws on a value no layout fits. */
 function layoutBytes(b: Buffer): number {
   const n = b.length > 1 && (b[1]! & FLAG_BASE) !== 0 ? b.length - LINEAGE_BYTES : b.length;
+  if (b[0] === META_FORMAT_EXTRA && n >= BASE_BYTES) return n;
   if ((n !== BASE_BYTES && n !== LIST_BYTES) || b[0] !== META_FORMAT_V1) {
     throw new Error(`corrupt collection metadata (${b.length} bytes, format ${b[0]})`);
   }
@@ -68,14 +85,15 @@ function layoutBytes(b: Buffer): number {
 }
 
 export function decodeMeta(b: Buffer): CollectionMeta {
-  const withPositions = layoutBytes(b) === LIST_BYTES;
-  return {
+  const n = layoutBytes(b);
+  const common = {
     generation: Buffer.from(b.subarray(2, 2 + GENERATION_BYTES)),
     size: readU64(b, 2 + GENERATION_BYTES),
-    head: withPositions ? readU64(b, BASE_BYTES) : 0,
-    tail: withPositions ? readU64(b, BASE_BYTES + 8) : 0,
     large: (b[1]! & FLAG_LARGE) !== 0,
   };
+  if (b[0] === META_FORMAT_EXTRA) return { ...common, head: 0, tail: 0, extra: Buffer.from(b.subarray(BASE_BYTES, n)) };
+  const withPositions = n === LIST_BYTES;
+  return { ...common, head: withPositions ? readU64(b, BASE_BYTES) : 0, tail: withPositions ? readU64(b, BASE_BYTES + 8) : 0, extra: undefined };
 }
 
 export function writeU64(b: Buffer, at: number, n: number): void {

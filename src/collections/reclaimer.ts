@@ -2,7 +2,7 @@ import type { StoredRecord } from '../storage/types.js';
 import { ValueType } from '../storage/types.js';
 import { isCollectionType } from './collection.js';
 import { decodeMeta } from './meta-codec.js';
-import { ElementKind, elementPrefix, GENERATION_BYTES, parseElementKey, prefixEnd, recordKey, userKeyOf } from './record-keys.js';
+import { ELEMENT_KINDS, ElementKind, elementPrefix, GENERATION_BYTES, parseElementKey, prefixEnd, recordKey, userKeyOf } from './record-keys.js';
 
 /** The part of the store the reclaimer uses. */
 export interface ReclaimStore {
@@ -61,7 +61,7 @@ interface EndedLife {
 
 /** Ended lives remembered for prompt reclaim; beyond this the sweep finds them. */
 const ENDED_MAX = 10_000;
-const KINDS = [ElementKind.Member, ElementKind.Score, ElementKind.Position];
+const KINDS = ELEMENT_KINDS;
 
 export class ElementReclaimer {
   private readonly ended: EndedLife[] = [];

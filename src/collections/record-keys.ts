@@ -30,7 +30,26 @@ export const enum ElementKind {
   Score = 0x02,
   /** List element: position (8 bytes, big-endian) → value. */
   Position = 0x03,
+  /** Stream entry: id (16 bytes: ms, seq, big-endian) → fields (stream-codec.ts). */
+  StreamEntry = 0x04,
+  /** Stream consumer group: group name → group state (stream-codec.ts). */
+  StreamGroup = 0x05,
+  /** A group's pending entries list: u32 group length ‖ group ‖ id → consumer, delivery time and count. */
+  StreamPending = 0x06,
+  /** A consumer's view of its group's PEL: u32 group length ‖ group ‖ u32 consumer length ‖ consumer ‖ id → empty. */
+  StreamConsumerPending = 0x07,
+  /** A group's consumer: u32 group length ‖ group ‖ consumer → seen time and pending count. */
+  StreamConsumer = 0x08,
+  /** A stream's storage node (entries grouped as Redis's listpacks are, for `~` trimming): u64 node → counts. */
+  StreamNode = 0x09,
 }
+
+/** Every element kind: what copies, reclaims and completes a collection walks. */
+export const ELEMENT_KINDS: readonly ElementKind[] = [
+  ElementKind.Member, ElementKind.Score, ElementKind.Position,
+  ElementKind.StreamEntry, ElementKind.StreamGroup, ElementKind.StreamPending, ElementKind.StreamConsumerPending,
+  ElementKind.StreamConsumer, ElementKind.StreamNode,
+];
 
 const INTERNAL = 0xff;
 const POSITION_HASH_BYTES = 8;

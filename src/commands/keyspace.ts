@@ -42,7 +42,7 @@ export interface Keyspace {
 }
 
 /** What a key can hold as commands see it. */
-export type KeyType = ValueType.String | ValueType.Hash | ValueType.List | ValueType.Set | ValueType.ZSet;
+export type KeyType = ValueType.String | ValueType.Hash | ValueType.List | ValueType.Set | ValueType.ZSet | ValueType.Stream;
 
 /** The string a key holds, undefined when missing; throws WRONGTYPE for other types. */
 export function isString(e: Entry): e is Entry & { value: Buffer } {
@@ -62,6 +62,8 @@ export function typeName(type: KeyType): string {
       return 'set';
     case ValueType.ZSet:
       return 'zset';
+    case ValueType.Stream:
+      return 'stream';
   }
 }
 

@@ -16,7 +16,10 @@ export interface CommandContext {
   ks: Keyspace;
   session: SessionState;
   node: NodeServices;
-  /** Set when a script runs the command (redis.call): Redis's CLIENT_SCRIPT, which SORT looks at. */
+  /**
+   * Set when a script runs the command (redis.call / redis.pcall): Redis's CLIENT_SCRIPT, which SORT
+   * looks at; XREAD's BLOCK is refused there, as in Redis.
+   */
   fromScript?: boolean;
 }
 
@@ -39,6 +42,11 @@ export interface CommandSpec {
   /** Key positions for commands whose keys move (flag movablekeys). */
   keyIndexes?: (argv: readonly Buffer[]) => number[];
   subcommands?: readonly CommandSpec[];
+  /**
+   * A blocking command whose timeout is not its last argument (XREAD's BLOCK): the timeout in ms,
+   * 0 = forever, undefined when this invocation does not block.
+   */
+  blockTimeoutMs?: (argv: readonly Buffer[]) => number | undefined;
   run: (ctx: CommandContext, argv: Buffer[]) => void;
 }
 
@@ -48,6 +56,15 @@ export type SpecInput = Omit<CommandSpec, 'categories' | 'firstKey' | 'lastKey' 
 /** Fills the defaults (no keys, no categories) so family files stay terse. */
 export function command(input: SpecInput): CommandSpec {
   return { categories: [], firstKey: 0, lastKey: 0, step: 0, ...input };
+}
+
+/**
+ * Whether this invocation may block: a blocking command, unless its timeout is an option it was
+ * not given (XREAD without BLOCK runs, routes and relays as an ordinary command).
+ */
+export function mayBlockNow(spec: CommandSpec, argv: readonly Buffer[]): boolean {
+  if (!spec.flags.includes('blocking')) return false;
+  return spec.blockTimeoutMs === undefined || spec.blockTimeoutMs(argv) !== undefined;
 }
 
 /** Positions of key arguments in argv, from first/last/step or keyIndexes. */

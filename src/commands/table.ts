@@ -5,6 +5,7 @@ import { hashCommands } from './hashes.js';
 import { setCommands } from './sets.js';
 import { listCommands } from './lists.js';
 import { sortedSetCommands } from './sorted-sets.js';
+import { streamCommands } from './streams.js';
 import { connectionCommands } from './connection.js';
 import { serverCommands } from './server.js';
 import { transactionCommands } from './transactions.js';
@@ -21,7 +22,7 @@ import { dumpRestoreCommands } from './dump-restore.js';
 export function buildCommandTable(extra: readonly CommandSpec[] = []): Map<string, CommandSpec> {
   const table = new Map<string, CommandSpec>();
   for (const spec of [
-    ...connectionCommands, ...stringCommands, ...keyCommands, ...hashCommands, ...setCommands, ...listCommands, ...sortedSetCommands,
+    ...connectionCommands, ...stringCommands, ...keyCommands, ...hashCommands, ...setCommands, ...listCommands, ...sortedSetCommands, ...streamCommands,
     ...serverCommands, ...transactionCommands, commandCommand, ...clusterCommands,
     ...scriptingCommands, ...functionCommands, ...pubsubCommands, ...geoCommands, ...sortCommands, ...dumpRestoreCommands, ...extra,
   ]) {

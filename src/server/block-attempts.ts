@@ -14,14 +14,16 @@ import { CaptureSink } from './transient-session.js';
 
 /** Standalone: the command on the local keyspace, synchronously. */
 export function localAttempt(session: SessionState, run: (out: ReplyWriter) => void): Attempt {
+  let memo: unknown;
   return (retry) => {
     const out = new ReplyWriter(session.proto, 256);
-    const attempt: BlockAttempt = { retry };
+    const attempt: BlockAttempt = { retry, memo };
     session.blockAttempt = attempt;
     try {
       run(out);
     } finally {
       session.blockAttempt = undefined;
+      memo = attempt.memo;
     }
     return waitOrReply(attempt, out.take());
   };
@@ -33,20 +35,26 @@ export function localAttempt(session: SessionState, run: (out: ReplyWriter) => v
  * marker belongs to this command alone.
  */
 export function coordinatedAttempt(session: SessionState, spec: CommandSpec, argv: Buffer[], startRun: (sink: ReplySink) => Promise<unknown> | void): Attempt {
+  let memo: unknown;
   return async (retry) => {
     const capture = new CaptureSink(session.proto);
-    const attempt: BlockAttempt = { retry };
+    const attempt: BlockAttempt = { retry, memo };
     session.blockAttempt = attempt;
     try {
       await startRun(capture);
     } finally {
       session.blockAttempt = undefined;
+      memo = attempt.memo;
     }
     const bytes = await capture.collect();
     // The lease's holder may be another node for a moment, which ran the command as relayed (its
     // non-blocking form): its null answer means nothing to serve, so this client waits here.
     if (attempt.wait === undefined && isNullReply(bytes)) {
       const keys = keyPositions(spec, argv).map((i) => argv[i]!);
+      if (spec.blockTimeoutMs !== undefined) {
+        const timeoutMs = spec.blockTimeoutMs(argv);
+        return timeoutMs === undefined ? waitOrReply(attempt, bytes) : { kind: 'wait', keys, timeoutMs };
+      }
       const timeoutArg = spec.flags.includes('movablekeys') ? argv[1]! : argv[argv.length - 1]!;
       return { kind: 'wait', keys, timeoutMs: parseBlockTimeout(timeoutArg) };
     }

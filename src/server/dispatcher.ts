@@ -1,5 +1,5 @@
 import { ERR, ReplyError, unknownCommandError } from '../core/errors.js';
-import { keyPositions, type CommandContext, type CommandSpec } from '../commands/spec.js';
+import { keyPositions, mayBlockNow, type CommandContext, type CommandSpec } from '../commands/spec.js';
 import type { Keyspace } from '../commands/keyspace.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import type { NodeServices } from './node-services.js';
@@ -127,7 +127,7 @@ export class Dispatcher {
         if (name !== 'asking') session.asking = false;
         switch (verdict.kind) {
           case 'run':
-            if (verdict.forwardTo === undefined && verdict.tx === undefined && this.mayBlock(session, spec)) {
+            if (verdict.forwardTo === undefined && verdict.tx === undefined && this.mayBlock(session, spec, argv)) {
               const run: SlotRun = { slot: verdict.slot, forwardTo: undefined, exclusive: true, commands: [{ spec, argv }] };
               const attempt = coordinatedAttempt(session, spec, argv, (capture) => this.router!.startRun(session, run, capture));
               this.block(session, seq, argv, sink, attempt, () => this.routeError(session, spec, argv));
@@ -152,7 +152,7 @@ export class Dispatcher {
       seq.hold(argv, sink);
       return;
     }
-    if (this.mayBlock(session, spec)) {
+    if (this.mayBlock(session, spec, argv)) {
       this.block(session, seq, argv, sink, localAttempt(session, (o) => this.run(session, spec, argv, o)));
       return;
     }
@@ -164,8 +164,8 @@ export class Dispatcher {
    * A blocking command (BLPOP …) outside MULTI: it may wait, holding the connection's later
    * commands (as in Redis) but nothing else. Relayed sessions (cluster-proxy) answer at once.
    */
-  private mayBlock(session: SessionState, spec: CommandSpec): boolean {
-    return spec.flags.includes('blocking') && !(session instanceof TransientSession);
+  private mayBlock(session: SessionState, spec: CommandSpec, argv: Buffer[]): boolean {
+    return mayBlockNow(spec, argv) && !(session instanceof TransientSession);
   }
 
   private block(session: SessionState, seq: CommandSequencer, argv: Buffer[], sink: ReplySink, attempt: Attempt, routeError?: () => string | undefined): void {

@@ -11,6 +11,11 @@ export interface BlockAttempt {
   /** A try after a wake-up: a key of another type counts as empty (Redis 7.0 keeps such clients blocked). */
   readonly retry: boolean;
   wait?: { keys: Buffer[]; timeoutMs: number };
+  /**
+   * What the first try fixed for the later ones, carried from try to try: XREAD's `$` means the
+   * stream's last id when the command was sent, not when a later try runs.
+   */
+  memo?: unknown;
 }
 
 /** A command queued between MULTI and EXEC. */

@@ -2,7 +2,7 @@
  * What a record holds. A tombstone records a delete so replicas can tell "deleted" from "never
  * seen". These codes are written to disk and travel between nodes: they can never change.
  *
- * A collection is one metadata record under the user key (Hash, List, Set, ZSet; its value is the
+ * A collection is one metadata record under the user key (Hash, List, Set, ZSet, Stream; its value is the
  * metadata, src/collections/meta-codec.ts) and one Element record per element under an internal
  * record key (src/collections/record-keys.ts). LegacyHash is the former whole-value hash, only
  * read to migrate a data directory written before the per-element layout.
@@ -16,11 +16,12 @@ export const enum ValueType {
   List = 5,
   Set = 6,
   ZSet = 7,
+  Stream = 8,
 }
 
 /** Value types whose record value is plain bytes (everything but LegacyHash and Tombstone). */
 export function isBytesType(type: number): boolean {
-  return type === ValueType.String || (type >= ValueType.Element && type <= ValueType.ZSet);
+  return type === ValueType.String || (type >= ValueType.Element && type <= ValueType.Stream);
 }
 
 /**

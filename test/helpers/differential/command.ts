@@ -19,7 +19,13 @@ export type Check =
   /** [cursor, elements]: the cursor only as zero / non-zero, the elements (or field-value pairs) sorted. */
   | { kind: 'scan'; pairs: boolean }
   /** A random pick (HRANDFIELD): reply types and element counts only. */
-  | { kind: 'shape' };
+  | { kind: 'shape' }
+  /**
+   * Stream replies with times in them (XPENDING, XINFO): every integer that is a Unix time in ms,
+   * follows an `idle` field, or sits at `idleAt` of a 4-element row is compared within
+   * `tolerance`; radix-tree-nodes (Redis's own tree) is not compared.
+   */
+  | { kind: 'stream'; tolerance: number; idleAt?: number };
 
 export interface DiffCommand {
   args: Buffer[];

@@ -17,6 +17,7 @@ import { stringCommand } from './gen-strings.js';
 import { zsetCommand } from './gen-zsets.js';
 import { geoCommand } from './gen-geo.js';
 import { sortCommand } from './gen-sort.js';
+import { streamCommand } from './gen-streams.js';
 import { value, type Clock } from './gen-values.js';
 
 /** Relative weights of the things a pipeline is made of. */
@@ -38,6 +39,8 @@ export interface Mix {
   geo?: number;
   /** SORT / SORT_RO over lists, sets and sorted sets, with hashes and strings to look up (none unless set). */
   sort?: number;
+  /** Stream commands (none unless set). */
+  streams?: number;
 }
 
 export const BALANCED_MIX: Mix = { strings: 30, keys: 20, hashes: 25, connection: 4, errors: 4, transactions: 6 };
@@ -122,7 +125,7 @@ function pick<K extends string>(rng: Prng, weights: Record<K, number>): K {
   return entries[entries.length - 1]![0];
 }
 
-type Family = 'strings' | 'keys' | 'hashes' | 'connection' | 'errors' | 'sets' | 'lists' | 'zsets' | 'geo' | 'sort';
+type Family = 'strings' | 'keys' | 'hashes' | 'connection' | 'errors' | 'sets' | 'lists' | 'zsets' | 'geo' | 'sort' | 'streams';
 
 /** A command, or a few that belong together (a random SPOP and the SPOP that makes the servers agree again). */
 function single(g: GenContext, mix: Mix): DiffCommand[] {
@@ -133,6 +136,7 @@ function single(g: GenContext, mix: Mix): DiffCommand[] {
   if (mix.zsets) base.zsets = mix.zsets;
   if (mix.geo) base.geo = mix.geo;
   if (mix.sort) base.sort = mix.sort;
+  if (mix.streams) base.streams = mix.streams;
   switch (pick(g.rng, base as Record<Family, number>)) {
     case 'strings': return [stringCommand(g)];
     case 'keys': return [keyCommand(g)];
@@ -144,6 +148,7 @@ function single(g: GenContext, mix: Mix): DiffCommand[] {
     case 'zsets': return [zsetCommand(g)];
     case 'geo': return [geoCommand(g)];
     case 'sort': return [sortCommand(g)];
+    case 'streams': return [streamCommand(g)];
   }
 }
 
@@ -154,6 +159,7 @@ function pipeline(g: GenContext, mix: Mix): DiffCommand[] {
   const out: DiffCommand[] = [];
   while (out.length < length) {
     if (rng.next() * (mix.strings + mix.keys + mix.hashes + mix.connection + mix.errors + (mix.sets ?? 0) + (mix.lists ?? 0) + (mix.zsets ?? 0) + (mix.geo ?? 0) + (mix.sort ?? 0) + mix.transactions) < mix.transactions) {
+    if (rng.next() * (mix.strings + mix.keys + mix.hashes + mix.connection + mix.errors + (mix.sets ?? 0) + (mix.lists ?? 0) + (mix.zsets ?? 0) + (mix.streams ?? 0) + mix.transactions) < mix.transactions) {
       out.push(...transaction(g, mix));
     } else {
       out.push(...single(g, mix));

@@ -44,6 +44,30 @@ function shape(r: RespReply): string {
   return header(r) + r.items.map(shape).join('');
 }
 
+/** Unix times in ms are above this (2001); smaller integers are counts, lengths or idle times. */
+const UNIX_MS_MIN = 1e12;
+
+function streamTimes(r: RespReply, check: Check & { kind: 'stream' }, approx: Canonical['approx'], depth: number): string {
+  if (r.kind !== 'aggregate' || r.items === null) return raw(r);
+  const items = r.items;
+  const rowShaped = depth === 1 && check.idleAt !== undefined && items.length === 4;
+  const parts = items.map((item, i) => {
+    if (item.kind === 'line' && item.type === ':') {
+      const prev = i > 0 ? items[i - 1] : undefined;
+      const field = prev?.kind === 'bulk' ? prev.data?.toString('latin1') : undefined;
+      if (field === 'radix-tree-nodes') return ':?\r\n';
+      const value = Number(item.text.toString('latin1'));
+      if (value >= UNIX_MS_MIN || field === 'idle' || (rowShaped && i === check.idleAt)) {
+        approx.push({ value, tolerance: check.tolerance });
+        return ':~\r\n';
+      }
+      return raw(item);
+    }
+    return streamTimes(item, check, approx, depth + 1);
+  });
+  return header(r) + parts.join('');
+}
+
 export function canonical(r: RespReply, check: Check): Canonical {
   const approx: Canonical['approx'] = [];
   switch (check.kind) {
@@ -65,6 +89,10 @@ export function canonical(r: RespReply, check: Check): Canonical {
     }
     case 'shape':
       return { text: shape(r), approx };
+    case 'stream': {
+      // XPENDING's rows are the top-level items (depth 1).
+      return { text: streamTimes(r, check, approx, 0), approx };
+    }
   }
 }
 

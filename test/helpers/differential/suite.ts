@@ -30,6 +30,8 @@ export interface SuiteOptions {
   mix: Mix;
   /** Keeps this file's keys apart from other files' runs on the same seed. */
   label: string;
+  /** Leave WATCH out of the scenarios (the file says why). */
+  noWatch?: boolean;
 }
 
 export function differentialSuite(opts: SuiteOptions): void {
@@ -53,7 +55,7 @@ export function differentialSuite(opts: SuiteOptions): void {
     const cases = opts.seeds.flatMap((seed) => opts.protocols.map((protocol) => ({ seed, protocol })));
     it.each(cases)('seed $seed, RESP$protocol', async ({ seed, protocol }) => {
       const reference: Target = { name: `redis-server ${redis!.version}`, port: () => redis!.port };
-      const scenario = generateScenario({ seed, protocol, label: `${opts.label}p${protocol}`, mix: opts.mix, ...subject!.generator });
+      const scenario = generateScenario({ seed, protocol, label: `${opts.label}p${protocol}`, mix: opts.mix, ...subject!.generator, ...(opts.noWatch === true ? { noWatch: true } : {}) });
       const stats = await runDifferential(scenario, reference, subject!.target, {
         replay: `DIFF_SEED=${seed} npx vitest run ${relative} -t 'RESP${protocol}'`,
       });

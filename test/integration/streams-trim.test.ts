@@ -1,0 +1,87 @@
+/**
+ * Goal: approximate trimming (`MAXLEN ~`, `MINID ~`, LIMIT) removes exactly what redis-server 7.0
+ * removes on streams of thousands of entries, where Redis's listpack nodes of 100 entries decide
+ * it, also after XDEL emptied nodes or the last one; and XINFO's radix-tree-keys (the node count)
+ * agrees. Entries are small, so Redis's 4096-byte node limit never closes a node before 100.
+ * Method: one seeded sequence of commands sent to a real redis-server and a real ringkv node, every
+ * reply compared, and the stream's length, first and last ids and node count after every command.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Redis from 'ioredis';
+import { startNode, type NodeProcess } from '../helpers/server.js';
+import { haveRedisServer, startRedisServer, type RedisServer } from '../helpers/differential/redis-server.js';
+import { Prng } from '../sim/prng.js';
+import { envInt } from '../helpers/env.js';
+
+/** XINFO STREAM's fields that both servers define the same way (radix-tree-nodes is Redis's own). */
+function infoFields(reply: unknown): Record<string, unknown> {
+  if (!Array.isArray(reply)) return { reply };
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i + 1 < reply.length; i += 2) if (reply[i] !== 'radix-tree-nodes') out[String(reply[i])] = reply[i + 1];
+  return out;
+}
+
+describe.skipIf(!haveRedisServer)('approximate trimming on long streams vs redis-server', () => {
+  let redis: RedisServer | undefined;
+  let node: NodeProcess | undefined;
+  let ref: Redis;
+  let sub: Redis;
+  beforeAll(async () => {
+    const [r, n] = await Promise.allSettled([startRedisServer(), startNode({ args: ['--appendfsync', 'no'] })]);
+    if (r.status === 'fulfilled') redis = r.value;
+    if (n.status === 'fulfilled') node = n.value;
+    if (r.status === 'rejected') throw r.reason;
+    if (n.status === 'rejected') throw n.reason;
+    ref = new Redis({ port: redis!.port });
+    sub = new Redis({ port: node!.port });
+  }, 30000);
+  afterAll(async () => {
+    ref?.disconnect();
+    sub?.disconnect();
+    await Promise.all([redis?.stop(), node?.stop()]);
+  });
+
+  const seed = envInt('DIFF_SEED') ?? Math.floor(Math.random() * 1_000_000);
+  it(`seed ${seed}: 300 adds, trims and deletes on a stream of about 500-5,000 entries`, async () => {
+    const rng = new Prng(seed);
+    let ms = 1;
+    const both = async (args: Array<string | number>): Promise<unknown> => {
+      const run = (c: Redis): Promise<unknown> => c.call(String(args[0]), ...args.slice(1).map(String)).catch((e: Error) => `error: ${e.message}`);
+      const [want, got] = await Promise.all([run(ref), run(sub)]);
+      expect(got, `seed ${seed}: ${args.join(' ').slice(0, 200)}`).toEqual(want);
+      return want;
+    };
+    const addMany = async (n: number): Promise<void> => {
+      for (const c of [ref, sub]) {
+        const p = c.pipeline();
+        for (let i = 0; i < n; i++) p.xadd('big', `${ms + i}-0`, 'f', 'v');
+        await p.exec();
+      }
+      ms += n;
+    };
+    const someId = (): string => `${rng.int(1, ms)}-0`;
+    await both(['DEL', 'big']);
+    await addMany(rng.int(500, 1500));
+    for (let i = 0; i < 300; i++) {
+      switch (rng.int(0, 9)) {
+        case 0: await addMany(rng.int(1, 400)); break;
+        case 1: await both(['XADD', 'big', 'MAXLEN', '~', rng.int(0, 3000), `${ms++}-0`, 'f', 'v']); break;
+        case 2: await both(['XADD', 'big', 'MINID', '~', someId(), 'LIMIT', rng.pick([0, 50, 100, 250, 1000]), `${ms++}-0`, 'f', 'v']); break;
+        case 3: await both(['XTRIM', 'big', 'MAXLEN', '~', rng.int(0, 3000), ...(rng.chance(0.4) ? ['LIMIT', rng.pick([0, 99, 100, 101, 300])] : [])]); break;
+        case 4: await both(['XTRIM', 'big', 'MINID', rng.pick(['~', '=']), someId()]); break;
+        case 5: await both(['XTRIM', 'big', 'MAXLEN', rng.int(0, 3000)]); break;
+        case 6: {
+          // XDEL a run of ids: sometimes a whole node of 100, sometimes the newest entries.
+          const from = rng.chance(0.3) ? Math.max(1, ms - rng.int(1, 150)) : rng.int(1, ms);
+          const ids = Array.from({ length: rng.int(1, 120) }, (_, k) => `${from + k}-0`);
+          await both(['XDEL', 'big', ...ids]);
+          break;
+        }
+        case 7: await both(['XRANGE', 'big', someId(), '+', 'COUNT', 5]); break;
+        default: await both(['XREVRANGE', 'big', '+', '-', 'COUNT', 3]);
+      }
+      const [want, got] = await Promise.all([ref.call('XINFO', 'STREAM', 'big'), sub.call('XINFO', 'STREAM', 'big')]);
+      expect(infoFields(got), `seed ${seed}, after command ${i}`).toEqual(infoFields(want));
+    }
+  }, 180000);
+});
