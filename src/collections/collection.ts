@@ -4,10 +4,10 @@ import { ValueType, type Keyspace } from '../commands/keyspace.js';
 import { decodeMeta, encodeMeta, LIST_ORIGIN, type CollectionMeta } from './meta-codec.js';
 import { elementKey, elementPrefix, ElementKind, memberOf, memberPosition, prefixEnd, subKeyOf } from './record-keys.js';
 
-export type CollectionType = ValueType.Hash | ValueType.List | ValueType.Set | ValueType.ZSet;
+export type CollectionType = ValueType.Hash | ValueType.List | ValueType.Set | ValueType.ZSet | ValueType.FragmentedString;
 
 export function isCollectionType(type: ValueType): type is CollectionType {
-  return type === ValueType.Hash || type === ValueType.List || type === ValueType.Set || type === ValueType.ZSet;
+  return type === ValueType.Hash || type === ValueType.List || type === ValueType.Set || type === ValueType.ZSet || type === ValueType.FragmentedString;
 }
 
 /**

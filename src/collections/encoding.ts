@@ -22,6 +22,8 @@ export function objectEncoding(e: Entry): string {
       return decodeMeta(e.value).large ? 'hashtable' : 'intset';
     case ValueType.ZSet:
       return decodeMeta(e.value).large ? 'skiplist' : 'listpack';
+    case ValueType.FragmentedString:
+      return 'raw';
   }
 }
 
