@@ -3,7 +3,7 @@ import { ValueType } from './keyspace.js';
 import { command, type CommandContext, type CommandSpec } from './spec.js';
 import { getString, lower, type StringEntry } from './args.js';
 import { HLL_DENSE_SIZE } from '../strings/hll-dense.js';
-import { createSparse, sparseDecode } from '../strings/hll-sparse.js';
+import { createSparse, invalidateCache, sparseDecode } from '../strings/hll-sparse.js';
 import {
   addElements, cachedCount, estimate, histogramOf, HLL_REGISTERS, INVALID_HLL, isHll, isSparse, mergeInto, NOT_HLL, rawHistogram,
   toDense, withCachedCount, writeRegisters,
@@ -33,6 +33,8 @@ function pfadd(ctx: CommandContext, argv: Buffer[]): void {
   const r = addElements(e?.value ?? createSparse(), argv.slice(2), sparseMaxBytes(ctx));
   if (r.corrupt) throw new ReplyError(INVALID_HLL);
   const changed = e === undefined || r.changed > 0;
+  // Redis marks the cache stale whenever PFADD counts a change, creating the key included.
+  if (e === undefined) invalidateCache(r.value);
   if (changed) ctx.ks.set(key, ValueType.String, r.value, e?.expiresAt ?? 0);
   ctx.out.int(changed ? 1 : 0);
 }

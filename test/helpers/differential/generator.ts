@@ -15,6 +15,8 @@ import { keyCommand } from './gen-keys.js';
 import { setCommand } from './gen-sets.js';
 import { stringCommand } from './gen-strings.js';
 import { zsetCommand } from './gen-zsets.js';
+import { bitmapCommand } from './gen-bitmaps.js';
+import { hllCommand } from './gen-hll.js';
 import { value, type Clock } from './gen-values.js';
 
 /** Relative weights of the things a pipeline is made of. */
@@ -32,6 +34,10 @@ export interface Mix {
   lists?: number;
   /** Sorted-set commands (none unless set, so the mixes above keep their scenarios). */
   zsets?: number;
+  /** Bitmap commands and the string commands that meet them (none unless set). */
+  bitmaps?: number;
+  /** HyperLogLog commands, each followed by a GET of the value (none unless set). */
+  hll?: number;
 }
 
 export const BALANCED_MIX: Mix = { strings: 30, keys: 20, hashes: 25, connection: 4, errors: 4, transactions: 6 };
@@ -40,6 +46,10 @@ export const LIST_MIX: Mix = { strings: 10, keys: 15, hashes: 5, connection: 2, 
 export const TRANSACTION_MIX: Mix = { strings: 20, keys: 10, hashes: 15, connection: 2, errors: 3, transactions: 30 };
 /** Mostly set commands, with enough of the others to meet sets as other types, DEL, EXPIRE and RENAME. */
 export const SETS_MIX: Mix = { strings: 8, keys: 14, hashes: 6, connection: 2, errors: 2, transactions: 8, sets: 60 };
+/** Mostly bitmap commands, with the string and key commands that meet the same values. */
+export const BITMAPS_MIX: Mix = { strings: 12, keys: 12, hashes: 4, connection: 1, errors: 2, transactions: 8, bitmaps: 60 };
+/** Mostly HyperLogLog commands, with strings (SET over an HLL, APPEND to one) and keys. */
+export const HLL_MIX: Mix = { strings: 8, keys: 10, hashes: 3, connection: 1, errors: 1, transactions: 6, hll: 60 };
 
 export interface ScenarioOptions extends GenOptions {
   seed: number;
@@ -116,7 +126,7 @@ function pick<K extends string>(rng: Prng, weights: Record<K, number>): K {
   return entries[entries.length - 1]![0];
 }
 
-type Family = 'strings' | 'keys' | 'hashes' | 'connection' | 'errors' | 'sets' | 'lists' | 'zsets';
+type Family = 'strings' | 'keys' | 'hashes' | 'connection' | 'errors' | 'sets' | 'lists' | 'zsets' | 'bitmaps' | 'hll';
 
 /** A command, or a few that belong together (a random SPOP and the SPOP that makes the servers agree again). */
 function single(g: GenContext, mix: Mix): DiffCommand[] {
@@ -125,6 +135,8 @@ function single(g: GenContext, mix: Mix): DiffCommand[] {
   if (mix.sets) base.sets = mix.sets;
   if (mix.lists) base.lists = mix.lists;
   if (mix.zsets) base.zsets = mix.zsets;
+  if (mix.bitmaps) base.bitmaps = mix.bitmaps;
+  if (mix.hll) base.hll = mix.hll;
   switch (pick(g.rng, base as Record<Family, number>)) {
     case 'strings': return [stringCommand(g)];
     case 'keys': return [keyCommand(g)];
@@ -134,6 +146,8 @@ function single(g: GenContext, mix: Mix): DiffCommand[] {
     case 'sets': return setCommand(g);
     case 'lists': return [listCommand(g)];
     case 'zsets': return [zsetCommand(g)];
+    case 'bitmaps': return [bitmapCommand(g)];
+    case 'hll': return hllCommand(g);
   }
 }
 
@@ -143,7 +157,7 @@ function pipeline(g: GenContext, mix: Mix): DiffCommand[] {
   const length = rng.pick([1, 2, rng.int(3, 20), rng.int(20, 80), rng.int(80, PIPELINE_MAX)]);
   const out: DiffCommand[] = [];
   while (out.length < length) {
-    if (rng.next() * (mix.strings + mix.keys + mix.hashes + mix.connection + mix.errors + (mix.sets ?? 0) + (mix.lists ?? 0) + (mix.zsets ?? 0) + mix.transactions) < mix.transactions) {
+    if (rng.next() * (mix.strings + mix.keys + mix.hashes + mix.connection + mix.errors + (mix.sets ?? 0) + (mix.lists ?? 0) + (mix.zsets ?? 0) + (mix.bitmaps ?? 0) + (mix.hll ?? 0) + mix.transactions) < mix.transactions) {
       out.push(...transaction(g, mix));
     } else {
       out.push(...single(g, mix));
