@@ -14,6 +14,7 @@ import { scriptingCommands } from './scripting.js';
 import { functionCommands } from './functions.js';
 import { hyperLogLogCommands } from './hyperloglog.js';
 import { bitmapCommands } from './bitmaps.js';
+import { lcsCommands } from './lcs.js';
 
 /** The command table: every command ringkv knows, by lowercase name. */
 export function buildCommandTable(extra: readonly CommandSpec[] = []): Map<string, CommandSpec> {
@@ -21,7 +22,7 @@ export function buildCommandTable(extra: readonly CommandSpec[] = []): Map<strin
   for (const spec of [
     ...connectionCommands, ...stringCommands, ...keyCommands, ...hashCommands, ...setCommands, ...listCommands, ...sortedSetCommands,
     ...serverCommands, ...transactionCommands, commandCommand, ...clusterCommands,
-    ...scriptingCommands, ...functionCommands, ...hyperLogLogCommands, ...bitmapCommands, ...extra,
+    ...scriptingCommands, ...functionCommands, ...hyperLogLogCommands, ...bitmapCommands, ...lcsCommands, ...extra,
   ]) {
     if (table.has(spec.name)) throw new Error(`command ${spec.name} registered twice`);
     table.set(spec.name, spec);

@@ -1,6 +1,7 @@
 /**
  * Random bitmap commands (SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD BITFIELD_RO) with the string
- * commands that meet them (GETRANGE SETRANGE APPEND STRLEN GET), valid and invalid, over the
+ * commands that meet them (GETRANGE SUBSTR SETRANGE APPEND STRLEN GET LCS; SETRANGE at the
+ * proto-max-bulk-len edge), valid and invalid, over the
  * connection's keys (shared with the other families: WRONGTYPE, DEL, EXPIRE, RENAME) and over a
  * bitmap-only key per hash tag. Offsets reach past 4 KiB now and then, so strings cross into
  * ringkv's fragmented form (src/strings/fragmented-string.ts) and back by overwrite.
@@ -65,7 +66,7 @@ function anyKey(g: GenContext, k: string): string {
 export function bitmapCommand(g: GenContext): DiffCommand {
   const { rng, keys } = g;
   const k = (): string => anyKey(g, keys.key(rng));
-  switch (rng.int(0, 24)) {
+  switch (rng.int(0, 26)) {
     case 0:
     case 1:
     case 2:
@@ -97,6 +98,11 @@ export function bitmapCommand(g: GenContext): DiffCommand {
     case 21: return cmd(['STRLEN', k()]);
     case 22: return cmd(['GET', k()]);
     case 23: return cmd(['SUBSTR', k(), index(rng), index(rng)]);
+    case 24: {
+      const opts = rng.pick([[], ['LEN'], ['IDX'], ['IDX', 'WITHMATCHLEN'], ['IDX', 'MINMATCHLEN', String(rng.int(-1, 4))], ['IDX', 'MINMATCHLEN', '2', 'WITHMATCHLEN'], ['LEN', 'IDX'], ['MINMATCHLEN'], ['BOGUS']]);
+      return cmd(['LCS', ...g.keys.keys(rng, 2), ...opts]);
+    }
+    case 25: return cmd(['SETRANGE', k(), rng.pick(['536870911', '536870912', '9223372036854775807', '-9223372036854775808']), rng.pick(['', 'ab'])]);
     default: return cmd(['SET', k(), rng.pick(['abc', '\u00ff\u0000\u0001', 'q'.repeat(5000)])]);
   }
 }
