@@ -4,7 +4,8 @@
  * both ways; a bitmap of 512 MB logical length (SETBIT at 2^32-1) costs a constant number of log
  * bytes per SETBIT whatever its length, and SETBIT, GETBIT, BITCOUNT and BITPOS on it never make
  * the node allocate the string; clients (ioredis pipelines on one node and on a cluster, redis-py)
- * use bitmaps and HyperLogLogs unchanged.
+ * use bitmaps and HyperLogLogs unchanged; a fragmented bitmap in a 3-node cluster reads whole and
+ * keeps taking writes after its slot primary is killed.
  * Method: real ringkv processes and a real redis-server; log bytes read from INFO
  * (store_log_bytes_written), memory from /proc/<pid>/status (VmRSS).
  */
@@ -188,4 +189,52 @@ describe('bitmaps and HyperLogLog on a 3-node cluster through ioredis Cluster', 
     expect(replies!.map(([err, v]) => err?.message ?? v)).toEqual([0, 0, 2, 1, 1, 3, 'OK', 3, 12_501, 12_501, 1]);
     await expect(c.pfcount('{u}h1', '{v}h2')).rejects.toThrow(/CROSSSLOT/);
   });
+});
+
+describe('a fragmented bitmap survives the loss of its slot primary', () => {
+  let cluster: TestCluster;
+  beforeAll(async () => {
+    cluster = await startCluster(3);
+  }, 90_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('reads whole from the next primary (its fragments come from the surviving replicas) and keeps taking writes', async () => {
+    const key = '{frag}bits';
+    const offsets = [5, 100_000, 4_000_000, 2 ** 32 - 1];
+    const c = new Cluster([{ host: '127.0.0.1', port: cluster.ports[0]! }], { redisOptions: { maxRetriesPerRequest: 5 } });
+    c.on('error', () => undefined);
+    try {
+      for (const o of offsets) expect(await c.setbit(key, o, 1)).toBe(0);
+      expect(await c.setrange(key, 1000, 'middle')).toBe(2 ** 29);
+      const slot = (await c.call('cluster', 'keyslot', key)) as number;
+      const slots = (await c.call('cluster', 'slots')) as Array<[number, number, [string, number]]>;
+      const primaryPort = slots.find(([from, to]) => slot >= from && slot <= to)![2][1];
+      await cluster.nodes.find((n) => n.port === primaryPort)!.kill9();
+      c.disconnect();
+      const survivor = cluster.ports.find((p) => p !== primaryPort)!;
+      const d = new Cluster([{ host: '127.0.0.1', port: survivor }], { redisOptions: { maxRetriesPerRequest: 5 }, clusterRetryStrategy: () => 200 });
+      d.on('error', () => undefined);
+      try {
+        const deadline = Date.now() + 30_000;
+        let count: unknown;
+        while (Date.now() < deadline) {
+          count = await d.bitcount(key).catch((err: Error) => err.message);
+          if (count === 4 + 23) break;
+          await new Promise((r) => setTimeout(r, 300));
+        }
+        // The four bits and the popcount of "middle".
+        expect(count).toBe(4 + 23);
+        for (const o of offsets) expect(await d.getbit(key, o)).toBe(1);
+        expect(await d.getrange(key, 1000, 1005)).toBe('middle');
+        expect(await d.setbit(key, 2_000_000_000, 1)).toBe(0);
+        expect(await d.bitcount(key)).toBe(28);
+      } finally {
+        d.disconnect();
+      }
+    } finally {
+      c.disconnect();
+    }
+  }, 90_000);
 });
