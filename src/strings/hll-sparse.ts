@@ -214,14 +214,14 @@ export function sparseSet(value: Buffer, index: number, count: number, maxBytes:
   }
 
   // Merge adjacent VALs of equal value, scanning up to 5 opcodes from the one before the change.
-  const bytes = [...v];
-  end = bytes.length;
+  // `v` is this call's own copy here, so it is edited in place.
+  end = v.length;
   p = prev >= 0 ? prev : start;
   let scan = 5;
   while (p < end) {
     if (scan === 0) break;
     scan--;
-    const c = bytes[p]!;
+    const c = v[p]!;
     if (isXzero(c)) {
       p += 2;
       continue;
@@ -230,14 +230,14 @@ export function sparseSet(value: Buffer, index: number, count: number, maxBytes:
       p++;
       continue;
     }
-    if (p + 1 < end && isVal(bytes[p + 1]!)) {
+    if (p + 1 < end && isVal(v[p + 1]!)) {
       const v1 = valValue(c);
-      const v2 = valValue(bytes[p + 1]!);
+      const v2 = valValue(v[p + 1]!);
       if (v1 === v2) {
-        const len = valLen(c) + valLen(bytes[p + 1]!);
+        const len = valLen(c) + valLen(v[p + 1]!);
         if (len <= VAL_MAX_LEN) {
-          bytes[p + 1] = valByte(v1, len);
-          bytes.splice(p, 1);
+          v[p + 1] = valByte(v1, len);
+          v.copyWithin(p, p + 1, end);
           end--;
           continue;
         }
@@ -245,7 +245,7 @@ export function sparseSet(value: Buffer, index: number, count: number, maxBytes:
     }
     p++;
   }
-  const out = Buffer.from(bytes);
+  const out = end === v.length ? v : Buffer.from(v.subarray(0, end));
   invalidateCache(out);
   return { value: out, result: 1 };
 }
