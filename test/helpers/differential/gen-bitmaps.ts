@@ -63,46 +63,51 @@ function anyKey(g: GenContext, k: string): string {
   return g.rng.chance(0.4) ? `${k.slice(0, k.indexOf('}') + 1)}bits${g.rng.int(0, 1)}` : k;
 }
 
-export function bitmapCommand(g: GenContext): DiffCommand {
+export function bitmapCommand(g: GenContext): DiffCommand[] {
   const { rng, keys } = g;
   const k = (): string => anyKey(g, keys.key(rng));
   switch (rng.int(0, 26)) {
     case 0:
     case 1:
     case 2:
-    case 3: return cmd(['SETBIT', k(), bitOffset(rng), rng.pick(['0', '1', '1', '1', '2', '-1', 'x'])]);
+    case 3: return [cmd(['SETBIT', k(), bitOffset(rng), rng.pick(['0', '1', '1', '1', '2', '-1', 'x'])])];
     case 4:
-    case 5: return cmd(['GETBIT', k(), bitOffset(rng)]);
-    case 6: return cmd(['BITCOUNT', k()]);
+    case 5: return [cmd(['GETBIT', k(), bitOffset(rng)])];
+    case 6: return [cmd(['BITCOUNT', k()])];
     case 7:
-    case 8: return cmd(['BITCOUNT', k(), index(rng), index(rng), ...unit(rng)]);
-    case 9: return cmd(['BITCOUNT', k(), index(rng)]);
-    case 10: return cmd(['BITPOS', k(), rng.pick(['0', '1', '1', '2'])]);
+    case 8: return [cmd(['BITCOUNT', k(), index(rng), index(rng), ...unit(rng)])];
+    case 9: return [cmd(['BITCOUNT', k(), index(rng)])];
+    case 10: return [cmd(['BITPOS', k(), rng.pick(['0', '1', '1', '2'])])];
     case 11:
     case 12: {
       const args = rng.pick([[index(rng)], [index(rng), index(rng)], [index(rng), index(rng), ...unit(rng)]]);
-      return cmd(['BITPOS', k(), rng.pick(['0', '1']), ...args]);
+      return [cmd(['BITPOS', k(), rng.pick(['0', '1']), ...args])];
     }
     case 13: {
       const named = g.keys.keys(rng, rng.int(2, 4)).map((x) => anyKey(g, x));
       const op = rng.pick(['AND', 'OR', 'XOR', 'NOT', 'and', 'NAND']);
-      return cmd(['BITOP', op, named[0]!, ...(op.toLowerCase() === 'not' && rng.chance(0.8) ? [named[1]!] : named.slice(1))]);
+      return [cmd(['BITOP', op, named[0]!, ...(op.toLowerCase() === 'not' && rng.chance(0.8) ? [named[1]!] : named.slice(1))])];
     }
     case 14:
     case 15:
-    case 16: return cmd(['BITFIELD', k(), ...bitfieldOps(rng, false)]);
-    case 17: return cmd(['BITFIELD_RO', k(), ...bitfieldOps(rng, rng.chance(0.85))]);
-    case 18: return cmd(['GETRANGE', k(), index(rng), index(rng)]);
-    case 19: return cmd(['SETRANGE', k(), rng.pick(['0', '3', '100', '4090', '4100', '9000', String(rng.int(0, 20_000)), '-1']), rng.pick(['ab', '', 'x'.repeat(rng.int(1, 3000))])]);
-    case 20: return cmd(['APPEND', k(), rng.pick(['z', '', 'y'.repeat(rng.int(1, 2500))])]);
-    case 21: return cmd(['STRLEN', k()]);
-    case 22: return cmd(['GET', k()]);
-    case 23: return cmd(['SUBSTR', k(), index(rng), index(rng)]);
+    case 16: return [cmd(['BITFIELD', k(), ...bitfieldOps(rng, false)])];
+    case 17: return [cmd(['BITFIELD_RO', k(), ...bitfieldOps(rng, rng.chance(0.85))])];
+    case 18: return [cmd(['GETRANGE', k(), index(rng), index(rng)])];
+    case 19: return [cmd(['SETRANGE', k(), rng.pick(['0', '3', '100', '4090', '4100', '9000', String(rng.int(0, 20_000)), '-1']), rng.pick(['ab', '', 'x'.repeat(rng.int(1, 3000))])])];
+    case 20: return [cmd(['APPEND', k(), rng.pick(['z', '', 'y'.repeat(rng.int(1, 2500))])])];
+    case 21: return [cmd(['STRLEN', k()])];
+    case 22: return [cmd(['GET', k()])];
+    case 23: return [cmd(['SUBSTR', k(), index(rng), index(rng)])];
     case 24: {
+      // One side is always a short string of its own, so the table stays small (Redis's LCS is
+      // quadratic: two 20 KB strings take it seconds).
+      const [a, b] = g.keys.keys(rng, 2);
+      const short = (x: string): string => `${x.slice(0, x.indexOf('}') + 1)}lcs`;
+      const text = Array.from({ length: rng.int(0, 30) }, () => rng.pick(['a', 'b', 'c', 'd'])).join('');
       const opts = rng.pick([[], ['LEN'], ['IDX'], ['IDX', 'WITHMATCHLEN'], ['IDX', 'MINMATCHLEN', String(rng.int(-1, 4))], ['IDX', 'MINMATCHLEN', '2', 'WITHMATCHLEN'], ['LEN', 'IDX'], ['MINMATCHLEN'], ['BOGUS']]);
-      return cmd(['LCS', ...g.keys.keys(rng, 2), ...opts]);
+      return [cmd(['SET', short(a!), text]), cmd(['LCS', short(a!), rng.chance(0.5) ? short(b!) : anyKey(g, b!), ...opts])];
     }
-    case 25: return cmd(['SETRANGE', k(), rng.pick(['536870911', '536870912', '9223372036854775807', '-9223372036854775808']), rng.pick(['', 'ab'])]);
-    default: return cmd(['SET', k(), rng.pick(['abc', '\u00ff\u0000\u0001', 'q'.repeat(5000)])]);
+    case 25: return [cmd(['SETRANGE', k(), rng.pick(['536870911', '536870912', '9223372036854775807', '-9223372036854775808']), rng.pick(['', 'ab'])])];
+    default: return [cmd(['SET', k(), rng.pick(['abc', '\u00ff\u0000\u0001', 'q'.repeat(5000)])])];
   }
 }

@@ -146,7 +146,7 @@ function single(g: GenContext, mix: Mix): DiffCommand[] {
     case 'sets': return setCommand(g);
     case 'lists': return [listCommand(g)];
     case 'zsets': return [zsetCommand(g)];
-    case 'bitmaps': return [bitmapCommand(g)];
+    case 'bitmaps': return bitmapCommand(g);
     case 'hll': return hllCommand(g);
   }
 }
