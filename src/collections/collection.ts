@@ -4,10 +4,10 @@ import { ValueType, type Keyspace } from '../commands/keyspace.js';
 import { decodeMeta, encodeMeta, LIST_ORIGIN, type CollectionMeta } from './meta-codec.js';
 import { ELEMENT_KINDS, elementKey, elementPrefix, ElementKind, memberOf, memberPosition, prefixEnd, subKeyOf } from './record-keys.js';
 
-export type CollectionType = ValueType.Hash | ValueType.List | ValueType.Set | ValueType.ZSet | ValueType.Stream;
+export type CollectionType = ValueType.Hash | ValueType.List | ValueType.Set | ValueType.ZSet | ValueType.Stream | ValueType.FragmentedString;
 
 export function isCollectionType(type: ValueType): type is CollectionType {
-  return type === ValueType.Hash || type === ValueType.List || type === ValueType.Set || type === ValueType.ZSet || type === ValueType.Stream;
+  return type === ValueType.Hash || type === ValueType.List || type === ValueType.Set || type === ValueType.ZSet || type === ValueType.Stream || type === ValueType.FragmentedString;
 }
 
 const STREAM_KINDS: readonly ElementKind[] = ELEMENT_KINDS.filter((k) => k >= ElementKind.StreamEntry);

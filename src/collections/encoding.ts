@@ -24,6 +24,8 @@ export function objectEncoding(e: Entry): string {
       return decodeMeta(e.value).large ? 'skiplist' : 'listpack';
     case ValueType.Stream:
       return 'stream';
+    case ValueType.FragmentedString:
+      return 'raw';
   }
 }
 

@@ -1,5 +1,6 @@
 import { ERR, ReplyError } from '../core/errors.js';
 import { EXPIRES_AT_MAX, ValueType, type Entry, type Keyspace } from './keyspace.js';
+import { StringValue } from '../strings/fragmented-string.js';
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -86,6 +87,8 @@ export type StringEntry = Omit<Entry, 'value'> & { value: Buffer };
 export function getString(ks: Keyspace, key: Buffer): StringEntry | undefined {
   const e = ks.get(key);
   if (e === undefined) return undefined;
+  // A fragmented string (src/strings/fragmented-string.ts) is reassembled: O(length).
+  if (e.type === ValueType.FragmentedString) return { ...e, value: StringValue.open(ks, key)!.all() };
   if (e.type !== ValueType.String) throw new ReplyError(ERR.wrongType);
   return e as StringEntry;
 }

@@ -42,7 +42,7 @@ export interface Keyspace {
 }
 
 /** What a key can hold as commands see it. */
-export type KeyType = ValueType.String | ValueType.Hash | ValueType.List | ValueType.Set | ValueType.ZSet | ValueType.Stream;
+export type KeyType = ValueType.String | ValueType.Hash | ValueType.List | ValueType.Set | ValueType.ZSet | ValueType.Stream | ValueType.FragmentedString;
 
 /** The string a key holds, undefined when missing; throws WRONGTYPE for other types. */
 export function isString(e: Entry): e is Entry & { value: Buffer } {
@@ -53,6 +53,7 @@ export function isString(e: Entry): e is Entry & { value: Buffer } {
 export function typeName(type: KeyType): string {
   switch (type) {
     case ValueType.String:
+    case ValueType.FragmentedString:
       return 'string';
     case ValueType.Hash:
       return 'hash';

@@ -95,7 +95,7 @@ function memoryUsage(ctx: CommandContext, argv: Buffer[]): void {
   if (!e) return ctx.out.nullBulk();
   // An estimate of what Redis would hold in memory; a collection counts a typical element size
   // rather than reading every element.
-  const bytes = 56 + argv[2]!.length + (e.type === ValueType.String ? e.value.length : valueLength(e) * ELEMENT_BYTES_ESTIMATE);
+  const bytes = 56 + argv[2]!.length + (e.type === ValueType.String ? e.value.length : e.type === ValueType.FragmentedString ? valueLength(e) : valueLength(e) * ELEMENT_BYTES_ESTIMATE);
   ctx.out.int(bytes);
 }
 

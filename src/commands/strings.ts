@@ -2,6 +2,7 @@ import { ERR, ReplyError } from '../core/errors.js';
 import { ValueType } from './keyspace.js';
 import { command, type CommandContext, type CommandSpec } from './spec.js';
 import { expiryFrom, getString, int64Arg, inInt64, lower, parseInt64 } from './args.js';
+import { StringValue, writeBytes } from '../strings/fragmented-string.js';
 import { addLongDouble, formatLongDoubleHuman, LONG_DOUBLE_ZERO, parseLongDouble } from './long-double.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -79,6 +80,7 @@ function mget(ctx: CommandContext, argv: Buffer[]): void {
   for (let i = 1; i < argv.length; i++) {
     const e = ctx.ks.get(argv[i]!);
     if (e && e.type === ValueType.String) ctx.out.bulk(e.value as Buffer);
+    else if (e && e.type === ValueType.FragmentedString) ctx.out.bulk(StringValue.open(ctx.ks, argv[i]!)!.all());
     else ctx.out.nullBulk();
   }
 }
@@ -133,17 +135,16 @@ function getex(ctx: CommandContext, argv: Buffer[]): void {
   ctx.out.bulk(e.value);
 }
 
+/** APPEND: a fragmented string only has its last fragments written (and its metadata, even for an empty append: Redis counts it as a change, WATCH included). */
 function append(ctx: CommandContext, argv: Buffer[]): void {
-  const e = getString(ctx.ks, argv[1]!);
-  const prev = e ? e.value : EMPTY;
-  checkSize(ctx, prev.length + argv[2]!.length);
-  const next = Buffer.concat([prev, argv[2]!]);
-  ctx.ks.set(argv[1]!, ValueType.String, next, e ? e.expiresAt : 0);
-  ctx.out.int(next.length);
+  const s = StringValue.open(ctx.ks, argv[1]!);
+  const length = s?.length ?? 0;
+  checkSize(ctx, length + argv[2]!.length);
+  ctx.out.int(writeBytes(ctx.ks, argv[1]!, s, length, argv[2]!));
 }
 
 function strlen(ctx: CommandContext, argv: Buffer[]): void {
-  ctx.out.int(getString(ctx.ks, argv[1]!)?.value.length ?? 0);
+  ctx.out.int(StringValue.open(ctx.ks, argv[1]!)?.length ?? 0);
 }
 
 /** Redis reads GETRANGE / SETRANGE positions as 64-bit; beyond any string's length they all act alike. */
@@ -156,33 +157,29 @@ function position(arg: Buffer): number {
 function getrange(ctx: CommandContext, argv: Buffer[]): void {
   let start = position(argv[2]!);
   let end = position(argv[3]!);
-  const e = getString(ctx.ks, argv[1]!);
-  const v = e ? e.value : EMPTY;
-  const len = v.length;
+  const s = StringValue.open(ctx.ks, argv[1]!);
+  const len = s?.length ?? 0;
   if (start < 0 && end < 0 && start > end) return ctx.out.bulk(EMPTY);
   if (start < 0) start = Math.max(0, len + start);
   if (end < 0) end = Math.max(0, len + end);
   if (end >= len) end = len - 1;
-  if (len === 0 || start > end) return ctx.out.bulk(EMPTY);
-  ctx.out.bulk(v.subarray(start, end + 1));
+  if (s === undefined || len === 0 || start > end) return ctx.out.bulk(EMPTY);
+  ctx.out.bulk(s.read(start, end + 1));
 }
 
 function setrange(ctx: CommandContext, argv: Buffer[]): void {
   const offset = position(argv[2]!);
   if (offset < 0) throw new ReplyError('ERR offset is out of range');
   const value = argv[3]!;
-  const e = getString(ctx.ks, argv[1]!);
-  const prev = e ? e.value : EMPTY;
-  if (value.length === 0) return ctx.out.int(prev.length);
+  const s = StringValue.open(ctx.ks, argv[1]!);
+  if (value.length === 0) return ctx.out.int(s?.length ?? 0);
   checkSize(ctx, offset + value.length);
-  const next = Buffer.alloc(Math.max(prev.length, offset + value.length));
-  prev.copy(next);
-  value.copy(next, offset);
-  ctx.ks.set(argv[1]!, ValueType.String, next, e ? e.expiresAt : 0);
-  ctx.out.int(next.length);
+  ctx.out.int(writeBytes(ctx.ks, argv[1]!, s, offset, value));
 }
 
 function incrBy(ctx: CommandContext, key: Buffer, delta: bigint): void {
+  // A fragmented string is longer than any integer: no need to reassemble it to say so.
+  if (ctx.ks.get(key)?.type === ValueType.FragmentedString) throw new ReplyError(ERR.notInteger);
   const e = getString(ctx.ks, key);
   let current = 0n;
   if (e) {

@@ -17,6 +17,9 @@ import { pubsubCommands } from './pubsub.js';
 import { geoCommands } from './geo.js';
 import { sortCommands } from './sort.js';
 import { dumpRestoreCommands } from './dump-restore.js';
+import { hyperLogLogCommands } from './hyperloglog.js';
+import { bitmapCommands } from './bitmaps.js';
+import { lcsCommands } from './lcs.js';
 
 /** The command table: every command ringkv knows, by lowercase name. */
 export function buildCommandTable(extra: readonly CommandSpec[] = []): Map<string, CommandSpec> {
@@ -24,7 +27,8 @@ export function buildCommandTable(extra: readonly CommandSpec[] = []): Map<strin
   for (const spec of [
     ...connectionCommands, ...stringCommands, ...keyCommands, ...hashCommands, ...setCommands, ...listCommands, ...sortedSetCommands, ...streamCommands,
     ...serverCommands, ...transactionCommands, commandCommand, ...clusterCommands,
-    ...scriptingCommands, ...functionCommands, ...pubsubCommands, ...geoCommands, ...sortCommands, ...dumpRestoreCommands, ...extra,
+    ...scriptingCommands, ...functionCommands, ...pubsubCommands, ...geoCommands, ...sortCommands, ...dumpRestoreCommands,
+    ...hyperLogLogCommands, ...bitmapCommands, ...lcsCommands, ...extra,
   ]) {
     if (table.has(spec.name)) throw new Error(`command ${spec.name} registered twice`);
     table.set(spec.name, spec);

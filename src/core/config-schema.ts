@@ -93,6 +93,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   s({ name: 'anti-entropy-interval-ms', kind: 'int', default: '1000', min: 0, max: 3_600_000, mutable: true, help: 'ms between anti-entropy rounds (Merkle digests compared with peer replicas); 0 = off.' }),
   s({ name: 'anti-entropy-keys-per-second', kind: 'int', default: '10000', min: 1, max: 100_000_000, mutable: true, help: 'Keys anti-entropy may list or move per second, to bound its share of CPU and network.' }),
   s({ name: 'set-max-intset-entries', kind: 'int', default: '512', min: 0, max: 2_147_483_647, mutable: true, help: 'A set of integers only reports OBJECT ENCODING intset up to this many members, hashtable after (as Redis 7.0).' }),
+  s({ name: 'hll-sparse-max-bytes', kind: 'int', default: '3000', min: 0, max: 9_007_199_254_740_991, mutable: true, help: 'A HyperLogLog stays in the sparse encoding up to this many bytes, then turns dense (as Redis).' }),
   // Encoding-tuning settings that test suites and tools set; ringkv has one encoding per type.
   ...[
     ['hash-max-listpack-entries', '128'], ['hash-max-listpack-value', '64'],
@@ -101,7 +102,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     ['set-max-listpack-entries', '128'], ['set-max-listpack-value', '64'],
     ['zset-max-listpack-entries', '128'], ['zset-max-listpack-value', '64'],
     ['zset-max-ziplist-entries', '128'], ['zset-max-ziplist-value', '64'],
-    ['stream-node-max-bytes', '4096'], ['stream-node-max-entries', '100'], ['hll-sparse-max-bytes', '3000'],
+    ['stream-node-max-bytes', '4096'], ['stream-node-max-entries', '100'],
     ['activerehashing', 'yes'], ['lazyfree-lazy-user-del', 'no'], ['lazyfree-lazy-user-flush', 'no'],
     ['maxmemory', '0'], ['maxmemory-policy', 'noeviction'], ['latency-monitor-threshold', '0'],
     ['lua-time-limit', '5000'], ['busy-reply-threshold', '5000'], ['appendfilename', 'appendonly.aof'],

@@ -17,11 +17,18 @@ export const enum ValueType {
   Set = 6,
   ZSet = 7,
   Stream = 8,
+  /**
+   * A string stored as a metadata record (meta-codec.ts; size = the string's length) plus
+   * fixed-size fragments as Position element records (src/strings/fragmented-string.ts), so SETBIT,
+   * SETRANGE and APPEND on a large value write one fragment. TYPE says `string`. Numbered from the
+   * top of the byte so new collection types can take the low numbers.
+   */
+  FragmentedString = 0xf0,
 }
 
 /** Value types whose record value is plain bytes (everything but LegacyHash and Tombstone). */
 export function isBytesType(type: number): boolean {
-  return type === ValueType.String || (type >= ValueType.Element && type <= ValueType.Stream);
+  return type === ValueType.String || (type >= ValueType.Element && type <= ValueType.Stream) || type === ValueType.FragmentedString;
 }
 
 /**

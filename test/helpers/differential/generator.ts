@@ -18,6 +18,8 @@ import { zsetCommand } from './gen-zsets.js';
 import { geoCommand } from './gen-geo.js';
 import { sortCommand } from './gen-sort.js';
 import { streamCommand } from './gen-streams.js';
+import { bitmapCommand } from './gen-bitmaps.js';
+import { hllCommand } from './gen-hll.js';
 import { value, type Clock } from './gen-values.js';
 
 /** Relative weights of the things a pipeline is made of. */
@@ -41,6 +43,10 @@ export interface Mix {
   sort?: number;
   /** Stream commands (none unless set). */
   streams?: number;
+  /** Bitmap commands and the string commands that meet them (none unless set). */
+  bitmaps?: number;
+  /** HyperLogLog commands, each followed by a GET of the value (none unless set). */
+  hll?: number;
 }
 
 export const BALANCED_MIX: Mix = { strings: 30, keys: 20, hashes: 25, connection: 4, errors: 4, transactions: 6 };
@@ -49,6 +55,10 @@ export const LIST_MIX: Mix = { strings: 10, keys: 15, hashes: 5, connection: 2, 
 export const TRANSACTION_MIX: Mix = { strings: 20, keys: 10, hashes: 15, connection: 2, errors: 3, transactions: 30 };
 /** Mostly set commands, with enough of the others to meet sets as other types, DEL, EXPIRE and RENAME. */
 export const SETS_MIX: Mix = { strings: 8, keys: 14, hashes: 6, connection: 2, errors: 2, transactions: 8, sets: 60 };
+/** Mostly bitmap commands, with the string and key commands that meet the same values. */
+export const BITMAPS_MIX: Mix = { strings: 12, keys: 12, hashes: 4, connection: 1, errors: 2, transactions: 8, bitmaps: 60 };
+/** Mostly HyperLogLog commands, with strings (SET over an HLL, APPEND to one) and keys. */
+export const HLL_MIX: Mix = { strings: 8, keys: 10, hashes: 3, connection: 1, errors: 1, transactions: 6, hll: 60 };
 
 export interface ScenarioOptions extends GenOptions {
   seed: number;
@@ -125,7 +135,7 @@ function pick<K extends string>(rng: Prng, weights: Record<K, number>): K {
   return entries[entries.length - 1]![0];
 }
 
-type Family = 'strings' | 'keys' | 'hashes' | 'connection' | 'errors' | 'sets' | 'lists' | 'zsets' | 'geo' | 'sort' | 'streams';
+type Family = 'strings' | 'keys' | 'hashes' | 'connection' | 'errors' | 'sets' | 'lists' | 'zsets' | 'geo' | 'sort' | 'streams' | 'bitmaps' | 'hll';
 
 /** A command, or a few that belong together (a random SPOP and the SPOP that makes the servers agree again). */
 function single(g: GenContext, mix: Mix): DiffCommand[] {
@@ -137,6 +147,8 @@ function single(g: GenContext, mix: Mix): DiffCommand[] {
   if (mix.geo) base.geo = mix.geo;
   if (mix.sort) base.sort = mix.sort;
   if (mix.streams) base.streams = mix.streams;
+  if (mix.bitmaps) base.bitmaps = mix.bitmaps;
+  if (mix.hll) base.hll = mix.hll;
   switch (pick(g.rng, base as Record<Family, number>)) {
     case 'strings': return [stringCommand(g)];
     case 'keys': return [keyCommand(g)];
@@ -149,6 +161,8 @@ function single(g: GenContext, mix: Mix): DiffCommand[] {
     case 'geo': return [geoCommand(g)];
     case 'sort': return [sortCommand(g)];
     case 'streams': return [streamCommand(g)];
+    case 'bitmaps': return bitmapCommand(g);
+    case 'hll': return hllCommand(g);
   }
 }
 
@@ -160,6 +174,7 @@ function pipeline(g: GenContext, mix: Mix): DiffCommand[] {
   while (out.length < length) {
     if (rng.next() * (mix.strings + mix.keys + mix.hashes + mix.connection + mix.errors + (mix.sets ?? 0) + (mix.lists ?? 0) + (mix.zsets ?? 0) + (mix.geo ?? 0) + (mix.sort ?? 0) + mix.transactions) < mix.transactions) {
     if (rng.next() * (mix.strings + mix.keys + mix.hashes + mix.connection + mix.errors + (mix.sets ?? 0) + (mix.lists ?? 0) + (mix.zsets ?? 0) + (mix.streams ?? 0) + mix.transactions) < mix.transactions) {
+    if (rng.next() * (mix.strings + mix.keys + mix.hashes + mix.connection + mix.errors + (mix.sets ?? 0) + (mix.lists ?? 0) + (mix.zsets ?? 0) + (mix.bitmaps ?? 0) + (mix.hll ?? 0) + mix.transactions) < mix.transactions) {
       out.push(...transaction(g, mix));
     } else {
       out.push(...single(g, mix));
