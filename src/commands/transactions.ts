@@ -26,7 +26,10 @@ function watch(ctx: CommandContext, argv: Buffer[]): void {
   for (let i = 1; i < argv.length; i++) {
     const key = argv[i]!;
     const id = key.toString('latin1');
-    if (!ctx.session.watched.has(id)) ctx.session.watched.set(id, { key, version: ctx.ks.version(key) });
+    if (ctx.session.watched.has(id)) continue;
+    const version = ctx.ks.version(key);
+    // A deletion's tombstone is purged in time (at once on a standalone checkpoint): that is no change.
+    ctx.session.watched.set(id, { key, version, deleted: version !== undefined && ctx.ks.get(key) === undefined });
   }
   ctx.out.ok();
 }

@@ -29,14 +29,23 @@ export interface TransactionSnapshot {
   queued: QueuedCommand[];
   /** A queued command was rejected: answer EXECABORT. */
   dirty: boolean;
-  watched: Array<{ key: Buffer; version: Buffer | undefined }>;
+  watched: WatchedKey[];
   /** A watched key outside the transaction's slot changed (cluster mode checks those first). */
   staleWatch?: boolean;
 }
 
+/** What WATCH remembers of a key: the version of its latest write, and whether that write deleted it. */
+export interface WatchedKey {
+  key: Buffer;
+  version: Buffer | undefined;
+  /** The version is a deletion's: its tombstone may be purged later, which changes nothing. */
+  deleted?: boolean;
+}
+
 /** Whether a watched key still has the version it had when watched. */
-export function watchHolds(w: { version: Buffer | undefined }, now: Buffer | undefined): boolean {
-  return now === undefined ? w.version === undefined : w.version !== undefined && now.equals(w.version);
+export function watchHolds(w: Omit<WatchedKey, 'key'>, now: Buffer | undefined): boolean {
+  if (now === undefined) return w.version === undefined || w.deleted === true;
+  return w.version !== undefined && now.equals(w.version);
 }
 
 /** Per-connection state commands may read or change (CLIENT, HELLO, MULTI, READONLY …). */
@@ -60,7 +69,7 @@ export interface SessionState {
   /** A queued command was rejected: EXEC must answer EXECABORT. */
   multiDirty: boolean;
   /** WATCHed keys and the version each had (undefined = absent) when watched. */
-  watched: Map<string, { key: Buffer; version: Buffer | undefined }>;
+  watched: Map<string, WatchedKey>;
   /** Per-connection quorum override set with RINGKV.CONSISTENCY; undefined = cluster defaults. */
   consistency: { r?: number; w?: number } | undefined;
   lastCommand: string;
@@ -98,7 +107,7 @@ export abstract class SessionBase {
   asking = false;
   multi: QueuedCommand[] | undefined = undefined;
   multiDirty = false;
-  watched = new Map<string, { key: Buffer; version: Buffer | undefined }>();
+  watched = new Map<string, WatchedKey>();
   consistency: { r?: number; w?: number } | undefined = undefined;
   lastCommand = 'NULL';
   lastInteraction = Date.now();
