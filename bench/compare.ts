@@ -28,6 +28,7 @@ import {
 } from './lib/collections.js';
 import { freePort } from './lib/ports.js';
 import { runStreams, STREAMS_DEFAULTS, type StreamsRow } from './lib/streams.js';
+import { runScripting, SCRIPTING_DEFAULTS, type ScriptingRow } from './lib/scripting.js';
 import { exitedWithin, killAllSync, runManaged, spawnManaged, stopManaged, waitForPing, type ManagedProcess } from './lib/proc.js';
 import { computeRatios, renderText, testLabel, writeSummary, type ResultRow, type Summary } from './lib/report.js';
 import {
@@ -750,6 +751,7 @@ async function main(): Promise<void> {
   const failovers: FailoverReport[] = [];
   const collections: CollectionsReport[] = [];
   const streams: StreamsRow[] = [];
+  const scripting: ScriptingRow[] = [];
   try {
     for (const scenario of opts.scenarios) {
       const targets = scenarioTargets(scenario).filter((t) => opts.servers.includes(t.server));
@@ -760,6 +762,13 @@ async function main(): Promise<void> {
       }
       if (scenario.kind === 'streams') {
         for (const target of targets) streams.push(...(await benchStreams(scenario, target, opts, scratch)));
+        continue;
+      }
+      if (scenario.kind === 'scripting') {
+        const settings = opts.quick ? { ...SCRIPTING_DEFAULTS, requests: 20_000 } : SCRIPTING_DEFAULTS;
+        for (const target of targets) {
+          scripting.push(...(await withSingleNode(scenario, target, opts, scratch, (e) => runScripting(target.server, e.host, e.port, e.serverPids, settings, (l) => console.log(l)))));
+        }
         continue;
       }
       for (const target of targets) {
@@ -830,6 +839,7 @@ async function main(): Promise<void> {
     failovers,
     collections,
     streams,
+    scripting,
   };
   console.log(`\n${renderText(summary)}\n`);
   const written = writeSummary(summary, opts.outPath);

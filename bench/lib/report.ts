@@ -7,6 +7,7 @@ import { failoverSummaryLines, failoverTables, sideBySide } from './failover-rep
 import type { CollectionsReport } from './collections.js';
 import { collectionsSections } from './collections-report.js';
 import { streamsTable, type StreamsRow } from './streams.js';
+import { scriptingTable, type ScriptingRow } from './scripting.js';
 import { quorumLabel, SCENARIOS, STRICT_QUORUM, type ScenarioName, type ServerName } from './servers.js';
 
 export interface ResultRow extends Measurement {
@@ -48,6 +49,8 @@ export interface Summary {
   collections: CollectionsReport[];
   /** The streams scenario's rows, when it ran. */
   streams?: StreamsRow[];
+  /** The scripting scenario's rows, when it ran. */
+  scripting?: ScriptingRow[];
 }
 
 /** A throughput goal for ringkv / redis in one scenario, for every test or one of them. */
@@ -249,6 +252,7 @@ export function renderText(summary: Summary): string {
   for (const s of sideBySide(summary.failovers, textTable)) parts.push(s.title, s.table);
   for (const c of summary.collections) for (const s of collectionsSections(c, textTable)) parts.push(s.title, s.body);
   if (summary.streams !== undefined && summary.streams.length > 0) parts.push('Streams', streamsTable(summary.streams, textTable));
+  if (summary.scripting !== undefined && summary.scripting.length > 0) parts.push('Scripting', scriptingTable(summary.scripting, textTable));
   return parts.join('\n\n');
 }
 
@@ -288,6 +292,7 @@ export function renderMarkdown(summary: Summary): string {
   }
   for (const c of summary.collections) for (const s of collectionsSections(c, markdownTable)) parts.push(`## ${s.title}`, s.body);
   if (summary.streams !== undefined && summary.streams.length > 0) parts.push('## Streams', streamsTable(summary.streams, markdownTable));
+  if (summary.scripting !== undefined && summary.scripting.length > 0) parts.push('## Scripting', scriptingTable(summary.scripting, markdownTable));
   return `${parts.join('\n\n')}\n`;
 }
 

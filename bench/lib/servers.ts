@@ -11,7 +11,8 @@ export type ScenarioName =
   | 'failover'
   | 'partition'
   | 'collections'
-  | 'streams';
+  | 'streams'
+  | 'scripting';
 /**
  * - `single`: one server process, redis-benchmark against it.
  * - `cluster`: a cluster of each kind, `redis-benchmark --cluster` against it, unpipelined and pipelined.
@@ -24,8 +25,10 @@ export type ScenarioName =
  *   what was acknowledged, through one fault (a node killed, or cut off from the others).
  * - `collections`: hashes, sets, sorted sets and lists at two sizes, redis-benchmark's collection
  *   tests, DEL of a big collection and (opt-in) memory, on Redis, a ringkv node and a ringkv cluster.
+ * - `scripting`: EVALSHA of a rate limiter and of a one-GET script beside the same commands sent
+ *   plainly, with the server's CPU per request (bench/lib/scripting.ts).
  */
-export type ScenarioKind = 'single' | 'cluster' | 'cluster-unpipelined' | 'cluster-pipelined' | 'failure' | 'rebalance' | 'failover' | 'collections' | 'streams';
+export type ScenarioKind = 'single' | 'cluster' | 'cluster-unpipelined' | 'cluster-pipelined' | 'failure' | 'rebalance' | 'failover' | 'collections' | 'streams' | 'scripting';
 
 /** Kinds that start a cluster of each server and measure it with redis-benchmark --cluster (and more). */
 export function isClusterKind(kind: ScenarioKind): boolean {
@@ -57,6 +60,7 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'partition', title: 'default settings, one node (Redis: a master) cut off from the others for a while', kind: 'failover', durable: false },
   { name: 'collections', title: 'collections at two sizes, durable (fsync every write)', kind: 'collections', durable: true, optIn: true },
   { name: 'streams', title: 'streams: XADD and XREADGROUP+XACK, durable (fsync every write)', kind: 'streams', durable: true, optIn: true },
+  { name: 'scripting', title: 'scripting: EVALSHA of a rate limiter and a read-only script, no persistence', kind: 'scripting', durable: false, optIn: true },
 ];
 
 /** ringkv replication settings: N replicas per key, W acks per write, R replicas per read. */
@@ -115,6 +119,7 @@ export function scenarioTargets(scenario: Scenario): Target[] {
   switch (scenario.name) {
     case 'no-persistence':
     case 'durable':
+    case 'scripting':
       return [
         { server: 'redis', variant: '', nodes: 1 },
         { server: 'ringkv', variant: '', nodes: 1 },
