@@ -6,6 +6,7 @@ import type { BlockedClients } from './blocked-clients.js';
 import type { CommandSpec } from '../commands/spec.js';
 import type { ServerStats } from './stats.js';
 import type { ClusterView } from '../cluster/cluster-replies.js';
+import type { Evictor } from './eviction/evictor.js';
 
 /** Node-wide services command handlers may use. Implemented by the server; faked nowhere. */
 export interface NodeServices {
@@ -34,6 +35,8 @@ export interface NodeServices {
   readonly blockedClients: BlockedClients;
   /** Cluster mode facts INFO and CLUSTER need; undefined when cluster-enabled is no. */
   readonly cluster: ClusterFacade | undefined;
+  /** maxmemory: used memory, eviction, key access times and frequencies (server/eviction/). */
+  readonly eviction?: Evictor;
   /** Wipes the keyspace (FLUSHALL/FLUSHDB); resolves when durable. */
   flushAll(): Promise<void>;
   /** EXEC: runs the session's queued commands against `ks`, replying with one array. */

@@ -21,6 +21,9 @@ import { HintStore } from '../storage/hint-store.js';
 import { checkLmdbHeaders, openDataDir, type DataDirLock } from '../storage/data-dir.js';
 import { PROTECTED_MODE_DENIED, protectedModeRefuses } from './protected-mode.js';
 import { Connection } from './connection.js';
+import { Evictor } from './eviction/evictor.js';
+import { ValueType } from '../storage/types.js';
+import { MemoryGuard } from './eviction/memory-guard.js';
 import { Dispatcher } from './dispatcher.js';
 import { LocalKeyspace } from './local-keyspace.js';
 import type { ClusterFacade, NodeServices } from './node-services.js';
@@ -84,6 +87,7 @@ export class RingkvNode implements NodeServices {
   readonly reclaimer: ElementReclaimer;
   readonly versioner: Versioner;
   cluster: ClusterFacade | undefined = undefined;
+  readonly eviction: Evictor;
   private clusterNode: ClusterNode | undefined;
   private metrics: http.Server | undefined;
   port: number;
@@ -111,6 +115,13 @@ export class RingkvNode implements NodeServices {
     this.reclaimer = new ElementReclaimer(store, config.bool('cluster-enabled') ? config.int('tombstone-grace-ms') : 0);
     store.onVersionChange((slot, key, _old, _new, previous, next) => this.reclaimer.noteChange(slot, key, previous, next));
     this.dispatcher = new Dispatcher(this, this.commands, this.keyspace);
+    // Standalone, an eviction is a local removal like active expiry; a cluster replaces the host.
+    this.eviction = new Evictor(store, config, { mayEvict: () => true, evict: (slot, rk) => store.drop(slot, rk) }, logger);
+    this.dispatcher.memory = new MemoryGuard(this.eviction, this.commands, () => config.int('maxmemory'));
+    store.onVersionChange((_slot, rk, _old, _new, _previous, next) => {
+      if (next === undefined || next.type === ValueType.Tombstone) this.eviction.forget(rk);
+    });
+    store.onFlushAll(() => this.eviction.sketch.clear());
     // Blocked clients wake on any change of their keys here: coordinated here or applied from peers.
     store.onVersionChange((_slot, rk) => {
       if (this.dispatcher.blocked.count === 0) return;
@@ -191,6 +202,7 @@ export class RingkvNode implements NodeServices {
     this.cluster = cluster;
     this.dispatcher.router = cluster.router;
     this.servesSlot = (slot) => cluster.table.primary(slot) === this.nodeId;
+    this.eviction.host = cluster.evictionHost();
   }
 
   /**
@@ -285,6 +297,8 @@ export class RingkvNode implements NodeServices {
   }
 
   private expireTick(): void {
+    // Memory also grows without commands here (replicated writes, reclaim lag): evict in the background too.
+    if (this.config.int('maxmemory') > 0) this.eviction.performEvictions(this.now());
     if (!isActiveExpireEnabled()) return;
     const work = EXPIRE_WORK_PER_TICK * this.config.int('active-expire-effort');
     this.stats.expiredKeys += this.store.expireCycle(this.now(), work);
