@@ -10,7 +10,7 @@ import type { EvictionHost } from '../server/eviction/evictor.js';
  * memory and an eviction that freed memory with a tombstone kept for the 24 h delete grace would
  * fill it again (docs/decisions.md, "Eviction in a cluster").
  */
-export const EVICTION_TOMBSTONE_GRACE_MS = 30_000;
+export const EVICTION_TOMBSTONE_GRACE_MS = 10_000;
 /** expiresAt values 0 and 1 have meanings of their own on a tombstone (types.ts). */
 const EVICTION_MARK_MIN = 2;
 const EMPTY = Buffer.alloc(0);

@@ -159,15 +159,24 @@ export class Evictor {
     }
     const lfu = this.lfuSettings();
     const samples = this.config.int('maxmemory-samples');
+    const score = (rk: Buffer, record: StoredRecord): number =>
+      evictionScore(policy, { access: usesLfu(policy) ? this.access(rk).lfu : this.access(rk).lru, expiresAt: record.expiresAt }, now, lfu);
     for (let round = 0; round < EMPTY_ROUNDS_MAX; round++) {
       const seen = this.sample(volatile, samples, (slot, rk, record) => {
-        const score = evictionScore(policy, { access: usesLfu(policy) ? this.access(rk).lfu : this.access(rk).lru, expiresAt: record.expiresAt }, now, lfu);
-        this.pool.offer({ score, slot, rk: Buffer.from(rk), id: rk.toString('latin1') });
+        this.pool.offer({ score: score(rk, record), slot, rk: Buffer.from(rk), id: rk.toString('latin1') });
       });
-      // The pool keeps candidates from earlier rounds; they may be gone or moved since.
+      // The pool keeps candidates from earlier rounds; they may be gone, moved or used since.
+      // A key used since it was scored goes back in with its new score (Redis would evict it
+      // on the old one: a hot key sampled a second ago is not a victim now).
       for (let e = this.pool.takeBest(); e !== undefined; e = this.pool.takeBest()) {
         const record = this.store.get(e.slot, e.rk);
-        if (record !== undefined && this.isCandidate(e.slot, record, volatile)) return { slot: e.slot, rk: e.rk, record };
+        if (record === undefined || !this.isCandidate(e.slot, record, volatile)) continue;
+        const current = score(e.rk, record);
+        if (current < e.score) {
+          this.pool.offer({ ...e, score: current });
+          continue;
+        }
+        return { slot: e.slot, rk: e.rk, record };
       }
       if (seen === 0) return undefined;
     }
