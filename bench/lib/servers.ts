@@ -10,13 +10,16 @@ export type ScenarioName =
   | 'rebalance'
   | 'failover'
   | 'partition'
-  | 'collections';
+  | 'collections'
+  | 'eviction';
 /**
  * - `single`: one server process, redis-benchmark against it.
  * - `cluster`: a cluster of each kind, `redis-benchmark --cluster` against it, unpipelined and pipelined.
  * - `cluster-unpipelined`: the same, unpipelined runs only.
  * - `cluster-pipelined`: pipelined cluster load in two shapes, `redis-benchmark --cluster -P`
  *   (one slot per connection's pipeline) and the mixed-slot generator (random keys, many in flight).
+ * - `eviction`: one redis-server and one ringkv node with the same maxmemory, a Zipf cache workload
+ *   under allkeys-lru and allkeys-lfu: hit rate and used memory against the limit (lib/eviction.ts).
  * - `failure`: a ringkv cluster under a Node load generator while one node is killed and restarted.
  * - `rebalance`: the same load while a fourth node joins and then an original node leaves.
  * - `failover`: both clusters at their default settings under an ioredis workload that records
@@ -24,7 +27,7 @@ export type ScenarioName =
  * - `collections`: hashes, sets, sorted sets and lists at two sizes, redis-benchmark's collection
  *   tests, DEL of a big collection and (opt-in) memory, on Redis, a ringkv node and a ringkv cluster.
  */
-export type ScenarioKind = 'single' | 'cluster' | 'cluster-unpipelined' | 'cluster-pipelined' | 'failure' | 'rebalance' | 'failover' | 'collections';
+export type ScenarioKind = 'single' | 'cluster' | 'cluster-unpipelined' | 'cluster-pipelined' | 'failure' | 'rebalance' | 'failover' | 'collections' | 'eviction';
 
 /** Kinds that start a cluster of each server and measure it with redis-benchmark --cluster (and more). */
 export function isClusterKind(kind: ScenarioKind): boolean {
@@ -55,6 +58,7 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'failover', title: 'default settings, one node (Redis: a master) killed with SIGKILL', kind: 'failover', durable: false },
   { name: 'partition', title: 'default settings, one node (Redis: a master) cut off from the others for a while', kind: 'failover', durable: false },
   { name: 'collections', title: 'collections at two sizes, durable (fsync every write)', kind: 'collections', durable: true, optIn: true },
+  { name: 'eviction', title: 'cache workload (Zipf GET/SET, key space 5x maxmemory) under allkeys-lru and allkeys-lfu, no persistence', kind: 'eviction', durable: false, optIn: true },
 ];
 
 /** ringkv replication settings: N replicas per key, W acks per write, R replicas per read. */
@@ -113,6 +117,11 @@ export function scenarioTargets(scenario: Scenario): Target[] {
   switch (scenario.name) {
     case 'no-persistence':
     case 'durable':
+      return [
+        { server: 'redis', variant: '', nodes: 1 },
+        { server: 'ringkv', variant: '', nodes: 1 },
+      ];
+    case 'eviction':
       return [
         { server: 'redis', variant: '', nodes: 1 },
         { server: 'ringkv', variant: '', nodes: 1 },
