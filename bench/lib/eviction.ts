@@ -43,6 +43,8 @@ export interface EvictionRow {
   hitRate: number;
   usedMemoryMax: number;
   usedMemoryEnd: number;
+  /** INFO used_memory_rss at the end: Redis's resident set; ringkv's anonymous memory (LMDB's file pages excluded). */
+  rssEnd: number;
   evictedKeys: number;
   opsPerSecond: number;
 }
@@ -131,6 +133,7 @@ export async function runEvictionWorkload(server: string, host: string, port: nu
       hitRate: hits / gets,
       usedMemoryMax: Math.max(usedMax, end),
       usedMemoryEnd: end,
+      rssEnd: Number(/\r\nused_memory_rss:(\d+)\r\n/.exec(`\r\n${memInfo}`)?.[1] ?? NaN),
       evictedKeys: Number(/evicted_keys:(\d+)/.exec(stats)?.[1] ?? NaN),
       opsPerSecond: Math.round(o.measuredOps / seconds),
     };
@@ -142,11 +145,11 @@ export async function runEvictionWorkload(server: string, host: string, port: nu
 export function renderEvictionTable(rows: readonly EvictionRow[]): string {
   const mb = (b: number): string => (b / 1048576).toFixed(2);
   const lines = [
-    '| server | policy | maxmemory MiB | key space (keys) | hit rate | used_memory max MiB (% of limit) | used_memory end MiB | evicted keys | GET+SET ops/s |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| server | policy | maxmemory MiB | key space (keys) | hit rate | used_memory max MiB (% of limit) | used_memory end MiB | used_memory_rss end MiB | evicted keys | GET+SET ops/s |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
-    lines.push(`| ${r.server} | ${r.policy} | ${mb(r.maxmemory)} | ${r.keySpace.toLocaleString('en-US')} | ${(r.hitRate * 100).toFixed(1)}% | ${mb(r.usedMemoryMax)} (${((r.usedMemoryMax / r.maxmemory) * 100).toFixed(1)}%) | ${mb(r.usedMemoryEnd)} | ${r.evictedKeys.toLocaleString('en-US')} | ${r.opsPerSecond.toLocaleString('en-US')} |`);
+    lines.push(`| ${r.server} | ${r.policy} | ${mb(r.maxmemory)} | ${r.keySpace.toLocaleString('en-US')} | ${(r.hitRate * 100).toFixed(1)}% | ${mb(r.usedMemoryMax)} (${((r.usedMemoryMax / r.maxmemory) * 100).toFixed(1)}%) | ${mb(r.usedMemoryEnd)} | ${mb(r.rssEnd)} | ${r.evictedKeys.toLocaleString('en-US')} | ${r.opsPerSecond.toLocaleString('en-US')} |`);
   }
   return lines.join('\n');
 }
