@@ -117,7 +117,7 @@ export class RingkvNode implements NodeServices {
     this.dispatcher = new Dispatcher(this, this.commands, this.keyspace);
     // Standalone, an eviction is a local removal like active expiry; a cluster replaces the host.
     this.eviction = new Evictor(store, config, { mayEvict: () => true, evict: (slot, rk) => store.drop(slot, rk) }, logger);
-    this.dispatcher.memory = new MemoryGuard(this.eviction, this.commands, () => config.int('maxmemory'));
+    this.dispatcher.memory = new MemoryGuard(this.eviction, this.commands);
     store.onVersionChange((_slot, rk, _old, _new, _previous, next) => {
       if (next === undefined || next.type === ValueType.Tombstone) this.eviction.forget(rk);
     });
@@ -298,7 +298,7 @@ export class RingkvNode implements NodeServices {
 
   private expireTick(): void {
     // Memory also grows without commands here (replicated writes, reclaim lag): evict in the background too.
-    if (this.config.int('maxmemory') > 0) this.eviction.performEvictions(this.now());
+    if (this.eviction.maxmemory > 0) this.eviction.performEvictions(this.now());
     if (!isActiveExpireEnabled()) return;
     const work = EXPIRE_WORK_PER_TICK * this.config.int('active-expire-effort');
     this.stats.expiredKeys += this.store.expireCycle(this.now(), work);

@@ -58,6 +58,25 @@ export class Evictor {
     private readonly random: () => number = Math.random,
   ) {
     this.sketch = new AccessSketch(config.int('maxmemory-tracked-keys'), lruClock(Date.now()));
+    this.lfu = this.readLfuSettings();
+    this.maxmemory = config.int('maxmemory');
+    // Every command touches its keys: read the settings it needs once per change, not per command.
+    config.onChange((name) => {
+      if (name === 'maxmemory') this.maxmemory = config.int('maxmemory');
+      if (name === 'lfu-log-factor' || name === 'lfu-decay-time') this.lfu = this.readLfuSettings();
+      if (name === 'maxmemory-tracked-keys') {
+        this.sketch.capacity = config.int('maxmemory-tracked-keys');
+        this.sketch.trim();
+      }
+    });
+  }
+
+  private lfu: LfuSettings;
+  /** The maxmemory setting in bytes; 0 = no limit. */
+  maxmemory: number;
+
+  private readLfuSettings(): LfuSettings {
+    return { logFactor: this.config.int('lfu-log-factor'), decayMinutes: this.config.int('lfu-decay-time') };
   }
 
   policy(): EvictionPolicy {
@@ -74,14 +93,13 @@ export class Evictor {
   }
 
   lfuSettings(): LfuSettings {
-    return { logFactor: this.config.int('lfu-log-factor'), decayMinutes: this.config.int('lfu-decay-time') };
+    return this.lfu;
   }
 
   /** A command used `key` (Redis updates the object's LRU/LFU field on lookup). */
   touch(key: Buffer, now: number): void {
     const id = recordKey(key).toString('latin1');
     const had = this.sketch.get(id);
-    this.sketch.capacity = this.config.int('maxmemory-tracked-keys');
     // A key seen for the first time starts at LFU_INIT_VAL, as a new object does in Redis.
     const lfu = had === undefined ? newLfu(now) : accessLfu(had.lfu, now, this.lfuSettings(), this.random());
     this.sketch.set(id, { lru: lruClock(now), lfu });
@@ -113,7 +131,7 @@ export class Evictor {
    * noeviction): denyoom commands get -OOM.
    */
   performEvictions(now: number): EvictionOutcome {
-    const max = this.config.int('maxmemory');
+    const max = this.maxmemory;
     if (max === 0 || this.usedMemory() <= max) return 'ok';
     const policy = this.policy();
     if (policy === 'noeviction') return 'fail';
@@ -147,7 +165,7 @@ export class Evictor {
   private noteEvictions(evicted: number, from: number, now: number): void {
     if (evicted === 0 || now - this.lastLogAt < LOG_INTERVAL_MS) return;
     this.lastLogAt = now;
-    this.logger.info({ evicted, usedMemory: this.usedMemory(), freedBytes: from - this.usedMemory(), maxmemory: this.config.int('maxmemory'), policy: this.policy() }, 'maxmemory reached: evicting keys');
+    this.logger.info({ evicted, usedMemory: this.usedMemory(), freedBytes: from - this.usedMemory(), maxmemory: this.maxmemory, policy: this.policy() }, 'maxmemory reached: evicting keys');
   }
 
   private pickVictim(policy: EvictionPolicy, now: number): { slot: number; rk: Buffer; record: StoredRecord } | undefined {

@@ -18,7 +18,6 @@ export class MemoryGuard {
   constructor(
     readonly evictor: Evictor,
     private readonly table: ReadonlyMap<string, CommandSpec>,
-    private readonly configMaxmemory: () => number,
   ) {}
 
   /** The command ran on its keys: they count as accessed (TOUCH does so explicitly). */
@@ -38,7 +37,7 @@ export class MemoryGuard {
    * but EXEC/DISCARD/QUIT/RESET, are refused while memory stays above maxmemory.
    */
   refuses(session: SessionState, spec: CommandSpec, argv: readonly Buffer[], now: number, queued: readonly QueuedCommand[] | undefined = session.multi): boolean {
-    if (this.configMaxmemory() === 0) return false;
+    if (this.evictor.maxmemory === 0) return false;
     const outOfMemory = this.evictor.performEvictions(now) === 'fail';
     if (!outOfMemory) return false;
     if (session.multi !== undefined && !MULTI_OOM_EXEMPT.has(spec.name)) return true;
@@ -48,7 +47,7 @@ export class MemoryGuard {
 
   /** Out of memory right now (a script checks it when it starts). */
   outOfMemory(now: number): boolean {
-    return this.configMaxmemory() !== 0 && this.evictor.performEvictions(now) === 'fail';
+    return this.evictor.maxmemory !== 0 && this.evictor.performEvictions(now) === 'fail';
   }
 
   private denyoom(spec: CommandSpec | undefined, argv: readonly Buffer[]): boolean {
