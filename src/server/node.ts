@@ -73,6 +73,12 @@ function listenError(err: unknown, role: string): Error {
   return new StartupError(`cannot listen on ${e.address ?? '?'}:${e.port ?? '?'} for ${role}: ${errnoText(err)}${hint}`);
 }
 
+/**
+ * Element records an eviction frees at once; a bigger collection's rest goes in the background
+ * (until then used memory still counts it, so eviction may take a little more than needed).
+ */
+const EVICTION_RECLAIM_RECORDS_MAX = 10_000;
+
 /** How long shutdown waits for sockets to close before flushing the store anyway. */
 const SHUTDOWN_SOCKET_GRACE_MS = 3000;
 
@@ -118,6 +124,9 @@ export class RingkvNode implements NodeServices {
     // Standalone, an eviction is a local removal like active expiry; a cluster replaces the host.
     this.eviction = new Evictor(store, config, { mayEvict: () => true, evict: (slot, rk) => store.drop(slot, rk) }, logger);
     this.dispatcher.memory = new MemoryGuard(this.eviction, this.commands);
+    this.eviction.afterCollectionEvicted = (now) => {
+      this.stats.reclaimedElements += this.reclaimer.reclaimEndedNow(now, EVICTION_RECLAIM_RECORDS_MAX);
+    };
     store.onVersionChange((_slot, rk, _old, _new, _previous, next) => {
       if (next === undefined || next.type === ValueType.Tombstone) this.eviction.forget(rk);
     });

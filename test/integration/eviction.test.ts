@@ -124,6 +124,24 @@ describe('maxmemory on one node', () => {
     });
   }
 
+  it('allkeys-lru evicts whole collections and frees their elements at once', async () => {
+    const limit = 400 * 1024;
+    await reset('allkeys-lru', String(limit));
+    const fields = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`f${i}`, VALUE]));
+    for (let i = 0; i < 200; i += 20) {
+      const p = r.pipeline();
+      for (let j = i; j < i + 20; j++) p.hset(`h:${j}`, fields);
+      await p.exec();
+      expect(await usedMemory(r)).toBeLessThanOrEqual(limit * (1 + OVERSHOOT));
+    }
+    // A hash is ~10 KB: about 40 fit. Freeing the elements at once keeps eviction from taking
+    // far more hashes than needed.
+    const left = await existing(r, 'h:', 200);
+    expect(left).toBeGreaterThan(25);
+    expect(left).toBeLessThan(60);
+    expect(await r.hlen(`h:199`)).toBe(50);
+  });
+
   for (const policy of ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl']) {
     it(`${policy}: evicts only keys with a TTL, then answers OOM`, async () => {
       await reset(policy, '0');

@@ -4,6 +4,7 @@ import { recordKey, userKeyOf } from '../../collections/record-keys.js';
 import { SLOT_COUNT } from '../../storage/key-layout.js';
 import type { Store } from '../../storage/store.js';
 import { ValueType, type StoredRecord } from '../../storage/types.js';
+import { isCollectionType } from '../../collections/collection.js';
 import { AccessSketch, type Access } from './access-sketch.js';
 import { EvictionPool } from './eviction-pool.js';
 import { evictionScore, isRandom, isVolatile, usesLfu, type EvictionPolicy } from './eviction-policy.js';
@@ -44,6 +45,8 @@ export type EvictionOutcome = 'ok' | 'running' | 'fail';
  */
 export class Evictor {
   evictedKeys = 0;
+  /** Frees an evicted collection's elements (set by the node: the element reclaimer). */
+  afterCollectionEvicted: (now: number) => void = () => undefined;
   readonly sketch: AccessSketch;
   private readonly pool = new EvictionPool();
   private readonly cursors = new Map<number, Buffer>();
@@ -150,6 +153,7 @@ export class Evictor {
         return 'fail';
       }
       this.host.evict(victim.slot, victim.rk, victim.record, now);
+      if (isCollectionType(victim.record.type)) this.afterCollectionEvicted(now);
       this.forget(victim.rk);
       this.evictedKeys++;
       evicted++;
