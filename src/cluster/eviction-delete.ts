@@ -39,12 +39,12 @@ export function successorVersion(v: Buffer): Buffer {
  * dated back in `expiresAt` (storage/tombstone-time.ts) so it is purged EVICTION_TOMBSTONE_GRACE_MS
  * after `now` rather than `graceMs` after.
  */
-export function evictionTombstone(evicted: StoredRecord, now: number, graceMs: number): StoredRecord {
+export function evictionTombstone(evicted: StoredRecord, now: number, graceMs: number, shortGrace = true): StoredRecord {
   return {
     version: successorVersion(evicted.version),
     clock: evicted.clock,
     type: ValueType.Tombstone,
-    expiresAt: Math.max(EVICTION_MARK_MIN, now - graceMs + EVICTION_TOMBSTONE_GRACE_MS),
+    expiresAt: shortGrace ? Math.max(EVICTION_MARK_MIN, now - graceMs + EVICTION_TOMBSTONE_GRACE_MS) : 0,
     value: EMPTY,
   };
 }
@@ -70,7 +70,11 @@ export function clusterEvictionHost(p: ClusterEvictionParts): EvictionHost {
   return {
     mayEvict: (slot) => p.primary(slot) === p.myId,
     evict: (slot, rk, record, now) => {
-      const tomb = evictionTombstone(record, now, p.graceMs());
+      // A replica known to be down now would miss the delete and, once the tombstone is purged
+      // everywhere, hand the value back: then the tombstone keeps the full delete grace, which
+      // outlives hints and covers its return (docs/decisions.md, "Eviction in a cluster").
+      const everyReplicaUp = p.replicas(slot).every((id) => id === p.myId || p.reachable(id));
+      const tomb = evictionTombstone(record, now, p.graceMs(), everyReplicaUp);
       const encoded = encodeRecord(tomb);
       p.applyLocal(slot, rk, tomb, encoded);
       for (const id of p.replicas(slot)) {

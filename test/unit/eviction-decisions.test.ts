@@ -112,6 +112,8 @@ describe('eviction tombstones', () => {
     expect(tomb.type).toBe(ValueType.Tombstone);
     // Purged once now - grace passes tombstoneMs: EVICTION_TOMBSTONE_GRACE_MS after the eviction.
     expect(tombstoneMs(tomb) + grace).toBe(now + EVICTION_TOMBSTONE_GRACE_MS);
+    // With a replica down at the eviction it keeps the whole delete grace, like a DEL's.
+    expect(tombstoneMs(evictionTombstone(evicted, now, grace, false))).toBe(now - 1000);
     // A plain tombstone counts from its version.
     expect(tombstoneMs({ version: evicted.version, expiresAt: 0 })).toBe(now - 1000);
   });
