@@ -1,13 +1,12 @@
 import { ERR, ReplyError } from '../core/errors.js';
 import { objectEncoding, valueLength } from '../collections/encoding.js';
 import { ConfigError } from '../core/config.js';
-import { ValueType } from './keyspace.js';
 import { command, container, type CommandContext, type CommandSpec } from './spec.js';
 import { floatArg, intArg, lower, parseInt64 } from './args.js';
 import { globMatch } from './glob.js';
 import { infoText } from './info.js';
-import { RECORD_OVERHEAD_BYTES } from '../storage/data-size.js';
 import { anonymousMemoryBytes } from '../server/eviction/memory-report.js';
+import { memoryUsage } from './memory-usage.js';
 
 function info(ctx: CommandContext, argv: Buffer[]): void {
   ctx.out.verbatim(infoText(ctx.node, argv.slice(1).map((a) => a.toString())));
@@ -67,8 +66,6 @@ function objectNumber(n: number) {
     ctx.out.int(n);
   };
 }
-
-const ELEMENT_BYTES_ESTIMATE = 32;
 
 const LFU_SWITCH_NOTE = 'Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.';
 
@@ -140,20 +137,6 @@ function slowlogGet(ctx: CommandContext, argv: Buffer[]): void {
     ctx.out.bulk(e.addr);
     ctx.out.bulk(e.name);
   }
-}
-
-function memoryUsage(ctx: CommandContext, argv: Buffer[]): void {
-  for (let i = 3; i < argv.length; i += 2) {
-    if (lower(argv[i]!) !== 'samples' || i + 1 >= argv.length) throw new ReplyError(ERR.syntax);
-    intArg(argv[i + 1]!);
-  }
-  const e = ctx.ks.get(argv[2]!);
-  if (!e) return ctx.out.nullBulk();
-  // What the key counts for toward maxmemory (storage/data-size.ts); a collection's elements are
-  // estimated from their count rather than read one by one.
-  const elements = e.type === ValueType.String ? 0 : valueLength(e) * (RECORD_OVERHEAD_BYTES + ELEMENT_BYTES_ESTIMATE);
-  const value = Buffer.isBuffer(e.value) ? e.value.length : 0;
-  ctx.out.int(RECORD_OVERHEAD_BYTES + argv[2]!.length + value + elements);
 }
 
 /** Blocks the event loop like Redis's DEBUG SLEEP blocks the server (tests rely on that). */

@@ -96,7 +96,13 @@ describe('maxmemory on one node', () => {
     expect(strings - empty).toBeGreaterThanOrEqual(1000 * (100 + 3));
     expect(strings - empty).toBeLessThan(1000 * 400);
     await r.hset('m:hash', Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`f${i}`, VALUE])));
-    expect((await usedMemory(r)) - strings).toBeGreaterThanOrEqual(200 * 100);
+    const hashBytes = (await usedMemory(r)) - strings;
+    expect(hashBytes).toBeGreaterThanOrEqual(200 * 100);
+    // MEMORY USAGE of the hash samples its elements; with SAMPLES 0 it reads all and gives its share.
+    const all = Number(await r.call('memory', 'usage', 'm:hash', 'samples', '0'));
+    expect(Math.abs(all - hashBytes) / hashBytes).toBeLessThan(0.05);
+    expect(Number(await r.call('memory', 'usage', 'm:hash'))).toBeGreaterThan(200 * 100);
+    await expect(r.call('memory', 'usage', 'm:hash', 'samples', '-1')).rejects.toThrow('ERR syntax error');
     const usage = Number(await r.call('memory', 'usage', 'm:1'));
     expect(usage).toBeGreaterThan(100);
     expect(await r.call('memory', 'usage', 'm:1', 'samples', '0')).toBe(usage);
@@ -300,7 +306,7 @@ describe('the deterministic parts against redis-server', () => {
       ['config', 'set', 'maxmemory-policy', 'noeviction'],
       ['set', 'k', 'v'], ['object', 'freq', 'k'], ['object', 'freq', 'missing'], ['object', 'idletime', 'missing'],
       ['config', 'set', 'maxmemory-policy', 'volatile-lfu'], ['object', 'idletime', 'k'], ['set', 'k4', 'v'], ['object', 'freq', 'k4'],
-      ['memory', 'usage', 'k', 'samples'], ['memory', 'usage', 'k', 'samples', 'x'], ['memory', 'usage', 'k', 'foo', '1'], ['memory', 'usage', 'missing'],
+      ['memory', 'usage', 'k', 'samples'], ['memory', 'usage', 'k', 'samples', 'x'], ['memory', 'usage', 'k', 'samples', '-1'], ['memory', 'usage', 'k', 'foo', '1'], ['memory', 'usage', 'missing'],
       ['config', 'set', 'maxmemory-policy', 'noeviction'], ['config', 'set', 'maxmemory', '1'],
       ['set', 'k2', 'v'], ['lpush', 'l', 'a'], ['get', 'k'], ['del', 'missing'], ['exists', 'k'],
       ['multi'], ['get', 'k'], ['exec'],

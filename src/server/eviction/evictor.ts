@@ -45,6 +45,11 @@ export type EvictionOutcome = 'ok' | 'running' | 'fail';
  */
 export class Evictor {
   evictedKeys = 0;
+  /**
+   * Told each evicted key (its user key), after the eviction: where Redis sends the `evicted`
+   * keyspace event. There are no keyspace notifications in this tree yet; they subscribe here.
+   */
+  onEvicted: ((key: Buffer) => void) | undefined = undefined;
   /** Frees an evicted collection's elements (set by the node: the element reclaimer). */
   afterCollectionEvicted: (now: number) => void = () => undefined;
   readonly sketch: AccessSketch;
@@ -156,6 +161,10 @@ export class Evictor {
       if (isCollectionType(victim.record.type)) this.afterCollectionEvicted(now);
       this.forget(victim.rk);
       this.evictedKeys++;
+      if (this.onEvicted !== undefined) {
+        const key = userKeyOf(victim.rk);
+        if (key !== undefined) this.onEvicted(key);
+      }
       evicted++;
       if (evicted % EVICTIONS_PER_TIME_CHECK === 0 && (performance.now() - started) * 1000 > budgetUs) {
         this.noteEvictions(evicted, freedFrom, now);
