@@ -413,4 +413,23 @@ describe('maxmemory in a 3-node cluster', () => {
     });
     expect(again).toEqual([0, 0, 0]);
   }, 120_000);
+
+  it('noeviction: the slot\'s coordinator answers OOM to writes; reads and DEL go on', async () => {
+    await onEach((r) => r.config('SET', 'maxmemory-policy', 'noeviction'));
+    await onEach((r) => r.config('SET', 'maxmemory', '1kb'));
+    const evictedBefore = await onEach(evictedKeys);
+    const c = new Cluster(cluster.ports.map((port) => ({ host: '127.0.0.1', port })));
+    try {
+      // Keys on every node's slots: each coordinator decides from its own used memory.
+      for (let i = 0; i < 30; i++) await expect(c.set(`oom:${i}`, 'x')).rejects.toThrow(OOM);
+      const kept = await onEach(async (r) => (await r.call('randomkey')) as string | null);
+      const key = kept.find((k) => k !== null)!;
+      expect(await c.get(key)).not.toBeNull();
+      expect(await c.del(key)).toBe(1);
+      expect(await onEach(evictedKeys)).toEqual(evictedBefore);
+    } finally {
+      c.disconnect();
+      await onEach((r) => r.config('SET', 'maxmemory', '0'));
+    }
+  }, 60_000);
 });
