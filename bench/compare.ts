@@ -13,6 +13,7 @@ import { partitionUnavailable } from './lib/netcut.js';
 import { runRebalance } from './lib/rebalance.js';
 import type { DisruptionOptions, DisruptionReport } from './lib/disruption.js';
 import { fillKeyspace, measureMixed } from './lib/mixed.js';
+import { DEFAULT_EVICTION_OPTIONS, EVICTION_POLICIES, renderEvictionTable, runEvictionWorkload, type EvictionOptions, type EvictionRow } from './lib/eviction.js';
 import {
   COLLECTION_TYPES,
   COLLECTIONS_PARTS,
@@ -637,6 +638,23 @@ function collectionsServerLabel(target: Target): string {
   return target.variant === '' ? target.server : `${target.server} ${target.variant}`;
 }
 
+/**
+ * The eviction scenario: each server, fresh, under each policy with the same maxmemory and the same
+ * key sequence; the table is printed (docs/benchmarks.md keeps it with the command line).
+ */
+async function benchEviction(scenario: Scenario, targets: readonly Target[], opts: Options, scratch: string): Promise<void> {
+  const rows: EvictionRow[] = [];
+  const o: EvictionOptions = opts.quick ? { ...DEFAULT_EVICTION_OPTIONS, warmupOps: 60_000, measuredOps: 60_000 } : DEFAULT_EVICTION_OPTIONS;
+  for (const policy of EVICTION_POLICIES) {
+    for (const target of targets) {
+      const row = await withSingleNode(scenario, target, opts, scratch, (endpoint) => runEvictionWorkload(target.server, endpoint.host, endpoint.port, policy, o));
+      console.log(`[${scenario.name}] ${target.server} ${policy}: hit rate ${(row.hitRate * 100).toFixed(1)}%, used_memory max ${row.usedMemoryMax} of ${row.maxmemory}, ${row.opsPerSecond} ops/s`);
+      rows.push(row);
+    }
+  }
+  console.log(`\n[${scenario.name}] Zipf s=${o.zipfExponent}, values ${o.valueBytes} B, key space ${o.keySpaceFactor}x maxmemory, ${o.warmupOps} warm-up + ${o.measuredOps} measured GETs (SET on miss), batches of ${o.batch}\n${renderEvictionTable(rows)}\n`);
+}
+
 /** A fresh single node with the scenario's persistence, stopped when `body` is done. */
 async function withSingleNode<T>(scenario: Scenario, target: Target, opts: Options, scratch: string, body: (endpoint: CollectionsEndpoint) => Promise<T>): Promise<T> {
   const port = await freePort(HOST);
@@ -756,6 +774,10 @@ async function main(): Promise<void> {
     for (const scenario of opts.scenarios) {
       const targets = scenarioTargets(scenario).filter((t) => opts.servers.includes(t.server));
       if (targets.length === 0) console.log(`[${scenario.name}] skipped: it has no ${opts.servers.join('/')} run`);
+      if (scenario.kind === 'eviction') {
+        if (targets.length > 0) await benchEviction(scenario, targets, opts, scratch);
+        continue;
+      }
       if (scenario.kind === 'collections') {
         if (targets.length > 0) collections.push(await benchCollections(scenario, targets, opts, scratch));
         continue;

@@ -12,13 +12,16 @@ export type ScenarioName =
   | 'partition'
   | 'collections'
   | 'streams'
-  | 'scripting';
+  | 'scripting'
+  | 'eviction';
 /**
  * - `single`: one server process, redis-benchmark against it.
  * - `cluster`: a cluster of each kind, `redis-benchmark --cluster` against it, unpipelined and pipelined.
  * - `cluster-unpipelined`: the same, unpipelined runs only.
  * - `cluster-pipelined`: pipelined cluster load in two shapes, `redis-benchmark --cluster -P`
  *   (one slot per connection's pipeline) and the mixed-slot generator (random keys, many in flight).
+ * - `eviction`: one redis-server and one ringkv node with the same maxmemory, a Zipf cache workload
+ *   under allkeys-lru and allkeys-lfu: hit rate and used memory against the limit (lib/eviction.ts).
  * - `failure`: a ringkv cluster under a Node load generator while one node is killed and restarted.
  * - `rebalance`: the same load while a fourth node joins and then an original node leaves.
  * - `failover`: both clusters at their default settings under an ioredis workload that records
@@ -28,7 +31,7 @@ export type ScenarioName =
  * - `scripting`: EVALSHA of a rate limiter and of a one-GET script beside the same commands sent
  *   plainly, with the server's CPU per request (bench/lib/scripting.ts).
  */
-export type ScenarioKind = 'single' | 'cluster' | 'cluster-unpipelined' | 'cluster-pipelined' | 'failure' | 'rebalance' | 'failover' | 'collections' | 'streams' | 'scripting';
+export type ScenarioKind = 'single' | 'cluster' | 'cluster-unpipelined' | 'cluster-pipelined' | 'failure' | 'rebalance' | 'failover' | 'collections' | 'streams' | 'scripting' | 'eviction';
 
 /** Kinds that start a cluster of each server and measure it with redis-benchmark --cluster (and more). */
 export function isClusterKind(kind: ScenarioKind): boolean {
@@ -61,6 +64,7 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'collections', title: 'collections at two sizes, durable (fsync every write)', kind: 'collections', durable: true, optIn: true },
   { name: 'streams', title: 'streams: XADD and XREADGROUP+XACK, durable (fsync every write)', kind: 'streams', durable: true, optIn: true },
   { name: 'scripting', title: 'scripting: EVALSHA of a rate limiter and a read-only script, no persistence', kind: 'scripting', durable: false, optIn: true },
+  { name: 'eviction', title: 'cache workload (Zipf GET/SET, key space 5x maxmemory) under allkeys-lru and allkeys-lfu, no persistence', kind: 'eviction', durable: false, optIn: true },
 ];
 
 /** ringkv replication settings: N replicas per key, W acks per write, R replicas per read. */
@@ -120,6 +124,11 @@ export function scenarioTargets(scenario: Scenario): Target[] {
     case 'no-persistence':
     case 'durable':
     case 'scripting':
+      return [
+        { server: 'redis', variant: '', nodes: 1 },
+        { server: 'ringkv', variant: '', nodes: 1 },
+      ];
+    case 'eviction':
       return [
         { server: 'redis', variant: '', nodes: 1 },
         { server: 'ringkv', variant: '', nodes: 1 },

@@ -1,5 +1,6 @@
-import { compareVersions, versionWall } from '../core/version.js';
+import { compareVersions } from '../core/version.js';
 import { ValueType, type StoredRecord } from '../storage/types.js';
+import { tombstoneMs } from '../storage/tombstone-time.js';
 import type { Topology } from './ring.js';
 import { SLOT_COUNT } from './slot.js';
 
@@ -34,7 +35,7 @@ export interface ExchangePlan {
  * or a tombstone past `graceMs` (the store purges those).
  */
 export function isDeadRecord(rec: Pick<StoredRecord, 'type' | 'expiresAt' | 'version'>, now: number, graceMs: number): boolean {
-  if (rec.type === ValueType.Tombstone) return versionWall(rec.version) <= now - graceMs;
+  if (rec.type === ValueType.Tombstone) return tombstoneMs(rec) <= now - graceMs;
   return rec.expiresAt !== 0 && rec.expiresAt <= now;
 }
 

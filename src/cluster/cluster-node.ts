@@ -11,6 +11,8 @@ import { MembershipLog } from './membership-log.js';
 import { buildTopology, type Topology } from './ring.js';
 import { SlotTable, earlierPlacements } from './slot-table.js';
 import { CollectionHealer } from './collection-healer.js';
+import { clusterEvictionHost } from './eviction-delete.js';
+import type { EvictionHost } from '../server/eviction/evictor.js';
 import { Coordinator, type ReplicaClient } from './coordinator.js';
 import { ClusterRouter } from './cluster-router.js';
 import type { OverlayKeyspace } from './overlay-keyspace.js';
@@ -595,6 +597,20 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
    * it (and fail at once when too few are left), and routing moves its slots to the next replica
    * (routing-view.ts); read-modify-write follows once its lease ran out (slot-leases.ts).
    */
+  /** maxmemory in a cluster: evictions of this node's primary slots, replicated as deletes (eviction-delete.ts). */
+  evictionHost(): EvictionHost {
+    return clusterEvictionHost({
+      myId: this.myId,
+      primary: (slot) => this.slotTable?.primary(slot),
+      replicas: (slot) => this.slotTable?.replicas(slot) ?? [],
+      reachable: (id) => this.reachable(id),
+      applyLocal: (slot, key, rec, encoded) => void this.coordinator.applyLocal(slot, key, rec, encoded),
+      write: (id, slot, items) => this.write(id, slot, items),
+      graceMs: () => this.node.config.int('tombstone-grace-ms'),
+      logger: this.logger,
+    });
+  }
+
   reachable(nodeId: string): boolean {
     if (!this.membership.isAlive(nodeId, Date.now())) return false;
     if (nodeId === this.myId) return true;

@@ -98,6 +98,17 @@ export class ElementReclaimer {
     return dropped;
   }
 
+  /**
+   * Reclaims the queued ended lives only (no sweep), at most `budget` records examined: eviction
+   * frees a collection's elements at once, as Redis frees an evicted value, so that the memory it
+   * measures next is what is really left.
+   */
+  reclaimEndedNow(now: number, budget: number): number {
+    const { dropped } = this.reclaimEnded(now, budget);
+    this.reclaimed += dropped;
+    return dropped;
+  }
+
   private reclaimEnded(now: number, budget: number): { examined: number; dropped: number } {
     let examined = 0;
     let dropped = 0;

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { REDIS_VERSION, RINGKV_VERSION } from './version.js';
 import type { NodeServices } from '../server/node-services.js';
+import { anonymousMemoryBytes, bytesToHuman } from '../server/eviction/memory-report.js';
 
 const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace'];
 const ALL_SECTIONS = [...DEFAULT_SECTIONS, 'commandstats', 'ringkv'];
@@ -39,27 +40,23 @@ function clients(node: NodeServices): Lines {
   ];
 }
 
-function human(bytes: number): string {
-  if (bytes < 1024) return `${bytes}B`;
-  const units = ['K', 'M', 'G', 'T'];
-  let v = bytes;
-  let i = -1;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(2)}${units[i]}`;
-}
-
-function memory(): Lines {
-  const m = process.memoryUsage();
+function memory(node: NodeServices): Lines {
+  // used_memory is the data set's logical size, what maxmemory limits (docs/decisions.md,
+  // "Eviction: what memory means"); used_memory_rss is the process's anonymous memory.
+  const used = node.eviction?.usedMemory() ?? node.store.dataBytes();
+  const peak = Math.max(used, node.eviction?.peakMemory ?? 0);
+  const rss = anonymousMemoryBytes();
+  const max = node.config.int('maxmemory');
+  const ratio = used > 0 ? (rss / used).toFixed(2) : '0.00';
   return [
-    ['used_memory', m.heapUsed + m.external], ['used_memory_human', human(m.heapUsed + m.external)],
-    ['used_memory_rss', m.rss], ['used_memory_rss_human', human(m.rss)], ['used_memory_peak', m.rss],
-    ['used_memory_peak_human', human(m.rss)], ['used_memory_lua', 0], ['used_memory_scripts', 0],
-    ['total_system_memory', os.totalmem()], ['total_system_memory_human', human(os.totalmem())],
-    ['maxmemory', 0], ['maxmemory_human', '0B'], ['maxmemory_policy', 'noeviction'],
-    ['mem_fragmentation_ratio', '1.00'], ['mem_allocator', 'libc'], ['lazyfree_pending_objects', 0],
+    ['used_memory', used], ['used_memory_human', bytesToHuman(used)],
+    ['used_memory_rss', rss], ['used_memory_rss_human', bytesToHuman(rss)], ['used_memory_peak', peak],
+    ['used_memory_peak_human', bytesToHuman(peak)], ['used_memory_peak_perc', `${peak > 0 ? ((used * 100) / peak).toFixed(2) : '0.00'}%`],
+    ['used_memory_overhead', 0], ['used_memory_startup', 0], ['used_memory_dataset', used], ['used_memory_dataset_perc', used > 0 ? '100.00%' : '0.00%'],
+    ['used_memory_lua', 0], ['used_memory_scripts', 0],
+    ['total_system_memory', os.totalmem()], ['total_system_memory_human', bytesToHuman(os.totalmem())],
+    ['maxmemory', max], ['maxmemory_human', bytesToHuman(max)], ['maxmemory_policy', node.config.str('maxmemory-policy')],
+    ['mem_fragmentation_ratio', ratio], ['mem_allocator', 'libc'], ['lazyfree_pending_objects', 0],
   ];
 }
 
@@ -80,7 +77,7 @@ function stats(node: NodeServices): Lines {
   return [
     ['total_connections_received', s.totalConnectionsReceived], ['total_commands_processed', s.totalCommandsProcessed],
     ['instantaneous_ops_per_sec', 0], ['total_net_input_bytes', s.totalNetInputBytes], ['total_net_output_bytes', s.totalNetOutputBytes],
-    ['rejected_connections', s.rejectedConnections], ['expired_keys', s.expiredKeys], ['evicted_keys', 0],
+    ['rejected_connections', s.rejectedConnections], ['expired_keys', s.expiredKeys], ['evicted_keys', node.eviction?.evictedKeys ?? 0],
     ['keyspace_hits', s.keyspaceHits], ['keyspace_misses', s.keyspaceMisses], ['pubsub_channels', node.pubsub.registry.size('channel')], ['pubsub_patterns', node.pubsub.registry.size('pattern')],
     ['pubsubshard_channels', node.pubsub.registry.size('shard')], ['client_output_buffer_limit_disconnections', s.outputLimitDisconnections],
     ['total_error_replies', s.errorReplies], ['concurrent_writes_detected', s.concurrentWrites],
@@ -115,7 +112,7 @@ function section(node: NodeServices, name: string): string | undefined {
   switch (name) {
     case 'server': lines = server(node); break;
     case 'clients': lines = clients(node); break;
-    case 'memory': lines = memory(); break;
+    case 'memory': lines = memory(node); break;
     case 'persistence': lines = persistence(node); break;
     case 'stats': lines = stats(node); break;
     case 'replication': lines = [['role', 'master'], ['connected_slaves', 0], ['master_failover_state', 'no-failover'], ['master_replid', node.nodeId], ['master_repl_offset', 0]]; break;

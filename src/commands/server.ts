@@ -1,13 +1,14 @@
-import { objectFreq, objectIdletime, objectRefcount } from './object-info.js';
+import { objectRefcount } from './object-info.js';
 import { ERR, ReplyError } from '../core/errors.js';
 import { objectEncoding, valueLength } from '../collections/encoding.js';
 import { ConfigError } from '../core/config.js';
 import { SETTINGS_BY_NAME } from '../core/config-schema.js';
-import { ValueType } from './keyspace.js';
 import { command, container, type CommandContext, type CommandSpec } from './spec.js';
 import { floatArg, intArg, lower, parseInt64 } from './args.js';
 import { globMatch } from './glob.js';
 import { infoText } from './info.js';
+import { anonymousMemoryBytes } from '../server/eviction/memory-report.js';
+import { memoryUsage } from './memory-usage.js';
 
 function info(ctx: CommandContext, argv: Buffer[]): void {
   ctx.out.verbatim(infoText(ctx.node, argv.slice(1).map((a) => a.toString())));
@@ -61,7 +62,54 @@ function objectEncodingCommand(ctx: CommandContext, argv: Buffer[]): void {
   ctx.out.bulk(objectEncoding(e));
 }
 
-const ELEMENT_BYTES_ESTIMATE = 32;
+const LFU_SWITCH_NOTE = 'Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.';
+
+/** OBJECT IDLETIME: seconds since the key was last used; not tracked under an LFU policy (Redis's error). */
+function objectIdletime(ctx: CommandContext, argv: Buffer[]): void {
+  if (!ctx.ks.get(argv[2]!)) return ctx.out.nullBulk();
+  if (ctx.node.config.str('maxmemory-policy').endsWith('-lfu')) throw new ReplyError(`ERR An LFU maxmemory policy is selected, idle time not tracked. ${LFU_SWITCH_NOTE}`);
+  ctx.out.int(ctx.node.eviction?.idleSeconds(argv[2]!, ctx.node.now()) ?? 0);
+}
+
+/** OBJECT FREQ: the key's logarithmic access counter; only tracked under an LFU policy (Redis's error). */
+function objectFreq(ctx: CommandContext, argv: Buffer[]): void {
+  if (!ctx.ks.get(argv[2]!)) return ctx.out.nullBulk();
+  if (!ctx.node.config.str('maxmemory-policy').endsWith('-lfu')) throw new ReplyError(`ERR An LFU maxmemory policy is not selected, access frequency not tracked. ${LFU_SWITCH_NOTE}`);
+  ctx.out.int(ctx.node.eviction?.frequency(argv[2]!, ctx.node.now()) ?? 0);
+}
+
+/** Redis 7.0's MEMORY DOCTOR texts for an instance too small to judge and for one without issues. */
+const DOCTOR_EMPTY = "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.";
+const DOCTOR_FINE = "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.";
+/** Below this, Redis's doctor declines to judge. */
+const DOCTOR_MIN_BYTES = 5 * 1024 * 1024;
+
+function memoryDoctor(ctx: CommandContext): void {
+  const used = ctx.node.store.dataBytes();
+  ctx.out.verbatim(used < DOCTOR_MIN_BYTES ? DOCTOR_EMPTY : DOCTOR_FINE);
+}
+
+/** MEMORY STATS: Redis's field names, with the data set's logical size as the allocation figures. */
+function memoryStats(ctx: CommandContext): void {
+  const used = ctx.node.eviction?.usedMemory() ?? ctx.node.store.dataBytes();
+  const peak = Math.max(used, ctx.node.eviction?.peakMemory ?? 0);
+  const keys = ctx.node.store.keyCount();
+  const rss = anonymousMemoryBytes();
+  const fields: Array<[string, number | string]> = [
+    ['peak.allocated', peak], ['total.allocated', used], ['startup.allocated', 0], ['replication.backlog', 0],
+    ['clients.slaves', 0], ['clients.normal', 0], ['aof.buffer', 0], ['lua.caches', 0], ['overhead.total', 0],
+    ['keys.count', keys], ['keys.bytes-per-key', keys > 0 ? Math.floor(used / keys) : 0], ['dataset.bytes', used],
+    ['dataset.percentage', used > 0 ? '100' : '0'], ['peak.percentage', peak > 0 ? ((used * 100) / peak).toFixed(2) : '0'],
+    ['allocator.allocated', rss], ['allocator.resident', rss], ['rss-overhead.bytes', 0], ['fragmentation', used > 0 ? (rss / used).toFixed(2) : '0'],
+    ['fragmentation.bytes', rss - used],
+  ];
+  ctx.out.mapHeader(fields.length);
+  for (const [k, v] of fields) {
+    ctx.out.bulk(k);
+    if (typeof v === 'number') ctx.out.int(v);
+    else ctx.out.double(Number(v));
+  }
+}
 
 /** SLOWLOG GET [count]: newest first; -1 = all; Redis's range error otherwise. */
 function slowlogGet(ctx: CommandContext, argv: Buffer[]): void {
@@ -84,19 +132,6 @@ function slowlogGet(ctx: CommandContext, argv: Buffer[]): void {
     ctx.out.bulk(e.addr);
     ctx.out.bulk(e.name);
   }
-}
-
-function memoryUsage(ctx: CommandContext, argv: Buffer[]): void {
-  for (let i = 3; i < argv.length; i += 2) {
-    if (lower(argv[i]!) !== 'samples' || i + 1 >= argv.length) throw new ReplyError(ERR.syntax);
-    intArg(argv[i + 1]!);
-  }
-  const e = ctx.ks.get(argv[2]!);
-  if (!e) return ctx.out.nullBulk();
-  // An estimate of what Redis would hold in memory; a collection counts a typical element size
-  // rather than reading every element.
-  const bytes = 56 + argv[2]!.length + (e.type === ValueType.String ? e.value.length : e.type === ValueType.FragmentedString ? valueLength(e) : valueLength(e) * ELEMENT_BYTES_ESTIMATE);
-  ctx.out.int(bytes);
 }
 
 /** Blocks the event loop like Redis's DEBUG SLEEP blocks the server (tests rely on that). */
@@ -139,9 +174,9 @@ const object = container('object', ['readonly'], ['keyspace', 'read', 'slow'], [
 
 const memory = container('memory', ['readonly'], ['slow'], [
   { name: 'usage', arity: -3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, run: memoryUsage },
-  { name: 'doctor', arity: 2, flags: [], run: (c) => c.out.verbatim('Sam, I detected no issues in this instance.') },
+  { name: 'doctor', arity: 2, flags: [], run: memoryDoctor },
   { name: 'purge', arity: 2, flags: [], run: (c) => c.out.ok() },
-  { name: 'stats', arity: 2, flags: [], run: (c) => { const m = process.memoryUsage(); c.out.mapHeader(2); c.out.bulk('peak.allocated'); c.out.int(m.rss); c.out.bulk('total.allocated'); c.out.int(m.heapUsed + m.external); } },
+  { name: 'stats', arity: 2, flags: [], run: memoryStats },
   { name: 'malloc-stats', arity: 2, flags: [], run: (c) => c.out.verbatim('Stats not supported for the current allocator') },
 ]);
 

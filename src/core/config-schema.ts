@@ -94,6 +94,14 @@ export const SETTINGS: readonly SettingSpec[] = [
   s({ name: 'anti-entropy-keys-per-second', kind: 'int', default: '10000', min: 1, max: 100_000_000, mutable: true, help: 'Keys anti-entropy may list or move per second, to bound its share of CPU and network.' }),
   s({ name: 'set-max-intset-entries', kind: 'int', default: '512', min: 0, max: 2_147_483_647, mutable: true, help: 'A set of integers only reports OBJECT ENCODING intset up to this many members, hashtable after (as Redis 7.0).' }),
   s({ name: 'hll-sparse-max-bytes', kind: 'int', default: '3000', min: 0, max: 9_007_199_254_740_991, mutable: true, help: 'A HyperLogLog stays in the sparse encoding up to this many bytes, then turns dense (as Redis).' }),
+  // Eviction (docs/decisions.md, "Eviction: what memory means"): Redis 7.0's names, ranges and defaults.
+  s({ name: 'maxmemory', kind: 'memory', default: '0', min: 0, mutable: true, help: 'Logical size of the data set this node stores (keys, values, per-record overhead) above which it evicts or refuses writes; 0 = no limit.' }),
+  s({ name: 'maxmemory-policy', kind: 'enum', default: 'noeviction', values: ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'], mutable: true, help: 'What goes when used memory exceeds maxmemory (Redis 7.0 policies).' }),
+  s({ name: 'maxmemory-samples', kind: 'int', default: '5', min: 1, max: 2_147_483_647, mutable: true, help: 'Keys sampled per eviction round (approximated LRU/LFU/TTL).' }),
+  s({ name: 'maxmemory-eviction-tenacity', kind: 'int', default: '10', min: 0, max: 100, mutable: true, help: 'How much work one command may spend evicting before it goes on (0-100).' }),
+  s({ name: 'lfu-log-factor', kind: 'int', default: '10', min: 0, max: 2_147_483_647, mutable: true, help: 'LFU counter logarithm factor: higher = more hits to saturate the 8-bit counter.' }),
+  s({ name: 'lfu-decay-time', kind: 'int', default: '1', min: 0, max: 2_147_483_647, mutable: true, help: 'Minutes after which an idle key\'s LFU counter is decremented by one; 0 = never.' }),
+  s({ name: 'maxmemory-tracked-keys', kind: 'int', default: '200000', min: 1000, max: 100_000_000, mutable: true, help: 'Keys whose access time/frequency is kept in memory for LRU/LFU; colder keys count as least recently used.' }),
   // Encoding-tuning settings that test suites and tools set; ringkv has one encoding per type.
   ...[
     ['hash-max-listpack-entries', '128'], ['hash-max-listpack-value', '64'],
@@ -104,7 +112,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     ['zset-max-ziplist-entries', '128'], ['zset-max-ziplist-value', '64'],
     ['stream-node-max-bytes', '4096'], ['stream-node-max-entries', '100'],
     ['activerehashing', 'yes'], ['lazyfree-lazy-user-del', 'no'], ['lazyfree-lazy-user-flush', 'no'],
-    ['maxmemory', '0'], ['maxmemory-policy', 'noeviction'], ['latency-monitor-threshold', '0'],
+    ['latency-monitor-threshold', '0'],
     ['lua-time-limit', '5000'], ['busy-reply-threshold', '5000'], ['appendfilename', 'appendonly.aof'],
     ['dbfilename', 'dump.rdb'], ['enable-debug-command', 'local'], ['io-threads', '1'],
   ].map(([name, def]) => s({ name: name!, kind: 'string', default: def!, mutable: true, inert: true, help: 'Accepted for compatibility; no effect.' })),

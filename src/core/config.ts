@@ -52,7 +52,8 @@ export function normalizeSetting(spec: SettingSpec, raw: string, current?: strin
     }
     case 'memory': {
       const n = parseMemory(value);
-      if (n === undefined) fail('argument must be a memory value');
+      // Redis refuses a negative memory value as unparseable, not as out of range.
+      if (n === undefined || n < 0) fail('argument must be a memory value');
       if (spec.min !== undefined && n! < spec.min) fail(`argument must be a memory value of at least ${spec.min} bytes`);
       return String(n);
     }

@@ -1,3 +1,4 @@
+import { OOM_ERROR } from '../server/eviction/memory-guard.js';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -136,6 +137,8 @@ export class ScriptingEngine {
       throw new ReplyError('ERR Can not execute a script with write flag using *_ro command.');
     }
     const readOnly = roCommand || (flags?.includes('no-writes') ?? false);
+    // A script with a shebang declares its flags: without allow-oom or no-writes it is denyoom.
+    if (flags !== undefined) refuseIfOutOfMemory(ctx, flags);
     this.evalRuntime.invoke(script.ref, this.newRun(ctx, keys, readOnly), sha, keys, args, false);
   }
 
@@ -148,6 +151,7 @@ export class ScriptingEngine {
       declaredKeys: new Set(keys.map((k) => k.toString('latin1'))),
       resp: 2,
       wrote: false,
+      oomAtStart: outOfMemory(ctx),
       startedAt: Date.now(),
       timeLimitMs: this.timeLimitMs(),
     };
@@ -161,6 +165,7 @@ export class ScriptingEngine {
     if (found.fn.flags.includes('no-cluster') && ctx.node.cluster !== undefined) throw new ReplyError(NO_CLUSTER);
     const noWrites = found.fn.flags.includes('no-writes');
     if (roCommand && !noWrites) throw new ReplyError('ERR Can not execute a script with write flag using *_ro command.');
+    refuseIfOutOfMemory(ctx, found.fn.flags);
     this.functionRuntime.invoke(found.fn.ref, this.newRun(ctx, keys, roCommand || noWrites), name, keys, args, true);
   }
 
@@ -316,4 +321,16 @@ export function scriptingFor(node: NodeServices): ScriptingEngine {
     engines.set(node, engine);
   }
   return engine;
+}
+
+/** Above maxmemory with nothing left to evict (server/eviction/). */
+function outOfMemory(ctx: CommandContext): boolean {
+  const ev = ctx.node.eviction;
+  return ev !== undefined && ctx.node.config.int('maxmemory') > 0 && ev.performEvictions(ctx.node.now()) === 'fail';
+}
+
+/** Redis 7.0 turns declared script flags into command flags: neither allow-oom nor no-writes means denyoom. */
+function refuseIfOutOfMemory(ctx: CommandContext, flags: readonly string[]): void {
+  if (flags.includes('allow-oom') || flags.includes('no-writes')) return;
+  if (outOfMemory(ctx)) throw new ReplyError(OOM_ERROR);
 }

@@ -1,3 +1,4 @@
+import { OOM_ERROR } from '../server/eviction/memory-guard.js';
 import { ReplyError } from '../core/errors.js';
 import { keyPositions, type CommandSpec } from '../commands/spec.js';
 import { keySlot } from '../cluster/slot.js';
@@ -62,6 +63,9 @@ export function redisCall(L: LuaState, run: ScriptRun | undefined, raiseIt: bool
   if (writes && run.readOnly) return fail(L, CALL_ERR.readOnly, raiseIt);
   const clusterError = checkCluster(run, top, argv);
   if (clusterError !== undefined) return fail(L, clusterError, raiseIt);
+  // Redis 7.0 (scriptVerifyOOM): a script that found memory full may still read and may finish a
+  // write it began, but may not start growing the data set.
+  if (run.oomAtStart === true && !run.wrote && (spec.flags.includes('denyoom') || top.flags.includes('denyoom'))) return fail(L, `-${OOM_ERROR}`, raiseIt);
   const out = new ReplyWriter(run.resp, 256);
   if (writes) {
     run.wrote = true;

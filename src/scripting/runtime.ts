@@ -20,6 +20,8 @@ export interface ScriptRun {
   /** RESP version redis.setresp chose for redis.call replies. */
   resp: 2 | 3;
   wrote: boolean;
+  /** Memory was above maxmemory with nothing to evict when the script started (Redis's pre_command_oom_state). */
+  oomAtStart?: boolean;
   startedAt: number;
   timeLimitMs: number;
 }

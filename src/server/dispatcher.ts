@@ -9,6 +9,7 @@ import { CommandSequencer, type SlotRun } from './command-sequencer.js';
 import { BlockedClients, type Attempt } from './blocked-clients.js';
 import { coordinatedAttempt, localAttempt } from './block-attempts.js';
 import { TransientSession } from './transient-session.js';
+import { OOM_ERROR, type MemoryGuard } from './eviction/memory-guard.js';
 
 /** Commands that run immediately inside MULTI instead of being queued. */
 const MULTI_IMMEDIATE = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
@@ -44,6 +45,8 @@ export interface CommandRouter {
 /** The one path every request takes: order, lookup, auth, arity, transactions, routing, execution. */
 export class Dispatcher {
   router: CommandRouter | undefined;
+  /** maxmemory: key accesses for LRU/LFU, eviction and -OOM before a command runs (set by the node). */
+  memory: MemoryGuard | undefined;
   /** Calls back once pending writes are durable; false when none are pending (set by the node). */
   awaitDurable: (cb: () => void) => boolean = () => false;
   /** Clients blocked in BLPOP and the like (blocked-clients.ts). */
@@ -127,6 +130,11 @@ export class Dispatcher {
         if (name !== 'asking') session.asking = false;
         switch (verdict.kind) {
           case 'run':
+            if (verdict.forwardTo === undefined && this.memory?.refuses(session, spec, argv, this.node.now(), verdict.tx?.queued ?? session.multi)) {
+              seq.flush();
+              this.reject(session, out, OOM_ERROR, spec.name === 'exec');
+              return;
+            }
             if (verdict.forwardTo === undefined && verdict.tx === undefined && this.mayBlock(session, spec, argv)) {
               const run: SlotRun = { slot: verdict.slot, forwardTo: undefined, exclusive: true, commands: [{ spec, argv }] };
               const attempt = coordinatedAttempt(session, spec, argv, (capture) => this.router!.startRun(session, run, capture));
@@ -150,6 +158,10 @@ export class Dispatcher {
     seq.flush();
     if (seq.busy && !INLINE_WHILE_BUSY.has(spec.name)) {
       seq.hold(argv, sink);
+      return;
+    }
+    if (this.memory?.refuses(session, spec, argv, this.node.now())) {
+      this.reject(session, out, OOM_ERROR, spec.name === 'exec');
       return;
     }
     if (this.mayBlock(session, spec, argv)) {
@@ -189,6 +201,7 @@ export class Dispatcher {
     if (ks === this.keyspace) this.keyspace.now = this.node.now();
     if (spec.flags.includes('write')) session.writes++;
     const ctx: CommandContext = { out, ks, session, node: this.node };
+    this.memory?.touch(spec, argv, this.node.now());
     // A command that fails after writing part of its reply (an array header, some elements) must
     // answer with the error alone, or every later reply of the connection is out of step.
     const replyStart = out.length;
@@ -238,6 +251,10 @@ export class Dispatcher {
     const routeError = this.router?.checkQueued(session, spec, argv);
     if (routeError !== undefined) {
       this.reject(session, out, routeError);
+      return;
+    }
+    if (this.memory?.refuses(session, spec, argv, this.node.now())) {
+      this.reject(session, out, OOM_ERROR);
       return;
     }
     session.multi!.push({ name: spec.name, argv });

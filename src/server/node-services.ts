@@ -11,6 +11,7 @@ import type { KeyspaceNotifier } from '../pubsub/keyspace-notifier.js';
 import type { MonitorFeed } from './monitor-feed.js';
 import type { ClientPause } from './client-pause.js';
 import type { ClientTracking } from './client-tracking.js';
+import type { Evictor } from './eviction/evictor.js';
 
 /** Node-wide services command handlers may use. Implemented by the server; faked nowhere. */
 export interface NodeServices {
@@ -51,6 +52,8 @@ export interface NodeServices {
   client(id: number): SessionState | undefined;
   /** Cluster mode facts INFO and CLUSTER need; undefined when cluster-enabled is no. */
   readonly cluster: ClusterFacade | undefined;
+  /** maxmemory: used memory, eviction, key access times and frequencies (server/eviction/). */
+  readonly eviction?: Evictor;
   /** Wipes the keyspace (FLUSHALL/FLUSHDB); resolves when durable. */
   flushAll(): Promise<void>;
   /** EXEC: runs the session's queued commands against `ks`, replying with one array. */

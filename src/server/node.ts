@@ -21,6 +21,9 @@ import { HintStore } from '../storage/hint-store.js';
 import { checkLmdbHeaders, openDataDir, type DataDirLock } from '../storage/data-dir.js';
 import { PROTECTED_MODE_DENIED, protectedModeRefuses } from './protected-mode.js';
 import { Connection } from './connection.js';
+import { Evictor } from './eviction/evictor.js';
+import { ValueType } from '../storage/types.js';
+import { MemoryGuard } from './eviction/memory-guard.js';
 import { Dispatcher } from './dispatcher.js';
 import { LocalKeyspace } from './local-keyspace.js';
 import type { ClusterFacade, NodeServices } from './node-services.js';
@@ -67,6 +70,12 @@ function listenError(err: unknown, role: string): Error {
   return new StartupError(`cannot listen on ${e.address ?? '?'}:${e.port ?? '?'} for ${role}: ${errnoText(err)}${hint}`);
 }
 
+/**
+ * Element records an eviction frees at once; a bigger collection's rest goes in the background
+ * (until then used memory still counts it, so eviction may take a little more than needed).
+ */
+const EVICTION_RECLAIM_RECORDS_MAX = 10_000;
+
 /** How long shutdown waits for sockets to close before flushing the store anyway. */
 const SHUTDOWN_SOCKET_GRACE_MS = 3000;
 
@@ -87,6 +96,7 @@ export class RingkvNode implements NodeServices {
   readonly tracking = new ClientTracking((id) => this.sessionsById.get(id));
   private readonly sessionsById = new Map<number, Connection>();
   cluster: ClusterFacade | undefined = undefined;
+  readonly eviction: Evictor;
   private clusterNode: ClusterNode | undefined;
   private metrics: http.Server | undefined;
   port: number;
@@ -115,6 +125,16 @@ export class RingkvNode implements NodeServices {
     this.reclaimer = new ElementReclaimer(store, config.bool('cluster-enabled') ? config.int('tombstone-grace-ms') : 0);
     store.onVersionChange((slot, key, _old, _new, previous, next) => this.reclaimer.noteChange(slot, key, previous, next));
     this.dispatcher = new Dispatcher(this, this.commands, this.keyspace);
+    // Standalone, an eviction is a local removal like active expiry; a cluster replaces the host.
+    this.eviction = new Evictor(store, config, { mayEvict: () => true, evict: (slot, rk) => store.drop(slot, rk) }, logger);
+    this.dispatcher.memory = new MemoryGuard(this.eviction, this.commands);
+    this.eviction.afterCollectionEvicted = (now) => {
+      this.stats.reclaimedElements += this.reclaimer.reclaimEndedNow(now, EVICTION_RECLAIM_RECORDS_MAX);
+    };
+    store.onVersionChange((_slot, rk, _old, _new, _previous, next) => {
+      if (next === undefined || next.type === ValueType.Tombstone) this.eviction.forget(rk);
+    });
+    store.onFlushAll(() => this.eviction.sketch.clear());
     // Blocked clients wake on any change of their keys here: coordinated here or applied from peers.
     store.onVersionChange((_slot, rk) => {
       if (this.dispatcher.blocked.count === 0) return;
@@ -214,6 +234,7 @@ export class RingkvNode implements NodeServices {
     this.cluster = cluster;
     this.dispatcher.router = cluster.router;
     this.servesSlot = (slot) => cluster.table.primary(slot) === this.nodeId;
+    this.eviction.host = cluster.evictionHost();
   }
 
   /**
@@ -317,6 +338,8 @@ export class RingkvNode implements NodeServices {
   }
 
   private expireTick(): void {
+    // Memory also grows without commands here (replicated writes, reclaim lag): evict in the background too.
+    if (this.eviction.maxmemory > 0) this.eviction.performEvictions(this.now());
     if (!isActiveExpireEnabled()) return;
     const work = EXPIRE_WORK_PER_TICK * this.config.int('active-expire-effort');
     this.stats.expiredKeys += this.store.expireCycle(this.now(), work);

@@ -1,5 +1,5 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { versionMs } from './record-codec.js';
+import { tombstoneMs } from './tombstone-time.js';
 import { indexKey, isLongKey, storageKeyTransient, wrapLongKeyValue } from './key-layout.js';
 import type { LmdbTables } from './lmdb-tables.js';
 import type { MemEntry, Memtable } from './memtable.js';
@@ -30,7 +30,7 @@ export function checkpointImage(rec: StoredRecord | undefined, graceMs: number, 
   out.tombstoneMs = -1;
   if (rec === undefined) return;
   if (rec.type === ValueType.Tombstone) {
-    if (graceMs > 0) out.tombstoneMs = versionMs(rec.version);
+    if (graceMs > 0) out.tombstoneMs = tombstoneMs(rec);
   } else {
     out.expiresAt = rec.expiresAt;
   }
@@ -41,7 +41,7 @@ export function storedImage(rec: StoredRecord | undefined, out: IndexImage): voi
   out.expiresAt = 0;
   out.tombstoneMs = -1;
   if (rec === undefined) return;
-  if (rec.type === ValueType.Tombstone) out.tombstoneMs = versionMs(rec.version);
+  if (rec.type === ValueType.Tombstone) out.tombstoneMs = tombstoneMs(rec);
   else out.expiresAt = rec.expiresAt;
 }
 

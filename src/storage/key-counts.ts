@@ -1,6 +1,7 @@
 import { isInternalStorageKey, SLOT_COUNT } from './key-layout.js';
 import type { LmdbTables } from './lmdb-tables.js';
 import { ValueType, type StoredRecord } from './types.js';
+import { recordBytes, storedRecordBytes } from './data-size.js';
 
 /** Index keys start with an 8-byte time (key-layout.ts indexKey). */
 const TIME_BYTES = 8;
@@ -16,9 +17,23 @@ export class KeyCounts {
   expires = 0;
   readonly slotKeys = new Int32Array(SLOT_COUNT);
   readonly slotExpires = new Int32Array(SLOT_COUNT);
+  /**
+   * Logical bytes of every record held (data-size.ts), total and per slot: the node's used memory
+   * for maxmemory. Element records count; tombstones count only where they are kept (cluster mode:
+   * `countTombstones`), since standalone ones vanish at the next checkpoint.
+   */
+  bytes = 0;
+  readonly slotBytes = new Float64Array(SLOT_COUNT);
+
+  constructor(private readonly countTombstones = false) {}
 
   /** Accounts for `previous` (what was visible) being replaced by `next` in `slot`. */
-  change(slot: number, previous: StoredRecord | undefined, next: StoredRecord | undefined): void {
+  change(slot: number, previous: StoredRecord | undefined, next: StoredRecord | undefined, keyBytes = 0): void {
+    const d = this.sizeOf(keyBytes, next) - this.sizeOf(keyBytes, previous);
+    if (d !== 0) {
+      this.bytes += d;
+      this.slotBytes[slot]! += d;
+    }
     // Elements of a collection are not keys: their collection's metadata record is.
     if (previous?.type === ValueType.Element || next?.type === ValueType.Element) return;
     const wasLive = previous !== undefined && previous.type !== ValueType.Tombstone;
@@ -37,7 +52,14 @@ export class KeyCounts {
     }
   }
 
+  private sizeOf(keyBytes: number, rec: StoredRecord | undefined): number {
+    if (rec === undefined || (rec.type === ValueType.Tombstone && !this.countTombstones)) return 0;
+    return recordBytes(keyBytes, rec);
+  }
+
   reset(): void {
+    this.bytes = 0;
+    this.slotBytes.fill(0);
     this.keys = 0;
     this.expires = 0;
     this.slotKeys.fill(0);
@@ -64,6 +86,13 @@ export class KeyCounts {
     for (const ik of tables.expiry.getKeys({ snapshot: false })) {
       this.slotExpires[ik.readUInt16BE(8)]!++;
       this.expires++;
+    }
+    // Sizes need the values' lengths (not their contents): one pass over LMDB at start-up. LMDB
+    // holds tombstones only where they are kept, so every entry counts.
+    for (const { key, value } of tables.data.getRange({ snapshot: false })) {
+      const size = storedRecordBytes(key.length - 2, value.length);
+      this.bytes += size;
+      this.slotBytes[key.readUInt16BE(0)]! += size;
     }
   }
 }

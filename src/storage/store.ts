@@ -22,7 +22,8 @@ import { mergedScan, type ScanSources } from './merged-scan.js';
 import { checkRange, rangeIds } from './range-bounds.js';
 import { rangeScan } from './range-scan.js';
 import type { BatchRecordStore, PutItem } from './record-batch.js';
-import { encodeRecord, versionMs } from './record-codec.js';
+import { encodeRecord } from './record-codec.js';
+import { tombstoneMs } from './tombstone-time.js';
 import { silentStoreLogger, type StoreLogger } from './store-logger.js';
 import {
   ValueType,
@@ -137,7 +138,7 @@ export class Store implements BatchRecordStore {
   private clean: Memtable | undefined;
   /** FLUSHALLs whose LMDB clear has not finished; while > 0, LMDB's content is stale. */
   private pendingFlushes = 0;
-  private readonly counts = new KeyCounts();
+  private readonly counts: KeyCounts;
   /** Serialises everything that writes LMDB (checkpoints, FLUSHALL). */
   private lmdbQueue: Promise<unknown> = Promise.resolve();
   private checkpointQueued = false;
@@ -178,6 +179,7 @@ export class Store implements BatchRecordStore {
     private readonly log: CommitLog,
   ) {
     this.graceMs = opts.tombstoneGraceMs;
+    this.counts = new KeyCounts(opts.tombstoneGraceMs > 0);
     this.checkpointEntries = opts.checkpointEntries ?? DEFAULT_CHECKPOINT_ENTRIES;
     this.logger = opts.logger ?? silentStoreLogger;
     this.now = opts.now ?? Date.now;
@@ -266,7 +268,7 @@ export class Store implements BatchRecordStore {
     const bytes = encoded ?? encodeRecord(rec);
     this.logPut(slot, key, bytes);
     this.install(slot, key, hash, entry, rec, bytes, previous !== undefined);
-    this.counts.change(slot, previous, rec);
+    this.counts.change(slot, previous, rec, key.length);
     // TTLs ending before LMDB's expiry index could know of them (next checkpoint or two).
     if (rec.expiresAt > 0 && rec.type !== ValueType.Tombstone && rec.expiresAt <= this.now() + 2 * this.checkpointIntervalMs) {
       this.soonExpiring.push(rec.expiresAt, slot, Buffer.from(key));
@@ -326,7 +328,7 @@ export class Store implements BatchRecordStore {
       this.base.expiresAt = p.baseExpiresAt;
       this.base.tombstoneMs = p.baseTombstoneMs;
       this.install(slot, p.key, p.hash, entry, p.record, p.encoded, p.previous !== undefined);
-      this.counts.change(slot, p.previous, p.record);
+      this.counts.change(slot, p.previous, p.record, p.key.length);
       if (p.record.expiresAt > 0 && p.record.type !== ValueType.Tombstone && p.record.expiresAt <= soon) {
         this.soonExpiring.push(p.record.expiresAt, slot, Buffer.from(p.key));
       }
@@ -490,6 +492,23 @@ export class Store implements BatchRecordStore {
     return this.counts.expires;
   }
 
+  /** Logical bytes of every record held (storage/data-size.ts): the node's used memory. O(1). */
+  dataBytes(): number {
+    return this.counts.bytes;
+  }
+
+  /** dataBytes() of one slot; O(1). */
+  slotDataBytes(slot: number): number {
+    checkSlot(slot);
+    return this.counts.slotBytes[slot]!;
+  }
+
+  /** Live keys with a TTL in a slot (expired ones not yet reaped included); O(1). */
+  slotExpiresCount(slot: number): number {
+    checkSlot(slot);
+    return this.counts.slotExpires[slot]!;
+  }
+
   /** Live keys in a slot, counting expired ones not yet reaped (as DBSIZE does); O(1). */
   slotKeyCount(slot: number): number {
     checkSlot(slot);
@@ -540,7 +559,7 @@ export class Store implements BatchRecordStore {
         if (work >= maxWork) break;
         work++;
         this.tombstoneCursor = ik;
-        if (this.dropIndexed(indexKeyStorageKey(ik), (r) => r.type === ValueType.Tombstone && versionMs(r.version) <= purgeBefore)) {
+        if (this.dropIndexed(indexKeyStorageKey(ik), (r) => r.type === ValueType.Tombstone && tombstoneMs(r) <= purgeBefore)) {
           removed++;
           this.counters.tombstonesPurged++;
         }
@@ -560,7 +579,7 @@ export class Store implements BatchRecordStore {
     this.flushGroup();
     appendDrop(this.log, slot, key, previous.version);
     this.install(slot, key, hash, entry, undefined, undefined, true);
-    this.counts.change(slot, previous, undefined);
+    this.counts.change(slot, previous, undefined, key.length);
     this.afterChange();
     if (this.versionListeners.length > 0) this.emitVersionChange(slot, key, previous, undefined);
   }
@@ -881,7 +900,7 @@ export class Store implements BatchRecordStore {
     // A drop removes only the record it was logged for (or an older one), never a newer write.
     if (previous === undefined || newerVersion(previous.version, entry.version)) return;
     this.install(slot, key, hash, existing, undefined, undefined, true);
-    this.counts.change(slot, previous, undefined);
+    this.counts.change(slot, previous, undefined, key.length);
   }
 
   private replayPut(slot: number, key: Buffer, record: StoredRecord, encoded: Buffer): void {
@@ -890,7 +909,7 @@ export class Store implements BatchRecordStore {
     const previous = existing !== undefined ? existing.record : this.lookupBelowActive(slot, key, hash);
     if (previous !== undefined && !newerVersion(record.version, previous.version)) return;
     this.install(slot, key, hash, existing, record, encoded, previous !== undefined);
-    this.counts.change(slot, previous, record);
+    this.counts.change(slot, previous, record, key.length);
   }
 }
 
