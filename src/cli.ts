@@ -42,7 +42,8 @@ Options:
 const LOCAL_CLUSTER_USAGE = `Usage: ringkv cluster start [--nodes 3] [--base-port 7000] [--dir ./data] [--<setting> <value> ...]
 
 Runs a cluster of N nodes on this machine, on ports base-port … base-port+N-1 (cluster bus +10000),
-each with its data and log under <dir>/node-<port>. A node that dies is reported and restarted
+each with its data and log under <dir>/node-<port>, and its dashboard and metrics on port + 100
+(http://127.0.0.1:7100/). A node that dies is reported and restarted
 (after 1 s, doubling up to 30 s while it keeps dying); the others keep serving. Ctrl-C stops them all.
 
 Options:

@@ -1,14 +1,22 @@
 import http from 'node:http';
 import type { NodeServices } from './node-services.js';
 import { NodeMetrics } from './node-metrics.js';
+import { DashboardData } from './dashboard-data.js';
+import { DASHBOARD_HTML } from './dashboard-page.js';
 
 /**
- * The node's HTTP endpoint on metrics-port (0 = off): GET /metrics answers Prometheus text.
- * Read-only; it shares `bind` with the client port and has no password, so expose it only where
- * the cluster's layout may be seen.
+ * The node's HTTP endpoint on metrics-port (0 = off): GET /metrics answers Prometheus text, / (or
+ * /dashboard) the dashboard page, /api/node this node's report and /api/cluster the cluster as
+ * this node sees it with every node's report. Read-only; it shares `bind` with the client port
+ * and has no password, so expose it only where the cluster's layout may be seen.
  */
 export async function startMetricsServer(node: NodeServices, host: string, port: number): Promise<http.Server> {
   const metrics = new NodeMetrics(node);
+  const dashboard = new DashboardData(node);
+  const json = (res: http.ServerResponse, head: boolean, data: unknown): void => {
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+    res.end(head ? undefined : JSON.stringify(data));
+  };
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -25,8 +33,26 @@ export async function startMetricsServer(node: NodeServices, host: string, port:
       });
       return;
     }
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found; try /metrics\n');
+    const head = req.method === 'HEAD';
+    if (path === '/' || path === '/dashboard' || path === '/dashboard/') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(head ? undefined : DASHBOARD_HTML);
+      return;
+    }
+    if (path === '/api/node' || path === '/dashboard/api/node') {
+      json(res, head, dashboard.nodeReport());
+      return;
+    }
+    if (path === '/api/cluster' || path === '/dashboard/api/cluster') {
+      dashboard.clusterReport().then((report) => json(res, head, report), (err: unknown) => {
+        node.logger.warn({ err }, 'dashboard report failed');
+        res.writeHead(500).end();
+      });
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found; try /metrics or /dashboard\n');
   });
+  server.on('close', () => dashboard.stop());
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
