@@ -8,7 +8,7 @@ const USAGE = `ringkv ${RINGKV_VERSION} — a Redis-compatible distributed key-v
 Usage:
   ringkv server [config-file] [--<setting> <value> ...]   run one node (settings use redis.conf names)
   ringkv cluster start [--nodes 3] [--base-port 7000] [--dir ./data]   run a local cluster
-  ringkv status [--host 127.0.0.1] [--port 7000]           show the cluster's nodes
+  ringkv status [--host 127.0.0.1] [--port 7000] [--watch] show the cluster's nodes (--watch: live)
   ringkv <command> --help                                  options of one command
   ringkv --version
 
@@ -28,7 +28,7 @@ Options:
   -h, --help      this text
   -v, --version   the version`;
 
-const STATUS_USAGE = `Usage: ringkv status [--host 127.0.0.1] [--port 7000] [-a <password>]
+const STATUS_USAGE = `Usage: ringkv status [--host 127.0.0.1] [--port 7000] [-a <password>] [--watch [seconds]]
 
 Shows the cluster's nodes as one node sees them: state, slot share, epoch and rebalance progress.
 
@@ -36,13 +36,15 @@ Options:
   --host <host>            a node's address (default 127.0.0.1)
   --port <port>            its client port (default 7000)
   -a, --password <pass>    AUTH password
+  -w, --watch [seconds]    redraw every few seconds (default 2) until Ctrl-C
   -h, --help               this text
   -v, --version            the version`;
 
 const LOCAL_CLUSTER_USAGE = `Usage: ringkv cluster start [--nodes 3] [--base-port 7000] [--dir ./data] [--<setting> <value> ...]
 
 Runs a cluster of N nodes on this machine, on ports base-port … base-port+N-1 (cluster bus +10000),
-each with its data and log under <dir>/node-<port>. A node that dies is reported and restarted
+each with its data and log under <dir>/node-<port>, and its dashboard and metrics on port + 100
+(http://127.0.0.1:7100/). A node that dies is reported and restarted
 (after 1 s, doubling up to 30 s while it keeps dying); the others keep serving. Ctrl-C stops them all.
 
 Options:

@@ -191,6 +191,14 @@ export class AntiEntropy {
     return this.tracker.index.rootDigest(this.ownership(this.host.table().topology).slots);
   }
 
+  /** Where the background comparison stands (metrics, dashboard). */
+  progress(): { indexReady: boolean; slotsQueued: number; rebalanceSlotsToSync: number; fullPasses: number; lastFullPassMs: number } {
+    return {
+      indexReady: this.tracker.ready, slotsQueued: this.scheduler.pending, rebalanceSlotsToSync: this.rebalancePending,
+      fullPasses: this.scheduler.passes, lastFullPassMs: this.scheduler.lastPassMs,
+    };
+  }
+
   infoText(): string {
     const s = this.stats;
     const lines: Array<[string, number]> = [

@@ -27,6 +27,7 @@ import { ReplicaBatcher, type ReplicaBatch } from './replica-batcher.js';
 import { LeaseService } from './lease-service.js';
 import { LinkHealth, linkHealthOptions } from './link-health.js';
 import { RoutingViewTracker, type RoutingView } from './routing-view.js';
+import { slotShares, type ClusterObservation, type MemberObservation } from './cluster-observation.js';
 
 /**
  * Below this node timeout peers' links are not judged: `fail` itself moves slots within a couple
@@ -129,6 +130,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     const me: MemberRecord = {
       id: this.myId, host: this.self.host, port: this.self.port, busPort: this.self.busPort,
       zone: config.str('cluster-zone'), generation, heartbeat: 0, status: 'active', epoch: 0,
+      ...(config.int('metrics-port') > 0 ? { httpPort: config.int('metrics-port') } : {}),
     };
     this.membership = new Membership(me, { nodeTimeoutMs: config.int('cluster-node-timeout') }, restored);
     this.membershipLog = new MembershipLog(this.logger, this.myId);
@@ -547,6 +549,43 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       `ringkv_hinted_writes:${this.coordinator.hintedHandoffs}\r\nringkv_hints_stored:${this.hints.added}\r\nringkv_hints_delivered:${this.hints.delivered}\r\n` +
       `ringkv_hints_dropped:${this.hints.dropped}\r\nringkv_hints_pending_bytes:${this.hints.pendingBytes()}\r\nringkv_hints_targets:${this.hints.targets().length}\r\n` +
       this.antiEntropy.infoText();
+  }
+
+  /** The cluster and this node's background work as numbers (Prometheus metrics, dashboard). */
+  observation(): ClusterObservation {
+    const now = Date.now();
+    const table = this.table;
+    const shares = slotShares(table);
+    const records = new Map(this.membership.members().map((m) => [m.id, m]));
+    const members: MemberObservation[] = this.nodes().map((n) => {
+      const share = shares.get(n.id);
+      const rec = records.get(n.id);
+      return {
+        id: n.id, host: n.host, port: n.port, busPort: n.busPort, httpPort: rec?.httpPort, state: n.state,
+        status: rec?.status ?? 'active', phi: this.membership.phi(n.id, now),
+        slotsPrimary: share?.primary ?? 0, slotsReplica: share?.replica ?? 0,
+      };
+    });
+    const moving = table.movingFor(this.myId);
+    const ae = this.antiEntropy.progress();
+    return {
+      myId: this.myId, stateOk: table.ok, epoch: this.currentEpoch, isolated: this.routing?.isolation !== undefined,
+      members, ranges: table.ranges, coordinator: this.coordinator.stats,
+      hints: {
+        hintedWrites: this.coordinator.hintedHandoffs, stored: this.hints.added, delivered: this.hints.delivered,
+        dropped: this.hints.dropped, pendingBytes: this.hints.pendingBytes(), targets: this.hints.targets().length,
+      },
+      antiEntropy: { ...this.antiEntropy.stats, indexReady: ae.indexReady, slotsQueued: ae.slotsQueued, fullPasses: ae.fullPasses, lastFullPassMs: ae.lastFullPassMs },
+      rebalance: {
+        slotsMoving: table.moving, slotsIn: moving.in, slotsOut: moving.out, slotsToSync: ae.rebalanceSlotsToSync,
+        windowLeftMs: this.transition ? Math.max(0, this.transition.until - now) : 0,
+      },
+      leases: { held: this.leases.heldCount(), acquisitions: this.leases.acquisitions, fencedWrites: this.leases.fencedWrites },
+      collections: {
+        complete: this.coordinator.complete.size, healsPending: this.healer.pending, heals: this.healer.stats.healed, healsFailed: this.healer.stats.failed,
+      },
+      linksSuspected: this.links.tracked().filter((id) => this.links.suspected(id)).length,
+    };
   }
 
   /** RINGKV.DIGEST: see AntiEntropy.digest. */

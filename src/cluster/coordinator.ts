@@ -5,7 +5,7 @@ import { encodeRecord, decodeRecord } from '../storage/record-codec.js';
 import { putRecords, type PutItem } from '../storage/record-batch.js';
 import type { PutOutcome, RecordStore, StoredRecord } from '../storage/types.js';
 import type { Versioner } from '../server/versioner.js';
-import type { ServerStats } from '../server/stats.js';
+import { QUORUM_ROUND_READ, QUORUM_ROUND_WRITE, type ServerStats } from '../server/stats.js';
 import { KeyLocks } from './key-locks.js';
 import { OverlayKeyspace } from './overlay-keyspace.js';
 import { ReadQuorum, WriteQuorum } from './quorum.js';
@@ -336,7 +336,12 @@ export class Coordinator {
     let finish: ((result: JobResult) => void) | undefined;
     // The keys are freed once this node holds the write (or the round ended without it).
     try {
-      this.replicate(job, ks, records, (result) => (finish ? finish(result) : (settled = result)), release, verified);
+      const roundStarted = performance.now();
+      this.replicate(job, ks, records, (result) => {
+        this.serverStats.quorumLatency.observe(QUORUM_ROUND_WRITE, (performance.now() - roundStarted) / 1000);
+        if (finish) finish(result);
+        else settled = result;
+      }, release, verified);
     } catch (err) {
       // A record that cannot be encoded is a bug: answer it, never take the process down.
       release();
@@ -408,6 +413,7 @@ export class Coordinator {
     const candidates = all.filter((id) => id !== me);
     for (const id of candidates) if (!this.replicas.reachable(id)) quorum.fail(id);
     const queue = candidates.filter((id) => this.replicas.reachable(id));
+    const roundStarted = performance.now();
     await new Promise<void>((resolve) => {
       let inFlight = 0;
       const launch = (): void => {
@@ -427,6 +433,7 @@ export class Coordinator {
       };
       launch();
     });
+    this.serverStats.quorumLatency.observe(QUORUM_ROUND_READ, (performance.now() - roundStarted) / 1000);
     if (quorum.state !== 'met') return undefined;
     ids.forEach((id, i) => records.set(id, quorum.newest(i)));
     return { records, quorum };

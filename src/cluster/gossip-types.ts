@@ -32,6 +32,8 @@ export interface MemberRecord {
    * compared with a replica that had it); '' or absent = none yet. Ends rebalance windows early.
    */
   synced?: string;
+  /** HTTP port of the member's metrics and dashboard (metrics-port); absent when off. */
+  httpPort?: number;
 }
 
 export interface GossipDigest {
@@ -76,7 +78,8 @@ export function isMemberRecord(value: unknown): value is MemberRecord {
     typeof r.zone === 'string' && r.zone.length <= ZONE_LENGTH_MAX &&
     isCount(r.generation) && isCount(r.heartbeat) && isCount(r.epoch) &&
     typeof r.status === 'string' && STATUSES.has(r.status) &&
-    (r.synced === undefined || (typeof r.synced === 'string' && r.synced.length <= SYNCED_LENGTH_MAX))
+    (r.synced === undefined || (typeof r.synced === 'string' && r.synced.length <= SYNCED_LENGTH_MAX)) &&
+    (r.httpPort === undefined || isPort(r.httpPort))
   );
 }
 
@@ -85,5 +88,6 @@ export function copyMember(r: MemberRecord): MemberRecord {
   return {
     id: r.id, host: r.host, port: r.port, busPort: r.busPort, zone: r.zone,
     generation: r.generation, heartbeat: r.heartbeat, status: r.status, epoch: r.epoch, synced: r.synced ?? '',
+    ...(r.httpPort ? { httpPort: r.httpPort } : {}),
   };
 }

@@ -267,6 +267,12 @@ export class Membership {
     this.me.heartbeat++;
   }
 
+  /** Suspicion of a peer: phi-accrual over its heartbeats; undefined for self and before its first heartbeat. */
+  phi(id: string, nowMs: number): number | undefined {
+    const peer = this.peers.get(id);
+    return peer?.heardMs === undefined ? undefined : peer.detector.phi(nowMs);
+  }
+
   /** When this peer's heartbeat last progressed (CLUSTER NODES pong-recv); undefined if never, or self. */
   lastHeard(id: string): number | undefined {
     return this.peers.get(id)?.heardMs;

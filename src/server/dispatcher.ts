@@ -10,6 +10,7 @@ import { BlockedClients, type Attempt } from './blocked-clients.js';
 import { coordinatedAttempt, localAttempt } from './block-attempts.js';
 import { TransientSession } from './transient-session.js';
 import { OOM_ERROR, type MemoryGuard } from './eviction/memory-guard.js';
+import { familyIndex } from './command-family.js';
 
 /** Commands that run immediately inside MULTI instead of being queued. */
 const MULTI_IMMEDIATE = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
@@ -75,7 +76,7 @@ export class Dispatcher {
   private sequencerFor(session: SessionState): CommandSequencer {
     const seq: CommandSequencer = new CommandSequencer({
       process: (argv, sink) => this.process(session, seq, argv, sink),
-      startRun: (run, sink) => this.router!.startRun(session, run, sink),
+      startRun: (run, sink) => this.timedRun(session, run, sink),
       writes: () => session.writes,
       awaitDurable: (cb) => this.awaitDurable(cb),
     });
@@ -215,7 +216,7 @@ export class Dispatcher {
       const notified = (): void => this.node.notifier.run(spec.name, spec.flags, argv, ks, body);
       if (ks === this.keyspace) this.keyspace.atomically(notified);
       else notified();
-      this.noteRun(session, spec, argv, started, false);
+      this.noteRun(session, spec, argv, started, false, ks === this.keyspace);
       if (session.tracking !== undefined) {
         if (spec.flags.includes('readonly')) tracking.remember(session, keyPositions(spec, argv).map((i) => argv[i]!));
         tracking.commandDone(session, spec.name);
@@ -224,7 +225,7 @@ export class Dispatcher {
       if (!(err instanceof ReplyError)) {
         this.node.logger.error({ err, command: spec.name }, 'command failed unexpectedly');
       }
-      this.noteRun(session, spec, argv, started, true);
+      this.noteRun(session, spec, argv, started, true, ks === this.keyspace);
       this.node.stats.errorReplies++;
       out.truncate(replyStart);
       out.error(err instanceof ReplyError ? err.message : `ERR ${(err as Error).message}`);
@@ -235,12 +236,31 @@ export class Dispatcher {
   }
 
   /** INFO commandstats and SLOWLOG: how long the command itself ran. */
-  private noteRun(session: SessionState, spec: CommandSpec, argv: Buffer[], started: bigint, failed: boolean): void {
-    const usec = Number((process.hrtime.bigint() - started) / 1000n);
+  private noteRun(session: SessionState, spec: CommandSpec, argv: Buffer[], started: bigint, failed: boolean, local: boolean): void {
+    const nsec = process.hrtime.bigint() - started;
+    const usec = Number(nsec / 1000n);
     const stats = this.node.stats;
     stats.noteCommand(spec.name, usec, failed);
+    // A command run on a coordinator's overlay is one step of a run, which timedRun measures whole.
+    if (local) stats.commandLatency.observe(familyIndex(spec), Number(nsec) / 1e9);
     const threshold = this.node.config.int('slowlog-log-slower-than');
     if (threshold >= 0 && usec >= threshold) stats.slowlog.add(argv, usec, session.addr, session.name, this.node.config.int('slowlog-max-len'));
+  }
+
+  /**
+   * A cluster run, timed from its start to its last reply (quorum rounds and durable acks
+   * included); each of its commands is counted with that latency, since their replies leave together.
+   */
+  private timedRun(session: SessionState, run: SlotRun, sink: ReplySink): Promise<unknown> | void {
+    const started = performance.now();
+    const record = (): void => {
+      const seconds = (performance.now() - started) / 1000;
+      for (const c of run.commands) this.node.stats.commandLatency.observe(familyIndex(c.spec), seconds);
+    };
+    const result = this.router!.startRun(session, run, sink);
+    if (result instanceof Promise) result.then(record, record);
+    else record();
+    return result;
   }
 
   private queue(session: SessionState, spec: CommandSpec, argv: Buffer[], out: ReplyWriter): void {

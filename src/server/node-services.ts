@@ -78,4 +78,6 @@ export interface ClusterFacade extends ClusterView {
    * undefined while the index is still being built.
    */
   antiEntropyDigest(slot?: number): bigint | undefined;
+  /** The cluster and this node's background work as numbers (metrics, dashboard). */
+  observation(): import('../cluster/cluster-observation.js').ClusterObservation;
 }

@@ -1,4 +1,10 @@
 import { SlowLog } from './slow-log.js';
+import { COMMAND_FAMILIES } from './command-family.js';
+import { LatencyHistogram } from './latency-histogram.js';
+
+/** Series of `quorumLatency`. */
+export const QUORUM_ROUND_READ = 0;
+export const QUORUM_ROUND_WRITE = 1;
 
 /** Counters INFO reports (names follow Redis's INFO fields). */
 export class ServerStats {
@@ -20,6 +26,14 @@ export class ServerStats {
   /** Per-command calls and microseconds, for INFO commandstats. */
   readonly commands = new Map<string, { calls: number; usec: number; failed: number }>();
   readonly slowlog = new SlowLog();
+  /**
+   * Command latency by family (COMMAND_FAMILIES), for metrics and the dashboard: a command run on
+   * this node's own keyspace for as long as it ran (as Redis's latencystats), a coordinated one
+   * from the start of its run to its reply (quorum rounds and durable acks included).
+   */
+  readonly commandLatency = new LatencyHistogram(COMMAND_FAMILIES.length);
+  /** Quorum rounds a coordinator waited for: reads (R answers) and writes (W durable acks). */
+  readonly quorumLatency = new LatencyHistogram(2);
 
   noteCommand(name: string, usec: number, failed: boolean): void {
     let c = this.commands.get(name);

@@ -23,6 +23,8 @@ const RESTART_DELAY_MS_MAX = 30_000;
 /** A node that ran this long before dying starts again from the shortest delay. */
 const STABLE_RUN_MS = 60_000;
 const FORM_TIMEOUT_MS = 60_000;
+/** Each node's metrics and dashboard listen this far above its client port (7000 → 7100), unless --metrics-port is given. */
+const METRICS_PORT_OFFSET = 100;
 
 function parseOptions(args: string[]): LocalClusterOptions {
   const opts: LocalClusterOptions = { nodes: 3, basePort: 7000, dir: './data', extra: [] };
@@ -42,6 +44,8 @@ function parseOptions(args: string[]): LocalClusterOptions {
   }
   if (!Number.isInteger(opts.nodes) || opts.nodes < 1 || opts.nodes > 64) throw new UsageError('--nodes must be 1..64', 'cluster start');
   if (!Number.isInteger(opts.basePort) || opts.basePort < 1 || opts.basePort + opts.nodes > 55535) throw new UsageError('--base-port out of range (1..55535 - nodes, the bus needs port + 10000)', 'cluster start');
+  // One port for every node could not work: each gets its own (client port + 100).
+  if (opts.extra.includes('--metrics-port')) throw new UsageError('--metrics-port is set per node by the local cluster (client port + 100)', 'cluster start');
   // Every node would die on a bad setting: check them here, once, before anything starts.
   const { settings } = settingsFromArgs(['--cluster-enabled', 'yes', '--port', String(opts.basePort), ...opts.extra]);
   new Config(settings);
@@ -99,6 +103,8 @@ interface Member {
 export async function runLocalCluster(args: string[]): Promise<void> {
   const opts = parseOptions(args);
   const ports = Array.from({ length: opts.nodes }, (_, i) => opts.basePort + i);
+  // The local cluster is there to be watched: every node serves the dashboard and metrics.
+  const metricsPort = (port: number): number => port + METRICS_PORT_OFFSET;
   let stopping = false;
   const members: Member[] = ports.map((port) => {
     const dir = path.join(opts.dir, `node-${port}`);
@@ -108,7 +114,8 @@ export async function runLocalCluster(args: string[]): Promise<void> {
       port, dir, child: undefined, startedAt: 0, restartDelayMs: RESTART_DELAY_MS_MIN, restartTimer: undefined, restarts: 0,
       args: [
         CLI, 'server', '--port', String(port), '--dir', dir, '--cluster-enabled', 'yes',
-        '--cluster-node-timeout', String(LOCAL_NODE_TIMEOUT_MS), '--cluster-seeds', seeds, '--logfile', path.join(dir, 'ringkv.log'), ...opts.extra,
+        '--cluster-node-timeout', String(LOCAL_NODE_TIMEOUT_MS), '--cluster-seeds', seeds, '--logfile', path.join(dir, 'ringkv.log'),
+        '--metrics-port', String(metricsPort(port)), ...opts.extra,
       ],
     };
   });
@@ -184,5 +191,6 @@ export async function runLocalCluster(args: string[]): Promise<void> {
   console.log(`  nodes:    ${members.map((m) => `${m.port} (pid ${m.child?.pid ?? '-'})`).join(', ')}`);
   console.log(`  connect:  redis-cli -c -p ${ports[0]}`);
   console.log(`  status:   npx ringkv status --port ${ports[0]}   (or node dist/src/cli.js status --port ${ports[0]})`);
+  console.log(`  dashboard: http://127.0.0.1:${metricsPort(ports[0]!)}/   (metrics: /metrics; every node serves both, on its port + ${METRICS_PORT_OFFSET})`);
   console.log('  A node that dies is restarted; Ctrl-C stops the cluster.');
 }

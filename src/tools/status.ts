@@ -61,29 +61,16 @@ function stateOf(row: Row, progress: Progress | undefined): string {
   return row.flags.includes('fail?') ? 'suspect' : row.flags.includes('fail') ? 'dead' : 'alive';
 }
 
+/** How often `--watch` redraws when no interval is given. */
+const WATCH_DEFAULT_SECONDS = 2;
+
 /**
- * `ringkv status`: the cluster's nodes, their state, slot share and topology epoch, and per node its
- * part in a rebalance (slots moving in and out, the time left in the rebalance window, slots queued
- * for anti-entropy), as a table.
+ * The status text of the cluster as the node at host:port sees it: the cluster's nodes, their
+ * state, slot share and topology epoch, and per node its part in a rebalance (slots moving in and
+ * out, the time left in the rebalance window, slots queued for anti-entropy), as a table.
  */
-export async function runStatus(args: string[]): Promise<void> {
-  let host = '127.0.0.1';
-  let port = 7000;
-  let password: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const value = (): string => {
-      const v = args[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value`, 'status');
-      return v;
-    };
-    if (a === '--host') host = value();
-    else if (a === '--port') port = Number(value());
-    else if (a === '-a' || a === '--password') password = value();
-    else throw new UsageError(`unknown option '${a}'`, 'status');
-  }
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError('--port must be 1..65535', 'status');
-  const r = new Redis({ host, port, password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+async function statusText(host: string, port: number, password: string | undefined): Promise<string> {
+  const r = new Redis({ host, port, password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000, commandTimeout: 3000 });
   r.on('error', () => undefined);
   try {
     await r.connect();
@@ -95,11 +82,12 @@ export async function runStatus(args: string[]): Promise<void> {
     });
     const progress = await Promise.all(rows.map((row) => progressOf(row.address, password)));
     const field = (name: string): string => infoField(info, name);
-    console.log(`cluster_state: ${field('cluster_state')}   known nodes: ${field('cluster_known_nodes')}   topology epoch: ${field('cluster_current_epoch')}`);
+    const lines: string[] = [];
+    lines.push(`cluster_state: ${field('cluster_state')}   known nodes: ${field('cluster_known_nodes')}   topology epoch: ${field('cluster_current_epoch')}`);
     const moving = Math.max(0, ...progress.map((p) => Number(p?.moving ?? 0) || 0));
     const window = Math.max(0, ...progress.map((p) => Number(p?.windowMs ?? 0) || 0));
     const queued = progress.reduce((s, p) => s + (Number(p?.aeQueued ?? 0) || 0), 0);
-    console.log(moving > 0 || queued > 0
+    lines.push(moving > 0 || queued > 0
       ? `rebalance: ${moving} slots moving, window ${(window / 1000).toFixed(1)} s left, ${queued} slots queued for anti-entropy`
       : 'rebalance: none in progress');
     const header = ['NODE', 'ADDRESS', 'STATE', 'LINK', 'SLOTS', 'SHARE', 'EPOCH', 'IN', 'OUT', 'WINDOW', 'AE-QUEUE'];
@@ -112,12 +100,65 @@ export async function runStatus(args: string[]): Promise<void> {
     });
     const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)));
     const fmt = (cols: string[]): string => cols.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-    console.log(fmt(header));
-    for (const t of table) console.log(fmt(t));
-  } catch (err) {
-    console.error(`ringkv status: cannot read the cluster at ${host}:${port}: ${(err as Error).message}`);
-    process.exitCode = 1;
+    lines.push(fmt(header));
+    for (const t of table) lines.push(fmt(t));
+    return lines.join('\n');
   } finally {
     r.disconnect();
+  }
+}
+
+/**
+ * `ringkv status`: the table once, or with `--watch [seconds]` redrawn until Ctrl-C (the screen
+ * is cleared between draws on a terminal; elsewhere each draw follows the last, stamped with the
+ * time). A node that stops answering while watched is reported and asked again next time.
+ */
+export async function runStatus(args: string[]): Promise<void> {
+  let host = '127.0.0.1';
+  let port = 7000;
+  let password: string | undefined;
+  let watchSeconds: number | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const value = (): string => {
+      const v = args[++i];
+      if (v === undefined) throw new UsageError(`${a} needs a value`, 'status');
+      return v;
+    };
+    if (a === '--host') host = value();
+    else if (a === '--port') port = Number(value());
+    else if (a === '-a' || a === '--password') password = value();
+    else if (a === '--watch' || a === '-w') {
+      const next = args[i + 1];
+      watchSeconds = next !== undefined && /^\d+(\.\d+)?$/.test(next) ? Number(args[++i]) : WATCH_DEFAULT_SECONDS;
+      if (!(watchSeconds >= 0.1)) throw new UsageError('--watch interval must be at least 0.1 seconds', 'status');
+    } else throw new UsageError(`unknown option '${a}'`, 'status');
+  }
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError('--port must be 1..65535', 'status');
+  if (watchSeconds === undefined) {
+    try {
+      console.log(await statusText(host, port, password));
+    } catch (err) {
+      console.error(`ringkv status: cannot read the cluster at ${host}:${port}: ${(err as Error).message}`);
+      process.exitCode = 1;
+    }
+    return;
+  }
+  const tty = process.stdout.isTTY === true;
+  let stopped = false;
+  process.once('SIGINT', () => (stopped = true));
+  process.once('SIGTERM', () => (stopped = true));
+  while (!stopped) {
+    let text: string;
+    try {
+      text = await statusText(host, port, password);
+    } catch (err) {
+      text = `cannot read the cluster at ${host}:${port}: ${(err as Error).message}`;
+    }
+    if (stopped) break;
+    const stamp = `${new Date().toISOString().slice(11, 19)}  ringkv status ${host}:${port}, every ${watchSeconds} s (Ctrl-C stops)`;
+    process.stdout.write((tty ? '\x1b[H\x1b[2J' : '\n') + stamp + '\n' + text + '\n');
+    const until = Date.now() + watchSeconds * 1000;
+    while (!stopped && Date.now() < until) await new Promise((r) => setTimeout(r, Math.min(100, until - Date.now())));
   }
 }

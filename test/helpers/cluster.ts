@@ -59,7 +59,8 @@ export async function waitForNodeState(port: number, targetPort: number, state: 
   throw new Error(`node on ${targetPort} did not become ${state} as seen from ${port}`);
 }
 
-export async function startCluster(size: number, args: string[] = []): Promise<TestCluster> {
+/** `perNode(i, port)` adds settings to node i only (e.g. its own metrics-port). */
+export async function startCluster(size: number, args: string[] = [], perNode: (i: number, port: number) => string[] = () => []): Promise<TestCluster> {
   const ports: number[] = [];
   while (ports.length < size) {
     const p = await freePort();
@@ -67,9 +68,9 @@ export async function startCluster(size: number, args: string[] = []): Promise<T
     if (!ports.some((q) => q === p || q === p + 10000 || q + 10000 === p)) ports.push(p);
   }
   const seeds = ports.map((p) => `127.0.0.1:${p}`).join(' ');
-  const started = await Promise.allSettled(ports.map((port) => startNode({
+  const started = await Promise.allSettled(ports.map((port, i) => startNode({
     port,
-    args: ['--cluster-enabled', 'yes', '--cluster-node-timeout', '2000', '--cluster-seeds', seeds, '--appendfsync', 'everysec', ...args],
+    args: ['--cluster-enabled', 'yes', '--cluster-node-timeout', '2000', '--cluster-seeds', seeds, '--appendfsync', 'everysec', ...args, ...perNode(i, port)],
   })));
   const nodes = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const stop = async (): Promise<void> => {

@@ -428,7 +428,8 @@ async function freeRun(count: number): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
     const base = candidatePort();
     let ok = true;
-    for (let i = 0; i < count && ok; i++) ok = (await free(base + i)) && (await free(base + i + 10000));
+    // Client port, bus port (+10000) and the local cluster's dashboard port (+100) of every node.
+    for (let i = 0; i < count && ok; i++) ok = (await free(base + i)) && (await free(base + i + 10000)) && (await free(base + i + 100));
     if (ok) return base;
   }
   throw new Error('no run of free ports');
