@@ -52,6 +52,11 @@ export class KeyspaceNotifier {
     if (this.flags !== 0) this.publish({ cls: 'expired', event: 'expired', key });
   }
 
+  /** A key removed by maxmemory eviction, by the node that evicted it. */
+  evicted(key: Buffer): void {
+    if (this.flags !== 0) this.publish({ cls: 'evicted', event: 'evicted', key });
+  }
+
   private publish(e: KeyEvent): void {
     if ((this.flags & NOTIFY[e.cls]) === 0) return;
     const event = Buffer.from(e.event);

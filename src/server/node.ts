@@ -128,6 +128,7 @@ export class RingkvNode implements NodeServices {
     // Standalone, an eviction is a local removal like active expiry; a cluster replaces the host.
     this.eviction = new Evictor(store, config, { mayEvict: () => true, evict: (slot, rk) => store.drop(slot, rk) }, logger);
     this.dispatcher.memory = new MemoryGuard(this.eviction, this.commands);
+    this.eviction.onEvicted = (key) => this.notifier.evicted(key);
     this.eviction.afterCollectionEvicted = (now) => {
       this.stats.reclaimedElements += this.reclaimer.reclaimEndedNow(now, EVICTION_RECLAIM_RECORDS_MAX);
     };

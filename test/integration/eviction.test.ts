@@ -130,6 +130,25 @@ describe('maxmemory on one node', () => {
     });
   }
 
+  it('an eviction publishes the evicted keyspace event', async () => {
+    await reset('allkeys-random', String(100 * 1024));
+    await r.config('SET', 'notify-keyspace-events', 'Ee');
+    const sub = new Redis({ port: node.port });
+    try {
+      const evicted: string[] = [];
+      sub.on('message', (_channel: string, key: string) => evicted.push(key));
+      await sub.subscribe('__keyevent@0__:evicted');
+      await fill(r, 'ev:', 1000);
+      const n = await evictedKeys(r);
+      expect(n).toBeGreaterThan(0);
+      await expect.poll(() => evicted.length, { timeout: 5000 }).toBe(n);
+      expect(evicted.every((k) => k.startsWith('ev:'))).toBe(true);
+    } finally {
+      sub.disconnect();
+      await r.config('SET', 'notify-keyspace-events', '');
+    }
+  });
+
   it('allkeys-lru evicts whole collections and frees their elements at once', async () => {
     const limit = 400 * 1024;
     await reset('allkeys-lru', String(limit));
