@@ -203,6 +203,7 @@ export class RingkvNode implements NodeServices {
         idBuf = Buffer.from(randomBytes(20).toString('hex'));
         await store.setMeta('node-id', idBuf);
       }
+      if (config.bool('cluster-enabled')) await checkStaleData(store, config, logger, dir);
       const migrated = await migrateLegacyHashes(store);
       if (migrated > 0) logger.info({ hashes: migrated }, 'hashes moved to the per-element layout');
       const node = new RingkvNode(config, logger, store, idBuf.toString(), extraCommands);
@@ -411,4 +412,26 @@ export class RingkvNode implements NodeServices {
     })();
     return this.stopping;
   }
+}
+
+/**
+ * A cluster node's data directory last used longer ago than the tombstone grace would bring back
+ * keys deleted meanwhile: its peers have purged those deletions, so anti-entropy would copy the
+ * old values from it to them. Refuse, or (cluster-discard-stale-data yes) start empty and take
+ * everything from the peers, as Cassandra does with gc_grace. The last use is the HLC high-water
+ * mark the node persists every half second while it runs.
+ */
+async function checkStaleData(store: Store, config: Config, logger: Logger, dir: string): Promise<void> {
+  const graceMs = config.int('tombstone-grace-ms');
+  const lastUsed = Versioner.decodeHighWater(store.getMeta('hlc-high-water'))?.wall;
+  if (graceMs === 0 || lastUsed === undefined || store.keyCount() === 0) return;
+  const idleMs = Date.now() - lastUsed;
+  if (idleMs <= graceMs) return;
+  const idle = `${(idleMs / 3_600_000).toFixed(1)} h`;
+  if (!config.bool('cluster-discard-stale-data')) {
+    throw new StartupError(`data directory ${dir} was last used ${idle} ago, longer than tombstone-grace-ms (${graceMs} ms): keys deleted since may come back from it. ` +
+      'Start with --cluster-discard-stale-data yes to empty it and take every key from the peers');
+  }
+  logger.warn({ dir, idleMs, graceMs }, `data directory last used ${idle} ago, beyond the tombstone grace: emptied, every key comes from the peers`);
+  await store.flushAll();
 }
