@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Redis, { Cluster } from 'ioredis';
 import { startCluster, waitForCluster, waitForNodeState, type TestCluster } from '../helpers/cluster.js';
 import { startNode, type NodeProcess } from '../helpers/server.js';
+import { infoField } from '../helpers/node-facts.js';
 
 const CONVERGE_MS = 30_000;
 
@@ -24,15 +25,6 @@ async function digest(port: number): Promise<string | undefined> {
     return (await r.call('ringkv.digest')) as string;
   } catch {
     return undefined;
-  } finally {
-    r.disconnect();
-  }
-}
-
-async function infoField(port: number, name: string): Promise<number> {
-  const r = new Redis({ port });
-  try {
-    return Number(new RegExp(`${name}:(\\d+)`).exec(await r.info('ringkv'))?.[1] ?? NaN);
   } finally {
     r.disconnect();
   }

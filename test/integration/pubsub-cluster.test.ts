@@ -13,6 +13,7 @@ import { Cluster, Redis } from 'ioredis';
 import { createCluster } from 'redis';
 import { startCluster, waitForNodeState, type TestCluster } from '../helpers/cluster.js';
 import { RespConn, show } from '../helpers/resp-conn.js';
+import { primaryPort } from '../helpers/node-facts.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -25,18 +26,6 @@ async function waitFor(what: string, check: () => boolean | Promise<boolean>, ti
 }
 
 /** The client port of the node CLUSTER SLOTS names as the primary of `key`'s slot. */
-async function primaryPort(port: number, key: string): Promise<number> {
-  const r = new Redis({ port });
-  try {
-    const slot = (await r.call('cluster', 'keyslot', key)) as number;
-    const slots = (await r.call('cluster', 'slots')) as Array<[number, number, [string, number]]>;
-    const range = slots.find(([from, to]) => slot >= from && slot <= to)!;
-    return range[2][1];
-  } finally {
-    r.disconnect();
-  }
-}
-
 /** A shard channel name whose slot's primary is the node on `port`. */
 async function channelServedBy(ports: number[], port: number, prefix: string): Promise<string> {
   for (let i = 0; i < 1000; i++) if ((await primaryPort(ports[0]!, `${prefix}${i}`)) === port) return `${prefix}${i}`;

@@ -11,29 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Redis, { Cluster } from 'ioredis';
 import { startCluster, waitForNodeState, type TestCluster } from '../helpers/cluster.js';
-
-async function primaryPort(port: number, key: string): Promise<number> {
-  const r = new Redis({ port });
-  try {
-    const slot = (await r.call('cluster', 'keyslot', key)) as number;
-    const slots = (await r.call('cluster', 'slots')) as Array<[number, number, [string, number]]>;
-    const range = slots.find(([from, to]) => slot >= from && slot <= to);
-    if (!range) throw new Error(`slot ${slot} is not served`);
-    return range[2][1];
-  } finally {
-    r.disconnect();
-  }
-}
-
-async function infoField(port: number, name: string): Promise<number> {
-  const r = new Redis({ port });
-  try {
-    const m = new RegExp(`${name}:(\\d+)`).exec((await r.info('ringkv')) + (await r.info('all')));
-    return m ? Number(m[1]) : NaN;
-  } finally {
-    r.disconnect();
-  }
-}
+import { infoField, primaryPort } from '../helpers/node-facts.js';
 
 type ReadReply = Array<[string, Array<[string, string[]]>]> | null;
 
