@@ -7,7 +7,7 @@
  * Method: one real ringkv process; the real client libraries; raw sockets (test/helpers/resp-conn.ts)
  * where bytes matter.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import path from 'node:path';
@@ -32,8 +32,14 @@ describe('pub/sub with client libraries on one node', () => {
   beforeAll(async () => {
     node = await startNode({ args: ['--appendfsync', 'no'] });
   });
+  // Each test's clients end with it: a later CLIENT KILL TYPE pubsub would otherwise kill an earlier
+  // test's ioredis subscriber, whose reconnect and resubscribe would still be in flight at the end.
+  const closeAll = async (): Promise<void> => {
+    for (const c of closers.splice(0)) await Promise.resolve(c()).catch(() => undefined);
+  };
+  afterEach(closeAll);
   afterAll(async () => {
-    for (const c of closers) await Promise.resolve(c()).catch(() => undefined);
+    await closeAll();
     await node?.stop();
   });
   const ioredis = (): Redis => {
