@@ -34,13 +34,35 @@ const SIMPLE: Record<string, [NotifyClass, string]> = {
   zincrby: ['zset', 'zincr'], zrem: ['zset', 'zrem'],
   zremrangebyscore: ['zset', 'zremrangebyscore'], zremrangebyrank: ['zset', 'zremrangebyrank'], zremrangebylex: ['zset', 'zremrangebylex'],
   zpopmin: ['zset', 'zpopmin'], bzpopmin: ['zset', 'zpopmin'], zpopmax: ['zset', 'zpopmax'], bzpopmax: ['zset', 'zpopmax'],
+  // Bitmaps and HyperLogLog change strings; GEOADD is ZADD underneath, as in Redis.
+  setbit: ['string', 'setbit'], bitfield: ['string', 'setbit'], pfadd: ['string', 'pfadd'], geoadd: ['zset', 'zadd'],
+  restore: ['generic', 'restore'],
+  xadd: ['stream', 'xadd'], xdel: ['stream', 'xdel'], xtrim: ['stream', 'xtrim'], xsetid: ['stream', 'xsetid'],
+};
+
+/** XGROUP subcommands and their events (stream class), when they changed something. */
+const XGROUP: Record<string, string> = {
+  create: 'xgroup-create', setid: 'xgroup-setid', destroy: 'xgroup-destroy',
+  createconsumer: 'xgroup-createconsumer', delconsumer: 'xgroup-delconsumer',
 };
 
 /** Commands that store a computed value at a destination: its event, or `del` when the result is empty. */
 const STORE: Record<string, [NotifyClass, string]> = {
   sinterstore: ['set', 'sinterstore'], sunionstore: ['set', 'sunionstore'], sdiffstore: ['set', 'sdiffstore'],
   zunionstore: ['zset', 'zunionstore'], zinterstore: ['zset', 'zinterstore'], zdiffstore: ['zset', 'zdiffstore'], zrangestore: ['zset', 'zrangestore'],
+  pfmerge: ['string', 'pfadd'], geosearchstore: ['zset', 'geosearchstore'],
 };
+
+/** Where a command that stores elsewhere writes, when not its first key: the key after an option word. */
+function storeTarget(name: string, argv: readonly Buffer[]): { key: Buffer; cls: NotifyClass; event: string } | undefined {
+  if (name === 'bitop') return argv[2] === undefined ? undefined : { key: argv[2], cls: 'string', event: 'set' };
+  const words = name === 'sort' ? ['store'] : name === 'georadius' || name === 'georadiusbymember' ? ['store', 'storedist'] : [];
+  for (let i = argv.length - 2; i >= 2; i--) {
+    if (!words.includes(lower(argv[i]))) continue;
+    return name === 'sort' ? { key: argv[i + 1]!, cls: 'list', event: 'sortstore' } : { key: argv[i + 1]!, cls: 'zset', event: 'georadiusstore' };
+  }
+  return undefined;
+}
 
 const SET_LIKE = new Set(['set', 'setnx', 'setex', 'psetex', 'getset', 'mset', 'msetnx']);
 const EXPIRE_LIKE = new Set(['expire', 'pexpire', 'expireat', 'pexpireat']);
@@ -49,7 +71,7 @@ const EXPIRE_LIKE = new Set(['expire', 'pexpire', 'expireat', 'pexpireat']);
 export function emitsEvents(name: string): boolean {
   return name in SIMPLE || name in STORE || SET_LIKE.has(name) || EXPIRE_LIKE.has(name) || [
     'getdel', 'getex', 'del', 'unlink', 'rename', 'renamenx', 'copy', 'smove', 'rpoplpush', 'brpoplpush', 'lmove', 'blmove',
-    'lmpop', 'blmpop', 'zmpop', 'bzmpop', 'zadd',
+    'lmpop', 'blmpop', 'zmpop', 'bzmpop', 'zadd', 'bitop', 'sort', 'georadius', 'georadiusbymember', 'xgroup',
   ].includes(name);
 }
 
@@ -96,6 +118,20 @@ export function deriveEvents(name: string, argv: readonly Buffer[], changes: rea
     const dst = byKey(argv[1]);
     if (dst?.written && !dst.deleted) push(store[0], store[1], dst.key);
     else if (dst?.deleted && dst.existed) push('generic', 'del', dst.key);
+    return out;
+  }
+  if (name === 'bitop' || name === 'sort' || name === 'georadius' || name === 'georadiusbymember') {
+    const target = storeTarget(name, argv);
+    const dst = target === undefined ? undefined : byKey(target.key);
+    if (target === undefined || dst === undefined) return out;
+    if (dst.written && !dst.deleted) push(target.cls, target.event, dst.key);
+    else if (dst.deleted && dst.existed) push('generic', 'del', dst.key);
+    return out;
+  }
+  if (name === 'xgroup') {
+    const event = XGROUP[lower(argv[1])];
+    const c = byKey(argv[2]);
+    if (event !== undefined && c !== undefined && c.written) push('stream', event, c.key);
     return out;
   }
   if (SET_LIKE.has(name)) {

@@ -40,6 +40,26 @@ describe.skipIf(!haveRedisServer)('keyspace notifications vs redis-server', () =
     await compare(flags, EVENT_COMMANDS);
   });
 
+  // Families added beside notifications: bitmaps, HyperLogLog, geo, SORT STORE and streams.
+  const FAMILY_COMMANDS: string[][] = [
+    ['SETBIT', 'bm', '7', '1'], ['SETBIT', 'bm', '9', '1'],
+    ['BITFIELD', 'bf', 'SET', 'u8', '0', '5'], ['BITFIELD', 'bf', 'GET', 'u8', '0'],
+    ['BITOP', 'OR', 'bdst', 'bm', 'bf'], ['BITOP', 'AND', 'bdst2', 'nokey1', 'nokey2'],
+    ['PFADD', 'hll', 'a', 'b'], ['PFADD', 'hll', 'a'], ['PFMERGE', 'hll2', 'hll'],
+    ['GEOADD', 'geo', '13.361389', '38.115556', 'Palermo', '15.087269', '37.502669', 'Catania'],
+    ['GEOSEARCHSTORE', 'gdst', 'geo', 'FROMLONLAT', '15', '37', 'BYRADIUS', '200', 'km', 'ASC'],
+    ['GEORADIUS', 'geo', '15', '37', '200', 'km', 'STORE', 'gdst2'],
+    ['RPUSH', 'lst', '3', '1', '2'], ['SORT', 'lst', 'STORE', 'sorted'], ['SORT', 'nolist', 'STORE', 'sorted'],
+    ['XADD', 'st', '1-1', 'f', 'v'], ['XADD', 'st', '2-1', 'f', 'v'], ['XDEL', 'st', '1-1'], ['XDEL', 'st', '1-1'],
+    ['XTRIM', 'st', 'MAXLEN', '0'], ['XSETID', 'st', '5-0'],
+    ['XGROUP', 'CREATE', 'st', 'g', '$'], ['XGROUP', 'CREATECONSUMER', 'st', 'g', 'c1'], ['XGROUP', 'SETID', 'st', 'g', '0'],
+    ['XGROUP', 'DELCONSUMER', 'st', 'g', 'c1'], ['XGROUP', 'DESTROY', 'st', 'g'], ['XGROUP', 'CREATE', 'st2', 'g', '$', 'MKSTREAM'],
+  ];
+
+  it.each(['KEAn', 'Et', 'E$', 'Kz'])('notify-keyspace-events %s: bitmap, HyperLogLog, geo, SORT and stream events match', async (flags) => {
+    await compare(flags, FAMILY_COMMANDS);
+  });
+
   it('key-miss events (m) for reads of missing keys', async () => {
     await compare('KEm', MISS_COMMANDS);
   });
