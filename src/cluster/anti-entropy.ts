@@ -433,6 +433,7 @@ export class AntiEntropy {
     let after: Buffer | undefined;
     for (;;) {
       await pace();
+      this.lastMeta = undefined;
       const page = this.host.store.scanSlotRaw(slot, after, SCAN_PAGE);
       for (const e of page.entries) {
         if (wanted !== undefined && !wanted.has(bucketOf(e.key, total))) continue;
@@ -452,8 +453,14 @@ export class AntiEntropy {
   private orphanElement(slot: number, key: Buffer, now: number, grace: number): boolean {
     const el = parseElementKey(key);
     if (el === undefined) return false;
-    return isOrphan(el.generation, this.host.store.get(slot, recordKey(Buffer.from(el.userKey))), now, grace);
+    // A collection's elements are listed together: its metadata is read once per run of them.
+    const id = `${slot}:${el.userKey.toString('latin1')}`;
+    if (this.lastMeta?.id !== id) this.lastMeta = { id, rec: this.host.store.get(slot, recordKey(Buffer.from(el.userKey))) };
+    return isOrphan(el.generation, this.lastMeta.rec, now, grace);
   }
+
+  /** The metadata orphanElement read last; forgotten at every wait, so a write since is seen. */
+  private lastMeta: { id: string; rec: StoredRecord | undefined } | undefined;
 
   private async carryOut(peer: string, slot: number, plan: ExchangePlan): Promise<void> {
     const store = this.host.store;
@@ -461,6 +468,7 @@ export class AntiEntropy {
       // Only if still dead: a write may have landed since the listing.
       const rec = store.get(slot, key);
       const grace = this.host.config.int('tombstone-grace-ms');
+      this.lastMeta = undefined;
       if (rec !== undefined && (isDeadRecord(rec, Date.now(), grace) || this.orphanElement(slot, key, Date.now(), grace))) {
         store.drop(slot, key);
         this.stats.keysReaped++;

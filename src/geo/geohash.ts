@@ -227,35 +227,27 @@ export function boundingBox(shape: GeoShape): [number, number, number, number] {
   ];
 }
 
-function moveX(hash: HashBits, d: number): HashBits {
+/**
+ * Steps a cell one over (d > 0) or back (d < 0) along the axis whose bits are `own`, leaving the
+ * other axis's bits (`other`) as they are: Redis's geohash_move_x / geohash_move_y.
+ */
+function move(hash: HashBits, d: number, own: bigint, other: bigint): HashBits {
   if (d === 0) return hash;
   const shift = BigInt(64 - hash.step * 2);
-  let x = hash.bits & ODD64;
-  const y = hash.bits & EVEN64;
-  const zz = EVEN64 >> shift;
-  if (d > 0) x = x + (zz + 1n);
+  let a = hash.bits & own;
+  const b = hash.bits & other;
+  const zz = other >> shift;
+  if (d > 0) a = a + (zz + 1n);
   else {
-    x = x | zz;
-    x = x - (zz + 1n);
+    a = a | zz;
+    a = a - (zz + 1n);
   }
-  x = BigInt.asUintN(64, x) & (ODD64 >> shift);
-  return { bits: x | y, step: hash.step };
+  a = BigInt.asUintN(64, a) & (own >> shift);
+  return { bits: a | b, step: hash.step };
 }
 
-function moveY(hash: HashBits, d: number): HashBits {
-  if (d === 0) return hash;
-  const shift = BigInt(64 - hash.step * 2);
-  const x = hash.bits & ODD64;
-  let y = hash.bits & EVEN64;
-  const zz = ODD64 >> shift;
-  if (d > 0) y = y + (zz + 1n);
-  else {
-    y = y | zz;
-    y = y - (zz + 1n);
-  }
-  y = BigInt.asUintN(64, y) & (EVEN64 >> shift);
-  return { bits: x | y, step: hash.step };
-}
+const moveX = (hash: HashBits, d: number): HashBits => move(hash, d, ODD64, EVEN64);
+const moveY = (hash: HashBits, d: number): HashBits => move(hash, d, EVEN64, ODD64);
 
 const ZERO_CELL: HashBits = { bits: 0n, step: 0 };
 
