@@ -82,3 +82,24 @@ export async function slotMap(port: number): Promise<SlotMap> {
     },
   };
 }
+
+/**
+ * The slot map once every one of `ports` serves some slot: a node briefly suspected (a loaded
+ * machine) serves none, and a map read then would give the tests no keys on it. 15 s at most.
+ */
+export async function settledSlotMap(port: number, ports: readonly number[]): Promise<SlotMap> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const map = await slotMap(port);
+    const served = ports.every((p) => {
+      try {
+        map.keysOn(p, 'settled-', 1);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    if (served || Date.now() > deadline) return map;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

@@ -16,7 +16,7 @@ import { rawPipelineCases } from '../helpers/raw-pipeline-cases.js';
 import { RespConn, show } from '../helpers/resp-conn.js';
 import { proxyTarget } from '../helpers/raw-targets.js';
 import { asRedisPy, redisPyMissing, runRedisPy } from '../helpers/redis-py.js';
-import { slotMap, type SlotMap } from '../helpers/slot-map.js';
+import { slotMap, settledSlotMap, type SlotMap } from '../helpers/slot-map.js';
 import { asClientValue, generateSteps, pipelineSeed, StringModel } from '../helpers/string-model.js';
 import { Prng } from '../sim/prng.js';
 
@@ -26,7 +26,7 @@ let c: TestCluster;
 let slots: SlotMap;
 beforeAll(async () => {
   c = await startCluster(3, ['--cluster-proxy', 'yes']);
-  slots = await slotMap(c.ports[0]!);
+  slots = await settledSlotMap(c.ports[0]!, c.ports);
 }, 60000);
 afterAll(async () => {
   await c?.stop();
