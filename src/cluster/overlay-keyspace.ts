@@ -73,17 +73,19 @@ export class OverlayKeyspace implements Keyspace, ElementStore {
    * nowhere still gets a tombstone: a write that failed its quorum may sit on a replica outside the
    * read, and only a newer tombstone keeps it from coming back after this acknowledged DEL. That
    * tombstone is marked as the deletion of nothing, so a WATCH on the key stays intact, as Redis
-   * leaves a key it did not delete untouched. A key already deleted (a tombstone was read) gets no
-   * second one.
+   * leaves a key it did not delete untouched. A key the read found already deleted gets one too, for
+   * the same reason: the failed write may be newer than the tombstone the quorum read saw (a SET
+   * taken by one replica on the minority side of a partition, after the key's last DEL). Only a
+   * tombstone this command already wrote needs no second one.
    */
   del(key: Buffer): boolean {
     const existed = this.get(key) !== undefined;
     const rk = recordKey(key);
     const id = rk.toString('latin1');
     const w = this.writes.get(id);
+    if (w?.type === ValueType.Tombstone) return false;
     const rec = w === undefined ? this.fetched.get(id) : undefined;
-    if (w !== undefined ? w.type === ValueType.Tombstone : rec?.type === ValueType.Tombstone) return false;
-    const nothing = w === undefined && rec === undefined;
+    const nothing = w === undefined && (rec === undefined || rec.type === ValueType.Tombstone);
     this.writes.set(id, { key: rk, type: ValueType.Tombstone, value: EMPTY, expiresAt: nothing ? TOMBSTONE_OF_NOTHING : 0, element: false });
     this.writeCount++;
     return existed;
