@@ -12,7 +12,7 @@ export interface Access {
 
 /**
  * The access information of at most `capacity` keys, so memory grows with the limit and never with
- * the key count. Both fields are kept (one number, 48 bits) so a policy change at run time has the
+ * the key count. Both fields are kept (one number, 53 bits) so a policy change at run time has the
  * data it needs at once.
  *
  * The map is kept in access order (a touched key moves to the end) and the least recently touched
@@ -27,7 +27,7 @@ export class AccessSketch {
   floorLru: number;
 
   constructor(public capacity: number, startLru: number) {
-    this.floorLru = startLru & LRU_CLOCK_MAX;
+    this.floorLru = startLru % (LRU_CLOCK_MAX + 1);
   }
 
   get size(): number {
@@ -42,7 +42,7 @@ export class AccessSketch {
   /** Stores the key's access and marks it the most recently touched. */
   set(id: string, a: Access): void {
     this.fields.delete(id);
-    this.fields.set(id, (a.lru & LRU_CLOCK_MAX) * FIELD + (a.lfu % FIELD));
+    this.fields.set(id, (a.lru % (LRU_CLOCK_MAX + 1)) * FIELD + (a.lfu % FIELD));
     this.trim();
   }
 
