@@ -48,9 +48,21 @@ export class HintReplayer {
     work().catch((err: unknown) => this.cluster.node.logger.debug({ err, target }, 'hint handoff postponed')).finally(() => this.inFlight.delete(target));
   }
 
+  /**
+   * Hands the target its hints batch after batch until none are left or it stops being reachable:
+   * a node back from an absence coordinates nothing until its hints are in (catch-up.ts), so one
+   * batch per gossip round would keep it out for minutes after a busy absence.
+   */
   private async deliver(target: string): Promise<void> {
+    while (this.cluster.reachable(target)) {
+      if (!(await this.deliverBatch(target))) return;
+    }
+  }
+
+  /** One batch; false when there was nothing to send. */
+  private async deliverBatch(target: string): Promise<boolean> {
     const batch = this.hints.take(target, HINT_BATCH_MAX);
-    if (batch.length === 0) return;
+    if (batch.length === 0) return false;
     const bySlot = new Map<number, typeof batch>();
     for (const h of batch) {
       let list = bySlot.get(h.slot);
@@ -61,5 +73,6 @@ export class HintReplayer {
       await this.cluster.write(target, slot, hints.map((h) => [h.key, h.record] as [Buffer, Buffer]));
       await this.hints.remove(target, hints, true);
     }
+    return true;
   }
 }
