@@ -102,6 +102,7 @@ const DISABLED_RECHECK_MS = 1000;
  * new owners should not wait a full interval per 4096 slots. The key budget still bounds the work.
  */
 const PRIORITY_FOLLOW_UP_MS = 50;
+const NO_HANDOFF: ReadonlySet<number> = new Set();
 
 /**
  * Background repair between replicas (the shell; decisions in anti-entropy-plan.ts). Each round:
@@ -346,8 +347,29 @@ export class AntiEntropy {
     return this.host.bus.request(addr, type, payload, REQUEST_TIMEOUT_MS);
   }
 
-  /** Compares `slots` with one peer and repairs what differs, within the key budget. */
-  private async syncWith(peer: string, slots: number[], handoff: ReadonlySet<number>): Promise<void> {
+  /**
+   * Compares `slots` with `peer` now, outside the rounds, for a returning node catching up
+   * (catch-up.ts); resolves with the slots compared in full. Those the key budget left for later
+   * are not among them, and are not queued here: the caller asks again.
+   */
+  async compareWith(peer: string, slots: readonly number[]): Promise<number[]> {
+    this.requireReady();
+    this.budget.refill(Date.now(), this.host.config.int('anti-entropy-keys-per-second'));
+    const done: number[] = [];
+    for (let i = 0; i < slots.length; i += SLOTS_PER_ROUND) {
+      const chunk = slots.slice(i, i + SLOTS_PER_ROUND);
+      const deferred = new Set<number>();
+      await this.syncWith(peer, chunk, NO_HANDOFF, deferred);
+      for (const s of chunk) if (!deferred.has(s)) done.push(s);
+    }
+    return done;
+  }
+
+  /**
+   * Compares `slots` with one peer and repairs what differs, within the key budget. Slots the budget
+   * cannot cover go to `deferred` when given, else back to the front of the queue.
+   */
+  private async syncWith(peer: string, slots: number[], handoff: ReadonlySet<number>, deferred?: Set<number>): Promise<void> {
     const theirs = decodeSlotsResponse(await this.request(peer, 'ae-slots', { s: slots }), slots.length);
     const index = this.tracker.index;
     const differ = differingSlots(slots, slots.map((s) => index.slotDigest(s)), theirs.digests);
@@ -362,7 +384,8 @@ export class AntiEntropy {
     for (const slot of differ) {
       if (this.budget.available <= 0) {
         // Out of budget: compare it again first thing in a later round.
-        this.scheduler.prioritize(slot, [peer], handoff.has(slot));
+        if (deferred) deferred.add(slot);
+        else this.scheduler.prioritize(slot, [peer], handoff.has(slot));
         continue;
       }
       const ours = index.entryCount(slot);

@@ -23,6 +23,7 @@ import { Forwarder } from './forwarder.js';
 import { HintReplayer } from './hint-replayer.js';
 import type { HintStore } from '../storage/hint-store.js';
 import { AntiEntropy } from './anti-entropy.js';
+import { CatchUpDriver } from './catch-up-driver.js';
 import { ReplicaBatcher, type ReplicaBatch } from './replica-batcher.js';
 import { LeaseService } from './lease-service.js';
 import { LinkHealth, linkHealthOptions } from './link-health.js';
@@ -99,6 +100,14 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
   private extended: Topology | undefined;
   private readonly hintReplayer: HintReplayer;
   readonly antiEntropy: AntiEntropy;
+  /** A returning node's catch-up before it coordinates its slots again (catch-up.ts). */
+  private readonly catchUp: CatchUpDriver;
+  /** Whether this node was a member before this start (its data directory knew the cluster). */
+  private readonly restarted: boolean;
+  /** This node has reached the majority at least once since it started. */
+  private servedOnce = false;
+  /** The last stall of this process that link health saw (its end, ms on the monotonic clock). */
+  private lastStallEndMs = 0;
   /** The placements before the membership changes of the current window, oldest first, kept until `until` (ms). */
   private transition: { from: readonly Topology[]; until: number } | undefined;
   private slotTable!: SlotTable;
@@ -133,6 +142,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       ...(config.int('metrics-port') > 0 ? { httpPort: config.int('metrics-port') } : {}),
     };
     this.membership = new Membership(me, { nodeTimeoutMs: config.int('cluster-node-timeout') }, restored);
+    this.restarted = restored !== undefined && restored.some((m) => m.id !== this.myId);
     this.membershipLog = new MembershipLog(this.logger, this.myId);
     const secret = config.str('cluster-secret') || config.str('requirepass');
     const bindHost = config.str('bind').split(/\s+/).find(Boolean) ?? '127.0.0.1';
@@ -148,7 +158,10 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     this.links = new LinkHealth(linkHealthOptions(config.int('cluster-node-timeout')));
     // MOVED from a node cut off from the majority only once every peer has surely suspected it.
     this.routingTracker = new RoutingViewTracker(this.links.options.suspectAfterMs + this.links.options.pingIntervalMs);
-    this.bus.on('lp', (from, payload) => this.links.ping(from.nodeId, performance.now(), claimsIsolation(payload)));
+    this.bus.on('lp', (from, payload) => {
+      this.links.ping(from.nodeId, performance.now(), pingFlag(payload, 'i'), pingFlag(payload, 'c'));
+      this.catchUp.noteHints(from.nodeId, pingFlag(payload, 'h'));
+    });
     this.coordinator = new Coordinator(node.store, node.versioner, this, node.stats, this.logger);
     this.healer = new CollectionHealer({ store: node.store, replicas: this, logger: this.logger, replicasOf: (slot) => this.slotTable.replicas(slot) });
     this.coordinator.healer = this.healer;
@@ -212,6 +225,22 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       },
     });
     this.antiEntropy.register();
+    this.catchUp = new CatchUpDriver({
+      myId: this.myId,
+      replicas: (slot) => this.topology.preferenceList(slot),
+      peers: () => this.membership.ringMembers().map((m) => m.id).filter((id) => id !== this.myId),
+      reachable: (id) => this.reachable(id),
+      compare: (peer, slots) => this.antiEntropy.compareWith(peer, slots),
+      comparing: () => config.int('anti-entropy-interval-ms') > 0 && config.int('cluster-catch-up-timeout-ms') > 0,
+      timeoutMs: () => config.int('cluster-catch-up-timeout-ms'),
+      // Called from within a table rebuild too: the next one runs after it.
+      changed: () => queueMicrotask(() => {
+        this.membership.setCatchingUp(this.catchUp.active);
+        this.rebuild(false);
+        if (this.linkTimer !== undefined) this.pingPeers(this.membership.ringMembers().map((m) => m.id).filter((id) => id !== this.myId));
+      }),
+      logger: this.logger,
+    });
     this.forwarder.register();
     this.bus.on('gossip', (_from, payload) => this.onGossip(payload));
     this.bus.on('pub', (_from, payload) => {
@@ -238,6 +267,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     }
     const interval = gossipIntervalMs(this.node.config);
     this.timer = setInterval(() => {
+      // Without link pings (a node timeout under LINK_JUDGEMENT_MIN_NODE_TIMEOUT_MS) catch-up moves on here.
+      if (this.linkTimer === undefined) this.catchUp.tick(performance.now());
       this.tick();
       this.hintReplayer.tick(Date.now());
     }, interval);
@@ -251,6 +282,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
   }
 
   async stop(): Promise<void> {
+    this.catchUp.stop();
     this.antiEntropy.stop();
     this.healer.stop();
     if (this.timer) clearInterval(this.timer);
@@ -332,11 +364,28 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
         this.logger.info({ peer: e.peer }, `link to ${name} healthy again: routing to it`);
       }
     }
+    // A stall of this process longer than a peer waits before suspecting it: the others may have
+    // routed around it and taken writes it has not seen.
+    const stall = this.links.lastStall();
+    if (stall !== undefined && stall.toMs > this.lastStallEndMs) {
+      this.lastStallEndMs = stall.toMs;
+      if (stall.toMs - stall.fromMs >= this.links.options.suspectAfterMs && this.servedOnce) this.catchUp.begin('stall', now);
+    }
+    this.catchUp.tick(now);
     this.rebuild(false);
-    const flag = { i: this.routing?.isolation !== undefined ? 1 : 0 };
+    this.pingPeers(peers);
+  }
+
+  /**
+   * Tells each peer whether this node is cut off from the majority (`i`), catching up after being
+   * away (`c`), and whether it holds hints for that peer (`h`), which a peer catching up waits for.
+   */
+  private pingPeers(peers: readonly string[]): void {
+    const i = this.routing?.isolation !== undefined ? 1 : 0;
+    const c = this.catchUp.active ? 1 : 0;
     for (const id of peers) {
       const addr = this.busAddress(id);
-      if (addr !== undefined && addr.port !== 0) this.bus.send(addr, 'lp', flag);
+      if (addr !== undefined && addr.port !== 0) this.bus.send(addr, 'lp', { i, c, h: this.hints.pendingBytes(id) > 0 ? 1 : 0 });
     }
   }
 
@@ -385,10 +434,19 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       refused: (id) => this.refusedPeer(id),
       linked: (id) => this.links.routable(id),
       stepsAside: (id) => this.links.claimsIsolation(id),
+      // Link pings say it at once where they run; gossip says it within a round otherwise.
+      catchingUp: (id) => (this.linkTimer !== undefined ? this.links.claimsCatchingUp(id) : this.membership.record(id)?.catchingUp === true),
+      selfCatchingUp: this.catchUp.active,
     });
     if (routing.isolation !== this.routing?.isolation) this.logIsolation(routing);
     const steppingAside = routing.isolation !== undefined && this.routing?.isolation === undefined;
+    const rejoined = routing.isolation === undefined && (this.routing === undefined || this.routing.isolation !== undefined);
     this.routing = routing;
+    if (rejoined) {
+      // Back in the majority: after a restart, or after being cut off, writes went on without it.
+      if (this.servedOnce || this.restarted) this.catchUp.begin(this.servedOnce ? 'isolation' : 'restart', performance.now());
+      this.servedOnce = true;
+    }
     if (steppingAside) this.abandonPeers(members.map((m) => m.id));
     const alive = routing.alive;
     // The cluster is up while every slot can answer reads; a write that cannot reach W replicas fails
@@ -399,11 +457,11 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       this.transition = undefined;
     }
     // Building a table walks all 16384 slots: only do it when one of its inputs changed.
-    const inputs = `${[...alive].sort().join(',')}|${needed}|${routing.isolation ?? ''}`;
+    const inputs = `${[...alive].sort().join(',')}|${needed}|${routing.isolation ?? ''}|${[...routing.standby].sort().join(',')}`;
     const from = this.transition?.from ?? NO_PLACEMENTS;
     if (this.slotTable && this.slotTable.topology === this.topology && this.slotTable.previous === from && inputs === this.tableInputs) return;
     this.tableInputs = inputs;
-    const next = new SlotTable(this.topology, alive, needed, from, routing.isolation);
+    const next = new SlotTable(this.topology, alive, needed, from, routing.isolation, routing.standby);
     if (!this.slotTable || next.signature !== this.slotTable.signature || next.ok !== this.slotTable.ok || next.moving !== this.slotTable.moving) {
       if (this.slotTable) this.logger.info({ ranges: next.ranges.length, ok: next.ok, alive: alive.size, isolation: next.isolation }, 'slot table changed');
       this.slotTable = next;
@@ -540,6 +598,9 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       `ringkv_member_status:${this.member(this.myId)?.status ?? 'active'}\r\n` +
       `ringkv_links_suspected:${this.links.tracked().filter((id) => this.links.suspected(id)).length}\r\n` +
       `ringkv_isolated:${this.routing?.isolation ?? 'no'}\r\n` +
+      `ringkv_catching_up:${this.catchUp.active ? 1 : 0}\r\n` +
+      `ringkv_catch_up_slots_left:${this.catchUp.progress(performance.now()).slotsLeft}\r\n` +
+      `ringkv_catch_up_hint_holders:${this.catchUp.progress(performance.now()).hintHolders}\r\n` +
       `ringkv_leases_held:${this.leases.heldCount()}\r\nringkv_lease_acquisitions:${this.leases.acquisitions}\r\nringkv_fenced_writes:${this.leases.fencedWrites}\r\n` +
       `ringkv_collection_syncs:${this.coordinator.stats.collectionSyncs}\r\nringkv_collection_sync_records:${this.coordinator.stats.collectionSyncRecords}\r\n` +
       `ringkv_collections_complete:${this.coordinator.complete.size}\r\n` +
@@ -688,7 +749,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
 
 }
 
-/** A link ping's word on the sender: 1 when it is cut off from the majority. */
-function claimsIsolation(payload: unknown): boolean {
-  return typeof payload === 'object' && payload !== null && (payload as { i?: unknown }).i === 1;
+/** A link ping's word on the sender: `i` cut off from the majority, `c` catching up, `h` holds hints for us. */
+function pingFlag(payload: unknown, flag: 'i' | 'c' | 'h'): boolean {
+  return typeof payload === 'object' && payload !== null && (payload as Record<string, unknown>)[flag] === 1;
 }

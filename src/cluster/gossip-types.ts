@@ -32,6 +32,11 @@ export interface MemberRecord {
    * compared with a replica that had it); '' or absent = none yet. Ends rebalance windows early.
    */
   synced?: string;
+  /**
+   * Back from an absence and catching up (catch-up.ts): a replica that coordinates nothing another
+   * replica can. Clusters with link pings learn it from those at once; gossip carries it for the rest.
+   */
+  catchingUp?: boolean;
   /** HTTP port of the member's metrics and dashboard (metrics-port); absent when off. */
   httpPort?: number;
 }
@@ -79,7 +84,8 @@ export function isMemberRecord(value: unknown): value is MemberRecord {
     isCount(r.generation) && isCount(r.heartbeat) && isCount(r.epoch) &&
     typeof r.status === 'string' && STATUSES.has(r.status) &&
     (r.synced === undefined || (typeof r.synced === 'string' && r.synced.length <= SYNCED_LENGTH_MAX)) &&
-    (r.httpPort === undefined || isPort(r.httpPort))
+    (r.httpPort === undefined || isPort(r.httpPort)) &&
+    (r.catchingUp === undefined || typeof r.catchingUp === 'boolean')
   );
 }
 
@@ -89,5 +95,6 @@ export function copyMember(r: MemberRecord): MemberRecord {
     id: r.id, host: r.host, port: r.port, busPort: r.busPort, zone: r.zone,
     generation: r.generation, heartbeat: r.heartbeat, status: r.status, epoch: r.epoch, synced: r.synced ?? '',
     ...(r.httpPort ? { httpPort: r.httpPort } : {}),
+    ...(r.catchingUp === true ? { catchingUp: true } : {}),
   };
 }

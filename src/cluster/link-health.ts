@@ -103,6 +103,8 @@ interface PeerLinkState {
   pingsSinceHealthy: number;
   /** The peer's last ping said it is cut off from the majority. */
   isolated: boolean;
+  /** The peer's last ping said it is catching up after being away (catch-up.ts). */
+  catchingUp: boolean;
   /** `unreachable` was reported for the current silence. */
   givenUp: boolean;
 }
@@ -122,7 +124,7 @@ export class LinkHealth {
   track(peer: string, nowMs: number): void {
     if (this.peers.has(peer)) return;
     this.peers.set(peer, {
-      detector: this.newDetector(), heardMs: nowMs, firstHeardMs: undefined, suspected: false, healthySinceMs: undefined, pingsSinceHealthy: 0, isolated: false, givenUp: false,
+      detector: this.newDetector(), heardMs: nowMs, firstHeardMs: undefined, suspected: false, healthySinceMs: undefined, pingsSinceHealthy: 0, isolated: false, catchingUp: false, givenUp: false,
     });
   }
 
@@ -142,12 +144,13 @@ export class LinkHealth {
     if (atMs > p.heardMs) p.heardMs = atMs;
   }
 
-  /** A ping arrived: a sign of life, a beat for phi, and the peer's word on its own isolation. */
-  ping(peer: string, nowMs: number, isolated: boolean): void {
+  /** A ping arrived: a sign of life, a beat for phi, and the peer's word on its own isolation and catch-up. */
+  ping(peer: string, nowMs: number, isolated: boolean, catchingUp = false): void {
     const p = this.peers.get(peer);
     if (p === undefined) return;
     this.heard(peer, nowMs);
     p.isolated = isolated;
+    p.catchingUp = catchingUp;
     if (p.suspected) {
       // Intervals spanning the silence would blunt phi for the next hundred pings; a fresh
       // detector starts once the peer is back (see evaluate).
@@ -210,6 +213,16 @@ export class LinkHealth {
   /** The peer said it is cut off from the majority. */
   claimsIsolation(peer: string): boolean {
     return this.peers.get(peer)?.isolated ?? false;
+  }
+
+  /** The last gap between evaluations long enough to mean this process was paused, if any. */
+  lastStall(): { fromMs: number; toMs: number } | undefined {
+    return this.pause;
+  }
+
+  /** The peer said it is catching up: it takes writes but coordinates nothing another replica can. */
+  claimsCatchingUp(peer: string): boolean {
+    return this.peers.get(peer)?.catchingUp ?? false;
   }
 
   /** Time since `heardMs`, less the part of it this node spent paused. */

@@ -267,6 +267,14 @@ export class Membership {
     this.me.heartbeat++;
   }
 
+  /** Our own catch-up after an absence (MemberRecord.catchingUp); gossip carries it with the next heartbeat. */
+  setCatchingUp(on: boolean): void {
+    if ((this.me.catchingUp === true) === on) return;
+    if (on) this.me.catchingUp = true;
+    else delete this.me.catchingUp;
+    this.me.heartbeat++;
+  }
+
   /** Suspicion of a peer: phi-accrual over its heartbeats; undefined for self and before its first heartbeat. */
   phi(id: string, nowMs: number): number | undefined {
     const peer = this.peers.get(id);

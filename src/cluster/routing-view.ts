@@ -38,17 +38,28 @@ export interface RoutingInput {
    * that against the majority would make two such nodes keep each other isolated for good.
    */
   stepsAside(id: string): boolean;
+  /** The peer says it is catching up after being away (catch-up.ts): a replica, not a coordinator. */
+  catchingUp(id: string): boolean;
+  /** This node is catching up. */
+  selfCatchingUp: boolean;
 }
 
 export interface RoutingView {
   /** The nodes slots are routed to. */
   alive: ReadonlySet<string>;
+  /**
+   * Routed-to nodes that are catching up after being away: each slot goes to the first other alive
+   * replica of its list, and to one of these only when all of its alive replicas are.
+   */
+  standby: ReadonlySet<string>;
   /** Cut off from the majority: `down` answers CLUSTERDOWN, `redirect` MOVED. */
   isolation: 'down' | 'redirect' | undefined;
   /** Voting members, and those of them this node reaches (itself included). */
   voters: number;
   reached: number;
 }
+
+const NOBODY: ReadonlySet<string> = new Set();
 
 export class RoutingViewTracker {
   /** Members seen gone while this node was in the majority. */
@@ -71,11 +82,12 @@ export class RoutingViewTracker {
       this.isolatedSinceMs = undefined;
       for (const id of voters) if (id !== self && input.gone(id)) this.departed.add(id);
       const alive = reached.filter((id) => id === self || (!input.gone(id) && !input.stepsAside(id)));
-      return { alive: new Set(alive), isolation: undefined, voters: voters.length, reached: reached.length };
+      const standby = alive.filter((id) => (id === self ? input.selfCatchingUp : input.catchingUp(id)));
+      return { alive: new Set(alive), standby: standby.length === 0 ? NOBODY : new Set(standby), isolation: undefined, voters: voters.length, reached: reached.length };
     }
     this.isolatedSinceMs ??= input.nowMs;
     const isolation = input.nowMs - this.isolatedSinceMs >= this.redirectAfterMs ? 'redirect' : 'down';
-    return { alive: new Set(voters.filter((id) => !reached.includes(id))), isolation, voters: voters.length, reached: reached.length };
+    return { alive: new Set(voters.filter((id) => !reached.includes(id))), standby: NOBODY, isolation, voters: voters.length, reached: reached.length };
   }
 
   /** Members this node saw go while in the majority (for INFO and tests). */

@@ -6,6 +6,8 @@ import { buildTopology, slotRanges, type RingMember, type SlotRange, type Topolo
  * dead nodes skipped. CLUSTER SLOTS / SHARDS / NODES, MOVED targets and cluster_state all read this
  * object, so they can never disagree with each other. Pure: built from a topology and liveness.
  */
+const NOBODY: ReadonlySet<string> = new Set();
+
 export class SlotTable {
   /** Primary node id per slot; undefined when no replica of the slot is alive. */
   readonly primaries: ReadonlyArray<string | undefined>;
@@ -28,6 +30,10 @@ export class SlotTable {
    * `isolation` is set while this node is cut off from the majority (routing-view.ts): `alive` is
    * then the majority's nodes, which the table advertises; the node itself serves no slot, says
    * `cluster_state:fail`, and answers CLUSTERDOWN (`down`) or MOVED (`redirect`).
+   *
+   * `standby` are alive nodes catching up after being away (catch-up.ts): they stay replicas and
+   * count for quorums, but a slot's primary is the first alive replica not among them, or the first
+   * alive one when every alive replica is.
    */
   constructor(
     readonly topology: Topology,
@@ -35,6 +41,7 @@ export class SlotTable {
     quorumNeeded: number,
     readonly previous: readonly Topology[] = [],
     readonly isolation: 'down' | 'redirect' | undefined = undefined,
+    readonly standby: ReadonlySet<string> = NOBODY,
   ) {
     const primaries: Array<string | undefined> = new Array(SLOT_COUNT);
     let slotsOk = 0;
@@ -43,13 +50,15 @@ export class SlotTable {
       const list = topology.preferenceList(slot);
       if (previous.some((p) => !sameMembers(p.preferenceList(slot), list))) moving++;
       let primary: string | undefined;
+      let fallback: string | undefined;
       let up = 0;
       for (const id of list) {
         if (!alive.has(id)) continue;
-        primary ??= id;
+        if (standby.has(id)) fallback ??= id;
+        else primary ??= id;
         up++;
       }
-      primaries[slot] = primary;
+      primaries[slot] = primary ?? fallback;
       if (up >= Math.min(quorumNeeded, list.length)) slotsOk++;
     }
     this.primaries = primaries;

@@ -23,12 +23,14 @@ interface World {
   refused: Set<string>;
   /** Nodes whose pings say they are cut off. */
   claims: Set<string>;
+  /** Nodes catching up after being away (their own word, and what their pings say). */
+  catching: Set<string>;
 }
 
 function world(members: string[]): World {
   const links = new Set<string>();
   for (const a of members) for (const b of members) if (a !== b) links.add(`${a}>${b}`);
-  return { members, links, gone: new Set(), refused: new Set(), claims: new Set() };
+  return { members, links, gone: new Set(), refused: new Set(), claims: new Set(), catching: new Set() };
 }
 
 function cut(w: World, node: string, others: readonly string[]): void {
@@ -45,6 +47,8 @@ function view(tracker: RoutingViewTracker, w: World, self: string, nowMs: number
     refused: (id) => w.refused.has(id),
     linked: (id) => w.links.has(`${self}>${id}`),
     stepsAside: (id) => w.claims.has(id),
+    catchingUp: (id) => w.catching.has(id),
+    selfCatchingUp: w.catching.has(self),
   });
 }
 
@@ -90,12 +94,31 @@ function tablesAt(w: World, trackers: Map<string, RoutingViewTracker>, nowMs: nu
   const out = new Map<string, SlotTable>();
   for (const name of w.members) {
     const v = view(trackers.get(name)!, w, name, nowMs);
-    out.set(ringId(name), new SlotTable(topology, new Set([...v.alive].map(ringId)), 2, [], v.isolation));
+    out.set(ringId(name), new SlotTable(topology, new Set([...v.alive].map(ringId)), 2, [], v.isolation, new Set([...v.standby].map(ringId))));
   }
   return out;
 }
 
 describe('RoutingViewTracker', () => {
+  it('a node catching up stays a replica but coordinates no slot another alive replica can, and redirects never loop', () => {
+    const w = world(['a', 'b', 'c', 'd']);
+    const t = new Map(w.members.map((id) => [id, new RoutingViewTracker(REDIRECT_AFTER_MS)]));
+    w.catching.add('c');
+    const tables = tablesAt(w, t, 0);
+    const c = ringId('c');
+    for (const [, table] of tables) {
+      expect(table.alive.has(c)).toBe(true);
+      expect(table.slotsOf(c)).toBe(0);
+      expect(table.ok).toBe(true);
+    }
+    for (const start of w.members) expect(follow(tables, ringId(start))).toMatchObject({ down: 0, loops: 0 });
+    // Everyone catching up (a whole cluster restarted): the usual primaries, no slot left out.
+    for (const id of w.members) w.catching.add(id);
+    const all = tablesAt(w, t, 100);
+    const usual = tablesAt(world(w.members), new Map(w.members.map((id) => [id, new RoutingViewTracker(REDIRECT_AFTER_MS)])), 100);
+    expect(all.get(c)!.signature).toBe(usual.get(c)!.signature);
+  });
+
   it('partition-one of three: the majority routes around the cut-off node, which steps aside', () => {
     const w = world(['a', 'b', 'c']);
     const t = new Map(w.members.map((id) => [id, new RoutingViewTracker(REDIRECT_AFTER_MS)]));
