@@ -182,6 +182,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     this.coordinator.fence = (slot, epoch) => this.leases.grants.fenced(slot, epoch);
     this.coordinator.onFenced = (slot, epoch) => this.leases.lost(slot, epoch);
     this.coordinator.leaseHeld = (slot, epoch) => this.leases.current(slot) === epoch;
+    this.coordinator.isolated = () => this.routing?.isolation !== undefined;
     this.bus.handle('lq', (_from, payload) => this.leases.answer(payload));
     this.forwarder = new Forwarder(this);
     this.hintReplayer = new HintReplayer(this, hints);

@@ -148,6 +148,8 @@ export class Coordinator {
   healer: Pick<CollectionHealer, 'adopt'> | undefined = undefined;
   /** Whether this node still holds the slot's lease with `epoch` (checked again before a leased write). */
   leaseHeld: (slot: number, epoch: number) => boolean = () => true;
+  /** This node is cut off from the majority (routing-view.ts): set by the cluster node. */
+  isolated: () => boolean = () => false;
   /** Where commands write their reply before it is known whether it may be sent; taken right after. */
   private readonly scratch = new Writer(2, 4096);
 
@@ -186,18 +188,28 @@ export class Coordinator {
     if (read === undefined) {
       release();
       this.stats.quorumFailures++;
-      for (let i = 0; i < job.steps.length; i++) reply.out.error(`NOREPLICAS Not enough replicas answered the read (need ${job.r})`);
+      for (let i = 0; i < job.steps.length; i++) reply.out.error(this.readFailure(job));
       reply.done();
       return EMPTY_RESULT;
     }
     if (!(await this.completeCollections(job, ids, read.records))) {
       release();
       this.stats.quorumFailures++;
-      for (let i = 0; i < job.steps.length; i++) reply.out.error(`NOREPLICAS Not enough replicas answered the read (need ${job.r})`);
+      for (let i = 0; i < job.steps.length; i++) reply.out.error(this.readFailure(job));
       reply.done();
       return EMPTY_RESULT;
     }
     return this.apply(job, read.records, read.quorum, release, deferredTarget(reply), true);
+  }
+
+  /**
+   * The answer to a job whose read found too few replicas. Nothing was written, so a retry is safe:
+   * on a node that has meanwhile found itself cut off from the majority (the requests it was still
+   * coordinating fail together), CLUSTERDOWN makes cluster clients refresh their slot map and resend
+   * to the majority, as for any command it receives from then on; elsewhere NOREPLICAS says why.
+   */
+  private readFailure(job: CoordinatedJob): string {
+    return this.isolated() ? 'CLUSTERDOWN The cluster is down' : `NOREPLICAS Not enough replicas answered the read (need ${job.r})`;
   }
 
   /**

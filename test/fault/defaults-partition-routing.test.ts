@@ -145,6 +145,8 @@ describe('default settings: a silently cut-off node leaves routing within second
       const t0 = Date.now();
       partitioner.isolate(c.host, cluster.hosts);
       sampler = new RoutingSampler(cluster.nodes, probe.slot, t0);
+      // Reads the cut-off node is still coordinating (waiting on its peers) when it steps aside.
+      const inFlight = nodeCall(c.address, keys.map(({ key }) => ['GET', key]), 5000);
 
       // Every side routes the slot away from the cut-off node, which says cluster_state:fail.
       let switchedAt: number | undefined;
@@ -162,6 +164,11 @@ describe('default settings: a silently cut-off node leaves routing within second
       expect(await flagsOf(a, c)).toMatch(/fail\?/);
       expect(await flagsOf(a, c)).not.toMatch(/(^|,)fail(,|$)/);
       const survivorPort = (await primaryPort(a, probe.slot))!;
+      // Nothing was written for them, so they answer CLUSTERDOWN, which cluster clients retry on
+      // the majority after refreshing their slot map, not NOREPLICAS, which they pass to the app.
+      const stranded = (await inFlight).map((r) => (r instanceof ReplyError ? r.message.split(' ')[0]! : 'value'));
+      expect(stranded[0], `replies to the reads in flight: ${stranded.join(' ')}`).toBe('CLUSTERDOWN');
+      expect(stranded.filter((r) => r !== 'CLUSTERDOWN' && r !== 'MOVED'), `replies to the reads in flight: ${stranded.join(' ')}`).toEqual([]);
 
       // The cut-off node answers at once: CLUSTERDOWN first, then MOVED to that survivor.
       let moved: string | undefined;
