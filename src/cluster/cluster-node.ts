@@ -13,7 +13,7 @@ import { SlotTable, earlierPlacements } from './slot-table.js';
 import { CollectionHealer } from './collection-healer.js';
 import { clusterEvictionHost } from './eviction-delete.js';
 import type { EvictionHost } from '../server/eviction/evictor.js';
-import { Coordinator, type ReplicaClient } from './coordinator.js';
+import { Coordinator, READ_HEDGE_INTERVAL_MS, type ReplicaClient } from './coordinator.js';
 import { ClusterRouter } from './cluster-router.js';
 import type { OverlayKeyspace } from './overlay-keyspace.js';
 import { clusterInfoText, type NodeInfo } from './cluster-replies.js';
@@ -124,6 +124,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
   private readonly routingTracker: RoutingViewTracker;
   private routing: RoutingView | undefined;
   private linkTimer: NodeJS.Timeout | undefined;
+  private hedgeTimer: NodeJS.Timeout | undefined;
   private readonly logger: Logger;
   private readonly startedAt = Date.now();
   private readonly sent: Record<string, number> = { ping: 0, meet: 0 };
@@ -278,6 +279,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       this.linkTimer = setInterval(() => this.linkTick(), this.links.options.pingIntervalMs);
       this.linkTimer.unref();
     }
+    this.hedgeTimer = setInterval(() => this.coordinator.hedgeReads(), READ_HEDGE_INTERVAL_MS);
+    this.hedgeTimer.unref();
     this.tick();
     this.antiEntropy.start();
   }
@@ -288,6 +291,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     this.healer.stop();
     if (this.timer) clearInterval(this.timer);
     if (this.linkTimer) clearInterval(this.linkTimer);
+    if (this.hedgeTimer) clearInterval(this.hedgeTimer);
     await this.bus.close();
     await this.hints.close();
   }
@@ -593,7 +597,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     const c = this.coordinator.stats;
     const moving = this.table.movingFor(this.myId);
     return clusterInfoText(this).replace(/\r\n$/, '\r\n') +
-      `ringkv_reads:${c.reads}\r\nringkv_writes:${c.writes}\r\nringkv_read_repairs:${c.readRepairs}\r\nringkv_writes_restamped:${c.restamps}\r\nringkv_quorum_failures:${c.quorumFailures}\r\n` +
+      `ringkv_reads:${c.reads}\r\nringkv_writes:${c.writes}\r\nringkv_read_repairs:${c.readRepairs}\r\nringkv_writes_restamped:${c.restamps}\r\nringkv_quorum_failures:${c.quorumFailures}\r\nringkv_hedged_reads:${c.hedgedReads}\r\n` +
       `ringkv_rebalance_slots_moving:${this.slotTable.moving}\r\nringkv_rebalance_slots_in:${moving.in}\r\nringkv_rebalance_slots_out:${moving.out}\r\n` +
       `ringkv_rebalance_window_left_ms:${this.transition ? Math.max(0, this.transition.until - Date.now()) : 0}\r\n` +
       `ringkv_member_status:${this.member(this.myId)?.status ?? 'active'}\r\n` +
