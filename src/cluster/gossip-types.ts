@@ -34,6 +34,8 @@ export interface MemberRecord {
   synced?: string;
   /** HTTP port of the member's metrics and dashboard (metrics-port); absent when off. */
   httpPort?: number;
+  /** With tls-cluster, `port` is the TLS client port and this the plain one; absent otherwise. */
+  plainPort?: number;
 }
 
 export interface GossipDigest {
@@ -79,7 +81,8 @@ export function isMemberRecord(value: unknown): value is MemberRecord {
     isCount(r.generation) && isCount(r.heartbeat) && isCount(r.epoch) &&
     typeof r.status === 'string' && STATUSES.has(r.status) &&
     (r.synced === undefined || (typeof r.synced === 'string' && r.synced.length <= SYNCED_LENGTH_MAX)) &&
-    (r.httpPort === undefined || isPort(r.httpPort))
+    (r.httpPort === undefined || isPort(r.httpPort)) &&
+    (r.plainPort === undefined || isPort(r.plainPort))
   );
 }
 
@@ -89,5 +92,6 @@ export function copyMember(r: MemberRecord): MemberRecord {
     id: r.id, host: r.host, port: r.port, busPort: r.busPort, zone: r.zone,
     generation: r.generation, heartbeat: r.heartbeat, status: r.status, epoch: r.epoch, synced: r.synced ?? '',
     ...(r.httpPort ? { httpPort: r.httpPort } : {}),
+    ...(r.plainPort ? { plainPort: r.plainPort } : {}),
   };
 }

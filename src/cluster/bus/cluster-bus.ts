@@ -1,6 +1,8 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect as tlsConnect, createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { Logger } from '../../core/logger.js';
 import { BusCounters, UNKNOWN_TYPE } from './bus-stats.js';
+import { busClientOptions, busServerOptions, tlsRefusalReason, type BusTls } from './bus-tls.js';
 import { DEFAULT_MAX_FRAME_BYTES, FrameKind, type Frame } from './frame.js';
 import { HANDSHAKE_TIMEOUT_MS, type HandshakeLocal, type HandshakeRole } from './handshake.js';
 import { LogLimiter } from './log-limiter.js';
@@ -31,6 +33,11 @@ export interface ClusterBusOptions {
    * own, so a packet filter can tell them apart (network partition tests).
    */
   localAddress?: string;
+  /**
+   * tls-cluster: the current TLS material, read at listen and at every dial (so a certificate
+   * reloaded by CONFIG SET is used by the next link); undefined = plain TCP.
+   */
+  tls?: () => BusTls | undefined;
 }
 
 export type RequestHandler = (from: PeerIdentity, payload: unknown) => unknown;
@@ -97,7 +104,8 @@ export class ClusterBus {
 
   listen(): Promise<void> {
     if (this.server) return Promise.reject(new Error('cluster bus already listening'));
-    const server = createServer((socket) => this.accept(socket));
+    const tls = this.opts.tls?.();
+    const server = tls === undefined ? createServer((socket) => this.accept(socket)) : this.tlsServer(tls);
     this.server = server;
     return new Promise<void>((resolve, reject) => {
       server.once('error', (err) => {
@@ -114,6 +122,27 @@ export class ClusterBus {
         resolve();
       });
     });
+  }
+
+  /**
+   * Accepts only peers whose certificate the CA signed; a refused peer is logged (once a minute per
+   * host) with OpenSSL's reason, and never reaches the cluster-secret handshake.
+   */
+  private tlsServer(tls: BusTls): TlsServer {
+    const server = createTlsServer(busServerOptions(tls), (socket) => this.accept(socket));
+    server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
+      this.counters.authFailures++;
+      const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+      this.warnTls(peer, 'cluster bus refused a peer: its TLS certificate is not accepted', tlsRefusalReason(err) ?? err.message);
+    });
+    return server;
+  }
+
+  /** Puts a certificate reloaded by CONFIG SET in force for links accepted and dialled from now on. */
+  reloadTls(): void {
+    const tls = this.opts.tls?.();
+    if (tls === undefined || this.server === undefined || !('setSecureContext' in this.server)) return;
+    (this.server as TlsServer).setSecureContext(busServerOptions(tls));
   }
 
   /**
@@ -257,7 +286,17 @@ export class ClusterBus {
 
   private dial(peer: OutgoingPeer): PeerLink {
     const local = this.local('connect');
-    const socket = connect({ host: peer.address.host, port: peer.address.port, ...(this.opts.localAddress ? { localAddress: this.opts.localAddress } : {}) });
+    const tls = this.opts.tls?.();
+    const localAddress = this.opts.localAddress ? this.opts.localAddress : undefined;
+    const socket = tls === undefined
+      ? connect({ host: peer.address.host, port: peer.address.port, ...(localAddress !== undefined ? { localAddress } : {}) })
+      : tlsConnect(busClientOptions(tls, peer.address.host, peer.address.port, localAddress));
+    if (tls !== undefined) {
+      socket.once('error', (err: Error) => {
+        const reason = tlsRefusalReason(err);
+        if (reason !== undefined) this.warnTls(peer.key, 'cluster bus cannot link to a peer: TLS refused', reason);
+      });
+    }
     const hooks = this.hooks({
       ready: () => {
         peer.consecutiveFailures = 0;
@@ -338,6 +377,12 @@ export class ClusterBus {
       },
       closed: extra.closed,
     };
+  }
+
+  private warnTls(peer: string, msg: string, reason: string): void {
+    const host = peer.slice(0, peer.lastIndexOf(':'));
+    if (this.warnings.allow(`${msg}\0${host}`, Date.now())) this.logger.warn({ peer, reason }, msg);
+    else this.logger.debug({ peer, reason }, msg);
   }
 
   /** At most one warning per remote host and kind per minute: a peer retrying in a loop must not flood the log. */

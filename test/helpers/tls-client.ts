@@ -1,0 +1,71 @@
+/**
+ * A raw TLS client for tests: connects with the given CA and (optional) client certificate, sends
+ * RESP, and reports what came back, the server certificate's fingerprint and how it ended, so a
+ * test can tell a refused handshake from a served command.
+ */
+import { readFileSync } from 'node:fs';
+import tls from 'node:tls';
+import type { CertPair } from './tls-certs.js';
+
+export interface TlsExchange {
+  /** Bytes the server sent (a reply to `payload`, if it was served). */
+  data: string;
+  /** SHA-256 fingerprint of the certificate the server presented; '' if the handshake never ended. */
+  fingerprint: string;
+  /** The error that ended the connection, if any (a refused handshake). */
+  error: string | undefined;
+}
+
+export interface TlsClientOptions {
+  ca: string;
+  client?: CertPair;
+}
+
+/** Connection options for Node's tls (and clients built on it: ioredis, node-redis). */
+export function tlsOptions(opts: TlsClientOptions): tls.ConnectionOptions {
+  return {
+    ca: readFileSync(opts.ca),
+    ...(opts.client !== undefined ? { cert: readFileSync(opts.client.cert), key: readFileSync(opts.client.key) } : {}),
+    servername: 'localhost',
+  };
+}
+
+/** Sends `payload` after the handshake and collects replies until `until` holds, the socket ends, or 5 s pass. */
+export function tlsExchange(port: number, opts: TlsClientOptions, payload: string, until: (got: string) => boolean = (d) => d.endsWith('\r\n')): Promise<TlsExchange> {
+  return new Promise((resolve) => {
+    let data = '';
+    let fingerprint = '';
+    let error: string | undefined;
+    let done = false;
+    const socket = tls.connect({ host: '127.0.0.1', port, ...tlsOptions(opts) }, () => {
+      fingerprint = socket.getPeerCertificate().fingerprint256 ?? '';
+      socket.write(payload);
+    });
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ data, fingerprint, error });
+    };
+    const timer = setTimeout(() => {
+      error ??= 'timeout';
+      finish();
+    }, 5000);
+    socket.on('data', (d: Buffer) => {
+      data += d.toString('latin1');
+      if (until(data)) finish();
+    });
+    socket.on('error', (err: Error & { code?: string }) => {
+      error = `${err.code ?? ''} ${err.message}`.trim();
+      finish();
+    });
+    socket.on('close', finish);
+  });
+}
+
+/** True once the node answers PING over TLS with this client certificate. */
+export async function tlsPingOk(port: number, opts: TlsClientOptions): Promise<boolean> {
+  const r = await tlsExchange(port, opts, 'PING\r\n');
+  return r.data.startsWith('+PONG') || r.data.startsWith('-NOAUTH');
+}
