@@ -3,7 +3,7 @@
  * other's against the configured CA before a byte of the bus protocol flows; the cluster-secret
  * handshake then runs inside the encrypted link as before.
  */
-import type { ConnectionOptions, SecureContextOptions, TlsOptions } from 'node:tls';
+import type { ConnectionOptions, SecureContextOptions } from 'node:tls';
 
 /** What the bus needs from the node's TLS material; read again for every listen, dial and reload. */
 export interface BusTls {
@@ -13,9 +13,9 @@ export interface BusTls {
   client: SecureContextOptions;
 }
 
-/** A certificate from the configured CA is required of every peer that dials us. */
-export function busServerOptions(tls: BusTls): TlsOptions {
-  return { ...tls.server, requestCert: true, rejectUnauthorized: true };
+/** The listening side's context; every accepted socket is then asked for a certificate from the CA. */
+export function busServerOptions(tls: BusTls): SecureContextOptions {
+  return tls.server;
 }
 
 /**

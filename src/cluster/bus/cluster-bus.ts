@@ -1,5 +1,5 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { connect as tlsConnect, createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import { connect as tlsConnect, createServer as createTlsServer, Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { Logger } from '../../core/logger.js';
 import { BusCounters, UNKNOWN_TYPE } from './bus-stats.js';
 import { busClientOptions, busServerOptions, tlsRefusalReason, type BusTls } from './bus-tls.js';
@@ -125,15 +125,34 @@ export class ClusterBus {
   }
 
   /**
-   * Accepts only peers whose certificate the CA signed; a refused peer is logged (once a minute per
-   * host) with OpenSSL's reason, and never reaches the cluster-secret handshake.
+   * tls-cluster: accepts only peers whose certificate the CA signed; a refused one never reaches the
+   * cluster-secret handshake and is logged (once a minute per host) with OpenSSL's reason.
    */
   private tlsServer(tls: BusTls): TlsServer {
-    const server = createTlsServer(busServerOptions(tls), (socket) => this.accept(socket));
-    server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
+    // Node drops the verification error of a refused client certificate (the handshake ends as a
+    // bare "socket hang up"), so the verdict is enforced here where its reason is still known.
+    const server = createTlsServer({ ...busServerOptions(tls), requestCert: true, rejectUnauthorized: false }, (socket) => {
+      if (socket.authorized) {
+        this.accept(socket);
+        return;
+      }
       this.counters.authFailures++;
       const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
-      this.warnTls(peer, 'cluster bus refused a peer: its TLS certificate is not accepted', tlsRefusalReason(err) ?? err.message);
+      const cert = socket.getPeerCertificate();
+      const reason = cert === null || Object.keys(cert).length === 0 ? 'it presented no certificate' : `${String(socket.authorizationError)} (subject ${cert.subject?.CN ?? '?'}, issuer ${cert.issuer?.CN ?? '?'})`;
+      this.warnTls(peer, 'cluster bus refused a peer: its TLS certificate is not signed by tls-ca-cert-file', reason);
+      socket.destroy();
+    });
+    server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
+      const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+      const reason = tlsRefusalReason(err);
+      // A dialler that gave up mid-handshake (its own timeout, a restart) was not refused.
+      if (reason === undefined) {
+        this.logger.debug({ peer, reason: err.message }, 'cluster bus peer left during the TLS handshake');
+        return;
+      }
+      this.counters.authFailures++;
+      this.warnTls(peer, 'cluster bus refused a peer: TLS handshake failed', reason);
     });
     return server;
   }
@@ -141,8 +160,8 @@ export class ClusterBus {
   /** Puts a certificate reloaded by CONFIG SET in force for links accepted and dialled from now on. */
   reloadTls(): void {
     const tls = this.opts.tls?.();
-    if (tls === undefined || this.server === undefined || !('setSecureContext' in this.server)) return;
-    (this.server as TlsServer).setSecureContext(busServerOptions(tls));
+    if (tls === undefined || !(this.server instanceof TlsServer)) return;
+    this.server.setSecureContext(busServerOptions(tls));
   }
 
   /**
