@@ -69,3 +69,19 @@ export async function tlsPingOk(port: number, opts: TlsClientOptions): Promise<b
   const r = await tlsExchange(port, opts, 'PING\r\n');
   return r.data.startsWith('+PONG') || r.data.startsWith('-NOAUTH');
 }
+
+/** The SHA-256 fingerprint of the certificate a TLS listener presents (any TLS port: client or bus); '' if the handshake fails. */
+export function tlsPeerFingerprint(port: number, opts: TlsClientOptions): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = tls.connect({ host: '127.0.0.1', port, ...tlsOptions(opts) }, () => {
+      const fingerprint = socket.getPeerCertificate().fingerprint256 ?? '';
+      socket.destroy();
+      resolve(fingerprint);
+    });
+    socket.on('error', () => resolve(''));
+    socket.setTimeout(5000, () => {
+      socket.destroy();
+      resolve('');
+    });
+  });
+}

@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, Redis } from 'ioredis';
 import { freePort, startNode, type NodeProcess } from '../helpers/server.js';
 import { clusterInfo, waitForCluster } from '../helpers/cluster.js';
-import { TestPki, type Authority, type CertPair } from '../helpers/tls-certs.js';
-import { tlsExchange, tlsOptions } from '../helpers/tls-client.js';
+import { fingerprintOf, TestPki, type Authority, type CertPair } from '../helpers/tls-certs.js';
+import { tlsExchange, tlsOptions, tlsPeerFingerprint } from '../helpers/tls-client.js';
 import { keySlot } from '../../src/cluster/slot.js';
 
 const SECRET = 'tls-cluster-secret';
@@ -20,6 +20,7 @@ const SECRET = 'tls-cluster-secret';
 let pki: TestPki;
 let ca: Authority;
 let client: CertPair;
+const nodeCerts: CertPair[] = [];
 const nodes: NodeProcess[] = [];
 const tlsPorts: number[] = [];
 
@@ -50,7 +51,8 @@ beforeAll(async () => {
   tlsPorts.push(...(await distinctPorts(3, plain)));
   // Seeds name TLS ports: the bus listens on tls-port + 10000 under tls-cluster, as in Redis.
   const seeds = tlsPorts.map((p) => `127.0.0.1:${p}`).join(' ');
-  const started = await Promise.allSettled(plain.map((port, i) => startNode({ port, args: nodeArgs(tlsPorts[i]!, pki.leaf(ca, `node${i}`), ca.cert, seeds) })));
+  for (let i = 0; i < 3; i++) nodeCerts.push(pki.leaf(ca, `node${i}`));
+  const started = await Promise.allSettled(plain.map((port, i) => startNode({ port, args: nodeArgs(tlsPorts[i]!, nodeCerts[i]!, ca.cert, seeds) })));
   for (const r of started) if (r.status === 'fulfilled') nodes.push(r.value);
   const failed = started.find((r) => r.status === 'rejected');
   if (failed) throw (failed as PromiseRejectedResult).reason;
@@ -64,6 +66,10 @@ afterAll(async () => {
 const tlsClient = (port: number): Redis => new Redis({ port, host: '127.0.0.1', tls: tlsOptions({ ca: ca.cert, client }), retryStrategy: () => null });
 
 describe('a 3-node cluster with tls-cluster yes', () => {
+  it('forms without a TLS complaint in any log', () => {
+    for (const n of nodes) expect(n.output()).not.toMatch(/TLS refused|TLS link before accepting|refused a peer/);
+  });
+
   it('announces TLS ports to TLS clients and plain ports to plain clients', async () => {
     const secure = tlsClient(tlsPorts[0]!);
     const plain = new Redis({ port: nodes[0]!.port, host: '127.0.0.1' });
@@ -151,6 +157,33 @@ describe('a 3-node cluster with tls-cluster yes', () => {
     }
   });
 
+  it('CONFIG SET of a new certificate: the client port and the bus present it to new connections; the cluster keeps working', async () => {
+    const fresh = pki.leaf(ca, 'node0-renewed');
+    const admin = tlsClient(tlsPorts[0]!);
+    const busPort = tlsPorts[0]! + 10000;
+    try {
+      // The bus port speaks TLS and presents the node's certificate to a client the CA signed.
+      expect(await tlsPeerFingerprint(busPort, { ca: ca.cert, client })).toBe(fingerprintOf(nodeCerts[0]!.cert));
+      expect(await admin.config('SET', 'tls-cert-file', fresh.cert, 'tls-key-file', fresh.key)).toBe('OK');
+      expect((await tlsExchange(tlsPorts[0]!, { ca: ca.cert, client }, 'PING\r\n')).fingerprint).toBe(fingerprintOf(fresh.cert));
+      expect(await tlsPeerFingerprint(busPort, { ca: ca.cert, client })).toBe(fingerprintOf(fresh.cert));
+      const refused = await admin.config('SET', 'tls-key-file', nodeCerts[1]!.key).catch((e: Error) => e.message);
+      expect(refused).toMatch(/Unable to update TLS configuration: .*does not match/);
+      expect(await admin.ping()).toBe('PONG');
+      expect(await clusterInfo(nodes[0]!.port)).toContain('cluster_state:ok');
+      const cluster = new Cluster([{ host: '127.0.0.1', port: tlsPorts[0]! }], { redisOptions: { tls: tlsOptions({ ca: ca.cert, client }) } });
+      try {
+        const keys = Array.from({ length: 60 }, (_, i) => `renewed:${i}`);
+        await Promise.all(keys.map((k) => cluster.set(k, k)));
+        expect(await Promise.all(keys.map((k) => cluster.get(k)))).toEqual(keys);
+      } finally {
+        cluster.disconnect();
+      }
+    } finally {
+      admin.disconnect();
+    }
+  });
+
   it('a node whose certificate another CA signed stays out, and the refusal is logged once', async () => {
     const otherCa = pki.authority('rogue-ca');
     const [port] = await distinctPorts(1, [...nodes.map((n) => n.port), ...tlsPorts]);
@@ -167,6 +200,9 @@ describe('a 3-node cluster with tls-cluster yes', () => {
     expect(refusalLines, nodes[0]!.output().slice(-2000)).toHaveLength(1);
     expect(refusalLines[0], rogue.output().slice(-3000)).toContain("127.0.0.1:");
     expect(refusalLines[0]).toMatch(/(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT).*issuer rogue-ca/);
+    // The refused node says it too, once, pointing at the certificate.
+    const rogueLines = rogue.output().split('\n').filter((l) => l.includes('cluster bus peer closed the TLS link before accepting it'));
+    expect(rogueLines, rogue.output().slice(-2000)).toHaveLength(1);
     for (const n of nodes.slice(0, 3)) expect(await clusterInfo(n.port)).toContain('cluster_known_nodes:3\r\n');
     expect(await clusterInfo(rogue.port)).toContain('cluster_known_nodes:1\r\n');
     await rogue.stop();

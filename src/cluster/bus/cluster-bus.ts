@@ -310,7 +310,10 @@ export class ClusterBus {
     const socket = tls === undefined
       ? connect({ host: peer.address.host, port: peer.address.port, ...(localAddress !== undefined ? { localAddress } : {}) })
       : tlsConnect(busClientOptions(tls, peer.address.host, peer.address.port, localAddress));
+    /** The TLS handshake ended on our side: a close before the secret handshake is then the peer's refusal. */
+    let tlsUp = false;
     if (tls !== undefined) {
+      socket.once('secureConnect', () => (tlsUp = true));
       socket.once('error', (err: Error) => {
         const reason = tlsRefusalReason(err);
         if (reason !== undefined) this.warnTls(peer.key, 'cluster bus cannot link to a peer: TLS refused', reason);
@@ -327,6 +330,9 @@ export class ClusterBus {
         peer.link = undefined;
         // A link that worked may be retried at once; one that never came up backs off.
         if (link.identity !== undefined) return;
+        // Under TLSv1.3 a peer checks our certificate after our side of the handshake is done, and
+        // refuses by closing: say so here, where the operator who must fix it will look.
+        if (tlsUp && link.endedByPeer) this.warnTls(peer.key, 'cluster bus peer closed the TLS link before accepting it: does its tls-ca-cert-file trust this node\'s certificate, and is the cluster secret the same?', error.message);
         peer.consecutiveFailures++;
         peer.retryAtMs = Date.now() + reconnectDelayMs(peer.consecutiveFailures);
         peer.lastError = error.message;
