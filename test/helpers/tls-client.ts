@@ -85,3 +85,25 @@ export function tlsPeerFingerprint(port: number, opts: TlsClientOptions): Promis
     });
   });
 }
+
+/**
+ * Connects twice: the second time offering the session the first one got (a TLSv1.3 ticket or a
+ * session id), and says whether the server resumed it.
+ */
+export function sessionResumed(port: number, opts: TlsClientOptions): Promise<boolean> {
+  const connectOnce = (session?: Buffer): Promise<{ session: Buffer | undefined; reused: boolean }> => new Promise((resolve, reject) => {
+    let saved: Buffer | undefined;
+    const socket = tls.connect({ host: '127.0.0.1', port, ...tlsOptions(opts), ...(session ? { session } : {}) }, () => {
+      socket.write('PING\r\n');
+    });
+    // TLSv1.3 tickets arrive after the handshake, as 'session' events.
+    socket.on('session', (s: Buffer) => (saved = s));
+    socket.on('data', () => {
+      const reused = socket.isSessionReused();
+      socket.end();
+      resolve({ session: saved ?? socket.getSession(), reused });
+    });
+    socket.on('error', reject);
+  });
+  return connectOnce().then((first) => connectOnce(first.session)).then((second) => second.reused);
+}

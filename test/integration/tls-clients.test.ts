@@ -15,9 +15,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { CLI, freePort, hasBinary, run, startNode, tempDir, type NodeProcess } from '../helpers/server.js';
-import { PYTHON } from '../helpers/redis-py.js';
+import { PYTHON, redisPyMissing } from '../helpers/redis-py.js';
 import { fingerprintOf, TestPki, type Authority, type CertPair } from '../helpers/tls-certs.js';
-import { tlsExchange, tlsOptions, tlsPingOk } from '../helpers/tls-client.js';
+import { sessionResumed, tlsExchange, tlsOptions, tlsPingOk } from '../helpers/tls-client.js';
 
 let pki: TestPki;
 let ca: Authority;
@@ -112,7 +112,7 @@ describe('a node with port and tls-port', () => {
     }
   });
 
-  it('redis-py: SET/GET and a pipeline with ssl=True', async () => {
+  it.skipIf(redisPyMissing !== undefined)('redis-py: SET/GET and a pipeline with ssl=True', async () => {
     const script = [
       'import json, sys, redis',
       'a = json.loads(sys.argv[1])',
@@ -170,6 +170,19 @@ describe('a node with port and tls-port', () => {
       await admin.config('SET', 'tls-auth-clients', 'yes');
     }
     expect((await tlsExchange(tlsPort, { ca: ca.cert }, 'PING\r\n')).data).not.toContain('PONG');
+  });
+
+  it('tls-session-caching: a session is resumed while on, not after CONFIG SET tls-session-caching no', async () => {
+    const admin = ioredisTls(tlsPort);
+    opened.push(admin);
+    expect(await sessionResumed(tlsPort, { ca: ca.cert, client })).toBe(true);
+    try {
+      expect(await admin.config('SET', 'tls-session-caching', 'no')).toBe('OK');
+      expect(await sessionResumed(tlsPort, { ca: ca.cert, client })).toBe(false);
+    } finally {
+      await admin.config('SET', 'tls-session-caching', 'yes');
+    }
+    expect(await sessionResumed(tlsPort, { ca: ca.cert, client })).toBe(true);
   });
 
   it('a client that trusts another CA refuses the server', async () => {
