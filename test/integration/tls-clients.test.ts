@@ -303,6 +303,14 @@ describe('a start with unusable TLS settings', () => {
     expectOneLine(none, /cannot load tls-key-file .*: (the key is encrypted: set its passphrase|wrong passphrase)/);
   });
 
+  it('a key that is not the certificate\'s, and a file that is no key', async () => {
+    const port = await freePort();
+    expectOneLine(await failedStart(['--port', String(port), ...tlsArgs(await freePort(), { cert: server.cert, key: server2.key })]),
+      /tls-key-file .*server2\.key does not match the certificate in tls-cert-file/);
+    expectOneLine(await failedStart(['--port', String(port), ...tlsArgs(await freePort(), { cert: server.cert, key: ca.cert })]),
+      /cannot load tls-key-file .*: not a usable PEM private key/);
+  });
+
   it('tls-port without a certificate, and client certificates without a CA', async () => {
     const port = await freePort();
     expectOneLine(await failedStart(['--port', String(port), '--tls-port', String(await freePort())]), /no tls-cert-file configured/);
