@@ -41,6 +41,7 @@ const LINK_JUDGEMENT_MIN_NODE_TIMEOUT_MS = 5000;
 const LEASE_REQUEST_TIMEOUT_MS = 500;
 import { createHash } from 'node:crypto';
 import { keySlot } from './slot.js';
+import { announcedPorts, portForClient } from './announced-ports.js';
 
 /** A `pub` / `spub` bus message: channel and message bytes; undefined when malformed. */
 function publishedMessage(payload: unknown): { channel: Buffer; message: Buffer } | undefined {
@@ -134,11 +135,12 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     const config = node.config;
     this.logger = node.logger;
     this.myId = node.nodeId;
-    const port = config.int('cluster-announce-port') || node.port;
-    const busListenPort = config.int('cluster-port') || node.port + 10000;
-    this.self = { host: advertisedHost(config), port, busPort: config.int('cluster-announce-bus-port') || busListenPort };
+    const ports = announcedPorts((name) => (config.str(name) === 'yes' ? 1 : config.int(name)), node.port);
+    const busListenPort = ports.busListenPort;
+    this.self = { host: advertisedHost(config), port: ports.port, busPort: ports.busPort };
     const me: MemberRecord = {
       id: this.myId, host: this.self.host, port: this.self.port, busPort: this.self.busPort,
+      ...(ports.plainPort !== undefined ? { plainPort: ports.plainPort } : {}),
       zone: config.str('cluster-zone'), generation, heartbeat: 0, status: 'active', epoch: 0,
       ...(config.int('metrics-port') > 0 ? { httpPort: config.int('metrics-port') } : {}),
     };
@@ -153,6 +155,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       listen: { host: bindHost, port: busListenPort },
       secret,
       logger: this.logger,
+      // tls-cluster: read at every dial, so a certificate reloaded by CONFIG SET serves the next link.
+      ...(config.bool('tls-cluster') ? { tls: () => node.tls } : {}),
       // A specific bind address is also the source of our outgoing bus links.
       ...(bindHost !== '0.0.0.0' && bindHost !== '::' && bindHost !== '127.0.0.1' ? { localAddress: bindHost } : {}),
     });
@@ -190,9 +194,9 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     this.router = new ClusterRouter({
       myId: this.myId,
       table: () => this.table,
-      clientAddress: (id) => {
+      clientAddress: (id, clientTls) => {
         const m = this.member(id);
-        return m ? `${m.host}:${m.port}` : undefined;
+        return m ? `${m.host}:${portForClient(m, clientTls)}` : undefined;
       },
       proxy: () => config.bool('cluster-proxy'),
       quorum: (s) => this.quorum(s),
@@ -283,6 +287,11 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     this.hedgeTimer.unref();
     this.tick();
     this.antiEntropy.start();
+  }
+
+  /** CONFIG SET changed the TLS material: the bus listener takes it for the links it accepts next. */
+  reloadTls(): void {
+    this.bus.reloadTls();
   }
 
   async stop(): Promise<void> {
@@ -582,7 +591,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       if (state === 'ok' && (!this.links.routable(m.id) || this.links.claimsIsolation(m.id))) state = 'pfail';
       const addr = { host: m.host, port: m.busPort };
       return {
-        id: m.id, host: m.host, port: m.port, busPort: m.busPort, self: m.id === this.myId, state,
+        id: m.id, host: m.host, port: m.port, plainPort: m.plainPort, busPort: m.busPort, self: m.id === this.myId, state,
         left: m.status === 'left', pingSent: 0, pongRecv: this.membership.lastHeard(m.id) ?? 0, epoch: m.epoch,
         connected: m.id === this.myId || this.bus.linkState(addr) === 'connected',
       };

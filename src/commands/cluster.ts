@@ -73,8 +73,8 @@ const unsupported = (name: string) => ({
 
 const clusterSpec = container('cluster', [], ['slow'], [
   { name: 'info', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.verbatim(clusterInfoText(cluster(c))) },
-  { name: 'nodes', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.verbatim(clusterNodesText(cluster(c))) },
-  { name: 'slots', arity: 2, flags: ['loading', 'stale'], run: (c) => writeClusterSlots(c.out, cluster(c)) },
+  { name: 'nodes', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.verbatim(clusterNodesText(cluster(c), c.session.tls)) },
+  { name: 'slots', arity: 2, flags: ['loading', 'stale'], run: (c) => writeClusterSlots(c.out, cluster(c), c.session.tls) },
   { name: 'shards', arity: 2, flags: ['loading', 'stale'], run: (c) => writeClusterShards(c.out, cluster(c)) },
   { name: 'keyslot', arity: 3, flags: ['loading', 'stale'], run: (c, a) => { cluster(c); c.out.int(keySlot(a[2]!)); } },
   { name: 'myid', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulk(cluster(c).myId) },
@@ -91,7 +91,7 @@ const clusterSpec = container('cluster', [], ['slow'], [
     run: (c) => {
       const view = cluster(c);
       const me = view.nodes().find((n) => n.self)!;
-      c.out.verbatim(clusterNodeLine(me, view.table));
+      c.out.verbatim(clusterNodeLine(me, view.table, c.session.tls));
     },
   },
   unsupported('addslots'), unsupported('addslotsrange'), unsupported('delslots'), unsupported('delslotsrange'),

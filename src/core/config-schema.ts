@@ -5,6 +5,7 @@
 
 import { DEFAULT_OUTPUT_LIMITS, formatOutputLimits, parseOutputLimits } from './output-limits.js';
 import { formatNotifyFlags, parseNotifyFlags, storedNotifyFlags } from './notify-flags.js';
+import { TLS_SETTINGS } from './tls-settings.js';
 
 export type SettingKind = 'int' | 'memory' | 'bool' | 'string' | 'enum';
 
@@ -104,6 +105,8 @@ export const SETTINGS: readonly SettingSpec[] = [
   s({ name: 'lfu-log-factor', kind: 'int', default: '10', min: 0, max: 2_147_483_647, mutable: true, help: 'LFU counter logarithm factor: higher = more hits to saturate the 8-bit counter.' }),
   s({ name: 'lfu-decay-time', kind: 'int', default: '1', min: 0, max: 2_147_483_647, mutable: true, help: 'Minutes after which an idle key\'s LFU counter is decremented by one; 0 = never.' }),
   s({ name: 'maxmemory-tracked-keys', kind: 'int', default: '200000', min: 1000, max: 100_000_000, mutable: true, help: 'Keys whose access time/frequency is kept in memory for LRU/LFU; colder keys count as least recently used.' }),
+  // TLS for clients and the cluster bus (docs/decisions.md, "TLS for clients and the cluster bus").
+  ...TLS_SETTINGS,
   // Encoding-tuning settings that test suites and tools set; ringkv has one encoding per type.
   ...[
     ['hash-max-listpack-entries', '128'], ['hash-max-listpack-value', '64'],

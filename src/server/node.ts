@@ -1,4 +1,9 @@
 import net from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { ConfigError } from '../core/config.js';
+import { TLS_CONTEXT_SETTINGS } from '../core/tls-settings.js';
+import { loadTlsMaterial, tlsProblem, type TlsMaterial } from './tls-context.js';
+import { ClientTlsListeners } from './tls-server.js';
 import { ElementReclaimer } from '../collections/reclaimer.js';
 import { migrateLegacyHashes } from '../collections/migrate-legacy.js';
 import { userKeyOf } from '../collections/record-keys.js';
@@ -100,6 +105,9 @@ export class RingkvNode implements NodeServices {
   private clusterNode: ClusterNode | undefined;
   private metrics: http.Server | undefined;
   port: number;
+  /** The certificates and TLS rules in force (tls-port or tls-cluster); replaced by CONFIG SET. */
+  tls: TlsMaterial | undefined;
+  private clientTls: ClientTlsListeners | undefined;
 
   private readonly listeners: net.Server[] = [];
   private readonly sessions = new Set<Connection>();
@@ -182,6 +190,8 @@ export class RingkvNode implements NodeServices {
    * closed again (the lock is released, so a corrected start can follow at once).
    */
   static async open(config: Config, logger: Logger, extraCommands: readonly CommandSpec[] = []): Promise<RingkvNode> {
+    // Certificates are checked before the data directory is touched: a bad file costs nothing.
+    const tls = startupTls(config);
     const dir = config.str('dir');
     const lock = openDataDir(dir);
     let store: Store;
@@ -208,6 +218,8 @@ export class RingkvNode implements NodeServices {
       if (migrated > 0) logger.info({ hashes: migrated }, 'hashes moved to the per-element layout');
       const node = new RingkvNode(config, logger, store, idBuf.toString(), extraCommands);
       node.dirLock = lock;
+      node.tls = tls;
+      node.watchTlsSettings();
       await store.setMeta('hlc-high-water', node.versioner.highWaterToPersist(Date.now()));
       if (config.bool('cluster-enabled')) await node.enableCluster();
       return node;
@@ -240,20 +252,57 @@ export class RingkvNode implements NodeServices {
   }
 
   /**
+   * CONFIG SET of a TLS setting reads the files again before anything changes: a file that cannot
+   * be used fails the CONFIG SET with the reason and the material in force stays. Once the set is
+   * applied, new client connections and bus links use the new material; open ones keep theirs.
+   */
+  private watchTlsSettings(): void {
+    let pending: TlsMaterial | undefined;
+    this.config.addValidator((get, changed) => {
+      if (![...changed].some((name) => TLS_CONTEXT_SETTINGS.includes(name))) return;
+      try {
+        pending = loadTlsMaterial(get);
+      } catch (err) {
+        const { setting, message } = tlsProblem(err);
+        const reason = `Unable to update TLS configuration: ${message}`;
+        throw new ConfigError(`Invalid value '${get(setting)}' for setting '${setting}': ${reason}`, setting, reason);
+      }
+    });
+    this.config.onChange((name) => {
+      if (pending === undefined || !TLS_CONTEXT_SETTINGS.includes(name)) return;
+      const material = pending;
+      pending = undefined;
+      this.tls = material;
+      this.clientTls?.reload(material);
+      this.clusterNode?.reloadTls();
+      this.logger.info({ certificate: material.fingerprint }, 'TLS configuration reloaded');
+    });
+  }
+
+  /**
    * Listens for clients (every `bind` address), starts the cluster bus and the metrics endpoint.
    * A port in use or an address not on this host is a StartupError naming the port and its role;
    * whatever was already started is stopped before it is thrown.
    */
   async listen(): Promise<void> {
     const addresses = this.config.str('bind').split(/\s+/).filter(Boolean);
+    const tlsPort = this.config.int('tls-port');
     try {
-      for (const host of addresses) {
-        const server = net.createServer((socket) => this.accept(socket));
+      // port 0 serves no plain clients, as in Redis (then tls-port must be set).
+      for (const host of this.port > 0 ? addresses : []) {
+        const server = net.createServer((socket) => this.accept(socket, false));
         await listenOn(server, this.port, host, 'clients (port)');
-        const addr = server.address();
-        if (addr && typeof addr === 'object') this.port = addr.port;
         server.on('error', (err) => this.logger.error({ err }, 'listener error'));
         this.listeners.push(server);
+      }
+      if (tlsPort > 0 && this.tls !== undefined) {
+        this.clientTls = new ClientTlsListeners(this.tls, this.logger);
+        for (const host of addresses) {
+          const server = this.clientTls.create((socket) => this.accept(socket, true));
+          await listenOn(server, tlsPort, host, 'TLS clients (tls-port)');
+          server.on('error', (err) => this.logger.error({ err }, 'TLS listener error'));
+          this.listeners.push(server);
+        }
       }
       try {
         await this.clusterNode?.start(this.config.str('cluster-seeds'));
@@ -273,7 +322,7 @@ export class RingkvNode implements NodeServices {
       throw err;
     }
     this.startBackgroundTasks();
-    this.logger.info({ port: this.port, bind: addresses, nodeId: this.nodeId }, 'Ready to accept connections');
+    this.logger.info({ port: this.port, ...(tlsPort > 0 ? { tlsPort, certificate: this.tls?.fingerprint } : {}), bind: addresses, nodeId: this.nodeId }, 'Ready to accept connections');
   }
 
   private parserLimits(): ParserLimits {
@@ -285,7 +334,7 @@ export class RingkvNode implements NodeServices {
     };
   }
 
-  private accept(socket: net.Socket): void {
+  private accept(socket: net.Socket | TLSSocket, tls: boolean): void {
     this.stats.totalConnectionsReceived++;
     const refusal = this.stopping || this.sessions.size >= this.config.int('maxclients')
       ? ERR.maxClients
@@ -325,6 +374,7 @@ export class RingkvNode implements NodeServices {
         this.logger.warn({ client: c.addr, id: c.id, pendingBytes: pending, pubsub: c.subscriptions.active }, 'client closed for overcoming of output buffer limits');
       },
     });
+    conn.tls = tls;
     this.sessions.add(conn);
     this.sessionsById.set(conn.id, conn);
   }
@@ -411,6 +461,15 @@ export class RingkvNode implements NodeServices {
       this.logger.info('ringkv is now ready to exit, bye bye...');
     })();
     return this.stopping;
+  }
+}
+
+/** The TLS material the settings ask for at start; a file that cannot be used ends the start in one line. */
+function startupTls(config: Config): TlsMaterial | undefined {
+  try {
+    return loadTlsMaterial((name) => config.str(name));
+  } catch (err) {
+    throw new StartupError(tlsProblem(err).message);
   }
 }
 

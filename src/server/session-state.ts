@@ -96,6 +96,8 @@ export interface SessionState {
   deliver(frame: Buffer): void;
   /** CLIENT TRACKING settings; undefined while tracking is off. */
   tracking: TrackingState | undefined;
+  /** Came in on the TLS port: a TLS cluster announces TLS ports to it, plain ports to the others (Redis 7.0). */
+  tls: boolean;
 }
 
 /** The per-connection state every session starts with; sockets and relayed sessions add their own parts. */
@@ -118,6 +120,7 @@ export abstract class SessionBase {
   blockAttempt: BlockAttempt | undefined = undefined;
   readonly subscriptions = new ClientSubscriptions();
   tracking: TrackingState | undefined = undefined;
+  tls = false;
 
   /** Sessions without a socket (cluster-proxy relays) have nowhere to deliver to. */
   deliver(_frame: Buffer): void {}
