@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { errnoText } from '../core/startup-error.js';
-import { tlsPlan, TlsPlanError, type KeyPairFiles, type TlsPlan } from './tls-options.js';
+import { tlsPlan, TlsSettingError, type KeyPairFiles, type TlsPlan } from './tls-options.js';
 
 /** Options for a TLS server (client port, bus listener) or for dialling a peer's bus. */
 export interface TlsMaterial {
@@ -22,19 +22,12 @@ export interface TlsMaterial {
   fingerprint: string;
 }
 
-/** Reading or checking a TLS file failed; `setting` names the one to fix. */
-export class TlsLoadError extends Error {
-  constructor(readonly setting: string, message: string) {
-    super(message);
-    this.name = 'TlsLoadError';
-  }
-}
 
 function readSetting(setting: string, file: string): Buffer {
   try {
     return readFileSync(file);
   } catch (err) {
-    throw new TlsLoadError(setting, `cannot read ${setting} ${file}: ${errnoText(err)}`);
+    throw new TlsSettingError(setting, `cannot read ${setting} ${file}: ${errnoText(err)}`);
   }
 }
 
@@ -54,12 +47,12 @@ const PEM_CERT_RE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE----
 /** Every PEM certificate in `pem`; throws when there is none or one does not parse. */
 function certificates(setting: string, file: string, pem: Buffer): X509Certificate[] {
   const blocks = pem.toString('latin1').match(PEM_CERT_RE) ?? [];
-  if (blocks.length === 0) throw new TlsLoadError(setting, `${setting} ${file} holds no PEM certificate`);
+  if (blocks.length === 0) throw new TlsSettingError(setting, `${setting} ${file} holds no PEM certificate`);
   return blocks.map((b) => {
     try {
       return new X509Certificate(b);
     } catch (err) {
-      throw new TlsLoadError(setting, `${setting} ${file}: not a valid certificate (${(err as Error).message.split('\n')[0]})`);
+      throw new TlsSettingError(setting, `${setting} ${file}: not a valid certificate (${(err as Error).message.split('\n')[0]})`);
     }
   });
 }
@@ -77,7 +70,7 @@ function caCertificates(plan: TlsPlan): Buffer[] {
     try {
       names = readdirSync(plan.caDir).sort();
     } catch (err) {
-      throw new TlsLoadError('tls-ca-cert-dir', `cannot read tls-ca-cert-dir ${plan.caDir}: ${errnoText(err)}`);
+      throw new TlsSettingError('tls-ca-cert-dir', `cannot read tls-ca-cert-dir ${plan.caDir}: ${errnoText(err)}`);
     }
     let found = 0;
     for (const name of names) {
@@ -91,7 +84,7 @@ function caCertificates(plan: TlsPlan): Buffer[] {
       out.push(pem);
       found++;
     }
-    if (found === 0) throw new TlsLoadError('tls-ca-cert-dir', `tls-ca-cert-dir ${plan.caDir} holds no PEM certificate`);
+    if (found === 0) throw new TlsSettingError('tls-ca-cert-dir', `tls-ca-cert-dir ${plan.caDir} holds no PEM certificate`);
   }
   return out;
 }
@@ -105,17 +98,17 @@ function keyPair(files: KeyPairFiles): { cert: Buffer; key: Buffer; passphrase?:
   try {
     privateKey = createPrivateKey(files.passphrase !== '' ? { key, passphrase: files.passphrase } : { key });
   } catch (err) {
-    throw new TlsLoadError(files.keySetting, `cannot load ${files.keySetting} ${files.keyFile}: ${keyProblem(err, files.passphrase !== '')}`);
+    throw new TlsSettingError(files.keySetting, `cannot load ${files.keySetting} ${files.keyFile}: ${keyProblem(err, files.passphrase !== '')}`);
   }
   if (!leaf.checkPrivateKey(privateKey)) {
-    throw new TlsLoadError(files.keySetting, `${files.keySetting} ${files.keyFile} does not match the certificate in ${files.certSetting} ${files.certFile}`);
+    throw new TlsSettingError(files.keySetting, `${files.keySetting} ${files.keyFile} does not match the certificate in ${files.certSetting} ${files.certFile}`);
   }
   return { cert, key, leaf, ...(files.passphrase !== '' ? { passphrase: files.passphrase } : {}) };
 }
 
 /**
  * Builds the TLS material for the settings `get` returns, or undefined when neither tls-port nor
- * tls-cluster is on. Throws TlsPlanError or TlsLoadError (one line, naming the setting).
+ * tls-cluster is on. Throws TlsSettingError (one line, naming the setting).
  */
 export function loadTlsMaterial(get: (name: string) => string): TlsMaterial | undefined {
   const plan = tlsPlan(get);
@@ -147,7 +140,7 @@ export function loadTlsMaterial(get: (name: string) => string): TlsMaterial | un
     try {
       createSecureContext(options);
     } catch (err) {
-      throw new TlsLoadError(setting, `the TLS settings are not usable: ${(err as Error).message.split('\n')[0]}`);
+      throw new TlsSettingError(setting, `the TLS settings are not usable: ${(err as Error).message.split('\n')[0]}`);
     }
   }
   return { plan, server, client, fingerprint: own.leaf.fingerprint256 };
@@ -155,6 +148,6 @@ export function loadTlsMaterial(get: (name: string) => string): TlsMaterial | un
 
 /** `loadTlsMaterial`'s errors as `{ setting, message }`, anything else rethrown. */
 export function tlsProblem(err: unknown): { setting: string; message: string } {
-  if (err instanceof TlsPlanError || err instanceof TlsLoadError) return { setting: err.setting, message: err.message };
+  if (err instanceof TlsSettingError) return { setting: err.setting, message: err.message };
   throw err;
 }

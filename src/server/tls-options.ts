@@ -36,11 +36,11 @@ export interface TlsPlan {
   sessionCacheTimeoutSec: number;
 }
 
-/** A setting combination TLS cannot work with; `setting` is the one to fix. */
-export class TlsPlanError extends Error {
+/** A TLS setting that cannot work, alone, with the others or for the file it names; `setting` is the one to fix. */
+export class TlsSettingError extends Error {
   constructor(readonly setting: string, message: string) {
     super(message);
-    this.name = 'TlsPlanError';
+    this.name = 'TlsSettingError';
   }
 }
 
@@ -82,18 +82,18 @@ export function tlsPlan(get: (name: string) => string): TlsPlan | undefined {
   const busTls = get('tls-cluster') === 'yes';
   if (!clientTls && !busTls) return undefined;
   const authClients = get('tls-auth-clients') as TlsAuthClients;
-  if (get('tls-cert-file') === '') throw new TlsPlanError('tls-cert-file', 'no tls-cert-file configured');
-  if (get('tls-key-file') === '') throw new TlsPlanError('tls-key-file', 'no tls-key-file configured');
+  if (get('tls-cert-file') === '') throw new TlsSettingError('tls-cert-file', 'no tls-cert-file configured');
+  if (get('tls-key-file') === '') throw new TlsSettingError('tls-key-file', 'no tls-key-file configured');
   // Mutual authentication on the bus, and client certificates, need a CA to check against.
   if ((busTls || (clientTls && authClients !== 'no')) && get('tls-ca-cert-file') === '' && get('tls-ca-cert-dir') === '') {
-    throw new TlsPlanError('tls-ca-cert-file', 'either tls-ca-cert-file or tls-ca-cert-dir must be specified when tls-cluster or tls-auth-clients is enabled');
+    throw new TlsSettingError('tls-ca-cert-file', 'either tls-ca-cert-file or tls-ca-cert-dir must be specified when tls-cluster or tls-auth-clients is enabled');
   }
   const server: KeyPairFiles = {
     certFile: get('tls-cert-file'), keyFile: get('tls-key-file'), passphrase: get('tls-key-file-pass'),
     certSetting: 'tls-cert-file', keySetting: 'tls-key-file',
   };
   const clientCert = get('tls-client-cert-file');
-  if (clientCert !== '' && get('tls-client-key-file') === '') throw new TlsPlanError('tls-client-key-file', 'tls-client-cert-file is set without tls-client-key-file');
+  if (clientCert !== '' && get('tls-client-key-file') === '') throw new TlsSettingError('tls-client-key-file', 'tls-client-cert-file is set without tls-client-key-file');
   const client: KeyPairFiles = clientCert === '' ? server : {
     certFile: clientCert, keyFile: get('tls-client-key-file'), passphrase: get('tls-client-key-file-pass'),
     certSetting: 'tls-client-cert-file', keySetting: 'tls-client-key-file',

@@ -11,9 +11,9 @@ import { describe, expect, it } from 'vitest';
 import { Config, ConfigError } from '../../src/core/config.js';
 import { normalizeTlsProtocols } from '../../src/core/tls-settings.js';
 import { announcedPorts, portForClient } from '../../src/cluster/announced-ports.js';
-import { cipherString, protocolRange, tlsPlan, TlsPlanError } from '../../src/server/tls-options.js';
+import { cipherString, protocolRange, tlsPlan, TlsSettingError } from '../../src/server/tls-options.js';
 import { TlsSessionCache } from '../../src/server/tls-session-cache.js';
-import { loadTlsMaterial, TlsLoadError } from '../../src/server/tls-context.js';
+import { loadTlsMaterial } from '../../src/server/tls-context.js';
 import { TestPki } from '../helpers/tls-certs.js';
 
 const settings = (over: Record<string, string>): ((name: string) => string) => {
@@ -62,7 +62,7 @@ describe('TLS settings', () => {
     expect(() => tlsPlan(settings({ 'tls-port': '7443' }))).toThrow(/no tls-cert-file configured/);
     expect(() => tlsPlan(settings({ 'tls-port': '7443', 'tls-cert-file': 'c' }))).toThrow(/no tls-key-file configured/);
     const noCa = { 'tls-port': '7443', 'tls-cert-file': 'c', 'tls-key-file': 'k' };
-    expect(() => tlsPlan(settings(noCa))).toThrow(TlsPlanError);
+    expect(() => tlsPlan(settings(noCa))).toThrow(TlsSettingError);
     expect(tlsPlan(settings({ ...noCa, 'tls-auth-clients': 'no' }))?.authClients).toBe('no');
     // The bus always checks its peers: a CA is needed whatever tls-auth-clients says.
     expect(() => tlsPlan(settings({ ...noCa, 'tls-auth-clients': 'no', 'tls-cluster': 'yes' }))).toThrow(/tls-ca-cert-file or tls-ca-cert-dir/);
@@ -127,11 +127,11 @@ describe('loading certificate files', () => {
   const other = pki.leaf(ca, 'unit-other');
   const encrypted = pki.encryptedKey(server.key, 'pw');
   const base = { 'tls-port': '7443', 'tls-cert-file': server.cert, 'tls-key-file': server.key, 'tls-ca-cert-file': ca.cert };
-  const problem = (over: Record<string, string>): TlsLoadError => {
+  const problem = (over: Record<string, string>): TlsSettingError => {
     try {
       loadTlsMaterial(settings({ ...base, ...over }));
     } catch (err) {
-      if (err instanceof TlsLoadError) return err;
+      if (err instanceof TlsSettingError) return err;
       throw err;
     }
     throw new Error('loaded');
