@@ -66,6 +66,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   s({ name: 'logfile', kind: 'string', default: '', mutable: false, help: 'Log file; empty = standard output.' }),
   s({ name: 'debug-clock-offset-ms', kind: 'int', default: '0', min: -86_400_000, max: 86_400_000, mutable: true, help: 'Fault injection: skews this node\'s data-path clock (versions, expiry) by this many ms.' }),
   s({ name: 'metrics-port', kind: 'int', default: '0', min: 0, max: 65535, mutable: false, help: 'HTTP port for Prometheus metrics; 0 = off.' }),
+  s({ name: 'metrics-password', kind: 'string', default: '', mutable: true, help: 'Password the metrics-port endpoint asks for (HTTP Basic, any user, or Bearer); empty = requirepass, if set.' }),
   s({ name: 'cluster-enabled', kind: 'bool', default: 'no', mutable: false, help: 'Join a ringkv cluster (slots on a ring, quorum replication).' }),
   s({ name: 'cluster-port', kind: 'int', default: '0', min: 0, max: 65535, mutable: false, help: 'Cluster bus port; 0 = port + 10000.' }),
   s({ name: 'cluster-lease-ms', kind: 'int', default: '3000', min: 200, max: 60_000, mutable: false, help: 'How long a slot lease lasts: a dead coordinator\'s read-modify-write slots move after at most this long.' }),
