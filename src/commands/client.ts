@@ -3,7 +3,8 @@ import type { SessionState } from '../server/session-state.js';
 import { container, type CommandContext } from './spec.js';
 import { intArg, lower } from './args.js';
 
-function describe(s: SessionState, now: number, blocked = false, monitoring = false): string {
+/** One CLIENT LIST line (also the client-info of ACL LOG entries). */
+export function describeClient(s: SessionState, now: number, blocked = false, monitoring = false): string {
   const sub = s.subscriptions;
   const t = s.tracking;
   const flags = (monitoring ? 'O' : '') + (sub.active ? 'P' : '') + (s.multi !== undefined ? 'x' : '') + (blocked ? 'b' : '') +
@@ -14,7 +15,7 @@ function describe(s: SessionState, now: number, blocked = false, monitoring = fa
     `flags=${flags}`, 'db=0', `sub=${sub.channel.size}`, `psub=${sub.pattern.size}`, `ssub=${sub.shard.size}`, `multi=${s.multi ? s.multi.length : -1}`,
     `watch=${s.watched.size}`, `qbuf=${s.queryBufferBytes}`, 'qbuf-free=0', 'argv-mem=0', 'multi-mem=0',
     'rbs=16384', 'rbp=0', 'obl=0', 'oll=0', `omem=${s.outputBufferBytes}`, `tot-mem=${s.queryBufferBytes + s.outputBufferBytes}`,
-    'events=r', `cmd=${s.lastCommand}`, 'user=default', `redir=${t?.redirect ?? -1}`, `resp=${s.proto}`,
+    'events=r', `cmd=${s.lastCommand}`, `user=${s.user?.name ?? 'default'}`, `redir=${t?.redirect ?? -1}`, `resp=${s.proto}`,
     `lib-name=${s.libName}`, `lib-ver=${s.libVer}`,
   ].join(' ');
 }
@@ -44,7 +45,7 @@ function list(ctx: CommandContext, argv: Buffer[]): void {
   let text = '';
   // Clients are of the pubsub class while subscribed, else normal; none is a replica or master.
   const ofType = (s: SessionState): boolean => type === undefined || (s.subscriptions.active ? type === 'pubsub' : type === 'normal');
-  for (const s of ctx.node.clients()) if ((!ids || ids.has(s.id)) && ofType(s)) text += describe(s, now, ctx.node.blockedClients.isBlocked(s), ctx.node.monitor.has(s)) + '\n';
+  for (const s of ctx.node.clients()) if ((!ids || ids.has(s.id)) && ofType(s)) text += describeClient(s, now, ctx.node.blockedClients.isBlocked(s), ctx.node.monitor.has(s)) + '\n';
   ctx.out.verbatim(text);
 }
 
@@ -223,7 +224,7 @@ export const clientCommand = container('client', ['noscript', 'loading', 'stale'
     },
   },
   { name: 'list', arity: -2, flags: ['admin', 'noscript', 'loading', 'stale'], run: list },
-  { name: 'info', arity: 2, flags: ['noscript', 'loading', 'stale'], run: (c) => c.out.verbatim(describe(c.session, Date.now(), false, c.node.monitor.has(c.session)) + '\n') },
+  { name: 'info', arity: 2, flags: ['noscript', 'loading', 'stale'], run: (c) => c.out.verbatim(describeClient(c.session, Date.now(), false, c.node.monitor.has(c.session)) + '\n') },
   { name: 'kill', arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], run: kill },
   { name: 'no-evict', arity: 3, flags: ['admin', 'noscript', 'loading', 'stale'], run: (c) => c.out.ok() },
   { name: 'no-touch', arity: 3, flags: ['noscript', 'loading', 'stale'], run: (c) => c.out.ok() },

@@ -11,6 +11,7 @@ import { coordinatedAttempt, localAttempt } from './block-attempts.js';
 import { TransientSession } from './transient-session.js';
 import { OOM_ERROR, type MemoryGuard } from './eviction/memory-guard.js';
 import { familyIndex } from './command-family.js';
+import { aclRefusal } from './acl-sessions.js';
 
 /** Commands that run immediately inside MULTI instead of being queued. */
 const MULTI_IMMEDIATE = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
@@ -94,7 +95,7 @@ export class Dispatcher {
       this.reject(session, out, unknownCommandError(argv[0]!.toString('latin1'), argv.slice(1)));
       return;
     }
-    if (!session.authenticated && !spec.flags.includes('no_auth')) {
+    if (!session.authenticated && !spec.flags.includes('no_auth') && this.node.acl.authRequired()) {
       seq.flush();
       this.reject(session, out, ERR.noAuth, spec.name === 'exec');
       return;
@@ -103,6 +104,12 @@ export class Dispatcher {
     if (refusal !== undefined) {
       seq.flush();
       this.reject(session, out, refusal, spec.name === 'exec');
+      return;
+    }
+    const denied = aclRefusal(this.node.acl, session, spec, argv, session.multi !== undefined ? 'multi' : 'toplevel');
+    if (denied !== undefined) {
+      seq.flush();
+      this.reject(session, out, denied, spec.name === 'exec');
       return;
     }
     if (session.proto === 2 && session.subscriptions.active && !SUBSCRIBED_MODE_ALLOWED.has(spec.name)) {

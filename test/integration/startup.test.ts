@@ -333,10 +333,10 @@ function exchange(host: string, port: number, payload: string): Promise<{ data: 
 
 describe('protected mode', () => {
   it('the decision: loopback always, others only with a password or protected-mode no', () => {
-    for (const a of ['127.0.0.1', '127.0.0.2', '::1', '::ffff:127.0.0.1']) expect(protectedModeRefuses(true, '', a)).toBe(false);
-    for (const a of ['192.0.2.7', '10.0.0.1', '::ffff:10.0.0.1', 'fd00::2', undefined]) expect(protectedModeRefuses(true, '', a)).toBe(true);
-    expect(protectedModeRefuses(true, 'secret', '10.0.0.1')).toBe(false);
-    expect(protectedModeRefuses(false, '', '10.0.0.1')).toBe(false);
+    for (const a of ['127.0.0.1', '127.0.0.2', '::1', '::ffff:127.0.0.1']) expect(protectedModeRefuses(true, true, a)).toBe(false);
+    for (const a of ['192.0.2.7', '10.0.0.1', '::ffff:10.0.0.1', 'fd00::2', undefined]) expect(protectedModeRefuses(true, true, a)).toBe(true);
+    expect(protectedModeRefuses(true, false, '10.0.0.1')).toBe(false);
+    expect(protectedModeRefuses(false, true, '10.0.0.1')).toBe(false);
   });
 
   const ip = externalAddress();
