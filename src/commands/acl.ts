@@ -49,7 +49,7 @@ function selectorFields(ctx: CommandContext, s: Selector): void {
 
 function getuser(ctx: CommandContext, argv: Buffer[]): void {
   const u = aclOf(ctx).get(name(argv[2]!));
-  if (u === undefined) throw new ReplyError(`ERR Can not find user '${name(argv[2]!)}' in ACL`);
+  if (u === undefined) return ctx.out.nullBulk();
   const out = ctx.out;
   out.mapHeader(6);
   out.bulk('flags');

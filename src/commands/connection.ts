@@ -53,7 +53,7 @@ function hello(ctx: CommandContext, argv: Buffer[]): void {
   }
   if (authPair) authenticate(ctx, argv[0]!, authPair[0], authPair[1]);
   if (!session.authenticated && ctx.node.acl.authRequired()) {
-    throw new ReplyError('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
+    throw new ReplyError('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
   }
   if (setName !== undefined) {
     if (/[\s]/.test(setName)) throw new ReplyError('ERR Client names cannot contain spaces, newlines or special characters.');
