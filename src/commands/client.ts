@@ -201,7 +201,7 @@ function unblock(ctx: CommandContext, argv: Buffer[]): void {
   ctx.out.int(0);
 }
 
-export const clientCommand = container('client', ['noscript', 'loading', 'stale'], ['slow', 'connection'], [
+export const clientCommand = container('client', ['noscript', 'loading', 'stale'], ['slow'], [
   { name: 'id', arity: 2, flags: ['noscript', 'loading', 'stale'], run: (c) => c.out.int(c.session.id) },
   {
     name: 'setname', arity: 3, flags: ['noscript', 'loading', 'stale'],

@@ -93,7 +93,7 @@ function fcall(readOnly: boolean) {
 export const functionCommands: CommandSpec[] = [
   command({ name: 'fcall', arity: -3, flags: ['noscript', 'stale', 'skip_monitor', 'may_replicate', 'no_mandatory_keys'], categories: ['slow', 'scripting'], keyIndexes: numkeysIndexes, run: fcall(false) }),
   command({ name: 'fcall_ro', arity: -3, flags: ['noscript', 'stale', 'skip_monitor', 'no_mandatory_keys', 'readonly'], categories: ['slow', 'scripting'], keyIndexes: numkeysIndexes, run: fcall(true) }),
-  container('function', ['noscript'], ['slow', 'scripting'], [
+  container('function', ['noscript'], ['slow'], [
     { name: 'load', arity: -3, flags: ['noscript', 'write', 'denyoom'], run: functionLoad },
     { name: 'list', arity: -2, flags: ['noscript'], run: functionList },
     { name: 'delete', arity: 3, flags: ['noscript', 'write'], run: (c, a) => { scriptingFor(c.node).deleteLibrary(a[2]!.toString('latin1')); c.out.ok(); } },

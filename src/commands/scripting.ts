@@ -54,7 +54,7 @@ export const scriptingCommands: CommandSpec[] = [
   command({ name: 'evalsha', arity: -3, flags: EVAL_FLAGS, categories: ['slow', 'scripting'], keyIndexes: numkeysIndexes, run: evalCommand(true, false) }),
   command({ name: 'eval_ro', arity: -3, flags: EVAL_RO_FLAGS, categories: ['slow', 'scripting'], keyIndexes: numkeysIndexes, run: evalCommand(false, true) }),
   command({ name: 'evalsha_ro', arity: -3, flags: EVAL_RO_FLAGS, categories: ['slow', 'scripting'], keyIndexes: numkeysIndexes, run: evalCommand(true, true) }),
-  container('script', ['noscript'], ['slow', 'scripting'], [
+  container('script', ['noscript'], ['slow'], [
     { name: 'load', arity: 3, flags: ['noscript', 'stale'], run: (c, a) => c.out.bulk(scriptingFor(c.node).load(a[2]!).sha) },
     {
       name: 'exists', arity: -3, flags: ['noscript', 'stale'], run: (c, a) => {

@@ -164,7 +164,7 @@ const debug = container('debug', ['admin', 'noscript', 'loading', 'stale'], ['ad
   },
 ]);
 
-const object = container('object', ['readonly'], ['keyspace', 'read', 'slow'], [
+const object = container('object', ['readonly'], ['slow'], [
   { name: 'encoding', arity: 3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, run: objectEncodingCommand },
   { name: 'refcount', arity: 3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, run: objectRefcount },
   { name: 'idletime', arity: 3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, run: objectIdletime },
@@ -180,7 +180,7 @@ const memory = container('memory', ['readonly'], ['slow'], [
   { name: 'malloc-stats', arity: 2, flags: [], run: (c) => c.out.verbatim('Stats not supported for the current allocator') },
 ]);
 
-const config = container('config', ['admin', 'noscript', 'loading', 'stale'], ['admin', 'slow', 'dangerous'], [
+const config = container('config', ['admin', 'noscript', 'loading', 'stale'], ['slow'], [
   { name: 'get', arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], run: configGet },
   { name: 'set', arity: -4, flags: ['admin', 'noscript', 'loading', 'stale'], run: configSet },
   { name: 'resetstat', arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], run: (c) => { c.node.stats.commands.clear(); c.out.ok(); } },
@@ -208,11 +208,11 @@ export const serverCommands: CommandSpec[] = [
   object,
   memory,
   debug,
-  container('slowlog', ['admin', 'loading', 'stale'], ['admin', 'slow', 'dangerous'], [
+  container('slowlog', ['admin', 'loading', 'stale'], ['slow'], [
     { name: 'get', arity: -2, flags: [], run: slowlogGet },
     { name: 'len', arity: 2, flags: [], run: (c) => c.out.int(c.node.stats.slowlog.length) },
     { name: 'reset', arity: 2, flags: [], run: (c) => { c.node.stats.slowlog.reset(); c.out.ok(); } },
     { name: 'help', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'GET [<count>]', '    Return top <count> entries from the slowlog (default: 10, -1 mean all).', '    Entries are made of:', '    id, timestamp, time in microseconds, arguments array, client IP and port,', '    client name', 'LEN', '    Return the length of the slowlog.', 'RESET', '    Reset the slowlog.', 'HELP', '    Prints this help.']) },
   ]),
-  container('latency', ['admin', 'noscript', 'loading', 'stale'], ['admin', 'slow', 'dangerous'], [emptySub('latest', 2), emptySub('history', 3), { name: 'reset', arity: -2, flags: [], run: (c) => c.out.int(0) }]),
+  container('latency', ['admin', 'noscript', 'loading', 'stale'], ['slow'], [emptySub('latest', 2), emptySub('history', 3), { name: 'reset', arity: -2, flags: [], run: (c) => c.out.int(0) }]),
 ];
