@@ -49,6 +49,7 @@ import { AclError, AclRegistry } from '../acl/acl-registry.js';
 import { splitUserDirective } from '../acl/acl-file.js';
 import { readAclFile } from '../acl/acl-store.js';
 import { closeRevokedSubscribers, closeSessionsOfRemoved } from './acl-sessions.js';
+import { AclSync } from './acl-sync.js';
 
 const INLINE_MAX = 64 * 1024;
 const MULTIBULK_COUNT_MAX = 2_147_483_647;
@@ -94,6 +95,8 @@ export class RingkvNode implements NodeServices {
   readonly startedAt = Date.now();
   readonly commands: ReadonlyMap<string, CommandSpec>;
   readonly acl: AclRegistry;
+  /** Cluster mode: ACL users spread to and from the peers. */
+  aclSync: AclSync | undefined;
   readonly dispatcher: Dispatcher;
   readonly keyspace: LocalKeyspace;
   /** Drops the elements of deleted, overwritten and expired collections in the background. */
@@ -137,7 +140,10 @@ export class RingkvNode implements NodeServices {
     });
     loadStartupUsers(this.acl, config);
     this.acl.onRemoved = (users) => closeSessionsOfRemoved(this.sessions, users, this.acl.defaultUser);
-    this.acl.onChanged = (users) => closeRevokedSubscribers(this.sessions, users);
+    this.acl.onChanged = (users) => {
+      closeRevokedSubscribers(this.sessions, users);
+      this.aclSync?.localChange();
+    };
     this.pause = new ClientPause((name) => this.commands.get(name));
     this.versioner = new Versioner(nodeId, Versioner.decodeHighWater(store.getMeta('hlc-high-water')));
     this.keyspace = new LocalKeyspace(store, this.versioner, this.stats);
@@ -259,6 +265,8 @@ export class RingkvNode implements NodeServices {
       maxBytesPerTarget: this.config.int('hinted-handoff-max-bytes'),
       maxAgeMs: this.config.int('hinted-handoff-window-ms'),
     });
+    this.aclSync = new AclSync(this.acl, this.store, this.nodeId, this.logger);
+    this.aclSync.restore();
     const cluster = new ClusterNode(this, hints, generation, restored);
     this.clusterNode = cluster;
     this.cluster = cluster;
@@ -403,6 +411,11 @@ export class RingkvNode implements NodeServices {
       void this.store.setMeta('hlc-high-water', this.versioner.highWaterToPersist(Date.now()));
     }, HLC_PERSIST_INTERVAL_MS));
     this.timers.push(setInterval(() => this.closeIdleClients(), 1000));
+    // A peer that missed a push (down, restarting, joining) gets the ACL document on the next round.
+    this.timers.push(setInterval(() => {
+      const doc = this.aclSync?.document();
+      if (doc !== undefined) this.clusterNode?.broadcastAcl(doc);
+    }, ACL_PUSH_INTERVAL_MS));
     for (const t of this.timers) t.unref();
   }
 
@@ -489,6 +502,9 @@ function startupTls(config: Config): TlsMaterial | undefined {
     throw new StartupError(tlsProblem(err).message);
   }
 }
+
+/** How often a cluster node pushes its ACL document to every peer (a change is pushed at once too). */
+const ACL_PUSH_INTERVAL_MS = 2000;
 
 /**
  * The users a node starts with: requirepass as the default user's password, then the config file's

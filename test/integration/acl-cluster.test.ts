@@ -1,0 +1,119 @@
+/**
+ * Goal: ACL users are cluster-wide and durable: ACL SETUSER on one node is enforced on the others
+ * within a short wait, also on a node restarted afterwards; an aclfile round-trips through ACL
+ * SAVE, a restart and ACL LOAD.
+ * Method: a real 3-node cluster and a standalone node with an aclfile; clients authenticate as the
+ * new user and check what they may and may not run.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { startCluster, type TestCluster } from '../helpers/cluster.js';
+import { startNode, tempDir, type NodeProcess } from '../helpers/server.js';
+import { RespConn, show } from '../helpers/resp-conn.js';
+
+async function as(port: number, user: string, pass: string, ...argv: string[]): Promise<string> {
+  const c = await RespConn.connect(port);
+  try {
+    const [auth, reply] = await c.pipelineText([['AUTH', user, pass], argv]);
+    return auth === '+OK' ? reply! : `auth: ${auth}`;
+  } finally {
+    c.close();
+  }
+}
+
+async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 15000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('ACL users in a cluster', () => {
+  let cluster: TestCluster;
+  beforeAll(async () => {
+    cluster = await startCluster(3);
+  }, 60000);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('SETUSER on one node is enforced on every node, also after a restart', async () => {
+    const [a, b, c] = cluster.ports as [number, number, number];
+    const admin = await RespConn.connect(a);
+    try {
+      expect(show(await admin.call('ACL', 'SETUSER', 'reader', 'on', '>rpw', '~*', '+get', '+cluster'))).toBe('+OK');
+    } finally {
+      admin.close();
+    }
+    for (const port of [b, c]) {
+      await eventually(`reader known on ${port}`, async () => (await as(port, 'reader', 'rpw', 'ACL', 'WHOAMI')).startsWith('-NOPERM'));
+      expect(await as(port, 'reader', 'rpw', 'SET', 'k', 'v')).toBe("-NOPERM this user has no permissions to run the 'set' command");
+      expect(await as(port, 'reader', 'wrong', 'PING')).toMatch(/^auth: -WRONGPASS/);
+    }
+    const nodeC = cluster.nodes[2]!;
+    await nodeC.stop();
+    // A change made while C is down reaches it after its restart.
+    const admin2 = await RespConn.connect(b);
+    try {
+      expect(show(await admin2.call('ACL', 'SETUSER', 'reader', '+set'))).toBe('+OK');
+    } finally {
+      admin2.close();
+    }
+    await nodeC.restart();
+    expect(await as(c, 'reader', 'rpw', 'ACL', 'WHOAMI')).toMatch(/^-NOPERM/);
+    await eventually('the change made while C was down reaches C', async () => !(await as(c, 'reader', 'rpw', 'SET', '{k}1', 'v')).startsWith('-NOPERM'));
+    await eventually('DELUSER reaches every node', async () => {
+      const d = await RespConn.connect(c);
+      try {
+        await d.call('ACL', 'DELUSER', 'reader');
+      } finally {
+        d.close();
+      }
+      return (await as(a, 'reader', 'rpw', 'PING')).startsWith('auth: -WRONGPASS');
+    });
+  }, 90000);
+});
+
+describe('aclfile', () => {
+  let node: NodeProcess;
+  let file: string;
+  beforeAll(async () => {
+    const dir = tempDir();
+    file = path.join(dir, 'users.acl');
+    writeFileSync(file, 'user default on nopass ~* &* +@all\nuser ann on >apw ~a* +get\n');
+    node = await startNode({ args: ['--aclfile', file, '--appendfsync', 'no'] });
+  });
+  afterAll(async () => {
+    await node?.stop();
+  });
+
+  it('loads at start, saves, survives a restart and reloads edits with ACL LOAD', async () => {
+    expect(await as(node.port, 'ann', 'apw', 'GET', 'a1')).toBe('nil');
+    expect(await as(node.port, 'ann', 'apw', 'GET', 'b1')).toMatch(/^-NOPERM/);
+    const c = await RespConn.connect(node.port);
+    try {
+      expect(show(await c.call('ACL', 'SETUSER', 'bo', 'on', '>bpw', '%R~b*', '+@read'))).toBe('+OK');
+      expect(show(await c.call('ACL', 'SAVE'))).toBe('+OK');
+    } finally {
+      c.close();
+    }
+    const saved = readFileSync(file, 'latin1');
+    expect(saved).toContain('user bo on #');
+    expect(saved).toContain(' %R~b* resetchannels -@all +@read');
+    await node.stop();
+    await node.restart();
+    expect(await as(node.port, 'bo', 'bpw', 'GET', 'b1')).toBe('nil');
+    writeFileSync(file, saved.replace(/^user ann .*$/m, 'user ann on >apw2 ~* +@all'));
+    const d = await RespConn.connect(node.port);
+    try {
+      expect(show(await d.call('ACL', 'LOAD'))).toBe('+OK');
+      writeFileSync(file, 'user ann on bogus\n');
+      expect(show(await d.call('ACL', 'LOAD'))).toMatch(/^-ERR .*users\.acl:1: Syntax error\. WARNING: ACL errors detected/);
+    } finally {
+      d.close();
+    }
+    expect(await as(node.port, 'ann', 'apw2', 'SET', 'x', 'y')).toBe('+OK');
+  }, 60000);
+});
