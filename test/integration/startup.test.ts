@@ -357,6 +357,15 @@ describe('protected mode', () => {
       await local.call('config', 'set', 'protected-mode', 'yes', 'requirepass', 'pw');
       expect((await exchange(ip!, node.port, 'PING\r\nAUTH pw\r\nPING\r\nQUIT\r\n')).data)
         .toBe('-NOAUTH Authentication required.\r\n+OK\r\n+PONG\r\n+OK\r\n');
+      // The default user is what counts (Redis 7.0): requirepass unset makes it nopass again ...
+      await local.call('config', 'set', 'requirepass', '');
+      expect((await exchange(ip!, node.port, 'PING\r\n')).data).toBe(`-${PROTECTED_MODE_DENIED}\r\n`);
+      // ... and a password given by ACL SETUSER, or no nopass at all, protects it like requirepass.
+      await local.call('acl', 'setuser', 'default', '>aclpw');
+      expect((await exchange(ip!, node.port, 'PING\r\nAUTH aclpw\r\nPING\r\nQUIT\r\n')).data)
+        .toBe('-NOAUTH Authentication required.\r\n+OK\r\n+PONG\r\n+OK\r\n');
+      await local.call('acl', 'setuser', 'default', 'resetpass');
+      expect((await exchange(ip!, node.port, 'PING\r\nQUIT\r\n')).data).toBe('-NOAUTH Authentication required.\r\n+OK\r\n');
       local.disconnect();
     } finally {
       await node.stop();
