@@ -70,3 +70,21 @@ export function aclRefusal(acl: AclRegistry, session: SessionState, spec: Comman
   logAclEvent(acl, session, { reason: v.reason, context, object: v.reason === 'command' ? Buffer.from(cmd.fullName) : argv[v.index]! });
   return noPermError(v, cmd);
 }
+
+const EXEC_REASONS = {
+  command: 'no permission to execute the command or subcommand',
+  key: 'no permission to touch the specified keys',
+  channel: 'no permission to access one of the channels used as arguments',
+} as const;
+
+/** The ACL check EXEC repeats for each queued command (Redis 7.0 execCommand), with its own text. */
+export function execAclRefusal(acl: AclRegistry, session: SessionState, spec: CommandSpec, argv: readonly Buffer[]): string | undefined {
+  const user = session.user;
+  if (user === undefined || user.unrestricted) return undefined;
+  const cmd = acl.commands.resolve(spec, argv);
+  if (cmd === undefined) return undefined;
+  const v = checkCommand(user, cmd, argv);
+  if (v.ok) return undefined;
+  logAclEvent(acl, session, { reason: v.reason, context: 'multi', object: v.reason === 'command' ? Buffer.from(cmd.fullName) : argv[v.index]! });
+  return `NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: ${EXEC_REASONS[v.reason]}`;
+}

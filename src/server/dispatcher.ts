@@ -11,7 +11,7 @@ import { coordinatedAttempt, localAttempt } from './block-attempts.js';
 import { TransientSession } from './transient-session.js';
 import { OOM_ERROR, type MemoryGuard } from './eviction/memory-guard.js';
 import { familyIndex } from './command-family.js';
-import { aclRefusal } from './acl-sessions.js';
+import { aclRefusal, execAclRefusal } from './acl-sessions.js';
 
 /** Commands that run immediately inside MULTI instead of being queued. */
 const MULTI_IMMEDIATE = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
@@ -331,7 +331,13 @@ export class Dispatcher {
       return;
     }
     out.arrayHeader(queued.length);
-    for (const q of queued) this.run(session, this.table.get(q.name)!, q.argv, out, ks);
+    for (const q of queued) {
+      const spec = this.table.get(q.name)!;
+      // Redis 7.0 checks ACLs again at EXEC: the user's rules may have changed since queueing.
+      const denied = execAclRefusal(this.node.acl, session, spec, q.argv);
+      if (denied !== undefined) out.error(denied);
+      else this.run(session, spec, q.argv, out, ks);
+    }
   }
 }
 
