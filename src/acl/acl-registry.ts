@@ -135,7 +135,7 @@ export class AclRegistry {
    * document). All or nothing: on any error nothing changes and Redis's error text comes back.
    * The default user keeps its identity (connections hold it); a file without one gets a fresh one.
    */
-  loadText(text: string, filename: string): string | undefined {
+  loadText(text: string, filename: string, keepSameNamed = false): string | undefined {
     const { users, errors: lineErrors } = parseAclFile(text, filename);
     let errors = lineErrors;
     const next = new Map<string, AclUser>();
@@ -157,18 +157,31 @@ export class AclRegistry {
       next.set(line.name, u);
     }
     if (errors !== '') return errors + 'WARNING: ACL errors detected, no change to the previously active ACL rules was performed';
-    this.replaceAll(next);
+    this.replaceAll(next, keepSameNamed);
     return undefined;
   }
 
-  /** Installs `next` as the user set: same-named users keep their identity, vanished ones are removed. */
-  private replaceAll(next: Map<string, AclUser>): void {
+  /**
+   * Installs `next` as the user set. ACL LOAD replaces every user but the default one, closing
+   * their connections, as Redis's ACLLoadFromFile does; with `keepSameNamed` (the cluster's
+   * document, which arrives on every change made anywhere) a user that is still there is changed
+   * in place and only vanished users' connections close.
+   */
+  private replaceAll(next: Map<string, AclUser>, keepSameNamed: boolean): void {
     const removed: AclUser[] = [];
     const changed: AclUser[] = [];
     assignUser(this.defaultUser, next.get('default') ?? this.freshDefault());
     next.set('default', this.defaultUser);
-    // Redis frees every old user but the default one (ACLLoadFromFile): their connections close.
-    for (const [name, u] of this.users) if (name !== 'default') removed.push(u);
+    for (const [name, u] of this.users) {
+      if (name === 'default') continue;
+      const replacement = next.get(name);
+      if (keepSameNamed && replacement !== undefined) {
+        assignUser(u, replacement);
+        next.set(name, u);
+      } else {
+        removed.push(u);
+      }
+    }
     this.users.clear();
     for (const [name, u] of next) {
       this.users.set(name, u);

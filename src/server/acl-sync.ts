@@ -58,7 +58,7 @@ export class AclSync {
   private install(doc: AclDocument): boolean {
     this.applying = true;
     try {
-      const errors = this.acl.loadText(doc.text, 'cluster ACL document');
+      const errors = this.acl.loadText(doc.text, 'cluster ACL document', true);
       if (errors !== undefined) {
         this.logger.warn({ from: doc.node, errors }, 'ACL document refused');
         return false;

@@ -52,6 +52,9 @@ describe('ACL users in a cluster', () => {
       expect(await as(port, 'reader', 'rpw', 'SET', 'k', 'v')).toBe("-NOPERM this user has no permissions to run the 'set' command");
       expect(await as(port, 'reader', 'wrong', 'PING')).toMatch(/^auth: -WRONGPASS/);
     }
+    // A connection authenticated as the user stays open when a change made elsewhere arrives.
+    const held = await RespConn.connect(a);
+    expect(await held.pipelineText([['AUTH', 'reader', 'rpw'], ['SET', '{h}1', 'v']])).toEqual(['+OK', "-NOPERM this user has no permissions to run the 'set' command"]);
     const nodeC = cluster.nodes[2]!;
     await nodeC.stop();
     // A change made while C is down reaches it after its restart.
@@ -60,6 +63,11 @@ describe('ACL users in a cluster', () => {
       expect(show(await admin2.call('ACL', 'SETUSER', 'reader', '+set'))).toBe('+OK');
     } finally {
       admin2.close();
+    }
+    try {
+      await eventually('the change reaches the held connection on A', async () => !(await held.pipelineText([['SET', '{h}1', 'v']]))[0]!.startsWith('-NOPERM'));
+    } finally {
+      held.close();
     }
     await nodeC.restart();
     expect(await as(c, 'reader', 'rpw', 'ACL', 'WHOAMI')).toMatch(/^-NOPERM/);
