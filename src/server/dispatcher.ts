@@ -26,6 +26,20 @@ const SUBSCRIBED_MODE_ALLOWED = new Set(['subscribe', 'ssubscribe', 'psubscribe'
  */
 const INLINE_WHILE_BUSY = new Set(['multi', 'quit']);
 
+/**
+ * Admin and skip_monitor commands never reach MONITOR; for a container (ACL, CONFIG …) its
+ * subcommand's flags decide, as in Redis, so ACL SETUSER and its passwords stay out while ACL
+ * WHOAMI shows.
+ */
+function monitorSkips(spec: CommandSpec, argv: readonly Buffer[]): boolean {
+  const skips = (s: CommandSpec): boolean => s.flags.includes('admin') || s.flags.includes('skip_monitor');
+  if (skips(spec)) return true;
+  if (spec.subcommands === undefined || argv.length < 2) return false;
+  const name = `${spec.name}|${argv[1]!.toString('latin1').toLowerCase()}`;
+  const sub = spec.subcommands.find((s) => s.name === name);
+  return sub !== undefined && skips(sub);
+}
+
 /** Where cluster routing sends a command. */
 export type RouteVerdict =
   | { kind: 'local' }
@@ -125,7 +139,7 @@ export class Dispatcher {
       this.node.pause.whenOver(() => seq.resume());
       return;
     }
-    if (!spec.flags.includes('admin') && !spec.flags.includes('skip_monitor')) this.node.monitor.feed(session, argv);
+    if (!monitorSkips(spec, argv)) this.node.monitor.feed(session, argv);
     session.lastCommand = spec.name;
     if (session.multi !== undefined && !MULTI_IMMEDIATE.has(spec.name)) {
       seq.flush();
