@@ -173,7 +173,11 @@ function kill(ctx: CommandContext, argv: Buffer[]): void {
       // Subscribed clients are of the pubsub class, the others normal (as CLIENT LIST TYPE).
       filters.push((s) => (s.subscriptions.active ? t === 'pubsub' : t === 'normal'));
     }
-    else if (o === 'user') filters.push(() => v === 'default');
+    else if (o === 'user') {
+      const u = ctx.node.acl.get(argv[i + 1]!.toString('latin1'));
+      if (u === undefined) throw new ReplyError(`ERR No such user '${argv[i + 1]!.toString('latin1')}'`);
+      filters.push((s) => s.user === u);
+    }
     else if (o === 'skipme') skipMe = v.toLowerCase() !== 'no';
     else if (o === 'maxage') { const age = intArg(argv[i + 1]!); filters.push((s) => Date.now() - s.createdAt >= age * 1000); }
     else throw new ReplyError(ERR.syntax);
