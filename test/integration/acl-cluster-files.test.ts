@@ -1,7 +1,8 @@
 /**
  * Goal: ACL users are cluster-wide and durable: ACL SETUSER on one node is enforced on the others
- * within a short wait, also on a node restarted afterwards; an aclfile round-trips through ACL
- * SAVE, a restart and ACL LOAD.
+ * within a short wait, also on a node restarted afterwards and on one that joins later; `user`
+ * lines of a config file define users, and bad definitions stop the start; an aclfile round-trips
+ * through ACL SAVE, a restart and ACL LOAD.
  * Method: a real 3-node cluster and a standalone node with an aclfile; clients authenticate as the
  * new user and check what they may and may not run.
  */
@@ -82,6 +83,45 @@ describe('ACL users in a cluster', () => {
       return (await as(a, 'reader', 'rpw', 'PING')).startsWith('auth: -WRONGPASS');
     });
   }, 90000);
+
+  it('a node that joins later gets the users', async () => {
+    const [a] = cluster.ports as [number];
+    const admin = await RespConn.connect(a);
+    try {
+      expect(show(await admin.call('ACL', 'SETUSER', 'joiner', 'on', '>jpw', '~*', '+ping'))).toBe('+OK');
+    } finally {
+      admin.close();
+    }
+    const d = await startNode({ args: ['--cluster-enabled', 'yes', '--cluster-node-timeout', '2000', '--cluster-seeds', `127.0.0.1:${a}`, '--appendfsync', 'everysec'] });
+    try {
+      await eventually('joiner known on the new node', async () => (await as(d.port, 'joiner', 'jpw', 'PING')) === '+PONG');
+      expect(await as(d.port, 'joiner', 'jpw', 'GET', 'x')).toBe("-NOPERM this user has no permissions to run the 'get' command");
+    } finally {
+      await d.stop();
+    }
+  }, 60000);
+});
+
+describe('users at start-up', () => {
+  it('a config file defines users with `user` lines; mixing them with aclfile, or a bad rule, stops the start', async () => {
+    const dir = tempDir();
+    const conf = path.join(dir, 'ringkv.conf');
+    writeFileSync(conf, 'user cfg on >cpw ~c:* +get +set\nuser default on >dpw ~* &* +@all\n');
+    const node = await startNode({ args: ['--config', conf, '--appendfsync', 'no'] });
+    try {
+      expect(await as(node.port, 'cfg', 'cpw', 'SET', 'c:1', 'v')).toBe('+OK');
+      expect(await as(node.port, 'cfg', 'cpw', 'SET', 'x', 'v')).toMatch(/^-NOPERM/);
+      expect(await as(node.port, 'default', 'dpw', 'PING')).toBe('+PONG');
+    } finally {
+      await node.stop();
+    }
+    const acl = path.join(dir, 'users.acl');
+    writeFileSync(acl, 'user x on\n');
+    await expect(startNode({ args: ['--config', conf, '--aclfile', acl] })).rejects.toThrow(/users are defined both by `user` lines and by aclfile/);
+    await expect(startNode({ args: ['--user', 'bad on +nosuch'] })).rejects.toThrow(/Error loading ACL rule '\+nosuch' for the user named 'bad': Unknown command or category name in ACL/);
+    writeFileSync(acl, 'user x on bogus\n');
+    await expect(startNode({ args: ['--aclfile', acl] })).rejects.toThrow(/users\.acl:1: Syntax error/);
+  }, 60000);
 });
 
 describe('aclfile', () => {
