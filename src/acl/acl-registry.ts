@@ -54,6 +54,11 @@ export class AclRegistry {
     return this.users.get(name);
   }
 
+  /** A user with no permissions, in no list: stands for a user known elsewhere but not (yet) here. */
+  nobody(name: string): AclUser {
+    return newUser(name, this.commands.count, false);
+  }
+
   /** Users in name order (byte order, as Redis's radix tree lists them). */
   list(): AclUser[] {
     return [...this.users.keys()].sort().map((n) => this.users.get(n)!);

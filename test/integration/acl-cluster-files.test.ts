@@ -84,6 +84,31 @@ describe('ACL users in a cluster', () => {
     });
   }, 90000);
 
+  it('a script relayed to the slot\'s primary (cluster-proxy) runs as the caller\'s user there', async () => {
+    const [a, b, c] = cluster.ports as [number, number, number];
+    const admin = await RespConn.connect(a);
+    try {
+      expect(show(await admin.call('CONFIG', 'SET', 'cluster-proxy', 'yes'))).toBe('+OK');
+      expect(show(await admin.call('ACL', 'SETUSER', 'scripter', 'on', '>s', '~*', '+eval', '+get'))).toBe('+OK');
+      for (const port of [b, c]) await eventually(`scripter known on ${port}`, async () => !(await as(port, 'scripter', 's', 'PING')).startsWith('auth:'));
+      const conn = await RespConn.connect(a);
+      try {
+        expect(show(await conn.call('AUTH', 'scripter', 's'))).toBe('+OK');
+        // Twenty keys: some have their primary on B or C, so their scripts are relayed there.
+        const keys = Array.from({ length: 20 }, (_, i) => `sk${i}`);
+        const writes = await conn.pipelineText(keys.map((k) => ['EVAL', "return redis.call('set', KEYS[1], 'v')", '1', k]));
+        for (const w of writes) expect(w).toMatch(/^-ERR The user executing the script can't run this command or subcommand script: /);
+        const reads = await conn.pipelineText(keys.map((k) => ['EVAL', "return redis.call('get', KEYS[1])", '1', k]));
+        expect(reads).toEqual(keys.map(() => 'nil'));
+      } finally {
+        conn.close();
+      }
+    } finally {
+      await admin.call('CONFIG', 'SET', 'cluster-proxy', 'no');
+      admin.close();
+    }
+  }, 60000);
+
   it('a node that joins later gets the users', async () => {
     const [a] = cluster.ports as [number];
     const admin = await RespConn.connect(a);
