@@ -132,6 +132,8 @@ const SCENARIOS: Record<string, AclStep[]> = {
     a('bob', 'PING'),
     a('admin', 'ACL', 'SETUSER', 'alice', 'off'),
     a('off', 'AUTH', 'alice', 'p1'),
+    // As in Redis 7.0, a disabled user's connections stay (only new AUTHs fail).
+    a('alice', 'PING'),
     a('admin', 'ACL', 'DELUSER', 'alice'),
     a('alice', 'PING'),
     n('log', 'admin', 'ACL', 'LOG', '3'),
