@@ -206,9 +206,9 @@ function unblock(ctx: CommandContext, argv: Buffer[]): void {
 }
 
 export const clientCommand = container('client', ['noscript', 'loading', 'stale'], ['slow'], [
-  { name: 'id', arity: 2, flags: ['noscript', 'loading', 'stale'], run: (c) => c.out.int(c.session.id) },
+  { name: 'id', categories: ['slow', 'connection'], arity: 2, flags: ['noscript', 'loading', 'stale'], run: (c) => c.out.int(c.session.id) },
   {
-    name: 'setname', arity: 3, flags: ['noscript', 'loading', 'stale'],
+    name: 'setname', categories: ['slow', 'connection'], arity: 3, flags: ['noscript', 'loading', 'stale'],
     run: (c, a) => {
       const n = a[2]!.toString();
       checkName(n);
@@ -216,7 +216,7 @@ export const clientCommand = container('client', ['noscript', 'loading', 'stale'
       c.out.ok();
     },
   },
-  { name: 'getname', arity: 2, flags: ['noscript', 'loading', 'stale'], run: (c) => (c.session.name ? c.out.bulk(c.session.name) : c.out.nullBulk()) },
+  { name: 'getname', categories: ['slow', 'connection'], arity: 2, flags: ['noscript', 'loading', 'stale'], run: (c) => (c.session.name ? c.out.bulk(c.session.name) : c.out.nullBulk()) },
   {
     name: 'setinfo', arity: 4, flags: ['noscript', 'loading', 'stale'],
     run: (c, a) => {
@@ -227,28 +227,28 @@ export const clientCommand = container('client', ['noscript', 'loading', 'stale'
       c.out.ok();
     },
   },
-  { name: 'list', arity: -2, flags: ['admin', 'noscript', 'loading', 'stale'], run: list },
-  { name: 'info', arity: 2, flags: ['noscript', 'loading', 'stale'], run: (c) => c.out.verbatim(describeClient(c.session, Date.now(), false, c.node.monitor.has(c.session)) + '\n') },
-  { name: 'kill', arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], run: kill },
-  { name: 'no-evict', arity: 3, flags: ['admin', 'noscript', 'loading', 'stale'], run: (c) => c.out.ok() },
+  { name: 'list', categories: ['admin', 'slow', 'dangerous', 'connection'], arity: -2, flags: ['admin', 'noscript', 'loading', 'stale'], run: list },
+  { name: 'info', categories: ['slow', 'connection'], arity: 2, flags: ['noscript', 'loading', 'stale'], run: (c) => c.out.verbatim(describeClient(c.session, Date.now(), false, c.node.monitor.has(c.session)) + '\n') },
+  { name: 'kill', categories: ['admin', 'slow', 'dangerous', 'connection'], arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], run: kill },
+  { name: 'no-evict', categories: ['admin', 'slow', 'dangerous', 'connection'], arity: 3, flags: ['admin', 'noscript', 'loading', 'stale'], run: (c) => c.out.ok() },
   { name: 'no-touch', arity: 3, flags: ['noscript', 'loading', 'stale'], run: (c) => c.out.ok() },
-  { name: 'pause', arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], run: pause },
-  { name: 'unpause', arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], run: (c) => {
+  { name: 'pause', categories: ['admin', 'slow', 'dangerous', 'connection'], arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], run: pause },
+  { name: 'unpause', categories: ['admin', 'slow', 'dangerous', 'connection'], arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], run: (c) => {
     c.node.pause.unpause();
     c.out.ok();
   } },
   {
-    name: 'reply', arity: 3, flags: ['noscript', 'loading', 'stale'],
+    name: 'reply', categories: ['slow', 'connection'], arity: 3, flags: ['noscript', 'loading', 'stale'],
     // The connection drops the replies (Connection.replyDropped); this only checks the mode.
     run: (c, a) => {
       if (!['on', 'off', 'skip'].includes(lower(a[2]!))) throw new ReplyError(ERR.syntax);
       c.out.ok();
     },
   },
-  { name: 'tracking', arity: -3, flags: ['noscript', 'loading', 'stale'], run: tracking },
-  { name: 'trackinginfo', arity: 2, flags: ['noscript', 'loading', 'stale'], run: trackingInfo },
-  { name: 'caching', arity: 3, flags: ['noscript', 'loading', 'stale'], run: caching },
-  { name: 'unblock', arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], run: unblock },
-  { name: 'getredir', arity: 2, flags: ['noscript', 'loading', 'stale'], run: (c) => c.out.int(c.session.tracking?.redirect ?? -1) },
-  { name: 'help', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['CLIENT <subcommand> [<arg> ...]. Subcommands are:', 'ID', 'SETNAME <name>', 'GETNAME', 'SETINFO <attr> <value>', 'LIST', 'INFO', 'KILL', 'UNBLOCK <clientid> [TIMEOUT|ERROR]', 'TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]] [OPTIN] [OPTOUT] [NOLOOP]', 'TRACKINGINFO', 'CACHING (YES|NO)', 'GETREDIR', 'PAUSE <timeout> [WRITE|ALL]', 'UNPAUSE', 'REPLY (ON|OFF|SKIP)', 'HELP']) },
+  { name: 'tracking', categories: ['slow', 'connection'], arity: -3, flags: ['noscript', 'loading', 'stale'], run: tracking },
+  { name: 'trackinginfo', categories: ['slow', 'connection'], arity: 2, flags: ['noscript', 'loading', 'stale'], run: trackingInfo },
+  { name: 'caching', categories: ['slow', 'connection'], arity: 3, flags: ['noscript', 'loading', 'stale'], run: caching },
+  { name: 'unblock', categories: ['admin', 'slow', 'dangerous', 'connection'], arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], run: unblock },
+  { name: 'getredir', categories: ['slow', 'connection'], arity: 2, flags: ['noscript', 'loading', 'stale'], run: (c) => c.out.int(c.session.tracking?.redirect ?? -1) },
+  { name: 'help', categories: ['slow', 'connection'], arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['CLIENT <subcommand> [<arg> ...]. Subcommands are:', 'ID', 'SETNAME <name>', 'GETNAME', 'SETINFO <attr> <value>', 'LIST', 'INFO', 'KILL', 'UNBLOCK <clientid> [TIMEOUT|ERROR]', 'TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]] [OPTIN] [OPTOUT] [NOLOOP]', 'TRACKINGINFO', 'CACHING (YES|NO)', 'GETREDIR', 'PAUSE <timeout> [WRITE|ALL]', 'UNPAUSE', 'REPLY (ON|OFF|SKIP)', 'HELP']) },
 ]);

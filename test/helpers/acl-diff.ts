@@ -6,7 +6,7 @@
  */
 import { RespConn, show, type Reply } from './resp-conn.js';
 
-export type Norm = 'log' | 'genpass' | 'rules' | 'hello';
+export type Norm = 'log' | 'genpass' | 'rules' | 'hello' | 'nocommands';
 export interface AclStep {
   conn: string;
   argv: string[];
@@ -21,6 +21,22 @@ function sortRules(text: string): string {
 
 function normalise(r: Reply, norm: Norm | undefined): Reply {
   if (norm === undefined) return r;
+  if (norm === 'nocommands') {
+    // GETUSER without its command rules texts: built from categories, they are chosen over the
+    // whole command table, which ringkv has fewer of (the permissions themselves are compared by
+    // ACL DRYRUN).
+    const walk = (x: Reply): Reply => {
+      if (x.t === 'map') return { t: 'map', v: x.v.map(([k, v]) => [k, k.t === 'bulk' && k.v.toString() === 'commands' ? { t: 'simple', v: 'rules' } : walk(v)] as [Reply, Reply]) };
+      if (x.t === 'array') {
+        return { t: 'array', v: x.v.map((v, i) => {
+          const k = x.v[i - 1];
+          return i % 2 === 1 && k?.t === 'bulk' && k.v.toString() === 'commands' ? { t: 'simple', v: 'rules' } as Reply : walk(v);
+        }) };
+      }
+      return x;
+    };
+    return walk(r);
+  }
   if (norm === 'genpass' && r.t === 'bulk') return { t: 'bulk', v: Buffer.from(`<${r.v.length} hex chars: ${/^[0-9a-f]*$/.test(r.v.toString())}>`) };
   if (norm === 'rules') {
     const walk = (x: Reply): Reply => {
