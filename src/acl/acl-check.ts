@@ -93,11 +93,6 @@ export function noPermError(v: Exclude<AclVerdict, { ok: true }>, cmd: AclComman
   }
 }
 
-/** Whether `user` may touch `key` with the given access (PERM_READ / PERM_WRITE bits). */
-export function userMayAccessKey(user: AclUser, key: Buffer, need: number): boolean {
-  return user.unrestricted || user.selectors.some((s) => s.allKeys || keyAllowed(s, key, need));
-}
-
 /** Whether `user` may use `channel` (literal: a PSUBSCRIBE pattern compared as written). */
 export function userMayUseChannel(user: AclUser, channel: Buffer, literal: boolean): boolean {
   return user.unrestricted || user.selectors.some((s) => s.allChannels || channelAllowed(s, channel, literal));

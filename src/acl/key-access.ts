@@ -1,9 +1,12 @@
+import { PERM_READ, PERM_WRITE } from './acl-user.js';
+
 /**
  * How each command uses its keys, per key spec, as Redis 7.0's command table declares it: 1 = the
  * value is read (ACCESS), 2 = it is written (INSERT, DELETE or UPDATE), 3 = both, 0 = neither (only
- * its existence or metadata is seen). `%R~` patterns admit keys whose use needs at most 1, `%W~`
- * at most 2. Taken from redis-server 7.0.15's COMMAND output (key_specs flags), with SORT reduced to
- * its source key and its STORE key (the BY/GET patterns are no key arguments here).
+ * its existence or metadata is seen). A pattern admits a key when it grants every access the use
+ * needs: `%R~` covers 0 and 1, `%W~` 0 and 2, `~` all. Generated from redis-server 7.0.15's COMMAND
+ * output (key_specs flags) by scripts/gen-key-access.py, with SORT reduced to its source key and
+ * its STORE key (the BY/GET patterns are no key arguments here).
  */
 export const KEY_ACCESS: Readonly<Record<string, readonly number[]>> = {
   'append': [2],
@@ -201,8 +204,6 @@ export const KEY_ACCESS: Readonly<Record<string, readonly number[]>> = {
   'zunionstore': [2, 1],
 };
 
-export const KEY_READ = 1;
-export const KEY_WRITE = 2;
 
 /**
  * The access the `index`-th key of a command needs. Commands with several key specs list their keys
@@ -211,8 +212,8 @@ export const KEY_WRITE = 2;
  */
 export function keyAccess(command: string, index: number, argv: readonly Buffer[]): number {
   const specs = KEY_ACCESS[command];
-  if (specs === undefined) return KEY_READ | KEY_WRITE;
+  if (specs === undefined) return PERM_READ | PERM_WRITE;
   // SET's key is only read with its GET option (Redis: setGetKeys).
-  if (command === 'set') return argv.some((a, i) => i > 2 && a.length === 3 && a.toString('latin1').toLowerCase() === 'get') ? KEY_READ | KEY_WRITE : KEY_WRITE;
+  if (command === 'set') return argv.some((a, i) => i > 2 && a.length === 3 && a.toString('latin1').toLowerCase() === 'get') ? PERM_READ | PERM_WRITE : PERM_WRITE;
   return specs[Math.min(index, specs.length - 1)]!;
 }
