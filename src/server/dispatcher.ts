@@ -139,7 +139,7 @@ export class Dispatcher {
       this.node.pause.whenOver(() => seq.resume());
       return;
     }
-    if (!monitorSkips(spec, argv)) this.node.monitor.feed(session, argv);
+    if (this.node.monitor.size > 0 && !monitorSkips(spec, argv)) this.node.monitor.feed(session, argv);
     session.lastCommand = spec.name;
     if (session.multi !== undefined && !MULTI_IMMEDIATE.has(spec.name)) {
       seq.flush();
