@@ -40,6 +40,7 @@ const LINK_JUDGEMENT_MIN_NODE_TIMEOUT_MS = 5000;
 /** A lease request to a paused or cut-off peer must not hold an acquisition for long. */
 const LEASE_REQUEST_TIMEOUT_MS = 500;
 import { createHash } from 'node:crypto';
+import type { AclDocument } from '../acl/acl-document.js';
 import { keySlot } from './slot.js';
 import { announcedPorts, portForClient } from './announced-ports.js';
 
@@ -257,6 +258,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       const p = publishedMessage(payload);
       if (p !== undefined) node.pubsub.spublish(p.channel, p.message);
     });
+    this.bus.on('acl', (_from, payload) => node.aclSync?.receive(payload));
+    if (node.aclSync) node.aclSync.push = (doc) => this.broadcastAcl(doc);
     this.bus.on('flushall', (from) => {
       this.logger.warn({ from: from.nodeId }, 'FLUSHALL from a peer');
       void node.store.flushAll();
@@ -320,6 +323,13 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
   broadcastFlush(): void {
     for (const m of this.membership.members()) {
       if (m.id !== this.myId && m.status !== 'left') this.bus.send({ host: m.host, port: m.busPort }, 'flushall', {});
+    }
+  }
+
+  /** ACL users reach every member (acl-document.ts; receivers keep the newest). */
+  broadcastAcl(doc: AclDocument): void {
+    for (const m of this.membership.members()) {
+      if (m.id !== this.myId && m.status !== 'left') this.bus.send({ host: m.host, port: m.busPort }, 'acl', doc);
     }
   }
 

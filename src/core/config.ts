@@ -158,6 +158,8 @@ export class Config {
   private readonly values = new Map<string, string>();
   private readonly listeners: Listener[] = [];
   private readonly validators: ConfigValidator[] = [];
+  /** `user …` lines of the config file (or --user), in order: ACL users defined at start-up. */
+  readonly userDirectives: string[] = [];
 
   constructor(overrides: Iterable<[string, string]> = []) {
     for (const spec of SETTINGS) this.values.set(spec.name, normalizeSetting(spec, spec.default));
@@ -168,6 +170,10 @@ export class Config {
 
   /** Sets a value; `atStart` allows immutable settings. Throws ConfigError when unknown or invalid. */
   set(name: string, raw: string, atStart = false): void {
+    if (atStart && name.toLowerCase() === 'user') {
+      this.userDirectives.push(raw);
+      return;
+    }
     if (atStart) {
       const spec = specOf(name);
       this.values.set(spec.name, normalizeSetting(spec, raw, this.values.get(spec.name)));

@@ -45,6 +45,11 @@ import { parseOutputLimits, type OutputLimits } from '../core/output-limits.js';
 import { Versioner } from './versioner.js';
 import { ClusterNode } from '../cluster/cluster-node.js';
 import type { MemberRecord } from '../cluster/membership.js';
+import { AclError, AclRegistry } from '../acl/acl-registry.js';
+import { splitUserDirective } from '../acl/acl-file.js';
+import { readAclFile } from '../acl/acl-store.js';
+import { closeRevokedSubscribers, closeSessionsOfRemoved } from './acl-sessions.js';
+import { AclSync } from './acl-sync.js';
 
 const INLINE_MAX = 64 * 1024;
 const MULTIBULK_COUNT_MAX = 2_147_483_647;
@@ -89,6 +94,9 @@ export class RingkvNode implements NodeServices {
   readonly stats = new ServerStats();
   readonly startedAt = Date.now();
   readonly commands: ReadonlyMap<string, CommandSpec>;
+  readonly acl: AclRegistry;
+  /** Cluster mode: ACL users spread to and from the peers. */
+  aclSync: AclSync | undefined;
   readonly dispatcher: Dispatcher;
   readonly keyspace: LocalKeyspace;
   /** Drops the elements of deleted, overwritten and expired collections in the background. */
@@ -126,6 +134,16 @@ export class RingkvNode implements NodeServices {
   ) {
     this.port = config.int('port');
     this.commands = buildCommandTable(extraCommands);
+    this.acl = new AclRegistry(this.commands, {
+      pubsubAllChannels: () => config.str('acl-pubsub-default') === 'allchannels',
+      logMaxLen: () => config.int('acllog-max-len'),
+    });
+    loadStartupUsers(this.acl, config);
+    this.acl.onRemoved = (users) => closeSessionsOfRemoved(this.sessions, users, this.acl.defaultUser);
+    this.acl.onChanged = (users) => {
+      closeRevokedSubscribers(this.sessions, users);
+      this.aclSync?.localChange();
+    };
     this.pause = new ClientPause((name) => this.commands.get(name));
     this.versioner = new Versioner(nodeId, Versioner.decodeHighWater(store.getMeta('hlc-high-water')));
     this.keyspace = new LocalKeyspace(store, this.versioner, this.stats);
@@ -180,7 +198,11 @@ export class RingkvNode implements NodeServices {
       if (name === 'notify-keyspace-events') this.notifier.configure(value);
       if (name === 'debug-clock-offset-ms') this.versioner.offsetMs = Number(value);
       if (name === 'appendfsync') this.store.setFsyncPolicy(value as 'always' | 'everysec' | 'no');
-      if (name === 'requirepass' && value !== '') this.logger.info('requirepass changed');
+      if (name === 'requirepass') {
+        // Redis 7.0: requirepass is the default user's only password (nopass when empty).
+        this.acl.setDefaultPassword(value);
+        if (value !== '') this.logger.info('requirepass changed');
+      }
     });
   }
 
@@ -243,6 +265,8 @@ export class RingkvNode implements NodeServices {
       maxBytesPerTarget: this.config.int('hinted-handoff-max-bytes'),
       maxAgeMs: this.config.int('hinted-handoff-window-ms'),
     });
+    this.aclSync = new AclSync(this.acl, this.store, this.nodeId, this.logger);
+    this.aclSync.restore();
     const cluster = new ClusterNode(this, hints, generation, restored);
     this.clusterNode = cluster;
     this.cluster = cluster;
@@ -338,7 +362,7 @@ export class RingkvNode implements NodeServices {
     this.stats.totalConnectionsReceived++;
     const refusal = this.stopping || this.sessions.size >= this.config.int('maxclients')
       ? ERR.maxClients
-      : protectedModeRefuses(this.config.bool('protected-mode'), this.config.str('requirepass'), socket.remoteAddress) ? PROTECTED_MODE_DENIED : undefined;
+      : protectedModeRefuses(this.config.bool('protected-mode'), this.acl.defaultUser.nopass, socket.remoteAddress) ? PROTECTED_MODE_DENIED : undefined;
     if (refusal !== undefined) {
       this.stats.rejectedConnections++;
       // A refused socket is never read, so its peer's FIN would go unseen and the half-closed
@@ -349,7 +373,7 @@ export class RingkvNode implements NodeServices {
     }
     const keepalive = this.config.int('tcp-keepalive');
     if (keepalive > 0) socket.setKeepAlive(true, keepalive * 1000);
-    const conn = new Connection(socket, this.parserLimits(), this.config.str('requirepass') !== '', {
+    const conn = new Connection(socket, this.parserLimits(), this.acl.authRequired(), {
       dispatch: (session, argv, sink) => this.dispatcher.dispatch(session, argv, sink),
       endBatch: (session) => this.dispatcher.endBatch(session),
       awaitDurable: (cb) => {
@@ -375,6 +399,7 @@ export class RingkvNode implements NodeServices {
       },
     });
     conn.tls = tls;
+    conn.user = this.acl.defaultUser;
     this.sessions.add(conn);
     this.sessionsById.set(conn.id, conn);
   }
@@ -386,6 +411,11 @@ export class RingkvNode implements NodeServices {
       void this.store.setMeta('hlc-high-water', this.versioner.highWaterToPersist(Date.now()));
     }, HLC_PERSIST_INTERVAL_MS));
     this.timers.push(setInterval(() => this.closeIdleClients(), 1000));
+    // A peer that missed a push (down, restarting, joining) gets the ACL document on the next round.
+    this.timers.push(setInterval(() => {
+      const doc = this.aclSync?.document();
+      if (doc !== undefined) this.clusterNode?.broadcastAcl(doc);
+    }, ACL_PUSH_INTERVAL_MS));
     for (const t of this.timers) t.unref();
   }
 
@@ -471,6 +501,41 @@ function startupTls(config: Config): TlsMaterial | undefined {
   } catch (err) {
     throw new StartupError(tlsProblem(err).message);
   }
+}
+
+/** How often a cluster node pushes its ACL document to every peer (a change is pushed at once too). */
+const ACL_PUSH_INTERVAL_MS = 2000;
+
+/**
+ * The users a node starts with: requirepass as the default user's password, then the config file's
+ * `user` lines or the aclfile (not both, as Redis refuses the mix). Errors stop the start.
+ */
+function loadStartupUsers(acl: AclRegistry, config: Config): void {
+  acl.setDefaultPassword(config.str('requirepass'));
+  const file = config.str('aclfile');
+  if (file !== '' && config.userDirectives.length > 0) {
+    throw new StartupError('users are defined both by `user` lines and by aclfile: define them in one place only');
+  }
+  try {
+    const lines = config.userDirectives.map((d) => {
+      const parsed = splitUserDirective(d);
+      if (typeof parsed === 'string') throw new AclError(parsed);
+      return parsed;
+    });
+    acl.applyConfigUsers(lines);
+  } catch (err) {
+    if (err instanceof AclError) throw new StartupError(`ACL users in the configuration: ${err.message}`);
+    throw err;
+  }
+  if (file === '') return;
+  let text: string;
+  try {
+    text = readAclFile(file);
+  } catch (err) {
+    throw new StartupError(`cannot read aclfile ${file}: ${errnoText(err)}`);
+  }
+  const errors = acl.loadText(text, file);
+  if (errors !== undefined) throw new StartupError(`aclfile ${file}: ${errors}`);
 }
 
 /**
