@@ -88,6 +88,60 @@ export function appendBatch(log: FrameSink, slot: number, items: ReadonlyArray<{
   return size;
 }
 
+/** Keys and encoded records staged in one buffer (held-puts.ts), addressed by item index. */
+export interface StagedItems {
+  readonly buf: Buffer;
+  readonly keyAt: readonly number[];
+  readonly keyLen: readonly number[];
+  readonly recAt: readonly number[];
+  readonly recLen: readonly number[];
+}
+
+/** appendPut of staged item `i`: the same entry, copied from the staging buffer. */
+export function appendStagedPut(log: FrameSink, slot: number, staged: StagedItems, i: number): number {
+  const keyLen = staged.keyLen[i]!;
+  const recLen = staged.recLen[i]!;
+  const size = HEAD_BYTES + keyLen + recLen;
+  const at = log.reserveFrame(size);
+  const buf = log.frameBuffer;
+  buf[at] = LogOp.Put;
+  buf.writeUInt16BE(slot, at + 1);
+  buf.writeUInt32BE(keyLen, at + 3);
+  const keyAt = staged.keyAt[i]!;
+  staged.buf.copy(buf, at + HEAD_BYTES, keyAt, keyAt + keyLen);
+  const recAt = staged.recAt[i]!;
+  staged.buf.copy(buf, at + HEAD_BYTES + keyLen, recAt, recAt + recLen);
+  log.commitFrame();
+  return size;
+}
+
+/** appendBatch of the staged items `indexes` (all of one slot), in that order. */
+export function appendStagedBatch(log: FrameSink, slot: number, staged: StagedItems, indexes: readonly number[]): number {
+  if (indexes.length === 0) throw new RangeError('a log batch needs at least one put');
+  let size = HEAD_BYTES;
+  for (const i of indexes) size += 4 + staged.keyLen[i]! + 4 + staged.recLen[i]!;
+  const at = log.reserveFrame(size);
+  const buf = log.frameBuffer;
+  buf[at] = LogOp.Batch;
+  buf.writeUInt16BE(slot, at + 1);
+  buf.writeUInt32BE(indexes.length, at + 3);
+  let o = at + HEAD_BYTES;
+  for (const i of indexes) {
+    const keyAt = staged.keyAt[i]!;
+    const keyLen = staged.keyLen[i]!;
+    buf.writeUInt32BE(keyLen, o);
+    staged.buf.copy(buf, o + 4, keyAt, keyAt + keyLen);
+    o += 4 + keyLen;
+    const recAt = staged.recAt[i]!;
+    const recLen = staged.recLen[i]!;
+    buf.writeUInt32BE(recLen, o);
+    staged.buf.copy(buf, o + 4, recAt, recAt + recLen);
+    o += 4 + recLen;
+  }
+  log.commitFrame();
+  return size;
+}
+
 export function appendFlushAll(log: FrameSink): void {
   const at = log.reserveFrame(HEAD_BYTES);
   writeHead(log.frameBuffer, at, LogOp.FlushAll, 0, EMPTY);

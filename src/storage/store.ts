@@ -17,6 +17,7 @@ import {
 import { LmdbTables } from './lmdb-tables.js';
 import { appendBatch, appendDrop, appendFlushAll, appendPut, decodeLogEntry, LogOp } from './log-entry.js';
 import { ExpiryHeap } from './expiry-heap.js';
+import { HeldPuts } from './held-puts.js';
 import { MEM_ENTRY_OVERHEAD_BYTES, Memtable, type MemEntry } from './memtable.js';
 import { mergedScan, type ScanSources } from './merged-scan.js';
 import { checkRange, rangeIds } from './range-bounds.js';
@@ -151,8 +152,9 @@ export class Store implements BatchRecordStore {
   /** Scratch outputs of lookupBelowActive, so the hot path allocates nothing for them. */
   private readonly base: IndexImage = { expiresAt: 0, tombstoneMs: -1 };
   private closed = false;
-  /** Log entries of puts held back by atomically(), per slot; undefined outside it. */
-  private group: Map<number, Array<{ key: Buffer; encoded: Buffer }>> | undefined;
+  /** Log entries of puts held back by atomically() (`holding`: inside it). */
+  private readonly held = new HeldPuts();
+  private holding = false;
   private readonly checkpointEntries: number;
   private readonly checkpointIntervalMs: number;
   private readonly soonExpiring = new ExpiryHeap();
@@ -318,7 +320,7 @@ export class Store implements BatchRecordStore {
     }
     if (planned.length === 0) return outcomes;
     if (this.active.bytes > MEMTABLE_BYTES_MAX) throw new StoreOverloadedError(this.active.bytes);
-    if (this.group !== undefined) for (const p of planned) this.logPut(slot, p.key, p.encoded);
+    if (this.holding) for (const p of planned) this.held.add(slot, p.key, p.encoded);
     else if (planned.length === 1) appendPut(this.log, slot, planned[0]!.key, planned[0]!.encoded);
     else appendBatch(this.log, slot, planned);
     const soon = this.now() + 2 * this.checkpointIntervalMs;
@@ -348,35 +350,24 @@ export class Store implements BatchRecordStore {
    * same event-loop turn, so group commit and durability are unchanged.
    */
   atomically<T>(fn: () => T): T {
-    if (this.group !== undefined) return fn();
-    this.group = new Map();
+    if (this.holding) return fn();
+    this.holding = true;
     try {
       return fn();
     } finally {
       this.flushGroup();
-      this.group = undefined;
+      this.holding = false;
     }
   }
 
   private logPut(slot: number, key: Buffer, encoded: Buffer): void {
-    if (this.group === undefined) {
-      appendPut(this.log, slot, key, encoded);
-      return;
-    }
-    let items = this.group.get(slot);
-    if (items === undefined) this.group.set(slot, (items = []));
-    items.push({ key: Buffer.from(key), encoded });
+    if (this.holding) this.held.add(slot, key, encoded);
+    else appendPut(this.log, slot, key, encoded);
   }
 
   /** Writes the held-back puts (before a drop or FLUSHALL, whose order relative to them matters). */
   private flushGroup(): void {
-    const group = this.group;
-    if (group === undefined || group.size === 0) return;
-    for (const [slot, items] of group) {
-      if (items.length === 1) appendPut(this.log, slot, items[0]!.key, items[0]!.encoded);
-      else appendBatch(this.log, slot, items);
-    }
-    group.clear();
+    this.held.flush(this.log);
   }
 
   /** Changes appendfsync at run time (CONFIG SET). */

@@ -39,6 +39,23 @@ export class AccessSketch {
     return f === undefined ? undefined : { lru: Math.floor(f / FIELD), lfu: f % FIELD };
   }
 
+  /**
+   * One access, as get() then set() but without allocating: `nextLfu` maps the key's LFU word
+   * (undefined for a key not tracked) to its new one. Every command calls this for its keys.
+   * A key touched again within the same LRU clock tick whose LFU word did not change keeps its
+   * place: the keys after it were all touched in that tick too, so the map stays in LRU-clock order
+   * and what trim() drops first, and the `floorLru` it leaves, are the same clock values.
+   */
+  touch(id: string, lru: number, nextLfu: (lfu: number | undefined) => number): void {
+    const f = this.fields.get(id);
+    const lfu = nextLfu(f === undefined ? undefined : f % FIELD);
+    const next = (lru & LRU_CLOCK_MAX) * FIELD + (lfu % FIELD);
+    if (f === next) return;
+    if (f !== undefined) this.fields.delete(id);
+    this.fields.set(id, next);
+    if (f === undefined) this.trim();
+  }
+
   /** Stores the key's access and marks it the most recently touched. */
   set(id: string, a: Access): void {
     this.fields.delete(id);

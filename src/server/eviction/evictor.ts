@@ -106,12 +106,15 @@ export class Evictor {
 
   /** A command used `key` (Redis updates the object's LRU/LFU field on lookup). */
   touch(key: Buffer, now: number): void {
-    const id = recordKey(key).toString('latin1');
-    const had = this.sketch.get(id);
-    // A key seen for the first time starts at LFU_INIT_VAL, as a new object does in Redis.
-    const lfu = had === undefined ? newLfu(now) : accessLfu(had.lfu, now, this.lfuSettings(), this.random());
-    this.sketch.set(id, { lru: lruClock(now), lfu });
+    this.touchNow = now;
+    this.sketch.touch(recordKey(key).toString('latin1'), lruClock(now), this.nextLfu);
   }
+
+  /** The `now` of the touch in progress, for nextLfu (a bound function, so touch allocates no closure). */
+  private touchNow = 0;
+  // A key seen for the first time starts at LFU_INIT_VAL, as a new object does in Redis.
+  private readonly nextLfu = (lfu: number | undefined): number =>
+    lfu === undefined ? newLfu(this.touchNow) : accessLfu(lfu, this.touchNow, this.lfuSettings(), this.random());
 
   /** The key is gone (deleted, expired, evicted): its access information goes too. */
   forget(rk: Buffer): void {

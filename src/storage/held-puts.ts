@@ -1,0 +1,96 @@
+import { appendStagedBatch, appendStagedPut, type FrameSink, type StagedItems } from './log-entry.js';
+
+const INITIAL_BYTES = 4096;
+/** A staging buffer grown past this by one big command is dropped afterwards rather than kept. */
+const KEEP_BYTES_MAX = 1 << 20;
+
+/**
+ * The log entries of puts that Store.atomically() holds back until its command returns. Each put's
+ * key and encoded record are copied into one reused staging buffer, so holding a put allocates
+ * nothing (a plain SET used to cost a Map, an array, an item object and a key copy here); at the
+ * end they become one log entry per slot, in the order the slots were first written.
+ */
+export class HeldPuts implements StagedItems {
+  buf: Buffer = Buffer.allocUnsafe(INITIAL_BYTES);
+  private used = 0;
+  /** Per held put: its slot, and where its key and record sit in `buf`. */
+  private readonly slots: number[] = [];
+  readonly keyAt: number[] = [];
+  readonly keyLen: number[] = [];
+  readonly recAt: number[] = [];
+  readonly recLen: number[] = [];
+  /** Indexes of one slot's puts, reused by flush() when several slots were written. */
+  private readonly picked: number[] = [];
+
+  get count(): number {
+    return this.slots.length;
+  }
+
+  add(slot: number, key: Buffer, encoded: Buffer): void {
+    const need = this.used + key.length + encoded.length;
+    if (need > this.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+      this.buf.copy(grown, 0, 0, this.used);
+      this.buf = grown;
+    }
+    this.slots.push(slot);
+    this.keyAt.push(this.used);
+    this.keyLen.push(key.length);
+    key.copy(this.buf, this.used);
+    this.used += key.length;
+    this.recAt.push(this.used);
+    this.recLen.push(encoded.length);
+    encoded.copy(this.buf, this.used);
+    this.used += encoded.length;
+  }
+
+  /** Writes what is held to `log` (one entry per slot) and empties the holder. */
+  flush(log: FrameSink): void {
+    const n = this.slots.length;
+    if (n === 0) return;
+    try {
+      if (n === 1) appendStagedPut(log, this.slots[0]!, this, 0);
+      else if (this.oneSlot()) appendStagedBatch(log, this.slots[0]!, this, allIndexes(n, this.picked));
+      else this.flushPerSlot(log);
+    } finally {
+      this.clear();
+    }
+  }
+
+  /** Forgets what is held without logging it. */
+  clear(): void {
+    this.slots.length = 0;
+    this.keyAt.length = 0;
+    this.keyLen.length = 0;
+    this.recAt.length = 0;
+    this.recLen.length = 0;
+    this.used = 0;
+    if (this.buf.length > KEEP_BYTES_MAX) this.buf = Buffer.allocUnsafe(INITIAL_BYTES);
+  }
+
+  private oneSlot(): boolean {
+    const first = this.slots[0]!;
+    for (let i = 1; i < this.slots.length; i++) if (this.slots[i] !== first) return false;
+    return true;
+  }
+
+  private flushPerSlot(log: FrameSink): void {
+    const done = new Set<number>();
+    for (let i = 0; i < this.slots.length; i++) {
+      const slot = this.slots[i]!;
+      if (done.has(slot)) continue;
+      done.add(slot);
+      const picked = this.picked;
+      picked.length = 0;
+      for (let j = i; j < this.slots.length; j++) if (this.slots[j] === slot) picked.push(j);
+      if (picked.length === 1) appendStagedPut(log, slot, this, i);
+      else appendStagedBatch(log, slot, this, picked);
+    }
+  }
+}
+
+function allIndexes(n: number, into: number[]): number[] {
+  into.length = 0;
+  for (let i = 0; i < n; i++) into.push(i);
+  return into;
+}
