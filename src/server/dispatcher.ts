@@ -11,6 +11,7 @@ import { coordinatedAttempt, localAttempt } from './block-attempts.js';
 import { TransientSession } from './transient-session.js';
 import { OOM_ERROR, type MemoryGuard } from './eviction/memory-guard.js';
 import { familyIndex } from './command-family.js';
+import { runOnBehalf } from './on-behalf.js';
 
 /** Commands that run immediately inside MULTI instead of being queued. */
 const MULTI_IMMEDIATE = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
@@ -125,6 +126,10 @@ export class Dispatcher {
       this.queue(session, spec, argv, out);
       return;
     }
+    if (spec.start !== undefined) {
+      this.startAsync(session, seq, spec, argv, sink);
+      return;
+    }
     if (this.router) {
       const verdict = this.router.route(session, spec, argv);
       if (verdict.kind !== 'local') {
@@ -171,6 +176,39 @@ export class Dispatcher {
     }
     this.run(session, spec, argv, out);
     if (name !== 'asking' && session.multi === undefined) session.asking = false;
+  }
+
+  /**
+   * A command that does its own I/O (MIGRATE): refused where cluster routing refuses its keys
+   * (CROSSSLOT, MOVED), started once the connection's earlier commands ended, and holding its
+   * later ones until it answers.
+   */
+  private startAsync(session: SessionState, seq: CommandSequencer, spec: CommandSpec, argv: Buffer[], sink: ReplySink): void {
+    seq.flush();
+    const verdict = this.router?.route(session, spec, argv);
+    if (verdict?.kind === 'error') {
+      this.reject(session, sink.out, verdict.message);
+      return;
+    }
+    if (seq.busy) {
+      seq.hold(argv, sink);
+      return;
+    }
+    const reply = seq.guard(sink).defer();
+    const started = process.hrtime.bigint();
+    const exec = (requests: Buffer[][]): Promise<import('../protocol/reply-reader.js').Reply[]> =>
+      runOnBehalf((s, a, k) => this.dispatch(s, a, k), (s) => this.endBatch(s), requests);
+    const ctx = { out: reply.out, ks: this.keyspace, session, node: this.node, exec };
+    spec.start!(ctx, argv).then(
+      () => this.noteRun(session, spec, argv, started, false, false),
+      (err: unknown) => {
+        if (!(err instanceof ReplyError)) this.node.logger.error({ err, command: spec.name }, 'command failed unexpectedly');
+        this.noteRun(session, spec, argv, started, true, false);
+        this.node.stats.errorReplies++;
+        reply.out.truncate(0);
+        reply.out.error(err instanceof ReplyError ? err.message : `ERR ${(err as Error).message}`);
+      },
+    ).finally(() => reply.done());
   }
 
   /**
