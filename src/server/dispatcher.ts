@@ -120,7 +120,8 @@ export class Dispatcher {
       return;
     }
     if (!spec.flags.includes('admin') && !spec.flags.includes('skip_monitor')) this.node.monitor.feed(session, argv);
-    session.lastCommand = spec.name;
+    // CLIENT LIST's cmd names the subcommand too (client|list), as Redis 7.0 does.
+    session.lastCommand = spec.subcommands === undefined || argv.length < 2 ? spec.name : `${spec.name}|${argv[1]!.toString('latin1').toLowerCase()}`;
     if (session.multi !== undefined && !MULTI_IMMEDIATE.has(spec.name)) {
       seq.flush();
       this.queue(session, spec, argv, out);
