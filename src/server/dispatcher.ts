@@ -279,9 +279,11 @@ export class Dispatcher {
     const nsec = process.hrtime.bigint() - started;
     const usec = Number(nsec / 1000n);
     const stats = this.node.stats;
-    stats.noteCommand(spec.name, usec, failed);
+    stats.noteCommand(spec.name, usec, failed, Number(nsec));
     // A command run on a coordinator's overlay is one step of a run, which timedRun measures whole.
     if (local) stats.commandLatency.observe(familyIndex(spec), Number(nsec) / 1e9);
+    // LATENCY: Redis's command events, in whole milliseconds at or above latency-monitor-threshold.
+    if (usec >= stats.latencyThresholdUsec) stats.latencyEvents.add(spec.flags.includes('fast') ? 'fast-command' : 'command', Math.floor(usec / 1000), Date.now());
     const threshold = this.node.config.int('slowlog-log-slower-than');
     if (threshold >= 0 && usec >= threshold) stats.slowlog.add(argv, usec, session.addr, session.name, this.node.config.int('slowlog-max-len'));
   }

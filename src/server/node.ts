@@ -167,12 +167,17 @@ export class RingkvNode implements NodeServices {
       if (this.servesSlot === undefined || this.servesSlot(keySlot(key))) this.notifier.expired(key);
     };
     this.versioner.offsetMs = config.int('debug-clock-offset-ms');
+    this.stats.latencyTracking = config.bool('latency-tracking');
+    this.stats.setLatencyThreshold(config.int('latency-monitor-threshold'));
+    store.onLatency = (event, ms) => this.stats.noteLatencyEvent(event, ms);
     config.onChange((name, value) => {
       if (name === 'client-output-buffer-limit') this.outputLimits = parseOutputLimits(value);
       if (name === 'notify-keyspace-events') this.notifier.configure(value);
       if (name === 'debug-clock-offset-ms') this.versioner.offsetMs = Number(value);
       if (name === 'appendfsync') this.store.setFsyncPolicy(value as 'always' | 'everysec' | 'no');
       if (name === 'requirepass' && value !== '') this.logger.info('requirepass changed');
+      if (name === 'latency-tracking') this.stats.latencyTracking = value === 'yes';
+      if (name === 'latency-monitor-threshold') this.stats.setLatencyThreshold(Number(value));
     });
   }
 
