@@ -112,11 +112,11 @@ function graph(ctx: CommandContext, argv: Buffer[]): void {
 }
 
 export const latencyCommand = container('latency', ['admin', 'noscript', 'loading', 'stale'], ['admin', 'slow', 'dangerous'], [
-  { name: 'latest', arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], run: latest },
-  { name: 'history', arity: 3, flags: ['admin', 'noscript', 'loading', 'stale'], run: history },
-  { name: 'reset', arity: -2, flags: ['admin', 'noscript', 'loading', 'stale'], run: (c, a) => c.out.int(c.node.stats.latencyEvents.reset(a.slice(2).map((x) => x.toString()))) },
-  { name: 'histogram', arity: -2, flags: ['admin', 'noscript', 'loading', 'stale'], run: histogram },
-  { name: 'doctor', arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], run: doctor },
-  { name: 'graph', arity: 3, flags: ['admin', 'noscript', 'loading', 'stale'], run: graph },
-  { name: 'help', arity: 2, flags: ['loading', 'stale'], run: help },
+  { name: 'latest', arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], categories: ['admin', 'slow', 'dangerous'], run: latest },
+  { name: 'history', arity: 3, flags: ['admin', 'noscript', 'loading', 'stale'], categories: ['admin', 'slow', 'dangerous'], run: history },
+  { name: 'reset', arity: -2, flags: ['admin', 'noscript', 'loading', 'stale'], categories: ['admin', 'slow', 'dangerous'], run: (c, a) => c.out.int(c.node.stats.latencyEvents.reset(a.slice(2).map((x) => x.toString()))) },
+  { name: 'histogram', arity: -2, flags: ['admin', 'noscript', 'loading', 'stale'], categories: ['admin', 'slow', 'dangerous'], run: histogram },
+  { name: 'doctor', arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], categories: ['admin', 'slow', 'dangerous'], run: doctor },
+  { name: 'graph', arity: 3, flags: ['admin', 'noscript', 'loading', 'stale'], categories: ['admin', 'slow', 'dangerous'], run: graph },
+  { name: 'help', arity: 2, flags: ['loading', 'stale'], categories: ['slow'], run: help },
 ]);

@@ -122,7 +122,7 @@ async function migrate(ctx: AsyncCommandContext, argv: Buffer[]): Promise<void> 
 
 export const migrateCommands: CommandSpec[] = [
   command({
-    name: 'migrate', arity: -6, flags: ['write', 'movablekeys'], firstKey: 3, lastKey: 3, step: 1,
+    name: 'migrate', arity: -6, flags: ['write'], firstKey: 3, lastKey: 3, step: 1,
     categories: ['keyspace', 'write', 'slow', 'dangerous'],
     keyIndexes: migrateKeyIndexes,
     start: migrate,
