@@ -1,6 +1,6 @@
 /**
  * Goal: MIGRATE moves keys between ringkv and redis-server 7.0 in both directions as Redis does:
- * every type ringkv can DUMP arrives with its contents and TTL, the source key is gone (kept with
+ * every type (streams with their consumer groups too) arrives with its contents and TTL, the source key is gone (kept with
  * COPY), KEYS moves several at once, REPLACE overwrites, AUTH/AUTH2 reach a password-protected
  * target; its replies and error texts (NOKEY, BUSYKEY passed through, IOERR for a target that is
  * down, wrong password, argument errors) are the ones redis-server gives for the same MIGRATE. In
@@ -16,12 +16,18 @@ import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { keySlot } from '../../src/cluster/slot.js';
 
 /** One key of each type ringkv can DUMP, the same commands on either side. */
-const BUILD: Array<[key: string, argv: string[]]> = [
-  ['str', ['SET', 'str', 'hello']],
-  ['hash', ['HSET', 'hash', 'a', '1', 'b', 'two']],
-  ['list', ['RPUSH', 'list', 'x', 'y', 'z', '42']],
-  ['set', ['SADD', 'set', 'p', 'q', '7']],
-  ['zset', ['ZADD', 'zset', '1.5', 'one', '-2', 'two', 'inf', 'top']],
+const BUILD: Array<[key: string, commands: string[][]]> = [
+  ['str', [['SET', 'str', 'hello']]],
+  ['hash', [['HSET', 'hash', 'a', '1', 'b', 'two']]],
+  ['list', [['RPUSH', 'list', 'x', 'y', 'z', '42']]],
+  ['set', [['SADD', 'set', 'p', 'q', '7']]],
+  ['zset', [['ZADD', 'zset', '1.5', 'one', '-2', 'two', 'inf', 'top']]],
+  // Entries with the master's fields and others, a deletion, a group with pending entries and an idle consumer.
+  ['stream', [
+    ['XADD', 'stream', '1-1', 'a', '1', 'b', '2'], ['XADD', 'stream', '2-1', 'a', '3', 'b', '4'], ['XADD', 'stream', '3-1', 'c', '5'],
+    ['XADD', 'stream', '4-1', 'a', '6', 'b', '7'], ['XDEL', 'stream', '2-1'], ['XGROUP', 'CREATE', 'stream', 'g', '0'],
+    ['XREADGROUP', 'GROUP', 'g', 'alice', 'COUNT', '2', 'STREAMS', 'stream', '>'], ['XGROUP', 'CREATECONSUMER', 'stream', 'g', 'bob'],
+  ]],
 ];
 
 /** A key's type and contents, in a form both servers report the same. */
@@ -33,6 +39,8 @@ async function contents(r: Redis, key: string): Promise<unknown> {
     case 'list': return [type, await r.lrange(key, 0, -1)];
     case 'set': return [type, (await r.smembers(key)).sort()];
     case 'zset': return [type, await r.zrange(key, 0, -1, 'WITHSCORES')];
+    // Groups, pending entries (with delivery times and counts), consumers and counters, all of it.
+    case 'stream': return [type, await r.call('XINFO', 'STREAM', key, 'FULL')];
     default: return [type];
   }
 }
@@ -71,8 +79,8 @@ describe.skipIf(!haveRedisServer)('MIGRATE between ringkv and redis-server', () 
     for (const [name, src, port, dst] of directions()) {
       await src.flushall();
       await dst.flushall();
-      for (const [key, argv] of BUILD) {
-        await src.call(argv[0]!, ...argv.slice(1));
+      for (const [key, commands] of BUILD) {
+        for (const argv of commands) await src.call(argv[0]!, ...argv.slice(1));
         await src.pexpire(key, 100_000);
         const before = await contents(src, key);
         expect(await src.call('MIGRATE', '127.0.0.1', String(port), key, '0', '5000'), `${name} ${key}`).toBe('OK');
