@@ -28,6 +28,7 @@ import {
   type CollectionsSettings,
 } from './lib/collections.js';
 import { freePort } from './lib/ports.js';
+import { benchmarkTlsArgs, makeBenchCertificates, serverTlsArgs } from './lib/tls-certs.js';
 import { runStreams, STREAMS_DEFAULTS, type StreamsRow } from './lib/streams.js';
 import { runScripting, SCRIPTING_DEFAULTS, type ScriptingRow } from './lib/scripting.js';
 import { exitedWithin, killAllSync, runManaged, spawnManaged, stopManaged, waitForPing, type ManagedProcess } from './lib/proc.js';
@@ -474,13 +475,17 @@ async function benchServer(scenario: Scenario, target: Target, opts: Options, sc
   const port = await freePort(HOST);
   const dir = mkdtempSync(path.join(scratch, `${server}-${scenario.name}-`));
   const launch = launchCommand(server, scenario, port, dir, opts.paths);
-  const proc = spawnManaged(server, launch.command, launch.args, { cwd: dir });
+  // TLS: the plain port stays for the readiness PING; the load goes to tls-port.
+  const tls = scenario.tls === true ? { files: makeBenchCertificates(dir), port: await freePort(HOST) } : undefined;
+  const args = tls === undefined ? launch.args : [...launch.args, ...serverTlsArgs(tls.port, tls.files)];
+  const proc = spawnManaged(server, launch.command, args, { cwd: dir });
   try {
     await waitForPing(proc, HOST, port);
     const base = {
       benchmarkBinary: opts.redisBenchmark,
       host: HOST,
-      port,
+      port: tls?.port ?? port,
+      ...(tls !== undefined ? { tlsArgs: benchmarkTlsArgs(tls.files) } : {}),
       shape: SHAPE,
       serverPids: [proc.pid],
       cluster: false,

@@ -22,6 +22,8 @@ export interface BenchmarkRun {
   /** `redis-benchmark --cluster`: reads the slot map from `host:port` and spreads clients over the masters. */
   cluster: boolean;
   timeoutMs: number;
+  /** redis-benchmark's TLS flags (`--tls --cert … --key … --cacert …`); absent = plain TCP. */
+  tlsArgs?: readonly string[];
 }
 
 /**
@@ -63,6 +65,7 @@ export function benchmarkArgs(run: BenchmarkRun, tests: string = run.test): stri
     '-n', String(run.requests),
     '-t', tests,
     '--csv',
+    ...(run.tlsArgs ?? []),
   ];
   if (run.pipeline > 1) args.push('-P', String(run.pipeline));
   return args;

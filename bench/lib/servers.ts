@@ -13,7 +13,8 @@ export type ScenarioName =
   | 'collections'
   | 'streams'
   | 'scripting'
-  | 'eviction';
+  | 'eviction'
+  | 'tls';
 /**
  * - `single`: one server process, redis-benchmark against it.
  * - `cluster`: a cluster of each kind, `redis-benchmark --cluster` against it, unpipelined and pipelined.
@@ -48,6 +49,8 @@ export interface Scenario {
   durable: boolean;
   /** Run only when named with --scenario: its prefills make it long. */
   optIn?: boolean;
+  /** Single node: clients connect to tls-port with a client certificate (both servers, same files). */
+  tls?: boolean;
 }
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -64,6 +67,7 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'collections', title: 'collections at two sizes, durable (fsync every write)', kind: 'collections', durable: true, optIn: true },
   { name: 'streams', title: 'streams: XADD and XREADGROUP+XACK, durable (fsync every write)', kind: 'streams', durable: true, optIn: true },
   { name: 'scripting', title: 'scripting: EVALSHA of a rate limiter and a read-only script, no persistence', kind: 'scripting', durable: false, optIn: true },
+  { name: 'tls', title: 'TLS clients (tls-port, client certificates), no persistence', kind: 'single', durable: false, tls: true, optIn: true },
   { name: 'eviction', title: 'cache workload (Zipf GET/SET, key space 5x maxmemory) under allkeys-lru and allkeys-lfu, no persistence', kind: 'eviction', durable: false, optIn: true },
 ];
 
@@ -124,6 +128,7 @@ export function scenarioTargets(scenario: Scenario): Target[] {
     case 'no-persistence':
     case 'durable':
     case 'scripting':
+    case 'tls':
       return [
         { server: 'redis', variant: '', nodes: 1 },
         { server: 'ringkv', variant: '', nodes: 1 },

@@ -13,7 +13,7 @@ import { SlotTable, earlierPlacements } from './slot-table.js';
 import { CollectionHealer } from './collection-healer.js';
 import { clusterEvictionHost } from './eviction-delete.js';
 import type { EvictionHost } from '../server/eviction/evictor.js';
-import { Coordinator, type ReplicaClient } from './coordinator.js';
+import { Coordinator, READ_HEDGE_INTERVAL_MS, type ReplicaClient } from './coordinator.js';
 import { ClusterRouter } from './cluster-router.js';
 import type { OverlayKeyspace } from './overlay-keyspace.js';
 import { clusterInfoText, type NodeInfo } from './cluster-replies.js';
@@ -40,7 +40,9 @@ const LINK_JUDGEMENT_MIN_NODE_TIMEOUT_MS = 5000;
 /** A lease request to a paused or cut-off peer must not hold an acquisition for long. */
 const LEASE_REQUEST_TIMEOUT_MS = 500;
 import { createHash } from 'node:crypto';
+import type { AclDocument } from '../acl/acl-document.js';
 import { keySlot } from './slot.js';
+import { announcedPorts, portForClient } from './announced-ports.js';
 
 /** A `pub` / `spub` bus message: channel and message bytes; undefined when malformed. */
 function publishedMessage(payload: unknown): { channel: Buffer; message: Buffer } | undefined {
@@ -124,6 +126,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
   private readonly routingTracker: RoutingViewTracker;
   private routing: RoutingView | undefined;
   private linkTimer: NodeJS.Timeout | undefined;
+  private hedgeTimer: NodeJS.Timeout | undefined;
   private readonly logger: Logger;
   private readonly startedAt = Date.now();
   private readonly sent: Record<string, number> = { ping: 0, meet: 0 };
@@ -133,11 +136,12 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     const config = node.config;
     this.logger = node.logger;
     this.myId = node.nodeId;
-    const port = config.int('cluster-announce-port') || node.port;
-    const busListenPort = config.int('cluster-port') || node.port + 10000;
-    this.self = { host: advertisedHost(config), port, busPort: config.int('cluster-announce-bus-port') || busListenPort };
+    const ports = announcedPorts((name) => (config.str(name) === 'yes' ? 1 : config.int(name)), node.port);
+    const busListenPort = ports.busListenPort;
+    this.self = { host: advertisedHost(config), port: ports.port, busPort: ports.busPort };
     const me: MemberRecord = {
       id: this.myId, host: this.self.host, port: this.self.port, busPort: this.self.busPort,
+      ...(ports.plainPort !== undefined ? { plainPort: ports.plainPort } : {}),
       zone: config.str('cluster-zone'), generation, heartbeat: 0, status: 'active', epoch: 0,
       ...(config.int('metrics-port') > 0 ? { httpPort: config.int('metrics-port') } : {}),
     };
@@ -152,6 +156,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       listen: { host: bindHost, port: busListenPort },
       secret,
       logger: this.logger,
+      // tls-cluster: read at every dial, so a certificate reloaded by CONFIG SET serves the next link.
+      ...(config.bool('tls-cluster') ? { tls: () => node.tls } : {}),
       // A specific bind address is also the source of our outgoing bus links.
       ...(bindHost !== '0.0.0.0' && bindHost !== '::' && bindHost !== '127.0.0.1' ? { localAddress: bindHost } : {}),
     });
@@ -189,9 +195,9 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     this.router = new ClusterRouter({
       myId: this.myId,
       table: () => this.table,
-      clientAddress: (id) => {
+      clientAddress: (id, clientTls) => {
         const m = this.member(id);
-        return m ? `${m.host}:${m.port}` : undefined;
+        return m ? `${m.host}:${portForClient(m, clientTls)}` : undefined;
       },
       proxy: () => config.bool('cluster-proxy'),
       quorum: (s) => this.quorum(s),
@@ -252,6 +258,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       const p = publishedMessage(payload);
       if (p !== undefined) node.pubsub.spublish(p.channel, p.message);
     });
+    this.bus.on('acl', (_from, payload) => node.aclSync?.receive(payload));
+    if (node.aclSync) node.aclSync.push = (doc) => this.broadcastAcl(doc);
     this.bus.on('flushall', (from) => {
       this.logger.warn({ from: from.nodeId }, 'FLUSHALL from a peer');
       void node.store.flushAll();
@@ -278,8 +286,15 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       this.linkTimer = setInterval(() => this.linkTick(), this.links.options.pingIntervalMs);
       this.linkTimer.unref();
     }
+    this.hedgeTimer = setInterval(() => this.coordinator.hedgeReads(), READ_HEDGE_INTERVAL_MS);
+    this.hedgeTimer.unref();
     this.tick();
     this.antiEntropy.start();
+  }
+
+  /** CONFIG SET changed the TLS material: the bus listener takes it for the links it accepts next. */
+  reloadTls(): void {
+    this.bus.reloadTls();
   }
 
   async stop(): Promise<void> {
@@ -288,6 +303,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     this.healer.stop();
     if (this.timer) clearInterval(this.timer);
     if (this.linkTimer) clearInterval(this.linkTimer);
+    if (this.hedgeTimer) clearInterval(this.hedgeTimer);
     await this.bus.close();
     await this.hints.close();
   }
@@ -307,6 +323,13 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
   broadcastFlush(): void {
     for (const m of this.membership.members()) {
       if (m.id !== this.myId && m.status !== 'left') this.bus.send({ host: m.host, port: m.busPort }, 'flushall', {});
+    }
+  }
+
+  /** ACL users reach every member (acl-document.ts; receivers keep the newest). */
+  broadcastAcl(doc: AclDocument): void {
+    for (const m of this.membership.members()) {
+      if (m.id !== this.myId && m.status !== 'left') this.bus.send({ host: m.host, port: m.busPort }, 'acl', doc);
     }
   }
 
@@ -578,7 +601,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       if (state === 'ok' && (!this.links.routable(m.id) || this.links.claimsIsolation(m.id))) state = 'pfail';
       const addr = { host: m.host, port: m.busPort };
       return {
-        id: m.id, host: m.host, port: m.port, busPort: m.busPort, self: m.id === this.myId, state,
+        id: m.id, host: m.host, port: m.port, plainPort: m.plainPort, busPort: m.busPort, self: m.id === this.myId, state,
         left: m.status === 'left', pingSent: 0, pongRecv: this.membership.lastHeard(m.id) ?? 0, epoch: m.epoch,
         connected: m.id === this.myId || this.bus.linkState(addr) === 'connected',
       };
@@ -593,7 +616,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     const c = this.coordinator.stats;
     const moving = this.table.movingFor(this.myId);
     return clusterInfoText(this).replace(/\r\n$/, '\r\n') +
-      `ringkv_reads:${c.reads}\r\nringkv_writes:${c.writes}\r\nringkv_read_repairs:${c.readRepairs}\r\nringkv_writes_restamped:${c.restamps}\r\nringkv_quorum_failures:${c.quorumFailures}\r\n` +
+      `ringkv_reads:${c.reads}\r\nringkv_writes:${c.writes}\r\nringkv_read_repairs:${c.readRepairs}\r\nringkv_writes_restamped:${c.restamps}\r\nringkv_quorum_failures:${c.quorumFailures}\r\nringkv_hedged_reads:${c.hedgedReads}\r\n` +
       `ringkv_rebalance_slots_moving:${this.slotTable.moving}\r\nringkv_rebalance_slots_in:${moving.in}\r\nringkv_rebalance_slots_out:${moving.out}\r\n` +
       `ringkv_rebalance_window_left_ms:${this.transition ? Math.max(0, this.transition.until - Date.now()) : 0}\r\n` +
       `ringkv_member_status:${this.member(this.myId)?.status ?? 'active'}\r\n` +

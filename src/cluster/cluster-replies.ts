@@ -1,11 +1,14 @@
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import type { SlotTable } from './slot-table.js';
+import { portForClient } from './announced-ports.js';
 
 /** What CLUSTER NODES / SLOTS / SHARDS need to know about one node. */
 export interface NodeInfo {
   id: string;
   host: string;
   port: number;
+  /** With tls-cluster: the plain client port beside the TLS `port` (MemberRecord.plainPort). */
+  plainPort?: number | undefined;
   busPort: number;
   self: boolean;
   state: 'self' | 'ok' | 'pfail' | 'fail';
@@ -25,16 +28,19 @@ export interface ClusterView {
   messageStats(): { sent: Record<string, number>; received: Record<string, number> };
 }
 
-function writeNode(out: ReplyWriter, n: NodeInfo): void {
+function writeNode(out: ReplyWriter, n: NodeInfo, clientTls: boolean): void {
   out.arrayHeader(4);
   out.bulk(n.host);
-  out.int(n.port);
+  out.int(portForClient(n, clientTls));
   out.bulk(n.id);
   out.mapHeader(0);
 }
 
-/** CLUSTER SLOTS: one entry per maximal range with the same primary, ascending, with a concrete host. */
-export function writeClusterSlots(out: ReplyWriter, view: ClusterView): void {
+/**
+ * CLUSTER SLOTS: one entry per maximal range with the same primary, ascending, with a concrete host.
+ * In a TLS cluster a plain client is given plain ports (Redis 7.0).
+ */
+export function writeClusterSlots(out: ReplyWriter, view: ClusterView, clientTls = false): void {
   const byId = new Map(view.nodes().map((n) => [n.id, n]));
   const ranges = view.table.ranges.filter((r) => byId.has(r.node));
   out.arrayHeader(ranges.length);
@@ -42,11 +48,14 @@ export function writeClusterSlots(out: ReplyWriter, view: ClusterView): void {
     out.arrayHeader(3);
     out.int(r.start);
     out.int(r.end);
-    writeNode(out, byId.get(r.node)!);
+    writeNode(out, byId.get(r.node)!, clientTls);
   }
 }
 
-/** CLUSTER SHARDS: every ring member is a shard of one master; slot bounds as integers. */
+/**
+ * CLUSTER SHARDS: every ring member is a shard of one master; slot bounds as integers. As Redis
+ * 7.0, `port` is the plain port and `tls-port` the TLS one, each present when the node has it.
+ */
 export function writeClusterShards(out: ReplyWriter, view: ClusterView): void {
   const nodes = view.nodes().filter((n) => !n.left);
   out.arrayHeader(nodes.length);
@@ -61,9 +70,14 @@ export function writeClusterShards(out: ReplyWriter, view: ClusterView): void {
     }
     out.bulk('nodes');
     out.arrayHeader(1);
-    out.mapHeader(7);
+    const tlsCluster = n.plainPort !== undefined;
+    const plain = tlsCluster ? n.plainPort! : n.port;
+    out.mapHeader(7 + (tlsCluster ? 1 : 0));
     out.bulk('id'); out.bulk(n.id);
-    out.bulk('port'); out.int(n.port);
+    out.bulk('port'); out.int(plain);
+    if (tlsCluster) {
+      out.bulk('tls-port'); out.int(n.port);
+    }
     out.bulk('ip'); out.bulk(n.host);
     out.bulk('endpoint'); out.bulk(n.host);
     out.bulk('role'); out.bulk('master');
@@ -82,18 +96,18 @@ function flags(n: NodeInfo): string {
   return f.join(',');
 }
 
-/** One CLUSTER NODES line, newline-terminated, slots as maximal ascending ranges. */
-export function clusterNodeLine(n: NodeInfo, table: SlotTable): string {
+/** One CLUSTER NODES line, newline-terminated, slots as maximal ascending ranges; ports as for CLUSTER SLOTS. */
+export function clusterNodeLine(n: NodeInfo, table: SlotTable, clientTls = false): string {
   const slots = n.left ? [] : table.rangeTokens(n.id);
   const link = n.self || n.connected ? 'connected' : 'disconnected';
   return [
-    n.id, `${n.host}:${n.port}@${n.busPort}`, flags(n), '-', n.self ? 0 : n.pingSent, n.self ? 0 : n.pongRecv,
+    n.id, `${n.host}:${portForClient(n, clientTls)}@${n.busPort}`, flags(n), '-', n.self ? 0 : n.pingSent, n.self ? 0 : n.pongRecv,
     n.epoch, link, ...slots,
   ].join(' ') + '\n';
 }
 
-export function clusterNodesText(view: ClusterView): string {
-  return view.nodes().map((n) => clusterNodeLine(n, view.table)).join('');
+export function clusterNodesText(view: ClusterView, clientTls = false): string {
+  return view.nodes().map((n) => clusterNodeLine(n, view.table, clientTls)).join('');
 }
 
 /** CLUSTER INFO text: Redis's field order, CRLF line ends. */

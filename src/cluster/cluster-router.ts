@@ -17,8 +17,8 @@ import type { SlotTable } from './slot-table.js';
 export interface RoutingContext {
   readonly myId: string;
   table(): SlotTable;
-  /** `host:port` clients use for a node (MOVED target). */
-  clientAddress(nodeId: string): string | undefined;
+  /** `host:port` clients use for a node (MOVED target); `clientTls` picks the port for a TLS or plain client. */
+  clientAddress(nodeId: string, clientTls: boolean): string | undefined;
   proxy(): boolean;
   quorum(session: SessionState): { r: number; w: number };
   /**
@@ -101,8 +101,8 @@ export class ClusterRouter implements CommandRouter {
     });
   }
 
-  private moved(slot: number, node: string): string {
-    return `MOVED ${slot} ${this.ctx.clientAddress(node) ?? '127.0.0.1:0'}`;
+  private moved(session: SessionState, slot: number, node: string): string {
+    return `MOVED ${slot} ${this.ctx.clientAddress(node, session.tls) ?? '127.0.0.1:0'}`;
   }
 
   /**
@@ -125,7 +125,7 @@ export class ClusterRouter implements CommandRouter {
       isolated: table.isolation,
     });
     if (route.kind === 'error') return route;
-    if (route.kind === 'moved' || route.kind === 'forward') return { kind: 'error', message: this.moved(route.slot, route.node) };
+    if (route.kind === 'moved' || route.kind === 'forward') return { kind: 'error', message: this.moved(session, route.slot, route.node) };
     return LOCAL;
   }
 
@@ -155,7 +155,7 @@ export class ClusterRouter implements CommandRouter {
       case 'error':
         return route;
       case 'moved':
-        return { kind: 'error', message: this.moved(route.slot, route.node) };
+        return { kind: 'error', message: this.moved(session, route.slot, route.node) };
       case 'forward':
       case 'coordinate': {
         const forwardTo = route.kind === 'forward' ? route.node : undefined;
@@ -373,7 +373,7 @@ export class ClusterRouter implements CommandRouter {
       case 'forward':
         return { kind: 'run', slot: route.slot, forwardTo: route.node, exclusive: false, tx };
       case 'moved':
-        return { kind: 'error', message: this.moved(route.slot, route.node) };
+        return { kind: 'error', message: this.moved(session, route.slot, route.node) };
       case 'error':
         return route;
     }
@@ -388,7 +388,7 @@ export class ClusterRouter implements CommandRouter {
     if (keys.length === 0) return undefined;
     const route = this.decide(session, keys.map(keySlot), mayWrite(spec, argv));
     if (route.kind === 'error') return route.message;
-    if (route.kind === 'moved') return this.moved(route.slot, route.node);
+    if (route.kind === 'moved') return this.moved(session, route.slot, route.node);
     return undefined;
   }
 }

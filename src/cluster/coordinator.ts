@@ -79,6 +79,8 @@ export interface CoordinatorStats {
   /** Writes stamped again because a replica already held a newer version (a clock behind). */
   restamps: number;
   quorumFailures: number;
+  /** Quorum reads that asked one more replica because one was slow to answer (hedgeReads). */
+  hedgedReads: number;
   /** Collections brought up to date here before a command used them, and the elements that took. */
   collectionSyncs: number;
   collectionSyncRecords: number;
@@ -96,6 +98,15 @@ interface RunReplies {
   ends: number[];
   firstWrite: number;
 }
+
+/**
+ * How often the cluster node calls `hedgeReads`: a quorum read still waiting after one to two of
+ * these also asks the next candidate (at most one more). A replica that stalls, or that the
+ * failure detector has not suspected yet, then costs the read that much instead of the bus's 2 s
+ * request deadline before the next one is tried; well above a healthy round trip under load, so
+ * hedges stay rare.
+ */
+export const READ_HEDGE_INTERVAL_MS = 150;
 
 /** Element records per page when a collection is synced from another replica. */
 const SYNC_PAGE_RECORDS = 2048;
@@ -136,7 +147,7 @@ function deferredTarget(reply: DeferredReply): ReplyTarget {
  */
 export class Coordinator {
   readonly locks = new KeyLocks();
-  readonly stats: CoordinatorStats = { reads: 0, writes: 0, readRepairs: 0, quorumFailures: 0, restamps: 0, collectionSyncs: 0, collectionSyncRecords: 0 };
+  readonly stats: CoordinatorStats = { reads: 0, writes: 0, readRepairs: 0, quorumFailures: 0, hedgedReads: 0, restamps: 0, collectionSyncs: 0, collectionSyncRecords: 0 };
   /** Collections this replica is known to hold completely (complete-collections.ts). */
   readonly complete = new CompleteCollections();
   hintedHandoffs = 0;
@@ -148,6 +159,9 @@ export class Coordinator {
   healer: Pick<CollectionHealer, 'adopt'> | undefined = undefined;
   /** Whether this node still holds the slot's lease with `epoch` (checked again before a leased write). */
   leaseHeld: (slot: number, epoch: number) => boolean = () => true;
+  /** Quorum reads in flight that may still ask one more replica, by the hedge tick they began in. */
+  private readonly hedgeable = new Map<() => void, number>();
+  private hedgeTicks = 0;
   /** This node is cut off from the majority (routing-view.ts): set by the cluster node. */
   isolated: () => boolean = () => false;
   /** Where commands write their reply before it is known whether it may be sent; taken right after. */
@@ -430,8 +444,13 @@ export class Coordinator {
     const roundStarted = performance.now();
     await new Promise<void>((resolve) => {
       let inFlight = 0;
+      let extra = 0;
+      const finish = (): void => {
+        this.hedgeable.delete(hedge);
+        resolve();
+      };
       const launch = (): void => {
-        while (quorum.state === 'pending' && queue.length > 0 && quorum.answered + inFlight < needed) {
+        while (quorum.state === 'pending' && queue.length > 0 && quorum.answered + inFlight < needed + extra) {
           const id = queue.shift()!;
           inFlight++;
           this.replicas.read(id, job.slot, job.keys).then(
@@ -439,13 +458,21 @@ export class Coordinator {
             () => quorum.fail(id),
           ).finally(() => {
             inFlight--;
-            if (quorum.state !== 'pending' || (queue.length === 0 && inFlight === 0)) resolve();
+            if (quorum.state !== 'pending' || (queue.length === 0 && inFlight === 0)) finish();
             else launch();
           });
         }
-        if (quorum.state !== 'pending' || (queue.length === 0 && inFlight === 0)) resolve();
+        if (quorum.state !== 'pending' || (queue.length === 0 && inFlight === 0)) finish();
+      };
+      const hedge = (): void => {
+        this.hedgeable.delete(hedge);
+        if (quorum.state !== 'pending' || queue.length === 0) return;
+        this.stats.hedgedReads++;
+        extra = 1;
+        launch();
       };
       launch();
+      if (quorum.state === 'pending' && queue.length > 0) this.hedgeable.set(hedge, this.hedgeTicks);
     });
     const roundMs = performance.now() - roundStarted;
     this.serverStats.quorumLatency.observe(QUORUM_ROUND_READ, roundMs / 1000);
@@ -453,6 +480,16 @@ export class Coordinator {
     if (quorum.state !== 'met') return undefined;
     ids.forEach((id, i) => records.set(id, quorum.newest(i)));
     return { records, quorum };
+  }
+
+  /**
+   * Asks one more replica for each quorum read that has waited a whole hedge interval. The cluster
+   * node calls it every READ_HEDGE_INTERVAL_MS (the simulation on its own clock): counting calls
+   * instead of reading a clock keeps the simulation deterministic, and no read arms a timer.
+   */
+  hedgeReads(): void {
+    const tick = this.hedgeTicks++;
+    for (const [hedge, began] of this.hedgeable) if (began < tick) hedge();
   }
 
   private observe(rec: StoredRecord): StoredRecord {

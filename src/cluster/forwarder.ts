@@ -22,6 +22,11 @@ interface ForwardRequest {
   s?: number;
   /** The connection's name (CLIENT SETNAME), which relayed CLIENT GETNAME must see. */
   n?: string;
+  /**
+   * The connection's ACL user when it is restricted: the relayed commands were checked where the
+   * client is connected, but the scripts they run check each redis.call here, as that user.
+   */
+  u?: string;
 }
 
 /** A relay's answer when the relayed commands renamed the connection (CLIENT SETNAME in a transaction). */
@@ -37,7 +42,7 @@ const RELAYED_SESSION_IDLE_MS = 10 * 60_000;
 
 function isForwardRequest(p: unknown): p is ForwardRequest {
   const r = p as ForwardRequest;
-  return typeof r === 'object' && r !== null && (r.a === undefined || typeof r.a === 'boolean') && Array.isArray(r.c) && r.c.every((a) => Array.isArray(a) && a.length > 0 && a.every((x) => x instanceof Uint8Array)) && (r.p === 2 || r.p === 3) && (r.s === undefined || Number.isSafeInteger(r.s)) && (r.n === undefined || typeof r.n === 'string');
+  return typeof r === 'object' && r !== null && (r.a === undefined || typeof r.a === 'boolean') && Array.isArray(r.c) && r.c.every((a) => Array.isArray(a) && a.length > 0 && a.every((x) => x instanceof Uint8Array)) && (r.p === 2 || r.p === 3) && (r.s === undefined || Number.isSafeInteger(r.s)) && (r.n === undefined || typeof r.n === 'string') && (r.u === undefined || typeof r.u === 'string');
 }
 
 /**
@@ -78,6 +83,7 @@ export class Forwarder {
     const addr = this.cluster.busAddress(nodeId);
     if (!addr) throw new Error(`unknown node ${nodeId}`);
     const request: ForwardRequest = { c: commands, a: replies === 'all', p: session.proto, ro: session.readonlyMode, s: session.id, n: session.name };
+    if (session.user !== undefined && !session.user.unrestricted) request.u = session.user.name;
     const watch = commands.find((c) => c.length > 1 && c[0]!.length === 5 && c[0]!.toString('latin1').toLowerCase() === 'watch');
     if (watch !== undefined) {
       let nodes = this.watching.get(session);
@@ -156,6 +162,9 @@ export class Forwarder {
     entry.usedMs = now;
     entry.session.proto = payload.p;
     entry.session.readonlyMode = payload.ro;
+    // A user this node does not know (yet) may do nothing here.
+    const acl = this.cluster.node.acl;
+    entry.session.user = payload.u === undefined ? undefined : acl.get(payload.u) ?? acl.nobody(payload.u);
     return entry.session;
   }
 

@@ -39,6 +39,8 @@ export interface MemberRecord {
   catchingUp?: boolean;
   /** HTTP port of the member's metrics and dashboard (metrics-port); absent when off. */
   httpPort?: number;
+  /** With tls-cluster, `port` is the TLS client port and this the plain one; absent otherwise. */
+  plainPort?: number;
 }
 
 export interface GossipDigest {
@@ -85,7 +87,8 @@ export function isMemberRecord(value: unknown): value is MemberRecord {
     typeof r.status === 'string' && STATUSES.has(r.status) &&
     (r.synced === undefined || (typeof r.synced === 'string' && r.synced.length <= SYNCED_LENGTH_MAX)) &&
     (r.httpPort === undefined || isPort(r.httpPort)) &&
-    (r.catchingUp === undefined || typeof r.catchingUp === 'boolean')
+    (r.catchingUp === undefined || typeof r.catchingUp === 'boolean') &&
+    (r.plainPort === undefined || isPort(r.plainPort))
   );
 }
 
@@ -96,5 +99,6 @@ export function copyMember(r: MemberRecord): MemberRecord {
     generation: r.generation, heartbeat: r.heartbeat, status: r.status, epoch: r.epoch, synced: r.synced ?? '',
     ...(r.httpPort ? { httpPort: r.httpPort } : {}),
     ...(r.catchingUp === true ? { catchingUp: true } : {}),
+    ...(r.plainPort ? { plainPort: r.plainPort } : {}),
   };
 }

@@ -11,13 +11,13 @@ function argvBytes(argv: readonly Buffer[]): number {
 }
 
 /**
- * One CLIENT LIST / CLIENT INFO line. Fields and their order are Redis 7.0's; `lib-name`,
+ * One CLIENT LIST / CLIENT INFO line (also the client-info of ACL LOG entries). Fields and their order are Redis 7.0's; `lib-name`,
  * `lib-ver` (CLIENT SETINFO) and `watch` come after them, where a 7.0 parser does not look.
  * `current` is the argv of the command asking, for the asking client's own argv-mem (every other
  * client is between commands, as in Redis, where argv is freed once a command ends, and only the
  * arguments of a request still arriving count).
  */
-function describe(s: SessionState, now: number, blocked = false, monitoring = false, current?: readonly Buffer[]): string {
+export function describeClient(s: SessionState, now: number, blocked = false, monitoring = false, current?: readonly Buffer[]): string {
   const sub = s.subscriptions;
   const t = s.tracking;
   const flags = (monitoring ? 'O' : '') + (sub.active ? 'P' : '') + (s.multi !== undefined ? 'x' : '') + (blocked ? 'b' : '') +
@@ -38,7 +38,7 @@ function describe(s: SessionState, now: number, blocked = false, monitoring = fa
     `flags=${flags}`, 'db=0', `sub=${sub.channel.size}`, `psub=${sub.pattern.size}`, `ssub=${sub.shard.size}`, `multi=${s.multi ? s.multi.length : -1}`,
     `qbuf=${qbuf}`, `qbuf-free=${qbufFree}`, `argv-mem=${argvMem}`, `multi-mem=${multiMem}`,
     'rbs=16384', 'rbp=0', `obl=${obl}`, `oll=${s.outputListLength}`, `omem=${omem}`, `tot-mem=${qbuf + qbufFree + argvMem + multiMem + obl + omem}`,
-    `events=${omem > 0 ? 'rw' : 'r'}`, `cmd=${s.lastCommand}`, 'user=default', `redir=${t?.redirect ?? -1}`, `resp=${s.proto}`,
+    `events=${omem > 0 ? 'rw' : 'r'}`, `cmd=${s.lastCommand}`, `user=${s.user?.name ?? 'default'}`, `redir=${t?.redirect ?? -1}`, `resp=${s.proto}`,
     `lib-name=${s.libName}`, `lib-ver=${s.libVer}`, `watch=${s.watched.size}`,
   ].join(' ');
 }
@@ -68,7 +68,7 @@ function list(ctx: CommandContext, argv: Buffer[]): void {
   let text = '';
   // Clients are of the pubsub class while subscribed, else normal; none is a replica or master.
   const ofType = (s: SessionState): boolean => type === undefined || (s.subscriptions.active ? type === 'pubsub' : type === 'normal');
-  for (const s of ctx.node.clients()) if ((!ids || ids.has(s.id)) && ofType(s)) text += describe(s, now, ctx.node.blockedClients.isBlocked(s), ctx.node.monitor.has(s), s === ctx.session ? argv : undefined) + '\n';
+  for (const s of ctx.node.clients()) if ((!ids || ids.has(s.id)) && ofType(s)) text += describeClient(s, now, ctx.node.blockedClients.isBlocked(s), ctx.node.monitor.has(s), s === ctx.session ? argv : undefined) + '\n';
   ctx.out.verbatim(text);
 }
 
@@ -196,7 +196,11 @@ function kill(ctx: CommandContext, argv: Buffer[]): void {
       // Subscribed clients are of the pubsub class, the others normal (as CLIENT LIST TYPE).
       filters.push((s) => (s.subscriptions.active ? t === 'pubsub' : t === 'normal'));
     }
-    else if (o === 'user') filters.push(() => v === 'default');
+    else if (o === 'user') {
+      const u = ctx.node.acl.get(argv[i + 1]!.toString('latin1'));
+      if (u === undefined) throw new ReplyError(`ERR No such user '${argv[i + 1]!.toString('latin1')}'`);
+      filters.push((s) => s.user === u);
+    }
     else if (o === 'skipme') skipMe = v.toLowerCase() !== 'no';
     else if (o === 'maxage') { const age = intArg(argv[i + 1]!); filters.push((s) => Date.now() - s.createdAt >= age * 1000); }
     else throw new ReplyError(ERR.syntax);
@@ -224,10 +228,10 @@ function unblock(ctx: CommandContext, argv: Buffer[]): void {
   ctx.out.int(0);
 }
 
-export const clientCommand = container('client', ['noscript', 'loading', 'stale'], ['slow', 'connection'], [
-  { name: 'id', arity: 2, flags: ['noscript', 'loading', 'stale'], run: (c) => c.out.int(c.session.id) },
+export const clientCommand = container('client', ['noscript', 'loading', 'stale'], ['slow'], [
+  { name: 'id', categories: ['slow', 'connection'], arity: 2, flags: ['noscript', 'loading', 'stale'], run: (c) => c.out.int(c.session.id) },
   {
-    name: 'setname', arity: 3, flags: ['noscript', 'loading', 'stale'],
+    name: 'setname', categories: ['slow', 'connection'], arity: 3, flags: ['noscript', 'loading', 'stale'],
     run: (c, a) => {
       const n = a[2]!.toString();
       checkName(n);
@@ -235,7 +239,7 @@ export const clientCommand = container('client', ['noscript', 'loading', 'stale'
       c.out.ok();
     },
   },
-  { name: 'getname', arity: 2, flags: ['noscript', 'loading', 'stale'], run: (c) => (c.session.name ? c.out.bulk(c.session.name) : c.out.nullBulk()) },
+  { name: 'getname', categories: ['slow', 'connection'], arity: 2, flags: ['noscript', 'loading', 'stale'], run: (c) => (c.session.name ? c.out.bulk(c.session.name) : c.out.nullBulk()) },
   {
     name: 'setinfo', arity: 4, flags: ['noscript', 'loading', 'stale'],
     run: (c, a) => {
@@ -246,28 +250,28 @@ export const clientCommand = container('client', ['noscript', 'loading', 'stale'
       c.out.ok();
     },
   },
-  { name: 'list', arity: -2, flags: ['admin', 'noscript', 'loading', 'stale'], run: list },
-  { name: 'info', arity: 2, flags: ['noscript', 'loading', 'stale'], run: (c, a) => c.out.verbatim(describe(c.session, Date.now(), false, c.node.monitor.has(c.session), a) + '\n') },
-  { name: 'kill', arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], run: kill },
-  { name: 'no-evict', arity: 3, flags: ['admin', 'noscript', 'loading', 'stale'], run: (c) => c.out.ok() },
+  { name: 'list', categories: ['admin', 'slow', 'dangerous', 'connection'], arity: -2, flags: ['admin', 'noscript', 'loading', 'stale'], run: list },
+  { name: 'info', categories: ['slow', 'connection'], arity: 2, flags: ['noscript', 'loading', 'stale'], run: (c, a) => c.out.verbatim(describeClient(c.session, Date.now(), false, c.node.monitor.has(c.session), a) + '\n') },
+  { name: 'kill', categories: ['admin', 'slow', 'dangerous', 'connection'], arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], run: kill },
+  { name: 'no-evict', categories: ['admin', 'slow', 'dangerous', 'connection'], arity: 3, flags: ['admin', 'noscript', 'loading', 'stale'], run: (c) => c.out.ok() },
   { name: 'no-touch', arity: 3, flags: ['noscript', 'loading', 'stale'], run: (c) => c.out.ok() },
-  { name: 'pause', arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], run: pause },
-  { name: 'unpause', arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], run: (c) => {
+  { name: 'pause', categories: ['admin', 'slow', 'dangerous', 'connection'], arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], run: pause },
+  { name: 'unpause', categories: ['admin', 'slow', 'dangerous', 'connection'], arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], run: (c) => {
     c.node.pause.unpause();
     c.out.ok();
   } },
   {
-    name: 'reply', arity: 3, flags: ['noscript', 'loading', 'stale'],
+    name: 'reply', categories: ['slow', 'connection'], arity: 3, flags: ['noscript', 'loading', 'stale'],
     // The connection drops the replies (Connection.replyDropped); this only checks the mode.
     run: (c, a) => {
       if (!['on', 'off', 'skip'].includes(lower(a[2]!))) throw new ReplyError(ERR.syntax);
       c.out.ok();
     },
   },
-  { name: 'tracking', arity: -3, flags: ['noscript', 'loading', 'stale'], run: tracking },
-  { name: 'trackinginfo', arity: 2, flags: ['noscript', 'loading', 'stale'], run: trackingInfo },
-  { name: 'caching', arity: 3, flags: ['noscript', 'loading', 'stale'], run: caching },
-  { name: 'unblock', arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], run: unblock },
-  { name: 'getredir', arity: 2, flags: ['noscript', 'loading', 'stale'], run: (c) => c.out.int(c.session.tracking?.redirect ?? -1) },
-  { name: 'help', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['CLIENT <subcommand> [<arg> ...]. Subcommands are:', 'ID', 'SETNAME <name>', 'GETNAME', 'SETINFO <attr> <value>', 'LIST', 'INFO', 'KILL', 'UNBLOCK <clientid> [TIMEOUT|ERROR]', 'TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]] [OPTIN] [OPTOUT] [NOLOOP]', 'TRACKINGINFO', 'CACHING (YES|NO)', 'GETREDIR', 'PAUSE <timeout> [WRITE|ALL]', 'UNPAUSE', 'REPLY (ON|OFF|SKIP)', 'HELP']) },
+  { name: 'tracking', categories: ['slow', 'connection'], arity: -3, flags: ['noscript', 'loading', 'stale'], run: tracking },
+  { name: 'trackinginfo', categories: ['slow', 'connection'], arity: 2, flags: ['noscript', 'loading', 'stale'], run: trackingInfo },
+  { name: 'caching', categories: ['slow', 'connection'], arity: 3, flags: ['noscript', 'loading', 'stale'], run: caching },
+  { name: 'unblock', categories: ['admin', 'slow', 'dangerous', 'connection'], arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], run: unblock },
+  { name: 'getredir', categories: ['slow', 'connection'], arity: 2, flags: ['noscript', 'loading', 'stale'], run: (c) => c.out.int(c.session.tracking?.redirect ?? -1) },
+  { name: 'help', categories: ['slow', 'connection'], arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['CLIENT <subcommand> [<arg> ...]. Subcommands are:', 'ID', 'SETNAME <name>', 'GETNAME', 'SETINFO <attr> <value>', 'LIST', 'INFO', 'KILL', 'UNBLOCK <clientid> [TIMEOUT|ERROR]', 'TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]] [OPTIN] [OPTOUT] [NOLOOP]', 'TRACKINGINFO', 'CACHING (YES|NO)', 'GETREDIR', 'PAUSE <timeout> [WRITE|ALL]', 'UNPAUSE', 'REPLY (ON|OFF|SKIP)', 'HELP']) },
 ]);

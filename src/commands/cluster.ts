@@ -65,38 +65,39 @@ function replicas(ctx: CommandContext, argv: Buffer[]): void {
 }
 
 const unsupported = (name: string) => ({
-  name, arity: -2, flags: ['admin'] as const,
+  // Redis 7.0's categories of every one of them.
+  name, arity: -2, flags: ['admin'] as const, categories: ['admin', 'slow', 'dangerous'],
   run: (): void => {
     throw new ReplyError(`ERR CLUSTER ${name.toUpperCase()} is not supported: ringkv places slots on its consistent-hash ring`);
   },
 });
 
 const clusterSpec = container('cluster', [], ['slow'], [
-  { name: 'info', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.verbatim(clusterInfoText(cluster(c))) },
-  { name: 'nodes', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.verbatim(clusterNodesText(cluster(c))) },
-  { name: 'slots', arity: 2, flags: ['loading', 'stale'], run: (c) => writeClusterSlots(c.out, cluster(c)) },
-  { name: 'shards', arity: 2, flags: ['loading', 'stale'], run: (c) => writeClusterShards(c.out, cluster(c)) },
-  { name: 'keyslot', arity: 3, flags: ['loading', 'stale'], run: (c, a) => { cluster(c); c.out.int(keySlot(a[2]!)); } },
-  { name: 'myid', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulk(cluster(c).myId) },
+  { name: 'info', categories: ['slow'], arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.verbatim(clusterInfoText(cluster(c))) },
+  { name: 'nodes', categories: ['slow'], arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.verbatim(clusterNodesText(cluster(c), c.session.tls)) },
+  { name: 'slots', categories: ['slow'], arity: 2, flags: ['loading', 'stale'], run: (c) => writeClusterSlots(c.out, cluster(c), c.session.tls) },
+  { name: 'shards', categories: ['slow'], arity: 2, flags: ['loading', 'stale'], run: (c) => writeClusterShards(c.out, cluster(c)) },
+  { name: 'keyslot', categories: ['slow'], arity: 3, flags: ['loading', 'stale'], run: (c, a) => { cluster(c); c.out.int(keySlot(a[2]!)); } },
+  { name: 'myid', categories: ['slow'], arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulk(cluster(c).myId) },
   { name: 'myshardid', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulk(cluster(c).myId) },
-  { name: 'countkeysinslot', arity: 3, flags: ['loading', 'stale'], run: (c, a) => { cluster(c); c.out.int(c.node.store.countKeysInSlot(slotArg(a[2]!), Date.now())); } },
-  { name: 'getkeysinslot', arity: 4, flags: ['loading', 'stale'], run: getKeysInSlot },
-  { name: 'meet', arity: -4, flags: ['admin'], run: meet },
-  { name: 'replicas', arity: 3, flags: ['admin', 'loading', 'stale'], run: replicas },
-  { name: 'slaves', arity: 3, flags: ['admin', 'loading', 'stale'], run: replicas },
-  { name: 'count-failure-reports', arity: 3, flags: ['admin', 'loading', 'stale'], run: (c) => { cluster(c); c.out.int(0); } },
-  { name: 'saveconfig', arity: 2, flags: ['admin', 'loading', 'stale'], run: (c) => { cluster(c); c.out.ok(); } },
+  { name: 'countkeysinslot', categories: ['slow'], arity: 3, flags: ['loading', 'stale'], run: (c, a) => { cluster(c); c.out.int(c.node.store.countKeysInSlot(slotArg(a[2]!), Date.now())); } },
+  { name: 'getkeysinslot', categories: ['slow'], arity: 4, flags: ['loading', 'stale'], run: getKeysInSlot },
+  { name: 'meet', categories: ['admin', 'slow', 'dangerous'], arity: -4, flags: ['admin'], run: meet },
+  { name: 'replicas', categories: ['admin', 'slow', 'dangerous'], arity: 3, flags: ['admin', 'loading', 'stale'], run: replicas },
+  { name: 'slaves', categories: ['admin', 'slow', 'dangerous'], arity: 3, flags: ['admin', 'loading', 'stale'], run: replicas },
+  { name: 'count-failure-reports', categories: ['admin', 'slow', 'dangerous'], arity: 3, flags: ['admin', 'loading', 'stale'], run: (c) => { cluster(c); c.out.int(0); } },
+  { name: 'saveconfig', categories: ['admin', 'slow', 'dangerous'], arity: 2, flags: ['admin', 'loading', 'stale'], run: (c) => { cluster(c); c.out.ok(); } },
   {
     name: 'myself', arity: 2, flags: ['loading', 'stale'],
     run: (c) => {
       const view = cluster(c);
       const me = view.nodes().find((n) => n.self)!;
-      c.out.verbatim(clusterNodeLine(me, view.table));
+      c.out.verbatim(clusterNodeLine(me, view.table, c.session.tls));
     },
   },
   unsupported('addslots'), unsupported('addslotsrange'), unsupported('delslots'), unsupported('delslotsrange'),
   unsupported('setslot'), unsupported('replicate'), unsupported('failover'), unsupported('forget'), unsupported('reset'), unsupported('flushslots'),
-  { name: 'help', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['CLUSTER <subcommand> [<arg> ...]. Subcommands are:', 'INFO', 'NODES', 'SLOTS', 'SHARDS', 'KEYSLOT <key>', 'MYID', 'MYSHARDID', 'COUNTKEYSINSLOT <slot>', 'GETKEYSINSLOT <slot> <count>', 'MEET <ip> <port> [<bus-port>]', 'REPLICAS <node-id>', 'HELP']) },
+  { name: 'help', categories: ['slow'], arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['CLUSTER <subcommand> [<arg> ...]. Subcommands are:', 'INFO', 'NODES', 'SLOTS', 'SHARDS', 'KEYSLOT <key>', 'MYID', 'MYSHARDID', 'COUNTKEYSINSLOT <slot>', 'GETKEYSINSLOT <slot> <count>', 'MEET <ip> <port> [<bus-port>]', 'REPLICAS <node-id>', 'HELP']) },
 ]);
 
 function setFlag(flag: 'readonlyMode', value: boolean) {

@@ -119,19 +119,19 @@ function list(ctx: CommandContext, argv: Buffer[]): void {
 }
 
 const base = container('command', ['loading', 'stale'], ['slow', 'connection'], [
-  { name: 'count', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.int(c.node.commands.size) },
-  { name: 'info', arity: -2, flags: ['loading', 'stale'], run: info },
-  { name: 'getkeys', arity: -4, flags: ['loading', 'stale'], run: (c, a) => getkeys(c, a, false) },
-  { name: 'getkeysandflags', arity: -4, flags: ['loading', 'stale'], run: (c, a) => getkeys(c, a, true) },
-  { name: 'list', arity: -2, flags: ['loading', 'stale'], run: list },
+  { name: 'count', categories: ['slow', 'connection'], arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.int(c.node.commands.size) },
+  { name: 'info', categories: ['slow', 'connection'], arity: -2, flags: ['loading', 'stale'], run: info },
+  { name: 'getkeys', categories: ['slow', 'connection'], arity: -4, flags: ['loading', 'stale'], run: (c, a) => getkeys(c, a, false) },
+  { name: 'getkeysandflags', categories: ['slow', 'connection'], arity: -4, flags: ['loading', 'stale'], run: (c, a) => getkeys(c, a, true) },
+  { name: 'list', categories: ['slow', 'connection'], arity: -2, flags: ['loading', 'stale'], run: list },
   {
-    name: 'docs', arity: -2, flags: ['loading', 'stale'],
+    name: 'docs', categories: ['slow', 'connection'], arity: -2, flags: ['loading', 'stale'],
     // Tools fall back to their built-in help when DOCS errors; no docs are shipped.
     run: () => {
       throw new ReplyError("ERR unknown subcommand 'DOCS'. Try COMMAND HELP.");
     },
   },
-  { name: 'help', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['COMMAND <subcommand> [<arg> ...]. Subcommands are:', '(no subcommand)', 'COUNT', 'INFO [<command-name> ...]', 'GETKEYS <full-command>', 'LIST', 'HELP']) },
+  { name: 'help', categories: ['slow', 'connection'], arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['COMMAND <subcommand> [<arg> ...]. Subcommands are:', '(no subcommand)', 'COUNT', 'INFO [<command-name> ...]', 'GETKEYS <full-command>', 'LIST', 'HELP']) },
 ]);
 
 /** COMMAND with no arguments returns the whole table; with one, a subcommand. */

@@ -1,30 +1,32 @@
-import { timingSafeEqual } from 'node:crypto';
 import { ERR, ReplyError } from '../core/errors.js';
 import { REDIS_VERSION } from './version.js';
 import { command, type CommandContext, type CommandSpec } from './spec.js';
 import { intArg, lower } from './args.js';
 import { clientCommand } from './client.js';
+import { logAclEvent } from '../server/acl-sessions.js';
 
-function passwordMatches(ctx: CommandContext, user: string, pass: Buffer): boolean {
-  const want = Buffer.from(ctx.node.config.str('requirepass'));
-  if (user !== 'default' || want.length !== pass.length) return false;
-  return timingSafeEqual(want, pass);
+/**
+ * Authenticates the connection as `user` (Redis: ACLAuthenticateUser). A failure is logged in ACL
+ * LOG with the command as typed and the username tried, and answers WRONGPASS.
+ */
+function authenticate(ctx: CommandContext, argv0: Buffer, user: Buffer, pass: Buffer): void {
+  const u = ctx.node.acl.authenticate(user.toString('latin1'), pass);
+  if (u === undefined) {
+    logAclEvent(ctx.node.acl, ctx.session, { reason: 'auth', context: ctx.session.multi !== undefined ? 'multi' : 'toplevel', object: argv0, username: user });
+    throw new ReplyError(ERR.wrongPass);
+  }
+  ctx.session.authenticated = true;
+  ctx.session.user = u;
 }
 
 /** AUTH [username] password */
 function auth(ctx: CommandContext, argv: Buffer[]): void {
   if (argv.length > 3) throw new ReplyError(ERR.syntax);
-  const user = argv.length === 3 ? argv[1]!.toString() : 'default';
-  const pass = argv[argv.length - 1]!;
-  if (ctx.node.config.str('requirepass') === '' && argv.length === 2) {
+  if (argv.length === 2 && ctx.node.acl.defaultUser.nopass) {
     throw new ReplyError('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
   }
-  if (ctx.node.config.str('requirepass') === '' && user === 'default') {
-    ctx.session.authenticated = true;
-    return ctx.out.ok();
-  }
-  if (!passwordMatches(ctx, user, pass)) throw new ReplyError(ERR.wrongPass);
-  ctx.session.authenticated = true;
+  const user = argv.length === 3 ? argv[1]! : Buffer.from('default');
+  authenticate(ctx, argv[0]!, user, argv[argv.length - 1]!);
   ctx.out.ok();
 }
 
@@ -38,24 +40,20 @@ function hello(ctx: CommandContext, argv: Buffer[]): void {
     if (v !== 2 && v !== 3) throw new ReplyError('NOPROTO unsupported protocol version');
     proto = v;
   }
-  let authPair: [string, Buffer] | undefined;
+  let authPair: [Buffer, Buffer] | undefined;
   let setName: string | undefined;
   for (let i = 2; i < argv.length; i++) {
     const opt = lower(argv[i]!);
     if (opt === 'auth' && i + 2 < argv.length) {
-      authPair = [argv[i + 1]!.toString(), argv[i + 2]!];
+      authPair = [argv[i + 1]!, argv[i + 2]!];
       i += 2;
     } else if (opt === 'setname' && i + 1 < argv.length) {
       setName = argv[++i]!.toString();
     } else throw new ReplyError(`ERR Syntax error in HELLO option '${argv[i]!.toString()}'`);
   }
-  if (authPair) {
-    const required = ctx.node.config.str('requirepass') !== '';
-    if (required && !passwordMatches(ctx, authPair[0], authPair[1])) throw new ReplyError(ERR.wrongPass);
-    session.authenticated = true;
-  }
-  if (!session.authenticated) {
-    throw new ReplyError('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
+  if (authPair) authenticate(ctx, argv[0]!, authPair[0], authPair[1]);
+  if (!session.authenticated && ctx.node.acl.authRequired()) {
+    throw new ReplyError('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
   }
   if (setName !== undefined) {
     if (/[\s]/.test(setName)) throw new ReplyError('ERR Client names cannot contain spaces, newlines or special characters.');
@@ -111,7 +109,9 @@ function reset(ctx: CommandContext): void {
   s.consistency = undefined;
   s.proto = 2;
   ctx.out.proto = 2;
-  s.authenticated = ctx.node.config.str('requirepass') === '';
+  // Back to the default user, authenticated only when it needs no password (Redis 7.0).
+  s.user = ctx.node.acl.defaultUser;
+  s.authenticated = !ctx.node.acl.authRequired();
   ctx.node.pubsub.dropAll(s);
   ctx.node.monitor.remove(s);
   ctx.node.tracking.disable(s);

@@ -93,12 +93,12 @@ function fcall(readOnly: boolean) {
 export const functionCommands: CommandSpec[] = [
   command({ name: 'fcall', arity: -3, flags: ['noscript', 'stale', 'skip_monitor', 'may_replicate', 'no_mandatory_keys'], categories: ['slow', 'scripting'], keyIndexes: numkeysIndexes, run: fcall(false) }),
   command({ name: 'fcall_ro', arity: -3, flags: ['noscript', 'stale', 'skip_monitor', 'no_mandatory_keys', 'readonly'], categories: ['slow', 'scripting'], keyIndexes: numkeysIndexes, run: fcall(true) }),
-  container('function', ['noscript'], ['slow', 'scripting'], [
-    { name: 'load', arity: -3, flags: ['noscript', 'write', 'denyoom'], run: functionLoad },
-    { name: 'list', arity: -2, flags: ['noscript'], run: functionList },
-    { name: 'delete', arity: 3, flags: ['noscript', 'write'], run: (c, a) => { scriptingFor(c.node).deleteLibrary(a[2]!.toString('latin1')); c.out.ok(); } },
+  container('function', ['noscript'], ['slow'], [
+    { name: 'load', categories: ['write', 'slow', 'scripting'], arity: -3, flags: ['noscript', 'write', 'denyoom'], run: functionLoad },
+    { name: 'list', categories: ['slow', 'scripting'], arity: -2, flags: ['noscript'], run: functionList },
+    { name: 'delete', categories: ['write', 'slow', 'scripting'], arity: 3, flags: ['noscript', 'write'], run: (c, a) => { scriptingFor(c.node).deleteLibrary(a[2]!.toString('latin1')); c.out.ok(); } },
     {
-      name: 'flush', arity: -2, flags: ['noscript', 'write'], run: (c, a) => {
+      name: 'flush', categories: ['write', 'slow', 'scripting'], arity: -2, flags: ['noscript', 'write'], run: (c, a) => {
         if (a.length > 3 || (a.length === 3 && !['sync', 'async'].includes(lower(a[2]!)))) {
           throw new ReplyError('ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
         }
@@ -106,9 +106,9 @@ export const functionCommands: CommandSpec[] = [
         c.out.ok();
       },
     },
-    { name: 'dump', arity: 2, flags: ['noscript'], run: (c) => c.out.bulk(scriptingFor(c.node).dump()) },
-    { name: 'restore', arity: -3, flags: ['noscript', 'write', 'denyoom'], run: functionRestore },
-    { name: 'stats', arity: 2, flags: ['noscript', 'allow_busy'], run: functionStats },
-    { name: 'kill', arity: 2, flags: ['noscript', 'allow_busy'], run: () => { throw new ReplyError('NOTBUSY No scripts in execution right now.'); } },
+    { name: 'dump', categories: ['slow', 'scripting'], arity: 2, flags: ['noscript'], run: (c) => c.out.bulk(scriptingFor(c.node).dump()) },
+    { name: 'restore', categories: ['write', 'slow', 'scripting'], arity: -3, flags: ['noscript', 'write', 'denyoom'], run: functionRestore },
+    { name: 'stats', categories: ['slow', 'scripting'], arity: 2, flags: ['noscript', 'allow_busy'], run: functionStats },
+    { name: 'kill', categories: ['slow', 'scripting'], arity: 2, flags: ['noscript', 'allow_busy'], run: () => { throw new ReplyError('NOTBUSY No scripts in execution right now.'); } },
   ]),
 ];

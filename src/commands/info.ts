@@ -20,6 +20,8 @@ function server(node: NodeServices): Lines {
     ['uptime_in_days', Math.floor(uptime / 86400)], ['hz', node.config.int('hz')], ['configured_hz', node.config.int('hz')],
     ['lru_clock', Math.floor(Date.now() / 1000) & 0xffffff], ['executable', process.argv[1] ?? ''], ['config_file', ''],
     ['io_threads_active', 0], ['listener0', `name=tcp,bind=${node.config.str('bind')},port=${node.port}`],
+    // Redis lists its TLS listener the same way (listener1, name=tls).
+    ...(node.config.int('tls-port') > 0 ? [['listener1', `name=tls,bind=${node.config.str('bind')},port=${node.config.int('tls-port')}`] as [string, string]] : []),
   ];
 }
 

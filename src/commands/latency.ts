@@ -111,7 +111,7 @@ function graph(ctx: CommandContext, argv: Buffer[]): void {
   ctx.out.verbatim(text);
 }
 
-export const latencyCommand = container('latency', ['admin', 'noscript', 'loading', 'stale'], ['admin', 'slow', 'dangerous'], [
+export const latencyCommand = container('latency', ['admin', 'noscript', 'loading', 'stale'], ['slow'], [
   { name: 'latest', arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], categories: ['admin', 'slow', 'dangerous'], run: latest },
   { name: 'history', arity: 3, flags: ['admin', 'noscript', 'loading', 'stale'], categories: ['admin', 'slow', 'dangerous'], run: history },
   { name: 'reset', arity: -2, flags: ['admin', 'noscript', 'loading', 'stale'], categories: ['admin', 'slow', 'dangerous'], run: (c, a) => c.out.int(c.node.stats.latencyEvents.reset(a.slice(2).map((x) => x.toString()))) },

@@ -54,17 +54,17 @@ export const scriptingCommands: CommandSpec[] = [
   command({ name: 'evalsha', arity: -3, flags: EVAL_FLAGS, categories: ['slow', 'scripting'], keyIndexes: numkeysIndexes, run: evalCommand(true, false) }),
   command({ name: 'eval_ro', arity: -3, flags: EVAL_RO_FLAGS, categories: ['slow', 'scripting'], keyIndexes: numkeysIndexes, run: evalCommand(false, true) }),
   command({ name: 'evalsha_ro', arity: -3, flags: EVAL_RO_FLAGS, categories: ['slow', 'scripting'], keyIndexes: numkeysIndexes, run: evalCommand(true, true) }),
-  container('script', ['noscript'], ['slow', 'scripting'], [
-    { name: 'load', arity: 3, flags: ['noscript', 'stale'], run: (c, a) => c.out.bulk(scriptingFor(c.node).load(a[2]!).sha) },
+  container('script', ['noscript'], ['slow'], [
+    { name: 'load', categories: ['slow', 'scripting'], arity: 3, flags: ['noscript', 'stale'], run: (c, a) => c.out.bulk(scriptingFor(c.node).load(a[2]!).sha) },
     {
-      name: 'exists', arity: -3, flags: ['noscript', 'stale'], run: (c, a) => {
+      name: 'exists', categories: ['slow', 'scripting'], arity: -3, flags: ['noscript', 'stale'], run: (c, a) => {
         const engine = scriptingFor(c.node);
         c.out.arrayHeader(a.length - 2);
         for (let i = 2; i < a.length; i++) c.out.int(engine.exists(a[i]!.toString('latin1')) ? 1 : 0);
       },
     },
     {
-      name: 'flush', arity: -2, flags: ['noscript'], run: (c, a) => {
+      name: 'flush', categories: ['slow', 'scripting'], arity: -2, flags: ['noscript'], run: (c, a) => {
         if (a.length > 3 || (a.length === 3 && !['sync', 'async'].includes(lower(a[2]!)))) {
           throw new ReplyError('ERR SCRIPT FLUSH only support SYNC|ASYNC option');
         }
@@ -73,8 +73,8 @@ export const scriptingCommands: CommandSpec[] = [
       },
     },
     // A script runs to completion inside one command on the event loop, so none is ever running when KILL arrives.
-    { name: 'kill', arity: 2, flags: ['noscript', 'allow_busy'], run: () => { throw new ReplyError('NOTBUSY No scripts in execution right now.'); } },
-    { name: 'help', arity: 2, flags: ['loading', 'stale'], run: (c) => { c.out.arrayHeader(SCRIPT_HELP.length); for (const l of SCRIPT_HELP) c.out.simple(l); } },
+    { name: 'kill', categories: ['slow', 'scripting'], arity: 2, flags: ['noscript', 'allow_busy'], run: () => { throw new ReplyError('NOTBUSY No scripts in execution right now.'); } },
+    { name: 'help', categories: ['slow', 'scripting'], arity: 2, flags: ['loading', 'stale'], run: (c) => { c.out.arrayHeader(SCRIPT_HELP.length); for (const l of SCRIPT_HELP) c.out.simple(l); } },
   ]),
 ];
 

@@ -165,28 +165,28 @@ const debug = container('debug', ['admin', 'noscript', 'loading', 'stale'], ['ad
   },
 ]);
 
-const object = container('object', ['readonly'], ['keyspace', 'read', 'slow'], [
-  { name: 'encoding', arity: 3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, run: objectEncodingCommand },
-  { name: 'refcount', arity: 3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, run: objectRefcount },
-  { name: 'idletime', arity: 3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, run: objectIdletime },
-  { name: 'freq', arity: 3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, run: objectFreq },
-  { name: 'help', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['OBJECT <subcommand> [<arg> ...]. Subcommands are:', 'ENCODING <key>', 'FREQ <key>', 'IDLETIME <key>', 'REFCOUNT <key>', 'HELP']) },
+const object = container('object', ['readonly'], ['slow'], [
+  { name: 'encoding', categories: ['keyspace', 'read', 'slow'], arity: 3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, run: objectEncodingCommand },
+  { name: 'refcount', categories: ['keyspace', 'read', 'slow'], arity: 3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, run: objectRefcount },
+  { name: 'idletime', categories: ['keyspace', 'read', 'slow'], arity: 3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, run: objectIdletime },
+  { name: 'freq', categories: ['keyspace', 'read', 'slow'], arity: 3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, run: objectFreq },
+  { name: 'help', categories: ['keyspace', 'slow'], arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['OBJECT <subcommand> [<arg> ...]. Subcommands are:', 'ENCODING <key>', 'FREQ <key>', 'IDLETIME <key>', 'REFCOUNT <key>', 'HELP']) },
 ]);
 
 const memory = container('memory', ['readonly'], ['slow'], [
-  { name: 'usage', arity: -3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, run: memoryUsage },
-  { name: 'doctor', arity: 2, flags: [], run: memoryDoctor },
-  { name: 'purge', arity: 2, flags: [], run: (c) => c.out.ok() },
-  { name: 'stats', arity: 2, flags: [], run: memoryStats },
-  { name: 'malloc-stats', arity: 2, flags: [], run: (c) => c.out.verbatim('Stats not supported for the current allocator') },
+  { name: 'usage', categories: ['read', 'slow'], arity: -3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, run: memoryUsage },
+  { name: 'doctor', categories: ['slow'], arity: 2, flags: [], run: memoryDoctor },
+  { name: 'purge', categories: ['slow'], arity: 2, flags: [], run: (c) => c.out.ok() },
+  { name: 'stats', categories: ['slow'], arity: 2, flags: [], run: memoryStats },
+  { name: 'malloc-stats', categories: ['slow'], arity: 2, flags: [], run: (c) => c.out.verbatim('Stats not supported for the current allocator') },
 ]);
 
-const config = container('config', ['admin', 'noscript', 'loading', 'stale'], ['admin', 'slow', 'dangerous'], [
-  { name: 'get', arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], run: configGet },
-  { name: 'set', arity: -4, flags: ['admin', 'noscript', 'loading', 'stale'], run: configSet },
-  { name: 'resetstat', arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], run: (c) => { c.node.stats.commands.clear(); c.out.ok(); } },
-  { name: 'rewrite', arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], run: () => { throw new ReplyError('ERR The server is running without a config file'); } },
-  { name: 'help', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['CONFIG <subcommand> [<arg> ...]. Subcommands are:', 'GET <pattern>', 'SET <directive> <value>', 'RESETSTAT', 'HELP']) },
+const config = container('config', ['admin', 'noscript', 'loading', 'stale'], ['slow'], [
+  { name: 'get', categories: ['admin', 'slow', 'dangerous'], arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], run: configGet },
+  { name: 'set', categories: ['admin', 'slow', 'dangerous'], arity: -4, flags: ['admin', 'noscript', 'loading', 'stale'], run: configSet },
+  { name: 'resetstat', categories: ['admin', 'slow', 'dangerous'], arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], run: (c) => { c.node.stats.commands.clear(); c.out.ok(); } },
+  { name: 'rewrite', categories: ['admin', 'slow', 'dangerous'], arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], run: () => { throw new ReplyError('ERR The server is running without a config file'); } },
+  { name: 'help', categories: ['slow'], arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['CONFIG <subcommand> [<arg> ...]. Subcommands are:', 'GET <pattern>', 'SET <directive> <value>', 'RESETSTAT', 'HELP']) },
 ]);
 
 export const serverCommands: CommandSpec[] = [
@@ -207,11 +207,11 @@ export const serverCommands: CommandSpec[] = [
   object,
   memory,
   debug,
-  container('slowlog', ['admin', 'loading', 'stale'], ['admin', 'slow', 'dangerous'], [
-    { name: 'get', arity: -2, flags: [], run: slowlogGet },
-    { name: 'len', arity: 2, flags: [], run: (c) => c.out.int(c.node.stats.slowlog.length) },
-    { name: 'reset', arity: 2, flags: [], run: (c) => { c.node.stats.slowlog.reset(); c.out.ok(); } },
-    { name: 'help', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'GET [<count>]', '    Return top <count> entries from the slowlog (default: 10, -1 mean all).', '    Entries are made of:', '    id, timestamp, time in microseconds, arguments array, client IP and port,', '    client name', 'LEN', '    Return the length of the slowlog.', 'RESET', '    Reset the slowlog.', 'HELP', '    Prints this help.']) },
+  container('slowlog', ['admin', 'loading', 'stale'], ['slow'], [
+    { name: 'get', categories: ['admin', 'slow', 'dangerous'], arity: -2, flags: [], run: slowlogGet },
+    { name: 'len', categories: ['admin', 'slow', 'dangerous'], arity: 2, flags: [], run: (c) => c.out.int(c.node.stats.slowlog.length) },
+    { name: 'reset', categories: ['admin', 'slow', 'dangerous'], arity: 2, flags: [], run: (c) => { c.node.stats.slowlog.reset(); c.out.ok(); } },
+    { name: 'help', categories: ['slow'], arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'GET [<count>]', '    Return top <count> entries from the slowlog (default: 10, -1 mean all).', '    Entries are made of:', '    id, timestamp, time in microseconds, arguments array, client IP and port,', '    client name', 'LEN', '    Return the length of the slowlog.', 'RESET', '    Reset the slowlog.', 'HELP', '    Prints this help.']) },
   ]),
   latencyCommand,
 ];

@@ -272,5 +272,5 @@ function sortKeys(argv: readonly Buffer[]): number[] {
 
 export const sortCommands: CommandSpec[] = [
   command({ name: 'sort', arity: -2, flags: ['write', 'denyoom'], firstKey: 1, lastKey: 1, step: 1, categories: ['write', 'set', 'sortedset', 'list', 'slow', 'dangerous'], keyIndexes: sortKeys, run: sortCommand(false) }),
-  command({ name: 'sort_ro', arity: -2, flags: ['readonly'], firstKey: 1, lastKey: 1, step: 1, categories: ['read', 'set', 'sortedset', 'list', 'slow'], keyIndexes: () => [1], run: sortCommand(true) }),
+  command({ name: 'sort_ro', arity: -2, flags: ['readonly'], firstKey: 1, lastKey: 1, step: 1, categories: ['read', 'set', 'sortedset', 'list', 'slow', 'dangerous'], keyIndexes: () => [1], run: sortCommand(true) }),
 ];

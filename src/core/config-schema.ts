@@ -6,6 +6,7 @@
 import { DEFAULT_OUTPUT_LIMITS, formatOutputLimits, parseOutputLimits } from './output-limits.js';
 import { formatNotifyFlags, parseNotifyFlags, storedNotifyFlags } from './notify-flags.js';
 import { parsePercentiles, percentileName } from '../server/command-latency.js';
+import { TLS_SETTINGS } from './tls-settings.js';
 
 export type SettingKind = 'int' | 'memory' | 'bool' | 'string' | 'enum';
 
@@ -39,6 +40,9 @@ export const SETTINGS: readonly SettingSpec[] = [
   s({ name: 'bind', kind: 'string', default: '127.0.0.1', mutable: false, help: 'Addresses to listen on, space separated.' }),
   s({ name: 'dir', kind: 'string', default: './data', mutable: false, help: 'Directory for the LMDB store and commit log.' }),
   s({ name: 'requirepass', kind: 'string', default: '', mutable: true, help: 'Password clients must AUTH with; empty = none.' }),
+  s({ name: 'aclfile', kind: 'string', default: '', mutable: false, help: 'ACL file of `user` lines read at start-up and by ACL LOAD, written by ACL SAVE; empty = none.' }),
+  s({ name: 'acllog-max-len', kind: 'int', default: '128', min: 0, max: 2_147_483_647, mutable: true, help: 'Entries ACL LOG keeps.' }),
+  s({ name: 'acl-pubsub-default', kind: 'enum', default: 'resetchannels', values: ['allchannels', 'resetchannels'], mutable: true, help: 'Channels a new ACL user may use: none (resetchannels) or all (allchannels).' }),
   s({ name: 'protected-mode', kind: 'bool', default: 'yes', mutable: true, help: 'Without requirepass, refuse clients that do not connect from the loopback interface.' }),
   s({ name: 'maxclients', kind: 'int', default: '10000', min: 1, max: 1_000_000, mutable: true, help: 'Most client connections at once.' }),
   s({ name: 'timeout', kind: 'int', default: '0', min: 0, max: 2_147_483_647, mutable: true, help: 'Close idle clients after this many seconds; 0 = never.' }),
@@ -66,6 +70,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   s({ name: 'logfile', kind: 'string', default: '', mutable: false, help: 'Log file; empty = standard output.' }),
   s({ name: 'debug-clock-offset-ms', kind: 'int', default: '0', min: -86_400_000, max: 86_400_000, mutable: true, help: 'Fault injection: skews this node\'s data-path clock (versions, expiry) by this many ms.' }),
   s({ name: 'metrics-port', kind: 'int', default: '0', min: 0, max: 65535, mutable: false, help: 'HTTP port for Prometheus metrics; 0 = off.' }),
+  s({ name: 'metrics-password', kind: 'string', default: '', mutable: true, help: 'Password the metrics-port endpoint asks for (HTTP Basic, any user, or Bearer); empty = requirepass, if set.' }),
   s({ name: 'cluster-enabled', kind: 'bool', default: 'no', mutable: false, help: 'Join a ringkv cluster (slots on a ring, quorum replication).' }),
   s({ name: 'cluster-port', kind: 'int', default: '0', min: 0, max: 65535, mutable: false, help: 'Cluster bus port; 0 = port + 10000.' }),
   s({ name: 'cluster-lease-ms', kind: 'int', default: '3000', min: 200, max: 60_000, mutable: false, help: 'How long a slot lease lasts: a dead coordinator\'s read-modify-write slots move after at most this long.' }),
@@ -112,6 +117,8 @@ export const SETTINGS: readonly SettingSpec[] = [
   s({ name: 'lfu-log-factor', kind: 'int', default: '10', min: 0, max: 2_147_483_647, mutable: true, help: 'LFU counter logarithm factor: higher = more hits to saturate the 8-bit counter.' }),
   s({ name: 'lfu-decay-time', kind: 'int', default: '1', min: 0, max: 2_147_483_647, mutable: true, help: 'Minutes after which an idle key\'s LFU counter is decremented by one; 0 = never.' }),
   s({ name: 'maxmemory-tracked-keys', kind: 'int', default: '200000', min: 1000, max: 100_000_000, mutable: true, help: 'Keys whose access time/frequency is kept in memory for LRU/LFU; colder keys count as least recently used.' }),
+  // TLS for clients and the cluster bus (docs/decisions.md, "TLS for clients and the cluster bus").
+  ...TLS_SETTINGS,
   // Encoding-tuning settings that test suites and tools set; ringkv has one encoding per type.
   ...[
     ['hash-max-listpack-entries', '128'], ['hash-max-listpack-value', '64'],

@@ -79,15 +79,30 @@ export function normalizeSetting(spec: SettingSpec, raw: string, current?: strin
 
 type Listener = (name: string, value: string) => void;
 
+/**
+ * A check that needs more than the values: it sees the settings as they would be after a CONFIG SET
+ * (`get`) and the names being set, and throws ConfigError to refuse the whole set. TLS uses it to
+ * read the certificate files before they replace the ones in use.
+ */
+export type ConfigValidator = (get: (name: string) => string, changed: ReadonlySet<string>) => void;
+
 /** A constraint between settings: `check` returns why the values break it, or undefined. */
 interface Relation {
   settings: readonly string[];
   check: (get: (name: string) => number) => string | undefined;
 }
 
-/** The bus port a node listens on: `cluster-port`, or the client port + 10000 as in Redis. */
+/**
+ * The client port a cluster node announces: the TLS port when the bus runs TLS and clients have a
+ * TLS port (Redis 7.0: tls-cluster makes the announced port the TLS one), else `port`.
+ */
+export function announcedClientPortOf(get: (name: string) => number): number {
+  return get('tls-cluster') === 1 && get('tls-port') !== 0 ? get('tls-port') : get('port');
+}
+
+/** The bus port a node listens on: `cluster-port`, or the announced client port + 10000 as in Redis. */
 export function busPortOf(get: (name: string) => number): number {
-  return get('cluster-port') || get('port') + 10000;
+  return get('cluster-port') || announcedClientPortOf(get) + 10000;
 }
 
 const RELATIONS: readonly Relation[] = [
@@ -101,15 +116,22 @@ const RELATIONS: readonly Relation[] = [
   { settings: ['cluster-dead-node-removal-ms', 'cluster-node-timeout'], check: (g) => (g('cluster-dead-node-removal-ms') !== 0 && g('cluster-dead-node-removal-ms') <= g('cluster-node-timeout') ? `cluster-dead-node-removal-ms (${g('cluster-dead-node-removal-ms')}) must be 0 or greater than cluster-node-timeout (${g('cluster-node-timeout')})` : undefined) },
   // The bus port is derived (port + 10000) unless given; it must exist and differ from the others.
   { settings: ['port', 'cluster-port'], check: (g) => {
-    if (g('cluster-enabled') !== 1 || g('port') === 0) return undefined;
+    if (g('cluster-enabled') !== 1 || announcedClientPortOf(g) === 0) return undefined;
     const bus = busPortOf(g);
     if (bus > 65535) return `the cluster bus port (port + 10000 = ${bus}) is above 65535: set cluster-port or a lower port`;
-    return bus === g('port') ? `cluster-port (${bus}) must differ from port` : undefined;
+    if (bus === g('port')) return `cluster-port (${bus}) must differ from port`;
+    return bus === g('tls-port') ? `cluster-port (${bus}) must differ from tls-port` : undefined;
+  } },
+  // Without either port no client could ever connect (ringkv has no unix socket).
+  { settings: ['port', 'tls-port'], check: (g) => {
+    if (g('port') === 0 && g('tls-port') === 0) return 'port and tls-port are both 0: no client could connect';
+    return g('tls-port') !== 0 && g('tls-port') === g('port') ? `tls-port (${g('tls-port')}) must differ from port` : undefined;
   } },
   { settings: ['metrics-port', 'port'], check: (g) => {
     const m = g('metrics-port');
     if (m === 0) return undefined;
     if (m === g('port')) return `metrics-port (${m}) must differ from port`;
+    if (m === g('tls-port')) return `metrics-port (${m}) must differ from tls-port`;
     return g('cluster-enabled') === 1 && g('port') !== 0 && m === busPortOf(g) ? `metrics-port (${m}) must differ from the cluster bus port` : undefined;
   } },
 ];
@@ -135,6 +157,9 @@ function checkRelations(get: (name: string) => string, changed: ReadonlySet<stri
 export class Config {
   private readonly values = new Map<string, string>();
   private readonly listeners: Listener[] = [];
+  private readonly validators: ConfigValidator[] = [];
+  /** `user …` lines of the config file (or --user), in order: ACL users defined at start-up. */
+  readonly userDirectives: string[] = [];
 
   constructor(overrides: Iterable<[string, string]> = []) {
     for (const spec of SETTINGS) this.values.set(spec.name, normalizeSetting(spec, spec.default));
@@ -145,6 +170,10 @@ export class Config {
 
   /** Sets a value; `atStart` allows immutable settings. Throws ConfigError when unknown or invalid. */
   set(name: string, raw: string, atStart = false): void {
+    if (atStart && name.toLowerCase() === 'user') {
+      this.userDirectives.push(raw);
+      return;
+    }
     if (atStart) {
       const spec = specOf(name);
       this.values.set(spec.name, normalizeSetting(spec, raw, this.values.get(spec.name)));
@@ -171,11 +200,17 @@ export class Config {
       next.set(spec.name, normalizeSetting(spec, raw, this.values.get(spec.name)));
     }
     checkRelations((n) => next.get(n) ?? this.str(n), new Set(next.keys()));
+    for (const v of this.validators) v((n) => next.get(n) ?? this.str(n), new Set(next.keys()));
     for (const [name, value] of next) this.values.set(name, value);
     for (const [name, value] of next) for (const l of this.listeners) l(name, value);
   }
   onChange(listener: Listener): void {
     this.listeners.push(listener);
+  }
+
+  /** Runs `validator` on every CONFIG SET, after the values and relations are checked, before any is applied. */
+  addValidator(validator: ConfigValidator): void {
+    this.validators.push(validator);
   }
 
   str(name: string): string {

@@ -27,6 +27,9 @@ export const CALL_ERR = {
   readOnly: 'Write commands are not allowed from read-only scripts.',
   nonLocal: 'Script attempted to access a non local key in a cluster node',
   crossSlot: 'Script attempted to access keys that do not hash to the same slot',
+  aclCommand: "The user executing the script can't run this command or subcommand",
+  aclKey: "The user executing the script can't access at least one of the keys mentioned in the command arguments",
+  aclChannel: "The user executing the script can't publish to the channel mentioned in the command",
   undeclared: 'Script attempted to access a key not declared in KEYS; in a cluster every key a script touches must be passed in KEYS',
 } as const;
 

@@ -9,6 +9,8 @@ import { pushReply } from './convert.js';
 import { readReplies } from './resp-reply.js';
 import { CALL_ERR, errorText } from './errors.js';
 import type { ScriptRun } from './runtime.js';
+import { checkCommand } from '../acl/acl-check.js';
+import { logAclEvent } from '../server/acl-sessions.js';
 
 /** Command flags that make a command a write for read-only scripts and for the cluster's key locks. */
 const WRITE_FLAGS = ['write', 'may_replicate'] as const;
@@ -42,23 +44,61 @@ function fail(L: LuaState, raw: string, raiseIt: boolean): number {
  * keyspace the script command received, with Redis 7.0's checks and texts, and pushes the reply as
  * Lua sees it (or raises / returns the error table).
  */
-export function redisCall(L: LuaState, run: ScriptRun | undefined, raiseIt: boolean): number {
+/** The arguments of a redis lib call as command words; a string is the error text. */
+function callArgs(L: LuaState): Buffer[] | string {
   const argc = lua.lua_gettop(L);
-  if (run === undefined) return fail(L, 'redis.call is not available while a library is being loaded', raiseIt);
-  if (argc === 0) return fail(L, CALL_ERR.noArgs, raiseIt);
+  if (argc === 0) return CALL_ERR.noArgs;
   const argv: Buffer[] = [];
   for (let i = 1; i <= argc; i++) {
     const t = lua.lua_type(L, i);
     if (t === lua.LUA_TSTRING) argv.push(toBytes(L, i)!);
     else if (t === lua.LUA_TNUMBER) argv.push(Buffer.from(numberArg(lua.lua_tonumber(L, i)), 'latin1'));
-    else return fail(L, CALL_ERR.badArg, raiseIt);
+    else return CALL_ERR.badArg;
   }
+  return argv;
+}
+
+/**
+ * Scripts run with their caller's ACL permissions (Redis 7.0 scriptVerifyACL): a denied command is
+ * logged with context `lua` and answers Redis's script-side text.
+ */
+function aclDenial(run: ScriptRun, spec: CommandSpec, argv: Buffer[]): string | undefined {
+  const { session, node } = run.ctx;
+  const user = session.user;
+  if (user === undefined || user.unrestricted) return undefined;
+  const cmd = node.acl.commands.of(spec);
+  if (cmd === undefined) return undefined;
+  const v = checkCommand(user, cmd, argv);
+  if (v.ok) return undefined;
+  logAclEvent(node.acl, session, { reason: v.reason, context: 'lua', object: v.reason === 'command' ? Buffer.from(cmd.fullName) : argv[v.index]! });
+  return CALL_ERR[v.reason === 'command' ? 'aclCommand' : v.reason === 'key' ? 'aclKey' : 'aclChannel'];
+}
+
+/** redis.acl_check_cmd(command, args…): whether the caller's user may run it (true / false). */
+export function aclCheckCmd(L: LuaState, run: ScriptRun | undefined): number {
+  const argv = callArgs(L);
+  if (typeof argv === 'string') return fail(L, argv, true);
+  const found = run === undefined ? undefined : resolve(run.ctx.node.commands, argv);
+  const cmd = found === undefined ? undefined : run!.ctx.node.acl.commands.of(found.spec);
+  if (cmd === undefined) return fail(L, 'Invalid command passed to redis.acl_check_cmd()', true);
+  const user = run!.ctx.session.user;
+  lua.lua_settop(L, 0);
+  lua.lua_pushboolean(L, user === undefined || checkCommand(user, cmd, argv).ok);
+  return 1;
+}
+
+export function redisCall(L: LuaState, run: ScriptRun | undefined, raiseIt: boolean): number {
+  if (run === undefined) return fail(L, 'redis.call is not available while a library is being loaded', raiseIt);
+  const argv = callArgs(L);
+  if (typeof argv === 'string') return fail(L, argv, raiseIt);
   const found = resolve(run.ctx.node.commands, argv);
   if (found === undefined) return fail(L, CALL_ERR.unknown, raiseIt);
   const { top, spec } = found;
   const arityOk = (s: CommandSpec): boolean => (s.arity > 0 ? argv.length === s.arity : argv.length >= -s.arity);
   if (!arityOk(top) || !arityOk(spec)) return fail(L, CALL_ERR.arity, raiseIt);
   if (spec.flags.includes('noscript') || top.flags.includes('noscript')) return fail(L, CALL_ERR.noscript, raiseIt);
+  const denied = aclDenial(run, spec, argv);
+  if (denied !== undefined) return fail(L, denied, raiseIt);
   const writes = WRITE_FLAGS.some((f) => spec.flags.includes(f));
   if (writes && run.readOnly) return fail(L, CALL_ERR.readOnly, raiseIt);
   const clusterError = checkCluster(run, top, argv);

@@ -5,7 +5,7 @@ import { pushBytes, raise, setFunction, toBytes } from './lua-bytes.js';
 import { createSandbox, setHiddenGlobal, withLoadGlobals } from './sandbox.js';
 import { writeLuaValue } from './convert.js';
 import { errorText } from './errors.js';
-import { redisCall } from './redis-call.js';
+import { aclCheckCmd, redisCall } from './redis-call.js';
 import { registerFunction, type Registrar } from './register-function.js';
 import { REDIS_VERSION } from '../commands/version.js';
 
@@ -186,13 +186,8 @@ export class LuaRuntime {
     // The debugger (redis-cli --ldb) is not offered: breakpoint() says so by returning false, as outside a debugging session.
     setFunction(L, 'breakpoint', (L2) => { lua.lua_pushboolean(L2, false); return 1; });
     setFunction(L, 'debug', () => 0);
-    setFunction(L, 'acl_check_cmd', (L2) => {
-      if (lua.lua_gettop(L2) === 0) raise(L2, 'Please specify at least one argument for this redis lib call');
-      const name = toBytes(L2, 1);
-      if (name === undefined || !this.current?.ctx.node.commands.has(name.toString('latin1').toLowerCase())) raise(L2, 'Invalid command passed to redis.acl_check_cmd()');
-      lua.lua_pushboolean(L2, true);
-      return 1;
-    });
+    // Whether the calling user may run a command, by the same check as redis.call (redis-call.ts).
+    setFunction(L, 'acl_check_cmd', (L2) => aclCheckCmd(L2, this.current));
     for (const [name, value] of [
       ['LOG_DEBUG', 0], ['LOG_VERBOSE', 1], ['LOG_NOTICE', 2], ['LOG_WARNING', 3],
       ['REPL_NONE', 0], ['REPL_AOF', 1], ['REPL_SLAVE', 2], ['REPL_REPLICA', 2], ['REPL_ALL', 3],

@@ -15,12 +15,22 @@ const BY_CATEGORY: ReadonlyArray<[string, CommandFamily]> = [
   ['scripting', 'scripting'], ['transaction', 'transaction'], ['keyspace', 'keyspace'], ['connection', 'connection'],
 ];
 
+/**
+ * Containers whose own ACL categories are only @slow in Redis 7.0 (their subcommands carry the
+ * rest): the family their subcommands have.
+ */
+const CONTAINER_FAMILIES: ReadonlyMap<string, CommandFamily> = new Map([
+  ['script', 'scripting'], ['function', 'scripting'], ['client', 'connection'], ['object', 'keyspace'],
+]);
+
 /** Commands that speak about the cluster itself but carry no category saying so. */
 const CLUSTER_COMMANDS = new Set(['cluster', 'readonly', 'readwrite', 'asking']);
 
 /** The family of a command. Pure. */
 export function commandFamily(spec: Pick<CommandSpec, 'name' | 'categories'>): CommandFamily {
   if (CLUSTER_COMMANDS.has(spec.name) || spec.name.startsWith('ringkv.')) return 'cluster';
+  const container = CONTAINER_FAMILIES.get(spec.name);
+  if (container !== undefined) return container;
   for (const [category, family] of BY_CATEGORY) if (spec.categories.includes(category)) return family;
   return 'server';
 }

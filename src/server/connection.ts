@@ -124,6 +124,15 @@ export class Connection extends SessionBase implements SessionState {
     this.close();
   }
 
+  /**
+   * Closes the connection without cutting off the reply being written: within a batch, after its
+   * replies; otherwise at once (ACL DELUSER of the connection's own user answers first).
+   */
+  closeSoon(): void {
+    if (this.inBatch) this.closeAfterReply = true;
+    else this.close();
+  }
+
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     this.bytesIn += chunk.length;

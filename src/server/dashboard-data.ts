@@ -4,6 +4,7 @@ import type { ClusterObservation, MemberObservation } from '../cluster/cluster-o
 import type { SlotRange } from '../cluster/ring.js';
 import { DashboardHistory, type HistoryPoint, type IntervalStats } from './dashboard-history.js';
 import { LATENCY_BOUNDS_SECONDS } from './latency-histogram.js';
+import { authorizationHeader, httpPassword } from './http-auth.js';
 
 /** How often the dashboard's history samples the counters, and how much of it is kept (5 min). */
 export const HISTORY_SAMPLE_MS = 2000;
@@ -103,7 +104,8 @@ export class DashboardData {
       if (member.id === own.id) return { member, health: healthOf(member, true), report: own, error: undefined };
       if (member.httpPort === undefined || member.status === 'left') return { member, health: healthOf(member, undefined), report: undefined, error: 'no metrics-port' };
       try {
-        const report = await fetchJson<NodeReport>(member.host, member.httpPort, '/api/node');
+        // Peers are expected to share the password, as they share the cluster secret.
+        const report = await fetchJson<NodeReport>(member.host, member.httpPort, '/api/node', authorizationHeader(httpPassword((name) => this.node.config.str(name))));
         return { member, health: healthOf(member, true), report, error: undefined };
       } catch (err) {
         return { member, health: healthOf(member, false), report: undefined, error: (err as Error).message };
@@ -113,9 +115,9 @@ export class DashboardData {
   }
 }
 
-function fetchJson<T>(host: string, port: number, path: string): Promise<T> {
+function fetchJson<T>(host: string, port: number, path: string, headers: Record<string, string>): Promise<T> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host, port, path, timeout: PEER_TIMEOUT_MS }, (res) => {
+    const req = http.get({ host, port, path, headers, timeout: PEER_TIMEOUT_MS }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (body += d));

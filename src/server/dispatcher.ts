@@ -12,6 +12,7 @@ import { TransientSession } from './transient-session.js';
 import { OOM_ERROR, type MemoryGuard } from './eviction/memory-guard.js';
 import { familyIndex } from './command-family.js';
 import { runOnBehalf } from './on-behalf.js';
+import { aclRefusal, execAclRefusal } from './acl-sessions.js';
 
 /** Commands that run immediately inside MULTI instead of being queued. */
 const MULTI_IMMEDIATE = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
@@ -25,6 +26,20 @@ const SUBSCRIBED_MODE_ALLOWED = new Set(['subscribe', 'ssubscribe', 'psubscribe'
  * waits for them (it could observe their effects, or change how they run).
  */
 const INLINE_WHILE_BUSY = new Set(['multi', 'quit']);
+
+/**
+ * Admin and skip_monitor commands never reach MONITOR; for a container (ACL, CONFIG …) its
+ * subcommand's flags decide, as in Redis, so ACL SETUSER and its passwords stay out while ACL
+ * WHOAMI shows.
+ */
+function monitorSkips(spec: CommandSpec, argv: readonly Buffer[]): boolean {
+  const skips = (s: CommandSpec): boolean => s.flags.includes('admin') || s.flags.includes('skip_monitor');
+  if (skips(spec)) return true;
+  if (spec.subcommands === undefined || argv.length < 2) return false;
+  const name = `${spec.name}|${argv[1]!.toString('latin1').toLowerCase()}`;
+  const sub = spec.subcommands.find((s) => s.name === name);
+  return sub !== undefined && skips(sub);
+}
 
 /** Where cluster routing sends a command. */
 export type RouteVerdict =
@@ -95,7 +110,7 @@ export class Dispatcher {
       this.reject(session, out, unknownCommandError(argv[0]!.toString('latin1'), argv.slice(1)));
       return;
     }
-    if (!session.authenticated && !spec.flags.includes('no_auth')) {
+    if (!session.authenticated && !spec.flags.includes('no_auth') && this.node.acl.authRequired()) {
       seq.flush();
       this.reject(session, out, ERR.noAuth, spec.name === 'exec');
       return;
@@ -104,6 +119,12 @@ export class Dispatcher {
     if (refusal !== undefined) {
       seq.flush();
       this.reject(session, out, refusal, spec.name === 'exec');
+      return;
+    }
+    const denied = aclRefusal(this.node.acl, session, spec, argv, session.multi !== undefined ? 'multi' : 'toplevel');
+    if (denied !== undefined) {
+      seq.flush();
+      this.reject(session, out, denied, spec.name === 'exec');
       return;
     }
     if (session.proto === 2 && session.subscriptions.active && !SUBSCRIBED_MODE_ALLOWED.has(spec.name)) {
@@ -119,7 +140,7 @@ export class Dispatcher {
       this.node.pause.whenOver(() => seq.resume());
       return;
     }
-    if (!spec.flags.includes('admin') && !spec.flags.includes('skip_monitor')) this.node.monitor.feed(session, argv);
+    if (this.node.monitor.size > 0 && !monitorSkips(spec, argv)) this.node.monitor.feed(session, argv);
     // CLIENT LIST's cmd names the subcommand too (client|list), as Redis 7.0 does.
     session.lastCommand = spec.subcommands === undefined || argv.length < 2 ? spec.name : `${spec.name}|${argv[1]!.toString('latin1').toLowerCase()}`;
     if (session.multi !== undefined && !MULTI_IMMEDIATE.has(spec.name)) {
@@ -365,7 +386,13 @@ export class Dispatcher {
       return;
     }
     out.arrayHeader(queued.length);
-    for (const q of queued) this.run(session, this.table.get(q.name)!, q.argv, out, ks);
+    for (const q of queued) {
+      const spec = this.table.get(q.name)!;
+      // Redis 7.0 checks ACLs again at EXEC: the user's rules may have changed since queueing.
+      const denied = execAclRefusal(this.node.acl, session, spec, q.argv);
+      if (denied !== undefined) out.error(denied);
+      else this.run(session, spec, q.argv, out, ks);
+    }
   }
 }
 

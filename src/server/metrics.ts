@@ -3,12 +3,14 @@ import type { NodeServices } from './node-services.js';
 import { NodeMetrics } from './node-metrics.js';
 import { DashboardData } from './dashboard-data.js';
 import { DASHBOARD_HTML } from './dashboard-page.js';
+import { authorized, httpPassword } from './http-auth.js';
 
 /**
  * The node's HTTP endpoint on metrics-port (0 = off): GET /metrics answers Prometheus text, / (or
  * /dashboard) the dashboard page, /api/node this node's report and /api/cluster the cluster as
- * this node sees it with every node's report. Read-only; it shares `bind` with the client port
- * and has no password, so expose it only where the cluster's layout may be seen.
+ * this node sees it with every node's report. Read-only; it shares `bind` with the client port,
+ * and with a password set (metrics-password, else requirepass) every request must carry it
+ * (http-auth.ts).
  */
 export async function startMetricsServer(node: NodeServices, host: string, port: number): Promise<http.Server> {
   const metrics = new NodeMetrics(node);
@@ -19,6 +21,10 @@ export async function startMetricsServer(node: NodeServices, host: string, port:
   };
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
+    if (!authorized(req.headers.authorization, httpPassword((name) => node.config.str(name)))) {
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="ringkv", charset="UTF-8"', 'content-type': 'text/plain' }).end('password required (metrics-password, or requirepass)\n');
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;

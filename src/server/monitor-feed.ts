@@ -1,4 +1,5 @@
 import type { SessionState } from './session-state.js';
+import { redactSecrets } from './redact.js';
 
 /**
  * Redis's sdscatrepr: the argument quoted, with `\\`, `"`, `\n`, `\r`, `\t`, `\a`, `\b` escaped and
@@ -20,27 +21,11 @@ export function quoteArg(arg: Buffer): string {
   return `${s}"`;
 }
 
-const REDACTED = Buffer.from('(redacted)');
-
-/** Passwords never reach a monitor: AUTH's arguments, HELLO's after AUTH (as Redis redacts them). */
-function redact(argv: readonly Buffer[]): readonly Buffer[] {
-  const name = argv[0]!.toString('latin1').toLowerCase();
-  if (name === 'auth') return [argv[0]!, ...argv.slice(1).map(() => REDACTED)];
-  if (name !== 'hello') return argv;
-  const out = [...argv];
-  for (let i = 2; i < out.length; i++) {
-    if (out[i]!.toString('latin1').toLowerCase() !== 'auth') continue;
-    for (let j = i + 1; j <= i + 2 && j < out.length; j++) out[j] = REDACTED;
-    break;
-  }
-  return out;
-}
-
 /** One MONITOR line as Redis writes it: `+<sec>.<usec> [0 <addr>] "cmd" "arg" …`. */
 export function monitorLine(nowUs: bigint, addr: string, argv: readonly Buffer[]): Buffer {
   const sec = nowUs / 1_000_000n;
   const usec = (nowUs % 1_000_000n).toString().padStart(6, '0');
-  return Buffer.from(`+${sec}.${usec} [0 ${addr}] ${redact(argv).map(quoteArg).join(' ')}\r\n`, 'latin1');
+  return Buffer.from(`+${sec}.${usec} [0 ${addr}] ${redactSecrets(argv).map(quoteArg).join(' ')}\r\n`, 'latin1');
 }
 
 /** Connections in MONITOR mode, and the feed of every command the node is asked to run. */

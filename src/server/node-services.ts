@@ -12,6 +12,7 @@ import type { MonitorFeed } from './monitor-feed.js';
 import type { ClientPause } from './client-pause.js';
 import type { ClientTracking } from './client-tracking.js';
 import type { Evictor } from './eviction/evictor.js';
+import type { AclRegistry } from '../acl/acl-registry.js';
 
 /** Node-wide services command handlers may use. Implemented by the server; faked nowhere. */
 export interface NodeServices {
@@ -23,6 +24,8 @@ export interface NodeServices {
   readonly nodeId: string;
   readonly startedAt: number;
   readonly commands: ReadonlyMap<string, CommandSpec>;
+  /** ACL users, the default user and the ACL log. */
+  readonly acl: AclRegistry;
   /**
    * Cluster mode: whether this node is the primary of a slot. Node-local key listings (KEYS, SCAN,
    * DBSIZE, RANDOMKEY, INFO keyspace) cover only those slots, so the union over all primaries lists

@@ -1,4 +1,9 @@
 import net from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { ConfigError } from '../core/config.js';
+import { TLS_CONTEXT_SETTINGS } from '../core/tls-settings.js';
+import { loadTlsMaterial, tlsProblem, type TlsMaterial } from './tls-context.js';
+import { ClientTlsListeners } from './tls-server.js';
 import { ElementReclaimer } from '../collections/reclaimer.js';
 import { migrateLegacyHashes } from '../collections/migrate-legacy.js';
 import { userKeyOf } from '../collections/record-keys.js';
@@ -40,6 +45,11 @@ import { parseOutputLimits, type OutputLimits } from '../core/output-limits.js';
 import { Versioner } from './versioner.js';
 import { ClusterNode } from '../cluster/cluster-node.js';
 import type { MemberRecord } from '../cluster/membership.js';
+import { AclError, AclRegistry } from '../acl/acl-registry.js';
+import { splitUserDirective } from '../acl/acl-file.js';
+import { readAclFile } from '../acl/acl-store.js';
+import { closeRevokedSubscribers, closeSessionsOfRemoved } from './acl-sessions.js';
+import { AclSync } from './acl-sync.js';
 
 const INLINE_MAX = 64 * 1024;
 const MULTIBULK_COUNT_MAX = 2_147_483_647;
@@ -84,6 +94,9 @@ export class RingkvNode implements NodeServices {
   readonly stats = new ServerStats();
   readonly startedAt = Date.now();
   readonly commands: ReadonlyMap<string, CommandSpec>;
+  readonly acl: AclRegistry;
+  /** Cluster mode: ACL users spread to and from the peers. */
+  aclSync: AclSync | undefined;
   readonly dispatcher: Dispatcher;
   readonly keyspace: LocalKeyspace;
   /** Drops the elements of deleted, overwritten and expired collections in the background. */
@@ -100,6 +113,9 @@ export class RingkvNode implements NodeServices {
   private clusterNode: ClusterNode | undefined;
   private metrics: http.Server | undefined;
   port: number;
+  /** The certificates and TLS rules in force (tls-port or tls-cluster); replaced by CONFIG SET. */
+  tls: TlsMaterial | undefined;
+  private clientTls: ClientTlsListeners | undefined;
 
   private readonly listeners: net.Server[] = [];
   private readonly sessions = new Set<Connection>();
@@ -118,6 +134,16 @@ export class RingkvNode implements NodeServices {
   ) {
     this.port = config.int('port');
     this.commands = buildCommandTable(extraCommands);
+    this.acl = new AclRegistry(this.commands, {
+      pubsubAllChannels: () => config.str('acl-pubsub-default') === 'allchannels',
+      logMaxLen: () => config.int('acllog-max-len'),
+    });
+    loadStartupUsers(this.acl, config);
+    this.acl.onRemoved = (users) => closeSessionsOfRemoved(this.sessions, users, this.acl.defaultUser);
+    this.acl.onChanged = (users) => {
+      closeRevokedSubscribers(this.sessions, users);
+      this.aclSync?.localChange();
+    };
     this.pause = new ClientPause((name) => this.commands.get(name));
     this.versioner = new Versioner(nodeId, Versioner.decodeHighWater(store.getMeta('hlc-high-water')));
     this.keyspace = new LocalKeyspace(store, this.versioner, this.stats);
@@ -175,7 +201,11 @@ export class RingkvNode implements NodeServices {
       if (name === 'notify-keyspace-events') this.notifier.configure(value);
       if (name === 'debug-clock-offset-ms') this.versioner.offsetMs = Number(value);
       if (name === 'appendfsync') this.store.setFsyncPolicy(value as 'always' | 'everysec' | 'no');
-      if (name === 'requirepass' && value !== '') this.logger.info('requirepass changed');
+      if (name === 'requirepass') {
+        // Redis 7.0: requirepass is the default user's only password (nopass when empty).
+        this.acl.setDefaultPassword(value);
+        if (value !== '') this.logger.info('requirepass changed');
+      }
       if (name === 'latency-tracking') this.stats.latencyTracking = value === 'yes';
       if (name === 'latency-monitor-threshold') this.stats.setLatencyThreshold(Number(value));
     });
@@ -187,6 +217,8 @@ export class RingkvNode implements NodeServices {
    * closed again (the lock is released, so a corrected start can follow at once).
    */
   static async open(config: Config, logger: Logger, extraCommands: readonly CommandSpec[] = []): Promise<RingkvNode> {
+    // Certificates are checked before the data directory is touched: a bad file costs nothing.
+    const tls = startupTls(config);
     const dir = config.str('dir');
     const lock = openDataDir(dir);
     let store: Store;
@@ -213,6 +245,8 @@ export class RingkvNode implements NodeServices {
       if (migrated > 0) logger.info({ hashes: migrated }, 'hashes moved to the per-element layout');
       const node = new RingkvNode(config, logger, store, idBuf.toString(), extraCommands);
       node.dirLock = lock;
+      node.tls = tls;
+      node.watchTlsSettings();
       await store.setMeta('hlc-high-water', node.versioner.highWaterToPersist(Date.now()));
       if (config.bool('cluster-enabled')) await node.enableCluster();
       return node;
@@ -236,6 +270,8 @@ export class RingkvNode implements NodeServices {
       maxBytesPerTarget: this.config.int('hinted-handoff-max-bytes'),
       maxAgeMs: this.config.int('hinted-handoff-window-ms'),
     });
+    this.aclSync = new AclSync(this.acl, this.store, this.nodeId, this.logger);
+    this.aclSync.restore();
     const cluster = new ClusterNode(this, hints, generation, restored);
     this.clusterNode = cluster;
     this.cluster = cluster;
@@ -245,20 +281,57 @@ export class RingkvNode implements NodeServices {
   }
 
   /**
+   * CONFIG SET of a TLS setting reads the files again before anything changes: a file that cannot
+   * be used fails the CONFIG SET with the reason and the material in force stays. Once the set is
+   * applied, new client connections and bus links use the new material; open ones keep theirs.
+   */
+  private watchTlsSettings(): void {
+    let pending: TlsMaterial | undefined;
+    this.config.addValidator((get, changed) => {
+      if (![...changed].some((name) => TLS_CONTEXT_SETTINGS.includes(name))) return;
+      try {
+        pending = loadTlsMaterial(get);
+      } catch (err) {
+        const { setting, message } = tlsProblem(err);
+        const reason = `Unable to update TLS configuration: ${message}`;
+        throw new ConfigError(`Invalid value '${get(setting)}' for setting '${setting}': ${reason}`, setting, reason);
+      }
+    });
+    this.config.onChange((name) => {
+      if (pending === undefined || !TLS_CONTEXT_SETTINGS.includes(name)) return;
+      const material = pending;
+      pending = undefined;
+      this.tls = material;
+      this.clientTls?.reload(material);
+      this.clusterNode?.reloadTls();
+      this.logger.info({ certificate: material.fingerprint }, 'TLS configuration reloaded');
+    });
+  }
+
+  /**
    * Listens for clients (every `bind` address), starts the cluster bus and the metrics endpoint.
    * A port in use or an address not on this host is a StartupError naming the port and its role;
    * whatever was already started is stopped before it is thrown.
    */
   async listen(): Promise<void> {
     const addresses = this.config.str('bind').split(/\s+/).filter(Boolean);
+    const tlsPort = this.config.int('tls-port');
     try {
-      for (const host of addresses) {
-        const server = net.createServer((socket) => this.accept(socket));
+      // port 0 serves no plain clients, as in Redis (then tls-port must be set).
+      for (const host of this.port > 0 ? addresses : []) {
+        const server = net.createServer((socket) => this.accept(socket, false));
         await listenOn(server, this.port, host, 'clients (port)');
-        const addr = server.address();
-        if (addr && typeof addr === 'object') this.port = addr.port;
         server.on('error', (err) => this.logger.error({ err }, 'listener error'));
         this.listeners.push(server);
+      }
+      if (tlsPort > 0 && this.tls !== undefined) {
+        this.clientTls = new ClientTlsListeners(this.tls, this.logger);
+        for (const host of addresses) {
+          const server = this.clientTls.create((socket) => this.accept(socket, true));
+          await listenOn(server, tlsPort, host, 'TLS clients (tls-port)');
+          server.on('error', (err) => this.logger.error({ err }, 'TLS listener error'));
+          this.listeners.push(server);
+        }
       }
       try {
         await this.clusterNode?.start(this.config.str('cluster-seeds'));
@@ -278,7 +351,7 @@ export class RingkvNode implements NodeServices {
       throw err;
     }
     this.startBackgroundTasks();
-    this.logger.info({ port: this.port, bind: addresses, nodeId: this.nodeId }, 'Ready to accept connections');
+    this.logger.info({ port: this.port, ...(tlsPort > 0 ? { tlsPort, certificate: this.tls?.fingerprint } : {}), bind: addresses, nodeId: this.nodeId }, 'Ready to accept connections');
   }
 
   private parserLimits(): ParserLimits {
@@ -290,11 +363,11 @@ export class RingkvNode implements NodeServices {
     };
   }
 
-  private accept(socket: net.Socket): void {
+  private accept(socket: net.Socket | TLSSocket, tls: boolean): void {
     this.stats.totalConnectionsReceived++;
     const refusal = this.stopping || this.sessions.size >= this.config.int('maxclients')
       ? ERR.maxClients
-      : protectedModeRefuses(this.config.bool('protected-mode'), this.config.str('requirepass'), socket.remoteAddress) ? PROTECTED_MODE_DENIED : undefined;
+      : protectedModeRefuses(this.config.bool('protected-mode'), this.acl.defaultUser.nopass, socket.remoteAddress) ? PROTECTED_MODE_DENIED : undefined;
     if (refusal !== undefined) {
       this.stats.rejectedConnections++;
       // A refused socket is never read, so its peer's FIN would go unseen and the half-closed
@@ -305,7 +378,7 @@ export class RingkvNode implements NodeServices {
     }
     const keepalive = this.config.int('tcp-keepalive');
     if (keepalive > 0) socket.setKeepAlive(true, keepalive * 1000);
-    const conn = new Connection(socket, this.parserLimits(), this.config.str('requirepass') !== '', {
+    const conn = new Connection(socket, this.parserLimits(), this.acl.authRequired(), {
       dispatch: (session, argv, sink) => this.dispatcher.dispatch(session, argv, sink),
       endBatch: (session) => this.dispatcher.endBatch(session),
       awaitDurable: (cb) => {
@@ -330,6 +403,8 @@ export class RingkvNode implements NodeServices {
         this.logger.warn({ client: c.addr, id: c.id, pendingBytes: pending, pubsub: c.subscriptions.active }, 'client closed for overcoming of output buffer limits');
       },
     });
+    conn.tls = tls;
+    conn.user = this.acl.defaultUser;
     this.sessions.add(conn);
     this.sessionsById.set(conn.id, conn);
   }
@@ -341,6 +416,11 @@ export class RingkvNode implements NodeServices {
       void this.store.setMeta('hlc-high-water', this.versioner.highWaterToPersist(Date.now()));
     }, HLC_PERSIST_INTERVAL_MS));
     this.timers.push(setInterval(() => this.closeIdleClients(), 1000));
+    // A peer that missed a push (down, restarting, joining) gets the ACL document on the next round.
+    this.timers.push(setInterval(() => {
+      const doc = this.aclSync?.document();
+      if (doc !== undefined) this.clusterNode?.broadcastAcl(doc);
+    }, ACL_PUSH_INTERVAL_MS));
     for (const t of this.timers) t.unref();
   }
 
@@ -417,6 +497,50 @@ export class RingkvNode implements NodeServices {
     })();
     return this.stopping;
   }
+}
+
+/** The TLS material the settings ask for at start; a file that cannot be used ends the start in one line. */
+function startupTls(config: Config): TlsMaterial | undefined {
+  try {
+    return loadTlsMaterial((name) => config.str(name));
+  } catch (err) {
+    throw new StartupError(tlsProblem(err).message);
+  }
+}
+
+/** How often a cluster node pushes its ACL document to every peer (a change is pushed at once too). */
+const ACL_PUSH_INTERVAL_MS = 2000;
+
+/**
+ * The users a node starts with: requirepass as the default user's password, then the config file's
+ * `user` lines or the aclfile (not both, as Redis refuses the mix). Errors stop the start.
+ */
+function loadStartupUsers(acl: AclRegistry, config: Config): void {
+  acl.setDefaultPassword(config.str('requirepass'));
+  const file = config.str('aclfile');
+  if (file !== '' && config.userDirectives.length > 0) {
+    throw new StartupError('users are defined both by `user` lines and by aclfile: define them in one place only');
+  }
+  try {
+    const lines = config.userDirectives.map((d) => {
+      const parsed = splitUserDirective(d);
+      if (typeof parsed === 'string') throw new AclError(parsed);
+      return parsed;
+    });
+    acl.applyConfigUsers(lines);
+  } catch (err) {
+    if (err instanceof AclError) throw new StartupError(`ACL users in the configuration: ${err.message}`);
+    throw err;
+  }
+  if (file === '') return;
+  let text: string;
+  try {
+    text = readAclFile(file);
+  } catch (err) {
+    throw new StartupError(`cannot read aclfile ${file}: ${errnoText(err)}`);
+  }
+  const errors = acl.loadText(text, file);
+  if (errors !== undefined) throw new StartupError(`aclfile ${file}: ${errors}`);
 }
 
 /**

@@ -16,9 +16,11 @@ export function isLoopbackAddress(address: string | undefined): boolean {
 }
 
 /**
- * Whether a new connection from `remoteAddress` is refused. An unknown remote address (the socket
- * closed before accept ran) is refused too: nothing says it is local.
+ * Whether a new connection from `remoteAddress` is refused. `defaultUserOpen` is Redis 7.0's test:
+ * the default user is `nopass` (requirepass unset and no password given by ACL SETUSER); a default
+ * user with a password, or without nopass, counts as a password set. An unknown remote address (the
+ * socket closed before accept ran) is refused too: nothing says it is local.
  */
-export function protectedModeRefuses(protectedMode: boolean, requirepass: string, remoteAddress: string | undefined): boolean {
-  return protectedMode && requirepass === '' && !isLoopbackAddress(remoteAddress);
+export function protectedModeRefuses(protectedMode: boolean, defaultUserOpen: boolean, remoteAddress: string | undefined): boolean {
+  return protectedMode && defaultUserOpen && !isLoopbackAddress(remoteAddress);
 }

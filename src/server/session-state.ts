@@ -2,6 +2,7 @@ import type { CommandSequencer } from './command-sequencer.js';
 import type { Protocol } from '../protocol/types.js';
 import { ClientSubscriptions } from '../pubsub/client-subscriptions.js';
 import type { TrackingState } from './client-tracking.js';
+import type { AclUser } from '../acl/acl-user.js';
 
 /**
  * One try of a blocking command (BLPOP …) outside MULTI and scripts. A command that finds nothing
@@ -60,6 +61,11 @@ export interface SessionState {
   libVer: string;
   proto: Protocol;
   authenticated: boolean;
+  /**
+   * The ACL user commands run as; undefined runs anything (sessions a peer relays, whose client
+   * was checked where it connected).
+   */
+  user: AclUser | undefined;
   /** READONLY was sent: reads may be served by any replica of the slot. */
   readonlyMode: boolean;
   /** ASKING was sent: the next command may touch an importing slot. */
@@ -104,6 +110,8 @@ export interface SessionState {
   deliver(frame: Buffer): void;
   /** CLIENT TRACKING settings; undefined while tracking is off. */
   tracking: TrackingState | undefined;
+  /** Came in on the TLS port: a TLS cluster announces TLS ports to it, plain ports to the others (Redis 7.0). */
+  tls: boolean;
 }
 
 /** The per-connection state every session starts with; sockets and relayed sessions add their own parts. */
@@ -126,6 +134,8 @@ export abstract class SessionBase {
   blockAttempt: BlockAttempt | undefined = undefined;
   readonly subscriptions = new ClientSubscriptions();
   tracking: TrackingState | undefined = undefined;
+  tls = false;
+  user: AclUser | undefined = undefined;
 
   /** Sessions without a socket (cluster-proxy relays) have nowhere to deliver to. */
   deliver(_frame: Buffer): void {}

@@ -5,6 +5,8 @@
  * cluster, not the quorum round it waited for.
  */
 
+import { redactSecrets } from './redact.js';
+
 /** Redis keeps at most this many arguments of an entry, and this many bytes of each. */
 const ARGS_MAX = 32;
 const ARG_BYTES_MAX = 128;
@@ -23,8 +25,9 @@ export class SlowLog {
   private entries: SlowLogEntry[] = [];
   private nextId = 0;
 
-  add(argv: readonly Buffer[], usec: number, addr: string, name: string, maxLen: number): void {
+  add(command: readonly Buffer[], usec: number, addr: string, name: string, maxLen: number): void {
     if (maxLen <= 0) return;
+    const argv = redactSecrets(command);
     const shown = Math.min(argv.length, ARGS_MAX);
     const args: Buffer[] = [];
     for (let i = 0; i < shown; i++) {

@@ -37,6 +37,12 @@ export { LOG_PAYLOAD_MAX } from './log-segments.js';
 /** Default size at which a segment is closed and the next one started (and of prepared spares). */
 export const DEFAULT_SEGMENT_BYTES = 32 << 20;
 const SPARE_SEGMENTS_MAX = 2;
+/**
+ * A prepared spare is twice what the last sealed segment held, between this and the segment size:
+ * a node holding little data keeps a data directory of a few MiB instead of two 32 MiB files, and
+ * one under steady writes gets full-size spares from its second segment on.
+ */
+const SPARE_MIN_BYTES = 1 << 20;
 const GROUP_INITIAL_BYTES = 64 * 1024;
 /** Group buffers up to this size are reused; bigger ones are left to the GC. */
 const GROUP_REUSE_MAX_BYTES = 8 << 20;
@@ -98,6 +104,8 @@ export class CommitLog {
   private readonly spares: SpareFile[] = [];
   private spareSeq: number;
   private preparingSpare = false;
+  /** Bytes the last sealed segment held (what sizes the next prepared spare). */
+  private lastSegmentUsed = 0;
   /** Id the next segment file will get. */
   private nextSegment: number;
   private open: Group | null = null;
@@ -499,6 +507,7 @@ export class CommitLog {
 
   private async closeFile(): Promise<void> {
     const fd = this.fd!;
+    this.lastSegmentUsed = this.fdPos;
     if (this.policy !== 'no' && this.fdDirty) await this.runSync(true);
     this.fd = null;
     await fsClose(fd);
@@ -512,7 +521,7 @@ export class CommitLog {
     if (this.policy !== 'always' || this.spares.length > 0 || this.preparingSpare || this.closed) return;
     this.preparingSpare = true;
     const file = sparePath(this.dir, this.spareSeq++);
-    const bytes = this.segmentBytes;
+    const bytes = Math.min(this.segmentBytes, Math.max(SPARE_MIN_BYTES, 2 * this.lastSegmentUsed));
     writeZeroFile(file, bytes)
       .then(() => syncDir(this.dir))
       .then(

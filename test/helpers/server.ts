@@ -128,8 +128,11 @@ function exited(proc: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => proc.once('exit', (code) => resolve(code)));
 }
 
-/** Starts `ringkv server` with the given extra settings; resolves once it answers PING. */
-export async function startNode(opts: { args?: string[]; port?: number; dir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<NodeProcess> {
+/**
+ * Starts `ringkv server` with the given extra settings; resolves once it answers PING on its port,
+ * or once `ready` says so (a node without a plain port, `--port 0`, is asked over TLS).
+ */
+export async function startNode(opts: { args?: string[]; port?: number; dir?: string; env?: NodeJS.ProcessEnv; ready?: () => Promise<boolean> } = {}): Promise<NodeProcess> {
   const port = opts.port ?? (await freePort());
   const dir = opts.dir ?? tempDir();
   const args = ['server', '--port', String(port), '--dir', dir, '--loglevel', 'warning', ...(opts.args ?? [])];
@@ -166,18 +169,18 @@ export async function startNode(opts: { args?: string[]; port?: number; dir?: st
     },
     async restart() {
       handle.proc = spawnIt();
-      await waitReady(handle);
+      await waitReady(handle, opts.ready);
     },
   };
-  await waitReady(handle);
+  await waitReady(handle, opts.ready);
   return handle;
 }
 
-async function waitReady(h: NodeProcess, timeoutMs = 20000): Promise<void> {
+async function waitReady(h: NodeProcess, ready?: () => Promise<boolean>, timeoutMs = 20000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (h.proc.exitCode !== null) throw new Error(`ringkv exited with ${h.proc.exitCode}: ${h.output()}`);
-    if (await pingOk(h.port)) return;
+    if (await (ready ?? (() => pingOk(h.port)))()) return;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`ringkv on ${h.port} not ready: ${h.output()}`);

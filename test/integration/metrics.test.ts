@@ -14,15 +14,17 @@ import { freePort, startNode, type NodeProcess } from '../helpers/server.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { checkFamilies, parseExposition, sampleValue, type Family } from '../helpers/prom-text.js';
 
-function get(port: number, path: string): Promise<{ status: number; body: string; type: string }> {
+function get(port: number, path: string, authorization?: string): Promise<{ status: number; body: string; type: string; challenge: string | undefined }> {
   return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path }, (res) => {
+    http.get({ host: '127.0.0.1', port, path, headers: authorization === undefined ? {} : { authorization } }, (res) => {
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, type: String(res.headers['content-type']) }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, type: String(res.headers['content-type']), challenge: res.headers['www-authenticate'] }));
     }).on('error', reject);
   });
 }
+
+const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 async function scrape(port: number): Promise<Map<string, Family>> {
   const res = await get(port, '/metrics');
@@ -105,6 +107,31 @@ describe('Prometheus metrics of one node', () => {
     expect(status).toBe(405);
   });
 
+  it('asks for metrics-password, or else requirepass, as HTTP Basic (any user) or Bearer', async () => {
+    const r = new Redis({ port: node.port });
+    try {
+      await r.config('SET', 'metrics-password', 'scrape-me');
+      const refused = await get(metricsPort, '/metrics');
+      expect(refused.status).toBe(401);
+      expect(refused.challenge).toMatch(/^Basic realm="ringkv"/);
+      expect((await get(metricsPort, '/api/node', basic('prometheus', 'wrong'))).status).toBe(401);
+      expect((await get(metricsPort, '/metrics', basic('prometheus', 'scrape-me'))).status).toBe(200);
+      expect((await get(metricsPort, '/dashboard', basic('', 'scrape-me'))).status).toBe(200);
+      expect((await get(metricsPort, '/metrics', 'Bearer scrape-me')).status).toBe(200);
+      expect((await get(metricsPort, '/metrics', 'Bearer scrape-m')).status).toBe(401);
+      // Without a metrics-password the client password guards it too.
+      await r.config('SET', 'metrics-password', '');
+      await r.config('SET', 'requirepass', 'client-pass');
+      await r.auth('client-pass');
+      expect((await get(metricsPort, '/metrics')).status).toBe(401);
+      expect((await get(metricsPort, '/metrics', basic('default', 'client-pass'))).status).toBe(200);
+      await r.config('SET', 'requirepass', '');
+      expect((await get(metricsPort, '/metrics')).status).toBe(200);
+    } finally {
+      r.disconnect();
+    }
+  });
+
   it('debug-clock-offset-ms skews the node\'s data clock', async () => {
     const r = new Redis({ port: node.port });
     await r.config('SET', 'debug-clock-offset-ms', '3600000');
@@ -167,5 +194,23 @@ describe('Prometheus metrics of a 3-node cluster', () => {
     // 61 writes coordinated somewhere, each one write round; 120 string commands timed in all.
     expect(writeRounds).toBeGreaterThanOrEqual(61);
     expect(stringCommands).toBeGreaterThanOrEqual(120);
+  });
+
+  it('with a password on every node, the dashboard still gathers every node\'s report', async () => {
+    const clients = cluster.ports.map((port) => new Redis({ port }));
+    try {
+      for (const r of clients) await r.config('SET', 'metrics-password', 'dash');
+      expect((await get(metricsPorts[0]!, '/api/cluster')).status).toBe(401);
+      const res = await get(metricsPorts[0]!, '/api/cluster', basic('ops', 'dash'));
+      expect(res.status).toBe(200);
+      const report = JSON.parse(res.body) as { nodes: Array<{ report: unknown; error: string | undefined }> };
+      expect(report.nodes).toHaveLength(3);
+      expect(report.nodes.map((n) => n.error ?? 'ok')).toEqual(['ok', 'ok', 'ok']);
+    } finally {
+      for (const r of clients) {
+        await r.config('SET', 'metrics-password', '');
+        r.disconnect();
+      }
+    }
   });
 });

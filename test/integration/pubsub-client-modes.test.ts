@@ -57,6 +57,7 @@ describe.skipIf(!haveRedisServer)('CLIENT REPLY, MONITOR, CLIENT PAUSE', () => {
       await c.pipeline([
         ['SET', Buffer.from('a"b\\c'), Buffer.from([0x78, 0x0a, 0x79, 0x01, 0xff, 0x09, 0x07, 0x08, 0x0d])], ['GET', 'k'], ['CONFIG', 'GET', 'maxmemory'],
         ['MULTI'], ['INCR', 'z'], ['EXEC'], ['AUTH', 'secret'], ['HELLO', '2', 'AUTH', 'default', 'pw'], ['PUBLISH', 'ch', 'm'],
+        ['ACL', 'SETUSER', 'mon', '>pw'], ['ACL', 'WHOAMI'], ['ACL', 'DELUSER', 'mon'],
       ]);
       await sleep(200);
       return (await mon.strayReplies(100)).map((l) => l.replace(/^\+\d+\.\d{6} \[0 127\.0\.0\.1:\d+\]/, '+T [0 ADDR]'));
@@ -65,6 +66,8 @@ describe.skipIf(!haveRedisServer)('CLIENT REPLY, MONITOR, CLIENT PAUSE', () => {
     expect(await lines(node.port)).toEqual(want);
     expect(want[0]).toBe('+T [0 ADDR] "SET" "a\\"b\\\\c" "x\\ny\\x01\\xff\\t\\a\\b\\r"');
     expect(want).toContain('+T [0 ADDR] "AUTH" "(redacted)"');
+    expect(want).toContain('+T [0 ADDR] "ACL" "WHOAMI"');
+    expect(want.some((l) => l.includes('SETUSER'))).toBe(false);
   });
 
   it('CLIENT PAUSE ALL holds every command, CLIENT UNPAUSE included, until the timeout', async () => {

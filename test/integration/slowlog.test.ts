@@ -39,6 +39,21 @@ describe('SLOWLOG and commandstats', () => {
     expect(usec).toBeGreaterThanOrEqual(100_000);
   });
 
+  it('keeps passwords out: AUTH and ACL SETUSER arguments are redacted as Redis does', async () => {
+    await r.config('SET', 'slowlog-log-slower-than', '0');
+    await r.call('slowlog', 'reset');
+    await r.call('acl', 'setuser', 'slowuser', '>secretpw');
+    await r.call('auth', 'slowuser', 'secretpw').catch(() => undefined);
+    await r.call('auth', 'default', 'x').catch(() => undefined);
+    const entries = (await r.call('slowlog', 'get', '3')) as Entry[];
+    expect(entries.map((e) => e[3])).toEqual([
+      ['auth', '(redacted)', '(redacted)'],
+      ['auth', '(redacted)', '(redacted)'],
+      ['acl', 'setuser', '(redacted)', '(redacted)'],
+    ]);
+    await r.call('acl', 'deluser', 'slowuser');
+  });
+
   it('cuts long arguments and argument lists as Redis does, keeps slowlog-max-len entries, and logs nothing below a negative threshold', async () => {
     await r.config('SET', 'slowlog-log-slower-than', '0');
     await r.config('SET', 'slowlog-max-len', '3');

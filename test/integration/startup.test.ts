@@ -333,10 +333,10 @@ function exchange(host: string, port: number, payload: string): Promise<{ data: 
 
 describe('protected mode', () => {
   it('the decision: loopback always, others only with a password or protected-mode no', () => {
-    for (const a of ['127.0.0.1', '127.0.0.2', '::1', '::ffff:127.0.0.1']) expect(protectedModeRefuses(true, '', a)).toBe(false);
-    for (const a of ['192.0.2.7', '10.0.0.1', '::ffff:10.0.0.1', 'fd00::2', undefined]) expect(protectedModeRefuses(true, '', a)).toBe(true);
-    expect(protectedModeRefuses(true, 'secret', '10.0.0.1')).toBe(false);
-    expect(protectedModeRefuses(false, '', '10.0.0.1')).toBe(false);
+    for (const a of ['127.0.0.1', '127.0.0.2', '::1', '::ffff:127.0.0.1']) expect(protectedModeRefuses(true, true, a)).toBe(false);
+    for (const a of ['192.0.2.7', '10.0.0.1', '::ffff:10.0.0.1', 'fd00::2', undefined]) expect(protectedModeRefuses(true, true, a)).toBe(true);
+    expect(protectedModeRefuses(true, false, '10.0.0.1')).toBe(false);
+    expect(protectedModeRefuses(false, true, '10.0.0.1')).toBe(false);
   });
 
   const ip = externalAddress();
@@ -357,6 +357,15 @@ describe('protected mode', () => {
       await local.call('config', 'set', 'protected-mode', 'yes', 'requirepass', 'pw');
       expect((await exchange(ip!, node.port, 'PING\r\nAUTH pw\r\nPING\r\nQUIT\r\n')).data)
         .toBe('-NOAUTH Authentication required.\r\n+OK\r\n+PONG\r\n+OK\r\n');
+      // The default user is what counts (Redis 7.0): requirepass unset makes it nopass again ...
+      await local.call('config', 'set', 'requirepass', '');
+      expect((await exchange(ip!, node.port, 'PING\r\n')).data).toBe(`-${PROTECTED_MODE_DENIED}\r\n`);
+      // ... and a password given by ACL SETUSER, or no nopass at all, protects it like requirepass.
+      await local.call('acl', 'setuser', 'default', '>aclpw');
+      expect((await exchange(ip!, node.port, 'PING\r\nAUTH aclpw\r\nPING\r\nQUIT\r\n')).data)
+        .toBe('-NOAUTH Authentication required.\r\n+OK\r\n+PONG\r\n+OK\r\n');
+      await local.call('acl', 'setuser', 'default', 'resetpass');
+      expect((await exchange(ip!, node.port, 'PING\r\nQUIT\r\n')).data).toBe('-NOAUTH Authentication required.\r\n+OK\r\n');
       local.disconnect();
     } finally {
       await node.stop();

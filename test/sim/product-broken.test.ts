@@ -23,6 +23,18 @@ async function kindsFound(bug: Breakage, nodes: 3 | 5 = 3): Promise<Array<Set<Vi
   return found;
 }
 
+/** The first seed (from 1) whose run with `bug` reports `kind`, trying at most `maxSeeds`. */
+async function firstSeedShowing(bug: Breakage, kind: ViolationKind, maxSeeds: number): Promise<number | undefined> {
+  for (let seed = 1; seed <= maxSeeds; seed++) {
+    const r = await runProductSim({ seed, nodes: 3, bug });
+    if (r.violations.some((v) => v.kind === kind)) {
+      console.log(`${bug}: ${kind} on seed ${seed}`);
+      return seed;
+    }
+  }
+  return undefined;
+}
+
 describe('the product simulation catches a broken product', () => {
   it('per-connection order: a sequencer that runs a connection\'s commands concurrently', async () => {
     const found = await kindsFound('concurrent-sequencer');
@@ -35,9 +47,8 @@ describe('the product simulation catches a broken product', () => {
   });
 
   it('no acknowledged write lost: fsync that acknowledges what never reaches the disk', async () => {
-    // Only a run whose crashes take every copy of an acknowledged write shows it.
-    const found = await kindsFound('lying-fsync');
-    expect(found.some((k) => k.has('lost-write'))).toBe(true);
+    // Only a run whose crashes take every copy of an acknowledged write shows it: some seeds do.
+    expect(await firstSeedShowing('lying-fsync', 'lost-write', 40)).toBeDefined();
   });
 
   it('replicas converge: a replica that acknowledges writes it does not store', async () => {

@@ -26,4 +26,10 @@ describe('product simulation, 3 nodes', () => {
       expect(report.stats.incrAcked, `seed ${seed}`).toBeGreaterThan(10);
     });
   }
+
+  it('quorum reads waiting on a slow or lost replica ask one more (hedged reads), and the runs above check them', async () => {
+    let hedged = 0;
+    for (let seed = 1; seed <= 20 && hedged === 0; seed++) hedged += (await runProductSim({ seed, nodes: 3 })).stats.hedgedReads!;
+    expect(hedged).toBeGreaterThan(0);
+  });
 });

@@ -1,6 +1,8 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect as tlsConnect, createServer as createTlsServer, Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { Logger } from '../../core/logger.js';
 import { BusCounters, UNKNOWN_TYPE } from './bus-stats.js';
+import { busClientOptions, busServerOptions, tlsRefusalReason, type BusTls } from './bus-tls.js';
 import { DEFAULT_MAX_FRAME_BYTES, FrameKind, type Frame } from './frame.js';
 import { HANDSHAKE_TIMEOUT_MS, type HandshakeLocal, type HandshakeRole } from './handshake.js';
 import { LogLimiter } from './log-limiter.js';
@@ -31,6 +33,11 @@ export interface ClusterBusOptions {
    * own, so a packet filter can tell them apart (network partition tests).
    */
   localAddress?: string;
+  /**
+   * tls-cluster: the current TLS material, read at listen and at every dial (so a certificate
+   * reloaded by CONFIG SET is used by the next link); undefined = plain TCP.
+   */
+  tls?: () => BusTls | undefined;
 }
 
 export type RequestHandler = (from: PeerIdentity, payload: unknown) => unknown;
@@ -97,7 +104,8 @@ export class ClusterBus {
 
   listen(): Promise<void> {
     if (this.server) return Promise.reject(new Error('cluster bus already listening'));
-    const server = createServer((socket) => this.accept(socket));
+    const tls = this.opts.tls?.();
+    const server = tls === undefined ? createServer((socket) => this.accept(socket)) : this.tlsServer(tls);
     this.server = server;
     return new Promise<void>((resolve, reject) => {
       server.once('error', (err) => {
@@ -114,6 +122,46 @@ export class ClusterBus {
         resolve();
       });
     });
+  }
+
+  /**
+   * tls-cluster: accepts only peers whose certificate the CA signed; a refused one never reaches the
+   * cluster-secret handshake and is logged (once a minute per host) with OpenSSL's reason.
+   */
+  private tlsServer(tls: BusTls): TlsServer {
+    // Node drops the verification error of a refused client certificate (the handshake ends as a
+    // bare "socket hang up"), so the verdict is enforced here where its reason is still known.
+    const server = createTlsServer({ ...busServerOptions(tls), requestCert: true, rejectUnauthorized: false }, (socket) => {
+      if (socket.authorized) {
+        this.accept(socket);
+        return;
+      }
+      this.counters.authFailures++;
+      const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+      const cert = socket.getPeerCertificate();
+      const reason = cert === null || Object.keys(cert).length === 0 ? 'it presented no certificate' : `${String(socket.authorizationError)} (subject ${cert.subject?.CN ?? '?'}, issuer ${cert.issuer?.CN ?? '?'})`;
+      this.warnTls(peer, 'cluster bus refused a peer: its TLS certificate is not signed by tls-ca-cert-file', reason);
+      socket.destroy();
+    });
+    server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
+      const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+      const reason = tlsRefusalReason(err);
+      // A dialler that gave up mid-handshake (its own timeout, a restart) was not refused.
+      if (reason === undefined) {
+        this.logger.debug({ peer, reason: err.message }, 'cluster bus peer left during the TLS handshake');
+        return;
+      }
+      this.counters.authFailures++;
+      this.warnTls(peer, 'cluster bus refused a peer: TLS handshake failed', reason);
+    });
+    return server;
+  }
+
+  /** Puts a certificate reloaded by CONFIG SET in force for links accepted and dialled from now on. */
+  reloadTls(): void {
+    const tls = this.opts.tls?.();
+    if (tls === undefined || !(this.server instanceof TlsServer)) return;
+    this.server.setSecureContext(busServerOptions(tls));
   }
 
   /**
@@ -257,7 +305,20 @@ export class ClusterBus {
 
   private dial(peer: OutgoingPeer): PeerLink {
     const local = this.local('connect');
-    const socket = connect({ host: peer.address.host, port: peer.address.port, ...(this.opts.localAddress ? { localAddress: this.opts.localAddress } : {}) });
+    const tls = this.opts.tls?.();
+    const localAddress = this.opts.localAddress ? this.opts.localAddress : undefined;
+    const socket = tls === undefined
+      ? connect({ host: peer.address.host, port: peer.address.port, ...(localAddress !== undefined ? { localAddress } : {}) })
+      : tlsConnect(busClientOptions(tls, peer.address.host, peer.address.port, localAddress));
+    /** The TLS handshake ended on our side: a close before the secret handshake is then the peer's refusal. */
+    let tlsUp = false;
+    if (tls !== undefined) {
+      socket.once('secureConnect', () => (tlsUp = true));
+      socket.once('error', (err: Error) => {
+        const reason = tlsRefusalReason(err);
+        if (reason !== undefined) this.warnTls(peer.key, 'cluster bus cannot link to a peer: TLS refused', reason);
+      });
+    }
     const hooks = this.hooks({
       ready: () => {
         peer.consecutiveFailures = 0;
@@ -269,6 +330,9 @@ export class ClusterBus {
         peer.link = undefined;
         // A link that worked may be retried at once; one that never came up backs off.
         if (link.identity !== undefined) return;
+        // Under TLSv1.3 a peer checks our certificate after our side of the handshake is done, and
+        // refuses by closing: say so here, where the operator who must fix it will look.
+        if (tlsUp && link.endedByPeer) this.warnTls(peer.key, 'cluster bus peer closed the TLS link before accepting it: does its tls-ca-cert-file trust this node\'s certificate, and is the cluster secret the same?', error.message);
         peer.consecutiveFailures++;
         peer.retryAtMs = Date.now() + reconnectDelayMs(peer.consecutiveFailures);
         peer.lastError = error.message;
@@ -338,6 +402,12 @@ export class ClusterBus {
       },
       closed: extra.closed,
     };
+  }
+
+  private warnTls(peer: string, msg: string, reason: string): void {
+    const host = peer.slice(0, peer.lastIndexOf(':'));
+    if (this.warnings.allow(`${msg}\0${host}`, Date.now())) this.logger.warn({ peer, reason }, msg);
+    else this.logger.debug({ peer, reason }, msg);
   }
 
   /** At most one warning per remote host and kind per minute: a peer retrying in a loop must not flood the log. */

@@ -66,6 +66,8 @@ export class PeerLink {
   private paused = false;
   private handshakeTimer: NodeJS.Timeout | undefined;
   private socketError: Error | undefined;
+  /** The connection ended without this side closing it. */
+  endedByPeer = false;
   private readonly flushBound = (): void => this.flush();
 
   constructor(private readonly opts: PeerLinkOptions) {
@@ -83,7 +85,11 @@ export class PeerLink {
     socket.on('error', (err: Error) => {
       this.socketError = err;
     });
-    socket.on('close', () => this.close(this.lostError()));
+    socket.on('close', () => {
+      // Closed from the far side (or the network), not by close() here: a timeout is ours.
+      if (this.state !== 'closed') this.endedByPeer = true;
+      this.close(this.lostError());
+    });
     socket.on('drain', () => this.updateBackpressure());
     this.handshakeTimer = setTimeout(() => {
       const phase = socket.connecting ? 'connect' : 'handshake';

@@ -268,6 +268,7 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
       incrUncertain: allCounters.reduce((a, c) => a + c.uncertain, 0),
       quorumFailures: nodes.reduce((a, x) => a + x.coordinator.stats.quorumFailures, 0),
       restamps: nodes.reduce((a, x) => a + x.coordinator.stats.restamps, 0),
+      hedgedReads: nodes.reduce((a, x) => a + x.coordinator.stats.hedgedReads, 0),
       contestedSlots: contested.size,
     },
   };

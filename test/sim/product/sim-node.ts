@@ -1,6 +1,6 @@
 import type { RequestHandler } from '../../../src/cluster/bus/cluster-bus.js';
 import { ClusterRouter } from '../../../src/cluster/cluster-router.js';
-import { Coordinator, type ReplicaClient } from '../../../src/cluster/coordinator.js';
+import { Coordinator, READ_HEDGE_INTERVAL_MS, type ReplicaClient } from '../../../src/cluster/coordinator.js';
 import { ReplicaBatcher } from '../../../src/cluster/replica-batcher.js';
 import { HintReplayer } from '../../../src/cluster/hint-replayer.js';
 import { decodeRangeAnswer, ReplicaService } from '../../../src/cluster/replica-service.js';
@@ -267,6 +267,12 @@ export class SimNode implements Endpoint {
       this.later(HINT_TICK_MS, tick);
     };
     this.later(HINT_TICK_MS, tick);
+    // As ClusterNode: quorum reads still waiting a whole interval also ask the next replica.
+    const hedge = (): void => {
+      this.coordinator.hedgeReads();
+      this.later(READ_HEDGE_INTERVAL_MS, hedge);
+    };
+    this.later(READ_HEDGE_INTERVAL_MS, hedge);
   }
 
   get id(): string {
