@@ -364,7 +364,9 @@ export class Coordinator {
     try {
       const roundStarted = performance.now();
       this.replicate(job, ks, records, (result) => {
-        this.serverStats.quorumLatency.observe(QUORUM_ROUND_WRITE, (performance.now() - roundStarted) / 1000);
+        const ms = performance.now() - roundStarted;
+        this.serverStats.quorumLatency.observe(QUORUM_ROUND_WRITE, ms / 1000);
+        this.serverStats.noteLatencyEvent('quorum-write', ms);
         if (finish) finish(result);
         else settled = result;
       }, release, verified);
@@ -472,7 +474,9 @@ export class Coordinator {
       launch();
       if (quorum.state === 'pending' && queue.length > 0) this.hedgeable.set(hedge, this.hedgeTicks);
     });
-    this.serverStats.quorumLatency.observe(QUORUM_ROUND_READ, (performance.now() - roundStarted) / 1000);
+    const roundMs = performance.now() - roundStarted;
+    this.serverStats.quorumLatency.observe(QUORUM_ROUND_READ, roundMs / 1000);
+    this.serverStats.noteLatencyEvent('quorum-read', roundMs);
     if (quorum.state !== 'met') return undefined;
     ids.forEach((id, i) => records.set(id, quorum.newest(i)));
     return { records, quorum };

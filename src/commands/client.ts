@@ -3,20 +3,43 @@ import type { SessionState } from '../server/session-state.js';
 import { container, type CommandContext } from './spec.js';
 import { intArg, lower } from './args.js';
 
-/** One CLIENT LIST line (also the client-info of ACL LOG entries). */
-export function describeClient(s: SessionState, now: number, blocked = false, monitoring = false): string {
+/** Bytes of a command's arguments as Redis counts them for argv-mem: the strings themselves. */
+function argvBytes(argv: readonly Buffer[]): number {
+  let n = 0;
+  for (const a of argv) n += a.length;
+  return n;
+}
+
+/**
+ * One CLIENT LIST / CLIENT INFO line (also the client-info of ACL LOG entries). Fields and their order are Redis 7.0's; `lib-name`,
+ * `lib-ver` (CLIENT SETINFO) and `watch` come after them, where a 7.0 parser does not look.
+ * `current` is the argv of the command asking, for the asking client's own argv-mem (every other
+ * client is between commands, as in Redis, where argv is freed once a command ends, and only the
+ * arguments of a request still arriving count).
+ */
+export function describeClient(s: SessionState, now: number, blocked = false, monitoring = false, current?: readonly Buffer[]): string {
   const sub = s.subscriptions;
   const t = s.tracking;
   const flags = (monitoring ? 'O' : '') + (sub.active ? 'P' : '') + (s.multi !== undefined ? 'x' : '') + (blocked ? 'b' : '') +
     (t !== undefined ? 't' : '') + (t?.bcast === true ? 'B' : '') + (s.readonlyMode ? 'r' : '') || 'N';
+  const partial = s.partialArgvBytes;
+  const qbuf = s.queryBufferBytes - partial;
+  const qbufFree = s.queryBufferFree;
+  // Redis holds a half-received request's arguments in argv, so they count there, not in qbuf.
+  const argvMem = (current === undefined ? 0 : argvBytes(current)) + partial;
+  // Redis 7.0 counts each queued command's argument bytes plus one pointer per argument.
+  let multiMem = 0;
+  for (const q of s.multi ?? []) multiMem += argvBytes(q.argv) + 8 * q.argv.length;
+  const obl = s.replyBufferBytes;
+  const omem = s.outputBufferBytes;
   return [
     `id=${s.id}`, `addr=${s.addr}`, `laddr=${s.laddr}`, `fd=${s.fd}`, `name=${s.name}`,
     `age=${Math.floor((now - s.createdAt) / 1000)}`, `idle=${Math.floor((now - s.lastInteraction) / 1000)}`,
     `flags=${flags}`, 'db=0', `sub=${sub.channel.size}`, `psub=${sub.pattern.size}`, `ssub=${sub.shard.size}`, `multi=${s.multi ? s.multi.length : -1}`,
-    `watch=${s.watched.size}`, `qbuf=${s.queryBufferBytes}`, 'qbuf-free=0', 'argv-mem=0', 'multi-mem=0',
-    'rbs=16384', 'rbp=0', 'obl=0', 'oll=0', `omem=${s.outputBufferBytes}`, `tot-mem=${s.queryBufferBytes + s.outputBufferBytes}`,
-    'events=r', `cmd=${s.lastCommand}`, `user=${s.user?.name ?? 'default'}`, `redir=${t?.redirect ?? -1}`, `resp=${s.proto}`,
-    `lib-name=${s.libName}`, `lib-ver=${s.libVer}`,
+    `qbuf=${qbuf}`, `qbuf-free=${qbufFree}`, `argv-mem=${argvMem}`, `multi-mem=${multiMem}`,
+    'rbs=16384', 'rbp=0', `obl=${obl}`, `oll=${s.outputListLength}`, `omem=${omem}`, `tot-mem=${qbuf + qbufFree + argvMem + multiMem + obl + omem}`,
+    `events=${omem > 0 ? 'rw' : 'r'}`, `cmd=${s.lastCommand}`, `user=${s.user?.name ?? 'default'}`, `redir=${t?.redirect ?? -1}`, `resp=${s.proto}`,
+    `lib-name=${s.libName}`, `lib-ver=${s.libVer}`, `watch=${s.watched.size}`,
   ].join(' ');
 }
 
@@ -45,7 +68,7 @@ function list(ctx: CommandContext, argv: Buffer[]): void {
   let text = '';
   // Clients are of the pubsub class while subscribed, else normal; none is a replica or master.
   const ofType = (s: SessionState): boolean => type === undefined || (s.subscriptions.active ? type === 'pubsub' : type === 'normal');
-  for (const s of ctx.node.clients()) if ((!ids || ids.has(s.id)) && ofType(s)) text += describeClient(s, now, ctx.node.blockedClients.isBlocked(s), ctx.node.monitor.has(s)) + '\n';
+  for (const s of ctx.node.clients()) if ((!ids || ids.has(s.id)) && ofType(s)) text += describeClient(s, now, ctx.node.blockedClients.isBlocked(s), ctx.node.monitor.has(s), s === ctx.session ? argv : undefined) + '\n';
   ctx.out.verbatim(text);
 }
 
@@ -228,7 +251,7 @@ export const clientCommand = container('client', ['noscript', 'loading', 'stale'
     },
   },
   { name: 'list', categories: ['admin', 'slow', 'dangerous', 'connection'], arity: -2, flags: ['admin', 'noscript', 'loading', 'stale'], run: list },
-  { name: 'info', categories: ['slow', 'connection'], arity: 2, flags: ['noscript', 'loading', 'stale'], run: (c) => c.out.verbatim(describeClient(c.session, Date.now(), false, c.node.monitor.has(c.session)) + '\n') },
+  { name: 'info', categories: ['slow', 'connection'], arity: 2, flags: ['noscript', 'loading', 'stale'], run: (c, a) => c.out.verbatim(describeClient(c.session, Date.now(), false, c.node.monitor.has(c.session), a) + '\n') },
   { name: 'kill', categories: ['admin', 'slow', 'dangerous', 'connection'], arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], run: kill },
   { name: 'no-evict', categories: ['admin', 'slow', 'dangerous', 'connection'], arity: 3, flags: ['admin', 'noscript', 'loading', 'stale'], run: (c) => c.out.ok() },
   { name: 'no-touch', arity: 3, flags: ['noscript', 'loading', 'stale'], run: (c) => c.out.ok() },

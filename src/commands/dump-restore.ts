@@ -20,6 +20,64 @@ import type { DumpValue } from '../rdb/dump-value.js';
 import { command, type CommandContext, type CommandSpec } from './spec.js';
 import { int64Arg, lower } from './args.js';
 import { zsetLimits } from './sorted-set-replies.js';
+import { StreamType } from '../collections/stream-type.js';
+import { StreamGroups } from '../collections/stream-groups.js';
+import { entryFields } from '../collections/stream-codec.js';
+import { MAX_ID, MIN_ID, type StreamId } from '../collections/stream-id.js';
+import type { StreamDump, StreamDumpGroup } from '../rdb/stream-value.js';
+
+/** A stream with its counters, groups, pending entries and consumers, as RDB carries it. */
+function streamDumpOf(ks: Keyspace, key: Buffer): StreamDump {
+  const s = StreamType.open(ks, key)!;
+  const entries: StreamDump['entries'] = [];
+  s.scan(MIN_ID, MAX_ID, false, (id, value) => entries.push({ id, fields: entryFields(value).map((b) => Buffer.from(b)) }) > 0);
+  const groups: StreamDumpGroup[] = [];
+  const sg = new StreamGroups(s);
+  sg.scanGroups((name, g) => {
+    const group = Buffer.from(name);
+    const pending: StreamDumpGroup['pending'] = [];
+    sg.scanPending(group, MIN_ID, MAX_ID, (id, p) => pending.push({ id, deliveryTime: p.deliveryTime, deliveries: p.deliveries }) > 0);
+    const consumers: StreamDumpGroup['consumers'] = [];
+    sg.scanConsumers(group, (cname, c) => {
+      const ids: StreamId[] = [];
+      const consumer = Buffer.from(cname);
+      sg.scanConsumerPending(group, consumer, undefined, (id) => ids.push(id) > 0);
+      consumers.push({ name: consumer, seenTime: c.seenTime, pending: ids });
+      return true;
+    });
+    groups.push({ name: group, lastId: g.lastId, entriesRead: g.entriesRead, pending, consumers });
+    return true;
+  });
+  const m = s.meta;
+  return { kind: 'stream', entries, lastId: m.lastId, firstId: s.length === 0 ? MIN_ID : m.firstId, maxDeletedId: m.maxDeletedId, entriesAdded: m.entriesAdded, groups };
+}
+
+/** Writes a decoded stream: its entries in order, then its counters as they were, then its groups. */
+function writeStream(ks: Keyspace, key: Buffer, v: StreamDump, expiresAt: number): void {
+  const s = StreamType.create(ks, key);
+  s.c.expiresAt = expiresAt;
+  for (const e of v.entries) s.add(e.id, e.fields);
+  s.meta.lastId = v.lastId;
+  s.meta.maxDeletedId = v.maxDeletedId;
+  s.meta.entriesAdded = v.entriesAdded;
+  const sg = new StreamGroups(s);
+  for (const g of v.groups) {
+    if (!sg.create(g.name, g.lastId, g.entriesRead)) throw new ReplyError('ERR Bad data format');
+    const state = sg.get(g.name)!;
+    const owner = new Map<string, Buffer>();
+    for (const c of g.consumers) {
+      sg.ensureConsumer(g.name, state, c.name, c.seenTime, true);
+      for (const id of c.pending) owner.set(`${id.ms}-${id.seq}`, c.name);
+    }
+    for (const p of g.pending) {
+      const consumer = owner.get(`${p.id.ms}-${p.id.seq}`);
+      if (consumer === undefined) throw new ReplyError('ERR Bad data format');
+      sg.setPending(g.name, state, p.id, consumer, p.deliveryTime, p.deliveries);
+    }
+    sg.put(g.name, state);
+  }
+  s.save();
+}
 
 const INTSET_ENTRIES_CAP = 1 << 30;
 
@@ -41,6 +99,8 @@ function dumpValueOf(ks: Keyspace, key: Buffer, e: Entry): DumpValue | undefined
       ZSetType.open(ks, key)!.entries((m, s) => entries.push([m, s]));
       return { kind: 'zset', entries };
     }
+    case ValueType.Stream:
+      return streamDumpOf(ks, key);
     case ValueType.Hash: {
       const pairs: Array<[Buffer, Buffer]> = [];
       HashType.open(ks, key)!.scan((f, v) => pairs.push([Buffer.from(f), Buffer.from(v)]) > 0);
@@ -90,6 +150,9 @@ function writeValue(ctx: CommandContext, key: Buffer, v: DumpValue, expiresAt: n
       z.save();
       return;
     }
+    case 'stream':
+      writeStream(ks, key, v, expiresAt);
+      return;
     case 'hash': {
       const h = HashType.openOrCreate(ks, key);
       h.c.expiresAt = expiresAt;

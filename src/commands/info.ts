@@ -2,9 +2,10 @@ import os from 'node:os';
 import { REDIS_VERSION, RINGKV_VERSION } from './version.js';
 import type { NodeServices } from '../server/node-services.js';
 import { anonymousMemoryBytes, bytesToHuman } from '../server/eviction/memory-report.js';
+import { parsePercentiles, percentileName, valueAtPercentile } from '../server/command-latency.js';
 
 const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace'];
-const ALL_SECTIONS = [...DEFAULT_SECTIONS, 'commandstats', 'ringkv'];
+const ALL_SECTIONS = [...DEFAULT_SECTIONS, 'commandstats', 'latencystats', 'ringkv'];
 
 type Lines = Array<[string, string | number]>;
 
@@ -103,6 +104,18 @@ function commandstats(node: NodeServices): Lines {
   return lines;
 }
 
+/** `latency_percentiles_usec_<cmd>:p50=…,p99=…` per command with calls, as Redis 7.0 prints them. */
+function latencystats(node: NodeServices): Lines {
+  const percentiles = parsePercentiles(node.config.str('latency-tracking-info-percentiles'));
+  const lines: Lines = [];
+  for (const [name, c] of node.stats.commands) {
+    if (c.latency === undefined) continue;
+    const values = percentiles.map((p) => `p${percentileName(p)}=${(valueAtPercentile(c.latency!, p) / 1000).toFixed(3)}`);
+    lines.push([`latency_percentiles_usec_${name}`, values.join(',')]);
+  }
+  return lines;
+}
+
 function keyspace(node: NodeServices): Lines {
   const keys = node.listedKeyCount();
   if (keys === 0) return [];
@@ -122,6 +135,7 @@ function section(node: NodeServices, name: string): string | undefined {
     case 'modules': lines = []; break;
     case 'errorstats': lines = []; break;
     case 'commandstats': lines = commandstats(node); break;
+    case 'latencystats': lines = latencystats(node); break;
     case 'keyspace': lines = keyspace(node); break;
     case 'cluster': {
       const extra = node.cluster?.infoSection() ?? '';

@@ -1,3 +1,4 @@
+import { latencyCommand } from './latency.js';
 import { objectRefcount } from './object-info.js';
 import { ERR, ReplyError } from '../core/errors.js';
 import { objectEncoding, valueLength } from '../collections/encoding.js';
@@ -188,9 +189,6 @@ const config = container('config', ['admin', 'noscript', 'loading', 'stale'], ['
   { name: 'help', categories: ['slow'], arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['CONFIG <subcommand> [<arg> ...]. Subcommands are:', 'GET <pattern>', 'SET <directive> <value>', 'RESETSTAT', 'HELP']) },
 ]);
 
-/** LATENCY LATEST / HISTORY: no latency events are recorded, so their lists are empty. */
-const emptySub = (name: string, arity: number) => ({ name, arity, flags: ['noscript'] as const, categories: ['admin', 'slow', 'dangerous'], run: (c: CommandContext) => c.out.arrayHeader(0) });
-
 export const serverCommands: CommandSpec[] = [
   command({ name: 'info', arity: -1, flags: ['loading', 'stale'], categories: ['slow', 'dangerous'], run: info }),
   config,
@@ -215,5 +213,5 @@ export const serverCommands: CommandSpec[] = [
     { name: 'reset', categories: ['admin', 'slow', 'dangerous'], arity: 2, flags: [], run: (c) => { c.node.stats.slowlog.reset(); c.out.ok(); } },
     { name: 'help', categories: ['slow'], arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'GET [<count>]', '    Return top <count> entries from the slowlog (default: 10, -1 mean all).', '    Entries are made of:', '    id, timestamp, time in microseconds, arguments array, client IP and port,', '    client name', 'LEN', '    Return the length of the slowlog.', 'RESET', '    Reset the slowlog.', 'HELP', '    Prints this help.']) },
   ]),
-  container('latency', ['admin', 'noscript', 'loading', 'stale'], ['slow'], [emptySub('latest', 2), emptySub('history', 3), { name: 'reset', categories: ['admin', 'slow', 'dangerous'], arity: -2, flags: [], run: (c) => c.out.int(0) }]),
+  latencyCommand,
 ];

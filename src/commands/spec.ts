@@ -3,6 +3,7 @@ import type { ReplyWriter } from '../protocol/reply-writer.js';
 import type { Keyspace } from './keyspace.js';
 import type { SessionState } from '../server/session-state.js';
 import type { NodeServices } from '../server/node-services.js';
+import type { Reply } from '../protocol/reply-reader.js';
 
 /** Redis command flags, as COMMAND reports them. */
 export type CommandFlag =
@@ -21,6 +22,15 @@ export interface CommandContext {
    * looks at; XREAD's BLOCK is refused there, as in Redis.
    */
   fromScript?: boolean;
+}
+
+/**
+ * What a command that waits on something outside the node (MIGRATE) gets: its reply goes to
+ * `out` whenever it is ready, and `exec` runs commands through the node's normal request path on
+ * the command's behalf (quorum reads and coordinated writes in a cluster), RESP2 replies in order.
+ */
+export interface AsyncCommandContext extends CommandContext {
+  exec(requests: Buffer[][]): Promise<Reply[]>;
 }
 
 /**
@@ -48,6 +58,12 @@ export interface CommandSpec {
    */
   blockTimeoutMs?: (argv: readonly Buffer[]) => number | undefined;
   run: (ctx: CommandContext, argv: Buffer[]) => void;
+  /**
+   * Set for a command that does its own I/O: the dispatcher calls it instead of `run` once the
+   * connection's earlier commands have ended, and holds the later ones until it settles. `run`
+   * then only serves where nothing may wait (EXEC, scripts).
+   */
+  start?: (ctx: AsyncCommandContext, argv: Buffer[]) => Promise<void>;
 }
 
 export type SpecInput = Omit<CommandSpec, 'categories' | 'firstKey' | 'lastKey' | 'step'> &

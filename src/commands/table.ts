@@ -20,6 +20,7 @@ import { dumpRestoreCommands } from './dump-restore.js';
 import { hyperLogLogCommands } from './hyperloglog.js';
 import { bitmapCommands } from './bitmaps.js';
 import { lcsCommands } from './lcs.js';
+import { migrateCommands } from './migrate.js';
 import { aclCommand } from './acl.js';
 
 /** The command table: every command ringkv knows, by lowercase name. */
@@ -29,7 +30,7 @@ export function buildCommandTable(extra: readonly CommandSpec[] = []): Map<strin
     ...connectionCommands, ...stringCommands, ...keyCommands, ...hashCommands, ...setCommands, ...listCommands, ...sortedSetCommands, ...streamCommands,
     ...serverCommands, ...transactionCommands, commandCommand, ...clusterCommands,
     ...scriptingCommands, ...functionCommands, ...pubsubCommands, ...geoCommands, ...sortCommands, ...dumpRestoreCommands,
-    ...hyperLogLogCommands, ...bitmapCommands, ...lcsCommands, aclCommand, ...extra,
+    ...hyperLogLogCommands, ...bitmapCommands, ...lcsCommands, aclCommand, ...migrateCommands, ...extra,
   ]) {
     if (table.has(spec.name)) throw new Error(`command ${spec.name} registered twice`);
     table.set(spec.name, spec);

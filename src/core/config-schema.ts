@@ -5,6 +5,7 @@
 
 import { DEFAULT_OUTPUT_LIMITS, formatOutputLimits, parseOutputLimits } from './output-limits.js';
 import { formatNotifyFlags, parseNotifyFlags, storedNotifyFlags } from './notify-flags.js';
+import { parsePercentiles, percentileName } from '../server/command-latency.js';
 import { TLS_SETTINGS } from './tls-settings.js';
 
 export type SettingKind = 'int' | 'memory' | 'bool' | 'string' | 'enum';
@@ -95,6 +96,13 @@ export const SETTINGS: readonly SettingSpec[] = [
   s({ name: 'cluster-discard-stale-data', kind: 'bool', default: 'no', mutable: false, help: 'A node whose data directory was last used longer ago than tombstone-grace-ms empties it at start and takes every key from its peers, instead of refusing to start (its deletions may have been purged elsewhere).' }),
   s({ name: 'tombstone-grace-ms', kind: 'int', default: '86400000', min: 0, max: 2_147_483_647 * 100, mutable: true, help: 'How long deletes are remembered; must be greater than hinted-handoff-window-ms.' }),
   s({ name: 'slowlog-log-slower-than', kind: 'int', default: '10000', min: -9_007_199_254_740_991, max: 9_007_199_254_740_991, mutable: true, help: 'Commands running longer than this many microseconds go to SLOWLOG; negative = none, 0 = all.' }),
+  s({ name: 'latency-tracking', kind: 'bool', default: 'yes', mutable: true, help: 'Keep per-command latency distributions (INFO latencystats, LATENCY HISTOGRAM).' }),
+  s({
+    name: 'latency-tracking-info-percentiles', kind: 'string', default: '50 99 99.9', mutable: true,
+    help: 'Percentiles INFO latencystats reports, space separated, each 0-100.',
+    normalize: (raw) => parsePercentiles(raw).map(percentileName).join(' '),
+  }),
+  s({ name: 'latency-monitor-threshold', kind: 'int', default: '0', min: 0, max: 9_007_199_254_740_991, mutable: true, help: 'Milliseconds above which commands, fsyncs, checkpoints and quorum rounds are recorded for LATENCY LATEST / HISTORY; 0 = off.' }),
   s({ name: 'slowlog-max-len', kind: 'int', default: '128', min: 0, max: 9_007_199_254_740_991, mutable: true, help: 'Entries SLOWLOG keeps (the oldest go first).' }),
   s({ name: 'cluster-catch-up-timeout-ms', kind: 'int', default: '60000', min: 0, max: 86_400_000, mutable: true, help: 'Longest a node back from a restart, a partition or a stall stays out of coordinating its slots while it compares them with the other replicas and takes its hints; 0 = serve at once.' }),
   s({ name: 'anti-entropy-interval-ms', kind: 'int', default: '1000', min: 0, max: 3_600_000, mutable: true, help: 'ms between anti-entropy rounds (Merkle digests compared with peer replicas); 0 = off.' }),
@@ -121,7 +129,6 @@ export const SETTINGS: readonly SettingSpec[] = [
     ['zset-max-ziplist-entries', '128'], ['zset-max-ziplist-value', '64'],
     ['stream-node-max-bytes', '4096'], ['stream-node-max-entries', '100'],
     ['activerehashing', 'yes'], ['lazyfree-lazy-user-del', 'no'], ['lazyfree-lazy-user-flush', 'no'],
-    ['latency-monitor-threshold', '0'],
     ['lua-time-limit', '5000'], ['busy-reply-threshold', '5000'], ['appendfilename', 'appendonly.aof'],
     ['dbfilename', 'dump.rdb'], ['enable-debug-command', 'local'], ['io-threads', '1'],
   ].map(([name, def]) => s({ name: name!, kind: 'string', default: def!, mutable: true, inert: true, help: 'Accepted for compatibility; no effect.' })),

@@ -93,6 +93,21 @@ export class RequestParser {
     return this.end - this.start + this.argvBytes + this.bulkFilled;
   }
 
+  /** Unparsed bytes, without the arguments of the request in progress already taken out (CLIENT LIST qbuf). */
+  unparsedBytes(): number {
+    return this.end - this.start + this.bulkFilled;
+  }
+
+  /** Bytes of the arguments of a request not yet complete (CLIENT LIST argv-mem between commands). */
+  partialArgvBytes(): number {
+    return this.argvBytes;
+  }
+
+  /** Room left in the arena holding unparsed bytes (CLIENT LIST qbuf-free, as Redis's sdsavail). */
+  freeBytes(): number {
+    return this.arena.length - (this.end - this.start);
+  }
+
   /**
    * Appends received bytes. Like Redis, the query-buffer limit is enforced here, before anything in the
    * chunk is parsed: crossing it drops the data and makes next() answer `close`.

@@ -9,7 +9,8 @@
  *   18 quicklist of listpack (or plain) nodes
  *
  * Writing uses the plain forms a 7.0 server loads and converts to its compact encodings itself:
- * 0, 18 (listpack nodes), 2, 5, 4. Streams, modules and anything else are refused.
+ * 0, 18 (listpack nodes), 2, 5, 4. Streams are types 15 and 19 (stream-value.ts), written as 19.
+ * Modules and anything else are refused.
  */
 import { check, RdbFormatError } from './rdb-errors.js';
 import { RdbReader } from './rdb-reader.js';
@@ -18,6 +19,7 @@ import { buildListpack, parseListpack } from './listpack.js';
 import { parseIntset } from './intset.js';
 import { parseZiplist } from './ziplist.js';
 import { strtod } from '../commands/score-text.js';
+import { readStream, writeStream, RDB_TYPE_STREAM_LISTPACKS, RDB_TYPE_STREAM_LISTPACKS_2, type StreamDump } from './stream-value.js';
 
 export const RDB_TYPE = {
   STRING: 0, LIST: 1, SET: 2, ZSET: 3, HASH: 4, ZSET_2: 5,
@@ -36,7 +38,8 @@ export type DumpValue =
   | { kind: 'list'; items: Buffer[] }
   | { kind: 'set'; members: Buffer[] }
   | { kind: 'zset'; entries: Array<[Buffer, number]> }
-  | { kind: 'hash'; pairs: Array<[Buffer, Buffer]> };
+  | { kind: 'hash'; pairs: Array<[Buffer, Buffer]> }
+  | StreamDump;
 
 function pairs(items: Buffer[], what: string): Array<[Buffer, Buffer]> {
   check(items.length % 2 === 0, `${what} with an odd number of entries`);
@@ -70,6 +73,9 @@ function nonEmpty(n: number, what: string): void {
 /** The value after the type byte; RdbFormatError when the bytes are not a value of that type. */
 export function readDumpValue(type: number, r: RdbReader): DumpValue {
   switch (type) {
+    case RDB_TYPE_STREAM_LISTPACKS:
+    case RDB_TYPE_STREAM_LISTPACKS_2:
+      return readStream(type, r);
     case RDB_TYPE.STRING:
       return { kind: 'string', value: r.string() };
     case RDB_TYPE.LIST: {
@@ -202,6 +208,10 @@ export function writeDumpValue(v: DumpValue): Buffer {
         w.string(m);
         w.binaryDouble(s);
       }
+      break;
+    case 'stream':
+      w.byte(RDB_TYPE_STREAM_LISTPACKS_2);
+      writeStream(w, v);
       break;
     case 'hash':
       w.byte(RDB_TYPE.HASH);

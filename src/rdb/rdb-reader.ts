@@ -53,6 +53,16 @@ export class RdbReader {
     throw new RdbFormatError(`unknown length encoding 0x${first.toString(16)}`);
   }
 
+  /** A length of the full 64 bits (stream ids and counters). */
+  bigLength(): bigint {
+    const first = this.buf[this.pos];
+    if (first === 0x81) {
+      this.pos++;
+      return this.bytes(8).readBigUInt64BE(0);
+    }
+    return BigInt(this.length());
+  }
+
   length(): number {
     const l = this.lengthOrEncoding();
     check(!l.encoded, 'an encoded value where a length belongs');

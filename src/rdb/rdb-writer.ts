@@ -35,6 +35,15 @@ export class RdbWriter {
     }
   }
 
+  /** A length of the full 64 bits (stream ids and counters). */
+  bigLength(n: bigint): void {
+    if (n <= 0xffffffffn) return this.length(Number(n));
+    const b = Buffer.allocUnsafe(9);
+    b[0] = 0x81;
+    b.writeBigUInt64BE(n, 1);
+    this.raw(b);
+  }
+
   string(s: Buffer): void {
     if (s.length <= 11) {
       const v = parseInt64(s);

@@ -100,8 +100,24 @@ export class Connection extends SessionBase implements SessionState {
     return this.parser.bufferedBytes();
   }
 
+  get partialArgvBytes(): number {
+    return this.parser.partialArgvBytes();
+  }
+
+  get queryBufferFree(): number {
+    return this.parser.freeBytes();
+  }
+
+  get replyBufferBytes(): number {
+    return this.writer.length;
+  }
+
+  get outputListLength(): number {
+    return this.queue.length;
+  }
+
   get outputBufferBytes(): number {
-    return this.socket.writableLength;
+    return this.socket.writableLength + this.queuedBytes;
   }
 
   kill(): void {

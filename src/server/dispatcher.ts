@@ -11,6 +11,7 @@ import { coordinatedAttempt, localAttempt } from './block-attempts.js';
 import { TransientSession } from './transient-session.js';
 import { OOM_ERROR, type MemoryGuard } from './eviction/memory-guard.js';
 import { familyIndex } from './command-family.js';
+import { runOnBehalf } from './on-behalf.js';
 import { aclRefusal, execAclRefusal } from './acl-sessions.js';
 
 /** Commands that run immediately inside MULTI instead of being queued. */
@@ -140,10 +141,15 @@ export class Dispatcher {
       return;
     }
     if (this.node.monitor.size > 0 && !monitorSkips(spec, argv)) this.node.monitor.feed(session, argv);
-    session.lastCommand = spec.name;
+    // CLIENT LIST's cmd names the subcommand too (client|list), as Redis 7.0 does.
+    session.lastCommand = spec.subcommands === undefined || argv.length < 2 ? spec.name : `${spec.name}|${argv[1]!.toString('latin1').toLowerCase()}`;
     if (session.multi !== undefined && !MULTI_IMMEDIATE.has(spec.name)) {
       seq.flush();
       this.queue(session, spec, argv, out);
+      return;
+    }
+    if (spec.start !== undefined) {
+      this.startAsync(session, seq, spec, argv, sink);
       return;
     }
     if (this.router) {
@@ -192,6 +198,39 @@ export class Dispatcher {
     }
     this.run(session, spec, argv, out);
     if (name !== 'asking' && session.multi === undefined) session.asking = false;
+  }
+
+  /**
+   * A command that does its own I/O (MIGRATE): refused where cluster routing refuses its keys
+   * (CROSSSLOT, MOVED), started once the connection's earlier commands ended, and holding its
+   * later ones until it answers.
+   */
+  private startAsync(session: SessionState, seq: CommandSequencer, spec: CommandSpec, argv: Buffer[], sink: ReplySink): void {
+    seq.flush();
+    const verdict = this.router?.route(session, spec, argv);
+    if (verdict?.kind === 'error') {
+      this.reject(session, sink.out, verdict.message);
+      return;
+    }
+    if (seq.busy) {
+      seq.hold(argv, sink);
+      return;
+    }
+    const reply = seq.guard(sink).defer();
+    const started = performance.now();
+    const exec = (requests: Buffer[][]): Promise<import('../protocol/reply-reader.js').Reply[]> =>
+      runOnBehalf((s, a, k) => this.dispatch(s, a, k), (s) => this.endBatch(s), requests);
+    const ctx = { out: reply.out, ks: this.keyspace, session, node: this.node, exec };
+    spec.start!(ctx, argv).then(
+      () => this.noteRun(session, spec, argv, started, false, false),
+      (err: unknown) => {
+        if (!(err instanceof ReplyError)) this.node.logger.error({ err, command: spec.name }, 'command failed unexpectedly');
+        this.noteRun(session, spec, argv, started, true, false);
+        this.node.stats.errorReplies++;
+        reply.out.truncate(0);
+        reply.out.error(err instanceof ReplyError ? err.message : `ERR ${(err as Error).message}`);
+      },
+    ).finally(() => reply.done());
   }
 
   /**
@@ -262,9 +301,11 @@ export class Dispatcher {
     const ms = performance.now() - started;
     const usec = Math.floor(ms * 1000);
     const stats = this.node.stats;
-    stats.noteCommand(spec.name, usec, failed);
+    stats.noteCommand(spec.name, usec, failed, Math.round(ms * 1e6));
     // A command run on a coordinator's overlay is one step of a run, which timedRun measures whole.
     if (local) stats.commandLatency.observe(familyIndex(spec), ms / 1000);
+    // LATENCY: Redis's command events, in whole milliseconds at or above latency-monitor-threshold.
+    if (usec >= stats.latencyThresholdUsec) stats.latencyEvents.add(spec.flags.includes('fast') ? 'fast-command' : 'command', Math.floor(usec / 1000), Date.now());
     const threshold = this.node.config.int('slowlog-log-slower-than');
     if (threshold >= 0 && usec >= threshold) stats.slowlog.add(argv, usec, session.addr, session.name, this.node.config.int('slowlog-max-len'));
   }

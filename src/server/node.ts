@@ -193,6 +193,9 @@ export class RingkvNode implements NodeServices {
       if (this.servesSlot === undefined || this.servesSlot(keySlot(key))) this.notifier.expired(key);
     };
     this.versioner.offsetMs = config.int('debug-clock-offset-ms');
+    this.stats.latencyTracking = config.bool('latency-tracking');
+    this.stats.setLatencyThreshold(config.int('latency-monitor-threshold'));
+    store.onLatency = (event, ms) => this.stats.noteLatencyEvent(event, ms);
     config.onChange((name, value) => {
       if (name === 'client-output-buffer-limit') this.outputLimits = parseOutputLimits(value);
       if (name === 'notify-keyspace-events') this.notifier.configure(value);
@@ -203,6 +206,8 @@ export class RingkvNode implements NodeServices {
         this.acl.setDefaultPassword(value);
         if (value !== '') this.logger.info('requirepass changed');
       }
+      if (name === 'latency-tracking') this.stats.latencyTracking = value === 'yes';
+      if (name === 'latency-monitor-threshold') this.stats.setLatencyThreshold(Number(value));
     });
   }
 

@@ -90,9 +90,17 @@ export interface SessionState {
   sequencer: CommandSequencer | undefined;
   /** Set while a blocking command runs as a try that may block (blocked-clients.ts). */
   blockAttempt: BlockAttempt | undefined;
-  /** Unparsed request bytes held (CLIENT LIST qbuf). */
+  /** Request bytes held: unparsed ones and the arguments of a request in progress (query buffer limit). */
   readonly queryBufferBytes: number;
-  /** Reply bytes not yet taken by the socket (CLIENT LIST omem). */
+  /** Of those, the arguments already parsed of a request not yet complete (CLIENT LIST argv-mem). */
+  readonly partialArgvBytes: number;
+  /** Room left in the query buffer's allocation (CLIENT LIST qbuf-free). */
+  readonly queryBufferFree: number;
+  /** Replies of the read being processed, not yet queued (CLIENT LIST obl). */
+  readonly replyBufferBytes: number;
+  /** Replies queued behind the socket, waiting their turn or for the socket (CLIENT LIST oll). */
+  readonly outputListLength: number;
+  /** Reply bytes queued and not yet taken by the socket (CLIENT LIST omem). */
   readonly outputBufferBytes: number;
   /** Closes the connection at once (CLIENT KILL). */
   kill(): void;

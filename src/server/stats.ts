@@ -1,6 +1,8 @@
 import { SlowLog } from './slow-log.js';
 import { COMMAND_FAMILIES } from './command-family.js';
 import { LatencyHistogram } from './latency-histogram.js';
+import { BUCKETS, record } from './command-latency.js';
+import { LatencyMonitor } from './latency-monitor.js';
 
 /** Series of `quorumLatency`. */
 export const QUORUM_ROUND_READ = 0;
@@ -23,8 +25,17 @@ export class ServerStats {
   outputLimitDisconnections = 0;
   /** Writes a vector clock showed to be concurrent with the stored value (resolved LWW). */
   concurrentWrites = 0;
-  /** Per-command calls and microseconds, for INFO commandstats. */
-  readonly commands = new Map<string, { calls: number; usec: number; failed: number }>();
+  /**
+   * Per-command calls and microseconds, for INFO commandstats; with latency-tracking on, the
+   * command's latency distribution (INFO latencystats, LATENCY HISTOGRAM, command-latency.ts).
+   */
+  readonly commands = new Map<string, { calls: number; usec: number; failed: number; latency?: Uint32Array }>();
+  /** latency-tracking (kept here so the request path reads a field, not the config). */
+  latencyTracking = true;
+  /** latency-monitor-threshold in µs, Infinity while it is 0 (off). */
+  latencyThresholdUsec = Infinity;
+  /** LATENCY LATEST / HISTORY events above latency-monitor-threshold. */
+  readonly latencyEvents = new LatencyMonitor();
   readonly slowlog = new SlowLog();
   /**
    * Command latency by family (COMMAND_FAMILIES), for metrics and the dashboard: a command run on
@@ -35,7 +46,16 @@ export class ServerStats {
   /** Quorum rounds a coordinator waited for: reads (R answers) and writes (W durable acks). */
   readonly quorumLatency = new LatencyHistogram(2);
 
-  noteCommand(name: string, usec: number, failed: boolean): void {
+  setLatencyThreshold(ms: number): void {
+    this.latencyThresholdUsec = ms > 0 ? ms * 1000 : Infinity;
+  }
+
+  /** Another event (fsync, checkpoint, quorum round) that took `ms`, when monitoring is on and it is over the threshold. */
+  noteLatencyEvent(event: string, ms: number): void {
+    if (ms * 1000 >= this.latencyThresholdUsec) this.latencyEvents.add(event, Math.floor(ms), Date.now());
+  }
+
+  noteCommand(name: string, usec: number, failed: boolean, nsec: number): void {
     let c = this.commands.get(name);
     if (!c) {
       c = { calls: 0, usec: 0, failed: 0 };
@@ -44,5 +64,6 @@ export class ServerStats {
     c.calls++;
     c.usec += usec;
     if (failed) c.failed++;
+    if (this.latencyTracking) record(c.latency ??= new Uint32Array(BUCKETS), nsec);
   }
 }

@@ -14,6 +14,10 @@ export class TransientSession extends SessionBase implements SessionState {
   authenticated = true;
   readonly queryBufferBytes = 0;
   readonly outputBufferBytes = 0;
+  readonly queryBufferFree = 0;
+  readonly partialArgvBytes = 0;
+  readonly replyBufferBytes = 0;
+  readonly outputListLength = 0;
 
   constructor(public proto: Protocol, public readonlyMode: boolean, origin: string) {
     super();

@@ -93,6 +93,8 @@ export interface ReplaySummary {
 }
 
 export class CommitLog {
+  /** Told how long each fdatasync took (LATENCY's fsync event); set by the node. */
+  onLatency: ((event: string, ms: number) => void) | undefined;
   private readonly dir: string;
   private policy: FsyncPolicy;
   private readonly logger: StoreLogger;
@@ -479,8 +481,11 @@ export class CommitLog {
     if (this.fd === null || !this.fdDirty) return;
     if (!force && this.policy === 'no') return;
     this.fdDirty = false;
+    const started = performance.now();
     await fsDatasync(this.fd);
     this.counters.fsyncs++;
+    // Redis names its inline fsync under appendfsync always so; others here run beside the path.
+    this.onLatency?.(this.policy === 'always' ? 'aof-fsync-always' : 'aof-fsync', performance.now() - started);
   }
 
   /** Opens segment `id`, over a spare file when there is one. */

@@ -175,6 +175,14 @@ export class Store implements BatchRecordStore {
     tombstonesPurged: 0,
   };
 
+  /** Told how long checkpoints and log fsyncs took (LATENCY events); set by the node. */
+  set onLatency(fn: ((event: string, ms: number) => void) | undefined) {
+    this.latencyListener = fn;
+    this.log.onLatency = fn;
+  }
+
+  private latencyListener: ((event: string, ms: number) => void) | undefined;
+
   private constructor(
     opts: StoreOptions,
     private readonly tables: LmdbTables,
@@ -858,6 +866,7 @@ export class Store implements BatchRecordStore {
     this.tombstoneCursor = undefined;
     this.counters.checkpoints++;
     this.counters.lastCheckpointMs = Math.round(performance.now() - started);
+    this.latencyListener?.('checkpoint', performance.now() - started);
     this.counters.lastCheckpointAt = this.now();
     try {
       await this.log.retireThrough(sealed);

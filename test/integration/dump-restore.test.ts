@@ -189,7 +189,13 @@ describe.skipIf(!haveRedisServer)('DUMP / RESTORE between redis-server 7.0 and r
 
   it('survives random corrupt payloads and keeps serving', async () => {
     const rng = new Prng(2024);
-    const sources = await Promise.all(['list', 'biglist', 'intset', 'zset', 'hash', 'long', 'bighash'].map(async (k) => (await redis.dumpBuffer(k))!));
+    // A stream with a deletion, a group, pending entries and consumers: every part of its form.
+    for (let i = 1; i <= 150; i++) await redis.xadd('fuzzstream', `${i}-1`, ...(i % 3 === 0 ? ['other', String(i)] : ['a', String(i), 'b', 'x']));
+    await redis.xdel('fuzzstream', '2-1');
+    await redis.xgroup('CREATE', 'fuzzstream', 'g', '0');
+    await redis.xreadgroup('GROUP', 'g', 'alice', 'COUNT', '3', 'STREAMS', 'fuzzstream', '>');
+    await redis.xgroup('CREATECONSUMER', 'fuzzstream', 'g', 'bob');
+    const sources = await Promise.all(['list', 'biglist', 'intset', 'zset', 'hash', 'long', 'bighash', 'fuzzstream', 'fuzzstream'].map(async (k) => (await redis.dumpBuffer(k))!));
     const answers = new Map<string, number>();
     for (let i = 0; i < 400; i++) {
       const p = Buffer.from(rng.pick(sources));
