@@ -9,6 +9,10 @@ export interface KeyChange {
   written: boolean;
   /** The key is gone at the end of the command (deleted, or its collection emptied). */
   deleted: boolean;
+  /** Entries of the stream were removed (XADD's trimming: Redis adds `xtrim`). */
+  entriesRemoved?: boolean;
+  /** A consumer of a group was created (XREADGROUP, XCLAIM, XAUTOCLAIM: `xgroup-createconsumer`). */
+  consumerCreated?: boolean;
 }
 
 /** One keyspace notification: published on `__keyspace@0__:<key>` and `__keyevent@0__:<event>`. */
@@ -72,6 +76,7 @@ export function emitsEvents(name: string): boolean {
   return name in SIMPLE || name in STORE || SET_LIKE.has(name) || EXPIRE_LIKE.has(name) || [
     'getdel', 'getex', 'del', 'unlink', 'rename', 'renamenx', 'copy', 'smove', 'rpoplpush', 'brpoplpush', 'lmove', 'blmove',
     'lmpop', 'blmpop', 'zmpop', 'bzmpop', 'zadd', 'bitop', 'sort', 'georadius', 'georadiusbymember', 'xgroup',
+    'xreadgroup', 'xclaim', 'xautoclaim',
   ].includes(name);
 }
 
@@ -108,9 +113,18 @@ export function deriveEvents(name: string, argv: readonly Buffer[], changes: rea
     push('list', name, touched);
     return out;
   }
+  // Creating a consumer is the only notification of the reads and claims of a group (as Redis).
+  if (name === 'xreadgroup' || name === 'xclaim' || name === 'xautoclaim') {
+    for (const c of changes) if (c.consumerCreated) push('stream', 'xgroup-createconsumer', c.key);
+    return out;
+  }
   const simple = SIMPLE[name];
   if (simple !== undefined) {
-    for (const c of changes) collectionEvent(simple[0], simple[1], c);
+    for (const c of changes) {
+      collectionEvent(simple[0], simple[1], c);
+      // XADD that trims: `xtrim` after `xadd`, as Redis's xaddCommand.
+      if (name === 'xadd' && c.entriesRemoved && c.written) push('stream', 'xtrim', c.key);
+    }
     return out;
   }
   const store = STORE[name];

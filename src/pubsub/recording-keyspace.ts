@@ -1,6 +1,6 @@
 import type { Entry, KeyType, Keyspace } from '../commands/keyspace.js';
 import type { ElementStore } from '../collections/element-store.js';
-import { parseElementKey } from '../collections/record-keys.js';
+import { ElementKind, parseElementKey } from '../collections/record-keys.js';
 import type { KeyChange } from './keyspace-events.js';
 
 /**
@@ -74,12 +74,15 @@ export class RecordingKeyspace implements Keyspace, ElementStore {
   }
 
   putElement(slot: number, rk: Buffer, value: Buffer): void {
-    this.noteElement(rk);
+    const c = this.noteElement(rk);
+    // A consumer record written where none was: the command created the consumer.
+    if (c !== undefined && rk[1] === ElementKind.StreamConsumer && this.inner.elements.getElement(slot, rk) === undefined) c.consumerCreated = true;
     this.inner.elements.putElement(slot, rk, value);
   }
 
   deleteElement(slot: number, rk: Buffer): void {
-    this.noteElement(rk);
+    const c = this.noteElement(rk);
+    if (c !== undefined && rk[1] === ElementKind.StreamEntry) c.entriesRemoved = true;
     this.inner.elements.deleteElement(slot, rk);
   }
 
@@ -87,8 +90,11 @@ export class RecordingKeyspace implements Keyspace, ElementStore {
     this.inner.elements.scanElements(slot, start, end, reverse, visit);
   }
 
-  private noteElement(rk: Buffer): void {
+  private noteElement(rk: Buffer): KeyChange | undefined {
     const parsed = parseElementKey(rk);
-    if (parsed !== undefined) this.note(parsed.userKey).written = true;
+    if (parsed === undefined) return undefined;
+    const c = this.note(parsed.userKey);
+    c.written = true;
+    return c;
   }
 }

@@ -54,6 +54,12 @@ describe.skipIf(!haveRedisServer)('keyspace notifications vs redis-server', () =
     ['XTRIM', 'st', 'MAXLEN', '0'], ['XSETID', 'st', '5-0'],
     ['XGROUP', 'CREATE', 'st', 'g', '$'], ['XGROUP', 'CREATECONSUMER', 'st', 'g', 'c1'], ['XGROUP', 'SETID', 'st', 'g', '0'],
     ['XGROUP', 'DELCONSUMER', 'st', 'g', 'c1'], ['XGROUP', 'DESTROY', 'st', 'g'], ['XGROUP', 'CREATE', 'st2', 'g', '$', 'MKSTREAM'],
+    // XADD that trims adds `xtrim`; a group read or claim that creates its consumer says so.
+    ['XADD', 'st3', 'MAXLEN', '2', '1-1', 'f', 'v'], ['XADD', 'st3', 'MAXLEN', '2', '2-1', 'f', 'v'], ['XADD', 'st3', 'MAXLEN', '2', '3-1', 'f', 'v'],
+    ['XGROUP', 'CREATE', 'st3', 'g', '0'], ['XREADGROUP', 'GROUP', 'g', 'alice', 'COUNT', '1', 'STREAMS', 'st3', '>'],
+    ['XREADGROUP', 'GROUP', 'g', 'alice', 'COUNT', '1', 'STREAMS', 'st3', '>'],
+    ['XCLAIM', 'st3', 'g', 'bob', '0', '2-1'], ['XCLAIM', 'st3', 'g', 'bob', '0', '2-1'],
+    ['XAUTOCLAIM', 'st3', 'g', 'carol', '0', '0'], ['XAUTOCLAIM', 'st3', 'g', 'carol', '0', '0'],
   ];
 
   it.each(['KEAn', 'Et', 'E$', 'Kz'])('notify-keyspace-events %s: bitmap, HyperLogLog, geo, SORT and stream events match', async (flags) => {
