@@ -202,18 +202,26 @@ export class Coordinator {
     if (read === undefined) {
       release();
       this.stats.quorumFailures++;
-      for (let i = 0; i < job.steps.length; i++) reply.out.error(this.readFailure(job));
+      this.failAll(reply.out, job.steps.length, this.readFailure(job));
       reply.done();
       return EMPTY_RESULT;
     }
     if (!(await this.completeCollections(job, ids, read.records))) {
       release();
       this.stats.quorumFailures++;
-      for (let i = 0; i < job.steps.length; i++) reply.out.error(this.readFailure(job));
+      this.failAll(reply.out, job.steps.length, this.readFailure(job));
       reply.done();
       return EMPTY_RESULT;
     }
     return this.apply(job, read.records, read.quorum, release, deferredTarget(reply), true);
+  }
+
+  /** Answers `count` commands with the same error, counted in INFO errorstats. */
+  private failAll(out: ReplyWriter, count: number, message: string): void {
+    for (let i = 0; i < count; i++) {
+      this.serverStats.noteErrorReply(message);
+      out.error(message);
+    }
   }
 
   /**
@@ -337,7 +345,7 @@ export class Coordinator {
     } catch (err) {
       release();
       this.scratch.take();
-      for (let i = 0; i < job.steps.length; i++) target.out().error(`ERR ${(err as Error).message}`);
+      this.failAll(target.out(), job.steps.length, `ERR ${(err as Error).message}`);
       target.done();
       return EMPTY_RESULT;
     }
@@ -353,7 +361,7 @@ export class Coordinator {
     // yet, so the client may safely send the commands again.
     if (job.epoch !== undefined && !this.leaseHeld(job.slot, job.epoch)) {
       release();
-      for (let i = 0; i < job.steps.length; i++) target.out().error('TRYAGAIN the slot\'s lease ran out while the command ran; nothing was written');
+      this.failAll(target.out(), job.steps.length, 'TRYAGAIN the slot\'s lease ran out while the command ran; nothing was written');
       target.done();
       return EMPTY_RESULT;
     }
@@ -374,7 +382,7 @@ export class Coordinator {
       // A record that cannot be encoded is a bug: answer it, never take the process down.
       release();
       this.logger.error({ err }, 'a write could not be replicated');
-      for (let i = 0; i < job.steps.length; i++) target.out().error('ERR internal error: the write could not be stored');
+      this.failAll(target.out(), job.steps.length, 'ERR internal error: the write could not be stored');
       target.done();
       return EMPTY_RESULT;
     }
@@ -408,10 +416,8 @@ export class Coordinator {
     this.stats.quorumFailures++;
     const first = Math.max(0, run.firstWrite);
     if (first > 0) out.raw(answer.subarray(0, run.ends[first - 1]));
-    out.error(`NOREPLICAS Not enough good replicas to write (acknowledged by ${result.acked} of ${job.w} required)`);
-    for (let i = first + 1; i < job.steps.length; i++) {
-      out.error('NOREPLICAS An earlier write of this pipeline was not acknowledged by enough replicas');
-    }
+    this.failAll(out, 1, `NOREPLICAS Not enough good replicas to write (acknowledged by ${result.acked} of ${job.w} required)`);
+    this.failAll(out, job.steps.length - first - 1, 'NOREPLICAS An earlier write of this pipeline was not acknowledged by enough replicas');
   }
 
   private localRecords(slot: number, keys: readonly Buffer[]): Array<StoredRecord | undefined> {

@@ -133,7 +133,7 @@ function section(node: NodeServices, name: string): string | undefined {
     case 'replication': lines = [['role', 'master'], ['connected_slaves', 0], ['master_failover_state', 'no-failover'], ['master_replid', node.nodeId], ['master_repl_offset', 0]]; break;
     case 'cpu': lines = cpu(); break;
     case 'modules': lines = []; break;
-    case 'errorstats': lines = []; break;
+    case 'errorstats': lines = [...node.stats.errorKinds].map(([kind, n]) => [`errorstat_${kind}`, `count=${n}`]); break;
     case 'commandstats': lines = commandstats(node); break;
     case 'latencystats': lines = latencystats(node); break;
     case 'keyspace': lines = keyspace(node); break;

@@ -184,7 +184,7 @@ const memory = container('memory', ['readonly'], ['slow'], [
 const config = container('config', ['admin', 'noscript', 'loading', 'stale'], ['slow'], [
   { name: 'get', categories: ['admin', 'slow', 'dangerous'], arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], run: configGet },
   { name: 'set', categories: ['admin', 'slow', 'dangerous'], arity: -4, flags: ['admin', 'noscript', 'loading', 'stale'], run: configSet },
-  { name: 'resetstat', categories: ['admin', 'slow', 'dangerous'], arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], run: (c) => { c.node.stats.commands.clear(); c.out.ok(); } },
+  { name: 'resetstat', categories: ['admin', 'slow', 'dangerous'], arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], run: (c) => { c.node.stats.commands.clear(); c.node.stats.errorKinds.clear(); c.node.stats.errorReplies = 0; c.out.ok(); } },
   { name: 'rewrite', categories: ['admin', 'slow', 'dangerous'], arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], run: () => { throw new ReplyError('ERR The server is running without a config file'); } },
   { name: 'help', categories: ['slow'], arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['CONFIG <subcommand> [<arg> ...]. Subcommands are:', 'GET <pattern>', 'SET <directive> <value>', 'RESETSTAT', 'HELP']) },
 ]);

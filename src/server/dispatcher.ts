@@ -173,6 +173,7 @@ export class Dispatcher {
             return;
           case 'error':
             seq.flush();
+            this.node.stats.noteErrorReply(verdict.message);
             out.error(verdict.message);
             return;
           case 'async':
@@ -226,9 +227,10 @@ export class Dispatcher {
       (err: unknown) => {
         if (!(err instanceof ReplyError)) this.node.logger.error({ err, command: spec.name }, 'command failed unexpectedly');
         this.noteRun(session, spec, argv, started, true, false);
-        this.node.stats.errorReplies++;
+        const message = err instanceof ReplyError ? err.message : `ERR ${(err as Error).message}`;
+        this.node.stats.noteErrorReply(message);
         reply.out.truncate(0);
-        reply.out.error(err instanceof ReplyError ? err.message : `ERR ${(err as Error).message}`);
+        reply.out.error(message);
       },
     ).finally(() => reply.done());
   }
@@ -287,9 +289,10 @@ export class Dispatcher {
         this.node.logger.error({ err, command: spec.name }, 'command failed unexpectedly');
       }
       this.noteRun(session, spec, argv, started, true, ks === this.keyspace);
-      this.node.stats.errorReplies++;
+      const message = err instanceof ReplyError ? err.message : `ERR ${(err as Error).message}`;
+      this.node.stats.noteErrorReply(message);
       out.truncate(replyStart);
-      out.error(err instanceof ReplyError ? err.message : `ERR ${(err as Error).message}`);
+      out.error(message);
       if (session.tracking !== undefined) tracking.commandDone(session, spec.name);
     } finally {
       tracking.leave();
@@ -362,7 +365,7 @@ export class Dispatcher {
    * or out of MULTI, and ends the transaction at once, as Redis does.
    */
   private reject(session: SessionState, out: ReplyWriter, message: string, isExec = false): void {
-    this.node.stats.errorReplies++;
+    this.node.stats.noteErrorReply(isExec ? 'EXECABORT' : message);
     if (isExec) {
       if (session.multi !== undefined) takeTransaction(session);
       out.error(`EXECABORT Transaction discarded because of: ${message.replace(/^ERR /, '')}`);
@@ -379,6 +382,7 @@ export class Dispatcher {
   execTransaction(session: SessionState, out: ReplyWriter, ks: Keyspace, tx: TransactionSnapshot = takeTransaction(session)): void {
     const { queued, dirty, watched } = tx;
     if (dirty) {
+      this.node.stats.noteErrorReply(ERR.execAbort);
       out.error(ERR.execAbort);
       return;
     }
@@ -391,8 +395,10 @@ export class Dispatcher {
       const spec = this.table.get(q.name)!;
       // Redis 7.0 checks ACLs again at EXEC: the user's rules may have changed since queueing.
       const denied = execAclRefusal(this.node.acl, session, spec, q.argv);
-      if (denied !== undefined) out.error(denied);
-      else this.run(session, spec, q.argv, out, ks);
+      if (denied !== undefined) {
+        this.node.stats.noteErrorReply(denied);
+        out.error(denied);
+      } else this.run(session, spec, q.argv, out, ks);
     }
   }
 }

@@ -9,6 +9,9 @@ export const QUORUM_ROUND_READ = 0;
 export const QUORUM_ROUND_WRITE = 1;
 
 /** Counters INFO reports (names follow Redis's INFO fields). */
+/** Redis's ERRORSTATS_LIMIT. */
+const ERROR_KINDS_MAX = 128;
+
 export class ServerStats {
   totalConnectionsReceived = 0;
   totalCommandsProcessed = 0;
@@ -21,6 +24,8 @@ export class ServerStats {
   /** Element records of deleted, overwritten or expired collections dropped by the reclaimer. */
   reclaimedElements = 0;
   errorReplies = 0;
+  /** Error replies by their first word (INFO errorstats: ERR, WRONGTYPE, MOVED, …). */
+  readonly errorKinds = new Map<string, number>();
   /** Clients closed because their unsent output went over client-output-buffer-limit. */
   outputLimitDisconnections = 0;
   /** Writes a vector clock showed to be concurrent with the stored value (resolved LWW). */
@@ -53,6 +58,19 @@ export class ServerStats {
   /** Another event (fsync, checkpoint, quorum round) that took `ms`, when monitoring is on and it is over the threshold. */
   noteLatencyEvent(event: string, ms: number): void {
     if (ms * 1000 >= this.latencyThresholdUsec) this.latencyEvents.add(event, Math.floor(ms), Date.now());
+  }
+
+  /**
+   * Counts an error reply under its first word, as Redis's errorstats; like Redis, at most
+   * ERROR_KINDS_MAX distinct words are kept, so a flood of unusual error texts cannot grow it.
+   */
+  noteErrorReply(message: string): void {
+    this.errorReplies++;
+    const space = message.indexOf(' ');
+    const kind = space < 0 ? message : message.slice(0, space);
+    const n = this.errorKinds.get(kind);
+    if (n !== undefined) this.errorKinds.set(kind, n + 1);
+    else if (this.errorKinds.size < ERROR_KINDS_MAX) this.errorKinds.set(kind, 1);
   }
 
   noteCommand(name: string, usec: number, failed: boolean, nsec: number): void {
