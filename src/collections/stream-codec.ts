@@ -76,6 +76,27 @@ export function decodeStreamMeta(b: Buffer): StreamMeta {
   };
 }
 
+/**
+ * What WATCH compares for a stream: its generation, length, first entry id, entries-added counter
+ * and expiry, not the record's version. Consumer-group commands (XREADGROUP, XACK, XCLAIM, XGROUP …)
+ * write the stream's metadata too (every collection write carries it, for its lineage), but Redis
+ * 7.0 does not count them as modifying the key, nor XSETID; a transaction watching a stream must
+ * survive them. Every entry change moves one of these: XADD the counter and length, XDEL and
+ * trimming the length; DEL and a new stream the generation. (XSETID ENTRIESADDED moves the counter,
+ * where Redis would leave the watch alone.)
+ */
+export function streamWatchVersion(meta: { generation: Buffer; size: number; extra?: Buffer | undefined }, expiresAt: number): Buffer {
+  const at = meta.generation.length;
+  const out = Buffer.alloc(at + 16 + ID_BYTES + 8);
+  meta.generation.copy(out, 0);
+  out.writeDoubleBE(meta.size, at);
+  out.writeDoubleBE(expiresAt, at + 8);
+  // firstId at ID_BYTES, entriesAdded at 3 · ID_BYTES of the stream's metadata (encodeStreamMeta).
+  meta.extra?.copy(out, at + 16, ID_BYTES, 2 * ID_BYTES);
+  meta.extra?.copy(out, at + 16 + ID_BYTES, 3 * ID_BYTES, 3 * ID_BYTES + 8);
+  return out;
+}
+
 export function nodeKey(node: number): Buffer {
   const b = Buffer.allocUnsafe(8);
   writeU64(b, 0, node);

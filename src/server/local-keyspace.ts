@@ -2,6 +2,8 @@ import { keySlot } from '../cluster/slot.js';
 import { EXPIRES_AT_MAX, type Entry, type KeyType, type Keyspace } from '../commands/keyspace.js';
 import type { ElementStore } from '../collections/element-store.js';
 import { recordKey } from '../collections/record-keys.js';
+import { decodeMeta } from '../collections/meta-codec.js';
+import { streamWatchVersion } from '../collections/stream-codec.js';
 import type { Store } from '../storage/store.js';
 import { TOMBSTONE_OF_NOTHING, ValueType, type ClockEntry, type StoredRecord } from '../storage/types.js';
 import type { ServerStats } from './stats.js';
@@ -35,6 +37,7 @@ export function watchVersion(rec: StoredRecord | undefined, now: number): Buffer
   if (rec === undefined) return undefined;
   if (rec.type === ValueType.Tombstone && rec.expiresAt === TOMBSTONE_OF_NOTHING) return undefined;
   if (rec.type !== ValueType.Tombstone && rec.expiresAt !== 0 && rec.expiresAt <= now) return undefined;
+  if (rec.type === ValueType.Stream) return streamWatchVersion(decodeMeta(rec.value as Buffer), rec.expiresAt);
   return rec.version;
 }
 
