@@ -4,9 +4,9 @@
  * Method: ACL CAT <category> on redis-server 7.0 and on ringkv for every category, each list
  * restricted to the commands (and subcommands) both servers implement, compared as sets.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveRedisServer, startRedisServer, type RedisReference } from '../helpers/redis-reference.js';
-import { startNode, type NodeProcess } from '../helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import { nodeBesideRedis } from '../helpers/beside-redis.js';
+import { haveRedisServer } from '../helpers/redis-reference.js';
 import { RespConn, type Reply } from '../helpers/resp-conn.js';
 
 function names(r: Reply): string[] {
@@ -47,25 +47,14 @@ async function catalogue(port: number): Promise<Map<string, Set<string>>> {
 }
 
 describe.skipIf(!haveRedisServer)('ACL categories vs redis-server 7.0', () => {
-  let ref: RedisReference;
-  let node: NodeProcess;
-  beforeAll(async () => {
-    const started = await Promise.allSettled([startRedisServer(), startNode({ args: ['--appendfsync', 'no'] })]);
-    if (started[0].status === 'fulfilled') ref = started[0].value;
-    if (started[1].status === 'fulfilled') node = started[1].value;
-    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failed) throw failed.reason;
-  });
-  afterAll(async () => {
-    await Promise.all([ref?.stop(), node?.stop()]);
-  });
+  const both = nodeBesideRedis();
 
   it('ACL CAT lists the same commands per category, for the commands both have', async () => {
-    const [theirs, ours] = await Promise.all([catalogue(ref.ports[0]!), catalogue(node.port)]);
+    const [theirs, ours] = await Promise.all([catalogue(both.ref.ports[0]!), catalogue(both.node.port)]);
     expect([...ours.keys()]).toEqual([...theirs.keys()]);
     // Commands and subcommands both servers have, whatever their categories (one with none in
     // ringkv would be in no list at all).
-    const [theirAll, ourAll] = await Promise.all([commandNames(ref.ports[0]!), commandNames(node.port)]);
+    const [theirAll, ourAll] = await Promise.all([commandNames(both.ref.ports[0]!), commandNames(both.node.port)]);
     const differences: string[] = [];
     for (const [cat, theirSet] of theirs) {
       const ourSet = ours.get(cat)!;

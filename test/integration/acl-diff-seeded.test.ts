@@ -7,9 +7,9 @@
  * compared. A failure prints its seed; ACL_SEED=<seed> replays it,
  * ACL_SEEDS=<n> runs seeds 1…n.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveRedisServer, startRedisServer, type RedisReference } from '../helpers/redis-reference.js';
-import { startNode, type NodeProcess } from '../helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import { nodeBesideRedis } from '../helpers/beside-redis.js';
+import { haveRedisServer } from '../helpers/redis-reference.js';
 import { playAclSteps, type AclStep } from '../helpers/acl-diff.js';
 
 const RULES = [
@@ -66,24 +66,13 @@ const replay = process.env.ACL_SEED === undefined ? undefined : Number(process.e
 const SEEDS = replay !== undefined ? [replay] : Array.from({ length: Number(process.env.ACL_SEEDS ?? 8) }, (_, i) => i + 1);
 
 describe.skipIf(!haveRedisServer)('random ACL rule sets vs redis-server 7.0', () => {
-  let ref: RedisReference;
-  let node: NodeProcess;
-  beforeAll(async () => {
-    const started = await Promise.allSettled([startRedisServer(), startNode({ args: ['--appendfsync', 'no'] })]);
-    if (started[0].status === 'fulfilled') ref = started[0].value;
-    if (started[1].status === 'fulfilled') node = started[1].value;
-    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failed) throw failed.reason;
-  });
-  afterAll(async () => {
-    await Promise.all([ref?.stop(), node?.stop()]);
-  });
+  const both = nodeBesideRedis();
 
   for (const seed of SEEDS) {
     it(`seed ${seed} (ACL_SEED=${seed} replays it)`, async () => {
       const steps = session(seed);
-      const expected = await playAclSteps(ref.ports[0]!, steps);
-      const got = await playAclSteps(node.port, steps);
+      const expected = await playAclSteps(both.ref.ports[0]!, steps);
+      const got = await playAclSteps(both.node.port, steps);
       expect(got).toEqual(expected);
     });
   }

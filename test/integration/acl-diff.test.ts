@@ -6,9 +6,9 @@
  * and on one ringkv node; every reply is compared, normalised only where Redis's output is not
  * reproducible (ACL LOG age and client-info, GENPASS, the order of single-command rules).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveRedisServer, startRedisServer, type RedisReference } from '../helpers/redis-reference.js';
-import { startNode, type NodeProcess } from '../helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import { nodeBesideRedis } from '../helpers/beside-redis.js';
+import { haveRedisServer } from '../helpers/redis-reference.js';
 import { playAclSteps, type AclStep } from '../helpers/acl-diff.js';
 
 const a = (conn: string, ...argv: string[]): AclStep => ({ conn, argv });
@@ -223,25 +223,14 @@ const SCENARIOS: Record<string, AclStep[]> = {
 const skip = haveRedisServer ? false : 'redis-server not installed';
 
 describe.skipIf(skip)('ACL users vs redis-server 7.0', () => {
-  let ref: RedisReference;
-  let node: NodeProcess;
-  beforeAll(async () => {
-    const started = await Promise.allSettled([startRedisServer(), startNode({ args: ['--appendfsync', 'no'] })]);
-    if (started[0].status === 'fulfilled') ref = started[0].value;
-    if (started[1].status === 'fulfilled') node = started[1].value;
-    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failed) throw failed.reason;
-  });
-  afterAll(async () => {
-    await Promise.all([ref?.stop(), node?.stop()]);
-  });
+  const both = nodeBesideRedis();
 
   // Each scenario starts from fresh servers' state for the users it names: the scenarios run in
   // order on the same pair of servers, and each cleans up what later ones would see.
   for (const [title, steps] of Object.entries(SCENARIOS)) {
     it(title, async () => {
-      const expected = await playAclSteps(ref.ports[0]!, steps);
-      const got = await playAclSteps(node.port, steps);
+      const expected = await playAclSteps(both.ref.ports[0]!, steps);
+      const got = await playAclSteps(both.node.port, steps);
       expect(got).toEqual(expected);
     });
   }

@@ -4,9 +4,9 @@
  * redis.acl_check_cmd answers true / false, and the denials reach ACL LOG with context `lua`.
  * Method: the same session played on redis-server 7.0 and on one ringkv node, replies compared.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveRedisServer, startRedisServer, type RedisReference } from '../helpers/redis-reference.js';
-import { startNode, type NodeProcess } from '../helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import { nodeBesideRedis } from '../helpers/beside-redis.js';
+import { haveRedisServer } from '../helpers/redis-reference.js';
 import { playAclSteps, type AclStep } from '../helpers/acl-diff.js';
 
 const a = (conn: string, ...argv: string[]): AclStep => ({ conn, argv });
@@ -42,22 +42,11 @@ const STEPS: AclStep[] = [
 ];
 
 describe.skipIf(!haveRedisServer)('ACL in scripts vs redis-server 7.0', () => {
-  let ref: RedisReference;
-  let node: NodeProcess;
-  beforeAll(async () => {
-    const started = await Promise.allSettled([startRedisServer(), startNode({ args: ['--appendfsync', 'no'] })]);
-    if (started[0].status === 'fulfilled') ref = started[0].value;
-    if (started[1].status === 'fulfilled') node = started[1].value;
-    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failed) throw failed.reason;
-  });
-  afterAll(async () => {
-    await Promise.all([ref?.stop(), node?.stop()]);
-  });
+  const both = nodeBesideRedis();
 
   it('EVAL and FCALL as a restricted user', async () => {
-    const expected = await playAclSteps(ref.ports[0]!, STEPS);
-    const got = await playAclSteps(node.port, STEPS);
+    const expected = await playAclSteps(both.ref.ports[0]!, STEPS);
+    const got = await playAclSteps(both.node.port, STEPS);
     expect(got).toEqual(expected);
   });
 });

@@ -8,10 +8,10 @@
  * reads CLIENT LIST and CLIENT INFO; the lines are parsed and compared field by field.
  */
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { haveRedisServer, startRedisServer, type RedisReference } from '../helpers/redis-reference.js';
-import { startNode, type NodeProcess } from '../helpers/server.js';
+import { nodeBesideRedis } from '../helpers/beside-redis.js';
+import { haveRedisServer } from '../helpers/redis-reference.js';
 
 type Fields = Array<[string, string]>;
 
@@ -58,18 +58,11 @@ async function scene(port: number): Promise<{ roles: Record<string, Fields>; inf
 }
 
 describe.skipIf(!haveRedisServer)('CLIENT LIST and CLIENT INFO against redis-server', () => {
-  let ref: RedisReference;
-  let node: NodeProcess;
-  beforeAll(async () => {
-    [ref, node] = await Promise.all([startRedisServer(), startNode()]);
-  }, 60000);
-  afterAll(async () => {
-    await Promise.allSettled([ref?.stop(), node?.stop()]);
-  });
+  const both = nodeBesideRedis([]);
 
   it('has Redis 7.0 fields in Redis order, and the same values for the same clients', async () => {
-    const redis = await scene(ref.ports[0]!);
-    const ringkv = await scene(node.port);
+    const redis = await scene(both.ref.ports[0]!);
+    const ringkv = await scene(both.node.port);
     // Redis 7.0's fields first and in its order; what ringkv adds comes after them.
     expect(ringkv.order.slice(0, redis.order.length)).toEqual(redis.order);
     expect(ringkv.order.slice(redis.order.length)).toEqual(['lib-name', 'lib-ver', 'watch']);
@@ -90,9 +83,9 @@ describe.skipIf(!haveRedisServer)('CLIENT LIST and CLIENT INFO against redis-ser
   });
 
   it('counts the replies a client has not read as output memory', async () => {
-    const reader = new Redis({ port: node.port });
-    const observer = new Redis({ port: node.port });
-    const slow = net.connect({ port: node.port, host: '127.0.0.1' });
+    const reader = new Redis({ port: both.node.port });
+    const observer = new Redis({ port: both.node.port });
+    const slow = net.connect({ port: both.node.port, host: '127.0.0.1' });
     const slowConnected = new Promise<void>((r) => slow.once('connect', () => r()));
     try {
       await reader.set('big', 'x'.repeat(1 << 20));

@@ -7,9 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RespConn } from '../helpers/resp-conn.js';
-import { startNode, type NodeProcess } from '../helpers/server.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
-import { haveRedisServer, startRedisServer, type RedisReference } from '../helpers/redis-reference.js';
+import { haveRedisServer } from '../helpers/redis-reference.js';
+import { nodeBesideRedis } from '../helpers/beside-redis.js';
 import { settledSlotMap } from '../helpers/slot-map.js';
 
 const FAILING: string[][] = [
@@ -41,32 +41,23 @@ async function runFailing(port: number): Promise<void> {
 }
 
 describe('INFO errorstats', () => {
-  let node: NodeProcess;
-  let redis: RedisReference | undefined;
-  beforeAll(async () => {
-    node = await startNode({ args: ['--appendfsync', 'no'] });
-    if (haveRedisServer) redis = await startRedisServer();
-  });
-  afterAll(async () => {
-    await node?.stop();
-    await redis?.stop();
-  });
+  const both = nodeBesideRedis();
 
   it.skipIf(!haveRedisServer)('counts error replies by kind as redis-server, and CONFIG RESETSTAT clears them', async () => {
-    await runFailing(node.port);
-    await runFailing(redis!.ports[0]!);
-    const ours = await errorstats(node.port);
-    const theirs = await errorstats(redis!.ports[0]!);
+    await runFailing(both.node.port);
+    await runFailing(both.ref.ports[0]!);
+    const ours = await errorstats(both.node.port);
+    const theirs = await errorstats(both.ref.ports[0]!);
     expect(ours.lines).toEqual(theirs.lines);
     expect(ours.total).toBe(theirs.total);
     expect(ours.lines.length).toBeGreaterThan(3);
-    const c = await RespConn.connect(node.port);
+    const c = await RespConn.connect(both.node.port);
     try {
       await c.call('CONFIG', 'RESETSTAT');
     } finally {
       c.close();
     }
-    expect(await errorstats(node.port)).toEqual({ lines: [], total: 0 });
+    expect(await errorstats(both.node.port)).toEqual({ lines: [], total: 0 });
   });
 });
 

@@ -8,9 +8,9 @@
  * stops the counting.
  * Method: a redis-server and a ringkv node, raw RESP connections, replies compared as text.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveRedisServer, startRedisServer, type RedisReference } from '../helpers/redis-reference.js';
-import { startNode, type NodeProcess } from '../helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import { nodeBesideRedis } from '../helpers/beside-redis.js';
+import { haveRedisServer } from '../helpers/redis-reference.js';
 import { RespConn, show, type Reply } from '../helpers/resp-conn.js';
 
 const DETERMINISTIC: string[][] = [
@@ -85,18 +85,11 @@ async function scene(port: number): Promise<{ fixed: string[]; histograms: unkno
 }
 
 describe.skipIf(!haveRedisServer)('LATENCY and INFO latencystats against redis-server', () => {
-  let ref: RedisReference;
-  let node: NodeProcess;
-  beforeAll(async () => {
-    [ref, node] = await Promise.all([startRedisServer(), startNode()]);
-  }, 60000);
-  afterAll(async () => {
-    await Promise.allSettled([ref?.stop(), node?.stop()]);
-  });
+  const both = nodeBesideRedis([]);
 
   it('answers what does not depend on timing as redis-server does', async () => {
-    const redis = await scene(ref.ports[0]!);
-    const ringkv = await scene(node.port);
+    const redis = await scene(both.ref.ports[0]!);
+    const ringkv = await scene(both.node.port);
     expect(ringkv.fixed).toEqual(redis.fixed);
     expect(ringkv.histograms).toEqual(redis.histograms);
     expect(ringkv.latencystats).toEqual(redis.latencystats);
@@ -107,7 +100,7 @@ describe.skipIf(!haveRedisServer)('LATENCY and INFO latencystats against redis-s
   });
 
   it('records a slow command above latency-monitor-threshold in LATEST and HISTORY, and forgets it on RESET', async () => {
-    const c = await RespConn.connect(node.port);
+    const c = await RespConn.connect(both.node.port);
     try {
       await c.call('LATENCY', 'RESET');
       await c.call('CONFIG', 'SET', 'latency-monitor-threshold', '100');
@@ -141,7 +134,7 @@ describe.skipIf(!haveRedisServer)('LATENCY and INFO latencystats against redis-s
   });
 
   it('counts every call in LATENCY HISTOGRAM while latency-tracking is on, none while it is off', async () => {
-    const c = await RespConn.connect(node.port);
+    const c = await RespConn.connect(both.node.port);
     try {
       await c.call('CONFIG', 'RESETSTAT');
       await c.pipeline(Array.from({ length: 200 }, (_, i) => ['INCR', `n${i % 7}`]));

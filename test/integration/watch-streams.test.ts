@@ -8,9 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RespConn } from '../helpers/resp-conn.js';
-import { startNode, type NodeProcess } from '../helpers/server.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
-import { haveRedisServer, startRedisServer, type RedisReference } from '../helpers/redis-reference.js';
+import { nodeBesideRedis } from '../helpers/beside-redis.js';
 import { settledSlotMap } from '../helpers/slot-map.js';
 
 const KEY = '{ws}st';
@@ -52,19 +51,11 @@ async function execRan(port: number, command: string[]): Promise<boolean> {
 }
 
 describe('WATCH on a stream, one node', () => {
-  let node: NodeProcess;
-  let redis: RedisReference | undefined;
-  beforeAll(async () => {
-    node = await startNode({ args: ['--appendfsync', 'no'] });
-    if (haveRedisServer) redis = await startRedisServer();
-  });
-  afterAll(async () => {
-    await node?.stop();
-    await redis?.stop();
-  });
+  const both = nodeBesideRedis();
 
   it.each(CASES)('%j modifies it: %s', async (command, modifies) => {
-    expect(await execRan(node.port, command)).toBe(!modifies);
+    expect(await execRan(both.node.port, command)).toBe(!modifies);
+    const redis = both.refIfAny;
     if (redis) expect(await execRan(redis.ports[0]!, command)).toBe(!modifies);
   });
 });
