@@ -61,6 +61,12 @@ export function logAclEvent(
  * logging the denial. The unrestricted user (the default one, unless restricted) costs one test.
  */
 export function aclRefusal(acl: AclRegistry, session: SessionState, spec: CommandSpec, argv: readonly Buffer[], context: AclLogContext): string | undefined {
+  const denial = deny(acl, session, spec, argv, context);
+  return denial === undefined ? undefined : noPermError(denial.v, denial.cmd);
+}
+
+/** The user's check of one command; a denial is logged (ACL LOG) before it is returned. */
+function deny(acl: AclRegistry, session: SessionState, spec: CommandSpec, argv: readonly Buffer[], context: AclLogContext) {
   const user = session.user;
   if (user === undefined || user.unrestricted) return undefined;
   const cmd = acl.commands.resolve(spec, argv);
@@ -68,7 +74,7 @@ export function aclRefusal(acl: AclRegistry, session: SessionState, spec: Comman
   const v = checkCommand(user, cmd, argv);
   if (v.ok) return undefined;
   logAclEvent(acl, session, { reason: v.reason, context, object: v.reason === 'command' ? Buffer.from(cmd.fullName) : argv[v.index]! });
-  return noPermError(v, cmd);
+  return { v, cmd };
 }
 
 const EXEC_REASONS = {
@@ -79,12 +85,7 @@ const EXEC_REASONS = {
 
 /** The ACL check EXEC repeats for each queued command (Redis 7.0 execCommand), with its own text. */
 export function execAclRefusal(acl: AclRegistry, session: SessionState, spec: CommandSpec, argv: readonly Buffer[]): string | undefined {
-  const user = session.user;
-  if (user === undefined || user.unrestricted) return undefined;
-  const cmd = acl.commands.resolve(spec, argv);
-  if (cmd === undefined) return undefined;
-  const v = checkCommand(user, cmd, argv);
-  if (v.ok) return undefined;
-  logAclEvent(acl, session, { reason: v.reason, context: 'multi', object: v.reason === 'command' ? Buffer.from(cmd.fullName) : argv[v.index]! });
-  return `NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: ${EXEC_REASONS[v.reason]}`;
+  const denial = deny(acl, session, spec, argv, 'multi');
+  if (denial === undefined) return undefined;
+  return `NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: ${EXEC_REASONS[denial.v.reason]}`;
 }

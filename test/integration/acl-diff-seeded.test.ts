@@ -8,6 +8,7 @@
  * ACL_SEEDS=<n> runs seeds 1…n.
  */
 import { describe, expect, it } from 'vitest';
+import { Prng } from '../sim/prng.js';
 import { nodeBesideRedis } from '../helpers/beside-redis.js';
 import { haveRedisServer } from '../helpers/redis-reference.js';
 import { playAclSteps, type AclStep } from '../helpers/acl-diff.js';
@@ -33,16 +34,10 @@ const COMMANDS: string[][] = [
 /** What the user's connection runs for real: no subscriptions, nothing whose reply differs by design. */
 const RUN = COMMANDS.filter(([name]) => !['subscribe', 'psubscribe', 'select', 'flushall', 'config', 'client', 'keys'].includes(name!));
 
-/** Mulberry32: small, seeded, good enough to pick from lists. */
+/** The simulation's seeded generator, as a function: good enough to pick from lists. */
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const p = new Prng(seed);
+  return () => p.next();
 }
 
 function session(seed: number): AclStep[] {
