@@ -9,7 +9,9 @@
  *   command was not met, so it never ran; a refused read);
  * - unknown: may have taken effect. Bounded when the server answered with an error or the
  *   connection dropped (the coordinator stamped the write before that), open when the client stopped
- *   waiting (a paused coordinator may still run it later).
+ *   waiting (a paused coordinator may still run it later) or the node that relayed the command did
+ *   (cluster-proxy: the primary runs it whenever the relayed request reaches it, after a partition
+ *   heals too).
  */
 import net from 'node:net';
 import { keySlot } from '../../src/cluster/slot.js';
@@ -218,6 +220,15 @@ const MAX_REDIRECTS = 5;
 const MAX_CONNECT_ATTEMPTS = 3;
 const REFRESH_MIN_INTERVAL_MS = 300;
 
+/**
+ * The relaying node stopped waiting for the slot's primary (forwarder.ts): the primary stamps the
+ * command when the request reaches it, which may be after the client saw this error, so its effect
+ * is not bounded by the error's time.
+ */
+export function relayGaveUp(message: string): boolean {
+  return message.includes("the slot's primary did not answer");
+}
+
 /** Errors a coordinator returns before touching any replica's data. */
 export function definitelyNoEffect(message: string): boolean {
   return message.startsWith('CLUSTERDOWN') || message.startsWith('TRYAGAIN') || message.startsWith('LOADING') ||
@@ -393,7 +404,7 @@ export class FaultClusterClient {
         }
         if (m.startsWith('NOREPLICAS') || m.startsWith('CLUSTERDOWN')) void this.refreshSlots();
         if (!isWrite || definitelyNoEffect(m)) return { status: 'fail', open: false, node: target, error: m };
-        return { status: 'unknown', open: false, node: target, error: m };
+        return { status: 'unknown', open: relayGaveUp(m), node: target, error: m };
       }
       return { status: 'ok', reply, open: false, node: target };
     }

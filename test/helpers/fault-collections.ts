@@ -17,7 +17,7 @@
  */
 import { keySlot } from '../../src/cluster/slot.js';
 import { Prng } from '../sim/prng.js';
-import { FaultClusterClient, ReplyError, TransportError, definitelyNoEffect, nodeCall, addrKey, type Address, type Reply } from './fault-client.js';
+import { FaultClusterClient, ReplyError, TransportError, definitelyNoEffect, relayGaveUp, nodeCall, addrKey, type Address, type Reply } from './fault-client.js';
 import type { RunClock } from './fault-history.js';
 import { IoredisTransport, type PipelineWorkloadOptions, type WireOutcome } from './fault-pipeline.js';
 import { checkCollections, collectionsViolationCount, type CCommand, type CollectionsFinal, type CViolation } from './fault-collections-checker.js';
@@ -117,6 +117,7 @@ export function classifyCollection(p: Planned, o: WireOutcome, base: { client: n
   if (reply instanceof ReplyError) {
     cmd.error = reply.message;
     cmd.result = isRedirect(reply.message) || definitelyNoEffect(reply.message) ? 'fail' : 'unknown';
+    if (cmd.result === 'unknown' && relayGaveUp(reply.message)) cmd.open = true;
     return cmd;
   }
   const bad = (): CCommand => {

@@ -15,7 +15,7 @@
 import { Redis } from 'ioredis';
 import { keySlot } from '../../src/cluster/slot.js';
 import { Prng } from '../sim/prng.js';
-import { FaultClusterClient, ReplyError, TransportError, definitelyNoEffect, type Address, type Reply } from './fault-client.js';
+import { FaultClusterClient, ReplyError, TransportError, definitelyNoEffect, relayGaveUp, type Address, type Reply } from './fault-client.js';
 import type { RunClock } from './fault-history.js';
 import { fieldKey, pairKeys, type PCommand, type PipelineRecord } from './fault-pipeline-checker.js';
 
@@ -153,6 +153,7 @@ export function classify(p: Planned, outs: readonly WireOutcome[]): PCommand {
   const onError = (m: string): PCommand => {
     cmd.error = m;
     cmd.result = !isWrite || isRedirect(m) || definitelyNoEffect(m) ? 'fail' : 'unknown';
+    if (cmd.result === 'unknown' && relayGaveUp(m)) cmd.open = true;
     return cmd;
   };
   if (cmd.kind === 'tx') {
