@@ -17,6 +17,8 @@ export interface CatchUpHost {
   comparing(): boolean;
   /** cluster-catch-up-timeout-ms: the longest a node stays out of coordinating. */
   timeoutMs(): number;
+  /** The shortest catch-up: how long peers wait before they route to a returning node again. */
+  minimumMs(): number;
   /** Catching up began or ended: routing and the pings that tell the peers must change now. */
   changed(): void;
   readonly logger: Logger;
@@ -47,7 +49,7 @@ export class CatchUpDriver {
   begin(reason: CatchUpReason, nowMs: number): void {
     if (this.stopped || !this.host.comparing()) return;
     if (this.current !== undefined) return;
-    this.current = new CatchUp(reason, nowMs, nowMs + this.host.timeoutMs());
+    this.current = new CatchUp(reason, nowMs, nowMs + this.host.timeoutMs(), nowMs + this.host.minimumMs());
     const back = reason === 'restart' ? 'back after a restart' : reason === 'isolation' ? 'back in the majority' : 'back from a stall';
     this.host.logger.info({ reason }, `${back}: catching up with the other replicas before coordinating its slots`);
     // The comparisons are planned at the next link tick: begin runs inside a table rebuild.

@@ -31,7 +31,13 @@ export class CatchUp {
   /** Slot comparisons completed (for the log line that ends the catch-up). */
   comparisons = 0;
 
-  constructor(readonly reason: CatchUpReason, readonly startedMs: number, readonly deadlineMs: number) {}
+  /**
+   * `earliestEndMs`: the catch-up lasts at least until then, however fast its comparisons are: the
+   * peers route to a returning node only once its link has been healthy for their hysteresis, and a
+   * node that took its slots back before that would serve them while its peers still send them
+   * elsewhere, and flip its own table twice in a moment.
+   */
+  constructor(readonly reason: CatchUpReason, readonly startedMs: number, readonly deadlineMs: number, readonly earliestEndMs = startedMs) {}
 
   /** Plans the comparison with `peer` of the slots both replicate, once per reachable spell of it. */
   plan(peer: string, slots: readonly number[]): void {
@@ -83,7 +89,7 @@ export class CatchUp {
     let slotsLeft = 0;
     for (const s of this.left.values()) slotsLeft += s.size;
     const hintHolders = this.holders.size;
-    if (slotsLeft === 0 && hintHolders === 0) return { state: 'caught-up', slotsLeft, hintHolders };
+    if (slotsLeft === 0 && hintHolders === 0 && nowMs >= this.earliestEndMs) return { state: 'caught-up', slotsLeft, hintHolders };
     return { state: nowMs >= this.deadlineMs ? 'timed-out' : 'catching-up', slotsLeft, hintHolders };
   }
 }

@@ -240,6 +240,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       compare: (peer, slots) => this.antiEntropy.compareWith(peer, slots),
       comparing: () => config.int('anti-entropy-interval-ms') > 0 && config.int('cluster-catch-up-timeout-ms') > 0,
       timeoutMs: () => config.int('cluster-catch-up-timeout-ms'),
+      // Peers judging links route back to a node after it has been healthy for their hysteresis.
+      minimumMs: () => (this.linkTimer !== undefined ? this.links.options.healthyForMs + this.links.options.pingIntervalMs : 0),
       // Called from within a table rebuild too: the next one runs after it.
       changed: () => queueMicrotask(() => {
         this.membership.setCatchingUp(this.catchUp.active);

@@ -42,6 +42,14 @@ describe('CatchUp', () => {
     expect(c.status(3)).toMatchObject({ state: 'catching-up', slotsLeft: 1 });
   });
 
+  it('lasts at least until its earliest end, however fast the comparisons are', () => {
+    const c = new CatchUp('isolation', 1000, 60_000, 4150);
+    c.plan('a', [1]);
+    c.compared('a', [1]);
+    expect(c.status(2000)).toMatchObject({ state: 'catching-up', slotsLeft: 0 });
+    expect(c.status(4150).state).toBe('caught-up');
+  });
+
   it('gives up at its deadline', () => {
     const c = new CatchUp('stall', 1000, 5000);
     c.plan('a', [1]);
