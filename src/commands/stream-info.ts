@@ -1,6 +1,6 @@
 import { ERR, ReplyError } from '../core/errors.js';
 import { StreamGroups } from '../collections/stream-groups.js';
-import { ENTRIES_READ_UNKNOWN, type GroupState } from '../collections/stream-codec.js';
+import { ENTRIES_READ_UNKNOWN, type ConsumerState, type GroupState } from '../collections/stream-codec.js';
 import { groupLag } from '../collections/stream-lag.js';
 import { formatId, MAX_ID, MIN_ID, type StreamId } from '../collections/stream-id.js';
 import type { StreamType } from '../collections/stream-type.js';
@@ -134,20 +134,16 @@ function xinfoStream(ctx: CommandContext, argv: Buffer[]): void {
       ctx.out.int(n);
     }
     ctx.out.bulk('consumers');
-    const consumers: Array<[Buffer, number, number]> = [];
-    gs.scanConsumers(name, (c, state) => {
-      consumers.push([Buffer.from(c), state.seenTime, state.pending]);
-      return true;
-    });
+    const consumers = consumersOf(gs, name);
     ctx.out.arrayHeader(consumers.length);
-    for (const [c, seen, pending] of consumers) {
+    for (const [c, state] of consumers) {
       ctx.out.mapHeader(4);
       ctx.out.bulk('name');
       ctx.out.bulk(c);
       ctx.out.bulk('seen-time');
-      ctx.out.int(seen);
+      ctx.out.int(state.seenTime);
       ctx.out.bulk('pel-count');
-      ctx.out.int(pending);
+      ctx.out.int(state.pending);
       ctx.out.bulk('pending');
       const own: Array<[StreamId, number, bigint]> = [];
       gs.scanConsumerPending(name, c, undefined, (id) => {
@@ -200,21 +196,27 @@ function xinfoConsumers(ctx: CommandContext, argv: Buffer[]): void {
     throw new ReplyError(`NOGROUP No such consumer group '${group.toString('latin1')}' for key name '${argv[2]!.toString('latin1')}'`);
   }
   const now = ctx.ks.now;
-  const consumers: Array<[Buffer, number, number]> = [];
-  gs.scanConsumers(group, (name, c) => {
-    consumers.push([Buffer.from(name), c.pending, Math.max(0, now - c.seenTime)]);
-    return true;
-  });
+  const consumers = consumersOf(gs, group);
   ctx.out.arrayHeader(consumers.length);
-  for (const [name, pending, idle] of consumers) {
+  for (const [name, c] of consumers) {
     ctx.out.mapHeader(3);
     ctx.out.bulk('name');
     ctx.out.bulk(name);
     ctx.out.bulk('pending');
-    ctx.out.int(pending);
+    ctx.out.int(c.pending);
     ctx.out.bulk('idle');
-    ctx.out.int(idle);
+    ctx.out.int(Math.max(0, now - c.seenTime));
   }
+}
+
+/** A group's consumers in name order, each name copied out of the scan (it reuses its buffer). */
+function consumersOf(gs: StreamGroups, group: Buffer): Array<[Buffer, ConsumerState]> {
+  const out: Array<[Buffer, ConsumerState]> = [];
+  gs.scanConsumers(group, (name, state) => {
+    out.push([Buffer.from(name), state]);
+    return true;
+  });
+  return out;
 }
 
 const XINFO_HELP = [
