@@ -2,6 +2,7 @@
  * Starts a real ringkv cluster for tests: N node processes on free ports, seeded with each other,
  * ready once every node reports cluster_state:ok and sees all N members.
  */
+import { afterAll, beforeAll } from 'vitest';
 import { Redis } from 'ioredis';
 import { freePort, startNode, type NodeProcess } from './server.js';
 
@@ -86,4 +87,31 @@ export async function startCluster(size: number, args: string[] = [], perNode: (
     throw err;
   }
   return { nodes, ports, stop };
+}
+
+/**
+ * A cluster for the describe block that calls it: started before its tests, stopped after them.
+ * The handle's fields read the running cluster (they throw if it did not start).
+ */
+export function clusterForBlock(size: number, args: string[] = []): TestCluster {
+  let c: TestCluster | undefined;
+  beforeAll(async () => {
+    c = await startCluster(size, args);
+  }, 60_000);
+  afterAll(async () => {
+    await c?.stop();
+  });
+  const started = (): TestCluster => {
+    if (c === undefined) throw new Error('the cluster did not start');
+    return c;
+  };
+  return {
+    get nodes() {
+      return started().nodes;
+    },
+    get ports() {
+      return started().ports;
+    },
+    stop: () => started().stop(),
+  };
 }

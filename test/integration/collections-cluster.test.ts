@@ -7,19 +7,13 @@
  * it; once it serves the slot again, HLEN, HGETALL and HGET through it must show every acknowledged
  * field, and its replica must have been synced (INFO ringkv).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import Redis, { Cluster } from 'ioredis';
-import { startCluster, waitForNodeState, type TestCluster } from '../helpers/cluster.js';
+import { clusterForBlock, waitForNodeState } from '../helpers/cluster.js';
 import { infoField, primaryPort } from '../helpers/node-facts.js';
 
 describe('collections across a coordinator change', () => {
-  let c: TestCluster;
-  beforeAll(async () => {
-    c = await startCluster(3, ['--appendfsync', 'always']);
-  }, 60000);
-  afterAll(async () => {
-    await c?.stop();
-  });
+  const c = clusterForBlock(3, ['--appendfsync', 'always']);
 
   it('a restarted coordinator completes its replica: no acknowledged field is missing, HLEN is exact', async () => {
     const key = '{coll}hash';

@@ -8,21 +8,15 @@
  * ioredis Cluster; kill -9 the stream's coordinator; go on adding, reading and acknowledging through
  * the survivors; restart it; once it coordinates the slot again, read everything back through it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import Redis, { Cluster } from 'ioredis';
-import { startCluster, waitForNodeState, type TestCluster } from '../helpers/cluster.js';
+import { clusterForBlock, waitForNodeState } from '../helpers/cluster.js';
 import { infoField, primaryPort } from '../helpers/node-facts.js';
 
 type ReadReply = Array<[string, Array<[string, string[]]>]> | null;
 
 describe('streams across a coordinator change', () => {
-  let c: TestCluster;
-  beforeAll(async () => {
-    c = await startCluster(3, ['--appendfsync', 'always']);
-  }, 60000);
-  afterAll(async () => {
-    await c?.stop();
-  });
+  const c = clusterForBlock(3, ['--appendfsync', 'always']);
 
   it('no acknowledged entry or XACK is lost and nothing delivered is delivered again as new', async () => {
     const key = '{sfo}events';

@@ -8,8 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Redis from 'ioredis';
-import { startNode, type NodeProcess } from '../helpers/server.js';
-import { haveRedisServer, startRedisServer, type RedisServer } from '../helpers/differential/redis-server.js';
+import { haveRedisServer } from '../helpers/redis-reference.js';
+import { nodeBesideRedis } from '../helpers/beside-redis.js';
 import { Prng } from '../sim/prng.js';
 import { envInt } from '../helpers/env.js';
 
@@ -22,23 +22,16 @@ function infoFields(reply: unknown): Record<string, unknown> {
 }
 
 describe.skipIf(!haveRedisServer)('approximate trimming on long streams vs redis-server', () => {
-  let redis: RedisServer | undefined;
-  let node: NodeProcess | undefined;
+  const both = nodeBesideRedis(['--appendfsync', 'no']);
   let ref: Redis;
   let sub: Redis;
-  beforeAll(async () => {
-    const [r, n] = await Promise.allSettled([startRedisServer(), startNode({ args: ['--appendfsync', 'no'] })]);
-    if (r.status === 'fulfilled') redis = r.value;
-    if (n.status === 'fulfilled') node = n.value;
-    if (r.status === 'rejected') throw r.reason;
-    if (n.status === 'rejected') throw n.reason;
-    ref = new Redis({ port: redis!.port });
-    sub = new Redis({ port: node!.port });
-  }, 30000);
-  afterAll(async () => {
+  beforeAll(() => {
+    ref = new Redis({ port: both.ref.ports[0]! });
+    sub = new Redis({ port: both.node.port });
+  });
+  afterAll(() => {
     ref?.disconnect();
     sub?.disconnect();
-    await Promise.all([redis?.stop(), node?.stop()]);
   });
 
   const seed = envInt('DIFF_SEED') ?? Math.floor(Math.random() * 1_000_000);
