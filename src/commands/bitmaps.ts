@@ -206,9 +206,10 @@ function bitfield(readOnly: boolean) {
       ops.push({ kind, type, offset, value, overflow });
       j += kind === 'get' ? 2 : 3;
     }
+    // Redis refuses a write subcommand of BITFIELD_RO before it looks at the key's type.
+    if (writes && readOnly) throw new ReplyError('ERR BITFIELD_RO only supports the GET subcommand');
     const key = argv[1]!;
     const s = StringValue.open(ctx.ks, key);
-    if (writes && readOnly) throw new ReplyError('ERR BITFIELD_RO only supports the GET subcommand');
     const bytes = new ByteEditor(s);
     ctx.out.arrayHeader(ops.length);
     for (const op of ops) {
