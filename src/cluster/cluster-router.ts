@@ -165,12 +165,19 @@ export class ClusterRouter implements CommandRouter {
     }
   }
 
+  private holdsLease(slot: number): boolean {
+    return this.ctx.table().replicas(slot).includes(this.ctx.myId) && this.ctx.lease(slot) !== undefined;
+  }
+
   /**
    * Runs consecutive same-slot commands as one job: relayed together to the primary, or one quorum
    * read of all their keys, the commands in order on one overlay, one replica batch of all writes.
    */
   startRun(session: SessionState, run: SlotRun, sink: ReplySink): Promise<unknown> | void {
-    if (run.forwardTo !== undefined) {
+    // A node holding the slot's lease coordinates the slot's work itself even where its table names
+    // another primary (it took the lease while tables settled): relayed there, the run would find
+    // the lease here and, being relayed, could only answer TRYAGAIN.
+    if (run.forwardTo !== undefined && !this.holdsLease(run.slot)) {
       const node = run.forwardTo;
       return this.deferred(sink, (out) => this.forwardRun(session, node, run.commands, out));
     }
