@@ -138,6 +138,12 @@ export class StreamType {
     return true;
   }
 
+  /**
+   * A storage node was dropped, which must be saved even when no entry went: a trim frees a node
+   * an exact trim left empty and removes nothing (XINFO's radix-tree-keys counts nodes).
+   */
+  layoutChanged = false;
+
   private node(node: number): ReturnType<typeof decodeNode> | undefined {
     const v = this.c.get(ElementKind.StreamNode, nodeKey(node));
     return v && decodeNode(v);
@@ -158,6 +164,7 @@ export class StreamType {
   }
 
   private dropNode(node: number): void {
+    this.layoutChanged = true;
     this.c.delete(ElementKind.StreamNode, nodeKey(node));
     this.meta.nodes--;
     // The last node gone: the next entry starts a new one, as Redis appends to the last listpack.

@@ -110,7 +110,7 @@ function xtrim(ctx: CommandContext, argv: Buffer[]): void {
   const s = openStream(ctx.ks, argv[1]!);
   if (s === undefined) return ctx.out.int(0);
   const removed = s.trim(a.rule!, a.approx, a.limit);
-  if (removed > 0) s.save();
+  if (removed > 0 || s.layoutChanged) s.save();
   ctx.out.int(removed);
 }
 

@@ -34,8 +34,9 @@ describe.skipIf(!haveRedisServer)('approximate trimming on long streams vs redis
     sub?.disconnect();
   });
 
-  const seed = envInt('DIFF_SEED') ?? Math.floor(Math.random() * 1_000_000);
-  it(`seed ${seed}: 300 adds, trims and deletes on a stream of about 500-5,000 entries`, async () => {
+  // 184571 once diverged: an approximate trim that freed only a node an exact trim had emptied.
+  const seeds = [...new Set([184571, envInt('DIFF_SEED') ?? Math.floor(Math.random() * 1_000_000)])];
+  it.each(seeds)('seed %i: 300 adds, trims and deletes on a stream of about 500-5,000 entries', async (seed) => {
     const rng = new Prng(seed);
     let ms = 1;
     const both = async (args: Array<string | number>): Promise<unknown> => {
