@@ -8,7 +8,8 @@
  * (then healed), each in turn, while the collections workload (fault-collections.ts) runs: 4 raw
  * RESP pipeline clients and 2 ioredis clients (each command sent at most once) doing RPUSH of unique
  * job ids and LPOP / LPOP count / BLPOP on shared queues, SADD/SREM of members private to each
- * client on shared sets, ZINCRBY and HINCRBY on shared members and fields; a small single-command
+ * client on shared sets, ZINCRBY and HINCRBY on shared members and fields, XADD / XREADGROUP / XACK
+ * on a stream with one consumer group (fault-streams-checker.ts); a small single-command
  * SET/DEL/GET workload runs beside it so the nemesis checks keep their meaning. After healing:
  * the nemesis checks (Merkle agreement before any repairing read, the R=3 pass), then every
  * collection read back with R=3 (contents and LLEN/SCARD/ZCARD/HLEN), judged by
@@ -60,6 +61,8 @@ async function check(name: string, fault: FaultKind, offset: number): Promise<vo
   expect(s.poppedJobs, 'jobs were popped').toBeGreaterThan(10);
   expect(s.setOps, 'set operations were acknowledged').toBeGreaterThan(10);
   expect(s.increments, 'increments were acknowledged').toBeGreaterThan(30);
+  expect(s.streamAdds, 'stream entries were added').toBeGreaterThanOrEqual(5);
+  expect(s.delivered, 'stream entries were delivered to consumers').toBeGreaterThanOrEqual(3);
 }
 
 describe(`collections under faults (N=3, W=2, R=2; base seed ${baseSeed})`, () => {

@@ -35,11 +35,13 @@
  *   (they would have read the same base) and none answered more than acknowledged + unknown.
  * - sizes: LLEN / SCARD / ZCARD / HLEN equal the number of elements read back; a sorted set's range
  *   read (ZRANGE WITHSCORES) and point read (ZMSCORE) agree on every member.
+ * - streams with a consumer group: fault-streams-checker.ts.
  * - every key the workload touched was read back; every reply had the shape of its command.
  */
 import type { OpResult } from './fault-checker.js';
+import { checkStreams, type StreamFinal } from './fault-streams-checker.js';
 
-export type CKind = 'rpush' | 'lpop' | 'blpop' | 'sadd' | 'srem' | 'zincrby' | 'hincrby';
+export type CKind = 'rpush' | 'lpop' | 'blpop' | 'sadd' | 'srem' | 'zincrby' | 'hincrby' | 'xadd' | 'xreadgroup' | 'xack';
 
 export interface CCommand {
   client: number;
@@ -47,7 +49,7 @@ export interface CCommand {
   order: number;
   kind: CKind;
   key: string;
-  /** rpush: the job ids, in push order. */
+  /** rpush: the job ids, in push order; xadd: the entry's token; xack: the ids acknowledged. */
   jobs?: string[];
   /** lpop: the COUNT argument, when given. */
   count?: number;
@@ -62,8 +64,12 @@ export interface CCommand {
   end: number;
   /** lpop / blpop, ok: what was popped (empty when nothing). */
   popped?: string[];
-  /** rpush / sadd / srem / hincrby, ok: the integer reply; zincrby, ok: the score. */
+  /** rpush / sadd / srem / hincrby / xack, ok: the integer reply; zincrby, ok: the score. */
   n?: number;
+  /** xadd, ok: the id it answered. */
+  id?: string;
+  /** xreadgroup, ok: the entries delivered (id, token). */
+  entries?: Array<[string, string]>;
   malformed?: string;
   error?: string;
 }
@@ -74,6 +80,7 @@ export interface CollectionsFinal {
   /** scores: what ZRANGE 0 -1 WITHSCORES listed; points: ZMSCORE of every member the workload used (absent: not read). */
   zsets: Map<string, { scores: Map<string, number>; card: number; points?: Map<string, number | null>; raw?: Array<[string, number]> }>;
   hashes: Map<string, { fields: Map<string, number>; len: number }>;
+  streams?: Map<string, StreamFinal>;
 }
 
 export interface CViolation {
@@ -96,11 +103,13 @@ export interface CollectionsReport {
   indexes: CViolation[];
   replies: CViolation[];
   unread: CViolation[];
+  /** Stream entries, ids, deliveries and pending entries (fault-streams-checker.ts). */
+  streams: CViolation[];
 }
 
 export function collectionsViolationCount(r: CollectionsReport): number {
   return r.lostJobs.length + r.duplicateJobs.length + r.phantomJobs.length + r.queueOrder.length + r.sets.length +
-    r.counters.length + r.sizes.length + r.indexes.length + r.replies.length + r.unread.length;
+    r.counters.length + r.sizes.length + r.indexes.length + r.replies.length + r.unread.length + r.streams.length;
 }
 
 const effectEnd = (c: CCommand): number => (c.result === 'unknown' && c.open ? Infinity : c.end);
@@ -336,7 +345,7 @@ function checkCounters(cmds: readonly CCommand[], final: CollectionsFinal, out: 
 }
 
 export function checkCollections(cmds: readonly CCommand[], final: CollectionsFinal): CollectionsReport {
-  const out: CollectionsReport = { lostJobs: [], duplicateJobs: [], phantomJobs: [], queueOrder: [], sets: [], counters: [], sizes: [], indexes: [], replies: [], unread: [] };
+  const out: CollectionsReport = { lostJobs: [], duplicateJobs: [], phantomJobs: [], queueOrder: [], sets: [], counters: [], sizes: [], indexes: [], replies: [], unread: [], streams: [] };
   for (const [key, z] of final.zsets) {
     if (z.raw !== undefined && z.raw.length !== z.scores.size) {
       out.indexes.push({ key, problem: `ZRANGE 0 -1 WITHSCORES listed a member more than once: ${z.raw.map(([m, v]) => `${m}=${v}`).join(' ')}` });
@@ -352,5 +361,6 @@ export function checkCollections(cmds: readonly CCommand[], final: CollectionsFi
   checkQueues(cmds, final, out);
   checkSets(cmds, final, out);
   checkCounters(cmds, final, out);
+  checkStreams(cmds, final.streams ?? new Map(), out);
   return out;
 }

@@ -10,7 +10,9 @@
  * - queues (shared): RPUSH of 1–3 job ids never pushed before; LPOP, LPOP with a count, and BLPOP
  *   with a short timeout;
  * - sets (shared, each member private to one client): SADD / SREM;
- * - sorted sets and hashes (shared, members and fields shared): ZINCRBY / HINCRBY of 1–5.
+ * - sorted sets and hashes (shared, members and fields shared): ZINCRBY / HINCRBY of 1–5;
+ * - a stream with one consumer group (shared): XADD `*` of a new token, XREADGROUP `>` as the
+ *   client's own consumer, XACK of ids the client received and has not acknowledged yet.
  * After healing, `collectionsFinalState` reads every key with R=N (LRANGE+LLEN, SMEMBERS+SCARD,
  * ZRANGE WITHSCORES+ZCARD, HGETALL+HLEN) and `slotDigestsAgree` compares each touched slot's
  * digest among its replicas; fault-collections-checker.ts judges the history.
@@ -21,6 +23,7 @@ import { FaultClusterClient, ReplyError, TransportError, definitelyNoEffect, rel
 import type { RunClock } from './fault-history.js';
 import { IoredisTransport, type PipelineWorkloadOptions, type WireOutcome } from './fault-pipeline.js';
 import { checkCollections, collectionsViolationCount, type CCommand, type CollectionsFinal, type CViolation } from './fault-collections-checker.js';
+import { consumerOf, type StreamFinal } from './fault-streams-checker.js';
 import type { FaultCluster } from './fault-cluster.js';
 import type { ExtensionVerdict, FaultEvent, ScenarioExtension } from './fault-scenario.js';
 
@@ -33,6 +36,9 @@ const SETS = 2;
 const OWN_MEMBERS = 5;
 const ZSETS = 2;
 const HASHES = 2;
+const STREAMS = 2;
+/** The consumer group every client reads its stream through. */
+export const STREAM_GROUP = 'g';
 /** Members of each sorted set and fields of each hash, shared by every client. */
 const SHARED_MEMBERS = 4;
 const SHARED_NAMES = {
@@ -42,7 +48,7 @@ const SHARED_NAMES = {
 /** BLPOP's server-side timeout, seconds: far below the client's own. */
 const BLPOP_TIMEOUT = '0.2';
 
-type EntityKind = 'queue' | 'set' | 'zset' | 'hash';
+type EntityKind = 'queue' | 'set' | 'zset' | 'hash' | 'stream';
 interface Entity {
   kind: EntityKind;
   key: string;
@@ -57,6 +63,7 @@ export function collectionEntities(prefix: string): Entity[] {
     ...Array.from({ length: SETS }, (_, i) => entity('set', `${prefix}:s:${i}`)),
     ...Array.from({ length: ZSETS }, (_, i) => entity('zset', `${prefix}:z:${i}`)),
     ...Array.from({ length: HASHES }, (_, i) => entity('hash', `${prefix}:h:${i}`)),
+    ...Array.from({ length: STREAMS }, (_, i) => entity('stream', `${prefix}:x:${i}`)),
   ];
 }
 
@@ -66,9 +73,26 @@ interface Planned {
   wire: string[];
 }
 
-function plan(rng: Prng, e: Entity, c: number, nextJob: () => string): Planned {
+/**
+ * `unacked`: per stream, ids this client received from acknowledged reads and has not XACKed yet;
+ * an XACK takes its ids out when it is planned, so no id is acknowledged twice.
+ */
+function plan(rng: Prng, e: Entity, c: number, nextJob: () => string, unacked: Map<string, string[]>): Planned {
   const x = rng.next();
   switch (e.kind) {
+    case 'stream': {
+      const mine = unacked.get(e.key) ?? [];
+      if (x < 0.3 && mine.length > 0) {
+        const ids = mine.splice(0, rng.int(1, Math.min(3, mine.length)));
+        return { cmd: { kind: 'xack', key: e.key, jobs: ids }, wire: ['XACK', e.key, STREAM_GROUP, ...ids] };
+      }
+      if (x < 0.65) {
+        const count = rng.int(1, 3);
+        return { cmd: { kind: 'xreadgroup', key: e.key, count }, wire: ['XREADGROUP', 'GROUP', STREAM_GROUP, consumerOf(c), 'COUNT', String(count), 'STREAMS', e.key, '>'] };
+      }
+      const token = nextJob();
+      return { cmd: { kind: 'xadd', key: e.key, jobs: [token] }, wire: ['XADD', e.key, '*', 't', token] };
+    }
     case 'queue': {
       if (x < 0.5) {
         const jobs = Array.from({ length: rng.int(1, 3) }, nextJob);
@@ -97,6 +121,22 @@ function plan(rng: Prng, e: Entity, c: number, nextJob: () => string): Planned {
       return { cmd: { kind: 'hincrby', key: e.key, member, amount }, wire: ['HINCRBY', e.key, member, String(amount)] };
     }
   }
+}
+
+/**
+ * XREADGROUP's reply for one stream: [[key, [[id, ['t', token]], …]]] in RESP2, a map of key to
+ * entries in RESP3 (which ioredis hands over as [key, entries]).
+ */
+function deliveredEntries(reply: Reply, key: string): Array<[string, string]> | undefined {
+  if (!Array.isArray(reply)) return undefined;
+  const one = reply.length === 2 && reply[0] === key ? reply : reply.length === 1 ? reply[0] : undefined;
+  if (!Array.isArray(one) || one[0] !== key || !Array.isArray(one[1])) return undefined;
+  const out: Array<[string, string]> = [];
+  for (const e of one[1]) {
+    if (!Array.isArray(e) || typeof e[0] !== 'string' || !Array.isArray(e[1]) || e[1].length !== 2 || typeof e[1][1] !== 'string') return undefined;
+    out.push([e[0], e[1][1]]);
+  }
+  return out;
 }
 
 const isRedirect = (m: string): boolean => m.startsWith('MOVED ') || m.startsWith('ASK ');
@@ -141,6 +181,24 @@ export function classifyCollection(p: Planned, o: WireOutcome, base: { client: n
       cmd.n = score;
       return cmd;
     }
+    case 'xadd':
+      if (typeof reply !== 'string' || !/^\d+-\d+$/.test(reply)) return bad();
+      cmd.id = reply;
+      return cmd;
+    case 'xack':
+      if (typeof reply !== 'number') return bad();
+      cmd.n = reply;
+      return cmd;
+    case 'xreadgroup': {
+      if (reply === null) {
+        cmd.entries = [];
+        return cmd;
+      }
+      const entries = deliveredEntries(reply, cmd.key);
+      if (entries === undefined || entries.length > (cmd.count ?? 1)) return bad();
+      cmd.entries = entries;
+      return cmd;
+    }
     case 'lpop':
       if (reply === null) cmd.popped = [];
       else if (cmd.count === undefined && typeof reply === 'string') cmd.popped = [reply];
@@ -166,6 +224,10 @@ export interface CollectionsStats {
   poppedJobs: number;
   setOps: number;
   increments: number;
+  /** Acknowledged XADDs, entries delivered by acknowledged reads, acknowledged XACKs. */
+  streamAdds: number;
+  delivered: number;
+  streamAcks: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -201,9 +263,11 @@ export class CollectionsWorkload {
     this.closers.push(() => client.close(), () => io?.close());
     const entities = collectionEntities(this.opts.prefix);
     await client.refreshSlots(true);
+    await this.createGroups(client, entities);
     let jobSeq = 0;
     let order = 0;
     const nextJob = (): string => `${this.opts.prefix}.c${c}.j${jobSeq++}`;
+    const unacked = new Map<string, string[]>();
     while (!this.stopping) {
       const byNode = new Map<string, Entity[]>();
       for (const e of entities) {
@@ -220,11 +284,17 @@ export class CollectionsWorkload {
       const node = rng.pick(nodes);
       const pool = byNode.get(node)!;
       const chosen = Array.from({ length: Math.min(pool.length, rng.int(1, 3)) }, () => rng.pick(pool));
-      const planned = Array.from({ length: rng.int(2, 12) }, () => plan(rng, rng.pick(chosen), c, nextJob));
+      const planned = Array.from({ length: rng.int(2, 12) }, () => plan(rng, rng.pick(chosen), c, nextJob, unacked));
       const wire = planned.map((p) => p.wire);
       const start = this.clock.now();
       const outs = io ? await io.send(node, client.addressOf(node)!, wire, this.clock) : await this.sendRaw(client, node, wire);
-      planned.forEach((p, i) => this.commands.push(classifyCollection(p, outs[i]!, { client: c, order: order++, start })));
+      planned.forEach((p, i) => {
+        const cmd = classifyCollection(p, outs[i]!, { client: c, order: order++, start });
+        this.commands.push(cmd);
+        if (cmd.kind === 'xreadgroup' && cmd.result === 'ok' && cmd.entries!.length > 0) {
+          unacked.set(cmd.key, [...(unacked.get(cmd.key) ?? []), ...cmd.entries!.map(([id]) => id)]);
+        }
+      });
       const troubled = outs.some((o) => 'error' in o || o.reply instanceof ReplyError);
       if (troubled) {
         if (outs.some((o) => 'error' in o)) {
@@ -233,6 +303,20 @@ export class CollectionsWorkload {
         }
         await client.refreshSlots();
         await sleep(20 + rng.int(0, 30));
+      }
+    }
+  }
+
+  /** Every client makes sure each stream's group exists (from id 0) before it starts; one wins, the others hear BUSYGROUP. */
+  private async createGroups(client: FaultClusterClient, entities: readonly Entity[]): Promise<void> {
+    for (const e of entities) {
+      if (e.kind !== 'stream') continue;
+      for (;;) {
+        const out = await client.call(e.key, ['XGROUP', 'CREATE', e.key, STREAM_GROUP, '0', 'MKSTREAM'], true);
+        if (out.status === 'ok' || out.error?.startsWith('BUSYGROUP')) break;
+        if (this.stopping) return;
+        await sleep(200);
+        await client.refreshSlots(true);
       }
     }
   }
@@ -265,13 +349,14 @@ export class CollectionsWorkload {
     for (const c of this.commands) {
       if (c.result !== 'ok' || c.end < from || c.end >= to) continue;
       if ((c.kind === 'lpop' || c.kind === 'blpop') && (c.popped ?? []).length === 0) continue;
+      if (c.kind === 'xreadgroup' && (c.entries ?? []).length === 0) continue;
       n++;
     }
     return n;
   }
 
   stats(): CollectionsStats {
-    const s: CollectionsStats = { batches: 0, commands: 0, ok: 0, failed: 0, unknown: 0, openUnknown: 0, pushedJobs: 0, poppedJobs: 0, setOps: 0, increments: 0 };
+    const s: CollectionsStats = { batches: 0, commands: 0, ok: 0, failed: 0, unknown: 0, openUnknown: 0, pushedJobs: 0, poppedJobs: 0, setOps: 0, increments: 0, streamAdds: 0, delivered: 0, streamAcks: 0 };
     const batches = new Set<string>();
     for (const c of this.commands) {
       batches.add(`${c.client}@${c.start}`);
@@ -287,6 +372,9 @@ export class CollectionsWorkload {
       if (c.kind === 'lpop' || c.kind === 'blpop') s.poppedJobs += c.popped!.length;
       if (c.kind === 'sadd' || c.kind === 'srem') s.setOps++;
       if (c.kind === 'zincrby' || c.kind === 'hincrby') s.increments++;
+      if (c.kind === 'xadd') s.streamAdds++;
+      if (c.kind === 'xreadgroup') s.delivered += c.entries!.length;
+      if (c.kind === 'xack') s.streamAcks++;
     }
     s.batches = batches.size;
     return s;
@@ -305,6 +393,27 @@ function pairs(reply: Reply): Map<string, number> | undefined {
   return out;
 }
 
+/** The stream as read back: entries, XLEN, the group's pending list and last-delivered-id. */
+function streamFinal(range: Reply, len: Reply, pending: Reply, groups: Reply): StreamFinal | undefined {
+  if (!Array.isArray(range) || typeof len !== 'number' || !Array.isArray(pending) || !Array.isArray(groups)) return undefined;
+  const entries: Array<[string, string]> = [];
+  for (const e of range) {
+    if (!Array.isArray(e) || typeof e[0] !== 'string' || !Array.isArray(e[1]) || typeof e[1][1] !== 'string') return undefined;
+    entries.push([e[0], e[1][1]]);
+  }
+  const owners = new Map<string, string>();
+  for (const p of pending) {
+    if (!Array.isArray(p) || typeof p[0] !== 'string' || typeof p[1] !== 'string') return undefined;
+    owners.set(p[0], p[1]);
+  }
+  const group = groups.find((g) => Array.isArray(g) && g[1] === STREAM_GROUP);
+  if (!Array.isArray(group)) return undefined;
+  const at = group.indexOf('last-delivered-id');
+  const lastDelivered = group[at + 1];
+  if (at < 0 || typeof lastDelivered !== 'string') return undefined;
+  return { entries, len, pending: owners, lastDelivered };
+}
+
 const strings = (reply: Reply): string[] | undefined => (Array.isArray(reply) && reply.every((r) => typeof r === 'string') ? (reply as string[]) : undefined);
 
 /**
@@ -313,7 +422,7 @@ const strings = (reply: Reply): string[] | undefined => (Array.isArray(reply) &&
  */
 export async function collectionsFinalState(seeds: readonly Address[], prefix: string, opts: { r: number; deadlineMs: number }): Promise<{ final: CollectionsFinal; errors: string[] }> {
   const client = new FaultClusterClient({ seeds, r: opts.r, opTimeoutMs: 5000 });
-  const final: CollectionsFinal = { lists: new Map(), sets: new Map(), zsets: new Map(), hashes: new Map() };
+  const final: CollectionsFinal = { lists: new Map(), sets: new Map(), zsets: new Map(), hashes: new Map(), streams: new Map() };
   const errors: string[] = [];
   const deadline = Date.now() + opts.deadlineMs;
   const read = async (key: string, args: string[]): Promise<Reply | undefined> => {
@@ -353,6 +462,17 @@ export async function collectionsFinalState(seeds: readonly Address[], prefix: s
             const flat = listed as string[];
             const raw = Array.from({ length: flat.length / 2 }, (_, i): [string, number] => [flat[2 * i]!, Number(flat[2 * i + 1])]);
             final.zsets.set(e.key, { scores, card, points, raw });
+            ok = true;
+          }
+        } else if (e.kind === 'stream') {
+          const f = streamFinal(
+            (await read(e.key, ['XRANGE', e.key, '-', '+'])) ?? null,
+            (await read(e.key, ['XLEN', e.key])) ?? null,
+            (await read(e.key, ['XPENDING', e.key, STREAM_GROUP, '-', '+', '1000000'])) ?? null,
+            (await read(e.key, ['XINFO', 'GROUPS', e.key])) ?? null,
+          );
+          if (f !== undefined) {
+            final.streams!.set(e.key, f);
             ok = true;
           }
         } else {
@@ -462,6 +582,7 @@ export class CollectionsScenario implements ScenarioExtension {
       digestsAgree: digests.agree, digestMs: digests.ms, digestSlots: digests.slots,
       lost: report.lostJobs.length, duplicates: report.duplicateJobs.length, phantoms: report.phantomJobs.length, order: report.queueOrder.length,
       sets: report.sets.length, counters: report.counters.length, sizes: report.sizes.length, indexes: report.indexes.length, replies: report.replies.length, unread: report.unread.length,
+      streams: report.streams.length,
     };
     const details: string[] = [];
     const take = (label: string, items: readonly CViolation[]): void => {
@@ -478,13 +599,14 @@ export class CollectionsScenario implements ScenarioExtension {
     take('sizes against contents', report.sizes);
     take('sorted-set range read against point read', report.indexes);
     take('replies', report.replies);
+    take('streams and their consumer group', report.streams);
     take('not read back', report.unread);
     if (!digests.agree) details.push(`collections: touched slots' digests disagree: ${digests.detail}`);
     if (report.unread.length > 0) details.push(`collections: final read errors: ${errors.slice(0, 5).join('; ')}`);
     const summary = `collections: batches=${s.batches} commands=${s.commands} ok=${s.ok} failed=${s.failed} unknown=${s.unknown} (open ${s.openUnknown}) ` +
-      `acked-during-faults=${ackedDuringFaults} jobs pushed=${s.pushedJobs} popped=${s.poppedJobs} listed-at-end=${listed} set-ops=${s.setOps} increments=${s.increments} | ` +
+      `acked-during-faults=${ackedDuringFaults} jobs pushed=${s.pushedJobs} popped=${s.poppedJobs} listed-at-end=${listed} set-ops=${s.setOps} increments=${s.increments} xadds=${s.streamAdds} delivered=${s.delivered} xacks=${s.streamAcks} | ` +
       `lost=${figures.lost} duplicates=${figures.duplicates} phantoms=${figures.phantoms} order=${figures.order} sets=${figures.sets} counters=${figures.counters} ` +
-      `sizes=${figures.sizes} index=${figures.indexes} replies=${figures.replies} unread=${figures.unread} digests ${digests.agree ? `agree (${digests.slots} slots, ${digests.ms} ms)` : 'DISAGREE'} total=${figures.violations}`;
+      `sizes=${figures.sizes} index=${figures.indexes} replies=${figures.replies} unread=${figures.unread} streams=${figures.streams} digests ${digests.agree ? `agree (${digests.slots} slots, ${digests.ms} ms)` : 'DISAGREE'} total=${figures.violations}`;
     return { violations: figures.violations, summary, details, report: { figures, report, digests, finalReadErrors: errors, final: finalToJson(final), localSortedSets: local }, figures };
   }
 }
@@ -506,6 +628,7 @@ export interface CollectionsFigures extends CollectionsStats {
   indexes: number;
   replies: number;
   unread: number;
+  streams: number;
 }
 
 function finalToJson(f: CollectionsFinal): Record<string, unknown> {
@@ -514,6 +637,7 @@ function finalToJson(f: CollectionsFinal): Record<string, unknown> {
     sets: Object.fromEntries(f.sets),
     zsets: Object.fromEntries([...f.zsets].map(([k, v]) => [k, { card: v.card, scores: Object.fromEntries(v.scores) }])),
     hashes: Object.fromEntries([...f.hashes].map(([k, v]) => [k, { len: v.len, fields: Object.fromEntries(v.fields) }])),
+    streams: Object.fromEntries([...(f.streams ?? [])].map(([k, v]) => [k, { ...v, pending: Object.fromEntries(v.pending) }])),
   };
 }
 
