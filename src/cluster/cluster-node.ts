@@ -20,6 +20,7 @@ import { clusterInfoText, type NodeInfo } from './cluster-replies.js';
 import type { ClusterFacade } from '../server/node-services.js';
 import { decodeRangeAnswer, ReplicaService } from './replica-service.js';
 import { Forwarder } from './forwarder.js';
+import { PeerClocks, anchoredNowMs } from './peer-clocks.js';
 import { HintReplayer } from './hint-replayer.js';
 import type { HintStore } from '../storage/hint-store.js';
 import { AntiEntropy } from './anti-entropy.js';
@@ -96,6 +97,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
   readonly router: ClusterRouter;
   readonly leases: LeaseService;
   private readonly forwarder: Forwarder;
+  /** Peers' clocks against this node's, from link pings: when a relayed request's sender gave up. */
+  readonly peerClocks = new PeerClocks();
   private readonly batcher = new ReplicaBatcher((nodeId, batch) => this.sendBatch(nodeId, batch));
   private topology!: Topology;
   /** The ring walked further than N: the nodes that stand in for unreachable owners. */
@@ -166,6 +169,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     this.routingTracker = new RoutingViewTracker(this.links.options.suspectAfterMs + this.links.options.pingIntervalMs);
     this.bus.on('lp', (from, payload) => {
       this.links.ping(from.nodeId, performance.now(), pingFlag(payload, 'i'), pingFlag(payload, 'c'));
+      const clock = pingClock(payload);
+      if (clock !== undefined) this.peerClocks.note(from.nodeId, clock.o, clock.t, anchoredNowMs());
       this.catchUp.noteHints(from.nodeId, pingFlag(payload, 'h'));
     });
     this.coordinator = new Coordinator(node.store, node.versioner, this, node.stats, this.logger);
@@ -251,7 +256,11 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       logger: this.logger,
     });
     this.forwarder.register();
-    this.bus.on('gossip', (_from, payload) => this.onGossip(payload));
+    this.bus.on('gossip', (from, payload) => {
+      const clock = pingClock(payload);
+      if (clock !== undefined) this.peerClocks.note(from.nodeId, clock.o, clock.t, anchoredNowMs());
+      this.onGossip(payload);
+    });
     this.bus.on('pub', (_from, payload) => {
       const p = publishedMessage(payload);
       if (p !== undefined) node.pubsub.publish(p.channel, p.message);
@@ -344,7 +353,10 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
 
   private tick(): void {
     const now = Date.now();
-    const { targets, digest } = this.membership.tick(now, Math.random);
+    const { targets, digest: bare } = this.membership.tick(now, Math.random);
+    // Stamped with this process's clock, as link pings are: clusters with a node timeout too short
+    // for link pings learn each other's clocks from gossip (peer-clocks.ts).
+    const digest = { ...bare, o: performance.timeOrigin, t: anchoredNowMs() };
     for (const t of targets) {
       this.sent.ping!++;
       this.bus.send({ host: t.host, port: t.busPort }, 'gossip', digest);
@@ -411,7 +423,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     const c = this.catchUp.active ? 1 : 0;
     for (const id of peers) {
       const addr = this.busAddress(id);
-      if (addr !== undefined && addr.port !== 0) this.bus.send(addr, 'lp', { i, c, h: this.hints.pendingBytes(id) > 0 ? 1 : 0 });
+      // `o`, `t`: this process's clock, so peers can tell when a request relayed from here was given up (peer-clocks.ts).
+      if (addr !== undefined && addr.port !== 0) this.bus.send(addr, 'lp', { i, c, h: this.hints.pendingBytes(id) > 0 ? 1 : 0, o: performance.timeOrigin, t: anchoredNowMs() });
     }
   }
 
@@ -619,6 +632,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     const moving = this.table.movingFor(this.myId);
     return clusterInfoText(this).replace(/\r\n$/, '\r\n') +
       `ringkv_reads:${c.reads}\r\nringkv_writes:${c.writes}\r\nringkv_read_repairs:${c.readRepairs}\r\nringkv_writes_restamped:${c.restamps}\r\nringkv_quorum_failures:${c.quorumFailures}\r\nringkv_hedged_reads:${c.hedgedReads}\r\n` +
+      `ringkv_relays_expired:${this.forwarder.expired}\r\n` +
       `ringkv_rebalance_slots_moving:${this.slotTable.moving}\r\nringkv_rebalance_slots_in:${moving.in}\r\nringkv_rebalance_slots_out:${moving.out}\r\n` +
       `ringkv_rebalance_window_left_ms:${this.transition ? Math.max(0, this.transition.until - Date.now()) : 0}\r\n` +
       `ringkv_member_status:${this.member(this.myId)?.status ?? 'active'}\r\n` +
@@ -776,6 +790,11 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
 }
 
 /** A link ping's word on the sender: `i` cut off from the majority, `c` catching up, `h` holds hints for us. */
+function pingClock(payload: unknown): { o: number; t: number } | undefined {
+  const p = payload as Record<string, unknown> | null;
+  return typeof p === 'object' && p !== null && typeof p.o === 'number' && typeof p.t === 'number' ? { o: p.o, t: p.t } : undefined;
+}
+
 function pingFlag(payload: unknown, flag: 'i' | 'c' | 'h'): boolean {
   return typeof payload === 'object' && payload !== null && (payload as Record<string, unknown>)[flag] === 1;
 }

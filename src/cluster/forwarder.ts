@@ -5,6 +5,7 @@ import { CaptureSink, TransientSession } from '../server/transient-session.js';
 import type { ClusterNode } from './cluster-node.js';
 import { BusError } from './bus/types.js';
 import { keySlot } from './slot.js';
+import { anchoredNowMs } from './peer-clocks.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A relay to an alive primary whose link is still connecting waits this long, this often, before TRYAGAIN. */
@@ -27,7 +28,19 @@ interface ForwardRequest {
    * client is connected, but the scripts they run check each redis.call here, as that user.
    */
   u?: string;
+  /**
+   * When the relaying node stops waiting for the answer, on its clock (`o`: that clock's anchor;
+   * peer-clocks.ts). A relay that arrives later is not run: its client was told it may have failed.
+   */
+  dl?: number;
+  o?: number;
 }
+
+/**
+ * A relay is refused this long after its sender's deadline on this node's clock: room for the rate
+ * drift of the two clocks over the minutes the offset is taken from.
+ */
+const RELAY_EXPIRY_SLACK_MS = 250;
 
 /** A relay's answer when the relayed commands renamed the connection (CLIENT SETNAME in a transaction). */
 interface RenamedReply {
@@ -42,7 +55,7 @@ const RELAYED_SESSION_IDLE_MS = 10 * 60_000;
 
 function isForwardRequest(p: unknown): p is ForwardRequest {
   const r = p as ForwardRequest;
-  return typeof r === 'object' && r !== null && (r.a === undefined || typeof r.a === 'boolean') && Array.isArray(r.c) && r.c.every((a) => Array.isArray(a) && a.length > 0 && a.every((x) => x instanceof Uint8Array)) && (r.p === 2 || r.p === 3) && (r.s === undefined || Number.isSafeInteger(r.s)) && (r.n === undefined || typeof r.n === 'string') && (r.u === undefined || typeof r.u === 'string');
+  return typeof r === 'object' && r !== null && (r.a === undefined || typeof r.a === 'boolean') && Array.isArray(r.c) && r.c.every((a) => Array.isArray(a) && a.length > 0 && a.every((x) => x instanceof Uint8Array)) && (r.p === 2 || r.p === 3) && (r.s === undefined || Number.isSafeInteger(r.s)) && (r.n === undefined || typeof r.n === 'string') && (r.u === undefined || typeof r.u === 'string') && (r.dl === undefined || typeof r.dl === 'number') && (r.o === undefined || typeof r.o === 'number');
 }
 
 /**
@@ -55,6 +68,8 @@ export class Forwarder {
   private readonly relayed = new Map<string, { session: TransientSession; usedMs: number }>();
   /** Nodes each local connection relayed a WATCH to (its watches live in its session there), with a watched key's slot. */
   private readonly watching = new WeakMap<SessionState, Map<string, number>>();
+  /** Relays refused because they arrived after their sender had stopped waiting. */
+  expired = 0;
 
   constructor(private readonly cluster: ClusterNode) {}
 
@@ -92,6 +107,8 @@ export class Forwarder {
     }
     for (let attempt = 0; ; attempt++) {
       try {
+        request.dl = anchoredNowMs() + this.cluster.bus.requestTimeoutMs;
+        request.o = performance.timeOrigin;
         const answer = (await this.cluster.bus.request(addr, 'fwd', request)) as Uint8Array | RenamedReply;
         const reply = answer instanceof Uint8Array ? answer : answer.r;
         if (!(answer instanceof Uint8Array)) session.name = answer.n;
@@ -120,6 +137,14 @@ export class Forwarder {
   register(): void {
     this.cluster.bus.handle('fwd', async (from, payload) => {
       if (!isForwardRequest(payload)) throw new Error('malformed forward request');
+      if (payload.dl !== undefined && payload.o !== undefined) {
+        const givenUpAt = this.cluster.peerClocks.toLocal(from.nodeId, payload.o, payload.dl);
+        if (givenUpAt !== undefined && anchoredNowMs() > givenUpAt + RELAY_EXPIRY_SLACK_MS) {
+          this.expired++;
+          this.cluster.node.logger.warn({ peer: from.nodeId, lateMs: Math.round(anchoredNowMs() - givenUpAt), commands: payload.c.length }, 'relayed request arrived after its sender stopped waiting; not run');
+          throw new Error('relayed request arrived after its sender stopped waiting; not run');
+        }
+      }
       const session = this.sessionFor(from.nodeId, payload);
       const name = payload.n ?? '';
       session.name = name;

@@ -10,9 +10,11 @@
  * with R=3. Every increment is recorded and the counter checked as in the pipelined workload
  * (`checkCounters`): an INCR answered with an error that promises no effect must not show up in
  * the final value.
- * Fails on the product as of this file (3/3 runs): the INCR is answered `TRYAGAIN could not reach
- * the slot's primary: bus request 'fwd' … timed out after 2000 ms`, and once H resumes it applies
- * it (10 acknowledged increments, final value 11).
+ * Failed when written (3/3 runs): the INCR was answered `TRYAGAIN could not reach the slot's
+ * primary: bus request 'fwd' … timed out after 2000 ms`, and once H resumed it applied it (10
+ * acknowledged increments, final value 11). Then the answer became "may or may not have been
+ * applied", which is true, and H still applied it late; now H refuses a relay that arrives after
+ * its sender stopped waiting (peer-clocks.ts), so the final value is exactly the acknowledged count.
  */
 import { describe, expect, it } from 'vitest';
 import { keySlot } from '../../src/cluster/slot.js';
@@ -89,6 +91,8 @@ describe('targeted: a relayed INCR whose lease holder stops', () => {
         : reply instanceof Error ? { status: 'unknown', open: true, error: reply.message }
         : { status: 'ok', open: false, reply: reply as number };
       const late = record(out);
+      // H stays stopped a while after P gave up, so the relay reaches it well past its deadline.
+      await sleep(1500);
       h.resume();
       await cluster.waitHealthy(30_000);
 
@@ -102,6 +106,13 @@ describe('targeted: a relayed INCR whose lease holder stops', () => {
         `${commands.filter((c) => c.result === 'ok').length} acknowledged in all; final ${JSON.stringify(final.reply)}`;
       console.log(`[targeted] ${summary}`);
       expect(checkCounters(records, new Map([[KEY, final.reply as string | null]])), summary).toEqual([]);
+      // The relay reached H only after P had stopped waiting (H was stopped past the bus deadline):
+      // H refuses it, so the INCR P answered "may or may not have been applied" never applies.
+      const acked = commands.filter((c) => c.result === 'ok').length;
+      expect(late.result, summary).toBe('unknown');
+      expect(Number(final.reply), `the late relay ran after P gave up: ${summary}`).toBe(acked);
+      const [info] = await nodeCall(h.address, [['INFO', 'cluster']], 5000);
+      expect(String(info).match(/ringkv_relays_expired:(\d+)/)?.[1], summary).not.toBe('0');
     } finally {
       await cluster.destroy();
     }

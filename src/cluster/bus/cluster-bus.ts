@@ -70,7 +70,7 @@ interface OutgoingPeer {
  * on the connection each request came in on.
  */
 export class ClusterBus {
-  private readonly requestTimeoutMs: number;
+  readonly requestTimeoutMs: number;
   private readonly maxQueuedBytes: number;
   private readonly maxFrameBytes: number;
   private readonly connectTimeoutMs: number;
