@@ -16,6 +16,8 @@ process.on('exit', () => {
 
 export interface RedisReference {
   ports: number[];
+  /** redis_version of INFO server (the differential suites require 7.0). */
+  version: string;
   stop(): Promise<void>;
 }
 
@@ -58,11 +60,12 @@ async function startServers(count: number, extra: string[]): Promise<RedisRefere
       procs.push(proc);
     }
     for (const port of ports) await waitFor(`PING on ${port}`, async () => (await command(port, 'PING')) === '+PONG');
+    const version = /redis_version:([0-9.]+)/.exec(await command(ports[0]!, 'INFO', 'server'))?.[1] ?? 'unknown';
+    return { ports, version, stop };
   } catch (err) {
     await stop();
     throw err;
   }
-  return { ports, stop };
 }
 
 export function startRedisServer(): Promise<RedisReference> {

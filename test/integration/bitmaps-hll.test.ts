@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, Redis } from 'ioredis';
 import { startNode, run, type NodeProcess } from '../helpers/server.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
-import { haveRedisServer, startRedisServer, type RedisServer } from '../helpers/differential/redis-server.js';
+import { haveRedisServer } from '../helpers/redis-reference.js';
+import { nodeBesideRedis } from '../helpers/beside-redis.js';
 import { PYTHON } from '../helpers/redis-py.js';
 
 async function logBytes(r: Redis): Promise<number> {
@@ -131,24 +132,17 @@ print(json.dumps([o.decode('latin1') if isinstance(o, bytes) else o for o in out
 });
 
 describe.skipIf(!haveRedisServer)('HyperLogLog values between redis-server and ringkv', () => {
-  let redis: RedisServer | undefined;
-  let node: NodeProcess | undefined;
+  const both = nodeBesideRedis();
   let a: Redis;
   let b: Redis;
   beforeAll(async () => {
-    const [rs, n] = await Promise.allSettled([startRedisServer(), startNode({ args: ['--appendfsync', 'no'] })]);
-    if (rs.status === 'fulfilled') redis = rs.value;
-    if (n.status === 'fulfilled') node = n.value;
-    if (rs.status === 'rejected') throw rs.reason;
-    if (n.status === 'rejected') throw n.reason;
-    a = new Redis({ port: redis!.port, lazyConnect: true });
-    b = new Redis({ port: node!.port, lazyConnect: true });
+    a = new Redis({ port: both.ref.ports[0]!, lazyConnect: true });
+    b = new Redis({ port: both.node.port, lazyConnect: true });
     await Promise.all([a.connect(), b.connect()]);
   });
-  afterAll(async () => {
+  afterAll(() => {
     a?.disconnect();
     b?.disconnect();
-    await Promise.all([redis?.stop(), node?.stop()]);
   });
 
   for (const n of [5, 300, 20_000]) {

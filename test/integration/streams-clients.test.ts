@@ -15,7 +15,7 @@ import path from 'node:path';
 import { startNode, ROOT, run, type NodeProcess } from '../helpers/server.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { PYTHON, redisPyMissing } from '../helpers/redis-py.js';
-import { haveRedisServer, startRedisServer, type RedisServer } from '../helpers/differential/redis-server.js';
+import { nodeBesideRedis } from '../helpers/beside-redis.js';
 
 type Entry = [string, string[]];
 
@@ -82,24 +82,13 @@ async function jobQueue(connect: () => Redis | Cluster, key: string, jobs: numbe
 }
 
 describe('streams on one node', () => {
-  let node: NodeProcess;
-  let reference: RedisServer | undefined;
-  beforeAll(async () => {
-    const [n, r] = await Promise.allSettled([startNode({ args: ['--appendfsync', 'no'] }), haveRedisServer ? startRedisServer() : Promise.resolve(undefined)]);
-    if (n.status === 'fulfilled') node = n.value;
-    if (r.status === 'fulfilled') reference = r.value;
-    if (n.status === 'rejected') throw n.reason;
-    if (r.status === 'rejected') throw r.reason;
-  }, 30000);
-  afterAll(async () => {
-    await Promise.all([node?.stop(), reference?.stop()]);
-  });
+  const both = nodeBesideRedis();
 
   describe.each([2, 3] as const)('ioredis over RESP%i', (protocol) => {
     let r: Redis;
     const k = (name: string): string => `p${protocol}:${name}`;
     beforeAll(() => {
-      r = new Redis({ port: node.port, protocol });
+      r = new Redis({ port: both.node.port, protocol });
     });
     afterAll(() => r.disconnect());
 
@@ -127,8 +116,8 @@ describe('streams on one node', () => {
         'error: ERR The ID specified in XADD is equal or smaller than the target stream top item',
         '99999999999999-0', '99999999999999-1', '99999999999999-5',
       ]);
-      if (reference !== undefined) {
-        const ref = new Redis({ port: reference.port, protocol });
+      if (both.refIfAny !== undefined) {
+        const ref = new Redis({ port: both.refIfAny.ports[0]!, protocol });
         try {
           const want = await script(ref, k('clock'));
           const shape = (xs: unknown[]): unknown[] => xs.map((x, i) => (i < 40 ? /^\d+-\d+$/.test(String(x)) : x));
@@ -140,7 +129,7 @@ describe('streams on one node', () => {
     });
 
     it('a job queue of consumer-group workers hands every job to exactly one worker', async () => {
-      const seen = await jobQueue(() => new Redis({ port: node.port, protocol }), k('jobs'), 300, 3);
+      const seen = await jobQueue(() => new Redis({ port: both.node.port, protocol }), k('jobs'), 300, 3);
       expect(seen.size).toBe(300);
       for (const [job, by] of seen) expect(by, `job ${job}`).toHaveLength(1);
       expect(new Set([...seen.values()].flat()).size, 'the work was shared').toBeGreaterThan(1);
@@ -155,8 +144,8 @@ describe('streams on one node', () => {
       const key = k('wake');
       await r.del(key);
       await r.xadd(key, '1-1', 'old', 'x');
-      const reader = new Redis({ port: node.port, protocol });
-      const writer = new Redis({ port: node.port, protocol });
+      const reader = new Redis({ port: both.node.port, protocol });
+      const writer = new Redis({ port: both.node.port, protocol });
       try {
         const waiting = reader.xread('BLOCK', 0, 'STREAMS', key, '$');
         await new Promise((res) => setTimeout(res, 100));
@@ -230,7 +219,7 @@ describe('streams on one node', () => {
   });
 
   it('node-redis parses XADD, XREADGROUP, XACK, XPENDING and XINFO STREAM replies', async () => {
-    const c = createClient({ socket: { port: node.port } });
+    const c = createClient({ socket: { port: both.node.port } });
     await c.connect();
     try {
       const key = 'nr:stream';
@@ -252,7 +241,7 @@ describe('streams on one node', () => {
   });
 
   it.skipIf(redisPyMissing !== undefined)('redis-py workers share a job queue; XCLAIM and XAUTOCLAIM rescue what one left pending', async () => {
-    const r = await run(PYTHON, [path.join(ROOT, 'test/py/stream_workers.py')], JSON.stringify({ port: node.port, mode: 'plain', key: 'py:jobs', jobs: 200, workers: 4 }), 90000);
+    const r = await run(PYTHON, [path.join(ROOT, 'test/py/stream_workers.py')], JSON.stringify({ port: both.node.port, mode: 'plain', key: 'py:jobs', jobs: 200, workers: 4 }), 90000);
     expect(r.code, r.stderr.slice(-3000)).toBe(0);
     const out = JSON.parse(r.stdout) as {
       added: string[]; done: Array<[string, string, string]>; pending: { pending: number };

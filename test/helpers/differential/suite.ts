@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { envInt } from '../env.js';
 import { ROOT } from '../server.js';
 import { generateScenario, type Mix } from './generator.js';
-import { haveRedisServer, startRedisServer, type RedisServer } from './redis-server.js';
+import { haveRedisServer, startRedisServer, type RedisReference } from '../redis-reference.js';
 import { runDifferential, type Target } from './runner.js';
 import type { Subject } from './targets.js';
 
@@ -37,7 +37,7 @@ export interface SuiteOptions {
 export function differentialSuite(opts: SuiteOptions): void {
   const relative = path.relative(ROOT, fileURLToPath(opts.file));
   describe.skipIf(!haveRedisServer)(opts.title, () => {
-    let redis: RedisServer | undefined;
+    let redis: RedisReference | undefined;
     let subject: Subject | undefined;
     beforeAll(async () => {
       // Both start at once; whichever did start is stopped in afterAll even when the other failed.
@@ -54,7 +54,7 @@ export function differentialSuite(opts: SuiteOptions): void {
 
     const cases = opts.seeds.flatMap((seed) => opts.protocols.map((protocol) => ({ seed, protocol })));
     it.each(cases)('seed $seed, RESP$protocol', async ({ seed, protocol }) => {
-      const reference: Target = { name: `redis-server ${redis!.version}`, port: () => redis!.port };
+      const reference: Target = { name: `redis-server ${redis!.version}`, port: () => redis!.ports[0]! };
       const scenario = generateScenario({ seed, protocol, label: `${opts.label}p${protocol}`, mix: opts.mix, ...subject!.generator, ...(opts.noWatch === true ? { noWatch: true } : {}) });
       const stats = await runDifferential(scenario, reference, subject!.target, {
         replay: `DIFF_SEED=${seed} npx vitest run ${relative} -t 'RESP${protocol}'`,

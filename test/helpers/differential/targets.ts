@@ -17,7 +17,7 @@ const DEFAULT_TIMEOUT = ['--cluster-node-timeout', '15000'];
 export interface Subject {
   target: Target;
   /** Generator settings this set-up needs (keys in one slot per command, tags per node …). */
-  generator: Pick<ScenarioOptions, 'crossSlot' | 'keyspaceCommands' | 'tagFor' | 'nodeOf' | 'connections'>;
+  generator: Pick<ScenarioOptions, 'crossSlot' | 'keyspaceCommands' | 'tagFor' | 'nodeOf' | 'connections' | 'noWatch'>;
   stop(): Promise<void>;
 }
 
