@@ -1,6 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { Pki } from './pki.js';
 
 /** The files a TLS benchmark run hands to both servers and to redis-benchmark. */
 export interface BenchTlsFiles {
@@ -11,35 +9,13 @@ export interface BenchTlsFiles {
   clientKey: string;
 }
 
-/**
- * A CA, a server certificate (SAN 127.0.0.1) and a client certificate, made with the openssl
- * command line in `dir`. P-256 keys: the same handshake cost for both servers.
- */
+/** A CA and a certificate for the servers and one for the client, in `dir`: P-256 keys, the same handshake cost for both servers. */
 export function makeBenchCertificates(dir: string): BenchTlsFiles {
-  const openssl = (...args: string[]): void => {
-    execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  };
-  const key = (name: string): string => {
-    const file = path.join(dir, `${name}.key`);
-    openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', file);
-    return file;
-  };
-  const caKey = key('ca');
-  const caCert = path.join(dir, 'ca.crt');
-  openssl('req', '-x509', '-new', '-key', caKey, '-out', caCert, '-days', '30', '-subj', '/CN=bench CA', '-addext', 'basicConstraints=critical,CA:TRUE');
-  const leaf = (name: string, usage: string): { cert: string; key: string } => {
-    const k = key(name);
-    const csr = path.join(dir, `${name}.csr`);
-    const cert = path.join(dir, `${name}.crt`);
-    const ext = path.join(dir, `${name}.ext`);
-    writeFileSync(ext, `extendedKeyUsage=${usage}\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n`);
-    openssl('req', '-new', '-key', k, '-out', csr, '-subj', `/CN=${name}`);
-    openssl('x509', '-req', '-in', csr, '-CA', caCert, '-CAkey', caKey, '-CAcreateserial', '-out', cert, '-days', '30', '-extfile', ext);
-    return { cert, key: k };
-  };
-  const server = leaf('server', 'serverAuth');
-  const client = leaf('client', 'clientAuth');
-  return { caCert, serverCert: server.cert, serverKey: server.key, clientCert: client.cert, clientKey: client.key };
+  const pki = new Pki(dir);
+  const ca = pki.authority('bench-ca');
+  const server = pki.leaf(ca, 'server');
+  const client = pki.leaf(ca, 'client');
+  return { caCert: ca.cert, serverCert: server.cert, serverKey: server.key, clientCert: client.cert, clientKey: client.key };
 }
 
 /** The same TLS settings for redis-server and ringkv: their names are Redis's on both. */
