@@ -165,8 +165,10 @@ export class ClusterRouter implements CommandRouter {
     }
   }
 
-  private holdsLease(slot: number): boolean {
-    return this.ctx.table().replicas(slot).includes(this.ctx.myId) && this.ctx.lease(slot) !== undefined;
+  /** A transaction stays with the relay: its connection's watches may live on the node it goes to. */
+  private holdsLease(session: SessionState, run: SlotRun): boolean {
+    if (run.commands.some((c) => c.tx !== undefined) || this.ctx.watchesRelayed(session) !== undefined) return false;
+    return this.ctx.table().replicas(run.slot).includes(this.ctx.myId) && this.ctx.lease(run.slot) !== undefined;
   }
 
   /**
@@ -177,7 +179,7 @@ export class ClusterRouter implements CommandRouter {
     // A node holding the slot's lease coordinates the slot's work itself even where its table names
     // another primary (it took the lease while tables settled): relayed there, the run would find
     // the lease here and, being relayed, could only answer TRYAGAIN.
-    if (run.forwardTo !== undefined && !this.holdsLease(run.slot)) {
+    if (run.forwardTo !== undefined && !this.holdsLease(session, run)) {
       const node = run.forwardTo;
       return this.deferred(sink, (out) => this.forwardRun(session, node, run.commands, out));
     }
@@ -371,7 +373,13 @@ export class ClusterRouter implements CommandRouter {
     if (route.kind === 'forward' && watched.length > 0) route = { kind: 'coordinate', slot: route.slot };
     // EXEC ends every watch of the connection: those relayed elsewhere too (a relayed EXEC ends its own node's).
     const relayedTo = route.kind === 'forward' ? route.node : undefined;
-    if (this.ctx.watchesRelayed(session) !== undefined) this.ctx.unwatchRelayed(session, relayedTo);
+    const watchedAt = this.ctx.watchesRelayed(session);
+    if (watchedAt !== undefined) {
+      // Watches relayed to a node the transaction no longer goes to (the slot's route changed since
+      // WATCH) cannot be checked: abort, as Redis aborts when a watched key's slot moves away.
+      if (watchedAt.node !== relayedTo && (route.kind === 'local' || route.kind === 'coordinate' || route.kind === 'forward')) session.watchLost = true;
+      this.ctx.unwatchRelayed(session, relayedTo);
+    }
     if (route.kind === 'local') return LOCAL;
     const tx = takeTransaction(session);
     switch (route.kind) {

@@ -76,6 +76,11 @@ export interface SessionState {
   multiDirty: boolean;
   /** WATCHed keys and the version each had (undefined = absent) when watched. */
   watched: Map<string, WatchedKey>;
+  /**
+   * Cluster mode: watches this connection relayed to another node cannot be checked where its
+   * EXEC runs (the slot's route changed between WATCH and EXEC): the transaction must abort.
+   */
+  watchLost?: boolean;
   /** Per-connection quorum override set with RINGKV.CONSISTENCY; undefined = cluster defaults. */
   consistency: { r?: number; w?: number } | undefined;
   lastCommand: string;
@@ -143,7 +148,9 @@ export abstract class SessionBase {
 
 /** Takes the transaction out of the session: EXEC and errors after MULTI end it. */
 export function takeTransaction(session: SessionState): TransactionSnapshot {
-  const tx = { queued: session.multi ?? [], dirty: session.multiDirty, watched: [...session.watched.values()] };
+  const tx: TransactionSnapshot = { queued: session.multi ?? [], dirty: session.multiDirty, watched: [...session.watched.values()] };
+  if (session.watchLost === true) tx.staleWatch = true;
+  session.watchLost = false;
   session.multi = undefined;
   session.multiDirty = false;
   session.watched.clear();
