@@ -123,7 +123,7 @@ describe.skipIf(!haveRedisServer)('string encodings across restarts and DUMP/RES
 
   it('RESTORE makes the encoding from the value, as Redis does, in both directions', async () => {
     await connectSut();
-    for (const [i, [setup, change]] of ([[['SET', 'v', '12345'], ['APPEND', 'v', '6']], [['SET', 'v', 'ab'], ['SETRANGE', 'v', '0', 'c']], [['SET', 'v', '2'], ['INCRBYFLOAT', 'v', '1']]] as const).entries()) {
+    for (const [i, [setup, change]] of ([[['SET', 'v', '12345'], ['APPEND', 'v', '6']], [['SET', 'v', 'ab'], ['SETRANGE', 'v', '0', 'c']], [['SET', 'v', '2'], ['INCRBYFLOAT', 'v', '1']], [['SET', 'v', 'x'.repeat(5000)], ['APPEND', 'v', 'y']]] as const).entries()) {
       const key = `{r${i}}v`;
       for (const client of [ref, sut]) {
         await client.call(setup[0], key, ...setup.slice(2));
@@ -135,6 +135,9 @@ describe.skipIf(!haveRedisServer)('string encodings across restarts and DUMP/RES
       await sut.call('RESTORE', `${key}2`, '0', fromRedis);
       const want = await encodings(ref, [key, `${key}2`]);
       expect(await encodings(sut, [key, `${key}2`]), key).toEqual(want);
+      // The values arrived whole both ways (a string stored in fragments here included).
+      expect(await sut.get(`${key}2`)).toEqual(await ref.get(key));
+      expect(await ref.get(`${key}2`)).toEqual(await sut.get(key));
     }
   }, 30000);
 });
