@@ -559,6 +559,7 @@ export class Coordinator {
       // A collection's metadata names the version it was computed from (collection-lineage.ts).
       const value = isCollectionType(w.type) ? stampBase(prev, w.type, w.value as Buffer) : w.value;
       const rec: StoredRecord = { version, clock, type: w.type, expiresAt: w.expiresAt, value };
+      if (w.form !== undefined) rec.form = w.form;
       records.push([w.key, rec]);
       items.push([w.key, encodeRecord(rec)]);
     }

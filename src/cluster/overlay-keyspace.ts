@@ -1,7 +1,7 @@
 import { EXPIRES_AT_MAX, type Entry, type KeyType, type Keyspace } from '../commands/keyspace.js';
 import type { ElementStore } from '../collections/element-store.js';
 import { recordKey } from '../collections/record-keys.js';
-import { TOMBSTONE_OF_NOTHING, ValueType, type StoredRecord } from '../storage/types.js';
+import { StringForm, TOMBSTONE_OF_NOTHING, ValueType, type StoredRecord } from '../storage/types.js';
 import { liveElement, liveEntry, watchVersion } from '../server/local-keyspace.js';
 
 export interface PendingWrite {
@@ -12,6 +12,8 @@ export interface PendingWrite {
   expiresAt: number;
   /** An element record (or an element's deletion): stamped without a vector clock. */
   element: boolean;
+  /** A String's form other than Compact. */
+  form?: StringForm;
 }
 
 /** The coordinator's own replica, where a collection's elements are read (complete by then). */
@@ -49,7 +51,9 @@ export class OverlayKeyspace implements Keyspace, ElementStore {
     if (w) {
       // A write in this run with an expiry already past (SET … EXAT in the past) is gone at once.
       if (w.type === ValueType.Tombstone || (w.expiresAt > 0 && w.expiresAt <= this.now)) return undefined;
-      return { type: w.type as KeyType, value: w.value, expiresAt: w.expiresAt, version: NO_VERSION };
+      const e: Entry = { type: w.type as KeyType, value: w.value, expiresAt: w.expiresAt, version: NO_VERSION };
+      if (w.form !== undefined) e.form = w.form;
+      return e;
     }
     if (!this.fetched.has(id)) throw new Error(`key was not fetched before the command ran: ${id.slice(0, 64)}`);
     return liveEntry(this.fetched.get(id), this.now);
@@ -62,9 +66,11 @@ export class OverlayKeyspace implements Keyspace, ElementStore {
     return watchVersion(this.fetched.get(id), this.now);
   }
 
-  set(key: Buffer, type: KeyType, value: Buffer, expiresAt: number): void {
+  set(key: Buffer, type: KeyType, value: Buffer, expiresAt: number, form?: StringForm): void {
     const rk = recordKey(key);
-    this.writes.set(rk.toString('latin1'), { key: rk, type, value, expiresAt: Math.min(expiresAt, EXPIRES_AT_MAX), element: false });
+    const w: PendingWrite = { key: rk, type, value, expiresAt: Math.min(expiresAt, EXPIRES_AT_MAX), element: false };
+    if (type === ValueType.String && form !== undefined && form !== StringForm.Compact) w.form = form;
+    this.writes.set(rk.toString('latin1'), w);
     this.writeCount++;
   }
 

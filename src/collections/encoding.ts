@@ -1,4 +1,4 @@
-import { ValueType, type Entry } from '../commands/keyspace.js';
+import { StringForm, ValueType, type Entry } from '../commands/keyspace.js';
 import { parseInt64 } from '../commands/args.js';
 import { decodeMeta } from './meta-codec.js';
 
@@ -9,11 +9,8 @@ import { decodeMeta } from './meta-codec.js';
  */
 export function objectEncoding(e: Entry): string {
   switch (e.type) {
-    case ValueType.String: {
-      const v = e.value;
-      if (v.length <= 20 && parseInt64(v) !== undefined) return 'int';
-      return v.length <= 44 ? 'embstr' : 'raw';
-    }
+    case ValueType.String:
+      return stringEncoding(e.value, e.form ?? StringForm.Compact);
     case ValueType.Hash:
       return decodeMeta(e.value).large ? 'hashtable' : 'listpack';
     case ValueType.List:
@@ -27,6 +24,22 @@ export function objectEncoding(e: Entry): string {
     case ValueType.FragmentedString:
       return 'raw';
   }
+}
+
+/** Redis's longest string held in one allocation with its object header (OBJ_ENCODING_EMBSTR_SIZE_LIMIT). */
+const EMBSTR_BYTES_MAX = 44;
+/** Longest text Redis tries to read as a long (tryObjectEncoding). */
+const INT_TEXT_BYTES_MAX = 20;
+
+/**
+ * A string's encoding as Redis 7.0 reports it: a client's value (Compact) is an int when it is a
+ * canonical 64-bit integer, text the server formatted (Text) never is; a value changed in place
+ * (Raw) stays raw, as dbUnshareStringValue leaves it.
+ */
+export function stringEncoding(value: Buffer, form: StringForm): 'int' | 'embstr' | 'raw' {
+  if (form === StringForm.Raw) return 'raw';
+  if (form === StringForm.Compact && value.length <= INT_TEXT_BYTES_MAX && parseInt64(value) !== undefined) return 'int';
+  return value.length <= EMBSTR_BYTES_MAX ? 'embstr' : 'raw';
 }
 
 /** Elements of a collection, characters of a string. */

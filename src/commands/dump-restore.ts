@@ -21,6 +21,7 @@ import { command, type CommandContext, type CommandSpec } from './spec.js';
 import { int64Arg, lower } from './args.js';
 import { zsetLimits } from './sorted-set-replies.js';
 import { StreamType } from '../collections/stream-type.js';
+import { StringValue } from '../strings/fragmented-string.js';
 import { StreamGroups } from '../collections/stream-groups.js';
 import { entryFields } from '../collections/stream-codec.js';
 import { MAX_ID, MIN_ID, type StreamId } from '../collections/stream-id.js';
@@ -86,6 +87,9 @@ function dumpValueOf(ks: Keyspace, key: Buffer, e: Entry): DumpValue | undefined
   switch (e.type as ValueType) {
     case ValueType.String:
       return { kind: 'string', value: e.value };
+    case ValueType.FragmentedString:
+      // A large string changed in place: DUMP (and MIGRATE) send it whole, as any string.
+      return { kind: 'string', value: StringValue.open(ks, key)!.all() };
     case ValueType.List: {
       const list = ListType.open(ks, key)!;
       const items: Buffer[] = [];

@@ -1,5 +1,5 @@
 import { ReplyError } from '../core/errors.js';
-import { ValueType } from './keyspace.js';
+import { StringForm, ValueType } from './keyspace.js';
 import { command, type CommandContext, type CommandSpec } from './spec.js';
 import { getString, lower, type StringEntry } from './args.js';
 import { HLL_DENSE_SIZE } from '../strings/hll-dense.js';
@@ -35,7 +35,7 @@ function pfadd(ctx: CommandContext, argv: Buffer[]): void {
   const changed = e === undefined || r.changed > 0;
   // Redis marks the cache stale whenever PFADD counts a change, creating the key included.
   if (e === undefined) invalidateCache(r.value);
-  if (changed) ctx.ks.set(key, ValueType.String, r.value, e?.expiresAt ?? 0);
+  if (changed) ctx.ks.set(key, ValueType.String, r.value, e?.expiresAt ?? 0, StringForm.Raw);
   ctx.out.int(changed ? 1 : 0);
 }
 
@@ -61,7 +61,7 @@ function pfcount(ctx: CommandContext, argv: Buffer[]): void {
   const histo = histogramOf(e.value);
   if (histo === undefined) throw new ReplyError(INVALID_HLL);
   const card = estimate(histo);
-  ctx.ks.set(argv[1]!, ValueType.String, withCachedCount(e.value, card), e.expiresAt);
+  ctx.ks.set(argv[1]!, ValueType.String, withCachedCount(e.value, card), e.expiresAt, StringForm.Raw);
   ctx.out.int(card);
 }
 
@@ -84,7 +84,7 @@ function pfmerge(ctx: CommandContext, argv: Buffer[]): void {
   }
   const merged = writeRegisters(v, max, sparseMaxBytes(ctx));
   if (merged === undefined) throw new ReplyError(INVALID_HLL);
-  ctx.ks.set(argv[1]!, ValueType.String, merged, dest?.expiresAt ?? 0);
+  ctx.ks.set(argv[1]!, ValueType.String, merged, dest?.expiresAt ?? 0, StringForm.Raw);
   ctx.out.ok();
 }
 
@@ -100,7 +100,7 @@ function pfdebug(ctx: CommandContext, argv: Buffer[]): void {
   const densify = (): Buffer => {
     const dense = toDense(e.value);
     if (dense === undefined) throw new ReplyError(INVALID_HLL);
-    if (dense !== e.value) ctx.ks.set(argv[2]!, ValueType.String, dense, e.expiresAt);
+    if (dense !== e.value) ctx.ks.set(argv[2]!, ValueType.String, dense, e.expiresAt, StringForm.Raw);
     return dense;
   };
   switch (op) {

@@ -12,10 +12,14 @@ function typeName(e: Entry | undefined): string {
   return e ? keyTypeName(e.type) : 'none';
 }
 
-/** Writes `value` of `type` under `dst`: a string as it is, a collection with all its elements. */
+/**
+ * Writes `value` of `type` under `dst`: a string as it is (its form too: Redis's COPY duplicates
+ * the object in the same encoding, RENAME and MOVE keep the object), a collection with all its
+ * elements.
+ */
 function writeCopy(ctx: CommandContext, src: Buffer, dst: Buffer, e: Entry): void {
   if (isCollectionType(e.type)) copyCollection(ctx.ks, src, dst, e.type, e.expiresAt);
-  else ctx.ks.set(dst, e.type, e.value, e.expiresAt);
+  else ctx.ks.set(dst, e.type, e.value, e.expiresAt, e.form);
 }
 
 function del(ctx: CommandContext, argv: Buffer[]): void {
@@ -60,7 +64,7 @@ function expireGeneric(unit: ExpireUnit, name: string) {
       return ctx.out.int(0);
     }
     if (at <= ks.now) ks.del(argv[1]!);
-    else ks.set(argv[1]!, e.type, e.value, at);
+    else ks.set(argv[1]!, e.type, e.value, at, e.form);
     ctx.out.int(1);
   };
 }
@@ -81,7 +85,7 @@ function ttlGeneric(kind: 'ttl' | 'pttl' | 'expiretime' | 'pexpiretime') {
 function persist(ctx: CommandContext, argv: Buffer[]): void {
   const e = ctx.ks.get(argv[1]!);
   if (!e || e.expiresAt === 0) return ctx.out.int(0);
-  ctx.ks.set(argv[1]!, e.type, e.value, 0);
+  ctx.ks.set(argv[1]!, e.type, e.value, 0, e.form);
   ctx.out.int(1);
 }
 

@@ -1,7 +1,7 @@
-import { ValueType } from '../storage/types.js';
+import { StringForm, ValueType } from '../storage/types.js';
 import type { ElementStore } from '../collections/element-store.js';
 
-export { ValueType };
+export { StringForm, ValueType };
 
 /** A live value as commands see it: never a tombstone, never past its expiry. */
 export interface Entry {
@@ -12,6 +12,8 @@ export interface Entry {
   expiresAt: number;
   /** Version of the stored record (WATCH compares it). */
   version: Buffer;
+  /** A string's form (OBJECT ENCODING); absent means Compact. */
+  form?: StringForm;
 }
 
 /**
@@ -25,9 +27,11 @@ export interface Keyspace {
   get(key: Buffer): Entry | undefined;
   /**
    * Stores a value (new version), replacing whatever the key held. expiresAt 0 = no TTL. For a
-   * collection type the value is its metadata; its elements go through `elements`.
+   * collection type the value is its metadata; its elements go through `elements`. `form` is a
+   * string's form (absent: Compact); a command that rewrites a value it did not change (EXPIRE,
+   * RENAME, COPY …) passes the entry's own, as Redis keeps the same object.
    */
-  set(key: Buffer, type: KeyType, value: Buffer, expiresAt: number): void;
+  set(key: Buffer, type: KeyType, value: Buffer, expiresAt: number, form?: StringForm): void;
   /** Deletes a live key (a tombstone); false when there was nothing to delete. */
   del(key: Buffer): boolean;
   /**

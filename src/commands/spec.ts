@@ -30,7 +30,13 @@ export interface CommandContext {
  * the command's behalf (quorum reads and coordinated writes in a cluster), RESP2 replies in order.
  */
 export interface AsyncCommandContext extends CommandContext {
+  /** Every call of one command runs in the same session (a WATCH holds across calls). */
   exec(requests: Buffer[][]): Promise<Reply[]>;
+  /**
+   * Holds every other session's command that names one of `keys` on this node until the returned
+   * function is called (server/key-fence.ts); `exec`'s requests pass.
+   */
+  fence(keys: readonly Buffer[]): () => void;
 }
 
 /**

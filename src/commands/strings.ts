@@ -1,8 +1,8 @@
 import { ERR, ReplyError } from '../core/errors.js';
-import { ValueType } from './keyspace.js';
+import { StringForm, ValueType } from './keyspace.js';
 import { command, type CommandContext, type CommandSpec } from './spec.js';
 import { expiryFrom, getString, int64Arg, inInt64, lower, parseInt64 } from './args.js';
-import { StringValue, writeBytes } from '../strings/fragmented-string.js';
+import { FRAGMENTED_ABOVE, StringValue, writeBytes } from '../strings/fragmented-string.js';
 import { addLongDouble, formatLongDoubleHuman, LONG_DOUBLE_ZERO, parseLongDouble } from './long-double.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -131,15 +131,24 @@ function getex(ctx: CommandContext, argv: Buffer[]): void {
   // As in Redis, a missing key answers nil before the expire time is validated.
   if (!e) return ctx.out.nullBulk();
   const expiresAt = expiry === undefined ? undefined : expiry.opt === 'persist' ? 0 : expiryFrom(expiry.opt, expiry.arg, ks.now, 'getex');
-  if (expiresAt !== undefined && expiresAt !== e.expiresAt) ks.set(argv[1]!, ValueType.String, e.value, expiresAt);
+  if (expiresAt !== undefined && expiresAt !== e.expiresAt) ks.set(argv[1]!, ValueType.String, e.value, expiresAt, e.form);
   ctx.out.bulk(e.value);
 }
 
-/** APPEND: a fragmented string only has its last fragments written (and its metadata, even for an empty append: Redis counts it as a change, WATCH included). */
+/**
+ * APPEND: a fragmented string only has its last fragments written (and its metadata, even for an
+ * empty append: Redis counts it as a change, WATCH included). On a missing key Redis stores the
+ * argument as SET does (an int or embstr when it reads as one), on an existing one it changes the
+ * value in place (raw).
+ */
 function append(ctx: CommandContext, argv: Buffer[]): void {
   const s = StringValue.open(ctx.ks, argv[1]!);
   const length = s?.length ?? 0;
   checkSize(ctx, length + argv[2]!.length);
+  if (s === undefined && argv[2]!.length <= FRAGMENTED_ABOVE) {
+    ctx.ks.set(argv[1]!, ValueType.String, argv[2]!, 0);
+    return ctx.out.int(argv[2]!.length);
+  }
   ctx.out.int(writeBytes(ctx.ks, argv[1]!, s, length, argv[2]!));
 }
 
@@ -203,7 +212,8 @@ function incrbyfloat(ctx: CommandContext, argv: Buffer[]): void {
   const next = addLongDouble(current, delta);
   if (next === undefined || !next.finite) throw new ReplyError('ERR increment would produce NaN or Infinity');
   const text = Buffer.from(formatLongDoubleHuman(next), 'latin1');
-  ctx.ks.set(argv[1]!, ValueType.String, text, e ? e.expiresAt : 0);
+  // Redis makes a new object from the text: never int-encoded, even for "3".
+  ctx.ks.set(argv[1]!, ValueType.String, text, e ? e.expiresAt : 0, StringForm.Text);
   ctx.out.bulk(text);
 }
 

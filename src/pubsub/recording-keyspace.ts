@@ -1,4 +1,4 @@
-import type { Entry, KeyType, Keyspace } from '../commands/keyspace.js';
+import type { Entry, KeyType, Keyspace, StringForm } from '../commands/keyspace.js';
 import type { ElementStore } from '../collections/element-store.js';
 import { ElementKind, parseElementKey } from '../collections/record-keys.js';
 import type { KeyChange } from './keyspace-events.js';
@@ -47,9 +47,9 @@ export class RecordingKeyspace implements Keyspace, ElementStore {
     return this.hits.has(key.toString('latin1'));
   }
 
-  set(key: Buffer, type: KeyType, value: Buffer, expiresAt: number): void {
+  set(key: Buffer, type: KeyType, value: Buffer, expiresAt: number, form?: StringForm): void {
     const c = this.note(key);
-    this.inner.set(key, type, value, expiresAt);
+    this.inner.set(key, type, value, expiresAt, form);
     c.written = true;
     c.deleted = false;
   }

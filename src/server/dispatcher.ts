@@ -12,6 +12,7 @@ import { TransientSession } from './transient-session.js';
 import { OOM_ERROR, type MemoryGuard } from './eviction/memory-guard.js';
 import { familyIndex } from './command-family.js';
 import { runOnBehalf } from './on-behalf.js';
+import { KeyFence } from './key-fence.js';
 import { aclRefusal, execAclRefusal } from './acl-sessions.js';
 
 /** Commands that run immediately inside MULTI instead of being queued. */
@@ -68,6 +69,8 @@ export class Dispatcher {
   awaitDurable: (cb: () => void) => boolean = () => false;
   /** Clients blocked in BLPOP and the like (blocked-clients.ts). */
   readonly blocked = new BlockedClients((cb) => this.awaitDurable(cb));
+  /** Keys a MIGRATE is moving: other sessions' commands on them wait (key-fence.ts). */
+  readonly fence = new KeyFence();
 
   constructor(
     private readonly node: NodeServices,
@@ -138,6 +141,13 @@ export class Dispatcher {
       seq.flush();
       seq.hold(argv, sink);
       this.node.pause.whenOver(() => seq.resume());
+      return;
+    }
+    // A MIGRATE is moving one of the command's keys: it waits until the key is gone or stays.
+    if (this.fence.active && !(session.multi !== undefined && !MULTI_IMMEDIATE.has(spec.name)) && this.fence.holds(session, spec, argv, (n) => this.table.get(n))) {
+      seq.flush();
+      seq.hold(argv, sink);
+      this.fence.whenReleased(() => seq.resume());
       return;
     }
     if (this.node.monitor.size > 0 && !monitorSkips(spec, argv)) this.node.monitor.feed(session, argv);
@@ -219,9 +229,12 @@ export class Dispatcher {
     }
     const reply = seq.guard(sink).defer();
     const started = performance.now();
+    // One session for all of the command's own requests, so a WATCH it sends holds until its EXEC.
+    const behalf = new TransientSession(2, false, 'internal');
     const exec = (requests: Buffer[][]): Promise<import('../protocol/reply-reader.js').Reply[]> =>
-      runOnBehalf((s, a, k) => this.dispatch(s, a, k), (s) => this.endBatch(s), requests);
-    const ctx = { out: reply.out, ks: this.keyspace, session, node: this.node, exec };
+      runOnBehalf((s, a, k) => this.dispatch(s, a, k), (s) => this.endBatch(s), requests, behalf);
+    const fence = (keys: readonly Buffer[]): (() => void) => this.fence.raise(behalf, keys);
+    const ctx = { out: reply.out, ks: this.keyspace, session, node: this.node, exec, fence };
     spec.start!(ctx, argv).then(
       () => this.noteRun(session, spec, argv, started, false, false),
       (err: unknown) => {

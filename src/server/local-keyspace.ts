@@ -5,7 +5,7 @@ import { recordKey } from '../collections/record-keys.js';
 import { decodeMeta } from '../collections/meta-codec.js';
 import { streamWatchVersion } from '../collections/stream-codec.js';
 import type { Store } from '../storage/store.js';
-import { TOMBSTONE_OF_NOTHING, ValueType, type ClockEntry, type StoredRecord } from '../storage/types.js';
+import { StringForm, TOMBSTONE_OF_NOTHING, ValueType, type ClockEntry, type StoredRecord } from '../storage/types.js';
 import type { ServerStats } from './stats.js';
 import type { Versioner } from './versioner.js';
 
@@ -74,9 +74,11 @@ export class LocalKeyspace implements Keyspace, ElementStore {
     return rec as Entry;
   }
 
-  set(key: Buffer, type: KeyType, value: Buffer, expiresAt: number): void {
+  set(key: Buffer, type: KeyType, value: Buffer, expiresAt: number, form?: StringForm): void {
     expiresAt = Math.min(expiresAt, EXPIRES_AT_MAX);
-    this.store.put(keySlot(key), recordKey(key), { version: this.stamp(), clock: NO_CLOCK, type, expiresAt, value });
+    const rec: StoredRecord = { version: this.stamp(), clock: NO_CLOCK, type, expiresAt, value };
+    if (type === ValueType.String && form !== undefined && form !== StringForm.Compact) rec.form = form;
+    this.store.put(keySlot(key), recordKey(key), rec);
   }
 
   version(key: Buffer): Buffer | undefined {

@@ -1,7 +1,8 @@
 /**
- * Commands a node runs on a client's behalf (MIGRATE's DUMP, PTTL and DEL) through its normal
- * request path: routing, quorum reads and coordinated writes apply exactly as to a client's own
- * commands. They run in a session of their own, so they never wait behind the client's held ones.
+ * Commands a node runs on a client's behalf (MIGRATE's WATCH, DUMP, PTTL and MULTI/DEL/EXEC)
+ * through its normal request path: routing, quorum reads and coordinated writes apply exactly as
+ * to a client's own commands. They run in a session of their own, so they never wait behind the
+ * client's held ones; one command's calls may share that session (a WATCH then holds until EXEC).
  */
 import { ReplyReader, type Reply } from '../protocol/reply-reader.js';
 import type { ReplySink } from './connection.js';
@@ -12,8 +13,8 @@ export async function runOnBehalf(
   dispatch: (session: SessionState, argv: Buffer[], sink: ReplySink) => void,
   endBatch: (session: SessionState) => void,
   requests: Buffer[][],
+  session: SessionState = new TransientSession(2, false, 'internal'),
 ): Promise<Reply[]> {
-  const session = new TransientSession(2, false, 'internal');
   const sink = new CaptureSink(2);
   for (const argv of requests) dispatch(session, argv, sink);
   endBatch(session);

@@ -1,10 +1,11 @@
-import { isBytesType, ValueType, type ClockEntry, type HashValue, type StoredRecord } from './types.js';
+import { isBytesType, StringForm, ValueType, type ClockEntry, type HashValue, type StoredRecord } from './types.js';
 
 /**
  * Binary form of a StoredRecord, shared by the commit log and LMDB. Layout (big-endian):
  *
- *   u8  format (RECORD_FORMAT_V1)
+ *   u8  format (RECORD_FORMAT_V1, or RECORD_FORMAT_V2 for a String record whose form is not Compact)
  *   u8  type (ValueType)
+ *   u8  string form (StringForm; RECORD_FORMAT_V2 only)
  *   16  version
  *   u32 expiresAt high word, u32 expiresAt low word (Unix ms; 0 = no expiry)
  *   u16 clock entry count, then per entry: 8-byte node tag, u32 counter
@@ -14,9 +15,13 @@ import { isBytesType, ValueType, type ClockEntry, type HashValue, type StoredRec
  *
  * Every length is explicit so a decoder can prove the buffer is exactly one record: a torn or
  * misdirected read fails loudly instead of yielding a plausible wrong value.
+ *
+ * Every record that has no string form to carry is written as V1, byte for byte as before the
+ * form existed, so data directories and log segments written earlier read unchanged (as Compact).
  */
 
 export const RECORD_FORMAT_V1 = 0x01;
+export const RECORD_FORMAT_V2 = 0x02;
 
 const VERSION_BYTES = 16;
 const TAG_BYTES = 8;
@@ -38,7 +43,7 @@ export class RecordCorruptError extends Error {
 /** Bytes encodeRecord/writeRecord will produce; throws on a record that cannot be encoded. */
 export function encodedRecordSize(rec: StoredRecord): number {
   checkRecordShape(rec);
-  let size = HEADER_BYTES + rec.clock.length * CLOCK_ENTRY_BYTES;
+  let size = HEADER_BYTES + (hasForm(rec) ? 1 : 0) + rec.clock.length * CLOCK_ENTRY_BYTES;
   switch (rec.type) {
     case ValueType.Tombstone:
       return size;
@@ -68,8 +73,10 @@ export function writeRecord(rec: StoredRecord, buf: Buffer, offset: number): num
 
 function writeRecordUnchecked(rec: StoredRecord, buf: Buffer, offset: number): number {
   let o = offset;
-  buf[o++] = RECORD_FORMAT_V1;
+  const withForm = hasForm(rec);
+  buf[o++] = withForm ? RECORD_FORMAT_V2 : RECORD_FORMAT_V1;
   buf[o++] = rec.type;
+  if (withForm) buf[o++] = rec.form!;
   o += rec.version.copy(buf, o);
   o = buf.writeUInt32BE(Math.floor(rec.expiresAt / TWO_POW_32), o);
   o = buf.writeUInt32BE(rec.expiresAt >>> 0, o);
@@ -96,8 +103,21 @@ function writeRecordUnchecked(rec: StoredRecord, buf: Buffer, offset: number): n
   return o;
 }
 
+/** The record has a string form other than the default to write (V2). */
+function hasForm(rec: StoredRecord): boolean {
+  return rec.form !== undefined && rec.form !== StringForm.Compact;
+}
+
+function isStringForm(form: number): form is StringForm {
+  return form === StringForm.Compact || form === StringForm.Text || form === StringForm.Raw;
+}
+
 /** Checked before any byte is written, so a bad record never reaches the log or LMDB. */
 function checkRecordShape(rec: StoredRecord): void {
+  if (rec.form !== undefined) {
+    if (!isStringForm(rec.form)) throw new RangeError(`unknown string form ${String(rec.form)}`);
+    if (rec.form !== StringForm.Compact && rec.type !== ValueType.String) throw new TypeError('only a String record has a string form');
+  }
   if (!Buffer.isBuffer(rec.version) || rec.version.length !== VERSION_BYTES) {
     throw new TypeError(`record version must be a ${VERSION_BYTES}-byte Buffer`);
   }
@@ -132,12 +152,20 @@ function checkClockEntry(entry: ClockEntry): void {
 export function decodeRecord(buf: Buffer): StoredRecord {
   const end = buf.length;
   if (end < HEADER_BYTES) throw new RecordCorruptError(`${end} bytes is shorter than a record header`);
-  if (buf[0] !== RECORD_FORMAT_V1) throw new RecordCorruptError(`unknown format byte 0x${buf[0]!.toString(16)}`);
+  const format = buf[0]!;
+  if (format !== RECORD_FORMAT_V1 && format !== RECORD_FORMAT_V2) throw new RecordCorruptError(`unknown format byte 0x${format.toString(16)}`);
   const type = buf[1]!;
   if (type !== ValueType.Tombstone && type !== ValueType.LegacyHash && !isBytesType(type)) {
     throw new RecordCorruptError(`unknown value type ${type}`);
   }
   let o = 2;
+  let form: StringForm | undefined;
+  if (format === RECORD_FORMAT_V2) {
+    need(buf, o, 1 + HEADER_BYTES - 2, 'header');
+    const f = buf[o++]!;
+    if (type !== ValueType.String || !isStringForm(f) || f === StringForm.Compact) throw new RecordCorruptError(`string form ${f} on a record of type ${type}`);
+    form = f;
+  }
   const version = buf.subarray(o, o + VERSION_BYTES);
   o += VERSION_BYTES;
   const hi = buf.readUInt32BE(o);
@@ -184,7 +212,7 @@ export function decodeRecord(buf: Buffer): StoredRecord {
     value = hash;
   }
   if (o !== end) throw new RecordCorruptError(`${end - o} trailing bytes`);
-  return { version, clock, type, expiresAt, value };
+  return form === undefined ? { version, clock, type, expiresAt, value } : { version, clock, type, expiresAt, value, form };
 }
 
 function need(buf: Buffer, offset: number, bytes: number, what: string): void {

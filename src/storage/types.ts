@@ -26,6 +26,21 @@ export const enum ValueType {
   FragmentedString = 0xf0,
 }
 
+/**
+ * How Redis 7.0 would hold a string value: what OBJECT ENCODING reports, which depends on the
+ * command that made the value, not only on its bytes. Only String records carry one (a
+ * FragmentedString is always raw). These codes are written to disk and travel between nodes: they
+ * can never change.
+ */
+export const enum StringForm {
+  /** A client's value, as Redis's tryObjectEncoding holds it: int, embstr up to 44 bytes, raw beyond. */
+  Compact = 0,
+  /** Text the server made (INCRBYFLOAT's result): embstr up to 44 bytes, raw beyond, never int. */
+  Text = 1,
+  /** Changed in place (APPEND, SETRANGE, SETBIT, BITFIELD, BITOP, PFADD …): raw whatever its length. */
+  Raw = 2,
+}
+
 /** Value types whose record value is plain bytes (everything but LegacyHash and Tombstone). */
 export function isBytesType(type: number): boolean {
   return type === ValueType.String || (type >= ValueType.Element && type <= ValueType.Stream) || type === ValueType.FragmentedString;
@@ -61,6 +76,8 @@ export interface StoredRecord {
   expiresAt: number;
   /** Bytes (string, element, collection metadata), a legacy hash's map, or an empty buffer for a tombstone. */
   value: Buffer | HashValue;
+  /** A String record's form; absent means Compact (and is the only value for every other type). */
+  form?: StringForm;
 }
 
 /** appendfsync, with Redis's meaning: when an acknowledged write is on disk. */

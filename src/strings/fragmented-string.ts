@@ -1,5 +1,5 @@
 import { ERR, ReplyError } from '../core/errors.js';
-import { ValueType, type Keyspace } from '../commands/keyspace.js';
+import { StringForm, ValueType, type Keyspace } from '../commands/keyspace.js';
 import { Collection } from '../collections/collection.js';
 import { ElementKind } from '../collections/record-keys.js';
 
@@ -120,7 +120,8 @@ export function writeBytes(ks: Keyspace, key: Buffer, current: StringValue | und
     const next = Buffer.alloc(length);
     current?.all().copy(next);
     bytes.copy(next, offset);
-    ks.set(key, ValueType.String, next, expiresAt);
+    // A change in place: Redis's dbUnshareStringValue leaves a raw string whatever its length.
+    ks.set(key, ValueType.String, next, expiresAt, StringForm.Raw);
     return length;
   }
   const c = current?.fragments ?? toFragments(ks, key, current, expiresAt);
@@ -172,7 +173,8 @@ export function updateBytes(ks: Keyspace, key: Buffer, current: StringValue | un
 /** Replaces the key with `value` (BITOP's destination): plain when small, fragmented (zero fragments left out) when large. */
 export function storeString(ks: Keyspace, key: Buffer, value: Buffer): void {
   if (value.length <= FRAGMENTED_ABOVE) {
-    ks.set(key, ValueType.String, value, 0);
+    // Redis creates BITOP's result as a raw string object.
+    ks.set(key, ValueType.String, value, 0, StringForm.Raw);
     return;
   }
   const c = Collection.create(ks, key, ValueType.FragmentedString, 0);

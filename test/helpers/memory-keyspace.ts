@@ -4,7 +4,7 @@
  * counter. No expiry, versions or replication: what a type module needs and nothing else.
  */
 import type { ElementStore } from '../../src/collections/element-store.js';
-import type { Entry, KeyType, Keyspace } from '../../src/commands/keyspace.js';
+import { StringForm, type Entry, type KeyType, type Keyspace } from '../../src/commands/keyspace.js';
 
 class MemoryElements implements ElementStore {
   /** Sorted by Buffer.compare of the record key. */
@@ -74,8 +74,10 @@ export class MemoryKeyspace implements Keyspace {
     return this.keys.get(key.toString('latin1'));
   }
 
-  set(key: Buffer, type: KeyType, value: Buffer, expiresAt: number): void {
-    this.keys.set(key.toString('latin1'), { type, value, expiresAt, version: Buffer.alloc(0) });
+  set(key: Buffer, type: KeyType, value: Buffer, expiresAt: number, form?: StringForm): void {
+    const e: Entry = { type, value, expiresAt, version: Buffer.alloc(0) };
+    if (form !== undefined && form !== StringForm.Compact) e.form = form;
+    this.keys.set(key.toString('latin1'), e);
   }
 
   del(key: Buffer): boolean {

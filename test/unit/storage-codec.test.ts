@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeRecord, encodeRecord, encodedRecordSize, RecordCorruptError, versionMs, writeRecord } from '../../src/storage/record-codec.js';
 import { appendBatch, appendDrop, appendFlushAll, appendPut, decodeLogEntry, LogOp, type FrameSink } from '../../src/storage/log-entry.js';
-import { ValueType, type StoredRecord } from '../../src/storage/types.js';
+import { StringForm, ValueType, type StoredRecord } from '../../src/storage/types.js';
 
 function version(wall: number, logical = 0, node = 1): Buffer {
   const v = Buffer.alloc(16);
@@ -35,7 +35,10 @@ function randomRecord(r: () => number): StoredRecord {
   const kind = Math.floor(r() * 3);
   const base = { version: bytes(16), clock, expiresAt: r() < 0.5 ? 0 : Math.floor(r() * 2 ** 50) };
   if (kind === 0) return { ...base, type: ValueType.Tombstone, expiresAt: 0, value: Buffer.alloc(0) };
-  if (kind === 1) return { ...base, type: ValueType.String, value: bytes(Math.floor(r() * 300)) };
+  if (kind === 1) {
+    const form = [undefined, StringForm.Compact, StringForm.Text, StringForm.Raw][Math.floor(r() * 4)];
+    return { ...base, type: ValueType.String, value: bytes(Math.floor(r() * 300)), ...(form === undefined ? {} : { form }) };
+  }
   const hash = new Map<string, Buffer>();
   const n = Math.floor(r() * 6);
   for (let i = 0; i < n; i++) hash.set(bytes(Math.floor(r() * 12)).toString('latin1'), bytes(Math.floor(r() * 40)));
@@ -47,6 +50,7 @@ function expectSame(a: StoredRecord, b: StoredRecord): void {
   expect(b.version.equals(a.version)).toBe(true);
   expect(b.expiresAt).toBe(a.expiresAt);
   expect(b.clock).toEqual(a.clock);
+  expect(b.form ?? StringForm.Compact).toBe(a.form ?? StringForm.Compact);
   if (a.type === ValueType.LegacyHash) {
     const ah = a.value as Map<string, Buffer>;
     const bh = b.value as Map<string, Buffer>;
@@ -114,6 +118,43 @@ describe('record codec', () => {
     expect(() => encodeRecord({ ...ok, clock: [{ node: '0000000000000001', counter: -1 }] })).toThrow(/counter/);
     expect(() => encodeRecord({ ...ok, type: ValueType.LegacyHash })).toThrow(/Map/);
     expect(() => encodeRecord({ ...ok, type: ValueType.Tombstone })).toThrow(/empty/);
+  });
+
+  it('reads records written before strings had a form as Compact, and writes a Compact record in that same layout', () => {
+    // A V1 String record as the codec wrote it before the form existed, byte by byte: format 1,
+    // type 1, version, expiry 1000 (two u32), one clock entry, u32 length, "12".
+    const v = version(1_700_000_000_000, 2);
+    const old = Buffer.concat([
+      Buffer.from([0x01, 0x01]), v, Buffer.from([0, 0, 0, 0, 0, 0, 0x03, 0xe8]), Buffer.from([0, 1]),
+      Buffer.from('00000000000000ff', 'hex'), Buffer.from([0, 0, 0, 7]), Buffer.from([0, 0, 0, 2]), Buffer.from('12'),
+    ]);
+    const rec = decodeRecord(old);
+    expect(rec.form).toBeUndefined();
+    expect(rec.expiresAt).toBe(1000);
+    expect((rec.value as Buffer).toString()).toBe('12');
+    expect(encodeRecord(rec).equals(old)).toBe(true);
+    expect(encodeRecord({ ...rec, form: StringForm.Compact }).equals(old)).toBe(true);
+    // A form is one byte more, after the type, under format 2.
+    const raw = encodeRecord({ ...rec, form: StringForm.Raw });
+    expect(raw.length).toBe(old.length + 1);
+    expect([raw[0], raw[1], raw[2]]).toEqual([0x02, 0x01, StringForm.Raw]);
+    expect(decodeRecord(raw).form).toBe(StringForm.Raw);
+    expect(decodeRecord(encodeRecord({ ...rec, form: StringForm.Text })).form).toBe(StringForm.Text);
+  });
+
+  it('refuses a string form on anything but a String record, and unknown forms', () => {
+    const str: StoredRecord = { version: version(1), clock: [], type: ValueType.String, expiresAt: 0, value: Buffer.from('x') };
+    expect(() => encodeRecord({ ...str, type: ValueType.Element, form: StringForm.Raw })).toThrow(/only a String/);
+    expect(() => encodeRecord({ ...str, form: 9 as StringForm })).toThrow(/unknown string form/);
+    const raw = encodeRecord({ ...str, form: StringForm.Raw });
+    const onElement = Buffer.from(raw);
+    onElement[1] = ValueType.Element;
+    expect(() => decodeRecord(onElement)).toThrow(RecordCorruptError);
+    for (const bad of [StringForm.Compact, 3, 0xff]) {
+      const b = Buffer.from(raw);
+      b[2] = bad;
+      expect(() => decodeRecord(b), `form byte ${bad}`).toThrow(RecordCorruptError);
+    }
   });
 
   it('reads the wall-clock ms of a version', () => {

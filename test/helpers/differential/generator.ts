@@ -20,6 +20,7 @@ import { sortCommand } from './gen-sort.js';
 import { streamCommand } from './gen-streams.js';
 import { bitmapCommand } from './gen-bitmaps.js';
 import { hllCommand } from './gen-hll.js';
+import { encodingCommand } from './gen-encoding.js';
 import { value, type Clock } from './gen-values.js';
 
 /** Relative weights of the things a pipeline is made of. */
@@ -47,6 +48,8 @@ export interface Mix {
   bitmaps?: number;
   /** HyperLogLog commands, each followed by a GET of the value (none unless set). */
   hll?: number;
+  /** String writes each followed by OBJECT ENCODING of the key (none unless set). */
+  encoding?: number;
 }
 
 export const BALANCED_MIX: Mix = { strings: 30, keys: 20, hashes: 25, connection: 4, errors: 4, transactions: 6 };
@@ -59,6 +62,8 @@ export const SETS_MIX: Mix = { strings: 8, keys: 14, hashes: 6, connection: 2, e
 export const BITMAPS_MIX: Mix = { strings: 12, keys: 12, hashes: 4, connection: 1, errors: 2, transactions: 8, bitmaps: 60 };
 /** Mostly HyperLogLog commands, with strings (SET over an HLL, APPEND to one) and keys. */
 export const HLL_MIX: Mix = { strings: 8, keys: 10, hashes: 3, connection: 1, errors: 1, transactions: 6, hll: 60 };
+/** Mostly string writes checked with OBJECT ENCODING, with the string and key commands around them. */
+export const ENCODING_MIX: Mix = { strings: 10, keys: 8, hashes: 2, connection: 1, errors: 1, transactions: 8, encoding: 60 };
 
 export interface ScenarioOptions extends GenOptions {
   seed: number;
@@ -135,7 +140,7 @@ function pick<K extends string>(rng: Prng, weights: Record<K, number>): K {
   return entries[entries.length - 1]![0];
 }
 
-type Family = 'strings' | 'keys' | 'hashes' | 'connection' | 'errors' | 'sets' | 'lists' | 'zsets' | 'geo' | 'sort' | 'streams' | 'bitmaps' | 'hll';
+type Family = 'strings' | 'keys' | 'hashes' | 'connection' | 'errors' | 'sets' | 'lists' | 'zsets' | 'geo' | 'sort' | 'streams' | 'bitmaps' | 'hll' | 'encoding';
 
 /** A command, or a few that belong together (a random SPOP and the SPOP that makes the servers agree again). */
 function single(g: GenContext, mix: Mix): DiffCommand[] {
@@ -149,6 +154,7 @@ function single(g: GenContext, mix: Mix): DiffCommand[] {
   if (mix.streams) base.streams = mix.streams;
   if (mix.bitmaps) base.bitmaps = mix.bitmaps;
   if (mix.hll) base.hll = mix.hll;
+  if (mix.encoding) base.encoding = mix.encoding;
   switch (pick(g.rng, base as Record<Family, number>)) {
     case 'strings': return [stringCommand(g)];
     case 'keys': return [keyCommand(g)];
@@ -163,6 +169,7 @@ function single(g: GenContext, mix: Mix): DiffCommand[] {
     case 'streams': return [streamCommand(g)];
     case 'bitmaps': return bitmapCommand(g);
     case 'hll': return hllCommand(g);
+    case 'encoding': return encodingCommand(g);
   }
 }
 
@@ -172,7 +179,7 @@ function pipeline(g: GenContext, mix: Mix): DiffCommand[] {
   const length = rng.pick([1, 2, rng.int(3, 20), rng.int(20, 80), rng.int(80, PIPELINE_MAX)]);
   const out: DiffCommand[] = [];
   while (out.length < length) {
-    if (rng.next() * (mix.strings + mix.keys + mix.hashes + mix.connection + mix.errors + (mix.sets ?? 0) + (mix.lists ?? 0) + (mix.zsets ?? 0) + (mix.geo ?? 0) + (mix.sort ?? 0) + (mix.streams ?? 0) + (mix.bitmaps ?? 0) + (mix.hll ?? 0) + mix.transactions) < mix.transactions) {
+    if (rng.next() * (mix.strings + mix.keys + mix.hashes + mix.connection + mix.errors + (mix.sets ?? 0) + (mix.lists ?? 0) + (mix.zsets ?? 0) + (mix.geo ?? 0) + (mix.sort ?? 0) + (mix.streams ?? 0) + (mix.bitmaps ?? 0) + (mix.hll ?? 0) + (mix.encoding ?? 0) + mix.transactions) < mix.transactions) {
       out.push(...transaction(g, mix));
     } else {
       out.push(...single(g, mix));
