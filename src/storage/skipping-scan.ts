@@ -1,0 +1,104 @@
+import type { DeadRuns } from './dead-runs.js';
+import type { ScanSources } from './merged-scan.js';
+import { rangeIds } from './range-bounds.js';
+import { rangeScan } from './range-scan.js';
+import { ValueType, type StoredRecord } from './types.js';
+
+/**
+ * A range scan inside one element range that jumps over the runs DeadRuns knows hold nothing
+ * live and teaches it the runs of tombstones it walks (dead-runs.ts). Visits what rangeScan
+ * visits minus the jumped tombstones: tombstones still come to `visit` when walked (the caller
+ * filters), live records all do.
+ *
+ * A walked stretch of tombstones is learned when it is worth a jump later: at least
+ * LEARN_TOMBSTONES_MIN of them (a jump re-seeks every source, about what a few records cost), or
+ * any that extend a run jumped on the way (so runs grow with the pops at their edge instead of
+ * multiplying).
+ */
+const LEARN_TOMBSTONES_MIN = 4;
+
+export interface SkipCounters {
+  /** Tombstones range scans walked (what the runs are there to keep bounded per operation). */
+  rangeTombstonesWalked: number;
+  /** Runs of tombstones range scans jumped. */
+  rangeRunsJumped: number;
+}
+
+/** Record keys up to this many bytes have exact storage ids (key-layout.ts); longer ones stop learning. */
+export function skippingScan(
+  src: ScanSources, runs: DeadRuns, range: string, inlineMax: number, slot: number,
+  start: Buffer, end: Buffer, reverse: boolean, visit: (key: Buffer, record: StoredRecord) => boolean, counters: SkipCounters,
+): void {
+  const lowest = start.toString('latin1');
+  const highest = end.toString('latin1');
+  if (lowest >= highest) return;
+  // The open stretch: where it began (forward) or ends (reverse), what it walked and jumped.
+  let edge = reverse ? highest : lowest;
+  let walked = 0;
+  let jumped = 0;
+  let lastDead: string | undefined;
+  // False once a key too long for byte-ordered ids was seen: nothing more is learned.
+  let ordered = true;
+  let stopped = false;
+  const worth = (): boolean => walked >= LEARN_TOMBSTONES_MIN || (jumped > 0 && walked + jumped >= 2);
+  const learn = (lo: string, hi: string): void => {
+    if (ordered && worth() && lo.length <= inlineMax && hi.length <= inlineMax) runs.learn(range, lo, hi);
+  };
+  const wrapped = (key: Buffer, record: StoredRecord): boolean => {
+    if (key.length > inlineMax) ordered = false;
+    const id = key.toString('latin1');
+    if (record.type === ValueType.Tombstone) {
+      walked++;
+      counters.rangeTombstonesWalked++;
+      lastDead = id;
+    } else {
+      if (reverse) learn(id + '\0', edge);
+      else learn(edge, id);
+      edge = reverse ? id : id + '\0';
+      walked = 0;
+      jumped = 0;
+      lastDead = undefined;
+    }
+    if (visit(key, record)) return true;
+    stopped = true;
+    return false;
+  };
+  let at = reverse ? highest : lowest;
+  for (;;) {
+    const moved = reverse ? runs.skipDown(range, at) : runs.skipUp(range, at);
+    if (moved !== at) {
+      at = moved;
+      jumped++;
+      counters.rangeRunsJumped++;
+    }
+    if (reverse ? at <= lowest : at >= highest) break;
+    const next = reverse ? runs.nextDown(range, at) : runs.nextUp(range, at);
+    // This segment ends where the next run begins (forward) or ends (reverse), or at the bound.
+    let bound = reverse ? lowest : highest;
+    if (next !== undefined && (reverse ? next[1] > lowest : next[0] < highest)) bound = reverse ? next[1] : next[0];
+    const lo = reverse ? bound : at;
+    const hi = reverse ? at : bound;
+    segment(src, slot, lo, hi, reverse, wrapped);
+    if (stopped) break;
+    if (bound === (reverse ? lowest : highest)) break;
+    at = bound;
+  }
+  if (stopped) {
+    // Stopped on a tombstone: the stretch up to and including it is dead.
+    if (lastDead !== undefined) {
+      if (reverse) learn(lastDead, edge);
+      else learn(edge, lastDead + '\0');
+    }
+  } else if (reverse) learn(lowest, edge);
+  else learn(edge, highest);
+}
+
+function segment(src: ScanSources, slot: number, lo: string, hi: string, reverse: boolean, visit: (key: Buffer, record: StoredRecord) => boolean): void {
+  const start = Buffer.from(lo, 'latin1');
+  const end = Buffer.from(hi, 'latin1');
+  const { startId, endId, exact } = rangeIds(slot, start, end);
+  // A long key can sort outside its bounds by storage id: compare the real keys.
+  rangeScan(src, startId, endId, reverse, exact
+    ? visit
+    : (key, record) => (Buffer.compare(key, start) < 0 || Buffer.compare(key, end) >= 0 ? true : visit(key, record)));
+}
