@@ -32,33 +32,45 @@ export function skippingScan(
   const lowest = start.toString('latin1');
   const highest = end.toString('latin1');
   if (lowest >= highest) return;
-  // The open stretch: where it began (forward) or ends (reverse), what it walked and jumped.
-  let edge = reverse ? highest : lowest;
+  // The open stretch of dead records: the live key it follows in scan order (none: it starts at
+  // the bound), what it walked and jumped. Ids are made only for stretches worth learning: a scan
+  // of live records alone converts no key. Keys stay valid after their visit (memtable keys are
+  // never changed, LMDB's come as copies).
+  let prevLive: Buffer | undefined;
   let walked = 0;
   let jumped = 0;
-  let lastDead: string | undefined;
+  let lastDead: Buffer | undefined;
   // False once a key too long for byte-ordered ids was seen: nothing more is learned.
   let ordered = true;
   let stopped = false;
-  const worth = (): boolean => walked >= LEARN_TOMBSTONES_MIN || (jumped > 0 && walked + jumped >= 2);
+  const worth = (): boolean => ordered && (walked >= LEARN_TOMBSTONES_MIN || (jumped > 0 && walked + jumped >= 2));
+  // Where the open stretch begins (forward) or ends (reverse).
+  const edge = (): string => {
+    if (prevLive === undefined) return reverse ? highest : lowest;
+    const id = prevLive.toString('latin1');
+    return reverse ? id : id + '\0';
+  };
   const learn = (lo: string, hi: string): void => {
-    if (ordered && worth() && lo.length <= inlineMax && hi.length <= inlineMax) runs.learn(range, lo, hi);
+    if (lo.length <= inlineMax && hi.length <= inlineMax) runs.learn(range, lo, hi);
   };
   const wrapped = (key: Buffer, record: StoredRecord): boolean => {
     if (key.length > inlineMax) ordered = false;
-    const id = key.toString('latin1');
     if (record.type === ValueType.Tombstone) {
       walked++;
       counters.rangeTombstonesWalked++;
-      lastDead = id;
-    } else {
-      if (reverse) learn(id + '\0', edge);
-      else learn(edge, id);
-      edge = reverse ? id : id + '\0';
-      walked = 0;
-      jumped = 0;
-      lastDead = undefined;
+      if (visit(key, record)) return true;
+      lastDead = key;
+      stopped = true;
+      return false;
     }
+    if (worth()) {
+      const id = key.toString('latin1');
+      if (reverse) learn(id + '\0', edge());
+      else learn(edge(), id);
+    }
+    prevLive = key;
+    walked = 0;
+    jumped = 0;
     if (visit(key, record)) return true;
     stopped = true;
     return false;
@@ -83,14 +95,16 @@ export function skippingScan(
     if (bound === (reverse ? lowest : highest)) break;
     at = bound;
   }
-  if (stopped) {
+  if (!worth()) return;
+  if (!stopped) {
+    if (reverse) learn(lowest, edge());
+    else learn(edge(), highest);
+  } else if (lastDead !== undefined) {
     // Stopped on a tombstone: the stretch up to and including it is dead.
-    if (lastDead !== undefined) {
-      if (reverse) learn(lastDead, edge);
-      else learn(edge, lastDead + '\0');
-    }
-  } else if (reverse) learn(lowest, edge);
-  else learn(edge, highest);
+    const id = lastDead.toString('latin1');
+    if (reverse) learn(id, edge());
+    else learn(edge(), id + '\0');
+  }
 }
 
 function segment(src: ScanSources, slot: number, lo: string, hi: string, reverse: boolean, visit: (key: Buffer, record: StoredRecord) => boolean): void {
