@@ -10,12 +10,12 @@ import { ValueType, type StoredRecord } from './types.js';
  * visits minus the jumped tombstones: tombstones still come to `visit` when walked (the caller
  * filters), live records all do.
  *
- * A walked stretch of tombstones is learned when it is worth a jump later: at least
- * LEARN_TOMBSTONES_MIN of them (a jump re-seeks every source, about what a few records cost), or
- * any that extend a run jumped on the way (so runs grow with the pops at their edge instead of
- * multiplying).
+ * Every walked stretch of tombstones is learned, however short: SPOP deletes members at random
+ * positions, so most stretches are one tombstone long, and a scan that walked them all again
+ * (SRANDMEMBER and SPOP read a small set whole) would cost what the deletions before it cost. A
+ * jump costs a re-seek of every source, a few records' worth, but the runs a scan can meet are
+ * bounded by the live records it passes, never by the deletions.
  */
-const LEARN_TOMBSTONES_MIN = 4;
 
 export interface SkipCounters {
   /** Tombstones range scans walked (what the runs are there to keep bounded per operation). */
@@ -43,7 +43,8 @@ export function skippingScan(
   // False once a key too long for byte-ordered ids was seen: nothing more is learned.
   let ordered = true;
   let stopped = false;
-  const worth = (): boolean => ordered && (walked >= LEARN_TOMBSTONES_MIN || (jumped > 0 && walked + jumped >= 2));
+  // Worth learning: tombstones walked, or runs jumped back to back that merge into one.
+  const worth = (): boolean => ordered && (walked > 0 || jumped >= 2);
   // Where the open stretch begins (forward) or ends (reverse).
   const edge = (): string => {
     if (prevLive === undefined) return reverse ? highest : lowest;

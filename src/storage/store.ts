@@ -443,10 +443,15 @@ export class Store implements BatchRecordStore {
     }
     const { startId, endId, exact } = rangeIds(slot, start, end);
     // A bound past INLINE_KEY_MAX bytes widens the id range: compare the real keys.
+    const skips = this.skips;
+    const counted = (key: Buffer, record: StoredRecord): boolean => {
+      if (record.type === ValueType.Tombstone) skips.rangeTombstonesWalked++;
+      return visit(key, record);
+    };
     const filtered = exact
-      ? visit
+      ? counted
       : (key: Buffer, record: StoredRecord): boolean =>
-          Buffer.compare(key, start) < 0 || Buffer.compare(key, end) >= 0 ? true : visit(key, record);
+          Buffer.compare(key, start) < 0 || Buffer.compare(key, end) >= 0 ? true : counted(key, record);
     rangeScan(this.sources(), startId, endId, reverse, filtered);
   }
 
