@@ -124,6 +124,11 @@ export class DeadRuns {
     this.ranges.delete(range);
   }
 
+  /** True when `range` has runs. */
+  has(range: string): boolean {
+    return this.ranges.has(range);
+  }
+
   /** True when no range has runs: writes then skip working out their range. */
   get empty(): boolean {
     return this.ranges.size === 0;

@@ -29,9 +29,9 @@ export function skippingScan(
   src: ScanSources, runs: DeadRuns, range: string, inlineMax: number, slot: number,
   start: Buffer, end: Buffer, reverse: boolean, visit: (key: Buffer, record: StoredRecord) => boolean, counters: SkipCounters,
 ): void {
+  if (Buffer.compare(start, end) >= 0) return;
   const lowest = start.toString('latin1');
   const highest = end.toString('latin1');
-  if (lowest >= highest) return;
   // The open stretch of dead records: the live key it follows in scan order (none: it starts at
   // the bound), what it walked and jumped. Ids are made only for stretches worth learning: a scan
   // of live records alone converts no key. Keys stay valid after their visit (memtable keys are
@@ -76,25 +76,26 @@ export function skippingScan(
     stopped = true;
     return false;
   };
-  let at = reverse ? highest : lowest;
-  for (;;) {
-    const moved = reverse ? runs.skipDown(range, at) : runs.skipUp(range, at);
-    if (moved !== at) {
-      at = moved;
-      jumped++;
-      counters.rangeRunsJumped++;
+  // Nothing known of this range yet (the common case): one plain segment.
+  if (!runs.has(range)) segmentOf(src, slot, start, end, reverse, wrapped);
+  else {
+    let at = reverse ? highest : lowest;
+    for (;;) {
+      const moved = reverse ? runs.skipDown(range, at) : runs.skipUp(range, at);
+      if (moved !== at) {
+        at = moved;
+        jumped++;
+        counters.rangeRunsJumped++;
+      }
+      if (reverse ? at <= lowest : at >= highest) break;
+      const next = reverse ? runs.nextDown(range, at) : runs.nextUp(range, at);
+      // This segment ends where the next run begins (forward) or ends (reverse), or at the bound.
+      let bound = reverse ? lowest : highest;
+      if (next !== undefined && (reverse ? next[1] > lowest : next[0] < highest)) bound = reverse ? next[1] : next[0];
+      segment(src, slot, reverse ? bound : at, reverse ? at : bound, reverse, wrapped);
+      if (stopped || bound === (reverse ? lowest : highest)) break;
+      at = bound;
     }
-    if (reverse ? at <= lowest : at >= highest) break;
-    const next = reverse ? runs.nextDown(range, at) : runs.nextUp(range, at);
-    // This segment ends where the next run begins (forward) or ends (reverse), or at the bound.
-    let bound = reverse ? lowest : highest;
-    if (next !== undefined && (reverse ? next[1] > lowest : next[0] < highest)) bound = reverse ? next[1] : next[0];
-    const lo = reverse ? bound : at;
-    const hi = reverse ? at : bound;
-    segment(src, slot, lo, hi, reverse, wrapped);
-    if (stopped) break;
-    if (bound === (reverse ? lowest : highest)) break;
-    at = bound;
   }
   if (!worth()) return;
   if (!stopped) {
@@ -109,8 +110,10 @@ export function skippingScan(
 }
 
 function segment(src: ScanSources, slot: number, lo: string, hi: string, reverse: boolean, visit: (key: Buffer, record: StoredRecord) => boolean): void {
-  const start = Buffer.from(lo, 'latin1');
-  const end = Buffer.from(hi, 'latin1');
+  segmentOf(src, slot, Buffer.from(lo, 'latin1'), Buffer.from(hi, 'latin1'), reverse, visit);
+}
+
+function segmentOf(src: ScanSources, slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (key: Buffer, record: StoredRecord) => boolean): void {
   const { startId, endId, exact } = rangeIds(slot, start, end);
   // A long key can sort outside its bounds by storage id: compare the real keys.
   rangeScan(src, startId, endId, reverse, exact
