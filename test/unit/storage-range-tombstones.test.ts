@@ -198,6 +198,38 @@ describe('runs of deleted elements', () => {
     expect(s.stats().deadRuns).toBeGreaterThan(0);
   });
 
+  it('give way to live elements however they arrive: a replica batch, a healing copy, log replay after a restart', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ringkv-runs-'));
+    dirs.push(dir);
+    const opts = { dir, appendfsync: 'no' as const, tombstoneGraceMs: 86_400_000, checkpointIntervalMs: 600_000, checkpointEntries: 1_000_000 };
+    let s = await Store.open(opts);
+    open.push(s);
+    for (let i = 0; i < 1000; i++) s.put(7, key(i), elem());
+    await s.checkpointNow();
+    for (let i = 0; i < 990; i++) s.put(7, key(i), tomb());
+    expect(firstLive(s).key).toBe('000990');
+    expect(lastLive(s).key).toBe('000999');
+    // Another coordinator's write, applied as one batch with its metadata.
+    s.putAll(7, [{ key: key(500), record: elem() }, { key: Buffer.from('meta'), record: elem() }]);
+    expect(firstLive(s)).toEqual({ visited: 1, key: '000500' });
+    s.put(7, key(500), tomb());
+    expect(firstLive(s).key).toBe('000990');
+    // A replica healing a collection writes whatever version is present.
+    s.replace(7, key(20), elem());
+    expect(firstLive(s)).toEqual({ visited: 1, key: '000020' });
+    // Not yet checkpointed: after a restart the log replays it, and the store starts without runs.
+    s.put(7, key(30), elem());
+    await s.close();
+    open.splice(open.indexOf(s), 1);
+    s = await Store.open(opts);
+    open.push(s);
+    expect(s.stats().deadRuns).toBe(0);
+    expect(firstLive(s).key).toBe('000020');
+    s.put(7, key(20), tomb());
+    expect(firstLive(s).key).toBe('000030');
+    expect(firstLive(s)).toEqual({ visited: 1, key: '000030' });
+  });
+
   it('forget everything at FLUSHALL', async () => {
     const s = await openStore();
     for (let i = 0; i < 100; i++) s.put(7, key(i), elem());
