@@ -23,6 +23,7 @@ import {
   runOps,
   slotPrimary,
   type CollectionsEndpoint,
+  BUILTIN_TESTS,
   type CollectionsPart,
   type CollectionsReport,
   type CollectionsSettings,
@@ -151,6 +152,7 @@ Benchmarks ringkv against redis-server with redis-benchmark, one server (or clus
   --collections-small N  collections: elements of the small collections (default ${COLLECTIONS_SMALL})
   --collections-big N    collections: elements of the big collections (default ${COLLECTIONS_BIG}; --quick ${QUICK_COLLECTIONS_BIG})
   --collections-part P   collections: ${COLLECTIONS_PARTS.join(', ')}; repeatable (default ${DEFAULT_COLLECTIONS_PARTS.join(', ')})
+  --collections-builtin T collections: which of redis-benchmark's tests the builtin part runs (${BUILTIN_TESTS.join(', ')}); repeatable (default all)
   --collections-del-size N
                          collections: elements of the set (and hash) deleted (default ${COLLECTIONS_DEL_SIZE}; --quick ${QUICK_COLLECTIONS_DEL_SIZE})
   --collections-del-repeat K
@@ -208,6 +210,8 @@ interface Options {
     small: number;
     big: number;
     parts: CollectionsPart[];
+    /** redis-benchmark tests of the builtin part, in BUILTIN_TESTS order. */
+    builtinTests: string[];
     delSize: number;
     delRepeat: number;
     memorySize: number;
@@ -277,6 +281,7 @@ function parseOptions(root: string): Options | null {
       'collections-small': { type: 'string' },
       'collections-big': { type: 'string' },
       'collections-part': { type: 'string', multiple: true },
+      'collections-builtin': { type: 'string', multiple: true },
       'collections-del-size': { type: 'string' },
       'collections-del-repeat': { type: 'string' },
       'collections-memory': { type: 'boolean', default: false },
@@ -317,6 +322,10 @@ function parseOptions(root: string): Options | null {
     if (!COLLECTIONS_PARTS.includes(part as CollectionsPart)) throw new Error(`--collections-part must be one of ${COLLECTIONS_PARTS.join(', ')}, got ${part}`);
   }
   if (values['collections-memory'] && !parts.includes('memory')) parts.push('memory');
+  const builtinTests = values['collections-builtin'] ?? [...BUILTIN_TESTS];
+  for (const test of builtinTests) {
+    if (!BUILTIN_TESTS.includes(test)) throw new Error(`--collections-builtin must be one of ${BUILTIN_TESTS.join(', ')}, got ${test}`);
+  }
   const libDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib');
   return {
     requests,
@@ -377,6 +386,7 @@ function parseOptions(root: string): Options | null {
       small: positiveInt('collections-small', values['collections-small'], COLLECTIONS_SMALL),
       big: positiveInt('collections-big', values['collections-big'], values.quick ? QUICK_COLLECTIONS_BIG : COLLECTIONS_BIG),
       parts: COLLECTIONS_PARTS.filter((p) => parts.includes(p)),
+      builtinTests: BUILTIN_TESTS.filter((t) => builtinTests.includes(t)),
       delSize: positiveInt('collections-del-size', values['collections-del-size'], values.quick ? QUICK_COLLECTIONS_DEL_SIZE : COLLECTIONS_DEL_SIZE),
       delRepeat: positiveInt('collections-del-repeat', values['collections-del-repeat'], COLLECTIONS_DEL_REPEAT),
       memorySize: positiveInt('collections-memory-size', values['collections-memory-size'], values.quick ? QUICK_COLLECTIONS_MEMORY_SIZE : COLLECTIONS_MEMORY_SIZE),
@@ -634,6 +644,7 @@ function collectionsSettings(opts: Options): CollectionsSettings {
     timeoutMs: opts.timeoutMs,
     small: opts.collections.small,
     big: opts.collections.big,
+    builtinTests: opts.collections.builtinTests,
     shape: SHAPE,
     log: (line) => console.log(line),
   };

@@ -215,6 +215,8 @@ export interface CollectionsSettings {
   timeoutMs: number;
   small: number;
   big: number;
+  /** The builtin part's tests (a subset of BUILTIN_TESTS, in its order). */
+  builtinTests: readonly string[];
   /** redis-benchmark's defaults for the built-in tests (-d, -r). */
   shape: LoadShape;
   log: (line: string) => void;
@@ -429,7 +431,7 @@ export async function runOps(endpoint: CollectionsEndpoint, settings: Collection
  */
 export async function runBuiltins(endpoint: CollectionsEndpoint, settings: CollectionsSettings): Promise<BuiltinResult[]> {
   const results: BuiltinResult[] = [];
-  for (const test of BUILTIN_TESTS) {
+  for (const test of settings.builtinTests) {
     const base = { benchmarkBinary: settings.benchmarkBinary, host: endpoint.host, port: endpoint.port, shape: settings.shape, serverPids: endpoint.serverPids, cluster: false, timeoutMs: settings.timeoutMs, pipeline: 1, requests: endpoint.requests, test: 'set' as const };
     const runs: Measurement[] = [];
     let failure: BuiltinResult | null = null;

@@ -8,7 +8,7 @@ import { ELEMENT_KINDS, ElementKind, elementPrefix, GENERATION_BYTES, parseEleme
 export interface ReclaimStore {
   get(slot: number, key: Buffer): StoredRecord | undefined;
   drop(slot: number, key: Buffer): void;
-  scanRange(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (key: Buffer, record: StoredRecord) => boolean, fromFloor?: boolean): void;
+  scanRange(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (key: Buffer, record: StoredRecord) => boolean, skipDead?: boolean): void;
 }
 
 const SLOTS = 16384;

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { RangeFloors } from './range-floors.js';
+import { DeadRuns, rangeOfBounds, rangeOfKey } from './dead-runs.js';
 import { CommitLog } from './commit-log.js';
 import { checkpointImage, clearTables, storedImage, writeMemtable, type IndexImage } from './checkpoint.js';
 import { KeyCounts } from './key-counts.js';
@@ -7,6 +7,7 @@ import {
   checkSlot,
   indexKeyStorageKey,
   indexTimeBound,
+  INLINE_KEY_MAX,
   isLongStorageKey,
   keyHash,
   shortUserKey,
@@ -22,6 +23,7 @@ import { MEM_ENTRY_OVERHEAD_BYTES, Memtable, type MemEntry } from './memtable.js
 import { mergedScan, type ScanSources } from './merged-scan.js';
 import { checkRange, rangeIds } from './range-bounds.js';
 import { rangeScan } from './range-scan.js';
+import { skippingScan, type SkipCounters } from './skipping-scan.js';
 import type { BatchRecordStore, PutItem } from './record-batch.js';
 import { encodeRecord } from './record-codec.js';
 import { tombstoneMs } from './tombstone-time.js';
@@ -147,8 +149,9 @@ export class Store implements BatchRecordStore {
   private expiryCursor: Buffer | undefined;
   private tombstoneCursor: Buffer | undefined;
   private readonly metaCache = new Map<string, Buffer>();
-  /** Where each element range's live records begin, so scans skip the tombstones of pops. */
-  private readonly floors = new RangeFloors();
+  /** Runs of deleted elements per element range, so scans jump the tombstones of pops (dead-runs.ts). */
+  private readonly deadRuns = new DeadRuns();
+  private readonly skips: SkipCounters = { rangeTombstonesWalked: 0, rangeRunsJumped: 0 };
   /** Scratch outputs of lookupBelowActive, so the hot path allocates nothing for them. */
   private readonly base: IndexImage = { expiresAt: 0, tombstoneMs: -1 };
   private closed = false;
@@ -426,33 +429,29 @@ export class Store implements BatchRecordStore {
    */
   scanRange(
     slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (key: Buffer, record: StoredRecord) => boolean,
-    /** False to visit the tombstones below the range's floor too (reclaiming a dead collection's records). */
-    fromFloor = true,
+    /** False to visit every tombstone, also those in known runs of them (reclaiming a dead collection's records). */
+    skipDead = true,
   ): void {
     this.checkOpen();
     checkSlot(slot);
     checkRange(start, end);
-    if (!reverse && fromFloor) {
-      // Skip the tombstones below the range's first live element (range-floors.ts).
-      const from = this.floors.from(slot, start);
-      if (Buffer.compare(from, end) >= 0) return;
-      const inner = visit;
-      let first = true;
-      visit = (key, record) => {
-        if (first && record.type !== ValueType.Tombstone) {
-          first = false;
-          this.floors.found(slot, from, key);
-        }
-        return inner(key, record);
-      };
-      start = from;
+    const range = skipDead ? rangeOfBounds(slot, start, end, INLINE_KEY_MAX) : undefined;
+    if (range !== undefined) {
+      // Jump the runs of deleted elements (dead-runs.ts).
+      skippingScan(this.sources(), this.deadRuns, range, INLINE_KEY_MAX, slot, start, end, reverse, visit, this.skips);
+      return;
     }
     const { startId, endId, exact } = rangeIds(slot, start, end);
     // A bound past INLINE_KEY_MAX bytes widens the id range: compare the real keys.
+    const skips = this.skips;
+    const counted = (key: Buffer, record: StoredRecord): boolean => {
+      if (record.type === ValueType.Tombstone) skips.rangeTombstonesWalked++;
+      return visit(key, record);
+    };
     const filtered = exact
-      ? visit
+      ? counted
       : (key: Buffer, record: StoredRecord): boolean =>
-          Buffer.compare(key, start) < 0 || Buffer.compare(key, end) >= 0 ? true : visit(key, record);
+          Buffer.compare(key, start) < 0 || Buffer.compare(key, end) >= 0 ? true : counted(key, record);
     rangeScan(this.sources(), startId, endId, reverse, filtered);
   }
 
@@ -604,7 +603,7 @@ export class Store implements BatchRecordStore {
    */
   flushAll(): Promise<void> {
     this.checkOpen();
-    this.floors.clear();
+    this.deadRuns.clear();
     this.active = new Memtable();
     this.frozen = undefined;
     this.clean = undefined;
@@ -671,6 +670,8 @@ export class Store implements BatchRecordStore {
       memtableBytes: this.active.bytes,
       frozenEntries: this.frozen?.size ?? 0,
       ...this.counters,
+      ...this.skips,
+      deadRuns: this.deadRuns.size,
       ...this.log.stats(),
       lmdbBytes: this.tables.usedBytes(),
     };
@@ -756,7 +757,10 @@ export class Store implements BatchRecordStore {
     /** For a new entry: a record was visible below the active memtable (the put's `previous`). */
     below: boolean,
   ): void {
-    if (rec !== undefined && rec.type !== ValueType.Tombstone) this.floors.noteLive(slot, key);
+    if (rec !== undefined && rec.type !== ValueType.Tombstone && !this.deadRuns.empty) {
+      const range = rangeOfKey(slot, key);
+      if (range !== undefined) this.deadRuns.noteLive(range, key.toString('latin1'));
+    }
     const bytes = key.length + (encoded?.length ?? 16) + MEM_ENTRY_OVERHEAD_BYTES;
     if (entry !== undefined) {
       this.active.update(entry, rec, encoded, bytes);
