@@ -14,8 +14,8 @@ import { Redis } from 'ioredis';
 import { ENCODING_MIX } from '../helpers/differential/generator.js';
 import { diffSeeds, differentialSuite } from '../helpers/differential/suite.js';
 import { directCluster, singleNode } from '../helpers/differential/targets.js';
-import { haveRedisServer, startRedisServer, type RedisServer } from '../helpers/differential/redis-server.js';
-import { startNode, type NodeProcess } from '../helpers/server.js';
+import { haveRedisServer } from '../helpers/redis-reference.js';
+import { nodeBesideRedis } from '../helpers/beside-redis.js';
 
 differentialSuite({
   title: 'differential string encodings: single node vs redis-server',
@@ -60,29 +60,22 @@ const SEQUENCES: string[][][] = [
 ];
 
 describe.skipIf(!haveRedisServer)('string encodings across restarts and DUMP/RESTORE', () => {
-  let redis: RedisServer | undefined;
-  let node: NodeProcess | undefined;
+  const both = nodeBesideRedis(['--appendfsync', 'always']);
   let ref: Redis;
   let sut: Redis;
 
   beforeAll(async () => {
-    const [r, n] = await Promise.allSettled([startRedisServer(), startNode({ args: ['--appendfsync', 'always'] })]);
-    if (r.status === 'fulfilled') redis = r.value;
-    if (n.status === 'fulfilled') node = n.value;
-    if (r.status === 'rejected') throw r.reason;
-    if (n.status === 'rejected') throw n.reason;
-    ref = new Redis({ port: redis!.port, lazyConnect: true });
+    ref = new Redis({ port: both.ref.ports[0]!, lazyConnect: true });
     await ref.connect();
   }, 60000);
-  afterAll(async () => {
+  afterAll(() => {
     ref?.disconnect();
     sut?.disconnect();
-    await Promise.all([redis?.stop(), node?.stop()]);
   });
 
   async function connectSut(): Promise<void> {
     sut?.disconnect();
-    sut = new Redis({ port: node!.port, lazyConnect: true });
+    sut = new Redis({ port: both.node.port, lazyConnect: true });
     await sut.connect();
   }
 
@@ -108,15 +101,15 @@ describe.skipIf(!haveRedisServer)('string encodings across restarts and DUMP/RES
 
     // A crash: the records come back from the commit log.
     sut.disconnect();
-    await node!.kill9();
-    await node!.restart();
+    await both.node.kill9();
+    await both.node.restart();
     await connectSut();
     expect(await encodings(sut, keys)).toEqual(expected);
 
     // A clean stop checkpoints into the store; the records then come back from LMDB.
     sut.disconnect();
-    await node!.stop();
-    await node!.restart();
+    await both.node.stop();
+    await both.node.restart();
     await connectSut();
     expect(await encodings(sut, keys)).toEqual(expected);
   }, 60000);
