@@ -5,22 +5,11 @@
  * order, without waiting on timers. Used with redis-server and with ringkv, then compared.
  */
 import { RespConn, show, type Reply } from './resp-conn.js';
+import { mulberry32 } from '../sim/prng.js';
 
 export interface PubSubStep {
   conn: number;
   commands: string[][];
-}
-
-/** mulberry32: small, seeded, good enough to pick commands. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const FRAME_WORDS = new Set(['message', 'pmessage', 'smessage', 'subscribe', 'psubscribe', 'ssubscribe', 'unsubscribe', 'punsubscribe', 'sunsubscribe']);
@@ -111,7 +100,7 @@ const PATTERNS = ['*', 'a*', 'news.*', '?b', 'h[ae]llo', 'h[^e]llo', 'h\\[e\\]ll
  * more, Redis answers in its hash table's order.
  */
 export function generatePubSubSteps(seed: number, conns: number, count: number): PubSubStep[] {
-  const rand = seededRandom(seed);
+  const rand = mulberry32(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const some = <T>(xs: readonly T[], max: number): T[] => Array.from({ length: 1 + Math.floor(rand() * max) }, () => pick(xs));
   const subs = Array.from({ length: conns }, () => ({ channel: new Set<string>(), pattern: new Set<string>(), shard: new Set<string>() }));

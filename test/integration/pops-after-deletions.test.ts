@@ -18,18 +18,7 @@ import { nodeBesideRedis } from '../helpers/beside-redis.js';
 import { clusterForBlock } from '../helpers/cluster.js';
 import { infoField } from '../helpers/node-facts.js';
 import { startRedisServer, type RedisReference } from '../helpers/redis-reference.js';
-
-/** Deterministic PRNG (mulberry32): a failing seed replays. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../sim/prng.js';
 
 type Cmd = Array<string | number>;
 

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { freePort, hasBinary, startNode, type NodeProcess } from '../helpers/server.js';
+import { mulberry32 as rng } from '../sim/prng.js';
 
 /** Index just past one complete RESP reply starting at `i`, or -1 when more bytes are needed. */
 function replyEnd(b: Buffer, i: number): number {
@@ -178,18 +179,6 @@ const RESP3_CASES: string[][] = [
   e("redis.call('hset','hh','f','v') redis.setresp(3) local r = redis.call('hgetall', 'hh') return r.map.f"),
   e("redis.setresp(3) return redis.call('hgetall', 'hh')"), e("return redis.call('hgetall', 'hh')"),
 ];
-
-/** mulberry32: a small seeded generator, so a failing case replays from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Random Lua source for values scripts return or pass on: numbers of every shape, strings, booleans, nested tables with holes. */
 function generator(seed: number) {

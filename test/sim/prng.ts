@@ -64,3 +64,18 @@ export class Prng {
     return -Math.log(1 - this.next()) * mean;
   }
 }
+
+/**
+ * mulberry32: a small seeded generator for tests that pick random commands or data, so a failing
+ * seed replays (the simulation itself uses Prng above).
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

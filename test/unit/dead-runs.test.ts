@@ -5,18 +5,7 @@
 // nextDown) is checked against the model. Plus the plain cases: merging, splitting, eviction.
 import { describe, expect, it } from 'vitest';
 import { DeadRuns, rangeOfBounds, rangeOfKey } from '../../src/storage/dead-runs.js';
-
-/** Deterministic PRNG (mulberry32), so a failure replays from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../sim/prng.js';
 
 const k = (i: number): string => String(i).padStart(4, '0');
 

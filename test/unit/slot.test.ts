@@ -13,6 +13,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crc16 } from '../../src/cluster/crc16.js';
 import { SLOT_COUNT, keySlot } from '../../src/cluster/slot.js';
+import { mulberry32 } from '../sim/prng.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -158,17 +159,6 @@ function randomKeys(count: number, seed: number): Buffer[] {
     keys.push(key);
   }
   return keys;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function freePort(): Promise<number> {
