@@ -2,10 +2,24 @@ import { ReplyWriter as Writer, type ReplyWriter } from '../protocol/reply-write
 import type { Protocol } from '../protocol/types.js';
 import type { SessionState } from '../server/session-state.js';
 import { CaptureSink, TransientSession } from '../server/transient-session.js';
-import type { ClusterNode } from './cluster-node.js';
-import { BusError } from './bus/types.js';
+import type { AclRegistry } from '../acl/acl-registry.js';
+import type { Dispatcher } from '../server/dispatcher.js';
+import type { ClusterBus } from './bus/cluster-bus.js';
+import type { ClusterRouter } from './cluster-router.js';
+import { BusError, type BusAddress } from './bus/types.js';
 import { keySlot } from './slot.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+
+/** What relaying needs from its cluster node; ClusterNode provides it (and a simulation its own). */
+export interface ForwarderHost {
+  readonly bus: Pick<ClusterBus, 'request' | 'handle'>;
+  readonly node: { readonly dispatcher: Dispatcher; readonly acl: AclRegistry };
+  readonly router: Pick<ClusterRouter, 'forwardedSessions'>;
+  busAddress(id: string): BusAddress | undefined;
+  reachable(id: string): boolean;
+  /** Waits before a relay is tried again; a timer unless given. */
+  sleep?(ms: number): Promise<void>;
+}
 
 /** A relay to an alive primary whose link is still connecting waits this long, this often, before TRYAGAIN. */
 const FORWARD_RETRIES = 5;
@@ -56,7 +70,7 @@ export class Forwarder {
   /** Nodes each local connection relayed a WATCH to (its watches live in its session there), with a watched key's slot. */
   private readonly watching = new WeakMap<SessionState, Map<string, number>>();
 
-  constructor(private readonly cluster: ClusterNode) {}
+  constructor(private readonly cluster: ForwarderHost) {}
 
   /** A node where the connection holds watches (WATCH relayed there, no EXEC since), and a watched slot. */
   watchesRelayed(session: SessionState): { node: string; slot: number } | undefined {
@@ -102,7 +116,7 @@ export class Forwarder {
         // e.g. just after the cluster formed), so trying again cannot run the commands twice.
         const unsent = err instanceof BusError && (err.code === 'unreachable' || err.code === 'overloaded' || err.code === 'encode');
         if (unsent && attempt < FORWARD_RETRIES && this.cluster.reachable(nodeId)) {
-          await sleep(FORWARD_RETRY_MS);
+          await (this.cluster.sleep ? this.cluster.sleep(FORWARD_RETRY_MS) : sleep(FORWARD_RETRY_MS));
           continue;
         }
         // Every relayed command gets its own answer, so the client's replies stay aligned. TRYAGAIN
@@ -163,8 +177,8 @@ export class Forwarder {
     entry.session.proto = payload.p;
     entry.session.readonlyMode = payload.ro;
     // A user this node does not know (yet) may do nothing here.
-    const acl = this.cluster.node.acl;
-    entry.session.user = payload.u === undefined ? undefined : acl.get(payload.u) ?? acl.nobody(payload.u);
+    const user = payload.u;
+    entry.session.user = user === undefined ? undefined : this.cluster.node.acl.get(user) ?? this.cluster.node.acl.nobody(user);
     return entry.session;
   }
 
