@@ -7,6 +7,8 @@ export interface FaultActions {
   crash(i: number): void;
   restart(i: number): void;
   jumpClock(i: number, deltaMs: number): void;
+  /** Node i is cut off both ways for `ms` (told, not done: the blocks below do it). */
+  isolate?(i: number, ms: number): void;
 }
 
 export interface FaultCounts {
@@ -61,6 +63,7 @@ export function scheduleFaults(
         const ms = prng.int(100, 900);
         trace?.(`t=${sched.now} isolate node ${i} for ${ms} ms`);
         for (let j = 0; j < count; j++) if (j !== i) { block(i, j, ms); block(j, i, ms); }
+        act.isolate?.(i, ms);
       } else if (p < 0.6) {
         counts.oneWay++;
         const j = (i + prng.int(1, count - 1)) % count;
