@@ -6,12 +6,18 @@ import { parseReplies, show, type Reply } from './resp.js';
 import type { SimNode } from './sim-node.js';
 import { SimSink } from './sim-sink.js';
 
-/** A node was away from `from` until `to` (crashed, or cut off both ways); `to` undefined while it still is. */
+/**
+ * A node was away from `from` until `to` (crashed, or cut off both ways); `to` undefined while it
+ * still is. A cut-off is coming back, in the product's sense, only if the node's own routing view
+ * found it cut off from the majority meanwhile (`noticed`): one shorter than the failure detector's
+ * delay goes unseen by everyone, and what the node missed then it missed as a present replica.
+ */
 export interface Absence {
   node: number;
   kind: 'crash' | 'cut-off';
   from: number;
   to: number | undefined;
+  noticed: boolean;
 }
 
 interface Write {
@@ -143,7 +149,7 @@ export class FreshReadProbe {
     }
     if (catchingUp) return;
     // The newest write acknowledged while this node was away, in an absence it has come back from.
-    const away = this.hooks.absences().filter((a) => a.node === node.index && a.to !== undefined && a.to <= startedAt);
+    const away = this.hooks.absences().filter((a) => a.node === node.index && (a.kind === 'crash' || a.noticed) && a.to !== undefined && a.to <= startedAt);
     let required: Write | undefined;
     for (const w of k.writes) {
       if (w.outcome !== 'acked' || w.ackAt! >= startedAt) continue;

@@ -120,6 +120,8 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
   // What each node last heard from each other in its link pings (coming back only).
   const noFlags = { isolated: false, catchingUp: false, holdsHints: false };
   const heard: Array<Array<typeof noFlags>> = ids.map(() => ids.map(() => noFlags));
+  // Nodes away (crashed, or cut off both ways), for what catching up promises after they come back.
+  const absences: Absence[] = [];
   // When each node last had news of each other, directly or by gossip (coming back only).
   const lastNews: number[][] = ids.map(() => ids.map(() => 0));
   const topology = cachedTopology(ids, n, VNODES);
@@ -199,6 +201,10 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
       }
     }
     for (const node of nodes) if (node.alive) node.linkTick();
+    // A cut-off the node's own routing view saw is one it comes back from.
+    for (const a of absences) {
+      if (a.kind === 'cut-off' && a.from <= sched.now && (a.to === undefined || sched.now <= a.to) && nodes[a.node]!.routing?.isolation !== undefined) a.noticed = true;
+    }
     sched.after(DETECTOR_TICK_MS, detectorTick);
   };
   detectorTick();
@@ -244,10 +250,8 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
   }
   for (const c of clients) c.start();
 
-  // Nodes away (crashed, or cut off both ways), for what catching up promises after they come back.
-  const absences: Absence[] = [];
   const away = (i: number, kind: Absence['kind']): void => {
-    absences.push({ node: i, kind, from: sched.now, to: undefined });
+    absences.push({ node: i, kind, from: sched.now, to: undefined, noticed: false });
   };
   /** Ends node i's absences of the kind (or all) that last past `at`. */
   const back = (i: number, at: number, kind?: Absence['kind']): void => {

@@ -72,7 +72,7 @@ export class SimNet {
         done = true;
         fn();
       };
-      this.transmit(from, to, () => {
+      this.transmit(from, to, type !== 'fwd', () => {
         const receiver = this.endpoint(to);
         if (!receiver.alive) return;
         const handler = receiver.handlers.get(type);
@@ -80,7 +80,7 @@ export class SimNet {
           const r = this.endpoint(to);
           if (!r.alive || r.epoch !== receiver.epoch) return;
           const back = encode(kind, type, body);
-          this.transmit(to, from, () =>
+          this.transmit(to, from, true, () =>
             settle(() => (kind === FrameKind.response ? resolve(decode(back)) : reject(new Error(String(decode(back)))))),
           );
         };
@@ -109,8 +109,13 @@ export class SimNet {
     });
   }
 
-  /** One message: blocked, dropped, or delivered once or twice after seeded delays. */
-  private transmit(from: number, to: number, deliver: () => void): void {
+  /**
+   * One message: blocked, dropped, or delivered once or twice (when `mayDuplicate`) after seeded
+   * delays. The bus runs over TCP, which delivers a frame once; duplicates here stand for the
+   * retries and replays an idempotent request must survive. A relayed run (`fwd`) is not one: the
+   * product never sends it twice, and a second delivery would run its commands twice.
+   */
+  private transmit(from: number, to: number, mayDuplicate: boolean, deliver: () => void): void {
     this.stats.messages++;
     if (this.blocked(from, to)) {
       this.stats.blocked++;
@@ -120,7 +125,7 @@ export class SimNet {
       this.stats.dropped++;
       return;
     }
-    const copies = this.prng.chance(this.dupRate) ? 2 : 1;
+    const copies = this.prng.chance(this.dupRate) && mayDuplicate ? 2 : 1;
     if (copies === 2) this.stats.duplicated++;
     for (let i = 0; i < copies; i++) {
       this.sched.after(this.prng.int(this.delayMin, this.delayMax), () => {
