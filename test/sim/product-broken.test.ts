@@ -67,7 +67,7 @@ describe('the product simulation catches a broken product', () => {
       expect(r.violations.filter((v) => v.kind === 'stale-read'), `seed ${seed} with catching up`).toEqual([]);
       expect(r.stats.freshChecked, `seed ${seed}`).toBeGreaterThan(0);
     }
-  });
+  }, 240_000);
 
   it('replicas converge: a replica that acknowledges writes it does not store', async () => {
     const found = await kindsFound('replica-forgets');

@@ -31,6 +31,7 @@ import type { SessionState } from '../../../src/server/session-state.js';
 import { ServerStats } from '../../../src/server/stats.js';
 import { Versioner } from '../../../src/server/versioner.js';
 import type { Store } from '../../../src/storage/store.js';
+import type { StoredRecord } from '../../../src/storage/types.js';
 import type { SimClock } from './sim-clock.js';
 import type { Endpoint, SimNet } from './sim-network.js';
 import { SimHints, type HintDisk } from './sim-hints.js';
@@ -40,7 +41,7 @@ import type { Scheduler } from './scheduler.js';
 interface StoredRecordAt {
   slot: number;
   key: Buffer;
-  rec: import('../../../src/storage/types.js').StoredRecord;
+  rec: StoredRecord;
 }
 
 /** The product's interval for persisting the HLC high-water mark (src/server/node.ts). */
@@ -133,7 +134,9 @@ const NO_STORE = new Proxy({}, {
  * One incarnation of a node: the product's Dispatcher (with its CommandSequencer per session),
  * ClusterRouter, Coordinator, ReplicaBatcher and ReplicaService, wired as ClusterNode wires them,
  * over the simulated store, clock and bus. Membership, gossip and the phi detector are not run: the
- * slot table is built by the real SlotTable from the simulated detector's view.
+ * slot table is built by the real SlotTable from the simulated detector's view (with coming back,
+ * through the real RoutingViewTracker, ComingBack and CatchUpDriver). Runs whose slot lease another
+ * node holds are relayed to it by the real Forwarder.
  */
 export class SimNode implements Endpoint {
   alive = true;
