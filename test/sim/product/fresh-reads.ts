@@ -57,7 +57,11 @@ export interface FreshReadHooks {
  */
 export class FreshReadProbe {
   readonly keys: ProbeKey[];
-  readonly stats = { writes: 0, acked: 0, reads: 0, checked: 0, held: 0 };
+  /**
+   * `behind`: reads (answered by a node not catching up) older than some write acknowledged before
+   * they started, promised or not: R=1 promises nothing about writes a node missed while present.
+   */
+  readonly stats = { writes: 0, acked: 0, reads: 0, checked: 0, held: 0, behind: 0 };
   private readonly readers = new Map<SimNode, SessionState>();
   private readonly writers = new Map<SimNode, SessionState>();
 
@@ -148,6 +152,8 @@ export class FreshReadProbe {
       return;
     }
     if (catchingUp) return;
+    const got = r.s === null ? -1 : Number(r.s.slice(r.s.lastIndexOf(':') + 1));
+    if (k.writes.some((w) => w.outcome === 'acked' && w.ackAt! < startedAt && w.seq > got)) this.stats.behind++;
     // The newest write acknowledged while this node was away, in an absence it has come back from.
     const away = this.hooks.absences().filter((a) => a.node === node.index && (a.kind === 'crash' || a.noticed) && a.to !== undefined && a.to <= startedAt);
     let required: Write | undefined;
@@ -157,7 +163,6 @@ export class FreshReadProbe {
     }
     if (required === undefined) return;
     this.stats.checked++;
-    const got = r.s === null ? -1 : Number(r.s.slice(r.s.lastIndexOf(':') + 1));
     if (got >= required.seq) {
       this.stats.held++;
       return;

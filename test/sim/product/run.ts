@@ -380,6 +380,7 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
         freshWrites: probe.stats.acked,
         freshReads: probe.stats.reads,
         freshChecked: probe.stats.checked,
+        freshBehind: probe.stats.behind,
       } : {}),
     },
   };

@@ -43,7 +43,7 @@ export function figures(r: ProductSimReport): string {
     `errors: ${Object.entries(r.errors).sort().map(([k, v]) => `${k}=${v}`).join(', ') || 'none'}`,
     `net: messages=${s.messages} dropped=${s.dropped} dup=${s.duplicated} blocked=${s.blocked} timeouts=${s.timeouts}`,
     ...(s.catchUps !== undefined
-      ? [`catch-ups begun/ended=${s.catchUps}/${s.catchUpsEnded} records pulled=${s.catchUpPulled} fresh-reads R=1 read/checked=${s.freshReads}/${s.freshChecked} (writes acked ${s.freshWrites})`]
+      ? [`catch-ups begun/ended=${s.catchUps}/${s.catchUpsEnded} records pulled=${s.catchUpPulled} fresh-reads R=1 read/checked=${s.freshReads}/${s.freshChecked} behind=${s.freshBehind} (writes acked ${s.freshWrites})`]
       : []),
     ...(known.length > 0 ? [`known findings=${known.length}`] : []),
   ].join(' | ') + known.map((v) => `\n  ${v.kind}: ${v.text}`).join('');
