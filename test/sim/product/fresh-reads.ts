@@ -14,7 +14,7 @@ import { SimSink } from './sim-sink.js';
  */
 export interface Absence {
   node: number;
-  kind: 'crash' | 'cut-off';
+  kind: 'crash' | 'cut-off' | 'stall';
   from: number;
   to: number | undefined;
   noticed: boolean;
@@ -125,7 +125,7 @@ export class FreshReadProbe {
     const now = this.hooks.now();
     if (now >= this.hooks.readUntil) return;
     for (const node of this.hooks.nodes()) {
-      if (!node.alive) continue;
+      if (!node.alive || node.paused) continue;
       let session = this.readers.get(node);
       const fresh = session === undefined;
       if (session === undefined) this.readers.set(node, (session = new TransientSession(2, false, 'fresh-reader')));

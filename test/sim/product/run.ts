@@ -178,10 +178,12 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
   for (let i = 0; i < count; i++) boot(i, 0);
 
   const detectorTick = (): void => {
+    // A stalled process neither hears nor is heard.
+    const running = (i: number): boolean => nodes[i]!.alive && !nodes[i]!.paused;
     for (let i = 0; i < count; i++) {
-      if (!nodes[i]!.alive) continue;
+      if (!running(i)) continue;
       for (let j = 0; j < count; j++) {
-        if (!nodes[j]!.alive || net.blocked(j, i)) continue;
+        if (!running(j) || net.blocked(j, i)) continue;
         lastHeard[i]![j] = sched.now;
         if (opts.catchUp !== undefined && j !== i) {
           const from = nodes[j]!;
@@ -200,7 +202,7 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
         }
       }
     }
-    for (const node of nodes) if (node.alive) node.linkTick();
+    for (const node of nodes) if (node.alive && !node.paused) node.linkTick();
     // A cut-off the node's own routing view saw is one it comes back from.
     for (const a of absences) {
       if (a.kind === 'cut-off' && a.from <= sched.now && (a.to === undefined || sched.now <= a.to) && nodes[a.node]!.routing?.isolation !== undefined) a.noticed = true;
@@ -268,13 +270,13 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
       after: (ms, fn) => sched.after(ms, fn),
       nodes: () => nodes,
       view: () => {
-        const live = nodes.filter((x) => x.alive);
+        const live = nodes.filter((x) => x.alive && !x.paused);
         if (live.length === 0) return () => undefined;
         const table = prng.pick(live).table;
         return (key) => {
           const primary = table.primary(keySlot(Buffer.from(key, 'latin1')));
           const node = primary === undefined ? undefined : nodes[ids.indexOf(primary)];
-          return node?.alive ? node : undefined;
+          return node?.alive && !node.paused ? node : undefined;
         };
       },
       absences: () => absences,
@@ -322,6 +324,24 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
       away(i, 'cut-off');
       back(i, sched.now + ms, 'cut-off');
     },
+    ...(opts.catchUp !== undefined ? {
+      stall: (i: number, ms: number) => {
+        const node = nodes[i]!;
+        if (!node.alive || node.paused) return;
+        const from = sched.now;
+        node.pausedUntil = from + ms;
+        // Away as the product sees it: stalled for at least as long as peers wait before suspecting it.
+        if (ms >= DETECT_MS) absences.push({ node: i, kind: 'stall', from, to: from + ms, noticed: true });
+        sched.after(ms, () => {
+          if (nodes[i] !== node || !node.alive) return;
+          // Its own pause is not its peers' silence (link-health.ts leaves it out), and the overdue
+          // link tick runs before anything that waited in its sockets: the stall is judged first.
+          for (let j = 0; j < count; j++) if (j !== i) lastHeard[i]![j] = lastHeard[i]![j]! + ms;
+          node.stalled(from, sched.now, DETECT_MS);
+          node.linkTick();
+        });
+      },
+    } : {}),
   }, () => healed, opts.trace);
 
   await sched.runUntil(workloadMs);
@@ -329,6 +349,7 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
   healed = true;
   net.blocks.clear();
   for (let i = 0; i < count; i++) back(i, sched.now, 'cut-off');
+  // A stall still running goes on to its end (at most 800 ms into the settling time).
   net.dropRate = 0;
   net.dupRate = 0;
   net.delayMax = BASE_DELAY_MAX_MS;

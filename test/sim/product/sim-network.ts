@@ -7,6 +7,8 @@ import type { Scheduler } from './scheduler.js';
 export interface Endpoint {
   readonly id: string;
   readonly alive: boolean;
+  /** A stalled process takes in nothing before then (simulated ms); 0 when it runs. */
+  readonly pausedUntil?: number;
   /** Bumped at every restart: answers to requests a crashed incarnation sent are never delivered. */
   readonly epoch: number;
   readonly handlers: ReadonlyMap<string, RequestHandler>;
@@ -109,6 +111,13 @@ export class SimNet {
     });
   }
 
+  /** Runs `fn` now, or when the receiver's stalled process resumes (its socket buffers meanwhile). */
+  private whenRunning(to: number, fn: () => void): void {
+    const until = this.endpoint(to).pausedUntil ?? 0;
+    if (this.sched.now < until) this.sched.after(until - this.sched.now, () => this.whenRunning(to, fn));
+    else fn();
+  }
+
   /**
    * One message: blocked, dropped, or delivered once or twice (when `mayDuplicate`) after seeded
    * delays. The bus runs over TCP, which delivers a frame once; duplicates here stand for the
@@ -134,7 +143,7 @@ export class SimNet {
           this.stats.blocked++;
           return;
         }
-        deliver();
+        this.whenRunning(to, deliver);
       });
     }
   }

@@ -161,6 +161,8 @@ export class SimNode implements Endpoint {
   readonly catchUpDriver: CatchUpDriver | undefined;
   /** The last routing view (isolation, standby), when the run simulates coming back. */
   routing: RoutingView | undefined;
+  /** The process stands still until then (a stall: GC, SIGSTOP); its timers and messages wait. */
+  pausedUntil = 0;
   /** Catch-ups begun and ended, and slot comparisons made, by this incarnation. */
   readonly catchUpStats = { begun: 0, ended: 0, comparisons: 0, pulled: 0, pushed: 0 };
 
@@ -381,6 +383,9 @@ export class SimNode implements Endpoint {
   linkTick(): void {
     const driver = this.catchUpDriver;
     if (driver !== undefined) {
+      // As ClusterNode's link tick: a stall of this process long enough for peers to route around it.
+      const stall = this.lastStall;
+      if (stall !== undefined && this.comingBack!.stalled(stall, stall.suspectAfterMs)) driver.begin('stall', this.env.sched.now);
       const heard = this.env.heard!;
       this.env.ids.forEach((id, j) => {
         if (j !== this.index && this.env.believesAlive(this.index, j)) driver.noteHints(id, heard(this.index, j).holdsHints);
@@ -492,9 +497,27 @@ export class SimNode implements Endpoint {
 
   /** Schedules work of this incarnation; it never runs once the node crashed. */
   private later(delayMs: number, fn: () => void): void {
-    this.env.sched.after(delayMs, () => {
-      if (this.alive) fn();
-    });
+    const run = (): void => {
+      if (!this.alive) return;
+      // A stalled process runs nothing; what was due runs when it resumes.
+      if (this.env.sched.now < this.pausedUntil) this.env.sched.after(this.pausedUntil - this.env.sched.now, run);
+      else fn();
+    };
+    this.env.sched.after(delayMs, run);
+  }
+
+  /**
+   * The process stood still from `fromMs` to `toMs` (simulated), as link health sees a stall of its
+   * own timers: the real ComingBack decides whether that was long enough to catch up after.
+   */
+  stalled(fromMs: number, toMs: number, suspectAfterMs: number): void {
+    this.lastStall = { fromMs, toMs, suspectAfterMs };
+  }
+
+  private lastStall: { fromMs: number; toMs: number; suspectAfterMs: number } | undefined;
+
+  get paused(): boolean {
+    return this.env.sched.now < this.pausedUntil;
   }
 
   private persistHighWater(): void {
