@@ -22,6 +22,8 @@ export interface CatchUpHost {
   /** Catching up began or ended: routing and the pings that tell the peers must change now. */
   changed(): void;
   readonly logger: Logger;
+  /** Waits between passes; a timer unless given (a simulation passes its own time). */
+  sleep?(ms: number): Promise<void>;
 }
 
 /** Pause between passes over the peers while comparisons wait on the key budget or a peer's index. */
@@ -106,7 +108,7 @@ export class CatchUpDriver {
             this.host.logger.debug({ err: String(err), peer }, 'catch-up comparison postponed');
           }
         }
-        if (c.peers().length > 0) await sleep(RETRY_MS, undefined, { ref: false });
+        if (c.peers().length > 0) await (this.host.sleep ? this.host.sleep(RETRY_MS) : sleep(RETRY_MS, undefined, { ref: false }));
       }
     } finally {
       this.running = false;

@@ -25,6 +25,7 @@ import { HintReplayer } from './hint-replayer.js';
 import type { HintStore } from '../storage/hint-store.js';
 import { AntiEntropy } from './anti-entropy.js';
 import { CatchUpDriver } from './catch-up-driver.js';
+import { ComingBack } from './coming-back.js';
 import { ReplicaBatcher, type ReplicaBatch } from './replica-batcher.js';
 import { LeaseService } from './lease-service.js';
 import { LinkHealth, linkHealthOptions } from './link-health.js';
@@ -99,6 +100,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
   private readonly forwarder: Forwarder;
   /** Peers' clocks against this node's, from link pings: when a relayed request's sender gave up. */
   readonly peerClocks = new PeerClocks();
+  /** What the forwarder needs to stamp relays with their deadline and refuse late ones. */
+  readonly relayDeadlines: { readonly peers: PeerClocks; readonly waitMs: number; readonly logger: Logger };
   private readonly batcher = new ReplicaBatcher((nodeId, batch) => this.sendBatch(nodeId, batch));
   private topology!: Topology;
   /** The ring walked further than N: the nodes that stand in for unreachable owners. */
@@ -107,12 +110,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
   readonly antiEntropy: AntiEntropy;
   /** A returning node's catch-up before it coordinates its slots again (catch-up.ts). */
   private readonly catchUp: CatchUpDriver;
-  /** Whether this node was a member before this start (its data directory knew the cluster). */
-  private readonly restarted: boolean;
-  /** This node has reached the majority at least once since it started. */
-  private servedOnce = false;
-  /** The last stall of this process that link health saw (its end, ms on the monotonic clock). */
-  private lastStallEndMs = 0;
+  /** When this node is coming back and begins a catch-up (coming-back.ts). */
+  private readonly comingBack: ComingBack;
   /** The placements before the membership changes of the current window, oldest first, kept until `until` (ms). */
   private transition: { from: readonly Topology[]; until: number } | undefined;
   private slotTable!: SlotTable;
@@ -149,7 +148,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       ...(config.int('metrics-port') > 0 ? { httpPort: config.int('metrics-port') } : {}),
     };
     this.membership = new Membership(me, { nodeTimeoutMs: config.int('cluster-node-timeout') }, restored);
-    this.restarted = restored !== undefined && restored.some((m) => m.id !== this.myId);
+    // A restart: this node's data directory knew other members.
+    this.comingBack = new ComingBack(restored !== undefined && restored.some((m) => m.id !== this.myId));
     this.membershipLog = new MembershipLog(this.logger, this.myId);
     const secret = config.str('cluster-secret') || config.str('requirepass');
     const bindHost = config.str('bind').split(/\s+/).find(Boolean) ?? '127.0.0.1';
@@ -164,6 +164,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       // A specific bind address is also the source of our outgoing bus links.
       ...(bindHost !== '0.0.0.0' && bindHost !== '::' && bindHost !== '127.0.0.1' ? { localAddress: bindHost } : {}),
     });
+    this.relayDeadlines = { peers: this.peerClocks, waitMs: this.bus.requestTimeoutMs, logger: this.logger };
     this.links = new LinkHealth(linkHealthOptions(config.int('cluster-node-timeout')));
     // MOVED from a node cut off from the majority only once every peer has surely suspected it.
     this.routingTracker = new RoutingViewTracker(this.links.options.suspectAfterMs + this.links.options.pingIntervalMs);
@@ -404,11 +405,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     }
     // A stall of this process longer than a peer waits before suspecting it: the others may have
     // routed around it and taken writes it has not seen.
-    const stall = this.links.lastStall();
-    if (stall !== undefined && stall.toMs > this.lastStallEndMs) {
-      this.lastStallEndMs = stall.toMs;
-      if (stall.toMs - stall.fromMs >= this.links.options.suspectAfterMs && this.servedOnce) this.catchUp.begin('stall', now);
-    }
+    if (this.comingBack.stalled(this.links.lastStall(), this.links.options.suspectAfterMs)) this.catchUp.begin('stall', now);
     this.catchUp.tick(now);
     this.rebuild(false);
     this.pingPeers(peers);
@@ -479,13 +476,10 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     });
     if (routing.isolation !== this.routing?.isolation) this.logIsolation(routing);
     const steppingAside = routing.isolation !== undefined && this.routing?.isolation === undefined;
-    const rejoined = routing.isolation === undefined && (this.routing === undefined || this.routing.isolation !== undefined);
     this.routing = routing;
-    if (rejoined) {
-      // Back in the majority: after a restart, or after being cut off, writes went on without it.
-      if (this.servedOnce || this.restarted) this.catchUp.begin(this.servedOnce ? 'isolation' : 'restart', performance.now());
-      this.servedOnce = true;
-    }
+    // Back in the majority: after a restart, or after being cut off, writes went on without it.
+    const comeBack = this.comingBack.routed(routing.isolation !== undefined);
+    if (comeBack !== undefined) this.catchUp.begin(comeBack, performance.now());
     if (steppingAside) this.abandonPeers(members.map((m) => m.id));
     const alive = routing.alive;
     // The cluster is up while every slot can answer reads; a write that cannot reach W replicas fails

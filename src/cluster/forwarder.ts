@@ -2,11 +2,32 @@ import { ReplyWriter as Writer, type ReplyWriter } from '../protocol/reply-write
 import type { Protocol } from '../protocol/types.js';
 import type { SessionState } from '../server/session-state.js';
 import { CaptureSink, TransientSession } from '../server/transient-session.js';
-import type { ClusterNode } from './cluster-node.js';
-import { BusError } from './bus/types.js';
+import type { AclRegistry } from '../acl/acl-registry.js';
+import type { Dispatcher } from '../server/dispatcher.js';
+import type { ClusterBus } from './bus/cluster-bus.js';
+import type { ClusterRouter } from './cluster-router.js';
+import { BusError, type BusAddress } from './bus/types.js';
 import { keySlot } from './slot.js';
-import { anchoredNowMs } from './peer-clocks.js';
+import { anchoredNowMs, type PeerClocks } from './peer-clocks.js';
+import type { Logger } from '../core/logger.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+
+/** What relaying needs from its cluster node; ClusterNode provides it (and a simulation its own). */
+export interface ForwarderHost {
+  readonly bus: Pick<ClusterBus, 'request' | 'handle'>;
+  readonly node: { readonly dispatcher: Dispatcher; readonly acl: AclRegistry };
+  readonly router: Pick<ClusterRouter, 'forwardedSessions'>;
+  busAddress(id: string): BusAddress | undefined;
+  reachable(id: string): boolean;
+  /** Waits before a relay is tried again; a timer unless given. */
+  sleep?(ms: number): Promise<void>;
+  /**
+   * Relay deadlines (peer-clocks.ts): relays carry when their sender stops waiting, and one that
+   * arrives later is refused. Without it (the simulation, whose time is not the process's) relays
+   * carry none and none is refused.
+   */
+  readonly relayDeadlines?: { readonly peers: PeerClocks; readonly waitMs: number; readonly logger: Logger };
+}
 
 /** A relay to an alive primary whose link is still connecting waits this long, this often, before TRYAGAIN. */
 const FORWARD_RETRIES = 5;
@@ -71,7 +92,7 @@ export class Forwarder {
   /** Relays refused because they arrived after their sender had stopped waiting. */
   expired = 0;
 
-  constructor(private readonly cluster: ClusterNode) {}
+  constructor(private readonly cluster: ForwarderHost) {}
 
   /** A node where the connection holds watches (WATCH relayed there, no EXEC since), and a watched slot. */
   watchesRelayed(session: SessionState): { node: string; slot: number } | undefined {
@@ -107,8 +128,11 @@ export class Forwarder {
     }
     for (let attempt = 0; ; attempt++) {
       try {
-        request.dl = anchoredNowMs() + this.cluster.bus.requestTimeoutMs;
-        request.o = performance.timeOrigin;
+        const deadlines = this.cluster.relayDeadlines;
+        if (deadlines !== undefined) {
+          request.dl = anchoredNowMs() + deadlines.waitMs;
+          request.o = performance.timeOrigin;
+        }
         const answer = (await this.cluster.bus.request(addr, 'fwd', request)) as Uint8Array | RenamedReply;
         const reply = answer instanceof Uint8Array ? answer : answer.r;
         if (!(answer instanceof Uint8Array)) session.name = answer.n;
@@ -119,7 +143,7 @@ export class Forwarder {
         // e.g. just after the cluster formed), so trying again cannot run the commands twice.
         const unsent = err instanceof BusError && (err.code === 'unreachable' || err.code === 'overloaded' || err.code === 'encode');
         if (unsent && attempt < FORWARD_RETRIES && this.cluster.reachable(nodeId)) {
-          await sleep(FORWARD_RETRY_MS);
+          await (this.cluster.sleep ? this.cluster.sleep(FORWARD_RETRY_MS) : sleep(FORWARD_RETRY_MS));
           continue;
         }
         // Every relayed command gets its own answer, so the client's replies stay aligned. TRYAGAIN
@@ -137,11 +161,12 @@ export class Forwarder {
   register(): void {
     this.cluster.bus.handle('fwd', async (from, payload) => {
       if (!isForwardRequest(payload)) throw new Error('malformed forward request');
-      if (payload.dl !== undefined && payload.o !== undefined) {
-        const givenUpAt = this.cluster.peerClocks.toLocal(from.nodeId, payload.o, payload.dl);
+      const deadlines = this.cluster.relayDeadlines;
+      if (deadlines !== undefined && payload.dl !== undefined && payload.o !== undefined) {
+        const givenUpAt = deadlines.peers.toLocal(from.nodeId, payload.o, payload.dl);
         if (givenUpAt !== undefined && anchoredNowMs() > givenUpAt + RELAY_EXPIRY_SLACK_MS) {
           this.expired++;
-          this.cluster.node.logger.warn({ peer: from.nodeId, lateMs: Math.round(anchoredNowMs() - givenUpAt), commands: payload.c.length }, 'relayed request arrived after its sender stopped waiting; not run');
+          deadlines.logger.warn({ peer: from.nodeId, lateMs: Math.round(anchoredNowMs() - givenUpAt), commands: payload.c.length }, 'relayed request arrived after its sender stopped waiting; not run');
           throw new Error('relayed request arrived after its sender stopped waiting; not run');
         }
       }
@@ -188,8 +213,8 @@ export class Forwarder {
     entry.session.proto = payload.p;
     entry.session.readonlyMode = payload.ro;
     // A user this node does not know (yet) may do nothing here.
-    const acl = this.cluster.node.acl;
-    entry.session.user = payload.u === undefined ? undefined : acl.get(payload.u) ?? acl.nobody(payload.u);
+    const user = payload.u;
+    entry.session.user = user === undefined ? undefined : this.cluster.node.acl.get(user) ?? this.cluster.node.acl.nobody(user);
     return entry.session;
   }
 

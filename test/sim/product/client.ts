@@ -146,7 +146,9 @@ export class SimClient {
     node.dispatcher.endBatch(session);
     batch.sink.seal();
     // Sometimes the next batch goes out before this one is answered.
-    if (this.inflight.length < 2 && this.prng.chance(0.3)) this.hooks.after(this.prng.int(0, 3), () => this.next());
+    // (Not when it was answered at once, CLUSTERDOWN from a node cut off, say: its completion already
+    // scheduled the next one, and a second each time would multiply the client's loops.)
+    if (!batch.sink.complete && this.inflight.length < 2 && this.prng.chance(0.3)) this.hooks.after(this.prng.int(0, 3), () => this.next());
   }
 
   private completed(): void {

@@ -18,6 +18,8 @@ export function classify(reply: Reply | undefined, isWrite: boolean): Outcome {
   if (NOT_RUN.some((p) => reply.s.startsWith(p + ' ') || reply.s === p)) return 'none';
   if (reply.s.startsWith('NOREPLICAS Not enough replicas answered the read')) return 'none';
   if (reply.s.startsWith('NOREPLICAS')) return isWrite ? 'uncertain' : 'none';
+  // A relay to the lease holder that got no answer (forwarder.ts): it may or may not have run.
+  if (reply.s.startsWith("ERR the slot's primary did not answer")) return isWrite ? 'uncertain' : 'none';
   return 'acked';
 }
 

@@ -7,6 +7,13 @@ export interface FaultActions {
   crash(i: number): void;
   restart(i: number): void;
   jumpClock(i: number, deltaMs: number): void;
+  /** Node i is cut off both ways for `ms` (told, not done: the blocks below do it). */
+  isolate?(i: number, ms: number): void;
+  /**
+   * Node i's process stands still for `ms` (a GC pause, SIGSTOP). Only runs that pass it get
+   * stalls: they take a share of the cut-offs' draws, so other runs' schedules stay as they were.
+   */
+  stall?(i: number, ms: number): void;
 }
 
 export interface FaultCounts {
@@ -15,6 +22,7 @@ export interface FaultCounts {
   oneWay: number;
   clockJumps: number;
   lossBursts: number;
+  stalls: number;
 }
 
 /** The network's background misbehaviour outside bursts. */
@@ -39,7 +47,7 @@ export function scheduleFaults(
   healed: () => boolean,
   trace?: (line: string) => void,
 ): FaultCounts {
-  const counts: FaultCounts = { crashes: 0, partitions: 0, oneWay: 0, clockJumps: 0, lossBursts: 0 };
+  const counts: FaultCounts = { crashes: 0, partitions: 0, oneWay: 0, clockJumps: 0, lossBursts: 0, stalls: 0 };
   const block = (from: number, to: number, ms: number): void => {
     const k = `${from}>${to}`;
     net.blocks.add(k);
@@ -56,11 +64,17 @@ export function scheduleFaults(
           act.crash(v);
           sched.after(prng.int(100, 800), () => act.restart(v));
         }
+      } else if (p < 0.45 && act.stall !== undefined && p >= 0.38) {
+        counts.stalls++;
+        const ms = prng.int(100, 900);
+        trace?.(`t=${sched.now} stall node ${i} for ${ms} ms`);
+        act.stall(i, ms);
       } else if (p < 0.45) {
         counts.partitions++;
         const ms = prng.int(100, 900);
         trace?.(`t=${sched.now} isolate node ${i} for ${ms} ms`);
         for (let j = 0; j < count; j++) if (j !== i) { block(i, j, ms); block(j, i, ms); }
+        act.isolate?.(i, ms);
       } else if (p < 0.6) {
         counts.oneWay++;
         const j = (i + prng.int(1, count - 1)) % count;

@@ -19,13 +19,16 @@ export function cachedTopology(ids: readonly string[], n: number, vnodes: number
   return t;
 }
 
-export function cachedTable(topology: Topology, alive: ReadonlySet<string>, quorum: number): SlotTable {
+export function cachedTable(
+  topology: Topology, alive: ReadonlySet<string>, quorum: number,
+  isolation?: 'down' | 'redirect', standby?: ReadonlySet<string>,
+): SlotTable {
   let byAlive = tables.get(topology);
   if (byAlive === undefined) tables.set(topology, (byAlive = new Map()));
-  const key = `${[...alive].sort().join(',')}|${quorum}`;
+  const key = `${[...alive].sort().join(',')}|${quorum}|${isolation ?? ''}|${[...(standby ?? [])].sort().join(',')}`;
   let t = byAlive.get(key);
   if (t === undefined) {
-    t = new SlotTable(topology, alive, quorum);
+    t = new SlotTable(topology, alive, quorum, [], isolation, standby);
     byAlive.set(key, t);
   }
   return t;

@@ -11,6 +11,7 @@ import type { HintDisk } from './sim-hints.js';
 import { emptyDisk, type DiskImage } from './sim-store.js';
 import { Scheduler } from './scheduler.js';
 import { checkFinalState, readEverything } from './final-checks.js';
+import { FreshReadProbe, type Absence } from './fresh-reads.js';
 import { BASE_DELAY_MAX_MS, BASE_DROP_RATE, BASE_DUP_RATE, scheduleFaults } from './nemesis.js';
 
 export interface ProductSimOptions {
@@ -25,6 +26,13 @@ export interface ProductSimOptions {
    * which the real HintReplayer hands back. Only with more nodes than N.
    */
   sloppy?: boolean;
+  /**
+   * Coming back (docs/decisions.md): nodes route by the real routing view and catch up by the real
+   * CatchUpDriver after a restart or a partition (`on`), or run the same with catching up switched
+   * off (`off`, `cluster-catch-up-timeout-ms 0`: the broken-on-purpose variant). Either way probe
+   * keys are read at R=1 through every node and checked against what catching up promises.
+   */
+  catchUp?: 'on' | 'off';
   /** Traces stores, replies and faults touching keys that contain this text (to study one seed). */
   traceKey?: string;
   trace?: (line: string) => void;
@@ -35,7 +43,9 @@ export type ViolationKind =
   /** A key's reply or final value contradicts acknowledged writes after one of unknown outcome (finding 1). */
   | 'resurfaced'
   /** A counter lost increments while two nodes coordinated its slot at once (finding 2). */
-  | 'contested';
+  | 'contested'
+  /** A read at R=1 through a node back from being away missed a write acknowledged while it was away. */
+  | 'stale-read';
 
 export interface ProductSimReport {
   seed: number;
@@ -51,6 +61,12 @@ export interface ProductSimReport {
 
 /** A failure detector declares a peer down after this long without hearing from it. */
 const DETECT_MS = 300;
+/**
+ * Membership declares a member failed after this long without news of it, directly or through the
+ * gossip of members it hears (coming back only): ten times the link detector's delay, as the
+ * product's node timeout (15 s) is to its link suspicion (1.5 s).
+ */
+const FAILED_MS = 10 * DETECT_MS;
 const DETECTOR_TICK_MS = 50;
 
 /** Ring tokens per node: fewer than the default 128, which only spreads load more evenly. */
@@ -101,11 +117,26 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
   net.dropRate = BASE_DROP_RATE;
   net.dupRate = BASE_DUP_RATE;
   const lastHeard: number[][] = ids.map(() => ids.map(() => 0));
+  // What each node last heard from each other in its link pings (coming back only).
+  const noFlags = { isolated: false, catchingUp: false, holdsHints: false };
+  const heard: Array<Array<typeof noFlags>> = ids.map(() => ids.map(() => noFlags));
+  // Nodes away (crashed, or cut off both ways), for what catching up promises after they come back.
+  const absences: Absence[] = [];
+  // When each node last had news of each other, directly or by gossip (coming back only).
+  const lastNews: number[][] = ids.map(() => ids.map(() => 0));
   const topology = cachedTopology(ids, n, VNODES);
   const env: ClusterEnv = {
     sched, net, ids, topology, n, r: 2, w: 2,
     extended: opts.sloppy && count > n ? cachedTopology(ids, Math.min(count, n + 2), VNODES) : undefined,
     believesAlive: (from, to) => sched.now - lastHeard[from]![to]! <= DETECT_MS,
+    ...(opts.catchUp !== undefined ? {
+      catchUp: opts.catchUp,
+      heard: (from: number, to: number) => heard[from]![to]!,
+      failed: (from: number, to: number) => sched.now - lastNews[from]![to]! > FAILED_MS,
+      // As the product: a cut-off node redirects once every peer has surely suspected it.
+      redirectAfterMs: DETECT_MS + DETECTOR_TICK_MS,
+      ...(opts.trace !== undefined ? { trace: opts.trace } : {}),
+    } : {}),
     fsyncDelay: () => prng.int(0, 3),
     storeFaults: (i) => {
       if (opts.traceKey !== undefined) {
@@ -147,11 +178,35 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
   for (let i = 0; i < count; i++) boot(i, 0);
 
   const detectorTick = (): void => {
+    // A stalled process neither hears nor is heard.
+    const running = (i: number): boolean => nodes[i]!.alive && !nodes[i]!.paused;
     for (let i = 0; i < count; i++) {
-      if (!nodes[i]!.alive) continue;
-      for (let j = 0; j < count; j++) if (nodes[j]!.alive && !net.blocked(j, i)) lastHeard[i]![j] = sched.now;
+      if (!running(i)) continue;
+      for (let j = 0; j < count; j++) {
+        if (!running(j) || net.blocked(j, i)) continue;
+        lastHeard[i]![j] = sched.now;
+        if (opts.catchUp !== undefined && j !== i) {
+          const from = nodes[j]!;
+          heard[i]![j] = { isolated: from.routing?.isolation !== undefined, catchingUp: from.catchUpDriver?.active ?? false, holdsHints: from.holdsHintsFor(ids[i]!) };
+        }
+      }
     }
-    for (const node of nodes) if (node.alive) node.refreshTable();
+    if (opts.catchUp !== undefined) {
+      // Gossip: a node has news of whatever the nodes it hears had news of.
+      for (let i = 0; i < count; i++) {
+        if (!nodes[i]!.alive) continue;
+        for (let j = 0; j < count; j++) {
+          if (j === i || sched.now - lastHeard[i]![j]! > 0) continue;
+          lastNews[i]![j] = sched.now;
+          for (let k = 0; k < count; k++) lastNews[i]![k] = Math.max(lastNews[i]![k]!, lastNews[j]![k]!);
+        }
+      }
+    }
+    for (const node of nodes) if (node.alive && !node.paused) node.linkTick();
+    // A cut-off the node's own routing view saw is one it comes back from.
+    for (const a of absences) {
+      if (a.kind === 'cut-off' && a.from <= sched.now && (a.to === undefined || sched.now <= a.to) && nodes[a.node]!.routing?.isolation !== undefined) a.noticed = true;
+    }
     sched.after(DETECTOR_TICK_MS, detectorTick);
   };
   detectorTick();
@@ -197,8 +252,47 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
   }
   for (const c of clients) c.start();
 
+  const away = (i: number, kind: Absence['kind']): void => {
+    absences.push({ node: i, kind, from: sched.now, to: undefined, noticed: false });
+  };
+  /** Ends node i's absences of the kind (or all) that last past `at`. */
+  const back = (i: number, at: number, kind?: Absence['kind']): void => {
+    for (const a of absences) {
+      if (a.node === i && (kind === undefined || a.kind === kind) && (a.to === undefined || a.to > at)) a.to = Math.max(a.from, at);
+    }
+  };
+  const settleEnd = workloadMs + 2 * REQUEST_TIMEOUT_MS + 1000;
+  let probe: FreshReadProbe | undefined;
+  if (opts.catchUp !== undefined) {
+    const keys = ids.flatMap((id, h) => [0, 1, 2].map((k) => `${keyOwnedBy(topology, id, `fresh${h}.${k}`)}f`));
+    probe = new FreshReadProbe(keys, prng, {
+      now: () => sched.now,
+      after: (ms, fn) => sched.after(ms, fn),
+      nodes: () => nodes,
+      view: () => {
+        const live = nodes.filter((x) => x.alive && !x.paused);
+        if (live.length === 0) return () => undefined;
+        const table = prng.pick(live).table;
+        return (key) => {
+          const primary = table.primary(keySlot(Buffer.from(key, 'latin1')));
+          const node = primary === undefined ? undefined : nodes[ids.indexOf(primary)];
+          return node?.alive && !node.paused ? node : undefined;
+        };
+      },
+      absences: () => absences,
+      writeUntil: workloadMs,
+      // Every node is back within a few hundred ms of healing: reading on past that adds cost, not checks.
+      readUntil: workloadMs + 2000,
+      violation,
+    });
+    probe.start();
+  }
+
   // Faults, all during the workload.
   const down = new Set<number>();
+  let catchUpsBegun = 0;
+  let catchUpsEnded = 0;
+  let catchUpPulled = 0;
   let healed = false;
   const crash = (i: number): void => {
     if (down.has(i)) return;
@@ -206,31 +300,61 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
     faults.crashes++;
     opts.trace?.(`t=${sched.now} crash node ${i}`);
     const node = nodes[i]!;
+    catchUpsBegun += node.catchUpStats.begun;
+    catchUpsEnded += node.catchUpStats.ended;
+    catchUpPulled += node.catchUpStats.pulled;
     node.crash();
     for (const bySlot of writing.values()) bySlot.delete(i);
     for (const c of clients) c.nodeCrashed(node);
+    probe?.nodeCrashed(node);
+    away(i, 'crash');
   };
   const restart = (i: number): void => {
     if (!down.has(i)) return;
     down.delete(i);
     opts.trace?.(`t=${sched.now} restart node ${i}`);
     boot(i, nodes[i]!.epoch + 1);
+    back(i, sched.now, 'crash');
   };
   const faults = scheduleFaults(sched, prng, net, count, workloadMs, {
     crash,
     restart,
     jumpClock: (i, delta) => clocks[i]!.jump(delta),
+    isolate: (i, ms) => {
+      away(i, 'cut-off');
+      back(i, sched.now + ms, 'cut-off');
+    },
+    ...(opts.catchUp !== undefined ? {
+      stall: (i: number, ms: number) => {
+        const node = nodes[i]!;
+        if (!node.alive || node.paused) return;
+        const from = sched.now;
+        node.pausedUntil = from + ms;
+        // Away as the product sees it: stalled for at least as long as peers wait before suspecting it.
+        if (ms >= DETECT_MS) absences.push({ node: i, kind: 'stall', from, to: from + ms, noticed: true });
+        sched.after(ms, () => {
+          if (nodes[i] !== node || !node.alive) return;
+          // Its own pause is not its peers' silence (link-health.ts leaves it out), and the overdue
+          // link tick runs before anything that waited in its sockets: the stall is judged first.
+          for (let j = 0; j < count; j++) if (j !== i) lastHeard[i]![j] = lastHeard[i]![j]! + ms;
+          node.stalled(from, sched.now, DETECT_MS);
+          node.linkTick();
+        });
+      },
+    } : {}),
   }, () => healed, opts.trace);
 
   await sched.runUntil(workloadMs);
   // Heal: every block lifted, the network clean, every node back.
   healed = true;
   net.blocks.clear();
+  for (let i = 0; i < count; i++) back(i, sched.now, 'cut-off');
+  // A stall still running goes on to its end (at most 800 ms into the settling time).
   net.dropRate = 0;
   net.dupRate = 0;
   net.delayMax = BASE_DELAY_MAX_MS;
   for (const i of [...down]) restart(i);
-  await sched.runUntil(workloadMs + 2 * REQUEST_TIMEOUT_MS + 1000);
+  await sched.runUntil(settleEnd);
   // Failures are only ever healed into place: checking below must not race the detector.
   net.blocks.clear();
   for (const c of clients) if (!c.idle) violation('stuck', `${c.name} still waits for replies ${2 * REQUEST_TIMEOUT_MS + 1000} ms after healing`);
@@ -270,6 +394,15 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
       restamps: nodes.reduce((a, x) => a + x.coordinator.stats.restamps, 0),
       hedgedReads: nodes.reduce((a, x) => a + x.coordinator.stats.hedgedReads, 0),
       contestedSlots: contested.size,
+      ...(probe !== undefined ? {
+        catchUps: catchUpsBegun + nodes.reduce((a, x) => a + x.catchUpStats.begun, 0),
+        catchUpsEnded: catchUpsEnded + nodes.reduce((a, x) => a + x.catchUpStats.ended, 0),
+        catchUpPulled: catchUpPulled + nodes.reduce((a, x) => a + x.catchUpStats.pulled, 0),
+        freshWrites: probe.stats.acked,
+        freshReads: probe.stats.reads,
+        freshChecked: probe.stats.checked,
+        freshBehind: probe.stats.behind,
+      } : {}),
     },
   };
 }

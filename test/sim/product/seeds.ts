@@ -39,9 +39,12 @@ export function figures(r: ProductSimReport): string {
     `batches=${s.batches} commands=${s.commands} checked=${s.checkedReplies} lost-replies=${s.lostReplies}`,
     `incr acked/unknown=${s.incrAcked}/${s.incrUncertain} quorum-failures=${s.quorumFailures} hedged-reads=${s.hedgedReads} restamps=${s.restamps} contested-slots=${s.contestedSlots}`,
     `hints stored/delivered=${s.hints}/${s.hintsDelivered}`,
-    `faults: crashes=${s.crashes} partitions=${s.partitions} one-way=${s.oneWay} clock-jumps=${s.clockJumps} loss-bursts=${s.lossBursts}`,
+    `faults: crashes=${s.crashes} partitions=${s.partitions} one-way=${s.oneWay} clock-jumps=${s.clockJumps} loss-bursts=${s.lossBursts}${s.stalls ? ` stalls=${s.stalls}` : ''}`,
     `errors: ${Object.entries(r.errors).sort().map(([k, v]) => `${k}=${v}`).join(', ') || 'none'}`,
     `net: messages=${s.messages} dropped=${s.dropped} dup=${s.duplicated} blocked=${s.blocked} timeouts=${s.timeouts}`,
+    ...(s.catchUps !== undefined
+      ? [`catch-ups begun/ended=${s.catchUps}/${s.catchUpsEnded} records pulled=${s.catchUpPulled} fresh-reads R=1 read/checked=${s.freshReads}/${s.freshChecked} behind=${s.freshBehind} (writes acked ${s.freshWrites})`]
+      : []),
     ...(known.length > 0 ? [`known findings=${known.length}`] : []),
   ].join(' | ') + known.map((v) => `\n  ${v.kind}: ${v.text}`).join('');
 }

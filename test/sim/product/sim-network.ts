@@ -7,6 +7,8 @@ import type { Scheduler } from './scheduler.js';
 export interface Endpoint {
   readonly id: string;
   readonly alive: boolean;
+  /** A stalled process takes in nothing before then (simulated ms); 0 when it runs. */
+  readonly pausedUntil?: number;
   /** Bumped at every restart: answers to requests a crashed incarnation sent are never delivered. */
   readonly epoch: number;
   readonly handlers: ReadonlyMap<string, RequestHandler>;
@@ -72,7 +74,7 @@ export class SimNet {
         done = true;
         fn();
       };
-      this.transmit(from, to, () => {
+      this.transmit(from, to, type !== 'fwd', () => {
         const receiver = this.endpoint(to);
         if (!receiver.alive) return;
         const handler = receiver.handlers.get(type);
@@ -80,7 +82,7 @@ export class SimNet {
           const r = this.endpoint(to);
           if (!r.alive || r.epoch !== receiver.epoch) return;
           const back = encode(kind, type, body);
-          this.transmit(to, from, () =>
+          this.transmit(to, from, true, () =>
             settle(() => (kind === FrameKind.response ? resolve(decode(back)) : reject(new Error(String(decode(back)))))),
           );
         };
@@ -109,8 +111,20 @@ export class SimNet {
     });
   }
 
-  /** One message: blocked, dropped, or delivered once or twice after seeded delays. */
-  private transmit(from: number, to: number, deliver: () => void): void {
+  /** Runs `fn` now, or when the receiver's stalled process resumes (its socket buffers meanwhile). */
+  private whenRunning(to: number, fn: () => void): void {
+    const until = this.endpoint(to).pausedUntil ?? 0;
+    if (this.sched.now < until) this.sched.after(until - this.sched.now, () => this.whenRunning(to, fn));
+    else fn();
+  }
+
+  /**
+   * One message: blocked, dropped, or delivered once or twice (when `mayDuplicate`) after seeded
+   * delays. The bus runs over TCP, which delivers a frame once; duplicates here stand for the
+   * retries and replays an idempotent request must survive. A relayed run (`fwd`) is not one: the
+   * product never sends it twice, and a second delivery would run its commands twice.
+   */
+  private transmit(from: number, to: number, mayDuplicate: boolean, deliver: () => void): void {
     this.stats.messages++;
     if (this.blocked(from, to)) {
       this.stats.blocked++;
@@ -120,7 +134,7 @@ export class SimNet {
       this.stats.dropped++;
       return;
     }
-    const copies = this.prng.chance(this.dupRate) ? 2 : 1;
+    const copies = this.prng.chance(this.dupRate) && mayDuplicate ? 2 : 1;
     if (copies === 2) this.stats.duplicated++;
     for (let i = 0; i < copies; i++) {
       this.sched.after(this.prng.int(this.delayMin, this.delayMax), () => {
@@ -129,7 +143,7 @@ export class SimNet {
           this.stats.blocked++;
           return;
         }
-        deliver();
+        this.whenRunning(to, deliver);
       });
     }
   }

@@ -7,6 +7,12 @@ import { decodeRangeAnswer, ReplicaService } from '../../../src/cluster/replica-
 import { LeaseService } from '../../../src/cluster/lease-service.js';
 import type { Topology } from '../../../src/cluster/ring.js';
 import type { SlotTable } from '../../../src/cluster/slot-table.js';
+import { RoutingViewTracker, type RoutingView } from '../../../src/cluster/routing-view.js';
+import { ComingBack } from '../../../src/cluster/coming-back.js';
+import { CatchUpDriver } from '../../../src/cluster/catch-up-driver.js';
+import { decodeRecord, encodeRecord } from '../../../src/storage/record-codec.js';
+import { Forwarder } from '../../../src/cluster/forwarder.js';
+import { AclRegistry } from '../../../src/acl/acl-registry.js';
 import { cachedTable } from './placement-cache.js';
 import type { Keyspace, Entry } from '../../../src/commands/keyspace.js';
 import type { ElementStore } from '../../../src/collections/element-store.js';
@@ -25,11 +31,18 @@ import type { SessionState } from '../../../src/server/session-state.js';
 import { ServerStats } from '../../../src/server/stats.js';
 import { Versioner } from '../../../src/server/versioner.js';
 import type { Store } from '../../../src/storage/store.js';
+import type { StoredRecord } from '../../../src/storage/types.js';
 import type { SimClock } from './sim-clock.js';
 import type { Endpoint, SimNet } from './sim-network.js';
 import { SimHints, type HintDisk } from './sim-hints.js';
 import { SimStore, type DiskImage, type StoreFaults } from './sim-store.js';
 import type { Scheduler } from './scheduler.js';
+
+interface StoredRecordAt {
+  slot: number;
+  key: Buffer;
+  rec: StoredRecord;
+}
 
 /** The product's interval for persisting the HLC high-water mark (src/server/node.ts). */
 const HLC_PERSIST_INTERVAL_MS = 500;
@@ -59,6 +72,22 @@ export interface ClusterEnv {
    * coordinated at once (their failure detectors disagreed on who leads the slot).
    */
   coordinating?(index: number, slot: number, active: boolean): void;
+  /**
+   * Coming back (catch-up.ts): each node routes by the real RoutingViewTracker (cut off from the
+   * majority, it serves nothing) and, when it comes back (coming-back.ts), catches up by the real
+   * CatchUpDriver before it coordinates its slots (SlotTable `standby`). `off` runs the same with
+   * `cluster-catch-up-timeout-ms 0`, as a product with catching up switched off. Undefined: neither
+   * (the slot table straight from the detector's view, as before).
+   */
+  readonly catchUp?: 'on' | 'off';
+  /** What node `from` last heard from node `to` in its link pings: cut off, catching up, holding hints for `from`. */
+  heard?(from: number, to: number): { isolated: boolean; catchingUp: boolean; holdsHints: boolean };
+  /** Whether node `from`'s membership has declared node `to` failed (no news of it, directly or by gossip). */
+  failed?(from: number, to: number): boolean;
+  /** How long a cut-off node answers CLUSTERDOWN before it redirects to the majority. */
+  readonly redirectAfterMs?: number;
+  /** Traces each node's routing changes and catch-ups (SIM_TRACE). */
+  readonly trace?: (line: string) => void;
 }
 
 const commands = buildCommandTable();
@@ -105,7 +134,9 @@ const NO_STORE = new Proxy({}, {
  * One incarnation of a node: the product's Dispatcher (with its CommandSequencer per session),
  * ClusterRouter, Coordinator, ReplicaBatcher and ReplicaService, wired as ClusterNode wires them,
  * over the simulated store, clock and bus. Membership, gossip and the phi detector are not run: the
- * slot table is built by the real SlotTable from the simulated detector's view.
+ * slot table is built by the real SlotTable from the simulated detector's view (with coming back,
+ * through the real RoutingViewTracker, ComingBack and CatchUpDriver). Runs whose slot lease another
+ * node holds are relayed to it by the real Forwarder.
  */
 export class SimNode implements Endpoint {
   alive = true;
@@ -122,6 +153,18 @@ export class SimNode implements Endpoint {
   private slotTable: SlotTable;
   private tableKey = '';
   private readonly batcher: ReplicaBatcher;
+  private readonly replicaService: ReplicaService;
+  private readonly forwarder: Forwarder;
+  private readonly routingTracker: RoutingViewTracker | undefined;
+  private readonly comingBack: ComingBack | undefined;
+  /** The real catch-up driver, when the run simulates coming back. */
+  readonly catchUpDriver: CatchUpDriver | undefined;
+  /** The last routing view (isolation, standby), when the run simulates coming back. */
+  routing: RoutingView | undefined;
+  /** The process stands still until then (a stall: GC, SIGSTOP); its timers and messages wait. */
+  pausedUntil = 0;
+  /** Catch-ups begun and ended, and slot comparisons made, by this incarnation. */
+  readonly catchUpStats = { begun: 0, ended: 0, comparisons: 0, pulled: 0, pushed: 0 };
 
   constructor(
     private readonly env: ClusterEnv,
@@ -137,11 +180,38 @@ export class SimNode implements Endpoint {
       ['replication-factor', String(env.n)],
       ['read-quorum', String(env.r)],
       ['write-quorum', String(env.w)],
+      ...(env.catchUp === 'off' ? [['cluster-catch-up-timeout-ms', '0'] as [string, string]] : []),
     ]);
     this.store = new SimStore(disk, (fn) => this.later(env.fsyncDelay(), fn), env.storeFaults(index));
     this.hints = new SimHints(hintDisk, (fn) => this.later(env.fsyncDelay(), fn));
     this.versioner = new Versioner(myId, Versioner.decodeHighWater(this.store.getMeta('hlc-high-water')), clock);
     this.persistHighWater();
+    if (env.catchUp !== undefined) {
+      this.routingTracker = new RoutingViewTracker(env.redirectAfterMs ?? 0);
+      // As ClusterNode: a node whose disk knew the others (any incarnation after the first) restarted.
+      this.comingBack = new ComingBack(epoch > 0);
+      this.catchUpDriver = new CatchUpDriver({
+        myId,
+        replicas: (slot) => env.topology.preferenceList(slot),
+        peers: () => env.ids.filter((id) => id !== myId),
+        reachable: (id) => env.believesAlive(index, this.indexOf(id)),
+        compare: (peer, slots) => this.compareWith(peer, slots),
+        comparing: () => this.config.int('cluster-catch-up-timeout-ms') > 0,
+        timeoutMs: () => this.config.int('cluster-catch-up-timeout-ms'),
+        // Peers route to a node the moment their detector hears it: no hysteresis to wait out.
+        minimumMs: () => 0,
+        changed: () => {
+          if (this.catchUpDriver!.active) this.catchUpStats.begun++;
+          else this.catchUpStats.ended++;
+          queueMicrotask(() => {
+            if (this.alive) this.refreshTable();
+          });
+        },
+        logger: silentLogger,
+        sleep: (ms) => new Promise<void>((resolve) => this.later(ms, resolve)),
+      });
+      this.handlers.set('ae-sim', (_from, payload) => this.slotRecords(new Set((payload as { s: number[] }).s)));
+    }
     this.slotTable = this.buildTable();
     this.batcher = new ReplicaBatcher(
       (nodeId, batch) => env.net.request(index, this.indexOf(nodeId), 'rb', batch),
@@ -238,24 +308,39 @@ export class SimNode implements Endpoint {
         }
         return undefined;
       },
-      forward: () => Promise.reject(new Error('cluster-proxy is not simulated')),
+      forward: (session, nodeId, cmds, out, replies) => this.forwarder.forward(session, nodeId, cmds, out, replies),
       runCommand: (session, spec, argv, out, ks) => this.dispatcher.run(session, spec, argv, out, ks),
       execTransaction: (session, out, ks, tx) => this.dispatcher.execTransaction(session, out, ks, tx),
       lookup: (name): CommandSpec | undefined => commands.get(name),
       lease: (slot) => this.leases.current(slot),
       acquireLease: (slot) => this.leases.acquire(slot),
-      watchesRelayed: () => undefined,
-      unwatchRelayed: () => undefined,
+      watchesRelayed: (session) => this.forwarder.watchesRelayed(session),
+      unwatchRelayed: (session, keep) => this.forwarder.unwatchRelayed(session, keep),
       runLocal: (session, spec, argv, out) => this.dispatcher.run(session, spec, argv, out),
     });
     this.dispatcher.router = this.router;
-    new ReplicaService({
+    // As ClusterNode: runs are relayed to the node that holds their slot's lease (cluster-router.ts).
+    const acl = new AclRegistry(commands, { pubsubAllChannels: () => false, logMaxLen: () => 128 });
+    this.forwarder = new Forwarder({
+      bus: {
+        request: (addr, type, payload) => env.net.request(index, addr.port, type, payload),
+        handle: (type, handler) => this.handlers.set(type, handler),
+      },
+      node: { dispatcher: this.dispatcher, acl },
+      router: this.router,
+      busAddress: (id) => ({ host: 'sim', port: this.indexOf(id) }),
+      reachable: client.reachable,
+      sleep: (ms) => new Promise<void>((resolve) => this.later(ms, resolve)),
+    });
+    this.forwarder.register();
+    this.replicaService = new ReplicaService({
       bus: { handle: (type, handler) => this.handlers.set(type, handler) },
       node: { versioner: this.versioner, store: this.store },
       coordinator: this.coordinator,
       hints: this.hints,
       leases: this.leases,
-    }).register();
+    });
+    this.replicaService.register();
     const replayer = new HintReplayer({
       member: (id) => (env.ids.includes(id) ? { status: 'active' } : undefined),
       reachable: client.reachable,
@@ -294,7 +379,29 @@ export class SimNode implements Endpoint {
     this.store.crash();
   }
 
+  /** Every detector tick, as ClusterNode's link tick: the catch-up moves on, then the table. */
+  linkTick(): void {
+    const driver = this.catchUpDriver;
+    if (driver !== undefined) {
+      // As ClusterNode's link tick: a stall of this process long enough for peers to route around it.
+      const stall = this.lastStall;
+      if (stall !== undefined && this.comingBack!.stalled(stall, stall.suspectAfterMs)) driver.begin('stall', this.env.sched.now);
+      const heard = this.env.heard!;
+      this.env.ids.forEach((id, j) => {
+        if (j !== this.index && this.env.believesAlive(this.index, j)) driver.noteHints(id, heard(this.index, j).holdsHints);
+      });
+      driver.tick(this.env.sched.now);
+    }
+    this.refreshTable();
+  }
+
+  /** Whether this node holds hints for `target` (its link pings say so). */
+  holdsHintsFor(target: string): boolean {
+    return this.hints.targets().includes(target);
+  }
+
   private buildTable(): SlotTable {
+    if (this.routingTracker !== undefined) return this.buildRoutedTable(this.routingTracker);
     const alive = new Set<string>();
     this.env.ids.forEach((id, j) => {
       if (j === this.index || this.env.believesAlive(this.index, j)) alive.add(id);
@@ -303,6 +410,79 @@ export class SimNode implements Endpoint {
     if (key === this.tableKey) return this.slotTable;
     this.tableKey = key;
     return cachedTable(this.env.topology, alive, this.env.r);
+  }
+
+  /** As ClusterNode.rebuild: the routing view from the detector and pings, coming back, and the table. */
+  private buildRoutedTable(tracker: RoutingViewTracker): SlotTable {
+    const env = this.env;
+    const me = this.index;
+    const idx = (id: string): number => this.indexOf(id);
+    const routing = tracker.update({
+      nowMs: env.sched.now, self: this.id, members: env.ids,
+      gone: (id) => env.failed!(me, idx(id)),
+      refused: () => false,
+      linked: (id) => env.believesAlive(me, idx(id)),
+      stepsAside: (id) => env.heard!(me, idx(id)).isolated,
+      catchingUp: (id) => env.heard!(me, idx(id)).catchingUp,
+      selfCatchingUp: this.catchUpDriver?.active ?? false,
+    });
+    this.routing = routing;
+    const comeBack = this.comingBack!.routed(routing.isolation !== undefined);
+    // begin() calls changed(), which rebuilds once more with the node in standby.
+    if (comeBack !== undefined) this.catchUpDriver!.begin(comeBack, env.sched.now);
+    const key = `${[...routing.alive].sort().join(',')}|${routing.isolation ?? ''}|${[...routing.standby].sort().join(',')}`;
+    if (key === this.tableKey) return this.slotTable;
+    this.tableKey = key;
+    env.trace?.(`t=${env.sched.now} node ${me} routes: alive ${[...routing.alive].map(idx).sort().join(',')}` +
+      `${routing.isolation ? ` isolated (${routing.isolation})` : ''}${routing.standby.size > 0 ? ` standby ${[...routing.standby].map(idx).sort().join(',')}` : ''}`);
+    return cachedTable(env.topology, routing.alive, env.r, routing.isolation, routing.standby);
+  }
+
+  /**
+   * Anti-entropy's comparison of `slots` with `peer`, simulated: the peer sends every record it
+   * holds in them over the simulated bus, newer ones are applied here (through the replica's
+   * lineage judgement, as AntiEntropy's apply), and those newer here are written to the peer with
+   * the ordinary replica write. The real one (AntiEntropy.compareWith) walks Merkle digests of the
+   * store instead of sending everything, which the simulated store has no index for.
+   */
+  private async compareWith(peer: string, slots: readonly number[]): Promise<number[]> {
+    const wanted = new Set(slots);
+    const answer = (await this.env.net.request(this.index, this.indexOf(peer), 'ae-sim', { s: slots })) as Array<[number, Uint8Array, Uint8Array]>;
+    const theirs = new Map<string, StoredRecordAt>();
+    for (const [slot, key, rec] of answer) {
+      const k = Buffer.from(key);
+      theirs.set(`${slot}:${k.toString('latin1')}`, { slot, key: k, rec: decodeRecord(Buffer.from(rec)) });
+    }
+    for (const t of theirs.values()) {
+      const mine = this.store.get(t.slot, t.key);
+      if (mine !== undefined && Buffer.compare(mine.version, t.rec.version) >= 0) continue;
+      this.versioner.hlc.observe(t.rec.version, this.clock.now());
+      const [item] = this.replicaService.judge(t.slot, [{ key: t.key, record: t.rec }], peer);
+      if (item !== undefined) this.coordinator.applyLocal(t.slot, t.key, item.record);
+      this.catchUpStats.pulled++;
+    }
+    const push = new Map<number, Array<[Buffer, Buffer]>>();
+    for (const e of this.store.entries()) {
+      if (!wanted.has(e.slot)) continue;
+      const t = theirs.get(`${e.slot}:${e.key.toString('latin1')}`);
+      if (t !== undefined && Buffer.compare(t.rec.version, e.rec.version) >= 0) continue;
+      let items = push.get(e.slot);
+      if (items === undefined) push.set(e.slot, (items = []));
+      items.push([e.key, encodeRecord(e.rec)]);
+    }
+    await Promise.all([...push].map(([slot, items]) => {
+      this.catchUpStats.pushed += items.length;
+      return this.batcher.write(peer, slot, items);
+    }));
+    this.catchUpStats.comparisons += slots.length;
+    return [...slots];
+  }
+
+  /** A peer's comparison: every record this node holds in the slots asked for. */
+  private slotRecords(slots: ReadonlySet<number>): Array<[number, Buffer, Buffer]> {
+    const out: Array<[number, Buffer, Buffer]> = [];
+    for (const e of this.store.entries()) if (slots.has(e.slot)) out.push([e.slot, e.key, encodeRecord(e.rec)]);
+    return out;
   }
 
   private quorum(session: SessionState): { r: number; w: number } {
@@ -317,9 +497,27 @@ export class SimNode implements Endpoint {
 
   /** Schedules work of this incarnation; it never runs once the node crashed. */
   private later(delayMs: number, fn: () => void): void {
-    this.env.sched.after(delayMs, () => {
-      if (this.alive) fn();
-    });
+    const run = (): void => {
+      if (!this.alive) return;
+      // A stalled process runs nothing; what was due runs when it resumes.
+      if (this.env.sched.now < this.pausedUntil) this.env.sched.after(this.pausedUntil - this.env.sched.now, run);
+      else fn();
+    };
+    this.env.sched.after(delayMs, run);
+  }
+
+  /**
+   * The process stood still from `fromMs` to `toMs` (simulated), as link health sees a stall of its
+   * own timers: the real ComingBack decides whether that was long enough to catch up after.
+   */
+  stalled(fromMs: number, toMs: number, suspectAfterMs: number): void {
+    this.lastStall = { fromMs, toMs, suspectAfterMs };
+  }
+
+  private lastStall: { fromMs: number; toMs: number; suspectAfterMs: number } | undefined;
+
+  get paused(): boolean {
+    return this.env.sched.now < this.pausedUntil;
   }
 
   private persistHighWater(): void {
