@@ -115,3 +115,15 @@ describe('stream checks', () => {
     expect(check(h, stranger).some((x) => /pending for c9, which never read it/.test(x.problem))).toBe(true);
   });
 });
+
+describe('stream checks after healing', () => {
+  it('accept a drain that delivers what the group had not, and catch one that repeats or misses', () => {
+    const h = [...history(), cmd({ kind: 'xadd', jobs: ['t4'], id: '4-0' }, 60)];
+    const entries: Array<[string, string]> = [['1-0', 't1'], ['2-0', 't2'], ['3-0', 't3'], ['4-0', 't4']];
+    expect(check(h, final({ entries, len: 4, drained: ['4-0'] }))).toEqual([]);
+    const missed = check(h, final({ entries, len: 4, drained: [] }));
+    expect(missed.some((x) => /acknowledged entry 4-0 .* never reached the group/.test(x.problem))).toBe(true);
+    const again = check(h, final({ entries, len: 4, drained: ['3-0', '4-0'] }));
+    expect(again.some((x) => /3-0 was delivered as new again after healing/.test(x.problem))).toBe(true);
+  });
+});

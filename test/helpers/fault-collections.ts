@@ -39,6 +39,8 @@ const HASHES = 2;
 const STREAMS = 2;
 /** The consumer group every client reads its stream through. */
 export const STREAM_GROUP = 'g';
+/** The consumer that takes, after healing, what the group has not delivered yet. */
+const DRAIN_CONSUMER = 'after-healing';
 /** Members of each sorted set and fields of each hash, shared by every client. */
 const SHARED_MEMBERS = 4;
 const SHARED_NAMES = {
@@ -393,6 +395,30 @@ function pairs(reply: Reply): Map<string, number> | undefined {
   return out;
 }
 
+/**
+ * After the group's state was read: delivers every entry the group has not delivered yet to one
+ * more consumer, so the checker can tell that each acknowledged entry reaches the group. Undefined
+ * when a read failed (its outcome unknown, what it delivered is not known either).
+ */
+async function drainGroup(client: FaultClusterClient, key: string, errors: string[]): Promise<string[] | undefined> {
+  const drained: string[] = [];
+  for (;;) {
+    const out = await client.call(key, ['XREADGROUP', 'GROUP', STREAM_GROUP, DRAIN_CONSUMER, 'COUNT', '1000', 'STREAMS', key, '>'], true);
+    if (out.status !== 'ok') {
+      errors.push(`XREADGROUP ${key} (drain)@${out.node ?? '?'}: ${out.error ?? JSON.stringify(out.reply)}`);
+      return undefined;
+    }
+    if (out.reply === null) return drained;
+    const entries = deliveredEntries(out.reply!, key);
+    if (entries === undefined) {
+      errors.push(`XREADGROUP ${key} (drain) answered ${JSON.stringify(out.reply)}`);
+      return undefined;
+    }
+    if (entries.length === 0) return drained;
+    drained.push(...entries.map(([id]) => id));
+  }
+}
+
 /** The stream as read back: entries, XLEN, the group's pending list and last-delivered-id. */
 function streamFinal(range: Reply, len: Reply, pending: Reply, groups: Reply): StreamFinal | undefined {
   if (!Array.isArray(range) || typeof len !== 'number' || !Array.isArray(pending) || !Array.isArray(groups)) return undefined;
@@ -472,6 +498,7 @@ export async function collectionsFinalState(seeds: readonly Address[], prefix: s
             (await read(e.key, ['XINFO', 'GROUPS', e.key])) ?? null,
           );
           if (f !== undefined) {
+            f.drained = await drainGroup(client, e.key, errors);
             final.streams!.set(e.key, f);
             ok = true;
           }
@@ -577,6 +604,7 @@ export class CollectionsScenario implements ScenarioExtension {
     const ackedDuringFaults = faults.reduce((s, f) => s + w.ackedWrites(f.injectedAt, f.healedAt ?? Infinity), 0);
     const s = w.stats();
     const listed = [...final.lists.values()].reduce((n, l) => n + l.items.length, 0);
+    const drained = [...(final.streams?.values() ?? [])].map((x) => (x.drained === undefined ? 'failed' : String(x.drained.length))).join('/');
     const figures: CollectionsFigures = {
       ...s, ackedDuringFaults, listedAtEnd: listed, violations: collectionsViolationCount(report) + (digests.agree ? 0 : 1),
       digestsAgree: digests.agree, digestMs: digests.ms, digestSlots: digests.slots,
@@ -604,7 +632,7 @@ export class CollectionsScenario implements ScenarioExtension {
     if (!digests.agree) details.push(`collections: touched slots' digests disagree: ${digests.detail}`);
     if (report.unread.length > 0) details.push(`collections: final read errors: ${errors.slice(0, 5).join('; ')}`);
     const summary = `collections: batches=${s.batches} commands=${s.commands} ok=${s.ok} failed=${s.failed} unknown=${s.unknown} (open ${s.openUnknown}) ` +
-      `acked-during-faults=${ackedDuringFaults} jobs pushed=${s.pushedJobs} popped=${s.poppedJobs} listed-at-end=${listed} set-ops=${s.setOps} increments=${s.increments} xadds=${s.streamAdds} delivered=${s.delivered} xacks=${s.streamAcks} | ` +
+      `acked-during-faults=${ackedDuringFaults} jobs pushed=${s.pushedJobs} popped=${s.poppedJobs} listed-at-end=${listed} set-ops=${s.setOps} increments=${s.increments} xadds=${s.streamAdds} delivered=${s.delivered} xacks=${s.streamAcks} drained-after-heal=${drained} | ` +
       `lost=${figures.lost} duplicates=${figures.duplicates} phantoms=${figures.phantoms} order=${figures.order} sets=${figures.sets} counters=${figures.counters} ` +
       `sizes=${figures.sizes} index=${figures.indexes} replies=${figures.replies} unread=${figures.unread} streams=${figures.streams} digests ${digests.agree ? `agree (${digests.slots} slots, ${digests.ms} ms)` : 'DISAGREE'} total=${figures.violations}`;
     return { violations: figures.violations, summary, details, report: { figures, report, digests, finalReadErrors: errors, final: finalToJson(final), localSortedSets: local }, figures };

@@ -18,6 +18,8 @@
  *   another was acknowledged delivered only larger ids; the group's last-delivered-id is at least
  *   every delivered id; an acknowledged entry at or below it was delivered by an acknowledged read
  *   or is pending (delivered by a read of unknown outcome): none is skipped;
+ * - after healing one more consumer reads until the group has nothing new: every acknowledged entry
+ *   reached the group (delivered, pending, or delivered then), and nothing delivered before comes again;
  * - the pending entries list: an entry an acknowledged XACK removed is not pending; one delivered by
  *   an acknowledged read and never acknowledged is pending, for the consumer that read it; a pending
  *   entry was delivered to its consumer by an acknowledged read or one of unknown outcome; an
@@ -33,6 +35,8 @@ export interface StreamFinal {
   pending: Map<string, string>;
   /** XINFO GROUPS: the group's last-delivered-id. */
   lastDelivered: string;
+  /** Read after the above: what one more consumer was given until the group had nothing new (undefined: the drain failed). */
+  drained?: string[];
 }
 
 /** Stream ids compared as Redis orders them (ms, then sequence). */
@@ -131,6 +135,17 @@ export function checkStreams(cmds: readonly CCommand[], finals: ReadonlyMap<stri
       const by = deliveredBy.get(id);
       if (by !== undefined && consumerOf(by.client) !== consumer) bad(`${id} is pending for ${consumer} but was delivered to ${consumerOf(by.client)}`);
       if (by === undefined && !unknownReaders.has(consumer)) bad(`${id} is pending for ${consumer}, which never read it`);
+    }
+    // Every acknowledged entry reaches the group: delivered during the run, or after healing.
+    if (f.drained !== undefined) {
+      const drained = new Set(f.drained);
+      for (const id of f.drained) {
+        if (deliveredBy.has(id)) bad(`${id} was delivered as new again after healing; ${consumerOf(deliveredBy.get(id)!.client)} had it`);
+        if (compareStreamIds(id, f.lastDelivered) <= 0) bad(`${id} was delivered after healing though the group's last-delivered-id ${f.lastDelivered} is past it`);
+      }
+      for (const a of ackedAdds) {
+        if (!deliveredBy.has(a.id!) && !f.pending.has(a.id!) && !drained.has(a.id!)) bad(`acknowledged entry ${a.id} (${a.jobs![0]}) never reached the group: not delivered, not pending, not delivered after healing`);
+      }
     }
     for (const [id, r] of deliveredBy) {
       if (!triedIds.has(id) && f.pending.get(id) !== consumerOf(r.client)) {
