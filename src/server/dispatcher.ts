@@ -60,6 +60,9 @@ export interface CommandRouter {
   checkQueued(session: SessionState, spec: CommandSpec, argv: Buffer[]): string | undefined;
 }
 
+/** An internal error of one command is logged at most this often. */
+const INTERNAL_ERROR_LOG_MS = 60_000;
+
 /** The one path every request takes: order, lookup, auth, arity, transactions, routing, execution. */
 export class Dispatcher {
   router: CommandRouter | undefined;
@@ -67,6 +70,8 @@ export class Dispatcher {
   memory: MemoryGuard | undefined;
   /** Calls back once pending writes are durable; false when none are pending (set by the node). */
   awaitDurable: (cb: () => void) => boolean = () => false;
+  /** Commands that failed with an internal exception: when it was last logged, and how often since. */
+  private readonly internalErrors = new Map<string, { loggedAt: number; since: number }>();
   /** Clients blocked in BLPOP and the like (blocked-clients.ts). */
   readonly blocked = new BlockedClients((cb) => this.awaitDurable(cb));
   /** Keys a MIGRATE is moving: other sessions' commands on them wait (key-fence.ts). */
@@ -90,6 +95,22 @@ export class Dispatcher {
   /** The connection's batch of complete requests is dispatched: start what was grouped into runs. */
   endBatch(session: SessionState): void {
     session.sequencer?.flush();
+  }
+
+  /**
+   * An exception that is not a Redis error reply is a bug: logged with the command (once a minute per
+   * command, with how many were not logged), answered with a stable text rather than its message.
+   */
+  private internalError(command: string, err: unknown): string {
+    const now = Date.now();
+    const seen = this.internalErrors.get(command);
+    if (seen === undefined || now - seen.loggedAt >= INTERNAL_ERROR_LOG_MS) {
+      this.node.logger.error({ err, command, notLogged: seen?.since ?? 0 }, 'command failed unexpectedly');
+      this.internalErrors.set(command, { loggedAt: now, since: 0 });
+    } else {
+      seen.since++;
+    }
+    return `ERR internal error running '${command}' (logged on the server)`;
   }
 
   private sequencerFor(session: SessionState): CommandSequencer {
@@ -238,9 +259,8 @@ export class Dispatcher {
     spec.start!(ctx, argv).then(
       () => this.noteRun(session, spec, argv, started, false, false),
       (err: unknown) => {
-        if (!(err instanceof ReplyError)) this.node.logger.error({ err, command: spec.name }, 'command failed unexpectedly');
         this.noteRun(session, spec, argv, started, true, false);
-        const message = err instanceof ReplyError ? err.message : `ERR ${(err as Error).message}`;
+        const message = err instanceof ReplyError ? err.message : this.internalError(spec.name, err);
         this.node.stats.noteErrorReply(message);
         reply.out.truncate(0);
         reply.out.error(message);
@@ -298,11 +318,8 @@ export class Dispatcher {
         tracking.commandDone(session, spec.name);
       }
     } catch (err) {
-      if (!(err instanceof ReplyError)) {
-        this.node.logger.error({ err, command: spec.name }, 'command failed unexpectedly');
-      }
       this.noteRun(session, spec, argv, started, true, ks === this.keyspace);
-      const message = err instanceof ReplyError ? err.message : `ERR ${(err as Error).message}`;
+      const message = err instanceof ReplyError ? err.message : this.internalError(spec.name, err);
       this.node.stats.noteErrorReply(message);
       out.truncate(replyStart);
       out.error(message);
