@@ -228,6 +228,7 @@ export class RingkvNode implements NodeServices {
         dir,
         appendfsync: config.str('appendfsync') as 'always' | 'everysec' | 'no',
         tombstoneGraceMs: config.bool('cluster-enabled') ? config.int('tombstone-grace-ms') : 0,
+        checkpointIntervalMs: config.int('checkpoint-interval-ms'),
         logger,
       });
     } catch (err) {
