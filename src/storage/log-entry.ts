@@ -18,6 +18,7 @@ export const enum LogOp {
   Drop = 2,
   FlushAll = 3,
   Batch = 4,
+  // 5 is the commit log's own sync mark (log-segments.ts SYNC_MARK_OP); replay never passes it here.
 }
 
 const HEAD_BYTES = 1 + 2 + 4;
