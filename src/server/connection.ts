@@ -4,6 +4,7 @@ import { ReplyWriter } from '../protocol/reply-writer.js';
 import type { ParserLimits, Protocol } from '../protocol/types.js';
 import { SessionBase, type SessionState } from './session-state.js';
 import { outputLimitVerdict, type OutputLimits } from '../core/output-limits.js';
+import { NOT_DURABLE_ERROR } from './durable-reply.js';
 
 /** A reply, or a run of replies, waiting for its turn on the wire. */
 interface OutputSlot {
@@ -213,7 +214,7 @@ export class Connection extends SessionBase implements SessionState {
     const slot: OutputSlot = { bytes, ready: false };
     this.enqueue(slot);
     const waiting = this.hooks.awaitDurable((err) => {
-      if (err) slot.bytes = Buffer.from('-ERR write could not be made durable\r\n');
+      if (err) slot.bytes = Buffer.from(`-${NOT_DURABLE_ERROR}\r\n`);
       slot.ready = true;
       this.drain();
     });

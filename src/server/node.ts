@@ -168,9 +168,10 @@ export class RingkvNode implements NodeServices {
       const key = userKeyOf(rk);
       if (key !== undefined) this.dispatcher.blocked.keyChanged(key);
     });
+    // The error reaches the reply: a held or blocked command must not report a write that failed.
     this.dispatcher.awaitDurable = (cb) => {
       if (!this.store.hasPendingDurability()) return false;
-      this.store.afterDurable(() => cb());
+      this.store.afterDurable(cb);
       return true;
     };
     this.outputLimits = parseOutputLimits(config.str('client-output-buffer-limit'));
