@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { RangeFloors } from './range-floors.js';
 import { CommitLog } from './commit-log.js';
 import { checkpointImage, clearTables, storedImage, writeMemtable, type IndexImage } from './checkpoint.js';
@@ -15,6 +16,7 @@ import {
   storageKeyTransient,
 } from './key-layout.js';
 import { LmdbTables } from './lmdb-tables.js';
+import { syncDir } from './log-segments.js';
 import { appendBatch, appendDrop, appendFlushAll, appendPut, decodeLogEntry, LogOp } from './log-entry.js';
 import { ExpiryHeap } from './expiry-heap.js';
 import { HeldPuts } from './held-puts.js';
@@ -210,6 +212,11 @@ export class Store implements BatchRecordStore {
     const tables = LmdbTables.open(opts.dir);
     let log: CommitLog | undefined;
     try {
+      // LMDB creates store/ and its files without syncing their directory entries. Checkpoints
+      // retire log segments once LMDB's data is synced, which protects nothing if a power failure
+      // can take the name data.mdb away: make the entries durable before anything is retired.
+      await syncDir(path.join(opts.dir, 'store'));
+      await syncDir(opts.dir);
       log = await CommitLog.open({ dir: opts.dir, appendfsync: opts.appendfsync, logger, segmentBytes: opts.logSegmentBytes });
       const store = new Store(opts, tables, log);
       try {
