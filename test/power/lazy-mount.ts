@@ -30,6 +30,8 @@ export interface CutStatus {
   unsynced_pages?: number;
   torn_sectors_kept?: number;
   unsynced_files?: string[];
+  /** Directory changes not yet covered by an fsync of their directory, undone by the cut. */
+  dir_changes_undone?: string[];
   ops: Record<string, number>;
 }
 

@@ -23,15 +23,17 @@ After a cut every operation fails with EIO, so nothing more becomes durable; the
 the process using the mount and unmounts it, and a new mount of BACKING shows the disk as it was
 left. STATUS_FILE (outside the mount) is rewritten with a JSON summary after each cut and counts.
 
-The model's limit: directory operations (create, rename, unlink, mkdir) are durable at once, as
-if every directory were fsync'ed right after each change. A missing directory fsync is therefore
-not detected; missing file fsyncs are.
+Directory entries: a create, mkdir, link, rename, unlink or rmdir is durable once the directory
+it changed is fsync'ed, and no sooner (POSIX's promise; ext4 and XFS often persist more, with a
+file's fsync, but need not). A power cut undoes the changes not yet covered, newest first; a
+removed or replaced file waits in BACKING.trash until then so that it can come back.
 """
 import errno
 import json
 import os
 import random
 import re
+import shutil
 import sys
 import threading
 
@@ -60,6 +62,11 @@ class Pending:
 class LazyFS(Operations):
     def __init__(self, root, status_file):
         self.root = root
+        self.trash = root + '.trash'
+        shutil.rmtree(self.trash, ignore_errors=True)
+        os.mkdir(self.trash)
+        self.trash_seq = 0
+        self.dir_changes = []  # not yet durable: {'dirs': set of parent dirs to fsync, 'undo', 'forget'}
         self.status_file = status_file
         self.mutex = threading.Lock()
         self.pending = {}  # inode -> Pending
@@ -158,8 +165,17 @@ class LazyFS(Operations):
                 os.fsync(fd)
             os.close(p.fd)
         self.pending.clear()
+        undone = []
+        for change in reversed(self.dir_changes):
+            try:
+                change['undo']()
+                undone.append(change['what'])
+            except OSError as e:
+                undone.append('%s (undo failed: %s)' % (change['what'], e))
+        self.dir_changes.clear()
         self.dead = True
-        self.write_status({'cut_at': at, 'unsynced_pages': lost_pages, 'torn_sectors_kept': kept, 'unsynced_files': files})
+        self.write_status({'cut_at': at, 'unsynced_pages': lost_pages, 'torn_sectors_kept': kept, 'unsynced_files': files,
+                           'dir_changes_undone': undone})
 
     def fd_of(self, ino):
         for fd, i, _ in self.handles.values():
@@ -177,6 +193,34 @@ class LazyFS(Operations):
         p = self.pending.pop(ino, None)
         if p is not None:
             os.close(p.fd)
+
+    # --- directory entries ---------------------------------------------------------------
+
+    def changed(self, what, paths, undo, forget=None):
+        """Records a directory change, durable once every parent directory of `paths` is fsync'ed."""
+        self.dir_changes.append({'what': what, 'dirs': {os.path.dirname(p) for p in paths}, 'undo': undo, 'forget': forget})
+
+    def set_aside(self, path):
+        """Moves a removed or replaced file to the trash (until its removal is durable); returns where."""
+        self.trash_seq += 1
+        kept = os.path.join(self.trash, str(self.trash_seq))
+        os.rename(self.real(path), kept)
+        return kept
+
+    def forget_file(self, kept):
+        """A removal became durable: the file set aside goes for good, with any unsynced data of it."""
+        ino = os.lstat(kept).st_ino
+        os.unlink(kept)
+        if self.fd_of(ino) is None:
+            self.drop(ino)
+
+    def dir_synced(self, path):
+        for change in list(self.dir_changes):
+            change['dirs'].discard(path)
+            if not change['dirs']:
+                self.dir_changes.remove(change)
+                if change['forget']:
+                    change['forget']()
 
     # --- control file --------------------------------------------------------------------
 
@@ -246,6 +290,7 @@ class LazyFS(Operations):
         with self.mutex:
             self.check('create', path)
             fd = os.open(self.real(path), os.O_RDWR | os.O_CREAT | os.O_EXCL, mode)
+            self.changed('create ' + path, [path], lambda: os.unlink(self.real(path)))
             return self.add_handle(fd, False)
 
     def add_handle(self, fd, sync_writes, truncate=False, path=''):
@@ -349,6 +394,7 @@ class LazyFS(Operations):
     def fsyncdir(self, path, datasync, fh):
         with self.mutex:
             self.check('fsyncdir', path)
+            self.dir_synced(path)
             return 0
 
     def flush(self, path, fh):
@@ -367,31 +413,32 @@ class LazyFS(Operations):
     def unlink(self, path):
         with self.mutex:
             self.check('unlink', path)
-            st = os.lstat(self.real(path))
-            os.unlink(self.real(path))
-            if st.st_nlink <= 1 and self.fd_of(st.st_ino) is None:
-                self.drop(st.st_ino)
+            kept = self.set_aside(path)
+            self.changed('unlink ' + path, [path], lambda: os.rename(kept, self.real(path)), lambda: self.forget_file(kept))
 
     def rename(self, old, new):
         with self.mutex:
             self.check('rename', old + ' ' + new)
-            try:
-                st = os.lstat(self.real(new))
-                if st.st_nlink <= 1 and self.fd_of(st.st_ino) is None:
-                    self.drop(st.st_ino)
-            except FileNotFoundError:
-                pass
+            replaced = self.set_aside(new) if os.path.lexists(self.real(new)) else None
             os.rename(self.real(old), self.real(new))
+
+            def undo():
+                os.rename(self.real(new), self.real(old))
+                if replaced:
+                    os.rename(replaced, self.real(new))
+            self.changed('rename %s %s' % (old, new), [old, new], undo, (lambda: self.forget_file(replaced)) if replaced else None)
 
     def mkdir(self, path, mode):
         with self.mutex:
             self.check('mkdir', path)
             os.mkdir(self.real(path), mode)
+            self.changed('mkdir ' + path, [path], lambda: shutil.rmtree(self.real(path)))
 
     def rmdir(self, path):
         with self.mutex:
             self.check('rmdir', path)
             os.rmdir(self.real(path))
+            self.changed('rmdir ' + path, [path], lambda: os.mkdir(self.real(path)))
 
     def chmod(self, path, mode):
         os.chmod(self.real(path), mode)
@@ -406,6 +453,7 @@ class LazyFS(Operations):
         with self.mutex:
             self.check('link', target)
             os.link(self.real(source), self.real(target))
+            self.changed('link ' + target, [target], lambda: os.unlink(self.real(target)))
 
     def symlink(self, target, source):
         os.symlink(source, self.real(target))

@@ -29,7 +29,8 @@ describe.skipIf(unavailable !== undefined)('power loss under appendfsync always'
       const s = summary(r);
       if (r.tornTail) torn++;
       console.log(`power seed ${seed + c}: sent ${s.sent}, acked ${s.acked}, survived ${s.survived}, lost acked ${s.lostAcked}, ` +
-        `unsynced pages at cut ${r.status.unsynced_pages} in ${JSON.stringify(r.status.unsynced_files)}, torn kept ${r.status.torn_sectors_kept}, torn tail cut: ${r.tornTail}`);
+        `unsynced pages at cut ${r.status.unsynced_pages} in ${JSON.stringify(r.status.unsynced_files)}, torn kept ${r.status.torn_sectors_kept}, torn tail cut: ${r.tornTail}, ` +
+        `directory changes undone: ${JSON.stringify(r.status.dir_changes_undone)}`);
       expect(s.acked, 'the workload got acknowledgements').toBeGreaterThan(0);
       expect(s.problems, `seed ${seed + c}`).toEqual([]);
       expect(s.lostAcked, `seed ${seed + c}: ${s.lost.slice(0, 20).join('; ')} ${JSON.stringify(r.status)} ${r.startLog}`).toBe(0);

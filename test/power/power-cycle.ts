@@ -3,7 +3,7 @@
  * cut (now, or when an armed operation arrives), the node is killed, the mount is made again over
  * what reached the disk, the node restarts on it, and every connection's history is checked.
  */
-import { mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Redis from 'ioredis';
 import { startNode, tempDir, type NodeProcess } from '../helpers/server.js';
@@ -20,7 +20,9 @@ export async function startRig(args: string[]): Promise<Rig> {
   const base = tempDir('ringkv-power-');
   const backing = path.join(base, 'disk');
   const mnt = path.join(base, 'mnt');
-  mkdirSync(backing);
+  // The data directory exists before the node starts (as an operator or a volume provides it), so
+  // its own entry is durable; everything the node creates inside it is the node's to make durable.
+  mkdirSync(path.join(backing, 'data'), { recursive: true });
   mkdirSync(mnt);
   const mount = new LazyMount(backing, mnt);
   await mount.mount();
@@ -82,10 +84,14 @@ export async function powerCycle(rig: Rig, opts: CycleOptions): Promise<CycleRes
   const status = rig.mount.status();
   await rig.mount.unmount();
   await rig.mount.mount();
+  // POWER_KEEP=<dir>: a copy of each disk as the cut left it, to study a failure offline.
+  if (process.env.POWER_KEEP) cpSync(rig.mount.backing, path.join(process.env.POWER_KEEP, opts.prefix), { recursive: true });
   const from = rig.node.output().length;
   await rig.node.restart();
   const startLog = rig.node.output().slice(from);
-  const client = new Redis({ port: rig.node.port, maxRetriesPerRequest: 1 });
+  // A reply that never comes (a collection whose count and elements disagree) fails the check
+  // instead of hanging it.
+  const client = new Redis({ port: rig.node.port, maxRetriesPerRequest: 1, commandTimeout: 10_000 });
   try {
     const verdicts: Verdict[] = [];
     for (const h of histories) verdicts.push(checkConnection(h, await observe(client, h)));

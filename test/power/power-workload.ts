@@ -58,8 +58,10 @@ export async function runWorkload(port: number, prefix: string, connections: num
     const k = keys(h.prefix);
     const client = new Redis({ port, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
     client.on('error', () => undefined); // the cut breaks the connection on purpose
-    await new Promise<void>((resolve) => client.once('ready', () => resolve()));
-    let broken = false;
+    let broken = !(await new Promise<boolean>((resolve) => {
+      client.once('ready', () => resolve(true));
+      client.once('end', () => resolve(false));
+    }));
     let inFlight = 0;
     let wake: (() => void) | null = null;
     const done = (): void => {
