@@ -359,8 +359,9 @@ export class Store implements BatchRecordStore {
 
   /**
    * Runs `fn` with the log entries of its puts held back and written, when it returns, as one
-   * entry per slot (replayed all or none): one command's records — a collection's metadata and
-   * its elements, a transaction, a script — never come back from a crash in part. The puts are
+   * entry (replayed all or none; a Group of per-slot parts when it wrote several slots): one
+   * command's records — a collection's metadata and its elements, a transaction, a script — never
+   * come back from a crash in part, even from a log write a power failure tore. The puts are
    * applied and visible at once as always; only their log entries wait, and always within the
    * same event-loop turn, so group commit and durability are unchanged.
    */
@@ -890,6 +891,10 @@ export class Store implements BatchRecordStore {
       this.active = new Memtable();
       this.counts.reset();
       return clearTables(this.tables).then(() => this.tables.refreshReads());
+    }
+    if (entry.op === LogOp.Group) {
+      for (const part of entry.parts) void this.replayEntry(part);
+      return;
     }
     checkSlot(entry.slot);
     if (entry.op === LogOp.Put) {
