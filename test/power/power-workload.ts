@@ -22,6 +22,8 @@ export interface Op {
   acked: boolean;
   /** INCR's reply. */
   reply?: number;
+  /** Why it failed, when it did (an error reply, or the connection closing). */
+  error?: string;
 }
 
 export interface ConnHistory {
@@ -88,7 +90,10 @@ export async function runWorkload(port: number, prefix: string, connections: num
       p.then(() => {
         op.acked = true;
         progress.acked++;
-      }, () => (broken = true)).finally(done);
+      }, (e: Error) => {
+        op.error = e.message;
+        broken = true;
+      }).finally(done);
       // Let replies in now and then so acknowledgements are recorded as they come.
       if (i % 8 === 7) await new Promise((r) => setImmediate(r));
     }
@@ -193,6 +198,11 @@ export function checkConnection(h: ConnHistory, o: Observed): Verdict {
   const hi = incrsBefore(end);
   if (o.ctr < lo || o.ctr > hi) problems.push(`counter ${o.ctr} outside [${lo}, ${hi}] (an increment lost or applied twice)`);
   const maxReply = Math.max(0, ...h.ops.filter((op) => op.kind === 'incr' && op.acked).map((op) => op.reply ?? 0));
+  // What the commands around a lost one were told, to tell a lost write from a misattributed reply.
+  if (lost.length > 0) {
+    const errors = [...new Set(h.ops.filter((op) => op.error !== undefined).map((op) => `#${op.i} ${op.error}`))].slice(0, 5);
+    lost.push(`first failures on this connection: ${errors.join(' | ')}`);
+  }
   if (o.ctr < maxReply) {
     lostAcked += 1;
     lost.push(`INCR reply ${maxReply} acknowledged, counter ${o.ctr}`);
