@@ -36,7 +36,8 @@ export interface CutStatus {
 }
 
 const live = new Set<LazyMount>();
-process.on('exit', () => {
+// Before the test helpers' own exit handler removes the temporary directories, mounts included.
+process.prependListener('exit', () => {
   for (const m of live) m.forceUnmount();
 });
 
