@@ -3,7 +3,7 @@
  * cut (now, or when an armed operation arrives), the node is killed, the mount is made again over
  * what reached the disk, the node restarts on it, and every connection's history is checked.
  */
-import { cpSync, mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import Redis from 'ioredis';
 import { startNode, tempDir, type NodeProcess } from '../helpers/server.js';
@@ -34,6 +34,8 @@ export async function stopRig(rig: Rig | undefined): Promise<void> {
   if (!rig) return;
   await rig.node.kill9();
   await rig.mount.unmount();
+  // The worker may end without running exit handlers; nothing of the rig is needed any more.
+  if (!rig.mount.mounted()) rmSync(path.dirname(rig.mount.backing), { recursive: true, force: true });
 }
 
 export interface CycleResult {
