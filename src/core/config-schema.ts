@@ -48,6 +48,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   s({ name: 'timeout', kind: 'int', default: '0', min: 0, max: 2_147_483_647, mutable: true, help: 'Close idle clients after this many seconds; 0 = never.' }),
   s({ name: 'tcp-keepalive', kind: 'int', default: '300', min: 0, max: 2_147_483_647, mutable: true, help: 'TCP keepalive interval in seconds.' }),
   s({ name: 'appendfsync', kind: 'enum', default: 'always', values: ['always', 'everysec', 'no'], mutable: true, help: 'When an acknowledged write is on disk: always (before the reply), everysec, no.' }),
+  s({ name: 'checkpoint-interval-ms', kind: 'int', default: '5000', min: 10, max: 3_600_000, mutable: false, help: 'Milliseconds between checkpoints of a non-empty memtable into LMDB (the commit log replayed after a crash covers at most this much).' }),
   s({ name: 'appendonly', kind: 'bool', default: 'yes', mutable: false, inert: true, help: 'Reported for tools; the commit log is always on.' }),
   s({ name: 'save', kind: 'string', default: '', mutable: true, inert: true, help: 'Reported for tools; snapshots are not used.' }),
   s({ name: 'proto-max-bulk-len', kind: 'memory', default: '512mb', min: 1024 * 1024, mutable: true, help: 'Largest bulk argument and string value.' }),

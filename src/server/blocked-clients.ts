@@ -1,5 +1,6 @@
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import type { DeferredReply, ReplySink } from './connection.js';
+import { replyWhenDurable } from './durable-reply.js';
 import type { SessionState } from './session-state.js';
 
 /** What one try of a blocking command gave: its reply, or the keys it waits on (it wrote nothing). */
@@ -59,7 +60,7 @@ export class BlockedClients {
   private scheduled = false;
   private routeTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly awaitDurable: (cb: () => void) => boolean) {}
+  constructor(private readonly awaitDurable: (cb: (err?: Error) => void) => boolean) {}
 
   /** Blocked clients (INFO blocked_clients). */
   get count(): number {
@@ -206,8 +207,9 @@ export class BlockedClients {
     this.remove(w);
     const reply = w.reply!;
     reply.out.raw(bytes);
-    // A try that wrote (a pop) answers once its write is durable, as any write does.
-    if (!this.awaitDurable(() => reply.done())) reply.done();
+    // A try that wrote (a pop) answers once its write is durable, as any write does, and with an
+    // error when it cannot be (the element was not durably taken).
+    if (!replyWhenDurable(this.awaitDurable, reply)) reply.done();
   }
 
   private remove(w: Waiter): void {

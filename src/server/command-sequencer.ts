@@ -1,5 +1,6 @@
 import type { CommandSpec } from '../commands/spec.js';
 import type { DeferredReply, ReplySink } from './connection.js';
+import { replyWhenDurable } from './durable-reply.js';
 import type { TransactionSnapshot } from './session-state.js';
 
 /** One command of a run: what to execute, with EXEC's transaction taken when EXEC was sent. */
@@ -29,8 +30,8 @@ export interface SequencerHooks {
   startRun(run: SlotRun, sink: ReplySink): Promise<unknown> | void;
   /** Keyspace writes the connection made so far (a held command's reply waits for their durability). */
   writes(): number;
-  /** Calls back once this node's pending writes are durable; false when none are pending. */
-  awaitDurable(cb: () => void): boolean;
+  /** Calls back once this node's pending writes are durable (with the error if they cannot be); false when none are pending. */
+  awaitDurable(cb: (err?: Error) => void): boolean;
 }
 
 interface HeldCommand {
@@ -218,7 +219,7 @@ export class CommandSequencer {
       if (this.held[0]?.reply === item.reply) break;
       if (!sink.taken) {
         const reply = sink.defer();
-        if (this.hooks.writes() === writesBefore || !this.hooks.awaitDurable(() => reply.done())) reply.done();
+        if (this.hooks.writes() === writesBefore || !replyWhenDurable((cb) => this.hooks.awaitDurable(cb), reply)) reply.done();
       }
     }
   }

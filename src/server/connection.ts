@@ -4,6 +4,8 @@ import { ReplyWriter } from '../protocol/reply-writer.js';
 import type { ParserLimits, Protocol } from '../protocol/types.js';
 import { SessionBase, type SessionState } from './session-state.js';
 import { outputLimitVerdict, type OutputLimits } from '../core/output-limits.js';
+import { NOT_DURABLE_ERROR } from './durable-reply.js';
+import { replyFrames } from '../protocol/reply-frames.js';
 
 /** A reply, or a run of replies, waiting for its turn on the wire. */
 interface OutputSlot {
@@ -213,7 +215,7 @@ export class Connection extends SessionBase implements SessionState {
     const slot: OutputSlot = { bytes, ready: false };
     this.enqueue(slot);
     const waiting = this.hooks.awaitDurable((err) => {
-      if (err) slot.bytes = Buffer.from('-ERR write could not be made durable\r\n');
+      if (err && slot.bytes !== null) slot.bytes = notDurableReplies(slot.bytes);
       slot.ready = true;
       this.drain();
     });
@@ -345,4 +347,17 @@ export class Connection extends SessionBase implements SessionState {
     this.socket.destroy();
     this.hooks.onClose(this);
   }
+}
+
+const NOT_DURABLE_LINE = Buffer.from(`-${NOT_DURABLE_ERROR}\r\n`);
+
+/**
+ * A batch whose writes could not be made durable: every reply becomes the error, one for one, so
+ * the client still gets exactly one answer per command (one error for the whole batch made it
+ * pair the next replies, successes included, with the batch's other commands). Pushes stay.
+ */
+function notDurableReplies(bytes: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  for (const f of replyFrames(bytes)) parts.push(f.push ? bytes.subarray(f.start, f.end) : NOT_DURABLE_LINE);
+  return Buffer.concat(parts);
 }

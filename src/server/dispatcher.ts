@@ -68,8 +68,8 @@ export class Dispatcher {
   router: CommandRouter | undefined;
   /** maxmemory: key accesses for LRU/LFU, eviction and -OOM before a command runs (set by the node). */
   memory: MemoryGuard | undefined;
-  /** Calls back once pending writes are durable; false when none are pending (set by the node). */
-  awaitDurable: (cb: () => void) => boolean = () => false;
+  /** Calls back once pending writes are durable, with the error if they cannot be; false when none are pending (set by the node). */
+  awaitDurable: (cb: (err?: Error) => void) => boolean = () => false;
   /** Commands that failed with an internal exception: when it was last logged, and how often since. */
   private readonly internalErrors = new Map<string, { loggedAt: number; since: number }>();
   /** Clients blocked in BLPOP and the like (blocked-clients.ts). */

@@ -168,9 +168,10 @@ export class RingkvNode implements NodeServices {
       const key = userKeyOf(rk);
       if (key !== undefined) this.dispatcher.blocked.keyChanged(key);
     });
+    // The error reaches the reply: a held or blocked command must not report a write that failed.
     this.dispatcher.awaitDurable = (cb) => {
       if (!this.store.hasPendingDurability()) return false;
-      this.store.afterDurable(() => cb());
+      this.store.afterDurable(cb);
       return true;
     };
     this.outputLimits = parseOutputLimits(config.str('client-output-buffer-limit'));
@@ -228,6 +229,7 @@ export class RingkvNode implements NodeServices {
         dir,
         appendfsync: config.str('appendfsync') as 'always' | 'everysec' | 'no',
         tombstoneGraceMs: config.bool('cluster-enabled') ? config.int('tombstone-grace-ms') : 0,
+        checkpointIntervalMs: config.int('checkpoint-interval-ms'),
         logger,
       });
     } catch (err) {

@@ -3,6 +3,7 @@ import { crc32 } from 'node:zlib';
 import {
   FRAME_HEAD_BYTES,
   LOG_PAYLOAD_MAX,
+  SYNC_MARK_FRAME_BYTES,
   fsClose,
   fsDatasync,
   fsOpen,
@@ -12,6 +13,7 @@ import {
   segmentPath,
   sparePath,
   syncDir,
+  writeSyncMark,
   writeZeroFile,
 } from './log-segments.js';
 import type { StoreLogger } from './store-logger.js';
@@ -52,9 +54,11 @@ const END_MARK_BYTES = FRAME_HEAD_BYTES;
 
 type DurableCallback = (err?: Error) => void;
 
+/** Entries for one write. `buf` starts with room for its sync mark, filled in when written. */
 interface Group {
   kind: 'group';
   buf: Buffer;
+  /** Bytes in use, the sync mark's included. */
   used: number;
   callbacks: DurableCallback[];
 }
@@ -119,6 +123,8 @@ export class CommitLog {
   private fdSegment = -1;
   private fdMask = 0;
   private fdPos = 0;
+  /** How much of the current segment a completed fdatasync covers (each group's sync mark says). */
+  private fdSyncedPos = 0;
   private fdDirty = false;
   private failed: Error | null = null;
   private closed = false;
@@ -321,8 +327,8 @@ export class CommitLog {
     for (const size of this.segments.values()) bytes += size;
     let spareBytes = 0;
     for (const s of this.spares) spareBytes += s.bytes;
-    let pending = this.open?.used ?? 0;
-    for (const step of this.queue) if (step.kind === 'group') pending += step.used;
+    let pending = this.open ? this.open.used - SYNC_MARK_FRAME_BYTES : 0;
+    for (const step of this.queue) if (step.kind === 'group') pending += step.used - SYNC_MARK_FRAME_BYTES;
     return {
       logBytes: bytes,
       logSegments: this.segments.size,
@@ -351,7 +357,7 @@ export class CommitLog {
   }
 
   private lastPendingGroup(): Group | null {
-    if (this.open && this.open.used > 0) return this.open;
+    if (this.open && hasEntries(this.open)) return this.open;
     for (let i = this.queue.length - 1; i >= 0; i--) {
       const step = this.queue[i]!;
       if (step.kind === 'group') return step;
@@ -362,7 +368,7 @@ export class CommitLog {
   private groupWithRoom(bytes: number): Group {
     let group = this.open;
     if (!group) {
-      group = { kind: 'group', buf: this.takeBuffer(bytes), used: 0, callbacks: [] };
+      group = { kind: 'group', buf: this.takeBuffer(SYNC_MARK_FRAME_BYTES + bytes), used: SYNC_MARK_FRAME_BYTES, callbacks: [] };
       this.open = group;
     } else if (group.buf.length - group.used < bytes) {
       const grown = Buffer.allocUnsafe(Math.max(group.buf.length * 2, group.used + bytes));
@@ -384,7 +390,7 @@ export class CommitLog {
   }
 
   private enqueueOpenGroup(): void {
-    if (this.open && this.open.used > 0) {
+    if (this.open && hasEntries(this.open)) {
       this.queue.push(this.open);
       this.open = null;
     }
@@ -458,6 +464,9 @@ export class CommitLog {
     if (this.failed) throw this.failed;
     if (this.fd !== null && this.fdPos > 0 && this.fdPos + group.used > this.segmentBytes) await this.closeFile();
     if (this.fd === null) await this.openFile(this.nextSegment++);
+    // The mark tells replay how much of the file was durable before this group: damage there is
+    // real, while damage at or after it may be this write torn by a power failure.
+    writeSyncMark(group.buf, 0, this.fdSyncedPos);
     applyMask(group, this.fdMask);
     // A zero frame header after the group marks where this segment's data ends, so replay can
     // tell the end of the log from what an earlier life of a reused file left behind. The next
@@ -481,8 +490,10 @@ export class CommitLog {
     if (this.fd === null || !this.fdDirty) return;
     if (!force && this.policy === 'no') return;
     this.fdDirty = false;
+    const covers = this.fdPos;
     const started = performance.now();
     await fsDatasync(this.fd);
+    this.fdSyncedPos = covers;
     this.counters.fsyncs++;
     // Redis names its inline fsync under appendfsync always so; others here run beside the path.
     this.onLatency?.(this.policy === 'always' ? 'aof-fsync-always' : 'aof-fsync', performance.now() - started);
@@ -497,6 +508,7 @@ export class CommitLog {
     this.fdSegment = id;
     this.fdMask = segmentMask(id);
     this.fdPos = 0;
+    this.fdSyncedPos = 0;
     this.fdDirty = false;
     this.segments.set(id, 0);
     // The file's new name must be durable before anything in it is acknowledged.
@@ -550,6 +562,10 @@ export class CommitLog {
     }
     return this.failed;
   }
+}
+
+function hasEntries(group: Group): boolean {
+  return group.used > SYNC_MARK_FRAME_BYTES;
 }
 
 /** XORs the segment mask into each frame's checksum (see log-segments.ts). */

@@ -1,4 +1,4 @@
-import { appendStagedBatch, appendStagedPut, type FrameSink, type StagedItems } from './log-entry.js';
+import { appendGroup, appendStagedBatch, appendStagedPut, GroupParts, type FrameSink, type StagedItems } from './log-entry.js';
 
 const INITIAL_BYTES = 4096;
 /** A staging buffer grown past this by one big command is dropped afterwards rather than kept. */
@@ -8,7 +8,8 @@ const KEEP_BYTES_MAX = 1 << 20;
  * The log entries of puts that Store.atomically() holds back until its command returns. Each put's
  * key and encoded record are copied into one reused staging buffer, so holding a put allocates
  * nothing (a plain SET used to cost a Map, an array, an item object and a key copy here); at the
- * end they become one log entry per slot, in the order the slots were first written.
+ * end they become one log entry: a Put, a Batch for one slot, or a Group of per-slot parts (in the
+ * order the slots were first written) when the command wrote several slots.
  */
 export class HeldPuts implements StagedItems {
   buf: Buffer = Buffer.allocUnsafe(INITIAL_BYTES);
@@ -21,6 +22,8 @@ export class HeldPuts implements StagedItems {
   readonly recLen: number[] = [];
   /** Indexes of one slot's puts, reused by flush() when several slots were written. */
   private readonly picked: number[] = [];
+  /** Staging for a Group entry, reused (dropped after a big one). */
+  private parts: GroupParts | undefined;
 
   get count(): number {
     return this.slots.length;
@@ -74,7 +77,17 @@ export class HeldPuts implements StagedItems {
     return true;
   }
 
+  /** Several slots: each slot's puts become one part of a single Group entry (all or none on replay). */
   private flushPerSlot(log: FrameSink): void {
+    const parts = (this.parts ??= new GroupParts());
+    parts.used = 0;
+    parts.count = 0;
+    this.appendPerSlot(parts);
+    appendGroup(log, parts);
+    if (parts.frameBuffer.length > KEEP_BYTES_MAX) this.parts = undefined;
+  }
+
+  private appendPerSlot(log: FrameSink): void {
     const done = new Set<number>();
     for (let i = 0; i < this.slots.length; i++) {
       const slot = this.slots[i]!;

@@ -11,6 +11,10 @@ import type { StoredRecord } from './types.js';
  * metadata and element records): `u8 op ‖ u16 slot ‖ u32 item count ‖ items`, each item
  * `u32 key length ‖ key ‖ u32 record length ‖ encoded record`. One frame has one checksum, so
  * replay sees all of its puts or none. The op codes are on disk: never renumber them.
+ *
+ * Group (one command's puts to several slots: a transaction, a script): `u8 op ‖ u16 0 ‖ u32 part
+ * count ‖ (u32 length ‖ Put or Batch payload)…`, again one frame and one checksum, so a write
+ * torn by a power failure cannot bring back one slot's part without the others.
  */
 
 export const enum LogOp {
@@ -18,6 +22,8 @@ export const enum LogOp {
   Drop = 2,
   FlushAll = 3,
   Batch = 4,
+  // 5 is the commit log's own sync mark (log-segments.ts SYNC_MARK_OP); replay never passes it here.
+  Group = 6,
 }
 
 const HEAD_BYTES = 1 + 2 + 4;
@@ -27,7 +33,8 @@ export type LogEntry =
   | { op: LogOp.Put; slot: number; key: Buffer; record: StoredRecord; encoded: Buffer }
   | { op: LogOp.Drop; slot: number; key: Buffer; version: Buffer }
   | { op: LogOp.FlushAll }
-  | { op: LogOp.Batch; slot: number; items: BatchItem[] };
+  | { op: LogOp.Batch; slot: number; items: BatchItem[] }
+  | { op: LogOp.Group; parts: Buffer[] };
 
 /** One put of a Batch entry. */
 export interface BatchItem {
@@ -84,6 +91,47 @@ export function appendBatch(log: FrameSink, slot: number, items: ReadonlyArray<{
     encoded.copy(buf, o + 4);
     o += 4 + encoded.length;
   }
+  log.commitFrame();
+  return size;
+}
+
+/**
+ * A FrameSink that collects entries as the parts of one Group entry: each reserveFrame/commitFrame
+ * adds `u32 length ‖ payload`. appendGroup() then logs them as one frame.
+ */
+export class GroupParts implements FrameSink {
+  frameBuffer: Buffer = Buffer.allocUnsafe(1024);
+  used = 0;
+  count = 0;
+  private pending = 0;
+
+  reserveFrame(length: number): number {
+    const need = this.used + 4 + length;
+    if (need > this.frameBuffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(need, 2 * this.frameBuffer.length));
+      this.frameBuffer.copy(grown, 0, 0, this.used);
+      this.frameBuffer = grown;
+    }
+    this.frameBuffer.writeUInt32BE(length, this.used);
+    this.pending = length;
+    return this.used + 4;
+  }
+
+  commitFrame(): void {
+    this.used += 4 + this.pending;
+    this.count++;
+  }
+}
+
+/** Logs the collected parts as one Group entry (replayed all or none); returns the payload size. */
+export function appendGroup(log: FrameSink, parts: GroupParts): number {
+  const size = HEAD_BYTES + parts.used;
+  const at = log.reserveFrame(size);
+  const buf = log.frameBuffer;
+  buf[at] = LogOp.Group;
+  buf.writeUInt16BE(0, at + 1);
+  buf.writeUInt32BE(parts.count, at + 3);
+  parts.frameBuffer.copy(buf, at + HEAD_BYTES, 0, parts.used);
   log.commitFrame();
   return size;
 }
@@ -163,6 +211,7 @@ export function decodeLogEntry(payload: Buffer): LogEntry {
   const op = payload[0]!;
   const slot = payload.readUInt16BE(1);
   if (op === LogOp.Batch) return { op, slot, items: decodeBatchItems(payload, payload.readUInt32BE(3)) };
+  if (op === LogOp.Group) return { op, parts: decodeGroupParts(payload, payload.readUInt32BE(3)) };
   const keyLen = payload.readUInt32BE(3);
   const bodyStart = HEAD_BYTES + keyLen;
   if (bodyStart > payload.length) throw new Error(`log entry key length ${keyLen} runs past the entry`);
@@ -181,6 +230,19 @@ export function decodeLogEntry(payload: Buffer): LogEntry {
     default:
       throw new Error(`unknown log op ${op}`);
   }
+}
+
+function decodeGroupParts(payload: Buffer, count: number): Buffer[] {
+  const parts: Buffer[] = [];
+  let o = HEAD_BYTES;
+  for (let i = 0; i < count; i++) {
+    const part = lengthPrefixed(payload, o, 'part');
+    if (part[0] !== LogOp.Put && part[0] !== LogOp.Batch) throw new Error(`log group part with op ${part[0]}`);
+    parts.push(part);
+    o += 4 + part.length;
+  }
+  if (o !== payload.length) throw new Error(`log group entry has ${payload.length - o} bytes after its ${count} parts`);
+  return parts;
 }
 
 function decodeBatchItems(payload: Buffer, count: number): BatchItem[] {

@@ -14,6 +14,31 @@ import { crc32 } from 'node:zlib';
  */
 
 export const FRAME_HEAD_BYTES = 8;
+/**
+ * Payload of a sync mark, the first frame of every group the log writes: `u8 SYNC_MARK_OP ‖ u32 hi
+ * ‖ u32 lo` of the offset in this segment up to which an fdatasync had completed when the group was
+ * written. Replay skips marks (the store never sees them); they only tell damage from a torn write
+ * (see replaySegment). The op code shares the payload's first byte with log-entry.ts's LogOp.
+ */
+export const SYNC_MARK_OP = 5;
+export const SYNC_MARK_PAYLOAD_BYTES = 9;
+export const SYNC_MARK_FRAME_BYTES = FRAME_HEAD_BYTES + SYNC_MARK_PAYLOAD_BYTES;
+
+/** Fills the sync-mark frame at `at` in `buf` (checksum unmasked, like every frame before writing). */
+export function writeSyncMark(buf: Buffer, at: number, syncedThrough: number): void {
+  const p = at + FRAME_HEAD_BYTES;
+  buf[p] = SYNC_MARK_OP;
+  buf.writeUInt32BE(Math.floor(syncedThrough / 2 ** 32), p + 1);
+  buf.writeUInt32BE(syncedThrough >>> 0, p + 5);
+  buf.writeUInt32BE(SYNC_MARK_PAYLOAD_BYTES, at);
+  buf.writeUInt32BE(crc32(buf.subarray(p, p + SYNC_MARK_PAYLOAD_BYTES)), at + 4);
+}
+
+/** The synced-through offset of a sync-mark payload, or undefined for any other payload. */
+function syncMarkOffset(payload: Buffer): number | undefined {
+  if (payload.length !== SYNC_MARK_PAYLOAD_BYTES || payload[0] !== SYNC_MARK_OP) return undefined;
+  return payload.readUInt32BE(1) * 2 ** 32 + payload.readUInt32BE(5);
+}
 /** Entries above this are treated as corruption on replay (Redis caps values at 512 MB). */
 export const LOG_PAYLOAD_MAX = 1 << 30;
 const SEGMENT_RE = /^commit-(\d{16})\.log$/;
@@ -68,8 +93,15 @@ export interface SegmentReplay {
 
 /**
  * Feeds each intact payload of segment `id` to `onEntry` (a view into a reused buffer), up to the
- * end mark (an all-zero header). A torn or corrupt frame before it also ends the segment, and
- * everything from there is cut off: the file is truncated.
+ * end mark (an all-zero header); sync marks are skipped. A torn or corrupt frame before it also
+ * ends the segment, and everything from there is cut off: the file is truncated.
+ *
+ * Torn or damaged? A power failure can leave any subset of the sectors of unsynced writes on disk,
+ * in any order, so intact frames after a bad one do not prove damage: they may belong to the same
+ * unsynced write (a group under `always`, the last second's groups under `everysec`). Damage is
+ * proven only by an intact sync mark after the bad frame saying an fdatasync had already covered
+ * the bad frame's offset: then acknowledged entries would be cut off, and start-up is refused.
+ * (Segments written before sync marks existed have none, so their bad frames are cut as torn.)
  */
 export async function replaySegment(
   file: string,
@@ -138,17 +170,20 @@ export async function replaySegment(
         reason = 'checksum mismatch';
         break;
       }
-      const r = onEntry(payload);
-      if (r) await r;
-      entries++;
+      if (syncMarkOffset(payload) === undefined) {
+        const r = onEntry(payload);
+        if (r) await r;
+        entries++;
+      }
       pos += FRAME_HEAD_BYTES + len;
     }
     let cutBytes = 0;
     if (pos < size && !unwrittenTail) {
-      // A torn tail is the end of what was ever written. An intact entry of this segment further
-      // on means the damage is in the middle: truncating would drop entries that were acknowledged.
-      const intact = await findIntactFrame(fh, pos + 1, size, mask);
-      if (intact !== undefined) throw new DamagedLogError(file, pos, reason, intact);
+      // A torn tail is the end of what was ever written. A sync mark of this segment further on
+      // that covers `pos` means the damage is in synced data: truncating would drop entries that
+      // were acknowledged.
+      const proof = await findSyncedPast(fh, pos + 1, size, mask, pos);
+      if (proof !== undefined) throw new DamagedLogError(file, pos, reason, proof);
       cutBytes = size - pos;
       await fh.truncate(pos);
       await fh.datasync();
@@ -162,7 +197,7 @@ export async function replaySegment(
 /** A commit log segment damaged before intact entries: start-up must not cut them off. */
 export class DamagedLogError extends Error {
   constructor(file: string, offset: number, reason: string, intactAt: number) {
-    super(`commit log segment ${file} is damaged at offset ${offset} (${reason}) and intact entries follow at offset ${intactAt}; ` +
+    super(`commit log segment ${file} is damaged at offset ${offset} (${reason}), which was synced before the intact entries at offset ${intactAt}; ` +
       'refusing to truncate acknowledged writes. Restore this node from its replicas (start it on an empty --dir; anti-entropy refills it) ' +
       'or move the segment away to accept losing its entries');
     this.name = 'DamagedLogError';
@@ -170,19 +205,21 @@ export class DamagedLogError extends Error {
 }
 
 /**
- * The offset of the first intact frame of this segment at or after `from`, if any: a plausible
- * length whose payload matches the checksum under this segment's mask (frames of a recycled file's
- * earlier segment carry another mask, so they never match). Only runs on a damaged segment.
+ * The offset of the first intact sync mark of this segment at or after `from` whose synced-through
+ * offset lies beyond `damagedAt`, if any: a frame with a mark's length whose payload matches the
+ * checksum under this segment's mask (frames of a recycled file's earlier segment carry another
+ * mask, so they never match). Only runs on a damaged segment.
  */
-async function findIntactFrame(fh: fs.promises.FileHandle, from: number, size: number, mask: number): Promise<number | undefined> {
-  if (from + FRAME_HEAD_BYTES >= size) return undefined;
+async function findSyncedPast(fh: fs.promises.FileHandle, from: number, size: number, mask: number, damagedAt: number): Promise<number | undefined> {
+  if (from + SYNC_MARK_FRAME_BYTES > size) return undefined;
   const rest = Buffer.allocUnsafe(size - from);
   const { bytesRead } = await fh.read(rest, 0, rest.length, from);
-  for (let o = 0; o + FRAME_HEAD_BYTES < bytesRead; o++) {
-    const len = rest.readUInt32BE(o);
-    if (len === 0 || len > LOG_PAYLOAD_MAX || o + FRAME_HEAD_BYTES + len > bytesRead) continue;
-    const payload = rest.subarray(o + FRAME_HEAD_BYTES, o + FRAME_HEAD_BYTES + len);
-    if (((crc32(payload) ^ mask) >>> 0) === rest.readUInt32BE(o + 4)) return from + o;
+  for (let o = 0; o + SYNC_MARK_FRAME_BYTES <= bytesRead; o++) {
+    if (rest.readUInt32BE(o) !== SYNC_MARK_PAYLOAD_BYTES) continue;
+    const payload = rest.subarray(o + FRAME_HEAD_BYTES, o + SYNC_MARK_FRAME_BYTES);
+    if (((crc32(payload) ^ mask) >>> 0) !== rest.readUInt32BE(o + 4)) continue;
+    const synced = syncMarkOffset(payload);
+    if (synced !== undefined && synced > damagedAt) return from + o;
   }
   return undefined;
 }

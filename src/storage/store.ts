@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { DeadRuns, rangeOfBounds, rangeOfKey } from './dead-runs.js';
 import { CommitLog } from './commit-log.js';
 import { checkpointImage, clearTables, storedImage, writeMemtable, type IndexImage } from './checkpoint.js';
@@ -16,6 +17,7 @@ import {
   storageKeyTransient,
 } from './key-layout.js';
 import { LmdbTables } from './lmdb-tables.js';
+import { syncDir } from './log-segments.js';
 import { appendBatch, appendDrop, appendFlushAll, appendPut, decodeLogEntry, LogOp } from './log-entry.js';
 import { ExpiryHeap } from './expiry-heap.js';
 import { HeldPuts } from './held-puts.js';
@@ -213,6 +215,11 @@ export class Store implements BatchRecordStore {
     const tables = LmdbTables.open(opts.dir);
     let log: CommitLog | undefined;
     try {
+      // LMDB creates store/ and its files without syncing their directory entries. Checkpoints
+      // retire log segments once LMDB's data is synced, which protects nothing if a power failure
+      // can take the name data.mdb away: make the entries durable before anything is retired.
+      await syncDir(path.join(opts.dir, 'store'));
+      await syncDir(opts.dir);
       log = await CommitLog.open({ dir: opts.dir, appendfsync: opts.appendfsync, logger, segmentBytes: opts.logSegmentBytes });
       const store = new Store(opts, tables, log);
       try {
@@ -355,8 +362,9 @@ export class Store implements BatchRecordStore {
 
   /**
    * Runs `fn` with the log entries of its puts held back and written, when it returns, as one
-   * entry per slot (replayed all or none): one command's records — a collection's metadata and
-   * its elements, a transaction, a script — never come back from a crash in part. The puts are
+   * entry (replayed all or none; a Group of per-slot parts when it wrote several slots): one
+   * command's records — a collection's metadata and its elements, a transaction, a script — never
+   * come back from a crash in part, even from a log write a power failure tore. The puts are
    * applied and visible at once as always; only their log entries wait, and always within the
    * same event-loop turn, so group commit and durability are unchanged.
    */
@@ -887,6 +895,10 @@ export class Store implements BatchRecordStore {
       this.active = new Memtable();
       this.counts.reset();
       return clearTables(this.tables).then(() => this.tables.refreshReads());
+    }
+    if (entry.op === LogOp.Group) {
+      for (const part of entry.parts) void this.replayEntry(part);
+      return;
     }
     checkSlot(entry.slot);
     if (entry.op === LogOp.Put) {

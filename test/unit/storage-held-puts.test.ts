@@ -1,7 +1,7 @@
 // Goal: the puts Store.atomically() holds back leave as the same log entries as before they were
-// staged in one reused buffer: one Put entry for a lone put, one Batch entry per slot otherwise,
-// slots in the order they were first written, items in write order, whatever the caller does
-// with its key buffer after the put.
+// staged in one reused buffer: one Put entry for a lone put, one Batch entry for one slot, one
+// Group entry of per-slot parts for several (slots in the order they were first written), items
+// in write order, whatever the caller does with its key buffer after the put.
 // Method: flush a HeldPuts into an in-memory frame sink and decode each entry.
 import { describe, expect, it } from 'vitest';
 import { HeldPuts } from '../../src/storage/held-puts.js';
@@ -53,7 +53,7 @@ describe('HeldPuts', () => {
     expect(held.count).toBe(0);
   });
 
-  it('logs one Batch per slot, slots in first-written order and items in write order', () => {
+  it('logs several slots as one Group entry: one Batch per slot, slots in first-written order and items in write order', () => {
     const held = new HeldPuts();
     const frames = new Frames();
     held.add(9, Buffer.from('a'), encodeRecord(record('1', 1)));
@@ -62,7 +62,11 @@ describe('HeldPuts', () => {
     held.add(5, Buffer.from('d'), encodeRecord(record('4', 4)));
     held.add(3, Buffer.from('e'), encodeRecord(record('5', 5)));
     held.flush(frames);
-    const entries = frames.entries();
+    // One frame, so a torn write cannot bring back one slot's part without the others.
+    const [group, ...rest] = frames.entries();
+    expect(rest).toEqual([]);
+    if (group?.op !== LogOp.Group) throw new Error(`expected a Group entry, got op ${group?.op}`);
+    const entries = group.parts.map((p) => decodeLogEntry(p));
     expect(entries.map((e) => [e.op, 'slot' in e ? e.slot : -1])).toEqual([[LogOp.Batch, 9], [LogOp.Batch, 3], [LogOp.Put, 5]]);
     expect(entries.map(keysOf)).toEqual([['a=1', 'c=3'], ['b=2', 'e=5'], ['d=4']]);
   });

@@ -131,10 +131,13 @@ describe('commit log', () => {
   });
 
   it('cuts a torn tail, but refuses to cut off intact entries after damage in the middle', async () => {
-    const payloads = ['first-entry', 'second-entry', 'third-entry'];
+    // Two groups, each synced before the next is written: damage in the first is in synced data.
     const write = async (dir: string): Promise<string> => {
       const { log } = await openLog(dir);
-      for (const p of payloads) log.append(Buffer.from(p));
+      log.append(Buffer.from('first-entry'));
+      log.append(Buffer.from('second-entry'));
+      await durable(log);
+      log.append(Buffer.from('third-entry'));
       await durable(log);
       await closeLog(log);
       return path.join(dir, fs.readdirSync(dir).find((f) => f.endsWith('.log'))!);
@@ -149,12 +152,38 @@ describe('commit log', () => {
     const tailDir = tempDir();
     flipByteOf(await write(tailDir), 'third-entry');
     expect((await openLog(tailDir)).replayed).toEqual(['first-entry', 'second-entry']);
-    // Damage in the second entry with the third intact after it: start-up is refused, nothing is cut.
+    // Damage in the second entry with the third, written after the second was synced, intact after
+    // it: start-up is refused, nothing is cut.
     const midDir = tempDir();
     const file = await write(midDir);
     flipByteOf(file, 'second-entry');
     const sizeBefore = fs.statSync(file).size;
-    await expect(openLog(midDir)).rejects.toThrow(/damaged at offset \d+ \(checksum mismatch\) and intact entries follow/);
+    await expect(openLog(midDir)).rejects.toThrow(/damaged at offset \d+ \(checksum mismatch\), which was synced before the intact entries at offset \d+/);
     expect(fs.statSync(file).size).toBe(sizeBefore);
+  });
+
+  it('cuts an unsynced write torn by a power failure even where later sectors of it reached the disk', async () => {
+    // A synced group, then a group whose sectors reached the disk only in part: the sector with
+    // its first entries was lost, a later one with an intact entry was written. Drives order
+    // unsynced sectors as they like, so this is a torn write, not damage: the node must start.
+    const dir = tempDir();
+    const { log } = await openLog(dir);
+    log.append(Buffer.from('synced-entry'));
+    await durable(log);
+    const big = (tag: string): Buffer => Buffer.from(`${tag}:${'x'.repeat(1200)}`);
+    log.append(big('torn-a'));
+    log.append(big('torn-b'));
+    log.append(Buffer.from('torn-c'));
+    await durable(log);
+    await closeLog(log);
+    const file = path.join(dir, fs.readdirSync(dir).find((f) => f.endsWith('.log'))!);
+    const bytes = fs.readFileSync(file);
+    // A 512-byte sector in the middle of torn-a's payload kept its old content (zeros: a new file).
+    const sector = Math.floor((bytes.indexOf(Buffer.from('torn-a')) + 700) / 512) * 512;
+    bytes.fill(0, sector, sector + 512);
+    expect(bytes.indexOf(Buffer.from('torn-c'))).toBeGreaterThan(sector + 512);
+    fs.writeFileSync(file, bytes);
+    const { replayed } = await openLog(dir);
+    expect(replayed).toEqual(['synced-entry']);
   });
 });
