@@ -34,6 +34,8 @@ export interface ConnectionHooks {
   endBatch(session: SessionState): void;
   /** True when this connection's writes since `writesBefore` need to reach disk before replying. */
   awaitDurable(cb: (err?: Error) => void): boolean;
+  /** When the store cannot take writes as fast as they come: calls back once it can (read nothing meanwhile). */
+  storePressure?(resume: () => void): boolean;
   onProtocolError(session: SessionState, reason: string): void;
   onClose(conn: Connection): void;
   outputLimits(): OutputLimits;
@@ -64,6 +66,10 @@ export class Connection extends SessionBase implements SessionState {
   private readonly queue: OutputSlot[] = [];
   private deferredOutstanding = 0;
   private paused = false;
+  /** Not reading: the store is behind its checkpoints (ConnectionHooks.storePressure). */
+  private storeHeld = false;
+  /** `writes` when flow control last looked. */
+  private writesSeen = 0;
   private closed = false;
   /** CLIENT REPLY OFF is in force; SKIP drops the next command's reply. */
   private replyOff = false;
@@ -147,6 +153,19 @@ export class Connection extends SessionBase implements SessionState {
     } finally {
       this.inBatch = false;
     }
+    // Flow control: what was read is handled; a connection that writes (here, or in runs that
+    // finished since its last read) reads nothing more while the store is behind. Readers go on.
+    const wrote = this.writes !== this.writesSeen;
+    this.writesSeen = this.writes;
+    if (!this.storeHeld && wrote && this.hooks.storePressure?.(() => this.releaseStoreHold()) === true) {
+      this.storeHeld = true;
+      this.socket.pause();
+    }
+  }
+
+  private releaseStoreHold(): void {
+    this.storeHeld = false;
+    if (!this.paused && !this.closed) this.socket.resume();
   }
 
   /**
@@ -289,7 +308,7 @@ export class Connection extends SessionBase implements SessionState {
         this.deferredOutstanding--;
         if (this.paused && this.deferredOutstanding < DEFERRED_MAX / 2) {
           this.paused = false;
-          this.socket.resume();
+          if (!this.storeHeld) this.socket.resume();
         }
         this.drain();
       },

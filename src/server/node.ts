@@ -388,6 +388,11 @@ export class RingkvNode implements NodeServices {
         this.store.afterDurable(cb);
         return true;
       },
+      storePressure: (resume) => {
+        if (!this.store.pressured) return false;
+        this.store.whenRelieved(resume);
+        return true;
+      },
       onProtocolError: (session, reason) => this.logger.debug({ client: session.addr, reason }, 'protocol error, closing client'),
       onClose: (c) => {
         this.stats.totalNetInputBytes += c.bytesIn;

@@ -132,6 +132,7 @@ export class Store implements BatchRecordStore {
   private active = new Memtable();
   /** The memtable a checkpoint is writing; reads look here after `active`. */
   private frozen: Memtable | undefined;
+  private readonly relievedListeners: Array<() => void> = [];
   /** Resolves, once the log segment holding the last of the frozen memtable's writes is closed, with its id. */
   private frozenSealed: Promise<number> = Promise.resolve(0);
   /**
@@ -834,6 +835,31 @@ export class Store implements BatchRecordStore {
     this.expiredListeners.push(listener);
   }
 
+  /**
+   * Writes arrive faster than checkpoints carry them into LMDB: a checkpoint is running and the
+   * memtable behind it is due for the next one. Connections stop reading until it is not (the
+   * data lives on disk; without this the memtables grew with the data, gigabytes while a client
+   * filled ten million elements).
+   */
+  get pressured(): boolean {
+    return this.frozen !== undefined && this.active.size >= this.checkpointEntries;
+  }
+
+  /** Calls `cb` once the store is no longer pressured (after the running checkpoint). */
+  whenRelieved(cb: () => void): void {
+    if (!this.pressured) {
+      cb();
+      return;
+    }
+    this.relievedListeners.push(cb);
+  }
+
+  private relieve(): void {
+    if (this.pressured || this.relievedListeners.length === 0) return;
+    const listeners = this.relievedListeners.splice(0);
+    for (const cb of listeners) cb();
+  }
+
   private requestCheckpoint(): void {
     if (this.checkpointQueued || this.closed) return;
     this.checkpointQueued = true;
@@ -872,6 +898,7 @@ export class Store implements BatchRecordStore {
       this.frozen = undefined;
       this.clean = table;
     }
+    this.relieve();
     this.tables.refreshReads();
     // The indexes changed: expiry scans start over so nothing before the cursor is missed.
     this.expiryCursor = undefined;
