@@ -59,24 +59,41 @@ function hdel(ctx: CommandContext, argv: Buffer[]): void {
   ctx.out.int(n);
 }
 
+/**
+ * The reply's header promised the hash's size: fields that do not add up to it would leave the
+ * client waiting for the rest, so they fail the command (the dispatcher drops what was written and
+ * answers an error) instead. Only a damaged store gets here.
+ */
+function checkCount(key: Buffer, size: number, written: number): void {
+  if (written !== size) throw new Error(`hash ${key.toString('latin1').slice(0, 100)} holds ${written} fields but its metadata counts ${size}`);
+}
+
 function hgetall(ctx: CommandContext, argv: Buffer[]): void {
   const h = HashType.open(ctx.ks, argv[1]!);
-  ctx.out.mapHeader(h?.size ?? 0);
+  const size = h?.size ?? 0;
+  ctx.out.mapHeader(size);
+  let written = 0;
   h?.scan((field, value) => {
+    if (++written > size) return false;
     ctx.out.bulk(field);
     ctx.out.bulk(value);
     return true;
   });
+  checkCount(argv[1]!, size, written);
 }
 
 function hkeysOrVals(which: 'keys' | 'vals') {
   return (ctx: CommandContext, argv: Buffer[]): void => {
     const h = HashType.open(ctx.ks, argv[1]!);
-    ctx.out.arrayHeader(h?.size ?? 0);
+    const size = h?.size ?? 0;
+    ctx.out.arrayHeader(size);
+    let written = 0;
     h?.scan((field, value) => {
+      if (++written > size) return false;
       ctx.out.bulk(which === 'keys' ? field : value);
       return true;
     });
+    checkCount(argv[1]!, size, written);
   };
 }
 
