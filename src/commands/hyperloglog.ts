@@ -31,7 +31,10 @@ function pfadd(ctx: CommandContext, argv: Buffer[]): void {
   const key = argv[1]!;
   const e = getHll(ctx, key);
   const r = addElements(e?.value ?? createSparse(), argv.slice(2), sparseMaxBytes(ctx));
-  if (r.corrupt) throw new ReplyError(INVALID_HLL);
+  if (r.corrupt) {
+    if (e !== undefined && r.changed > 0) ctx.ks.set(key, ValueType.String, r.value, e.expiresAt, StringForm.Raw);
+    throw new ReplyError(INVALID_HLL);
+  }
   const changed = e === undefined || r.changed > 0;
   // Redis marks the cache stale whenever PFADD counts a change, creating the key included.
   if (e === undefined) invalidateCache(r.value);

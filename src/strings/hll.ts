@@ -73,7 +73,15 @@ export function addElements(value: Buffer, elements: readonly Uint8Array[], spar
       changed += denseRaise(v, index, count);
     } else {
       const r = sparseSet(v, index, count, sparseMaxBytes);
-      if (r.result === -1) return { value, changed, corrupt: true };
+      if (r.result === -1) {
+        // Redis changes the value in place element by element: what the elements before the
+        // corrupt spot did stays (with the cache marked stale), although PFADD answers an error.
+        if (changed > 0) {
+          if (v === value) v = Buffer.from(value);
+          invalidateCache(v);
+        }
+        return { value: v, changed, corrupt: true };
+      }
       v = r.value;
       changed += r.result;
     }
