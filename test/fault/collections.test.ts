@@ -23,7 +23,7 @@ import { CollectionsScenario } from '../helpers/fault-collections.js';
 import { Partitioner, probePartitions } from '../helpers/fault-net.js';
 import { describeViolations, formatFigures, runScenario, type FaultKind } from '../helpers/fault-scenario.js';
 
-const durationMs = 20_000;
+const durationMs = 16_000;
 const baseSeed = envInt('FAULT_SEED') ?? Date.now() % 1_000_000;
 const selected = new Set((process.env.FAULT_SCENARIOS ?? 'collections-kill9,collections-pause,collections-partition-one').split(',').map((s) => s.trim()));
 const keepArtifacts = process.env.FAULT_KEEP_ARTIFACTS === '1';
@@ -61,8 +61,8 @@ async function check(name: string, fault: FaultKind, offset: number): Promise<vo
   expect(s.poppedJobs, 'jobs were popped').toBeGreaterThan(10);
   expect(s.setOps, 'set operations were acknowledged').toBeGreaterThan(10);
   expect(s.increments, 'increments were acknowledged').toBeGreaterThan(30);
-  expect(s.streamAdds, 'stream entries were added').toBeGreaterThanOrEqual(5);
-  expect(s.delivered, 'stream entries were delivered to consumers').toBeGreaterThanOrEqual(3);
+  expect(s.streamAdds, 'stream entries were added').toBeGreaterThanOrEqual(3);
+  expect(s.delivered, 'stream entries were delivered to consumers').toBeGreaterThanOrEqual(2);
 }
 
 describe(`collections under faults (N=3, W=2, R=2; base seed ${baseSeed})`, () => {

@@ -13,7 +13,7 @@ import { failures, figures, seedList, traceOptions } from './product/seeds.js';
 const FILE = 'test/sim/product-sim-catch-up-5-sloppy.test.ts';
 
 describe('product simulation with coming back, 5 nodes, sloppy quorums', () => {
-  for (const seed of seedList(12, 700_001)) {
+  for (const seed of seedList(10, 700_001)) {
     it(`seed ${seed}`, async () => {
       const report = await runProductSim({ seed, nodes: 5, sloppy: true, catchUp: 'on', ...traceOptions() });
       console.log(figures(report));
