@@ -25,6 +25,10 @@ differentialSuite({
   protocols: [2, 3],
   mix: ENCODING_MIX,
   label: 'enc1',
+  // WATCH is left out here: a SETBIT that changes no bit of a value not yet raw writes the record
+  // to make it raw, which a WATCH on the key sees, where Redis 7.0 changes the encoding without
+  // touching the key (docs/decisions.md, "String encodings"). The transaction suites test WATCH.
+  noWatch: true,
 });
 
 differentialSuite({
@@ -35,6 +39,7 @@ differentialSuite({
   protocols: [2],
   mix: ENCODING_MIX,
   label: 'encc',
+  noWatch: true,
 });
 
 /** Each sequence leaves key `k` (and sometimes `k2`) in one encoding; the last one is what is compared. */
