@@ -144,8 +144,9 @@ export class CommitLog {
     for (const s of listing.segments) this.segments.set(s.id, s.bytes);
     for (const s of listing.spares) this.spares.push({ file: s.file, bytes: s.bytes });
     this.spareSeq = listing.spares.length > 0 ? listing.spares[listing.spares.length - 1]!.seq + 1 : 1;
-    const last = listing.segments[listing.segments.length - 1];
-    this.nextSegment = last ? last.id + 1 : 1;
+    // Above every id a file here was written under, spares included: a fully retired log must not
+    // start again at an id whose frames a reused spare still holds.
+    this.nextSegment = listing.highestId + 1;
     this.everysecTimer = this.policy === 'everysec' ? setInterval(() => this.requestSync(), EVERYSEC_MS) : null;
     this.everysecTimer?.unref();
   }
@@ -298,7 +299,7 @@ export class CommitLog {
       const file = segmentPath(this.dir, id);
       this.segments.delete(id);
       if (this.spares.length < SPARE_SEGMENTS_MAX) {
-        const spare = sparePath(this.dir, this.spareSeq++);
+        const spare = sparePath(this.dir, this.spareSeq++, id);
         await fs.promises.rename(file, spare);
         this.spares.push({ file: spare, bytes: (await fs.promises.stat(spare)).size });
       } else {
@@ -532,7 +533,7 @@ export class CommitLog {
   private prepareSpare(): void {
     if (this.policy !== 'always' || this.spares.length > 0 || this.preparingSpare || this.closed) return;
     this.preparingSpare = true;
-    const file = sparePath(this.dir, this.spareSeq++);
+    const file = sparePath(this.dir, this.spareSeq++, 0);
     const bytes = Math.min(this.segmentBytes, Math.max(SPARE_MIN_BYTES, 2 * this.lastSegmentUsed));
     writeZeroFile(file, bytes)
       .then(() => syncDir(this.dir))

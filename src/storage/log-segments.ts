@@ -42,33 +42,50 @@ function syncMarkOffset(payload: Buffer): number | undefined {
 /** Entries above this are treated as corruption on replay (Redis caps values at 512 MB). */
 export const LOG_PAYLOAD_MAX = 1 << 30;
 const SEGMENT_RE = /^commit-(\d{16})\.log$/;
-const SPARE_RE = /^spare-(\d{16})\.log$/;
+/** spare-<seq>-<id of the segment it last was>.log; without the id: an older format, see listSegments. */
+const SPARE_RE = /^spare-(\d{16})(?:-(\d{16}))?\.log$/;
 const REPLAY_CHUNK_BYTES = 1 << 20;
 
 export function segmentPath(dir: string, id: number): string {
   return path.join(dir, `commit-${String(id).padStart(16, '0')}.log`);
 }
 
-/** A retired segment kept for reuse (its blocks are allocated, so syncing writes into it is cheap). */
-export function sparePath(dir: string, seq: number): string {
-  return path.join(dir, `spare-${String(seq).padStart(16, '0')}.log`);
+/**
+ * A retired segment kept for reuse (its blocks are allocated, so syncing writes into it is cheap),
+ * named with the id of the segment it last was (0 for a prepared zero-filled file): its bytes past
+ * what a new segment writes over it are still frames under that id's mask, so no later segment may
+ * take an id a spare's content was written under (listSegments' `highestId`).
+ */
+export function sparePath(dir: string, seq: number, formerId: number): string {
+  return path.join(dir, `spare-${String(seq).padStart(16, '0')}-${String(formerId).padStart(16, '0')}.log`);
 }
 
 export interface SegmentListing {
   segments: Array<{ id: number; bytes: number }>;
   spares: Array<{ file: string; seq: number; bytes: number }>;
+  /** The highest segment id any file here holds frames of: new segments are numbered above it. */
+  highestId: number;
 }
 
 /** Segment and spare files in `dir`, oldest first; half-made spares from a crash are removed. */
 export async function listSegments(dir: string): Promise<SegmentListing> {
-  const out: SegmentListing = { segments: [], spares: [] };
+  const out: SegmentListing = { segments: [], spares: [], highestId: 0 };
   for (const name of await fs.promises.readdir(dir)) {
     const file = path.join(dir, name);
     const seg = SEGMENT_RE.exec(name);
     const spare = SPARE_RE.exec(name);
-    if (seg) out.segments.push({ id: Number(seg[1]), bytes: (await fs.promises.stat(file)).size });
-    else if (spare) out.spares.push({ file, seq: Number(spare[1]), bytes: (await fs.promises.stat(file)).size });
-    else if (name.startsWith('spare-') && name.endsWith('.tmp')) await fs.promises.rm(file, { force: true });
+    if (seg) {
+      out.segments.push({ id: Number(seg[1]), bytes: (await fs.promises.stat(file)).size });
+      out.highestId = Math.max(out.highestId, Number(seg[1]));
+    } else if (spare && spare[2] !== undefined) {
+      out.spares.push({ file, seq: Number(spare[1]), bytes: (await fs.promises.stat(file)).size });
+      out.highestId = Math.max(out.highestId, Number(spare[2]));
+    } else if (spare || (name.startsWith('spare-') && name.endsWith('.tmp'))) {
+      // Half-made, or a spare of the older format whose former segment id is unknown: ids restart
+      // after a log is fully retired, and reusing such a file as a segment of the same id would let
+      // replay read its old frames past the new ones as valid. Only preallocated space is lost.
+      await fs.promises.rm(file, { force: true });
+    }
   }
   out.segments.sort((a, b) => a.id - b.id);
   out.spares.sort((a, b) => a.seq - b.seq);

@@ -110,6 +110,55 @@ describe('commit log', () => {
     expect(replayed).toEqual(fresh);
   });
 
+  it('never reuses a segment id after the whole log was retired, so a torn tail cannot meet old frames under the same mask', async () => {
+    // Life 1 fills segment 1 with synced groups (each with its sync mark) and retires all of it:
+    // the file becomes a spare still full of frames valid under segment 1's mask.
+    const dir = tempDir();
+    const first = await openLog(dir, 'always', 1 << 20);
+    for (let g = 0; g < 30; g++) {
+      first.log.append(Buffer.from(`old-${g}-${'o'.repeat(200)}`));
+      await durable(first.log);
+    }
+    await first.log.retireThrough(await first.log.rotate().done);
+    await closeLog(first.log);
+    expect(fs.readdirSync(dir).filter((n) => n.startsWith('commit-'))).toEqual([]);
+    // Keep only the newest spare (segment 1 retired), so life 2 surely writes over it.
+    const spares = fs.readdirSync(dir).filter((n) => n.startsWith('spare-')).sort();
+    for (const n of spares.slice(0, -1)) fs.rmSync(path.join(dir, n));
+    // Life 2 writes one small synced group over the reused file, then a torn write damages the
+    // end mark after it (what a power cut inside the next group can leave).
+    const second = await openLog(dir, 'always', 1 << 20);
+    second.log.append(Buffer.from('new-entry'));
+    await durable(second.log);
+    await closeLog(second.log);
+    const segments = fs.readdirSync(dir).filter((n) => n.startsWith('commit-'));
+    expect(segments, 'the new life numbers its segment above the retired one').toEqual(['commit-0000000000000002.log']);
+    const file = path.join(dir, segments[0]!);
+    const bytes = fs.readFileSync(file);
+    // The new group: a sync mark frame then the entry; find the zero end mark after it.
+    let end = 0;
+    while (bytes.readUInt32BE(end) !== 0) end += 8 + bytes.readUInt32BE(end);
+    const torn = Buffer.alloc(8);
+    torn.writeUInt32BE(64, 0); // a header whose payload never made it
+    torn.writeUInt32BE(0xdeadbeef, 4);
+    const fd = fs.openSync(file, 'r+');
+    fs.writeSync(fd, torn, 0, 8, end);
+    fs.closeSync(fd);
+    // Under the same id, an old sync mark further on would "prove" damage (start-up refused) or an
+    // old frame would replay; under a new id they are foreign bytes and the tail is simply cut.
+    const { replayed } = await openLog(dir, 'always', 1 << 20);
+    expect(replayed).toEqual(['new-entry']);
+  });
+
+  it('removes spares of the older naming, whose former segment id is unknown', async () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'spare-0000000000000001.log'), Buffer.alloc(4096));
+    const { log } = await openLog(dir);
+    log.append(Buffer.from('x'));
+    await durable(log);
+    expect(fs.readdirSync(dir).filter((n) => n.startsWith('spare-0000000000000001.log'))).toEqual([]);
+  });
+
   it('replays what everysec and no handed to the OS', async () => {
     for (const mode of ['everysec', 'no'] as const) {
       const dir = tempDir();
