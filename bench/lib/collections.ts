@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { benchmarkArgs, runSampled, type LoadShape, type Measurement, type SampledRun } from './benchmark.js';
-import { clockTicksPerSecond } from './cpu.js';
+import { clockTicksPerSecond, processTreeTicks } from './cpu.js';
 import { parseBenchmarkCsv } from './csv.js';
 import { exitedWithin, type ManagedProcess } from './proc.js';
 import { respCommand, RespError, type RespValue } from './resp.js';
@@ -359,6 +359,26 @@ async function measureOp(
 }
 
 /**
+ * Waits until the servers are idle after a prefill: a store that moves its recent writes to disk
+ * in the background (ringkv's checkpoints) would otherwise spend the first measured run writing
+ * the prefill, charged to whichever operation runs first. At most 60 s.
+ */
+async function settle(endpoint: CollectionsEndpoint, log: (line: string) => void): Promise<void> {
+  const hz = clockTicksPerSecond();
+  const ticks = (): number => endpoint.serverPids.reduce((sum, pid) => sum + processTreeTicks(pid), 0);
+  const started = Date.now();
+  let last = ticks();
+  while (Date.now() - started < 60_000) {
+    await sleep(500);
+    const now = ticks();
+    // Under 5% of one core per server over half a second: background work is done.
+    if ((now - last) / hz < 0.025 * endpoint.serverPids.length) break;
+    last = now;
+  }
+  log(`[collections] ${endpoint.server}: idle ${((Date.now() - started) / 1000).toFixed(1)} s after the prefill`);
+}
+
+/**
  * Part 1 on one endpoint: prefills a small and a big collection of every type, then measures each
  * operation on both. The collections stay on the server afterwards (the DEL and built-in parts use
  * keys of their own).
@@ -386,6 +406,7 @@ export async function runOps(endpoint: CollectionsEndpoint, settings: Collection
         log(`[collections] ${endpoint.server}: ${PLURAL[type]} ${isUnknownCommand(message) ? 'unsupported' : 'failed'}: ${message}`);
       }
     }
+    await settle(endpoint, log);
     for (const op of COLLECTION_OPS) {
       const known = typeStatus.get(op.type)!;
       const base = { server: endpoint.server, type: op.type };
