@@ -261,8 +261,14 @@ export class CommitLog {
     else queueMicrotask(() => cb());
   }
 
+  /**
+   * True while something appended is not yet durable, and for good once the log has failed: the
+   * entries appended since are thrown away, so whoever would acknowledge them must ask afterDurable,
+   * which reports the failure. (It answered false after a failure, and every later write was
+   * acknowledged without reaching the disk.)
+   */
   hasPendingDurability(): boolean {
-    return this.lastPendingGroup() !== null;
+    return this.failed !== null || this.lastPendingGroup() !== null;
   }
 
   /**

@@ -2,7 +2,8 @@
  * Goal: when the commit log cannot make writes durable (its fdatasync fails, as at a power cut),
  * every command whose reply waited for it gets an error and only that: a pipelined batch gets one
  * error per command (not one for the batch, which paired later replies with the wrong commands
- * and could show a failed write as a success), and a blocked BLPOP served by another client's
+ * and could show a failed write as a success), every write after it gets one too (the log stays
+ * failed, so none of them can reach the disk), and a blocked BLPOP served by another client's
  * push gets an error instead of an element whose pop never reached the disk. Method: lazyfs
  * fails the commit log's next fdatasync; raw RESP and ioredis clients; restart on what the disk kept.
  */
@@ -41,10 +42,13 @@ describe.skipIf(unavailable !== undefined)('power loss: replies of writes that c
     // A later batch without writes answers at once: its reply must not stand in for the ones above.
     sock.write('PING\r\n');
     await until(4);
+    // Writes after the failure cannot be made durable either: never acknowledged (they were).
+    sock.write('SET pc 3\r\nINCR pd\r\n');
+    await until(6);
     sock.destroy();
     expect(rig!.mount.status().cut_at).toMatch(/^fsync .*commit-/);
     const err = '-ERR write could not be made durable';
-    expect(lines()).toEqual([err, err, err, '+PONG']);
+    expect(lines()).toEqual([err, err, err, '+PONG', err, err]);
     await rig!.node.kill9();
     await rig!.mount.unmount();
     await rig!.mount.mount();
