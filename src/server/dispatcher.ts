@@ -70,6 +70,8 @@ export class Dispatcher {
   memory: MemoryGuard | undefined;
   /** Calls back once pending writes are durable, with the error if they cannot be; false when none are pending (set by the node). */
   awaitDurable: (cb: (err?: Error) => void) => boolean = () => false;
+  /** Why writes cannot be persisted any more (the commit log failed), as MISCONF's text; set by the node. */
+  diskFailure: () => string | undefined = () => undefined;
   /** Commands that failed with an internal exception: when it was last logged, and how often since. */
   private readonly internalErrors = new Map<string, { loggedAt: number; since: number }>();
   /** Clients blocked in BLPOP and the like (blocked-clients.ts). */
@@ -194,6 +196,12 @@ export class Dispatcher {
               this.reject(session, out, OOM_ERROR, spec.name === 'exec');
               return;
             }
+            const diskRefusal = verdict.forwardTo === undefined ? this.refusedByDisk(spec, verdict.tx?.queued ?? session.multi) : undefined;
+            if (diskRefusal !== undefined) {
+              seq.flush();
+              this.reject(session, out, diskRefusal, spec.name === 'exec');
+              return;
+            }
             if (verdict.forwardTo === undefined && verdict.tx === undefined && this.mayBlock(session, spec, argv)) {
               const run: SlotRun = { slot: verdict.slot, forwardTo: undefined, exclusive: true, commands: [{ spec, argv }] };
               const attempt = coordinatedAttempt(session, spec, argv, (capture) => this.router!.startRun(session, run, capture));
@@ -222,6 +230,11 @@ export class Dispatcher {
     }
     if (this.memory?.refuses(session, spec, argv, this.node.now())) {
       this.reject(session, out, OOM_ERROR, spec.name === 'exec');
+      return;
+    }
+    const diskRefusal = this.refusedByDisk(spec, session.multi);
+    if (diskRefusal !== undefined) {
+      this.reject(session, out, diskRefusal, spec.name === 'exec');
       return;
     }
     if (this.mayBlock(session, spec, argv)) {
@@ -373,6 +386,11 @@ export class Dispatcher {
       this.reject(session, out, OOM_ERROR);
       return;
     }
+    const diskRefusal = this.refusedByDisk(spec, undefined);
+    if (diskRefusal !== undefined) {
+      this.reject(session, out, diskRefusal);
+      return;
+    }
     session.multi!.push({ name: spec.name, argv });
     out.simple('QUEUED');
   }
@@ -394,6 +412,19 @@ export class Dispatcher {
    * Answers an error; inside MULTI it marks the transaction. A refused EXEC answers EXECABORT, in
    * or out of MULTI, and ends the transaction at once, as Redis does.
    */
+  /**
+   * Redis refuses write commands, EXEC of a transaction that writes, and PING (so health checks
+   * notice) with MISCONF once it cannot persist: here, once the commit log failed. A write run now
+   * could only change memory and be answered with an error, visible to readers meanwhile.
+   */
+  private refusedByDisk(spec: CommandSpec, queued: readonly { name: string }[] | undefined): string | undefined {
+    const failure = this.diskFailure();
+    if (failure === undefined) return undefined;
+    if (spec.name === 'ping' || spec.flags.includes('write')) return failure;
+    if (spec.name === 'exec' && (queued ?? []).some((q) => this.table.get(q.name)?.flags.includes('write') === true)) return failure;
+    return undefined;
+  }
+
   private reject(session: SessionState, out: ReplyWriter, message: string, isExec = false): void {
     this.node.stats.noteErrorReply(isExec ? 'EXECABORT' : message);
     if (isExec) {

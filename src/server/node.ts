@@ -50,6 +50,7 @@ import { splitUserDirective } from '../acl/acl-file.js';
 import { readAclFile } from '../acl/acl-store.js';
 import { closeRevokedSubscribers, closeSessionsOfRemoved } from './acl-sessions.js';
 import { AclSync } from './acl-sync.js';
+import { osErrorText } from '../core/os-error-text.js';
 
 const INLINE_MAX = 64 * 1024;
 const MULTIBULK_COUNT_MAX = 2_147_483_647;
@@ -169,6 +170,10 @@ export class RingkvNode implements NodeServices {
       if (key !== undefined) this.dispatcher.blocked.keyChanged(key);
     });
     // The error reaches the reply: a held or blocked command must not report a write that failed.
+    this.dispatcher.diskFailure = () => {
+      const failure = this.store.logFailure;
+      return failure === null ? undefined : `MISCONF Errors writing to the AOF file: ${osErrorText(failure)}`;
+    };
     this.dispatcher.awaitDurable = (cb) => {
       if (!this.store.hasPendingDurability()) return false;
       this.store.afterDurable(cb);

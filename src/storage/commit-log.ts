@@ -267,6 +267,11 @@ export class CommitLog {
    * which reports the failure. (It answered false after a failure, and every later write was
    * acknowledged without reaching the disk.)
    */
+  /** The write or fdatasync failure that stopped the log, or null. */
+  get failure(): Error | null {
+    return this.failed;
+  }
+
   hasPendingDurability(): boolean {
     return this.failed !== null || this.lastPendingGroup() !== null;
   }

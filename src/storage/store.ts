@@ -399,6 +399,11 @@ export class Store implements BatchRecordStore {
     this.log.afterDurable(cb);
   }
 
+  /** The commit log's failure, once a write or fdatasync of it failed (nothing is durable after it). */
+  get logFailure(): Error | null {
+    return this.log.failure;
+  }
+
   hasPendingDurability(): boolean {
     return this.log.hasPendingDurability();
   }
