@@ -95,6 +95,11 @@ export function storageKeySlot(sk: Buffer): number {
   return sk.readUInt16BE(0);
 }
 
+/** The user key of a short storage key, as a view into it (for a storage key nobody else holds). */
+export function shortUserKeyView(sk: Buffer): Buffer {
+  return sk.subarray(SLOT_BYTES);
+}
+
 /** The user key of a short storage key, copied. */
 export function shortUserKey(sk: Buffer): Buffer {
   return Buffer.from(sk.subarray(SLOT_BYTES));

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { decodeRecord } from './record-codec.js';
-import { isLongStorageKey, shortUserKey, unwrapLongKeyValue } from './key-layout.js';
+import { isLongStorageKey, shortUserKey, shortUserKeyView, unwrapLongKeyValue } from './key-layout.js';
 import type { StoredRecord } from './types.js';
 
 /**
@@ -89,6 +89,15 @@ export class LmdbTables {
   async close(): Promise<void> {
     await this.root.close();
   }
+}
+
+/**
+ * decodeStoredValue for a storage key the caller owns (lmdb-js range reads hand out fresh copies):
+ * the user key is a view into it rather than another copy.
+ */
+export function decodeOwnedValue(sk: Buffer, value: Buffer): { key: Buffer; record: StoredRecord } {
+  if (!isLongStorageKey(sk)) return { key: shortUserKeyView(sk), record: decodeRecord(value) };
+  return decodeStoredValue(sk, value);
 }
 
 /** Decodes a `data` value read by range or by key: user key (from sk or the value) and record. */

@@ -1,4 +1,4 @@
-import { decodeStoredValue } from './lmdb-tables.js';
+import { decodeOwnedValue, decodeStoredValue } from './lmdb-tables.js';
 import type { MemEntry } from './memtable.js';
 import type { ScanSources } from './merged-scan.js';
 import type { StoredRecord } from './types.js';
@@ -58,6 +58,18 @@ export function rangeScan(
     for (;;) {
       const aId = active.entry?.id;
       const fId = frozen?.entry?.id;
+      if (aId === undefined && fId === undefined) {
+        // Only LMDB is left (a collection untouched since its last checkpoint, or its tail): its
+        // range bounds the walk, so entries need no id to merge by, nor a second key copy.
+        while (lId !== undefined) {
+          const { key: sk, value } = (lEntry as IteratorYieldResult<{ key: Buffer; value: Buffer }>).value;
+          const { key, record } = decodeOwnedValue(sk, value);
+          lEntry = lmdb!.next();
+          lId = lEntry.done === true ? undefined : '';
+          if (!visit(key, record)) return;
+        }
+        return;
+      }
       let next = aId;
       if (fId !== undefined && (next === undefined || before(fId, next))) next = fId;
       if (lId !== undefined && (next === undefined || before(lId, next))) next = lId;
