@@ -3,9 +3,8 @@
  * write: while LMDB's pages are half written, before or after its fdatasync or meta page, or while
  * the log segments it made redundant are being retired. Method: checkpoints every 200 ms under
  * pipelined load; lazyfs cuts the power when the k-th checkpoint operation arrives (an LMDB page
- * write or its meta page; with POWER_CHECKPOINT_ALL=1 also LMDB's fdatasync, the rename/unlink
- * retiring a log segment, and torn cuts), k drawn per cycle. Then restart and check as in
- * power-always.test.ts.
+ * write, its fdatasync, its meta page, or the rename/unlink retiring a log segment), plain or
+ * torn, k drawn per cycle. Then restart and check as in power-always.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fuseUnavailable } from './lazy-mount.js';
@@ -13,26 +12,21 @@ import { powerCycle, startRig, stopRig, summary, type Rig } from './power-cycle.
 
 const unavailable = fuseUnavailable();
 /** The steps of a checkpoint a cut is aimed at, each with how many of them to count at most. */
-const SETTLED_STEPS: Array<[string, string, number]> = [
+const STEPS: Array<[string, string, number]> = [
   ['an LMDB page write', String.raw`^write\s.*data\.mdb`, 60],
   ["LMDB's meta page write", String.raw`^dsync-write\s.*data\.mdb`, 3],
-];
-const OPEN_STEPS: Array<[string, string, number]> = [
   ["LMDB's fdatasync", String.raw`^fsync\s.*data\.mdb`, 3],
   ['retiring a log segment', String.raw`^(rename|unlink)\s/data/commit-`, 2],
 ];
 /**
- * Opt-in while its finding is open (reliability.md, "Power loss"): cuts at every step of a
- * checkpoint lost a few acknowledged writes in about one run in four, not yet explained.
- * POWER_CHECKPOINT=1 runs the plain cuts before LMDB's page and meta writes; POWER_CHECKPOINT_ALL=1
- * adds LMDB's fdatasync, a segment's retirement and torn cuts.
+ * By default each step is cut once, plain and torn in turn; POWER_CHECKPOINT_ALL=1 cuts each step
+ * twice more, torn the second time. These cuts lost acknowledged writes until a failed log stopped
+ * acknowledging for good (reliability.md, "Power loss"; 0 lost in 32 cycles after the fix).
  */
 const ALL = process.env.POWER_CHECKPOINT_ALL === '1';
-const ENABLED = ALL || process.env.POWER_CHECKPOINT === '1';
-const STEPS = ALL ? [...SETTLED_STEPS, ...OPEN_STEPS] : SETTLED_STEPS;
-const ROUNDS = ALL ? 2 : 3;
+const ROUNDS = ALL ? 3 : 1;
 
-describe.skipIf(unavailable !== undefined || !ENABLED)('power loss inside a checkpoint (opt-in: POWER_CHECKPOINT=1)', () => {
+describe.skipIf(unavailable !== undefined)('power loss inside a checkpoint', () => {
   let rig: Rig | undefined;
   beforeAll(async () => {
     rig = await startRig(['--appendfsync', 'always', '--checkpoint-interval-ms', '200']);
@@ -44,7 +38,7 @@ describe.skipIf(unavailable !== undefined || !ENABLED)('power loss inside a chec
     let acked = 0;
     for (let c = 0; c < ROUNDS * STEPS.length; c++) {
       const [step, pattern, most] = STEPS[c % STEPS.length]!;
-      const torn = ALL && c >= STEPS.length;
+      const torn = ALL ? c >= 2 * STEPS.length : c % 2 === 1;
       const k = 1 + (((seed ^ Math.imul(c + 1, 2654435761)) >>> 0) % most);
       const r = await powerCycle(rig!, { prefix: `k${c}`, seed: seed + c, arm: { pattern, k }, torn });
       const s = summary(r);
