@@ -3,7 +3,7 @@
  * the node starts cleanly on what the disk kept, whatever the moment of the cut. Method: the node's
  * --dir is on lazyfs (test/power/lazyfs.py), which holds unsynced writes in memory; pipelined
  * SET/INCR/HSET/LPUSH/XADD/MULTI traffic from 4 connections; the power is cut at a random moment,
- * (with POWER_TORN=1 every other cut keeps a random part of the unsynced sectors); the node restarts
+ * every other cut keeping a random part of the unsynced sectors (torn); the node restarts
  * on the disk as it was left and each connection's surviving state must be a prefix of what it
  * sent that covers every acknowledged command (power-workload.ts).
  */
@@ -12,9 +12,8 @@ import { fuseUnavailable } from './lazy-mount.js';
 import { powerCycle, startRig, stopRig, summary, type Rig } from './power-cycle.js';
 
 const unavailable = fuseUnavailable();
-const CYCLES = 6;
-/** POWER_TORN=1: every other cut keeps a random half of the unsynced sectors (open: reliability.md, "Power loss"). */
-const TORN = process.env.POWER_TORN === '1';
+/** Cuts at exact points of group commits and checkpoints are power-torn-tail's and power-checkpoint's. */
+const CYCLES = 4;
 
 describe.skipIf(unavailable !== undefined)('power loss under appendfsync always', () => {
   let rig: Rig | undefined;
@@ -27,7 +26,7 @@ describe.skipIf(unavailable !== undefined)('power loss under appendfsync always'
     const seed = Number(process.env.POWER_SEED ?? Math.floor(Math.random() * 1e9));
     let torn = 0;
     for (let c = 0; c < CYCLES; c++) {
-      const r = await powerCycle(rig!, { prefix: `a${c}`, seed: seed + c, cutAfterMs: ((seed ^ Math.imul(c + 1, 2654435761)) >>> 0) % 1000, torn: TORN && c % 2 === 1 });
+      const r = await powerCycle(rig!, { prefix: `a${c}`, seed: seed + c, cutAfterMs: ((seed ^ Math.imul(c + 1, 2654435761)) >>> 0) % 1000, torn: c % 2 === 1 });
       const s = summary(r);
       if (r.tornTail) torn++;
       console.log(`power seed ${seed + c}: sent ${s.sent}, acked ${s.acked}, survived ${s.survived}, lost acked ${s.lostAcked}, ` +

@@ -9,7 +9,7 @@ import { fuseUnavailable } from './lazy-mount.js';
 import { powerCycle, startRig, stopRig, summary, type Rig } from './power-cycle.js';
 
 const unavailable = fuseUnavailable();
-const CYCLES = 3;
+const CYCLES = 2;
 
 describe.skipIf(unavailable !== undefined)('power loss under appendfsync everysec (the check must catch it)', () => {
   let rig: Rig | undefined;
