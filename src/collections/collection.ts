@@ -128,6 +128,17 @@ export class Collection {
     this.changed = true;
   }
 
+  /**
+   * Moves the collection to a new generation (a new life of the key, as an overwrite starts one):
+   * its current elements become unreachable and are reclaimed in the background; the caller
+   * writes again the elements it keeps. Size, expiry and flags stay as they are.
+   */
+  startGeneration(): void {
+    this.meta.generation = this.ks.newGeneration();
+    this.prefixes.length = 0;
+    this.changed = true;
+  }
+
   /** Marks the metadata changed without an element change (list positions, expiry). */
   touch(): void {
     this.changed = true;

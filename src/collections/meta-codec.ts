@@ -19,8 +19,8 @@ import { GENERATION_BYTES } from './record-keys.js';
  * holds the collection completely (cluster/collection-healer.ts).
  *
  * Format META_FORMAT_EXTRA has the same first part and then bytes of the type's own (streams:
- * stream-codec.ts), which this module carries without reading them; the base, when flagged, follows
- * them as the last 16 bytes.
+ * stream-codec.ts; hashes: the next insertion stamp, hash-order.ts), which this module carries
+ * without reading them; the base, when flagged, follows them as the last 16 bytes.
  *
  * The size lives here so HLEN/SCARD/ZCARD/LLEN cost O(1). It stays exact because every write of a
  * collection is coordinated by the one node holding the slot's lease, from a view of the

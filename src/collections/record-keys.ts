@@ -20,7 +20,8 @@ const { XXHash64 } = xxhash;
 
 export const enum ElementKind {
   /**
-   * Hash field → value; set member → empty; sorted-set member → score (8 order-preserving bytes).
+   * Hash field → insertion stamp ‖ value (hash-order.ts; the value alone in a hash written before
+   * stamps); set member → empty; sorted-set member → score (8 order-preserving bytes).
    * Stored at memberPosition(member) = 8-byte hash of the member ‖ member: positions spread
    * uniformly, so a random position lands on a random member (SPOP, SRANDMEMBER, HRANDFIELD,
    * ZRANDMEMBER) whatever prefixes members share, and the member is still there in full.

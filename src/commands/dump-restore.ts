@@ -107,7 +107,8 @@ function dumpValueOf(ks: Keyspace, key: Buffer, e: Entry): DumpValue | undefined
       return streamDumpOf(ks, key);
     case ValueType.Hash: {
       const pairs: Array<[Buffer, Buffer]> = [];
-      HashType.open(ks, key)!.scan((f, v) => pairs.push([Buffer.from(f), Buffer.from(v)]) > 0);
+      // In reply order: a listpack's insertion order, which a RESTORE on Redis or here keeps.
+      HashType.open(ks, key)!.each((f, v) => pairs.push([Buffer.from(f), Buffer.from(v)]) > 0);
       return { kind: 'hash', pairs };
     }
     default:

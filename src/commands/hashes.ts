@@ -1,7 +1,5 @@
 import { ERR, ReplyError } from '../core/errors.js';
 import { HashType, type HashLimits } from '../collections/hash-type.js';
-import { randomElements } from '../collections/random-pick.js';
-import { ElementKind } from '../collections/record-keys.js';
 import { emptyScan, matches, scanCursor, scanOptions, scanPage } from './element-scan.js';
 import { command, type CommandContext, type CommandSpec } from './spec.js';
 import { inInt64, int64Arg, lower, parseInt64 } from './args.js';
@@ -73,7 +71,7 @@ function hgetall(ctx: CommandContext, argv: Buffer[]): void {
   const size = h?.size ?? 0;
   ctx.out.mapHeader(size);
   let written = 0;
-  h?.scan((field, value) => {
+  h?.each((field, value) => {
     if (++written > size) return false;
     ctx.out.bulk(field);
     ctx.out.bulk(value);
@@ -88,7 +86,7 @@ function hkeysOrVals(which: 'keys' | 'vals') {
     const size = h?.size ?? 0;
     ctx.out.arrayHeader(size);
     let written = 0;
-    h?.scan((field, value) => {
+    h?.each((field, value) => {
       if (++written > size) return false;
       ctx.out.bulk(which === 'keys' ? field : value);
       return true;
@@ -136,7 +134,7 @@ function hrandfield(ctx: CommandContext, argv: Buffer[]): void {
   const { out } = ctx;
   if (argv.length === 2) {
     const h = HashType.open(ctx.ks, argv[1]!);
-    const pick = h ? randomElements(h.c, ElementKind.Member, 1, true)[0] : undefined;
+    const pick = h?.randomOne();
     return pick ? out.bulk(pick[0]) : out.nullBulk();
   }
   // Redis checks the count, then the options, then the key: errors come in that order.
@@ -150,7 +148,7 @@ function hrandfield(ctx: CommandContext, argv: Buffer[]): void {
   // (that many repeated picks) is more than a reply can hold.
   if (wide < -BigInt(Number.MAX_SAFE_INTEGER)) throw new ReplyError(ERR.notInteger);
   const count = wide > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(wide);
-  const picked = h === undefined || count === 0 ? [] : count > 0 ? randomElements(h.c, ElementKind.Member, Math.min(count, h.size), true) : randomElements(h.c, ElementKind.Member, -count, false);
+  const picked = h === undefined || count === 0 ? [] : count > 0 ? h.random(Math.min(count, h.size), true) : h.random(-count, false);
   if (withValues && out.proto === 3) {
     out.arrayHeader(picked.length);
     for (const [k, v] of picked) {
@@ -167,18 +165,24 @@ function hrandfield(ctx: CommandContext, argv: Buffer[]): void {
   }
 }
 
-/** HSCAN key cursor [MATCH p] [COUNT n] [NOVALUES] (element-scan.ts). */
+/**
+ * HSCAN key cursor [MATCH p] [COUNT n] [NOVALUES] (element-scan.ts). A listpack comes back whole
+ * in insertion order with cursor 0, whatever the cursor, as Redis answers; a hashtable in pages.
+ */
 function hscan(ctx: CommandContext, argv: Buffer[]): void {
   const cursor = scanCursor(argv[2]!);
   const h = HashType.open(ctx.ks, argv[1]!);
   if (h === undefined) return emptyScan(ctx);
   const opts = scanOptions(argv, true);
   const items: Buffer[] = [];
-  const next = scanPage(h.c, argv[1]!, cursor, opts.count, !h.c.meta.large, (field, value) => {
+  const take = (field: Buffer, value: Buffer): void => {
     if (!matches(opts, field)) return;
     items.push(field);
     if (!opts.novalues) items.push(value);
-  });
+  };
+  let next = '0';
+  if (h.listpack) h.each((field, value) => (take(field, value), true));
+  else next = scanPage(h.c, argv[1]!, cursor, opts.count, false, (field, stored) => take(field, h.valueOf(stored)));
   ctx.out.arrayHeader(2);
   ctx.out.bulk(next);
   ctx.out.bulkArray(items);

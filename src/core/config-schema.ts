@@ -122,8 +122,9 @@ export const SETTINGS: readonly SettingSpec[] = [
   ...TLS_SETTINGS,
   // Encoding-tuning settings that test suites and tools set; ringkv has one encoding per type.
   ...[
-    ['hash-max-listpack-entries', '128'], ['hash-max-listpack-value', '64'],
-    ['hash-max-ziplist-entries', '128'], ['hash-max-ziplist-value', '64'],
+    // Redis 7.0's defaults: a hash is a listpack up to 512 fields (zsets: 128).
+    ['hash-max-listpack-entries', '512'], ['hash-max-listpack-value', '64'],
+    ['hash-max-ziplist-entries', '512'], ['hash-max-ziplist-value', '64'],
     ['list-max-listpack-size', '-2'], ['list-max-ziplist-size', '-2'], ['list-compress-depth', '0'],
     ['set-max-listpack-entries', '128'], ['set-max-listpack-value', '64'],
     ['zset-max-listpack-entries', '128'], ['zset-max-listpack-value', '64'],

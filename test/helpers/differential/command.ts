@@ -18,6 +18,20 @@ export type Check =
   | { kind: 'sorted'; pairs?: boolean }
   /** [cursor, elements]: the cursor only as zero / non-zero, the elements (or field-value pairs) sorted. */
   | { kind: 'scan'; pairs: boolean }
+  /**
+   * A whole-hash reply (HGETALL, HKEYS, HVALS, HSCAN, HRANDFIELD with a count above the size), sent
+   * right after OBJECT ENCODING of the same key: Redis lists a listpack's fields in insertion order
+   * and a hashtable's in no promised order. Compared byte for byte when the OBJECT ENCODING reply
+   * just before it (on the same side) said listpack, else as `sorted`; `scan`: as a scan reply,
+   * a hashtable's page only when it is the last one (the fields of a partial page are Redis's
+   * dict layout).
+   */
+  | { kind: 'hashOrder'; pairs: boolean; scan?: boolean }
+  /**
+   * OBJECT ENCODING before a `hashOrder` read: a hash's encoding (listpack, hashtable) byte for
+   * byte; any other type's only as "not a hash" (those encodings are other suites' subject).
+   */
+  | { kind: 'hashEncoding' }
   /** A random pick (HRANDFIELD): reply types and element counts only. */
   | { kind: 'shape' }
   /**

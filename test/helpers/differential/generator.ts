@@ -62,6 +62,8 @@ export const SETS_MIX: Mix = { strings: 8, keys: 14, hashes: 6, connection: 2, e
 export const BITMAPS_MIX: Mix = { strings: 12, keys: 12, hashes: 4, connection: 1, errors: 2, transactions: 8, bitmaps: 60 };
 /** Mostly HyperLogLog commands, with strings (SET over an HLL, APPEND to one) and keys. */
 export const HLL_MIX: Mix = { strings: 8, keys: 10, hashes: 3, connection: 1, errors: 1, transactions: 6, hll: 60 };
+/** Mostly hash commands (insertion order compared while a listpack), with the key commands that copy, rename and delete hashes. */
+export const HASHES_MIX: Mix = { strings: 6, keys: 14, hashes: 60, connection: 2, errors: 2, transactions: 8 };
 /** Mostly string writes checked with OBJECT ENCODING, with the string and key commands around them. */
 export const ENCODING_MIX: Mix = { strings: 10, keys: 8, hashes: 2, connection: 1, errors: 1, transactions: 8, encoding: 60 };
 
@@ -158,7 +160,7 @@ function single(g: GenContext, mix: Mix): DiffCommand[] {
   switch (pick(g.rng, base as Record<Family, number>)) {
     case 'strings': return [stringCommand(g)];
     case 'keys': return [keyCommand(g)];
-    case 'hashes': return [hashCommand(g)];
+    case 'hashes': return hashCommand(g);
     case 'connection': return [connectionCommand(g)];
     case 'errors': return [g.rng.chance(0.7) ? wrongArity(g) : unknownCommand(g)];
     case 'sets': return setCommand(g);

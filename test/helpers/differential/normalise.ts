@@ -32,6 +32,8 @@ function timeValue(r: RespReply, tolerance: number, approx: Canonical['approx'])
 }
 
 function sortedItems(items: RespReply[], groupSize: number): string {
+  // RESP3 nests pairs (HRANDFIELD … WITHVALUES): each item is then one pair already.
+  if (items[0]?.kind === 'aggregate') groupSize = 1;
   const groups: string[] = [];
   for (let i = 0; i < items.length; i += groupSize) groups.push(items.slice(i, i + groupSize).map(raw).join(''));
   return groups.sort().join('');
@@ -68,9 +70,30 @@ function streamTimes(r: RespReply, check: Check & { kind: 'stream' }, approx: Ca
   return header(r) + parts.join('');
 }
 
-export function canonical(r: RespReply, check: Check): Canonical {
+/** The reply of OBJECT ENCODING that names a listpack (RESP2 and RESP3 alike: a bulk string). */
+function saysListpack(r: RespReply | undefined): boolean {
+  return r?.kind === 'bulk' && r.data?.toString('latin1') === 'listpack';
+}
+
+/**
+ * `previous`: the reply to the command sent just before on the same connection (or the EXEC
+ * element just before), which a `hashOrder` check reads.
+ */
+export function canonical(r: RespReply, check: Check, previous?: RespReply): Canonical {
   const approx: Canonical['approx'] = [];
   switch (check.kind) {
+    case 'hashOrder': {
+      if (saysListpack(previous)) return { text: raw(r), approx };
+      if (check.scan !== true) return canonical(r, { kind: 'sorted', pairs: check.pairs });
+      const cursor = r.kind === 'aggregate' && r.items?.length === 2 ? r.items[0] : undefined;
+      const partial = cursor !== undefined && !(cursor.kind === 'bulk' && cursor.data?.toString('latin1') === '0');
+      if (partial) return { text: `${header(r as RespReply & { kind: 'aggregate' })}<cursor not 0><page not compared>`, approx };
+      return canonical(r, { kind: 'scan', pairs: check.pairs });
+    }
+    case 'hashEncoding': {
+      const name = r.kind === 'bulk' ? r.data?.toString('latin1') : undefined;
+      return { text: name === 'listpack' || name === 'hashtable' || r.kind !== 'bulk' ? raw(r) : '<not a hash>', approx };
+    }
     case 'exact':
       return { text: raw(r), approx };
     case 'time':
@@ -102,7 +125,7 @@ export function canonical(r: RespReply, check: Check): Canonical {
  */
 export function canonicalExec(r: RespReply, queued: readonly Check[]): Canonical {
   if (r.kind !== 'aggregate' || r.items === null || r.items.length !== queued.length) return { text: raw(r), approx: [] };
-  const parts = r.items.map((item, i) => canonical(item, queued[i]!));
+  const parts = r.items.map((item, i) => canonical(item, queued[i]!, i > 0 ? r.items![i - 1] : undefined));
   return { text: header(r) + parts.map((p) => p.text).join(''), approx: parts.flatMap((p) => p.approx) };
 }
 

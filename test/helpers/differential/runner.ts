@@ -101,13 +101,21 @@ class RawConnection {
  */
 class TransactionTracker {
   private queued: DiffCommandCheck[] | undefined;
+  /** The reply before the one being observed (a `hashOrder` check reads it). */
+  private previous: RespReply | undefined;
 
   observe(c: DiffCommand, r: RespReply): Canonical {
+    const previous = this.previous;
+    this.previous = r;
+    return this.judge(c, r, previous);
+  }
+
+  private judge(c: DiffCommand, r: RespReply, previous: RespReply | undefined): Canonical {
     const name = c.args[0]!.toString('latin1').toLowerCase();
     const plain = c.args.length === 1;
     if (this.queued === undefined) {
       if (name === 'multi' && plain && r.type === '+') this.queued = [];
-      return canonical(r, c.check);
+      return canonical(r, c.check, previous);
     }
     // EXEC ends the transaction; so does an EXEC refused while queueing (Redis then answers
     // EXECABORT, e.g. for EXEC with arguments).
@@ -118,7 +126,7 @@ class TransactionTracker {
     }
     if (name === 'discard' && plain) this.queued = undefined;
     else if (r.type === '+' && r.raw.toString('latin1') === '+QUEUED\r\n') this.queued.push(c.check);
-    return canonical(r, c.check);
+    return canonical(r, c.check, previous);
   }
 }
 type DiffCommandCheck = DiffCommand['check'];
