@@ -84,6 +84,15 @@ function layoutBytes(b: Buffer): number {
   return n;
 }
 
+/**
+ * The generation of encoded metadata, as a view into it, without decoding the rest: the version
+ * listeners compare it on every write of a collection.
+ */
+export function metaGeneration(b: Buffer): Buffer {
+  layoutBytes(b);
+  return b.subarray(2, 2 + GENERATION_BYTES);
+}
+
 export function decodeMeta(b: Buffer): CollectionMeta {
   const n = layoutBytes(b);
   const common = {

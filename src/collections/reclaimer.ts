@@ -1,7 +1,7 @@
 import type { StoredRecord } from '../storage/types.js';
 import { ValueType } from '../storage/types.js';
 import { isCollectionType } from './collection.js';
-import { decodeMeta } from './meta-codec.js';
+import { decodeMeta, metaGeneration } from './meta-codec.js';
 import { ELEMENT_KINDS, ElementKind, elementPrefix, GENERATION_BYTES, parseElementKey, prefixEnd, recordKey, userKeyOf } from './record-keys.js';
 
 /** The part of the store the reclaimer uses. */
@@ -79,11 +79,11 @@ export class ElementReclaimer {
    */
   noteChange(slot: number, key: Buffer, previous: StoredRecord | undefined, next: StoredRecord | undefined): void {
     if (previous === undefined || !isCollectionType(previous.type as ValueType)) return;
-    const generation = decodeMeta(previous.value as Buffer).generation;
-    if (next !== undefined && next.type === previous.type && decodeMeta(next.value as Buffer).generation.equals(generation)) return;
+    const generation = metaGeneration(previous.value as Buffer);
+    if (next !== undefined && next.type === previous.type && metaGeneration(next.value as Buffer).equals(generation)) return;
     const userKey = userKeyOf(key);
     if (userKey === undefined || this.ended.length >= ENDED_MAX) return;
-    this.ended.push({ slot, userKey: Buffer.from(userKey), generation, expired: next === undefined, kinds: [...KINDS], from: undefined });
+    this.ended.push({ slot, userKey: Buffer.from(userKey), generation: Buffer.from(generation), expired: next === undefined, kinds: [...KINDS], from: undefined });
   }
 
   /**
