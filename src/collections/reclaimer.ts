@@ -1,7 +1,7 @@
 import type { StoredRecord } from '../storage/types.js';
 import { ValueType } from '../storage/types.js';
 import { isCollectionType } from './collection.js';
-import { decodeMeta, metaGeneration } from './meta-codec.js';
+import { metaGeneration } from './meta-codec.js';
 import { ELEMENT_KINDS, ElementKind, elementPrefix, GENERATION_BYTES, parseElementKey, prefixEnd, recordKey, userKeyOf } from './record-keys.js';
 
 /** The part of the store the reclaimer uses. */
@@ -31,9 +31,9 @@ export function isOrphan(generation: Buffer, meta: StoredRecord | undefined, now
   if (meta === undefined) return generationMs(generation) < now - graceMs;
   const live = meta.type !== ValueType.Tombstone && (meta.expiresAt === 0 || meta.expiresAt > now);
   if (live && isCollectionType(meta.type as ValueType)) {
-    return Buffer.compare(generation, decodeMeta(meta.value as Buffer).generation) < 0;
+    return Buffer.compare(generation, metaGeneration(meta.value as Buffer)) < 0;
   }
-  if (isCollectionType(meta.type as ValueType) && Buffer.compare(generation, decodeMeta(meta.value as Buffer).generation) === 0) return true;
+  if (isCollectionType(meta.type as ValueType) && Buffer.compare(generation, metaGeneration(meta.value as Buffer)) === 0) return true;
   return Buffer.compare(generation, meta.version.subarray(0, GENERATION_BYTES)) <= 0;
 }
 
