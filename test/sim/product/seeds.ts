@@ -45,6 +45,9 @@ export function figures(r: ProductSimReport): string {
     ...(s.catchUps !== undefined
       ? [`catch-ups begun/ended=${s.catchUps}/${s.catchUpsEnded} records pulled=${s.catchUpPulled} fresh-reads R=1 read/checked=${s.freshReads}/${s.freshChecked} behind=${s.freshBehind} (writes acked ${s.freshWrites})`]
       : []),
+    ...(s.joins !== undefined
+      ? [`membership: joined at ${s.joinedAt} left at ${s.leftAt} decommissioned at ${s.decommissionedAt}${s.leaveUnfinished ? ' (rebalance unfinished)' : ''} windows opened/closed/open-at-end=${s.windowsOpened}/${s.windowsClosed}/${s.windowsOpenAtEnd} rebalance slots=${s.rebalanceSlotsCompared} records pulled/pushed=${s.rebalancePulled}/${s.rebalancePushed}`]
+      : []),
     ...(known.length > 0 ? [`known findings=${known.length}`] : []),
   ].join(' | ') + known.map((v) => `\n  ${v.kind}: ${v.text}`).join('');
 }
