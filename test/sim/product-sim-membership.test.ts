@@ -17,7 +17,7 @@ import { failures, figures, seedList, traceOptions } from './product/seeds.js';
 const FILE = 'test/sim/product-sim-membership.test.ts';
 
 describe('product simulation, nodes joining and leaving', () => {
-  for (const seed of seedList(16, 800_001)) {
+  for (const seed of seedList(7, 800_001)) {
     it(`3 nodes, seed ${seed}`, async () => {
       const report = await runProductSim({ seed, nodes: 3, membership: true, ...traceOptions() });
       console.log(figures(report));
@@ -27,7 +27,7 @@ describe('product simulation, nodes joining and leaving', () => {
       expect(report.stats.checkedReplies, `seed ${seed}`).toBeGreaterThan(50);
     });
   }
-  for (const seed of seedList(6, 900_001)) {
+  for (const seed of seedList(3, 900_001)) {
     it(`5 nodes, seed ${seed}`, async () => {
       const report = await runProductSim({ seed, nodes: 5, membership: true, ...traceOptions() });
       console.log(figures(report));
