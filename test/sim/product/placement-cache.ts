@@ -11,6 +11,24 @@ const topologies = new Map<string, Topology>();
 export const VNODES = 16;
 /** Tables built with earlier placements (a rebalance window), per placements array. */
 const windowTables = new WeakMap<readonly Topology[], Map<string, SlotTable>>();
+const topologyNumbers = new WeakMap<Topology, number>();
+const placementLists = new Map<string, readonly Topology[]>();
+let nextNumber = 0;
+
+/**
+ * One array per sequence of earlier placements, so nodes whose windows hold the same placements
+ * share their slot tables (each walks 16384 slots against every earlier placement).
+ */
+export function internPlacements(previous: readonly Topology[]): readonly Topology[] {
+  const key = previous.map((t) => {
+    let n = topologyNumbers.get(t);
+    if (n === undefined) topologyNumbers.set(t, (n = nextNumber++));
+    return n;
+  }).join(',');
+  let list = placementLists.get(key);
+  if (list === undefined) placementLists.set(key, (list = Object.freeze([...previous])));
+  return list;
+}
 const tables = new WeakMap<Topology, Map<string, SlotTable>>();
 
 export function cachedTopology(ids: readonly string[], n: number, vnodes: number): Topology {

@@ -13,7 +13,7 @@ import { CatchUpDriver } from '../../../src/cluster/catch-up-driver.js';
 import { decodeRecord, encodeRecord } from '../../../src/storage/record-codec.js';
 import { Forwarder } from '../../../src/cluster/forwarder.js';
 import { AclRegistry } from '../../../src/acl/acl-registry.js';
-import { cachedTable, cachedTopology, VNODES } from './placement-cache.js';
+import { cachedTable, cachedTopology, internPlacements, VNODES } from './placement-cache.js';
 import { SimRebalance } from './sim-rebalance.js';
 import type { Keyspace, Entry } from '../../../src/commands/keyspace.js';
 import type { ElementStore } from '../../../src/collections/element-store.js';
@@ -410,10 +410,10 @@ export class SimNode implements Endpoint {
       myId,
       topology: () => this.topology,
       reachable: client.reachable,
-      entryCount: (slot) => {
-        let n = 0;
-        for (const e of this.store.entries()) if (e.slot === slot) n++;
-        return n;
+      entryCounts: () => {
+        const counts = new Map<number, number>();
+        for (const e of this.store.entries()) counts.set(e.slot, (counts.get(e.slot) ?? 0) + 1);
+        return counts;
       },
       compare: async (peer, slots, handoff) => {
         await this.compareWith(peer, slots, handoff);
@@ -450,7 +450,7 @@ export class SimNode implements Endpoint {
       this.windowStats.opened++;
       this.transitionStarted = now;
     }
-    this.transition = from.length > 0 ? from : undefined;
+    this.transition = from.length > 0 ? internPlacements(from) : undefined;
     this.extended = this.extendedFor(ring);
     this.placementSince = now;
     this.env.trace?.(`t=${now} node ${this.index} learns ring ${ring.map((id) => this.indexOf(id)).join(',')}${this.transition ? ` (window of ${this.transition.length} earlier placements)` : ' (no window)'}`);

@@ -8,8 +8,8 @@ export interface RebalanceHost {
   /** The ring this node routes by now (ClusterNode's `table.topology`). */
   topology(): Topology;
   reachable(id: string): boolean;
-  /** Records this node holds in a slot (the Merkle index's entry count). */
-  entryCount(slot: number): number;
+  /** Records this node holds per slot (the Merkle index's entry counts); slots without any are absent. */
+  entryCounts(): ReadonlyMap<number, number>;
   /** Compares `slots` with `peer` and moves the newer records both ways; only pushes for `handoff` slots. */
   compare(peer: string, slots: readonly number[], handoff: ReadonlySet<number>): Promise<void>;
   /** Every slot whose replica set changed for `topology` has been compared since it changed. */
@@ -62,6 +62,18 @@ export class SimRebalance {
     });
   }
 
+  private owned: { topology: Topology; flags: Uint8Array } | undefined;
+
+  /** Flags of the slots this node replicates in `topology`, kept while the topology is. */
+  private ownership(topology: Topology): Uint8Array {
+    if (this.owned?.topology !== topology) {
+      const flags = new Uint8Array(SLOT_COUNT);
+      for (const s of replicatedSlots(topology, this.host.myId)) flags[s] = 1;
+      this.owned = { topology, flags };
+    }
+    return this.owned.flags;
+  }
+
   private noteTopology(topology: Topology): void {
     if (topology === this.seenTopology) return;
     const changes = topologyChanges(this.seenTopology, topology, this.host.myId, (id) => this.host.reachable(id));
@@ -81,8 +93,8 @@ export class SimRebalance {
   private async round(): Promise<void> {
     const topology = this.host.topology();
     this.noteTopology(topology);
-    const owned = new Uint8Array(SLOT_COUNT);
-    for (const s of replicatedSlots(topology, this.host.myId)) owned[s] = 1;
+    const owned = this.ownership(topology);
+    const counts = this.host.entryCounts();
     // Only the queue: `next` takes queued slots first, and asks for no more than there are.
     const slots = this.scheduler.next(this.scheduler.pending, (s) => owned[s] === 1);
     const byPeer = new Map<string, number[]>();
@@ -92,7 +104,7 @@ export class SimRebalance {
     for (const slot of slots) {
       const preference = this.scheduler.preference(slot);
       this.scheduler.done(slot);
-      if (preference?.handoff && this.host.entryCount(slot) === 0) continue;
+      if (preference?.handoff && !counts.has(slot)) continue;
       const peer = choosePeer(topology.preferenceList(slot), this.host.myId, (id) => this.host.reachable(id), turn + slot, preference?.peers);
       if (peer === undefined) continue;
       if (preference) preferences.set(slot, preference);
