@@ -13,7 +13,12 @@ export type Breakage =
   /** No increment lost: the coordinator's key locks grant every request at once. */
   | 'no-key-locks'
   /** Replicas converge: one node acknowledges writes to half the keys without storing them. */
-  | 'replica-forgets';
+  | 'replica-forgets'
+  /**
+   * Membership runs: the rebalance reports every gained slot synced without moving anything, so
+   * rebalance windows close at once and new owners serve their slots without the data.
+   */
+  | 'no-handoff';
 
 /**
  * The surface of CommandSequencer the dispatcher uses, implemented without any ordering: each

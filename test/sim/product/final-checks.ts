@@ -7,7 +7,7 @@ import { parseReplies, show } from './resp.js';
 import type { SimNode } from './sim-node.js';
 import { SimSink } from './sim-sink.js';
 
-export type FinalViolation = 'lost-write' | 'resurfaced' | 'increment' | 'contested' | 'diverged' | 'final-read';
+export type FinalViolation = 'lost-write' | 'resurfaced' | 'increment' | 'contested' | 'diverged' | 'final-read' | 'quorum-read';
 
 /**
  * Reads every key at R=`n` (RINGKV.CONSISTENCY R n), one pipeline per node, each key through the
@@ -39,6 +39,27 @@ export function readEverything(nodes: readonly SimNode[], keys: ReadonlyArray<{ 
     sink.seal();
   }
   return finals;
+}
+
+/**
+ * Membership runs: after the change, a read at the default quorums (R=2 of N=3) through each slot's
+ * primary under the final topology must return every acknowledged write, as W+R>N promises once the
+ * slots moved (and, while a rebalance window is still open, by asking the earlier owners too).
+ * Keys with a write of unknown outcome are left to the R=N check (finding 1 shows there).
+ */
+export function checkQuorumReads(own: readonly OwnKey[], counters: readonly Counter[], reads: ReadonlyMap<string, string>, violation: (kind: FinalViolation, text: string) => void): void {
+  for (const c of counters) {
+    const got = reads.get(c.key);
+    if (got === undefined) continue;
+    const v = got === '(nil)' ? 0 : Number(got);
+    if (!(v >= c.acked && v <= c.acked + c.uncertain)) violation('quorum-read', `${c.key} = ${got} at R=2 under the final topology: ${c.acked} increments acknowledged, ${c.uncertain} with unknown outcome`);
+  }
+  for (const k of own) {
+    const got = reads.get(k.key);
+    if (got === undefined || !k.certain || k.hadUncertain) continue;
+    const want = k.value ?? '(nil)';
+    if (got !== want) violation('quorum-read', `${k.key}: reads ${JSON.stringify(got)} at R=2 under the final topology, acknowledged state is ${JSON.stringify(want)} (${k.acked} acknowledged writes)`);
+  }
 }
 
 export interface FinalState {

@@ -102,3 +102,29 @@ export function scheduleFaults(
   }
   return counts;
 }
+
+/** A membership change: true once done, false when it must wait (no member runs to take it). */
+export interface MembershipActions {
+  join(): boolean;
+  leave(): boolean;
+}
+
+/**
+ * Schedules one join and one leave during the workload, the first at 150–500 ms and the second
+ * 300–600 ms after the first took place, so the second often lands inside the first one's rebalance window. Three nodes
+ * join first (a leave first would leave fewer members than N); five draw the order. A change that
+ * finds no member running is tried again 50 ms later.
+ */
+export function scheduleMembership(sched: Scheduler, prng: Prng, count: number, act: MembershipActions): void {
+  const order: Array<keyof MembershipActions> = count > 3 && prng.chance(0.5) ? ['leave', 'join'] : ['join', 'leave'];
+  const first = prng.int(150, 500);
+  const gap = prng.int(300, 600);
+  const attempt = (k: number): void => {
+    if (!act[order[k]!]()) {
+      sched.after(50, () => attempt(k));
+      return;
+    }
+    if (k === 0) sched.after(gap, () => attempt(1));
+  };
+  sched.after(first, () => attempt(0));
+}

@@ -1,5 +1,5 @@
 import type { Topology } from '../../../src/cluster/ring.js';
-import { cachedTopology } from './placement-cache.js';
+import { cachedTopology, VNODES } from './placement-cache.js';
 import { keySlot } from '../../../src/cluster/slot.js';
 import { Prng } from '../prng.js';
 import { forgottenKey, installConcurrentSequencer, removeKeyLocks, type Breakage } from './broken.js';
@@ -10,9 +10,10 @@ import { SimNode, type ClusterEnv } from './sim-node.js';
 import type { HintDisk } from './sim-hints.js';
 import { emptyDisk, type DiskImage } from './sim-store.js';
 import { Scheduler } from './scheduler.js';
-import { checkFinalState, readEverything } from './final-checks.js';
+import { leaveFinished } from '../../../src/tools/scale-down.js';
+import { checkFinalState, checkQuorumReads, readEverything } from './final-checks.js';
 import { FreshReadProbe, type Absence } from './fresh-reads.js';
-import { BASE_DELAY_MAX_MS, BASE_DROP_RATE, BASE_DUP_RATE, scheduleFaults } from './nemesis.js';
+import { BASE_DELAY_MAX_MS, BASE_DROP_RATE, BASE_DUP_RATE, scheduleFaults, scheduleMembership } from './nemesis.js';
 
 export interface ProductSimOptions {
   seed: number;
@@ -33,6 +34,13 @@ export interface ProductSimOptions {
    * keys are read at R=1 through every node and checked against what catching up promises.
    */
   catchUp?: 'on' | 'off';
+  /**
+   * Membership changes while clients pipeline and the other faults go on: a new node joins with an
+   * empty disk, and a member leaves for good (RINGKV.LEAVE: decommissioned, then stopped and its disk
+   * gone). With `sloppy` on 5 nodes hints reach fallbacks, and those for the node that left are
+   * dropped (its status is `left`). Not with `catchUp`.
+   */
+  membership?: boolean;
   /** Traces stores, replies and faults touching keys that contain this text (to study one seed). */
   traceKey?: string;
   trace?: (line: string) => void;
@@ -45,7 +53,9 @@ export type ViolationKind =
   /** A counter lost increments while two nodes coordinated its slot at once (finding 2). */
   | 'contested'
   /** A read at R=1 through a node back from being away missed a write acknowledged while it was away. */
-  | 'stale-read';
+  | 'stale-read'
+  /** A read at the default quorums under the final topology missed an acknowledged write (membership runs). */
+  | 'quorum-read';
 
 export interface ProductSimReport {
   seed: number;
@@ -68,9 +78,10 @@ const DETECT_MS = 300;
  */
 const FAILED_MS = 10 * DETECT_MS;
 const DETECTOR_TICK_MS = 50;
+/** The preStop hook's wait for a leave (src/tools/prestop.ts): gossip's time to spread it, and its poll. */
+const PRESTOP_PROPAGATE_MS = 5000;
+const PRESTOP_POLL_MS = 1000;
 
-/** Ring tokens per node: fewer than the default 128, which only spreads load more evenly. */
-const VNODES = 16;
 /** Node id sets runs draw from: each gives another ring placement, and all are cached. */
 const ID_SETS = 16;
 
@@ -105,7 +116,11 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
   const prng = new Prng(opts.seed);
   const sched = new Scheduler(2_000_000);
   const count = opts.nodes;
-  const ids = nodeIds(opts.seed, count);
+  const membership = opts.membership === true;
+  if (membership && opts.catchUp !== undefined) throw new Error('membership runs do not simulate coming back');
+  // A membership run has one node more: the one that joins (index `count`), not a member at first.
+  const ids = nodeIds(opts.seed, membership ? count + 1 : count);
+  const total = ids.length;
   const n = 3;
   const violations: ProductSimReport['violations'] = [];
   const violation = (kind: ViolationKind, text: string): void => {
@@ -124,7 +139,12 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
   const absences: Absence[] = [];
   // When each node last had news of each other, directly or by gossip (coming back only).
   const lastNews: number[][] = ids.map(() => ids.map(() => 0));
-  const topology = cachedTopology(ids, n, VNODES);
+  const topology = cachedTopology(membership ? [...ids.slice(0, count)].sort() : ids, n, VNODES);
+  // Membership runs: every member set the run went through (the newest last), the version at which
+  // a node left, and the newest version each node has heard of (-1: a joiner that met nobody yet).
+  const rings: Array<readonly string[]> = [topology.nodeIds];
+  const leftAt = new Map<string, number>();
+  const known: number[] = ids.map((_, i) => (i < count ? 0 : -1));
   const env: ClusterEnv = {
     sched, net, ids, topology, n, r: 2, w: 2,
     extended: opts.sloppy && count > n ? cachedTopology(ids, Math.min(count, n + 2), VNODES) : undefined,
@@ -135,6 +155,23 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
       failed: (from: number, to: number) => sched.now - lastNews[from]![to]! > FAILED_MS,
       // As the product: a cut-off node redirects once every peer has surely suspected it.
       redirectAfterMs: DETECT_MS + DETECTOR_TICK_MS,
+      ...(opts.trace !== undefined ? { trace: opts.trace } : {}),
+    } : {}),
+    ...(membership ? {
+      ringAtBoot: (i: number) => (known[i]! >= 0 ? rings[known[i]!]! : [ids[i]!]),
+      memberStatus: (i: number, id: string) => {
+        const v = known[i]!;
+        if (v < 0) return id === ids[i] ? 'active' as const : undefined;
+        const left = leftAt.get(id);
+        if (left !== undefined && left <= v) return 'left' as const;
+        return rings[v]!.includes(id) ? 'active' as const : undefined;
+      },
+      // Gossip carries `synced` with the heartbeat: a member this node hears, as it is now.
+      syncedOf: (i: number, id: string) => {
+        const j = ids.indexOf(id);
+        return nodes[j]!.alive && sched.now - lastHeard[i]![j]! <= DETECT_MS ? nodes[j]!.synced : undefined;
+      },
+      skipHandoff: bug === 'no-handoff',
       ...(opts.trace !== undefined ? { trace: opts.trace } : {}),
     } : {}),
     fsyncDelay: () => prng.int(0, 3),
@@ -176,13 +213,17 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
     return node;
   };
   for (let i = 0; i < count; i++) boot(i, 0);
+  // The node that joins later is no process yet: a placeholder that runs nothing.
+  for (let i = count; i < total; i++) boot(i, -1).crash();
+  const departed = new Set<number>();
+  const unjoined = new Set<number>(ids.map((_, i) => i).filter((i) => i >= count));
 
   const detectorTick = (): void => {
     // A stalled process neither hears nor is heard.
     const running = (i: number): boolean => nodes[i]!.alive && !nodes[i]!.paused;
-    for (let i = 0; i < count; i++) {
+    for (let i = 0; i < total; i++) {
       if (!running(i)) continue;
-      for (let j = 0; j < count; j++) {
+      for (let j = 0; j < total; j++) {
         if (!running(j) || net.blocked(j, i)) continue;
         lastHeard[i]![j] = sched.now;
         if (opts.catchUp !== undefined && j !== i) {
@@ -202,6 +243,7 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
         }
       }
     }
+    if (membership) spreadMembership(running);
     for (const node of nodes) if (node.alive && !node.paused) node.linkTick();
     // A cut-off the node's own routing view saw is one it comes back from.
     for (const a of absences) {
@@ -209,13 +251,27 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
     }
     sched.after(DETECTOR_TICK_MS, detectorTick);
   };
+  /**
+   * Gossip of the member set: a node adopts the newest change any node it heard this tick knows of
+   * (one hop per tick, through whatever the network lets through), and rebuilds its ring from it.
+   */
+  const spreadMembership = (running: (i: number) => boolean): void => {
+    const before = [...known];
+    for (let i = 0; i < total; i++) {
+      if (!running(i)) continue;
+      for (let j = 0; j < total; j++) {
+        if (j !== i && before[j]! > known[i]! && lastHeard[i]![j] === sched.now) known[i] = before[j]!;
+      }
+      if (known[i] !== before[i]) nodes[i]!.learn(rings[known[i]!]!);
+    }
+  };
   detectorTick();
 
   // Clients: each owns keys in slots its home node leads, and shares counters with its home's other clients.
   const clients: SimClient[] = [];
   // Two string counters and one hash field per home: the hash's field is an element record, read
   // from the coordinator's own replica once completed (docs/decisions.md, "Collections").
-  const counters: Counter[][] = ids.map((id, h) => [
+  const counters: Counter[][] = ids.slice(0, count).map((id, h) => [
     ...[0, 1].map((c) => ({ key: `${keyOwnedBy(topology, id, `ctr${h}.${c}`)}ctr`, acked: 0, uncertain: 0 })),
     { key: `${keyOwnedBy(topology, id, `hctr${h}`)}hctr`, field: 'n', acked: 0, uncertain: 0 },
   ]);
@@ -238,7 +294,8 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
         },
         view: () => {
           // Asks one live node for its slot map, as a cluster client refreshes it.
-          const live = nodes.filter((x) => x.alive);
+          // A cluster client asks nodes it knows from the slot map: not a joiner that met nobody yet.
+          const live = nodes.filter((x) => x.alive && known[x.index]! >= 0);
           if (live.length === 0) return () => undefined;
           const table = prng.pick(live).table;
           return (key) => {
@@ -294,8 +351,18 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
   let catchUpsEnded = 0;
   let catchUpPulled = 0;
   let healed = false;
+  // What incarnations that crashed or stopped did for the rebalance (membership runs' figures).
+  const retired = { windowsOpened: 0, windowsClosed: 0, windowMs: 0, slotsCompared: 0, pulled: 0, pushed: 0 };
+  const retire = (node: SimNode): void => {
+    retired.windowsOpened += node.windowStats.opened;
+    retired.windowsClosed += node.windowStats.closed;
+    retired.windowMs += node.windowStats.closedMs;
+    retired.slotsCompared += node.rebalance?.stats.slotsCompared ?? 0;
+    retired.pulled += node.catchUpStats.pulled;
+    retired.pushed += node.catchUpStats.pushed;
+  };
   const crash = (i: number): void => {
-    if (down.has(i)) return;
+    if (down.has(i) || departed.has(i) || unjoined.has(i)) return;
     down.add(i);
     faults.crashes++;
     opts.trace?.(`t=${sched.now} crash node ${i}`);
@@ -303,6 +370,7 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
     catchUpsBegun += node.catchUpStats.begun;
     catchUpsEnded += node.catchUpStats.ended;
     catchUpPulled += node.catchUpStats.pulled;
+    retire(node);
     node.crash();
     for (const bySlot of writing.values()) bySlot.delete(i);
     for (const c of clients) c.nodeCrashed(node);
@@ -310,13 +378,13 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
     away(i, 'crash');
   };
   const restart = (i: number): void => {
-    if (!down.has(i)) return;
+    if (!down.has(i) || departed.has(i)) return;
     down.delete(i);
     opts.trace?.(`t=${sched.now} restart node ${i}`);
     boot(i, nodes[i]!.epoch + 1);
     back(i, sched.now, 'crash');
   };
-  const faults = scheduleFaults(sched, prng, net, count, workloadMs, {
+  const faults = scheduleFaults(sched, prng, net, total, workloadMs, {
     crash,
     restart,
     jumpClock: (i, delta) => clocks[i]!.jump(delta),
@@ -344,11 +412,93 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
     } : {}),
   }, () => healed, opts.trace);
 
+  // Membership changes: a join and a leave, during the workload.
+  const changes = { joins: 0, leaves: 0, joinedAt: -1, leftAt: -1, decommissionedAt: -1, leaveUnfinished: 0 };
+  let leaver: number | undefined;
+  const newRing = (ring: readonly string[]): number => {
+    rings.push(Object.freeze([...ring].sort()));
+    return rings.length - 1;
+  };
+  // The preStop hook's view of the leave (src/tools/prestop.ts): the members it polls, whether it saw slots moving.
+  let leaveWatch: { others: number[]; since: number; sawMoving: boolean } | undefined;
+  /**
+   * Stops the node that left for good (its pod goes, and its disk with it) when the product's preStop
+   * hook would: every other member that answers reports no slot moving (INFO's
+   * ringkv_rebalance_slots_moving, >0 while its rebalance window is open), and a move was seen or
+   * gossip had time to spread (the real `leaveFinished`, polled every second as the hook does).
+   */
+  const decommission = (force: boolean): void => {
+    if (leaver === undefined || departed.has(leaver) || leaveWatch === undefined) return;
+    const reports = leaveWatch.others.map((j) => (nodes[j]!.alive && !nodes[j]!.paused ? (nodes[j]!.movingSlots) : undefined));
+    if (reports.some((r) => r !== undefined && r > 0)) leaveWatch.sawMoving = true;
+    const done = leaveFinished(reports, leaveWatch.sawMoving, sched.now - leaveWatch.since, PRESTOP_PROPAGATE_MS);
+    if (!done && !force) return;
+    if (!done) changes.leaveUnfinished++;
+    opts.trace?.(`t=${sched.now} node ${leaver} decommissioned (stopped for good, disk gone)`);
+    const node = nodes[leaver]!;
+    if (node.alive) {
+      retire(node);
+      node.crash();
+      for (const c of clients) c.nodeCrashed(node);
+    }
+    down.delete(leaver);
+    departed.add(leaver);
+    changes.decommissionedAt = sched.now;
+  };
+  if (membership) {
+    const joiner = count;
+    scheduleMembership(sched, prng, count, {
+      join: () => {
+        // A new process with an empty disk, started with the cluster's seeds: it meets one member now.
+        const seeds = rings[rings.length - 1]!.map((id) => ids.indexOf(id)).filter((i) => nodes[i]!.alive);
+        if (seeds.length === 0) return false;
+        unjoined.delete(joiner);
+        disks[joiner] = emptyDisk();
+        hintDisks[joiner] = new Map();
+        boot(joiner, 0);
+        const v = newRing([...rings[rings.length - 1]!, ids[joiner]!]);
+        // The meet is one exchange: the seed learns of the new node, the new node of every member. Its
+        // placement alone lasted no time, so it keeps no window (earlierPlacements: not settled), as a
+        // node started with cluster-seeds.
+        const seed = prng.pick(seeds);
+        known[seed] = v;
+        known[joiner] = v;
+        nodes[seed]!.learn(rings[v]!);
+        nodes[joiner]!.learn(rings[v]!);
+        changes.joins++;
+        changes.joinedAt = sched.now;
+        opts.trace?.(`t=${sched.now} node ${joiner} joins`);
+        return true;
+      },
+      leave: () => {
+        // RINGKV.LEAVE on a member that runs: it takes itself off the ring at once, gossip tells the rest.
+        const candidates = rings[rings.length - 1]!.map((id) => ids.indexOf(id)).filter((i) => i !== joiner && nodes[i]!.alive);
+        if (candidates.length === 0) return false;
+        const i = prng.pick(candidates);
+        const v = newRing(rings[rings.length - 1]!.filter((id) => id !== ids[i]));
+        leftAt.set(ids[i]!, v);
+        known[i] = v;
+        nodes[i]!.learn(rings[v]!);
+        leaver = i;
+        leaveWatch = { others: rings[v]!.map((id) => ids.indexOf(id)), since: sched.now, sawMoving: false };
+        changes.leaves++;
+        changes.leftAt = sched.now;
+        opts.trace?.(`t=${sched.now} node ${i} leaves`);
+        return true;
+      },
+    });
+    const watch = (): void => {
+      decommission(false);
+      if (leaver === undefined || !departed.has(leaver)) sched.after(PRESTOP_POLL_MS, watch);
+    };
+    watch();
+  }
+
   await sched.runUntil(workloadMs);
   // Heal: every block lifted, the network clean, every node back.
   healed = true;
   net.blocks.clear();
-  for (let i = 0; i < count; i++) back(i, sched.now, 'cut-off');
+  for (let i = 0; i < total; i++) back(i, sched.now, 'cut-off');
   // A stall still running goes on to its end (at most 800 ms into the settling time).
   net.dropRate = 0;
   net.dupRate = 0;
@@ -359,14 +509,32 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
   net.blocks.clear();
   for (const c of clients) if (!c.idle) violation('stuck', `${c.name} still waits for replies ${2 * REQUEST_TIMEOUT_MS + 1000} ms after healing`);
 
-  // Final read of every key at R=N, pipelined per node, then time for read repair to land.
   const own = clients.flatMap((c) => c.groups.flat());
   const allCounters = counters.flat();
-  const finals = readEverything(nodes, [...own.map((k) => ({ key: k.key })), ...allCounters], n, violation);
-  await sched.runUntil(workloadMs + 2 * REQUEST_TIMEOUT_MS + 1000 + REQUEST_TIMEOUT_MS + 500);
-  const digest = checkFinalState({ own, counters: allCounters, finals, contested, topology, nodes, n }, violation);
+  const keys = [...own.map((k) => ({ key: k.key })), ...allCounters];
+  let finalTopology = topology;
+  let members: SimNode[] = nodes;
+  let readStart = settleEnd;
+  if (membership) {
+    // A leave whose rebalance has not finished by now is cut short: the node stops all the same.
+    decommission(true);
+    finalTopology = cachedTopology(rings[rings.length - 1]!, n, VNODES);
+    members = finalTopology.nodeIds.map((id) => nodes[ids.indexOf(id)]!);
+    // First at the default quorums, through each slot's primary under the final topology: what a
+    // client reads once the change is over, before the R=N read below repairs anything.
+    const quorumReads = readEverything(members, keys, 2, violation);
+    readStart += REQUEST_TIMEOUT_MS + 500;
+    await sched.runUntil(readStart);
+    checkQuorumReads(own, allCounters, quorumReads, violation);
+  }
+  // Final read of every key at R=N, pipelined per node, then time for read repair to land.
+  const finals = readEverything(members, keys, n, violation);
+  await sched.runUntil(readStart + REQUEST_TIMEOUT_MS + 500);
+  const digest = checkFinalState({ own, counters: allCounters, finals, contested, topology: finalTopology, nodes, n }, violation);
 
   const sum = (f: (c: SimClient) => number): number => clients.reduce((a, c) => a + f(c), 0);
+  /** Over the incarnations still running (crashed ones were counted as they went). */
+  const live = (f: (x: SimNode) => number): number => nodes.reduce((a, x) => a + (x.alive ? f(x) : 0), 0);
   return {
     seed: opts.seed,
     nodes: count,
@@ -394,6 +562,16 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
       restamps: nodes.reduce((a, x) => a + x.coordinator.stats.restamps, 0),
       hedgedReads: nodes.reduce((a, x) => a + x.coordinator.stats.hedgedReads, 0),
       contestedSlots: contested.size,
+      ...(membership ? {
+        ...changes,
+        windowsOpened: retired.windowsOpened + live((x) => x.windowStats.opened),
+        windowsClosed: retired.windowsClosed + live((x) => x.windowStats.closed),
+        windowMs: retired.windowMs + live((x) => x.windowStats.closedMs),
+        windowsOpenAtEnd: members.filter((x) => x.alive && x.moving).length,
+        rebalanceSlotsCompared: retired.slotsCompared + live((x) => x.rebalance?.stats.slotsCompared ?? 0),
+        rebalancePulled: retired.pulled + live((x) => x.catchUpStats.pulled),
+        rebalancePushed: retired.pushed + live((x) => x.catchUpStats.pushed),
+      } : {}),
       ...(probe !== undefined ? {
         catchUps: catchUpsBegun + nodes.reduce((a, x) => a + x.catchUpStats.begun, 0),
         catchUpsEnded: catchUpsEnded + nodes.reduce((a, x) => a + x.catchUpStats.ended, 0),

@@ -6,14 +6,15 @@ import { HintReplayer } from '../../../src/cluster/hint-replayer.js';
 import { decodeRangeAnswer, ReplicaService } from '../../../src/cluster/replica-service.js';
 import { LeaseService } from '../../../src/cluster/lease-service.js';
 import type { Topology } from '../../../src/cluster/ring.js';
-import type { SlotTable } from '../../../src/cluster/slot-table.js';
+import { earlierPlacements, type SlotTable } from '../../../src/cluster/slot-table.js';
 import { RoutingViewTracker, type RoutingView } from '../../../src/cluster/routing-view.js';
 import { ComingBack } from '../../../src/cluster/coming-back.js';
 import { CatchUpDriver } from '../../../src/cluster/catch-up-driver.js';
 import { decodeRecord, encodeRecord } from '../../../src/storage/record-codec.js';
 import { Forwarder } from '../../../src/cluster/forwarder.js';
 import { AclRegistry } from '../../../src/acl/acl-registry.js';
-import { cachedTable } from './placement-cache.js';
+import { cachedTable, cachedTopology, internPlacements, VNODES } from './placement-cache.js';
+import { SimRebalance } from './sim-rebalance.js';
 import type { Keyspace, Entry } from '../../../src/commands/keyspace.js';
 import type { ElementStore } from '../../../src/collections/element-store.js';
 import type { CommandSpec } from '../../../src/commands/spec.js';
@@ -50,6 +51,15 @@ const HLC_PERSIST_INTERVAL_MS = 500;
 const HINT_TICK_MS = 200;
 /** The default lease length, as a node runs it. */
 const LEASE_MS = 3000;
+/**
+ * Gossip interval of the node timeout the simulated membership stands for (ten times the link
+ * detector's 300 ms: a tenth of it, as cluster-node.ts): a placement held for fewer than
+ * PLACEMENT_SETTLE_ROUNDS of these was a cluster forming, not a rebalance (earlierPlacements).
+ */
+const GOSSIP_INTERVAL_MS = 300;
+const PLACEMENT_SETTLE_ROUNDS = 3;
+/** Anti-entropy's interval between rounds in membership runs (the product's default is 1000 ms). */
+const REBALANCE_INTERVAL_MS = 500;
 
 /** What every node of one run shares. */
 export interface ClusterEnv {
@@ -88,6 +98,18 @@ export interface ClusterEnv {
   readonly redirectAfterMs?: number;
   /** Traces each node's routing changes and catch-ups (SIM_TRACE). */
   readonly trace?: (line: string) => void;
+  /**
+   * Membership runs: the ring members (sorted ids) node `index` knows of when it boots, from its
+   * disk or, for a node joining, itself alone; later ones arrive through `SimNode.learn`.
+   * Undefined: every node of `ids` is a member for the whole run and `topology` is everyone's ring.
+   */
+  ringAtBoot?(index: number): readonly string[];
+  /** What node `index` knows of a member's status ('left' after a decommission); undefined: not a member. */
+  memberStatus?(index: number, id: string): 'active' | 'left' | undefined;
+  /** The topology fingerprint a member last reported synced, as node `index` heard it (gossip's `synced`). */
+  syncedOf?(index: number, id: string): string | undefined;
+  /** Broken on purpose: gained slots are reported synced without being compared (nothing moves). */
+  readonly skipHandoff?: boolean;
 }
 
 const commands = buildCommandTable();
@@ -152,6 +174,23 @@ export class SimNode implements Endpoint {
   readonly hints: SimHints;
   private slotTable: SlotTable;
   private tableKey = '';
+  /** The ring this node routes by: everyone's shared one, or in membership runs its own. */
+  topology: Topology;
+  /** The ring walked further than N (sloppy quorum fallbacks), or undefined for strict quorums. */
+  private extended: Topology | undefined;
+  /** Ring members as this node knows them, sorted (membership runs). */
+  ring: readonly string[];
+  /** Placements before the membership changes of the current rebalance window, oldest first (cluster-node.ts `transition`). */
+  private transition: readonly Topology[] | undefined;
+  private transitionStarted = 0;
+  /** When the current placement was built; an original member's was built long before the run. */
+  private placementSince: number;
+  /** The topology fingerprint this node reports synced (MemberRecord.synced), once its rebalance compared every gained slot. */
+  synced: string | undefined;
+  /** The rebalance (anti-entropy's topology-change half), in membership runs. */
+  readonly rebalance: SimRebalance | undefined;
+  /** Rebalance windows this incarnation closed, and how long they lasted (simulated ms). */
+  readonly windowStats = { opened: 0, closed: 0, closedMs: 0 };
   private readonly batcher: ReplicaBatcher;
   private readonly replicaService: ReplicaService;
   private readonly forwarder: Forwarder;
@@ -175,6 +214,11 @@ export class SimNode implements Endpoint {
     readonly clock: SimClock,
   ) {
     const myId = env.ids[index]!;
+    this.ring = env.ringAtBoot?.(index) ?? env.ids;
+    this.topology = env.ringAtBoot !== undefined ? cachedTopology(this.ring, env.n, VNODES) : env.topology;
+    this.extended = env.ringAtBoot !== undefined ? this.extendedFor(this.ring) : env.extended;
+    // As ClusterNode: an original member's placement is old news; a restart or a join builds it now.
+    this.placementSince = epoch === 0 && this.ring.length > 1 ? -1_000_000 : env.sched.now;
     this.config = new Config([
       ['cluster-enabled', 'yes'],
       ['replication-factor', String(env.n)],
@@ -192,7 +236,7 @@ export class SimNode implements Endpoint {
       this.comingBack = new ComingBack(epoch > 0);
       this.catchUpDriver = new CatchUpDriver({
         myId,
-        replicas: (slot) => env.topology.preferenceList(slot),
+        replicas: (slot) => this.topology.preferenceList(slot),
         peers: () => env.ids.filter((id) => id !== myId),
         reachable: (id) => env.believesAlive(index, this.indexOf(id)),
         compare: (peer, slots) => this.compareWith(peer, slots),
@@ -210,8 +254,8 @@ export class SimNode implements Endpoint {
         logger: silentLogger,
         sleep: (ms) => new Promise<void>((resolve) => this.later(ms, resolve)),
       });
-      this.handlers.set('ae-sim', (_from, payload) => this.slotRecords(new Set((payload as { s: number[] }).s)));
     }
+    this.handlers.set('ae-sim', (_from, payload) => this.slotRecords(new Set((payload as { s: number[] }).s)));
     this.slotTable = this.buildTable();
     this.batcher = new ReplicaBatcher(
       (nodeId, batch) => env.net.request(index, this.indexOf(nodeId), 'rb', batch),
@@ -290,7 +334,7 @@ export class SimNode implements Endpoint {
         if (job.isWrite) env.coordinating?.(index, job.slot, true);
         const result = this.coordinator.run({
           slot: job.slot, keys: job.keys, replicas: this.slotTable.replicas(job.slot), isWrite: job.isWrite, blind: job.blind,
-          fallbacks: env.extended ? env.extended.preferenceList(job.slot) : [],
+          fallbacks: this.extended ? this.extended.preferenceList(job.slot) : [],
           previousReplicas: this.slotTable.leavingReplicas(job.slot),
           r, w, proto: session.proto, steps, epoch: job.epoch,
         }, sink);
@@ -342,7 +386,11 @@ export class SimNode implements Endpoint {
     });
     this.replicaService.register();
     const replayer = new HintReplayer({
-      member: (id) => (env.ids.includes(id) ? { status: 'active' } : undefined),
+      member: (id) => {
+        if (env.memberStatus === undefined) return env.ids.includes(id) ? { status: 'active' } : undefined;
+        const status = env.memberStatus(index, id);
+        return status === undefined ? undefined : { status };
+      },
       reachable: client.reachable,
       write: client.write,
       node: { logger: silentLogger },
@@ -358,6 +406,66 @@ export class SimNode implements Endpoint {
       this.later(READ_HEDGE_INTERVAL_MS, hedge);
     };
     this.later(READ_HEDGE_INTERVAL_MS, hedge);
+    this.rebalance = env.ringAtBoot === undefined ? undefined : new SimRebalance({
+      myId,
+      topology: () => this.topology,
+      reachable: client.reachable,
+      entryCounts: () => {
+        const counts = new Map<number, number>();
+        for (const e of this.store.entries()) counts.set(e.slot, (counts.get(e.slot) ?? 0) + 1);
+        return counts;
+      },
+      compare: async (peer, slots, handoff) => {
+        await this.compareWith(peer, slots, handoff);
+      },
+      rebalanced: (topology) => {
+        // As ClusterNode: only the topology it routes by now counts.
+        if (topology === this.topology) this.synced = this.ring.join(',');
+      },
+      later: (ms, fn) => this.later(ms, fn),
+      skipHandoff: env.skipHandoff === true,
+    }, REBALANCE_INTERVAL_MS, env.sched.now);
+  }
+
+  private extendedFor(ring: readonly string[]): Topology | undefined {
+    return this.env.extended !== undefined && ring.length > this.env.n ? cachedTopology(ring, Math.min(ring.length, this.env.n + 2), VNODES) : undefined;
+  }
+
+  /**
+   * The node learns a new member set (gossip brought a join or a leave), as ClusterNode.rebuild
+   * with a changed membership: the ring is built again from the members (the real buildTopology),
+   * the placement it replaces joins the rebalance window (the real earlierPlacements: kept only if
+   * it had settled), and the slot table is rebuilt with it, so the coordinator also reads from and
+   * writes to the slots' earlier owners until the window closes.
+   */
+  learn(ring: readonly string[]): void {
+    if (ring.join(',') === this.ring.join(',')) return;
+    const now = this.env.sched.now;
+    const before = this.topology;
+    this.ring = ring;
+    this.topology = cachedTopology(ring, this.env.n, VNODES);
+    const settled = now - this.placementSince >= PLACEMENT_SETTLE_ROUNDS * GOSSIP_INTERVAL_MS;
+    const from = earlierPlacements(this.transition ?? [], before, settled, ring.map((id) => ({ id })), this.id, { n: this.env.n, vnodes: VNODES });
+    if (from.length > 0 && this.transition === undefined) {
+      this.windowStats.opened++;
+      this.transitionStarted = now;
+    }
+    this.transition = from.length > 0 ? internPlacements(from) : undefined;
+    this.extended = this.extendedFor(ring);
+    this.placementSince = now;
+    this.env.trace?.(`t=${now} node ${this.index} learns ring ${ring.map((id) => this.indexOf(id)).join(',')}${this.transition ? ` (window of ${this.transition.length} earlier placements)` : ' (no window)'}`);
+    this.refreshTable();
+  }
+
+  /** Whether a rebalance window is open here (earlier placements still asked). */
+  get moving(): boolean {
+    return this.transition !== undefined;
+  }
+
+  /** INFO's ringkv_rebalance_slots_moving: slots whose replica set differs from an earlier placement of the window. */
+  get movingSlots(): number {
+    this.refreshTable();
+    return this.slotTable.moving;
   }
 
   get id(): string {
@@ -403,13 +511,30 @@ export class SimNode implements Endpoint {
   private buildTable(): SlotTable {
     if (this.routingTracker !== undefined) return this.buildRoutedTable(this.routingTracker);
     const alive = new Set<string>();
-    this.env.ids.forEach((id, j) => {
+    for (const id of this.ring) {
+      const j = this.indexOf(id);
       if (j === this.index || this.env.believesAlive(this.index, j)) alive.add(id);
-    });
-    const key = [...alive].join(',');
+    }
+    this.closeWindow(alive);
+    const key = `${this.ring.join(',')}|${this.transitionStarted}:${this.transition?.length ?? 0}|${[...alive].join(',')}`;
     if (key === this.tableKey) return this.slotTable;
     this.tableKey = key;
-    return cachedTable(this.env.topology, alive, this.env.r);
+    return cachedTable(this.topology, alive, this.env.r, undefined, undefined, this.transition);
+  }
+
+  /**
+   * As ClusterNode.rebuild: the window closes once every alive ring member reports the current
+   * topology synced (the cap, cluster-rebalance-window-ms, is 10 minutes: never within a run).
+   */
+  private closeWindow(alive: ReadonlySet<string>): void {
+    if (this.transition === undefined || this.env.syncedOf === undefined) return;
+    const fingerprint = this.ring.join(',');
+    const synced = (id: string): boolean => (id === this.id ? this.synced : this.env.syncedOf!(this.index, id)) === fingerprint;
+    if (!this.ring.every((id) => !alive.has(id) || synced(id))) return;
+    this.env.trace?.(`t=${this.env.sched.now} node ${this.index} closes its rebalance window`);
+    this.transition = undefined;
+    this.windowStats.closed++;
+    this.windowStats.closedMs += this.env.sched.now - this.transitionStarted;
   }
 
   /** As ClusterNode.rebuild: the routing view from the detector and pings, coming back, and the table. */
@@ -418,7 +543,7 @@ export class SimNode implements Endpoint {
     const me = this.index;
     const idx = (id: string): number => this.indexOf(id);
     const routing = tracker.update({
-      nowMs: env.sched.now, self: this.id, members: env.ids,
+      nowMs: env.sched.now, self: this.id, members: this.ring,
       gone: (id) => env.failed!(me, idx(id)),
       refused: () => false,
       linked: (id) => env.believesAlive(me, idx(id)),
@@ -435,7 +560,7 @@ export class SimNode implements Endpoint {
     this.tableKey = key;
     env.trace?.(`t=${env.sched.now} node ${me} routes: alive ${[...routing.alive].map(idx).sort().join(',')}` +
       `${routing.isolation ? ` isolated (${routing.isolation})` : ''}${routing.standby.size > 0 ? ` standby ${[...routing.standby].map(idx).sort().join(',')}` : ''}`);
-    return cachedTable(env.topology, routing.alive, env.r, routing.isolation, routing.standby);
+    return cachedTable(this.topology, routing.alive, env.r, routing.isolation, routing.standby);
   }
 
   /**
@@ -443,9 +568,10 @@ export class SimNode implements Endpoint {
    * holds in them over the simulated bus, newer ones are applied here (through the replica's
    * lineage judgement, as AntiEntropy's apply), and those newer here are written to the peer with
    * the ordinary replica write. The real one (AntiEntropy.compareWith) walks Merkle digests of the
-   * store instead of sending everything, which the simulated store has no index for.
+   * store instead of sending everything, which the simulated store has no index for. `handoff`
+   * slots (the node left their replica set) only push.
    */
-  private async compareWith(peer: string, slots: readonly number[]): Promise<number[]> {
+  private async compareWith(peer: string, slots: readonly number[], handoff?: ReadonlySet<number>): Promise<number[]> {
     const wanted = new Set(slots);
     const answer = (await this.env.net.request(this.index, this.indexOf(peer), 'ae-sim', { s: slots })) as Array<[number, Uint8Array, Uint8Array]>;
     const theirs = new Map<string, StoredRecordAt>();
@@ -454,6 +580,8 @@ export class SimNode implements Endpoint {
       theirs.set(`${slot}:${k.toString('latin1')}`, { slot, key: k, rec: decodeRecord(Buffer.from(rec)) });
     }
     for (const t of theirs.values()) {
+      // A slot this node no longer replicates is only handed over, never taken in (anti-entropy.ts).
+      if (handoff?.has(t.slot)) continue;
       const mine = this.store.get(t.slot, t.key);
       if (mine !== undefined && Buffer.compare(mine.version, t.rec.version) >= 0) continue;
       this.versioner.hlc.observe(t.rec.version, this.clock.now());
