@@ -167,6 +167,10 @@ export class MerkleTracker {
     if (this.splitting) return;
     this.splitting = true;
     try {
+      // Never start inside a store event: a batch's later records may be visible to the scan
+      // before their own events arrive, which would then count them twice.
+      await nextTurn();
+      if (generation !== this.generation) return;
       for (;;) {
         const index = this.current;
         const slot = index.deep.nextWanting();
@@ -242,7 +246,9 @@ export class MerkleTracker {
       // The index no longer matches the store (it cannot from correct events): start over rather
       // than compare wrong digests forever.
       this.logger?.error({ err: String(err), slot }, 'anti-entropy index out of step with the store; rebuilding');
-      this.build().catch((e: unknown) => this.logger?.error({ err: String(e) }, 'anti-entropy index rebuild failed'));
+      // Not from inside this store event (see runSplits): the rebuild's first scan waits a turn.
+      this.isReady = false;
+      setImmediate(() => this.build().catch((e: unknown) => this.logger?.error({ err: String(e) }, 'anti-entropy index rebuild failed')));
     }
   }
 
