@@ -358,3 +358,25 @@ describe('listing leaves with seeks', () => {
     expect(read).toBeLessThan(want.length + 300 + 40);
   });
 });
+
+describe('deeper digests on the wire', () => {
+  it('checks peers\' requests and answers, and knows an earlier release\'s refusal', async () => {
+    const { isNodesRequest, isLeavesRequest, decodeNodesResponse, isUnknownRequest } = await import('../../src/cluster/anti-entropy-wire.js');
+    const { BusError } = await import('../../src/cluster/bus/types.js');
+    expect(isNodesRequest({ q: [[5, []], [16383, [63, 0, 1]]] })).toBe(true);
+    expect(isNodesRequest({ q: [[5, [0, 0, 0, 0]]] }), 'a leaf has no node under it').toBe(false);
+    expect(isNodesRequest({ q: [[16384, []]] })).toBe(false);
+    expect(isNodesRequest({ q: [[1, [64]]] })).toBe(false);
+    expect(isLeavesRequest({ q: [[1, [[1, 2, 3, 4], []]]] })).toBe(true);
+    expect(isLeavesRequest({ q: [[1, [[1, 2, 3, 4, 5]]]] })).toBe(false);
+    expect(isLeavesRequest({ q: [[1, 'x']] })).toBe(false);
+    const digests = Buffer.alloc(512, 7);
+    const decoded = decodeNodesResponse({ r: [digests, null] }, 2);
+    expect(decoded[0]!.equals(digests)).toBe(true);
+    expect(decoded[1]).toBeUndefined();
+    expect(() => decodeNodesResponse({ r: [Buffer.alloc(8)] }, 1)).toThrow();
+    expect(() => decodeNodesResponse({ r: [] }, 1)).toThrow();
+    expect(isUnknownRequest(new BusError('remote', "unknown bus request 'ae-nodes'"))).toBe(true);
+    expect(isUnknownRequest(new BusError('timeout', 'timed out'))).toBe(false);
+  });
+});
