@@ -103,10 +103,12 @@ export function descentFor(ourEntries: number, theirEntries: number, small = SMA
   return Math.max(ourEntries, theirEntries) <= small ? 'keys' : 'buckets';
 }
 
-/** One slot's key listing to ask for: every bucket (null) or only these. */
+/** One slot's key listing to ask for: every bucket (null) or only these, or deeper leaves. */
 export interface KeyQuery {
   slot: number;
   buckets: number[] | null;
+  /** Leaves of the deeper digests (merkle-deep.ts) instead of buckets. */
+  paths?: ReadonlyArray<readonly number[]>;
   /** Estimated keys both sides will list, for batching and budgeting. */
   expected: number;
 }

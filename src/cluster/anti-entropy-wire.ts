@@ -1,4 +1,5 @@
 import type { KeyVersion } from './anti-entropy-plan.js';
+import { FANOUT, isLeafPath, isPath } from './merkle-deep.js';
 import { SLOT_COUNT } from './slot.js';
 
 /**
@@ -7,6 +8,13 @@ import { SLOT_COUNT } from './slot.js';
  *   'ae-slots'   {s: slots}                 → {d: 8-byte digest per slot, c: u32 entry count per slot}
  *   'ae-buckets' {s: slots}                 → {b: buckets per slot, d: b 8-byte digests per slot}
  *   'ae-keys'    {q: [slot, buckets|null][]} → {r: [keys, 16-byte versions, dead flags, truncated][]}
+ *   'ae-nodes'   {q: [slot, path][]}         → {r: (64 8-byte digests | null)[]}   deeper digests
+ *   'ae-leaves'  {q: [slot, paths][]}        → as 'ae-keys', the records under those deeper digests
+ *
+ * 'ae-nodes' and 'ae-leaves' are the deeper digests of large slots (merkle-deep.ts): a path is the
+ * digits from a slot's root down; null means the peer has no comparable node there (the digest is
+ * a leaf on its side). A peer of an earlier release answers them with an unknown-request error,
+ * and is then compared through 'ae-buckets' and 'ae-keys' only.
  *
  * Digests and versions travel as packed big-endian bytes rather than arrays of numbers: a batch of
  * 4096 slot digests is one 32 KB binary field.
@@ -118,4 +126,42 @@ export function decodeKeysResponse(p: unknown, count: number): Array<{ list: Key
     }));
     return { list, complete: !truncated };
   });
+}
+
+/** Deeper nodes per 'ae-nodes' request: 1024 × 512 bytes = 512 KB. */
+export const MAX_NODES_PER_REQUEST = 1024;
+/** Leaf paths per slot in one 'ae-leaves' request. */
+export const MAX_LEAVES_PER_SLOT = 4096;
+
+export interface NodesRequest {
+  q: Array<[number, number[]]>;
+}
+export interface LeavesRequest {
+  q: Array<[number, number[][]]>;
+}
+
+export function isNodesRequest(p: unknown): p is NodesRequest {
+  return isObject(p) && Array.isArray(p.q) && p.q.length <= MAX_NODES_PER_REQUEST && p.q.every((item: unknown) =>
+    Array.isArray(item) && item.length === 2 && isSlot(item[0]) && isPath(item[1]));
+}
+
+export function isLeavesRequest(p: unknown): p is LeavesRequest {
+  return isObject(p) && Array.isArray(p.q) && p.q.length <= MAX_SLOTS_PER_REQUEST && p.q.every((item: unknown) =>
+    Array.isArray(item) && item.length === 2 && isSlot(item[0]) && Array.isArray(item[1]) &&
+    (item[1] as unknown[]).length <= MAX_LEAVES_PER_SLOT && (item[1] as unknown[]).every(isLeafPath));
+}
+
+/** Per queried node, its 64 digests, or undefined where the peer has none to compare. */
+export function decodeNodesResponse(p: unknown, count: number): Array<Buffer | undefined> {
+  if (!isObject(p) || !Array.isArray(p.r) || p.r.length !== count) throw new Error('malformed ae-nodes response');
+  return (p.r as unknown[]).map((d) => {
+    if (d === null) return undefined;
+    if (!(d instanceof Uint8Array) || d.length !== FANOUT * 8) throw new Error('malformed ae-nodes digests');
+    return asBuffer(d);
+  });
+}
+
+/** A request the peer's release does not know (bus: "unknown bus request 'type'"). */
+export function isUnknownRequest(err: unknown): boolean {
+  return err instanceof Error && err.message.includes('unknown bus request');
 }

@@ -27,14 +27,22 @@ import {
 import {
   decodeBucketsResponse,
   decodeKeysResponse,
+  decodeNodesResponse,
   decodeSlotsResponse,
   encodeCounts,
   encodeDigests,
   encodeKeyList,
   isKeysRequest,
+  isLeavesRequest,
+  isNodesRequest,
   isSlotsRequest,
+  isUnknownRequest,
+  MAX_LEAVES_PER_SLOT,
+  MAX_NODES_PER_REQUEST,
   type KeysItem,
 } from './anti-entropy-wire.js';
+import { confirmed, descendStep, leafStep, leavesBySlot, splitByDepth, type NodeRef } from './anti-entropy-descend.js';
+import { FANOUT, MAX_DEPTH, pathIntervals, type Path } from './merkle-deep.js';
 import type { ClusterBus } from './bus/cluster-bus.js';
 import type { BusAddress } from './bus/types.js';
 import { bucketOf } from './merkle.js';
@@ -71,6 +79,19 @@ export interface AntiEntropyStats {
   keysPushed: number;
   keysReaped: number;
   errors: number;
+  /** (key, version) pairs this node listed: for its own comparisons and to answer peers'. */
+  recordsListed: number;
+  /** Pairs received in peers' listings. */
+  recordsReceived: number;
+  /** Records listing scans read to find those pairs (a leaf's seek skips the rest of a collection). */
+  recordsScanned: number;
+  /** Deeper digests compared (64 per node asked of a peer), and leaves listed. */
+  deepDigestsCompared: number;
+  deepLeavesListed: number;
+  /** Comparisons that fell back to the 64 buckets because the peer does not know deeper digests. */
+  legacyPeerComparisons: number;
+  /** Payload bytes of peers' answers: digests and listings (the records moved are not counted). */
+  answerBytes: number;
 }
 
 /** Slots whose digests one round compares: a full pass over 16384 slots takes 4 rounds. */
@@ -95,6 +116,8 @@ const REQUEST_TIMEOUT_MS = 10_000;
  * replicas. A bucket is listed (a scan of its whole slot) only if it still differs this long after.
  */
 const BUCKET_CONFIRM_MS = 100;
+/** How long a peer that did not know 'ae-nodes' is compared by buckets only before it is asked again (it may be upgraded). */
+const LEGACY_PEER_RECHECK_MS = 60_000;
 /** While anti-entropy is switched off, how often to look whether it was switched on. */
 const DISABLED_RECHECK_MS = 1000;
 /**
@@ -115,7 +138,12 @@ const NO_HANDOFF: ReadonlySet<number> = new Set();
  */
 export class AntiEntropy {
   readonly tracker: MerkleTracker;
-  readonly stats: AntiEntropyStats = { rounds: 0, slotsCompared: 0, slotsDiffering: 0, keysPulled: 0, keysPushed: 0, keysReaped: 0, errors: 0 };
+  readonly stats: AntiEntropyStats = {
+    rounds: 0, slotsCompared: 0, slotsDiffering: 0, keysPulled: 0, keysPushed: 0, keysReaped: 0, errors: 0,
+    recordsListed: 0, recordsReceived: 0, recordsScanned: 0, deepDigestsCompared: 0, deepLeavesListed: 0, legacyPeerComparisons: 0, answerBytes: 0,
+  };
+  /** Peers that answered 'ae-nodes' as an unknown request, until when they are taken for one. */
+  private readonly legacyPeers = new Map<string, number>();
   private readonly scheduler: SlotScheduler;
   private readonly budget: KeyBudget;
   private timer: NodeJS.Timeout | undefined;
@@ -129,7 +157,7 @@ export class AntiEntropy {
   private rebalancing: { topology: Topology; slots: Set<number> } | undefined;
 
   constructor(private readonly host: AntiEntropyHost) {
-    this.tracker = new MerkleTracker(host.store, { logger: host.logger });
+    this.tracker = new MerkleTracker(host.store, { logger: host.logger, deep: { splitRecords: host.config.int('anti-entropy-split-records') } });
     const now = Date.now();
     this.scheduler = new SlotScheduler(now);
     this.budget = new KeyBudget(host.config.int('anti-entropy-keys-per-second'), now);
@@ -161,6 +189,29 @@ export class AntiEntropy {
       const pace = pacer(SLICE_MS);
       for (const [slot, buckets] of payload.q) {
         const { list, truncated } = await this.listKeys(slot, buckets, room, pace);
+        room -= list.length;
+        items.push(encodeKeyList(list, truncated));
+      }
+      return { r: items };
+    });
+    bus.handle('ae-nodes', (_from, payload) => {
+      this.requireReady();
+      if (!isNodesRequest(payload)) throw new Error('malformed ae-nodes request');
+      const deep = this.tracker.index.deep;
+      // Copies: the digests change with every write, and the frame may be encoded a turn later.
+      return { r: payload.q.map(([slot, path]) => {
+        const digests = deep.children(slot, path);
+        return digests === undefined ? null : Buffer.from(digests);
+      }) };
+    });
+    bus.handle('ae-leaves', async (_from, payload) => {
+      this.requireReady();
+      if (!isLeavesRequest(payload)) throw new Error('malformed ae-leaves request');
+      const items: KeysItem[] = [];
+      let room = MAX_LISTED_PER_RESPONSE;
+      const pace = pacer(SLICE_MS);
+      for (const [slot, paths] of payload.q) {
+        const { list, truncated } = await this.listLeaves(slot, paths, room, pace);
         room -= list.length;
         items.push(encodeKeyList(list, truncated));
       }
@@ -214,6 +265,16 @@ export class AntiEntropy {
       ['ringkv_ae_keys_pushed', s.keysPushed],
       ['ringkv_ae_keys_reaped', s.keysReaped],
       ['ringkv_ae_errors', s.errors],
+      ['ringkv_ae_records_listed', s.recordsListed],
+      ['ringkv_ae_records_received', s.recordsReceived],
+      ['ringkv_ae_records_scanned', s.recordsScanned],
+      ['ringkv_ae_deep_digests_compared', s.deepDigestsCompared],
+      ['ringkv_ae_deep_leaves_listed', s.deepLeavesListed],
+      ['ringkv_ae_deep_nodes', this.tracker.index.deep.nodes],
+      ['ringkv_ae_split_scans', this.tracker.splitScans],
+      ['ringkv_ae_split_scan_records', this.tracker.splitScanRecords],
+      ['ringkv_ae_legacy_peer_comparisons', s.legacyPeerComparisons],
+      ['ringkv_ae_answer_bytes', s.answerBytes],
       ['ringkv_ae_full_passes', this.scheduler.passes],
       ['ringkv_ae_last_full_pass_ms', this.scheduler.lastPassMs],
     ];
@@ -371,6 +432,7 @@ export class AntiEntropy {
    */
   private async syncWith(peer: string, slots: number[], handoff: ReadonlySet<number>, deferred?: Set<number>): Promise<void> {
     const theirs = decodeSlotsResponse(await this.request(peer, 'ae-slots', { s: slots }), slots.length);
+    this.stats.answerBytes += slots.length * 12;
     const index = this.tracker.index;
     const differ = differingSlots(slots, slots.map((s) => index.slotDigest(s)), theirs.digests);
     this.stats.slotsCompared += slots.length;
@@ -380,7 +442,9 @@ export class AntiEntropy {
     slots.forEach((s, i) => theirCount.set(s, theirs.counts[i]!));
 
     const queries: KeyQuery[] = [];
-    const deep: number[] = [];
+    const bucketed: number[] = [];
+    const finer: number[] = [];
+    const legacy = this.isLegacy(peer);
     for (const slot of differ) {
       if (this.budget.available <= 0) {
         // Out of budget: compare it again first thing in a later round.
@@ -394,11 +458,15 @@ export class AntiEntropy {
         const q: KeyQuery = { slot, buckets: null, expected: expectedKeys(ours, their, null, index.buckets) };
         this.budget.charge(q.expected);
         queries.push(q);
+      } else if (!legacy && index.deep.children(slot, []) !== undefined) {
+        finer.push(slot);
       } else {
-        deep.push(slot);
+        if (legacy) this.stats.legacyPeerComparisons++;
+        bucketed.push(slot);
       }
     }
-    const firstLook = await this.differingBuckets(peer, deep);
+    const leaves = await this.descendDeep(peer, finer, bucketed);
+    const firstLook = await this.differingBuckets(peer, bucketed);
     if (firstLook.size > 0) await sleep(BUCKET_CONFIRM_MS);
     const secondLook = await this.differingBuckets(peer, [...firstLook.keys()]);
     for (const [slot, first] of firstLook) {
@@ -409,21 +477,109 @@ export class AntiEntropy {
       this.budget.charge(q.expected);
       queries.push(q);
     }
-    for (const batch of packQueries(queries, KEYS_PER_REQUEST)) {
-      const answer = decodeKeysResponse(await this.request(peer, 'ae-keys', { q: batch.map((q) => [q.slot, q.buckets]) }), batch.length);
-      const plans: Array<{ slot: number; plan: ExchangePlan }> = [];
-      const pace = pacer(SLICE_MS);
-      for (let j = 0; j < batch.length; j++) {
-        const q = batch[j]!;
-        const { list: ours } = await this.listKeys(q.slot, q.buckets, Infinity, pace);
-        const plan = planExchange(ours, answer[j]!.list, answer[j]!.complete);
-        // A slot we no longer replicate is only handed over, never taken in.
-        if (handoff.has(q.slot)) plan.pull = [];
-        this.budget.charge(plan.pull.length + plan.push.length);
-        plans.push({ slot: q.slot, plan });
+    const leafQueries: KeyQuery[] = [];
+    for (const [slot, paths] of leavesBySlot(leaves)) {
+      for (let i = 0; i < paths.length; i += MAX_LEAVES_PER_SLOT) {
+        const chunk = paths.slice(i, i + MAX_LEAVES_PER_SLOT);
+        const expected = chunk.reduce((sum, path) => sum + 2 * (index.deep.countAt(slot, path) ?? Math.ceil(index.entryCount(slot) / FANOUT ** path.length)), 0);
+        const q: KeyQuery = { slot, buckets: null, paths: chunk, expected };
+        this.budget.charge(q.expected);
+        leafQueries.push(q);
       }
-      await runLimited(plans, MOVE_CONCURRENCY, ({ slot, plan }) => this.carryOut(peer, slot, plan));
     }
+    this.stats.deepLeavesListed += leaves.length;
+    for (const batch of packQueries(queries, KEYS_PER_REQUEST)) {
+      await this.exchange(peer, handoff, batch, 'ae-keys', batch.map((q) => [q.slot, q.buckets]));
+    }
+    for (const batch of packQueries(leafQueries, KEYS_PER_REQUEST)) {
+      await this.exchange(peer, handoff, batch, 'ae-leaves', batch.map((q) => [q.slot, q.paths]));
+    }
+  }
+
+  /** Lists `batch` on the peer and here, then moves the newer records each way. */
+  private async exchange(peer: string, handoff: ReadonlySet<number>, batch: readonly KeyQuery[], type: 'ae-keys' | 'ae-leaves', q: unknown[]): Promise<void> {
+    const answer = decodeKeysResponse(await this.request(peer, type, { q }), batch.length);
+    const plans: Array<{ slot: number; plan: ExchangePlan }> = [];
+    const pace = pacer(SLICE_MS);
+    for (let j = 0; j < batch.length; j++) {
+      const query = batch[j]!;
+      const { list: ours } = query.paths !== undefined
+        ? await this.listLeaves(query.slot, query.paths, Infinity, pace)
+        : await this.listKeys(query.slot, query.buckets, Infinity, pace);
+      this.stats.recordsReceived += answer[j]!.list.length;
+      for (const kv of answer[j]!.list) this.stats.answerBytes += kv.key.length + kv.version.length + 1;
+      const plan = planExchange(ours, answer[j]!.list, answer[j]!.complete);
+      // A slot we no longer replicate is only handed over, never taken in.
+      if (handoff.has(query.slot)) plan.pull = [];
+      this.budget.charge(plan.pull.length + plan.push.length);
+      plans.push({ slot: query.slot, plan });
+    }
+    await runLimited(plans, MOVE_CONCURRENCY, ({ slot, plan }) => this.carryOut(peer, slot, plan));
+  }
+
+  private isLegacy(peer: string): boolean {
+    const until = this.legacyPeers.get(peer);
+    if (until === undefined) return false;
+    if (Date.now() < until) return true;
+    this.legacyPeers.delete(peer);
+    return false;
+  }
+
+  /**
+   * Descends through the deeper digests of `slots` with `peer`, level by level, and returns the
+   * leaves whose records differ. Slots the peer has no deeper digests for (a slot that only just
+   * grew, a peer of an earlier release) go to `bucketed`, to be compared by the 64 buckets. The
+   * first level is looked at twice, BUCKET_CONFIRM_MS apart, like the buckets.
+   */
+  private async descendDeep(peer: string, slots: readonly number[], bucketed: number[]): Promise<NodeRef[]> {
+    if (slots.length === 0) return [];
+    const deep = this.tracker.index.deep;
+    const roots: NodeRef[] = slots.map((slot) => ({ slot, path: [] }));
+    let theirs: Array<Buffer | undefined>;
+    try {
+      theirs = await this.askNodes(peer, roots);
+    } catch (err) {
+      if (!isUnknownRequest(err)) throw err;
+      this.legacyPeers.set(peer, Date.now() + LEGACY_PEER_RECHECK_MS);
+      this.stats.legacyPeerComparisons += slots.length;
+      bucketed.push(...slots);
+      return [];
+    }
+    const first = descendStep(roots, roots.map((n) => deep.children(n.slot, n.path)), theirs);
+    for (const leaf of first.leaves) bucketed.push(leaf.slot);
+    if (first.next.length === 0) return [];
+    await sleep(BUCKET_CONFIRM_MS);
+    const again = [...new Set(first.next.map((n) => n.slot))].map((slot): NodeRef => ({ slot, path: [] }));
+    const theirsAgain = await this.askNodes(peer, again);
+    const second = descendStep(again, again.map((n) => deep.children(n.slot, n.path)), theirsAgain);
+    let next = confirmed(first.next, second.next);
+    const leaves: NodeRef[] = [];
+    while (next.length > 0) {
+      const { ask, leaves: here } = splitByDepth(next, (n) => n.path.length < MAX_DEPTH && deep.children(n.slot, n.path) !== undefined);
+      leaves.push(...here);
+      if (ask.length === 0) break;
+      const answer = await this.askNodes(peer, ask);
+      const step = descendStep(ask, ask.map((n) => deep.children(n.slot, n.path)), answer);
+      leaves.push(...step.leaves);
+      next = step.next;
+    }
+    return leaves;
+  }
+
+  /** The peer's 64 digests under each node (undefined where it has none to compare). */
+  private async askNodes(peer: string, nodes: readonly NodeRef[]): Promise<Array<Buffer | undefined>> {
+    const out: Array<Buffer | undefined> = [];
+    for (let i = 0; i < nodes.length; i += MAX_NODES_PER_REQUEST) {
+      const chunk = nodes.slice(i, i + MAX_NODES_PER_REQUEST);
+      const answer = decodeNodesResponse(await this.request(peer, 'ae-nodes', { q: chunk.map((n) => [n.slot, n.path]) }), chunk.length);
+      for (const d of answer) {
+        if (d === undefined) continue;
+        this.stats.deepDigestsCompared += FANOUT;
+        this.stats.answerBytes += d.length;
+      }
+      out.push(...answer);
+    }
+    return out;
   }
 
   /** Per slot, the buckets whose digests differ from the peer's now (slots with none left out). */
@@ -433,6 +589,7 @@ export class AntiEntropy {
     for (let i = 0; i < slots.length; i += BUCKET_SLOTS_PER_REQUEST) {
       const chunk = slots.slice(i, i + BUCKET_SLOTS_PER_REQUEST);
       const buckets = decodeBucketsResponse(await this.request(peer, 'ae-buckets', { s: chunk }), chunk.length, index.buckets);
+      this.stats.answerBytes += chunk.length * index.buckets * 8;
       chunk.forEach((slot, j) => {
         const differing = index.diffBuckets(slot, buckets[j]!);
         if (differing.length > 0) out.set(slot, differing);
@@ -458,14 +615,68 @@ export class AntiEntropy {
       await pace();
       this.lastMeta = undefined;
       const page = this.host.store.scanSlotRaw(slot, after, SCAN_PAGE);
+      this.stats.recordsScanned += page.entries.length;
       for (const e of page.entries) {
         if (wanted !== undefined && !wanted.has(bucketOf(e.key, total))) continue;
-        if (list.length >= max) return { list, truncated: true };
+        if (list.length >= max) return this.listed(list, true);
         list.push({ key: e.key, version: e.record.version, dead: isDeadRecord(e.record, now, grace) || this.orphanElement(slot, e.key, now, grace) });
       }
-      if (page.next === null) return { list, truncated: false };
+      if (page.next === null) return this.listed(list, false);
       after = page.next;
     }
+  }
+
+  /**
+   * Our (key, version) pairs under the given leaves of the slot's deeper digests. Records come in
+   * key order; within the members of one hash, set or sorted set they are in position order, so
+   * the scan seeks from one wanted position range to the next (leafStep) instead of reading the
+   * whole collection: listing a leaf of a collection of millions reads about the leaf's records
+   * (plus every record of the slot that is no such member).
+   */
+  private async listLeaves(
+    slot: number,
+    paths: ReadonlyArray<Path>,
+    max: number,
+    pace: () => Promise<void>,
+  ): Promise<{ list: KeyVersion[]; truncated: boolean }> {
+    const intervals = pathIntervals(paths);
+    const now = Date.now();
+    const grace = this.host.config.int('tombstone-grace-ms');
+    const list: KeyVersion[] = [];
+    let after: Buffer | undefined;
+    for (;;) {
+      await pace();
+      this.lastMeta = undefined;
+      const page = this.host.store.scanSlotRaw(slot, after, SCAN_PAGE);
+      let seek: Buffer | undefined;
+      let read = 0;
+      for (const e of page.entries) {
+        read++;
+        const step = leafStep(e.key, intervals);
+        if (step.seekAfter !== undefined) {
+          seek = step.seekAfter;
+          break;
+        }
+        if (!step.take) continue;
+        if (list.length >= max) {
+          this.stats.recordsScanned += read;
+          return this.listed(list, true);
+        }
+        list.push({ key: e.key, version: e.record.version, dead: isDeadRecord(e.record, now, grace) || this.orphanElement(slot, e.key, now, grace) });
+      }
+      this.stats.recordsScanned += read;
+      if (seek !== undefined) {
+        after = seek;
+        continue;
+      }
+      if (page.next === null) return this.listed(list, false);
+      after = page.next;
+    }
+  }
+
+  private listed(list: KeyVersion[], truncated: boolean): { list: KeyVersion[]; truncated: boolean } {
+    this.stats.recordsListed += list.length;
+    return { list, truncated };
   }
 
   /**

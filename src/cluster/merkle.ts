@@ -1,6 +1,7 @@
 // xxhash-addon is CommonJS behind node-gyp-build, so Node's ESM loader cannot see named exports.
 import xxhash from 'xxhash-addon';
 import { assertVersion } from '../core/version.js';
+import { DeepDigests, positionOf, type DeepOptions } from './merkle-deep.js';
 import { SLOT_COUNT } from './slot.js';
 
 const { XXHash64 } = xxhash;
@@ -52,6 +53,8 @@ interface SlotState {
 
 export interface MerkleOptions {
   buckets?: number;
+  /** The deeper digests of large slots (merkle-deep.ts). */
+  deep?: DeepOptions;
 }
 
 export class MerkleIndex {
@@ -61,9 +64,12 @@ export class MerkleIndex {
   /** Seed 0, so streaming a long key gives the same hash as the one-shot path. */
   private readonly entryHasher = new XXHash64(Buffer.alloc(8));
   private readonly entryScratch = Buffer.alloc(ENTRY_SCRATCH_BYTES);
+  /** Deeper digests of the slots holding many records, beside the buckets (merkle-deep.ts). */
+  readonly deep: DeepDigests;
 
   constructor(options: MerkleOptions = {}) {
     this.buckets = options.buckets ?? DEFAULT_BUCKETS;
+    this.deep = new DeepDigests(options.deep);
     if (!Number.isInteger(this.buckets) || this.buckets < 1 || this.buckets > BUCKETS_MAX) {
       throw new RangeError(`merkle buckets must be an integer in [1, ${BUCKETS_MAX}]: ${this.buckets}`);
     }
@@ -73,7 +79,11 @@ export class MerkleIndex {
    * Records that `key` in `slot` went from `oldVersion` to `newVersion` (undefined = absent).
    * Tombstones are entries like any other; only purging one passes `newVersion` undefined.
    */
-  update(slot: number, key: Uint8Array, oldVersion: Buffer | undefined, newVersion: Buffer | undefined): void {
+  update(
+    slot: number, key: Uint8Array, oldVersion: Buffer | undefined, newVersion: Buffer | undefined,
+    /** False while the slot's split scan has not read this key yet (merkle-tracker.ts). */
+    splitScanPassed = true,
+  ): void {
     assertSlot(slot);
     if (oldVersion !== undefined) assertVersion(oldVersion);
     if (newVersion !== undefined) assertVersion(newVersion);
@@ -85,12 +95,48 @@ export class MerkleIndex {
     }
     const state = existing ?? this.allocate(slot);
     const bucket = bucketOf(key, this.buckets);
-    if (oldVersion !== undefined) this.toggle(state, bucket, key, oldVersion);
-    if (newVersion !== undefined) this.toggle(state, bucket, key, newVersion);
-    state.entries += (newVersion === undefined ? 0 : 1) - (oldVersion === undefined ? 0 : 1);
+    let hi = 0;
+    let lo = 0;
+    if (oldVersion !== undefined) {
+      const h = this.entryHash(key, oldVersion);
+      hi ^= h.readUInt32BE(0);
+      lo ^= h.readUInt32BE(4);
+    }
+    if (newVersion !== undefined) {
+      const h = this.entryHash(key, newVersion);
+      hi ^= h.readUInt32BE(0);
+      lo ^= h.readUInt32BE(4);
+    }
+    this.toggle(state, bucket, hi >>> 0, lo >>> 0);
+    const delta = (newVersion === undefined ? 0 : 1) - (oldVersion === undefined ? 0 : 1);
+    state.entries += delta;
     state.digest = undefined;
     // A slot's last entry gone: drop its arrays rather than keep 64 zero buckets per emptied slot.
-    if (state.entries === 0) this.slots[slot] = undefined;
+    if (state.entries === 0) {
+      this.slots[slot] = undefined;
+      this.deep.drop(slot);
+      return;
+    }
+    if (this.deep.tracks(slot, state.entries)) this.deep.apply(slot, positionOf(key), hi >>> 0, lo >>> 0, delta, state.entries, splitScanPassed);
+  }
+
+  /** A record the slot's split scan read: fills the building deeper digests (merkle-deep.ts). */
+  addScanned(slot: number, key: Uint8Array, version: Buffer): void {
+    const h = this.entryHash(key, version);
+    this.deep.addScanned(slot, positionOf(key), h.readUInt32BE(0), h.readUInt32BE(4));
+  }
+
+  /** XOR of every entry hash of the slot (of its bucket digests): what the deeper root must add up to. */
+  slotXor(slot: number): Buffer {
+    assertSlot(slot);
+    const out = Buffer.alloc(8);
+    const bytes = this.slots[slot]?.bytes;
+    if (bytes === undefined) return out;
+    for (let b = 0; b < this.buckets; b++) {
+      out.writeUInt32BE((out.readUInt32BE(0) ^ bytes.readUInt32BE(b * 8)) >>> 0, 0);
+      out.writeUInt32BE((out.readUInt32BE(4) ^ bytes.readUInt32BE(b * 8 + 4)) >>> 0, 4);
+    }
+    return out;
   }
 
   /** Number of keys recorded in the slot. */
@@ -147,12 +193,11 @@ export class MerkleIndex {
     return differing;
   }
 
-  /** XORs the entry (key, version) into or out of its bucket: the same call does both. */
-  private toggle(state: SlotState, bucket: number, key: Uint8Array, version: Buffer): void {
-    const h = this.entryHash(key, version);
+  /** XORs an entry hash (or the XOR of two) into its bucket: the same call adds and removes. */
+  private toggle(state: SlotState, bucket: number, hi: number, lo: number): void {
     const at = bucket * 8;
-    state.bytes.writeUInt32BE((state.bytes.readUInt32BE(at) ^ h.readUInt32BE(0)) >>> 0, at);
-    state.bytes.writeUInt32BE((state.bytes.readUInt32BE(at + 4) ^ h.readUInt32BE(4)) >>> 0, at + 4);
+    state.bytes.writeUInt32BE((state.bytes.readUInt32BE(at) ^ hi) >>> 0, at);
+    state.bytes.writeUInt32BE((state.bytes.readUInt32BE(at + 4) ^ lo) >>> 0, at + 4);
   }
 
   /** xxh64 of key ‖ version; unambiguous because the version has a fixed length. */
