@@ -165,11 +165,13 @@ export interface SlotChange {
 
 /**
  * Slots whose replica set changed from `prev` to `next`, as seen by `myId`, with the peers to
- * compare them with first. One node on each side of the move takes a slot on, so the new owner is
- * not sent every record once per old owner:
+ * compare them with first:
  * - a new owner compares with the owners that stay (they have the data) and pulls;
- * - of the owners that stay, the first alive one in the new list compares with the newcomers and
- *   pushes (this is also how a node that started alone, owning everything, meets its peers);
+ * - every owner that stays compares with the newcomers and pushes (this is also how a node that
+ *   started alone, owning everything, meets its peers). Not only the first: a write acknowledged
+ *   by W of the old owners may sit on one staying owner and on the one that left the list, and
+ *   fed from another stayer alone the new list would hold it once, so a read at R could miss it
+ *   (product simulation, finding 4). The comparisons are digest walks, so the second finds little;
  * - an owner that left hands its data to the newcomers only when no owner stays alive (e.g. N = 1),
  *   and then only the first alive of the leavers.
  */
@@ -189,7 +191,7 @@ export function topologyChanges(prev: Topology | undefined, next: Topology, myId
     if (isOwner && !wasOwner) {
       out.push({ slot, peers: stayers, handoff: false });
     } else if (isOwner) {
-      if (newcomers.length > 0 && stayers.find(up) === myId) out.push({ slot, peers: newcomers, handoff: false });
+      if (newcomers.length > 0) out.push({ slot, peers: newcomers, handoff: false });
     } else if (newcomers.length > 0 && !stayers.some(up) && before.filter((id) => !after.includes(id)).find(up) === myId) {
       out.push({ slot, peers: newcomers, handoff: true });
     }

@@ -95,8 +95,8 @@ describe('findings of the product simulation', () => {
    * joined, [D, p, q]. A SET through q while q's detector holds p down is acknowledged by q and r.
    * D joins; the rebalance feeds D from p alone (p is the first staying owner, and D's preferred
    * peer), so the copies on q and r reach nobody new; the windows close. A GET at R=2 through D
-   * (its primary now) asks p first and reads nil. With a rebalance in which every staying owner
-   * compares the slot with the newcomer, D would hold the value.
+   * (its primary now) asked p first and read nil. Fixed: every staying owner compares the slot
+   * with the newcomer (topologyChanges), so q feeds D too.
    */
   async function afterJoin(missedByFirstStayer: boolean): Promise<string> {
     const c = ScriptedCluster.withMembers();
@@ -130,7 +130,7 @@ describe('findings of the product simulation', () => {
     expect(await afterJoin(false)).toBe('"acknowledged"');
   });
 
-  it.fails('finding 4: after a join, a write acknowledged by the second and third old owners reads nil at R=2', async () => {
+  it('finding 4 (fixed): after a join, a write acknowledged by the second and third old owners reads back at R=2', async () => {
     expect(await afterJoin(true)).toBe('"acknowledged"');
   });
 });

@@ -140,7 +140,7 @@ describe('topologyChanges', () => {
   const four = [...three, { id: id('d') }];
   const everyone = (): boolean => true;
 
-  it('a joining node pulls from the owners that stay; exactly one old owner pushes each slot to it', () => {
+  it('a joining node pulls from the owners that stay; every owner that stays pushes each slot to it', () => {
     const before = buildTopology(three, { n: 3 });
     const after = buildTopology(four, { n: 3 });
     const forD = topologyChanges(before, after, id('d'), everyone);
@@ -154,17 +154,19 @@ describe('topologyChanges', () => {
       expect(changes.filter((c) => c.handoff || c.peers.length !== 1 || c.peers[0] !== id('d') || !after.preferenceList(c.slot).includes(me))).toEqual([]);
       for (const c of changes) pushes[c.slot]!++;
     }
-    expect(dSlots.filter((s) => pushes[s] !== 1)).toEqual([]);
+    // Both owners that stay (N = 3, one newcomer): a write acknowledged by one of them and by the
+    // owner that left the list still reaches the new list twice.
+    expect(dSlots.filter((s) => pushes[s] !== 2)).toEqual([]);
   });
 
-  it('when the first owner that stays is dead, the next one takes over', () => {
+  it('when an owner that stays is dead, the other one still pushes', () => {
     const before = buildTopology(three, { n: 3 });
     const after = buildTopology(four, { n: 3 });
     const dSlots = replicatedSlots(after, id('d'));
     const aliveButA = (x: string): boolean => x !== id('a');
     const pushes = new Uint8Array(SLOT_COUNT);
     for (const me of [id('b'), id('c')]) for (const c of topologyChanges(before, after, me, aliveButA)) pushes[c.slot]!++;
-    expect(dSlots.filter((s) => pushes[s] !== 1)).toEqual([]);
+    expect(dSlots.filter((s) => pushes[s] < 1)).toEqual([]);
   });
 
   it('a node that started alone and then met the cluster compares all its slots with the others', () => {
