@@ -184,15 +184,7 @@ export class AntiEntropy {
     bus.handle('ae-keys', async (_from, payload) => {
       this.requireReady();
       if (!isKeysRequest(payload, this.tracker.index.buckets)) throw new Error('malformed ae-keys request');
-      const items: KeysItem[] = [];
-      let room = MAX_LISTED_PER_RESPONSE;
-      const pace = pacer(SLICE_MS);
-      for (const [slot, buckets] of payload.q) {
-        const { list, truncated } = await this.listKeys(slot, buckets, room, pace);
-        room -= list.length;
-        items.push(encodeKeyList(list, truncated));
-      }
-      return { r: items };
+      return this.answerListing(payload.q, (slot, buckets, room, pace) => this.listKeys(slot, buckets, room, pace));
     });
     bus.handle('ae-nodes', (_from, payload) => {
       this.requireReady();
@@ -207,16 +199,24 @@ export class AntiEntropy {
     bus.handle('ae-leaves', async (_from, payload) => {
       this.requireReady();
       if (!isLeavesRequest(payload)) throw new Error('malformed ae-leaves request');
-      const items: KeysItem[] = [];
-      let room = MAX_LISTED_PER_RESPONSE;
-      const pace = pacer(SLICE_MS);
-      for (const [slot, paths] of payload.q) {
-        const { list, truncated } = await this.listLeaves(slot, paths, room, pace);
-        room -= list.length;
-        items.push(encodeKeyList(list, truncated));
-      }
-      return { r: items };
+      return this.answerListing(payload.q, (slot, paths, room, pace) => this.listLeaves(slot, paths, room, pace));
     });
+  }
+
+  /** One listing per asked slot, all of them together within MAX_LISTED_PER_RESPONSE, paced. */
+  private async answerListing<T>(
+    asked: ReadonlyArray<readonly [number, T]>,
+    list: (slot: number, what: T, room: number, pace: () => Promise<void>) => Promise<{ list: KeyVersion[]; truncated: boolean }>,
+  ): Promise<{ r: KeysItem[] }> {
+    const items: KeysItem[] = [];
+    let room = MAX_LISTED_PER_RESPONSE;
+    const pace = pacer(SLICE_MS);
+    for (const [slot, what] of asked) {
+      const listed = await list(slot, what, room, pace);
+      room -= listed.list.length;
+      items.push(encodeKeyList(listed.list, listed.truncated));
+    }
+    return { r: items };
   }
 
   /** Builds the index (in the background, yielding) and starts the rounds, which wait for it. */

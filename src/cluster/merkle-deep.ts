@@ -1,4 +1,5 @@
 import { ElementKind } from '../collections/record-keys.js';
+import { spreadHash32 } from './spread-hash.js';
 
 /**
  * Deeper anti-entropy digests for large slots: a 64-ary tree of XOR digests over a record's
@@ -57,16 +58,9 @@ export function memberHashAt(key: Uint8Array): number | undefined {
   return at + 4 <= key.length ? at : undefined;
 }
 
-/** FNV-1a with its own basis and a murmur3 finaliser: spread is all that matters here. */
+/** Its own basis, so a key's position does not follow its bucket: spread is all that matters. */
 function keyHash32(key: Uint8Array): number {
-  let h = 0x9e3779b9;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key[i]!, 0x01000193);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return spreadHash32(key, 0x9e3779b9);
 }
 
 /** The digit of `position` at `depth` (0 = the root's). */

@@ -2,6 +2,7 @@
 import xxhash from 'xxhash-addon';
 import { assertVersion } from '../core/version.js';
 import { DeepDigests, positionOf, type DeepOptions } from './merkle-deep.js';
+import { spreadHash32 } from './spread-hash.js';
 import { SLOT_COUNT } from './slot.js';
 
 const { XXHash64 } = xxhash;
@@ -30,15 +31,9 @@ const ENTRY_SCRATCH_BYTES = 4096;
  * spread matters for bucketing (the entry hash carries the collision resistance).
  */
 export function bucketOf(key: Uint8Array, buckets: number = DEFAULT_BUCKETS): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key[i]!, 0x01000193);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return (h >>> 0) % buckets;
+  return spreadHash32(key, 0x811c9dc5) % buckets;
 }
+
 
 interface SlotState {
   /**
