@@ -21,7 +21,7 @@ import { syncDir } from './log-segments.js';
 import { appendBatch, appendDrop, appendFlushAll, appendPut, decodeLogEntry, LogOp } from './log-entry.js';
 import { ExpiryHeap } from './expiry-heap.js';
 import { HeldPuts } from './held-puts.js';
-import { MEM_ENTRY_OVERHEAD_BYTES, Memtable, type MemEntry } from './memtable.js';
+import { entryRecord, entryTombstone, Memtable, type MemEntry } from './memtable.js';
 import { mergedScan, type ScanSources } from './merged-scan.js';
 import { checkRange, rangeIds } from './range-bounds.js';
 import { rangeScan } from './range-scan.js';
@@ -69,6 +69,12 @@ const CHECKPOINT_BYTES_MAX = 32 << 20;
  * LMDB falls far behind, and better than growing until the process runs out of memory.
  */
 const MEMTABLE_BYTES_MAX = 16 * CHECKPOINT_BYTES_MAX;
+/**
+ * Checkpoint timer ticks in a row with nothing written before the last checkpoint's memtable is
+ * dropped as a cache: two, so that a checkpoint that just emptied the active memtable does not
+ * count as a whole interval without writes.
+ */
+const CLEAN_IDLE_TICKS = 2;
 /** Scans look at no more than this many ids per requested entry before returning early. */
 const SCAN_EXAMINE_PER_ENTRY = 8;
 const SCAN_EXAMINE_MIN = 256;
@@ -139,9 +145,12 @@ export class Store implements BatchRecordStore {
    * The memtable the last checkpoint wrote, kept as a cache of what LMDB now holds for its keys:
    * recently written keys are the likeliest to be read or overwritten next, and a lookup here
    * costs a fraction of an LMDB read. Anything newer is in `frozen` or `active`, which are asked
-   * first, so it can never hide a later change.
+   * first, so it can never hide a later change. Dropped once no write came for a whole
+   * checkpoint interval (CLEAN_IDLE_TICKS): a node at rest then holds no memtable at all.
    */
   private clean: Memtable | undefined;
+  /** Checkpoint timer ticks in a row that found nothing to checkpoint. */
+  private idleTicks = 0;
   /** FLUSHALLs whose LMDB clear has not finished; while > 0, LMDB's content is stale. */
   private pendingFlushes = 0;
   private readonly counts: KeyCounts;
@@ -202,7 +211,12 @@ export class Store implements BatchRecordStore {
     const interval = opts.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
     this.checkpointIntervalMs = interval;
     this.checkpointTimer = setInterval(() => {
-      if (this.active.size > 0 || this.frozen) this.requestCheckpoint();
+      if (this.active.size > 0 || this.frozen) {
+        this.idleTicks = 0;
+        this.requestCheckpoint();
+      } else if (++this.idleTicks >= CLEAN_IDLE_TICKS) {
+        this.clean = undefined;
+      }
     }, interval);
     this.checkpointTimer.unref();
   }
@@ -247,9 +261,9 @@ export class Store implements BatchRecordStore {
     checkSlot(slot);
     const hash = keyHash(slot, key);
     const e = this.active.find(slot, key, hash);
-    if (e !== undefined) return e.record;
+    if (e !== undefined) return entryRecord(e);
     const f = this.frozen?.find(slot, key, hash);
-    if (f !== undefined) return f.record;
+    if (f !== undefined) return entryRecord(f);
     if (this.pendingFlushes > 0) return undefined;
     const c = this.clean?.find(slot, key, hash);
     if (c !== undefined) return this.cleanRecord(c);
@@ -282,7 +296,7 @@ export class Store implements BatchRecordStore {
     if (!Buffer.isBuffer(rec.version) || rec.version.length !== VERSION_BYTES) throw new TypeError('record version must be a 16-byte Buffer');
     const hash = keyHash(slot, key);
     const entry = this.active.find(slot, key, hash);
-    const previous = entry !== undefined ? entry.record : this.lookupBelowActive(slot, key, hash);
+    const previous = entry !== undefined ? entryRecord(entry) : this.lookupBelowActive(slot, key, hash);
     if (!force && previous !== undefined && !newerVersion(rec.version, previous.version)) return { applied: false, previous };
     if (this.active.bytes > MEMTABLE_BYTES_MAX) throw new StoreOverloadedError(this.active.bytes);
     // Encoding validates the rest of the record, so a bad one throws before any state changes.
@@ -325,7 +339,7 @@ export class Store implements BatchRecordStore {
       if (earlier !== undefined) previous = earlier;
       else {
         const entry = this.active.find(slot, key, hash);
-        previous = entry !== undefined ? entry.record : this.lookupBelowActive(slot, key, hash);
+        previous = entry !== undefined ? entryRecord(entry) : this.lookupBelowActive(slot, key, hash);
       }
       if (previous !== undefined && !newerVersion(record.version, previous.version)) {
         outcomes.push({ applied: false, previous });
@@ -581,7 +595,7 @@ export class Store implements BatchRecordStore {
     checkSlot(slot);
     const hash = keyHash(slot, key);
     const entry = this.active.find(slot, key, hash);
-    const previous = entry !== undefined ? entry.record : this.lookupBelowActive(slot, key, hash);
+    const previous = entry !== undefined ? entryRecord(entry) : this.lookupBelowActive(slot, key, hash);
     if (previous === undefined) return;
     this.flushGroup();
     appendDrop(this.log, slot, key, previous.version);
@@ -737,8 +751,9 @@ export class Store implements BatchRecordStore {
   private lookupBelowActive(slot: number, key: Buffer, hash: number): StoredRecord | undefined {
     const f = this.frozen?.find(slot, key, hash);
     if (f !== undefined) {
-      checkpointImage(f.record, this.graceMs, this.base);
-      return f.record;
+      const rec = entryRecord(f);
+      checkpointImage(rec, this.graceMs, this.base);
+      return rec;
     }
     if (this.pendingFlushes > 0) {
       storedImage(undefined, this.base);
@@ -770,30 +785,13 @@ export class Store implements BatchRecordStore {
       const range = rangeOfKey(slot, key);
       if (range !== undefined) this.deadRuns.noteLive(range, key.toString('latin1'));
     }
-    const bytes = key.length + (encoded?.length ?? 16) + MEM_ENTRY_OVERHEAD_BYTES;
-    if (entry !== undefined) {
-      this.active.update(entry, rec, encoded, bytes);
-      return;
-    }
-    this.active.insert({
-      slot,
-      key,
-      hash,
-      record: rec,
-      encoded,
-      baseExpiresAt: this.base.expiresAt,
-      baseTombstoneMs: this.base.tombstoneMs,
-      below,
-      bytes,
-      next: undefined,
-      id: undefined,
-    });
+    if (entry !== undefined) this.active.update(entry, encoded);
+    else this.active.insert(slot, key, hash, encoded, this.base.expiresAt, this.base.tombstoneMs, below);
   }
 
   /** What LMDB holds for a checkpointed entry: tombstones are only stored while graced. */
   private cleanRecord(e: MemEntry): StoredRecord | undefined {
-    const rec = e.record;
-    return rec !== undefined && rec.type === ValueType.Tombstone && this.graceMs === 0 ? undefined : rec;
+    return this.graceMs === 0 && entryTombstone(e) ? undefined : entryRecord(e);
   }
 
   private afterChange(): void {
@@ -939,7 +937,7 @@ export class Store implements BatchRecordStore {
     const { slot, key } = entry;
     const hash = keyHash(slot, key);
     const existing = this.active.find(slot, key, hash);
-    const previous = existing !== undefined ? existing.record : this.lookupBelowActive(slot, key, hash);
+    const previous = existing !== undefined ? entryRecord(existing) : this.lookupBelowActive(slot, key, hash);
     // A drop removes only the record it was logged for (or an older one), never a newer write.
     if (previous === undefined || newerVersion(previous.version, entry.version)) return;
     this.install(slot, key, hash, existing, undefined, undefined, true);
@@ -949,7 +947,7 @@ export class Store implements BatchRecordStore {
   private replayPut(slot: number, key: Buffer, record: StoredRecord, encoded: Buffer): void {
     const hash = keyHash(slot, key);
     const existing = this.active.find(slot, key, hash);
-    const previous = existing !== undefined ? existing.record : this.lookupBelowActive(slot, key, hash);
+    const previous = existing !== undefined ? entryRecord(existing) : this.lookupBelowActive(slot, key, hash);
     if (previous !== undefined && !newerVersion(record.version, previous.version)) return;
     this.install(slot, key, hash, existing, record, encoded, previous !== undefined);
     this.counts.change(slot, previous, record, key.length);
