@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type SortedBtreeModule from 'sorted-btree';
-import { storageId } from './key-layout.js';
+import { SLOT_COUNT, storageId } from './key-layout.js';
 import { decodeRecord } from './record-codec.js';
 import { isRangeKey } from './range-bounds.js';
 import { ValueType, type StoredRecord } from './types.js';
@@ -112,11 +112,12 @@ const CHUNK_BYTES = 8192;
 const INITIAL_CELLS = 1024;
 const OWN_BUFFER_MIN_BYTES = CHUNK_BYTES / 4;
 /**
- * Heap bytes per entry beyond its key and record bytes: the entry object, its index slot and its
- * places in the insertion-order and per-slot arrays (bench/memtable-weight.ts measures it).
+ * Bytes per entry beyond the chunks (measured by bench/memtable-weight.ts): the entry object (104
+ * bytes), its place in `entries` and its cell in the index (8–16 each), and in its slot's array
+ * once those exist.
  */
-export const MEM_ENTRY_OVERHEAD_BYTES = 200;
-/** More per internal-namespace entry: its place in the ordered index, plus its id's length. */
+export const MEM_ENTRY_OVERHEAD_BYTES = 140;
+/** More per internal-namespace entry, beside its id's length: the id string's header and its place in the ordered index. */
 const ORDERED_ENTRY_OVERHEAD_BYTES = 64;
 /** Keys this short are copied with a loop: Buffer#copy's native call costs more. */
 const SMALL_COPY_MAX_BYTES = 32;
@@ -134,8 +135,14 @@ export class Memtable {
    * update left behind in them included, since they stay held) plus a per-entry overhead.
    */
   bytes = 0;
-  /** Entries per slot, sorted on demand: slot-bounded scans (anti-entropy) then skip the global order. */
-  private readonly slots = new Map<number, { entries: MemEntry[]; sorted: boolean }>();
+  /**
+   * Entries per slot, sorted on demand: slot-bounded scans (anti-entropy) then skip the global
+   * order. Made at the first such scan and kept up from then on, so a node that never scans by
+   * slot (a single node, mostly) does not pay for them.
+   */
+  private slots: Array<MemEntry[] | undefined> | undefined;
+  /** 1 for each slot whose array gained entries since it was last sorted. */
+  private unsorted: Uint8Array | undefined;
   private sortedEntries: MemEntry[] = [];
   /** entries[0, sortedCount) are in sortedEntries. */
   private sortedCount = 0;
@@ -184,12 +191,7 @@ export class Memtable {
     this.entries.push(entry);
     this.index(this.entries.length - 1);
     this.bytes += MEM_ENTRY_OVERHEAD_BYTES;
-    const inSlot = this.slots.get(slot);
-    if (inSlot === undefined) this.slots.set(slot, { entries: [entry], sorted: false });
-    else {
-      inSlot.entries.push(entry);
-      inSlot.sorted = false;
-    }
+    if (this.slots !== undefined) this.addToSlot(entry);
     if (isRangeKey(key)) {
       entry.id = storageId(slot, key);
       this.bytes += ORDERED_ENTRY_OVERHEAD_BYTES + entry.id.length;
@@ -277,14 +279,26 @@ export class Memtable {
 
   /** The entries of one slot in storage-id order, each with `id` set. Shared array: do not modify. */
   sortedSlot(slot: number): readonly MemEntry[] {
-    const inSlot = this.slots.get(slot);
-    if (inSlot === undefined) return EMPTY_ENTRIES;
-    if (!inSlot.sorted) {
-      for (const e of inSlot.entries) e.id ??= storageId(e.slot, entryKey(e));
-      inSlot.entries.sort(compareEntries);
-      inSlot.sorted = true;
+    if (this.slots === undefined) {
+      this.slots = new Array<MemEntry[] | undefined>(SLOT_COUNT);
+      this.unsorted = new Uint8Array(SLOT_COUNT);
+      for (const e of this.entries) this.addToSlot(e);
     }
-    return inSlot.entries;
+    const inSlot = this.slots[slot];
+    if (inSlot === undefined) return EMPTY_ENTRIES;
+    if (this.unsorted![slot] === 1) {
+      for (const e of inSlot) e.id ??= storageId(e.slot, entryKey(e));
+      inSlot.sort(compareEntries);
+      this.unsorted![slot] = 0;
+    }
+    return inSlot;
+  }
+
+  private addToSlot(entry: MemEntry): void {
+    const inSlot = this.slots![entry.slot];
+    if (inSlot === undefined) this.slots![entry.slot] = [entry];
+    else inSlot.push(entry);
+    this.unsorted![entry.slot] = 1;
   }
 }
 

@@ -46,6 +46,8 @@ export interface StoreOptions {
   tombstoneGraceMs: number;
   checkpointIntervalMs?: number;
   checkpointEntries?: number;
+  /** Memtable bytes (Memtable.bytes: what its entries hold) that trigger a checkpoint; default 32 MiB. */
+  checkpointBytes?: number;
   logger?: StoreLogger;
   /** Commit-log segment size (and of the preallocated spare segment); default 32 MiB. */
   logSegmentBytes?: number;
@@ -62,13 +64,17 @@ export interface StoreOptions {
  */
 const DEFAULT_CHECKPOINT_INTERVAL_MS = 5000;
 const DEFAULT_CHECKPOINT_ENTRIES = 200_000;
-/** Memtable bytes that trigger a checkpoint whatever the entry count. */
+/**
+ * Memtable bytes that trigger a checkpoint whatever the entry count. Memtable.bytes counts what the
+ * entries really hold (bench/memtable-weight.ts), so this bounds the memory of each memtable: about
+ * 110,000 SETs of 100-byte values, fewer of bigger ones.
+ */
 const CHECKPOINT_BYTES_MAX = 32 << 20;
 /**
  * Memtable bytes beyond which puts are refused: only reached when checkpoints keep failing or
  * LMDB falls far behind, and better than growing until the process runs out of memory.
  */
-const MEMTABLE_BYTES_MAX = 16 * CHECKPOINT_BYTES_MAX;
+const MEMTABLE_BYTES_MAX = 512 << 20;
 /**
  * Checkpoint timer ticks in a row with nothing written before the last checkpoint's memtable is
  * dropped as a cache: two, so that a checkpoint that just emptied the active memtable does not
@@ -171,6 +177,7 @@ export class Store implements BatchRecordStore {
   private readonly held = new HeldPuts();
   private holding = false;
   private readonly checkpointEntries: number;
+  private readonly checkpointBytes: number;
   private readonly checkpointIntervalMs: number;
   private readonly soonExpiring = new ExpiryHeap();
   private readonly graceMs: number;
@@ -206,6 +213,7 @@ export class Store implements BatchRecordStore {
     this.graceMs = opts.tombstoneGraceMs;
     this.counts = new KeyCounts(opts.tombstoneGraceMs > 0);
     this.checkpointEntries = opts.checkpointEntries ?? DEFAULT_CHECKPOINT_ENTRIES;
+    this.checkpointBytes = opts.checkpointBytes ?? CHECKPOINT_BYTES_MAX;
     this.logger = opts.logger ?? silentStoreLogger;
     this.now = opts.now ?? Date.now;
     const interval = opts.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
@@ -224,6 +232,7 @@ export class Store implements BatchRecordStore {
   static async open(opts: StoreOptions): Promise<Store> {
     if (!(opts.tombstoneGraceMs >= 0)) throw new RangeError(`tombstoneGraceMs must be >= 0, got ${opts.tombstoneGraceMs}`);
     if (opts.checkpointEntries !== undefined && !(opts.checkpointEntries >= 1)) throw new RangeError('checkpointEntries must be >= 1');
+    if (opts.checkpointBytes !== undefined && !(opts.checkpointBytes >= 1)) throw new RangeError('checkpointBytes must be >= 1');
     if (opts.checkpointIntervalMs !== undefined && !(opts.checkpointIntervalMs >= 1)) throw new RangeError('checkpointIntervalMs must be >= 1');
     await fs.promises.mkdir(opts.dir, { recursive: true });
     const logger = opts.logger ?? silentStoreLogger;
@@ -795,7 +804,7 @@ export class Store implements BatchRecordStore {
   }
 
   private afterChange(): void {
-    if (this.active.size >= this.checkpointEntries || this.active.bytes >= CHECKPOINT_BYTES_MAX) this.requestCheckpoint();
+    if (this.active.size >= this.checkpointEntries || this.active.bytes >= this.checkpointBytes) this.requestCheckpoint();
   }
 
   /** Removes the record at storage key `sk` (from an index) if `condition` holds for the visible record. */
