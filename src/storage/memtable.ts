@@ -37,8 +37,8 @@ const EMPTY = Buffer.alloc(0);
  * One key's latest change. What the entry holds is the key and the encoded record (the LMDB value)
  * side by side in a chunk shared with other entries, never a decoded record: a decoded record is a
  * handful of objects (the record, its version, value and clock, often a view pinning the buffer it
- * was parsed from), which made an entry weigh 1–2 KB of heap and made every write promote them all
- * to the old generation. Readers decode on demand (entryRecord), which costs less than a lookup.
+ * was parsed from), which made an entry of a 100-byte SET weigh about 1 KB and made every write
+ * promote them all to the old generation. Readers decode on demand (entryRecord).
  */
 export class MemEntry {
   /** chunk[at, at + keyLength) is the user key (a long key in full, not its digest). */
