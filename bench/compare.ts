@@ -31,6 +31,7 @@ import {
 import { freePort } from './lib/ports.js';
 import { benchmarkTlsArgs, makeBenchCertificates, serverTlsArgs } from './lib/tls-certs.js';
 import { runStreams, STREAMS_DEFAULTS, type StreamsRow } from './lib/streams.js';
+import { MEMORY_KEYS_DEFAULTS, renderMemoryKeysTable, runMemoryKeys, type MemoryKeysRow } from './lib/memory-keys.js';
 import { runScripting, SCRIPTING_DEFAULTS, type ScriptingRow } from './lib/scripting.js';
 import { exitedWithin, killAllSync, runManaged, spawnManaged, stopManaged, waitForPing, type ManagedProcess } from './lib/proc.js';
 import { computeRatios, renderText, testLabel, writeSummary, type ResultRow, type Summary } from './lib/report.js';
@@ -671,6 +672,16 @@ async function benchEviction(scenario: Scenario, targets: readonly Target[], opt
   console.log(`\n[${scenario.name}] Zipf s=${o.zipfExponent}, values ${o.valueBytes} B, key space ${o.keySpaceFactor}x maxmemory, ${o.warmupOps} warm-up + ${o.measuredOps} measured GETs (SET on miss), batches of ${o.batch}\n${renderEvictionTable(rows)}\n`);
 }
 
+/** The memory-keys scenario: each server, fresh, filled with the same keys; the table is printed. */
+async function benchMemoryKeys(scenario: Scenario, targets: readonly Target[], opts: Options, scratch: string): Promise<void> {
+  const settings = opts.quick ? { ...MEMORY_KEYS_DEFAULTS, keys: 100_000, pauseSeconds: 5 } : MEMORY_KEYS_DEFAULTS;
+  const rows: MemoryKeysRow[] = [];
+  for (const target of targets) {
+    rows.push(await withSingleNode(scenario, target, opts, scratch, (e) => runMemoryKeys(target.server, e.host, e.port, e.serverPids[0]!, settings, (l) => console.log(l))));
+  }
+  console.log(`\n[${scenario.name}] ${settings.keys} keys of ${settings.valueBytes} B, pipelined SETs, pause ${settings.pauseSeconds} s\n${renderMemoryKeysTable(rows)}\n`);
+}
+
 /** A fresh single node with the scenario's persistence, stopped when `body` is done. */
 async function withSingleNode<T>(scenario: Scenario, target: Target, opts: Options, scratch: string, body: (endpoint: CollectionsEndpoint) => Promise<T>): Promise<T> {
   const port = await freePort(HOST);
@@ -792,6 +803,10 @@ async function main(): Promise<void> {
       if (targets.length === 0) console.log(`[${scenario.name}] skipped: it has no ${opts.servers.join('/')} run`);
       if (scenario.kind === 'eviction') {
         if (targets.length > 0) await benchEviction(scenario, targets, opts, scratch);
+        continue;
+      }
+      if (scenario.kind === 'memory-keys') {
+        if (targets.length > 0) await benchMemoryKeys(scenario, targets, opts, scratch);
         continue;
       }
       if (scenario.kind === 'collections') {

@@ -12,6 +12,7 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/core/config.js';
 import { createLogger } from '../src/core/logger.js';
@@ -28,6 +29,14 @@ const CONNECTIONS = 50;
 const DEPTH = 16;
 const KEYSPACE = 100_000;
 const VALUE = 'x'.repeat(100);
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
 
 /** The parts of a net.Socket a Connection uses; writes are counted and dropped. */
 class MemorySocket extends EventEmitter {
@@ -71,7 +80,8 @@ const endOfTurn = (): Promise<void> => new Promise((resolve) => setImmediate(res
 
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ringkv-request-path-'));
-  const config = loadConfig(['--port', '0', '--dir', dir, '--appendfsync', args.appendfsync], {});
+  // Port 0 is refused (no client could connect); the node gets a free port it never listens on here.
+  const config = loadConfig(['--port', String(await freePort()), '--dir', dir, '--appendfsync', args.appendfsync], {});
   const node = await RingkvNode.open(config, createLogger({ loglevel: 'warning' }));
   // accept() is how the listener hands the node a socket; the node does not care where it came from.
   const accept = (node as unknown as { accept(socket: MemorySocket): void }).accept.bind(node);

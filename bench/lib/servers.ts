@@ -14,6 +14,7 @@ export type ScenarioName =
   | 'streams'
   | 'scripting'
   | 'eviction'
+  | 'memory-keys'
   | 'tls';
 /**
  * - `single`: one server process, redis-benchmark against it.
@@ -29,10 +30,12 @@ export type ScenarioName =
  *   what was acknowledged, through one fault (a node killed, or cut off from the others).
  * - `collections`: hashes, sets, sorted sets and lists at two sizes, redis-benchmark's collection
  *   tests, DEL of a big collection and (opt-in) memory, on Redis, a ringkv node and a ringkv cluster.
+ * - `memory-keys`: one redis-server and one ringkv node each filled with 1,000,000 keys of 100-byte
+ *   values: resident and anonymous memory per key (lib/memory-keys.ts).
  * - `scripting`: EVALSHA of a rate limiter and of a one-GET script beside the same commands sent
  *   plainly, with the server's CPU per request (bench/lib/scripting.ts).
  */
-export type ScenarioKind = 'single' | 'cluster' | 'cluster-unpipelined' | 'cluster-pipelined' | 'failure' | 'rebalance' | 'failover' | 'collections' | 'streams' | 'scripting' | 'eviction';
+export type ScenarioKind = 'single' | 'cluster' | 'cluster-unpipelined' | 'cluster-pipelined' | 'failure' | 'rebalance' | 'failover' | 'collections' | 'streams' | 'scripting' | 'eviction' | 'memory-keys';
 
 /** Kinds that start a cluster of each server and measure it with redis-benchmark --cluster (and more). */
 export function isClusterKind(kind: ScenarioKind): boolean {
@@ -68,6 +71,7 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'streams', title: 'streams: XADD and XREADGROUP+XACK, durable (fsync every write)', kind: 'streams', durable: true, optIn: true },
   { name: 'scripting', title: 'scripting: EVALSHA of a rate limiter and a read-only script, no persistence', kind: 'scripting', durable: false, optIn: true },
   { name: 'tls', title: 'TLS clients (tls-port, client certificates), no persistence', kind: 'single', durable: false, tls: true, optIn: true },
+  { name: 'memory-keys', title: 'memory per key: 1,000,000 keys of 100-byte values, single node, no persistence', kind: 'memory-keys', durable: false, optIn: true },
   { name: 'eviction', title: 'cache workload (Zipf GET/SET, key space 5x maxmemory) under allkeys-lru and allkeys-lfu, no persistence', kind: 'eviction', durable: false, optIn: true },
 ];
 
@@ -134,6 +138,7 @@ export function scenarioTargets(scenario: Scenario): Target[] {
         { server: 'ringkv', variant: '', nodes: 1 },
       ];
     case 'eviction':
+    case 'memory-keys':
       return [
         { server: 'redis', variant: '', nodes: 1 },
         { server: 'ringkv', variant: '', nodes: 1 },

@@ -1,8 +1,9 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { tombstoneMs } from './tombstone-time.js';
+import { tombstoneMs, tombstoneMsOf } from './tombstone-time.js';
 import { indexKey, isLongKey, storageKeyTransient, wrapLongKeyValue } from './key-layout.js';
 import type { LmdbTables } from './lmdb-tables.js';
-import type { MemEntry, Memtable } from './memtable.js';
+import { entryEncoded, entryKey, type MemEntry, type Memtable } from './memtable.js';
+import { encodedExpiresAt, encodedType, encodedVersionMs } from './record-codec.js';
 import { ValueType, type StoredRecord } from './types.js';
 
 /**
@@ -33,6 +34,18 @@ export function checkpointImage(rec: StoredRecord | undefined, graceMs: number, 
     if (graceMs > 0) out.tombstoneMs = tombstoneMs(rec);
   } else {
     out.expiresAt = rec.expiresAt;
+  }
+}
+
+/** checkpointImage of an encoded record (undefined: a local removal), read without decoding it. */
+export function checkpointImageOf(encoded: Buffer | undefined, graceMs: number, out: IndexImage): void {
+  out.expiresAt = 0;
+  out.tombstoneMs = -1;
+  if (encoded === undefined) return;
+  if (encodedType(encoded) === ValueType.Tombstone) {
+    if (graceMs > 0) out.tombstoneMs = tombstoneMsOf(encodedVersionMs(encoded), encodedExpiresAt(encoded));
+  } else {
+    out.expiresAt = encodedExpiresAt(encoded);
   }
 }
 
@@ -88,16 +101,17 @@ export async function writeMemtable(tables: LmdbTables, table: Memtable, graceMs
 /** Queues the LMDB changes for one entry; returns the bytes of the value written. */
 function writeEntry(tables: LmdbTables, entry: MemEntry, graceMs: number, image: IndexImage, stats: CheckpointWriteStats): number {
   // lmdb-js copies keys when a write is queued, so a shared scratch key is safe here.
-  const sk = storageKeyTransient(entry.slot, entry.key);
-  const rec = entry.record;
-  checkpointImage(rec, graceMs, image);
+  const key = entryKey(entry);
+  const sk = storageKeyTransient(entry.slot, key);
+  const encoded = entryEncoded(entry);
+  checkpointImageOf(encoded, graceMs, image);
   let bytes = 0;
-  if (rec === undefined || (rec.type === ValueType.Tombstone && graceMs === 0)) {
+  if (encoded === undefined || (encodedType(encoded) === ValueType.Tombstone && graceMs === 0)) {
     void tables.data.remove(sk);
     stats.removes++;
   } else {
-    // Values, unlike keys, are referenced until written: entry.encoded is never modified.
-    const value = isLongKey(entry.key) ? wrapLongKeyValue(entry.key, entry.encoded!) : entry.encoded!;
+    // Values, unlike keys, are referenced until written: an entry's bytes are never overwritten.
+    const value = isLongKey(key) ? wrapLongKeyValue(key, encoded) : encoded;
     void tables.data.put(sk, value);
     stats.puts++;
     bytes = value.length;

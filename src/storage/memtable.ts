@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type SortedBtreeModule from 'sorted-btree';
-import { bytesEqual, storageId } from './key-layout.js';
+import { SLOT_COUNT, storageId } from './key-layout.js';
+import { decodeRecord } from './record-codec.js';
 import { isRangeKey } from './range-bounds.js';
 import { ValueType, type StoredRecord } from './types.js';
 
@@ -9,12 +10,16 @@ import { ValueType, type StoredRecord } from './types.js';
 const { default: BTree } = createRequire(import.meta.url)('sorted-btree') as { default: typeof SortedBtreeModule.default };
 type BTree<K, V> = InstanceType<typeof SortedBtreeModule.default<K, V>>;
 
+const EMPTY = Buffer.alloc(0);
+
 /**
  * Recent writes not yet in LMDB. Entries are only ever added or updated, never removed: a local
- * removal is an entry whose record is undefined, which must hide whatever LMDB still holds.
+ * removal is an entry without a record, which must hide whatever LMDB still holds.
  *
- * Point lookups go through a Map keyed by a 30-bit hash of (slot, key) with same-hash chains,
- * checked by byte equality: no string is built per request, which costs more than the lookup.
+ * Point lookups go through an open-addressing table of entry positions probed by a 30-bit hash
+ * of (slot, key) and checked by byte equality: no string is built per request, which costs more
+ * than the lookup, and the table is one typed array (about 10 bytes an entry where a Map's
+ * entry took about 40 on the heap).
  * Scans need byte order; instead of keeping a sorted structure on every write, entries added
  * since the last scan are sorted and merged into a cached order on demand (O(new·log new + n)).
  *
@@ -28,82 +33,214 @@ type BTree<K, V> = InstanceType<typeof SortedBtreeModule.default<K, V>>;
  * completing a collection) use the slot's sorted entries instead (Store.scanRangeRaw).
  */
 
-export interface MemEntry {
-  readonly slot: number;
-  /** The user key (a long key in full, not its digest). */
-  readonly key: Buffer;
-  readonly hash: number;
-  record: StoredRecord | undefined;
-  /** The record encoded (record-codec), i.e. the LMDB value; undefined iff record is. */
-  encoded: Buffer | undefined;
-  /**
-   * Index entries LMDB holds for this key just before this memtable is written, so a checkpoint
-   * can remove stale ones without reading LMDB: expiry time (0 = none) and tombstone ms (-1 = none).
-   */
-  readonly baseExpiresAt: number;
-  readonly baseTombstoneMs: number;
-  /** A record for this key was visible below this memtable (frozen, LMDB) when the entry was made. */
-  readonly below: boolean;
-  /** Approximate bytes held, for the checkpoint size trigger. */
-  bytes: number;
-  /** Next entry in the same hash chain. */
-  next: MemEntry | undefined;
+/**
+ * One key's latest change. What the entry holds is the key and the encoded record (the LMDB value)
+ * side by side in a chunk shared with other entries, never a decoded record: a decoded record is a
+ * handful of objects (the record, its version, value and clock, often a view pinning the buffer it
+ * was parsed from), which made an entry of a 100-byte SET weigh about 1 KB and made every write
+ * promote them all to the old generation. Readers decode on demand (entryRecord).
+ */
+export class MemEntry {
+  /** chunk[at, at + keyLength) is the user key (a long key in full, not its digest). */
+  chunk: Buffer = EMPTY;
+  at = 0;
+  /** chunk[at + keyLength, end) is the encoded record; empty for a local removal. Never overwritten. */
+  end = 0;
   /** Storage id (see key-layout.ts), computed when a scan first needs this entry's order (at insert for range keys). */
-  id: string | undefined;
+  id: string | undefined = undefined;
+
+  constructor(
+    readonly slot: number,
+    /** keyHash(slot, key): where the index probes for it. */
+    readonly hash: number,
+    readonly keyLength: number,
+    /**
+     * Index entries LMDB holds for this key just before this memtable is written, so a checkpoint
+     * can remove stale ones without reading LMDB: expiry time (0 = none) and tombstone ms (-1 = none).
+     */
+    readonly baseExpiresAt: number,
+    readonly baseTombstoneMs: number,
+    /** A record for this key was visible below this memtable (frozen, LMDB) when the entry was made. */
+    readonly below: boolean,
+  ) {}
 }
 
-/** Per-entry overhead estimate (index slot, entry and record objects). */
-export const MEM_ENTRY_OVERHEAD_BYTES = 200;
+/** The entry's user key: a view of bytes that never change, so callers may keep it. */
+export function entryKey(e: MemEntry): Buffer {
+  return e.chunk.subarray(e.at, e.at + e.keyLength);
+}
+
+/** The encoded record (a view of bytes that never change), or undefined for a local removal. */
+export function entryEncoded(e: MemEntry): Buffer | undefined {
+  const from = e.at + e.keyLength;
+  return from === e.end ? undefined : e.chunk.subarray(from, e.end);
+}
+
+/** The record, decoded afresh (its buffers are views of the entry's bytes), or undefined for a local removal. */
+export function entryRecord(e: MemEntry): StoredRecord | undefined {
+  const from = e.at + e.keyLength;
+  return from === e.end ? undefined : decodeRecord(e.chunk.subarray(from, e.end));
+}
+
+/** The entry holds a record (it is not a local removal). */
+function entryHolds(e: MemEntry): boolean {
+  return e.at + e.keyLength !== e.end;
+}
+
+/** The record's type byte (record-codec.ts) without decoding it. */
+function entryType(e: MemEntry): number {
+  return e.chunk[e.at + e.keyLength + 1]!;
+}
+
+/** The entry holds a record that is not a tombstone. */
+export function entryLive(e: MemEntry): boolean {
+  return entryHolds(e) && entryType(e) !== ValueType.Tombstone;
+}
+
+/** The entry holds a tombstone. */
+export function entryTombstone(e: MemEntry): boolean {
+  return entryHolds(e) && entryType(e) === ValueType.Tombstone;
+}
+
+/**
+ * Entries' bytes are packed into chunks of this size; a key and record of at least
+ * OWN_BUFFER_MIN_BYTES get a buffer of their own. Chunks are small so that a record view a caller
+ * keeps (a version, a value) pins no more than Node's own 8 KB buffer pool would.
+ */
+const CHUNK_BYTES = 8192;
+/** Cells of a new memtable's index (a power of two). */
+const INITIAL_CELLS = 1024;
+const OWN_BUFFER_MIN_BYTES = CHUNK_BYTES / 4;
+/**
+ * Bytes per entry beyond the chunks (measured by bench/memtable-weight.ts): the entry object (104
+ * bytes), its place in `entries` and its cell in the index (8–16 each), and in its slot's array
+ * once those exist.
+ */
+export const MEM_ENTRY_OVERHEAD_BYTES = 140;
+/** More per internal-namespace entry, beside its id's length: the id string's header and its place in the ordered index. */
+const ORDERED_ENTRY_OVERHEAD_BYTES = 64;
+/** Keys this short are copied with a loop: Buffer#copy's native call costs more. */
+const SMALL_COPY_MAX_BYTES = 32;
 
 export class Memtable {
-  private readonly index = new Map<number, MemEntry>();
   /** Every entry, in insertion order (the order checkpoints write them). */
   readonly entries: MemEntry[] = [];
+  /**
+   * The index: each cell 0 (empty) or 1 + an entry's position in `entries`, probed linearly from
+   * hash & (length - 1); never more than half full, so a miss ends at an empty cell soon.
+   */
+  private cells = new Int32Array(INITIAL_CELLS);
+  /**
+   * Bytes held, for the checkpoint size trigger: chunks and own buffers as allocated (bytes an
+   * update left behind in them included, since they stay held) plus a per-entry overhead.
+   */
   bytes = 0;
-  /** Entries per slot, sorted on demand: slot-bounded scans (anti-entropy) then skip the global order. */
-  private readonly slots = new Map<number, { entries: MemEntry[]; sorted: boolean }>();
+  /**
+   * Entries per slot, sorted on demand: slot-bounded scans (anti-entropy) then skip the global
+   * order. Made at the first such scan and kept up from then on, so a node that never scans by
+   * slot (a single node, mostly) does not pay for them.
+   */
+  private slots: Array<MemEntry[] | undefined> | undefined;
+  /** 1 for each slot whose array gained entries since it was last sorted. */
+  private unsorted: Uint8Array | undefined;
   private sortedEntries: MemEntry[] = [];
   /** entries[0, sortedCount) are in sortedEntries. */
   private sortedCount = 0;
   /** Entries with internal-namespace keys by storage id; created with the first such entry. */
   private ordered: BTree<string, MemEntry> | undefined;
+  /** The chunk new entries' bytes go to, and how much of it is used. */
+  private chunk: Buffer = EMPTY;
+  private chunkUsed = 0;
 
   get size(): number {
     return this.entries.length;
   }
 
   find(slot: number, key: Buffer, hash: number): MemEntry | undefined {
-    let e = this.index.get(hash);
-    while (e !== undefined) {
-      if (e.slot === slot && bytesEqual(e.key, key)) return e;
-      e = e.next;
+    const cells = this.cells;
+    const mask = cells.length - 1;
+    const entries = this.entries;
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      const cell = cells[i]!;
+      if (cell === 0) return undefined;
+      const e = entries[cell - 1]!;
+      if (e.hash === hash && e.slot === slot && keyEquals(e, key)) return e;
     }
-    return undefined;
   }
 
-  /** Adds an entry for a (slot, key) not yet present. */
-  insert(entry: MemEntry): void {
-    entry.next = this.index.get(entry.hash);
-    this.index.set(entry.hash, entry);
-    this.entries.push(entry);
-    this.bytes += entry.bytes;
-    const inSlot = this.slots.get(entry.slot);
-    if (inSlot === undefined) this.slots.set(entry.slot, { entries: [entry], sorted: false });
-    else {
-      inSlot.entries.push(entry);
-      inSlot.sorted = false;
+  /** Enters entries[position] (position + 1 into its cell), doubling the table first when it would be over half full. */
+  private index(position: number): void {
+    if ((position + 1) * 2 > this.cells.length) {
+      const grown = new Int32Array(this.cells.length * 2);
+      for (let p = 0; p < position; p++) fill(grown, this.entries[p]!.hash, p + 1);
+      this.cells = grown;
     }
-    if (isRangeKey(entry.key)) this.reorder(entry);
+    fill(this.cells, this.entries[position]!.hash, position + 1);
+  }
+
+  /**
+   * Adds an entry for a (slot, key) not yet present (`hash` = keyHash(slot, key)), holding
+   * `encoded` (undefined: a local removal). Both buffers are copied; the caller keeps them.
+   */
+  insert(
+    slot: number, key: Buffer, hash: number, encoded: Buffer | undefined,
+    baseExpiresAt: number, baseTombstoneMs: number, below: boolean,
+  ): MemEntry {
+    const entry = new MemEntry(slot, hash, key.length, baseExpiresAt, baseTombstoneMs, below);
+    this.place(entry, key, encoded);
+    this.entries.push(entry);
+    this.index(this.entries.length - 1);
+    this.bytes += MEM_ENTRY_OVERHEAD_BYTES;
+    if (this.slots !== undefined) this.addToSlot(entry);
+    if (isRangeKey(key)) {
+      entry.id = storageId(slot, key);
+      this.bytes += ORDERED_ENTRY_OVERHEAD_BYTES + entry.id.length;
+      this.reorder(entry);
+    }
+    return entry;
+  }
+
+  /** Replaces the record of an existing entry (undefined: a local removal); `encoded` is copied. */
+  update(entry: MemEntry, encoded: Buffer | undefined): void {
+    const key = entryKey(entry);
+    this.place(entry, key, encoded);
+    if (isRangeKey(key)) this.reorder(entry);
+  }
+
+  /** Copies key ‖ encoded into the current chunk (a new one when it is full) or a buffer of their own. */
+  private place(entry: MemEntry, key: Buffer, encoded: Buffer | undefined): void {
+    const n = key.length + (encoded === undefined ? 0 : encoded.length);
+    let chunk: Buffer;
+    let at: number;
+    if (n >= OWN_BUFFER_MIN_BYTES) {
+      chunk = Buffer.allocUnsafeSlow(n);
+      at = 0;
+      this.bytes += n;
+    } else {
+      if (this.chunkUsed + n > this.chunk.length) {
+        this.chunk = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+        this.chunkUsed = 0;
+        this.bytes += CHUNK_BYTES;
+      }
+      chunk = this.chunk;
+      at = this.chunkUsed;
+      this.chunkUsed += n;
+    }
+    const k = key.length;
+    if (k <= SMALL_COPY_MAX_BYTES) for (let i = 0; i < k; i++) chunk[at + i] = key[i]!;
+    else key.copy(chunk, at);
+    if (encoded !== undefined) encoded.copy(chunk, at + k);
+    entry.chunk = chunk;
+    entry.at = at;
+    entry.end = at + n;
   }
 
   /** Keeps an internal-namespace entry in the ordered index exactly while it is live or hides something. */
   private reorder(entry: MemEntry): void {
-    entry.id ??= storageId(entry.slot, entry.key);
-    const rec = entry.record;
-    if (entry.below || (rec !== undefined && rec.type !== ValueType.Tombstone)) {
-      (this.ordered ??= new BTree<string, MemEntry>(undefined, compareIds)).set(entry.id, entry);
+    if (entry.below || entryLive(entry)) {
+      (this.ordered ??= new BTree<string, MemEntry>(undefined, compareIds)).set(entry.id!, entry);
     } else {
-      this.ordered?.delete(entry.id);
+      this.ordered?.delete(entry.id!);
     }
   }
 
@@ -128,20 +265,11 @@ export class Memtable {
     }
   }
 
-  /** Replaces the record of an existing entry. */
-  update(entry: MemEntry, record: StoredRecord | undefined, encoded: Buffer | undefined, bytes: number): void {
-    entry.record = record;
-    entry.encoded = encoded;
-    this.bytes += bytes - entry.bytes;
-    entry.bytes = bytes;
-    if (isRangeKey(entry.key)) this.reorder(entry);
-  }
-
   /** All entries in storage-id (byte) order, each with `id` set. Shared array: do not modify. */
   sorted(): readonly MemEntry[] {
     if (this.sortedCount < this.entries.length) {
       const fresh = this.entries.slice(this.sortedCount);
-      for (const e of fresh) e.id ??= storageId(e.slot, e.key);
+      for (const e of fresh) e.id ??= storageId(e.slot, entryKey(e));
       fresh.sort(compareEntries);
       this.sortedCount = this.entries.length;
       this.sortedEntries = this.sortedEntries.length === 0 ? fresh : mergeSorted(this.sortedEntries, fresh);
@@ -151,15 +279,46 @@ export class Memtable {
 
   /** The entries of one slot in storage-id order, each with `id` set. Shared array: do not modify. */
   sortedSlot(slot: number): readonly MemEntry[] {
-    const inSlot = this.slots.get(slot);
-    if (inSlot === undefined) return EMPTY_ENTRIES;
-    if (!inSlot.sorted) {
-      for (const e of inSlot.entries) e.id ??= storageId(e.slot, e.key);
-      inSlot.entries.sort(compareEntries);
-      inSlot.sorted = true;
+    if (this.slots === undefined) {
+      this.slots = new Array<MemEntry[] | undefined>(SLOT_COUNT);
+      this.unsorted = new Uint8Array(SLOT_COUNT);
+      for (const e of this.entries) this.addToSlot(e);
     }
-    return inSlot.entries;
+    const inSlot = this.slots[slot];
+    if (inSlot === undefined) return EMPTY_ENTRIES;
+    if (this.unsorted![slot] === 1) {
+      for (const e of inSlot) e.id ??= storageId(e.slot, entryKey(e));
+      inSlot.sort(compareEntries);
+      this.unsorted![slot] = 0;
+    }
+    return inSlot;
   }
+
+  private addToSlot(entry: MemEntry): void {
+    const inSlot = this.slots![entry.slot];
+    if (inSlot === undefined) this.slots![entry.slot] = [entry];
+    else inSlot.push(entry);
+    this.unsorted![entry.slot] = 1;
+  }
+}
+
+/** Puts `value` into the first empty cell from hash's. */
+function fill(cells: Int32Array, hash: number, value: number): void {
+  const mask = cells.length - 1;
+  let i = hash & mask;
+  while (cells[i] !== 0) i = (i + 1) & mask;
+  cells[i] = value;
+}
+
+/** The entry's key equals `key` (compared in place: no view is made). */
+function keyEquals(e: MemEntry, key: Buffer): boolean {
+  const n = key.length;
+  if (n !== e.keyLength) return false;
+  const chunk = e.chunk;
+  const at = e.at;
+  if (n > 64) return chunk.compare(key, 0, n, at, at + n) === 0;
+  for (let i = 0; i < n; i++) if (chunk[at + i] !== key[i]) return false;
+  return true;
 }
 
 const EMPTY_ENTRIES: readonly MemEntry[] = [];

@@ -1,6 +1,6 @@
 import type { Database } from 'lmdb';
 import { decodeStoredValue } from './lmdb-tables.js';
-import { lowerBound, type MemEntry, type Memtable } from './memtable.js';
+import { entryKey, entryRecord, lowerBound, type MemEntry, type Memtable } from './memtable.js';
 import type { StoredRecord } from './types.js';
 
 /**
@@ -72,10 +72,11 @@ export function mergedScan(
       let slot: number;
       let key: Buffer;
       let record: StoredRecord | undefined;
-      if (aId === min) {
-        ({ slot, key, record } = aList[ai]!);
-      } else if (fId === min) {
-        ({ slot, key, record } = fList[fi]!);
+      if (aId === min || fId === min) {
+        const e = aId === min ? aList[ai]! : fList[fi]!;
+        slot = e.slot;
+        key = entryKey(e);
+        record = entryRecord(e);
       } else {
         const { key: sk, value } = (lEntry as IteratorYieldResult<{ key: Buffer; value: Buffer }>).value;
         slot = sk.readUInt16BE(0);

@@ -1,5 +1,5 @@
 import { decodeOwnedValue, decodeStoredValue } from './lmdb-tables.js';
-import type { MemEntry } from './memtable.js';
+import { entryKey, entryRecord, type MemEntry } from './memtable.js';
 import type { ScanSources } from './merged-scan.js';
 import type { StoredRecord } from './types.js';
 
@@ -76,10 +76,10 @@ export function rangeScan(
       if (next === undefined) return;
       let key: Buffer;
       let record: StoredRecord | undefined;
-      if (aId === next) {
-        ({ key, record } = active.entry!);
-      } else if (fId === next) {
-        ({ key, record } = frozen!.entry!);
+      if (aId === next || fId === next) {
+        const e = aId === next ? active.entry! : frozen!.entry!;
+        key = entryKey(e);
+        record = entryRecord(e);
       } else {
         const { key: sk, value } = (lEntry as IteratorYieldResult<{ key: Buffer; value: Buffer }>).value;
         ({ key, record } = decodeStoredValue(sk, value));

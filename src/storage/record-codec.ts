@@ -222,6 +222,27 @@ function need(buf: Buffer, offset: number, bytes: number, what: string): void {
 /** Shared empty value for decoded tombstones; records are treated as immutable. */
 const EMPTY: Buffer = Buffer.alloc(0);
 
+/**
+ * Header fields read straight from an encoded record this module wrote, without decoding it
+ * (checkpoints need only these per entry). The buffer must be a valid record.
+ */
+export function encodedType(buf: Buffer): number {
+  return buf[1]!;
+}
+
+function versionOffset(buf: Buffer): number {
+  return buf[0] === RECORD_FORMAT_V2 ? 3 : 2;
+}
+
+export function encodedVersionMs(buf: Buffer): number {
+  return buf.readUIntBE(versionOffset(buf), 6);
+}
+
+export function encodedExpiresAt(buf: Buffer): number {
+  const o = versionOffset(buf) + VERSION_BYTES;
+  return buf.readUInt32BE(o) * TWO_POW_32 + buf.readUInt32BE(o + 4);
+}
+
 /** Milliseconds part of a version (its first 48 bits); the time a tombstone was written. */
 export function versionMs(version: Buffer): number {
   return version.readUIntBE(0, 6);

@@ -21,7 +21,7 @@ import { syncDir } from './log-segments.js';
 import { appendBatch, appendDrop, appendFlushAll, appendPut, decodeLogEntry, LogOp } from './log-entry.js';
 import { ExpiryHeap } from './expiry-heap.js';
 import { HeldPuts } from './held-puts.js';
-import { MEM_ENTRY_OVERHEAD_BYTES, Memtable, type MemEntry } from './memtable.js';
+import { entryRecord, entryTombstone, Memtable, type MemEntry } from './memtable.js';
 import { mergedScan, type ScanSources } from './merged-scan.js';
 import { checkRange, rangeIds } from './range-bounds.js';
 import { rangeScan } from './range-scan.js';
@@ -46,6 +46,8 @@ export interface StoreOptions {
   tombstoneGraceMs: number;
   checkpointIntervalMs?: number;
   checkpointEntries?: number;
+  /** Memtable bytes (Memtable.bytes: what its entries hold) that trigger a checkpoint; default 32 MiB. */
+  checkpointBytes?: number;
   logger?: StoreLogger;
   /** Commit-log segment size (and of the preallocated spare segment); default 32 MiB. */
   logSegmentBytes?: number;
@@ -62,13 +64,23 @@ export interface StoreOptions {
  */
 const DEFAULT_CHECKPOINT_INTERVAL_MS = 5000;
 const DEFAULT_CHECKPOINT_ENTRIES = 200_000;
-/** Memtable bytes that trigger a checkpoint whatever the entry count. */
+/**
+ * Memtable bytes that trigger a checkpoint whatever the entry count. Memtable.bytes counts what the
+ * entries really hold (bench/memtable-weight.ts), so this bounds the memory of each memtable: about
+ * 110,000 SETs of 100-byte values, fewer of bigger ones.
+ */
 const CHECKPOINT_BYTES_MAX = 32 << 20;
 /**
  * Memtable bytes beyond which puts are refused: only reached when checkpoints keep failing or
  * LMDB falls far behind, and better than growing until the process runs out of memory.
  */
-const MEMTABLE_BYTES_MAX = 16 * CHECKPOINT_BYTES_MAX;
+const MEMTABLE_BYTES_MAX = 512 << 20;
+/**
+ * Checkpoint timer ticks in a row with nothing written before the last checkpoint's memtable is
+ * dropped as a cache: two, so that a checkpoint that just emptied the active memtable does not
+ * count as a whole interval without writes.
+ */
+const CLEAN_IDLE_TICKS = 2;
 /** Scans look at no more than this many ids per requested entry before returning early. */
 const SCAN_EXAMINE_PER_ENTRY = 8;
 const SCAN_EXAMINE_MIN = 256;
@@ -139,9 +151,12 @@ export class Store implements BatchRecordStore {
    * The memtable the last checkpoint wrote, kept as a cache of what LMDB now holds for its keys:
    * recently written keys are the likeliest to be read or overwritten next, and a lookup here
    * costs a fraction of an LMDB read. Anything newer is in `frozen` or `active`, which are asked
-   * first, so it can never hide a later change.
+   * first, so it can never hide a later change. Dropped once no write came for a whole
+   * checkpoint interval (CLEAN_IDLE_TICKS): a node at rest then holds no memtable at all.
    */
   private clean: Memtable | undefined;
+  /** Checkpoint timer ticks in a row that found nothing to checkpoint. */
+  private idleTicks = 0;
   /** FLUSHALLs whose LMDB clear has not finished; while > 0, LMDB's content is stale. */
   private pendingFlushes = 0;
   private readonly counts: KeyCounts;
@@ -162,6 +177,7 @@ export class Store implements BatchRecordStore {
   private readonly held = new HeldPuts();
   private holding = false;
   private readonly checkpointEntries: number;
+  private readonly checkpointBytes: number;
   private readonly checkpointIntervalMs: number;
   private readonly soonExpiring = new ExpiryHeap();
   private readonly graceMs: number;
@@ -197,12 +213,18 @@ export class Store implements BatchRecordStore {
     this.graceMs = opts.tombstoneGraceMs;
     this.counts = new KeyCounts(opts.tombstoneGraceMs > 0);
     this.checkpointEntries = opts.checkpointEntries ?? DEFAULT_CHECKPOINT_ENTRIES;
+    this.checkpointBytes = opts.checkpointBytes ?? CHECKPOINT_BYTES_MAX;
     this.logger = opts.logger ?? silentStoreLogger;
     this.now = opts.now ?? Date.now;
     const interval = opts.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
     this.checkpointIntervalMs = interval;
     this.checkpointTimer = setInterval(() => {
-      if (this.active.size > 0 || this.frozen) this.requestCheckpoint();
+      if (this.active.size > 0 || this.frozen) {
+        this.idleTicks = 0;
+        this.requestCheckpoint();
+      } else if (++this.idleTicks >= CLEAN_IDLE_TICKS) {
+        this.clean = undefined;
+      }
     }, interval);
     this.checkpointTimer.unref();
   }
@@ -210,6 +232,7 @@ export class Store implements BatchRecordStore {
   static async open(opts: StoreOptions): Promise<Store> {
     if (!(opts.tombstoneGraceMs >= 0)) throw new RangeError(`tombstoneGraceMs must be >= 0, got ${opts.tombstoneGraceMs}`);
     if (opts.checkpointEntries !== undefined && !(opts.checkpointEntries >= 1)) throw new RangeError('checkpointEntries must be >= 1');
+    if (opts.checkpointBytes !== undefined && !(opts.checkpointBytes >= 1)) throw new RangeError('checkpointBytes must be >= 1');
     if (opts.checkpointIntervalMs !== undefined && !(opts.checkpointIntervalMs >= 1)) throw new RangeError('checkpointIntervalMs must be >= 1');
     await fs.promises.mkdir(opts.dir, { recursive: true });
     const logger = opts.logger ?? silentStoreLogger;
@@ -247,9 +270,9 @@ export class Store implements BatchRecordStore {
     checkSlot(slot);
     const hash = keyHash(slot, key);
     const e = this.active.find(slot, key, hash);
-    if (e !== undefined) return e.record;
+    if (e !== undefined) return entryRecord(e);
     const f = this.frozen?.find(slot, key, hash);
-    if (f !== undefined) return f.record;
+    if (f !== undefined) return entryRecord(f);
     if (this.pendingFlushes > 0) return undefined;
     const c = this.clean?.find(slot, key, hash);
     if (c !== undefined) return this.cleanRecord(c);
@@ -282,7 +305,7 @@ export class Store implements BatchRecordStore {
     if (!Buffer.isBuffer(rec.version) || rec.version.length !== VERSION_BYTES) throw new TypeError('record version must be a 16-byte Buffer');
     const hash = keyHash(slot, key);
     const entry = this.active.find(slot, key, hash);
-    const previous = entry !== undefined ? entry.record : this.lookupBelowActive(slot, key, hash);
+    const previous = entry !== undefined ? entryRecord(entry) : this.lookupBelowActive(slot, key, hash);
     if (!force && previous !== undefined && !newerVersion(rec.version, previous.version)) return { applied: false, previous };
     if (this.active.bytes > MEMTABLE_BYTES_MAX) throw new StoreOverloadedError(this.active.bytes);
     // Encoding validates the rest of the record, so a bad one throws before any state changes.
@@ -325,7 +348,7 @@ export class Store implements BatchRecordStore {
       if (earlier !== undefined) previous = earlier;
       else {
         const entry = this.active.find(slot, key, hash);
-        previous = entry !== undefined ? entry.record : this.lookupBelowActive(slot, key, hash);
+        previous = entry !== undefined ? entryRecord(entry) : this.lookupBelowActive(slot, key, hash);
       }
       if (previous !== undefined && !newerVersion(record.version, previous.version)) {
         outcomes.push({ applied: false, previous });
@@ -586,7 +609,7 @@ export class Store implements BatchRecordStore {
     checkSlot(slot);
     const hash = keyHash(slot, key);
     const entry = this.active.find(slot, key, hash);
-    const previous = entry !== undefined ? entry.record : this.lookupBelowActive(slot, key, hash);
+    const previous = entry !== undefined ? entryRecord(entry) : this.lookupBelowActive(slot, key, hash);
     if (previous === undefined) return;
     this.flushGroup();
     appendDrop(this.log, slot, key, previous.version);
@@ -742,8 +765,9 @@ export class Store implements BatchRecordStore {
   private lookupBelowActive(slot: number, key: Buffer, hash: number): StoredRecord | undefined {
     const f = this.frozen?.find(slot, key, hash);
     if (f !== undefined) {
-      checkpointImage(f.record, this.graceMs, this.base);
-      return f.record;
+      const rec = entryRecord(f);
+      checkpointImage(rec, this.graceMs, this.base);
+      return rec;
     }
     if (this.pendingFlushes > 0) {
       storedImage(undefined, this.base);
@@ -775,34 +799,17 @@ export class Store implements BatchRecordStore {
       const range = rangeOfKey(slot, key);
       if (range !== undefined) this.deadRuns.noteLive(range, key.toString('latin1'));
     }
-    const bytes = key.length + (encoded?.length ?? 16) + MEM_ENTRY_OVERHEAD_BYTES;
-    if (entry !== undefined) {
-      this.active.update(entry, rec, encoded, bytes);
-      return;
-    }
-    this.active.insert({
-      slot,
-      key,
-      hash,
-      record: rec,
-      encoded,
-      baseExpiresAt: this.base.expiresAt,
-      baseTombstoneMs: this.base.tombstoneMs,
-      below,
-      bytes,
-      next: undefined,
-      id: undefined,
-    });
+    if (entry !== undefined) this.active.update(entry, encoded);
+    else this.active.insert(slot, key, hash, encoded, this.base.expiresAt, this.base.tombstoneMs, below);
   }
 
   /** What LMDB holds for a checkpointed entry: tombstones are only stored while graced. */
   private cleanRecord(e: MemEntry): StoredRecord | undefined {
-    const rec = e.record;
-    return rec !== undefined && rec.type === ValueType.Tombstone && this.graceMs === 0 ? undefined : rec;
+    return this.graceMs === 0 && entryTombstone(e) ? undefined : entryRecord(e);
   }
 
   private afterChange(): void {
-    if (this.active.size >= this.checkpointEntries || this.active.bytes >= CHECKPOINT_BYTES_MAX) this.requestCheckpoint();
+    if (this.active.size >= this.checkpointEntries || this.active.bytes >= this.checkpointBytes) this.requestCheckpoint();
   }
 
   /** Removes the record at storage key `sk` (from an index) if `condition` holds for the visible record. */
@@ -944,7 +951,7 @@ export class Store implements BatchRecordStore {
     const { slot, key } = entry;
     const hash = keyHash(slot, key);
     const existing = this.active.find(slot, key, hash);
-    const previous = existing !== undefined ? existing.record : this.lookupBelowActive(slot, key, hash);
+    const previous = existing !== undefined ? entryRecord(existing) : this.lookupBelowActive(slot, key, hash);
     // A drop removes only the record it was logged for (or an older one), never a newer write.
     if (previous === undefined || newerVersion(previous.version, entry.version)) return;
     this.install(slot, key, hash, existing, undefined, undefined, true);
@@ -954,7 +961,7 @@ export class Store implements BatchRecordStore {
   private replayPut(slot: number, key: Buffer, record: StoredRecord, encoded: Buffer): void {
     const hash = keyHash(slot, key);
     const existing = this.active.find(slot, key, hash);
-    const previous = existing !== undefined ? existing.record : this.lookupBelowActive(slot, key, hash);
+    const previous = existing !== undefined ? entryRecord(existing) : this.lookupBelowActive(slot, key, hash);
     if (previous !== undefined && !newerVersion(record.version, previous.version)) return;
     this.install(slot, key, hash, existing, record, encoded, previous !== undefined);
     this.counts.change(slot, previous, record, key.length);

@@ -9,6 +9,10 @@ import { TOMBSTONE_OF_NOTHING, type StoredRecord } from './types.js';
  * back so that it is purged a short while after the eviction.
  */
 export function tombstoneMs(rec: Pick<StoredRecord, 'version' | 'expiresAt'>): number {
-  const ms = versionMs(rec.version);
-  return rec.expiresAt > TOMBSTONE_OF_NOTHING ? Math.min(ms, rec.expiresAt) : ms;
+  return tombstoneMsOf(versionMs(rec.version), rec.expiresAt);
+}
+
+/** tombstoneMs from a tombstone's version time and expiresAt. */
+export function tombstoneMsOf(versionMs: number, expiresAt: number): number {
+  return expiresAt > TOMBSTONE_OF_NOTHING ? Math.min(versionMs, expiresAt) : versionMs;
 }

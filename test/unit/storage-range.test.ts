@@ -9,8 +9,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { INLINE_KEY_MAX } from '../../src/storage/key-layout.js';
-import { Memtable } from '../../src/storage/memtable.js';
+import { INLINE_KEY_MAX, keyHash } from '../../src/storage/key-layout.js';
+import { entryKey, Memtable } from '../../src/storage/memtable.js';
+import { encodeRecord } from '../../src/storage/record-codec.js';
 import { Store, type StoreOptions } from '../../src/storage/store.js';
 import { ValueType, type StoredRecord } from '../../src/storage/types.js';
 
@@ -293,24 +294,16 @@ describe('scanRange', () => {
 describe('Memtable ordered index', () => {
   it('holds internal-namespace keys only and iterates a range both ways', () => {
     const m = new Memtable();
-    const entry = (slot: number, key: Buffer) => ({
-      slot,
-      key,
-      hash: 0,
-      record: str('v'),
-      encoded: Buffer.alloc(0),
-      baseExpiresAt: 0,
-      baseTombstoneMs: -1,
-      bytes: 1,
-      next: undefined,
-      id: undefined,
-    });
-    m.insert(entry(1, Buffer.from('plain')));
-    m.insert(entry(1, Buffer.from([0xff, 0xff, 0x41])));
-    m.insert(entry(1, Buffer.from([0xff, 0x01, 0x41])));
-    m.insert(entry(1, Buffer.from([0xff, 0x01, 0x40])));
-    m.insert(entry(2, Buffer.from([0xff, 0x01, 0x39])));
-    const ids = (reverse: boolean): string[] => [...m.rangeEntries('\u0000', '\uffff', reverse)].map((e) => `${e.slot}:${e.key.toString('hex')}`);
+    const encoded = encodeRecord(str('v'));
+    const insert = (slot: number, key: Buffer): void => {
+      m.insert(slot, key, keyHash(slot, key), encoded, 0, -1, false);
+    };
+    insert(1, Buffer.from('plain'));
+    insert(1, Buffer.from([0xff, 0xff, 0x41]));
+    insert(1, Buffer.from([0xff, 0x01, 0x41]));
+    insert(1, Buffer.from([0xff, 0x01, 0x40]));
+    insert(2, Buffer.from([0xff, 0x01, 0x39]));
+    const ids = (reverse: boolean): string[] => [...m.rangeEntries('\u0000', '\uffff', reverse)].map((e) => `${e.slot}:${entryKey(e).toString('hex')}`);
     expect(ids(false)).toEqual(['1:ff0140', '1:ff0141', '2:ff0139']);
     expect(ids(true)).toEqual(['2:ff0139', '1:ff0141', '1:ff0140']);
   });

@@ -1,0 +1,131 @@
+// Goal: the memtable keeps each key's latest record as encoded bytes and gives back exactly what was
+// put: find() by (slot, key), the key, the encoded record and the decoded record of every entry, a
+// local removal as no record; bytes handed out earlier (keys, records, views of them) never change
+// when the key is written again; `bytes` covers at least what the entries hold. Method: seeded
+// random inserts, updates and removals of short, long (over INLINE_KEY_MAX) and big-valued keys,
+// compared after every step with a Map model; views taken along the way are checked at the end.
+// A checkpoint's index image read from the encoded bytes equals the one of the decoded record.
+import { describe, expect, it } from 'vitest';
+import { INLINE_KEY_MAX, keyHash } from '../../src/storage/key-layout.js';
+import { entryEncoded, entryKey, entryLive, entryRecord, entryTombstone, Memtable } from '../../src/storage/memtable.js';
+import { checkpointImage, checkpointImageOf, type IndexImage } from '../../src/storage/checkpoint.js';
+import { encodeRecord } from '../../src/storage/record-codec.js';
+import { StringForm, ValueType, type StoredRecord } from '../../src/storage/types.js';
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+function version(n: number): Buffer {
+  const v = Buffer.alloc(16);
+  v.writeUIntBE(1_700_000_000_000 + n, 0, 6);
+  return v;
+}
+
+function record(n: number, value: Buffer, tombstone: boolean): StoredRecord {
+  return tombstone
+    ? { version: version(n), clock: [], type: ValueType.Tombstone, expiresAt: 0, value: Buffer.alloc(0) }
+    : { version: version(n), clock: [{ node: '00000000000000a1', counter: n }], type: ValueType.String, expiresAt: n % 3 === 0 ? 1_800_000_000_000 + n : 0, value };
+}
+
+describe('Memtable', () => {
+  it('gives back every key and record as put, and never changes bytes it handed out', () => {
+    const random = rng(7);
+    const m = new Memtable();
+    const model = new Map<string, Buffer | undefined>();
+    const keys: Array<{ slot: number; key: Buffer }> = [];
+    for (let i = 0; i < 300; i++) {
+      const length = i % 50 === 0 ? INLINE_KEY_MAX + 1 + Math.floor(random() * 100) : 1 + Math.floor(random() * 40);
+      const key = Buffer.alloc(length);
+      for (let j = 0; j < length; j++) key[j] = Math.floor(random() * 256);
+      keys.push({ slot: Math.floor(random() * 4), key });
+    }
+    const kept: Array<{ view: Buffer; copy: Buffer }> = [];
+    let payload = 0;
+    for (let step = 0; step < 5000; step++) {
+      const { slot, key } = keys[Math.floor(random() * keys.length)]!;
+      const r = random();
+      const big = random() < 0.05;
+      const value = Buffer.alloc(big ? 3000 + Math.floor(random() * 5000) : Math.floor(random() * 200), step & 0xff);
+      const encoded = r < 0.1 ? undefined : encodeRecord(record(step, value, r < 0.25));
+      const hash = keyHash(slot, key);
+      const entry = m.find(slot, key, hash);
+      if (entry === undefined) m.insert(slot, key, hash, encoded, 0, -1, false);
+      else m.update(entry, encoded);
+      payload += key.length + (encoded?.length ?? 0);
+      model.set(`${slot}:${key.toString('hex')}`, encoded === undefined ? undefined : Buffer.from(encoded));
+      const found = m.find(slot, key, hash)!;
+      expect(entryKey(found).equals(key)).toBe(true);
+      const rec = entryRecord(found);
+      if (encoded === undefined) {
+        expect(rec).toBeUndefined();
+        expect(entryLive(found)).toBe(false);
+        expect(entryTombstone(found)).toBe(false);
+      } else {
+        expect(encodeRecord(rec!).equals(encoded)).toBe(true);
+        expect(entryLive(found)).toBe(r >= 0.25);
+        expect(entryTombstone(found)).toBe(r < 0.25);
+        if (step % 7 === 0) kept.push({ view: rec!.version, copy: Buffer.from(rec!.version) }, { view: entryEncoded(found)!, copy: Buffer.from(encoded) });
+      }
+      if (step % 11 === 0) kept.push({ view: entryKey(found), copy: Buffer.from(key) });
+    }
+    expect(m.size).toBe(model.size);
+    for (const [id, encoded] of model) {
+      const [slotText, hex] = id.split(':') as [string, string];
+      const key = Buffer.from(hex, 'hex');
+      const e = m.find(Number(slotText), key, keyHash(Number(slotText), key))!;
+      expect(entryEncoded(e)?.equals(encoded!) ?? encoded === undefined).toBe(true);
+    }
+    for (const { view, copy } of kept) expect(view.equals(copy)).toBe(true);
+    // Every byte an entry holds is counted (bytes an update left behind too).
+    expect(m.bytes).toBeGreaterThanOrEqual(payload);
+  });
+
+  it('keeps internal-namespace entries in the ordered index while they are live or hide something', () => {
+    const m = new Memtable();
+    const live = encodeRecord(record(1, Buffer.from('v'), false));
+    const dead = encodeRecord(record(2, Buffer.alloc(0), true));
+    const key = (b: number): Buffer => Buffer.from([0xff, 0x01, b]);
+    const ids = (): string[] => [...m.rangeEntries('\u0000', '\uffff', false)].map((e) => entryKey(e).toString('hex'));
+    m.insert(0, key(1), keyHash(0, key(1)), live, 0, -1, false);
+    m.insert(0, key(2), keyHash(0, key(2)), dead, 0, -1, false);
+    m.insert(0, key(3), keyHash(0, key(3)), dead, 0, -1, true);
+    expect(ids()).toEqual(['ff0101', 'ff0103']);
+    m.update(m.find(0, key(1), keyHash(0, key(1)))!, dead);
+    m.update(m.find(0, key(2), keyHash(0, key(2)))!, live);
+    m.update(m.find(0, key(3), keyHash(0, key(3)))!, undefined);
+    expect(ids()).toEqual(['ff0102', 'ff0103']);
+  });
+});
+
+describe('checkpointImageOf', () => {
+  it('reads from the encoded bytes the index image checkpointImage derives from the record', () => {
+    const records: StoredRecord[] = [
+      record(1, Buffer.from('v'), false),
+      record(3, Buffer.from('v'), false),
+      record(4, Buffer.alloc(0), true),
+      // An eviction's tombstone dated back through expiresAt, and a tombstone of nothing.
+      { ...record(5, Buffer.alloc(0), true), expiresAt: 1_600_000_000_000 },
+      { ...record(6, Buffer.alloc(0), true), expiresAt: 1 },
+      // A V2 record (a string form) shifts the header by a byte.
+      { ...record(9, Buffer.from('text'), false), form: StringForm.Raw },
+      { version: version(12), clock: [], type: ValueType.Element, expiresAt: 2 ** 40 + 17, value: Buffer.from('e') },
+    ];
+    for (const rec of records) {
+      for (const grace of [0, 1000]) {
+        const want: IndexImage = { expiresAt: -5, tombstoneMs: -5 };
+        const got: IndexImage = { expiresAt: -5, tombstoneMs: -5 };
+        checkpointImage(rec, grace, want);
+        checkpointImageOf(encodeRecord(rec), grace, got);
+        expect(got).toEqual(want);
+      }
+    }
+    const none: IndexImage = { expiresAt: -5, tombstoneMs: -5 };
+    checkpointImageOf(undefined, 1000, none);
+    expect(none).toEqual({ expiresAt: 0, tombstoneMs: -1 });
+  });
+});
