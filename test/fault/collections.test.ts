@@ -23,7 +23,7 @@ import { CollectionsScenario } from '../helpers/fault-collections.js';
 import { Partitioner, probePartitions } from '../helpers/fault-net.js';
 import { describeViolations, formatFigures, runScenario, type FaultKind } from '../helpers/fault-scenario.js';
 
-const durationMs = 16_000;
+const durationMs = 14_000;
 const baseSeed = envInt('FAULT_SEED') ?? Date.now() % 1_000_000;
 const selected = new Set((process.env.FAULT_SCENARIOS ?? 'collections-kill9,collections-pause,collections-partition-one').split(',').map((s) => s.trim()));
 const keepArtifacts = process.env.FAULT_KEEP_ARTIFACTS === '1';

@@ -19,7 +19,7 @@ import { envInt } from '../helpers/env.js';
 import { Partitioner, probePartitions } from '../helpers/fault-net.js';
 import { describeViolations, formatFigures, runScenario, type FaultKind, type ScenarioSpec } from '../helpers/fault-scenario.js';
 
-const durationMs = 16_000;
+const durationMs = 14_000;
 const baseSeed = envInt('FAULT_SEED') ?? Date.now() % 1_000_000;
 const selected = new Set((process.env.FAULT_SCENARIOS ?? 'pipelined-kill9,pipelined-pause,pipelined-partition-one').split(',').map((s) => s.trim()));
 const keepArtifacts = process.env.FAULT_KEEP_ARTIFACTS === '1';

@@ -20,7 +20,7 @@ import { FaultClusterClient, nodeCall } from '../helpers/fault-client.js';
 import { describeViolations, formatFigures, runScenario, type FaultKind, type ScenarioSpec } from '../helpers/fault-scenario.js';
 import { envInt } from '../helpers/env.js';
 
-const durationMs = 20_000;
+const durationMs = 17_000;
 const baseSeed = envInt('FAULT_SEED') ?? Date.now() % 1_000_000;
 const selected = new Set((process.env.FAULT_SCENARIOS ?? 'join,leave,skew-kill9,join-read').split(',').map((s) => s.trim()));
 const keepArtifacts = process.env.FAULT_KEEP_ARTIFACTS === '1';
