@@ -25,7 +25,7 @@ import { envInt } from '../helpers/env.js';
 
 
 const soakSeconds = envInt('FAULT_SOAK_SECONDS');
-const durationMs = soakSeconds !== undefined ? soakSeconds * 1000 : 17_000;
+const durationMs = soakSeconds !== undefined ? soakSeconds * 1000 : 15_000;
 const baseSeed = envInt('FAULT_SEED') ?? Date.now() % 1_000_000;
 const selected = new Set((process.env.FAULT_SCENARIOS ?? 'kill9,pause,partition-one,partition-split,partition-split-sloppy').split(',').map((s) => s.trim()));
 const keepArtifacts = process.env.FAULT_KEEP_ARTIFACTS === '1';

@@ -37,8 +37,11 @@ describe('mixed-slot load generator against a ringkv cluster', () => {
   });
 
   it('fills the keyspace through all three nodes with no redirect, and then every GET hits', async () => {
+    // Once unmeasured, as the bench's warm-up does: right after the cluster forms, slots whose lease
+    // is still being granted answer TRYAGAIN (a CI run under load once had 112 of 400 such errors).
+    await mixedLoad(c.ports[0]!, ['--test', 'fill', '--keyspace', '400']);
     const fill = await mixedLoad(c.ports[0]!, ['--test', 'fill', '--keyspace', '400']);
-    expect(fill).toMatchObject({ requests: 400, ok: 400, errors: 0 });
+    expect(fill, JSON.stringify(fill.errorSamples)).toMatchObject({ requests: 400, ok: 400, errors: 0 });
     expect(fill.nodes.map((n) => Number(n.split(':')[1])).sort()).toEqual([...c.ports].sort());
 
     const cluster = new Cluster([{ host: '127.0.0.1', port: c.ports[1]! }]);

@@ -24,7 +24,7 @@ differentialSuite({
   title: 'differential SORT: single node vs redis-server',
   file: import.meta.url,
   start: singleNode,
-  seeds: diffSeeds([301, 302]),
+  seeds: diffSeeds([301]),
   protocols: [2, 3],
   mix: SORT_MIX,
   label: 'sort1',

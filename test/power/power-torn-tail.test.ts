@@ -10,7 +10,7 @@ import { fuseUnavailable } from './lazy-mount.js';
 import { powerCycle, startRig, stopRig, summary, type Rig } from './power-cycle.js';
 
 const unavailable = fuseUnavailable();
-const CYCLES = 6;
+const CYCLES = 4;
 /**
  * Every other cut is torn (a random half of the unsynced sectors reach the disk); POWER_TORN=1
  * tears every cut. Both sweeps lost acknowledged writes until a failed log stopped acknowledging
