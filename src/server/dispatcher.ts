@@ -4,7 +4,7 @@ import type { Keyspace } from '../commands/keyspace.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import type { NodeServices } from './node-services.js';
 import type { ReplySink } from './connection.js';
-import { takeTransaction, watchHolds, type SessionState, type TransactionSnapshot } from './session-state.js';
+import { takeTransaction, watchHolds, type QueuedCommand, type SessionState, type TransactionSnapshot } from './session-state.js';
 import { CommandSequencer, type SlotRun } from './command-sequencer.js';
 import { BlockedClients, type Attempt } from './blocked-clients.js';
 import { coordinatedAttempt, localAttempt } from './block-attempts.js';
@@ -191,15 +191,10 @@ export class Dispatcher {
         if (name !== 'asking') session.asking = false;
         switch (verdict.kind) {
           case 'run':
-            if (verdict.forwardTo === undefined && this.memory?.refuses(session, spec, argv, this.node.now(), verdict.tx?.queued ?? session.multi)) {
+            const refused = verdict.forwardTo === undefined ? this.writeRefusal(session, spec, argv, verdict.tx?.queued ?? session.multi) : undefined;
+            if (refused !== undefined) {
               seq.flush();
-              this.reject(session, out, OOM_ERROR, spec.name === 'exec');
-              return;
-            }
-            const diskRefusal = verdict.forwardTo === undefined ? this.refusedByDisk(spec, verdict.tx?.queued ?? session.multi) : undefined;
-            if (diskRefusal !== undefined) {
-              seq.flush();
-              this.reject(session, out, diskRefusal, spec.name === 'exec');
+              this.reject(session, out, refused, spec.name === 'exec');
               return;
             }
             if (verdict.forwardTo === undefined && verdict.tx === undefined && this.mayBlock(session, spec, argv)) {
@@ -228,13 +223,9 @@ export class Dispatcher {
       seq.hold(argv, sink);
       return;
     }
-    if (this.memory?.refuses(session, spec, argv, this.node.now())) {
-      this.reject(session, out, OOM_ERROR, spec.name === 'exec');
-      return;
-    }
-    const diskRefusal = this.refusedByDisk(spec, session.multi);
-    if (diskRefusal !== undefined) {
-      this.reject(session, out, diskRefusal, spec.name === 'exec');
+    const refused = this.writeRefusal(session, spec, argv, session.multi);
+    if (refused !== undefined) {
+      this.reject(session, out, refused, spec.name === 'exec');
       return;
     }
     if (this.mayBlock(session, spec, argv)) {
@@ -382,13 +373,10 @@ export class Dispatcher {
       this.reject(session, out, routeError);
       return;
     }
-    if (this.memory?.refuses(session, spec, argv, this.node.now())) {
-      this.reject(session, out, OOM_ERROR);
-      return;
-    }
-    const diskRefusal = this.refusedByDisk(spec, undefined);
-    if (diskRefusal !== undefined) {
-      this.reject(session, out, diskRefusal);
+    // Queued commands are checked on their own (queued = undefined): EXEC checks the whole set.
+    const refused = this.writeRefusal(session, spec, argv, undefined);
+    if (refused !== undefined) {
+      this.reject(session, out, refused);
       return;
     }
     session.multi!.push({ name: spec.name, argv });
@@ -417,7 +405,13 @@ export class Dispatcher {
    * notice) with MISCONF once it cannot persist: here, once the commit log failed. A write run now
    * could only change memory and be answered with an error, visible to readers meanwhile.
    */
-  private refusedByDisk(spec: CommandSpec, queued: readonly { name: string }[] | undefined): string | undefined {
+  /** Why a command may not run now, OOM first, then a persistence failure (Redis's order), or undefined. */
+  private writeRefusal(session: SessionState, spec: CommandSpec, argv: Buffer[], queued: readonly QueuedCommand[] | undefined): string | undefined {
+    if (this.memory?.refuses(session, spec, argv, this.node.now(), queued)) return OOM_ERROR;
+    return this.refusedByDisk(spec, queued);
+  }
+
+  private refusedByDisk(spec: CommandSpec, queued: readonly QueuedCommand[] | undefined): string | undefined {
     const failure = this.diskFailure();
     if (failure === undefined) return undefined;
     if (spec.name === 'ping' || spec.flags.includes('write')) return failure;
