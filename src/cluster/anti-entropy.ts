@@ -599,7 +599,7 @@ export class AntiEntropy {
   }
 
   /** Our (key, version) pairs of a slot, all buckets or the listed ones. */
-  private async listKeys(
+  private listKeys(
     slot: number,
     buckets: readonly number[] | null,
     max: number,
@@ -607,23 +607,7 @@ export class AntiEntropy {
   ): Promise<{ list: KeyVersion[]; truncated: boolean }> {
     const wanted = buckets === null ? undefined : new Set(buckets);
     const total = this.tracker.index.buckets;
-    const now = Date.now();
-    const grace = this.host.config.int('tombstone-grace-ms');
-    const list: KeyVersion[] = [];
-    let after: Buffer | undefined;
-    for (;;) {
-      await pace();
-      this.lastMeta = undefined;
-      const page = this.host.store.scanSlotRaw(slot, after, SCAN_PAGE);
-      this.stats.recordsScanned += page.entries.length;
-      for (const e of page.entries) {
-        if (wanted !== undefined && !wanted.has(bucketOf(e.key, total))) continue;
-        if (list.length >= max) return this.listed(list, true);
-        list.push({ key: e.key, version: e.record.version, dead: isDeadRecord(e.record, now, grace) || this.orphanElement(slot, e.key, now, grace) });
-      }
-      if (page.next === null) return this.listed(list, false);
-      after = page.next;
-    }
+    return this.listScanned(slot, max, pace, (key) => ({ take: wanted === undefined || wanted.has(bucketOf(key, total)) }));
   }
 
   /**
@@ -633,13 +617,26 @@ export class AntiEntropy {
    * whole collection: listing a leaf of a collection of millions reads about the leaf's records
    * (plus every record of the slot that is no such member).
    */
-  private async listLeaves(
+  private listLeaves(
     slot: number,
     paths: ReadonlyArray<Path>,
     max: number,
     pace: () => Promise<void>,
   ): Promise<{ list: KeyVersion[]; truncated: boolean }> {
     const intervals = pathIntervals(paths);
+    return this.listScanned(slot, max, pace, (key) => leafStep(key, intervals));
+  }
+
+  /**
+   * The slot's records `step` takes, as (key, version) pairs, up to `max`, in key order; `step`
+   * may instead name a key to seek past (the next wanted range), which skips what lies between.
+   */
+  private async listScanned(
+    slot: number,
+    max: number,
+    pace: () => Promise<void>,
+    step: (key: Buffer) => { take: boolean; seekAfter?: Buffer },
+  ): Promise<{ list: KeyVersion[]; truncated: boolean }> {
     const now = Date.now();
     const grace = this.host.config.int('tombstone-grace-ms');
     const list: KeyVersion[] = [];
@@ -652,12 +649,12 @@ export class AntiEntropy {
       let read = 0;
       for (const e of page.entries) {
         read++;
-        const step = leafStep(e.key, intervals);
-        if (step.seekAfter !== undefined) {
-          seek = step.seekAfter;
+        const verdict = step(e.key);
+        if (verdict.seekAfter !== undefined) {
+          seek = verdict.seekAfter;
           break;
         }
-        if (!step.take) continue;
+        if (!verdict.take) continue;
         if (list.length >= max) {
           this.stats.recordsScanned += read;
           return this.listed(list, true);
