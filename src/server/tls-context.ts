@@ -31,11 +31,18 @@ function readSetting(setting: string, file: string): Buffer {
   }
 }
 
-/** OpenSSL's reason for a key it could not load, in words an operator acts on. */
-function keyProblem(err: unknown, hasPassphrase: boolean): string {
+/** A PEM private key stored encrypted (PKCS#8 "ENCRYPTED PRIVATE KEY", or a legacy Proc-Type header). */
+const ENCRYPTED_PEM_RE = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type:\s*4,ENCRYPTED/;
+
+/**
+ * OpenSSL's reason for a key it could not load, in words an operator acts on. An encrypted key
+ * that fails to load with a passphrase given was decrypted with the wrong one, whatever OpenSSL
+ * calls the garbage it got (usually "bad decrypt", sometimes a decoder's "unsupported").
+ */
+function keyProblem(err: unknown, hasPassphrase: boolean, encrypted: boolean): string {
   const e = err as { code?: string; message?: string };
   const text = `${e.code ?? ''} ${e.message ?? ''}`;
-  if (/BAD_DECRYPT|bad decrypt/i.test(text)) return 'wrong passphrase';
+  if (/BAD_DECRYPT|bad decrypt/i.test(text) || (encrypted && hasPassphrase)) return 'wrong passphrase';
   if (/passphrase required|interrupted or cancelled|ERR_MISSING_PASSPHRASE/i.test(text)) {
     return hasPassphrase ? 'wrong passphrase' : 'the key is encrypted: set its passphrase';
   }
@@ -98,7 +105,7 @@ function keyPair(files: KeyPairFiles): { cert: Buffer; key: Buffer; passphrase?:
   try {
     privateKey = createPrivateKey(files.passphrase !== '' ? { key, passphrase: files.passphrase } : { key });
   } catch (err) {
-    throw new TlsSettingError(files.keySetting, `cannot load ${files.keySetting} ${files.keyFile}: ${keyProblem(err, files.passphrase !== '')}`);
+    throw new TlsSettingError(files.keySetting, `cannot load ${files.keySetting} ${files.keyFile}: ${keyProblem(err, files.passphrase !== '', ENCRYPTED_PEM_RE.test(key.toString('latin1')))}`);
   }
   if (!leaf.checkPrivateKey(privateKey)) {
     throw new TlsSettingError(files.keySetting, `${files.keySetting} ${files.keyFile} does not match the certificate in ${files.certSetting} ${files.certFile}`);
