@@ -69,8 +69,12 @@ export class CollectionHealer {
   private kick(): void {
     if (this.running || this.stopped) return;
     this.running = true;
-    void this.drain().finally(() => {
-      this.running = false;
+    // A later turn: whoever asked (the replica service judging a write) stores the suspect mark
+    // right after asking, and a heal that looked now would find the key unmarked and call it done.
+    setImmediate(() => {
+      void this.drain().finally(() => {
+        this.running = false;
+      });
     });
   }
 
