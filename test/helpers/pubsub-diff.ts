@@ -147,10 +147,14 @@ export function generatePubSubSteps(seed: number, conns: number, count: number):
       } else if (x < 0.91) commands.push(pick([['SUBSCRIBE'], ['PSUBSCRIBE'], ['SSUBSCRIBE'], ['PUBLISH', 'a'], ['SPUBLISH', 'a', 'b', 'c'], ['PUBSUB', 'NUMPAT', 'x'], ['PUBSUB', 'NOPE'], ['PUBSUB', 'CHANNELS', 'a', 'b']]));
       // Inside EXEC's array a RESP3 client's own messages arrive as pushes; `zz` matches only the
       // pattern `*`, so their order is not Redis's hash order.
-      else if (x < 0.93) commands.push(['MULTI'], ['SUBSCRIBE', pick(CHANNELS)], ['PUBLISH', 'zz', 'tx'], ['EXEC']);
+      else if (x < 0.93) {
+        // Subscribed either way: queued and run by EXEC, or run at once where subscribed mode refuses MULTI.
+        const channel = pick(CHANNELS);
+        s.channel.add(channel);
+        commands.push(['MULTI'], ['SUBSCRIBE', channel], ['PUBLISH', 'zz', 'tx'], ['EXEC']);
+      }
       else if (x < 0.95) commands.push(['ECHO', 'e']);
       else commands.push(['CLIENT', 'GETNAME']);
-      if (commands.at(-2)?.[0] === 'SUBSCRIBE' && commands.at(-3)?.[0] === 'MULTI') s.channel.add(commands.at(-2)![1]!);
     }
     steps.push({ conn, commands });
   }
