@@ -147,18 +147,18 @@ describe('RINGKV.LEAVE and ringkv status', () => {
     }
     expect(converged).toBe(true);
     const values = await Promise.all(keys.map((k) => client.get(k)));
-    values.forEach((v, i) => expect(v).toBe(keys[i]));
+    values.forEach((v, i) => expect(v, `${keys[i]} after the leave`).toBe(keys[i]));
     await client.quit();
     const status = await run(process.execPath, [CLI, 'status', '--port', String(c.ports[0])]);
-    expect(status.code).toBe(0);
+    expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toMatch(/cluster_state: ok/);
     expect(status.stdout).toMatch(/NODE\s+ADDRESS\s+STATE\s+LINK\s+SLOTS\s+SHARE\s+EPOCH\s+IN\s+OUT\s+WINDOW\s+AE-QUEUE/);
     const lines = status.stdout.split('\n');
-    expect(lines.filter((l) => / alive /.test(l)).length).toBe(3);
+    expect(lines.filter((l) => / alive /.test(l)).length, status.stdout).toBe(3);
     // The leaver is still up and listed as left, with no slots; the others are inside the rebalance
     // window, and each shows the slots it gained.
     const leaverLine = lines.find((l) => l.includes(`:${c.ports[3]} `));
-    expect(leaverLine).toMatch(/ left +connected +0 /);
+    expect(leaverLine, status.stdout).toMatch(/ left +connected +0 /);
     expect(status.stdout).toMatch(/rebalance: \d+ slots moving, window \d+\.\d s left/);
     const gained = lines.filter((l) => / alive /.test(l)).map((l) => Number(l.trim().split(/\s+/)[7]));
     expect(gained.reduce((a, b) => a + b, 0), status.stdout).toBeGreaterThan(0);
