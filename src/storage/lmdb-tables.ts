@@ -92,12 +92,21 @@ export class LmdbTables {
 }
 
 /**
- * decodeStoredValue for a storage key the caller owns (lmdb-js range reads hand out fresh copies):
- * the user key is a view into it rather than another copy.
+ * Decodes an entry of an LMDB range read: its user key and record, views into one private copy
+ * of both. lmdb-js hands range keys and values out as fresh buffers, and V8 keeps one of up to 64
+ * bytes inside its heap; the first view taken of such a buffer (every subarray the decoding takes)
+ * moves its bytes out to a backing store of their own, a malloc and a copy that the GC later
+ * frees. One copy of key and value into Node's buffer pool, viewed after, costs a sixth of that
+ * (2.5 → 0.4 µs per element for a key view and two value views, measured).
  */
-export function decodeOwnedValue(sk: Buffer, value: Buffer): { key: Buffer; record: StoredRecord } {
-  if (!isLongStorageKey(sk)) return { key: shortUserKeyView(sk), record: decodeRecord(value) };
-  return decodeStoredValue(sk, value);
+export function decodeRangeEntry(sk: Buffer, value: Buffer): { key: Buffer; record: StoredRecord } {
+  const own = Buffer.allocUnsafe(sk.length + value.length);
+  own.set(sk, 0);
+  own.set(value, sk.length);
+  const stored = own.subarray(sk.length);
+  if (!isLongStorageKey(sk)) return { key: shortUserKeyView(own.subarray(0, sk.length)), record: decodeRecord(stored) };
+  const long = unwrapLongKeyValue(stored);
+  return { key: long.key, record: decodeRecord(long.record) };
 }
 
 /** Decodes a `data` value read by range or by key: user key (from sk or the value) and record. */

@@ -1,5 +1,5 @@
 import type { Database } from 'lmdb';
-import { decodeStoredValue } from './lmdb-tables.js';
+import { decodeRangeEntry } from './lmdb-tables.js';
 import { entryKey, entryRecord, lowerBound, type MemEntry, type Memtable } from './memtable.js';
 import type { StoredRecord } from './types.js';
 
@@ -80,7 +80,7 @@ export function mergedScan(
       } else {
         const { key: sk, value } = (lEntry as IteratorYieldResult<{ key: Buffer; value: Buffer }>).value;
         slot = sk.readUInt16BE(0);
-        ({ key, record } = decodeStoredValue(sk, value));
+        ({ key, record } = decodeRangeEntry(sk, value));
       }
       if (aId === min) ai++;
       if (fId === min) fi++;

@@ -1,4 +1,4 @@
-import { decodeOwnedValue, decodeStoredValue } from './lmdb-tables.js';
+import { decodeRangeEntry } from './lmdb-tables.js';
 import { entryKey, entryRecord, type MemEntry } from './memtable.js';
 import type { ScanSources } from './merged-scan.js';
 import type { StoredRecord } from './types.js';
@@ -63,7 +63,7 @@ export function rangeScan(
         // range bounds the walk, so entries need no id to merge by, nor a second key copy.
         while (lId !== undefined) {
           const { key: sk, value } = (lEntry as IteratorYieldResult<{ key: Buffer; value: Buffer }>).value;
-          const { key, record } = decodeOwnedValue(sk, value);
+          const { key, record } = decodeRangeEntry(sk, value);
           lEntry = lmdb!.next();
           lId = lEntry.done === true ? undefined : '';
           if (!visit(key, record)) return;
@@ -82,7 +82,7 @@ export function rangeScan(
         record = entryRecord(e);
       } else {
         const { key: sk, value } = (lEntry as IteratorYieldResult<{ key: Buffer; value: Buffer }>).value;
-        ({ key, record } = decodeStoredValue(sk, value));
+        ({ key, record } = decodeRangeEntry(sk, value));
       }
       if (aId === next) advanceMem(active);
       if (fId === next) advanceMem(frozen!);
