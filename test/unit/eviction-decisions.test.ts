@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { idleMs, lruClock, LRU_CLOCK_MAX } from '../../src/server/eviction/lru-clock.js';
 import { accessLfu, decayedCounter, logIncrement, LFU_INIT_VAL, newLfu, packLfu, lfuMinutes } from '../../src/server/eviction/lfu-counter.js';
 import { EvictionPool, EVPOOL_SIZE } from '../../src/server/eviction/eviction-pool.js';
-import { AccessSketch } from '../../src/server/eviction/access-sketch.js';
+import { AccessSketch, accessId } from '../../src/server/eviction/access-sketch.js';
 import { evictionScore } from '../../src/server/eviction/eviction-policy.js';
 import { timeBudgetUs } from '../../src/server/eviction/evictor.js';
 import { evictionTombstone, successorVersion, EVICTION_TOMBSTONE_GRACE_MS } from '../../src/cluster/eviction-delete.js';
@@ -77,18 +77,43 @@ describe('eviction pool', () => {
 });
 
 describe('access sketch', () => {
-  it('never holds more than its capacity, and untracked keys take the clock of the last key that left', () => {
-    const sketch = new AccessSketch(3, 100);
-    for (let i = 0; i < 10; i++) sketch.set(`k${i}`, { lru: 200 + i, lfu: i });
-    expect(sketch.size).toBe(3);
-    expect(sketch.get('k0')).toBeUndefined();
-    expect(sketch.get('k9')).toEqual({ lru: 209, lfu: 9 });
-    expect(sketch.floorLru).toBe(206);
-    // Touching a key makes it the most recent: it outlives keys set before it.
-    sketch.set('k7', { lru: 300, lfu: 1 });
-    sketch.set('k10', { lru: 301, lfu: 1 });
-    expect(sketch.get('k7')).toBeDefined();
-    expect(sketch.get('k8')).toBeUndefined();
+  it('never holds more than its capacity, and untracked keys take the newest clock of the keys that left', () => {
+    const sketch = new AccessSketch(4, 100);
+    // Generations of two: 0 1 | 2 3 | … each rotation drops the generation before.
+    for (let i = 0; i < 10; i++) sketch.set(i, { lru: 200 + i, lfu: i });
+    expect(sketch.size).toBeLessThanOrEqual(4);
+    expect(sketch.get(0)).toBeUndefined();
+    expect(sketch.get(7)).toBeUndefined();
+    expect(sketch.get(9)).toEqual({ lru: 209, lfu: 9 });
+    expect(sketch.floorLru).toBe(207);
+    // Touching a key makes it young again: it outlives the keys of its old generation.
+    sketch.touch(8, 300, () => 1);
+    sketch.set(10, { lru: 301, lfu: 1 });
+    expect(sketch.get(8)).toEqual({ lru: 300, lfu: 1 });
+    expect(sketch.get(9)).toBeUndefined();
+    expect(sketch.floorLru).toBe(209);
+    // Lowering the capacity trims at once.
+    sketch.capacity = 1;
+    sketch.trim();
+    expect(sketch.size).toBeLessThanOrEqual(1);
+    expect(sketch.floorLru).toBe(301);
+  });
+
+  it('tells keys apart by a hash of the record key, a small integer', () => {
+    const ids = new Set(Array.from({ length: 100_000 }, (_, i) => accessId(Buffer.from(`key:${i}`))));
+    expect(ids.size).toBeGreaterThan(99_980);
+    expect(accessId(Buffer.from('a'))).toBe(accessId(Buffer.from('a')));
+    expect(Number.isSafeInteger(accessId(Buffer.from('a'.repeat(1000))))).toBe(true);
+  });
+
+  it('keeps the floor across the wrap of the clock', () => {
+    const sketch = new AccessSketch(2, LRU_CLOCK_MAX - 5);
+    sketch.set(1, { lru: LRU_CLOCK_MAX - 1, lfu: 0 });
+    sketch.touch(2, 3, () => 0);
+    sketch.touch(3, 4, () => 0);
+    // 'a' (before the wrap) and then 'b' (after it) left: the floor is b's clock, the newer one.
+    expect(sketch.get(1)).toBeUndefined();
+    expect(sketch.floorLru).toBe(3);
   });
 });
 

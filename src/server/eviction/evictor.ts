@@ -5,7 +5,7 @@ import { SLOT_COUNT } from '../../storage/key-layout.js';
 import type { Store } from '../../storage/store.js';
 import { ValueType, type StoredRecord } from '../../storage/types.js';
 import { isCollectionType } from '../../collections/collection.js';
-import { AccessSketch, type Access } from './access-sketch.js';
+import { AccessSketch, accessId, type Access } from './access-sketch.js';
 import { EvictionPool } from './eviction-pool.js';
 import { evictionScore, isRandom, isVolatile, usesLfu, type EvictionPolicy } from './eviction-policy.js';
 import { accessLfu, decayedCounter, newLfu, type LfuSettings } from './lfu-counter.js';
@@ -107,7 +107,7 @@ export class Evictor {
   /** A command used `key` (Redis updates the object's LRU/LFU field on lookup). */
   touch(key: Buffer, now: number): void {
     this.touchNow = now;
-    this.sketch.touch(recordKey(key).toString('latin1'), lruClock(now), this.nextLfu);
+    this.sketch.touch(accessId(recordKey(key)), lruClock(now), this.nextLfu);
   }
 
   /** The `now` of the touch in progress, for nextLfu (a bound function, so touch allocates no closure). */
@@ -118,11 +118,11 @@ export class Evictor {
 
   /** The key is gone (deleted, expired, evicted): its access information goes too. */
   forget(rk: Buffer): void {
-    if (this.sketch.size > 0) this.sketch.delete(rk.toString('latin1'));
+    if (this.sketch.size > 0) this.sketch.delete(accessId(rk));
   }
 
   access(rk: Buffer): Access {
-    return this.sketch.get(rk.toString('latin1')) ?? { lru: this.sketch.floorLru, lfu: 0 };
+    return this.sketch.get(accessId(rk)) ?? { lru: this.sketch.floorLru, lfu: 0 };
   }
 
   /** OBJECT IDLETIME: seconds since the last access. */
