@@ -1,10 +1,14 @@
 import type { Collection } from './collection.js';
-import type { ElementKind } from './record-keys.js';
+import { ElementKind } from './record-keys.js';
 
 /** Collections up to this size are sampled exactly (read whole); larger ones by random probes. */
 const EXACT_SAMPLE_MAX = 1024;
 
 export type Picked = [sub: Buffer, value: Buffer];
+
+/** The bounds of member positions (memberPosition: an 8-byte hash, then the member). */
+const HASH_SPACE_LOW = { position: Buffer.alloc(8, 0x00) };
+const HASH_SPACE_HIGH = { position: Buffer.alloc(8, 0xff) };
 
 /**
  * Random elements of a collection (HRANDFIELD, SRANDMEMBER, SPOP, ZRANDMEMBER). `distinct`: up to
@@ -24,8 +28,12 @@ export function randomElements(c: Collection, kind: ElementKind, count: number, 
     }
     return Array.from({ length: count }, () => all[Math.floor(Math.random() * all.length)]!);
   }
-  const first = edge(c, kind, false);
-  const last = edge(c, kind, true);
+  // Members sit at hash positions spread over the whole 8-byte space: a random point in it is as
+  // good as one between the first and last member, without the two reads that find them. List
+  // positions are dense in their own range, so that range is read first.
+  const hashed = kind === ElementKind.Member;
+  const first = hashed ? HASH_SPACE_LOW : edge(c, kind, false);
+  const last = hashed ? HASH_SPACE_HIGH : edge(c, kind, true);
   if (first === undefined || last === undefined) return [];
   const out: Picked[] = [];
   const seen = new Set<string>();
