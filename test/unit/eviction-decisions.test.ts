@@ -78,25 +78,36 @@ describe('eviction pool', () => {
 
 describe('access sketch', () => {
   it('never holds more than its capacity, and untracked keys take the newest clock of the keys that left', () => {
+    // Capacity 4: one set of four entries, so the least recently touched of all leaves first.
     const sketch = new AccessSketch(4, 100);
-    // Generations of two: 0 1 | 2 3 | … each rotation drops the generation before.
     for (let i = 0; i < 10; i++) sketch.set(i, { lru: 200 + i, lfu: i });
-    expect(sketch.size).toBeLessThanOrEqual(4);
+    expect(sketch.size).toBe(4);
     expect(sketch.get(0)).toBeUndefined();
-    expect(sketch.get(7)).toBeUndefined();
+    expect(sketch.get(5)).toBeUndefined();
     expect(sketch.get(9)).toEqual({ lru: 209, lfu: 9 });
-    expect(sketch.floorLru).toBe(207);
-    // Touching a key makes it young again: it outlives the keys of its old generation.
-    sketch.touch(8, 300, () => 1);
+    expect(sketch.floorLru).toBe(205);
+    // Touching a key makes it the most recent: it outlives keys touched before it.
+    sketch.touch(6, 300, () => 1);
     sketch.set(10, { lru: 301, lfu: 1 });
-    expect(sketch.get(8)).toEqual({ lru: 300, lfu: 1 });
-    expect(sketch.get(9)).toBeUndefined();
-    expect(sketch.floorLru).toBe(209);
-    // Lowering the capacity trims at once.
+    expect(sketch.get(6)).toEqual({ lru: 300, lfu: 1 });
+    expect(sketch.get(7)).toBeUndefined();
+    expect(sketch.floorLru).toBe(207);
+    sketch.delete(6);
+    expect(sketch.size).toBe(3);
+    // Lowering the capacity keeps the newest.
     sketch.capacity = 1;
-    sketch.trim();
-    expect(sketch.size).toBeLessThanOrEqual(1);
-    expect(sketch.floorLru).toBe(301);
+    expect(sketch.size).toBe(1);
+    expect(sketch.get(10)).toEqual({ lru: 301, lfu: 1 });
+    expect(sketch.floorLru).toBe(209);
+  });
+
+  it('keeps a key in its set of four, whatever other sets hold', () => {
+    const sketch = new AccessSketch(8, 100);
+    // Ids 0, 2, 4, … share set 0 of two sets; 1 stays in set 1 while set 0 turns over.
+    sketch.set(1, { lru: 150, lfu: 0 });
+    for (let i = 0; i < 20; i += 2) sketch.set(i, { lru: 200 + i, lfu: 0 });
+    expect(sketch.get(1)).toEqual({ lru: 150, lfu: 0 });
+    expect(sketch.size).toBe(5);
   });
 
   it('tells keys apart by a hash of the record key, a small integer', () => {
@@ -111,8 +122,13 @@ describe('access sketch', () => {
     sketch.set(1, { lru: LRU_CLOCK_MAX - 1, lfu: 0 });
     sketch.touch(2, 3, () => 0);
     sketch.touch(3, 4, () => 0);
-    // 'a' (before the wrap) and then 'b' (after it) left: the floor is b's clock, the newer one.
+    // 1 (touched before the wrap) is the least recent and leaves; the floor takes its clock,
+    // newer than the start's.
     expect(sketch.get(1)).toBeUndefined();
+    expect(sketch.get(2)).toBeDefined();
+    expect(sketch.floorLru).toBe(LRU_CLOCK_MAX - 1);
+    sketch.touch(4, 5, () => 0);
+    expect(sketch.get(2)).toBeUndefined();
     expect(sketch.floorLru).toBe(3);
   });
 });

@@ -74,7 +74,6 @@ export class Evictor {
       if (name === 'lfu-log-factor' || name === 'lfu-decay-time') this.lfu = this.readLfuSettings();
       if (name === 'maxmemory-tracked-keys') {
         this.sketch.capacity = config.int('maxmemory-tracked-keys');
-        this.sketch.trim();
       }
     });
   }
