@@ -127,7 +127,9 @@ export class LocalKeyspace implements Keyspace, ElementStore {
       this.store.scanRange(slot, lo, hi, reverse, (rk, rec) => {
         last = rk;
         if (rec.type !== ValueType.Element) return true;
-        chunk.push([Buffer.from(rk), rec.value as Buffer]);
+        // Both sources hand out keys that never change (a memtable entry's bytes, or a private
+        // copy of an LMDB entry): kept as they are, not copied again.
+        chunk.push([rk, rec.value as Buffer]);
         full = chunk.length >= size;
         return !full;
       });
