@@ -363,8 +363,8 @@ export class ClusterRouter implements CommandRouter {
       const watchedAt = this.ctx.watchesRelayed(session);
       if (watchedAt === undefined) return LOCAL;
       this.ctx.unwatchRelayed(session, watchedAt.node);
-      // On the watched slot's lane: after the connection's earlier commands on that slot.
-      return { kind: 'run', slot: watchedAt.slot, forwardTo: watchedAt.node, exclusive: false, tx: takeTransaction(session) };
+      // After the connection's earlier commands and before its later ones (see below).
+      return { kind: 'run', slot: watchedAt.slot, forwardTo: watchedAt.node, exclusive: true, tx: takeTransaction(session) };
     }
     // The queued commands pick the slot; watched keys elsewhere are checked when EXEC runs.
     const slots = (keys.length > 0 ? keys : watched.slice(0, 1)).map(keySlot);
@@ -382,11 +382,17 @@ export class ClusterRouter implements CommandRouter {
     }
     if (route.kind === 'local') return LOCAL;
     const tx = takeTransaction(session);
+    // A relayed EXEC ends the watches the connection's session holds on the node it goes to, so it
+    // keeps its place among the connection's commands on every slot: on its slot's lane alone, a
+    // later transaction on another slot relayed to the same node overtook it, ended its watches
+    // there first, and it then ran unguarded (seed 21 of the proxy differential test). Watches
+    // read here are compared here, in the same order.
+    const exclusive = route.kind === 'forward' || watchedAt !== undefined || watched.length > 0;
     switch (route.kind) {
       case 'coordinate':
-        return { kind: 'run', slot: route.slot, forwardTo: undefined, exclusive: false, tx };
+        return { kind: 'run', slot: route.slot, forwardTo: undefined, exclusive, tx };
       case 'forward':
-        return { kind: 'run', slot: route.slot, forwardTo: route.node, exclusive: false, tx };
+        return { kind: 'run', slot: route.slot, forwardTo: route.node, exclusive, tx };
       case 'moved':
         return { kind: 'error', message: this.moved(session, route.slot, route.node) };
       case 'error':

@@ -37,6 +37,11 @@ export interface SequencerHooks {
 interface HeldCommand {
   argv: Buffer[];
   reply: DeferredReply;
+  /**
+   * An EXEC whose transaction was already taken from the session (cluster-router.ts routeExec):
+   * routed again it would find no MULTI, so it is held as the run it was routed to.
+   */
+  run?: { slot: number; forwardTo: string | undefined; command: RunCommand };
 }
 
 interface WaitingRun {
@@ -94,9 +99,9 @@ export class CommandSequencer {
   }
 
   /** Parks a command until everything before it finished; its reply keeps its place. */
-  hold(argv: Buffer[], sink: ReplySink): void {
+  hold(argv: Buffer[], sink: ReplySink, run?: HeldCommand['run']): void {
     const reply = sink.defer();
-    const item = { argv, reply };
+    const item: HeldCommand = run === undefined ? { argv, reply } : { argv, reply, run };
     // A command taken from the held queue that must wait again goes back to the front.
     if (this.draining !== undefined && reply === this.draining.reply) this.held.unshift(item);
     else this.held.push(item);
@@ -111,7 +116,7 @@ export class CommandSequencer {
     }
     this.flush();
     if (exclusive && this.running > 0) {
-      this.hold(command.argv, sink);
+      this.hold(command.argv, sink, command.tx === undefined ? undefined : { slot, forwardTo, command });
       return;
     }
     this.forming = { run: { slot, forwardTo, exclusive, commands: [command] }, sink };
@@ -211,7 +216,8 @@ export class CommandSequencer {
       const writesBefore = this.hooks.writes();
       this.draining = item;
       try {
-        this.hooks.process(item.argv, sink);
+        if (item.run !== undefined) this.add(item.run.slot, item.run.forwardTo, true, item.run.command, sink);
+        else this.hooks.process(item.argv, sink);
         this.flush();
       } finally {
         this.draining = undefined;

@@ -86,11 +86,7 @@ export async function proxyCluster(): Promise<Subject> {
   }
   return {
     target: { name: '3-node cluster, cluster-proxy yes', port: (conn) => cluster.ports[conn % cluster.ports.length]! },
-    // WATCH through cluster-proxy is left out here: an intermittent open defect (a watch relayed to
-    // the primary is sometimes not honoured by the relayed EXEC; seed 21, phase 3) is recorded in
-    // docs/reliability.md (DIFF_PROXY_WATCH=1 puts it back for a replay). The deterministic WATCH
-    // cases of cluster-pipelines-proxy.test.ts still run.
-    generator: { crossSlot: false, keyspaceCommands: false, noWatch: process.env.DIFF_PROXY_WATCH !== '1' },
+    generator: { crossSlot: false, keyspaceCommands: false },
     stop: () => cluster.stop(),
   };
 }
