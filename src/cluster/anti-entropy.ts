@@ -15,10 +15,10 @@ import {
   KeyBudget,
   packQueries,
   planExchange,
+  RebalanceTracker,
   replicatedSlots,
   returnedPeerSlots,
   SlotScheduler,
-  topologyChanges,
   type ExchangePlan,
   type KeyQuery,
   type KeyVersion,
@@ -148,18 +148,17 @@ export class AntiEntropy {
   private readonly budget: KeyBudget;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
-  private seenTopology: Topology | undefined;
+  private readonly rebalance: RebalanceTracker;
   private seenAlive: ReadonlySet<string> | undefined;
   /** A comparison failed last round: wait a full interval before retrying queued slots. */
   private backOff = false;
   private owned: { topology: Topology; flags: Uint8Array; slots: number[] } | undefined;
-  /** Slots queued by the last topology change (and any earlier one not finished) and not compared yet. */
-  private rebalancing: { topology: Topology; slots: Set<number> } | undefined;
 
   constructor(private readonly host: AntiEntropyHost) {
     this.tracker = new MerkleTracker(host.store, { logger: host.logger, deep: { splitRecords: host.config.int('anti-entropy-split-records') } });
     const now = Date.now();
     this.scheduler = new SlotScheduler(now);
+    this.rebalance = new RebalanceTracker(host.myId);
     this.budget = new KeyBudget(host.config.int('anti-entropy-keys-per-second'), now);
   }
 
@@ -221,7 +220,7 @@ export class AntiEntropy {
 
   /** Builds the index (in the background, yielding) and starts the rounds, which wait for it. */
   start(): void {
-    this.seenTopology = this.host.table().topology;
+    this.rebalance.start(this.host.table().topology);
     this.seenAlive = this.host.table().alive;
     this.tracker.build().catch((err: unknown) => this.host.logger.error({ err: String(err) }, 'anti-entropy index build failed'));
     this.schedule();
@@ -321,12 +320,7 @@ export class AntiEntropy {
 
   /** Queues the slots whose replica set changed since the last look, with the peers to ask first. */
   private noteTopology(topology: Topology): void {
-    if (topology === this.seenTopology) return;
-    const changes = topologyChanges(this.seenTopology, topology, this.host.myId, (id) => this.host.reachable(id));
-    this.seenTopology = topology;
-    for (const c of changes) this.scheduler.prioritize(c.slot, c.peers, c.handoff);
-    const unfinished = [...(this.rebalancing?.slots ?? [])].filter((s) => this.scheduler.isQueued(s));
-    this.rebalancing = { topology, slots: new Set([...unfinished, ...changes.map((c) => c.slot)]) };
+    const changes = this.rebalance.note(topology, (id) => this.host.reachable(id), this.scheduler);
     if (changes.length > 0) this.host.logger.info({ slots: changes.length }, 'anti-entropy: replica sets changed, those slots go first');
   }
 
@@ -342,20 +336,9 @@ export class AntiEntropy {
     if (slots.length > 0) this.host.logger.info({ peers: returned, slots: slots.length }, 'anti-entropy: peers are back, their slots go first');
   }
 
-  /**
-   * A failed comparison puts its slot back in the queue, so a slot of the last topology change that
-   * is no longer queued has been compared (or had nobody to compare with).
-   */
-  private noteRebalanceProgress(): void {
-    const r = this.rebalancing;
-    if (!r) return;
-    for (const slot of r.slots) if (!this.scheduler.isQueued(slot)) r.slots.delete(slot);
-    if (r.slots.size === 0) this.host.rebalanced?.(r.topology);
-  }
-
   /** Slots of the last topology change still to compare (INFO, ringkv status). */
   get rebalancePending(): number {
-    return this.rebalancing?.slots.size ?? 0;
+    return this.rebalance.pending;
   }
 
   private async round(): Promise<void> {
@@ -398,7 +381,8 @@ export class AntiEntropy {
       this.host.logger.debug({ err: String(err), peer }, 'anti-entropy: comparison with a peer failed');
     })));
     this.scheduler.roundFinished(Date.now());
-    this.noteRebalanceProgress();
+    const synced = this.rebalance.progress(this.scheduler);
+    if (synced !== undefined) this.host.rebalanced?.(synced);
     this.stats.rounds++;
   }
 

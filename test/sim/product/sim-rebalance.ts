@@ -1,4 +1,4 @@
-import { choosePeer, replicatedSlots, SlotScheduler, topologyChanges, type SlotPreference } from '../../../src/cluster/anti-entropy-plan.js';
+import { choosePeer, RebalanceTracker, replicatedSlots, SlotScheduler, type SlotPreference } from '../../../src/cluster/anti-entropy-plan.js';
 import type { Topology } from '../../../src/cluster/ring.js';
 import { SLOT_COUNT } from '../../../src/cluster/slot.js';
 
@@ -31,27 +31,28 @@ const PRIORITY_FOLLOW_UP_MS = 50;
  * retried (`SlotScheduler.retry`), and once every slot of the last change was compared the node
  * reports the topology synced (what it gossips as `synced`, which ends the rebalance window).
  *
- * What differs from the real shell: the comparison itself (the host's `compare` sends a slot's
+ * The bookkeeping itself is the real `RebalanceTracker`, as AntiEntropy uses it. What differs from
+ * the real shell: the comparison itself (the host's `compare` sends a slot's
  * records instead of walking Merkle digests and bucket lists), no key budget, and no regular pass
  * over every slot (the cursor): only prioritised slots are compared, so a run shows what the
  * rebalance moves and nothing the background pass would repair later.
  */
 export class SimRebalance {
   private readonly scheduler: SlotScheduler;
-  private seenTopology: Topology;
-  private rebalancing: { topology: Topology; slots: Set<number> } | undefined;
+  private readonly rebalance: RebalanceTracker;
   private backOff = false;
   readonly stats = { rounds: 0, slotsCompared: 0, failures: 0 };
 
   constructor(private readonly host: RebalanceHost, private readonly intervalMs: number, now: number) {
     this.scheduler = new SlotScheduler(now);
-    this.seenTopology = host.topology();
+    this.rebalance = new RebalanceTracker(host.myId);
+    this.rebalance.start(host.topology());
     this.schedule();
   }
 
   /** Slots of the last change not compared yet. */
   get pending(): number {
-    return this.rebalancing?.slots.size ?? 0;
+    return this.rebalance.pending;
   }
 
   private schedule(): void {
@@ -74,25 +75,9 @@ export class SimRebalance {
     return this.owned.flags;
   }
 
-  private noteTopology(topology: Topology): void {
-    if (topology === this.seenTopology) return;
-    const changes = topologyChanges(this.seenTopology, topology, this.host.myId, (id) => this.host.reachable(id));
-    this.seenTopology = topology;
-    for (const c of changes) this.scheduler.prioritize(c.slot, c.peers, c.handoff);
-    const unfinished = [...(this.rebalancing?.slots ?? [])].filter((s) => this.scheduler.isQueued(s));
-    this.rebalancing = { topology, slots: new Set([...unfinished, ...changes.map((c) => c.slot)]) };
-  }
-
-  private noteProgress(): void {
-    const r = this.rebalancing;
-    if (!r) return;
-    for (const slot of r.slots) if (!this.scheduler.isQueued(slot)) r.slots.delete(slot);
-    if (r.slots.size === 0) this.host.rebalanced(r.topology);
-  }
-
   private async round(): Promise<void> {
     const topology = this.host.topology();
-    this.noteTopology(topology);
+    this.rebalance.note(topology, (id) => this.host.reachable(id), this.scheduler);
     const owned = this.ownership(topology);
     const counts = this.host.entryCounts();
     // Only the queue: `next` takes queued slots first, and asks for no more than there are.
@@ -129,6 +114,7 @@ export class SimRebalance {
       )));
     }
     this.stats.rounds++;
-    this.noteProgress();
+    const synced = this.rebalance.progress(this.scheduler);
+    if (synced !== undefined) this.host.rebalanced(synced);
   }
 }
