@@ -17,6 +17,7 @@ import {
   MAX_PRIORITY_ATTEMPTS,
   packQueries,
   planExchange,
+  RebalanceTracker,
   replicatedSlots,
   returnedPeerSlots,
   SlotScheduler,
@@ -132,6 +133,50 @@ describe('choosePeer', () => {
   it('prefers an alive preferred peer', () => {
     expect(choosePeer(list, id('a'), allAlive, 0, [id('c')])).toBe(id('c'));
     expect(choosePeer(list, id('a'), (x) => x !== id('c'), 1, [id('c')])).toBe(id('b'));
+  });
+});
+
+describe('RebalanceTracker', () => {
+  const three = [{ id: id('a') }, { id: id('b') }, { id: id('c') }];
+  const four = [...three, { id: id('d') }];
+  const everyone = (): boolean => true;
+
+  it('queues what a change moved, and reports the topology synced once every such slot was compared', () => {
+    const before = buildTopology(three, { n: 3 });
+    const after = buildTopology(four, { n: 3 });
+    const scheduler = new SlotScheduler(0);
+    const tracker = new RebalanceTracker(id('d'));
+    tracker.start(before);
+    // The topology it started with counts as seen: nothing to compare, nothing to report.
+    expect(tracker.note(before, everyone, scheduler)).toEqual([]);
+    expect(tracker.pending).toBe(0);
+    const changes = tracker.note(after, everyone, scheduler);
+    expect(changes.length).toBe(replicatedSlots(after, id('d')).length);
+    expect(tracker.pending).toBe(changes.length);
+    expect(tracker.progress(scheduler)).toBeUndefined();
+    // A round compares some of them: still pending. Then the rest.
+    const first = scheduler.next(10, () => true);
+    for (const slot of first) scheduler.done(slot);
+    expect(tracker.progress(scheduler)).toBeUndefined();
+    expect(tracker.pending).toBe(changes.length - first.length);
+    for (const slot of scheduler.next(SLOT_COUNT, () => true)) scheduler.done(slot);
+    expect(tracker.progress(scheduler)).toBe(after);
+    expect(tracker.pending).toBe(0);
+  });
+
+  it('keeps the slots of an unfinished change when another change comes', () => {
+    const two = buildTopology(three.slice(0, 2), { n: 3 });
+    const scheduler = new SlotScheduler(0);
+    const tracker = new RebalanceTracker(id('a'));
+    tracker.start(two);
+    const firstChange = tracker.note(buildTopology(three, { n: 3 }), everyone, scheduler);
+    expect(firstChange.length).toBeGreaterThan(0);
+    const latest = buildTopology(four, { n: 3 });
+    const secondChange = tracker.note(latest, everyone, scheduler);
+    const expected = new Set([...firstChange, ...secondChange].map((c) => c.slot));
+    expect(tracker.pending).toBe(expected.size);
+    for (const slot of scheduler.next(SLOT_COUNT, () => true)) scheduler.done(slot);
+    expect(tracker.progress(scheduler)).toBe(latest);
   });
 });
 
