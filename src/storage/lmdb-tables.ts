@@ -109,7 +109,7 @@ export function decodeRangeEntry(sk: Buffer, value: Buffer): { key: Buffer; reco
   return { key: long.key, record: decodeRecord(long.record) };
 }
 
-/** Decodes a `data` value read by range or by key: user key (from sk or the value) and record. */
+/** Decodes a `data` value read by key (readEntry): user key (from sk or the value) and record. */
 export function decodeStoredValue(sk: Buffer, value: Buffer): { key: Buffer; record: StoredRecord } {
   if (!isLongStorageKey(sk)) return { key: shortUserKey(sk), record: decodeRecord(value) };
   const stored = unwrapLongKeyValue(value);
