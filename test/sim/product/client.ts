@@ -93,6 +93,11 @@ export class SimClient {
     return this.inflight.length === 0;
   }
 
+  /** The nodes of the batches still waiting for replies, and the first command of each (for a stuck report). */
+  get waitingOn(): string {
+    return this.inflight.map((b) => `node ${b.node.index} batch ${b.index} (${b.cmds.length} commands, ${b.cmds.slice(0, 3).map((c) => c.argv.join(' ')).join(' | ')})`).join('; ');
+  }
+
   /** The node of a batch in flight crashed: replies not yet written never come. */
   nodeCrashed(node: SimNode): void {
     if (!this.inflight.some((b) => b.node === node)) {

@@ -507,7 +507,7 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
   await sched.runUntil(settleEnd);
   // Failures are only ever healed into place: checking below must not race the detector.
   net.blocks.clear();
-  for (const c of clients) if (!c.idle) violation('stuck', `${c.name} still waits for replies ${2 * REQUEST_TIMEOUT_MS + 1000} ms after healing`);
+  for (const c of clients) if (!c.idle) violation('stuck', `${c.name} still waits for replies ${2 * REQUEST_TIMEOUT_MS + 1000} ms after healing: ${c.waitingOn}`);
 
   const own = clients.flatMap((c) => c.groups.flat());
   const allCounters = counters.flat();
