@@ -136,11 +136,12 @@ describe('choosePeer', () => {
   });
 });
 
-describe('RebalanceTracker', () => {
-  const three = [{ id: id('a') }, { id: id('b') }, { id: id('c') }];
-  const four = [...three, { id: id('d') }];
-  const everyone = (): boolean => true;
+/** Members of a three-node ring and of the same ring with a fourth node joined. */
+const three = [{ id: id('a') }, { id: id('b') }, { id: id('c') }];
+const four = [...three, { id: id('d') }];
+const everyone = (): boolean => true;
 
+describe('RebalanceTracker', () => {
   it('queues what a change moved, and reports the topology synced once every such slot was compared', () => {
     const before = buildTopology(three, { n: 3 });
     const after = buildTopology(four, { n: 3 });
@@ -181,10 +182,6 @@ describe('RebalanceTracker', () => {
 });
 
 describe('topologyChanges', () => {
-  const three = [{ id: id('a') }, { id: id('b') }, { id: id('c') }];
-  const four = [...three, { id: id('d') }];
-  const everyone = (): boolean => true;
-
   it('a joining node pulls from the owners that stay; every owner that stays pushes each slot to it', () => {
     const before = buildTopology(three, { n: 3 });
     const after = buildTopology(four, { n: 3 });
