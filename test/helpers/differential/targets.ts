@@ -11,7 +11,12 @@ import type { Target } from './runner.js';
 import type { ScenarioOptions } from './generator.js';
 
 /** The node timeout users run (the test helper's 2 s default suits fault tests, not comparisons). */
-const DEFAULT_TIMEOUT = ['--cluster-node-timeout', '15000'];
+/**
+ * DIFF_SERVER_ARGS: more server arguments for a replay, e.g. `--checkpoint-interval-ms 10` so that
+ * reads go through LMDB's range reads and not only the memtable.
+ */
+const EXTRA = (process.env.DIFF_SERVER_ARGS ?? '').split(' ').filter((a) => a !== '');
+const DEFAULT_TIMEOUT = ['--cluster-node-timeout', '15000', ...EXTRA];
 
 /** A started ringkv set-up: where connections go and what the generator must respect. */
 export interface Subject {
@@ -22,7 +27,7 @@ export interface Subject {
 }
 
 export async function singleNode(): Promise<Subject> {
-  const node: NodeProcess = await startNode({ args: ['--appendfsync', 'no'] });
+  const node: NodeProcess = await startNode({ args: ['--appendfsync', 'no', ...EXTRA] });
   return {
     target: { name: 'single node', port: () => node.port },
     generator: { crossSlot: true, keyspaceCommands: true },
