@@ -7,8 +7,8 @@ const EXACT_SAMPLE_MAX = 1024;
 export type Picked = [sub: Buffer, value: Buffer];
 
 /** The bounds of member positions (memberPosition: an 8-byte hash, then the member). */
-const HASH_SPACE_LOW = { position: Buffer.alloc(8, 0x00) };
-const HASH_SPACE_HIGH = { position: Buffer.alloc(8, 0xff) };
+const HASH_SPACE_LOW = Buffer.alloc(8, 0x00);
+const HASH_SPACE_HIGH = Buffer.alloc(8, 0xff);
 
 /**
  * Random elements of a collection (HRANDFIELD, SRANDMEMBER, SPOP, ZRANDMEMBER). `distinct`: up to
@@ -32,8 +32,8 @@ export function randomElements(c: Collection, kind: ElementKind, count: number, 
   // good as one between the first and last member, without the two reads that find them. List
   // positions are dense in their own range, so that range is read first.
   const hashed = kind === ElementKind.Member;
-  const first = hashed ? HASH_SPACE_LOW : edge(c, kind, false);
-  const last = hashed ? HASH_SPACE_HIGH : edge(c, kind, true);
+  const first = hashed ? HASH_SPACE_LOW : edge(c, kind, false)?.position;
+  const last = hashed ? HASH_SPACE_HIGH : edge(c, kind, true)?.position;
   if (first === undefined || last === undefined) return [];
   const out: Picked[] = [];
   const seen = new Set<string>();
@@ -48,13 +48,13 @@ export function randomElements(c: Collection, kind: ElementKind, count: number, 
   };
   // Distinct picks stop probing after a bounded number of repeats...
   for (let probes = 0; out.length < count && probes < count * 4 + 64; probes++) {
-    const p = probe(c, kind, between(first.position, last.position));
+    const p = probe(c, kind, between(first, last));
     if (p !== undefined) take(p);
   }
   // ...and take the rest walking on from a random position: positions are hashes, so a run of
   // them is a random run of members.
   if (distinct && out.length < count) {
-    const from = between(first.position, last.position);
+    const from = between(first, last);
     const walk = (lo?: Buffer, hi?: Buffer): void => c.scan(kind, (sub, value, position) => {
       take({ sub: Buffer.from(sub), value, position: Buffer.from(position) });
       return out.length < count;
