@@ -46,10 +46,10 @@ const WAYS = 4;
 export class AccessSketch {
   /** Per entry: id + 1 (0 = empty), then the field. */
   private table: Float64Array;
-  private sets: number;
-  private ways: number;
+  private sets = 1;
+  private ways = 1;
   private held = 0;
-  private cap: number;
+  private cap = 0;
   /** LRU clock assumed for untracked keys: the newest among keys that left, or the start time. */
   floorLru: number;
   /** The newest clock touched: orders clocks across the wrap-around when the table is rebuilt. */
@@ -58,10 +58,16 @@ export class AccessSketch {
   constructor(capacity: number, startLru: number) {
     this.floorLru = startLru % (LRU_CLOCK_MAX + 1);
     this.lastLru = this.floorLru;
+    this.table = this.layout(capacity);
+  }
+
+  /** Sizes the table for `capacity` keys (sets of WAYS entries, fewer ways below that) and returns it empty. */
+  private layout(capacity: number): Float64Array {
     this.cap = capacity;
     this.ways = Math.max(1, Math.min(WAYS, capacity));
     this.sets = Math.max(1, Math.floor(capacity / this.ways));
-    this.table = new Float64Array(this.sets * this.ways * 2);
+    this.held = 0;
+    return new Float64Array(this.sets * this.ways * 2);
   }
 
   get size(): number {
@@ -75,11 +81,7 @@ export class AccessSketch {
   /** A new capacity: the table is rebuilt, keeping what fits (the newest of each set first). */
   set capacity(n: number) {
     const before = this.table;
-    this.cap = n;
-    this.ways = Math.max(1, Math.min(WAYS, n));
-    this.sets = Math.max(1, Math.floor(n / this.ways));
-    this.table = new Float64Array(this.sets * this.ways * 2);
-    this.held = 0;
+    this.table = this.layout(n);
     const entries: Array<[number, number]> = [];
     for (let i = 0; i < before.length; i += 2) if (before[i] !== 0) entries.push([before[i]! - 1, before[i + 1]!]);
     // Oldest first, so when several compete for a set the newest stay.
