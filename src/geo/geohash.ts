@@ -8,6 +8,8 @@
  * Pure: no I/O. 64-bit hash arithmetic is done on bigints (JS numbers hold 53 bits).
  */
 
+import { asinRounded, cosRounded, sinRounded } from './rounded-trig.js';
+
 export const GEO_LAT_MIN = -85.05112878;
 export const GEO_LAT_MAX = 85.05112878;
 export const GEO_LONG_MIN = -180;
@@ -159,17 +161,20 @@ export function latDistance(lat1: number, lat2: number): number {
   return EARTH_RADIUS_IN_METERS * Math.abs(degRad(lat2) - degRad(lat1));
 }
 
-/** geohashGetDistance: haversine on a sphere of Redis's radius, in metres. */
+/**
+ * geohashGetDistance: haversine on a sphere of Redis's radius, in metres. The C library's sin, cos
+ * and asin round to nearest; Math's may be an ulp off, which STOREDIST would store (rounded-trig.ts).
+ */
 export function distance(lon1: number, lat1: number, lon2: number, lat2: number): number {
   const lon1r = degRad(lon1);
   const lon2r = degRad(lon2);
-  const v = Math.sin((lon2r - lon1r) / 2);
+  const v = sinRounded((lon2r - lon1r) / 2);
   if (v === 0.0) return latDistance(lat1, lat2);
   const lat1r = degRad(lat1);
   const lat2r = degRad(lat2);
-  const u = Math.sin((lat2r - lat1r) / 2);
-  const a = u * u + Math.cos(lat1r) * Math.cos(lat2r) * v * v;
-  return 2.0 * EARTH_RADIUS_IN_METERS * Math.asin(Math.sqrt(a));
+  const u = sinRounded((lat2r - lat1r) / 2);
+  const a = u * u + cosRounded(lat1r) * cosRounded(lat2r) * v * v;
+  return 2.0 * EARTH_RADIUS_IN_METERS * asinRounded(Math.sqrt(a));
 }
 
 /** A search area: a circle (BYRADIUS) or an axis-aligned box (BYBOX) around a centre. */

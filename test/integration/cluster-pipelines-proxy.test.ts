@@ -16,7 +16,7 @@ import { rawPipelineCases } from '../helpers/raw-pipeline-cases.js';
 import { RespConn, show } from '../helpers/resp-conn.js';
 import { proxyTarget } from '../helpers/raw-targets.js';
 import { asRedisPy, redisPyMissing, runRedisPy } from '../helpers/redis-py.js';
-import { slotMap, settledSlotMap, type SlotMap } from '../helpers/slot-map.js';
+import { settledSlotMap, type SlotMap } from '../helpers/slot-map.js';
 import { asClientValue, generateSteps, pipelineSeed, StringModel } from '../helpers/string-model.js';
 import { Prng } from '../sim/prng.js';
 

@@ -39,7 +39,14 @@ export type Check =
    * follows an `idle` field, or sits at `idleAt` of a 4-element row is compared within
    * `tolerance`; radix-tree-nodes (Redis's own tree) is not compared.
    */
-  | { kind: 'stream'; tolerance: number; idleAt?: number };
+  | { kind: 'stream'; tolerance: number; idleAt?: number }
+  /**
+   * Replies holding geo distances (a STOREDIST score read back by ZSCORE or ZRANGE WITHSCORES):
+   * every number that is not an integer is compared within one ulp. Redis computes a distance with
+   * the C library's sin, cos and asin; glibc's are off the correctly rounded value in about one
+   * call in a thousand, ringkv's are not (src/geo/rounded-trig.ts). Integers (geohash scores) stay exact.
+   */
+  | { kind: 'distances' };
 
 export interface DiffCommand {
   args: Buffer[];

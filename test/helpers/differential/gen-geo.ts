@@ -5,7 +5,7 @@
  * other implementation reproduces. Searches centre on those places or on members, with radii from
  * metres to half the Earth, in every unit, and every option in random order.
  */
-import { cmd, type DiffCommand } from './command.js';
+import { cmd, type Check, type DiffCommand } from './command.js';
 import type { GenContext } from './gen-context.js';
 import type { Prng } from '../../sim/prng.js';
 
@@ -23,6 +23,7 @@ const BASES: Record<string, [number, number]> = {
   '': [0, 0],
 };
 const MEMBERS = Object.keys(BASES);
+const DISTANCES: Check = { kind: 'distances' };
 const OFFSETS = [0, 0.001, -0.02, 0.3];
 const CENTRES: Array<[string, string]> = [
   ['13.361389', '38.115556'], ['15', '37'], ['14', '38'], ['12.5', '41.9'], ['0', '0'], ['-73.9', '40.7'],
@@ -142,10 +143,10 @@ export function geoCommand(g: GenContext): DiffCommand {
       const [dst, src] = keys.keys(rng, 2) as [string, string];
       return cmd([name, src, member(rng), ...radius(rng), ...searchOptions(rng, { withs: !store || rng.chance(0.05) }), ...(store ? [rng.pick(['STORE', 'STOREDIST']), dst] : [])]);
     }
-    case 15: return cmd(['ZRANGE', k(), '0', '-1', 'WITHSCORES']);
+    case 15: return { ...cmd(['ZRANGE', k(), '0', '-1', 'WITHSCORES']), check: DISTANCES };
     case 16: return cmd(['ZREM', k(), member(rng)]);
     case 17: return cmd(['ZCARD', k()]);
     case 18: return cmd(['TYPE', k()]);
-    default: return cmd(['ZSCORE', k(), member(rng)]);
+    default: return { ...cmd(['ZSCORE', k(), member(rng)]), check: DISTANCES };
   }
 }

@@ -70,6 +70,22 @@ function streamTimes(r: RespReply, check: Check & { kind: 'stream' }, approx: Ca
   return header(r) + parts.join('');
 }
 
+/** One unit in the last place of x. */
+function ulp(x: number): number {
+  const a = Math.abs(x);
+  if (a === 0) return Number.MIN_VALUE;
+  return 2 ** (Math.floor(Math.log2(a)) - 52);
+}
+
+function distances(r: RespReply, approx: Canonical['approx']): string {
+  if (r.kind === 'aggregate') return r.items === null ? raw(r) : header(r) + r.items.map((item) => distances(item, approx)).join('');
+  const text = r.kind === 'bulk' ? r.data?.toString('latin1') : r.type === ',' ? r.text.toString('latin1') : undefined;
+  const value = text === undefined ? NaN : Number(text);
+  if (!Number.isFinite(value) || Number.isInteger(value)) return raw(r);
+  approx.push({ value, tolerance: ulp(value) });
+  return ':~\r\n';
+}
+
 /** The reply of OBJECT ENCODING that names a listpack (RESP2 and RESP3 alike: a bulk string). */
 function saysListpack(r: RespReply | undefined): boolean {
   return r?.kind === 'bulk' && r.data?.toString('latin1') === 'listpack';
@@ -112,6 +128,8 @@ export function canonical(r: RespReply, check: Check, previous?: RespReply): Can
     }
     case 'shape':
       return { text: shape(r), approx };
+    case 'distances':
+      return { text: distances(r, approx), approx };
     case 'stream': {
       // XPENDING's rows are the top-level items (depth 1).
       return { text: streamTimes(r, check, approx, 0), approx };
