@@ -63,6 +63,20 @@ describe('order inside a batch', () => {
     expect(checkBatchOrder([batch([{ kind: 'set', key: R, value: 'v1' }, { kind: 'set', key: R, value: 'v2', result: 'fail' }, { kind: 'get', key: R, read: 'v1' }])])).toEqual([]);
   });
 
+  it('accepts the value of an earlier write whose outcome is open (it may land late), not of a closed one', () => {
+    const open = batch([{ kind: 'set', key: R, value: 'v1', result: 'unknown', open: true }]);
+    const later = batch([{ kind: 'set', key: R, value: 'v2' }, { kind: 'get', key: R, read: 'v1' }]);
+    expect(checkBatchOrder([later, open])).toEqual([]);
+    const closed = batch([{ kind: 'set', key: R, value: 'v1', result: 'unknown' }]);
+    const after = batch([{ kind: 'set', key: R, value: 'v2' }, { kind: 'get', key: R, read: 'v1' }]);
+    const v = checkBatchOrder([closed, after]);
+    expect(v).toHaveLength(1);
+    expect(v[0]!.problem).toContain('set p:c1:r0 v1 -> unknown');
+    // Another connection's open write is no excuse: the key has one writer.
+    const foreign = batch([{ kind: 'set', key: R, value: 'v1', result: 'unknown', open: true }], 2);
+    expect(checkBatchOrder([foreign, batch([{ kind: 'set', key: R, value: 'v2' }, { kind: 'get', key: R, read: 'v1' }])])).toHaveLength(1);
+  });
+
   it('flags a counter that goes backwards inside a batch, or a GET that misses the INCR before it', () => {
     expect(checkBatchOrder([batch([{ kind: 'incr', key: C, amount: 1, n: 5 }, { kind: 'get', key: C, read: '4' }])])).toHaveLength(1);
     expect(checkBatchOrder([batch([{ kind: 'incr', key: C, amount: 2, n: 5 }, { kind: 'incr', key: C, amount: 2, n: 6 }])])).toHaveLength(1);

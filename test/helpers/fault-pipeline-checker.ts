@@ -159,10 +159,19 @@ function counterValue(s: string | null): number | undefined {
   return /^-?\d+$/.test(s) ? Number(s) : undefined;
 }
 
-/** Per-connection order inside each batch. */
+/**
+ * Per-connection order inside each batch. A private key's read may also return the value of an
+ * earlier write of that connection whose outcome is open (the client stopped waiting, so it may
+ * land any time, after the batch's own write too), as the last-write check allows.
+ */
 export function checkBatchOrder(records: readonly PipelineRecord[]): OrderViolation[] {
   const out: OrderViolation[] = [];
-  for (const r of records) {
+  // Per client, in send order: every write of each private key so far, for open outcomes and reports.
+  const history = new Map<number, Map<string, Array<{ seq: number; value: string | null; c: PCommand }>>>();
+  const ordered = [...records].sort((x, y) => x.client - y.client || x.seq - y.seq);
+  for (const r of ordered) {
+    let writes = history.get(r.client);
+    if (writes === undefined) history.set(r.client, (writes = new Map()));
     const known = new Map<string, string | null>(); // private key (or field key) -> value the batch acknowledged
     const floor = new Map<string, number>(); // counter -> lowest value it can have now
     const minLen = new Map<string, number>(); // log -> lowest length it can have now
@@ -181,11 +190,18 @@ export function checkBatchOrder(records: readonly PipelineRecord[]): OrderViolat
       const write = (key: string, value: string | null): void => {
         if (c.result === 'ok') known.set(key, value);
         else if (c.result === 'unknown') known.delete(key);
+        let l = writes.get(key);
+        if (l === undefined) writes.set(key, (l = []));
+        l.push({ seq: r.seq, value, c });
       };
       const read = (key: string): void => {
         if (c.result !== 'ok' || !known.has(key)) return;
         const want = known.get(key)!;
-        if (c.read !== want) flag(i, `read ${JSON.stringify(c.read)} after this batch's acknowledged write of ${JSON.stringify(want)}`);
+        if (c.read === want) return;
+        const earlier = writes.get(key) ?? [];
+        if (earlier.some((w) => w.c.result === 'unknown' && w.c.open === true && w.value === (c.read ?? null))) return;
+        const story = earlier.slice(-6).map((w) => `batch ${w.seq}: ${describeCommand(w.c)}${w.c.open === true ? ' (open)' : ''}`).join('; ');
+        flag(i, `read ${JSON.stringify(c.read)} after this batch's acknowledged write of ${JSON.stringify(want)} (this connection's last writes of the key: ${story})`);
       };
       switch (c.kind) {
         case 'set':
