@@ -4,6 +4,7 @@ import { assertVersion } from '../core/version.js';
 import { DeepDigests, positionOf, type DeepOptions } from './merkle-deep.js';
 import { spreadHash32 } from './spread-hash.js';
 import { SLOT_COUNT } from './slot.js';
+import { setXxh64, xxh64, xxh64Hi, xxh64Lo } from './xxh64.js';
 
 const { XXHash64 } = xxhash;
 
@@ -22,8 +23,8 @@ export const DEFAULT_BUCKETS = 64;
 /** Bounds one slot's bucket array (8 bytes per bucket) at 32 KB. */
 export const BUCKETS_MAX = 4096;
 
-/** Keys up to this size are hashed from a reused buffer in one native call; longer ones stream. */
-const ENTRY_SCRATCH_BYTES = 4096;
+/** Entries up to this size are hashed in JS from a reused buffer; longer ones stream natively. */
+const ENTRY_SCRATCH_BYTES = 1024;
 
 /**
  * Which bucket of its slot a key falls in; stable across nodes and releases. FNV-1a with a murmur3
@@ -93,14 +94,14 @@ export class MerkleIndex {
     let hi = 0;
     let lo = 0;
     if (oldVersion !== undefined) {
-      const h = this.entryHash(key, oldVersion);
-      hi ^= h.readUInt32BE(0);
-      lo ^= h.readUInt32BE(4);
+      this.entryHash(key, oldVersion);
+      hi ^= xxh64Hi;
+      lo ^= xxh64Lo;
     }
     if (newVersion !== undefined) {
-      const h = this.entryHash(key, newVersion);
-      hi ^= h.readUInt32BE(0);
-      lo ^= h.readUInt32BE(4);
+      this.entryHash(key, newVersion);
+      hi ^= xxh64Hi;
+      lo ^= xxh64Lo;
     }
     this.toggle(state, bucket, hi >>> 0, lo >>> 0);
     const delta = (newVersion === undefined ? 0 : 1) - (oldVersion === undefined ? 0 : 1);
@@ -117,8 +118,8 @@ export class MerkleIndex {
 
   /** A record the slot's split scan read: fills the building deeper digests (merkle-deep.ts). */
   addScanned(slot: number, key: Uint8Array, version: Buffer): void {
-    const h = this.entryHash(key, version);
-    this.deep.addScanned(slot, positionOf(key), h.readUInt32BE(0), h.readUInt32BE(4));
+    this.entryHash(key, version);
+    this.deep.addScanned(slot, positionOf(key), xxh64Hi, xxh64Lo);
   }
 
   /** XOR of every entry hash of the slot (of its bucket digests): what the deeper root must add up to. */
@@ -195,18 +196,23 @@ export class MerkleIndex {
     state.bytes.writeUInt32BE((state.bytes.readUInt32BE(at + 4) ^ lo) >>> 0, at + 4);
   }
 
-  /** xxh64 of key ‖ version; unambiguous because the version has a fixed length. */
-  private entryHash(key: Uint8Array, version: Buffer): Buffer {
+  /**
+   * xxh64 of key ‖ version into xxh64Hi / xxh64Lo; unambiguous because the version has a fixed
+   * length. Short entries (all but huge keys) are hashed in JS (xxh64.ts), long ones natively.
+   */
+  private entryHash(key: Uint8Array, version: Buffer): void {
     const length = key.length + version.length;
     if (length <= ENTRY_SCRATCH_BYTES) {
       this.entryScratch.set(key, 0);
       this.entryScratch.set(version, key.length);
-      return XXHash64.hash(this.entryScratch.subarray(0, length));
+      xxh64(this.entryScratch, length);
+      return;
     }
     this.entryHasher.reset();
     this.entryHasher.update(toBuffer(key));
     this.entryHasher.update(version);
-    return this.entryHasher.digest();
+    const d = this.entryHasher.digest();
+    setXxh64(d.readUInt32BE(0), d.readUInt32BE(4));
   }
 
   private allocate(slot: number): SlotState {
