@@ -4,7 +4,7 @@ import { assertVersion } from '../core/version.js';
 import { DeepDigests, positionOf, type DeepOptions } from './merkle-deep.js';
 import { spreadHash32 } from './spread-hash.js';
 import { SLOT_COUNT } from './slot.js';
-import { setXxh64, xxh64, xxh64Hi, xxh64Lo } from './xxh64.js';
+import { XXH64_OUT, xxh64 } from './xxh64.js';
 
 const { XXHash64 } = xxhash;
 
@@ -95,13 +95,13 @@ export class MerkleIndex {
     let lo = 0;
     if (oldVersion !== undefined) {
       this.entryHash(key, oldVersion);
-      hi ^= xxh64Hi;
-      lo ^= xxh64Lo;
+      hi ^= XXH64_OUT[0]!;
+      lo ^= XXH64_OUT[1]!;
     }
     if (newVersion !== undefined) {
       this.entryHash(key, newVersion);
-      hi ^= xxh64Hi;
-      lo ^= xxh64Lo;
+      hi ^= XXH64_OUT[0]!;
+      lo ^= XXH64_OUT[1]!;
     }
     this.toggle(state, bucket, hi >>> 0, lo >>> 0);
     const delta = (newVersion === undefined ? 0 : 1) - (oldVersion === undefined ? 0 : 1);
@@ -119,7 +119,7 @@ export class MerkleIndex {
   /** A record the slot's split scan read: fills the building deeper digests (merkle-deep.ts). */
   addScanned(slot: number, key: Uint8Array, version: Buffer): void {
     this.entryHash(key, version);
-    this.deep.addScanned(slot, positionOf(key), xxh64Hi, xxh64Lo);
+    this.deep.addScanned(slot, positionOf(key), XXH64_OUT[0]!, XXH64_OUT[1]!);
   }
 
   /** XOR of every entry hash of the slot (of its bucket digests): what the deeper root must add up to. */
@@ -197,7 +197,7 @@ export class MerkleIndex {
   }
 
   /**
-   * xxh64 of key ‖ version into xxh64Hi / xxh64Lo; unambiguous because the version has a fixed
+   * xxh64 of key ‖ version into XXH64_OUT; unambiguous because the version has a fixed
    * length. Short entries (all but huge keys) are hashed in JS (xxh64.ts), long ones natively.
    */
   private entryHash(key: Uint8Array, version: Buffer): void {
@@ -212,7 +212,8 @@ export class MerkleIndex {
     this.entryHasher.update(toBuffer(key));
     this.entryHasher.update(version);
     const d = this.entryHasher.digest();
-    setXxh64(d.readUInt32BE(0), d.readUInt32BE(4));
+    XXH64_OUT[0] = d.readUInt32BE(0);
+    XXH64_OUT[1] = d.readUInt32BE(4);
   }
 
   private allocate(slot: number): SlotState {

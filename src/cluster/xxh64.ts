@@ -2,13 +2,15 @@
  * XXH64 (seed 0) in plain JS, bit for bit the digest xxhash-addon's native XXHash64 gives.
  *
  * Why: every write on every replica hashes (key, version) into its Merkle bucket, twice when it
- * replaces a version. The native call costs a N-API crossing, a subarray and a result Buffer each
- * time (about 0.7 µs, 5% of a replica's CPU under pipelined SETs); the entries are short (a key and
- * a 12-byte version), which JS hashes in a fraction of that. The digest must not change: replicas
- * of different releases compare bucket digests during a rolling upgrade.
+ * replaces a version. The native call costs an N-API crossing, a subarray and a result Buffer each
+ * time (about 1.2 µs here, 5% of a replica's CPU under pipelined SETs); the entries are short (a
+ * key and a 12-byte version). The digest must not change: replicas of different releases compare
+ * bucket digests during a rolling upgrade.
  *
- * 64-bit words are (hi, lo) pairs of unsigned 32-bit halves; results go to module-level slots so
- * the hot path allocates nothing.
+ * 64-bit words live in registers of one Uint32Array (hi, lo per register) and the helpers take
+ * register numbers, never 64-bit halves: a number above 2^30 passed to a call that is not inlined,
+ * or kept in a module variable, is a heap object, and allocating two per step made the hash slower
+ * than the native call it replaces.
  */
 
 // The five primes of XXH64, as 32-bit halves.
@@ -18,11 +20,18 @@ const P3H = 0x165667b1, P3L = 0x9e3779f9;
 const P4H = 0x85ebca77, P4L = 0xc2b2ae63;
 const P5H = 0x27d4eb2f, P5L = 0x165667c5;
 
-let rh = 0;
-let rl = 0;
+/** Registers 0–3: the four stripe accumulators; 4: the hash; 5: the input word. */
+const T = new Uint32Array(12);
+const H = 4;
+const K = 5;
 
-/** (ah, al) * (bh, bl) mod 2^64 into (rh, rl). */
-function mul(ah: number, al: number, bh: number, bl: number): void {
+/** The last digest's high and low 32 bits (the native digest Buffer's words 0 and 1, big-endian). */
+export const XXH64_OUT = new Uint32Array(2);
+
+/** register r *= (bh, bl) mod 2^64 */
+function mulC(r: number, bh: number, bl: number): void {
+  const ah = T[2 * r]!;
+  const al = T[2 * r + 1]!;
   const a0 = al & 0xffff;
   const a1 = al >>> 16;
   const b0 = bl & 0xffff;
@@ -31,144 +40,147 @@ function mul(ah: number, al: number, bh: number, bl: number): void {
   const mid1 = a1 * b0;
   const mid2 = a0 * b1;
   const t = (lo0 >>> 16) + (mid1 & 0xffff) + (mid2 & 0xffff);
-  rl = (((t & 0xffff) << 16) | (lo0 & 0xffff)) >>> 0;
+  T[2 * r + 1] = ((t & 0xffff) << 16) | (lo0 & 0xffff);
   const high = a1 * b1 + (mid1 >>> 16) + (mid2 >>> 16) + (t >>> 16);
-  rh = (high + Math.imul(ah, bl) + Math.imul(al, bh)) >>> 0;
+  T[2 * r] = high + Math.imul(ah, bl) + Math.imul(al, bh);
 }
 
-/** (ah, al) + (bh, bl) mod 2^64 into (rh, rl). */
-function add(ah: number, al: number, bh: number, bl: number): void {
-  const lo = al + bl;
-  rl = lo >>> 0;
-  rh = (ah + bh + (lo > 0xffffffff ? 1 : 0)) >>> 0;
+/** register r += (bh, bl) mod 2^64 */
+function addC(r: number, bh: number, bl: number): void {
+  const lo = T[2 * r + 1]! + bl;
+  T[2 * r + 1] = lo;
+  T[2 * r] = T[2 * r]! + bh + (lo > 0xffffffff ? 1 : 0);
 }
 
-/** Rotate (h, l) left by n (0 < n < 64) into (rh, rl). */
-function rotl(h: number, l: number, n: number): void {
-  if (n === 32) {
-    rh = l;
-    rl = h;
-    return;
-  }
-  if (n > 32) {
-    const t = h;
-    h = l;
-    l = t;
-    n -= 32;
-  }
-  rh = ((h << n) | (l >>> (32 - n))) >>> 0;
-  rl = ((l << n) | (h >>> (32 - n))) >>> 0;
+/** register r += register s */
+function addR(r: number, s: number): void {
+  addC(r, T[2 * s]!, T[2 * s + 1]!);
 }
 
-function read32(b: Uint8Array, i: number): number {
-  return (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0;
+/** register r ^= register s */
+function xorR(r: number, s: number): void {
+  T[2 * r] = T[2 * r]! ^ T[2 * s]!;
+  T[2 * r + 1] = T[2 * r + 1]! ^ T[2 * s + 1]!;
 }
 
-/** round(acc, input) = rotl(acc + input * P2, 31) * P1, into (rh, rl). */
-function round(ah: number, al: number, ih: number, il: number): void {
-  mul(ih, il, P2H, P2L);
-  add(ah, al, rh, rl);
-  rotl(rh, rl, 31);
-  mul(rh, rl, P1H, P1L);
+/** register r rotated left by n, 0 < n < 32 */
+function rotl(r: number, n: number): void {
+  const h = T[2 * r]!;
+  const l = T[2 * r + 1]!;
+  T[2 * r] = (h << n) | (l >>> (32 - n));
+  T[2 * r + 1] = (l << n) | (h >>> (32 - n));
 }
 
-/** mergeRound(acc, v) = (acc ^ round(0, v)) * P1 + P4, into (rh, rl). */
-function mergeRound(ah: number, al: number, vh: number, vl: number): void {
-  round(0, 0, vh, vl);
-  mul((ah ^ rh) >>> 0, (al ^ rl) >>> 0, P1H, P1L);
-  add(rh, rl, P4H, P4L);
+/** register r = the little-endian 64-bit word at bytes[p] */
+function load64(r: number, b: Uint8Array, p: number): void {
+  T[2 * r + 1] = b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24);
+  T[2 * r] = b[p + 4]! | (b[p + 5]! << 8) | (b[p + 6]! << 16) | (b[p + 7]! << 24);
 }
 
-/** XXH64 with seed 0 of bytes[0, length); the digest is left in `xxh64Hi` and `xxh64Lo`. */
+/** register r = round(r, register K) = rotl(r + K * P2, 31) * P1; K is consumed. */
+function round(r: number): void {
+  mulC(K, P2H, P2L);
+  addR(r, K);
+  rotl(r, 31);
+  mulC(r, P1H, P1L);
+}
+
+/** H = (H ^ round(0, register r)) * P1 + P4 */
+function mergeRound(r: number): void {
+  T[2 * K] = T[2 * r]!;
+  T[2 * K + 1] = T[2 * r + 1]!;
+  mulC(K, P2H, P2L);
+  rotl(K, 31);
+  mulC(K, P1H, P1L);
+  xorR(H, K);
+  mulC(H, P1H, P1L);
+  addC(H, P4H, P4L);
+}
+
+/** H += rotl(register r, n), r unchanged */
+function addRotated(r: number, n: number): void {
+  set(K, T[2 * r]!, T[2 * r + 1]!);
+  rotl(K, n);
+  addR(H, K);
+}
+
+function set(r: number, hi: number, lo: number): void {
+  T[2 * r] = hi;
+  T[2 * r + 1] = lo;
+}
+
+/** XXH64 with seed 0 of bytes[0, length); the digest's high and low words are left in XXH64_OUT. */
 export function xxh64(bytes: Uint8Array, length: number): void {
   let p = 0;
-  let hh: number;
-  let hl: number;
   if (length >= 32) {
-    // v1 = P1 + P2, v2 = P2, v3 = 0, v4 = -P1 (seed 0)
-    add(P1H, P1L, P2H, P2L);
-    let v1h = rh, v1l = rl;
-    let v2h = P2H, v2l = P2L;
-    let v3h = 0, v3l = 0;
-    add(~P1H >>> 0, ~P1L >>> 0, 0, 1);
-    let v4h = rh, v4l = rl;
+    // Seed 0: v1 = P1 + P2, v2 = P2, v3 = 0, v4 = -P1.
+    set(0, P1H, P1L);
+    addC(0, P2H, P2L);
+    set(1, P2H, P2L);
+    set(2, 0, 0);
+    set(3, ~P1H, ~P1L);
+    addC(3, 0, 1);
     const limit = length - 32;
     while (p <= limit) {
-      round(v1h, v1l, read32(bytes, p + 4), read32(bytes, p));
-      v1h = rh; v1l = rl;
-      round(v2h, v2l, read32(bytes, p + 12), read32(bytes, p + 8));
-      v2h = rh; v2l = rl;
-      round(v3h, v3l, read32(bytes, p + 20), read32(bytes, p + 16));
-      v3h = rh; v3l = rl;
-      round(v4h, v4l, read32(bytes, p + 28), read32(bytes, p + 24));
-      v4h = rh; v4l = rl;
+      load64(K, bytes, p);
+      round(0);
+      load64(K, bytes, p + 8);
+      round(1);
+      load64(K, bytes, p + 16);
+      round(2);
+      load64(K, bytes, p + 24);
+      round(3);
       p += 32;
     }
-    rotl(v1h, v1l, 1);
-    let ah = rh, al = rl;
-    rotl(v2h, v2l, 7);
-    add(ah, al, rh, rl);
-    ah = rh; al = rl;
-    rotl(v3h, v3l, 12);
-    add(ah, al, rh, rl);
-    ah = rh; al = rl;
-    rotl(v4h, v4l, 18);
-    add(ah, al, rh, rl);
-    mergeRound(rh, rl, v1h, v1l);
-    mergeRound(rh, rl, v2h, v2l);
-    mergeRound(rh, rl, v3h, v3l);
-    mergeRound(rh, rl, v4h, v4l);
-    hh = rh;
-    hl = rl;
+    // H = rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18), with copies so v1..v4 survive.
+    set(H, T[0]!, T[1]!);
+    rotl(H, 1);
+    addRotated(1, 7);
+    addRotated(2, 12);
+    addRotated(3, 18);
+    mergeRound(0);
+    mergeRound(1);
+    mergeRound(2);
+    mergeRound(3);
   } else {
-    hh = P5H;
-    hl = P5L;
+    set(H, P5H, P5L);
   }
-  add(hh, hl, 0, length >>> 0);
-  hh = rh;
-  hl = rl;
+  addC(H, 0, length);
   while (p + 8 <= length) {
-    round(0, 0, read32(bytes, p + 4), read32(bytes, p));
-    rotl((hh ^ rh) >>> 0, (hl ^ rl) >>> 0, 27);
-    mul(rh, rl, P1H, P1L);
-    add(rh, rl, P4H, P4L);
-    hh = rh;
-    hl = rl;
+    load64(K, bytes, p);
+    mulC(K, P2H, P2L);
+    rotl(K, 31);
+    mulC(K, P1H, P1L);
+    xorR(H, K);
+    rotl(H, 27);
+    mulC(H, P1H, P1L);
+    addC(H, P4H, P4L);
     p += 8;
   }
   if (p + 4 <= length) {
-    mul(0, read32(bytes, p), P1H, P1L);
-    rotl((hh ^ rh) >>> 0, (hl ^ rl) >>> 0, 23);
-    mul(rh, rl, P2H, P2L);
-    add(rh, rl, P3H, P3L);
-    hh = rh;
-    hl = rl;
+    set(K, 0, bytes[p]! | (bytes[p + 1]! << 8) | (bytes[p + 2]! << 16) | (bytes[p + 3]! << 24));
+    mulC(K, P1H, P1L);
+    xorR(H, K);
+    rotl(H, 23);
+    mulC(H, P2H, P2L);
+    addC(H, P3H, P3L);
     p += 4;
   }
   while (p < length) {
-    mul(0, bytes[p]!, P5H, P5L);
-    rotl((hh ^ rh) >>> 0, (hl ^ rl) >>> 0, 11);
-    mul(rh, rl, P1H, P1L);
-    hh = rh;
-    hl = rl;
+    set(K, 0, bytes[p]!);
+    mulC(K, P5H, P5L);
+    xorR(H, K);
+    rotl(H, 11);
+    mulC(H, P1H, P1L);
     p++;
   }
   // Avalanche: h ^= h >> 33; h *= P2; h ^= h >> 29; h *= P3; h ^= h >> 32.
-  hl = (hl ^ (hh >>> 1)) >>> 0;
-  mul(hh, hl, P2H, P2L);
-  hl = (rl ^ (((rl >>> 29) | (rh << 3)) >>> 0)) >>> 0;
-  hh = (rh ^ (rh >>> 29)) >>> 0;
-  mul(hh, hl, P3H, P3L);
-  xxh64Hi = rh;
-  xxh64Lo = (rl ^ rh) >>> 0;
-}
-
-/** The last digest's high and low 32 bits (the native digest Buffer's words 0 and 1, big-endian). */
-export let xxh64Hi = 0;
-export let xxh64Lo = 0;
-
-/** Sets the digest slots (for a digest the native hasher computed). */
-export function setXxh64(hi: number, lo: number): void {
-  xxh64Hi = hi;
-  xxh64Lo = lo;
+  T[2 * H + 1] = T[2 * H + 1]! ^ (T[2 * H]! >>> 1);
+  mulC(H, P2H, P2L);
+  const hi = T[2 * H]!;
+  T[2 * H + 1] = T[2 * H + 1]! ^ ((T[2 * H + 1]! >>> 29) | (hi << 3));
+  T[2 * H] = hi ^ (hi >>> 29);
+  mulC(H, P3H, P3L);
+  XXH64_OUT[0] = T[2 * H]!;
+  XXH64_OUT[1] = T[2 * H + 1]! ^ T[2 * H]!;
 }

@@ -12,12 +12,15 @@
  * Domain: the haversine's arguments, |x| up to a few π for sin and cos, [-1, 1] for asin. Larger
  * sin/cos arguments fall back to Math (no geo formula produces them).
  *
- * Pure: no I/O, no allocation on the hot path beyond two module-level scratch slots.
+ * Pure: no I/O; results pass through one module-level scratch array.
  */
 
-/** A double-double: the unevaluated sum hi + lo with |lo| ≤ ulp(hi) / 2. */
-let outHi = 0;
-let outLo = 0;
+/**
+ * The result of the last step, a double-double: the unevaluated sum O[0] + O[1] with
+ * |O[1]| ≤ ulp(O[0]) / 2. A typed array rather than two module variables: a double stored in a
+ * module variable is a heap object, so every step would allocate.
+ */
+const O = new Float64Array(2);
 
 const SPLITTER = 134217729; // 2^27 + 1, Dekker's split
 
@@ -25,8 +28,8 @@ const SPLITTER = 134217729; // 2^27 + 1, Dekker's split
 function twoSum(a: number, b: number): void {
   const s = a + b;
   const bb = s - a;
-  outHi = s;
-  outLo = a - (s - bb) + (b - bb);
+  O[0] = s;
+  O[1] = a - (s - bb) + (b - bb);
 }
 
 /** hi + lo = a * b exactly (Dekker's product). */
@@ -38,36 +41,36 @@ function twoProd(a: number, b: number): void {
   t = SPLITTER * b;
   const bh = t - (t - b);
   const bl = b - bh;
-  outHi = p;
-  outLo = ah * bh - p + ah * bl + al * bh + al * bl;
+  O[0] = p;
+  O[1] = ah * bh - p + ah * bl + al * bh + al * bl;
 }
 
-/** (ah + al) * (bh + bl), normalized into outHi/outLo. */
+/** (ah + al) * (bh + bl), normalized into O[0]!/O[1]!. */
 function mulDD(ah: number, al: number, bh: number, bl: number): void {
   twoProd(ah, bh);
-  const ph = outHi;
-  const pl = outLo + (ah * bl + al * bh);
+  const ph = O[0]!;
+  const pl = O[1]! + (ah * bl + al * bh);
   twoSum(ph, pl);
 }
 
-/** (ah + al) + (bh + bl), normalized into outHi/outLo. */
+/** (ah + al) + (bh + bl), normalized into O[0]!/O[1]!. */
 function addDD(ah: number, al: number, bh: number, bl: number): void {
   twoSum(ah, bh);
-  const sh = outHi;
-  let sl = outLo;
+  const sh = O[0]!;
+  let sl = O[1]!;
   twoSum(al, bl);
-  sl += outHi;
+  sl += O[0]!;
   const th = sh + sl;
-  const tl = sl - (th - sh) + outLo;
+  const tl = sl - (th - sh) + O[1]!;
   twoSum(th, tl);
 }
 
-/** (ah + al) / b for a double b, normalized into outHi/outLo. */
+/** (ah + al) / b for a double b, normalized into O[0]!/O[1]!. */
 function divDDByDouble(ah: number, al: number, b: number): void {
   const q1 = ah / b;
   twoProd(q1, b);
-  const rh = ah - outHi;
-  const rl = al - outLo;
+  const rh = ah - O[0]!;
+  const rl = al - O[1]!;
   const q2 = (rh + rl) / b;
   twoSum(q1, q2);
 }
@@ -91,8 +94,8 @@ const INV_FACT_LO = new Float64Array(MAX_TERM + 1);
   INV_FACT_HI[1] = 1;
   for (let n = 2; n <= MAX_TERM; n++) {
     divDDByDouble(h, l, n);
-    h = outHi;
-    l = outLo;
+    h = O[0]!;
+    l = O[1]!;
     INV_FACT_HI[n] = h;
     INV_FACT_LO[n] = l;
   }
@@ -104,39 +107,39 @@ const INV_FACT_LO = new Float64Array(MAX_TERM + 1);
  */
 function kernel(rh: number, rl: number, odd: boolean): void {
   mulDD(rh, rl, rh, rl);
-  const r2h = outHi;
-  const r2l = outLo;
+  const r2h = O[0]!;
+  const r2l = O[1]!;
   // Highest term first: sum = 1/k! - r²·(1/(k+2)! - r²·(...)).
   let top = odd ? MAX_TERM : MAX_TERM - 1;
   let sh = INV_FACT_HI[top]!;
   let sl = INV_FACT_LO[top]!;
   for (top -= 2; top >= (odd ? 1 : 0); top -= 2) {
     mulDD(sh, sl, r2h, r2l);
-    addDD(INV_FACT_HI[top]!, INV_FACT_LO[top]!, -outHi, -outLo);
-    sh = outHi;
-    sl = outLo;
+    addDD(INV_FACT_HI[top]!, INV_FACT_LO[top]!, -O[0]!, -O[1]!);
+    sh = O[0]!;
+    sl = O[1]!;
   }
   if (odd) mulDD(sh, sl, rh, rl);
   else {
-    outHi = sh;
-    outLo = sl;
+    O[0] = sh;
+    O[1] = sl;
   }
 }
 
-/** Reduces x by the nearest multiple of π/2: the remainder into outHi/outLo, the quadrant returned. */
+/** Reduces x by the nearest multiple of π/2: the remainder into O[0]!/O[1]!, the quadrant returned. */
 function reduce(x: number): number {
   const k = Math.round(x / PIO2_1);
   // x - k·P1 is exact: k·P1 is a two-product and x is close to it.
   twoProd(k, PIO2_1);
-  const ph = outHi;
-  const pl = outLo;
+  const ph = O[0]!;
+  const pl = O[1]!;
   twoSum(x, -ph);
-  let rh = outHi;
-  let rl = outLo - pl;
+  let rh = O[0]!;
+  let rl = O[1]! - pl;
   twoProd(k, PIO2_2);
-  addDD(rh, rl, -outHi, -outLo);
-  rh = outHi;
-  rl = outLo - k * PIO2_3;
+  addDD(rh, rl, -O[0]!, -O[1]!);
+  rh = O[0]!;
+  rl = O[1]! - k * PIO2_3;
   twoSum(rh, rl);
   return ((k % 4) + 4) % 4;
 }
@@ -149,8 +152,8 @@ export function sinRounded(x: number): number {
   if (!(Math.abs(x) < REDUCE_LIMIT)) return Math.sin(x);
   if (x === 0) return x; // keeps -0
   const q = reduce(x);
-  kernel(outHi, outLo, q % 2 === 0);
-  const v = outHi + outLo;
+  kernel(O[0]!, O[1]!, q % 2 === 0);
+  const v = O[0]! + O[1]!;
   return q >= 2 ? -v : v;
 }
 
@@ -158,8 +161,8 @@ export function sinRounded(x: number): number {
 export function cosRounded(x: number): number {
   if (!(Math.abs(x) < REDUCE_LIMIT)) return Math.cos(x);
   const q = reduce(x);
-  kernel(outHi, outLo, q % 2 === 1);
-  const v = outHi + outLo;
+  kernel(O[0]!, O[1]!, q % 2 === 1);
+  const v = O[0]! + O[1]!;
   return q === 1 || q === 2 ? -v : v;
 }
 
@@ -172,9 +175,9 @@ export function asinRounded(x: number): number {
   const y = Math.asin(x);
   if (!(Math.abs(x) < 1) || x === 0) return y; // ±1, 0, NaN: exact already
   const q = reduce(y);
-  kernel(outHi, outLo, q % 2 === 0);
-  let sh = outHi;
-  let sl = outLo;
+  kernel(O[0]!, O[1]!, q % 2 === 0);
+  let sh = O[0]!;
+  let sl = O[1]!;
   if (q >= 2) {
     sh = -sh;
     sl = -sl;
