@@ -495,10 +495,12 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     if (this.slotTable && this.slotTable.topology === this.topology && this.slotTable.previous === from && inputs === this.tableInputs) return;
     this.tableInputs = inputs;
     const next = new SlotTable(this.topology, alive, needed, from, routing.isolation, routing.standby);
-    if (!this.slotTable || next.signature !== this.slotTable.signature || next.ok !== this.slotTable.ok || next.moving !== this.slotTable.moving) {
-      if (this.slotTable) this.logger.info({ ranges: next.ranges.length, ok: next.ok, alive: alive.size, isolation: next.isolation }, 'slot table changed');
-      this.slotTable = next;
+    // Always the new table: one with the same primaries can still differ in replicas (a node
+    // joining as a standby, the earlier placements of a rebalance), which coordinators write to.
+    if (this.slotTable && (next.signature !== this.slotTable.signature || next.ok !== this.slotTable.ok || next.moving !== this.slotTable.moving)) {
+      this.logger.info({ ranges: next.ranges.length, ok: next.ok, alive: alive.size, isolation: next.isolation }, 'slot table changed');
     }
+    this.slotTable = next;
     this.endShardSubscriptionsElsewhere();
   }
 
