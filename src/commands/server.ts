@@ -10,6 +10,8 @@ import { globMatch } from './glob.js';
 import { infoText } from './info.js';
 import { anonymousMemoryBytes } from '../server/eviction/memory-report.js';
 import { memoryUsage } from './memory-usage.js';
+import { debugProtocolSubcommand } from './debug-protocol.js';
+import { debugHelpSubcommand } from './debug-help.js';
 
 function info(ctx: CommandContext, argv: Buffer[]): void {
   ctx.out.verbatim(infoText(ctx.node, argv.slice(1).map((a) => a.toString())));
@@ -163,6 +165,8 @@ const debug = container('debug', ['admin', 'noscript', 'loading', 'stale'], ['ad
       c.out.simple(`Value at:0x0 refcount:1 encoding:${objectEncoding(e)} serializedlength:${valueLength(e)} lru:0 lru_seconds_idle:0`);
     },
   },
+  debugProtocolSubcommand,
+  debugHelpSubcommand,
 ]);
 
 const object = container('object', ['readonly'], ['slow'], [
