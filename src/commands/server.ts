@@ -10,6 +10,7 @@ import { globMatch } from './glob.js';
 import { infoText } from './info.js';
 import { anonymousMemoryBytes } from '../server/eviction/memory-report.js';
 import { memoryUsage } from './memory-usage.js';
+import { debugDigestSubcommands } from './debug-digest.js';
 import { debugProtocolSubcommand } from './debug-protocol.js';
 import { debugHelpSubcommand } from './debug-help.js';
 
@@ -165,6 +166,7 @@ const debug = container('debug', ['admin', 'noscript', 'loading', 'stale'], ['ad
       c.out.simple(`Value at:0x0 refcount:1 encoding:${objectEncoding(e)} serializedlength:${valueLength(e)} lru:0 lru_seconds_idle:0`);
     },
   },
+  ...debugDigestSubcommands,
   debugProtocolSubcommand,
   debugHelpSubcommand,
 ]);
