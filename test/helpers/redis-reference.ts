@@ -68,8 +68,9 @@ async function startServers(count: number, extra: string[]): Promise<RedisRefere
   }
 }
 
-export function startRedisServer(): Promise<RedisReference> {
-  return startServers(1, []);
+/** `extra`: more redis-server arguments (`--enable-debug-command yes` for DEBUG, off by default in 7.0). */
+export function startRedisServer(extra: string[] = []): Promise<RedisReference> {
+  return startServers(1, extra);
 }
 
 /** Three masters; node i serves slots [i·16384/3, (i+1)·16384/3). */

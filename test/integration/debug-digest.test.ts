@@ -1,0 +1,188 @@
+/**
+ * Goal: DEBUG DIGEST and DEBUG DIGEST-VALUE give redis-server 7.0's digests for the same data, of
+ * every type in every encoding, also after a restart; DEBUG PROTOCOL sends Redis's bytes in RESP2
+ * and RESP3; DEBUG HELP is Redis's text for the subcommands ringkv has.
+ * Method: one ringkv node beside one redis-server (DEBUG enabled there); seeded commands build the
+ * same data on both (test/helpers/digest-data.ts), then digests are compared key by key and whole;
+ * replies of DEBUG PROTOCOL and HELP are compared as raw bytes. redis-server missing fails the file.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { haveRedisServer, startRedisServer, type RedisReference } from '../helpers/redis-reference.js';
+import { rawExchange, startNode, type NodeProcess } from '../helpers/server.js';
+import { encodeCommand, RespConn, show, type Reply } from '../helpers/resp-conn.js';
+import { digestData, type Cmd } from '../helpers/digest-data.js';
+import { diffSeeds } from '../helpers/differential/suite.js';
+import { Prng } from '../sim/prng.js';
+import { replyFrames } from '../../src/protocol/reply-frames.js';
+
+const ZEROS = '0'.repeat(40);
+
+let ref: RedisReference | undefined;
+let node: NodeProcess | undefined;
+let redisConn: RespConn;
+let ringConn: RespConn;
+
+beforeAll(async () => {
+  expect(haveRedisServer, 'redis-server must be installed: it is the reference these tests compare with').toBe(true);
+  const started = await Promise.allSettled([startRedisServer(['--enable-debug-command', 'yes']), startNode({ args: ['--appendfsync', 'no'] })]);
+  if (started[0].status === 'fulfilled') ref = started[0].value;
+  if (started[1].status === 'fulfilled') node = started[1].value;
+  for (const s of started) if (s.status === 'rejected') throw s.reason;
+  expect(ref!.version.startsWith('7.0.'), `the reference is Redis 7.0, found ${ref!.version}`).toBe(true);
+  [redisConn, ringConn] = await Promise.all([RespConn.connect(ref!.ports[0]!), RespConn.connect(node!.port)]);
+}, 60_000);
+
+afterAll(async () => {
+  redisConn?.close();
+  ringConn?.close();
+  await Promise.allSettled([ref?.stop(), node?.stop()]);
+});
+
+function keyNames(r: Reply): string[] {
+  if (r.t !== 'array') throw new Error(`expected an array, got ${show(r)}`);
+  return r.v.map((k) => (k.t === 'bulk' ? k.v.toString('latin1') : show(k))).sort();
+}
+
+function text(r: Reply): string {
+  if (r.t !== 'simple') throw new Error(`expected a status reply, got ${show(r)}`);
+  return r.v;
+}
+
+async function both(...argv: Cmd): Promise<[Reply, Reply]> {
+  return Promise.all([redisConn.call(...argv), ringConn.call(...argv)]);
+}
+
+/** Sends the commands to both in pipelines of 500 and fails on the first reply that differs. */
+async function build(commands: Cmd[]): Promise<void> {
+  for (let i = 0; i < commands.length; i += 500) {
+    const batch = commands.slice(i, i + 500);
+    const [want, got] = await Promise.all([redisConn.pipelineText(batch), ringConn.pipelineText(batch)]);
+    for (let j = 0; j < batch.length; j++) {
+      expect(got[j], `reply to ${batch[j]!.map(String).join(' ').slice(0, 200)}`).toBe(want[j]);
+    }
+  }
+}
+
+describe('DEBUG DIGEST / DIGEST-VALUE against redis-server', () => {
+  it('an empty dataset and a missing key digest to zeros', async () => {
+    for (const conn of [redisConn, ringConn]) {
+      expect(show(await conn.call('DEBUG', 'DIGEST'))).toBe(`+${ZEROS}`);
+      expect(show(await conn.call('DEBUG', 'DIGEST-VALUE', 'nokey'))).toBe(`[+${ZEROS}]`);
+      expect(show(await conn.call('DEBUG', 'DIGEST-VALUE'))).toBe('[]');
+    }
+  });
+
+  it.each(diffSeeds([11, 12]))('seed %i: every key and the whole dataset digest as in Redis', async (seed) => {
+    const data = digestData(new Prng(seed), `d${seed}`);
+    await build(data.commands);
+
+    const [refKeys, ringKeys] = await both('KEYS', `d${seed}:*`);
+    expect(keyNames(ringKeys)).toEqual(keyNames(refKeys));
+
+    for (const k of data.keys) {
+      const [want, got] = await both('DEBUG', 'DIGEST-VALUE', k);
+      const [type] = await both('TYPE', k);
+      expect(show(got), `DIGEST-VALUE of ${k} (${show(type)})`).toBe(show(want));
+    }
+    const [wantAll, gotAll] = await both('DEBUG', 'DIGEST-VALUE', ...data.keys);
+    expect(show(gotAll)).toBe(show(wantAll));
+
+    const encodings = new Set<string>();
+    for (const k of data.encoded) {
+      const [want, got] = await both('OBJECT', 'ENCODING', k);
+      expect(show(got), `OBJECT ENCODING ${k}`).toBe(show(want));
+      encodings.add(show(got));
+    }
+    for (const e of ['"intset"', '"hashtable"', '"listpack"', '"skiplist"']) expect(encodings, `${e} among the encodings built`).toContain(e);
+
+    // Redis's digest of an unordered type does not depend on the order it was filled in.
+    for (const [a, b] of data.twins) {
+      const r = await ringConn.call('DEBUG', 'DIGEST-VALUE', a, b);
+      if (r.t !== 'array') throw new Error(show(r));
+      const [da, db] = r.v.map(text);
+      expect(da).not.toBe(ZEROS);
+      // A twin may have been given a TTL the other lacks; compare the values only then.
+      const persistent = (await ringConn.pipelineText([['TTL', a], ['TTL', b]])).map((t) => t === ':-1');
+      if (persistent[0] === persistent[1]) expect(db, `${a} and ${b} hold the same value`).toBe(da);
+    }
+
+    const [want, got] = await both('DEBUG', 'DIGEST');
+    expect(text(got)).not.toBe(ZEROS);
+    expect(text(got)).toBe(text(want));
+  }, 120_000);
+
+  it('the digest is the same after the node restarts on its data directory', async () => {
+    const before = text(await ringConn.call('DEBUG', 'DIGEST'));
+    expect(before).toBe(text(await redisConn.call('DEBUG', 'DIGEST')));
+    ringConn.close();
+    await node!.stop();
+    await node!.restart();
+    ringConn = await RespConn.connect(node!.port);
+    expect(text(await ringConn.call('DEBUG', 'DIGEST'))).toBe(before);
+  }, 60_000);
+});
+
+/**
+ * Raw replies to `commands` on one connection, after HELLO 3 when `proto` is 3: one Buffer per
+ * command, holding any push frames that came before its reply.
+ */
+async function rawReplies(port: number, proto: 2 | 3, commands: Cmd[]): Promise<Buffer[]> {
+  const all = [...(proto === 3 ? [['HELLO', '3']] : []), ...commands];
+  const payload = Buffer.concat(all.map(encodeCommand));
+  const answers = (data: Buffer): Buffer[] | undefined => {
+    let frames;
+    try {
+      frames = replyFrames(data);
+    } catch {
+      return undefined;
+    }
+    if (frames.length === 0 || frames[frames.length - 1]!.end > data.length) return undefined;
+    const out: Buffer[] = [];
+    let start: number | undefined;
+    for (const f of frames) {
+      start ??= f.start;
+      if (f.push) continue;
+      out.push(data.subarray(start, f.end));
+      start = undefined;
+    }
+    return out.length >= all.length ? out.slice(all.length - commands.length) : undefined;
+  };
+  const { data } = await rawExchange(port, payload, (d) => answers(d) !== undefined);
+  const out = answers(data);
+  if (out === undefined) throw new Error(`incomplete replies: ${JSON.stringify(data.toString('latin1'))}`);
+  return out;
+}
+
+const PROTOCOL_TYPES = ['string', 'integer', 'double', 'bignum', 'null', 'array', 'set', 'map', 'attrib', 'push', 'verbatim', 'true', 'false'];
+
+describe('DEBUG PROTOCOL and HELP against redis-server', () => {
+  it.each([2, 3] as const)('DEBUG PROTOCOL <type> in RESP%i: the same bytes', async (proto) => {
+    const commands: Cmd[] = [
+      ...PROTOCOL_TYPES.map((t) => ['DEBUG', 'PROTOCOL', t]),
+      ['DEBUG', 'PROTOCOL', 'MAP'], ['DEBUG', 'protocol', 'bogus'], ['DEBUG', 'PROTOCOL'], ['DEBUG', 'PROTOCOL', 'string', 'x'],
+      ['DEBUG', 'DIGEST', 'x'], ['DEBUG', 'DIGEST-VALUE'], ['DEBUG', 'HELP', 'x'],
+    ];
+    const [want, got] = await Promise.all([rawReplies(ref!.ports[0]!, proto, commands), rawReplies(node!.port, proto, commands)]);
+    for (let i = 0; i < commands.length; i++) {
+      expect(JSON.stringify(got[i]!.toString('latin1')), commands[i]!.join(' ')).toBe(JSON.stringify(want[i]!.toString('latin1')));
+    }
+  });
+
+  it('DEBUG HELP: Redis 7.0 entries, in its order, of the subcommands ringkv has', async () => {
+    const supported = ['CHANGE-REPL-ID', 'DIGEST', 'DIGEST-VALUE', 'LOG', 'OBJECT', 'PROTOCOL', 'RELOAD', 'SET-ACTIVE-EXPIRE', 'QUICKLIST-PACKED-THRESHOLD', 'SLEEP', 'LISTPACK', 'HELP'];
+    for (const proto of [2, 3] as const) {
+      const [[want], [got]] = await Promise.all([rawReplies(ref!.ports[0]!, proto, [['DEBUG', 'HELP']]), rawReplies(node!.port, proto, [['DEBUG', 'HELP']])]);
+      // Redis's reply is an array of status lines: a header, then one entry per subcommand (its
+      // usage line, then indented lines).
+      const lines = want!.toString('latin1').split('\r\n').slice(1, -1);
+      const entries: string[][] = [];
+      for (const line of lines.slice(1)) {
+        if (line.startsWith('+ ')) entries[entries.length - 1]!.push(line);
+        else entries.push([line]);
+      }
+      const kept = [lines[0]!, ...entries.filter((e) => supported.includes(e[0]!.slice(1).split(' ')[0]!)).flat()];
+      expect(kept.length).toBeGreaterThan(supported.length);
+      expect(got!.toString('latin1')).toBe(`*${kept.length}\r\n${kept.join('\r\n')}\r\n`);
+    }
+  });
+});
