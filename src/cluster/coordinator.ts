@@ -84,6 +84,19 @@ export interface CoordinatorStats {
   /** Collections brought up to date here before a command used them, and the elements that took. */
   collectionSyncs: number;
   collectionSyncRecords: number;
+  /** Jobs answered from a quorum read another job on the same keys started after they arrived. */
+  sharedReads: number;
+}
+
+interface ReadResult {
+  records: Map<string, StoredRecord | undefined>;
+  quorum?: ReadQuorum;
+}
+
+interface ReadShare {
+  /** Jobs in flight on these keys. */
+  users: number;
+  last: { seq: number; result: Promise<ReadResult | undefined> } | undefined;
 }
 
 export interface JobResult {
@@ -147,7 +160,7 @@ function deferredTarget(reply: DeferredReply): ReplyTarget {
  */
 export class Coordinator {
   readonly locks = new KeyLocks();
-  readonly stats: CoordinatorStats = { reads: 0, writes: 0, readRepairs: 0, quorumFailures: 0, hedgedReads: 0, restamps: 0, collectionSyncs: 0, collectionSyncRecords: 0 };
+  readonly stats: CoordinatorStats = { reads: 0, writes: 0, readRepairs: 0, quorumFailures: 0, hedgedReads: 0, restamps: 0, collectionSyncs: 0, collectionSyncRecords: 0, sharedReads: 0 };
   /** Collections this replica is known to hold completely (complete-collections.ts). */
   readonly complete = new CompleteCollections();
   hintedHandoffs = 0;
@@ -166,6 +179,10 @@ export class Coordinator {
   isolated: () => boolean = () => false;
   /** Where commands write their reply before it is known whether it may be sent; taken right after. */
   private readonly scratch = new Writer(2, 4096);
+  /** Orders job arrivals and quorum reads (sharedRead). */
+  private readSeq = 0;
+  /** Per key set with jobs in flight: the last quorum read started for it. */
+  private readonly shares = new Map<string, ReadShare>();
 
   constructor(
     private readonly store: RecordStore,
@@ -197,8 +214,64 @@ export class Coordinator {
   }
 
   private async runDeferred(job: CoordinatedJob, ids: string[], reply: DeferredReply): Promise<JobResult> {
+    // Arrival order: a quorum read that starts after this job arrived may answer for it too.
+    const arrived = ++this.readSeq;
+    const shareKey = this.shareKey(job, ids);
+    let share: ReadShare | undefined;
+    if (shareKey !== undefined) {
+      share = this.shares.get(shareKey);
+      if (share === undefined) this.shares.set(shareKey, (share = { users: 0, last: undefined }));
+      share.users++;
+    }
+    try {
+      return await this.runLocked(job, ids, reply, arrived, share);
+    } finally {
+      if (share !== undefined && --share.users === 0) this.shares.delete(shareKey!);
+    }
+  }
+
+  /**
+   * Jobs that wait for the same keys (a hot key written from many connections) may share one
+   * quorum read: only read-modify-write jobs on a slot this node replicates, whose writes land here
+   * before the keys are freed, and only for identical keys and replica sets.
+   */
+  private shareKey(job: CoordinatedJob, ids: readonly string[]): string | undefined {
+    if (!job.isWrite || !job.replicas.includes(this.replicas.myId)) return undefined;
+    return `${job.slot}|${job.r}|${job.replicas.join(',')}|${job.previousReplicas.join(',')}|${ids.join('\u0000')}`;
+  }
+
+  /**
+   * The job's read once it holds its keys. A quorum read of the same keys that started after the
+   * job arrived serves it as well, with this replica's records laid over it: whatever the jobs
+   * before it wrote is here (the keys are freed only once it is), and the read happened within
+   * this job's lifetime, so the job sees no older state than a read of its own would have been
+   * allowed to return. The job that started the read repairs stale replicas; sharers do not.
+   */
+  private async sharedRead(job: CoordinatedJob, ids: string[], arrived: number, share: ReadShare | undefined): Promise<ReadResult | undefined> {
+    const last = share?.last;
+    if (last !== undefined && last.seq > arrived) {
+      const shared = await last.result;
+      if (shared !== undefined) {
+        const here = this.localRecords(job.slot, job.keys);
+        const records = new Map<string, StoredRecord | undefined>();
+        for (let i = 0; i < ids.length; i++) {
+          const a = shared.records.get(ids[i]!);
+          const b = here[i];
+          records.set(ids[i]!, a === undefined ? b : b === undefined || compareVersions(a.version, b.version) > 0 ? a : b);
+        }
+        this.stats.sharedReads++;
+        return { records };
+      }
+    }
+    const seq = ++this.readSeq;
+    const result = this.readKeys(job, ids);
+    if (share !== undefined) share.last = { seq, result };
+    return result;
+  }
+
+  private async runLocked(job: CoordinatedJob, ids: string[], reply: DeferredReply, arrived: number, share: ReadShare | undefined): Promise<JobResult> {
     const release = job.isWrite ? await this.locks.acquire(ids) : NO_LOCK;
-    const read = await this.readKeys(job, ids);
+    const read = await this.sharedRead(job, ids, arrived, share);
     if (read === undefined) {
       release();
       this.stats.quorumFailures++;
@@ -425,7 +498,7 @@ export class Coordinator {
   }
 
   /** Reads the keys from R replicas (local first), newest version per key; undefined when R cannot be met. */
-  private async readKeys(job: CoordinatedJob, ids: readonly string[]): Promise<{ records: Map<string, StoredRecord | undefined>; quorum?: ReadQuorum } | undefined> {
+  private async readKeys(job: CoordinatedJob, ids: readonly string[]): Promise<ReadResult | undefined> {
     const me = this.replicas.myId;
     const local = job.replicas.includes(me);
     const records = new Map<string, StoredRecord | undefined>();

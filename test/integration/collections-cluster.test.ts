@@ -75,4 +75,30 @@ describe('collections across a coordinator change', () => {
     expect((await infoField(owner, 'ringkv_collection_syncs')) + (await infoField(owner, 'ringkv_collection_heals'))).toBeGreaterThan(0);
     await client.quit();
   }, 120000);
+
+  it('a hash written from many connections at once counts every HINCRBY once; queued writes share quorum reads', async () => {
+    const key = '{hot}counters';
+    const owner = await primaryPort(c.ports[0]!, key);
+    const sharedBefore = await infoField(owner, 'ringkv_shared_reads');
+    const conns = Array.from({ length: 20 }, () => new Redis({ port: owner }));
+    try {
+      // 20 connections, each with 25 HINCRBYs in flight on one field: all queue on one key.
+      const replies = await Promise.all(conns.map(async (r) => {
+        const pipe = r.pipeline();
+        for (let i = 0; i < 25; i++) pipe.hincrby(key, 'n', 1);
+        return ((await pipe.exec()) ?? []).map(([err, v]) => {
+          if (err) throw err;
+          return Number(v);
+        });
+      }));
+      const all = replies.flat().sort((a, b) => a - b);
+      // Each increment read the one before it: the replies are 1..500, each once.
+      expect(all).toEqual(Array.from({ length: 500 }, (_, i) => i + 1));
+      for (const r of replies) for (let i = 1; i < r.length; i++) expect(r[i]!).toBeGreaterThan(r[i - 1]!);
+      expect(await conns[0]!.hget(key, 'n')).toBe('500');
+      expect(await infoField(owner, 'ringkv_shared_reads')).toBeGreaterThan(sharedBefore);
+    } finally {
+      for (const r of conns) r.disconnect();
+    }
+  }, 60000);
 });

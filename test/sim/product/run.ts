@@ -561,6 +561,7 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
       quorumFailures: nodes.reduce((a, x) => a + x.coordinator.stats.quorumFailures, 0),
       restamps: nodes.reduce((a, x) => a + x.coordinator.stats.restamps, 0),
       hedgedReads: nodes.reduce((a, x) => a + x.coordinator.stats.hedgedReads, 0),
+      sharedReads: nodes.reduce((a, x) => a + x.coordinator.stats.sharedReads, 0),
       contestedSlots: contested.size,
       ...(membership ? {
         ...changes,
