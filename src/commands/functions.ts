@@ -4,6 +4,7 @@ import { globMatch } from './glob.js';
 import { command, container, type CommandContext, type CommandSpec } from './spec.js';
 import { numkeysIndexes, splitKeys } from './scripting.js';
 import { scriptingFor } from '../scripting/engine.js';
+import { FUNCTION_HELP, helpReply } from './help-texts.js';
 
 function functionLoad(ctx: CommandContext, argv: Buffer[]): void {
   let replace = false;
@@ -110,5 +111,6 @@ export const functionCommands: CommandSpec[] = [
     { name: 'restore', categories: ['write', 'slow', 'scripting'], arity: -3, flags: ['noscript', 'write', 'denyoom'], run: functionRestore },
     { name: 'stats', categories: ['slow', 'scripting'], arity: 2, flags: ['noscript', 'allow_busy'], run: functionStats },
     { name: 'kill', categories: ['slow', 'scripting'], arity: 2, flags: ['noscript', 'allow_busy'], run: () => { throw new ReplyError('NOTBUSY No scripts in execution right now.'); } },
+    { name: 'help', categories: ['slow', 'scripting'], arity: 2, flags: ['loading', 'stale'], run: (c) => helpReply(c, FUNCTION_HELP) },
   ]),
 ];

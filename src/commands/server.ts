@@ -10,6 +10,7 @@ import { globMatch } from './glob.js';
 import { infoText } from './info.js';
 import { anonymousMemoryBytes } from '../server/eviction/memory-report.js';
 import { memoryUsage } from './memory-usage.js';
+import { MEMORY_HELP, helpReply } from './help-texts.js';
 import { debugDigestSubcommands } from './debug-digest.js';
 import { debugProtocolSubcommand } from './debug-protocol.js';
 import { debugHelpSubcommand } from './debug-help.js';
@@ -185,6 +186,7 @@ const memory = container('memory', ['readonly'], ['slow'], [
   { name: 'purge', categories: ['slow'], arity: 2, flags: [], run: (c) => c.out.ok() },
   { name: 'stats', categories: ['slow'], arity: 2, flags: [], run: memoryStats },
   { name: 'malloc-stats', categories: ['slow'], arity: 2, flags: [], run: (c) => c.out.verbatim('Stats not supported for the current allocator') },
+  { name: 'help', categories: ['slow'], arity: 2, flags: ['loading', 'stale'], run: (c) => helpReply(c, MEMORY_HELP) },
 ]);
 
 const config = container('config', ['admin', 'noscript', 'loading', 'stale'], ['slow'], [

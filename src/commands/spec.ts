@@ -9,7 +9,7 @@ import type { Reply } from '../protocol/reply-reader.js';
 export type CommandFlag =
   | 'write' | 'readonly' | 'denyoom' | 'admin' | 'pubsub' | 'noscript' | 'blocking' | 'loading'
   | 'stale' | 'skip_monitor' | 'skip_slowlog' | 'asking' | 'fast' | 'no_auth' | 'may_replicate'
-  | 'no_multi' | 'movablekeys' | 'allow_busy' | 'no_mandatory_keys';
+  | 'no_multi' | 'movablekeys' | 'allow_busy' | 'no_mandatory_keys' | 'no_async_loading';
 
 /** What one command invocation gets to work with. */
 export interface CommandContext {
@@ -55,6 +55,11 @@ export interface CommandSpec {
   step: number;
   /** ACL categories without the '@' (COMMAND output). */
   categories: readonly string[];
+  /**
+   * The key spec's flags where Redis's are not what `flags` implies (RW update for a write, RO
+   * access otherwise): MOVE reads and updates its key, RW access update.
+   */
+  keySpecFlags?: readonly string[];
   /** Key positions for commands whose keys move (flag movablekeys). */
   keyIndexes?: (argv: readonly Buffer[]) => number[];
   subcommands?: readonly CommandSpec[];

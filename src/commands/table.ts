@@ -22,6 +22,10 @@ import { bitmapCommands } from './bitmaps.js';
 import { lcsCommands } from './lcs.js';
 import { migrateCommands } from './migrate.js';
 import { aclCommand } from './acl.js';
+import { moduleCommand } from './module.js';
+import { replicationCommands } from './replication.js';
+import { lolwutCommand } from './lolwut.js';
+import { moveCommand } from './move.js';
 
 /** The command table: every command ringkv knows, by lowercase name. */
 export function buildCommandTable(extra: readonly CommandSpec[] = []): Map<string, CommandSpec> {
@@ -30,7 +34,8 @@ export function buildCommandTable(extra: readonly CommandSpec[] = []): Map<strin
     ...connectionCommands, ...stringCommands, ...keyCommands, ...hashCommands, ...setCommands, ...listCommands, ...sortedSetCommands, ...streamCommands,
     ...serverCommands, ...transactionCommands, commandCommand, ...clusterCommands,
     ...scriptingCommands, ...functionCommands, ...pubsubCommands, ...geoCommands, ...sortCommands, ...dumpRestoreCommands,
-    ...hyperLogLogCommands, ...bitmapCommands, ...lcsCommands, aclCommand, ...migrateCommands, ...extra,
+    ...hyperLogLogCommands, ...bitmapCommands, ...lcsCommands, aclCommand, ...migrateCommands,
+    moduleCommand, ...replicationCommands, lolwutCommand, moveCommand, ...extra,
   ]) {
     if (table.has(spec.name)) throw new Error(`command ${spec.name} registered twice`);
     table.set(spec.name, spec);
