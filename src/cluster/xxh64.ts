@@ -85,13 +85,25 @@ function round(r: number): void {
   mulC(r, P1H, P1L);
 }
 
-/** H = (H ^ round(0, register r)) * P1 + P4 */
-function mergeRound(r: number): void {
-  T[2 * K] = T[2 * r]!;
-  T[2 * K + 1] = T[2 * r + 1]!;
+/** K = round(0, K) = rotl(K * P2, 31) * P1 */
+function roundK(): void {
   mulC(K, P2H, P2L);
   rotl(K, 31);
   mulC(K, P1H, P1L);
+}
+
+/** H = rotl(H ^ K, n) * (mh, ml) + (ah, al): how the tail words enter the hash. */
+function absorb(n: number, mh: number, ml: number, ah: number, al: number): void {
+  xorR(H, K);
+  rotl(H, n);
+  mulC(H, mh, ml);
+  addC(H, ah, al);
+}
+
+/** H = (H ^ round(0, register r)) * P1 + P4 */
+function mergeRound(r: number): void {
+  set(K, T[2 * r]!, T[2 * r + 1]!);
+  roundK();
   xorR(H, K);
   mulC(H, P1H, P1L);
   addC(H, P4H, P4L);
@@ -148,22 +160,14 @@ export function xxh64(bytes: Uint8Array, length: number): void {
   addC(H, 0, length);
   while (p + 8 <= length) {
     load64(K, bytes, p);
-    mulC(K, P2H, P2L);
-    rotl(K, 31);
-    mulC(K, P1H, P1L);
-    xorR(H, K);
-    rotl(H, 27);
-    mulC(H, P1H, P1L);
-    addC(H, P4H, P4L);
+    roundK();
+    absorb(27, P1H, P1L, P4H, P4L);
     p += 8;
   }
   if (p + 4 <= length) {
     set(K, 0, bytes[p]! | (bytes[p + 1]! << 8) | (bytes[p + 2]! << 16) | (bytes[p + 3]! << 24));
     mulC(K, P1H, P1L);
-    xorR(H, K);
-    rotl(H, 23);
-    mulC(H, P2H, P2L);
-    addC(H, P3H, P3L);
+    absorb(23, P2H, P2L, P3H, P3L);
     p += 4;
   }
   while (p < length) {
