@@ -3,22 +3,28 @@ import type { ReplyWriter } from '../protocol/reply-writer.js';
 import { container, keyPositions, type CommandContext, type CommandSpec } from './spec.js';
 import { lower } from './args.js';
 import { globMatch } from './glob.js';
+import { commandDocs, writeCommandDoc } from './command-docs.js';
+import { COMMAND_HELP, helpReply } from './help-texts.js';
 
 /** Key spec flags as Redis spells them: RO/RW upper case, the rest lower. */
 function keyAccessFlags(spec: CommandSpec): readonly string[] {
+  if (spec.keySpecFlags) return spec.keySpecFlags;
   // Shard channels route like keys but are no keys (Redis 7.0 flags them not_key).
   if (spec.flags.includes('pubsub')) return ['not_key'];
   return spec.flags.includes('write') ? ['RW', 'update'] : ['RO', 'access'];
 }
 
-/** Redis 7 key spec derived from first/last/step, so clients that read key specs route correctly */
+/**
+ * Redis 7 key spec derived from first/last/step, so clients that read key specs route correctly.
+ * A set in RESP3, as Redis 7.0 sends it.
+ */
 function writeKeySpecs(out: ReplyWriter, spec: CommandSpec): void {
   if (spec.firstKey === 0) {
-    out.arrayHeader(0);
+    out.setHeader(0);
     return;
   }
   const access = keyAccessFlags(spec);
-  out.arrayHeader(1);
+  out.setHeader(1);
   out.mapHeader(3);
   out.bulk('flags');
   out.setHeader(access.length);
@@ -50,10 +56,12 @@ export function writeCommandEntry(out: ReplyWriter, spec: CommandSpec): void {
   out.int(spec.step);
   out.setHeader(spec.categories.length);
   for (const c of spec.categories) out.simple('@' + c);
-  out.arrayHeader(0);
+  // RESP3 as Redis 7.0: tips are a set, and so is an empty subcommand list (a full one is an array).
+  out.setHeader(0);
   writeKeySpecs(out, spec);
   const subs = spec.subcommands ?? [];
-  out.arrayHeader(subs.length);
+  if (subs.length === 0) out.setHeader(0);
+  else out.arrayHeader(subs.length);
   for (const s of subs) writeCommandEntry(out, s);
 }
 
@@ -63,15 +71,37 @@ function all(ctx: CommandContext): void {
   for (const s of specs) writeCommandEntry(ctx.out, s);
 }
 
+/**
+ * A command by name, `container|sub` for a subcommand, as Redis 7.0 looks names up for COMMAND
+ * INFO and DOCS: one level of subcommands only, and `get|x` names nothing.
+ */
+function lookup(ctx: CommandContext, name: Buffer): CommandSpec | undefined {
+  const parts = lower(name).split('|');
+  if (parts.length > 2) return undefined;
+  const spec = ctx.node.commands.get(parts[0]!);
+  if (parts.length === 1 || spec === undefined) return spec;
+  return spec.subcommands?.find((s) => s.name === `${parts[0]}|${parts[1]}`);
+}
+
 function info(ctx: CommandContext, argv: Buffer[]): void {
   const names = argv.length > 2 ? argv.slice(2) : [...ctx.node.commands.keys()].map((k) => Buffer.from(k));
   ctx.out.arrayHeader(names.length);
   for (const n of names) {
-    const [parent, sub] = lower(n).split('|');
-    let spec = ctx.node.commands.get(parent!);
-    if (spec && sub !== undefined) spec = spec.subcommands?.find((s) => s.name === `${parent}|${sub}`);
+    const spec = lookup(ctx, n);
     if (spec) writeCommandEntry(ctx.out, spec);
     else ctx.out.nullArray();
+  }
+}
+
+/** COMMAND DOCS [name ...]: a map of name to docs; names without docs are left out, as Redis does. */
+function docs(ctx: CommandContext, argv: Buffer[]): void {
+  const all = commandDocs();
+  const specs = argv.length > 2 ? argv.slice(2).map((n) => lookup(ctx, n)) : [...ctx.node.commands.values()];
+  const found = specs.filter((s): s is CommandSpec => s !== undefined && all.has(s.name));
+  ctx.out.mapHeader(found.length);
+  for (const s of found) {
+    ctx.out.bulk(s.name);
+    writeCommandDoc(ctx.out, s, all);
   }
 }
 
@@ -98,12 +128,12 @@ function getkeys(ctx: CommandContext, argv: Buffer[], withFlags: boolean): void 
     ctx.out.arrayHeader(2);
     ctx.out.bulk(target[p]!);
     const access = keyAccessFlags(spec);
-    ctx.out.arrayHeader(access.length);
+    ctx.out.setHeader(access.length);
     for (const a of access) ctx.out.simple(a);
   }
 }
 
-/** COMMAND LIST [FILTERBY MODULE m | ACLCAT c | PATTERN p] */
+/** COMMAND LIST [FILTERBY MODULE m | ACLCAT c | PATTERN p]: each command, then its subcommands, as Redis lists them. */
 function list(ctx: CommandContext, argv: Buffer[]): void {
   let filter: (s: CommandSpec) => boolean = () => true;
   if (argv.length === 5 && lower(argv[2]!) === 'filterby') {
@@ -114,7 +144,10 @@ function list(ctx: CommandContext, argv: Buffer[]): void {
     else if (kind === 'module') filter = () => false;
     else throw new ReplyError('ERR syntax error');
   } else if (argv.length !== 2) throw new ReplyError('ERR syntax error');
-  const names = [...ctx.node.commands.values()].filter(filter).map((s) => s.name);
+  const names: string[] = [];
+  for (const spec of ctx.node.commands.values()) {
+    for (const s of [spec, ...(spec.subcommands ?? [])]) if (filter(s)) names.push(s.name);
+  }
   ctx.out.bulkArray(names);
 }
 
@@ -124,14 +157,8 @@ const base = container('command', ['loading', 'stale'], ['slow', 'connection'], 
   { name: 'getkeys', categories: ['slow', 'connection'], arity: -4, flags: ['loading', 'stale'], run: (c, a) => getkeys(c, a, false) },
   { name: 'getkeysandflags', categories: ['slow', 'connection'], arity: -4, flags: ['loading', 'stale'], run: (c, a) => getkeys(c, a, true) },
   { name: 'list', categories: ['slow', 'connection'], arity: -2, flags: ['loading', 'stale'], run: list },
-  {
-    name: 'docs', categories: ['slow', 'connection'], arity: -2, flags: ['loading', 'stale'],
-    // Tools fall back to their built-in help when DOCS errors; no docs are shipped.
-    run: () => {
-      throw new ReplyError("ERR unknown subcommand 'DOCS'. Try COMMAND HELP.");
-    },
-  },
-  { name: 'help', categories: ['slow', 'connection'], arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['COMMAND <subcommand> [<arg> ...]. Subcommands are:', '(no subcommand)', 'COUNT', 'INFO [<command-name> ...]', 'GETKEYS <full-command>', 'LIST', 'HELP']) },
+  { name: 'docs', categories: ['slow', 'connection'], arity: -2, flags: ['loading', 'stale'], run: docs },
+  { name: 'help', categories: ['slow', 'connection'], arity: 2, flags: ['loading', 'stale'], run: (c) => helpReply(c, COMMAND_HELP) },
 ]);
 
 /** COMMAND with no arguments returns the whole table; with one, a subcommand. */
