@@ -8,6 +8,7 @@ import { AclError } from '../acl/acl-registry.js';
 import { checkCommand } from '../acl/acl-check.js';
 import type { Selector } from '../acl/acl-user.js';
 import { readAclFile, writeAclFile } from '../acl/acl-store.js';
+import { ACL_HELP, helpReply } from './help-texts.js';
 
 const NO_ACLFILE = 'ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.';
 const GENPASS_MAX_BITS = 4096;
@@ -160,37 +161,6 @@ function save(ctx: CommandContext): void {
   ctx.out.ok();
 }
 
-const HELP = [
-  'ACL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
-  'CAT [<category>]',
-  '    List all commands that belong to <category>, or all command categories',
-  '    when no category is specified.',
-  'DELUSER <username> [<username> ...]',
-  '    Delete a list of users.',
-  'DRYRUN <username> <command> [<arg> ...]',
-  '    Returns whether the user can execute the given command without executing the command.',
-  'GETUSER <username>',
-  "    Get the user's details.",
-  'GENPASS [<bits>]',
-  '    Generate a secure 256-bit user password. The optional `bits` argument can',
-  '    be used to specify a different size.',
-  'LIST',
-  '    Show users details in config file format.',
-  'LOAD',
-  '    Reload users from the ACL file.',
-  'LOG [<count> | RESET]',
-  '    Show the ACL log entries.',
-  'SAVE',
-  '    Save the current config to the ACL file.',
-  'SETUSER <username> <attribute> [<attribute> ...]',
-  '    Create or modify a user with the specified attributes.',
-  'USERS',
-  '    List all the registered usernames.',
-  'WHOAMI',
-  '    Return the current connection username.',
-  'HELP',
-  '    Print this help.',
-];
 
 const admin = { flags: ['admin', 'noscript', 'loading', 'stale'] as const, categories: ['admin', 'slow', 'dangerous'] };
 const plain = { flags: ['noscript', 'loading', 'stale'] as const, categories: ['slow'] };
@@ -208,5 +178,5 @@ export const aclCommand = container('acl', [], ['slow'], [
   { name: 'setuser', arity: -3, ...admin, run: setuser },
   { name: 'users', arity: 2, ...admin, run: (c) => c.out.bulkArray(aclOf(c).list().map((u) => Buffer.from(u.name, 'latin1'))) },
   { name: 'whoami', arity: 2, ...plain, run: (c) => (c.session.user ? c.out.bulk(Buffer.from(c.session.user.name, 'latin1')) : c.out.nullBulk()) },
-  { name: 'help', arity: 2, flags: ['loading', 'stale'], categories: ['slow'], run: (c) => c.out.bulkArray(HELP) },
+  { name: 'help', arity: 2, flags: ['loading', 'stale'], categories: ['slow'], run: (c) => helpReply(c, ACL_HELP) },
 ]);

@@ -2,6 +2,7 @@ import { ERR, ReplyError } from '../core/errors.js';
 import type { SessionState } from '../server/session-state.js';
 import { container, type CommandContext } from './spec.js';
 import { intArg, lower } from './args.js';
+import { CLIENT_HELP, helpReply } from './help-texts.js';
 
 /** Bytes of a command's arguments as Redis counts them for argv-mem: the strings themselves. */
 function argvBytes(argv: readonly Buffer[]): number {
@@ -273,5 +274,5 @@ export const clientCommand = container('client', ['noscript', 'loading', 'stale'
   { name: 'caching', categories: ['slow', 'connection'], arity: 3, flags: ['noscript', 'loading', 'stale'], run: caching },
   { name: 'unblock', categories: ['admin', 'slow', 'dangerous', 'connection'], arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], run: unblock },
   { name: 'getredir', categories: ['slow', 'connection'], arity: 2, flags: ['noscript', 'loading', 'stale'], run: (c) => c.out.int(c.session.tracking?.redirect ?? -1) },
-  { name: 'help', categories: ['slow', 'connection'], arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['CLIENT <subcommand> [<arg> ...]. Subcommands are:', 'ID', 'SETNAME <name>', 'GETNAME', 'SETINFO <attr> <value>', 'LIST', 'INFO', 'KILL', 'UNBLOCK <clientid> [TIMEOUT|ERROR]', 'TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]] [OPTIN] [OPTOUT] [NOLOOP]', 'TRACKINGINFO', 'CACHING (YES|NO)', 'GETREDIR', 'PAUSE <timeout> [WRITE|ALL]', 'UNPAUSE', 'REPLY (ON|OFF|SKIP)', 'HELP']) },
+  { name: 'help', categories: ['slow', 'connection'], arity: 2, flags: ['loading', 'stale'], run: (c) => helpReply(c, CLIENT_HELP) },
 ]);

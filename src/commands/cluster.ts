@@ -6,6 +6,7 @@ import { clusterInfoText, clusterNodeLine, clusterNodesText, writeClusterShards,
 import type { ClusterFacade } from '../server/node-services.js';
 import { command, container, type CommandContext, type CommandSpec } from './spec.js';
 import { intArg, lower } from './args.js';
+import { CLUSTER_HELP, helpReply } from './help-texts.js';
 
 function cluster(ctx: CommandContext): ClusterFacade {
   const c = ctx.node.cluster;
@@ -97,7 +98,7 @@ const clusterSpec = container('cluster', [], ['slow'], [
   },
   unsupported('addslots'), unsupported('addslotsrange'), unsupported('delslots'), unsupported('delslotsrange'),
   unsupported('setslot'), unsupported('replicate'), unsupported('failover'), unsupported('forget'), unsupported('reset'), unsupported('flushslots'),
-  { name: 'help', categories: ['slow'], arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['CLUSTER <subcommand> [<arg> ...]. Subcommands are:', 'INFO', 'NODES', 'SLOTS', 'SHARDS', 'KEYSLOT <key>', 'MYID', 'MYSHARDID', 'COUNTKEYSINSLOT <slot>', 'GETKEYSINSLOT <slot> <count>', 'MEET <ip> <port> [<bus-port>]', 'REPLICAS <node-id>', 'HELP']) },
+  { name: 'help', categories: ['slow'], arity: 2, flags: ['loading', 'stale'], run: (c) => helpReply(c, CLUSTER_HELP) },
 ]);
 
 function setFlag(flag: 'readonlyMode', value: boolean) {

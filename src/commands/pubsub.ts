@@ -3,6 +3,7 @@ import { writeFrame } from '../pubsub/messages.js';
 import type { SubscriptionKind } from '../pubsub/subscription-registry.js';
 import { keySlot } from '../cluster/slot.js';
 import { command, container, type CommandContext, type CommandSpec } from './spec.js';
+import { helpReply, PUBSUB_HELP } from './help-texts.js';
 
 /** The reply words of each kind, as Redis names them. */
 const WORDS: Record<SubscriptionKind, { sub: string; unsub: string }> = {
@@ -80,22 +81,6 @@ function numsub(kind: SubscriptionKind) {
   };
 }
 
-const HELP = [
-  'PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
-  'CHANNELS [<pattern>]',
-  "    Return the currently active channels matching a <pattern> (default: '*').",
-  'NUMPAT',
-  '    Return number of subscriptions to patterns.',
-  'NUMSUB [<channel> ...]',
-  '    Return the number of subscribers for the specified channels, excluding',
-  '    pattern subscriptions(default: no channels).',
-  'SHARDCHANNELS [<pattern>]',
-  "    Return the currently active shard level channels matching a <pattern> (default: '*').",
-  'SHARDNUMSUB [<shardchannel> ...]',
-  '    Return the number of subscribers for the specified shard level channel(s)',
-  'HELP',
-  '    Prints this help.',
-];
 
 const SUB_FLAGS = ['pubsub', 'noscript', 'loading', 'stale'] as const;
 const PUB_FLAGS = ['pubsub', 'loading', 'stale', 'fast'] as const;
@@ -117,6 +102,6 @@ export const pubsubCommands: CommandSpec[] = [
     { name: 'numsub', arity: -2, flags: INFO_FLAGS, categories: ['pubsub', 'slow'], run: numsub('channel') },
     { name: 'shardchannels', arity: -2, flags: INFO_FLAGS, categories: ['pubsub', 'slow'], run: channelList('shard') },
     { name: 'shardnumsub', arity: -2, flags: INFO_FLAGS, categories: ['pubsub', 'slow'], run: numsub('shard') },
-    { name: 'help', arity: 2, flags: ['loading', 'stale'], categories: ['slow'], run: (c) => c.out.bulkArray(HELP) },
+    { name: 'help', arity: 2, flags: ['loading', 'stale'], categories: ['slow'], run: (c) => helpReply(c, PUBSUB_HELP) },
   ]),
 ];

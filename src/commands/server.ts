@@ -10,7 +10,7 @@ import { globMatch } from './glob.js';
 import { infoText } from './info.js';
 import { anonymousMemoryBytes } from '../server/eviction/memory-report.js';
 import { memoryUsage } from './memory-usage.js';
-import { MEMORY_HELP, helpReply } from './help-texts.js';
+import { CONFIG_HELP, helpReply, MEMORY_HELP, OBJECT_HELP, SLOWLOG_HELP } from './help-texts.js';
 import { debugDigestSubcommands } from './debug-digest.js';
 import { debugProtocolSubcommand } from './debug-protocol.js';
 import { debugHelpSubcommand } from './debug-help.js';
@@ -177,7 +177,7 @@ const object = container('object', ['readonly'], ['slow'], [
   { name: 'refcount', categories: ['keyspace', 'read', 'slow'], arity: 3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, run: objectRefcount },
   { name: 'idletime', categories: ['keyspace', 'read', 'slow'], arity: 3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, run: objectIdletime },
   { name: 'freq', categories: ['keyspace', 'read', 'slow'], arity: 3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, run: objectFreq },
-  { name: 'help', categories: ['keyspace', 'slow'], arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['OBJECT <subcommand> [<arg> ...]. Subcommands are:', 'ENCODING <key>', 'FREQ <key>', 'IDLETIME <key>', 'REFCOUNT <key>', 'HELP']) },
+  { name: 'help', categories: ['keyspace', 'slow'], arity: 2, flags: ['loading', 'stale'], run: (c) => helpReply(c, OBJECT_HELP) },
 ]);
 
 const memory = container('memory', ['readonly'], ['slow'], [
@@ -194,7 +194,7 @@ const config = container('config', ['admin', 'noscript', 'loading', 'stale'], ['
   { name: 'set', categories: ['admin', 'slow', 'dangerous'], arity: -4, flags: ['admin', 'noscript', 'loading', 'stale'], run: configSet },
   { name: 'resetstat', categories: ['admin', 'slow', 'dangerous'], arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], run: (c) => { c.node.stats.commands.clear(); c.node.stats.errorKinds.clear(); c.node.stats.errorReplies = 0; c.out.ok(); } },
   { name: 'rewrite', categories: ['admin', 'slow', 'dangerous'], arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], run: () => { throw new ReplyError('ERR The server is running without a config file'); } },
-  { name: 'help', categories: ['slow'], arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['CONFIG <subcommand> [<arg> ...]. Subcommands are:', 'GET <pattern>', 'SET <directive> <value>', 'RESETSTAT', 'HELP']) },
+  { name: 'help', categories: ['slow'], arity: 2, flags: ['loading', 'stale'], run: (c) => helpReply(c, CONFIG_HELP) },
 ]);
 
 export const serverCommands: CommandSpec[] = [
@@ -219,7 +219,7 @@ export const serverCommands: CommandSpec[] = [
     { name: 'get', categories: ['admin', 'slow', 'dangerous'], arity: -2, flags: [], run: slowlogGet },
     { name: 'len', categories: ['admin', 'slow', 'dangerous'], arity: 2, flags: [], run: (c) => c.out.int(c.node.stats.slowlog.length) },
     { name: 'reset', categories: ['admin', 'slow', 'dangerous'], arity: 2, flags: [], run: (c) => { c.node.stats.slowlog.reset(); c.out.ok(); } },
-    { name: 'help', categories: ['slow'], arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulkArray(['SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'GET [<count>]', '    Return top <count> entries from the slowlog (default: 10, -1 mean all).', '    Entries are made of:', '    id, timestamp, time in microseconds, arguments array, client IP and port,', '    client name', 'LEN', '    Return the length of the slowlog.', 'RESET', '    Reset the slowlog.', 'HELP', '    Prints this help.']) },
+    { name: 'help', categories: ['slow'], arity: 2, flags: ['loading', 'stale'], run: (c) => helpReply(c, SLOWLOG_HELP) },
   ]),
   latencyCommand,
 ];

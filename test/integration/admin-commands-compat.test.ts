@@ -201,7 +201,23 @@ describe('admin and introspection commands vs redis-server 7.0', () => {
     it.each(PROTOS)('FUNCTION, MEMORY, MODULE and COMMAND HELP: same bytes (RESP%i)', async (proto) => {
       await sameBytes(plain!, [
         ['FUNCTION', 'HELP'], ['MEMORY', 'HELP'], ['MODULE', 'HELP'], ['COMMAND', 'HELP'], ['function', 'help', 'x'], ['MEMORY', 'HELP', 'x'],
+        ['ACL', 'HELP'], ['CLIENT', 'HELP'], ['OBJECT', 'HELP'], ['CONFIG', 'HELP'], ['SLOWLOG', 'HELP'], ['PUBSUB', 'HELP'],
       ], proto);
+    });
+
+    it('CLUSTER HELP: Redis Cluster\'s lines, without the subcommands ringkv does not answer', async () => {
+      const [theirs] = await decoded(clustered!.port, [['CLUSTER', 'HELP']], 2);
+      const [mine] = await decoded(node!.port, [['CLUSTER', 'HELP']], 2);
+      const lines = (r: Reply | undefined): string[] => (r?.t === 'array' ? r.v.map((x) => (x.t === 'simple' ? x.v : `not a status line: ${x.t}`)) : []);
+      const dropped = new Set(['BUMPEPOCH', 'SET-CONFIG-EPOCH', 'LINKS']);
+      const expected: string[] = [];
+      let keep = true;
+      for (const l of lines(theirs)) {
+        if (!l.startsWith('    ')) keep = !dropped.has(l.split(' ')[0]!);
+        if (keep) expected.push(l);
+      }
+      expect(expected.length).toBeGreaterThan(40);
+      expect(lines(mine)).toEqual(expected);
     });
   });
 
