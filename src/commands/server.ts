@@ -13,7 +13,7 @@ import { memoryUsage } from './memory-usage.js';
 import { CONFIG_HELP, helpReply, MEMORY_HELP, OBJECT_HELP, SLOWLOG_HELP } from './help-texts.js';
 import { debugDigestSubcommands } from './debug-digest.js';
 import { debugProtocolSubcommand } from './debug-protocol.js';
-import { debugHelpSubcommand } from './debug-help.js';
+import { debugHelpSubcommand, debugSyntaxError } from './debug-help.js';
 
 function info(ctx: CommandContext, argv: Buffer[]): void {
   ctx.out.verbatim(infoText(ctx.node, argv.slice(1).map((a) => a.toString())));
@@ -150,7 +150,7 @@ export function isActiveExpireEnabled(): boolean {
   return activeExpireEnabled;
 }
 
-const debug = container('debug', ['admin', 'noscript', 'loading', 'stale'], ['admin', 'slow', 'dangerous'], [
+const debugTable = container('debug', ['admin', 'noscript', 'loading', 'stale'], ['admin', 'slow', 'dangerous'], [
   { name: 'sleep', arity: 3, flags: ['admin'], run: (c, a) => { blockFor(floatArg(a[2]!) * 1000); c.out.ok(); } },
   { name: 'log', arity: 3, flags: ['admin'], run: (c, a) => { c.node.logger.warn({ message: a[2]!.toString() }, 'DEBUG LOG'); c.out.ok(); } },
   { name: 'set-active-expire', arity: 3, flags: ['admin'], run: (c, a) => { activeExpireEnabled = intArg(a[2]!) !== 0; c.out.ok(); } },
@@ -171,6 +171,23 @@ const debug = container('debug', ['admin', 'noscript', 'loading', 'stale'], ['ad
   debugProtocolSubcommand,
   debugHelpSubcommand,
 ]);
+
+/**
+ * DEBUG as Redis 7.0 has it: one command of arity -2 with no subcommands in the command table
+ * (COMMAND INFO and DOCS list none), which checks each subcommand's argument count itself and
+ * answers one text for an unknown subcommand and for a wrong count.
+ */
+const debug: CommandSpec = {
+  ...debugTable,
+  subcommands: undefined,
+  // No key positions, as Redis: DEBUG OBJECT and DIGEST-VALUE look at what this node holds.
+  keyIndexes: undefined,
+  run: (ctx, argv) => {
+    const sub = debugTable.subcommands!.find((c) => c.name === `debug|${argv[1]!.toString('latin1').toLowerCase()}`);
+    if (sub === undefined || (sub.arity > 0 ? argv.length !== sub.arity : argv.length < -sub.arity)) throw debugSyntaxError(argv);
+    sub.run(ctx, argv);
+  },
+};
 
 const object = container('object', ['readonly'], ['slow'], [
   { name: 'encoding', categories: ['keyspace', 'read', 'slow'], arity: 3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, run: objectEncodingCommand },

@@ -161,6 +161,9 @@ describe('DEBUG PROTOCOL and HELP against redis-server', () => {
       ...PROTOCOL_TYPES.map((t) => ['DEBUG', 'PROTOCOL', t]),
       ['DEBUG', 'PROTOCOL', 'MAP'], ['DEBUG', 'protocol', 'bogus'], ['DEBUG', 'PROTOCOL'], ['DEBUG', 'PROTOCOL', 'string', 'x'],
       ['DEBUG', 'DIGEST', 'x'], ['DEBUG', 'DIGEST-VALUE'], ['DEBUG', 'HELP', 'x'],
+      // Every subcommand's argument count is DEBUG's own check, with one text for it and for an unknown name.
+      ['DEBUG', 'nosuch'], ['DEBUG', 'Sleep'], ['DEBUG', 'object'], ['DEBUG', 'LOG'], ['DEBUG', 'set-active-expire'], ['DEBUG', 'change-repl-id', 'x'],
+      ['DEBUG'], ['COMMAND', 'INFO', 'debug'], ['COMMAND', 'GETKEYS', 'debug', 'object', 'k'],
     ];
     const [want, got] = await Promise.all([rawReplies(ref!.ports[0]!, proto, commands), rawReplies(node!.port, proto, commands)]);
     for (let i = 0; i < commands.length; i++) {
