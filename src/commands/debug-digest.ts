@@ -20,7 +20,6 @@
  * (its DEBUG reads the dict directly); here every read drops it, so it never counts.
  */
 import { createHash } from 'node:crypto';
-import type { ScanPosition } from '../storage/types.js';
 import { ValueType, type Entry, type Keyspace } from './keyspace.js';
 import type { CommandContext } from './spec.js';
 import { ListType } from '../collections/list-type.js';
@@ -30,10 +29,10 @@ import { HashType } from '../collections/hash-type.js';
 import { StreamType } from '../collections/stream-type.js';
 import { entryFields } from '../collections/stream-codec.js';
 import { MAX_ID, MIN_ID } from '../collections/stream-id.js';
-import { userKeyOf } from '../collections/record-keys.js';
 import { StringValue } from '../strings/fragmented-string.js';
 import { formatScore } from './score-text.js';
-import { debugSyntaxError, type DebugSubcommand } from './debug-help.js';
+import { eachListedKey } from './keys.js';
+import type { DebugSubcommand } from './debug-help.js';
 
 const DIGEST_BYTES = 20;
 const EXPIRE_MARK = Buffer.from('!!expire!!');
@@ -144,44 +143,12 @@ export function valueDigest(ks: Keyspace, key: Buffer): Buffer {
   return digest;
 }
 
-/** Scanning strictly after this passes every element record of a slot (keys.ts scanKeys does the same). */
-const INTERNAL_RANGE_LAST = Buffer.from([0xff, 0xfe]);
-const KEYS_PER_PAGE = 1024;
-
-/**
- * Every key this node lists (KEYS, SCAN, DBSIZE), a page at a time: all of them standalone; in a
- * cluster, those of the slots it is primary for, so DEBUG DIGEST there covers the keys this node
- * answers for, as a Redis Cluster master's covers its own slots.
- */
-function eachListedKey(ctx: CommandContext, visit: (key: Buffer) => void): void {
-  const serves = ctx.node.servesSlot;
-  const firstServed = (from: number): number | undefined => {
-    for (let slot = from; slot < 16384; slot++) if (!serves || serves(slot)) return slot;
-    return undefined;
-  };
-  const first = firstServed(0);
-  let pos: ScanPosition | null = first === undefined ? null : { slot: first };
-  while (pos !== null) {
-    const page = ctx.node.store.scan(pos, KEYS_PER_PAGE, ctx.ks.now);
-    for (const e of page.entries) {
-      const key = userKeyOf(e.key);
-      if (key !== undefined && (!serves || serves(e.slot))) visit(Buffer.from(key));
-    }
-    let next = page.next;
-    // A page that ends among element records skips the rest of them at once.
-    if (next !== null && next.after !== undefined && userKeyOf(next.after) === undefined) next = { slot: next.slot, after: INTERNAL_RANGE_LAST };
-    if (next !== null && serves && !serves(next.slot)) {
-      const slot = firstServed(next.slot + 1);
-      next = slot === undefined ? null : { slot };
-    }
-    pos = next;
-  }
-}
-
 /** DEBUG DIGEST: the whole dataset's digest. */
 export function datasetDigest(ctx: CommandContext): Buffer {
   const keys = Buffer.alloc(DIGEST_BYTES);
   let any = false;
+  // The keys this node lists (keys.ts), so in a cluster the digest covers the slots it is primary
+  // for, as a Redis Cluster master's covers its own.
   eachListedKey(ctx, (key) => {
     const e = ctx.ks.get(key);
     if (e === undefined) return;
@@ -209,11 +176,8 @@ function hex(digest: Buffer): string {
  */
 export const debugDigestSubcommands: DebugSubcommand[] = [
   {
-    name: 'digest', arity: -2, flags: ['admin'],
-    run: (c, a) => {
-      if (a.length !== 2) throw debugSyntaxError(a);
-      c.out.simple(hex(datasetDigest(c)));
-    },
+    name: 'digest', arity: 2, flags: ['admin'],
+    run: (c) => c.out.simple(hex(datasetDigest(c))),
   },
   {
     name: 'digest-value', arity: -2, flags: ['admin'],

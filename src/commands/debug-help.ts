@@ -5,6 +5,7 @@
  */
 import { ReplyError, truncateForError } from '../core/errors.js';
 import type { container } from './spec.js';
+import { helpReply } from './help-texts.js';
 
 export type DebugSubcommand = Parameters<typeof container>[3][number];
 
@@ -62,11 +63,6 @@ const HELP: readonly string[] = [
 ];
 
 export const debugHelpSubcommand: DebugSubcommand = {
-  name: 'help', arity: -2, flags: ['admin'],
-  run: (c, a) => {
-    if (a.length !== 2) throw debugSyntaxError(a);
-    // Redis sends its help lines as status replies.
-    c.out.arrayHeader(HELP.length);
-    for (const line of HELP) c.out.simple(line);
-  },
+  name: 'help', arity: 2, flags: ['admin'],
+  run: (c) => helpReply(c, HELP),
 };

@@ -6,7 +6,7 @@
  */
 import { ReplyError } from '../core/errors.js';
 import type { CommandContext } from './spec.js';
-import { debugSyntaxError, type DebugSubcommand } from './debug-help.js';
+import type { DebugSubcommand } from './debug-help.js';
 
 const BIGNUM = '1234567999999999999999999999999999999';
 const TYPES = 'string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false';
@@ -59,9 +59,6 @@ function reply(c: CommandContext, type: string): void {
 }
 
 export const debugProtocolSubcommand: DebugSubcommand = {
-  name: 'protocol', arity: -2, flags: ['admin'],
-  run: (c, a) => {
-    if (a.length !== 3) throw debugSyntaxError(a);
-    reply(c, a[2]!.toString('latin1').toLowerCase());
-  },
+  name: 'protocol', arity: 3, flags: ['admin'],
+  run: (c, a) => reply(c, a[2]!.toString('latin1').toLowerCase()),
 };

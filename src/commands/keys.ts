@@ -152,19 +152,29 @@ function scanKeys(ctx: CommandContext, from: ScanPosition, count: number): { ent
   return { entries, next };
 }
 
-function keys(ctx: CommandContext, argv: Buffer[]): void {
-  const pattern = argv[1]!;
-  const all = pattern.length === 1 && pattern[0] === 0x2a;
-  const found: Buffer[] = [];
+/**
+ * Every key this node lists (KEYS, SCAN, DBSIZE: all of them standalone, those of its primary
+ * slots in a cluster), a page at a time.
+ */
+export function eachListedKey(ctx: CommandContext, visit: (key: Buffer) => void): void {
   let pos = listedFrom(ctx, { slot: 0 });
   while (pos) {
     const r = scanKeys(ctx, pos, 1024);
     for (const e of r.entries) {
       const key = userKeyOf(e.key);
-      if (key !== undefined && listed(ctx, e.slot) && (all || globMatch(pattern, key))) found.push(key);
+      if (key !== undefined && listed(ctx, e.slot)) visit(key);
     }
     pos = listedFrom(ctx, r.next);
   }
+}
+
+function keys(ctx: CommandContext, argv: Buffer[]): void {
+  const pattern = argv[1]!;
+  const all = pattern.length === 1 && pattern[0] === 0x2a;
+  const found: Buffer[] = [];
+  eachListedKey(ctx, (key) => {
+    if (all || globMatch(pattern, key)) found.push(key);
+  });
   ctx.out.bulkArray(found);
 }
 
