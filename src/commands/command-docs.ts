@@ -40,8 +40,13 @@ function writeValue(out: ReplyWriter, value: DocValue, field?: string): void {
     }
     return;
   }
-  const fields = Object.entries(value as CommandDoc);
-  out.mapHeader(fields.length);
+  writeFields(out, value as CommandDoc, 0);
+}
+
+/** A docs map's header (with room for `extra` more fields the caller writes) and its fields. */
+function writeFields(out: ReplyWriter, doc: CommandDoc, extra: number): void {
+  const fields = Object.entries(doc);
+  out.mapHeader(fields.length + extra);
   for (const [k, v] of fields) {
     out.bulk(k);
     writeValue(out, v, k);
@@ -53,14 +58,8 @@ function writeValue(out: ReplyWriter, value: DocValue, field?: string): void {
  * as Redis places them, in the order ringkv registers them.
  */
 export function writeCommandDoc(out: ReplyWriter, spec: CommandSpec, docs: ReadonlyMap<string, CommandDoc>): void {
-  const doc = docs.get(spec.name) ?? {};
   const subs = (spec.subcommands ?? []).filter((s) => docs.has(s.name));
-  const fields = Object.entries(doc);
-  out.mapHeader(fields.length + (subs.length > 0 ? 1 : 0));
-  for (const [k, v] of fields) {
-    out.bulk(k);
-    writeValue(out, v, k);
-  }
+  writeFields(out, docs.get(spec.name) ?? {}, subs.length > 0 ? 1 : 0);
   if (subs.length === 0) return;
   out.bulk('subcommands');
   out.mapHeader(subs.length);
