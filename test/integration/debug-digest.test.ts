@@ -4,6 +4,8 @@
  * and RESP3; DEBUG HELP is Redis's text for the subcommands ringkv has.
  * Method: one ringkv node beside one redis-server (DEBUG enabled there); seeded commands build the
  * same data on both (test/helpers/digest-data.ts), then digests are compared key by key and whole;
+ * and a 3-node cluster filled through ioredis Cluster, pipelined, twelve slots at once, whose three
+ * node digests xor to redis-server's;
  * replies of DEBUG PROTOCOL and HELP are compared as raw bytes. redis-server missing fails the file.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +16,8 @@ import { digestData, type Cmd } from '../helpers/digest-data.js';
 import { diffSeeds } from '../helpers/differential/suite.js';
 import { Prng } from '../sim/prng.js';
 import { replyFrames } from '../../src/protocol/reply-frames.js';
+import { Cluster } from 'ioredis';
+import { startCluster, type TestCluster } from '../helpers/cluster.js';
 
 const ZEROS = '0'.repeat(40);
 
@@ -188,4 +192,61 @@ describe('DEBUG PROTOCOL and HELP against redis-server', () => {
       expect(got!.toString('latin1')).toBe(`*${kept.length}\r\n${kept.join('\r\n')}\r\n`);
     }
   });
+});
+
+describe('DEBUG DIGEST on a 3-node cluster against redis-server', () => {
+  let cluster: TestCluster | undefined;
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('each node digests the keys of its slots: the three digests xor to redis-server\'s, and every key digests as there', async () => {
+    cluster = await startCluster(3, ['--appendfsync', 'no']);
+    await redisConn.call('FLUSHALL');
+    const client = new Cluster(cluster.ports.map((port) => ({ host: '127.0.0.1', port })));
+    try {
+      // Twelve groups, each on one slot (multi-key commands stay legal), spread over the nodes;
+      // every group goes as pipelines of 200, all groups at once.
+      const groups = Array.from({ length: 12 }, (_, g) => digestData(new Prng(7100 + g), `{dg${g}}`));
+      await Promise.all(groups.map(async (data) => {
+        const reference = await RespConn.connect(ref!.ports[0]!);
+        try {
+          for (let i = 0; i < data.commands.length; i += 200) {
+            const batch = data.commands.slice(i, i + 200);
+            const [want, got] = await Promise.all([reference.pipelineText(batch), client.pipeline(batch.map(([name, ...args]) => ['call', name, ...args])).exec()]);
+            got!.forEach(([err], j) => expect(err === null, `${batch[j]!.map(String).join(' ').slice(0, 120)}: ${String(err)} (redis: ${want[j]})`).toBe(!want[j]!.startsWith('-')));
+          }
+        } finally {
+          reference.close();
+        }
+      }));
+      const primary = new Map<number, number>();
+      for (const [from, to, [, port]] of await client.cluster('SLOTS')) {
+        for (let s = from; s <= to; s++) primary.set(s, port);
+      }
+      const conns = new Map(await Promise.all(cluster.ports.map(async (p) => [p, await RespConn.connect(p)] as const)));
+      try {
+        let xor = Buffer.alloc(20);
+        const holding = new Set<number>();
+        for (const [port, conn] of conns) {
+          const d = Buffer.from(text(await conn.call('DEBUG', 'DIGEST')), 'hex');
+          if (!d.equals(Buffer.alloc(20))) holding.add(port);
+          xor = Buffer.from(xor.map((b, i) => b ^ d[i]!));
+        }
+        // Each non-empty digest mixes in the db index once: an odd number of them xor to one.
+        expect(holding.size, 'nodes holding keys').toBe(3);
+        expect(xor.toString('hex')).toBe(text(await redisConn.call('DEBUG', 'DIGEST')));
+        for (const data of groups) {
+          const slot = (await client.cluster('KEYSLOT', data.keys[0]!)) as number;
+          const conn = conns.get(primary.get(slot)!)!;
+          const [want, got] = await Promise.all([redisConn.call('DEBUG', 'DIGEST-VALUE', ...data.keys), conn.call('DEBUG', 'DIGEST-VALUE', ...data.keys)]);
+          expect(show(got), `keys of ${data.keys[0]}`).toBe(show(want));
+        }
+      } finally {
+        for (const c of conns.values()) c.close();
+      }
+    } finally {
+      client.disconnect();
+    }
+  }, 120_000);
 });
