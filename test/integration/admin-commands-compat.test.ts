@@ -15,6 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasBinary, rawExchange, run, startNode, type NodeProcess } from '../helpers/server.js';
 import { haveRedisServer, startRedisServer, type RedisReference } from '../helpers/redis-reference.js';
 import { encodeCommand, RespConn, show, type Reply } from '../helpers/resp-conn.js';
+import { startCluster, type TestCluster } from '../helpers/cluster.js';
+import { primaryPort } from '../helpers/node-facts.js';
 import { replyFrames } from '../../src/protocol/reply-frames.js';
 import { RINGKV_VERSION } from '../../src/commands/version.js';
 
@@ -300,5 +302,25 @@ describe('admin and introspection commands vs redis-server 7.0', () => {
         expect(fields(a!)).toEqual(fields(b!));
       }
     });
+  });
+
+  describe('on a 3-node cluster', () => {
+    let cluster: TestCluster | undefined;
+    afterAll(async () => {
+      await cluster?.stop();
+    });
+
+    it.each(PROTOS)('pipelined at a key\'s primary: MOVE refused as in Redis Cluster, docs, help and refusals as in Redis (RESP%i)', async (proto) => {
+      cluster ??= await startCluster(3, ['--appendfsync', 'no']);
+      const primary = await primaryPort(cluster.ports[0]!, 'k');
+      const asCluster: Argv[] = [['REPLICAOF', 'no', 'one'], ['SLAVEOF', 'no', 'one'], ['FAILOVER'], ['CLUSTER', 'HELP', 'x']];
+      const asPlain: Argv[] = [['COMMAND', 'DOCS', 'get', 'move', 'client|kill'], ['MODULE', 'HELP'], ['CLIENT', 'HELP'], ['OBJECT', 'HELP'], ['COMMAND', 'INFO', 'move'], ['LOLWUT', 'VERSION', 'x']];
+      const ours = await rawReplies(primary, [['SET', 'k', 'v'], ['MOVE', 'k', '1'], ['MOVE', 'k', '0'], ...asCluster, ...asPlain, ['GET', 'k']], proto);
+      expect(text(ours.slice(0, 3))).toEqual(['+OK\r\n', '-ERR MOVE is not allowed in cluster mode\r\n', '-ERR MOVE is not allowed in cluster mode\r\n']);
+      const [wantCluster, wantPlain] = await Promise.all([rawReplies(clustered!.port, asCluster, proto), rawReplies(plain!.port, asPlain, proto)]);
+      expect(text(ours.slice(3, 3 + asCluster.length))).toEqual(text(wantCluster));
+      expect(text(ours.slice(3 + asCluster.length, -1))).toEqual(text(wantPlain));
+      expect(text(ours.slice(-1))).toEqual(['$1\r\nv\r\n']);
+    }, 90_000);
   });
 });
