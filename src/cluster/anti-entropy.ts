@@ -684,7 +684,12 @@ export class AntiEntropy {
       const rec = store.get(slot, key);
       const grace = this.host.config.int('tombstone-grace-ms');
       this.lastMeta = undefined;
-      if (rec !== undefined && (isDeadRecord(rec, Date.now(), grace) || this.orphanElement(slot, key, Date.now(), grace))) {
+      const now = Date.now();
+      if (rec === undefined) continue;
+      // An expired key is dropped as active expiry would: its `expired` event must not be lost
+      // because a replica expired it first and anti-entropy reached it before the cycle.
+      if (store.dropExpired(slot, key, now)) this.stats.keysReaped++;
+      else if (isDeadRecord(rec, now, grace) || this.orphanElement(slot, key, now, grace)) {
         store.drop(slot, key);
         this.stats.keysReaped++;
       }

@@ -116,6 +116,11 @@ interface PlannedPut {
 }
 
 /** A put refused because unwritten data piled up (checkpoints failing or far behind). */
+/** A live record whose TTL passed by `now`. */
+function expiredBy(r: StoredRecord, now: number): boolean {
+  return r.type !== ValueType.Tombstone && r.expiresAt > 0 && r.expiresAt <= now;
+}
+
 export class StoreOverloadedError extends Error {
   constructor(bytes: number) {
     super(`store overloaded: ${Math.round(bytes / 1048576)} MiB of writes not yet checkpointed; writes refused until LMDB catches up`);
@@ -571,7 +576,7 @@ export class Store implements BatchRecordStore {
     if (this.closed || this.pendingFlushes > 0 || maxWork <= 0) return 0;
     let work = 0;
     let removed = 0;
-    const expired = (r: StoredRecord): boolean => r.type !== ValueType.Tombstone && r.expiresAt > 0 && r.expiresAt <= now;
+    const expired = (r: StoredRecord): boolean => expiredBy(r, now);
     for (let due = this.soonExpiring.popDue(now); due !== undefined; due = work < maxWork ? this.soonExpiring.popDue(now) : undefined) {
       work++;
       if (this.dropIf(due.slot, due.key, expired, this.reportExpired)) {
@@ -601,6 +606,16 @@ export class Store implements BatchRecordStore {
       }
     }
     return removed;
+  }
+
+  /**
+   * Removes the record of `key` if its TTL passed by `now`, as active expiry does: the `expired`
+   * listeners hear of it. For other paths that find an expired record first (anti-entropy), so the
+   * key's `expired` event is not lost to whichever path got there.
+   */
+  dropExpired(slot: number, key: Buffer, now: number): boolean {
+    this.checkOpen();
+    return this.dropIf(slot, key, (r) => expiredBy(r, now), this.reportExpired);
   }
 
   /** Removes a record locally without LWW (active expiry, tombstone purge). */

@@ -26,16 +26,39 @@ export async function clusterInfo(port: number): Promise<string | undefined> {
   }
 }
 
-/** Waits until every listed node says cluster_state:ok and knows `known` members. */
+/** CLUSTER SLOTS of one node as text, or undefined when it does not answer. */
+async function clusterSlots(port: number): Promise<string | undefined> {
+  const r = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    return JSON.stringify(await r.call('cluster', 'slots'));
+  } catch {
+    return undefined;
+  } finally {
+    r.disconnect();
+  }
+}
+
+/**
+ * Waits until every listed node says cluster_state:ok, knows `known` members and serves the same
+ * slot table. Agreement matters: a node that has just met the others may still be taking over
+ * slots, and a test that asks one node for a key's primary would then get a passing answer.
+ */
 export async function waitForCluster(ports: number[], known: number, timeoutMs = 30000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: Array<string | undefined> = [];
+  let tables: Array<string | undefined> = [];
   while (Date.now() < deadline) {
     last = await Promise.all(ports.map(clusterInfo));
-    if (last.every((i) => i?.includes('cluster_state:ok') && i.includes(`cluster_known_nodes:${known}\r\n`))) return;
+    if (last.every((i) => i?.includes('cluster_state:ok') && i.includes(`cluster_known_nodes:${known}\r\n`))) {
+      tables = await Promise.all(ports.map(clusterSlots));
+      if (tables[0] !== undefined && tables.every((t) => t === tables[0])) return;
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`cluster did not converge: ${JSON.stringify(last.map((i) => i?.split('\r\n').slice(0, 7).join(' ')))}`);
+  const agreed = tables.length > 0 && tables.every((t) => t === tables[0]);
+  throw new Error(`cluster did not converge: ${JSON.stringify(last.map((i) => i?.split('\r\n').slice(0, 7).join(' ')))}${tables.length > 0 && !agreed ? '; slot tables differ' : ''}`);
 }
 
 /** Waits until `port` considers the node at `deadPort` failed (or, with alive=true, healthy again). */

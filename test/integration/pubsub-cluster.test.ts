@@ -311,4 +311,25 @@ describe('keyspace notifications in a 3-node cluster', () => {
     // Nothing more: no second copy from replicas, read repair or anti-entropy.
     for (const l of listeners) expect(await l.strayReplies(1500)).toEqual([]);
   }, 60000);
+
+  it('a key its replicas expired first still gets its `expired` event from the primary', async () => {
+    // Active expiry off on the primary: its replicas drop the key first, and the primary's copy is
+    // then removed by anti-entropy (a dead record the peers no longer hold), which must notify.
+    const key = 'ke:ae';
+    const primary = await primaryPort(c.ports[0]!, key);
+    const ctl = await RespConn.connect(primary);
+    const l = await RespConn.connect(primary);
+    conns.push(ctl, l);
+    expect(show(await ctl.call('CONFIG', 'SET', 'notify-keyspace-events', 'Ex'))).toBe('+OK');
+    expect(show(await ctl.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0'))).toBe('+OK');
+    try {
+      await l.call('SUBSCRIBE', '__keyevent@0__:expired');
+      expect(show(await ctl.call('SET', key, 'v', 'PX', '200'))).toBe('+OK');
+      const [frame] = await l.read(1, 15000);
+      expect(show(frame!)).toBe(`["message" "__keyevent@0__:expired" "${key}"]`);
+    } finally {
+      await ctl.call('DEBUG', 'SET-ACTIVE-EXPIRE', '1');
+    }
+    expect(await l.strayReplies(1500)).toEqual([]);
+  }, 30000);
 });
