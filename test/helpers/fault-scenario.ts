@@ -31,7 +31,10 @@ export interface ScenarioSpec {
   fault: FaultKind;
   hosts: readonly string[];
   seed: number;
-  /** Workload duration; faults are scheduled inside it. */
+  /**
+   * Longest workload: faults are scheduled inside it, and the run ends `tailMs` after the last
+   * heal once another fault cycle no longer fits (no idle load after the tail).
+   */
   durationMs: number;
   clients: number;
   keys: number;
@@ -354,8 +357,10 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
         watcherError ??= e instanceof Error ? e : new Error(String(e));
       }));
     }
-    const rest = spec.durationMs - elapsed();
+    const lastHeal = faults.at(-1)?.healedAt;
+    const rest = lastHeal === undefined ? spec.durationMs - elapsed() : Math.min(spec.durationMs - elapsed(), spec.tailMs - (clock.now() - lastHeal));
     if (rest > 0) await sleep(rest);
+    const loadMs = elapsed();
     await workload.stop();
     await pipeline?.stop();
     await spec.extension?.stop();
@@ -408,7 +413,7 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
     const durationS = clock.now() / 1000;
     const figures: ScenarioFigures = {
       scenario: spec.name, seed: spec.seed, readYourWritesPromised: spec.readYourWritesPromised, nodes: cluster.nodes.length, durationS: Math.round(durationS * 10) / 10,
-      operations: stats.operations, opsPerSec: Math.round(stats.operations / (spec.durationMs / 1000)), faults: faults.length,
+      operations: stats.operations, opsPerSec: Math.round(stats.operations / (loadMs / 1000)), faults: faults.length,
       ackedWrites: stats.ackedWrites, ackedDuringFaults: faults.reduce((s, f) => s + (f.ackedDuring ?? 0), 0),
       failed: stats.failed, unknown: stats.unknown, openUnknown: stats.openUnknown,
       lostWrites: report.lostWrites.length, resurrected: report.resurrections.length, staleReads: report.staleReads.length,
