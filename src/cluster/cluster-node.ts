@@ -639,6 +639,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       `ringkv_catch_up_hint_holders:${this.catchUp.progress(performance.now()).hintHolders}\r\n` +
       `ringkv_leases_held:${this.leases.heldCount()}\r\nringkv_lease_acquisitions:${this.leases.acquisitions}\r\nringkv_fenced_writes:${this.leases.fencedWrites}\r\n` +
       `ringkv_collection_syncs:${this.coordinator.stats.collectionSyncs}\r\nringkv_collection_sync_records:${this.coordinator.stats.collectionSyncRecords}\r\n` +
+      `ringkv_list_repacks:${this.coordinator.stats.listRepacks}\r\n` +
       `ringkv_collections_complete:${this.coordinator.complete.size}\r\n` +
       `ringkv_collection_heals:${this.healer.stats.healed}\r\n` +
       `ringkv_collection_heals_failed:${this.healer.stats.failed}\r\n` +

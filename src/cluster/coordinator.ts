@@ -17,6 +17,7 @@ import { FencedError } from './replica-batcher.js';
 import { CompleteCollections } from './complete-collections.js';
 import { elementKindsOf, isCollectionType, type CollectionType } from '../collections/collection.js';
 import { decodeMeta } from '../collections/meta-codec.js';
+import { ListType } from '../collections/list-type.js';
 import { isSuspect, stampBase } from './collection-lineage.js';
 import type { CollectionHealer } from './collection-healer.js';
 import { elementPrefix, prefixEnd, userKeyOf } from '../collections/record-keys.js';
@@ -83,6 +84,8 @@ export interface CoordinatorStats {
   hedgedReads: number;
   /** Collections brought up to date here before a command used them, and the elements that took. */
   collectionSyncs: number;
+  /** Lists whose merged elements were written again densely (ListType.repack). */
+  listRepacks: number;
   collectionSyncRecords: number;
   /** Jobs answered from a quorum read another job on the same keys started after they arrived. */
   sharedReads: number;
@@ -160,7 +163,7 @@ function deferredTarget(reply: DeferredReply): ReplyTarget {
  */
 export class Coordinator {
   readonly locks = new KeyLocks();
-  readonly stats: CoordinatorStats = { reads: 0, writes: 0, readRepairs: 0, quorumFailures: 0, hedgedReads: 0, restamps: 0, collectionSyncs: 0, collectionSyncRecords: 0, sharedReads: 0 };
+  readonly stats: CoordinatorStats = { reads: 0, writes: 0, readRepairs: 0, quorumFailures: 0, hedgedReads: 0, restamps: 0, collectionSyncs: 0, collectionSyncRecords: 0, sharedReads: 0, listRepacks: 0 };
   /** Collections this replica is known to hold completely (complete-collections.ts). */
   readonly complete = new CompleteCollections();
   hintedHandoffs = 0;
@@ -279,14 +282,15 @@ export class Coordinator {
       reply.done();
       return EMPTY_RESULT;
     }
-    if (!(await this.completeCollections(job, ids, read.records))) {
+    const merged = await this.completeCollections(job, ids, read.records);
+    if (merged === undefined) {
       release();
       this.stats.quorumFailures++;
       this.failAll(reply.out, job.steps.length, this.readFailure(job));
       reply.done();
       return EMPTY_RESULT;
     }
-    return this.apply(job, read.records, read.quorum, release, deferredTarget(reply), true);
+    return this.apply(job, read.records, read.quorum, release, deferredTarget(reply), true, merged);
   }
 
   /** Answers `count` commands with the same error, counted in INFO errorstats. */
@@ -314,9 +318,11 @@ export class Coordinator {
    * mix in. Without one (two faults at once), the elements of the generation are read from other
    * replicas and merged here (last writer wins per element): with this replica they make a read
    * quorum, and every acknowledged write reached a write quorum, so the union holds every
-   * acknowledged element. False when too few replicas answered.
+   * acknowledged element. Undefined when too few replicas answered; else the user keys of the
+   * lists merged this way (their positions may need repacking, ListType.repack).
    */
-  private async completeCollections(job: CoordinatedJob, ids: readonly string[], records: Map<string, StoredRecord | undefined>): Promise<boolean> {
+  private async completeCollections(job: CoordinatedJob, ids: readonly string[], records: Map<string, StoredRecord | undefined>): Promise<Buffer[] | undefined> {
+    const mergedLists: Buffer[] = [];
     const me = this.replicas.myId;
     for (let i = 0; i < ids.length; i++) {
       const rec = records.get(ids[i]!);
@@ -342,19 +348,20 @@ export class Coordinator {
         continue;
       }
       const needed = Math.max(0, Math.min(job.r, job.replicas.length) - (job.replicas.includes(me) ? 1 : 0));
-      if (sources.length < needed) return false;
+      if (sources.length < needed) return undefined;
       const generation = decodeMeta(rec.value as Buffer).generation;
       this.logger.warn({ slot: job.slot, key: userKey.toString('latin1').slice(0, 200), localSuspect: isSuspect(local), localIsNewest: local?.version.equals(rec.version) === true },
         'no replica holds the collection\'s newest metadata whole: merging what the replicas hold');
       const ranges = elementKindsOf(rec.type as CollectionType).map((kind) => elementPrefix(kind, userKey, generation));
       const pulled = await Promise.all(sources.map((id) => this.pullRanges(id, job.slot, ranges).then(() => true, () => false)));
-      if (pulled.filter(Boolean).length < needed) return false;
+      if (pulled.filter(Boolean).length < needed) return undefined;
       // The metadata itself: read repair would bring it too, but the elements just merged belong to it.
       if (local === undefined || compareVersions(local.version, rec.version) < 0) this.store.put(job.slot, job.keys[i]!, rec);
       this.complete.mark(ids[i]!, rec.version);
       this.stats.collectionSyncs++;
+      if (rec.type === ValueType.List) mergedLists.push(userKey);
     }
-    return true;
+    return mergedLists;
   }
 
   private async adoptFrom(slot: number, key: Buffer, sources: readonly string[], version: Buffer): Promise<boolean> {
@@ -400,6 +407,8 @@ export class Coordinator {
     target: ReplyTarget,
     /** The job's collections were made complete here (completeCollections): its writes keep them so. */
     verified: boolean,
+    /** Lists completeCollections merged from several histories: repacked before the commands run. */
+    mergedLists: readonly Buffer[] = [],
   ): JobResult | Promise<JobResult> {
     let answer: Buffer;
     let ks: OverlayKeyspace;
@@ -407,6 +416,12 @@ export class Coordinator {
     try {
       ks = new OverlayKeyspace(records, this.versioner.now(), this.store, () => this.newGeneration());
       this.scratch.proto = job.proto;
+      for (const key of mergedLists) {
+        if (ListType.open(ks, key)?.repack() === true) {
+          this.stats.listRepacks++;
+          this.logger.warn({ slot: job.slot, key: key.toString('latin1').slice(0, 200) }, 'a merged list had holes: its elements were written again densely');
+        }
+      }
       for (let i = 0; i < job.steps.length; i++) {
         const writesBefore = ks.writeCount;
         job.steps[i]!(this.scratch, ks);

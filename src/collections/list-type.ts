@@ -1,7 +1,7 @@
 import type { Keyspace } from '../commands/keyspace.js';
 import { ValueType } from '../storage/types.js';
 import { Collection } from './collection.js';
-import { readU64, writeU64 } from './meta-codec.js';
+import { LIST_ORIGIN, readU64, writeU64 } from './meta-codec.js';
 import { ElementKind } from './record-keys.js';
 
 /**
@@ -67,6 +67,34 @@ export class ListType {
       m.tail++;
     }
     this.c.resize(1);
+  }
+
+  /**
+   * Makes the positions dense again when they are not: every element the generation holds, in
+   * position order, is written again under a new generation from LIST_ORIGIN (the old one is
+   * reclaimed in the background), and the size becomes their count. Needed only after elements
+   * of two histories were merged (two faults at once, coordinator.completeCollections): the merge
+   * keeps every acknowledged element but can leave holes or strays outside head … tail, which the
+   * O(1) index arithmetic above cannot serve. O(N) when it rewrites; true then. Saves the
+   * metadata itself (the caller may not otherwise write).
+   */
+  repack(): boolean {
+    const m = this.c.meta;
+    const values: Buffer[] = [];
+    let dense = true;
+    this.c.scan(ElementKind.Position, (sub, value) => {
+      if (readU64(sub, 0) !== m.head + values.length) dense = false;
+      values.push(Buffer.from(value));
+      return true;
+    });
+    if (dense && values.length === m.size && m.tail === m.head + values.length) return false;
+    this.c.startGeneration();
+    m.head = LIST_ORIGIN;
+    m.tail = LIST_ORIGIN;
+    this.c.resize(-m.size);
+    for (const v of values) this.push('right', v);
+    this.c.save();
+    return true;
   }
 
   /** Removes and returns the element at one end; undefined when the list is empty. */
