@@ -194,6 +194,13 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     this.coordinator.fence = (slot, epoch) => this.leases.grants.fenced(slot, epoch);
     this.coordinator.onFenced = (slot, epoch) => this.leases.lost(slot, epoch);
     this.coordinator.leaseHeld = (slot, epoch) => this.leases.current(slot) === epoch;
+    // A lease already taken anew (by another job whose lease ran out too) is shared, not replaced.
+    this.coordinator.reacquireLease = async (slot) => {
+      const held = this.leases.current(slot);
+      if (held !== undefined) return held;
+      const outcome = await this.leases.acquire(slot);
+      return outcome.kind === 'held' ? outcome.epoch : undefined;
+    };
     this.coordinator.isolated = () => this.routing?.isolation !== undefined;
     this.bus.handle('lq', (_from, payload) => this.leases.answer(payload));
     this.forwarder = new Forwarder(this);
@@ -639,7 +646,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       `ringkv_catch_up_hint_holders:${this.catchUp.progress(performance.now()).hintHolders}\r\n` +
       `ringkv_leases_held:${this.leases.heldCount()}\r\nringkv_lease_acquisitions:${this.leases.acquisitions}\r\nringkv_fenced_writes:${this.leases.fencedWrites}\r\n` +
       `ringkv_collection_syncs:${this.coordinator.stats.collectionSyncs}\r\nringkv_collection_sync_records:${this.coordinator.stats.collectionSyncRecords}\r\n` +
-      `ringkv_list_repacks:${this.coordinator.stats.listRepacks}\r\n` +
+      `ringkv_list_repacks:${this.coordinator.stats.listRepacks}\r\nringkv_lease_retries:${this.coordinator.stats.leaseRetries}\r\n` +
       `ringkv_collections_complete:${this.coordinator.complete.size}\r\n` +
       `ringkv_collection_heals:${this.healer.stats.healed}\r\n` +
       `ringkv_collection_heals_failed:${this.healer.stats.failed}\r\n` +

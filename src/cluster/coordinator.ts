@@ -69,6 +69,8 @@ export interface CoordinatedJob {
    * holder's quorum read, so it could not count toward W).
    */
   epoch?: number;
+  /** Already run once under a lease that ran out before it could write (retryLeased). */
+  leaseRetried?: boolean;
   /** The commands, in order, each writing its reply to `out` (a connection's run on one slot). */
   steps: ReadonlyArray<(out: ReplyWriter, ks: OverlayKeyspace) => void>;
 }
@@ -86,6 +88,8 @@ export interface CoordinatorStats {
   collectionSyncs: number;
   /** Lists whose merged elements were written again densely (ListType.repack). */
   listRepacks: number;
+  /** Leased jobs run again because their lease ran out before they could write. */
+  leaseRetries: number;
   collectionSyncRecords: number;
   /** Jobs answered from a quorum read another job on the same keys started after they arrived. */
   sharedReads: number;
@@ -127,6 +131,8 @@ export const READ_HEDGE_INTERVAL_MS = 150;
 /** Element records per page when a collection is synced from another replica. */
 const SYNC_PAGE_RECORDS = 2048;
 
+const LEASE_RAN_OUT = 'TRYAGAIN the slot\'s lease ran out while the command ran; nothing was written';
+
 const EMPTY_RESULT: JobResult = { acked: 0, allAcked: Promise.resolve(0) };
 const NO_LOCK = (): void => undefined;
 const NO_CLOCK: never[] = [];
@@ -163,7 +169,7 @@ function deferredTarget(reply: DeferredReply): ReplyTarget {
  */
 export class Coordinator {
   readonly locks = new KeyLocks();
-  readonly stats: CoordinatorStats = { reads: 0, writes: 0, readRepairs: 0, quorumFailures: 0, hedgedReads: 0, restamps: 0, collectionSyncs: 0, collectionSyncRecords: 0, sharedReads: 0, listRepacks: 0 };
+  readonly stats: CoordinatorStats = { reads: 0, writes: 0, readRepairs: 0, quorumFailures: 0, hedgedReads: 0, restamps: 0, collectionSyncs: 0, collectionSyncRecords: 0, sharedReads: 0, listRepacks: 0, leaseRetries: 0 };
   /** Collections this replica is known to hold completely (complete-collections.ts). */
   readonly complete = new CompleteCollections();
   hintedHandoffs = 0;
@@ -173,6 +179,13 @@ export class Coordinator {
   onFenced: (slot: number, epoch: number) => void = () => undefined;
   /** Copies a collection from a replica holding it completely (set by the cluster node; the simulation has none). */
   healer: Pick<CollectionHealer, 'adopt'> | undefined = undefined;
+  /**
+   * Takes the slot's lease for this node again after it ran out under a job (set by the cluster
+   * node): the new epoch, or undefined when another node holds it or it cannot be had now.
+   */
+  reacquireLease: ((slot: number) => Promise<number | undefined>) | undefined = undefined;
+  /** Lists a per-element merge left here, by record key id, for the next job that writes them to repack. */
+  private readonly repackPending = new Map<string, Buffer>();
   /** Whether this node still holds the slot's lease with `epoch` (checked again before a leased write). */
   leaseHeld: (slot: number, epoch: number) => boolean = () => true;
   /** Quorum reads in flight that may still ask one more replica, by the hedge tick they began in. */
@@ -282,15 +295,14 @@ export class Coordinator {
       reply.done();
       return EMPTY_RESULT;
     }
-    const merged = await this.completeCollections(job, ids, read.records);
-    if (merged === undefined) {
+    if (!(await this.completeCollections(job, ids, read.records))) {
       release();
       this.stats.quorumFailures++;
       this.failAll(reply.out, job.steps.length, this.readFailure(job));
       reply.done();
       return EMPTY_RESULT;
     }
-    return this.apply(job, read.records, read.quorum, release, deferredTarget(reply), true, merged);
+    return this.apply(job, read.records, read.quorum, release, deferredTarget(reply), true);
   }
 
   /** Answers `count` commands with the same error, counted in INFO errorstats. */
@@ -318,11 +330,10 @@ export class Coordinator {
    * mix in. Without one (two faults at once), the elements of the generation are read from other
    * replicas and merged here (last writer wins per element): with this replica they make a read
    * quorum, and every acknowledged write reached a write quorum, so the union holds every
-   * acknowledged element. Undefined when too few replicas answered; else the user keys of the
-   * lists merged this way (their positions may need repacking, ListType.repack).
+   * acknowledged element. A list merged this way is repacked by the next job that writes here
+   * (`repackPending`). False when too few replicas answered.
    */
-  private async completeCollections(job: CoordinatedJob, ids: readonly string[], records: Map<string, StoredRecord | undefined>): Promise<Buffer[] | undefined> {
-    const mergedLists: Buffer[] = [];
+  private async completeCollections(job: CoordinatedJob, ids: readonly string[], records: Map<string, StoredRecord | undefined>): Promise<boolean> {
     const me = this.replicas.myId;
     for (let i = 0; i < ids.length; i++) {
       const rec = records.get(ids[i]!);
@@ -348,20 +359,55 @@ export class Coordinator {
         continue;
       }
       const needed = Math.max(0, Math.min(job.r, job.replicas.length) - (job.replicas.includes(me) ? 1 : 0));
-      if (sources.length < needed) return undefined;
+      if (sources.length < needed) return false;
       const generation = decodeMeta(rec.value as Buffer).generation;
       this.logger.warn({ slot: job.slot, key: userKey.toString('latin1').slice(0, 200), localSuspect: isSuspect(local), localIsNewest: local?.version.equals(rec.version) === true },
         'no replica holds the collection\'s newest metadata whole: merging what the replicas hold');
       const ranges = elementKindsOf(rec.type as CollectionType).map((kind) => elementPrefix(kind, userKey, generation));
       const pulled = await Promise.all(sources.map((id) => this.pullRanges(id, job.slot, ranges).then(() => true, () => false)));
-      if (pulled.filter(Boolean).length < needed) return undefined;
+      if (pulled.filter(Boolean).length < needed) return false;
       // The metadata itself: read repair would bring it too, but the elements just merged belong to it.
       if (local === undefined || compareVersions(local.version, rec.version) < 0) this.store.put(job.slot, job.keys[i]!, rec);
       this.complete.mark(ids[i]!, rec.version);
       this.stats.collectionSyncs++;
-      if (rec.type === ValueType.List) mergedLists.push(userKey);
+      if (rec.type === ValueType.List) this.repackPending.set(ids[i]!, userKey);
     }
-    return mergedLists;
+    return true;
+  }
+
+  /**
+   * Repacks the lists of a read-modify-write job that a per-element merge left pending
+   * (completeCollections), on the job's overlay so the rewrite is replicated with its writes.
+   * Only under the job's key locks (and lease): a repack reads before it writes. The ids it
+   * handled, to be cleared once the write is in this node's store.
+   */
+  private repackLists(job: CoordinatedJob, ks: OverlayKeyspace): string[] | undefined {
+    if (!job.isWrite || job.blind) return undefined;
+    let handled: string[] | undefined;
+    for (const key of job.keys) {
+      const id = key.toString('latin1');
+      const userKey = this.repackPending.get(id);
+      if (userKey === undefined) continue;
+      (handled ??= []).push(id);
+      if (ListType.open(ks, userKey)?.repack() === true) {
+        this.stats.listRepacks++;
+        this.logger.warn({ slot: job.slot, key: userKey.toString('latin1').slice(0, 200) }, 'a merged list had holes: its elements were written again densely');
+      }
+    }
+    return handled;
+  }
+
+  /** Runs a leased job again, from its read, under the slot's lease taken anew; TRYAGAIN if it cannot be. */
+  private async retryLeased(job: CoordinatedJob, target: ReplyTarget): Promise<JobResult> {
+    this.stats.leaseRetries++;
+    const epoch = await this.reacquireLease!(job.slot).catch(() => undefined);
+    const reply: DeferredReply = { out: target.out(), done: () => target.done() };
+    if (epoch === undefined) {
+      this.failAll(reply.out, job.steps.length, LEASE_RAN_OUT);
+      reply.done();
+      return EMPTY_RESULT;
+    }
+    return this.runDeferred({ ...job, epoch, leaseRetried: true }, job.keys.map((k) => k.toString('latin1')), reply);
   }
 
   private async adoptFrom(slot: number, key: Buffer, sources: readonly string[], version: Buffer): Promise<boolean> {
@@ -407,21 +453,15 @@ export class Coordinator {
     target: ReplyTarget,
     /** The job's collections were made complete here (completeCollections): its writes keep them so. */
     verified: boolean,
-    /** Lists completeCollections merged from several histories: repacked before the commands run. */
-    mergedLists: readonly Buffer[] = [],
   ): JobResult | Promise<JobResult> {
     let answer: Buffer;
     let ks: OverlayKeyspace;
     const run: RunReplies = { ends: [], firstWrite: -1 };
+    let repacked: string[] | undefined;
     try {
       ks = new OverlayKeyspace(records, this.versioner.now(), this.store, () => this.newGeneration());
       this.scratch.proto = job.proto;
-      for (const key of mergedLists) {
-        if (ListType.open(ks, key)?.repack() === true) {
-          this.stats.listRepacks++;
-          this.logger.warn({ slot: job.slot, key: key.toString('latin1').slice(0, 200) }, 'a merged list had holes: its elements were written again densely');
-        }
-      }
+      repacked = this.repackPending.size > 0 ? this.repackLists(job, ks) : undefined;
       for (let i = 0; i < job.steps.length; i++) {
         const writesBefore = ks.writeCount;
         job.steps[i]!(this.scratch, ks);
@@ -449,10 +489,17 @@ export class Coordinator {
     // yet, so the client may safely send the commands again.
     if (job.epoch !== undefined && !this.leaseHeld(job.slot, job.epoch)) {
       release();
-      this.failAll(target.out(), job.steps.length, 'TRYAGAIN the slot\'s lease ran out while the command ran; nothing was written');
+      // Once, the job runs again from its read under a lease taken anew: the lease lapsing under
+      // load (renewals answered late) is not the client's business while this node can take it.
+      if (this.reacquireLease !== undefined && job.leaseRetried !== true) {
+        target.suspend();
+        return this.retryLeased(job, target);
+      }
+      this.failAll(target.out(), job.steps.length, LEASE_RAN_OUT);
       target.done();
       return EMPTY_RESULT;
     }
+    if (repacked !== undefined) for (const id of repacked) this.repackPending.delete(id);
     this.stats.writes++;
     let settled: JobResult | undefined;
     let finish: ((result: JobResult) => void) | undefined;

@@ -10,6 +10,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster } from 'ioredis';
 import { startCluster, waitForNodeState, type TestCluster } from '../helpers/cluster.js';
+import { infoField, primaryPort } from '../helpers/node-facts.js';
+import { RespConn, show } from '../helpers/resp-conn.js';
 
 describe('slot leases under a paused coordinator', () => {
   let c: TestCluster;
@@ -77,4 +79,45 @@ describe('slot leases under a paused coordinator', () => {
     }
     client.disconnect();
   }, 90000);
+});
+
+/**
+ * Goal: a read-modify-write whose lease ran out while it waited (the coordinator stalled past the
+ * lease) is run again under the lease taken anew instead of answering TRYAGAIN, and counts once.
+ * Method: a 3-node cluster with a 200 ms lease; on the slot's primary, INCRs on one connection
+ * while another connection's DEBUG SLEEP 0.4 blocks the node with the INCRs' quorum reads in
+ * flight; every INCR must answer the next integer, and INFO must count the jobs run again.
+ */
+describe('a lease that runs out under a running command', () => {
+  let c: TestCluster;
+  beforeAll(async () => {
+    c = await startCluster(3, ['--cluster-lease-ms', '200']);
+  }, 60000);
+  afterAll(async () => {
+    await c?.stop();
+  });
+
+  it('runs the command again under a new lease: no TRYAGAIN, each increment applied once', async () => {
+    const key = 'lease:retry';
+    const port = await primaryPort(c.ports[0]!, key);
+    const conn = await RespConn.connect(port);
+    const sleeper = await RespConn.connect(port);
+    try {
+      expect(show(await conn.call('SET', key, '0'))).toBe('+OK');
+      const got: string[] = [];
+      for (let round = 0; round < 8; round++) {
+        // Take (or renew) the lease, then put an INCR in flight and stall the node behind it.
+        got.push(show(await conn.call('INCR', key)));
+        const pending = conn.pipelineText([['INCR', key], ['INCR', key]], 10000);
+        await new Promise((r) => setImmediate(r));
+        await sleeper.call('DEBUG', 'SLEEP', '0.4');
+        got.push(...(await pending));
+      }
+      expect(got).toEqual(Array.from({ length: got.length }, (_, i) => `:${i + 1}`));
+      expect(await infoField(port, 'ringkv_lease_retries')).toBeGreaterThan(0);
+    } finally {
+      conn.close();
+      sleeper.close();
+    }
+  }, 60000);
 });
