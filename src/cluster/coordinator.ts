@@ -389,6 +389,8 @@ export class Coordinator {
       const userKey = this.repackPending.get(id);
       if (userKey === undefined) continue;
       (handled ??= []).push(id);
+      // The key may hold another type by now (a blind SET since): nothing left to repack.
+      if (ks.get(userKey)?.type !== ValueType.List) continue;
       if (ListType.open(ks, userKey)?.repack() === true) {
         this.stats.listRepacks++;
         this.logger.warn({ slot: job.slot, key: userKey.toString('latin1').slice(0, 200) }, 'a merged list had holes: its elements were written again densely');
