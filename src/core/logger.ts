@@ -1,6 +1,7 @@
 import { createWriteStream } from 'node:fs';
+import { createRequire } from 'node:module';
 import pino, { type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type pretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -17,7 +18,9 @@ const LEVELS: Record<string, pino.LevelWithSilent> = {
  * so a line logged just before process.exit is still written.
  */
 function terminalStream(): NodeJS.WritableStream {
-  return pretty({
+  // Loaded only for a terminal: nodes started by tools and services log JSON and skip its cost.
+  const build = createRequire(import.meta.url)('pino-pretty') as typeof pretty;
+  return build({
     colorize: true,
     translateTime: 'SYS:HH:MM:ss.l',
     ignore: 'pid,hostname',

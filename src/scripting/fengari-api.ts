@@ -100,15 +100,32 @@ interface LobjectInternals {
   luaO_tostring(L: LuaState, obj: { ttisinteger(): boolean; value: number; setsvalue(s: unknown): void }): void;
 }
 
-const require = createRequire(import.meta.url);
-const fengari = require('fengari') as { lua: LuaApi; lauxlib: LauxApi; lualib: LualibApi; to_luastring(s: string): Uint8Array };
-const lobject = require('fengari/src/lobject.js') as LobjectInternals;
-const lstring = require('fengari/src/lstring.js') as { luaS_bless(L: LuaState, s: Uint8Array): unknown };
+type Fengari = { lua: LuaApi; lauxlib: LauxApi; lualib: LualibApi; to_luastring(s: string): Uint8Array };
 
-export const lua = fengari.lua;
-export const lauxlib = fengari.lauxlib;
-export const lualib = fengari.lualib;
-export const luaString = fengari.to_luastring;
+// Bound by loadFengari() before the first Lua state exists (sandbox.ts): the engine is about a
+// sixth of what a node loads at start, and a node that never runs a script need not pay for it.
+export let lua: LuaApi;
+export let lauxlib: LauxApi;
+export let lualib: LualibApi;
+export let luaString: Fengari['to_luastring'];
+let lobject: LobjectInternals;
+let lstring: { luaS_bless(L: LuaState, s: Uint8Array): unknown };
+let fengari: Fengari | undefined;
+
+/** Loads fengari and patches its numbers on first use; every later call returns at once. */
+export function loadFengari(): void {
+  if (fengari !== undefined) return;
+  const require = createRequire(import.meta.url);
+  const loaded = require('fengari') as Fengari;
+  lobject = require('fengari/src/lobject.js') as LobjectInternals;
+  lstring = require('fengari/src/lstring.js') as { luaS_bless(L: LuaState, s: Uint8Array): unknown };
+  lua = loaded.lua;
+  lauxlib = loaded.lauxlib;
+  lualib = loaded.lualib;
+  luaString = loaded.to_luastring;
+  fengari = loaded;
+  patchNumbers();
+}
 
 /**
  * Makes fengari's Lua 5.3 read and print numbers as Redis's Lua 5.1 does, for every path at once
@@ -130,7 +147,7 @@ function patchNumbers(): void {
     return used;
   };
   lobject.luaO_tostring = (L, obj) => {
-    obj.setsvalue(lstring.luaS_bless(L, fengari.to_luastring(formatLuaNumber(obj.value))));
+    obj.setsvalue(lstring.luaS_bless(L, luaString(formatLuaNumber(obj.value))));
   };
 }
 
@@ -142,5 +159,3 @@ export function formatLuaNumber(n: number): string {
 }
 
 export { formatG };
-
-patchNumbers();

@@ -1,4 +1,4 @@
-import { lauxlib, lua, lualib, luaString, type LuaState } from './fengari-api.js';
+import { lauxlib, loadFengari, lua, lualib, luaString, type LuaState } from './fengari-api.js';
 import { pushBytes, raise } from './lua-bytes.js';
 import { openBit } from './lib-bit.js';
 import { openCjson } from './lib-cjson.js';
@@ -166,6 +166,7 @@ const LIBRARIES = ['string', 'math', 'table', 'coroutine', 'cjson', 'cmsgpack', 
  * globals and library tables read-only, reading an unknown global an error.
  */
 export function createSandbox(openRedis: (L: LuaState) => void): LuaState {
+  loadFengari();
   const L = lauxlib.luaL_newstate();
   // A JS exception inside a library function (a bug, or an allocation the heap refuses) becomes a
   // script error instead of unwinding through the VM.
