@@ -136,7 +136,10 @@ export function zsetCommand(g: GenContext): DiffCommand {
       const opts: string[] = [];
       if (op !== 'ZDIFFSTORE' && rng.chance(0.4)) opts.push('WEIGHTS', ...ks.map(() => rng.pick(['1', '2', '-1', '0', '0.5', '-inf'])));
       if (op !== 'ZDIFFSTORE' && rng.chance(0.3)) opts.push('AGGREGATE', rng.pick(['SUM', 'MIN', 'MAX']));
-      const numkeys = rng.chance(0.92) ? String(ks.length) : rng.pick(['0', '9', '-1']);
+      let numkeys = rng.chance(0.92) ? String(ks.length) : rng.pick(['0', '9', '-1']);
+      // Nine fits once the options bring the arguments after it to nine: the option words are then
+      // keys, CROSSSLOT on a cluster (Redis Cluster's answer too), so there it must not fit.
+      if (numkeys === '9' && ks.length + opts.length >= 9 && !g.opts.crossSlot) numkeys = String(ks.length + opts.length + 1);
       return cmd([op, dst, numkeys, ...ks, ...opts]);
     }
     case 39: {
