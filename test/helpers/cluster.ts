@@ -12,13 +12,13 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
-/** CLUSTER INFO of one node, or undefined when it does not answer. */
-export async function clusterInfo(port: number): Promise<string | undefined> {
+/** A CLUSTER subcommand's reply from one node, or undefined when it does not answer. */
+async function clusterCall(port: number, subcommand: string): Promise<unknown> {
   const r = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
   r.on('error', () => undefined);
   try {
     await r.connect();
-    return (await r.call('cluster', 'info')) as string;
+    return await r.call('cluster', subcommand);
   } catch {
     return undefined;
   } finally {
@@ -26,18 +26,15 @@ export async function clusterInfo(port: number): Promise<string | undefined> {
   }
 }
 
+/** CLUSTER INFO of one node, or undefined when it does not answer. */
+export async function clusterInfo(port: number): Promise<string | undefined> {
+  return (await clusterCall(port, 'info')) as string | undefined;
+}
+
 /** CLUSTER SLOTS of one node as text, or undefined when it does not answer. */
 async function clusterSlots(port: number): Promise<string | undefined> {
-  const r = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-  r.on('error', () => undefined);
-  try {
-    await r.connect();
-    return JSON.stringify(await r.call('cluster', 'slots'));
-  } catch {
-    return undefined;
-  } finally {
-    r.disconnect();
-  }
+  const slots = await clusterCall(port, 'slots');
+  return slots === undefined ? undefined : JSON.stringify(slots);
 }
 
 /**
