@@ -54,6 +54,14 @@ export interface CoordinateJob {
 
 const LOCAL: RouteVerdict = { kind: 'local' };
 
+/**
+ * The job under a lease epoch. A literal, not `{ ...job, epoch }`: on Node 20 a spread that adds a
+ * property the source lacks takes V8's slow path (about 1 µs, once per leased command).
+ */
+function leasedJob(job: CoordinateJob, epoch: number): CoordinateJob {
+  return { slot: job.slot, keys: job.keys, isWrite: job.isWrite, blind: job.blind, epoch };
+}
+
 /** Writes, and scripts that may write (EVAL, FCALL: flag may_replicate): coordinated under the key locks. */
 function mayWrite(spec: CommandSpec, argv: readonly Buffer[]): boolean {
   // A container (XGROUP …) writes when the subcommand named does.
@@ -212,7 +220,7 @@ export class ClusterRouter implements CommandRouter {
     // needs the slot's lease, so only one node at a time coordinates it.
     if (!isWrite || blind) return this.ctx.coordinate(session, job, steps, sink);
     const epoch = this.ctx.lease(run.slot);
-    if (epoch !== undefined) return this.ctx.coordinate(session, { ...job, epoch }, steps, sink);
+    if (epoch !== undefined) return this.ctx.coordinate(session, leasedJob(job, epoch), steps, sink);
     return this.coordinateLeased(session, run, job, steps, sink);
   }
 
@@ -259,7 +267,7 @@ export class ClusterRouter implements CommandRouter {
     const outcome = await this.ctx.acquireLease(run.slot);
     if (outcome.kind === 'held') {
       const reserved = new ReservedSink(reply);
-      const result = this.ctx.coordinate(session, { ...job, epoch: outcome.epoch }, steps, reserved);
+      const result = this.ctx.coordinate(session, leasedJob(job, outcome.epoch), steps, reserved);
       if (result instanceof Promise) await result;
       if (!reserved.taken) reply.done();
       return;
