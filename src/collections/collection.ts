@@ -99,7 +99,7 @@ export class Collection {
    * stored position, which is what a scan cursor or a bound must be made of: Member elements are
    * stored in the order of their positions (hash order), not of the members.
    */
-  scan(kind: ElementKind, visit: (sub: Buffer, value: Buffer, position: Buffer) => boolean, opts: { reverse?: boolean; lo?: Buffer; hi?: Buffer } = {}): void {
+  scan(kind: ElementKind, visit: (sub: Buffer, value: Buffer, position: Buffer) => boolean, opts: { reverse?: boolean; lo?: Buffer; hi?: Buffer; expect?: number } = {}): void {
     const prefix = this.prefix(kind);
     const start = opts.lo === undefined ? prefix : elementKey(prefix, opts.lo);
     const end = opts.hi === undefined ? prefixEnd(prefix) : elementKey(prefix, opts.hi);
@@ -107,7 +107,7 @@ export class Collection {
     this.ks.elements.scanElements(this.slot, start, end, opts.reverse === true, (rk, value) => {
       const position = subKeyOf(prefix, rk);
       return visit(members ? memberOf(position) : position, value, position);
-    });
+    }, opts.expect);
   }
 
   /** Where an element is stored under its kind's prefix. */

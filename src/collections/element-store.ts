@@ -14,7 +14,8 @@ export interface ElementStore {
   /**
    * Visits live elements with start <= rk < end in byte order (descending when `reverse`) until
    * `visit` returns false. Cost: proportional to what is visited (and to deleted elements
-   * skipped on the way), never to the collection's size.
+   * skipped on the way), never to the collection's size. `expect`: how many the caller will take
+   * when it knows (LRANGE's count), so a store that reads ahead reads that many at once.
    */
-  scanElements(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (rk: Buffer, value: Buffer) => boolean): void;
+  scanElements(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (rk: Buffer, value: Buffer) => boolean, expect?: number): void;
 }

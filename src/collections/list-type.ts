@@ -131,7 +131,7 @@ export class ListType {
   scan(from: number, to: number, visit: (value: Buffer, offset: number) => boolean): void {
     if (from >= to) return;
     const base = this.head;
-    this.c.scan(ElementKind.Position, (sub, value) => visit(value, readU64(sub, 0) - base), { lo: positionKey(base + from), hi: positionKey(base + to) });
+    this.c.scan(ElementKind.Position, (sub, value) => visit(value, readU64(sub, 0) - base), { lo: positionKey(base + from), hi: positionKey(base + to), expect: to - from });
   }
 
   /** Elements at offsets below `to` (exclusive), last first, until `visit` returns false. */

@@ -86,8 +86,8 @@ export class RecordingKeyspace implements Keyspace, ElementStore {
     this.inner.elements.deleteElement(slot, rk);
   }
 
-  scanElements(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (rk: Buffer, value: Buffer) => boolean): void {
-    this.inner.elements.scanElements(slot, start, end, reverse, visit);
+  scanElements(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (rk: Buffer, value: Buffer) => boolean, expect?: number): void {
+    this.inner.elements.scanElements(slot, start, end, reverse, visit, expect);
   }
 
   private noteElement(rk: Buffer): KeyChange | undefined {

@@ -115,12 +115,15 @@ export class LocalKeyspace implements Keyspace, ElementStore {
    * must not see writes while they run, so each chunk is read before any of its elements is visited.
    * The first chunk is one element: a pop or a random probe wants one, and reading ahead costs
    * what every element read costs (a jump over a run of deleted ones between each two,
-   * dead-runs.ts). Then 16 (ZRANGE 0 9 in two reads), then SCAN_CHUNK at a time.
+   * dead-runs.ts). Then 16 (ZRANGE 0 9 in two reads), then SCAN_CHUNK at a time; or first what
+   * the caller said it will take, when it knows (LRANGE 0 99 in one read).
    */
-  scanElements(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (rk: Buffer, value: Buffer) => boolean): void {
+  scanElements(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (rk: Buffer, value: Buffer) => boolean, expect?: number): void {
     let lo = start;
     let hi = end;
-    for (let size = 1; ; size = Math.min(size * 16, SCAN_CHUNK)) {
+    // One more than expected: a chunk that is not full ends the scan without another read.
+    const first = expect === undefined ? 1 : Math.max(1, Math.min(expect + 1, SCAN_CHUNK));
+    for (let size = first; ; size = Math.max(size, Math.min(size * 16, SCAN_CHUNK))) {
       const chunk: Array<[Buffer, Buffer]> = [];
       let last: Buffer | undefined;
       let full = false;

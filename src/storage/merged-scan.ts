@@ -1,5 +1,6 @@
 import type { Database } from 'lmdb';
 import { decodeRangeEntry } from './lmdb-tables.js';
+import type { RangeCache } from './range-cache.js';
 import { entryKey, entryRecord, lowerBound, type MemEntry, type Memtable } from './memtable.js';
 import type { StoredRecord } from './types.js';
 
@@ -15,6 +16,8 @@ export interface ScanSources {
   frozen: Memtable | undefined;
   /** Undefined while LMDB's content is stale (a FLUSHALL is clearing it). */
   data: Database<Buffer, Buffer> | undefined;
+  /** What range reads found in LMDB (range-scan.ts); whole-slot scans do not use it. */
+  cache?: RangeCache;
 }
 
 export interface ScanStop {

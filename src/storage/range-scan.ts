@@ -1,6 +1,6 @@
-import { decodeRangeEntry } from './lmdb-tables.js';
 import { entryKey, entryRecord, type MemEntry } from './memtable.js';
 import type { ScanSources } from './merged-scan.js';
+import { RangeCache } from './range-cache.js';
 import type { StoredRecord } from './types.js';
 
 /**
@@ -17,6 +17,9 @@ interface MemCursor {
   readonly it: Iterator<MemEntry, void>;
   entry: MemEntry | undefined;
 }
+
+/** Sources without a cache read LMDB every time. */
+const UNCACHED = new RangeCache(0);
 
 function advanceMem(c: MemCursor): void {
   const r = c.it.next();
@@ -39,37 +42,24 @@ export function rangeScan(
   advanceMem(active);
   const frozen: MemCursor | undefined = src.frozen ? { it: src.frozen.rangeEntries(startId, endId, reverse), entry: undefined } : undefined;
   if (frozen) advanceMem(frozen);
-  const low = Buffer.from(startId, 'latin1');
-  const high = Buffer.from(endId, 'latin1');
-  // lmdb-js walks from `start` towards `end`; in reverse `start` is the upper bound and inclusive,
-  // so an exact match of endId is skipped below, and inclusiveEnd keeps startId itself.
-  const lmdb = src.data
-    ?.getRange(reverse ? { start: high, end: low, reverse: true, inclusiveEnd: true } : { start: low, end: high })
-    [Symbol.iterator]();
+  const lmdb = src.data === undefined ? undefined : (src.cache ?? UNCACHED).cursor(src.data, startId, endId, reverse);
   try {
-    let lEntry = lmdb?.next();
-    let lId = lEntry !== undefined && lEntry.done !== true ? lEntry.value.key.toString('latin1') : undefined;
-    if (reverse && lId !== undefined && lId >= endId) {
-      lEntry = lmdb!.next();
-      lId = lEntry.done === true ? undefined : lEntry.value.key.toString('latin1');
-    }
+    let l = lmdb?.next();
     // Forward takes the smallest id of the sources, reverse the largest.
     const before = reverse ? (a: string, b: string): boolean => a > b : (a: string, b: string): boolean => a < b;
     for (;;) {
       const aId = active.entry?.id;
       const fId = frozen?.entry?.id;
       if (aId === undefined && fId === undefined) {
-        // Only LMDB is left (a collection untouched since its last checkpoint, or its tail): its
-        // range bounds the walk, so entries need no id to merge by, nor a second key copy.
-        while (lId !== undefined) {
-          const { key: sk, value } = (lEntry as IteratorYieldResult<{ key: Buffer; value: Buffer }>).value;
-          const { key, record } = decodeRangeEntry(sk, value);
-          lEntry = lmdb!.next();
-          lId = lEntry.done === true ? undefined : '';
-          if (!visit(key, record)) return;
+        // Only LMDB is left (a collection untouched since its last checkpoint, or its tail).
+        while (l !== undefined) {
+          const e = l;
+          l = lmdb!.next();
+          if (!visit(e.key, e.record)) return;
         }
         return;
       }
+      const lId = l?.id;
       let next = aId;
       if (fId !== undefined && (next === undefined || before(fId, next))) next = fId;
       if (lId !== undefined && (next === undefined || before(lId, next))) next = lId;
@@ -81,18 +71,15 @@ export function rangeScan(
         key = entryKey(e);
         record = entryRecord(e);
       } else {
-        const { key: sk, value } = (lEntry as IteratorYieldResult<{ key: Buffer; value: Buffer }>).value;
-        ({ key, record } = decodeRangeEntry(sk, value));
+        key = l!.key;
+        record = l!.record;
       }
       if (aId === next) advanceMem(active);
       if (fId === next) advanceMem(frozen!);
-      if (lId === next) {
-        lEntry = lmdb!.next();
-        lId = lEntry.done === true ? undefined : lEntry.value.key.toString('latin1');
-      }
+      if (lId === next) l = lmdb!.next();
       if (record !== undefined && !visit(key, record)) return;
     }
   } finally {
-    lmdb?.return?.();
+    lmdb?.close();
   }
 }

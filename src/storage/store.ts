@@ -23,6 +23,7 @@ import { ExpiryHeap } from './expiry-heap.js';
 import { HeldPuts } from './held-puts.js';
 import { entryRecord, entryTombstone, Memtable, type MemEntry } from './memtable.js';
 import { mergedScan, type ScanSources } from './merged-scan.js';
+import { RangeCache } from './range-cache.js';
 import { checkRange, rangeIds } from './range-bounds.js';
 import { rangeScan } from './range-scan.js';
 import { skippingScan, type SkipCounters } from './skipping-scan.js';
@@ -49,6 +50,8 @@ export interface StoreOptions {
   /** Memtable bytes (Memtable.bytes: what its entries hold) that trigger a checkpoint; default 32 MiB. */
   checkpointBytes?: number;
   logger?: StoreLogger;
+  /** Bytes the cache of element range reads may hold (range-cache.ts); 0 turns it off. Default 16 MiB. */
+  rangeCacheBytes?: number;
   /** Commit-log segment size (and of the preallocated spare segment); default 32 MiB. */
   logSegmentBytes?: number;
   /**
@@ -81,6 +84,11 @@ const MEMTABLE_BYTES_MAX = 512 << 20;
  * count as a whole interval without writes.
  */
 const CLEAN_IDLE_TICKS = 2;
+/**
+ * The range cache's bound: about 25,000 cached elements of small values (the first pages of a
+ * few hundred lists or sorted sets), against the 100–400 MB the memtables may take.
+ */
+const DEFAULT_RANGE_CACHE_BYTES = 16 << 20;
 /** Scans look at no more than this many ids per requested entry before returning early. */
 const SCAN_EXAMINE_PER_ENTRY = 8;
 const SCAN_EXAMINE_MIN = 256;
@@ -175,6 +183,8 @@ export class Store implements BatchRecordStore {
   /** Runs of deleted elements per element range, so scans jump the tombstones of pops (dead-runs.ts). */
   private readonly deadRuns = new DeadRuns();
   private readonly skips: SkipCounters = { rangeTombstonesWalked: 0, rangeRunsJumped: 0 };
+  /** What element range reads found in LMDB, until LMDB next changes (range-cache.ts). */
+  private readonly rangeCache: RangeCache;
   /** Scratch outputs of lookupBelowActive, so the hot path allocates nothing for them. */
   private readonly base: IndexImage = { expiresAt: 0, tombstoneMs: -1 };
   private closed = false;
@@ -221,6 +231,7 @@ export class Store implements BatchRecordStore {
     this.checkpointBytes = opts.checkpointBytes ?? CHECKPOINT_BYTES_MAX;
     this.logger = opts.logger ?? silentStoreLogger;
     this.now = opts.now ?? Date.now;
+    this.rangeCache = new RangeCache(opts.rangeCacheBytes ?? DEFAULT_RANGE_CACHE_BYTES);
     const interval = opts.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
     this.checkpointIntervalMs = interval;
     this.checkpointTimer = setInterval(() => {
@@ -473,6 +484,11 @@ export class Store implements BatchRecordStore {
     slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (key: Buffer, record: StoredRecord) => boolean,
     /** False to visit every tombstone, also those in known runs of them (reclaiming a dead collection's records). */
     skipDead = true,
+    /**
+     * False for background walks (the reclaimer's): what they read is not read again soon and
+     * would only push hot ranges out of the range cache. A walk of a dead collection never uses it.
+     */
+    cached = true,
   ): void {
     this.checkOpen();
     checkSlot(slot);
@@ -480,7 +496,7 @@ export class Store implements BatchRecordStore {
     const range = skipDead ? rangeOfBounds(slot, start, end, INLINE_KEY_MAX) : undefined;
     if (range !== undefined) {
       // Jump the runs of deleted elements (dead-runs.ts).
-      skippingScan(this.sources(), this.deadRuns, range, INLINE_KEY_MAX, slot, start, end, reverse, visit, this.skips);
+      skippingScan(this.sources(cached), this.deadRuns, range, INLINE_KEY_MAX, slot, start, end, reverse, visit, this.skips);
       return;
     }
     const { startId, endId, exact } = rangeIds(slot, start, end);
@@ -494,7 +510,7 @@ export class Store implements BatchRecordStore {
       ? counted
       : (key: Buffer, record: StoredRecord): boolean =>
           Buffer.compare(key, start) < 0 || Buffer.compare(key, end) >= 0 ? true : counted(key, record);
-    rangeScan(this.sources(), startId, endId, reverse, filtered);
+    rangeScan(this.sources(cached && skipDead), startId, endId, reverse, filtered);
   }
 
   /**
@@ -685,7 +701,7 @@ export class Store implements BatchRecordStore {
       // fills, which is the state to be in when LMDB cannot be written.
       await clearTables(this.tables);
       this.pendingFlushes--;
-      this.tables.refreshReads();
+      this.lmdbChanged();
       await this.log.retireThrough(sealed);
       if (this.active.size > 0) this.requestCheckpoint();
       if (syncError !== undefined) throw syncError;
@@ -723,6 +739,7 @@ export class Store implements BatchRecordStore {
       frozenEntries: this.frozen?.size ?? 0,
       ...this.counters,
       ...this.skips,
+      ...this.rangeCache.stats(),
       deadRuns: this.deadRuns.size,
       ...this.log.stats(),
       lmdbBytes: this.tables.usedBytes(),
@@ -769,8 +786,18 @@ export class Store implements BatchRecordStore {
     if (this.closed) throw new Error('store is closed');
   }
 
-  private sources(): ScanSources {
-    return { active: this.active, frozen: this.frozen, data: this.pendingFlushes > 0 ? undefined : this.tables.data };
+  private sources(cached = false): ScanSources {
+    const data = this.pendingFlushes > 0 ? undefined : this.tables.data;
+    return cached ? { active: this.active, frozen: this.frozen, data, cache: this.rangeCache } : { active: this.active, frozen: this.frozen, data };
+  }
+
+  /**
+   * LMDB's content is about to be visible changed (a checkpoint ended, FLUSHALL cleared it):
+   * reads start a new snapshot and forget what the range cache holds, in the same turn.
+   */
+  private lmdbChanged(): void {
+    this.tables.refreshReads();
+    this.rangeCache.clear();
   }
 
   /**
@@ -925,8 +952,9 @@ export class Store implements BatchRecordStore {
       this.frozen = undefined;
       this.clean = table;
     }
+    // Before anything else runs: the frozen memtable no longer hides what it wrote.
+    this.lmdbChanged();
     this.relieve();
-    this.tables.refreshReads();
     // The indexes changed: expiry scans start over so nothing before the cursor is missed.
     this.expiryCursor = undefined;
     this.tombstoneCursor = undefined;
@@ -948,7 +976,7 @@ export class Store implements BatchRecordStore {
     if (entry.op === LogOp.FlushAll) {
       this.active = new Memtable();
       this.counts.reset();
-      return clearTables(this.tables).then(() => this.tables.refreshReads());
+      return clearTables(this.tables).then(() => this.lmdbChanged());
     }
     if (entry.op === LogOp.Group) {
       for (const part of entry.parts) void this.replayEntry(part);
