@@ -98,11 +98,19 @@ export class ReplyWriter {
       this.len += this.buf.write(header, this.len, 'latin1');
       this.len += this.buf.write(value, this.len, 'utf8');
     } else {
-      const header = '$' + value.length + CRLF;
-      this.ensure(header.length + value.length + 2);
-      this.len += this.buf.write(header, this.len, 'latin1');
-      value.copy(this.buf, this.len);
-      this.len += value.length;
+      // Header digits and small values written byte by byte: a header string, Buffer#write and
+      // Buffer#copy are three native calls, most of what a short bulk reply cost (LRANGE, GET).
+      const n = value.length;
+      this.ensure(n + 24);
+      const b = this.buf;
+      let o = this.len;
+      b[o++] = 0x24; // '$'
+      o = writeDecimal(b, o, n);
+      b[o++] = 0x0d;
+      b[o++] = 0x0a;
+      if (n <= SMALL_COPY) for (let i = 0; i < n; i++) b[o + i] = value[i]!;
+      else value.copy(b, o);
+      this.len = o + n;
     }
     this.buf[this.len++] = 0x0d;
     this.buf[this.len++] = 0x0a;
@@ -181,4 +189,24 @@ export function formatDouble(d: number): string {
   if (d === Infinity) return 'inf';
   if (d === -Infinity) return '-inf';
   return String(d);
+}
+
+/** Values up to this many bytes are copied by a loop rather than Buffer#copy (a native call). */
+const SMALL_COPY = 32;
+
+/** Writes a non-negative safe integer in decimal at `o`; returns the offset after it. */
+function writeDecimal(b: Buffer, o: number, n: number): number {
+  if (n < 10) {
+    b[o] = 0x30 + n;
+    return o + 1;
+  }
+  if (n < 100) {
+    b[o] = 0x30 + Math.floor(n / 10);
+    b[o + 1] = 0x30 + (n % 10);
+    return o + 2;
+  }
+  let digits = 3;
+  for (let m = 1000; m <= n; m *= 10) digits++;
+  for (let i = digits - 1, v = n; i >= 0; i--, v = Math.floor(v / 10)) b[o + i] = 0x30 + (v % 10);
+  return o + digits;
 }
