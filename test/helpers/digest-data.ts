@@ -147,6 +147,12 @@ export function digestData(rng: Prng, tag: string): DigestData {
     encoded.push(a, b);
     maybeExpire(a);
   }
+  // Random members and values past 64 bytes can push every zset and hash above out of listpack
+  // (seed 320451574 did): one of each that no draw can.
+  const compactHash = key('hash');
+  const compactZset = key('zset');
+  commands.push(['HSET', compactHash, 'a', '1', 'b', 'two'], ['ZADD', compactZset, '1', 'a', '2.5', 'b']);
+  encoded.push(compactHash, compactZset);
   const longValue = key('hash');
   commands.push(['HSET', longValue, 'a', '1', 'b', text(rng, 70, 90)], ['HINCRBY', longValue, 'a', '5'], ['HINCRBYFLOAT', longValue, 'c', '2.5']);
   encoded.push(longValue);
