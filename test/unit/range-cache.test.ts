@@ -12,6 +12,7 @@ import { LmdbTables } from '../../src/storage/lmdb-tables.js';
 import { RangeCache, type LmdbCursor } from '../../src/storage/range-cache.js';
 import { encodeRecord } from '../../src/storage/record-codec.js';
 import { ValueType } from '../../src/storage/types.js';
+import { mulberry32 as rng } from '../sim/prng.js';
 
 const dirs: string[] = [];
 const tables: LmdbTables[] = [];
@@ -20,17 +21,6 @@ afterEach(async () => {
   for (const t of tables.splice(0)) await t.close();
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Storage keys of short keys in slot 7: 2-byte slot ‖ 0x00-free bytes, as key-layout lays them out. */
 function storageKey(i: number): Buffer {
