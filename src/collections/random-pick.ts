@@ -1,7 +1,7 @@
 import type { Collection } from './collection.js';
 import { ElementKind } from './record-keys.js';
 
-/** Collections up to this size are sampled exactly (read whole); larger ones by random probes. */
+/** Collections up to this size are sampled exactly (by index, or read whole for big counts); larger ones by random probes. */
 const EXACT_SAMPLE_MAX = 1024;
 
 export type Picked = [sub: Buffer, value: Buffer];
@@ -20,7 +20,16 @@ const HASH_SPACE_HIGH = Buffer.alloc(8, 0xff);
  */
 export function randomElements(c: Collection, kind: ElementKind, count: number, distinct: boolean): Picked[] {
   if (count <= 0 || c.size === 0) return [];
-  if (c.size <= EXACT_SAMPLE_MAX || (distinct && count * 2 >= c.size)) {
+  if (distinct && count * 2 >= c.size) {
+    const all = allElements(c, kind);
+    shuffle(all);
+    return all.slice(0, count);
+  }
+  if (c.size <= EXACT_SAMPLE_MAX) {
+    // Exactly uniform: draw indices, then walk to them from the nearer end, copying only the
+    // picks. Reading the whole collection for one SPOP cost O(size) copies per pop.
+    const picked = count * 2 < c.size ? pickByIndex(c, kind, drawIndices(c.size, count, distinct)) : undefined;
+    if (picked !== undefined) return picked;
     const all = allElements(c, kind);
     if (distinct) {
       shuffle(all);
@@ -69,6 +78,44 @@ interface Found {
   sub: Buffer;
   value: Buffer;
   position: Buffer;
+}
+
+/** `count` indices in [0, size), in the order drawn; distinct ones when asked (count < size). */
+function drawIndices(size: number, count: number, distinct: boolean): number[] {
+  const out: number[] = [];
+  const taken = new Set<number>();
+  while (out.length < count) {
+    const i = Math.floor(Math.random() * size);
+    if (distinct) {
+      if (taken.has(i)) continue;
+      taken.add(i);
+    }
+    out.push(i);
+  }
+  return out;
+}
+
+/**
+ * The elements at the given indices, in the order given, read in one walk from whichever end is
+ * nearer to all of them. Undefined when the walk found fewer elements than the count said.
+ */
+function pickByIndex(c: Collection, kind: ElementKind, indices: readonly number[]): Picked[] | undefined {
+  let lowest = c.size;
+  let highest = -1;
+  for (const i of indices) {
+    if (i < lowest) lowest = i;
+    if (i > highest) highest = i;
+  }
+  const reverse = c.size - lowest < highest + 1;
+  const wanted = new Map<number, Picked | undefined>(indices.map((i) => [reverse ? c.size - 1 - i : i, undefined]));
+  const last = reverse ? c.size - 1 - lowest : highest;
+  let at = 0;
+  c.scan(kind, (sub, value) => {
+    if (wanted.has(at)) wanted.set(at, [Buffer.from(sub), value]);
+    return at++ < last;
+  }, { reverse });
+  if (at <= last) return undefined;
+  return indices.map((i) => wanted.get(reverse ? c.size - 1 - i : i)!);
 }
 
 function allElements(c: Collection, kind: ElementKind): Picked[] {

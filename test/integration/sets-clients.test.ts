@@ -152,6 +152,51 @@ describe('sets on one node', () => {
       expect(await r.exists(key)).toBe(0);
     });
 
+    it('random picks from small sets, hashes and sorted sets are uniform, distinct where asked, and SPOP empties', async () => {
+      // 40 members, 8,000 single picks each: every member expected 200 times. A bound of 120–280
+      // is over five standard deviations out, and a walk that favours either end fails it.
+      const n = 40;
+      const draws = 8000;
+      const names = range(0, n).map((i) => `u${i}`);
+      const set = k('{u}set');
+      const hash = k('{u}hash');
+      const zset = k('{u}zset');
+      await r.del(set, hash, zset);
+      await r.sadd(set, ...names);
+      await r.hset(hash, ...names.flatMap((m) => [m, `v-${m}`]));
+      await r.zadd(zset, ...names.flatMap((m, i) => [i, m]));
+      for (const [what, pick] of [
+        ['SRANDMEMBER', (p: ReturnType<typeof r.pipeline>) => p.srandmember(set)],
+        ['HRANDFIELD', (p: ReturnType<typeof r.pipeline>) => p.hrandfield(hash)],
+        ['ZRANDMEMBER', (p: ReturnType<typeof r.pipeline>) => p.zrandmember(zset)],
+      ] as const) {
+        const p = r.pipeline();
+        for (let i = 0; i < draws; i++) pick(p);
+        const counts = new Map<string, number>();
+        for (const [err, got] of (await p.exec())!) {
+          expect(err).toBeNull();
+          counts.set(got as string, (counts.get(got as string) ?? 0) + 1);
+        }
+        expect(sorted([...counts.keys()]), what).toEqual(sorted(names));
+        for (const [m, c] of counts) expect([what, m, c > 120 && c < 280]).toEqual([what, m, true]);
+      }
+      const three = await r.srandmember(set, 3);
+      expect(new Set(three).size).toBe(3);
+      expect(three.every((m) => names.includes(m))).toBe(true);
+      const withRepeats = await r.srandmember(set, -15);
+      expect(withRepeats).toHaveLength(15);
+      expect(withRepeats.every((m) => names.includes(m))).toBe(true);
+      // RESP3 nests the pairs.
+      const fields = ((await r.call('HRANDFIELD', hash, '5', 'WITHVALUES')) as (string | string[])[]).flat();
+      expect(fields).toHaveLength(10);
+      for (let i = 0; i < fields.length; i += 2) expect(fields[i + 1]).toBe(`v-${fields[i]}`);
+      const p = r.pipeline();
+      for (let i = 0; i < n + 5; i++) p.spop(set);
+      const popped = (await p.exec())!.map(([, v]) => v as string | null);
+      expect(sorted(popped.slice(0, n) as string[])).toEqual(sorted(names));
+      expect(popped.slice(n)).toEqual([null, null, null, null, null]);
+    });
+
     it('SINTER / SINTERCARD / SINTERSTORE / SUNIONSTORE / SDIFFSTORE over a big and a small set', async () => {
       const big = k('{alg}big');
       const small = k('{alg}small');
