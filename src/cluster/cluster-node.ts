@@ -183,6 +183,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       myId: this.myId,
       replicas: (slot) => this.slotTable.replicas(slot),
       reachable: (id) => this.reachable(id),
+      hasLeft: () => this.membership.self().status === 'left',
       send: (id, request) => {
         const addr = this.busAddress(id);
         return addr ? this.bus.request(addr, 'lq', request, LEASE_REQUEST_TIMEOUT_MS) : Promise.reject(new Error(`unknown node ${id}`));

@@ -14,6 +14,8 @@ export interface LeaseTransport {
   replicas(slot: number): readonly string[];
   /** False once the failure detector no longer counts the node as up. */
   reachable(nodeId: string): boolean;
+  /** Whether this node has left the cluster (its leave or decommission completed). */
+  hasLeft(): boolean;
   /** Sends a lease request (wire form below) to a peer; resolves with its wire answer. */
   send(nodeId: string, request: LeaseWireRequest): Promise<unknown>;
   /** Monotonic milliseconds (leases are durations, never wall-clock instants). */
@@ -112,6 +114,11 @@ export class LeaseService {
   }
 
   private async attempt(slot: number): Promise<LeaseOutcome> {
+    // A node that left coordinates nothing that needs a lease. Were it to take leases (commands
+    // still reach it through relays from nodes whose tables lag), the replicas would name it as
+    // the holder, and other nodes would relay to it until it is stopped, then wait out the bus
+    // timeout on every relay (product simulation seed 800161: replies 5 s late after healing).
+    if (this.t.hasLeft()) return { kind: 'unavailable', reason: 'this node left the cluster' };
     const deadline = this.t.monotonicMs() + this.durationMs + ACQUIRE_EXTRA_MS;
     for (;;) {
       const epoch = nextEpoch(this.seen.get(slot) ?? 0, this.t.wallMs());

@@ -74,12 +74,15 @@ function trio(durationMs = 1000, opts: { restarted?: readonly string[]; busTimeo
   const ids = ['a', 'b', 'c'];
   const down = new Set<string>();
   const silent = new Set<string>();
+  /** Nodes that left the cluster, as every node sees it. */
+  const left = new Set<string>();
   const services = new Map<string, LeaseService>();
   for (const id of ids) {
     const t: LeaseTransport = {
       myId: id,
       replicas: () => ids,
       reachable: (peer) => !down.has(peer),
+      hasLeft: () => left.has(id),
       send: async (peer, req: LeaseWireRequest) => {
         if (down.has(peer) || down.has(id)) throw new Error('unreachable');
         if (silent.has(peer)) {
@@ -94,7 +97,7 @@ function trio(durationMs = 1000, opts: { restarted?: readonly string[]; busTimeo
     };
     services.set(id, new LeaseService(t, durationMs, opts.restarted?.includes(id) ?? false));
   }
-  return { services, down, silent, run, advance: (ms: number) => (now += ms), now: () => now };
+  return { services, down, silent, left, run, advance: (ms: number) => (now += ms), now: () => now };
 }
 
 describe('LeaseService', () => {
@@ -122,6 +125,18 @@ describe('LeaseService', () => {
     advance(5);
     expect(a.current(3)).toBeUndefined();
     expect(await run(a.acquire(3))).toEqual({ kind: 'elsewhere', holder: 'b' });
+  });
+
+  it('a node that left takes no lease: the replicas never name it, so nothing is relayed to it', async () => {
+    const { services, left, run } = trio(3000);
+    const a = services.get('a')!;
+    const b = services.get('b')!;
+    expect((await run(a.acquire(5))).kind).toBe('held');
+    expect(await run(b.acquire(5))).toEqual({ kind: 'elsewhere', holder: 'a' });
+    // Once a has left, commands relayed to it (by nodes whose tables lag) find no lease there.
+    left.add('a');
+    expect(await run(a.acquire(6))).toEqual({ kind: 'unavailable', reason: 'this node left the cluster' });
+    expect((await run(b.acquire(6))).kind).toBe('held');
   });
 
   it('a restarted node takes the lease once its quiet period ends, though a round waited for a peer that died unnoticed', async () => {

@@ -278,6 +278,7 @@ export class SimNode implements Endpoint {
       myId,
       replicas: (slot) => this.slotTable.replicas(slot),
       reachable: client.reachable,
+      hasLeft: () => env.memberStatus?.(index, myId) === 'left',
       send: (id, request) => env.net.request(index, this.indexOf(id), 'lq', request),
       monotonicMs: () => clock.monotonic(),
       wallMs: () => clock.now(),
