@@ -30,7 +30,11 @@ export class LmdbTables {
       // Durable on resolve: the commit log is truncated on that promise.
       overlappingSync: false,
       noSync: false,
-      noMemInit: true,
+      // Pages a write transaction dirties are written in place in the map (file pages the kernel
+      // can reclaim) instead of copies malloc'd per page: a checkpoint of random keys dirties a
+      // page per key up to LMDB's dirty limit, so those copies grew the process's anonymous memory
+      // with the size of the tree (docs/decisions.md, "LMDB writes through its map").
+      useWritemap: true,
     });
     const binary = { keyEncoding: 'binary', encoding: 'binary' } as const;
     return new LmdbTables(

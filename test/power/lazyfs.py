@@ -91,8 +91,9 @@ class LazyFS(Operations):
             json.dump(state, f)
         os.replace(tmp, self.status_file)
 
-    def check(self, op, path):
-        """Every mutating operation passes here: fails after a cut, and fires an armed cut."""
+    def check(self, op, path, offset=None):
+        """Every mutating operation passes here: fails after a cut, and fires an armed cut. A write
+        is matched as "write <path> @<offset>", so a cut can aim at one page (LMDB's meta pages)."""
         if self.dead:
             raise FuseOSError(errno.EIO)
         self.stats['ops'][op] = self.stats['ops'].get(op, 0) + 1
@@ -100,9 +101,10 @@ class LazyFS(Operations):
         self.stats['by_file'][name] = self.stats['by_file'].get(name, 0) + 1
         if self.armed:
             regex, remaining, seed = self.armed
-            if regex.search(op + ' ' + path):
+            what = op + ' ' + path + ('' if offset is None else ' @' + str(offset))
+            if regex.search(what):
                 if remaining <= 1:
-                    self.cut(seed, at=op + ' ' + path)
+                    self.cut(seed, at=what)
                     raise FuseOSError(errno.EIO)
                 self.armed = (regex, remaining - 1, seed)
 
@@ -337,7 +339,7 @@ class LazyFS(Operations):
             return len(data)
         with self.mutex:
             fd, ino, sync_writes = self.handles[fh]
-            self.check('dsync-write' if sync_writes else 'write', path)
+            self.check('dsync-write' if sync_writes else 'write', path, offset)
             p = self.state(ino, fd)
             pos = 0
             while pos < len(data):
