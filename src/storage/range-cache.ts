@@ -42,6 +42,14 @@ interface Run {
   /** The far bound (exclusive forward, inclusive reverse) through which `entries` is complete. */
   doneTo: string | undefined;
   bytes: number;
+  /** Evicted or cleared: a cursor still filling it stops appending. */
+  dropped: boolean;
+}
+
+/** The run a cursor reads and extends, and the cache that holds it. */
+interface CachedRun {
+  readonly cache: RangeCache;
+  readonly run: Run;
 }
 
 /** Entries a run keeps at most: a whole-collection read (SMEMBERS of a million) is not kept. */
@@ -82,6 +90,7 @@ export class RangeCache {
   /** Forgets everything: LMDB's content is about to be visible changed. */
   clear(): void {
     // `seen` stays: it says which bounds are read, not what LMDB held there.
+    for (const run of this.runs.values()) run.dropped = true;
     this.runs.clear();
     this.bytes = 0;
     this.entries = 0;
@@ -93,7 +102,7 @@ export class RangeCache {
 
   /** A walk over startId <= id < endId, ascending, or descending when `reverse`. */
   cursor(data: Database<Buffer, Buffer>, startId: string, endId: string, reverse: boolean): LmdbCursor {
-    if (this.maxBytes <= 0) return new RangeCursor(data, undefined, undefined, startId, endId, reverse);
+    if (this.maxBytes <= 0) return new RangeCursor(data, undefined, startId, endId, reverse);
     const name = (reverse ? '<' : '>') + (reverse ? endId : startId);
     let run = this.runs.get(name);
     if (run !== undefined) {
@@ -107,15 +116,15 @@ export class RangeCache {
       if (!this.seen.delete(name)) {
         this.seen.add(name);
         if (this.seen.size > SEEN_MAX) this.seen.delete(this.seen.values().next().value as string);
-        return new RangeCursor(data, undefined, undefined, startId, endId, reverse);
+        return new RangeCursor(data, undefined, startId, endId, reverse);
       }
       // A run read to nothing (an empty range) is kept too, and weighs its map entry.
-      run = { entries: [], doneTo: undefined, bytes: RUN_OVERHEAD_BYTES + 2 * name.length };
+      run = { entries: [], doneTo: undefined, bytes: RUN_OVERHEAD_BYTES + 2 * name.length, dropped: false };
       this.bytes += run.bytes;
     }
     this.runs.set(name, run);
     if (this.bytes > this.maxBytes) this.evict();
-    return new RangeCursor(data, this, run, startId, endId, reverse);
+    return new RangeCursor(data, { cache: this, run }, startId, endId, reverse);
   }
 
   /** Called for each entry a cursor appended to a run. */
@@ -127,19 +136,13 @@ export class RangeCache {
     if (this.bytes > this.maxBytes) this.evict();
   }
 
-  /** Whether `run` is still cached (eviction may have dropped it while a cursor was filling it). */
-  holds(run: Run): boolean {
-    return run.bytes >= 0;
-  }
-
   private evict(): void {
     for (const [name, run] of this.runs) {
       if (this.bytes <= this.maxBytes * 0.9) break;
       this.runs.delete(name);
       this.bytes -= run.bytes;
       this.entries -= run.entries.length;
-      // Marks it dropped for a cursor still appending to it.
-      run.bytes = -1;
+      run.dropped = true;
     }
   }
 }
@@ -159,18 +162,17 @@ class RangeCursor implements LmdbCursor {
 
   constructor(
     private readonly data: Database<Buffer, Buffer>,
-    private readonly cache: RangeCache | undefined,
-    private readonly run: Run | undefined,
+    private readonly cached: CachedRun | undefined,
     private readonly startId: string,
     private readonly endId: string,
     private readonly reverse: boolean,
   ) {
-    this.appending = run !== undefined;
+    this.appending = cached !== undefined;
   }
 
   next(): LmdbEntry | undefined {
     if (this.ended) return undefined;
-    const run = this.run;
+    const run = this.cached?.run;
     // Once LMDB is open this walk reads only from it: entries another walk appended meanwhile
     // would come after what the open cursor already passed.
     if (this.it === undefined && run !== undefined && this.i < run.entries.length) {
@@ -185,7 +187,7 @@ class RangeCursor implements LmdbCursor {
     for (;;) {
       const r = this.it.next();
       if (r.done === true) {
-        if (this.appending && run !== undefined && this.cache!.holds(run)) {
+        if (this.appending && run !== undefined && !run.dropped) {
           const far = this.reverse ? this.startId : this.endId;
           if (run.doneTo === undefined || (this.reverse ? far < run.doneTo : far > run.doneTo)) run.doneTo = far;
         }
@@ -209,17 +211,18 @@ class RangeCursor implements LmdbCursor {
   }
 
   private append(entry: LmdbEntry): void {
-    const run = this.run;
-    if (!this.appending || run === undefined) return;
+    const cached = this.cached;
+    if (!this.appending || cached === undefined) return;
+    const run = cached.run;
     // Another walk of the same run (a nested read) appended first, the run was evicted, or it is
     // as long as runs get: what follows is no longer known to be contiguous with the run.
-    if (run.entries.length !== this.i || !this.cache!.holds(run) || run.entries.length >= RUN_ENTRIES_MAX) {
+    if (run.entries.length !== this.i || run.dropped || run.entries.length >= RUN_ENTRIES_MAX) {
       this.appending = false;
       return;
     }
     run.entries.push(entry);
     this.i++;
-    this.cache!.grew(run, entry);
+    cached.cache.grew(run, entry);
   }
 
   private end(): undefined {
@@ -229,7 +232,7 @@ class RangeCursor implements LmdbCursor {
 
   /** Opens LMDB right after the last cached entry, or at the range's near bound. */
   private open(): Iterator<{ key: Buffer; value: Buffer }> {
-    const run = this.run;
+    const run = this.cached?.run;
     const last = run !== undefined && run.entries.length > 0 ? run.entries[run.entries.length - 1]!.id : undefined;
     if (this.reverse) {
       const start = Buffer.from(last ?? this.endId, 'latin1');
