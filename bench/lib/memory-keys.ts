@@ -1,7 +1,7 @@
 /**
  * The memory-keys scenario: memory per key of a fresh single node holding `keys` string keys of
  * `valueBytes` bytes each, written with pipelined SETs (names as redis-benchmark's
- * `key:000000012345`). Redis is read through INFO memory (used_memory, used_memory_rss) and both
+ * `key:000000012345`, spread over the key space as its random keys are). Redis is read through INFO memory (used_memory, used_memory_rss) and both
  * servers through /proc/<pid>/status (VmRSS, RssAnon: what the process allocated, RssFile: mapped
  * files, for ringkv LMDB's pages). Read after the fill and again after a pause (checkpoints done,
  * memtables drained into LMDB, garbage collected).
@@ -47,8 +47,18 @@ export interface MemoryKeysRow {
 const FILL_BATCH = 1000;
 const FILL_IN_FLIGHT = 8;
 
+/** Odd and not a multiple of 5: multiplying by it modulo 10^12 permutes 0 … 10^12 - 1. */
+const SPREAD = 2654435761n;
+const NAMES = 10n ** 12n;
+
+/**
+ * The i-th key, at a scattered place in key order. Names in write order let each checkpoint touch
+ * only the right edge of LMDB's tree, which hid LMDB's copies of dirty pages: a node's memory grew
+ * with its keys under random keys and not under sequential ones (docs/decisions.md, "LMDB writes
+ * through its map").
+ */
 function keyName(i: number): string {
-  return `key:${String(i).padStart(12, '0')}`;
+  return `key:${String((BigInt(i) * SPREAD) % NAMES).padStart(12, '0')}`;
 }
 
 function infoField(info: string, field: string): number | null {
