@@ -20,16 +20,13 @@ const HASH_SPACE_HIGH = Buffer.alloc(8, 0xff);
  */
 export function randomElements(c: Collection, kind: ElementKind, count: number, distinct: boolean): Picked[] {
   if (count <= 0 || c.size === 0) return [];
-  if (distinct && count * 2 >= c.size) {
-    const all = allElements(c, kind);
-    shuffle(all);
-    return all.slice(0, count);
-  }
-  if (c.size <= EXACT_SAMPLE_MAX) {
-    // Exactly uniform: draw indices, then walk to them from the nearer end, copying only the
-    // picks. Reading the whole collection for one SPOP cost O(size) copies per pop.
-    const picked = count * 2 < c.size ? pickByIndex(c, kind, drawIndices(c.size, count, distinct)) : undefined;
-    if (picked !== undefined) return picked;
+  if (c.size <= EXACT_SAMPLE_MAX || (distinct && count * 2 >= c.size)) {
+    // Few picks: draw indices, then walk to them from the nearer end, copying only the picks
+    // (reading the whole collection for one SPOP cost O(size) copies per pop). Exactly uniform.
+    if (count * 2 < c.size) {
+      const picked = pickByIndex(c, kind, drawIndices(c.size, count, distinct));
+      if (picked !== undefined) return picked;
+    }
     const all = allElements(c, kind);
     if (distinct) {
       shuffle(all);
@@ -83,10 +80,10 @@ interface Found {
 /** `count` indices in [0, size), in the order drawn; distinct ones when asked (count < size). */
 function drawIndices(size: number, count: number, distinct: boolean): number[] {
   const out: number[] = [];
-  const taken = new Set<number>();
+  const taken = distinct ? new Set<number>() : undefined;
   while (out.length < count) {
     const i = Math.floor(Math.random() * size);
-    if (distinct) {
+    if (taken !== undefined) {
       if (taken.has(i)) continue;
       taken.add(i);
     }
