@@ -4,7 +4,7 @@ import { assertVersion } from '../core/version.js';
 import { DeepDigests, positionOf, type DeepOptions } from './merkle-deep.js';
 import { spreadHash32 } from './spread-hash.js';
 import { SLOT_COUNT } from './slot.js';
-import { XXH64_OUT, xxh64 } from './xxh64.js';
+import { XXH64_OUT, xxh64Any } from './xxh64.js';
 
 const { XXHash64 } = xxhash;
 
@@ -58,7 +58,6 @@ export class MerkleIndex {
   /** Indexed by slot; only slots holding entries have state, so an empty node costs ~128 KB. */
   private readonly slots: (SlotState | undefined)[] = new Array<SlotState | undefined>(SLOT_COUNT);
   /** Seed 0, so streaming a long key gives the same hash as the one-shot path. */
-  private readonly entryHasher = new XXHash64(Buffer.alloc(8));
   private readonly entryScratch = Buffer.alloc(ENTRY_SCRATCH_BYTES);
   /** Deeper digests of the slots holding many records, beside the buckets (merkle-deep.ts). */
   readonly deep: DeepDigests;
@@ -198,22 +197,17 @@ export class MerkleIndex {
 
   /**
    * xxh64 of key ‖ version into XXH64_OUT; unambiguous because the version has a fixed
-   * length. Short entries (all but huge keys) are hashed in JS (xxh64.ts), long ones natively.
+   * length. Copied into a scratch buffer (a concatenation only for huge keys) and hashed by xxh64Any.
    */
   private entryHash(key: Uint8Array, version: Buffer): void {
     const length = key.length + version.length;
-    if (length <= ENTRY_SCRATCH_BYTES) {
-      this.entryScratch.set(key, 0);
-      this.entryScratch.set(version, key.length);
-      xxh64(this.entryScratch, length);
+    if (length > ENTRY_SCRATCH_BYTES) {
+      xxh64Any(Buffer.concat([key, version]));
       return;
     }
-    this.entryHasher.reset();
-    this.entryHasher.update(toBuffer(key));
-    this.entryHasher.update(version);
-    const d = this.entryHasher.digest();
-    XXH64_OUT[0] = d.readUInt32BE(0);
-    XXH64_OUT[1] = d.readUInt32BE(4);
+    this.entryScratch.set(key, 0);
+    this.entryScratch.set(version, key.length);
+    xxh64Any(this.entryScratch, length);
   }
 
   private allocate(slot: number): SlotState {
@@ -225,11 +219,6 @@ export class MerkleIndex {
   private *occupiedSlots(): Generator<number> {
     for (let slot = 0; slot < SLOT_COUNT; slot++) if (this.slots[slot] !== undefined) yield slot;
   }
-}
-
-/** The native hasher takes Buffers; a view over the same memory avoids copying the key. */
-function toBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function assertSlot(slot: number): void {

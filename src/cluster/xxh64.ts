@@ -13,6 +13,14 @@
  * than the native call it replaces.
  */
 
+// xxhash-addon is CommonJS behind node-gyp-build, so Node's ESM loader cannot see named exports.
+import xxhash from 'xxhash-addon';
+
+const { XXHash64 } = xxhash;
+
+/** Inputs up to this long are hashed in JS; longer ones natively, where the call's cost is paid back. */
+const JS_MAX_BYTES = 256;
+
 // The five primes of XXH64, as 32-bit halves.
 const P1H = 0x9e3779b1, P1L = 0x85ebca87;
 const P2H = 0xc2b2ae3d, P2L = 0x27d4eb4f;
@@ -187,4 +195,18 @@ export function xxh64(bytes: Uint8Array, length: number): void {
   mulC(H, P3H, P3L);
   XXH64_OUT[0] = T[2 * H]!;
   XXH64_OUT[1] = T[2 * H + 1]! ^ T[2 * H]!;
+}
+
+/**
+ * XXH64 with seed 0 of bytes[0, length), in JS for short inputs and natively for long ones (the
+ * same digest either way); the digest's high and low words are left in XXH64_OUT.
+ */
+export function xxh64Any(bytes: Uint8Array, length: number = bytes.length): void {
+  if (length <= JS_MAX_BYTES) {
+    xxh64(bytes, length);
+    return;
+  }
+  const d = XXHash64.hash(Buffer.from(bytes.buffer, bytes.byteOffset, length));
+  XXH64_OUT[0] = d.readUInt32BE(0);
+  XXH64_OUT[1] = d.readUInt32BE(4);
 }

@@ -1,8 +1,4 @@
-// xxhash-addon is CommonJS behind node-gyp-build, so Node's ESM loader cannot see named exports.
-import xxhash from 'xxhash-addon';
-import { XXH64_OUT, xxh64 } from '../cluster/xxh64.js';
-
-const { XXHash64 } = xxhash;
+import { XXH64_OUT, xxh64Any } from '../cluster/xxh64.js';
 
 /**
  * Record keys: what the store, replication and anti-entropy key records by, inside a slot.
@@ -115,21 +111,14 @@ export function prefixEnd(prefix: Buffer): Buffer {
  */
 export function memberPosition(member: Buffer): Buffer {
   const p = Buffer.allocUnsafe(POSITION_HASH_BYTES + member.length);
-  if (member.length <= JS_HASH_MAX_BYTES) {
-    // The JS XXH64 gives the native digest bit for bit (stored positions depend on it) at a
-    // quarter of the cost of the native call and its result buffer for a short member.
-    xxh64(member, member.length);
-    p.writeUInt32BE(XXH64_OUT[0]!, 0);
-    p.writeUInt32BE(XXH64_OUT[1]!, 4);
-  } else {
-    XXHash64.hash(member).copy(p, 0, 0, POSITION_HASH_BYTES);
-  }
+  // The JS XXH64 gives the native digest bit for bit (stored positions depend on it) at a quarter
+  // of the cost of the native call and its result buffer for a short member.
+  xxh64Any(member);
+  p.writeUInt32BE(XXH64_OUT[0]!, 0);
+  p.writeUInt32BE(XXH64_OUT[1]!, 4);
   member.copy(p, POSITION_HASH_BYTES);
   return p;
 }
-
-/** Members up to this long are hashed in JS (xxh64.ts); longer ones natively, where it is faster. */
-const JS_HASH_MAX_BYTES = 256;
 
 /** The member stored at a position (memberPosition's inverse). */
 export function memberOf(position: Buffer): Buffer {
