@@ -8,11 +8,11 @@
  * second; then HKEYS / HGETALL through the cluster client and through each node with READONLY
  * (each node reads its own replica, completed from the others first) must equal redis-server's.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Cluster, Redis } from 'ioredis';
-import { clusterForBlock } from '../helpers/cluster.js';
+import { clusterBesideRedis } from '../helpers/beside-redis.js';
 import { primaryPort } from '../helpers/node-facts.js';
-import { haveRedisServer, startRedisServer, type RedisReference } from '../helpers/redis-reference.js';
+import { haveRedisServer } from '../helpers/redis-reference.js';
 import { Prng } from '../sim/prng.js';
 
 const KEY = '{hord}h';
@@ -55,18 +55,12 @@ async function readThrough(port: number): Promise<{ keys: string[]; all: Record<
 }
 
 describe.skipIf(!haveRedisServer)('hash field order in a 3-node cluster', () => {
-  const c = clusterForBlock(3);
-  let redis: RedisReference | undefined;
-  beforeAll(async () => {
-    redis = await startRedisServer();
-  }, 30000);
-  afterAll(async () => {
-    await redis?.stop();
-  });
+  const both = clusterBesideRedis(3);
 
   it('every node lists the fields as redis-server does, after a replica was killed -9 and came back', async () => {
     const rng = new Prng(7);
-    const ref = new Redis({ port: redis!.ports[0]! });
+    const ref = new Redis({ port: both.ref.ports[0]! });
+    const c = both.cluster;
     const client = new Cluster(c.ports.map((port) => ({ host: '127.0.0.1', port })), { clusterRetryStrategy: () => 100, retryDelayOnFailover: 100 });
     client.on('error', () => undefined);
     try {

@@ -8,12 +8,11 @@
  * twice, sent to both in lockstep, every reply compared (sets, whose order differs from Redis's,
  * compared sorted). In the cluster the reads are quorum reads of element ranges on two replicas.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Cluster, Redis } from 'ioredis';
-import { nodeBesideRedis } from '../helpers/beside-redis.js';
-import { clusterForBlock } from '../helpers/cluster.js';
+import { clusterBesideRedis, nodeBesideRedis } from '../helpers/beside-redis.js';
 import { infoField } from '../helpers/node-facts.js';
-import { haveRedisServer, startRedisServer, type RedisReference } from '../helpers/redis-reference.js';
+import { haveRedisServer } from '../helpers/redis-reference.js';
 import { mulberry32 as rng } from '../sim/prng.js';
 
 type Cmd = Array<string | number>;
@@ -111,20 +110,13 @@ describe.skipIf(!haveRedisServer)('range cache: reads across checkpoints, one no
 
 describe.skipIf(!haveRedisServer)('range cache: reads across checkpoints, 3-node cluster', () => {
   // A long node timeout: a loaded machine must not make the test about failovers.
-  const cluster = clusterForBlock(3, [...CHECKPOINT_OFTEN, '--cluster-node-timeout', '15000']);
-  let ref: RedisReference | undefined;
-  beforeAll(async () => {
-    ref = await startRedisServer();
-  }, 60_000);
-  afterAll(async () => {
-    await ref?.stop();
-  });
+  const both = clusterBesideRedis(3, [...CHECKPOINT_OFTEN, '--cluster-node-timeout', '15000']);
 
   it('LRANGE, ZRANGE and SMEMBERS through ioredis Cluster answer as redis-server', async () => {
-    const ringkv = new Cluster([{ host: '127.0.0.1', port: cluster.ports[0]! }]);
-    const refClient = new Redis({ port: ref!.ports[0]! });
+    const ringkv = new Cluster([{ host: '127.0.0.1', port: both.cluster.ports[0]! }]);
+    const refClient = new Redis({ port: both.ref.ports[0]! });
     try {
-      await readsAcrossCheckpoints(ringkv, refClient, cluster.ports);
+      await readsAcrossCheckpoints(ringkv, refClient, both.cluster.ports);
     } finally {
       ringkv.disconnect();
       refClient.disconnect();
