@@ -1,10 +1,11 @@
 /**
  * The memory-keys scenario: memory per key of a fresh single node holding `keys` string keys of
  * `valueBytes` bytes each, written with pipelined SETs (names as redis-benchmark's
- * `key:000000012345`, spread over the key space as its random keys are). Redis is read through INFO memory (used_memory, used_memory_rss) and both
- * servers through /proc/<pid>/status (VmRSS, RssAnon: what the process allocated, RssFile: mapped
- * files, for ringkv LMDB's pages). Read after the fill and again after a pause (checkpoints done,
- * memtables drained into LMDB, garbage collected).
+ * `key:000000012345`, spread over the key space as its random keys are). Redis is read through
+ * INFO memory (used_memory, used_memory_rss) and both servers through /proc/<pid>/status (VmRSS,
+ * RssAnon: what the process allocated, RssFile: mapped files, for ringkv LMDB's pages). Read after
+ * the fill and again after a pause (checkpoints done, memtables drained into LMDB, garbage
+ * collected).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';

@@ -3,8 +3,9 @@
  * write: while LMDB's pages are half written, before or after its fdatasync or meta page, or while
  * the log segments it made redundant are being retired. Method: checkpoints every 200 ms under
  * pipelined load; lazyfs cuts the power when the k-th checkpoint operation arrives (an LMDB page
- * write, its fdatasync, its meta page (a write at offset 0 or 4096: LMDB writes through its map), or the rename/unlink retiring a log segment), plain or
- * torn, k drawn per cycle. Then restart and check as in power-always.test.ts.
+ * write, its fdatasync, its meta page (a write at offset 0 or 4096: LMDB writes through its map),
+ * or the rename/unlink retiring a log segment), plain or torn, k drawn per cycle. Then restart and
+ * check as in power-always.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fuseUnavailable } from './lazy-mount.js';
