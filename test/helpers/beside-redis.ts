@@ -16,23 +16,24 @@ export interface BesideRedis {
   readonly refIfAny: RedisReference | undefined;
 }
 
-export function nodeBesideRedis(args: string[] = ['--appendfsync', 'no']): BesideRedis {
-  let node: NodeProcess | undefined;
+/** Starts ringkv (what `start` returns) and redis-server together for the block; `what` names ringkv's side in errors. */
+function besideRedis<T extends { stop(): Promise<unknown> }>(start: () => Promise<T>, what: string, timeoutMs: number) {
+  let mine: T | undefined;
   let ref: RedisReference | undefined;
   beforeAll(async () => {
-    const started = await Promise.allSettled([haveRedisServer ? startRedisServer() : Promise.resolve(undefined), startNode({ args })]);
+    const started = await Promise.allSettled([haveRedisServer ? startRedisServer() : Promise.resolve(undefined), start()]);
     if (started[0].status === 'fulfilled') ref = started[0].value;
-    if (started[1].status === 'fulfilled') node = started[1].value;
+    if (started[1].status === 'fulfilled') mine = started[1].value;
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;
-  }, 60_000);
+  }, timeoutMs);
   afterAll(async () => {
-    await Promise.allSettled([ref?.stop(), node?.stop()]);
+    await Promise.allSettled([ref?.stop(), mine?.stop()]);
   });
   return {
-    get node(): NodeProcess {
-      if (node === undefined) throw new Error('the ringkv node did not start');
-      return node;
+    get mine(): T {
+      if (mine === undefined) throw new Error(`the ringkv ${what} did not start`);
+      return mine;
     },
     get ref(): RedisReference {
       if (ref === undefined) throw new Error('redis-server is not running');
@@ -40,6 +41,21 @@ export function nodeBesideRedis(args: string[] = ['--appendfsync', 'no']): Besid
     },
     get refIfAny(): RedisReference | undefined {
       return ref;
+    },
+  };
+}
+
+export function nodeBesideRedis(args: string[] = ['--appendfsync', 'no']): BesideRedis {
+  const both = besideRedis(() => startNode({ args }), 'node', 60_000);
+  return {
+    get node(): NodeProcess {
+      return both.mine;
+    },
+    get ref(): RedisReference {
+      return both.ref;
+    },
+    get refIfAny(): RedisReference | undefined {
+      return both.refIfAny;
     },
   };
 }
@@ -52,26 +68,13 @@ export interface ClusterBesideRedis {
 
 /** A ringkv cluster of `size` nodes beside a redis-server, for the describe block that calls it, as nodeBesideRedis. */
 export function clusterBesideRedis(size: number, args: string[] = []): ClusterBesideRedis {
-  let cluster: TestCluster | undefined;
-  let ref: RedisReference | undefined;
-  beforeAll(async () => {
-    const started = await Promise.allSettled([haveRedisServer ? startRedisServer() : Promise.resolve(undefined), startCluster(size, args)]);
-    if (started[0].status === 'fulfilled') ref = started[0].value;
-    if (started[1].status === 'fulfilled') cluster = started[1].value;
-    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failed) throw failed.reason;
-  }, 90_000);
-  afterAll(async () => {
-    await Promise.allSettled([ref?.stop(), cluster?.stop()]);
-  });
+  const both = besideRedis(() => startCluster(size, args), 'cluster', 90_000);
   return {
     get cluster(): TestCluster {
-      if (cluster === undefined) throw new Error('the ringkv cluster did not start');
-      return cluster;
+      return both.mine;
     },
     get ref(): RedisReference {
-      if (ref === undefined) throw new Error('redis-server is not running');
-      return ref;
+      return both.ref;
     },
   };
 }
