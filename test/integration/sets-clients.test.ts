@@ -389,6 +389,27 @@ describe('sets on a 3-node cluster', () => {
     }
   });
 
+  it('pipelined SRANDMEMBER through ioredis Cluster picks every member of a small set about equally often', async () => {
+    // 40 members, 4,000 picks: 100 expected each; 50-150 is five standard deviations out.
+    const r = cluster();
+    const names = range(0, 40).map((n) => `u${n}`);
+    try {
+      await r.del('{uni}s');
+      await r.sadd('{uni}s', ...names);
+      const p = r.pipeline();
+      for (let i = 0; i < 4000; i++) p.srandmember('{uni}s');
+      const counts = new Map<string, number>();
+      for (const [err, got] of (await p.exec())!) {
+        expect(err).toBeNull();
+        counts.set(got as string, (counts.get(got as string) ?? 0) + 1);
+      }
+      expect(sorted([...counts.keys()])).toEqual(sorted(names));
+      for (const [m, n] of counts) expect([m, n > 50 && n < 150]).toEqual([m, true]);
+    } finally {
+      r.disconnect();
+    }
+  });
+
   it.skipIf(redisPyMissing !== undefined)('redis-py RedisCluster: smembers, then SPOP from 6 clients at once hands out each member exactly once', async () => {
     const r = cluster();
     const members = range(0, 400).map((n) => `py${n}`);
