@@ -93,6 +93,8 @@ export interface CoordinatorStats {
   collectionSyncRecords: number;
   /** Jobs answered from a quorum read another job on the same keys started after they arrived. */
   sharedReads: number;
+  /** Jobs run inside another job's group: one read, one replica write and one acknowledgement for all. */
+  groupedJobs: number;
 }
 
 interface ReadResult {
@@ -104,7 +106,24 @@ interface ReadShare {
   /** Jobs in flight on these keys. */
   users: number;
   last: { seq: number; result: Promise<ReadResult | undefined> } | undefined;
+  /** A group still waiting for the keys, which later jobs like its first may join (runLocked). */
+  open: Member[] | undefined;
 }
+
+/** A job with where its replies go; a job that joined another's group also with who awaits its result. */
+interface Member {
+  job: CoordinatedJob;
+  target: ReplyTarget;
+  /** readSeq when the job arrived (sharedRead). */
+  arrived: number;
+  resolve?: (result: JobResult) => void;
+}
+
+/**
+ * Jobs one group may hold: bounds how long the first waits for the group's writes to be encoded
+ * and sent, and a reply's wait behind commands of other connections.
+ */
+const GROUP_MAX_JOBS = 128;
 
 export interface JobResult {
   /** Replicas that durably hold the job's writes when it answered (0 for reads). */
@@ -169,7 +188,7 @@ function deferredTarget(reply: DeferredReply): ReplyTarget {
  */
 export class Coordinator {
   readonly locks = new KeyLocks();
-  readonly stats: CoordinatorStats = { reads: 0, writes: 0, readRepairs: 0, quorumFailures: 0, hedgedReads: 0, restamps: 0, collectionSyncs: 0, collectionSyncRecords: 0, sharedReads: 0, listRepacks: 0, leaseRetries: 0 };
+  readonly stats: CoordinatorStats = { reads: 0, writes: 0, readRepairs: 0, quorumFailures: 0, hedgedReads: 0, restamps: 0, collectionSyncs: 0, collectionSyncRecords: 0, sharedReads: 0, groupedJobs: 0, listRepacks: 0, leaseRetries: 0 };
   /** Collections this replica is known to hold completely (complete-collections.ts). */
   readonly complete = new CompleteCollections();
   hintedHandoffs = 0;
@@ -223,7 +242,7 @@ export class Coordinator {
       if (release !== undefined) {
         const records = new Map<string, StoredRecord | undefined>();
         for (let i = 0; i < ids.length; i++) records.set(ids[i]!, this.store.get(job.slot, job.keys[i]!));
-        return this.apply(job, records, undefined, release, inlineTarget(sink), false);
+        return this.apply([{ job, target: inlineTarget(sink), arrived: 0 }], records, undefined, release, false);
       }
     }
     return this.runDeferred(job, ids, sink.defer());
@@ -236,11 +255,17 @@ export class Coordinator {
     let share: ReadShare | undefined;
     if (shareKey !== undefined) {
       share = this.shares.get(shareKey);
-      if (share === undefined) this.shares.set(shareKey, (share = { users: 0, last: undefined }));
+      if (share === undefined) this.shares.set(shareKey, (share = { users: 0, last: undefined, open: undefined }));
       share.users++;
     }
     try {
-      return await this.runLocked(job, ids, reply, arrived, share);
+      const member: Member = { job, target: deferredTarget(reply), arrived };
+      const open = share?.open;
+      if (open !== undefined && open.length < GROUP_MAX_JOBS && joinable(open[0]!.job, job)) {
+        this.stats.groupedJobs++;
+        return await new Promise<JobResult>((resolve) => open.push({ ...member, resolve }));
+      }
+      return await this.runLocked(job, ids, member, share);
     } finally {
       if (share !== undefined && --share.users === 0) this.shares.delete(shareKey!);
     }
@@ -285,24 +310,41 @@ export class Coordinator {
     return result;
   }
 
-  private async runLocked(job: CoordinatedJob, ids: string[], reply: DeferredReply, arrived: number, share: ReadShare | undefined): Promise<JobResult> {
+  /**
+   * Takes the keys and runs the job, together with the jobs that joined its group while it waited
+   * for them (runDeferred): on a key written from many connections, one quorum read, one replica
+   * write and one acknowledgement serve every queued command instead of one round trip each. The
+   * group runs as if its jobs had taken the keys one after another in the order they joined: each
+   * sees the writes of those before it, and every reply waits for the group's write, since each
+   * may have seen writes of the others (nothing is answered before W replicas hold what it saw).
+   * Joining skips past jobs on other key sets queued in between; all of them were waiting at once,
+   * so either order is one the clients could have seen, and a connection never has two jobs on a
+   * slot in flight (command-sequencer.ts), so its own order holds.
+   */
+  private async runLocked(job: CoordinatedJob, ids: string[], lead: Member, share: ReadShare | undefined): Promise<JobResult> {
+    const group: Member[] = [lead];
+    if (share !== undefined && job.leaseRetried !== true) share.open = group;
     const release = job.isWrite ? await this.locks.acquire(ids) : NO_LOCK;
+    if (share?.open === group) share.open = undefined;
+    // The read must begin after every job of the group arrived.
+    const arrived = group.reduce((latest, m) => Math.max(latest, m.arrived), 0);
     const read = await this.sharedRead(job, ids, arrived, share);
-    if (read === undefined) {
+    if (read === undefined || !(await this.completeCollections(job, ids, read.records))) {
       release();
       this.stats.quorumFailures++;
-      this.failAll(reply.out, job.steps.length, this.readFailure(job));
-      reply.done();
-      return EMPTY_RESULT;
+      return this.failGroup(group, this.readFailure(job));
     }
-    if (!(await this.completeCollections(job, ids, read.records))) {
-      release();
-      this.stats.quorumFailures++;
-      this.failAll(reply.out, job.steps.length, this.readFailure(job));
-      reply.done();
-      return EMPTY_RESULT;
+    return this.apply(group, read.records, read.quorum, release, true);
+  }
+
+  /** Answers every command of the group with `message`. */
+  private failGroup(group: readonly Member[], message: string): JobResult {
+    for (const m of group) {
+      this.failAll(m.target.out(), m.job.steps.length, message);
+      m.target.done();
+      m.resolve?.(EMPTY_RESULT);
     }
-    return this.apply(job, read.records, read.quorum, release, deferredTarget(reply), true);
+    return EMPTY_RESULT;
   }
 
   /** Answers `count` commands with the same error, counted in INFO errorstats. */
@@ -443,47 +485,53 @@ export class Coordinator {
   }
 
   /**
-   * Runs the command on what was read, answers a read at once and replicates a write, answering
-   * once W replicas hold it. Owns `release`: the keys are freed as soon as this node holds the
-   * write (the next command on them reads it here, newest wins, so hot keys pipeline).
+   * Runs the group's commands on what was read, answers reads at once and replicates writes,
+   * answering once W replicas hold them. Owns `release`: the keys are freed as soon as this node
+   * holds the write (the next command on them reads it here, newest wins, so hot keys pipeline).
+   * Returns the first job's result; the others get theirs through `resolve`.
    */
   private apply(
-    job: CoordinatedJob,
+    group: readonly Member[],
     records: Map<string, StoredRecord | undefined>,
     quorum: ReadQuorum | undefined,
     release: () => void,
-    target: ReplyTarget,
     /** The job's collections were made complete here (completeCollections): its writes keep them so. */
     verified: boolean,
   ): JobResult | Promise<JobResult> {
-    let answer: Buffer;
+    const job = group[0]!.job;
+    const answers: Buffer[] = [];
+    const runs: RunReplies[] = [];
     let ks: OverlayKeyspace;
-    const run: RunReplies = { ends: [], firstWrite: -1 };
     let repacked: string[] | undefined;
     try {
       ks = new OverlayKeyspace(records, this.versioner.now(), this.store, () => this.newGeneration());
-      this.scratch.proto = job.proto;
       repacked = this.repackPending.size > 0 ? this.repackLists(job, ks) : undefined;
-      for (let i = 0; i < job.steps.length; i++) {
-        const writesBefore = ks.writeCount;
-        job.steps[i]!(this.scratch, ks);
-        run.ends.push(this.scratch.length);
-        if (run.firstWrite < 0 && ks.writeCount > writesBefore) run.firstWrite = i;
+      for (const m of group) {
+        this.scratch.proto = m.job.proto;
+        const run: RunReplies = { ends: [], firstWrite: -1 };
+        for (let i = 0; i < m.job.steps.length; i++) {
+          const writesBefore = ks.writeCount;
+          m.job.steps[i]!(this.scratch, ks);
+          run.ends.push(this.scratch.length);
+          if (run.firstWrite < 0 && ks.writeCount > writesBefore) run.firstWrite = i;
+        }
+        answers.push(this.scratch.take());
+        runs.push(run);
       }
-      answer = this.scratch.take();
       if (quorum) this.repair(job, quorum);
     } catch (err) {
       release();
       this.scratch.take();
-      this.failAll(target.out(), job.steps.length, `ERR ${(err as Error).message}`);
-      target.done();
-      return EMPTY_RESULT;
+      return this.failGroup(group, `ERR ${(err as Error).message}`);
     }
     if (ks.writes.size === 0) {
       release();
-      this.stats.reads++;
-      target.out().raw(answer);
-      target.done();
+      this.stats.reads += group.length;
+      group.forEach((m, i) => {
+        m.target.out().raw(answers[i]!);
+        m.target.done();
+        m.resolve?.(EMPTY_RESULT);
+      });
       return EMPTY_RESULT;
     }
     // A leased run's read may have outlasted its lease (a slow quorum, a pause): then another node
@@ -491,18 +539,21 @@ export class Coordinator {
     // yet, so the client may safely send the commands again.
     if (job.epoch !== undefined && !this.leaseHeld(job.slot, job.epoch)) {
       release();
-      // Once, the job runs again from its read under a lease taken anew: the lease lapsing under
+      // Once, each job runs again from its read under a lease taken anew: the lease lapsing under
       // load (renewals answered late) is not the client's business while this node can take it.
       if (this.reacquireLease !== undefined && job.leaseRetried !== true) {
-        target.suspend();
-        return this.retryLeased(job, target);
+        const retried = group.map((m) => {
+          m.target.suspend();
+          const result = this.retryLeased(m.job, m.target);
+          if (m.resolve !== undefined) void result.then(m.resolve);
+          return result;
+        });
+        return retried[0]!;
       }
-      this.failAll(target.out(), job.steps.length, LEASE_RAN_OUT);
-      target.done();
-      return EMPTY_RESULT;
+      return this.failGroup(group, LEASE_RAN_OUT);
     }
     if (repacked !== undefined) for (const id of repacked) this.repackPending.delete(id);
-    this.stats.writes++;
+    this.stats.writes += group.length;
     let settled: JobResult | undefined;
     let finish: ((result: JobResult) => void) | undefined;
     // The keys are freed once this node holds the write (or the round ended without it).
@@ -519,22 +570,25 @@ export class Coordinator {
       // A record that cannot be encoded is a bug: answer it, never take the process down.
       release();
       this.logger.error({ err }, 'a write could not be replicated');
-      this.failAll(target.out(), job.steps.length, 'ERR internal error: the write could not be stored');
-      target.done();
-      return EMPTY_RESULT;
+      return this.failGroup(group, 'ERR internal error: the write could not be stored');
     }
-    if (settled) release();
+    const answerAll = (result: JobResult): void => {
+      group.forEach((m, i) => {
+        this.answerWrite(m.job, result, answers[i]!, runs[i]!, m.target.out());
+        m.target.done();
+        m.resolve?.(result);
+      });
+    };
     if (settled) {
-      this.answerWrite(job, settled, answer, run, target.out());
-      target.done();
+      release();
+      answerAll(settled);
       return settled;
     }
-    target.suspend();
+    for (const m of group) m.target.suspend();
     return new Promise<JobResult>((resolve) => {
       finish = (result) => {
         release();
-        this.answerWrite(job, result, answer, run, target.out());
-        target.done();
+        answerAll(result);
         resolve(result);
       };
     });
@@ -879,4 +933,14 @@ export class Coordinator {
 
 function isConcurrent(a: StoredRecord, b: StoredRecord): boolean {
   return a.clock.length > 0 && b.clock.length > 0 && compareClocks(a.clock, b.clock) === 'concurrent';
+}
+
+/**
+ * Whether `job` may run in the group `first` leads: besides the keys, slot, read quorum and
+ * replicas (the share key), the same write quorum, lease and read kind, so one read and one
+ * replica write serve both exactly as they would each have been served.
+ */
+function joinable(first: CoordinatedJob, job: CoordinatedJob): boolean {
+  return job.leaseRetried !== true && job.epoch === first.epoch && job.w === first.w && job.blind === first.blind &&
+    job.fallbacks.length === first.fallbacks.length && job.fallbacks.every((id, i) => id === first.fallbacks[i]);
 }

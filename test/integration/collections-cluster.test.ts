@@ -76,10 +76,10 @@ describe('collections across a coordinator change', () => {
     await client.quit();
   }, 120000);
 
-  it('a hash written from many connections at once counts every HINCRBY once; queued writes share quorum reads', async () => {
+  it('a hash written from many connections at once counts every HINCRBY once; queued writes run in groups', async () => {
     const key = '{hot}counters';
     const owner = await primaryPort(c.ports[0]!, key);
-    const sharedBefore = await infoField(owner, 'ringkv_shared_reads');
+    const groupedBefore = await infoField(owner, 'ringkv_grouped_jobs');
     const conns = Array.from({ length: 20 }, () => new Redis({ port: owner }));
     try {
       // 20 connections, each with 25 HINCRBYs in flight on one field: all queue on one key.
@@ -96,7 +96,41 @@ describe('collections across a coordinator change', () => {
       expect(all).toEqual(Array.from({ length: 500 }, (_, i) => i + 1));
       for (const r of replies) for (let i = 1; i < r.length; i++) expect(r[i]!).toBeGreaterThan(r[i - 1]!);
       expect(await conns[0]!.hget(key, 'n')).toBe('500');
-      expect(await infoField(owner, 'ringkv_shared_reads')).toBeGreaterThan(sharedBefore);
+      // Queued jobs joined a group: one read and one replica write for many connections' commands.
+      expect(await infoField(owner, 'ringkv_grouped_jobs')).toBeGreaterThan(groupedBefore);
+    } finally {
+      for (const r of conns) r.disconnect();
+    }
+  }, 60000);
+
+  it('a queue pushed and popped from many connections at once hands out every job exactly once', async () => {
+    const key = '{hot}queue';
+    const owner = await primaryPort(c.ports[0]!, key);
+    const groupedBefore = await infoField(owner, 'ringkv_grouped_jobs');
+    const conns = Array.from({ length: 16 }, () => new Redis({ port: owner }));
+    try {
+      // Each connection keeps pushes and pops in flight together (its own order must hold: a pop
+      // sent after its push may take that job or an earlier one, never miss the queue's state).
+      const popped: string[] = [];
+      await Promise.all(conns.map(async (r, n) => {
+        for (let round = 0; round < 5; round++) {
+          const pipe = r.pipeline();
+          for (let i = 0; i < 10; i++) pipe.rpush(key, `j${n}.${round}.${i}`);
+          for (let i = 0; i < 8; i++) pipe.lpop(key);
+          for (const [err, v] of (await pipe.exec()) ?? []) {
+            if (err) throw err;
+            if (typeof v === 'string') popped.push(v);
+          }
+        }
+      }));
+      const rest = await conns[0]!.lrange(key, 0, -1);
+      const all = [...popped, ...rest].sort();
+      const expected = conns.flatMap((_, n) => Array.from({ length: 50 }, (_, k) => `j${n}.${Math.floor(k / 10)}.${k % 10}`)).sort();
+      expect(all).toEqual(expected);
+      // Every pop ran after its own connection's earlier pushes: the queue was never empty for it.
+      expect(popped.length).toBe(16 * 5 * 8);
+      expect(await conns[0]!.llen(key)).toBe(rest.length);
+      expect(await infoField(owner, 'ringkv_grouped_jobs')).toBeGreaterThan(groupedBefore);
     } finally {
       for (const r of conns) r.disconnect();
     }

@@ -562,6 +562,7 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
       restamps: nodes.reduce((a, x) => a + x.coordinator.stats.restamps, 0),
       hedgedReads: nodes.reduce((a, x) => a + x.coordinator.stats.hedgedReads, 0),
       sharedReads: nodes.reduce((a, x) => a + x.coordinator.stats.sharedReads, 0),
+      groupedJobs: nodes.reduce((a, x) => a + x.coordinator.stats.groupedJobs, 0),
       contestedSlots: contested.size,
       ...(membership ? {
         ...changes,

@@ -41,7 +41,7 @@ export function figures(r: ProductSimReport): string {
   return [
     `seed=${r.seed} nodes=${r.nodes} events=${s.events}`,
     `batches=${s.batches} commands=${s.commands} checked=${s.checkedReplies} lost-replies=${s.lostReplies}`,
-    `incr acked/unknown=${s.incrAcked}/${s.incrUncertain} quorum-failures=${s.quorumFailures} hedged-reads=${s.hedgedReads} shared-reads=${s.sharedReads} restamps=${s.restamps} contested-slots=${s.contestedSlots}`,
+    `incr acked/unknown=${s.incrAcked}/${s.incrUncertain} quorum-failures=${s.quorumFailures} hedged-reads=${s.hedgedReads} shared-reads=${s.sharedReads} grouped-jobs=${s.groupedJobs} restamps=${s.restamps} contested-slots=${s.contestedSlots}`,
     `hints stored/delivered=${s.hints}/${s.hintsDelivered}`,
     `faults: crashes=${s.crashes} partitions=${s.partitions} one-way=${s.oneWay} clock-jumps=${s.clockJumps} loss-bursts=${s.lossBursts}${s.stalls ? ` stalls=${s.stalls}` : ''}`,
     `errors: ${Object.entries(r.errors).sort().map(([k, v]) => `${k}=${v}`).join(', ') || 'none'}`,
