@@ -9,6 +9,7 @@ import {
   indexKeyStorageKey,
   indexTimeBound,
   INLINE_KEY_MAX,
+  isLongKey,
   isLongStorageKey,
   keyHash,
   shortUserKey,
@@ -24,7 +25,8 @@ import { HeldPuts } from './held-puts.js';
 import { entryRecord, entryTombstone, Memtable, type MemEntry } from './memtable.js';
 import { mergedScan, type ScanSources } from './merged-scan.js';
 import { RangeCache } from './range-cache.js';
-import { checkRange, rangeIds } from './range-bounds.js';
+import { RecentReads } from './recent-reads.js';
+import { checkRange, isRangeKey, rangeIds } from './range-bounds.js';
 import { rangeScan } from './range-scan.js';
 import { skippingScan, type SkipCounters } from './skipping-scan.js';
 import type { BatchRecordStore, PutItem } from './record-batch.js';
@@ -185,6 +187,8 @@ export class Store implements BatchRecordStore {
   private readonly skips: SkipCounters = { rangeTombstonesWalked: 0, rangeRunsJumped: 0 };
   /** What element range reads found in LMDB, until LMDB next changes (range-cache.ts). */
   private readonly rangeCache: RangeCache;
+  /** The last element point reads from LMDB, until LMDB next changes (recent-reads.ts). */
+  private readonly recentReads = new RecentReads();
   /** Scratch outputs of lookupBelowActive, so the hot path allocates nothing for them. */
   private readonly base: IndexImage = { expiresAt: 0, tombstoneMs: -1 };
   private closed = false;
@@ -292,7 +296,19 @@ export class Store implements BatchRecordStore {
     if (this.pendingFlushes > 0) return undefined;
     const c = this.clean?.find(slot, key, hash);
     if (c !== undefined) return this.cleanRecord(c);
-    return this.tables.readRecord(storageKeyTransient(slot, key), key);
+    return this.readLmdb(slot, key);
+  }
+
+  /** The record LMDB holds for the key; an element's read is remembered for the write that usually follows. */
+  private readLmdb(slot: number, key: Buffer): StoredRecord | undefined {
+    const sk = storageKeyTransient(slot, key);
+    // Long keys are stored under a digest: only readRecord compares the full key.
+    if (!isRangeKey(key) || isLongKey(key)) return this.tables.readRecord(sk, key);
+    const i = this.recentReads.find(sk);
+    if (i >= 0) return this.recentReads.record(i);
+    const rec = this.tables.readRecord(sk, key);
+    this.recentReads.note(sk, rec);
+    return rec;
   }
 
   /**
@@ -798,6 +814,7 @@ export class Store implements BatchRecordStore {
   private lmdbChanged(): void {
     this.tables.refreshReads();
     this.rangeCache.clear();
+    this.recentReads.clear();
   }
 
   /**
@@ -821,7 +838,7 @@ export class Store implements BatchRecordStore {
       storedImage(held, this.base);
       return held;
     }
-    const rec = this.tables.readRecord(storageKeyTransient(slot, key), key);
+    const rec = this.readLmdb(slot, key);
     storedImage(rec, this.base);
     return rec;
   }
