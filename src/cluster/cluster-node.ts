@@ -8,7 +8,7 @@ import { ClusterBus } from './bus/cluster-bus.js';
 import type { BusAddress } from './bus/types.js';
 import { Membership, type MemberRecord } from './membership.js';
 import { MembershipLog } from './membership-log.js';
-import { buildTopology, type Topology } from './ring.js';
+import { buildTopology, type RingMember, type Topology } from './ring.js';
 import { SlotTable, earlierPlacements } from './slot-table.js';
 import { CollectionHealer } from './collection-healer.js';
 import { clusterEvictionHost } from './eviction-delete.js';
@@ -77,6 +77,7 @@ function gossipIntervalMs(config: Config): number {
 }
 
 const NO_PLACEMENTS: readonly Topology[] = [];
+const NOBODY_DEPARTED: ReadonlySet<string> = new Set();
 /** A placement held for fewer gossip rounds than this was a cluster forming, not a rebalance. */
 const PLACEMENT_SETTLE_ROUNDS = 3;
 /**
@@ -443,6 +444,22 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     }
   }
 
+  /**
+   * Nodes of the window's earlier placements that are off the ring (they left) but still answer:
+   * reads of the slots they held still ask them (SlotTable `departed`).
+   */
+  private departed(from: readonly Topology[], members: readonly RingMember[], now: number): ReadonlySet<string> {
+    if (from.length === 0) return NOBODY_DEPARTED;
+    const out = new Set<string>();
+    for (const p of from) {
+      for (const id of p.nodeIds) {
+        if (id === this.myId || members.some((m) => m.id === id)) continue;
+        if (this.membership.isAlive(id, now) && !this.refusedPeer(id)) out.add(id);
+      }
+    }
+    return out.size === 0 ? NOBODY_DEPARTED : out;
+  }
+
   /** Recomputes the ring when membership changed and the slot table when liveness changed. */
   private rebuild(membershipChanged: boolean): void {
     const config = this.node.config;
@@ -497,12 +514,13 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       this.logger.info({ timedOut: now > this.transition.until }, 'rebalance finished: new owners serve their slots alone');
       this.transition = undefined;
     }
-    // Building a table walks all 16384 slots: only do it when one of its inputs changed.
-    const inputs = `${[...alive].sort().join(',')}|${needed}|${routing.isolation ?? ''}|${[...routing.standby].sort().join(',')}`;
     const from = this.transition?.from ?? NO_PLACEMENTS;
+    const departed = this.departed(from, members, now);
+    // Building a table walks all 16384 slots: only do it when one of its inputs changed.
+    const inputs = `${[...alive].sort().join(',')}|${needed}|${routing.isolation ?? ''}|${[...routing.standby].sort().join(',')}|${[...departed].sort().join(',')}`;
     if (this.slotTable && this.slotTable.topology === this.topology && this.slotTable.previous === from && inputs === this.tableInputs) return;
     this.tableInputs = inputs;
-    const next = new SlotTable(this.topology, alive, needed, from, routing.isolation, routing.standby);
+    const next = new SlotTable(this.topology, alive, needed, from, routing.isolation, routing.standby, departed);
     // Always the new table: one with the same primaries can still differ in replicas (a node
     // joining as a standby, the earlier placements of a rebalance), which coordinators write to.
     if (this.slotTable && (next.signature !== this.slotTable.signature || next.ok !== this.slotTable.ok || next.moving !== this.slotTable.moving)) {

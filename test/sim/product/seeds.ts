@@ -3,13 +3,17 @@ import type { ProductSimReport } from './run.js';
 
 /**
  * The seeds a file runs: SIM_SEED=<n> replays one, SIM_SEEDS=<count> runs that many (the soak),
- * SIM_SEED_BASE=<n> starts elsewhere; otherwise `ciCount` seeds from `base`.
+ * SIM_SEED_BASE=<n> starts elsewhere; otherwise `ciCount` seeds from `base`, and the
+ * `regressions` (seeds that once failed).
  */
-export function seedList(ciCount: number, base: number): number[] {
+export function seedList(ciCount: number, base: number, regressions: readonly number[] = []): number[] {
   const one = envInt('SIM_SEED');
   if (one !== undefined) return [one];
   const from = envInt('SIM_SEED_BASE') ?? base;
-  return Array.from({ length: envInt('SIM_SEEDS') ?? ciCount }, (_, i) => from + i);
+  const soak = envInt('SIM_SEEDS');
+  const run = Array.from({ length: soak ?? ciCount }, (_, i) => from + i);
+  // Seeds that once failed run in CI beside the consecutive ones (a soak runs only its range).
+  return soak === undefined ? [...run, ...regressions.filter((s) => !run.includes(s))] : run;
 }
 
 /**
