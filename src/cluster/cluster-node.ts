@@ -77,7 +77,7 @@ function gossipIntervalMs(config: Config): number {
 }
 
 const NO_PLACEMENTS: readonly Topology[] = [];
-const NOBODY_DEPARTED: ReadonlySet<string> = new Set();
+const NOBODY_LEFT: ReadonlySet<string> = new Set();
 /** A placement held for fewer gossip rounds than this was a cluster forming, not a rebalance. */
 const PLACEMENT_SETTLE_ROUNDS = 3;
 /**
@@ -446,10 +446,10 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
 
   /**
    * Nodes of the window's earlier placements that are off the ring (they left) but still answer:
-   * reads of the slots they held still ask them (SlotTable `departed`).
+   * reads of the slots they held still ask them (SlotTable `leftRing`).
    */
-  private departed(from: readonly Topology[], members: readonly RingMember[], now: number): ReadonlySet<string> {
-    if (from.length === 0) return NOBODY_DEPARTED;
+  private leftRing(from: readonly Topology[], members: readonly RingMember[], now: number): ReadonlySet<string> {
+    if (from.length === 0) return NOBODY_LEFT;
     const out = new Set<string>();
     for (const p of from) {
       for (const id of p.nodeIds) {
@@ -457,7 +457,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
         if (this.membership.isAlive(id, now) && !this.refusedPeer(id)) out.add(id);
       }
     }
-    return out.size === 0 ? NOBODY_DEPARTED : out;
+    return out.size === 0 ? NOBODY_LEFT : out;
   }
 
   /** Recomputes the ring when membership changed and the slot table when liveness changed. */
@@ -515,12 +515,12 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       this.transition = undefined;
     }
     const from = this.transition?.from ?? NO_PLACEMENTS;
-    const departed = this.departed(from, members, now);
+    const leftRing = this.leftRing(from, members, now);
     // Building a table walks all 16384 slots: only do it when one of its inputs changed.
-    const inputs = `${[...alive].sort().join(',')}|${needed}|${routing.isolation ?? ''}|${[...routing.standby].sort().join(',')}|${[...departed].sort().join(',')}`;
+    const inputs = `${[...alive].sort().join(',')}|${needed}|${routing.isolation ?? ''}|${[...routing.standby].sort().join(',')}|${[...leftRing].sort().join(',')}`;
     if (this.slotTable && this.slotTable.topology === this.topology && this.slotTable.previous === from && inputs === this.tableInputs) return;
     this.tableInputs = inputs;
-    const next = new SlotTable(this.topology, alive, needed, from, routing.isolation, routing.standby, departed);
+    const next = new SlotTable(this.topology, alive, needed, from, routing.isolation, routing.standby, leftRing);
     // Always the new table: one with the same primaries can still differ in replicas (a node
     // joining as a standby, the earlier placements of a rebalance), which coordinators write to.
     if (this.slotTable && (next.signature !== this.slotTable.signature || next.ok !== this.slotTable.ok || next.moving !== this.slotTable.moving)) {

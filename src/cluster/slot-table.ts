@@ -35,7 +35,7 @@ export class SlotTable {
    * count for quorums, but a slot's primary is the first alive replica not among them, or the first
    * alive one when every alive replica is.
    *
-   * `departed` are nodes of the window's earlier placements that are off the ring but still
+   * `leftRing` are nodes of the window's earlier placements that are off the ring but still
    * answer (a node that left with RINGKV.LEAVE runs until it is stopped): they hold the writes
    * they acknowledged, which the new owners may not have yet, so they stay among the slots'
    * earlier replicas (`leavingReplicas`) that reads ask first.
@@ -47,7 +47,7 @@ export class SlotTable {
     readonly previous: readonly Topology[] = [],
     readonly isolation: 'down' | 'redirect' | undefined = undefined,
     readonly standby: ReadonlySet<string> = NOBODY,
-    readonly departed: ReadonlySet<string> = NOBODY,
+    readonly leftRing: ReadonlySet<string> = NOBODY,
   ) {
     const primaries: Array<string | undefined> = new Array(SLOT_COUNT);
     let slotsOk = 0;
@@ -84,14 +84,14 @@ export class SlotTable {
     return this.topology.preferenceList(slot);
   }
 
-  /** Alive nodes (ring members or departed) that replicated the slot in an earlier placement of the window but no longer do. */
+  /** Alive nodes (ring members, or off the ring but still answering) that replicated the slot in an earlier placement of the window but no longer do. */
   leavingReplicas(slot: number): string[] {
     if (this.previous.length === 0) return [];
     const now = this.topology.preferenceList(slot);
     const out: string[] = [];
     for (const p of this.previous) {
       for (const id of p.preferenceList(slot)) {
-        if (!now.includes(id) && !out.includes(id) && (this.alive.has(id) || this.departed.has(id))) out.push(id);
+        if (!now.includes(id) && !out.includes(id) && (this.alive.has(id) || this.leftRing.has(id))) out.push(id);
       }
     }
     return out;

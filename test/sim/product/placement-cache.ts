@@ -43,16 +43,16 @@ export function cachedTopology(ids: readonly string[], n: number, vnodes: number
 
 export function cachedTable(
   topology: Topology, alive: ReadonlySet<string>, quorum: number,
-  isolation?: 'down' | 'redirect', standby?: ReadonlySet<string>, previous?: readonly Topology[], departed?: ReadonlySet<string>,
+  isolation?: 'down' | 'redirect', standby?: ReadonlySet<string>, previous?: readonly Topology[], leftRing?: ReadonlySet<string>,
 ): SlotTable {
   if (previous !== undefined && previous.length > 0) {
     // A window's placements are one array per window: its tables are cached with it.
     let byInputs = windowTables.get(previous);
     if (byInputs === undefined) windowTables.set(previous, (byInputs = new Map()));
-    const key = `${topology.nodeIds.join(',')}|${[...alive].sort().join(',')}|${quorum}|${isolation ?? ''}|${[...(standby ?? [])].sort().join(',')}|${[...(departed ?? [])].sort().join(',')}`;
+    const key = `${topology.nodeIds.join(',')}|${[...alive].sort().join(',')}|${quorum}|${isolation ?? ''}|${[...(standby ?? [])].sort().join(',')}|${[...(leftRing ?? [])].sort().join(',')}`;
     let t = byInputs.get(key);
     if (t === undefined) {
-      t = new SlotTable(topology, alive, quorum, previous, isolation, standby, departed);
+      t = new SlotTable(topology, alive, quorum, previous, isolation, standby, leftRing);
       byInputs.set(key, t);
     }
     return t;

@@ -517,18 +517,18 @@ export class SimNode implements Endpoint {
       if (j === this.index || this.env.believesAlive(this.index, j)) alive.add(id);
     }
     this.closeWindow(alive);
-    // As ClusterNode.departed: nodes of the window's placements off the ring that still answer.
-    const departed = new Set<string>();
+    // As ClusterNode.leftRing: nodes of the window's placements off the ring that still answer.
+    const leftRing = new Set<string>();
     for (const p of this.transition ?? []) {
       for (const id of p.nodeIds) {
         const j = this.indexOf(id);
-        if (j !== this.index && !this.ring.includes(id) && this.env.believesAlive(this.index, j)) departed.add(id);
+        if (j !== this.index && !this.ring.includes(id) && this.env.believesAlive(this.index, j)) leftRing.add(id);
       }
     }
-    const key = `${this.ring.join(',')}|${this.transitionStarted}:${this.transition?.length ?? 0}|${[...alive].join(',')}|${[...departed].sort().join(',')}`;
+    const key = `${this.ring.join(',')}|${this.transitionStarted}:${this.transition?.length ?? 0}|${[...alive].join(',')}|${[...leftRing].sort().join(',')}`;
     if (key === this.tableKey) return this.slotTable;
     this.tableKey = key;
-    return cachedTable(this.topology, alive, this.env.r, undefined, undefined, this.transition, departed);
+    return cachedTable(this.topology, alive, this.env.r, undefined, undefined, this.transition, leftRing);
   }
 
   /**
