@@ -35,7 +35,7 @@ const CHANGES = Number(args.changes);
 const SPLITS = args.splits.split(',').map(Number);
 const HOST = '127.0.0.1';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = path.join(ROOT, 'dist/src/cli.js');
+const CLI = path.join(ROOT, 'dist/bundle/ringkv.js');
 const COUNTERS = ['ringkv_ae_records_listed', 'ringkv_ae_records_scanned', 'ringkv_ae_answer_bytes', 'ringkv_ae_keys_pulled', 'ringkv_ae_keys_pushed', 'ringkv_ae_deep_leaves_listed'] as const;
 
 interface Node {

@@ -55,7 +55,7 @@ interface Row {
 async function start(server: 'redis' | 'ringkv', port: number, dir: string): Promise<ManagedProcess> {
   const proc = server === 'redis'
     ? spawnManaged('redis-server', 'redis-server', ['--port', String(port), '--bind', HOST, '--dir', dir, '--save', '', '--appendonly', 'no', '--logfile', ''])
-    : spawnManaged('ringkv', process.execPath, [path.join(ROOT, 'dist/src/cli.js'), 'server', '--port', String(port), '--dir', dir, '--appendfsync', 'no', '--loglevel', 'warning']);
+    : spawnManaged('ringkv', process.execPath, [path.join(ROOT, 'dist/bundle/ringkv.js'), 'server', '--port', String(port), '--dir', dir, '--appendfsync', 'no', '--loglevel', 'warning']);
   await waitForPing(proc, HOST, port);
   return proc;
 }

@@ -170,7 +170,7 @@ Benchmarks ringkv against redis-server with redis-benchmark, one server (or clus
   --redis-server BIN     redis-server binary (default redis-server)
   --redis-benchmark BIN  redis-benchmark binary (default redis-benchmark)
   --redis-cli BIN        redis-cli binary, forms the Redis Cluster (default redis-cli)
-  --ringkv-entry PATH    ringkv CLI script (default dist/src/cli.js)
+  --ringkv-entry PATH    ringkv CLI script (default dist/bundle/ringkv.js)
   --ringkv-arg ARG       extra argument for the ringkv server; repeatable
   -h, --help             show this help
 `;
@@ -370,7 +370,7 @@ function parseOptions(root: string): Options | null {
       redisServer: values['redis-server'],
       redisCli: values['redis-cli'],
       nodeBinary: process.execPath,
-      ringkvEntry: path.resolve(values['ringkv-entry'] ?? path.join(root, 'dist', 'src', 'cli.js')),
+      ringkvEntry: path.resolve(values['ringkv-entry'] ?? path.join(root, 'dist', 'bundle', 'ringkv.js')),
       ringkvExtraArgs: values['ringkv-arg'] ?? [],
     },
     loadgenEntry: path.join(libDir, 'loadgen.js'),

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from './core/config.js';
 import { StartupError, UsageError, startupMessage } from './core/startup-error.js';
 import { RINGKV_VERSION } from './commands/version.js';
@@ -112,7 +113,7 @@ async function main(argv: string[]): Promise<void> {
       }
       if (rest[0] !== 'start') throw new UsageError(`unknown subcommand '${rest[0]}' (try: ringkv cluster start)`, 'cluster');
       if (answeredInfo(rest.slice(1), LOCAL_CLUSTER_USAGE)) return;
-      return (await import('./tools/local-cluster.js')).runLocalCluster(rest.slice(1));
+      return (await import('./tools/local-cluster.js')).runLocalCluster(rest.slice(1), fileURLToPath(import.meta.url));
     case 'status':
       if (answeredInfo(rest, STATUS_USAGE)) return;
       return (await import('./tools/status.js')).runStatus(rest);

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { Config, settingsFromArgs } from '../core/config.js';
 import { UsageError } from '../core/startup-error.js';
@@ -14,7 +13,6 @@ export interface LocalClusterOptions {
   extra: string[];
 }
 
-const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli.js');
 /** The local cluster notices a dead peer sooner than the 15 s default: it is there to be watched. */
 const LOCAL_NODE_TIMEOUT_MS = 5000;
 /** Restart delays: doubling from the first to the cap while a node keeps dying. */
@@ -98,9 +96,10 @@ interface Member {
  * `ringkv cluster start`: runs N nodes on consecutive ports as child processes, seeds them with each
  * other, waits until every node sees all of them, then prints how to connect. It supervises them: a
  * node that dies is reported and started again on the same port and data directory with backoff,
- * so the cluster can be watched healing. Ctrl-C (or SIGTERM) stops every node.
+ * so the cluster can be watched healing. Ctrl-C (or SIGTERM) stops every node. `cli` is the script
+ * the launcher itself runs from (the bundle or dist/src/cli.js), so the nodes start from the same one.
  */
-export async function runLocalCluster(args: string[]): Promise<void> {
+export async function runLocalCluster(args: string[], cli: string): Promise<void> {
   const opts = parseOptions(args);
   const ports = Array.from({ length: opts.nodes }, (_, i) => opts.basePort + i);
   // The local cluster is there to be watched: every node serves the dashboard and metrics.
@@ -113,7 +112,7 @@ export async function runLocalCluster(args: string[]): Promise<void> {
     return {
       port, dir, child: undefined, startedAt: 0, restartDelayMs: RESTART_DELAY_MS_MIN, restartTimer: undefined, restarts: 0,
       args: [
-        CLI, 'server', '--port', String(port), '--dir', dir, '--cluster-enabled', 'yes',
+        cli, 'server', '--port', String(port), '--dir', dir, '--cluster-enabled', 'yes',
         '--cluster-node-timeout', String(LOCAL_NODE_TIMEOUT_MS), '--cluster-seeds', seeds, '--logfile', path.join(dir, 'ringkv.log'),
         '--metrics-port', String(metricsPort(port)), ...opts.extra,
       ],
@@ -190,7 +189,7 @@ export async function runLocalCluster(args: string[]): Promise<void> {
   console.log(`ringkv cluster of ${opts.nodes} nodes is up on ports ${ports[0]}-${ports[ports.length - 1]} (bus ${ports[0]! + 10000}-${ports[ports.length - 1]! + 10000}), data under ${opts.dir}`);
   console.log(`  nodes:    ${members.map((m) => `${m.port} (pid ${m.child?.pid ?? '-'})`).join(', ')}`);
   console.log(`  connect:  redis-cli -c -p ${ports[0]}`);
-  console.log(`  status:   npx ringkv status --port ${ports[0]}   (or node dist/src/cli.js status --port ${ports[0]})`);
+  console.log(`  status:   npx ringkv status --port ${ports[0]}   (or node ${path.relative(process.cwd(), cli)} status --port ${ports[0]})`);
   console.log(`  dashboard: http://127.0.0.1:${metricsPort(ports[0]!)}/   (metrics: /metrics; every node serves both, on its port + ${METRICS_PORT_OFFSET})`);
   console.log('  A node that dies is restarted; Ctrl-C stops the cluster.');
 }

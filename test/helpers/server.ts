@@ -10,7 +10,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI = path.join(ROOT, 'dist/src/cli.js');
+/** The bundled entry `npm run build` writes (scripts/bundle.mjs), as `npm start` runs it: a node starts from it with about a third less CPU. */
+export const CLI = path.join(ROOT, 'dist/bundle/ringkv.js');
 
 const running = new Set<ChildProcess>();
 const dirs = new Set<string>();

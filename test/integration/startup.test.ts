@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { CLI, ROOT, candidatePort, freePort, hasBinary, startNode, tempDir, type NodeProcess } from '../helpers/server.js';
+import { CLI, ROOT, candidatePort, freePort, hasBinary, run, startNode, tempDir, type NodeProcess } from '../helpers/server.js';
 import { PROTECTED_MODE_DENIED, isLoopbackAddress, protectedModeRefuses } from '../../src/server/protected-mode.js';
 
 interface CliResult {
@@ -303,6 +303,12 @@ describe('--help, -h and --version on every command', () => {
     expect(await listening(port)).toBe(false);
   });
 
+  it('the unbundled entry tsc writes, dist/src/cli.js, answers as the bundle does', async () => {
+    const unbundled = await run(process.execPath, [path.join(ROOT, 'dist/src/cli.js'), '--version']);
+    const bundled = await ringkv(['--version']);
+    expect(unbundled).toEqual({ code: 0, stdout: bundled.stdout, stderr: '' });
+  });
+
   it('unknown options and commands are one clear line', async () => {
     expectOneLineFailure(await ringkv(['status', '--bogus']), /^ringkv status: unknown option '--bogus' \(see ringkv status --help\)$/);
     expectOneLineFailure(await ringkv(['launch']), /^ringkv: unknown command 'launch' \(see ringkv --help\)$/);
@@ -375,7 +381,7 @@ describe('protected mode', () => {
 
 describe('the container HEALTHCHECK', () => {
   const healthcheck = (port: number, env: NodeJS.ProcessEnv): Promise<number | null> => new Promise((resolve) => {
-    const p = spawn(process.execPath, [path.join(path.dirname(CLI), 'tools', 'healthcheck.js')], { env: { ...process.env, RINGKV_PORT: String(port), ...env }, stdio: 'ignore' });
+    const p = spawn(process.execPath, [path.join(ROOT, 'dist/src/tools/healthcheck.js')], { env: { ...process.env, RINGKV_PORT: String(port), ...env }, stdio: 'ignore' });
     live.add(p);
     p.on('exit', (code) => (live.delete(p), resolve(code)));
   });
@@ -475,6 +481,8 @@ describe('the local cluster (npm start) heals', () => {
     try {
       await waitFor('the cluster to form', () => out.includes('is up on ports'), 60000);
       const pids = [base, base + 1, base + 2].map(lockPid);
+      // The nodes run from the script the launcher runs from.
+      expect(readFileSync(`/proc/${pids[0]}/cmdline`, 'utf8').split('\0')[1]).toBe(CLI);
 
       const victim = base + 1;
       process.kill(pids[1]!, 'SIGKILL');
