@@ -424,8 +424,16 @@ export class RingkvNode implements NodeServices {
   private startBackgroundTasks(): void {
     const hz = this.config.int('hz');
     this.timers.push(setInterval(() => this.expireTick(), Math.max(2, Math.floor(1000 / hz))));
+    // A full disk fails this every round until there is room again: one line when it starts failing.
+    let hlcFailing = false;
     this.timers.push(setInterval(() => {
-      void this.store.setMeta('hlc-high-water', this.versioner.highWaterToPersist(Date.now()));
+      this.store.setMeta('hlc-high-water', this.versioner.highWaterToPersist(Date.now())).then(
+        () => (hlcFailing = false),
+        (err: unknown) => {
+          if (!hlcFailing) this.logger.warn({ err: String(err) }, 'HLC high-water mark not persisted; retried every round');
+          hlcFailing = true;
+        },
+      );
     }, HLC_PERSIST_INTERVAL_MS));
     this.timers.push(setInterval(() => this.closeIdleClients(), 1000));
     // A peer that missed a push (down, restarting, joining) gets the ACL document on the next round.
@@ -502,7 +510,9 @@ export class RingkvNode implements NodeServices {
       // Shutdown must not hang on a socket nobody tracks; the store still gets flushed.
       const grace = new Promise<void>((r) => setTimeout(r, SHUTDOWN_SOCKET_GRACE_MS).unref());
       await Promise.race([closed, grace]);
-      await this.store.setMeta('hlc-high-water', this.versioner.highWaterToPersist(Date.now()));
+      // On a full disk this fails; the store must still be closed (its log holds every write).
+      await this.store.setMeta('hlc-high-water', this.versioner.highWaterToPersist(Date.now()))
+        .catch((err: unknown) => this.logger.warn({ err: String(err) }, 'HLC high-water mark not persisted at shutdown'));
       await this.store.close();
       this.dirLock?.release();
       this.logger.info('ringkv is now ready to exit, bye bye...');

@@ -2,6 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { tombstoneMs, tombstoneMsOf } from './tombstone-time.js';
 import { indexKey, isLongKey, storageKeyTransient, wrapLongKeyValue } from './key-layout.js';
 import type { LmdbTables } from './lmdb-tables.js';
+import { QueuedWrites, lmdbWrite } from './lmdb-failures.js';
 import { entryEncoded, entryKey, type MemEntry, type Memtable } from './memtable.js';
 import { encodedExpiresAt, encodedType, encodedVersionMs } from './record-codec.js';
 import { ValueType, type StoredRecord } from './types.js';
@@ -67,12 +68,17 @@ export interface CheckpointWriteStats {
   maxChunkMs: number;
 }
 
-/** Writes every entry of `table`; resolves once all of it is committed and synced. */
+/**
+ * Writes every entry of `table`; resolves once all of it is committed and synced. A failed commit
+ * rejects with its cause (lmdb-failures.ts): the caller keeps the memtable and the log and tries
+ * again later, which rewrites what was committed already (the same values, so harmlessly).
+ */
 export async function writeMemtable(tables: LmdbTables, table: Memtable, graceMs: number): Promise<CheckpointWriteStats> {
   const stats: CheckpointWriteStats = { entries: 0, puts: 0, removes: 0, chunks: 0, maxChunkMs: 0 };
   const commits: Promise<unknown>[] = [];
-  let failure: unknown;
+  let failure: Error | undefined;
   const image: IndexImage = { expiresAt: 0, tombstoneMs: -1 };
+  const writes = new QueuedWrites();
   const entries = table.entries;
   let i = 0;
   while (i < entries.length) {
@@ -81,25 +87,27 @@ export async function writeMemtable(tables: LmdbTables, table: Memtable, graceMs
     const first = i;
     const batch = tables.data.batch(() => {
       while (i < entries.length && i - first < CHECKPOINT_CHUNK_ENTRIES && bytes < CHECKPOINT_CHUNK_BYTES) {
-        bytes += writeEntry(tables, entries[i]!, graceMs, image, stats);
+        bytes += writeEntry(tables, entries[i]!, graceMs, image, stats, writes);
         i++;
       }
     });
     // Handled at once: a rejection left pending while later chunks are queued would be reported
     // as unhandled and take the process down.
-    commits.push(batch.then(undefined, (err: unknown) => (failure ??= err)));
+    commits.push(lmdbWrite(batch).then(undefined, (err: Error) => void (failure ??= err)));
     stats.entries += i - first;
     stats.chunks++;
     stats.maxChunkMs = Math.max(stats.maxChunkMs, performance.now() - started);
     if (i < entries.length) await nextTurn();
   }
   await Promise.all(commits);
-  if (failure !== undefined) throw failure instanceof Error ? failure : new Error(String(failure));
+  if (failure !== undefined) throw failure;
   return stats;
 }
 
 /** Queues the LMDB changes for one entry; returns the bytes of the value written. */
-function writeEntry(tables: LmdbTables, entry: MemEntry, graceMs: number, image: IndexImage, stats: CheckpointWriteStats): number {
+function writeEntry(
+  tables: LmdbTables, entry: MemEntry, graceMs: number, image: IndexImage, stats: CheckpointWriteStats, writes: QueuedWrites,
+): number {
   // lmdb-js copies keys when a write is queued, so a shared scratch key is safe here.
   const key = entryKey(entry);
   const sk = storageKeyTransient(entry.slot, key);
@@ -107,31 +115,32 @@ function writeEntry(tables: LmdbTables, entry: MemEntry, graceMs: number, image:
   checkpointImageOf(encoded, graceMs, image);
   let bytes = 0;
   if (encoded === undefined || (encodedType(encoded) === ValueType.Tombstone && graceMs === 0)) {
-    void tables.data.remove(sk);
+    writes.add(tables.data.remove(sk));
     stats.removes++;
   } else {
     // Values, unlike keys, are referenced until written: an entry's bytes are never overwritten.
     const value = isLongKey(key) ? wrapLongKeyValue(key, encoded) : encoded;
-    void tables.data.put(sk, value);
+    writes.add(tables.data.put(sk, value));
     stats.puts++;
     bytes = value.length;
   }
   if (entry.baseExpiresAt !== image.expiresAt) {
-    if (entry.baseExpiresAt > 0) void tables.expiry.remove(indexKey(entry.baseExpiresAt, sk));
-    if (image.expiresAt > 0) void tables.expiry.put(indexKey(image.expiresAt, sk), EMPTY);
+    if (entry.baseExpiresAt > 0) writes.add(tables.expiry.remove(indexKey(entry.baseExpiresAt, sk)));
+    if (image.expiresAt > 0) writes.add(tables.expiry.put(indexKey(image.expiresAt, sk), EMPTY));
   }
   if (entry.baseTombstoneMs !== image.tombstoneMs) {
-    if (entry.baseTombstoneMs >= 0) void tables.tombstones.remove(indexKey(entry.baseTombstoneMs, sk));
-    if (image.tombstoneMs >= 0) void tables.tombstones.put(indexKey(image.tombstoneMs, sk), EMPTY);
+    if (entry.baseTombstoneMs >= 0) writes.add(tables.tombstones.remove(indexKey(entry.baseTombstoneMs, sk)));
+    if (image.tombstoneMs >= 0) writes.add(tables.tombstones.put(indexKey(image.tombstoneMs, sk), EMPTY));
   }
   return bytes;
 }
 
 /** Empties data and both indexes in one transaction; resolves when it is on disk. */
 export async function clearTables(tables: LmdbTables): Promise<void> {
-  await tables.data.batch(() => {
-    void tables.data.clearAsync();
-    void tables.expiry.clearAsync();
-    void tables.tombstones.clearAsync();
-  });
+  const writes = new QueuedWrites();
+  await lmdbWrite(tables.data.batch(() => {
+    writes.add(tables.data.clearAsync());
+    writes.add(tables.expiry.clearAsync());
+    writes.add(tables.tombstones.clearAsync());
+  }));
 }

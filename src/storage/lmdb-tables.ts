@@ -35,6 +35,10 @@ export class LmdbTables {
       // page per key up to LMDB's dirty limit, so those copies grew the process's anonymous memory
       // with the size of the tree (docs/decisions.md, "LMDB writes through its map").
       useWritemap: true,
+      // lmdb-js otherwise opens a batch of its own around each event-loop turn's writes and drops
+      // the promise of its first write, which rejects unhandled (ending the process) when the
+      // transaction fails. The store's writes are batches or awaited puts already.
+      eventTurnBatching: false,
     });
     const binary = { keyEncoding: 'binary', encoding: 'binary' } as const;
     return new LmdbTables(

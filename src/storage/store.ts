@@ -17,6 +17,7 @@ import {
   storageKeyTransient,
 } from './key-layout.js';
 import { LmdbTables } from './lmdb-tables.js';
+import { lmdbWrite, spaceAware } from './lmdb-failures.js';
 import { syncDir } from './log-segments.js';
 import { appendBatch, appendDrop, appendFlushAll, appendPut, decodeLogEntry, LogOp } from './log-entry.js';
 import { ExpiryHeap } from './expiry-heap.js';
@@ -196,6 +197,7 @@ export class Store implements BatchRecordStore {
   private readonly checkpointIntervalMs: number;
   private readonly soonExpiring = new ExpiryHeap();
   private readonly graceMs: number;
+  private readonly dir: string;
   private readonly logger: StoreLogger;
   private readonly now: () => number;
   private readonly versionListeners: VersionChangeListener[] = [];
@@ -226,6 +228,7 @@ export class Store implements BatchRecordStore {
     private readonly log: CommitLog,
   ) {
     this.graceMs = opts.tombstoneGraceMs;
+    this.dir = opts.dir;
     this.counts = new KeyCounts(opts.tombstoneGraceMs > 0);
     this.checkpointEntries = opts.checkpointEntries ?? DEFAULT_CHECKPOINT_ENTRIES;
     this.checkpointBytes = opts.checkpointBytes ?? CHECKPOINT_BYTES_MAX;
@@ -727,7 +730,9 @@ export class Store implements BatchRecordStore {
     this.checkOpen();
     const copy = Buffer.from(value);
     this.metaCache.set(name, copy);
-    await this.tables.meta.put(name, copy);
+    await lmdbWrite(this.tables.meta.put(name, copy)).catch(async (err: Error) => {
+      throw await spaceAware(err, this.dir);
+    });
   }
 
   stats(): Record<string, number> {
