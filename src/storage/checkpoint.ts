@@ -10,14 +10,25 @@ import { ValueType, type StoredRecord } from './types.js';
 /**
  * Writing a frozen memtable into LMDB. Entries go out in chunks, one lmdb-js batch per event-loop
  * turn, so the main thread never stalls for long: it only queues; LMDB's own thread applies and
- * commits (merging batches queued while it is busy, so a checkpoint is a few transactions). A
- * batch never spans transactions and a record's data and index changes share one, so every
- * committed transaction leaves data and indexes consistent with each other.
+ * commits. lmdb-js merges batches queued while its writer is busy into one transaction, so after
+ * CHECKPOINT_TRANSACTION_ENTRIES the checkpoint waits for what it queued to commit: that bounds a
+ * transaction, whose dirty pages LMDB copies into malloc'd memory (about one per random key) and
+ * keeps for reuse. Unbounded, the copies grew the process's memory with the size of the tree
+ * (docs/decisions.md, "LMDB's dirty pages: bounded transactions, not its map"). A batch never
+ * spans transactions and a record's data and index changes share one, so every committed
+ * transaction leaves data and indexes consistent with each other.
  */
 
 /** Entries per chunk and encoded bytes per chunk: each chunk is a few ms of main-thread work at most. */
 export const CHECKPOINT_CHUNK_ENTRIES = 2000;
 const CHECKPOINT_CHUNK_BYTES = 8 << 20;
+/**
+ * Entries queued before waiting for their commit: the most one LMDB transaction can hold, and so
+ * the dirty pages LMDB copies for it (about one 4 KiB page per random key, plus the branch pages
+ * above them): about 32 MiB, kept by LMDB for reuse. Fewer per transaction cost more page writes
+ * and syncs per entry (docs/decisions.md, "LMDB's dirty pages: bounded transactions, not its map").
+ */
+const CHECKPOINT_TRANSACTION_ENTRIES = 4 * CHECKPOINT_CHUNK_ENTRIES;
 const EMPTY = Buffer.alloc(0);
 
 /** Index entries LMDB ends up holding for a record: expiry time (0 = none), tombstone ms (-1 = none). */
@@ -70,18 +81,21 @@ export interface CheckpointWriteStats {
 
 /**
  * Writes every entry of `table`; resolves once all of it is committed and synced. A failed commit
- * rejects with its cause (lmdb-failures.ts): the caller keeps the memtable and the log and tries
- * again later, which rewrites what was committed already (the same values, so harmlessly).
+ * rejects with its cause (lmdb-failures.ts) and leaves the chunks after it unwritten: the caller
+ * keeps the memtable and the log and tries again later, which rewrites what was committed already
+ * (the same values, so harmlessly).
  */
 export async function writeMemtable(tables: LmdbTables, table: Memtable, graceMs: number): Promise<CheckpointWriteStats> {
   const stats: CheckpointWriteStats = { entries: 0, puts: 0, removes: 0, chunks: 0, maxChunkMs: 0 };
-  const commits: Promise<unknown>[] = [];
-  let failure: Error | undefined;
   const image: IndexImage = { expiresAt: 0, tombstoneMs: -1 };
   const writes = new QueuedWrites();
   const entries = table.entries;
+  // Chunks queued and not yet committed: lmdb-js may merge these (and only these) into one transaction.
+  let queued: Promise<void>[] = [];
+  let queuedEntries = 0;
+  let failure: Error | undefined;
   let i = 0;
-  while (i < entries.length) {
+  while (i < entries.length && failure === undefined) {
     const started = performance.now();
     let bytes = 0;
     const first = i;
@@ -93,13 +107,20 @@ export async function writeMemtable(tables: LmdbTables, table: Memtable, graceMs
     });
     // Handled at once: a rejection left pending while later chunks are queued would be reported
     // as unhandled and take the process down.
-    commits.push(lmdbWrite(batch).then(undefined, (err: Error) => void (failure ??= err)));
+    queued.push(lmdbWrite(batch).then(undefined, (err: Error) => void (failure ??= err)));
+    queuedEntries += i - first;
     stats.entries += i - first;
     stats.chunks++;
     stats.maxChunkMs = Math.max(stats.maxChunkMs, performance.now() - started);
-    if (i < entries.length) await nextTurn();
+    if (queuedEntries >= CHECKPOINT_TRANSACTION_ENTRIES || i >= entries.length) {
+      await Promise.all(queued);
+      queued = [];
+      queuedEntries = 0;
+    } else {
+      await nextTurn();
+    }
   }
-  await Promise.all(commits);
+  await Promise.all(queued);
   if (failure !== undefined) throw failure;
   return stats;
 }
