@@ -15,6 +15,7 @@ import type { Config } from '../core/config.js';
 import { ERR } from '../core/errors.js';
 import { StartupError, errnoText, storageOpenError } from '../core/startup-error.js';
 import type { Logger } from '../core/logger.js';
+import { persistenceRefusal } from './persistence-refusal.js';
 import type { CommandSpec } from '../commands/spec.js';
 import { buildCommandTable } from '../commands/table.js';
 import { isActiveExpireEnabled } from '../commands/server.js';
@@ -50,7 +51,6 @@ import { splitUserDirective } from '../acl/acl-file.js';
 import { readAclFile } from '../acl/acl-store.js';
 import { closeRevokedSubscribers, closeSessionsOfRemoved } from './acl-sessions.js';
 import { AclSync } from './acl-sync.js';
-import { osErrorText } from '../core/os-error-text.js';
 
 const INLINE_MAX = 64 * 1024;
 const MULTIBULK_COUNT_MAX = 2_147_483_647;
@@ -170,10 +170,7 @@ export class RingkvNode implements NodeServices {
       if (key !== undefined) this.dispatcher.blocked.keyChanged(key);
     });
     // The error reaches the reply: a held or blocked command must not report a write that failed.
-    this.dispatcher.diskFailure = () => {
-      const failure = this.store.logFailure;
-      return failure === null ? undefined : `MISCONF Errors writing to the AOF file: ${osErrorText(failure)}`;
-    };
+    this.dispatcher.diskFailure = () => persistenceRefusal(this.store);
     this.dispatcher.awaitDurable = (cb) => {
       if (!this.store.hasPendingDurability()) return false;
       this.store.afterDurable(cb);
