@@ -55,8 +55,8 @@ const NAMES = 10n ** 12n;
 /**
  * The i-th key, at a scattered place in key order. Names in write order let each checkpoint touch
  * only the right edge of LMDB's tree, which hid LMDB's copies of dirty pages: a node's memory grew
- * with its keys under random keys and not under sequential ones (docs/decisions.md, "LMDB writes
- * through its map").
+ * with its keys under random keys and not under sequential ones (docs/decisions.md, "LMDB's dirty
+ * pages: bounded transactions, not its map").
  */
 function keyName(i: number): string {
   return `key:${String((BigInt(i) * SPREAD) % NAMES).padStart(12, '0')}`;

@@ -487,7 +487,10 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
         this.topologyFingerprint = createHash('sha1').update(key).digest('hex').slice(0, 16);
       }
       this.topologyKey = key;
-      void this.node.store.setMeta('cluster-members', Buffer.from(JSON.stringify(this.membership.members())));
+      // Rewritten on every change of the member list; one that cannot be written (a full disk) is
+      // only what a restart would start from.
+      this.node.store.setMeta('cluster-members', Buffer.from(JSON.stringify(this.membership.members())))
+        .catch((err: unknown) => this.logger.warn({ err: String(err) }, 'member list not persisted'));
     }
     const routing = this.routingTracker.update({
       nowMs: performance.now(), self: this.myId, members: members.map((m) => m.id),

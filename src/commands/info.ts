@@ -3,6 +3,7 @@ import { REDIS_VERSION, RINGKV_VERSION } from './version.js';
 import type { NodeServices } from '../server/node-services.js';
 import { anonymousMemoryBytes, bytesToHuman } from '../server/eviction/memory-report.js';
 import { parsePercentiles, percentileName, valueAtPercentile } from '../server/command-latency.js';
+import { persistenceStatus } from '../server/persistence-refusal.js';
 
 const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace'];
 const ALL_SECTIONS = [...DEFAULT_SECTIONS, 'commandstats', 'latencystats', 'ringkv'];
@@ -65,11 +66,13 @@ function memory(node: NodeServices): Lines {
 
 function persistence(node: NodeServices): Lines {
   const st = node.store.stats();
+  // A checkpoint stands for Redis's RDB save: its failure is a failed bgsave (persistence-refusal.ts).
+  const status = persistenceStatus(node.store);
   const lines: Lines = [
     ['loading', 0], ['async_loading', 0], ['current_cow_peak', 0], ['current_cow_size', 0],
     ['rdb_changes_since_last_save', 0], ['rdb_bgsave_in_progress', 0], ['rdb_last_save_time', Math.floor(node.startedAt / 1000)],
-    ['rdb_last_bgsave_status', 'ok'], ['aof_enabled', 1], ['aof_rewrite_in_progress', 0], ['aof_rewrite_scheduled', 0],
-    ['aof_last_write_status', 'ok'], ['aof_last_bgrewrite_status', 'ok'], ['appendfsync', node.config.str('appendfsync')],
+    ['rdb_last_bgsave_status', status.checkpoint], ['aof_enabled', 1], ['aof_rewrite_in_progress', 0], ['aof_rewrite_scheduled', 0],
+    ['aof_last_write_status', status.aof], ['aof_last_bgrewrite_status', 'ok'], ['appendfsync', node.config.str('appendfsync')],
   ];
   for (const [k, v] of Object.entries(st) as Array<[string, number]>) lines.push([`store_${k.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase())}`, v]);
   return lines;

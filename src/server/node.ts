@@ -15,6 +15,7 @@ import type { Config } from '../core/config.js';
 import { ERR } from '../core/errors.js';
 import { StartupError, errnoText, storageOpenError } from '../core/startup-error.js';
 import type { Logger } from '../core/logger.js';
+import { persistenceRefusal } from './persistence-refusal.js';
 import type { CommandSpec } from '../commands/spec.js';
 import { buildCommandTable } from '../commands/table.js';
 import { isActiveExpireEnabled } from '../commands/server.js';
@@ -50,7 +51,6 @@ import { splitUserDirective } from '../acl/acl-file.js';
 import { readAclFile } from '../acl/acl-store.js';
 import { closeRevokedSubscribers, closeSessionsOfRemoved } from './acl-sessions.js';
 import { AclSync } from './acl-sync.js';
-import { osErrorText } from '../core/os-error-text.js';
 
 const INLINE_MAX = 64 * 1024;
 const MULTIBULK_COUNT_MAX = 2_147_483_647;
@@ -170,10 +170,7 @@ export class RingkvNode implements NodeServices {
       if (key !== undefined) this.dispatcher.blocked.keyChanged(key);
     });
     // The error reaches the reply: a held or blocked command must not report a write that failed.
-    this.dispatcher.diskFailure = () => {
-      const failure = this.store.logFailure;
-      return failure === null ? undefined : `MISCONF Errors writing to the AOF file: ${osErrorText(failure)}`;
-    };
+    this.dispatcher.diskFailure = () => persistenceRefusal(this.store);
     this.dispatcher.awaitDurable = (cb) => {
       if (!this.store.hasPendingDurability()) return false;
       this.store.afterDurable(cb);
@@ -424,8 +421,16 @@ export class RingkvNode implements NodeServices {
   private startBackgroundTasks(): void {
     const hz = this.config.int('hz');
     this.timers.push(setInterval(() => this.expireTick(), Math.max(2, Math.floor(1000 / hz))));
+    // A full disk fails this every round until there is room again: one line when it starts failing.
+    let hlcFailing = false;
     this.timers.push(setInterval(() => {
-      void this.store.setMeta('hlc-high-water', this.versioner.highWaterToPersist(Date.now()));
+      this.store.setMeta('hlc-high-water', this.versioner.highWaterToPersist(Date.now())).then(
+        () => (hlcFailing = false),
+        (err: unknown) => {
+          if (!hlcFailing) this.logger.warn({ err: String(err) }, 'HLC high-water mark not persisted; retried every round');
+          hlcFailing = true;
+        },
+      );
     }, HLC_PERSIST_INTERVAL_MS));
     this.timers.push(setInterval(() => this.closeIdleClients(), 1000));
     // A peer that missed a push (down, restarting, joining) gets the ACL document on the next round.
@@ -502,7 +507,9 @@ export class RingkvNode implements NodeServices {
       // Shutdown must not hang on a socket nobody tracks; the store still gets flushed.
       const grace = new Promise<void>((r) => setTimeout(r, SHUTDOWN_SOCKET_GRACE_MS).unref());
       await Promise.race([closed, grace]);
-      await this.store.setMeta('hlc-high-water', this.versioner.highWaterToPersist(Date.now()));
+      // On a full disk this fails; the store must still be closed (its log holds every write).
+      await this.store.setMeta('hlc-high-water', this.versioner.highWaterToPersist(Date.now()))
+        .catch((err: unknown) => this.logger.warn({ err: String(err) }, 'HLC high-water mark not persisted at shutdown'));
       await this.store.close();
       this.dirLock?.release();
       this.logger.info('ringkv is now ready to exit, bye bye...');

@@ -50,6 +50,8 @@ const GROUP_INITIAL_BYTES = 64 * 1024;
 const GROUP_REUSE_MAX_BYTES = 8 << 20;
 const SPARE_BUFFERS_MAX = 2;
 const EVERYSEC_MS = 1000;
+/** How often a write that found the disk full is tried again (Redis: every cron tick). */
+const STALL_RETRY_MS = 1000;
 const END_MARK_BYTES = FRAME_HEAD_BYTES;
 
 type DurableCallback = (err?: Error) => void;
@@ -127,6 +129,18 @@ export class CommitLog {
   private fdSyncedPos = 0;
   private fdDirty = false;
   private failed: Error | null = null;
+  /**
+   * A group write found no space (ENOSPC, EDQUOT): unlike other failures this one leaves the file
+   * as trustworthy as before (the write did not happen, or only in part, and is redone whole), so
+   * the group stays first in the queue and is tried again every STALL_RETRY_MS until it goes
+   * through. Meanwhile entries are still taken (the store's memory must match the log once it
+   * catches up) but nothing is acknowledged: afterDurable reports this error.
+   */
+  private stalled: Error | null = null;
+  private stalledAt = 0;
+  private stallTimer: NodeJS.Timeout | null = null;
+  /** The retry timer fired: drain may try the stalled group once. */
+  private retrying = false;
   private closed = false;
   /** Frame being built between reserveFrame and commitFrame (null: discarded after a failure). */
   private frameGroup: Group | null = null;
@@ -251,8 +265,9 @@ export class CommitLog {
 
   /** Calls `cb` once everything committed so far is as durable as the policy promises. */
   afterDurable(cb: DurableCallback): void {
-    if (this.failed) {
-      const err = this.failed;
+    const failure = this.failure;
+    if (failure) {
+      const err = failure;
       queueMicrotask(() => cb(err));
       return;
     }
@@ -261,19 +276,30 @@ export class CommitLog {
     else queueMicrotask(() => cb());
   }
 
+  /** The write or fdatasync failure that stopped the log, or the full disk it waits on, or null. */
+  get failure(): Error | null {
+    return this.failed ?? this.stalled;
+  }
+
   /**
    * True while something appended is not yet durable, and for good once the log has failed: the
    * entries appended since are thrown away, so whoever would acknowledge them must ask afterDurable,
    * which reports the failure. (It answered false after a failure, and every later write was
-   * acknowledged without reaching the disk.)
+   * acknowledged without reaching the disk.) Also true while stalled on a full disk.
    */
-  /** The write or fdatasync failure that stopped the log, or null. */
-  get failure(): Error | null {
-    return this.failed;
+  hasPendingDurability(): boolean {
+    return this.failure !== null || this.lastPendingGroup() !== null;
   }
 
-  hasPendingDurability(): boolean {
-    return this.failed !== null || this.lastPendingGroup() !== null;
+  /**
+   * Stops retrying a write stalled on a full disk: the log fails for good, so that a seal or sync
+   * queued behind the stalled group completes (closing the store waits for them).
+   */
+  endStall(): void {
+    const err = this.stalled;
+    if (err === null) return;
+    this.fail(err);
+    this.kick();
   }
 
   /**
@@ -323,6 +349,7 @@ export class CommitLog {
   /** Writes and syncs what is pending, then closes the file. Spare files stay for the next open. */
   async close(): Promise<void> {
     if (this.closed) return;
+    this.endStall();
     await this.syncNow().catch(() => undefined);
     this.closed = true;
     if (this.everysecTimer) clearInterval(this.everysecTimer);
@@ -350,6 +377,7 @@ export class CommitLog {
       logFsyncs: this.counters.fsyncs,
       logBytesWritten: this.counters.bytesWritten,
       logFailed: this.failed ? 1 : 0,
+      logStalled: this.stalled ? 1 : 0,
     };
   }
 
@@ -427,6 +455,9 @@ export class CommitLog {
     this.draining = true;
     try {
       for (;;) {
+        // Stalled on a full disk: only the retry timer goes on.
+        if (this.stalled !== null && !this.retrying) break;
+        this.retrying = false;
         // A due everysec sync goes first so a steady stream of groups cannot postpone it.
         if (this.syncDue) {
           await this.runSync().catch((e: unknown) => this.fail(e));
@@ -448,7 +479,13 @@ export class CommitLog {
       let err: Error | undefined;
       try {
         await this.writeGroup(step);
+        if (this.stalled !== null) this.unstall();
       } catch (e) {
+        if (this.failed === null && e instanceof NoSpaceError) {
+          this.inflight = null;
+          this.stall(step, e);
+          return;
+        }
         err = this.fail(e);
       }
       this.inflight = null;
@@ -479,16 +516,23 @@ export class CommitLog {
     // The mark tells replay how much of the file was durable before this group: damage there is
     // real, while damage at or after it may be this write torn by a power failure.
     writeSyncMark(group.buf, 0, this.fdSyncedPos);
-    applyMask(group, this.fdMask);
+    const mask = this.fdMask;
+    applyMask(group, mask);
     // A zero frame header after the group marks where this segment's data ends, so replay can
     // tell the end of the log from what an earlier life of a reused file left behind. The next
     // group is written over it.
     group.buf.fill(0, group.used, group.used + END_MARK_BYTES);
     const fd = this.fd!;
     const total = group.used + END_MARK_BYTES;
-    // A plain write only copies into the page cache: doing it here costs less than handing it to
-    // the thread pool and back, which under load happens thousands of times a second.
-    for (let off = 0; off < total; ) off += fs.writeSync(fd, group.buf, off, total - off, this.fdPos + off);
+    try {
+      // A plain write only copies into the page cache: doing it here costs less than handing it to
+      // the thread pool and back, which under load happens thousands of times a second.
+      for (let off = 0; off < total; ) off += fs.writeSync(fd, group.buf, off, total - off, this.fdPos + off);
+    } catch (e) {
+      // Unmasked again, so a retry (after a full disk) can mask it anew.
+      applyMask(group, mask);
+      throw isNoSpace(e) ? new NoSpaceError(e) : e;
+    }
     this.fdPos += group.used;
     this.counters.groupWrites++;
     this.counters.bytesWritten += group.used;
@@ -516,7 +560,10 @@ export class CommitLog {
     const file = segmentPath(this.dir, id);
     const spare = this.spares.shift();
     const reused = spare !== undefined && (await fs.promises.rename(spare.file, file).then(() => true, () => false));
-    this.fd = await fsOpen(file, reused ? 'r+' : 'wx');
+    // No inode or block for a new file: nothing was created, so it can be tried again.
+    this.fd = await fsOpen(file, reused ? 'r+' : 'wx').catch((e: unknown) => {
+      throw isNoSpace(e) ? new NoSpaceError(e) : e;
+    });
     this.fdSegment = id;
     this.fdMask = segmentMask(id);
     this.fdPos = 0;
@@ -555,11 +602,58 @@ export class CommitLog {
       .finally(() => (this.preparingSpare = false));
   }
 
+  /**
+   * `group` found the disk full: it goes back to the head of the queue to be written again. Every
+   * write waiting on it or on a later group hears the error now (their entries stay queued and
+   * reach the disk once there is room, as Redis keeps its AOF buffer), and so does every later one
+   * until a retry succeeds. One log line for the episode.
+   */
+  private stall(group: Group, e: unknown): void {
+    const err = e instanceof Error ? e : new Error(String(e));
+    this.queue.unshift(group);
+    if (this.stalled === null) {
+      this.stalledAt = Date.now();
+      this.logger.error(
+        { err: err.message, retryMs: STALL_RETRY_MS },
+        'commit log: disk full; writes are refused until there is room again (retried every second)',
+      );
+      this.stallTimer = setInterval(() => {
+        this.retrying = true;
+        this.kick();
+      }, STALL_RETRY_MS);
+      this.stallTimer.unref();
+    }
+    this.stalled = err;
+    const waiting: Group[] = [];
+    if (this.open) waiting.push(this.open);
+    for (const step of this.queue) if (step.kind === 'group') waiting.push(step);
+    for (const g of waiting) {
+      const cbs = g.callbacks;
+      g.callbacks = [];
+      for (const cb of cbs) cb(err);
+    }
+  }
+
+  private unstall(): void {
+    this.logger.info({ stalledMs: Date.now() - this.stalledAt }, 'commit log: the stalled write went through; writes accepted again');
+    this.clearStall();
+  }
+
+  private clearStall(): void {
+    this.stalled = null;
+    this.retrying = false;
+    if (this.stallTimer) clearInterval(this.stallTimer);
+    this.stallTimer = null;
+  }
+
   private fail(e: unknown): Error {
     const err = e instanceof Error ? e : new Error(String(e));
+    // A failure for good ends a stall: nothing is retried after it.
+    if (this.stalled !== null) this.clearStall();
     if (!this.failed) {
       // After a failed write or fsync the page cache can no longer be trusted (fsyncgate), so
-      // the log stops acknowledging for good; the operator restarts after fixing the disk.
+      // the log stops acknowledging for good; the operator restarts after fixing the disk. (A
+      // write that only found the disk full is retried instead: stall().)
       this.failed = err;
       this.logger.error({ err: err.message }, 'commit log: write failed; no further writes will be acknowledged');
       const pending: Group[] = [];
@@ -573,6 +667,27 @@ export class CommitLog {
       }
     }
     return this.failed;
+  }
+}
+
+/** A call failed for want of space, which may come back (unlike an I/O error). */
+function isNoSpace(e: unknown): e is NodeJS.ErrnoException {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+/**
+ * A write(2) or a file creation that found no space: retried. Only those: an fdatasync that fails,
+ * whatever its errno, may have dropped dirty pages it will never write (fsyncgate), so it stops
+ * the log for good.
+ */
+class NoSpaceError extends Error {
+  readonly code: string | undefined;
+
+  constructor(cause: NodeJS.ErrnoException) {
+    super(cause.message);
+    this.name = 'NoSpaceError';
+    this.code = cause.code;
   }
 }
 

@@ -1,5 +1,6 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
 import path from 'node:path';
+import { QueuedWrites, lmdbWrite } from './lmdb-failures.js';
 
 /** A write held for a replica that was down when it was made (hinted handoff). */
 export interface Hint {
@@ -53,7 +54,8 @@ function decodeHint(id: Buffer, value: Buffer): Hint {
 /**
  * Durable, bounded hints per target node in an LMDB environment of their own (hints are written on
  * the sloppy-quorum path only, and must not share the data store's checkpoint cycle). A hint counts
- * as a replica's acknowledgement, so add() resolves only once it is on disk.
+ * as a replica's acknowledgement, so add() resolves only once it is on disk. A write LMDB cannot
+ * commit (a full disk) rejects the call with its cause; nothing is left unhandled (lmdb-failures.ts).
  */
 export class HintStore {
   private readonly bytes = new Map<string, number>();
@@ -71,7 +73,9 @@ export class HintStore {
   }
 
   static async open(opts: HintStoreOptions): Promise<HintStore> {
-    const env = open({ path: path.join(opts.dir, 'hints'), overlappingSync: false, noMemInit: true });
+    // eventTurnBatching off: lmdb-js's batch per event-loop turn drops a promise that rejects
+    // unhandled when its transaction fails (lmdb-failures.ts).
+    const env = open({ path: path.join(opts.dir, 'hints'), overlappingSync: false, noMemInit: true, eventTurnBatching: false });
     const db = env.openDB<Buffer, Buffer>({ name: 'hints', keyEncoding: 'binary', encoding: 'binary' });
     return new HintStore(env, db, opts);
   }
@@ -83,7 +87,13 @@ export class HintStore {
     const value = encodeHint(slot, key, record, now);
     this.bytes.set(target, (this.bytes.get(target) ?? 0) + value.length);
     this.added++;
-    await this.db.put(id, value);
+    try {
+      await lmdbWrite(this.db.put(id, value));
+    } catch (err) {
+      this.bytes.set(target, (this.bytes.get(target) ?? 0) - value.length);
+      this.added--;
+      throw err;
+    }
     if ((this.bytes.get(target) ?? 0) > this.opts.maxBytesPerTarget) await this.trim(target, now);
   }
 
@@ -109,11 +119,12 @@ export class HintStore {
 
   async remove(target: string, hints: readonly Hint[], delivered: boolean): Promise<void> {
     let freed = 0;
+    const writes = new QueuedWrites();
     for (const h of hints) {
       freed += HEADER_BYTES + h.key.length + h.record.length;
-      void this.db.remove(h.id);
+      writes.add(this.db.remove(h.id));
     }
-    await this.db.flushed;
+    await lmdbWrite(Promise.resolve(this.db.flushed));
     this.bytes.set(target, Math.max(0, (this.bytes.get(target) ?? 0) - freed));
     if (delivered) this.delivered += hints.length;
     else this.dropped += hints.length;

@@ -30,11 +30,16 @@ export class LmdbTables {
       // Durable on resolve: the commit log is truncated on that promise.
       overlappingSync: false,
       noSync: false,
-      // Pages a write transaction dirties are written in place in the map (file pages the kernel
-      // can reclaim) instead of copies malloc'd per page: a checkpoint of random keys dirties a
-      // page per key up to LMDB's dirty limit, so those copies grew the process's anonymous memory
-      // with the size of the tree (docs/decisions.md, "LMDB writes through its map").
-      useWritemap: true,
+      // Not through the map: with MDB_WRITEMAP a page that needs a new block on a full disk is a
+      // SIGBUS that kills the process, where a copied page written back by LMDB fails its commit
+      // with an error the store can handle. The copies' memory is bounded by the checkpoint's
+      // transaction size instead (checkpoint.ts; docs/decisions.md, "LMDB's dirty pages: bounded
+      // transactions, not its map").
+      useWritemap: false,
+      // lmdb-js otherwise opens a batch of its own around each event-loop turn's writes and drops
+      // the promise of its first write, which rejects unhandled (ending the process) when the
+      // transaction fails. The store's writes are batches or awaited puts already.
+      eventTurnBatching: false,
     });
     const binary = { keyEncoding: 'binary', encoding: 'binary' } as const;
     return new LmdbTables(

@@ -252,14 +252,20 @@ export async function writeZeroFile(target: string, bytes: number): Promise<void
   const tmp = `${target}.tmp`;
   const fd = await fsOpen(tmp, 'w');
   try {
-    for (let off = 0; off < bytes; ) {
-      off += await fsWrite(fd, ZEROS, 0, Math.min(ZEROS.length, bytes - off), off);
+    try {
+      for (let off = 0; off < bytes; ) {
+        off += await fsWrite(fd, ZEROS, 0, Math.min(ZEROS.length, bytes - off), off);
+      }
+      await fsDatasync(fd);
+    } finally {
+      await fsClose(fd);
     }
-    await fsDatasync(fd);
-  } finally {
-    await fsClose(fd);
+    await fs.promises.rename(tmp, target);
+  } catch (err) {
+    // On a full disk the half-made file would hold the last free blocks that the log itself needs.
+    await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
+    throw err;
   }
-  await fs.promises.rename(tmp, target);
 }
 
 export function fsOpen(file: string, flags: string): Promise<number> {

@@ -18,6 +18,8 @@ import {
   storageKeyTransient,
 } from './key-layout.js';
 import { LmdbTables } from './lmdb-tables.js';
+import { lmdbWrite, spaceAware } from './lmdb-failures.js';
+import { LmdbHealth } from './lmdb-health.js';
 import { syncDir } from './log-segments.js';
 import { appendBatch, appendDrop, appendFlushAll, appendPut, decodeLogEntry, LogOp } from './log-entry.js';
 import { ExpiryHeap } from './expiry-heap.js';
@@ -200,6 +202,12 @@ export class Store implements BatchRecordStore {
   private readonly checkpointIntervalMs: number;
   private readonly soonExpiring = new ExpiryHeap();
   private readonly graceMs: number;
+  private readonly dir: string;
+  /** Whether checkpoints can write LMDB (a full disk): the node asks lmdbFailure. */
+  private readonly lmdbHealth: LmdbHealth;
+  /** FLUSHALLs whose clear of LMDB failed, retried before the next checkpoint; and the last segment they sealed. */
+  private unclearedFlushes = 0;
+  private unclearedSealed = 0;
   private readonly logger: StoreLogger;
   private readonly now: () => number;
   private readonly versionListeners: VersionChangeListener[] = [];
@@ -230,6 +238,7 @@ export class Store implements BatchRecordStore {
     private readonly log: CommitLog,
   ) {
     this.graceMs = opts.tombstoneGraceMs;
+    this.dir = opts.dir;
     this.counts = new KeyCounts(opts.tombstoneGraceMs > 0);
     this.checkpointEntries = opts.checkpointEntries ?? DEFAULT_CHECKPOINT_ENTRIES;
     this.checkpointBytes = opts.checkpointBytes ?? CHECKPOINT_BYTES_MAX;
@@ -238,10 +247,11 @@ export class Store implements BatchRecordStore {
     this.rangeCache = new RangeCache(opts.rangeCacheBytes ?? DEFAULT_RANGE_CACHE_BYTES);
     const interval = opts.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
     this.checkpointIntervalMs = interval;
+    this.lmdbHealth = new LmdbHealth(opts.dir, this.logger, interval);
     this.checkpointTimer = setInterval(() => {
-      if (this.active.size > 0 || this.frozen) {
+      if (this.active.size > 0 || this.frozen || this.unclearedFlushes > 0) {
         this.idleTicks = 0;
-        this.requestCheckpoint();
+        this.requestCheckpoint(true);
       } else if (++this.idleTicks >= CLEAN_IDLE_TICKS) {
         this.clean = undefined;
       }
@@ -454,9 +464,17 @@ export class Store implements BatchRecordStore {
     this.log.afterDurable(cb);
   }
 
-  /** The commit log's failure, once a write or fdatasync of it failed (nothing is durable after it). */
+  /**
+   * The commit log's failure: a write or fdatasync of it failed (nothing is durable after it), or
+   * a write found the disk full (retried until it succeeds).
+   */
   get logFailure(): Error | null {
     return this.log.failure;
+  }
+
+  /** Why LMDB cannot be written (the last checkpoint failed), until a checkpoint succeeds again. */
+  get lmdbFailure(): Error | null {
+    return this.lmdbHealth.failure;
   }
 
   hasPendingDurability(): boolean {
@@ -712,13 +730,17 @@ export class Store implements BatchRecordStore {
       // still makes the flush stick, and the caller hears about the failed sync.
       const syncError: unknown = await synced.then(() => undefined, (e: unknown) => e);
       const sealed = await done;
-      // If this throws, LMDB stays hidden (pendingFlushes is not lowered): showing it again would
-      // bring flushed keys back. Checkpoints stay deferred and puts are refused once the memtable
-      // fills, which is the state to be in when LMDB cannot be written.
-      await clearTables(this.tables);
-      this.pendingFlushes--;
-      this.lmdbChanged();
-      await this.log.retireThrough(sealed);
+      // If the clear fails, LMDB stays hidden (pendingFlushes is not lowered): showing it again
+      // would bring flushed keys back. The next checkpoint tries the clear again first.
+      try {
+        await clearTables(this.tables);
+      } catch (err) {
+        this.unclearedFlushes++;
+        this.unclearedSealed = sealed;
+        throw await this.lmdbFailed(err, 'FLUSHALL could not clear LMDB');
+      }
+      // A clear also does what earlier failed ones were to do.
+      await this.afterClear(1 + this.unclearedFlushes, sealed);
       if (this.active.size > 0) this.requestCheckpoint();
       if (syncError !== undefined) throw syncError;
     });
@@ -743,7 +765,9 @@ export class Store implements BatchRecordStore {
     this.checkOpen();
     const copy = Buffer.from(value);
     this.metaCache.set(name, copy);
-    await this.tables.meta.put(name, copy);
+    await lmdbWrite(this.tables.meta.put(name, copy)).catch(async (err: Error) => {
+      throw await spaceAware(err, this.dir);
+    });
   }
 
   stats(): Record<string, number> {
@@ -771,7 +795,7 @@ export class Store implements BatchRecordStore {
     for (let i = 0; i < 2 && (this.frozen || this.active.size > 0); i++) {
       const run = this.lmdbQueue.then(() => this.checkpoint());
       this.lmdbQueue = run;
-      if ((await run) === 'failed') throw new Error('checkpoint failed');
+      if ((await run) === 'failed') throw this.lmdbHealth.failure ?? new Error('checkpoint failed');
     }
   }
 
@@ -780,6 +804,9 @@ export class Store implements BatchRecordStore {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.checkpointTimer);
+    // A checkpoint waiting for a log stalled on a full disk would never end: give up on the stall
+    // (what it held was never acknowledged, and LMDB gets all of it below if it can).
+    this.log.endStall();
     await this.lmdbQueue;
     // Twice: a retried frozen memtable first, then whatever is active.
     for (let i = 0; i < 2 && (this.frozen || this.active.size > 0); i++) await this.checkpoint();
@@ -913,7 +940,9 @@ export class Store implements BatchRecordStore {
    * filled ten million elements).
    */
   get pressured(): boolean {
-    return this.frozen !== undefined && this.active.size >= this.checkpointEntries;
+    // Not while checkpoints fail: waiting would not end until they succeed again, and writes are
+    // refused meanwhile anyway.
+    return this.frozen !== undefined && this.active.size >= this.checkpointEntries && this.lmdbHealth.failure === null;
   }
 
   /** Calls `cb` once the store is no longer pressured (after the running checkpoint). */
@@ -931,8 +960,10 @@ export class Store implements BatchRecordStore {
     for (const cb of listeners) cb();
   }
 
-  private requestCheckpoint(): void {
+  /** `timer`: the checkpoint timer asks; while LMDB cannot be written only it retries (once an interval). */
+  private requestCheckpoint(timer = false): void {
     if (this.checkpointQueued || this.closed) return;
+    if (this.lmdbHealth.failure !== null && !timer) return;
     this.checkpointQueued = true;
     this.lmdbQueue = this.lmdbQueue.then(() => this.checkpoint());
   }
@@ -943,6 +974,8 @@ export class Store implements BatchRecordStore {
    */
   private async checkpoint(): Promise<'done' | 'failed' | 'deferred'> {
     this.checkpointQueued = false;
+    if (!(await this.lmdbHealth.worthRetrying())) return 'failed';
+    if (this.unclearedFlushes > 0 && !(await this.retryClear())) return 'failed';
     // Entries written after a pending FLUSHALL must not reach LMDB before it is cleared.
     if (this.pendingFlushes > 0) return 'deferred';
     let table = this.frozen;
@@ -962,9 +995,10 @@ export class Store implements BatchRecordStore {
       this.counters.lastCheckpointMaxStallMs = Math.round(written.maxChunkMs * 1000) / 1000;
     } catch (err) {
       this.counters.checkpointFailures++;
-      this.logger.error({ err: String(err), entries: table.size }, 'store: checkpoint failed; will retry');
+      await this.lmdbFailed(err, 'checkpoint failed', table.size);
       return 'failed';
     }
+    this.lmdbHealth.recovered();
     if (this.frozen === table) {
       this.frozen = undefined;
       this.clean = table;
@@ -985,6 +1019,36 @@ export class Store implements BatchRecordStore {
       this.logger.warn({ err: String(err), segment: sealed }, 'store: could not retire checkpointed log segments');
     }
     return 'done';
+  }
+
+  /** LMDB could not be written: recorded (lmdb-health.ts); returns the cause. */
+  private async lmdbFailed(err: unknown, what: string, entries?: number): Promise<Error> {
+    const cause = await this.lmdbHealth.failed(err, what, entries);
+    // Connections held for the checkpoint to end must not wait for the next one.
+    this.relieve();
+    return cause;
+  }
+
+  /** Clears LMDB for FLUSHALLs whose clear failed; true once done. */
+  private async retryClear(): Promise<boolean> {
+    try {
+      await clearTables(this.tables);
+    } catch (err) {
+      this.counters.checkpointFailures++;
+      await this.lmdbFailed(err, 'FLUSHALL could not clear LMDB');
+      return false;
+    }
+    this.lmdbHealth.recovered();
+    await this.afterClear(this.unclearedFlushes, this.unclearedSealed);
+    return true;
+  }
+
+  /** LMDB was cleared for `flushes` FLUSHALLs: show it again once none is pending, retire their log. */
+  private async afterClear(flushes: number, sealed: number): Promise<void> {
+    this.pendingFlushes -= flushes;
+    this.unclearedFlushes = 0;
+    this.lmdbChanged();
+    await this.log.retireThrough(sealed);
   }
 
   /** Applies one logged entry on open, with the same LWW rules as live writes. */
