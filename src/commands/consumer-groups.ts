@@ -271,7 +271,9 @@ function pendingSummary(ctx: CommandContext, gs: StreamGroups, group: Buffer, g:
  * to `retryCount` when given, else one more unless `justId`.
  */
 function claimOne(gs: StreamGroups, group: Buffer, g: GroupState, id: StreamId, consumer: Buffer, p: { deliveries: bigint } | undefined, time: number, retryCount: bigint | undefined, justId: boolean): void {
-  let deliveries = p?.deliveries ?? 0n;
+  // An entry FORCE brings into the PEL starts as a fresh delivery (count 1), as Redis's new NACK
+  // does, and is then counted like any claimed one: 2 without JUSTID or RETRYCOUNT.
+  let deliveries = p?.deliveries ?? 1n;
   if (retryCount !== undefined) deliveries = retryCount;
   else if (!justId) deliveries++;
   gs.setPending(group, g, id, consumer, time, deliveries);
