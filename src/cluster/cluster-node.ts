@@ -8,8 +8,8 @@ import { ClusterBus } from './bus/cluster-bus.js';
 import type { BusAddress } from './bus/types.js';
 import { Membership, type MemberRecord } from './membership.js';
 import { MembershipLog } from './membership-log.js';
-import { buildTopology, type RingMember, type Topology } from './ring.js';
-import { SlotTable, earlierPlacements } from './slot-table.js';
+import { buildTopology, type Topology } from './ring.js';
+import { SlotTable, earlierPlacements, offRingNodes } from './slot-table.js';
 import { CollectionHealer } from './collection-healer.js';
 import { clusterEvictionHost } from './eviction-delete.js';
 import type { EvictionHost } from '../server/eviction/evictor.js';
@@ -77,7 +77,6 @@ function gossipIntervalMs(config: Config): number {
 }
 
 const NO_PLACEMENTS: readonly Topology[] = [];
-const NOBODY_LEFT: ReadonlySet<string> = new Set();
 /** A placement held for fewer gossip rounds than this was a cluster forming, not a rebalance. */
 const PLACEMENT_SETTLE_ROUNDS = 3;
 /**
@@ -444,22 +443,6 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     }
   }
 
-  /**
-   * Nodes of the window's earlier placements that are off the ring (they left) but still answer:
-   * reads of the slots they held still ask them (SlotTable `leftRing`).
-   */
-  private leftRing(from: readonly Topology[], members: readonly RingMember[], now: number): ReadonlySet<string> {
-    if (from.length === 0) return NOBODY_LEFT;
-    const out = new Set<string>();
-    for (const p of from) {
-      for (const id of p.nodeIds) {
-        if (id === this.myId || members.some((m) => m.id === id)) continue;
-        if (this.membership.isAlive(id, now) && !this.refusedPeer(id)) out.add(id);
-      }
-    }
-    return out.size === 0 ? NOBODY_LEFT : out;
-  }
-
   /** Recomputes the ring when membership changed and the slot table when liveness changed. */
   private rebuild(membershipChanged: boolean): void {
     const config = this.node.config;
@@ -518,7 +501,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       this.transition = undefined;
     }
     const from = this.transition?.from ?? NO_PLACEMENTS;
-    const leftRing = this.leftRing(from, members, now);
+    // Nodes that left the ring but still answer: reads of the slots they held still ask them.
+    const leftRing = offRingNodes(from, members.map((m) => m.id), this.myId, (id) => this.membership.isAlive(id, now) && !this.refusedPeer(id));
     // Building a table walks all 16384 slots: only do it when one of its inputs changed.
     const inputs = `${[...alive].sort().join(',')}|${needed}|${routing.isolation ?? ''}|${[...routing.standby].sort().join(',')}|${[...leftRing].sort().join(',')}`;
     if (this.slotTable && this.slotTable.topology === this.topology && this.slotTable.previous === from && inputs === this.tableInputs) return;

@@ -156,3 +156,19 @@ export function earlierPlacements(
   while (from.length > PLACEMENTS_MAX) from.splice(1, 1);
   return from;
 }
+
+const NOBODY_LEFT: ReadonlySet<string> = new Set();
+
+/**
+ * SlotTable's `leftRing`: nodes of the window's earlier placements that are off the `ring` now but
+ * still answer (`answers`), this node excepted. Pure: the cluster node and the simulation each
+ * bring their own view of who answers.
+ */
+export function offRingNodes(placements: readonly Topology[], ring: readonly string[], myId: string, answers: (id: string) => boolean): ReadonlySet<string> {
+  if (placements.length === 0) return NOBODY_LEFT;
+  const out = new Set<string>();
+  for (const p of placements) {
+    for (const id of p.nodeIds) if (id !== myId && !ring.includes(id) && answers(id)) out.add(id);
+  }
+  return out.size === 0 ? NOBODY_LEFT : out;
+}

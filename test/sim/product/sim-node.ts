@@ -6,7 +6,7 @@ import { HintReplayer } from '../../../src/cluster/hint-replayer.js';
 import { decodeRangeAnswer, ReplicaService } from '../../../src/cluster/replica-service.js';
 import { LeaseService } from '../../../src/cluster/lease-service.js';
 import type { Topology } from '../../../src/cluster/ring.js';
-import { earlierPlacements, type SlotTable } from '../../../src/cluster/slot-table.js';
+import { earlierPlacements, offRingNodes, type SlotTable } from '../../../src/cluster/slot-table.js';
 import { RoutingViewTracker, type RoutingView } from '../../../src/cluster/routing-view.js';
 import { ComingBack } from '../../../src/cluster/coming-back.js';
 import { CatchUpDriver } from '../../../src/cluster/catch-up-driver.js';
@@ -517,14 +517,8 @@ export class SimNode implements Endpoint {
       if (j === this.index || this.env.believesAlive(this.index, j)) alive.add(id);
     }
     this.closeWindow(alive);
-    // As ClusterNode.leftRing: nodes of the window's placements off the ring that still answer.
-    const leftRing = new Set<string>();
-    for (const p of this.transition ?? []) {
-      for (const id of p.nodeIds) {
-        const j = this.indexOf(id);
-        if (j !== this.index && !this.ring.includes(id) && this.env.believesAlive(this.index, j)) leftRing.add(id);
-      }
-    }
+    // As ClusterNode.rebuild: nodes of the window's placements off the ring that still answer.
+    const leftRing = offRingNodes(this.transition ?? [], this.ring, this.id, (id) => this.env.believesAlive(this.index, this.indexOf(id)));
     const key = `${this.ring.join(',')}|${this.transitionStarted}:${this.transition?.length ?? 0}|${[...alive].join(',')}|${[...leftRing].sort().join(',')}`;
     if (key === this.tableKey) return this.slotTable;
     this.tableKey = key;
