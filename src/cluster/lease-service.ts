@@ -89,6 +89,10 @@ export class LeaseService {
 
   /** The epoch of a lease this node holds on the slot and may use now, else undefined. */
   current(slot: number): number | undefined {
+    // A node that left coordinates nothing under a lease, also not with one it took before: it is
+    // off every slot's replicas in its own table, so its quorum reads would not count the writes it
+    // acknowledged itself (product simulation seed 900033). Relayed work answers TRYAGAIN instead.
+    if (this.held.size > 0 && this.t.hasLeft()) this.held.clear();
     const l = this.held.get(slot);
     if (l === undefined) return undefined;
     const now = this.t.monotonicMs();

@@ -30,7 +30,9 @@ describe('product simulation, nodes joining and leaving', () => {
       expect(report.stats.checkedReplies, `seed ${seed}`).toBeGreaterThan(50);
     });
   }
-  for (const seed of seedList(3, 900_001)) {
+  // 900033: a node that left kept coordinating under the lease it held before, and could not
+  // count the writes it acknowledged itself (LeaseService.current).
+  for (const seed of seedList(3, 900_001, [900_033])) {
     it(`5 nodes strict, seed ${seed}`, async () => {
       const report = await runProductSim({ seed, nodes: 5, membership: true, ...traceOptions() });
       console.log(figures(report));
