@@ -18,6 +18,11 @@ export interface ScanSources {
   data: Database<Buffer, Buffer> | undefined;
   /** What range reads found in LMDB (range-scan.ts); whole-slot scans do not use it. */
   cache?: RangeCache;
+  /**
+   * Told of the LMDB entry a range scan stopped on (its visit returned false there): a pop or a
+   * first-element read usually writes exactly that element next (range-scan.ts).
+   */
+  stoppedOn?: (id: string, record: StoredRecord) => void;
 }
 
 export interface ScanStop {

@@ -1,6 +1,6 @@
 import { entryKey, entryRecord, type MemEntry } from './memtable.js';
 import type { ScanSources } from './merged-scan.js';
-import { RangeCache } from './range-cache.js';
+import { RangeCache, type LmdbEntry } from './range-cache.js';
 import type { StoredRecord } from './types.js';
 
 /**
@@ -45,17 +45,27 @@ export function rangeScan(
   const lmdb = src.data === undefined ? undefined : (src.cache ?? UNCACHED).cursor(src.data, startId, endId, reverse);
   try {
     let l = lmdb?.next();
+    // The LMDB entry just visited is stepped past only when the walk goes on: a scan that stops on
+    // it (a pop's first element) reads nothing beyond what it visits.
+    let stepLmdb = false;
     // Forward takes the smallest id of the sources, reverse the largest.
     const before = reverse ? (a: string, b: string): boolean => a > b : (a: string, b: string): boolean => a < b;
     for (;;) {
+      if (stepLmdb) {
+        l = lmdb!.next();
+        stepLmdb = false;
+      }
       const aId = active.entry?.id;
       const fId = frozen?.entry?.id;
       if (aId === undefined && fId === undefined) {
         // Only LMDB is left (a collection untouched since its last checkpoint, or its tail).
         while (l !== undefined) {
           const e = l;
+          if (!visit(e.key, e.record)) {
+            src.stoppedOn?.(e.id, e.record);
+            return;
+          }
           l = lmdb!.next();
-          if (!visit(e.key, e.record)) return;
         }
         return;
       }
@@ -66,18 +76,23 @@ export function rangeScan(
       if (next === undefined) return;
       let key: Buffer;
       let record: StoredRecord | undefined;
+      let fromLmdb: LmdbEntry | undefined;
       if (aId === next || fId === next) {
         const e = aId === next ? active.entry! : frozen!.entry!;
         key = entryKey(e);
         record = entryRecord(e);
       } else {
-        key = l!.key;
-        record = l!.record;
+        fromLmdb = l!;
+        key = fromLmdb.key;
+        record = fromLmdb.record;
       }
       if (aId === next) advanceMem(active);
       if (fId === next) advanceMem(frozen!);
-      if (lId === next) l = lmdb!.next();
-      if (record !== undefined && !visit(key, record)) return;
+      if (lId === next) stepLmdb = true;
+      if (record !== undefined && !visit(key, record)) {
+        if (fromLmdb !== undefined) src.stoppedOn?.(fromLmdb.id, fromLmdb.record);
+        return;
+      }
     }
   } finally {
     lmdb?.close();

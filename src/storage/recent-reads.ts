@@ -4,7 +4,8 @@ import type { StoredRecord } from './types.js';
 const SLOTS = 4;
 
 /**
- * The last few element records read from LMDB by storage key, found or not. A collection command
+ * The last few element records read from LMDB by storage key, found or not (point reads, and the
+ * entry a range read stopped on). A collection command
  * reads the elements it changes (a member's score, whether it is in the set) and the store then
  * looks each up again below the memtable to judge its write (Store.write's `previous`): without
  * this, an element not in a memtable cost two LMDB reads. Valid only for LMDB's current read
@@ -30,11 +31,11 @@ export class RecentReads {
     return this.records[slot];
   }
 
-  /** Remembers what LMDB holds under `sk` (copied: callers pass scratch keys). */
-  note(sk: Buffer, rec: StoredRecord | undefined): void {
+  /** Remembers what LMDB holds under `sk` (copied unless `owned`: most callers pass scratch keys). */
+  note(sk: Buffer, rec: StoredRecord | undefined, owned = false): void {
     const i = this.next;
     this.next = (i + 1) % SLOTS;
-    this.keys[i] = Buffer.from(sk);
+    this.keys[i] = owned ? sk : Buffer.from(sk);
     this.records[i] = rec;
   }
 

@@ -831,8 +831,17 @@ export class Store implements BatchRecordStore {
 
   private sources(cached = false): ScanSources {
     const data = this.pendingFlushes > 0 ? undefined : this.tables.data;
-    return cached ? { active: this.active, frozen: this.frozen, data, cache: this.rangeCache } : { active: this.active, frozen: this.frozen, data };
+    return cached ? { active: this.active, frozen: this.frozen, data, cache: this.rangeCache, stoppedOn: this.noteStop } : { active: this.active, frozen: this.frozen, data };
   }
+
+  /**
+   * A command's range read stopped on an LMDB entry (ZPOPMIN's lowest score, a list's head):
+   * remembered as a point read of it, since the command's write of that element looks it up next.
+   */
+  private readonly noteStop = (id: string, record: StoredRecord): void => {
+    const sk = Buffer.from(id, 'latin1');
+    if (!isLongStorageKey(sk)) this.recentReads.note(sk, record, true);
+  };
 
   /**
    * LMDB's content is about to be visible changed (a checkpoint ended, FLUSHALL cleared it):

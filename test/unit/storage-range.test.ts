@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { INLINE_KEY_MAX, keyHash } from '../../src/storage/key-layout.js';
+import { LmdbTables } from '../../src/storage/lmdb-tables.js';
 import { entryKey, Memtable } from '../../src/storage/memtable.js';
 import { encodeRecord } from '../../src/storage/record-codec.js';
 import { Store, type StoreOptions } from '../../src/storage/store.js';
@@ -195,6 +196,37 @@ describe('scanRange', () => {
     s.put(3, keys[0]!, str('again'));
     await s.checkpointNow();
     expect(scan(s, 3, keys[0]!, keys[1]!, false)).toEqual([[keys[0]!.toString('hex'), 'again']]);
+  });
+
+  it('judges a write of the element a scan stopped on by what LMDB holds, without reading LMDB again', async () => {
+    const dir = tempDir();
+    const first = await openStore(dir);
+    const keys = Array.from({ length: 5 }, (_, i) => elementKey(4, 'q', `m${i}`));
+    const stored = keys.map((key, i) => {
+      const rec = str(`v${i}`);
+      first.put(3, key, rec);
+      return rec;
+    });
+    await first.checkpointNow();
+    // Opened again: the elements are in LMDB only (no memtable keeps what it checkpointed).
+    const s = await reopen(first, dir);
+    const reads = vi.spyOn(LmdbTables.prototype, 'readRecord');
+    // A pop: the first element, from LMDB, then its tombstone; then the next one the same way.
+    for (const [i, reverse] of [[0, false], [4, true]] as const) {
+      expect(scan(s, 3, NS_START, NS_END, reverse, 1)).toEqual([[keys[i]!.toString('hex'), `v${i}`]]);
+      // Older than what LMDB holds: refused, and the refusal names LMDB's record.
+      const stale = { ...tomb(), version: Buffer.from(stored[i]!.version) };
+      stale.version.writeUIntBE(stale.version.readUIntBE(0, 6) - 1, 0, 6);
+      const refused = s.put(3, keys[i]!, stale);
+      expect(refused.applied).toBe(false);
+      expect(shown(refused.previous!)).toBe(`v${i}`);
+      expect(s.put(3, keys[i]!, tomb()).applied).toBe(true);
+    }
+    expect(reads).not.toHaveBeenCalled();
+    reads.mockRestore();
+    expect(scan(s, 3, NS_START, NS_END, false).map(([, v]) => v)).toEqual(['T', 'v1', 'v2', 'v3', 'T']);
+    await s.checkpointNow();
+    expect(scan(s, 3, NS_START, NS_END, false).map(([, v]) => v)).toEqual(['T', 'v1', 'v2', 'v3', 'T']);
   });
 
   it('visits long keys with their full key, including those sharing the first INLINE_KEY_MAX bytes, and honours long bounds', async () => {
