@@ -600,6 +600,9 @@ export class CollectionsScenario implements ScenarioExtension {
     const { final, errors } = await collectionsFinalState(cluster.addresses, this.opts.prefix, { r: this.opts.n, deadlineMs: 30_000 });
     const report = checkCollections(w.commands, final);
     const local = await localSortedSets(cluster.addresses, collectionEntities(this.opts.prefix).filter((e) => e.kind === 'zset').map((e) => e.key));
+    // A collection found wrong: each node's raw records of it, with versions, say which write left what.
+    const broken = [...new Set([...report.indexes, ...report.sizes, ...report.counters, ...report.sets].map((v) => v.key))];
+    const records = broken.length > 0 ? await localRecords(cluster.addresses, broken) : undefined;
     const digests = await slotDigestsAgree(cluster.addresses, w.keys, Math.min(this.opts.n, cluster.members.length), this.opts.digestTimeoutMs ?? 30_000);
     const ackedDuringFaults = faults.reduce((s, f) => s + w.ackedWrites(f.injectedAt, f.healedAt ?? Infinity), 0);
     const s = w.stats();
@@ -635,7 +638,7 @@ export class CollectionsScenario implements ScenarioExtension {
       `acked-during-faults=${ackedDuringFaults} jobs pushed=${s.pushedJobs} popped=${s.poppedJobs} listed-at-end=${listed} set-ops=${s.setOps} increments=${s.increments} xadds=${s.streamAdds} delivered=${s.delivered} xacks=${s.streamAcks} drained-after-heal=${drained} | ` +
       `lost=${figures.lost} duplicates=${figures.duplicates} phantoms=${figures.phantoms} order=${figures.order} sets=${figures.sets} counters=${figures.counters} ` +
       `sizes=${figures.sizes} index=${figures.indexes} replies=${figures.replies} unread=${figures.unread} streams=${figures.streams} digests ${digests.agree ? `agree (${digests.slots} slots, ${digests.ms} ms)` : 'DISAGREE'} total=${figures.violations}`;
-    return { violations: figures.violations, summary, details, report: { figures, report, digests, finalReadErrors: errors, final: finalToJson(final), localSortedSets: local }, figures };
+    return { violations: figures.violations, summary, details, report: { figures, report, digests, finalReadErrors: errors, final: finalToJson(final), localSortedSets: local, ...(records && { localRecords: records }) }, figures };
   }
 }
 
@@ -680,6 +683,29 @@ async function localSortedSets(nodes: readonly Address[], keys: readonly string[
       const cmds = keys.flatMap((k) => [['ZRANGE', k, '0', '-1', 'WITHSCORES'], ['ZMSCORE', k, ...SHARED_NAMES.zset], ['ZCARD', k]]);
       const replies = await nodeCall(n, [['READONLY'], ['RINGKV.CONSISTENCY', 'R', '1'], ...cmds], 5000);
       out[addrKey(n)] = Object.fromEntries(keys.map((k, i) => [k, replies.slice(2 + i * 3, 5 + i * 3).map((r) => (r instanceof ReplyError ? `error ${r.message}` : r))]));
+    } catch (e) {
+      out[addrKey(n)] = `unreachable: ${(e as Error).message}`;
+    }
+  }));
+  return out;
+}
+
+/**
+ * Evidence for a broken collection: each node's own records of each key (RINGKV.DIGEST RECORDS of
+ * the key's slot, keeping the records whose storage key holds the key's name): metadata and
+ * element records, tombstones included, with their versions and suspect marks.
+ */
+async function localRecords(nodes: readonly Address[], keys: readonly string[]): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  await Promise.all(nodes.map(async (n) => {
+    try {
+      const replies = await nodeCall(n, keys.map((k) => ['RINGKV.DIGEST', 'RECORDS', String(keySlot(Buffer.from(k)))]), 10_000);
+      out[addrKey(n)] = Object.fromEntries(keys.map((k, i) => {
+        const r = replies[i];
+        if (r instanceof ReplyError || !Array.isArray(r)) return [k, `error ${r instanceof ReplyError ? r.message : String(r)}`];
+        const name = Buffer.from(k).toString('hex');
+        return [k, r.filter((row) => Array.isArray(row) && String(row[0]).includes(name))];
+      }));
     } catch (e) {
       out[addrKey(n)] = `unreachable: ${(e as Error).message}`;
     }
