@@ -121,6 +121,15 @@ export class CollectionHealer {
   }
 
   /**
+   * Stores `rec` as this replica's metadata of `key` whatever it holds, version included: a
+   * coordinator that merged the collection's elements here recounted them (Coordinator
+   * completeCollections), and the metadata must say what the elements now are.
+   */
+  settle(slot: number, key: Buffer, rec: StoredRecord): void {
+    this.host.store.replace(slot, key, rec);
+  }
+
+  /**
    * Makes this replica's copy of the collection under `key` exactly `source`'s: its metadata and
    * every element record of its generation. `expect`: only if the source holds that version.
    * False when the source cannot serve as one (unreachable, not complete, older than us).

@@ -16,11 +16,11 @@ import type { DeferredReply, ReplySink } from '../server/connection.js';
 import { FencedError } from './replica-batcher.js';
 import { CompleteCollections } from './complete-collections.js';
 import { elementKindsOf, isCollectionType, type CollectionType } from '../collections/collection.js';
-import { decodeMeta } from '../collections/meta-codec.js';
+import { decodeMeta, withMetaSize, withSuspect } from '../collections/meta-codec.js';
 import { ListType } from '../collections/list-type.js';
 import { isSuspect, stampBase } from './collection-lineage.js';
 import type { CollectionHealer } from './collection-healer.js';
-import { elementPrefix, prefixEnd, userKeyOf } from '../collections/record-keys.js';
+import { ElementKind, elementPrefix, prefixEnd, userKeyOf } from '../collections/record-keys.js';
 import { ValueType } from '../storage/types.js';
 
 /** Times a write is stamped again because a replica held a newer version, before it counts as concurrent. */
@@ -197,7 +197,7 @@ export class Coordinator {
   /** A replica refused a write of the lease with `epoch`. */
   onFenced: (slot: number, epoch: number) => void = () => undefined;
   /** Copies a collection from a replica holding it completely (set by the cluster node; the simulation has none). */
-  healer: Pick<CollectionHealer, 'adopt'> | undefined = undefined;
+  healer: Pick<CollectionHealer, 'adopt' | 'settle'> | undefined = undefined;
   /**
    * Takes the slot's lease for this node again after it ran out under a job (set by the cluster
    * node): the new epoch, or undefined when another node holds it or it cannot be had now.
@@ -410,11 +410,47 @@ export class Coordinator {
       if (pulled.filter(Boolean).length < needed) return false;
       // The metadata itself: read repair would bring it too, but the elements just merged belong to it.
       if (local === undefined || compareVersions(local.version, rec.version) < 0) this.store.put(job.slot, job.keys[i]!, rec);
+      const recounted = this.recount(job.slot, job.keys[i]!, userKey, generation, rec);
+      if (recounted !== undefined) records.set(ids[i]!, recounted);
       this.complete.mark(ids[i]!, rec.version);
       this.stats.collectionSyncs++;
       if (rec.type === ValueType.List) this.repackPending.set(ids[i]!, userKey);
     }
     return true;
+  }
+
+  /**
+   * After a per-element merge: the metadata's element count is one coordinator's, and the merged
+   * elements may hold more or fewer (a write of unknown outcome whose elements landed on one
+   * replica, writes that replicas missed while every one of them was marked suspect). A set's or
+   * a hash's members are independent records, so the merged ones are the collection: they are
+   * counted, and this replica's metadata (same version) says that count and drops its suspect
+   * mark, which makes it a complete copy the other replicas heal from at the job's write. A
+   * sorted set is recounted too but stays marked: its score index may hold another branch's
+   * entries. Undefined when nothing was recounted.
+   */
+  private recount(slot: number, key: Buffer, userKey: Buffer, generation: Buffer, rec: StoredRecord): StoredRecord | undefined {
+    if (this.healer === undefined || (rec.type !== ValueType.Set && rec.type !== ValueType.Hash && rec.type !== ValueType.ZSet)) return undefined;
+    // Only the metadata the merge was for: a read job holds no key lock, and a write may have
+    // moved this replica's metadata on meanwhile.
+    const here = this.store.get(slot, key);
+    if (here === undefined || !here.version.equals(rec.version)) return undefined;
+    const start = elementPrefix(ElementKind.Member, userKey, generation);
+    let count = 0;
+    this.store.scanRange(slot, start, prefixEnd(start), false, (_k, r) => {
+      if (r.type !== ValueType.Tombstone) count++;
+      return true;
+    });
+    const meta = decodeMeta(rec.value as Buffer);
+    const clean = rec.type !== ValueType.ZSet;
+    if (meta.size === count && !(clean && isSuspect(here))) return undefined;
+    if (meta.size !== count) {
+      this.logger.warn({ slot, key: userKey.toString('latin1').slice(0, 200), size: meta.size, counted: count }, 'a merged collection\'s size did not match its elements: recounted');
+    }
+    const value = withSuspect(withMetaSize(rec.value as Buffer, count), !clean);
+    const fixed: StoredRecord = { ...rec, value };
+    this.healer.settle(slot, key, fixed);
+    return fixed;
   }
 
   /**

@@ -140,6 +140,14 @@ export function isSuspectMeta(b: Buffer): boolean {
   return (b[1]! & FLAG_SUSPECT) !== 0;
 }
 
+/** The value with its element count replaced, everything else kept (a recount after a per-element merge). */
+export function withMetaSize(b: Buffer, size: number): Buffer {
+  layoutBytes(b);
+  const out = Buffer.from(b);
+  writeU64(out, 2 + GENERATION_BYTES, size);
+  return out;
+}
+
 /** The value with the local suspect mark set or cleared. */
 export function withSuspect(b: Buffer, suspect: boolean): Buffer {
   layoutBytes(b);

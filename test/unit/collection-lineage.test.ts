@@ -4,7 +4,7 @@
 // base and suspect fields round-tripping beside the layout they extend.
 import { describe, expect, it } from 'vitest';
 import { judgeLineage, lineageBase, stampBase } from '../../src/cluster/collection-lineage.js';
-import { decodeMeta, encodeMeta, isSuspectMeta, metaBase, withMetaBase, withSuspect } from '../../src/collections/meta-codec.js';
+import { decodeMeta, encodeMeta, isSuspectMeta, metaBase, withMetaBase, withMetaSize, withSuspect } from '../../src/collections/meta-codec.js';
 import { elementKey, elementPrefix, ElementKind, recordKey } from '../../src/collections/record-keys.js';
 import type { PutItem } from '../../src/storage/record-batch.js';
 import { ValueType, type StoredRecord } from '../../src/storage/types.js';
@@ -42,6 +42,15 @@ describe('collection metadata codec', () => {
     expect(isSuspectMeta(withSuspect(marked, false))).toBe(false);
     expect(metaBase(withMetaBase(based, undefined))).toBeUndefined();
     expect(metaBase(plain)).toBeUndefined();
+  });
+
+  it('replaces the element count of a recount and keeps the rest: generation, positions, base, mark', () => {
+    const marked = withSuspect(withMetaBase(encodeMeta({ generation: GEN, size: 7, head: 10, tail: 17, large: true }, true), version(5)), true);
+    const recounted = withMetaSize(marked, 9);
+    expect(decodeMeta(recounted)).toEqual({ ...decodeMeta(marked), size: 9 });
+    expect(metaBase(recounted)).toEqual(version(5));
+    expect(isSuspectMeta(recounted)).toBe(true);
+    expect(decodeMeta(marked).size).toBe(7);
   });
 
   it('takes the base only from the same generation of the same type', () => {
