@@ -67,12 +67,18 @@ export function sortCommand(g: GenContext): DiffCommand {
       // A stored list keeps the order: only ordered results are stored.
       if (name === 'SORT' && !unordered && rng.chance(0.25)) opts.push(['STORE', dst]);
       // A stray option word; not on a cluster, where it can make the key positions name another slot.
-      if (patterns && rng.chance(0.03)) opts.push([rng.pick(['LIMIT', 'BY', 'GET', 'STORE', 'bogus'])]);
+      let stray = false;
+      if (patterns && rng.chance(0.03)) {
+        opts.push([rng.pick(['LIMIT', 'BY', 'GET', 'STORE', 'bogus'])]);
+        stray = true;
+      }
       for (let i = opts.length - 1; i > 0; i--) {
         const j = rng.int(0, i);
         [opts[i], opts[j]] = [opts[j]!, opts[i]!];
       }
-      return cmd([name, src, ...opts.flat()], unordered ? SORTED : undefined);
+      // A stray BY takes the word after it as its pattern, one without '*' (BY DESC): a set is
+      // then not sorted, and Redis leaves its order unspecified.
+      return cmd([name, src, ...opts.flat()], unordered || (stray && kind === 's') ? SORTED : undefined);
     }
   }
 }
