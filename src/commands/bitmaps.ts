@@ -39,8 +39,13 @@ function setbit(ctx: CommandContext, argv: Buffer[]): void {
   const s = StringValue.open(ctx.ks, key);
   const byte = Math.floor(offset / 8);
   const shift = 7 - (offset % 8);
+  // A bit that already has the value, inside the string: nothing is written, as Redis 7.0 does
+  // (no new version, so a WATCH on the key still holds; no keyspace event).
+  if (s !== undefined && byte < s.length) {
+    const current = (s.read(byte, byte + 1)[0]! >>> shift) & 1;
+    if (current === Number(on)) return ctx.out.int(current);
+  }
   let old = 0;
-  // Redis 7.0 writes (and counts a change) even when the bit already had the value.
   updateBytes(ctx.ks, key, s, byte, 1, (b) => {
     old = (b[0]! >>> shift) & 1;
     b[0] = (b[0]! & ~(1 << shift)) | (Number(on) << shift);

@@ -43,6 +43,29 @@ describe('bitmaps and HyperLogLog on one node', () => {
     await node?.stop();
   });
 
+  it('SETBIT of a bit that already has the value changes nothing: a WATCH on the key still holds', async () => {
+    // As redis-server 7.0: only a SETBIT that flips a bit, grows the string or creates the key touches it.
+    const tx = async (setbit: [number, number]): Promise<unknown> => {
+      const w = r.duplicate();
+      try {
+        await w.watch('sb');
+        await w.setbit('sb', ...setbit);
+        return await w.multi().set('sb:done', '1').exec();
+      } finally {
+        w.disconnect();
+      }
+    };
+    await r.del('sb');
+    expect(await r.setbit('sb', 100, 1)).toBe(0);
+    expect(await tx([41, 0])).toEqual([[null, 'OK']]);
+    expect(await tx([100, 1])).toEqual([[null, 'OK']]);
+    expect(await tx([41, 1])).toBeNull();
+    expect(await tx([5000, 0])).toBeNull();
+    await r.del('sb');
+    expect(await tx([3, 0])).toBeNull();
+    expect(await r.strlen('sb')).toBe(1);
+  });
+
   it('a 512 MB bitmap: constant log bytes per SETBIT, no allocation of the string', async () => {
     expect(await r.setbit('big', 2 ** 32 - 1, 1)).toBe(0);
     expect(await r.strlen('big')).toBe(2 ** 29);
