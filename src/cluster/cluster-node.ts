@@ -183,7 +183,8 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       myId: this.myId,
       replicas: (slot) => this.slotTable.replicas(slot),
       reachable: (id) => this.reachable(id),
-      hasLeft: () => this.membership.self().status === 'left',
+      // Asked on every leased command: the record itself, not self()'s copy of it.
+      hasLeft: () => this.membership.record(this.myId)?.status === 'left',
       send: (id, request) => {
         const addr = this.busAddress(id);
         return addr ? this.bus.request(addr, 'lq', request, LEASE_REQUEST_TIMEOUT_MS) : Promise.reject(new Error(`unknown node ${id}`));
