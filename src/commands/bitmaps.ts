@@ -4,8 +4,6 @@ import { int64Arg, lower, parseInt64 } from './args.js';
 import { ByteEditor, storeString, StringValue, updateBytes } from '../strings/fragmented-string.js';
 import { countBits, findBit, type ChunkSource } from '../strings/bits.js';
 import { applyOverflow, readField, writeField, type FieldType, type Overflow } from '../strings/bitfield.js';
-import { stringEncoding } from '../collections/encoding.js';
-import { StringForm } from '../storage/types.js';
 
 /**
  * SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD BITFIELD_RO, with Redis 7.0's arguments, replies and
@@ -44,7 +42,7 @@ function setbit(ctx: CommandContext, argv: Buffer[]): void {
   // A bit that already has the value, inside a string Redis already holds raw: nothing is
   // written, as Redis 7.0 does (no new version, so a WATCH on the key still holds; no keyspace
   // event). An int or embstr string is written raw all the same, as Redis re-encodes it.
-  if (s !== undefined && byte < s.length && isRaw(ctx, key, s)) {
+  if (s !== undefined && byte < s.length && s.isRaw) {
     const current = (s.read(byte, byte + 1)[0]! >>> shift) & 1;
     if (current === Number(on)) return ctx.out.int(current);
   }
@@ -54,13 +52,6 @@ function setbit(ctx: CommandContext, argv: Buffer[]): void {
     b[0] = (b[0]! & ~(1 << shift)) | (Number(on) << shift);
   });
   ctx.out.int(old);
-}
-
-/** The string is raw in OBJECT ENCODING's terms (changed in place before, long, or fragmented). */
-function isRaw(ctx: CommandContext, key: Buffer, s: StringValue): boolean {
-  if (s.isFragmented) return true;
-  const e = ctx.ks.get(key);
-  return e !== undefined && stringEncoding(e.value, e.form ?? StringForm.Compact) === 'raw';
 }
 
 function getbit(ctx: CommandContext, argv: Buffer[]): void {

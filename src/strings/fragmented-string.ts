@@ -2,6 +2,7 @@ import { ERR, ReplyError } from '../core/errors.js';
 import { StringForm, ValueType, type Keyspace } from '../commands/keyspace.js';
 import { Collection } from '../collections/collection.js';
 import { ElementKind } from '../collections/record-keys.js';
+import { stringEncoding } from '../collections/encoding.js';
 
 /**
  * Strings in one of two forms, the same to every command:
@@ -45,13 +46,15 @@ export class StringValue {
     private readonly plain: Buffer | undefined,
     /** The fragments of a fragmented one. */
     readonly fragments: Collection | undefined,
+    /** A plain string's form (OBJECT ENCODING). */
+    private readonly form: StringForm = StringForm.Compact,
   ) {}
 
   /** The key's string; undefined when missing; WRONGTYPE for another type. */
   static open(ks: Keyspace, key: Buffer): StringValue | undefined {
     const e = ks.get(key);
     if (e === undefined) return undefined;
-    if (e.type === ValueType.String) return new StringValue(e.value.length, e.expiresAt, e.value, undefined);
+    if (e.type === ValueType.String) return new StringValue(e.value.length, e.expiresAt, e.value, undefined, e.form);
     if (e.type !== ValueType.FragmentedString) throw new ReplyError(ERR.wrongType);
     const c = Collection.open(ks, key, ValueType.FragmentedString)!;
     return new StringValue(c.meta.size, e.expiresAt, undefined, c);
@@ -59,6 +62,11 @@ export class StringValue {
 
   get isFragmented(): boolean {
     return this.fragments !== undefined;
+  }
+
+  /** Raw in OBJECT ENCODING's terms: changed in place before, too long for embstr, or fragmented. */
+  get isRaw(): boolean {
+    return this.plain === undefined || stringEncoding(this.plain, this.form) === 'raw';
   }
 
   /** The whole string (GET): O(length). */
