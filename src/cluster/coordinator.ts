@@ -69,8 +69,8 @@ export interface CoordinatedJob {
    * holder's quorum read, so it could not count toward W).
    */
   epoch?: number;
-  /** Already run once under a lease that ran out before it could write (retryLeased). */
-  leaseRetried?: boolean;
+  /** Times already run under a lease that ran out before it could write (retryLeased). */
+  leaseRetries?: number;
   /** The commands, in order, each writing its reply to `out` (a connection's run on one slot). */
   steps: ReadonlyArray<(out: ReplyWriter, ks: OverlayKeyspace) => void>;
 }
@@ -150,6 +150,8 @@ export const READ_HEDGE_INTERVAL_MS = 150;
 /** Element records per page when a collection is synced from another replica. */
 const SYNC_PAGE_RECORDS = 2048;
 
+/** Runs again of one job whose lease ran out before it could write (retryLeased). */
+const LEASE_RETRIES = 3;
 const LEASE_RAN_OUT = 'TRYAGAIN the slot\'s lease ran out while the command ran; nothing was written';
 
 const EMPTY_RESULT: JobResult = { acked: 0, allAcked: Promise.resolve(0) };
@@ -323,7 +325,7 @@ export class Coordinator {
    */
   private async runLocked(job: CoordinatedJob, ids: string[], lead: Member, share: ReadShare | undefined): Promise<JobResult> {
     const group: Member[] = [lead];
-    if (share !== undefined && job.leaseRetried !== true) share.open = group;
+    if (share !== undefined && job.leaseRetries === undefined) share.open = group;
     const release = job.isWrite ? await this.locks.acquire(ids) : NO_LOCK;
     if (share?.open === group) share.open = undefined;
     // The read must begin after every job of the group arrived.
@@ -487,7 +489,7 @@ export class Coordinator {
       reply.done();
       return EMPTY_RESULT;
     }
-    return this.runDeferred({ ...job, epoch, leaseRetried: true }, job.keys.map((k) => k.toString('latin1')), reply);
+    return this.runDeferred({ ...job, epoch, leaseRetries: (job.leaseRetries ?? 0) + 1 }, job.keys.map((k) => k.toString('latin1')), reply);
   }
 
   private async adoptFrom(slot: number, key: Buffer, sources: readonly string[], version: Buffer): Promise<boolean> {
@@ -575,9 +577,11 @@ export class Coordinator {
     // yet, so the client may safely send the commands again.
     if (job.epoch !== undefined && !this.leaseHeld(job.slot, job.epoch)) {
       release();
-      // Once, each job runs again from its read under a lease taken anew: the lease lapsing under
-      // load (renewals answered late) is not the client's business while this node can take it.
-      if (this.reacquireLease !== undefined && job.leaseRetried !== true) {
+      // Each job runs again from its read under a lease taken anew: the lease lapsing under load
+      // (renewals answered late) is not the client's business while this node can take it. More
+      // than once, since under load the new lease's acquisition and the read again may outlast a
+      // short lease; a bounded number of times, so a node that cannot keep a lease answers.
+      if (this.reacquireLease !== undefined && (job.leaseRetries ?? 0) < LEASE_RETRIES) {
         const retried = group.map((m) => {
           m.target.suspend();
           const result = this.retryLeased(m.job, m.target);
@@ -977,6 +981,6 @@ function isConcurrent(a: StoredRecord, b: StoredRecord): boolean {
  * replica write serve both exactly as they would each have been served.
  */
 function joinable(first: CoordinatedJob, job: CoordinatedJob): boolean {
-  return job.leaseRetried !== true && job.epoch === first.epoch && job.w === first.w && job.blind === first.blind &&
+  return job.leaseRetries === undefined && job.epoch === first.epoch && job.w === first.w && job.blind === first.blind &&
     job.fallbacks.length === first.fallbacks.length && job.fallbacks.every((id, i) => id === first.fallbacks[i]);
 }

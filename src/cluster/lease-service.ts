@@ -214,13 +214,13 @@ export class LeaseService {
   private async renewAll(): Promise<void> {
     const now = this.t.monotonicMs();
     const byPeer = new Map<string, number[]>();
-    const slots: number[] = [];
+    const slots: Array<[slot: number, epoch: number]> = [];
     for (const [slot, l] of this.held) {
       if (now >= l.validUntilMs || now - l.usedMs > IDLE_RELEASE_MS) {
         this.held.delete(slot);
         continue;
       }
-      slots.push(slot);
+      slots.push([slot, l.epoch]);
       for (const id of this.t.replicas(slot)) {
         let list = byPeer.get(id);
         if (!list) byPeer.set(id, (list = []));
@@ -229,7 +229,7 @@ export class LeaseService {
     }
     if (slots.length === 0) return;
     const sentAtMs = this.t.monotonicMs();
-    const granted = new Map<number, Set<string>>(slots.map((s) => [s, new Set<string>()]));
+    const granted = new Map<number, Set<string>>(slots.map(([s]) => [s, new Set<string>()]));
     await Promise.all([...byPeer].map(async ([id, pairs]) => {
       let answers: LeaseAnswer[] | undefined;
       if (id === this.t.myId) answers = parseAnswers(this.answer({ h: id, s: pairs }), pairs.length / 2);
@@ -238,9 +238,10 @@ export class LeaseService {
         if (a.granted) granted.get(pairs[i * 2]!)?.add(id);
       });
     }));
-    for (const slot of slots) {
+    for (const [slot, epoch] of slots) {
       const l = this.held.get(slot);
-      if (l === undefined) continue;
+      // A lease taken anew while the round ran is not the one these grants renewed.
+      if (l === undefined || l.epoch !== epoch) continue;
       // Renewed: valid from this round's send time. Not renewed: it runs out on its old term.
       if (grantsSuffice(granted.get(slot)!, this.t.replicas(slot))) l.validUntilMs = leaseValidUntil(sentAtMs, this.durationMs);
     }

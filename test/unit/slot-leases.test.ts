@@ -51,7 +51,8 @@ describe('LeaseGrants', () => {
 /**
  * Three lease services on one fake clock; `down` nodes answer nothing. `silent` nodes are down but
  * still held alive by the others' detectors: a request to one fails only at the bus timeout.
- * `restarted` nodes start in their quiet period.
+ * A `slow` node answers a request that many ms after it was sent. `restarted` nodes start in their
+ * quiet period.
  */
 function trio(durationMs = 1000, opts: { restarted?: readonly string[]; busTimeoutMs?: number } = {}) {
   let now = 10_000;
@@ -74,6 +75,8 @@ function trio(durationMs = 1000, opts: { restarted?: readonly string[]; busTimeo
   const ids = ['a', 'b', 'c'];
   const down = new Set<string>();
   const silent = new Set<string>();
+  const slow = new Map<string, number>();
+  const wait = (ms: number): Promise<void> => new Promise<void>((resolve) => timers.push({ at: now + ms, fire: resolve }));
   /** Nodes that left the cluster, as every node sees it. */
   const left = new Set<string>();
   const services = new Map<string, LeaseService>();
@@ -89,15 +92,17 @@ function trio(durationMs = 1000, opts: { restarted?: readonly string[]; busTimeo
           await new Promise<void>((resolve) => timers.push({ at: now + (opts.busTimeoutMs ?? 2000), fire: resolve }));
           throw new Error('timeout');
         }
+        const delay = slow.get(peer);
+        if (delay !== undefined) await wait(delay);
         return services.get(peer)!.answer(req);
       },
       monotonicMs: () => now,
       wallMs: () => now,
-      sleep: (ms) => new Promise<void>((resolve) => timers.push({ at: now + ms, fire: resolve })),
+      sleep: wait,
     };
     services.set(id, new LeaseService(t, durationMs, opts.restarted?.includes(id) ?? false));
   }
-  return { services, down, silent, left, run, advance: (ms: number) => (now += ms), now: () => now };
+  return { services, down, silent, slow, left, run, wait, advance: (ms: number) => (now += ms), now: () => now };
 }
 
 describe('LeaseService', () => {
@@ -152,6 +157,27 @@ describe('LeaseService', () => {
     expect(outcome.kind).toBe('held');
     expect(now() - start).toBeGreaterThanOrEqual(3000);
     expect(now() - start).toBeLessThanOrEqual(3000 + 10);
+  });
+
+  it('a renewal answered after the lease was taken anew does not cut the new lease short', async () => {
+    // 300 ms leases: held for 250 ms from the request, renewed every 100 ms. c answers 350 ms late,
+    // so the renewal sent at 100 ms ends at 450 ms, after the lease ran out (250 ms) and was taken
+    // again at 255 ms with a new epoch (a and b granted at once), which holds until 505 ms. The old
+    // renewal's grants are for the old epoch: applied to the new lease they ended it at 350 ms, and
+    // a job retried under it lost its lease again (a flaky TRYAGAIN in the real-cluster test).
+    const { services, slow, run, wait } = trio(300);
+    const a = services.get('a')!;
+    const first = await run(a.acquire(3));
+    expect(first.kind).toBe('held');
+    slow.set('c', 350);
+    await run(wait(255));
+    expect(a.current(3)).toBeUndefined();
+    const second = await run(a.acquire(3));
+    expect(second.kind).toBe('held');
+    const epoch = (second as { epoch: number }).epoch;
+    expect(epoch).toBeGreaterThan((first as { epoch: number }).epoch);
+    await run(wait(200));
+    expect(a.current(3)).toBe(epoch);
   });
 
   it('no majority, no lease: an isolated node answers unavailable within its deadline', async () => {
