@@ -833,6 +833,11 @@ export class Coordinator {
       const superseded = (id: string, newer: Buffer): void => {
         this.versioner.hlc.observe(newer, this.versioner.now());
         if (settled || attempt >= RESTAMP_ATTEMPTS) return ack(id);
+        // A leased write is stamped again only under the lease it was computed under. Once that ran
+        // out, the newer version may be a successor's acknowledged write: stamped above it, this
+        // stale one would land on replicas that never granted the successor (nothing fences it
+        // there) and win over the acknowledged value at the next read repair. It failed here.
+        if (leased && !this.leaseHeld(job.slot, job.epoch!)) return nack(id);
         answered++;
         if (!restamped) {
           restamped = true;
