@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { formatG } from '../core/format-g.js';
+import { hexIntegerValue } from './lua-numerals.js';
 
 /**
  * The subset of fengari's C-style API ringkv uses, typed. fengari ships no type declarations; its
@@ -35,6 +36,7 @@ export interface LuaApi {
   lua_gettop(L: LuaState): number;
   lua_insert(L: LuaState, i: Idx): void;
   lua_isinteger(L: LuaState, i: Idx): boolean;
+  lua_isnumber(L: LuaState, i: Idx): boolean;
   lua_next(L: LuaState, i: Idx): boolean;
   lua_pcall(L: LuaState, nargs: number, nresults: number, msgh: Idx): number;
   lua_pop(L: LuaState, n: number): void;
@@ -131,7 +133,8 @@ export function loadFengari(): void {
  * Makes fengari's Lua 5.3 read and print numbers as Redis's Lua 5.1 does, for every path at once
  * (lexer, tonumber, string coercion, tostring, concatenation, string.format %s):
  * - numerals and numeric strings become floats: Lua 5.1 has only doubles, and fengari's integers are
- *   32-bit, so `tonumber(ARGV[1]) * 1000` on a timestamp would wrap instead of staying exact;
+ *   32-bit, so `tonumber(ARGV[1]) * 1000` on a timestamp would wrap instead of staying exact, and
+ *   `0x100000000` would be 0 (lua-numerals.ts);
  * - whole floats print without ".0" (`tostring(3.0)` is "3", `"k:" .. 10/2` is "k:5") with "%.14g",
  *   so key names a script builds are the ones it builds under Redis.
  * Both hooks replace exports fengari's own modules call through (`lobject.luaO_…`); the version is
@@ -143,7 +146,8 @@ function patchNumbers(): void {
     let value = 0;
     const probe = { setfltvalue: (n: number) => { value = n; }, setivalue: (n: number) => { value = n; } };
     const used = str2num(s, probe);
-    if (used !== 0) o.setfltvalue(value);
+    // Fengari keeps a hexadecimal integer modulo 2^32; Lua 5.1 reads it whole, as a double.
+    if (used !== 0) o.setfltvalue(hexIntegerValue(s) ?? value);
     return used;
   };
   lobject.luaO_tostring = (L, obj) => {

@@ -4,6 +4,7 @@ import { openBit } from './lib-bit.js';
 import { openCjson } from './lib-cjson.js';
 import { openCmsgpack } from './lib-cmsgpack.js';
 import { openStruct } from './lib-struct.js';
+import { strtoulValue } from './lua-numerals.js';
 
 /** Registry field holding the table where the visible globals really live. */
 export const HIDDEN_GLOBALS = 'ringkv.globals';
@@ -206,6 +207,24 @@ const REP_BYTES_MAX = 512 * 1024 * 1024;
 
 /** Lua 5.1 functions 5.3 lacks or changed, written as C functions so their errors name the script's line. */
 function openCompat(L: LuaState): void {
+  // Lua 5.1's tonumber: no base or base 10 is the plain conversion; another base reads a string (a
+  // number as its string) with strtoul (lua-numerals.ts). Fengari's wraps at 2^32.
+  lua.lua_pushjsfunction(L, (L2) => {
+    const base = lua.lua_type(L2, 2) <= 0 ? 10 : Math.trunc(lauxlib.luaL_checknumber(L2, 2));
+    if (base === 10) {
+      lauxlib.luaL_checkany(L2, 1);
+      if (lua.lua_isnumber(L2, 1)) lua.lua_pushnumber(L2, lua.lua_tonumber(L2, 1));
+      else lua.lua_pushnil(L2);
+      return 1;
+    }
+    const s = lauxlib.luaL_checkstring(L2, 1);
+    if (base < 2 || base > 36) lauxlib.luaL_argerror(L2, 2, 'base out of range');
+    const n = strtoulValue(s, base);
+    if (n === undefined) lua.lua_pushnil(L2);
+    else lua.lua_pushnumber(L2, n);
+    return 1;
+  });
+  lua.lua_setglobal(L, 'tonumber');
   lua.lua_getglobal(L, 'string');
   lua.lua_pushjsfunction(L, (L2) => {
     const s = lauxlib.luaL_checkstring(L2, 1);

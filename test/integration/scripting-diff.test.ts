@@ -76,6 +76,15 @@ const RESP2_CASES: string[][] = [
   e('return tostring(10/3)'), e('return 2^53'), e('return 1e20'), e('return 0/0'), e('return math.huge'),
   e("return tostring(1e15) .. ' ' .. tostring(123456789012345678)"), e('return tostring(-0.0)'),
   e("return string.format('%d %s %5.2f', 3, 4.0, 1/3)"), e('return 2147483647 + 1'), e("return tonumber('0x10') + tonumber('  5  ')"),
+  // Hexadecimal numerals are doubles in Lua 5.1 (BullMQ's priority scores are priority * 0x100000000
+  // + counter), and tonumber with a base reads as strtoul: 64-bit, a negative wraps, saturates.
+  e('return tostring(1 * 0x100000000 + 5 % 0x100000000)'), e('return {0x100000000, 0xffffffff, -0xffffffffff}'),
+  e('return tostring(0x7fffffffffffffff) .. tostring(0x20000000000001)'), e("return tostring(tonumber('0x100000000'))"),
+  e("return tostring('0x100000000' * 1) .. tostring(0x10p2)"),
+  e("return {tostring(tonumber('ffffffffff', 16)), tostring(tonumber('-ff', 16)), tostring(tonumber('ffffffffffffffffffff', 16))}"),
+  e("return {tostring(tonumber('1.5', 10)), tostring(tonumber('12', 2)), tostring(tonumber(15, 16)), tostring(tonumber('0xff', 16))}"),
+  e("return {tostring(tonumber(' +7f ', 16)), tostring(tonumber('0x', 16)), tostring(tonumber('10', '16')), tostring(tonumber('10', 16.9))}"),
+  e("return tonumber('10', 37)"), e("return tonumber('10', 'x')"), e('return tonumber()'), e('return tonumber({}, 16)'),
   e('return 7 % -3'), e('return {double=0.1}'), e('return {map={a=1}}'), e('return {set={a=true}}'), e("return {big_number='123'}"),
   e("return redis.pcall('nosuch')"), e("local ok, e = pcall(redis.call, 'nosuch') return e"), e("return redis.call('nosuch')"),
   e("return redis.call('get')"), e("return redis.pcall('get','a','b')"), e("return redis.call('eval','return 1','0')"),
