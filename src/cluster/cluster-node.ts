@@ -641,7 +641,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     const c = this.coordinator.stats;
     const moving = this.table.movingFor(this.myId);
     return clusterInfoText(this).replace(/\r\n$/, '\r\n') +
-      `ringkv_reads:${c.reads}\r\nringkv_writes:${c.writes}\r\nringkv_read_repairs:${c.readRepairs}\r\nringkv_writes_restamped:${c.restamps}\r\nringkv_quorum_failures:${c.quorumFailures}\r\nringkv_hedged_reads:${c.hedgedReads}\r\nringkv_shared_reads:${c.sharedReads}\r\nringkv_grouped_jobs:${c.groupedJobs}\r\n` +
+      `ringkv_reads:${c.reads}\r\nringkv_writes:${c.writes}\r\nringkv_read_repairs:${c.readRepairs}\r\nringkv_writes_restamped:${c.restamps}\r\nringkv_quorum_failures:${c.quorumFailures}\r\nringkv_hedged_reads:${c.hedgedReads}\r\nringkv_shared_reads:${c.sharedReads}\r\nringkv_grouped_jobs:${c.groupedJobs}\r\nringkv_fetch_rounds:${c.fetchRounds}\r\n` +
       `ringkv_relays_expired:${this.forwarder.expired}\r\n` +
       `ringkv_rebalance_slots_moving:${this.slotTable.moving}\r\nringkv_rebalance_slots_in:${moving.in}\r\nringkv_rebalance_slots_out:${moving.out}\r\n` +
       `ringkv_rebalance_window_left_ms:${this.transition ? Math.max(0, this.transition.until - Date.now()) : 0}\r\n` +

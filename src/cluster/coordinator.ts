@@ -20,7 +20,8 @@ import { decodeMeta, withMetaSize, withSuspect } from '../collections/meta-codec
 import { ListType } from '../collections/list-type.js';
 import { isSuspect, stampBase } from './collection-lineage.js';
 import type { CollectionHealer } from './collection-healer.js';
-import { ElementKind, elementPrefix, prefixEnd, userKeyOf } from '../collections/record-keys.js';
+import { ElementKind, elementPrefix, prefixEnd, recordKey, userKeyOf } from '../collections/record-keys.js';
+import { keySlot } from './slot.js';
 import { ValueType } from '../storage/types.js';
 
 /** Times a write is stamped again because a replica held a newer version, before it counts as concurrent. */
@@ -71,6 +72,8 @@ export interface CoordinatedJob {
   epoch?: number;
   /** Times already run under a lease that ran out before it could write (retryLeased). */
   leaseRetries?: number;
+  /** Times already run again with keys the run used without having fetched them (fetchMore). */
+  fetchRounds?: number;
   /** The commands, in order, each writing its reply to `out` (a connection's run on one slot). */
   steps: ReadonlyArray<(out: ReplyWriter, ks: OverlayKeyspace) => void>;
 }
@@ -95,6 +98,8 @@ export interface CoordinatorStats {
   sharedReads: number;
   /** Jobs run inside another job's group: one read, one replica write and one acknowledgement for all. */
   groupedJobs: number;
+  /** Runs thrown away and run again with keys they used without having fetched them (a script's undeclared keys). */
+  fetchRounds: number;
 }
 
 interface ReadResult {
@@ -150,6 +155,12 @@ export const READ_HEDGE_INTERVAL_MS = 150;
 /** Element records per page when a collection is synced from another replica. */
 const SYNC_PAGE_RECORDS = 2048;
 
+/**
+ * Runs again of one job with keys it used without fetching them (fetchMore). A run that reads
+ * undeclared keys from data it read finds the next ones only once those are fetched: one round per
+ * link of such a chain.
+ */
+const FETCH_ROUNDS_MAX = 256;
 /** Runs again of one job whose lease ran out before it could write (retryLeased). */
 const LEASE_RETRIES = 3;
 const LEASE_RAN_OUT = 'TRYAGAIN the slot\'s lease ran out while the command ran; nothing was written';
@@ -190,7 +201,7 @@ function deferredTarget(reply: DeferredReply): ReplyTarget {
  */
 export class Coordinator {
   readonly locks = new KeyLocks();
-  readonly stats: CoordinatorStats = { reads: 0, writes: 0, readRepairs: 0, quorumFailures: 0, hedgedReads: 0, restamps: 0, collectionSyncs: 0, collectionSyncRecords: 0, sharedReads: 0, groupedJobs: 0, listRepacks: 0, leaseRetries: 0 };
+  readonly stats: CoordinatorStats = { reads: 0, writes: 0, readRepairs: 0, quorumFailures: 0, hedgedReads: 0, restamps: 0, collectionSyncs: 0, collectionSyncRecords: 0, sharedReads: 0, groupedJobs: 0, listRepacks: 0, leaseRetries: 0, fetchRounds: 0 };
   /** Collections this replica is known to hold completely (complete-collections.ts). */
   readonly complete = new CompleteCollections();
   hintedHandoffs = 0;
@@ -492,6 +503,35 @@ export class Coordinator {
     return this.runDeferred({ ...job, epoch, leaseRetries: (job.leaseRetries ?? 0) + 1 }, job.keys.map((k) => k.toString('latin1')), reply);
   }
 
+  /**
+   * A run used keys it had not fetched (a script's undeclared keys in its slot, as Redis Cluster
+   * allows): nothing of it was answered or written. Each job of the group runs again, in order,
+   * with those keys fetched as well, up to a bound on the rounds; keys of another slot fail as
+   * before (the script itself refuses those, redis-call.ts).
+   */
+  private fetchMore(group: readonly Member[], missing: ReadonlyMap<string, Buffer>): JobResult | Promise<JobResult> {
+    const job = group[0]!.job;
+    const rounds = (job.fetchRounds ?? 0) + 1;
+    const extra = [...missing.values()];
+    const elsewhere = extra.find((k) => keySlot(k) !== job.slot);
+    if (rounds > FETCH_ROUNDS_MAX || elsewhere !== undefined) {
+      const key = (elsewhere ?? extra[0]!).toString('latin1').slice(0, 64);
+      return this.failGroup(group, `ERR key was not fetched before the command ran: ${key}`);
+    }
+    this.stats.fetchRounds++;
+    const retried = group.map((m) => {
+      m.target.suspend();
+      const keys = [...m.job.keys];
+      const have = new Set(keys.map((k) => k.toString('latin1')));
+      for (const [id, userKey] of missing) if (!have.has(id)) keys.push(recordKey(userKey));
+      const reply: DeferredReply = { out: m.target.out(), done: () => m.target.done() };
+      const result = this.runDeferred({ ...m.job, keys, fetchRounds: rounds }, keys.map((k) => k.toString('latin1')), reply);
+      if (m.resolve !== undefined) void result.then(m.resolve);
+      return result;
+    });
+    return retried[0]!;
+  }
+
   private async adoptFrom(slot: number, key: Buffer, sources: readonly string[], version: Buffer): Promise<boolean> {
     if (this.healer === undefined) return false;
     for (const id of sources) {
@@ -561,6 +601,10 @@ export class Coordinator {
       release();
       this.scratch.take();
       return this.failGroup(group, `ERR ${(err as Error).message}`);
+    }
+    if (ks.missing.size > 0) {
+      release();
+      return this.fetchMore(group, ks.missing);
     }
     if (ks.writes.size === 0) {
       release();

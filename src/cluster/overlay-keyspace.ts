@@ -29,14 +29,18 @@ const EMPTY = Buffer.alloc(0);
  * The keyspace a coordinated command runs against: key records fetched from a read quorum,
  * elements read from this node's replica (which the coordinator made complete for every
  * collection the job touches), and the command's own writes layered on top and collected for
- * replication. A key that was not fetched is a bug in key extraction, and fails loudly rather
- * than reading as missing.
+ * replication. A key that was not fetched (a script's key it did not declare, built from a
+ * prefix as BullMQ does) is noted in `missing` and reads as absent for the rest of the run: the
+ * coordinator then throws the run away and runs it again with those keys fetched too, so a run
+ * that counts never saw a key it had not read.
  */
 export class OverlayKeyspace implements Keyspace, ElementStore {
   readonly writes = new Map<string, PendingWrite>();
   /** Writes made so far, counting each one (a run tells which of its commands wrote). */
   writeCount = 0;
   readonly elements: ElementStore = this;
+  /** Keys the run used without them being fetched, by record key id: their user keys. */
+  readonly missing = new Map<string, Buffer>();
 
   constructor(
     private readonly fetched: ReadonlyMap<string, StoredRecord | undefined>,
@@ -55,19 +59,26 @@ export class OverlayKeyspace implements Keyspace, ElementStore {
       if (w.form !== undefined) e.form = w.form;
       return e;
     }
-    if (!this.fetched.has(id)) throw new Error(`key was not fetched before the command ran: ${id.slice(0, 64)}`);
+    if (!this.fetched.has(id)) return this.miss(id, key);
     return liveEntry(this.fetched.get(id), this.now);
   }
 
   version(key: Buffer): Buffer | undefined {
     const id = recordKey(key).toString('latin1');
     if (this.writes.has(id)) return NO_VERSION;
-    if (!this.fetched.has(id)) throw new Error(`key was not fetched before the command ran: ${id.slice(0, 64)}`);
+    if (!this.fetched.has(id)) return this.miss(id, key);
     return watchVersion(this.fetched.get(id), this.now);
+  }
+
+  private miss(id: string, key: Buffer): undefined {
+    this.missing.set(id, Buffer.from(key));
+    return undefined;
   }
 
   set(key: Buffer, type: KeyType, value: Buffer, expiresAt: number, form?: StringForm): void {
     const rk = recordKey(key);
+    // A blind write too: its version must follow the key's quorum-read history.
+    if (!this.fetched.has(rk.toString('latin1'))) this.miss(rk.toString('latin1'), key);
     const w: PendingWrite = { key: rk, type, value, expiresAt: Math.min(expiresAt, EXPIRES_AT_MAX), element: false };
     if (type === ValueType.String && form !== undefined && form !== StringForm.Compact) w.form = form;
     this.writes.set(rk.toString('latin1'), w);

@@ -30,7 +30,6 @@ export const CALL_ERR = {
   aclCommand: "The user executing the script can't run this command or subcommand",
   aclKey: "The user executing the script can't access at least one of the keys mentioned in the command arguments",
   aclChannel: "The user executing the script can't publish to the channel mentioned in the command",
-  undeclared: 'Script attempted to access a key not declared in KEYS; in a cluster every key a script touches must be passed in KEYS',
 } as const;
 
 export const NOSCRIPT = 'NOSCRIPT No matching script. Please use EVAL.';

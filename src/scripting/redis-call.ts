@@ -117,7 +117,6 @@ export function redisCall(L: LuaState, run: ScriptRun | undefined, raiseIt: bool
     run.ctx.node.notifier.run(spec.name, spec.flags, argv, run.ctx.ks, (ks) => top.run({ ...base, ks }, argv));
   } catch (err) {
     if (err instanceof ReplyError) out.error(err.message);
-    else if (err instanceof Error && err.message.startsWith('key was not fetched')) out.error(`ERR ${CALL_ERR.undeclared}`);
     else throw err;
   }
   const reply = readReplies(out.take())[0] ?? { kind: 'null' as const };
@@ -127,14 +126,16 @@ export function redisCall(L: LuaState, run: ScriptRun | undefined, raiseIt: bool
   return 1;
 }
 
-/** Cluster mode: every key a script touches is one of its declared keys, all in one slot. */
+/**
+ * Cluster mode: every key a script touches hashes to its declared keys' slot, as Redis Cluster
+ * requires. A key it did not declare is fine there (BullMQ builds job keys from a prefix): the
+ * coordinator runs the script again with that key fetched (Coordinator.fetchMore).
+ */
 function checkCluster(run: ScriptRun, spec: CommandSpec, argv: Buffer[]): string | undefined {
   if (run.ctx.node.cluster === undefined) return undefined;
   for (const i of keyPositions(spec, argv)) {
-    const key = argv[i]!;
     if (run.slot === undefined) return CALL_ERR.nonLocal;
-    if (keySlot(key) !== run.slot) return CALL_ERR.crossSlot;
-    if (!run.declaredKeys.has(key.toString('latin1'))) return CALL_ERR.undeclared;
+    if (keySlot(argv[i]!) !== run.slot) return CALL_ERR.crossSlot;
   }
   return undefined;
 }
