@@ -3,6 +3,7 @@ import { pushBytes, raise } from './lua-bytes.js';
 import { openBit } from './lib-bit.js';
 import { openCjson } from './lib-cjson.js';
 import { openCmsgpack } from './lib-cmsgpack.js';
+import { openFormat } from './lib-format.js';
 import { openStruct } from './lib-struct.js';
 import { strtoulValue } from './lua-numerals.js';
 
@@ -194,6 +195,7 @@ export function createSandbox(openRedis: (L: LuaState) => void): LuaState {
   }
   lua.lua_call(L, 0, 0);
   openCompat(L);
+  openFormat(L);
   lua.lua_createtable(L, 0, 0);
   lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, READONLY);
   guardRawAccess(L);
