@@ -97,6 +97,14 @@ export interface LualibApi {
   luaopen_coroutine: LuaJsFunction;
 }
 
+/** A Lua value as fengari's VM helpers take it. */
+type TValue = object;
+
+interface LvmInternals {
+  tointeger(o: TValue): number | false;
+  tonumber(o: TValue): number | false;
+}
+
 interface LobjectInternals {
   luaO_str2num(s: Uint8Array, o: { setfltvalue(n: number): void; setivalue(n: number): void }): number;
   luaO_tostring(L: LuaState, obj: { ttisinteger(): boolean; value: number; setsvalue(s: unknown): void }): void;
@@ -111,6 +119,7 @@ export let lauxlib: LauxApi;
 export let lualib: LualibApi;
 export let luaString: Fengari['to_luastring'];
 let lobject: LobjectInternals;
+let lvm: LvmInternals;
 let lstring: { luaS_bless(L: LuaState, s: Uint8Array): unknown };
 let fengari: Fengari | undefined;
 
@@ -120,6 +129,7 @@ export function loadFengari(): void {
   const require = createRequire(import.meta.url);
   const loaded = require('fengari') as Fengari;
   lobject = require('fengari/src/lobject.js') as LobjectInternals;
+  lvm = require('fengari/src/lvm.js') as LvmInternals;
   lstring = require('fengari/src/lstring.js') as { luaS_bless(L: LuaState, s: Uint8Array): unknown };
   lua = loaded.lua;
   lauxlib = loaded.lauxlib;
@@ -136,7 +146,8 @@ export function loadFengari(): void {
  *   32-bit, so `tonumber(ARGV[1]) * 1000` on a timestamp would wrap instead of staying exact, and
  *   `0x100000000` would be 0 (lua-numerals.ts);
  * - whole floats print without ".0" (`tostring(3.0)` is "3", `"k:" .. 10/2` is "k:5") with "%.14g",
- *   so key names a script builds are the ones it builds under Redis.
+ *   so key names a script builds are the ones it builds under Redis;
+ * - a library function's integer argument drops a fraction instead of refusing it.
  * Both hooks replace exports fengari's own modules call through (`lobject.luaO_…`); the version is
  * pinned and `checkLua51Numbers` proves the patch took effect when the engine starts.
  */
@@ -152,6 +163,20 @@ function patchNumbers(): void {
   };
   lobject.luaO_tostring = (L, obj) => {
     obj.setsvalue(lstring.luaS_bless(L, luaString(formatLuaNumber(obj.value))));
+  };
+  // The integer a library function takes (a position, a count): Lua 5.1 casts the number, dropping
+  // its fraction, where 5.3 refuses it ("number has no integer representation"), so
+  // string.sub(s, 1, #s / 2) works. Only the C API converts through this export (lua_tointegerx);
+  // the VM's own table keys and loops do not.
+  const tointeger = lvm.tointeger;
+  lvm.tointeger = (o) => {
+    const n = tointeger(o);
+    if (n !== false) return n;
+    const d = lvm.tonumber(o);
+    if (d === false || !Number.isFinite(d)) return false;
+    // Fengari's integers are 32-bit; Lua 5.1's positions are 64-bit, so a larger one is clamped,
+    // which a position past either end of a string or table means anyway.
+    return Math.min(2 ** 31 - 1, Math.max(-(2 ** 31), Math.trunc(d)));
   };
 }
 

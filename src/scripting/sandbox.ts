@@ -227,6 +227,14 @@ function openCompat(L: LuaState): void {
     return 1;
   });
   lua.lua_setglobal(L, 'tonumber');
+  // Lua 5.1's math.log has no base argument (5.3's takes one): math.log(8, 2) is ln 8 in Redis.
+  lua.lua_getglobal(L, 'math');
+  lua.lua_pushjsfunction(L, (L2) => {
+    lua.lua_pushnumber(L2, Math.log(lauxlib.luaL_checknumber(L2, 1)));
+    return 1;
+  });
+  lua.lua_setfield(L, -2, 'log');
+  lua.lua_pop(L, 1);
   lua.lua_getglobal(L, 'string');
   lua.lua_pushjsfunction(L, (L2) => {
     const s = lauxlib.luaL_checkstring(L2, 1);
