@@ -100,7 +100,12 @@ describe('ACL users in a cluster', () => {
         // errors are retried, they say nothing about permissions.
         const settled = async (argv: string[]): Promise<string> => {
           let reply = '';
-          await eventually(`${argv.join(' ')} answered`, async () => !/^-(TRYAGAIN|CLUSTERDOWN|NOREPLICAS)/.test(reply = (await conn.pipelineText([argv]))[0]!));
+          try {
+            await eventually(`${argv.join(' ')} answered`, async () => !/^-(TRYAGAIN|CLUSTERDOWN|NOREPLICAS)/.test(reply = (await conn.pipelineText([argv]))[0]!));
+          } catch (err) {
+            // Which transient error it stayed at says where to look.
+            throw new Error(`${(err as Error).message}; last reply: ${reply}`);
+          }
           return reply;
         };
         for (let i = 0; i < 20; i++) {
