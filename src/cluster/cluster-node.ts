@@ -185,6 +185,10 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       reachable: (id) => this.reachable(id),
       // Asked on every leased command: the record itself, not self()'s copy of it.
       hasLeft: () => this.membership.record(this.myId)?.status === 'left',
+      primaryElsewhere: (slot) => {
+        const primary = this.slotTable?.primary(slot);
+        return primary !== undefined && primary !== this.myId;
+      },
       send: (id, request) => {
         const addr = this.busAddress(id);
         return addr ? this.bus.request(addr, 'lq', request, LEASE_REQUEST_TIMEOUT_MS) : Promise.reject(new Error(`unknown node ${id}`));

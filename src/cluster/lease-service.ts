@@ -16,6 +16,8 @@ export interface LeaseTransport {
   reachable(nodeId: string): boolean;
   /** Whether this node has left the cluster (its leave or decommission completed). */
   hasLeft(): boolean;
+  /** Whether this node's own table names another node the slot's primary (absent: never). */
+  primaryElsewhere?(slot: number): boolean;
   /** Sends a lease request (wire form below) to a peer; resolves with its wire answer. */
   send(nodeId: string, request: LeaseWireRequest): Promise<unknown>;
   /** Monotonic milliseconds (leases are durations, never wall-clock instants). */
@@ -216,7 +218,11 @@ export class LeaseService {
     const byPeer = new Map<string, number[]>();
     const slots: Array<[slot: number, epoch: number]> = [];
     for (const [slot, l] of this.held) {
-      if (now >= l.validUntilMs || now - l.usedMs > IDLE_RELEASE_MS) {
+      // A lease unused for a lease duration on a slot this node's table gives to another node is
+      // let go: kept, it would turn that node's relayed work away (a relayed run is not relayed
+      // again) for as long as the idle limit, not one lease duration.
+      const idleMs = now - l.usedMs;
+      if (now >= l.validUntilMs || idleMs > IDLE_RELEASE_MS || (idleMs > this.durationMs && this.t.primaryElsewhere?.(slot) === true)) {
         this.held.delete(slot);
         continue;
       }

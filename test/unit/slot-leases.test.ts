@@ -76,6 +76,8 @@ function trio(durationMs = 1000, opts: { restarted?: readonly string[]; busTimeo
   const down = new Set<string>();
   const silent = new Set<string>();
   const slow = new Map<string, number>();
+  /** Nodes whose own table names another node the primary of every slot. */
+  const notPrimary = new Set<string>();
   const wait = (ms: number): Promise<void> => new Promise<void>((resolve) => timers.push({ at: now + ms, fire: resolve }));
   /** Nodes that left the cluster, as every node sees it. */
   const left = new Set<string>();
@@ -86,6 +88,7 @@ function trio(durationMs = 1000, opts: { restarted?: readonly string[]; busTimeo
       replicas: () => ids,
       reachable: (peer) => !down.has(peer),
       hasLeft: () => left.has(id),
+      primaryElsewhere: () => notPrimary.has(id),
       send: async (peer, req: LeaseWireRequest) => {
         if (down.has(peer) || down.has(id)) throw new Error('unreachable');
         if (silent.has(peer)) {
@@ -102,7 +105,7 @@ function trio(durationMs = 1000, opts: { restarted?: readonly string[]; busTimeo
     };
     services.set(id, new LeaseService(t, durationMs, opts.restarted?.includes(id) ?? false));
   }
-  return { services, down, silent, slow, left, run, wait, advance: (ms: number) => (now += ms), now: () => now };
+  return { services, down, silent, slow, notPrimary, left, run, wait, advance: (ms: number) => (now += ms), now: () => now };
 }
 
 describe('LeaseService', () => {
@@ -178,6 +181,33 @@ describe('LeaseService', () => {
     expect(epoch).toBeGreaterThan((first as { epoch: number }).epoch);
     await run(wait(200));
     expect(a.current(3)).toBe(epoch);
+  });
+
+  it('a holder lets go of a lease it does not use on a slot its table gives to another node', async () => {
+    const { services, notPrimary, run, wait } = trio(3000);
+    const a = services.get('a')!;
+    const b = services.get('b')!;
+    expect((await run(a.acquire(4))).kind).toBe('held');
+    // Used, a lease is kept whatever the table says (a holder coordinates while tables settle).
+    notPrimary.add('a');
+    for (let i = 0; i < 5; i++) {
+      await run(wait(1000));
+      expect(a.current(4)).toBeDefined();
+    }
+    expect(await run(b.acquire(4))).toEqual({ kind: 'elsewhere', holder: 'a' });
+    // Unused for a lease duration, it is no longer renewed; once the promises ran out b takes it,
+    // well before the 30 s idle limit.
+    await run(wait(8000));
+    expect((await run(b.acquire(4))).kind).toBe('held');
+  });
+
+  it('a holder keeps a lease it does not use on its own primary slot until the idle limit', async () => {
+    const { services, run, wait } = trio(3000);
+    const a = services.get('a')!;
+    const b = services.get('b')!;
+    expect((await run(a.acquire(4))).kind).toBe('held');
+    await run(wait(8000));
+    expect(await run(b.acquire(4))).toEqual({ kind: 'elsewhere', holder: 'a' });
   });
 
   it('no majority, no lease: an isolated node answers unavailable within its deadline', async () => {

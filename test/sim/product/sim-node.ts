@@ -279,6 +279,10 @@ export class SimNode implements Endpoint {
       replicas: (slot) => this.slotTable.replicas(slot),
       reachable: client.reachable,
       hasLeft: () => env.memberStatus?.(index, myId) === 'left',
+      primaryElsewhere: (slot) => {
+        const primary = this.slotTable.primary(slot);
+        return primary !== undefined && primary !== myId;
+      },
       send: (id, request) => env.net.request(index, this.indexOf(id), 'lq', request),
       monotonicMs: () => clock.monotonic(),
       wallMs: () => clock.now(),
