@@ -77,11 +77,12 @@ export class OverlayKeyspace implements Keyspace, ElementStore {
 
   set(key: Buffer, type: KeyType, value: Buffer, expiresAt: number, form?: StringForm): void {
     const rk = recordKey(key);
+    const id = rk.toString('latin1');
     // A blind write too: its version must follow the key's quorum-read history.
-    if (!this.fetched.has(rk.toString('latin1'))) this.miss(rk.toString('latin1'), key);
+    if (!this.fetched.has(id)) this.miss(id, key);
     const w: PendingWrite = { key: rk, type, value, expiresAt: Math.min(expiresAt, EXPIRES_AT_MAX), element: false };
     if (type === ValueType.String && form !== undefined && form !== StringForm.Compact) w.form = form;
-    this.writes.set(rk.toString('latin1'), w);
+    this.writes.set(id, w);
     this.writeCount++;
   }
 

@@ -148,7 +148,6 @@ export class ScriptingEngine {
       ctx,
       readOnly,
       slot: clustered && keys.length > 0 ? keySlot(keys[0]!) : undefined,
-      declaredKeys: new Set(keys.map((k) => k.toString('latin1'))),
       resp: 2,
       wrote: false,
       oomAtStart: outOfMemory(ctx),

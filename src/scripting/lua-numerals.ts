@@ -31,13 +31,14 @@ function cEnd(s: Uint8Array): number {
  * exponent), which fengari already reads as Lua 5.1 does.
  */
 export function hexIntegerValue(s: Uint8Array): number | undefined {
-  const end = cEnd(s);
+  // Runs on every numeral and numeric string the engine reads: most are decimal and end here.
   let i = 0;
-  while (i < end && isSpace(s[i])) i++;
+  while (isSpace(s[i])) i++;
   const negative = s[i] === 0x2d;
   if (negative || s[i] === 0x2b) i++;
   if (s[i] !== 0x30 || (s[i + 1] !== 0x78 && s[i + 1] !== 0x58)) return undefined;
   i += 2;
+  const end = cEnd(s);
   const from = i;
   while (i < end && digitValue(s[i]!) < 16) i++;
   if (i === from) return undefined;

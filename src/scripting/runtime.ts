@@ -16,7 +16,6 @@ export interface ScriptRun {
   readOnly: boolean;
   /** Cluster mode: the slot of the declared keys (undefined: no keys declared). */
   slot: number | undefined;
-  declaredKeys: Set<string>;
   /** RESP version redis.setresp chose for redis.call replies. */
   resp: 2 | 3;
   wrote: boolean;
