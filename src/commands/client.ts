@@ -1,44 +1,27 @@
 import { ERR, ReplyError } from '../core/errors.js';
 import type { SessionState } from '../server/session-state.js';
+import { clientMemory } from '../server/client-memory.js';
 import { container, type CommandContext } from './spec.js';
 import { intArg, lower } from './args.js';
 import { CLIENT_HELP, helpReply } from './help-texts.js';
 
-/** Bytes of a command's arguments as Redis counts them for argv-mem: the strings themselves. */
-function argvBytes(argv: readonly Buffer[]): number {
-  let n = 0;
-  for (const a of argv) n += a.length;
-  return n;
-}
-
 /**
  * One CLIENT LIST / CLIENT INFO line (also the client-info of ACL LOG entries). Fields and their order are Redis 7.0's; `lib-name`,
  * `lib-ver` (CLIENT SETINFO) and `watch` come after them, where a 7.0 parser does not look.
- * `current` is the argv of the command asking, for the asking client's own argv-mem (every other
- * client is between commands, as in Redis, where argv is freed once a command ends, and only the
- * arguments of a request still arriving count).
+ * `current` is the argv of the command asking (clientMemory).
  */
 export function describeClient(s: SessionState, now: number, blocked = false, monitoring = false, current?: readonly Buffer[]): string {
   const sub = s.subscriptions;
   const t = s.tracking;
   const flags = (monitoring ? 'O' : '') + (sub.active ? 'P' : '') + (s.multi !== undefined ? 'x' : '') + (blocked ? 'b' : '') +
-    (t !== undefined ? 't' : '') + (t?.bcast === true ? 'B' : '') + (s.readonlyMode ? 'r' : '') || 'N';
-  const partial = s.partialArgvBytes;
-  const qbuf = s.queryBufferBytes - partial;
-  const qbufFree = s.queryBufferFree;
-  // Redis holds a half-received request's arguments in argv, so they count there, not in qbuf.
-  const argvMem = (current === undefined ? 0 : argvBytes(current)) + partial;
-  // Redis 7.0 counts each queued command's argument bytes plus one pointer per argument.
-  let multiMem = 0;
-  for (const q of s.multi ?? []) multiMem += argvBytes(q.argv) + 8 * q.argv.length;
-  const obl = s.replyBufferBytes;
-  const omem = s.outputBufferBytes;
+    (t !== undefined ? 't' : '') + (t?.bcast === true ? 'B' : '') + (s.readonlyMode ? 'r' : '') + (s.noEvict ? 'e' : '') || 'N';
+  const { qbuf, qbufFree, argvMem, multiMem, obl, omem, total: totMem } = clientMemory(s, current);
   return [
     `id=${s.id}`, `addr=${s.addr}`, `laddr=${s.laddr}`, `fd=${s.fd}`, `name=${s.name}`,
     `age=${Math.floor((now - s.createdAt) / 1000)}`, `idle=${Math.floor((now - s.lastInteraction) / 1000)}`,
     `flags=${flags}`, 'db=0', `sub=${sub.channel.size}`, `psub=${sub.pattern.size}`, `ssub=${sub.shard.size}`, `multi=${s.multi ? s.multi.length : -1}`,
     `qbuf=${qbuf}`, `qbuf-free=${qbufFree}`, `argv-mem=${argvMem}`, `multi-mem=${multiMem}`,
-    'rbs=16384', 'rbp=0', `obl=${obl}`, `oll=${s.outputListLength}`, `omem=${omem}`, `tot-mem=${qbuf + qbufFree + argvMem + multiMem + obl + omem}`,
+    'rbs=16384', 'rbp=0', `obl=${obl}`, `oll=${s.outputListLength}`, `omem=${omem}`, `tot-mem=${totMem}`,
     `events=${omem > 0 ? 'rw' : 'r'}`, `cmd=${s.lastCommand}`, `user=${s.user?.name ?? 'default'}`, `redir=${t?.redirect ?? -1}`, `resp=${s.proto}`,
     `lib-name=${s.libName}`, `lib-ver=${s.libVer}`, `watch=${s.watched.size}`,
   ].join(' ');
@@ -254,7 +237,15 @@ export const clientCommand = container('client', ['noscript', 'loading', 'stale'
   { name: 'list', categories: ['admin', 'slow', 'dangerous', 'connection'], arity: -2, flags: ['admin', 'noscript', 'loading', 'stale'], run: list },
   { name: 'info', categories: ['slow', 'connection'], arity: 2, flags: ['noscript', 'loading', 'stale'], run: (c, a) => c.out.verbatim(describeClient(c.session, Date.now(), false, c.node.monitor.has(c.session), a) + '\n') },
   { name: 'kill', categories: ['admin', 'slow', 'dangerous', 'connection'], arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], run: kill },
-  { name: 'no-evict', categories: ['admin', 'slow', 'dangerous', 'connection'], arity: 3, flags: ['admin', 'noscript', 'loading', 'stale'], run: (c) => c.out.ok() },
+  {
+    name: 'no-evict', categories: ['admin', 'slow', 'dangerous', 'connection'], arity: 3, flags: ['admin', 'noscript', 'loading', 'stale'],
+    run: (c, a) => {
+      const mode = lower(a[2]!);
+      if (mode !== 'on' && mode !== 'off') throw new ReplyError(ERR.syntax);
+      c.session.noEvict = mode === 'on';
+      c.out.ok();
+    },
+  },
   { name: 'no-touch', arity: 3, flags: ['noscript', 'loading', 'stale'], run: (c) => c.out.ok() },
   { name: 'pause', categories: ['admin', 'slow', 'dangerous', 'connection'], arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], run: pause },
   { name: 'unpause', categories: ['admin', 'slow', 'dangerous', 'connection'], arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], run: (c) => {

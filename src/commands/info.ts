@@ -4,6 +4,7 @@ import type { NodeServices } from '../server/node-services.js';
 import { anonymousMemoryBytes, bytesToHuman } from '../server/eviction/memory-report.js';
 import { parsePercentiles, percentileName, valueAtPercentile } from '../server/command-latency.js';
 import { persistenceStatus } from '../server/persistence-refusal.js';
+import { clientMemory } from '../server/client-memory.js';
 
 const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace'];
 const ALL_SECTIONS = [...DEFAULT_SECTIONS, 'commandstats', 'latencystats', 'ringkv'];
@@ -44,6 +45,12 @@ function clients(node: NodeServices): Lines {
   ];
 }
 
+function clientsMemory(node: NodeServices): number {
+  let n = 0;
+  for (const c of node.clients()) n += clientMemory(c).total;
+  return n;
+}
+
 function memory(node: NodeServices): Lines {
   // used_memory is the data set's logical size, what maxmemory limits (docs/decisions.md,
   // "Eviction: what memory means"); used_memory_rss is the process's anonymous memory.
@@ -60,7 +67,7 @@ function memory(node: NodeServices): Lines {
     ['used_memory_lua', 0], ['used_memory_scripts', 0],
     ['total_system_memory', os.totalmem()], ['total_system_memory_human', bytesToHuman(os.totalmem())],
     ['maxmemory', max], ['maxmemory_human', bytesToHuman(max)], ['maxmemory_policy', node.config.str('maxmemory-policy')],
-    ['mem_fragmentation_ratio', ratio], ['mem_allocator', 'libc'], ['lazyfree_pending_objects', 0],
+    ['mem_fragmentation_ratio', ratio], ['mem_clients_slaves', 0], ['mem_clients_normal', clientsMemory(node)], ['mem_allocator', 'libc'], ['lazyfree_pending_objects', 0],
   ];
 }
 
@@ -83,7 +90,7 @@ function stats(node: NodeServices): Lines {
   return [
     ['total_connections_received', s.totalConnectionsReceived], ['total_commands_processed', s.totalCommandsProcessed],
     ['instantaneous_ops_per_sec', 0], ['total_net_input_bytes', s.totalNetInputBytes], ['total_net_output_bytes', s.totalNetOutputBytes],
-    ['rejected_connections', s.rejectedConnections], ['expired_keys', s.expiredKeys], ['evicted_keys', node.eviction?.evictedKeys ?? 0],
+    ['rejected_connections', s.rejectedConnections], ['expired_keys', s.expiredKeys], ['evicted_keys', node.eviction?.evictedKeys ?? 0], ['evicted_clients', s.evictedClients],
     ['keyspace_hits', s.keyspaceHits], ['keyspace_misses', s.keyspaceMisses], ['pubsub_channels', node.pubsub.registry.size('channel')], ['pubsub_patterns', node.pubsub.registry.size('pattern')],
     ['pubsubshard_channels', node.pubsub.registry.size('shard')], ['client_output_buffer_limit_disconnections', s.outputLimitDisconnections],
     ['total_error_replies', s.errorReplies], ['concurrent_writes_detected', s.concurrentWrites],

@@ -7,6 +7,7 @@ import { DEFAULT_OUTPUT_LIMITS, formatOutputLimits, parseOutputLimits } from './
 import { formatNotifyFlags, parseNotifyFlags, storedNotifyFlags } from './notify-flags.js';
 import { parsePercentiles, percentileName } from '../server/command-latency.js';
 import { TLS_SETTINGS } from './tls-settings.js';
+import { normalizeClientsLimit } from '../server/client-eviction.js';
 
 export type SettingKind = 'int' | 'memory' | 'bool' | 'string' | 'enum';
 
@@ -113,6 +114,11 @@ export const SETTINGS: readonly SettingSpec[] = [
   s({ name: 'hll-sparse-max-bytes', kind: 'int', default: '3000', min: 0, max: 9_007_199_254_740_991, mutable: true, help: 'A HyperLogLog stays in the sparse encoding up to this many bytes, then turns dense (as Redis).' }),
   // Eviction (docs/decisions.md, "Eviction: what memory means"): Redis 7.0's names, ranges and defaults.
   s({ name: 'maxmemory', kind: 'memory', default: '0', min: 0, mutable: true, help: 'Logical size of the data set this node stores (keys, values, per-record overhead) above which it evicts or refuses writes; 0 = no limit.' }),
+  s({
+    name: 'maxmemory-clients', kind: 'string', default: '0', mutable: true,
+    help: 'Memory all client connections together may hold (buffers, queued replies) before the biggest are closed: bytes, or a percentage of maxmemory ("10%"); 0 = never; CLIENT NO-EVICT exempts a connection.',
+    normalize: (raw) => normalizeClientsLimit(raw),
+  }),
   s({ name: 'maxmemory-policy', kind: 'enum', default: 'noeviction', values: ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'], mutable: true, help: 'What goes when used memory exceeds maxmemory (Redis 7.0 policies).' }),
   s({ name: 'maxmemory-samples', kind: 'int', default: '5', min: 1, max: 2_147_483_647, mutable: true, help: 'Keys sampled per eviction round (approximated LRU/LFU/TTL).' }),
   s({ name: 'maxmemory-eviction-tenacity', kind: 'int', default: '10', min: 0, max: 100, mutable: true, help: 'How much work one command may spend evicting before it goes on (0-100).' }),

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { SETTINGS, SETTINGS_BY_NAME, type SettingSpec } from './config-schema.js';
+import { parseMemory } from './memory-units.js';
 
 /**
  * A setting that failed validation; start-up stops with this message. `setting` and `reason` are
@@ -22,19 +23,6 @@ export class ConfigError extends Error {
   }
 }
 
-const MEMORY_UNITS: Record<string, number> = {
-  '': 1, b: 1, k: 1000, kb: 1024, m: 1000 ** 2, mb: 1024 ** 2, g: 1000 ** 3, gb: 1024 ** 3,
-};
-
-/** Parses Redis memory notation (`512mb`, `1gb`, `100`) into bytes; undefined when malformed. */
-export function parseMemory(text: string): number | undefined {
-  const m = /^(-?\d+)([a-z]*)$/i.exec(text.trim());
-  if (!m) return undefined;
-  const unit = MEMORY_UNITS[m[2]!.toLowerCase()];
-  if (unit === undefined) return undefined;
-  return Number(m[1]) * unit;
-}
-
 /** Checks and normalises one value for a setting; throws ConfigError naming the setting. */
 export function normalizeSetting(spec: SettingSpec, raw: string, current?: string): string {
   // Reasons are Redis 7.0's CONFIG SET texts, so a script that matches them works on both.
@@ -51,7 +39,7 @@ export function normalizeSetting(spec: SettingSpec, raw: string, current?: strin
       return String(n);
     }
     case 'memory': {
-      const n = parseMemory(value);
+      const n = parseMemory(value, true);
       // Redis refuses a negative memory value as unparseable, not as out of range.
       if (n === undefined || n < 0) fail('argument must be a memory value');
       if (spec.min !== undefined && n! < spec.min) fail(`argument must be a memory value of at least ${spec.min} bytes`);

@@ -4,6 +4,8 @@
  * `<class> <hard> <soft> <soft-seconds> …`. Pure parsing and formatting; the connection applies them.
  */
 
+import { parseMemory } from './memory-units.js';
+
 export type OutputClass = 'normal' | 'replica' | 'pubsub';
 
 export interface OutputLimit {
@@ -20,13 +22,7 @@ export type OutputLimits = Record<OutputClass, OutputLimit>;
  */
 export const DEFAULT_OUTPUT_LIMITS = 'normal 256mb 0 0 replica 256mb 64mb 60 pubsub 32mb 8mb 60';
 
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 1000, kb: 1024, m: 1000 ** 2, mb: 1024 ** 2, g: 1000 ** 3, gb: 1024 ** 3 };
-
-function memory(text: string): number | undefined {
-  const m = /^(\d+)([a-z]*)$/i.exec(text);
-  const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
-  return m && unit !== undefined ? Number(m[1]) * unit : undefined;
-}
+const memory = (text: string): number | undefined => parseMemory(text);
 
 function classOf(name: string): OutputClass | undefined {
   const n = name.toLowerCase();

@@ -22,8 +22,9 @@ export function parseScriptShebang(body: Buffer): { flags: string[] | undefined;
 /** A library's `#!<engine> name=<name>` first line (FUNCTION LOAD), with Redis 7.0's error texts. */
 export function parseLibraryShebang(code: Buffer): { name: string; engine: string } | { error: string } {
   if (code.length < 2 || code[0] !== 0x23 || code[1] !== 0x21) return { error: 'ERR Missing library metadata' };
-  let end = code.indexOf(0x0a);
-  if (end < 0) end = code.length;
+  // Redis 7.0 wants the body on the lines after the shebang: no newline, no library.
+  const end = code.indexOf(0x0a);
+  if (end < 0) return { error: 'ERR Invalid library metadata' };
   const parts = code.subarray(2, end).toString('latin1').split(' ').filter((p) => p !== '');
   const engine = parts[0] ?? '';
   let name: string | undefined;

@@ -40,6 +40,8 @@ import { KeyspaceNotifier } from '../pubsub/keyspace-notifier.js';
 import { MonitorFeed } from './monitor-feed.js';
 import { ClientPause } from './client-pause.js';
 import { ClientTracking } from './client-tracking.js';
+import { clientMemory } from './client-memory.js';
+import { clientsLimitBytes, clientsToEvict } from './client-eviction.js';
 import { parseElementKey } from '../collections/record-keys.js';
 import { keySlot } from '../cluster/slot.js';
 import { parseOutputLimits, type OutputLimits } from '../core/output-limits.js';
@@ -444,10 +446,27 @@ export class RingkvNode implements NodeServices {
   private expireTick(): void {
     // Memory also grows without commands here (replicated writes, reclaim lag): evict in the background too.
     if (this.eviction.maxmemory > 0) this.eviction.performEvictions(this.now());
+    this.evictClients();
     if (!isActiveExpireEnabled()) return;
     const work = EXPIRE_WORK_PER_TICK * this.config.int('active-expire-effort');
     this.stats.expiredKeys += this.store.expireCycle(this.now(), work);
     this.stats.reclaimedElements += this.reclaimer.step(this.now(), work * RECLAIM_PER_EXPIRE_WORK);
+  }
+
+  /**
+   * maxmemory-clients: closes the biggest clients while all of them together hold more than the
+   * limit. Checked every hz tick rather than per command, so a client can overshoot by what it
+   * receives or queues within one tick (the output buffer limits bound that).
+   */
+  private evictClients(): void {
+    const limit = clientsLimitBytes(this.config.str('maxmemory-clients'), this.config.int('maxmemory'));
+    if (limit === 0) return;
+    const usage = [...this.sessions].map((c) => ({ client: c, memory: clientMemory(c).total, evictable: !c.noEvict }));
+    for (const c of clientsToEvict(usage, limit)) {
+      this.stats.evictedClients++;
+      this.logger.warn({ client: c.addr, id: c.id, name: c.name, totMem: clientMemory(c).total, limit }, 'Evicting client: maxmemory-clients reached');
+      c.kill();
+    }
   }
 
   private closeIdleClients(): void {

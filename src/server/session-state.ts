@@ -68,6 +68,8 @@ export interface SessionState {
   user: AclUser | undefined;
   /** READONLY was sent: reads may be served by any replica of the slot. */
   readonlyMode: boolean;
+  /** CLIENT NO-EVICT ON: never closed by maxmemory-clients. */
+  noEvict: boolean;
   /** ASKING was sent: the next command may touch an importing slot. */
   asking: boolean;
   /** Inside MULTI: queued commands; undefined when not in a transaction. */
@@ -126,6 +128,7 @@ export abstract class SessionBase {
   libName = '';
   libVer = '';
   asking = false;
+  noEvict = false;
   multi: QueuedCommand[] | undefined = undefined;
   multiDirty = false;
   watched = new Map<string, WatchedKey>();

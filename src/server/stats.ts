@@ -28,6 +28,8 @@ export class ServerStats {
   readonly errorKinds = new Map<string, number>();
   /** Clients closed because their unsent output went over client-output-buffer-limit. */
   outputLimitDisconnections = 0;
+  /** Clients closed by maxmemory-clients (INFO evicted_clients). */
+  evictedClients = 0;
   /** Writes a vector clock showed to be concurrent with the stored value (resolved LWW). */
   concurrentWrites = 0;
   /**

@@ -1,0 +1,38 @@
+import type { SessionState } from './session-state.js';
+
+/** What one client connection holds, by CLIENT LIST's fields (Redis 7.0's accounting). */
+export interface ClientMemory {
+  qbuf: number;
+  qbufFree: number;
+  argvMem: number;
+  multiMem: number;
+  obl: number;
+  omem: number;
+  /** CLIENT LIST tot-mem, the size maxmemory-clients weighs. */
+  total: number;
+}
+
+function argvBytes(argv: readonly Buffer[]): number {
+  let n = 0;
+  for (const a of argv) n += a.length;
+  return n;
+}
+
+/**
+ * `current` is the argv of the command asking, for the asking client's own argv-mem (every other
+ * client is between commands, as in Redis, where argv is freed once a command ends, and only the
+ * arguments of a request still arriving count).
+ */
+export function clientMemory(s: SessionState, current?: readonly Buffer[]): ClientMemory {
+  const partial = s.partialArgvBytes;
+  const qbuf = s.queryBufferBytes - partial;
+  const qbufFree = s.queryBufferFree;
+  // Redis holds a half-received request's arguments in argv, so they count there, not in qbuf.
+  const argvMem = (current === undefined ? 0 : argvBytes(current)) + partial;
+  // Redis 7.0 counts each queued command's argument bytes plus one pointer per argument.
+  let multiMem = 0;
+  for (const q of s.multi ?? []) multiMem += argvBytes(q.argv) + 8 * q.argv.length;
+  const obl = s.replyBufferBytes;
+  const omem = s.outputBufferBytes;
+  return { qbuf, qbufFree, argvMem, multiMem, obl, omem, total: qbuf + qbufFree + argvMem + multiMem + obl + omem };
+}
