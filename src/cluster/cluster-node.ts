@@ -43,6 +43,8 @@ const LINK_JUDGEMENT_MIN_NODE_TIMEOUT_MS = 5000;
 const LEASE_REQUEST_TIMEOUT_MS = 500;
 import { createHash } from 'node:crypto';
 import type { AclDocument } from '../acl/acl-document.js';
+import type { FunctionDocument, FunctionSummary } from '../scripting/function-document.js';
+import { scriptingFor } from '../scripting/engine.js';
 import { keySlot } from './slot.js';
 import { announcedPorts, portForClient } from './announced-ports.js';
 
@@ -284,6 +286,12 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
       if (p !== undefined) node.pubsub.spublish(p.channel, p.message);
     });
     this.bus.on('acl', (_from, payload) => node.aclSync?.receive(payload));
+    this.bus.on('functions', (_from, payload) => scriptingFor(node).receiveDocument(payload));
+    // A peer that missed a change (down, restarting, joining) says what it holds; who holds newer sends it the document.
+    this.bus.on('functions-sum', (from, payload) => {
+      const doc = scriptingFor(node).answerSummary(payload);
+      if (doc !== undefined) this.bus.send(from.address, 'functions', doc);
+    });
     if (node.aclSync) node.aclSync.push = (doc) => this.broadcastAcl(doc);
     this.bus.on('flushall', (from) => {
       this.logger.warn({ from: from.nodeId }, 'FLUSHALL from a peer');
@@ -348,6 +356,20 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
   broadcastFlush(): void {
     for (const m of this.membership.members()) {
       if (m.id !== this.myId && m.status !== 'left') this.bus.send({ host: m.host, port: m.busPort }, 'flushall', {});
+    }
+  }
+
+  /** Function libraries reach every member (function-document.ts; receivers merge entry by entry). */
+  broadcastFunctions(doc: FunctionDocument): void {
+    for (const m of this.membership.members()) {
+      if (m.id !== this.myId && m.status !== 'left') this.bus.send({ host: m.host, port: m.busPort }, 'functions', doc);
+    }
+  }
+
+  /** Every member hears which function libraries this node holds (and sends back what it lacks). */
+  broadcastFunctionSummary(summary: FunctionSummary): void {
+    for (const m of this.membership.members()) {
+      if (m.id !== this.myId && m.status !== 'left') this.bus.send({ host: m.host, port: m.busPort }, 'functions-sum', summary);
     }
   }
 

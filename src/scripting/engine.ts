@@ -9,6 +9,7 @@ import { keySlot } from '../cluster/slot.js';
 import { LuaRuntime, sha1hex, type ScriptRun } from './runtime.js';
 import { parseLibraryShebang, parseScriptShebang } from './shebang.js';
 import { NOSCRIPT } from './errors.js';
+import { emptyDocument, holdsNewer, isFunctionDocument, isFunctionSummary, liveLibraries, mergeDocument, newer, recordLocalChange, summarize, type FunctionDocument, type FunctionSummary } from './function-document.js';
 
 interface CachedScript {
   ref: number;
@@ -54,6 +55,8 @@ export class ScriptingEngine {
   private functionRuntime: LuaRuntime;
   readonly libraries = new Map<string, Library>();
   private readonly functionsByName = new Map<string, { lib: Library; fn: LibraryFunction }>();
+  /** The cluster's libraries, merged with every peer's (function-document.ts); persisted with them. */
+  private doc: FunctionDocument = emptyDocument();
 
   constructor(private readonly node: NodeServices) {
     this.evalRuntime = this.newRuntime('user_script');
@@ -173,7 +176,18 @@ export class ScriptingEngine {
    * what it registered, replacing a library of the same name when `replace`. `identicalOk` (cluster
    * mode, where clients send FUNCTION LOAD to every node) accepts a library loaded again unchanged.
    */
-  loadLibrary(code: Buffer, replace: boolean, identicalOk: boolean, persist = true): string {
+  loadLibrary(code: Buffer, replace: boolean, identicalOk: boolean): string {
+    const before = this.installed();
+    const name = this.install(code, replace, identicalOk);
+    this.committed(before);
+    return name;
+  }
+
+  /**
+   * Installs a library without recording it. `displace` is asked about a library of another name
+   * that already has one of its functions: true drops that library (a peer's newer library wins).
+   */
+  private install(code: Buffer, replace: boolean, identicalOk: boolean, displace?: (owner: string) => boolean): string {
     const meta = parseLibraryShebang(code);
     if ('error' in meta) throw new ReplyError(meta.error);
     const existing = this.libraries.get(meta.name);
@@ -207,6 +221,10 @@ export class ScriptingEngine {
     for (const f of functions) {
       const owner = this.functionsByName.get(f.name);
       if (owner && owner.lib.name !== meta.name) {
+        if (displace?.(owner.lib.name) === true) {
+          this.dropLibrary(owner.lib);
+          continue;
+        }
         release();
         throw new ReplyError(`ERR Function ${f.name} already exists`);
       }
@@ -215,7 +233,6 @@ export class ScriptingEngine {
     const lib: Library = { name: meta.name, code: Buffer.from(code), functions };
     this.libraries.set(lib.name, lib);
     for (const fn of functions) this.functionsByName.set(fn.name, { lib, fn });
-    if (persist) this.persist();
     return lib.name;
   }
 
@@ -230,13 +247,19 @@ export class ScriptingEngine {
   deleteLibrary(name: string): void {
     const lib = this.libraries.get(name);
     if (!lib) throw new ReplyError('ERR Library not found');
+    const before = this.installed();
     this.dropLibrary(lib);
-    this.persist();
+    this.committed(before);
   }
 
-  flushLibraries(persist = true): void {
+  flushLibraries(): void {
+    const before = this.installed();
+    this.dropAll();
+    this.committed(before);
+  }
+
+  private dropAll(): void {
     for (const lib of [...this.libraries.values()]) this.dropLibrary(lib);
-    if (persist) this.persist();
   }
 
   /** FUNCTION DUMP: the libraries' code with a checksum (ringkv's own payload, opaque to clients). */
@@ -255,23 +278,79 @@ export class ScriptingEngine {
     if (policy === 'append') {
       for (const m of metas) if (!('error' in m) && this.libraries.has(m.name)) throw new ReplyError(`ERR Library ${m.name} already exists`);
     }
-    const before = [...this.libraries.values()].map((l) => l.code);
-    if (policy === 'flush') this.flushLibraries(false);
+    const before = this.installed();
+    const beforeCodes = [...this.libraries.values()].map((l) => l.code);
+    if (policy === 'flush') this.dropAll();
     try {
-      for (const code of codes) this.loadLibrary(code, policy !== 'append', false, false);
+      for (const code of codes) this.install(code, policy !== 'append', false);
     } catch (err) {
-      this.flushLibraries(false);
-      for (const code of before) this.loadLibrary(code, true, false, false);
+      this.dropAll();
+      for (const code of beforeCodes) this.install(code, true, false);
       throw err;
     }
+    this.committed(before);
+  }
+
+  /** The installed libraries' code (base64) by name: what a local change is measured against. */
+  private installed(): Map<string, string> {
+    return new Map([...this.libraries.values()].map((l) => [l.name, l.code.toString('base64')]));
+  }
+
+  /** A command here changed the libraries: into the document, to disk, to the peers. */
+  private committed(before: Map<string, string>): void {
+    if (!recordLocalChange(this.doc, before, this.installed(), Date.now(), this.node.nodeId)) return;
     this.persist();
+    this.node.cluster?.broadcastFunctions(this.doc);
+  }
+
+  /** A peer's document: merged entry by entry; the installed libraries follow what changed. */
+  receiveDocument(payload: unknown): void {
+    if (!isFunctionDocument(payload)) return;
+    if (mergeDocument(this.doc, payload).length === 0) return;
+    this.reconcile();
+    this.persist();
+  }
+
+  /** What the periodic round sends every peer: each library's version, without code. */
+  summary(): FunctionSummary {
+    return summarize(this.doc);
+  }
+
+  /** A peer's summary: the document it should be sent, when this node holds something newer. */
+  answerSummary(payload: unknown): FunctionDocument | undefined {
+    return isFunctionSummary(payload) && holdsNewer(this.doc, payload) ? this.doc : undefined;
+  }
+
+  /**
+   * Makes the installed libraries the document's live ones. Installed newest first, and a newer
+   * library displaces an older one that registered the same function name, so every node that
+   * holds the same document installs the same libraries.
+   */
+  private reconcile(): void {
+    const live = liveLibraries(this.doc);
+    const wanted = new Map(live.map((l) => [l.name, l.entry.code]));
+    for (const lib of [...this.libraries.values()]) {
+      if (wanted.get(lib.name) !== lib.code.toString('base64')) this.dropLibrary(lib);
+    }
+    for (const { name, entry } of live) {
+      const lib = this.libraries.get(name);
+      if (lib !== undefined) continue;
+      try {
+        this.install(Buffer.from(entry.code, 'base64'), true, false, (owner) => {
+          const ownerEntry = this.doc.libs[owner];
+          return ownerEntry === undefined || newer(entry, ownerEntry);
+        });
+      } catch (err) {
+        this.node.logger.warn({ library: name, err: (err as Error).message }, 'a function library from the cluster was not installed');
+      }
+    }
   }
 
   private persist(): void {
     const dir = this.node.config.str('dir');
     mkdirSync(dir, { recursive: true });
     const file = join(dir, FUNCTIONS_FILE);
-    const text = JSON.stringify({ libraries: [...this.libraries.values()].map((l) => l.code.toString('base64')) });
+    const text = JSON.stringify({ libraries: [...this.libraries.values()].map((l) => l.code.toString('base64')), document: this.doc });
     writeFileSync(`${file}.tmp`, text);
     renameSync(`${file}.tmp`, file);
   }
@@ -283,10 +362,17 @@ export class ScriptingEngine {
     } catch {
       return;
     }
-    const parsed = JSON.parse(text) as { libraries: string[] };
+    const parsed = JSON.parse(text) as { libraries: string[]; document?: unknown };
+    if (isFunctionDocument(parsed.document)) {
+      this.doc = parsed.document;
+      this.reconcile();
+      return;
+    }
+    // Written before libraries were shared: each becomes an entry older than any a peer makes.
     for (const code of parsed.libraries) {
       try {
-        this.loadLibrary(Buffer.from(code, 'base64'), true, false, false);
+        const name = this.install(Buffer.from(code, 'base64'), true, false);
+        this.doc.libs[name] = { ms: 0, node: '', code };
       } catch (err) {
         this.node.logger.error({ err }, 'a stored function library failed to load');
       }

@@ -72,6 +72,8 @@ export interface ClusterFacade extends ClusterView {
   /** Takes this node off the ring (RINGKV.LEAVE). */
   leave(): void;
   broadcastFlush(): void;
+  /** Function libraries reach every member (scripting/function-document.ts; receivers merge). */
+  broadcastFunctions(doc: import('../scripting/function-document.js').FunctionDocument): void;
   /** PUBLISH reaches every node: sent to each other member over the bus (at most once, not stored). */
   broadcastPublish(channel: Buffer, message: Buffer): void;
   /** SPUBLISH reaches the slot's replicas: sent to each other node of its preference list. */

@@ -41,6 +41,7 @@ import { MonitorFeed } from './monitor-feed.js';
 import { ClientPause } from './client-pause.js';
 import { ClientTracking } from './client-tracking.js';
 import { clientMemory } from './client-memory.js';
+import { scriptingFor } from '../scripting/engine.js';
 import { clientsLimitBytes, clientsToEvict } from './client-eviction.js';
 import { parseElementKey } from '../collections/record-keys.js';
 import { keySlot } from '../cluster/slot.js';
@@ -435,10 +436,11 @@ export class RingkvNode implements NodeServices {
       );
     }, HLC_PERSIST_INTERVAL_MS));
     this.timers.push(setInterval(() => this.closeIdleClients(), 1000));
-    // A peer that missed a push (down, restarting, joining) gets the ACL document on the next round.
+    // A peer that missed a push (down, restarting, joining) gets the ACL and function documents on the next round.
     this.timers.push(setInterval(() => {
       const doc = this.aclSync?.document();
       if (doc !== undefined) this.clusterNode?.broadcastAcl(doc);
+      this.clusterNode?.broadcastFunctionSummary(scriptingFor(this).summary());
     }, ACL_PUSH_INTERVAL_MS));
     for (const t of this.timers) t.unref();
   }
