@@ -4,6 +4,7 @@ import { globMatch } from './glob.js';
 import { command, container, type CommandContext, type CommandSpec } from './spec.js';
 import { numkeysIndexes, splitKeys } from './scripting.js';
 import { scriptingFor } from '../scripting/engine.js';
+import { BUSY_EVAL } from '../scripting/busy-replies.js';
 import { FUNCTION_HELP, helpReply } from './help-texts.js';
 
 function functionLoad(ctx: CommandContext, argv: Buffer[]): void {
@@ -71,9 +72,22 @@ function functionRestore(ctx: CommandContext, argv: Buffer[]): void {
 function functionStats(ctx: CommandContext): void {
   const engine = scriptingFor(ctx.node);
   const out = ctx.out;
+  const running = engine.runningScript();
+  // As Redis 7.0: FUNCTION STATS is allowed while a function is busy, not while an EVAL script is.
+  if (running?.isEval === true) throw new ReplyError(BUSY_EVAL);
   out.mapHeader(2);
   out.bulk('running_script');
-  out.nullBulk();
+  if (running === undefined) out.nullBulk();
+  else {
+    out.mapHeader(3);
+    out.bulk('name');
+    out.bulk(running.name);
+    out.bulk('command');
+    out.arrayHeader(running.argv.length);
+    for (const a of running.argv) out.bulk(a);
+    out.bulk('duration_ms');
+    out.int(running.durationMs);
+  }
   out.bulk('engines');
   out.mapHeader(1);
   out.bulk('LUA');
@@ -87,7 +101,7 @@ function functionStats(ctx: CommandContext): void {
 function fcall(readOnly: boolean) {
   return (ctx: CommandContext, argv: Buffer[]): void => {
     const { keys, args } = splitKeys(argv);
-    scriptingFor(ctx.node).fcall(ctx, argv[1]!.toString('latin1'), keys, args, readOnly);
+    scriptingFor(ctx.node).fcall(ctx, argv[1]!.toString('latin1'), keys, args, readOnly, argv);
   };
 }
 
@@ -110,7 +124,7 @@ export const functionCommands: CommandSpec[] = [
     { name: 'dump', categories: ['slow', 'scripting'], arity: 2, flags: ['noscript'], run: (c) => c.out.bulk(scriptingFor(c.node).dump()) },
     { name: 'restore', categories: ['write', 'slow', 'scripting'], arity: -3, flags: ['noscript', 'write', 'denyoom'], run: functionRestore },
     { name: 'stats', categories: ['slow', 'scripting'], arity: 2, flags: ['noscript', 'allow_busy'], run: functionStats },
-    { name: 'kill', categories: ['slow', 'scripting'], arity: 2, flags: ['noscript', 'allow_busy'], run: () => { throw new ReplyError('NOTBUSY No scripts in execution right now.'); } },
+    { name: 'kill', categories: ['slow', 'scripting'], arity: 2, flags: ['noscript', 'allow_busy'], run: (c) => { scriptingFor(c.node).kill(false); c.out.ok(); } },
     { name: 'help', categories: ['slow', 'scripting'], arity: 2, flags: ['loading', 'stale'], run: (c) => helpReply(c, FUNCTION_HELP) },
   ]),
 ];

@@ -24,7 +24,7 @@ export function numkeysIndexes(argv: readonly Buffer[]): number[] {
 function evalCommand(bySha: boolean, readOnly: boolean) {
   return (ctx: CommandContext, argv: Buffer[]): void => {
     const { keys, args } = splitKeys(argv);
-    scriptingFor(ctx.node).eval(ctx, argv[1]!, bySha, keys, args, readOnly);
+    scriptingFor(ctx.node).eval(ctx, argv[1]!, bySha, keys, args, readOnly, argv);
   };
 }
 
@@ -72,8 +72,8 @@ export const scriptingCommands: CommandSpec[] = [
         c.out.ok();
       },
     },
-    // A script runs to completion inside one command on the event loop, so none is ever running when KILL arrives.
-    { name: 'kill', categories: ['slow', 'scripting'], arity: 2, flags: ['noscript', 'allow_busy'], run: () => { throw new ReplyError('NOTBUSY No scripts in execution right now.'); } },
+    // A script past busy-reply-threshold yields between slices, so KILL can arrive (engine.ts, execute).
+    { name: 'kill', categories: ['slow', 'scripting'], arity: 2, flags: ['noscript', 'allow_busy'], run: (c) => { scriptingFor(c.node).kill(true); c.out.ok(); } },
     { name: 'help', categories: ['slow', 'scripting'], arity: 2, flags: ['loading', 'stale'], run: (c) => { c.out.arrayHeader(SCRIPT_HELP.length); for (const l of SCRIPT_HELP) c.out.simple(l); } },
   ]),
 ];

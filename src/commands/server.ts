@@ -8,6 +8,8 @@ import { command, container, type CommandContext, type CommandSpec } from './spe
 import { floatArg, intArg, lower, parseInt64 } from './args.js';
 import { globMatch } from './glob.js';
 import { infoText } from './info.js';
+import { scriptingFor } from '../scripting/engine.js';
+import { BUSY_EVAL, BUSY_FUNCTION } from '../scripting/busy-replies.js';
 import { anonymousMemoryBytes } from '../server/eviction/memory-report.js';
 import { memoryUsage } from './memory-usage.js';
 import { CONFIG_HELP, helpReply, MEMORY_HELP, OBJECT_HELP, SLOWLOG_HELP } from './help-texts.js';
@@ -214,6 +216,29 @@ const config = container('config', ['admin', 'noscript', 'loading', 'stale'], ['
   { name: 'help', categories: ['slow'], arity: 2, flags: ['loading', 'stale'], run: (c) => helpReply(c, CONFIG_HELP) },
 ]);
 
+/**
+ * SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT], with Redis 7.0's checks. Every acknowledged write
+ * is already in the commit log, so SAVE and NOSAVE stop the same way, except under a busy script:
+ * there only NOSAVE stops, and the script's writes so far, held out of the log, are dropped.
+ */
+function shutdown(ctx: CommandContext, argv: Buffer[]): void {
+  const opts = new Set<string>();
+  for (const a of argv.slice(1)) {
+    const o = lower(a);
+    if (!['nosave', 'save', 'now', 'force', 'abort'].includes(o)) throw new ReplyError(ERR.syntax);
+    opts.add(o);
+  }
+  if ((opts.has('abort') && opts.size > 1) || (opts.has('nosave') && opts.has('save'))) throw new ReplyError(ERR.syntax);
+  // A shutdown here never waits for anything it could be talked out of.
+  if (opts.has('abort')) throw new ReplyError('ERR No shutdown in progress.');
+  const busy = ctx.node.busyScript;
+  if (busy !== undefined) {
+    if (!opts.has('nosave')) throw new ReplyError(busy.isEval ? BUSY_EVAL : BUSY_FUNCTION);
+    scriptingFor(ctx.node).abandonBusyScript();
+  }
+  ctx.node.shutdown();
+}
+
 export const serverCommands: CommandSpec[] = [
   command({ name: 'info', arity: -1, flags: ['loading', 'stale'], categories: ['slow', 'dangerous'], run: info }),
   config,
@@ -225,7 +250,7 @@ export const serverCommands: CommandSpec[] = [
   command({ name: 'save', arity: 1, flags: ['admin', 'noscript', 'no_multi'], categories: ['admin', 'slow', 'dangerous'], run: (c) => c.out.ok() }),
   command({ name: 'bgsave', arity: -1, flags: ['admin', 'noscript', 'no_multi'], categories: ['admin', 'slow', 'dangerous'], run: (c) => c.out.simple('Background saving started') }),
   command({ name: 'bgrewriteaof', arity: 1, flags: ['admin', 'noscript', 'no_multi'], categories: ['admin', 'slow', 'dangerous'], run: (c) => c.out.simple('Background append only file rewriting started') }),
-  command({ name: 'shutdown', arity: -1, flags: ['admin', 'noscript', 'loading', 'stale', 'no_multi', 'allow_busy'], categories: ['admin', 'slow', 'dangerous'], run: (c) => c.node.shutdown() }),
+  command({ name: 'shutdown', arity: -1, flags: ['admin', 'noscript', 'loading', 'stale', 'no_multi', 'allow_busy'], categories: ['admin', 'slow', 'dangerous'], run: shutdown }),
   command({ name: 'role', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast'], categories: ['admin', 'fast', 'dangerous'], run: (c) => { c.out.arrayHeader(3); c.out.bulk('master'); c.out.int(0); c.out.arrayHeader(0); } }),
   command({ name: 'wait', arity: 3, flags: [], categories: ['slow', 'connection'], run: (c, a) => { intArg(a[1]!); intArg(a[2]!); c.out.int(0); } }),
   command({ name: 'swapdb', arity: 3, flags: ['write', 'fast'], categories: ['keyspace', 'write', 'fast', 'dangerous'], run: () => { throw new ReplyError('ERR DB index is out of range'); } }),

@@ -22,6 +22,22 @@ export interface CommandContext {
    * looks at; XREAD's BLOCK is refused there, as in Redis.
    */
   fromScript?: boolean;
+  /**
+   * Offered where a command may finish in later event-loop turns (a top-level script on a
+   * standalone node, past busy-reply-threshold): called once, it hands over the reply.
+   */
+  suspend?: () => Suspension;
+}
+
+/** A command going on after its first turn: its reply, and how it runs its next steps. */
+export interface Suspension {
+  readonly out: ReplyWriter;
+  /** Runs one more step in the command's context (its keyspace time, its client's tracking). */
+  step(fn: () => void): void;
+  /** The reply is complete; it leaves once the command's writes are durable. */
+  done(): void;
+  /** The node is shutting down under it: no reply, and its held writes are never logged. */
+  abandon(): void;
 }
 
 /**

@@ -3,12 +3,13 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ReplyError } from '../core/errors.js';
-import type { CommandContext } from '../commands/spec.js';
+import type { CommandContext, Suspension } from '../commands/spec.js';
 import type { NodeServices } from '../server/node-services.js';
 import { keySlot } from '../cluster/slot.js';
-import { LuaRuntime, sha1hex, type ScriptRun } from './runtime.js';
+import { LuaRuntime, sha1hex, type ScriptRun, type ScriptStep } from './runtime.js';
 import { parseLibraryShebang, parseScriptShebang } from './shebang.js';
 import { NOSCRIPT } from './errors.js';
+import { BUSY_EVAL, BUSY_FUNCTION, NOTBUSY, UNKILLABLE } from './busy-replies.js';
 import { emptyDocument, holdsNewer, isFunctionDocument, isFunctionSummary, liveLibraries, mergeDocument, newer, recordLocalChange, summarize, type FunctionDocument, type FunctionSummary } from './function-document.js';
 
 interface CachedScript {
@@ -40,6 +41,18 @@ export interface Library {
 }
 
 const FUNCTIONS_FILE = 'functions.json';
+
+/** A script that yielded past busy-reply-threshold and goes on in later turns. */
+interface SuspendedScript {
+  run: ScriptRun;
+  runtime: LuaRuntime;
+  isEval: boolean;
+  /** The function's name (FUNCTION STATS), or the script's sha. */
+  name: string;
+  /** The command as the client sent it (FUNCTION STATS). */
+  argv: Buffer[];
+  suspension: Suspension;
+}
 const NO_CLUSTER = "ERR Can not run script on cluster, 'no-cluster' flag is set.";
 const DUMP_MAGIC = Buffer.from('RKVFN1');
 
@@ -55,6 +68,8 @@ export class ScriptingEngine {
   private functionRuntime: LuaRuntime;
   readonly libraries = new Map<string, Library>();
   private readonly functionsByName = new Map<string, { lib: Library; fn: LibraryFunction }>();
+  /** The script running across event-loop turns, if any (at most one: the node answers -BUSY meanwhile). */
+  private suspended: SuspendedScript | undefined;
   /** The cluster's libraries, merged with every peer's (function-document.ts); persisted with them. */
   private doc: FunctionDocument = emptyDocument();
 
@@ -125,7 +140,7 @@ export class ScriptingEngine {
   }
 
   /** EVAL / EVALSHA / *_RO after argument parsing. */
-  eval(ctx: CommandContext, bodyOrSha: Buffer, bySha: boolean, keys: Buffer[], args: Buffer[], roCommand: boolean): void {
+  eval(ctx: CommandContext, bodyOrSha: Buffer, bySha: boolean, keys: Buffer[], args: Buffer[], roCommand: boolean, argv: Buffer[] = []): void {
     let sha: string;
     let script: CachedScript | undefined;
     if (bySha) {
@@ -142,7 +157,7 @@ export class ScriptingEngine {
     const readOnly = roCommand || (flags?.includes('no-writes') ?? false);
     // A script with a shebang declares its flags: without allow-oom or no-writes it is denyoom.
     if (flags !== undefined) refuseIfOutOfMemory(ctx, flags);
-    this.evalRuntime.invoke(script.ref, this.newRun(ctx, keys, readOnly), sha, keys, args, false);
+    this.execute(this.evalRuntime, script.ref, this.newRun(ctx, keys, readOnly), sha, keys, args, true, argv);
   }
 
   private newRun(ctx: CommandContext, keys: Buffer[], readOnly: boolean): ScriptRun {
@@ -156,19 +171,86 @@ export class ScriptingEngine {
       oomAtStart: outOfMemory(ctx),
       startedAt: Date.now(),
       timeLimitMs: this.timeLimitMs(),
+      out: ctx.out,
+      suspendable: ctx.suspend !== undefined,
     };
+  }
+
+  /**
+   * Runs a script or function. One that yields (past busy-reply-threshold, on a standalone node)
+   * takes its command's reply over and goes on one slice per event-loop turn, while the node
+   * answers others -BUSY (node.busyScript) and can take SCRIPT KILL / FUNCTION KILL.
+   */
+  private execute(runtime: LuaRuntime, ref: number, run: ScriptRun, name: string, keys: Buffer[], args: Buffer[], isEval: boolean, argv: Buffer[]): void {
+    // Only paths the -BUSY gate does not cover could get here meanwhile.
+    if (this.suspended !== undefined) throw new ReplyError(this.suspended.isEval ? BUSY_EVAL : BUSY_FUNCTION);
+    const first = runtime.invoke(ref, run, name, keys, args, !isEval);
+    if (first.done) return;
+    const suspension = run.ctx.suspend!();
+    run.out = suspension.out;
+    const busy: SuspendedScript = { run, runtime, isEval, name, argv, suspension };
+    this.suspended = busy;
+    this.node.busyScript = { isEval };
+    this.node.logger.warn({ script: name, thresholdMs: run.timeLimitMs }, 'script passed busy-reply-threshold: answering -BUSY until it ends');
+    const finish = (): void => {
+      this.suspended = undefined;
+      this.node.busyScript = undefined;
+    };
+    const next = (step: ScriptStep & { done: false }): void => {
+      setImmediate(() => {
+        if (this.suspended !== busy) return; // abandoned (SHUTDOWN NOSAVE)
+        let after: ScriptStep = { done: true };
+        suspension.step(() => {
+          try {
+            after = step.resume();
+          } catch (err) {
+            this.node.logger.error({ err, script: name }, 'a script failed in the engine');
+            run.out.error('ERR internal error running a script (logged on the server)');
+          }
+        });
+        if (after.done) {
+          finish();
+          suspension.done();
+        } else next(after);
+      });
+    };
+    next(first);
+  }
+
+  /** SCRIPT KILL (`byEval`) or FUNCTION KILL, with Redis 7.0's refusals. */
+  kill(byEval: boolean): void {
+    const busy = this.suspended;
+    if (busy === undefined) throw new ReplyError(NOTBUSY);
+    if (busy.run.wrote) throw new ReplyError(UNKILLABLE);
+    if (byEval && !busy.isEval) throw new ReplyError(BUSY_FUNCTION);
+    if (!byEval && busy.isEval) throw new ReplyError(BUSY_EVAL);
+    busy.runtime.kill(busy.run);
+  }
+
+  /** SHUTDOWN NOSAVE under a busy script: it never answers, and nothing it wrote is logged. */
+  abandonBusyScript(): void {
+    const busy = this.suspended;
+    if (busy === undefined) return;
+    this.suspended = undefined;
+    busy.suspension.abandon();
+  }
+
+  /** FUNCTION STATS' running_script: the busy script's name, command and run time. */
+  runningScript(): { name: string; argv: Buffer[]; durationMs: number; isEval: boolean } | undefined {
+    const busy = this.suspended;
+    return busy === undefined ? undefined : { name: busy.name, argv: busy.argv, durationMs: Date.now() - busy.run.startedAt, isEval: busy.isEval };
   }
 
   // ---- FUNCTION / FCALL ----
 
-  fcall(ctx: CommandContext, name: string, keys: Buffer[], args: Buffer[], roCommand: boolean): void {
+  fcall(ctx: CommandContext, name: string, keys: Buffer[], args: Buffer[], roCommand: boolean, argv: Buffer[] = []): void {
     const found = this.functionsByName.get(name);
     if (found === undefined) throw new ReplyError('ERR Function not found');
     if (found.fn.flags.includes('no-cluster') && ctx.node.cluster !== undefined) throw new ReplyError(NO_CLUSTER);
     const noWrites = found.fn.flags.includes('no-writes');
     if (roCommand && !noWrites) throw new ReplyError('ERR Can not execute a script with write flag using *_ro command.');
     refuseIfOutOfMemory(ctx, found.fn.flags);
-    this.functionRuntime.invoke(found.fn.ref, this.newRun(ctx, keys, roCommand || noWrites), name, keys, args, true);
+    this.execute(this.functionRuntime, found.fn.ref, this.newRun(ctx, keys, roCommand || noWrites), name, keys, args, false, argv);
   }
 
   /**

@@ -16,6 +16,7 @@ export interface LuaApi {
   LUA_RIDX_GLOBALS: number;
   LUA_MULTRET: number;
   LUA_OK: number;
+  LUA_YIELD: number;
   LUA_TNIL: number;
   LUA_TBOOLEAN: number;
   LUA_TLIGHTUSERDATA: number;
@@ -37,6 +38,8 @@ export interface LuaApi {
   lua_insert(L: LuaState, i: Idx): void;
   lua_isinteger(L: LuaState, i: Idx): boolean;
   lua_isnumber(L: LuaState, i: Idx): boolean;
+  lua_isyieldable(L: LuaState): boolean;
+  lua_newthread(L: LuaState): LuaState;
   lua_next(L: LuaState, i: Idx): boolean;
   lua_pcall(L: LuaState, nargs: number, nresults: number, msgh: Idx): number;
   lua_pop(L: LuaState, n: number): void;
@@ -56,6 +59,7 @@ export interface LuaApi {
   lua_rawseti(L: LuaState, i: Idx, n: number): void;
   lua_remove(L: LuaState, i: Idx): void;
   lua_replace(L: LuaState, i: Idx): void;
+  lua_resume(L: LuaState, from: LuaState | null, nargs: number): number;
   lua_setfield(L: LuaState, i: Idx, k: string | Uint8Array): void;
   lua_setglobal(L: LuaState, name: string | Uint8Array): void;
   lua_sethook(L: LuaState, f: ((L: LuaState, ar: unknown) => void) | null, mask: number, count: number): void;
@@ -68,6 +72,7 @@ export interface LuaApi {
   lua_touserdata(L: LuaState, i: Idx): unknown;
   lua_type(L: LuaState, i: Idx): number;
   lua_upvalueindex(i: number): number;
+  lua_yield(L: LuaState, n: number): void;
   lua_setupvalue(L: LuaState, funcindex: Idx, n: number): Uint8Array | null;
 }
 

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { CommandContext } from '../commands/spec.js';
 import { formatG, lauxlib, lua, luaString, type LuaState } from './fengari-api.js';
 import { pushBytes, raise, setFunction, toBytes } from './lua-bytes.js';
-import { createSandbox, setHiddenGlobal, withLoadGlobals } from './sandbox.js';
+import { RUNNER, createSandbox, setHiddenGlobal, withLoadGlobals } from './sandbox.js';
+import type { ReplyWriter } from '../protocol/reply-writer.js';
 import { writeLuaValue } from './convert.js';
 import { errorText } from './errors.js';
 import { aclCheckCmd, redisCall } from './redis-call.js';
@@ -23,7 +24,20 @@ export interface ScriptRun {
   oomAtStart?: boolean;
   startedAt: number;
   timeLimitMs: number;
+  /** Where its reply goes (the command's output; a deferred reply's once it yielded). */
+  out: ReplyWriter;
+  /** May yield to the event loop past the time limit (a top-level script on a standalone node). */
+  suspendable: boolean;
+  /** Yielded at least once: the node is busy with it. */
+  yielded?: boolean;
+  /** SCRIPT KILL / FUNCTION KILL asked for it to stop. */
+  killed?: boolean;
+  /** The coroutine it runs in, while it runs. */
+  thread?: LuaState;
 }
+
+/** A script's progress: finished (its reply written), or yielded with a way to go on. */
+export type ScriptStep = { done: true } | { done: false; resume(): ScriptStep };
 
 /** Instructions between two checks of the running time. */
 const HOOK_INSTRUCTIONS = 100_000;
@@ -67,32 +81,59 @@ export class LuaRuntime {
 
   /**
    * Calls the function `ref` and writes its reply (or Redis's error text, naming `funcName`) to
-   * run.ctx.out. EVAL passes KEYS/ARGV as globals, FCALL as the two arguments.
+   * run.out. EVAL passes KEYS/ARGV as globals, FCALL as the two arguments. The function runs as a
+   * coroutine: a `suspendable` run that passes busy-reply-threshold yields at its next count hook
+   * and is continued by calling the returned `resume` (each call runs another slice).
    */
-  invoke(ref: number, run: ScriptRun, funcName: string, keys: Buffer[], args: Buffer[], asArguments: boolean): void {
+  invoke(ref: number, run: ScriptRun, funcName: string, keys: Buffer[], args: Buffer[], asArguments: boolean): ScriptStep {
     const L = this.L;
     lua.lua_settop(L, 0);
-    lua.lua_getglobal(L, '__redis__err__handler');
-    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, ref);
-    this.pushList(keys);
-    this.pushList(args);
     if (!asArguments) {
-      setHiddenGlobal(L, 'ARGV');
+      this.pushList(L, keys);
       setHiddenGlobal(L, 'KEYS');
+      this.pushList(L, args);
+      setHiddenGlobal(L, 'ARGV');
     }
+    // The thread stays at index 1 of the main stack (so it is not collected) until the run ends.
+    const co = lua.lua_newthread(L);
+    lua.lua_getfield(co, lua.LUA_REGISTRYINDEX, RUNNER);
+    lua.lua_rawgeti(co, lua.LUA_REGISTRYINDEX, ref);
+    if (asArguments) {
+      this.pushList(co, keys);
+      this.pushList(co, args);
+    }
+    run.thread = co;
+    lua.lua_sethook(co, (L2) => this.onCount(L2), lua.LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
+    return this.step(co, run, funcName, asArguments ? 3 : 1);
+  }
+
+  private step(co: LuaState, run: ScriptRun, funcName: string, nargs: number): ScriptStep {
     this.current = run;
-    lua.lua_sethook(L, (L2) => this.checkTime(L2), lua.LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
     let status: number;
     try {
-      status = lua.lua_pcall(L, asArguments ? 2 : 0, 1, 1);
+      status = lua.lua_resume(co, this.L, nargs);
     } finally {
-      lua.lua_sethook(L, null, 0, 0);
       this.current = undefined;
     }
-    const out = run.ctx.out;
-    if (status === lua.LUA_OK) writeLuaValue(L, -1, out, run.resp);
-    else out.error(this.failureText(funcName));
-    lua.lua_settop(L, 0);
+    if (status === lua.LUA_YIELD) return { done: false, resume: () => this.step(co, run, funcName, 0) };
+    lua.lua_sethook(co, null, 0, 0);
+    run.thread = undefined;
+    if (status === lua.LUA_OK) {
+      // The runner returns xpcall's results: true and the script's (first) value, or false and the shaped error.
+      lua.lua_settop(co, 2);
+      if (lua.lua_toboolean(co, 1)) writeLuaValue(co, 2, run.out, run.resp);
+      else run.out.error(this.failureText(co, funcName));
+    } else {
+      run.out.error(`ERR Error running script ${funcName}, ${(toBytes(co, -1)?.toString('utf8') ?? 'execution failure').slice(0, 100)}`);
+    }
+    lua.lua_settop(this.L, 0);
+    return { done: true };
+  }
+
+  /** SCRIPT KILL / FUNCTION KILL of the running script: it fails at its next count hook, and keeps failing there if it catches that. */
+  kill(run: ScriptRun): void {
+    run.killed = true;
+    if (run.thread !== undefined) lua.lua_sethook(run.thread, (L2) => this.onCount(L2), lua.LUA_MASKCOUNT, 1);
   }
 
   /** Runs a library's top-level code (FUNCTION LOAD); returns the error text when it fails. */
@@ -111,9 +152,8 @@ export class LuaRuntime {
     return error;
   }
 
-  /** Redis 7.0's "<err> script: <name>, on <source>:<line>." for an error the handler shaped. */
-  private failureText(funcName: string): string {
-    const L = this.L;
+  /** Redis 7.0's "<err> script: <name>, on <source>:<line>." for the error at the top of `L`, which the handler shaped. */
+  private failureText(L: LuaState, funcName: string): string {
     if (lua.lua_type(L, -1) !== lua.LUA_TTABLE) {
       return `ERR Error running script ${funcName}, ${(toBytes(L, -1)?.toString('utf8') ?? 'execution failure').slice(0, 100)}`;
     }
@@ -127,21 +167,40 @@ export class LuaRuntime {
     return source !== undefined && line !== undefined ? `${msg} script: ${funcName}, on ${source}:${line}.` : msg;
   }
 
-  private pushList(items: Buffer[]): void {
-    lua.lua_createtable(this.L, items.length, 0);
+  private pushList(L: LuaState, items: Buffer[]): void {
+    lua.lua_createtable(L, items.length, 0);
     items.forEach((item, i) => {
-      pushBytes(this.L, item);
-      lua.lua_rawseti(this.L, -2, i + 1);
+      pushBytes(L, item);
+      lua.lua_rawseti(L, -2, i + 1);
     });
   }
 
-  /** Stops a script that has run past the time limit, unless it already wrote (Redis's rule for SCRIPT KILL). */
-  private checkTime(L: LuaState): void {
+  /**
+   * Every HOOK_INSTRUCTIONS instructions (every one once killed). Past busy-reply-threshold a
+   * suspendable run yields to the event loop (only from its own thread, and where a yield may
+   * cross the stack: not inside a comparator of table.sort, for one), so the node answers others
+   * with -BUSY and can take SCRIPT KILL. A run that cannot be suspended (in MULTI, or at a cluster
+   * coordinator) is stopped instead, if it has not written: that is what SCRIPT KILL would do.
+   */
+  private onCount(L: LuaState): void {
     const run = this.current;
-    if (!run || run.wrote || run.timeLimitMs <= 0) return;
-    if (Date.now() - run.startedAt > run.timeLimitMs) {
-      lauxlib.luaL_error(L, luaString(`Script exceeded busy-reply-threshold (${run.timeLimitMs} ms) and was stopped before it wrote anything`));
+    if (!run) return;
+    if (run.killed) {
+      // Redis's text, for FUNCTION KILL too; a table error carries no "user_script:N:" prefix.
+      lua.lua_createtable(L, 0, 1);
+      pushBytes(L, 'ERR Script killed by user with SCRIPT KILL...');
+      lua.lua_setfield(L, -2, 'err');
+      lua.lua_error(L);
     }
+    if (run.timeLimitMs <= 0 || Date.now() - run.startedAt <= run.timeLimitMs) return;
+    if (run.suspendable) {
+      if (L === run.thread && lua.lua_isyieldable(L)) {
+        run.yielded = true;
+        lua.lua_yield(L, 0);
+      }
+      return;
+    }
+    if (!run.wrote) lauxlib.luaL_error(L, luaString(`Script exceeded busy-reply-threshold (${run.timeLimitMs} ms) and was stopped before it wrote anything`));
   }
 
   private openRedis(L: LuaState): void {

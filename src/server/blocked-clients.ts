@@ -58,6 +58,8 @@ export class BlockedClients {
   /** Sessions whose connection closed: one whose first try was still running must not wait afterwards. */
   private readonly closed = new WeakSet<SessionState>();
   private scheduled = false;
+  /** A busy script is between steps: waiters are served once it ended, not on its partial writes. */
+  private held = false;
   private routeTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly awaitDurable: (cb: (err?: Error) => void) => boolean) {}
@@ -152,8 +154,22 @@ export class BlockedClients {
     queueMicrotask(() => this.serveReady());
   }
 
+  /** Stops serving woken waiters until release(): what changes meanwhile is served then. */
+  hold(): void {
+    this.held = true;
+  }
+
+  release(): void {
+    this.held = false;
+    if (this.ready.size > 0 && !this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(() => this.serveReady());
+    }
+  }
+
   private serveReady(): void {
     this.scheduled = false;
+    if (this.held) return;
     while (this.ready.size > 0) {
       const keys = [...this.ready];
       this.ready.clear();

@@ -84,6 +84,8 @@ export class Connection extends SessionBase implements SessionState {
   private overSoftSince: number | undefined;
   bytesIn = 0;
   bytesOut = 0;
+  /** `writes` when the batch being parsed began, or when its replies so far were queued (defer). */
+  private batchWrites = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -146,10 +148,10 @@ export class Connection extends SessionBase implements SessionState {
     this.bytesIn += chunk.length;
     this.lastInteraction = Date.now();
     this.parser.feed(chunk);
-    const writesBefore = this.writes;
+    this.batchWrites = this.writes;
     this.inBatch = true;
     try {
-      this.parseBatch(writesBefore);
+      this.parseBatch();
     } finally {
       this.inBatch = false;
     }
@@ -192,7 +194,7 @@ export class Connection extends SessionBase implements SessionState {
     this.enqueue({ bytes: frame, ready: true });
   }
 
-  private parseBatch(writesBefore: number): void {
+  private parseBatch(): void {
     const sink: ReplySink = { out: this.writer, defer: () => this.defer() };
     for (;;) {
       this.parser.authenticated = this.authenticated;
@@ -220,7 +222,7 @@ export class Connection extends SessionBase implements SessionState {
     }
     this.hooks.endBatch(this);
     this.inBatch = false;
-    this.flushBatch(this.writes !== writesBefore);
+    this.flushBatch(this.writes !== this.batchWrites);
   }
 
   /** Moves what the batch wrote into the output queue, held back until durable when it wrote data. */
@@ -290,8 +292,11 @@ export class Connection extends SessionBase implements SessionState {
   }
 
   private defer(): DeferredReply {
-    // Replies produced so far in this batch go first.
-    if (this.writer.length > 0) this.enqueue({ bytes: this.writer.take(), ready: true });
+    // Replies produced so far in this batch go first, once durable when those commands wrote.
+    if (this.writer.length > 0) {
+      this.flushBatch(this.writes !== this.batchWrites);
+      this.batchWrites = this.writes;
+    }
     const slot: OutputSlot = { bytes: null, ready: false };
     this.queue.push(slot);
     this.deferredOutstanding++;

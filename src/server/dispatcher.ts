@@ -1,5 +1,5 @@
 import { ERR, ReplyError, unknownCommandError } from '../core/errors.js';
-import { keyPositions, mayBlockNow, type CommandContext, type CommandSpec } from '../commands/spec.js';
+import { keyPositions, mayBlockNow, type CommandContext, type CommandSpec, type Suspension } from '../commands/spec.js';
 import type { Keyspace } from '../commands/keyspace.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import type { NodeServices } from './node-services.js';
@@ -14,6 +14,8 @@ import { familyIndex } from './command-family.js';
 import { runOnBehalf } from './on-behalf.js';
 import { KeyFence } from './key-fence.js';
 import { aclRefusal, execAclRefusal } from './acl-sessions.js';
+import { BUSY_EVAL, BUSY_FUNCTION } from '../scripting/busy-replies.js';
+import { NOT_DURABLE_ERROR } from './durable-reply.js';
 
 /** Commands that run immediately inside MULTI instead of being queued. */
 const MULTI_IMMEDIATE = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
@@ -63,6 +65,14 @@ export interface CommandRouter {
 /** An internal error of one command is logged at most this often. */
 const INTERNAL_ERROR_LOG_MS = 60_000;
 
+/** Redis's allow_busy flag, of the command or of its subcommand (SCRIPT KILL, FUNCTION KILL / STATS). */
+function allowedWhileBusy(spec: CommandSpec, argv: Buffer[]): boolean {
+  if (spec.flags.includes('allow_busy')) return true;
+  if (spec.subcommands === undefined || argv.length < 2) return false;
+  const subName = `${spec.name}|${argv[1]!.toString('latin1').toLowerCase()}`;
+  return spec.subcommands.find((c) => c.name === subName)?.flags.includes('allow_busy') === true;
+}
+
 /** The one path every request takes: order, lookup, auth, arity, transactions, routing, execution. */
 export class Dispatcher {
   router: CommandRouter | undefined;
@@ -82,7 +92,7 @@ export class Dispatcher {
   constructor(
     private readonly node: NodeServices,
     private readonly table: ReadonlyMap<string, CommandSpec>,
-    private readonly keyspace: Keyspace & { now: number; atomically<T>(fn: () => T): T },
+    private readonly keyspace: Keyspace & { now: number; atomically<T>(fn: () => T): T; hold?(): () => void },
   ) {}
 
   dispatch(session: SessionState, argv: Buffer[], sink: ReplySink): void {
@@ -159,6 +169,13 @@ export class Dispatcher {
       this.reject(session, out, `ERR Can't execute '${spec.name}${sub}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`, spec.name === 'exec');
       return;
     }
+    // A script past busy-reply-threshold is between two of its steps: only allow_busy commands run.
+    const busy = this.node.busyScript;
+    if (busy !== undefined && !allowedWhileBusy(spec, argv)) {
+      seq.flush();
+      this.reject(session, out, busy.isEval ? BUSY_EVAL : BUSY_FUNCTION, spec.name === 'exec');
+      return;
+    }
     // CLIENT PAUSE: the command waits (and the connection's later ones behind it) until it ends.
     if (this.node.pause.active && !(session.multi !== undefined && !MULTI_IMMEDIATE.has(spec.name)) && this.node.pause.holds(spec, session)) {
       seq.flush();
@@ -232,8 +249,50 @@ export class Dispatcher {
       this.block(session, seq, argv, sink, localAttempt(session, (o) => this.run(session, spec, argv, o)));
       return;
     }
-    this.run(session, spec, argv, out);
+    // A standalone node's top-level script may go on in later turns (Suspension).
+    const suspend = this.router === undefined && this.keyspace.hold !== undefined && !(session instanceof TransientSession)
+      ? () => this.suspension(session, seq, sink)
+      : undefined;
+    this.run(session, spec, argv, out, this.keyspace, suspend);
     if (name !== 'asking' && session.multi === undefined) session.asking = false;
+  }
+
+  /**
+   * How a command that goes on after this turn (a busy script) finishes: its reply keeps its place
+   * and holds the connection's later commands; its log entries stay held as one (a crash loses all
+   * of it or none); blocked clients are served once it ended; each step sees the command's time.
+   */
+  private suspension(session: SessionState, seq: CommandSequencer, sink: ReplySink): Suspension {
+    const reply = seq.guard(sink).defer();
+    const release = this.keyspace.hold!();
+    const now = this.keyspace.now;
+    this.blocked.hold();
+    const tracking = this.node.tracking;
+    return {
+      out: reply.out,
+      step: (fn) => {
+        this.keyspace.now = now;
+        tracking.enter(session);
+        try {
+          fn();
+        } finally {
+          tracking.leave();
+        }
+      },
+      done: () => {
+        release();
+        this.blocked.release();
+        const waiting = this.awaitDurable((err) => {
+          if (err) {
+            reply.out.truncate(0);
+            reply.out.error(NOT_DURABLE_ERROR);
+          }
+          reply.done();
+        });
+        if (!waiting) reply.done();
+      },
+      abandon: () => this.blocked.release(),
+    };
   }
 
   /**
@@ -297,10 +356,11 @@ export class Dispatcher {
   }
 
   /** Runs a command against the local keyspace, writing its reply (or error) to `out`. */
-  run(session: SessionState, spec: CommandSpec, argv: Buffer[], out: ReplyWriter, ks: Keyspace = this.keyspace): void {
+  run(session: SessionState, spec: CommandSpec, argv: Buffer[], out: ReplyWriter, ks: Keyspace = this.keyspace, suspend?: () => Suspension): void {
     if (ks === this.keyspace) this.keyspace.now = this.node.now();
     if (spec.flags.includes('write')) session.writes++;
     const ctx: CommandContext = { out, ks, session, node: this.node };
+    if (suspend !== undefined) ctx.suspend = suspend;
     this.memory?.touch(spec, argv, this.node.now());
     // A command that fails after writing part of its reply (an array header, some elements) must
     // answer with the error alone, or every later reply of the connection is out of step.

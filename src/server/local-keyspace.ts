@@ -94,6 +94,11 @@ export class LocalKeyspace implements Keyspace, ElementStore {
     return this.store.atomically(fn);
   }
 
+  /** Keeps a command's log entries held across event-loop turns until released (Store.hold). */
+  hold(): () => void {
+    return this.store.hold();
+  }
+
   newGeneration(): Buffer {
     return Buffer.from(this.stamp().subarray(0, GENERATION_BYTES));
   }

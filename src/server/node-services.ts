@@ -63,6 +63,16 @@ export interface NodeServices {
   execTransaction(session: SessionState, out: import('../protocol/reply-writer.js').ReplyWriter, ks: import('../commands/keyspace.js').Keyspace): void;
   /** Asks the process to stop (SHUTDOWN). */
   shutdown(): void;
+  /**
+   * A script that passed busy-reply-threshold and yields to the event loop between steps: every
+   * other command but those flagged allow_busy is answered -BUSY until it ends (scripting/engine.ts).
+   */
+  busyScript?: BusyScript;
+}
+
+export interface BusyScript {
+  /** EVAL family (SCRIPT KILL stops it) or a function (FUNCTION KILL). */
+  readonly isEval: boolean;
 }
 
 /** The part of the cluster layer that commands see (CLUSTER, INFO, WAIT). */

@@ -32,7 +32,7 @@ import { ValueType } from '../storage/types.js';
 import { MemoryGuard } from './eviction/memory-guard.js';
 import { Dispatcher } from './dispatcher.js';
 import { LocalKeyspace } from './local-keyspace.js';
-import type { ClusterFacade, NodeServices } from './node-services.js';
+import type { BusyScript, ClusterFacade, NodeServices } from './node-services.js';
 import type { SessionState } from './session-state.js';
 import { ServerStats } from './stats.js';
 import { PubSubHub } from '../pubsub/pubsub-hub.js';
@@ -113,6 +113,7 @@ export class RingkvNode implements NodeServices {
   readonly tracking = new ClientTracking((id) => this.sessionsById.get(id));
   private readonly sessionsById = new Map<number, Connection>();
   cluster: ClusterFacade | undefined = undefined;
+  busyScript: BusyScript | undefined = undefined;
   readonly eviction: Evictor;
   private clusterNode: ClusterNode | undefined;
   private metrics: http.Server | undefined;
@@ -446,9 +447,11 @@ export class RingkvNode implements NodeServices {
   }
 
   private expireTick(): void {
+    this.evictClients();
+    // A busy script between its steps sees the keyspace as at its start: nothing expires or is evicted under it.
+    if (this.busyScript !== undefined) return;
     // Memory also grows without commands here (replicated writes, reclaim lag): evict in the background too.
     if (this.eviction.maxmemory > 0) this.eviction.performEvictions(this.now());
-    this.evictClients();
     if (!isActiveExpireEnabled()) return;
     const work = EXPIRE_WORK_PER_TICK * this.config.int('active-expire-effort');
     this.stats.expiredKeys += this.store.expireCycle(this.now(), work);

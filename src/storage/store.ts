@@ -197,6 +197,8 @@ export class Store implements BatchRecordStore {
   /** Log entries of puts held back by atomically() (`holding`: inside it). */
   private readonly held = new HeldPuts();
   private holding = false;
+  /** hold() calls not yet released. */
+  private holds = 0;
   private readonly checkpointEntries: number;
   private readonly checkpointBytes: number;
   private readonly checkpointIntervalMs: number;
@@ -440,9 +442,29 @@ export class Store implements BatchRecordStore {
     try {
       return fn();
     } finally {
+      if (this.holds === 0) {
+        this.flushGroup();
+        this.holding = false;
+      }
+    }
+  }
+
+  /**
+   * Keeps holding log entries past the end of the running atomically() (or starts holding), until
+   * the returned function is called: a script that yields to the event loop between steps stays
+   * one log entry. Checkpoints wait meanwhile, so LMDB never holds a part of it either.
+   */
+  hold(): () => void {
+    this.holds++;
+    this.holding = true;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.holds > 0) return;
       this.flushGroup();
       this.holding = false;
-    }
+    };
   }
 
   private logPut(slot: number, key: Buffer, encoded: Buffer): void {
@@ -987,6 +1009,8 @@ export class Store implements BatchRecordStore {
     if (this.unclearedFlushes > 0 && !(await this.retryClear())) return 'failed';
     // Entries written after a pending FLUSHALL must not reach LMDB before it is cleared.
     if (this.pendingFlushes > 0) return 'deferred';
+    // A held command's records are in the memtable without their log entry: LMDB must not get them first.
+    if (this.holds > 0) return 'deferred';
     let table = this.frozen;
     if (table === undefined) {
       if (this.active.size === 0) return 'done';
