@@ -16,7 +16,8 @@ function oneLine(b: Buffer): string {
 
 /** Redis's `%.17g` double reply (RESP3 `,` or a RESP2 bulk). */
 function writeDouble(out: ReplyWriter, d: number): void {
-  const text = Number.isNaN(d) ? 'nan' : formatG(d, 17);
+  // x86 makes 0/0 with the sign bit set and glibc prints it "-nan" (JS cannot see a NaN's sign; see formatLuaNumber).
+  const text = Number.isNaN(d) ? '-nan' : formatG(d, 17);
   if (out.proto === 3) out.raw(Buffer.from(`,${text}\r\n`, 'latin1'));
   else out.bulk(text);
 }
@@ -111,7 +112,10 @@ export function writeLuaValue(L: LuaState, idx: number, out: ReplyWriter, script
     lua.lua_pop(L, 3);
     if (format !== undefined && text !== undefined) {
       if (out.proto === 3) {
-        out.raw(Buffer.from(`=${text.length + 4}\r\n${format.toString('latin1')}:`, 'latin1'));
+        // Redis's addReplyVerbatim: the format is always 3 bytes, cut or padded with spaces.
+        const ext = Buffer.alloc(3, 0x20);
+        format.copy(ext, 0, 0, Math.min(3, format.indexOf(0) >= 0 ? format.indexOf(0) : format.length));
+        out.raw(Buffer.from(`=${text.length + 4}\r\n${ext.toString('latin1')}:`, 'latin1'));
         out.raw(text);
         out.raw(Buffer.from('\r\n'));
       } else out.bulk(text);

@@ -334,6 +334,10 @@ const RESP3_CASES: string[][] = [
   e("redis.setresp(3) local r = redis.call('get','nokey') return type(r)"), e("redis.setresp(3) return redis.call('hgetall', 'nohash')"),
   e("redis.call('hset','hh','f','v') redis.setresp(3) local r = redis.call('hgetall', 'hh') return r.map.f"),
   e("redis.setresp(3) return redis.call('hgetall', 'hh')"), e("return redis.call('hgetall', 'hh')"),
+  // The verbatim format is always three bytes on the wire (cut or padded), or the reply's length lies.
+  e("return {verbatim_string={format='txt', string='abc'}}"), e("return {verbatim_string={format='md', string=''}}"),
+  e("return {verbatim_string={format='toolong', string='ab'}}"), e("return {verbatim_string={format='', string='x'}}"),
+  e('return {double=0/0}'), e('return {double=1/0}'), e('return {double=-1/0}'),
 ];
 
 /** Random Lua source for values scripts return or pass on: numbers of every shape, strings, booleans, nested tables with holes. */
