@@ -7,6 +7,11 @@ import { scriptingFor } from '../scripting/engine.js';
 import { BUSY_EVAL } from '../scripting/busy-replies.js';
 import { FUNCTION_HELP, helpReply } from './help-texts.js';
 
+/** Redis's addReplySubcommandSyntaxError, naming the subcommand as the client sent it. */
+function subcommandSyntax(argv: Buffer[]): string {
+  return `ERR unknown subcommand or wrong number of arguments for '${argv[1]!.toString('latin1')}'. Try FUNCTION HELP.`;
+}
+
 function functionLoad(ctx: CommandContext, argv: Buffer[]): void {
   let replace = false;
   let i = 2;
@@ -25,7 +30,10 @@ function functionList(ctx: CommandContext, argv: Buffer[]): void {
   for (let i = 2; i < argv.length; i++) {
     const opt = lower(argv[i]!);
     if (opt === 'withcode' && !withCode) withCode = true;
-    else if (opt === 'libraryname' && pattern === undefined && i + 1 < argv.length) pattern = argv[++i]!;
+    else if (opt === 'libraryname' && pattern === undefined) {
+      if (i + 1 >= argv.length) throw new ReplyError('ERR library name argument was not given');
+      pattern = argv[++i]!;
+    }
     else throw new ReplyError(`ERR Unknown argument ${argv[i]!.toString('latin1')}`);
   }
   const libs = [...scriptingFor(ctx.node).libraries.values()]
@@ -60,7 +68,7 @@ function functionList(ctx: CommandContext, argv: Buffer[]): void {
 }
 
 function functionRestore(ctx: CommandContext, argv: Buffer[]): void {
-  if (argv.length > 4) throw new ReplyError('ERR wrong number of arguments for \'function|restore\' command');
+  if (argv.length > 4) throw new ReplyError(subcommandSyntax(argv));
   const policy = argv.length === 4 ? lower(argv[3]!) : 'append';
   if (policy !== 'flush' && policy !== 'append' && policy !== 'replace') {
     throw new ReplyError('ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.');
@@ -100,7 +108,7 @@ function functionStats(ctx: CommandContext): void {
 
 function fcall(readOnly: boolean) {
   return (ctx: CommandContext, argv: Buffer[]): void => {
-    const { keys, args } = splitKeys(argv);
+    const { keys, args } = splitKeys(argv, 'ERR Bad number of keys provided');
     scriptingFor(ctx.node).fcall(ctx, argv[1]!.toString('latin1'), keys, args, readOnly, argv);
   };
 }
@@ -114,7 +122,8 @@ export const functionCommands: CommandSpec[] = [
     { name: 'delete', categories: ['write', 'slow', 'scripting'], arity: 3, flags: ['noscript', 'write'], run: (c, a) => { scriptingFor(c.node).deleteLibrary(a[2]!.toString('latin1')); c.out.ok(); } },
     {
       name: 'flush', categories: ['write', 'slow', 'scripting'], arity: -2, flags: ['noscript', 'write'], run: (c, a) => {
-        if (a.length > 3 || (a.length === 3 && !['sync', 'async'].includes(lower(a[2]!)))) {
+        if (a.length > 3) throw new ReplyError(subcommandSyntax(a));
+        if (a.length === 3 && !['sync', 'async'].includes(lower(a[2]!))) {
           throw new ReplyError('ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
         }
         scriptingFor(c.node).flushLibraries();

@@ -7,8 +7,15 @@ import { scriptingFor } from '../scripting/engine.js';
  * Keys and arguments of `<cmd> <script|sha|function> numkeys key… arg…` (EVAL*, FCALL*), with
  * Redis's texts for a bad numkeys.
  */
-export function splitKeys(argv: Buffer[]): { keys: Buffer[]; args: Buffer[] } {
-  const n = intArg(argv[2]!);
+export function splitKeys(argv: Buffer[], notANumber?: string): { keys: Buffer[]; args: Buffer[] } {
+  let n: number;
+  try {
+    n = intArg(argv[2]!);
+  } catch (err) {
+    // FCALL words it differently from EVAL.
+    if (notANumber !== undefined) throw new ReplyError(notANumber);
+    throw err;
+  }
   if (n < 0) throw new ReplyError("ERR Number of keys can't be negative");
   if (n > argv.length - 3) throw new ReplyError("ERR Number of keys can't be greater than number of args");
   return { keys: argv.slice(3, 3 + n), args: argv.slice(3 + n) };

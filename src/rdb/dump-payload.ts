@@ -12,7 +12,11 @@ export const RDB_VERSION = 10;
 const FOOTER_BYTES = 10;
 
 export function createDumpPayload(v: DumpValue): Buffer {
-  const body = writeDumpValue(v);
+  return withDumpFooter(writeDumpValue(v));
+}
+
+/** `body` followed by the RDB version and the CRC64 of both (DUMP, FUNCTION DUMP). */
+export function withDumpFooter(body: Buffer): Buffer {
   const out = Buffer.allocUnsafe(body.length + FOOTER_BYTES);
   body.copy(out, 0);
   out.writeUInt16LE(RDB_VERSION, body.length);

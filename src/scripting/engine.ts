@@ -6,6 +6,9 @@ import { ReplyError } from '../core/errors.js';
 import type { CommandContext, Suspension } from '../commands/spec.js';
 import type { NodeServices } from '../server/node-services.js';
 import { keySlot } from '../cluster/slot.js';
+import { RdbWriter } from '../rdb/rdb-writer.js';
+import { RdbReader } from '../rdb/rdb-reader.js';
+import { verifyDumpPayload, withDumpFooter } from '../rdb/dump-payload.js';
 import { LuaRuntime, sha1hex, type ScriptRun, type ScriptStep } from './runtime.js';
 import { parseLibraryShebang, parseScriptShebang } from './shebang.js';
 import { NOSCRIPT } from './errors.js';
@@ -54,7 +57,10 @@ interface SuspendedScript {
   suspension: Suspension;
 }
 const NO_CLUSTER = "ERR Can not run script on cluster, 'no-cluster' flag is set.";
-const DUMP_MAGIC = Buffer.from('RKVFN1');
+const LEGACY_DUMP_MAGIC = Buffer.from('RKVFN1');
+/** RDB opcodes of a function library in a dump (Redis 7.0's rdb.h). */
+const RDB_OPCODE_FUNCTION2 = 245;
+const RDB_OPCODE_FUNCTION_PRE_GA = 246;
 
 /**
  * A node's scripting state: the EVAL script cache (per node, as in Redis Cluster), the function
@@ -244,7 +250,7 @@ export class ScriptingEngine {
   // ---- FUNCTION / FCALL ----
 
   fcall(ctx: CommandContext, name: string, keys: Buffer[], args: Buffer[], roCommand: boolean, argv: Buffer[] = []): void {
-    const found = this.functionsByName.get(name);
+    const found = this.functionsByName.get(name.toLowerCase());
     if (found === undefined) throw new ReplyError('ERR Function not found');
     if (found.fn.flags.includes('no-cluster') && ctx.node.cluster !== undefined) throw new ReplyError(NO_CLUSTER);
     const noWrites = found.fn.flags.includes('no-writes');
@@ -286,22 +292,24 @@ export class ScriptingEngine {
     const release = (): void => {
       for (const f of functions) rt.release(f.ref);
     };
-    let registerError: string | undefined;
+    // Redis 7.0's texts (functionLibCreateFunction), raised inside the library's code so the load stops there.
     rt.registering = (name, ref, flags, description) => {
-      if (!/^[A-Za-z0-9_]+$/.test(name)) registerError ??= 'ERR Function names can only contain letters, numbers, or underscores(_) and must be at least one character long';
-      else if (functions.some((f) => f.name === name)) registerError ??= `ERR Function ${name} already exists in the library`;
+      if (!/^[A-Za-z0-9_]+$/.test(name)) return 'Library names can only contain letters, numbers, or underscores(_) and must be at least one character long';
+      // A library's own names differ by case (Redis's library dict is case-sensitive; its global one is not).
+      if (functions.some((f) => f.name === name)) return 'Function already exists in the library';
       functions.push({ name, ref, flags, description });
+      return undefined;
     };
     const error = rt.runLoader(compiled.ref);
     rt.registering = undefined;
     rt.release(compiled.ref);
-    if (error !== undefined || registerError !== undefined) {
+    if (error !== undefined) {
       release();
-      throw new ReplyError(registerError ?? `ERR Error registering functions: ${error}`);
+      throw new ReplyError(`ERR Error registering functions: ${error}`);
     }
     if (functions.length === 0) throw new ReplyError('ERR No functions registered');
     for (const f of functions) {
-      const owner = this.functionsByName.get(f.name);
+      const owner = this.functionsByName.get(f.name.toLowerCase());
       if (owner && owner.lib.name !== meta.name) {
         if (displace?.(owner.lib.name) === true) {
           this.dropLibrary(owner.lib);
@@ -314,14 +322,18 @@ export class ScriptingEngine {
     if (existing) this.dropLibrary(existing);
     const lib: Library = { name: meta.name, code: Buffer.from(code), functions };
     this.libraries.set(lib.name, lib);
-    for (const fn of functions) this.functionsByName.set(fn.name, { lib, fn });
+    // Function names are found without regard to case, as in Redis (FCALL F1 runs f1).
+    for (const fn of functions) {
+      // Of two names of one library that differ only by case, FCALL finds the first, as in Redis.
+      if (!this.functionsByName.has(fn.name.toLowerCase())) this.functionsByName.set(fn.name.toLowerCase(), { lib, fn });
+    }
     return lib.name;
   }
 
   private dropLibrary(lib: Library): void {
     this.libraries.delete(lib.name);
     for (const fn of lib.functions) {
-      this.functionsByName.delete(fn.name);
+      if (this.functionsByName.get(fn.name.toLowerCase())?.fn === fn) this.functionsByName.delete(fn.name.toLowerCase());
       this.functionRuntime.release(fn.ref);
     }
   }
@@ -344,17 +356,23 @@ export class ScriptingEngine {
     for (const lib of [...this.libraries.values()]) this.dropLibrary(lib);
   }
 
-  /** FUNCTION DUMP: the libraries' code with a checksum (ringkv's own payload, opaque to clients). */
+  /**
+   * FUNCTION DUMP as Redis 7.0 writes it (rdbSaveFunctions): per library the RDB_OPCODE_FUNCTION2
+   * byte and its code as an RDB string, then the RDB version and CRC64 of a DUMP payload, so a
+   * dump moves between ringkv and Redis both ways.
+   */
   dump(): Buffer {
-    const body = Buffer.from(JSON.stringify([...this.libraries.values()].map((l) => l.code.toString('base64'))));
-    const sum = createHash('sha1').update(body).digest().subarray(0, 8);
-    return Buffer.concat([DUMP_MAGIC, body, sum]);
+    const w = new RdbWriter();
+    for (const lib of this.libraries.values()) {
+      w.byte(RDB_OPCODE_FUNCTION2);
+      w.string(lib.code);
+    }
+    return withDumpFooter(w.take());
   }
 
   /** FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE]. */
   restore(payload: Buffer, policy: 'flush' | 'append' | 'replace'): void {
     const codes = decodeDump(payload);
-    if (codes === undefined) throw new ReplyError('ERR payload version or checksum are wrong');
     const metas = codes.map((c) => parseLibraryShebang(c));
     for (const m of metas) if ('error' in m) throw new ReplyError(m.error);
     if (policy === 'append') {
@@ -466,9 +484,35 @@ export class ScriptingEngine {
   }
 }
 
-function decodeDump(payload: Buffer): Buffer[] | undefined {
-  if (payload.length < DUMP_MAGIC.length + 8 || !payload.subarray(0, DUMP_MAGIC.length).equals(DUMP_MAGIC)) return undefined;
-  const body = payload.subarray(DUMP_MAGIC.length, payload.length - 8);
+/** The libraries' code in a FUNCTION DUMP payload (Redis's, or the JSON one ringkv wrote before); throws Redis's errors. */
+function decodeDump(payload: Buffer): Buffer[] {
+  if (payload.subarray(0, LEGACY_DUMP_MAGIC.length).equals(LEGACY_DUMP_MAGIC)) {
+    const codes = decodeLegacyDump(payload);
+    if (codes === undefined) throw new ReplyError('ERR DUMP payload version or checksum are wrong');
+    return codes;
+  }
+  if (!verifyDumpPayload(payload)) throw new ReplyError('ERR DUMP payload version or checksum are wrong');
+  // The footer (RDB version and CRC64) is not part of the libraries.
+  const r = new RdbReader(payload, payload.length - 10);
+  const codes: Buffer[] = [];
+  try {
+    while (r.remaining > 0) {
+      const type = r.byte();
+      if (type === RDB_OPCODE_FUNCTION_PRE_GA) throw new ReplyError('ERR Pre-GA function format not supported');
+      if (type !== RDB_OPCODE_FUNCTION2) throw new ReplyError('ERR given type is not a function');
+      codes.push(Buffer.from(r.string()));
+    }
+  } catch (err) {
+    if (err instanceof ReplyError) throw err;
+    throw new ReplyError('ERR failed loading the given functions payload');
+  }
+  return codes;
+}
+
+/** The payload ringkv's FUNCTION DUMP wrote before it wrote Redis's: magic, JSON, 8 bytes of SHA-1. */
+function decodeLegacyDump(payload: Buffer): Buffer[] | undefined {
+  if (payload.length < LEGACY_DUMP_MAGIC.length + 8) return undefined;
+  const body = payload.subarray(LEGACY_DUMP_MAGIC.length, payload.length - 8);
   const sum = createHash('sha1').update(body).digest().subarray(0, 8);
   if (!sum.equals(payload.subarray(payload.length - 8))) return undefined;
   try {

@@ -41,6 +41,8 @@ export type ScriptStep = { done: true } | { done: false; resume(): ScriptStep };
 
 /** Instructions between two checks of the running time. */
 const HOOK_INSTRUCTIONS = 100_000;
+/** Longest a library's top-level code may run in FUNCTION LOAD (Redis's LOAD_TIMEOUT_MS). */
+const LOAD_TIMEOUT_MS = 500;
 const LOG_LEVELS = ['debug', 'verbose', 'notice', 'warning'] as const;
 
 export function sha1hex(body: Buffer | string): string {
@@ -142,7 +144,22 @@ export class LuaRuntime {
     lua.lua_settop(L, 0);
     lua.lua_getglobal(L, '__redis__err__handler');
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, ref);
-    const status = withLoadGlobals(L, () => lua.lua_pcall(L, 0, 0, 1));
+    // Redis stops a library's top-level code after 500 ms (FUNCTION LOAD timeout): a loop there would hold the node.
+    const started = Date.now();
+    lua.lua_sethook(L, (L2) => {
+      if (Date.now() - started <= LOAD_TIMEOUT_MS) return;
+      lua.lua_sethook(L2, null, 0, 0);
+      lua.lua_createtable(L2, 0, 1);
+      pushBytes(L2, 'ERR FUNCTION LOAD timeout');
+      lua.lua_setfield(L2, -2, 'err');
+      lua.lua_error(L2);
+    }, lua.LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
+    let status: number;
+    try {
+      status = withLoadGlobals(L, () => lua.lua_pcall(L, 0, 0, 1));
+    } finally {
+      lua.lua_sethook(L, null, 0, 0);
+    }
     let error: string | undefined;
     if (status !== lua.LUA_OK) {
       if (lua.lua_type(L, -1) === lua.LUA_TTABLE) lua.lua_getfield(L, -1, 'err');

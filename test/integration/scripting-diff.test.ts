@@ -53,11 +53,16 @@ class RawConn {
       s.once('error', reject);
     });
   }
-  send(args: string[]): Promise<Buffer> {
-    const parts = [`*${args.length}\r\n`, ...args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`)];
+  /** Sends one command; a Buffer argument goes as its bytes (a string one as UTF-8). */
+  send(args: Array<string | Buffer>): Promise<Buffer> {
+    const parts = [Buffer.from(`*${args.length}\r\n`)];
+    for (const a of args) {
+      const bytes = typeof a === 'string' ? Buffer.from(a) : a;
+      parts.push(Buffer.from(`$${bytes.length}\r\n`), bytes, Buffer.from('\r\n'));
+    }
     return new Promise((resolve) => {
       this.waiting = resolve;
-      this.sock.write(parts.join(''));
+      this.sock.write(Buffer.concat(parts));
     });
   }
   close(): void {
@@ -436,4 +441,50 @@ describe.skipIf(!haveRedis)('scripts against redis-server 7, byte for byte', () 
   it('RESP3: doubles, maps, sets, booleans and null, with and without redis.setresp(3)', async () => {
     await compare(RESP3_CASES, [['hello', '3']].map((c) => c));
   }, 30000);
+
+  it('FUNCTION LOAD errors, register_function arguments, FCALL names and numkeys, shebangs, DUMP/RESTORE bytes', async () => {
+    await compare(FUNCTION_EDGE_CASES, []);
+  }, 30000);
+
+  it('a FUNCTION DUMP of either server restores on the other (a large library is LZF-compressed by Redis)', async () => {
+    const [a, b] = await Promise.all([RawConn.open(redisPort), RawConn.open(node.port)]);
+    const bulk = (reply: Buffer): Buffer => reply.subarray(reply.indexOf('\r\n') + 2, reply.length - 2);
+    const big = `#!lua name=big\n-- ${'padding '.repeat(400)}\nredis.register_function('big', function() return 'big' end)`;
+    try {
+      for (const c of [['function', 'flush'], ['function', 'load', big], ['function', 'load', '#!lua name=small\nredis.register_function("small", function() return 2 end)']]) await Promise.all([a.send(c), b.send(c)]);
+      const fromRedis = bulk(await a.send(['function', 'dump']));
+      const fromRingkv = bulk(await b.send(['function', 'dump']));
+      for (const [conn, payload] of [[a, fromRingkv], [b, fromRedis]] as const) {
+        expect((await conn.send(['function', 'flush'])).toString()).toBe('+OK\r\n');
+        expect((await conn.send(['function', 'restore', payload])).toString()).toBe('+OK\r\n');
+        expect((await conn.send(['fcall', 'big', '0'])).toString()).toBe('$3\r\nbig\r\n');
+        expect((await conn.send(['fcall', 'small', '0'])).toString()).toBe(':2\r\n');
+      }
+    } finally {
+      a.close();
+      b.close();
+    }
+  }, 30000);
 });
+
+const fl = (code: string): string[] => ['function', 'load', code];
+const reg = (call: string): string[] => fl(`#!lua name=x\n${call}`);
+/** FUNCTION and shebang edge cases, in order (a library some of them load is used by the next ones). */
+const FUNCTION_EDGE_CASES: string[][] = [
+  fl('#!lua name=lp\nwhile true do end'), fl('#!lua name=x name=y\nreturn 1'), fl('#!lua name=x'), fl('#!lua'), fl('#!LUA Name=up\nredis.register_function("up", function() return 1 end)'),
+  fl('#!lua name=dup\nredis.register_function("a", function() return 1 end)\nredis.register_function("a", function() return 1 end)'),
+  reg('redis.register_function("a-b", function() return 1 end)'), reg('redis.register_function("a")'), reg('redis.register_function()'),
+  reg('redis.register_function{function_name="a"}'), reg('redis.register_function{FUNCTION_NAME="a", callback=function() return 1 end, flags={"bad"}}'),
+  reg('redis.register_function{function_name="a", callback=function() return 1 end, foo=1}'), reg('redis.register_function{function_name={}, callback=function() return 1 end}'),
+  reg('redis.register_function{function_name="a", callback=1}'), reg('redis.register_function{function_name="a", callback=function() end, description={}}'),
+  reg('redis.register_function("a", 1)'), fl('#!lua name=n\nredis.register_function(1, function() return 7 end)'), ['fcall', '1', '0'],
+  fl('#!lua name=cs\nredis.register_function("ab", function() return 1 end)'), ['fcall', 'AB', '0'], ['fcall', 'ab', 'x'], ['fcall', 'ab', '-1'], ['fcall', 'ab', '5'],
+  fl('#!lua name=cs2\nredis.register_function("AB", function() return 2 end)'),
+  ['function', 'restore', 'abc'], ['function', 'restore', ''], ['function', 'list', 'libraryname'], ['function', 'flush', 'a', 'b'],
+  ['function', 'restore', 'x', 'flush', 'y'], ['function', 'flush', 'bad'],
+  // One library, so the payload does not depend on the order Redis's dict keeps several in.
+  ['function', 'flush'], fl('#!lua name=one\nredis.register_function("one", function() return 1 end)'), ['function', 'dump'],
+  ['function', 'restore', Buffer.from('f5c0010a00cdd2cd1ceb2f2ba6', 'hex').toString('latin1')],
+  ...['#!lua', '#!lua flags=no-writes', '#!python\nreturn 1', '#!\nreturn 1', '#!LUA\nreturn 1', '#! lua\nreturn 1', '#!lua flags=no-writes,\nreturn 1',
+    '#!lua flags=,no-writes\nreturn 1', '#!lua\tflags=no-writes\nreturn 1', '#!lua flags=\nreturn 2', '#!lua foo=bar\nreturn 2', '#!lua\r\nreturn 3'].map((b) => ['eval', b, '0']),
+];
