@@ -359,6 +359,12 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     }
   }
 
+  /** The script cache a relayed EVALSHA takes its body from, and where a relayed body is cached (forwarder.ts). */
+  readonly scripts = {
+    bodyOf: (sha: string): Buffer | undefined => scriptingFor(this.node).bodyOf(sha),
+    cache: (body: Buffer): void => scriptingFor(this.node).cacheRelayed(body),
+  };
+
   /** Function libraries reach every member (function-document.ts; receivers merge entry by entry). */
   broadcastFunctions(doc: FunctionDocument): void {
     for (const m of this.membership.members()) {

@@ -27,6 +27,11 @@ export interface ForwarderHost {
    * carry none and none is refused.
    */
   readonly relayDeadlines?: { readonly peers: PeerClocks; readonly waitMs: number; readonly logger: Logger };
+  /**
+   * The node's script cache: a relayed EVALSHA carries the body the client loaded here, and the
+   * target caches it first, so it never answers NOSCRIPT for a script this node knows.
+   */
+  readonly scripts?: { bodyOf(sha: string): Buffer | undefined; cache(body: Buffer): void };
 }
 
 /** A relay to an alive primary whose link is still connecting waits this long, this often, before TRYAGAIN. */
@@ -55,6 +60,8 @@ interface ForwardRequest {
    */
   dl?: number;
   o?: number;
+  /** Bodies of the scripts the relayed EVALSHAs name, as the relaying node has them cached. */
+  sb?: Buffer[];
 }
 
 /**
@@ -76,7 +83,20 @@ const RELAYED_SESSION_IDLE_MS = 10 * 60_000;
 
 function isForwardRequest(p: unknown): p is ForwardRequest {
   const r = p as ForwardRequest;
-  return typeof r === 'object' && r !== null && (r.a === undefined || typeof r.a === 'boolean') && Array.isArray(r.c) && r.c.every((a) => Array.isArray(a) && a.length > 0 && a.every((x) => x instanceof Uint8Array)) && (r.p === 2 || r.p === 3) && (r.s === undefined || Number.isSafeInteger(r.s)) && (r.n === undefined || typeof r.n === 'string') && (r.u === undefined || typeof r.u === 'string') && (r.dl === undefined || typeof r.dl === 'number') && (r.o === undefined || typeof r.o === 'number');
+  return typeof r === 'object' && r !== null && (r.a === undefined || typeof r.a === 'boolean') && Array.isArray(r.c) && r.c.every((a) => Array.isArray(a) && a.length > 0 && a.every((x) => x instanceof Uint8Array)) && (r.p === 2 || r.p === 3) && (r.s === undefined || Number.isSafeInteger(r.s)) && (r.n === undefined || typeof r.n === 'string') && (r.u === undefined || typeof r.u === 'string') && (r.dl === undefined || typeof r.dl === 'number') && (r.o === undefined || typeof r.o === 'number') && (r.sb === undefined || (Array.isArray(r.sb) && r.sb.every((x) => x instanceof Uint8Array)));
+}
+
+/** The cached bodies of the scripts that `commands` run by sha (EVALSHA, EVALSHA_RO), where `bodyOf` knows them. */
+function scriptBodies(commands: readonly Buffer[][], bodyOf: (sha: string) => Buffer | undefined): Buffer[] {
+  const bodies: Buffer[] = [];
+  for (const c of commands) {
+    if (c.length < 2 || (c[0]!.length !== 7 && c[0]!.length !== 10)) continue;
+    const name = c[0]!.toString('latin1').toLowerCase();
+    if (name !== 'evalsha' && name !== 'evalsha_ro') continue;
+    const body = bodyOf(c[1]!.toString('latin1').toLowerCase());
+    if (body !== undefined) bodies.push(body);
+  }
+  return bodies;
 }
 
 /**
@@ -120,6 +140,11 @@ export class Forwarder {
     if (!addr) throw new Error(`unknown node ${nodeId}`);
     const request: ForwardRequest = { c: commands, a: replies === 'all', p: session.proto, ro: session.readonlyMode, s: session.id, n: session.name };
     if (session.user !== undefined && !session.user.unrestricted) request.u = session.user.name;
+    const scripts = this.cluster.scripts;
+    if (scripts !== undefined) {
+      const bodies = scriptBodies(commands, (sha) => scripts.bodyOf(sha));
+      if (bodies.length > 0) request.sb = bodies;
+    }
     const watch = commands.find((c) => c.length > 1 && c[0]!.length === 5 && c[0]!.toString('latin1').toLowerCase() === 'watch');
     if (watch !== undefined) {
       let nodes = this.watching.get(session);
@@ -170,6 +195,7 @@ export class Forwarder {
           throw new Error('relayed request arrived after its sender stopped waiting; not run');
         }
       }
+      for (const body of payload.sb ?? []) this.cluster.scripts?.cache(Buffer.from(body));
       const session = this.sessionFor(from.nodeId, payload);
       const name = payload.n ?? '';
       session.name = name;

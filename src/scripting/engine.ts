@@ -135,6 +135,20 @@ export class ScriptingEngine {
     this.evalLru.set(sha, script);
   }
 
+  /** The body of a cached script (a relay of EVALSHA carries it to the slot's primary). */
+  bodyOf(sha: string): Buffer | undefined {
+    return this.scripts.get(sha)?.body;
+  }
+
+  /** Caches a body a relay carried, as EVAL would (evictable); one that does not compile is left out. */
+  cacheRelayed(body: Buffer): void {
+    try {
+      this.load(body, true);
+    } catch {
+      // The EVALSHA it came with answers NOSCRIPT here, as the relaying node would have.
+    }
+  }
+
   exists(sha: string): boolean {
     return this.scripts.has(sha.toLowerCase());
   }

@@ -136,4 +136,16 @@ describe('scripting through cluster-proxy relays', () => {
       r.disconnect();
     }
   });
+
+  it('a script loaded on the node the client uses runs by EVALSHA for keys of every slot: the relay carries its body', async () => {
+    const r = new Redis({ port: c.ports[1]! });
+    try {
+      const sha = (await r.script('LOAD', "return redis.call('incrby', KEYS[1], ARGV[1])")) as string;
+      // Straight EVALSHA, no EVAL fallback: a NOSCRIPT from the slot's primary would fail here.
+      for (let i = 0; i < 30; i++) expect(await r.evalsha(sha, 1, `relayed:${i}`, 4)).toBe(4);
+      for (let i = 0; i < 30; i++) expect(await r.call('EVALSHA_RO', sha.toUpperCase(), 1, `relayed:${i}`, 0).catch((e: Error) => e.message)).toMatch(/^ERR Write commands are not allowed from read-only scripts/);
+    } finally {
+      r.disconnect();
+    }
+  });
 });
