@@ -67,6 +67,31 @@ class RawConn {
 
 const e = (script: string, ...rest: string[]): string[] => ['eval', script, ...(rest.length ? rest : ['0'])];
 
+/** Lua 5.1 behaviours 5.3 changed: error() positions, unpack's C-stack limit, Redis's math.random, pairs order. */
+const LUA51_CASES: string[][] = [
+  // error() puts the position in front of a number message too, and takes a C int level.
+  e('error(12)'), e('error(12.5)'), e('error(12, 0)'), e('error(12, 2)'), e("error('x', 1.5)"), e("error('x', '2')"), e("error('x', 'a')"),
+  e('local function f() error(7, 2) end f()'), e('local ok, e = pcall(error, 12) return e'), e('local ok, e = pcall(function() error(12) end) return e'),
+  e('local ok, e = pcall(function() error(12, 2) end) return e'), e('local ok, e = pcall(error) return tostring(e)'), e('error(true)'), e('error()'),
+  // unpack: at most 8000 stack slots, its arguments included.
+  e('local t = {} for i = 1, 7999 do t[i] = i end return #{unpack(t)}'), e('local t = {} for i = 1, 8000 do t[i] = i end return #{unpack(t)}'),
+  e('local t = {} for i = 1, 10000 do t[i] = i end return #{unpack(t)}'), e('local t = {} for i = 1, 100000 do t[i] = i end return #{unpack(t)}'),
+  e("return select('#', unpack({}, 1, 7997))"), e("return select('#', unpack({}, 1, 7998))"), e("return select('#', unpack({}, -5, -3))"),
+  e('return select(\'#\', unpack({}, -2^31, 2^31 - 1))'), e('return unpack()'), e("return unpack({}, 'a')"), e('return {unpack({1, 2, 3}, nil, 2)}'),
+  // math.random is Redis's lrand48-style generator, one sequence for the process, never reseeded between scripts.
+  e('return math.random(100)'), e('return {math.random(100), math.random(5, 10), math.random(1, 1)}'), e('return tostring(math.random())'),
+  e('math.randomseed(42) return math.random(1000)'), e('return math.random(100)'), e('math.randomseed(1.5) return math.random(1000)'),
+  e('math.randomseed(-1) return {math.random(1000), math.random(-5, -1), math.random(3.9)}'), e('math.randomseed(2^40) return math.random(1000)'),
+  e('return math.random(0)'), e('return math.random(2, 1)'), e('return math.random(1, 2, 3)'), e("return math.random('a')"), e('return math.random(2^40)'),
+  e('return math.random(-2^31, 2^31 - 1)'), e('math.randomseed() return 1'), e("math.randomseed('x') return 1"), e('return math.random(100)'),
+  // pairs/next visit 1..n first, in order, as Lua 5.1's array part.
+  e('local r = {} for k in pairs({1, 2, 3, x = 1}) do r[#r + 1] = tostring(k) end return r'),
+  e('local r = {} for k in pairs({1, 2, nil, 4}) do r[#r + 1] = tostring(k) end return r'),
+  e('local t = {} t[3] = 3 t[2] = 2 t[1] = 1 t.a = 1 local r = {} for k in pairs(t) do r[#r + 1] = tostring(k) end return r'),
+  e('local t = {1, 2, 3, x = 1} local r = {} for k in pairs(t) do t[k] = nil r[#r + 1] = tostring(k) end return r'),
+  e("local t = {a = 1, 1, 2} return {tostring(next(t)), tostring(next(t, 2))}"), e('return next({}, 1)'), e('return cmsgpack.pack({1, a = 2})'),
+];
+
 /** Scripts whose replies must match exactly (RESP2 connection). */
 const RESP2_CASES: string[][] = [
   e("return {err='x y'}"), e("return redis.error_reply('no code')"), e("return redis.error_reply('-FOO bar')"),
@@ -325,6 +350,7 @@ const RESP2_CASES: string[][] = [
   e('local t = {} for k in pairs(table) do t[#t+1] = k end table.sort(t) return t'), ['fcall', 'f', '1', 'k'], ['fcall', 'g', '1', 'k', 'v'], ['fcall', 'nosuch', '0'],
   ['fcall_ro', 'f', '1', 'k'], ['function', 'list', 'libraryname', 'x'], ['function', 'list', 'withcode', 'libraryname', 'y'], ['function', 'stats'],
   ['function', 'delete', 'nosuch'], ['function', 'delete', 'y'], ['function', 'flush'],
+  ...LUA51_CASES,
 ];
 
 /** Conversions after HELLO 3 (and with redis.setresp(3) inside the script). */
