@@ -73,6 +73,7 @@ export interface LuaApi {
   lua_tostring(L: LuaState, i: Idx): Uint8Array | null;
   lua_touserdata(L: LuaState, i: Idx): unknown;
   lua_type(L: LuaState, i: Idx): number;
+  lua_typename(L: LuaState, t: number): Uint8Array;
   lua_upvalueindex(i: number): number;
   lua_yield(L: LuaState, n: number): void;
   lua_setupvalue(L: LuaState, funcindex: Idx, n: number): Uint8Array | null;

@@ -92,6 +92,61 @@ const LUA51_CASES: string[][] = [
   e("local t = {a = 1, 1, 2} return {tostring(next(t)), tostring(next(t, 2))}"), e('return next({}, 1)'), e('return cmsgpack.pack({1, a = 2})'),
 ];
 
+/**
+ * lua-cjson 2.1.0 as Redis bundles it: configuration functions (each module, cjson.new()'s too, keeps
+ * its own settings for the life of the Lua state, so cases here use cjson.new() or put the global
+ * setting back), strtod numbers, nesting bounded by Lua 5.1's C stack, and 1..n before other keys.
+ */
+const CJSON_CASES: string[][] = [
+  e('return {cjson._NAME, cjson._VERSION}'), e("local t = {} for k, v in pairs(cjson) do t[#t + 1] = k .. ':' .. type(v) end table.sort(t) return t"),
+  e('return {cjson.encode_max_depth(), cjson.decode_max_depth(), cjson.encode_number_precision(), cjson.encode_keep_buffer(), cjson.decode_invalid_numbers()}'),
+  e('return {cjson.encode_sparse_array()}'), e('return {cjson.encode_invalid_numbers()}'),
+  e('local r = {cjson.encode_max_depth(5)} cjson.encode_max_depth(1000) return r'),
+  e('local c = cjson.new() return {c._NAME, c._VERSION, c.encode_max_depth(), type(c.new), c == cjson, c.encode({1, 2}), c.null == cjson.null}'),
+  e('local c = cjson.new() c.x = 1 return c.x'),
+  ...['encode_max_depth(0)', 'encode_max_depth(1, 2)', "encode_max_depth('x')", 'encode_max_depth(2.5)', "encode_max_depth('3')", 'encode_max_depth(2^31)',
+    'encode_max_depth(2^32 + 5)', 'encode_max_depth(nil)', 'encode_max_depth({})', 'decode_max_depth(0)', 'encode_number_precision(15)', 'encode_number_precision(0)',
+    'encode_number_precision(3)', 'encode_sparse_array(true, 3, 5)', "encode_sparse_array('x')", 'encode_sparse_array(true, -1)', 'encode_sparse_array(nil, nil, 7)',
+    "encode_sparse_array('on')", "encode_sparse_array('off', 0)", 'encode_sparse_array(1)', "encode_sparse_array(true, 2.5, '3')", "encode_sparse_array(true, 'x')",
+    'encode_sparse_array(true, 2, 10, 4)', "encode_invalid_numbers('null')", 'encode_invalid_numbers(true)', "encode_invalid_numbers('x')", 'encode_invalid_numbers(1)',
+    "encode_invalid_numbers('on')", "encode_invalid_numbers('off')", 'decode_invalid_numbers(false)', "decode_invalid_numbers('null')", 'encode_keep_buffer(false)',
+    "encode_keep_buffer('on')", 'encode_keep_buffer(1)', 'encode_keep_buffer({})', "encode_keep_buffer('maybe')"].map((call) => e(`local c = cjson.new() return {c.${call}}`)),
+  e('local c = cjson.new() return c:encode_max_depth(0)'), e('return cjson.new(1)'),
+  // The decoder reads numbers with strtod: hex, inf/nan, '+', leading zeros, "1." (decode_invalid_numbers, on by default).
+  ...["'0x10'", "'-0x1p4'", "'0x1.8p1'", "'0X1P-2'", "'[0x.8]'", "'01'", "'[1.]'", "'5.'", "'00.5e1'", "'+5'", "'+'", "'-'", "'- 1'", "'inf'", "'-Infinity'", "'INFINITY'",
+    "'[infx]'", "'[infinit]'", "'[nanx]'", "'[nan(1 2)]'", "'Infx'", "'nul'", "'Nul'", "'.5'", "'1e'", "'1e+'", "'1E400'", "'4.9e-325'", "'0x1p-1074'",
+    "'0xffffffffffffffffffff'", "'1234567890123456789012345'", "'[0x]'", "'[0xg]'", "'[0x.]'", "'{\"a\":0x10}'", "'\\0a'", "'a\\0'", "'1\\0'", "'[1]\\0x'",
+    "'\"a\\0b\"'", "'\"ab\\\\'", "'\"\\\\ud800\"'", "'\"\\\\udc00\"'", "'\"\\\\ud800\\\\u0041\"'", "'\"\\\\u00\"'"].map((json) => e(`local v = cjson.decode(${json}) return type(v) == 'number' and tostring(v) or v`)),
+  ...["'0x10'", "'[1, -0x10]'", "'NaN'", "'nan'", "'-inf'", "'01'", "'+1'", "'-'", "'-a'", "'1.'"].map((json) => e(`local c = cjson.new() c.decode_invalid_numbers(false) return c.decode(${json})`)),
+  // Encoding settings take effect.
+  e('local c = cjson.new() c.encode_sparse_array(true) return c.encode({[1] = 1, [20] = 2})'),
+  e('local c = cjson.new() c.encode_sparse_array(false, 0) return c.encode({[1] = 1, [12] = 2})'),
+  e('local c = cjson.new() c.encode_sparse_array(false, 1) return c.encode({[1] = 1, [12] = 2})'),
+  e('local c = cjson.new() c.encode_sparse_array(false, 1, 3) return c.encode({[1] = 1, [5] = 2})'),
+  e('local c = cjson.new() c.encode_sparse_array(true, 1, 3) return c.encode({[1] = 1, [5] = 2})'),
+  e('return cjson.encode({[1] = 1, [3] = 3, [5] = 5, [7] = 7, [9] = 9, [11] = 11, [13] = 13})'), e('return cjson.encode({[1] = 1, [11] = 2})'),
+  e('local c = cjson.new() c.encode_number_precision(3) return c.encode({1/3, 12345, 1e20, 0.1, [5] = 2/3})'),
+  e('local c = cjson.new() c.encode_number_precision(1) return c.encode({a = 1/3})'), e('local c = cjson.new() c.encode_number_precision(5) return c.encode({[1/3] = 1})'),
+  e('local c = cjson.new() c.encode_invalid_numbers(true) return c.encode({0/0, 1/0, -1/0, -(0/0)})'),
+  e("local c = cjson.new() c.encode_invalid_numbers('null') return c.encode({0/0, 1/0, -1/0})"),
+  e("local c = cjson.new() c.encode_invalid_numbers('null') return c.encode({[1/0] = 1})"), e('local c = cjson.new() c.encode_invalid_numbers(true) return c.encode({[1/0] = 1})'),
+  e('return cjson.encode(0/0)'), e('return cjson.encode(coroutine.create(function() end))'), e('return cjson.encode({[true] = 1})'), e('return cjson.encode({[2^40] = 1})'),
+  // Nesting: the configured depth, and Lua 5.1's 8000-slot C stack (1 slot per array level, 2 per object level).
+  e('local c = cjson.new() c.encode_max_depth(2) return c.encode({{1}})'), e('local c = cjson.new() c.encode_max_depth(2) return c.encode({{{1}}})'),
+  e('local c = cjson.new() c.encode_max_depth(2) return c.encode({a = {b = {}}})'), e('local c = cjson.new() c.decode_max_depth(2) return c.decode(\'[[1]]\')[1][1]'),
+  e("local c = cjson.new() c.decode_max_depth(2) return c.decode('[[[1]]]')"), e("local c = cjson.new() c.decode_max_depth(2) return c.decode(' {\"a\":{\"b\":{}}}')"),
+  ...[7996, 7997, 9000].map((n) => e(`local c = cjson.new() c.encode_max_depth(20000) local t = {} for i = 1, ${n} do t = {t} end return #c.encode(t)`)),
+  ...[3998, 3999].map((n) => e(`local c = cjson.new() c.encode_max_depth(20000) local t = {} for i = 1, ${n} do t = {a = t} end return #c.encode(t)`)),
+  ...[7998, 7999, 9000].map((n) => e(`local c = cjson.new() c.decode_max_depth(20000) return #c.decode(string.rep('[', ${n}) .. string.rep(']', ${n}))`)),
+  ...[3999, 4000].map((n) => e(`local c = cjson.new() c.decode_max_depth(20000) return c.decode(string.rep('{"a":', ${n}) .. '1' .. string.rep('}', ${n})) ~= nil`)),
+  e('local t = {} for i = 1, 1000 do t = {t} end return #cjson.encode(t)'), e('local t = {} for i = 1, 999 do t = {t} end return #cjson.encode(t)'),
+  e("return #cjson.decode(string.rep('[', 1000) .. string.rep(']', 1000))"), e("return cjson.decode(string.rep('[', 1001) .. string.rep(']', 1001))"),
+  // Keys 1..n come first, as from Lua 5.1's array part.
+  e('return cjson.encode({1, a = 2})'), e('return cjson.encode({1, 2, 3, x = 1})'), e('local t = {} t.a = 1 t[1] = 1 return cjson.encode(t)'),
+  e('local t = {} t[1] = 1 t.a = 1 t[2] = 2 return cjson.encode(t)'), e('local t = {} t[2] = 2 t[1] = 1 t.a = 1 return cjson.encode(t)'),
+  e('return cjson.encode({1, 2, nil, a = 1})'), e("return cjson.encode({{1, 2, k = 'v'}, {x = {3, 4, y = 5}}})"),
+];
+
 /** Scripts whose replies must match exactly (RESP2 connection). */
 const RESP2_CASES: string[][] = [
   e("return {err='x y'}"), e("return redis.error_reply('no code')"), e("return redis.error_reply('-FOO bar')"),
@@ -351,6 +406,7 @@ const RESP2_CASES: string[][] = [
   ['fcall_ro', 'f', '1', 'k'], ['function', 'list', 'libraryname', 'x'], ['function', 'list', 'withcode', 'libraryname', 'y'], ['function', 'stats'],
   ['function', 'delete', 'nosuch'], ['function', 'delete', 'y'], ['function', 'flush'],
   ...LUA51_CASES,
+  ...CJSON_CASES,
 ];
 
 /** Conversions after HELLO 3 (and with redis.setresp(3) inside the script). */
