@@ -147,6 +147,18 @@ const CJSON_CASES: string[][] = [
   e('return cjson.encode({1, 2, nil, a = 1})'), e("return cjson.encode({{1, 2, k = 'v'}, {x = {3, 4, y = 5}}})"),
 ];
 
+/** lua-cmsgpack 0.4.0: unpack_one / unpack_limit return the next offset (-1 at the end) before the objects. */
+const CMSGPACK_CASES: string[][] = [
+  ...['', ', 1', ', 2', ', 3', ', 0', ', -1', ', 1.5', ", 'x'", ', 10', ', 1, 2'].map((rest) => e(`return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3)${rest})}`)),
+  ...[', 2', ', 2, 2', ', 0', ', -1', ', 5', '', ', 1, 5', ", 'a'", ', 2, -1', ', 1, 3'].map((rest) => e(`return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3)${rest})}`)),
+  e("return {cmsgpack.unpack_limit(cmsgpack.pack('a', {1, 2}), 1, 2)}"), e("return {cmsgpack.unpack_one(cmsgpack.pack('abc', 'de'), 1)}"),
+  e("return {cmsgpack.unpack_one('')}"), e('return {cmsgpack.unpack_one()}'), e('return {cmsgpack.unpack_one({})}'), e("return {cmsgpack.unpack_one('\\217')}"),
+  e('return {cmsgpack.unpack()}'), e('return {cmsgpack.unpack({})}'), e('return {cmsgpack.unpack(1)}'), e("return {cmsgpack.unpack('\\193')}"),
+  e('return {cmsgpack._NAME, cmsgpack._VERSION, cmsgpack._COPYRIGHT, cmsgpack._DESCRIPTION}'),
+  e("local t = {} for k, v in pairs(cmsgpack) do t[#t + 1] = k .. ':' .. type(v) end table.sort(t) return t"),
+  e('return cmsgpack.pack(0/0)'), e('local s = cmsgpack.pack(1, 2, 3) local off, r = 0, {} repeat local v off, v = cmsgpack.unpack_one(s, off) r[#r + 1] = v until off == -1 return r'),
+];
+
 /** Scripts whose replies must match exactly (RESP2 connection). */
 const RESP2_CASES: string[][] = [
   e("return {err='x y'}"), e("return redis.error_reply('no code')"), e("return redis.error_reply('-FOO bar')"),
@@ -407,6 +419,7 @@ const RESP2_CASES: string[][] = [
   ['function', 'delete', 'nosuch'], ['function', 'delete', 'y'], ['function', 'flush'],
   ...LUA51_CASES,
   ...CJSON_CASES,
+  ...CMSGPACK_CASES,
 ];
 
 /** Conversions after HELLO 3 (and with redis.setresp(3) inside the script). */
