@@ -29,6 +29,7 @@ export interface LuaApi {
   lua_atnativeerror(L: LuaState, f: LuaJsFunction): void;
   lua_call(L: LuaState, nargs: number, nresults: number): void;
   lua_checkstack(L: LuaState, n: number): boolean;
+  lua_concat(L: LuaState, n: number): void;
   lua_createtable(L: LuaState, narr: number, nrec: number): void;
   lua_error(L: LuaState): never;
   lua_getfield(L: LuaState, i: Idx, k: string | Uint8Array): number;
@@ -38,6 +39,7 @@ export interface LuaApi {
   lua_insert(L: LuaState, i: Idx): void;
   lua_isinteger(L: LuaState, i: Idx): boolean;
   lua_isnumber(L: LuaState, i: Idx): boolean;
+  lua_isstring(L: LuaState, i: Idx): boolean;
   lua_isyieldable(L: LuaState): boolean;
   lua_newthread(L: LuaState): LuaState;
   lua_next(L: LuaState, i: Idx): boolean;
@@ -71,6 +73,7 @@ export interface LuaApi {
   lua_tostring(L: LuaState, i: Idx): Uint8Array | null;
   lua_touserdata(L: LuaState, i: Idx): unknown;
   lua_type(L: LuaState, i: Idx): number;
+  lua_typename(L: LuaState, t: number): Uint8Array;
   lua_upvalueindex(i: number): number;
   lua_yield(L: LuaState, n: number): void;
   lua_setupvalue(L: LuaState, funcindex: Idx, n: number): Uint8Array | null;
@@ -85,6 +88,8 @@ export interface LauxApi {
   luaL_checktype(L: LuaState, arg: number, t: number): void;
   luaL_checkany(L: LuaState, arg: number): void;
   luaL_optinteger(L: LuaState, arg: number, def: number): number;
+  luaL_optnumber(L: LuaState, arg: number, def: number): number;
+  luaL_checkoption(L: LuaState, arg: number, def: Uint8Array | null, lst: Uint8Array[]): number;
   luaL_error(L: LuaState, fmt: string | Uint8Array, ...args: unknown[]): never;
   luaL_argerror(L: LuaState, arg: number, msg: string | Uint8Array): never;
   luaL_where(L: LuaState, level: number): void;
@@ -115,6 +120,16 @@ interface LobjectInternals {
   luaO_tostring(L: LuaState, obj: { ttisinteger(): boolean; value: number; setsvalue(s: unknown): void }): void;
 }
 
+/** Fengari's table: a Map of entries chained in insertion order (f = first, n = next). */
+interface TableEntry { key: { type: number; value: unknown; ttisinteger(): boolean; ttisdeadkey(): boolean }; value: unknown; n?: TableEntry }
+interface FengariTable { strong: Map<unknown, TableEntry>; f?: TableEntry; [ARRAY_RUN]?: number }
+interface LtableInternals {
+  luaH_next(L: { stack: TableEntry['key'][] }, t: FengariTable, keyI: number): boolean;
+  luaH_getn(t: FengariTable): number;
+}
+/** Where a traversal remembers the length of the table's 1..n run it visits first. */
+const ARRAY_RUN = Symbol('arrayRun');
+
 type Fengari = { lua: LuaApi; lauxlib: LauxApi; lualib: LualibApi; to_luastring(s: string): Uint8Array };
 
 // Bound by loadFengari() before the first Lua state exists (sandbox.ts): the engine is about a
@@ -142,6 +157,7 @@ export function loadFengari(): void {
   luaString = loaded.to_luastring;
   fengari = loaded;
   patchNumbers();
+  patchTableOrder(require('fengari/src/ltable.js') as LtableInternals);
 }
 
 /**
@@ -182,6 +198,53 @@ function patchNumbers(): void {
     // Fengari's integers are 32-bit; Lua 5.1's positions are 64-bit, so a larger one is clamped,
     // which a position past either end of a string or table means anyway.
     return Math.min(2 ** 31 - 1, Math.max(-(2 ** 31), Math.trunc(d)));
+  };
+}
+
+/**
+ * Makes next/pairs (and lua_next, so cjson and cmsgpack) visit a table's keys 1..n first, in
+ * order, then the rest, as Lua 5.1 does when 1..n sit in the array part. Fengari walks its Map in
+ * insertion order, and a constructor stores its list backwards, so `pairs({1, 2, 3})` gave 3, 2, 1
+ * and `cjson.encode({1, a=2})` put "a" first where Redis puts "1" first. n is the border Lua's #
+ * finds, taken when a traversal starts (next(t, nil)); a traversal may clear fields but not add
+ * any, so the run stays the same until it ends.
+ */
+function patchTableOrder(ltable: LtableInternals): void {
+  const next = ltable.luaH_next;
+  const inRun = (key: TableEntry['key'], n: number): boolean =>
+    key.ttisinteger() && (key.value as number) >= 1 && (key.value as number) <= n;
+  ltable.luaH_next = (L, t, keyI) => {
+    const key = L.stack[keyI]!;
+    let after: number;
+    let n: number;
+    if (key.type === lua.LUA_TNIL) {
+      n = t[ARRAY_RUN] = ltable.luaH_getn(t);
+      after = 0;
+    } else {
+      n = t[ARRAY_RUN] ??= ltable.luaH_getn(t);
+      const v = key.value;
+      after = typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= n ? v : -1;
+    }
+    if (after >= 0) {
+      // Inside the run: the next present index, else the first entry outside the run.
+      for (let i = after + 1; i <= n; i++) {
+        const e = t.strong.get(i);
+        if (e) return set(L, keyI, e);
+      }
+      let e = t.f;
+      while (e && (e.key.ttisdeadkey() || inRun(e.key, n))) e = e.n;
+      return e ? set(L, keyI, e) : false;
+    }
+    // Outside the run: insertion order, passing over the run's keys.
+    for (;;) {
+      if (!next(L, t, keyI)) return false;
+      if (!inRun(L.stack[keyI]!, n)) return true;
+    }
+  };
+  const set = (L: { stack: TableEntry['key'][] }, keyI: number, e: TableEntry): true => {
+    (L.stack[keyI] as unknown as { setfrom(v: unknown): void }).setfrom(e.key);
+    (L.stack[keyI + 1] as unknown as { setfrom(v: unknown): void }).setfrom(e.value);
+    return true;
   };
 }
 

@@ -1,4 +1,5 @@
-import { lua, type LuaState } from './fengari-api.js';
+import { lauxlib, lua, type LuaState } from './fengari-api.js';
+import { toCInt } from './lua-random.js';
 import { pushBytes, raiseAt, setFunction, toBytes } from './lua-bytes.js';
 
 const NESTING_MAX = 16;
@@ -28,7 +29,10 @@ function packNumber(n: number, out: number[]): void {
     b[0] = 0xd3; b.writeBigInt64BE(BigInt(n), 1); return void out.push(...b);
   }
   const b = Buffer.alloc(9);
-  if (Math.fround(n) === n || Number.isNaN(n)) {
+  // A NaN fails lua_cmsgpack's float round-trip test, so it is a double; scripts make NaN as x86
+  // does (0/0), with the sign bit set, which is what Redis writes.
+  if (Number.isNaN(n)) return void out.push(0xcb, 0xff, 0xf8, 0, 0, 0, 0, 0, 0);
+  if (Math.fround(n) === n) {
     b[0] = 0xca; b.writeFloatBE(n, 1); return void out.push(...b.subarray(0, 5));
   }
   b[0] = 0xcb; b.writeDoubleBE(n, 1); out.push(...b);
@@ -135,9 +139,33 @@ function unpackValue(L: LuaState, b: Buffer, pos: { i: number }): void {
   }
 }
 
-/** The `cmsgpack` module as Redis bundles lua-cmsgpack: pack(...) and unpack(s). */
+/**
+ * mp_unpack_full: decodes up to `limit` objects from byte `offset` (limit and offset both 0: all of
+ * them, returned alone); otherwise the offset of the next object (-1 when the input is used up)
+ * comes first, then the objects.
+ */
+function unpackFull(L: LuaState, limit: number, offset: number): number {
+  const s = Buffer.from(lauxlib.luaL_checkstring(L, 1));
+  const all = limit === 0 && offset === 0;
+  // The C code prints the input length where it says limit.
+  if (offset < 0 || limit < 0) raiseAt(L, `Invalid request to unpack with offset of ${offset} and limit of ${s.length}.`);
+  if (offset > s.length) raiseAt(L, `Start offset ${offset} greater than input length ${s.length}.`);
+  const pos = { i: offset };
+  let count = 0;
+  while (pos.i < s.length && (all || count < limit)) {
+    unpackValue(L, s, pos);
+    count++;
+  }
+  if (all) return count;
+  lua.lua_checkstack(L, 1);
+  lua.lua_pushinteger(L, pos.i === s.length ? -1 : pos.i);
+  lua.lua_insert(L, 2);
+  return count + 1;
+}
+
+/** The `cmsgpack` module as Redis bundles lua-cmsgpack 0.4.0: pack(...), unpack(s), unpack_one(s [, offset]), unpack_limit(s, limit [, offset]). */
 export function openCmsgpack(L: LuaState): void {
-  lua.lua_createtable(L, 0, 4);
+  lua.lua_createtable(L, 0, 8);
   setFunction(L, 'pack', (L2) => {
     const n = lua.lua_gettop(L2);
     if (n === 0) raiseAt(L2, "bad argument #0 to 'pack' (MessagePack pack needs input.)");
@@ -146,17 +174,24 @@ export function openCmsgpack(L: LuaState): void {
     pushBytes(L2, Buffer.from(out));
     return 1;
   });
-  const unpack = (limit: number) => (L2: LuaState): number => {
-    const s = toBytes(L2, 1);
-    if (s === undefined) raiseAt(L2, 'bad argument #1 to \'unpack\' (string expected)');
-    const pos = { i: 0 };
-    let count = 0;
-    while (pos.i < s.length && (limit <= 0 || count < limit)) {
-      unpackValue(L2, s, pos);
-      count++;
-    }
-    return count;
-  };
-  setFunction(L, 'unpack', unpack(0));
-  setFunction(L, 'unpack_one', unpack(1));
+  // Arguments are C ints (luaL_checkinteger / luaL_optinteger into an int), read before the string.
+  const optInt = (L2: LuaState, arg: number): number => (lua.lua_type(L2, arg) <= 0 ? 0 : toCInt(lauxlib.luaL_checknumber(L2, arg)));
+  // Drops the arguments after the string (with none given, there is still "no value" to complain of).
+  const keepFirst = (L2: LuaState): void => { if (lua.lua_gettop(L2) > 1) lua.lua_settop(L2, 1); };
+  setFunction(L, 'unpack', (L2) => unpackFull(L2, 0, 0));
+  setFunction(L, 'unpack_one', (L2) => {
+    const offset = optInt(L2, 2);
+    keepFirst(L2);
+    return unpackFull(L2, 1, offset);
+  });
+  setFunction(L, 'unpack_limit', (L2) => {
+    const limit = toCInt(lauxlib.luaL_checknumber(L2, 2));
+    const offset = optInt(L2, 3);
+    keepFirst(L2);
+    return unpackFull(L2, limit, offset);
+  });
+  for (const [field, value] of [['_NAME', 'cmsgpack'], ['_VERSION', 'lua-cmsgpack 0.4.0'], ['_COPYRIGHT', 'Copyright (C) 2012, Salvatore Sanfilippo'], ['_DESCRIPTION', 'MessagePack C implementation for Lua']]) {
+    pushBytes(L, value!);
+    lua.lua_setfield(L, -2, field!);
+  }
 }

@@ -1,11 +1,12 @@
 import { lauxlib, loadFengari, lua, lualib, luaString, type LuaState } from './fengari-api.js';
-import { pushBytes, raise } from './lua-bytes.js';
+import { pushBytes, raise, raiseAt } from './lua-bytes.js';
 import { openBit } from './lib-bit.js';
 import { openCjson } from './lib-cjson.js';
 import { openCmsgpack } from './lib-cmsgpack.js';
 import { openFormat } from './lib-format.js';
 import { openStruct } from './lib-struct.js';
 import { strtoulValue } from './lua-numerals.js';
+import { lrand48, LRAND48_MAX, srand48, toCInt } from './lua-random.js';
 
 /** Registry field holding the table where the visible globals really live. */
 export const HIDDEN_GLOBALS = 'ringkv.globals';
@@ -215,6 +216,9 @@ export function createSandbox(openRedis: (L: LuaState) => void): LuaState {
   return L;
 }
 
+/** Lua 5.1's LUAI_MAXCSTACK: the most stack slots a C function may use. */
+const LUAI_MAXCSTACK = 8000;
+
 /** Largest string string.rep builds (proto-max-bulk-len's default): beyond it a script could exhaust the heap. */
 const REP_BYTES_MAX = 512 * 1024 * 1024;
 
@@ -238,6 +242,66 @@ function openCompat(L: LuaState): void {
     return 1;
   });
   lua.lua_setglobal(L, 'tonumber');
+  // Lua 5.1's error: the position goes in front of any message lua_isstring accepts, so a number
+  // too (5.3 only prefixes strings): error(12) is "user_script:1: 12". The level is a C int.
+  lua.lua_pushjsfunction(L, (L2) => {
+    const level = lua.lua_type(L2, 2) <= 0 ? 1 : toCInt(lauxlib.luaL_checknumber(L2, 2));
+    lua.lua_settop(L2, 1);
+    if (lua.lua_isstring(L2, 1) && level > 0) {
+      lauxlib.luaL_where(L2, level);
+      lua.lua_pushvalue(L2, 1);
+      lua.lua_concat(L2, 2);
+    }
+    return lua.lua_error(L2);
+  });
+  lua.lua_setglobal(L, 'error');
+  // Lua 5.1's unpack: raw length, C int bounds, and no more results than its C stack allows
+  // (LUAI_MAXCSTACK 8000 slots, the arguments included), so unpack of 8000 elements fails in Redis.
+  lua.lua_pushjsfunction(L, (L2) => {
+    lauxlib.luaL_checktype(L2, 1, lua.LUA_TTABLE);
+    let i = lua.lua_type(L2, 2) <= 0 ? 1 : toCInt(lauxlib.luaL_checknumber(L2, 2));
+    const e = lua.lua_type(L2, 3) <= 0 ? toCInt(lua.lua_rawlen(L2, 1)) : toCInt(lauxlib.luaL_checknumber(L2, 3));
+    if (i > e) return 0;
+    const n = (e - i + 1) | 0; // C int arithmetic: a span past 2^31 wraps to <= 0
+    if (n <= 0 || lua.lua_gettop(L2) + n > LUAI_MAXCSTACK || !lua.lua_checkstack(L2, n)) raiseAt(L2, 'too many results to unpack');
+    for (; i <= e; i++) lua.lua_rawgeti(L2, 1, i);
+    return n;
+  });
+  lua.lua_setglobal(L, 'unpack');
+  // Redis's math.random / math.randomseed (lua-random.ts), with Lua 5.1's argument handling: the
+  // number is drawn before the arguments are checked, bounds are C ints.
+  lua.lua_getglobal(L, 'math');
+  lua.lua_pushjsfunction(L, (L2) => {
+    const r = (lrand48() % LRAND48_MAX) / LRAND48_MAX;
+    switch (lua.lua_gettop(L2)) {
+      case 0:
+        lua.lua_pushnumber(L2, r);
+        break;
+      case 1: {
+        const u = toCInt(lauxlib.luaL_checknumber(L2, 1));
+        if (u < 1) lauxlib.luaL_argerror(L2, 1, luaString('interval is empty'));
+        lua.lua_pushnumber(L2, Math.floor(r * u) + 1);
+        break;
+      }
+      case 2: {
+        const l = toCInt(lauxlib.luaL_checknumber(L2, 1));
+        const u = toCInt(lauxlib.luaL_checknumber(L2, 2));
+        if (l > u) lauxlib.luaL_argerror(L2, 2, luaString('interval is empty'));
+        lua.lua_pushnumber(L2, Math.floor(r * ((u - l + 1) | 0)) + l);
+        break;
+      }
+      default:
+        raiseAt(L2, 'wrong number of arguments');
+    }
+    return 1;
+  });
+  lua.lua_setfield(L, -2, 'random');
+  lua.lua_pushjsfunction(L, (L2) => {
+    srand48(toCInt(lauxlib.luaL_checknumber(L2, 1)));
+    return 0;
+  });
+  lua.lua_setfield(L, -2, 'randomseed');
+  lua.lua_pop(L, 1);
   // Lua 5.1's math.log has no base argument (5.3's takes one): math.log(8, 2) is ln 8 in Redis.
   lua.lua_getglobal(L, 'math');
   lua.lua_pushjsfunction(L, (L2) => {

@@ -72,6 +72,178 @@ class RawConn {
 
 const e = (script: string, ...rest: string[]): string[] => ['eval', script, ...(rest.length ? rest : ['0'])];
 
+/** Lua 5.1 behaviours 5.3 changed: error() positions, unpack's C-stack limit, Redis's math.random, pairs order. */
+const LUA51_CASES: string[][] = [
+  // error() puts the position in front of a number message too, and takes a C int level.
+  e('error(12)'), e('error(12.5)'), e('error(12, 0)'), e('error(12, 2)'), e("error('x', 1.5)"), e("error('x', '2')"), e("error('x', 'a')"),
+  e('local function f() error(7, 2) end f()'), e('local ok, e = pcall(error, 12) return e'), e('local ok, e = pcall(function() error(12) end) return e'),
+  e('local ok, e = pcall(function() error(12, 2) end) return e'), e('local ok, e = pcall(error) return tostring(e)'), e('error(true)'), e('error()'),
+  // unpack: at most 8000 stack slots, its arguments included.
+  e('local t = {} for i = 1, 7999 do t[i] = i end return #{unpack(t)}'), e('local t = {} for i = 1, 8000 do t[i] = i end return #{unpack(t)}'),
+  e('local t = {} for i = 1, 10000 do t[i] = i end return #{unpack(t)}'), e('local t = {} for i = 1, 100000 do t[i] = i end return #{unpack(t)}'),
+  e("return select('#', unpack({}, 1, 7997))"), e("return select('#', unpack({}, 1, 7998))"), e("return select('#', unpack({}, -5, -3))"),
+  e('return select(\'#\', unpack({}, -2^31, 2^31 - 1))'), e('return unpack()'), e("return unpack({}, 'a')"), e('return {unpack({1, 2, 3}, nil, 2)}'),
+  // math.random is Redis's lrand48-style generator, one sequence for the process, never reseeded between scripts.
+  e('return math.random(100)'), e('return {math.random(100), math.random(5, 10), math.random(1, 1)}'), e('return tostring(math.random())'),
+  e('math.randomseed(42) return math.random(1000)'), e('return math.random(100)'), e('math.randomseed(1.5) return math.random(1000)'),
+  e('math.randomseed(-1) return {math.random(1000), math.random(-5, -1), math.random(3.9)}'), e('math.randomseed(2^40) return math.random(1000)'),
+  e('return math.random(0)'), e('return math.random(2, 1)'), e('return math.random(1, 2, 3)'), e("return math.random('a')"), e('return math.random(2^40)'),
+  e('return math.random(-2^31, 2^31 - 1)'), e('math.randomseed() return 1'), e("math.randomseed('x') return 1"), e('return math.random(100)'),
+  // pairs/next visit 1..n first, in order, as Lua 5.1's array part.
+  e('local r = {} for k in pairs({1, 2, 3, x = 1}) do r[#r + 1] = tostring(k) end return r'),
+  e('local r = {} for k in pairs({1, 2, nil, 4}) do r[#r + 1] = tostring(k) end return r'),
+  e('local t = {} t[3] = 3 t[2] = 2 t[1] = 1 t.a = 1 local r = {} for k in pairs(t) do r[#r + 1] = tostring(k) end return r'),
+  e('local t = {1, 2, 3, x = 1} local r = {} for k in pairs(t) do t[k] = nil r[#r + 1] = tostring(k) end return r'),
+  e("local t = {a = 1, 1, 2} return {tostring(next(t)), tostring(next(t, 2))}"), e('return next({}, 1)'), e('return cmsgpack.pack({1, a = 2})'),
+];
+
+/**
+ * lua-cjson 2.1.0 as Redis bundles it: configuration functions (each module, cjson.new()'s too, keeps
+ * its own settings for the life of the Lua state, so cases here use cjson.new() or put the global
+ * setting back), strtod numbers, nesting bounded by Lua 5.1's C stack, and 1..n before other keys.
+ */
+const CJSON_CASES: string[][] = [
+  e('return {cjson._NAME, cjson._VERSION}'), e("local t = {} for k, v in pairs(cjson) do t[#t + 1] = k .. ':' .. type(v) end table.sort(t) return t"),
+  e('return {cjson.encode_max_depth(), cjson.decode_max_depth(), cjson.encode_number_precision(), cjson.encode_keep_buffer(), cjson.decode_invalid_numbers()}'),
+  e('return {cjson.encode_sparse_array()}'), e('return {cjson.encode_invalid_numbers()}'),
+  e('local r = {cjson.encode_max_depth(5)} cjson.encode_max_depth(1000) return r'),
+  e('local c = cjson.new() return {c._NAME, c._VERSION, c.encode_max_depth(), type(c.new), c == cjson, c.encode({1, 2}), c.null == cjson.null}'),
+  e('local c = cjson.new() c.x = 1 return c.x'),
+  ...['encode_max_depth(0)', 'encode_max_depth(1, 2)', "encode_max_depth('x')", 'encode_max_depth(2.5)', "encode_max_depth('3')", 'encode_max_depth(2^31)',
+    'encode_max_depth(2^32 + 5)', 'encode_max_depth(nil)', 'encode_max_depth({})', 'decode_max_depth(0)', 'encode_number_precision(15)', 'encode_number_precision(0)',
+    'encode_number_precision(3)', 'encode_sparse_array(true, 3, 5)', "encode_sparse_array('x')", 'encode_sparse_array(true, -1)', 'encode_sparse_array(nil, nil, 7)',
+    "encode_sparse_array('on')", "encode_sparse_array('off', 0)", 'encode_sparse_array(1)', "encode_sparse_array(true, 2.5, '3')", "encode_sparse_array(true, 'x')",
+    'encode_sparse_array(true, 2, 10, 4)', "encode_invalid_numbers('null')", 'encode_invalid_numbers(true)', "encode_invalid_numbers('x')", 'encode_invalid_numbers(1)',
+    "encode_invalid_numbers('on')", "encode_invalid_numbers('off')", 'decode_invalid_numbers(false)', "decode_invalid_numbers('null')", 'encode_keep_buffer(false)',
+    "encode_keep_buffer('on')", 'encode_keep_buffer(1)', 'encode_keep_buffer({})', "encode_keep_buffer('maybe')"].map((call) => e(`local c = cjson.new() return {c.${call}}`)),
+  e('local c = cjson.new() return c:encode_max_depth(0)'), e('return cjson.new(1)'),
+  // The decoder reads numbers with strtod: hex, inf/nan, '+', leading zeros, "1." (decode_invalid_numbers, on by default).
+  ...["'0x10'", "'-0x1p4'", "'0x1.8p1'", "'0X1P-2'", "'[0x.8]'", "'01'", "'[1.]'", "'5.'", "'00.5e1'", "'+5'", "'+'", "'-'", "'- 1'", "'inf'", "'-Infinity'", "'INFINITY'",
+    "'[infx]'", "'[infinit]'", "'[nanx]'", "'[nan(1 2)]'", "'Infx'", "'nul'", "'Nul'", "'.5'", "'1e'", "'1e+'", "'1E400'", "'4.9e-325'", "'0x1p-1074'",
+    "'0xffffffffffffffffffff'", "'1234567890123456789012345'", "'[0x]'", "'[0xg]'", "'[0x.]'", "'{\"a\":0x10}'", "'\\0a'", "'a\\0'", "'1\\0'", "'[1]\\0x'",
+    "'\"a\\0b\"'", "'\"ab\\\\'", "'\"\\\\ud800\"'", "'\"\\\\udc00\"'", "'\"\\\\ud800\\\\u0041\"'", "'\"\\\\u00\"'"].map((json) => e(`local v = cjson.decode(${json}) return type(v) == 'number' and tostring(v) or v`)),
+  ...["'0x10'", "'[1, -0x10]'", "'NaN'", "'nan'", "'-inf'", "'01'", "'+1'", "'-'", "'-a'", "'1.'"].map((json) => e(`local c = cjson.new() c.decode_invalid_numbers(false) return c.decode(${json})`)),
+  // Encoding settings take effect.
+  e('local c = cjson.new() c.encode_sparse_array(true) return c.encode({[1] = 1, [20] = 2})'),
+  e('local c = cjson.new() c.encode_sparse_array(false, 0) return c.encode({[1] = 1, [12] = 2})'),
+  e('local c = cjson.new() c.encode_sparse_array(false, 1) return c.encode({[1] = 1, [12] = 2})'),
+  e('local c = cjson.new() c.encode_sparse_array(false, 1, 3) return c.encode({[1] = 1, [5] = 2})'),
+  e('local c = cjson.new() c.encode_sparse_array(true, 1, 3) return c.encode({[1] = 1, [5] = 2})'),
+  e('return cjson.encode({[1] = 1, [3] = 3, [5] = 5, [7] = 7, [9] = 9, [11] = 11, [13] = 13})'), e('return cjson.encode({[1] = 1, [11] = 2})'),
+  e('local c = cjson.new() c.encode_number_precision(3) return c.encode({1/3, 12345, 1e20, 0.1, [5] = 2/3})'),
+  e('local c = cjson.new() c.encode_number_precision(1) return c.encode({a = 1/3})'), e('local c = cjson.new() c.encode_number_precision(5) return c.encode({[1/3] = 1})'),
+  e('local c = cjson.new() c.encode_invalid_numbers(true) return c.encode({0/0, 1/0, -1/0, -(0/0)})'),
+  e("local c = cjson.new() c.encode_invalid_numbers('null') return c.encode({0/0, 1/0, -1/0})"),
+  e("local c = cjson.new() c.encode_invalid_numbers('null') return c.encode({[1/0] = 1})"), e('local c = cjson.new() c.encode_invalid_numbers(true) return c.encode({[1/0] = 1})'),
+  e('return cjson.encode(0/0)'), e('return cjson.encode(coroutine.create(function() end))'), e('return cjson.encode({[true] = 1})'), e('return cjson.encode({[2^40] = 1})'),
+  // Nesting: the configured depth, and Lua 5.1's 8000-slot C stack (1 slot per array level, 2 per object level).
+  e('local c = cjson.new() c.encode_max_depth(2) return c.encode({{1}})'), e('local c = cjson.new() c.encode_max_depth(2) return c.encode({{{1}}})'),
+  e('local c = cjson.new() c.encode_max_depth(2) return c.encode({a = {b = {}}})'), e('local c = cjson.new() c.decode_max_depth(2) return c.decode(\'[[1]]\')[1][1]'),
+  e("local c = cjson.new() c.decode_max_depth(2) return c.decode('[[[1]]]')"), e("local c = cjson.new() c.decode_max_depth(2) return c.decode(' {\"a\":{\"b\":{}}}')"),
+  ...[7996, 7997, 9000].map((n) => e(`local c = cjson.new() c.encode_max_depth(20000) local t = {} for i = 1, ${n} do t = {t} end return #c.encode(t)`)),
+  ...[3998, 3999].map((n) => e(`local c = cjson.new() c.encode_max_depth(20000) local t = {} for i = 1, ${n} do t = {a = t} end return #c.encode(t)`)),
+  ...[7998, 7999, 9000].map((n) => e(`local c = cjson.new() c.decode_max_depth(20000) return #c.decode(string.rep('[', ${n}) .. string.rep(']', ${n}))`)),
+  ...[3999, 4000].map((n) => e(`local c = cjson.new() c.decode_max_depth(20000) return c.decode(string.rep('{"a":', ${n}) .. '1' .. string.rep('}', ${n})) ~= nil`)),
+  e('local t = {} for i = 1, 1000 do t = {t} end return #cjson.encode(t)'), e('local t = {} for i = 1, 999 do t = {t} end return #cjson.encode(t)'),
+  e("return #cjson.decode(string.rep('[', 1000) .. string.rep(']', 1000))"), e("return cjson.decode(string.rep('[', 1001) .. string.rep(']', 1001))"),
+  // Keys 1..n come first, as from Lua 5.1's array part.
+  e('return cjson.encode({1, a = 2})'), e('return cjson.encode({1, 2, 3, x = 1})'), e('local t = {} t.a = 1 t[1] = 1 return cjson.encode(t)'),
+  e('local t = {} t[1] = 1 t.a = 1 t[2] = 2 return cjson.encode(t)'), e('local t = {} t[2] = 2 t[1] = 1 t.a = 1 return cjson.encode(t)'),
+  e('return cjson.encode({1, 2, nil, a = 1})'), e("return cjson.encode({{1, 2, k = 'v'}, {x = {3, 4, y = 5}}})"),
+];
+
+/** lua-cmsgpack 0.4.0: unpack_one / unpack_limit return the next offset (-1 at the end) before the objects. */
+const CMSGPACK_CASES: string[][] = [
+  ...['', ', 1', ', 2', ', 3', ', 0', ', -1', ', 1.5', ", 'x'", ', 10', ', 1, 2'].map((rest) => e(`return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3)${rest})}`)),
+  ...[', 2', ', 2, 2', ', 0', ', -1', ', 5', '', ', 1, 5', ", 'a'", ', 2, -1', ', 1, 3'].map((rest) => e(`return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3)${rest})}`)),
+  e("return {cmsgpack.unpack_limit(cmsgpack.pack('a', {1, 2}), 1, 2)}"), e("return {cmsgpack.unpack_one(cmsgpack.pack('abc', 'de'), 1)}"),
+  e("return {cmsgpack.unpack_one('')}"), e('return {cmsgpack.unpack_one()}'), e('return {cmsgpack.unpack_one({})}'), e("return {cmsgpack.unpack_one('\\217')}"),
+  e('return {cmsgpack.unpack()}'), e('return {cmsgpack.unpack({})}'), e('return {cmsgpack.unpack(1)}'), e("return {cmsgpack.unpack('\\193')}"),
+  e('return {cmsgpack._NAME, cmsgpack._VERSION, cmsgpack._COPYRIGHT, cmsgpack._DESCRIPTION}'),
+  e("local t = {} for k, v in pairs(cmsgpack) do t[#t + 1] = k .. ':' .. type(v) end table.sort(t) return t"),
+  e('return cmsgpack.pack(0/0)'), e('local s = cmsgpack.pack(1, 2, 3) local off, r = 0, {} repeat local v off, v = cmsgpack.unpack_one(s, off) r[#r + 1] = v until off == -1 return r'),
+];
+
+/** Redis's lua_struct.c on x86-64: '!' alignment, size's refusals, unpack's 'c0' and bounds, C integer conversions. */
+const STRUCT_CASES: string[][] = [
+  e("return struct.pack('!4 b i',1,2)"),
+  e("return struct.pack('! b d',1,2)"),
+  e("return struct.pack('!2 b i',1,2)"),
+  e("return struct.pack('!3 b i',1,2)"),
+  e("return struct.pack('!16 b i8 h',1,2,3)"),
+  e("return struct.pack('!4 b i3',1,2)"),
+  e("return struct.pack('!4 b c3',1,'abc')"),
+  e("return struct.pack('!4 b s i', 1, 'ab', 3)"),
+  e("return struct.size('s')"),
+  e("return struct.size('c0')"),
+  e("return struct.size('!4 b i')"),
+  e("return struct.size('b z')"),
+  e("return struct.size('i3')"),
+  e("return struct.size('i33')"),
+  e("return struct.size('i99999999999')"),
+  e("return struct.size('c')"),
+  e("return struct.size('T l L h d f x')"),
+  e("return struct.unpack('I4','ab')"),
+  e("return struct.unpack('c0','abc')"),
+  e("return {struct.unpack('Bc0','\\2ab')}"),
+  e("return {struct.unpack('Bc0','\\5ab')}"),
+  e("return {struct.unpack('i', struct.pack('i', -5))}"),
+  e("return {struct.unpack('>i3', struct.pack('>i3', -5))}"),
+  e("return {struct.unpack('<i16', struct.pack('<i16', -5))}"),
+  e("return struct.pack('<i16', -5)"),
+  e("return struct.pack('<i10', 2^63)"),
+  e("return struct.pack('<I8', 2^64)"),
+  e("return struct.pack('<I8', -1)"),
+  e("return struct.pack('<i8', 0/0)"),
+  e("return struct.pack('<i8', -2^70)"),
+  e("return struct.pack('<I4', 2^33 + 7)"),
+  e("return struct.pack('<i2', 1.9)"),
+  e("return struct.pack('<i2', -1.9)"),
+  e("return {struct.unpack('<I8', '\\255\\255\\255\\255\\255\\255\\255\\255')}"),
+  e("return {struct.unpack('<i8', '\\255\\255\\255\\255\\255\\255\\255\\127')}"),
+  e("return struct.pack('c5', 'ab')"),
+  e("return struct.pack('c0', 'abc')"),
+  e("return struct.pack('c2', 'abc')"),
+  e("return struct.pack('s', 'a\\0b')"),
+  e("return {struct.unpack('s', 'abc')}"),
+  e("return {struct.unpack('s s', 'ab\\0cd\\0')}"),
+  e("return {struct.unpack('b', 'a', 0)}"),
+  e("return {struct.unpack('b', 'a', 2)}"),
+  e("return {struct.unpack('b', 'a', 3)}"),
+  e("return {struct.unpack('b', 'ab', 2)}"),
+  e("return {struct.unpack('b', 'ab', 1.5)}"),
+  e("return {struct.unpack('!4 b i', struct.pack('!4 b i', 1, 2))}"),
+  e("return {struct.unpack('x b', 'ab')}"),
+  e("return {struct.unpack('f d', struct.pack('f d', 1.5, 2.25))}"),
+  e("return {struct.unpack('>f >d', struct.pack('>f >d', 1.5, 2.25))}"),
+  e("return struct.pack('b z', 1)"),
+  e("return struct.pack('b')"),
+  e("return struct.pack('!5 b')"),
+  e("return struct.pack('!0 b', 1)"),
+  e("return struct.pack('i33', 1)"),
+  e("return struct.pack('f', 'x')"),
+  e("return struct.pack('c', 1)"),
+  e("return struct.pack('c', {})"),
+  e("return struct.pack()"),
+  e("return struct.unpack('b')"),
+  e("return struct.unpack('b', {})"),
+  e("return {struct.unpack('c0 c0', '\\1a')}"),
+  e("return {struct.unpack('b c0', '\\1a', 1)}"),
+  e("return {struct.unpack('c1 c0', '\\1a')}"),
+  e("return {struct.unpack('B c0', '\\255a')}"),
+  e("return {struct.unpack('d c0', struct.pack('d c1', 1.5, 'a'))}"),
+  e("local t = {} for k, v in pairs(struct) do t[#t+1] = k end table.sort(t) return t"),
+  e("return struct.pack('>T', 5)"),
+  e("return struct.pack('!8 b T', 5, 6)"),
+  e("return struct.pack(' ', 5)"),
+  e("return struct.pack('>', 5)"),
+  e("return struct.pack('bbbbb', 1, 2, 3, 4, 5)"),
+  e("return struct.pack('!4 h b i', 1, 2, 3)"),
+  e("return struct.size('!4 h b i')"),
+  e("return struct.size('!4 b !2 i')"),
+  e("return {struct.unpack('i', 'abcd', -1)}"),
+];
+
 /** Scripts whose replies must match exactly (RESP2 connection). */
 const RESP2_CASES: string[][] = [
   e("return {err='x y'}"), e("return redis.error_reply('no code')"), e("return redis.error_reply('-FOO bar')"),
@@ -330,6 +502,10 @@ const RESP2_CASES: string[][] = [
   e('local t = {} for k in pairs(table) do t[#t+1] = k end table.sort(t) return t'), ['fcall', 'f', '1', 'k'], ['fcall', 'g', '1', 'k', 'v'], ['fcall', 'nosuch', '0'],
   ['fcall_ro', 'f', '1', 'k'], ['function', 'list', 'libraryname', 'x'], ['function', 'list', 'withcode', 'libraryname', 'y'], ['function', 'stats'],
   ['function', 'delete', 'nosuch'], ['function', 'delete', 'y'], ['function', 'flush'],
+  ...LUA51_CASES,
+  ...CJSON_CASES,
+  ...CMSGPACK_CASES,
+  ...STRUCT_CASES,
 ];
 
 /** Conversions after HELLO 3 (and with redis.setresp(3) inside the script). */
