@@ -11,6 +11,13 @@ export type LuaState = { readonly __luaState: unique symbol };
 export type LuaJsFunction = (L: LuaState) => number;
 type Idx = number;
 
+/** lua_Debug as lua_getinfo fills it (the fields scripts' error positions need). */
+export interface LuaDebug {
+  what: Uint8Array | null;
+  source: Uint8Array | null;
+  currentline: number;
+}
+
 export interface LuaApi {
   LUA_REGISTRYINDEX: number;
   LUA_RIDX_GLOBALS: number;
@@ -66,6 +73,7 @@ export interface LuaApi {
   lua_setglobal(L: LuaState, name: string | Uint8Array): void;
   lua_sethook(L: LuaState, f: ((L: LuaState, ar: unknown) => void) | null, mask: number, count: number): void;
   lua_setmetatable(L: LuaState, i: Idx): void;
+  lua_status(L: LuaState): number;
   lua_settop(L: LuaState, i: Idx): void;
   lua_toboolean(L: LuaState, i: Idx): boolean;
   lua_tointeger(L: LuaState, i: Idx): number;
@@ -76,6 +84,10 @@ export interface LuaApi {
   lua_typename(L: LuaState, t: number): Uint8Array;
   lua_upvalueindex(i: number): number;
   lua_yield(L: LuaState, n: number): void;
+  lua_xmove(from: LuaState, to: LuaState, n: number): void;
+  lua_getstack(L: LuaState, level: number, ar: LuaDebug): number;
+  lua_getinfo(L: LuaState, what: string, ar: LuaDebug): number;
+  lua_Debug: new () => LuaDebug;
   lua_setupvalue(L: LuaState, funcindex: Idx, n: number): Uint8Array | null;
 }
 
@@ -96,6 +108,7 @@ export interface LauxApi {
   luaL_ref(L: LuaState, t: Idx): number;
   luaL_unref(L: LuaState, t: Idx, ref: number): void;
   luaL_requiref(L: LuaState, name: Uint8Array, open: LuaJsFunction, glb: boolean): void;
+  luaL_tolstring(L: LuaState, idx: Idx): Uint8Array;
 }
 
 export interface LualibApi {

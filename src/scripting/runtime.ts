@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { CommandContext } from '../commands/spec.js';
 import { formatG, lauxlib, lua, luaString, type LuaState } from './fengari-api.js';
 import { pushBytes, raise, setFunction, toBytes } from './lua-bytes.js';
-import { RUNNER, createSandbox, setHiddenGlobal, withLoadGlobals } from './sandbox.js';
+import { createSandbox, setHiddenGlobal, withLoadGlobals } from './sandbox.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import { writeLuaValue } from './convert.js';
 import { errorText } from './errors.js';
@@ -60,6 +60,9 @@ export class LuaRuntime {
   current: ScriptRun | undefined;
   /** Set while FUNCTION LOAD runs a library's code: where register_function puts functions. */
   registering: Registrar | undefined;
+  /** The coroutine runs use (acquireThread), kept in the registry under `threadRef`. */
+  private thread: LuaState | undefined;
+  private threadRef = 0;
 
   constructor(private readonly chunkSource: 'user_script' | 'user_function', private readonly log: (level: string, msg: string) => void) {
     this.L = createSandbox((L) => this.openRedis(L));
@@ -96,9 +99,9 @@ export class LuaRuntime {
       this.pushList(L, args);
       setHiddenGlobal(L, 'ARGV');
     }
-    // The thread stays at index 1 of the main stack (so it is not collected) until the run ends.
-    const co = lua.lua_newthread(L);
-    lua.lua_getfield(co, lua.LUA_REGISTRYINDEX, RUNNER);
+    // The script's function is the coroutine's body itself: no trampoline frame (an xpcall wrapper
+    // cost a third of a short script's time); an error is shaped from the dead thread's stack below.
+    const co = this.acquireThread();
     lua.lua_rawgeti(co, lua.LUA_REGISTRYINDEX, ref);
     if (asArguments) {
       this.pushList(co, keys);
@@ -106,7 +109,7 @@ export class LuaRuntime {
     }
     run.thread = co;
     lua.lua_sethook(co, (L2) => this.onCount(L2), lua.LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
-    return this.step(co, run, funcName, asArguments ? 3 : 1);
+    return this.step(co, run, funcName, asArguments ? 2 : 0);
   }
 
   private step(co: LuaState, run: ScriptRun, funcName: string, nargs: number): ScriptStep {
@@ -121,15 +124,72 @@ export class LuaRuntime {
     lua.lua_sethook(co, null, 0, 0);
     run.thread = undefined;
     if (status === lua.LUA_OK) {
-      // The runner returns xpcall's results: true and the script's (first) value, or false and the shaped error.
-      lua.lua_settop(co, 2);
-      if (lua.lua_toboolean(co, 1)) writeLuaValue(co, 2, run.out, run.resp);
-      else run.out.error(this.failureText(co, funcName));
+      // The script's first value (nil when it returned none), as lua_pcall with one result gave it.
+      if (lua.lua_gettop(co) === 0) lua.lua_pushnil(co);
+      writeLuaValue(co, 1, run.out, run.resp);
+      lua.lua_settop(co, 0);
     } else {
-      run.out.error(`ERR Error running script ${funcName}, ${(toBytes(co, -1)?.toString('utf8') ?? 'execution failure').slice(0, 100)}`);
+      run.out.error(this.failureFromThread(co, funcName));
+      // A thread that raised an error is dead: the next run gets a new one.
+      this.dropThread();
     }
     lua.lua_settop(this.L, 0);
     return { done: true };
+  }
+
+  /**
+   * What Redis's __redis__err__handler makes of an error, read from the dead coroutine, whose stack
+   * an error leaves in place: the error table's `err` (any other value becomes "ERR " .. tostring),
+   * at the first frame that is not a C/JS function or the prelude's wrappers.
+   */
+  private failureFromThread(co: LuaState, funcName: string): string {
+    let source: string | undefined;
+    let line: number | undefined;
+    const ar = new lua.lua_Debug();
+    for (let level = 0; lua.lua_getstack(co, level, ar) !== 0; level++) {
+      lua.lua_getinfo(co, 'Sl', ar);
+      const what = ar.what === null ? '' : Buffer.from(ar.what).toString('latin1');
+      const src = ar.source === null ? '' : Buffer.from(ar.source).toString('latin1');
+      if (what === 'C' || what === 'J' || src === '=prelude') continue;
+      source = src;
+      line = ar.currentline;
+      break;
+    }
+    // The error value moves to the main state, which can still run a __tostring.
+    const L = this.L;
+    lua.lua_xmove(co, L, 1);
+    let msg: string;
+    if (lua.lua_type(L, -1) === lua.LUA_TTABLE) {
+      lua.lua_getfield(L, -1, 'err');
+      msg = lua51Message(toBytes(L, -1)?.toString('utf8') ?? 'ERR unknown error');
+    } else {
+      msg = lua51Message(`ERR ${Buffer.from(lauxlib.luaL_tolstring(L, -1)).toString('utf8')}`);
+    }
+    lua.lua_settop(L, 0);
+    return source !== undefined && line !== undefined && line >= 0 ? `${msg} script: ${funcName}, on ${source}:${formatG(line, 14)}.` : msg;
+  }
+
+  /**
+   * The coroutine scripts run in: one per runtime, used again once a run returned (a thread whose
+   * function returned is back at its base and takes a new one), since making a thread per call
+   * cost a tenth of a short script's time.
+   */
+  private acquireThread(): LuaState {
+    if (this.thread !== undefined && lua.lua_status(this.thread) === lua.LUA_OK) {
+      lua.lua_settop(this.thread, 0);
+      return this.thread;
+    }
+    this.dropThread();
+    const co = lua.lua_newthread(this.L);
+    this.threadRef = lauxlib.luaL_ref(this.L, lua.LUA_REGISTRYINDEX);
+    this.thread = co;
+    return co;
+  }
+
+  private dropThread(): void {
+    if (this.threadRef !== 0) lauxlib.luaL_unref(this.L, lua.LUA_REGISTRYINDEX, this.threadRef);
+    this.threadRef = 0;
+    this.thread = undefined;
   }
 
   /** SCRIPT KILL / FUNCTION KILL of the running script: it fails at its next count hook, and keeps failing there if it catches that. */
@@ -167,21 +227,6 @@ export class LuaRuntime {
     }
     lua.lua_settop(L, 0);
     return error;
-  }
-
-  /** Redis 7.0's "<err> script: <name>, on <source>:<line>." for the error at the top of `L`, which the handler shaped. */
-  private failureText(L: LuaState, funcName: string): string {
-    if (lua.lua_type(L, -1) !== lua.LUA_TTABLE) {
-      return `ERR Error running script ${funcName}, ${(toBytes(L, -1)?.toString('utf8') ?? 'execution failure').slice(0, 100)}`;
-    }
-    lua.lua_getfield(L, -1, 'err');
-    const msg = lua51Message(toBytes(L, -1)?.toString('utf8') ?? 'ERR unknown error');
-    lua.lua_getfield(L, -2, 'source');
-    const source = toBytes(L, -1)?.toString('utf8');
-    lua.lua_getfield(L, -3, 'line');
-    const line = lua.lua_type(L, -1) === lua.LUA_TNUMBER ? formatG(lua.lua_tonumber(L, -1), 14) : undefined;
-    lua.lua_pop(L, 3);
-    return source !== undefined && line !== undefined ? `${msg} script: ${funcName}, on ${source}:${line}.` : msg;
   }
 
   private pushList(L: LuaState, items: Buffer[]): void {

@@ -53,9 +53,6 @@ __redis__err__handler = function(err)
   end
   return err
 end
--- A script runs as a coroutine (so a long one can yield to the event loop), under the same handler.
-local rawxpcall = xpcall
-__redis__run = function(f, ...) return rawxpcall(f, __redis__err__handler, ...) end
 `;
 
 function isReadonly(L: LuaState, idx: number): boolean {
@@ -171,9 +168,6 @@ const LIBRARIES = ['string', 'math', 'table', 'coroutine', 'cjson', 'cmsgpack', 
  * cjson, cmsgpack, bit and struct; `redis` as `openRedis` builds it; no os/io/loadfile/dofile/print;
  * globals and library tables read-only, reading an unknown global an error.
  */
-/** Registry field of `function(f, ...) return xpcall(f, __redis__err__handler, ...) end`: what a script's coroutine starts with. */
-export const RUNNER = 'ringkv.runner';
-
 export function createSandbox(openRedis: (L: LuaState) => void): LuaState {
   loadFengari();
   const L = lauxlib.luaL_newstate();
@@ -201,11 +195,6 @@ export function createSandbox(openRedis: (L: LuaState) => void): LuaState {
     throw new Error(`script prelude failed: ${Buffer.from(lua.lua_tostring(L, -1) ?? new Uint8Array()).toString()}`);
   }
   lua.lua_call(L, 0, 0);
-  // The runner is no global of the script's: it moves to the registry (RUNNER).
-  lua.lua_getglobal(L, '__redis__run');
-  lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, RUNNER);
-  lua.lua_pushnil(L);
-  lua.lua_setglobal(L, '__redis__run');
   openCompat(L);
   openFormat(L);
   lua.lua_createtable(L, 0, 0);
