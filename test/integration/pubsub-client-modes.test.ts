@@ -49,6 +49,44 @@ describe.skipIf(!haveRedisServer)('CLIENT REPLY, MONITOR, CLIENT PAUSE', () => {
     expect(want).toEqual(['-ERR syntax error', '"1"', '+OK', '"2"', '"y"', '+PONG']);
   });
 
+  it('CLIENT REPLY inside MULTI takes effect as EXEC runs, cutting EXEC\'s own reply as Redis does', async () => {
+    // Each case on a fresh connection; `resp3` sends HELLO 3 first (its reply names the server, so it is left out).
+    const cases: Array<{ resp3?: boolean; lines: string[] }> = [
+      { lines: ['MULTI', 'CLIENT REPLY OFF', 'EXEC', 'PING', 'CLIENT REPLY ON', 'PING'] },
+      { lines: ['MULTI', 'CLIENT REPLY SKIP', 'EXEC', 'PING', 'PING'] },
+      { lines: ['MULTI', 'CLIENT REPLY SKIP', 'PING', 'CLIENT REPLY ON', 'EXEC', 'PING', 'PING'] },
+      { lines: ['MULTI', 'SET r:m 1', 'CLIENT REPLY OFF', 'GET r:m', 'EXEC', 'PING'] },
+      { lines: ['MULTI', 'CLIENT REPLY OFF', 'CLIENT REPLY ON', 'GET r:m', 'EXEC', 'PING'] },
+      { lines: ['MULTI', 'CLIENT REPLY SKIP', 'CLIENT REPLY OFF', 'EXEC', 'PING', 'CLIENT REPLY ON', 'PING'] },
+      { lines: ['MULTI', 'CLIENT REPLY OFF', 'CLIENT REPLY SKIP', 'CLIENT REPLY ON', 'EXEC', 'PING'] },
+      { lines: ['CLIENT REPLY OFF', 'MULTI', 'CLIENT REPLY ON', 'PING', 'EXEC', 'PING'] },
+      { lines: ['MULTI', 'CLIENT REPLY SKIP', 'CLIENT REPLY SKIP', 'EXEC', 'CLIENT REPLY SKIP', 'PING', 'PING', 'PING'] },
+      { lines: ['CLIENT REPLY SKIP', 'EXEC', 'MULTI', 'CLIENT REPLY FOO', 'CLIENT REPLY OFF', 'EXEC', 'CLIENT REPLY ON', 'PING'] },
+      { lines: ['MULTI', 'CLIENT REPLY OFF', 'GET', 'EXEC', 'PING', 'CLIENT REPLY ON', 'PING'] },
+      { lines: ['WATCH r:w', 'SET r:w 1', 'MULTI', 'CLIENT REPLY OFF', 'EXEC', 'PING'] },
+      { lines: ['CLIENT REPLY SKIP', 'MULTI', 'CLIENT REPLY ON', 'INCR r:n', 'EXEC', 'PING'] },
+      // Pub/sub confirmations arrive whatever CLIENT REPLY says, in RESP2 and RESP3.
+      { lines: ['CLIENT REPLY OFF', 'SUBSCRIBE r:ch', 'PING', 'UNSUBSCRIBE', 'CLIENT REPLY ON'] },
+      { lines: ['CLIENT REPLY SKIP', 'SUBSCRIBE r:ch', 'PING', 'UNSUBSCRIBE', 'PING'] },
+      { resp3: true, lines: ['MULTI', 'CLIENT REPLY SKIP', 'HGETALL r:none', 'CLIENT REPLY ON', 'SUBSCRIBE r:ch', 'EXEC', 'PING', 'PING'] },
+      { resp3: true, lines: ['CLIENT REPLY OFF', 'SUBSCRIBE r:ch', 'CLIENT REPLY ON'] },
+      { resp3: true, lines: ['MULTI', 'CLIENT REPLY OFF', 'SUBSCRIBE r:ch', 'EXEC', 'CLIENT REPLY ON'] },
+      { resp3: true, lines: ['CLIENT REPLY SKIP', 'SUBSCRIBE r:ch', 'PING'] },
+    ];
+    const run = async (port: number, c: { resp3?: boolean; lines: string[] }): Promise<string[]> => {
+      const conn = await connect(port);
+      if (c.resp3 === true) await conn.call('HELLO', '3');
+      conn.send(c.lines.map((l) => l.split(' ')));
+      return conn.strayReplies(200);
+    };
+    for (const c of cases) {
+      const [want, got] = await Promise.all([run(redis.ports[0]!, c), run(node.port, c)]);
+      expect(got, c.lines.join('; ')).toEqual(want);
+    }
+    // EXEC's header promises one reply, and OFF run inside it sends none: the next reply fills it.
+    expect(await run(redis.ports[0]!, cases[0]!)).toEqual(['+OK', '+QUEUED', '[+OK]', '+PONG']);
+  });
+
   it('MONITOR shows every command in Redis\'s format, without admin commands or passwords', async () => {
     const lines = async (port: number): Promise<string[]> => {
       const mon = await connect(port);
