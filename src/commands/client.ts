@@ -4,6 +4,8 @@ import { clientMemory } from '../server/client-memory.js';
 import { container, type CommandContext } from './spec.js';
 import { int64Arg, intArg, lower, parseInt64 } from './args.js';
 import { CLIENT_HELP, helpReply } from './help-texts.js';
+import { scriptingFor } from '../scripting/engine.js';
+import { declaredWrites } from '../scripting/declared-writes.js';
 
 /**
  * One CLIENT LIST / CLIENT INFO line (also the client-info of ACL LOG entries). Fields and their order are Redis 7.0's; `lib-name`,
@@ -168,7 +170,8 @@ function pause(ctx: CommandContext, argv: Buffer[]): void {
     if (m !== 'write' && m !== 'all') throw new ReplyError('ERR CLIENT PAUSE mode must be WRITE or ALL');
     mode = m;
   } else if (argv.length > 4) throw new ReplyError(`ERR unknown subcommand or wrong number of arguments for '${argv[1]!.toString()}'. Try CLIENT HELP.`);
-  ctx.node.pause.pause(ms, mode, Date.now());
+  const node = ctx.node;
+  ctx.node.pause.pause(ms, mode, Date.now(), (command, args) => declaredWrites(scriptingFor(node), command, args));
   ctx.out.ok();
 }
 

@@ -177,7 +177,7 @@ export class Dispatcher {
       return;
     }
     // CLIENT PAUSE: the command waits (and the connection's later ones behind it) until it ends.
-    if (this.node.pause.active && !(session.multi !== undefined && !MULTI_IMMEDIATE.has(spec.name)) && this.node.pause.holds(spec, session)) {
+    if (this.node.pause.active && !(session.multi !== undefined && !MULTI_IMMEDIATE.has(spec.name)) && this.node.pause.holds(spec, session, argv)) {
       seq.flush();
       seq.hold(argv, sink);
       this.node.pause.whenOver(() => seq.resume());

@@ -133,6 +133,47 @@ describe.skipIf(!haveRedisServer)('CLIENT REPLY, MONITOR, CLIENT PAUSE', () => {
     expect(show(await c.call('GET', 'p:k'))).toBe('"new"');
   });
 
+  it('CLIENT PAUSE WRITE runs scripts that declare no-writes at once and holds the others as Redis', async () => {
+    const noWrites = '#!lua flags=no-writes\nreturn 1';
+    const declared = '#!lua\nreturn 2';
+    const compat = 'return 3';
+    const lib = "#!lua name=pauselib\nredis.register_function{function_name='p_ro', callback=function() return 1 end, flags={'no-writes'}}\nredis.register_function('p_rw', function() return 2 end)";
+    const sha = async (c: RespConn, body: string): Promise<string> => JSON.parse(show(await c.call('SCRIPT', 'LOAD', body))) as string;
+    // Which commands answer while WRITE is in force, and every reply once it is over.
+    const run = async (port: number): Promise<{ atOnce: string[]; replies: string[] }> => {
+      const admin = await connect(port);
+      await admin.call('FUNCTION', 'LOAD', 'REPLACE', lib);
+      const shas = [await sha(admin, noWrites), await sha(admin, declared), await sha(admin, compat)];
+      const cases: string[][][] = [
+        [['EVAL', noWrites, '0']], [['EVAL', declared, '0']], [['EVAL', compat, '0']],
+        [['EVAL_RO', noWrites, '0']], [['EVAL_RO', declared, '0']], [['EVAL_RO', compat, '0']],
+        [['EVAL', '#!lua flags=no-writes,allow-oom\nreturn 4', '0']], [['EVAL', '#!lua flags=allow-stale\nreturn 5', '0']], [['EVAL', '#!lua flags=bogus\nreturn 6', '0']],
+        ...shas.flatMap((h) => [[['EVALSHA', h, '0']], [['EVALSHA_RO', h, '0']]]),
+        [['EVALSHA', 'ab'.repeat(20), '0']], [['EVALSHA_RO', 'ab'.repeat(20), '0']],
+        [['FCALL', 'p_ro', '0']], [['FCALL', 'p_rw', '0']], [['FCALL_RO', 'p_ro', '0']], [['FCALL_RO', 'p_rw', '0']], [['FCALL', 'p_none', '0']], [['FCALL_RO', 'p_none', '0']],
+        [['MULTI'], ['EVAL', noWrites, '0'], ['EXEC']], [['MULTI'], ['EVAL', compat, '0'], ['EXEC']], [['MULTI'], ['FCALL_RO', 'p_rw', '0'], ['EXEC']],
+        [['MULTI'], ['EVALSHA', shas[0]!, '0'], ['EXEC']],
+      ];
+      const conns = await Promise.all(cases.map(() => connect(port)));
+      expect(show(await admin.call('CLIENT', 'PAUSE', '20000', 'WRITE'))).toBe('+OK');
+      cases.forEach((c, i) => conns[i]!.send(c));
+      await sleep(300);
+      const early = await Promise.all(conns.map((c) => c.strayReplies(0)));
+      const atOnce = cases.filter((c, i) => early[i]!.length === c.length).map((c) => c.map((argv) => argv[0]).join('/') + ' ' + c.map((argv) => argv[1]?.slice(0, 24) ?? '').join(' '));
+      expect(show(await admin.call('CLIENT', 'UNPAUSE'))).toBe('+OK');
+      await sleep(200);
+      const late = await Promise.all(conns.map((c) => c.strayReplies(0)));
+      await admin.call('FUNCTION', 'DELETE', 'pauselib');
+      return { atOnce, replies: early.map((e, i) => [...e, ...late[i]!].join(' ')) };
+    };
+    const want = await run(redis.ports[0]!);
+    const got = await run(node.port);
+    expect(got.atOnce).toEqual(want.atOnce);
+    expect(got.replies).toEqual(want.replies);
+    expect(want.atOnce).toContain(`EVAL ${noWrites.slice(0, 24)}`);
+    expect(want.atOnce).not.toContain(`EVAL ${compat}`);
+  });
+
   it('CLIENT PAUSE arguments as Redis', async () => {
     const commands = [['CLIENT', 'PAUSE', '10', 'FOO'], ['CLIENT', 'PAUSE', '-1'], ['CLIENT', 'PAUSE', 'x'], ['CLIENT', 'PAUSE', '1', 'WRITE', 'x'], ['CLIENT', 'PAUSE', '1', 'write'], ['CLIENT', 'UNPAUSE']];
     const want = await (await connect(redis.ports[0]!)).pipelineText(commands);
