@@ -108,6 +108,27 @@ describe.skipIf(!haveRedisServer)('CLIENT REPLY, MONITOR, CLIENT PAUSE', () => {
     expect(want.some((l) => l.includes('SETUSER'))).toBe(false);
   });
 
+  it('MONITOR shows MIGRATE with its passwords redacted as Redis parses them, and none of the commands MIGRATE runs itself', async () => {
+    const migrate = (...rest: string[]): string[] => ['MIGRATE', '127.0.0.1', '1', ...rest];
+    const lines = async (port: number): Promise<string[]> => {
+      const mon = await connect(port);
+      expect(show(await mon.call('MONITOR'))).toBe('+OK');
+      const c = await connect(port);
+      await c.pipeline([
+        ['SET', 'mg:k', 'v'], migrate('mg:k', '0', '100', 'AUTH', 'pw'), migrate('mg:k', '0', '100', 'AUTH2', 'user', 'pw'),
+        migrate('mg:k', '0', '100', 'AUTH2', 'user', 'pw', 'KEYS', 'a'), migrate('', '0', '100', 'COPY', 'AUTH', 'pw', 'KEYS', 'mg:k'),
+        migrate('', '0', '100', 'AUTH'), migrate('', '0', '100', 'FOO', 'AUTH', 'pw'), migrate('', '0', '100', 'REPLACE', 'AUTH2', 'u'),
+        migrate('', '0', '100', 'KEYS', 'AUTH', 'pw'),
+      ]);
+      await sleep(200);
+      return (await mon.strayReplies(100)).map((l) => l.replace(/^\+\d+\.\d{6} \[0 127\.0\.0\.1:\d+\]/, '+T [0 ADDR]'));
+    };
+    const want = await lines(redis.ports[0]!);
+    expect(await lines(node.port)).toEqual(want);
+    expect(want).toContain('+T [0 ADDR] "MIGRATE" "127.0.0.1" "1" "mg:k" "0" "100" "AUTH2" "(redacted)" "(redacted)"');
+    expect(want).toHaveLength(9);
+  });
+
   it('CLIENT PAUSE ALL holds every command, CLIENT UNPAUSE included, until the timeout', async () => {
     const a = await connect(node.port);
     const b = await connect(node.port);
