@@ -61,8 +61,18 @@ export class MonitorFeed {
   /** Shows a command to every monitor (Redis leaves out admin commands and those flagged skip_monitor). */
   feed(session: SessionState, argv: readonly Buffer[]): void {
     if (this.monitors.size === 0 || unmonitored.has(session)) return;
+    this.send(session.addr, argv);
+  }
+
+  /** A command a script ran, shown as Redis shows it: from the client `lua`, after the script's own line. */
+  feedScriptCall(session: SessionState, argv: readonly Buffer[]): void {
+    if (this.monitors.size === 0 || unmonitored.has(session)) return;
+    this.send('lua', argv);
+  }
+
+  private send(addr: string, argv: readonly Buffer[]): void {
     const nowUs = BigInt(Date.now()) * 1000n + BigInt(Math.floor(process.hrtime()[1] / 1000) % 1000);
-    const line = monitorLine(nowUs, session.addr, argv);
+    const line = monitorLine(nowUs, addr, argv);
     for (const m of this.monitors) m.deliver(line);
   }
 }

@@ -129,6 +129,29 @@ describe.skipIf(!haveRedisServer)('CLIENT REPLY, MONITOR, CLIENT PAUSE', () => {
     expect(want).toHaveLength(9);
   });
 
+  it('MONITOR shows EVAL, EVALSHA and FCALL lines, then each command their script ran as [0 lua]', async () => {
+    const body = 'redis.call("set","ml:x","1"); redis.call("get","ml:x"); redis.pcall("auth","pw"); redis.pcall("config","get","maxmemory"); ' +
+      'redis.pcall("incr"); redis.pcall("nosuch"); redis.pcall("incr","ml:x","y"); redis.pcall("lpush","ml:x","y"); return redis.call("ping")';
+    const lines = async (port: number): Promise<string[]> => {
+      const mon = await connect(port);
+      expect(show(await mon.call('MONITOR'))).toBe('+OK');
+      const c = await connect(port);
+      await c.pipeline([
+        ['EVAL', body, '0'], ['EVAL_RO', 'return redis.call("get","ml:x")', '0'], ['EVAL_RO', 'return redis.pcall("set","ml:x","2")', '0'],
+        ['EVALSHA', 'ab'.repeat(20), '0'], ['EVALSHA', 'abc', '0'],
+        ['FUNCTION', 'LOAD', 'REPLACE', '#!lua name=monlib\nredis.register_function("mon_f", function(k) return redis.call("exists", k[1]) end)'],
+        ['FCALL', 'mon_f', '1', 'ml:x'], ['FCALL_RO', 'mon_f', '1', 'ml:x'],
+        ['EVAL', 'return redis.pcall("migrate","127.0.0.1","1","ml:k","0","10","AUTH","pw")', '0'], ['FUNCTION', 'DELETE', 'monlib'],
+      ]);
+      await sleep(200);
+      return (await mon.strayReplies(100)).map((l) => l.replace(/^\+\d+\.\d{6} \[0 (127\.0\.0\.1:\d+|lua)\]/, (_m, who: string) => `+T [0 ${who === 'lua' ? 'lua' : 'ADDR'}]`));
+    };
+    const want = await lines(redis.ports[0]!);
+    expect(await lines(node.port)).toEqual(want);
+    // Commands refused before they run (not allowed in scripts, unknown, wrong arity) are not shown; a WRONGTYPE one is.
+    expect(want.slice(1, 5)).toEqual(['+T [0 lua] "set" "ml:x" "1"', '+T [0 lua] "get" "ml:x"', '+T [0 lua] "lpush" "ml:x" "y"', '+T [0 lua] "ping"']);
+  });
+
   it('CLIENT PAUSE ALL holds every command, CLIENT UNPAUSE included, until the timeout', async () => {
     const a = await connect(node.port);
     const b = await connect(node.port);
