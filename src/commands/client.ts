@@ -2,8 +2,10 @@ import { ERR, ReplyError } from '../core/errors.js';
 import type { SessionState } from '../server/session-state.js';
 import { clientMemory } from '../server/client-memory.js';
 import { container, type CommandContext } from './spec.js';
-import { intArg, lower } from './args.js';
+import { int64Arg, intArg, lower, parseInt64 } from './args.js';
 import { CLIENT_HELP, helpReply } from './help-texts.js';
+import { scriptingFor } from '../scripting/engine.js';
+import { declaredWrites } from '../scripting/declared-writes.js';
 
 /**
  * One CLIENT LIST / CLIENT INFO line (also the client-info of ACL LOG entries). Fields and their order are Redis 7.0's; `lib-name`,
@@ -34,26 +36,43 @@ function checkName(name: string): void {
   }
 }
 
+/**
+ * CLIENT LIST [TYPE t | ID id …], parsed as Redis 7.0 does: TYPE only as the sole option, ID only
+ * first and with at least one id (each an integer, 'Invalid client ID' otherwise); the ids' lines
+ * come in the order asked, once per id asked.
+ */
 function list(ctx: CommandContext, argv: Buffer[]): void {
-  let ids: Set<number> | undefined;
+  let ids: number[] | undefined;
   let type: string | undefined;
-  for (let i = 2; i < argv.length; i++) {
-    const o = lower(argv[i]!);
-    if (o === 'type' && i + 1 < argv.length) {
-      const t = lower(argv[++i]!);
-      if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(t)) throw new ReplyError(`ERR Unknown client type '${argv[i]!.toString()}'`);
-      type = t;
-    } else if (o === 'id') {
-      ids = new Set();
-      for (i++; i < argv.length; i++) ids.add(intArg(argv[i]!));
-    } else throw new ReplyError(ERR.syntax);
-  }
+  if (argv.length === 4 && lower(argv[2]!) === 'type') {
+    const t = lower(argv[3]!);
+    if (!CLIENT_TYPES.includes(t)) throw new ReplyError(`ERR Unknown client type '${argv[3]!.toString()}'`);
+    type = t;
+  } else if (argv.length > 3 && lower(argv[2]!) === 'id') {
+    // Ids past 2^53 name no client here; they are still valid ids to Redis.
+    ids = argv.slice(3).map((a) => Number(int64Arg(a, 'ERR Invalid client ID')));
+  } else if (argv.length !== 2) throw new ReplyError(ERR.syntax);
   const now = Date.now();
+  const line = (s: SessionState): string =>
+    describeClient(s, now, ctx.node.blockedClients.isBlocked(s), ctx.node.monitor.has(s), s === ctx.session ? argv : undefined) + '\n';
   let text = '';
-  // Clients are of the pubsub class while subscribed, else normal; none is a replica or master.
-  const ofType = (s: SessionState): boolean => type === undefined || (s.subscriptions.active ? type === 'pubsub' : type === 'normal');
-  for (const s of ctx.node.clients()) if ((!ids || ids.has(s.id)) && ofType(s)) text += describeClient(s, now, ctx.node.blockedClients.isBlocked(s), ctx.node.monitor.has(s), s === ctx.session ? argv : undefined) + '\n';
+  if (ids !== undefined) {
+    for (const id of ids) {
+      const s = ctx.node.client(id);
+      if (s !== undefined) text += line(s);
+    }
+    return ctx.out.verbatim(text);
+  }
+  for (const s of ctx.node.clients()) if (type === undefined || clientType(s) === type) text += line(s);
   ctx.out.verbatim(text);
+}
+
+/** Client type names as Redis accepts them (lowercased); none of ours is a replica or master. */
+const CLIENT_TYPES = ['normal', 'master', 'replica', 'slave', 'pubsub'];
+
+/** A client's type: pubsub while subscribed, else normal (a monitor too, as in Redis). */
+function clientType(s: SessionState): string {
+  return s.subscriptions.active ? 'pubsub' : 'normal';
 }
 
 /** CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX p …] [BCAST] [OPTIN] [OPTOUT] [NOLOOP], with Redis 7.0's checks and texts. */
@@ -132,8 +151,9 @@ function trackingInfo(ctx: CommandContext): void {
 function caching(ctx: CommandContext, argv: Buffer[]): void {
   const t = ctx.session.tracking;
   const v = lower(argv[2]!);
-  if (v !== 'yes' && v !== 'no') throw new ReplyError(ERR.syntax);
+  // Redis checks that tracking is on before it looks at the argument.
   if (t === undefined) throw new ReplyError('ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled');
+  if (v !== 'yes' && v !== 'no') throw new ReplyError(ERR.syntax);
   if (v === 'yes' && !t.optin) throw new ReplyError('ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.');
   if (v === 'no' && !t.optout) throw new ReplyError('ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.');
   t.caching = v === 'yes';
@@ -150,49 +170,66 @@ function pause(ctx: CommandContext, argv: Buffer[]): void {
     if (m !== 'write' && m !== 'all') throw new ReplyError('ERR CLIENT PAUSE mode must be WRITE or ALL');
     mode = m;
   } else if (argv.length > 4) throw new ReplyError(`ERR unknown subcommand or wrong number of arguments for '${argv[1]!.toString()}'. Try CLIENT HELP.`);
-  ctx.node.pause.pause(ms, mode, Date.now());
+  const node = ctx.node;
+  ctx.node.pause.pause(ms, mode, Date.now(), (command, args) => declaredWrites(scriptingFor(node), command, args));
   ctx.out.ok();
 }
 
-/** CLIENT KILL addr | CLIENT KILL [ID id] [ADDR a] [LADDR a] [SKIPME yes|no] … */
+/**
+ * CLIENT KILL addr | CLIENT KILL [ID id] [TYPE t] [ADDR a] [LADDR a] [USER u] [SKIPME yes|no] …,
+ * parsed as Redis 7.0: options left to right, the first bad one answers (an option without a value
+ * is a syntax error where it stands), a repeated option replaces the earlier one; no MAXAGE (7.4).
+ */
 function kill(ctx: CommandContext, argv: Buffer[]): void {
   const me = ctx.session;
-  const targets: SessionState[] = [];
   if (argv.length === 3) {
+    // The old form may kill the caller too, and answers OK or an error.
     const addr = argv[2]!.toString();
-    for (const s of ctx.node.clients()) if (s.addr === addr) targets.push(s);
+    const targets = [...ctx.node.clients()].filter((s) => s.addr === addr);
     if (targets.length === 0) throw new ReplyError('ERR No such client');
-    for (const s of targets) (s === me ? () => { me.closeAfterReply = true; } : () => s.kill())();
+    for (const s of targets) {
+      if (s === me) me.closeAfterReply = true;
+      else s.kill();
+    }
     return ctx.out.ok();
   }
-  if ((argv.length - 2) % 2 !== 0) throw new ReplyError(ERR.syntax);
-  const filters: Array<(s: SessionState) => boolean> = [];
+  let id: number | undefined;
+  let type: string | undefined;
+  let addr: string | undefined;
+  let laddr: string | undefined;
+  let user: SessionState['user'] | undefined;
   let skipMe = true;
   for (let i = 2; i < argv.length; i += 2) {
     const o = lower(argv[i]!);
-    const v = argv[i + 1]!.toString();
-    if (o === 'id') { const id = intArg(argv[i + 1]!); filters.push((s) => s.id === id); }
-    else if (o === 'addr') filters.push((s) => s.addr === v);
-    else if (o === 'laddr') filters.push((s) => s.laddr === v);
-    else if (o === 'type') {
-      const t = v.toLowerCase();
-      if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(t)) throw new ReplyError(`ERR Unknown client type '${v}'`);
-      // Subscribed clients are of the pubsub class, the others normal (as CLIENT LIST TYPE).
-      filters.push((s) => (s.subscriptions.active ? t === 'pubsub' : t === 'normal'));
-    }
+    if (i + 1 >= argv.length) throw new ReplyError(ERR.syntax);
+    const v = argv[i + 1]!;
+    if (o === 'id') {
+      const n = parseInt64(v);
+      if (n === undefined || n < 1n) throw new ReplyError('ERR client-id should be greater than 0');
+      id = Number(n);
+    } else if (o === 'type') {
+      const t = lower(v);
+      if (!CLIENT_TYPES.includes(t)) throw new ReplyError(`ERR Unknown client type '${v.toString()}'`);
+      type = t === 'slave' ? 'replica' : t;
+    } else if (o === 'addr') addr = v.toString();
+    else if (o === 'laddr') laddr = v.toString();
     else if (o === 'user') {
-      const u = ctx.node.acl.get(argv[i + 1]!.toString('latin1'));
-      if (u === undefined) throw new ReplyError(`ERR No such user '${argv[i + 1]!.toString('latin1')}'`);
-      filters.push((s) => s.user === u);
-    }
-    else if (o === 'skipme') skipMe = v.toLowerCase() !== 'no';
-    else if (o === 'maxage') { const age = intArg(argv[i + 1]!); filters.push((s) => Date.now() - s.createdAt >= age * 1000); }
-    else throw new ReplyError(ERR.syntax);
+      user = ctx.node.acl.get(v.toString('latin1'));
+      if (user === undefined) throw new ReplyError(`ERR No such user '${v.toString('latin1')}'`);
+    } else if (o === 'skipme') {
+      const yn = lower(v);
+      if (yn !== 'yes' && yn !== 'no') throw new ReplyError(ERR.syntax);
+      skipMe = yn === 'yes';
+    } else throw new ReplyError(ERR.syntax);
   }
   let n = 0;
   for (const s of [...ctx.node.clients()]) {
+    if (addr !== undefined && s.addr !== addr) continue;
+    if (laddr !== undefined && s.laddr !== laddr) continue;
+    if (type !== undefined && clientType(s) !== type) continue;
+    if (id !== undefined && s.id !== id) continue;
+    if (user !== undefined && s.user !== user) continue;
     if (skipMe && s === me) continue;
-    if (!filters.every((f) => f(s))) continue;
     n++;
     if (s === me) me.closeAfterReply = true;
     else s.kill();

@@ -119,6 +119,10 @@ export function redisCall(L: LuaState, run: ScriptRun | undefined, raiseIt: bool
     if (err instanceof ReplyError) out.error(err.message);
     else throw err;
   }
+  // Redis shows each command a script ran to monitors once it ran (an error it answered included),
+  // except admin and skip_monitor ones; those refused before running are not shown.
+  const hidden = (s: CommandSpec): boolean => s.flags.includes('admin') || s.flags.includes('skip_monitor');
+  if (run.ctx.node.monitor.size > 0 && !hidden(top) && !hidden(spec)) run.ctx.node.monitor.feedScriptCall(run.ctx.session, argv);
   const reply = readReplies(out.take())[0] ?? { kind: 'null' as const };
   lua.lua_settop(L, 0);
   if (reply.kind === 'error') return fail(L, `-${reply.text.toString('utf8')}`, raiseIt);

@@ -74,7 +74,9 @@ export class Connection extends SessionBase implements SessionState {
   /** CLIENT REPLY OFF is in force; SKIP drops the next command's reply. */
   private replyOff = false;
   private skipNext = false;
-  private discarded: ReplyWriter | undefined;
+  private discarded: MutedWriter | undefined;
+  /** EXECs of the batch being parsed whose replies CLIENT REPLY commands inside them cut (execWithClientReply). */
+  private readonly execSettles: Array<() => void> = [];
   private corked = false;
   /** Parsing a read: replies of its commands are being written to `writer` (pub/sub frames join them there). */
   private inBatch = false;
@@ -202,7 +204,11 @@ export class Connection extends SessionBase implements SessionState {
       if (r.kind === 'incomplete') break;
       if (r.kind === 'command') {
         this.writer.proto = this.proto;
-        this.hooks.dispatch(this, r.argv, this.replyDropped(r.argv) ? this.mutedSink() : sink);
+        const execSink = this.execWithClientReply(r.argv);
+        const muted = execSink === undefined && this.replyDropped(r.argv);
+        this.hooks.dispatch(this, r.argv, execSink ?? (muted ? this.mutedSink() : sink));
+        execSink?.dispatched();
+        if (muted) this.keepPushes();
         if (this.closeAfterReply || this.closed) break;
         continue;
       }
@@ -221,6 +227,8 @@ export class Connection extends SessionBase implements SessionState {
       break;
     }
     this.hooks.endBatch(this);
+    // Every EXEC of the batch that ran at once has written its reply by now.
+    for (const settle of this.execSettles.splice(0)) settle();
     this.inBatch = false;
     this.flushBatch(this.writes !== this.batchWrites);
   }
@@ -278,10 +286,109 @@ export class Connection extends SessionBase implements SessionState {
     return argv[0]!.toString('latin1').toLowerCase() === 'client' && argv[1]!.toString('latin1').toLowerCase() === 'reply';
   }
 
+  /**
+   * EXEC of a transaction that queued CLIENT REPLY: Redis runs those as the transaction runs, so
+   * they cut EXEC's own reply. It writes the array header first (unless OFF or SKIP was in force),
+   * then each queued command's reply while no OFF or SKIP is in force: ON gets its OK and lets the
+   * rest through, OFF and SKIP answer nothing, OFF drops every later reply, SKIP the reply of the
+   * command after EXEC. The client then gets fewer elements than the header says, as from Redis.
+   * Returns the sink EXEC's reply goes to, or undefined for any other command.
+   *
+   * The mode after EXEC is taken as if every queued CLIENT REPLY runs (the commands behind EXEC are
+   * dispatched before EXEC may have run); it is wrong only when EXEC then fails a WATCH or ACL check.
+   */
+  private execWithClientReply(argv: Buffer[]): (ReplySink & { dispatched(): void }) | undefined {
+    const queued = this.multi;
+    if (queued === undefined || argv.length !== 1 || argv[0]!.length !== 4 || argv[0]!.toString('latin1').toLowerCase() !== 'exec') return undefined;
+    if (!this.authenticated || !queued.some((q) => clientReplyMode(q.argv) !== undefined)) return undefined;
+    const start: ReplyModes = { off: this.replyOff, skip: this.skipNext };
+    const predicted = this.multiDirty ? { off: start.off, skipNext: false } : cutExecReply(start, queued.map((q) => ({ mode: clientReplyMode(q.argv), ran: true })));
+    this.replyOff = predicted.off;
+    this.skipNext = predicted.skipNext;
+    // EXEC's place in the output, behind the batch's replies so far (which keep their durability wait).
+    if (this.writer.length > 0) {
+      this.flushBatch(this.writes !== this.batchWrites);
+      this.batchWrites = this.writes;
+    }
+    const writesBefore = this.writes;
+    const slot: OutputSlot = { bytes: null, ready: false };
+    this.queue.push(slot);
+    const capture = new ReplyWriter(this.proto, 256);
+    // What EXEC wrote, in order: bytes, or the writer of a reply it deferred until that is done.
+    const parts: Array<Buffer | ReplyWriter> = [];
+    let pendingDefers = 0;
+    let settled = false;
+    const finish = (): void => {
+      if (!settled || pendingDefers > 0 || this.closed) return;
+      parts.push(capture.take());
+      const bytes = Buffer.concat(parts.map((p) => (Buffer.isBuffer(p) ? p : p.take())));
+      slot.bytes = filterExecReply(bytes, start, queued).bytes;
+      const ready = (err?: Error): void => {
+        if (err && slot.bytes !== null) slot.bytes = notDurableReplies(slot.bytes);
+        slot.ready = true;
+        this.drain();
+      };
+      if (this.writes === writesBefore || !this.hooks.awaitDurable(ready)) ready();
+    };
+    this.execSettles.push(() => {
+      settled = true;
+      finish();
+    });
+    // EXEC that ran at once (the usual case on a standalone node): the mode after it is known
+    // exactly, before the next command of the pipeline is dispatched, also when it failed a WATCH.
+    const ranAtOnce = (): void => {
+      if (parts.length > 0 || capture.length === 0) return;
+      const bytes = capture.take();
+      parts.push(bytes);
+      if (!oneWholeReply(bytes)) return;
+      const actual = filterExecReply(bytes, start, queued);
+      this.replyOff = actual.off;
+      this.skipNext = actual.skipNext;
+    };
+    return {
+      dispatched: ranAtOnce,
+      out: capture,
+      defer: () => {
+        parts.push(capture.take());
+        const out = new ReplyWriter(this.proto, 256);
+        parts.push(out);
+        pendingDefers++;
+        return {
+          out,
+          done: () => {
+            pendingDefers--;
+            finish();
+          },
+        };
+      },
+    };
+  }
+
+  /**
+   * Pub/sub confirmations (SUBSCRIBE, UNSUBSCRIBE …) a muted command wrote: Redis 7.0 sends those
+   * whatever CLIENT REPLY says, in RESP2 too, as it sends messages.
+   */
+  private keepPushes(): void {
+    const discard = this.discarded;
+    if (discard === undefined || discard.pushes.length === 0) return;
+    const bytes = discard.take();
+    let from = 0;
+    for (const at of discard.pushes) {
+      if (at < from || at >= bytes.length) continue;
+      const end = valueEnd(bytes, at);
+      if (end === undefined) break;
+      this.writer.raw(bytes.subarray(at, end));
+      from = end;
+    }
+    discard.pushes.length = 0;
+  }
+
   /** A sink whose replies go nowhere but which keeps the command's place in the output order. */
   private mutedSink(): ReplySink {
-    const discard = (this.discarded ??= new ReplyWriter(2, 256));
+    const discard = (this.discarded ??= new MutedWriter(2, 256));
+    discard.proto = this.proto;
     discard.take();
+    discard.pushes.length = 0;
     return {
       out: discard,
       defer: () => {
@@ -384,4 +491,108 @@ function notDurableReplies(bytes: Buffer): Buffer {
   const parts: Buffer[] = [];
   for (const f of replyFrames(bytes)) parts.push(f.push ? bytes.subarray(f.start, f.end) : NOT_DURABLE_LINE);
   return Buffer.concat(parts);
+}
+
+/** The CLIENT REPLY state around one command: OFF in force, and SKIP of this command's reply. */
+interface ReplyModes {
+  off: boolean;
+  skip: boolean;
+}
+
+/** The mode of a well-formed CLIENT REPLY command, or undefined for any other command. */
+function clientReplyMode(argv: readonly Buffer[]): 'on' | 'off' | 'skip' | undefined {
+  if (argv.length !== 3 || argv[0]!.toString('latin1').toLowerCase() !== 'client' || argv[1]!.toString('latin1').toLowerCase() !== 'reply') return undefined;
+  const mode = argv[2]!.toString('latin1').toLowerCase();
+  return mode === 'on' || mode === 'off' || mode === 'skip' ? mode : undefined;
+}
+
+/**
+ * Redis's CLIENT REPLY flags through the commands of one EXEC, starting from `start`: which
+ * elements reach the client (`visible`, one per command) and the mode after EXEC. A SKIP inside
+ * EXEC applies to the command after EXEC (Redis turns it into a skip when EXEC ends), and ON does
+ * not cancel it there; ON does clear OFF and a SKIP in force for EXEC itself.
+ */
+function cutExecReply(start: ReplyModes, commands: Array<{ mode: 'on' | 'off' | 'skip' | undefined; ran: boolean }>): { header: boolean; visible: boolean[]; off: boolean; skipNext: boolean } {
+  let { off, skip } = start;
+  let skipNext = false;
+  const header = !off && !skip;
+  const visible: boolean[] = [];
+  for (const c of commands) {
+    if (c.mode === undefined || !c.ran) visible.push(!off && !skip);
+    else if (c.mode === 'on') {
+      off = false;
+      skip = false;
+      visible.push(true);
+    } else {
+      if (c.mode === 'off') off = true;
+      else if (!off) skipNext = true;
+      visible.push(false);
+    }
+  }
+  return { header, visible, off, skipNext };
+}
+
+const OK_LINE = Buffer.from('+OK\r\n');
+
+/**
+ * EXEC's reply as the client gets it when the transaction queued CLIENT REPLY (see
+ * Connection.execWithClientReply). A CLIENT REPLY that answered OK ran; one that answered an error
+ * (bad mode, ACL) changed nothing and its error is a reply like any other. An EXEC that did not run
+ * the commands (EXECABORT, a failed WATCH) is one reply, dropped if OFF or SKIP was in force.
+ */
+function filterExecReply(bytes: Buffer, start: ReplyModes, queued: ReadonlyArray<{ argv: Buffer[] }>): { bytes: Buffer; off: boolean; skipNext: boolean } {
+  const shown = !start.off && !start.skip;
+  const asOne = { bytes: shown ? bytes : Buffer.alloc(0), off: start.off, skipNext: false };
+  const eol = bytes.indexOf('\r\n', 0, 'latin1');
+  const count = bytes[0] === 0x2a /* '*' */ && eol > 0 ? Number(bytes.toString('latin1', 1, eol)) : -1;
+  if (count !== queued.length || count <= 0) return asOne;
+  const body = bytes.subarray(eol + 2);
+  const frames = replyFrames(body);
+  // Pub/sub confirmations are pushes and a command's reply; other pushes (messages) may come between.
+  const answers = frames.length === count ? frames : frames.filter((f) => !f.push);
+  if (answers.length !== count) return asOne;
+  const cut = cutExecReply(start, queued.map((q, i) => {
+    const mode = clientReplyMode(q.argv);
+    const a = answers[i]!;
+    return { mode, ran: mode !== undefined && body.subarray(a.start, a.end).equals(OK_LINE) };
+  }));
+  const parts: Buffer[] = cut.header ? [bytes.subarray(0, eol + 2)] : [];
+  let i = 0;
+  for (const f of frames) {
+    const visible = answers === frames || !f.push ? cut.visible[i++] === true : false;
+    // Redis sends pushes whatever CLIENT REPLY says.
+    if (f.push || visible) parts.push(body.subarray(f.start, f.end));
+  }
+  return { bytes: Buffer.concat(parts), off: cut.off, skipNext: cut.skipNext };
+}
+
+/** True when `bytes` hold exactly one whole reply (pushes aside). */
+function oneWholeReply(bytes: Buffer): boolean {
+  try {
+    const frames = replyFrames(bytes);
+    return frames.length > 0 && frames[frames.length - 1]!.end === bytes.length && frames.filter((f) => !f.push).length === 1;
+  } catch {
+    return false;
+  }
+}
+
+/** Where a muted command's replies go: dropped, except the push frames it starts (see keepPushes). */
+class MutedWriter extends ReplyWriter {
+  /** Offsets where push frames begin. */
+  readonly pushes: number[] = [];
+
+  override pushHeader(n: number): void {
+    this.pushes.push(this.length);
+    super.pushHeader(n);
+  }
+}
+
+/** The end of the one value starting at `at`, or undefined when it is incomplete. */
+function valueEnd(bytes: Buffer, at: number): number | undefined {
+  try {
+    const first = replyFrames(bytes.subarray(at))[0];
+    return first === undefined || at + first.end > bytes.length ? undefined : at + first.end;
+  } catch {
+    return undefined;
+  }
 }

@@ -35,6 +35,8 @@ const INLINE_WHILE_BUSY = new Set(['multi', 'quit']);
  * subcommand's flags decide, as in Redis, so ACL SETUSER and its passwords stay out while ACL
  * WHOAMI shows.
  */
+const SCRIPT_COMMANDS = new Set(['eval', 'eval_ro', 'evalsha', 'evalsha_ro', 'fcall', 'fcall_ro']);
+
 function monitorSkips(spec: CommandSpec, argv: readonly Buffer[]): boolean {
   const skips = (s: CommandSpec): boolean => s.flags.includes('admin') || s.flags.includes('skip_monitor');
   if (skips(spec)) return true;
@@ -177,7 +179,7 @@ export class Dispatcher {
       return;
     }
     // CLIENT PAUSE: the command waits (and the connection's later ones behind it) until it ends.
-    if (this.node.pause.active && !(session.multi !== undefined && !MULTI_IMMEDIATE.has(spec.name)) && this.node.pause.holds(spec, session)) {
+    if (this.node.pause.active && !(session.multi !== undefined && !MULTI_IMMEDIATE.has(spec.name)) && this.node.pause.holds(spec, session, argv)) {
       seq.flush();
       seq.hold(argv, sink);
       this.node.pause.whenOver(() => seq.resume());
@@ -190,7 +192,8 @@ export class Dispatcher {
       this.fence.whenReleased(() => seq.resume());
       return;
     }
-    if (this.node.monitor.size > 0 && !monitorSkips(spec, argv)) this.node.monitor.feed(session, argv);
+    // Scripts are skip_monitor but shown all the same, before the commands they run (Redis feeds them itself).
+    if (this.node.monitor.size > 0 && (!monitorSkips(spec, argv) || SCRIPT_COMMANDS.has(spec.name))) this.node.monitor.feed(session, argv);
     // CLIENT LIST's cmd names the subcommand too (client|list), as Redis 7.0 does.
     session.lastCommand = spec.subcommands === undefined || argv.length < 2 ? spec.name : `${spec.name}|${argv[1]!.toString('latin1').toLowerCase()}`;
     if (session.multi !== undefined && !MULTI_IMMEDIATE.has(spec.name)) {

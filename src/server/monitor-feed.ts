@@ -28,6 +28,16 @@ export function monitorLine(nowUs: bigint, addr: string, argv: readonly Buffer[]
   return Buffer.from(`+${sec}.${usec} [0 ${addr}] ${redactSecrets(argv).map(quoteArg).join(' ')}\r\n`, 'latin1');
 }
 
+/**
+ * Sessions whose commands monitors never see: those a node runs on a client's behalf (MIGRATE's
+ * WATCH, DUMP, PTTL …). Redis shows only the client's own command.
+ */
+const unmonitored = new WeakSet<SessionState>();
+
+export function hideFromMonitors(session: SessionState): void {
+  unmonitored.add(session);
+}
+
 /** Connections in MONITOR mode, and the feed of every command the node is asked to run. */
 export class MonitorFeed {
   private readonly monitors = new Set<SessionState>();
@@ -50,9 +60,19 @@ export class MonitorFeed {
 
   /** Shows a command to every monitor (Redis leaves out admin commands and those flagged skip_monitor). */
   feed(session: SessionState, argv: readonly Buffer[]): void {
-    if (this.monitors.size === 0) return;
+    if (this.monitors.size === 0 || unmonitored.has(session)) return;
+    this.send(session.addr, argv);
+  }
+
+  /** A command a script ran, shown as Redis shows it: from the client `lua`, after the script's own line. */
+  feedScriptCall(session: SessionState, argv: readonly Buffer[]): void {
+    if (this.monitors.size === 0 || unmonitored.has(session)) return;
+    this.send('lua', argv);
+  }
+
+  private send(addr: string, argv: readonly Buffer[]): void {
     const nowUs = BigInt(Date.now()) * 1000n + BigInt(Math.floor(process.hrtime()[1] / 1000) % 1000);
-    const line = monitorLine(nowUs, session.addr, argv);
+    const line = monitorLine(nowUs, addr, argv);
     for (const m of this.monitors) m.deliver(line);
   }
 }

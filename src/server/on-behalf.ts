@@ -8,6 +8,7 @@ import { ReplyReader, type Reply } from '../protocol/reply-reader.js';
 import type { ReplySink } from './connection.js';
 import type { SessionState } from './session-state.js';
 import { CaptureSink, TransientSession } from './transient-session.js';
+import { hideFromMonitors } from './monitor-feed.js';
 
 export async function runOnBehalf(
   dispatch: (session: SessionState, argv: Buffer[], sink: ReplySink) => void,
@@ -15,6 +16,7 @@ export async function runOnBehalf(
   requests: Buffer[][],
   session: SessionState = new TransientSession(2, false, 'internal'),
 ): Promise<Reply[]> {
+  hideFromMonitors(session);
   const sink = new CaptureSink(2);
   for (const argv of requests) dispatch(session, argv, sink);
   endBatch(session);

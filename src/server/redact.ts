@@ -1,6 +1,7 @@
 /**
- * Passwords never reach MONITOR or SLOWLOG: AUTH's arguments, HELLO's after AUTH, and every
- * argument of ACL SETUSER (it may carry `>password`), replaced as Redis 7.0 replaces them.
+ * Passwords never reach MONITOR or SLOWLOG: AUTH's arguments, HELLO's after AUTH, MIGRATE's after
+ * AUTH and AUTH2, and every argument of ACL SETUSER (it may carry `>password`), replaced as Redis
+ * 7.0 replaces them.
  */
 const REDACTED = Buffer.from('(redacted)');
 
@@ -10,6 +11,7 @@ export function redactSecrets(argv: readonly Buffer[]): readonly Buffer[] {
   if (name === 'acl' && argv.length > 2 && argv[1]!.toString('latin1').toLowerCase() === 'setuser') {
     return [argv[0]!, argv[1]!, ...argv.slice(2).map(() => REDACTED)];
   }
+  if (name === 'migrate') return redactMigrate(argv);
   if (name !== 'hello') return argv;
   const out = [...argv];
   for (let i = 2; i < out.length; i++) {
@@ -18,4 +20,24 @@ export function redactSecrets(argv: readonly Buffer[]): readonly Buffer[] {
     break;
   }
   return out;
+}
+
+/**
+ * MIGRATE host port key db timeout [COPY] [REPLACE] [AUTH pw] [AUTH2 user pw] [KEYS k …]: Redis
+ * redacts as it parses the options, so only up to KEYS (the keys after it stay, whatever they are
+ * called) or up to the first option it refuses, and an AUTH without its value(s) stays as sent.
+ */
+function redactMigrate(argv: readonly Buffer[]): readonly Buffer[] {
+  let out: Buffer[] | undefined;
+  for (let j = 6; j < argv.length; j++) {
+    const opt = argv[j]!.toString('latin1').toLowerCase();
+    const more = argv.length - 1 - j;
+    if (opt === 'copy' || opt === 'replace') continue;
+    const hidden = opt === 'auth' ? 1 : opt === 'auth2' ? 2 : 0;
+    if (hidden === 0 || more < hidden) break;
+    out ??= [...argv];
+    for (let k = 1; k <= hidden; k++) out[j + k] = REDACTED;
+    j += hidden;
+  }
+  return out ?? argv;
 }
