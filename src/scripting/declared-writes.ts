@@ -1,11 +1,6 @@
 import type { ScriptingEngine } from './engine.js';
 import { parseScriptShebang } from './shebang.js';
 
-/** The part of the engine's EVAL cache read here (engine.ts keeps it private to its own use). */
-interface ScriptCacheView {
-  scripts: Map<string, { flags: string[] | undefined }>;
-}
-
 /**
  * Whether a script command writes by what its script declares, as Redis 7.0's getCommandFlags
  * decides it: a script with a shebang or a function writes unless it declares no-writes (its
@@ -23,14 +18,9 @@ export function declaredWrites(engine: ScriptingEngine, command: string, argv: r
     flags = 'error' in shebang ? undefined : shebang.flags;
   } else if (command === 'evalsha' || command === 'evalsha_ro') {
     if (target.length !== 40) return undefined;
-    // Read without touching the cache's LRU order: holding a command is not using its script.
-    flags = (engine as unknown as ScriptCacheView).scripts.get(target.toString('latin1').toLowerCase())?.flags;
+    flags = engine.cachedFlags(target.toString('latin1').toLowerCase());
   } else if (command === 'fcall' || command === 'fcall_ro') {
-    const name = target.toString();
-    for (const lib of engine.libraries.values()) {
-      const fn = lib.functions.find((f) => f.name === name);
-      if (fn !== undefined) flags = fn.flags;
-    }
+    flags = engine.functionFlags(target.toString('latin1'));
   } else return undefined;
   return flags === undefined ? undefined : !flags.includes('no-writes');
 }

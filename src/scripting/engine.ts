@@ -135,6 +135,16 @@ export class ScriptingEngine {
     this.evalLru.set(sha, script);
   }
 
+  /** A cached script's shebang flags (CLIENT PAUSE WRITE), read without touching the cache's LRU order. */
+  cachedFlags(sha: string): readonly string[] | undefined {
+    return this.scripts.get(sha)?.flags;
+  }
+
+  /** A function's flags, found as FCALL finds it (without regard to case). */
+  functionFlags(name: string): readonly string[] | undefined {
+    return this.functionsByName.get(name.toLowerCase())?.fn.flags;
+  }
+
   /** The body of a cached script (a relay of EVALSHA carries it to the slot's primary). */
   bodyOf(sha: string): Buffer | undefined {
     return this.scripts.get(sha)?.body;
