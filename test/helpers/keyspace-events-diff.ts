@@ -9,7 +9,7 @@ import { RespConn, show } from './resp-conn.js';
 
 export interface CommandEvents {
   reply: string;
-  /** `channel message`, sorted: Redis's order of keyspace and keyevent messages is not compared. */
+  /** `channel message`, in the order they were published (Redis's order is compared exactly). */
   events: string[];
 }
 
@@ -32,7 +32,7 @@ export async function collectEvents(port: number, flags: string, commands: reado
         }
         events.push(parts[0] === 'pmessage' ? `${parts[2]} ${parts[3]}` : parts.join(' '));
       }
-      out.push({ reply: show(reply!), events: events.sort() });
+      out.push({ reply: show(reply!), events });
     }
     return out;
   } finally {
@@ -87,4 +87,19 @@ export const EVENT_COMMANDS: string[][] = [
 export const MISS_COMMANDS: string[][] = [
   ['SET', 'present', 'v'], ['GET', 'present'], ['GET', 'absent'], ['MGET', 'absent', 'present', 'absent2'], ['STRLEN', 'absent'], ['HGET', 'absent', 'f'],
   ['LRANGE', 'absent', '0', '-1'], ['SMEMBERS', 'absent'], ['ZRANGE', 'absent', '0', '-1'], ['EXISTS', 'absent'], ['TYPE', 'absent'], ['TTL', 'absent'], ['GETRANGE', 'absent', '0', '1'],
+];
+
+/**
+ * Orders Redis publishes in: `new` when the key is added, right before its own event (MSET, SMOVE's
+ * destination after the source's `srem`), but RENAME's before `rename_from`; LMOVE and RPOPLPUSH
+ * notify the destination's push before the source's pop.
+ */
+export const ORDER_COMMANDS: string[][] = [
+  ['MSET', 'a', '1', 'b', '2'], ['MSET', 'c', '1', 'c', '2'], ['MSET', 'a', '0', 'd', '2'], ['MSETNX', 'e', '1', 'f', '2'], ['MSETNX', 'e', '1', 'g', '2'],
+  ['RPUSH', 'l', 'a', 'b', 'c'], ['LMOVE', 'l', 'l2', 'LEFT', 'RIGHT'], ['LMOVE', 'l', 'l2', 'RIGHT', 'LEFT'], ['RPOPLPUSH', 'l', 'l'], ['LMOVE', 'l', 'l', 'LEFT', 'RIGHT'],
+  ['RPOPLPUSH', 'l', 'l3'], ['BLMOVE', 'l2', 'l4', 'LEFT', 'LEFT', '1'], ['BRPOPLPUSH', 'l2', 'l4', '1'],
+  ['SADD', 's', 'x', 'y', 'z'], ['SMOVE', 's', 's2', 'x'], ['SMOVE', 's', 's2', 'y'], ['SMOVE', 's', 's2', 'z'], ['SMOVE', 's2', 's2', 'x'],
+  ['SET', 'r', '1'], ['RENAME', 'r', 'r2'], ['SET', 'r3', '1'], ['RENAME', 'r2', 'r3'], ['RENAMENX', 'r3', 'r4'], ['COPY', 'r4', 'r5'], ['COPY', 'r4', 'r5', 'REPLACE'],
+  ['SET', 'x', 'v', 'EX', '100', 'GET'], ['SET', 'x', 'w', 'EX', '100', 'GET'], ['ZADD', 'z', 'INCR', '1', 'm'], ['SINTERSTORE', 'sd', 's2'],
+  ['EVAL', "redis.call('set', KEYS[1], '1'); redis.call('rpoplpush', KEYS[2], KEYS[3]); return 1", '3', 'ev1', 'l3', 'ev2'],
 ];

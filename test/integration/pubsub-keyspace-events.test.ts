@@ -5,12 +5,12 @@
  * under several notify-keyspace-events settings (all classes with new-key events, keyevent or
  * keyspace alone, single classes, key misses); `expired` when a TTL passes; nothing by default.
  * Method: the same command list run on redis-server and on ringkv (test/helpers/keyspace-events-diff.ts);
- * each command's reply and its sorted events compared.
+ * each command's reply and its events, in publication order, compared.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNode, type NodeProcess } from '../helpers/server.js';
 import { haveRedisServer, startRedisServer, type RedisReference } from '../helpers/redis-reference.js';
-import { collectEvents, EVENT_COMMANDS, MISS_COMMANDS } from '../helpers/keyspace-events-diff.js';
+import { collectEvents, EVENT_COMMANDS, MISS_COMMANDS, ORDER_COMMANDS } from '../helpers/keyspace-events-diff.js';
 import { RespConn, show } from '../helpers/resp-conn.js';
 
 describe.skipIf(!haveRedisServer)('keyspace notifications vs redis-server', () => {
@@ -68,6 +68,10 @@ describe.skipIf(!haveRedisServer)('keyspace notifications vs redis-server', () =
 
   it('key-miss events (m) for reads of missing keys', async () => {
     await compare('KEm', MISS_COMMANDS);
+  });
+
+  it.each(['KEAn', 'En', 'Kls'])('notify-keyspace-events %s: multi-key commands publish in Redis\'s order', async (flags) => {
+    await compare(flags, ORDER_COMMANDS);
   });
 
   it('CONFIG GET shows the setting as Redis does', async () => {
