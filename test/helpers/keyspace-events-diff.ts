@@ -90,6 +90,44 @@ export const MISS_COMMANDS: string[][] = [
 ];
 
 /**
+ * Key misses of write commands and of peeks: Redis publishes `keymiss` for a read lookup
+ * (lookupKeyRead*) of a missing key whatever the command's flags — a write command's sources, SET
+ * … GET's old value, PFMERGE's destination too — and none for a write lookup (LMOVE's source,
+ * SMOVE, RENAME) or a lookup without notification (OBJECT, MEMORY USAGE). Also errors after a
+ * lookup (XREADGROUP's NOGROUP, WRONGTYPE on a later source) and the order against the write.
+ */
+export const SOURCE_MISS_COMMANDS: string[][] = [
+  ['GETDEL', 'nokey'], ['GETEX', 'nokey'], ['GETEX', 'nokey', 'EX', '5'], ['GETEX', 'nokey', 'PERSIST'], ['GETSET', 'gs', 'v'],
+  ['SET', 'sg', 'v', 'GET'], ['SET', 'sg', 'w', 'XX', 'GET'], ['SET', 'sg2', 'v', 'XX', 'GET'], ['SET', 'sg3', 'v', 'EX', '100', 'GET'],
+  ['SET', 'bsrc', 'x'], ['BITOP', 'AND', 'bd', 'nokey'], ['BITOP', 'OR', 'bd', 'bsrc', 'nokey', 'nokey2'], ['BITOP', 'AND', 'bd', 'nokey'], ['BITOP', 'NOT', 'bd', 'nokey'],
+  ['BITFIELD', 'bf', 'GET', 'u8', '0'], ['BITFIELD', 'bf', 'SET', 'u8', '0', '1'], ['BITFIELD', 'bf2', 'INCRBY', 'u8', '0', '1', 'GET', 'u8', '0'],
+  ['RPUSH', 'sl', '3', '1', '2'], ['SORT', 'nokey'], ['SORT', 'nokey', 'STORE', 'sd'], ['SORT', 'sl', 'BY', 'w_*', 'GET', 'h_*->f', 'STORE', 'sd'],
+  ['SORT', 'sl', 'BY', 'nosort', 'GET', '#', 'GET', 'h_*'], ['SORT_RO', 'sl', 'BY', 'w_*', 'LIMIT', '0', '1', 'GET', 'h_*'],
+  ['SADD', 'sa', 'x'], ['SINTERSTORE', 'sd1', 'nokey'], ['SINTERSTORE', 'sd1', 'sa', 'nokey', 'nokey2'], ['SUNIONSTORE', 'sd2', 'nokey', 'sa'],
+  ['SDIFFSTORE', 'sd3', 'nokey', 'sa'], ['SDIFFSTORE', 'sd3', 'sa', 'nokey'], ['SDIFFSTORE', 'sd3', 'nokey', 'nokey2'],
+  ['ZADD', 'za', '1', 'x'], ['ZINTERSTORE', 'zd', '2', 'za', 'nokey'], ['ZUNIONSTORE', 'zd', '2', 'nokey', 'za'], ['ZDIFFSTORE', 'zd2', '2', 'za', 'nokey'],
+  ['ZRANGESTORE', 'zd3', 'nokey', '0', '-1'], ['ZRANGESTORE', 'zd2', 'nokey', '0', '-1'],
+  ['GEOADD', 'g', '13.361389', '38.115556', 'a'], ['GEOSEARCHSTORE', 'gd', 'nokey', 'FROMLONLAT', '15', '37', 'BYRADIUS', '200', 'km'],
+  ['GEORADIUS', 'nokey', '15', '37', '200', 'km', 'STORE', 'gd'], ['GEORADIUS', 'nokey', '15', '37', '200', 'km'], ['GEORADIUSBYMEMBER', 'nokey', 'a', '200', 'km', 'STORE', 'gd'],
+  ['COPY', 'nokey', 'cd'], ['COPY', 'sa', 'cd'],
+  ['PFADD', 'hll', 'a'], ['PFMERGE', 'hd', 'nokey'], ['PFMERGE', 'hd2'], ['PFMERGE', 'hll', 'nokey'], ['PFMERGE', 'hd3', 'hll'], ['PFCOUNT', 'nokey'], ['PFCOUNT', 'hll', 'nokey'],
+  ['LCS', 'nokey', 'nokey2'], ['XREAD', 'STREAMS', 'nokey', 'nokey2', '0', '0'], ['XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', 'nokey', '>'],
+  ['XADD', 'xs', '1-1', 'f', 'v'], ['XGROUP', 'CREATE', 'xs', 'g', '0'], ['XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', 'xs', 'nokey', '>', '>'],
+  ['XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', 'nokey', 'xs', '>', '>'], ['XREAD', 'STREAMS', 'xs', 'nokey', '0', '0'],
+  ['XINFO', 'STREAM', 'nokey'], ['XINFO', 'GROUPS', 'nokey'], ['XPENDING', 'nokey', 'g'], ['XCLAIM', 'nokey', 'g', 'c', '0', '1-1'], ['XAUTOCLAIM', 'nokey', 'g', 'c', '0', '0'], ['XACK', 'nokey', 'g', '1-1'],
+  // Write lookups: no miss.
+  ['RPOPLPUSH', 'nokey', 'd'], ['LMOVE', 'nokey', 'd', 'LEFT', 'RIGHT'], ['SMOVE', 'nokey', 'd', 'x'], ['RENAME', 'nokey', 'x'], ['RENAMENX', 'nokey', 'x'],
+  ['LPOP', 'nokey'], ['SPOP', 'nokey'], ['ZPOPMIN', 'nokey'], ['LMPOP', '1', 'nokey', 'LEFT'], ['HDEL', 'nokey', 'f'], ['XADD', 'nokey', 'NOMKSTREAM', '*', 'f', 'v'],
+  // Lookups without notification: no miss; the other key commands do miss.
+  ['OBJECT', 'ENCODING', 'nokey'], ['OBJECT', 'FREQ', 'nokey'], ['OBJECT', 'IDLETIME', 'nokey'], ['OBJECT', 'REFCOUNT', 'nokey'], ['MEMORY', 'USAGE', 'nokey'],
+  ['TYPE', 'nokey'], ['TTL', 'nokey'], ['PTTL', 'nokey'], ['EXPIRETIME', 'nokey'], ['EXISTS', 'nokey', 'nokey'], ['DUMP', 'nokey'], ['TOUCH', 'nokey'],
+  // An error after the lookups it made.
+  ['SET', 'wt', '1'], ['SINTERSTORE', 'sd4', 'nokey', 'wt'], ['SINTERSTORE', 'sd4', 'wt', 'nokey'], ['SUNIONSTORE', 'sd4', 'nokey', 'wt'], ['PFMERGE', 'hd4', 'nokey', 'wt'],
+  ['GETEX', 'nokey', 'EX', 'abc'], ['SET', 'nokey', 'v', 'GET', 'NX', 'XX'], ['LCS', 'nokey', 'sa'],
+  ['EVAL', "return redis.pcall('sinterstore', 'd', 'nokey', 'nokey2')", '0'],
+];
+
+/**
  * Orders Redis publishes in: `new` when the key is added, right before its own event (MSET, SMOVE's
  * destination after the source's `srem`), but RENAME's before `rename_from`; LMOVE and RPOPLPUSH
  * notify the destination's push before the source's pop.

@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNode, type NodeProcess } from '../helpers/server.js';
 import { haveRedisServer, startRedisServer, type RedisReference } from '../helpers/redis-reference.js';
-import { collectEvents, EVENT_COMMANDS, MISS_COMMANDS, ORDER_COMMANDS } from '../helpers/keyspace-events-diff.js';
+import { collectEvents, EVENT_COMMANDS, MISS_COMMANDS, ORDER_COMMANDS, SOURCE_MISS_COMMANDS } from '../helpers/keyspace-events-diff.js';
 import { RespConn, show } from '../helpers/resp-conn.js';
 
 describe.skipIf(!haveRedisServer)('keyspace notifications vs redis-server', () => {
@@ -68,6 +68,10 @@ describe.skipIf(!haveRedisServer)('keyspace notifications vs redis-server', () =
 
   it('key-miss events (m) for reads of missing keys', async () => {
     await compare('KEm', MISS_COMMANDS);
+  });
+
+  it.each(['KEAmn', 'Em'])('notify-keyspace-events %s: key misses of write commands\' sources, none for peeks', async (flags) => {
+    await compare(flags, SOURCE_MISS_COMMANDS);
   });
 
   it.each(['KEAn', 'En', 'Kls'])('notify-keyspace-events %s: multi-key commands publish in Redis\'s order', async (flags) => {
