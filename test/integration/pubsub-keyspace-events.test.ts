@@ -90,6 +90,26 @@ describe.skipIf(!haveRedisServer)('keyspace notifications vs redis-server', () =
     }
   });
 
+  // CONFIG SET checks a value as given: Redis refuses blanks around it (no trimming), for the event
+  // classes as for numbers, memory values and yes/no; a string keeps them.
+  it('CONFIG SET refuses blanks around a value as Redis does', async () => {
+    const cases: string[][] = [
+      ['notify-keyspace-events', 'KE'], ['notify-keyspace-events', 'KE '], ['notify-keyspace-events', ' KE'], ['notify-keyspace-events', 'K E'],
+      ['hz', ' 11'], ['hz', '11 '], ['maxmemory', '1mb '], ['maxmemory', ' 1mb'], ['protected-mode', 'no '], ['maxmemory-policy', ' noeviction'],
+      ['slowlog-max-len', '128 '], ['notify-keyspace-events', ''], ['hz', '10'], ['maxmemory', '0'],
+    ];
+    const replies: string[][] = [];
+    for (const port of [redis.ports[0]!, node.port]) {
+      const c = await RespConn.connect(port);
+      try {
+        replies.push(await c.pipelineText(cases.flatMap(([k, v]) => [['CONFIG', 'SET', k!, v!], ['CONFIG', 'GET', k!]])));
+      } finally {
+        c.close();
+      }
+    }
+    expect(replies[1]).toEqual(replies[0]);
+  });
+
   it('expired: published once when a TTL passes (active expiry)', async () => {
     const c = await RespConn.connect(node.port);
     const listener = await RespConn.connect(node.port);
