@@ -52,7 +52,7 @@ export const EVENT_COMMANDS: string[][] = [
   ['GETDEL', 's12'], ['GETDEL', 's12'], ['GETEX', 's7', 'EX', '100'], ['GETEX', 's7', 'PERSIST'], ['GETEX', 's8'], ['GETEX', 'nokey', 'EX', '5'],
   // keys
   ['DEL', 's1', 'nokey', 's2'], ['UNLINK', 's3', 's4'], ['EXPIRE', 's5', '1000'], ['PEXPIRE', 's6', '100000'], ['EXPIREAT', 's7', '99999999999'],
-  ['PEXPIREAT', 's8', '99999999999999'], ['EXPIRE', 'nokey', '10'], ['EXPIRE', 's9', '10', 'NX'], ['EXPIRE', 's9', '10', 'NX'], ['PERSIST', 's9'], ['PERSIST', 's9'],
+  ['PEXPIREAT', 's8', '99999999999999'], ['EXPIRETIME', 's8'], ['PEXPIRETIME', 's8'], ['TTL', 's5'], ['EXPIRE', 'nokey', '10'], ['EXPIRE', 's9', '10', 'NX'], ['EXPIRE', 's9', '10', 'NX'], ['PERSIST', 's9'], ['PERSIST', 's9'],
   ['EXPIRE', 's10', '-1'], ['PEXPIREAT', 's11', '1'], ['RENAME', 's13', 's13b'], ['RENAME', 's13b', 's14'], ['RENAMENX', 's14', 's5'], ['RENAMENX', 's14', 's15'],
   ['COPY', 's15', 's16'], ['COPY', 's15', 's16'], ['COPY', 's15', 's16', 'REPLACE'], ['SET', 'tmp', '1'], ['TOUCH', 'tmp'],
   // hashes
