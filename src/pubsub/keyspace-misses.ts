@@ -10,11 +10,12 @@
 
 /**
  * `keys`: exactly these read lookups, in this order (a key listed twice is looked up twice): each
- * one that finds nothing is a miss. `recorded`: the misses the command's own lookups saw, in
+ * one that finds nothing is a miss; `eager` when Redis makes them before it checks the arguments,
+ * so that a command refused for an argument still reports them (XAUTOCLAIM). `recorded`: the misses the command's own lookups saw, in
  * their order, but for the keys in `except` (which Redis looks up for writing). `none`: no read
  * lookup at all.
  */
-export type ReadLookups = { kind: 'keys'; keys: Buffer[] } | { kind: 'recorded'; except: Buffer[] } | { kind: 'none' };
+export type ReadLookups = { kind: 'keys'; keys: Buffer[]; eager?: boolean } | { kind: 'recorded'; except: Buffer[] } | { kind: 'none' };
 
 const lower = (b: Buffer | undefined): string => (b === undefined ? '' : b.toString('latin1').toLowerCase());
 
@@ -95,9 +96,11 @@ export function readLookups(name: string, argv: readonly Buffer[], readonly: boo
     case 'georadiusbymember':
     case 'xpending':
     case 'xclaim':
-    case 'xautoclaim':
     case 'xack':
       return keys([argv[1]]);
+    // xautoclaimCommand looks its key up first, then parses min-idle-time, COUNT …
+    case 'xautoclaim':
+      return { kind: 'keys', keys: argv[1] === undefined ? [] : [argv[1]], eager: true };
     // One lookup per key (ringkv's LCS looks each up twice).
     case 'lcs':
       return keys([argv[1], argv[2]]);

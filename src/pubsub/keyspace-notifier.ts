@@ -57,7 +57,7 @@ export class KeyspaceNotifier {
     try {
       body(rec);
     } catch (err) {
-      for (const key of this.failedMisses(lookups, rec)) this.publish({ cls: 'keyMiss', event: 'keymiss', key });
+      for (const key of this.failedMisses(lookups, rec, missingBefore)) this.publish({ cls: 'keyMiss', event: 'keymiss', key });
       throw err;
     }
     // Lookups come first in every Redis command, so its misses precede the changes' events.
@@ -78,11 +78,11 @@ export class KeyspaceNotifier {
   /**
    * The misses of a command that failed: those of Redis's read lookups that ringkv's command
    * also made before failing (each once), since a command that fails on its arguments looks
-   * nothing up in either.
+   * nothing up in either; all of them for a command that Redis looks up before its arguments.
    */
-  private failedMisses(lookups: ReadLookups, rec: RecordingKeyspace): Buffer[] {
+  private failedMisses(lookups: ReadLookups, rec: RecordingKeyspace, missingBefore: ReadonlySet<string>): Buffer[] {
     if (lookups.kind === 'none') return [];
-    const seen = new Set(rec.misses.map((k) => k.toString('latin1')));
+    const seen = new Set(lookups.kind === 'keys' && lookups.eager ? missingBefore : rec.misses.map((k) => k.toString('latin1')));
     if (lookups.kind === 'recorded') return rec.misses.filter((key) => !lookups.except.some((k) => k.equals(key)));
     const out: Buffer[] = [];
     for (const key of lookups.keys) {

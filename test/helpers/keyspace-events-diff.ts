@@ -124,6 +124,7 @@ export const SOURCE_MISS_COMMANDS: string[][] = [
   // An error after the lookups it made.
   ['SET', 'wt', '1'], ['SINTERSTORE', 'sd4', 'nokey', 'wt'], ['SINTERSTORE', 'sd4', 'wt', 'nokey'], ['SUNIONSTORE', 'sd4', 'nokey', 'wt'], ['PFMERGE', 'hd4', 'nokey', 'wt'],
   ['GETEX', 'nokey', 'EX', 'abc'], ['SET', 'nokey', 'v', 'GET', 'NX', 'XX'], ['LCS', 'nokey', 'sa'],
+  ['XAUTOCLAIM', 'nokey', 'g', 'c', 'abc', '0'], ['XAUTOCLAIM', 'nokey', 'g', 'c', '0', '0', 'COUNT', '0'], ['XCLAIM', 'nokey', 'g', 'c', 'abc', '1-1'], ['XPENDING', 'nokey', 'g', '-', '+', 'abc'],
   ['EVAL', "return redis.pcall('sinterstore', 'd', 'nokey', 'nokey2')", '0'],
 ];
 
