@@ -74,10 +74,12 @@ function ttlGeneric(kind: 'ttl' | 'pttl' | 'expiretime' | 'pexpiretime') {
     const e = ctx.ks.get(argv[1]!);
     if (!e) return ctx.out.int(-2);
     if (e.expiresAt === 0) return ctx.out.int(-1);
-    const left = e.expiresAt - ctx.ks.now;
-    if (kind === 'ttl') ctx.out.int(Math.max(0, Math.round(left / 1000)));
-    else if (kind === 'pttl') ctx.out.int(Math.max(0, left));
-    else if (kind === 'expiretime') ctx.out.int(Math.floor(e.expiresAt / 1000));
+    const left = Math.max(0, e.expiresAt - ctx.ks.now);
+    // Seconds round to the nearest as Redis's ttlGenericCommand does ((ms + 500) / 1000), the
+    // absolute time too: PEXPIREAT k 99999999999999 has EXPIRETIME 100000000000.
+    if (kind === 'ttl') ctx.out.int(Math.floor((left + 500) / 1000));
+    else if (kind === 'pttl') ctx.out.int(left);
+    else if (kind === 'expiretime') ctx.out.int(Math.floor((e.expiresAt + 500) / 1000));
     else ctx.out.int(e.expiresAt);
   };
 }

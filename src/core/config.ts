@@ -23,13 +23,18 @@ export class ConfigError extends Error {
   }
 }
 
-/** Checks and normalises one value for a setting; throws ConfigError naming the setting. */
-export function normalizeSetting(spec: SettingSpec, raw: string, current?: string): string {
+/**
+ * Checks and normalises one value for a setting; throws ConfigError naming the setting. `asGiven`:
+ * the value is checked exactly as given (CONFIG SET: Redis 7.0 refuses `"KE "`, `" 10"`, `"yes "`,
+ * and keeps a string's blanks); otherwise surrounding blanks are dropped, as Redis's config-file
+ * parser does when it splits a line into arguments.
+ */
+export function normalizeSetting(spec: SettingSpec, raw: string, current?: string, asGiven = false): string {
   // Reasons are Redis 7.0's CONFIG SET texts, so a script that matches them works on both.
   const fail = (why: string): never => {
     throw ConfigError.invalid(spec.name, raw, why);
   };
-  const value = raw.trim();
+  const value = asGiven ? raw : raw.trim();
   const range = (): string => `argument must be between ${spec.min ?? Number.MIN_SAFE_INTEGER} and ${spec.max ?? Number.MAX_SAFE_INTEGER} inclusive`;
   switch (spec.kind) {
     case 'int': {
@@ -39,7 +44,8 @@ export function normalizeSetting(spec: SettingSpec, raw: string, current?: strin
       return String(n);
     }
     case 'memory': {
-      const n = parseMemory(value, true);
+      // parseMemory allows blanks around the number (config files); Redis's memtoull does not.
+      const n = value.trim() === value ? parseMemory(value, true) : undefined;
       // Redis refuses a negative memory value as unparseable, not as out of range.
       if (n === undefined || n < 0) fail('argument must be a memory value');
       if (spec.min !== undefined && n! < spec.min) fail(`argument must be a memory value of at least ${spec.min} bytes`);
@@ -185,7 +191,7 @@ export class Config {
     }
     for (const [name, raw] of pairs) {
       const spec = specOf(name);
-      next.set(spec.name, normalizeSetting(spec, raw, this.values.get(spec.name)));
+      next.set(spec.name, normalizeSetting(spec, raw, this.values.get(spec.name), true));
     }
     checkRelations((n) => next.get(n) ?? this.str(n), new Set(next.keys()));
     for (const v of this.validators) v((n) => next.get(n) ?? this.str(n), new Set(next.keys()));

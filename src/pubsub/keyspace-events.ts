@@ -86,20 +86,34 @@ function hasOption(argv: readonly Buffer[], from: number, options: readonly stri
 }
 
 /**
- * The notifications a write command produces, as Redis 7.0 names them, from what it changed: the
- * command's own event on each key it changed, `del` for a key it emptied or removed, `expire`
- * beside `set` when SET gave a TTL, and `new` for each key it created. Pure: the caller records
- * the changes (recording-keyspace.ts) and publishes the result. `touched`: the command's first
- * key when it ran on an existing key (and did not fail).
+ * The notifications a write command produces, as Redis 7.0 names and orders them, from what it
+ * changed: the command's own event on each key it changed, `del` for a key it emptied or removed,
+ * `expire` beside `set` when SET gave a TTL, and `new` for each key it created. Pure: the caller
+ * records the changes (recording-keyspace.ts) and publishes the result. `touched`: the command's
+ * first key when it ran on an existing key (and did not fail).
  */
 export function deriveEvents(name: string, argv: readonly Buffer[], changes: readonly KeyChange[], touched?: Buffer): KeyEvent[] {
+  const out = commandEvents(name, argv, changes, touched);
+  // RENAME and COPY add their destination afresh (Redis deletes it first): always `new`.
+  const readds = name === 'rename' || name === 'renamenx' || name === 'copy';
+  const created = changes.filter((c) => (!c.existed || (readds && c.key.equals(argv[2]!))) && c.written && !c.deleted);
+  // Redis publishes `new` from dbAdd, when the key is created: right before the key's own event
+  // (MSET: new a, set a, new b, set b; SMOVE: srem src, new dst, sadd dst). RENAME adds its
+  // destination before it publishes rename_from on the source; a key created without an event
+  // of its own (XGROUP CREATE … MKSTREAM) comes first, as before.
+  for (const c of created) {
+    const at = name === 'rename' || name === 'renamenx' ? -1 : out.findIndex((e) => e.key.equals(c.key));
+    out.splice(at < 0 ? 0 : at, 0, { cls: 'newKey', event: 'new', key: c.key });
+  }
+  return out;
+}
+
+/** The command's own events and `del`s, in Redis's order, without `new`. */
+function commandEvents(name: string, argv: readonly Buffer[], changes: readonly KeyChange[], touched?: Buffer): KeyEvent[] {
   const out: KeyEvent[] = [];
   const push = (cls: NotifyClass, event: string, key: Buffer): void => {
     out.push({ cls, event, key });
   };
-  // RENAME and COPY add their destination afresh (Redis deletes it first): always `new`.
-  const readds = name === 'rename' || name === 'renamenx' || name === 'copy';
-  for (const c of changes) if ((!c.existed || (readds && c.key.equals(argv[2]!))) && c.written && !c.deleted) push('newKey', 'new', c.key);
   const byKey = (key: Buffer | undefined): KeyChange | undefined => (key === undefined ? undefined : changes.find((c) => c.key.equals(key)));
   const changed = (c: KeyChange): boolean => c.written || (c.deleted && c.existed);
   const collectionEvent = (cls: NotifyClass, event: string, c: KeyChange | undefined): void => {
@@ -146,6 +160,11 @@ export function deriveEvents(name: string, argv: readonly Buffer[], changes: rea
     const event = XGROUP[lower(argv[1])];
     const c = byKey(argv[2]);
     if (event !== undefined && c !== undefined && c.written) push('stream', event, c.key);
+    return out;
+  }
+  if (name === 'mset' || name === 'msetnx') {
+    // One `set` per pair, in argument order, a key given twice twice (msetGenericCommand).
+    for (let i = 1; i + 1 < argv.length; i += 2) if (byKey(argv[i])?.written) push('string', 'set', argv[i]!);
     return out;
   }
   if (SET_LIKE.has(name)) {
@@ -207,9 +226,10 @@ export function deriveEvents(name: string, argv: readonly Buffer[], changes: rea
       const to = moving ? (lower(argv[4]) === 'left' ? 'lpush' : 'rpush') : 'lpush';
       const src = byKey(argv[1]);
       if (src === undefined || !changed(src)) return out;
-      push('list', from, src.key);
+      // lmoveHandlePush notifies the push before the source's pop is notified.
       const dst = byKey(argv[2]);
       if (dst !== undefined) push('list', to, dst.key);
+      push('list', from, src.key);
       if (src.deleted) push('generic', 'del', src.key);
       return out;
     }

@@ -9,7 +9,7 @@ import { RespConn, show } from './resp-conn.js';
 
 export interface CommandEvents {
   reply: string;
-  /** `channel message`, sorted: Redis's order of keyspace and keyevent messages is not compared. */
+  /** `channel message`, in the order they were published (Redis's order is compared exactly). */
   events: string[];
 }
 
@@ -32,7 +32,7 @@ export async function collectEvents(port: number, flags: string, commands: reado
         }
         events.push(parts[0] === 'pmessage' ? `${parts[2]} ${parts[3]}` : parts.join(' '));
       }
-      out.push({ reply: show(reply!), events: events.sort() });
+      out.push({ reply: show(reply!), events });
     }
     return out;
   } finally {
@@ -52,7 +52,7 @@ export const EVENT_COMMANDS: string[][] = [
   ['GETDEL', 's12'], ['GETDEL', 's12'], ['GETEX', 's7', 'EX', '100'], ['GETEX', 's7', 'PERSIST'], ['GETEX', 's8'], ['GETEX', 'nokey', 'EX', '5'],
   // keys
   ['DEL', 's1', 'nokey', 's2'], ['UNLINK', 's3', 's4'], ['EXPIRE', 's5', '1000'], ['PEXPIRE', 's6', '100000'], ['EXPIREAT', 's7', '99999999999'],
-  ['PEXPIREAT', 's8', '99999999999999'], ['EXPIRE', 'nokey', '10'], ['EXPIRE', 's9', '10', 'NX'], ['EXPIRE', 's9', '10', 'NX'], ['PERSIST', 's9'], ['PERSIST', 's9'],
+  ['PEXPIREAT', 's8', '99999999999999'], ['EXPIRETIME', 's8'], ['PEXPIRETIME', 's8'], ['TTL', 's5'], ['EXPIRE', 'nokey', '10'], ['EXPIRE', 's9', '10', 'NX'], ['EXPIRE', 's9', '10', 'NX'], ['PERSIST', 's9'], ['PERSIST', 's9'],
   ['EXPIRE', 's10', '-1'], ['PEXPIREAT', 's11', '1'], ['RENAME', 's13', 's13b'], ['RENAME', 's13b', 's14'], ['RENAMENX', 's14', 's5'], ['RENAMENX', 's14', 's15'],
   ['COPY', 's15', 's16'], ['COPY', 's15', 's16'], ['COPY', 's15', 's16', 'REPLACE'], ['SET', 'tmp', '1'], ['TOUCH', 'tmp'],
   // hashes
@@ -87,4 +87,58 @@ export const EVENT_COMMANDS: string[][] = [
 export const MISS_COMMANDS: string[][] = [
   ['SET', 'present', 'v'], ['GET', 'present'], ['GET', 'absent'], ['MGET', 'absent', 'present', 'absent2'], ['STRLEN', 'absent'], ['HGET', 'absent', 'f'],
   ['LRANGE', 'absent', '0', '-1'], ['SMEMBERS', 'absent'], ['ZRANGE', 'absent', '0', '-1'], ['EXISTS', 'absent'], ['TYPE', 'absent'], ['TTL', 'absent'], ['GETRANGE', 'absent', '0', '1'],
+];
+
+/**
+ * Key misses of write commands and of peeks: Redis publishes `keymiss` for a read lookup
+ * (lookupKeyRead*) of a missing key whatever the command's flags — a write command's sources, SET
+ * … GET's old value, PFMERGE's destination too — and none for a write lookup (LMOVE's source,
+ * SMOVE, RENAME) or a lookup without notification (OBJECT, MEMORY USAGE). Also errors after a
+ * lookup (XREADGROUP's NOGROUP, WRONGTYPE on a later source) and the order against the write.
+ */
+export const SOURCE_MISS_COMMANDS: string[][] = [
+  ['GETDEL', 'nokey'], ['GETEX', 'nokey'], ['GETEX', 'nokey', 'EX', '5'], ['GETEX', 'nokey', 'PERSIST'], ['GETSET', 'gs', 'v'],
+  ['SET', 'sg', 'v', 'GET'], ['SET', 'sg', 'w', 'XX', 'GET'], ['SET', 'sg2', 'v', 'XX', 'GET'], ['SET', 'sg3', 'v', 'EX', '100', 'GET'],
+  ['SET', 'bsrc', 'x'], ['BITOP', 'AND', 'bd', 'nokey'], ['BITOP', 'OR', 'bd', 'bsrc', 'nokey', 'nokey2'], ['BITOP', 'AND', 'bd', 'nokey'], ['BITOP', 'NOT', 'bd', 'nokey'],
+  ['BITFIELD', 'bf', 'GET', 'u8', '0'], ['BITFIELD', 'bf', 'SET', 'u8', '0', '1'], ['BITFIELD', 'bf2', 'INCRBY', 'u8', '0', '1', 'GET', 'u8', '0'],
+  ['RPUSH', 'sl', '3', '1', '2'], ['SORT', 'nokey'], ['SORT', 'nokey', 'STORE', 'sd'], ['SORT', 'sl', 'BY', 'w_*', 'GET', 'h_*->f', 'STORE', 'sd'],
+  ['SORT', 'sl', 'BY', 'nosort', 'GET', '#', 'GET', 'h_*'], ['SORT_RO', 'sl', 'BY', 'w_*', 'LIMIT', '0', '1', 'GET', 'h_*'],
+  ['SADD', 'sa', 'x'], ['SINTERSTORE', 'sd1', 'nokey'], ['SINTERSTORE', 'sd1', 'sa', 'nokey', 'nokey2'], ['SUNIONSTORE', 'sd2', 'nokey', 'sa'],
+  ['SDIFFSTORE', 'sd3', 'nokey', 'sa'], ['SDIFFSTORE', 'sd3', 'sa', 'nokey'], ['SDIFFSTORE', 'sd3', 'nokey', 'nokey2'],
+  ['ZADD', 'za', '1', 'x'], ['ZINTERSTORE', 'zd', '2', 'za', 'nokey'], ['ZUNIONSTORE', 'zd', '2', 'nokey', 'za'], ['ZDIFFSTORE', 'zd2', '2', 'za', 'nokey'],
+  ['ZRANGESTORE', 'zd3', 'nokey', '0', '-1'], ['ZRANGESTORE', 'zd2', 'nokey', '0', '-1'],
+  ['GEOADD', 'g', '13.361389', '38.115556', 'a'], ['GEOSEARCHSTORE', 'gd', 'nokey', 'FROMLONLAT', '15', '37', 'BYRADIUS', '200', 'km'],
+  ['GEORADIUS', 'nokey', '15', '37', '200', 'km', 'STORE', 'gd'], ['GEORADIUS', 'nokey', '15', '37', '200', 'km'], ['GEORADIUSBYMEMBER', 'nokey', 'a', '200', 'km', 'STORE', 'gd'],
+  ['COPY', 'nokey', 'cd'], ['COPY', 'sa', 'cd'],
+  ['PFADD', 'hll', 'a'], ['PFMERGE', 'hd', 'nokey'], ['PFMERGE', 'hd2'], ['PFMERGE', 'hll', 'nokey'], ['PFMERGE', 'hd3', 'hll'], ['PFCOUNT', 'nokey'], ['PFCOUNT', 'hll', 'nokey'],
+  ['LCS', 'nokey', 'nokey2'], ['XREAD', 'STREAMS', 'nokey', 'nokey2', '0', '0'], ['XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', 'nokey', '>'],
+  ['XADD', 'xs', '1-1', 'f', 'v'], ['XGROUP', 'CREATE', 'xs', 'g', '0'], ['XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', 'xs', 'nokey', '>', '>'],
+  ['XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', 'nokey', 'xs', '>', '>'], ['XREAD', 'STREAMS', 'xs', 'nokey', '0', '0'],
+  ['XINFO', 'STREAM', 'nokey'], ['XINFO', 'GROUPS', 'nokey'], ['XPENDING', 'nokey', 'g'], ['XCLAIM', 'nokey', 'g', 'c', '0', '1-1'], ['XAUTOCLAIM', 'nokey', 'g', 'c', '0', '0'], ['XACK', 'nokey', 'g', '1-1'],
+  // Write lookups: no miss.
+  ['RPOPLPUSH', 'nokey', 'd'], ['LMOVE', 'nokey', 'd', 'LEFT', 'RIGHT'], ['SMOVE', 'nokey', 'd', 'x'], ['RENAME', 'nokey', 'x'], ['RENAMENX', 'nokey', 'x'],
+  ['LPOP', 'nokey'], ['SPOP', 'nokey'], ['ZPOPMIN', 'nokey'], ['LMPOP', '1', 'nokey', 'LEFT'], ['HDEL', 'nokey', 'f'], ['XADD', 'nokey', 'NOMKSTREAM', '*', 'f', 'v'],
+  // Lookups without notification: no miss; the other key commands do miss.
+  ['OBJECT', 'ENCODING', 'nokey'], ['OBJECT', 'FREQ', 'nokey'], ['OBJECT', 'IDLETIME', 'nokey'], ['OBJECT', 'REFCOUNT', 'nokey'], ['MEMORY', 'USAGE', 'nokey'],
+  ['TYPE', 'nokey'], ['TTL', 'nokey'], ['PTTL', 'nokey'], ['EXPIRETIME', 'nokey'], ['EXISTS', 'nokey', 'nokey'], ['DUMP', 'nokey'], ['TOUCH', 'nokey'],
+  // An error after the lookups it made.
+  ['SET', 'wt', '1'], ['SINTERSTORE', 'sd4', 'nokey', 'wt'], ['SINTERSTORE', 'sd4', 'wt', 'nokey'], ['SUNIONSTORE', 'sd4', 'nokey', 'wt'], ['PFMERGE', 'hd4', 'nokey', 'wt'],
+  ['GETEX', 'nokey', 'EX', 'abc'], ['SET', 'nokey', 'v', 'GET', 'NX', 'XX'], ['LCS', 'nokey', 'sa'],
+  ['XAUTOCLAIM', 'nokey', 'g', 'c', 'abc', '0'], ['XAUTOCLAIM', 'nokey', 'g', 'c', '0', '0', 'COUNT', '0'], ['XCLAIM', 'nokey', 'g', 'c', 'abc', '1-1'], ['XPENDING', 'nokey', 'g', '-', '+', 'abc'],
+  ['EVAL', "return redis.pcall('sinterstore', 'd', 'nokey', 'nokey2')", '0'],
+];
+
+/**
+ * Orders Redis publishes in: `new` when the key is added, right before its own event (MSET, SMOVE's
+ * destination after the source's `srem`), but RENAME's before `rename_from`; LMOVE and RPOPLPUSH
+ * notify the destination's push before the source's pop.
+ */
+export const ORDER_COMMANDS: string[][] = [
+  ['MSET', 'a', '1', 'b', '2'], ['MSET', 'c', '1', 'c', '2'], ['MSET', 'a', '0', 'd', '2'], ['MSETNX', 'e', '1', 'f', '2'], ['MSETNX', 'e', '1', 'g', '2'],
+  ['RPUSH', 'l', 'a', 'b', 'c'], ['LMOVE', 'l', 'l2', 'LEFT', 'RIGHT'], ['LMOVE', 'l', 'l2', 'RIGHT', 'LEFT'], ['RPOPLPUSH', 'l', 'l'], ['LMOVE', 'l', 'l', 'LEFT', 'RIGHT'],
+  ['RPOPLPUSH', 'l', 'l3'], ['BLMOVE', 'l2', 'l4', 'LEFT', 'LEFT', '1'], ['BRPOPLPUSH', 'l2', 'l4', '1'],
+  ['SADD', 's', 'x', 'y', 'z'], ['SMOVE', 's', 's2', 'x'], ['SMOVE', 's', 's2', 'y'], ['SMOVE', 's', 's2', 'z'], ['SMOVE', 's2', 's2', 'x'],
+  ['SET', 'r', '1'], ['RENAME', 'r', 'r2'], ['SET', 'r3', '1'], ['RENAME', 'r2', 'r3'], ['RENAMENX', 'r3', 'r4'], ['COPY', 'r4', 'r5'], ['COPY', 'r4', 'r5', 'REPLACE'],
+  ['SET', 'x', 'v', 'EX', '100', 'GET'], ['SET', 'x', 'w', 'EX', '100', 'GET'], ['ZADD', 'z', 'INCR', '1', 'm'], ['SINTERSTORE', 'sd', 's2'],
+  ['EVAL', "redis.call('set', KEYS[1], '1'); redis.call('rpoplpush', KEYS[2], KEYS[3]); return 1", '3', 'ev1', 'l3', 'ev2'],
 ];

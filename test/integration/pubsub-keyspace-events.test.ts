@@ -5,12 +5,12 @@
  * under several notify-keyspace-events settings (all classes with new-key events, keyevent or
  * keyspace alone, single classes, key misses); `expired` when a TTL passes; nothing by default.
  * Method: the same command list run on redis-server and on ringkv (test/helpers/keyspace-events-diff.ts);
- * each command's reply and its sorted events compared.
+ * each command's reply and its events, in publication order, compared.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNode, type NodeProcess } from '../helpers/server.js';
 import { haveRedisServer, startRedisServer, type RedisReference } from '../helpers/redis-reference.js';
-import { collectEvents, EVENT_COMMANDS, MISS_COMMANDS } from '../helpers/keyspace-events-diff.js';
+import { collectEvents, EVENT_COMMANDS, MISS_COMMANDS, ORDER_COMMANDS, SOURCE_MISS_COMMANDS } from '../helpers/keyspace-events-diff.js';
 import { RespConn, show } from '../helpers/resp-conn.js';
 
 describe.skipIf(!haveRedisServer)('keyspace notifications vs redis-server', () => {
@@ -70,6 +70,14 @@ describe.skipIf(!haveRedisServer)('keyspace notifications vs redis-server', () =
     await compare('KEm', MISS_COMMANDS);
   });
 
+  it.each(['KEAmn', 'Em'])('notify-keyspace-events %s: key misses of write commands\' sources, none for peeks', async (flags) => {
+    await compare(flags, SOURCE_MISS_COMMANDS);
+  });
+
+  it.each(['KEAn', 'En', 'Kls'])('notify-keyspace-events %s: multi-key commands publish in Redis\'s order', async (flags) => {
+    await compare(flags, ORDER_COMMANDS);
+  });
+
   it('CONFIG GET shows the setting as Redis does', async () => {
     const c = await RespConn.connect(node.port);
     try {
@@ -80,6 +88,26 @@ describe.skipIf(!haveRedisServer)('keyspace notifications vs redis-server', () =
     } finally {
       c.close();
     }
+  });
+
+  // CONFIG SET checks a value as given: Redis refuses blanks around it (no trimming), for the event
+  // classes as for numbers, memory values and yes/no; a string keeps them.
+  it('CONFIG SET refuses blanks around a value as Redis does', async () => {
+    const cases: string[][] = [
+      ['notify-keyspace-events', 'KE'], ['notify-keyspace-events', 'KE '], ['notify-keyspace-events', ' KE'], ['notify-keyspace-events', 'K E'],
+      ['hz', ' 11'], ['hz', '11 '], ['maxmemory', '1mb '], ['maxmemory', ' 1mb'], ['protected-mode', 'no '], ['maxmemory-policy', ' noeviction'],
+      ['slowlog-max-len', '128 '], ['notify-keyspace-events', ''], ['hz', '10'], ['maxmemory', '0'],
+    ];
+    const replies: string[][] = [];
+    for (const port of [redis.ports[0]!, node.port]) {
+      const c = await RespConn.connect(port);
+      try {
+        replies.push(await c.pipelineText(cases.flatMap(([k, v]) => [['CONFIG', 'SET', k!, v!], ['CONFIG', 'GET', k!]])));
+      } finally {
+        c.close();
+      }
+    }
+    expect(replies[1]).toEqual(replies[0]);
   });
 
   it('expired: published once when a TTL passes (active expiry)', async () => {
