@@ -69,10 +69,21 @@ const INTERNAL_ERROR_LOG_MS = 60_000;
 
 /** Redis's allow_busy flag, of the command or of its subcommand (SCRIPT KILL, FUNCTION KILL / STATS). */
 function allowedWhileBusy(spec: CommandSpec, argv: Buffer[]): boolean {
-  if (spec.flags.includes('allow_busy')) return true;
+  return hasFlag(spec, argv, 'allow_busy');
+}
+
+/** A flag of the command, or of its subcommand for a container (SCRIPT KILL, OBJECT ENCODING …). */
+function hasFlag(spec: CommandSpec, argv: Buffer[], flag: CommandSpec['flags'][number]): boolean {
+  if (spec.flags.includes(flag)) return true;
   if (spec.subcommands === undefined || argv.length < 2) return false;
   const subName = `${spec.name}|${argv[1]!.toString('latin1').toLowerCase()}`;
-  return spec.subcommands.find((c) => c.name === subName)?.flags.includes('allow_busy') === true;
+  return spec.subcommands.find((c) => c.name === subName)?.flags.includes(flag) === true;
+}
+
+/** Redis refuses these to a client in MONITOR mode (a replica to it): commands that read, write or may replicate. */
+function touchesKeyspace(spec: CommandSpec, argv: Buffer[]): boolean {
+  // PUBLISH replicates in Redis without carrying the flag (as CLIENT PAUSE WRITE treats it).
+  return hasFlag(spec, argv, 'readonly') || hasFlag(spec, argv, 'write') || hasFlag(spec, argv, 'may_replicate') || spec.name === 'publish' || spec.name === 'spublish';
 }
 
 /** The one path every request takes: order, lookup, auth, arity, transactions, routing, execution. */
@@ -178,6 +189,14 @@ export class Dispatcher {
       this.reject(session, out, busy.isEval ? BUSY_EVAL : BUSY_FUNCTION, spec.name === 'exec');
       return;
     }
+    // A MONITOR client counts as a replica in Redis: it may not touch the keyspace, and sees its own
+    // commands after their replies (Redis feeds monitors once a command ran).
+    const selfMonitor = this.node.monitor.size > 0 && this.node.monitor.has(session);
+    if (selfMonitor && touchesKeyspace(spec, argv)) {
+      seq.flush();
+      this.reject(session, out, "ERR Replica can't interact with the keyspace", spec.name === 'exec');
+      return;
+    }
     // CLIENT PAUSE: the command waits (and the connection's later ones behind it) until it ends.
     if (this.node.pause.active && !(session.multi !== undefined && !MULTI_IMMEDIATE.has(spec.name)) && this.node.pause.holds(spec, session, argv)) {
       seq.flush();
@@ -193,7 +212,8 @@ export class Dispatcher {
       return;
     }
     // Scripts are skip_monitor but shown all the same, before the commands they run (Redis feeds them itself).
-    if (this.node.monitor.size > 0 && (!monitorSkips(spec, argv) || SCRIPT_COMMANDS.has(spec.name))) this.node.monitor.feed(session, argv);
+    const fedToMonitors = this.node.monitor.size > 0 && (!monitorSkips(spec, argv) || SCRIPT_COMMANDS.has(spec.name));
+    if (fedToMonitors && !selfMonitor) this.node.monitor.feed(session, argv);
     // CLIENT LIST's cmd names the subcommand too (client|list), as Redis 7.0 does.
     session.lastCommand = spec.subcommands === undefined || argv.length < 2 ? spec.name : `${spec.name}|${argv[1]!.toString('latin1').toLowerCase()}`;
     if (session.multi !== undefined && !MULTI_IMMEDIATE.has(spec.name)) {
@@ -257,6 +277,7 @@ export class Dispatcher {
       ? () => this.suspension(session, seq, sink)
       : undefined;
     this.run(session, spec, argv, out, this.keyspace, suspend);
+    if (selfMonitor && fedToMonitors) this.node.monitor.feed(session, argv);
     if (name !== 'asking' && session.multi === undefined) session.asking = false;
   }
 

@@ -129,6 +129,19 @@ describe.skipIf(!haveRedisServer)('CLIENT REPLY, MONITOR, CLIENT PAUSE', () => {
     expect(want).toHaveLength(9);
   });
 
+  it('a MONITOR client may not touch the keyspace, and sees its own commands after their replies', async () => {
+    const session = async (port: number): Promise<string[]> => {
+      const mon = await connect(port);
+      expect(show(await mon.call('MONITOR'))).toBe('+OK');
+      mon.send([['GET', 'mk'], ['SET', 'mk', 'v'], ['OBJECT', 'ENCODING', 'mk'], ['EVAL', 'return 1', '0'], ['PING'], ['ECHO', 'hi'], ['CLIENT', 'GETNAME'], ['PUBLISH', 'mc', 'm']]);
+      await sleep(300);
+      return (await mon.strayReplies(100)).map((l) => l.replace(/^\+\d+\.\d{6} \[0 127\.0\.0\.1:\d+\]/, '+T'));
+    };
+    const want = await session(redis.ports[0]!);
+    expect(want).toContain("-ERR Replica can't interact with the keyspace");
+    expect(await session(node.port)).toEqual(want);
+  });
+
   it('MONITOR shows EVAL, EVALSHA and FCALL lines, then each command their script ran as [0 lua]', async () => {
     const body = 'redis.call("set","ml:x","1"); redis.call("get","ml:x"); redis.pcall("auth","pw"); redis.pcall("config","get","maxmemory"); ' +
       'redis.pcall("incr"); redis.pcall("nosuch"); redis.pcall("incr","ml:x","y"); redis.pcall("lpush","ml:x","y"); return redis.call("ping")';
