@@ -34,6 +34,17 @@ export class ReplyWriter {
     if (length >= 0 && length < this.len) this.len = length;
   }
 
+  /** The bytes written so far, in place: valid until the next write, truncate or release. */
+  view(): Buffer {
+    return this.buf.subarray(0, this.len);
+  }
+
+  /** Starts over without handing the bytes out (a big buffer is let go, as take() does). */
+  release(): void {
+    this.len = 0;
+    if (this.buf.length > 1024 * 1024) this.buf = Buffer.allocUnsafe(INITIAL_CAPACITY);
+  }
+
   /** Returns the encoded bytes (a copy-free view when possible) and starts over. */
   take(): Buffer {
     const out = Buffer.from(this.buf.subarray(0, this.len));

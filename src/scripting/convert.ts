@@ -1,5 +1,5 @@
 import type { ReplyWriter } from '../protocol/reply-writer.js';
-import { formatG, lua, type LuaState } from './fengari-api.js';
+import { formatG, lua, luaString, type LuaState } from './fengari-api.js';
 import { pushBytes, toBytes } from './lua-bytes.js';
 import type { RespValue } from './resp-reply.js';
 
@@ -22,8 +22,13 @@ function writeDouble(out: ReplyWriter, d: number): void {
   else out.bulk(text);
 }
 
+/** Field names as Lua strings, made once: fengari converts a JS string on every lookup otherwise. */
+const FIELD_NAMES = new Map<string, Uint8Array>();
+
 function field(L: LuaState, idx: number, name: string): number {
-  lua.lua_getfield(L, idx, name);
+  let key = FIELD_NAMES.get(name);
+  if (key === undefined) FIELD_NAMES.set(name, (key = luaString(name)));
+  lua.lua_getfield(L, idx, key);
   return lua.lua_type(L, -1);
 }
 
