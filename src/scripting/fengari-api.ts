@@ -63,6 +63,8 @@ export interface LuaApi {
   lua_rawequal(L: LuaState, a: Idx, b: Idx): boolean;
   lua_rawget(L: LuaState, i: Idx): number;
   lua_rawgeti(L: LuaState, i: Idx, n: number): number;
+  lua_rawgetp(L: LuaState, i: Idx, p: object): number;
+  lua_rawsetp(L: LuaState, i: Idx, p: object): void;
   lua_rawlen(L: LuaState, i: Idx): number;
   lua_rawset(L: LuaState, i: Idx): void;
   lua_rawseti(L: LuaState, i: Idx, n: number): void;

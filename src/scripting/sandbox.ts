@@ -9,7 +9,11 @@ import { strtoulValue } from './lua-numerals.js';
 import { lrand48, LRAND48_MAX, srand48, toCInt } from './lua-random.js';
 
 /** Registry field holding the table where the visible globals really live. */
-export const HIDDEN_GLOBALS = 'ringkv.globals';
+/**
+ * Registry key of the table the globals proxy reads: a light userdata, so the lookup on every
+ * global access hashes an object identity rather than converting and interning a string.
+ */
+const HIDDEN_GLOBALS = { name: 'ringkv.globals' };
 const READONLY = 'ringkv.readonly';
 
 /**
@@ -128,7 +132,7 @@ const LOAD_GLOBALS = 'ringkv.loadglobals';
 
 /** Builds the load-time globals from the full `redis` table (call after protectGlobals). */
 function createLoadGlobals(L: LuaState): void {
-  lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, HIDDEN_GLOBALS);
+  lua.lua_rawgetp(L, lua.LUA_REGISTRYINDEX, HIDDEN_GLOBALS);
   lua.lua_getfield(L, -1, 'redis');
   pushProxied(L, -1);
   const redis = lua.lua_gettop(L);
@@ -147,15 +151,15 @@ function createLoadGlobals(L: LuaState): void {
 
 /** Runs `body` with only the load-time globals visible (FUNCTION LOAD), restoring the full set after. */
 export function withLoadGlobals<T>(L: LuaState, body: () => T): T {
-  lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, HIDDEN_GLOBALS);
+  lua.lua_rawgetp(L, lua.LUA_REGISTRYINDEX, HIDDEN_GLOBALS);
   const full = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
   lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, LOAD_GLOBALS);
-  lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, HIDDEN_GLOBALS);
+  lua.lua_rawsetp(L, lua.LUA_REGISTRYINDEX, HIDDEN_GLOBALS);
   try {
     return body();
   } finally {
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, full);
-    lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, HIDDEN_GLOBALS);
+    lua.lua_rawsetp(L, lua.LUA_REGISTRYINDEX, HIDDEN_GLOBALS);
     lauxlib.luaL_unref(L, lua.LUA_REGISTRYINDEX, full);
   }
 }
@@ -480,11 +484,11 @@ function protectGlobals(L: LuaState): void {
   lua.lua_pushvalue(L, g);
   lua.lua_setfield(L, hidden, '_G');
   lua.lua_pushvalue(L, hidden);
-  lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, HIDDEN_GLOBALS);
+  lua.lua_rawsetp(L, lua.LUA_REGISTRYINDEX, HIDDEN_GLOBALS);
   // Metatable of the real globals table: reads from the hidden table, unknown names and writes fail.
   lua.lua_createtable(L, 0, 3);
   lua.lua_pushjsfunction(L, (L2) => {
-    lua.lua_getfield(L2, lua.LUA_REGISTRYINDEX, HIDDEN_GLOBALS);
+    lua.lua_rawgetp(L2, lua.LUA_REGISTRYINDEX, HIDDEN_GLOBALS);
     lua.lua_pushvalue(L2, 2);
     lua.lua_rawget(L2, -2);
     if (lua.lua_type(L2, -1) === lua.LUA_TNIL) {
@@ -498,7 +502,7 @@ function protectGlobals(L: LuaState): void {
   lua.lua_setfield(L, -2, '__newindex');
   lua.lua_pushjsfunction(L, (L2) => {
     lua.lua_getglobal(L2, 'next');
-    lua.lua_getfield(L2, lua.LUA_REGISTRYINDEX, HIDDEN_GLOBALS);
+    lua.lua_rawgetp(L2, lua.LUA_REGISTRYINDEX, HIDDEN_GLOBALS);
     lua.lua_pushnil(L2);
     return 3;
   });
@@ -533,7 +537,7 @@ function guardMetatable(L: LuaState): void {
 
 /** Sets a global the script cannot set itself (KEYS, ARGV). Pops the value. */
 export function setHiddenGlobal(L: LuaState, name: string): void {
-  lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, HIDDEN_GLOBALS);
+  lua.lua_rawgetp(L, lua.LUA_REGISTRYINDEX, HIDDEN_GLOBALS);
   lua.lua_insert(L, -2);
   lua.lua_setfield(L, -2, name);
   lua.lua_pop(L, 1);
