@@ -21,15 +21,29 @@ function info(ctx: CommandContext, argv: Buffer[]): void {
   ctx.out.verbatim(infoText(ctx.node, argv.slice(1).map((a) => a.toString())));
 }
 
+/**
+ * CONFIG GET pattern [pattern ...]: as Redis 7.0, a name without glob characters is looked up
+ * directly and answered under the name as the client spelled it (`CONFIG GET MAXMEMORY` answers
+ * `MAXMEMORY`); a pattern matches case-insensitively and answers each setting's own name. A
+ * setting matched twice is answered once.
+ */
 function configGet(ctx: CommandContext, argv: Buffer[]): void {
-  const found = new Map<string, string>();
+  const found = new Map<string, [string, string]>();
+  const shown = (name: string, value: string): string => SETTINGS_BY_NAME.get(name)?.display?.(value) ?? value;
   for (const pattern of argv.slice(2)) {
+    const text = pattern.toString();
+    if (!/[[*?]/.test(text)) {
+      const name = text.toLowerCase();
+      if (found.has(name) || !SETTINGS_BY_NAME.has(name)) continue;
+      found.set(name, [text, shown(name, ctx.node.config.str(name))]);
+      continue;
+    }
     for (const [name, value] of ctx.node.config.entries()) {
-      if (globMatch(pattern, Buffer.from(name), true)) found.set(name, SETTINGS_BY_NAME.get(name)?.display?.(value) ?? value);
+      if (!found.has(name) && globMatch(pattern, Buffer.from(name), true)) found.set(name, [name, shown(name, value)]);
     }
   }
   ctx.out.mapHeader(found.size);
-  for (const [k, v] of found) {
+  for (const [k, v] of found.values()) {
     ctx.out.bulk(k);
     ctx.out.bulk(v);
   }
@@ -37,8 +51,9 @@ function configGet(ctx: CommandContext, argv: Buffer[]): void {
 
 function configSet(ctx: CommandContext, argv: Buffer[]): void {
   if (argv.length < 4 || argv.length % 2 !== 0) throw new ReplyError(ERR.wrongArity('config|set'));
+  // Names as given: Redis names an unknown, immutable or repeated one in its error as typed.
   const pairs: Array<[string, string]> = [];
-  for (let i = 2; i < argv.length; i += 2) pairs.push([lower(argv[i]!), argv[i + 1]!.toString()]);
+  for (let i = 2; i < argv.length; i += 2) pairs.push([argv[i]!.toString(), argv[i + 1]!.toString()]);
   try {
     ctx.node.config.setMany(pairs);
   } catch (err) {
@@ -46,6 +61,28 @@ function configSet(ctx: CommandContext, argv: Buffer[]): void {
     if (err.kind === 'unknown') throw new ReplyError(`ERR Unknown option or number of arguments for CONFIG SET - '${err.setting}'`);
     throw new ReplyError(`ERR CONFIG SET failed (possibly related to argument '${err.setting}') - ${err.reason}`);
   }
+  ctx.out.ok();
+}
+
+/**
+ * CONFIG RESETSTAT: the counters Redis's resetServerStats, resetCommandTableStats and
+ * resetErrorTableStats clear (INFO stats, commandstats, errorstats, latencystats).
+ */
+function configResetstat(ctx: CommandContext): void {
+  const s = ctx.node.stats;
+  s.commands.clear();
+  s.errorKinds.clear();
+  s.errorReplies = 0;
+  s.totalCommandsProcessed = 0;
+  s.totalConnectionsReceived = 0;
+  s.rejectedConnections = 0;
+  s.totalNetInputBytes = 0;
+  s.totalNetOutputBytes = 0;
+  s.keyspaceHits = 0;
+  s.keyspaceMisses = 0;
+  s.expiredKeys = 0;
+  s.evictedClients = 0;
+  if (ctx.node.eviction) ctx.node.eviction.evictedKeys = 0;
   ctx.out.ok();
 }
 
@@ -211,7 +248,7 @@ const memory = container('memory', ['readonly'], ['slow'], [
 const config = container('config', ['admin', 'noscript', 'loading', 'stale'], ['slow'], [
   { name: 'get', categories: ['admin', 'slow', 'dangerous'], arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], run: configGet },
   { name: 'set', categories: ['admin', 'slow', 'dangerous'], arity: -4, flags: ['admin', 'noscript', 'loading', 'stale'], run: configSet },
-  { name: 'resetstat', categories: ['admin', 'slow', 'dangerous'], arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], run: (c) => { c.node.stats.commands.clear(); c.node.stats.errorKinds.clear(); c.node.stats.errorReplies = 0; c.out.ok(); } },
+  { name: 'resetstat', categories: ['admin', 'slow', 'dangerous'], arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], run: configResetstat },
   { name: 'rewrite', categories: ['admin', 'slow', 'dangerous'], arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], run: () => { throw new ReplyError('ERR The server is running without a config file'); } },
   { name: 'help', categories: ['slow'], arity: 2, flags: ['loading', 'stale'], run: (c) => helpReply(c, CONFIG_HELP) },
 ]);

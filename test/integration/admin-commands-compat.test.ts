@@ -304,6 +304,49 @@ describe('admin and introspection commands vs redis-server 7.0', () => {
     });
   });
 
+  describe('CONFIG', () => {
+    it.each(PROTOS)('GET answers an exact name as typed; SET names an immutable, protected or repeated one as typed (RESP%i)', async (proto) => {
+      await sameBytes(oneDb!, [
+        ['CONFIG', 'GET', 'MAXMEMORY'], ['CONFIG', 'GET', 'MaxMemory', 'maxmemory'], ['CONFIG', 'GET', 'nosuch'], ['CONFIG', 'GET', 'maxmemory-POLICY', 'nosuch'],
+        ['CONFIG', 'SET', 'maxmemory', '1', 'MAXMEMORY', '2'], ['CONFIG', 'SET', 'Hz', 'abc', 'hz', '5'], ['CONFIG', 'SET', 'HZ', 'abc'],
+        ['CONFIG', 'SET', 'IO-THREADS', '1'], ['CONFIG', 'SET', 'appendfilename', 'x'], ['CONFIG', 'SET', 'enable-debug-command', 'yes'],
+        ['CONFIG', 'SET', 'Dir', '/tmp'], ['CONFIG', 'SET', 'dbfilename', 'x'], ['CONFIG', 'SET', 'nosuch', '1', 'io-threads', '1'],
+        ['CONFIG', 'SET', 'io-threads', '1', 'nosuch', '1'], ['CONFIG', 'GET', 'maxmemory'],
+      ], proto);
+    });
+
+    it.each(PROTOS)('save, hz and the encoding settings take and refuse what Redis does (RESP%i)', async (proto) => {
+      await sameBytes(oneDb!, [
+        ['CONFIG', 'SET', 'save', 'bogus'], ['CONFIG', 'SET', 'save', '900'], ['CONFIG', 'SET', 'save', '0 1'], ['CONFIG', 'SET', 'save', '900 -1'],
+        ['CONFIG', 'SET', 'save', '900 1 300 10'], ['CONFIG', 'GET', 'save'], ['CONFIG', 'SET', 'save', ' 0900  01 '], ['CONFIG', 'GET', 'save'],
+        ['CONFIG', 'SET', 'save', ''], ['CONFIG', 'GET', 'save'],
+        ['CONFIG', 'SET', 'hz', '0'], ['CONFIG', 'GET', 'hz'], ['CONFIG', 'SET', 'hz', '100000'], ['CONFIG', 'GET', 'hz'], ['CONFIG', 'SET', 'hz', '-1'],
+        ['CONFIG', 'SET', 'hz', '10'], ['CONFIG', 'SET', 'appendfsync', 'sometimes'], ['CONFIG', 'SET', 'maxclients', '0'],
+        ['CONFIG', 'SET', 'hash-max-listpack-entries', 'x'], ['CONFIG', 'SET', 'hash-max-listpack-entries', '-1'], ['CONFIG', 'SET', 'hash-max-listpack-value', '1k'],
+        ['CONFIG', 'GET', 'hash-max-listpack-value'], ['CONFIG', 'SET', 'hash-max-listpack-value', '64'], ['CONFIG', 'SET', 'zset-max-ziplist-value', '-1'],
+        ['CONFIG', 'SET', 'list-max-listpack-size', 'x'], ['CONFIG', 'SET', 'list-compress-depth', '-1'], ['CONFIG', 'SET', 'stream-node-max-bytes', 'x'],
+        ['CONFIG', 'SET', 'stream-node-max-entries', '-1'], ['CONFIG', 'SET', 'activerehashing', 'maybe'], ['CONFIG', 'SET', 'lua-time-limit', 'x'],
+        ['CONFIG', 'SET', 'busy-reply-threshold', '-1'], ['CONFIG', 'SET', 'lazyfree-lazy-user-del', '1'],
+      ], proto);
+    });
+
+    it('RESETSTAT clears the INFO stats counters, errorstats and commandstats as Redis', async () => {
+      const counters = ['total_commands_processed', 'keyspace_hits', 'keyspace_misses', 'total_error_replies', 'total_connections_received', 'expired_keys', 'evicted_keys', 'rejected_connections'];
+      const read = async (port: number): Promise<string[]> => {
+        const [info] = await decoded(port, [['GET', 'nokey'], ['SET', 'rk', 'v'], ['GET', 'rk'], ['INCR', 'rk'], ['CONFIG', 'RESETSTAT'], ['INFO', 'stats', 'errorstats', 'commandstats']], 2).then((r) => r.slice(-1));
+        const t = info!.t === 'bulk' ? info!.v.toString() : show(info!);
+        const fields = counters.map((c) => new RegExp(`\r\n${c}:(\\d+)\r\n`).exec(t)?.[1] ?? `${c} missing`);
+        // Commandstats name a subcommand's calls differently (cmdstat_config|resetstat in Redis): only their count is compared.
+        const errorstats = t.split('\r\n').filter((l) => l.startsWith('errorstat_'));
+        const cmdstats = t.split('\r\n').filter((l) => l.startsWith('cmdstat_')).length;
+        return [...fields, ...errorstats, `${cmdstats} cmdstat lines`];
+      };
+      const [ours, theirs] = await Promise.all([read(node!.port), read(oneDb!.port)]);
+      expect(ours).toEqual(theirs);
+      expect(ours.slice(0, 4)).toEqual(['1', '0', '0', '0']);
+    });
+  });
+
   describe('on a 3-node cluster', () => {
     let cluster: TestCluster | undefined;
     afterAll(async () => {
