@@ -139,19 +139,31 @@ function memoryStats(ctx: CommandContext): void {
   const peak = Math.max(used, ctx.node.eviction?.peakMemory ?? 0);
   const keys = ctx.node.store.keyCount();
   const rss = anonymousMemoryBytes();
-  const fields: Array<[string, number | string]> = [
+  // Redis 7.0's fields in its order; a string is a ratio (a double in RESP3), db.0 a map of two overheads.
+  const fields: Array<[string, number | string | Array<[string, number]>]> = [
     ['peak.allocated', peak], ['total.allocated', used], ['startup.allocated', 0], ['replication.backlog', 0],
-    ['clients.slaves', 0], ['clients.normal', 0], ['aof.buffer', 0], ['lua.caches', 0], ['overhead.total', 0],
+    ['clients.slaves', 0], ['clients.normal', 0], ['cluster.links', 0], ['aof.buffer', 0], ['lua.caches', 0], ['functions.caches', 0],
+    ...(keys > 0 ? [['db.0', [['overhead.hashtable.main', 0], ['overhead.hashtable.expires', 0]]] as [string, Array<[string, number]>]] : []),
+    ['overhead.total', 0],
     ['keys.count', keys], ['keys.bytes-per-key', keys > 0 ? Math.floor(used / keys) : 0], ['dataset.bytes', used],
     ['dataset.percentage', used > 0 ? '100' : '0'], ['peak.percentage', peak > 0 ? ((used * 100) / peak).toFixed(2) : '0'],
-    ['allocator.allocated', rss], ['allocator.resident', rss], ['rss-overhead.bytes', 0], ['fragmentation', used > 0 ? (rss / used).toFixed(2) : '0'],
+    ['allocator.allocated', rss], ['allocator.active', rss], ['allocator.resident', rss],
+    ['allocator-fragmentation.ratio', '1'], ['allocator-fragmentation.bytes', 0], ['allocator-rss.ratio', '1'], ['allocator-rss.bytes', 0],
+    ['rss-overhead.ratio', '1'], ['rss-overhead.bytes', 0], ['fragmentation', used > 0 ? (rss / used).toFixed(2) : '0'],
     ['fragmentation.bytes', rss - used],
   ];
   ctx.out.mapHeader(fields.length);
   for (const [k, v] of fields) {
     ctx.out.bulk(k);
     if (typeof v === 'number') ctx.out.int(v);
-    else ctx.out.double(Number(v));
+    else if (typeof v === 'string') ctx.out.double(Number(v));
+    else {
+      ctx.out.mapHeader(v.length);
+      for (const [name, n] of v) {
+        ctx.out.bulk(name);
+        ctx.out.int(n);
+      }
+    }
   }
 }
 

@@ -347,6 +347,52 @@ describe('admin and introspection commands vs redis-server 7.0', () => {
     });
   });
 
+  describe('INFO', () => {
+    const sectionsOf = (r: Reply): string[] => (r.t === 'bulk' || r.t === 'verbatim' ? r.v.toString() : '').split('\r\n').filter((l) => l.startsWith('# '));
+
+    it('prints each section once, in Redis\'s order, whatever the order asked; default and all add to the names given', async () => {
+      const asks: Argv[] = [['INFO', 'keyspace', 'server'], ['INFO', 'keyspace', 'KEYSPACE'], ['INFO', 'default', 'commandstats'], ['INFO', 'commandstats', 'default'],
+        ['INFO', 'everything', 'bogus'], ['INFO', 'all'], ['INFO', 'bogus'], ['INFO', 'latencystats', 'errorstats', 'commandstats', 'cpu', 'clients']];
+      const [ours, theirs] = await Promise.all([decoded(node!.port, asks, 2), decoded(oneDb!.port, asks, 2)]);
+      // ringkv's own section closes `all` and `everything`.
+      expect(ours.map((r) => sectionsOf(r).filter((h) => h !== '# Ringkv'))).toEqual(theirs.map(sectionsOf));
+    });
+
+    it('every field Redis prints per section is there, in the same form for the keyspace line', async () => {
+      const fields = (r: Reply): Map<string, Map<string, string>> => {
+        const out = new Map<string, Map<string, string>>();
+        let section = new Map<string, string>();
+        for (const l of (r.t === 'bulk' ? r.v.toString() : '').split('\r\n')) {
+          if (l.startsWith('# ')) out.set(l.slice(2), (section = new Map()));
+          else if (l.includes(':')) section.set(l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1));
+        }
+        return out;
+      };
+      const setup: Argv[] = [['SET', 'ik1', 'v'], ['SET', 'ik2', 'v', 'EX', '1000']];
+      const [ours, theirs] = await Promise.all([decoded(node!.port, [...setup, ['INFO', 'default']], 2), decoded(oneDb!.port, [...setup, ['INFO', 'default']], 2)]);
+      const mine = fields(ours.at(-1)!);
+      // Script and function counts belong to the scripting engine, which INFO does not start.
+      const notHere = new Set(['number_of_cached_scripts', 'number_of_functions', 'number_of_libraries']);
+      for (const [name, theirFields] of fields(theirs.at(-1)!)) {
+        if (name === 'Errorstats') continue;
+        const missing = [...theirFields.keys()].filter((k) => !mine.get(name)?.has(k) && !notHere.has(k));
+        expect(missing, `# ${name}`).toEqual([]);
+      }
+      const shape = (v: string | undefined): string | undefined => v?.replace(/\d+/g, 'N');
+      expect(shape(mine.get('Keyspace')?.get('db0'))).toBe('keys=N,expires=N,avg_ttl=N');
+      expect(shape(mine.get('Keyspace')?.get('db0'))).toBe(shape(fields(theirs.at(-1)!).get('Keyspace')?.get('db0')));
+      await Promise.all([decoded(node!.port, [['DEL', 'ik1', 'ik2']], 2), decoded(oneDb!.port, [['DEL', 'ik1', 'ik2']], 2)]);
+    });
+
+    it('MEMORY STATS: Redis\'s fields, each of Redis\'s reply type (RESP3)', async () => {
+      const kinds = (r: Reply): string[] => entries(r).map(([k, v]) => `${k}:${v.t}`);
+      const setup: Argv[] = [['SET', 'msk', 'v'], ['MEMORY', 'STATS'], ['DEL', 'msk'], ['MEMORY', 'STATS']];
+      const [ours, theirs] = await Promise.all([decoded(node!.port, setup, 3), decoded(oneDb!.port, setup, 3)]);
+      expect(kinds(ours[1]!)).toEqual(kinds(theirs[1]!));
+      expect(kinds(ours[3]!)).toEqual(kinds(theirs[3]!));
+    });
+  });
+
   describe('on a 3-node cluster', () => {
     let cluster: TestCluster | undefined;
     afterAll(async () => {
