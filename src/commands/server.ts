@@ -86,6 +86,35 @@ function configResetstat(ctx: CommandContext): void {
   ctx.out.ok();
 }
 
+/** SWAPDB index1 index2, with Redis 7.0's checks: each index parsed, then both in range; a swap of db 0 with itself is done. */
+function swapdb(ctx: CommandContext, argv: Buffer[]): void {
+  if (ctx.node.cluster) throw new ReplyError('ERR SWAPDB is not allowed in cluster mode');
+  const index = (arg: Buffer, which: string): bigint => {
+    const n = parseInt64(arg);
+    if (n === undefined || n < -2147483648n || n > 2147483647n) throw new ReplyError(`ERR invalid ${which} DB index`);
+    return n;
+  };
+  const a = index(argv[1]!, 'first');
+  const b = index(argv[2]!, 'second');
+  if (a !== 0n || b !== 0n) throw new ReplyError('ERR DB index is out of range');
+  ctx.out.ok();
+}
+
+/** WAIT numreplicas timeout: Redis's argument checks; no replica ever acknowledges here, so 0. */
+function wait(ctx: CommandContext, argv: Buffer[]): void {
+  if (parseInt64(argv[1]!) === undefined) throw new ReplyError(ERR.notInteger);
+  const timeout = parseInt64(argv[2]!);
+  if (timeout === undefined) throw new ReplyError('ERR timeout is not an integer or out of range');
+  if (timeout < 0n) throw new ReplyError('ERR timeout is negative');
+  ctx.out.int(0);
+}
+
+/** BGSAVE [SCHEDULE]: anything else is a syntax error, as in Redis. */
+function bgsave(ctx: CommandContext, argv: Buffer[]): void {
+  if (argv.length > 2 || (argv.length === 2 && lower(argv[1]!) !== 'schedule')) throw new ReplyError(ERR.syntax);
+  ctx.out.simple('Background saving started');
+}
+
 function flushall(ctx: CommandContext, argv: Buffer[]): void {
   if (argv.length > 2 || (argv.length === 2 && !['async', 'sync'].includes(lower(argv[1]!)))) throw new ReplyError(ERR.syntax);
   void ctx.node.flushAll();
@@ -169,7 +198,7 @@ function memoryStats(ctx: CommandContext): void {
 
 /** SLOWLOG GET [count]: newest first; -1 = all; Redis's range error otherwise. */
 function slowlogGet(ctx: CommandContext, argv: Buffer[]): void {
-  if (argv.length > 3) throw new ReplyError(ERR.wrongArity('slowlog|get'));
+  if (argv.length > 3) throw new ReplyError(`ERR unknown subcommand or wrong number of arguments for '${argv[1]!.toString('latin1')}'. Try SLOWLOG HELP.`);
   let count = 10;
   if (argv.length === 3) {
     const n = parseInt64(argv[2]!);
@@ -297,12 +326,12 @@ export const serverCommands: CommandSpec[] = [
   command({ name: 'time', arity: 1, flags: ['loading', 'stale', 'fast'], categories: ['fast'], run: time }),
   command({ name: 'lastsave', arity: 1, flags: ['loading', 'stale', 'fast'], categories: ['admin', 'fast', 'dangerous'], run: (c) => c.out.int(Math.floor(c.node.startedAt / 1000)) }),
   command({ name: 'save', arity: 1, flags: ['admin', 'noscript', 'no_multi'], categories: ['admin', 'slow', 'dangerous'], run: (c) => c.out.ok() }),
-  command({ name: 'bgsave', arity: -1, flags: ['admin', 'noscript', 'no_multi'], categories: ['admin', 'slow', 'dangerous'], run: (c) => c.out.simple('Background saving started') }),
+  command({ name: 'bgsave', arity: -1, flags: ['admin', 'noscript', 'no_multi'], categories: ['admin', 'slow', 'dangerous'], run: bgsave }),
   command({ name: 'bgrewriteaof', arity: 1, flags: ['admin', 'noscript', 'no_multi'], categories: ['admin', 'slow', 'dangerous'], run: (c) => c.out.simple('Background append only file rewriting started') }),
   command({ name: 'shutdown', arity: -1, flags: ['admin', 'noscript', 'loading', 'stale', 'no_multi', 'allow_busy'], categories: ['admin', 'slow', 'dangerous'], run: shutdown }),
   command({ name: 'role', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast'], categories: ['admin', 'fast', 'dangerous'], run: (c) => { c.out.arrayHeader(3); c.out.bulk('master'); c.out.int(0); c.out.arrayHeader(0); } }),
-  command({ name: 'wait', arity: 3, flags: [], categories: ['slow', 'connection'], run: (c, a) => { intArg(a[1]!); intArg(a[2]!); c.out.int(0); } }),
-  command({ name: 'swapdb', arity: 3, flags: ['write', 'fast'], categories: ['keyspace', 'write', 'fast', 'dangerous'], run: () => { throw new ReplyError('ERR DB index is out of range'); } }),
+  command({ name: 'wait', arity: 3, flags: [], categories: ['slow', 'connection'], run: wait }),
+  command({ name: 'swapdb', arity: 3, flags: ['write', 'fast'], categories: ['keyspace', 'write', 'fast', 'dangerous'], run: swapdb }),
   object,
   memory,
   debug,

@@ -393,6 +393,20 @@ describe('admin and introspection commands vs redis-server 7.0', () => {
     });
   });
 
+  describe('server commands with one database', () => {
+    it.each(PROTOS)('SWAPDB, WAIT, BGSAVE arguments, SLOWLOG GET arity, HELLO\'s version range, COMMAND INFO and GETKEYS of odd names (RESP%i)', async (proto) => {
+      await sameBytes(oneDb!, [
+        ['SWAPDB', '0', '0'], ['SWAPDB', '0', '1'], ['SWAPDB', 'x', '1'], ['SWAPDB', '0', 'x'], ['SWAPDB', '-1', '0'], ['SWAPDB', '99999999999', '0'],
+        ['WAIT', '0', 'x'], ['WAIT', '0', '-1'], ['WAIT', 'x', '0'], ['WAIT', '0', '0'], ['BGSAVE', 'x'], ['BGSAVE', 'a', 'b'],
+        ['SLOWLOG', 'GET', '1', '2'], ['HELLO', '99999999999999999999999'], ['HELLO', '-1'], ['HELLO', 'x'],
+        ['COMMAND', 'INFO', 'nosuch'], ['COMMAND', 'INFO', 'get', 'nosuch', 'config|nosuch', 'config|get|x'],
+        ['SET', 'gk', 'v'], ['COMMAND', 'GETKEYS', 'config', 'get', 'x'], ['COMMAND', 'GETKEYS', 'config', 'nosuch', 'x'], ['COMMAND', 'GETKEYS', 'object', 'encoding', 'gk'],
+        ['COMMAND', 'GETKEYS', 'xinfo', 'stream', 'gk'], ['COMMAND', 'GETKEYS', 'memory', 'usage', 'gk'], ['COMMAND', 'GETKEYS', 'object', 'encoding'],
+        ['COMMAND', 'GETKEYS', 'client', 'kill', 'x'], ['DEL', 'gk'],
+      ], proto);
+    });
+  });
+
   describe('on a 3-node cluster', () => {
     let cluster: TestCluster | undefined;
     afterAll(async () => {
