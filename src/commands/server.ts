@@ -3,9 +3,10 @@ import { objectRefcount } from './object-info.js';
 import { ERR, ReplyError } from '../core/errors.js';
 import { objectEncoding, valueLength } from '../collections/encoding.js';
 import { ConfigError } from '../core/config.js';
+import { parseMemory } from '../core/memory-units.js';
 import { SETTINGS_BY_NAME } from '../core/config-schema.js';
 import { command, container, type CommandContext, type CommandSpec } from './spec.js';
-import { floatArg, intArg, lower, parseInt64 } from './args.js';
+import { lower, parseInt64 } from './args.js';
 import { globMatch } from './glob.js';
 import { infoText } from './info.js';
 import { scriptingFor } from '../scripting/engine.js';
@@ -225,20 +226,60 @@ function blockFor(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/** A number as C's strtod (float) or atoi reads it: its longest valid prefix, 0 when there is none. */
+function cNumber(arg: Buffer, float: boolean): number {
+  const text = arg.toString('latin1').trimStart();
+  const m = (float ? /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/ : /^[+-]?\d+/).exec(text);
+  return m ? Number(m[0]) : 0;
+}
+
+/** DEBUG RELOAD [MERGE|NOFLUSH|NOSAVE ...]: the data is already durable, so only the options are checked. */
+function debugReload(ctx: CommandContext, argv: Buffer[]): void {
+  for (const a of argv.slice(2)) {
+    if (!['merge', 'noflush', 'nosave'].includes(lower(a))) throw new ReplyError('ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.');
+  }
+  ctx.out.ok();
+}
+
+/** DEBUG QUICKLIST-PACKED-THRESHOLD size: Redis's check (a memory value up to 4gb - 1mb; 0 = default). */
+function quicklistPackedThreshold(ctx: CommandContext, argv: Buffer[]): void {
+  const n = parseMemory(argv[2]!.toString('latin1'));
+  if (n === undefined || n > 2 ** 32 - 2 ** 20) throw new ReplyError('ERR argument must be a memory value bigger than 1 and smaller than 4gb');
+  ctx.out.ok();
+}
+
+/** DEBUG LISTPACK / QUICKLIST key: Redis prints the structure on its standard output; here there is none to print. */
+function encodingDump(ctx: CommandContext, argv: Buffer[], encoding: string, title: string): void {
+  // DEBUG QUICKLIST key [0|1]: one optional argument.
+  if (argv.length > 4) throw debugSyntaxError(argv);
+  const e = ctx.ks.get(argv[2]!);
+  if (!e) throw new ReplyError(ERR.noSuchKey);
+  if (objectEncoding(e) !== encoding) throw new ReplyError(`ERR Not a ${encoding} encoded object.`);
+  ctx.out.simple(`${title} structure printed on stdout`);
+}
+
 let activeExpireEnabled = true;
 export function isActiveExpireEnabled(): boolean {
   return activeExpireEnabled;
 }
 
 const debugTable = container('debug', ['admin', 'noscript', 'loading', 'stale'], ['admin', 'slow', 'dangerous'], [
-  { name: 'sleep', arity: 3, flags: ['admin'], run: (c, a) => { blockFor(floatArg(a[2]!) * 1000); c.out.ok(); } },
+  // Redis reads these numbers with strtod and atoi: what does not parse counts as 0.
+  { name: 'sleep', arity: 3, flags: ['admin'], run: (c, a) => { blockFor(cNumber(a[2]!, true) * 1000); c.out.ok(); } },
   { name: 'log', arity: 3, flags: ['admin'], run: (c, a) => { c.node.logger.warn({ message: a[2]!.toString() }, 'DEBUG LOG'); c.out.ok(); } },
-  { name: 'set-active-expire', arity: 3, flags: ['admin'], run: (c, a) => { activeExpireEnabled = intArg(a[2]!) !== 0; c.out.ok(); } },
-  { name: 'reload', arity: -2, flags: ['admin'], run: (c) => c.out.ok() },
+  { name: 'set-active-expire', arity: 3, flags: ['admin'], run: (c, a) => { activeExpireEnabled = cNumber(a[2]!, false) !== 0; c.out.ok(); } },
+  { name: 'reload', arity: -2, flags: ['admin'], run: debugReload },
   { name: 'change-repl-id', arity: 2, flags: ['admin'], run: (c) => c.out.ok() },
-  { name: 'quicklist-packed-threshold', arity: 3, flags: ['admin'], run: (c) => c.out.ok() },
-  { name: 'listpack', arity: 3, flags: ['admin'], run: (c) => c.out.ok() },
+  { name: 'quicklist-packed-threshold', arity: 3, flags: ['admin'], run: quicklistPackedThreshold },
+  { name: 'listpack', arity: 3, flags: ['admin'], run: (c, a) => encodingDump(c, a, 'listpack', 'Listpack') },
+  { name: 'quicklist', arity: -3, flags: ['admin'], run: (c, a) => encodingDump(c, a, 'quicklist', 'Quicklist') },
   { name: 'stringmatch-len', arity: -2, flags: ['admin'], run: (c) => c.out.ok() },
+  // DEBUG ERROR answers its argument as an error (tests use it to fill errorstats).
+  { name: 'error', arity: 3, flags: ['admin'], run: (_c, a) => { throw new ReplyError(a[2]!.toString()); } },
+  // Every acknowledged write is already in the commit log: there is nothing to flush or reload.
+  { name: 'loadaof', arity: 2, flags: ['admin'], run: (c) => c.out.ok() },
+  { name: 'set-skip-checksum-validation', arity: 3, flags: ['admin'], run: (c) => c.out.ok() },
+  { name: 'aof-flush-sleep', arity: 3, flags: ['admin'], run: (c) => c.out.ok() },
   {
     name: 'object', arity: 3, flags: ['admin'],
     run: (c, a) => {

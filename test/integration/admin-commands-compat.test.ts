@@ -5,8 +5,9 @@
  * commands (REPLICAOF, SLAVEOF, FAILOVER, SYNC, PSYNC, REPLCONF), each with Redis's arity, flags,
  * key specs and ACL categories in COMMAND INFO.
  * Method: one ringkv node beside three redis-servers: a default one; one with `databases 1` (ringkv
- * has database 0 only) and MODULE enabled (so it answers for a library it cannot load instead of
- * refusing MODULE itself); one in cluster mode (the replication commands' texts). Replies are
+ * has database 0 only) and MODULE and DEBUG enabled (so it answers for a library it cannot load
+ * instead of refusing MODULE itself, and runs DEBUG); one in cluster mode (the replication
+ * commands' texts). Replies are
  * compared as raw bytes, one frame per command; where Redis's order comes from its hash tables
  * (command names, subcommands) they are compared as sorted sets, over what both servers implement.
  * redis-server or redis-cli missing fails the file.
@@ -77,7 +78,7 @@ describe('admin and introspection commands vs redis-server 7.0', () => {
     const [started, ...references] = await Promise.allSettled([
       startNode({ args: ['--appendfsync', 'no'] }),
       startRedisServer(),
-      startRedisServer(['--databases', '1', '--enable-module-command', 'yes']),
+      startRedisServer(['--databases', '1', '--enable-module-command', 'yes', '--enable-debug-command', 'yes']),
       startRedisServer(['--cluster-enabled', 'yes']),
     ]);
     if (started.status === 'fulfilled') node = started.value;
@@ -403,6 +404,17 @@ describe('admin and introspection commands vs redis-server 7.0', () => {
         ['SET', 'gk', 'v'], ['COMMAND', 'GETKEYS', 'config', 'get', 'x'], ['COMMAND', 'GETKEYS', 'config', 'nosuch', 'x'], ['COMMAND', 'GETKEYS', 'object', 'encoding', 'gk'],
         ['COMMAND', 'GETKEYS', 'xinfo', 'stream', 'gk'], ['COMMAND', 'GETKEYS', 'memory', 'usage', 'gk'], ['COMMAND', 'GETKEYS', 'object', 'encoding'],
         ['COMMAND', 'GETKEYS', 'client', 'kill', 'x'], ['DEL', 'gk'],
+      ], proto);
+    });
+
+    it.each(PROTOS)('DEBUG: numbers read as C reads them, RELOAD options, LISTPACK and QUICKLIST, ERROR, QUICKLIST-PACKED-THRESHOLD (RESP%i)', async (proto) => {
+      await sameBytes(oneDb!, [
+        ['SET', 'dk', 'a-string-value'], ['RPUSH', 'dl', 'a'], ['DEBUG', 'SLEEP', 'x'], ['DEBUG', 'SLEEP', '0.001'], ['DEBUG', 'SET-ACTIVE-EXPIRE', 'x'], ['DEBUG', 'SET-ACTIVE-EXPIRE', '1'],
+        ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', 'x'], ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '0'], ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '5gb'],
+        ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '1gb'], ['DEBUG', 'RELOAD', 'bogus'], ['DEBUG', 'RELOAD', 'NOSAVE', 'x'],
+        ['DEBUG', 'LISTPACK', 'nokey'], ['DEBUG', 'LISTPACK', 'dk'], ['DEBUG', 'LISTPACK', 'dl'], ['DEBUG', 'QUICKLIST', 'nokey'], ['DEBUG', 'QUICKLIST', 'dk'],
+        ['DEBUG', 'QUICKLIST', 'dl'], ['DEBUG', 'QUICKLIST', 'dl', '1'], ['DEBUG', 'QUICKLIST', 'dl', '1', '2'], ['DEBUG', 'ERROR', 'FOO bar'], ['DEBUG', 'ERROR', 'plain'],
+        ['DEBUG', 'SET-SKIP-CHECKSUM-VALIDATION', '1'], ['DEBUG', 'SET-SKIP-CHECKSUM-VALIDATION', '0'], ['DEBUG', 'AOF-FLUSH-SLEEP', '0'], ['DEL', 'dk', 'dl'],
       ], proto);
     });
   });
