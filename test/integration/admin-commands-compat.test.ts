@@ -407,14 +407,17 @@ describe('admin and introspection commands vs redis-server 7.0', () => {
       ], proto);
     });
 
-    it.each(PROTOS)('DEBUG: numbers read as C reads them, RELOAD options, LISTPACK and QUICKLIST, ERROR, QUICKLIST-PACKED-THRESHOLD (RESP%i)', async (proto) => {
+    it.each(PROTOS)('DEBUG: numbers read as C reads them, RELOAD options, LISTPACK and QUICKLIST, ERROR, QUICKLIST-PACKED-THRESHOLD, PAUSE-CRON, REPLYBUFFER (RESP%i)', async (proto) => {
       await sameBytes(oneDb!, [
         ['SET', 'dk', 'a-string-value'], ['RPUSH', 'dl', 'a'], ['DEBUG', 'SLEEP', 'x'], ['DEBUG', 'SLEEP', '0.001'], ['DEBUG', 'SET-ACTIVE-EXPIRE', 'x'], ['DEBUG', 'SET-ACTIVE-EXPIRE', '1'],
         ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', 'x'], ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '0'], ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '5gb'],
         ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '1gb'], ['DEBUG', 'RELOAD', 'bogus'], ['DEBUG', 'RELOAD', 'NOSAVE', 'x'],
         ['DEBUG', 'LISTPACK', 'nokey'], ['DEBUG', 'LISTPACK', 'dk'], ['DEBUG', 'LISTPACK', 'dl'], ['DEBUG', 'QUICKLIST', 'nokey'], ['DEBUG', 'QUICKLIST', 'dk'],
         ['DEBUG', 'QUICKLIST', 'dl'], ['DEBUG', 'QUICKLIST', 'dl', '1'], ['DEBUG', 'QUICKLIST', 'dl', '1', '2'], ['DEBUG', 'ERROR', 'FOO bar'], ['DEBUG', 'ERROR', 'plain'],
-        ['DEBUG', 'SET-SKIP-CHECKSUM-VALIDATION', '1'], ['DEBUG', 'SET-SKIP-CHECKSUM-VALIDATION', '0'], ['DEBUG', 'AOF-FLUSH-SLEEP', '0'], ['DEL', 'dk', 'dl'],
+        ['DEBUG', 'SET-SKIP-CHECKSUM-VALIDATION', '1'], ['DEBUG', 'SET-SKIP-CHECKSUM-VALIDATION', '0'], ['DEBUG', 'AOF-FLUSH-SLEEP', '0'],
+        ['DEBUG', 'STRINGMATCH-TEST'], ['DEBUG', 'STRINGMATCH-LEN'], ['DEBUG', 'PAUSE-CRON', '1'], ['DEBUG', 'PAUSE-CRON', '0'], ['DEBUG', 'PAUSE-CRON'],
+        ['DEBUG', 'REPLYBUFFER', 'peak-reset-time', 'x'], ['DEBUG', 'REPLYBUFFER', 'PEAK-RESET-TIME', 'never'], ['DEBUG', 'REPLYBUFFER', 'peak-reset-time', 'reset'],
+        ['DEBUG', 'REPLYBUFFER', 'resizing', '1'], ['DEBUG', 'REPLYBUFFER', 'foo', '1'], ['DEBUG', 'REPLYBUFFER', 'resizing'], ['DEL', 'dk', 'dl'],
       ], proto);
     });
   });
