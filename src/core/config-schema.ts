@@ -174,6 +174,9 @@ export const SETTINGS: readonly SettingSpec[] = [
     ['zset-max-ziplist-entries', 'int', '128', 0, LONG_MAX], ['zset-max-ziplist-value', 'memory', '64'],
     ['stream-node-max-bytes', 'memory', '4096'], ['stream-node-max-entries', 'int', '100', 0, LONG_MAX],
     ['activerehashing', 'bool', 'yes'], ['lazyfree-lazy-user-del', 'bool', 'no'], ['lazyfree-lazy-user-flush', 'bool', 'no'],
+    // Background-freeing, cron and snapshot-format knobs test suites and tools set: no effect here.
+    ['lazyfree-lazy-eviction', 'bool', 'no'], ['lazyfree-lazy-expire', 'bool', 'no'], ['lazyfree-lazy-server-del', 'bool', 'no'],
+    ['replica-lazy-flush', 'bool', 'no'], ['dynamic-hz', 'bool', 'yes'], ['rdbcompression', 'bool', 'yes'],
     ['lua-time-limit', 'int', '5000', 0, LONG_MAX], ['busy-reply-threshold', 'int', '5000', 0, LONG_MAX],
   ] as const).map(([name, kind, def, min, max]) => s({ name, kind, default: def, min, max, mutable: true, inert: true, help: 'Accepted for compatibility; no effect.' })),
   // Settings Redis 7.0 takes only at start-up (or, protected, not by default at run time).
@@ -181,6 +184,9 @@ export const SETTINGS: readonly SettingSpec[] = [
   s({ name: 'dbfilename', kind: 'string', default: 'dump.rdb', mutable: false, protected: true, inert: true, help: 'Accepted for compatibility; no effect.' }),
   s({ name: 'enable-debug-command', kind: 'enum', default: 'local', values: ['no', 'yes', 'local'], mutable: false, inert: true, help: 'Accepted for compatibility; DEBUG is always available.' }),
   s({ name: 'io-threads', kind: 'int', default: '1', min: 1, max: 128, mutable: false, inert: true, help: 'Accepted for compatibility; no effect.' }),
+  s({ name: 'rdbchecksum', kind: 'bool', default: 'yes', mutable: false, inert: true, help: 'Accepted for compatibility; no effect.' }),
+  s({ name: 'always-show-logo', kind: 'bool', default: 'no', mutable: false, inert: true, help: 'Accepted for compatibility; no effect.' }),
+  s({ name: 'set-proc-title', kind: 'bool', default: 'yes', mutable: false, inert: true, help: 'Accepted for compatibility; no effect.' }),
 ];
 
 export const SETTINGS_BY_NAME: ReadonlyMap<string, SettingSpec> = new Map(SETTINGS.map((x) => [x.name, x]));

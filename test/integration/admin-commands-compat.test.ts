@@ -328,6 +328,10 @@ describe('admin and introspection commands vs redis-server 7.0', () => {
         ['CONFIG', 'SET', 'list-max-listpack-size', 'x'], ['CONFIG', 'SET', 'list-compress-depth', '-1'], ['CONFIG', 'SET', 'stream-node-max-bytes', 'x'],
         ['CONFIG', 'SET', 'stream-node-max-entries', '-1'], ['CONFIG', 'SET', 'activerehashing', 'maybe'], ['CONFIG', 'SET', 'lua-time-limit', 'x'],
         ['CONFIG', 'SET', 'busy-reply-threshold', '-1'], ['CONFIG', 'SET', 'lazyfree-lazy-user-del', '1'],
+        ['CONFIG', 'GET', 'lazyfree-lazy-eviction'], ['CONFIG', 'SET', 'lazyfree-lazy-expire', 'x'], ['CONFIG', 'SET', 'lazyfree-lazy-server-del', 'no'],
+        ['CONFIG', 'GET', 'replica-lazy-flush'], ['CONFIG', 'SET', 'dynamic-hz', 'no'], ['CONFIG', 'GET', 'dynamic-hz'], ['CONFIG', 'SET', 'dynamic-hz', 'yes'],
+        ['CONFIG', 'SET', 'rdbcompression', 'maybe'], ['CONFIG', 'GET', 'rdbchecksum'], ['CONFIG', 'SET', 'rdbchecksum', 'yes'],
+        ['CONFIG', 'SET', 'always-show-logo', 'no'], ['CONFIG', 'SET', 'set-proc-title', 'yes'],
       ], proto);
     });
 
