@@ -124,7 +124,8 @@ const noKeys = { flags: ['fast', 'loading', 'stale'] as const };
 
 export const connectionCommands: CommandSpec[] = [
   command({ name: 'ping', arity: -1, ...noKeys, categories: ['fast', 'connection'], run: ping }),
-  command({ name: 'echo', arity: 2, ...noKeys, categories: ['fast', 'connection'], run: (c, a) => c.out.bulk(a[1]!) }),
+  // Redis 7.0 lists ECHO's flags in this order (COMMAND INFO compared byte for byte).
+  command({ name: 'echo', arity: 2, flags: ['loading', 'stale', 'fast'], categories: ['fast', 'connection'], run: (c, a) => c.out.bulk(a[1]!) }),
   command({ name: 'auth', arity: -2, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], categories: ['fast', 'connection'], run: auth }),
   command({ name: 'hello', arity: -1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], categories: ['fast', 'connection'], run: hello }),
   command({ name: 'select', arity: 2, flags: ['loading', 'stale', 'fast'], categories: ['fast', 'connection'], run: select }),

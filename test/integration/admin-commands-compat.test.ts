@@ -407,7 +407,7 @@ describe('admin and introspection commands vs redis-server 7.0', () => {
         ['COMMAND', 'INFO', 'nosuch'], ['COMMAND', 'INFO', 'get', 'nosuch', 'config|nosuch', 'config|get|x'],
         ['SET', 'gk', 'v'], ['COMMAND', 'GETKEYS', 'config', 'get', 'x'], ['COMMAND', 'GETKEYS', 'config', 'nosuch', 'x'], ['COMMAND', 'GETKEYS', 'object', 'encoding', 'gk'],
         ['COMMAND', 'GETKEYS', 'xinfo', 'stream', 'gk'], ['COMMAND', 'GETKEYS', 'memory', 'usage', 'gk'], ['COMMAND', 'GETKEYS', 'object', 'encoding'],
-        ['COMMAND', 'GETKEYS', 'client', 'kill', 'x'], ['DEL', 'gk'],
+        ['COMMAND', 'GETKEYS', 'client', 'kill', 'x'], ['DEL', 'gk'], ['COMMAND', 'INFO', 'echo', 'select', 'hello', 'reset'],
       ], proto);
     });
 
