@@ -89,7 +89,8 @@ function info(ctx: CommandContext, argv: Buffer[]): void {
   for (const n of names) {
     const spec = lookup(ctx, n);
     if (spec) writeCommandEntry(ctx.out, spec);
-    else ctx.out.nullArray();
+    // Redis 7.0 answers an unknown name with a null bulk ($-1 in RESP2), not a null array.
+    else ctx.out.nullBulk();
   }
 }
 
@@ -107,7 +108,12 @@ function docs(ctx: CommandContext, argv: Buffer[]): void {
 
 function getkeys(ctx: CommandContext, argv: Buffer[], withFlags: boolean): void {
   const target = argv.slice(2);
-  const spec = ctx.node.commands.get(lower(target[0]!));
+  // As Redis's lookupCommand: a container with a subcommand named after it is that subcommand
+  // (CONFIG GET has no keys, OBJECT ENCODING has one); without one, the container itself.
+  const container = ctx.node.commands.get(lower(target[0]!));
+  const sub = container?.subcommands && target.length > 1 ? container.subcommands.find((s) => s.name === `${container.name}|${lower(target[1]!)}`) : undefined;
+  if (container?.subcommands && target.length > 1 && sub === undefined) throw new ReplyError('ERR Invalid command specified');
+  const spec = sub ?? container;
   if (!spec) throw new ReplyError('ERR Invalid command specified');
   // Redis 7.0's order: a command without key arguments, then the arity, then the keys found.
   if ((spec.firstKey === 0 && spec.keyIndexes === undefined) || spec.flags.includes('pubsub')) throw new ReplyError('ERR The command has no key arguments');

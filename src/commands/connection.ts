@@ -1,7 +1,7 @@
 import { ERR, ReplyError } from '../core/errors.js';
 import { REDIS_VERSION } from './version.js';
 import { command, type CommandContext, type CommandSpec } from './spec.js';
-import { intArg, lower } from './args.js';
+import { intArg, lower, parseInt64 } from './args.js';
 import { clientCommand } from './client.js';
 import { logAclEvent } from '../server/acl-sessions.js';
 
@@ -35,8 +35,10 @@ function hello(ctx: CommandContext, argv: Buffer[]): void {
   const { session } = ctx;
   let proto = session.proto;
   if (argv.length >= 2) {
-    const v = Number(argv[1]!.toString('latin1'));
-    if (!/^-?\d+$/.test(argv[1]!.toString('latin1'))) throw new ReplyError('ERR Protocol version is not an integer or out of range');
+    // Any 64-bit integer is a version (an unsupported one is NOPROTO); anything else is not.
+    const parsed = parseInt64(argv[1]!);
+    if (parsed === undefined) throw new ReplyError('ERR Protocol version is not an integer or out of range');
+    const v = Number(parsed);
     if (v !== 2 && v !== 3) throw new ReplyError('NOPROTO unsupported protocol version');
     proto = v;
   }
@@ -122,7 +124,8 @@ const noKeys = { flags: ['fast', 'loading', 'stale'] as const };
 
 export const connectionCommands: CommandSpec[] = [
   command({ name: 'ping', arity: -1, ...noKeys, categories: ['fast', 'connection'], run: ping }),
-  command({ name: 'echo', arity: 2, ...noKeys, categories: ['fast', 'connection'], run: (c, a) => c.out.bulk(a[1]!) }),
+  // Redis 7.0 lists ECHO's flags in this order (COMMAND INFO compared byte for byte).
+  command({ name: 'echo', arity: 2, flags: ['loading', 'stale', 'fast'], categories: ['fast', 'connection'], run: (c, a) => c.out.bulk(a[1]!) }),
   command({ name: 'auth', arity: -2, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], categories: ['fast', 'connection'], run: auth }),
   command({ name: 'hello', arity: -1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], categories: ['fast', 'connection'], run: hello }),
   command({ name: 'select', arity: 2, flags: ['loading', 'stale', 'fast'], categories: ['fast', 'connection'], run: select }),

@@ -3,9 +3,10 @@ import { objectRefcount } from './object-info.js';
 import { ERR, ReplyError } from '../core/errors.js';
 import { objectEncoding, valueLength } from '../collections/encoding.js';
 import { ConfigError } from '../core/config.js';
+import { parseMemory } from '../core/memory-units.js';
 import { SETTINGS_BY_NAME } from '../core/config-schema.js';
 import { command, container, type CommandContext, type CommandSpec } from './spec.js';
-import { floatArg, intArg, lower, parseInt64 } from './args.js';
+import { lower, parseInt64 } from './args.js';
 import { globMatch } from './glob.js';
 import { infoText } from './info.js';
 import { scriptingFor } from '../scripting/engine.js';
@@ -21,15 +22,29 @@ function info(ctx: CommandContext, argv: Buffer[]): void {
   ctx.out.verbatim(infoText(ctx.node, argv.slice(1).map((a) => a.toString())));
 }
 
+/**
+ * CONFIG GET pattern [pattern ...]: as Redis 7.0, a name without glob characters is looked up
+ * directly and answered under the name as the client spelled it (`CONFIG GET MAXMEMORY` answers
+ * `MAXMEMORY`); a pattern matches case-insensitively and answers each setting's own name. A
+ * setting matched twice is answered once.
+ */
 function configGet(ctx: CommandContext, argv: Buffer[]): void {
-  const found = new Map<string, string>();
+  const found = new Map<string, [string, string]>();
+  const shown = (name: string, value: string): string => SETTINGS_BY_NAME.get(name)?.display?.(value) ?? value;
   for (const pattern of argv.slice(2)) {
+    const text = pattern.toString();
+    if (!/[[*?]/.test(text)) {
+      const name = text.toLowerCase();
+      if (found.has(name) || !SETTINGS_BY_NAME.has(name)) continue;
+      found.set(name, [text, shown(name, ctx.node.config.str(name))]);
+      continue;
+    }
     for (const [name, value] of ctx.node.config.entries()) {
-      if (globMatch(pattern, Buffer.from(name), true)) found.set(name, SETTINGS_BY_NAME.get(name)?.display?.(value) ?? value);
+      if (!found.has(name) && globMatch(pattern, Buffer.from(name), true)) found.set(name, [name, shown(name, value)]);
     }
   }
   ctx.out.mapHeader(found.size);
-  for (const [k, v] of found) {
+  for (const [k, v] of found.values()) {
     ctx.out.bulk(k);
     ctx.out.bulk(v);
   }
@@ -37,8 +52,9 @@ function configGet(ctx: CommandContext, argv: Buffer[]): void {
 
 function configSet(ctx: CommandContext, argv: Buffer[]): void {
   if (argv.length < 4 || argv.length % 2 !== 0) throw new ReplyError(ERR.wrongArity('config|set'));
+  // Names as given: Redis names an unknown, immutable or repeated one in its error as typed.
   const pairs: Array<[string, string]> = [];
-  for (let i = 2; i < argv.length; i += 2) pairs.push([lower(argv[i]!), argv[i + 1]!.toString()]);
+  for (let i = 2; i < argv.length; i += 2) pairs.push([argv[i]!.toString(), argv[i + 1]!.toString()]);
   try {
     ctx.node.config.setMany(pairs);
   } catch (err) {
@@ -47,6 +63,57 @@ function configSet(ctx: CommandContext, argv: Buffer[]): void {
     throw new ReplyError(`ERR CONFIG SET failed (possibly related to argument '${err.setting}') - ${err.reason}`);
   }
   ctx.out.ok();
+}
+
+/**
+ * CONFIG RESETSTAT: the counters Redis's resetServerStats, resetCommandTableStats and
+ * resetErrorTableStats clear (INFO stats, commandstats, errorstats, latencystats).
+ */
+function configResetstat(ctx: CommandContext): void {
+  const s = ctx.node.stats;
+  s.commands.clear();
+  s.errorKinds.clear();
+  s.errorReplies = 0;
+  s.totalCommandsProcessed = 0;
+  s.totalConnectionsReceived = 0;
+  s.rejectedConnections = 0;
+  s.totalNetInputBytes = 0;
+  s.totalNetOutputBytes = 0;
+  s.keyspaceHits = 0;
+  s.keyspaceMisses = 0;
+  s.expiredKeys = 0;
+  s.evictedClients = 0;
+  if (ctx.node.eviction) ctx.node.eviction.evictedKeys = 0;
+  ctx.out.ok();
+}
+
+/** SWAPDB index1 index2, with Redis 7.0's checks: each index parsed, then both in range; a swap of db 0 with itself is done. */
+function swapdb(ctx: CommandContext, argv: Buffer[]): void {
+  if (ctx.node.cluster) throw new ReplyError('ERR SWAPDB is not allowed in cluster mode');
+  const index = (arg: Buffer, which: string): bigint => {
+    const n = parseInt64(arg);
+    if (n === undefined || n < -2147483648n || n > 2147483647n) throw new ReplyError(`ERR invalid ${which} DB index`);
+    return n;
+  };
+  const a = index(argv[1]!, 'first');
+  const b = index(argv[2]!, 'second');
+  if (a !== 0n || b !== 0n) throw new ReplyError('ERR DB index is out of range');
+  ctx.out.ok();
+}
+
+/** WAIT numreplicas timeout: Redis's argument checks; no replica ever acknowledges here, so 0. */
+function wait(ctx: CommandContext, argv: Buffer[]): void {
+  if (parseInt64(argv[1]!) === undefined) throw new ReplyError(ERR.notInteger);
+  const timeout = parseInt64(argv[2]!);
+  if (timeout === undefined) throw new ReplyError('ERR timeout is not an integer or out of range');
+  if (timeout < 0n) throw new ReplyError('ERR timeout is negative');
+  ctx.out.int(0);
+}
+
+/** BGSAVE [SCHEDULE]: anything else is a syntax error, as in Redis. */
+function bgsave(ctx: CommandContext, argv: Buffer[]): void {
+  if (argv.length > 2 || (argv.length === 2 && lower(argv[1]!) !== 'schedule')) throw new ReplyError(ERR.syntax);
+  ctx.out.simple('Background saving started');
 }
 
 function flushall(ctx: CommandContext, argv: Buffer[]): void {
@@ -102,25 +169,37 @@ function memoryStats(ctx: CommandContext): void {
   const peak = Math.max(used, ctx.node.eviction?.peakMemory ?? 0);
   const keys = ctx.node.store.keyCount();
   const rss = anonymousMemoryBytes();
-  const fields: Array<[string, number | string]> = [
+  // Redis 7.0's fields in its order; a string is a ratio (a double in RESP3), db.0 a map of two overheads.
+  const fields: Array<[string, number | string | Array<[string, number]>]> = [
     ['peak.allocated', peak], ['total.allocated', used], ['startup.allocated', 0], ['replication.backlog', 0],
-    ['clients.slaves', 0], ['clients.normal', 0], ['aof.buffer', 0], ['lua.caches', 0], ['overhead.total', 0],
+    ['clients.slaves', 0], ['clients.normal', 0], ['cluster.links', 0], ['aof.buffer', 0], ['lua.caches', 0], ['functions.caches', 0],
+    ...(keys > 0 ? [['db.0', [['overhead.hashtable.main', 0], ['overhead.hashtable.expires', 0]]] as [string, Array<[string, number]>]] : []),
+    ['overhead.total', 0],
     ['keys.count', keys], ['keys.bytes-per-key', keys > 0 ? Math.floor(used / keys) : 0], ['dataset.bytes', used],
     ['dataset.percentage', used > 0 ? '100' : '0'], ['peak.percentage', peak > 0 ? ((used * 100) / peak).toFixed(2) : '0'],
-    ['allocator.allocated', rss], ['allocator.resident', rss], ['rss-overhead.bytes', 0], ['fragmentation', used > 0 ? (rss / used).toFixed(2) : '0'],
+    ['allocator.allocated', rss], ['allocator.active', rss], ['allocator.resident', rss],
+    ['allocator-fragmentation.ratio', '1'], ['allocator-fragmentation.bytes', 0], ['allocator-rss.ratio', '1'], ['allocator-rss.bytes', 0],
+    ['rss-overhead.ratio', '1'], ['rss-overhead.bytes', 0], ['fragmentation', used > 0 ? (rss / used).toFixed(2) : '0'],
     ['fragmentation.bytes', rss - used],
   ];
   ctx.out.mapHeader(fields.length);
   for (const [k, v] of fields) {
     ctx.out.bulk(k);
     if (typeof v === 'number') ctx.out.int(v);
-    else ctx.out.double(Number(v));
+    else if (typeof v === 'string') ctx.out.double(Number(v));
+    else {
+      ctx.out.mapHeader(v.length);
+      for (const [name, n] of v) {
+        ctx.out.bulk(name);
+        ctx.out.int(n);
+      }
+    }
   }
 }
 
 /** SLOWLOG GET [count]: newest first; -1 = all; Redis's range error otherwise. */
 function slowlogGet(ctx: CommandContext, argv: Buffer[]): void {
-  if (argv.length > 3) throw new ReplyError(ERR.wrongArity('slowlog|get'));
+  if (argv.length > 3) throw new ReplyError(`ERR unknown subcommand or wrong number of arguments for '${argv[1]!.toString('latin1')}'. Try SLOWLOG HELP.`);
   let count = 10;
   if (argv.length === 3) {
     const n = parseInt64(argv[2]!);
@@ -147,20 +226,80 @@ function blockFor(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/** A number as C's strtod (float) or atoi reads it: its longest valid prefix, 0 when there is none. */
+function cNumber(arg: Buffer, float: boolean): number {
+  const text = arg.toString('latin1').trimStart();
+  const m = (float ? /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/ : /^[+-]?\d+/).exec(text);
+  return m ? Number(m[0]) : 0;
+}
+
+/** DEBUG RELOAD [MERGE|NOFLUSH|NOSAVE ...]: the data is already durable, so only the options are checked. */
+function debugReload(ctx: CommandContext, argv: Buffer[]): void {
+  for (const a of argv.slice(2)) {
+    if (!['merge', 'noflush', 'nosave'].includes(lower(a))) throw new ReplyError('ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.');
+  }
+  ctx.out.ok();
+}
+
+/** DEBUG QUICKLIST-PACKED-THRESHOLD size: Redis's check (a memory value up to 4gb - 1mb; 0 = default). */
+function quicklistPackedThreshold(ctx: CommandContext, argv: Buffer[]): void {
+  const n = parseMemory(argv[2]!.toString('latin1'));
+  if (n === undefined || n > 2 ** 32 - 2 ** 20) throw new ReplyError('ERR argument must be a memory value bigger than 1 and smaller than 4gb');
+  ctx.out.ok();
+}
+
+/** DEBUG LISTPACK / QUICKLIST key: Redis prints the structure on its standard output; here there is none to print. */
+function encodingDump(ctx: CommandContext, argv: Buffer[], encoding: string, title: string): void {
+  // DEBUG QUICKLIST key [0|1]: one optional argument.
+  if (argv.length > 4) throw debugSyntaxError(argv);
+  const e = ctx.ks.get(argv[2]!);
+  if (!e) throw new ReplyError(ERR.noSuchKey);
+  if (objectEncoding(e) !== encoding) throw new ReplyError(`ERR Not a ${encoding} encoded object.`);
+  ctx.out.simple(`${title} structure printed on stdout`);
+}
+
+/**
+ * DEBUG REPLYBUFFER PEAK-RESET-TIME <NEVER|RESET|ms> | RESIZING <0|1>, checked as Redis checks them;
+ * reply buffers here are not resized by a cron, so there is nothing to change.
+ */
+function replyBuffer(ctx: CommandContext, argv: Buffer[]): void {
+  const what = lower(argv[2]!);
+  if (what === 'peak-reset-time') {
+    const v = lower(argv[3]!);
+    if (v !== 'never' && v !== 'reset' && parseInt64(argv[3]!) === undefined) throw new ReplyError(ERR.notInteger);
+  } else if (what !== 'resizing') {
+    throw debugSyntaxError(argv);
+  }
+  ctx.out.ok();
+}
+
 let activeExpireEnabled = true;
+let cronPaused = false;
 export function isActiveExpireEnabled(): boolean {
-  return activeExpireEnabled;
+  return activeExpireEnabled && !cronPaused;
 }
 
 const debugTable = container('debug', ['admin', 'noscript', 'loading', 'stale'], ['admin', 'slow', 'dangerous'], [
-  { name: 'sleep', arity: 3, flags: ['admin'], run: (c, a) => { blockFor(floatArg(a[2]!) * 1000); c.out.ok(); } },
+  // Redis reads these numbers with strtod and atoi: what does not parse counts as 0.
+  { name: 'sleep', arity: 3, flags: ['admin'], run: (c, a) => { blockFor(cNumber(a[2]!, true) * 1000); c.out.ok(); } },
   { name: 'log', arity: 3, flags: ['admin'], run: (c, a) => { c.node.logger.warn({ message: a[2]!.toString() }, 'DEBUG LOG'); c.out.ok(); } },
-  { name: 'set-active-expire', arity: 3, flags: ['admin'], run: (c, a) => { activeExpireEnabled = intArg(a[2]!) !== 0; c.out.ok(); } },
-  { name: 'reload', arity: -2, flags: ['admin'], run: (c) => c.out.ok() },
+  { name: 'set-active-expire', arity: 3, flags: ['admin'], run: (c, a) => { activeExpireEnabled = cNumber(a[2]!, false) !== 0; c.out.ok(); } },
+  { name: 'reload', arity: -2, flags: ['admin'], run: debugReload },
   { name: 'change-repl-id', arity: 2, flags: ['admin'], run: (c) => c.out.ok() },
-  { name: 'quicklist-packed-threshold', arity: 3, flags: ['admin'], run: (c) => c.out.ok() },
-  { name: 'listpack', arity: 3, flags: ['admin'], run: (c) => c.out.ok() },
-  { name: 'stringmatch-len', arity: -2, flags: ['admin'], run: (c) => c.out.ok() },
+  { name: 'quicklist-packed-threshold', arity: 3, flags: ['admin'], run: quicklistPackedThreshold },
+  { name: 'listpack', arity: 3, flags: ['admin'], run: (c, a) => encodingDump(c, a, 'listpack', 'Listpack') },
+  { name: 'quicklist', arity: -3, flags: ['admin'], run: (c, a) => encodingDump(c, a, 'quicklist', 'Quicklist') },
+  // Redis 7.0's name: STRINGMATCH-TEST fuzzes its glob matcher; the matcher here is glob.ts.
+  { name: 'stringmatch-test', arity: 2, flags: ['admin'], run: (c) => c.out.simple('Apparently Redis did not crash: test passed') },
+  // PAUSE-CRON <0|1>: what the cron does here that tests observe is active expiry, so that stops.
+  { name: 'pause-cron', arity: 3, flags: ['admin'], run: (c, a) => { cronPaused = cNumber(a[2]!, false) !== 0; c.out.ok(); } },
+  { name: 'replybuffer', arity: 4, flags: ['admin'], run: replyBuffer },
+  // DEBUG ERROR answers its argument as an error (tests use it to fill errorstats).
+  { name: 'error', arity: 3, flags: ['admin'], run: (_c, a) => { throw new ReplyError(a[2]!.toString()); } },
+  // Every acknowledged write is already in the commit log: there is nothing to flush or reload.
+  { name: 'loadaof', arity: 2, flags: ['admin'], run: (c) => c.out.ok() },
+  { name: 'set-skip-checksum-validation', arity: 3, flags: ['admin'], run: (c) => c.out.ok() },
+  { name: 'aof-flush-sleep', arity: 3, flags: ['admin'], run: (c) => c.out.ok() },
   {
     name: 'object', arity: 3, flags: ['admin'],
     run: (c, a) => {
@@ -211,7 +350,7 @@ const memory = container('memory', ['readonly'], ['slow'], [
 const config = container('config', ['admin', 'noscript', 'loading', 'stale'], ['slow'], [
   { name: 'get', categories: ['admin', 'slow', 'dangerous'], arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], run: configGet },
   { name: 'set', categories: ['admin', 'slow', 'dangerous'], arity: -4, flags: ['admin', 'noscript', 'loading', 'stale'], run: configSet },
-  { name: 'resetstat', categories: ['admin', 'slow', 'dangerous'], arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], run: (c) => { c.node.stats.commands.clear(); c.node.stats.errorKinds.clear(); c.node.stats.errorReplies = 0; c.out.ok(); } },
+  { name: 'resetstat', categories: ['admin', 'slow', 'dangerous'], arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], run: configResetstat },
   { name: 'rewrite', categories: ['admin', 'slow', 'dangerous'], arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], run: () => { throw new ReplyError('ERR The server is running without a config file'); } },
   { name: 'help', categories: ['slow'], arity: 2, flags: ['loading', 'stale'], run: (c) => helpReply(c, CONFIG_HELP) },
 ]);
@@ -248,12 +387,12 @@ export const serverCommands: CommandSpec[] = [
   command({ name: 'time', arity: 1, flags: ['loading', 'stale', 'fast'], categories: ['fast'], run: time }),
   command({ name: 'lastsave', arity: 1, flags: ['loading', 'stale', 'fast'], categories: ['admin', 'fast', 'dangerous'], run: (c) => c.out.int(Math.floor(c.node.startedAt / 1000)) }),
   command({ name: 'save', arity: 1, flags: ['admin', 'noscript', 'no_multi'], categories: ['admin', 'slow', 'dangerous'], run: (c) => c.out.ok() }),
-  command({ name: 'bgsave', arity: -1, flags: ['admin', 'noscript', 'no_multi'], categories: ['admin', 'slow', 'dangerous'], run: (c) => c.out.simple('Background saving started') }),
+  command({ name: 'bgsave', arity: -1, flags: ['admin', 'noscript', 'no_multi'], categories: ['admin', 'slow', 'dangerous'], run: bgsave }),
   command({ name: 'bgrewriteaof', arity: 1, flags: ['admin', 'noscript', 'no_multi'], categories: ['admin', 'slow', 'dangerous'], run: (c) => c.out.simple('Background append only file rewriting started') }),
   command({ name: 'shutdown', arity: -1, flags: ['admin', 'noscript', 'loading', 'stale', 'no_multi', 'allow_busy'], categories: ['admin', 'slow', 'dangerous'], run: shutdown }),
   command({ name: 'role', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast'], categories: ['admin', 'fast', 'dangerous'], run: (c) => { c.out.arrayHeader(3); c.out.bulk('master'); c.out.int(0); c.out.arrayHeader(0); } }),
-  command({ name: 'wait', arity: 3, flags: [], categories: ['slow', 'connection'], run: (c, a) => { intArg(a[1]!); intArg(a[2]!); c.out.int(0); } }),
-  command({ name: 'swapdb', arity: 3, flags: ['write', 'fast'], categories: ['keyspace', 'write', 'fast', 'dangerous'], run: () => { throw new ReplyError('ERR DB index is out of range'); } }),
+  command({ name: 'wait', arity: 3, flags: [], categories: ['slow', 'connection'], run: wait }),
+  command({ name: 'swapdb', arity: 3, flags: ['write', 'fast'], categories: ['keyspace', 'write', 'fast', 'dangerous'], run: swapdb }),
   object,
   memory,
   debug,

@@ -23,6 +23,11 @@ export interface SettingSpec {
   mutable: boolean;
   /** Accepted and reported for tools written for Redis, but has no effect here. */
   inert?: boolean;
+  /**
+   * Redis 7.0 refuses CONFIG SET of it as a protected config (enable-protected-configs, off by
+   * default): the error says so instead of "immutable".
+   */
+  protected?: boolean;
   help: string;
   /**
    * A setting with its own syntax: checks `raw` (throwing an Error whose message is the reason)
@@ -36,22 +41,51 @@ export interface SettingSpec {
 
 const s = (spec: SettingSpec): SettingSpec => spec;
 
+/** Redis's LONG_MAX bound (as a number it rounds up to 2^63; config.ts prints it exactly). */
+const LONG_MAX = 2 ** 63;
+
+/**
+ * `save`: pairs of `<seconds> <changes>` (seconds at least 1, changes at least 0), or "" for none.
+ * Redis 7.0 splits the value at each single space (so a doubled or trailing space makes an empty,
+ * invalid word) and reads each word as strtoll does; anything else is its one reason. Kept as
+ * CONFIG GET shows it, numbers as numbers.
+ */
+function normalizeSave(raw: string): string {
+  if (raw === '') return '';
+  const words = raw.split(' ');
+  if (words.length % 2 !== 0) throw new Error('Invalid save parameters');
+  const numbers = words.map((w, i) => {
+    const n = /^\s*[+-]?\d+$/.test(w) ? Number(w) : w === '' ? 0 : NaN;
+    if (Number.isNaN(n) || n < (i % 2 === 0 ? 1 : 0)) throw new Error('Invalid save parameters');
+    return String(n);
+  });
+  return numbers.join(' ');
+}
+
+/** `hz`: Redis 7.0 accepts 0 - 2147483647 and keeps the value within 1 - 500 (CONFIG GET shows the kept one). */
+function normalizeHz(raw: string): string {
+  if (!/^-?\d+$/.test(raw)) throw new Error("argument couldn't be parsed into an integer");
+  const n = Number(raw);
+  if (n < 0 || n > 2_147_483_647) throw new Error('argument must be between 0 and 2147483647 inclusive');
+  return String(Math.min(500, Math.max(1, n)));
+}
+
 export const SETTINGS: readonly SettingSpec[] = [
   s({ name: 'port', kind: 'int', default: '6379', min: 0, max: 65535, mutable: false, help: 'TCP port for clients.' }),
   s({ name: 'bind', kind: 'string', default: '127.0.0.1', mutable: false, help: 'Addresses to listen on, space separated.' }),
-  s({ name: 'dir', kind: 'string', default: './data', mutable: false, help: 'Directory for the LMDB store and commit log.' }),
+  s({ name: 'dir', kind: 'string', default: './data', mutable: false, protected: true, help: 'Directory for the LMDB store and commit log.' }),
   s({ name: 'requirepass', kind: 'string', default: '', mutable: true, help: 'Password clients must AUTH with; empty = none.' }),
   s({ name: 'aclfile', kind: 'string', default: '', mutable: false, help: 'ACL file of `user` lines read at start-up and by ACL LOAD, written by ACL SAVE; empty = none.' }),
   s({ name: 'acllog-max-len', kind: 'int', default: '128', min: 0, max: 2_147_483_647, mutable: true, help: 'Entries ACL LOG keeps.' }),
   s({ name: 'acl-pubsub-default', kind: 'enum', default: 'resetchannels', values: ['allchannels', 'resetchannels'], mutable: true, help: 'Channels a new ACL user may use: none (resetchannels) or all (allchannels).' }),
   s({ name: 'protected-mode', kind: 'bool', default: 'yes', mutable: true, help: 'Without requirepass, refuse clients that do not connect from the loopback interface.' }),
-  s({ name: 'maxclients', kind: 'int', default: '10000', min: 1, max: 1_000_000, mutable: true, help: 'Most client connections at once.' }),
+  s({ name: 'maxclients', kind: 'int', default: '10000', min: 1, max: 4_294_967_295, mutable: true, help: 'Most client connections at once.' }),
   s({ name: 'timeout', kind: 'int', default: '0', min: 0, max: 2_147_483_647, mutable: true, help: 'Close idle clients after this many seconds; 0 = never.' }),
   s({ name: 'tcp-keepalive', kind: 'int', default: '300', min: 0, max: 2_147_483_647, mutable: true, help: 'TCP keepalive interval in seconds.' }),
-  s({ name: 'appendfsync', kind: 'enum', default: 'always', values: ['always', 'everysec', 'no'], mutable: true, help: 'When an acknowledged write is on disk: always (before the reply), everysec, no.' }),
+  s({ name: 'appendfsync', kind: 'enum', default: 'always', values: ['everysec', 'always', 'no'], mutable: true, help: 'When an acknowledged write is on disk: always (before the reply), everysec, no.' }),
   s({ name: 'checkpoint-interval-ms', kind: 'int', default: '5000', min: 10, max: 3_600_000, mutable: false, help: 'Milliseconds between checkpoints of a non-empty memtable into LMDB (the commit log replayed after a crash covers at most this much).' }),
   s({ name: 'appendonly', kind: 'bool', default: 'yes', mutable: false, inert: true, help: 'Reported for tools; the commit log is always on.' }),
-  s({ name: 'save', kind: 'string', default: '', mutable: true, inert: true, help: 'Reported for tools; snapshots are not used.' }),
+  s({ name: 'save', kind: 'string', default: '', mutable: true, inert: true, help: 'Reported for tools; snapshots are not used.', normalize: normalizeSave }),
   s({ name: 'proto-max-bulk-len', kind: 'memory', default: '512mb', min: 1024 * 1024, mutable: true, help: 'Largest bulk argument and string value.' }),
   s({ name: 'client-query-buffer-limit', kind: 'memory', default: '1gb', min: 1024 * 1024, mutable: true, help: 'Unparsed bytes a client may send ahead before it is closed.' }),
   s({
@@ -65,7 +99,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     normalize: (raw) => storedNotifyFlags(parseNotifyFlags(raw)),
     display: (value) => formatNotifyFlags(parseNotifyFlags(value)),
   }),
-  s({ name: 'hz', kind: 'int', default: '10', min: 1, max: 500, mutable: true, help: 'Background task frequency (active expiry) per second.' }),
+  s({ name: 'hz', kind: 'string', default: '10', mutable: true, help: 'Background task frequency (active expiry) per second (0 - 2147483647 accepted, used within 1 - 500).', normalize: normalizeHz }),
   s({ name: 'active-expire-effort', kind: 'int', default: '1', min: 1, max: 10, mutable: true, help: 'Keys expired per tick scale with this (1–10).' }),
   s({ name: 'databases', kind: 'int', default: '1', min: 1, max: 1, mutable: false, help: 'Only database 0 exists.' }),
   s({ name: 'loglevel', kind: 'enum', default: 'notice', values: ['debug', 'verbose', 'notice', 'warning', 'nothing'], mutable: true, help: 'Log verbosity.' }),
@@ -128,19 +162,31 @@ export const SETTINGS: readonly SettingSpec[] = [
   // TLS for clients and the cluster bus (docs/decisions.md, "TLS for clients and the cluster bus").
   ...TLS_SETTINGS,
   // Encoding-tuning settings that test suites and tools set; ringkv has one encoding per type.
-  ...[
+  // Redis 7.0's kinds, ranges and defaults, so a bad value is refused with Redis's reason.
+  ...([
     // Redis 7.0's defaults: a hash is a listpack up to 512 fields (zsets: 128).
-    ['hash-max-listpack-entries', '512'], ['hash-max-listpack-value', '64'],
-    ['hash-max-ziplist-entries', '512'], ['hash-max-ziplist-value', '64'],
-    ['list-max-listpack-size', '-2'], ['list-max-ziplist-size', '-2'], ['list-compress-depth', '0'],
-    ['set-max-listpack-entries', '128'], ['set-max-listpack-value', '64'],
-    ['zset-max-listpack-entries', '128'], ['zset-max-listpack-value', '64'],
-    ['zset-max-ziplist-entries', '128'], ['zset-max-ziplist-value', '64'],
-    ['stream-node-max-bytes', '4096'], ['stream-node-max-entries', '100'],
-    ['activerehashing', 'yes'], ['lazyfree-lazy-user-del', 'no'], ['lazyfree-lazy-user-flush', 'no'],
-    ['lua-time-limit', '5000'], ['busy-reply-threshold', '5000'], ['appendfilename', 'appendonly.aof'],
-    ['dbfilename', 'dump.rdb'], ['enable-debug-command', 'local'], ['io-threads', '1'],
-  ].map(([name, def]) => s({ name: name!, kind: 'string', default: def!, mutable: true, inert: true, help: 'Accepted for compatibility; no effect.' })),
+    ['hash-max-listpack-entries', 'int', '512', 0, LONG_MAX], ['hash-max-listpack-value', 'memory', '64'],
+    ['hash-max-ziplist-entries', 'int', '512', 0, LONG_MAX], ['hash-max-ziplist-value', 'memory', '64'],
+    ['list-max-listpack-size', 'int', '-2', -2_147_483_648, 2_147_483_647], ['list-max-ziplist-size', 'int', '-2', -2_147_483_648, 2_147_483_647],
+    ['list-compress-depth', 'int', '0', 0, 2_147_483_647],
+    ['set-max-listpack-entries', 'int', '128', 0, LONG_MAX], ['set-max-listpack-value', 'memory', '64'],
+    ['zset-max-listpack-entries', 'int', '128', 0, LONG_MAX], ['zset-max-listpack-value', 'memory', '64'],
+    ['zset-max-ziplist-entries', 'int', '128', 0, LONG_MAX], ['zset-max-ziplist-value', 'memory', '64'],
+    ['stream-node-max-bytes', 'memory', '4096'], ['stream-node-max-entries', 'int', '100', 0, LONG_MAX],
+    ['activerehashing', 'bool', 'yes'], ['lazyfree-lazy-user-del', 'bool', 'no'], ['lazyfree-lazy-user-flush', 'bool', 'no'],
+    // Background-freeing, cron and snapshot-format knobs test suites and tools set: no effect here.
+    ['lazyfree-lazy-eviction', 'bool', 'no'], ['lazyfree-lazy-expire', 'bool', 'no'], ['lazyfree-lazy-server-del', 'bool', 'no'],
+    ['replica-lazy-flush', 'bool', 'no'], ['dynamic-hz', 'bool', 'yes'], ['rdbcompression', 'bool', 'yes'],
+    ['lua-time-limit', 'int', '5000', 0, LONG_MAX], ['busy-reply-threshold', 'int', '5000', 0, LONG_MAX],
+  ] as const).map(([name, kind, def, min, max]) => s({ name, kind, default: def, min, max, mutable: true, inert: true, help: 'Accepted for compatibility; no effect.' })),
+  // Settings Redis 7.0 takes only at start-up (or, protected, not by default at run time).
+  s({ name: 'appendfilename', kind: 'string', default: 'appendonly.aof', mutable: false, inert: true, help: 'Accepted for compatibility; no effect.' }),
+  s({ name: 'dbfilename', kind: 'string', default: 'dump.rdb', mutable: false, protected: true, inert: true, help: 'Accepted for compatibility; no effect.' }),
+  s({ name: 'enable-debug-command', kind: 'enum', default: 'local', values: ['no', 'yes', 'local'], mutable: false, inert: true, help: 'Accepted for compatibility; DEBUG is always available.' }),
+  s({ name: 'io-threads', kind: 'int', default: '1', min: 1, max: 128, mutable: false, inert: true, help: 'Accepted for compatibility; no effect.' }),
+  s({ name: 'rdbchecksum', kind: 'bool', default: 'yes', mutable: false, inert: true, help: 'Accepted for compatibility; no effect.' }),
+  s({ name: 'always-show-logo', kind: 'bool', default: 'no', mutable: false, inert: true, help: 'Accepted for compatibility; no effect.' }),
+  s({ name: 'set-proc-title', kind: 'bool', default: 'yes', mutable: false, inert: true, help: 'Accepted for compatibility; no effect.' }),
 ];
 
 export const SETTINGS_BY_NAME: ReadonlyMap<string, SettingSpec> = new Map(SETTINGS.map((x) => [x.name, x]));

@@ -35,7 +35,9 @@ export function normalizeSetting(spec: SettingSpec, raw: string, current?: strin
     throw ConfigError.invalid(spec.name, raw, why);
   };
   const value = asGiven ? raw : raw.trim();
-  const range = (): string => `argument must be between ${spec.min ?? Number.MIN_SAFE_INTEGER} and ${spec.max ?? Number.MAX_SAFE_INTEGER} inclusive`;
+  // 2^63 stands for Redis's LONG_MAX, which a number cannot hold exactly.
+  const bound = (n: number): string => (n >= 2 ** 63 ? '9223372036854775807' : String(n));
+  const range = (): string => `argument must be between ${bound(spec.min ?? Number.MIN_SAFE_INTEGER)} and ${bound(spec.max ?? Number.MAX_SAFE_INTEGER)} inclusive`;
   switch (spec.kind) {
     case 'int': {
       if (!/^-?\d+$/.test(value)) fail("argument couldn't be parsed into an integer");
@@ -183,10 +185,11 @@ export class Config {
    */
   setMany(pairs: ReadonlyArray<readonly [string, string]>): void {
     const next = new Map<string, string>();
+    // Redis names an immutable or repeated setting as the client spelled it, a bad value by its own name.
     for (const [name] of pairs) {
       const spec = specOf(name);
-      if (!spec.mutable) throw new ConfigError(`Setting '${spec.name}' can only be set at start-up`, spec.name, "can't set immutable config", 'immutable');
-      if (next.has(spec.name)) throw new ConfigError(`Setting '${spec.name}' given twice`, spec.name, 'duplicate parameter');
+      if (!spec.mutable) throw new ConfigError(`Setting '${spec.name}' can only be set at start-up`, name, spec.protected ? "can't set protected config" : "can't set immutable config", 'immutable');
+      if (next.has(spec.name)) throw new ConfigError(`Setting '${spec.name}' given twice`, name, 'duplicate parameter');
       next.set(spec.name, '');
     }
     for (const [name, raw] of pairs) {

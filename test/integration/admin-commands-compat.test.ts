@@ -5,8 +5,9 @@
  * commands (REPLICAOF, SLAVEOF, FAILOVER, SYNC, PSYNC, REPLCONF), each with Redis's arity, flags,
  * key specs and ACL categories in COMMAND INFO.
  * Method: one ringkv node beside three redis-servers: a default one; one with `databases 1` (ringkv
- * has database 0 only) and MODULE enabled (so it answers for a library it cannot load instead of
- * refusing MODULE itself); one in cluster mode (the replication commands' texts). Replies are
+ * has database 0 only) and MODULE and DEBUG enabled (so it answers for a library it cannot load
+ * instead of refusing MODULE itself, and runs DEBUG); one in cluster mode (the replication
+ * commands' texts). Replies are
  * compared as raw bytes, one frame per command; where Redis's order comes from its hash tables
  * (command names, subcommands) they are compared as sorted sets, over what both servers implement.
  * redis-server or redis-cli missing fails the file.
@@ -77,7 +78,7 @@ describe('admin and introspection commands vs redis-server 7.0', () => {
     const [started, ...references] = await Promise.allSettled([
       startNode({ args: ['--appendfsync', 'no'] }),
       startRedisServer(),
-      startRedisServer(['--databases', '1', '--enable-module-command', 'yes']),
+      startRedisServer(['--databases', '1', '--enable-module-command', 'yes', '--enable-debug-command', 'yes']),
       startRedisServer(['--cluster-enabled', 'yes']),
     ]);
     if (started.status === 'fulfilled') node = started.value;
@@ -301,6 +302,127 @@ describe('admin and introspection commands vs redis-server 7.0', () => {
         const [[a], [b]] = await Promise.all([decoded(node!.port, [['COMMAND', 'INFO', name]], 3), decoded(plain!.port, [['COMMAND', 'INFO', name]], 3)]);
         expect(fields(a!)).toEqual(fields(b!));
       }
+    });
+  });
+
+  describe('CONFIG', () => {
+    it.each(PROTOS)('GET answers an exact name as typed; SET names an immutable, protected or repeated one as typed (RESP%i)', async (proto) => {
+      await sameBytes(oneDb!, [
+        ['CONFIG', 'GET', 'MAXMEMORY'], ['CONFIG', 'GET', 'MaxMemory', 'maxmemory'], ['CONFIG', 'GET', 'nosuch'], ['CONFIG', 'GET', 'maxmemory-POLICY', 'nosuch'],
+        ['CONFIG', 'SET', 'maxmemory', '1', 'MAXMEMORY', '2'], ['CONFIG', 'SET', 'Hz', 'abc', 'hz', '5'], ['CONFIG', 'SET', 'HZ', 'abc'],
+        ['CONFIG', 'SET', 'IO-THREADS', '1'], ['CONFIG', 'SET', 'appendfilename', 'x'], ['CONFIG', 'SET', 'enable-debug-command', 'yes'],
+        ['CONFIG', 'SET', 'Dir', '/tmp'], ['CONFIG', 'SET', 'dbfilename', 'x'], ['CONFIG', 'SET', 'nosuch', '1', 'io-threads', '1'],
+        ['CONFIG', 'SET', 'io-threads', '1', 'nosuch', '1'], ['CONFIG', 'GET', 'maxmemory'],
+      ], proto);
+    });
+
+    it.each(PROTOS)('save, hz and the encoding settings take and refuse what Redis does (RESP%i)', async (proto) => {
+      await sameBytes(oneDb!, [
+        ['CONFIG', 'SET', 'save', 'bogus'], ['CONFIG', 'SET', 'save', '900'], ['CONFIG', 'SET', 'save', '0 1'], ['CONFIG', 'SET', 'save', '900 -1'],
+        ['CONFIG', 'SET', 'save', '900 1 300 10'], ['CONFIG', 'GET', 'save'], ['CONFIG', 'SET', 'save', ' 0900  01 '], ['CONFIG', 'GET', 'save'],
+        ['CONFIG', 'SET', 'save', ''], ['CONFIG', 'GET', 'save'],
+        ['CONFIG', 'SET', 'hz', '0'], ['CONFIG', 'GET', 'hz'], ['CONFIG', 'SET', 'hz', '100000'], ['CONFIG', 'GET', 'hz'], ['CONFIG', 'SET', 'hz', '-1'],
+        ['CONFIG', 'SET', 'hz', '10'], ['CONFIG', 'SET', 'appendfsync', 'sometimes'], ['CONFIG', 'SET', 'maxclients', '0'],
+        ['CONFIG', 'SET', 'hash-max-listpack-entries', 'x'], ['CONFIG', 'SET', 'hash-max-listpack-entries', '-1'], ['CONFIG', 'SET', 'hash-max-listpack-value', '1k'],
+        ['CONFIG', 'GET', 'hash-max-listpack-value'], ['CONFIG', 'SET', 'hash-max-listpack-value', '64'], ['CONFIG', 'SET', 'zset-max-ziplist-value', '-1'],
+        ['CONFIG', 'SET', 'list-max-listpack-size', 'x'], ['CONFIG', 'SET', 'list-compress-depth', '-1'], ['CONFIG', 'SET', 'stream-node-max-bytes', 'x'],
+        ['CONFIG', 'SET', 'stream-node-max-entries', '-1'], ['CONFIG', 'SET', 'activerehashing', 'maybe'], ['CONFIG', 'SET', 'lua-time-limit', 'x'],
+        ['CONFIG', 'SET', 'busy-reply-threshold', '-1'], ['CONFIG', 'SET', 'lazyfree-lazy-user-del', '1'],
+        ['CONFIG', 'GET', 'lazyfree-lazy-eviction'], ['CONFIG', 'SET', 'lazyfree-lazy-expire', 'x'], ['CONFIG', 'SET', 'lazyfree-lazy-server-del', 'no'],
+        ['CONFIG', 'GET', 'replica-lazy-flush'], ['CONFIG', 'SET', 'dynamic-hz', 'no'], ['CONFIG', 'GET', 'dynamic-hz'], ['CONFIG', 'SET', 'dynamic-hz', 'yes'],
+        ['CONFIG', 'SET', 'rdbcompression', 'maybe'], ['CONFIG', 'GET', 'rdbchecksum'], ['CONFIG', 'SET', 'rdbchecksum', 'yes'],
+        ['CONFIG', 'SET', 'always-show-logo', 'no'], ['CONFIG', 'SET', 'set-proc-title', 'yes'],
+      ], proto);
+    });
+
+    it('RESETSTAT clears the INFO stats counters, errorstats and commandstats as Redis', async () => {
+      const counters = ['total_commands_processed', 'keyspace_hits', 'keyspace_misses', 'total_error_replies', 'total_connections_received', 'expired_keys', 'evicted_keys', 'rejected_connections'];
+      const read = async (port: number): Promise<string[]> => {
+        const [info] = await decoded(port, [['GET', 'nokey'], ['SET', 'rk', 'v'], ['GET', 'rk'], ['INCR', 'rk'], ['CONFIG', 'RESETSTAT'], ['INFO', 'stats', 'errorstats', 'commandstats']], 2).then((r) => r.slice(-1));
+        const t = info!.t === 'bulk' ? info!.v.toString() : show(info!);
+        const fields = counters.map((c) => new RegExp(`\r\n${c}:(\\d+)\r\n`).exec(t)?.[1] ?? `${c} missing`);
+        // Commandstats name a subcommand's calls differently (cmdstat_config|resetstat in Redis): only their count is compared.
+        const errorstats = t.split('\r\n').filter((l) => l.startsWith('errorstat_'));
+        const cmdstats = t.split('\r\n').filter((l) => l.startsWith('cmdstat_')).length;
+        return [...fields, ...errorstats, `${cmdstats} cmdstat lines`];
+      };
+      const [ours, theirs] = await Promise.all([read(node!.port), read(oneDb!.port)]);
+      expect(ours).toEqual(theirs);
+      expect(ours.slice(0, 4)).toEqual(['1', '0', '0', '0']);
+    });
+  });
+
+  describe('INFO', () => {
+    const sectionsOf = (r: Reply): string[] => (r.t === 'bulk' || r.t === 'verbatim' ? r.v.toString() : '').split('\r\n').filter((l) => l.startsWith('# '));
+
+    it('prints each section once, in Redis\'s order, whatever the order asked; default and all add to the names given', async () => {
+      const asks: Argv[] = [['INFO', 'keyspace', 'server'], ['INFO', 'keyspace', 'KEYSPACE'], ['INFO', 'default', 'commandstats'], ['INFO', 'commandstats', 'default'],
+        ['INFO', 'everything', 'bogus'], ['INFO', 'all'], ['INFO', 'bogus'], ['INFO', 'latencystats', 'errorstats', 'commandstats', 'cpu', 'clients']];
+      const [ours, theirs] = await Promise.all([decoded(node!.port, asks, 2), decoded(oneDb!.port, asks, 2)]);
+      // ringkv's own section closes `all` and `everything`.
+      expect(ours.map((r) => sectionsOf(r).filter((h) => h !== '# Ringkv'))).toEqual(theirs.map(sectionsOf));
+    });
+
+    it('every field Redis prints per section is there, in the same form for the keyspace line', async () => {
+      const fields = (r: Reply): Map<string, Map<string, string>> => {
+        const out = new Map<string, Map<string, string>>();
+        let section = new Map<string, string>();
+        for (const l of (r.t === 'bulk' ? r.v.toString() : '').split('\r\n')) {
+          if (l.startsWith('# ')) out.set(l.slice(2), (section = new Map()));
+          else if (l.includes(':')) section.set(l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1));
+        }
+        return out;
+      };
+      const setup: Argv[] = [['SET', 'ik1', 'v'], ['SET', 'ik2', 'v', 'EX', '1000']];
+      const [ours, theirs] = await Promise.all([decoded(node!.port, [...setup, ['INFO', 'default']], 2), decoded(oneDb!.port, [...setup, ['INFO', 'default']], 2)]);
+      const mine = fields(ours.at(-1)!);
+      // Script and function counts belong to the scripting engine, which INFO does not start.
+      const notHere = new Set(['number_of_cached_scripts', 'number_of_functions', 'number_of_libraries']);
+      for (const [name, theirFields] of fields(theirs.at(-1)!)) {
+        if (name === 'Errorstats') continue;
+        const missing = [...theirFields.keys()].filter((k) => !mine.get(name)?.has(k) && !notHere.has(k));
+        expect(missing, `# ${name}`).toEqual([]);
+      }
+      const shape = (v: string | undefined): string | undefined => v?.replace(/\d+/g, 'N');
+      expect(shape(mine.get('Keyspace')?.get('db0'))).toBe('keys=N,expires=N,avg_ttl=N');
+      expect(shape(mine.get('Keyspace')?.get('db0'))).toBe(shape(fields(theirs.at(-1)!).get('Keyspace')?.get('db0')));
+      await Promise.all([decoded(node!.port, [['DEL', 'ik1', 'ik2']], 2), decoded(oneDb!.port, [['DEL', 'ik1', 'ik2']], 2)]);
+    });
+
+    it('MEMORY STATS: Redis\'s fields, each of Redis\'s reply type (RESP3)', async () => {
+      const kinds = (r: Reply): string[] => entries(r).map(([k, v]) => `${k}:${v.t}`);
+      const setup: Argv[] = [['SET', 'msk', 'v'], ['MEMORY', 'STATS'], ['DEL', 'msk'], ['MEMORY', 'STATS']];
+      const [ours, theirs] = await Promise.all([decoded(node!.port, setup, 3), decoded(oneDb!.port, setup, 3)]);
+      expect(kinds(ours[1]!)).toEqual(kinds(theirs[1]!));
+      expect(kinds(ours[3]!)).toEqual(kinds(theirs[3]!));
+    });
+  });
+
+  describe('server commands with one database', () => {
+    it.each(PROTOS)('SWAPDB, WAIT, BGSAVE arguments, SLOWLOG GET arity, HELLO\'s version range, COMMAND INFO and GETKEYS of odd names (RESP%i)', async (proto) => {
+      await sameBytes(oneDb!, [
+        ['SWAPDB', '0', '0'], ['SWAPDB', '0', '1'], ['SWAPDB', 'x', '1'], ['SWAPDB', '0', 'x'], ['SWAPDB', '-1', '0'], ['SWAPDB', '99999999999', '0'],
+        ['WAIT', '0', 'x'], ['WAIT', '0', '-1'], ['WAIT', 'x', '0'], ['WAIT', '0', '0'], ['BGSAVE', 'x'], ['BGSAVE', 'a', 'b'],
+        ['SLOWLOG', 'GET', '1', '2'], ['HELLO', '99999999999999999999999'], ['HELLO', '-1'], ['HELLO', 'x'],
+        ['COMMAND', 'INFO', 'nosuch'], ['COMMAND', 'INFO', 'get', 'nosuch', 'config|nosuch', 'config|get|x'],
+        ['SET', 'gk', 'v'], ['COMMAND', 'GETKEYS', 'config', 'get', 'x'], ['COMMAND', 'GETKEYS', 'config', 'nosuch', 'x'], ['COMMAND', 'GETKEYS', 'object', 'encoding', 'gk'],
+        ['COMMAND', 'GETKEYS', 'xinfo', 'stream', 'gk'], ['COMMAND', 'GETKEYS', 'memory', 'usage', 'gk'], ['COMMAND', 'GETKEYS', 'object', 'encoding'],
+        ['COMMAND', 'GETKEYS', 'client', 'kill', 'x'], ['DEL', 'gk'], ['COMMAND', 'INFO', 'echo', 'select', 'hello', 'reset'],
+      ], proto);
+    });
+
+    it.each(PROTOS)('DEBUG: numbers read as C reads them, RELOAD options, LISTPACK and QUICKLIST, ERROR, QUICKLIST-PACKED-THRESHOLD, PAUSE-CRON, REPLYBUFFER (RESP%i)', async (proto) => {
+      await sameBytes(oneDb!, [
+        ['SET', 'dk', 'a-string-value'], ['RPUSH', 'dl', 'a'], ['DEBUG', 'SLEEP', 'x'], ['DEBUG', 'SLEEP', '0.001'], ['DEBUG', 'SET-ACTIVE-EXPIRE', 'x'], ['DEBUG', 'SET-ACTIVE-EXPIRE', '1'],
+        ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', 'x'], ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '0'], ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '5gb'],
+        ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '1gb'], ['DEBUG', 'RELOAD', 'bogus'], ['DEBUG', 'RELOAD', 'NOSAVE', 'x'],
+        ['DEBUG', 'LISTPACK', 'nokey'], ['DEBUG', 'LISTPACK', 'dk'], ['DEBUG', 'LISTPACK', 'dl'], ['DEBUG', 'QUICKLIST', 'nokey'], ['DEBUG', 'QUICKLIST', 'dk'],
+        ['DEBUG', 'QUICKLIST', 'dl'], ['DEBUG', 'QUICKLIST', 'dl', '1'], ['DEBUG', 'QUICKLIST', 'dl', '1', '2'], ['DEBUG', 'ERROR', 'FOO bar'], ['DEBUG', 'ERROR', 'plain'],
+        ['DEBUG', 'SET-SKIP-CHECKSUM-VALIDATION', '1'], ['DEBUG', 'SET-SKIP-CHECKSUM-VALIDATION', '0'], ['DEBUG', 'AOF-FLUSH-SLEEP', '0'],
+        ['DEBUG', 'STRINGMATCH-TEST'], ['DEBUG', 'STRINGMATCH-LEN'], ['DEBUG', 'PAUSE-CRON', '1'], ['DEBUG', 'PAUSE-CRON', '0'], ['DEBUG', 'PAUSE-CRON'],
+        ['DEBUG', 'REPLYBUFFER', 'peak-reset-time', 'x'], ['DEBUG', 'REPLYBUFFER', 'PEAK-RESET-TIME', 'never'], ['DEBUG', 'REPLYBUFFER', 'peak-reset-time', 'reset'],
+        ['DEBUG', 'REPLYBUFFER', 'resizing', '1'], ['DEBUG', 'REPLYBUFFER', 'foo', '1'], ['DEBUG', 'REPLYBUFFER', 'resizing'], ['DEL', 'dk', 'dl'],
+      ], proto);
     });
   });
 

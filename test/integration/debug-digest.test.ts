@@ -177,7 +177,8 @@ describe('DEBUG PROTOCOL and HELP against redis-server', () => {
   });
 
   it('DEBUG HELP: Redis 7.0 entries, in its order, of the subcommands ringkv has', async () => {
-    const supported = ['CHANGE-REPL-ID', 'DIGEST', 'DIGEST-VALUE', 'LOG', 'OBJECT', 'PROTOCOL', 'RELOAD', 'SET-ACTIVE-EXPIRE', 'QUICKLIST-PACKED-THRESHOLD', 'SLEEP', 'LISTPACK', 'HELP'];
+    const supported = ['AOF-FLUSH-SLEEP', 'CHANGE-REPL-ID', 'DIGEST', 'DIGEST-VALUE', 'ERROR', 'LOG', 'LOADAOF', 'OBJECT', 'PROTOCOL', 'RELOAD', 'SET-ACTIVE-EXPIRE',
+      'QUICKLIST-PACKED-THRESHOLD', 'SET-SKIP-CHECKSUM-VALIDATION', 'SLEEP', 'STRINGMATCH-TEST', 'LISTPACK', 'QUICKLIST', 'PAUSE-CRON', 'REPLYBUFFER', 'HELP'];
     for (const proto of [2, 3] as const) {
       const [[want], [got]] = await Promise.all([rawReplies(ref!.ports[0]!, proto, [['DEBUG', 'HELP']]), rawReplies(node!.port, proto, [['DEBUG', 'HELP']])]);
       // Redis's reply is an array of status lines: a header, then one entry per subcommand (its

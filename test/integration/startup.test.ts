@@ -263,7 +263,7 @@ describe('CONFIG SET checks settings as a whole, with Redis 7.0 error texts', ()
     await expect(configSet('maxclients', 'abc')).rejects.toThrow(
       "ERR CONFIG SET failed (possibly related to argument 'maxclients') - argument couldn't be parsed into an integer");
     await expect(configSet('appendfsync', 'sometimes')).rejects.toThrow(
-      "ERR CONFIG SET failed (possibly related to argument 'appendfsync') - argument(s) must be one of the following: always, everysec, no");
+      "ERR CONFIG SET failed (possibly related to argument 'appendfsync') - argument(s) must be one of the following: everysec, always, no");
     await expect(configSet('protected-mode', 'maybe')).rejects.toThrow(
       "ERR CONFIG SET failed (possibly related to argument 'protected-mode') - argument must be 'yes' or 'no'");
     await expect(configSet('hz', '11', 'hz', '12')).rejects.toThrow(
