@@ -5,6 +5,7 @@ import { anonymousMemoryBytes, bytesToHuman } from '../server/eviction/memory-re
 import { parsePercentiles, percentileName, valueAtPercentile } from '../server/command-latency.js';
 import { persistenceStatus } from '../server/persistence-refusal.js';
 import { clientMemory } from '../server/client-memory.js';
+import { startedScripting } from '../scripting/engine.js';
 
 /** Redis 7.0's order: INFO prints the sections in it whatever order they are asked in. */
 const ORDER = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'commandstats', 'errorstats', 'latencystats', 'cluster', 'keyspace', 'ringkv'];
@@ -47,6 +48,16 @@ function clients(node: NodeServices): Lines {
   ];
 }
 
+/** Redis's script and function counts; a node that never ran a script has none (its engine is not started for INFO). */
+function scriptCounts(node: NodeServices): Lines {
+  const engine = startedScripting(node);
+  return [
+    ['number_of_cached_scripts', engine?.cachedScriptCount() ?? 0],
+    ['number_of_functions', engine?.functionCount() ?? 0],
+    ['number_of_libraries', engine?.libraries.size ?? 0],
+  ];
+}
+
 function clientsMemory(node: NodeServices): number {
   let n = 0;
   for (const c of node.clients()) n += clientMemory(c).total;
@@ -70,6 +81,7 @@ function memory(node: NodeServices): Lines {
     ['allocator_allocated', rss], ['allocator_active', rss], ['allocator_resident', rss],
     ['total_system_memory', os.totalmem()], ['total_system_memory_human', bytesToHuman(os.totalmem())],
     ['used_memory_lua', 0], ['used_memory_vm_eval', 0], ['used_memory_lua_human', bytesToHuman(0)], ['used_memory_scripts_eval', 0],
+    ...scriptCounts(node),
     ['used_memory_vm_functions', 0], ['used_memory_vm_total', 0], ['used_memory_vm_total_human', bytesToHuman(0)],
     ['used_memory_functions', 0], ['used_memory_scripts', 0], ['used_memory_scripts_human', bytesToHuman(0)],
     ['maxmemory', max], ['maxmemory_human', bytesToHuman(max)], ['maxmemory_policy', node.config.str('maxmemory-policy')],

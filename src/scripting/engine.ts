@@ -503,6 +503,10 @@ export class ScriptingEngine {
     }
   }
 
+  cachedScriptCount(): number {
+    return this.scripts.size;
+  }
+
   functionCount(): number {
     return this.functionsByName.size;
   }
@@ -547,6 +551,11 @@ function decodeLegacyDump(payload: Buffer): Buffer[] | undefined {
 }
 
 const engines = new WeakMap<NodeServices, ScriptingEngine>();
+
+/** The node's scripting engine if something already started it (INFO reads counts without starting one). */
+export function startedScripting(node: NodeServices): ScriptingEngine | undefined {
+  return engines.get(node);
+}
 
 /** The node's scripting engine, created on first use (function libraries are read from the data directory then). */
 export function scriptingFor(node: NodeServices): ScriptingEngine {
