@@ -58,7 +58,9 @@ function history(ctx: CommandContext, argv: Buffer[]): void {
 /** Per command: calls and the cumulative power-of-two buckets; unknown or unused commands are left out. */
 function histogram(ctx: CommandContext, argv: Buffer[]): void {
   const commands = ctx.node.stats.commands;
-  const names = argv.length > 2 ? [...new Set(argv.slice(2).map((a) => a.toString().toLowerCase()))] : [...commands.keys()];
+  // A container's name stands for its subcommands, which are counted as `config|get` (as Redis 7.0).
+  const asked = argv.length > 2 ? [...new Set(argv.slice(2).map((a) => a.toString().toLowerCase()))] : undefined;
+  const names = asked === undefined ? [...commands.keys()] : [...new Set(asked.flatMap((n) => [n, ...[...commands.keys()].filter((k) => k.startsWith(`${n}|`))]))];
   const shown = names.flatMap((n) => {
     const latency = commands.get(n)?.latency;
     return latency === undefined ? [] : [[n, latency] as const];
