@@ -9,6 +9,7 @@ import { command, container, type CommandContext, type CommandSpec } from './spe
 import { lower, parseInt64 } from './args.js';
 import { globMatch } from './glob.js';
 import { infoText } from './info.js';
+import { ValueType } from '../storage/types.js';
 import { scriptingFor } from '../scripting/engine.js';
 import { BUSY_EVAL, BUSY_FUNCTION } from '../scripting/busy-replies.js';
 import { anonymousMemoryBytes } from '../server/eviction/memory-report.js';
@@ -279,12 +280,47 @@ export function isActiveExpireEnabled(): boolean {
   return activeExpireEnabled && !cronPaused;
 }
 
+/** Redis's getPositiveLongFromObjectOrReply: one message for anything that is not a whole number >= 0. */
+function positiveLong(arg: Buffer): number {
+  const n = parseInt64(arg);
+  if (n === undefined || n < 0n || n > BigInt(Number.MAX_SAFE_INTEGER)) throw new ReplyError('ERR value is out of range, must be positive');
+  return Number(n);
+}
+
+/**
+ * DEBUG POPULATE count [prefix] [size]: `prefix:N` = `value:N` (cut or zero-padded to size) for
+ * the keys that do not exist, as Redis's test suite fills a server. The keys are written through
+ * the node's keyspace like SETs of one command (logged as one entry). A cluster node's keyspace
+ * holds replicas of slots whose writes go through their coordinators: it is refused there.
+ */
+function debugPopulate(ctx: CommandContext, argv: Buffer[]): void {
+  if (argv.length > 5) throw new ReplyError(`ERR unknown subcommand or wrong number of arguments for '${argv[1]!.toString('latin1')}'. Try DEBUG HELP.`);
+  if (ctx.node.cluster !== undefined) throw new ReplyError('ERR DEBUG POPULATE is not supported in cluster mode: its keys would not be replicated');
+  const count = positiveLong(argv[2]!);
+  const prefix = argv[3] ?? Buffer.from('key');
+  const size = argv.length > 4 ? positiveLong(argv[4]!) : 0;
+  if (size > ctx.node.config.int('proto-max-bulk-len')) throw new ReplyError('ERR string exceeds maximum allowed size');
+  for (let j = 0; j < count; j++) {
+    const key = Buffer.concat([prefix, Buffer.from(`:${j}`)]);
+    if (ctx.ks.get(key) !== undefined) continue;
+    const text = Buffer.from(`value:${j}`);
+    let value = text;
+    if (size > 0) {
+      value = Buffer.alloc(size);
+      text.copy(value, 0, 0, Math.min(size, text.length));
+    }
+    ctx.ks.set(key, ValueType.String, value, 0);
+  }
+  ctx.out.ok();
+}
+
 const debugTable = container('debug', ['admin', 'noscript', 'loading', 'stale'], ['admin', 'slow', 'dangerous'], [
   // Redis reads these numbers with strtod and atoi: what does not parse counts as 0.
   { name: 'sleep', arity: 3, flags: ['admin'], run: (c, a) => { blockFor(cNumber(a[2]!, true) * 1000); c.out.ok(); } },
   { name: 'log', arity: 3, flags: ['admin'], run: (c, a) => { c.node.logger.warn({ message: a[2]!.toString() }, 'DEBUG LOG'); c.out.ok(); } },
   { name: 'set-active-expire', arity: 3, flags: ['admin'], run: (c, a) => { activeExpireEnabled = cNumber(a[2]!, false) !== 0; c.out.ok(); } },
   { name: 'reload', arity: -2, flags: ['admin'], run: debugReload },
+  { name: 'populate', arity: -3, flags: ['admin'], run: debugPopulate },
   { name: 'change-repl-id', arity: 2, flags: ['admin'], run: (c) => c.out.ok() },
   { name: 'quicklist-packed-threshold', arity: 3, flags: ['admin'], run: quicklistPackedThreshold },
   { name: 'listpack', arity: 3, flags: ['admin'], run: (c, a) => encodingDump(c, a, 'listpack', 'Listpack') },

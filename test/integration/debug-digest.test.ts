@@ -176,8 +176,21 @@ describe('DEBUG PROTOCOL and HELP against redis-server', () => {
     }
   });
 
+  it('DEBUG POPULATE fills the same keys and values, skips existing ones, refuses bad counts and sizes', async () => {
+    const commands: Cmd[] = [
+      ['FLUSHALL'], ['DEBUG', 'POPULATE', '3', 'pk', '5'], ['MGET', 'pk:0', 'pk:1', 'pk:2'], ['SET', 'key:5', 'old'], ['DEBUG', 'POPULATE', '7'],
+      ['GET', 'key:5'], ['GET', 'key:6'], ['DBSIZE'], ['DEBUG', 'POPULATE', '2', 'z', '0'], ['GET', 'z:1'], ['DEBUG', 'POPULATE', '1', 'pad', '12'], ['GET', 'pad:0'],
+      ['DEBUG', 'POPULATE', 'x'], ['DEBUG', 'POPULATE', '-1'], ['DEBUG', 'POPULATE', '1', 'a', '-3'], ['DEBUG', 'POPULATE', '1', 'a', '1', '2'], ['DEBUG', 'POPULATE', '0'],
+      ['DEBUG', 'POPULATE', '1000', 'many'], ['DBSIZE'], ['FLUSHALL'],
+    ];
+    const [want, got] = await Promise.all([rawReplies(ref!.ports[0]!, 2, commands), rawReplies(node!.port, 2, commands)]);
+    for (let i = 0; i < commands.length; i++) {
+      expect(JSON.stringify(got[i]!.toString('latin1')), commands[i]!.join(' ')).toBe(JSON.stringify(want[i]!.toString('latin1')));
+    }
+  });
+
   it('DEBUG HELP: Redis 7.0 entries, in its order, of the subcommands ringkv has', async () => {
-    const supported = ['AOF-FLUSH-SLEEP', 'CHANGE-REPL-ID', 'DIGEST', 'DIGEST-VALUE', 'ERROR', 'LOG', 'LOADAOF', 'OBJECT', 'PROTOCOL', 'RELOAD', 'SET-ACTIVE-EXPIRE',
+    const supported = ['AOF-FLUSH-SLEEP', 'CHANGE-REPL-ID', 'DIGEST', 'DIGEST-VALUE', 'ERROR', 'LOG', 'LOADAOF', 'OBJECT', 'POPULATE', 'PROTOCOL', 'RELOAD', 'SET-ACTIVE-EXPIRE',
       'QUICKLIST-PACKED-THRESHOLD', 'SET-SKIP-CHECKSUM-VALIDATION', 'SLEEP', 'STRINGMATCH-TEST', 'LISTPACK', 'QUICKLIST', 'PAUSE-CRON', 'REPLYBUFFER', 'HELP'];
     for (const proto of [2, 3] as const) {
       const [[want], [got]] = await Promise.all([rawReplies(ref!.ports[0]!, proto, [['DEBUG', 'HELP']]), rawReplies(node!.port, proto, [['DEBUG', 'HELP']])]);
