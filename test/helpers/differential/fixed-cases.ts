@@ -1,0 +1,98 @@
+/**
+ * Fixed edge-case lists per family for fixed.ts: each case is there because ringkv once answered
+ * it differently from Redis 7.0, or sits next to one that did.
+ */
+import { c, checked, type FixedCases } from './fixed.js';
+
+const SCAN = { kind: 'scan', pairs: false } as const;
+const SCAN_PAIRS = { kind: 'scan', pairs: true } as const;
+
+/** GETEX options: the same one twice is taken (the last counts), two different ones are not. */
+export const stringCases: FixedCases = (k) => [
+  c('SET', k('g'), 'v'),
+  c('GETEX', k('g'), 'EX', '100', 'EX', '200'),
+  c('TTL', k('g')),
+  c('GETEX', k('g'), 'PX', '5000', 'PX', '100000'),
+  c('GETEX', k('g'), 'PERSIST', 'PERSIST'),
+  c('TTL', k('g')),
+  c('GETEX', k('g'), 'PERSIST', 'EX', '10'),
+  c('GETEX', k('g'), 'EX', '10', 'PERSIST'),
+  c('GETEX', k('g'), 'EX', '10', 'PX', '10'),
+  c('GETEX', k('g'), 'EXAT', '1', 'EXAT', '0'),
+  c('GETEX', k('missing'), 'EX', '10', 'EX', '10'),
+  c('GETEX', k('missing'), 'PERSIST', 'PERSIST'),
+  c('GETEX', k('missing'), 'PERSIST', 'EX', '10'),
+  c('SET', k('s'), 'v', 'EX', '10', 'EX', '20', 'GET'),
+  c('SET', k('s'), 'v', 'NX', 'NX'),
+  c('SET', k('s'), 'v', 'XX', 'XX', 'KEEPTTL', 'KEEPTTL'),
+  c('SET', k('s'), 'v', 'EX', '10', 'KEEPTTL'),
+  c('SET', k('s'), 'v', 'NX', 'XX'),
+];
+
+/**
+ * Cursors as Redis reads them (strtoul): a sign is taken and "-1" wraps, the empty string is 0,
+ * above 2^64-1 and anything with a space or a letter is "invalid cursor", checked before the options.
+ */
+export const keyCases: FixedCases = (k) => [
+  c('SADD', k('set'), '1', '2', '3'),
+  c('HSET', k('hash'), 'f', 'v'),
+  c('ZADD', k('zset'), '1', 'm'),
+  checked(SCAN, 'SSCAN', k('set'), '-1'),
+  checked(SCAN, 'SSCAN', k('set'), '+1'),
+  checked(SCAN, 'SSCAN', k('set'), ''),
+  checked(SCAN, 'SSCAN', k('set'), '18446744073709551615'),
+  c('SSCAN', k('set'), '18446744073709551616'),
+  c('SSCAN', k('set'), ' 1'),
+  c('SSCAN', k('set'), '1e3'),
+  c('SSCAN', k('set'), '-'),
+  c('SSCAN', k('set'), '0x10'),
+  checked(SCAN_PAIRS, 'HSCAN', k('hash'), '-5'),
+  checked(SCAN_PAIRS, 'HSCAN', k('hash'), '+0'),
+  c('HSCAN', k('hash'), '99999999999999999999'),
+  checked(SCAN_PAIRS, 'ZSCAN', k('zset'), '-0'),
+  c('ZSCAN', k('zset'), '1 '),
+  c('SSCAN', k('missing'), '-1'),
+  c('SSCAN', k('missing'), '18446744073709551616'),
+  checked(SCAN, 'SCAN', '', 'MATCH', k('nomatch*'), 'COUNT', '1000'),
+  checked(SCAN, 'SCAN', '0', 'MATCH', k('nomatch*'), 'COUNT', '9223372036854775807'),
+  c('SCAN', '18446744073709551616'),
+  c('SCAN', 'abc', 'COUNT', '0'),
+  c('SCAN', 'x', 'y', 'z'),
+  c('SCAN', ' 0'),
+  c('SCAN', '0', 'COUNT', '0'),
+  c('SCAN', '0', 'COUNT', 'x'),
+];
+
+/** LPOS: a non-integer COUNT or MAXLEN gets the "can't be negative" text; RANK LONG_MIN acts as -1. */
+export const listCases: FixedCases = (k) => [
+  c('RPUSH', k('l'), 'a', 'b', 'c', 'a', 'b', 'a', 'c'),
+  c('LPOS', k('l'), 'a', 'COUNT', 'abc'),
+  c('LPOS', k('l'), 'a', 'MAXLEN', 'abc'),
+  c('LPOS', k('l'), 'a', 'COUNT', '1.5'),
+  c('LPOS', k('l'), 'a', 'MAXLEN', '99999999999999999999'),
+  c('LPOS', k('missing'), 'a', 'COUNT', 'abc'),
+  c('LPOS', k('l'), 'a', 'RANK', 'abc'),
+  c('LPOS', k('l'), 'a', 'RANK', '0'),
+  c('LPOS', k('l'), 'a', 'RANK', '-9223372036854775808'),
+  c('LPOS', k('l'), 'a', 'RANK', '-9223372036854775808', 'COUNT', '0'),
+  c('LPOS', k('l'), 'a', 'RANK', '-9223372036854775808', 'COUNT', '2', 'MAXLEN', '3'),
+  c('LPOS', k('l'), 'a', 'RANK', '-9223372036854775807'),
+  c('LPOS', k('l'), 'a', 'RANK', '9223372036854775807', 'COUNT', '0'),
+  c('LPOS', k('l'), 'a', 'RANK', '1', 'RANK', '-2', 'COUNT', '5', 'COUNT', '0'),
+];
+
+/** XCLAIM RETRYCOUNT is any long long: Redis keeps it in a uint64_t and replies it signed. */
+export const streamCases: FixedCases = (k) => [
+  c('XADD', k('s'), '1-1', 'f', 'v'),
+  c('XADD', k('s'), '2-1', 'f', 'v'),
+  c('XGROUP', 'CREATE', k('s'), 'g', '0'),
+  c('XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', k('s'), '>'),
+  c('XCLAIM', k('s'), 'g', 'c', '0', '1-1', 'RETRYCOUNT', '-1', 'JUSTID'),
+  checked({ kind: 'stream', tolerance: 5000, idleAt: 2 }, 'XPENDING', k('s'), 'g', '-', '+', '10'),
+  c('XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', k('s'), '0'),
+  checked({ kind: 'stream', tolerance: 5000, idleAt: 2 }, 'XPENDING', k('s'), 'g', '-', '+', '10'),
+  c('XCLAIM', k('s'), 'g', 'c', '0', '2-1', 'RETRYCOUNT', '9223372036854775807', 'JUSTID'),
+  c('XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', k('s'), '0'),
+  checked({ kind: 'stream', tolerance: 5000, idleAt: 2 }, 'XPENDING', k('s'), 'g', '-', '+', '10'),
+  c('XCLAIM', k('s'), 'g', 'c', '0', '1-1', 'RETRYCOUNT', 'x'),
+];
