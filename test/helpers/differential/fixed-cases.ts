@@ -7,7 +7,7 @@ import { c, checked, type FixedCases } from './fixed.js';
 const SCAN = { kind: 'scan', pairs: false } as const;
 const SCAN_PAIRS = { kind: 'scan', pairs: true } as const;
 
-/** GETEX options: the same one twice is taken (the last counts), two different ones are not. */
+/** GETEX options: the same one twice is taken (the last counts), two different ones are not; LCS's size limit. */
 export const stringCases: FixedCases = (k) => [
   c('SET', k('g'), 'v'),
   c('GETEX', k('g'), 'EX', '100', 'EX', '200'),
@@ -27,6 +27,12 @@ export const stringCases: FixedCases = (k) => [
   c('SET', k('s'), 'v', 'XX', 'XX', 'KEEPTTL', 'KEEPTTL'),
   c('SET', k('s'), 'v', 'EX', '10', 'KEEPTTL'),
   c('SET', k('s'), 'v', 'NX', 'XX'),
+  // LCS's table is 4 bytes a cell: Redis refuses one above proto-max-bulk-len (512 MB) by name.
+  c('SET', k('lcs1'), 'a'.repeat(11585)),
+  c('SET', k('lcs2'), 'b'.repeat(11585)),
+  c('LCS', k('lcs1'), k('lcs2')),
+  c('LCS', k('lcs1'), k('lcs2'), 'LEN'),
+  c('LCS', k('lcs1'), k('lcs2'), 'LEN', 'IDX'),
 ];
 
 /**
