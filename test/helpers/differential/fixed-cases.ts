@@ -122,4 +122,14 @@ export const streamCases: FixedCases = (k) => [
   c('XTRIM', k('t'), 'MINID', '9'),
   c('XADD', k('t'), '6-0', 'f', 'v'),
   c('XINFO', 'GROUPS', k('t')),
+  // `ms-*` where ms's sequences are used up: Redis answers its generic XADD error.
+  c('XADD', k('u'), '1-18446744073709551615', 'f', 'v'),
+  c('XADD', k('u'), '1-*', 'f', 'v'),
+  c('XADD', k('u'), '0-*', 'f', 'v'),
+  c('XADD', k('u'), '2-*', 'f', 'v'),
+  c('XADD', k('u'), '2-18446744073709551615', 'f', 'v'),
+  c('XADD', k('u'), 'MAXLEN', '1', '2-*', 'f', 'v'),
+  c('XADD', k('u'), '18446744073709551615-18446744073709551615', 'f', 'v'),
+  c('XADD', k('u'), '18446744073709551615-*', 'f', 'v'),
+  c('XLEN', k('u')),
 ];
