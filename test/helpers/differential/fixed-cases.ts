@@ -133,3 +133,33 @@ export const streamCases: FixedCases = (k) => [
   c('XADD', k('u'), '18446744073709551615-*', 'f', 'v'),
   c('XLEN', k('u')),
 ];
+
+/**
+ * HRANDFIELD / SRANDMEMBER / ZRANDMEMBER on a missing key: an empty array for any count Redis
+ * accepts (down to -LONG_MAX), however many picks it asks for; the range checks come first.
+ */
+const HUGE_COUNTS = ['-9223372036854775807', '-9007199254740993', '-4611686018427387904', '-4611686018427387903', '9223372036854775807', '-9223372036854775808'];
+
+export const hashCases: FixedCases = (k) => [
+  ...HUGE_COUNTS.flatMap((n) => [c('HRANDFIELD', k('missing'), n), c('HRANDFIELD', k('missing'), n, 'WITHVALUES')]),
+  c('HSET', k('h'), 'f', 'v'),
+  c('HRANDFIELD', k('h'), '-4611686018427387904', 'WITHVALUES'),
+  c('HRANDFIELD', k('h'), '4611686018427387904', 'WITHVALUES'),
+  c('HRANDFIELD', k('h'), '9223372036854775807'),
+  c('HRANDFIELD', k('h'), '-9223372036854775808'),
+];
+
+export const setCases: FixedCases = (k) => [
+  ...HUGE_COUNTS.map((n) => c('SRANDMEMBER', k('missing'), n)),
+  c('SADD', k('s'), '1'),
+  c('SRANDMEMBER', k('s'), '9223372036854775807'),
+  c('SRANDMEMBER', k('s'), '-9223372036854775808'),
+];
+
+export const zsetCases: FixedCases = (k) => [
+  ...HUGE_COUNTS.flatMap((n) => [c('ZRANDMEMBER', k('missing'), n), c('ZRANDMEMBER', k('missing'), n, 'WITHSCORES')]),
+  c('ZADD', k('z'), '1', 'm'),
+  c('ZRANDMEMBER', k('z'), '-4611686018427387904', 'WITHSCORES'),
+  c('ZRANDMEMBER', k('z'), '9223372036854775807', 'WITHSCORES'),
+  c('ZRANDMEMBER', k('z'), '-9223372036854775808'),
+];
