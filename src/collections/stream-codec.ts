@@ -183,13 +183,15 @@ export interface PendingState {
 export function encodePending(p: PendingState): Buffer {
   const b = Buffer.allocUnsafe(16 + p.consumer.length);
   writeU64(b, 0, p.deliveryTime);
-  b.writeBigUInt64BE(p.deliveries, 8);
+  // Redis keeps the count in a uint64_t and replies it as a long long: XCLAIM RETRYCOUNT -1 is
+  // stored as 2^64-1 and read back as -1, and one more delivery wraps it to 0.
+  b.writeBigUInt64BE(BigInt.asUintN(64, p.deliveries), 8);
   p.consumer.copy(b, 16);
   return b;
 }
 
 export function decodePending(b: Buffer): PendingState {
-  return { deliveryTime: readU64(b, 0), deliveries: b.readBigUInt64BE(8), consumer: Buffer.from(b.subarray(16)) };
+  return { deliveryTime: readU64(b, 0), deliveries: b.readBigInt64BE(8), consumer: Buffer.from(b.subarray(16)) };
 }
 
 export interface ConsumerState {

@@ -9,6 +9,8 @@ import { compareIds, isZeroId, MAX_ID, type StreamId } from './stream-id.js';
 /** Whether an entry deleted by XDEL may lie in [start, +] (streamRangeHasTombstones). */
 export function hasTombstonesFrom(meta: StreamMeta, length: number, start: StreamId): boolean {
   if (length === 0 || isZeroId(meta.maxDeletedId)) return false;
+  // The latest tombstone lies before the first entry (trimmed away since): none is left.
+  if (compareIds(meta.firstId, meta.maxDeletedId) > 0) return false;
   return compareIds(start, meta.maxDeletedId) <= 0 && compareIds(meta.maxDeletedId, MAX_ID) <= 0;
 }
 

@@ -102,3 +102,20 @@ export function expiryFrom(unit: 'ex' | 'px' | 'exat' | 'pxat', arg: Buffer, now
   // Redis takes any time up to 2^63 ms; a record holds up to 2^53 (keyspace.ts EXPIRES_AT_MAX).
   return abs > BigInt(EXPIRES_AT_MAX) ? EXPIRES_AT_MAX : Number(abs);
 }
+
+const UINT64_MAX = 2n ** 64n - 1n;
+
+/**
+ * A SCAN-family cursor as Redis 7.0 reads it (strtoul, base 10): no leading space, an optional sign,
+ * digits, nothing after them; a negative one wraps as C's unsigned long does ("-1" is 2^64-1), the
+ * empty string is 0, and one above 2^64-1 is an error. The canonical decimal text, or undefined.
+ */
+export function scanCursorText(buf: Buffer): string | undefined {
+  const m = /^([+-]?)(\d*)$/.exec(buf.toString('latin1'));
+  if (m === null) return undefined;
+  const [, sign, digits] = m;
+  if (digits === '') return sign === '' ? '0' : undefined;
+  const v = BigInt(digits!);
+  if (v > UINT64_MAX) return undefined;
+  return (sign === '-' && v !== 0n ? 2n ** 64n - v : v).toString();
+}

@@ -274,7 +274,8 @@ function claimOne(gs: StreamGroups, group: Buffer, g: GroupState, id: StreamId, 
   // An entry FORCE brings into the PEL starts as a fresh delivery (count 1), as Redis's new NACK
   // does, and is then counted like any claimed one: 2 without JUSTID or RETRYCOUNT.
   let deliveries = p?.deliveries ?? 1n;
-  if (retryCount !== undefined) deliveries = retryCount;
+  // Redis starts RETRYCOUNT at -1 for "not given" and so takes any negative one as not given.
+  if (retryCount !== undefined && retryCount >= 0n) deliveries = retryCount;
   else if (!justId) deliveries++;
   gs.setPending(group, g, id, consumer, time, deliveries);
 }

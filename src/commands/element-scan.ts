@@ -2,7 +2,7 @@ import { ERR, ReplyError } from '../core/errors.js';
 import type { Collection } from '../collections/collection.js';
 import { elementCursors } from '../collections/element-cursors.js';
 import { ElementKind } from '../collections/record-keys.js';
-import { int64Arg, lower } from './args.js';
+import { int64Arg, lower, scanCursorText } from './args.js';
 import { globMatch } from './glob.js';
 import type { CommandContext } from './spec.js';
 
@@ -21,10 +21,10 @@ export interface ScanOptions {
   novalues: boolean;
 }
 
-/** The cursor argument's text; "ERR invalid cursor" unless it is a non-negative integer. */
+/** The cursor argument's canonical text (args.ts scanCursorText); else "ERR invalid cursor". */
 export function scanCursor(arg: Buffer): string {
-  const text = arg.toString('latin1');
-  if (!/^\d+$/.test(text)) throw new ReplyError('ERR invalid cursor');
+  const text = scanCursorText(arg);
+  if (text === undefined) throw new ReplyError('ERR invalid cursor');
   return text;
 }
 

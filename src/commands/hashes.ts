@@ -146,7 +146,8 @@ function hrandfield(ctx: CommandContext, argv: Buffer[]): void {
   const h = HashType.open(ctx.ks, argv[1]!);
   // A positive count beyond the hash's size gives the whole hash; a negative one that large
   // (that many repeated picks) is more than a reply can hold.
-  if (wide < -BigInt(Number.MAX_SAFE_INTEGER)) throw new ReplyError(ERR.notInteger);
+  // (A missing key answers an empty array whatever the count, as in Redis.)
+  if (h !== undefined && wide < -BigInt(Number.MAX_SAFE_INTEGER)) throw new ReplyError(ERR.notInteger);
   const count = wide > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(wide);
   const picked = h === undefined || count === 0 ? [] : count > 0 ? h.random(Math.min(count, h.size), true) : h.random(-count, false);
   if (withValues && out.proto === 3) {

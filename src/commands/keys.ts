@@ -187,18 +187,21 @@ function scan(ctx: CommandContext, argv: Buffer[]): void {
   let pattern: Buffer | undefined;
   let count = 10;
   let type: string | undefined;
+  // Redis reads the cursor before the options: an invalid cursor wins over a syntax error.
+  const resolved = cursors.resolve(argv[1]!);
+  if (resolved === undefined) throw new ReplyError('ERR invalid cursor');
   for (let i = 2; i < argv.length; i++) {
     const o = lower(argv[i]!);
     if (i + 1 >= argv.length) throw new ReplyError(ERR.syntax);
     if (o === 'match') pattern = argv[++i]!;
     else if (o === 'count') {
-      count = intArg(argv[++i]!);
-      if (count < 1) throw new ReplyError(ERR.syntax);
+      // Any long is a count (getLongFromObjectOrReply); pages are capped below anyway.
+      const wide = int64Arg(argv[++i]!);
+      if (wide < 1n) throw new ReplyError(ERR.syntax);
+      count = wide > 1_000_000n ? 1_000_000 : Number(wide);
     } else if (o === 'type') type = lower(argv[++i]!);
     else throw new ReplyError(ERR.syntax);
   }
-  const resolved = cursors.resolve(argv[1]!);
-  if (resolved === undefined) throw new ReplyError('ERR invalid cursor');
   const start = listedFrom(ctx, resolved);
   const r = start === null ? { entries: [], next: null } : scanKeys(ctx, start, Math.min(count, 100_000));
   const keysOut: Buffer[] = [];

@@ -27,7 +27,11 @@ function lcsCommand(ctx: CommandContext, argv: Buffer[]): void {
   if (getIdx && getLen) throw new ReplyError('ERR If you want both the length and indexes, please just use IDX.');
   const a = StringValue.open(ctx.ks, argv[1]!)?.all() ?? Buffer.alloc(0);
   const b = StringValue.open(ctx.ks, argv[2]!)?.all() ?? Buffer.alloc(0);
-  if ((a.length + 1) * (b.length + 1) > LCS_CELLS_MAX) throw new ReplyError('ERR Insufficient memory, failed allocating transient memory for LCS');
+  // Redis sizes its table at 4 bytes a cell and refuses one above proto-max-bulk-len before it
+  // tries to allocate it; ringkv's own cap on the table answers as a failed allocation does.
+  const cells = (a.length + 1) * (b.length + 1);
+  if (cells * 4 > ctx.node.config.int('proto-max-bulk-len')) throw new ReplyError('ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len');
+  if (cells > LCS_CELLS_MAX) throw new ReplyError('ERR Insufficient memory, failed allocating transient memory for LCS');
   const r = lcs(a, b, minMatchLen);
   const { out } = ctx;
   if (getIdx) {

@@ -143,6 +143,8 @@ function ltrim(ctx: CommandContext, argv: Buffer[]): void {
 }
 
 /** LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len]. */
+const INT64_MIN = -(2n ** 63n);
+
 function lpos(ctx: CommandContext, argv: Buffer[]): void {
   let rank = 1n;
   let count: bigint | undefined;
@@ -154,17 +156,19 @@ function lpos(ctx: CommandContext, argv: Buffer[]): void {
       rank = int64Arg(argv[++i]!);
       if (rank === 0n) throw new ReplyError("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list");
     } else if (o === 'count' && more) {
-      count = int64Arg(argv[++i]!);
+      // getPositiveLongFromObjectOrReply: a non-integer gets the same message as a negative one.
+      count = int64Arg(argv[++i]!, "ERR COUNT can't be negative");
       if (count < 0n) throw new ReplyError("ERR COUNT can't be negative");
     } else if (o === 'maxlen' && more) {
-      maxlen = int64Arg(argv[++i]!);
+      maxlen = int64Arg(argv[++i]!, "ERR MAXLEN can't be negative");
       if (maxlen < 0n) throw new ReplyError("ERR MAXLEN can't be negative");
     } else throw new ReplyError(ERR.syntax);
   }
   const l = ListType.open(ctx.ks, argv[1]!);
   if (l === undefined) return count !== undefined ? ctx.out.arrayHeader(0) : ctx.out.nullBulk();
   const want = count === undefined ? 1 : count === 0n || count > BigInt(l.length) ? Infinity : Number(count);
-  let skip = rank < 0n ? -rank - 1n : rank - 1n;
+  // Redis negates a negative rank in a long: LONG_MIN stays negative and every match counts, as for -1.
+  let skip = rank === INT64_MIN ? 0n : rank < 0n ? -rank - 1n : rank - 1n;
   const budget = maxlen === 0n || maxlen > BigInt(l.length) ? l.length : Number(maxlen);
   const matches: number[] = [];
   let examined = 0;

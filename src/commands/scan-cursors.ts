@@ -1,4 +1,5 @@
 import type { ScanPosition } from '../storage/types.js';
+import { scanCursorText } from './args.js';
 
 /** How many open SCAN positions a node remembers; the oldest are forgotten first. */
 const CURSORS_MAX = 100_000;
@@ -24,8 +25,8 @@ export class ScanCursors {
 
   /** Start position for a cursor argument: null = finished, undefined = not a cursor at all. */
   resolve(arg: Buffer): ScanPosition | null | undefined {
-    const text = arg.toString('latin1');
-    if (!/^\d+$/.test(text)) return undefined;
+    const text = scanCursorText(arg);
+    if (text === undefined) return undefined;
     if (text === '0') return { slot: 0 };
     return this.positions.get(text) ?? null;
   }

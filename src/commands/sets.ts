@@ -94,7 +94,8 @@ function srandmember(ctx: CommandContext, argv: Buffer[]): void {
   if (wide < -INT64_MAX) throw new ReplyError(`ERR value is out of range, value must between -${INT64_MAX} and ${INT64_MAX}`);
   const s = SetType.open(ctx.ks, argv[1]!);
   // A negative count that large (that many picks) is more than a reply can hold.
-  if (wide < -BigInt(Number.MAX_SAFE_INTEGER)) throw new ReplyError(ERR.notInteger);
+  // (A missing key answers an empty array whatever the count, as in Redis.)
+  if (s !== undefined && wide < -BigInt(Number.MAX_SAFE_INTEGER)) throw new ReplyError(ERR.notInteger);
   let picked: Buffer[] = [];
   if (s && wide > 0n) picked = wide >= BigInt(s.size) ? s.members() : s.randomDistinct(Number(wide));
   else if (s && wide < 0n) picked = s.randomWithRepeats(Number(-wide));

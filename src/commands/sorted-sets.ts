@@ -227,7 +227,8 @@ function zrandmember(ctx: CommandContext, argv: Buffer[]): void {
   const withScores = argv.length === 4;
   if (withScores && (wide < -INT64_MAX / 2n || wide > INT64_MAX / 2n)) throw new ReplyError('ERR value is out of range');
   const z = ZSetType.open(ctx.ks, argv[1]!);
-  if (wide < -BigInt(Number.MAX_SAFE_INTEGER)) throw new ReplyError(ERR.notInteger);
+  // (A missing key answers an empty array whatever the count, as in Redis.)
+  if (z !== undefined && wide < -BigInt(Number.MAX_SAFE_INTEGER)) throw new ReplyError(ERR.notInteger);
   const count = wide > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(wide);
   const picked = z === undefined || count === 0 ? [] : count > 0 ? randomElements(z.c, ElementKind.Member, Math.min(count, z.size), true) : randomElements(z.c, ElementKind.Member, -count, false);
   writeEntries(out, picked.map(([m, v]): ZEntry => [m, decodeScore(v)]), withScores);

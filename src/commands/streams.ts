@@ -1,5 +1,5 @@
 import { ERR, ReplyError } from '../core/errors.js';
-import { compareIds, formatId, isZeroId, MAX_ID, nextEntryId, type ParsedId, type StreamId } from '../collections/stream-id.js';
+import { compareIds, formatId, isZeroId, MAX_ID, nextEntryId, U64_MAX, type ParsedId, type StreamId } from '../collections/stream-id.js';
 import { StreamType } from '../collections/stream-type.js';
 import { command, type CommandContext, type CommandSpec } from './spec.js';
 import { int64Arg, lower } from './args.js';
@@ -97,6 +97,9 @@ function xadd(ctx: CommandContext, argv: Buffer[]): void {
     s = StreamType.create(ctx.ks, argv[1]!);
   }
   if (compareIds(s.meta.lastId, MAX_ID) === 0) throw new ReplyError('ERR The stream has exhausted the last possible ID, unable to add more items');
+  // `ms-*` on the last id's ms once its sequence is 2^64-1: Redis 7.0's streamAppendItem fails
+  // there without setting EDOM, so XADD answers with its other error, not "equal or smaller".
+  if (a.id !== undefined && !a.id.seqGiven && a.id.id.ms === s.meta.lastId.ms && s.meta.lastId.seq === U64_MAX) throw new ReplyError('ERR Elements are too large to be stored');
   const id = nextEntryId(s.meta.lastId, a.id, ctx.ks.now);
   if (id === undefined) throw new ReplyError('ERR The ID specified in XADD is equal or smaller than the target stream top item');
   s.add(id, argv.slice(a.fieldsAt));

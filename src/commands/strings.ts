@@ -122,7 +122,8 @@ function getex(ctx: CommandContext, argv: Buffer[]): void {
   let expiry: { opt: 'persist' } | { opt: 'ex' | 'px' | 'exat' | 'pxat'; arg: Buffer } | undefined;
   for (let i = 2; i < argv.length; i++) {
     const opt = lower(argv[i]!);
-    if (expiry !== undefined) throw new ReplyError(ERR.syntax);
+    // As with SET, Redis takes the same option twice (the last one counts), but not two different ones.
+    if (expiry !== undefined && expiry.opt !== opt) throw new ReplyError(ERR.syntax);
     if (opt === 'persist') expiry = { opt };
     else if ((opt === 'ex' || opt === 'px' || opt === 'exat' || opt === 'pxat') && i + 1 < argv.length) expiry = { opt, arg: argv[++i]! };
     else throw new ReplyError(ERR.syntax);

@@ -11,6 +11,8 @@
 import { HASHES_MIX } from '../helpers/differential/generator.js';
 import { diffSeeds, differentialSuite } from '../helpers/differential/suite.js';
 import { directCluster, singleNode } from '../helpers/differential/targets.js';
+import { fixedSuite } from '../helpers/differential/fixed.js';
+import { hashCases } from '../helpers/differential/fixed-cases.js';
 
 differentialSuite({
   title: 'differential hashes: single node vs redis-server',
@@ -30,4 +32,12 @@ differentialSuite({
   protocols: [2, 3],
   mix: HASHES_MIX,
   label: 'hashc',
+});
+
+fixedSuite({
+  title: 'hashes: fixed edge cases, single node vs redis-server',
+  file: import.meta.url,
+  start: singleNode,
+  label: 'hashes',
+  cases: hashCases,
 });

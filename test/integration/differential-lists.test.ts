@@ -9,6 +9,8 @@
 import { LIST_MIX } from '../helpers/differential/generator.js';
 import { diffSeeds, differentialSuite } from '../helpers/differential/suite.js';
 import { directCluster, singleNode } from '../helpers/differential/targets.js';
+import { fixedSuite } from '../helpers/differential/fixed.js';
+import { listCases } from '../helpers/differential/fixed-cases.js';
 
 differentialSuite({
   title: 'differential lists: single node vs redis-server',
@@ -28,4 +30,12 @@ differentialSuite({
   protocols: [2, 3],
   mix: LIST_MIX,
   label: 'listsc',
+});
+
+fixedSuite({
+  title: 'lists: fixed edge cases, single node vs redis-server',
+  file: import.meta.url,
+  start: singleNode,
+  label: 'lists',
+  cases: listCases,
 });

@@ -10,6 +10,8 @@
 import { SETS_MIX } from '../helpers/differential/generator.js';
 import { diffSeeds, differentialSuite } from '../helpers/differential/suite.js';
 import { directCluster, singleNode } from '../helpers/differential/targets.js';
+import { fixedSuite } from '../helpers/differential/fixed.js';
+import { setCases } from '../helpers/differential/fixed-cases.js';
 
 differentialSuite({
   title: 'differential sets: single node vs redis-server',
@@ -29,4 +31,12 @@ differentialSuite({
   protocols: [2, 3],
   mix: SETS_MIX,
   label: 'setsc',
+});
+
+fixedSuite({
+  title: 'sets: fixed edge cases, single node vs redis-server',
+  file: import.meta.url,
+  start: singleNode,
+  label: 'sets',
+  cases: setCases,
 });

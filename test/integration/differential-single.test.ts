@@ -8,6 +8,8 @@
 import { BALANCED_MIX } from '../helpers/differential/generator.js';
 import { diffSeeds, differentialSuite } from '../helpers/differential/suite.js';
 import { singleNode } from '../helpers/differential/targets.js';
+import { fixedSuite } from '../helpers/differential/fixed.js';
+import { keyCases, stringCases } from '../helpers/differential/fixed-cases.js';
 
 differentialSuite({
   title: 'differential: single node vs redis-server',
@@ -17,4 +19,12 @@ differentialSuite({
   protocols: [2, 3],
   mix: BALANCED_MIX,
   label: 'single',
+});
+
+fixedSuite({
+  title: 'single: fixed edge cases, single node vs redis-server',
+  file: import.meta.url,
+  start: singleNode,
+  label: 'single',
+  cases: (k) => [...stringCases(k), ...keyCases(k)],
 });

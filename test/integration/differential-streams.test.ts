@@ -15,6 +15,8 @@
 import type { Mix } from '../helpers/differential/generator.js';
 import { diffSeeds, differentialSuite } from '../helpers/differential/suite.js';
 import { directCluster, singleNode } from '../helpers/differential/targets.js';
+import { fixedSuite } from '../helpers/differential/fixed.js';
+import { streamCases } from '../helpers/differential/fixed-cases.js';
 
 const STREAM_MIX: Mix = { strings: 6, keys: 10, hashes: 3, connection: 2, errors: 2, transactions: 8, streams: 70 };
 
@@ -38,4 +40,12 @@ differentialSuite({
   mix: STREAM_MIX,
   label: 'xdirect',
   noWatch: true,
+});
+
+fixedSuite({
+  title: 'streams: fixed edge cases, single node vs redis-server',
+  file: import.meta.url,
+  start: singleNode,
+  label: 'streams',
+  cases: streamCases,
 });

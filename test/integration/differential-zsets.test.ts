@@ -10,6 +10,8 @@
 import type { Mix } from '../helpers/differential/generator.js';
 import { diffSeeds, differentialSuite } from '../helpers/differential/suite.js';
 import { directCluster, singleNode } from '../helpers/differential/targets.js';
+import { fixedSuite } from '../helpers/differential/fixed.js';
+import { zsetCases } from '../helpers/differential/fixed-cases.js';
 
 const ZSET_MIX: Mix = { strings: 8, keys: 10, hashes: 4, connection: 2, errors: 2, transactions: 8, zsets: 66 };
 
@@ -31,4 +33,12 @@ differentialSuite({
   protocols: [2, 3],
   mix: ZSET_MIX,
   label: 'zdirect',
+});
+
+fixedSuite({
+  title: 'zsets: fixed edge cases, single node vs redis-server',
+  file: import.meta.url,
+  start: singleNode,
+  label: 'zsets',
+  cases: zsetCases,
 });
