@@ -85,9 +85,14 @@ describe('slow subscribers and client-output-buffer-limit', () => {
       const info = await ctl.info('stats');
       expect(info).toMatch(/client_output_buffer_limit_disconnections:1\r\n/);
       expect(await pub.publish('slow:ch', 'small')).toBe(1);
-      // The stalled client's backlog was dropped with it: RSS grew far less than the 64 MB sent.
+      // The stalled client's backlog was dropped with it: what clients hold now is small, and RSS
+      // grew by less than the 64 MB a kept backlog would add to the 40-48 MB of garbage the
+      // messages leave behind until the heap shrinks (measured on a quiet machine, before and after).
+      const clientBytes = Number(/mem_clients_normal:(\d+)/.exec(await ctl.info('memory'))?.[1] ?? -1);
+      expect(clientBytes).toBeGreaterThanOrEqual(0);
+      expect(clientBytes).toBeLessThan(4 * 1024 * 1024);
       const grown = rssBytes(node.proc.pid!) - rssBefore;
-      expect(grown).toBeLessThan(48 * 1024 * 1024);
+      expect(grown).toBeLessThan(96 * 1024 * 1024);
       expect(await ctl.ping()).toBe('PONG');
       expect(node.output()).toMatch(/output buffer limits/);
     } finally {

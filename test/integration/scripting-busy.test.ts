@@ -76,7 +76,12 @@ async function scenario(port: number): Promise<string[]> {
     // A script that wrote: UNKILLABLE; nobody sees its first write before it ends; a client
     // blocked on the list it pushes to is served after it, with what it left at the end.
     const blocked = reply(waiter, 'BLPOP', 'q', '10').then((v) => ({ v, at: Date.now() }));
-    await sleep(100);
+    // The BLPOP must be waiting before the script starts (on a loaded machine its connection may be slow).
+    const deadline = Date.now() + 10_000;
+    while (!/blocked_clients:1\r\n/.test(String(await other.info('clients')))) {
+      if (Date.now() > deadline) throw new Error('the BLPOP never blocked');
+      await sleep(20);
+    }
     const writing = reply(runner, 'EVAL', `redis.call('rpush', 'q', 'a') redis.call('set', 'k', 'first') ${WAIT_MS(800)} redis.call('rpush', 'q', 'b') redis.call('set', 'k2', 'second') return 1`, '0')
       .then((v) => ({ v, at: Date.now() }));
     await untilBusy(other);

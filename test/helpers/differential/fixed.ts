@@ -6,9 +6,10 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ROOT } from '../server.js';
-import { haveRedisServer, startRedisServer, type RedisReference } from '../redis-reference.js';
+import { haveRedisServer } from '../redis-reference.js';
+import { serverPair } from './suite.js';
 import { cmd, type Check, type DiffCommand, type Scenario } from './command.js';
 import { runDifferential, type Target } from './runner.js';
 import type { Subject } from './targets.js';
@@ -37,25 +38,15 @@ export interface FixedSuiteOptions {
 export function fixedSuite(opts: FixedSuiteOptions): void {
   const relative = path.relative(ROOT, fileURLToPath(opts.file));
   describe.skipIf(!haveRedisServer)(opts.title, () => {
-    let redis: RedisReference | undefined;
-    let subject: Subject | undefined;
-    beforeAll(async () => {
-      const [r, s] = await Promise.allSettled([startRedisServer(), opts.start()]);
-      if (r.status === 'fulfilled') redis = r.value;
-      if (s.status === 'fulfilled') subject = s.value;
-      if (r.status === 'rejected') throw r.reason;
-      if (s.status === 'rejected') throw s.reason;
-    }, 60000);
-    afterAll(async () => {
-      await Promise.all([redis?.stop(), subject?.stop()]);
-    });
+    const pair = serverPair(opts.start);
 
     it.each([2, 3] as const)('fixed edge cases, RESP%i', async (protocol) => {
       const tag = `{fx:${opts.label}:${protocol}}`;
       const commands = opts.cases((name) => `${tag}${name}`);
       const scenario: Scenario = { seed: 0, protocol, connections: 1, phases: [{ batches: [{ conn: 0, commands }] }] };
-      const reference: Target = { name: `redis-server ${redis!.version}`, port: () => redis!.ports[0]! };
-      const stats = await runDifferential(scenario, reference, subject!.target, { replay: `npx vitest run ${relative} -t 'fixed edge cases'` });
+      const redis = pair.redis();
+      const reference: Target = { name: `redis-server ${redis.version}`, port: () => redis.ports[0]! };
+      const stats = await runDifferential(scenario, reference, pair.subject().target, { replay: `npx vitest run ${relative} -t 'fixed edge cases'` });
       expect(stats.commands).toBe(commands.length);
     });
   });

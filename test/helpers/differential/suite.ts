@@ -34,29 +34,39 @@ export interface SuiteOptions {
   noWatch?: boolean;
 }
 
+/**
+ * redis-server 7.0 and the subject for the describe block that calls it: both start at once, and
+ * whichever did start is stopped after the block even when the other failed.
+ */
+export function serverPair(start: () => Promise<Subject>): { redis(): RedisReference; subject(): Subject } {
+  let redis: RedisReference | undefined;
+  let subject: Subject | undefined;
+  beforeAll(async () => {
+    const [r, s] = await Promise.allSettled([startRedisServer(), start()]);
+    if (r.status === 'fulfilled') redis = r.value;
+    if (s.status === 'fulfilled') subject = s.value;
+    if (r.status === 'rejected') throw r.reason;
+    if (s.status === 'rejected') throw s.reason;
+    expect(redis!.version.startsWith('7.0.'), `the reference is Redis 7.0, found ${redis!.version}`).toBe(true);
+  }, 60000);
+  afterAll(async () => {
+    await Promise.all([redis?.stop(), subject?.stop()]);
+  });
+  return { redis: () => redis!, subject: () => subject! };
+}
+
 export function differentialSuite(opts: SuiteOptions): void {
   const relative = path.relative(ROOT, fileURLToPath(opts.file));
   describe.skipIf(!haveRedisServer)(opts.title, () => {
-    let redis: RedisReference | undefined;
-    let subject: Subject | undefined;
-    beforeAll(async () => {
-      // Both start at once; whichever did start is stopped in afterAll even when the other failed.
-      const [r, s] = await Promise.allSettled([startRedisServer(), opts.start()]);
-      if (r.status === 'fulfilled') redis = r.value;
-      if (s.status === 'fulfilled') subject = s.value;
-      if (r.status === 'rejected') throw r.reason;
-      if (s.status === 'rejected') throw s.reason;
-      expect(redis!.version.startsWith('7.0.'), `the reference is Redis 7.0, found ${redis!.version}`).toBe(true);
-    }, 60000);
-    afterAll(async () => {
-      await Promise.all([redis?.stop(), subject?.stop()]);
-    });
+    const pair = serverPair(opts.start);
 
     const cases = opts.seeds.flatMap((seed) => opts.protocols.map((protocol) => ({ seed, protocol })));
     it.each(cases)('seed $seed, RESP$protocol', async ({ seed, protocol }) => {
-      const reference: Target = { name: `redis-server ${redis!.version}`, port: () => redis!.ports[0]! };
-      const scenario = generateScenario({ seed, protocol, label: `${opts.label}p${protocol}`, mix: opts.mix, ...subject!.generator, ...(opts.noWatch === true ? { noWatch: true } : {}) });
-      const stats = await runDifferential(scenario, reference, subject!.target, {
+      const redis = pair.redis();
+      const subject = pair.subject();
+      const reference: Target = { name: `redis-server ${redis.version}`, port: () => redis.ports[0]! };
+      const scenario = generateScenario({ seed, protocol, label: `${opts.label}p${protocol}`, mix: opts.mix, ...subject.generator, ...(opts.noWatch === true ? { noWatch: true } : {}) });
+      const stats = await runDifferential(scenario, reference, subject.target, {
         replay: `DIFF_SEED=${seed} npx vitest run ${relative} -t 'RESP${protocol}'`,
       });
       expect(stats.commands).toBeGreaterThan(0);
