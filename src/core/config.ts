@@ -244,7 +244,9 @@ export function parseConfigFile(text: string, file = 'config'): Array<[string, s
     const m = /^(\S+)\s*(.*)$/.exec(trimmed);
     if (!m) throw new ConfigError(`${file}:${i + 1}: cannot parse '${line}'`);
     let value = m[2]!.trim();
+    // Redis splits a line into words and joins a setting's words with single spaces.
     if (/^".*"$/.test(value) || /^'.*'$/.test(value)) value = value.slice(1, -1);
+    else value = value.split(/\s+/).join(' ');
     out.push([m[1]!.toLowerCase(), value]);
   });
   return out;

@@ -36,7 +36,8 @@ function classOf(name: string): OutputClass | undefined {
  * Error whose message is Redis 7.0's CONFIG SET reason when the text is malformed.
  */
 export function parseOutputLimits(text: string, base?: OutputLimits): OutputLimits {
-  const words = text.trim().split(/\s+/).filter(Boolean);
+  // Split at single spaces, as Redis's sdssplitlen: a leading, trailing or doubled space is a word of its own.
+  const words = text === '' ? [] : text.split(' ');
   if (words.length % 4 !== 0) throw new Error('Wrong number of arguments in buffer limit configuration.');
   const out: OutputLimits = base ? { normal: { ...base.normal }, replica: { ...base.replica }, pubsub: { ...base.pubsub } } : { normal: zero(), replica: zero(), pubsub: zero() };
   for (let i = 0; i < words.length; i += 4) {

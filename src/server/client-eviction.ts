@@ -16,7 +16,8 @@ export const MIN_CLIENTS_LIMIT = 128 * 1024;
  * Redis 7.0's CONFIG SET reasons.
  */
 export function normalizeClientsLimit(raw: string): string {
-  const value = raw.trim();
+  // Not trimmed: Redis refuses blanks around the value (a config file's line is split before).
+  const value = raw;
   if (value.length > 1 && value.endsWith('%')) {
     const pct = value.slice(0, -1);
     if (/^\d+$/.test(pct)) {

@@ -80,10 +80,12 @@ export function powerOfTwoCdf(hist: Uint32Array): Array<[usec: number, cumulativ
 
 /** `50 99 99.9` → [50, 99, 99.9]; throws on anything Redis would refuse. */
 export function parsePercentiles(text: string): number[] {
-  const parts = text.trim() === '' ? [] : text.trim().split(/\s+/);
+  // Redis splits at single spaces (an extra space is an empty, invalid value) and names no value in its error.
+  const parts = text === '' ? [] : text.split(' ');
   return parts.map((p) => {
     const v = Number(p);
-    if (p === '' || !Number.isFinite(v) || v < 0 || v > 100) throw new Error('latency-tracking-info-percentiles: each value must be a number between 0 and 100');
+    if (p === '' || !/^[0-9.eE+-]+$/.test(p) || !Number.isFinite(v)) throw new Error('Invalid latency-tracking-info-percentiles parameters');
+    if (v < 0 || v > 100) throw new Error('latency-tracking-info-percentiles parameters should sit between [0.0,100.0]');
     return v;
   });
 }

@@ -83,11 +83,13 @@ async function settingReplies(port: number): Promise<string[]> {
     }
   };
   try {
-    for (const v of ['10%', '0%', '100%', '101%', '-5%', 'abc', '%', '1mb', '100', '2gb', '1k', '0']) {
+    for (const v of ['10%', '0%', '100%', '101%', '-5%', 'abc', '%', '1mb', '100', '2gb', '1k', ' 1mb', '1mb ', '0']) {
       await attempt(() => c.config('SET', 'maxmemory-clients', v));
       await attempt(() => c.config('GET', 'maxmemory-clients'));
     }
     for (const v of ['on', 'ON', 'off', 'maybe']) await attempt(() => c.call('CLIENT', 'NO-EVICT', v));
+    // Settings with words split at single spaces, as Redis's sdssplitlen.
+    for (const v of [' pubsub 1mb 0 0', 'pubsub  1mb 0 0', 'pubsub 1mb 0 0 ', 'pubsub 32mb 8mb 60']) await attempt(() => c.config('SET', 'client-output-buffer-limit', v));
     await attempt(() => c.call('CLIENT', 'NO-EVICT'));
     await c.call('CLIENT', 'NO-EVICT', 'on');
     await attempt(async () => /flags=(\S+)/.exec((await c.client('INFO')) as string)?.[1]);

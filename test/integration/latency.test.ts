@@ -31,6 +31,9 @@ const DETERMINISTIC: string[][] = [
   ['CONFIG', 'GET', 'latency-monitor-threshold'],
   ['CONFIG', 'SET', 'latency-tracking-info-percentiles', '50.0 99.990 100'],
   ['CONFIG', 'GET', 'latency-tracking-info-percentiles'],
+  ['CONFIG', 'SET', 'latency-tracking-info-percentiles', ' 50 99'], ['CONFIG', 'SET', 'latency-tracking-info-percentiles', '50  99'],
+  ['CONFIG', 'SET', 'latency-tracking-info-percentiles', '50 101'], ['CONFIG', 'SET', 'latency-tracking-info-percentiles', 'x'],
+  ['CONFIG', 'SET', 'latency-tracking-info-percentiles', ''], ['CONFIG', 'GET', 'latency-tracking-info-percentiles'],
   ['CONFIG', 'SET', 'latency-tracking-info-percentiles', '50 99 99.9'],
 ];
 
