@@ -9,6 +9,7 @@ const jsonReport = process.env.RINGKV_TEST_REPORT;
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/helpers/file-cleanup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Integration tests start real server processes; two cores cannot run many at once.

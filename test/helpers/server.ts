@@ -26,10 +26,17 @@ function killAll(): void {
   }
   running.clear();
 }
-process.on('exit', () => {
+/**
+ * Kills what a test file left running and removes the directories it made. Run after each file
+ * (test/helpers/file-cleanup.ts): vitest ends its worker processes without their 'exit' event,
+ * which left every data directory behind in the system's temporary directory.
+ */
+export function releaseTestResources(): void {
   killAll();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+  dirs.clear();
+}
+process.on('exit', releaseTestResources);
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
