@@ -273,7 +273,8 @@ export class Dispatcher {
       return;
     }
     // A standalone node's top-level script may go on in later turns (Suspension).
-    const suspend = this.router === undefined && this.keyspace.hold !== undefined && !(session instanceof TransientSession)
+    // Only scripts suspend: every other command keeps the plain context (no closure, one shape).
+    const suspend = SCRIPT_COMMANDS.has(spec.name) && this.router === undefined && this.keyspace.hold !== undefined && !(session instanceof TransientSession)
       ? () => this.suspension(session, seq, sink)
       : undefined;
     this.run(session, spec, argv, out, this.keyspace, suspend);
