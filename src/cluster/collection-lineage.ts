@@ -69,6 +69,7 @@ export function judgeLineage(
 ): LineageJudgement {
   let out: PutItem[] | undefined;
   let stale: Array<{ userKey: Buffer; generation: Buffer }> | undefined;
+  let newer: Array<{ userKey: Buffer; generation: Buffer }> | undefined;
   const metas: Array<{ userKey: Buffer; generation: Buffer }> = [];
   const suspects: Buffer[] = [];
   const marks: Buffer[] = [];
@@ -90,6 +91,7 @@ export function judgeLineage(
       if (userKey !== undefined) (stale ??= []).push({ userKey, generation: decodeMeta(value).generation });
       continue;
     }
+    if (userKey !== undefined) (newer ??= []).push({ userKey, generation: decodeMeta(value).generation });
     if (whole(i)) {
       const base = metaBase(value);
       if (base === undefined) continue;
@@ -129,10 +131,16 @@ export function judgeLineage(
     }
     if (kept.length !== (out ?? items).length) out = kept;
   }
-  if (stale !== undefined) {
+  // A batch carries several writes: a read repair's copy of the metadata held here travels beside
+  // the next write to the same collection, whose elements must not be left out with the repair's.
+  // Elements of a stale write that shares the batch with a newer one are older versions of records
+  // held here (the newer write continues from what this replica holds, or is healed whole if it
+  // does not): last-writer-wins per element keeps them from replacing anything newer.
+  const superseded = stale?.filter((s) => !newer?.some((n) => n.userKey.equals(s.userKey) && n.generation.equals(s.generation)));
+  if (superseded !== undefined && superseded.length > 0) {
     out = (out ?? items.slice()).filter((it) => {
       const el = parseElementKey(it.key);
-      return el === undefined || !stale!.some((s) => s.userKey.equals(el.userKey) && s.generation.equals(el.generation));
+      return el === undefined || !superseded.some((s) => s.userKey.equals(el.userKey) && s.generation.equals(el.generation));
     });
   }
   return { items: out ?? (items as PutItem[]), marks, suspects };

@@ -96,6 +96,18 @@ describe('judging a replicated collection write', () => {
     expect(j.suspects).toEqual([]);
   });
 
+  it('keeps the elements of a newer write that shares its batch with a read repair of the metadata held here', () => {
+    // A coordinator's batch: its read repair (the version held here again) and its next write.
+    const repair = write(meta(5, 3, 4));
+    const next = write(meta(6, 4, 5), element(6, 'd'));
+    const j = judgeLineage(held(meta(5, 3, 4)), [...repair, ...next], (i) => i > 0);
+    expect(j.items.map((i) => i.key)).toContainEqual(next[1]!.key);
+    expect(j.suspects).toEqual([]);
+    // In the other order too: the repair queued after the write.
+    const k = judgeLineage(held(meta(5, 3, 4)), [...next, ...repair], (i) => i < 2);
+    expect(k.items.map((i) => i.key)).toContainEqual(next[1]!.key);
+  });
+
   it('marks the collection suspect, and holds the records back, when element records of its generation come without metadata', () => {
     const j = judgeLineage(held(meta(5, 3, 4)), [element(6, 'a'), element(6, 'b')]);
     expect(j.marks).toEqual([recordKey(KEY)]);
