@@ -20,8 +20,9 @@ import { decodeMeta, withMetaSize, withSuspect } from '../collections/meta-codec
 import { ListType } from '../collections/list-type.js';
 import { isSuspect, stampBase } from './collection-lineage.js';
 import type { CollectionHealer } from './collection-healer.js';
-import { ElementKind, elementPrefix, prefixEnd, recordKey, userKeyOf } from '../collections/record-keys.js';
+import { elementPrefix, prefixEnd, recordKey, userKeyOf } from '../collections/record-keys.js';
 import { keySlot } from './slot.js';
+import { countMembers, scoreIndexFixes } from './merged-collection.js';
 import { ValueType } from '../storage/types.js';
 
 /** Times a write is stamped again because a replica held a newer version, before it counts as concurrent. */
@@ -423,9 +424,9 @@ export class Coordinator {
       if (pulled.filter(Boolean).length < needed) return false;
       // The metadata itself: read repair would bring it too, but the elements just merged belong to it.
       if (local === undefined || compareVersions(local.version, rec.version) < 0) this.store.put(job.slot, job.keys[i]!, rec);
-      const recounted = this.recount(job.slot, job.keys[i]!, userKey, generation, rec);
-      if (recounted !== undefined) records.set(ids[i]!, recounted);
-      this.complete.mark(ids[i]!, rec.version);
+      const settled = this.settleMerge(job.slot, job.keys[i]!, userKey, generation, rec, job.isWrite);
+      if (settled !== undefined) records.set(ids[i]!, settled);
+      this.complete.mark(ids[i]!, (settled ?? rec).version);
       this.stats.collectionSyncs++;
       if (rec.type === ValueType.List) this.repackPending.set(ids[i]!, userKey);
     }
@@ -433,36 +434,50 @@ export class Coordinator {
   }
 
   /**
-   * After a per-element merge: the metadata's element count is one coordinator's, and the merged
-   * elements may hold more or fewer (a write of unknown outcome whose elements landed on one
-   * replica, writes that replicas missed while every one of them was marked suspect). A set's or
-   * a hash's members are independent records, so the merged ones are the collection: they are
-   * counted, and this replica's metadata (same version) says that count and drops its suspect
-   * mark, which makes it a complete copy the other replicas heal from at the job's write. A
-   * sorted set is recounted too but stays marked: its score index may hold another branch's
-   * entries. Undefined when nothing was recounted.
+   * After a per-element merge of a set, a hash or a sorted set: the metadata's element count is
+   * one coordinator's, and the merged elements may hold more or fewer (a write of unknown outcome
+   * whose elements landed on one replica, writes that replicas missed while every one of them was
+   * marked suspect); a sorted set's index may hold entries of another history (merged-collection.ts
+   * makes it agree with the member records). The members are then the collection: they are counted,
+   * and this replica's metadata says that count, drops its suspect mark and takes a new version.
+   * The new version matters: the merge may have joined records of a branch that no other replica
+   * holds, and replicas judge a write by the version it was built on (collection-lineage.ts). Kept
+   * at the version they hold, the job's write would look like a continuation of their copy and
+   * leave them without what the merge added (a sorted set kept an index entry whose tombstone only
+   * the merge brought: product simulation with sorted sets, seed 58); under a version they do not
+   * hold, they mark the collection suspect and heal from this complete copy. Only a job that
+   * writes takes the new version (its write replaces it at once): a read would leave this replica
+   * alone at a version the others never get from it. After a read the copy keeps its version and
+   * its suspect mark, with the count fixed, and the next job that writes merges it again. Undefined
+   * when the metadata moved on meanwhile, or for other types.
    */
-  private recount(slot: number, key: Buffer, userKey: Buffer, generation: Buffer, rec: StoredRecord): StoredRecord | undefined {
-    if (this.healer === undefined || (rec.type !== ValueType.Set && rec.type !== ValueType.Hash && rec.type !== ValueType.ZSet)) return undefined;
+  private settleMerge(slot: number, key: Buffer, userKey: Buffer, generation: Buffer, rec: StoredRecord, writes: boolean): StoredRecord | undefined {
+    if (rec.type !== ValueType.Set && rec.type !== ValueType.Hash && rec.type !== ValueType.ZSet) return undefined;
     // Only the metadata the merge was for: a read job holds no key lock, and a write may have
     // moved this replica's metadata on meanwhile.
     const here = this.store.get(slot, key);
     if (here === undefined || !here.version.equals(rec.version)) return undefined;
-    const start = elementPrefix(ElementKind.Member, userKey, generation);
-    let count = 0;
-    this.store.scanRange(slot, start, prefixEnd(start), false, (_k, r) => {
-      if (r.type !== ValueType.Tombstone) count++;
-      return true;
-    });
-    const meta = decodeMeta(rec.value as Buffer);
-    const clean = rec.type !== ValueType.ZSet;
-    if (meta.size === count && !(clean && isSuspect(here))) return undefined;
-    if (meta.size !== count) {
-      this.logger.warn({ slot, key: userKey.toString('latin1').slice(0, 200), size: meta.size, counted: count }, 'a merged collection\'s size did not match its elements: recounted');
+    const now = this.versioner.now();
+    let count: number;
+    const logKey = userKey.toString('latin1').slice(0, 200);
+    if (rec.type === ValueType.ZSet) {
+      const { fixes, members } = scoreIndexFixes(this.store, slot, userKey, generation, this.versioner.hlc.now(now));
+      for (const [rk, fix] of fixes) this.store.put(slot, rk, fix);
+      if (fixes.length > 0) this.logger.warn({ slot, key: logKey, fixes: fixes.length }, 'a merged sorted set\'s score index disagreed with its members: rebuilt from them');
+      count = members;
+    } else {
+      count = countMembers(this.store, slot, userKey, generation);
     }
-    const value = withSuspect(withMetaSize(rec.value as Buffer, count), !clean);
-    const fixed: StoredRecord = { ...rec, value };
-    this.healer.settle(slot, key, fixed);
+    const meta = decodeMeta(rec.value as Buffer);
+    if (meta.size !== count) this.logger.warn({ slot, key: logKey, size: meta.size, counted: count }, 'a merged collection\'s size did not match its elements: recounted');
+    if (!writes) {
+      const counted: StoredRecord = { ...rec, value: withSuspect(withMetaSize(rec.value as Buffer, count), true) };
+      this.healer?.settle(slot, key, counted);
+      return counted;
+    }
+    const { version, clock } = this.versioner.stamp(now, rec.clock);
+    const fixed: StoredRecord = { ...rec, version, clock, value: withSuspect(withMetaSize(rec.value as Buffer, count), false) };
+    this.store.put(slot, key, fixed);
     return fixed;
   }
 

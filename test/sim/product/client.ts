@@ -24,6 +24,8 @@ export interface Counter {
   key: string;
   /** A field of a hash (HINCRBY / HGET: a collection element, read from a completed replica), or a string (INCR / GET). */
   field?: string;
+  /** `field` is a member of a sorted set (ZINCRBY / ZSCORE: a member record and its score-index entry). */
+  zset?: boolean;
   acked: number;
   uncertain: number;
 }
@@ -182,6 +184,7 @@ export class SimClient {
         const c = this.prng.pick(counters);
         const incr = this.prng.chance(0.85);
         if (c.field === undefined) out.push(incr ? { argv: ['INCR', c.key], counter: c, write: true } : { argv: ['GET', c.key], counter: c, write: false });
+        else if (c.zset === true) out.push(incr ? { argv: ['ZINCRBY', c.key, '1', c.field], counter: c, write: true } : { argv: ['ZSCORE', c.key, c.field], counter: c, write: false });
         else out.push(incr ? { argv: ['HINCRBY', c.key, c.field, '1'], counter: c, write: true } : { argv: ['HGET', c.key, c.field], counter: c, write: false });
       } else if (groups.length > 0 && p < 0.35) {
         // A transaction on one slot; now and then one that spans two slots (CROSSSLOT, then EXECABORT).
@@ -253,7 +256,8 @@ export class SimClient {
     if (c.counter !== undefined) {
       if (!c.write) return;
       if (outcome === 'acked') {
-        if (r!.t !== 'int') this.hooks.violation('reply', `${where}: ${show(r)}`);
+        // ZINCRBY answers the new score as a bulk string.
+        if (r!.t !== (c.counter.zset === true ? 'bulk' : 'int')) this.hooks.violation('reply', `${where}: ${show(r)}`);
         c.counter.acked++;
       } else if (outcome === 'uncertain') c.counter.uncertain++;
       return;

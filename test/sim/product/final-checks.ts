@@ -3,22 +3,34 @@ import type { Topology } from '../../../src/cluster/ring.js';
 import { keySlot } from '../../../src/cluster/slot.js';
 import { TransientSession } from '../../../src/server/transient-session.js';
 import type { Counter, OwnKey } from './client.js';
-import { parseReplies, show } from './resp.js';
+import { parseReplies, show, type Reply } from './resp.js';
 import type { SimNode } from './sim-node.js';
 import { SimSink } from './sim-sink.js';
 
-export type FinalViolation = 'lost-write' | 'resurfaced' | 'increment' | 'contested' | 'diverged' | 'final-read' | 'quorum-read';
+export type FinalViolation = 'lost-write' | 'resurfaced' | 'increment' | 'contested' | 'diverged' | 'final-read' | 'quorum-read' | 'index';
 
-/**
- * Reads every key at R=`n` (RINGKV.CONSISTENCY R n), one pipeline per node, each key through the
- * primary of its slot. The map fills in as the replies arrive: run the simulation on afterwards.
- */
-export function readEverything(nodes: readonly SimNode[], keys: ReadonlyArray<{ key: string; field?: string }>, n: number, violation: (kind: FinalViolation, text: string) => void): Map<string, string> {
-  const finals = new Map<string, string>();
-  const byNode = new Map<SimNode, Array<{ key: string; field?: string }>>();
+/** What a final read is filed under: the key, or for a sorted set's member the key and the member. */
+export interface FinalKey {
+  key: string;
+  field?: string;
+  zset?: boolean;
+}
+
+export function finalId(k: FinalKey): string {
+  return k.zset === true ? `${k.key} ${k.field!}` : k.key;
+}
+
+/** The read of one final key: GET, HGET of its field, or ZSCORE of its member. */
+function finalRead(k: FinalKey): string[] {
+  if (k.field === undefined) return ['GET', k.key];
+  return k.zset === true ? ['ZSCORE', k.key, k.field] : ['HGET', k.key, k.field];
+}
+
+/** Sends `reads(k)` for every key at R=`n`, one pipeline per node through each slot's primary; `done` gets each key's replies. */
+function readAtQuorum<K extends { key: string }>(nodes: readonly SimNode[], keys: readonly K[], n: number, reads: (k: K) => string[][], done: (node: SimNode, k: K, replies: Reply[]) => void): void {
+  const byNode = new Map<SimNode, K[]>();
   for (const k of keys) {
-    const key = k.key;
-    const primary = nodes[0]!.table.primary(keySlot(Buffer.from(key, 'latin1')));
+    const primary = nodes[0]!.table.primary(keySlot(Buffer.from(k.key, 'latin1')));
     const node = nodes.find((x) => x.id === primary)!;
     byNode.set(node, [...(byNode.get(node) ?? []), k]);
   }
@@ -26,19 +38,77 @@ export function readEverything(nodes: readonly SimNode[], keys: ReadonlyArray<{ 
     const session = new TransientSession(2, false, 'checker');
     const sink = new SimSink(() => {
       const replies = parseReplies(sink.received());
-      list.forEach(({ key }, i) => {
-        const r = replies[i + 1];
-        if (r?.t === 'bulk') finals.set(key, r.s ?? '(nil)');
-        else violation('final-read', `read of ${key} at R=${n} on node ${node.index}: ${show(r)}`);
-      });
+      let at = 1;
+      for (const k of list) {
+        const count = reads(k).length;
+        done(node, k, replies.slice(at, at + count));
+        at += count;
+      }
     });
     const send = (argv: string[]): void => node.dispatcher.dispatch(session, argv.map((a) => Buffer.from(a)), sink);
     send(['RINGKV.CONSISTENCY', 'R', String(n)]);
-    for (const { key, field } of list) send(field === undefined ? ['GET', key] : ['HGET', key, field]);
+    for (const k of list) for (const argv of reads(k)) send(argv);
     node.dispatcher.endBatch(session);
     sink.seal();
   }
+}
+
+/**
+ * Reads every key at R=`n` (RINGKV.CONSISTENCY R n), one pipeline per node, each key through the
+ * primary of its slot. The map (by `finalId`) fills in as the replies arrive: run the simulation on afterwards.
+ */
+export function readEverything(nodes: readonly SimNode[], keys: readonly FinalKey[], n: number, violation: (kind: FinalViolation, text: string) => void): Map<string, string> {
+  const finals = new Map<string, string>();
+  readAtQuorum(nodes, keys, n, (k) => [finalRead(k)], (node, k, [r]) => {
+    if (r?.t === 'bulk') finals.set(finalId(k), r.s ?? '(nil)');
+    else violation('final-read', `read of ${finalId(k)} at R=${n} on node ${node.index}: ${show(r)}`);
+  });
   return finals;
+}
+
+/** A sorted set as its score index lists it (ZRANGE 0 -1 WITHSCORES) and its element count (ZCARD). */
+export interface ListedSortedSet {
+  pairs: Array<[string, string]>;
+  card: number;
+}
+
+/** Reads each sorted set whole at R=`n`, as `readEverything` reads single keys. */
+export function readSortedSets(nodes: readonly SimNode[], keys: readonly string[], n: number, violation: (kind: FinalViolation, text: string) => void): Map<string, ListedSortedSet> {
+  const out = new Map<string, ListedSortedSet>();
+  readAtQuorum(nodes, keys.map((key) => ({ key })), n, ({ key }) => [['ZRANGE', key, '0', '-1', 'WITHSCORES'], ['ZCARD', key]], (node, { key }, [range, card]) => {
+    if (range?.t !== 'arr' || range.items === null || card?.t !== 'int') {
+      violation('final-read', `ZRANGE/ZCARD of ${key} at R=${n} on node ${node.index}: ${show(range)} / ${show(card)}`);
+      return;
+    }
+    const flat = range.items.map((r) => (r.t === 'bulk' ? r.s ?? '' : show(r)));
+    const pairs: Array<[string, string]> = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i]!, flat[i + 1]!]);
+    out.set(key, { pairs, card: Number(card.n) });
+  });
+  return out;
+}
+
+/**
+ * A sorted set's score index agrees with its member records and its count: each member listed
+ * once, at the score ZSCORE answers, every member ZSCORE finds listed, and ZCARD the number listed.
+ */
+export function checkSortedSets(counters: readonly Counter[], finals: ReadonlyMap<string, string>, sets: ReadonlyMap<string, ListedSortedSet>, violation: (kind: FinalViolation, text: string) => void): void {
+  for (const [key, listed] of sets) {
+    const members = counters.filter((c) => c.zset === true && c.key === key);
+    const shown = listed.pairs.map(([m, sc]) => `${m}=${sc}`).join(' ');
+    const seen = new Set<string>();
+    for (const [member, score] of listed.pairs) {
+      if (seen.has(member)) violation('index', `${key}: ZRANGE WITHSCORES lists ${member} more than once: ${shown}`);
+      seen.add(member);
+      const scored = finals.get(finalId({ key, field: member, zset: true }));
+      if (scored !== undefined && scored !== score) violation('index', `${key}: ZRANGE WITHSCORES lists ${member}=${score}, ZSCORE answers ${scored}: ${shown}`);
+    }
+    for (const c of members) {
+      const scored = finals.get(finalId(c));
+      if (scored !== undefined && scored !== '(nil)' && !seen.has(c.field!)) violation('index', `${key}: ZSCORE of ${c.field} answers ${scored}, ZRANGE WITHSCORES does not list it: ${shown}`);
+    }
+    if (listed.card !== listed.pairs.length) violation('index', `${key}: ZCARD ${listed.card}, ZRANGE lists ${listed.pairs.length}: ${shown}`);
+  }
 }
 
 /**
@@ -49,10 +119,10 @@ export function readEverything(nodes: readonly SimNode[], keys: ReadonlyArray<{ 
  */
 export function checkQuorumReads(own: readonly OwnKey[], counters: readonly Counter[], reads: ReadonlyMap<string, string>, violation: (kind: FinalViolation, text: string) => void): void {
   for (const c of counters) {
-    const got = reads.get(c.key);
+    const got = reads.get(finalId(c));
     if (got === undefined) continue;
     const v = got === '(nil)' ? 0 : Number(got);
-    if (!(v >= c.acked && v <= c.acked + c.uncertain)) violation('quorum-read', `${c.key} = ${got} at R=2 under the final topology: ${c.acked} increments acknowledged, ${c.uncertain} with unknown outcome`);
+    if (!(v >= c.acked && v <= c.acked + c.uncertain)) violation('quorum-read', `${finalId(c)} = ${got} at R=2 under the final topology: ${c.acked} increments acknowledged, ${c.uncertain} with unknown outcome`);
   }
   for (const k of own) {
     const got = reads.get(k.key);
@@ -87,16 +157,16 @@ export function checkFinalState(s: FinalState, violation: (kind: FinalViolation,
   }
   // No increment lost or applied twice.
   for (const c of s.counters) {
-    const got = s.finals.get(c.key);
+    const got = s.finals.get(finalId(c));
     if (got === undefined) continue;
     const v = got === '(nil)' ? 0 : Number(got);
     if (!(v >= c.acked && v <= c.acked + c.uncertain)) {
-      violation(s.contested.has(keySlot(Buffer.from(c.key, 'latin1'))) ? 'contested' : 'increment', `${c.key} = ${got}: ${c.acked} increments acknowledged, ${c.uncertain} with unknown outcome`);
+      violation(s.contested.has(keySlot(Buffer.from(c.key, 'latin1'))) ? 'contested' : 'increment', `${finalId(c)} = ${got}: ${c.acked} increments acknowledged, ${c.uncertain} with unknown outcome`);
     }
   }
   // Replicas converge after healing: every replica of every key holds the same version.
   const digest = createHash('sha1');
-  for (const key of [...s.own.map((k) => k.key), ...s.counters.map((c) => c.key)]) {
+  for (const key of new Set([...s.own.map((k) => k.key), ...s.counters.map((c) => c.key)])) {
     const kb = Buffer.from(key, 'latin1');
     const slot = keySlot(kb);
     const versions = s.topology.preferenceList(slot).map((id) => {

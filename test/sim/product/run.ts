@@ -11,7 +11,7 @@ import type { HintDisk } from './sim-hints.js';
 import { emptyDisk, type DiskImage } from './sim-store.js';
 import { Scheduler } from './scheduler.js';
 import { leaveFinished } from '../../../src/tools/scale-down.js';
-import { checkFinalState, checkQuorumReads, readEverything } from './final-checks.js';
+import { checkFinalState, checkQuorumReads, checkSortedSets, readEverything, readSortedSets } from './final-checks.js';
 import { FreshReadProbe, type Absence } from './fresh-reads.js';
 import { BASE_DELAY_MAX_MS, BASE_DROP_RATE, BASE_DUP_RATE, scheduleFaults, scheduleMembership } from './nemesis.js';
 
@@ -41,6 +41,11 @@ export interface ProductSimOptions {
    * dropped (its status is `left`). Not with `catchUp`.
    */
   membership?: boolean;
+  /**
+   * Each home also has a sorted set whose three members are counters (ZINCRBY / ZSCORE); after the
+   * final read, its score index (ZRANGE WITHSCORES) and count (ZCARD) must agree with the members.
+   */
+  sortedSets?: boolean;
   /** Traces stores, replies and faults touching keys that contain this text (to study one seed). */
   traceKey?: string;
   trace?: (line: string) => void;
@@ -55,7 +60,9 @@ export type ViolationKind =
   /** A read at R=1 through a node back from being away missed a write acknowledged while it was away. */
   | 'stale-read'
   /** A read at the default quorums under the final topology missed an acknowledged write (membership runs). */
-  | 'quorum-read';
+  | 'quorum-read'
+  /** A sorted set's score index or count disagrees with its members after healing. */
+  | 'index';
 
 export interface ProductSimReport {
   seed: number;
@@ -274,6 +281,7 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
   const counters: Counter[][] = ids.slice(0, count).map((id, h) => [
     ...[0, 1].map((c) => ({ key: `${keyOwnedBy(topology, id, `ctr${h}.${c}`)}ctr`, acked: 0, uncertain: 0 })),
     { key: `${keyOwnedBy(topology, id, `hctr${h}`)}hctr`, field: 'n', acked: 0, uncertain: 0 },
+    ...(opts.sortedSets === true ? ['m0', 'm1', 'm2'].map((field) => ({ key: `${keyOwnedBy(topology, id, `zctr${h}`)}zctr`, field, zset: true, acked: 0, uncertain: 0 })) : []),
   ]);
   const perNode = opts.clientsPerNode ?? 2;
   for (let h = 0; h < count; h++) {
@@ -531,6 +539,12 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
   const finals = readEverything(members, keys, n, violation);
   await sched.runUntil(readStart + REQUEST_TIMEOUT_MS + 500);
   const digest = checkFinalState({ own, counters: allCounters, finals, contested, topology: finalTopology, nodes, n }, violation);
+  const zsets = [...new Set(allCounters.filter((c) => c.zset === true).map((c) => c.key))];
+  if (zsets.length > 0) {
+    const listed = readSortedSets(members, zsets, n, violation);
+    await sched.runUntil(sched.now + REQUEST_TIMEOUT_MS + 500);
+    checkSortedSets(allCounters, finals, listed, violation);
+  }
 
   const sum = (f: (c: SimClient) => number): number => clients.reduce((a, c) => a + f(c), 0);
   /** Over the incarnations still running (crashed ones were counted as they went). */
