@@ -30,10 +30,25 @@ export interface Counter {
   uncertain: number;
 }
 
+/**
+ * A list used as a job queue by every client of a home: LPUSH of unique tokens, RPOP. No token is
+ * popped twice or comes out without having been pushed; after healing, every acknowledged token
+ * was popped or is still listed, but for as many as pops of unknown outcome may have taken.
+ */
+export interface Queue {
+  key: string;
+  /** Every token sent in an LPUSH that may have run: true once acknowledged. */
+  pushed: Map<string, boolean>;
+  /** Tokens acknowledged pops returned. */
+  popped: Set<string>;
+  uncertainPops: number;
+}
+
 interface Cmd {
   argv: string[];
   own?: OwnKey;
   counter?: Counter;
+  queue?: Queue;
   write: boolean;
 }
 
@@ -49,7 +64,7 @@ export interface ClientHooks {
   after(ms: number, fn: () => void): void;
   /** Where a smart client sends each key's slot, from the slot table of some live node it asked. */
   view(): (key: string) => SimNode | undefined;
-  violation(kind: 'order' | 'reply' | 'resurfaced', text: string): void;
+  violation(kind: 'order' | 'reply' | 'resurfaced' | 'queue', text: string): void;
   /** A broken-on-purpose variant may replace the session's sequencer. */
   openSession(node: SimNode, session: SessionState): void;
   stopAt: number;
@@ -85,6 +100,7 @@ export class SimClient {
     readonly groups: OwnKey[][],
     readonly counters: Counter[],
     private readonly hooks: ClientHooks,
+    readonly queues: Queue[] = [],
   ) {}
 
   start(): void {
@@ -137,7 +153,8 @@ export class SimClient {
     // Keys on slots another node coordinates get MOVED: only this node's own slots are sent to it.
     const mine = groups.filter((g) => target(g[0]!.key) === node);
     const counters = this.counters.filter((c) => target(c.key) === node);
-    const cmds = this.generate(mine, counters, this.prng.int(1, 50));
+    const queues = this.queues.filter((q) => target(q.key) === node);
+    const cmds = this.generate(mine, counters, this.prng.int(1, 50), queues);
     let session = this.sessions.get(node);
     if (session === undefined) {
       session = new TransientSession(2, false, this.name);
@@ -166,7 +183,7 @@ export class SimClient {
     if (this.inflight.length === 0) this.hooks.after(this.prng.int(0, 15), () => this.next());
   }
 
-  private generate(groups: OwnKey[][], counters: Counter[], count: number): Cmd[] {
+  private generate(groups: OwnKey[][], counters: Counter[], count: number, queues: Queue[]): Cmd[] {
     const out: Cmd[] = [];
     const ownOp = (k: OwnKey): Cmd => {
       const p = this.prng.next();
@@ -179,6 +196,18 @@ export class SimClient {
       return { argv: ['EXPIRE', k.key, '100000'], own: k, write: true };
     };
     while (out.length < count) {
+      // Only runs with queues draw for them: the other runs replay their seeds as before.
+      if (queues.length > 0 && this.prng.chance(0.25)) {
+        const q = this.prng.pick(queues);
+        if (this.prng.chance(0.55)) {
+          const token = `${this.name}.${this.seq}.${out.length}`;
+          q.pushed.set(token, false);
+          out.push({ argv: ['LPUSH', q.key, token], queue: q, write: true });
+        } else {
+          out.push({ argv: ['RPOP', q.key], queue: q, write: true });
+        }
+        continue;
+      }
       const p = this.prng.next();
       if (counters.length > 0 && (p < 0.25 || groups.length === 0)) {
         const c = this.prng.pick(counters);
@@ -244,6 +273,33 @@ export class SimClient {
     }
   }
 
+  private queueStep(q: Queue, argv: readonly string[], r: Reply | undefined, outcome: string, where: string): void {
+    if (argv[0] === 'LPUSH') {
+      const token = argv[2]!;
+      if (outcome === 'acked') {
+        if (r!.t !== 'int') this.hooks.violation('reply', `${where}: ${show(r)}`);
+        q.pushed.set(token, true);
+      } else if (outcome === 'none') {
+        q.pushed.delete(token);
+      }
+      return;
+    }
+    if (outcome === 'uncertain') {
+      q.uncertainPops++;
+      return;
+    }
+    if (outcome !== 'acked') return;
+    if (r!.t !== 'bulk') {
+      this.hooks.violation('reply', `${where}: ${show(r)}`);
+      return;
+    }
+    const token = r!.s;
+    if (token === null) return;
+    if (q.popped.has(token)) this.hooks.violation('queue', `${where}: popped ${token} a second time`);
+    else if (!q.pushed.has(token)) this.hooks.violation('queue', `${where}: popped ${token}, which no LPUSH that may have run sent`);
+    q.popped.add(token);
+  }
+
   private step(c: Cmd, r: Reply | undefined, where: string): void {
     if (r?.t === 'err') {
       const words = r.s.split(' ');
@@ -253,6 +309,10 @@ export class SimClient {
     const outcome = classify(r, c.write);
     const tr = this.hooks.trace;
     if (tr !== undefined && c.argv.some((a) => a.includes(tr.key))) tr.log(`t=${this.hooks.now()} ${where} -> ${show(r)} (${outcome})`);
+    if (c.queue !== undefined) {
+      this.queueStep(c.queue, c.argv, r, outcome, where);
+      return;
+    }
     if (c.counter !== undefined) {
       if (!c.write) return;
       if (outcome === 'acked') {

@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import type { Topology } from '../../../src/cluster/ring.js';
 import { keySlot } from '../../../src/cluster/slot.js';
 import { TransientSession } from '../../../src/server/transient-session.js';
-import type { Counter, OwnKey } from './client.js';
+import type { Counter, OwnKey, Queue } from './client.js';
 import { parseReplies, show, type Reply } from './resp.js';
 import type { SimNode } from './sim-node.js';
 import { SimSink } from './sim-sink.js';
 
-export type FinalViolation = 'lost-write' | 'resurfaced' | 'increment' | 'contested' | 'diverged' | 'final-read' | 'quorum-read' | 'index';
+export type FinalViolation = 'lost-write' | 'resurfaced' | 'increment' | 'contested' | 'diverged' | 'final-read' | 'quorum-read' | 'index' | 'queue';
 
 /** What a final read is filed under: the key, or for a sorted set's member the key and the member. */
 export interface FinalKey {
@@ -108,6 +108,38 @@ export function checkSortedSets(counters: readonly Counter[], finals: ReadonlyMa
       if (scored !== undefined && scored !== '(nil)' && !seen.has(c.field!)) violation('index', `${key}: ZSCORE of ${c.field} answers ${scored}, ZRANGE WITHSCORES does not list it: ${shown}`);
     }
     if (listed.card !== listed.pairs.length) violation('index', `${key}: ZCARD ${listed.card}, ZRANGE lists ${listed.pairs.length}: ${shown}`);
+  }
+}
+
+/** Reads each queue whole at R=`n` (LRANGE 0 -1), as `readEverything` reads single keys. */
+export function readQueues(nodes: readonly SimNode[], keys: readonly string[], n: number, violation: (kind: FinalViolation, text: string) => void): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  readAtQuorum(nodes, keys.map((key) => ({ key })), n, ({ key }) => [['LRANGE', key, '0', '-1']], (node, { key }, [range]) => {
+    if (range?.t !== 'arr' || range.items === null) violation('final-read', `LRANGE of ${key} at R=${n} on node ${node.index}: ${show(range)}`);
+    else out.set(key, range.items.map((r) => (r.t === 'bulk' ? r.s ?? '' : show(r))));
+  });
+  return out;
+}
+
+/**
+ * After healing, a queue holds each token once, none that was popped or never pushed, and every
+ * acknowledged token not popped, but for as many as pops of unknown outcome may have taken.
+ */
+export function checkQueues(queues: readonly Queue[], lists: ReadonlyMap<string, string[]>, violation: (kind: FinalViolation, text: string) => void): void {
+  for (const q of queues) {
+    const items = lists.get(q.key);
+    if (items === undefined) continue;
+    const held = new Set<string>();
+    for (const token of items) {
+      if (held.has(token)) violation('queue', `${q.key} lists ${token} twice`);
+      held.add(token);
+      if (q.popped.has(token)) violation('queue', `${q.key} still lists ${token}, which an acknowledged pop returned`);
+      else if (!q.pushed.has(token)) violation('queue', `${q.key} lists ${token}, which no LPUSH that may have run sent`);
+    }
+    const missing = [...q.pushed].filter(([token, acked]) => acked && !q.popped.has(token) && !held.has(token)).map(([token]) => token);
+    if (missing.length > q.uncertainPops) {
+      violation('queue', `${q.key} lost acknowledged pushes: ${missing.length} neither popped nor listed, ${q.uncertainPops} pops of unknown outcome (${missing.slice(0, 5).join(', ')})`);
+    }
   }
 }
 

@@ -3,7 +3,7 @@ import { cachedTopology, VNODES } from './placement-cache.js';
 import { keySlot } from '../../../src/cluster/slot.js';
 import { Prng } from '../prng.js';
 import { forgottenKey, installConcurrentSequencer, removeKeyLocks, type Breakage } from './broken.js';
-import { SimClient, type Counter, type OwnKey } from './client.js';
+import { SimClient, type Counter, type OwnKey, type Queue } from './client.js';
 import { SimClock } from './sim-clock.js';
 import { SimNet, REQUEST_TIMEOUT_MS } from './sim-network.js';
 import { SimNode, type ClusterEnv } from './sim-node.js';
@@ -11,7 +11,7 @@ import type { HintDisk } from './sim-hints.js';
 import { emptyDisk, type DiskImage } from './sim-store.js';
 import { Scheduler } from './scheduler.js';
 import { leaveFinished } from '../../../src/tools/scale-down.js';
-import { checkFinalState, checkQuorumReads, checkSortedSets, readEverything, readSortedSets } from './final-checks.js';
+import { checkFinalState, checkQueues, checkQuorumReads, checkSortedSets, readEverything, readQueues, readSortedSets } from './final-checks.js';
 import { FreshReadProbe, type Absence } from './fresh-reads.js';
 import { BASE_DELAY_MAX_MS, BASE_DROP_RATE, BASE_DUP_RATE, scheduleFaults, scheduleMembership } from './nemesis.js';
 
@@ -46,6 +46,11 @@ export interface ProductSimOptions {
    * final read, its score index (ZRANGE WITHSCORES) and count (ZCARD) must agree with the members.
    */
   sortedSets?: boolean;
+  /**
+   * Each home also has a list the clients of that home use as a job queue (LPUSH of unique tokens,
+   * RPOP): no token popped twice or resurrected, none acknowledged lost (client.ts, Queue).
+   */
+  queues?: boolean;
   /** Traces stores, replies and faults touching keys that contain this text (to study one seed). */
   traceKey?: string;
   trace?: (line: string) => void;
@@ -62,7 +67,9 @@ export type ViolationKind =
   /** A read at the default quorums under the final topology missed an acknowledged write (membership runs). */
   | 'quorum-read'
   /** A sorted set's score index or count disagrees with its members after healing. */
-  | 'index';
+  | 'index'
+  /** A queue popped a token twice, resurrected or lost one (lists). */
+  | 'queue';
 
 export interface ProductSimReport {
   seed: number;
@@ -283,6 +290,7 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
     { key: `${keyOwnedBy(topology, id, `hctr${h}`)}hctr`, field: 'n', acked: 0, uncertain: 0 },
     ...(opts.sortedSets === true ? ['m0', 'm1', 'm2'].map((field) => ({ key: `${keyOwnedBy(topology, id, `zctr${h}`)}zctr`, field, zset: true, acked: 0, uncertain: 0 })) : []),
   ]);
+  const queues: Queue[][] = ids.slice(0, count).map((id, h) => (opts.queues === true ? [{ key: `${keyOwnedBy(topology, id, `q${h}`)}q`, pushed: new Map(), popped: new Set(), uncertainPops: 0 }] : []));
   const perNode = opts.clientsPerNode ?? 2;
   for (let h = 0; h < count; h++) {
     for (let c = 0; c < perNode; c++) {
@@ -312,7 +320,7 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
             return node?.alive ? node : undefined;
           };
         },
-      }));
+      }, queues[h]!));
     }
   }
   for (const c of clients) c.start();
@@ -545,6 +553,12 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
     await sched.runUntil(sched.now + REQUEST_TIMEOUT_MS + 500);
     checkSortedSets(allCounters, finals, listed, violation);
   }
+  const allQueues = queues.flat();
+  if (allQueues.length > 0) {
+    const lists = readQueues(members, allQueues.map((q) => q.key), n, violation);
+    await sched.runUntil(sched.now + REQUEST_TIMEOUT_MS + 500);
+    checkQueues(allQueues, lists, violation);
+  }
 
   const sum = (f: (c: SimClient) => number): number => clients.reduce((a, c) => a + f(c), 0);
   /** Over the incarnations still running (crashed ones were counted as they went). */
@@ -572,6 +586,8 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
       lostReplies: sum((c) => c.stats.lostReplies),
       incrAcked: allCounters.reduce((a, c) => a + c.acked, 0),
       incrUncertain: allCounters.reduce((a, c) => a + c.uncertain, 0),
+      queuePushes: allQueues.reduce((a, q) => a + [...q.pushed.values()].filter(Boolean).length, 0),
+      queuePops: allQueues.reduce((a, q) => a + q.popped.size, 0),
       quorumFailures: nodes.reduce((a, x) => a + x.coordinator.stats.quorumFailures, 0),
       restamps: nodes.reduce((a, x) => a + x.coordinator.stats.restamps, 0),
       hedgedReads: nodes.reduce((a, x) => a + x.coordinator.stats.hedgedReads, 0),
