@@ -48,10 +48,17 @@ export function scheduleFaults(
   trace?: (line: string) => void,
 ): FaultCounts {
   const counts: FaultCounts = { crashes: 0, partitions: 0, oneWay: 0, clockJumps: 0, lossBursts: 0, stalls: 0 };
+  // Overlapping blocks of one direction (a one-way block inside an isolation) last until the later
+  // one ends: the earlier one lifting must not open a link the other still cuts.
+  const blockedUntil = new Map<string, number>();
   const block = (from: number, to: number, ms: number): void => {
     const k = `${from}>${to}`;
+    const until = Math.max(blockedUntil.get(k) ?? 0, sched.now + ms);
+    blockedUntil.set(k, until);
     net.blocks.add(k);
-    sched.after(ms, () => net.blocks.delete(k));
+    sched.after(ms, () => {
+      if (sched.now >= blockedUntil.get(k)!) net.blocks.delete(k);
+    });
   };
   for (let t = prng.int(50, 200); t < untilMs - 100; t += prng.int(100, 400)) {
     sched.after(t, () => {
