@@ -1,11 +1,11 @@
 /**
- * Goal: a list used as a job queue keeps its promises through the faults of the product
+ * Goal: a list or a set used as a job queue keeps its promises through the faults of the product
  * simulation: no token is popped twice or comes out without having been pushed, and after healing
  * every acknowledged push was popped or is still listed (but for as many as pops of unknown outcome
  * may have taken), and none that was popped is listed again.
- * Method: test/sim/product with `queues` (one list per home: LPUSH of unique tokens and RPOP from
- * every client of that home, beside the usual workload), one run per seed. SIM_SEED=<n> replays
- * one, SIM_SEEDS=<count> runs more (soak).
+ * Method: test/sim/product with `queues` (one list and one set per home: LPUSH or SADD of unique
+ * tokens, RPOP or SPOP, from every client of that home, beside the usual workload), one run per
+ * seed. SIM_SEED=<n> replays one, SIM_SEEDS=<count> runs more (soak).
  */
 import { describe, expect, it } from 'vitest';
 import { runProductSim } from './product/run.js';
@@ -13,7 +13,7 @@ import { failures, figures, seedList, traceOptions } from './product/seeds.js';
 
 const FILE = 'test/sim/product-sim-queues.test.ts';
 
-describe('product simulation, 3 nodes, with lists used as queues', () => {
+describe('product simulation, 3 nodes, with lists and sets used as queues', () => {
   for (const seed of seedList(48, 1)) {
     it(`seed ${seed}`, async () => {
       const report = await runProductSim({ seed, nodes: 3, queues: true, ...traceOptions() });

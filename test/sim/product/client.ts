@@ -31,13 +31,16 @@ export interface Counter {
 }
 
 /**
- * A list used as a job queue by every client of a home: LPUSH of unique tokens, RPOP. No token is
+ * A list or a set used as a job queue by every client of a home: LPUSH or SADD of unique tokens,
+ * RPOP or SPOP. No token is
  * popped twice or comes out without having been pushed; after healing, every acknowledged token
  * was popped or is still listed, but for as many as pops of unknown outcome may have taken.
  */
 export interface Queue {
   key: string;
-  /** Every token sent in an LPUSH that may have run: true once acknowledged. */
+  /** A list (LPUSH, RPOP) or a set (SADD, SPOP). */
+  kind: 'list' | 'set';
+  /** Every token sent in a push that may have run: true once acknowledged. */
   pushed: Map<string, boolean>;
   /** Tokens acknowledged pops returned. */
   popped: Set<string>;
@@ -202,9 +205,9 @@ export class SimClient {
         if (this.prng.chance(0.55)) {
           const token = `${this.name}.${this.seq}.${out.length}`;
           q.pushed.set(token, false);
-          out.push({ argv: ['LPUSH', q.key, token], queue: q, write: true });
+          out.push({ argv: [q.kind === 'list' ? 'LPUSH' : 'SADD', q.key, token], queue: q, write: true });
         } else {
-          out.push({ argv: ['RPOP', q.key], queue: q, write: true });
+          out.push({ argv: [q.kind === 'list' ? 'RPOP' : 'SPOP', q.key], queue: q, write: true });
         }
         continue;
       }
@@ -274,7 +277,7 @@ export class SimClient {
   }
 
   private queueStep(q: Queue, argv: readonly string[], r: Reply | undefined, outcome: string, where: string): void {
-    if (argv[0] === 'LPUSH') {
+    if (argv[0] === 'LPUSH' || argv[0] === 'SADD') {
       const token = argv[2]!;
       if (outcome === 'acked') {
         if (r!.t !== 'int') this.hooks.violation('reply', `${where}: ${show(r)}`);
@@ -296,7 +299,7 @@ export class SimClient {
     const token = r!.s;
     if (token === null) return;
     if (q.popped.has(token)) this.hooks.violation('queue', `${where}: popped ${token} a second time`);
-    else if (!q.pushed.has(token)) this.hooks.violation('queue', `${where}: popped ${token}, which no LPUSH that may have run sent`);
+    else if (!q.pushed.has(token)) this.hooks.violation('queue', `${where}: popped ${token}, which no push that may have run sent`);
     q.popped.add(token);
   }
 

@@ -111,11 +111,13 @@ export function checkSortedSets(counters: readonly Counter[], finals: ReadonlyMa
   }
 }
 
-/** Reads each queue whole at R=`n` (LRANGE 0 -1), as `readEverything` reads single keys. */
-export function readQueues(nodes: readonly SimNode[], keys: readonly string[], n: number, violation: (kind: FinalViolation, text: string) => void): Map<string, string[]> {
+/** Reads each queue whole at R=`n` (LRANGE 0 -1, SMEMBERS), as `readEverything` reads single keys. */
+export function readQueues(nodes: readonly SimNode[], queues: readonly Queue[], n: number, violation: (kind: FinalViolation, text: string) => void): Map<string, string[]> {
   const out = new Map<string, string[]>();
-  readAtQuorum(nodes, keys.map((key) => ({ key })), n, ({ key }) => [['LRANGE', key, '0', '-1']], (node, { key }, [range]) => {
-    if (range?.t !== 'arr' || range.items === null) violation('final-read', `LRANGE of ${key} at R=${n} on node ${node.index}: ${show(range)}`);
+  const read = (q: Queue): string[] => (q.kind === 'list' ? ['LRANGE', q.key, '0', '-1'] : ['SMEMBERS', q.key]);
+  readAtQuorum(nodes, queues, n, (q) => [read(q)], (node, q, [range]) => {
+    const key = q.key;
+    if (range?.t !== 'arr' || range.items === null) violation('final-read', `${read(q)[0]} of ${key} at R=${n} on node ${node.index}: ${show(range)}`);
     else out.set(key, range.items.map((r) => (r.t === 'bulk' ? r.s ?? '' : show(r))));
   });
   return out;
@@ -134,7 +136,7 @@ export function checkQueues(queues: readonly Queue[], lists: ReadonlyMap<string,
       if (held.has(token)) violation('queue', `${q.key} lists ${token} twice`);
       held.add(token);
       if (q.popped.has(token)) violation('queue', `${q.key} still lists ${token}, which an acknowledged pop returned`);
-      else if (!q.pushed.has(token)) violation('queue', `${q.key} lists ${token}, which no LPUSH that may have run sent`);
+      else if (!q.pushed.has(token)) violation('queue', `${q.key} lists ${token}, which no push that may have run sent`);
     }
     const missing = [...q.pushed].filter(([token, acked]) => acked && !q.popped.has(token) && !held.has(token)).map(([token]) => token);
     if (missing.length > q.uncertainPops) {

@@ -47,8 +47,9 @@ export interface ProductSimOptions {
    */
   sortedSets?: boolean;
   /**
-   * Each home also has a list the clients of that home use as a job queue (LPUSH of unique tokens,
-   * RPOP): no token popped twice or resurrected, none acknowledged lost (client.ts, Queue).
+   * Each home also has a list and a set the clients of that home use as job queues (LPUSH or SADD
+   * of unique tokens, RPOP or SPOP): no token popped twice or resurrected, none acknowledged lost
+   * (client.ts, Queue).
    */
   queues?: boolean;
   /** Traces stores, replies and faults touching keys that contain this text (to study one seed). */
@@ -290,7 +291,9 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
     { key: `${keyOwnedBy(topology, id, `hctr${h}`)}hctr`, field: 'n', acked: 0, uncertain: 0 },
     ...(opts.sortedSets === true ? ['m0', 'm1', 'm2'].map((field) => ({ key: `${keyOwnedBy(topology, id, `zctr${h}`)}zctr`, field, zset: true, acked: 0, uncertain: 0 })) : []),
   ]);
-  const queues: Queue[][] = ids.slice(0, count).map((id, h) => (opts.queues === true ? [{ key: `${keyOwnedBy(topology, id, `q${h}`)}q`, pushed: new Map(), popped: new Set(), uncertainPops: 0 }] : []));
+  const queues: Queue[][] = ids.slice(0, count).map((id, h) => (opts.queues !== true ? [] : (['list', 'set'] as const).map((kind) => ({
+    key: `${keyOwnedBy(topology, id, `q${h}${kind}`)}q`, kind, pushed: new Map<string, boolean>(), popped: new Set<string>(), uncertainPops: 0,
+  }))));
   const perNode = opts.clientsPerNode ?? 2;
   for (let h = 0; h < count; h++) {
     for (let c = 0; c < perNode; c++) {
@@ -555,7 +558,7 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
   }
   const allQueues = queues.flat();
   if (allQueues.length > 0) {
-    const lists = readQueues(members, allQueues.map((q) => q.key), n, violation);
+    const lists = readQueues(members, allQueues, n, violation);
     await sched.runUntil(sched.now + REQUEST_TIMEOUT_MS + 500);
     checkQueues(allQueues, lists, violation);
   }
