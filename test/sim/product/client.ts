@@ -38,8 +38,20 @@ export interface Counter {
  */
 export interface Queue {
   key: string;
-  /** A list (LPUSH, RPOP) or a set (SADD, SPOP). */
-  kind: 'list' | 'set';
+  /**
+   * A list (LPUSH, RPOP), a set (SADD, SPOP), or a reliable queue: LPUSH, then LMOVE to a
+   * processing list of the same slot (delivered), then LREM from it (done); `popped` holds the
+   * tokens done and `uncertainPops` the removals of unknown outcome.
+   */
+  kind: 'list' | 'set' | 'reliable';
+  /** The reliable queue's processing list. */
+  processing?: string;
+  /** Tokens an acknowledged LMOVE delivered (reliable queue). */
+  moved?: Set<string>;
+  /** Tokens an LREM was sent for (reliable queue): each is removed once. */
+  removing?: Set<string>;
+  /** LMOVEs of unknown outcome (reliable queue): see checkQueues. */
+  uncertainMoves?: number;
   /** Every token sent in a push that may have run: true once acknowledged. */
   pushed: Map<string, boolean>;
   /** Tokens acknowledged pops returned. */
@@ -202,6 +214,10 @@ export class SimClient {
       // Only runs with queues draw for them: the other runs replay their seeds as before.
       if (queues.length > 0 && this.prng.chance(0.25)) {
         const q = this.prng.pick(queues);
+        if (q.kind === 'reliable') {
+          out.push(this.reliableOp(q, out.length));
+          continue;
+        }
         if (this.prng.chance(0.55)) {
           const token = `${this.name}.${this.seq}.${out.length}`;
           q.pushed.set(token, false);
@@ -276,7 +292,55 @@ export class SimClient {
     }
   }
 
+  /** A reliable queue's next command: finish a delivered token, deliver one, or push one. */
+  private reliableOp(q: Queue, at: number): Cmd {
+    const delivered = [...q.moved!].filter((t) => !q.removing!.has(t));
+    if (delivered.length > 0 && this.prng.chance(0.3)) {
+      const token = this.prng.pick(delivered);
+      q.removing!.add(token);
+      return { argv: ['LREM', q.processing!, '1', token], queue: q, write: true };
+    }
+    if (this.prng.chance(0.5)) {
+      const token = `${this.name}.${this.seq}.${at}`;
+      q.pushed.set(token, false);
+      return { argv: ['LPUSH', q.key, token], queue: q, write: true };
+    }
+    return { argv: ['LMOVE', q.key, q.processing!, 'RIGHT', 'LEFT'], queue: q, write: true };
+  }
+
+  private reliableStep(q: Queue, argv: readonly string[], r: Reply | undefined, outcome: string, where: string): void {
+    if (argv[0] === 'LMOVE') {
+      // Of unknown outcome, the token should be in one list or the other (see checkQueues).
+      if (outcome === 'uncertain') q.uncertainMoves = (q.uncertainMoves ?? 0) + 1;
+      if (outcome !== 'acked') return;
+      if (r!.t !== 'bulk') return this.hooks.violation('reply', `${where}: ${show(r)}`);
+      const token = r!.s;
+      if (token === null) return;
+      if (q.moved!.has(token)) this.hooks.violation('queue', `${where}: delivered ${token} a second time`);
+      else if (!q.pushed.has(token)) this.hooks.violation('queue', `${where}: delivered ${token}, which no push that may have run sent`);
+      q.moved!.add(token);
+      return;
+    }
+    const token = argv[3]!;
+    if (outcome === 'uncertain') {
+      q.uncertainPops++;
+      return;
+    }
+    if (outcome !== 'acked') {
+      // Not run: the token may be finished by another LREM.
+      q.removing!.delete(token);
+      return;
+    }
+    if (r!.t !== 'int') return this.hooks.violation('reply', `${where}: ${show(r)}`);
+    if (r!.n === 1n) q.popped.add(token);
+    else this.hooks.violation('queue', `${where}: ${token}, delivered by an acknowledged LMOVE, is not in the processing list`);
+  }
+
   private queueStep(q: Queue, argv: readonly string[], r: Reply | undefined, outcome: string, where: string): void {
+    if (q.kind === 'reliable' && argv[0] !== 'LPUSH') {
+      this.reliableStep(q, argv, r, outcome, where);
+      return;
+    }
     if (argv[0] === 'LPUSH' || argv[0] === 'SADD') {
       const token = argv[2]!;
       if (outcome === 'acked') {

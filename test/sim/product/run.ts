@@ -48,8 +48,8 @@ export interface ProductSimOptions {
   sortedSets?: boolean;
   /**
    * Each home also has a list and a set the clients of that home use as job queues (LPUSH or SADD
-   * of unique tokens, RPOP or SPOP): no token popped twice or resurrected, none acknowledged lost
-   * (client.ts, Queue).
+   * of unique tokens, RPOP or SPOP), and a reliable queue (LMOVE to a processing list, LREM when
+   * done): no token popped or delivered twice or resurrected, none acknowledged lost (client.ts, Queue).
    */
   queues?: boolean;
   /** Traces stores, replies and faults touching keys that contain this text (to study one seed). */
@@ -70,7 +70,9 @@ export type ViolationKind =
   /** A sorted set's score index or count disagrees with its members after healing. */
   | 'index'
   /** A queue popped a token twice, resurrected or lost one (lists). */
-  | 'queue';
+  | 'queue'
+  /** A two-key write of unknown outcome took effect on one key only (finding 9). */
+  | 'split';
 
 export interface ProductSimReport {
   seed: number;
@@ -291,9 +293,12 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
     { key: `${keyOwnedBy(topology, id, `hctr${h}`)}hctr`, field: 'n', acked: 0, uncertain: 0 },
     ...(opts.sortedSets === true ? ['m0', 'm1', 'm2'].map((field) => ({ key: `${keyOwnedBy(topology, id, `zctr${h}`)}zctr`, field, zset: true, acked: 0, uncertain: 0 })) : []),
   ]);
-  const queues: Queue[][] = ids.slice(0, count).map((id, h) => (opts.queues !== true ? [] : (['list', 'set'] as const).map((kind) => ({
-    key: `${keyOwnedBy(topology, id, `q${h}${kind}`)}q`, kind, pushed: new Map<string, boolean>(), popped: new Set<string>(), uncertainPops: 0,
-  }))));
+  const queues: Queue[][] = ids.slice(0, count).map((id, h) => (opts.queues !== true ? [] : (['list', 'set', 'reliable'] as const).map((kind) => {
+    const tag = keyOwnedBy(topology, id, `q${h}${kind}`);
+    const q: Queue = { key: `${tag}q`, kind, pushed: new Map<string, boolean>(), popped: new Set<string>(), uncertainPops: 0 };
+    if (kind === 'reliable') Object.assign(q, { processing: `${tag}processing`, moved: new Set<string>(), removing: new Set<string>() });
+    return q;
+  })));
   const perNode = opts.clientsPerNode ?? 2;
   for (let h = 0; h < count; h++) {
     for (let c = 0; c < perNode; c++) {
