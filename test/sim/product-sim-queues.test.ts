@@ -3,9 +3,10 @@
  * simulation: no token is popped twice or comes out without having been pushed, and after healing
  * every acknowledged push was popped or is still listed (but for as many as pops of unknown outcome
  * may have taken), and none that was popped is listed again.
- * Method: test/sim/product with `queues` (one list and one set per home: LPUSH or SADD of unique
- * tokens, RPOP or SPOP, from every client of that home, beside the usual workload), one run per
- * seed. SIM_SEED=<n> replays one, SIM_SEEDS=<count> runs more (soak).
+ * Method: test/sim/product with `queues` (one list, one set and one reliable queue per home: LPUSH
+ * or SADD of unique tokens, RPOP or SPOP; LMOVE to a processing list and LREM there, from every
+ * client of that home) and `hashes` (a hash among each client's own keys, its replies checked
+ * against a sequential model), beside the usual workload, one run per seed. SIM_SEED=<n> replays one, SIM_SEEDS=<count> runs more (soak).
  */
 import { describe, expect, it } from 'vitest';
 import { runProductSim } from './product/run.js';
@@ -16,7 +17,7 @@ const FILE = 'test/sim/product-sim-queues.test.ts';
 describe('product simulation, 3 nodes, with lists and sets used as queues', () => {
   for (const seed of seedList(48, 1)) {
     it(`seed ${seed}`, async () => {
-      const report = await runProductSim({ seed, nodes: 3, queues: true, ...traceOptions() });
+      const report = await runProductSim({ seed, nodes: 3, queues: true, hashes: true, ...traceOptions() });
       console.log(figures(report));
       expect(failures(report), `replay: SIM_SEED=${seed} npx vitest run ${FILE}`).toEqual([]);
       expect(report.stats.checkedReplies, `seed ${seed}`).toBeGreaterThan(50);

@@ -1,7 +1,7 @@
 import { TransientSession } from '../../../src/server/transient-session.js';
 import type { SessionState } from '../../../src/server/session-state.js';
 import type { Prng } from '../prng.js';
-import { apply, classify, sameReply, type Value } from './model.js';
+import { apply, applyHash, classify, sameReply, type Value } from './model.js';
 import { parseReplies, show, type Reply } from './resp.js';
 import { SimSink } from './sim-sink.js';
 import type { SimNode } from './sim-node.js';
@@ -17,6 +17,8 @@ export interface OwnKey {
   acked: number;
   /** A write on the key once had an unknown outcome (it may resurface later). */
   hadUncertain: boolean;
+  /** A hash (HSET, HDEL, HGET, HLEN, DEL, EXPIRE; model.ts applyHash) instead of a string. */
+  hash?: boolean;
 }
 
 /** A counter several clients INCR: acknowledged and possibly-applied increments, for the final bound. */
@@ -203,6 +205,15 @@ export class SimClient {
     const ownOp = (k: OwnKey): Cmd => {
       const p = this.prng.next();
       const v = `${this.name}.${this.seq}.${out.length}`;
+      if (k.hash === true) {
+        const field = `f${this.prng.int(0, 3)}`;
+        if (p < 0.35) return { argv: ['HSET', k.key, field, v], own: k, write: true };
+        if (p < 0.5) return { argv: ['HDEL', k.key, field], own: k, write: true };
+        if (p < 0.75) return { argv: ['HGET', k.key, field], own: k, write: false };
+        if (p < 0.85) return { argv: ['HLEN', k.key], own: k, write: false };
+        if (p < 0.92) return { argv: ['DEL', k.key], own: k, write: true };
+        return { argv: ['EXPIRE', k.key, '100000'], own: k, write: true };
+      }
       if (p < 0.2) return { argv: ['SET', k.key, this.prng.chance(0.5) ? String(this.prng.int(0, 99)) : v], own: k, write: true };
       if (p < 0.45) return { argv: ['GET', k.key], own: k, write: false };
       if (p < 0.65) return { argv: ['INCR', k.key], own: k, write: true };
@@ -403,7 +414,7 @@ export class SimClient {
     if (c.write) k.acked++;
     const name = c.argv[0]!.toUpperCase();
     if (k.certain) {
-      const expected = apply(c.argv, k.value);
+      const expected = k.hash === true ? applyHash(c.argv, k.value) : apply(c.argv, k.value);
       this.stats.checkedReplies++;
       if (!sameReply(r, expected.reply)) {
         // After a write of unknown outcome, a mismatch may be that write resurfacing over later ones.

@@ -3,6 +3,7 @@ import type { Topology } from '../../../src/cluster/ring.js';
 import { keySlot } from '../../../src/cluster/slot.js';
 import { TransientSession } from '../../../src/server/transient-session.js';
 import type { Counter, OwnKey, Queue } from './client.js';
+import { hashValue } from './model.js';
 import { parseReplies, show, type Reply } from './resp.js';
 import type { SimNode } from './sim-node.js';
 import { SimSink } from './sim-sink.js';
@@ -14,6 +15,8 @@ export interface FinalKey {
   key: string;
   field?: string;
   zset?: boolean;
+  /** A hash read whole (HGETALL), filed as model.ts hashValue gives it. */
+  hash?: boolean;
 }
 
 export function finalId(k: FinalKey): string {
@@ -22,6 +25,7 @@ export function finalId(k: FinalKey): string {
 
 /** The read of one final key: GET, HGET of its field, or ZSCORE of its member. */
 function finalRead(k: FinalKey): string[] {
+  if (k.hash === true) return ['HGETALL', k.key];
   if (k.field === undefined) return ['GET', k.key];
   return k.zset === true ? ['ZSCORE', k.key, k.field] : ['HGET', k.key, k.field];
 }
@@ -60,7 +64,12 @@ function readAtQuorum<K extends { key: string }>(nodes: readonly SimNode[], keys
 export function readEverything(nodes: readonly SimNode[], keys: readonly FinalKey[], n: number, violation: (kind: FinalViolation, text: string) => void): Map<string, string> {
   const finals = new Map<string, string>();
   readAtQuorum(nodes, keys, n, (k) => [finalRead(k)], (node, k, [r]) => {
-    if (r?.t === 'bulk') finals.set(finalId(k), r.s ?? '(nil)');
+    if (k.hash === true && r?.t === 'arr' && r.items !== null) {
+      const flat = r.items.map((x) => (x.t === 'bulk' ? x.s ?? '' : show(x)));
+      const pairs: Array<[string, string]> = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i]!, flat[i + 1]!]);
+      finals.set(finalId(k), pairs.length === 0 ? '(nil)' : hashValue(pairs));
+    } else if (r?.t === 'bulk' && k.hash !== true) finals.set(finalId(k), r.s ?? '(nil)');
     else violation('final-read', `read of ${finalId(k)} at R=${n} on node ${node.index}: ${show(r)}`);
   });
   return finals;

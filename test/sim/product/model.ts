@@ -67,6 +67,47 @@ export function apply(argv: readonly string[], v: Value): Step {
   }
 }
 
+/**
+ * A hash key's value in the model: its fields and values as a JSON array of pairs in field order
+ * (what `hashValue` reads back), or null when the key does not exist.
+ */
+export function applyHash(argv: readonly string[], v: Value): Step {
+  const pairs: Array<[string, string]> = v === null ? [] : (JSON.parse(v) as Array<[string, string]>);
+  const at = (f: string): number => pairs.findIndex(([x]) => x === f);
+  const value = (p: Array<[string, string]>): Value => (p.length === 0 ? null : hashValue(p));
+  const name = argv[0]!.toUpperCase();
+  switch (name) {
+    case 'HSET': {
+      const i = at(argv[2]!);
+      if (i >= 0) pairs[i] = [argv[2]!, argv[3]!];
+      else pairs.push([argv[2]!, argv[3]!]);
+      return { reply: int(i >= 0 ? 0 : 1), value: value(pairs) };
+    }
+    case 'HDEL': {
+      const i = at(argv[2]!);
+      if (i >= 0) pairs.splice(i, 1);
+      return { reply: int(i >= 0 ? 1 : 0), value: value(pairs) };
+    }
+    case 'HGET': {
+      const i = at(argv[2]!);
+      return { reply: { t: 'bulk', s: i >= 0 ? pairs[i]![1] : null }, value: v };
+    }
+    case 'HLEN':
+      return { reply: int(pairs.length), value: v };
+    case 'DEL':
+      return { reply: int(v === null ? 0 : 1), value: null };
+    case 'EXPIRE':
+      return { reply: int(v === null ? 0 : 1), value: v };
+    default:
+      throw new Error(`the hash model does not know ${name}`);
+  }
+}
+
+/** The model's form of a hash: its pairs sorted by field (replicas need not agree on field order after a merge). */
+export function hashValue(pairs: ReadonlyArray<readonly [string, string]>): string {
+  return JSON.stringify([...pairs].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+}
+
 export function sameReply(a: Reply | undefined, b: Reply | undefined): boolean {
   return a !== undefined && b !== undefined && show(a) === show(b);
 }

@@ -52,6 +52,8 @@ export interface ProductSimOptions {
    * done): no token popped or delivered twice or resurrected, none acknowledged lost (client.ts, Queue).
    */
   queues?: boolean;
+  /** The third key of each client's groups is a hash (HSET, HDEL, HGET, HLEN; model.ts applyHash). */
+  hashes?: boolean;
   /** Traces stores, replies and faults touching keys that contain this text (to study one seed). */
   traceKey?: string;
   trace?: (line: string) => void;
@@ -305,7 +307,7 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
       const name = `c${h}.${c}`;
       const groups: OwnKey[][] = [0, 1, 2].map((g) => {
         const tag = keyOwnedBy(topology, ids[h]!, `${name}.g${g}`);
-        return [0, 1, 2].map((k) => ({ key: `${tag}k${k}`, value: null, certain: true, acked: 0, hadUncertain: false }));
+        return [0, 1, 2].map((k): OwnKey => ({ key: `${tag}k${k}`, value: null, certain: true, acked: 0, hadUncertain: false, ...(opts.hashes === true && k === 2 ? { hash: true } : {}) }));
       });
       clients.push(new SimClient(name, prng, groups, counters[h]!, {
         now: () => sched.now,
@@ -535,7 +537,7 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
 
   const own = clients.flatMap((c) => c.groups.flat());
   const allCounters = counters.flat();
-  const keys = [...own.map((k) => ({ key: k.key })), ...allCounters];
+  const keys = [...own.map((k) => ({ key: k.key, ...(k.hash === true ? { hash: true } : {}) })), ...allCounters];
   let finalTopology = topology;
   let members: SimNode[] = nodes;
   let readStart = settleEnd;
