@@ -434,7 +434,7 @@ export class Coordinator {
   }
 
   /**
-   * After a per-element merge. Of a set, a hash or a sorted set, the metadata's element count is
+   * After a per-element merge of a set, a hash or a sorted set: the metadata's element count is
    * one coordinator's, and the merged elements may hold more or fewer (a write of unknown outcome
    * whose elements landed on one replica, writes that replicas missed while every one of them was
    * marked suspect); a sorted set's index may hold entries of another history (merged-collection.ts
@@ -448,45 +448,35 @@ export class Coordinator {
    * hold, they mark the collection suspect and heal from this complete copy. Only a job that
    * writes takes the new version (its write replaces it at once): a read would leave this replica
    * alone at a version the others never get from it. After a read the copy keeps its version and
-   * its suspect mark, with the count fixed, and the next job that writes merges it again. A
-   * stream's or a fragmented string's merged copy takes a new version the same way before a write
-   * (nothing to count); a list's is repacked under a new generation instead. Undefined when the
-   * metadata moved on meanwhile, or when nothing changes.
+   * its suspect mark, with the count fixed, and the next job that writes merges it again. Undefined
+   * when the metadata moved on meanwhile, or for other types.
    */
   private settleMerge(slot: number, key: Buffer, userKey: Buffer, generation: Buffer, rec: StoredRecord, writes: boolean): StoredRecord | undefined {
-    const counted = rec.type === ValueType.Set || rec.type === ValueType.Hash || rec.type === ValueType.ZSet;
-    // A list is repacked under a new generation by the job that writes (repackLists): every
-    // replica takes that generation whole, so its version needs nothing here.
-    if (!counted && (!writes || rec.type === ValueType.List)) return undefined;
+    if (rec.type !== ValueType.Set && rec.type !== ValueType.Hash && rec.type !== ValueType.ZSet) return undefined;
     // Only the metadata the merge was for: a read job holds no key lock, and a write may have
     // moved this replica's metadata on meanwhile.
     const here = this.store.get(slot, key);
     if (here === undefined || !here.version.equals(rec.version)) return undefined;
     const now = this.versioner.now();
-    let value = rec.value as Buffer;
-    if (counted) {
-      let count: number;
-      const logKey = userKey.toString('latin1').slice(0, 200);
-      if (rec.type === ValueType.ZSet) {
-        const { fixes, members } = scoreIndexFixes(this.store, slot, userKey, generation, this.versioner.hlc.now(now));
-        for (const [rk, fix] of fixes) this.store.put(slot, rk, fix);
-        if (fixes.length > 0) this.logger.warn({ slot, key: logKey, fixes: fixes.length }, 'a merged sorted set\'s score index disagreed with its members: rebuilt from them');
-        count = members;
-      } else {
-        count = countMembers(this.store, slot, userKey, generation);
-      }
-      const meta = decodeMeta(value);
-      if (meta.size !== count) this.logger.warn({ slot, key: logKey, size: meta.size, counted: count }, 'a merged collection\'s size did not match its elements: recounted');
-      value = withMetaSize(value, count);
-      if (!writes) {
-        const kept: StoredRecord = { ...rec, value: withSuspect(value, true) };
-        this.healer?.settle(slot, key, kept);
-        return kept;
-      }
-      value = withSuspect(value, false);
+    let count: number;
+    const logKey = userKey.toString('latin1').slice(0, 200);
+    if (rec.type === ValueType.ZSet) {
+      const { fixes, members } = scoreIndexFixes(this.store, slot, userKey, generation, this.versioner.hlc.now(now));
+      for (const [rk, fix] of fixes) this.store.put(slot, rk, fix);
+      if (fixes.length > 0) this.logger.warn({ slot, key: logKey, fixes: fixes.length }, 'a merged sorted set\'s score index disagreed with its members: rebuilt from them');
+      count = members;
+    } else {
+      count = countMembers(this.store, slot, userKey, generation);
+    }
+    const meta = decodeMeta(rec.value as Buffer);
+    if (meta.size !== count) this.logger.warn({ slot, key: logKey, size: meta.size, counted: count }, 'a merged collection\'s size did not match its elements: recounted');
+    if (!writes) {
+      const counted: StoredRecord = { ...rec, value: withSuspect(withMetaSize(rec.value as Buffer, count), true) };
+      this.healer?.settle(slot, key, counted);
+      return counted;
     }
     const { version, clock } = this.versioner.stamp(now, rec.clock);
-    const fixed: StoredRecord = { ...rec, version, clock, value };
+    const fixed: StoredRecord = { ...rec, version, clock, value: withSuspect(withMetaSize(rec.value as Buffer, count), false) };
     this.store.put(slot, key, fixed);
     return fixed;
   }
