@@ -154,10 +154,11 @@ export function checkQueues(queues: readonly Queue[], lists: ReadonlyMap<string,
     // outcome could explain it.
     const moves = q.uncertainMoves ?? 0;
     const held = new Set<string>();
-    const inWaiting = new Set(waiting);
     for (const token of [...waiting, ...processing]) {
       if (held.has(token)) {
-        const split = moves > 0 && inWaiting.has(token) && processing.includes(token) && waiting.indexOf(token) === waiting.lastIndexOf(token);
+        // In both lists, or twice in the processing list (a merge took the move from one history
+        // and the next LMOVE moved the token again from the other's queue).
+        const split = moves > 0;
         violation(split ? 'split' : 'queue', `${q.key} lists ${token} twice${q.processing === undefined ? '' : ' (its queue and processing list together)'}`);
       }
       held.add(token);
