@@ -41,11 +41,11 @@ export interface Counter {
 export interface Queue {
   key: string;
   /**
-   * A list (LPUSH, RPOP), a set (SADD, SPOP), or a reliable queue: LPUSH, then LMOVE to a
+   * A list (LPUSH, RPOP), a set (SADD, SPOP), a sorted set (ZADD, ZPOPMIN), or a reliable queue: LPUSH, then LMOVE to a
    * processing list of the same slot (delivered), then LREM from it (done); `popped` holds the
    * tokens done and `uncertainPops` the removals of unknown outcome.
    */
-  kind: 'list' | 'set' | 'reliable';
+  kind: 'list' | 'set' | 'zset' | 'reliable';
   /** The reliable queue's processing list. */
   processing?: string;
   /** Tokens an acknowledged LMOVE delivered (reliable queue). */
@@ -232,9 +232,10 @@ export class SimClient {
         if (this.prng.chance(0.55)) {
           const token = `${this.name}.${this.seq}.${out.length}`;
           q.pushed.set(token, false);
-          out.push({ argv: [q.kind === 'list' ? 'LPUSH' : 'SADD', q.key, token], queue: q, write: true });
+          const argv = q.kind === 'list' ? ['LPUSH', q.key, token] : q.kind === 'set' ? ['SADD', q.key, token] : ['ZADD', q.key, String(this.prng.int(0, 1000)), token];
+          out.push({ argv, queue: q, write: true });
         } else {
-          out.push({ argv: [q.kind === 'list' ? 'RPOP' : 'SPOP', q.key], queue: q, write: true });
+          out.push({ argv: [q.kind === 'list' ? 'RPOP' : q.kind === 'set' ? 'SPOP' : 'ZPOPMIN', q.key], queue: q, write: true });
         }
         continue;
       }
@@ -352,8 +353,8 @@ export class SimClient {
       this.reliableStep(q, argv, r, outcome, where);
       return;
     }
-    if (argv[0] === 'LPUSH' || argv[0] === 'SADD') {
-      const token = argv[2]!;
+    if (argv[0] === 'LPUSH' || argv[0] === 'SADD' || argv[0] === 'ZADD') {
+      const token = argv[argv.length - 1]!;
       if (outcome === 'acked') {
         if (r!.t !== 'int') this.hooks.violation('reply', `${where}: ${show(r)}`);
         q.pushed.set(token, true);
@@ -367,11 +368,13 @@ export class SimClient {
       return;
     }
     if (outcome !== 'acked') return;
-    if (r!.t !== 'bulk') {
+    // ZPOPMIN answers [member, score], or an empty array.
+    const popped = r!.t === 'arr' && argv[0] === 'ZPOPMIN' ? (r!.items?.[0] ?? { t: 'bulk' as const, s: null }) : r!;
+    if (popped.t !== 'bulk') {
       this.hooks.violation('reply', `${where}: ${show(r)}`);
       return;
     }
-    const token = r!.s;
+    const token = popped.s;
     if (token === null) return;
     if (q.popped.has(token)) this.hooks.violation('queue', `${where}: popped ${token} a second time`);
     else if (!q.pushed.has(token)) this.hooks.violation('queue', `${where}: popped ${token}, which no push that may have run sent`);

@@ -125,6 +125,7 @@ export function readQueues(nodes: readonly SimNode[], queues: readonly Queue[], 
   const out = new Map<string, string[]>();
   const reads = (q: Queue): Array<[string, string[]]> => {
     if (q.kind === 'set') return [[q.key, ['SMEMBERS', q.key]]];
+    if (q.kind === 'zset') return [[q.key, ['ZRANGE', q.key, '0', '-1']]];
     const lists: Array<[string, string[]]> = [[q.key, ['LRANGE', q.key, '0', '-1']]];
     if (q.processing !== undefined) lists.push([q.processing, ['LRANGE', q.processing, '0', '-1']]);
     return lists;
