@@ -2,10 +2,11 @@
  * Goal: a list, a set or a sorted set used as a job queue keeps its promises through the faults of
  * the product simulation: no token is popped twice or comes out without having been pushed, and
  * after healing every acknowledged push was popped or is still listed (but for as many as pops of
- * unknown outcome may have taken), and none that was popped is listed again.
+ * unknown outcome may have taken), and none that was popped is listed again; a stream keeps every
+ * acknowledged XADD under the id it answered.
  * Method: test/sim/product with `queues` (a list, a set, a sorted set and a reliable queue per
  * home: LPUSH, SADD or ZADD of unique tokens; RPOP, SPOP or ZPOPMIN; LMOVE to a processing list and
- * LREM there, from every client of that home) and `hashes` (a hash among each client's own keys,
+ * LREM there; XADD to a stream, from every client of that home) and `hashes` (a hash among each client's own keys,
  * its replies checked against a sequential model), beside the usual workload, one run per seed.
  * SIM_SEED=<n> replays one, SIM_SEEDS=<count> runs more (soak).
  */

@@ -45,7 +45,9 @@ export interface Queue {
    * processing list of the same slot (delivered), then LREM from it (done); `popped` holds the
    * tokens done and `uncertainPops` the removals of unknown outcome.
    */
-  kind: 'list' | 'set' | 'zset' | 'reliable';
+  kind: 'list' | 'set' | 'zset' | 'reliable' | 'stream';
+  /** A stream's entry ids, by token, as acknowledged XADDs answered them. */
+  ids?: Map<string, string>;
   /** The reliable queue's processing list. */
   processing?: string;
   /** Tokens an acknowledged LMOVE delivered (reliable queue). */
@@ -229,6 +231,13 @@ export class SimClient {
           out.push(this.reliableOp(q, out.length));
           continue;
         }
+        if (q.kind === 'stream') {
+          // A stream is appended to only: every acknowledged entry must be there at the end, under its id.
+          const token = `${this.name}.${this.seq}.${out.length}`;
+          q.pushed.set(token, false);
+          out.push({ argv: ['XADD', q.key, '*', 't', token], queue: q, write: true });
+          continue;
+        }
         if (this.prng.chance(0.55)) {
           const token = `${this.name}.${this.seq}.${out.length}`;
           q.pushed.set(token, false);
@@ -353,10 +362,11 @@ export class SimClient {
       this.reliableStep(q, argv, r, outcome, where);
       return;
     }
-    if (argv[0] === 'LPUSH' || argv[0] === 'SADD' || argv[0] === 'ZADD') {
+    if (argv[0] === 'LPUSH' || argv[0] === 'SADD' || argv[0] === 'ZADD' || argv[0] === 'XADD') {
       const token = argv[argv.length - 1]!;
       if (outcome === 'acked') {
-        if (r!.t !== 'int') this.hooks.violation('reply', `${where}: ${show(r)}`);
+        if (r!.t !== (argv[0] === 'XADD' ? 'bulk' : 'int')) this.hooks.violation('reply', `${where}: ${show(r)}`);
+        else if (argv[0] === 'XADD' && r!.t === 'bulk' && r!.s !== null) q.ids!.set(token, r!.s);
         q.pushed.set(token, true);
       } else if (outcome === 'none') {
         q.pushed.delete(token);

@@ -126,6 +126,7 @@ export function readQueues(nodes: readonly SimNode[], queues: readonly Queue[], 
   const reads = (q: Queue): Array<[string, string[]]> => {
     if (q.kind === 'set') return [[q.key, ['SMEMBERS', q.key]]];
     if (q.kind === 'zset') return [[q.key, ['ZRANGE', q.key, '0', '-1']]];
+    if (q.kind === 'stream') return [[q.key, ['XRANGE', q.key, '-', '+']]];
     const lists: Array<[string, string[]]> = [[q.key, ['LRANGE', q.key, '0', '-1']]];
     if (q.processing !== undefined) lists.push([q.processing, ['LRANGE', q.processing, '0', '-1']]);
     return lists;
@@ -134,7 +135,13 @@ export function readQueues(nodes: readonly SimNode[], queues: readonly Queue[], 
     reads(q).forEach(([key, argv], i) => {
       const range = replies[i];
       if (range?.t !== 'arr' || range.items === null) violation('final-read', `${argv[0]} of ${key} at R=${n} on node ${node.index}: ${show(range)}`);
-      else out.set(key, range.items.map((r) => (r.t === 'bulk' ? r.s ?? '' : show(r))));
+      else if (q.kind === 'stream') {
+        // Each entry is [id, [field, value]]: the tokens, and their ids beside them.
+        const entries = range.items.map((e) => (e.t === 'arr' && e.items !== null ? e.items : []));
+        const text = (r: Reply | undefined): string => (r?.t === 'bulk' ? r.s ?? '' : show(r));
+        out.set(key, entries.map((e) => text(e[1]?.t === 'arr' ? e[1].items?.[1] : undefined)));
+        out.set(`${key}\u0000ids`, entries.map((e) => text(e[0])));
+      } else out.set(key, range.items.map((r) => (r.t === 'bulk' ? r.s ?? '' : show(r))));
     });
   });
   return out;
@@ -167,6 +174,13 @@ export function checkQueues(queues: readonly Queue[], lists: ReadonlyMap<string,
       else if (!q.pushed.has(token)) violation('queue', `${q.key} lists ${token}, which no push that may have run sent`);
     }
     for (const token of waiting) if (q.moved?.has(token) === true) violation('queue', `${q.key} lists ${token} again, which an acknowledged LMOVE delivered`);
+    if (q.kind === 'stream') {
+      const ids = lists.get(`${q.key}\u0000ids`) ?? [];
+      waiting.forEach((token, i) => {
+        const acked = q.ids!.get(token);
+        if (acked !== undefined && acked !== ids[i]) violation('queue', `${q.key} holds ${token} under ${ids[i]}, its XADD answered ${acked}`);
+      });
+    }
     const missing = [...q.pushed].filter(([token, acked]) => acked && !q.popped.has(token) && !held.has(token)).map(([token]) => token);
     if (missing.length > q.uncertainPops) {
       violation(missing.length <= q.uncertainPops + moves ? 'split' : 'queue', `${q.key} lost acknowledged pushes: ${missing.length} neither popped nor listed, ${q.uncertainPops} pops and ${moves} moves of unknown outcome (${missing.slice(0, 5).join(', ')})`);

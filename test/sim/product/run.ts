@@ -295,10 +295,11 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
     { key: `${keyOwnedBy(topology, id, `hctr${h}`)}hctr`, field: 'n', acked: 0, uncertain: 0 },
     ...(opts.sortedSets === true ? ['m0', 'm1', 'm2'].map((field) => ({ key: `${keyOwnedBy(topology, id, `zctr${h}`)}zctr`, field, zset: true, acked: 0, uncertain: 0 })) : []),
   ]);
-  const queues: Queue[][] = ids.slice(0, count).map((id, h) => (opts.queues !== true ? [] : (['list', 'set', 'zset', 'reliable'] as const).map((kind) => {
+  const queues: Queue[][] = ids.slice(0, count).map((id, h) => (opts.queues !== true ? [] : (['list', 'set', 'zset', 'reliable', 'stream'] as const).map((kind) => {
     const tag = keyOwnedBy(topology, id, `q${h}${kind}`);
     const q: Queue = { key: `${tag}q`, kind, pushed: new Map<string, boolean>(), popped: new Set<string>(), uncertainPops: 0 };
     if (kind === 'reliable') Object.assign(q, { processing: `${tag}processing`, moved: new Set<string>(), removing: new Set<string>() });
+    if (kind === 'stream') q.ids = new Map<string, string>();
     return q;
   })));
   const perNode = opts.clientsPerNode ?? 2;
