@@ -167,6 +167,8 @@ const LEASE_RETRIES = 3;
 const LEASE_RAN_OUT = 'TRYAGAIN the slot\'s lease ran out while the command ran; nothing was written';
 
 const EMPTY_RESULT: JobResult = { acked: 0, allAcked: Promise.resolve(0) };
+/** Merged copies remembered until their first write (settleMerge); past it the oldest is forgotten. */
+const MERGED_COPIES_MAX = 10_000;
 const NO_LOCK = (): void => undefined;
 const NO_CLOCK: never[] = [];
 
@@ -228,6 +230,8 @@ export class Coordinator {
   isolated: () => boolean = () => false;
   /** Where commands write their reply before it is known whether it may be sent; taken right after. */
   private readonly scratch = new Writer(2, 4096);
+  /** Copies a read merged and left at their version, by record-key id: the version (settleMerge). */
+  private readonly mergedCopies = new Map<string, Buffer>();
   /** Orders job arrivals and quorum reads (sharedRead). */
   private readSeq = 0;
   /** Per key set with jobs in flight: the last quorum read started for it. */
@@ -394,6 +398,18 @@ export class Coordinator {
     for (let i = 0; i < ids.length; i++) {
       const rec = records.get(ids[i]!);
       if (rec === undefined || !isCollectionType(rec.type as ValueType)) continue;
+      // A copy a read merged here: the first write on it takes a new version first (settleMerge).
+      const merged = this.mergedCopies.size > 0 ? this.mergedCopies.get(ids[i]!) : undefined;
+      if (merged !== undefined && job.isWrite) {
+        this.mergedCopies.delete(ids[i]!);
+        const local = this.store.get(job.slot, job.keys[i]!);
+        if (merged.equals(rec.version) && local !== undefined && local.version.equals(rec.version) && !isSuspect(local)) {
+          const renamed = this.newVersion(job.slot, job.keys[i]!, local);
+          records.set(ids[i]!, renamed);
+          this.complete.mark(ids[i]!, renamed.version);
+          continue;
+        }
+      }
       // Known complete, unless since marked suspect here (records of another history arrived).
       if (this.complete.isAt(ids[i]!, rec.version) && !isSuspect(this.store.get(job.slot, job.keys[i]!))) continue;
       // An expired collection reads as missing; a write to the key starts a new generation.
@@ -424,7 +440,7 @@ export class Coordinator {
       if (pulled.filter(Boolean).length < needed) return false;
       // The metadata itself: read repair would bring it too, but the elements just merged belong to it.
       if (local === undefined || compareVersions(local.version, rec.version) < 0) this.store.put(job.slot, job.keys[i]!, rec);
-      const settled = this.settleMerge(job.slot, job.keys[i]!, userKey, generation, rec, job.isWrite);
+      const settled = this.settleMerge(job.slot, job.keys[i]!, ids[i]!, userKey, generation, rec, job.isWrite);
       if (settled !== undefined) records.set(ids[i]!, settled);
       this.complete.mark(ids[i]!, (settled ?? rec).version);
       this.stats.collectionSyncs++;
@@ -445,23 +461,21 @@ export class Coordinator {
    * at the version they hold, the job's write would look like a continuation of their copy and
    * leave them without what the merge added (a sorted set kept an index entry whose tombstone only
    * the merge brought: product simulation with sorted sets, seed 58); under a version they do not
-   * hold, they mark the collection suspect and heal from this complete copy. Only a job that
-   * writes takes the new version (its write replaces it at once): a read would leave this replica
-   * alone at a version the others never get from it. After a read the copy keeps its version and
-   * its suspect mark, with the count fixed, and the next job that writes merges it again. Undefined
-   * when the metadata moved on meanwhile, or for other types.
+   * hold, they mark the collection suspect and heal from this complete copy. A read leaves the
+   * copy complete at the version it had (so reads do not merge it again), noted in `mergedCopies`:
+   * the first job that writes on it gives it the new version then. Undefined when the metadata
+   * moved on meanwhile, or for other types.
    */
-  private settleMerge(slot: number, key: Buffer, userKey: Buffer, generation: Buffer, rec: StoredRecord, writes: boolean): StoredRecord | undefined {
+  private settleMerge(slot: number, key: Buffer, id: string, userKey: Buffer, generation: Buffer, rec: StoredRecord, writes: boolean): StoredRecord | undefined {
     if (rec.type !== ValueType.Set && rec.type !== ValueType.Hash && rec.type !== ValueType.ZSet) return undefined;
     // Only the metadata the merge was for: a read job holds no key lock, and a write may have
     // moved this replica's metadata on meanwhile.
     const here = this.store.get(slot, key);
     if (here === undefined || !here.version.equals(rec.version)) return undefined;
-    const now = this.versioner.now();
     let count: number;
     const logKey = userKey.toString('latin1').slice(0, 200);
     if (rec.type === ValueType.ZSet) {
-      const { fixes, members } = scoreIndexFixes(this.store, slot, userKey, generation, this.versioner.hlc.now(now));
+      const { fixes, members } = scoreIndexFixes(this.store, slot, userKey, generation, this.versioner.hlc.now(this.versioner.now()));
       for (const [rk, fix] of fixes) this.store.put(slot, rk, fix);
       if (fixes.length > 0) this.logger.warn({ slot, key: logKey, fixes: fixes.length }, 'a merged sorted set\'s score index disagreed with its members: rebuilt from them');
       count = members;
@@ -470,15 +484,22 @@ export class Coordinator {
     }
     const meta = decodeMeta(rec.value as Buffer);
     if (meta.size !== count) this.logger.warn({ slot, key: logKey, size: meta.size, counted: count }, 'a merged collection\'s size did not match its elements: recounted');
-    if (!writes) {
-      const counted: StoredRecord = { ...rec, value: withSuspect(withMetaSize(rec.value as Buffer, count), true) };
-      this.healer?.settle(slot, key, counted);
-      return counted;
-    }
-    const { version, clock } = this.versioner.stamp(now, rec.clock);
-    const fixed: StoredRecord = { ...rec, version, clock, value: withSuspect(withMetaSize(rec.value as Buffer, count), false) };
-    this.store.put(slot, key, fixed);
-    return fixed;
+    const settled: StoredRecord = { ...rec, value: withSuspect(withMetaSize(rec.value as Buffer, count), false) };
+    if (writes) return this.newVersion(slot, key, settled);
+    if (this.healer === undefined) return settled;
+    // Same version: only this replica's copy changes.
+    this.healer.settle(slot, key, settled);
+    if (this.mergedCopies.size >= MERGED_COPIES_MAX) this.mergedCopies.delete(this.mergedCopies.keys().next().value!);
+    this.mergedCopies.set(id, rec.version);
+    return settled;
+  }
+
+  /** Stores `rec` here under a new version (a merged copy about to be written on: settleMerge). */
+  private newVersion(slot: number, key: Buffer, rec: StoredRecord): StoredRecord {
+    const { version, clock } = this.versioner.stamp(this.versioner.now(), rec.clock);
+    const renamed: StoredRecord = { ...rec, version, clock };
+    this.store.put(slot, key, renamed);
+    return renamed;
   }
 
   /**
