@@ -1,5 +1,6 @@
 import { ElementKind, elementKey, elementPrefix, memberOf, prefixEnd, subKeyOf } from '../collections/record-keys.js';
-import { decodeScore, indexScoreBytes } from '../collections/score-codec.js';
+import { decodeScore } from '../collections/score-codec.js';
+import { indexSub, indexValue } from '../collections/zset-type.js';
 import { ValueType, type StoredRecord } from '../storage/types.js';
 
 /**
@@ -17,8 +18,6 @@ export interface ElementReader {
 }
 
 const EMPTY = Buffer.alloc(0);
-/** An index entry's value for a member held at -0 (zset-type.ts). */
-const NEGATIVE_ZERO = Buffer.from([0x01]);
 const NO_CLOCK: never[] = [];
 
 /** The live element records under one kind's prefix: their sub-keys and values. */
@@ -45,8 +44,7 @@ export function scoreIndexFixes(store: ElementReader, slot: number, userKey: Buf
   const wanted = new Map<string, Buffer>();
   liveElements(store, slot, elementPrefix(ElementKind.Member, userKey, generation), (position, value) => {
     const score = decodeScore(value);
-    const sub = Buffer.concat([indexScoreBytes(score), memberOf(position)]);
-    wanted.set(sub.toString('latin1'), Object.is(score, -0) ? NEGATIVE_ZERO : EMPTY);
+    wanted.set(indexSub(memberOf(position), score).toString('latin1'), indexValue(score));
   });
   const members = wanted.size;
   const fixes: Array<[Buffer, StoredRecord]> = [];

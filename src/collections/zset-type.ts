@@ -67,8 +67,14 @@ const ZERO_BYTE = Buffer.from([0]);
 /** First chunk of a two-ended rank walk; each round doubles it. */
 const RANK_CHUNK_MIN = 32;
 
-function indexSub(member: Buffer, score: number): Buffer {
+/** A member's score-index sub-key: the score in index order, then the member. */
+export function indexSub(member: Buffer, score: number): Buffer {
   return Buffer.concat([indexScoreBytes(score), member]);
+}
+
+/** A score-index entry's value: it marks a member held at -0, which the index orders as 0. */
+export function indexValue(score: number): Buffer {
+  return Object.is(score, -0) ? NEGATIVE_ZERO : EMPTY;
 }
 
 function entryOfIndex(sub: Buffer, value: Buffer): ZEntry {
@@ -149,7 +155,7 @@ export class ZSetType {
 
   private writeScore(member: Buffer, score: number): void {
     this.c.put(ElementKind.Member, member, exactScoreBytes(score));
-    this.c.put(ElementKind.Score, indexSub(member, score), Object.is(score, -0) ? NEGATIVE_ZERO : EMPTY);
+    this.c.put(ElementKind.Score, indexSub(member, score), indexValue(score));
   }
 
   /** Adds a member known to be absent. Like Redis, the set converts before a member that would not fit. */
