@@ -1,4 +1,4 @@
-import { keyPositions, mayBlockNow, type CommandSpec } from '../commands/spec.js';
+import { keyPositions, mayBlockNow, subcommandOf, type CommandSpec } from '../commands/spec.js';
 import { recordKey } from '../collections/record-keys.js';
 import type { CommandRouter, RouteVerdict } from '../server/dispatcher.js';
 import { ReservedSink, type RunCommand, type SlotRun } from '../server/command-sequencer.js';
@@ -65,8 +65,7 @@ function leasedJob(job: CoordinateJob, epoch: number): CoordinateJob {
 /** Writes, and scripts that may write (EVAL, FCALL: flag may_replicate): coordinated under the key locks. */
 function mayWrite(spec: CommandSpec, argv: readonly Buffer[]): boolean {
   // A container (XGROUP …) writes when the subcommand named does.
-  const sub = spec.subcommands?.find((c) => c.name === `${spec.name}|${argv[1]?.toString('latin1').toLowerCase()}`);
-  const flags = (sub ?? spec).flags;
+  const flags = (subcommandOf(spec, argv) ?? spec).flags;
   return flags.includes('write') || flags.includes('may_replicate');
 }
 

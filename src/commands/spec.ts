@@ -147,3 +147,20 @@ export function container(
     },
   };
 }
+
+/** The name a call counts and shows under: `parent|sub` for a container's subcommand (cmdstat_config|get), else the command's. */
+export function callName(spec: CommandSpec, argv: readonly Buffer[]): string {
+  return spec.subcommands === undefined || argv.length < 2 ? spec.name : `${spec.name}|${argv[1]!.toString('latin1').toLowerCase()}`;
+}
+
+/** The subcommand a container's call names; undefined for a plain command or an unknown subcommand. */
+export function subcommandOf(spec: CommandSpec, argv: readonly Buffer[]): CommandSpec | undefined {
+  if (spec.subcommands === undefined || argv.length < 2) return undefined;
+  const name = callName(spec, argv);
+  return spec.subcommands.find((s) => s.name === name);
+}
+
+/** Whether the command, or the subcommand a container's call names, carries `flag`. */
+export function hasFlag(spec: CommandSpec, argv: readonly Buffer[], flag: CommandFlag): boolean {
+  return spec.flags.includes(flag) || subcommandOf(spec, argv)?.flags.includes(flag) === true;
+}

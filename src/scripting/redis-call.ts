@@ -1,6 +1,6 @@
 import { OOM_ERROR } from '../server/eviction/memory-guard.js';
 import { ReplyError } from '../core/errors.js';
-import { keyPositions, type CommandSpec } from '../commands/spec.js';
+import { keyPositions, subcommandOf, type CommandSpec } from '../commands/spec.js';
 import { keySlot } from '../cluster/slot.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import { formatG, lua, type LuaState } from './fengari-api.js';
@@ -24,9 +24,7 @@ function numberArg(n: number): string {
 function resolve(table: ReadonlyMap<string, CommandSpec>, argv: Buffer[]): { top: CommandSpec; spec: CommandSpec } | undefined {
   const top = table.get(argv[0]!.toString('latin1').toLowerCase());
   if (top === undefined) return undefined;
-  if (!top.subcommands || argv.length < 2) return { top, spec: top };
-  const subName = `${top.name}|${argv[1]!.toString('latin1').toLowerCase()}`;
-  return { top, spec: top.subcommands.find((s) => s.name === subName) ?? top };
+  return { top, spec: subcommandOf(top, argv) ?? top };
 }
 
 /** Pushes {err=text} and raises it (redis.call) or returns it (redis.pcall). */

@@ -1,5 +1,5 @@
 import { ERR, ReplyError, unknownCommandError } from '../core/errors.js';
-import { keyPositions, mayBlockNow, type CommandContext, type CommandSpec, type Suspension } from '../commands/spec.js';
+import { callName, hasFlag, keyPositions, mayBlockNow, subcommandOf, type CommandContext, type CommandSpec, type Suspension } from '../commands/spec.js';
 import type { Keyspace } from '../commands/keyspace.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import type { NodeServices } from './node-services.js';
@@ -38,12 +38,7 @@ const INLINE_WHILE_BUSY = new Set(['multi', 'quit']);
 const SCRIPT_COMMANDS = new Set(['eval', 'eval_ro', 'evalsha', 'evalsha_ro', 'fcall', 'fcall_ro']);
 
 function monitorSkips(spec: CommandSpec, argv: readonly Buffer[]): boolean {
-  const skips = (s: CommandSpec): boolean => s.flags.includes('admin') || s.flags.includes('skip_monitor');
-  if (skips(spec)) return true;
-  if (spec.subcommands === undefined || argv.length < 2) return false;
-  const name = `${spec.name}|${argv[1]!.toString('latin1').toLowerCase()}`;
-  const sub = spec.subcommands.find((s) => s.name === name);
-  return sub !== undefined && skips(sub);
+  return hasFlag(spec, argv, 'admin') || hasFlag(spec, argv, 'skip_monitor');
 }
 
 /** Where cluster routing sends a command. */
@@ -70,14 +65,6 @@ const INTERNAL_ERROR_LOG_MS = 60_000;
 /** Redis's allow_busy flag, of the command or of its subcommand (SCRIPT KILL, FUNCTION KILL / STATS). */
 function allowedWhileBusy(spec: CommandSpec, argv: Buffer[]): boolean {
   return hasFlag(spec, argv, 'allow_busy');
-}
-
-/** A flag of the command, or of its subcommand for a container (SCRIPT KILL, OBJECT ENCODING …). */
-function hasFlag(spec: CommandSpec, argv: Buffer[], flag: CommandSpec['flags'][number]): boolean {
-  if (spec.flags.includes(flag)) return true;
-  if (spec.subcommands === undefined || argv.length < 2) return false;
-  const subName = `${spec.name}|${argv[1]!.toString('latin1').toLowerCase()}`;
-  return spec.subcommands.find((c) => c.name === subName)?.flags.includes(flag) === true;
 }
 
 /** Redis refuses these to a client in MONITOR mode (a replica to it): commands that read, write or may replicate. */
@@ -178,8 +165,7 @@ export class Dispatcher {
     }
     if (session.proto === 2 && session.subscriptions.active && !SUBSCRIBED_MODE_ALLOWED.has(spec.name)) {
       seq.flush();
-      const sub = spec.subcommands !== undefined && argv.length > 1 ? `|${argv[1]!.toString('latin1').toLowerCase()}` : '';
-      this.reject(session, out, `ERR Can't execute '${spec.name}${sub}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`, spec.name === 'exec');
+      this.reject(session, out, `ERR Can't execute '${callName(spec, argv)}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`, spec.name === 'exec');
       return;
     }
     // A script past busy-reply-threshold is between two of its steps: only allow_busy commands run.
@@ -215,7 +201,7 @@ export class Dispatcher {
     const fedToMonitors = this.node.monitor.size > 0 && (!monitorSkips(spec, argv) || SCRIPT_COMMANDS.has(spec.name));
     if (fedToMonitors && !selfMonitor) this.node.monitor.feed(session, argv);
     // CLIENT LIST's cmd names the subcommand too (client|list), as Redis 7.0 does.
-    session.lastCommand = spec.subcommands === undefined || argv.length < 2 ? spec.name : `${spec.name}|${argv[1]!.toString('latin1').toLowerCase()}`;
+    session.lastCommand = callName(spec, argv);
     if (session.multi !== undefined && !MULTI_IMMEDIATE.has(spec.name)) {
       seq.flush();
       this.queue(session, spec, argv, out);
@@ -424,7 +410,7 @@ export class Dispatcher {
     const usec = Math.floor(ms * 1000);
     const stats = this.node.stats;
     // A container's calls count per subcommand (cmdstat_config|get), as Redis 7.0's.
-    stats.noteCommand(spec.subcommands === undefined || argv.length < 2 ? spec.name : `${spec.name}|${argv[1]!.toString('latin1').toLowerCase()}`, usec, failed, Math.round(ms * 1e6));
+    stats.noteCommand(callName(spec, argv), usec, failed, Math.round(ms * 1e6));
     // A command run on a coordinator's overlay is one step of a run, which timedRun measures whole.
     if (local) stats.commandLatency.observe(familyIndex(spec), ms / 1000);
     // LATENCY: Redis's command events, in whole milliseconds at or above latency-monitor-threshold.
@@ -476,8 +462,7 @@ export class Dispatcher {
   private refusal(spec: CommandSpec, argv: Buffer[]): string | undefined {
     if (spec.arity > 0 ? argv.length !== spec.arity : argv.length < -spec.arity) return ERR.wrongArity(spec.name);
     if (spec.subcommands === undefined || argv.length < 2) return undefined;
-    const subName = `${spec.name}|${argv[1]!.toString('latin1').toLowerCase()}`;
-    const sub = spec.subcommands.find((c) => c.name === subName);
+    const sub = subcommandOf(spec, argv);
     if (sub === undefined) return ERR.unknownSubcommand(argv[1]!.toString('latin1'), spec.name);
     return (sub.arity > 0 ? argv.length !== sub.arity : argv.length < -sub.arity) ? ERR.wrongArity(sub.name) : undefined;
   }

@@ -1,4 +1,4 @@
-import { keyPositions, type CommandSpec } from '../../commands/spec.js';
+import { hasFlag, keyPositions, type CommandSpec } from '../../commands/spec.js';
 import type { QueuedCommand, SessionState } from '../session-state.js';
 import type { Evictor } from './evictor.js';
 
@@ -52,9 +52,6 @@ export class MemoryGuard {
 
   private denyoom(spec: CommandSpec | undefined, argv: readonly Buffer[]): boolean {
     if (spec === undefined) return false;
-    if (spec.flags.includes('denyoom')) return true;
-    if (spec.subcommands === undefined || argv.length < 2) return false;
-    const sub = spec.subcommands.find((c) => c.name === `${spec.name}|${argv[1]!.toString('latin1').toLowerCase()}`);
-    return sub?.flags.includes('denyoom') ?? false;
+    return hasFlag(spec, argv, 'denyoom');
   }
 }
