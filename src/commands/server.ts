@@ -294,7 +294,7 @@ function positiveLong(arg: Buffer): number {
  * holds replicas of slots whose writes go through their coordinators: it is refused there.
  */
 function debugPopulate(ctx: CommandContext, argv: Buffer[]): void {
-  if (argv.length > 5) throw new ReplyError(`ERR unknown subcommand or wrong number of arguments for '${argv[1]!.toString('latin1')}'. Try DEBUG HELP.`);
+  if (argv.length > 5) throw debugSyntaxError(argv);
   if (ctx.node.cluster !== undefined) throw new ReplyError('ERR DEBUG POPULATE is not supported in cluster mode: its keys would not be replicated');
   const count = positiveLong(argv[2]!);
   const prefix = argv[3] ?? Buffer.from('key');

@@ -164,3 +164,8 @@ export function subcommandOf(spec: CommandSpec, argv: readonly Buffer[]): Comman
 export function hasFlag(spec: CommandSpec, argv: readonly Buffer[], flag: CommandFlag): boolean {
   return spec.flags.includes(flag) || subcommandOf(spec, argv)?.flags.includes(flag) === true;
 }
+
+/** Redis feeds no admin or skip_monitor command (or subcommand) to MONITOR. */
+export function hiddenFromMonitor(spec: CommandSpec, argv: readonly Buffer[]): boolean {
+  return hasFlag(spec, argv, 'admin') || hasFlag(spec, argv, 'skip_monitor');
+}

@@ -1,6 +1,6 @@
 import { OOM_ERROR } from '../server/eviction/memory-guard.js';
 import { ReplyError } from '../core/errors.js';
-import { keyPositions, subcommandOf, type CommandSpec } from '../commands/spec.js';
+import { hiddenFromMonitor, keyPositions, subcommandOf, type CommandSpec } from '../commands/spec.js';
 import { keySlot } from '../cluster/slot.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import { formatG, lua, type LuaState } from './fengari-api.js';
@@ -127,7 +127,7 @@ export function redisCall(L: LuaState, run: ScriptRun | undefined, raiseIt: bool
     }
     // Redis shows each command a script ran to monitors once it ran (an error it answered included),
     // except admin and skip_monitor ones; those refused before running are not shown.
-    if (run.ctx.node.monitor.size > 0 && !monitorHidden(top) && !monitorHidden(spec)) run.ctx.node.monitor.feedScriptCall(run.ctx.session, argv);
+    if (run.ctx.node.monitor.size > 0 && !hiddenFromMonitor(top, argv)) run.ctx.node.monitor.feedScriptCall(run.ctx.session, argv);
     reply = readReplies(out.view())[0] ?? { kind: 'null' as const };
     lua.lua_settop(L, 0);
     // The reply's strings still point into the writer: they become Lua strings before it is reused.
@@ -143,10 +143,6 @@ export function redisCall(L: LuaState, run: ScriptRun | undefined, raiseIt: bool
 
 const CALL_OUT = new ReplyWriter(2, 4096);
 let callDepth = 0;
-
-function monitorHidden(s: CommandSpec): boolean {
-  return s.flags.includes('admin') || s.flags.includes('skip_monitor');
-}
 
 /**
  * Cluster mode: every key a script touches hashes to its declared keys' slot, as Redis Cluster

@@ -1,5 +1,5 @@
 import { ERR, ReplyError, unknownCommandError } from '../core/errors.js';
-import { callName, hasFlag, keyPositions, mayBlockNow, subcommandOf, type CommandContext, type CommandSpec, type Suspension } from '../commands/spec.js';
+import { callName, hasFlag, hiddenFromMonitor, keyPositions, mayBlockNow, subcommandOf, type CommandContext, type CommandSpec, type Suspension } from '../commands/spec.js';
 import type { Keyspace } from '../commands/keyspace.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import type { NodeServices } from './node-services.js';
@@ -37,9 +37,6 @@ const INLINE_WHILE_BUSY = new Set(['multi', 'quit']);
  */
 const SCRIPT_COMMANDS = new Set(['eval', 'eval_ro', 'evalsha', 'evalsha_ro', 'fcall', 'fcall_ro']);
 
-function monitorSkips(spec: CommandSpec, argv: readonly Buffer[]): boolean {
-  return hasFlag(spec, argv, 'admin') || hasFlag(spec, argv, 'skip_monitor');
-}
 
 /** Where cluster routing sends a command. */
 export type RouteVerdict =
@@ -198,7 +195,7 @@ export class Dispatcher {
       return;
     }
     // Scripts are skip_monitor but shown all the same, before the commands they run (Redis feeds them itself).
-    const fedToMonitors = this.node.monitor.size > 0 && (!monitorSkips(spec, argv) || SCRIPT_COMMANDS.has(spec.name));
+    const fedToMonitors = this.node.monitor.size > 0 && (!hiddenFromMonitor(spec, argv) || SCRIPT_COMMANDS.has(spec.name));
     if (fedToMonitors && !selfMonitor) this.node.monitor.feed(session, argv);
     // CLIENT LIST's cmd names the subcommand too (client|list), as Redis 7.0 does.
     session.lastCommand = callName(spec, argv);
