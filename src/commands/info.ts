@@ -7,10 +7,9 @@ import { persistenceStatus } from '../server/persistence-refusal.js';
 import { clientMemory } from '../server/client-memory.js';
 import { startedScripting } from '../scripting/engine.js';
 
-/** Redis 7.0's order: INFO prints the sections in it whatever order they are asked in. */
+/** Every section, in Redis 7.0's order: INFO prints them in it whatever order they are asked in (`all` asks for each). */
 const ORDER = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'commandstats', 'errorstats', 'latencystats', 'cluster', 'keyspace', 'ringkv'];
 const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace'];
-const ALL_SECTIONS = ORDER;
 
 type Lines = Array<[string, string | number]>;
 
@@ -215,7 +214,7 @@ export function infoText(node: NodeServices, requested: string[]): string {
   const lowered = requested.map((s) => s.toLowerCase());
   if (lowered.length === 0) lowered.push('default');
   for (const n of lowered) {
-    if (n === 'all' || n === 'everything') ALL_SECTIONS.forEach((x) => wanted.add(x));
+    if (n === 'all' || n === 'everything') ORDER.forEach((x) => wanted.add(x));
     else if (n === 'default') DEFAULT_SECTIONS.forEach((x) => wanted.add(x));
     else wanted.add(n);
   }
