@@ -291,6 +291,9 @@ export class SimNode implements Endpoint {
     this.coordinator.fence = (slot, e) => this.leases.grants.fenced(slot, e);
     this.coordinator.onFenced = (slot, e) => this.leases.lost(slot, e);
     this.coordinator.leaseHeld = (slot, e) => this.leases.current(slot) === e;
+    // The product's CollectionHealer is not simulated: no copy is adopted from another replica (the
+    // coordinator merges instead), but a copy a read merged is settled here as the healer settles it.
+    this.coordinator.healer = { adopt: () => Promise.resolve(false), settle: (slot, key, rec) => this.store.replace(slot, key, rec) };
     this.handlers.set('lq', (_from, payload) => this.leases.answer(payload));
     const dispatcher = (): Dispatcher => this.dispatcher;
     const pubsub = new PubSubHub();

@@ -71,6 +71,14 @@ export class SimStore implements RecordStore {
     return { applied: true, previous };
   }
 
+  /** Stores `rec` whatever is held, version included (Store.replace: a coordinator settling a copy it merged). */
+  replace(slot: number, key: Buffer, rec: StoredRecord): void {
+    const entry = { slot, key: Buffer.from(key), rec };
+    this.memory.set(id(slot, key), entry);
+    this.unsynced.push(entry);
+    this.requestSync();
+  }
+
   /** A sorted walk of the slot's records: the simulation's collections are small. */
   scanRange(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (key: Buffer, record: StoredRecord) => boolean): void {
     const hits = [...this.memory.values()].filter((e) => e.slot === slot && Buffer.compare(e.key, start) >= 0 && Buffer.compare(e.key, end) < 0);
