@@ -1,4 +1,4 @@
-import type { StoredRecord } from '../storage/types.js';
+import type { ScanRangeOptions, StoredRecord } from '../storage/types.js';
 import { ValueType } from '../storage/types.js';
 import { isCollectionType } from './collection.js';
 import { metaGeneration } from './meta-codec.js';
@@ -8,7 +8,7 @@ import { ELEMENT_KINDS, ElementKind, elementPrefix, GENERATION_BYTES, parseEleme
 export interface ReclaimStore {
   get(slot: number, key: Buffer): StoredRecord | undefined;
   drop(slot: number, key: Buffer): void;
-  scanRange(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (key: Buffer, record: StoredRecord) => boolean, skipDead?: boolean, cached?: boolean): void;
+  scanRange(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (key: Buffer, record: StoredRecord) => boolean, options?: ScanRangeOptions): void;
 }
 
 const SLOTS = 16384;
@@ -134,7 +134,7 @@ export class ElementReclaimer {
           examined++;
           doomed.push(Buffer.from(rk));
           return true;
-        }, false);
+        }, { skipDead: false });
       }
       for (const rk of doomed) this.store.drop(life.slot, rk);
       dropped += doomed.length;
@@ -172,7 +172,7 @@ export class ElementReclaimer {
         }
         if (isOrphan(parsed.generation, lastMeta, now, this.graceMs)) doomed.push(Buffer.from(rk));
         return true;
-      }, true, false);
+      }, { checkpointedOnly: true });
       // Dropped after the scan: the store's scans must not see writes while they run.
       for (const rk of doomed) this.store.drop(this.slot, rk);
       dropped += doomed.length;

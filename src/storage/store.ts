@@ -40,6 +40,7 @@ import {
   type FsyncPolicy,
   type PutOutcome,
   type ScanEntry,
+  type ScanRangeOptions,
   type ScanPosition,
   type StoredRecord,
 } from './types.js';
@@ -97,6 +98,8 @@ const DEFAULT_RANGE_CACHE_BYTES = 16 << 20;
 const SCAN_EXAMINE_PER_ENTRY = 8;
 const SCAN_EXAMINE_MIN = 256;
 const VERSION_BYTES = 16;
+/** The memtables of a view of LMDB alone (checkpointedSources): always empty. */
+const NO_ENTRIES = new Memtable();
 
 /**
  * Told every change of the version visible for (slot, key): applied puts (old undefined when the key
@@ -538,18 +541,15 @@ export class Store implements BatchRecordStore {
    */
   scanRange(
     slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (key: Buffer, record: StoredRecord) => boolean,
-    /** False to visit every tombstone, also those in known runs of them (reclaiming a dead collection's records). */
-    skipDead = true,
-    /**
-     * False for background walks (the reclaimer's): what they read is not read again soon and
-     * would only push hot ranges out of the range cache. A walk of a dead collection never uses it.
-     */
-    cached = true,
+    options: ScanRangeOptions = {},
   ): void {
     this.checkOpen();
     checkSlot(slot);
     checkRange(start, end);
-    const range = skipDead ? rangeOfBounds(slot, start, end, INLINE_KEY_MAX) : undefined;
+    const { skipDead = true, cached = true, checkpointedOnly = false } = options;
+    // A view without the memtables must not teach the dead runs what it saw (a run dead in LMDB
+    // may hold live records in a memtable), so it walks plainly.
+    const range = skipDead && !checkpointedOnly ? rangeOfBounds(slot, start, end, INLINE_KEY_MAX) : undefined;
     if (range !== undefined) {
       // Jump the runs of deleted elements (dead-runs.ts).
       skippingScan(this.sources(cached), this.deadRuns, range, INLINE_KEY_MAX, slot, start, end, reverse, visit, this.skips);
@@ -566,7 +566,8 @@ export class Store implements BatchRecordStore {
       ? counted
       : (key: Buffer, record: StoredRecord): boolean =>
           Buffer.compare(key, start) < 0 || Buffer.compare(key, end) >= 0 ? true : counted(key, record);
-    rangeScan(this.sources(cached && skipDead), startId, endId, reverse, filtered);
+    const sources = checkpointedOnly ? this.checkpointedSources() : this.sources(cached && skipDead);
+    rangeScan(sources, startId, endId, reverse, filtered);
   }
 
   /**
@@ -849,6 +850,11 @@ export class Store implements BatchRecordStore {
 
   private checkOpen(): void {
     if (this.closed) throw new Error('store is closed');
+  }
+
+  /** LMDB alone, as of its last checkpoint (never cached: only background walks read it). */
+  private checkpointedSources(): ScanSources {
+    return { active: NO_ENTRIES, frozen: undefined, data: this.pendingFlushes > 0 ? undefined : this.tables.data };
   }
 
   private sources(cached = false): ScanSources {

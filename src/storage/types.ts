@@ -125,3 +125,20 @@ export interface ScanEntry {
   key: Buffer;
   record: StoredRecord;
 }
+
+/** How Store.scanRange reads. */
+export interface ScanRangeOptions {
+  /** False to visit every tombstone, also those in known runs of them (reclaiming a dead collection's records). */
+  skipDead?: boolean;
+  /**
+   * False for background walks: what they read is not read again soon and would only push hot
+   * ranges out of the range cache. A walk of a dead collection never uses it.
+   */
+  cached?: boolean;
+  /**
+   * Read LMDB alone, as of the last checkpoint, without the memtables: for the reclaimer's sweep,
+   * which finds what it reclaims there soon enough and would otherwise make every memtable bring
+   * its ordered index up to date for it (memtable.ts).
+   */
+  checkpointedOnly?: boolean;
+}

@@ -78,13 +78,21 @@ describe('ElementReclaimer', () => {
     s.put(16000, Buffer.from('c'), str(NOW - 30_000));
     // A future life of 'a' whose metadata has not arrived: kept.
     const future = put(5, 'a', gen(NOW - 5_000), 5);
-    // Half in LMDB, the rest in the memtable: the sweep reads both.
+    // Most in LMDB, a few in the memtable: the sweep reads LMDB alone, so those few wait for the
+    // checkpoint that puts them there.
     await s.checkpointNow();
     const late = put(900, 'b', old, 3, 100);
-    stale.push(...late);
     const r = new ElementReclaimer(s, 0);
     let dropped = 0;
-    for (let i = 0; i < 20_000 && dropped < stale.length; i++) dropped += r.step(NOW, 50);
+    const sweep = (): void => {
+      for (let i = 0; i < 20_000 && dropped < stale.length; i++) dropped += r.step(NOW, 50);
+    };
+    sweep();
+    expect(dropped).toBe(stale.length);
+    for (const [slot, rk] of late) expect(s.get(slot, rk)?.type, 'not swept before its checkpoint').toBe(ValueType.Element);
+    stale.push(...late);
+    await s.checkpointNow();
+    sweep();
     expect(dropped).toBe(stale.length);
     for (const [slot, rk] of stale) expect(s.get(slot, rk)).toBeUndefined();
     for (const [slot, rk] of [...kept, ...future]) expect(s.get(slot, rk)?.type).toBe(ValueType.Element);
