@@ -1,7 +1,7 @@
 import { EXPIRES_AT_MAX, type Entry, type KeyType, type Keyspace } from '../commands/keyspace.js';
 import type { ElementStore } from '../collections/element-store.js';
 import { recordKey } from '../collections/record-keys.js';
-import { StringForm, TOMBSTONE_OF_NOTHING, ValueType, type StoredRecord } from '../storage/types.js';
+import { StringForm, TOMBSTONE_OF_NOTHING, ValueType, type ScanRangeOptions, type StoredRecord } from '../storage/types.js';
 import { liveElement, liveEntry, watchVersion } from '../server/local-keyspace.js';
 
 export interface PendingWrite {
@@ -19,8 +19,11 @@ export interface PendingWrite {
 /** The coordinator's own replica, where a collection's elements are read (complete by then). */
 export interface LocalElements {
   get(slot: number, rk: Buffer): StoredRecord | undefined;
-  scanRange(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (rk: Buffer, record: StoredRecord) => boolean): void;
+  scanRange(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (rk: Buffer, record: StoredRecord) => boolean, options?: ScanRangeOptions): void;
 }
+
+/** scanElements reads the local records' type and value alone. */
+const VALUES_ONLY: ScanRangeOptions = { valuesOnly: true };
 
 const NO_VERSION = Buffer.alloc(16);
 const EMPTY = Buffer.alloc(0);
@@ -158,7 +161,7 @@ export class OverlayKeyspace implements Keyspace, ElementStore {
         return false;
       }
       return true;
-    });
+    }, VALUES_ONLY);
     if (!stopped) drainBefore(undefined);
   }
 

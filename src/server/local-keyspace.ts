@@ -45,6 +45,8 @@ export function liveElement(rec: StoredRecord | undefined): Buffer | undefined {
 }
 
 /** The keyspace backed by this node's own store: standalone mode. */
+const VALUES_ONLY = { valuesOnly: true } as const;
+
 export class LocalKeyspace implements Keyspace, ElementStore {
   now = Date.now();
   readonly elements: ElementStore = this;
@@ -140,7 +142,7 @@ export class LocalKeyspace implements Keyspace, ElementStore {
         chunk.push([rk, rec.value as Buffer]);
         full = chunk.length >= size;
         return !full;
-      });
+      }, VALUES_ONLY);
       for (const [rk, value] of chunk) if (!visit(rk, value)) return;
       if (!full || last === undefined) return;
       if (reverse) hi = Buffer.from(last);

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type SortedBtreeModule from 'sorted-btree';
 import { SLOT_COUNT, storageId } from './key-layout.js';
-import { decodeRecord } from './record-codec.js';
+import { decodeRecord, decodeRecordValue } from './record-codec.js';
 import { isRangeKey } from './range-bounds.js';
 import { ValueType, type StoredRecord } from './types.js';
 
@@ -95,6 +95,12 @@ export function entryEncoded(e: MemEntry): Buffer | undefined {
 export function entryRecord(e: MemEntry): StoredRecord | undefined {
   const from = e.at + e.keyLength;
   return from === e.end ? undefined : decodeRecord(e.chunk.subarray(from, e.end));
+}
+
+/** entryRecord for readers of element values alone: no version or clock (record-codec.ts, decodeRecordValue). */
+export function entryRecordValue(e: MemEntry): StoredRecord | undefined {
+  const from = e.at + e.keyLength;
+  return from === e.end ? undefined : decodeRecordValue(e.chunk, from, e.end);
 }
 
 /** The entry holds a record (it is not a local removal). */

@@ -23,6 +23,8 @@ export interface ScanSources {
    * first-element read usually writes exactly that element next (range-scan.ts).
    */
   stoppedOn?: (id: string, record: StoredRecord) => void;
+  /** How range scans decode a memtable entry (range-scan.ts): entryRecord unless the reader wants values alone. */
+  decodeEntry?: (e: MemEntry) => StoredRecord | undefined;
 }
 
 export interface ScanStop {

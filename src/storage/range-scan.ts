@@ -43,6 +43,7 @@ export function rangeScan(
   const frozen: MemCursor | undefined = src.frozen ? { it: src.frozen.rangeEntries(startId, endId, reverse), entry: undefined } : undefined;
   if (frozen) advanceMem(frozen);
   const lmdb = src.data === undefined ? undefined : (src.cache ?? UNCACHED).cursor(src.data, startId, endId, reverse);
+  const decode = src.decodeEntry ?? entryRecord;
   try {
     let l = lmdb?.next();
     // The LMDB entry just visited is stepped past only when the walk goes on: a scan that stops on
@@ -80,7 +81,7 @@ export function rangeScan(
       if (aId === next || fId === next) {
         const e = aId === next ? active.entry! : frozen!.entry!;
         key = entryKey(e);
-        record = entryRecord(e);
+        record = decode(e);
       } else {
         fromLmdb = l!;
         key = fromLmdb.key;

@@ -145,6 +145,30 @@ function checkClockEntry(entry: ClockEntry): void {
   if (!Number.isInteger(c) || c < 0 || c > U32_MAX) throw new RangeError(`vector clock counter out of range: ${c}`);
 }
 
+const NO_CLOCK: readonly ClockEntry[] = Object.freeze([]);
+const NO_VERSION = Buffer.alloc(VERSION_BYTES);
+
+/**
+ * The type and value of the record in buf[from, end), without its version or clock (the result
+ * carries a zero version and no clock): for scans that read element values (LRANGE, HGETALL,
+ * ZRANGE), where a full decode of each element (two views, a clock array, 220 ns) cost four times
+ * what reading its value does. Other record kinds are decoded in full. Must never reach code that
+ * judges versions.
+ */
+export function decodeRecordValue(buf: Buffer, from: number, end: number): StoredRecord {
+  const type = buf[from + 1]!;
+  if (buf[from] !== RECORD_FORMAT_V1 || (type !== ValueType.Element && type !== ValueType.Tombstone) || end - from < HEADER_BYTES) {
+    return decodeRecord(buf.subarray(from, end));
+  }
+  const at = from + 2 + VERSION_BYTES;
+  const expiresAt = buf.readUInt32BE(at) * TWO_POW_32 + buf.readUInt32BE(at + 4);
+  if (type === ValueType.Tombstone) return { version: NO_VERSION, clock: NO_CLOCK as ClockEntry[], type, expiresAt, value: EMPTY };
+  const o = at + 10 + buf.readUInt16BE(at + 8) * CLOCK_ENTRY_BYTES;
+  const len = o + 4 <= end ? buf.readUInt32BE(o) : -1;
+  if (len < 0 || o + 4 + len > end) throw new RecordCorruptError(`element value runs past the end of its ${end - from}-byte record`);
+  return { version: NO_VERSION, clock: NO_CLOCK as ClockEntry[], type, expiresAt, value: buf.subarray(o + 4, o + 4 + len) };
+}
+
 /**
  * Parses one record occupying all of `buf`. The result's version and values are views into
  * `buf` (no copies), so pass a buffer nobody will overwrite.

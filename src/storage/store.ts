@@ -24,7 +24,7 @@ import { syncDir } from './log-segments.js';
 import { appendBatch, appendDrop, appendFlushAll, appendPut, decodeLogEntry, LogOp } from './log-entry.js';
 import { ExpiryHeap } from './expiry-heap.js';
 import { HeldPuts } from './held-puts.js';
-import { entryRecord, entryTombstone, Memtable, type MemEntry } from './memtable.js';
+import { entryRecord, entryRecordValue, entryTombstone, Memtable, type MemEntry } from './memtable.js';
 import { mergedScan, type ScanSources } from './merged-scan.js';
 import { RangeCache } from './range-cache.js';
 import { RecentReads } from './recent-reads.js';
@@ -546,13 +546,13 @@ export class Store implements BatchRecordStore {
     this.checkOpen();
     checkSlot(slot);
     checkRange(start, end);
-    const { skipDead = true, cached = true, checkpointedOnly = false } = options;
+    const { skipDead = true, cached = true, checkpointedOnly = false, valuesOnly = false } = options;
     // A view without the memtables must not teach the dead runs what it saw (a run dead in LMDB
     // may hold live records in a memtable), so it walks plainly.
     const range = skipDead && !checkpointedOnly ? rangeOfBounds(slot, start, end, INLINE_KEY_MAX) : undefined;
     if (range !== undefined) {
       // Jump the runs of deleted elements (dead-runs.ts).
-      skippingScan(this.sources(cached), this.deadRuns, range, INLINE_KEY_MAX, slot, start, end, reverse, visit, this.skips);
+      skippingScan(this.sources(cached, valuesOnly), this.deadRuns, range, INLINE_KEY_MAX, slot, start, end, reverse, visit, this.skips);
       return;
     }
     const { startId, endId, exact } = rangeIds(slot, start, end);
@@ -566,7 +566,7 @@ export class Store implements BatchRecordStore {
       ? counted
       : (key: Buffer, record: StoredRecord): boolean =>
           Buffer.compare(key, start) < 0 || Buffer.compare(key, end) >= 0 ? true : counted(key, record);
-    const sources = checkpointedOnly ? this.checkpointedSources() : this.sources(cached && skipDead);
+    const sources = checkpointedOnly ? this.checkpointedSources() : this.sources(cached && skipDead, valuesOnly);
     rangeScan(sources, startId, endId, reverse, filtered);
   }
 
@@ -857,9 +857,12 @@ export class Store implements BatchRecordStore {
     return { active: NO_ENTRIES, frozen: undefined, data: this.pendingFlushes > 0 ? undefined : this.tables.data };
   }
 
-  private sources(cached = false): ScanSources {
+  private sources(cached = false, valuesOnly = false): ScanSources {
     const data = this.pendingFlushes > 0 ? undefined : this.tables.data;
-    return cached ? { active: this.active, frozen: this.frozen, data, cache: this.rangeCache, stoppedOn: this.noteStop } : { active: this.active, frozen: this.frozen, data };
+    const decodeEntry = valuesOnly ? entryRecordValue : entryRecord;
+    return cached
+      ? { active: this.active, frozen: this.frozen, data, cache: this.rangeCache, stoppedOn: this.noteStop, decodeEntry }
+      : { active: this.active, frozen: this.frozen, data, decodeEntry };
   }
 
   /**

@@ -104,7 +104,7 @@ export interface RecordStore {
    * Records (tombstones included) with start <= key < end in byte order within `slot`, ascending
    * or descending, until `visit` returns false: collection elements (src/collections/).
    */
-  scanRange(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (key: Buffer, record: StoredRecord) => boolean): void;
+  scanRange(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (key: Buffer, record: StoredRecord) => boolean, options?: ScanRangeOptions): void;
   /** scanRange forward with every tombstone, also those that hide nothing here (a replica completing a collection). */
   scanRangeRaw(slot: number, start: Buffer, end: Buffer, visit: (key: Buffer, record: StoredRecord) => boolean): void;
   /** Writes are waiting to become durable under the current fsync policy. */
@@ -141,4 +141,9 @@ export interface ScanRangeOptions {
    * its ordered index up to date for it (memtable.ts).
    */
   checkpointedOnly?: boolean;
+  /**
+   * The visitor reads records' type and value alone: memtable entries come without their version
+   * or clock (record-codec.ts, decodeRecordValue), which costs a quarter of a full decode.
+   */
+  valuesOnly?: boolean;
 }

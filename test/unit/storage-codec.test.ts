@@ -2,7 +2,7 @@
 // a record it wrote. Method: encode/decode fixed and seeded-random records; then truncate, extend
 // and flip bytes of valid encodings and expect a RecordCorruptError (never a wrong value).
 import { describe, expect, it } from 'vitest';
-import { decodeRecord, encodeRecord, encodedRecordSize, RecordCorruptError, versionMs, writeRecord } from '../../src/storage/record-codec.js';
+import { decodeRecord, decodeRecordValue, encodeRecord, encodedRecordSize, RecordCorruptError, versionMs, writeRecord } from '../../src/storage/record-codec.js';
 import { appendBatch, appendDrop, appendFlushAll, appendPut, decodeLogEntry, LogOp, type FrameSink } from '../../src/storage/log-entry.js';
 import { StringForm, ValueType, type StoredRecord } from '../../src/storage/types.js';
 
@@ -86,6 +86,29 @@ describe('record codec', () => {
       expect(writeRecord(rec, into, 5)).toBe(5 + enc.length);
       expect(into.subarray(5, 5 + enc.length).equals(enc)).toBe(true);
       expectSame(rec, decodeRecord(enc));
+    }
+  });
+
+  it('reads the type, expiry and value of any record in place as a full decode does', () => {
+    // decodeRecordValue serves scans that read element values: elements and tombstones are read
+    // in place (no version, no clock), every other kind decoded in full; truncated ones are refused.
+    const r = rng(77);
+    for (let i = 0; i < 500; i++) {
+      const base = randomRecord(r);
+      const rec: StoredRecord = r() < 0.5 && base.type !== ValueType.LegacyHash ? { ...base, type: ValueType.Element, form: undefined } : base;
+      if (rec.type === ValueType.Element) delete rec.form;
+      const enc = encodeRecord(rec);
+      const at = Math.floor(r() * 20);
+      const chunk = Buffer.concat([Buffer.alloc(at, 0x55), enc, Buffer.alloc(7, 0x66)]);
+      const got = decodeRecordValue(chunk, at, at + enc.length);
+      const full = decodeRecord(enc);
+      expect(got.type).toBe(full.type);
+      expect(got.expiresAt).toBe(full.expiresAt);
+      if (full.type === ValueType.LegacyHash) expectSame(full, got);
+      else expect((got.value as Buffer).equals(full.value as Buffer)).toBe(true);
+      if (rec.type === ValueType.Element) {
+        expect(() => decodeRecordValue(chunk, at, at + enc.length - 1)).toThrow(RecordCorruptError);
+      }
     }
   });
 
