@@ -190,9 +190,11 @@ function infoField(info: string, field: string): string | undefined {
 interface NodeLine {
   address: string;
   flags: string[];
+  /** The line lists slot ranges after its eight fixed fields. */
+  ownsSlots: boolean;
 }
 
-/** CLUSTER NODES lines as address ("host:port", bus port dropped) and flags. */
+/** CLUSTER NODES lines as address ("host:port", bus port dropped), flags and whether it owns slots. */
 export function parseClusterNodes(text: string): NodeLine[] {
   return text
     .split('\n')
@@ -200,7 +202,7 @@ export function parseClusterNodes(text: string): NodeLine[] {
     .filter((l) => l.length > 0)
     .map((l) => {
       const fields = l.split(' ');
-      return { address: (fields[1] ?? '').split('@')[0], flags: (fields[2] ?? '').split(',') };
+      return { address: (fields[1] ?? '').split('@')[0], flags: (fields[2] ?? '').split(','), ownsSlots: fields.length > 8 };
     });
 }
 
@@ -210,14 +212,19 @@ export async function flagsSeenBy(observer: { host: string; port: number }, subj
   return nodes.find((n) => n.address === `${subject.host}:${subject.port}`)?.flags ?? null;
 }
 
-/** True when the node is up, reports `cluster_state:ok`, knows `expected` nodes and sees none failing. */
+/**
+ * True when the node is up, reports `cluster_state:ok`, knows `expected` nodes, sees none failing
+ * and sees every primary own slots: a ringkv node that joined a ring formed without it is known and
+ * healthy before its slots move to it, and redis-benchmark --cluster gives up when the slot map it
+ * read at the start changes under it.
+ */
 async function nodeReady(host: string, port: number, expected: number): Promise<boolean> {
   try {
     const info = await respString(host, port, ['CLUSTER', 'INFO']);
     if (infoField(info, 'cluster_state') !== 'ok') return false;
     if (infoField(info, 'cluster_known_nodes') !== String(expected)) return false;
     const nodes = parseClusterNodes(await respString(host, port, ['CLUSTER', 'NODES']));
-    return nodes.every((n) => !n.flags.includes('fail') && !n.flags.includes('fail?'));
+    return nodes.every((n) => !n.flags.includes('fail') && !n.flags.includes('fail?') && (!n.flags.includes('master') || n.ownsSlots));
   } catch {
     return false;
   }

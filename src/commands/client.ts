@@ -1,4 +1,4 @@
-import { ERR, ReplyError } from '../core/errors.js';
+import { ERR, ReplyError, subcommandSyntaxError } from '../core/errors.js';
 import type { SessionState } from '../server/session-state.js';
 import { clientMemory } from '../server/client-memory.js';
 import { container, type CommandContext } from './spec.js';
@@ -169,7 +169,7 @@ function pause(ctx: CommandContext, argv: Buffer[]): void {
     const m = lower(argv[3]!);
     if (m !== 'write' && m !== 'all') throw new ReplyError('ERR CLIENT PAUSE mode must be WRITE or ALL');
     mode = m;
-  } else if (argv.length > 4) throw new ReplyError(`ERR unknown subcommand or wrong number of arguments for '${argv[1]!.toString()}'. Try CLIENT HELP.`);
+  } else if (argv.length > 4) throw subcommandSyntaxError(argv);
   const node = ctx.node;
   ctx.node.pause.pause(ms, mode, Date.now(), (command, args) => declaredWrites(scriptingFor(node), command, args));
   ctx.out.ok();

@@ -1,4 +1,4 @@
-import { ERR, ReplyError } from '../core/errors.js';
+import { ERR, ReplyError, subcommandSyntaxError as subcommandSyntax } from '../core/errors.js';
 import { StreamGroups } from '../collections/stream-groups.js';
 import { ENTRIES_READ_UNKNOWN, type GroupState } from '../collections/stream-codec.js';
 import { compareIds, formatId, MAX_ID, MIN_ID, prevId, type StreamId } from '../collections/stream-id.js';
@@ -13,10 +13,6 @@ import { GROUP_OPTIONS_ERROR, noGroup, openStream, rangeEndArg, rangeStartArg, s
  */
 
 const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
-
-function subcommandSyntax(argv: Buffer[]): ReplyError {
-  return new ReplyError(`ERR unknown subcommand or wrong number of arguments for '${argv[1]!.toString('latin1')}'. Try XGROUP HELP.`);
-}
 
 function noConsumerGroup(key: Buffer, group: Buffer): ReplyError {
   return new ReplyError(`NOGROUP No such consumer group '${group.toString('latin1')}' for key name '${key.toString('latin1')}'`);

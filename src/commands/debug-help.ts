@@ -1,21 +1,12 @@
 /**
- * DEBUG HELP and the error DEBUG answers for a subcommand it cannot run as given. The help text is
- * Redis 7.0's, in its order, keeping only the entries of subcommands ringkv accepts: Redis's full
- * text would also offer crash, AOF, allocator and replication tools that are not here.
+ * DEBUG HELP. The help text is Redis 7.0's, in its order, keeping only the entries of subcommands
+ * ringkv accepts: Redis's full text would also offer crash, AOF, allocator and replication tools
+ * that are not here.
  */
-import { ReplyError, truncateForError } from '../core/errors.js';
 import type { container } from './spec.js';
 import { helpReply } from './help-texts.js';
 
 export type DebugSubcommand = Parameters<typeof container>[3][number];
-
-/**
- * Redis's DEBUG checks each subcommand's argument count itself and answers one text for an
- * unknown subcommand and for a wrong count, echoing the subcommand as the client spelled it.
- */
-export function debugSyntaxError(argv: readonly Buffer[]): ReplyError {
-  return new ReplyError(`ERR unknown subcommand or wrong number of arguments for '${truncateForError(argv[1]!.toString('latin1'))}'. Try DEBUG HELP.`);
-}
 
 const HELP: readonly string[] = [
   'DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',

@@ -1,4 +1,4 @@
-import { ReplyError } from '../core/errors.js';
+import { ReplyError, subcommandSyntaxError } from '../core/errors.js';
 import { lower } from './args.js';
 import { globMatch } from './glob.js';
 import { command, container, type CommandContext, type CommandSpec } from './spec.js';
@@ -7,10 +7,6 @@ import { scriptingFor } from '../scripting/engine.js';
 import { BUSY_EVAL } from '../scripting/busy-replies.js';
 import { FUNCTION_HELP, helpReply } from './help-texts.js';
 
-/** Redis's addReplySubcommandSyntaxError, naming the subcommand as the client sent it. */
-function subcommandSyntax(argv: Buffer[]): string {
-  return `ERR unknown subcommand or wrong number of arguments for '${argv[1]!.toString('latin1')}'. Try FUNCTION HELP.`;
-}
 
 function functionLoad(ctx: CommandContext, argv: Buffer[]): void {
   let replace = false;
@@ -68,7 +64,7 @@ function functionList(ctx: CommandContext, argv: Buffer[]): void {
 }
 
 function functionRestore(ctx: CommandContext, argv: Buffer[]): void {
-  if (argv.length > 4) throw new ReplyError(subcommandSyntax(argv));
+  if (argv.length > 4) throw subcommandSyntaxError(argv);
   const policy = argv.length === 4 ? lower(argv[3]!) : 'append';
   if (policy !== 'flush' && policy !== 'append' && policy !== 'replace') {
     throw new ReplyError('ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.');
@@ -122,7 +118,7 @@ export const functionCommands: CommandSpec[] = [
     { name: 'delete', categories: ['write', 'slow', 'scripting'], arity: 3, flags: ['noscript', 'write'], run: (c, a) => { scriptingFor(c.node).deleteLibrary(a[2]!.toString('latin1')); c.out.ok(); } },
     {
       name: 'flush', categories: ['write', 'slow', 'scripting'], arity: -2, flags: ['noscript', 'write'], run: (c, a) => {
-        if (a.length > 3) throw new ReplyError(subcommandSyntax(a));
+        if (a.length > 3) throw subcommandSyntaxError(a);
         if (a.length === 3 && !['sync', 'async'].includes(lower(a[2]!))) {
           throw new ReplyError('ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
         }

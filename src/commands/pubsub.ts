@@ -1,4 +1,4 @@
-import { ReplyError } from '../core/errors.js';
+import { subcommandSyntaxError } from '../core/errors.js';
 import { writeFrame } from '../pubsub/messages.js';
 import type { SubscriptionKind } from '../pubsub/subscription-registry.js';
 import { keySlot } from '../cluster/slot.js';
@@ -65,7 +65,7 @@ function spublish(ctx: CommandContext, argv: Buffer[]): void {
 
 function channelList(kind: SubscriptionKind) {
   return (ctx: CommandContext, argv: Buffer[]): void => {
-    if (argv.length > 3) throw new ReplyError(`ERR unknown subcommand or wrong number of arguments for '${argv[1]!.toString()}'. Try PUBSUB HELP.`);
+    if (argv.length > 3) throw subcommandSyntaxError(argv);
     ctx.out.bulkArray(ctx.node.pubsub.registry.names(kind, argv[2]));
   };
 }

@@ -1,6 +1,6 @@
 import { latencyCommand } from './latency.js';
 import { objectRefcount } from './object-info.js';
-import { ERR, ReplyError } from '../core/errors.js';
+import { ERR, ReplyError, subcommandSyntaxError } from '../core/errors.js';
 import { objectEncoding, valueLength } from '../collections/encoding.js';
 import { ConfigError } from '../core/config.js';
 import { parseMemory } from '../core/memory-units.js';
@@ -17,7 +17,7 @@ import { memoryUsage } from './memory-usage.js';
 import { CONFIG_HELP, helpReply, MEMORY_HELP, OBJECT_HELP, SLOWLOG_HELP } from './help-texts.js';
 import { debugDigestSubcommands } from './debug-digest.js';
 import { debugProtocolSubcommand } from './debug-protocol.js';
-import { debugHelpSubcommand, debugSyntaxError } from './debug-help.js';
+import { debugHelpSubcommand } from './debug-help.js';
 
 function info(ctx: CommandContext, argv: Buffer[]): void {
   ctx.out.verbatim(infoText(ctx.node, argv.slice(1).map((a) => a.toString())));
@@ -200,7 +200,7 @@ function memoryStats(ctx: CommandContext): void {
 
 /** SLOWLOG GET [count]: newest first; -1 = all; Redis's range error otherwise. */
 function slowlogGet(ctx: CommandContext, argv: Buffer[]): void {
-  if (argv.length > 3) throw new ReplyError(`ERR unknown subcommand or wrong number of arguments for '${argv[1]!.toString('latin1')}'. Try SLOWLOG HELP.`);
+  if (argv.length > 3) throw subcommandSyntaxError(argv);
   let count = 10;
   if (argv.length === 3) {
     const n = parseInt64(argv[2]!);
@@ -252,7 +252,7 @@ function quicklistPackedThreshold(ctx: CommandContext, argv: Buffer[]): void {
 /** DEBUG LISTPACK / QUICKLIST key: Redis prints the structure on its standard output; here there is none to print. */
 function encodingDump(ctx: CommandContext, argv: Buffer[], encoding: string, title: string): void {
   // DEBUG QUICKLIST key [0|1]: one optional argument.
-  if (argv.length > 4) throw debugSyntaxError(argv);
+  if (argv.length > 4) throw subcommandSyntaxError(argv);
   const e = ctx.ks.get(argv[2]!);
   if (!e) throw new ReplyError(ERR.noSuchKey);
   if (objectEncoding(e) !== encoding) throw new ReplyError(`ERR Not a ${encoding} encoded object.`);
@@ -269,7 +269,7 @@ function replyBuffer(ctx: CommandContext, argv: Buffer[]): void {
     const v = lower(argv[3]!);
     if (v !== 'never' && v !== 'reset' && parseInt64(argv[3]!) === undefined) throw new ReplyError(ERR.notInteger);
   } else if (what !== 'resizing') {
-    throw debugSyntaxError(argv);
+    throw subcommandSyntaxError(argv);
   }
   ctx.out.ok();
 }
@@ -294,7 +294,7 @@ function positiveLong(arg: Buffer): number {
  * holds replicas of slots whose writes go through their coordinators: it is refused there.
  */
 function debugPopulate(ctx: CommandContext, argv: Buffer[]): void {
-  if (argv.length > 5) throw debugSyntaxError(argv);
+  if (argv.length > 5) throw subcommandSyntaxError(argv);
   if (ctx.node.cluster !== undefined) throw new ReplyError('ERR DEBUG POPULATE is not supported in cluster mode: its keys would not be replicated');
   const count = positiveLong(argv[2]!);
   const prefix = argv[3] ?? Buffer.from('key');
@@ -361,7 +361,7 @@ const debug: CommandSpec = {
   keyIndexes: undefined,
   run: (ctx, argv) => {
     const sub = debugTable.subcommands!.find((c) => c.name === `debug|${argv[1]!.toString('latin1').toLowerCase()}`);
-    if (sub === undefined || (sub.arity > 0 ? argv.length !== sub.arity : argv.length < -sub.arity)) throw debugSyntaxError(argv);
+    if (sub === undefined || (sub.arity > 0 ? argv.length !== sub.arity : argv.length < -sub.arity)) throw subcommandSyntaxError(argv);
     sub.run(ctx, argv);
   },
 };

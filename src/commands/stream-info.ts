@@ -1,4 +1,4 @@
-import { ERR, ReplyError } from '../core/errors.js';
+import { ERR, ReplyError, subcommandSyntaxError as syntax } from '../core/errors.js';
 import { StreamGroups } from '../collections/stream-groups.js';
 import { ENTRIES_READ_UNKNOWN, type ConsumerState, type GroupState } from '../collections/stream-codec.js';
 import { groupLag } from '../collections/stream-lag.js';
@@ -16,10 +16,6 @@ import { openStream, writeEntry } from './stream-args.js';
  */
 
 const FULL_COUNT_DEFAULT = 10;
-
-function syntax(argv: Buffer[]): ReplyError {
-  return new ReplyError(`ERR unknown subcommand or wrong number of arguments for '${argv[1]!.toString('latin1')}'. Try XINFO HELP.`);
-}
 
 function streamOf(ctx: CommandContext, key: Buffer): StreamType {
   const s = openStream(ctx.ks, key);

@@ -25,6 +25,17 @@ export const ERR = {
   valueTooLarge: 'ERR string exceeds maximum allowed size',
 } as const;
 
+/**
+ * Redis's addReplySubcommandSyntaxError, one text for an unknown subcommand and for a wrong
+ * argument count: the subcommand as the client spelled it (cut at 128 bytes, as `%.128s`), the
+ * command in capitals. Decoded as UTF-8 because error replies are written as UTF-8.
+ */
+export function subcommandSyntaxError(argv: readonly Buffer[]): ReplyError {
+  return new ReplyError(
+    `ERR unknown subcommand or wrong number of arguments for '${argv[1]!.subarray(0, 128).toString()}'. Try ${argv[0]!.toString().toUpperCase()} HELP.`,
+  );
+}
+
 /** Redis cuts argument echoes in errors at 128 bytes. */
 export function truncateForError(s: string): string {
   return s.length > 128 ? s.slice(0, 128) : s;
