@@ -54,18 +54,20 @@ const replyError = async (p: Promise<unknown>): Promise<string | undefined> =>
  * Which part meets the full disk first: LMDB, when checkpoints run often (a checkpoint needs new
  * pages while the log still writes into space it had; the log may fail next); or the commit log,
  * when the disk is smaller than what the memtable holds before a checkpoint is due (32 MiB) and the
- * interval is long (LMDB is not written before the restart).
+ * interval is long (LMDB is not written before the restart). With frequent checkpoints both write
+ * while the disk fills, so the log is sometimes the one that asks for the last free page (once in a
+ * fresh-clone CI run of 2026-12-07): that case accepts either failure; the other can only see the log's.
  */
 const CASES = [
-  { first: 'a checkpoint', size: '40m', intervalMs: '500', status: 'rdb_last_bgsave_status:err', log: /store: checkpoint failed/ },
-  { first: 'the commit log', size: '20m', intervalMs: '60000', status: 'aof_last_write_status:err', log: /commit log: disk full/ },
+  { first: 'a checkpoint', size: '40m', intervalMs: '500', statuses: ['rdb_last_bgsave_status:err', 'aof_last_write_status:err'], log: /store: checkpoint failed|commit log: disk full/ },
+  { first: 'the commit log', size: '20m', intervalMs: '60000', statuses: ['aof_last_write_status:err'], log: /commit log: disk full/ },
 ] as const;
 
 /** The refusal while the log cannot write (it is reported first when both fail), and while only checkpoints fail. */
 const LOG_MISCONF = /^MISCONF Errors writing to the AOF file: No space left on device$/;
 const CHECKPOINT_MISCONF = /^MISCONF Errors writing a checkpoint to disk: No space left on device\. /;
 
-describe.skipIf(unavailable !== undefined).each(CASES)('full disk, $first failing first: the node refuses writes, serves reads and recovers by itself', ({ size, intervalMs, status, log }) => {
+describe.skipIf(unavailable !== undefined).each(CASES)('full disk, $first failing first: the node refuses writes, serves reads and recovers by itself', ({ size, intervalMs, statuses, log }) => {
   let mountpoint = '';
   let mounted = false;
   let node: NodeProcess | undefined;
@@ -137,7 +139,10 @@ describe.skipIf(unavailable !== undefined).each(CASES)('full disk, $first failin
     expect(node!.proc.exitCode).toBeNull();
     expect(node!.proc.signalCode).toBeNull();
     await until('writes refused with MISCONF', async () => (await replyError(r.set('probe', 'x')))?.startsWith('MISCONF') === true, 10_000);
-    await until(status, async () => (await r.info('persistence')).includes(status), 10_000);
+    await until(statuses.join(' or '), async () => {
+      const persistence = await r.info('persistence');
+      return statuses.some((s) => persistence.includes(s));
+    }, 10_000);
     const misconf = (await r.info('persistence')).includes('aof_last_write_status:err') ? LOG_MISCONF : CHECKPOINT_MISCONF;
     expect(await replyError(r.set('probe', 'x'))).toMatch(misconf);
     expect(await replyError(r.ping())).toMatch(misconf);
