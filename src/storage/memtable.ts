@@ -37,11 +37,14 @@ const LISTED = 4;
  * note the entries that must enter or leave it, and the next range scan of this memtable applies
  * the notes first. A write-only stretch (ZADD, HSET, SADD, RPUSH all day, or a memtable frozen
  * for its checkpoint and never scanned) then never pays for the walks, which cost 2-3 µs each in a
- * tree of 300,000 ids; a scan after every write (a queue's pops) pays what it paid before. A deleted element (a tombstone or a local
- * removal) stays in the tree only while it hides something below this memtable: one that hides
- * nothing would only be skipped by every scan, and a queue popped all day would make each pop walk
- * past every element popped since the last checkpoint. Scans that must see tombstones (a replica
- * completing a collection) use the slot's sorted entries instead (Store.scanRangeRaw).
+ * tree of 300,000 ids; a scan after every write (a queue's pops) pays what it paid before. Nested
+ * scans find no notes to apply: nothing writes while a scan runs.
+ *
+ * A deleted element (a tombstone or a local removal) stays in the tree only while it hides
+ * something below this memtable: one that hides nothing would only be skipped by every scan, and a
+ * queue popped all day would make each pop walk past every element popped since the last
+ * checkpoint. Scans that must see tombstones (a replica completing a collection) use the slot's
+ * sorted entries instead (Store.scanRangeRaw).
  */
 
 /**
