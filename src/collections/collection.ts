@@ -24,6 +24,14 @@ export function elementKindsOf(type: CollectionType): readonly ElementKind[] {
  * writes the metadata record (every write gives the key a new version, which is what replicas and
  * WATCH compare) or deletes the key once it is empty, as Redis does.
  */
+/** Bounds of a scan over stored sub-keys (lo inclusive, hi exclusive), its direction and how many elements it expects. */
+export interface ScanOptions {
+  reverse?: boolean;
+  lo?: Buffer;
+  hi?: Buffer;
+  expect?: number;
+}
+
 export class Collection {
   readonly slot: number;
   private readonly prefixes: Array<Buffer | undefined> = [];
@@ -99,15 +107,29 @@ export class Collection {
    * stored position, which is what a scan cursor or a bound must be made of: Member elements are
    * stored in the order of their positions (hash order), not of the members.
    */
-  scan(kind: ElementKind, visit: (sub: Buffer, value: Buffer, position: Buffer) => boolean, opts: { reverse?: boolean; lo?: Buffer; hi?: Buffer; expect?: number } = {}): void {
+  scan(kind: ElementKind, visit: (sub: Buffer, value: Buffer, position: Buffer) => boolean, opts: ScanOptions = {}): void {
     const prefix = this.prefix(kind);
-    const start = opts.lo === undefined ? prefix : elementKey(prefix, opts.lo);
-    const end = opts.hi === undefined ? prefixEnd(prefix) : elementKey(prefix, opts.hi);
     const members = kind === ElementKind.Member;
-    this.ks.elements.scanElements(this.slot, start, end, opts.reverse === true, (rk, value) => {
+    this.ks.elements.scanElements(this.slot, ...this.bounds(prefix, opts), opts.reverse === true, (rk, value) => {
       const position = subKeyOf(prefix, rk);
       return visit(members ? memberOf(position) : position, value, position);
     }, opts.expect);
+  }
+
+  /**
+   * scan() for visitors that read values alone (LRANGE): no view of each element's sub-key, which
+   * was a third of LRANGE's per-element work.
+   */
+  scanValues(kind: ElementKind, visit: (value: Buffer) => boolean, opts: ScanOptions = {}): void {
+    this.ks.elements.scanElements(this.slot, ...this.bounds(this.prefix(kind), opts), opts.reverse === true, (_rk, value) => visit(value), opts.expect);
+  }
+
+  /** The record keys a scan of `prefix` with these bounds covers: [start, end). */
+  private bounds(prefix: Buffer, opts: ScanOptions): [start: Buffer, end: Buffer] {
+    return [
+      opts.lo === undefined ? prefix : elementKey(prefix, opts.lo),
+      opts.hi === undefined ? prefixEnd(prefix) : elementKey(prefix, opts.hi),
+    ];
   }
 
   /** Where an element is stored under its kind's prefix. */

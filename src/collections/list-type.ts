@@ -134,6 +134,13 @@ export class ListType {
     this.c.scan(ElementKind.Position, (sub, value) => visit(value, readU64(sub, 0) - base), { lo: positionKey(base + from), hi: positionKey(base + to), expect: to - from });
   }
 
+  /** The values at offsets from..to-1, in order, until `visit` returns false; O(to - from). */
+  values(from: number, to: number, visit: (value: Buffer) => boolean): void {
+    if (from >= to) return;
+    const base = this.head;
+    this.c.scanValues(ElementKind.Position, visit, { lo: positionKey(base + from), hi: positionKey(base + to), expect: to - from });
+  }
+
   /** Elements at offsets below `to` (exclusive), last first, until `visit` returns false. */
   scanBack(to: number, visit: (value: Buffer, offset: number) => boolean): void {
     if (to <= 0) return;

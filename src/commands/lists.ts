@@ -74,7 +74,7 @@ function lrange(ctx: CommandContext, argv: Buffer[]): void {
   const r = l && clampRange(start, stop, l.length);
   if (l === undefined || r === undefined) return ctx.out.arrayHeader(0);
   ctx.out.arrayHeader(r[1] - r[0] + 1);
-  l.scan(r[0], r[1] + 1, (v) => {
+  l.values(r[0], r[1] + 1, (v) => {
     ctx.out.bulk(v);
     return true;
   });
