@@ -139,8 +139,8 @@ describe('checkpointImageOf', () => {
     const dead = encodeRecord(record(2, Buffer.alloc(0), true));
     const model = new Map<string, boolean>();
     const below = new Map<string, boolean>();
-    for (let step = 0; step < 4_000; step++) {
-      const b = Math.floor(random() * 2_000);
+    for (let step = 0; step < 12_000; step++) {
+      const b = Math.floor(random() * 6_000);
       const key = Buffer.from([0xff, 0x02, b >> 8, b & 255]);
       const hex = key.toString('hex');
       const roll = random();
@@ -152,8 +152,9 @@ describe('checkpointImageOf', () => {
         m.insert(3, key, keyHash(3, key), encoded, 0, -1, hides);
       } else m.update(found, encoded);
       model.set(hex, below.get(hex)! || encoded === live);
-      // Scans every step early on, then none for 2,500 writes (applied at once, in id order), then now and then.
-      if (step < 500 || step === 2_999 || (step >= 3_000 && random() < 0.05)) {
+      // Scans every step early on, then none for 8,500 writes (more notes than a memtable holds
+      // before a write applies them, in id order), then now and then.
+      if (step < 500 || step === 8_999 || (step >= 9_000 && random() < 0.05)) {
         const want = [...model].filter(([, kept]) => kept).map(([h]) => h).sort();
         const reverse = random() < 0.5;
         const got = [...m.rangeEntries('\u0000', '\uffff', reverse)].map((e) => entryKey(e).toString('hex'));
