@@ -161,23 +161,24 @@ export const SETTINGS: readonly SettingSpec[] = [
   s({ name: 'maxmemory-tracked-keys', kind: 'int', default: '200000', min: 1000, max: 100_000_000, mutable: true, help: 'Keys whose access time/frequency is kept in memory for LRU/LFU; colder keys count as least recently used.' }),
   // TLS for clients and the cluster bus (docs/decisions.md, "TLS for clients and the cluster bus").
   ...TLS_SETTINGS,
-  // Encoding-tuning settings that test suites and tools set; ringkv has one encoding per type.
+  // Encoding limits Redis 7.0 converts at: here they decide what OBJECT ENCODING reports and
+  // whether a hash or sorted set answers in insertion order (listpack) or hash order.
+  s({ name: 'hash-max-listpack-entries', kind: 'int', default: '512', min: 0, max: LONG_MAX, mutable: true, help: 'A hash is reported as listpack (and keeps insertion order) up to this many fields, hashtable after (as Redis 7.0).' }),
+  s({ name: 'hash-max-listpack-value', kind: 'memory', default: '64', mutable: true, help: 'A hash with a field or value longer than this many bytes is reported as hashtable (as Redis 7.0).' }),
+  s({ name: 'zset-max-listpack-entries', kind: 'int', default: '128', min: 0, max: LONG_MAX, mutable: true, help: 'A sorted set is reported as listpack up to this many members, skiplist after (as Redis 7.0).' }),
+  s({ name: 'zset-max-listpack-value', kind: 'memory', default: '64', mutable: true, help: 'A sorted set with a member longer than this many bytes is reported as skiplist (as Redis 7.0).' }),
+  s({ name: 'busy-reply-threshold', kind: 'int', default: '5000', min: 0, max: LONG_MAX, mutable: true, help: 'Milliseconds a script or function runs before other clients get -BUSY and SCRIPT KILL / FUNCTION KILL may stop it (as Redis 7.0).' }),
+  // Encoding-tuning settings that test suites and tools set; ringkv has one layout per type.
   // Redis 7.0's kinds, ranges and defaults, so a bad value is refused with Redis's reason.
   ...([
-    // Redis 7.0's defaults: a hash is a listpack up to 512 fields (zsets: 128).
-    ['hash-max-listpack-entries', 'int', '512', 0, LONG_MAX], ['hash-max-listpack-value', 'memory', '64'],
-    ['hash-max-ziplist-entries', 'int', '512', 0, LONG_MAX], ['hash-max-ziplist-value', 'memory', '64'],
-    ['list-max-listpack-size', 'int', '-2', -2_147_483_648, 2_147_483_647], ['list-max-ziplist-size', 'int', '-2', -2_147_483_648, 2_147_483_647],
+    ['list-max-listpack-size', 'int', '-2', -2_147_483_648, 2_147_483_647],
     ['list-compress-depth', 'int', '0', 0, 2_147_483_647],
     ['set-max-listpack-entries', 'int', '128', 0, LONG_MAX], ['set-max-listpack-value', 'memory', '64'],
-    ['zset-max-listpack-entries', 'int', '128', 0, LONG_MAX], ['zset-max-listpack-value', 'memory', '64'],
-    ['zset-max-ziplist-entries', 'int', '128', 0, LONG_MAX], ['zset-max-ziplist-value', 'memory', '64'],
     ['stream-node-max-bytes', 'memory', '4096'], ['stream-node-max-entries', 'int', '100', 0, LONG_MAX],
     ['activerehashing', 'bool', 'yes'], ['lazyfree-lazy-user-del', 'bool', 'no'], ['lazyfree-lazy-user-flush', 'bool', 'no'],
     // Background-freeing, cron and snapshot-format knobs test suites and tools set: no effect here.
     ['lazyfree-lazy-eviction', 'bool', 'no'], ['lazyfree-lazy-expire', 'bool', 'no'], ['lazyfree-lazy-server-del', 'bool', 'no'],
     ['replica-lazy-flush', 'bool', 'no'], ['dynamic-hz', 'bool', 'yes'], ['rdbcompression', 'bool', 'yes'],
-    ['lua-time-limit', 'int', '5000', 0, LONG_MAX], ['busy-reply-threshold', 'int', '5000', 0, LONG_MAX],
   ] as const).map(([name, kind, def, min, max]) => s({ name, kind, default: def, min, max, mutable: true, inert: true, help: 'Accepted for compatibility; no effect.' })),
   // Settings Redis 7.0 takes only at start-up (or, protected, not by default at run time).
   s({ name: 'appendfilename', kind: 'string', default: 'appendonly.aof', mutable: false, inert: true, help: 'Accepted for compatibility; no effect.' }),
@@ -189,4 +190,23 @@ export const SETTINGS: readonly SettingSpec[] = [
   s({ name: 'set-proc-title', kind: 'bool', default: 'yes', mutable: false, inert: true, help: 'Accepted for compatibility; no effect.' }),
 ];
 
-export const SETTINGS_BY_NAME: ReadonlyMap<string, SettingSpec> = new Map(SETTINGS.map((x) => [x.name, x]));
+/**
+ * Redis 7.0's old names (config.c's alias of each standardConfig): the same setting under a second
+ * name, for CONFIG GET / SET and config files. Setting either changes both; CONFIG GET with a
+ * pattern lists both, as Redis does.
+ */
+export const ALIASES: ReadonlyMap<string, string> = new Map([
+  ['hash-max-ziplist-entries', 'hash-max-listpack-entries'],
+  ['hash-max-ziplist-value', 'hash-max-listpack-value'],
+  ['zset-max-ziplist-entries', 'zset-max-listpack-entries'],
+  ['zset-max-ziplist-value', 'zset-max-listpack-value'],
+  ['list-max-ziplist-size', 'list-max-listpack-size'],
+  ['lua-time-limit', 'busy-reply-threshold'],
+  ['slave-lazy-flush', 'replica-lazy-flush'],
+]);
+
+/** Every name a setting answers to, its aliases included, to its spec. */
+export const SETTINGS_BY_NAME: ReadonlyMap<string, SettingSpec> = new Map([
+  ...SETTINGS.map((x): [string, SettingSpec] => [x.name, x]),
+  ...[...ALIASES].map(([alias, name]): [string, SettingSpec] => [alias, SETTINGS.find((x) => x.name === name)!]),
+]);

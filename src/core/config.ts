@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { SETTINGS, SETTINGS_BY_NAME, type SettingSpec } from './config-schema.js';
+import { ALIASES, SETTINGS, SETTINGS_BY_NAME, type SettingSpec } from './config-schema.js';
 import { parseMemory } from './memory-units.js';
 
 /**
@@ -29,10 +29,10 @@ export class ConfigError extends Error {
  * and keeps a string's blanks); otherwise surrounding blanks are dropped, as Redis's config-file
  * parser does when it splits a line into arguments.
  */
-export function normalizeSetting(spec: SettingSpec, raw: string, current?: string, asGiven = false): string {
+export function normalizeSetting(spec: SettingSpec, raw: string, current?: string, asGiven = false, name = spec.name): string {
   // Reasons are Redis 7.0's CONFIG SET texts, so a script that matches them works on both.
   const fail = (why: string): never => {
-    throw ConfigError.invalid(spec.name, raw, why);
+    throw ConfigError.invalid(name, raw, why);
   };
   const value = asGiven ? raw : raw.trim();
   // 2^63 stands for Redis's LONG_MAX, which a number cannot hold exactly.
@@ -185,16 +185,19 @@ export class Config {
    */
   setMany(pairs: ReadonlyArray<readonly [string, string]>): void {
     const next = new Map<string, string>();
-    // Redis names an immutable or repeated setting as the client spelled it, a bad value by its own name.
+    // Redis names an immutable or repeated setting as the client spelled it, a bad value by the
+    // name given in lower case (an old name stays the old name). A setting and its old name are two
+    // entries to Redis: given both, the later wins.
+    const given = new Set<string>();
     for (const [name] of pairs) {
       const spec = specOf(name);
       if (!spec.mutable) throw new ConfigError(`Setting '${spec.name}' can only be set at start-up`, name, spec.protected ? "can't set protected config" : "can't set immutable config", 'immutable');
-      if (next.has(spec.name)) throw new ConfigError(`Setting '${spec.name}' given twice`, name, 'duplicate parameter');
-      next.set(spec.name, '');
+      if (given.has(name.toLowerCase())) throw new ConfigError(`Setting '${spec.name}' given twice`, name, 'duplicate parameter');
+      given.add(name.toLowerCase());
     }
     for (const [name, raw] of pairs) {
       const spec = specOf(name);
-      next.set(spec.name, normalizeSetting(spec, raw, this.values.get(spec.name), true));
+      next.set(spec.name, normalizeSetting(spec, raw, next.get(spec.name) ?? this.values.get(spec.name), true, name.toLowerCase()));
     }
     checkRelations((n) => next.get(n) ?? this.str(n), new Set(next.keys()));
     for (const v of this.validators) v((n) => next.get(n) ?? this.str(n), new Set(next.keys()));
@@ -210,8 +213,9 @@ export class Config {
     this.validators.push(validator);
   }
 
+  /** The value of a setting, by its name or one of Redis's old names for it (ALIASES). */
   str(name: string): string {
-    const v = this.values.get(name);
+    const v = this.values.get(name) ?? this.values.get(ALIASES.get(name) ?? '');
     if (v === undefined) throw new Error(`no such setting ${name}`);
     return v;
   }
@@ -224,8 +228,10 @@ export class Config {
     return this.str(name) === 'yes';
   }
 
-  entries(): IterableIterator<[string, string]> {
-    return this.values.entries();
+  /** Every setting by its name, then again under each old name (CONFIG GET lists both, as Redis). */
+  *entries(): IterableIterator<[string, string]> {
+    yield* this.values.entries();
+    for (const [alias, name] of ALIASES) yield [alias, this.str(name)];
   }
 }
 

@@ -336,6 +336,30 @@ describe('admin and introspection commands vs redis-server 7.0', () => {
       ], proto);
     });
 
+    it.each(PROTOS)('an old name (hash-max-ziplist-entries, lua-time-limit …) is the same setting as its new one (RESP%i)', async (proto) => {
+      await sameBytes(oneDb!, [
+        ['CONFIG', 'SET', 'hash-max-ziplist-entries', '3'], ['CONFIG', 'GET', 'hash-max-listpack-entries'], ['CONFIG', 'GET', 'HASH-MAX-ZIPLIST-ENTRIES'],
+        ['CONFIG', 'SET', 'zset-max-listpack-value', '10'], ['CONFIG', 'GET', 'zset-max-ziplist-value'],
+        ['CONFIG', 'SET', 'list-max-ziplist-size', '5'], ['CONFIG', 'GET', 'list-max-listpack-size'],
+        ['CONFIG', 'SET', 'lua-time-limit', '4000'], ['CONFIG', 'GET', 'busy-reply-threshold'],
+        ['CONFIG', 'SET', 'hash-max-ziplist-entries', '1', 'hash-max-listpack-entries', '2'],
+        // The limit set under the old name is the one the encoding follows.
+        ['DEL', 'h', 'z'], ['HSET', 'h', 'a', '1', 'b', '2', 'c', '3'], ['OBJECT', 'ENCODING', 'h'], ['HSET', 'h', 'd', '4'], ['OBJECT', 'ENCODING', 'h'],
+        ['ZADD', 'z', '1', 'short'], ['OBJECT', 'ENCODING', 'z'], ['ZADD', 'z', '2', 'longer-than-10'], ['OBJECT', 'ENCODING', 'z'],
+        ['CONFIG', 'SET', 'hash-max-ziplist-entries', '512', 'zset-max-ziplist-value', '64', 'list-max-ziplist-size', '-2', 'lua-time-limit', '5000'], ['DEL', 'h', 'z'],
+      ], proto);
+      // A pattern lists both names of each setting, as Redis's CONFIG GET does.
+      const names = async (port: number): Promise<string[]> => {
+        const [r] = await decoded(port, [['CONFIG', 'GET', '*-max-*']], 2);
+        return r!.t === 'array' ? r!.v.filter((_, i) => i % 2 === 0).map(show).sort() : [show(r!)];
+      };
+      const [ours, theirs] = await Promise.all([names(node!.port), names(oneDb!.port)]);
+      for (const n of ['"hash-max-listpack-entries"', '"hash-max-ziplist-entries"', '"zset-max-ziplist-value"', '"zset-max-listpack-value"']) {
+        expect(ours).toContain(n);
+        expect(theirs).toContain(n);
+      }
+    });
+
     it('RESETSTAT clears the INFO stats counters, errorstats and commandstats as Redis', async () => {
       const counters = ['total_commands_processed', 'keyspace_hits', 'keyspace_misses', 'total_error_replies', 'total_connections_received', 'expired_keys', 'evicted_keys', 'rejected_connections'];
       const read = async (port: number): Promise<string[]> => {
