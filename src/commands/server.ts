@@ -41,7 +41,8 @@ function configGet(ctx: CommandContext, argv: Buffer[]): void {
       continue;
     }
     for (const [name, value] of ctx.node.config.entries()) {
-      if (!found.has(name) && globMatch(pattern, Buffer.from(name), true)) found.set(name, [name, shown(name, value)]);
+      if (found.has(name) || SETTINGS_BY_NAME.get(name)?.hidden === true) continue;
+      if (globMatch(pattern, Buffer.from(name), true)) found.set(name, [name, shown(name, value)]);
     }
   }
   ctx.out.mapHeader(found.size);

@@ -35,6 +35,8 @@ export interface SettingSpec {
    * only what they name (client-output-buffer-limit).
    */
   normalize?: (raw: string, current: string | undefined) => string;
+  /** Left out of CONFIG GET patterns (Redis's HIDDEN_CONFIG debugging knobs): only its exact name finds it. */
+  hidden?: boolean;
   /** How CONFIG GET shows the stored value, when Redis shows less than it keeps. */
   display?: (value: string) => string;
 }
@@ -84,7 +86,14 @@ export const SETTINGS: readonly SettingSpec[] = [
   s({ name: 'tcp-keepalive', kind: 'int', default: '300', min: 0, max: 2_147_483_647, mutable: true, help: 'TCP keepalive interval in seconds.' }),
   s({ name: 'appendfsync', kind: 'enum', default: 'always', values: ['everysec', 'always', 'no'], mutable: true, help: 'When an acknowledged write is on disk: always (before the reply), everysec, no.' }),
   s({ name: 'checkpoint-interval-ms', kind: 'int', default: '5000', min: 10, max: 3_600_000, mutable: false, help: 'Milliseconds between checkpoints of a non-empty memtable into LMDB (the commit log replayed after a crash covers at most this much).' }),
-  s({ name: 'appendonly', kind: 'bool', default: 'yes', mutable: false, inert: true, help: 'Reported for tools; the commit log is always on.' }),
+  s({
+    name: 'appendonly', kind: 'string', default: 'yes', mutable: true, inert: true, help: 'Reported for tools; the commit log is always on (CONFIG SET appendonly yes is taken, no is refused).',
+    normalize: (raw) => {
+      const v = raw.toLowerCase();
+      if (v === 'yes') return v;
+      throw new Error(v === 'no' ? 'the commit log is always on: every acknowledged write is logged' : "argument must be 'yes' or 'no'");
+    },
+  }),
   s({ name: 'save', kind: 'string', default: '', mutable: true, inert: true, help: 'Reported for tools; snapshots are not used.', normalize: normalizeSave }),
   s({ name: 'proto-max-bulk-len', kind: 'memory', default: '512mb', min: 1024 * 1024, mutable: true, help: 'Largest bulk argument and string value.' }),
   s({ name: 'client-query-buffer-limit', kind: 'memory', default: '1gb', min: 1024 * 1024, mutable: true, help: 'Unparsed bytes a client may send ahead before it is closed.' }),
@@ -187,6 +196,12 @@ export const SETTINGS: readonly SettingSpec[] = [
   s({ name: 'io-threads', kind: 'int', default: '1', min: 1, max: 128, mutable: false, inert: true, help: 'Accepted for compatibility; no effect.' }),
   s({ name: 'rdbchecksum', kind: 'bool', default: 'yes', mutable: false, inert: true, help: 'Accepted for compatibility; no effect.' }),
   s({ name: 'always-show-logo', kind: 'bool', default: 'no', mutable: false, inert: true, help: 'Accepted for compatibility; no effect.' }),
+  // Redis 7.0's hidden debugging knobs that test suites set (slow saves and loads, panics).
+  ...([
+    ['rdb-key-save-delay', -2_147_483_648], ['key-load-delay', -2_147_483_648], ['watchdog-period', 0],
+  ] as const).map(([name, min]) => s({ name, kind: 'int', default: '0', min, max: 2_147_483_647, mutable: true, inert: true, hidden: true, help: 'Accepted for compatibility; no effect.' })),
+  s({ name: 'loading-process-events-interval-bytes', kind: 'int', default: '2097152', min: 1024, max: 2_147_483_647, mutable: true, inert: true, hidden: true, help: 'Accepted for compatibility; no effect.' }),
+  s({ name: 'use-exit-on-panic', kind: 'bool', default: 'no', mutable: true, inert: true, hidden: true, help: 'Accepted for compatibility; no effect.' }),
   s({ name: 'set-proc-title', kind: 'bool', default: 'yes', mutable: false, inert: true, help: 'Accepted for compatibility; no effect.' }),
 ];
 

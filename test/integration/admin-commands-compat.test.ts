@@ -348,6 +348,13 @@ describe('admin and introspection commands vs redis-server 7.0', () => {
         ['ZADD', 'z', '1', 'short'], ['OBJECT', 'ENCODING', 'z'], ['ZADD', 'z', '2', 'longer-than-10'], ['OBJECT', 'ENCODING', 'z'],
         ['CONFIG', 'SET', 'hash-max-ziplist-entries', '512', 'zset-max-ziplist-value', '64', 'list-max-ziplist-size', '-2', 'lua-time-limit', '5000'], ['DEL', 'h', 'z'],
       ], proto);
+      // Hidden debugging knobs answer to their exact name only; appendonly yes is taken.
+      await sameBytes(oneDb!, [
+        ['CONFIG', 'SET', 'rdb-key-save-delay', '100'], ['CONFIG', 'GET', 'rdb-key-save-delay'], ['CONFIG', 'GET', 'rdb-key-save-*'],
+        ['CONFIG', 'SET', 'key-load-delay', 'x'], ['CONFIG', 'SET', 'watchdog-period', '-1'], ['CONFIG', 'SET', 'use-exit-on-panic', 'maybe'],
+        ['CONFIG', 'SET', 'loading-process-events-interval-bytes', '1'], ['CONFIG', 'SET', 'rdb-key-save-delay', '0'],
+        ['CONFIG', 'SET', 'appendonly', 'yes'], ['CONFIG', 'SET', 'appendonly', 'maybe'],
+      ], proto);
       // A pattern lists both names of each setting, as Redis's CONFIG GET does.
       const names = async (port: number): Promise<string[]> => {
         const [r] = await decoded(port, [['CONFIG', 'GET', '*-max-*']], 2);
