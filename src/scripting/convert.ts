@@ -25,11 +25,16 @@ function writeDouble(out: ReplyWriter, d: number): void {
 /** Field names as Lua strings, made once: fengari converts a JS string on every lookup otherwise. */
 const FIELD_NAMES = new Map<string, Uint8Array>();
 
-function field(L: LuaState, idx: number, name: string): number {
+/**
+ * The table's own field, read raw as Redis 7.0 does: a metamethod here would run unprotected, and
+ * an error in it (a script returning _G, whose guard refuses unknown names) would end the process.
+ */
+export function rawField(L: LuaState, idx: number, name: string): number {
   let key = FIELD_NAMES.get(name);
   if (key === undefined) FIELD_NAMES.set(name, (key = luaString(name)));
-  lua.lua_getfield(L, idx, key);
-  return lua.lua_type(L, -1);
+  const table = lua.lua_absindex(L, idx);
+  lua.lua_pushstring(L, key);
+  return lua.lua_rawget(L, table);
 }
 
 /**
@@ -50,7 +55,7 @@ export function writeLuaValue(L: LuaState, idx: number, out: ReplyWriter, script
     return out.bool(b);
   }
   if (t !== lua.LUA_TTABLE) return out.nullBulk();
-  if (field(L, abs, 'err') === lua.LUA_TSTRING) {
+  if (rawField(L, abs, 'err') === lua.LUA_TSTRING) {
     // addReplyErrorFormat trims trailing newlines before it replaces the rest with spaces.
     const raw = toBytes(L, -1)!;
     let end = raw.length;
@@ -60,26 +65,26 @@ export function writeLuaValue(L: LuaState, idx: number, out: ReplyWriter, script
     return out.error(msg);
   }
   lua.lua_pop(L, 1);
-  if (field(L, abs, 'ok') === lua.LUA_TSTRING) {
+  if (rawField(L, abs, 'ok') === lua.LUA_TSTRING) {
     const msg = oneLine(toBytes(L, -1)!);
     lua.lua_pop(L, 1);
     return out.simple(msg);
   }
   lua.lua_pop(L, 1);
-  if (field(L, abs, 'double') === lua.LUA_TNUMBER) {
+  if (rawField(L, abs, 'double') === lua.LUA_TNUMBER) {
     const d = lua.lua_tonumber(L, -1);
     lua.lua_pop(L, 1);
     return writeDouble(out, d);
   }
   lua.lua_pop(L, 1);
-  if (field(L, abs, 'big_number') === lua.LUA_TSTRING) {
+  if (rawField(L, abs, 'big_number') === lua.LUA_TSTRING) {
     const text = oneLine(toBytes(L, -1)!);
     lua.lua_pop(L, 1);
     if (out.proto === 3) return out.raw(Buffer.from(`(${text}\r\n`));
     return out.bulk(text);
   }
   lua.lua_pop(L, 1);
-  if (field(L, abs, 'map') === lua.LUA_TTABLE) {
+  if (rawField(L, abs, 'map') === lua.LUA_TTABLE) {
     const map = lua.lua_gettop(L);
     let n = 0;
     lua.lua_pushnil(L);
@@ -95,7 +100,7 @@ export function writeLuaValue(L: LuaState, idx: number, out: ReplyWriter, script
     return;
   }
   lua.lua_pop(L, 1);
-  if (field(L, abs, 'set') === lua.LUA_TTABLE) {
+  if (rawField(L, abs, 'set') === lua.LUA_TTABLE) {
     const set = lua.lua_gettop(L);
     let n = 0;
     lua.lua_pushnil(L);
@@ -110,10 +115,10 @@ export function writeLuaValue(L: LuaState, idx: number, out: ReplyWriter, script
     return;
   }
   lua.lua_pop(L, 1);
-  if (field(L, abs, 'verbatim_string') === lua.LUA_TTABLE) {
+  if (rawField(L, abs, 'verbatim_string') === lua.LUA_TTABLE) {
     const v = lua.lua_gettop(L);
-    const format = field(L, v, 'format') === lua.LUA_TSTRING ? toBytes(L, -1)! : undefined;
-    const text = field(L, v, 'string') === lua.LUA_TSTRING ? toBytes(L, -1)! : undefined;
+    const format = rawField(L, v, 'format') === lua.LUA_TSTRING ? toBytes(L, -1)! : undefined;
+    const text = rawField(L, v, 'string') === lua.LUA_TSTRING ? toBytes(L, -1)! : undefined;
     lua.lua_pop(L, 3);
     if (format !== undefined && text !== undefined) {
       if (out.proto === 3) {

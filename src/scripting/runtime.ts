@@ -4,7 +4,7 @@ import { formatG, lauxlib, lua, luaString, type LuaState } from './fengari-api.j
 import { pushBytes, raise, setFunction, toBytes } from './lua-bytes.js';
 import { createSandbox, setHiddenGlobal, withLoadGlobals } from './sandbox.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
-import { writeLuaValue } from './convert.js';
+import { rawField, writeLuaValue } from './convert.js';
 import { errorText } from './errors.js';
 import { aclCheckCmd, redisCall } from './redis-call.js';
 import { registerFunction, type Registrar } from './register-function.js';
@@ -160,7 +160,7 @@ export class LuaRuntime {
     lua.lua_xmove(co, L, 1);
     let msg: string;
     if (lua.lua_type(L, -1) === lua.LUA_TTABLE) {
-      lua.lua_getfield(L, -1, 'err');
+      rawField(L, -1, 'err');
       msg = lua51Message(toBytes(L, -1)?.toString('utf8') ?? 'ERR unknown error');
     } else {
       msg = lua51Message(`ERR ${Buffer.from(lauxlib.luaL_tolstring(L, -1)).toString('utf8')}`);
@@ -222,7 +222,7 @@ export class LuaRuntime {
     }
     let error: string | undefined;
     if (status !== lua.LUA_OK) {
-      if (lua.lua_type(L, -1) === lua.LUA_TTABLE) lua.lua_getfield(L, -1, 'err');
+      if (lua.lua_type(L, -1) === lua.LUA_TTABLE) rawField(L, -1, 'err');
       error = toBytes(L, -1)?.toString('utf8') ?? 'unknown error';
     }
     lua.lua_settop(L, 0);

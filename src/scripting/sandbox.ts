@@ -141,6 +141,9 @@ function createLoadGlobals(L: LuaState): void {
     lua.lua_getfield(L, redis, name);
     lua.lua_setfield(L, -2, name);
   }
+  // Only FUNCTION LOAD's code has it: a function calling it when run finds nil, as in Redis 7.0.
+  lua.lua_pushnil(L);
+  lua.lua_setfield(L, redis, 'register_function');
   pushReadonlyProxy(L, true);
   lua.lua_createtable(L, 0, 1);
   lua.lua_insert(L, -2);

@@ -656,6 +656,10 @@ const FUNCTION_EDGE_CASES: string[][] = [
   reg('redis.register_function("a", 1)'), fl('#!lua name=n\nredis.register_function(1, function() return 7 end)'), ['fcall', '1', '0'],
   fl('#!lua name=cs\nredis.register_function("ab", function() return 1 end)'), ['fcall', 'AB', '0'], ['fcall', 'ab', 'x'], ['fcall', 'ab', '-1'], ['fcall', 'ab', '5'],
   fl('#!lua name=cs2\nredis.register_function("AB", function() return 2 end)'),
+  // A function run by FCALL has no register_function; a returned table is read raw (_G's guard would throw).
+  fl('#!lua name=inner\nredis.register_function("outer", function() return redis.register_function("x", function() return 1 end) end)\nredis.register_function("globals", function() return _G end)'),
+  ['fcall', 'outer', '0'], ['fcall', 'globals', '0'], ['eval', 'return _G', '0'], ['eval', 'return {err=_G}', '0'],
+  ['eval', "return setmetatable({}, {__index=function() error('no') end})", '0'],
   ['function', 'restore', 'abc'], ['function', 'restore', ''], ['function', 'list', 'libraryname'], ['function', 'flush', 'a', 'b'],
   ['function', 'restore', 'x', 'flush', 'y'], ['function', 'flush', 'bad'],
   // One library, so the payload does not depend on the order Redis's dict keeps several in.
