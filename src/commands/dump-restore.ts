@@ -6,8 +6,8 @@
  * which logs them with the key's metadata in one frame; the compact/large encoding follows from
  * the configured limits as when Redis loads a value.
  *
- * IDLETIME and FREQ are checked as Redis checks them and then have no effect: ringkv keeps no
- * LRU clock or LFU counter (no eviction policy uses them).
+ * IDLETIME and FREQ set the key's access information for the eviction policy and OBJECT
+ * IDLETIME / FREQ, as Redis's objectSetLRUOrLFU does: FREQ under an LFU policy, IDLETIME otherwise.
  */
 import { ERR, ReplyError } from '../core/errors.js';
 import { EXPIRES_AT_MAX, ValueType, type Entry, type Keyspace } from './keyspace.js';
@@ -209,6 +209,7 @@ function restore(ctx: CommandContext, argv: Buffer[]): void {
     if (expiresAt <= ctx.ks.now) return ctx.out.ok();
   }
   writeValue(ctx, key, value, expiresAt);
+  ctx.node.eviction?.restoreAccess(key, ctx.ks.now, Number(idle), Number(freq));
   ctx.out.ok();
 }
 

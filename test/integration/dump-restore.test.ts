@@ -187,6 +187,31 @@ describe.skipIf(!haveRedisServer)('DUMP / RESTORE between redis-server 7.0 and r
     expect(want).toContain('error: ERR DUMP payload version or checksum are wrong');
   });
 
+  it('IDLETIME sets the idle time OBJECT IDLETIME reports, FREQ the counter OBJECT FREQ reports under an LFU policy', async () => {
+    const p = (await redis.dumpBuffer('str'))!;
+    const read = async (c: Redis): Promise<unknown[]> => {
+      const out: unknown[] = [];
+      await c.call('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru');
+      await c.call('RESTORE', 'idle', '0', p, 'REPLACE', 'IDLETIME', '1000');
+      out.push(await c.call('OBJECT', 'IDLETIME', 'idle'));
+      // Redis keeps IDLETIME only under an LRU-like policy and FREQ only under LFU.
+      await c.call('RESTORE', 'idle', '0', p, 'REPLACE', 'FREQ', '100');
+      out.push(await c.call('OBJECT', 'IDLETIME', 'idle'));
+      await c.call('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lfu');
+      await c.call('RESTORE', 'freq', '0', p, 'REPLACE', 'FREQ', '100');
+      out.push(await c.call('OBJECT', 'FREQ', 'freq'));
+      await c.call('RESTORE', 'freq', '0', p, 'REPLACE', 'IDLETIME', '50');
+      out.push(await c.call('OBJECT', 'FREQ', 'freq'));
+      await c.call('CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
+      await c.call('DEL', 'idle', 'freq');
+      return out;
+    };
+    const [ours, theirs] = [await read(ringkv), await read(redis)];
+    expect(ours).toEqual(theirs);
+    expect(ours[0]).toBe(1000);
+    expect(ours[2]).toBe(100);
+  });
+
   it('survives random corrupt payloads and keeps serving', async () => {
     const rng = new Prng(2024);
     // A stream with a deletion, a group, pending entries and consumers: every part of its form.

@@ -8,8 +8,8 @@ import { isCollectionType } from '../../collections/collection.js';
 import { AccessSketch, accessId, type Access } from './access-sketch.js';
 import { EvictionPool } from './eviction-pool.js';
 import { evictionScore, isRandom, isVolatile, usesLfu, type EvictionPolicy } from './eviction-policy.js';
-import { accessLfu, decayedCounter, newLfu, type LfuSettings } from './lfu-counter.js';
-import { idleMs, lruClock } from './lru-clock.js';
+import { accessLfu, decayedCounter, lfuMinutes, newLfu, packLfu, type LfuSettings } from './lfu-counter.js';
+import { idleMs, LRU_CLOCK_MAX, LRU_TICKS_PER_SECOND, lruClock } from './lru-clock.js';
 
 /** Where evictions go: the node's own store (standalone) or a replicated delete (cluster). */
 export interface EvictionHost {
@@ -122,6 +122,23 @@ export class Evictor {
 
   access(rk: Buffer): Access {
     return this.sketch.get(accessId(rk)) ?? { lru: this.sketch.floorLru, lfu: 0 };
+  }
+
+  /**
+   * A key RESTORE created: a new object's access information (used now, LFU_INIT_VAL), then
+   * IDLETIME or FREQ as Redis's objectSetLRUOrLFU applies them: FREQ sets the counter under an LFU
+   * policy, IDLETIME the last access that many seconds back under any other; -1 = not given.
+   */
+  restoreAccess(key: Buffer, now: number, idleSeconds: number, freq: number): void {
+    const access = { lru: lruClock(now), lfu: newLfu(now) };
+    if (usesLfu(this.policy())) {
+      if (freq >= 0) access.lfu = packLfu(lfuMinutes(now), freq);
+    } else if (idleSeconds >= 0) {
+      const ticks = LRU_CLOCK_MAX + 1;
+      const back = Math.min(idleSeconds, Math.floor(Number.MAX_SAFE_INTEGER / 1000 / LRU_TICKS_PER_SECOND)) * LRU_TICKS_PER_SECOND;
+      access.lru = (((access.lru - back) % ticks) + ticks) % ticks;
+    }
+    this.sketch.set(accessId(recordKey(key)), access);
   }
 
   /** OBJECT IDLETIME: seconds since the last access. */
