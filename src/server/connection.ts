@@ -447,7 +447,11 @@ export class Connection extends SessionBase implements SessionState {
     }
     if (this.closed) return;
     if (this.queue.length === 0 && this.closeAfterReply) {
-      this.socket.end();
+      // Closed, not only ended, once the reply is out, as Redis closes the descriptor: a half-open
+      // socket kept reading what a desynchronised client goes on sending, and that client's writes
+      // never failed.
+      const socket = this.socket;
+      socket.end(() => socket.destroy());
       this.closed = true;
       this.hooks.onClose(this);
       return;

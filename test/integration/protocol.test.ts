@@ -97,6 +97,31 @@ describe('errors keep Redis wording', () => {
     await alive();
   });
 
+  it.each(['\x00', '*\x00', '$\x00'])('a client that goes on writing after a protocol error (%j) is cut off, not left half-open', async (start) => {
+    // Half-open allowed, as a plain socket in most languages: the server's FIN alone ends nothing.
+    const socket = net.connect({ port: node.port, host: '127.0.0.1', allowHalfOpen: true });
+    let received = '';
+    socket.on('data', (d: Buffer) => (received += d.toString('latin1')));
+    const failed = new Promise<string>((resolve) => {
+      socket.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+    });
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write(start);
+    const chunk = 'payload'.repeat(1024);
+    // Keep writing, as a desynchronised client does, until the server's close makes writes fail.
+    const deadline = Date.now() + 10_000;
+    let outcome: string | undefined;
+    void failed.then((o) => (outcome = o));
+    while (outcome === undefined && Date.now() < deadline) {
+      socket.write(chunk);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    socket.destroy();
+    expect(outcome, 'the connection was never closed').toBeDefined();
+    expect(received).toMatch(/^-ERR Protocol error: too big (inline request|mbulk count string)\r\n/);
+    await alive();
+  });
+
   it('a client over the query buffer limit is closed without a reply', async () => {
     // One 6 MiB argument is within proto-max-bulk-len (8 MiB) but over the 4 MiB query buffer limit.
     const payload = '*3\r\n$3\r\nSET\r\n$1\r\nq\r\n$6291456\r\n' + 'x'.repeat(6291456) + '\r\n';
