@@ -12,7 +12,7 @@ import { decodeId, encodeId, ID_BYTES, MIN_ID, type StreamId } from './stream-id
  *   16  max deleted id     the greatest id XDEL removed (XSETID may set it)
  *   u64 entries added      entries ever added (XSETID may set it)
  *   u64 next node          the number the next storage node gets
- *   u64 tail fill          entries added to the last node; NODE_ENTRIES_MAX once it is full or gone
+ *   u64 tail fill          entries added to the last node; TAIL_CLOSED once it is gone (older data: NODE_ENTRIES_MAX)
  *   u64 nodes              storage nodes (one emptied by an exact trim stays, as Redis keeps its listpack)
  *   u64 groups             consumer groups
  *   u64 head node          the first storage node's number (meaningless while there are none)
@@ -26,8 +26,14 @@ import { decodeId, encodeId, ID_BYTES, MIN_ID, type StreamId } from './stream-id
  * (`group` and `consumer` in sub-keys are u32 length ‖ bytes, so one group's records are one range.)
  */
 
-/** Entries per storage node, as Redis's stream-node-max-entries default: `~` trims whole nodes. */
+/**
+ * Entries per storage node by default, as Redis's stream-node-max-entries: `~` trims whole nodes.
+ * XADD fills nodes to the setting in force (streams.ts); this is also the fill a new stream's
+ * metadata starts with, so its first entry opens a node.
+ */
 export const NODE_ENTRIES_MAX = 100;
+/** Tail fill of a stream whose last node is gone: above any node size, so the next entry opens one. */
+export const TAIL_CLOSED = 2 ** 40;
 
 export interface StreamMeta {
   lastId: StreamId;

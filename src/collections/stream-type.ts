@@ -3,7 +3,7 @@ import { ValueType } from '../storage/types.js';
 import { Collection } from './collection.js';
 import { ElementKind } from './record-keys.js';
 import {
-  decodeNode, decodeStreamMeta, emptyStreamMeta, encodeEntry, encodeNode, encodeStreamMeta, entryNode, NODE_ENTRIES_MAX, nodeKey,
+  decodeNode, decodeStreamMeta, emptyStreamMeta, encodeEntry, encodeNode, encodeStreamMeta, entryNode, NODE_ENTRIES_MAX, nodeKey, TAIL_CLOSED,
   type StreamMeta,
 } from './stream-codec.js';
 import { compareIds, decodeId, encodeId, MIN_ID, nextId, type StreamId } from './stream-id.js';
@@ -61,17 +61,24 @@ export class StreamType {
     this.c.save();
   }
 
-  /** Appends an entry; the caller checked that `id` exceeds the last id. */
-  add(id: StreamId, fields: readonly Buffer[]): void {
+  /**
+   * Appends an entry; the caller checked that `id` exceeds the last id. `nodeEntries`
+   * (stream-node-max-entries; 0 = the default) is how many entries the last node takes, counting
+   * deleted ones, as Redis decides when to start a new listpack (its byte limit is not modelled).
+   */
+  add(id: StreamId, fields: readonly Buffer[], nodeEntries = NODE_ENTRIES_MAX): void {
     const m = this.meta;
-    if (m.tailFill >= NODE_ENTRIES_MAX) {
+    const capacity = nodeEntries > 0 ? nodeEntries : NODE_ENTRIES_MAX;
+    // The tail node's record: missing when it was dropped (data written before TAIL_CLOSED).
+    let state = m.nodes > 0 && m.tailFill < capacity ? this.node(m.nextNode - 1) : undefined;
+    if (state === undefined) {
       m.nextNode++;
       if (m.nodes === 0) m.headNode = m.nextNode - 1;
       m.nodes++;
       m.tailFill = 0;
+      state = { live: 0, lastId: id };
     }
     const node = m.nextNode - 1;
-    const state = this.node(node) ?? { live: 0, lastId: id };
     this.c.put(ElementKind.StreamNode, nodeKey(node), encodeNode({ live: state.live + 1, lastId: id }));
     this.c.put(ElementKind.StreamEntry, encodeId(id), encodeEntry(node, fields));
     m.tailFill++;
@@ -168,7 +175,7 @@ export class StreamType {
     this.c.delete(ElementKind.StreamNode, nodeKey(node));
     this.meta.nodes--;
     // The last node gone: the next entry starts a new one, as Redis appends to the last listpack.
-    if (node === this.meta.nextNode - 1) this.meta.tailFill = NODE_ENTRIES_MAX;
+    if (node === this.meta.nextNode - 1) this.meta.tailFill = TAIL_CLOSED;
     if (node === this.meta.headNode && this.meta.nodes > 0) {
       // The next node record; deletions are mostly at the head, so this skips few removed nodes.
       this.c.scan(ElementKind.StreamNode, (sub) => {

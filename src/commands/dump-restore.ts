@@ -54,10 +54,10 @@ function streamDumpOf(ks: Keyspace, key: Buffer): StreamDump {
 }
 
 /** Writes a decoded stream: its entries in order, then its counters as they were, then its groups. */
-function writeStream(ks: Keyspace, key: Buffer, v: StreamDump, expiresAt: number): void {
+function writeStream(ks: Keyspace, key: Buffer, v: StreamDump, expiresAt: number, nodeEntries: number): void {
   const s = StreamType.create(ks, key);
   s.c.expiresAt = expiresAt;
-  for (const e of v.entries) s.add(e.id, e.fields);
+  for (const e of v.entries) s.add(e.id, e.fields, nodeEntries);
   s.meta.lastId = v.lastId;
   s.meta.maxDeletedId = v.maxDeletedId;
   s.meta.entriesAdded = v.entriesAdded;
@@ -156,7 +156,7 @@ function writeValue(ctx: CommandContext, key: Buffer, v: DumpValue, expiresAt: n
       return;
     }
     case 'stream':
-      writeStream(ks, key, v, expiresAt);
+      writeStream(ks, key, v, expiresAt, ctx.node.config.int('stream-node-max-entries'));
       return;
     case 'hash': {
       const h = HashType.openOrCreate(ks, key);

@@ -15,8 +15,11 @@ import { xinfoCommand } from './stream-info.js';
  * stream-info.ts.
  */
 
-/** Entries `~` trimming may remove per command unless LIMIT says otherwise (100 × node size, as Redis). */
-const APPROX_LIMIT_DEFAULT = 10_000;
+/** Entries `~` trimming may remove per command unless LIMIT says otherwise: 100 nodes, as Redis caps it. */
+function approxLimitDefault(nodeEntries: number): number {
+  const limit = 100 * nodeEntries;
+  return limit <= 0 ? 10_000 : Math.min(limit, 1_000_000);
+}
 
 interface TrimArgs {
   rule: { maxLen: number } | { minId: StreamId } | undefined;
@@ -33,7 +36,7 @@ interface AddArgs extends TrimArgs {
 }
 
 /** XADD's and XTRIM's options, as streamParseAddOrTrimArgsOrReply. */
-function parseAddOrTrim(argv: Buffer[], xadd: boolean): AddArgs {
+function parseAddOrTrim(argv: Buffer[], xadd: boolean, nodeEntries: number): AddArgs {
   const a: AddArgs = { rule: undefined, approx: false, limit: 0, noMkStream: false, id: undefined, fieldsAt: argv.length };
   let limitGiven = false;
   let i = 2;
@@ -80,14 +83,14 @@ function parseAddOrTrim(argv: Buffer[], xadd: boolean): AddArgs {
   if (limitGiven) {
     if (!a.approx) throw new ReplyError('ERR syntax error, LIMIT cannot be used without the special ~ option');
   } else {
-    a.limit = a.approx ? APPROX_LIMIT_DEFAULT : 0;
+    a.limit = a.approx ? approxLimitDefault(nodeEntries) : 0;
   }
   a.fieldsAt = i + 1;
   return a;
 }
 
 function xadd(ctx: CommandContext, argv: Buffer[]): void {
-  const a = parseAddOrTrim(argv, true);
+  const a = parseAddOrTrim(argv, true, ctx.node.config.int('stream-node-max-entries'));
   const pairs = argv.length - a.fieldsAt;
   if (pairs < 2 || pairs % 2 === 1) throw wrongArity('xadd');
   if (a.id !== undefined && a.id.seqGiven && isZeroId(a.id.id)) throw new ReplyError('ERR The ID specified in XADD must be greater than 0-0');
@@ -102,14 +105,14 @@ function xadd(ctx: CommandContext, argv: Buffer[]): void {
   if (a.id !== undefined && !a.id.seqGiven && a.id.id.ms === s.meta.lastId.ms && s.meta.lastId.seq === U64_MAX) throw new ReplyError('ERR Elements are too large to be stored');
   const id = nextEntryId(s.meta.lastId, a.id, ctx.ks.now);
   if (id === undefined) throw new ReplyError('ERR The ID specified in XADD is equal or smaller than the target stream top item');
-  s.add(id, argv.slice(a.fieldsAt));
+  s.add(id, argv.slice(a.fieldsAt), ctx.node.config.int('stream-node-max-entries'));
   if (a.rule !== undefined) s.trim(a.rule, a.approx, a.limit);
   s.save();
   ctx.out.bulk(formatId(id));
 }
 
 function xtrim(ctx: CommandContext, argv: Buffer[]): void {
-  const a = parseAddOrTrim(argv, false);
+  const a = parseAddOrTrim(argv, false, ctx.node.config.int('stream-node-max-entries'));
   const s = openStream(ctx.ks, argv[1]!);
   if (s === undefined) return ctx.out.int(0);
   const removed = s.trim(a.rule!, a.approx, a.limit);

@@ -176,6 +176,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   s({ name: 'hash-max-listpack-value', kind: 'memory', default: '64', mutable: true, help: 'A hash with a field or value longer than this many bytes is reported as hashtable (as Redis 7.0).' }),
   s({ name: 'zset-max-listpack-entries', kind: 'int', default: '128', min: 0, max: LONG_MAX, mutable: true, help: 'A sorted set is reported as listpack up to this many members, skiplist after (as Redis 7.0).' }),
   s({ name: 'zset-max-listpack-value', kind: 'memory', default: '64', mutable: true, help: 'A sorted set with a member longer than this many bytes is reported as skiplist (as Redis 7.0).' }),
+  s({ name: 'stream-node-max-entries', kind: 'int', default: '100', min: 0, max: LONG_MAX, mutable: true, help: 'Entries a stream node takes before XADD starts the next; approximate trimming (~) removes whole nodes, as Redis 7.0 (its byte limit, stream-node-max-bytes, is not modelled).' }),
   s({ name: 'busy-reply-threshold', kind: 'int', default: '5000', min: 0, max: LONG_MAX, mutable: true, help: 'Milliseconds a script or function runs before other clients get -BUSY and SCRIPT KILL / FUNCTION KILL may stop it (as Redis 7.0).' }),
   // Encoding-tuning settings that test suites and tools set; ringkv has one layout per type.
   // Redis 7.0's kinds, ranges and defaults, so a bad value is refused with Redis's reason.
@@ -183,7 +184,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     ['list-max-listpack-size', 'int', '-2', -2_147_483_648, 2_147_483_647],
     ['list-compress-depth', 'int', '0', 0, 2_147_483_647],
     ['set-max-listpack-entries', 'int', '128', 0, LONG_MAX], ['set-max-listpack-value', 'memory', '64'],
-    ['stream-node-max-bytes', 'memory', '4096'], ['stream-node-max-entries', 'int', '100', 0, LONG_MAX],
+    ['stream-node-max-bytes', 'memory', '4096'],
     ['activerehashing', 'bool', 'yes'], ['lazyfree-lazy-user-del', 'bool', 'no'], ['lazyfree-lazy-user-flush', 'bool', 'no'],
     // Background-freeing, cron and snapshot-format knobs test suites and tools set: no effect here.
     ['lazyfree-lazy-eviction', 'bool', 'no'], ['lazyfree-lazy-expire', 'bool', 'no'], ['lazyfree-lazy-server-del', 'bool', 'no'],
