@@ -6,7 +6,7 @@ import type { StreamType } from '../collections/stream-type.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import { command, type CommandContext, type CommandSpec } from './spec.js';
 import { lower, parseInt64 } from './args.js';
-import { blockOn, openForBlockingPop } from './blocking.js';
+import { blockOn, isRetry, openForBlockingPop } from './blocking.js';
 import { entriesReadAt, hasTombstonesFrom } from '../collections/stream-lag.js';
 import { noGroup, openStream, strictIdArg, writeDeletedEntry, writeEntry } from './stream-args.js';
 
@@ -199,6 +199,9 @@ function xreadgroup(ctx: CommandContext, argv: Buffer[]): void {
     if (o === undefined) {
       const s = openForBlockingPop(ctx, () => openStream(ctx.ks, key));
       const g = s && new StreamGroups(s).get(group);
+      // A blocked read woken because its stream or group went: Redis 7.0 answers these two.
+      if (isRetry(ctx) && s === undefined) throw new ReplyError('UNBLOCKED the stream key no longer exists');
+      if (isRetry(ctx) && g === undefined) throw new ReplyError('NOGROUP the consumer group this client was blocked on no longer exists');
       if (s === undefined || g === undefined) throw new ReplyError(noGroup(key, group, ' in XREADGROUP with GROUP option'));
       opened.set(id, (o = { s, g }));
     }

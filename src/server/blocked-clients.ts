@@ -154,6 +154,17 @@ export class BlockedClients {
     queueMicrotask(() => this.serveReady());
   }
 
+  /**
+   * Every key changed at once (FLUSHALL): the first waiter of each queue tries again. Most find
+   * nothing and keep waiting, as in Redis; an XREADGROUP whose stream went is answered.
+   */
+  allKeysChanged(): void {
+    for (const k of this.byKey.keys()) this.ready.add(k);
+    if (this.ready.size === 0 || this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => this.serveReady());
+  }
+
   /** Stops serving woken waiters until release(): what changes meanwhile is served then. */
   hold(): void {
     this.held = true;

@@ -195,7 +195,10 @@ export class RingkvNode implements NodeServices {
       const key = userKeyOf(rk) ?? parseElementKey(rk)?.userKey;
       if (key !== undefined) this.tracking.invalidate(key);
     });
-    store.onFlushAll(() => this.tracking.flushAll(this.sessions));
+    store.onFlushAll(() => {
+      this.tracking.flushAll(this.sessions);
+      this.dispatcher.blocked.allKeysChanged();
+    });
     this.keyspace.onLazyExpire = (key) => {
       if (this.servesSlot === undefined || this.servesSlot(keySlot(key))) this.notifier.expired(key);
     };

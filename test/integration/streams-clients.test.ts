@@ -16,6 +16,8 @@ import { startNode, ROOT, run, type NodeProcess } from '../helpers/server.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { PYTHON, redisPyMissing } from '../helpers/redis-py.js';
 import { nodeBesideRedis } from '../helpers/beside-redis.js';
+import { haveRedisServer } from '../helpers/redis-reference.js';
+import { untilBlocked } from '../helpers/blocked.js';
 
 type Entry = [string, string[]];
 
@@ -172,6 +174,38 @@ describe('streams on one node', () => {
       } finally {
         reader.disconnect();
         writer.disconnect();
+      }
+    });
+
+    it.skipIf(!haveRedisServer)('a blocked XREADGROUP whose stream or group goes (DEL, SET, MULTI, XGROUP DESTROY, FLUSHALL) is answered as redis-server answers it', async () => {
+      const key = k('gone');
+      const ends: Array<[string, (c: Redis) => Promise<unknown>]> = [
+        ['DEL', (c) => c.del(key)],
+        ['SET', (c) => c.set(key, 'v')],
+        ['MULTI DEL SADD', (c) => c.multi().del(key).sadd(key, 'e').exec()],
+        ['XGROUP DESTROY', (c) => c.xgroup('DESTROY', key, 'g')],
+        ['FLUSHALL', (c) => c.flushall()],
+      ];
+      const answer = async (port: number, end: (c: Redis) => Promise<unknown>): Promise<string> => {
+        const reader = new Redis({ port, protocol });
+        const writer = new Redis({ port, protocol });
+        try {
+          await writer.del(key);
+          await writer.xadd(key, '1-1', 'f', 'v');
+          await writer.xgroup('CREATE', key, 'g', '$');
+          const blocked = reader.xreadgroup('GROUP', 'g', 'c', 'BLOCK', 0, 'STREAMS', key, '>').then(String, (e: Error) => `error: ${e.message}`);
+          await untilBlocked(port, 1);
+          await end(writer);
+          return await blocked;
+        } finally {
+          reader.disconnect();
+          writer.disconnect();
+        }
+      };
+      for (const [name, end] of ends) {
+        const [ours, theirs] = [await answer(both.node.port, end), await answer(both.ref.ports[0]!, end)];
+        expect(ours, name).toBe(theirs);
+        expect(ours, name).toMatch(/no longer exists/);
       }
     });
 
