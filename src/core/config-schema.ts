@@ -197,6 +197,27 @@ export const SETTINGS: readonly SettingSpec[] = [
   s({ name: 'io-threads', kind: 'int', default: '1', min: 1, max: 128, mutable: false, inert: true, help: 'Accepted for compatibility; no effect.' }),
   s({ name: 'rdbchecksum', kind: 'bool', default: 'yes', mutable: false, inert: true, help: 'Accepted for compatibility; no effect.' }),
   s({ name: 'always-show-logo', kind: 'bool', default: 'no', mutable: false, inert: true, help: 'Accepted for compatibility; no effect.' }),
+  // Redis 7.0 settings of its AOF, RDB, defragmenter, replication link and process that tools and
+  // test suites set: taken with Redis's kinds, ranges and defaults, no effect here (the commit log,
+  // LMDB and the cluster bus do these jobs; a RESTORE payload is always checked in full).
+  ...([
+    ['aof-use-rdb-preamble', 'bool', 'yes'], ['aof-timestamp-enabled', 'bool', 'no'], ['aof-disable-auto-gc', 'bool', 'no'],
+    ['auto-aof-rewrite-percentage', 'int', '100', 0, 2_147_483_647], ['auto-aof-rewrite-min-size', 'memory', '67108864'],
+    ['activedefrag', 'bool', 'no'], ['active-defrag-cycle-min', 'int', '1', 1, 99], ['active-defrag-cycle-max', 'int', '25', 1, 99],
+    ['active-defrag-threshold-lower', 'int', '10', 0, 1000], ['active-defrag-threshold-upper', 'int', '100', 0, 1000],
+    ['active-defrag-ignore-bytes', 'memory', '104857600', 1, LONG_MAX], ['active-defrag-max-scan-fields', 'int', '1000', 1, LONG_MAX],
+    ['tracking-table-max-keys', 'int', '1000000', 0, LONG_MAX], ['shutdown-timeout', 'int', '10', 0, 2_147_483_647],
+    ['repl-diskless-sync', 'bool', 'yes'], ['repl-diskless-sync-delay', 'int', '5', 0, 2_147_483_647],
+    ['repl-diskless-sync-max-replicas', 'int', '0', 0, 2_147_483_647], ['repl-backlog-size', 'memory', '1048576', 1, LONG_MAX],
+    ['repl-backlog-ttl', 'int', '3600', 0, LONG_MAX], ['repl-timeout', 'int', '60', 1, 2_147_483_647],
+    ['repl-ping-replica-period', 'int', '10', 1, 2_147_483_647], ['replica-serve-stale-data', 'bool', 'yes'],
+    ['replica-read-only', 'bool', 'yes'], ['replica-ignore-maxmemory', 'bool', 'yes'], ['replica-priority', 'int', '100', 0, 2_147_483_647],
+  ] as const).map(([name, kind, def, min, max]) => s({ name, kind, default: def, min, max, mutable: true, inert: true, help: 'Accepted for compatibility; no effect.' })),
+  ...([
+    ['sanitize-dump-payload', 'no', ['no', 'yes', 'clients']], ['repl-diskless-load', 'disabled', ['disabled', 'on-empty-db', 'swapdb']],
+    ['oom-score-adj', 'no', ['no', 'yes', 'relative', 'absolute']],
+  ] as const).map(([name, def, values]) => s({ name, kind: 'enum', default: def, values, mutable: true, inert: true, help: 'Accepted for compatibility; no effect.' })),
+  s({ name: 'masterauth', kind: 'string', default: '', mutable: true, inert: true, help: 'Accepted for compatibility; no effect (nodes authenticate each other with cluster-secret).' }),
   // Redis 7.0's hidden debugging knobs that test suites set (slow saves and loads, panics).
   ...([
     ['rdb-key-save-delay', -2_147_483_648], ['key-load-delay', -2_147_483_648], ['watchdog-period', 0],
@@ -219,6 +240,11 @@ export const ALIASES: ReadonlyMap<string, string> = new Map([
   ['list-max-ziplist-size', 'list-max-listpack-size'],
   ['lua-time-limit', 'busy-reply-threshold'],
   ['slave-lazy-flush', 'replica-lazy-flush'],
+  ['repl-ping-slave-period', 'repl-ping-replica-period'],
+  ['slave-serve-stale-data', 'replica-serve-stale-data'],
+  ['slave-read-only', 'replica-read-only'],
+  ['slave-ignore-maxmemory', 'replica-ignore-maxmemory'],
+  ['slave-priority', 'replica-priority'],
 ]);
 
 /** Every name a setting answers to, its aliases included, to its spec. */

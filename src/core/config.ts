@@ -50,6 +50,8 @@ export function normalizeSetting(spec: SettingSpec, raw: string, current?: strin
       const n = value.trim() === value ? parseMemory(value, true) : undefined;
       // Redis refuses a negative memory value as unparseable, not as out of range.
       if (n === undefined || n < 0) fail('argument must be a memory value');
+      // With both bounds, Redis's numeric range text (repl-backlog-size); with a floor alone, ringkv's own.
+      if (spec.max !== undefined && (n! < (spec.min ?? 0) || n! > spec.max)) fail(range());
       if (spec.min !== undefined && n! < spec.min) fail(`argument must be a memory value of at least ${spec.min} bytes`);
       return String(n);
     }

@@ -1,9 +1,12 @@
 /**
  * Passwords never reach MONITOR or SLOWLOG: AUTH's arguments, HELLO's after AUTH, MIGRATE's after
- * AUTH and AUTH2, and every argument of ACL SETUSER (it may carry `>password`), replaced as Redis
- * 7.0 replaces them.
+ * AUTH and AUTH2, every argument of ACL SETUSER (it may carry `>password`), and the value of a
+ * secret setting in CONFIG SET, replaced as Redis 7.0 replaces them.
  */
 const REDACTED = Buffer.from('(redacted)');
+
+/** Settings whose CONFIG SET value is redacted: Redis 7.0's SENSITIVE_CONFIG ones and ringkv's own secrets. */
+const SECRET_SETTINGS = new Set(['requirepass', 'masterauth', 'masteruser', 'cluster-secret', 'metrics-password']);
 
 export function redactSecrets(argv: readonly Buffer[]): readonly Buffer[] {
   const name = argv[0]!.toString('latin1').toLowerCase();
@@ -12,6 +15,12 @@ export function redactSecrets(argv: readonly Buffer[]): readonly Buffer[] {
     return [argv[0]!, argv[1]!, ...argv.slice(2).map(() => REDACTED)];
   }
   if (name === 'migrate') return redactMigrate(argv);
+  if (name === 'config' && argv.length > 3 && argv[1]!.toString('latin1').toLowerCase() === 'set') {
+    // Every pair is looked at, also after one CONFIG SET refuses, as Redis does.
+    const out = [...argv];
+    for (let i = 2; i + 1 < out.length; i += 2) if (SECRET_SETTINGS.has(out[i]!.toString('latin1').toLowerCase())) out[i + 1] = REDACTED;
+    return out;
+  }
   if (name !== 'hello') return argv;
   const out = [...argv];
   for (let i = 2; i < out.length; i++) {

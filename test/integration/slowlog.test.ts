@@ -54,6 +54,20 @@ describe('SLOWLOG and commandstats', () => {
     await r.call('acl', 'deluser', 'slowuser');
   });
 
+  it('keeps secret settings out: CONFIG SET masterauth / requirepass values are redacted, also beside a refused pair', async () => {
+    await r.config('SET', 'slowlog-log-slower-than', '0');
+    await r.call('slowlog', 'reset');
+    await r.call('config', 'set', 'masterauth', 'pw1', 'maxmemory-samples', '5');
+    await r.call('config', 'set', 'nosuch', '1', 'MasterAuth', 'pw2').catch(() => undefined);
+    await r.call('config', 'set', 'masterauth', '');
+    const entries = (await r.call('slowlog', 'get', '3')) as Entry[];
+    expect(entries.map((e) => e[3])).toEqual([
+      ['config', 'set', 'masterauth', '(redacted)'],
+      ['config', 'set', 'nosuch', '1', 'MasterAuth', '(redacted)'],
+      ['config', 'set', 'masterauth', '(redacted)', 'maxmemory-samples', '5'],
+    ]);
+  });
+
   it('cuts long arguments and argument lists as Redis does, keeps slowlog-max-len entries, and logs nothing below a negative threshold', async () => {
     await r.config('SET', 'slowlog-log-slower-than', '0');
     await r.config('SET', 'slowlog-max-len', '3');
