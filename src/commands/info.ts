@@ -156,7 +156,7 @@ function commandstats(node: NodeServices): Lines {
   const lines: Lines = [];
   for (const [name, c] of node.stats.commands) {
     const usecPerCall = c.calls ? (c.usec / c.calls).toFixed(2) : '0.00';
-    lines.push([`cmdstat_${name}`, `calls=${c.calls},usec=${c.usec},usec_per_call=${usecPerCall},rejected_calls=0,failed_calls=${c.failed}`]);
+    lines.push([`cmdstat_${name}`, `calls=${c.calls},usec=${c.usec},usec_per_call=${usecPerCall},rejected_calls=${c.rejected},failed_calls=${c.failed}`]);
   }
   return lines;
 }

@@ -1,6 +1,7 @@
 import { OOM_ERROR } from '../server/eviction/memory-guard.js';
 import { ReplyError } from '../core/errors.js';
 import { hiddenFromMonitor, keyPositions, subcommandOf, type CommandSpec } from '../commands/spec.js';
+import { recordCommandRun } from '../server/command-record.js';
 import { keySlot } from '../cluster/slot.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import { formatG, lua, type LuaState } from './fengari-api.js';
@@ -117,14 +118,21 @@ export function redisCall(L: LuaState, run: ScriptRun | undefined, raiseIt: bool
   let reply: RespValue;
   let errorReply: string | undefined;
   try {
+    const started = performance.now();
+    let failed = false;
     try {
       // The script's writes notify as the same commands sent by a client would (Redis does too).
       const ctx = { out, ks: run.ctx.ks, session: run.ctx.session, node: run.ctx.node, fromScript: true };
       run.ctx.node.notifier.run(spec.name, spec.flags, argv, run.ctx.ks, (ks) => top.run(ks === ctx.ks ? ctx : { ...ctx, ks }, argv));
     } catch (err) {
-      if (err instanceof ReplyError) out.error(err.message);
-      else throw err;
+      if (!(err instanceof ReplyError)) throw err;
+      out.error(err.message);
+      failed = true;
     }
+    // Counted as Redis's call() counts a script's commands: commandstats, latency, SLOWLOG.
+    const node = run.ctx.node;
+    node.stats.totalCommandsProcessed++;
+    recordCommandRun(node.stats, node.config, run.ctx.session, top, argv, performance.now() - started, failed, true);
     // Redis shows each command a script ran to monitors once it ran (an error it answered included),
     // except admin and skip_monitor ones; those refused before running are not shown.
     if (run.ctx.node.monitor.size > 0 && !hiddenFromMonitor(top, argv)) run.ctx.node.monitor.feedScriptCall(run.ctx.session, argv);

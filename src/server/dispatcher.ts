@@ -11,6 +11,7 @@ import { coordinatedAttempt, localAttempt } from './block-attempts.js';
 import { TransientSession } from './transient-session.js';
 import { OOM_ERROR, type MemoryGuard } from './eviction/memory-guard.js';
 import { familyIndex } from './command-family.js';
+import { recordCommandRun } from './command-record.js';
 import { runOnBehalf } from './on-behalf.js';
 import { KeyFence } from './key-fence.js';
 import { aclRefusal, execAclRefusal } from './acl-sessions.js';
@@ -145,31 +146,31 @@ export class Dispatcher {
     }
     if (!session.authenticated && !spec.flags.includes('no_auth') && this.node.acl.authRequired()) {
       seq.flush();
-      this.reject(session, out, ERR.noAuth, spec.name === 'exec');
+      this.reject(session, out, ERR.noAuth, spec.name === 'exec', spec, argv);
       return;
     }
     const refusal = this.refusal(spec, argv);
     if (refusal !== undefined) {
       seq.flush();
-      this.reject(session, out, refusal, spec.name === 'exec');
+      this.reject(session, out, refusal, spec.name === 'exec', spec, argv);
       return;
     }
     const denied = aclRefusal(this.node.acl, session, spec, argv, session.multi !== undefined ? 'multi' : 'toplevel');
     if (denied !== undefined) {
       seq.flush();
-      this.reject(session, out, denied, spec.name === 'exec');
+      this.reject(session, out, denied, spec.name === 'exec', spec, argv);
       return;
     }
     if (session.proto === 2 && session.subscriptions.active && !SUBSCRIBED_MODE_ALLOWED.has(spec.name)) {
       seq.flush();
-      this.reject(session, out, `ERR Can't execute '${callName(spec, argv)}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`, spec.name === 'exec');
+      this.reject(session, out, `ERR Can't execute '${callName(spec, argv)}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`, spec.name === 'exec', spec, argv);
       return;
     }
     // A script past busy-reply-threshold is between two of its steps: only allow_busy commands run.
     const busy = this.node.busyScript;
     if (busy !== undefined && !allowedWhileBusy(spec, argv)) {
       seq.flush();
-      this.reject(session, out, busy.isEval ? BUSY_EVAL : BUSY_FUNCTION, spec.name === 'exec');
+      this.reject(session, out, busy.isEval ? BUSY_EVAL : BUSY_FUNCTION, spec.name === 'exec', spec, argv);
       return;
     }
     // A MONITOR client counts as a replica in Redis: it may not touch the keyspace, and sees its own
@@ -177,7 +178,7 @@ export class Dispatcher {
     const selfMonitor = this.node.monitor.size > 0 && this.node.monitor.has(session);
     if (selfMonitor && touchesKeyspace(spec, argv)) {
       seq.flush();
-      this.reject(session, out, "ERR Replica can't interact with the keyspace", spec.name === 'exec');
+      this.reject(session, out, "ERR Replica can't interact with the keyspace", spec.name === 'exec', spec, argv);
       return;
     }
     // CLIENT PAUSE: the command waits (and the connection's later ones behind it) until it ends.
@@ -217,7 +218,7 @@ export class Dispatcher {
             const refused = verdict.forwardTo === undefined ? this.writeRefusal(session, spec, argv, verdict.tx?.queued ?? session.multi) : undefined;
             if (refused !== undefined) {
               seq.flush();
-              this.reject(session, out, refused, spec.name === 'exec');
+              this.reject(session, out, refused, spec.name === 'exec', spec, argv);
               return;
             }
             if (verdict.forwardTo === undefined && verdict.tx === undefined && this.mayBlock(session, spec, argv)) {
@@ -248,7 +249,7 @@ export class Dispatcher {
     }
     const refused = this.writeRefusal(session, spec, argv, session.multi);
     if (refused !== undefined) {
-      this.reject(session, out, refused, spec.name === 'exec');
+      this.reject(session, out, refused, spec.name === 'exec', spec, argv);
       return;
     }
     if (this.mayBlock(session, spec, argv)) {
@@ -403,17 +404,7 @@ export class Dispatcher {
 
   /** INFO commandstats and SLOWLOG: how long the command itself ran. */
   private noteRun(session: SessionState, spec: CommandSpec, argv: Buffer[], started: number, failed: boolean, local: boolean): void {
-    const ms = performance.now() - started;
-    const usec = Math.floor(ms * 1000);
-    const stats = this.node.stats;
-    // A container's calls count per subcommand (cmdstat_config|get), as Redis 7.0's.
-    stats.noteCommand(callName(spec, argv), usec, failed, Math.round(ms * 1e6));
-    // A command run on a coordinator's overlay is one step of a run, which timedRun measures whole.
-    if (local) stats.commandLatency.observe(familyIndex(spec), ms / 1000);
-    // LATENCY: Redis's command events, in whole milliseconds at or above latency-monitor-threshold.
-    if (usec >= stats.latencyThresholdUsec) stats.latencyEvents.add(spec.flags.includes('fast') ? 'fast-command' : 'command', Math.floor(usec / 1000), Date.now());
-    const threshold = this.node.config.int('slowlog-log-slower-than');
-    if (threshold >= 0 && usec >= threshold) stats.slowlog.add(argv, usec, session.addr, session.name, this.node.config.int('slowlog-max-len'));
+    recordCommandRun(this.node.stats, this.node.config, session, spec, argv, performance.now() - started, failed, local);
   }
 
   /**
@@ -434,18 +425,18 @@ export class Dispatcher {
 
   private queue(session: SessionState, spec: CommandSpec, argv: Buffer[], out: ReplyWriter): void {
     if (spec.flags.includes('no_multi')) {
-      this.reject(session, out, `ERR Command not allowed inside a transaction`);
+      this.reject(session, out, `ERR Command not allowed inside a transaction`, false, spec, argv);
       return;
     }
     const routeError = this.router?.checkQueued(session, spec, argv);
     if (routeError !== undefined) {
-      this.reject(session, out, routeError);
+      this.reject(session, out, routeError, false, spec, argv);
       return;
     }
     // Queued commands are checked on their own (queued = undefined): EXEC checks the whole set.
     const refused = this.writeRefusal(session, spec, argv, undefined);
     if (refused !== undefined) {
-      this.reject(session, out, refused);
+      this.reject(session, out, refused, false, spec, argv);
       return;
     }
     session.multi!.push({ name: spec.name, argv });
@@ -487,8 +478,13 @@ export class Dispatcher {
     return undefined;
   }
 
-  private reject(session: SessionState, out: ReplyWriter, message: string, isExec = false): void {
+  private reject(session: SessionState, out: ReplyWriter, message: string, isExec = false, spec?: CommandSpec, argv?: Buffer[]): void {
     this.node.stats.noteErrorReply(isExec ? 'EXECABORT' : message);
+    // Counted as the command's rejected_calls (INFO commandstats), as Redis's rejectCommand does
+    // once it knows the command: not for an unknown subcommand.
+    if (spec !== undefined && argv !== undefined && (spec.subcommands === undefined || argv.length < 2 || subcommandOf(spec, argv) !== undefined)) {
+      this.node.stats.noteRejected(callName(spec, argv));
+    }
     if (isExec) {
       if (session.multi !== undefined) takeTransaction(session);
       out.error(`EXECABORT Transaction discarded because of: ${message.replace(/^ERR /, '')}`);

@@ -36,7 +36,7 @@ export class ServerStats {
    * Per-command calls and microseconds, for INFO commandstats; with latency-tracking on, the
    * command's latency distribution (INFO latencystats, LATENCY HISTOGRAM, command-latency.ts).
    */
-  readonly commands = new Map<string, { calls: number; usec: number; failed: number; latency?: Uint32Array }>();
+  readonly commands = new Map<string, { calls: number; usec: number; failed: number; rejected: number; latency?: Uint32Array }>();
   /** latency-tracking (kept here so the request path reads a field, not the config). */
   latencyTracking = true;
   /** latency-monitor-threshold in µs, Infinity while it is 0 (off). */
@@ -76,14 +76,24 @@ export class ServerStats {
   }
 
   noteCommand(name: string, usec: number, failed: boolean, nsec: number): void {
-    let c = this.commands.get(name);
-    if (!c) {
-      c = { calls: 0, usec: 0, failed: 0 };
-      this.commands.set(name, c);
-    }
+    const c = this.commandStat(name);
     c.calls++;
     c.usec += usec;
     if (failed) c.failed++;
     if (this.latencyTracking) record(c.latency ??= new Uint32Array(BUCKETS), nsec);
+  }
+
+  /** A command refused before it ran (arity, ACL, OOM, NOAUTH …): INFO commandstats' rejected_calls. */
+  noteRejected(name: string): void {
+    this.commandStat(name).rejected++;
+  }
+
+  private commandStat(name: string): { calls: number; usec: number; failed: number; rejected: number; latency?: Uint32Array } {
+    let c = this.commands.get(name);
+    if (!c) {
+      c = { calls: 0, usec: 0, failed: 0, rejected: 0 };
+      this.commands.set(name, c);
+    }
+    return c;
   }
 }

@@ -375,6 +375,24 @@ describe('admin and introspection commands vs redis-server 7.0', () => {
       }
     });
 
+    it('commandstats count the commands a script runs, and calls refused before running as rejected_calls, as Redis', async () => {
+      const read = async (port: number): Promise<string[]> => {
+        const replies = await decoded(port, [
+          ['CONFIG', 'RESETSTAT'], ['SET', 'cs:k', 'v'],
+          ['EVAL', "redis.call('set', KEYS[1], 0) redis.call('expire', KEYS[1], 100) redis.pcall('incrby', KEYS[1], 'x') return redis.call('get', KEYS[1])", '1', 'cs:k'],
+          ['GET'], ['GET', 'a', 'b'], ['CONFIG', 'GET'], ['CONFIG', 'NOSUCH'], ['MULTI'], ['SET', 'x'], ['DISCARD'],
+          ['INFO', 'commandstats'],
+        ], 2);
+        const info = replies.at(-1)!;
+        const t = info.t === 'bulk' || info.t === 'verbatim' ? info.v.toString() : show(info);
+        // Times differ; calls, rejected and failed calls are compared (the INFO call itself is not counted yet).
+        return t.split('\r\n').filter((l) => l.startsWith('cmdstat_')).map((l) => l.replace(/usec=\d+,usec_per_call=[\d.]+,/, '')).sort();
+      };
+      const [ours, theirs] = await Promise.all([read(node!.port), read(oneDb!.port)]);
+      expect(ours).toEqual(theirs);
+      expect(ours).toContain('cmdstat_set:calls=2,rejected_calls=1,failed_calls=0');
+    });
+
     it('RESETSTAT clears the INFO stats counters, errorstats and commandstats as Redis', async () => {
       const counters = ['total_commands_processed', 'keyspace_hits', 'keyspace_misses', 'total_error_replies', 'total_connections_received', 'expired_keys', 'evicted_keys', 'rejected_connections'];
       const read = async (port: number): Promise<string[]> => {
