@@ -18,6 +18,8 @@ const INVALIDATE_CHANNEL = '__redis__:invalidate';
 /** Keys remembered for default-mode tracking before the oldest are invalidated (Redis: tracking-table-max-keys). */
 export const TRACKING_KEYS_MAX = 1_000_000;
 
+const EMPTY = Buffer.alloc(0);
+
 function startsWith(key: Buffer, prefix: Buffer): boolean {
   return key.length >= prefix.length && key.subarray(0, prefix.length).equals(prefix);
 }
@@ -33,7 +35,8 @@ function startsWith(key: Buffer, prefix: Buffer): boolean {
 export class ClientTracking {
   private readonly keys = new Map<string, Set<number>>();
   private readonly bcast = new Set<SessionState>();
-  private readonly pendingBcast = new Map<SessionState, Map<string, Buffer>>();
+  /** BCAST keys changed this turn, per client and per prefix of it they fall under (latin1 prefix → keys). */
+  private readonly pendingBcast = new Map<SessionState, Map<string, Map<string, Buffer>>>();
   private flushScheduled = false;
   /** The session whose command is running (NOLOOP leaves its own writes out). */
   private writer: SessionState | undefined;
@@ -115,10 +118,18 @@ export class ClientTracking {
     for (const s of this.bcast) {
       const t = s.tracking!;
       if (t.noloop && s === writer) continue;
-      if (t.prefixes.length > 0 && !t.prefixes.some((p) => startsWith(key, p))) continue;
+      // As Redis keeps BCAST keys per registered prefix: a key is listed under each prefix of the
+      // client it falls under, and each prefix is its own invalidation message.
+      const prefixes = t.prefixes.length === 0 ? [EMPTY] : t.prefixes.filter((p) => startsWith(key, p));
+      if (prefixes.length === 0) continue;
       let pending = this.pendingBcast.get(s);
       if (pending === undefined) this.pendingBcast.set(s, (pending = new Map()));
-      pending.set(id, key);
+      for (const p of prefixes) {
+        const name = p.toString('latin1');
+        let keys = pending.get(name);
+        if (keys === undefined) pending.set(name, (keys = new Map()));
+        keys.set(id, key);
+      }
       this.scheduleFlush();
     }
   }
@@ -142,7 +153,12 @@ export class ClientTracking {
       this.flushScheduled = false;
       const pending = [...this.pendingBcast];
       this.pendingBcast.clear();
-      for (const [s, keys] of pending) if (s.tracking !== undefined) this.send(s, [...keys.values()]);
+      for (const [s, byPrefix] of pending) {
+        if (s.tracking === undefined) continue;
+        // Prefixes in byte order, as Redis walks its prefix tree.
+        const names = [...byPrefix.keys()].sort((a, b) => Buffer.compare(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1')));
+        for (const name of names) this.send(s, [...byPrefix.get(name)!.values()]);
+      }
     });
   }
 

@@ -43,6 +43,11 @@ const SCRIPT: PubSubStep[] = [
   step(B, ['SET', 'q:1', 'a']),
   step(B, ['SET', 'r:x', 'a']),
   step(A, ['SET', 'p:2', 'a']),
+  // One turn's changes under two prefixes: one invalidation per prefix, in prefix order.
+  step(B, ['MULTI'], ['SET', 'r:y', '1'], ['SET', 'p:3', '1'], ['SET', 'q:2', '1'], ['SET', 'p:4', '1'], ['EXEC']),
+  // Overlapping prefixes: a key under both is listed under each.
+  step(A, ['CLIENT', 'TRACKING', 'OFF'], ['CLIENT', 'TRACKING', 'ON', 'BCAST', 'PREFIX', 'ov:', 'PREFIX', 'ov:a']),
+  step(B, ['MULTI'], ['SET', 'ov:ab', '1'], ['SET', 'ov:b', '1'], ['EXEC']),
   step(A, ['CLIENT', 'TRACKING', 'OFF'], ['CLIENT', 'TRACKING', 'ON', 'OPTIN'], ['GET', 'o1']),
   step(B, ['SET', 'o1', '1']),
   step(A, ['CLIENT', 'CACHING', 'yes'], ['GET', 'o1'], ['GET', 'o2']),
