@@ -39,3 +39,5 @@ await build({
 });
 // command-docs.ts reads this beside the module that runs it (new URL('./command-docs.json', import.meta.url)).
 copyFileSync(new URL('dist/src/commands/command-docs.json', root), new URL('command-docs.json', out));
+// command-info-redis.ts reads this one the same way.
+copyFileSync(new URL('dist/src/commands/command-info.json', root), new URL('command-info.json', out));

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * Writes src/commands/command-docs.json: Redis 7.0's COMMAND DOCS for every command and subcommand
- * ringkv registers, read from a running redis-server 7.0 over RESP3.
+ * ringkv registers, read from a running redis-server 7.0 over RESP3; and src/commands/command-info.json:
+ * the tips and key specs of COMMAND INFO for the same names (command-info-redis.ts).
  *
  *   npm run build && node scripts/gen-command-docs.mjs <redis-port>
  *
@@ -22,8 +23,13 @@ if (!Number.isInteger(port) || port <= 0) {
   process.exit(2);
 }
 const OUT = new URL('../src/commands/command-docs.json', import.meta.url);
+const INFO_OUT = new URL('../src/commands/command-info.json', import.meta.url);
 /** Keys whose value Redis sends as a set, and the type of the set's members. */
 const SET_KEYS = new Map([['flags', 'simple'], ['doc_flags', 'simple'], ['history', 'array']]);
+/** COMMAND entry fields kept in command-info.json: tips (a set of simple strings) and key specs. */
+const ENTRY_TIPS = 7;
+const ENTRY_KEY_SPECS = 8;
+const ENTRY_SUBCOMMANDS = 9;
 
 class Incomplete extends Error {}
 
@@ -115,7 +121,7 @@ function toJson(value, key) {
   }
 }
 
-const [hello, docs] = await request([['HELLO', '3'], ['COMMAND', 'DOCS']]);
+const [hello, docs, info] = await request([['HELLO', '3'], ['COMMAND', 'DOCS'], ['COMMAND']]);
 const version = hello.v.find(([k]) => k.v === 'version')?.[1].v;
 if (!/^7\.0\./.test(version ?? '')) throw new Error(`the docs come from Redis 7.0; this server is ${version}`);
 
@@ -138,4 +144,17 @@ for (const [name, doc] of Object.entries(toJson(docs))) collect(name, doc);
 const names = Object.keys(entries).sort();
 const missing = [...registered].filter((n) => !(n in entries)).sort();
 writeFileSync(OUT, `{\n${names.map((n) => `${JSON.stringify(n)}: ${JSON.stringify(entries[n])}`).join(',\n')}\n}\n`);
+
+// COMMAND: per registered name, its tips and key specs as Redis 7.0 gives them.
+const infos = {};
+const walk = (entry) => {
+  const name = entry.v[0].v;
+  const tips = entry.v[ENTRY_TIPS].v.map((t) => t.v);
+  const keySpecs = entry.v[ENTRY_KEY_SPECS].v.map((k) => toJson(k));
+  if (registered.has(name)) infos[name] = { tips, key_specs: keySpecs };
+  for (const sub of entry.v[ENTRY_SUBCOMMANDS].v) walk(sub);
+};
+for (const entry of info.v) walk(entry);
+const infoNames = Object.keys(infos).sort();
+writeFileSync(INFO_OUT, `{\n${infoNames.map((n) => `${JSON.stringify(n)}: ${JSON.stringify(infos[n])}`).join(',\n')}\n}\n`);
 console.log(`${names.length} entries from Redis ${version}; registered without Redis docs: ${missing.join(' ')}`);

@@ -26,7 +26,8 @@ export function commandDocs(): ReadonlyMap<string, CommandDoc> {
   return loaded;
 }
 
-function writeValue(out: ReplyWriter, value: DocValue, field?: string): void {
+/** A docs value as Redis sends it: maps, strings as bulks, numbers as integers, `flags` and `history` as sets. */
+export function writeDocValue(out: ReplyWriter, value: DocValue, field?: string): void {
   if (typeof value === 'string') return out.bulk(value);
   if (typeof value === 'number') return out.int(value);
   if (Array.isArray(value)) {
@@ -36,7 +37,7 @@ function writeValue(out: ReplyWriter, value: DocValue, field?: string): void {
     // A set's strings are Redis's status replies (flag names); arrays hold bulk strings.
     for (const item of items) {
       if (typeof item === 'string' && field !== undefined && SET_FIELDS.has(field)) out.simple(item);
-      else writeValue(out, item);
+      else writeDocValue(out, item);
     }
     return;
   }
@@ -49,7 +50,7 @@ function writeFields(out: ReplyWriter, doc: CommandDoc, extra: number): void {
   out.mapHeader(fields.length + extra);
   for (const [k, v] of fields) {
     out.bulk(k);
-    writeValue(out, v, k);
+    writeDocValue(out, v, k);
   }
 }
 

@@ -1,3 +1,4 @@
+import { redisCommandInfo, redisKeyFlagsAt, writeRedisKeySpecs } from './command-info-redis.js';
 import { ReplyError } from '../core/errors.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import { container, keyPositions, type CommandContext, type CommandSpec } from './spec.js';
@@ -19,6 +20,8 @@ function keyAccessFlags(spec: CommandSpec): readonly string[] {
  * A set in RESP3, as Redis 7.0 sends it.
  */
 function writeKeySpecs(out: ReplyWriter, spec: CommandSpec): void {
+  const redis = redisCommandInfo(spec.name);
+  if (redis !== undefined) return writeRedisKeySpecs(out, redis.key_specs);
   if (spec.firstKey === 0) {
     out.setHeader(0);
     return;
@@ -57,7 +60,9 @@ export function writeCommandEntry(out: ReplyWriter, spec: CommandSpec): void {
   out.setHeader(spec.categories.length);
   for (const c of spec.categories) out.simple('@' + c);
   // RESP3 as Redis 7.0: tips are a set, and so is an empty subcommand list (a full one is an array).
-  out.setHeader(0);
+  const tips = redisCommandInfo(spec.name)?.tips ?? [];
+  out.setHeader(tips.length);
+  for (const t of tips) out.bulk(t);
   writeKeySpecs(out, spec);
   const subs = spec.subcommands ?? [];
   if (subs.length === 0) out.setHeader(0);
@@ -133,7 +138,7 @@ function getkeys(ctx: CommandContext, argv: Buffer[], withFlags: boolean): void 
     }
     ctx.out.arrayHeader(2);
     ctx.out.bulk(target[p]!);
-    const access = keyAccessFlags(spec);
+    const access = redisKeyFlagsAt(spec, target, p) ?? keyAccessFlags(spec);
     ctx.out.setHeader(access.length);
     for (const a of access) ctx.out.simple(a);
   }

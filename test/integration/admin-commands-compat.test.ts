@@ -292,6 +292,41 @@ describe('admin and introspection commands vs redis-server 7.0', () => {
       await sameBytes(plain!, exact.map((n) => ['COMMAND', 'INFO', n]), proto);
     });
 
+    it.each(PROTOS)('every command Redis has: the same tips and key specs (RESP%i)', async (proto) => {
+      const [list] = await decoded(node!.port, [['COMMAND', 'LIST']], 2);
+      const names = list!.t === 'array' ? list!.v.map((n) => (n.t === 'bulk' ? n.v.toString() : '')) : [];
+      expect(names.length).toBeGreaterThan(200);
+      // Tips and key specs, of the command and of each of its subcommands, by name.
+      const parts = async (port: number): Promise<Map<string, string>> => {
+        const replies = await decoded(port, names.map((n) => ['COMMAND', 'INFO', n]), proto);
+        const out = new Map<string, string>();
+        const walk = (entry: Reply): void => {
+          if (entry.t !== 'array') return;
+          out.set(show(entry.v[0]!), `${show(entry.v[7]!)} ${show(entry.v[8]!)}`);
+          const subs = entry.v[9];
+          if (subs !== undefined && (subs.t === 'array' || subs.t === 'set')) for (const s of subs.v) walk(s);
+        };
+        for (const r of replies) if (r.t === 'array' && r.v[0] !== undefined) walk(r.v[0]);
+        return out;
+      };
+      const [ours, theirs] = await Promise.all([parts(node!.port), parts(plain!.port)]);
+      const differ = [...ours].filter(([name, v]) => theirs.has(name) && theirs.get(name) !== v).map(([name, v]) => `${name}: ${v} vs ${theirs.get(name)}`);
+      expect(differ).toEqual([]);
+    });
+
+    it.each(PROTOS)('GETKEYSANDFLAGS: each key with the flags of the key spec that finds it, SET and BITFIELD by their arguments (RESP%i)', async (proto) => {
+      const asks: Argv[] = [
+        ['set', 'k', 'v'], ['set', 'k', 'v', 'GET'], ['set', 'k', 'v', 'EX', '10', 'get'], ['bitfield', 'k', 'GET', 'u8', '0'],
+        ['bitfield', 'k', 'GET', 'u8', '0', 'OVERFLOW', 'SAT', 'INCRBY', 'u8', '0', '1'], ['bitfield', 'k'], ['lmove', 'a', 'b', 'LEFT', 'RIGHT'],
+        ['zunionstore', 'd', '2', 'a', 'b'], ['zunion', '2', 'a', 'b', 'WITHSCORES'], ['eval', 'return 1', '2', 'a', 'b', 'x'], ['fcall', 'f', '1', 'a'],
+        ['xread', 'COUNT', '1', 'STREAMS', 'a', 'b', '0', '0'], ['xreadgroup', 'GROUP', 'g', 'c', 'STREAMS', 'a', '>'], ['sort', 'k', 'STORE', 'd'],
+        ['migrate', 'h', '1', '', '0', '10', 'KEYS', 'a', 'b'], ['georadius', 'k', '0', '0', '1', 'km', 'STORE', 'd'], ['mset', 'a', '1', 'b', '2'],
+        ['rename', 'a', 'b'], ['unlink', 'a', 'b'], ['getdel', 'k'], ['lmpop', '2', 'a', 'b', 'LEFT'], ['object', 'encoding', 'k'], ['memory', 'usage', 'k'],
+        ['pfmerge', 'd', 'a', 'b'], ['smove', 'a', 'b', 'm'], ['blmove', 'a', 'b', 'LEFT', 'LEFT', '0'], ['xgroup', 'create', 'k', 'g', '$'],
+      ];
+      await sameBytes(plain!, asks.map((a) => ['COMMAND', 'GETKEYSANDFLAGS', ...a]), proto);
+    });
+
     it('MODULE and MODULE LIST: the same fields but the tips', async () => {
       const fields = (r: Reply): string[] => {
         if (r.t !== 'array' || r.v[0]?.t !== 'array') throw new Error(show(r));
