@@ -26,7 +26,8 @@ const OUT = new URL('../src/commands/command-docs.json', import.meta.url);
 const INFO_OUT = new URL('../src/commands/command-info.json', import.meta.url);
 /** Keys whose value Redis sends as a set, and the type of the set's members. */
 const SET_KEYS = new Map([['flags', 'simple'], ['doc_flags', 'simple'], ['history', 'array']]);
-/** COMMAND entry fields kept in command-info.json: tips (a set of simple strings) and key specs. */
+/** COMMAND entry fields kept in command-info.json: flags (a set of simple strings), tips (a set of bulks) and key specs. */
+const ENTRY_FLAGS = 2;
 const ENTRY_TIPS = 7;
 const ENTRY_KEY_SPECS = 8;
 const ENTRY_SUBCOMMANDS = 9;
@@ -145,13 +146,14 @@ const names = Object.keys(entries).sort();
 const missing = [...registered].filter((n) => !(n in entries)).sort();
 writeFileSync(OUT, `{\n${names.map((n) => `${JSON.stringify(n)}: ${JSON.stringify(entries[n])}`).join(',\n')}\n}\n`);
 
-// COMMAND: per registered name, its tips and key specs as Redis 7.0 gives them.
+// COMMAND: per registered name, its flags, tips and key specs as Redis 7.0 gives them.
 const infos = {};
 const walk = (entry) => {
   const name = entry.v[0].v;
+  const flags = entry.v[ENTRY_FLAGS].v.map((f) => f.v);
   const tips = entry.v[ENTRY_TIPS].v.map((t) => t.v);
   const keySpecs = entry.v[ENTRY_KEY_SPECS].v.map((k) => toJson(k));
-  if (registered.has(name)) infos[name] = { tips, key_specs: keySpecs };
+  if (registered.has(name)) infos[name] = { flags, tips, key_specs: keySpecs };
   for (const sub of entry.v[ENTRY_SUBCOMMANDS].v) walk(sub);
 };
 for (const entry of info.v) walk(entry);

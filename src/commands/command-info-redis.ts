@@ -4,7 +4,7 @@ import { writeDocValue, type DocValue } from './command-docs.js';
 import type { CommandSpec } from './spec.js';
 
 /**
- * What COMMAND INFO says about a command beyond ringkv's own table, as Redis 7.0 says it: its tips
+ * What COMMAND INFO says about a command beyond ringkv's own table, as Redis 7.0 says it: its flags, tips
  * (request_policy:all_shards on KEYS and DBSIZE, which cluster clients follow to fan a command out)
  * and its key specs (which key is read, written, inserted into or deleted from, and how each is
  * found). Read from command-info.json, which scripts/gen-command-docs.mjs takes from redis-server.
@@ -17,6 +17,7 @@ export interface KeySpec {
 }
 
 interface RedisInfo {
+  flags: string[];
   tips: string[];
   key_specs: KeySpec[];
 }

@@ -48,7 +48,12 @@ function writeKeySpecs(out: ReplyWriter, spec: CommandSpec): void {
 
 /** One COMMAND entry: name, arity, flags, first, last, step, ACL categories, tips, key specs, subcommands. */
 export function writeCommandEntry(out: ReplyWriter, spec: CommandSpec): void {
-  const flags = spec.keyIndexes && !spec.subcommands ? [...spec.flags, 'movablekeys'] : spec.flags;
+  const redis = redisCommandInfo(spec.name);
+  // Redis's flags where Redis has the command: ringkv's own table marks containers and a few
+  // commands with flags its dispatcher uses (admin on CONFIG, may_replicate on EVAL) that Redis
+  // does not list there.
+  const own = spec.keyIndexes && !spec.subcommands && !spec.flags.includes('movablekeys') ? [...spec.flags, 'movablekeys'] : spec.flags;
+  const flags = redis?.flags ?? own;
   out.arrayHeader(10);
   out.bulk(spec.name);
   out.int(spec.arity);
@@ -60,7 +65,7 @@ export function writeCommandEntry(out: ReplyWriter, spec: CommandSpec): void {
   out.setHeader(spec.categories.length);
   for (const c of spec.categories) out.simple('@' + c);
   // RESP3 as Redis 7.0: tips are a set, and so is an empty subcommand list (a full one is an array).
-  const tips = redisCommandInfo(spec.name)?.tips ?? [];
+  const tips = redis?.tips ?? [];
   out.setHeader(tips.length);
   for (const t of tips) out.bulk(t);
   writeKeySpecs(out, spec);

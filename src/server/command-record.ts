@@ -18,6 +18,7 @@ export function recordCommandRun(
   if (local) stats.commandLatency.observe(familyIndex(spec), ms / 1000);
   // LATENCY: Redis's command events, in whole milliseconds at or above latency-monitor-threshold.
   if (usec >= stats.latencyThresholdUsec) stats.latencyEvents.add(spec.flags.includes('fast') ? 'fast-command' : 'command', Math.floor(usec / 1000), Date.now());
+  // EXEC is skip_slowlog: the commands it ran are logged one by one instead, as in Redis.
   const threshold = config.int('slowlog-log-slower-than');
-  if (threshold >= 0 && usec >= threshold) stats.slowlog.add(argv, usec, session.addr, session.name, config.int('slowlog-max-len'));
+  if (threshold >= 0 && usec >= threshold && !spec.flags.includes('skip_slowlog')) stats.slowlog.add(argv, usec, session.addr, session.name, config.int('slowlog-max-len'));
 }

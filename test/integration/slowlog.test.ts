@@ -54,6 +54,14 @@ describe('SLOWLOG and commandstats', () => {
     await r.call('acl', 'deluser', 'slowuser');
   });
 
+  it('logs the commands a transaction ran, not EXEC itself (skip_slowlog), as Redis does', async () => {
+    await r.config('SET', 'slowlog-log-slower-than', '50000');
+    await r.call('slowlog', 'reset');
+    await r.multi().call('debug', 'sleep', '0.06').exec();
+    const entries = (await r.call('slowlog', 'get')) as Entry[];
+    expect(entries.map((e) => e[3])).toEqual([['debug', 'sleep', '0.06']]);
+  });
+
   it('keeps secret settings out: CONFIG SET masterauth / requirepass values are redacted, also beside a refused pair', async () => {
     await r.config('SET', 'slowlog-log-slower-than', '0');
     await r.call('slowlog', 'reset');
