@@ -41,7 +41,7 @@ function clients(node: NodeServices): Lines {
   }
   return [
     ['connected_clients', n], ['cluster_connections', 0], ['maxclients', node.config.int('maxclients')],
-    ['client_recent_max_input_buffer', maxQ], ['client_recent_max_output_buffer', maxO], ['blocked_clients', node.blockedClients.count],
+    ['client_recent_max_input_buffer', maxQ], ['client_recent_max_output_buffer', maxO], ['blocked_clients', node.blockedClients.count + node.pause.held],
     ['tracking_clients', tracking], ['pubsub_clients', subscribers], ['watching_clients', 0], ['clients_in_timeout_table', 0],
     ['total_watched_keys', 0], ['total_blocking_keys', 0], ['total_blocking_keys_on_nokey', 0],
   ];

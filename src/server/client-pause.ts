@@ -75,6 +75,11 @@ export class ClientPause {
     });
   }
 
+  /** Connections holding a command until the pause ends: INFO counts them as blocked clients, as Redis does. */
+  get held(): number {
+    return this.waiting.size;
+  }
+
   /** Calls `resume` once the pause ends. */
   whenOver(resume: () => void): void {
     this.waiting.add(resume);

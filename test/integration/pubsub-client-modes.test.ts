@@ -185,6 +185,8 @@ describe.skipIf(!haveRedisServer)('CLIENT REPLY, MONITOR, CLIENT PAUSE', () => {
     // c: reads go through at once, and see the old value.
     expect(await c.pipelineText([['GET', 'p:k'], ['EXISTS', 'p:k'], ['MULTI'], ['GET', 'p:k'], ['EXEC']])).toEqual(['"old"', ':1', '+OK', '+QUEUED', '["old"]']);
     expect(await b.strayReplies(300)).toEqual([]);
+    // The held connection counts as a blocked client, as Redis counts a postponed one.
+    expect(show(await c.call('INFO', 'clients'))).toMatch(/blocked_clients:1\\r\\n/);
     expect(show(await c.call('CLIENT', 'UNPAUSE'))).toBe('+OK');
     expect((await b.read(4)).map(show)).toEqual(['+OK', '"new"', ':0', ':1']);
     expect(show(await c.call('GET', 'p:k'))).toBe('"new"');
