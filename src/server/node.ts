@@ -454,11 +454,19 @@ export class RingkvNode implements NodeServices {
     // A busy script between its steps sees the keyspace as at its start: nothing expires or is evicted under it.
     if (this.busyScript !== undefined) return;
     // Memory also grows without commands here (replicated writes, reclaim lag): evict in the background too.
-    if (this.eviction.maxmemory > 0) this.eviction.performEvictions(this.now());
+    if (this.eviction.maxmemory > 0) {
+      const started = performance.now();
+      this.eviction.performEvictions(this.now());
+      this.stats.noteLatencyEvent('eviction-cycle', performance.now() - started);
+    }
     if (!isActiveExpireEnabled()) return;
+    // LATENCY's expire-cycle: the keys reaped and the elements of dead collections reclaimed, as
+    // Redis's cycle includes freeing what it expires.
+    const started = performance.now();
     const work = EXPIRE_WORK_PER_TICK * this.config.int('active-expire-effort');
     this.stats.expiredKeys += this.store.expireCycle(this.now(), work);
     this.stats.reclaimedElements += this.reclaimer.step(this.now(), work * RECLAIM_PER_EXPIRE_WORK);
+    this.stats.noteLatencyEvent('expire-cycle', performance.now() - started);
   }
 
   /**

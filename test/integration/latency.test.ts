@@ -136,6 +136,29 @@ describe.skipIf(!haveRedisServer)('LATENCY and INFO latencystats against redis-s
     }
   });
 
+  it('records the background expiry of a big collection as expire-cycle events', async () => {
+    const c = await RespConn.connect(both.node.port);
+    try {
+      await c.call('CONFIG', 'SET', 'active-expire-effort', '10');
+      await c.call('EVAL', "for i = 1, 100000 do redis.call('sadd', KEYS[1], i) end", '1', 'lat:big');
+      await c.call('LATENCY', 'RESET');
+      await c.call('CONFIG', 'SET', 'latency-monitor-threshold', '1');
+      await c.call('PEXPIRE', 'lat:big', '20');
+      // Each tick reclaims a few thousand of its elements: milliseconds of work, over the threshold.
+      const deadline = Date.now() + 15_000;
+      let latest = '';
+      while (!latest.includes('expire-cycle') && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        latest = show(await c.call('LATENCY', 'LATEST'));
+      }
+      expect(latest).toContain('"expire-cycle"');
+    } finally {
+      await c.call('CONFIG', 'SET', 'latency-monitor-threshold', '0');
+      await c.call('CONFIG', 'SET', 'active-expire-effort', '1');
+      c.close();
+    }
+  });
+
   it('counts every call in LATENCY HISTOGRAM while latency-tracking is on, none while it is off', async () => {
     const c = await RespConn.connect(both.node.port);
     try {
