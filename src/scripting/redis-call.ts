@@ -99,7 +99,9 @@ export function redisCall(L: LuaState, run: ScriptRun | undefined, raiseIt: bool
   const denied = aclDenial(run, spec, argv);
   if (denied !== undefined) return fail(L, denied, raiseIt);
   const writes = WRITE_FLAGS.some((f) => spec.flags.includes(f));
-  if (writes && run.readOnly) return fail(L, CALL_ERR.readOnly, raiseIt);
+  // PUBLISH is may-replicate in Redis (its message enters the replication stream), so a read-only
+  // script may not run it either; ringkv's table leaves the flag off it for cluster routing.
+  if ((writes || spec.name === 'publish' || spec.name === 'spublish') && run.readOnly) return fail(L, CALL_ERR.readOnly, raiseIt);
   const clusterError = checkCluster(run, top, argv);
   if (clusterError !== undefined) return fail(L, clusterError, raiseIt);
   // Redis 7.0 (scriptVerifyOOM): a script that found memory full may still read and may finish a

@@ -53,6 +53,9 @@ export class LocalKeyspace implements Keyspace, ElementStore {
   /** Told each key a lookup found past its TTL and removed (keyspace `expired` events). */
   onLazyExpire: ((key: Buffer) => void) | undefined = undefined;
 
+  /** CLIENT PAUSE is in force: expired keys are not removed (node.ts sets it). */
+  expiryPaused: () => boolean = () => false;
+
   constructor(
     private readonly store: Store,
     private readonly versioner: Versioner,
@@ -65,6 +68,9 @@ export class LocalKeyspace implements Keyspace, ElementStore {
     const rec = this.store.get(slot, rk);
     if (rec === undefined || rec.type === ValueType.Tombstone) return undefined;
     if (rec.expiresAt !== 0 && rec.expiresAt <= this.now) {
+      // While CLIENT PAUSE holds writes the key reads as gone but stays, as in Redis: nothing
+      // changes the data set (or notifies) until the pause ends.
+      if (this.expiryPaused()) return undefined;
       // Lazy expiry: every replica holds the same absolute expiry, so dropping locally is safe.
       this.store.drop(slot, rk);
       this.stats.expiredKeys++;

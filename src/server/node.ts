@@ -199,6 +199,7 @@ export class RingkvNode implements NodeServices {
       this.tracking.flushAll(this.sessions);
       this.dispatcher.blocked.allKeysChanged();
     });
+    this.keyspace.expiryPaused = () => this.pause.active;
     this.keyspace.onLazyExpire = (key) => {
       if (this.servesSlot === undefined || this.servesSlot(keySlot(key))) this.notifier.expired(key);
     };
@@ -459,7 +460,8 @@ export class RingkvNode implements NodeServices {
       this.eviction.performEvictions(this.now());
       this.stats.noteLatencyEvent('eviction-cycle', performance.now() - started);
     }
-    if (!isActiveExpireEnabled()) return;
+    // Nothing expires while CLIENT PAUSE holds writes (Redis skips active and lazy expiry then).
+    if (!isActiveExpireEnabled() || this.pause.active) return;
     // LATENCY's expire-cycle: the keys reaped and the elements of dead collections reclaimed, as
     // Redis's cycle includes freeing what it expires.
     const started = performance.now();

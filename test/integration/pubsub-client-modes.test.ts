@@ -233,6 +233,25 @@ describe.skipIf(!haveRedisServer)('CLIENT REPLY, MONITOR, CLIENT PAUSE', () => {
     expect(want.atOnce).not.toContain(`EVAL ${compat}`);
   });
 
+  it('nothing expires while CLIENT PAUSE WRITE is in force: keys read as gone and are removed once it ends, as Redis', async () => {
+    const run = async (port: number): Promise<string[]> => {
+      const c = await connect(port);
+      const expired = async (): Promise<string> => /expired_keys:(\d+)/.exec(show(await c.call('INFO', 'stats')))![1]!;
+      const before = Number(await expired());
+      await c.pipelineText([['MULTI'], ['SET', 'pe:a', '1', 'PX', '10'], ['SET', 'pe:b', '1', 'PX', '10'], ['CLIENT', 'PAUSE', '50000', 'WRITE'], ['EXEC']]);
+      await sleep(300);
+      const during = await c.pipelineText([['GET', 'pe:a'], ['EXISTS', 'pe:b']]);
+      const keptDuring = Number(await expired()) - before;
+      await c.call('CLIENT', 'UNPAUSE');
+      const after = await c.pipelineText([['GET', 'pe:a'], ['GET', 'pe:b']]);
+      return [...during, `expired during the pause: ${keptDuring}`, ...after, `expired after: ${Number(await expired()) - before}`];
+    };
+    const want = await run(redis.ports[0]!);
+    expect(await run(node.port)).toEqual(want);
+    expect(want).toContain('expired during the pause: 0');
+    expect(want).toContain('expired after: 2');
+  });
+
   it('CLIENT PAUSE arguments as Redis', async () => {
     const commands = [['CLIENT', 'PAUSE', '10', 'FOO'], ['CLIENT', 'PAUSE', '-1'], ['CLIENT', 'PAUSE', 'x'], ['CLIENT', 'PAUSE', '1', 'WRITE', 'x'], ['CLIENT', 'PAUSE', '1', 'write'], ['CLIENT', 'UNPAUSE']];
     const want = await (await connect(redis.ports[0]!)).pipelineText(commands);

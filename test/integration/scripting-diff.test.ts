@@ -482,6 +482,9 @@ const RESP2_CASES: string[][] = [
   e("return {redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING}"),
   e("#!lua flags=no-writes\nreturn redis.call('set','a','b')"), e('#!lua flags=bogus\nreturn 1'), ['eval_ro', '#!lua\nreturn 1', '0'],
   ['eval_ro', "return redis.call('set','a','b')", '0'],
+  // May-replicate commands count as writes in a read-only script.
+  ['eval_ro', "return redis.call('publish','ch','m')", '0'], e("#!lua flags=no-writes\nreturn redis.call('publish','ch','m')"),
+  ['eval_ro', "return redis.call('pfcount','hll')", '0'], ['eval_ro', "return redis.pcall('spublish','ch','m')", '0'],
   ['evalsha', 'ffffffffffffffffffffffffffffffffffffffff', '0'], ['eval', 'return 1', '-1'], ['eval', 'return 1', '2', 'a'], ['eval', 'return 1', 'x'],
   ['script', 'load', 'return 1'], ['script', 'exists', 'e0e1f9fabfc9d4800c877a703b823ac0578ff8db', 'ffff'], ['evalsha', 'e0e1f9fabfc9d4800c877a703b823ac0578ff8db', '0'],
   ['script', 'load', 'return ('], ['script', 'flush', 'bogus'], ['script', 'kill'], ['script', 'nosub'], ['function', 'kill'],
