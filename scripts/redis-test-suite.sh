@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Runs units of Redis 7.0's own test suite (tests/unit/*.tcl) against ringkv, one fresh node per
+# unit, in the suite's external-server mode. Opt-in, not part of `npm test`: some units probe
+# Redis's internals (encodings' byte layout, query-buffer sizing, replication), so a unit's
+# failures are leads to read, not a verdict. docs/reliability.md lists the last run.
+#
+#   npm run build && scripts/redis-test-suite.sh [unit ...]     e.g. unit/type/list unit/expire
+#
+# Needs tclsh and the redis-server package (its version picks the source tarball, fetched once from
+# Debian's archive into .cache/). Logs go to .cache/redis-test-suite/<unit>.log.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cache="$root/.cache"
+out="$cache/redis-test-suite"
+mkdir -p "$out"
+
+command -v tclsh >/dev/null || { echo "tclsh is needed (apt-get install tcl)" >&2; exit 2; }
+version=$(dpkg-query -W -f='${Version}' redis-server 2>/dev/null | sed -E 's/^[0-9]+://; s/-.*$//') || true
+[ -n "$version" ] || { echo "the redis-server package is needed (its version picks the test suite)" >&2; exit 2; }
+src="$cache/redis-$version"
+if [ ! -d "$src/tests" ]; then
+  tarball="$cache/redis_$version.orig.tar.gz"
+  for base in http://deb.debian.org/debian/pool/main/r/redis http://deb.debian.org/debian-security/pool/updates/main/r/redis; do
+    curl -fsS -o "$tarball" "$base/redis_$version.orig.tar.gz" && break || rm -f "$tarball"
+  done
+  [ -f "$tarball" ] || { echo "could not fetch redis_$version.orig.tar.gz from Debian's archive" >&2; exit 2; }
+  tar -xzf "$tarball" -C "$cache"
+fi
+
+units=("$@")
+[ ${#units[@]} -gt 0 ] || units=(unit/type/string unit/type/incr unit/type/hash unit/type/list unit/type/set unit/type/zset
+  unit/type/stream unit/type/stream-cgroups unit/expire unit/keyspace unit/multi unit/scripting unit/functions unit/pubsub
+  unit/hyperloglog unit/bitops unit/bitfield unit/dump unit/sort unit/scan unit/geo unit/protocol unit/tracking unit/pause
+  unit/introspection unit/introspection-2 unit/slowlog unit/latency-monitor unit/info-command unit/quit unit/other)
+
+# Tests of Redis's internals rather than of its interface.
+skips=(--skiptest "SRANDMEMBER with a dict containing long chain" --skiptest "/query buffer resized")
+
+free_port() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
+
+node_pid=
+stop_node() { [ -n "$node_pid" ] && kill "$node_pid" 2>/dev/null && wait "$node_pid" 2>/dev/null; node_pid=; }
+trap stop_node EXIT
+
+printf '%-28s %5s %5s %5s\n' unit ok err exc
+for unit in "${units[@]}"; do
+  name=${unit//\//_}
+  port=$(free_port)
+  data=$(mktemp -d)
+  node "$root/dist/bundle/ringkv.js" server --port "$port" --dir "$data" --appendfsync no >"$out/$name.node.log" 2>&1 &
+  node_pid=$!
+  for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  # The suite's own ports start from --baseport: away from its default, so two runs do not collide.
+  (cd "$src" && timeout 900 ./runtest --host 127.0.0.1 --port "$port" --baseport $((30000 + RANDOM % 20000)) --singledb --single "$unit" \
+    --tags -needs:repl --tags -needs:save --ignore-digest "${skips[@]}" >"$out/$name.log" 2>&1) || true
+  stop_node
+  rm -rf "$data"
+  plain=$(sed 's/\x1b\[[0-9;]*m//g' "$out/$name.log")
+  printf '%-28s %5s %5s %5s\n' "$unit" "$(grep -c '^\[ok\]' <<<"$plain" || true)" "$(grep -c '^\[err\]' <<<"$plain" || true)" "$(grep -c '^\[exception\]' <<<"$plain" || true)"
+done
