@@ -80,6 +80,8 @@ export class Connection extends SessionBase implements SessionState {
   private corked = false;
   /** Parsing a read: replies of its commands are being written to `writer` (pub/sub frames join them there). */
   private inBatch = false;
+  /** What the parser held when the read being parsed arrived (queryBufferBytes). */
+  private batchBufferedBytes = 0;
   /** Bytes queued in output slots and not yet handed to the socket. */
   private queuedBytes = 0;
   /** When unsent output first went over the soft limit of the client's class (undefined: it is not over). */
@@ -108,8 +110,13 @@ export class Connection extends SessionBase implements SessionState {
     socket.on('close', () => this.close());
   }
 
+  /**
+   * CLIENT LIST qbuf. While a read's commands run, all the bytes that read left buffered, the
+   * commands already run included: Redis trims its query buffer only once it has run them, so a
+   * client listing itself sees its own CLIENT LIST there (qbuf=26).
+   */
   get queryBufferBytes(): number {
-    return this.parser.bufferedBytes();
+    return this.inBatch ? this.batchBufferedBytes : this.parser.bufferedBytes();
   }
 
   get partialArgvBytes(): number {
@@ -150,6 +157,7 @@ export class Connection extends SessionBase implements SessionState {
     this.bytesIn += chunk.length;
     this.lastInteraction = Date.now();
     this.parser.feed(chunk);
+    this.batchBufferedBytes = this.parser.bufferedBytes();
     this.batchWrites = this.writes;
     this.inBatch = true;
     try {
