@@ -66,8 +66,8 @@ function replicas(ctx: CommandContext, argv: Buffer[]): void {
 }
 
 const unsupported = (name: string) => ({
-  // Redis 7.0's categories of every one of them.
-  name, arity: -2, flags: ['admin'] as const, categories: ['admin', 'slow', 'dangerous'],
+  // Redis 7.0's categories of every one of them; CLUSTER RESET is also refused in scripts there.
+  name, arity: -2, flags: name === 'reset' ? (['admin', 'noscript'] as const) : (['admin'] as const), categories: ['admin', 'slow', 'dangerous'],
   run: (): void => {
     throw new ReplyError(`ERR CLUSTER ${name.toUpperCase()} is not supported: ringkv places slots on its consistent-hash ring`);
   },

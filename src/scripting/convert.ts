@@ -22,6 +22,9 @@ function writeDouble(out: ReplyWriter, d: number): void {
   else out.bulk(text);
 }
 
+/** Deepest nesting of a script's reply: where Redis's stack limit would answer, well before the JS stack ends. */
+const NESTING_MAX = 1000;
+
 /** Field names as Lua strings, made once: fengari converts a JS string on every lookup otherwise. */
 const FIELD_NAMES = new Map<string, Uint8Array>();
 
@@ -43,7 +46,11 @@ export function rawField(L: LuaState, idx: number, name: string): number {
  * ({err}), a status ({ok}), a double, big number, map, set or verbatim string under RESP3 names,
  * otherwise an array of its items up to the first nil. `scriptResp` is what redis.setresp chose.
  */
-export function writeLuaValue(L: LuaState, idx: number, out: ReplyWriter, scriptResp: 2 | 3): void {
+export function writeLuaValue(L: LuaState, idx: number, out: ReplyWriter, scriptResp: 2 | 3, depth = 0): void {
+  // Redis's lua_checkstack(lua, 4) fails once a table is nested about 8,000 deep (Lua 5.1's
+  // LUAI_MAXCSTACK), which a table that holds itself reaches: the error stands where the next level
+  // would be. This conversion recurses on the JS stack, so it stops at a depth that stack holds.
+  if (depth >= NESTING_MAX) return out.error('ERR reached lua stack limit');
   lua.lua_checkstack(L, 4);
   const abs = lua.lua_absindex(L, idx);
   const t = lua.lua_type(L, abs);
@@ -92,8 +99,8 @@ export function writeLuaValue(L: LuaState, idx: number, out: ReplyWriter, script
     out.mapHeader(n);
     lua.lua_pushnil(L);
     while (lua.lua_next(L, map)) {
-      writeLuaValue(L, -2, out, scriptResp);
-      writeLuaValue(L, -1, out, scriptResp);
+      writeLuaValue(L, -2, out, scriptResp, depth + 1);
+      writeLuaValue(L, -1, out, scriptResp, depth + 1);
       lua.lua_pop(L, 1);
     }
     lua.lua_pop(L, 1);
@@ -109,7 +116,7 @@ export function writeLuaValue(L: LuaState, idx: number, out: ReplyWriter, script
     lua.lua_pushnil(L);
     while (lua.lua_next(L, set)) {
       lua.lua_pop(L, 1);
-      writeLuaValue(L, -1, out, scriptResp);
+      writeLuaValue(L, -1, out, scriptResp, depth + 1);
     }
     lua.lua_pop(L, 1);
     return;
@@ -144,7 +151,7 @@ export function writeLuaValue(L: LuaState, idx: number, out: ReplyWriter, script
   out.arrayHeader(items.length);
   for (const j of items) {
     lua.lua_rawgeti(L, abs, j);
-    writeLuaValue(L, -1, out, scriptResp);
+    writeLuaValue(L, -1, out, scriptResp, depth + 1);
     lua.lua_pop(L, 1);
   }
 }

@@ -482,6 +482,8 @@ const RESP2_CASES: string[][] = [
   e("return {redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING}"),
   e("#!lua flags=no-writes\nreturn redis.call('set','a','b')"), e('#!lua flags=bogus\nreturn 1'), ['eval_ro', '#!lua\nreturn 1', '0'],
   ['eval_ro', "return redis.call('set','a','b')", '0'],
+  // Commands Redis refuses in scripts (noscript).
+  e("return redis.pcall('wait', 0, 0)"), e("return redis.pcall('cluster', 'reset')"),
   // May-replicate commands count as writes in a read-only script.
   ['eval_ro', "return redis.call('publish','ch','m')", '0'], e("#!lua flags=no-writes\nreturn redis.call('publish','ch','m')"),
   ['eval_ro', "return redis.call('pfcount','hll')", '0'], ['eval_ro', "return redis.pcall('spublish','ch','m')", '0'],

@@ -113,6 +113,26 @@ describe('scripting on one node', () => {
     expect(await r.get('ms')).toBe('1700000000000');
   });
 
+  it('a table that holds itself answers nested arrays ending in Redis\'s stack-limit error, and the connection goes on', async () => {
+    const raw = new Redis({ port: node.port });
+    try {
+      // ioredis reads the nesting as arrays down to the error, which it hands back as a value.
+      let v: unknown = await raw.eval('local a = {}; local b = {a}; a[1] = b; return a', 0);
+      let depth = 0;
+      while (Array.isArray(v)) {
+        expect(v).toHaveLength(1);
+        v = v[0];
+        depth++;
+      }
+      expect(String(v)).toMatch(/reached lua stack limit/);
+      expect(depth).toBeGreaterThan(100);
+      expect(await raw.ping()).toBe('PONG');
+      expect(await raw.eval("return {1, {2, {3, {'x'}}}}", 0)).toEqual([1, [2, [3, ['x']]]]);
+    } finally {
+      raw.disconnect();
+    }
+  });
+
   it('inside MULTI (where a script cannot yield) a script that has not written is stopped past busy-reply-threshold', async () => {
     await r.config('SET', 'busy-reply-threshold', '300');
     try {
