@@ -54,6 +54,7 @@ export interface LuaApi {
   lua_pop(L: LuaState, n: number): void;
   lua_pushboolean(L: LuaState, b: boolean): void;
   lua_pushjsfunction(L: LuaState, f: LuaJsFunction): void;
+  lua_tocfunction(L: LuaState, i: Idx): LuaJsFunction | null;
   lua_pushinteger(L: LuaState, n: number): void;
   lua_pushlightuserdata(L: LuaState, p: object): void;
   lua_pushnil(L: LuaState): void;

@@ -1,3 +1,4 @@
+import { keepHooksThroughPcall } from './pcall-hooks.js';
 import { lauxlib, loadFengari, lua, lualib, luaString, type LuaState } from './fengari-api.js';
 import { pushBytes, raise, raiseAt } from './lua-bytes.js';
 import { openBit } from './lib-bit.js';
@@ -198,6 +199,8 @@ export function createSandbox(openRedis: (L: LuaState) => void): LuaState {
     open(L);
     lua.lua_setglobal(L, name);
   }
+  // Before the prelude, which keeps the library's pcall for its own.
+  keepHooksThroughPcall(L);
   if (lauxlib.luaL_loadbuffer(L, luaString(PRELUDE), null, luaString('=prelude')) !== lua.LUA_OK) {
     throw new Error(`script prelude failed: ${Buffer.from(lua.lua_tostring(L, -1) ?? new Uint8Array()).toString()}`);
   }

@@ -63,6 +63,17 @@ async function scenario(port: number): Promise<string[]> {
     log.push(`EVAL -> ${await spinning}`);
     log.push(`after -> ${await reply(other, 'PING')} ${await reply(other, 'SCRIPT', 'KILL')}`);
 
+    // Scripts that catch errors: one caught before the loop must not stop the loop from being
+    // interrupted, and one that catches the kill error itself in a loop is still ended by it.
+    for (const body of ["pcall(error, 'x') local i = 0 while true do i = i + 1 end",
+      "local f = function() while true do redis.call('ping') end end while true do pcall(f) end",
+      "local f = function() while true do end end while true do xpcall(f, function(e) return e end) end"]) {
+      const caught = reply(runner, 'EVAL', body, '0');
+      await untilBusy(other);
+      log.push(`SCRIPT KILL (pcall) -> ${await reply(other, 'SCRIPT', 'KILL')}`);
+      log.push(`EVAL (pcall) -> ${await caught}`);
+    }
+
     // A busy function: SCRIPT KILL refused, FUNCTION STATS names it, FUNCTION KILL ends it.
     const fn = reply(runner, 'FCALL', 'spin', '0');
     await untilBusy(other);
@@ -108,6 +119,7 @@ describe('scripts past busy-reply-threshold (standalone)', () => {
     expect(mine).toContain('SCRIPT KILL -> "OK"');
     expect(mine.some((l) => l.startsWith('SCRIPT KILL -> error: UNKILLABLE'))).toBe(true);
     expect(mine).toContain('BLPOP -> ["q","a"]');
+    expect(mine.filter((l) => l === 'SCRIPT KILL (pcall) -> "OK"')).toHaveLength(3);
     if (haveRedisServer) expect(mine).toEqual(await scenario(both.ref.ports[0]!));
   }, 60_000);
 });
