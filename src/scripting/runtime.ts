@@ -34,6 +34,8 @@ export interface ScriptRun {
   killed?: boolean;
   /** The coroutine it runs in, while it runs. */
   thread?: LuaState;
+  /** A coroutine the script made yielded at the busy-threshold hook: its resume passes the pause up (sandbox.ts). */
+  innerPause?: boolean;
 }
 
 /** A script's progress: finished (its reply written), or yielded with a way to go on. */
@@ -65,7 +67,7 @@ export class LuaRuntime {
   private threadRef = 0;
 
   constructor(private readonly chunkSource: 'user_script' | 'user_function', private readonly log: (level: string, msg: string) => void) {
-    this.L = createSandbox((L) => this.openRedis(L));
+    this.L = createSandbox((L) => this.openRedis(L), (pass) => this.hookPause(pass));
   }
 
   /** Compiles `body` to a function kept in the registry; returns its reference or an error text. */
@@ -112,7 +114,21 @@ export class LuaRuntime {
     return this.step(co, run, funcName, asArguments ? 2 : 0);
   }
 
+  /** For the prelude's coroutine.resume: whether the pause it saw came from the hook (taken once), or `pass` it on. */
+  private hookPause(pass: boolean): boolean {
+    const run = this.current;
+    if (run === undefined) return false;
+    if (pass) {
+      run.innerPause = true;
+      return true;
+    }
+    const paused = run.innerPause === true;
+    run.innerPause = false;
+    return paused;
+  }
+
   private step(co: LuaState, run: ScriptRun, funcName: string, nargs: number): ScriptStep {
+    run.innerPause = false;
     this.current = run;
     let status: number;
     try {
@@ -256,7 +272,10 @@ export class LuaRuntime {
     }
     if (run.timeLimitMs <= 0 || Date.now() - run.startedAt <= run.timeLimitMs) return;
     if (run.suspendable) {
-      if (L === run.thread && lua.lua_isyieldable(L)) {
+      // The script's thread yields to the event loop; a coroutine the script made yields to its
+      // resume, which passes the pause up (sandbox.ts), or it could never be interrupted.
+      if (lua.lua_isyieldable(L)) {
+        if (L !== run.thread) run.innerPause = true;
         run.yielded = true;
         lua.lua_yield(L, 0);
       }

@@ -38,6 +38,32 @@ string.pack, string.unpack, string.packsize = nil, nil, nil
 gcinfo = function() return math.floor(collectgarbage('count')) end
 _VERSION = 'Lua 5.1'
 print, dofile, loadfile, require, rawlen, utf8, package, debug = nil, nil, nil, nil, nil, nil, nil, nil
+-- A coroutine the script made is paused by the busy-threshold hook as the script's own thread is:
+-- the pause is passed up through each resume to the script's thread, which yields to the event
+-- loop, and the coroutine then goes on where it stopped (hook_pause: taken once, set to pass on).
+local co_create, co_resume, co_yield, co_isyieldable = coroutine.create, coroutine.resume, coroutine.yield, coroutine.isyieldable
+local hook_pause = __ringkv_hook_pause
+__ringkv_hook_pause = nil
+coroutine.resume = function(co, ...)
+  local r = tpack(co_resume(co, ...))
+  while r[1] and r.n == 1 and hook_pause() do
+    if co_isyieldable() then
+      hook_pause(true)
+      co_yield()
+    end
+    r = tpack(co_resume(co))
+  end
+  return tunpack(r, 1, r.n)
+end
+local resume = coroutine.resume
+coroutine.wrap = function(f)
+  local co = co_create(f)
+  return function(...)
+    local r = tpack(resume(co, ...))
+    if r[1] then return tunpack(r, 2, r.n) end
+    error(r[2], 0)
+  end
+end
 pcall = function(f, ...)
   local r = tpack(rawpcall(f, ...))
   if not r[1] and type(r[2]) == 'table' and type(r[2].err) == 'string' then return false, r[2].err end
@@ -176,7 +202,7 @@ const LIBRARIES = ['string', 'math', 'table', 'coroutine', 'cjson', 'cmsgpack', 
  * cjson, cmsgpack, bit and struct; `redis` as `openRedis` builds it; no os/io/loadfile/dofile/print;
  * globals and library tables read-only, reading an unknown global an error.
  */
-export function createSandbox(openRedis: (L: LuaState) => void): LuaState {
+export function createSandbox(openRedis: (L: LuaState) => void, hookPause: (pass: boolean) => boolean): LuaState {
   loadFengari();
   const L = lauxlib.luaL_newstate();
   // A JS exception inside a library function (a bug, or an allocation the heap refuses) becomes a
@@ -201,6 +227,11 @@ export function createSandbox(openRedis: (L: LuaState) => void): LuaState {
   }
   // Before the prelude, which keeps the library's pcall for its own.
   keepHooksThroughPcall(L);
+  lua.lua_pushjsfunction(L, (L2) => {
+    lua.lua_pushboolean(L2, hookPause(lua.lua_toboolean(L2, 1)));
+    return 1;
+  });
+  lua.lua_setglobal(L, '__ringkv_hook_pause');
   if (lauxlib.luaL_loadbuffer(L, luaString(PRELUDE), null, luaString('=prelude')) !== lua.LUA_OK) {
     throw new Error(`script prelude failed: ${Buffer.from(lua.lua_tostring(L, -1) ?? new Uint8Array()).toString()}`);
   }

@@ -67,12 +67,21 @@ async function scenario(port: number): Promise<string[]> {
     // interrupted, and one that catches the kill error itself in a loop is still ended by it.
     for (const body of ["pcall(error, 'x') local i = 0 while true do i = i + 1 end",
       "local f = function() while true do redis.call('ping') end end while true do pcall(f) end",
-      "local f = function() while true do end end while true do xpcall(f, function(e) return e end) end"]) {
+      "local f = function() while true do end end while true do xpcall(f, function(e) return e end) end",
+      // A coroutine the script made, spinning between its yields.
+      'local f = coroutine.wrap(function() while true do coroutine.yield(1) end end) while true do f() end']) {
       const caught = reply(runner, 'EVAL', body, '0');
       await untilBusy(other);
       log.push(`SCRIPT KILL (pcall) -> ${await reply(other, 'SCRIPT', 'KILL')}`);
       log.push(`EVAL (pcall) -> ${await caught}`);
     }
+
+    // A coroutine busy past the threshold and then done: others got -BUSY, its values are intact.
+    const gen = reply(runner, 'EVAL', `local co = coroutine.create(function() ${WAIT_MS(400)} coroutine.yield('a', 1) return 'b' end) ` +
+      "local r1 = {coroutine.resume(co)} local r2 = {coroutine.resume(co)} local r3 = {coroutine.resume(co)} " +
+      "return {tostring(r1[1]), r1[2], r1[3], tostring(r2[1]), r2[2], tostring(r3[1]), r3[2], coroutine.status(co)}", '0');
+    await untilBusy(other);
+    log.push(`coroutine -> ${await gen}`);
 
     // A busy function: SCRIPT KILL refused, FUNCTION STATS names it, FUNCTION KILL ends it.
     const fn = reply(runner, 'FCALL', 'spin', '0');
@@ -119,7 +128,8 @@ describe('scripts past busy-reply-threshold (standalone)', () => {
     expect(mine).toContain('SCRIPT KILL -> "OK"');
     expect(mine.some((l) => l.startsWith('SCRIPT KILL -> error: UNKILLABLE'))).toBe(true);
     expect(mine).toContain('BLPOP -> ["q","a"]');
-    expect(mine.filter((l) => l === 'SCRIPT KILL (pcall) -> "OK"')).toHaveLength(3);
+    expect(mine.filter((l) => l === 'SCRIPT KILL (pcall) -> "OK"')).toHaveLength(4);
+    expect(mine).toContain('coroutine -> ["true","a",1,"true","b","false","cannot resume dead coroutine","dead"]');
     if (haveRedisServer) expect(mine).toEqual(await scenario(both.ref.ports[0]!));
   }, 60_000);
 });
