@@ -18,6 +18,7 @@ import { CONFIG_HELP, helpReply, MEMORY_HELP, OBJECT_HELP, SLOWLOG_HELP } from '
 import { debugDigestSubcommands } from './debug-digest.js';
 import { debugProtocolSubcommand } from './debug-protocol.js';
 import { debugHelpSubcommand } from './debug-help.js';
+import { setDenyScriptsDisabled } from '../scripting/deny-scripts.js';
 
 function info(ctx: CommandContext, argv: Buffer[]): void {
   ctx.out.verbatim(infoText(ctx.node, argv.slice(1).map((a) => a.toString())));
@@ -320,6 +321,7 @@ const debugTable = container('debug', ['admin', 'noscript', 'loading', 'stale'],
   { name: 'sleep', arity: 3, flags: ['admin'], run: (c, a) => { blockFor(cNumber(a[2]!, true) * 1000); c.out.ok(); } },
   { name: 'log', arity: 3, flags: ['admin'], run: (c, a) => { c.node.logger.warn({ message: a[2]!.toString() }, 'DEBUG LOG'); c.out.ok(); } },
   { name: 'set-active-expire', arity: 3, flags: ['admin'], run: (c, a) => { activeExpireEnabled = cNumber(a[2]!, false) !== 0; c.out.ok(); } },
+  { name: 'set-disable-deny-scripts', arity: 3, flags: ['admin'], run: (c, a) => { setDenyScriptsDisabled(cNumber(a[2]!, false) !== 0); c.out.ok(); } },
   { name: 'reload', arity: -2, flags: ['admin'], run: debugReload },
   { name: 'populate', arity: -3, flags: ['admin'], run: debugPopulate },
   { name: 'change-repl-id', arity: 2, flags: ['admin'], run: (c) => c.out.ok() },

@@ -2,6 +2,7 @@ import { OOM_ERROR } from '../server/eviction/memory-guard.js';
 import { ReplyError } from '../core/errors.js';
 import { hiddenFromMonitor, keyPositions, subcommandOf, type CommandSpec } from '../commands/spec.js';
 import { recordCommandRun } from '../server/command-record.js';
+import { scriptsMayRunNoscript } from './deny-scripts.js';
 import { keySlot } from '../cluster/slot.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import { formatG, lua, type LuaState } from './fengari-api.js';
@@ -95,7 +96,7 @@ export function redisCall(L: LuaState, run: ScriptRun | undefined, raiseIt: bool
   const { top, spec } = found;
   const arityOk = (s: CommandSpec): boolean => (s.arity > 0 ? argv.length === s.arity : argv.length >= -s.arity);
   if (!arityOk(top) || !arityOk(spec)) return fail(L, CALL_ERR.arity, raiseIt);
-  if (spec.flags.includes('noscript') || top.flags.includes('noscript')) return fail(L, CALL_ERR.noscript, raiseIt);
+  if ((spec.flags.includes('noscript') || top.flags.includes('noscript')) && !scriptsMayRunNoscript()) return fail(L, CALL_ERR.noscript, raiseIt);
   const denied = aclDenial(run, spec, argv);
   if (denied !== undefined) return fail(L, denied, raiseIt);
   const writes = WRITE_FLAGS.some((f) => spec.flags.includes(f));

@@ -15,6 +15,8 @@ export type Attempt = (retry: boolean) => AttemptResult | Promise<AttemptResult>
 export interface BlockHooks {
   /** Why the command may no longer wait here (MOVED once the slot is served elsewhere); undefined while it may. */
   routeError?: () => string | undefined;
+  /** The wait ended without a try serving it: a timeout, or CLIENT UNBLOCK (`unblocked`), which Redis counts as a failed call. */
+  endedUnserved?: (unblocked: boolean) => void;
 }
 
 interface Waiter {
@@ -30,6 +32,8 @@ interface Waiter {
   again: boolean;
   /** A timeout or CLIENT UNBLOCK arrived while a try ran: answered with this unless the try served. */
   endWith: Buffer | undefined;
+  /** That end was CLIENT UNBLOCK. */
+  endUnblocked: boolean;
   finished: boolean;
 }
 
@@ -117,7 +121,7 @@ export class BlockedClients {
     // Closed while its first try ran (a cluster try is asynchronous): it never waits.
     if (this.closed.has(session)) return;
     const w: Waiter = {
-      session, attempt, hooks, reply, timer: undefined, inFlight: false, again: false, endWith: undefined, finished: false,
+      session, attempt, hooks, reply, timer: undefined, inFlight: false, again: false, endWith: undefined, endUnblocked: false, finished: false,
       keys: [...new Set(wait.keys.map((k) => k.toString('latin1')))],
     };
     this.bySession.set(session, w);
@@ -217,16 +221,24 @@ export class BlockedClients {
     const again = w.again;
     w.again = false;
     if (r.kind === 'reply') this.finish(w, r.bytes);
-    else if (w.endWith !== undefined) this.finish(w, w.endWith);
+    else if (w.endWith !== undefined) {
+      this.finish(w, w.endWith);
+      w.hooks.endedUnserved?.(w.endUnblocked);
+    }
     // A change the try may not have seen: wake this waiter's keys again (it, or the next in line).
     if (again || r.kind === 'reply') for (const k of w.keys) this.keyChanged(Buffer.from(k, 'latin1'));
   }
 
   /** Ends a wait with `bytes` now, or once the running try ends if it does not serve. */
-  private end(w: Waiter, bytes: Buffer): void {
+  private end(w: Waiter, bytes: Buffer, unblocked = false): void {
     if (w.finished) return;
-    if (w.inFlight) w.endWith = bytes;
-    else this.finish(w, bytes);
+    if (w.inFlight) {
+      w.endWith = bytes;
+      w.endUnblocked = unblocked;
+    } else {
+      this.finish(w, bytes);
+      w.hooks.endedUnserved?.(unblocked);
+    }
   }
 
   private finish(w: Waiter, bytes: Buffer): void {
@@ -260,7 +272,7 @@ export class BlockedClients {
   unblock(session: SessionState, how: 'timeout' | 'error'): boolean {
     const w = this.bySession.get(session);
     if (w === undefined || w.finished) return false;
-    this.end(w, how === 'error' ? UNBLOCKED_ERROR : nullArray(session));
+    this.end(w, how === 'error' ? UNBLOCKED_ERROR : nullArray(session), true);
     return true;
   }
 

@@ -224,7 +224,7 @@ export class Dispatcher {
             if (verdict.forwardTo === undefined && verdict.tx === undefined && this.mayBlock(session, spec, argv)) {
               const run: SlotRun = { slot: verdict.slot, forwardTo: undefined, exclusive: true, commands: [{ spec, argv }] };
               const attempt = coordinatedAttempt(session, spec, argv, (capture) => this.router!.startRun(session, run, capture));
-              this.block(session, seq, argv, sink, attempt, () => this.routeError(session, spec, argv));
+              this.block(session, seq, spec, argv, sink, attempt, () => this.routeError(session, spec, argv));
               return;
             }
             seq.add(verdict.slot, verdict.forwardTo, verdict.exclusive, { spec, argv, tx: verdict.tx }, sink);
@@ -253,7 +253,7 @@ export class Dispatcher {
       return;
     }
     if (this.mayBlock(session, spec, argv)) {
-      this.block(session, seq, argv, sink, localAttempt(session, (o) => this.run(session, spec, argv, o)));
+      this.block(session, seq, spec, argv, sink, localAttempt(session, (o) => this.run(session, spec, argv, o)));
       return;
     }
     // A standalone node's top-level script may go on in later turns (Suspension).
@@ -348,14 +348,17 @@ export class Dispatcher {
     return mayBlockNow(spec, argv) && !(session instanceof TransientSession);
   }
 
-  private block(session: SessionState, seq: CommandSequencer, argv: Buffer[], sink: ReplySink, attempt: Attempt, routeError?: () => string | undefined): void {
+  private block(session: SessionState, seq: CommandSequencer, spec: CommandSpec, argv: Buffer[], sink: ReplySink, attempt: Attempt, routeError?: () => string | undefined): void {
     seq.flush();
     // It starts once everything before it ran, like WAIT.
     if (seq.busy) {
       seq.hold(argv, sink);
       return;
     }
-    this.blocked.run(session, seq.guard(sink), attempt, routeError === undefined ? {} : { routeError });
+    // A wait that ends unserved is the command's one call (its tries that waited were not
+    // counted); Redis counts one ended by CLIENT UNBLOCK as failed, whichever answer it got.
+    const endedUnserved = (unblocked: boolean): void => recordCommandRun(this.node.stats, this.node.config, session, spec, argv, 0, unblocked, false);
+    this.blocked.run(session, seq.guard(sink), attempt, routeError === undefined ? { endedUnserved } : { routeError, endedUnserved });
   }
 
   /** Cluster: the redirect a waiting client gets once its slot is served elsewhere. */
@@ -404,6 +407,9 @@ export class Dispatcher {
 
   /** INFO commandstats and SLOWLOG: how long the command itself ran. */
   private noteRun(session: SessionState, spec: CommandSpec, argv: Buffer[], started: number, failed: boolean, local: boolean): void {
+    // A blocking command's try that found nothing and waits is not a call: Redis counts a blocked
+    // command once, when it is served (or fails, or times out).
+    if (session.blockAttempt?.wait !== undefined && !failed) return;
     recordCommandRun(this.node.stats, this.node.config, session, spec, argv, performance.now() - started, failed, local);
   }
 

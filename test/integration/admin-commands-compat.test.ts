@@ -428,6 +428,36 @@ describe('admin and introspection commands vs redis-server 7.0', () => {
       expect(ours).toContain('cmdstat_set:calls=2,rejected_calls=1,failed_calls=0');
     });
 
+    it('a blocked command is one call whether it is served, times out or is unblocked, as Redis counts it', async () => {
+      const read = async (port: number): Promise<string[]> => {
+        const admin = await RespConn.connect(port);
+        const waiter = await RespConn.connect(port);
+        try {
+          await admin.call('CONFIG', 'RESETSTAT');
+          await admin.call('DEL', 'bl:q');
+          // Served after a wait, timed out, and unblocked by CLIENT UNBLOCK.
+          const served = waiter.call('BLPOP', 'bl:q', '0');
+          while (!/blocked_clients:1\r\n/.test(show(await admin.call('INFO', 'clients')).replace(/\\r\\n/g, '\r\n'))) await new Promise((r) => setTimeout(r, 10));
+          await admin.call('RPUSH', 'bl:q', 'a');
+          await served;
+          await waiter.call('BLPOP', 'bl:q', '0.05');
+          const id = show(await waiter.call('CLIENT', 'ID')).replace(/^:/, '');
+          const unblocked = waiter.call('BLPOP', 'bl:q', '0');
+          while (!/blocked_clients:1\r\n/.test(show(await admin.call('INFO', 'clients')).replace(/\\r\\n/g, '\r\n'))) await new Promise((r) => setTimeout(r, 10));
+          await admin.call('CLIENT', 'UNBLOCK', id);
+          await unblocked;
+          const t = show(await admin.call('INFO', 'commandstats')).replace(/\\r\\n/g, '\r\n');
+          return t.split('\r\n').filter((l) => l.startsWith('cmdstat_blpop')).map((l) => l.replace(/usec=\d+,usec_per_call=[\d.]+,/, ''));
+        } finally {
+          admin.close();
+          waiter.close();
+        }
+      };
+      const [ours, theirs] = [await read(node!.port), await read(oneDb!.port)];
+      expect(ours).toEqual(theirs);
+      expect(ours).toEqual(['cmdstat_blpop:calls=3,rejected_calls=0,failed_calls=1']);
+    });
+
     it('RESETSTAT clears the INFO stats counters, errorstats and commandstats as Redis', async () => {
       const counters = ['total_commands_processed', 'keyspace_hits', 'keyspace_misses', 'total_error_replies', 'total_connections_received', 'expired_keys', 'evicted_keys', 'rejected_connections'];
       const read = async (port: number): Promise<string[]> => {

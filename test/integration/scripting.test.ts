@@ -133,6 +133,18 @@ describe('scripting on one node', () => {
     }
   });
 
+  it('DEBUG SET-DISABLE-DENY-SCRIPTS lets scripts run noscript commands, as Redis\'s testing knob does', async () => {
+    const script = "return redis.call('client', 'id')";
+    await expect(r.eval(script, 0)).rejects.toThrow(/This Redis command is not allowed from script/);
+    expect(await r.call('DEBUG', 'SET-DISABLE-DENY-SCRIPTS', '1')).toBe('OK');
+    try {
+      expect(typeof (await r.eval(script, 0))).toBe('number');
+    } finally {
+      await r.call('DEBUG', 'SET-DISABLE-DENY-SCRIPTS', '0');
+    }
+    await expect(r.eval(script, 0)).rejects.toThrow(/This Redis command is not allowed from script/);
+  });
+
   it('inside MULTI (where a script cannot yield) a script that has not written is stopped past busy-reply-threshold', async () => {
     await r.config('SET', 'busy-reply-threshold', '300');
     try {
