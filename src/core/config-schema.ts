@@ -86,14 +86,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   s({ name: 'tcp-keepalive', kind: 'int', default: '300', min: 0, max: 2_147_483_647, mutable: true, help: 'TCP keepalive interval in seconds.' }),
   s({ name: 'appendfsync', kind: 'enum', default: 'always', values: ['everysec', 'always', 'no'], mutable: true, help: 'When an acknowledged write is on disk: always (before the reply), everysec, no.' }),
   s({ name: 'checkpoint-interval-ms', kind: 'int', default: '5000', min: 10, max: 3_600_000, mutable: false, help: 'Milliseconds between checkpoints of a non-empty memtable into LMDB (the commit log replayed after a crash covers at most this much).' }),
-  s({
-    name: 'appendonly', kind: 'string', default: 'yes', mutable: true, inert: true, help: 'Reported for tools; the commit log is always on (CONFIG SET appendonly yes is taken, no is refused).',
-    normalize: (raw) => {
-      const v = raw.toLowerCase();
-      if (v === 'yes') return v;
-      throw new Error(v === 'no' ? 'the commit log is always on: every acknowledged write is logged' : "argument must be 'yes' or 'no'");
-    },
-  }),
+  s({ name: 'appendonly', kind: 'bool', default: 'yes', mutable: true, inert: true, help: 'Reported for tools; the commit log is always on, so appendonly no changes nothing (every acknowledged write stays logged).' }),
   s({ name: 'save', kind: 'string', default: '', mutable: true, inert: true, help: 'Reported for tools; snapshots are not used.', normalize: normalizeSave }),
   s({ name: 'proto-max-bulk-len', kind: 'memory', default: '512mb', min: 1024 * 1024, mutable: true, help: 'Largest bulk argument and string value.' }),
   s({ name: 'client-query-buffer-limit', kind: 'memory', default: '1gb', min: 1024 * 1024, mutable: true, help: 'Unparsed bytes a client may send ahead before it is closed.' }),
