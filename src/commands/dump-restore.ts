@@ -14,6 +14,7 @@ import { EXPIRES_AT_MAX, ValueType, type Entry, type Keyspace } from './keyspace
 import { ListType } from '../collections/list-type.js';
 import { isIntsetMember, SetType } from '../collections/set-type.js';
 import { ZSetType } from '../collections/zset-type.js';
+import { entriesReadAt } from '../collections/stream-lag.js';
 import { HashType } from '../collections/hash-type.js';
 import { createDumpPayload, readDumpPayload, verifyDumpPayload, RdbFormatError } from '../rdb/dump-payload.js';
 import type { DumpValue } from '../rdb/dump-value.js';
@@ -63,7 +64,9 @@ function writeStream(ks: Keyspace, key: Buffer, v: StreamDump, expiresAt: number
   s.meta.entriesAdded = v.entriesAdded;
   const sg = new StreamGroups(s);
   for (const g of v.groups) {
-    if (!sg.create(g.name, g.lastId, g.entriesRead)) throw new ReplyError('ERR Bad data format');
+    // A payload from before Redis 7.0 has no entries-read: estimated from the counters, as Redis loads one.
+    const entriesRead = g.entriesRead ?? entriesReadAt(s.meta, s.length, g.lastId);
+    if (!sg.create(g.name, g.lastId, entriesRead)) throw new ReplyError('ERR Bad data format');
     const state = sg.get(g.name)!;
     const owner = new Map<string, Buffer>();
     for (const c of g.consumers) {

@@ -24,8 +24,11 @@ const U64_MAX = 2n ** 64n - 1n;
 export interface StreamDumpGroup {
   name: Buffer;
   lastId: StreamId;
-  /** -1 when unknown (Redis's SCG_INVALID_ENTRIES_READ). */
-  entriesRead: bigint;
+  /**
+   * -1 when unknown (Redis's SCG_INVALID_ENTRIES_READ); undefined when the payload predates the
+   * counter (type 15), for the reader to estimate as Redis does when it loads one.
+   */
+  entriesRead: bigint | undefined;
   pending: Array<{ id: StreamId; deliveryTime: number; deliveries: bigint }>;
   consumers: Array<{ name: Buffer; seenTime: number; pending: StreamId[] }>;
 }
@@ -55,7 +58,12 @@ function int(b: Buffer | undefined): bigint {
   return BigInt(b.toString('latin1'));
 }
 
-export function writeStream(w: RdbWriter, v: StreamDump): void {
+/**
+ * The stream's RDB value after its type byte: type 19's layout, or with `legacy` type 15's (Redis
+ * before 7.0: no first id, max deleted id, entries added or per-group entries read), which the
+ * DUMP/RESTORE tests use to stand for a payload from an older Redis.
+ */
+export function writeStream(w: RdbWriter, v: StreamDump, legacy = false): void {
   const nodes: Array<StreamDump['entries']> = [];
   for (let i = 0; i < v.entries.length; i += NODE_ENTRIES) nodes.push(v.entries.slice(i, i + NODE_ENTRIES));
   w.length(nodes.length);
@@ -79,17 +87,17 @@ export function writeStream(w: RdbWriter, v: StreamDump): void {
     w.string(buildListpack(items));
   }
   w.length(v.entries.length);
-  for (const id of [v.lastId, v.firstId, v.maxDeletedId]) {
+  for (const id of legacy ? [v.lastId] : [v.lastId, v.firstId, v.maxDeletedId]) {
     w.bigLength(id.ms);
     w.bigLength(id.seq);
   }
-  w.bigLength(v.entriesAdded);
+  if (!legacy) w.bigLength(v.entriesAdded);
   w.length(v.groups.length);
   for (const g of v.groups) {
     w.string(g.name);
     w.bigLength(g.lastId.ms);
     w.bigLength(g.lastId.seq);
-    w.bigLength(g.entriesRead < 0n ? U64_MAX : g.entriesRead);
+    if (!legacy) w.bigLength(g.entriesRead === undefined || g.entriesRead < 0n ? U64_MAX : g.entriesRead);
     w.length(g.pending.length);
     for (const p of g.pending) {
       w.raw(rawId(p.id));
@@ -171,7 +179,7 @@ export function readStream(type: number, r: RdbReader): StreamDump {
   for (let g = 0; g < groupCount; g++) {
     const name = r.string();
     const groupLast = readId();
-    let entriesRead = -1n;
+    let entriesRead: bigint | undefined;
     if (type === RDB_TYPE_STREAM_LISTPACKS_2) {
       const e = r.bigLength();
       check(e === U64_MAX || e < 2n ** 63n, 'entries read beyond a signed 64-bit count');

@@ -16,6 +16,9 @@ import { Redis } from 'ioredis';
 import { haveRedisServer, startRedisServer, type RedisReference } from '../helpers/redis-reference.js';
 import { startNode, type NodeProcess } from '../helpers/server.js';
 import { crc64 } from '../../src/rdb/crc64.js';
+import { RdbWriter } from '../../src/rdb/rdb-writer.js';
+import { readDumpPayload, withDumpFooter } from '../../src/rdb/dump-payload.js';
+import { RDB_TYPE_STREAM_LISTPACKS, writeStream, type StreamDump } from '../../src/rdb/stream-value.js';
 import { Prng } from '../sim/prng.js';
 
 /** The payload with its CRC64 recomputed, so a change reaches the value decoder. */
@@ -210,6 +213,34 @@ describe.skipIf(!haveRedisServer)('DUMP / RESTORE between redis-server 7.0 and r
     expect(ours).toEqual(theirs);
     expect(ours[0]).toBe(1000);
     expect(ours[2]).toBe(100);
+  });
+
+  it('a stream DUMPed by a Redis before 7.0 (type 15, no entries-read) restores with the entries-read Redis estimates', async () => {
+    // The stream as a Redis 6 would have it: six entries, one deleted, two groups (one read four
+    // entries), then trimmed to two; written in the pre-7.0 layout.
+    await redis.del('legacy-src');
+    for (let i = 1; i <= 6; i++) await redis.xadd('legacy-src', `${i}-0`, 'data', String.fromCharCode(96 + i));
+    await redis.xdel('legacy-src', '3-0');
+    await redis.xgroup('CREATE', 'legacy-src', 'g1', '0');
+    await redis.xgroup('CREATE', 'legacy-src', 'g2', '0');
+    await redis.xreadgroup('GROUP', 'g1', 'c11', 'COUNT', 4, 'STREAMS', 'legacy-src', '>');
+    await redis.xtrim('legacy-src', 'MAXLEN', '=', 2);
+    const modern = readDumpPayload((await redis.dumpBuffer('legacy-src'))!) as StreamDump;
+    const w = new RdbWriter();
+    w.byte(RDB_TYPE_STREAM_LISTPACKS);
+    writeStream(w, modern, true);
+    const legacy = withDumpFooter(w.take());
+    const groups = async (c: Redis): Promise<unknown> => {
+      await c.del('legacy');
+      await c.call('RESTORE', 'legacy', '0', legacy);
+      const full = (await c.call('XINFO', 'STREAM', 'legacy', 'FULL')) as unknown[];
+      const at = (list: unknown[], name: string): unknown => list[list.indexOf(name) + 1];
+      return [at(full, 'entries-added'), at(full, 'max-deleted-entry-id'),
+        ...(at(full, 'groups') as unknown[][]).map((g) => [at(g, 'name'), at(g, 'entries-read'), at(g, 'lag')])];
+    };
+    const theirs = await groups(redis);
+    expect(await groups(ringkv)).toEqual(theirs);
+    expect(theirs).toEqual([2, '0-0', ['g1', 1, 1], ['g2', 0, 2]]);
   });
 
   it('survives random corrupt payloads and keeps serving', async () => {
