@@ -101,8 +101,13 @@ export class ClientTracking {
     for (const f of frames) writer.deliver(f);
   }
 
-  /** A key changed on this node. */
-  invalidate(key: Buffer, writer: SessionState | undefined = this.writer): void {
+  /** The session whose command is running (its own changes are what NOLOOP hides). */
+  writerNow(): SessionState | undefined {
+    return this.writer;
+  }
+
+  /** A key changed on this node; `writer` is the session whose command changed it (what NOLOOP hides), if any. */
+  invalidate(key: Buffer, writer: SessionState | undefined): void {
     if (this.idle) return;
     const id = key.toString('latin1');
     const ids = this.keys.get(id);

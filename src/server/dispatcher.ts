@@ -74,6 +74,8 @@ function touchesKeyspace(spec: CommandSpec, argv: Buffer[]): boolean {
 /** The one path every request takes: order, lookup, auth, arity, transactions, routing, execution. */
 export class Dispatcher {
   router: CommandRouter | undefined;
+  /** The instant an EXEC running on the local keyspace froze time at (execTransaction). */
+  private frozenNow: number | undefined;
   /** maxmemory: key accesses for LRU/LFU, eviction and -OOM before a command runs (set by the node). */
   memory: MemoryGuard | undefined;
   /** Calls back once pending writes are durable, with the error if they cannot be; false when none are pending (set by the node). */
@@ -369,7 +371,7 @@ export class Dispatcher {
 
   /** Runs a command against the local keyspace, writing its reply (or error) to `out`. */
   run(session: SessionState, spec: CommandSpec, argv: Buffer[], out: ReplyWriter, ks: Keyspace = this.keyspace, suspend?: () => Suspension): void {
-    if (ks === this.keyspace) this.keyspace.now = this.node.now();
+    if (ks === this.keyspace) this.keyspace.now = this.frozenNow ?? this.node.now();
     if (spec.flags.includes('write')) session.writes++;
     const ctx: CommandContext = { out, ks, session, node: this.node };
     if (suspend !== undefined) ctx.suspend = suspend;
@@ -516,14 +518,22 @@ export class Dispatcher {
       return;
     }
     out.arrayHeader(queued.length);
-    for (const q of queued) {
-      const spec = this.table.get(q.name)!;
-      // Redis 7.0 checks ACLs again at EXEC: the user's rules may have changed since queueing.
-      const denied = execAclRefusal(this.node.acl, session, spec, q.argv);
-      if (denied !== undefined) {
-        this.node.stats.noteErrorReply(denied);
-        out.error(denied);
-      } else this.run(session, spec, q.argv, out, ks);
+    // Time stands still for the whole transaction, as in Redis 7.0: a key that expires while EXEC
+    // runs is still there for its later commands, and TTLs they set count from the same instant.
+    const frozen = this.frozenNow;
+    if (ks === this.keyspace) this.frozenNow = this.keyspace.now;
+    try {
+      for (const q of queued) {
+        const spec = this.table.get(q.name)!;
+        // Redis 7.0 checks ACLs again at EXEC: the user's rules may have changed since queueing.
+        const denied = execAclRefusal(this.node.acl, session, spec, q.argv);
+        if (denied !== undefined) {
+          this.node.stats.noteErrorReply(denied);
+          out.error(denied);
+        } else this.run(session, spec, q.argv, out, ks);
+      }
+    } finally {
+      this.frozenNow = frozen;
     }
   }
 }

@@ -190,10 +190,12 @@ export class RingkvNode implements NodeServices {
     };
     store.onExpired(expired);
     // CLIENT TRACKING: every change this node applies invalidates, whoever coordinated it.
-    store.onVersionChange((_slot, rk) => {
+    store.onVersionChange((_slot, rk, _old, _new, _previous, next) => {
       if (this.tracking.idle) return;
       const key = userKeyOf(rk) ?? parseElementKey(rk)?.userKey;
-      if (key !== undefined) this.tracking.invalidate(key);
+      // A record dropped here (expiry, eviction) was no client's write: NOLOOP does not hide it,
+      // as Redis signals an expired key with no client.
+      if (key !== undefined) this.tracking.invalidate(key, next === undefined ? undefined : this.tracking.writerNow());
     });
     store.onFlushAll(() => {
       this.tracking.flushAll(this.sessions);

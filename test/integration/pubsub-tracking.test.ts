@@ -54,10 +54,19 @@ const SCRIPT: PubSubStep[] = [
   step(B, ['SET', 'o1', '2'], ['SET', 'o2', '2']),
   step(A, ['CLIENT', 'TRACKING', 'OFF'], ['CLIENT', 'TRACKING', 'ON', 'OPTOUT'], ['CLIENT', 'CACHING', 'no'], ['GET', 'o3'], ['GET', 'o4']),
   step(B, ['SET', 'o3', '1'], ['SET', 'o4', '1']),
+  // NOLOOP hides the client's own write, not the expiry of the key it wrote, even when its own
+  // read is what finds the key expired (active expiry off, so that read is what removes it).
+  step(B, ['DEBUG', 'SET-ACTIVE-EXPIRE', '0']),
+  step(A, ['CLIENT', 'TRACKING', 'OFF'], ['CLIENT', 'TRACKING', 'ON', 'BCAST', 'PREFIX', 'lz:', 'NOLOOP'], ['SET', 'lz:k', 'v', 'PX', '1'], ['SET', 'lz:other', 'v']),
+  step(B, ['DEBUG', 'SLEEP', '0.05']),
+  step(A, ['GET', 'lz:k']),
+  step(B, ['DEBUG', 'SET-ACTIVE-EXPIRE', '1']),
   step(A, ['CLIENT', 'TRACKING', 'OFF'], ['CLIENT', 'TRACKING', 'ON', 'NOLOOP'], ['GET', 'n1'], ['GET', 'n2']),
   step(A, ['SET', 'n1', 'mine']),
   step(B, ['SET', 'n1', 'theirs'], ['SET', 'n2', 'theirs']),
   step(A, ['CLIENT', 'TRACKING', 'OFF'], ['GET', 'k1']),
+  // Time stands still in EXEC: a key that expires while it runs is still read.
+  step(A, ['MULTI'], ['SET', 'le:k', 'v', 'PX', '1'], ['DEBUG', 'SLEEP', '0.05'], ['GET', 'le:k'], ['EXEC']),
   step(B, ['SET', 'k1', 'after']),
   step(A, ['CLIENT', 'TRACKING', 'ON', 'PREFIX', 'x'], ['CLIENT', 'TRACKING', 'ON', 'OPTIN', 'OPTOUT'], ['CLIENT', 'TRACKING', 'ON', 'BCAST', 'OPTIN'],
     ['CLIENT', 'TRACKING', 'ON', 'BCAST', 'PREFIX', 'ab', 'PREFIX', 'a'], ['CLIENT', 'CACHING', 'yes'], ['CLIENT', 'TRACKING', 'ON', 'REDIRECT', '999999'], ['CLIENT', 'GETREDIR']),
@@ -67,7 +76,7 @@ describe.skipIf(!haveRedisServer)('CLIENT TRACKING vs redis-server', () => {
   let redis: RedisReference;
   let node: NodeProcess;
   beforeAll(async () => {
-    redis = await startRedisServer();
+    redis = await startRedisServer(['--enable-debug-command', 'yes']);
     node = await startNode({ args: ['--appendfsync', 'no'] });
   });
   afterAll(async () => {
