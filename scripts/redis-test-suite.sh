@@ -4,7 +4,11 @@
 # Redis's internals (encodings' byte layout, query-buffer sizing, replication), so a unit's
 # failures are leads to read, not a verdict. docs/reliability.md lists the last run.
 #
-#   npm run build && scripts/redis-test-suite.sh [unit ...]     e.g. unit/type/list unit/expire
+#   npm run build && scripts/redis-test-suite.sh [--cluster] [unit ...]     e.g. unit/type/list unit/expire
+#
+# --cluster: against a 3-node cluster (the suite's --cluster-mode, which leaves out tests that use
+# several slots), the suite's client on one node, which forwards other slots' commands
+# (cluster-proxy yes): every command goes through quorum replication and the slots' coordinators.
 #
 # Needs tclsh and the redis-server package (its version picks the source tarball, fetched once from
 # Debian's archive into .cache/). Logs go to .cache/redis-test-suite/<unit>.log.
@@ -28,6 +32,8 @@ if [ ! -d "$src/tests" ]; then
   tar -xzf "$tarball" -C "$cache"
 fi
 
+cluster=no
+if [ "${1:-}" = --cluster ]; then cluster=yes; shift; fi
 units=("$@")
 [ ${#units[@]} -gt 0 ] || units=(unit/type/string unit/type/incr unit/type/hash unit/type/list unit/type/set unit/type/zset
   unit/type/stream unit/type/stream-cgroups unit/expire unit/keyspace unit/multi unit/scripting unit/functions unit/pubsub
@@ -48,9 +54,17 @@ for unit in "${units[@]}"; do
   name=${unit//\//_}
   port=$(free_port)
   data=$(mktemp -d)
-  node "$root/dist/bundle/ringkv.js" server --port "$port" --dir "$data" --appendfsync no >"$out/$name.node.log" 2>&1 &
+  mode=()
+  if [ "$cluster" = yes ]; then
+    # Three consecutive free ports are likely from a random base well below the bus ports (+10000).
+    port=$((20000 + RANDOM % 20000))
+    node "$root/dist/bundle/ringkv.js" cluster start --nodes 3 --base-port "$port" --dir "$data" --appendfsync no --cluster-proxy yes >"$out/$name.node.log" 2>&1 &
+    mode=(--cluster-mode)
+  else
+    node "$root/dist/bundle/ringkv.js" server --port "$port" --dir "$data" --appendfsync no >"$out/$name.node.log" 2>&1 &
+  fi
   node_pid=$!
-  for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  for _ in $(seq 300); do [ "$(redis-cli -p "$port" cluster info 2>/dev/null | grep -c 'cluster_state:ok')" = 1 ] || [ "$cluster" = no ] && redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
   # Tests that read the replication stream (SYNC), which ringkv does not offer to Redis replicas.
   repl=()
   while IFS= read -r t; do [ -n "$t" ] && repl+=(--skiptest "$t"); done < <(awk '
@@ -58,7 +72,7 @@ for unit in "${units[@]}"; do
     /attach_to_replication_stream/ { if (name != "") print name; name = "" }' "$src/tests/$unit.tcl")
   # The suite's own ports start from --baseport: away from its default, so two runs do not collide.
   (cd "$src" && timeout 900 ./runtest --host 127.0.0.1 --port "$port" --baseport $((30000 + RANDOM % 20000)) --singledb --single "$unit" \
-    --tags -needs:repl --tags -needs:save --ignore-digest "${skips[@]}" "${repl[@]}" >"$out/$name.log" 2>&1) || true
+    --tags -needs:repl --tags -needs:save --ignore-digest "${mode[@]}" "${skips[@]}" "${repl[@]}" >"$out/$name.log" 2>&1) || true
   stop_node
   rm -rf "$data"
   plain=$(sed 's/\x1b\[[0-9;]*m//g' "$out/$name.log")
