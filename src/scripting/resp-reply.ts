@@ -69,6 +69,12 @@ function readOne(buf: Buffer, pos: { i: number }): RespValue {
       for (let k = 0; k < n; k++) pairs.push([readOne(buf, pos), readOne(buf, pos)]);
       return { kind: 'map', pairs };
     }
+    case '|': {
+      // An attribute map (DEBUG PROTOCOL attrib): Redis does not show it to scripts, only the value after it.
+      const n = Number(head.toString('latin1'));
+      for (let k = 0; k < 2 * n; k++) readOne(buf, pos);
+      return readOne(buf, pos);
+    }
     default:
       throw new Error(`unexpected reply type byte ${JSON.stringify(type)}`);
   }

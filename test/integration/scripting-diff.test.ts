@@ -482,6 +482,9 @@ const RESP2_CASES: string[][] = [
   e("return {redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING}"),
   e("#!lua flags=no-writes\nreturn redis.call('set','a','b')"), e('#!lua flags=bogus\nreturn 1'), ['eval_ro', '#!lua\nreturn 1', '0'],
   ['eval_ro', "return redis.call('set','a','b')", '0'],
+  // A RESP3 attribute before a reply: the script sees the reply alone.
+  ['debug', 'set-disable-deny-scripts', '1'], e("redis.setresp(3) return redis.call('debug', 'protocol', 'attrib')"),
+  e("redis.setresp(3) return redis.call('debug', 'protocol', 'bignum')"), ['debug', 'set-disable-deny-scripts', '0'],
   // Commands Redis refuses in scripts (noscript).
   e("return redis.pcall('wait', 0, 0)"), e("return redis.pcall('cluster', 'reset')"),
   // May-replicate commands count as writes in a read-only script.
@@ -574,7 +577,7 @@ describe.skipIf(!haveRedis)('scripts against redis-server 7, byte for byte', () 
   let node: NodeProcess;
   beforeAll(async () => {
     redisPort = await freePort();
-    redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--enable-debug-command', 'yes'], { stdio: 'ignore' });
     node = await startNode();
     for (let i = 0; i < 100; i++) {
       const ok = await RawConn.open(redisPort).then((c) => (c.close(), true), () => false);
