@@ -237,9 +237,19 @@ function cNumber(arg: Buffer, float: boolean): number {
 }
 
 /** DEBUG RELOAD [MERGE|NOFLUSH|NOSAVE ...]: the data is already durable, so only the options are checked. */
+/**
+ * DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: the data set is always on disk, so a reload changes
+ * nothing; but NOFLUSH without MERGE loads the dump over what is there, which Redis refuses as
+ * soon as a key or a function library would be loaded twice.
+ */
 function debugReload(ctx: CommandContext, argv: Buffer[]): void {
-  for (const a of argv.slice(2)) {
-    if (!['merge', 'noflush', 'nosave'].includes(lower(a))) throw new ReplyError('ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.');
+  const options = argv.slice(2).map(lower);
+  for (const a of options) {
+    if (!['merge', 'noflush', 'nosave'].includes(a)) throw new ReplyError('ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.');
+  }
+  const overItself = options.includes('noflush') && !options.includes('merge');
+  if (overItself && (ctx.node.listedKeyCount() > 0 || scriptingFor(ctx.node).libraries.size > 0)) {
+    throw new ReplyError('ERR Error trying to load the RDB dump');
   }
   ctx.out.ok();
 }

@@ -543,6 +543,9 @@ describe('admin and introspection commands vs redis-server 7.0', () => {
         ['DEBUG', 'STRINGMATCH-TEST'], ['DEBUG', 'STRINGMATCH-LEN'], ['DEBUG', 'PAUSE-CRON', '1'], ['DEBUG', 'PAUSE-CRON', '0'], ['DEBUG', 'PAUSE-CRON'],
         ['DEBUG', 'REPLYBUFFER', 'peak-reset-time', 'x'], ['DEBUG', 'REPLYBUFFER', 'PEAK-RESET-TIME', 'never'], ['DEBUG', 'REPLYBUFFER', 'peak-reset-time', 'reset'],
         ['DEBUG', 'REPLYBUFFER', 'resizing', '1'], ['DEBUG', 'REPLYBUFFER', 'foo', '1'], ['DEBUG', 'REPLYBUFFER', 'resizing'], ['DEL', 'dk', 'dl'],
+        // RELOAD NOFLUSH loads the dump over what is there: refused once a function library would load twice.
+        ['FUNCTION', 'FLUSH'], ['FLUSHALL'], ['DEBUG', 'RELOAD', 'NOFLUSH'], ['FUNCTION', 'LOAD', "#!lua name=rl\nredis.register_function('rl', function() return 1 end)"],
+        ['DEBUG', 'RELOAD', 'NOFLUSH'], ['DEBUG', 'RELOAD', 'NOFLUSH', 'MERGE'], ['DEBUG', 'RELOAD'], ['FCALL', 'rl', '0'], ['FUNCTION', 'FLUSH'],
       ], proto);
     });
   });
