@@ -196,6 +196,7 @@ export class ScriptingEngine {
       ctx,
       readOnly,
       slot: clustered && keys.length > 0 ? keySlot(keys[0]!) : undefined,
+      keys,
       resp: 2,
       wrote: false,
       oomAtStart: outOfMemory(ctx),

@@ -134,6 +134,10 @@ export function redisCall(L: LuaState, run: ScriptRun | undefined, raiseIt: bool
     }
     // Counted as Redis's call() counts a script's commands: commandstats, latency, SLOWLOG.
     const node = run.ctx.node;
+    // CLIENT TRACKING: a read by the script makes the caller remember the script's declared keys,
+    // as Redis remembers the keys of the command its script caller ran.
+    const caller = run.ctx.session;
+    if (caller.tracking !== undefined && !caller.tracking.bcast && spec.flags.includes('readonly')) node.tracking.remember(caller, run.keys);
     node.stats.totalCommandsProcessed++;
     recordCommandRun(node.stats, node.config, run.ctx.session, top, argv, performance.now() - started, failed, true);
     // Redis shows each command a script ran to monitors once it ran (an error it answered included),

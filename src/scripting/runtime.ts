@@ -17,6 +17,8 @@ export interface ScriptRun {
   readOnly: boolean;
   /** Cluster mode: the slot of the declared keys (undefined: no keys declared). */
   slot: number | undefined;
+  /** The declared keys (KEYS): what CLIENT TRACKING remembers once the script reads (redis-call.ts). */
+  keys: readonly Buffer[];
   /** RESP version redis.setresp chose for redis.call replies. */
   resp: 2 | 3;
   wrote: boolean;

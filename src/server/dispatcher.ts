@@ -71,6 +71,9 @@ function touchesKeyspace(spec: CommandSpec, argv: Buffer[]): boolean {
   return hasFlag(spec, argv, 'readonly') || hasFlag(spec, argv, 'write') || hasFlag(spec, argv, 'may_replicate') || spec.name === 'publish' || spec.name === 'spublish';
 }
 
+/** EVAL_RO and its kin: CLIENT TRACKING remembers their keys only when the script reads. */
+const READONLY_SCRIPT_COMMANDS = new Set(['eval_ro', 'evalsha_ro', 'fcall_ro']);
+
 /** The one path every request takes: order, lookup, auth, arity, transactions, routing, execution. */
 export class Dispatcher {
   router: CommandRouter | undefined;
@@ -392,7 +395,8 @@ export class Dispatcher {
       else notified();
       this.noteRun(session, spec, argv, started, false, ks === this.keyspace);
       if (session.tracking !== undefined) {
-        if (spec.flags.includes('readonly')) tracking.remember(session, keyPositions(spec, argv).map((i) => argv[i]!));
+        // A read-only script's keys are remembered by the reads it makes, not for running it (Redis).
+        if (spec.flags.includes('readonly') && !READONLY_SCRIPT_COMMANDS.has(spec.name)) tracking.remember(session, keyPositions(spec, argv).map((i) => argv[i]!));
         tracking.commandDone(session, spec.name);
       }
     } catch (err) {

@@ -64,6 +64,16 @@ const SCRIPT: PubSubStep[] = [
   step(A, ['CLIENT', 'TRACKING', 'OFF'], ['CLIENT', 'TRACKING', 'ON', 'NOLOOP'], ['GET', 'n1'], ['GET', 'n2']),
   step(A, ['SET', 'n1', 'mine']),
   step(B, ['SET', 'n1', 'theirs'], ['SET', 'n2', 'theirs']),
+  // A script's declared keys are tracked once it reads, whatever it reads; EVAL_RO alone tracks nothing.
+  step(A, ['CLIENT', 'TRACKING', 'OFF'], ['CLIENT', 'TRACKING', 'ON']),
+  step(A, ['EVAL', "redis.call('set', 'sk3', 'bar')", '2', 'sk1', 'sk2']),
+  step(B, ['MSET', 'sk2', '1', 'sk1', '1']),
+  step(A, ['EVAL', "redis.call('get', 'sk3')", '2', 'sk1', 'sk2']),
+  step(B, ['MSET', 'sk2', '2', 'sk1', '2']),
+  step(A, ['EVAL_RO', "redis.call('ping')", '2', 'sk1', 'sk2']),
+  step(B, ['MSET', 'sk2', '3', 'sk1', '3']),
+  step(A, ['EVAL_RO', "redis.call('get', 'sk1')", '2', 'sk1', 'sk2']),
+  step(B, ['MSET', 'sk2', '4', 'sk1', '4']),
   step(A, ['CLIENT', 'TRACKING', 'OFF'], ['GET', 'k1']),
   // Time stands still in EXEC: a key that expires while it runs is still read.
   step(A, ['MULTI'], ['SET', 'le:k', 'v', 'PX', '1'], ['DEBUG', 'SLEEP', '0.05'], ['GET', 'le:k'], ['EXEC']),
