@@ -191,13 +191,16 @@ export class Config {
     // name given in lower case (an old name stays the old name). A setting and its old name are two
     // entries to Redis: given both, the later wins.
     const given = new Set<string>();
-    for (const [name] of pairs) {
+    const unchanged = new Set<number>();
+    for (const [i, [name, raw]] of pairs.entries()) {
       const spec = specOf(name);
-      if (!spec.mutable) throw new ConfigError(`Setting '${spec.name}' can only be set at start-up`, name, spec.protected ? "can't set protected config" : "can't set immutable config", 'immutable');
+      if (!spec.mutable && sameStartupValue(spec, raw, this.values.get(spec.name))) unchanged.add(i);
+      else if (!spec.mutable) throw new ConfigError(`Setting '${spec.name}' can only be set at start-up`, name, spec.protected ? "can't set protected config" : "can't set immutable config", 'immutable');
       if (given.has(name.toLowerCase())) throw new ConfigError(`Setting '${spec.name}' given twice`, name, 'duplicate parameter');
       given.add(name.toLowerCase());
     }
-    for (const [name, raw] of pairs) {
+    for (const [i, [name, raw]] of pairs.entries()) {
+      if (unchanged.has(i)) continue;
       const spec = specOf(name);
       next.set(spec.name, normalizeSetting(spec, raw, next.get(spec.name) ?? this.values.get(spec.name), true, name.toLowerCase()));
     }
@@ -234,6 +237,23 @@ export class Config {
   *entries(): IterableIterator<[string, string]> {
     yield* this.values.entries();
     for (const [alias, name] of ALIASES) yield [alias, this.str(name)];
+  }
+}
+
+/**
+ * Settings Redis 7.0 can change at run time and ringkv only at start-up (port, bind) or that only
+ * ringkv has: CONFIG SET to the value in force is taken and changes nothing, so a tool that sets
+ * back every value CONFIG GET * listed goes through. Redis's own start-up-only and protected
+ * settings are refused as Redis refuses them.
+ */
+const REDIS_STARTUP_ONLY = new Set(['aclfile', 'databases', 'logfile', 'cluster-enabled', 'cluster-port', 'appendfilename', 'enable-debug-command', 'io-threads', 'rdbchecksum', 'always-show-logo', 'set-proc-title']);
+
+function sameStartupValue(spec: SettingSpec, raw: string, current: string | undefined): boolean {
+  if (spec.protected === true || REDIS_STARTUP_ONLY.has(spec.name) || current === undefined) return false;
+  try {
+    return normalizeSetting(spec, raw, current, true) === current;
+  } catch {
+    return false;
   }
 }
 

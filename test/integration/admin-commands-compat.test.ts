@@ -408,6 +408,25 @@ describe('admin and introspection commands vs redis-server 7.0', () => {
       }
     });
 
+    it('every setting CONFIG GET * lists can be set back to its value, but those Redis itself keeps to start-up', async () => {
+      // Redis's start-up-only and protected settings (and requirepass, which changes AUTH): refused as Redis refuses them.
+      const redisKeeps = new Set(['aclfile', 'databases', 'logfile', 'cluster-enabled', 'cluster-port', 'appendfilename', 'enable-debug-command',
+        'io-threads', 'rdbchecksum', 'always-show-logo', 'set-proc-title', 'dir', 'dbfilename', 'requirepass']);
+      const [all] = await decoded(node!.port, [['CONFIG', 'GET', '*']], 2);
+      const pairs = all!.t === 'array' ? all!.v.map((x) => (x.t === 'bulk' ? x.v.toString() : '')) : [];
+      const sets: Argv[] = [];
+      for (let i = 0; i < pairs.length; i += 2) if (!redisKeeps.has(pairs[i]!)) sets.push(['CONFIG', 'SET', pairs[i]!, pairs[i + 1]!]);
+      expect(sets.length).toBeGreaterThan(100);
+      const replies = await decoded(node!.port, sets, 2);
+      const refused = replies.map((r, i) => (r.t === 'error' ? `${sets[i]!.slice(2).join(' ')}: ${show(r)}` : '')).filter((x) => x !== '');
+      expect(refused).toEqual([]);
+      const [again] = await decoded(node!.port, [['CONFIG', 'GET', '*']], 2);
+      expect(show(again!)).toBe(show(all!));
+      // A start-up setting to another value is still refused.
+      const [port] = await decoded(node!.port, [['CONFIG', 'SET', 'port', '1']], 2);
+      expect(show(port!)).toContain("can't set immutable config");
+    });
+
     it('commandstats count the commands a script runs, and calls refused before running as rejected_calls, as Redis', async () => {
       const read = async (port: number): Promise<string[]> => {
         const replies = await decoded(port, [
