@@ -55,6 +55,9 @@ export interface LuaApi {
   lua_pushboolean(L: LuaState, b: boolean): void;
   lua_pushjsfunction(L: LuaState, f: LuaJsFunction): void;
   lua_tocfunction(L: LuaState, i: Idx): LuaJsFunction | null;
+  lua_pushjsclosure(L: LuaState, f: LuaJsFunction, n: number): void;
+  lua_rotate(L: LuaState, i: Idx, n: number): void;
+  lua_callk(L: LuaState, nargs: number, nresults: number, ctx: number, k: (L: LuaState, status: number, ctx: number) => number): void;
   lua_pushinteger(L: LuaState, n: number): void;
   lua_pushlightuserdata(L: LuaState, p: object): void;
   lua_pushnil(L: LuaState): void;

@@ -1,3 +1,4 @@
+import { installCoroutineWrap } from './coroutine-wrap.js';
 import { keepHooksThroughPcall } from './pcall-hooks.js';
 import { lauxlib, loadFengari, lua, lualib, luaString, type LuaState } from './fengari-api.js';
 import { pushBytes, raise, raiseAt } from './lua-bytes.js';
@@ -41,7 +42,7 @@ print, dofile, loadfile, require, rawlen, utf8, package, debug = nil, nil, nil, 
 -- A coroutine the script made is paused by the busy-threshold hook as the script's own thread is:
 -- the pause is passed up through each resume to the script's thread, which yields to the event
 -- loop, and the coroutine then goes on where it stopped (hook_pause: taken once, set to pass on).
-local co_create, co_resume, co_yield, co_isyieldable = coroutine.create, coroutine.resume, coroutine.yield, coroutine.isyieldable
+local co_resume, co_yield, co_isyieldable = coroutine.resume, coroutine.yield, coroutine.isyieldable
 local hook_pause = __ringkv_hook_pause
 __ringkv_hook_pause = nil
 coroutine.resume = function(co, ...)
@@ -54,15 +55,6 @@ coroutine.resume = function(co, ...)
     r = tpack(co_resume(co))
   end
   return tunpack(r, 1, r.n)
-end
-local resume = coroutine.resume
-coroutine.wrap = function(f)
-  local co = co_create(f)
-  return function(...)
-    local r = tpack(resume(co, ...))
-    if r[1] then return tunpack(r, 2, r.n) end
-    error(r[2], 0)
-  end
 end
 pcall = function(f, ...)
   local r = tpack(rawpcall(f, ...))
@@ -236,6 +228,8 @@ export function createSandbox(openRedis: (L: LuaState) => void, hookPause: (pass
     throw new Error(`script prelude failed: ${Buffer.from(lua.lua_tostring(L, -1) ?? new Uint8Array()).toString()}`);
   }
   lua.lua_call(L, 0, 0);
+  // coroutine.wrap over the prelude's coroutine.resume.
+  installCoroutineWrap(L);
   openCompat(L);
   openFormat(L);
   lua.lua_createtable(L, 0, 0);

@@ -316,6 +316,12 @@ const RESP2_CASES: string[][] = [
   e("local t = setmetatable({}, {__index = function(t, k) return k * 2 end}) return t[21]"),
   e("return type(getfenv) .. type(setfenv) .. type(newproxy) .. type(gcinfo) .. type(module)"),
   e("return type(load) .. type(rawlen) .. type(rawequal) .. type(xpcall) .. type(coroutine.wrap)"),
+  // Coroutines: values through resume and yield, wrap's errors with the caller's position, dead ones.
+  e("local g = coroutine.wrap(function(a) local b = coroutine.yield(a + 1) return b * 2 end) return {g(1), g(5)}"),
+  e("local g = coroutine.wrap(function() error('inner') end) return g()"),
+  e("local g = coroutine.wrap(function() error({err='TABLE err'}) end) return g()"),
+  e("local g = coroutine.wrap(function() return 1 end) g() return g()"),
+  e("local co = coroutine.create(function() coroutine.yield() end) local a = {coroutine.resume(co)} local b = {coroutine.resume(co)} local c = {coroutine.resume(co)} return {tostring(a[1]), #a, tostring(b[1]), tostring(c[1]), c[2], coroutine.status(co)}"),
   e("return tostring(string.format('%d', 3) == '3')"),
   e("local a = {} for i = 1, 5 do a[#a + 1] = i * 1.5 end return table.concat(a, ' ')"),
   e("return cjson.encode({1.5, 2, 1e20, 0.1, -0})"),
