@@ -149,6 +149,16 @@ export function container(
 }
 
 /** The name a call counts and shows under: `parent|sub` for a container's subcommand (cmdstat_config|get), else the command's. */
+/**
+ * Whether running the command changes the data set or enters Redis's replication stream: writes,
+ * may_replicate commands (EVAL, PFCOUNT) and PUBLISH / SPUBLISH, which replicate in Redis 7.0 with
+ * the flag hidden (ringkv's table leaves it off them so cluster routing does not treat them as
+ * writes). CLIENT PAUSE WRITE holds these, read-only scripts refuse them, MONITOR clients may not run them.
+ */
+export function replicatesLikeWrite(spec: CommandSpec): boolean {
+  return spec.flags.includes('write') || spec.flags.includes('may_replicate') || spec.name === 'publish' || spec.name === 'spublish';
+}
+
 export function callName(spec: CommandSpec, argv: readonly Buffer[]): string {
   return spec.subcommands === undefined || argv.length < 2 ? spec.name : `${spec.name}|${argv[1]!.toString('latin1').toLowerCase()}`;
 }

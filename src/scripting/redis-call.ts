@@ -1,6 +1,6 @@
 import { OOM_ERROR } from '../server/eviction/memory-guard.js';
 import { ReplyError } from '../core/errors.js';
-import { hiddenFromMonitor, keyPositions, subcommandOf, type CommandSpec } from '../commands/spec.js';
+import { hiddenFromMonitor, keyPositions, replicatesLikeWrite, subcommandOf, type CommandSpec } from '../commands/spec.js';
 import { recordCommandRun } from '../server/command-record.js';
 import { scriptsMayRunNoscript } from './deny-scripts.js';
 import { keySlot } from '../cluster/slot.js';
@@ -100,9 +100,7 @@ export function redisCall(L: LuaState, run: ScriptRun | undefined, raiseIt: bool
   const denied = aclDenial(run, spec, argv);
   if (denied !== undefined) return fail(L, denied, raiseIt);
   const writes = WRITE_FLAGS.some((f) => spec.flags.includes(f));
-  // PUBLISH is may-replicate in Redis (its message enters the replication stream), so a read-only
-  // script may not run it either; ringkv's table leaves the flag off it for cluster routing.
-  if ((writes || spec.name === 'publish' || spec.name === 'spublish') && run.readOnly) return fail(L, CALL_ERR.readOnly, raiseIt);
+  if (replicatesLikeWrite(spec) && run.readOnly) return fail(L, CALL_ERR.readOnly, raiseIt);
   const clusterError = checkCluster(run, top, argv);
   if (clusterError !== undefined) return fail(L, clusterError, raiseIt);
   // Redis 7.0 (scriptVerifyOOM): a script that found memory full may still read and may finish a

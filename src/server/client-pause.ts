@@ -1,4 +1,4 @@
-import type { CommandSpec } from '../commands/spec.js';
+import { replicatesLikeWrite, type CommandSpec } from '../commands/spec.js';
 import type { SessionState } from './session-state.js';
 
 export type PauseMode = 'write' | 'all';
@@ -18,7 +18,7 @@ export type ScriptWrites = (command: string, argv: readonly Buffer[]) => boolean
 function mayWrite(spec: CommandSpec, argv: readonly Buffer[] | undefined, scriptWrites: ScriptWrites | undefined): boolean {
   const declared = argv === undefined || scriptWrites === undefined ? undefined : scriptWrites(spec.name, argv);
   if (declared !== undefined) return declared;
-  return spec.flags.includes('write') || spec.flags.includes('may_replicate') || spec.name === 'publish' || spec.name === 'spublish';
+  return replicatesLikeWrite(spec);
 }
 
 /**
