@@ -7,7 +7,7 @@ import { globMatch } from '../commands/glob.js';
 import { keyPositions } from '../commands/spec.js';
 import type { AclCommand } from './acl-commands.js';
 import { keyAccess } from './key-access.js';
-import type { AclUser, Selector } from './acl-user.js';
+import { PERM_READ, type AclUser, type Selector } from './acl-user.js';
 
 export type AclDenial = 'command' | 'key' | 'channel';
 
@@ -52,7 +52,9 @@ function checkSelector(s: Selector, cmd: AclCommand, argv: readonly Buffer[], ke
       return { ok: false, reason: 'command', index: 0 };
     }
   }
-  if (!s.allKeys) {
+  // Shard channels sit where keys do (they route by slot) but are channels to ACL, as Redis's
+  // not_key key specs: SPUBLISH and SSUBSCRIBE are checked against the channel patterns below.
+  if (!s.allKeys && !spec.flags.includes('pubsub')) {
     const positions = keys();
     for (let i = 0; i < positions.length; i++) {
       const at = positions[i]!;
@@ -82,6 +84,19 @@ export function checkCommand(user: AclUser, cmd: AclCommand, argv: readonly Buff
       (v.reason === worst.reason && v.index > worst.index)) worst = v;
   }
   return worst ?? { ok: false, reason: 'command', index: 0 };
+}
+
+/**
+ * Whether some selector of `user` that allows this command reads every key (allkeys, or a `*`
+ * pattern with read permission): SORT's BY and GET patterns need that (Redis 7.0's
+ * ACLUserCheckCmdWithUnrestrictedKeyAccess with CMD_KEY_ACCESS).
+ */
+export function hasUnrestrictedReadAccess(user: AclUser, cmd: AclCommand, argv: readonly Buffer[]): boolean {
+  if (user.unrestricted) return true;
+  let keys: number[] | undefined;
+  const keyList = (): number[] => (keys ??= keyPositions(cmd.parent?.spec ?? cmd.spec, argv));
+  return user.selectors.some((s) => checkSelector(s, cmd, argv, keyList).ok &&
+    (s.allKeys || s.keys.some((p) => (p.perms & PERM_READ) === PERM_READ && p.pattern.length === 1 && p.pattern[0] === 0x2a)));
 }
 
 /** The NOPERM reply of a denial (processCommand's texts). */

@@ -215,5 +215,7 @@ export function keyAccess(command: string, index: number, argv: readonly Buffer[
   if (specs === undefined) return PERM_READ | PERM_WRITE;
   // SET's key is only read with its GET option (Redis: setGetKeys).
   if (command === 'set') return argv.some((a, i) => i > 2 && a.length === 3 && a.toString('latin1').toLowerCase() === 'get') ? PERM_READ | PERM_WRITE : PERM_WRITE;
+  // BITFIELD with only GET subcommands only reads (Redis: bitfieldGetKeys).
+  if (command === 'bitfield') return argv.some((a, i) => i > 1 && /^(set|incrby)$/i.test(a.toString('latin1'))) ? PERM_READ | PERM_WRITE : PERM_READ;
   return specs[Math.min(index, specs.length - 1)]!;
 }

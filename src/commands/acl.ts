@@ -126,6 +126,8 @@ function dryrun(ctx: CommandContext, argv: Buffer[]): void {
   const spec = ctx.node.commands.get(lower(target[0]!));
   const cmd = spec === undefined ? undefined : acl.commands.resolve(spec, target);
   if (cmd === undefined) throw new ReplyError(`ERR Command '${name(target[0]!)}' not found`);
+  const arity = cmd.spec.arity;
+  if (arity > 0 ? target.length !== arity : target.length < -arity) throw new ReplyError(ERR.wrongArity(cmd.fullName));
   const v = checkCommand(u, cmd, target);
   if (v.ok) return ctx.out.ok();
   const what = name(target[v.index]!);

@@ -8,6 +8,7 @@
  * the LIMIT range. In cluster mode a BY pattern with a star, and every GET, is refused as Redis
  * 7.0 refuses them: the keys they form may be in other slots.
  */
+import { hasUnrestrictedReadAccess } from '../acl/acl-check.js';
 import { ERR, ReplyError } from '../core/errors.js';
 import { ValueType } from './keyspace.js';
 import { ListType } from '../collections/list-type.js';
@@ -74,9 +75,19 @@ interface SortOptions {
   store: Buffer | undefined;
 }
 
+function userReadsEveryKey(ctx: CommandContext, argv: Buffer[]): boolean {
+  const user = ctx.session.user;
+  if (user === undefined || user.unrestricted) return true;
+  const cmd = ctx.node.acl.commands.of(ctx.node.commands.get(lower(argv[0]!))!);
+  return cmd === undefined || hasUnrestrictedReadAccess(user, cmd, argv);
+}
+
 function parseOptions(ctx: CommandContext, argv: Buffer[], readonly: boolean): SortOptions {
   const o: SortOptions = { desc: false, alpha: false, limitStart: 0, limitCount: -1, by: undefined, dontSort: false, gets: [], store: undefined };
   const cluster = ctx.node.cluster !== undefined;
+  // BY and GET patterns may read any key: only a user who may read every key can use them (Redis 7.0).
+  let fullAccess: boolean | undefined;
+  const mayReadAll = (): boolean => (fullAccess ??= userReadsEveryKey(ctx, argv));
   for (let j = 2; j < argv.length; j++) {
     const left = argv.length - j - 1;
     const a = lower(argv[j]!);
@@ -93,8 +104,10 @@ function parseOptions(ctx: CommandContext, argv: Buffer[], readonly: boolean): S
       o.by = argv[++j]!;
       if (cString(o.by).indexOf(STAR) < 0) o.dontSort = true;
       else if (cluster) throw new ReplyError('ERR BY option of SORT denied in Cluster mode.');
+      else if (!mayReadAll()) throw new ReplyError('ERR BY option of SORT denied due to insufficient ACL permissions.');
     } else if (a === 'get' && left >= 1) {
       if (cluster) throw new ReplyError('ERR GET option of SORT denied in Cluster mode.');
+      if (!mayReadAll()) throw new ReplyError('ERR GET option of SORT denied due to insufficient ACL permissions.');
       o.gets.push(argv[++j]!);
     } else throw new ReplyError(ERR.syntax);
   }
