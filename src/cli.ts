@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from './core/config.js';
 import { StartupError, UsageError, startupMessage } from './core/startup-error.js';
@@ -61,18 +62,23 @@ const wantsVersion = (args: readonly string[]): boolean => args.includes('--vers
 
 async function runServer(args: string[]): Promise<void> {
   const config = loadConfig(args);
+  // daemonize yes: the settings are checked here, then a detached copy of this process runs the node.
+  if (config.bool('daemonize') && process.env.RINGKV_DAEMONIZED !== '1') return daemonize();
   // Loaded only to run: --help, --version and a bad setting answer without loading LMDB and the rest.
   const { createLogger } = await import('./core/logger.js');
   const { RingkvNode } = await import('./server/node.js');
+  const { writePidFile } = await import('./server/pid-file.js');
   const logger = createLogger({ loglevel: config.str('loglevel'), logfile: config.str('logfile') });
+  for (const warning of config.startupWarnings) logger.warn(warning);
   const node = await RingkvNode.open(config, logger);
   await node.listen();
+  const pidFile = await writePidFile(config.str('pidfile') || (config.bool('daemonize') ? DEFAULT_PID_FILE : ''), logger);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    node.stop().then(() => process.exit(0), (err: unknown) => {
+    node.stop().then(() => pidFile.remove()).then(() => process.exit(0), (err: unknown) => {
       logger.error({ err }, 'shutdown failed');
       process.exit(1);
     });
@@ -85,6 +91,22 @@ async function runServer(args: string[]): Promise<void> {
     process.stdin.on('error', () => stop('launcher exited'));
     process.stdin.resume();
   }
+}
+
+/** Where a daemonized node writes its process id when no pidfile is set (Redis's default). */
+const DEFAULT_PID_FILE = '/var/run/redis.pid';
+
+/**
+ * Starts this same command again, detached from the terminal with no standard streams (logs go to
+ * `logfile`, as a daemonized Redis's do), and returns so this process exits.
+ */
+function daemonize(): void {
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    detached: true,
+    stdio: 'ignore',
+    env: { ...process.env, RINGKV_DAEMONIZED: '1' },
+  });
+  child.unref();
 }
 
 /** Prints `usage` or the version when asked; true when the command should not run. */

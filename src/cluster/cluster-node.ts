@@ -1,4 +1,5 @@
 import type { Config } from '../core/config.js';
+import { firstBindHost } from '../server/bind.js';
 import type { Logger } from '../core/logger.js';
 import type { RingkvNode } from '../server/node.js';
 import type { SessionState } from '../server/session-state.js';
@@ -65,9 +66,9 @@ export interface SelfAddress {
 function advertisedHost(config: Config): string {
   const announced = config.str('cluster-announce-ip');
   if (announced) return announced;
-  const first = config.str('bind').split(/\s+/).find(Boolean) ?? '127.0.0.1';
+  const first = firstBindHost(config.str('bind'));
   // A wildcard bind is no address a client can dial.
-  return first === '0.0.0.0' || first === '::' || first === '*' ? '127.0.0.1' : first.replace(/^-/, '');
+  return first === '0.0.0.0' || first === '::' ? '127.0.0.1' : first;
 }
 
 /** How stale the slot table may be before a lookup refreshes it. */
@@ -154,7 +155,7 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
     this.comingBack = new ComingBack(restored !== undefined && restored.some((m) => m.id !== this.myId));
     this.membershipLog = new MembershipLog(this.logger, this.myId);
     const secret = config.str('cluster-secret') || config.str('requirepass');
-    const bindHost = config.str('bind').split(/\s+/).find(Boolean) ?? '127.0.0.1';
+    const bindHost = firstBindHost(config.str('bind'));
     this.bus = new ClusterBus({
       nodeId: this.myId,
       advertise: { host: this.self.host, port: this.self.busPort },

@@ -114,6 +114,7 @@ function persistence(node: NodeServices): Lines {
 
 function stats(node: NodeServices): Lines {
   const s = node.stats;
+  const trackingTotals = node.tracking.totals();
   return [
     ['total_connections_received', s.totalConnectionsReceived], ['total_commands_processed', s.totalCommandsProcessed],
     ['instantaneous_ops_per_sec', 0], ['total_net_input_bytes', s.totalNetInputBytes], ['total_net_output_bytes', s.totalNetOutputBytes],
@@ -125,7 +126,7 @@ function stats(node: NodeServices): Lines {
     ['keyspace_hits', s.keyspaceHits], ['keyspace_misses', s.keyspaceMisses], ['pubsub_channels', node.pubsub.registry.size('channel')], ['pubsub_patterns', node.pubsub.registry.size('pattern')],
     ['pubsubshard_channels', node.pubsub.registry.size('shard')], ['latest_fork_usec', 0], ['total_forks', 0], ['migrate_cached_sockets', 0],
     ['slave_expires_tracked_keys', 0], ['active_defrag_hits', 0], ['active_defrag_misses', 0], ['active_defrag_key_hits', 0], ['active_defrag_key_misses', 0],
-    ['total_active_defrag_time', 0], ['current_active_defrag_time', 0], ['tracking_total_keys', 0], ['tracking_total_items', 0], ['tracking_total_prefixes', 0],
+    ['total_active_defrag_time', 0], ['current_active_defrag_time', 0], ['tracking_total_keys', trackingTotals.keys], ['tracking_total_items', trackingTotals.items], ['tracking_total_prefixes', trackingTotals.prefixes],
     ['unexpected_error_replies', 0], ['total_error_replies', s.errorReplies], ['dump_payload_sanitizations', 0],
     ['total_reads_processed', 0], ['total_writes_processed', 0], ['io_threaded_reads_processed', 0], ['io_threaded_writes_processed', 0],
     ['reply_buffer_shrinks', 0], ['reply_buffer_expands', 0],

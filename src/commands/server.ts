@@ -19,6 +19,8 @@ import { debugDigestSubcommands } from './debug-digest.js';
 import { debugProtocolSubcommand } from './debug-protocol.js';
 import { debugHelpSubcommand } from './debug-help.js';
 import { setDenyScriptsDisabled } from '../scripting/deny-scripts.js';
+import { configRewrite } from './config-rewrite-command.js';
+import { isLocalSession } from '../server/protected-mode.js';
 
 function info(ctx: CommandContext, argv: Buffer[]): void {
   ctx.out.verbatim(infoText(ctx.node, argv.slice(1).map((a) => a.toString())));
@@ -59,7 +61,8 @@ function configSet(ctx: CommandContext, argv: Buffer[]): void {
   const pairs: Array<[string, string]> = [];
   for (let i = 2; i < argv.length; i += 2) pairs.push([argv[i]!.toString(), argv[i + 1]!.toString()]);
   try {
-    ctx.node.config.setMany(pairs);
+    const protectedOk = ctx.node.config.str('enable-protected-configs');
+    ctx.node.config.setMany(pairs, protectedOk === 'yes' || (protectedOk === 'local' && isLocalSession(ctx.session)));
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     if (err.kind === 'unknown') throw new ReplyError(`ERR Unknown option or number of arguments for CONFIG SET - '${err.setting}'`);
@@ -331,6 +334,7 @@ const debugTable = container('debug', ['admin', 'noscript', 'loading', 'stale'],
   { name: 'sleep', arity: 3, flags: ['admin'], run: (c, a) => { blockFor(cNumber(a[2]!, true) * 1000); c.out.ok(); } },
   { name: 'log', arity: 3, flags: ['admin'], run: (c, a) => { c.node.logger.warn({ message: a[2]!.toString() }, 'DEBUG LOG'); c.out.ok(); } },
   { name: 'set-active-expire', arity: 3, flags: ['admin'], run: (c, a) => { activeExpireEnabled = cNumber(a[2]!, false) !== 0; c.out.ok(); } },
+  { name: 'config-rewrite-force-all', arity: 2, flags: ['admin'], run: (c) => configRewrite(c, true) },
   { name: 'set-disable-deny-scripts', arity: 3, flags: ['admin'], run: (c, a) => { setDenyScriptsDisabled(cNumber(a[2]!, false) !== 0); c.out.ok(); } },
   { name: 'reload', arity: -2, flags: ['admin'], run: debugReload },
   { name: 'populate', arity: -3, flags: ['admin'], run: debugPopulate },
@@ -400,7 +404,7 @@ const config = container('config', ['admin', 'noscript', 'loading', 'stale'], ['
   { name: 'get', categories: ['admin', 'slow', 'dangerous'], arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], run: configGet },
   { name: 'set', categories: ['admin', 'slow', 'dangerous'], arity: -4, flags: ['admin', 'noscript', 'loading', 'stale'], run: configSet },
   { name: 'resetstat', categories: ['admin', 'slow', 'dangerous'], arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], run: configResetstat },
-  { name: 'rewrite', categories: ['admin', 'slow', 'dangerous'], arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], run: () => { throw new ReplyError('ERR The server is running without a config file'); } },
+  { name: 'rewrite', categories: ['admin', 'slow', 'dangerous'], arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'], run: (c) => configRewrite(c) },
   { name: 'help', categories: ['slow'], arity: 2, flags: ['loading', 'stale'], run: (c) => helpReply(c, CONFIG_HELP) },
 ]);
 

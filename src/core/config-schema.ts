@@ -8,6 +8,7 @@ import { formatNotifyFlags, parseNotifyFlags, storedNotifyFlags } from './notify
 import { parsePercentiles, percentileName } from '../server/command-latency.js';
 import { TLS_SETTINGS } from './tls-settings.js';
 import { normalizeClientsLimit } from '../server/client-eviction.js';
+import { INERT_ALIASES, INERT_SETTINGS, LONG_MAX } from './config-inert.js';
 
 export type SettingKind = 'int' | 'memory' | 'bool' | 'string' | 'enum';
 
@@ -35,16 +36,22 @@ export interface SettingSpec {
    * only what they name (client-output-buffer-limit).
    */
   normalize?: (raw: string, current: string | undefined) => string;
+  /**
+   * Redis 7.0 takes it only at start-up: CONFIG SET is refused even to the value in force. (A
+   * setting only ringkv fixes at start-up, such as port or bind, takes CONFIG SET of its current
+   * value as a no-op, so a tool that sets back every CONFIG GET * value goes through.)
+   */
+  startupOnlyInRedis?: boolean;
   /** Left out of CONFIG GET patterns (Redis's HIDDEN_CONFIG debugging knobs): only its exact name finds it. */
   hidden?: boolean;
+  /** A warning to log at start-up when a config file or flag gives this value (`raw` as given). */
+  startupWarning?: (raw: string) => string | undefined;
   /** How CONFIG GET shows the stored value, when Redis shows less than it keeps. */
   display?: (value: string) => string;
 }
 
 const s = (spec: SettingSpec): SettingSpec => spec;
 
-/** Redis's LONG_MAX bound (as a number it rounds up to 2^63; config.ts prints it exactly). */
-const LONG_MAX = 2 ** 63;
 
 /**
  * `save`: pairs of `<seconds> <changes>` (seconds at least 1, changes at least 0), or "" for none.
@@ -72,12 +79,32 @@ function normalizeHz(raw: string): string {
   return String(Math.min(500, Math.max(1, n)));
 }
 
+/** `unixsocketperm`: octal permissions 0 - 777, as Redis reads them (CONFIG GET shows them octal). */
+function normalizeSocketPerm(raw: string): string {
+  if (!/^[0-7]+$/.test(raw)) throw new Error("argument couldn't be parsed into an integer");
+  const n = parseInt(raw, 8);
+  if (n > 0o777) throw new Error('argument must be between 0 and 777 inclusive');
+  return n.toString(8);
+}
+
+/** `replicaof`: only the empty value (no primary); anything else says what to use instead. */
+function refuseReplicaof(raw: string): string {
+  if (raw.trim() === '' || raw.trim().toLowerCase() === 'no one') return '';
+  throw new Error('ringkv does not replicate from a Redis primary: its nodes replicate each other (cluster-enabled yes, cluster-seeds, replication-factor)');
+}
+
 export const SETTINGS: readonly SettingSpec[] = [
   s({ name: 'port', kind: 'int', default: '6379', min: 0, max: 65535, mutable: false, help: 'TCP port for clients.' }),
   s({ name: 'bind', kind: 'string', default: '127.0.0.1', mutable: false, help: 'Addresses to listen on, space separated.' }),
+  s({ name: 'unixsocket', kind: 'string', default: '', mutable: false, startupOnlyInRedis: true, help: 'Path of a Unix socket to serve clients on as well; empty = none.' }),
+  s({ name: 'unixsocketperm', kind: 'string', default: '0', mutable: false, startupOnlyInRedis: true, help: 'Permissions of the Unix socket file, octal (e.g. 700); 0 = as the umask leaves them.', normalize: normalizeSocketPerm }),
+  s({ name: 'tcp-backlog', kind: 'int', default: '511', min: 0, max: 2_147_483_647, mutable: false, startupOnlyInRedis: true, help: 'Backlog of the client listeners\' accept queues (the kernel caps it at somaxconn).' }),
+  s({ name: 'daemonize', kind: 'bool', default: 'no', mutable: false, startupOnlyInRedis: true, help: 'Detach from the terminal and run in the background (the launching process exits once the node is started).' }),
+  s({ name: 'pidfile', kind: 'string', default: '', mutable: false, startupOnlyInRedis: true, help: 'File the node writes its process id to once it serves, and removes when it stops; daemonize yes without it writes /var/run/redis.pid, as Redis.' }),
+  s({ name: 'replicaof', kind: 'string', default: '', mutable: false, startupOnlyInRedis: true, help: 'Not supported: ringkv nodes replicate each other in a cluster (cluster-enabled yes, cluster-seeds), not from a Redis primary.', normalize: refuseReplicaof }),
   s({ name: 'dir', kind: 'string', default: './data', mutable: false, protected: true, help: 'Directory for the LMDB store and commit log.' }),
   s({ name: 'requirepass', kind: 'string', default: '', mutable: true, help: 'Password clients must AUTH with; empty = none.' }),
-  s({ name: 'aclfile', kind: 'string', default: '', mutable: false, help: 'ACL file of `user` lines read at start-up and by ACL LOAD, written by ACL SAVE; empty = none.' }),
+  s({ name: 'aclfile', kind: 'string', default: '', mutable: false, startupOnlyInRedis: true, help: 'ACL file of `user` lines read at start-up and by ACL LOAD, written by ACL SAVE; empty = none.' }),
   s({ name: 'acllog-max-len', kind: 'int', default: '128', min: 0, max: 2_147_483_647, mutable: true, help: 'Entries ACL LOG keeps.' }),
   s({ name: 'acl-pubsub-default', kind: 'enum', default: 'resetchannels', values: ['allchannels', 'resetchannels'], mutable: true, help: 'Channels a new ACL user may use: none (resetchannels) or all (allchannels).' }),
   s({ name: 'protected-mode', kind: 'bool', default: 'yes', mutable: true, help: 'Without requirepass, refuse clients that do not connect from the loopback interface.' }),
@@ -87,7 +114,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   s({ name: 'appendfsync', kind: 'enum', default: 'always', values: ['everysec', 'always', 'no'], mutable: true, help: 'When an acknowledged write is on disk: always (before the reply), everysec, no.' }),
   s({ name: 'checkpoint-interval-ms', kind: 'int', default: '5000', min: 10, max: 3_600_000, mutable: false, help: 'Milliseconds between checkpoints of a non-empty memtable into LMDB (the commit log replayed after a crash covers at most this much).' }),
   s({ name: 'appendonly', kind: 'bool', default: 'yes', mutable: true, inert: true, help: 'Reported for tools; the commit log is always on, so appendonly no changes nothing (every acknowledged write stays logged).' }),
-  s({ name: 'save', kind: 'string', default: '', mutable: true, inert: true, help: 'Reported for tools; snapshots are not used.', normalize: normalizeSave }),
+  s({ name: 'save', kind: 'string', default: '3600 1 300 100 60 10000', mutable: true, inert: true, help: 'Reported for tools (Redis 7.0\'s default and config-file rules: each `save` line adds its points, `save ""` clears them); snapshots are not used, the commit log keeps every write.', normalize: normalizeSave }),
   s({ name: 'proto-max-bulk-len', kind: 'memory', default: '512mb', min: 1024 * 1024, mutable: true, help: 'Largest bulk argument and string value.' }),
   s({ name: 'client-query-buffer-limit', kind: 'memory', default: '1gb', min: 1024 * 1024, mutable: true, help: 'Unparsed bytes a client may send ahead before it is closed.' }),
   s({
@@ -103,14 +130,19 @@ export const SETTINGS: readonly SettingSpec[] = [
   }),
   s({ name: 'hz', kind: 'string', default: '10', mutable: true, help: 'Background task frequency (active expiry) per second (0 - 2147483647 accepted, used within 1 - 500).', normalize: normalizeHz }),
   s({ name: 'active-expire-effort', kind: 'int', default: '1', min: 1, max: 10, mutable: true, help: 'Keys expired per tick scale with this (1–10).' }),
-  s({ name: 'databases', kind: 'int', default: '1', min: 1, max: 1, mutable: false, help: 'Only database 0 exists.' }),
+  s({
+    name: 'databases', kind: 'int', default: '1', min: 1, max: 2_147_483_647, mutable: false, startupOnlyInRedis: true,
+    help: 'Only database 0 exists: a config file\'s `databases 16` is taken (with a warning at start-up) and kept as 1, so CONFIG GET and SELECT agree.',
+    normalize: () => '1',
+    startupWarning: (raw) => (raw.trim() === '1' ? undefined : `databases ${raw}: ringkv keeps one database (db 0); SELECT of any other answers "ERR DB index is out of range"`),
+  }),
   s({ name: 'loglevel', kind: 'enum', default: 'notice', values: ['debug', 'verbose', 'notice', 'warning', 'nothing'], mutable: true, help: 'Log verbosity.' }),
-  s({ name: 'logfile', kind: 'string', default: '', mutable: false, help: 'Log file; empty = standard output.' }),
+  s({ name: 'logfile', kind: 'string', default: '', mutable: false, startupOnlyInRedis: true, help: 'Log file; empty = standard output.' }),
   s({ name: 'debug-clock-offset-ms', kind: 'int', default: '0', min: -86_400_000, max: 86_400_000, mutable: true, help: 'Fault injection: skews this node\'s data-path clock (versions, expiry) by this many ms.' }),
   s({ name: 'metrics-port', kind: 'int', default: '0', min: 0, max: 65535, mutable: false, help: 'HTTP port for Prometheus metrics; 0 = off.' }),
   s({ name: 'metrics-password', kind: 'string', default: '', mutable: true, help: 'Password the metrics-port endpoint asks for (HTTP Basic, any user, or Bearer); empty = requirepass, if set.' }),
-  s({ name: 'cluster-enabled', kind: 'bool', default: 'no', mutable: false, help: 'Join a ringkv cluster (slots on a ring, quorum replication).' }),
-  s({ name: 'cluster-port', kind: 'int', default: '0', min: 0, max: 65535, mutable: false, help: 'Cluster bus port; 0 = port + 10000.' }),
+  s({ name: 'cluster-enabled', kind: 'bool', default: 'no', mutable: false, startupOnlyInRedis: true, help: 'Join a ringkv cluster (slots on a ring, quorum replication).' }),
+  s({ name: 'cluster-port', kind: 'int', default: '0', min: 0, max: 65535, mutable: false, startupOnlyInRedis: true, help: 'Cluster bus port; 0 = port + 10000.' }),
   s({ name: 'cluster-lease-ms', kind: 'int', default: '3000', min: 200, max: 60_000, mutable: false, help: 'How long a slot lease lasts: a dead coordinator\'s read-modify-write slots move after at most this long.' }),
   s({ name: 'cluster-node-timeout', kind: 'int', default: '15000', min: 100, max: 3_600_000, mutable: true, help: 'ms without heartbeats before a peer is suspected.' }),
   s({ name: 'cluster-announce-ip', kind: 'string', default: '', mutable: true, help: 'Address advertised to clients and peers (NAT, containers).' }),
@@ -170,54 +202,12 @@ export const SETTINGS: readonly SettingSpec[] = [
   s({ name: 'zset-max-listpack-entries', kind: 'int', default: '128', min: 0, max: LONG_MAX, mutable: true, help: 'A sorted set is reported as listpack up to this many members, skiplist after (as Redis 7.0).' }),
   s({ name: 'zset-max-listpack-value', kind: 'memory', default: '64', mutable: true, help: 'A sorted set with a member longer than this many bytes is reported as skiplist (as Redis 7.0).' }),
   s({ name: 'stream-node-max-entries', kind: 'int', default: '100', min: 0, max: LONG_MAX, mutable: true, help: 'Entries a stream node takes before XADD starts the next; approximate trimming (~) removes whole nodes, as Redis 7.0 (its byte limit, stream-node-max-bytes, is not modelled).' }),
+  s({ name: 'enable-debug-command', kind: 'enum', default: 'local', values: ['no', 'yes', 'local'], mutable: false, startupOnlyInRedis: true, help: 'Who may run DEBUG: everyone (yes), local connections only (local: loopback or the Unix socket), nobody (no). Redis 7.0 defaults to no; ringkv to local, for the tools on the node\'s own host.' }),
+  s({ name: 'enable-module-command', kind: 'enum', default: 'no', values: ['no', 'yes', 'local'], mutable: false, startupOnlyInRedis: true, help: 'Who may run MODULE (which loads nothing here: ringkv takes no modules): yes, local or no, as Redis 7.0.' }),
+  s({ name: 'tracking-table-max-keys', kind: 'int', default: '1000000', min: 0, max: LONG_MAX, mutable: true, help: 'Keys CLIENT TRACKING remembers for default-mode clients; past it the oldest are invalidated and forgotten (0 = no limit).' }),
   s({ name: 'busy-reply-threshold', kind: 'int', default: '5000', min: 0, max: LONG_MAX, mutable: true, help: 'Milliseconds a script or function runs before other clients get -BUSY and SCRIPT KILL / FUNCTION KILL may stop it (as Redis 7.0).' }),
-  // Encoding-tuning settings that test suites and tools set; ringkv has one layout per type.
-  // Redis 7.0's kinds, ranges and defaults, so a bad value is refused with Redis's reason.
-  ...([
-    ['list-max-listpack-size', 'int', '-2', -2_147_483_648, 2_147_483_647],
-    ['list-compress-depth', 'int', '0', 0, 2_147_483_647],
-    ['set-max-listpack-entries', 'int', '128', 0, LONG_MAX], ['set-max-listpack-value', 'memory', '64'],
-    ['stream-node-max-bytes', 'memory', '4096'],
-    ['activerehashing', 'bool', 'yes'], ['lazyfree-lazy-user-del', 'bool', 'no'], ['lazyfree-lazy-user-flush', 'bool', 'no'],
-    // Background-freeing, cron and snapshot-format knobs test suites and tools set: no effect here.
-    ['lazyfree-lazy-eviction', 'bool', 'no'], ['lazyfree-lazy-expire', 'bool', 'no'], ['lazyfree-lazy-server-del', 'bool', 'no'],
-    ['replica-lazy-flush', 'bool', 'no'], ['dynamic-hz', 'bool', 'yes'], ['rdbcompression', 'bool', 'yes'],
-  ] as const).map(([name, kind, def, min, max]) => s({ name, kind, default: def, min, max, mutable: true, inert: true, help: 'Accepted for compatibility; no effect.' })),
-  // Settings Redis 7.0 takes only at start-up (or, protected, not by default at run time).
-  s({ name: 'appendfilename', kind: 'string', default: 'appendonly.aof', mutable: false, inert: true, help: 'Accepted for compatibility; no effect.' }),
-  s({ name: 'dbfilename', kind: 'string', default: 'dump.rdb', mutable: false, protected: true, inert: true, help: 'Accepted for compatibility; no effect.' }),
-  s({ name: 'enable-debug-command', kind: 'enum', default: 'local', values: ['no', 'yes', 'local'], mutable: false, inert: true, help: 'Accepted for compatibility; DEBUG is always available.' }),
-  s({ name: 'io-threads', kind: 'int', default: '1', min: 1, max: 128, mutable: false, inert: true, help: 'Accepted for compatibility; no effect.' }),
-  s({ name: 'rdbchecksum', kind: 'bool', default: 'yes', mutable: false, inert: true, help: 'Accepted for compatibility; no effect.' }),
-  s({ name: 'always-show-logo', kind: 'bool', default: 'no', mutable: false, inert: true, help: 'Accepted for compatibility; no effect.' }),
-  // Redis 7.0 settings of its AOF, RDB, defragmenter, replication link and process that tools and
-  // test suites set: taken with Redis's kinds, ranges and defaults, no effect here (the commit log,
-  // LMDB and the cluster bus do these jobs; a RESTORE payload is always checked in full).
-  ...([
-    ['aof-use-rdb-preamble', 'bool', 'yes'], ['aof-timestamp-enabled', 'bool', 'no'], ['aof-disable-auto-gc', 'bool', 'no'],
-    ['auto-aof-rewrite-percentage', 'int', '100', 0, 2_147_483_647], ['auto-aof-rewrite-min-size', 'memory', '67108864'],
-    ['activedefrag', 'bool', 'no'], ['active-defrag-cycle-min', 'int', '1', 1, 99], ['active-defrag-cycle-max', 'int', '25', 1, 99],
-    ['active-defrag-threshold-lower', 'int', '10', 0, 1000], ['active-defrag-threshold-upper', 'int', '100', 0, 1000],
-    ['active-defrag-ignore-bytes', 'memory', '104857600', 1, LONG_MAX], ['active-defrag-max-scan-fields', 'int', '1000', 1, LONG_MAX],
-    ['tracking-table-max-keys', 'int', '1000000', 0, LONG_MAX], ['shutdown-timeout', 'int', '10', 0, 2_147_483_647],
-    ['repl-diskless-sync', 'bool', 'yes'], ['repl-diskless-sync-delay', 'int', '5', 0, 2_147_483_647],
-    ['repl-diskless-sync-max-replicas', 'int', '0', 0, 2_147_483_647], ['repl-backlog-size', 'memory', '1048576', 1, LONG_MAX],
-    ['repl-backlog-ttl', 'int', '3600', 0, LONG_MAX], ['repl-timeout', 'int', '60', 1, 2_147_483_647],
-    ['repl-ping-replica-period', 'int', '10', 1, 2_147_483_647], ['replica-serve-stale-data', 'bool', 'yes'],
-    ['replica-read-only', 'bool', 'yes'], ['replica-ignore-maxmemory', 'bool', 'yes'], ['replica-priority', 'int', '100', 0, 2_147_483_647],
-  ] as const).map(([name, kind, def, min, max]) => s({ name, kind, default: def, min, max, mutable: true, inert: true, help: 'Accepted for compatibility; no effect.' })),
-  ...([
-    ['sanitize-dump-payload', 'no', ['no', 'yes', 'clients']], ['repl-diskless-load', 'disabled', ['disabled', 'on-empty-db', 'swapdb']],
-    ['oom-score-adj', 'no', ['no', 'yes', 'relative', 'absolute']],
-  ] as const).map(([name, def, values]) => s({ name, kind: 'enum', default: def, values, mutable: true, inert: true, help: 'Accepted for compatibility; no effect.' })),
-  s({ name: 'masterauth', kind: 'string', default: '', mutable: true, inert: true, help: 'Accepted for compatibility; no effect (nodes authenticate each other with cluster-secret).' }),
-  // Redis 7.0's hidden debugging knobs that test suites set (slow saves and loads, panics).
-  ...([
-    ['rdb-key-save-delay', -2_147_483_648], ['key-load-delay', -2_147_483_648], ['watchdog-period', 0],
-  ] as const).map(([name, min]) => s({ name, kind: 'int', default: '0', min, max: 2_147_483_647, mutable: true, inert: true, hidden: true, help: 'Accepted for compatibility; no effect.' })),
-  s({ name: 'loading-process-events-interval-bytes', kind: 'int', default: '2097152', min: 1024, max: 2_147_483_647, mutable: true, inert: true, hidden: true, help: 'Accepted for compatibility; no effect.' }),
-  s({ name: 'use-exit-on-panic', kind: 'bool', default: 'no', mutable: true, inert: true, hidden: true, help: 'Accepted for compatibility; no effect.' }),
-  s({ name: 'set-proc-title', kind: 'bool', default: 'yes', mutable: false, inert: true, help: 'Accepted for compatibility; no effect.' }),
+  // Redis 7.0 settings taken for config files and tools, without effect here (config-inert.ts).
+  ...INERT_SETTINGS,
 ];
 
 /**
@@ -238,6 +228,8 @@ export const ALIASES: ReadonlyMap<string, string> = new Map([
   ['slave-read-only', 'replica-read-only'],
   ['slave-ignore-maxmemory', 'replica-ignore-maxmemory'],
   ['slave-priority', 'replica-priority'],
+  ['slaveof', 'replicaof'],
+  ...INERT_ALIASES,
 ]);
 
 /** Every name a setting answers to, its aliases included, to its spec. */

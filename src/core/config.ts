@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { splitArgs } from './split-args.js';
 import { ALIASES, SETTINGS, SETTINGS_BY_NAME, type SettingSpec } from './config-schema.js';
 import { parseMemory } from './memory-units.js';
 
@@ -43,7 +45,7 @@ export function normalizeSetting(spec: SettingSpec, raw: string, current?: strin
       if (!/^-?\d+$/.test(value)) fail("argument couldn't be parsed into an integer");
       const n = Number(value);
       if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) fail(range());
-      return String(n);
+      return spec.normalize !== undefined ? spec.normalize(String(n), current) : String(n);
     }
     case 'memory': {
       // parseMemory allows blanks around the number (config files); Redis's memtoull does not.
@@ -87,7 +89,7 @@ export type ConfigValidator = (get: (name: string) => string, changed: ReadonlyS
 /** A constraint between settings: `check` returns why the values break it, or undefined. */
 interface Relation {
   settings: readonly string[];
-  check: (get: (name: string) => number) => string | undefined;
+  check: (get: (name: string) => number, str: (name: string) => string) => string | undefined;
 }
 
 /**
@@ -120,9 +122,9 @@ const RELATIONS: readonly Relation[] = [
     if (bus === g('port')) return `cluster-port (${bus}) must differ from port`;
     return bus === g('tls-port') ? `cluster-port (${bus}) must differ from tls-port` : undefined;
   } },
-  // Without either port no client could ever connect (ringkv has no unix socket).
-  { settings: ['port', 'tls-port'], check: (g) => {
-    if (g('port') === 0 && g('tls-port') === 0) return 'port and tls-port are both 0: no client could connect';
+  // Without a port or a Unix socket no client could ever connect.
+  { settings: ['port', 'tls-port'], check: (g, str) => {
+    if (g('port') === 0 && g('tls-port') === 0 && str('unixsocket') === '') return 'port and tls-port are both 0 and unixsocket is not set: no client could connect';
     return g('tls-port') !== 0 && g('tls-port') === g('port') ? `tls-port (${g('tls-port')}) must differ from port` : undefined;
   } },
   { settings: ['metrics-port', 'port'], check: (g) => {
@@ -144,7 +146,7 @@ function checkRelations(get: (name: string) => string, changed: ReadonlySet<stri
     return v === 'yes' ? 1 : v === 'no' ? 0 : Number(v);
   };
   for (const rel of RELATIONS) {
-    const why = rel.check(num);
+    const why = rel.check(num, get);
     if (why === undefined) continue;
     const setting = rel.settings.find((n) => changed.has(n)) ?? rel.settings[0]!;
     throw new ConfigError(`Invalid value '${get(setting)}' for setting '${setting}': ${why}`, setting, why);
@@ -158,6 +160,12 @@ export class Config {
   private readonly validators: ConfigValidator[] = [];
   /** `user …` lines of the config file (or --user), in order: ACL users defined at start-up. */
   readonly userDirectives: string[] = [];
+  /** What start-up should log as warnings: values taken but not as given (SettingSpec.startupWarning). */
+  readonly startupWarnings: string[] = [];
+  /** The config file the node started from, as an absolute path (CONFIG REWRITE writes it). */
+  file: string | undefined = undefined;
+  /** A `save` line was read at start-up (the next one adds to it). */
+  private saveGiven = false;
 
   constructor(overrides: Iterable<[string, string]> = []) {
     for (const spec of SETTINGS) this.values.set(spec.name, normalizeSetting(spec, spec.default));
@@ -174,7 +182,15 @@ export class Config {
     }
     if (atStart) {
       const spec = specOf(name);
-      this.values.set(spec.name, normalizeSetting(spec, raw, this.values.get(spec.name)));
+      let value = normalizeSetting(spec, raw, this.values.get(spec.name));
+      // Redis's config file: the first `save` line replaces the default points, later ones add theirs.
+      if (spec.name === 'save') {
+        if (this.saveGiven && value !== '') value = normalizeSetting(spec, `${this.str('save')} ${value}`.trim());
+        this.saveGiven = true;
+      }
+      this.values.set(spec.name, value);
+      const warning = spec.startupWarning?.(raw);
+      if (warning !== undefined) this.startupWarnings.push(warning);
       return;
     }
     this.setMany([[name, raw]]);
@@ -185,7 +201,7 @@ export class Config {
    * together) before any is applied, so `CONFIG SET replication-factor 5 write-quorum 4` works from
    * N=3 and a failing pair changes nothing, as in Redis 7.0.
    */
-  setMany(pairs: ReadonlyArray<readonly [string, string]>): void {
+  setMany(pairs: ReadonlyArray<readonly [string, string]>, allowProtected = false): void {
     const next = new Map<string, string>();
     // Redis names an immutable or repeated setting as the client spelled it, a bad value by the
     // name given in lower case (an old name stays the old name). A setting and its old name are two
@@ -194,8 +210,10 @@ export class Config {
     const unchanged = new Set<number>();
     for (const [i, [name, raw]] of pairs.entries()) {
       const spec = specOf(name);
+      // A protected setting (dir, dbfilename) changes only where enable-protected-configs allows it.
+      if (spec.protected === true && !allowProtected) throw new ConfigError(`Setting '${spec.name}' is protected (enable-protected-configs)`, name, "can't set protected config", 'immutable');
       if (!spec.mutable && sameStartupValue(spec, raw, this.values.get(spec.name))) unchanged.add(i);
-      else if (!spec.mutable) throw new ConfigError(`Setting '${spec.name}' can only be set at start-up`, name, spec.protected ? "can't set protected config" : "can't set immutable config", 'immutable');
+      else if (!spec.mutable) throw new ConfigError(`Setting '${spec.name}' can only be set at start-up`, name, "can't set immutable config", 'immutable');
       if (given.has(name.toLowerCase())) throw new ConfigError(`Setting '${spec.name}' given twice`, name, 'duplicate parameter');
       given.add(name.toLowerCase());
     }
@@ -241,15 +259,12 @@ export class Config {
 }
 
 /**
- * Settings Redis 7.0 can change at run time and ringkv only at start-up (port, bind) or that only
- * ringkv has: CONFIG SET to the value in force is taken and changes nothing, so a tool that sets
- * back every value CONFIG GET * listed goes through. Redis's own start-up-only and protected
- * settings are refused as Redis refuses them.
+ * CONFIG SET of a setting ringkv takes only at start-up (port, bind) or that only ringkv has, to the
+ * value in force, is taken and changes nothing: a tool that sets back every value CONFIG GET * listed
+ * goes through. Redis's own start-up-only and protected settings are refused as Redis refuses them.
  */
-const REDIS_STARTUP_ONLY = new Set(['aclfile', 'databases', 'logfile', 'cluster-enabled', 'cluster-port', 'appendfilename', 'enable-debug-command', 'io-threads', 'rdbchecksum', 'always-show-logo', 'set-proc-title']);
-
 function sameStartupValue(spec: SettingSpec, raw: string, current: string | undefined): boolean {
-  if (spec.protected === true || REDIS_STARTUP_ONLY.has(spec.name) || current === undefined) return false;
+  if (spec.startupOnlyInRedis === true || current === undefined) return false;
   try {
     return normalizeSetting(spec, raw, current, true) === current;
   } catch {
@@ -263,19 +278,17 @@ function specOf(name: string): SettingSpec {
   return spec;
 }
 
-/** Reads redis.conf-style lines: `name value…`, `#` comments, quoted values. */
+/** Reads redis.conf-style lines: `name value…`, `#` comments, arguments split and unquoted as Redis does. */
 export function parseConfigFile(text: string, file = 'config'): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   text.split(/\r?\n/).forEach((line, i) => {
     const trimmed = line.trim();
     if (trimmed === '' || trimmed.startsWith('#')) return;
-    const m = /^(\S+)\s*(.*)$/.exec(trimmed);
-    if (!m) throw new ConfigError(`${file}:${i + 1}: cannot parse '${line}'`);
-    let value = m[2]!.trim();
-    // Redis splits a line into words and joins a setting's words with single spaces.
-    if (/^".*"$/.test(value) || /^'.*'$/.test(value)) value = value.slice(1, -1);
-    else value = value.split(/\s+/).join(' ');
-    out.push([m[1]!.toLowerCase(), value]);
+    const words = splitArgs(trimmed);
+    if (words === undefined) throw new ConfigError(`${file}:${i + 1}: unbalanced quotes in '${line}'`);
+    if (words.length === 0) return;
+    // Redis joins a setting's arguments with single spaces (save 900 1, bind a b).
+    out.push([words[0]!.toLowerCase(), words.slice(1).join(' ')]);
   });
   return out;
 }
@@ -291,38 +304,64 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Array<[string, string]>
 }
 
 /**
- * Command-line settings as redis-server takes them: an optional config file path first, then
- * `--name value…` pairs (a value may span several words, e.g. `--save 900 1`).
+ * Command-line settings as redis-server 7.0 takes them: an optional config file path first, then
+ * `--name value…` (a value may span several words, `--save 900 1`, or share the name's word,
+ * `"--maxmemory 700mb"`). A name with no value yet takes the next word even if it starts with `--`
+ * (`--proc-title-template --x--`), except that a bare `--save` is `save ""`. Words before the first
+ * `--name` make a setting of their own (`loglevel verbose`), as Redis reads them. `--name=value` and
+ * `--config <file>` are ringkv's own forms.
  */
 export function settingsFromArgs(args: readonly string[]): { file?: string; settings: Array<[string, string]> } {
-  const settings: Array<[string, string]> = [];
   let file: string | undefined;
   let i = 0;
-  if (args[0] !== undefined && !args[0].startsWith('--')) file = args[i++];
-  while (i < args.length) {
-    const flag = args[i++]!;
-    if (!flag.startsWith('--')) throw new ConfigError(`Unexpected argument '${flag}' (settings are --name value)`);
-    const eq = flag.indexOf('=');
-    if (eq > 0) {
-      settings.push([flag.slice(2, eq), flag.slice(eq + 1)]);
+  if (args[0] !== undefined && !args[0].startsWith('-')) file = args[i++];
+  const lines: string[][] = [];
+  // Whether the last option has a value yet: until it has, a `--word` is its value.
+  let handled = true;
+  for (; i < args.length; i++) {
+    const arg = args[i]!;
+    if (handled && arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      if (eq > 2 && !/\s/.test(arg.slice(0, eq))) {
+        lines.push([arg.slice(2, eq), arg.slice(eq + 1)]);
+        continue;
+      }
+      if (arg === '--config' && i + 1 < args.length) {
+        file = args[++i];
+        continue;
+      }
+      const words = splitArgs(arg.slice(2));
+      if (words === undefined || words.length === 0) throw new ConfigError(`Cannot parse argument '${arg}'`);
+      lines.push(words);
+      handled = words.length > 1;
+      if (!handled && words[0]!.toLowerCase() === 'save' && (i === args.length - 1 || args[i + 1]!.startsWith('--'))) {
+        lines[lines.length - 1]!.push('');
+        handled = true;
+      }
       continue;
     }
-    if (flag === '--config') {
-      file = args[i++];
-      continue;
-    }
-    const words: string[] = [];
-    while (i < args.length && !args[i]!.startsWith('--')) words.push(args[i++]!);
-    settings.push([flag.slice(2), words.join(' ')]);
+    if (lines.length === 0) lines.push([]);
+    lines[lines.length - 1]!.push(arg);
+    handled = true;
   }
+  const settings = lines.map((words): [string, string] => [words[0] ?? '', words.slice(1).join(' ')]);
   return file === undefined ? { settings } : { file, settings };
 }
 
 /** Builds the node's config from file, environment and flags; errors name the bad setting. */
 export function loadConfig(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Config {
   const { file, settings } = settingsFromArgs(args);
-  const fromFile = file !== undefined ? parseConfigFile(readConfigFile(file), file) : [];
-  return new Config([...fromFile, ...settingsFromEnv(env), ...settings]);
+  const fromFile = file !== undefined ? withIncludes(parseConfigFile(readConfigFile(file), file), 0) : [];
+  const config = new Config([...fromFile, ...settingsFromEnv(env), ...settings]);
+  if (file !== undefined) config.file = resolve(file);
+  return config;
+}
+
+/** `include <file>` lines replaced by that file's settings, in place (Redis reads them where they stand). */
+function withIncludes(lines: Array<[string, string]>, depth: number): Array<[string, string]> {
+  if (depth > 16) throw new ConfigError('Config files include each other too deeply (more than 16 levels)');
+  return lines.flatMap(([name, value]): Array<[string, string]> =>
+    name === 'include' ? withIncludes(parseConfigFile(readConfigFile(value), value), depth + 1) : [[name, value]]);
 }
 
 function readConfigFile(file: string): string {

@@ -30,10 +30,12 @@ function startsWith(key: Buffer, prefix: Buffer): boolean {
  * mode every change of a key under one of the client's prefixes is sent, batched per event-loop
  * turn. Changes come from every write this node applies, whoever coordinated it (replica batches,
  * hints, read repair and anti-entropy included), and from FLUSHALL. Memory is bounded: past
- * TRACKING_KEYS_MAX remembered keys, the oldest are invalidated and forgotten.
+ * tracking-table-max-keys remembered keys, the oldest are invalidated and forgotten.
  */
 export class ClientTracking {
   private readonly keys = new Map<string, Set<number>>();
+  /** Client ids over every remembered key (INFO tracking_total_items). */
+  private items = 0;
   private readonly bcast = new Set<SessionState>();
   /** BCAST keys changed this turn, per client and per prefix of it they fall under (latin1 prefix → keys). */
   private readonly pendingBcast = new Map<SessionState, Map<string, Map<string, Buffer>>>();
@@ -45,7 +47,16 @@ export class ClientTracking {
   /** Invalidations for the running command's own connection: sent after its reply, as Redis 7.0 does. */
   private own: Buffer[] = [];
 
-  constructor(private readonly client: (id: number) => SessionState | undefined, private readonly keysMax = TRACKING_KEYS_MAX) {}
+  constructor(private readonly client: (id: number) => SessionState | undefined, private keysMax = TRACKING_KEYS_MAX) {}
+
+  /**
+   * `tracking-table-max-keys` (0 = no limit): a smaller table invalidates and forgets its oldest
+   * keys at once, as Redis does on its next cron.
+   */
+  setKeysMax(max: number): void {
+    this.keysMax = max > 0 ? max : Infinity;
+    while (this.keys.size > this.keysMax) this.evictOldest();
+  }
 
   get idle(): boolean {
     return this.keys.size === 0 && this.bcast.size === 0;
@@ -76,8 +87,23 @@ export class ClientTracking {
         this.keys.set(id, (ids = new Set()));
         if (this.keys.size > this.keysMax) this.evictOldest();
       }
-      ids.add(session.id);
+      if (!ids.has(session.id)) {
+        ids.add(session.id);
+        this.items++;
+      }
     }
+  }
+
+  /** INFO's tracking_total_keys, tracking_total_items and tracking_total_prefixes (distinct BCAST prefixes; none is ""). */
+  totals(): { keys: number; items: number; prefixes: number } {
+    const prefixes = new Set<string>();
+    for (const s of this.bcast) {
+      const t = s.tracking;
+      if (t === undefined) continue;
+      if (t.prefixes.length === 0) prefixes.add('');
+      for (const p of t.prefixes) prefixes.add(p.toString('latin1'));
+    }
+    return { keys: this.keys.size, items: this.items, prefixes: prefixes.size };
   }
 
   private evictOldest(): void {
@@ -113,6 +139,7 @@ export class ClientTracking {
     const ids = this.keys.get(id);
     if (ids !== undefined) {
       this.keys.delete(id);
+      this.items -= ids.size;
       for (const cid of ids) {
         const s = this.client(cid);
         if (s === undefined || s.tracking === undefined || s.tracking.bcast) continue;
@@ -142,6 +169,7 @@ export class ClientTracking {
   /** FLUSHALL / FLUSHDB: every tracking client is told everything is invalid (a null key list). */
   flushAll(clients: Iterable<SessionState>): void {
     this.keys.clear();
+    this.items = 0;
     for (const s of clients) if (s.tracking !== undefined) this.send(s, null);
   }
 

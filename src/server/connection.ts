@@ -56,6 +56,7 @@ export class Connection extends SessionBase implements SessionState {
   readonly id = nextClientId++;
   readonly addr: string;
   readonly laddr: string;
+  readonly unixSocket: boolean;
   readonly fd: number;
   proto: Protocol = 2;
   authenticated: boolean;
@@ -96,10 +97,13 @@ export class Connection extends SessionBase implements SessionState {
     limits: ParserLimits,
     needsAuth: boolean,
     private readonly hooks: ConnectionHooks,
+    /** The Unix socket's path, for a client connected through it (Redis shows `addr=<path>:0`). */
+    unixPath?: string,
   ) {
     super();
-    this.addr = `${socket.remoteAddress}:${socket.remotePort}`;
-    this.laddr = `${socket.localAddress}:${socket.localPort}`;
+    this.unixSocket = unixPath !== undefined;
+    this.addr = unixPath !== undefined ? `${unixPath}:0` : `${socket.remoteAddress}:${socket.remotePort}`;
+    this.laddr = unixPath !== undefined ? `${unixPath}:0` : `${socket.localAddress}:${socket.localPort}`;
     this.fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
     this.authenticated = !needsAuth;
     this.parser = new RequestParser(limits);

@@ -1,4 +1,6 @@
 import net from 'node:net';
+import { chmod, unlink } from 'node:fs/promises';
+import { bindAddresses, isMissingAddress, type BindAddress } from './bind.js';
 import type { TLSSocket } from 'node:tls';
 import { ConfigError } from '../core/config.js';
 import { TLS_CONTEXT_SETTINGS } from '../core/tls-settings.js';
@@ -64,14 +66,47 @@ const RECLAIM_PER_EXPIRE_WORK = 1;
 const HLC_PERSIST_INTERVAL_MS = 500;
 
 /** Listens and resolves, or rejects with the listen error (EADDRINUSE…) instead of emitting it later. */
-function listenOn(server: net.Server, port: number, host: string, role: string): Promise<void> {
+function listenRaw(server: net.Server, where: { port: number; host: string; ipv6Only?: boolean } | { path: string }, backlog: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const failed = (err: Error): void => reject(listenError(err, role));
-    server.once('error', failed);
-    server.listen({ port, host, backlog: 511 }, () => {
-      server.off('error', failed);
+    server.once('error', reject);
+    server.listen({ ...where, backlog }, () => {
+      server.off('error', reject);
       resolve();
     });
+  });
+}
+
+/** listenRaw, its failure as one line naming the address and the setting that chose it. */
+function listenOn(server: net.Server, where: { port: number; host: string; ipv6Only?: boolean } | { path: string }, backlog: number, role: string): Promise<void> {
+  return listenRaw(server, where, backlog).catch((err: unknown) => {
+    throw listenError(err, role);
+  });
+}
+
+/**
+ * Listens on a Unix socket. A socket file left by a node that died is removed first (nothing
+ * answers on it); one a live server answers on is a StartupError, not taken over.
+ */
+async function listenUnix(server: net.Server, path: string, perm: number, backlog: number): Promise<void> {
+  const role = 'clients (unixsocket)';
+  try {
+    await listenRaw(server, { path }, backlog);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || await answers(path)) throw listenError(err, role);
+    await unlink(path).catch(() => undefined);
+    await listenOn(server, { path }, backlog, role);
+  }
+  if (perm > 0) await chmod(path, perm);
+}
+
+/** Whether a server accepts connections on the Unix socket at `path`. */
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.connect({ path }, () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.on('error', () => resolve(false));
   });
 }
 
@@ -81,7 +116,8 @@ function listenError(err: unknown, role: string): Error {
   if (e?.syscall === 'getaddrinfo') return new StartupError(`cannot listen on ${e.hostname ?? '?'} for ${role}: no such host (${e.code ?? 'ENOTFOUND'}); check bind`);
   if (e?.syscall !== 'listen' && e?.syscall !== 'bind') return err instanceof Error ? err : new Error(String(err));
   const hint = e.code === 'EADDRINUSE' ? '; is another server using it?' : e.code === 'EADDRNOTAVAIL' ? '; check bind' : '';
-  return new StartupError(`cannot listen on ${e.address ?? '?'}:${e.port ?? '?'} for ${role}: ${errnoText(err)}${hint}`);
+  const where = (e.port === undefined || e.port < 0) && e.address !== undefined ? e.address : `${e.address ?? '?'}:${e.port ?? '?'}`;
+  return new StartupError(`cannot listen on ${where} for ${role}: ${errnoText(err)}${hint}`);
 }
 
 /**
@@ -221,7 +257,9 @@ export class RingkvNode implements NodeServices {
       }
       if (name === 'latency-tracking') this.stats.latencyTracking = value === 'yes';
       if (name === 'latency-monitor-threshold') this.stats.setLatencyThreshold(Number(value));
+      if (name === 'tracking-table-max-keys') this.tracking.setKeysMax(Number(value));
     });
+    this.tracking.setKeysMax(config.int('tracking-table-max-keys'));
   }
 
   /**
@@ -328,24 +366,26 @@ export class RingkvNode implements NodeServices {
    * whatever was already started is stopped before it is thrown.
    */
   async listen(): Promise<void> {
-    const addresses = this.config.str('bind').split(/\s+/).filter(Boolean);
+    const addresses: string[] = [];
     const tlsPort = this.config.int('tls-port');
+    const backlog = this.config.int('tcp-backlog');
     try {
       // port 0 serves no plain clients, as in Redis (then tls-port must be set).
-      for (const host of this.port > 0 ? addresses : []) {
-        const server = net.createServer((socket) => this.accept(socket, false));
-        await listenOn(server, this.port, host, 'clients (port)');
-        server.on('error', (err) => this.logger.error({ err }, 'listener error'));
-        this.listeners.push(server);
-      }
+      // Addresses this host lacks are left out when marked optional (`-::1`); the metrics endpoint
+      // then uses the first one bound.
+      const binds = bindAddresses(this.config.str('bind'));
+      if (this.port > 0) addresses.push(...await this.listenAll(binds, this.port, backlog, 'clients (port)', () => net.createServer((socket) => this.accept(socket, false))));
       if (tlsPort > 0 && this.tls !== undefined) {
-        this.clientTls = new ClientTlsListeners(this.tls, this.logger);
-        for (const host of addresses) {
-          const server = this.clientTls.create((socket) => this.accept(socket, true));
-          await listenOn(server, tlsPort, host, 'TLS clients (tls-port)');
-          server.on('error', (err) => this.logger.error({ err }, 'TLS listener error'));
-          this.listeners.push(server);
-        }
+        const tls = this.clientTls = new ClientTlsListeners(this.tls, this.logger);
+        const bound = await this.listenAll(binds, tlsPort, backlog, 'TLS clients (tls-port)', () => tls.create((socket) => this.accept(socket, true)));
+        if (addresses.length === 0) addresses.push(...bound);
+      }
+      const unixPath = this.config.str('unixsocket');
+      if (unixPath !== '') {
+        const server = net.createServer((socket) => this.accept(socket, false, unixPath));
+        await listenUnix(server, unixPath, parseInt(this.config.str('unixsocketperm'), 8), backlog);
+        server.on('error', (err) => this.logger.error({ err }, 'Unix socket listener error'));
+        this.listeners.push(server);
       }
       try {
         await this.clusterNode?.start(this.config.str('cluster-seeds'));
@@ -368,6 +408,28 @@ export class RingkvNode implements NodeServices {
     this.logger.info({ port: this.port, ...(tlsPort > 0 ? { tlsPort, certificate: this.tls?.fingerprint } : {}), bind: addresses, nodeId: this.nodeId }, 'Ready to accept connections');
   }
 
+  /** Listens on `port` at every bind address; returns the hosts bound (optional ones may be missing). */
+  private async listenAll(binds: readonly BindAddress[], port: number, backlog: number, role: string, create: () => net.Server): Promise<string[]> {
+    const bound: string[] = [];
+    for (const { host, optional } of binds) {
+      const server = create();
+      try {
+        // Redis sets IPV6_V6ONLY, so `bind 0.0.0.0 ::` takes both families without a conflict.
+        await listenRaw(server, { port, host, ...(host.includes(':') ? { ipv6Only: true } : {}) }, backlog);
+      } catch (err) {
+        if (optional && isMissingAddress((err as NodeJS.ErrnoException).code)) {
+          this.logger.warn({ bind: host, port }, 'optional bind address not available on this host: skipped');
+          continue;
+        }
+        throw listenError(err, role);
+      }
+      server.on('error', (err) => this.logger.error({ err, port }, 'listener error'));
+      this.listeners.push(server);
+      bound.push(host);
+    }
+    return bound;
+  }
+
   private parserLimits(): ParserLimits {
     return {
       maxBulkLen: this.config.int('proto-max-bulk-len'),
@@ -377,11 +439,12 @@ export class RingkvNode implements NodeServices {
     };
   }
 
-  private accept(socket: net.Socket | TLSSocket, tls: boolean): void {
+  private accept(socket: net.Socket | TLSSocket, tls: boolean, unixPath?: string): void {
     this.stats.totalConnectionsReceived++;
+    // Protected mode is about the network: a Unix socket's peer is on this host, as Redis allows.
     const refusal = this.stopping || this.sessions.size >= this.config.int('maxclients')
       ? ERR.maxClients
-      : protectedModeRefuses(this.config.bool('protected-mode'), this.acl.defaultUser.nopass, socket.remoteAddress) ? PROTECTED_MODE_DENIED : undefined;
+      : unixPath === undefined && protectedModeRefuses(this.config.bool('protected-mode'), this.acl.defaultUser.nopass, socket.remoteAddress) ? PROTECTED_MODE_DENIED : undefined;
     if (refusal !== undefined) {
       this.stats.rejectedConnections++;
       // A refused socket is never read, so its peer's FIN would go unseen and the half-closed
@@ -421,7 +484,7 @@ export class RingkvNode implements NodeServices {
         this.stats.outputLimitDisconnections++;
         this.logger.warn({ client: c.addr, id: c.id, pendingBytes: pending, pubsub: c.subscriptions.active }, 'client closed for overcoming of output buffer limits');
       },
-    });
+    }, unixPath);
     conn.tls = tls;
     conn.user = this.acl.defaultUser;
     this.sessions.add(conn);

@@ -24,3 +24,10 @@ export function isLoopbackAddress(address: string | undefined): boolean {
 export function protectedModeRefuses(protectedMode: boolean, defaultUserOpen: boolean, remoteAddress: string | undefined): boolean {
   return protectedMode && defaultUserOpen && !isLoopbackAddress(remoteAddress);
 }
+
+/** A client on this host: through the Unix socket or from a loopback address (Redis's islocalClient). */
+export function isLocalSession(session: { unixSocket?: boolean; addr: string }): boolean {
+  if (session.unixSocket === true) return true;
+  const colon = session.addr.lastIndexOf(':');
+  return isLoopbackAddress(colon > 0 ? session.addr.slice(0, colon) : session.addr);
+}

@@ -54,6 +54,8 @@ export interface SessionState {
   readonly id: number;
   readonly addr: string;
   readonly laddr: string;
+  /** Connected through the Unix socket (`unixsocket`): CLIENT LIST's flag U. */
+  readonly unixSocket?: boolean;
   readonly fd: number;
   readonly createdAt: number;
   name: string;

@@ -137,13 +137,14 @@ function exited(proc: ChildProcess): Promise<number | null> {
 }
 
 /**
- * Starts `ringkv server` with the given extra settings; resolves once it answers PING on its port,
+ * Starts `ringkv server` (with `configFile`, if given) and the given extra settings; resolves once it answers PING on its port,
  * or once `ready` says so (a node without a plain port, `--port 0`, is asked over TLS).
  */
-export async function startNode(opts: { args?: string[]; port?: number; dir?: string; env?: NodeJS.ProcessEnv; ready?: () => Promise<boolean> } = {}): Promise<NodeProcess> {
+export async function startNode(opts: { args?: string[]; port?: number; dir?: string; env?: NodeJS.ProcessEnv; ready?: () => Promise<boolean>; configFile?: string } = {}): Promise<NodeProcess> {
   const port = opts.port ?? (await freePort());
   const dir = opts.dir ?? tempDir();
-  const args = ['server', '--port', String(port), '--dir', dir, '--loglevel', 'warning', ...(opts.args ?? [])];
+  // A config file comes first, as redis-server takes it; the flags after it win over its lines.
+  const args = ['server', ...(opts.configFile !== undefined ? [opts.configFile] : []), '--port', String(port), '--dir', dir, '--loglevel', 'warning', ...(opts.args ?? [])];
   let log = '';
   const spawnIt = (): ChildProcess => {
     // The node stops when our end of its stdin closes: a test worker that dies cannot leak it.
