@@ -16,7 +16,7 @@ export function describeClient(s: SessionState, now: number, blocked = false, mo
   const sub = s.subscriptions;
   const t = s.tracking;
   const flags = (monitoring ? 'O' : '') + (sub.active ? 'P' : '') + (s.multi !== undefined ? 'x' : '') + (blocked ? 'b' : '') +
-    (t !== undefined ? 't' : '') + (t?.bcast === true ? 'B' : '') + (s.readonlyMode ? 'r' : '') + (s.noEvict ? 'e' : '') || 'N';
+    (t !== undefined ? 't' : '') + (t?.bcast === true ? 'B' : '') + (s.unixSocket === true ? 'U' : '') + (s.readonlyMode ? 'r' : '') + (s.noEvict ? 'e' : '') || 'N';
   const { qbuf, qbufFree, argvMem, multiMem, obl, omem, total: totMem } = clientMemory(s, current);
   return [
     `id=${s.id}`, `addr=${s.addr}`, `laddr=${s.laddr}`, `fd=${s.fd}`, `name=${s.name}`,
@@ -144,7 +144,8 @@ function trackingInfo(ctx: CommandContext): void {
   ctx.out.bulk('redirect');
   ctx.out.int(t === undefined ? -1 : t.redirect);
   ctx.out.bulk('prefixes');
-  ctx.out.bulkArray(t?.prefixes ?? []);
+  // A BCAST client without prefixes is registered under the empty one, as Redis shows it.
+  ctx.out.bulkArray(t === undefined ? [] : t.bcast && t.prefixes.length === 0 ? [Buffer.alloc(0)] : t.prefixes);
 }
 
 /** CLIENT CACHING YES|NO: whether the next command's keys are tracked (OPTIN / OPTOUT). */
@@ -244,7 +245,11 @@ function unblock(ctx: CommandContext, argv: Buffer[]): void {
   const reason = argv.length === 4 ? lower(argv[3]!) : 'timeout';
   if (reason !== 'timeout' && reason !== 'error') throw new ReplyError('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
   for (const s of ctx.node.clients()) {
-    if (s.id === id) return ctx.out.int(ctx.node.blockedClients.unblock(s, reason) ? 1 : 0);
+    if (s.id !== id) continue;
+    const unblocked = ctx.node.blockedClients.unblock(s, reason);
+    // Redis counts the error it sends the unblocked client within this call: a failed call.
+    if (unblocked && reason === 'error') ctx.failed = true;
+    return ctx.out.int(unblocked ? 1 : 0);
   }
   ctx.out.int(0);
 }

@@ -27,6 +27,8 @@ export interface CommandContext {
    * standalone node, past busy-reply-threshold): called once, it hands over the reply.
    */
   suspend?: () => Suspension;
+  /** Set by a command that answered normally but that INFO commandstats counts as failed (CLIENT UNBLOCK … ERROR). */
+  failed?: boolean;
 }
 
 /** A command going on after its first turn: its reply, and how it runs its next steps. */

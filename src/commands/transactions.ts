@@ -1,4 +1,5 @@
-import { ReplyError } from '../core/errors.js';
+import { ERR, ReplyError } from '../core/errors.js';
+import { takeTransaction } from '../server/session-state.js';
 import { command, type CommandContext, type CommandSpec } from './spec.js';
 
 function multi(ctx: CommandContext): void {
@@ -10,6 +11,11 @@ function multi(ctx: CommandContext): void {
 
 function exec(ctx: CommandContext): void {
   if (ctx.session.multi === undefined) throw new ReplyError('ERR EXEC without MULTI');
+  // Thrown, so EXEC counts as a failed call (INFO commandstats), as Redis counts it.
+  if (ctx.session.multiDirty) {
+    takeTransaction(ctx.session);
+    throw new ReplyError(ERR.execAbort);
+  }
   ctx.node.execTransaction(ctx.session, ctx.out, ctx.ks);
 }
 

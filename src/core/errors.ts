@@ -59,7 +59,15 @@ export function unknownCommandError(name: string, args: Buffer[]): string {
 
 /** A command failure whose message is sent to the client verbatim as an error reply. */
 export class ReplyError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /**
+     * INFO errorstats already counted this error where it arose: a script failing with the error
+     * of a command it called (Redis 7.0's ignore_error_stats_update). The command that answers it
+     * still counts as failed.
+     */
+    readonly alreadyCounted = false,
+  ) {
     super(message);
     this.name = 'ReplyError';
   }

@@ -40,6 +40,33 @@ export function rawField(L: LuaState, idx: number, name: string): number {
   return lua.lua_rawget(L, table);
 }
 
+/** An error table's text as its reply: addReplyErrorFormat trims trailing newlines, then makes the rest spaces. */
+function errorLine(raw: Buffer): string {
+  let end = raw.length;
+  while (end > 0 && (raw[end - 1] === 0x0a || raw[end - 1] === 0x0d)) end--;
+  return oneLine(raw.subarray(0, end));
+}
+
+/** Whether the table at `idx` is an error a command call made, already counted in INFO errorstats. */
+export function statsCounted(L: LuaState, idx: number): boolean {
+  const counted = rawField(L, idx, 'ignore_error_stats_update') === lua.LUA_TBOOLEAN && lua.lua_toboolean(L, -1);
+  lua.lua_pop(L, 1);
+  return counted;
+}
+
+/** A script's result when it is an error table ({err = "..."}): its reply text, and whether it was counted. */
+export function topLevelError(L: LuaState, idx: number): { message: string; counted: boolean } | undefined {
+  const abs = lua.lua_absindex(L, idx);
+  if (lua.lua_type(L, abs) !== lua.LUA_TTABLE) return undefined;
+  if (rawField(L, abs, 'err') !== lua.LUA_TSTRING) {
+    lua.lua_pop(L, 1);
+    return undefined;
+  }
+  const message = errorLine(toBytes(L, -1)!);
+  lua.lua_pop(L, 1);
+  return { message, counted: statsCounted(L, abs) };
+}
+
 /**
  * Writes the Lua value at `idx` as the script's reply, by Redis 7.0's table (luaReplyToRedisReply):
  * strings are bulks, numbers integers (truncated), true :1, false and nil null; a table is an error
@@ -63,11 +90,7 @@ export function writeLuaValue(L: LuaState, idx: number, out: ReplyWriter, script
   }
   if (t !== lua.LUA_TTABLE) return out.nullBulk();
   if (rawField(L, abs, 'err') === lua.LUA_TSTRING) {
-    // addReplyErrorFormat trims trailing newlines before it replaces the rest with spaces.
-    const raw = toBytes(L, -1)!;
-    let end = raw.length;
-    while (end > 0 && (raw[end - 1] === 0x0a || raw[end - 1] === 0x0d)) end--;
-    const msg = oneLine(raw.subarray(0, end));
+    const msg = errorLine(toBytes(L, -1)!);
     lua.lua_pop(L, 1);
     return out.error(msg);
   }

@@ -216,7 +216,12 @@ export class ScriptingEngine {
     // Only paths the -BUSY gate does not cover could get here meanwhile.
     if (this.suspended !== undefined) throw new ReplyError(this.suspended.isEval ? BUSY_EVAL : BUSY_FUNCTION);
     const first = runtime.invoke(ref, run, name, keys, args, !isEval);
-    if (first.done) return;
+    if (first.done) {
+      // Thrown, so the command is counted as failed (INFO commandstats) and its error in errorstats
+      // unless the call that made it was counted already.
+      if (first.error !== undefined) throw new ReplyError(first.error.message, first.error.counted);
+      return;
+    }
     const suspension = run.ctx.suspend!();
     run.out = suspension.out;
     const busy: SuspendedScript = { run, runtime, isEval, name, argv, suspension };
@@ -240,6 +245,10 @@ export class ScriptingEngine {
           }
         });
         if (after.done) {
+          if (after.error !== undefined) {
+            if (!after.error.counted) this.node.stats.noteErrorReply(after.error.message);
+            run.out.error(after.error.message);
+          }
           finish();
           suspension.done();
         } else next(after);

@@ -1,6 +1,6 @@
 import { OOM_ERROR } from '../server/eviction/memory-guard.js';
 import { ReplyError } from '../core/errors.js';
-import { hiddenFromMonitor, keyPositions, replicatesLikeWrite, subcommandOf, type CommandSpec } from '../commands/spec.js';
+import { callName, hiddenFromMonitor, keyPositions, replicatesLikeWrite, subcommandOf, type CommandSpec } from '../commands/spec.js';
 import { recordCommandRun } from '../server/command-record.js';
 import { scriptsMayRunNoscript } from './deny-scripts.js';
 import { keySlot } from '../cluster/slot.js';
@@ -29,14 +29,33 @@ function resolve(table: ReadonlyMap<string, CommandSpec>, argv: Buffer[]): { top
   return { top, spec: subcommandOf(top, argv) ?? top };
 }
 
-/** Pushes {err=text} and raises it (redis.call) or returns it (redis.pcall). */
-function fail(L: LuaState, raw: string, raiseIt: boolean): number {
+/**
+ * Pushes {err=text} and raises it (redis.call) or returns it (redis.pcall). `counted`: INFO
+ * errorstats counted it as the called command's error, and the table says so, as Redis 7.0's
+ * does (ignore_error_stats_update), so the script failing with it is not counted twice.
+ */
+function fail(L: LuaState, raw: string, raiseIt: boolean, counted = false): number {
   lua.lua_settop(L, 0);
-  lua.lua_createtable(L, 0, 1);
+  lua.lua_createtable(L, 0, 2);
   pushBytes(L, errorText(raw));
   lua.lua_setfield(L, -2, 'err');
+  if (counted) {
+    lua.lua_pushboolean(L, true);
+    lua.lua_setfield(L, -2, 'ignore_error_stats_update');
+  }
   if (raiseIt) lua.lua_error(L);
   return 1;
+}
+
+/**
+ * A call refused before it ran (Redis's scriptCall error path): counted in INFO errorstats and, once
+ * the command is known, as its rejected_calls, then failed as fail() does.
+ */
+function refuse(L: LuaState, run: ScriptRun, raw: string, raiseIt: boolean, spec?: CommandSpec, argv?: Buffer[]): number {
+  const stats = run.ctx.node.stats;
+  stats.noteErrorReply(errorText(raw));
+  if (spec !== undefined && argv !== undefined) stats.noteRejected(callName(spec, argv));
+  return fail(L, raw, raiseIt, true);
 }
 
 /**
@@ -92,20 +111,20 @@ export function redisCall(L: LuaState, run: ScriptRun | undefined, raiseIt: bool
   const argv = callArgs(L);
   if (typeof argv === 'string') return fail(L, argv, raiseIt);
   const found = resolve(run.ctx.node.commands, argv);
-  if (found === undefined) return fail(L, CALL_ERR.unknown, raiseIt);
+  if (found === undefined) return refuse(L, run, CALL_ERR.unknown, raiseIt);
   const { top, spec } = found;
   const arityOk = (s: CommandSpec): boolean => (s.arity > 0 ? argv.length === s.arity : argv.length >= -s.arity);
-  if (!arityOk(top) || !arityOk(spec)) return fail(L, CALL_ERR.arity, raiseIt);
-  if ((spec.flags.includes('noscript') || top.flags.includes('noscript')) && !scriptsMayRunNoscript()) return fail(L, CALL_ERR.noscript, raiseIt);
+  if (!arityOk(top) || !arityOk(spec)) return refuse(L, run, CALL_ERR.arity, raiseIt, top, argv);
+  if ((spec.flags.includes('noscript') || top.flags.includes('noscript')) && !scriptsMayRunNoscript()) return refuse(L, run, CALL_ERR.noscript, raiseIt, top, argv);
   const denied = aclDenial(run, spec, argv);
-  if (denied !== undefined) return fail(L, denied, raiseIt);
+  if (denied !== undefined) return refuse(L, run, denied, raiseIt, top, argv);
   const writes = WRITE_FLAGS.some((f) => spec.flags.includes(f));
-  if (replicatesLikeWrite(spec) && run.readOnly) return fail(L, CALL_ERR.readOnly, raiseIt);
+  if (replicatesLikeWrite(spec) && run.readOnly) return refuse(L, run, CALL_ERR.readOnly, raiseIt, top, argv);
   const clusterError = checkCluster(run, top, argv);
-  if (clusterError !== undefined) return fail(L, clusterError, raiseIt);
+  if (clusterError !== undefined) return refuse(L, run, clusterError, raiseIt, top, argv);
   // Redis 7.0 (scriptVerifyOOM): a script that found memory full may still read and may finish a
   // write it began, but may not start growing the data set.
-  if (run.oomAtStart === true && !run.wrote && (spec.flags.includes('denyoom') || top.flags.includes('denyoom'))) return fail(L, `-${OOM_ERROR}`, raiseIt);
+  if (run.oomAtStart === true && !run.wrote && (spec.flags.includes('denyoom') || top.flags.includes('denyoom'))) return refuse(L, run, `-${OOM_ERROR}`, raiseIt, top, argv);
   // One writer for every call, read in place: a command never runs a script, so calls never nest
   // (a fresh writer and a copy of its bytes per call were a tenth of a short script's time).
   const out = callDepth === 0 ? CALL_OUT : new ReplyWriter(run.resp, 256);
@@ -129,6 +148,8 @@ export function redisCall(L: LuaState, run: ScriptRun | undefined, raiseIt: bool
       if (!(err instanceof ReplyError)) throw err;
       out.error(err.message);
       failed = true;
+      // Counted here, as the called command's error (Redis counts it in call()).
+      if (!err.alreadyCounted) run.ctx.node.stats.noteErrorReply(err.message);
     }
     // Counted as Redis's call() counts a script's commands: commandstats, latency, SLOWLOG.
     const node = run.ctx.node;
@@ -150,7 +171,7 @@ export function redisCall(L: LuaState, run: ScriptRun | undefined, raiseIt: bool
     callDepth--;
     if (out === CALL_OUT) out.release();
   }
-  if (errorReply !== undefined) return fail(L, errorReply, raiseIt);
+  if (errorReply !== undefined) return fail(L, errorReply, raiseIt, true);
   return 1;
 }
 

@@ -4,7 +4,7 @@ import { formatG, lauxlib, lua, luaString, type LuaState } from './fengari-api.j
 import { pushBytes, raise, setFunction, toBytes } from './lua-bytes.js';
 import { createSandbox, setHiddenGlobal, withLoadGlobals } from './sandbox.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
-import { rawField, writeLuaValue } from './convert.js';
+import { rawField, statsCounted, topLevelError, writeLuaValue } from './convert.js';
 import { errorText } from './errors.js';
 import { aclCheckCmd, redisCall } from './redis-call.js';
 import { registerFunction, type Registrar } from './register-function.js';
@@ -41,7 +41,12 @@ export interface ScriptRun {
 }
 
 /** A script's progress: finished (its reply written), or yielded with a way to go on. */
-export type ScriptStep = { done: true } | { done: false; resume(): ScriptStep };
+/**
+ * Where a run stands. A finished run that failed (raised an error, or returned an error table) is
+ * `error`, its reply left to the caller; `counted` when the error is a command's that INFO
+ * errorstats already counted at redis.call (Redis 7.0's ignore_error_stats_update).
+ */
+export type ScriptStep = { done: true; error?: { message: string; counted: boolean } } | { done: false; resume(): ScriptStep };
 
 /** Instructions between two checks of the running time. */
 const HOOK_INSTRUCTIONS = 100_000;
@@ -141,18 +146,20 @@ export class LuaRuntime {
     if (status === lua.LUA_YIELD) return { done: false, resume: () => this.step(co, run, funcName, 0) };
     lua.lua_sethook(co, null, 0, 0);
     run.thread = undefined;
+    let error: { message: string; counted: boolean } | undefined;
     if (status === lua.LUA_OK) {
       // The script's first value (nil when it returned none), as lua_pcall with one result gave it.
       if (lua.lua_gettop(co) === 0) lua.lua_pushnil(co);
-      writeLuaValue(co, 1, run.out, run.resp);
+      error = topLevelError(co, 1);
+      if (error === undefined) writeLuaValue(co, 1, run.out, run.resp);
       lua.lua_settop(co, 0);
     } else {
-      run.out.error(this.failureFromThread(co, funcName));
+      error = this.failureFromThread(co, funcName);
       // A thread that raised an error is dead: the next run gets a new one.
       this.dropThread();
     }
     lua.lua_settop(this.L, 0);
-    return { done: true };
+    return error === undefined ? { done: true } : { done: true, error };
   }
 
   /**
@@ -160,7 +167,7 @@ export class LuaRuntime {
    * an error leaves in place: the error table's `err` (any other value becomes "ERR " .. tostring),
    * at the first frame that is not a C/JS function or the prelude's wrappers.
    */
-  private failureFromThread(co: LuaState, funcName: string): string {
+  private failureFromThread(co: LuaState, funcName: string): { message: string; counted: boolean } {
     let source: string | undefined;
     let line: number | undefined;
     const ar = new lua.lua_Debug();
@@ -177,14 +184,18 @@ export class LuaRuntime {
     const L = this.L;
     lua.lua_xmove(co, L, 1);
     let msg: string;
+    let counted = false;
     if (lua.lua_type(L, -1) === lua.LUA_TTABLE) {
+      // (The dead coroutine's stack has no room left: the table is read here, on the main state.)
+      counted = statsCounted(L, -1);
       rawField(L, -1, 'err');
       msg = lua51Message(toBytes(L, -1)?.toString('utf8') ?? 'ERR unknown error');
     } else {
       msg = lua51Message(`ERR ${Buffer.from(lauxlib.luaL_tolstring(L, -1)).toString('utf8')}`);
     }
     lua.lua_settop(L, 0);
-    return source !== undefined && line !== undefined && line >= 0 ? `${msg} script: ${funcName}, on ${source}:${formatG(line, 14)}.` : msg;
+    const message = source !== undefined && line !== undefined && line >= 0 ? `${msg} script: ${funcName}, on ${source}:${formatG(line, 14)}.` : msg;
+    return { message, counted };
   }
 
   /**

@@ -15,8 +15,11 @@ export type Attempt = (retry: boolean) => AttemptResult | Promise<AttemptResult>
 export interface BlockHooks {
   /** Why the command may no longer wait here (MOVED once the slot is served elsewhere); undefined while it may. */
   routeError?: () => string | undefined;
-  /** The wait ended without a try serving it: a timeout, or CLIENT UNBLOCK (`unblocked`), which Redis counts as a failed call. */
-  endedUnserved?: (unblocked: boolean) => void;
+  /**
+   * The wait ended without a try serving it: a timeout, CLIENT UNBLOCK (`unblocked`, which Redis
+   * counts as a failed call) or an error (the key went); `reply` is what the client was sent.
+   */
+  endedUnserved?: (unblocked: boolean, reply: Buffer) => void;
 }
 
 interface Waiter {
@@ -223,7 +226,7 @@ export class BlockedClients {
     if (r.kind === 'reply') this.finish(w, r.bytes);
     else if (w.endWith !== undefined) {
       this.finish(w, w.endWith);
-      w.hooks.endedUnserved?.(w.endUnblocked);
+      w.hooks.endedUnserved?.(w.endUnblocked, w.endWith);
     }
     // A change the try may not have seen: wake this waiter's keys again (it, or the next in line).
     if (again || r.kind === 'reply') for (const k of w.keys) this.keyChanged(Buffer.from(k, 'latin1'));
@@ -237,7 +240,7 @@ export class BlockedClients {
       w.endUnblocked = unblocked;
     } else {
       this.finish(w, bytes);
-      w.hooks.endedUnserved?.(unblocked);
+      w.hooks.endedUnserved?.(unblocked, bytes);
     }
   }
 

@@ -1,3 +1,4 @@
+import { isLocalSession } from './protected-mode.js';
 import { ERR, ReplyError, unknownCommandError } from '../core/errors.js';
 import { callName, hasFlag, hiddenFromMonitor, keyPositions, mayBlockNow, subcommandOf, type CommandContext, type CommandSpec, type Suspension } from '../commands/spec.js';
 import type { Keyspace } from '../commands/keyspace.js';
@@ -154,7 +155,7 @@ export class Dispatcher {
       this.reject(session, out, ERR.noAuth, spec.name === 'exec', spec, argv);
       return;
     }
-    const refusal = this.refusal(spec, argv);
+    const refusal = this.refusal(spec, argv) ?? this.protectedRefusal(session, spec, argv);
     if (refusal !== undefined) {
       seq.flush();
       this.reject(session, out, refusal, spec.name === 'exec', spec, argv);
@@ -362,7 +363,12 @@ export class Dispatcher {
     }
     // A wait that ends unserved is the command's one call (its tries that waited were not
     // counted); Redis counts one ended by CLIENT UNBLOCK as failed, whichever answer it got.
-    const endedUnserved = (unblocked: boolean): void => recordCommandRun(this.node.stats, this.node.config, session, spec, argv, 0, unblocked, false);
+    const endedUnserved = (unblocked: boolean, reply: Buffer): void => {
+      // An error ending (-UNBLOCKED, the key deleted or CLIENT UNBLOCK ERROR) counts in errorstats.
+      const isError = reply[0] === 0x2d;
+      if (isError) this.node.stats.noteErrorReply(reply.toString('latin1', 1, reply.indexOf(13)));
+      recordCommandRun(this.node.stats, this.node.config, session, spec, argv, 0, unblocked || isError, false);
+    };
     this.blocked.run(session, seq.guard(sink), attempt, routeError === undefined ? { endedUnserved } : { routeError, endedUnserved });
   }
 
@@ -393,7 +399,7 @@ export class Dispatcher {
       const notified = (): void => this.node.notifier.run(spec.name, spec.flags, argv, ks, body);
       if (ks === this.keyspace) this.keyspace.atomically(notified);
       else notified();
-      this.noteRun(session, spec, argv, started, false, ks === this.keyspace);
+      this.noteRun(session, spec, argv, started, ctx.failed === true, ks === this.keyspace);
       if (session.tracking !== undefined) {
         // A read-only script's keys are remembered by the reads it makes, not for running it (Redis).
         if (spec.flags.includes('readonly') && !READONLY_SCRIPT_COMMANDS.has(spec.name)) tracking.remember(session, keyPositions(spec, argv).map((i) => argv[i]!));
@@ -402,7 +408,7 @@ export class Dispatcher {
     } catch (err) {
       this.noteRun(session, spec, argv, started, true, ks === this.keyspace);
       const message = err instanceof ReplyError ? err.message : this.internalError(spec.name, err);
-      this.node.stats.noteErrorReply(message);
+      if (!(err instanceof ReplyError && err.alreadyCounted)) this.node.stats.noteErrorReply(message);
       out.truncate(replyStart);
       out.error(message);
       if (session.tracking !== undefined) tracking.commandDone(session, spec.name);
@@ -465,6 +471,20 @@ export class Dispatcher {
     const sub = subcommandOf(spec, argv);
     if (sub === undefined) return ERR.unknownSubcommand(argv[1]!.toString('latin1'), spec.name);
     return (sub.arity > 0 ? argv.length !== sub.arity : argv.length < -sub.arity) ? ERR.wrongArity(sub.name) : undefined;
+  }
+
+  /**
+   * DEBUG and MODULE LOAD / LOADEX / UNLOAD are Redis 7.0's protected commands: `enable-debug-command` /
+   * `enable-module-command` say whether they run for everyone (yes), for local connections (local:
+   * loopback or Unix socket) or not at all.
+   */
+  private protectedRefusal(session: SessionState, spec: CommandSpec, argv: Buffer[]): string | undefined {
+    const setting = spec.name === 'debug' ? 'enable-debug-command'
+      : spec.name === 'module' && /^(load|loadex|unload)$/i.test(argv[1]?.toString('latin1') ?? '') ? 'enable-module-command' : undefined;
+    if (setting === undefined) return undefined;
+    const allowed = this.node.config.str(setting);
+    if (allowed === 'yes' || (allowed === 'local' && isLocalSession(session))) return undefined;
+    return `ERR ${spec.name.toUpperCase()} command not allowed. If the ${setting} option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.`;
   }
 
   /**

@@ -78,6 +78,8 @@ const SCRIPT: PubSubStep[] = [
   // Time stands still in EXEC: a key that expires while it runs is still read.
   step(A, ['MULTI'], ['SET', 'le:k', 'v', 'PX', '1'], ['DEBUG', 'SLEEP', '0.05'], ['GET', 'le:k'], ['EXEC']),
   step(B, ['SET', 'k1', 'after']),
+  // BCAST without a prefix is registered under the empty one.
+  step(A, ['CLIENT', 'TRACKING', 'ON', 'BCAST'], ['CLIENT', 'TRACKINGINFO'], ['CLIENT', 'TRACKING', 'OFF']),
   step(A, ['CLIENT', 'TRACKING', 'ON', 'PREFIX', 'x'], ['CLIENT', 'TRACKING', 'ON', 'OPTIN', 'OPTOUT'], ['CLIENT', 'TRACKING', 'ON', 'BCAST', 'OPTIN'],
     ['CLIENT', 'TRACKING', 'ON', 'BCAST', 'PREFIX', 'ab', 'PREFIX', 'a'], ['CLIENT', 'CACHING', 'yes'], ['CLIENT', 'TRACKING', 'ON', 'REDIRECT', '999999'], ['CLIENT', 'GETREDIR']),
 ];
@@ -98,6 +100,43 @@ describe.skipIf(!haveRedisServer)('CLIENT TRACKING vs redis-server', () => {
     const want = await runPubSubScenario(redis.ports[0]!, [3, 2], SCRIPT);
     const got = await runPubSubScenario(node.port, [3, 2], SCRIPT);
     for (let i = 0; i < SCRIPT.length; i++) expect(got[i], `step ${i}: conn ${SCRIPT[i]!.conn} sent ${JSON.stringify(SCRIPT[i]!.commands)}`).toEqual(want[i]);
+  });
+
+  it('INFO counts tracked keys, their clients and BCAST prefixes as Redis does', async () => {
+    const totals = async (port: number): Promise<string[]> => {
+      const a = await RespConn.connect(port);
+      const b = await RespConn.connect(port);
+      const c = await RespConn.connect(port);
+      try {
+        await a.pipelineText([['FLUSHALL'], ['CLIENT', 'TRACKING', 'ON'], ['GET', 'tt1'], ['GET', 'tt2'], ['GET', 'tt3']]);
+        await b.pipelineText([['CLIENT', 'TRACKING', 'ON'], ['GET', 'tt1']]);
+        await c.pipelineText([['CLIENT', 'TRACKING', 'ON', 'BCAST', 'PREFIX', 'p:', 'PREFIX', 'q:']]);
+        await a.pipelineText([['SET', 'tt3', 'x']]);
+        const info = String((await a.call('INFO', 'stats') as { v: Buffer }).v);
+        return info.split('\r\n').filter((l) => l.startsWith('tracking_total_'));
+      } finally {
+        a.close();
+        b.close();
+        c.close();
+      }
+    };
+    const [want, got] = [await totals(redis.ports[0]!), await totals(node.port)];
+    expect(got).toEqual(want);
+    expect(got).toEqual(['tracking_total_keys:2', 'tracking_total_items:3', 'tracking_total_prefixes:2']);
+  });
+
+  it('tracking-table-max-keys: a smaller table invalidates what it forgets', async () => {
+    const a = await RespConn.connect(node.port);
+    try {
+      await a.pipelineText([['HELLO', '3'], ['CLIENT', 'TRACKING', 'ON'], ['MSET', 'e1', '1', 'e2', '2'], ['MGET', 'e1', 'e2'], ['CONFIG', 'SET', 'tracking-table-max-keys', '1']]);
+      const pushed = show((await a.read(1))[0]!);
+      expect(pushed).toMatch(/^\["invalidate" \["e[12]"\]\]$/);
+      const info = String((await a.call('INFO', 'stats') as { v: Buffer }).v);
+      expect(info).toContain('tracking_total_keys:1\r\n');
+    } finally {
+      await a.call('CONFIG', 'SET', 'tracking-table-max-keys', '1000000');
+      a.close();
+    }
   });
 
   it('REDIRECT sends invalidations to a RESP2 subscriber of __redis__:invalidate', async () => {
