@@ -65,6 +65,12 @@ async function runServer(args: string[]): Promise<void> {
   // daemonize yes: the settings are checked here, then a detached copy of this process runs the node.
   if (config.bool('daemonize') && process.env.RINGKV_DAEMONIZED !== '1') return daemonize();
   // Loaded only to run: --help, --version and a bad setting answer without loading LMDB and the rest.
+  const { ensureDataDir } = await import('./storage/data-dir.js');
+  // As redis-server: the process works in its data directory, so relative paths in the settings
+  // (aclfile, logfile, pidfile, unixsocket, certificates) are under it, and CONFIG GET dir is absolute.
+  const dir = ensureDataDir(config.str('dir'));
+  process.chdir(dir);
+  config.set('dir', dir, true);
   const { createLogger } = await import('./core/logger.js');
   const { RingkvNode } = await import('./server/node.js');
   const { writePidFile } = await import('./server/pid-file.js');

@@ -39,6 +39,13 @@ export interface DataDirLock {
 }
 
 /** Creates and checks `dir`, then locks it; throws StartupError with a one-line reason. */
+/** The data directory as an absolute path, created if missing (a StartupError names what is wrong). */
+export function ensureDataDir(dir: string): string {
+  const abs = path.resolve(dir);
+  ensureDirectory(abs, dir);
+  return abs;
+}
+
 export function openDataDir(dir: string): DataDirLock {
   const abs = path.resolve(dir);
   ensureDirectory(abs, dir);

@@ -106,7 +106,8 @@ export async function runLocalCluster(args: string[], cli: string): Promise<void
   const metricsPort = (port: number): number => port + METRICS_PORT_OFFSET;
   let stopping = false;
   const members: Member[] = ports.map((port) => {
-    const dir = path.join(opts.dir, `node-${port}`);
+    // Absolute: each node works in its own directory, as redis-server does.
+    const dir = path.resolve(opts.dir, `node-${port}`);
     mkdirSync(dir, { recursive: true });
     const seeds = ports.filter((p) => p !== port).map((p) => `127.0.0.1:${p}`).join(' ');
     return {

@@ -109,6 +109,19 @@ describe('a redis.conf written for Redis 7.0', () => {
     expect(existsSync(sock)).toBe(false);
   });
 
+  it('works in its data directory: relative paths are under dir, CONFIG GET dir is absolute', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'users.acl'), 'user default on nopass ~* &* +@all\nuser rel on >pw ~* +@all\n');
+    const n = await node({ dir: path.relative(process.cwd(), dir), args: ['--aclfile', 'users.acl', '--pidfile', 'node.pid'] });
+    const c = await RespConn.connect(n.port);
+    try {
+      expect(await c.pipelineText([['CONFIG', 'GET', 'dir'], ['AUTH', 'rel', 'pw']])).toEqual([`["dir" ${JSON.stringify(dir)}]`, '+OK']);
+    } finally {
+      c.close();
+    }
+    expect(readFileSync(path.join(dir, 'node.pid'), 'utf8').trim()).toBe(String(n.proc.pid));
+  });
+
   it('skips an optional bind address this host lacks, and stops on a required one', async () => {
     const n = await node({ args: ['--bind', '127.0.0.1 -192.0.2.1'] });
     expect(n.output()).toMatch(/optional bind address not available on this host: skipped/);
