@@ -119,7 +119,8 @@ function wait(ctx: CommandContext, argv: Buffer[]): void {
 /** BGSAVE [SCHEDULE]: anything else is a syntax error, as in Redis. */
 function bgsave(ctx: CommandContext, argv: Buffer[]): void {
   if (argv.length > 2 || (argv.length === 2 && lower(argv[1]!) !== 'schedule')) throw new ReplyError(ERR.syntax);
-  ctx.out.simple('Background saving started');
+  // Inside EXEC Redis schedules it for after the transaction.
+  ctx.out.simple(ctx.inExec === true ? 'Background saving scheduled' : 'Background saving started');
 }
 
 function flushall(ctx: CommandContext, argv: Buffer[]): void {
@@ -440,8 +441,8 @@ export const serverCommands: CommandSpec[] = [
   command({ name: 'time', arity: 1, flags: ['loading', 'stale', 'fast'], categories: ['fast'], run: time }),
   command({ name: 'lastsave', arity: 1, flags: ['loading', 'stale', 'fast'], categories: ['admin', 'fast', 'dangerous'], run: (c) => c.out.int(Math.floor(c.node.startedAt / 1000)) }),
   command({ name: 'save', arity: 1, flags: ['admin', 'noscript', 'no_multi'], categories: ['admin', 'slow', 'dangerous'], run: (c) => c.out.ok() }),
-  command({ name: 'bgsave', arity: -1, flags: ['admin', 'noscript', 'no_multi'], categories: ['admin', 'slow', 'dangerous'], run: bgsave }),
-  command({ name: 'bgrewriteaof', arity: 1, flags: ['admin', 'noscript', 'no_multi'], categories: ['admin', 'slow', 'dangerous'], run: (c) => c.out.simple('Background append only file rewriting started') }),
+  command({ name: 'bgsave', arity: -1, flags: ['admin', 'noscript'], categories: ['admin', 'slow', 'dangerous'], run: bgsave }),
+  command({ name: 'bgrewriteaof', arity: 1, flags: ['admin', 'noscript'], categories: ['admin', 'slow', 'dangerous'], run: (c) => c.out.simple(c.inExec === true ? 'Background append only file rewriting scheduled' : 'Background append only file rewriting started') }),
   command({ name: 'shutdown', arity: -1, flags: ['admin', 'noscript', 'loading', 'stale', 'no_multi', 'allow_busy'], categories: ['admin', 'slow', 'dangerous'], run: shutdown }),
   command({ name: 'role', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast'], categories: ['admin', 'fast', 'dangerous'], run: (c) => { c.out.arrayHeader(3); c.out.bulk('master'); c.out.int(0); c.out.arrayHeader(0); } }),
   command({ name: 'wait', arity: 3, flags: ['noscript'], categories: ['slow', 'connection'], run: wait }),

@@ -27,6 +27,8 @@ export interface CommandContext {
    * standalone node, past busy-reply-threshold): called once, it hands over the reply.
    */
   suspend?: () => Suspension;
+  /** The command runs within EXEC (Redis's server.in_exec). */
+  inExec?: boolean;
   /** Set by a command that answered normally but that INFO commandstats counts as failed (CLIENT UNBLOCK … ERROR). */
   failed?: boolean;
 }

@@ -80,6 +80,8 @@ export class Dispatcher {
   router: CommandRouter | undefined;
   /** The instant an EXEC running on the local keyspace froze time at (execTransaction). */
   private frozenNow: number | undefined;
+  /** EXEC bodies running (BGSAVE and BGREWRITEAOF answer 'scheduled' inside one, as Redis). */
+  private execDepth = 0;
   /** maxmemory: key accesses for LRU/LFU, eviction and -OOM before a command runs (set by the node). */
   memory: MemoryGuard | undefined;
   /** Calls back once pending writes are durable, with the error if they cannot be; false when none are pending (set by the node). */
@@ -383,6 +385,7 @@ export class Dispatcher {
     if (ks === this.keyspace) this.keyspace.now = this.frozenNow ?? this.node.now();
     if (spec.flags.includes('write')) session.writes++;
     const ctx: CommandContext = { out, ks, session, node: this.node };
+    if (this.execDepth > 0) ctx.inExec = true;
     if (suspend !== undefined) ctx.suspend = suspend;
     this.memory?.touch(spec, argv, this.node.now());
     // A command that fails after writing part of its reply (an array header, some elements) must
@@ -546,6 +549,7 @@ export class Dispatcher {
     // runs is still there for its later commands, and TTLs they set count from the same instant.
     const frozen = this.frozenNow;
     if (ks === this.keyspace) this.frozenNow = this.keyspace.now;
+    this.execDepth++;
     try {
       for (const q of queued) {
         const spec = this.table.get(q.name)!;
@@ -557,6 +561,7 @@ export class Dispatcher {
         } else this.run(session, spec, q.argv, out, ks);
       }
     } finally {
+      this.execDepth--;
       this.frozenNow = frozen;
     }
   }

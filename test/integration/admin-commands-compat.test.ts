@@ -550,10 +550,12 @@ describe('admin and introspection commands vs redis-server 7.0', () => {
   });
 
   describe('server commands with one database', () => {
-    it.each(PROTOS)('SWAPDB, WAIT, BGSAVE arguments, SLOWLOG GET arity, HELLO\'s version range, COMMAND INFO and GETKEYS of odd names (RESP%i)', async (proto) => {
+    it.each(PROTOS)('SWAPDB, WAIT, BGSAVE arguments and in MULTI, SLOWLOG GET arity, HELLO\'s version range, COMMAND INFO and GETKEYS of odd names (RESP%i)', async (proto) => {
       await sameBytes(oneDb!, [
         ['SWAPDB', '0', '0'], ['SWAPDB', '0', '1'], ['SWAPDB', 'x', '1'], ['SWAPDB', '0', 'x'], ['SWAPDB', '-1', '0'], ['SWAPDB', '99999999999', '0'],
         ['WAIT', '0', 'x'], ['WAIT', '0', '-1'], ['WAIT', 'x', '0'], ['WAIT', '0', '0'], ['BGSAVE', 'x'], ['BGSAVE', 'a', 'b'],
+        // Inside EXEC, Redis schedules a background save or AOF rewrite for after the transaction.
+        ['MULTI'], ['BGSAVE'], ['BGREWRITEAOF'], ['EXEC'],
         ['SLOWLOG', 'GET', '1', '2'], ['HELLO', '99999999999999999999999'], ['HELLO', '-1'], ['HELLO', 'x'],
         ['COMMAND', 'INFO', 'nosuch'], ['COMMAND', 'INFO', 'get', 'nosuch', 'config|nosuch', 'config|get|x'],
         ['SET', 'gk', 'v'], ['COMMAND', 'GETKEYS', 'config', 'get', 'x'], ['COMMAND', 'GETKEYS', 'config', 'nosuch', 'x'], ['COMMAND', 'GETKEYS', 'object', 'encoding', 'gk'],
