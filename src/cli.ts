@@ -78,6 +78,7 @@ async function runServer(args: string[]): Promise<void> {
   for (const warning of config.startupWarnings) logger.warn(warning);
   const node = await RingkvNode.open(config, logger);
   await node.listen();
+  if (config.bool('set-proc-title')) (await import('./server/proc-title.js')).followProcTitle(config);
   const pidFile = await writePidFile(config.str('pidfile') || (config.bool('daemonize') ? DEFAULT_PID_FILE : ''), logger);
   let stopping = false;
   const stop = (signal: string): void => {

@@ -80,7 +80,6 @@ export const INERT_SETTINGS: readonly SettingSpec[] = [
   ] as const).map(([name, min]) => s({ name, kind: 'int', default: '0', min, max: INT_MAX, mutable: true, inert: true, hidden: true, help: HELP })),
   s({ name: 'loading-process-events-interval-bytes', kind: 'int', default: '2097152', min: 1024, max: INT_MAX, mutable: true, inert: true, hidden: true, help: HELP }),
   s({ name: 'use-exit-on-panic', kind: 'bool', default: 'no', mutable: true, inert: true, hidden: true, help: HELP }),
-  s({ name: 'set-proc-title', kind: 'bool', default: 'yes', mutable: false, startupOnlyInRedis: true, inert: true, help: HELP }),
   // The rest of Redis 7.0's CONFIG GET *: persistence, replication, cluster failover, process.
   ...([
     ['aof-load-truncated', 'bool', 'yes'], ['aof-rewrite-incremental-fsync', 'bool', 'yes'], ['rdb-save-incremental-fsync', 'bool', 'yes'],
@@ -94,7 +93,7 @@ export const INERT_SETTINGS: readonly SettingSpec[] = [
     ['replica-announce-port', 'int', '0', 0, 65535],
     ['cluster-link-sendbuf-limit', 'memory', '0', 0, LONG_MAX],
     ['cluster-announce-hostname', 'string', ''], ['masteruser', 'string', ''], ['replica-announce-ip', 'string', ''],
-    ['ignore-warnings', 'string', ''], ['proc-title-template', 'string', '{title} {listen-addr} {server-mode}'],
+    ['ignore-warnings', 'string', ''],
     ['bind-source-addr', 'string', ''],
   ] as const).map(([name, kind, def, min, max]) => s({ name, kind, default: def, min, max, mutable: true, inert: true, help: HELP })),
   ...([

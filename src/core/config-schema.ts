@@ -8,6 +8,7 @@ import { formatNotifyFlags, parseNotifyFlags, storedNotifyFlags } from './notify
 import { parsePercentiles, percentileName } from '../server/command-latency.js';
 import { TLS_SETTINGS } from './tls-settings.js';
 import { normalizeClientsLimit } from '../server/client-eviction.js';
+import { normalizeProcTitleTemplate } from '../server/proc-title.js';
 import { INERT_ALIASES, INERT_SETTINGS, LONG_MAX } from './config-inert.js';
 
 export type SettingKind = 'int' | 'memory' | 'bool' | 'string' | 'enum';
@@ -204,6 +205,8 @@ export const SETTINGS: readonly SettingSpec[] = [
   s({ name: 'stream-node-max-entries', kind: 'int', default: '100', min: 0, max: LONG_MAX, mutable: true, help: 'Entries a stream node takes before XADD starts the next; approximate trimming (~) removes whole nodes, as Redis 7.0 (its byte limit, stream-node-max-bytes, is not modelled).' }),
   s({ name: 'enable-debug-command', kind: 'enum', default: 'local', values: ['no', 'yes', 'local'], mutable: false, startupOnlyInRedis: true, help: 'Who may run DEBUG: everyone (yes), local connections only (local: loopback or the Unix socket), nobody (no). Redis 7.0 defaults to no; ringkv to local, for the tools on the node\'s own host.' }),
   s({ name: 'enable-module-command', kind: 'enum', default: 'no', values: ['no', 'yes', 'local'], mutable: false, startupOnlyInRedis: true, help: 'Who may run MODULE (which loads nothing here: ringkv takes no modules): yes, local or no, as Redis 7.0.' }),
+  s({ name: 'set-proc-title', kind: 'bool', default: 'yes', mutable: false, startupOnlyInRedis: true, help: 'Set the process title ps shows from proc-title-template.' }),
+  s({ name: 'proc-title-template', kind: 'string', default: '{title} {listen-addr} {server-mode}', mutable: true, help: 'What ps shows for the node (set-proc-title yes): {title} {listen-addr} {server-mode} {port} {tls-port} {unixsocket} {config-file}, as Redis 7.0.', normalize: normalizeProcTitleTemplate }),
   s({ name: 'tracking-table-max-keys', kind: 'int', default: '1000000', min: 0, max: LONG_MAX, mutable: true, help: 'Keys CLIENT TRACKING remembers for default-mode clients; past it the oldest are invalidated and forgotten (0 = no limit).' }),
   s({ name: 'busy-reply-threshold', kind: 'int', default: '5000', min: 0, max: LONG_MAX, mutable: true, help: 'Milliseconds a script or function runs before other clients get -BUSY and SCRIPT KILL / FUNCTION KILL may stop it (as Redis 7.0).' }),
   // Redis 7.0 settings taken for config files and tools, without effect here (config-inert.ts).

@@ -158,6 +158,25 @@ describe('a redis.conf written for Redis 7.0', () => {
   });
 });
 
+describe('the process title', () => {
+  const titleOf = (pid: number): string => readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').split('\0')[0]!.trim();
+
+  it.skipIf(process.platform !== 'linux')('follows proc-title-template, as Redis 7.0 sets it', async () => {
+    const n = await node({});
+    expect(titleOf(n.proc.pid!)).toBe(`ringkv 127.0.0.1:${n.port}`);
+    const c = await RespConn.connect(n.port);
+    try {
+      expect(await c.pipelineText([
+        ['CONFIG', 'SET', 'proc-title-template', 'TEST {title} {port} {tls-port} {{x {config-file}'],
+        ['CONFIG', 'SET', 'proc-title-template', '{invalid-var}'],
+      ])).toEqual(['+OK', "-ERR CONFIG SET failed (possibly related to argument 'proc-title-template') - template format is invalid or contains unknown variables"]);
+    } finally {
+      c.close();
+    }
+    expect(titleOf(n.proc.pid!)).toBe(`TEST ringkv ${n.port} 0 {x -`);
+  });
+});
+
 describe('CONFIG REWRITE', () => {
   it('writes the settings in force and the ACL users into the file the node started from', async () => {
     const dir = tempDir();
