@@ -76,8 +76,15 @@ async function runServer(args: string[]): Promise<void> {
   const { writePidFile } = await import('./server/pid-file.js');
   const logger = createLogger({ loglevel: config.str('loglevel'), logfile: config.str('logfile') });
   for (const warning of config.startupWarnings) logger.warn(warning);
-  const node = await RingkvNode.open(config, logger);
-  await node.listen();
+  let node: Awaited<ReturnType<typeof RingkvNode.open>>;
+  try {
+    node = await RingkvNode.open(config, logger);
+    await node.listen();
+  } catch (err) {
+    // Also in the log: a daemonized node has no stderr, and tools watch the log for why it stopped.
+    logger.fatal(err instanceof Error ? err.message : String(err));
+    throw err;
+  }
   if (config.bool('set-proc-title')) (await import('./server/proc-title.js')).followProcTitle(config);
   const pidFile = await writePidFile(config.str('pidfile') || (config.bool('daemonize') ? DEFAULT_PID_FILE : ''), logger);
   let stopping = false;

@@ -22,7 +22,7 @@ function server(node: NodeServices): Lines {
     ['atomicvar_api', 'c11-builtin'], ['gcc_version', '0.0.0'], ['process_id', process.pid], ['process_supervised', 'no'], ['run_id', node.nodeId],
     ['tcp_port', node.port], ['server_time_usec', Date.now() * 1000], ['uptime_in_seconds', uptime],
     ['uptime_in_days', Math.floor(uptime / 86400)], ['hz', node.config.int('hz')], ['configured_hz', node.config.int('hz')],
-    ['lru_clock', Math.floor(Date.now() / 1000) & 0xffffff], ['executable', process.argv[1] ?? ''], ['config_file', ''],
+    ['lru_clock', Math.floor(Date.now() / 1000) & 0xffffff], ['executable', process.argv[1] ?? ''], ['config_file', node.config.file ?? ''],
     ['io_threads_active', 0], ['listener0', `name=tcp,bind=${node.config.str('bind')},port=${node.port}`],
     // Redis lists its TLS listener the same way (listener1, name=tls).
     ...(node.config.int('tls-port') > 0 ? [['listener1', `name=tls,bind=${node.config.str('bind')},port=${node.config.int('tls-port')}`] as [string, string]] : []),

@@ -117,7 +117,9 @@ function listenError(err: unknown, role: string): Error {
   if (e?.syscall !== 'listen' && e?.syscall !== 'bind') return err instanceof Error ? err : new Error(String(err));
   const hint = e.code === 'EADDRINUSE' ? '; is another server using it?' : e.code === 'EADDRNOTAVAIL' ? '; check bind' : '';
   const where = (e.port === undefined || e.port < 0) && e.address !== undefined ? e.address : `${e.address ?? '?'}:${e.port ?? '?'}`;
-  return new StartupError(`cannot listen on ${where} for ${role}: ${errnoText(err)}${hint}`);
+  // Redis's words lead for the client ports: scripts and test harnesses watch for them to retry on another port.
+  const redisWords = role === 'clients (port)' ? `Failed listening on port ${e.port} (tcp), aborting: ` : role === 'TLS clients (tls-port)' ? `Failed listening on port ${e.port} (tls), aborting: ` : '';
+  return new StartupError(`${redisWords}cannot listen on ${where} for ${role}: ${errnoText(err)}${hint}`);
 }
 
 /**

@@ -130,7 +130,7 @@ describe('a redis.conf written for Redis 7.0', () => {
     c.close();
     const refused = await run(process.execPath, [CLI, 'server', '--port', String(await freePort()), '--dir', tempDir(), '--bind', '127.0.0.1 192.0.2.1'], undefined, 20000);
     expect(refused.code).toBe(1);
-    expect(refused.stderr.trim()).toMatch(/^ringkv: cannot listen on 192\.0\.2\.1:\d+ for clients \(port\): .*check bind$/);
+    expect(refused.stderr.trim()).toMatch(/^ringkv: Failed listening on port \d+ \(tcp\), aborting: cannot listen on 192\.0\.2\.1:\d+ for clients \(port\): .*check bind$/);
   });
 
   it('daemonize yes returns at once and leaves the node serving, its pid in pidfile until it stops', async () => {

@@ -468,6 +468,17 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** One field of a node's INFO server. */
+async function infoField(port: number, field: string): Promise<string | undefined> {
+  const r = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0 });
+  try {
+    await r.connect();
+    return new RegExp(`\r\n${field}:(.*)\r\n`).exec(await r.info('server'))?.[1];
+  } finally {
+    r.disconnect();
+  }
+}
+
 describe('the local cluster (npm start) heals', () => {
   it('a killed node is reported, restarted and serves again; the others keep running; SIGINT stops all', async () => {
     const base = await freeRun(3);
@@ -481,8 +492,9 @@ describe('the local cluster (npm start) heals', () => {
     try {
       await waitFor('the cluster to form', () => out.includes('is up on ports'), 60000);
       const pids = [base, base + 1, base + 2].map(lockPid);
-      // The nodes run from the script the launcher runs from.
-      expect(readFileSync(`/proc/${pids[0]}/cmdline`, 'utf8').split('\0')[1]).toBe(CLI);
+      // The nodes run from the script the launcher runs from (INFO's executable), and say which port in ps.
+      expect(await infoField(base, 'executable')).toBe(CLI);
+      expect(readFileSync(`/proc/${pids[0]}/cmdline`, 'utf8').split('\0')[0]).toBe(`ringkv 127.0.0.1:${base} [cluster]`);
 
       const victim = base + 1;
       process.kill(pids[1]!, 'SIGKILL');
