@@ -12,6 +12,19 @@ export interface ClientMemory {
   total: number;
 }
 
+/** Redis 7.0's list node and watchedKey record per WATCHed key. */
+const WATCHED_KEY_BYTES = 48;
+
+/**
+ * Redis 7.0's pubsubMemOverhead: a list node per pattern, and per channel (classic or shard) a hash
+ * entry plus its share of the table's buckets (a power of two at least the count). Only in tot-mem.
+ */
+function subscriptionBytes(s: SessionState): number {
+  const sub = s.subscriptions;
+  const table = (n: number): number => (n === 0 ? 0 : 24 * n + 8 * 2 ** Math.ceil(Math.log2(Math.max(4, n))));
+  return 24 * sub.pattern.size + table(sub.channel.size) + table(sub.shard.size);
+}
+
 function argvBytes(argv: readonly Buffer[]): number {
   let n = 0;
   for (const a of argv) n += a.length;
@@ -29,10 +42,12 @@ export function clientMemory(s: SessionState, current?: readonly Buffer[]): Clie
   const qbufFree = s.queryBufferFree;
   // Redis holds a half-received request's arguments in argv, so they count there, not in qbuf.
   const argvMem = (current === undefined ? 0 : argvBytes(current)) + partial;
-  // Redis 7.0 counts each queued command's argument bytes plus one pointer per argument.
-  let multiMem = 0;
+  // Redis 7.0 counts each queued command's argument bytes plus one pointer per argument, and a
+  // list node and record per WATCHed key (multi-mem).
+  let multiMem = WATCHED_KEY_BYTES * s.watched.size;
   for (const q of s.multi ?? []) multiMem += argvBytes(q.argv) + 8 * q.argv.length;
   const obl = s.replyBufferBytes;
   const omem = s.outputBufferBytes;
-  return { qbuf, qbufFree, argvMem, multiMem, obl, omem, total: qbuf + qbufFree + argvMem + multiMem + obl + omem };
+  const total = qbuf + qbufFree + argvMem + multiMem + obl + omem + subscriptionBytes(s);
+  return { qbuf, qbufFree, argvMem, multiMem, obl, omem, total };
 }

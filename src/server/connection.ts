@@ -41,6 +41,11 @@ export interface ConnectionHooks {
   outputLimits(): OutputLimits;
   /** The connection is being closed for going over its output limit (logged, counted). */
   onOutputLimit(conn: Connection, pendingBytes: number): void;
+  /**
+   * maxmemory-clients: whether this client, with `argv` about to run, holds the limit by itself;
+   * then it is closed (logged, counted) before the command runs, as Redis evicts it on reading.
+   */
+  overClientsLimit?(conn: Connection, argv?: readonly Buffer[]): boolean;
 }
 
 /** Deferred replies one connection may have outstanding before it stops reading (backpressure). */
@@ -213,9 +218,20 @@ export class Connection extends SessionBase implements SessionState {
     for (;;) {
       this.parser.authenticated = this.authenticated;
       const r = this.parser.next();
-      if (r.kind === 'incomplete') break;
+      if (r.kind === 'incomplete') {
+        // A request still arriving holds its bytes: a client over the limit with it goes now.
+        if (this.hooks.overClientsLimit?.(this) === true) {
+          this.close();
+          return;
+        }
+        break;
+      }
       if (r.kind === 'command') {
         this.writer.proto = this.proto;
+        if (this.hooks.overClientsLimit?.(this, r.argv) === true) {
+          this.close();
+          return;
+        }
         const execSink = this.execWithClientReply(r.argv);
         const muted = execSink === undefined && this.replyDropped(r.argv);
         this.hooks.dispatch(this, r.argv, execSink ?? (muted ? this.mutedSink() : sink));

@@ -486,6 +486,7 @@ export class RingkvNode implements NodeServices {
         this.stats.outputLimitDisconnections++;
         this.logger.warn({ client: c.addr, id: c.id, pendingBytes: pending, pubsub: c.subscriptions.active }, 'client closed for overcoming of output buffer limits');
       },
+      overClientsLimit: (c, argv) => this.overClientsLimit(c, argv),
     }, unixPath);
     conn.tls = tls;
     conn.user = this.acl.defaultUser;
@@ -552,6 +553,20 @@ export class RingkvNode implements NodeServices {
       this.logger.warn({ client: c.addr, id: c.id, name: c.name, totMem: clientMemory(c).total, limit }, 'Evicting client: maxmemory-clients reached');
       c.kill();
     }
+  }
+
+  /** A client that alone holds maxmemory-clients (with `argv`, the command it is about to run) goes at once. */
+  private overClientsLimit(c: Connection, argv?: readonly Buffer[]): boolean {
+    if (c.noEvict) return false;
+    const setting = this.config.str('maxmemory-clients');
+    if (setting === '0') return false;
+    const limit = clientsLimitBytes(setting, this.config.int('maxmemory'));
+    if (limit === 0) return false;
+    const memory = clientMemory(c, argv).total;
+    if (memory < limit) return false;
+    this.stats.evictedClients++;
+    this.logger.warn({ client: c.addr, id: c.id, name: c.name, totMem: memory, limit }, 'Evicting client: maxmemory-clients reached');
+    return true;
   }
 
   private closeIdleClients(): void {

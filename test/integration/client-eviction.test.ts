@@ -124,3 +124,48 @@ describe('maxmemory-clients and CLIENT NO-EVICT', () => {
     expect(await evictionScenario(both.ref.ports[0]!)).toEqual({ names: ['ctl', 'keeper'], evicted: 1 });
   }, 40_000);
 });
+
+/**
+ * A client that goes over maxmemory-clients by itself: by WATCHed keys or subscriptions added one
+ * at a time, or by one command with a big argument, which must not run. Returns what happened.
+ */
+async function ownWeightScenario(port: number): Promise<{ watcher: boolean; subscriber: boolean; bigArgRan: boolean }> {
+  const ctl = new Redis({ port, lazyConnect: true });
+  await ctl.connect();
+  const closedAfter = async (send: (r: Redis, i: number) => Promise<unknown>, max: number): Promise<boolean> => {
+    const r = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    r.on('error', () => undefined);
+    await r.connect();
+    try {
+      for (let i = 0; i < max; i++) await send(r, i);
+      return false;
+    } catch {
+      return true;
+    } finally {
+      r.disconnect();
+    }
+  };
+  try {
+    await ctl.call('CLIENT', 'NO-EVICT', 'on');
+    await ctl.config('SET', 'maxmemory-clients', '200000');
+    await ctl.del('bigarg');
+    const watcher = await closedAfter((r, i) => r.watch(`w${i}`), 20_000);
+    const subscriber = await closedAfter((r, i) => r.call('PSUBSCRIBE', `p${i}`), 20_000);
+    await closedAfter((r) => r.set('bigarg', 'v'.repeat(300_000)), 1);
+    const bigArgRan = (await ctl.exists('bigarg')) === 1;
+    return { watcher, subscriber, bigArgRan };
+  } finally {
+    await ctl.config('SET', 'maxmemory-clients', '0');
+    ctl.disconnect();
+  }
+}
+
+describe('a client over maxmemory-clients by itself', () => {
+  const both = nodeBesideRedis();
+
+  it('is closed for its WATCHed keys, its subscriptions, or before a command with a big argument runs, as redis-server does', async () => {
+    const mine = await ownWeightScenario(both.node.port);
+    expect(mine).toEqual({ watcher: true, subscriber: true, bigArgRan: false });
+    if (both.refIfAny !== undefined) expect(await ownWeightScenario(both.refIfAny.ports[0]!)).toEqual(mine);
+  }, 60_000);
+});
