@@ -25,6 +25,13 @@ function subscriptionBytes(s: SessionState): number {
   return 24 * sub.pattern.size + table(sub.channel.size) + table(sub.shard.size);
 }
 
+/** BCAST prefixes: Redis counts the radix tree's nodes (32 bytes each); about two per prefix, plus its bytes here. */
+function trackingPrefixBytes(s: SessionState): number {
+  let n = 0;
+  for (const p of s.tracking?.prefixes ?? []) n += 64 + p.length;
+  return n;
+}
+
 function argvBytes(argv: readonly Buffer[]): number {
   let n = 0;
   for (const a of argv) n += a.length;
@@ -48,6 +55,6 @@ export function clientMemory(s: SessionState, current?: readonly Buffer[]): Clie
   for (const q of s.multi ?? []) multiMem += argvBytes(q.argv) + 8 * q.argv.length;
   const obl = s.replyBufferBytes;
   const omem = s.outputBufferBytes;
-  const total = qbuf + qbufFree + argvMem + multiMem + obl + omem + subscriptionBytes(s);
+  const total = qbuf + qbufFree + argvMem + multiMem + obl + omem + subscriptionBytes(s) + trackingPrefixBytes(s);
   return { qbuf, qbufFree, argvMem, multiMem, obl, omem, total };
 }

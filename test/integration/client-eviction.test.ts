@@ -129,7 +129,7 @@ describe('maxmemory-clients and CLIENT NO-EVICT', () => {
  * A client that goes over maxmemory-clients by itself: by WATCHed keys or subscriptions added one
  * at a time, or by one command with a big argument, which must not run. Returns what happened.
  */
-async function ownWeightScenario(port: number): Promise<{ watcher: boolean; subscriber: boolean; bigArgRan: boolean }> {
+async function ownWeightScenario(port: number): Promise<{ watcher: boolean; subscriber: boolean; tracker: boolean; bigArgRan: boolean }> {
   const ctl = new Redis({ port, lazyConnect: true });
   await ctl.connect();
   const closedAfter = async (send: (r: Redis, i: number) => Promise<unknown>, max: number): Promise<boolean> => {
@@ -151,9 +151,10 @@ async function ownWeightScenario(port: number): Promise<{ watcher: boolean; subs
     await ctl.del('bigarg');
     const watcher = await closedAfter((r, i) => r.watch(`w${i}`), 20_000);
     const subscriber = await closedAfter((r, i) => r.call('PSUBSCRIBE', `p${i}`), 20_000);
+    const tracker = await closedAfter((r, i) => r.call('CLIENT', 'TRACKING', 'on', 'BCAST', 'PREFIX', String(i).padStart(12, '0')), 20_000);
     await closedAfter((r) => r.set('bigarg', 'v'.repeat(300_000)), 1);
     const bigArgRan = (await ctl.exists('bigarg')) === 1;
-    return { watcher, subscriber, bigArgRan };
+    return { watcher, subscriber, tracker, bigArgRan };
   } finally {
     await ctl.config('SET', 'maxmemory-clients', '0');
     ctl.disconnect();
@@ -163,9 +164,9 @@ async function ownWeightScenario(port: number): Promise<{ watcher: boolean; subs
 describe('a client over maxmemory-clients by itself', () => {
   const both = nodeBesideRedis();
 
-  it('is closed for its WATCHed keys, its subscriptions, or before a command with a big argument runs, as redis-server does', async () => {
+  it('is closed for its WATCHed keys, its subscriptions, its tracking prefixes, or before a command with a big argument runs, as redis-server does', async () => {
     const mine = await ownWeightScenario(both.node.port);
-    expect(mine).toEqual({ watcher: true, subscriber: true, bigArgRan: false });
+    expect(mine).toEqual({ watcher: true, subscriber: true, tracker: true, bigArgRan: false });
     if (both.refIfAny !== undefined) expect(await ownWeightScenario(both.refIfAny.ports[0]!)).toEqual(mine);
   }, 60_000);
 });
