@@ -18,7 +18,6 @@ import { CONFIG_HELP, helpReply, MEMORY_HELP, OBJECT_HELP, SLOWLOG_HELP } from '
 import { debugDigestSubcommands } from './debug-digest.js';
 import { debugProtocolSubcommand } from './debug-protocol.js';
 import { debugHelpSubcommand } from './debug-help.js';
-import { setDenyScriptsDisabled } from '../scripting/deny-scripts.js';
 import { configRewrite } from './config-rewrite-command.js';
 import { isLocalSession } from '../server/protected-mode.js';
 
@@ -290,11 +289,6 @@ function replyBuffer(ctx: CommandContext, argv: Buffer[]): void {
   ctx.out.ok();
 }
 
-let activeExpireEnabled = true;
-let cronPaused = false;
-export function isActiveExpireEnabled(): boolean {
-  return activeExpireEnabled && !cronPaused;
-}
 
 /** Redis's getPositiveLongFromObjectOrReply: one message for anything that is not a whole number >= 0. */
 function positiveLong(arg: Buffer): number {
@@ -334,9 +328,9 @@ const debugTable = container('debug', ['admin', 'noscript', 'loading', 'stale'],
   // Redis reads these numbers with strtod and atoi: what does not parse counts as 0.
   { name: 'sleep', arity: 3, flags: ['admin'], run: (c, a) => { blockFor(cNumber(a[2]!, true) * 1000); c.out.ok(); } },
   { name: 'log', arity: 3, flags: ['admin'], run: (c, a) => { c.node.logger.warn({ message: a[2]!.toString() }, 'DEBUG LOG'); c.out.ok(); } },
-  { name: 'set-active-expire', arity: 3, flags: ['admin'], run: (c, a) => { activeExpireEnabled = cNumber(a[2]!, false) !== 0; c.out.ok(); } },
+  { name: 'set-active-expire', arity: 3, flags: ['admin'], run: (c, a) => { c.node.debug.activeExpire = cNumber(a[2]!, false) !== 0; c.out.ok(); } },
   { name: 'config-rewrite-force-all', arity: 2, flags: ['admin'], run: (c) => configRewrite(c, true) },
-  { name: 'set-disable-deny-scripts', arity: 3, flags: ['admin'], run: (c, a) => { setDenyScriptsDisabled(cNumber(a[2]!, false) !== 0); c.out.ok(); } },
+  { name: 'set-disable-deny-scripts', arity: 3, flags: ['admin'], run: (c, a) => { c.node.debug.denyScriptsDisabled = cNumber(a[2]!, false) !== 0; c.out.ok(); } },
   { name: 'reload', arity: -2, flags: ['admin'], run: debugReload },
   { name: 'populate', arity: -3, flags: ['admin'], run: debugPopulate },
   { name: 'change-repl-id', arity: 2, flags: ['admin'], run: (c) => c.out.ok() },
@@ -346,7 +340,7 @@ const debugTable = container('debug', ['admin', 'noscript', 'loading', 'stale'],
   // Redis 7.0's name: STRINGMATCH-TEST fuzzes its glob matcher; the matcher here is glob.ts.
   { name: 'stringmatch-test', arity: 2, flags: ['admin'], run: (c) => c.out.simple('Apparently Redis did not crash: test passed') },
   // PAUSE-CRON <0|1>: what the cron does here that tests observe is active expiry, so that stops.
-  { name: 'pause-cron', arity: 3, flags: ['admin'], run: (c, a) => { cronPaused = cNumber(a[2]!, false) !== 0; c.out.ok(); } },
+  { name: 'pause-cron', arity: 3, flags: ['admin'], run: (c, a) => { c.node.debug.cronPaused = cNumber(a[2]!, false) !== 0; c.out.ok(); } },
   { name: 'replybuffer', arity: 4, flags: ['admin'], run: replyBuffer },
   // DEBUG ERROR answers its argument as an error (tests use it to fill errorstats).
   { name: 'error', arity: 3, flags: ['admin'], run: (_c, a) => { throw new ReplyError(a[2]!.toString()); } },

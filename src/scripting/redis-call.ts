@@ -2,7 +2,6 @@ import { OOM_ERROR } from '../server/eviction/memory-guard.js';
 import { ReplyError } from '../core/errors.js';
 import { callName, hiddenFromMonitor, keyPositions, replicatesLikeWrite, subcommandOf, type CommandSpec } from '../commands/spec.js';
 import { recordCommandRun } from '../server/command-record.js';
-import { scriptsMayRunNoscript } from './deny-scripts.js';
 import { keySlot } from '../cluster/slot.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import { formatG, lua, type LuaState } from './fengari-api.js';
@@ -115,7 +114,7 @@ export function redisCall(L: LuaState, run: ScriptRun | undefined, raiseIt: bool
   const { top, spec } = found;
   const arityOk = (s: CommandSpec): boolean => (s.arity > 0 ? argv.length === s.arity : argv.length >= -s.arity);
   if (!arityOk(top) || !arityOk(spec)) return refuse(L, run, CALL_ERR.arity, raiseIt, top, argv);
-  if ((spec.flags.includes('noscript') || top.flags.includes('noscript')) && !scriptsMayRunNoscript()) return refuse(L, run, CALL_ERR.noscript, raiseIt, top, argv);
+  if ((spec.flags.includes('noscript') || top.flags.includes('noscript')) && !run.ctx.node.debug.denyScriptsDisabled) return refuse(L, run, CALL_ERR.noscript, raiseIt, top, argv);
   const denied = aclDenial(run, spec, argv);
   if (denied !== undefined) return refuse(L, run, denied, raiseIt, top, argv);
   const writes = WRITE_FLAGS.some((f) => spec.flags.includes(f));

@@ -1,3 +1,4 @@
+import type { DebugKnobs } from './debug-knobs.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { Store } from '../storage/store.js';
@@ -51,6 +52,8 @@ export interface NodeServices {
   readonly pause: ClientPause;
   /** CLIENT TRACKING: remembered keys and invalidations. */
   readonly tracking: ClientTracking;
+  /** DEBUG's testing knobs (active expiry, noscript in scripts). */
+  readonly debug: DebugKnobs;
   /** A connected client by id (CLIENT TRACKING REDIRECT). */
   client(id: number): SessionState | undefined;
   /** Cluster mode facts INFO and CLUSTER need; undefined when cluster-enabled is no. */

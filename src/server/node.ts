@@ -20,7 +20,7 @@ import type { Logger } from '../core/logger.js';
 import { persistenceRefusal } from './persistence-refusal.js';
 import type { CommandSpec } from '../commands/spec.js';
 import { buildCommandTable } from '../commands/table.js';
-import { isActiveExpireEnabled } from '../commands/server.js';
+import { DebugKnobs } from './debug-knobs.js';
 import type { Keyspace } from '../commands/keyspace.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import type { ParserLimits } from '../protocol/types.js';
@@ -134,6 +134,7 @@ const SHUTDOWN_SOCKET_GRACE_MS = 3000;
 /** One ringkv node: the store, the command table and the client listener. */
 export class RingkvNode implements NodeServices {
   readonly stats = new ServerStats();
+  readonly debug = new DebugKnobs();
   readonly startedAt = Date.now();
   readonly commands: ReadonlyMap<string, CommandSpec>;
   readonly acl: AclRegistry;
@@ -529,7 +530,7 @@ export class RingkvNode implements NodeServices {
       this.stats.noteLatencyEvent('eviction-cycle', performance.now() - started);
     }
     // Nothing expires while CLIENT PAUSE holds writes (Redis skips active and lazy expiry then).
-    if (!isActiveExpireEnabled() || this.pause.active) return;
+    if (!this.debug.activeExpiryOn || this.pause.active) return;
     // LATENCY's expire-cycle: the keys reaped and the elements of dead collections reclaimed, as
     // Redis's cycle includes freeing what it expires.
     const started = performance.now();

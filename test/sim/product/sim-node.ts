@@ -1,3 +1,4 @@
+import { DebugKnobs } from '../../../src/server/debug-knobs.js';
 import type { RequestHandler } from '../../../src/cluster/bus/cluster-bus.js';
 import { ClusterRouter } from '../../../src/cluster/cluster-router.js';
 import { Coordinator, READ_HEDGE_INTERVAL_MS, type ReplicaClient } from '../../../src/cluster/coordinator.js';
@@ -322,6 +323,7 @@ export class SimNode implements Endpoint {
       monitor: new MonitorFeed(),
       pause: new ClientPause((name) => commands.get(name)),
       tracking: new ClientTracking(() => undefined),
+      debug: new DebugKnobs(),
       client: () => undefined,
     };
     this.dispatcher = new Dispatcher(services, commands, new NoLocalKeys());
