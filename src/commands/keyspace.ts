@@ -32,6 +32,11 @@ export interface Keyspace {
    * RENAME, COPY …) passes the entry's own, as Redis keeps the same object.
    */
   set(key: Buffer, type: KeyType, value: Buffer, expiresAt: number, form?: StringForm): void;
+  /**
+   * The value stored at `key` even if its time is up but it is not yet removed (DEBUG OBJECT, which
+   * in Redis looks at the dictionary as is); undefined where only live values are at hand.
+   */
+  peek?(key: Buffer): Entry | undefined;
   /** Deletes a live key (a tombstone); false when there was nothing to delete. */
   del(key: Buffer): boolean;
   /**

@@ -351,7 +351,8 @@ const debugTable = container('debug', ['admin', 'noscript', 'loading', 'stale'],
   {
     name: 'object', arity: 3, flags: ['admin'],
     run: (c, a) => {
-      const e = c.ks.get(a[2]!);
+      // Redis describes a key whose time is up but that is not removed yet (no expiry check here).
+      const e = c.ks.peek?.(a[2]!) ?? c.ks.get(a[2]!);
       if (!e) throw new ReplyError(ERR.noSuchKey);
       c.out.simple(`Value at:0x0 refcount:1 encoding:${objectEncoding(e)} serializedlength:${valueLength(e)} lru:0 lru_seconds_idle:0`);
     },

@@ -80,6 +80,11 @@ export class LocalKeyspace implements Keyspace, ElementStore {
     return rec as Entry;
   }
 
+  peek(key: Buffer): Entry | undefined {
+    const rec = this.store.get(keySlot(key), recordKey(key));
+    return rec === undefined || rec.type === ValueType.Tombstone ? undefined : (rec as Entry);
+  }
+
   set(key: Buffer, type: KeyType, value: Buffer, expiresAt: number, form?: StringForm): void {
     expiresAt = Math.min(expiresAt, EXPIRES_AT_MAX);
     const rec: StoredRecord = { version: this.stamp(), clock: NO_CLOCK, type, expiresAt, value };

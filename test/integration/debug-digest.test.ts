@@ -176,6 +176,18 @@ describe('DEBUG PROTOCOL and HELP against redis-server', () => {
     }
   });
 
+  it('DEBUG OBJECT describes a key whose time is up but that is not removed yet, as redis-server', async () => {
+    const commands: Cmd[] = [
+      ['DEBUG', 'SET-ACTIVE-EXPIRE', '0'], ['SET', 'dob', 'v', 'PX', '1'], ['DEBUG', 'SLEEP', '0.02'], ['DEBUG', 'OBJECT', 'dob'],
+      ['EXISTS', 'dob'], ['DEBUG', 'OBJECT', 'dob'], ['DEBUG', 'OBJECT', 'nosuchkey'], ['DEBUG', 'SET-ACTIVE-EXPIRE', '1'],
+    ];
+    // The description's numbers are Redis's internals: its first word says whether the key was found.
+    const shape = (r: Buffer): string => r.toString('latin1').replace(/^\+Value at:.*\r\n$/, '+Value at:…');
+    const [want, got] = await Promise.all([rawReplies(ref!.ports[0]!, 2, commands), rawReplies(node!.port, 2, commands)]);
+    expect(got.map(shape)).toEqual(want.map(shape));
+    expect(got.map(shape)[3]).toBe('+Value at:…');
+  });
+
   it('DEBUG POPULATE fills the same keys and values, skips existing ones, refuses bad counts and sizes', async () => {
     const commands: Cmd[] = [
       ['FLUSHALL'], ['DEBUG', 'POPULATE', '3', 'pk', '5'], ['MGET', 'pk:0', 'pk:1', 'pk:2'], ['SET', 'key:5', 'old'], ['DEBUG', 'POPULATE', '7'],
