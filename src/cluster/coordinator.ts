@@ -625,6 +625,9 @@ export class Coordinator {
         const run: RunReplies = { ends: [], firstWrite: -1 };
         for (let i = 0; i < m.job.steps.length; i++) {
           const writesBefore = ks.writeCount;
+          // Each command runs at its own time, as it would on one node (EXEC is one step: its
+          // commands share one time, as in Redis); a pipelined GET after a DEBUG SLEEP sees expiry.
+          if (i > 0 || m !== group[0]) ks.now = this.versioner.now();
           m.job.steps[i]!(this.scratch, ks);
           run.ends.push(this.scratch.length);
           if (run.firstWrite < 0 && ks.writeCount > writesBefore) run.firstWrite = i;

@@ -47,7 +47,8 @@ export class OverlayKeyspace implements Keyspace, ElementStore {
 
   constructor(
     private readonly fetched: ReadonlyMap<string, StoredRecord | undefined>,
-    readonly now: number,
+    /** The time the running command sees; the coordinator moves it on between commands of a group. */
+    public now: number,
     private readonly local: LocalElements,
     private readonly generation: () => Buffer,
   ) {}
