@@ -135,6 +135,8 @@ const SHUTDOWN_SOCKET_GRACE_MS = 3000;
 export class RingkvNode implements NodeServices {
   readonly stats = new ServerStats();
   readonly debug = new DebugKnobs();
+  /** maxmemory-clients is set (not 0). */
+  private clientsLimitOn = false;
   readonly startedAt = Date.now();
   readonly commands: ReadonlyMap<string, CommandSpec>;
   readonly acl: AclRegistry;
@@ -261,7 +263,9 @@ export class RingkvNode implements NodeServices {
       if (name === 'latency-tracking') this.stats.latencyTracking = value === 'yes';
       if (name === 'latency-monitor-threshold') this.stats.setLatencyThreshold(Number(value));
       if (name === 'tracking-table-max-keys') this.tracking.setKeysMax(Number(value));
+      if (name === 'maxmemory-clients') this.clientsLimitOn = value !== '0';
     });
+    this.clientsLimitOn = config.str('maxmemory-clients') !== '0';
     this.tracking.setKeysMax(config.int('tracking-table-max-keys'));
   }
 
@@ -558,10 +562,9 @@ export class RingkvNode implements NodeServices {
 
   /** A client that alone holds maxmemory-clients (with `argv`, the command it is about to run) goes at once. */
   private overClientsLimit(c: Connection, argv?: readonly Buffer[]): boolean {
-    if (c.noEvict) return false;
-    const setting = this.config.str('maxmemory-clients');
-    if (setting === '0') return false;
-    const limit = clientsLimitBytes(setting, this.config.int('maxmemory'));
+    // Asked before every command: off (the default) costs one comparison.
+    if (!this.clientsLimitOn || c.noEvict) return false;
+    const limit = clientsLimitBytes(this.config.str('maxmemory-clients'), this.config.int('maxmemory'));
     if (limit === 0) return false;
     const memory = clientMemory(c, argv).total;
     if (memory < limit) return false;
