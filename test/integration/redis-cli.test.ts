@@ -1,6 +1,7 @@
 /**
  * Goal: the stock Redis tools work unchanged: redis-cli (RESP2, -3, inline via stdin), mass insertion
- * with --pipe, and redis-benchmark including its inline PING. Method: real tools against a real node.
+ * with --pipe, its key surveys (--bigkeys, --memkeys, --hotkeys, --scan), and redis-benchmark
+ * including its inline PING. Method: real tools against a real node.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasBinary, run, startNode, type NodeProcess } from '../helpers/server.js';
@@ -43,6 +44,23 @@ describe.skipIf(!haveTools)('redis tools (need redis-tools installed)', () => {
     const r = await run('redis-cli', ['-p', String(node.port), '--pipe'], input, 60000);
     expect(r.stdout).toContain('errors: 0, replies: 20000');
     expect((await cli('GET', 'mass:19999')).stdout.trim()).toBe('value-19999');
+  });
+
+  it('--bigkeys, --memkeys, --hotkeys and --scan find the keys of every type', async () => {
+    for (const c of [['RPUSH', 'tl', 'a', 'b', 'c'], ['HSET', 'th', 'f', 'v'], ['ZADD', 'tz', '1', 'm'], ['SADD', 'ts', 'x'], ['XADD', 'tx', '*', 'f', 'v'], ['SET', 'tbig', 'v'.repeat(5000)]]) {
+      expect((await cli(...c)).code).toBe(0);
+    }
+    const big = await cli('--bigkeys');
+    expect(big.stdout).toContain(`Biggest string found '"tbig"' has 5000 bytes`);
+    for (const t of ['list', 'hash', 'stream', 'set', 'zset']) expect(big.stdout).toMatch(new RegExp(`Biggest +${t} found`));
+    expect((await cli('--memkeys')).stdout).toMatch(/Biggest string found '"tbig"' has \d+ bytes/);
+    expect((await cli('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lfu')).stdout.trim()).toBe('OK');
+    try {
+      expect((await cli('--hotkeys')).stdout).toMatch(/hot key found with counter: \d+\s+keyname: "/);
+    } finally {
+      await cli('CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
+    }
+    expect((await cli('--scan', '--pattern', 't?')).stdout.trim().split('\n').sort()).toEqual(['th', 'tl', 'ts', 'tx', 'tz']);
   });
 
   it('redis-benchmark (inline PING, SET, GET) completes without errors', async () => {
