@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ERR, ReplyError } from '../core/errors.js';
+import { ERR, ReplyError, subcommandSyntaxError } from '../core/errors.js';
 import { container, type CommandContext } from './spec.js';
 import { intArg, lower } from './args.js';
 import { ACL_CATEGORIES, categoryBit } from '../acl/acl-commands.js';
@@ -69,7 +69,7 @@ function getuser(ctx: CommandContext, argv: Buffer[]): void {
 }
 
 function cat(ctx: CommandContext, argv: Buffer[]): void {
-  if (argv.length > 3) throw new ReplyError(ERR.wrongArity('acl|cat'));
+  if (argv.length > 3) throw subcommandSyntaxError(argv);
   if (argv.length === 2) {
     ctx.out.bulkArray([...ACL_CATEGORIES]);
     return;
@@ -82,7 +82,7 @@ function cat(ctx: CommandContext, argv: Buffer[]): void {
 }
 
 function genpass(ctx: CommandContext, argv: Buffer[]): void {
-  if (argv.length > 3) throw new ReplyError(ERR.wrongArity('acl|genpass'));
+  if (argv.length > 3) throw subcommandSyntaxError(argv);
   const bits = argv.length === 3 ? intArg(argv[2]!) : 256;
   if (bits <= 0 || bits > GENPASS_MAX_BITS) {
     throw new ReplyError(`ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to ${GENPASS_MAX_BITS}`);
@@ -92,7 +92,7 @@ function genpass(ctx: CommandContext, argv: Buffer[]): void {
 }
 
 function log(ctx: CommandContext, argv: Buffer[]): void {
-  if (argv.length > 3) throw new ReplyError(ERR.wrongArity('acl|log'));
+  if (argv.length > 3) throw subcommandSyntaxError(argv);
   let count = 10;
   if (argv.length === 3) {
     if (lower(argv[2]!) === 'reset') {

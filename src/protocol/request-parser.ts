@@ -103,9 +103,13 @@ export class RequestParser {
     return this.argvBytes;
   }
 
-  /** Room left in the arena holding unparsed bytes (CLIENT LIST qbuf-free, as Redis's sdsavail). */
+  /**
+   * Room left in the arena holding unparsed bytes (CLIENT LIST qbuf-free, as Redis's sdsavail); for a
+   * big bulk in progress, what it still expects too: Redis sizes its query buffer to the announced
+   * length at once, so a client's memory (maxmemory-clients) counts it from the header on.
+   */
   freeBytes(): number {
-    return this.arena.length - (this.end - this.start);
+    return this.arena.length - (this.end - this.start) + (this.bulk !== null ? this.bulkLen - this.bulkFilled : 0);
   }
 
   /**

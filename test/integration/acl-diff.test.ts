@@ -75,6 +75,8 @@ const SCENARIOS: Record<string, AclStep[]> = {
     a('admin', 'ACL', 'GETUSER', 'nobody'),
     a('admin', 'ACL', 'DELUSER', 'default'),
     a('admin', 'ACL', 'CAT', 'nosuch'),
+    a('admin', 'ACL', 'CAT', 'NOSUCH', 'NOSUCH2'), a('admin', 'acl', 'cat', 'read', 'x'), a('admin', 'ACL', 'WHOAMI', 'x'),
+    a('admin', 'ACL', 'LIST', 'x'), a('admin', 'ACL', 'USERS', 'x'), a('admin', 'ACL', 'GENPASS', '8', 'x'), a('admin', 'ACL', 'LOG', '1', 'x'),
     a('admin', 'ACL', 'CAT'),
     a('admin', 'ACL', 'GENPASS', '0'),
     a('admin', 'ACL', 'GENPASS', '4097'),
