@@ -460,6 +460,9 @@ export class Connection extends SessionBase implements SessionState {
     if (slot.bytes) {
       slot.counted = slot.bytes.length;
       this.queuedBytes += slot.counted;
+      // Weighed before any of it is written, as Redis weighs a reply as it builds it: a client
+      // whose one reply is over the hard limit is closed without receiving any of it.
+      if (this.checkOutputLimit()) return;
     }
     this.drain();
   }
@@ -492,16 +495,23 @@ export class Connection extends SessionBase implements SessionState {
    * limit for longer than allowed (client-output-buffer-limit): a subscriber that stops reading
    * costs the node at most that much memory.
    */
-  private checkOutputLimit(): void {
+  private checkOutputLimit(): boolean {
+    if (this.closed) return true;
     const pending = this.socket.writableLength + this.queuedBytes;
-    if (pending === 0 && this.overSoftSince === undefined) return;
+    if (pending === 0 && this.overSoftSince === undefined) return false;
     const limits = this.hooks.outputLimits();
     const limit = this.subscriptions.active ? limits.pubsub : limits.normal;
     const verdict = outputLimitVerdict(limit, pending, this.overSoftSince, Date.now());
     this.overSoftSince = verdict.overSoftSince;
-    if (!verdict.close) return;
+    if (!verdict.close) return false;
     this.hooks.onOutputLimit(this, pending);
     this.close();
+    return true;
+  }
+
+  /** The node's periodic check: a client over its soft limit for long enough goes even when nothing new is sent to it. */
+  enforceOutputLimit(): void {
+    if (this.overSoftSince !== undefined) this.checkOutputLimit();
   }
 
   close(): void {

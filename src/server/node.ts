@@ -574,6 +574,8 @@ export class RingkvNode implements NodeServices {
   }
 
   private closeIdleClients(): void {
+    // Redis's clientsCron also closes a client over its soft output limit for too long when no new output comes.
+    for (const c of this.sessions) c.enforceOutputLimit();
     const timeout = this.config.int('timeout');
     if (timeout === 0) return;
     const limit = Date.now() - timeout * 1000;

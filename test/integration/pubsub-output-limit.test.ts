@@ -102,6 +102,48 @@ describe('slow subscribers and client-output-buffer-limit', () => {
     }
   }, 60000);
 
+  it('the soft limit closes a subscriber once its seconds pass even when nothing more is published', async () => {
+    await ctl.config('SET', 'client-output-buffer-limit', 'pubsub 0 256kb 1');
+    const stalled = await stalledSubscriber(node.port, 'quiet:ch');
+    const pub = new Redis({ port: node.port });
+    try {
+      const payload = 'y'.repeat(64 * 1024);
+      const p = pub.pipeline();
+      for (let i = 0; i < 256; i++) p.publish('quiet:ch', payload);
+      await p.exec();
+      expect(await ctl.pubsub('NUMSUB', 'quiet:ch')).toEqual(['quiet:ch', 1]);
+      // No more publishing: the node's own periodic check (as Redis's clientsCron) closes it.
+      await waitFor('soft-limit disconnection without traffic', async () => (await ctl.pubsub('NUMSUB', 'quiet:ch'))[1] === 0, 5000);
+    } finally {
+      stalled.destroy();
+      pub.disconnect();
+      await ctl.config('SET', 'client-output-buffer-limit', 'pubsub 32mb 8mb 60');
+    }
+  }, 30000);
+
+  it('a single reply over the hard limit closes the client before any of it is sent, as Redis', async () => {
+    // (Redis's obuf-limits unit: "No response for single command if client output buffer hard limit is enforced".)
+    await ctl.config('SET', 'client-output-buffer-limit', 'normal 100000 0 0');
+    const sock = net.connect(node.port, '127.0.0.1');
+    sock.on('error', () => undefined);
+    try {
+      await new Promise<void>((resolve) => sock.once('connect', () => resolve()));
+      await ctl.del('obuf:list');
+      await ctl.rpush('obuf:list', ...Array.from({ length: 150 }, () => 'x'.repeat(1000)));
+      let received = '';
+      sock.on('data', (d: Buffer) => (received += d.toString('latin1')));
+      const closed = new Promise<void>((resolve) => sock.once('close', () => resolve()));
+      sock.write('*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n*4\r\n$6\r\nLRANGE\r\n$9\r\nobuf:list\r\n$1\r\n0\r\n$2\r\n-1\r\n');
+      await closed;
+      // Nothing of the 150 KB reply arrives, nor the reply queued with it (Redis drops the client's
+      // whole output buffer when it closes it).
+      expect(received).toBe('');
+    } finally {
+      sock.destroy();
+      await ctl.config('SET', 'client-output-buffer-limit', 'normal 0 0 0');
+    }
+  }, 30000);
+
   it('the soft limit closes a subscriber only once it stayed over it longer than its seconds', async () => {
     await ctl.config('SET', 'client-output-buffer-limit', 'pubsub 0 256kb 1');
     const stalled = await stalledSubscriber(node.port, 'soft:ch');
