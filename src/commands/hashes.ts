@@ -1,3 +1,4 @@
+import { writeRepeatedPicks } from './repeated-picks.js';
 import { ERR, ReplyError } from '../core/errors.js';
 import { HashType, type HashLimits } from '../collections/hash-type.js';
 import { emptyScan, matches, scanCursor, scanOptions, scanPage } from './element-scan.js';
@@ -149,7 +150,18 @@ function hrandfield(ctx: CommandContext, argv: Buffer[]): void {
   // (A missing key answers an empty array whatever the count, as in Redis.)
   if (h !== undefined && wide < -BigInt(Number.MAX_SAFE_INTEGER)) throw new ReplyError(ERR.notInteger);
   const count = wide > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(wide);
-  const picked = h === undefined || count === 0 ? [] : count > 0 ? h.random(Math.min(count, h.size), true) : h.random(-count, false);
+  if (h !== undefined && count < 0) {
+    // Repeated picks: as many as asked, written as they are made (repeated-picks.ts).
+    const nested = withValues && out.proto === 3;
+    out.arrayHeader(withValues && !nested ? -count * 2 : -count);
+    writeRepeatedPicks(ctx, -count, (n) => h.random(n, false), ([k, v]) => {
+      if (nested) out.arrayHeader(2);
+      out.bulk(k);
+      if (withValues) out.bulk(v);
+    });
+    return;
+  }
+  const picked = h === undefined || count === 0 ? [] : h.random(Math.min(count, h.size), true);
   if (withValues && out.proto === 3) {
     out.arrayHeader(picked.length);
     for (const [k, v] of picked) {

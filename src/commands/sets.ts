@@ -1,3 +1,4 @@
+import { writeRepeatedPicks } from './repeated-picks.js';
 import { ERR, ReplyError } from '../core/errors.js';
 import { emptyScan, matches, scanCursor, scanOptions, scanPage } from './element-scan.js';
 import { SetType } from '../collections/set-type.js';
@@ -96,9 +97,15 @@ function srandmember(ctx: CommandContext, argv: Buffer[]): void {
   // A negative count that large (that many picks) is more than a reply can hold.
   // (A missing key answers an empty array whatever the count, as in Redis.)
   if (s !== undefined && wide < -BigInt(Number.MAX_SAFE_INTEGER)) throw new ReplyError(ERR.notInteger);
+  if (s && wide < 0n) {
+    // Repeated picks: as many as asked, written as they are made (repeated-picks.ts).
+    const count = Number(-wide);
+    ctx.out.arrayHeader(count);
+    writeRepeatedPicks(ctx, count, (n) => s.randomWithRepeats(n), (m) => ctx.out.bulk(m));
+    return;
+  }
   let picked: Buffer[] = [];
   if (s && wide > 0n) picked = wide >= BigInt(s.size) ? s.members() : s.randomDistinct(Number(wide));
-  else if (s && wide < 0n) picked = s.randomWithRepeats(Number(-wide));
   ctx.out.bulkArray(picked);
 }
 

@@ -1,4 +1,5 @@
 import { isLocalSession } from './protected-mode.js';
+import { ReplyOverLimit } from '../commands/repeated-picks.js';
 import { ERR, ReplyError, unknownCommandError } from '../core/errors.js';
 import { callName, hasFlag, hiddenFromMonitor, keyPositions, mayBlockNow, subcommandOf, type CommandContext, type CommandSpec, type Suspension } from '../commands/spec.js';
 import type { Keyspace } from '../commands/keyspace.js';
@@ -410,6 +411,14 @@ export class Dispatcher {
       }
     } catch (err) {
       this.noteRun(session, spec, argv, started, true, ks === this.keyspace);
+      if (err instanceof ReplyOverLimit) {
+        // As Redis closes a client whose reply passes its output limit mid-run: no reply at all.
+        out.truncate(replyStart);
+        this.node.stats.outputLimitDisconnections++;
+        this.node.logger.warn({ client: session.addr, id: session.id, command: spec.name, replyBytes: err.bytes }, 'client closed for overcoming of output buffer limits');
+        session.kill();
+        return;
+      }
       const message = err instanceof ReplyError ? err.message : this.internalError(spec.name, err);
       if (!(err instanceof ReplyError && err.alreadyCounted)) this.node.stats.noteErrorReply(message);
       out.truncate(replyStart);

@@ -144,6 +144,29 @@ describe('slow subscribers and client-output-buffer-limit', () => {
     }
   }, 30000);
 
+  it('a huge negative count of random picks closes the client at its output limit; the node stays up', async () => {
+    // (Redis's obuf-limits unit: "Obuf limit, HRANDFIELD with huge count stopped mid-run".) Each
+    // command built its whole reply first: 999,999,999 picks ran the node out of memory.
+    await ctl.config('SET', 'client-output-buffer-limit', 'normal 1000000 0 0');
+    try {
+      await ctl.hset('huge:h', 'a', 'b');
+      await ctl.sadd('huge:s', 'a');
+      await ctl.zadd('huge:z', '1', 'a');
+      for (const argv of [['HRANDFIELD', 'huge:h', '-999999999'], ['HRANDFIELD', 'huge:h', '-999999999', 'WITHVALUES'], ['SRANDMEMBER', 'huge:s', '-999999999'], ['ZRANDMEMBER', 'huge:z', '-999999999', 'WITHSCORES']]) {
+        const c = new Redis({ port: node.port, maxRetriesPerRequest: 0, retryStrategy: () => null });
+        c.on('error', () => undefined);
+        await expect(c.call(argv[0]!, ...argv.slice(1)), argv.join(' ')).rejects.toThrow(/Connection is closed|ECONNRESET/);
+        c.disconnect();
+      }
+      expect(await ctl.ping()).toBe('PONG');
+      // Within the limit, repeated picks come back as asked.
+      expect((await ctl.call('SRANDMEMBER', 'huge:s', '-3000')) as unknown[]).toHaveLength(3000);
+      expect((await ctl.call('HRANDFIELD', 'huge:h', '-2500', 'WITHVALUES')) as unknown[]).toHaveLength(2500);
+    } finally {
+      await ctl.config('SET', 'client-output-buffer-limit', 'normal 0 0 0');
+    }
+  }, 60000);
+
   it('the soft limit closes a subscriber only once it stayed over it longer than its seconds', async () => {
     await ctl.config('SET', 'client-output-buffer-limit', 'pubsub 0 256kb 1');
     const stalled = await stalledSubscriber(node.port, 'soft:ch');
