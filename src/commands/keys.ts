@@ -1,3 +1,4 @@
+import { ReplyOverLimit, replyBudget } from './reply-budget.js';
 import { ERR, ReplyError } from '../core/errors.js';
 import type { ScanEntry, ScanPosition } from '../storage/types.js';
 import { typeName as keyTypeName, type Entry, type KeyType } from './keyspace.js';
@@ -174,8 +175,14 @@ function keys(ctx: CommandContext, argv: Buffer[]): void {
   const pattern = argv[1]!;
   const all = pattern.length === 1 && pattern[0] === 0x2a;
   const found: Buffer[] = [];
+  // The keyspace may be larger than memory: the reply is weighed as it is gathered (reply-budget.ts).
+  const budget = replyBudget(ctx);
+  let bytes = 0;
   eachListedKey(ctx, (key) => {
-    if (all || globMatch(pattern, key)) found.push(key);
+    if (!all && !globMatch(pattern, key)) return;
+    found.push(key);
+    bytes += key.length + 16;
+    if (bytes > budget) throw new ReplyOverLimit(bytes);
   });
   ctx.out.bulkArray(found);
 }

@@ -1,5 +1,5 @@
 import { isLocalSession } from './protected-mode.js';
-import { ReplyOverLimit } from '../commands/repeated-picks.js';
+import { ReplyOverLimit } from '../commands/reply-budget.js';
 import { ERR, ReplyError, unknownCommandError } from '../core/errors.js';
 import { callName, hasFlag, hiddenFromMonitor, keyPositions, mayBlockNow, subcommandOf, type CommandContext, type CommandSpec, type Suspension } from '../commands/spec.js';
 import type { Keyspace } from '../commands/keyspace.js';

@@ -144,7 +144,7 @@ describe('slow subscribers and client-output-buffer-limit', () => {
     }
   }, 30000);
 
-  it('a huge negative count of random picks closes the client at its output limit; the node stays up', async () => {
+  it('a huge negative count of random picks, or KEYS of too many names, closes the client at its output limit; the node stays up', async () => {
     // (Redis's obuf-limits unit: "Obuf limit, HRANDFIELD with huge count stopped mid-run".) Each
     // command built its whole reply first: 999,999,999 picks ran the node out of memory.
     await ctl.config('SET', 'client-output-buffer-limit', 'normal 1000000 0 0');
@@ -158,6 +158,16 @@ describe('slow subscribers and client-output-buffer-limit', () => {
         await expect(c.call(argv[0]!, ...argv.slice(1)), argv.join(' ')).rejects.toThrow(/Connection is closed|ECONNRESET/);
         c.disconnect();
       }
+      // KEYS over a keyspace whose names pass the limit stops mid-run too ("Obuf limit, KEYS stopped mid-run").
+      const prefix = 'long-key-name-prefix-of-100-chars-'.padEnd(100, '-');
+      const p = ctl.pipeline();
+      for (let i = 0; i < 1000; i++) p.set(`${prefix}${i}`, 'v');
+      await p.exec();
+      await ctl.config('SET', 'client-output-buffer-limit', 'normal 100000 0 0');
+      const k = new Redis({ port: node.port, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      k.on('error', () => undefined);
+      await expect(k.keys('*')).rejects.toThrow(/Connection is closed|ECONNRESET/);
+      k.disconnect();
       expect(await ctl.ping()).toBe('PONG');
       // Within the limit, repeated picks come back as asked.
       expect((await ctl.call('SRANDMEMBER', 'huge:s', '-3000')) as unknown[]).toHaveLength(3000);
