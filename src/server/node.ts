@@ -264,6 +264,8 @@ export class RingkvNode implements NodeServices {
       if (name === 'latency-monitor-threshold') this.stats.setLatencyThreshold(Number(value));
       if (name === 'tracking-table-max-keys') this.tracking.setKeysMax(Number(value));
       if (name === 'maxmemory-clients') this.clientsLimitOn = value !== '0';
+      // A lower limit evicts at once, as Redis applies it (CONFIG SET's next command already sees it).
+      if (name === 'maxmemory-clients' || name === 'maxmemory') this.evictClients();
     });
     this.clientsLimitOn = config.str('maxmemory-clients') !== '0';
     this.tracking.setKeysMax(config.int('tracking-table-max-keys'));

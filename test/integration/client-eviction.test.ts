@@ -170,3 +170,47 @@ describe('a client over maxmemory-clients by itself', () => {
     if (both.refIfAny !== undefined) expect(await ownWeightScenario(both.refIfAny.ports[0]!)).toEqual(mine);
   }, 60_000);
 });
+
+/** Clients each holding part of a big argument; then the limit is lowered below their total. */
+async function lowerLimitScenario(port: number): Promise<{ before: number; after: number }> {
+  const ctl = new Redis({ port, lazyConnect: true });
+  await ctl.connect();
+  const socks: net.Socket[] = [];
+  const named = async (): Promise<number> => ((await ctl.call('CLIENT', 'LIST')) as string).split('\n').filter((l) => / name=holder\d /.test(l)).length;
+  try {
+    await ctl.call('CLIENT', 'NO-EVICT', 'on');
+    await ctl.config('SET', 'maxmemory-clients', '4mb');
+    for (let i = 0; i < 5; i++) {
+      const sock = net.connect(port, '127.0.0.1');
+      sock.on('error', () => undefined);
+      await new Promise<void>((resolve) => sock.once('connect', () => resolve()));
+      // A name, then the first 200 KB of a 300 KB argument: the rest never comes.
+      sock.write(cmd('CLIENT', 'SETNAME', `holder${i}`) + `*2\r\n$300000\r\n${'v'.repeat(200_000)}`);
+      socks.push(sock);
+    }
+    for (let i = 0; i < 100 && (await named()) < 5; i++) await sleep(20);
+    const before = await named();
+    await ctl.config('SET', 'maxmemory-clients', '600kb');
+    return { before, after: await named() };
+  } finally {
+    await ctl.config('SET', 'maxmemory-clients', '0');
+    for (const s of socks) s.destroy();
+    ctl.disconnect();
+  }
+}
+
+describe('lowering maxmemory-clients', () => {
+  const both = nodeBesideRedis();
+
+  it('evicts at once, before the next command, as redis-server does', async () => {
+    const mine = await lowerLimitScenario(both.node.port);
+    expect(mine.before).toBe(5);
+    expect(mine.after).toBeGreaterThan(0);
+    expect(mine.after).toBeLessThan(5);
+    if (both.refIfAny !== undefined) {
+      const theirs = await lowerLimitScenario(both.refIfAny.ports[0]!);
+      expect(theirs.before).toBe(5);
+      expect(theirs.after).toBeLessThan(5);
+    }
+  }, 60_000);
+});
