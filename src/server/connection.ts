@@ -461,8 +461,13 @@ export class Connection extends SessionBase implements SessionState {
       slot.counted = slot.bytes.length;
       this.queuedBytes += slot.counted;
       // Weighed before any of it is written, as Redis weighs a reply as it builds it: a client
-      // whose one reply is over the hard limit is closed without receiving any of it.
+      // whose one reply is over the hard limit is closed without receiving any of it; one that
+      // holds maxmemory-clients by itself with it goes too (Redis checks as output is added).
       if (this.checkOutputLimit()) return;
+      if (this.hooks.overClientsLimit?.(this) === true) {
+        this.close();
+        return;
+      }
     }
     this.drain();
   }
