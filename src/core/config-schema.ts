@@ -88,6 +88,13 @@ function normalizeSocketPerm(raw: string): string {
   return n.toString(8);
 }
 
+/** `unixsocket`: the kernel keeps 107 bytes of a socket's path; a longer one would be cut silently. */
+function checkSocketPath(raw: string): string {
+  const max = 107;
+  if (Buffer.byteLength(raw) > max) throw new Error(`unixsocket path too long (${max} chars max)`);
+  return raw;
+}
+
 /** `replicaof`: only the empty value (no primary); anything else says what to use instead. */
 function refuseReplicaof(raw: string): string {
   if (raw.trim() === '' || raw.trim().toLowerCase() === 'no one') return '';
@@ -97,7 +104,7 @@ function refuseReplicaof(raw: string): string {
 export const SETTINGS: readonly SettingSpec[] = [
   s({ name: 'port', kind: 'int', default: '6379', min: 0, max: 65535, mutable: false, help: 'TCP port for clients.' }),
   s({ name: 'bind', kind: 'string', default: '127.0.0.1', mutable: false, help: 'Addresses to listen on, space separated.' }),
-  s({ name: 'unixsocket', kind: 'string', default: '', mutable: false, startupOnlyInRedis: true, help: 'Path of a Unix socket to serve clients on as well; empty = none.' }),
+  s({ name: 'unixsocket', kind: 'string', default: '', mutable: false, startupOnlyInRedis: true, help: 'Path of a Unix socket to serve clients on as well; empty = none.', normalize: checkSocketPath }),
   s({ name: 'unixsocketperm', kind: 'string', default: '0', mutable: false, startupOnlyInRedis: true, help: 'Permissions of the Unix socket file, octal (e.g. 700); 0 = as the umask leaves them.', normalize: normalizeSocketPerm }),
   s({ name: 'tcp-backlog', kind: 'int', default: '511', min: 0, max: 2_147_483_647, mutable: false, startupOnlyInRedis: true, help: 'Backlog of the client listeners\' accept queues (the kernel caps it at somaxconn).' }),
   s({ name: 'daemonize', kind: 'bool', default: 'no', mutable: false, startupOnlyInRedis: true, help: 'Detach from the terminal and run in the background (the launching process exits once the node is started).' }),

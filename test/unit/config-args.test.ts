@@ -84,6 +84,9 @@ describe('config files', () => {
     expect(new Config(parseConfigFile('unixsocketperm 700\n')).str('unixsocketperm')).toBe('700');
     expect(() => new Config(parseConfigFile('unixsocketperm 800\n'))).toThrow(/unixsocketperm/);
   });
+  it('refuse a Unix socket path the kernel would cut short', () => {
+    expect(() => new Config([['unixsocket', `/tmp/${'s'.repeat(120)}.sock`]])).toThrow(/unixsocket path too long \(107 chars max\)/);
+  });
   it('allow no port when a Unix socket serves clients', () => {
     expect(() => new Config([['port', '0']])).toThrow(/no client could connect/);
     expect(new Config([['port', '0'], ['unixsocket', '/tmp/x.sock']]).int('port')).toBe(0);
