@@ -314,7 +314,8 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Array<[string, string]>
 export function settingsFromArgs(args: readonly string[]): { file?: string; settings: Array<[string, string]> } {
   let file: string | undefined;
   let i = 0;
-  if (args[0] !== undefined && !args[0].startsWith('-')) file = args[i++];
+  // `-` is the standard input (redis-server -, as container entrypoints pipe a config in).
+  if (args[0] !== undefined && (!args[0].startsWith('-') || args[0] === '-')) file = args[i++];
   const lines: string[][] = [];
   // Whether the last option has a value yet: until it has, a `--word` is its value.
   let handled = true;
@@ -353,7 +354,7 @@ export function loadConfig(args: readonly string[], env: NodeJS.ProcessEnv = pro
   const { file, settings } = settingsFromArgs(args);
   const fromFile = file !== undefined ? withIncludes(parseConfigFile(readConfigFile(file), file), 0) : [];
   const config = new Config([...fromFile, ...settingsFromEnv(env), ...settings]);
-  if (file !== undefined) config.file = resolve(file);
+  if (file !== undefined && file !== '-') config.file = resolve(file);
   return config;
 }
 
@@ -366,7 +367,7 @@ function withIncludes(lines: Array<[string, string]>, depth: number): Array<[str
 
 function readConfigFile(file: string): string {
   try {
-    return readFileSync(file, 'utf8');
+    return readFileSync(file === '-' ? 0 : file, 'utf8');
   } catch (err) {
     throw new ConfigError(`Cannot read config file '${file}': ${(err as Error).message}`);
   }

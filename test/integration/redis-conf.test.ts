@@ -109,6 +109,26 @@ describe('a redis.conf written for Redis 7.0', () => {
     expect(existsSync(sock)).toBe(false);
   });
 
+  it('reads its config from the standard input with `-`, as redis-server does', async () => {
+    const port = await freePort();
+    const dir = tempDir();
+    const proc = spawn(process.execPath, [CLI, 'server', '-', '--dir', dir], { stdio: ['pipe', 'ignore', 'ignore'] });
+    pids.push(proc.pid!);
+    proc.stdin!.end(`port ${port}\nmaxmemory 5mb\n`);
+    let reply = '';
+    for (let i = 0; i < 100 && reply === ''; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      try {
+        const c = await RespConn.connect(port);
+        reply = (await c.pipelineText([['CONFIG', 'GET', 'maxmemory']]))[0]!;
+        c.close();
+      } catch {
+        /* not up yet */
+      }
+    }
+    expect(reply).toBe('["maxmemory" "5242880"]');
+  });
+
   it('works in its data directory: relative paths are under dir, CONFIG GET dir is absolute', async () => {
     const dir = tempDir();
     writeFileSync(path.join(dir, 'users.acl'), 'user default on nopass ~* &* +@all\nuser rel on >pw ~* +@all\n');
