@@ -19,10 +19,12 @@ Every setting may also come from the environment as RINGKV_<NAME> (e.g. RINGKV_A
 const SERVER_USAGE = `Usage: ringkv server [config-file] [--<setting> <value> ...]
 
 Runs one node. Settings carry redis.conf's names and are read from, later winning:
-  defaults < config file (name value lines) < RINGKV_<NAME> environment variables < --name value
+  defaults < config file (name value lines; - = standard input) < RINGKV_<NAME> environment
+  variables < --name value. A redis.conf written for Redis 7.0 is taken as it is.
 Examples:
   ringkv server --port 6379 --dir ./data
   ringkv server config/ringkv.conf --appendfsync everysec
+  ringkv server /etc/redis/redis.conf --daemonize no
   ringkv server --cluster-enabled yes --port 7000 --cluster-seeds "127.0.0.1:7001 127.0.0.1:7002"
 config/ringkv.conf lists every setting with its default and meaning.
 
