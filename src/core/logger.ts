@@ -1,7 +1,8 @@
-import { createWriteStream } from 'node:fs';
+import { openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import pino, { type Logger } from 'pino';
 import type pretty from 'pino-pretty';
+import { StartupError, errnoText } from './startup-error.js';
 
 export type { Logger };
 
@@ -46,8 +47,18 @@ function fieldsOf(log: Record<string, unknown>, messageKey: string): string[] {
 
 export function createLogger(opts: { loglevel: string; logfile?: string; name?: string }): Logger {
   const level = LEVELS[opts.loglevel] ?? 'info';
-  let dest: NodeJS.WritableStream;
-  if (opts.logfile) dest = createWriteStream(opts.logfile, { flags: 'a' });
+  let dest: pino.DestinationStream;
+  if (opts.logfile) {
+    // Opened here, synchronously: a path that cannot be written is one line at start-up (it was an
+    // unhandled stream error), and lines are on disk before a process that is stopping exits.
+    let fd: number;
+    try {
+      fd = openSync(opts.logfile, 'a');
+    } catch (err) {
+      throw new StartupError(`cannot open logfile ${opts.logfile}: ${errnoText(err)}`);
+    }
+    dest = pino.destination({ dest: fd, sync: true });
+  }
   else if (process.stdout.isTTY) dest = terminalStream();
   else dest = process.stdout;
   return pino({ level, base: opts.name ? { node: opts.name } : { pid: process.pid } }, dest);

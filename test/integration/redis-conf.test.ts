@@ -142,6 +142,12 @@ describe('a redis.conf written for Redis 7.0', () => {
     expect(readFileSync(path.join(dir, 'node.pid'), 'utf8').trim()).toBe(String(n.proc.pid));
   });
 
+  it('a logfile that cannot be opened stops start-up with one line', async () => {
+    const r = await run(process.execPath, [CLI, 'server', '--port', String(await freePort()), '--dir', tempDir(), '--logfile', '/nonexistent-dir/ringkv.log'], undefined, 20000);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe('ringkv: cannot open logfile /nonexistent-dir/ringkv.log: no such file or directory (ENOENT)');
+  });
+
   it('skips an optional bind address this host lacks, and stops on a required one', async () => {
     const n = await node({ args: ['--bind', '127.0.0.1 -192.0.2.1'] });
     expect(n.output()).toMatch(/optional bind address not available on this host: skipped/);
