@@ -1,4 +1,4 @@
-import { writeRepeatedPicks } from './repeated-picks.js';
+import { writeRepeatedPairs } from './repeated-picks.js';
 import { ERR, ReplyError } from '../core/errors.js';
 import { HashType, type HashLimits } from '../collections/hash-type.js';
 import { emptyScan, matches, scanCursor, scanOptions, scanPage } from './element-scan.js';
@@ -152,13 +152,7 @@ function hrandfield(ctx: CommandContext, argv: Buffer[]): void {
   const count = wide > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(wide);
   if (h !== undefined && count < 0) {
     // Repeated picks: as many as asked, written as they are made (repeated-picks.ts).
-    const nested = withValues && out.proto === 3;
-    out.arrayHeader(withValues && !nested ? -count * 2 : -count);
-    writeRepeatedPicks(ctx, -count, (n) => h.random(n, false), ([k, v]) => {
-      if (nested) out.arrayHeader(2);
-      out.bulk(k);
-      if (withValues) out.bulk(v);
-    });
+    writeRepeatedPairs(ctx, -count, withValues, (n) => h.random(n, false), ([k]) => out.bulk(k), ([, v]) => out.bulk(v));
     return;
   }
   const picked = h === undefined || count === 0 ? [] : h.random(Math.min(count, h.size), true);

@@ -20,3 +20,18 @@ export function writeRepeatedPicks<T>(ctx: CommandContext, total: number, pick: 
     if (size > budget) throw new ReplyOverLimit(size);
   }
 }
+
+/**
+ * writeRepeatedPicks where each pick may come with a second value (HRANDFIELD WITHVALUES,
+ * ZRANDMEMBER WITHSCORES): one flat array in RESP2, an array of pairs in RESP3, as Redis answers.
+ */
+export function writeRepeatedPairs<T>(ctx: CommandContext, total: number, withSecond: boolean, pick: (n: number) => readonly T[], first: (item: T) => void, second: (item: T) => void): void {
+  const { out } = ctx;
+  const nested = withSecond && out.proto === 3;
+  out.arrayHeader(withSecond && !nested ? total * 2 : total);
+  writeRepeatedPicks(ctx, total, pick, (item) => {
+    if (nested) out.arrayHeader(2);
+    first(item);
+    if (withSecond) second(item);
+  });
+}

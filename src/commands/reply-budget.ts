@@ -1,4 +1,4 @@
-import { parseOutputLimits } from '../core/output-limits.js';
+import { limitOf } from '../core/output-limits.js';
 import { ReplyError } from '../core/errors.js';
 import type { CommandContext } from './spec.js';
 
@@ -21,7 +21,6 @@ export class ReplyOverLimit extends ReplyError {
 
 /** Bytes the running command's reply may take: the client's hard output limit, capped. */
 export function replyBudget(ctx: CommandContext): number {
-  const limits = parseOutputLimits(ctx.node.config.str('client-output-buffer-limit'));
-  const hard = (ctx.session.subscriptions.active ? limits.pubsub : limits.normal).hardBytes;
+  const hard = limitOf(ctx.node.outputLimits, ctx.session.subscriptions.active).hardBytes;
   return hard > 0 ? Math.min(hard, REPLY_BYTES_MAX) : REPLY_BYTES_MAX;
 }

@@ -1,4 +1,4 @@
-import { writeRepeatedPicks } from './repeated-picks.js';
+import { writeRepeatedPairs } from './repeated-picks.js';
 import { ERR, ReplyError } from '../core/errors.js';
 import { emptyScan, matches, scanCursor, scanOptions, scanPage } from './element-scan.js';
 import { blockOn, openForBlockingPop, parseBlockTimeout } from './blocking.js';
@@ -233,13 +233,7 @@ function zrandmember(ctx: CommandContext, argv: Buffer[]): void {
   const count = wide > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(wide);
   if (z !== undefined && count < 0) {
     // Repeated picks: as many as asked, written as they are made (repeated-picks.ts).
-    const nested = withScores && out.proto === 3;
-    out.arrayHeader(withScores && !nested ? -count * 2 : -count);
-    writeRepeatedPicks(ctx, -count, (n) => randomElements(z.c, ElementKind.Member, n, false), ([m, v]) => {
-      if (nested) out.arrayHeader(2);
-      out.bulk(m);
-      if (withScores) writeScore(out, decodeScore(v));
-    });
+    writeRepeatedPairs(ctx, -count, withScores, (n) => randomElements(z.c, ElementKind.Member, n, false), ([m]) => out.bulk(m), ([, v]) => writeScore(out, decodeScore(v)));
     return;
   }
   const picked = z === undefined || count === 0 ? [] : randomElements(z.c, ElementKind.Member, Math.min(count, z.size), true);

@@ -57,6 +57,11 @@ function zero(): OutputLimit {
 }
 
 /** CONFIG GET's form: every class, bytes as plain numbers, the replica class named `slave` as Redis 7.0 does. */
+/** The class whose limit applies to a client: pubsub while it is subscribed to anything, else normal. */
+export function limitOf(limits: OutputLimits, subscribed: boolean): OutputLimit {
+  return subscribed ? limits.pubsub : limits.normal;
+}
+
 export function formatOutputLimits(limits: OutputLimits): string {
   const one = (name: string, l: OutputLimit): string => `${name} ${l.hardBytes} ${l.softBytes} ${l.softSeconds}`;
   return [one('normal', limits.normal), one('slave', limits.replica), one('pubsub', limits.pubsub)].join(' ');

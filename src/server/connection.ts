@@ -3,7 +3,7 @@ import { RequestParser } from '../protocol/request-parser.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import type { ParserLimits, Protocol } from '../protocol/types.js';
 import { SessionBase, type SessionState } from './session-state.js';
-import { outputLimitVerdict, type OutputLimits } from '../core/output-limits.js';
+import { limitOf, outputLimitVerdict, type OutputLimits } from '../core/output-limits.js';
 import { NOT_DURABLE_ERROR } from './durable-reply.js';
 import { replyFrames } from '../protocol/reply-frames.js';
 
@@ -505,7 +505,7 @@ export class Connection extends SessionBase implements SessionState {
     const pending = this.socket.writableLength + this.queuedBytes;
     if (pending === 0 && this.overSoftSince === undefined) return false;
     const limits = this.hooks.outputLimits();
-    const limit = this.subscriptions.active ? limits.pubsub : limits.normal;
+    const limit = limitOf(limits, this.subscriptions.active);
     const verdict = outputLimitVerdict(limit, pending, this.overSoftSince, Date.now());
     this.overSoftSince = verdict.overSoftSince;
     if (!verdict.close) return false;

@@ -1,4 +1,5 @@
 import type { DebugKnobs } from './debug-knobs.js';
+import type { OutputLimits } from '../core/output-limits.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { Store } from '../storage/store.js';
@@ -52,6 +53,8 @@ export interface NodeServices {
   readonly pause: ClientPause;
   /** CLIENT TRACKING: remembered keys and invalidations. */
   readonly tracking: ClientTracking;
+  /** client-output-buffer-limit, parsed (kept up to date by CONFIG SET). */
+  readonly outputLimits: OutputLimits;
   /** DEBUG's testing knobs (active expiry, noscript in scripts). */
   readonly debug: DebugKnobs;
   /** A connected client by id (CLIENT TRACKING REDIRECT). */

@@ -167,7 +167,7 @@ export class RingkvNode implements NodeServices {
   private readonly sessions = new Set<Connection>();
   private readonly timers: NodeJS.Timeout[] = [];
   private stopping: Promise<void> | undefined;
-  private outputLimits: OutputLimits;
+  outputLimits: OutputLimits;
   /** The data directory's lock, released once the store is closed. */
   private dirLock: DataDirLock | undefined;
 

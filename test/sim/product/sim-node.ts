@@ -1,3 +1,4 @@
+import { parseOutputLimits } from '../../../src/core/output-limits.js';
 import { DebugKnobs } from '../../../src/server/debug-knobs.js';
 import type { RequestHandler } from '../../../src/cluster/bus/cluster-bus.js';
 import { ClusterRouter } from '../../../src/cluster/cluster-router.js';
@@ -324,6 +325,7 @@ export class SimNode implements Endpoint {
       pause: new ClientPause((name) => commands.get(name)),
       tracking: new ClientTracking(() => undefined),
       debug: new DebugKnobs(),
+      outputLimits: parseOutputLimits(this.config.str('client-output-buffer-limit')),
       client: () => undefined,
     };
     this.dispatcher = new Dispatcher(services, commands, new NoLocalKeys());
