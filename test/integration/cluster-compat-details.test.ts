@@ -73,6 +73,32 @@ describe('Redis 7.0 details in a 3-node cluster', () => {
     }
   });
 
+  it('a huge negative count of random picks is stopped at the client\'s output limit; the node keeps serving', async () => {
+    const key = '{rp}h';
+    const port = await primaryPort(c.ports[0]!, key);
+    const conn = await RespConn.connect(port);
+    try {
+      await conn.pipelineText([['CONFIG', 'SET', 'client-output-buffer-limit', 'normal 1000000 0 0'], ['HSET', key, 'a', 'b']]);
+      // Coordinated by the slot's primary: the run stops at the limit instead of building a
+      // billion picks (one node closes the client; a coordinated run answers this error).
+      let reply: string[];
+      try {
+        reply = await conn.pipelineText([['HRANDFIELD', key, '-999999999'], ['PING']]);
+      } catch {
+        reply = ['closed'];
+      }
+      expect(reply[0] === 'closed' || reply[0] === '-ERR reply exceeds the client output buffer limit', JSON.stringify(reply)).toBe(true);
+    } finally {
+      conn.close();
+    }
+    const after = await RespConn.connect(port);
+    try {
+      expect(await after.pipelineText([['HRANDFIELD', key, '-3'], ['CONFIG', 'SET', 'client-output-buffer-limit', 'normal 0 0 0']])).toEqual(['["a" "a" "a"]', '+OK']);
+    } finally {
+      after.close();
+    }
+  });
+
   it('BCAST tracking sends one invalidation per prefix, also for keys changed in one command', async () => {
     const keys = ['{bc}p:1', '{bc}q:1'];
     const port = await primaryPort(c.ports[0]!, keys[0]!);
