@@ -6,7 +6,8 @@
  * and the main thread's alone. No client shares the cores and no socket system call is made, so on a
  * shared machine it varies far less than `npm run bench`; socket costs are not in it.
  *
- *   npm run build && node dist/bench/request-path.js --test set|get [--turns N] [--appendfsync no]
+ *   npm run build && node dist/bench/request-path.js --test set|get|sadd|spop|... [--turns N] [--fill TURNS]
+ *     [--appendfsync no] [--info TEXT (prints INFO's lines holding TEXT)]
  */
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
@@ -23,6 +24,8 @@ const { values: args } = parseArgs({
     test: { type: 'string', default: 'set' },
     turns: { type: 'string', default: '800' },
     appendfsync: { type: 'string', default: 'no' },
+    fill: { type: 'string' },
+    info: { type: 'string' },
   },
 });
 const CONNECTIONS = 50;
@@ -54,19 +57,47 @@ class MemorySocket extends EventEmitter {
   resume(): void {}
   destroy(): void {}
   end(): void {}
+  /** What was written last (an INFO reply asked for at the end). */
+  last: Buffer = Buffer.alloc(0);
   write(bytes: Buffer): boolean {
     this.bytesWritten += bytes.length;
+    this.last = bytes;
     return true;
   }
 }
 
-/** 16 commands on random keys of the keyspace, as redis-benchmark -r 100000 names them. */
+/** A command in RESP. */
+function resp(...args: string[]): string {
+  return `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
+}
+
+const rand = (): string => String(Math.floor(Math.random() * KEYSPACE)).padStart(12, '0');
+
+/**
+ * What each test sends, as redis-benchmark -r 100000 names keys and elements, and what fills the
+ * data it reads first (SPOP pops what SADD added, as redis-benchmark's default run does).
+ */
+const TESTS: Record<string, { fill?: string; command: () => string }> = {
+  set: { command: () => resp('SET', `key:${rand()}`, VALUE) },
+  get: { fill: 'set', command: () => resp('GET', `key:${rand()}`) },
+  sadd: { command: () => resp('SADD', 'myset', `element:${rand()}`) },
+  spop: { fill: 'sadd', command: () => resp('SPOP', 'myset') },
+  srandmember: { fill: 'sadd', command: () => resp('SRANDMEMBER', 'myset') },
+  sismember: { fill: 'sadd', command: () => resp('SISMEMBER', 'myset', `element:${rand()}`) },
+  zadd: { command: () => resp('ZADD', 'myzset', rand(), `element:${rand()}`) },
+  zpopmin: { fill: 'zadd', command: () => resp('ZPOPMIN', 'myzset') },
+  hset: { command: () => resp('HSET', 'myhash', `element:${rand()}`, VALUE) },
+  lpush: { command: () => resp('LPUSH', 'mylist', VALUE) },
+  lpop: { fill: 'lpush', command: () => resp('LPOP', 'mylist') },
+  lrange: { fill: 'lpush', command: () => resp('LRANGE', 'mylist', '0', '99') },
+};
+
+/** 16 commands of one test, on random keys or elements. */
 function read(test: string): Buffer {
+  const t = TESTS[test];
+  if (t === undefined) throw new Error(`unknown test ${test}; one of ${Object.keys(TESTS).join(' ')}`);
   let s = '';
-  for (let i = 0; i < DEPTH; i++) {
-    const key = `key:${String(Math.floor(Math.random() * KEYSPACE)).padStart(12, '0')}`;
-    s += test === 'set' ? `*3\r\n$3\r\nSET\r\n$${key.length}\r\n${key}\r\n$${VALUE.length}\r\n${VALUE}\r\n` : `*2\r\n$3\r\nGET\r\n$${key.length}\r\n${key}\r\n`;
-  }
+  for (let i = 0; i < DEPTH; i++) s += t.command();
   return Buffer.from(s);
 }
 
@@ -98,9 +129,24 @@ async function main(): Promise<void> {
       await endOfTurn();
     }
   };
-  // Fill the keyspace and let V8 compile the path, unmeasured.
-  await run(300, () => read('set'));
+  // Fill what the test reads and let V8 compile the path, unmeasured. A test that empties what it
+  // reads (SPOP, LPOP) is filled again after its warm-up.
+  const fill = TESTS[args.test]?.fill ?? 'set';
+  await run(300, () => read(fill));
   await run(300, (t, c) => reads[(t * CONNECTIONS + c) & 4095]!);
+  if (args.fill !== undefined) await run(Number(args.fill), () => read(fill));
+  /** INFO's numeric fields whose names hold --info's text. */
+  const info = async (): Promise<Map<string, number>> => {
+    sockets[0]!.emit('data', Buffer.from(resp('INFO', 'everything')));
+    await endOfTurn();
+    const out = new Map<string, number>();
+    for (const line of sockets[0]!.last.toString().split('\r\n')) {
+      const [name, value] = line.split(':');
+      if (name !== undefined && value !== undefined && name.includes(args.info!) && Number.isFinite(Number(value))) out.set(name, Number(value));
+    }
+    return out;
+  };
+  const info0 = args.info === undefined ? undefined : await info();
   const turns = Number(args.turns);
   const ticks0 = mainThreadTicks();
   const cpu0 = process.cpuUsage();
@@ -114,6 +160,15 @@ async function main(): Promise<void> {
     cpuUsPerRequest: Number(((cpu.user + cpu.system) / requests).toFixed(2)),
     mainThreadUsPerRequest: Number(((ticks * 10_000) / requests).toFixed(2)),
   }));
+  if (info0 !== undefined) {
+    // How INFO's counters holding --info's text moved during the measured turns (--info range_:
+    // the store's range-scan counters), per request.
+    const info1 = await info();
+    for (const [name, v] of info1) {
+      const d = v - (info0.get(name) ?? 0);
+      if (d !== 0) console.log(`${name} ${d} (${(d / requests).toFixed(3)}/req)`);
+    }
+  }
   await node.stop();
   fs.rmSync(dir, { recursive: true, force: true });
 }
