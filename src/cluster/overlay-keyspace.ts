@@ -1,5 +1,6 @@
 import { EXPIRES_AT_MAX, type Entry, type KeyType, type Keyspace } from '../commands/keyspace.js';
-import type { ElementStore } from '../collections/element-store.js';
+import type { ElementStore, ScanHints } from '../collections/element-store.js';
+import type { SnapshotEntry } from '../storage/range-snapshots.js';
 import { recordKey } from '../collections/record-keys.js';
 import { StringForm, TOMBSTONE_OF_NOTHING, ValueType, type ScanRangeOptions, type StoredRecord } from '../storage/types.js';
 import { liveElement, liveEntry, watchVersion } from '../server/local-keyspace.js';
@@ -20,10 +21,12 @@ export interface PendingWrite {
 export interface LocalElements {
   get(slot: number, rk: Buffer): StoredRecord | undefined;
   scanRange(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (rk: Buffer, record: StoredRecord) => boolean, options?: ScanRangeOptions): void;
+  smallRange?(slot: number, start: Buffer, end: Buffer): readonly SnapshotEntry[] | undefined;
 }
 
 /** scanElements reads the local records' type and value alone. */
 const VALUES_ONLY: ScanRangeOptions = { valuesOnly: true };
+const VALUES_ONLY_ONCE: ScanRangeOptions = { valuesOnly: true, once: true };
 
 const NO_VERSION = Buffer.alloc(16);
 const EMPTY = Buffer.alloc(0);
@@ -134,7 +137,7 @@ export class OverlayKeyspace implements Keyspace, ElementStore {
   }
 
   /** The local replica's elements merged with this run's element writes, which win on the same key. */
-  scanElements(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (rk: Buffer, value: Buffer) => boolean): void {
+  scanElements(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (rk: Buffer, value: Buffer) => boolean, hints?: ScanHints): void {
     const pending = this.pendingIn(start, end, reverse);
     let i = 0;
     let stopped = false;
@@ -162,8 +165,13 @@ export class OverlayKeyspace implements Keyspace, ElementStore {
         return false;
       }
       return true;
-    }, VALUES_ONLY);
+    }, hints?.once === true ? VALUES_ONLY_ONCE : VALUES_ONLY);
     if (!stopped) drainBefore(undefined);
+  }
+
+  /** The local replica's view while this run has written nothing in the range (else a scan merges). */
+  smallRange(slot: number, start: Buffer, end: Buffer): readonly SnapshotEntry[] | undefined {
+    return this.pendingIn(start, end, false).length === 0 ? this.local.smallRange?.(slot, start, end) : undefined;
   }
 
   /** This run's element writes inside [start, end), in scan order. */

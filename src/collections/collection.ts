@@ -30,6 +30,8 @@ export interface ScanOptions {
   lo?: Buffer;
   hi?: Buffer;
   expect?: number;
+  /** A random probe: no later scan starts at this bound (ScanHints). */
+  once?: boolean;
 }
 
 export class Collection {
@@ -113,7 +115,7 @@ export class Collection {
     this.ks.elements.scanElements(this.slot, ...this.bounds(prefix, opts), opts.reverse === true, (rk, value) => {
       const position = subKeyOf(prefix, rk);
       return visit(members ? memberOf(position) : position, value, position);
-    }, opts.expect);
+    }, opts);
   }
 
   /**
@@ -121,7 +123,28 @@ export class Collection {
    * was a third of LRANGE's per-element work.
    */
   scanValues(kind: ElementKind, visit: (value: Buffer) => boolean, opts: ScanOptions = {}): void {
-    this.ks.elements.scanElements(this.slot, ...this.bounds(this.prefix(kind), opts), opts.reverse === true, (_rk, value) => visit(value), opts.expect);
+    this.ks.elements.scanElements(this.slot, ...this.bounds(this.prefix(kind), opts), opts.reverse === true, (_rk, value) => visit(value), opts);
+  }
+
+  /**
+   * Every element of `kind` when there are at most 1,024, as the store holds them whole for
+   * random picks (range-snapshots.ts), in stored order: `count` and `at(i)` as scan() would
+   * visit the i-th (sub-key, value, position), copied. Undefined for more, or where the keyspace
+   * has no such view. Valid until the command's next write.
+   */
+  held(kind: ElementKind): { count: number; at(i: number): [sub: Buffer, value: Buffer, position: Buffer] } | undefined {
+    const prefix = this.prefix(kind);
+    const entries = this.ks.elements.smallRange?.(this.slot, prefix, prefixEnd(prefix));
+    if (entries === undefined) return undefined;
+    const members = kind === ElementKind.Member;
+    return {
+      count: entries.length,
+      at: (i) => {
+        const e = entries[i]!;
+        const position = subKeyOf(prefix, Buffer.from(e.id, 'latin1'));
+        return [members ? memberOf(position) : position, e.value, position];
+      },
+    };
   }
 
   /** The record keys a scan of `prefix` with these bounds covers: [start, end). */

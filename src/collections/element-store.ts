@@ -1,3 +1,5 @@
+import type { SnapshotEntry } from '../storage/range-snapshots.js';
+
 /**
  * Element records as commands reach them, beside the keyspace's key records. The keyspace a
  * command runs on implements it: standalone, straight over the node's store; in a cluster, over
@@ -14,8 +16,22 @@ export interface ElementStore {
   /**
    * Visits live elements with start <= rk < end in byte order (descending when `reverse`) until
    * `visit` returns false. Cost: proportional to what is visited (and to deleted elements
-   * skipped on the way), never to the collection's size. `expect`: how many the caller will take
-   * when it knows (LRANGE's count), so a store that reads ahead reads that many at once.
+   * skipped on the way), never to the collection's size. `hints`: what the caller knows of the
+   * scan (how many it will take, so a store that reads ahead reads that many at once; a probe).
    */
-  scanElements(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (rk: Buffer, value: Buffer) => boolean, expect?: number): void;
+  scanElements(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (rk: Buffer, value: Buffer) => boolean, hints?: ScanHints): void;
+  /**
+   * The live elements of one whole element range [start, end) in key order, when there are at
+   * most 1,024 (the store keeps such a range whole for random picks, range-snapshots.ts);
+   * undefined for a bigger range, or where no such view is at hand. Valid until the next write.
+   */
+  smallRange?(slot: number, start: Buffer, end: Buffer): readonly SnapshotEntry[] | undefined;
+}
+
+/** What a scan's caller knows of it, for the store to read accordingly. */
+export interface ScanHints {
+  /** How many elements the caller will take (LRANGE's count). */
+  expect?: number;
+  /** A random probe: no later read starts at the same bound (ScanRangeOptions.once). */
+  once?: boolean;
 }

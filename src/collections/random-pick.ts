@@ -21,6 +21,9 @@ const HASH_SPACE_HIGH = Buffer.alloc(8, 0xff);
 export function randomElements(c: Collection, kind: ElementKind, count: number, distinct: boolean): Picked[] {
   if (count <= 0 || c.size === 0) return [];
   if (c.size <= EXACT_SAMPLE_MAX || (distinct && count * 2 >= c.size)) {
+    // A small collection the store holds whole (range-snapshots.ts): picks by index, O(count).
+    const held = c.size <= EXACT_SAMPLE_MAX ? c.held(kind) : undefined;
+    if (held !== undefined) return pickHeld(held, count, distinct);
     // Few picks: draw indices, then walk to them from the nearer end, copying only the picks
     // (reading the whole collection for one SPOP cost O(size) copies per pop). Exactly uniform.
     if (count * 2 < c.size) {
@@ -75,6 +78,21 @@ interface Found {
   sub: Buffer;
   value: Buffer;
   position: Buffer;
+}
+
+/** Picks from a collection held whole: uniform, as the walks below, without walking. */
+function pickHeld(held: { count: number; at(i: number): [Buffer, Buffer, Buffer] }, count: number, distinct: boolean): Picked[] {
+  const n = held.count;
+  if (n === 0) return [];
+  const pick = (i: number): Picked => {
+    const [sub, value] = held.at(i);
+    return [sub, value];
+  };
+  if (!distinct) return drawIndices(n, count, false).map(pick);
+  if (count * 2 < n) return drawIndices(n, count, true).map(pick);
+  const all = Array.from({ length: n }, (_, i) => i);
+  shuffle(all);
+  return all.slice(0, count).map(pick);
 }
 
 /** `count` indices in [0, size), in the order drawn; distinct ones when asked (count < size). */
@@ -139,7 +157,7 @@ function probe(c: Collection, kind: ElementKind, at: Buffer): Found | undefined 
   c.scan(kind, (sub, value, position) => {
     hit = { sub: Buffer.from(sub), value, position: Buffer.from(position) };
     return false;
-  }, { lo: at });
+  }, { lo: at, once: true });
   return hit ?? edge(c, kind, false);
 }
 

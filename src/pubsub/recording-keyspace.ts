@@ -1,5 +1,6 @@
 import type { Entry, KeyType, Keyspace, StringForm } from '../commands/keyspace.js';
-import type { ElementStore } from '../collections/element-store.js';
+import type { ElementStore, ScanHints } from '../collections/element-store.js';
+import type { SnapshotEntry } from '../storage/range-snapshots.js';
 import { ElementKind, parseElementKey } from '../collections/record-keys.js';
 import type { KeyChange } from './keyspace-events.js';
 
@@ -86,8 +87,12 @@ export class RecordingKeyspace implements Keyspace, ElementStore {
     this.inner.elements.deleteElement(slot, rk);
   }
 
-  scanElements(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (rk: Buffer, value: Buffer) => boolean, expect?: number): void {
-    this.inner.elements.scanElements(slot, start, end, reverse, visit, expect);
+  scanElements(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (rk: Buffer, value: Buffer) => boolean, hints?: ScanHints): void {
+    this.inner.elements.scanElements(slot, start, end, reverse, visit, hints);
+  }
+
+  smallRange(slot: number, start: Buffer, end: Buffer): readonly SnapshotEntry[] | undefined {
+    return this.inner.elements.smallRange?.(slot, start, end);
   }
 
   private noteElement(rk: Buffer): KeyChange | undefined {

@@ -1,6 +1,7 @@
 import { keySlot } from '../cluster/slot.js';
 import { EXPIRES_AT_MAX, type Entry, type KeyType, type Keyspace } from '../commands/keyspace.js';
-import type { ElementStore } from '../collections/element-store.js';
+import type { ElementStore, ScanHints } from '../collections/element-store.js';
+import type { SnapshotEntry } from '../storage/range-snapshots.js';
 import { recordKey } from '../collections/record-keys.js';
 import { decodeMeta } from '../collections/meta-codec.js';
 import { streamWatchVersion } from '../collections/stream-codec.js';
@@ -46,6 +47,7 @@ export function liveElement(rec: StoredRecord | undefined): Buffer | undefined {
 
 /** The keyspace backed by this node's own store: standalone mode. */
 const VALUES_ONLY = { valuesOnly: true } as const;
+const VALUES_ONLY_ONCE = { valuesOnly: true, once: true } as const;
 
 export class LocalKeyspace implements Keyspace, ElementStore {
   now = Date.now();
@@ -136,7 +138,9 @@ export class LocalKeyspace implements Keyspace, ElementStore {
    * dead-runs.ts). Then 16 (ZRANGE 0 9 in two reads), then SCAN_CHUNK at a time; or first what
    * the caller said it will take, when it knows (LRANGE 0 99 in one read).
    */
-  scanElements(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (rk: Buffer, value: Buffer) => boolean, expect?: number): void {
+  scanElements(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (rk: Buffer, value: Buffer) => boolean, hints?: ScanHints): void {
+    const expect = hints?.expect;
+    const options = hints?.once === true ? VALUES_ONLY_ONCE : VALUES_ONLY;
     let lo = start;
     let hi = end;
     // One more than expected: a chunk that is not full ends the scan without another read.
@@ -153,12 +157,16 @@ export class LocalKeyspace implements Keyspace, ElementStore {
         chunk.push([rk, rec.value as Buffer]);
         full = chunk.length >= size;
         return !full;
-      }, VALUES_ONLY);
+      }, options);
       for (const [rk, value] of chunk) if (!visit(rk, value)) return;
       if (!full || last === undefined) return;
       if (reverse) hi = Buffer.from(last);
       else lo = Buffer.concat([last, ZERO]);
     }
+  }
+
+  smallRange(slot: number, start: Buffer, end: Buffer): readonly SnapshotEntry[] | undefined {
+    return this.store.smallRange(slot, start, end);
   }
 
   private stamp(): Buffer {

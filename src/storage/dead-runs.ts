@@ -157,12 +157,28 @@ export function rangeOfBounds(slot: number, start: Buffer, end: Buffer, inlineMa
   const pl = prefixLength(start);
   if (pl < 0) return undefined;
   // Every key below `end` from `start` on must carry start's prefix: end <= the prefix's upper bound.
+  const upper = prefixUpper(start, pl);
+  return upper !== undefined && Buffer.compare(end, upper) <= 0 ? rangeId(slot, start, pl) : undefined;
+}
+
+/** The first key past every key that starts with key[0, pl); undefined when there is none. */
+function prefixUpper(key: Buffer, pl: number): Buffer | undefined {
   let n = pl;
-  while (n > 0 && start[n - 1] === 0xff) n--;
+  while (n > 0 && key[n - 1] === 0xff) n--;
   if (n === 0) return undefined;
-  const upper = Buffer.from(start.subarray(0, n));
+  const upper = Buffer.from(key.subarray(0, n));
   upper[n - 1]!++;
-  return Buffer.compare(end, upper) <= 0 ? rangeId(slot, start, pl) : undefined;
+  return upper;
+}
+
+/**
+ * The element range [start, end) is, when it is exactly one whole range: `start` its prefix and
+ * `end` the first key past it (what a scan of all of one collection's elements of a kind uses).
+ */
+export function wholeRangeOf(slot: number, start: Buffer, end: Buffer, inlineMax: number): string | undefined {
+  const pl = prefixLength(start);
+  if (pl !== start.length) return undefined;
+  return rangeOfBounds(slot, start, end, inlineMax) !== undefined && Buffer.compare(end, prefixUpper(start, pl)!) === 0 ? rangeId(slot, start, pl) : undefined;
 }
 
 /** The element range a record key belongs to, or undefined for keys outside element ranges. */

@@ -63,7 +63,10 @@ const RUN_ENTRIES_MAX = 2048;
  */
 const ENTRY_OVERHEAD_BYTES = 600;
 
-/** Run names remembered as read once (a few hundred KB of strings at most). */
+/**
+ * Run names remembered as read once: between SEEN_MAX / 2 and SEEN_MAX of them (a few hundred KB
+ * of strings at most).
+ */
 const SEEN_MAX = 4096;
 
 /** What a run weighs besides its entries: the map entry, its name and the run object. */
@@ -78,8 +81,14 @@ export interface RangeCacheStats {
 
 export class RangeCache {
   private readonly runs = new Map<string, Run>();
-  /** Names of runs read once lately and not cached: the second read of one caches it. */
-  private readonly seen = new Set<string>();
+  /**
+   * Names of runs read once lately and not cached: the second read of one caches it. Two
+   * generations, the older dropped whole when the younger fills: forgetting the oldest name one
+   * at a time (a Set's first value) walked the holes the deletions before it left, which made each
+   * random probe (SPOP, SRANDMEMBER) pay for thousands of them.
+   */
+  private seenYoung = new Set<string>();
+  private seenOld = new Set<string>();
   private bytes = 0;
   private entries = 0;
   private hits = 0;
@@ -89,7 +98,7 @@ export class RangeCache {
 
   /** Forgets everything: LMDB's content is about to be visible changed. */
   clear(): void {
-    // `seen` stays: it says which bounds are read, not what LMDB held there.
+    // The seen names stay: it says which bounds are read, not what LMDB held there.
     for (const run of this.runs.values()) run.dropped = true;
     this.runs.clear();
     this.bytes = 0;
@@ -113,9 +122,12 @@ export class RangeCache {
       this.misses++;
       // Admitted on its second read: random probes (SPOP, SRANDMEMBER) start somewhere new every
       // time and would only push out what is read again.
-      if (!this.seen.delete(name)) {
-        this.seen.add(name);
-        if (this.seen.size > SEEN_MAX) this.seen.delete(this.seen.values().next().value as string);
+      if (!this.seenYoung.delete(name) && !this.seenOld.delete(name)) {
+        this.seenYoung.add(name);
+        if (this.seenYoung.size >= SEEN_MAX / 2) {
+          this.seenOld = this.seenYoung;
+          this.seenYoung = new Set();
+        }
         return new RangeCursor(data, undefined, startId, endId, reverse);
       }
       // A run read to nothing (an empty range) is kept too, and weighs its map entry.

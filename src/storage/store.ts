@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { DeadRuns, rangeOfBounds, rangeOfKey } from './dead-runs.js';
+import { DeadRuns, rangeOfBounds, rangeOfKey, wholeRangeOf } from './dead-runs.js';
 import { CommitLog } from './commit-log.js';
 import { checkpointImage, clearTables, storedImage, writeMemtable, type IndexImage } from './checkpoint.js';
 import { KeyCounts } from './key-counts.js';
@@ -27,6 +27,7 @@ import { HeldPuts } from './held-puts.js';
 import { entryRecord, entryRecordValue, entryTombstone, Memtable, type MemEntry } from './memtable.js';
 import { mergedScan, type ScanSources } from './merged-scan.js';
 import { RangeCache } from './range-cache.js';
+import { RangeSnapshots, type SnapshotEntry } from './range-snapshots.js';
 import { RecentReads } from './recent-reads.js';
 import { checkRange, isRangeKey, rangeIds } from './range-bounds.js';
 import { rangeScan } from './range-scan.js';
@@ -44,6 +45,9 @@ import {
   type ScanPosition,
   type StoredRecord,
 } from './types.js';
+
+/** How smallRange reads a range it does not hold: values alone, without filling the range cache. */
+const SNAPSHOT_SCAN = { valuesOnly: true, once: true } as const;
 
 export interface StoreOptions {
   dir: string;
@@ -189,6 +193,7 @@ export class Store implements BatchRecordStore {
   private readonly metaCache = new Map<string, Buffer>();
   /** Runs of deleted elements per element range, so scans jump the tombstones of pops (dead-runs.ts). */
   private readonly deadRuns = new DeadRuns();
+  private readonly snapshots = new RangeSnapshots();
   private readonly skips: SkipCounters = { rangeTombstonesWalked: 0, rangeRunsJumped: 0 };
   /** What element range reads found in LMDB, until LMDB next changes (range-cache.ts). */
   private readonly rangeCache: RangeCache;
@@ -546,13 +551,13 @@ export class Store implements BatchRecordStore {
     this.checkOpen();
     checkSlot(slot);
     checkRange(start, end);
-    const { skipDead = true, cached = true, checkpointedOnly = false, valuesOnly = false } = options;
+    const { skipDead = true, cached = true, checkpointedOnly = false, valuesOnly = false, once = false } = options;
     // A view without the memtables must not teach the dead runs what it saw (a run dead in LMDB
     // may hold live records in a memtable), so it walks plainly.
     const range = skipDead && !checkpointedOnly ? rangeOfBounds(slot, start, end, INLINE_KEY_MAX) : undefined;
     if (range !== undefined) {
       // Jump the runs of deleted elements (dead-runs.ts).
-      skippingScan(this.sources(cached, valuesOnly), this.deadRuns, range, INLINE_KEY_MAX, slot, start, end, reverse, visit, this.skips);
+      skippingScan(this.sources(cached, valuesOnly, once), this.deadRuns, range, INLINE_KEY_MAX, slot, start, end, reverse, visit, this.skips);
       return;
     }
     const { startId, endId, exact } = rangeIds(slot, start, end);
@@ -566,8 +571,38 @@ export class Store implements BatchRecordStore {
       ? counted
       : (key: Buffer, record: StoredRecord): boolean =>
           Buffer.compare(key, start) < 0 || Buffer.compare(key, end) >= 0 ? true : counted(key, record);
-    const sources = checkpointedOnly ? this.checkpointedSources() : this.sources(cached && skipDead, valuesOnly);
+    const sources = checkpointedOnly ? this.checkpointedSources() : this.sources(cached && skipDead, valuesOnly, once);
     rangeScan(sources, startId, endId, reverse, filtered);
+  }
+
+  /**
+   * The live Element records of one whole element range [start, end) (a collection's elements of
+   * one kind) in key order, when it holds at most 1,024 of them; undefined for a bigger range or
+   * bounds that are not one whole range. Held and kept up to date by every write
+   * (range-snapshots.ts): a random pick from a small collection reads one by index.
+   */
+  smallRange(slot: number, start: Buffer, end: Buffer): readonly SnapshotEntry[] | undefined {
+    this.checkOpen();
+    checkSlot(slot);
+    checkRange(start, end);
+    const range = wholeRangeOf(slot, start, end, INLINE_KEY_MAX);
+    if (range === undefined) return undefined;
+    const held = this.snapshots.get(range);
+    if (held !== undefined) return held;
+    const max = this.snapshots.maxPerRange;
+    const entries: SnapshotEntry[] = [];
+    let over = false;
+    this.scanRange(slot, start, end, false, (key, rec) => {
+      if (rec.type !== ValueType.Element) return true;
+      over = entries.length >= max;
+      if (!over) entries.push({ id: key.toString('latin1'), value: rec.value as Buffer });
+      return !over;
+    }, SNAPSHOT_SCAN);
+    if (over) return undefined;
+    // Keys past INLINE_KEY_MAX bytes come in digest order: held in byte order, which writes keep.
+    entries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    this.snapshots.set(range, entries);
+    return entries;
   }
 
   /**
@@ -729,6 +764,7 @@ export class Store implements BatchRecordStore {
   flushAll(): Promise<void> {
     this.checkOpen();
     this.deadRuns.clear();
+    this.snapshots.clear();
     this.active = new Memtable();
     this.frozen = undefined;
     this.clean = undefined;
@@ -804,6 +840,7 @@ export class Store implements BatchRecordStore {
       ...this.skips,
       ...this.rangeCache.stats(),
       deadRuns: this.deadRuns.size,
+      rangeSnapshots: this.snapshots.size,
       ...this.log.stats(),
       lmdbBytes: this.tables.usedBytes(),
     };
@@ -857,12 +894,13 @@ export class Store implements BatchRecordStore {
     return { active: NO_ENTRIES, frozen: undefined, data: this.pendingFlushes > 0 ? undefined : this.tables.data };
   }
 
-  private sources(cached = false, valuesOnly = false): ScanSources {
+  private sources(cached = false, valuesOnly = false, once = false): ScanSources {
     const data = this.pendingFlushes > 0 ? undefined : this.tables.data;
     const decodeEntry = valuesOnly ? entryRecordValue : entryRecord;
-    return cached
-      ? { active: this.active, frozen: this.frozen, data, cache: this.rangeCache, stoppedOn: this.noteStop, decodeEntry }
-      : { active: this.active, frozen: this.frozen, data, decodeEntry };
+    if (!cached) return { active: this.active, frozen: this.frozen, data, decodeEntry };
+    return once
+      ? { active: this.active, frozen: this.frozen, data, stoppedOn: this.noteStop, decodeEntry }
+      : { active: this.active, frozen: this.frozen, data, cache: this.rangeCache, stoppedOn: this.noteStop, decodeEntry };
   }
 
   /**
@@ -921,12 +959,16 @@ export class Store implements BatchRecordStore {
     /** For a new entry: a record was visible below the active memtable (the put's `previous`). */
     below: boolean,
   ): void {
-    if (rec !== undefined && rec.type !== ValueType.Tombstone && !this.deadRuns.empty) {
-      const range = rangeOfKey(slot, key);
-      if (range !== undefined) this.deadRuns.noteLive(range, key.toString('latin1'));
-    }
+    const live = rec !== undefined && rec.type !== ValueType.Tombstone;
+    const range = (live && !this.deadRuns.empty) || !this.snapshots.empty ? rangeOfKey(slot, key) : undefined;
+    if (range !== undefined && live) this.deadRuns.noteLive(range, key.toString('latin1'));
     if (entry !== undefined) this.active.update(entry, encoded);
     else this.active.insert(slot, key, hash, encoded, this.base.expiresAt, this.base.tombstoneMs, below);
+    if (range !== undefined && this.snapshots.holds(range)) {
+      // The value as the memtable keeps it: the record's own may view a buffer its caller reuses.
+      const shown = rec?.type === ValueType.Element ? entryRecordValue(this.active.find(slot, key, hash)!) : undefined;
+      this.snapshots.noteWrite(range, key.toString('latin1'), shown?.value as Buffer | undefined);
+    }
   }
 
   /** What LMDB holds for a checkpointed entry: tombstones are only stored while graced. */
@@ -1047,6 +1089,7 @@ export class Store implements BatchRecordStore {
     }
     // Before anything else runs: the frozen memtable no longer hides what it wrote.
     this.lmdbChanged();
+    if (this.graceMs === 0) this.deadRuns.clear();
     this.relieve();
     // The indexes changed: expiry scans start over so nothing before the cursor is missed.
     this.expiryCursor = undefined;

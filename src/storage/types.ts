@@ -146,4 +146,10 @@ export interface ScanRangeOptions {
    * or clock (record-codec.ts, decodeRecordValue), which costs a quarter of a full decode.
    */
   valuesOnly?: boolean;
+  /**
+   * A read that starts where no read will start again (a random probe: SPOP, SRANDMEMBER): LMDB
+   * is read without the range cache, which would only note the bound and forget it, but what it
+   * stops on is still remembered for the write that follows (a pop's deletion).
+   */
+  once?: boolean;
 }

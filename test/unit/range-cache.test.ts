@@ -124,4 +124,16 @@ describe('RangeCache', () => {
     walk(cache.cursor(t.data, id(999), id(2000), false), 2);
     expect(cache.stats()).toMatchObject({ rangeCacheHits: 1, rangeCacheEntries: 2 });
   });
+
+  it('remembers at least the last 2,048 bounds read once, however many probes came before', async () => {
+    const t = await filled(12000, 1);
+    const cache = new RangeCache(16 << 20);
+    // Many more one-off bounds than it remembers: the early ones are forgotten...
+    for (let i = 0; i < 10000; i++) walk(cache.cursor(t.data, id(i), id(12000), false), 1);
+    walk(cache.cursor(t.data, id(0), id(12000), false), 1);
+    expect(cache.stats()).toMatchObject({ rangeCacheEntries: 0 });
+    // ...the last 2,048 are not: a second read of one caches it.
+    walk(cache.cursor(t.data, id(10000 - 2048), id(12000), false), 1);
+    expect(cache.stats().rangeCacheEntries).toBe(1);
+  });
 });
