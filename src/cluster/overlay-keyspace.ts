@@ -1,6 +1,6 @@
 import { EXPIRES_AT_MAX, type Entry, type KeyType, type Keyspace } from '../commands/keyspace.js';
 import type { ElementStore, ScanHints } from '../collections/element-store.js';
-import type { SnapshotEntry } from '../storage/range-snapshots.js';
+import type { WindowEntry } from '../storage/range-windows.js';
 import { recordKey } from '../collections/record-keys.js';
 import { StringForm, TOMBSTONE_OF_NOTHING, ValueType, type ScanRangeOptions, type StoredRecord } from '../storage/types.js';
 import { liveElement, liveEntry, watchVersion } from '../server/local-keyspace.js';
@@ -21,7 +21,7 @@ export interface PendingWrite {
 export interface LocalElements {
   get(slot: number, rk: Buffer): StoredRecord | undefined;
   scanRange(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (rk: Buffer, record: StoredRecord) => boolean, options?: ScanRangeOptions): void;
-  smallRange?(slot: number, start: Buffer, end: Buffer): readonly SnapshotEntry[] | undefined;
+  smallRange?(slot: number, start: Buffer, end: Buffer): readonly WindowEntry[] | undefined;
 }
 
 /** scanElements reads the local records' type and value alone. */
@@ -170,7 +170,7 @@ export class OverlayKeyspace implements Keyspace, ElementStore {
   }
 
   /** The local replica's view while this run has written nothing in the range (else a scan merges). */
-  smallRange(slot: number, start: Buffer, end: Buffer): readonly SnapshotEntry[] | undefined {
+  smallRange(slot: number, start: Buffer, end: Buffer): readonly WindowEntry[] | undefined {
     return this.pendingIn(start, end, false).length === 0 ? this.local.smallRange?.(slot, start, end) : undefined;
   }
 

@@ -128,8 +128,8 @@ export class Collection {
 
   /**
    * Every element of `kind` when there are at most 1,024, as the store holds them whole for
-   * random picks (range-snapshots.ts), in stored order: `count` and `at(i)` as scan() would
-   * visit the i-th (sub-key, value, position), copied. Undefined for more, or where the keyspace
+   * random picks (range-windows.ts), in stored order: `count` and `at(i)` as scan() would
+   * visit the i-th (sub-key, value, position), which stay valid. Undefined for more, or where the keyspace
    * has no such view. Valid until the command's next write.
    */
   held(kind: ElementKind): { count: number; at(i: number): [sub: Buffer, value: Buffer, position: Buffer] } | undefined {
@@ -140,8 +140,9 @@ export class Collection {
     return {
       count: entries.length,
       at: (i) => {
+        // The store's keys never change: views of them stay valid.
         const e = entries[i]!;
-        const position = subKeyOf(prefix, Buffer.from(e.id, 'latin1'));
+        const position = subKeyOf(prefix, e.key);
         return [members ? memberOf(position) : position, e.value, position];
       },
     };

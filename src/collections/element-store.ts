@@ -1,4 +1,4 @@
-import type { SnapshotEntry } from '../storage/range-snapshots.js';
+import type { WindowEntry } from '../storage/range-windows.js';
 
 /**
  * Element records as commands reach them, beside the keyspace's key records. The keyspace a
@@ -22,10 +22,10 @@ export interface ElementStore {
   scanElements(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (rk: Buffer, value: Buffer) => boolean, hints?: ScanHints): void;
   /**
    * The live elements of one whole element range [start, end) in key order, when there are at
-   * most 1,024 (the store keeps such a range whole for random picks, range-snapshots.ts);
+   * most 1,024 (the store keeps such a range whole for random picks, range-windows.ts);
    * undefined for a bigger range, or where no such view is at hand. Valid until the next write.
    */
-  smallRange?(slot: number, start: Buffer, end: Buffer): readonly SnapshotEntry[] | undefined;
+  smallRange?(slot: number, start: Buffer, end: Buffer): readonly WindowEntry[] | undefined;
 }
 
 /** What a scan's caller knows of it, for the store to read accordingly. */

@@ -21,7 +21,7 @@ const HASH_SPACE_HIGH = Buffer.alloc(8, 0xff);
 export function randomElements(c: Collection, kind: ElementKind, count: number, distinct: boolean): Picked[] {
   if (count <= 0 || c.size === 0) return [];
   if (c.size <= EXACT_SAMPLE_MAX || (distinct && count * 2 >= c.size)) {
-    // A small collection the store holds whole (range-snapshots.ts): picks by index, O(count).
+    // A small collection the store holds whole (range-windows.ts): picks by index, O(count).
     const held = c.size <= EXACT_SAMPLE_MAX ? c.held(kind) : undefined;
     if (held !== undefined) return pickHeld(held, count, distinct);
     // Few picks: draw indices, then walk to them from the nearer end, copying only the picks

@@ -1,6 +1,6 @@
 import type { Entry, KeyType, Keyspace, StringForm } from '../commands/keyspace.js';
 import type { ElementStore, ScanHints } from '../collections/element-store.js';
-import type { SnapshotEntry } from '../storage/range-snapshots.js';
+import type { WindowEntry } from '../storage/range-windows.js';
 import { ElementKind, parseElementKey } from '../collections/record-keys.js';
 import type { KeyChange } from './keyspace-events.js';
 
@@ -91,7 +91,7 @@ export class RecordingKeyspace implements Keyspace, ElementStore {
     this.inner.elements.scanElements(slot, start, end, reverse, visit, hints);
   }
 
-  smallRange(slot: number, start: Buffer, end: Buffer): readonly SnapshotEntry[] | undefined {
+  smallRange(slot: number, start: Buffer, end: Buffer): readonly WindowEntry[] | undefined {
     return this.inner.elements.smallRange?.(slot, start, end);
   }
 

@@ -1,7 +1,7 @@
 import { keySlot } from '../cluster/slot.js';
 import { EXPIRES_AT_MAX, type Entry, type KeyType, type Keyspace } from '../commands/keyspace.js';
 import type { ElementStore, ScanHints } from '../collections/element-store.js';
-import type { SnapshotEntry } from '../storage/range-snapshots.js';
+import type { WindowEntry } from '../storage/range-windows.js';
 import { recordKey } from '../collections/record-keys.js';
 import { decodeMeta } from '../collections/meta-codec.js';
 import { streamWatchVersion } from '../collections/stream-codec.js';
@@ -19,7 +19,6 @@ const NO_CLOCK: ClockEntry[] = [];
 const GENERATION_BYTES = 8;
 /** Records read per step of an element scan. */
 const SCAN_CHUNK = 128;
-const ZERO = Buffer.from([0]);
 
 /** A live view of a stored record: missing when absent, a tombstone, or past its expiry. */
 export function liveEntry(rec: StoredRecord | undefined, now: number): Entry | undefined {
@@ -135,8 +134,9 @@ export class LocalKeyspace implements Keyspace, ElementStore {
    * must not see writes while they run, so each chunk is read before any of its elements is visited.
    * The first chunk is one element: a pop or a random probe wants one, and reading ahead costs
    * what every element read costs (a jump over a run of deleted ones between each two,
-   * dead-runs.ts). Then 16 (ZRANGE 0 9 in two reads), then SCAN_CHUNK at a time; or first what
-   * the caller said it will take, when it knows (LRANGE 0 99 in one read).
+   * dead-runs.ts), unless the store holds the stretch (range-windows.ts). Then 16 (ZRANGE 0 9 in
+   * two reads), then SCAN_CHUNK at a time; or first what the caller said it will take, when it
+   * knows (LRANGE 0 99 in one read).
    */
   scanElements(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (rk: Buffer, value: Buffer) => boolean, hints?: ScanHints): void {
     const expect = hints?.expect;
@@ -146,26 +146,15 @@ export class LocalKeyspace implements Keyspace, ElementStore {
     // One more than expected: a chunk that is not full ends the scan without another read.
     const first = expect === undefined ? 1 : Math.max(1, Math.min(expect + 1, SCAN_CHUNK));
     for (let size = first; ; size = Math.max(size, Math.min(size * 16, SCAN_CHUNK))) {
-      const chunk: Array<[Buffer, Buffer]> = [];
-      let last: Buffer | undefined;
-      let full = false;
-      this.store.scanRange(slot, lo, hi, reverse, (rk, rec) => {
-        last = rk;
-        if (rec.type !== ValueType.Element) return true;
-        // Both sources hand out keys that never change (a memtable entry's bytes, or a private
-        // copy of an LMDB entry): kept as they are, not copied again.
-        chunk.push([rk, rec.value as Buffer]);
-        full = chunk.length >= size;
-        return !full;
-      }, options);
-      for (const [rk, value] of chunk) if (!visit(rk, value)) return;
-      if (!full || last === undefined) return;
-      if (reverse) hi = Buffer.from(last);
-      else lo = Buffer.concat([last, ZERO]);
+      const { entries, next } = this.store.readElements(slot, lo, hi, reverse, size, options);
+      for (const [rk, value] of entries) if (!visit(rk, value)) return;
+      if (next === undefined) return;
+      if (reverse) hi = next;
+      else lo = next;
     }
   }
 
-  smallRange(slot: number, start: Buffer, end: Buffer): readonly SnapshotEntry[] | undefined {
+  smallRange(slot: number, start: Buffer, end: Buffer): readonly WindowEntry[] | undefined {
     return this.store.smallRange(slot, start, end);
   }
 

@@ -172,13 +172,14 @@ function prefixUpper(key: Buffer, pl: number): Buffer | undefined {
 }
 
 /**
- * The element range [start, end) is, when it is exactly one whole range: `start` its prefix and
- * `end` the first key past it (what a scan of all of one collection's elements of a kind uses).
+ * The element range [start, end) lies in (as rangeOfBounds), and whether it starts at the
+ * range's first key (`start` is the range's prefix) and ends at its end (the first key past it).
  */
-export function wholeRangeOf(slot: number, start: Buffer, end: Buffer, inlineMax: number): string | undefined {
+export function rangeEdges(slot: number, start: Buffer, end: Buffer, inlineMax: number): { range: string; atStart: boolean; atEnd: boolean } | undefined {
+  const range = rangeOfBounds(slot, start, end, inlineMax);
+  if (range === undefined) return undefined;
   const pl = prefixLength(start);
-  if (pl !== start.length) return undefined;
-  return rangeOfBounds(slot, start, end, inlineMax) !== undefined && Buffer.compare(end, prefixUpper(start, pl)!) === 0 ? rangeId(slot, start, pl) : undefined;
+  return { range, atStart: pl === start.length, atEnd: Buffer.compare(end, prefixUpper(start, pl)!) === 0 };
 }
 
 /** The element range a record key belongs to, or undefined for keys outside element ranges. */

@@ -2,7 +2,7 @@
  * Goal: random picks from small collections (SRANDMEMBER, HRANDFIELD, ZRANDMEMBER, SPOP) are
  * uniform, also once most of a big set was popped away, and then cost no walk: the last pops of a
  * drained set and picks from what is left read the small set the store holds whole
- * (src/storage/range-snapshots.ts) instead of walking past the deleted members to a random index.
+ * (src/storage/range-windows.ts) instead of walking past the deleted members to a random index.
  * Method: one node (checkpointing every 200 ms, so the deleted members' tombstones hide members
  * in LMDB); picks sent pipelined through ioredis; a chi-square test of the counts against uniform
  * at p = 0.0001 (Wilson-Hilferty); INFO's store_range_runs_jumped (jumps over runs of deleted

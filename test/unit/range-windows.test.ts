@@ -1,16 +1,20 @@
-// Goal: a small element range the store holds whole for random picks (range-snapshots.ts) always
-// shows what a scan of the range shows, whatever wrote to it: puts, deletions, overwrites,
-// purges at checkpoints, FLUSHALL; a range grown past 1,024 elements is not held, and is held
+// Goal: what the store holds of element ranges in memory (range-windows.ts) always shows what a
+// scan shows, whatever wrote to it: puts, deletions, overwrites, purges at checkpoints, FLUSHALL.
+// Whole small ranges (random picks): a range grown past 1,024 elements is not held, and is held
 // again once it is small; a held value does not change when the buffer it was written from does.
-// Method: a real Store (LMDB in a temp dir); seeded random writes over three collections' ranges,
-// checkpoints among them; after every step smallRange is compared with scanRange's live records.
+// Stretches read from either end (pops, ZRANGE 0 9, LRANGE 0 99): readElements answers what a
+// scan answers, from either end and from inside, in chunks, while writes land inside, before and
+// after the stretch held. Method: a real Store (LMDB in a temp dir); seeded random writes over
+// three collections' ranges, checkpoints among them; after every step smallRange and
+// readElements are compared with scanRange's live records.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RangeSnapshots } from '../../src/storage/range-snapshots.js';
+import { RangeWindows } from '../../src/storage/range-windows.js';
 import { Store } from '../../src/storage/store.js';
 import { ValueType, type StoredRecord } from '../../src/storage/types.js';
+import { mulberry32 as rng } from '../sim/prng.js';
 
 const dirs: string[] = [];
 const open: Store[] = [];
@@ -45,6 +49,26 @@ function scanned(s: Store, c: number): Array<[string, string]> {
   return out;
 }
 
+/**
+ * readElements over [from, to) of collection c (whole-range bounds when undefined), chunk by chunk
+ * of `n` until nothing is left or `chunks` were read, as [id, value] in read order.
+ */
+function read(s: Store, c: number, reverse: boolean, n: number, chunks: number, from?: Buffer, to?: Buffer): Array<[string, string]> {
+  let lo = from ?? prefix(c);
+  let hi = to ?? end(c);
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i < chunks; i++) {
+    const { entries, next } = s.readElements(7, lo, hi, reverse, n);
+    expect(entries.length).toBeLessThanOrEqual(n);
+    for (const [k, v] of entries) out.push([k.toString('latin1'), v.toString()]);
+    if (next === undefined) break;
+    expect(entries).toHaveLength(n);
+    if (reverse) hi = next;
+    else lo = next;
+  }
+  return out;
+}
+
 function held(s: Store, c: number): Array<[string, string]> | undefined {
   return s.smallRange(7, prefix(c), end(c))?.map((e) => [e.id, e.value.toString()]);
 }
@@ -60,14 +84,14 @@ async function store(): Promise<Store> {
 describe('small ranges held whole', () => {
   it('show what a scan shows after random writes, checkpoints and FLUSHALL', async () => {
     const s = await store();
-    let seed = 12345;
-    const rand = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return seed % n;
-    };
-    for (let step = 0; step < 6000; step++) {
+    const next = rng(12345);
+    const rand = (n: number): number => Math.floor(next() * n);
+    // The third collection starts big (past 1,024, so held only by stretches) and in LMDB.
+    for (let i = 0; i < 4000; i += 2) s.put(7, key(2, i), elem(Buffer.from(`first${i}`)));
+    await s.checkpoint();
+    for (let step = 0; step < 8000; step++) {
       const c = rand(3);
-      const i = rand(c === 2 ? 1500 : 300);
+      const i = rand(c === 2 ? 4000 : 300);
       const op = rand(10);
       if (op < 5) s.put(7, key(c, i), elem(Buffer.from(`v${step}`)));
       else if (op < 9) s.put(7, key(c, i), tomb());
@@ -77,6 +101,16 @@ describe('small ranges held whole', () => {
       const got = held(s, look);
       if (want.length > 1024) expect(got).toBeUndefined();
       else expect(got).toEqual(want);
+      // A read from an end or from inside, of a few chunks: what the scan shows there, in order.
+      const reverse = rand(2) === 1;
+      const n = [1, 1, 5, 16, 128][rand(5)]!;
+      const chunks = 1 + rand(4);
+      const inside = rand(4) === 0 ? key(look, rand(look === 2 ? 4000 : 300)) : undefined;
+      const from = reverse ? undefined : inside;
+      const to = reverse ? inside : undefined;
+      let span = want.filter(([id]) => (from === undefined || id >= from.toString('latin1')) && (to === undefined || id < to.toString('latin1')));
+      if (reverse) span = span.reverse();
+      expect(read(s, look, reverse, n, chunks, from, to), `step ${step}`).toEqual(span.slice(0, n * chunks));
     }
     await s.flushAll();
     for (let c = 0; c < 3; c++) expect(held(s, c)).toEqual([]);
@@ -106,23 +140,28 @@ describe('small ranges held whole', () => {
   });
 });
 
-describe('RangeSnapshots', () => {
+describe('RangeWindows', () => {
   it('forgets the least recently used range past its bytes, and a range past its entries', () => {
-    const entries = (n: number): Array<{ id: string; value: Buffer }> => Array.from({ length: n }, (_, i) => ({ id: `k${i}`, value: Buffer.alloc(10) }));
-    // About 600 bytes a range of three: four fit in 2,400.
-    const snaps = new RangeSnapshots(4, 2400);
-    for (const r of ['a', 'b', 'c', 'd']) snaps.set(r, entries(3));
-    snaps.get('a');
-    snaps.set('e', entries(3));
-    snaps.set('f', entries(3));
+    const entries = (n: number): Array<{ id: string; key: Buffer; value: Buffer }> => Array.from({ length: n }, (_, i) => ({ id: `k${i}`, key: Buffer.from(`k${i}`), value: Buffer.alloc(10) }));
+    // About 660 bytes a window of three: four fit in 2,800.
+    const snaps = new RangeWindows(4, 2800);
+    for (const r of ['a', 'b', 'c', 'd']) snaps.set(r, false, entries(3), 'a', 'z');
+    snaps.get('a', false);
+    snaps.set('e', false, entries(3), 'a', 'z');
+    snaps.set('f', false, entries(3), 'a', 'z');
     expect(['a', 'b', 'c', 'd', 'e', 'f'].filter((r) => snaps.holds(r))).toEqual(['a', 'd', 'e', 'f']);
-    const few = new RangeSnapshots(4, 1 << 20);
-    few.set('a', entries(3));
-    few.noteWrite('a', 'k9', Buffer.alloc(1));
-    expect(few.get('a')?.map((e) => e.id)).toEqual(['k0', 'k1', 'k2', 'k9']);
-    few.noteWrite('a', 'k00', Buffer.alloc(1));
-    expect(few.holds('a')).toBe(false);
-    few.set('e', entries(5));
+    const few = new RangeWindows(4, 1 << 20);
+    few.set('a', true, entries(3), 'a', 'z');
+    few.noteWrite('a', 'k9', Buffer.from('k9'), Buffer.alloc(1));
+    expect(few.get('a', true)?.entries.map((e) => e.id)).toEqual(['k0', 'k1', 'k2', 'k9']);
+    // Full: a window read from the high end gives up its low end, and says so.
+    few.noteWrite('a', 'k00', Buffer.from('k00'), Buffer.alloc(1));
+    expect(few.get('a', true)).toMatchObject({ lo: 'k00', hi: 'z' });
+    expect(few.get('a', true)?.entries.map((e) => e.id)).toEqual(['k00', 'k1', 'k2', 'k9']);
+    // Outside the stretch held: nothing to note.
+    few.noteWrite('a', 'A', Buffer.from('A'), Buffer.alloc(1));
+    expect(few.get('a', true)?.entries).toHaveLength(4);
+    few.set('e', false, entries(5), 'a', 'z');
     expect(few.holds('e')).toBe(false);
   });
 });
