@@ -1,5 +1,5 @@
 import { EXPIRES_AT_MAX, type Entry, type KeyType, type Keyspace } from '../commands/keyspace.js';
-import type { ElementStore, ScanHints } from '../collections/element-store.js';
+import { scanInChunks, type ElementChunk, type ElementStore, type ScanHints } from '../collections/element-store.js';
 import type { WindowEntry } from '../storage/range-windows.js';
 import { recordKey } from '../collections/record-keys.js';
 import { StringForm, TOMBSTONE_OF_NOTHING, ValueType, type ScanRangeOptions, type StoredRecord } from '../storage/types.js';
@@ -22,6 +22,7 @@ export interface LocalElements {
   get(slot: number, rk: Buffer): StoredRecord | undefined;
   scanRange(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (rk: Buffer, record: StoredRecord) => boolean, options?: ScanRangeOptions): void;
   smallRange?(slot: number, start: Buffer, end: Buffer): readonly WindowEntry[] | undefined;
+  readElements?(slot: number, start: Buffer, end: Buffer, reverse: boolean, n: number, options?: ScanRangeOptions): ElementChunk;
 }
 
 /** scanElements reads the local records' type and value alone. */
@@ -138,6 +139,19 @@ export class OverlayKeyspace implements Keyspace, ElementStore {
 
   /** The local replica's elements merged with this run's element writes, which win on the same key. */
   scanElements(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (rk: Buffer, value: Buffer) => boolean, hints?: ScanHints): void {
+    // While this run has written nothing where the scan goes, the replica's own reads serve it,
+    // from what its store holds in memory when it can (range-windows.ts); from the first chunk
+    // that meets a write of the run on, the replica's records and the run's writes are merged.
+    const readElements = this.local.readElements?.bind(this.local);
+    let rest: [Buffer, Buffer] | undefined = [start, end];
+    if (readElements !== undefined && hints?.once !== true) {
+      rest = scanInChunks((lo, hi, n) => (this.pendingIn(lo, hi, reverse).length > 0 ? undefined : readElements(slot, lo, hi, reverse, n, VALUES_ONLY)), start, end, reverse, visit, hints);
+    }
+    if (rest !== undefined) this.mergedScan(slot, rest[0], rest[1], reverse, visit, hints);
+  }
+
+  /** The replica's records in [start, end) merged with this run's element writes, which win on the same key. */
+  private mergedScan(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (rk: Buffer, value: Buffer) => boolean, hints?: ScanHints): void {
     const pending = this.pendingIn(start, end, reverse);
     let i = 0;
     let stopped = false;

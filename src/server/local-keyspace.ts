@@ -1,6 +1,6 @@
 import { keySlot } from '../cluster/slot.js';
 import { EXPIRES_AT_MAX, type Entry, type KeyType, type Keyspace } from '../commands/keyspace.js';
-import type { ElementStore, ScanHints } from '../collections/element-store.js';
+import { scanInChunks, type ElementStore, type ScanHints } from '../collections/element-store.js';
 import type { WindowEntry } from '../storage/range-windows.js';
 import { recordKey } from '../collections/record-keys.js';
 import { decodeMeta } from '../collections/meta-codec.js';
@@ -17,8 +17,6 @@ const EMPTY = Buffer.alloc(0);
  */
 const NO_CLOCK: ClockEntry[] = [];
 const GENERATION_BYTES = 8;
-/** Records read per step of an element scan. */
-const SCAN_CHUNK = 128;
 
 /** A live view of a stored record: missing when absent, a tombstone, or past its expiry. */
 export function liveEntry(rec: StoredRecord | undefined, now: number): Entry | undefined {
@@ -129,29 +127,10 @@ export class LocalKeyspace implements Keyspace, ElementStore {
     this.store.put(slot, rk, { version: this.stamp(), clock: NO_CLOCK, type: ValueType.Tombstone, expiresAt: 0, value: EMPTY });
   }
 
-  /**
-   * In chunks: commands write while they scan (LREM, ZREMRANGEBYSCORE …), and the store's scans
-   * must not see writes while they run, so each chunk is read before any of its elements is visited.
-   * The first chunk is one element: a pop or a random probe wants one, and reading ahead costs
-   * what every element read costs (a jump over a run of deleted ones between each two,
-   * dead-runs.ts), unless the store holds the stretch (range-windows.ts). Then 16 (ZRANGE 0 9 in
-   * two reads), then SCAN_CHUNK at a time; or first what the caller said it will take, when it
-   * knows (LRANGE 0 99 in one read).
-   */
+  /** In chunks (scanInChunks), each served from what the store holds in memory when it can. */
   scanElements(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (rk: Buffer, value: Buffer) => boolean, hints?: ScanHints): void {
-    const expect = hints?.expect;
     const options = hints?.once === true ? VALUES_ONLY_ONCE : VALUES_ONLY;
-    let lo = start;
-    let hi = end;
-    // One more than expected: a chunk that is not full ends the scan without another read.
-    const first = expect === undefined ? 1 : Math.max(1, Math.min(expect + 1, SCAN_CHUNK));
-    for (let size = first; ; size = Math.max(size, Math.min(size * 16, SCAN_CHUNK))) {
-      const { entries, next } = this.store.readElements(slot, lo, hi, reverse, size, options);
-      for (const [rk, value] of entries) if (!visit(rk, value)) return;
-      if (next === undefined) return;
-      if (reverse) hi = next;
-      else lo = next;
-    }
+    scanInChunks((lo, hi, n) => this.store.readElements(slot, lo, hi, reverse, n, options), start, end, reverse, visit, hints);
   }
 
   smallRange(slot: number, start: Buffer, end: Buffer): readonly WindowEntry[] | undefined {
