@@ -171,13 +171,7 @@ export class RangeWindows {
     const w = this.held.get(name);
     if (w === undefined || id < w.lo || id >= w.hi) return;
     const { entries } = w;
-    let lo = 0;
-    let hi = entries.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (entries[mid]!.id < id) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = lowerBound(entries, id);
     const at = entries[lo];
     const found = at !== undefined && at.id === id;
     if (value === undefined) {
@@ -223,6 +217,18 @@ export class RangeWindows {
   private evict(): void {
     while (this.bytes > this.maxBytes) this.drop(this.held.keys().next().value as string);
   }
+}
+
+/** Index of the first entry whose id is at or above `id`. */
+export function lowerBound(entries: readonly WindowEntry[], id: string): number {
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (entries[mid]!.id < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function entryBytes(e: WindowEntry): number {

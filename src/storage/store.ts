@@ -27,7 +27,7 @@ import { HeldPuts } from './held-puts.js';
 import { entryKey, entryRecord, entryRecordValue, entryTombstone, Memtable, type MemEntry } from './memtable.js';
 import { mergedScan, type ScanSources } from './merged-scan.js';
 import { RangeCache } from './range-cache.js';
-import { RangeWindows, type WindowEntry } from './range-windows.js';
+import { lowerBound, RangeWindows, type WindowEntry } from './range-windows.js';
 import { RecentReads } from './recent-reads.js';
 import { checkRange, isRangeKey, rangeIds } from './range-bounds.js';
 import { rangeScan } from './range-scan.js';
@@ -1318,14 +1318,3 @@ function removeListener<T>(list: T[], listener: T): void {
   if (i >= 0) list.splice(i, 1);
 }
 
-/** Index of the first entry whose id is at or above `id`. */
-function lowerBound(entries: readonly WindowEntry[], id: string): number {
-  let lo = 0;
-  let hi = entries.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (entries[mid]!.id < id) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}

@@ -7,28 +7,15 @@
 // after the stretch held. Method: a real Store (LMDB in a temp dir); seeded random writes over
 // three collections' ranges, checkpoints among them; after every step smallRange and
 // readElements are compared with scanRange's live records.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RangeWindows } from '../../src/storage/range-windows.js';
-import { Store } from '../../src/storage/store.js';
+import type { Store } from '../../src/storage/store.js';
 import { ValueType, type StoredRecord } from '../../src/storage/types.js';
+import { tempStores, versions } from '../helpers/temp-store.js';
 import { mulberry32 as rng } from '../sim/prng.js';
 
-const dirs: string[] = [];
-const open: Store[] = [];
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.close().catch(() => undefined);
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
-
-let wall = 1_700_000_000_000;
-const version = (): Buffer => {
-  const v = Buffer.alloc(16);
-  v.writeUIntBE(++wall, 0, 6);
-  return v;
-};
+const openStore = tempStores('ringkv-windows-');
+const version = versions();
 const elem = (value: Buffer): StoredRecord => ({ version: version(), clock: [], type: ValueType.Element, expiresAt: 0, value });
 const tomb = (): StoredRecord => ({ version: version(), clock: [], type: ValueType.Tombstone, expiresAt: 0, value: Buffer.alloc(0) });
 /** An element range's prefix: 0xFF, kind 2, the user key (one byte), an 8-byte generation. */
@@ -73,12 +60,8 @@ function held(s: Store, c: number): Array<[string, string]> | undefined {
   return s.smallRange(7, prefix(c), end(c))?.map((e) => [e.id, e.value.toString()]);
 }
 
-async function store(): Promise<Store> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ringkv-snap-'));
-  dirs.push(dir);
-  const s = await Store.open({ dir, appendfsync: 'no', tombstoneGraceMs: 0, checkpointIntervalMs: 600_000, checkpointEntries: 1_000_000 });
-  open.push(s);
-  return s;
+function store(): Promise<Store> {
+  return openStore({ appendfsync: 'no', tombstoneGraceMs: 0, checkpointIntervalMs: 600_000, checkpointEntries: 1_000_000 });
 }
 
 describe('small ranges held whole', () => {
