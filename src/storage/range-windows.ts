@@ -19,7 +19,11 @@
  *
  * One window per range and direction of the reads that made it: a forward window grows at its
  * high end and gives up its low end when it is full, a reverse one the other way round.
- * Bounded: `maxEntries` a window, `maxBytes` over all, least recently used first.
+ * Bounded: `maxEntries` a window, `maxBytes` over all, least recently used first. Keys and values
+ * are held as copies of their own (packed: one buffer for what one scan found), not as the views
+ * the store handed out: a view of a memtable chunk or of Node's buffer pool keeps its whole 8 KB
+ * alive, so a window of a thousand elements written at different times would hold megabytes that
+ * its byte count does not see.
  */
 
 export interface WindowEntry {
@@ -96,7 +100,7 @@ export class RangeWindows {
     const name = range + (reverse ? '<' : '>');
     this.drop(name);
     if (lo >= hi || entries.length > this.maxEntries) return;
-    const w: Held = { entries, lo, hi, reverse, credit: 0, bytes: WINDOW_OVERHEAD_BYTES + 2 * (name.length + lo.length + hi.length) };
+    const w: Held = { entries: packed(entries), lo, hi, reverse, credit: 0, bytes: WINDOW_OVERHEAD_BYTES + 2 * (name.length + lo.length + hi.length) };
     for (const e of entries) w.bytes += entryBytes(e);
     if (w.bytes > this.maxBytes / 4) return;
     this.held.set(name, w);
@@ -134,11 +138,12 @@ export class RangeWindows {
     let added = 2 * (to.length - from.length);
     for (const e of entries) added += entryBytes(e);
     if (w.bytes + added > this.maxBytes / 4) return false;
+    const own = packed(entries);
     if (reverse) {
-      w.entries = entries.concat(w.entries);
+      w.entries = own.concat(w.entries);
       w.lo = to;
     } else {
-      for (const e of entries) w.entries.push(e);
+      for (const e of own) w.entries.push(e);
       w.hi = to;
     }
     w.bytes += added;
@@ -180,7 +185,7 @@ export class RangeWindows {
       this.resize(w, -entryBytes(at));
       return;
     }
-    const e: WindowEntry = { id, key, value };
+    const e = packed([{ id, key, value }])[0]!;
     if (found) {
       entries[lo] = e;
       this.resize(w, entryBytes(e) - entryBytes(at));
@@ -232,5 +237,22 @@ export function lowerBound(entries: readonly WindowEntry[], id: string): number 
 }
 
 function entryBytes(e: WindowEntry): number {
-  return ENTRY_OVERHEAD_BYTES + e.id.length + e.value.length;
+  return ENTRY_OVERHEAD_BYTES + e.id.length + e.key.length + e.value.length;
+}
+
+/** The entries with their keys and values copied into one buffer of their own (no pool slab). */
+function packed(entries: readonly WindowEntry[]): WindowEntry[] {
+  let size = 0;
+  for (const e of entries) size += e.key.length + e.value.length;
+  const own = Buffer.allocUnsafeSlow(size);
+  let at = 0;
+  return entries.map((e) => {
+    const key = own.subarray(at, at + e.key.length);
+    e.key.copy(own, at);
+    at += e.key.length;
+    const value = own.subarray(at, at + e.value.length);
+    e.value.copy(own, at);
+    at += e.value.length;
+    return { id: e.id, key, value };
+  });
 }

@@ -680,7 +680,8 @@ export class Store implements BatchRecordStore {
     const { read, window } = this.readScanned(slot, start, end, false, this.windows.maxEntries + 1, WHOLE_SCAN, true);
     if (read.next !== undefined || window === undefined) return undefined;
     this.windows.set(edges.range, false, window.entries, startId, endId);
-    return window.entries;
+    // What the window holds (its own copies), or, when it was too big to hold, what the scan found.
+    return this.windows.get(edges.range, false)?.entries ?? window.entries;
   }
 
   /** Up to `n` live Element records found by a scan, and (when `hold`) the span it covered as a window. */
