@@ -116,8 +116,8 @@ export class RangeWindows {
   }
 
   /**
-   * A read of the range in this direction missed its window: true when the window should give
-   * way to what that read finds (it has served nothing lately; a list's head moved by pushes).
+   * A read of the range in this direction, nearer to the range's edge, missed its window: true
+   * when the window should give way to what that read finds (it has served nothing lately).
    */
   missed(range: string, reverse: boolean): boolean {
     const w = this.held.get(range + (reverse ? '<' : '>'));

@@ -614,8 +614,11 @@ export class Store implements BatchRecordStore {
     let w = this.windows.get(range, reverse);
     // Served when the window holds the read's start, or ends right there (a read on past it).
     if (w === undefined || !(reverse ? w.lo <= endId && endId <= w.hi : w.lo <= startId && startId <= w.hi)) {
-      // Held from here on: a read from the range's edge (pops), or one its old window gives way to.
-      const hold = (reverse ? edges.atEnd : edges.atStart) || this.windows.missed(range, reverse);
+      // Held from here on: a read from the range's edge (pops), or one nearer to it than the old
+      // window that this window gives way to (a list's head moved by pushes). A read beyond the
+      // window (the rest of a long scan) leaves it where the reads come back to.
+      const nearer = w === undefined || (reverse ? endId > w.hi : startId < w.lo);
+      const hold = (reverse ? edges.atEnd : edges.atStart) || (nearer && this.windows.missed(range, reverse));
       const { read, window } = this.readScanned(slot, start, end, reverse, n, options, hold);
       if (window !== undefined) this.windows.set(range, reverse, window.entries, window.lo, window.hi);
       return read;
