@@ -100,9 +100,11 @@ export class RangeWindows {
     const name = range + (reverse ? '<' : '>');
     this.drop(name);
     if (lo >= hi || entries.length > this.maxEntries) return;
-    const w: Held = { entries: packed(entries), lo, hi, reverse, credit: 0, bytes: WINDOW_OVERHEAD_BYTES + 2 * (name.length + lo.length + hi.length) };
-    for (const e of entries) w.bytes += entryBytes(e);
-    if (w.bytes > this.maxBytes / 4) return;
+    // Weighed before anything is copied: a stretch of big values (a long string's fragments) is not held.
+    let bytes = WINDOW_OVERHEAD_BYTES + 2 * (name.length + lo.length + hi.length);
+    for (const e of entries) bytes += entryBytes(e);
+    if (bytes > this.maxBytes / 4) return;
+    const w: Held = { entries: packed(entries), lo, hi, reverse, credit: 0, bytes };
     this.held.set(name, w);
     this.bytes += w.bytes;
     this.evict();
