@@ -60,6 +60,11 @@ const WINDOW_OVERHEAD_BYTES = 200;
 
 export class RangeWindows {
   private readonly held = new Map<string, Held>();
+  /**
+   * Windows held per range (one or two): what every element write asks (Store.install), in one
+   * lookup without building the two directions' names.
+   */
+  private readonly perRange = new Map<string, number>();
   private bytes = 0;
   /** Reads served from a window (INFO store_range_window_reads). */
   reads = 0;
@@ -81,7 +86,7 @@ export class RangeWindows {
 
   /** True when `range` has a window (without counting as a use). */
   holds(range: string): boolean {
-    return this.held.has(range + '>') || this.held.has(range + '<');
+    return this.perRange.has(range);
   }
 
   /** The window reads of `range` in this direction made, if any. */
@@ -106,6 +111,7 @@ export class RangeWindows {
     if (bytes > this.maxBytes / 4) return;
     const w: Held = { entries: packed(entries), lo, hi, reverse, credit: 0, bytes };
     this.held.set(name, w);
+    this.perRange.set(range, (this.perRange.get(range) ?? 0) + 1);
     this.bytes += w.bytes;
     this.evict();
   }
@@ -171,6 +177,7 @@ export class RangeWindows {
 
   clear(): void {
     this.held.clear();
+    this.perRange.clear();
     this.bytes = 0;
   }
 
@@ -219,6 +226,11 @@ export class RangeWindows {
     if (w === undefined) return;
     this.held.delete(name);
     this.bytes -= w.bytes;
+    // A window's name is its range and one character for its direction.
+    const range = name.slice(0, -1);
+    const left = this.perRange.get(range)! - 1;
+    if (left === 0) this.perRange.delete(range);
+    else this.perRange.set(range, left);
   }
 
   private evict(): void {

@@ -600,7 +600,8 @@ export class Store implements BatchRecordStore {
    * window when one covers the read's start (range-windows.ts): a read that comes back to where
    * the last one was (a pop from either end, ZRANGE 0 9, LRANGE 0 99) costs a binary search, and
    * a read past a window's end reads ahead to extend it. A read makes a window when its range
-   * has none or it starts at the range's edge. `options` as scanRange's; `once` reads plainly.
+   * has none, when it starts at the range's edge, or when it starts nearer the edge than a window
+   * that has served nothing lately. `options` as scanRange's; `once` reads plainly.
    */
   readElements(slot: number, start: Buffer, end: Buffer, reverse: boolean, n: number, options: ScanRangeOptions = {}): ElementRead {
     this.checkOpen();
