@@ -213,8 +213,11 @@ export class Connection extends SessionBase implements SessionState {
     this.enqueue({ bytes: frame, ready: true });
   }
 
+  /** Where replies of this connection's commands go; one object for every read, not one per read. */
+  private readonly sink: ReplySink = { out: this.writer, defer: () => this.defer() };
+
   private parseBatch(): void {
-    const sink: ReplySink = { out: this.writer, defer: () => this.defer() };
+    const sink = this.sink;
     for (;;) {
       this.parser.authenticated = this.authenticated;
       const r = this.parser.next();

@@ -139,10 +139,22 @@ export function appendGroup(log: FrameSink, parts: GroupParts): number {
 /** Keys and encoded records staged in one buffer (held-puts.ts), addressed by item index. */
 export interface StagedItems {
   readonly buf: Buffer;
-  readonly keyAt: readonly number[];
-  readonly keyLen: readonly number[];
-  readonly recAt: readonly number[];
-  readonly recLen: readonly number[];
+  readonly keyAt: ArrayLike<number>;
+  readonly keyLen: ArrayLike<number>;
+  readonly recAt: ArrayLike<number>;
+  readonly recLen: ArrayLike<number>;
+}
+
+/** Copies below this many bytes go byte by byte. */
+const LOOP_COPY_MAX_BYTES = 64;
+
+/**
+ * Copies src[from, from + n) to dst at `at`. Buffer#copy of part of a buffer makes a view of that
+ * part first (garbage on every put); a short key or record is cheaper copied in a loop.
+ */
+function copyStaged(src: Buffer, from: number, n: number, dst: Buffer, at: number): void {
+  if (n < LOOP_COPY_MAX_BYTES) for (let i = 0; i < n; i++) dst[at + i] = src[from + i]!;
+  else src.copy(dst, at, from, from + n);
 }
 
 /** appendPut of staged item `i`: the same entry, copied from the staging buffer. */
@@ -155,10 +167,8 @@ export function appendStagedPut(log: FrameSink, slot: number, staged: StagedItem
   buf[at] = LogOp.Put;
   buf.writeUInt16BE(slot, at + 1);
   buf.writeUInt32BE(keyLen, at + 3);
-  const keyAt = staged.keyAt[i]!;
-  staged.buf.copy(buf, at + HEAD_BYTES, keyAt, keyAt + keyLen);
-  const recAt = staged.recAt[i]!;
-  staged.buf.copy(buf, at + HEAD_BYTES + keyLen, recAt, recAt + recLen);
+  copyStaged(staged.buf, staged.keyAt[i]!, keyLen, buf, at + HEAD_BYTES);
+  copyStaged(staged.buf, staged.recAt[i]!, recLen, buf, at + HEAD_BYTES + keyLen);
   log.commitFrame();
   return size;
 }
@@ -175,15 +185,13 @@ export function appendStagedBatch(log: FrameSink, slot: number, staged: StagedIt
   buf.writeUInt32BE(indexes.length, at + 3);
   let o = at + HEAD_BYTES;
   for (const i of indexes) {
-    const keyAt = staged.keyAt[i]!;
     const keyLen = staged.keyLen[i]!;
     buf.writeUInt32BE(keyLen, o);
-    staged.buf.copy(buf, o + 4, keyAt, keyAt + keyLen);
+    copyStaged(staged.buf, staged.keyAt[i]!, keyLen, buf, o + 4);
     o += 4 + keyLen;
-    const recAt = staged.recAt[i]!;
     const recLen = staged.recLen[i]!;
     buf.writeUInt32BE(recLen, o);
-    staged.buf.copy(buf, o + 4, recAt, recAt + recLen);
+    copyStaged(staged.buf, staged.recAt[i]!, recLen, buf, o + 4);
     o += 4 + recLen;
   }
   log.commitFrame();

@@ -82,4 +82,27 @@ describe('HeldPuts', () => {
     held.flush(frames);
     expect(keysOf(frames.entries()[1]!)).toEqual(['after=v']);
   });
+
+  it('holds any number of puts, short and long, across slots, and starts small again after a big command', () => {
+    const held = new HeldPuts();
+    // Past the item arrays' first size (64) and past what is kept between commands (16,384);
+    // keys and values on both sides of the byte-loop copy's limit (64 bytes).
+    for (const n of [65, 20_000, 3]) {
+      const frames = new Frames();
+      const want = new Map<number, string[]>();
+      for (let i = 0; i < n; i++) {
+        const slot = i % 3;
+        const key = `k${i}`.padEnd(i % 2 === 0 ? 70 : 5, '-');
+        const value = 'v'.repeat(i % 130);
+        held.add(slot, Buffer.from(key), encodeRecord(record(value, 1)));
+        want.set(slot, [...(want.get(slot) ?? []), `${key}=${value}`]);
+      }
+      held.flush(frames);
+      expect(held.count).toBe(0);
+      const [group] = frames.entries();
+      if (group?.op !== LogOp.Group) throw new Error(`expected a Group entry, got op ${group?.op}`);
+      const parts = group.parts.map((p) => decodeLogEntry(p));
+      expect(parts.map(keysOf)).toEqual([...want.values()]);
+    }
+  });
 });

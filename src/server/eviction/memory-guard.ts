@@ -27,8 +27,14 @@ export class MemoryGuard {
       for (let i = 1; i < argv.length; i++) this.evictor.touch(argv[i]!, now);
       return;
     }
-    if (spec.firstKey === 0 && spec.keyIndexes === undefined) return;
-    for (const i of keyPositions(spec, argv)) if (i < argv.length) this.evictor.touch(argv[i]!, now);
+    if (spec.keyIndexes !== undefined) {
+      for (const i of keyPositions(spec, argv)) if (i < argv.length) this.evictor.touch(argv[i]!, now);
+      return;
+    }
+    if (spec.firstKey === 0) return;
+    // keyPositions' loop without its array: this runs for every command.
+    const last = spec.lastKey < 0 ? argv.length + spec.lastKey : spec.lastKey;
+    for (let i = spec.firstKey; i <= last && i < argv.length; i += spec.step) this.evictor.touch(argv[i]!, now);
   }
 
   /**
