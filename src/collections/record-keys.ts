@@ -1,4 +1,5 @@
 import { XXH64_OUT, xxh64Any } from '../cluster/xxh64.js';
+import { prefixUpperBound } from '../storage/key-layout.js';
 
 /**
  * Record keys: what the store, replication and anti-entropy key records by, inside a slot.
@@ -97,11 +98,8 @@ export function subKeyOf(prefix: Buffer, rk: Buffer): Buffer {
 
 /** The smallest key above every key that starts with `prefix`: the end of the prefix's range. */
 export function prefixEnd(prefix: Buffer): Buffer {
-  let n = prefix.length;
-  while (n > 0 && prefix[n - 1] === 0xff) n--;
-  if (n === 0) throw new RangeError('a prefix of only 0xFF bytes has no end');
-  const end = Buffer.from(prefix.subarray(0, n));
-  end[n - 1]!++;
+  const end = prefixUpperBound(prefix);
+  if (end === undefined) throw new RangeError('a prefix of only 0xFF bytes has no end');
   return end;
 }
 

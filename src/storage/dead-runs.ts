@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type SortedBtreeModule from 'sorted-btree';
+import { prefixUpperBound } from './key-layout.js';
 
 // sorted-btree is CommonJS with the class as `exports.default` (see memtable.ts).
 const { default: BTree } = createRequire(import.meta.url)('sorted-btree') as { default: typeof SortedBtreeModule.default };
@@ -157,18 +158,8 @@ export function rangeOfBounds(slot: number, start: Buffer, end: Buffer, inlineMa
   const pl = prefixLength(start);
   if (pl < 0) return undefined;
   // Every key below `end` from `start` on must carry start's prefix: end <= the prefix's upper bound.
-  const upper = prefixUpper(start, pl);
+  const upper = prefixUpperBound(start, pl);
   return upper !== undefined && Buffer.compare(end, upper) <= 0 ? rangeId(slot, start, pl) : undefined;
-}
-
-/** The first key past every key that starts with key[0, pl); undefined when there is none. */
-function prefixUpper(key: Buffer, pl: number): Buffer | undefined {
-  let n = pl;
-  while (n > 0 && key[n - 1] === 0xff) n--;
-  if (n === 0) return undefined;
-  const upper = Buffer.from(key.subarray(0, n));
-  upper[n - 1]!++;
-  return upper;
 }
 
 /**
@@ -179,7 +170,7 @@ export function rangeEdges(slot: number, start: Buffer, end: Buffer, inlineMax: 
   const range = rangeOfBounds(slot, start, end, inlineMax);
   if (range === undefined) return undefined;
   const pl = prefixLength(start);
-  return { range, atStart: pl === start.length, atEnd: Buffer.compare(end, prefixUpper(start, pl)!) === 0 };
+  return { range, atStart: pl === start.length, atEnd: Buffer.compare(end, prefixUpperBound(start, pl)!) === 0 };
 }
 
 /** The element range a record key belongs to, or undefined for keys outside element ranges. */

@@ -180,3 +180,15 @@ export function bytesEqual(a: Buffer, b: Buffer): boolean {
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+
+/**
+ * The first key past every key that starts with key[0, n): the prefix with its last byte below
+ * 0xFF raised by one (trailing 0xFF bytes dropped); undefined when it is only 0xFF bytes.
+ */
+export function prefixUpperBound(key: Buffer, n: number = key.length): Buffer | undefined {
+  while (n > 0 && key[n - 1] === 0xff) n--;
+  if (n === 0) return undefined;
+  const upper = Buffer.from(key.subarray(0, n));
+  upper[n - 1]!++;
+  return upper;
+}
