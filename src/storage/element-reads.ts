@@ -17,6 +17,7 @@ const READ_AHEAD = 32;
 
 const ZERO = Buffer.from([0]);
 
+
 /** What a read found: the elements, and where a read for more goes on. */
 export interface ElementRead {
   /** [record key, value] in scan order; keys and values never change. */
@@ -28,7 +29,15 @@ export interface ElementRead {
 /** A scan's read, and what it covered as a window (none when a key too long for byte order was met). */
 interface ScannedRead {
   read: ElementRead;
+  long: boolean;
   window?: { entries: WindowEntry[]; lo: string; hi: string };
+}
+
+/** A scan's entries as a window holds them: ascending, each with its id. */
+function windowEntries(entries: ReadonlyArray<[Buffer, Buffer]>, reverse: boolean): WindowEntry[] {
+  const held: WindowEntry[] = entries.map(([key, value]) => ({ id: key.toString('latin1'), key, value }));
+  if (reverse) held.reverse();
+  return held;
 }
 
 /** The store's range scan (Store.scanRange). */
@@ -100,7 +109,10 @@ export class ElementReader {
       const far = reverse ? w.lo : w.hi;
       if (reverse ? far <= startId : far >= endId) return { entries: out, next: undefined };
       const farKey = Buffer.from(far, 'latin1');
-      const { read, window } = this.scanned(slot, reverse ? start : farKey, reverse ? farKey : end, reverse, Math.max(n - out.length, READ_AHEAD), options, true);
+      const want = Math.max(n - out.length, READ_AHEAD);
+      // A full window cannot take more: the scan then only reads, without making window entries.
+      const room = this.windows.room(range, reverse) > 0;
+      const { read, window } = this.scanned(slot, reverse ? start : farKey, reverse ? farKey : end, reverse, want, options, room);
       if (window === undefined || !this.windows.extend(range, reverse, far, window.entries, reverse ? window.lo : window.hi)) {
         // Not held (the window is full): what the scan found, as far as the read wants.
         const want = n - out.length;
@@ -122,18 +134,28 @@ export class ElementReader {
   small(slot: number, start: Buffer, end: Buffer): readonly WindowEntry[] | undefined {
     const edges = rangeEdges(slot, start, end, this.inlineMax);
     if (edges === undefined || !edges.atStart || !edges.atEnd) return undefined;
+    const { range } = edges;
     const startId = start.toString('latin1');
     const endId = end.toString('latin1');
-    const held = this.windows.get(edges.range, false);
+    const held = this.windows.get(range, false);
     if (held !== undefined && held.lo === startId && held.hi === endId) return held.entries;
-    const { read, window } = this.scanned(slot, start, end, false, this.windows.maxEntries + 1, WHOLE_SCAN, true);
-    if (read.next !== undefined || window === undefined) return undefined;
-    this.windows.set(edges.range, false, window.entries, startId, endId);
+    if (this.windows.isBig(range)) return undefined;
+    const { read, long } = this.scanned(slot, start, end, false, this.windows.maxEntries + 1, WHOLE_SCAN);
+    if (read.next !== undefined) {
+      this.windows.markBig(range);
+      return undefined;
+    }
+    if (long) return undefined;
+    const entries = windowEntries(read.entries, false);
+    this.windows.set(range, false, entries, startId, endId);
     // What the window holds (its own copies), or, when it was too big to hold, what the scan found.
-    return this.windows.get(edges.range, false)?.entries ?? window.entries;
+    return this.windows.get(range, false)?.entries ?? entries;
   }
 
-  /** Up to `n` live Element records found by a scan, and (when `hold`) the span it covered as a window. */
+  /**
+   * Up to `n` live Element records found by a scan, whether it met a key too long for byte order,
+   * and (when `hold`) the span it covered as a window.
+   */
   private scanned(slot: number, start: Buffer, end: Buffer, reverse: boolean, n: number, options: ScanRangeOptions, hold = false): ScannedRead {
     const entries: Array<[Buffer, Buffer]> = [];
     let last: Buffer | undefined;
@@ -152,12 +174,10 @@ export class ElementReader {
     const stop: Buffer | undefined = last;
     const next = !full || stop === undefined ? undefined : reverse ? stop : Buffer.concat([stop, ZERO]);
     const read: ElementRead = { entries, next };
-    if (!hold || long || options.once === true) return { read };
-    const held: WindowEntry[] = entries.map(([key, value]) => ({ id: key.toString('latin1'), key, value }));
-    if (reverse) held.reverse();
+    if (!hold || long || options.once === true) return { read, long };
     // The span the scan covered: from its start to the element it stopped on, or all of it.
     const lo = reverse && next !== undefined ? stop!.toString('latin1') : start.toString('latin1');
     const hi = !reverse && next !== undefined ? stop!.toString('latin1') + '\0' : end.toString('latin1');
-    return { read, window: { entries: held, lo, hi } };
+    return { read, long, window: { entries: windowEntries(entries, reverse), lo, hi } };
   }
 }

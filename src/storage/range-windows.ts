@@ -57,6 +57,8 @@ const CREDIT_MAX = 3;
 const ENTRY_OVERHEAD_BYTES = 140;
 /** What a window weighs besides its entries. */
 const WINDOW_OVERHEAD_BYTES = 200;
+/** Ranges marked too big at most (all forgotten past this: a mark only saves a scan). */
+const BIG_RANGES_MAX = 1024;
 
 export class RangeWindows {
   private readonly held = new Map<string, Held>();
@@ -65,6 +67,13 @@ export class RangeWindows {
    * lookup without building the two directions' names.
    */
   private readonly perRange = new Map<string, number>();
+  /**
+   * Ranges a whole-range read found bigger than a window (small() gives up on them at once) until
+   * an element there is removed. In a cluster a collection's size can say 1,024 or fewer while its
+   * range holds more, and each random pick would otherwise scan 1,025 elements before walking.
+   * Counted in perRange, so that writes there are noted.
+   */
+  private readonly big = new Set<string>();
   private bytes = 0;
   /** Reads served from a window (INFO store_range_window_reads). */
   reads = 0;
@@ -76,7 +85,7 @@ export class RangeWindows {
 
   /** True when no window is held: writes then skip working out their range. */
   get empty(): boolean {
-    return this.held.size === 0;
+    return this.held.size === 0 && this.big.size === 0;
   }
 
   /** Windows held. */
@@ -114,6 +123,29 @@ export class RangeWindows {
     this.perRange.set(range, (this.perRange.get(range) ?? 0) + 1);
     this.bytes += w.bytes;
     this.evict();
+  }
+
+  /** A whole-range read of `range` found more than maxEntries elements. */
+  markBig(range: string): void {
+    if (this.big.has(range)) return;
+    if (this.big.size >= BIG_RANGES_MAX) for (const r of [...this.big]) this.unmarkBig(r);
+    this.big.add(range);
+    this.perRange.set(range, (this.perRange.get(range) ?? 0) + 1);
+  }
+
+  /** Whether `range` was found bigger than a window and has lost no element since. */
+  isBig(range: string): boolean {
+    return this.big.has(range);
+  }
+
+  private unmarkBig(range: string): void {
+    if (this.big.delete(range)) this.release(range);
+  }
+
+  /** How many more entries the direction's window can take (0 when there is none). */
+  room(range: string, reverse: boolean): number {
+    const w = this.held.get(range + (reverse ? '<' : '>'));
+    return w === undefined ? 0 : this.maxEntries - w.entries.length;
   }
 
   /** The direction's window served a read. */
@@ -165,6 +197,7 @@ export class RangeWindows {
    * changes), or is gone (value undefined: a tombstone, another type, or removed).
    */
   noteWrite(range: string, id: string, key: Buffer, value: Buffer | undefined): void {
+    if (value === undefined) this.unmarkBig(range);
     this.noteIn(range + '>', id, key, value);
     this.noteIn(range + '<', id, key, value);
   }
@@ -177,6 +210,7 @@ export class RangeWindows {
 
   clear(): void {
     this.held.clear();
+    this.big.clear();
     this.perRange.clear();
     this.bytes = 0;
   }
@@ -227,7 +261,11 @@ export class RangeWindows {
     this.held.delete(name);
     this.bytes -= w.bytes;
     // A window's name is its range and one character for its direction.
-    const range = name.slice(0, -1);
+    this.release(name.slice(0, -1));
+  }
+
+  /** One window or mark of `range` fewer. */
+  private release(range: string): void {
     const left = this.perRange.get(range)! - 1;
     if (left === 0) this.perRange.delete(range);
     else this.perRange.set(range, left);
