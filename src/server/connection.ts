@@ -509,6 +509,8 @@ export class Connection extends SessionBase implements SessionState {
     if (pending === 0 && this.overSoftSince === undefined) return false;
     const limits = this.hooks.outputLimits();
     const limit = limitOf(limits, this.subscriptions.active);
+    // Below both limits and never over the soft one: nothing to decide (every reply batch asks).
+    if (this.overSoftSince === undefined && (limit.hardBytes === 0 || pending < limit.hardBytes) && (limit.softBytes === 0 || pending < limit.softBytes)) return false;
     const verdict = outputLimitVerdict(limit, pending, this.overSoftSince, Date.now());
     this.overSoftSince = verdict.overSoftSince;
     if (!verdict.close) return false;
