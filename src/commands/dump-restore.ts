@@ -86,7 +86,7 @@ function writeStream(ks: Keyspace, key: Buffer, v: StreamDump, expiresAt: number
 const INTSET_ENTRIES_CAP = 1 << 30;
 
 /** A key's value as DUMP writes it; undefined for a type without an RDB form here. */
-function dumpValueOf(ks: Keyspace, key: Buffer, e: Entry): DumpValue | undefined {
+export function dumpValueOf(ks: Keyspace, key: Buffer, e: Entry): DumpValue | undefined {
   switch (e.type as ValueType) {
     case ValueType.String:
       return { kind: 'string', value: e.value };

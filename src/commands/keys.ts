@@ -156,18 +156,31 @@ function scanKeys(ctx: CommandContext, from: ScanPosition, count: number): { ent
 }
 
 /**
+ * Up to about `count` of the keys this node lists from `pos` on (null: from the start), and where
+ * the next page starts (null: nothing is left).
+ */
+export function listedKeysPage(ctx: CommandContext, pos: ScanPosition | null, count: number): { keys: Buffer[]; next: ScanPosition | null } {
+  const from = listedFrom(ctx, pos ?? { slot: 0 });
+  if (from === null) return { keys: [], next: null };
+  const r = scanKeys(ctx, from, count);
+  const keys: Buffer[] = [];
+  for (const e of r.entries) {
+    const key = userKeyOf(e.key);
+    if (key !== undefined && listed(ctx, e.slot)) keys.push(key);
+  }
+  return { keys, next: listedFrom(ctx, r.next) };
+}
+
+/**
  * Every key this node lists (KEYS, SCAN, DBSIZE: all of them standalone, those of its primary
  * slots in a cluster), a page at a time.
  */
 export function eachListedKey(ctx: CommandContext, visit: (key: Buffer) => void): void {
-  let pos = listedFrom(ctx, { slot: 0 });
+  let pos: ScanPosition | null = { slot: 0 };
   while (pos) {
-    const r = scanKeys(ctx, pos, 1024);
-    for (const e of r.entries) {
-      const key = userKeyOf(e.key);
-      if (key !== undefined && listed(ctx, e.slot)) visit(key);
-    }
-    pos = listedFrom(ctx, r.next);
+    const page = listedKeysPage(ctx, pos, 1024);
+    for (const key of page.keys) visit(key);
+    pos = page.next;
   }
 }
 

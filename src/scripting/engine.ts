@@ -396,12 +396,17 @@ export class ScriptingEngine {
    * dump moves between ringkv and Redis both ways.
    */
   dump(): Buffer {
+    return withDumpFooter(this.functionRecords());
+  }
+
+  /** Every library as an RDB file and FUNCTION DUMP carry it: a FUNCTION2 opcode and its code. */
+  functionRecords(): Buffer {
     const w = new RdbWriter();
     for (const lib of this.libraries.values()) {
       w.byte(RDB_OPCODE_FUNCTION2);
       w.string(lib.code);
     }
-    return withDumpFooter(w.take());
+    return w.take();
   }
 
   /** FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE]. */

@@ -50,6 +50,8 @@ export interface ConnectionHooks {
 
 /** Deferred replies one connection may have outstanding before it stops reading (backpressure). */
 const DEFERRED_MAX = 4096;
+/** A stream (SYNC's RDB transfer) waits while the socket holds more than this unsent. */
+const STREAM_HIGH_WATER_BYTES = 1 << 20;
 
 let nextClientId = 1;
 
@@ -215,6 +217,41 @@ export class Connection extends SessionBase implements SessionState {
 
   /** Where replies of this connection's commands go; one object for every read, not one per read. */
   private readonly sink: ReplySink = { out: this.writer, defer: () => this.defer() };
+
+  streamThenClose(produce: (write: (chunk: Buffer) => Promise<void>) => Promise<void>): Promise<void> {
+    // The client only reads from here on; what it might send is left unread.
+    this.socket.pause();
+    this.paused = true;
+    const write = async (chunk: Buffer): Promise<void> => {
+      if (this.closed) throw new Error('client went away');
+      this.deliver(chunk);
+      if (this.socket.writableLength > STREAM_HIGH_WATER_BYTES) await this.drained();
+      if (this.closed) throw new Error('client went away');
+    };
+    return produce(write).then(
+      () => {
+        this.closeAfterReply = true;
+        this.drain();
+      },
+      (err: unknown) => {
+        this.close();
+        throw err;
+      },
+    );
+  }
+
+  /** Resolves once the socket wrote what it held, or closed. */
+  private drained(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.once('drain', done);
+      this.socket.once('close', done);
+    });
+  }
 
   private parseBatch(): void {
     const sink = this.sink;

@@ -50,6 +50,14 @@ export function watchHolds(w: Omit<WatchedKey, 'key'>, now: Buffer | undefined):
 }
 
 /** Per-connection state commands may read or change (CLIENT, HELLO, MULTI, READONLY …). */
+/** REPLCONF's requests of a SYNC: an RDB file only (no replication stream), which parts, and the EOF-marked transfer. */
+export interface SnapshotRequest {
+  rdbOnly: boolean;
+  data: boolean;
+  functions: boolean;
+  eofCapable: boolean;
+}
+
 export interface SessionState {
   readonly id: number;
   readonly addr: string;
@@ -117,6 +125,14 @@ export interface SessionState {
   readonly subscriptions: ClientSubscriptions;
   /** Queues an out-of-band pub/sub frame, encoded for `proto`; never inside a reply being written. */
   deliver(frame: Buffer): void;
+  /**
+   * Sends what `produce` writes, raw, after every reply queued before it, then closes the
+   * connection (SYNC's RDB transfer); `write` waits while the client is behind and rejects once
+   * it is gone. Absent on sessions without a socket of their own.
+   */
+  streamThenClose?(produce: (write: (chunk: Buffer) => Promise<void>) => Promise<void>): Promise<void>;
+  /** What REPLCONF asked of a snapshot (rdb-only, rdb-filter-only, capa eof); undefined until it did. */
+  snapshotRequest?: SnapshotRequest;
   /** CLIENT TRACKING settings; undefined while tracking is off. */
   tracking: TrackingState | undefined;
   /** Came in on the TLS port: a TLS cluster announces TLS ports to it, plain ports to the others (Redis 7.0). */

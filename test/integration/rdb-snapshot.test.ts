@@ -1,0 +1,257 @@
+/**
+ * Goal: `redis-cli --rdb` takes a backup of a ringkv node (REPLCONF capa eof, REPLCONF rdb-only 1,
+ * SYNC) that redis-check-rdb accepts and Redis 7.0 loads with every key, value, expiry and
+ * function library as ringkv holds them; `--functions-rdb` gives the libraries alone; writes
+ * during a transfer leave a file that loads, with every key they did not touch exact; a client
+ * that goes away mid-transfer leaves the node serving; the nodes of a 3-node cluster each give
+ * the keys of the slots they serve, together every key once, also through `redis-cli --cluster
+ * backup` (a bare SYNC, answered with the file's length). REPLCONF's answers are Redis's, and the
+ * handshake of a replica that wants the stream after the file is refused in one line.
+ * Method: the same keys built on ringkv (every type and encoding, big collections, streams with
+ * groups, TTLs), the file taken with redis-cli, then loaded by a redis-server started on it, and
+ * every key's contents and PEXPIRETIME compared with ringkv's.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { Cluster, Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterForBlock } from '../helpers/cluster.js';
+import { BUILD, contents, streamContents } from '../helpers/key-contents.js';
+import { haveRedisServer, startRedisServer } from '../helpers/redis-reference.js';
+import { hasBinary, run, startNode, tempDir, type NodeProcess } from '../helpers/server.js';
+
+const haveTools = haveRedisServer && hasBinary('redis-cli') && hasBinary('redis-check-rdb');
+
+/** A key's contents and absolute expiry. */
+async function snapshotOf(c: Redis, key: string): Promise<unknown> {
+  const type = await c.type(key);
+  return [type === 'stream' ? await streamContents(c, key) : await contents(c, key), await c.call('PEXPIRETIME', key)];
+}
+
+/** Takes `redis-cli --rdb` (or `--functions-rdb`) of the node on `port` into a new file; its path. */
+async function takeRdb(port: number, functionsOnly = false): Promise<string> {
+  const file = path.join(tempDir('ringkv-rdb-'), 'dump.rdb');
+  const r = await run('redis-cli', ['-p', String(port), functionsOnly ? '--functions-rdb' : '--rdb', file], undefined, 60_000);
+  if (r.code !== 0) throw new Error(`redis-cli --rdb failed (${r.code}): ${r.stderr}`);
+  const check = await run('redis-check-rdb', [file]);
+  expect(check.stdout + check.stderr).toContain('RDB looks OK');
+  return file;
+}
+
+/** Starts a redis-server that loads `file`, and gives a client of it to `use`. */
+async function withLoaded<T>(file: string, use: (c: Redis) => Promise<T>): Promise<T> {
+  const ref = await startRedisServer(['--dir', path.dirname(file), '--dbfilename', path.basename(file)]);
+  const c = new Redis({ port: ref.ports[0], lazyConnect: true });
+  try {
+    await c.connect();
+    return await use(c);
+  } finally {
+    c.disconnect();
+    await ref.stop();
+  }
+}
+
+/** FUNCTION LIST WITHCODE by library name: Redis lists them in its dictionary's order. */
+async function libraries(c: Redis): Promise<unknown[]> {
+  const list = (await c.call('FUNCTION', 'LIST', 'WITHCODE')) as unknown[][];
+  return list.sort((a, b) => String(a[1]).localeCompare(String(b[1])));
+}
+
+async function sortedKeys(c: Redis): Promise<string[]> {
+  return (await c.keys('*')).sort();
+}
+
+describe.skipIf(!haveTools)('RDB snapshots over SYNC (redis-cli --rdb) from one node', () => {
+  let node: NodeProcess | undefined;
+  let c: Redis;
+
+  beforeAll(async () => {
+    node = await startNode({ args: ['--appendfsync', 'no'] });
+    c = new Redis({ port: node.port });
+    const p = c.pipeline();
+    for (const [, argv] of BUILD) p.call(argv[0]!, ...argv.slice(1));
+    // Streams: entries, a deletion, groups with pending entries and a consumer with none.
+    for (let i = 1; i <= 150; i++) p.xadd('stream', `${i}-1`, ...(i % 3 === 0 ? ['other', String(i)] : ['a', String(i), 'b', 'x']));
+    p.xdel('stream', '2-1');
+    p.xgroup('CREATE', 'stream', 'g', '0');
+    p.xreadgroup('GROUP', 'g', 'alice', 'COUNT', '3', 'STREAMS', 'stream', '>');
+    p.xgroup('CREATECONSUMER', 'stream', 'g', 'bob');
+    p.xgroup('CREATE', 'stream', 'late', '$');
+    p.xadd('emptystream', '5-5', 'f', 'v');
+    p.xdel('emptystream', '5-5');
+    // Expiries, near and far, on strings and collections.
+    p.set('ttl-str', 'v', 'PX', 600_000);
+    p.rpush('ttl-list', 'a', 'b');
+    p.pexpireat('ttl-list', Date.now() + 3_600_000);
+    p.expire('bighash', 86_400);
+    // More keys than one page of the snapshot's listing.
+    for (let i = 0; i < 1500; i++) p.set(`k:${i}`, `value-${i}`);
+    await p.exec();
+    await c.call('FUNCTION', 'LOAD', "#!lua name=lib1\nredis.register_function('f1', function() return 1 end)");
+    await c.call('FUNCTION', 'LOAD', "#!lua name=lib2\nredis.register_function{function_name='f2', callback=function(keys) return keys[1] end, flags={'no-writes'}}");
+  }, 60_000);
+
+  afterAll(async () => {
+    c?.disconnect();
+    await node?.stop();
+  });
+
+  it('is a file Redis 7.0 loads with every key, value, expiry and library', async () => {
+    const file = await takeRdb(node!.port);
+    const keys = await sortedKeys(c);
+    const mine = await Promise.all(keys.map((k) => snapshotOf(c, k)));
+    const libs = await libraries(c);
+    await withLoaded(file, async (r) => {
+      expect(await sortedKeys(r)).toEqual(keys);
+      expect(await Promise.all(keys.map((k) => snapshotOf(r, k)))).toEqual(mine);
+      expect(await libraries(r)).toEqual(libs);
+    });
+  }, 120_000);
+
+  it('--functions-rdb holds the libraries and no key', async () => {
+    const file = await takeRdb(node!.port, true);
+    const libs = await libraries(c);
+    expect(libs).toHaveLength(2);
+    await withLoaded(file, async (r) => {
+      expect(await r.dbsize()).toBe(0);
+      expect(await libraries(r)).toEqual(libs);
+    });
+  }, 60_000);
+
+  it('keeps serving when the client goes away in the middle of a transfer', async () => {
+    const p = c.pipeline();
+    for (let i = 0; i < 20_000; i++) p.set(`bulk:${i}`, 'x'.repeat(200));
+    await p.exec();
+    await new Promise<void>((resolve, reject) => {
+      const s = net.connect(node!.port, '127.0.0.1');
+      let got = 0;
+      s.on('error', reject);
+      s.on('connect', () => s.write('REPLCONF capa eof\r\nREPLCONF rdb-only 1\r\nSYNC\r\n'));
+      s.on('data', (d: Buffer) => {
+        got += d.length;
+        // Gone after the first part of the file, with most of it still to come.
+        if (got > 100_000) {
+          s.destroy();
+          resolve();
+        }
+      });
+    });
+    expect(await c.ping()).toBe('PONG');
+    expect(await c.get('bulk:19999')).toBe('x'.repeat(200));
+    // And the next transfer is whole.
+    const file = await takeRdb(node!.port);
+    await withLoaded(file, async (r) => expect(await r.dbsize()).toBe(await c.dbsize()));
+  }, 120_000);
+
+  it('loads when written to during the transfer, with every key the writes left alone exact', async () => {
+    const before = new Map<string, unknown>();
+    for (const k of await sortedKeys(c)) if (k.startsWith('k:')) before.set(k, await snapshotOf(c, k));
+    const writer = new Redis({ port: node!.port });
+    let writing = true;
+    let writes = 0;
+    const load = (async () => {
+      while (writing) {
+        const p = writer.pipeline();
+        for (let i = 0; i < 50; i++) p.set(`w:${writes++ % 3000}`, String(writes)).del(`w:${(writes * 7) % 3000}`);
+        await p.exec();
+      }
+    })();
+    try {
+      // Over 20,000 keys (the test before adds them): many pages, with the writes between them.
+      await new Promise((r) => setTimeout(r, 50));
+      const writesBefore = writes;
+      const file = await takeRdb(node!.port);
+      const writesDuring = writes - writesBefore;
+      writing = false;
+      await load;
+      expect(writesDuring).toBeGreaterThan(0);
+      await withLoaded(file, async (r) => {
+        for (const [k, v] of before) expect(await snapshotOf(r, k)).toEqual(v);
+      });
+    } finally {
+      writing = false;
+      await load.catch(() => undefined);
+      writer.disconnect();
+    }
+  }, 120_000);
+
+  it('answers REPLCONF as Redis 7.0 does, and refuses the handshake of a replica that wants the stream', async () => {
+    const ref = await startRedisServer();
+    const r = new Redis({ port: ref.ports[0] });
+    const ask = async (client: Redis, ...argv: string[]): Promise<string> => {
+      try {
+        return String(await client.call(argv[0]!, ...argv.slice(1)));
+      } catch (err) {
+        return `error: ${(err as Error).message}`;
+      }
+    };
+    try {
+      for (const argv of [
+        ['REPLCONF'], ['REPLCONF', 'capa'], ['REPLCONF', 'capa', 'eof'], ['REPLCONF', 'capa', 'eof', 'capa', 'psync2'],
+        ['REPLCONF', 'rdb-only', '1'], ['REPLCONF', 'rdb-only', '0'], ['REPLCONF', 'rdb-only', '2'], ['REPLCONF', 'rdb-only', 'x'],
+        ['REPLCONF', 'rdb-filter-only', 'functions'], ['REPLCONF', 'rdb-filter-only', ''], ['REPLCONF', 'rdb-filter-only', 'keys'],
+      ]) {
+        expect([argv, await ask(c, ...argv)]).toEqual([argv, await ask(r, ...argv)]);
+      }
+    } finally {
+      r.disconnect();
+      await ref.stop();
+    }
+    // A Redis replica's handshake: its port, then PSYNC without rdb-only.
+    const fresh = new Redis({ port: node!.port });
+    try {
+      expect(await ask(fresh, 'REPLCONF', 'listening-port', '6380')).toMatch(/^error: ERR REPLCONF is not supported/);
+      expect(await ask(fresh, 'PSYNC', '?', '-1')).toMatch(/^error: ERR PSYNC is not supported/);
+      expect(await fresh.ping()).toBe('PONG');
+    } finally {
+      fresh.disconnect();
+    }
+  }, 60_000);
+});
+
+describe.skipIf(!haveTools)('RDB snapshots from the nodes of a 3-node cluster', () => {
+  const cluster = clusterForBlock(3);
+  const keys = Array.from({ length: 600 }, (_, i) => `key:${i}`);
+  let c: Cluster;
+
+  beforeAll(async () => {
+    c = new Cluster([{ host: '127.0.0.1', port: cluster.ports[0]! }]);
+    await Promise.all(keys.map((k, i) => (i % 3 === 0 ? c.rpush(k, 'a', String(i)) : c.set(k, String(i)))));
+  }, 60_000);
+
+  afterAll(() => c?.disconnect());
+
+  /** Loads each file and checks its keys against the cluster's; every key listed once over all files. */
+  async function expectEveryKeyOnce(files: string[]): Promise<void> {
+    const seen: string[] = [];
+    for (const file of files) {
+      const held = await withLoaded(file, async (r) => {
+        const ks = await sortedKeys(r);
+        for (const k of ks) expect(await contents(r, k)).toEqual(await contents(c as unknown as Redis, k));
+        return ks;
+      });
+      expect(held.length).toBeGreaterThan(0);
+      seen.push(...held);
+    }
+    expect(seen.sort()).toEqual([...keys].sort());
+  }
+
+  it('gives each node (redis-cli --rdb) the keys of the slots it serves, together every key once', async () => {
+    const files: string[] = [];
+    for (const port of cluster.ports) files.push(await takeRdb(port));
+    await expectEveryKeyOnce(files);
+  }, 180_000);
+
+  it('takes `redis-cli --cluster backup` (a bare SYNC: the file by its length)', async () => {
+    const dir = tempDir('ringkv-backup-');
+    const r = await run('redis-cli', ['--cluster', 'backup', `127.0.0.1:${cluster.ports[0]}`, dir], undefined, 60_000);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.rdb')).map((f) => path.join(dir, f));
+    expect(files).toHaveLength(3);
+    for (const f of files) expect((await run('redis-check-rdb', [f])).stdout).toContain('RDB looks OK');
+    await expectEveryKeyOnce(files);
+    // No snapshot file is left in the nodes' data directories.
+    for (const n of cluster.nodes) expect(fs.readdirSync(n.dir).filter((f) => f.startsWith('temp-sync-'))).toEqual([]);
+  }, 180_000);
+});
