@@ -100,9 +100,12 @@ function persistence(node: NodeServices): Lines {
   const lines: Lines = [
     ['loading', 0], ['async_loading', 0], ['current_cow_peak', 0], ['current_cow_size', 0], ['current_cow_size_age', 0],
     ['current_fork_perc', '0.00'], ['current_save_keys_processed', 0], ['current_save_keys_total', 0],
-    ['rdb_changes_since_last_save', 0], ['rdb_bgsave_in_progress', 0], ['rdb_last_save_time', Math.floor(node.startedAt / 1000)],
-    ['rdb_last_bgsave_status', status.checkpoint], ['rdb_last_bgsave_time_sec', -1], ['rdb_current_bgsave_time_sec', -1],
-    ['rdb_saves', 0], ['rdb_last_cow_size', 0], ['rdb_last_load_keys_expired', 0], ['rdb_last_load_keys_loaded', 0],
+    // Changes since the last save: the records written since the last checkpoint (saves.ts).
+    ['rdb_changes_since_last_save', st.memtableEntries! + st.frozenEntries!], ['rdb_bgsave_in_progress', node.saves.inProgress ? 1 : 0],
+    ['rdb_last_save_time', node.saves.lastSave()],
+    ['rdb_last_bgsave_status', status.checkpoint === 'ok' && node.saves.lastStatus === 'ok' ? 'ok' : 'err'],
+    ['rdb_last_bgsave_time_sec', node.saves.lastSeconds], ['rdb_current_bgsave_time_sec', node.saves.currentSeconds()],
+    ['rdb_saves', node.saves.count], ['rdb_last_cow_size', 0], ['rdb_last_load_keys_expired', 0], ['rdb_last_load_keys_loaded', 0],
     ['aof_enabled', 1], ['aof_rewrite_in_progress', 0], ['aof_rewrite_scheduled', 0], ['aof_last_rewrite_time_sec', -1],
     ['aof_current_rewrite_time_sec', -1], ['aof_last_bgrewrite_status', 'ok'], ['aof_rewrites', 0], ['aof_rewrites_consecutive_failures', 0],
     ['aof_last_write_status', status.aof], ['aof_last_cow_size', 0], ['module_fork_in_progress', 0], ['module_fork_last_cow_size', 0],

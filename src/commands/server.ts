@@ -5,7 +5,8 @@ import { objectEncoding, valueLength } from '../collections/encoding.js';
 import { ConfigError } from '../core/config.js';
 import { parseMemory } from '../core/memory-units.js';
 import { SETTINGS_BY_NAME } from '../core/config-schema.js';
-import { command, container, type CommandContext, type CommandSpec } from './spec.js';
+import { command, container, type AsyncCommandContext, type CommandContext, type CommandSpec } from './spec.js';
+import { SaveInProgress } from '../server/saves.js';
 import { lower, parseInt64 } from './args.js';
 import { globMatch } from './glob.js';
 import { infoText } from './info.js';
@@ -116,10 +117,28 @@ function wait(ctx: CommandContext, argv: Buffer[]): void {
 }
 
 /** BGSAVE [SCHEDULE]: anything else is a syntax error, as in Redis. */
+/**
+ * BGSAVE [SCHEDULE]: a checkpoint now, in the background (saves.ts); LASTSAVE moves when it ends.
+ * Inside EXEC Redis schedules it for after the transaction, and says so.
+ */
 function bgsave(ctx: CommandContext, argv: Buffer[]): void {
   if (argv.length > 2 || (argv.length === 2 && lower(argv[1]!) !== 'schedule')) throw new ReplyError(ERR.syntax);
-  // Inside EXEC Redis schedules it for after the transaction.
-  ctx.out.simple(ctx.inExec === true ? 'Background saving scheduled' : 'Background saving started');
+  const schedule = argv.length === 2 || ctx.inExec === true;
+  const verdict = ctx.node.saves.background(schedule);
+  if (verdict === 'busy') throw new ReplyError('ERR Background save already in progress');
+  ctx.out.simple(verdict === 'started' && ctx.inExec !== true ? 'Background saving started' : 'Background saving scheduled');
+}
+
+/** SAVE: a checkpoint now, answered once it is in LMDB; -ERR when it failed, as Redis answers a failed save. */
+async function save(ctx: AsyncCommandContext): Promise<void> {
+  try {
+    await ctx.node.saves.save();
+  } catch (err) {
+    if (err instanceof SaveInProgress) throw new ReplyError(err.message);
+    ctx.node.logger.warn({ err: String(err) }, 'SAVE: the checkpoint failed');
+    throw new ReplyError('ERR');
+  }
+  ctx.out.ok();
 }
 
 function flushall(ctx: CommandContext, argv: Buffer[]): void {
@@ -434,8 +453,14 @@ export const serverCommands: CommandSpec[] = [
   command({ name: 'flushall', arity: -1, flags: ['write'], categories: ['keyspace', 'write', 'slow', 'dangerous'], run: flushall }),
   command({ name: 'flushdb', arity: -1, flags: ['write'], categories: ['keyspace', 'write', 'slow', 'dangerous'], run: flushall }),
   command({ name: 'time', arity: 1, flags: ['loading', 'stale', 'fast'], categories: ['fast'], run: time }),
-  command({ name: 'lastsave', arity: 1, flags: ['loading', 'stale', 'fast'], categories: ['admin', 'fast', 'dangerous'], run: (c) => c.out.int(Math.floor(c.node.startedAt / 1000)) }),
-  command({ name: 'save', arity: 1, flags: ['admin', 'noscript', 'no_multi'], categories: ['admin', 'slow', 'dangerous'], run: (c) => c.out.ok() }),
+  command({ name: 'lastsave', arity: 1, flags: ['loading', 'stale', 'fast'], categories: ['admin', 'fast', 'dangerous'], run: (c) => c.out.int(c.node.saves.lastSave()) }),
+  command({
+    name: 'save', arity: 1, flags: ['admin', 'noscript', 'no_multi'], categories: ['admin', 'slow', 'dangerous'], start: save,
+    // Never reached: SAVE is refused in MULTI and in scripts, the only places that call `run`.
+    run: () => {
+      throw new ReplyError('ERR SAVE cannot run here');
+    },
+  }),
   command({ name: 'bgsave', arity: -1, flags: ['admin', 'noscript'], categories: ['admin', 'slow', 'dangerous'], run: bgsave }),
   command({ name: 'bgrewriteaof', arity: 1, flags: ['admin', 'noscript'], categories: ['admin', 'slow', 'dangerous'], run: (c) => c.out.simple(c.inExec === true ? 'Background append only file rewriting scheduled' : 'Background append only file rewriting started') }),
   command({ name: 'shutdown', arity: -1, flags: ['admin', 'noscript', 'loading', 'stale', 'no_multi', 'allow_busy'], categories: ['admin', 'slow', 'dangerous'], run: shutdown }),

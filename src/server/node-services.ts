@@ -1,4 +1,5 @@
 import type { DebugKnobs } from './debug-knobs.js';
+import type { Saves } from './saves.js';
 import type { OutputLimits } from '../core/output-limits.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
@@ -25,6 +26,8 @@ export interface NodeServices {
   /** 40-hex node id, persisted. */
   readonly nodeId: string;
   readonly startedAt: number;
+  /** SAVE, BGSAVE and LASTSAVE: checkpoints asked for (saves.ts). */
+  readonly saves: Saves;
   readonly commands: ReadonlyMap<string, CommandSpec>;
   /** ACL users, the default user and the ACL log. */
   readonly acl: AclRegistry;

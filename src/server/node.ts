@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { Saves } from './saves.js';
 import { chmod, unlink } from 'node:fs/promises';
 import { bindAddresses, isMissingAddress, type BindAddress } from './bind.js';
 import type { TLSSocket } from 'node:tls';
@@ -138,6 +139,7 @@ export class RingkvNode implements NodeServices {
   /** maxmemory-clients is set (not 0). */
   private clientsLimitOn = false;
   readonly startedAt = Date.now();
+  readonly saves: Saves;
   readonly commands: ReadonlyMap<string, CommandSpec>;
   readonly acl: AclRegistry;
   /** Cluster mode: ACL users spread to and from the peers. */
@@ -179,6 +181,7 @@ export class RingkvNode implements NodeServices {
     extraCommands: readonly CommandSpec[],
   ) {
     this.port = config.int('port');
+    this.saves = new Saves(() => store.checkpointNow(), () => store.stats().lastCheckpointAt ?? 0, Date.now, this.startedAt);
     this.commands = buildCommandTable(extraCommands);
     this.acl = new AclRegistry(this.commands, {
       pubsubAllChannels: () => config.str('acl-pubsub-default') === 'allchannels',

@@ -1,3 +1,4 @@
+import { Saves } from '../../../src/server/saves.js';
 import { parseOutputLimits } from '../../../src/core/output-limits.js';
 import { DebugKnobs } from '../../../src/server/debug-knobs.js';
 import type { RequestHandler } from '../../../src/cluster/bus/cluster-bus.js';
@@ -306,6 +307,7 @@ export class SimNode implements Endpoint {
       stats: this.stats,
       nodeId: myId,
       startedAt: 0,
+      saves: new Saves(() => Promise.reject(new Error('SAVE is not simulated')), () => 0, () => 0, 0),
       commands,
       servesSlot: (slot) => this.slotTable.primary(slot) === myId,
       listedKeyCount: () => 0,
