@@ -154,6 +154,10 @@ function writeValue(ctx: CommandContext, key: Buffer, v: DumpValue, expiresAt: n
       const z = ZSetType.create(ks, key);
       z.c.expiresAt = expiresAt;
       const limits = zsetLimits(ctx);
+      // Redis loads the whole set, then gives it the encoding its size and longest member call for:
+      // a large one keeps a -0 score whatever the payload's order (ringkv's own DUMP lists the
+      // lowest score first, so a -0 member came before the long member that makes the set large).
+      if (v.entries.length > limits.entries || v.entries.some(([m]) => m.length > limits.value)) z.c.markLarge();
       for (const [m, s] of v.entries) z.insert(m, s, limits);
       z.save();
       return;

@@ -66,8 +66,9 @@ describe.skipIf(!haveRedisServer)('DUMP / RESTORE between redis-server 7.0 and r
   });
 
   for (const [key] of BUILD) {
-    it(`${key}: redis-server → ringkv and ringkv → redis-server`, async () => {
-      for (const [from, to, label] of [[redis, ringkv, 'r2k'], [ringkv, redis, 'k2r']] as const) {
+    it(`${key}: redis-server → ringkv, ringkv → redis-server and ringkv → ringkv`, async () => {
+      // ringkv's own payloads list members in its order (a sorted set's lowest score first), not Redis's.
+      for (const [from, to, label] of [[redis, ringkv, 'r2k'], [ringkv, redis, 'k2r'], [ringkv, ringkv, 'k2k']] as const) {
         const payload = await from.dumpBuffer(key);
         expect(payload, `DUMP ${key}`).toBeInstanceOf(Buffer);
         const ttl = await from.pttl(key);
@@ -103,7 +104,7 @@ describe.skipIf(!haveRedisServer)('DUMP / RESTORE between redis-server 7.0 and r
         else if (kind === 'hash') await c.hset(key, ...members.flatMap((m, j) => [m, members[(j + 1) % n]!]));
         else await c.set(key, Buffer.concat(members));
       }
-      for (const [from, to, label] of [[redis, ringkv, 'r2k'], [ringkv, redis, 'k2r']] as const) {
+      for (const [from, to, label] of [[redis, ringkv, 'r2k'], [ringkv, redis, 'k2r'], [ringkv, ringkv, 'k2k']] as const) {
         const payload = (await from.dumpBuffer(key))!;
         expect(await to.restore(`${key}:${label}`, 0, payload, 'REPLACE'), `${kind} ${key} ${label}`).toBe('OK');
         expect(await contents(to, `${key}:${label}`), `${kind} ${key} ${label}`).toEqual(await contents(from, key));
