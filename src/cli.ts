@@ -11,6 +11,7 @@ Usage:
   ringkv server [config-file] [--<setting> <value> ...]   run one node (settings use redis.conf names)
   ringkv cluster start [--nodes 3] [--base-port 7000] [--dir ./data]   run a local cluster
   ringkv status [--host 127.0.0.1] [--port 7000] [--watch] show the cluster's nodes (--watch: live)
+  ringkv load-rdb <file.rdb> [--port 6379] [--cluster]      load a Redis RDB file into a running node or cluster
   ringkv <command> --help                                  options of one command
   ringkv --version
 
@@ -155,6 +156,11 @@ async function main(argv: string[]): Promise<void> {
     case 'status':
       if (answeredInfo(rest, STATUS_USAGE)) return;
       return (await import('./tools/status.js')).runStatus(rest);
+    case 'load-rdb': {
+      const tool = await import('./tools/load-rdb.js');
+      if (answeredInfo(rest, tool.LOAD_RDB_USAGE)) return;
+      return tool.runLoadRdb(rest);
+    }
     case '--version':
     case '-v':
     case 'version':

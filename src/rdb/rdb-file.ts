@@ -8,10 +8,18 @@ import { crc64 } from './crc64.js';
 import { RDB_VERSION } from './dump-payload.js';
 import { RdbWriter } from './rdb-writer.js';
 
-const OPCODE = {
+/** The opcodes between an RDB file's values (rdb.h). */
+export const OPCODE = {
+  FUNCTION2: 0xf5,
+  FUNCTION: 0xf6,
+  MODULE_AUX: 0xf7,
+  IDLE: 0xf8,
+  FREQ: 0xf9,
   AUX: 0xfa,
-  SELECTDB: 0xfe,
+  RESIZEDB: 0xfb,
   EXPIRETIME_MS: 0xfc,
+  EXPIRETIME: 0xfd,
+  SELECTDB: 0xfe,
   EOF: 0xff,
 } as const;
 

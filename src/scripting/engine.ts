@@ -1,3 +1,4 @@
+import { OPCODE } from '../rdb/rdb-file.js';
 import { OOM_ERROR } from '../server/eviction/memory-guard.js';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -59,8 +60,8 @@ interface SuspendedScript {
 const NO_CLUSTER = "ERR Can not run script on cluster, 'no-cluster' flag is set.";
 const LEGACY_DUMP_MAGIC = Buffer.from('RKVFN1');
 /** RDB opcodes of a function library in a dump (Redis 7.0's rdb.h). */
-const RDB_OPCODE_FUNCTION2 = 245;
-const RDB_OPCODE_FUNCTION_PRE_GA = 246;
+const RDB_OPCODE_FUNCTION2 = OPCODE.FUNCTION2;
+const RDB_OPCODE_FUNCTION_PRE_GA = OPCODE.FUNCTION;
 
 /**
  * A node's scripting state: the EVAL script cache (per node, as in Redis Cluster), the function
