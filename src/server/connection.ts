@@ -215,9 +215,6 @@ export class Connection extends SessionBase implements SessionState {
     this.enqueue({ bytes: frame, ready: true });
   }
 
-  /** Where replies of this connection's commands go; one object for every read, not one per read. */
-  private readonly sink: ReplySink = { out: this.writer, defer: () => this.defer() };
-
   streamThenClose(produce: (write: (chunk: Buffer) => Promise<void>) => Promise<void>): Promise<void> {
     // The client only reads from here on; what it might send is left unread.
     this.socket.pause();
@@ -254,7 +251,9 @@ export class Connection extends SessionBase implements SessionState {
   }
 
   private parseBatch(): void {
-    const sink = this.sink;
+    // A new sink for every read: the cluster's command sequencer tells one read's commands from
+    // the next by the sink's identity (runs it groups, the guard of a WAIT), so it must not be reused.
+    const sink: ReplySink = { out: this.writer, defer: () => this.defer() };
     for (;;) {
       this.parser.authenticated = this.authenticated;
       const r = this.parser.next();
