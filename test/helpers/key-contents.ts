@@ -2,7 +2,7 @@
  * Keys of every type and encoding ringkv has, built by the same commands on any server, and a
  * key's contents in a form two servers' copies can be compared in (DUMP/RESTORE, RDB snapshots).
  */
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 
 const many = (n: number, f: (i: number) => string): string[] => Array.from({ length: n }, (_, i) => f(i));
 
@@ -60,4 +60,37 @@ export async function streamContents(c: Redis, key: string): Promise<unknown> {
     out.push([name, info.get('last-delivered-id'), info.get('entries-read'), (pending as unknown[][]).map((p) => [p[0], p[1], p[3]])]);
   }
   return ['stream', entries, out];
+}
+
+/**
+ * Queues, after BUILD's keys, what a whole-keyspace copy must carry besides them: a stream with a
+ * deletion, a group with pending entries, a consumer with none and a group at `$`, a stream left
+ * empty, and expiries near and far on strings and collections (bighash gets one too).
+ */
+export function queueFullKeyspace(p: ChainableCommander): void {
+  for (const [, argv] of BUILD) p.call(argv[0]!, ...argv.slice(1));
+  for (let i = 1; i <= 150; i++) p.xadd('stream', `${i}-1`, ...(i % 3 === 0 ? ['other', String(i)] : ['a', String(i), 'b', 'x']));
+  p.xdel('stream', '2-1');
+  p.xgroup('CREATE', 'stream', 'g', '0');
+  p.xreadgroup('GROUP', 'g', 'alice', 'COUNT', '3', 'STREAMS', 'stream', '>');
+  p.xgroup('CREATECONSUMER', 'stream', 'g', 'bob');
+  p.xgroup('CREATE', 'stream', 'late', '$');
+  p.xadd('emptystream', '5-5', 'f', 'v');
+  p.xdel('emptystream', '5-5');
+  p.set('ttl-str', 'v', 'PX', 600_000);
+  p.rpush('ttl-list', 'a', 'b');
+  p.pexpireat('ttl-list', Date.now() + 3_600_000);
+  p.expire('bighash', 86_400);
+}
+
+/** A key's contents (streams with their groups) and its absolute expiry. */
+export async function keySnapshot(c: Redis, key: string): Promise<unknown> {
+  const type = await c.type(key);
+  return [type === 'stream' ? await streamContents(c, key) : await contents(c, key), await c.call('PEXPIRETIME', key)];
+}
+
+/** FUNCTION LIST WITHCODE by library name: Redis lists them in its dictionary's order. */
+export async function librariesByName(c: Pick<Redis, 'call'>): Promise<unknown[]> {
+  const list = (await c.call('FUNCTION', 'LIST', 'WITHCODE')) as unknown[][];
+  return list.sort((a, b) => String(a[1]).localeCompare(String(b[1])));
 }

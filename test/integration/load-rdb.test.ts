@@ -12,22 +12,13 @@ import path from 'node:path';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterForBlock } from '../helpers/cluster.js';
-import { BUILD, contents, streamContents } from '../helpers/key-contents.js';
+import { keySnapshot, librariesByName as libraries, queueFullKeyspace } from '../helpers/key-contents.js';
 import { haveRedisServer, startRedisServer, type RedisReference } from '../helpers/redis-reference.js';
 import { CLI, hasBinary, run, startNode, tempDir, type NodeProcess } from '../helpers/server.js';
 
 type Client = Redis | Cluster;
 
-async function snapshotOf(c: Client, key: string): Promise<unknown> {
-  const r = c as Redis;
-  const type = await r.type(key);
-  return [type === 'stream' ? await streamContents(r, key) : await contents(r, key), await r.call('PEXPIRETIME', key)];
-}
-
-async function libraries(c: Client): Promise<unknown[]> {
-  const list = (await c.call('FUNCTION', 'LIST', 'WITHCODE')) as unknown[][];
-  return list.sort((a, b) => String(a[1]).localeCompare(String(b[1])));
-}
+const snapshotOf = (c: Client, key: string): Promise<unknown> => keySnapshot(c as Redis, key);
 
 function loadRdb(file: string, port: number, ...more: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return run(process.execPath, [CLI, 'load-rdb', file, '--port', String(port), ...more], undefined, 120_000);
@@ -46,16 +37,7 @@ describe.skipIf(!haveRedisServer)('ringkv load-rdb', () => {
     ref = await startRedisServer(['--dir', dir, '--dbfilename', 'dump.rdb']);
     redis = new Redis({ port: ref.ports[0] });
     const p = redis.pipeline();
-    for (const [, argv] of BUILD) p.call(argv[0]!, ...argv.slice(1));
-    for (let i = 1; i <= 150; i++) p.xadd('stream', `${i}-1`, ...(i % 3 === 0 ? ['other', String(i)] : ['a', String(i), 'b', 'x']));
-    p.xdel('stream', '2-1');
-    p.xgroup('CREATE', 'stream', 'g', '0');
-    p.xreadgroup('GROUP', 'g', 'alice', 'COUNT', '3', 'STREAMS', 'stream', '>');
-    p.xgroup('CREATECONSUMER', 'stream', 'g', 'bob');
-    p.set('ttl-str', 'v', 'PX', 600_000);
-    p.rpush('ttl-list', 'a', 'b');
-    p.pexpireat('ttl-list', Date.now() + 3_600_000);
-    p.expire('bighash', 86_400);
+    queueFullKeyspace(p);
     for (let i = 0; i < 700; i++) p.set(`{t${i % 7}}k:${i}`, `value-${i}`);
     await p.exec();
     await redis.call('FUNCTION', 'LOAD', "#!lua name=lib1\nredis.register_function('f1', function() return 1 end)");

@@ -17,17 +17,11 @@ import path from 'node:path';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterForBlock } from '../helpers/cluster.js';
-import { BUILD, contents, streamContents } from '../helpers/key-contents.js';
+import { contents, keySnapshot as snapshotOf, librariesByName as libraries, queueFullKeyspace } from '../helpers/key-contents.js';
 import { haveRedisServer, startRedisServer } from '../helpers/redis-reference.js';
 import { hasBinary, run, startNode, tempDir, type NodeProcess } from '../helpers/server.js';
 
 const haveTools = haveRedisServer && hasBinary('redis-cli') && hasBinary('redis-check-rdb');
-
-/** A key's contents and absolute expiry. */
-async function snapshotOf(c: Redis, key: string): Promise<unknown> {
-  const type = await c.type(key);
-  return [type === 'stream' ? await streamContents(c, key) : await contents(c, key), await c.call('PEXPIRETIME', key)];
-}
 
 /** Takes `redis-cli --rdb` (or `--functions-rdb`) of the node on `port` into a new file; its path. */
 async function takeRdb(port: number, functionsOnly = false): Promise<string> {
@@ -52,12 +46,6 @@ async function withLoaded<T>(file: string, use: (c: Redis) => Promise<T>): Promi
   }
 }
 
-/** FUNCTION LIST WITHCODE by library name: Redis lists them in its dictionary's order. */
-async function libraries(c: Redis): Promise<unknown[]> {
-  const list = (await c.call('FUNCTION', 'LIST', 'WITHCODE')) as unknown[][];
-  return list.sort((a, b) => String(a[1]).localeCompare(String(b[1])));
-}
-
 async function sortedKeys(c: Redis): Promise<string[]> {
   return (await c.keys('*')).sort();
 }
@@ -70,21 +58,7 @@ describe.skipIf(!haveTools)('RDB snapshots over SYNC (redis-cli --rdb) from one 
     node = await startNode({ args: ['--appendfsync', 'no'] });
     c = new Redis({ port: node.port });
     const p = c.pipeline();
-    for (const [, argv] of BUILD) p.call(argv[0]!, ...argv.slice(1));
-    // Streams: entries, a deletion, groups with pending entries and a consumer with none.
-    for (let i = 1; i <= 150; i++) p.xadd('stream', `${i}-1`, ...(i % 3 === 0 ? ['other', String(i)] : ['a', String(i), 'b', 'x']));
-    p.xdel('stream', '2-1');
-    p.xgroup('CREATE', 'stream', 'g', '0');
-    p.xreadgroup('GROUP', 'g', 'alice', 'COUNT', '3', 'STREAMS', 'stream', '>');
-    p.xgroup('CREATECONSUMER', 'stream', 'g', 'bob');
-    p.xgroup('CREATE', 'stream', 'late', '$');
-    p.xadd('emptystream', '5-5', 'f', 'v');
-    p.xdel('emptystream', '5-5');
-    // Expiries, near and far, on strings and collections.
-    p.set('ttl-str', 'v', 'PX', 600_000);
-    p.rpush('ttl-list', 'a', 'b');
-    p.pexpireat('ttl-list', Date.now() + 3_600_000);
-    p.expire('bighash', 86_400);
+    queueFullKeyspace(p);
     // More keys than one page of the snapshot's listing.
     for (let i = 0; i < 1500; i++) p.set(`k:${i}`, `value-${i}`);
     await p.exec();
