@@ -123,7 +123,7 @@ function stats(node: NodeServices): Lines {
     ['instantaneous_ops_per_sec', 0], ['total_net_input_bytes', s.totalNetInputBytes], ['total_net_output_bytes', s.totalNetOutputBytes],
     ['total_net_repl_input_bytes', 0], ['total_net_repl_output_bytes', 0], ['instantaneous_input_kbps', '0.00'], ['instantaneous_output_kbps', '0.00'],
     ['instantaneous_input_repl_kbps', '0.00'], ['instantaneous_output_repl_kbps', '0.00'],
-    ['rejected_connections', s.rejectedConnections], ['sync_full', 0], ['sync_partial_ok', 0], ['sync_partial_err', 0],
+    ['rejected_connections', s.rejectedConnections], ['sync_full', s.syncFull], ['sync_partial_ok', 0], ['sync_partial_err', 0],
     ['expired_keys', s.expiredKeys], ['expired_stale_perc', '0.00'], ['expired_time_cap_reached_count', 0], ['expire_cycle_cpu_milliseconds', 0],
     ['evicted_keys', node.eviction?.evictedKeys ?? 0], ['evicted_clients', s.evictedClients], ['total_eviction_exceeded_time', 0], ['current_eviction_exceeded_time', 0],
     ['keyspace_hits', s.keyspaceHits], ['keyspace_misses', s.keyspaceMisses], ['pubsub_channels', node.pubsub.registry.size('channel')], ['pubsub_patterns', node.pubsub.registry.size('pattern')],

@@ -105,6 +105,7 @@ function sync(psync: boolean) {
     const resync = psync ? `+FULLRESYNC ${randomBytes(20).toString('hex')} 0\r\n` : '';
     const client = ctx.session.addr;
     ctx.node.logger.info({ client, data: req.data, functions: req.functions, diskless: req.eofCapable }, 'sending an RDB snapshot');
+    ctx.node.stats.syncFull++;
     stream(async (write) => {
       if (req.eofCapable) {
         const mark = randomBytes(20).toString('hex');

@@ -83,6 +83,7 @@ function configResetstat(ctx: CommandContext): void {
   s.totalCommandsProcessed = 0;
   s.totalConnectionsReceived = 0;
   s.rejectedConnections = 0;
+  s.syncFull = 0;
   s.totalNetInputBytes = 0;
   s.totalNetOutputBytes = 0;
   s.keyspaceHits = 0;

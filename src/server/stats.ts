@@ -16,6 +16,8 @@ export class ServerStats {
   totalConnectionsReceived = 0;
   totalCommandsProcessed = 0;
   rejectedConnections = 0;
+  /** RDB files sent over SYNC/PSYNC (INFO sync_full, as Redis counts full resyncs). */
+  syncFull = 0;
   totalNetInputBytes = 0;
   totalNetOutputBytes = 0;
   keyspaceHits = 0;

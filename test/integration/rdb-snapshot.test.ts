@@ -72,7 +72,10 @@ describe.skipIf(!haveTools)('RDB snapshots over SYNC (redis-cli --rdb) from one 
   });
 
   it('is a file Redis 7.0 loads with every key, value, expiry and library', async () => {
+    const syncs = (): Promise<number> => c.info('stats').then((t) => Number(/sync_full:(\d+)/.exec(t)?.[1]));
+    const before = await syncs();
     const file = await takeRdb(node!.port);
+    expect(await syncs()).toBe(before + 1);
     const keys = await sortedKeys(c);
     const mine = await Promise.all(keys.map((k) => snapshotOf(c, k)));
     const libs = await libraries(c);
