@@ -71,6 +71,8 @@ export class Connection extends SessionBase implements SessionState {
 
   private readonly parser: RequestParser;
   private readonly writer = new ReplyWriter(2);
+  /** Sending a stream that ends the connection (streamThenClose): no more commands are read. */
+  private streaming = false;
   private readonly queue: OutputSlot[] = [];
   private deferredOutstanding = 0;
   private paused = false;
@@ -164,7 +166,8 @@ export class Connection extends SessionBase implements SessionState {
   }
 
   private onData(chunk: Buffer): void {
-    if (this.closed) return;
+    // A connection sending a snapshot (SYNC) reads nothing more: a reply would land inside the file.
+    if (this.closed || this.streaming) return;
     this.bytesIn += chunk.length;
     this.lastInteraction = Date.now();
     this.parser.feed(chunk);
@@ -217,6 +220,7 @@ export class Connection extends SessionBase implements SessionState {
 
   streamThenClose(produce: (write: (chunk: Buffer) => Promise<void>) => Promise<void>): Promise<void> {
     // The client only reads from here on; what it might send is left unread.
+    this.streaming = true;
     this.socket.pause();
     this.paused = true;
     const write = async (chunk: Buffer): Promise<void> => {
@@ -276,7 +280,7 @@ export class Connection extends SessionBase implements SessionState {
         this.hooks.dispatch(this, r.argv, execSink ?? (muted ? this.mutedSink() : sink));
         execSink?.dispatched();
         if (muted) this.keepPushes();
-        if (this.closeAfterReply || this.closed) break;
+        if (this.closeAfterReply || this.closed || this.streaming) break;
         continue;
       }
       this.hooks.endBatch(this);

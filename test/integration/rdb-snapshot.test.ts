@@ -19,7 +19,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterForBlock } from '../helpers/cluster.js';
 import { contents, keySnapshot as snapshotOf, librariesByName as libraries, queueFullKeyspace } from '../helpers/key-contents.js';
 import { haveRedisServer, startRedisServer } from '../helpers/redis-reference.js';
-import { hasBinary, run, startNode, tempDir, type NodeProcess } from '../helpers/server.js';
+import { hasBinary, rawExchange, run, startNode, tempDir, type NodeProcess } from '../helpers/server.js';
+import { rdbFileEntries } from '../../src/rdb/rdb-file-reader.js';
 
 const haveTools = haveRedisServer && hasBinary('redis-cli') && hasBinary('redis-check-rdb');
 
@@ -152,6 +153,20 @@ describe.skipIf(!haveTools)('RDB snapshots over SYNC (redis-cli --rdb) from one 
       writer.disconnect();
     }
   }, 120_000);
+
+  it('reads nothing after SYNC: a command pipelined behind it gets no reply inside the file', async () => {
+    const { data, closed } = await rawExchange(node!.port, 'REPLCONF capa eof\r\nREPLCONF rdb-only 1\r\nSYNC\r\nPING\r\n', () => false, 30_000);
+    expect(closed).toBe(true);
+    const text = data.toString('latin1');
+    const head = /^\+OK\r\n\+OK\r\n\$EOF:([0-9a-f]{40})\r\n/.exec(text);
+    expect(head).not.toBeNull();
+    const mark = head![1]!;
+    // The file, then the mark, then nothing: no +PONG anywhere.
+    expect(text.endsWith(mark)).toBe(true);
+    const file = data.subarray(head![0].length, data.length - mark.length);
+    const keys = [...rdbFileEntries(file)].filter((e) => e.kind === 'key').length;
+    expect(keys).toBe(await c.dbsize());
+  }, 60_000);
 
   it('answers REPLCONF as Redis 7.0 does, and refuses the handshake of a replica that wants the stream', async () => {
     const ref = await startRedisServer();
