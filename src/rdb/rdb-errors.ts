@@ -4,3 +4,10 @@ export class RdbFormatError extends Error {}
 export function check(condition: boolean, what: string): asserts condition {
   if (!condition) throw new RdbFormatError(what);
 }
+
+/** A read past the end of the bytes a reader was given (`buf`): the value may go on in what a streaming reader has not read yet. */
+export class RdbTruncatedError extends RdbFormatError {
+  constructor(what: string, readonly buf: Buffer) {
+    super(what);
+  }
+}

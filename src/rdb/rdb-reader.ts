@@ -7,7 +7,7 @@
  * 0x81 + 8 bytes BE; 11xxxxxx marks a specially encoded string: 0 int8, 1 int16 LE, 2 int32 LE,
  * 3 LZF (compressed length, original length, data).
  */
-import { check, RdbFormatError } from './rdb-errors.js';
+import { check, RdbFormatError, RdbTruncatedError } from './rdb-errors.js';
 import { LzfError, lzfDecompress } from './lzf.js';
 import { strtod } from '../commands/score-text.js';
 
@@ -26,12 +26,13 @@ export class RdbReader {
   }
 
   byte(): number {
-    check(this.pos < this.end, 'unexpected end of payload');
+    if (this.pos >= this.end) throw new RdbTruncatedError('unexpected end of payload', this.buf);
     return this.buf[this.pos++]!;
   }
 
   bytes(n: number): Buffer {
-    check(Number.isSafeInteger(n) && n >= 0 && this.pos + n <= this.end, 'string runs past the payload');
+    check(Number.isSafeInteger(n) && n >= 0, 'string length is not a length');
+    if (this.pos + n > this.end) throw new RdbTruncatedError('string runs past the payload', this.buf);
     const b = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
     return b;

@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { Cluster, Redis } from 'ioredis';
 import { UsageError } from '../core/startup-error.js';
 import { withDumpFooter } from '../rdb/dump-payload.js';
 import { OPCODE } from '../rdb/rdb-file.js';
-import { rdbFileEntries } from '../rdb/rdb-file-reader.js';
+import { rdbFileStream, type RdbFileEntry } from '../rdb/rdb-file-reader.js';
 import { RdbWriter } from '../rdb/rdb-writer.js';
 
 /**
@@ -13,13 +13,14 @@ import { RdbWriter } from '../rdb/rdb-writer.js';
  * Cluster when --cluster is given (redirections followed), and the function libraries with
  * FUNCTION RESTORE REPLACE. ringkv has database 0 only: keys of another database are left out and
  * counted, unless --db picks the database to load. Keys whose expiry has passed are left out, as
- * Redis leaves them out when it loads a file. The file is read whole.
+ * Redis leaves them out when it loads a file. The file is read twice, a piece at a time (checked,
+ * then loaded), so a file larger than memory loads too.
  */
 
 export const LOAD_RDB_USAGE = `Usage: ringkv load-rdb <file.rdb> [--host 127.0.0.1] [--port 6379] [-a <password>] [--cluster] [--db 0]
 
 Loads the keys, expiries and function libraries of a Redis RDB file into a running ringkv node or
-cluster (RESTORE … REPLACE ABSTTL, pipelined). The file is read whole into memory.
+cluster (RESTORE … REPLACE ABSTTL, pipelined). The whole file is checked before anything is sent.
 
 Options:
   --host <host>          a node's address (default 127.0.0.1)
@@ -81,9 +82,9 @@ export async function runLoadRdb(args: readonly string[]): Promise<void> {
     console.error(`ringkv load-rdb: ${err instanceof Error ? err.message : String(err)}`);
     process.exitCode = 1;
   };
-  let file: Buffer;
+  let file: FileHandle;
   try {
-    file = await readFile(opts.file);
+    file = await open(opts.file, 'r');
   } catch (err) {
     return fail(err);
   }
@@ -98,7 +99,7 @@ export async function runLoadRdb(args: readonly string[]): Promise<void> {
     } catch (err) {
       throw new Error(`cannot reach ${opts.host}:${opts.port}: ${err instanceof Error ? err.message : String(err)}`);
     }
-    const s = await loadRdb(file, client, opts.db, Date.now());
+    const s = await loadRdb(() => rdbFileStream(file), client, opts.db, Date.now());
     console.log(`ringkv load-rdb: ${s.keys} keys loaded, ${s.functions} function libraries, ${s.expired} expired keys and ${s.otherDbs} keys of other databases left out`);
     if (s.errors.length > 0) {
       for (const e of s.errors.slice(0, 20)) console.error(`ringkv load-rdb: ${e}`);
@@ -109,14 +110,15 @@ export async function runLoadRdb(args: readonly string[]): Promise<void> {
     fail(err);
   } finally {
     client.disconnect();
+    await file.close();
   }
 }
 
-/** Loads the file's data through `client`; what was loaded and left out. A bad file rejects before or while loading, with the reason. */
-export async function loadRdb(file: Buffer, client: Redis | Cluster, db: number, nowMs: number): Promise<LoadSummary> {
+/** Loads the entries (read twice: checked, then sent) through `client`; what was loaded and left out. A bad file rejects before anything is sent, with the reason. */
+export async function loadRdb(entries: () => AsyncIterable<RdbFileEntry>, client: Redis | Cluster, db: number, nowMs: number): Promise<LoadSummary> {
   // The whole file is read and checked (values, checksum) before anything is sent: a damaged
   // file loads nothing rather than its first part.
-  for (const entry of rdbFileEntries(file)) void entry;
+  for await (const entry of entries()) void entry;
   const summary: LoadSummary = { keys: 0, expired: 0, otherDbs: 0, functions: 0, errors: [] };
   const functions: Buffer[] = [];
   let batch: Array<{ key: Buffer; argv: Array<Buffer | string> }> = [];
@@ -131,7 +133,7 @@ export async function loadRdb(file: Buffer, client: Redis | Cluster, db: number,
     });
     batch = [];
   };
-  for (const e of rdbFileEntries(file)) {
+  for await (const e of entries()) {
     if (e.kind === 'function') {
       functions.push(e.code);
       continue;
