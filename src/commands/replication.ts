@@ -124,22 +124,34 @@ function sync(psync: boolean) {
 
 /** Chunks read back from a snapshot file. */
 const FILE_CHUNK_BYTES = 64 << 10;
+/** How often a client waiting for a snapshot file to be written gets a newline. */
+const KEEPALIVE_MS = 1000;
+const NEWLINE = Buffer.from('\n');
 
 /** The snapshot written to a file in the data directory, then sent as `$<length>` and its bytes; the file is removed either way. */
 async function sendThroughFile(ctx: CommandContext, parts: { data: boolean; functions: boolean }, resync: string, write: (chunk: Buffer) => Promise<void>): Promise<void> {
   const file = path.join(ctx.node.config.str('dir'), `temp-sync-${process.pid}-${randomBytes(4).toString('hex')}.rdb`);
   const out = await fs.open(file, 'wx');
   try {
+    // PSYNC's answer first, as Redis sends it before the transfer's keepalives.
+    if (resync !== '') await write(Buffer.from(resync, 'latin1'));
     let size = 0;
+    // While the file is written the client has nothing to read: a newline now and then, as Redis
+    // sends during a disk-based transfer, tells it the node is alive (clients skip them).
+    let keptAliveAt = Date.now();
     try {
       await writeRdbSnapshot(ctx, parts, async (chunk) => {
         await out.write(chunk);
         size += chunk.length;
+        if (Date.now() - keptAliveAt >= KEEPALIVE_MS) {
+          keptAliveAt = Date.now();
+          await write(NEWLINE);
+        }
       });
     } finally {
       await out.close();
     }
-    await write(Buffer.from(`${resync}$${size}\r\n`, 'latin1'));
+    await write(Buffer.from(`$${size}\r\n`, 'latin1'));
     const input = await fs.open(file, 'r');
     try {
       for (let at = 0; at < size; ) {

@@ -168,6 +168,18 @@ describe.skipIf(!haveTools)('RDB snapshots over SYNC (redis-cli --rdb) from one 
     expect(keys).toBe(await c.dbsize());
   }, 60_000);
 
+  it('answers PSYNC from an rdb-only client without capa eof with +FULLRESYNC and the file by its length', async () => {
+    const { data, closed } = await rawExchange(node!.port, 'REPLCONF rdb-only 1\r\nPSYNC ? -1\r\n', () => false, 30_000);
+    expect(closed).toBe(true);
+    const text = data.toString('latin1');
+    // Newlines may come while the file is written (keepalives), before its length.
+    const head = /^\+OK\r\n\+FULLRESYNC [0-9a-f]{40} 0\r\n\n*\$(\d+)\r\n/.exec(text);
+    expect(head, text.slice(0, 120)).not.toBeNull();
+    const file = data.subarray(head![0].length);
+    expect(file.length).toBe(Number(head![1]));
+    expect([...rdbFileEntries(file)].filter((e) => e.kind === 'key').length).toBe(await c.dbsize());
+  }, 60_000);
+
   it('answers REPLCONF as Redis 7.0 does, and refuses the handshake of a replica that wants the stream', async () => {
     const ref = await startRedisServer();
     const r = new Redis({ port: ref.ports[0] });
