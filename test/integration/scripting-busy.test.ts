@@ -77,7 +77,7 @@ async function scenario(port: number): Promise<string[]> {
     }
 
     // A coroutine busy past the threshold and then done: others got -BUSY, its values are intact.
-    const gen = reply(runner, 'EVAL', `local co = coroutine.create(function() ${WAIT_MS(400)} coroutine.yield('a', 1) return 'b' end) ` +
+    const gen = reply(runner, 'EVAL', `local co = coroutine.create(function() ${WAIT_MS(1500)} coroutine.yield('a', 1) return 'b' end) ` +
       "local r1 = {coroutine.resume(co)} local r2 = {coroutine.resume(co)} local r3 = {coroutine.resume(co)} " +
       "return {tostring(r1[1]), r1[2], r1[3], tostring(r2[1]), r2[2], tostring(r3[1]), r3[2], coroutine.status(co)}", '0');
     await untilBusy(other);
@@ -102,7 +102,7 @@ async function scenario(port: number): Promise<string[]> {
       if (Date.now() > deadline) throw new Error('the BLPOP never blocked');
       await sleep(20);
     }
-    const writing = reply(runner, 'EVAL', `redis.call('rpush', 'q', 'a') redis.call('set', 'k', 'first') ${WAIT_MS(800)} redis.call('rpush', 'q', 'b') redis.call('set', 'k2', 'second') return 1`, '0')
+    const writing = reply(runner, 'EVAL', `redis.call('rpush', 'q', 'a') redis.call('set', 'k', 'first') ${WAIT_MS(2000)} redis.call('rpush', 'q', 'b') redis.call('set', 'k2', 'second') return 1`, '0')
       .then((v) => ({ v, at: Date.now() }));
     await untilBusy(other);
     log.push(`GET k while busy -> ${await reply(other, 'GET', 'k')}`);

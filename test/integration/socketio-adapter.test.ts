@@ -92,9 +92,17 @@ async function crossServerTraffic(pair: Pair, room: string): Promise<void> {
   } finally {
     clearInterval(pump);
   }
-  // Request/response over the store: server A lists the sockets of both servers in the room.
-  const sockets = await a.in(room).fetchSockets();
-  expect(sockets.map((s) => s.id).sort()).toEqual([ca.id, cb.id].sort());
+  // Request/response over the store: server A lists the sockets of both servers in the room. The
+  // adapter asks PUBSUB NUMSUB how many servers listen for requests, and B's subscription to that
+  // channel is made apart from the broadcast one above: asked again until B answers (as on Redis).
+  const want = [ca.id, cb.id].sort();
+  let ids: string[] = [];
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+    ids = (await a.in(room).fetchSockets()).map((s) => s.id).sort();
+    if (ids.length === want.length) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(ids).toEqual(want);
   // serverSideEmit with an acknowledgement from the other server.
   b.on('ping-servers', (n: number, ack: (v: number) => void) => ack(n + 1));
   const answers = await a.serverSideEmitWithAck('ping-servers', 41);
