@@ -408,6 +408,11 @@ export class ZSetType {
   }
 }
 
+/** Whether a set of these entries is large (skiplist) as a whole: more entries or a longer member than the listpack limits. */
+export function zsetIsLarge(entries: readonly ZEntry[], limits: ZSetLimits): boolean {
+  return entries.length > limits.entries || entries.some(([m]) => m.length > limits.value);
+}
+
 /**
  * A sorted set built whole by a STORE command: like Redis, its encoding follows from the final
  * size and longest member (listpack at or below both limits), and a compact one holds -0 as 0.
@@ -418,8 +423,7 @@ export function storeZSet(ks: Keyspace, key: Buffer, entries: readonly ZEntry[],
     return 0;
   }
   const z = ZSetType.create(ks, key);
-  const large = entries.length > limits.entries || entries.some(([m]) => m.length > limits.value);
-  if (large) z.c.markLarge();
+  if (zsetIsLarge(entries, limits)) z.c.markLarge();
   const unlimited: ZSetLimits = { entries: Number.MAX_SAFE_INTEGER, value: Number.MAX_SAFE_INTEGER };
   for (const [m, s] of entries) z.insert(m, s, unlimited);
   z.save();

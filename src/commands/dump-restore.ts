@@ -13,7 +13,7 @@ import { ERR, ReplyError } from '../core/errors.js';
 import { EXPIRES_AT_MAX, ValueType, type Entry, type Keyspace } from './keyspace.js';
 import { ListType } from '../collections/list-type.js';
 import { isIntsetMember, SetType } from '../collections/set-type.js';
-import { ZSetType } from '../collections/zset-type.js';
+import { ZSetType, zsetIsLarge } from '../collections/zset-type.js';
 import { entriesReadAt } from '../collections/stream-lag.js';
 import { HashType } from '../collections/hash-type.js';
 import { createDumpPayload, readDumpPayload, verifyDumpPayload, RdbFormatError } from '../rdb/dump-payload.js';
@@ -157,7 +157,7 @@ function writeValue(ctx: CommandContext, key: Buffer, v: DumpValue, expiresAt: n
       // Redis loads the whole set, then gives it the encoding its size and longest member call for:
       // a large one keeps a -0 score whatever the payload's order (ringkv's own DUMP lists the
       // lowest score first, so a -0 member came before the long member that makes the set large).
-      if (v.entries.length > limits.entries || v.entries.some(([m]) => m.length > limits.value)) z.c.markLarge();
+      if (zsetIsLarge(v.entries, limits)) z.c.markLarge();
       for (const [m, s] of v.entries) z.insert(m, s, limits);
       z.save();
       return;

@@ -117,11 +117,20 @@ export function mayBlockNow(spec: CommandSpec, argv: readonly Buffer[]): boolean
 /** Positions of key arguments in argv, from first/last/step or keyIndexes. */
 export function keyPositions(spec: CommandSpec, argv: readonly Buffer[]): number[] {
   if (spec.keyIndexes) return spec.keyIndexes(argv);
-  if (spec.firstKey === 0) return [];
-  const last = spec.lastKey < 0 ? argv.length + spec.lastKey : spec.lastKey;
   const out: number[] = [];
-  for (let i = spec.firstKey; i <= last && i < argv.length; i += spec.step) out.push(i);
+  eachKeyPosition(spec, argv, (i) => out.push(i));
   return out;
+}
+
+/** keyPositions without its array, for what runs on every command (the access sketch's touch). */
+export function eachKeyPosition(spec: CommandSpec, argv: readonly Buffer[], visit: (i: number) => void): void {
+  if (spec.keyIndexes) {
+    for (const i of spec.keyIndexes(argv)) visit(i);
+    return;
+  }
+  if (spec.firstKey === 0) return;
+  const last = spec.lastKey < 0 ? argv.length + spec.lastKey : spec.lastKey;
+  for (let i = spec.firstKey; i <= last && i < argv.length; i += spec.step) visit(i);
 }
 
 /**

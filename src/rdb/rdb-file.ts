@@ -81,3 +81,13 @@ export function rdbKeyRecord(key: Buffer, expiresAtMs: number, typedValue: Buffe
   w.raw(typedValue.subarray(1));
   return w.take();
 }
+
+/** Function libraries as an RDB file and FUNCTION DUMP carry them: a FUNCTION2 opcode and the code, each. */
+export function functionRecords(codes: Iterable<Buffer>): Buffer {
+  const w = new RdbWriter();
+  for (const code of codes) {
+    w.byte(OPCODE.FUNCTION2);
+    w.string(code);
+  }
+  return w.take();
+}

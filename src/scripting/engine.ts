@@ -1,4 +1,4 @@
-import { OPCODE } from '../rdb/rdb-file.js';
+import { functionRecords, OPCODE } from '../rdb/rdb-file.js';
 import { OOM_ERROR } from '../server/eviction/memory-guard.js';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -7,7 +7,6 @@ import { ReplyError } from '../core/errors.js';
 import type { CommandContext, Suspension } from '../commands/spec.js';
 import type { NodeServices } from '../server/node-services.js';
 import { keySlot } from '../cluster/slot.js';
-import { RdbWriter } from '../rdb/rdb-writer.js';
 import { RdbReader } from '../rdb/rdb-reader.js';
 import { verifyDumpPayload, withDumpFooter } from '../rdb/dump-payload.js';
 import { LuaRuntime, sha1hex, type ScriptRun, type ScriptStep } from './runtime.js';
@@ -402,12 +401,7 @@ export class ScriptingEngine {
 
   /** Every library as an RDB file and FUNCTION DUMP carry it: a FUNCTION2 opcode and its code. */
   functionRecords(): Buffer {
-    const w = new RdbWriter();
-    for (const lib of this.libraries.values()) {
-      w.byte(RDB_OPCODE_FUNCTION2);
-      w.string(lib.code);
-    }
-    return w.take();
+    return functionRecords([...this.libraries.values()].map((lib) => lib.code));
   }
 
   /** FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE]. */

@@ -2,9 +2,8 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { Cluster, Redis } from 'ioredis';
 import { UsageError } from '../core/startup-error.js';
 import { withDumpFooter } from '../rdb/dump-payload.js';
-import { OPCODE } from '../rdb/rdb-file.js';
+import { functionRecords } from '../rdb/rdb-file.js';
 import { rdbFileStream, type RdbFileEntry } from '../rdb/rdb-file-reader.js';
-import { RdbWriter } from '../rdb/rdb-writer.js';
 
 /**
  * `ringkv load-rdb`: moves the data of a Redis RDB file (a dump.rdb from redis-server, or a file
@@ -156,12 +155,7 @@ export async function loadRdb(entries: () => AsyncIterable<RdbFileEntry>, client
   await flush();
   if (functions.length > 0) {
     // One payload of every library, as FUNCTION DUMP makes it: FUNCTION2 opcode and code each.
-    const w = new RdbWriter();
-    for (const code of functions) {
-      w.byte(OPCODE.FUNCTION2);
-      w.string(code);
-    }
-    await client.call('FUNCTION', 'RESTORE', withDumpFooter(w.take()), 'REPLACE');
+    await client.call('FUNCTION', 'RESTORE', withDumpFooter(functionRecords(functions)), 'REPLACE');
     summary.functions = functions.length;
   }
   return summary;

@@ -1,4 +1,4 @@
-import { hasFlag, keyPositions, type CommandSpec } from '../../commands/spec.js';
+import { eachKeyPosition, hasFlag, type CommandSpec } from '../../commands/spec.js';
 import type { QueuedCommand, SessionState } from '../session-state.js';
 import type { Evictor } from './evictor.js';
 
@@ -27,14 +27,9 @@ export class MemoryGuard {
       for (let i = 1; i < argv.length; i++) this.evictor.touch(argv[i]!, now);
       return;
     }
-    if (spec.keyIndexes !== undefined) {
-      for (const i of keyPositions(spec, argv)) if (i < argv.length) this.evictor.touch(argv[i]!, now);
-      return;
-    }
-    if (spec.firstKey === 0) return;
-    // keyPositions' loop without its array: this runs for every command.
-    const last = spec.lastKey < 0 ? argv.length + spec.lastKey : spec.lastKey;
-    for (let i = spec.firstKey; i <= last && i < argv.length; i += spec.step) this.evictor.touch(argv[i]!, now);
+    eachKeyPosition(spec, argv, (i) => {
+      if (i < argv.length) this.evictor.touch(argv[i]!, now);
+    });
   }
 
   /**
