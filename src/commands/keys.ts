@@ -156,11 +156,11 @@ function scanKeys(ctx: CommandContext, from: ScanPosition, count: number): { ent
 }
 
 /**
- * Up to about `count` of the keys this node lists from `pos` on (null: from the start), and where
- * the next page starts (null: nothing is left).
+ * Up to about `count` of the keys this node lists from `pos` on (`{ slot: 0 }`: from the start),
+ * and where the next page starts (null: nothing is left).
  */
-export function listedKeysPage(ctx: CommandContext, pos: ScanPosition | null, count: number): { keys: Buffer[]; next: ScanPosition | null } {
-  const from = listedFrom(ctx, pos ?? { slot: 0 });
+export function listedKeysPage(ctx: CommandContext, pos: ScanPosition, count: number): { keys: Buffer[]; next: ScanPosition | null } {
+  const from = listedFrom(ctx, pos);
   if (from === null) return { keys: [], next: null };
   const r = scanKeys(ctx, from, count);
   const keys: Buffer[] = [];

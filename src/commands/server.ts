@@ -120,12 +120,12 @@ function wait(ctx: CommandContext, argv: Buffer[]): void {
 /** BGSAVE [SCHEDULE]: anything else is a syntax error, as in Redis. */
 /**
  * BGSAVE [SCHEDULE]: a checkpoint now, in the background (saves.ts); LASTSAVE moves when it ends.
- * Inside EXEC Redis schedules it for after the transaction, and says so.
+ * While one runs Redis refuses another, SCHEDULE or not (SCHEDULE waits only for an AOF rewrite,
+ * which ringkv never runs). Inside EXEC Redis schedules it for after the transaction, and says so.
  */
 function bgsave(ctx: CommandContext, argv: Buffer[]): void {
   if (argv.length > 2 || (argv.length === 2 && lower(argv[1]!) !== 'schedule')) throw new ReplyError(ERR.syntax);
-  const schedule = argv.length === 2 || ctx.inExec === true;
-  const verdict = ctx.node.saves.background(schedule);
+  const verdict = ctx.node.saves.background(ctx.inExec === true);
   if (verdict === 'busy') throw new ReplyError('ERR Background save already in progress');
   ctx.out.simple(verdict === 'started' && ctx.inExec !== true ? 'Background saving started' : 'Background saving scheduled');
 }

@@ -11,7 +11,7 @@ export class Saves {
   count = 0;
   /** The running save, if any. */
   private running: Promise<void> | undefined;
-  /** A BGSAVE SCHEDULE that came while one ran: runs after it. */
+  /** A BGSAVE from inside EXEC that came while one ran: runs after it. */
   private scheduled = false;
   private lastOk = true;
   /** Seconds the last save took (-1: none yet), and when the running one began. */
@@ -54,12 +54,12 @@ export class Saves {
   }
 
   /**
-   * BGSAVE: 'started'; 'scheduled' when one runs and `schedule` asks for another after it (BGSAVE
-   * SCHEDULE); 'busy' when one runs and it does not.
+   * BGSAVE: 'started', or 'busy' while a save runs (Redis refuses it then, SCHEDULE or not);
+   * `afterRunning` (inside EXEC, where Redis schedules it) runs it after the running one instead.
    */
-  background(schedule: boolean): 'started' | 'scheduled' | 'busy' {
+  background(afterRunning = false): 'started' | 'scheduled' | 'busy' {
     if (this.running !== undefined) {
-      if (!schedule) return 'busy';
+      if (!afterRunning) return 'busy';
       this.scheduled = true;
       return 'scheduled';
     }
@@ -85,7 +85,7 @@ export class Saves {
       this.running = undefined;
       if (this.scheduled) {
         this.scheduled = false;
-        this.background(false);
+        this.background();
       }
     });
     this.running = run;
