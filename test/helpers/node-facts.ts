@@ -14,6 +14,22 @@ export async function primaryPort(port: number, key: string): Promise<number> {
   }
 }
 
+/**
+ * The key's primary as `port` routes it, once that is not `avoid`. A node's CLUSTER NODES says
+ * "fail" as soon as the node timeout passed, while its slot table follows at its next tick: asked
+ * in between, CLUSTER SLOTS still names the failed node, and a stopped (SIGSTOP) process accepts
+ * the connection and never answers.
+ */
+export async function primaryPortOtherThan(port: number, key: string, avoid: number, timeoutMs = 20000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const p = await primaryPort(port, key);
+    if (p !== avoid) return p;
+    if (Date.now() > deadline) throw new Error(`node on ${port} still routes ${key} to ${avoid}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** A numeric INFO field of the node on `port` (the ringkv section included); NaN when absent. */
 export async function infoField(port: number, name: string): Promise<number> {
   const r = new Redis({ port });

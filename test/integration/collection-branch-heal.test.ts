@@ -12,7 +12,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, waitForNodeState, type TestCluster } from '../helpers/cluster.js';
-import { primaryPort } from '../helpers/node-facts.js';
+import { primaryPort, primaryPortOtherThan } from '../helpers/node-facts.js';
 import { RespConn, show, type Reply } from '../helpers/resp-conn.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -64,7 +64,7 @@ describe('a set whose replicas hold two histories', () => {
     a.proc.kill('SIGSTOP');
     try {
       await waitForNodeState(others[0]!.port, pA, 'fail', 20000);
-      const pB = await primaryPort(others[0]!.port, key);
+      const pB = await primaryPortOtherThan(others[0]!.port, key, pA);
       const b = await RespConn.connect(pB);
       try {
         let added = '';
