@@ -111,7 +111,8 @@ export class OverlayKeyspace implements Keyspace, ElementStore {
     const w = this.writes.get(id);
     if (w?.type === ValueType.Tombstone) return false;
     const rec = w === undefined ? this.fetched.get(id) : undefined;
-    const nothing = w === undefined && (rec === undefined || rec.type === ValueType.Tombstone);
+    // A value past its expiry is absent too: deleting it changes nothing a WATCH can see (Redis 7).
+    const nothing = w === undefined && liveEntry(rec, this.now) === undefined;
     this.writes.set(id, { key: rk, type: ValueType.Tombstone, value: EMPTY, expiresAt: nothing ? TOMBSTONE_OF_NOTHING : 0, element: false });
     this.writeCount++;
     return existed;

@@ -27,14 +27,26 @@ export function liveEntry(rec: StoredRecord | undefined, now: number): Entry | u
 
 /**
  * What WATCH compares: the version of a live value or of a deletion; nothing for a key never
- * written or past its expiry (Redis 7: a key already expired when watched may expire unnoticed).
+ * written. A value past its expiry answers its version marked as expired, unlike any live one, as
+ * Redis 7 tells them apart: a key already expired when watched holds while it stays so or is
+ * removed (WATCH records it as deleted), a key watched live that expired since breaks the watch,
+ * and so does a new value written already past its expiry (SET … EXAT in the past), which Redis
+ * counts as a write to the key.
  */
 export function watchVersion(rec: StoredRecord | undefined, now: number): Buffer | undefined {
   if (rec === undefined) return undefined;
   if (rec.type === ValueType.Tombstone && rec.expiresAt === TOMBSTONE_OF_NOTHING) return undefined;
-  if (rec.type !== ValueType.Tombstone && rec.expiresAt !== 0 && rec.expiresAt <= now) return undefined;
-  if (rec.type === ValueType.Stream) return streamWatchVersion(decodeMeta(rec.value as Buffer), rec.expiresAt);
-  return rec.version;
+  const version = rec.type === ValueType.Stream ? streamWatchVersion(decodeMeta(rec.value as Buffer), rec.expiresAt) : rec.version;
+  if (rec.type !== ValueType.Tombstone && rec.expiresAt !== 0 && rec.expiresAt <= now) return expiredWatchVersion(version);
+  return version;
+}
+
+/** One byte more than any version: the same version seen past its expiry compares unequal to it live. */
+function expiredWatchVersion(version: Buffer): Buffer {
+  const marked = Buffer.allocUnsafe(version.length + 1);
+  version.copy(marked);
+  marked[version.length] = 0xff;
+  return marked;
 }
 
 /** The live value of an element record, if any. */
