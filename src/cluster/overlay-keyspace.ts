@@ -2,8 +2,10 @@ import { EXPIRES_AT_MAX, type Entry, type KeyType, type Keyspace } from '../comm
 import { scanInChunks, type ElementChunk, type ElementStore, type ScanHints } from '../collections/element-store.js';
 import type { WindowEntry } from '../storage/range-windows.js';
 import { recordKey } from '../collections/record-keys.js';
+import { keySlot } from './slot.js';
 import { StringForm, TOMBSTONE_OF_NOTHING, ValueType, type ScanRangeOptions, type StoredRecord } from '../storage/types.js';
-import { liveElement, liveEntry, watchVersion } from '../server/local-keyspace.js';
+import { liveElement, liveEntry, removedWatchVersion, watchVersion } from '../server/local-keyspace.js';
+import type { RemovedRecord } from '../storage/removed-records.js';
 
 export interface PendingWrite {
   /** The record key (an escaped user key, or an element's key). */
@@ -23,6 +25,8 @@ export interface LocalElements {
   scanRange(slot: number, start: Buffer, end: Buffer, reverse: boolean, visit: (rk: Buffer, record: StoredRecord) => boolean, options?: ScanRangeOptions): void;
   smallRange?(slot: number, start: Buffer, end: Buffer): readonly WindowEntry[] | undefined;
   readElements?(slot: number, start: Buffer, end: Buffer, reverse: boolean, n: number, options?: ScanRangeOptions): ElementChunk;
+  /** The last record of a key record this replica removed or deleted recently (store.removed). */
+  removed?(slot: number, rk: Buffer): RemovedRecord | undefined;
 }
 
 /** scanElements reads the local records' type and value alone. */
@@ -75,7 +79,10 @@ export class OverlayKeyspace implements Keyspace, ElementStore {
     const id = recordKey(key).toString('latin1');
     if (this.writes.has(id)) return NO_VERSION;
     if (!this.fetched.has(id)) return this.miss(id, key);
-    return watchVersion(this.fetched.get(id), this.now);
+    const rec = this.fetched.get(id);
+    // Gone from every replica read: this replica may still know what was removed (WATCH, Redis's touch).
+    if (rec === undefined) return removedWatchVersion(this.local.removed?.(keySlot(key), recordKey(key)));
+    return watchVersion(rec, this.now);
   }
 
   private miss(id: string, key: Buffer): undefined {

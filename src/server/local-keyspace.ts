@@ -6,6 +6,7 @@ import { recordKey } from '../collections/record-keys.js';
 import { decodeMeta } from '../collections/meta-codec.js';
 import { streamWatchVersion } from '../collections/stream-codec.js';
 import type { Store } from '../storage/store.js';
+import type { RemovedRecord } from '../storage/removed-records.js';
 import { StringForm, TOMBSTONE_OF_NOTHING, ValueType, type ClockEntry, type StoredRecord } from '../storage/types.js';
 import type { ServerStats } from './stats.js';
 import type { Versioner } from './versioner.js';
@@ -35,10 +36,23 @@ export function liveEntry(rec: StoredRecord | undefined, now: number): Entry | u
  */
 export function watchVersion(rec: StoredRecord | undefined, now: number): Buffer | undefined {
   if (rec === undefined) return undefined;
-  if (rec.type === ValueType.Tombstone && rec.expiresAt === TOMBSTONE_OF_NOTHING) return undefined;
-  const version = rec.type === ValueType.Stream ? streamWatchVersion(decodeMeta(rec.value as Buffer), rec.expiresAt) : rec.version;
-  if (rec.type !== ValueType.Tombstone && rec.expiresAt !== 0 && rec.expiresAt <= now) return expiredWatchVersion(version);
-  return version;
+  return watchVersionOf(rec, rec.type !== ValueType.Tombstone && rec.expiresAt !== 0 && rec.expiresAt <= now);
+}
+
+/**
+ * WATCH's version of a key whose record is gone (store.removed): a value removed locally (expired,
+ * evicted) reads as expired, so a key removed between WATCH and EXEC breaks the watch unless it
+ * was already expired when watched, as Redis marks a key it removes touched; a purged tombstone
+ * reads as the deletion it was.
+ */
+export function removedWatchVersion(rec: RemovedRecord | undefined): Buffer | undefined {
+  return rec === undefined ? undefined : watchVersionOf(rec, true);
+}
+
+function watchVersionOf(rec: Pick<StoredRecord, 'version' | 'type' | 'expiresAt'> & { value?: unknown }, gone: boolean): Buffer | undefined {
+  if (rec.type === ValueType.Tombstone) return rec.expiresAt === TOMBSTONE_OF_NOTHING ? undefined : rec.version;
+  const version = rec.type === ValueType.Stream && Buffer.isBuffer(rec.value) ? streamWatchVersion(decodeMeta(rec.value), rec.expiresAt) : rec.version;
+  return gone ? expiredWatchVersion(version) : version;
 }
 
 /** One byte more than any version: the same version seen past its expiry compares unequal to it live. */
@@ -104,7 +118,10 @@ export class LocalKeyspace implements Keyspace, ElementStore {
   }
 
   version(key: Buffer): Buffer | undefined {
-    return watchVersion(this.store.get(keySlot(key), recordKey(key)), this.now);
+    const slot = keySlot(key);
+    const rk = recordKey(key);
+    const rec = this.store.get(slot, rk);
+    return rec !== undefined ? watchVersion(rec, this.now) : removedWatchVersion(this.store.removed(slot, rk));
   }
 
   del(key: Buffer): boolean {

@@ -30,6 +30,7 @@ import { RangeCache } from './range-cache.js';
 import { ElementReader, type ElementRead } from './element-reads.js';
 import type { WindowEntry } from './range-windows.js';
 import { RecentReads } from './recent-reads.js';
+import { RemovedRecords, type RemovedRecord } from './removed-records.js';
 import { checkRange, isRangeKey, rangeIds } from './range-bounds.js';
 import { rangeScan } from './range-scan.js';
 import { skippingScan, type SkipCounters } from './skipping-scan.js';
@@ -199,6 +200,8 @@ export class Store implements BatchRecordStore {
   private readonly rangeCache: RangeCache;
   /** The last element point reads from LMDB, until LMDB next changes (recent-reads.ts). */
   private readonly recentReads = new RecentReads();
+  /** The last record of recently removed or deleted key records, for WATCH (removed-records.ts). */
+  private readonly removedRecords = new RemovedRecords();
   /** Scratch outputs of lookupBelowActive, so the hot path allocates nothing for them. */
   private readonly base: IndexImage = { expiresAt: 0, tombstoneMs: -1 };
   private closed = false;
@@ -719,6 +722,14 @@ export class Store implements BatchRecordStore {
     return this.dropIf(slot, key, (r) => expiredBy(r, now), this.reportExpired);
   }
 
+  /**
+   * The last record of a key record that is absent now, if it was removed or deleted recently
+   * (removed-records.ts); undefined for a key still there or forgotten.
+   */
+  removed(slot: number, key: Buffer): RemovedRecord | undefined {
+    return this.removedRecords.size === 0 ? undefined : this.removedRecords.get(storageId(slot, key));
+  }
+
   /** Removes a record locally without LWW (active expiry, tombstone purge). */
   drop(slot: number, key: Buffer): void {
     this.checkOpen();
@@ -727,6 +738,7 @@ export class Store implements BatchRecordStore {
     const entry = this.active.find(slot, key, hash);
     const previous = entry !== undefined ? entryRecord(entry) : this.lookupBelowActive(slot, key, hash);
     if (previous === undefined) return;
+    if (!isRangeKey(key)) this.removedRecords.note(storageId(slot, key), previous);
     this.flushGroup();
     appendDrop(this.log, slot, key, previous.version);
     this.install(slot, key, hash, entry, undefined, undefined, true);
@@ -758,6 +770,7 @@ export class Store implements BatchRecordStore {
     this.checkOpen();
     this.deadRuns.clear();
     this.windows.clear();
+    this.removedRecords.clear();
     this.active = new Memtable();
     this.frozen = undefined;
     this.clean = undefined;
@@ -954,6 +967,8 @@ export class Store implements BatchRecordStore {
     below: boolean,
   ): void {
     const live = rec !== undefined && rec.type !== ValueType.Tombstone;
+    // A deletion of a key record: its tombstone may be purged (at once at a standalone checkpoint).
+    if (rec !== undefined && !live && !isRangeKey(key)) this.removedRecords.note(storageId(slot, key), rec);
     const range = (live && !this.deadRuns.empty) || !this.windows.empty ? rangeOfKey(slot, key) : undefined;
     if (range !== undefined && live) this.deadRuns.noteLive(range, key.toString('latin1'));
     if (entry !== undefined) this.active.update(entry, encoded);

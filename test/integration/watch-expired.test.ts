@@ -2,7 +2,9 @@
  * Goal: WATCH on keys with expiries aborts or runs EXEC as Redis 7.0 does: a value written already
  * past its expiry (SET … EXAT in the past) is a write to the watched key; a key watched live that
  * expired since breaks the watch; a key already expired when watched holds while it stays so, is
- * read (and removed) or deleted, and breaks once a new value is written.
+ * read (and removed) or deleted, and breaks once a new value is written. A key written and then
+ * removed before EXEC (by expiry, or a deletion whose tombstone a save purges) breaks it too, as
+ * Redis marks such a key touched.
  * Method: each case runs its steps on redis-server 7.0, on one ringkv node and on the slot's primary
  * of a 3-node ringkv cluster (one hash tag, so a cluster runs it on one slot), over two plain
  * connections: the watcher and another client. Every reply is compared with redis-server's.
@@ -37,6 +39,9 @@ const CASES: Case[] = [
   { name: 'already expired when watched, then deleted', steps: (k, x) => [o('SET', k, 'v', 'PX', '50'), { sleep: 150 }, w('WATCH', k), o('DEL', k), ...exec(k, x)] },
   { name: 'already expired when watched, then set anew', steps: (k, x) => [o('SET', k, 'v', 'PX', '50'), { sleep: 150 }, w('WATCH', k), o('SET', k, 'new'), ...exec(k, x)] },
   { name: 'already expired when watched, then set past its expiry again', steps: (k, x) => [o('SET', k, 'v', 'PX', '50'), { sleep: 150 }, w('WATCH', k), o('SET', k, 'v2', 'EXAT', PAST), ...exec(k, x)] },
+  { name: 'set by another client with an expiry that ends before EXEC', steps: (k, x) => [w('WATCH', k), o('SET', k, 'v', 'PX', '1'), { sleep: 300 }, o('EXISTS', k), ...exec(k, x)] },
+  { name: 'set and deleted by another client, then a save', steps: (k, x) => [w('WATCH', k), o('SET', k, 'v'), o('DEL', k), o('SAVE'), ...exec(k, x)] },
+  { name: 'deleted before WATCH, then a save', steps: (k, x) => [o('SET', k, 'v'), o('DEL', k), w('WATCH', k), o('SAVE'), ...exec(k, x)] },
   { name: 'absent key deleted by another client', steps: (k, x) => [w('WATCH', k), o('DEL', k), ...exec(k, x)] },
   { name: 'EXPIRE in the past on a live watched key', steps: (k, x) => [o('SET', k, 'v'), w('WATCH', k), o('EXPIRE', k, '-1'), ...exec(k, x), o('EXISTS', k)] },
   { name: 'GETEX … EXAT in the past on a live watched key', steps: (k, x) => [o('SET', k, 'v'), w('WATCH', k), o('GETEX', k, 'EXAT', PAST), ...exec(k, x)] },
