@@ -223,4 +223,7 @@ function restore(ctx: CommandContext, argv: Buffer[]): void {
 export const dumpRestoreCommands: CommandSpec[] = [
   command({ name: 'dump', arity: 2, flags: ['readonly'], firstKey: 1, lastKey: 1, step: 1, categories: ['keyspace', 'read', 'slow'], run: dump }),
   command({ name: 'restore', arity: -4, flags: ['write', 'denyoom'], firstKey: 1, lastKey: 1, step: 1, categories: ['keyspace', 'write', 'slow', 'dangerous'], run: restore }),
+  // What a Redis Cluster node's MIGRATE sends its target: RESTORE as if after ASKING. No slot is
+  // ever importing here (slots move by ring placement, not key by key), so it is RESTORE.
+  command({ name: 'restore-asking', arity: -4, flags: ['write', 'denyoom', 'asking'], firstKey: 1, lastKey: 1, step: 1, categories: ['keyspace', 'write', 'slow', 'dangerous'], run: restore }),
 ];

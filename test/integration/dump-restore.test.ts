@@ -139,6 +139,13 @@ describe.skipIf(!haveRedisServer)('DUMP / RESTORE between redis-server 7.0 and r
       ['EXISTS', 'e16'],
       ['RESTORE', 'e15', '0', p],
       ['DUMP', 'nosuchkey'],
+      // What a Redis Cluster node's MIGRATE sends: RESTORE as after ASKING.
+      ['RESTORE-ASKING', 'a1', '0', list],
+      ['LRANGE', 'a1', '0', '-1'],
+      ['RESTORE-ASKING', 'a1', '0', list],
+      ['RESTORE-ASKING', 'a1', '5000', p, 'REPLACE'],
+      ['GET', 'a1'],
+      ['RESTORE-ASKING', 'a2', '0', Buffer.from('abc')],
     ];
     const want = [];
     const got = [];
