@@ -4,6 +4,7 @@ import { scriptingFor } from '../scripting/engine.js';
 import type { ScanPosition } from '../storage/types.js';
 import { dumpValueOf } from './dump-restore.js';
 import { listedKeysPage } from './keys.js';
+import { largeCollection, writeLargeCollection } from './rdb-large-collection.js';
 import type { CommandContext } from './spec.js';
 import { REDIS_VERSION } from './version.js';
 
@@ -15,6 +16,8 @@ import { REDIS_VERSION } from './version.js';
  * time between event-loop turns, so commands keep running meanwhile: each key is as it was when
  * read, and the file is not one instant's picture as Redis's fork gives (a key changed during
  * the transfer may be in it from before or after the change; DEL'd keys not yet read are left out).
+ * A large collection is written a page of elements at a time, its key held against other
+ * clients' commands meanwhile (rdb-large-collection.ts).
  */
 
 /** Keys read per page; a page's records are written as one chunk. */
@@ -59,6 +62,13 @@ export async function writeRdbSnapshot(ctx: CommandContext, parts: { data: boole
       for (const key of page.keys) {
         const e = ctx.ks.get(key);
         if (e === undefined) continue;
+        // Held whole, a collection of millions would take its copies into memory at once.
+        const large = largeCollection(ctx.ks, key, e);
+        if (large !== undefined) {
+          await flush();
+          await writeLargeCollection(ctx, key, e, large, add, flush);
+          continue;
+        }
         const v = dumpValueOf(ctx.ks, key, e);
         if (v === undefined) continue;
         add(rdbKeyRecord(key, e.expiresAt, writeDumpValue(v)));

@@ -166,6 +166,34 @@ export function readDumpValue(type: number, r: RdbReader): DumpValue {
   }
 }
 
+/**
+ * Where a list's quicklist nodes begin, as DUMP writes them: a node ends before an element that
+ * would take it past NODE_ENTRIES_MAX elements or NODE_BYTES_MAX bytes. Fed element lengths in
+ * order, so a list too large to hold can be split as it is read.
+ */
+export class QuicklistNodes {
+  private entries = 0;
+  private bytes = 0;
+
+  /** Takes the next element's length; true when it begins a new node (the first element always does). */
+  add(length: number): boolean {
+    const fresh = this.entries === 0 || this.entries >= NODE_ENTRIES_MAX || this.bytes + length > NODE_BYTES_MAX;
+    if (fresh) {
+      this.entries = 0;
+      this.bytes = 0;
+    }
+    this.entries++;
+    this.bytes += length;
+    return fresh;
+  }
+}
+
+/** One packed quicklist node of a LIST_QUICKLIST_2 value. */
+export function writeQuicklistNode(w: RdbWriter, items: readonly Buffer[]): void {
+  w.length(QUICKLIST_NODE_PACKED);
+  w.string(buildListpack(items));
+}
+
 /** The type byte and value of `v` in the plain forms every RDB-10 loader takes. */
 export function writeDumpValue(v: DumpValue): Buffer {
   const w = new RdbWriter();
@@ -176,24 +204,14 @@ export function writeDumpValue(v: DumpValue): Buffer {
       break;
     case 'list': {
       w.byte(RDB_TYPE.LIST_QUICKLIST_2);
+      const split = new QuicklistNodes();
       const nodes: Buffer[][] = [];
-      let node: Buffer[] = [];
-      let bytes = 0;
       for (const item of v.items) {
-        if (node.length > 0 && (node.length >= NODE_ENTRIES_MAX || bytes + item.length > NODE_BYTES_MAX)) {
-          nodes.push(node);
-          node = [];
-          bytes = 0;
-        }
-        node.push(item);
-        bytes += item.length;
+        if (split.add(item.length)) nodes.push([]);
+        nodes[nodes.length - 1]!.push(item);
       }
-      if (node.length > 0) nodes.push(node);
       w.length(nodes.length);
-      for (const n of nodes) {
-        w.length(QUICKLIST_NODE_PACKED);
-        w.string(buildListpack(n));
-      }
+      for (const n of nodes) writeQuicklistNode(w, n);
       break;
     }
     case 'set':

@@ -62,6 +62,11 @@ export interface NodeServices {
   readonly debug: DebugKnobs;
   /** A connected client by id (CLIENT TRACKING REDIRECT). */
   client(id: number): SessionState | undefined;
+  /**
+   * Holds every other session's commands on `keys` until the returned function is called
+   * (server/key-fence.ts): a snapshot writing a large collection a page at a time.
+   */
+  fenceKeys?(owner: SessionState, keys: readonly Buffer[]): () => void;
   /** Cluster mode facts INFO and CLUSTER need; undefined when cluster-enabled is no. */
   readonly cluster: ClusterFacade | undefined;
   /** maxmemory: used memory, eviction, key access times and frequencies (server/eviction/). */

@@ -609,6 +609,10 @@ export class RingkvNode implements NodeServices {
     return this.sessions;
   }
 
+  fenceKeys(owner: SessionState, keys: readonly Buffer[]): () => void {
+    return this.dispatcher.fence.raise(owner, keys);
+  }
+
   client(id: number): SessionState | undefined {
     return this.sessionsById.get(id);
   }

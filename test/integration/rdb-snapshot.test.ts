@@ -154,6 +154,54 @@ describe.skipIf(!haveTools)('RDB snapshots over SYNC (redis-cli --rdb) from one 
     }
   }, 120_000);
 
+  it('writes large collections a page at a time, and clients writing to them meanwhile wait and are served', async () => {
+    const n = 10_000;
+    const p = c.pipeline();
+    for (let i = 0; i < n; i += 500) {
+      const chunk = Array.from({ length: 500 }, (_, j) => i + j);
+      p.sadd('big:set', ...chunk.map((k) => `m${k}`));
+      p.zadd('big:zset', ...chunk.flatMap((k) => [k % 7 === 0 ? '-inf' : String((k * 7919) % 1000 / 8), `m${k}`]));
+      p.hset('big:hash', ...chunk.flatMap((k) => [`f${k}`, `v${k}`]));
+      // Some elements past a quicklist node's 8 KB, so nodes end by bytes as well as by count.
+      p.rpush('big:list', ...chunk.map((k) => (k % 997 === 0 ? 'L'.repeat(9000 + k) : `e${k}`)));
+    }
+    p.pexpire('big:list', 600_000);
+    await p.exec();
+    const big = ['big:set', 'big:zset', 'big:hash', 'big:list'];
+    const writer = new Redis({ port: node!.port });
+    let writing = true;
+    let acked = 0;
+    const load = (async () => {
+      while (writing) {
+        await writer.pipeline().sadd('big:set', `w${acked}`).rpush('big:list', `w${acked}`).exec();
+        acked++;
+      }
+    })();
+    try {
+      await new Promise((r) => setTimeout(r, 50));
+      const during = await takeRdb(node!.port);
+      writing = false;
+      await load;
+      expect(acked).toBeGreaterThan(0);
+      // Each collection is in the file as it was at one moment: what was there before, and a prefix of the writes.
+      const sets = await withLoaded(during, async (r) => ({ set: await r.smembers('big:set'), list: await r.lrange('big:list', 0, -1) }));
+      const addedToSet = sets.set.filter((m) => m.startsWith('w')).length;
+      expect(sets.set.length).toBe(n + addedToSet);
+      expect(sets.list.slice(0, n)).toEqual(await c.lrange('big:list', 0, n - 1));
+      expect(sets.list.slice(n)).toEqual(Array.from({ length: sets.list.length - n }, (_, i) => `w${i}`));
+      // Quiet now: the file holds exactly what the node holds.
+      const quiet = await takeRdb(node!.port);
+      const mine = await Promise.all(big.map((k) => snapshotOf(c, k)));
+      await withLoaded(quiet, async (r) => {
+        expect(await Promise.all(big.map((k) => snapshotOf(r, k)))).toEqual(mine);
+      });
+    } finally {
+      writing = false;
+      await load.catch(() => undefined);
+      writer.disconnect();
+    }
+  }, 120_000);
+
   it('reads nothing after SYNC: a command pipelined behind it gets no reply inside the file', async () => {
     const { data, closed } = await rawExchange(node!.port, 'REPLCONF capa eof\r\nREPLCONF rdb-only 1\r\nSYNC\r\nPING\r\n', () => false, 30_000);
     expect(closed).toBe(true);
