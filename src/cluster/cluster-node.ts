@@ -6,7 +6,7 @@ import type { SessionState } from '../server/session-state.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import type { ReplySink } from '../server/connection.js';
 import { ClusterBus } from './bus/cluster-bus.js';
-import type { BusAddress } from './bus/types.js';
+import type { BusAddress, BusLinkInfo } from './bus/types.js';
 import { Membership, type MemberRecord } from './membership.js';
 import { MembershipLog } from './membership-log.js';
 import { buildTopology, type Topology } from './ring.js';
@@ -668,6 +668,10 @@ export class ClusterNode implements ClusterFacade, ReplicaClient {
 
   messageStats(): { sent: Record<string, number>; received: Record<string, number> } {
     return { sent: this.sent, received: this.received };
+  }
+
+  busLinks(): BusLinkInfo[] {
+    return this.bus.links();
   }
 
   infoSection(): string {

@@ -8,6 +8,25 @@ import { command, container, type CommandContext, type CommandSpec } from './spe
 import { intArg, lower } from './args.js';
 import { CLUSTER_HELP, helpReply } from './help-texts.js';
 
+/**
+ * CLUSTER LINKS: the bus connections in both directions, with Redis 7.0's fields. `events` is
+ * what the connection waits for (r: reading always, w: while bytes wait to be sent), and both
+ * buffer fields are the bytes waiting, which is what an operator looks at them for.
+ */
+function links(ctx: CommandContext): void {
+  const all = cluster(ctx).busLinks?.() ?? [];
+  ctx.out.arrayHeader(all.length);
+  for (const l of all) {
+    ctx.out.mapHeader(6);
+    ctx.out.bulk('direction'); ctx.out.bulk(l.direction);
+    ctx.out.bulk('node'); ctx.out.bulk(l.nodeId);
+    ctx.out.bulk('create-time'); ctx.out.int(l.createdAt);
+    ctx.out.bulk('events'); ctx.out.bulk(l.queuedBytes > 0 ? 'rw' : 'r');
+    ctx.out.bulk('send-buffer-allocated'); ctx.out.int(l.queuedBytes);
+    ctx.out.bulk('send-buffer-used'); ctx.out.int(l.queuedBytes);
+  }
+}
+
 function cluster(ctx: CommandContext): ClusterFacade {
   const c = ctx.node.cluster;
   if (!c) throw new ReplyError(ERR.clusterDisabled);
@@ -80,6 +99,7 @@ const clusterSpec = container('cluster', [], ['slow'], [
   { name: 'shards', categories: ['slow'], arity: 2, flags: ['loading', 'stale'], run: (c) => writeClusterShards(c.out, cluster(c)) },
   { name: 'keyslot', categories: ['slow'], arity: 3, flags: ['loading', 'stale'], run: (c, a) => { cluster(c); c.out.int(keySlot(a[2]!)); } },
   { name: 'myid', categories: ['slow'], arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulk(cluster(c).myId) },
+  { name: 'links', categories: ['slow'], arity: 2, flags: ['stale'], run: links },
   { name: 'myshardid', arity: 2, flags: ['loading', 'stale'], run: (c) => c.out.bulk(cluster(c).myId) },
   { name: 'countkeysinslot', categories: ['slow'], arity: 3, flags: ['loading', 'stale'], run: (c, a) => { cluster(c); c.out.int(c.node.store.countKeysInSlot(slotArg(a[2]!), Date.now())); } },
   { name: 'getkeysinslot', categories: ['slow'], arity: 4, flags: ['loading', 'stale'], run: getKeysInSlot },

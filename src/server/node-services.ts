@@ -92,6 +92,8 @@ export interface BusyScript {
 /** The part of the cluster layer that commands see (CLUSTER, INFO, WAIT). */
 export interface ClusterFacade extends ClusterView {
   infoSection(): string;
+  /** The cluster bus's authenticated connections (CLUSTER LINKS); absent where there is no bus (simulation). */
+  busLinks?(): import('../cluster/bus/types.js').BusLinkInfo[];
   meet(host: string, port: number, busPort: number): void;
   /** Takes this node off the ring (RINGKV.LEAVE). */
   leave(): void;

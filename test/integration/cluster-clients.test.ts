@@ -55,6 +55,37 @@ describe('3-node cluster with real clients', () => {
     }
   });
 
+  it('CLUSTER LINKS lists a link to and a link from each other node, with Redis 7.0\'s fields', async () => {
+    const ids = await Promise.all(c.ports.map(async (port) => {
+      const r = new Redis({ port });
+      try {
+        return (await r.call('cluster', 'myid')) as string;
+      } finally {
+        r.disconnect();
+      }
+    }));
+    const r = new Redis({ port: c.ports[0] });
+    try {
+      // Links open on first use and the other nodes dial in on theirs: wait for all four.
+      let links: string[][] = [];
+      for (let i = 0; i < 50; i++) {
+        links = (await r.call('cluster', 'links')) as string[][];
+        if (links.length === 4) break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(links.map((l) => l.filter((_, i) => i % 2 === 0))).toEqual(links.map(() => ['direction', 'node', 'create-time', 'events', 'send-buffer-allocated', 'send-buffer-used']));
+      const seen = links.map((l) => `${l[1]} ${l[3]}`).sort();
+      expect(seen).toEqual([`from ${ids[1]}`, `from ${ids[2]}`, `to ${ids[1]}`, `to ${ids[2]}`].sort());
+      for (const l of links) {
+        expect(Number(l[5])).toBeGreaterThan(Date.now() - 120_000);
+        expect(Number(l[5])).toBeLessThanOrEqual(Date.now());
+        expect(['r', 'rw']).toContain(l[7]);
+      }
+    } finally {
+      r.disconnect();
+    }
+  });
+
   it('MOVED points at the slot owner that CLUSTER SLOTS names; CROSSSLOT and SELECT as Redis Cluster', async () => {
     const r = new Redis({ port: c.ports[0] });
     const slots = (await r.call('cluster', 'slots')) as Array<[number, number, [string, number, string]]>;

@@ -7,7 +7,7 @@ import { DEFAULT_MAX_FRAME_BYTES, FrameKind, type Frame } from './frame.js';
 import { HANDSHAKE_TIMEOUT_MS, type HandshakeLocal, type HandshakeRole } from './handshake.js';
 import { LogLimiter } from './log-limiter.js';
 import { PeerLink, type PeerLinkHooks } from './peer-link.js';
-import { addressKey, BusError, type BusAddress, type PeerIdentity } from './types.js';
+import { addressKey, BusError, type BusAddress, type BusLinkInfo, type PeerIdentity } from './types.js';
 
 export { BusError, type BusAddress, type BusErrorCode, type PeerIdentity } from './types.js';
 
@@ -249,6 +249,18 @@ export class ClusterBus {
   /** Whether our outgoing link to `to` is up and authenticated (links are opened by the first send). */
   linkState(to: BusAddress): 'connected' | 'disconnected' {
     return this.peers.get(addressKey(to))?.link?.isReady ? 'connected' : 'disconnected';
+  }
+
+  /** The authenticated connections in both directions (CLUSTER LINKS). */
+  links(): BusLinkInfo[] {
+    const out: BusLinkInfo[] = [];
+    const add = (direction: 'to' | 'from', link: PeerLink | undefined): void => {
+      if (link === undefined || !link.isReady || link.identity === undefined) return;
+      out.push({ direction, nodeId: link.identity.nodeId, createdAt: link.createdAt, queuedBytes: link.queuedBytes });
+    };
+    for (const peer of this.peers.values()) add('to', peer.link);
+    for (const link of this.incoming) add('from', link);
+    return out;
   }
 
   stats(): Record<string, number> {

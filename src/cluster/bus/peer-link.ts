@@ -54,6 +54,8 @@ type LinkState = 'handshaking' | 'ready' | 'closed';
 export class PeerLink {
   /** Set once the handshake succeeds. */
   identity: PeerIdentity | undefined;
+  /** When the connection was made or accepted (Unix ms; CLUSTER LINKS). */
+  readonly createdAt = Date.now();
   private state: LinkState = 'handshaking';
   private readonly handshake: Handshake;
   private readonly decoder: FrameDecoder;

@@ -31,3 +31,13 @@ export class BusError extends Error {
     this.name = 'BusError';
   }
 }
+
+/** One authenticated bus connection, as CLUSTER LINKS lists it. */
+export interface BusLinkInfo {
+  /** 'to': this node dialled it; 'from': the peer did. */
+  direction: 'to' | 'from';
+  nodeId: string;
+  createdAt: number;
+  /** Bytes waiting to be sent on it. */
+  queuedBytes: number;
+}
