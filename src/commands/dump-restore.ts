@@ -33,6 +33,11 @@ function streamDumpOf(ks: Keyspace, key: Buffer): StreamDump {
   const s = StreamType.open(ks, key)!;
   const entries: StreamDump['entries'] = [];
   s.scan(MIN_ID, MAX_ID, false, (id, value) => entries.push({ id, fields: entryFields(value).map((b) => Buffer.from(b)) }) > 0);
+  return { kind: 'stream', entries, ...streamTailOf(s) };
+}
+
+/** A stream's ids, counters and consumer groups: what its RDB value holds after the entries. */
+export function streamTailOf(s: StreamType): Omit<StreamDump, 'entries' | 'kind'> {
   const groups: StreamDumpGroup[] = [];
   const sg = new StreamGroups(s);
   sg.scanGroups((name, g) => {
@@ -51,7 +56,7 @@ function streamDumpOf(ks: Keyspace, key: Buffer): StreamDump {
     return true;
   });
   const m = s.meta;
-  return { kind: 'stream', entries, lastId: m.lastId, firstId: s.length === 0 ? MIN_ID : m.firstId, maxDeletedId: m.maxDeletedId, entriesAdded: m.entriesAdded, groups };
+  return { lastId: m.lastId, firstId: s.length === 0 ? MIN_ID : m.firstId, maxDeletedId: m.maxDeletedId, entriesAdded: m.entriesAdded, groups };
 }
 
 /** Writes a decoded stream: its entries in order, then its counters as they were, then its groups. */

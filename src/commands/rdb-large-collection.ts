@@ -5,6 +5,11 @@ import { ElementKind } from '../collections/record-keys.js';
 import { decodeScore } from '../collections/score-codec.js';
 import { SetType } from '../collections/set-type.js';
 import { ZSetType } from '../collections/zset-type.js';
+import { StreamType } from '../collections/stream-type.js';
+import { entryFields } from '../collections/stream-codec.js';
+import { MAX_ID, nextId, type StreamId } from '../collections/stream-id.js';
+import { RDB_TYPE_STREAM_LISTPACKS_2, STREAM_NODE_ENTRIES, streamNodeCount, writeStreamNode, writeStreamTail, type StreamDump } from '../rdb/stream-value.js';
+import { streamTailOf } from './dump-restore.js';
 import { QuicklistNodes, RDB_TYPE, writeQuicklistNode } from '../rdb/dump-value.js';
 import { rdbKeyRecord } from '../rdb/rdb-file.js';
 import { RdbWriter } from '../rdb/rdb-writer.js';
@@ -20,7 +25,9 @@ import type { CommandContext } from './spec.js';
  * during a MIGRATE), and the count written is checked against the elements found: a collection
  * that changed anyway (expired meanwhile, or written by another coordinator after a lease moved)
  * ends the transfer with an error rather than send a damaged file. Lists are read twice: their
- * quicklist nodes are counted first (a node ends by element count or bytes).
+ * quicklist nodes are counted first (a node ends by element count or bytes). A stream's nodes hold
+ * a fixed number of entries, so its entries go out in one pass; its consumer groups and pending
+ * entries follow them whole.
  */
 
 /** Collections with more elements than this are written a page at a time. */
@@ -28,7 +35,7 @@ export const STREAMED_MIN_ELEMENTS = 4096;
 /** Elements per page; the event loop runs other commands between pages. */
 const PAGE_ELEMENTS = 1024;
 
-type Kind = 'set' | 'zset' | 'hash' | 'list';
+type Kind = 'set' | 'zset' | 'hash' | 'list' | 'stream';
 
 export interface LargeCollection {
   kind: Kind;
@@ -50,6 +57,9 @@ export function largeCollection(ks: Keyspace, key: Buffer, e: Entry): LargeColle
       break;
     case ValueType.List:
       found = { kind: 'list', size: ListType.open(ks, key)?.length ?? 0 };
+      break;
+    case ValueType.Stream:
+      found = { kind: 'stream', size: StreamType.open(ks, key)?.length ?? 0 };
       break;
     default:
       return undefined;
@@ -75,6 +85,7 @@ export async function writeLargeCollection(
   const release = ctx.node.fenceKeys?.(ctx.session, [key]);
   try {
     if (c.kind === 'list') return await writeList(ctx.ks, key, e.expiresAt, c.size, add, flush);
+    if (c.kind === 'stream') return await writeStreamPaged(ctx.ks, key, e.expiresAt, c.size, add, flush);
     const type = c.kind === 'set' ? RDB_TYPE.SET : c.kind === 'zset' ? RDB_TYPE.ZSET_2 : RDB_TYPE.HASH;
     const w = new RdbWriter();
     w.raw(rdbKeyRecord(key, e.expiresAt, Buffer.from([type])));
@@ -94,7 +105,7 @@ export async function writeLargeCollection(
 }
 
 /** A set's, sorted set's or hash's elements, encoded a page at a time in stored (position) order. */
-async function eachPage(ks: Keyspace, key: Buffer, kind: Exclude<Kind, 'list'>, page: (p: { count: number; bytes: Buffer }) => Promise<void>): Promise<void> {
+async function eachPage(ks: Keyspace, key: Buffer, kind: Exclude<Kind, 'list' | 'stream'>, page: (p: { count: number; bytes: Buffer }) => Promise<void>): Promise<void> {
   // Positions resume the walk: the page's last position again (inclusive), skipped.
   let lo: Buffer | undefined;
   for (;;) {
@@ -184,4 +195,34 @@ async function writeList(ks: Keyspace, key: Buffer, expiresAt: number, length: n
     add(w.take());
   }
   if (written !== nodes) throw new Error(`the list ${key.toString('latin1').slice(0, 64)} split into ${written} nodes, not ${nodes}`);
+}
+
+/** A stream as type 19: its entries a page of nodes at a time, then its ids, counters and groups. */
+async function writeStreamPaged(ks: Keyspace, key: Buffer, expiresAt: number, length: number, add: (b: Buffer) => void, flush: () => Promise<void>): Promise<void> {
+  const head = new RdbWriter();
+  head.raw(rdbKeyRecord(key, expiresAt, Buffer.from([RDB_TYPE_STREAM_LISTPACKS_2])));
+  head.length(streamNodeCount(length));
+  add(head.take());
+  const perPage = STREAM_NODE_ENTRIES * Math.max(1, Math.floor(PAGE_ELEMENTS / STREAM_NODE_ENTRIES));
+  let from: StreamId | undefined = { ms: 0n, seq: 0n };
+  let written = 0;
+  while (from !== undefined) {
+    const s = StreamType.open(ks, key);
+    if (s === undefined || s.length !== length) throw new Error(`the stream ${key.toString('latin1').slice(0, 64)} changed while it was written`);
+    const entries: StreamDump['entries'] = [];
+    s.scan(from, MAX_ID, false, (id, value) => entries.push({ id, fields: entryFields(value).map((b) => Buffer.from(b)) }) < perPage);
+    if (entries.length === 0) break;
+    const w = new RdbWriter();
+    for (let i = 0; i < entries.length; i += STREAM_NODE_ENTRIES) writeStreamNode(w, entries.slice(i, i + STREAM_NODE_ENTRIES));
+    written += entries.length;
+    add(w.take());
+    from = entries.length < perPage ? undefined : nextId(entries[entries.length - 1]!.id);
+    await flush();
+    await nextTurn();
+  }
+  const s = StreamType.open(ks, key);
+  if (s === undefined || written !== length || s.length !== length) throw new Error(`the stream ${key.toString('latin1').slice(0, 64)} held ${written} entries, not ${length}, by the time it was written`);
+  const tail = new RdbWriter();
+  writeStreamTail(tail, streamTailOf(s), length);
+  add(tail.take());
 }

@@ -64,29 +64,43 @@ function int(b: Buffer | undefined): bigint {
  * DUMP/RESTORE tests use to stand for a payload from an older Redis.
  */
 export function writeStream(w: RdbWriter, v: StreamDump, legacy = false): void {
-  const nodes: Array<StreamDump['entries']> = [];
-  for (let i = 0; i < v.entries.length; i += NODE_ENTRIES) nodes.push(v.entries.slice(i, i + NODE_ENTRIES));
-  w.length(nodes.length);
-  for (const node of nodes) {
-    const master = node[0]!.id;
-    const masterFields = node[0]!.fields.filter((_, i) => i % 2 === 0);
-    const items: Buffer[] = [num(node.length), num(0), num(masterFields.length), ...masterFields, num(0)];
-    for (const e of node) {
-      const fields = e.fields.filter((_, i) => i % 2 === 0);
-      const values = e.fields.filter((_, i) => i % 2 === 1);
-      const same = fields.length === masterFields.length && fields.every((f, i) => f.equals(masterFields[i]!));
-      items.push(num(same ? FLAG_SAMEFIELDS : 0), num(e.id.ms - master.ms), num(e.id.seq - master.seq));
-      if (same) items.push(...values);
-      else {
-        items.push(num(fields.length));
-        for (let i = 0; i < fields.length; i++) items.push(fields[i]!, values[i]!);
-      }
-      items.push(num(fields.length + 3 + (same ? 0 : fields.length + 1)));
+  w.length(streamNodeCount(v.entries.length));
+  for (let i = 0; i < v.entries.length; i += NODE_ENTRIES) writeStreamNode(w, v.entries.slice(i, i + NODE_ENTRIES));
+  writeStreamTail(w, v, v.entries.length, legacy);
+}
+
+/** Entries per listpack node of a written stream. */
+export const STREAM_NODE_ENTRIES = NODE_ENTRIES;
+
+/** How many listpack nodes a stream of `length` entries is written as. */
+export function streamNodeCount(length: number): number {
+  return Math.ceil(length / NODE_ENTRIES);
+}
+
+/** One listpack node: up to NODE_ENTRIES entries, in id order. */
+export function writeStreamNode(w: RdbWriter, node: StreamDump['entries']): void {
+  const master = node[0]!.id;
+  const masterFields = node[0]!.fields.filter((_, i) => i % 2 === 0);
+  const items: Buffer[] = [num(node.length), num(0), num(masterFields.length), ...masterFields, num(0)];
+  for (const e of node) {
+    const fields = e.fields.filter((_, i) => i % 2 === 0);
+    const values = e.fields.filter((_, i) => i % 2 === 1);
+    const same = fields.length === masterFields.length && fields.every((f, i) => f.equals(masterFields[i]!));
+    items.push(num(same ? FLAG_SAMEFIELDS : 0), num(e.id.ms - master.ms), num(e.id.seq - master.seq));
+    if (same) items.push(...values);
+    else {
+      items.push(num(fields.length));
+      for (let i = 0; i < fields.length; i++) items.push(fields[i]!, values[i]!);
     }
-    w.string(rawId(master));
-    w.string(buildListpack(items));
+    items.push(num(fields.length + 3 + (same ? 0 : fields.length + 1)));
   }
-  w.length(v.entries.length);
+  w.string(rawId(master));
+  w.string(buildListpack(items));
+}
+
+/** What follows the nodes: the entry count, the ids and counters, and the consumer groups. */
+export function writeStreamTail(w: RdbWriter, v: Omit<StreamDump, 'entries' | 'kind'>, length: number, legacy = false): void {
+  w.length(length);
   for (const id of legacy ? [v.lastId] : [v.lastId, v.firstId, v.maxDeletedId]) {
     w.bigLength(id.ms);
     w.bigLength(id.seq);

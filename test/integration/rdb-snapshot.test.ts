@@ -154,7 +154,7 @@ describe.skipIf(!haveTools)('RDB snapshots over SYNC (redis-cli --rdb) from one 
     }
   }, 120_000);
 
-  it('writes large collections a page at a time, and clients writing to them meanwhile wait and are served', async () => {
+  it('writes large collections and streams a page at a time, and clients writing to them meanwhile wait and are served', async () => {
     const n = 10_000;
     const p = c.pipeline();
     for (let i = 0; i < n; i += 500) {
@@ -164,16 +164,20 @@ describe.skipIf(!haveTools)('RDB snapshots over SYNC (redis-cli --rdb) from one 
       p.hset('big:hash', ...chunk.flatMap((k) => [`f${k}`, `v${k}`]));
       // Some elements past a quicklist node's 8 KB, so nodes end by bytes as well as by count.
       p.rpush('big:list', ...chunk.map((k) => (k % 997 === 0 ? 'L'.repeat(9000 + k) : `e${k}`)));
+      for (const k of chunk) p.xadd('big:stream', `${k + 1}-${k % 3}`, ...(k % 5 === 0 ? ['other', `o${k}`] : ['f', `v${k}`, 'g', `${k}`]));
     }
     p.pexpire('big:list', 600_000);
+    p.xgroup('CREATE', 'big:stream', 'readers', '0');
+    p.xreadgroup('GROUP', 'readers', 'alice', 'COUNT', 150, 'STREAMS', 'big:stream', '>');
+    p.xdel('big:stream', '5-2');
     await p.exec();
-    const big = ['big:set', 'big:zset', 'big:hash', 'big:list'];
+    const big = ['big:set', 'big:zset', 'big:hash', 'big:list', 'big:stream'];
     const writer = new Redis({ port: node!.port });
     let writing = true;
     let acked = 0;
     const load = (async () => {
       while (writing) {
-        await writer.pipeline().sadd('big:set', `w${acked}`).rpush('big:list', `w${acked}`).exec();
+        await writer.pipeline().sadd('big:set', `w${acked}`).rpush('big:list', `w${acked}`).xadd('big:stream', '*', 'w', String(acked)).exec();
         acked++;
       }
     })();
