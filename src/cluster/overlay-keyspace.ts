@@ -4,7 +4,7 @@ import type { WindowEntry } from '../storage/range-windows.js';
 import { recordKey } from '../collections/record-keys.js';
 import { keySlot } from './slot.js';
 import { StringForm, TOMBSTONE_OF_NOTHING, ValueType, type ScanRangeOptions, type StoredRecord } from '../storage/types.js';
-import { liveElement, liveEntry, removedWatchVersion, watchVersion } from '../server/local-keyspace.js';
+import { liveElement, liveEntry, watchVersionHere } from '../server/local-keyspace.js';
 import type { RemovedRecord } from '../storage/removed-records.js';
 
 export interface PendingWrite {
@@ -79,10 +79,8 @@ export class OverlayKeyspace implements Keyspace, ElementStore {
     const id = recordKey(key).toString('latin1');
     if (this.writes.has(id)) return NO_VERSION;
     if (!this.fetched.has(id)) return this.miss(id, key);
-    const rec = this.fetched.get(id);
     // Gone from every replica read: this replica may still know what was removed (WATCH, Redis's touch).
-    if (rec === undefined) return removedWatchVersion(this.local.removed?.(keySlot(key), recordKey(key)));
-    return watchVersion(rec, this.now);
+    return watchVersionHere(this.fetched.get(id), this.now, () => this.local.removed?.(keySlot(key), recordKey(key)));
   }
 
   private miss(id: string, key: Buffer): undefined {

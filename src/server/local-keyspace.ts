@@ -49,6 +49,16 @@ export function removedWatchVersion(rec: RemovedRecord | undefined): Buffer | un
   return rec === undefined ? undefined : watchVersionOf(rec, true);
 }
 
+/**
+ * What WATCH compares for a key whose record (if any) is `rec`: the removed record's version
+ * when the key reads as never touched (no record, or the deletion of nothing) and the node
+ * removed or deleted it recently.
+ */
+export function watchVersionHere(rec: StoredRecord | undefined, now: number, removed: () => RemovedRecord | undefined): Buffer | undefined {
+  const v = watchVersion(rec, now);
+  return v !== undefined ? v : removedWatchVersion(removed());
+}
+
 function watchVersionOf(rec: Pick<StoredRecord, 'version' | 'type' | 'expiresAt'> & { value?: unknown }, gone: boolean): Buffer | undefined {
   if (rec.type === ValueType.Tombstone) return rec.expiresAt === TOMBSTONE_OF_NOTHING ? undefined : rec.version;
   const version = rec.type === ValueType.Stream && Buffer.isBuffer(rec.value) ? streamWatchVersion(decodeMeta(rec.value), rec.expiresAt) : rec.version;
@@ -120,8 +130,7 @@ export class LocalKeyspace implements Keyspace, ElementStore {
   version(key: Buffer): Buffer | undefined {
     const slot = keySlot(key);
     const rk = recordKey(key);
-    const rec = this.store.get(slot, rk);
-    return rec !== undefined ? watchVersion(rec, this.now) : removedWatchVersion(this.store.removed(slot, rk));
+    return watchVersionHere(this.store.get(slot, rk), this.now, () => this.store.removed(slot, rk));
   }
 
   del(key: Buffer): boolean {

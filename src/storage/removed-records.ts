@@ -1,4 +1,4 @@
-import { ValueType, type StoredRecord } from './types.js';
+import { TOMBSTONE_OF_NOTHING, ValueType, type StoredRecord } from './types.js';
 
 /** What is kept of a key record that is gone: enough for WATCH to tell it from absence. */
 export interface RemovedRecord {
@@ -31,8 +31,12 @@ export class RemovedRecords {
     return this.byId.size;
   }
 
-  /** Notes `rec` as the key's last record, unless a newer one is noted already. */
+  /**
+   * Notes `rec` as the key's last record, unless a newer one is noted already. The deletion of
+   * nothing is not noted: it changes nothing a WATCH sees, so it must not hide the removal before it.
+   */
   note(id: string, rec: StoredRecord): void {
+    if (rec.type === ValueType.Tombstone && rec.expiresAt === TOMBSTONE_OF_NOTHING) return;
     const had = this.byId.get(id);
     if (had !== undefined) {
       if (Buffer.compare(had.version, rec.version) >= 0) return;

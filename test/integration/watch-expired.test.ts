@@ -40,6 +40,7 @@ const CASES: Case[] = [
   { name: 'already expired when watched, then set anew', steps: (k, x) => [o('SET', k, 'v', 'PX', '50'), { sleep: 150 }, w('WATCH', k), o('SET', k, 'new'), ...exec(k, x)] },
   { name: 'already expired when watched, then set past its expiry again', steps: (k, x) => [o('SET', k, 'v', 'PX', '50'), { sleep: 150 }, w('WATCH', k), o('SET', k, 'v2', 'EXAT', PAST), ...exec(k, x)] },
   { name: 'set by another client with an expiry that ends before EXEC', steps: (k, x) => [w('WATCH', k), o('SET', k, 'v', 'PX', '1'), { sleep: 300 }, o('EXISTS', k), ...exec(k, x)] },
+  { name: 'set by another client, expired, then deleted (a deletion of nothing)', steps: (k, x) => [w('WATCH', k), o('SET', k, 'v', 'PX', '1'), { sleep: 300 }, o('DEL', k), o('EXISTS', k), ...exec(k, x)] },
   { name: 'set and deleted by another client, then a save', steps: (k, x) => [w('WATCH', k), o('SET', k, 'v'), o('DEL', k), o('SAVE'), ...exec(k, x)] },
   { name: 'deleted before WATCH, then a save', steps: (k, x) => [o('SET', k, 'v'), o('DEL', k), w('WATCH', k), o('SAVE'), ...exec(k, x)] },
   { name: 'absent key deleted by another client', steps: (k, x) => [w('WATCH', k), o('DEL', k), ...exec(k, x)] },

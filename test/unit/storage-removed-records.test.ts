@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RemovedRecords } from '../../src/storage/removed-records.js';
-import { ValueType, type StoredRecord } from '../../src/storage/types.js';
+import { TOMBSTONE_OF_NOTHING, ValueType, type StoredRecord } from '../../src/storage/types.js';
 
 function rec(versionByte: number, type = ValueType.String, value: Buffer = Buffer.from('v')): StoredRecord {
   return { version: Buffer.alloc(16, versionByte), clock: [], type, expiresAt: 0, value };
@@ -19,6 +19,15 @@ describe('removed records', () => {
     r.note('k', rec(7, ValueType.Tombstone));
     expect(r.get('k')).toMatchObject({ type: ValueType.Tombstone });
     expect(r.get('k')!.version[0]).toBe(7);
+  });
+
+  it('does not let the deletion of nothing hide the removal before it', () => {
+    const r = new RemovedRecords(10);
+    r.note('k', rec(5));
+    r.note('k', { ...rec(9, ValueType.Tombstone), expiresAt: TOMBSTONE_OF_NOTHING });
+    expect(r.get('k')!.version[0]).toBe(5);
+    r.note('n', { ...rec(9, ValueType.Tombstone), expiresAt: TOMBSTONE_OF_NOTHING });
+    expect(r.get('n')).toBeUndefined();
   });
 
   it('copies versions and keeps a stream\'s metadata alone', () => {
