@@ -30,6 +30,18 @@ export async function primaryPortOtherThan(port: number, key: string, avoid: num
   }
 }
 
+/** The node ids (CLUSTER MYID) of the nodes on `ports`, in the same order. */
+export function nodeIds(ports: readonly number[]): Promise<string[]> {
+  return Promise.all(ports.map(async (port) => {
+    const r = new Redis({ port });
+    try {
+      return (await r.call('cluster', 'myid')) as string;
+    } finally {
+      r.disconnect();
+    }
+  }));
+}
+
 /** A numeric INFO field of the node on `port` (the ringkv section included); NaN when absent. */
 export async function infoField(port: number, name: string): Promise<number> {
   const r = new Redis({ port });

@@ -8,6 +8,7 @@ import Redis, { Cluster } from 'ioredis';
 import { createCluster } from 'redis';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { hasBinary, run } from '../helpers/server.js';
+import { nodeIds } from '../helpers/node-facts.js';
 
 const haveTools = hasBinary('redis-cli') && hasBinary('redis-benchmark');
 
@@ -56,14 +57,7 @@ describe('3-node cluster with real clients', () => {
   });
 
   it('CLUSTER LINKS lists a link to and a link from each other node, with Redis 7.0\'s fields', async () => {
-    const ids = await Promise.all(c.ports.map(async (port) => {
-      const r = new Redis({ port });
-      try {
-        return (await r.call('cluster', 'myid')) as string;
-      } finally {
-        r.disconnect();
-      }
-    }));
+    const ids = await nodeIds(c.ports);
     const r = new Redis({ port: c.ports[0] });
     try {
       // Links open on first use and the other nodes dial in on theirs: wait for all four.

@@ -11,9 +11,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import Redis, { Cluster } from 'ioredis';
+import { Cluster } from 'ioredis';
 import { freePort } from '../helpers/server.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
+import { nodeIds } from '../helpers/node-facts.js';
 
 /** Debian's package; .ci/run installs it. */
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
@@ -74,14 +75,7 @@ describe('dashboard in headless Chromium', () => {
       client.disconnect();
     }
 
-    const ids = await Promise.all(c.ports.map(async (port) => {
-      const r = new Redis({ port });
-      try {
-        return (await r.call('cluster', 'myid')) as string;
-      } finally {
-        r.disconnect();
-      }
-    }));
+    const ids = await nodeIds(c.ports);
     const up = await waitFor('three nodes up on the page', () => cards(page), (cs) => cs.length === 3 && cs.every((x) => x.health === 'up'), 15_000);
     expect(up.map((x) => x.id).sort()).toEqual([...ids].sort());
     expect(await page.$eval('#state', (e) => e.textContent)).toBe('ok');
