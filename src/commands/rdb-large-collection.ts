@@ -67,7 +67,12 @@ export function largeCollection(ks: Keyspace, key: Buffer, e: Entry): LargeColle
   return found.size > STREAMED_MIN_ELEMENTS ? found : undefined;
 }
 
-/** The events loop's next turn: commands held by nothing else run meanwhile. */
+/** Why a transfer ends: the collection is not what its count, written first, said. */
+function changed(kind: Kind, key: Buffer, what: string): Error {
+  return new Error(`the ${kind} ${key.toString('latin1').slice(0, 64)} ${what}`);
+}
+
+/** The event loop's next turn: commands held by nothing else run meanwhile. */
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
@@ -98,7 +103,7 @@ export async function writeLargeCollection(
       await flush();
       await nextTurn();
     });
-    if (written !== c.size) throw new Error(`the ${c.kind} ${key.toString('latin1').slice(0, 64)} held ${written} elements, not ${c.size}, by the time it was written`);
+    if (written !== c.size) throw changed(c.kind, key, `held ${written} elements, not ${c.size}, by the time it was written`);
   } finally {
     release?.();
   }
@@ -150,7 +155,7 @@ async function writeList(ks: Keyspace, key: Buffer, expiresAt: number, length: n
   const pages = async (visit: (value: Buffer) => void, pageDone?: () => void): Promise<void> => {
     for (let from = 0; from < length; from += PAGE_ELEMENTS) {
       const list = ListType.open(ks, key);
-      if (list === undefined || list.length !== length) throw new Error(`the list ${key.toString('latin1').slice(0, 64)} changed while it was written`);
+      if (list === undefined || list.length !== length) throw changed('list', key, 'changed while it was written');
       list.values(from, Math.min(length, from + PAGE_ELEMENTS), (v) => {
         visit(v);
         return true;
@@ -167,7 +172,7 @@ async function writeList(ks: Keyspace, key: Buffer, expiresAt: number, length: n
     seen++;
     if (counting.add(v.length)) nodes++;
   });
-  if (seen !== length) throw new Error(`the list ${key.toString('latin1').slice(0, 64)} held ${seen} elements, not ${length}`);
+  if (seen !== length) throw changed('list', key, `held ${seen} elements, not ${length}`);
   const head = new RdbWriter();
   head.raw(rdbKeyRecord(key, expiresAt, Buffer.from([RDB_TYPE.LIST_QUICKLIST_2])));
   head.length(nodes);
@@ -194,7 +199,7 @@ async function writeList(ks: Keyspace, key: Buffer, expiresAt: number, length: n
     written++;
     add(w.take());
   }
-  if (written !== nodes) throw new Error(`the list ${key.toString('latin1').slice(0, 64)} split into ${written} nodes, not ${nodes}`);
+  if (written !== nodes) throw changed('list', key, `split into ${written} nodes, not ${nodes}`);
 }
 
 /** A stream as type 19: its entries a page of nodes at a time, then its ids, counters and groups. */
@@ -208,7 +213,7 @@ async function writeStreamPaged(ks: Keyspace, key: Buffer, expiresAt: number, le
   let written = 0;
   while (from !== undefined) {
     const s = StreamType.open(ks, key);
-    if (s === undefined || s.length !== length) throw new Error(`the stream ${key.toString('latin1').slice(0, 64)} changed while it was written`);
+    if (s === undefined || s.length !== length) throw changed('stream', key, 'changed while it was written');
     const entries: StreamDump['entries'] = [];
     s.scan(from, MAX_ID, false, (id, value) => entries.push({ id, fields: entryFields(value).map((b) => Buffer.from(b)) }) < perPage);
     if (entries.length === 0) break;
@@ -221,7 +226,7 @@ async function writeStreamPaged(ks: Keyspace, key: Buffer, expiresAt: number, le
     await nextTurn();
   }
   const s = StreamType.open(ks, key);
-  if (s === undefined || written !== length || s.length !== length) throw new Error(`the stream ${key.toString('latin1').slice(0, 64)} held ${written} entries, not ${length}, by the time it was written`);
+  if (s === undefined || written !== length || s.length !== length) throw changed('stream', key, `held ${written} entries, not ${length}, by the time it was written`);
   const tail = new RdbWriter();
   writeStreamTail(tail, streamTailOf(s), length);
   add(tail.take());
