@@ -311,6 +311,11 @@ export class RingkvNode implements NodeServices {
       node.dirLock = lock;
       node.tls = tls;
       node.watchTlsSettings();
+      const behind = node.versioner.startDelay(node.versioner.now());
+      if (behind > 0) {
+        logger.info({ ms: behind }, 'waiting for the clock to pass the versions issued before an unclean stop');
+        await new Promise((r) => setTimeout(r, behind));
+      }
       await store.setMeta('hlc-high-water', node.versioner.highWaterToPersist(Date.now()));
       if (config.bool('cluster-enabled')) await node.enableCluster();
       return node;
@@ -642,7 +647,7 @@ export class RingkvNode implements NodeServices {
       const grace = new Promise<void>((r) => setTimeout(r, SHUTDOWN_SOCKET_GRACE_MS).unref());
       await Promise.race([closed, grace]);
       // On a full disk this fails; the store must still be closed (its log holds every write).
-      await this.store.setMeta('hlc-high-water', this.versioner.highWaterToPersist(Date.now()))
+      await this.store.setMeta('hlc-high-water', this.versioner.highWaterToPersist(Date.now(), 1))
         .catch((err: unknown) => this.logger.warn({ err: String(err) }, 'HLC high-water mark not persisted at shutdown'));
       await this.store.close();
       this.dirLock?.release();

@@ -7,12 +7,27 @@ import type { ClockEntry } from '../storage/types.js';
 export const HLC_PERSIST_MARGIN_MS = 1000;
 
 /**
+ * How long a node resuming from `highWater` waits before its first version, so versions follow the
+ * wall clock again after a crash. A crashed node's mark runs up to HLC_PERSIST_MARGIN_MS ahead of
+ * what it issued; stamping from it would make the first second's writes outrank writes other nodes
+ * acknowledge after them, which matters for a write whose quorum failed (its client saw an error)
+ * and that reaches replicas later. A mark further ahead than the margin means the wall clock
+ * stepped back: waiting would not end in reasonable time, so the HLC stays ahead until it passes.
+ */
+export function hlcStartDelay(highWater: HlcTimestamp | undefined, now: number): number {
+  const ahead = (highWater?.wall ?? 0) - now;
+  return ahead > 0 && ahead <= HLC_PERSIST_MARGIN_MS ? ahead + 1 : 0;
+}
+
+/**
  * Stamps writes this node coordinates: a fresh HLC version plus the vector clock advanced for this
  * node. The HLC high-water mark is persisted ahead of use, so versions never go back across restarts.
  */
 export class Versioner {
   readonly tag: string;
   readonly hlc: HybridClock;
+  /** The mark this node resumed from (undefined on a new data directory). */
+  private readonly resumedFrom: HlcTimestamp | undefined;
 
   /**
    * Added to the wall clock for everything on the data path (versions, expiry). Zero in production;
@@ -24,6 +39,12 @@ export class Versioner {
   constructor(nodeId: string, highWater: HlcTimestamp | undefined, private readonly clock: Clock = systemClock) {
     this.tag = nodeId.slice(0, 16);
     this.hlc = new HybridClock(Buffer.from(this.tag, 'hex'), highWater);
+    this.resumedFrom = highWater;
+  }
+
+  /** How long to wait before the first version: see `hlcStartDelay`. */
+  startDelay(now: number): number {
+    return hlcStartDelay(this.resumedFrom, now);
   }
 
   /** The node's data-path clock: wall time plus any injected skew. */
@@ -35,11 +56,15 @@ export class Versioner {
     return { version: this.hlc.now(now), clock: increment(previous ?? [], this.tag) };
   }
 
-  /** What to persist now: a mark no version issued before the next persist can exceed. */
-  highWaterToPersist(now: number): Buffer {
+  /**
+   * What to persist now: a mark no version issued before the next persist can exceed. At shutdown,
+   * when no version follows, `margin` 1 records the ms after the last version (the logical counter
+   * is not kept), so a clean restart waits for nothing.
+   */
+  highWaterToPersist(now: number, margin = HLC_PERSIST_MARGIN_MS): Buffer {
     const last = this.hlc.last();
     const b = Buffer.alloc(8);
-    b.writeUIntBE(Math.max(last.wall, now) + HLC_PERSIST_MARGIN_MS, 0, 6);
+    b.writeUIntBE(Math.max(last.wall, now) + margin, 0, 6);
     return b;
   }
 

@@ -74,4 +74,33 @@ describe('durability', () => {
     }
     r.disconnect();
   });
+
+  it('a restart after kill -9 waits for the clock to pass its HLC mark; a clean restart does not wait', async () => {
+    // The mark is persisted up to 1 s ahead of the versions issued; a node that stamped from it at
+    // once would let a write whose quorum failed outrank writes acknowledged elsewhere after it.
+    const node = await startNode({ args: ['--appendfsync', 'always', '--loglevel', 'notice'] });
+    nodes.push(node);
+    const waits = (): number[] => [...node.output().matchAll(/"ms":(\d+)[^\n]*waiting for the clock/g)].map((m) => Number(m[1]));
+    const r = new Redis({ port: node.port });
+    await r.set('k', 'before');
+    r.disconnect();
+    await node.kill9();
+    const restartedAt = Date.now();
+    await node.restart();
+    const took = Date.now() - restartedAt;
+    expect(waits()).toHaveLength(1);
+    expect(waits()[0]).toBeGreaterThan(0);
+    expect(waits()[0]).toBeLessThanOrEqual(1001);
+    expect(took).toBeGreaterThanOrEqual(waits()[0]!);
+    const r2 = new Redis({ port: node.port });
+    expect(await r2.get('k')).toBe('before');
+    await r2.set('k', 'after');
+    r2.disconnect();
+    expect(await node.stop()).toBe(0);
+    await node.restart();
+    expect(waits(), 'a clean stop records the mark itself').toHaveLength(1);
+    const r3 = new Redis({ port: node.port });
+    expect(await r3.get('k')).toBe('after');
+    r3.disconnect();
+  });
 });

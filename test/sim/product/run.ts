@@ -6,7 +6,7 @@ import { forgottenKey, installConcurrentSequencer, removeKeyLocks, type Breakage
 import { SimClient, type Counter, type OwnKey, type Queue } from './client.js';
 import { SimClock } from './sim-clock.js';
 import { SimNet, REQUEST_TIMEOUT_MS } from './sim-network.js';
-import { SimNode, type ClusterEnv } from './sim-node.js';
+import { bootDelay, SimNode, type ClusterEnv } from './sim-node.js';
 import type { HintDisk } from './sim-hints.js';
 import { emptyDisk, type DiskImage } from './sim-store.js';
 import { Scheduler } from './scheduler.js';
@@ -404,12 +404,21 @@ export async function runProductSim(opts: ProductSimOptions): Promise<ProductSim
     probe?.nodeCrashed(node);
     away(i, 'crash');
   };
+  const starting = new Set<number>();
   const restart = (i: number): void => {
-    if (!down.has(i) || departed.has(i)) return;
-    down.delete(i);
-    opts.trace?.(`t=${sched.now} restart node ${i}`);
-    boot(i, nodes[i]!.epoch + 1);
-    back(i, sched.now, 'crash');
+    if (!down.has(i) || departed.has(i) || starting.has(i)) return;
+    const up = (): void => {
+      starting.delete(i);
+      if (!down.has(i) || departed.has(i)) return;
+      down.delete(i);
+      opts.trace?.(`t=${sched.now} restart node ${i}`);
+      boot(i, nodes[i]!.epoch + 1);
+      back(i, sched.now, 'crash');
+    };
+    const wait = bootDelay(disks[i]!, clocks[i]!);
+    if (wait === 0) return up();
+    starting.add(i);
+    sched.after(wait, up);
   };
   const faults = scheduleFaults(sched, prng, net, total, workloadMs, {
     crash,

@@ -6,7 +6,7 @@ import { cachedTopology } from './placement-cache.js';
 import { parseReplies, type Reply } from './resp.js';
 import { SimClock } from './sim-clock.js';
 import { SimNet } from './sim-network.js';
-import { SimNode, type ClusterEnv } from './sim-node.js';
+import { bootDelay, SimNode, type ClusterEnv } from './sim-node.js';
 import { SimSink } from './sim-sink.js';
 import type { HintDisk } from './sim-hints.js';
 import { emptyDisk, type DiskImage } from './sim-store.js';
@@ -138,9 +138,14 @@ export class ScriptedCluster {
     this.refresh();
   }
 
-  /** Power loss and restart: the node comes back with what it had synced. */
-  restart(i: number): void {
+  /**
+   * Power loss and restart: the node comes back with what it had synced, once its clock has passed
+   * the HLC mark it persisted (as RingkvNode.open waits); the scheduler runs meanwhile.
+   */
+  async restart(i: number): Promise<void> {
     this.nodes[i]!.crash();
+    const up = this.sched.now + bootDelay(this.disks[i]!, this.clocks[i]!);
+    if (up > this.sched.now) await this.sched.runUntil(up);
     this.nodes[i] = new SimNode(this.env, i, this.nodes[i]!.epoch + 1, this.disks[i]!, this.hintDisks[i]!, this.clocks[i]!);
     this.refresh();
   }

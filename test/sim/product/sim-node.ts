@@ -33,7 +33,7 @@ import { ClientPause } from '../../../src/server/client-pause.js';
 import { ClientTracking } from '../../../src/server/client-tracking.js';
 import type { SessionState } from '../../../src/server/session-state.js';
 import { ServerStats } from '../../../src/server/stats.js';
-import { Versioner } from '../../../src/server/versioner.js';
+import { hlcStartDelay, Versioner } from '../../../src/server/versioner.js';
 import type { Store } from '../../../src/storage/store.js';
 import type { StoredRecord } from '../../../src/storage/types.js';
 import type { SimClock } from './sim-clock.js';
@@ -163,6 +163,14 @@ const NO_STORE = new Proxy({}, {
  * through the real RoutingViewTracker, ComingBack and CatchUpDriver). Runs whose slot lease another
  * node holds are relayed to it by the real Forwarder.
  */
+/**
+ * As RingkvNode.open: how long a node restarting from `disk` waits for its clock before it serves
+ * (its HLC mark may run ahead of what it issued). Callers boot the node after this much time.
+ */
+export function bootDelay(disk: DiskImage, clock: SimClock): number {
+  return hlcStartDelay(Versioner.decodeHighWater(disk.meta.get('hlc-high-water')), clock.now());
+}
+
 export class SimNode implements Endpoint {
   alive = true;
   readonly handlers = new Map<string, RequestHandler>();
