@@ -7,7 +7,8 @@
  * Redis marks such a key touched.
  * Method: each case runs its steps on redis-server 7.0, on one ringkv node and on the slot's primary
  * of a 3-node ringkv cluster (one hash tag, so a cluster runs it on one slot), over two plain
- * connections: the watcher and another client. Every reply is compared with redis-server's.
+ * connections: the watcher and another client, once a command at a time and once with each client's
+ * consecutive steps pipelined. Every reply is compared with redis-server's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
@@ -33,7 +34,8 @@ const CASES: Case[] = [
   { name: 'the watcher itself sets it already expired', steps: (k, x) => [w('WATCH', k), w('SET', k, 'v', 'PXAT', `${PAST}000`), ...exec(k, x)] },
   { name: 'SET … EXAT in the past over a deleted key', steps: (k, x) => [o('SET', k, 'v'), o('DEL', k), w('WATCH', k), o('SET', k, 'v', 'EXAT', PAST), ...exec(k, x)] },
   { name: 'SET … EXAT in the past over a live key', steps: (k, x) => [o('SET', k, 'v'), w('WATCH', k), o('SET', k, 'v', 'EXAT', PAST), ...exec(k, x)] },
-  { name: 'watched live, expired before EXEC', steps: (k, x) => [o('SET', k, 'v', 'PX', '150'), w('WATCH', k), { sleep: 300 }, ...exec(k, x)] },
+  // A second between SET and WATCH's replies would make the key expired when watched: leave room.
+  { name: 'watched live, expired before EXEC', steps: (k, x) => [o('SET', k, 'v', 'PX', '1000'), w('WATCH', k), { sleep: 1300 }, ...exec(k, x)] },
   { name: 'already expired when watched, untouched', steps: (k, x) => [o('SET', k, 'v', 'PX', '50'), { sleep: 150 }, w('WATCH', k), ...exec(k, x)] },
   { name: 'already expired when watched, then read', steps: (k, x) => [o('SET', k, 'v', 'PX', '50'), { sleep: 150 }, w('WATCH', k), o('GET', k), ...exec(k, x)] },
   { name: 'already expired when watched, then deleted', steps: (k, x) => [o('SET', k, 'v', 'PX', '50'), { sleep: 150 }, w('WATCH', k), o('DEL', k), ...exec(k, x)] },
@@ -48,15 +50,32 @@ const CASES: Case[] = [
   { name: 'GETEX … EXAT in the past on a live watched key', steps: (k, x) => [o('SET', k, 'v'), w('WATCH', k), o('GETEX', k, 'EXAT', PAST), ...exec(k, x)] },
 ];
 
-/** The replies of one case's steps on a server, rendered. */
-async function runCase(port: number, c: Case, k: string, x: string): Promise<string[]> {
+/**
+ * The replies of one case's steps on a server, rendered. `pipelined`: each run of one client's
+ * steps (up to a sleep or the other client's turn) goes out in one write, as a pipelining client
+ * sends WATCH … MULTI … EXEC; the next run waits for its replies.
+ */
+async function runCase(port: number, c: Case, k: string, x: string, pipelined = false): Promise<string[]> {
   const watcher = await RespConn.connect(port);
   const other = await RespConn.connect(port);
   try {
     const out: string[] = [];
+    const runs: Step[][] = [];
     for (const step of c.steps(k, x)) {
-      if ('sleep' in step) await new Promise((r) => setTimeout(r, step.sleep));
-      else out.push(show(await (step.by === 'watcher' ? watcher : other).call(...step.argv)));
+      const last = runs.at(-1)?.[0];
+      const joins = pipelined && last !== undefined && 'by' in last && 'by' in step && last.by === step.by;
+      if (joins) runs.at(-1)!.push(step);
+      else runs.push([step]);
+    }
+    for (const run of runs) {
+      const first = run[0]!;
+      if ('sleep' in first) {
+        await new Promise((r) => setTimeout(r, first.sleep));
+        continue;
+      }
+      const conn = first.by === 'watcher' ? watcher : other;
+      const argvs = run.map((step) => ('argv' in step ? step.argv : []));
+      out.push(...(await conn.pipeline(argvs)).map(show));
     }
     return out;
   } finally {
@@ -80,17 +99,19 @@ describe.skipIf(!haveRedisServer)('WATCH and expiries, beside redis-server 7.0',
     await Promise.all([redis?.stop(), node?.stop(), cluster?.stop()]);
   });
 
-  CASES.forEach((c, i) => {
-    it(c.name, async () => {
-      const k = `{we${i}}k`;
-      const x = `{we${i}}x`;
-      const expected = await runCase(redis!.ports[0]!, c, k, x);
-      const [single, clustered] = await Promise.all([
-        runCase(node!.port, c, k, x),
-        runCase(await primaryPort(cluster!.ports[0]!, k), c, k, x),
-      ]);
-      expect(single, 'one node').toEqual(expected);
-      expect(clustered, '3-node cluster').toEqual(expected);
+  for (const pipelined of [false, true]) {
+    CASES.forEach((c, i) => {
+      it(`${c.name}${pipelined ? ', each client\'s steps pipelined' : ''}`, async () => {
+        const k = `{we${i}${pipelined ? 'p' : ''}}k`;
+        const x = `{we${i}${pipelined ? 'p' : ''}}x`;
+        const expected = await runCase(redis!.ports[0]!, c, k, x, pipelined);
+        const [single, clustered] = await Promise.all([
+          runCase(node!.port, c, k, x, pipelined),
+          runCase(await primaryPort(cluster!.ports[0]!, k), c, k, x, pipelined),
+        ]);
+        expect(single, 'one node').toEqual(expected);
+        expect(clustered, '3-node cluster').toEqual(expected);
+      });
     });
-  });
+  }
 });
