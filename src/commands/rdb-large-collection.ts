@@ -22,7 +22,9 @@ import type { CommandContext } from './spec.js';
  * of read whole: a set of ten million members read whole took its members' copies, and then the
  * encoded value, into memory at once. An RDB value states its element count before the elements,
  * so the key is fenced meanwhile (server/key-fence.ts: other clients' commands on it wait, as
- * during a MIGRATE), and the count written is checked against the elements found: a collection
+ * during a MIGRATE; in a cluster, writes this node coordinates that are under way on it land
+ * first), its count is read once fenced, and the count written is checked against the elements
+ * found: a collection
  * that changed anyway (expired meanwhile, or written by another coordinator after a lease moved)
  * ends the transfer with an error rather than send a damaged file. Lists are read twice: their
  * quicklist nodes are counted first (a node ends by element count or bytes). A stream's nodes hold
@@ -77,36 +79,47 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
 
 /**
  * Writes the key's record (expiry, type, key, count, elements) through `add`, calling `flush`
- * after each page. Throws when the elements found differ from the count written.
+ * after each page, when the key still holds a large collection once fenced (the writes already
+ * under way on it have landed by then): 'gone' when it holds nothing, 'small' when it is to be
+ * written whole after all. Throws when the elements found differ from the count written.
  */
 export async function writeLargeCollection(
   ctx: CommandContext,
   key: Buffer,
-  e: Entry,
-  c: LargeCollection,
   add: (b: Buffer) => void,
   flush: () => Promise<void>,
-): Promise<void> {
-  const release = ctx.node.fenceKeys?.(ctx.session, [key]);
+): Promise<'written' | 'gone' | 'small'> {
+  const release = await ctx.node.fenceKeys?.(ctx.session, [key]);
   try {
-    if (c.kind === 'list') return await writeList(ctx.ks, key, e.expiresAt, c.size, add, flush);
-    if (c.kind === 'stream') return await writeStreamPaged(ctx.ks, key, e.expiresAt, c.size, add, flush);
-    const type = c.kind === 'set' ? RDB_TYPE.SET : c.kind === 'zset' ? RDB_TYPE.ZSET_2 : RDB_TYPE.HASH;
-    const w = new RdbWriter();
-    w.raw(rdbKeyRecord(key, e.expiresAt, Buffer.from([type])));
-    w.length(c.size);
-    add(w.take());
-    let written = 0;
-    await eachPage(ctx.ks, key, c.kind, async (page) => {
-      written += page.count;
-      add(page.bytes);
-      await flush();
-      await nextTurn();
-    });
-    if (written !== c.size) throw changed(c.kind, key, `held ${written} elements, not ${c.size}, by the time it was written`);
+    const e = ctx.ks.get(key);
+    if (e === undefined) return 'gone';
+    const c = largeCollection(ctx.ks, key, e);
+    if (c === undefined) return 'small';
+    if (c.kind === 'list') await writeList(ctx.ks, key, e.expiresAt, c.size, add, flush);
+    else if (c.kind === 'stream') await writeStreamPaged(ctx.ks, key, e.expiresAt, c.size, add, flush);
+    else await writeElements(ctx.ks, key, e.expiresAt, c, add, flush);
+    return 'written';
   } finally {
     release?.();
   }
+}
+
+/** A set, sorted set or hash: its count, then its elements a page at a time. */
+async function writeElements(ks: Keyspace, key: Buffer, expiresAt: number, c: LargeCollection, add: (b: Buffer) => void, flush: () => Promise<void>): Promise<void> {
+  const kind = c.kind as Exclude<Kind, 'list' | 'stream'>;
+  const type = kind === 'set' ? RDB_TYPE.SET : kind === 'zset' ? RDB_TYPE.ZSET_2 : RDB_TYPE.HASH;
+  const w = new RdbWriter();
+  w.raw(rdbKeyRecord(key, expiresAt, Buffer.from([type])));
+  w.length(c.size);
+  add(w.take());
+  let written = 0;
+  await eachPage(ks, key, kind, async (page) => {
+    written += page.count;
+    add(page.bytes);
+    await flush();
+    await nextTurn();
+  });
+  if (written !== c.size) throw changed(kind, key, `held ${written} elements, not ${c.size}, by the time it was written`);
 }
 
 /** A set's, sorted set's or hash's elements, encoded a page at a time in stored (position) order. */

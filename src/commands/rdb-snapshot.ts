@@ -63,15 +63,17 @@ export async function writeRdbSnapshot(ctx: CommandContext, parts: { data: boole
         const e = ctx.ks.get(key);
         if (e === undefined) continue;
         // Held whole, a collection of millions would take its copies into memory at once.
-        const large = largeCollection(ctx.ks, key, e);
-        if (large !== undefined) {
+        let whole = e;
+        if (largeCollection(ctx.ks, key, e) !== undefined) {
           await flush();
-          await writeLargeCollection(ctx, key, e, large, add, flush);
-          continue;
+          if ((await writeLargeCollection(ctx, key, add, flush)) !== 'small') continue;
+          const now = ctx.ks.get(key);
+          if (now === undefined) continue;
+          whole = now;
         }
-        const v = dumpValueOf(ctx.ks, key, e);
+        const v = dumpValueOf(ctx.ks, key, whole);
         if (v === undefined) continue;
-        add(rdbKeyRecord(key, e.expiresAt, writeDumpValue(v)));
+        add(rdbKeyRecord(key, whole.expiresAt, writeDumpValue(v)));
         if (pending >= CHUNK_BYTES) await flush();
       }
       pos = page.next;

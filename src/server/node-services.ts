@@ -64,9 +64,10 @@ export interface NodeServices {
   client(id: number): SessionState | undefined;
   /**
    * Holds every other session's commands on `keys` until the returned function is called
-   * (server/key-fence.ts): a snapshot writing a large collection a page at a time.
+   * (server/key-fence.ts): a snapshot writing a large collection a page at a time. Resolves once
+   * the writes on them already under way here have landed.
    */
-  fenceKeys?(owner: SessionState, keys: readonly Buffer[]): () => void;
+  fenceKeys?(owner: SessionState, keys: readonly Buffer[]): Promise<() => void>;
   /** Cluster mode facts INFO and CLUSTER need; undefined when cluster-enabled is no. */
   readonly cluster: ClusterFacade | undefined;
   /** maxmemory: used memory, eviction, key access times and frequencies (server/eviction/). */

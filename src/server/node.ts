@@ -614,8 +614,17 @@ export class RingkvNode implements NodeServices {
     return this.sessions;
   }
 
-  fenceKeys(owner: SessionState, keys: readonly Buffer[]): () => void {
-    return this.dispatcher.fence.raise(owner, keys);
+  async fenceKeys(owner: SessionState, keys: readonly Buffer[]): Promise<() => void> {
+    const lowered = this.dispatcher.fence.raise(owner, keys);
+    // In a cluster a write this node coordinates may be in flight (between its quorum read and its
+    // write): the fence only holds commands that arrive from now on. The key locks such a write
+    // holds are queued for here, so it lands before the caller reads and nothing else starts.
+    const locks = this.clusterNode?.coordinator.locks;
+    const unlocked = locks === undefined ? undefined : await locks.acquire(keys.map((k) => k.toString('latin1')));
+    return () => {
+      unlocked?.();
+      lowered();
+    };
   }
 
   client(id: number): SessionState | undefined {

@@ -17,6 +17,7 @@ import path from 'node:path';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterForBlock } from '../helpers/cluster.js';
+import { primaryPort } from '../helpers/node-facts.js';
 import { contents, keySnapshot as snapshotOf, librariesByName as libraries, queueFullKeyspace } from '../helpers/key-contents.js';
 import { haveRedisServer, startRedisServer } from '../helpers/redis-reference.js';
 import { hasBinary, rawExchange, run, startNode, tempDir, type NodeProcess } from '../helpers/server.js';
@@ -309,5 +310,52 @@ describe.skipIf(!haveTools)('RDB snapshots from the nodes of a 3-node cluster', 
     await expectEveryKeyOnce(files);
     // No snapshot file is left in the nodes' data directories.
     for (const n of cluster.nodes) expect(fs.readdirSync(n.dir).filter((f) => f.startsWith('temp-sync-'))).toEqual([]);
+  }, 180_000);
+
+  it('writes large collections a page at a time on their primary while a cluster client writes to them', async () => {
+    // Runs last: the keys it adds are not among the ones the tests above account for.
+    const n = 6_000;
+    const big = ['big:set', 'big:zset', 'big:list'];
+    for (let i = 0; i < n; i += 500) {
+      const chunk = Array.from({ length: 500 }, (_, j) => i + j);
+      await Promise.all([
+        c.sadd('big:set', ...chunk.map((k) => `m${k}`)),
+        c.zadd('big:zset', ...chunk.flatMap((k) => [String((k * 7919) % 1000 / 8), `m${k}`])),
+        c.rpush('big:list', ...chunk.map((k) => `e${k}`)),
+      ]);
+    }
+    let writing = true;
+    let acked = 0;
+    const load = (async () => {
+      while (writing) {
+        await Promise.all([c.sadd('big:set', `w${acked}`), c.rpush('big:list', `w${acked}`)]);
+        acked++;
+      }
+    })();
+    try {
+      const owner = await primaryPort(cluster.ports[0]!, 'big:set');
+      await new Promise((r) => setTimeout(r, 50));
+      const during = await takeRdb(owner);
+      writing = false;
+      await load;
+      expect(acked).toBeGreaterThan(0);
+      const got = await withLoaded(during, async (r) => ({ set: await r.smembers('big:set'), list: await r.exists('big:list') ? await r.lrange('big:list', 0, -1) : undefined }));
+      // The set as it was at one moment: every first member, and the members written before it.
+      expect(got.set.length).toBe(n + got.set.filter((m) => m.startsWith('w')).length);
+      expect(got.set.filter((m) => m.startsWith('m')).length).toBe(n);
+      if (got.list !== undefined) {
+        expect(got.list.slice(0, n)).toEqual(Array.from({ length: n }, (_, k) => `e${k}`));
+        expect(got.list.slice(n)).toEqual(Array.from({ length: got.list.length - n }, (_, i) => `w${i}`));
+      }
+      // Quiet: each collection's primary gives it exactly as the cluster holds it.
+      for (const key of big) {
+        const file = await takeRdb(await primaryPort(cluster.ports[0]!, key));
+        const want = await contents(c as unknown as Redis, key);
+        await withLoaded(file, async (r) => expect(await contents(r, key)).toEqual(want));
+      }
+    } finally {
+      writing = false;
+      await load.catch(() => undefined);
+    }
   }, 180_000);
 });
