@@ -21,8 +21,8 @@ import type { CommandContext } from './spec.js';
  * A snapshot's large collections (rdb-snapshot.ts), written a page of elements at a time instead
  * of read whole: a set of ten million members read whole took its members' copies, and then the
  * encoded value, into memory at once. An RDB value states its element count before the elements,
- * so the key is fenced meanwhile (server/key-fence.ts: other clients' commands on it wait, as
- * during a MIGRATE; in a cluster, writes this node coordinates that are under way on it land
+ * so the key is fenced against writes meanwhile (server/key-fence.ts: other clients' writes to it
+ * wait, reads go on; in a cluster, writes this node coordinates that are under way on it land
  * first), its count is read once fenced, and the count written is checked against the elements
  * found: a collection
  * that changed anyway (expired meanwhile, or written by another coordinator after a lease moved)

@@ -63,7 +63,7 @@ export interface NodeServices {
   /** A connected client by id (CLIENT TRACKING REDIRECT). */
   client(id: number): SessionState | undefined;
   /**
-   * Holds every other session's commands on `keys` until the returned function is called
+   * Holds every other session's writes to `keys` until the returned function is called
    * (server/key-fence.ts): a snapshot writing a large collection a page at a time. Resolves once
    * the writes on them already under way here have landed.
    */

@@ -615,7 +615,7 @@ export class RingkvNode implements NodeServices {
   }
 
   async fenceKeys(owner: SessionState, keys: readonly Buffer[]): Promise<() => void> {
-    const lowered = this.dispatcher.fence.raise(owner, keys);
+    const lowered = this.dispatcher.fence.raise(owner, keys, { writesOnly: true });
     // In a cluster a write this node coordinates may be in flight (between its quorum read and its
     // write): the fence only holds commands that arrive from now on. The key locks such a write
     // holds are queued for here, so it lands before the caller reads and nothing else starts.

@@ -207,6 +207,50 @@ describe.skipIf(!haveTools)('RDB snapshots over SYNC (redis-cli --rdb) from one 
     }
   }, 120_000);
 
+  it('serves reads of a large collection while it is written, and holds writes to it until it is', async () => {
+    const n = 60_000;
+    for (let i = 0; i < n; i += 2000) await c.sadd('read:set', ...Array.from({ length: 2000 }, (_, j) => `m${i + j}`));
+    const writer = new Redis({ port: node!.port });
+    const reader = new Redis({ port: node!.port });
+    const wrote: number[] = [];
+    const read: number[] = [];
+    let going = true;
+    const loops = [
+      (async () => {
+        for (let i = 0; going; i++) {
+          await writer.sadd('read:set', `w${i}`);
+          wrote.push(performance.now());
+        }
+      })(),
+      (async () => {
+        while (going) {
+          expect(await reader.sismember('read:set', 'm7')).toBe(1);
+          read.push(performance.now());
+        }
+      })(),
+    ];
+    try {
+      await new Promise((r) => setTimeout(r, 50));
+      const file = await takeRdb(node!.port);
+      going = false;
+      await Promise.all(loops);
+      // The writer's longest wait is the fence; reads went on inside it (not only at its ends).
+      let gap = [0, 0];
+      for (let i = 1; i < wrote.length; i++) if (wrote[i]! - wrote[i - 1]! > gap[1]! - gap[0]!) gap = [wrote[i - 1]!, wrote[i]!];
+      const span = gap[1]! - gap[0]!;
+      expect(span, 'the writer waited while the set was written').toBeGreaterThan(50);
+      const inside = read.filter((t) => t > gap[0]! + span / 5 && t < gap[1]! - span / 5).length;
+      expect(inside, `reads served inside the writer's ${Math.round(span)} ms wait`).toBeGreaterThan(2);
+      const members = await withLoaded(file, (r) => r.scard('read:set'));
+      expect(members).toBeGreaterThanOrEqual(n);
+    } finally {
+      going = false;
+      await Promise.allSettled(loops);
+      writer.disconnect();
+      reader.disconnect();
+    }
+  }, 120_000);
+
   it('reads nothing after SYNC: a command pipelined behind it gets no reply inside the file', async () => {
     const { data, closed } = await rawExchange(node!.port, 'REPLCONF capa eof\r\nREPLCONF rdb-only 1\r\nSYNC\r\nPING\r\n', () => false, 30_000);
     expect(closed).toBe(true);

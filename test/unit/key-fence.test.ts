@@ -56,4 +56,30 @@ describe('KeyFence', () => {
     expect(woken).toBe(3);
     expect(fence.active).toBe(false);
   });
+
+  it('lets reads through a fence against writes, and holds writes and transactions that write', () => {
+    const fence = new KeyFence();
+    const owner = new TransientSession(2, false, 'internal');
+    const other = new TransientSession(2, false, 'client');
+    const release = fence.raise(owner, argv('big'), { writesOnly: true });
+    expect(fence.active).toBe(true);
+    for (const read of [['SCARD', 'big'], ['SISMEMBER', 'big', 'm'], ['SMEMBERS', 'big'], ['EVAL_RO', 'return 1', '1', 'big'], ['SORT_RO', 'big']]) {
+      expect(fence.holds(other, spec(read[0]!.toLowerCase()), argv(...read), lookup), read.join(' ')).toBe(false);
+    }
+    for (const write of [['SADD', 'big', 'm'], ['SPOP', 'big'], ['DEL', 'big'], ['EXPIRE', 'big', '10'], ['EVAL', 'return 1', '1', 'big'], ['SORT', 'big', 'STORE', 'x']]) {
+      expect(fence.holds(other, spec(write[0]!.toLowerCase()), argv(...write), lookup), write.join(' ')).toBe(true);
+    }
+    // Another holder's fence against every command still holds reads.
+    const migrating = fence.raise(new TransientSession(2, false, 'internal'), argv('big'));
+    expect(fence.holds(other, spec('scard'), argv('SCARD', 'big'), lookup)).toBe(true);
+    migrating();
+    expect(fence.holds(other, spec('scard'), argv('SCARD', 'big'), lookup)).toBe(false);
+    other.multi = [{ name: 'scard', argv: argv('SCARD', 'big') }];
+    expect(fence.holds(other, spec('exec'), argv('EXEC'), lookup)).toBe(false);
+    other.multi = [{ name: 'scard', argv: argv('SCARD', 'big') }, { name: 'srem', argv: argv('SREM', 'big', 'm') }];
+    expect(fence.holds(other, spec('exec'), argv('EXEC'), lookup)).toBe(true);
+    release();
+    expect(fence.active).toBe(false);
+    expect(fence.holds(other, spec('sadd'), argv('SADD', 'big', 'm'), lookup)).toBe(false);
+  });
 });
