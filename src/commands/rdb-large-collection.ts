@@ -7,9 +7,13 @@ import { SetType } from '../collections/set-type.js';
 import { ZSetType } from '../collections/zset-type.js';
 import { StreamType } from '../collections/stream-type.js';
 import { entryFields } from '../collections/stream-codec.js';
-import { MAX_ID, nextId, type StreamId } from '../collections/stream-id.js';
-import { RDB_TYPE_STREAM_LISTPACKS_2, STREAM_NODE_ENTRIES, streamNodeCount, writeStreamNode, writeStreamTail, type StreamDump } from '../rdb/stream-value.js';
-import { streamTailOf } from './dump-restore.js';
+import { MAX_ID, MIN_ID, nextId, type StreamId } from '../collections/stream-id.js';
+import {
+  RDB_TYPE_STREAM_LISTPACKS_2, STREAM_NODE_ENTRIES, streamNodeCount, writeConsumerHead, writeConsumerPendingId, writeGroupHead,
+  writePendingEntry, writeStreamCounters, writeStreamNode, type StreamDump,
+} from '../rdb/stream-value.js';
+import { StreamGroups } from '../collections/stream-groups.js';
+import type { ConsumerState, GroupState } from '../collections/stream-codec.js';
 import { QuicklistNodes, RDB_TYPE, writeQuicklistNode } from '../rdb/dump-value.js';
 import { rdbKeyRecord } from '../rdb/rdb-file.js';
 import { RdbWriter } from '../rdb/rdb-writer.js';
@@ -28,8 +32,8 @@ import type { CommandContext } from './spec.js';
  * that changed anyway (expired meanwhile, or written by another coordinator after a lease moved)
  * ends the transfer with an error rather than send a damaged file. Lists are read twice: their
  * quicklist nodes are counted first (a node ends by element count or bytes). A stream's nodes hold
- * a fixed number of entries, so its entries go out in one pass; its consumer groups and pending
- * entries follow them whole.
+ * a fixed number of entries, so its entries go out in one pass; its groups follow, each group's and
+ * each consumer's pending entries a page at a time after the count its record keeps.
  */
 
 /** Collections with more elements than this are written a page at a time. */
@@ -60,9 +64,19 @@ export function largeCollection(ks: Keyspace, key: Buffer, e: Entry): LargeColle
     case ValueType.List:
       found = { kind: 'list', size: ListType.open(ks, key)?.length ?? 0 };
       break;
-    case ValueType.Stream:
-      found = { kind: 'stream', size: StreamType.open(ks, key)?.length ?? 0 };
-      break;
+    case ValueType.Stream: {
+      const s = StreamType.open(ks, key);
+      found = { kind: 'stream', size: s?.length ?? 0 };
+      // Pending entries count too: a short stream may have millions (kept after their entries went).
+      let pending = 0;
+      if (s !== undefined) {
+        new StreamGroups(s).scanGroups((_name, g) => {
+          pending += g.pending;
+          return true;
+        });
+      }
+      return found.size + pending > STREAMED_MIN_ELEMENTS ? found : undefined;
+    }
     default:
       return undefined;
   }
@@ -193,7 +207,7 @@ async function writeList(ks: Keyspace, key: Buffer, expiresAt: number, length: n
   const split = new QuicklistNodes();
   let node: Buffer[] = [];
   let written = 0;
-  let w = new RdbWriter();
+  const w = new RdbWriter();
   await pages((v) => {
     if (split.add(v.length) && node.length > 0) {
       writeQuicklistNode(w, node);
@@ -203,8 +217,7 @@ async function writeList(ks: Keyspace, key: Buffer, expiresAt: number, length: n
     node.push(Buffer.from(v));
   }, () => {
     // The page's finished nodes go out with it; the node still filling waits for the next page.
-    const done = w.take();
-    w = new RdbWriter();
+    const done = w.drain();
     if (done.length > 0) add(done);
   });
   if (node.length > 0) {
@@ -240,7 +253,65 @@ async function writeStreamPaged(ks: Keyspace, key: Buffer, expiresAt: number, le
   }
   const s = StreamType.open(ks, key);
   if (s === undefined || written !== length || s.length !== length) throw changed('stream', key, `held ${written} entries, not ${length}, by the time it was written`);
-  const tail = new RdbWriter();
-  writeStreamTail(tail, streamTailOf(s), length);
-  add(tail.take());
+  const m = s.meta;
+  const w = new RdbWriter();
+  writeStreamCounters(w, { lastId: m.lastId, firstId: length === 0 ? MIN_ID : m.firstId, maxDeletedId: m.maxDeletedId, entriesAdded: m.entriesAdded }, length);
+  const groups: Array<[Buffer, GroupState]> = [];
+  new StreamGroups(s).scanGroups((name, g) => groups.push([Buffer.from(name), g]) > 0);
+  w.length(groups.length);
+  add(w.take());
+  for (const [name, g] of groups) await writeGroupPaged(ks, key, name, g, add, flush);
+}
+
+/** A group's head and pending entries, then its consumers, each consumer's pending ids a page at a time. */
+async function writeGroupPaged(ks: Keyspace, key: Buffer, name: Buffer, g: GroupState, add: (b: Buffer) => void, flush: () => Promise<void>): Promise<void> {
+  const groups = (): StreamGroups => {
+    const s = StreamType.open(ks, key);
+    if (s === undefined) throw changed('stream', key, 'was removed while it was written');
+    return new StreamGroups(s);
+  };
+  const w = new RdbWriter();
+  writeGroupHead(w, { name, lastId: g.lastId, entriesRead: g.entriesRead });
+  w.length(g.pending);
+  let from: StreamId | undefined = MIN_ID;
+  let pending = 0;
+  while (from !== undefined) {
+    let n = 0;
+    let last: StreamId | undefined;
+    groups().scanPending(name, from, MAX_ID, (id, p) => {
+      writePendingEntry(w, { id, deliveryTime: p.deliveryTime, deliveries: p.deliveries });
+      last = id;
+      return ++n < PAGE_ELEMENTS;
+    });
+    pending += n;
+    add(w.drain());
+    from = n < PAGE_ELEMENTS || last === undefined ? undefined : nextId(last);
+    await flush();
+    await nextTurn();
+  }
+  if (pending !== g.pending) throw changed('stream', key, `group held ${pending} pending entries, not ${g.pending}`);
+  const consumers: Array<[Buffer, ConsumerState]> = [];
+  groups().scanConsumers(name, (cname, c) => consumers.push([Buffer.from(cname), c]) > 0);
+  w.length(consumers.length);
+  for (const [cname, c] of consumers) {
+    writeConsumerHead(w, { name: cname, seenTime: c.seenTime });
+    w.length(c.pending);
+    let after: StreamId | undefined;
+    let ids = 0;
+    for (;;) {
+      let n = 0;
+      groups().scanConsumerPending(name, cname, after, (id) => {
+        writeConsumerPendingId(w, id);
+        after = id;
+        return ++n < PAGE_ELEMENTS;
+      });
+      ids += n;
+      add(w.drain());
+      if (n < PAGE_ELEMENTS) break;
+      await flush();
+      await nextTurn();
+    }
+    if (ids !== c.pending) throw changed('stream', key, `consumer held ${ids} pending entries, not ${c.pending}`);
+  }
+  add(w.drain());
 }

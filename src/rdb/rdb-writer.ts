@@ -81,4 +81,12 @@ export class RdbWriter {
   take(): Buffer {
     return Buffer.concat(this.parts, this.size);
   }
+
+  /** take(), and starts over empty: for writers that send what they have a page at a time. */
+  drain(): Buffer {
+    const b = this.take();
+    this.parts.length = 0;
+    this.size = 0;
+    return b;
+  }
 }

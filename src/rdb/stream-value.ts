@@ -100,36 +100,64 @@ export function writeStreamNode(w: RdbWriter, node: StreamDump['entries']): void
 
 /** What follows the nodes: the entry count, the ids and counters, and the consumer groups. */
 export function writeStreamTail(w: RdbWriter, v: Omit<StreamDump, 'entries' | 'kind'>, length: number, legacy = false): void {
+  writeStreamCounters(w, v, length, legacy);
+  w.length(v.groups.length);
+  for (const g of v.groups) {
+    writeGroupHead(w, g, legacy);
+    w.length(g.pending.length);
+    for (const p of g.pending) writePendingEntry(w, p);
+    w.length(g.consumers.length);
+    for (const c of g.consumers) {
+      writeConsumerHead(w, c);
+      w.length(c.pending.length);
+      for (const id of c.pending) writeConsumerPendingId(w, id);
+    }
+  }
+}
+
+/*
+ * The parts of a stream's tail, for writers that state each count first and then write its items
+ * a page at a time (commands/rdb-large-collection.ts).
+ */
+
+/** The entry count, then the ids and counter a stream keeps beside its entries. */
+export function writeStreamCounters(w: RdbWriter, v: Pick<StreamDump, 'lastId' | 'firstId' | 'maxDeletedId' | 'entriesAdded'>, length: number, legacy = false): void {
   w.length(length);
   for (const id of legacy ? [v.lastId] : [v.lastId, v.firstId, v.maxDeletedId]) {
     w.bigLength(id.ms);
     w.bigLength(id.seq);
   }
   if (!legacy) w.bigLength(v.entriesAdded);
-  w.length(v.groups.length);
-  for (const g of v.groups) {
-    w.string(g.name);
-    w.bigLength(g.lastId.ms);
-    w.bigLength(g.lastId.seq);
-    if (!legacy) w.bigLength(g.entriesRead === undefined || g.entriesRead < 0n ? U64_MAX : g.entriesRead);
-    w.length(g.pending.length);
-    for (const p of g.pending) {
-      w.raw(rawId(p.id));
-      const t = Buffer.allocUnsafe(8);
-      t.writeBigInt64LE(BigInt(p.deliveryTime));
-      w.raw(t);
-      w.bigLength(p.deliveries);
-    }
-    w.length(g.consumers.length);
-    for (const c of g.consumers) {
-      w.string(c.name);
-      const t = Buffer.allocUnsafe(8);
-      t.writeBigInt64LE(BigInt(c.seenTime));
-      w.raw(t);
-      w.length(c.pending.length);
-      for (const id of c.pending) w.raw(rawId(id));
-    }
-  }
+}
+
+/** A group's name, last delivered id and entries read; its pending count follows. */
+export function writeGroupHead(w: RdbWriter, g: Pick<StreamDumpGroup, 'name' | 'lastId' | 'entriesRead'>, legacy = false): void {
+  w.string(g.name);
+  w.bigLength(g.lastId.ms);
+  w.bigLength(g.lastId.seq);
+  if (!legacy) w.bigLength(g.entriesRead === undefined || g.entriesRead < 0n ? U64_MAX : g.entriesRead);
+}
+
+export function writePendingEntry(w: RdbWriter, p: StreamDumpGroup['pending'][number]): void {
+  w.raw(rawId(p.id));
+  w.raw(msTimeBytes(p.deliveryTime));
+  w.bigLength(p.deliveries);
+}
+
+/** A consumer's name and seen time; its pending count follows. */
+export function writeConsumerHead(w: RdbWriter, c: Pick<StreamDumpGroup['consumers'][number], 'name' | 'seenTime'>): void {
+  w.string(c.name);
+  w.raw(msTimeBytes(c.seenTime));
+}
+
+export function writeConsumerPendingId(w: RdbWriter, id: StreamId): void {
+  w.raw(rawId(id));
+}
+
+function msTimeBytes(ms: number): Buffer {
+  const t = Buffer.allocUnsafe(8);
+  t.writeBigInt64LE(BigInt(ms));
+  return t;
 }
 
 /** A millisecond Unix time as rdbLoadMillisecondTime reads it, within what the store keeps. */

@@ -171,8 +171,20 @@ describe.skipIf(!haveTools)('RDB snapshots over SYNC (redis-cli --rdb) from one 
     p.xgroup('CREATE', 'big:stream', 'readers', '0');
     p.xreadgroup('GROUP', 'readers', 'alice', 'COUNT', 150, 'STREAMS', 'big:stream', '>');
     p.xdel('big:stream', '5-2');
+    // A second group with every entry pending over two consumers, one acknowledged: pages of them.
+    p.xgroup('CREATE', 'big:stream', 'all', '0');
+    p.xreadgroup('GROUP', 'all', 'bob', 'COUNT', 6000, 'STREAMS', 'big:stream', '>');
+    p.xreadgroup('GROUP', 'all', 'carol', 'COUNT', 5000, 'STREAMS', 'big:stream', '>');
+    p.xack('big:stream', 'all', '10-0');
     await p.exec();
-    const big = ['big:set', 'big:zset', 'big:hash', 'big:list', 'big:stream'];
+    // A short stream whose group still has thousands pending (its entries trimmed away).
+    const q = c.pipeline();
+    for (let k = 1; k <= 5000; k++) q.xadd('pel:stream', `${k}-1`, 'f', String(k));
+    q.xgroup('CREATE', 'pel:stream', 'g', '0');
+    q.xreadgroup('GROUP', 'g', 'dave', 'COUNT', 5000, 'STREAMS', 'pel:stream', '>');
+    q.xtrim('pel:stream', 'MAXLEN', 10);
+    await q.exec();
+    const big = ['big:set', 'big:zset', 'big:hash', 'big:list', 'big:stream', 'pel:stream'];
     const writer = new Redis({ port: node!.port });
     let writing = true;
     let acked = 0;
