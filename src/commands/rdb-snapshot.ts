@@ -17,7 +17,7 @@ import { REDIS_VERSION } from './version.js';
  * read, and the file is not one instant's picture as Redis's fork gives (a key changed during
  * the transfer may be in it from before or after the change; DEL'd keys not yet read are left out).
  * A large collection is written a page of elements at a time, its key held against other
- * clients' commands meanwhile (rdb-large-collection.ts).
+ * clients' writes meanwhile (rdb-large-collection.ts).
  */
 
 /** Keys read per page; a page's records are written as one chunk. */

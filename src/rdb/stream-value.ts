@@ -117,7 +117,7 @@ export function writeStreamTail(w: RdbWriter, v: Omit<StreamDump, 'entries' | 'k
 
 /*
  * The parts of a stream's tail, for writers that state each count first and then write its items
- * a page at a time (commands/rdb-large-collection.ts).
+ * a page at a time (commands/rdb-large-stream.ts).
  */
 
 /** The entry count, then the ids and counter a stream keeps beside its entries. */
