@@ -1,0 +1,133 @@
+/**
+ * Goal: Redis 7.0's own cluster tooling does what operators use it for. A team moving off Redis can
+ * pour a running redis-server's keys into a ringkv cluster with `redis-cli --cluster import`: every
+ * key of every type arrives whole, with its expiry, on the node that serves its slot;
+ * `--cluster-copy` leaves the source as it was and `--cluster-replace` overwrites keys the cluster
+ * already holds, as the tool promises. `redis-cli --cluster add-node` scales a cluster out: the new
+ * node joins, takes a share of the slots (the ring places them; no reshard step), and every key
+ * stays readable with its value.
+ * Method: a real redis-server filled with every kind of key (key-contents.ts), 3-node ringkv
+ * clusters, the tools run as users run them, then each key read back through ioredis's Cluster
+ * client and compared with the source's copy, byte for byte, expiry included.
+ */
+import { Cluster, Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterForBlock } from '../helpers/cluster.js';
+import { keySnapshot, queueFullKeyspace } from '../helpers/key-contents.js';
+import { haveRedisServer, startRedisServer, type RedisReference } from '../helpers/redis-reference.js';
+import { freePort, hasBinary, run, startNode, type NodeProcess } from '../helpers/server.js';
+
+const haveTools = haveRedisServer && hasBinary('redis-cli');
+
+describe.skipIf(!haveTools)('redis-cli --cluster import from redis-server into a 3-node cluster', () => {
+  const cluster = clusterForBlock(3);
+  let source: RedisReference | undefined;
+  let src: Redis;
+  let c: Cluster;
+
+  beforeAll(async () => {
+    source = await startRedisServer();
+    src = new Redis({ port: source.ports[0] });
+    const p = src.pipeline();
+    queueFullKeyspace(p);
+    for (let i = 0; i < 300; i++) p.set(`plain:${i}`, `value-${i}`);
+    p.set('clash', 'from-redis');
+    await p.exec();
+    c = new Cluster([{ host: '127.0.0.1', port: cluster.ports[0]! }]);
+  }, 60_000);
+
+  afterAll(async () => {
+    c?.disconnect();
+    src?.disconnect();
+    await source?.stop();
+  });
+
+  const importFrom = async (...flags: string[]): Promise<{ code: number | null; out: string }> => {
+    const r = await run('redis-cli', ['--cluster', 'import', `127.0.0.1:${cluster.ports[0]}`, '--cluster-from', `127.0.0.1:${source!.ports[0]}`, ...flags], undefined, 120_000);
+    return { code: r.code, out: r.stdout + r.stderr };
+  };
+
+  /** The key as the cluster holds it equals the source's; an expiry may differ by the ms MIGRATE took (it sends the time left). */
+  const expectSameKey = async (key: string): Promise<void> => {
+    const [want, wantExpiry] = (await keySnapshot(src, key)) as [unknown, number];
+    const [got, gotExpiry] = (await keySnapshot(c as unknown as Redis, key)) as [unknown, number];
+    expect(got, key).toEqual(want);
+    if (wantExpiry < 0) expect(gotExpiry, key).toBe(wantExpiry);
+    else expect(Math.abs(gotExpiry - wantExpiry), `${key} expiry ${gotExpiry} against ${wantExpiry}`).toBeLessThanOrEqual(50);
+  };
+
+  it('copies every key whole, with its expiry, to the node of its slot, and leaves the source as it was', async () => {
+    const keys = (await src.keys('*')).sort();
+    expect(keys.length).toBeGreaterThan(300);
+    const { code, out } = await importFrom('--cluster-copy');
+    expect(code, out).toBe(0);
+    for (const key of keys) await expectSameKey(key);
+    let held = 0;
+    for (const port of cluster.ports) {
+      const node = new Redis({ port });
+      held += await node.dbsize();
+      node.disconnect();
+    }
+    expect(held).toBe(keys.length);
+    expect((await src.keys('*')).sort()).toEqual(keys);
+  }, 180_000);
+
+  it('stops at a key the cluster holds (BUSYKEY), and --cluster-replace overwrites it', async () => {
+    await c.set('clash', 'already-here');
+    const refused = await importFrom('--cluster-copy');
+    expect(refused.code).toBe(1);
+    expect(refused.out).toContain('BUSYKEY Target key name already exists.');
+    expect(await c.get('clash')).toBe('already-here');
+    const replaced = await importFrom('--cluster-copy', '--cluster-replace');
+    expect(replaced.code, replaced.out).toBe(0);
+    expect(await c.get('clash')).toBe('from-redis');
+    await expectSameKey('bighash');
+  }, 180_000);
+});
+
+describe.skipIf(!hasBinary('redis-cli'))('redis-cli --cluster add-node', () => {
+  const cluster = clusterForBlock(3);
+  let added: NodeProcess | undefined;
+
+  afterAll(async () => {
+    await added?.stop();
+  });
+
+  it('adds an empty node: it takes a share of the slots and every key keeps its value', async () => {
+    const c = new Cluster([{ host: '127.0.0.1', port: cluster.ports[0]! }]);
+    try {
+      const keys = Array.from({ length: 400 }, (_, i) => `grow:${i}`);
+      await Promise.all(keys.map((k, i) => (i % 4 === 0 ? c.rpush(k, 'a', String(i)) : c.set(k, String(i)))));
+      let port = await freePort();
+      // Its bus port (port + 10000) must not be a member's client port, nor the other way round.
+      while (cluster.ports.some((p) => p === port + 10000 || p + 10000 === port)) port = await freePort();
+      added = await startNode({ port, args: ['--cluster-enabled', 'yes', '--cluster-node-timeout', '2000', '--appendfsync', 'everysec'] });
+      const r = await run('redis-cli', ['--cluster', 'add-node', `127.0.0.1:${port}`, `127.0.0.1:${cluster.ports[0]}`], undefined, 60_000);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toContain('[OK] New node added correctly.');
+      // The new node appears in the slot map with a share of the slots.
+      const deadline = Date.now() + 30_000;
+      let share = 0;
+      while (share === 0 && Date.now() < deadline) {
+        const slots = (await c.call('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number]]>;
+        share = slots.filter(([, , [, p]]) => p === port).reduce((n, [from, to]) => n + to - from + 1, 0);
+        if (share === 0) await new Promise((res) => setTimeout(res, 200));
+      }
+      expect(share).toBeGreaterThan(16384 / 8);
+      const check = await run('redis-cli', ['--cluster', 'check', `127.0.0.1:${port}`], undefined, 60_000);
+      expect(check.stdout).toContain('[OK] All 16384 slots covered.');
+      // Every key reads back with its value, also through the new node's redirects.
+      const viaNew = new Cluster([{ host: '127.0.0.1', port }]);
+      try {
+        for (const [i, k] of keys.entries()) {
+          const want = i % 4 === 0 ? ['a', String(i)] : String(i);
+          expect(i % 4 === 0 ? await viaNew.lrange(k, 0, -1) : await viaNew.get(k), k).toEqual(want);
+        }
+      } finally {
+        viaNew.disconnect();
+      }
+    } finally {
+      c.disconnect();
+    }
+  }, 120_000);
+});
