@@ -5,7 +5,8 @@
  * `--cluster-copy` leaves the source as it was and `--cluster-replace` overwrites keys the cluster
  * already holds, as the tool promises. `redis-cli --cluster add-node` scales a cluster out: the new
  * node joins, takes a share of the slots (the ring places them; no reshard step), and every key
- * stays readable with its value.
+ * stays readable with its value. A Redis Cluster node's MIGRATE (which sends RESTORE-ASKING) moves
+ * keys straight into the ringkv node that serves their slot.
  * Method: a real redis-server filled with every kind of key (key-contents.ts), 3-node ringkv
  * clusters, the tools run as users run them, then each key read back through ioredis's Cluster
  * client and compared with the source's copy, byte for byte, expiry included.
@@ -14,7 +15,8 @@ import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterForBlock } from '../helpers/cluster.js';
 import { keySnapshot, queueFullKeyspace } from '../helpers/key-contents.js';
-import { haveRedisServer, startRedisServer, type RedisReference } from '../helpers/redis-reference.js';
+import { haveRedisServer, startRedisCluster, startRedisServer, type RedisReference } from '../helpers/redis-reference.js';
+import { primaryPort } from '../helpers/node-facts.js';
 import { freePort, hasBinary, run, startNode, type NodeProcess } from '../helpers/server.js';
 
 const haveTools = haveRedisServer && hasBinary('redis-cli');
@@ -131,3 +133,60 @@ describe.skipIf(!hasBinary('redis-cli'))('redis-cli --cluster add-node', () => {
     }
   }, 120_000);
 });
+
+describe.skipIf(!haveRedisServer)('MIGRATE from a Redis Cluster node into a ringkv cluster', () => {
+  const cluster = clusterForBlock(3);
+  let source: RedisReference | undefined;
+
+  beforeAll(async () => {
+    source = await startRedisCluster();
+  }, 60_000);
+
+  afterAll(async () => {
+    await source?.stop();
+  });
+
+  it('moves keys of every kind with RESTORE-ASKING, expiry included; REPLACE overwrites, COPY keeps the source', async () => {
+    const from = new Cluster([{ host: '127.0.0.1', port: source!.ports[0]! }]);
+    const to = new Cluster([{ host: '127.0.0.1', port: cluster.ports[0]! }]);
+    try {
+      const keys = ['mig:str', 'mig:list', 'mig:hash', 'mig:zset', 'mig:ttl'];
+      await from.set('mig:str', 'v');
+      await from.rpush('mig:list', 'a', 'b', 'c');
+      await from.hset('mig:hash', 'f', '1', 'g', '2');
+      await from.zadd('mig:zset', '1.5', 'm', '-2', 'n');
+      await from.set('mig:ttl', 'x', 'PX', 600_000);
+      await to.set('mig:str', 'old');
+      for (const key of keys) {
+        const src = await primaryPort(source!.ports[0]!, key);
+        const dst = await primaryPort(cluster.ports[0]!, key);
+        const node = new Redis({ port: src });
+        const want = await keySnapshot(node, key);
+        const reply = await node.call('MIGRATE', '127.0.0.1', String(dst), key, '0', '5000', 'COPY', 'REPLACE');
+        expect(reply, key).toBe('OK');
+        const [got, gotExpiry] = (await keySnapshot(to as unknown as Redis, key)) as [unknown, number];
+        const [wanted, wantExpiry] = want as [unknown, number];
+        expect(got, key).toEqual(wanted);
+        expect(Math.abs(gotExpiry - wantExpiry) <= 50 || gotExpiry === wantExpiry, `${key} expiry ${gotExpiry} against ${wantExpiry}`).toBe(true);
+        expect(await node.exists(key), `${key} still at the source (COPY)`).toBe(1);
+        node.disconnect();
+      }
+      // What a cluster node's MIGRATE sends is RESTORE-ASKING (a standalone source sends RESTORE).
+      let asking = 0;
+      for (const port of cluster.ports) {
+        const node = new Redis({ port });
+        asking += Number(/cmdstat_restore-asking:calls=(\d+)/.exec(await node.info('commandstats'))?.[1] ?? 0);
+        node.disconnect();
+      }
+      expect(asking).toBe(keys.length);
+      // Without REPLACE a key the target holds is refused, as a Redis target refuses it.
+      const src = new Redis({ port: await primaryPort(source!.ports[0]!, 'mig:str') });
+      await expect(src.call('MIGRATE', '127.0.0.1', String(await primaryPort(cluster.ports[0]!, 'mig:str')), 'mig:str', '0', '5000', 'COPY')).rejects.toThrow(/BUSYKEY Target key name already exists/);
+      src.disconnect();
+    } finally {
+      from.disconnect();
+      to.disconnect();
+    }
+  }, 120_000);
+});
+
