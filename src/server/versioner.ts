@@ -11,12 +11,13 @@ export const HLC_PERSIST_MARGIN_MS = 1000;
  * wall clock again after a crash. A crashed node's mark runs up to HLC_PERSIST_MARGIN_MS ahead of
  * what it issued; stamping from it would make the first second's writes outrank writes other nodes
  * acknowledge after them, which matters for a write whose quorum failed (its client saw an error)
- * and that reaches replicas later. A mark further ahead than the margin means the wall clock
- * stepped back: waiting would not end in reasonable time, so the HLC stays ahead until it passes.
+ * and that reaches replicas later. The wait is at most the margin: a mark further ahead means the
+ * wall clock stepped back, and waiting for it could take any time; the HLC then stays ahead until
+ * the clock passes it.
  */
 export function hlcStartDelay(highWater: HlcTimestamp | undefined, now: number): number {
   const ahead = (highWater?.wall ?? 0) - now;
-  return ahead > 0 && ahead <= HLC_PERSIST_MARGIN_MS ? ahead + 1 : 0;
+  return ahead > 0 ? Math.min(ahead, HLC_PERSIST_MARGIN_MS) + 1 : 0;
 }
 
 /**
