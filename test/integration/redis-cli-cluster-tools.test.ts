@@ -21,6 +21,18 @@ import { freePort, hasBinary, run, startNode, type NodeProcess } from '../helper
 
 const haveTools = haveRedisServer && hasBinary('redis-cli');
 
+/**
+ * The key as the target holds it equals the source's copy; an expiry may differ by the ms MIGRATE
+ * took (it sends the time left, not the instant).
+ */
+async function expectMoved(source: Redis, target: Cluster, key: string): Promise<void> {
+  const [want, wantExpiry] = (await keySnapshot(source, key)) as [unknown, number];
+  const [got, gotExpiry] = (await keySnapshot(target as unknown as Redis, key)) as [unknown, number];
+  expect(got, key).toEqual(want);
+  if (wantExpiry < 0) expect(gotExpiry, key).toBe(wantExpiry);
+  else expect(Math.abs(gotExpiry - wantExpiry), `${key} expiry ${gotExpiry} against ${wantExpiry}`).toBeLessThanOrEqual(50);
+}
+
 describe.skipIf(!haveTools)('redis-cli --cluster import from redis-server into a 3-node cluster', () => {
   const cluster = clusterForBlock(3);
   let source: RedisReference | undefined;
@@ -49,14 +61,7 @@ describe.skipIf(!haveTools)('redis-cli --cluster import from redis-server into a
     return { code: r.code, out: r.stdout + r.stderr };
   };
 
-  /** The key as the cluster holds it equals the source's; an expiry may differ by the ms MIGRATE took (it sends the time left). */
-  const expectSameKey = async (key: string): Promise<void> => {
-    const [want, wantExpiry] = (await keySnapshot(src, key)) as [unknown, number];
-    const [got, gotExpiry] = (await keySnapshot(c as unknown as Redis, key)) as [unknown, number];
-    expect(got, key).toEqual(want);
-    if (wantExpiry < 0) expect(gotExpiry, key).toBe(wantExpiry);
-    else expect(Math.abs(gotExpiry - wantExpiry), `${key} expiry ${gotExpiry} against ${wantExpiry}`).toBeLessThanOrEqual(50);
-  };
+  const expectSameKey = (key: string): Promise<void> => expectMoved(src, c, key);
 
   it('copies every key whole, with its expiry, to the node of its slot, and leaves the source as it was', async () => {
     const keys = (await src.keys('*')).sort();
@@ -161,13 +166,9 @@ describe.skipIf(!haveRedisServer)('MIGRATE from a Redis Cluster node into a ring
         const src = await primaryPort(source!.ports[0]!, key);
         const dst = await primaryPort(cluster.ports[0]!, key);
         const node = new Redis({ port: src });
-        const want = await keySnapshot(node, key);
         const reply = await node.call('MIGRATE', '127.0.0.1', String(dst), key, '0', '5000', 'COPY', 'REPLACE');
         expect(reply, key).toBe('OK');
-        const [got, gotExpiry] = (await keySnapshot(to as unknown as Redis, key)) as [unknown, number];
-        const [wanted, wantExpiry] = want as [unknown, number];
-        expect(got, key).toEqual(wanted);
-        expect(Math.abs(gotExpiry - wantExpiry) <= 50 || gotExpiry === wantExpiry, `${key} expiry ${gotExpiry} against ${wantExpiry}`).toBe(true);
+        await expectMoved(node, to, key);
         expect(await node.exists(key), `${key} still at the source (COPY)`).toBe(1);
         node.disconnect();
       }
