@@ -66,25 +66,26 @@ export function largeCollection(ks: Keyspace, key: Buffer, e: Entry): LargeColle
 /**
  * Writes the key's record (expiry, type, key, count, elements) through `add`, calling `flush`
  * after each page, when the key still holds a large collection once fenced (the writes already
- * under way on it have landed by then): 'gone' when it holds nothing, 'small' when it is to be
- * written whole after all. Throws when the elements found differ from the count written.
+ * under way on it have landed by then. Returns the key's entry, as read once fenced, when it is
+ * to be written whole after all (it shrank or changed type); undefined when it was written or is
+ * gone. Throws when the elements found differ from the count written.
  */
 export async function writeLargeCollection(
   ctx: CommandContext,
   key: Buffer,
   add: (b: Buffer) => void,
   flush: () => Promise<void>,
-): Promise<'written' | 'gone' | 'small'> {
+): Promise<Entry | undefined> {
   const release = await ctx.node.fenceKeys?.(ctx.session, [key]);
   try {
     const e = ctx.ks.get(key);
-    if (e === undefined) return 'gone';
+    if (e === undefined) return undefined;
     const c = largeCollection(ctx.ks, key, e);
-    if (c === undefined) return 'small';
+    if (c === undefined) return e;
     if (c.kind === 'list') await writeList(ctx.ks, key, e.expiresAt, c.size, add, flush);
     else if (c.kind === 'stream') await writeStreamPaged(ctx.ks, key, e.expiresAt, c.size, add, flush);
     else await writeElements(ctx.ks, key, e.expiresAt, c, add, flush);
-    return 'written';
+    return undefined;
   } finally {
     release?.();
   }

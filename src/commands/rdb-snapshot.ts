@@ -66,10 +66,9 @@ export async function writeRdbSnapshot(ctx: CommandContext, parts: { data: boole
         let whole = e;
         if (largeCollection(ctx.ks, key, e) !== undefined) {
           await flush();
-          if ((await writeLargeCollection(ctx, key, add, flush)) !== 'small') continue;
-          const now = ctx.ks.get(key);
-          if (now === undefined) continue;
-          whole = now;
+          const small = await writeLargeCollection(ctx, key, add, flush);
+          if (small === undefined) continue;
+          whole = small;
         }
         const v = dumpValueOf(ctx.ks, key, whole);
         if (v === undefined) continue;
