@@ -55,8 +55,13 @@ export function streamTailOf(s: StreamType): Omit<StreamDump, 'entries' | 'kind'
     groups.push({ name: group, lastId: g.lastId, entriesRead: g.entriesRead, pending, consumers });
     return true;
   });
+  return { ...streamCountersOf(s), groups };
+}
+
+/** The ids and counter a stream's RDB value keeps beside its entries (an empty stream's first id is 0-0, as Redis writes it). */
+export function streamCountersOf(s: StreamType): Pick<StreamDump, 'lastId' | 'firstId' | 'maxDeletedId' | 'entriesAdded'> {
   const m = s.meta;
-  return { lastId: m.lastId, firstId: s.length === 0 ? MIN_ID : m.firstId, maxDeletedId: m.maxDeletedId, entriesAdded: m.entriesAdded, groups };
+  return { lastId: m.lastId, firstId: s.length === 0 ? MIN_ID : m.firstId, maxDeletedId: m.maxDeletedId, entriesAdded: m.entriesAdded };
 }
 
 /** Writes a decoded stream: its entries in order, then its counters as they were, then its groups. */

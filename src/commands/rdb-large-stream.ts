@@ -8,6 +8,7 @@ import {
   RDB_TYPE_STREAM_LISTPACKS_2, STREAM_NODE_ENTRIES, streamNodeCount, writeConsumerHead, writeConsumerPendingId, writeGroupHead,
   writePendingEntry, writeStreamCounters, writeStreamNode, type StreamDump,
 } from '../rdb/stream-value.js';
+import { streamCountersOf } from './dump-restore.js';
 import type { Keyspace } from './keyspace.js';
 import { changed, nextTurn, PAGE_ELEMENTS } from './rdb-pages.js';
 
@@ -53,9 +54,8 @@ export async function writeStreamPaged(ks: Keyspace, key: Buffer, expiresAt: num
   }
   const s = StreamType.open(ks, key);
   if (s === undefined || written !== length || s.length !== length) throw changed('stream', key, `held ${written} entries, not ${length}, by the time it was written`);
-  const m = s.meta;
   const w = new RdbWriter();
-  writeStreamCounters(w, { lastId: m.lastId, firstId: length === 0 ? MIN_ID : m.firstId, maxDeletedId: m.maxDeletedId, entriesAdded: m.entriesAdded }, length);
+  writeStreamCounters(w, streamCountersOf(s), length);
   const groups: Array<[Buffer, GroupState]> = [];
   new StreamGroups(s).scanGroups((name, g) => groups.push([Buffer.from(name), g]) > 0);
   w.length(groups.length);
