@@ -17,6 +17,8 @@ export class Saves {
   /** Seconds the last save took (-1: none yet), and when the running one began. */
   lastSeconds = -1;
   private startedMs = 0;
+  /** lastCheckpointAt() when the running save began: checkpoints ending during a save do not move LASTSAVE before it ends. */
+  private checkpointBeforeMs = 0;
 
   constructor(
     /** Resolves once everything written before the call is in LMDB (Store.checkpointNow). */
@@ -29,9 +31,15 @@ export class Saves {
     this.lastSaveMs = startedAt;
   }
 
-  /** LASTSAVE: the end of the last save or checkpoint, in Unix seconds. */
+  /**
+   * LASTSAVE: the end of the last save or checkpoint, in Unix seconds. While a save runs, a
+   * checkpoint that ends meanwhile (the node's own, begun before the save) is not counted until the
+   * save ends: a script that waits for LASTSAVE to move after BGSAVE then finds the save done
+   * (rdb_bgsave_in_progress 0), as with Redis, where only the save's end moves it.
+   */
   lastSave(): number {
-    return Math.floor(Math.max(this.lastSaveMs, this.lastCheckpointAt()) / 1000);
+    const checkpoint = this.running === undefined ? this.lastCheckpointAt() : this.checkpointBeforeMs;
+    return Math.floor(Math.max(this.lastSaveMs, checkpoint) / 1000);
   }
 
   get inProgress(): boolean {
@@ -70,6 +78,7 @@ export class Saves {
 
   private start(): Promise<void> {
     this.startedMs = this.now();
+    this.checkpointBeforeMs = this.lastCheckpointAt();
     const run = this.checkpoint().then(
       () => {
         this.lastOk = true;
