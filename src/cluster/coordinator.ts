@@ -236,6 +236,12 @@ export class Coordinator {
   private readSeq = 0;
   /** Per key set with jobs in flight: the last quorum read started for it. */
   private readonly shares = new Map<string, ReadShare>();
+  /**
+   * Collection metadata of leased writes sent to the other replicas and not yet applied here (a
+   * leased write lands here only after another replica took it), by record-key id: a read that
+   * meets that version on a replica waits for it here instead of copying the collection whole.
+   */
+  private readonly landingHere = new Map<string, { version: Buffer; waiters: Array<() => void> }>();
 
   constructor(
     private readonly store: RecordStore,
@@ -422,6 +428,17 @@ export class Coordinator {
       if (local !== undefined && local.version.equals(rec.version) && !isSuspect(local)) {
         this.complete.mark(ids[i]!, rec.version);
         continue;
+      }
+      // A read (it holds no key lock) may meet a write of this node's that reached another replica
+      // and is on its way here, or has landed here since, with later ones: this replica holds what
+      // the read saw once that write is here.
+      if (!job.isWrite) {
+        await this.landed(ids[i]!, rec.version);
+        const now = this.store.get(job.slot, job.keys[i]!);
+        if (now !== undefined && compareVersions(now.version, rec.version) >= 0 && !isSuspect(now)) {
+          if (now.version.equals(rec.version)) this.complete.mark(ids[i]!, rec.version);
+          continue;
+        }
       }
       const sources = [...new Set([...job.previousReplicas, ...job.replicas])].filter((id) => id !== me && this.replicas.reachable(id));
       // One history, whole: a replica holding the newest metadata completely is copied exactly.
@@ -927,6 +944,7 @@ export class Coordinator {
           this.stats.restamps++;
           settled = true;
           localPending = false;
+          landed?.();
           this.replicate(job, ks, before, settle, appliedHere, verified, attempt + 1);
         }
         check();
@@ -977,6 +995,7 @@ export class Coordinator {
        */
       const remotes = job.replicas.filter((id) => id !== me);
       let localPending = leased && remotes.length < job.replicas.length && remotes.length > 0;
+      const landed = localPending ? this.expectHere(records) : undefined;
       let remoteLeft = remotes.length;
       const remoteDone = (accepted: boolean): void => {
         remoteLeft--;
@@ -984,8 +1003,10 @@ export class Coordinator {
         if (accepted) {
           localPending = false;
           applyHere();
+          landed?.();
         } else if (remoteLeft === 0) {
           localPending = false;
+          landed?.();
           nack(me);
         }
       };
@@ -1014,6 +1035,37 @@ export class Coordinator {
         if (id !== me && this.replicas.reachable(id)) this.replicas.write(id, job.slot, items).catch(() => undefined);
       }
     }
+  }
+
+  /** Resolves once the leased write of `version` to `id` was applied here or failed (at once when none is on its way). */
+  private landed(id: string, version: Buffer): Promise<void> | undefined {
+    const pending = this.landingHere.get(id);
+    if (pending === undefined || !pending.version.equals(version)) return undefined;
+    return new Promise((resolve) => pending.waiters.push(resolve));
+  }
+
+  /** Notes a leased write's collection metadata as on its way here; the returned function says it landed or never will. */
+  private expectHere(records: ReadonlyArray<[Buffer, StoredRecord]>): () => void {
+    const ids: Array<[string, Buffer]> = [];
+    for (const [key, rec] of records) {
+      if (rec.type === ValueType.Element || !isCollectionType(rec.type as ValueType)) continue;
+      const id = key.toString('latin1');
+      ids.push([id, rec.version]);
+      // Readers of an earlier version still waiting look again (and find this replica behind).
+      for (const w of this.landingHere.get(id)?.waiters ?? []) w();
+      this.landingHere.set(id, { version: rec.version, waiters: [] });
+    }
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      for (const [id, version] of ids) {
+        const pending = this.landingHere.get(id);
+        if (pending === undefined || !pending.version.equals(version)) continue;
+        this.landingHere.delete(id);
+        for (const w of pending.waiters) w();
+      }
+    };
   }
 
   /** A write coordinated here from a complete view leaves this replica complete at its new version. */

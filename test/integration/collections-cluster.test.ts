@@ -135,4 +135,34 @@ describe('collections across a coordinator change', () => {
       for (const r of conns) r.disconnect();
     }
   }, 60000);
+
+  it("reads of a large set while it is written are served from the coordinator's own replica, never by copying the set", async () => {
+    // A leased write lands on its coordinator only after another replica took it: a read quorum in
+    // between saw the new metadata on that replica and copied the whole set here to answer (each
+    // SISMEMBER then cost a 20,000-member copy; 200 of each command took a minute).
+    const key = '{big}set';
+    const owner = await primaryPort(c.ports[0]!, key);
+    const client = new Cluster([{ host: '127.0.0.1', port: c.ports[0]! }]);
+    const writer = new Redis({ port: owner });
+    const reader = new Redis({ port: owner });
+    try {
+      for (let i = 0; i < 20_000; i += 2000) await client.sadd(key, ...Array.from({ length: 2000 }, (_, j) => `m${i + j}`));
+      const syncs = async (): Promise<number[]> => Promise.all(c.ports.map((p) => infoField(p, 'ringkv_collection_syncs')));
+      const before = await syncs();
+      await Promise.all([
+        (async () => {
+          for (let i = 0; i < 200; i++) expect(await writer.sadd(key, `w${i}`)).toBe(1);
+        })(),
+        (async () => {
+          for (let i = 0; i < 200; i++) expect(await reader.sismember(key, `m${i}`)).toBe(1);
+        })(),
+      ]);
+      expect(await syncs()).toEqual(before);
+      expect(await reader.scard(key)).toBe(20_200);
+    } finally {
+      client.disconnect();
+      writer.disconnect();
+      reader.disconnect();
+    }
+  }, 120000);
 });
