@@ -1002,8 +1002,11 @@ export class Coordinator {
         if (!localPending) return;
         if (accepted) {
           localPending = false;
-          applyHere();
-          landed?.();
+          try {
+            applyHere();
+          } finally {
+            landed?.();
+          }
         } else if (remoteLeft === 0) {
           localPending = false;
           landed?.();
