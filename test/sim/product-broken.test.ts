@@ -11,8 +11,12 @@ import { runProductSim, type ViolationKind } from './product/run.js';
 import type { Breakage } from './product/broken.js';
 
 const SEEDS = Array.from({ length: 10 }, (_, i) => i + 1);
-/** Membership runs whose rebalance, broken on purpose, loses acknowledged writes. */
-const NO_HANDOFF_SEEDS = [800_004, 800_007];
+/**
+ * Membership runs whose rebalance, broken on purpose, loses acknowledged writes. Which seeds show
+ * it moves with any change to the messages a run sends: when read repair stopped racing writes on
+ * their way, 800007 no longer did, and of 800001-800024 these two and 800010 do.
+ */
+const NO_HANDOFF_SEEDS = [800_003, 800_004];
 
 async function kindsFound(bug: Breakage, nodes: 3 | 5 = 3): Promise<Array<Set<ViolationKind>>> {
   const found: Array<Set<ViolationKind>> = [];
@@ -78,8 +82,8 @@ describe('the product simulation catches a broken product', () => {
   it('no acknowledged write lost across a join and a leave: a rebalance that moves nothing', async () => {
     // The membership runs of product-sim-membership.test.ts, with every gained slot reported synced
     // without being compared: rebalance windows close at once and the new node serves its slots
-    // empty. Of seeds 800001-800008 two show it (reads at R=2 missing acknowledged writes,
-    // increments lost); runs are deterministic, so CI replays those two. With the rebalance in
+    // empty. Of seeds 800001-800008 two show it (reads at R=2 missing acknowledged writes);
+    // runs are deterministic, so CI replays those two. With the rebalance in
     // place the same seeds keep every promise (as all 60 of 800001-800060 do).
     for (const seed of NO_HANDOFF_SEEDS) {
       const r = await runProductSim({ seed, nodes: 3, membership: true, bug: 'no-handoff' });
