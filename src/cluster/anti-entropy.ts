@@ -356,7 +356,13 @@ export class AntiEntropy {
     const handoff = new Set<number>();
     const preferences = new Map<number, SlotPreference>();
     const turn = this.scheduler.passes;
-    const alive = (id: string): boolean => this.host.reachable(id);
+    // Asked for each of up to 4,096 slots' peers: once per peer a round (an idle node's largest cost).
+    const reachable = new Map<string, boolean>();
+    const alive = (id: string): boolean => {
+      let up = reachable.get(id);
+      if (up === undefined) reachable.set(id, (up = this.host.reachable(id)));
+      return up;
+    };
     for (const slot of slots) {
       const preference = this.scheduler.preference(slot);
       this.scheduler.done(slot);
