@@ -166,6 +166,13 @@ const FETCH_ROUNDS_MAX = 256;
 const LEASE_RETRIES = 3;
 const LEASE_RAN_OUT = 'TRYAGAIN the slot\'s lease ran out while the command ran; nothing was written';
 
+/** A write sent to the replicas (Coordinator.inFlight). */
+interface InFlightWrite {
+  version: Buffer;
+  /** Reads waiting for it to land on this replica: set while a leased write's collection metadata is on its way here. */
+  landing: Array<() => void> | undefined;
+}
+
 const EMPTY_RESULT: JobResult = { acked: 0, allAcked: Promise.resolve(0) };
 /** Merged copies remembered until their first write (settleMerge); past it the oldest is forgotten. */
 const MERGED_COPIES_MAX = 10_000;
@@ -237,17 +244,13 @@ export class Coordinator {
   /** Per key set with jobs in flight: the last quorum read started for it. */
   private readonly shares = new Map<string, ReadShare>();
   /**
-   * Collection metadata of leased writes sent to the other replicas and not yet applied here (a
-   * leased write lands here only after another replica took it), by record-key id: a read that
-   * meets that version on a replica waits for it here instead of copying the collection whole.
+   * Writes sent to the replicas and not yet answered by all of them, by record-key id. Read repair
+   * leaves a replica behind one of these alone (the write is on its way there; under steady writes
+   * a third of the reads of a large set repaired its metadata). A leased write lands here only
+   * after another replica took it: until then its collection metadata holds the reads that met
+   * its version elsewhere (`landing`), which would otherwise copy the collection whole.
    */
-  private readonly landingHere = new Map<string, { version: Buffer; waiters: Array<() => void> }>();
-  /**
-   * Versions of writes sent to the replicas and not yet answered by all of them, by record-key id:
-   * a read quorum that finds a replica behind one of these does not repair it (the write is on its
-   * way there; under steady writes a third of the reads of a large set repaired its metadata).
-   */
-  private readonly sending = new Map<string, Buffer>();
+  private readonly inFlight = new Map<string, InFlightWrite>();
 
   constructor(
     private readonly store: RecordStore,
@@ -439,7 +442,7 @@ export class Coordinator {
       // and is on its way here, or has landed here since, with later ones: this replica holds what
       // the read saw once that write is here.
       if (!job.isWrite) {
-        await this.landed(ids[i]!, rec.version);
+        await this.landedHere(ids[i]!, rec.version);
         const now = this.store.get(job.slot, job.keys[i]!);
         if (now !== undefined && compareVersions(now.version, rec.version) >= 0 && !isSuspect(now)) {
           if (now.version.equals(rec.version)) this.complete.mark(ids[i]!, rec.version);
@@ -846,9 +849,11 @@ export class Coordinator {
     job.keys.forEach((key, i) => {
       const newest = quorum.newest(i);
       if (!newest) return;
-      const sent = this.sending.size > 0 ? this.sending.get(key.toString('latin1')) : undefined;
+      const stale = quorum.stale(i);
+      if (stale.length === 0) return;
+      const sent = this.inFlight.size > 0 ? this.inFlight.get(key.toString('latin1'))?.version : undefined;
       const onItsWay = sent !== undefined && compareVersions(sent, newest.version) >= 0;
-      for (const node of quorum.stale(i)) {
+      for (const node of stale) {
         if (node === this.replicas.myId) {
           // This replica may have caught up since it was read (a write of this node's landed).
           const here = this.store.get(job.slot, key);
@@ -886,6 +891,7 @@ export class Coordinator {
     const now = ks.now;
     const items: Array<[Buffer, Buffer]> = [];
     const records: Array<[Buffer, StoredRecord]> = [];
+    const ids: string[] = [];
     // Elements carry no vector clock: only their collection's metadata record counts writers.
     let elementVersion: Buffer | undefined;
     for (const [id, w] of ks.writes) {
@@ -894,6 +900,7 @@ export class Coordinator {
         const rec: StoredRecord = { version: elementVersion, clock: NO_CLOCK, type: w.type, expiresAt: 0, value: w.value };
         records.push([w.key, rec]);
         items.push([w.key, encodeRecord(rec)]);
+        ids.push(id);
         continue;
       }
       const prev = before.get(id) ?? this.store.get(job.slot, w.key);
@@ -907,6 +914,7 @@ export class Coordinator {
       if (w.form !== undefined) rec.form = w.form;
       records.push([w.key, rec]);
       items.push([w.key, encodeRecord(rec)]);
+      ids.push(id);
     }
     const required = Math.min(job.w, job.replicas.length);
     // Fallbacks take the place of unreachable owners (sloppy quorum); their hints count as acks.
@@ -924,12 +932,20 @@ export class Coordinator {
       let restamped = false;
       let finishAll!: (n: number) => void;
       const allAcked = new Promise<number>((r) => (finishAll = r));
-      const sent = this.noteSending(records);
+      /**
+       * A leased write reaches this node's own replica only after another replica accepted it. A
+       * coordinator stopped mid-run (SIGSTOP, a long pause) resumes with a read taken before its
+       * lease ran out; the replicas that granted its successor refuse the write, and without this
+       * rule it would still land here, stamped after the successor's writes, and win over them.
+       */
+      const remotes = job.replicas.filter((id) => id !== me);
+      let localPending = leased && remotes.length < job.replicas.length && remotes.length > 0;
+      const flight = this.sendOut(ids, records, localPending);
       const check = (): void => {
         const exhausted = answered === launched;
         if (exhausted) {
           finishAll(quorum.acked);
-          sent();
+          flight.answered();
         }
         if (settled || (quorum.state !== 'met' && !exhausted)) return;
         settled = true;
@@ -962,7 +978,7 @@ export class Coordinator {
           this.stats.restamps++;
           settled = true;
           localPending = false;
-          landed?.();
+          flight.landed();
           this.replicate(job, ks, before, settle, appliedHere, verified, attempt + 1);
         }
         check();
@@ -1005,15 +1021,6 @@ export class Coordinator {
         if (this.store.hasPendingDurability()) this.store.afterDurable((err) => (err ? nack(me) : ack(me)));
         else ack(me);
       };
-      /**
-       * A leased write reaches this node's own replica only after another replica accepted it. A
-       * coordinator stopped mid-run (SIGSTOP, a long pause) resumes with a read taken before its
-       * lease ran out; the replicas that granted its successor refuse the write, and without this
-       * rule it would still land here, stamped after the successor's writes, and win over them.
-       */
-      const remotes = job.replicas.filter((id) => id !== me);
-      let localPending = leased && remotes.length < job.replicas.length && remotes.length > 0;
-      const landed = localPending ? this.expectHere(records) : undefined;
       let remoteLeft = remotes.length;
       const remoteDone = (accepted: boolean): void => {
         remoteLeft--;
@@ -1023,11 +1030,11 @@ export class Coordinator {
           try {
             applyHere();
           } finally {
-            landed?.();
+            flight.landed();
           }
         } else if (remoteLeft === 0) {
           localPending = false;
-          landed?.();
+          flight.landed();
           nack(me);
         }
       };
@@ -1058,49 +1065,49 @@ export class Coordinator {
     }
   }
 
-  /** Notes the write's records as on their way to the replicas; the returned function says every replica answered. */
-  private noteSending(records: ReadonlyArray<[Buffer, StoredRecord]>): () => void {
-    for (const [key, rec] of records) this.sending.set(key.toString('latin1'), rec.version);
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      for (const [key, rec] of records) {
-        const id = key.toString('latin1');
-        if (this.sending.get(id)?.equals(rec.version)) this.sending.delete(id);
-      }
-    };
-  }
-
-  /** Resolves once the leased write of `version` to `id` was applied here or failed (at once when none is on its way). */
-  private landed(id: string, version: Buffer): Promise<void> | undefined {
-    const pending = this.landingHere.get(id);
-    if (pending === undefined || !pending.version.equals(version)) return undefined;
-    return new Promise((resolve) => pending.waiters.push(resolve));
-  }
-
-  /** Notes a leased write's collection metadata as on its way here; the returned function says it landed or never will. */
-  private expectHere(records: ReadonlyArray<[Buffer, StoredRecord]>): () => void {
-    const ids: Array<[string, Buffer]> = [];
-    for (const [key, rec] of records) {
-      if (rec.type === ValueType.Element || !isCollectionType(rec.type as ValueType)) continue;
-      const id = key.toString('latin1');
-      ids.push([id, rec.version]);
+  /**
+   * Notes a write's records as sent (`inFlight`); collection metadata that lands here only after
+   * another replica took it (`landsLater`) holds reads of its version until `landed` is called.
+   * `answered`: every replica answered (it implies `landed`). Both may be called more than once.
+   */
+  private sendOut(ids: readonly string[], records: ReadonlyArray<[Buffer, StoredRecord]>, landsLater: boolean): { landed(): void; answered(): void } {
+    for (let i = 0; i < ids.length; i++) {
+      const rec = records[i]![1];
+      const waiting = landsLater && rec.type !== ValueType.Element && isCollectionType(rec.type as ValueType) ? [] : undefined;
       // Readers of an earlier version still waiting look again (and find this replica behind).
-      for (const w of this.landingHere.get(id)?.waiters ?? []) w();
-      this.landingHere.set(id, { version: rec.version, waiters: [] });
+      this.release(this.inFlight.get(ids[i]!));
+      this.inFlight.set(ids[i]!, { version: rec.version, landing: waiting });
     }
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      for (const [id, version] of ids) {
-        const pending = this.landingHere.get(id);
-        if (pending === undefined || !pending.version.equals(version)) continue;
-        this.landingHere.delete(id);
-        for (const w of pending.waiters) w();
-      }
+    const mine = (i: number): InFlightWrite | undefined => {
+      const f = this.inFlight.get(ids[i]!);
+      return f !== undefined && f.version.equals(records[i]![1].version) ? f : undefined;
     };
+    const landed = (): void => {
+      if (landsLater) for (let i = 0; i < ids.length; i++) this.release(mine(i));
+    };
+    return {
+      landed,
+      answered: () => {
+        landed();
+        for (let i = 0; i < ids.length; i++) if (mine(i) !== undefined) this.inFlight.delete(ids[i]!);
+      },
+    };
+  }
+
+  /** Wakes the reads waiting for the write to land here. */
+  private release(f: InFlightWrite | undefined): void {
+    const waiting = f?.landing;
+    if (waiting === undefined) return;
+    f!.landing = undefined;
+    for (const w of waiting) w();
+  }
+
+  /** Resolves once the leased write of `version` to `id` was applied here or failed (undefined when none is on its way here). */
+  private landedHere(id: string, version: Buffer): Promise<void> | undefined {
+    const f = this.inFlight.get(id);
+    const waiting = f?.landing;
+    if (waiting === undefined || !f!.version.equals(version)) return undefined;
+    return new Promise((resolve) => waiting.push(resolve));
   }
 
   /** A write coordinated here from a complete view leaves this replica complete at its new version. */
