@@ -1,3 +1,5 @@
+// Between pages the event loop's next turn runs the commands held by nothing else.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Collection } from '../collections/collection.js';
 import { HashType } from '../collections/hash-type.js';
 import { ListType } from '../collections/list-type.js';
@@ -12,7 +14,7 @@ import { RdbWriter } from '../rdb/rdb-writer.js';
 import { ValueType } from '../storage/types.js';
 import type { Entry, Keyspace } from './keyspace.js';
 import { streamElements, writeStreamPaged } from './rdb-large-stream.js';
-import { changed, nextTurn, PAGE_ELEMENTS, type Kind } from './rdb-pages.js';
+import { changed, PAGE_ELEMENTS, type Kind } from './rdb-pages.js';
 import type { CommandContext } from './spec.js';
 
 /**

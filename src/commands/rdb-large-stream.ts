@@ -1,3 +1,5 @@
+// Between pages the event loop's next turn runs the commands held by nothing else.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { StreamGroups } from '../collections/stream-groups.js';
 import { entryFields, type ConsumerState, type GroupState } from '../collections/stream-codec.js';
 import { MAX_ID, MIN_ID, nextId, type StreamId } from '../collections/stream-id.js';
@@ -10,7 +12,7 @@ import {
 } from '../rdb/stream-value.js';
 import { streamCountersOf } from './dump-restore.js';
 import type { Keyspace } from './keyspace.js';
-import { changed, nextTurn, PAGE_ELEMENTS } from './rdb-pages.js';
+import { changed, PAGE_ELEMENTS } from './rdb-pages.js';
 
 /**
  * A snapshot's large stream (rdb-large-collection.ts decides which are large), written a page at a

@@ -1,7 +1,7 @@
 /**
  * What the writers of large collections in a snapshot share (rdb-large-collection.ts,
- * rdb-large-stream.ts): the page size, the turn given to other commands between pages, and the
- * error that ends a transfer whose collection is no longer what its count said.
+ * rdb-large-stream.ts): the page size and the error that ends a transfer whose collection is no
+ * longer what its count said.
  */
 
 /** Elements per page; the event loop runs other commands between pages. */
@@ -13,6 +13,3 @@ export type Kind = 'set' | 'zset' | 'hash' | 'list' | 'stream';
 export function changed(kind: Kind, key: Buffer, what: string): Error {
   return new Error(`the ${kind} ${key.toString('latin1').slice(0, 64)} ${what}`);
 }
-
-/** The event loop's next turn: commands held by nothing else run meanwhile. */
-export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
